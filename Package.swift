@@ -1,0 +1,160 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of settings for every target, as hummingbird and jwt-kit do.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tenantgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tenantgate", targets: ["tenantgate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure engine: tenants, rules, decisions. No dependencies (SPEC 2.1).
+        .target(name: "TenantPolicy", swiftSettings: swiftSettings),
+        // Entra cross-tenant access settings in Graph's shape (SPEC 2.2). Pure.
+        .target(name: "CrossTenantAccess", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
+        // Policy directory loading and validation.
+        .target(
+            name: "PolicyFiles",
+            dependencies: ["TenantPolicy", "CrossTenantAccess", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Token requests and responses, JWT claims, Entra hosts. No NIO.
+        .target(
+            name: "TokenInspection",
+            dependencies: ["TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings
+        ),
+        // CA creation and loading, leaf minting, bounded leaf cache.
+        .target(
+            name: "CertificateAuthority",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Audit events and the JSON Lines sink.
+        .target(
+            name: "Audit",
+            dependencies: ["TenantPolicy", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // All data-plane NIO code.
+        .target(
+            name: "ProxyServer",
+            dependencies: [
+                "TenantPolicy", "CrossTenantAccess", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A mock Entra STS and Azure DevOps STS for `simulate` and the tests: real TLS, real signed JWTs.
+        .target(
+            name: "MockSTS",
+            dependencies: [
+                "TenantPolicy", "CertificateAuthority",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The cross-tenant isolation report over audit logs (streaming).
+        .target(
+            name: "AuditReport",
+            dependencies: ["TenantPolicy", "Audit"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tenantgate",
+            dependencies: [
+                "TenantPolicy", "CrossTenantAccess", "PolicyFiles", "TokenInspection", "CertificateAuthority",
+                "Audit", "AuditReport", "ProxyServer", "MockSTS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tenantgate-bench",
+            dependencies: ["TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TenantPolicyTests", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CrossTenantAccessTests", dependencies: ["CrossTenantAccess", "TenantPolicy"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PolicyFilesTests", dependencies: ["PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TokenInspectionTests",
+            dependencies: ["TokenInspection", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CertificateAuthorityTests",
+            dependencies: ["CertificateAuthority", .product(name: "X509", package: "swift-certificates")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AuditReportTests", dependencies: ["AuditReport", "Audit", "TenantPolicy"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProxyServerTests",
+            dependencies: [
+                "ProxyServer", "TenantPolicy", "TokenInspection",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "tenantgate", "ProxyServer", "MockSTS", "PolicyFiles", "TenantPolicy", "CertificateAuthority", "Audit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        // Runs the built `tenantgate` binary and checks stdout, stderr and exit codes.
+        .testTarget(name: "CLITests", dependencies: ["tenantgate"], swiftSettings: swiftSettings),
+    ]
+)

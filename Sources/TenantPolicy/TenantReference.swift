@@ -1,0 +1,54 @@
+/// How a tenant is named where an administrator writes one: by ID, by verified domain, or `*` (SPEC 1, 2.1).
+public enum TenantReference: Hashable, Sendable, CustomStringConvertible {
+    case id(TenantID)
+    case domain(String)
+    case any
+
+    /// Parses a GUID, `*`, or a domain name (lowercased). Nil for text that is none of them.
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingWhitespace()
+        if trimmed == "*" {
+            self = .any
+        } else if let id = TenantID(trimmed) {
+            self = .id(id)
+        } else if Self.isDomainName(trimmed) {
+            self = .domain(trimmed.lowercased())
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .id(let id): id.description
+        case .domain(let name): name
+        case .any: "*"
+        }
+    }
+
+    /// A DNS name of at least two labels, letters, digits and hyphens, no label starting or ending with a hyphen.
+    public static func isDomainName(_ text: String) -> Bool {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, text.utf8.count <= 253 else { return false }
+        for label in labels {
+            guard !label.isEmpty, label.utf8.count <= 63, label.first != "-", label.last != "-" else { return false }
+            for byte in label.utf8 {
+                let isAlphanumeric = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+                guard isAlphanumeric || byte == UInt8(ascii: "-") else { return false }
+            }
+        }
+        // The last label must not be all digits, which would make an IPv4 address a domain.
+        return labels.last.map { !$0.allSatisfy(\.isNumber) } ?? false
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces, tabs and line breaks (no Foundation needed).
+    package func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
+    }
+}
