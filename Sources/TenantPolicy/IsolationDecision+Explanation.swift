@@ -2,8 +2,10 @@ extension IsolationDecision {
     /// One readable paragraph: what was decided, by whose policy, which rule allowed it or what rule would.
     /// `name` labels tenants (for example with display names); by default the bare ID.
     public func explanation(naming name: (TenantID) -> String = { $0.description }) -> String {
-        let creatorName = name(creator)
-        let signInName = signIn.map(name) ?? "an undetermined tenant"
+        // The opening sentence names both tenants with their IDs; later sentences use the short names.
+        let full: (TenantID) -> String = { name($0) == $0.description ? $0.description : "\(name($0)) (\($0))" }
+        let creatorName = full(creator)
+        let signInName = signIn.map(full) ?? "an undetermined tenant"
         if isSameTenant {
             return "Allowed: creator and sign-in tenant are the same (\(creatorName)); same-tenant connections are "
                 + "not evaluated by tenant isolation."

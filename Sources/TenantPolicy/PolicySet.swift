@@ -66,9 +66,14 @@ public struct PolicySet: Hashable, Sendable {
         return .blocked(policyTenant: judge, reason: .noMatchingRule)
     }
 
-    /// `Contoso (bb1b…)` for governed or directory-named tenants, else the bare ID.
+    /// The display name of a governed or directory-named tenant, else the bare ID.
+    public func name(_ id: TenantID) -> String {
+        tenants[id]?.displayName ?? directory.displayName(of: id) ?? id.description
+    }
+
+    /// `Contoso (bb1b…)` for named tenants, else the bare ID.
     public func label(_ id: TenantID) -> String {
-        if let name = tenants[id]?.displayName ?? directory.displayName(of: id) { return "\(name) (\(id))" }
-        return id.description
+        let short = name(id)
+        return short == id.description ? short : "\(short) (\(id))"
     }
 }

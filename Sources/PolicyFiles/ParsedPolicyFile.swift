@@ -1,0 +1,45 @@
+import Foundation
+import TenantPolicy
+
+/// What one policy file says, before domains are resolved across the whole directory.
+struct ParsedPolicyFile {
+    /// A rule as written, with where it was written.
+    struct WrittenRule {
+        let reference: TenantReference
+        let directions: DirectionSet
+        let field: String
+        let line: Int?
+    }
+
+    /// A tenant's isolation policy as written in one file.
+    struct WrittenIsolation {
+        let tenantID: TenantID
+        let displayName: String?
+        let domains: [String]
+        let isEnabled: Bool
+        let rules: [WrittenRule]
+        let line: Int?
+    }
+
+    /// Cross-tenant access settings as written (Graph JSON shape), with the field they sit under.
+    struct WrittenCrossTenantAccess {
+        let tenantID: TenantID
+        let json: Data
+        let field: String
+        let line: Int?
+    }
+
+    /// An external tenant's names from `directory.yaml`.
+    struct DirectoryEntry {
+        let tenantID: TenantID
+        let displayName: String?
+        let domains: [String]
+        let field: String
+        let line: Int?
+    }
+
+    let file: String
+    var isolation: WrittenIsolation?
+    var crossTenantAccess: WrittenCrossTenantAccess?
+    var directoryEntries: [DirectoryEntry] = []
+}

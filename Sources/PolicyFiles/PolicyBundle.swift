@@ -1,0 +1,29 @@
+import Foundation
+import TenantPolicy
+
+/// Everything loaded from a policies directory: one immutable, fully validated snapshot.
+///
+/// The proxy holds one bundle at a time and swaps it whole on reload; a bundle with errors is never built.
+public struct PolicyBundle: Sendable {
+    /// Tenant isolation policies and the domain directory (SPEC 2.1).
+    public let isolation: PolicySet
+    /// Cross-tenant access settings as written, in Graph's JSON shape, keyed by governed tenant (SPEC 2.2).
+    public let crossTenantAccessDocuments: [TenantID: Data]
+    /// The file each governed tenant's isolation policy came from (admin writes go back to it).
+    public let isolationSources: [TenantID: String]
+    /// Warnings that did not stop the load (unknown fields, tolerated spellings).
+    public let warnings: [PolicyDiagnostic]
+    /// A short content hash of the loaded files, to tell versions apart in logs and metrics.
+    public let version: String
+
+    public init(
+        isolation: PolicySet, crossTenantAccessDocuments: [TenantID: Data] = [:],
+        isolationSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [], version: String = "empty"
+    ) {
+        self.isolation = isolation
+        self.crossTenantAccessDocuments = crossTenantAccessDocuments
+        self.isolationSources = isolationSources
+        self.warnings = warnings
+        self.version = version
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import TenantPolicy
+import Yams
+
+/// Parses one policy file in any of SPEC 4's formats into a `ParsedPolicyFile`, collecting diagnostics.
+///
+/// JSON files are composed with the YAML parser too (JSON is YAML's flow style), so that every field keeps its
+/// line number for messages.
+enum PolicyFileParser {
+    static func parse(file: String, contents: String, isDirectory: Bool) -> (ParsedPolicyFile?, [PolicyDiagnostic]) {
+        if contents.trimmingWhitespace().isEmpty {
+            return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: "the file is empty")])
+        }
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: contents) else {
+                return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: "the file is empty")])
+            }
+            root = composed
+        } catch let error as YamlError {
+            return (nil, [syntaxDiagnostic(file: file, error)])
+        } catch {
+            return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: "cannot be parsed: \(error)")])
+        }
+        var reader = FieldReader(file: file)
+        var parsed = ParsedPolicyFile(file: file)
+        if isDirectory {
+            parseDirectory(root, into: &parsed, reader: &reader)
+        } else if case .mapping(let mapping) = root, mapping["properties"] != nil {
+            parsed.isolation = parsePowerPlatform(root, reader: &reader)
+        } else if case .mapping(let mapping) = root,
+            mapping["default"] != nil || mapping["partners"] != nil || mapping["allowedCloudEndpoints"] != nil
+        {
+            parsed.crossTenantAccess = parseGraphDocument(root, reader: &reader)
+        } else {
+            parseProjectYAML(root, into: &parsed, reader: &reader)
+        }
+        return (parsed, reader.diagnostics)
+    }
+
+    /// `{"properties": {"tenantId", "isDisabled", "allowedTenants": [{"tenantId", "direction": {...}}]}}` as is.
+    private static func parsePowerPlatform(_ root: Node, reader: inout FieldReader) -> ParsedPolicyFile.WrittenIsolation? {
+        guard let top = reader.mapping(root, at: "", known: ["properties", "id", "name", "type"]),
+            let propertiesNode = top["properties"],
+            let properties = reader.mapping(
+                propertiesNode, at: "properties", known: ["tenantId", "isDisabled", "allowedTenants"])
+        else { return nil }
+        let tenantID = reader.tenantID(properties["tenantId"], at: "properties.tenantId")
+        let isDisabled = reader.bool(properties["isDisabled"], at: "properties.isDisabled", required: true)
+        var rules: [ParsedPolicyFile.WrittenRule] = []
+        if let listNode = properties["allowedTenants"],
+            let entries = reader.sequence(listNode, at: "properties.allowedTenants")
+        {
+            for (index, entry) in entries.enumerated() {
+                let field = "properties.allowedTenants[\(index)]"
+                guard
+                    let fields = reader.mapping(
+                        entry, at: field, known: ["tenantId", "tenantDisplayName", "direction"])
+                else { continue }
+                let reference = ruleTenant(fields["tenantId"], at: "\(field).tenantId", guidOnly: true, reader: &reader)
+                var directions: DirectionSet?
+                if let directionNode = fields["direction"] {
+                    if let flags = reader.mapping(directionNode, at: "\(field).direction", known: ["inbound", "outbound"]) {
+                        let inbound = reader.bool(flags["inbound"], at: "\(field).direction.inbound", required: false)
+                        let outbound = reader.bool(flags["outbound"], at: "\(field).direction.outbound", required: false)
+                        var set: DirectionSet = []
+                        if inbound == true { set.insert(.inbound) }
+                        if outbound == true { set.insert(.outbound) }
+                        if set.isEmpty {
+                            reader.error(
+                                "\(field).direction", directionNode,
+                                "the rule allows neither direction: set inbound, outbound or both to true")
+                        } else {
+                            directions = set
+                        }
+                    }
+                } else {
+                    reader.error("\(field).direction", entry, "missing (required): {\"inbound\": bool, \"outbound\": bool}")
+                }
+                if let reference, let directions {
+                    rules.append(.init(reference: reference, directions: directions, field: field, line: entry.mark?.line))
+                }
+            }
+        }
+        guard let tenantID, let isDisabled else { return nil }
+        return .init(
+            tenantID: tenantID, displayName: nil, domains: [], isEnabled: !isDisabled, rules: rules,
+            line: root.mark?.line)
+    }
+
+    /// The project's YAML: `tenantId`, `displayName`, `domains`, `isolation: {enabled, rules}`, `crossTenantAccess`.
+    private static func parseProjectYAML(_ root: Node, into parsed: inout ParsedPolicyFile, reader: inout FieldReader) {
+        guard
+            let fields = reader.mapping(
+                root, at: "", known: ["tenantId", "displayName", "domains", "isolation", "crossTenantAccess"])
+        else { return }
+        let tenantID = reader.tenantID(fields["tenantId"], at: "tenantId")
+        let displayName = reader.string(fields["displayName"], at: "displayName", required: false)
+        let domains = domainList(fields["domains"], at: "domains", reader: &reader)
+        var isEnabled = false
+        var rules: [ParsedPolicyFile.WrittenRule] = []
+        if let isolationNode = fields["isolation"],
+            let isolation = reader.mapping(isolationNode, at: "isolation", known: ["enabled", "rules"])
+        {
+            isEnabled = reader.bool(isolation["enabled"], at: "isolation.enabled", required: true) ?? false
+            if let rulesNode = isolation["rules"], let entries = reader.sequence(rulesNode, at: "isolation.rules") {
+                for (index, entry) in entries.enumerated() {
+                    let field = "isolation.rules[\(index)]"
+                    guard let rule = reader.mapping(entry, at: field, known: ["tenant", "direction"]) else { continue }
+                    let reference = ruleTenant(rule["tenant"], at: "\(field).tenant", guidOnly: false, reader: &reader)
+                    var directions: DirectionSet?
+                    if let text = reader.string(rule["direction"], at: "\(field).direction", required: true) {
+                        directions = DirectionSet(name: text)
+                        if directions == nil {
+                            reader.error(
+                                "\(field).direction", rule["direction"],
+                                "'\(text)' is not a direction: use inbound, outbound or both")
+                        }
+                    }
+                    if let reference, let directions {
+                        rules.append(
+                            .init(reference: reference, directions: directions, field: field, line: entry.mark?.line))
+                    }
+                }
+            }
+        }
+        if let tenantID {
+            parsed.isolation = .init(
+                tenantID: tenantID, displayName: displayName, domains: domains, isEnabled: isEnabled, rules: rules,
+                line: root.mark?.line)
+            if let accessNode = fields["crossTenantAccess"] {
+                parsed.crossTenantAccess = .init(
+                    tenantID: tenantID, json: JSONFromNode.data(accessNode), field: "crossTenantAccess",
+                    line: accessNode.mark?.line)
+            }
+        }
+    }
+
+    /// A Graph `crossTenantAccessPolicy` document with `default` and `partners`; TenantGate needs to know whose it
+    /// is, so the document carries the governed tenant as a top-level `tenantId`.
+    private static func parseGraphDocument(_ root: Node, reader: inout FieldReader) -> ParsedPolicyFile.WrittenCrossTenantAccess? {
+        guard case .mapping(let mapping) = root else { return nil }
+        guard mapping["tenantId"] != nil else {
+            reader.error(
+                "tenantId", root,
+                "missing (required): a Graph crossTenantAccessPolicy file must name its governed tenant in a "
+                    + "top-level \"tenantId\"")
+            return nil
+        }
+        guard let tenantID = reader.tenantID(mapping["tenantId"], at: "tenantId") else { return nil }
+        return .init(tenantID: tenantID, json: JSONFromNode.data(root), field: "", line: root.mark?.line)
+    }
+
+    /// `directory.yaml`: `tenants: [{tenantId, displayName?, domains: [..]}]`.
+    private static func parseDirectory(_ root: Node, into parsed: inout ParsedPolicyFile, reader: inout FieldReader) {
+        guard let fields = reader.mapping(root, at: "", known: ["tenants"]),
+            let listNode = fields["tenants"],
+            let entries = reader.sequence(listNode, at: "tenants")
+        else {
+            if case .mapping(let mapping) = root, mapping["tenants"] == nil {
+                reader.error("tenants", root, "missing (required): a list of {tenantId, domains}")
+            }
+            return
+        }
+        for (index, entry) in entries.enumerated() {
+            let field = "tenants[\(index)]"
+            guard let tenant = reader.mapping(entry, at: field, known: ["tenantId", "displayName", "domains"]) else {
+                continue
+            }
+            let tenantID = reader.tenantID(tenant["tenantId"], at: "\(field).tenantId")
+            let displayName = reader.string(tenant["displayName"], at: "\(field).displayName", required: false)
+            let domains = domainList(tenant["domains"], at: "\(field).domains", reader: &reader)
+            if let tenantID {
+                parsed.directoryEntries.append(
+                    .init(tenantID: tenantID, displayName: displayName, domains: domains, field: field, line: entry.mark?.line))
+            }
+        }
+    }
+
+    private static func ruleTenant(
+        _ node: Node?, at field: String, guidOnly: Bool, reader: inout FieldReader
+    ) -> TenantReference? {
+        guard let text = reader.string(node, at: field, required: true) else { return nil }
+        guard let reference = TenantReference(parsing: text) else {
+            reader.error(field, node, "'\(text)' is not a tenant: use a tenant ID (GUID), a verified domain, or *")
+            return nil
+        }
+        if guidOnly, case .domain = reference {
+            reader.error(field, node, "'\(text)' is not a tenant ID: the Power Platform format takes a GUID or *")
+            return nil
+        }
+        return reference
+    }
+
+    private static func domainList(_ node: Node?, at field: String, reader: inout FieldReader) -> [String] {
+        guard let node, let items = reader.sequence(node, at: field) else { return [] }
+        var domains: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let text = reader.string(item, at: "\(field)[\(index)]", required: true) else { continue }
+            guard TenantReference.isDomainName(text) else {
+                reader.error("\(field)[\(index)]", item, "'\(text)' is not a domain name")
+                continue
+            }
+            domains.append(text.lowercased())
+        }
+        return domains
+    }
+
+    private static func syntaxDiagnostic(file: String, _ error: YamlError) -> PolicyDiagnostic {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return PolicyDiagnostic(file: file, field: "", line: mark.line, message: "syntax error: \(problem)")
+        case .reader(let problem, _, _, _):
+            return PolicyDiagnostic(file: file, field: "", line: nil, message: "cannot be read: \(problem)")
+        default:
+            return PolicyDiagnostic(file: file, field: "", line: nil, message: "syntax error: \(error)")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import TenantPolicy
+
+/// Resolves parsed files across the directory: builds the domain directory, turns domain rules into IDs, and
+/// reports what only the whole set can show (duplicates, self-rules, unresolvable domains, two files per tenant).
+struct PolicyResolver {
+    private var diagnostics: [PolicyDiagnostic] = []
+
+    mutating func resolve(_ files: [ParsedPolicyFile], version: String) -> (PolicyBundle, [PolicyDiagnostic]) {
+        var directory = TenantDirectory()
+        var isolationByTenant: [TenantID: (ParsedPolicyFile.WrittenIsolation, String)] = [:]
+        var accessByTenant: [TenantID: (ParsedPolicyFile.WrittenCrossTenantAccess, String)] = [:]
+
+        for file in files {
+            if let isolation = file.isolation {
+                if let (_, other) = isolationByTenant[isolation.tenantID] {
+                    error(file.file, "tenantId", isolation.line, "tenant \(isolation.tenantID) is already governed by \(other); one file per tenant")
+                } else {
+                    isolationByTenant[isolation.tenantID] = (isolation, file.file)
+                }
+            }
+            if let access = file.crossTenantAccess {
+                if let (_, other) = accessByTenant[access.tenantID] {
+                    error(file.file, access.field.isEmpty ? "tenantId" : access.field, access.line, "cross-tenant access settings of \(access.tenantID) are already given in \(other)")
+                } else {
+                    accessByTenant[access.tenantID] = (access, file.file)
+                }
+            }
+        }
+        // Governed tenants' own domains first, then the external tenants of directory.yaml.
+        for (isolation, file) in isolationByTenant.values.sorted(by: { $0.1 < $1.1 }) {
+            for domain in isolation.domains {
+                if let owner = directory.register(domain: domain, for: isolation.tenantID) {
+                    error(file, "domains", isolation.line, "domain '\(domain)' also belongs to tenant \(owner)")
+                }
+            }
+            if let name = isolation.displayName { directory.register(displayName: name, for: isolation.tenantID) }
+        }
+        for file in files {
+            for entry in file.directoryEntries {
+                for domain in entry.domains {
+                    if let owner = directory.register(domain: domain, for: entry.tenantID) {
+                        error(file.file, "\(entry.field).domains", entry.line, "domain '\(domain)' already belongs to tenant \(owner)")
+                    }
+                }
+                if let name = entry.displayName, directory.displayName(of: entry.tenantID) == nil {
+                    directory.register(displayName: name, for: entry.tenantID)
+                }
+            }
+        }
+
+        var tenants: [GovernedTenant] = []
+        var sources: [TenantID: String] = [:]
+        for (isolation, file) in isolationByTenant.values {
+            let rules = resolveRules(isolation, file: file, directory: directory)
+            tenants.append(
+                GovernedTenant(
+                    id: isolation.tenantID, displayName: isolation.displayName, domains: isolation.domains,
+                    isolation: IsolationPolicy(tenantID: isolation.tenantID, isEnabled: isolation.isEnabled, rules: rules)))
+            sources[isolation.tenantID] = file
+        }
+        let set = PolicySet(tenants: tenants, directory: directory)
+        let documents = accessByTenant.mapValues { $0.0.json }
+        return (
+            PolicyBundle(isolation: set, crossTenantAccessDocuments: documents, isolationSources: sources, version: version),
+            diagnostics
+        )
+    }
+
+    private mutating func resolveRules(
+        _ isolation: ParsedPolicyFile.WrittenIsolation, file: String, directory: TenantDirectory
+    ) -> [IsolationRule] {
+        var rules: [IsolationRule] = []
+        var firstFieldBySubject: [IsolationRule.Subject: String] = [:]
+        for written in isolation.rules {
+            let subject: IsolationRule.Subject
+            var domain: String?
+            switch written.reference {
+            case .any:
+                subject = .any
+            case .id(let id):
+                subject = .tenant(id)
+            case .domain(let name):
+                guard let id = directory.tenant(forDomain: name) else {
+                    error(file, "\(written.field).tenant", written.line, "domain '\(name)' does not resolve to a tenant: add it to a governed tenant's domains or to directory.yaml, or write the tenant ID")
+                    continue
+                }
+                subject = .tenant(id)
+                domain = name
+            }
+            if case .tenant(let id) = subject, id == isolation.tenantID {
+                error(file, written.field, written.line, "the rule names the policy's own tenant \(id); same-tenant connections are never evaluated, so the rule has no meaning")
+                continue
+            }
+            if let earlier = firstFieldBySubject[subject] {
+                error(file, written.field, written.line, "a second rule for \(written.reference)\(domain.map { _ in " (\(subject.idText))" } ?? ""); \(earlier) already names this tenant: one rule per tenant, with direction both if needed")
+                continue
+            }
+            firstFieldBySubject[subject] = written.field
+            rules.append(IsolationRule(subject: subject, directions: written.directions, domain: domain))
+        }
+        return rules
+    }
+
+    private mutating func error(_ file: String, _ field: String, _ line: Int?, _ message: String) {
+        diagnostics.append(PolicyDiagnostic(.error, file: file, field: field, line: line, message: message))
+    }
+}
+
+extension IsolationRule.Subject {
+    /// The ID or `*`.
+    var idText: String {
+        switch self {
+        case .any: "*"
+        case .tenant(let id): id.description
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+/// The `tenantgate` command tree (SPEC 4). Bad input exits 2, as `check` and `validate` promise.
+@main
+struct TenantGateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenantgate",
+        abstract: "A forward proxy that enforces cross-tenant isolation on connector traffic.",
+        subcommands: [CheckCommand.self, ValidateCommand.self]
+    )
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            // Usage errors exit 2 (bad input) rather than ArgumentParser's 64, per SPEC 4.
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitCode.badInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+extension ExitCode {
+    /// SPEC 4: 0 allowed, 1 blocked, 2 bad input.
+    static let blocked = ExitCode(1)
+    static let badInput = ExitCode(2)
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import PolicyFiles
+import TenantPolicy
+
+/// `tenantgate validate --policies DIR`: exit 0, or 2 with every error, each naming file, field and problem.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Validate a policies directory; print every error with its file, line and field."
+    )
+
+    @Option(name: .long, help: "The policies directory.")
+    var policies: String
+
+    func run() throws {
+        switch PolicyDirectoryLoader.load(directory: policies) {
+        case .success(let bundle):
+            for warning in bundle.warnings { printError(warning.description) }
+            let tenants = bundle.isolation.tenants.values.sorted { $0.id < $1.id }
+            print("\(policies): valid, \(tenants.count) governed tenant\(tenants.count == 1 ? "" : "s") (version \(bundle.version))")
+            for tenant in tenants {
+                let state = tenant.isolation.isEnabled ? "On" : "Off"
+                let rules = tenant.isolation.rules.map(\.description).joined(separator: "; ")
+                print("  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.rules.count) rule(s)\(rules.isEmpty ? "" : ": \(rules)")")
+            }
+        case .failure(let error):
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            printError("\(policies): invalid, \(error.errors.count) error(s); nothing would be applied")
+            throw ExitCode.badInput
+        }
+    }
+}
