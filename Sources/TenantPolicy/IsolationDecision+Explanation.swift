@@ -3,9 +3,9 @@ extension IsolationDecision {
     /// `name` labels tenants (for example with display names); by default the bare ID.
     public func explanation(naming name: (TenantID) -> String = { $0.description }) -> String {
         // The opening sentence names both tenants with their IDs; later sentences use the short names.
-        let full: (TenantID) -> String = { name($0) == $0.description ? $0.description : "\(name($0)) (\($0))" }
+        func full(_ id: TenantID) -> String { name(id) == id.description ? id.description : "\(name(id)) (\(id))" }
         let creatorName = full(creator)
-        let signInName = signIn.map(full) ?? "an undetermined tenant"
+        let signInName = signIn.map { full($0) } ?? "an undetermined tenant"
         if isSameTenant {
             return "Allowed: creator and sign-in tenant are the same (\(creatorName)); same-tenant connections are "
                 + "not evaluated by tenant isolation."
