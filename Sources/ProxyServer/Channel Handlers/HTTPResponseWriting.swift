@@ -1,0 +1,58 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Writes whole responses on a server-side HTTP channel; shared by the CONNECT handler and the exchange handler.
+enum HTTPResponseWriting {
+    /// Headers that describe one hop and must not be forwarded (RFC 9110 7.6.1), plus framing we recompute.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
+        "trailer", "transfer-encoding", "upgrade", "content-length",
+    ]
+
+    static func write(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?, keepAlive: Bool,
+        context: ChannelHandlerContext, wrap: (HTTPServerResponsePart) -> NIOAny
+    ) -> EventLoopFuture<Void> {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        context.write(wrap(.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrap(.body(.byteBuffer(body))), promise: nil) }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrap(.end(nil)), promise: promise)
+        return promise.futureResult
+    }
+
+    /// A JSON body with its content type.
+    static func json(
+        status: HTTPResponseStatus, _ data: Data, extraHeaders: [(String, String)] = [], keepAlive: Bool,
+        context: ChannelHandlerContext, wrap: (HTTPServerResponsePart) -> NIOAny
+    ) -> EventLoopFuture<Void> {
+        var headers = HTTPHeaders([("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store")])
+        headers.add(contentsOf: extraHeaders)
+        let buffer = context.channel.allocator.buffer(bytes: data)
+        return write(status: status, headers: headers, body: buffer, keepAlive: keepAlive, context: context, wrap: wrap)
+    }
+
+    /// Upstream response headers made fit to forward.
+    static func forwardable(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var result = HTTPHeaders()
+        for (name, value) in headers where !hopByHop.contains(name.lowercased()) { result.add(name: name, value: value) }
+        return result
+    }
+
+    /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.
+    static func upstreamHead(from head: HTTPRequestHead, uri: String, host: String, bodyLength: Int) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) {
+            headers.add(name: name, value: value)
+        }
+        if !headers.contains(name: "host") { headers.add(name: "host", value: host) }
+        if bodyLength > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH {
+            headers.add(name: "content-length", value: String(bodyLength))
+        }
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
+    }
+}

@@ -1,0 +1,278 @@
+import Audit
+import Foundation
+import Logging
+import CoreMetrics
+import Logging
+import NIOCore
+import NIOHTTP1
+import TenantPolicy
+import TokenInspection
+
+/// Serves the decrypted requests of one intercepted CONNECT session (STYLE 4, step 4).
+///
+/// Token exchanges are decided before and after the STS answers; everything else passes through untouched. The
+/// client gets an answer only after its audit line is written, and a blocked exchange never gets the token.
+final class TokenExchangeHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOHTTPServerRequestFull
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The CONNECT target this session intercepts.
+    private let target: HostPort
+    private let creator: Result<TenantID, CreatorUnknown>
+    private let shared: ProxyContext
+    private var responding = false
+
+    init(target: HostPort, creator: Result<TenantID, CreatorUnknown>, shared: ProxyContext) {
+        self.target = target
+        self.creator = creator
+        self.shared = shared
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let request = unwrapInboundIn(data)
+        responding = true
+        if request.head.method == .POST, let endpoint = TokenEndpoint.match(host: target.host, path: request.head.uri) {
+            handleTokenExchange(request, endpoint: endpoint, context: context)
+        } else {
+            passThrough(request, context: context)
+        }
+    }
+
+    // MARK: - Pass-through (discovery, authorize, JWKS…)
+
+    private func passThrough(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
+        let keepAlive = request.head.isKeepAlive
+        forward(request, context: context).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let response):
+                self.respond(upstream: response, keepAlive: keepAlive, context: context)
+            case .failure(let error):
+                let failure = UpstreamError.from(error)
+                self.shared.metrics.upstreamErrors.increment()
+                self.respondError(failure.httpStatus, "upstream_error", failure.detail, keepAlive: false, context: context)
+            }
+        }
+    }
+
+    // MARK: - Token exchanges
+
+    private func handleTokenExchange(
+        _ request: NIOHTTPServerRequestFull, endpoint: TokenEndpoint, context: ChannelHandlerContext
+    ) {
+        let started = NIODeadline.now()
+        let correlationID = UUID()
+        let keepAlive = request.head.isKeepAlive
+        let summary = TokenRequestSummary(formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView)
+        let record = ExchangeRecord(
+            host: target.host, path: request.head.uri, clientID: summary.clientID, correlationID: correlationID)
+
+        let creatorTenant: TenantID
+        switch creator {
+        case .success(let tenant):
+            creatorTenant = tenant
+        case .failure(let unknown):
+            let reason = "the creator tenant is unknown: \(unknown.reason)"
+            audit(record.event(decision: .error, creator: nil, signIn: nil, reason: reason), context: context) {
+                self.respondError(
+                    .proxyAuthenticationRequired, "creator_tenant_unknown",
+                    "\(reason). Send the maker's token as 'Proxy-Authorization: Bearer <JWT>' on the CONNECT, or "
+                        + "configure --default-creator-tenant.",
+                    extraHeaders: [("proxy-authenticate", "Bearer realm=\"tenantgate\"")], keepAlive: keepAlive,
+                    correlationID: correlationID, context: context)
+            }
+            return
+        }
+
+        let snapshot = shared.policies.current()
+        let mode = shared.configuration.mode
+        var expectedSignIn: TenantID?
+        var wouldBlockBeforeSending: ExchangeVerdict?
+        switch snapshot.decider.preCheck(creator: creatorTenant, endpoint: endpoint) {
+        case .refuse(let verdict):
+            guard mode == .reportOnly else {
+                // Blocked from the path alone: nothing is sent upstream.
+                conclude(verdict, upstream: nil, record: record, keepAlive: keepAlive, started: started, context: context)
+                return
+            }
+            wouldBlockBeforeSending = verdict
+            expectedSignIn = verdict.signInTenant
+        case .forward(let expected, _):
+            expectedSignIn = expected
+        }
+
+        forward(request, context: context).assumeIsolated().whenComplete { result in
+            switch result {
+            case .failure(let error):
+                let failure = UpstreamError.from(error)
+                self.shared.metrics.upstreamErrors.increment()
+                let event = record.event(
+                    decision: .error, creator: creatorTenant, signIn: expectedSignIn,
+                    reason: "upstream failure: \(failure.detail)")
+                self.audit(event, context: context) {
+                    self.respondError(
+                        failure.httpStatus, "upstream_error", failure.detail, keepAlive: false,
+                        correlationID: correlationID, context: context)
+                }
+            case .success(let response):
+                let body = response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
+                let evidence = TokenResponseInspector.inspect(body: body, endpoint: endpoint)
+                var verdict = snapshot.decider.judgeResponse(
+                    creator: creatorTenant, endpoint: endpoint, status: Int(response.head.status.code),
+                    evidence: evidence, expectedSignIn: expectedSignIn)
+                if verdict.outcome == .allow, let earlier = wouldBlockBeforeSending, !evidence.isSuccess {
+                    verdict = earlier
+                }
+                self.conclude(
+                    verdict, upstream: response, record: record, keepAlive: keepAlive, started: started,
+                    context: context)
+            }
+        }
+    }
+
+    /// Turns a verdict into an audit line and then an answer, as the mode says.
+    private func conclude(
+        _ verdict: ExchangeVerdict, upstream: NIOHTTPClientResponseFull?, record: ExchangeRecord, keepAlive: Bool,
+        started: NIODeadline, context: ChannelHandlerContext
+    ) {
+        let mode = shared.configuration.mode
+        let decision: AuditDecision
+        switch verdict.outcome {
+        case .allow: decision = .allowed
+        case .unenforced: decision = .unenforced
+        case .block: decision = mode == .enforce ? .blocked : .wouldBlock
+        }
+        var event = record.event(
+            decision: decision, creator: verdict.creatorTenant, signIn: verdict.signInTenant, reason: verdict.reason)
+        event.directions = verdict.directions
+        event.rule = verdict.rule
+        event.homeTenant = verdict.homeTenant
+        event.setting = verdict.setting
+        event.errorCode = decision == .blocked || decision == .wouldBlock ? verdict.errorCodes.first : nil
+        if decision == .unenforced { shared.metrics.recordUnenforced(host: record.host) }
+
+        audit(event, context: context) {
+            self.shared.metrics.exchangeLatency.recordNanoseconds(
+                (NIODeadline.now() - started).nanoseconds)
+            if decision == .blocked {
+                let body = BlockedResponseBody(verdict: verdict, correlationID: record.correlationID, timestamp: Date())
+                self.finish(
+                    HTTPResponseWriting.json(
+                        status: .forbidden, body.json(), keepAlive: keepAlive, context: context,
+                        wrap: self.wrapOutboundOut), keepAlive: keepAlive, context: context)
+            } else if let upstream {
+                self.respond(upstream: upstream, keepAlive: keepAlive, context: context)
+            } else {
+                self.respondError(
+                    .badGateway, "upstream_error", "no upstream response", keepAlive: false,
+                    correlationID: record.correlationID, context: context)
+            }
+        }
+    }
+
+    /// Writes the audit line, then runs `then` on the event loop. When the line cannot be written, the client
+    /// gets a 503 instead of the answer: no exchange goes unaudited.
+    private func audit(_ event: AuditEvent, context: ChannelHandlerContext, then: @escaping () -> Void) {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let written = NIODeadline.now()
+        shared.audit.record(event) { promise.completeWith($0) }
+        shared.metrics.record(decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue))
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            self.shared.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - written).nanoseconds)
+            switch result {
+            case .success:
+                then()
+            case .failure(let error):
+                self.shared.logger.error("audit write failed; refusing the exchange", metadata: ["error": "\(error)"])
+                self.respondError(
+                    .serviceUnavailable, "audit_unavailable",
+                    "the audit log could not be written, so the exchange is refused", keepAlive: false,
+                    correlationID: event.correlationID, context: context)
+            }
+        }
+    }
+
+    // MARK: - Upstream
+
+    private func forward(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext)
+        -> EventLoopFuture<NIOHTTPClientResponseFull>
+    {
+        guard let pool = shared.upstreamPools.pool(for: context.eventLoop) else {
+            return context.eventLoop.makeFailedFuture(UpstreamError(code: .connectFailed, detail: "no upstream pool"))
+        }
+        let hostHeader = target.port == 443 ? target.host : target.description
+        let head = HTTPResponseWriting.upstreamHead(
+            from: request.head, uri: request.head.uri, host: hostHeader, bodyLength: request.body?.readableBytes ?? 0)
+        return pool.acquire(host: target.host, port: target.port, tls: true).assumeIsolated().flatMap { connection in
+            pool.send(head, body: request.body, on: connection).assumeIsolated().map { response in
+                if response.head.isKeepAlive { pool.release(connection) } else { connection.channel.close(promise: nil) }
+                return response
+            }.nonisolated()
+        }.nonisolated()
+    }
+
+    // MARK: - Answers
+
+    private func respond(upstream: NIOHTTPClientResponseFull, keepAlive: Bool, context: ChannelHandlerContext) {
+        finish(
+            HTTPResponseWriting.write(
+                status: upstream.head.status, headers: HTTPResponseWriting.forwardable(upstream.head.headers),
+                body: upstream.body, keepAlive: keepAlive, context: context, wrap: wrapOutboundOut),
+            keepAlive: keepAlive, context: context)
+    }
+
+    private func respondError(
+        _ status: HTTPResponseStatus, _ error: String, _ description: String, extraHeaders: [(String, String)] = [],
+        keepAlive: Bool, correlationID: UUID = UUID(), context: ChannelHandlerContext
+    ) {
+        let body = ProxyErrorBody(error: error, description: description, correlationID: correlationID)
+        finish(
+            HTTPResponseWriting.json(
+                status: status, body.json(), extraHeaders: extraHeaders, keepAlive: keepAlive, context: context,
+                wrap: wrapOutboundOut),
+            keepAlive: keepAlive, context: context)
+    }
+
+    private func finish(_ written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
+        responding = false
+        if !keepAlive {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    // MARK: - Connection events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, !responding {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !responding else {
+            context.close(promise: nil)
+            return
+        }
+        responding = true
+        let (status, message) = ClientProtocolError.classify(error)
+        respondError(status, "invalid_request", message, keepAlive: false, context: context)
+    }
+}
+
+@available(*, unavailable)
+extension TokenExchangeHandler: Sendable {}
+
+/// The parts of an exchange's audit line known before the decision.
+struct ExchangeRecord {
+    let host: String
+    let path: String
+    let clientID: String?
+    let correlationID: UUID
+
+    func event(decision: AuditDecision, creator: TenantID?, signIn: TenantID?, reason: String) -> AuditEvent {
+        AuditEvent(
+            time: Date(), decision: decision, directions: [], creatorTenant: creator, signInTenant: signIn,
+            host: host, path: path, clientID: clientID, reason: reason, rule: nil, correlationID: correlationID)
+    }
+}

@@ -1,0 +1,103 @@
+import TenantPolicy
+import TokenInspection
+
+/// Decides token exchanges: before the request leaves (from the path's tenant) and on the response (from the
+/// token's claims). Pure: no I/O, so every rule of SPEC 2 and 3 is tested without a socket.
+public struct ExchangeDecider: Sendable {
+    public let policies: PolicySet
+    public let nonEntraSTS: NonEntraSTSMode
+
+    public init(policies: PolicySet, nonEntraSTS: NonEntraSTSMode) {
+        self.policies = policies
+        self.nonEntraSTS = nonEntraSTS
+    }
+
+    /// The decision taken before anything is sent upstream.
+    public enum PreCheck: Sendable, Equatable {
+        /// Send the request; `expectedSignIn` is the path's tenant the response must agree with.
+        case forward(expectedSignIn: TenantID?, pathVerdict: ExchangeVerdict?)
+        /// Refuse now, with this verdict (a blocked path tenant, or a blocked non-Entra STS).
+        case refuse(ExchangeVerdict)
+    }
+
+    public func preCheck(creator: TenantID, endpoint: TokenEndpoint) -> PreCheck {
+        switch endpoint.kind {
+        case .nonEntra:
+            guard nonEntraSTS == .block else { return .forward(expectedSignIn: nil, pathVerdict: nil) }
+            return .refuse(
+                ExchangeVerdict(
+                    outcome: .block, creatorTenant: creator, signInTenant: nil,
+                    reason: "\(endpoint.host) is not a Microsoft Entra STS: its tokens carry no Entra tenant that "
+                        + "tenant isolation could judge, and this proxy is configured to refuse such STSs "
+                        + "(--non-entra-sts block). An administrator can allow it with --non-entra-sts audit; the "
+                        + "documented mitigation is to restrict the connector with data policies."))
+        case .entra:
+            guard let pathTenant = pathTenant(of: endpoint) else {
+                return .forward(expectedSignIn: nil, pathVerdict: nil)
+            }
+            let verdict = isolationVerdict(policies.decide(creator: creator, signIn: pathTenant), prefix: "the token request names tenant \(policies.label(pathTenant)) in its path; ")
+            return verdict.outcome == .block
+                ? .refuse(verdict) : .forward(expectedSignIn: pathTenant, pathVerdict: verdict)
+        }
+    }
+
+    /// The decision on the STS's answer. `status` is its HTTP status; `evidence` what its body shows.
+    public func judgeResponse(
+        creator: TenantID, endpoint: TokenEndpoint, status: Int, evidence: TokenResponseEvidence,
+        expectedSignIn: TenantID?
+    ) -> ExchangeVerdict {
+        if case .nonEntra = endpoint.kind {
+            return ExchangeVerdict(
+                outcome: .unenforced, creatorTenant: creator, signInTenant: nil,
+                reason: "\(endpoint.host) is not a Microsoft Entra STS: its token carries no Entra tenant, so tenant "
+                    + "isolation cannot judge it (known gap, SPEC 2.3); passed through and recorded.")
+        }
+        guard evidence.isSuccess else {
+            return ExchangeVerdict(
+                outcome: .allow, creatorTenant: creator, signInTenant: expectedSignIn,
+                reason: "the STS answered \(status)\(evidence.errorCode.map { " (\($0))" } ?? "") without a token; "
+                    + "nothing to judge")
+        }
+        guard let signIn = evidence.signInTenant else {
+            let why = evidence.unreadableReason ?? "no Entra token in the response"
+            let decision = policies.decide(creator: creator, signIn: nil)
+            var verdict = isolationVerdict(decision, prefix: "the sign-in tenant could not be read (\(why)); ")
+            if verdict.outcome == .block { verdict.errorCodes = [500212] }
+            return verdict
+        }
+        if let expectedSignIn, expectedSignIn != signIn {
+            return ExchangeVerdict(
+                outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: signIn,
+                homeTenant: evidence.homeTenant,
+                reason: "the token request named tenant \(policies.label(expectedSignIn)) but the STS issued a token "
+                    + "of tenant \(policies.label(signIn)); path and response disagree, so the exchange is refused "
+                    + "(fail closed).",
+                errorCodes: [500212])
+        }
+        var verdict = isolationVerdict(policies.decide(creator: creator, signIn: signIn), prefix: "")
+        verdict.homeTenant = evidence.homeTenant
+        return verdict
+    }
+
+    /// The tenant the path names: a GUID, or a domain the directory resolves. `common` & co. name none.
+    public func pathTenant(of endpoint: TokenEndpoint) -> TenantID? {
+        switch endpoint.tenantSegmentKind {
+        case .guid(let id): id
+        case .domain(let name): policies.directory.tenant(forDomain: name)
+        case .common, .organizations, .consumers, .none: nil
+        }
+    }
+
+    private func isolationVerdict(_ decision: IsolationDecision, prefix: String) -> ExchangeVerdict {
+        let rule = decision.allowingRules.map { "\($0.direction.rawValue): \(policies.name($0.policyTenant)) \($0.rule)" }
+        return ExchangeVerdict(
+            outcome: decision.isAllowed ? .allow : .block,
+            directions: decision.blockedDirections,
+            creatorTenant: decision.creator,
+            signInTenant: decision.signIn,
+            reason: prefix + decision.explanation(naming: policies.name),
+            rule: rule.isEmpty ? nil : rule.joined(separator: "; "),
+            errorCodes: ExchangeVerdict.isolationErrorCodes(decision.blockedDirections)
+        )
+    }
+}

@@ -1,0 +1,50 @@
+import TenantPolicy
+
+/// What TenantGate concluded about one token exchange, before the mode turns it into an answer.
+///
+/// The same value feeds the audit line, the metrics and (when blocked) the 403 body, so all three agree.
+public struct ExchangeVerdict: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// Evaluated and allowed (or nothing to judge, e.g. the STS answered an error).
+        case allow
+        /// Refused by a policy: 403 when enforcing, `would_block` in report-only mode.
+        case block
+        /// A non-Entra STS's token: passed through, recorded as the known gap (SPEC 2.3).
+        case unenforced
+    }
+
+    public var outcome: Outcome
+    public var directions: [Direction]
+    public var creatorTenant: TenantID
+    public var signInTenant: TenantID?
+    /// A guest's home tenant, when the token shows one.
+    public var homeTenant: TenantID?
+    /// One readable paragraph: what, why, and what an administrator can change.
+    public var reason: String
+    /// The rule that allowed it, or nil.
+    public var rule: String?
+    /// Entra's tenant-boundary error codes where the meaning matches (SPEC 4).
+    public var errorCodes: [Int]
+    /// The cross-tenant access setting that refused, when it was one (issue 4), e.g. `b2bCollaborationInbound`.
+    public var setting: String?
+
+    public init(
+        outcome: Outcome, directions: [Direction] = [], creatorTenant: TenantID, signInTenant: TenantID?,
+        homeTenant: TenantID? = nil, reason: String, rule: String? = nil, errorCodes: [Int] = [], setting: String? = nil
+    ) {
+        self.outcome = outcome
+        self.directions = directions
+        self.creatorTenant = creatorTenant
+        self.signInTenant = signInTenant
+        self.homeTenant = homeTenant
+        self.reason = reason
+        self.rule = rule
+        self.errorCodes = errorCodes
+        self.setting = setting
+    }
+
+    /// Entra's codes: 500212 outbound (NotAllowedByOutboundPolicyTenant), 500213 inbound.
+    static func isolationErrorCodes(_ directions: [Direction]) -> [Int] {
+        directions.map { $0 == .outbound ? 500212 : 500213 }
+    }
+}

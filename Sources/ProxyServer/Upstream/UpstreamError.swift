@@ -1,0 +1,62 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Why talking to the real server failed; each maps to a 502 or 504 with a readable sentence.
+struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Code: Sendable, Equatable {
+        case connectFailed
+        case certificateRejected
+        case tlsFailed
+        case timedOut
+        case connectionClosed
+        case connectionBusy
+        case responseTooLarge
+        case malformedResponse
+    }
+
+    let code: Code
+    let detail: String
+
+    static let connectionClosed = UpstreamError(code: .connectionClosed, detail: "the upstream server closed the connection before answering")
+    static let connectionBusy = UpstreamError(code: .connectionBusy, detail: "internal: upstream connection already has a request in flight")
+    static let timedOut = UpstreamError(code: .timedOut, detail: "the upstream server did not answer in time")
+
+    /// 504 for time-outs, 502 for everything else.
+    var httpStatus: HTTPResponseStatus { code == .timedOut ? .gatewayTimeout : .badGateway }
+
+    var description: String { detail }
+
+    static func from(_ error: any Error) -> UpstreamError {
+        if let error = error as? UpstreamError { return error }
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .handshakeFailed(let inner):
+                let text = "\(inner)"
+                if text.contains("CERTIFICATE") || text.contains("certificate") {
+                    return UpstreamError(code: .certificateRejected, detail: "the upstream server's certificate could not be verified (\(text))")
+                }
+                return UpstreamError(code: .tlsFailed, detail: "the TLS handshake with the upstream server failed (\(text))")
+            default:
+                return UpstreamError(code: .tlsFailed, detail: "TLS with the upstream server failed (\(error))")
+            }
+        }
+        if let error = error as? NIOSSLExtraError {
+            return UpstreamError(code: .certificateRejected, detail: "the upstream server's certificate does not match its name (\(error))")
+        }
+        if error is ChannelError, case ChannelError.connectTimeout = error {
+            return UpstreamError(code: .timedOut, detail: "connecting to the upstream server timed out")
+        }
+        if error is NIOConnectionError || error is IOError {
+            return UpstreamError(code: .connectFailed, detail: "the upstream server could not be reached (\(error))")
+        }
+        if let error = error as? NIOHTTPObjectAggregatorError, error == .frameTooLong {
+            return UpstreamError(code: .responseTooLarge, detail: "the upstream response is larger than the inspection limit")
+        }
+        if error is HTTPParserError {
+            return UpstreamError(code: .malformedResponse, detail: "the upstream server sent malformed HTTP (\(error))")
+        }
+        return UpstreamError(code: .connectFailed, detail: "upstream failure (\(error))")
+    }
+}

@@ -1,0 +1,40 @@
+/// A Microsoft cloud whose Entra STS TenantGate recognises (ENTRA-FACTS 1). Raw values are Graph's
+/// `allowedCloudEndpoints` spellings where Graph has one.
+public enum EntraCloud: String, Sendable, CaseIterable, Hashable {
+    case global = "microsoftonline.com"
+    case usGovernment = "microsoftonline.us"
+    case china = "partner.microsoftonline.cn"
+    case germany = "microsoftonline.de"
+    case franceBleu = "sovcloud-identity.fr"
+    case germanyDelos = "sovcloud-identity.de"
+    case singaporeGov = "sovcloud-identity.sg"
+
+    /// Token hosts of the cloud's alias sets (the first is the preferred network host).
+    public var loginHosts: [String] {
+        switch self {
+        case .global: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com"]
+        case .usGovernment: ["login.microsoftonline.us", "login.usgovcloudapi.net", "login-us.microsoftonline.com"]
+        case .china: ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"]
+        case .germany: ["login.microsoftonline.de"]
+        case .franceBleu: ["login.sovcloud-identity.fr"]
+        case .germanyDelos: ["login.sovcloud-identity.de"]
+        case .singaporeGov: ["login.sovcloud-identity.sg"]
+        }
+    }
+
+    /// Hosts that appear in v2 issuers besides the login hosts (the public v1 issuer host is handled apart).
+    var issuerHosts: [String] { loginHosts }
+
+    /// A readable name for messages.
+    public var displayName: String {
+        switch self {
+        case .global: "Microsoft Azure commercial"
+        case .usGovernment: "Microsoft Azure Government"
+        case .china: "Microsoft Azure operated by 21Vianet"
+        case .germany: "Microsoft Cloud Deutschland"
+        case .franceBleu: "Bleu"
+        case .germanyDelos: "Delos"
+        case .singaporeGov: "GovSG"
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import TenantPolicy
+
+/// Recognises Entra issuers (SPEC 3): v1 `https://sts.windows.net/<tid>/`, v2 `https://<entra host>/<tid>/v2.0`.
+public enum EntraIssuer {
+    public struct Parsed: Sendable, Equatable {
+        public let tenant: TenantID
+        public let cloud: EntraCloud
+        public let version: TokenEndpoint.Version
+    }
+
+    public static func parse(_ issuer: String) -> Parsed? {
+        guard issuer.hasPrefix("https://") else { return nil }
+        let rest = issuer.dropFirst("https://".count)
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 2 else { return nil }
+        let host = parts[0].lowercased()
+        if host == "sts.windows.net" {
+            // v1: exactly https://sts.windows.net/<tid>/
+            guard parts.count == 3, parts[2].isEmpty, let tenant = TenantID(parts[1]) else { return nil }
+            return Parsed(tenant: tenant, cloud: .global, version: .v1)
+        }
+        guard let cloud = STSHosts.entraCloud(forHost: host) else { return nil }
+        // v2: https://<host>/<tid>/v2.0 (some issuers of other clouds end in a slash)
+        guard parts.count >= 3, parts[2] == "v2.0", parts.count == 3 || (parts.count == 4 && parts[3].isEmpty),
+            let tenant = TenantID(parts[1])
+        else { return nil }
+        return Parsed(tenant: tenant, cloud: cloud, version: .v2)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import TenantPolicy
+
+/// Reads a token endpoint's JSON answer into `TokenResponseEvidence` (SPEC 3 "What the proxy sees").
+///
+/// Prefers the ID token; uses the access token when it is an Entra JWS (Microsoft's own APIs may get encrypted or
+/// opaque access tokens). A `tid` counts only when it is a GUID equal to the GUID of an Entra `iss`.
+public enum TokenResponseInspector {
+    public static func inspect(body: some Collection<UInt8>, endpoint: TokenEndpoint) -> TokenResponseEvidence {
+        var evidence = TokenResponseEvidence()
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            evidence.unreadableReason = "the response body is not a JSON object"
+            return evidence
+        }
+        let accessToken = object["access_token"] as? String
+        let idToken = object["id_token"] as? String
+        evidence.isSuccess = accessToken != nil || idToken != nil
+        if !evidence.isSuccess {
+            evidence.errorCode = (object["error"] as? String).map { String($0.prefix(64)) }
+            evidence.errorCodes = (object["error_codes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? []
+            evidence.unreadableReason = "the response carries no token"
+            return evidence
+        }
+        guard case .entra = endpoint.kind else {
+            evidence.unreadableReason = "\(endpoint.host) is not an Entra STS; its claims are not trusted"
+            return evidence
+        }
+        if let clientInfo = object["client_info"] as? String { readClientInfo(clientInfo, into: &evidence) }
+
+        var reasons: [String] = []
+        for (source, token) in [(TokenResponseEvidence.TokenSource.idToken, idToken), (.accessToken, accessToken)] {
+            guard let token else { continue }
+            switch entraClaims(of: token) {
+            case .success(let (claims, issuer)):
+                evidence.signInTenant = issuer.tenant
+                evidence.tokenSource = source
+                evidence.issuerCloud = issuer.cloud
+                evidence.isEntraToken = true
+                evidence.objectID = claims.oid
+                evidence.applicationID = claims.applicationID
+                evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant)
+                return evidence
+            case .failure(let reason):
+                reasons.append("\(source.rawValue): \(reason)")
+            }
+        }
+        evidence.unreadableReason = reasons.joined(separator: "; ")
+        return evidence
+    }
+
+    /// The claims of an Entra JWS whose `tid` is a GUID equal to its issuer's, or why not.
+    static func entraClaims(of token: String) -> Result<(TokenClaims, EntraIssuer.Parsed), ReasonText> {
+        let claims: TokenClaims
+        switch JWTClaimReader.claims(of: token) {
+        case .failure(let error): return .failure(ReasonText(error.message))
+        case .success(let read): claims = read
+        }
+        guard let iss = claims.iss, let issuer = EntraIssuer.parse(iss) else {
+            return .failure(ReasonText("the issuer is not Microsoft Entra"))
+        }
+        guard let tid = claims.tid, let tenant = TenantID(tid) else {
+            return .failure(ReasonText("the tid claim is missing or not a GUID"))
+        }
+        guard tenant == issuer.tenant else {
+            return .failure(ReasonText("the tid claim does not match the tenant of the issuer"))
+        }
+        return .success((claims, issuer))
+    }
+
+    /// A guest's home tenant: an `idp` naming another Entra tenant, or a personal Microsoft account.
+    static func homeTenant(idp: String?, signIn: TenantID) -> TenantID? {
+        guard let idp else { return nil }
+        if let issuer = EntraIssuer.parse(idp) { return issuer.tenant == signIn ? nil : issuer.tenant }
+        if idp == "live.com" || idp.contains(TenantID.microsoftAccounts.description) { return .microsoftAccounts }
+        return nil
+    }
+
+    private static func readClientInfo(_ text: String, into evidence: inout TokenResponseEvidence) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard text.count <= 4096, let data = Data(base64Encoded: base64),
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return }
+        evidence.clientInfoHomeTenant = (object["utid"] as? String).flatMap { TenantID($0) }
+        evidence.clientInfoHomeObjectID = (object["uid"] as? String).map { String($0.prefix(64)) }
+    }
+}
+
+/// A reason sentence carried through a `Result`.
+public struct ReasonText: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

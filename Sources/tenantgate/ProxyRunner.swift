@@ -1,0 +1,117 @@
+import ArgumentParser
+import Audit
+import CertificateAuthority
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PolicyFiles
+import ProxyServer
+import ServiceLifecycle
+import UnixSignals
+
+/// Wires `serve` together: policies, CA, audit log, event loops, the proxy service, signals.
+///
+/// Tests run the same code in-process (`run(onListening:)`), so end-to-end tests exercise what `serve` runs.
+struct ProxyRunner {
+    let settings: ServeSettings
+    var logger = Logger(label: "tenantgate")
+
+    /// Serves until SIGTERM/SIGINT (graceful: the listener closes, open exchanges finish).
+    func run() async throws {
+        try await run(onListening: { address in
+            // SPEC 4: one line on standard output when ready.
+            FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
+        })
+    }
+
+    func run(onListening: @escaping @Sendable (String) -> Void, gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let bundle: PolicyBundle
+        switch PolicyDirectoryLoader.load(directory: settings.policiesDirectory) {
+        case .success(let loaded): bundle = loaded
+        case .failure(let error):
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            printError("tenantgate serve: the policies in \(settings.policiesDirectory) are invalid; not starting")
+            throw ExitCode.badInput
+        }
+        for warning in bundle.warnings { logger.warning("\(warning)") }
+
+        let authority: CertificateAuthority
+        do {
+            let (loaded, created) = try CertificateAuthority.loadOrCreate(
+                certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath, now: Date())
+            authority = loaded
+            if created { logger.notice("created a new CA; clients must trust it", metadata: ["certificate": "\(settings.caCertificatePath)"]) }
+        } catch {
+            printError("tenantgate serve: \(error)")
+            throw ExitCode.badInput
+        }
+
+        let audit: AuditLog
+        do {
+            audit = try AuditLog(path: settings.auditLogPath)
+        } catch {
+            printError("tenantgate serve: \(error)")
+            throw ExitCode.badInput
+        }
+        defer { audit.close() }
+
+        let policies = PolicyStore(bundle: bundle, nonEntraSTS: settings.proxy.nonEntraSTS)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let listen = settings.proxy.listen
+        let proxy: ProxyServer
+        do {
+            proxy = try ProxyServer(
+                configuration: settings.proxy, policies: policies, authority: authority, audit: audit, group: group,
+                threadPool: threadPool, logger: logger,
+                onListening: { address in onListening("\(listen.host):\(address.port ?? listen.port)") })
+        } catch {
+            printError("tenantgate serve: \(error)")
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw ExitCode.badInput
+        }
+
+        let reload = PolicyReloadOnHangup(store: policies, directory: settings.policiesDirectory, logger: logger)
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: proxy)], gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            reload.cancel()
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        reload.cancel()
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// SIGHUP reloads the policies directory; an invalid set is refused and the last good one stays in force.
+final class PolicyReloadOnHangup {
+    private let source: any DispatchSourceSignal
+
+    init(store: PolicyStore, directory: String, logger: Logger) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            switch store.reload(from: directory) {
+            case .success(let bundle):
+                logger.notice("policies reloaded", metadata: ["version": "\(bundle.version)"])
+            case .failure(let error):
+                logger.error("policy reload refused; the last good policies stay in force", metadata: ["errors": "\(error)"])
+            }
+        }
+        source.resume()
+        self.source = source
+    }
+
+    func cancel() { source.cancel() }
+}

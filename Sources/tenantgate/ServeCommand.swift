@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PolicyFiles
+import ProxyServer
+import TenantPolicy
+
+/// `tenantgate serve`: the enforcing proxy (SPEC 4 command line). Prints `listening on HOST:PORT` when ready.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the proxy: intercept token exchanges, decide, audit."
+    )
+
+    @Option(name: .long, help: "YAML configuration file; flags override it.")
+    var config: String?
+
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1:3128).")
+    var listen: String?
+
+    @Option(name: .long, help: "Admin listener address (health, metrics).")
+    var admin: String?
+
+    @Option(name: .long, help: "Policies directory (default: policies).")
+    var policies: String?
+
+    @Option(name: .customLong("ca-cert"), help: "CA certificate PEM (created on first run; default certs/ca.pem).")
+    var caCert: String?
+
+    @Option(name: .customLong("ca-key"), help: "CA private key PEM, mode 0600 (default certs/ca.key).")
+    var caKey: String?
+
+    @Option(name: .customLong("upstream-ca"), help: "Extra root CA PEM trusted for upstream TLS (repeatable).")
+    var upstreamCA: [String] = []
+
+    @Option(name: .customLong("upstream-override"), help: "HOST[:PORT]=ADDR:PORT: where to connect for a host (repeatable).")
+    var upstreamOverride: [String] = []
+
+    @Option(name: .customLong("audit-log"), help: "Audit log, JSON Lines (default audit.jsonl).")
+    var auditLog: String?
+
+    @Option(name: .long, help: "enforce or report-only (default enforce).")
+    var mode: String?
+
+    @Option(name: .customLong("default-creator-tenant"), help: "Creator tenant when a connection names none.")
+    var defaultCreatorTenant: String?
+
+    @Option(name: .customLong("non-entra-sts"), help: "audit (pass and record) or block (default audit).")
+    var nonEntraSTS: String?
+
+    @Option(name: .customLong("allow-connect-port"), help: "A port CONNECT may reach besides 443 (repeatable).")
+    var allowConnectPort: [Int] = []
+
+    @Option(name: .customLong("intercept-host"), help: "A resource host to intercept besides the STS hosts (repeatable).")
+    var interceptHost: [String] = []
+
+    func run() async throws {
+        let settings: ServeSettings
+        do {
+            let file = try config.map(ServeConfigurationFile.load)
+            settings = try ServeSettings(flags: self, file: file)
+        } catch {
+            printError("tenantgate serve: \(error)")
+            throw ExitCode.badInput
+        }
+        try await ProxyRunner(settings: settings).run()
+    }
+}

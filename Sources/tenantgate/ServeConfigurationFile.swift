@@ -1,0 +1,52 @@
+import Foundation
+import Yams
+
+/// The `--config FILE` YAML: the same settings as the flags, by the same names (flags override it; SPEC 4).
+struct ServeConfigurationFile: Decodable {
+    var listen: String?
+    var admin: String?
+    var policies: String?
+    var caCert: String?
+    var caKey: String?
+    var upstreamCA: [String]?
+    var upstreamOverride: [String]?
+    var auditLog: String?
+    var mode: String?
+    var defaultCreatorTenant: String?
+    var nonEntraSTS: String?
+    /// Client IP address → creator tenant, used when a connection sends no Proxy-Authorization.
+    var creatorByClientAddress: [String: String]?
+    var allowConnectPorts: [Int]?
+    var interceptHosts: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case listen, admin, policies, mode
+        case caCert = "ca-cert"
+        case caKey = "ca-key"
+        case upstreamCA = "upstream-ca"
+        case upstreamOverride = "upstream-override"
+        case auditLog = "audit-log"
+        case defaultCreatorTenant = "default-creator-tenant"
+        case nonEntraSTS = "non-entra-sts"
+        case creatorByClientAddress = "creator-by-client-address"
+        case allowConnectPorts = "allow-connect-ports"
+        case interceptHosts = "intercept-hosts"
+    }
+
+    static func load(_ path: String) throws -> ServeConfigurationFile {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ServeSetupError("cannot read the configuration file \(path)")
+        }
+        do {
+            return try YAMLDecoder().decode(ServeConfigurationFile.self, from: text)
+        } catch {
+            throw ServeSetupError("\(path): \(error)")
+        }
+    }
+}
+
+/// A setup problem reported as one readable line before the proxy starts (exit 2).
+struct ServeSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
