@@ -1,0 +1,103 @@
+import CertificateAuthority
+import Foundation
+import JWTKit
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+import TenantPolicy
+
+/// A mock Microsoft Entra STS and Azure DevOps STS on loopback, with real TLS and real signed JWTs, for
+/// `tenantgate simulate` and the end-to-end tests.
+///
+/// Test-control form fields: `mock_home_tenant` (guest: `idp` names that home tenant), `mock_tid` (token tenant
+/// differs from the path), `mock_token=malformed|opaque`, `mock_delay_ms`, `mock_status`.
+public final class MockSTS: Sendable {
+    /// Every host its certificate names and it answers for.
+    public static let hosts = [
+        "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "login.microsoftonline.us",
+        "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com",
+    ]
+
+    public let port: Int
+    public let caCertificatePEM: String
+    let keys: JWTKeyCollection
+    let options: MockSTSOptions
+    private let channel: any Channel
+    private let counts = Mutex([String: Int]())
+
+    private init(port: Int, caCertificatePEM: String, keys: JWTKeyCollection, options: MockSTSOptions, channel: any Channel) {
+        self.port = port
+        self.caCertificatePEM = caCertificatePEM
+        self.keys = keys
+        self.options = options
+        self.channel = channel
+    }
+
+    public static func start(
+        host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup, options: MockSTSOptions = .init()
+    ) async throws -> MockSTS {
+        let authority = try CertificateAuthority.generate(commonName: "TenantGate test STS CA", now: Date())
+        let leaf = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: Date())
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try leaf.chainPEM.map { .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem)) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem)))
+        let sslContext = try NIOSSLContext(configuration: tls)
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: ES256PrivateKey(), kid: "mock-sts-key")
+        let box = MockSTSBox()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLServerHandler(context: sslContext))
+                    try sync.configureHTTPServerPipeline()
+                    try sync.addHandler(NIOHTTPServerRequestAggregator(maxContentLength: 1 << 20))
+                    try sync.addHandler(MockSTSHandler(box: box))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        let sts = MockSTS(
+            port: channel.localAddress?.port ?? port, caCertificatePEM: authority.certificatePEM, keys: keys,
+            options: options, channel: channel)
+        box.sts.withLock { $0 = sts }
+        return sts
+    }
+
+    /// Signs claims with the mock's key (for example a maker's token for `Proxy-Authorization`).
+    public func mintToken(_ claims: MockTokenClaims) async throws -> String {
+        try await keys.sign(claims, kid: "mock-sts-key")
+    }
+
+    /// A maker's token of `tenant`, as a connector host would present it to the proxy.
+    public func makerToken(tenant: TenantID) async throws -> String {
+        try await mintToken(
+            MockTokenClaims(
+                tid: tenant.description, iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+                oid: UUID().uuidString.lowercased(), aud: "https://service.powerapps.com/",
+                clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d", version: "2.0", now: Int(Date().timeIntervalSince1970)))
+    }
+
+    /// Token requests received for a tenant segment (or `ado` for Azure DevOps).
+    public func tokenRequestCount(tenantSegment: String) -> Int {
+        counts.withLock { $0[tenantSegment.lowercased()] ?? 0 }
+    }
+
+    public func requestCount() -> Int { counts.withLock { $0.values.reduce(0, +) } }
+
+    func count(_ key: String) {
+        counts.withLock { $0[key.lowercased(), default: 0] += 1 }
+    }
+
+    public func shutdown() async throws {
+        try await channel.close()
+    }
+}
+
+/// Lets the handlers reach the STS created after the listener is bound.
+final class MockSTSBox: Sendable {
+    let sts = Mutex<MockSTS?>(nil)
+}

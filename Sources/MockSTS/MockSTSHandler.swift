@@ -1,0 +1,150 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TenantPolicy
+
+/// Answers one request of the mock STS: Entra v1/v2 token endpoints, the Azure DevOps token endpoint, `/healthz`.
+final class MockSTSHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOHTTPServerRequestFull
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let box: MockSTSBox
+
+    init(box: MockSTSBox) {
+        self.box = box
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let request = unwrapInboundIn(data)
+        guard let sts = box.sts.withLock({ $0 }) else { return }
+        let host = (request.head.headers.first(name: "host") ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
+        let path = String(request.head.uri.prefix { $0 != "?" })
+        let form = Self.form(request.body)
+        let answer: EventLoopFuture<(HTTPResponseStatus, String)>
+        let segments = path.split(separator: "/").map(String.init)
+        if path == "/healthz" {
+            answer = context.eventLoop.makeSucceededFuture((.ok, #"{"status":"ok"}"#))
+        } else if host == "app.vssps.visualstudio.com", request.head.method == .POST, segments == ["oauth2", "token"] {
+            sts.count("ado")
+            answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }
+        } else if request.head.method == .POST, segments.count >= 3, segments[1] == "oauth2", segments.last == "token",
+            segments.count == 3 || (segments.count == 4 && segments[2] == "v2.0")
+        {
+            sts.count(segments[0])
+            let version = segments.count == 4 ? "2.0" : "1.0"
+            answer = promise(context) {
+                try await MockTokenMinter(sts: sts).tokenResponse(host: host, segment: segments[0], version: version, form: form)
+            }
+        } else {
+            answer = context.eventLoop.makeSucceededFuture((.notFound, #"{"error":"not_found"}"#))
+        }
+        let keepAlive = request.head.isKeepAlive
+        let delay = form["mock_delay_ms"].flatMap(Int64.init).map { min(max($0, 0), 30_000) } ?? 0
+        answer.assumeIsolated().whenSuccess { status, body in
+            let write = {
+                var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+                buffer.writeString(body)
+                var headers = HTTPHeaders([("content-type", "application/json; charset=utf-8"), ("content-length", "\(buffer.readableBytes)")])
+                if !keepAlive { headers.add(name: "connection", value: "close") }
+                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                    if !keepAlive { context.close(promise: nil) }
+                }
+            }
+            if delay > 0 {
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(delay)) { write() }
+            } else {
+                write()
+            }
+        }
+    }
+
+    private func promise(
+        _ context: ChannelHandlerContext, _ work: @escaping @Sendable () async throws -> (HTTPResponseStatus, String)
+    ) -> EventLoopFuture<(HTTPResponseStatus, String)> {
+        let promise = context.eventLoop.makePromise(of: (HTTPResponseStatus, String).self)
+        promise.completeWithTask {
+            do { return try await work() } catch { return (.internalServerError, #"{"error":"server_error"}"#) }
+        }
+        return promise.futureResult
+    }
+
+    static func form(_ body: ByteBuffer?) -> [String: String] {
+        guard let body else { return [:] }
+        var result: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ") }
+            guard let name = parts.first?.removingPercentEncoding else { continue }
+            result[name] = parts.count > 1 ? parts[1].removingPercentEncoding ?? parts[1] : ""
+        }
+        return result
+    }
+}
+
+@available(*, unavailable)
+extension MockSTSHandler: Sendable {}
+
+/// Builds the mock's token responses.
+struct MockTokenMinter {
+    let sts: MockSTS
+
+    func tokenResponse(host: String, segment: String, version: String, form: [String: String]) async throws -> (HTTPResponseStatus, String) {
+        if let status = form["mock_status"].flatMap(Int.init) {
+            return (HTTPResponseStatus(statusCode: status), Self.error("invalid_grant", 70000, "AADSTS70000: mock error"))
+        }
+        let pathTenant: TenantID? = TenantID(segment) ?? sts.options.domains[segment.lowercased()]
+        guard let pathTenant else {
+            return (.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+        }
+        let tenant = form["mock_tid"].flatMap { TenantID($0) } ?? pathTenant
+        let home = form["mock_home_tenant"].flatMap { TenantID($0) }
+        let clientID = form["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a"
+        let issuerHost = host == "login.chinacloudapi.cn" ? "login.partner.microsoftonline.cn" : host
+        let issuer = version == "2.0" ? "https://\(issuerHost)/\(tenant)/v2.0" : "https://sts.windows.net/\(tenant)/"
+        let idp = home.map { "https://sts.windows.net/\($0)/" }
+        let oid = UUID().uuidString.lowercased()
+        let now = Int(Date().timeIntervalSince1970)
+        let claims = MockTokenClaims(
+            tid: tenant.description, iss: issuer, idp: idp, oid: oid, aud: "00000003-0000-0000-c000-000000000000",
+            clientID: clientID, version: version, now: now)
+        var accessToken = try await sts.mintToken(claims)
+        var idToken: String? = try await sts.mintToken(claims)
+        switch form["mock_token"] {
+        case "malformed":
+            accessToken = "eyJhbGciOi.not-base64!.x"
+            idToken = "garbage"
+        case "opaque":
+            accessToken = "EwBwA8l6BAAU" + String(repeating: "x", count: 40)
+            idToken = nil
+        default:
+            break
+        }
+        let clientInfo = Data(#"{"uid":"\#(oid)","utid":"\#(home ?? tenant)"}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        var body: [String: Any] = [
+            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": accessToken,
+            "refresh_token": "0.AAAA" + UUID().uuidString, "client_info": clientInfo,
+        ]
+        if let idToken { body["id_token"] = idToken }
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        return (.ok, String(decoding: data, as: UTF8.self))
+    }
+
+    func azureDevOpsResponse() async throws -> (HTTPResponseStatus, String) {
+        let now = Int(Date().timeIntervalSince1970)
+        let claims = MockTokenClaims(
+            tid: sts.options.azureDevOpsTenant.description, iss: "app.vstoken.visualstudio.com",
+            oid: UUID().uuidString.lowercased(), aud: "app.vstoken.visualstudio.com|vso:6f6a4c5b",
+            clientID: "ado-app", version: "1.0", now: now)
+        let token = try await sts.mintToken(claims)
+        let body: [String: Any] = ["access_token": token, "token_type": "jwt-bearer", "expires_in": "3599", "refresh_token": "ado-refresh-" + UUID().uuidString]
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        return (.ok, String(decoding: data, as: UTF8.self))
+    }
+
+    static func error(_ error: String, _ code: Int, _ description: String) -> String {
+        #"{"error":"\#(error)","error_description":"\#(description)","error_codes":[\#(code)],"trace_id":"\#(UUID().uuidString.lowercased())","correlation_id":"\#(UUID().uuidString.lowercased())"}"#
+    }
+}
