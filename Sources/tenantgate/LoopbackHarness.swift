@@ -1,0 +1,142 @@
+import Audit
+import CertificateAuthority
+import Foundation
+import Logging
+import MockSTS
+import NIOCore
+import NIOPosix
+import PolicyFiles
+import ProxyServer
+import ServiceLifecycle
+import TenantPolicy
+
+/// The whole system on loopback: a mock Entra/Azure DevOps STS, the proxy as `serve` builds it, and curl as the
+/// client. Used by `simulate` and by the end-to-end tests.
+final class LoopbackHarness {
+    struct Response {
+        let status: Int
+        let body: String
+    }
+
+    let directory: URL
+    let sts: MockSTS
+    let policies: PolicyStore
+    let proxyPort: Int
+    let caPath: String
+    let auditPath: String
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let audit: AuditLog
+    private let services: ServiceGroup
+    private let serving: Task<Void, any Error>
+
+    init(policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in }) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        let bundle = try PolicyDirectoryLoader.load(directory: policiesDirectory).get()
+        sts = try await MockSTS.start(group: group, options: MockSTSOptions(domains: Self.domains(bundle.isolation)))
+        let stsCA = directory.appendingPathComponent("sts-ca.pem").path
+        try sts.caCertificatePEM.write(toFile: stsCA, atomically: true, encoding: .utf8)
+
+        var configuration = ProxyConfiguration(listen: HostPort(host: "127.0.0.1", port: 0))
+        for host in MockSTS.hosts {
+            configuration.upstreamOverrides["\(host):443"] = HostPort(host: "127.0.0.1", port: sts.port)
+        }
+        configuration.upstreamCAFiles = [stsCA]
+        configure(&configuration)
+        caPath = directory.appendingPathComponent("ca.pem").path
+        let (authority, _) = try CertificateAuthority.loadOrCreate(
+            certificatePath: caPath, keyPath: directory.appendingPathComponent("ca.key").path, now: Date())
+        auditPath = directory.appendingPathComponent("audit.jsonl").path
+        audit = try AuditLog(path: auditPath)
+        policies = PolicyStore(bundle: bundle, nonEntraSTS: configuration.nonEntraSTS)
+
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let proxy = try ProxyServer(
+            configuration: configuration, policies: policies, authority: authority, audit: audit, group: group,
+            threadPool: threadPool, logger: .init(label: "tenantgate.harness"),
+            onListening: { address in
+                portSink.yield(address.port ?? 0)
+                portSink.finish()
+            })
+        let services = ServiceGroup(services: [proxy], logger: .init(label: "tenantgate.harness"))
+        self.services = services
+        serving = Task { try await services.run() }
+        var iterator = ports.makeAsyncIterator()
+        proxyPort = await iterator.next() ?? 0
+    }
+
+    /// Puts another policies directory in force (the next exchange sees it).
+    func usePolicies(_ policiesDirectory: String) throws {
+        policies.replace(with: try PolicyDirectoryLoader.load(directory: policiesDirectory).get())
+    }
+
+    /// A token request through the proxy with curl, as connector hosts send it.
+    func tokenRequest(
+        creator: TenantID?, host: String = "login.microsoftonline.com", path: String,
+        form: String = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value",
+        extraCurlArguments: [String] = []
+    ) async throws -> Response {
+        var arguments = [
+            "-s", "-m", "20", "--proxy", "http://127.0.0.1:\(proxyPort)", "--cacert", caPath, "-d", form,
+            "-w", "\n%{http_code}", "https://\(host)\(path)",
+        ]
+        if let creator {
+            arguments += ["--proxy-header", "Proxy-Authorization: Bearer \(try await sts.makerToken(tenant: creator))"]
+        }
+        let output = try Curl.run(arguments + extraCurlArguments)
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = lines.last.flatMap { Int($0) } ?? 0
+        return Response(status: status, body: lines.dropLast().joined(separator: "\n"))
+    }
+
+    func auditLines() -> [String] {
+        ((try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func stop() async {
+        await services.triggerGracefulShutdown()
+        _ = try? await serving.value
+        audit.close()
+        try? await sts.shutdown()
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func domains(_ set: PolicySet) -> [String: TenantID] {
+        var result: [String: TenantID] = [:]
+        for tenant in set.tenants.values { for domain in tenant.domains { result[domain] = tenant.id } }
+        return result
+    }
+}
+
+/// Runs the curl command line with a deadline.
+enum Curl {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func run(_ arguments: [String], timeoutSeconds: Double = 30) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw Failure(description: "curl did not finish in \(timeoutSeconds) s")
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
