@@ -250,7 +250,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !responding else {
+        // Only a malformed or oversized request gets an answer; TLS and socket failures just end the session.
+        guard !responding, error is HTTPParserError || error is NIOHTTPObjectAggregatorError else {
             context.close(promise: nil)
             return
         }

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+@testable import tenantgate
+import MockSTS
+import ProxyServer
+import TenantPolicy
+
+/// Real sockets on loopback: the mock STS (TLS, signed JWTs), the proxy as `serve` builds it, curl as the client.
+@Suite(.serialized)
+struct ProxyEndToEndTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let policies = "\(repository)/policies"
+    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
+    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
+    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+    static let adatum = TenantID("4760d329-4de4-4d52-bfed-ecc7ef0af950")!
+
+    /// Runs `body` against a fresh loopback system and always stops it.
+    static func withHarness(
+        policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in },
+        _ body: (LoopbackHarness) async throws -> Void
+    ) async throws {
+        let harness = try await LoopbackHarness(policiesDirectory: policiesDirectory, configure: configure)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
+    static func auditObject(_ line: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+    }
+
+    @Test func simulateReproducesTheSeedTables() async throws {
+        let rows = try await Simulation(policiesDirectory: Self.policies).run()
+        #expect(rows.count == 14)
+        for row in rows {
+            #expect(row.passed, "\(row.scenario.name) \(row.scenario.creator.0) -> \(row.scenario.signIn.0): HTTP \(row.status), audit \(row.auditDecision)")
+        }
+    }
+
+    @Test func allowedAndBlockedExchangesAreAuditedFieldByField() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+
+            let allowed = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(allowed.status == 200)
+            #expect(allowed.body.contains("access_token"))
+
+            // Northwind is named in the path: refused before anything goes upstream.
+            let blocked = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.northwind)/oauth2/v2.0/token")
+            #expect(blocked.status == 403)
+            #expect(harness.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
+            let body = Self.auditObject(blocked.body)
+            #expect(body["error"] as? String == "access_denied")
+            #expect(body["error_codes"] as? [Int] == [500212])
+            let isolation = body["tenant_isolation"] as? [String: Any]
+            #expect(isolation?["directions"] as? [String] == ["outbound"])
+            #expect(isolation?["creator_tenant"] as? String == Self.contoso.description)
+            #expect(isolation?["sign_in_tenant"] as? String == Self.northwind.description)
+            #expect(!blocked.body.contains("\"access_token\":"))
+
+            let inbound = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.adatum)/oauth2/token")
+            #expect(inbound.status == 403)
+            #expect(Self.auditObject(inbound.body)["error_codes"] as? [Int] == [500213])
+
+            let lines = harness.auditLines()
+            #expect(lines.count == 3)
+            let first = Self.auditObject(lines[0])
+            #expect(first["decision"] as? String == "allowed")
+            #expect(first["creator_tenant"] as? String == Self.contoso.description)
+            #expect(first["sign_in_tenant"] as? String == Self.fabrikam.description)
+            #expect(first["host"] as? String == "login.microsoftonline.com")
+            #expect(first["path"] as? String == "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(first["client_id"] as? String == "e002ab83-2360-4092-bd0b-5a4c52f2f15a")
+            #expect((first["rule"] as? String)?.contains("outbound") == true)
+            let second = Self.auditObject(lines[1])
+            #expect(second["decision"] as? String == "blocked")
+            #expect(second["directions"] as? [String] == ["outbound"])
+            #expect(second["correlation_id"] as? String == body["correlation_id"] as? String)
+            #expect(Self.auditObject(lines[2])["directions"] as? [String] == ["inbound"])
+            let everything = lines.joined()
+            #expect(!everything.contains("s3cr3t-value"))
+            #expect(!everything.contains("eyJ"))
+            #expect(!everything.contains("refresh"))
+        }
+    }
+
+    @Test func reportOnlyLetsBlockedExchangesThroughAsWouldBlock() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.mode = .reportOnly }) { harness in
+            let response = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.northwind)/oauth2/v2.0/token")
+            #expect(response.status == 200)
+            #expect(response.body.contains("access_token"))
+            #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "would_block")
+        }
+    }
+
+    @Test func azureDevOpsPassesUnenforcedOrIsBlockedOnRequest() async throws {
+        let passing = try await LoopbackHarness(policiesDirectory: Self.policies)
+        let passed = try await passing.tokenRequest(
+            creator: Self.contoso, host: "app.vssps.visualstudio.com", path: "/oauth2/token",
+            form: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=ado-code&client_assertion=ado-secret")
+        #expect(passed.status == 200)
+        let line = Self.auditObject(passing.auditLines().last ?? "")
+        #expect(line["decision"] as? String == "unenforced")
+        #expect(line["host"] as? String == "app.vssps.visualstudio.com")
+        #expect(line["creator_tenant"] as? String == Self.contoso.description)
+        // The ADO token carries Northwind's tid; it must not be trusted as a sign-in tenant.
+        #expect(line["sign_in_tenant"] is NSNull)
+        #expect(!passing.auditLines().joined().contains("ado-secret"))
+        await passing.stop()
+
+        let blocking = try await LoopbackHarness(policiesDirectory: Self.policies) { $0.nonEntraSTS = .block }
+        let refused = try await blocking.tokenRequest(creator: Self.contoso, host: "app.vssps.visualstudio.com", path: "/oauth2/token")
+        #expect(refused.status == 403)
+        #expect(refused.body.contains("not a Microsoft Entra STS"))
+        #expect(blocking.sts.tokenRequestCount(tenantSegment: "ado") == 0)
+        await blocking.stop()
+    }
+
+    @Test func missingCreatorGets407AndAnErrorLine() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+            let response = try await harness.tokenRequest(creator: nil, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(response.status == 407)
+            #expect(response.body.contains("creator_tenant_unknown"))
+            #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "error")
+        }
+    }
+
+    @Test func unreadableTokenFailsClosedAndDisagreementBlocks() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+            let malformed = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&mock_token=malformed")
+            #expect(malformed.status == 403)
+            #expect(!malformed.body.contains("\"access_token\":"))
+            let disagreeing = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&mock_tid=\(Self.northwind)")
+            #expect(disagreeing.status == 403)
+            #expect(Self.auditObject(harness.auditLines().last ?? "")["reason"] as? String ?? "" != "")
+        }
+    }
+
+    @Test func upstreamDownGives502AndAnErrorLine() async throws {
+        try await Self.withHarness(
+            policiesDirectory: Self.policies,
+            configure: { $0.upstreamOverrides["login.microsoftonline.com:443"] = HostPort(host: "127.0.0.1", port: 9) }
+        ) { harness in
+            let response = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(response.status == 502)
+            #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "error")
+        }
+    }
+
+    @Test func untrustedUpstreamCertificateGives502() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.upstreamCAFiles = [] }) { harness in
+            let response = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(response.status == 502)
+            #expect(response.body.contains("certificate"))
+        }
+    }
+
+    @Test func oversizedHeadersGetA4xx() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+            let huge = String(repeating: "a", count: 100_000)
+            let response = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token", extraCurlArguments: ["-H", "X-Big: \(huge)"])
+            #expect((400..<500).contains(response.status))
+        }
+    }
+}
