@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+import TenantPolicy
+import TokenInspection
+
+/// Token endpoints, issuers, claims and responses, with tokens built in the test.
+struct TokenInspectionTests {
+    static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
+    static let northwind = "8ac90d1b-d459-4375-a421-dd0005f9d0d1"
+
+    static func base64URL(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// An unsigned-but-well-formed JWS: the proxy never checks signatures (it trusts the verified TLS channel).
+    static func token(_ claims: String) -> String {
+        "\(base64URL(#"{"typ":"JWT","alg":"RS256","kid":"k"}"#)).\(base64URL(claims)).\(base64URL("signature"))"
+    }
+
+    static let v2 = TokenEndpoint.match(host: "login.microsoftonline.com", path: "/\(fabrikam)/oauth2/v2.0/token")!
+
+    @Test(arguments: [
+        ("login.microsoftonline.com", "/contoso.com/oauth2/v2.0/token?x=1", true),
+        ("login.windows.net", "/common/oauth2/token", true),
+        ("login.microsoftonline.us", "/\(fabrikam)/oauth2/v2.0/token", true),
+        ("login.partner.microsoftonline.cn", "/\(fabrikam)/OAuth2/V2.0/Token", true),
+        ("login.microsoftonline.com", "/\(fabrikam)/oauth2/v2.0/authorize", false),
+        ("login.microsoftonline.com", "/\(fabrikam)/v2.0/.well-known/openid-configuration", false),
+        ("app.vssps.visualstudio.com", "/oauth2/token", true),
+        ("example.com", "/\(fabrikam)/oauth2/token", false),
+    ])
+    func tokenEndpointsAreRecognised(host: String, path: String, isTokenEndpoint: Bool) {
+        #expect((TokenEndpoint.match(host: host, path: path) != nil) == isTokenEndpoint)
+    }
+
+    @Test func tenantSegmentKinds() {
+        #expect(Self.v2.tenantSegmentKind == .guid(TenantID(Self.fabrikam)!))
+        #expect(TokenEndpoint.match(host: "login.microsoftonline.com", path: "/organizations/oauth2/v2.0/token")?.tenantSegmentKind == .organizations)
+        #expect(TokenEndpoint.match(host: "login.microsoftonline.com", path: "/Contoso.com/oauth2/token")?.tenantSegmentKind == .domain("contoso.com"))
+    }
+
+    @Test func interceptionHosts() {
+        #expect(STSHosts.shouldIntercept("LOGIN.microsoftonline.com", extraHosts: []))
+        #expect(STSHosts.shouldIntercept("app.vssps.visualstudio.com", extraHosts: []))
+        #expect(!STSHosts.shouldIntercept("device.login.microsoftonline.com", extraHosts: ["device.login.microsoftonline.com"]))
+        #expect(!STSHosts.shouldIntercept("graph.microsoft.com", extraHosts: []))
+        #expect(STSHosts.shouldIntercept("graph.microsoft.com", extraHosts: ["graph.microsoft.com"]))
+    }
+
+    @Test func formParsingKeepsNoSecret() {
+        let body = "client_id=app%201&grant_type=authorization_code&code=SECRETCODE&client_secret=S3cr3t%2B&refresh_token=RT&scope=openid+profile"
+        let summary = TokenRequestSummary(formBody: Array(body.utf8))
+        #expect(summary == TokenRequestSummary(clientID: "app 1", grantType: "authorization_code", scope: "openid profile"))
+        #expect(!"\(summary)".contains("SECRETCODE") && !"\(summary)".contains("S3cr3t") && !"\(summary)".contains("RT\""))
+    }
+
+    @Test func issuers() {
+        #expect(EntraIssuer.parse("https://sts.windows.net/\(Self.fabrikam)/")?.version == .v1)
+        #expect(EntraIssuer.parse("https://login.microsoftonline.com/\(Self.fabrikam)/v2.0")?.tenant == TenantID(Self.fabrikam))
+        #expect(EntraIssuer.parse("https://login.microsoftonline.us/\(Self.fabrikam)/v2.0")?.cloud == .usGovernment)
+        #expect(EntraIssuer.parse("app.vstoken.visualstudio.com") == nil)
+        #expect(EntraIssuer.parse("https://evil.example/\(Self.fabrikam)/v2.0") == nil)
+        #expect(EntraIssuer.parse("https://sts.windows.net/not-a-guid/") == nil)
+    }
+
+    @Test func idTokenIsPreferredAndGuestHomeTenantIsRead() {
+        let id = Self.token(#"{"iss":"https://login.microsoftonline.com/\#(Self.fabrikam)/v2.0","tid":"\#(Self.fabrikam)","idp":"https://sts.windows.net/\#(Self.northwind)/","oid":"o1","azp":"app"}"#)
+        let body = #"{"access_token":"opaque-token","id_token":"\#(id)","client_info":"\#(Self.base64URL(#"{"uid":"u","utid":"\#(Self.northwind)"}"#))"}"#
+        let evidence = TokenResponseInspector.inspect(body: Array(body.utf8), endpoint: Self.v2)
+        #expect(evidence.signInTenant == TenantID(Self.fabrikam))
+        #expect(evidence.tokenSource == .idToken)
+        #expect(evidence.homeTenant == TenantID(Self.northwind))
+        #expect(evidence.clientInfoHomeTenant == TenantID(Self.northwind))
+        #expect(evidence.applicationID == "app")
+    }
+
+    @Test func tidMustMatchTheIssuer() {
+        let access = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.northwind)"}"#)
+        let evidence = TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(access)"}"#.utf8), endpoint: Self.v2)
+        #expect(evidence.signInTenant == nil)
+        #expect(evidence.unreadableReason?.contains("does not match") == true)
+    }
+
+    @Test func azureDevOpsTidIsNeverTrusted() {
+        let endpoint = TokenEndpoint.match(host: "app.vssps.visualstudio.com", path: "/oauth2/token")!
+        let access = Self.token(#"{"iss":"app.vstoken.visualstudio.com","tid":"\#(Self.northwind)"}"#)
+        let evidence = TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(access)"}"#.utf8), endpoint: endpoint)
+        #expect(evidence.isSuccess)
+        #expect(evidence.signInTenant == nil)
+        #expect(!evidence.isEntraToken)
+    }
+
+    @Test func encryptedOpaqueAndErrorResponses() {
+        let jwe = "a.b.c.d.e"
+        #expect(TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(jwe)"}"#.utf8), endpoint: Self.v2).unreadableReason?.contains("encrypted") == true)
+        let error = TokenResponseInspector.inspect(body: Array(#"{"error":"invalid_grant","error_codes":[70000]}"#.utf8), endpoint: Self.v2)
+        #expect(!error.isSuccess)
+        #expect(error.errorCode == "invalid_grant")
+        #expect(error.errorCodes == [70000])
+    }
+
+    @Test func creatorTokenFromProxyAuthorization() throws {
+        let maker = Self.token(#"{"tid":"\#(Self.fabrikam)"}"#)
+        #expect(try CreatorToken.tenant(fromProxyAuthorization: "bearer \(maker)").get() == TenantID(Self.fabrikam))
+        guard case .failure(let error) = CreatorToken.tenant(fromProxyAuthorization: "Basic dXNlcjpwYXNz") else {
+            Issue.record("Basic must be refused")
+            return
+        }
+        #expect(!error.message.contains("dXNlcjpwYXNz"))
+    }
+
+    @Test func garbageNeverTraps() {
+        var state: UInt64 = 7
+        let alphabet = Array("eyJ.abc{}\"-_=:0123456789".utf8)
+        for _ in 0..<5_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let length = Int(state >> 58)
+            var bytes: [UInt8] = []
+            for index in 0..<length { bytes.append(alphabet[Int((state >> UInt64(index % 50)) % UInt64(alphabet.count))]) }
+            _ = JWTClaimReader.claims(of: bytes)
+            _ = TokenResponseInspector.inspect(body: bytes, endpoint: Self.v2)
+            _ = TokenRequestSummary(formBody: bytes)
+        }
+    }
+}
