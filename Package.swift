@@ -74,6 +74,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The admin listener: health, readiness and Prometheus metrics.
+        .target(
+            name: "AdminAPI",
+            dependencies: [
+                "ProxyServer", "PolicyFiles", "TenantPolicy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A mock Entra STS and Azure DevOps STS for `simulate` and the tests: real TLS, real signed JWTs.
         .target(
             name: "MockSTS",
@@ -92,7 +104,7 @@ let package = Package(
             name: "tenantgate",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit", "ProxyServer",
-                "MockSTS",
+                "AdminAPI", "MockSTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -126,6 +138,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AdminAPITests", dependencies: ["AdminAPI", "ProxyServer", "PolicyFiles", "TenantPolicy"],
+            swiftSettings: swiftSettings),
         // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.
         .testTarget(
             name: "EndToEndTests",

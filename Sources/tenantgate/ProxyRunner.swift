@@ -1,12 +1,15 @@
+import AdminAPI
 import ArgumentParser
 import Audit
 import CertificateAuthority
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import PolicyFiles
+import Prometheus
 import ProxyServer
 import ServiceLifecycle
 import UnixSignals
@@ -20,13 +23,19 @@ struct ProxyRunner {
 
     /// Serves until SIGTERM/SIGINT (graceful: the listener closes, open exchanges finish).
     func run() async throws {
-        try await run(onListening: { address in
+        // Metrics are bootstrapped once, here in the executable (STYLE 7: no bootstrap outside main).
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        try await run(registry: registry, onListening: { address in
             // SPEC 4: one line on standard output when ready.
             FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
         })
     }
 
-    func run(onListening: @escaping @Sendable (String) -> Void, gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+    func run(
+        registry: PrometheusCollectorRegistry, onListening: @escaping @Sendable (String) -> Void,
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+    ) async throws {
         let bundle: PolicyBundle
         switch PolicyDirectoryLoader.load(directory: settings.policiesDirectory) {
         case .success(let loaded): bundle = loaded
@@ -75,13 +84,19 @@ struct ProxyRunner {
             throw ExitCode.badInput
         }
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: proxy)]
+        if let admin = settings.admin {
+            let logger = self.logger
+            services.append(.init(service: AdminServer(
+                host: admin.host, port: admin.port, group: group, policies: policies,
+                renderMetrics: { registry.emitToBuffer() },
+                onListening: { address in logger.notice("admin listening", metadata: ["address": "\(address)"]) })))
+        }
         let reload = PolicyReloadOnHangup(store: policies, directory: settings.policiesDirectory, logger: logger)
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: proxy)], gracefulShutdownSignals: gracefulShutdownSignals,
-                logger: logger))
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         do {
-            try await services.run()
+            try await serviceGroup.run()
         } catch {
             reload.cancel()
             try? await threadPool.shutdownGracefully()
