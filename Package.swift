@@ -141,6 +141,9 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests", dependencies: ["AdminAPI", "ProxyServer", "PolicyFiles", "TenantPolicy"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProxyServerTests", dependencies: ["ProxyServer", "TenantPolicy", "TokenInspection"],
+            swiftSettings: swiftSettings),
         // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.
         .testTarget(
             name: "EndToEndTests",

@@ -96,7 +96,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             }
             wouldBlockBeforeSending = verdict
             expectedSignIn = verdict.signInTenant
-        case .forward(let expected, _):
+        case .forward(let expected):
             expectedSignIn = expected
         }
 

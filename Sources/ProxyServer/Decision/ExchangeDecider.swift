@@ -15,7 +15,7 @@ public struct ExchangeDecider: Sendable {
     /// The decision taken before anything is sent upstream.
     public enum PreCheck: Sendable, Equatable {
         /// Send the request; `expectedSignIn` is the path's tenant the response must agree with.
-        case forward(expectedSignIn: TenantID?, pathVerdict: ExchangeVerdict?)
+        case forward(expectedSignIn: TenantID?)
         /// Refuse now, with this verdict (a blocked path tenant, or a blocked non-Entra STS).
         case refuse(ExchangeVerdict)
     }
@@ -23,7 +23,7 @@ public struct ExchangeDecider: Sendable {
     public func preCheck(creator: TenantID, endpoint: TokenEndpoint) -> PreCheck {
         switch endpoint.kind {
         case .nonEntra:
-            guard nonEntraSTS == .block else { return .forward(expectedSignIn: nil, pathVerdict: nil) }
+            guard nonEntraSTS == .block else { return .forward(expectedSignIn: nil) }
             return .refuse(
                 ExchangeVerdict(
                     outcome: .block, creatorTenant: creator, signInTenant: nil,
@@ -32,12 +32,12 @@ public struct ExchangeDecider: Sendable {
                         + "(--non-entra-sts block). An administrator can allow it with --non-entra-sts audit; the "
                         + "documented mitigation is to restrict the connector with data policies."))
         case .entra:
-            guard let pathTenant = pathTenant(of: endpoint) else {
-                return .forward(expectedSignIn: nil, pathVerdict: nil)
-            }
-            let verdict = isolationVerdict(policies.decide(creator: creator, signIn: pathTenant), prefix: "the token request names tenant \(policies.label(pathTenant)) in its path; ")
-            return verdict.outcome == .block
-                ? .refuse(verdict) : .forward(expectedSignIn: pathTenant, pathVerdict: verdict)
+            guard let pathTenant = pathTenant(of: endpoint) else { return .forward(expectedSignIn: nil) }
+            let decision = policies.decide(creator: creator, signIn: pathTenant)
+            // Explanations are built only for refusals; an allowed path is judged again on the response.
+            guard !decision.isAllowed else { return .forward(expectedSignIn: pathTenant) }
+            return .refuse(
+                isolationVerdict(decision, prefix: "the token request names tenant \(policies.label(pathTenant)) in its path; "))
         }
     }
 
