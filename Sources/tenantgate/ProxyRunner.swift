@@ -84,7 +84,8 @@ struct ProxyRunner {
             throw ExitCode.badInput
         }
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: proxy)]
+        let watcher = PolicyDirectoryWatcher(directory: settings.policiesDirectory, store: policies, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: proxy), .init(service: watcher)]
         if let admin = settings.admin {
             let logger = self.logger
             services.append(.init(service: AdminServer(
@@ -92,7 +93,7 @@ struct ProxyRunner {
                 renderMetrics: { registry.emitToBuffer() },
                 onListening: { address in logger.notice("admin listening", metadata: ["address": "\(address)"]) })))
         }
-        let reload = PolicyReloadOnHangup(store: policies, directory: settings.policiesDirectory, logger: logger)
+        let reload = PolicyReloadOnHangup(watcher: watcher)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         do {
@@ -109,21 +110,14 @@ struct ProxyRunner {
     }
 }
 
-/// SIGHUP reloads the policies directory; an invalid set is refused and the last good one stays in force.
+/// SIGHUP reloads the policies directory at once (the watcher also notices edits within a second).
 final class PolicyReloadOnHangup {
     private let source: any DispatchSourceSignal
 
-    init(store: PolicyStore, directory: String, logger: Logger) {
+    init(watcher: PolicyDirectoryWatcher) {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler {
-            switch store.reload(from: directory) {
-            case .success(let bundle):
-                logger.notice("policies reloaded", metadata: ["version": "\(bundle.version)"])
-            case .failure(let error):
-                logger.error("policy reload refused; the last good policies stay in force", metadata: ["errors": "\(error)"])
-            }
-        }
+        source.setEventHandler { watcher.reload() }
         source.resume()
         self.source = source
     }
