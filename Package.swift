@@ -142,7 +142,11 @@ let package = Package(
             name: "AdminAPITests", dependencies: ["AdminAPI", "ProxyServer", "PolicyFiles", "TenantPolicy"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ProxyServerTests", dependencies: ["ProxyServer", "TenantPolicy", "TokenInspection"],
+            name: "ProxyServerTests",
+            dependencies: [
+                "ProxyServer", "TenantPolicy", "TokenInspection", "PolicyFiles",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.
         .testTarget(

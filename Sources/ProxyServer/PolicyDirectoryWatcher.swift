@@ -14,19 +14,23 @@ public final class PolicyDirectoryWatcher: Service, Sendable {
     private let logger: Logger
     private let succeeded = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
     private let refused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
+    /// Taken when the watcher is made (right after the policies were loaded), so an edit made before `run()`
+    /// starts is still seen.
+    private let initialFingerprint: [String: String]
 
     public init(directory: String, store: PolicyStore, interval: Duration = .seconds(1), logger: Logger) {
         self.directory = directory
         self.store = store
         self.interval = interval
         self.logger = logger
+        self.initialFingerprint = Self.fingerprint(directory)
     }
 
     public func run() async throws {
-        var last = fingerprint()
+        var last = initialFingerprint
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
-            let current = fingerprint()
+            let current = Self.fingerprint(directory)
             guard current != last else { continue }
             last = current
             reload()
@@ -48,7 +52,7 @@ public final class PolicyDirectoryWatcher: Service, Sendable {
     }
 
     /// Names, sizes and modification times of the policy files.
-    private func fingerprint() -> [String: String] {
+    private static func fingerprint(_ directory: String) -> [String: String] {
         let manager = FileManager.default
         var result: [String: String] = [:]
         for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where PolicyDirectoryLoader.isPolicyFileName(name) {
