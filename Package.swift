@@ -74,6 +74,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The cross-tenant isolation report over audit logs, read as a stream.
+        .target(name: "AuditReport", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
         // The admin listener: health, readiness and Prometheus metrics.
         .target(
             name: "AdminAPI",
@@ -104,7 +106,7 @@ let package = Package(
             name: "tenantgate",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit", "ProxyServer",
-                "AdminAPI", "MockSTS",
+                "AdminAPI", "AuditReport", "MockSTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -138,6 +140,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AdminAPITests", dependencies: ["AdminAPI", "ProxyServer", "PolicyFiles", "TenantPolicy"],
             swiftSettings: swiftSettings),
