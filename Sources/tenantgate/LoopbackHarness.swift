@@ -46,6 +46,8 @@ final class LoopbackHarness {
             configuration.upstreamOverrides["\(host):443"] = HostPort(host: "127.0.0.1", port: sts.port)
         }
         configuration.upstreamCAFiles = [stsCA]
+        // The mock also listens on an ephemeral port that tests reach through blind tunnels.
+        configuration.allowedConnectPorts.insert(sts.port)
         configure(&configuration)
         caPath = directory.appendingPathComponent("ca.pem").path
         let (authority, _) = try CertificateAuthority.loadOrCreate(

@@ -173,4 +173,24 @@ struct ProxyEndToEndTests {
             #expect((400..<500).contains(response.status))
         }
     }
+
+    @Test func nonInterceptedHostsGetABlindTunnelAndOtherPortsAreRefused() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+            let stsCA = harness.directory.appendingPathComponent("sts-ca.pem").path
+            // 127.0.0.1 is not an STS host: the proxy splices bytes, and curl verifies the mock's own certificate.
+            let tunnelled = try Curl.run([
+                "-s", "-m", "10", "-w", "\n%{http_code}", "--proxy", "http://127.0.0.1:\(harness.proxyPort)",
+                "--cacert", stsCA, "https://127.0.0.1:\(harness.sts.port)/healthz",
+            ])
+            #expect(tunnelled.hasSuffix("\n200"))
+            #expect(tunnelled.contains("ok"))
+            #expect(harness.auditLines().isEmpty)
+            // CONNECT to a port that is not allowed is refused before any connection is made.
+            let refused = try Curl.run([
+                "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy",
+                "http://127.0.0.1:\(harness.proxyPort)", "https://127.0.0.1:25/",
+            ])
+            #expect(refused == "403")
+        }
+    }
 }
