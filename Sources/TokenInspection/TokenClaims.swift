@@ -46,22 +46,12 @@ public struct TokenClaims: Sendable, Equatable, Decodable {
     public var applicationID: String? { azp ?? appid }
 }
 
-/// A payload type for jwt-kit's synchronous parser; verification is deliberately not done here (see TokenClaims).
-struct UnverifiedClaims: JWTPayload {
-    let claims: TokenClaims
-
-    init(from decoder: any Decoder) throws {
-        claims = try TokenClaims(from: decoder)
-    }
-
-    func encode(to encoder: any Encoder) throws {}
-
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
-/// Reads JWT claims with jwt-kit's synchronous `DefaultJWTParser`, so event-loop code never awaits.
+/// Reads JWT claims without verifying (see TokenClaims): jwt-kit splits the compact JWS, and only the payload is
+/// decoded — the header and signature are not needed when nothing is verified, and decoding them cost as much
+/// again on every exchange.
 public enum JWTClaimReader {
     private static let parser = DefaultJWTParser()
+    private static let decoder = JSONDecoder()
 
     public static func claims(of token: String) -> Result<TokenClaims, TokenInspectionError> {
         claims(of: Array(token.utf8))
@@ -71,12 +61,28 @@ public enum JWTClaimReader {
         var dots = 0
         for byte in token where byte == UInt8(ascii: ".") { dots += 1 }
         if dots == 4 { return .failure(.init(.encrypted, "the token is encrypted (JWE) and cannot be read")) }
-        guard dots == 2 else { return .failure(.init(.notAJWS, "the token is not a JWS (opaque or malformed)")) }
-        do {
-            let (_, payload, _) = try parser.parse(token, as: UnverifiedClaims.self)
-            return .success(payload.claims)
-        } catch {
-            return .failure(.init(.malformedClaims, "the token's header or claims could not be decoded"))
+        guard dots == 2, let parts = try? parser.getTokenParts(token), let payload = base64URLDecoded(parts.payload) else {
+            return .failure(.init(.notAJWS, "the token is not a JWS (opaque or malformed)"))
         }
+        do {
+            return .success(try decoder.decode(TokenClaims.self, from: payload))
+        } catch {
+            return .failure(.init(.malformedClaims, "the token's claims could not be decoded"))
+        }
+    }
+
+    /// Base64url without padding (RFC 7515 section 2) to bytes; nil for anything else.
+    static func base64URLDecoded(_ text: ArraySlice<UInt8>) -> Data? {
+        var standard = [UInt8]()
+        standard.reserveCapacity(text.count + 3)
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
+            default: standard.append(byte)
+            }
+        }
+        while standard.count % 4 != 0 { standard.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(standard))
     }
 }
