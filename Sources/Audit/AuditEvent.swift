@@ -26,8 +26,6 @@ public struct AuditEvent: Sendable, Equatable {
     public var reason: String
     public var rule: String?
     public var correlationID: UUID
-    /// The cross-tenant access setting that refused, when one did.
-    public var setting: String?
     /// The Entra error code answered, for refusals.
     public var errorCode: Int?
     /// A guest's home tenant.
@@ -65,7 +63,6 @@ public struct AuditEvent: Sendable, Equatable {
         out.field("reason", string: reason)
         out.field("rule", string: rule)
         out.field("correlation_id", string: correlationID.uuidString.lowercased())
-        if let setting { out.field("setting", string: setting) }
         if let errorCode { out.field("error_code", number: errorCode) }
         if let homeTenant { out.field("home_tenant", string: homeTenant.description) }
         return out.end()

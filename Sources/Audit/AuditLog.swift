@@ -23,7 +23,7 @@ public final class AuditLog: Sendable {
     private let queue = Mutex(Pending())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let stats = Mutex((written: 0, lastWriteNanoseconds: UInt64(0)))
+    private let writtenCount = Mutex(0)
 
     /// Where the bytes go: a file descriptor, or memory for tests.
     enum Destination: Sendable {
@@ -91,9 +91,7 @@ public final class AuditLog: Sendable {
     }
 
     /// Lines written so far.
-    public var written: Int { stats.withLock { $0.written } }
-    /// Duration of the last group write.
-    public var lastWriteNanoseconds: UInt64 { stats.withLock { $0.lastWriteNanoseconds } }
+    public var written: Int { writtenCount.withLock { $0 } }
 
     private var path: String {
         switch destination {
@@ -113,13 +111,8 @@ public final class AuditLog: Sendable {
                 return (pending.lines, pending.completions, pending.closed)
             }
             if !lines.isEmpty {
-                let started = DispatchTime.now().uptimeNanoseconds
                 let result = write(lines.flatMap { $0 })
-                let elapsed = DispatchTime.now().uptimeNanoseconds - started
-                stats.withLock {
-                    if case .success = result { $0.written += lines.count }
-                    $0.lastWriteNanoseconds = elapsed
-                }
+                if case .success = result { writtenCount.withLock { $0 += lines.count } }
                 for completion in completions { completion(result) }
             }
             if closed {

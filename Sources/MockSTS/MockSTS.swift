@@ -86,8 +86,6 @@ public final class MockSTS: Sendable {
         counts.withLock { $0[tenantSegment.lowercased()] ?? 0 }
     }
 
-    public func requestCount() -> Int { counts.withLock { $0.values.reduce(0, +) } }
-
     func count(_ key: String) {
         counts.withLock { $0[key.lowercased(), default: 0] += 1 }
     }

@@ -21,14 +21,6 @@ struct ParsedPolicyFile {
         let line: Int?
     }
 
-    /// Cross-tenant access settings as written (Graph JSON shape), with the field they sit under.
-    struct WrittenCrossTenantAccess {
-        let tenantID: TenantID
-        let json: Data
-        let field: String
-        let line: Int?
-    }
-
     /// An external tenant's names from `directory.yaml`.
     struct DirectoryEntry {
         let tenantID: TenantID
@@ -40,6 +32,5 @@ struct ParsedPolicyFile {
 
     let file: String
     var isolation: WrittenIsolation?
-    var crossTenantAccess: WrittenCrossTenantAccess?
     var directoryEntries: [DirectoryEntry] = []
 }

@@ -7,8 +7,6 @@ import TenantPolicy
 public struct PolicyBundle: Sendable {
     /// Tenant isolation policies and the domain directory (SPEC 2.1).
     public let isolation: PolicySet
-    /// Cross-tenant access settings as written, in Graph's JSON shape, keyed by governed tenant (SPEC 2.2).
-    public let crossTenantAccessDocuments: [TenantID: Data]
     /// The file each governed tenant's isolation policy came from (admin writes go back to it).
     public let isolationSources: [TenantID: String]
     /// Warnings that did not stop the load (unknown fields, tolerated spellings).
@@ -17,11 +15,10 @@ public struct PolicyBundle: Sendable {
     public let version: String
 
     public init(
-        isolation: PolicySet, crossTenantAccessDocuments: [TenantID: Data] = [:],
-        isolationSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [], version: String = "empty"
+        isolation: PolicySet, isolationSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [],
+        version: String = "empty"
     ) {
         self.isolation = isolation
-        self.crossTenantAccessDocuments = crossTenantAccessDocuments
         self.isolationSources = isolationSources
         self.warnings = warnings
         self.version = version

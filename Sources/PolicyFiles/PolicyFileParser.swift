@@ -28,10 +28,6 @@ enum PolicyFileParser {
             parseDirectory(root, into: &parsed, reader: &reader)
         } else if case .mapping(let mapping) = root, mapping["properties"] != nil {
             parsed.isolation = parsePowerPlatform(root, reader: &reader)
-        } else if case .mapping(let mapping) = root,
-            mapping["default"] != nil || mapping["partners"] != nil || mapping["allowedCloudEndpoints"] != nil
-        {
-            parsed.crossTenantAccess = parseGraphDocument(root, reader: &reader)
         } else {
             parseProjectYAML(root, into: &parsed, reader: &reader)
         }
@@ -88,11 +84,11 @@ enum PolicyFileParser {
             line: root.mark?.line)
     }
 
-    /// The project's YAML: `tenantId`, `displayName`, `domains`, `isolation: {enabled, rules}`, `crossTenantAccess`.
+    /// The project's YAML: `tenantId`, `displayName`, `domains`, `isolation: {enabled, rules}`.
     private static func parseProjectYAML(_ root: Node, into parsed: inout ParsedPolicyFile, reader: inout FieldReader) {
         guard
             let fields = reader.mapping(
-                root, at: "", known: ["tenantId", "displayName", "domains", "isolation", "crossTenantAccess"])
+                root, at: "", known: ["tenantId", "displayName", "domains", "isolation"])
         else { return }
         let tenantID = reader.tenantID(fields["tenantId"], at: "tenantId")
         let displayName = reader.string(fields["displayName"], at: "displayName", required: false)
@@ -128,27 +124,7 @@ enum PolicyFileParser {
             parsed.isolation = .init(
                 tenantID: tenantID, displayName: displayName, domains: domains, isEnabled: isEnabled, rules: rules,
                 line: root.mark?.line)
-            if let accessNode = fields["crossTenantAccess"] {
-                parsed.crossTenantAccess = .init(
-                    tenantID: tenantID, json: JSONFromNode.data(accessNode), field: "crossTenantAccess",
-                    line: accessNode.mark?.line)
-            }
         }
-    }
-
-    /// A Graph `crossTenantAccessPolicy` document with `default` and `partners`; TenantGate needs to know whose it
-    /// is, so the document carries the governed tenant as a top-level `tenantId`.
-    private static func parseGraphDocument(_ root: Node, reader: inout FieldReader) -> ParsedPolicyFile.WrittenCrossTenantAccess? {
-        guard case .mapping(let mapping) = root else { return nil }
-        guard mapping["tenantId"] != nil else {
-            reader.error(
-                "tenantId", root,
-                "missing (required): a Graph crossTenantAccessPolicy file must name its governed tenant in a "
-                    + "top-level \"tenantId\"")
-            return nil
-        }
-        guard let tenantID = reader.tenantID(mapping["tenantId"], at: "tenantId") else { return nil }
-        return .init(tenantID: tenantID, json: JSONFromNode.data(root), field: "", line: root.mark?.line)
     }
 
     /// `directory.yaml`: `tenants: [{tenantId, displayName?, domains: [..]}]`.

@@ -9,7 +9,6 @@ struct PolicyResolver {
     mutating func resolve(_ files: [ParsedPolicyFile], version: String) -> (PolicyBundle, [PolicyDiagnostic]) {
         var directory = TenantDirectory()
         var isolationByTenant: [TenantID: (ParsedPolicyFile.WrittenIsolation, String)] = [:]
-        var accessByTenant: [TenantID: (ParsedPolicyFile.WrittenCrossTenantAccess, String)] = [:]
 
         for file in files {
             if let isolation = file.isolation {
@@ -17,13 +16,6 @@ struct PolicyResolver {
                     error(file.file, "tenantId", isolation.line, "tenant \(isolation.tenantID) is already governed by \(other); one file per tenant")
                 } else {
                     isolationByTenant[isolation.tenantID] = (isolation, file.file)
-                }
-            }
-            if let access = file.crossTenantAccess {
-                if let (_, other) = accessByTenant[access.tenantID] {
-                    error(file.file, access.field.isEmpty ? "tenantId" : access.field, access.line, "cross-tenant access settings of \(access.tenantID) are already given in \(other)")
-                } else {
-                    accessByTenant[access.tenantID] = (access, file.file)
                 }
             }
         }
@@ -60,9 +52,8 @@ struct PolicyResolver {
             sources[isolation.tenantID] = file
         }
         let set = PolicySet(tenants: tenants, directory: directory)
-        let documents = accessByTenant.mapValues { $0.0.json }
         return (
-            PolicyBundle(isolation: set, crossTenantAccessDocuments: documents, isolationSources: sources, version: version),
+            PolicyBundle(isolation: set, isolationSources: sources, version: version),
             diagnostics
         )
     }

@@ -40,10 +40,5 @@ public struct TenantDirectory: Hashable, Sendable {
         TenantReference(parsing: text).flatMap(resolve)
     }
 
-    /// The domains known for a tenant, sorted.
-    public func domains(of tenant: TenantID) -> [String] {
-        tenantByDomain.filter { $0.value == tenant }.map(\.key).sorted()
-    }
-
     public func displayName(of tenant: TenantID) -> String? { displayNameByTenant[tenant] }
 }

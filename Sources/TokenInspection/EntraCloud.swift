@@ -21,20 +21,4 @@ public enum EntraCloud: String, Sendable, CaseIterable, Hashable {
         case .singaporeGov: ["login.sovcloud-identity.sg"]
         }
     }
-
-    /// Hosts that appear in v2 issuers besides the login hosts (the public v1 issuer host is handled apart).
-    var issuerHosts: [String] { loginHosts }
-
-    /// A readable name for messages.
-    public var displayName: String {
-        switch self {
-        case .global: "Microsoft Azure commercial"
-        case .usGovernment: "Microsoft Azure Government"
-        case .china: "Microsoft Azure operated by 21Vianet"
-        case .germany: "Microsoft Cloud Deutschland"
-        case .franceBleu: "Bleu"
-        case .germanyDelos: "Delos"
-        case .singaporeGov: "GovSG"
-        }
-    }
 }

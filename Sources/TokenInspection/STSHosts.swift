@@ -19,8 +19,6 @@ public enum STSHosts {
         cloudByHost[host.lowercased()]
     }
 
-    public static func isNeverIntercepted(_ host: String) -> Bool { neverIntercepted.contains(host.lowercased()) }
-
     public static func isKnownNonEntraSTS(_ host: String) -> Bool { knownNonEntra.contains(host.lowercased()) }
 
     /// Entra STS hosts of every cloud, known non-Entra STSs, and configured resource hosts; never the excluded ones.

@@ -70,12 +70,6 @@ struct CheckOutput: Encodable {
         self.explanation = explanation
     }
 
-    init(allowed: Bool, directions: [Direction], explanation: String) {
-        self.decision = allowed ? "allowed" : "blocked"
-        self.directions = directions.map(\.rawValue)
-        self.explanation = explanation
-    }
-
     func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -146,7 +146,6 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         event.directions = verdict.directions
         event.rule = verdict.rule
         event.homeTenant = verdict.homeTenant
-        event.setting = verdict.setting
         event.errorCode = decision == .blocked || decision == .wouldBlock ? verdict.errorCodes.first : nil
         if decision == .unenforced { shared.metrics.recordUnenforced(host: record.host) }
 

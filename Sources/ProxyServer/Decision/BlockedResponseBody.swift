@@ -31,7 +31,7 @@ public struct BlockedResponseBody: Sendable {
             "creator_tenant": verdict.creatorTenant.description,
             "sign_in_tenant": verdict.signInTenant.map { $0.description as Any } ?? NSNull(),
         ]
-        var body: [String: Any] = [
+        let body: [String: Any] = [
             "error": "access_denied",
             "error_description": errorDescription,
             "error_codes": verdict.errorCodes,
@@ -40,7 +40,6 @@ public struct BlockedResponseBody: Sendable {
             "correlation_id": correlationID.uuidString.lowercased(),
             "tenant_isolation": isolation,
         ]
-        if let setting = verdict.setting { body["cross_tenant_access_setting"] = setting }
         return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data(#"{"error":"access_denied"}"#.utf8)
     }

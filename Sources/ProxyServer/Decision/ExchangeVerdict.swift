@@ -25,12 +25,10 @@ public struct ExchangeVerdict: Sendable, Equatable {
     public var rule: String?
     /// Entra's tenant-boundary error codes where the meaning matches (SPEC 4).
     public var errorCodes: [Int]
-    /// The cross-tenant access setting that refused, when it was one (issue 4), e.g. `b2bCollaborationInbound`.
-    public var setting: String?
 
     public init(
         outcome: Outcome, directions: [Direction] = [], creatorTenant: TenantID, signInTenant: TenantID?,
-        homeTenant: TenantID? = nil, reason: String, rule: String? = nil, errorCodes: [Int] = [], setting: String? = nil
+        homeTenant: TenantID? = nil, reason: String, rule: String? = nil, errorCodes: [Int] = []
     ) {
         self.outcome = outcome
         self.directions = directions
@@ -40,7 +38,6 @@ public struct ExchangeVerdict: Sendable, Equatable {
         self.reason = reason
         self.rule = rule
         self.errorCodes = errorCodes
-        self.setting = setting
     }
 
     /// Entra's codes: 500212 outbound (NotAllowedByOutboundPolicyTenant), 500213 inbound.

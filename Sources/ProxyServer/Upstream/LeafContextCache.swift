@@ -38,6 +38,4 @@ final class LeafContextCache: Sendable {
             return context
         }
     }
-
-    var count: Int { cache.count }
 }
