@@ -193,4 +193,32 @@ struct ProxyEndToEndTests {
             #expect(refused == "403")
         }
     }
+
+    @Test func plainHTTPRequestsAreForwarded() async throws {
+        // A real plain-HTTP server on loopback (Python's, as found on the machine), bounded in time.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "hello through the proxy\n".write(to: directory.appendingPathComponent("index.txt"), atomically: true, encoding: .utf8)
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, "\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+            var output = ""
+            for _ in 0..<50 {
+                output = try Curl.run([
+                    "-s", "-m", "5", "-w", "\n%{http_code}", "--proxy", "http://127.0.0.1:\(harness.proxyPort)",
+                    "http://127.0.0.1:\(port)/index.txt",
+                ])
+                if output.hasSuffix("\n200") { break }
+                try await Task.sleep(for: .milliseconds(100))  // the server may still be starting
+            }
+            #expect(output == "hello through the proxy\n\n200")
+        }
+    }
 }

@@ -14,13 +14,16 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias OutboundOut = HTTPServerResponsePart
 
     /// Allowed transitions: idle → awaitingConnectEnd → upgrading (→ removed);
-    /// idle → forwarding → idle; any → failed.
+    /// idle → forwarding → awaitingUpstream → idle; any → failed.
     private enum State {
         case idle
         case awaitingConnectEnd(HostPort, InterceptionPlan, Result<TenantID, CreatorUnknown>)
         /// The HTTP decoder is gone; raw bytes that arrive are kept (bounded) for the next stage.
         case upgrading(pending: [NIOAny], pendingReads: Int)
         case forwarding(HTTPRequestHead, body: ByteBuffer)
+        /// A plain request is upstream. Pipelining is not supported: a request that arrives now is not read, and
+        /// the connection closes after the current answer so the client sends it again.
+        case awaitingUpstream(pipelined: Bool)
         case failed
     }
 
@@ -47,6 +50,9 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             state = .upgrading(pending: pending, pendingReads: size + added)
             return
         case .failed:
+            return
+        case .awaitingUpstream:
+            state = .awaitingUpstream(pipelined: true)
             return
         case .idle, .awaitingConnectEnd, .forwarding:
             break
@@ -213,8 +219,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         if let query = url.percentEncodedQuery { path += "?\(query)" }
         let upstreamHead = HTTPResponseWriting.upstreamHead(
             from: head, uri: path, host: port == 80 ? host : "\(host):\(port)", bodyLength: body.readableBytes)
-        let keepAlive = head.isKeepAlive
-        state = .failed  // no further request is read until this one is answered
+        state = .awaitingUpstream(pipelined: false)
         pool.acquire(host: host, port: port, tls: false).assumeIsolated().flatMap { connection in
             pool.send(upstreamHead, body: body, on: connection).assumeIsolated().map { response in
                 if response.head.isKeepAlive { pool.release(connection) } else { connection.channel.close(promise: nil) }
@@ -223,7 +228,10 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }.whenComplete { result in
             switch result {
             case .success(let response):
-                self.state = .idle
+                let pipelined: Bool
+                if case .awaitingUpstream(true) = self.state { pipelined = true } else { pipelined = false }
+                let keepAlive = head.isKeepAlive && !pipelined
+                self.state = keepAlive ? .idle : .failed
                 let written = HTTPResponseWriting.write(
                     status: response.head.status, headers: HTTPResponseWriting.forwardable(response.head.headers),
                     body: response.body, keepAlive: keepAlive, context: context, wrap: self.wrapOutboundOut)
@@ -254,7 +262,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .idle, .awaitingConnectEnd, .forwarding:
             let (status, message) = ClientProtocolError.classify(error)
             refuse(status, message, context: context)
-        case .upgrading, .failed:
+        case .upgrading, .awaitingUpstream, .failed:
             context.close(promise: nil)
         }
     }
@@ -263,7 +271,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         if event is IdleStateHandler.IdleStateEvent {
             switch state {
             case .idle, .awaitingConnectEnd, .forwarding: context.close(promise: nil)
-            case .upgrading, .failed: break
+            case .upgrading, .awaitingUpstream, .failed: break
             }
             return
         }
