@@ -1,43 +1,99 @@
 import Synchronization
 
-/// A thread-safe LRU cache with a hard capacity (mitmproxy's CertStore caps minted leaves the same way).
+/// A thread-safe least-recently-used cache with a hard capacity, so minted leaves and their TLS contexts cannot
+/// grow without bound (mitmproxy's `CertStore` caps its leaves the same way; SPEC 5 "every buffer has a limit").
+///
+/// A lookup is one dictionary probe and a few index writes under the lock; an insert at capacity evicts the least
+/// recently used entry in constant time. Entries live in fixed slots linked most to least recently used.
 public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Storage {
-        var values: [Key: (value: Value, lastUse: UInt64)] = [:]
-        var clock: UInt64 = 0
+    /// The entries and their use order; only touched under the mutex.
+    private struct Storage: ~Copyable {
+        /// One occupied slot: its key and value, and its neighbours in use order (`-1` = none).
+        struct Slot {
+            var key: Key
+            var value: Value
+            var newer: Int
+            var older: Int
+        }
+
+        var slots: [Slot] = []
+        var index: [Key: Int] = [:]
+        /// The most recently used slot, or `-1` when empty.
+        var newest = -1
+        /// The least recently used slot, or `-1` when empty.
+        var oldest = -1
         var evictions = 0
+
+        mutating func unlink(_ slot: Int) {
+            let newer = slots[slot].newer
+            let older = slots[slot].older
+            if newer >= 0 { slots[newer].older = older } else { newest = older }
+            if older >= 0 { slots[older].newer = newer } else { oldest = newer }
+        }
+
+        mutating func makeNewest(_ slot: Int) {
+            slots[slot].newer = -1
+            slots[slot].older = newest
+            if newest >= 0 { slots[newest].newer = slot }
+            newest = slot
+            if oldest < 0 { oldest = slot }
+        }
+
+        mutating func touch(_ slot: Int) {
+            guard slot != newest else { return }
+            unlink(slot)
+            makeNewest(slot)
+        }
     }
 
-    private let capacity: Int
-    private let storage = Mutex(Storage())
+    /// The most entries the cache holds at once (at least 1).
+    public let capacity: Int
+    private let storage: Mutex<Storage>
 
     public init(capacity: Int) {
         self.capacity = max(1, capacity)
+        self.storage = Mutex(Storage())
     }
 
+    /// The cached value, which becomes the most recently used; nil on a miss.
     public func value(for key: Key) -> Value? {
         storage.withLock { storage in
-            guard let entry = storage.values[key] else { return nil }
-            storage.clock += 1
-            storage.values[key] = (entry.value, storage.clock)
-            return entry.value
+            guard let slot = storage.index[key] else { return nil }
+            storage.touch(slot)
+            return storage.slots[slot].value
         }
     }
 
-    /// Inserts, evicting the least recently used entry when full (a linear scan, only on a miss at capacity).
+    /// Stores `value` as the most recently used entry, replacing the key's old value or, when full, evicting the
+    /// least recently used entry.
     public func insert(_ value: Value, for key: Key) {
         storage.withLock { storage in
-            storage.clock += 1
-            if storage.values[key] == nil, storage.values.count >= capacity,
-                let oldest = storage.values.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
-            {
-                storage.values[oldest] = nil
-                storage.evictions += 1
+            if let slot = storage.index[key] {
+                storage.slots[slot].value = value
+                storage.touch(slot)
+                return
             }
-            storage.values[key] = (value, storage.clock)
+            if storage.slots.count < capacity {
+                storage.slots.append(Storage.Slot(key: key, value: value, newer: -1, older: -1))
+                let slot = storage.slots.count - 1
+                storage.index[key] = slot
+                storage.makeNewest(slot)
+                return
+            }
+            let victim = storage.oldest
+            storage.unlink(victim)
+            storage.index[storage.slots[victim].key] = nil
+            storage.evictions += 1
+            storage.slots[victim].key = key
+            storage.slots[victim].value = value
+            storage.index[key] = victim
+            storage.makeNewest(victim)
         }
     }
 
-    public var count: Int { storage.withLock { $0.values.count } }
+    /// How many entries the cache holds.
+    public var count: Int { storage.withLock { $0.index.count } }
+
+    /// How many entries were evicted to make room since the cache was made.
     public var evictions: Int { storage.withLock { $0.evictions } }
 }
