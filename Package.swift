@@ -36,6 +36,8 @@ let package = Package(
             dependencies: ["TenantPolicy", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // Entra cross-tenant access settings in Graph's shape: model, validation, evaluation (SPEC 2.2).
+        .target(name: "CrossTenantAccess", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
         // Token requests and responses, JWT claims, Entra hosts. No NIO.
         .target(
             name: "TokenInspection",
@@ -138,6 +140,9 @@ let package = Package(
                 "CertificateAuthority", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CrossTenantAccessTests", dependencies: ["CrossTenantAccess", "TenantPolicy"],
             swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "TenantPolicy"], swiftSettings: swiftSettings),

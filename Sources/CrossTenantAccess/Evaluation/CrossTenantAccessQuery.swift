@@ -1,0 +1,34 @@
+import TenantPolicy
+
+/// One question to a tenant's cross-tenant access settings: may this user use this application across the
+/// boundary with this partner, for this kind of access in this direction (SPEC 2.2)?
+///
+/// An unknown user (nil) matches only `AllUsers`, and an unknown application (nil) matches only
+/// `AllApplications`: a setting that names specific users or applications cannot be applied to a party that is
+/// not known, so only the settings that cover everyone answer for it.
+public struct CrossTenantAccessQuery: Hashable, Sendable {
+    public let kind: CrossTenantAccessKind
+    /// The direction seen from the tenant whose settings are asked; ignored for tenant restrictions.
+    public let direction: Direction
+    /// The other tenant.
+    public let partner: TenantID
+    public let user: UserIdentity?
+    /// The application (client) ID, as given.
+    public let application: String?
+    let normalizedApplication: String?
+
+    public init(
+        kind: CrossTenantAccessKind, direction: Direction, partner: TenantID, user: UserIdentity?,
+        application: String?
+    ) {
+        self.kind = kind
+        self.direction = direction
+        self.partner = partner
+        self.user = user
+        self.application = application
+        normalizedApplication = application?.lowercased()
+    }
+
+    /// The Graph property this question is answered from, e.g. `b2bCollaborationInbound`.
+    public var settingName: String { kind.settingName(direction) }
+}

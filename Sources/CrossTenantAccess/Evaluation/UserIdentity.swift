@@ -1,0 +1,19 @@
+/// The user a cross-tenant access question is about: an object ID and the IDs of the groups the user is in.
+///
+/// IDs are Entra object IDs (GUIDs) and compare case-insensitively; they are lowercased once here so that
+/// matching is a dictionary lookup.
+public struct UserIdentity: Hashable, Sendable {
+    /// The user's object ID, as given.
+    public let id: String
+    /// The user's group IDs, as given, in order (the first that matches a target is the one reported).
+    public let groupIDs: [String]
+    let normalizedID: String
+    let normalizedGroupIDs: [String]
+
+    public init(id: String, groupIDs: [String] = []) {
+        self.id = id
+        self.groupIDs = groupIDs
+        normalizedID = id.lowercased()
+        normalizedGroupIDs = groupIDs.map { $0.lowercased() }
+    }
+}

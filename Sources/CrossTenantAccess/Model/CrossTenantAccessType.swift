@@ -1,0 +1,60 @@
+/// The `accessType` of a target configuration: whether its targets are the ones let in (`allowed`) or the ones
+/// kept out (`blocked`).
+///
+/// It keeps the spelling it was read with, so that a round trip returns the document unchanged and validation can
+/// name a wrong value, and resolves the meaning once, so that evaluation compares an enum. Seed 002 prints
+/// `" blocked"` with a leading space; whitespace around a known value is read as that value and reported as a
+/// warning.
+public struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// What the spelling means.
+    public enum Meaning: Hashable, Sendable {
+        case allowed
+        case blocked
+        /// Graph's evolvable-enum sentinel: never a valid input.
+        case unknownFutureValue
+        /// Any other spelling; validation reports it and evaluation admits nobody through it (fail closed).
+        case unrecognized
+    }
+
+    public let rawValue: String
+    public let meaning: Meaning
+
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+        meaning =
+            switch rawValue.trimmingASCIIWhitespace() {
+            case "allowed": .allowed
+            case "blocked": .blocked
+            case "unknownFutureValue": .unknownFutureValue
+            default: .unrecognized
+            }
+    }
+
+    public static let allowed = CrossTenantAccessType("allowed")
+    public static let blocked = CrossTenantAccessType("blocked")
+
+    /// True when the value is known but was written with surrounding whitespace, as seed 002's `" blocked"`.
+    public var hasTolerableSpelling: Bool { rawValue != rawValue.trimmingASCIIWhitespace() }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and line breaks.
+    func trimmingASCIIWhitespace() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return self[first...last]
+    }
+}

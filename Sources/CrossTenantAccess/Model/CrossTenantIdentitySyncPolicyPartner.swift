@@ -1,0 +1,56 @@
+/// A partner's cross-tenant synchronization policy (Graph's `crossTenantIdentitySyncPolicyPartner`), the
+/// `identitySynchronization` relationship of a partner configuration.
+///
+/// Synchronization runs between Entra tenants, never through a connector's token exchange, so TenantGate only
+/// stores and prints it (SPEC 2.2).
+public struct CrossTenantIdentitySyncPolicyPartner: Hashable, Sendable, Codable {
+    public let displayName: String?
+    /// The partner tenant, as written (Graph repeats the partner's `tenantId` here).
+    public let tenantId: String?
+    /// `userSyncInbound.isSyncAllowed`: whether users of the partner may be synchronized into this tenant.
+    public let isSyncAllowed: Bool?
+    /// Properties TenantGate does not model, kept for the round trip.
+    public let additionalProperties: [String: JSONValue]
+    /// Properties of `userSyncInbound` other than `isSyncAllowed`, kept for the round trip.
+    public let userSyncInboundAdditionalProperties: [String: JSONValue]
+
+    public init(
+        displayName: String?, tenantId: String?, isSyncAllowed: Bool?,
+        additionalProperties: [String: JSONValue] = [:],
+        userSyncInboundAdditionalProperties: [String: JSONValue] = [:]
+    ) {
+        self.displayName = displayName
+        self.tenantId = tenantId
+        self.isSyncAllowed = isSyncAllowed
+        self.additionalProperties = additionalProperties
+        self.userSyncInboundAdditionalProperties = userSyncInboundAdditionalProperties
+    }
+
+    private static let known: Set<String> = ["displayName", "tenantId", "userSyncInbound"]
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: GraphCodingKey.self)
+        displayName = try container.optional(String.self, "displayName")
+        tenantId = try container.optional(String.self, "tenantId")
+        let inboundKey = GraphCodingKey("userSyncInbound")
+        if container.contains(inboundKey), try !container.decodeNil(forKey: inboundKey) {
+            let inbound = try container.nestedContainer(keyedBy: GraphCodingKey.self, forKey: inboundKey)
+            isSyncAllowed = try inbound.optional(Bool.self, "isSyncAllowed")
+            userSyncInboundAdditionalProperties = try inbound.additionalProperties(excluding: ["isSyncAllowed"])
+        } else {
+            isSyncAllowed = nil
+            userSyncInboundAdditionalProperties = [:]
+        }
+        additionalProperties = try container.additionalProperties(excluding: Self.known)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: GraphCodingKey.self)
+        try container.encodeAdditional(additionalProperties)
+        try container.encodeOrNull(displayName, "displayName")
+        try container.encodeOrNull(tenantId, "tenantId")
+        var inbound = container.nestedContainer(keyedBy: GraphCodingKey.self, forKey: GraphCodingKey("userSyncInbound"))
+        try inbound.encodeAdditional(userSyncInboundAdditionalProperties)
+        try inbound.encodeOrNull(isSyncAllowed, "isSyncAllowed")
+    }
+}

@@ -1,0 +1,119 @@
+import CrossTenantAccess
+import Foundation
+import TenantPolicy
+import Testing
+
+/// Target matching beyond the seed table: unknown users and applications, user targets, letter case, Microsoft's
+/// reserved application keywords, tenant restrictions and access types that admit nobody.
+struct EvaluationTests {
+    static func policy(_ setting: String, kind: String = "b2bCollaborationInbound") throws -> CrossTenantAccessPolicy {
+        try Fixtures.policy(#"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "\#(kind)": \#(setting)}]}"#)
+    }
+
+    @Test func unknownUserMatchesOnlyAllUsers() throws {
+        let allowG1 = try Self.policy(
+            Fixtures.setting(
+                users: "allowed", [("g1", "group")], applications: "allowed", [("AllApplications", "application")]))
+        let refused = allowG1.evaluate(Fixtures.query(user: nil))
+        #expect(!refused.isAllowed)
+        #expect(
+            refused.explanation
+                == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): an "
+                + "unknown user matches none of the allowed usersAndGroups ('g1').")
+        let allowAll = try Self.policy(
+            Fixtures.setting(
+                users: "allowed", [("AllUsers", "user")], applications: "allowed", [("AllApplications", "application")])
+        )
+        #expect(allowAll.evaluate(Fixtures.query(user: nil, application: nil)).isAllowed)
+    }
+
+    @Test func unknownApplicationMatchesOnlyAllApplications() throws {
+        let onlyA1 = try Self.policy(
+            Fixtures.setting(users: "allowed", [("AllUsers", "user")], applications: "allowed", [("a1", "application")])
+        )
+        #expect(!onlyA1.evaluate(Fixtures.query(application: nil)).isAllowed)
+        let blockA1 = try Self.policy(
+            Fixtures.setting(users: "allowed", [("AllUsers", "user")], applications: "blocked", [("a1", "application")])
+        )
+        #expect(blockA1.evaluate(Fixtures.query(application: nil)).isAllowed)
+    }
+
+    @Test func userTargetsAndLetterCase() throws {
+        let policy = try Self.policy(
+            Fixtures.setting(
+                users: "allowed", [("5C1E7F00-0000-4000-8000-00000000000A", "user")],
+                applications: "allowed", [("AllApplications", "application")]))
+        let user = UserIdentity(id: "5c1e7f00-0000-4000-8000-00000000000a")
+        let result = policy.evaluate(Fixtures.query(user: user))
+        #expect(result.isAllowed)
+        #expect(result.decidingTarget == "5C1E7F00-0000-4000-8000-00000000000A")
+        #expect(!policy.evaluate(Fixtures.query(user: UserIdentity(id: "someone-else"))).isAllowed)
+    }
+
+    @Test(arguments: [
+        ("Office365", Fixtures.exchange, true),
+        ("Office365", Fixtures.graph, false),
+        ("AllMicrosoftApps", Fixtures.graph, true),
+        ("AllMicrosoftApps", "1FEC8E78-BCE4-4AAF-AB1B-5451CC387264", true),
+        ("AllMicrosoftApps", "11111111-2222-3333-4444-555555555555", false),
+        ("Office365", "a1", false),
+    ])
+    func microsoftApplicationKeywords(keyword: String, application: String, matches: Bool) throws {
+        let policy = try Self.policy(
+            Fixtures.setting(
+                users: "allowed", [("AllUsers", "user")], applications: "allowed", [(keyword, "application")]))
+        let result = policy.evaluate(Fixtures.query(application: application))
+        #expect(result.isAllowed == matches)
+        #expect(result.decidingTarget == (matches ? keyword : nil))
+    }
+
+    @Test func tenantRestrictionsIgnoreDirection() throws {
+        let policy = try Self.policy(
+            Fixtures.setting(
+                users: "blocked", [("g1", "group")], applications: "blocked", [("AllApplications", "application")]),
+            kind: "tenantRestrictions")
+        for direction in Direction.allCases {
+            let result = policy.evaluate(Fixtures.query(.tenantRestrictions, direction))
+            #expect(!result.isAllowed)
+            #expect(result.settingName == "tenantRestrictions")
+            #expect(result.decidingTarget == "g1")
+        }
+        #expect(policy.evaluate(Fixtures.query(.tenantRestrictions, .outbound, user: Fixtures.outsideG1)).isAllowed)
+    }
+
+    @Test func unrecognizedAccessTypeAdmitsNobody() throws {
+        let policy = try Self.policy(
+            Fixtures.setting(
+                users: "permitted", [("AllUsers", "user")], applications: "allowed",
+                [("AllApplications", "application")]))
+        let result = policy.evaluate(Fixtures.query())
+        #expect(!result.isAllowed)
+        #expect(
+            result.explanation
+                == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): "
+                + "usersAndGroups has accessType 'permitted', which admits nobody.")
+    }
+
+    @Test func allowedExplanationNamesBothParts() throws {
+        let policy = try Self.policy(
+            Fixtures.setting(users: "allowed", [("g1", "group")], applications: "blocked", [("a1", "application")]))
+        let result = policy.evaluate(Fixtures.query(user: Fixtures.memberOfG1, application: "a2"))
+        #expect(result.isAllowed)
+        #expect(
+            result.explanation
+                == "Allowed by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): "
+                + "usersAndGroups admits user u1 (allowed target 'g1') and applications admits application a2 "
+                + "(no blocked target matches).")
+    }
+
+    @Test func aPartnerListedTwiceIsAnsweredByTheFirst() throws {
+        let policy = try Fixtures.policy(
+            #"""
+            {"partners": [
+              {"tenantId": "\#(Fixtures.fabrikam)", "b2bCollaborationInbound": \#(Fixtures.setting(users: "blocked", [("AllUsers", "user")], applications: "blocked", [("AllApplications", "application")]))},
+              {"tenantId": "\#(Fixtures.fabrikam)"}]}
+            """#)
+        #expect(!policy.evaluate(Fixtures.query()).isAllowed)
+        #expect(policy.partner(Fixtures.fabrikam) == policy.partners[0])
+    }
+}
