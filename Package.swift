@@ -33,7 +33,7 @@ let package = Package(
         // Policy directory loading and validation.
         .target(
             name: "PolicyFiles",
-            dependencies: ["TenantPolicy", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TenantPolicy", "CrossTenantAccess", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Entra cross-tenant access settings in Graph's shape: model, validation, evaluation (SPEC 2.2).
@@ -107,8 +107,8 @@ let package = Package(
         .executableTarget(
             name: "tenantgate",
             dependencies: [
-                "TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit", "ProxyServer",
-                "AdminAPI", "AuditReport", "MockSTS",
+                "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
+                "ProxyServer", "AdminAPI", "AuditReport", "MockSTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

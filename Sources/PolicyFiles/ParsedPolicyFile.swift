@@ -1,3 +1,4 @@
+import CrossTenantAccess
 import Foundation
 import TenantPolicy
 
@@ -30,7 +31,15 @@ struct ParsedPolicyFile {
         let line: Int?
     }
 
+    /// A tenant's cross-tenant access settings, decoded and checked on their own (SPEC 2.2).
+    struct WrittenCrossTenantAccess {
+        let tenantID: TenantID
+        let policy: CrossTenantAccessPolicy
+        let line: Int?
+    }
+
     let file: String
     var isolation: WrittenIsolation?
+    var crossTenantAccess: WrittenCrossTenantAccess?
     var directoryEntries: [DirectoryEntry] = []
 }

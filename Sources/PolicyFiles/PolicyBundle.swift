@@ -1,3 +1,4 @@
+import CrossTenantAccess
 import Foundation
 import TenantPolicy
 
@@ -9,17 +10,25 @@ public struct PolicyBundle: Sendable {
     public let isolation: PolicySet
     /// The file each governed tenant's isolation policy came from (admin writes go back to it).
     public let isolationSources: [TenantID: String]
+    /// Governed tenants' cross-tenant access settings (SPEC 2.2); a tenant absent here is at the service default.
+    public let crossTenantAccess: [TenantID: CrossTenantAccessPolicy]
+    /// The file each tenant's cross-tenant access settings came from.
+    public let crossTenantAccessSources: [TenantID: String]
     /// Warnings that did not stop the load (unknown fields, tolerated spellings).
     public let warnings: [PolicyDiagnostic]
     /// A short content hash of the loaded files, to tell versions apart in logs and metrics.
     public let version: String
 
     public init(
-        isolation: PolicySet, isolationSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [],
+        isolation: PolicySet, isolationSources: [TenantID: String] = [:],
+        crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:],
+        crossTenantAccessSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [],
         version: String = "empty"
     ) {
         self.isolation = isolation
         self.isolationSources = isolationSources
+        self.crossTenantAccess = crossTenantAccess
+        self.crossTenantAccessSources = crossTenantAccessSources
         self.warnings = warnings
         self.version = version
     }

@@ -81,8 +81,9 @@ public enum PolicyDirectoryLoader {
         }
         return .success(
             PolicyBundle(
-                isolation: bundle.isolation, isolationSources: bundle.isolationSources, warnings: diagnostics,
-                version: bundle.version))
+                isolation: bundle.isolation, isolationSources: bundle.isolationSources,
+                crossTenantAccess: bundle.crossTenantAccess, crossTenantAccessSources: bundle.crossTenantAccessSources,
+                warnings: diagnostics, version: bundle.version))
     }
 
     /// FNV-1a over names and contents: stable, cheap, enough to tell loaded versions apart.

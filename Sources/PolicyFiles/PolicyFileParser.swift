@@ -1,3 +1,4 @@
+import CrossTenantAccess
 import Foundation
 import TenantPolicy
 import Yams
@@ -28,6 +29,8 @@ enum PolicyFileParser {
             parseDirectory(root, into: &parsed, reader: &reader)
         } else if case .mapping(let mapping) = root, mapping["properties"] != nil {
             parsed.isolation = parsePowerPlatform(root, reader: &reader)
+        } else if isGraphCrossTenantAccess(root) {
+            parsed.crossTenantAccess = parseGraphCrossTenantAccess(root, reader: &reader)
         } else {
             parseProjectYAML(root, into: &parsed, reader: &reader)
         }
@@ -84,11 +87,36 @@ enum PolicyFileParser {
             line: root.mark?.line)
     }
 
-    /// The project's YAML: `tenantId`, `displayName`, `domains`, `isolation: {enabled, rules}`.
+    /// A Graph `crossTenantAccessPolicy` with its `default` and `partners` and no isolation: a `*.json` file as Graph
+    /// returns it, plus a top-level `tenantId` naming the governed tenant (Graph's document does not carry one).
+    private static func isGraphCrossTenantAccess(_ root: Node) -> Bool {
+        guard case .mapping(let mapping) = root, mapping["isolation"] == nil, mapping["crossTenantAccess"] == nil
+        else { return false }
+        return mapping["default"] != nil || mapping["partners"] != nil || mapping["allowedCloudEndpoints"] != nil
+    }
+
+    private static func parseGraphCrossTenantAccess(
+        _ root: Node, reader: inout FieldReader
+    ) -> ParsedPolicyFile.WrittenCrossTenantAccess? {
+        guard case .mapping(let mapping) = root else { return nil }
+        if mapping["tenantId"] == nil {
+            reader.error(
+                "tenantId", root,
+                "missing (required): the governed tenant's ID beside Graph's default and partners, since Graph's "
+                    + "crossTenantAccessPolicy document does not name its tenant")
+        }
+        let tenantID = mapping["tenantId"] == nil ? nil : reader.tenantID(mapping["tenantId"], at: "tenantId")
+        let policy = CrossTenantAccessReader.read(
+            root, owner: tenantID, prefix: "", excluding: ["tenantId"], reader: &reader)
+        guard let tenantID, let policy else { return nil }
+        return .init(tenantID: tenantID, policy: policy, line: root.mark?.line)
+    }
+
+    /// The project's YAML: `tenantId`, `displayName`, `domains`, `isolation: {enabled, rules}`, `crossTenantAccess`.
     private static func parseProjectYAML(_ root: Node, into parsed: inout ParsedPolicyFile, reader: inout FieldReader) {
         guard
             let fields = reader.mapping(
-                root, at: "", known: ["tenantId", "displayName", "domains", "isolation"])
+                root, at: "", known: ["tenantId", "displayName", "domains", "isolation", "crossTenantAccess"])
         else { return }
         let tenantID = reader.tenantID(fields["tenantId"], at: "tenantId")
         let displayName = reader.string(fields["displayName"], at: "displayName", required: false)
@@ -119,6 +147,13 @@ enum PolicyFileParser {
                     }
                 }
             }
+        }
+        if let section = fields["crossTenantAccess"],
+            let policy = CrossTenantAccessReader.read(
+                section, owner: tenantID, prefix: "crossTenantAccess", reader: &reader),
+            let tenantID
+        {
+            parsed.crossTenantAccess = .init(tenantID: tenantID, policy: policy, line: section.mark?.line)
         }
         if let tenantID {
             parsed.isolation = .init(

@@ -1,3 +1,4 @@
+import CrossTenantAccess
 import Foundation
 import TenantPolicy
 
@@ -51,9 +52,22 @@ struct PolicyResolver {
                     isolation: IsolationPolicy(tenantID: isolation.tenantID, isEnabled: isolation.isEnabled, rules: rules)))
             sources[isolation.tenantID] = file
         }
+        var crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:]
+        var crossTenantAccessSources: [TenantID: String] = [:]
+        for file in files {
+            guard let written = file.crossTenantAccess else { continue }
+            if let other = crossTenantAccessSources[written.tenantID] {
+                error(file.file, "crossTenantAccess", written.line, "tenant \(written.tenantID)'s cross-tenant access settings are already in \(other); one place per tenant")
+                continue
+            }
+            crossTenantAccess[written.tenantID] = written.policy
+            crossTenantAccessSources[written.tenantID] = file.file
+        }
         let set = PolicySet(tenants: tenants, directory: directory)
         return (
-            PolicyBundle(isolation: set, isolationSources: sources, version: version),
+            PolicyBundle(
+                isolation: set, isolationSources: sources, crossTenantAccess: crossTenantAccess,
+                crossTenantAccessSources: crossTenantAccessSources, version: version),
             diagnostics
         )
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrossTenantAccess
 import PolicyFiles
 import TenantPolicy
 
@@ -22,6 +23,12 @@ struct ValidateCommand: ParsableCommand {
                 let state = tenant.isolation.isEnabled ? "On" : "Off"
                 let rules = tenant.isolation.rules.map(\.description).joined(separator: "; ")
                 print("  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.rules.count) rule(s)\(rules.isEmpty ? "" : ": \(rules)")")
+            }
+            for (tenant, settings) in bundle.crossTenantAccess.sorted(by: { $0.key < $1.key }) {
+                let defaults = settings.default.isServiceDefault ? "service default" : "customized default"
+                let clouds = settings.allowedCloudEndpoints.isEmpty
+                    ? "" : ", other clouds: \(settings.allowedCloudEndpoints.joined(separator: ", "))"
+                print("  \(bundle.isolation.label(tenant)): cross-tenant access, \(defaults), \(settings.partners.count) partner(s)\(clouds)")
             }
         case .failure(let error):
             for diagnostic in error.diagnostics { printError(diagnostic.description) }

@@ -47,7 +47,8 @@ public struct CrossTenantAccessResult: Hashable, Sendable {
     public let inherited: Bool
     /// The target that decided, as written (`g1`, `AllApplications`); nil when the absence of a match decided.
     public let decidingTarget: String?
-    let query: CrossTenantAccessQuery
+    /// The question this answers.
+    public let query: CrossTenantAccessQuery
     let usersAndGroups: PartVerdict
     let applications: PartVerdict
     let inheritedParts: [String]
