@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "ProxyServer",
             dependencies: [
-                "TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit",
+                "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -161,6 +161,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "tenantgate", "ProxyServer", "MockSTS", "PolicyFiles", "TenantPolicy", "CertificateAuthority", "Audit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

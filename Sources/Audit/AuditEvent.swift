@@ -30,6 +30,8 @@ public struct AuditEvent: Sendable, Equatable {
     public var errorCode: Int?
     /// A guest's home tenant.
     public var homeTenant: TenantID?
+    /// The setting that decided (`tenantIsolation`, `b2bCollaborationInbound`, …), when one was judged.
+    public var setting: String?
 
     public init(
         time: Date, decision: AuditDecision, directions: [Direction], creatorTenant: TenantID?, signInTenant: TenantID?,
@@ -65,6 +67,7 @@ public struct AuditEvent: Sendable, Equatable {
         out.field("correlation_id", string: correlationID.uuidString.lowercased())
         if let errorCode { out.field("error_code", number: errorCode) }
         if let homeTenant { out.field("home_tenant", string: homeTenant.description) }
+        if let setting { out.field("setting", string: setting) }
         return out.end()
     }
 }

@@ -12,7 +12,8 @@ import TenantPolicy
 /// `tenantgate simulate` and the end-to-end tests.
 ///
 /// Test-control form fields: `mock_home_tenant` (guest: `idp` names that home tenant), `mock_tid` (token tenant
-/// differs from the path), `mock_token=malformed|opaque`, `mock_delay_ms`, `mock_status`.
+/// differs from the path), `mock_oid` (the user's object ID, also `client_info`'s `uid`), `mock_groups` (comma list
+/// for the `groups` claim), `mock_token=malformed|opaque`, `mock_delay_ms`, `mock_status`.
 public final class MockSTS: Sendable {
     /// Every host its certificate names and it answers for.
     public static let hosts = [

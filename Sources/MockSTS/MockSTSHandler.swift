@@ -104,11 +104,12 @@ struct MockTokenMinter {
         let issuerHost = host == "login.chinacloudapi.cn" ? "login.partner.microsoftonline.cn" : host
         let issuer = version == "2.0" ? "https://\(issuerHost)/\(tenant)/v2.0" : "https://sts.windows.net/\(tenant)/"
         let idp = home.map { "https://sts.windows.net/\($0)/" }
-        let oid = UUID().uuidString.lowercased()
+        let oid = form["mock_oid"].map { String($0.prefix(64)) } ?? UUID().uuidString.lowercased()
+        let groups = form["mock_groups"].map { $0.split(separator: ",").map(String.init) }
         let now = Int(Date().timeIntervalSince1970)
         let claims = MockTokenClaims(
             tid: tenant.description, iss: issuer, idp: idp, oid: oid, aud: "00000003-0000-0000-c000-000000000000",
-            clientID: clientID, version: version, now: now)
+            clientID: clientID, version: version, groups: groups, now: now)
         var accessToken = try await sts.mintToken(claims)
         var idToken: String? = try await sts.mintToken(claims)
         switch form["mock_token"] {

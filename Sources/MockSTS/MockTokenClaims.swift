@@ -12,13 +12,14 @@ public struct MockTokenClaims: JWTPayload, Sendable {
     public var appid: String?
     public var ver: String
     public var wids: [String]?
+    public var groups: [String]?
     public var iat: Int
     public var nbf: Int
     public var exp: Int
 
     public init(
         tid: String?, iss: String, idp: String? = nil, oid: String, aud: String, clientID: String, version: String,
-        wids: [String]? = nil, now: Int
+        wids: [String]? = nil, groups: [String]? = nil, now: Int
     ) {
         self.tid = tid
         self.iss = iss
@@ -30,6 +31,7 @@ public struct MockTokenClaims: JWTPayload, Sendable {
         self.appid = version == "1.0" ? clientID : nil
         self.ver = version
         self.wids = wids
+        self.groups = groups
         self.iat = now
         self.nbf = now
         self.exp = now + 3600

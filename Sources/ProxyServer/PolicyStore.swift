@@ -38,6 +38,10 @@ public final class PolicyStore: Sendable {
     }
 
     private static func snapshot(_ bundle: PolicyBundle, _ mode: NonEntraSTSMode) -> Snapshot {
-        Snapshot(bundle: bundle, decider: ExchangeDecider(policies: bundle.isolation, nonEntraSTS: mode), loadedAt: Date())
+        Snapshot(
+            bundle: bundle,
+            decider: ExchangeDecider(
+                policies: bundle.isolation, crossTenantAccess: bundle.crossTenantAccess, nonEntraSTS: mode),
+            loadedAt: Date())
     }
 }

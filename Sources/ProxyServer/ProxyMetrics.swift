@@ -14,7 +14,7 @@ final class ProxyMetrics: Sendable {
     let exchangeLatency = Timer(label: "tenantgate_exchange_duration_seconds")
     let auditWriteLatency = Timer(label: "tenantgate_audit_write_duration_seconds")
 
-    func record(decision: String, blockedDirections: [String]) {
+    func record(decision: String, blockedDirections: [String], setting: String?) {
         switch decision {
         case "allowed": allowed.increment()
         case "blocked": blocked.increment()
@@ -24,6 +24,11 @@ final class ProxyMetrics: Sendable {
         }
         for direction in blockedDirections {
             if direction == "outbound" { blockedOutbound.increment() } else { blockedInbound.increment() }
+        }
+        if let setting, decision == "blocked" || decision == "would_block" {
+            // Few distinct values (tenant isolation and Graph's setting names); the factory caches each.
+            Counter(label: "tenantgate_refusals_by_setting_total", dimensions: [("setting", setting), ("decision", decision)])
+                .increment()
         }
     }
 

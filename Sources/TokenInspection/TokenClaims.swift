@@ -13,12 +13,14 @@ public struct TokenClaims: Sendable, Equatable, Decodable {
     public var aud: String?
     public var ver: String?
     public var wids: [String]
+    /// Group object IDs, when the token carries them (not on overage, which names a Graph link instead).
+    public var groups: [String]
     public var iat: Double?
     public var nbf: Double?
     public var exp: Double?
 
     enum CodingKeys: String, CodingKey {
-        case tid, iss, idp, oid, appid, azp, aud, ver, wids, iat, nbf, exp
+        case tid, iss, idp, oid, appid, azp, aud, ver, wids, groups, iat, nbf, exp
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +39,7 @@ public struct TokenClaims: Sendable, Equatable, Decodable {
         }
         ver = try? container.decodeIfPresent(String.self, forKey: .ver)
         wids = (try? container.decodeIfPresent([String].self, forKey: .wids)) ?? []
+        groups = (try? container.decodeIfPresent([String].self, forKey: .groups)) ?? []
         iat = try? container.decodeIfPresent(Double.self, forKey: .iat)
         nbf = try? container.decodeIfPresent(Double.self, forKey: .nbf)
         exp = try? container.decodeIfPresent(Double.self, forKey: .exp)

@@ -20,6 +20,8 @@ public struct TokenResponseEvidence: Sendable, Equatable {
     /// A guest's home tenant, from an `idp` naming another Entra tenant (MSA accounts: the consumer tenant).
     public var homeTenant: TenantID?
     public var objectID: String?
+    /// The `groups` claim: the user's groups in the tenant that issued the token.
+    public var groupIDs: [String] = []
     public var applicationID: String?
     /// From `client_info` (MSAL): the user's home tenant and home object ID, never the sign-in tenant.
     public var clientInfoHomeTenant: TenantID?

@@ -37,6 +37,7 @@ public enum TokenResponseInspector {
                 evidence.issuerCloud = issuer.cloud
                 evidence.isEntraToken = true
                 evidence.objectID = claims.oid
+                evidence.groupIDs = Array(claims.groups.prefix(256))
                 evidence.applicationID = claims.applicationID
                 evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant)
                 return evidence

@@ -89,7 +89,7 @@ final class LoopbackHarness {
         if let creator {
             arguments += ["--proxy-header", "Proxy-Authorization: Bearer \(try await sts.makerToken(tenant: creator))"]
         }
-        let output = try Curl.run(arguments + extraCurlArguments)
+        let output = try await Curl.run(arguments + extraCurlArguments)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         let status = lines.last.flatMap { Int($0) } ?? 0
         return Response(status: status, body: lines.dropLast().joined(separator: "\n"))
@@ -122,7 +122,17 @@ enum Curl {
         let description: String
     }
 
-    static func run(_ arguments: [String], timeoutSeconds: Double = 30) throws -> String {
+    /// Waits for curl on a Dispatch thread: a blocked cooperative thread would starve the proxy and the mock STS,
+    /// which run on the same small pool in `simulate` and the tests.
+    static func run(_ arguments: [String], timeoutSeconds: Double = 30) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(arguments, timeoutSeconds: timeoutSeconds) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], timeoutSeconds: Double) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = arguments

@@ -178,7 +178,7 @@ struct ProxyEndToEndTests {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             let stsCA = harness.directory.appendingPathComponent("sts-ca.pem").path
             // 127.0.0.1 is not an STS host: the proxy splices bytes, and curl verifies the mock's own certificate.
-            let tunnelled = try Curl.run([
+            let tunnelled = try await Curl.run([
                 "-s", "-m", "10", "-w", "\n%{http_code}", "--proxy", "http://127.0.0.1:\(harness.proxyPort)",
                 "--cacert", stsCA, "https://127.0.0.1:\(harness.sts.port)/healthz",
             ])
@@ -186,7 +186,7 @@ struct ProxyEndToEndTests {
             #expect(tunnelled.contains("ok"))
             #expect(harness.auditLines().isEmpty)
             // CONNECT to a port that is not allowed is refused before any connection is made.
-            let refused = try Curl.run([
+            let refused = try await Curl.run([
                 "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy",
                 "http://127.0.0.1:\(harness.proxyPort)", "https://127.0.0.1:25/",
             ])
@@ -211,7 +211,7 @@ struct ProxyEndToEndTests {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             var output = ""
             for _ in 0..<50 {
-                output = try Curl.run([
+                output = try await Curl.run([
                     "-s", "-m", "5", "-w", "\n%{http_code}", "--proxy", "http://127.0.0.1:\(harness.proxyPort)",
                     "http://127.0.0.1:\(port)/index.txt",
                 ])

@@ -118,7 +118,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
                 let evidence = TokenResponseInspector.inspect(body: body, endpoint: endpoint)
                 var verdict = snapshot.decider.judgeResponse(
                     creator: creatorTenant, endpoint: endpoint, status: Int(response.head.status.code),
-                    evidence: evidence, expectedSignIn: expectedSignIn)
+                    evidence: evidence, expectedSignIn: expectedSignIn, clientID: summary.clientID)
                 if verdict.outcome == .allow, let earlier = wouldBlockBeforeSending, !evidence.isSuccess {
                     verdict = earlier
                 }
@@ -146,6 +146,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         event.directions = verdict.directions
         event.rule = verdict.rule
         event.homeTenant = verdict.homeTenant
+        event.setting = verdict.setting
         event.errorCode = decision == .blocked || decision == .wouldBlock ? verdict.errorCodes.first : nil
         if decision == .unenforced { shared.metrics.recordUnenforced(host: record.host) }
 
@@ -174,7 +175,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         let promise = context.eventLoop.makePromise(of: Void.self)
         let written = NIODeadline.now()
         shared.audit.record(event) { promise.completeWith($0) }
-        shared.metrics.record(decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue))
+        shared.metrics.record(
+            decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue),
+            setting: event.setting)
         promise.futureResult.assumeIsolated().whenComplete { result in
             self.shared.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - written).nanoseconds)
             switch result {

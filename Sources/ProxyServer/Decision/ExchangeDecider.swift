@@ -1,3 +1,4 @@
+import CrossTenantAccess
 import TenantPolicy
 import TokenInspection
 
@@ -6,10 +7,14 @@ import TokenInspection
 public struct ExchangeDecider: Sendable {
     public let policies: PolicySet
     public let nonEntraSTS: NonEntraSTSMode
+    private let crossTenantAccess: CrossTenantAccessEnforcer
 
-    public init(policies: PolicySet, nonEntraSTS: NonEntraSTSMode) {
+    public init(
+        policies: PolicySet, crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:], nonEntraSTS: NonEntraSTSMode
+    ) {
         self.policies = policies
         self.nonEntraSTS = nonEntraSTS
+        self.crossTenantAccess = CrossTenantAccessEnforcer(settings: crossTenantAccess, policies: policies)
     }
 
     /// The decision taken before anything is sent upstream.
@@ -41,10 +46,11 @@ public struct ExchangeDecider: Sendable {
         }
     }
 
-    /// The decision on the STS's answer. `status` is its HTTP status; `evidence` what its body shows.
+    /// The decision on the STS's answer. `status` is its HTTP status; `evidence` what its body shows; `clientID`
+    /// the request's `client_id`. Tenant isolation first, then the cross-tenant access settings (issue 4.7).
     public func judgeResponse(
         creator: TenantID, endpoint: TokenEndpoint, status: Int, evidence: TokenResponseEvidence,
-        expectedSignIn: TenantID?
+        expectedSignIn: TenantID?, clientID: String? = nil
     ) -> ExchangeVerdict {
         if case .nonEntra = endpoint.kind {
             return ExchangeVerdict(
@@ -76,7 +82,9 @@ public struct ExchangeDecider: Sendable {
         }
         var verdict = isolationVerdict(policies.decide(creator: creator, signIn: signIn), prefix: "")
         verdict.homeTenant = evidence.homeTenant
-        return verdict
+        guard verdict.outcome == .allow, case .entra(let cloud, _) = endpoint.kind else { return verdict }
+        return crossTenantAccess.judge(
+            creator: creator, signIn: signIn, cloud: cloud, evidence: evidence, clientID: clientID) ?? verdict
     }
 
     /// The tenant the path names: a GUID, or a domain the directory resolves. `common` & co. name none.
@@ -97,7 +105,8 @@ public struct ExchangeDecider: Sendable {
             signInTenant: decision.signIn,
             reason: prefix + decision.explanation(naming: policies.name),
             rule: rule.isEmpty ? nil : rule.joined(separator: "; "),
-            errorCodes: ExchangeVerdict.isolationErrorCodes(decision.blockedDirections)
+            errorCodes: ExchangeVerdict.isolationErrorCodes(decision.blockedDirections),
+            setting: "tenantIsolation"
         )
     }
 }

@@ -25,10 +25,14 @@ public struct ExchangeVerdict: Sendable, Equatable {
     public var rule: String?
     /// Entra's tenant-boundary error codes where the meaning matches (SPEC 4).
     public var errorCodes: [Int]
+    /// The setting that decided: `tenantIsolation`, or a cross-tenant access setting such as
+    /// `b2bCollaborationInbound`; nil when nothing was judged.
+    public var setting: String?
 
     public init(
         outcome: Outcome, directions: [Direction] = [], creatorTenant: TenantID, signInTenant: TenantID?,
-        homeTenant: TenantID? = nil, reason: String, rule: String? = nil, errorCodes: [Int] = []
+        homeTenant: TenantID? = nil, reason: String, rule: String? = nil, errorCodes: [Int] = [],
+        setting: String? = nil
     ) {
         self.outcome = outcome
         self.directions = directions
@@ -38,6 +42,7 @@ public struct ExchangeVerdict: Sendable, Equatable {
         self.reason = reason
         self.rule = rule
         self.errorCodes = errorCodes
+        self.setting = setting
     }
 
     /// Entra's codes: 500212 outbound (NotAllowedByOutboundPolicyTenant), 500213 inbound.

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import tenantgate
+import ProxyServer
+import TenantPolicy
+
+/// Cross-tenant access settings enforced through the proxy (issue 4.7): the mock STS mints guest tokens, member
+/// tokens of foreign tenants and tokens of another cloud's STS; curl goes through the proxy; the audit line names
+/// the setting. Policies: `policies/cross-tenant-access/` (Contoso isolation Off, so only these settings decide).
+@Suite(.serialized)
+struct CrossTenantAccessEndToEndTests {
+    static let policies = "\(ProxyEndToEndTests.repository)/policies/cross-tenant-access"
+    static let contoso = ProxyEndToEndTests.contoso
+    static let fabrikam = ProxyEndToEndTests.fabrikam
+    static let northwind = ProxyEndToEndTests.northwind
+    static let adatum = ProxyEndToEndTests.adatum
+    static let woodgrove = TenantID("6a1c3f2e-0b7d-4e59-9a3c-5d8e7f901234")!
+    /// The one Fabrikam user Contoso's inbound B2B collaboration admits.
+    static let invitedUser = "5f0c4e1a-7b3d-4c2e-9a8f-1d2e3f4a5b6c"
+    static let form = "grant_type=authorization_code&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&code=c0de-s3cr3t"
+
+    static func lastAudit(_ harness: LoopbackHarness) -> [String: Any] {
+        ProxyEndToEndTests.auditObject(harness.auditLines().last ?? "")
+    }
+
+    @Test func guestSignInsFollowInboundAndOutboundB2BCollaboration() async throws {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
+            let path = "/\(Self.contoso)/oauth2/v2.0/token"
+            // The invited Fabrikam user comes into Contoso as a guest: Contoso's partner configuration admits them.
+            let invited = try await harness.tokenRequest(
+                creator: Self.contoso, path: path,
+                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)&mock_oid=\(Self.invitedUser)")
+            #expect(invited.status == 200)
+            #expect(Self.lastAudit(harness)["decision"] as? String == "allowed")
+            #expect(Self.lastAudit(harness)["home_tenant"] as? String == Self.fabrikam.description)
+
+            // Another Fabrikam user: refused by Contoso's b2bCollaborationInbound (500213, inbound).
+            let other = try await harness.tokenRequest(
+                creator: Self.contoso, path: path,
+                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)&mock_oid=0b5c8a31-2f4e-4d6a-8c7b-9e0f1a2b3c4d")
+            #expect(other.status == 403)
+            let body = ProxyEndToEndTests.auditObject(other.body)
+            #expect(body["error_codes"] as? [Int] == [500213])
+            #expect((body["error_description"] as? String)?.hasPrefix("AADSTS500213:") == true)
+            #expect((body["tenant_isolation"] as? [String: Any])?["directions"] as? [String] == ["inbound"])
+            let refused = Self.lastAudit(harness)
+            #expect(refused["decision"] as? String == "blocked")
+            #expect(refused["setting"] as? String == "b2bCollaborationInbound")
+            #expect(refused["error_code"] as? Int == 500213)
+            #expect((refused["rule"] as? String)?.contains("crossTenantAccess of Contoso: b2bCollaborationInbound") == true)
+            #expect(refused["correlation_id"] as? String == body["correlation_id"] as? String)
+
+            // A Northwind account as a guest in Contoso: Contoso admits it (default inbound), but Northwind's
+            // outbound B2B collaboration blocks all its users (500212, outbound).
+            let northwindGuest = try await harness.tokenRequest(
+                creator: Self.contoso, path: path, form: Self.form + "&mock_home_tenant=\(Self.northwind)")
+            #expect(northwindGuest.status == 403)
+            #expect(ProxyEndToEndTests.auditObject(northwindGuest.body)["error_codes"] as? [Int] == [500212])
+            let outbound = Self.lastAudit(harness)
+            #expect(outbound["setting"] as? String == "b2bCollaborationOutbound")
+            #expect(outbound["directions"] as? [String] == ["outbound"])
+            #expect((outbound["rule"] as? String)?.contains("crossTenantAccess of Northwind") == true)
+            #expect(!harness.auditLines().joined().contains("c0de-s3cr3t"))
+        }
+    }
+
+    @Test func foreignMemberSignInsFollowTenantRestrictions() async throws {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
+            // A Fabrikam account for a Contoso connection: Contoso's partner configuration allows Fabrikam.
+            let fabrikam = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token", form: Self.form)
+            #expect(fabrikam.status == 200)
+
+            // An Adatum account: Contoso's default tenant restrictions block every other tenant's accounts.
+            let adatum = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.adatum)/oauth2/v2.0/token", form: Self.form)
+            #expect(adatum.status == 403)
+            let body = ProxyEndToEndTests.auditObject(adatum.body)
+            #expect(body["error_codes"] as? [Int] == [5000211])
+            #expect((body["error_description"] as? String)?.hasPrefix("AADSTS5000211:") == true)
+            let line = Self.lastAudit(harness)
+            #expect(line["decision"] as? String == "blocked")
+            #expect(line["setting"] as? String == "tenantRestrictions")
+            #expect(line["sign_in_tenant"] as? String == Self.adatum.description)
+            #expect((line["rule"] as? String)?.contains("tenantRestrictions (default)") == true)
+        }
+    }
+
+    @Test func reportOnlyRecordsCrossTenantAccessRefusalsAsWouldBlock() async throws {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies, configure: { $0.mode = .reportOnly }) {
+            harness in
+            let adatum = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.adatum)/oauth2/v2.0/token", form: Self.form)
+            #expect(adatum.status == 200)
+            #expect(Self.lastAudit(harness)["decision"] as? String == "would_block")
+            #expect(Self.lastAudit(harness)["setting"] as? String == "tenantRestrictions")
+        }
+    }
+
+    @Test func otherCloudSignInsNeedTheCloudAndAPartner() async throws {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
+            let host = "login.microsoftonline.us"
+            // Woodgrove is a partner and the US Government cloud is allowed.
+            let woodgrove = try await harness.tokenRequest(
+                creator: Self.contoso, host: host, path: "/\(Self.woodgrove)/oauth2/v2.0/token", form: Self.form)
+            #expect(woodgrove.status == 200)
+            #expect(Self.lastAudit(harness)["host"] as? String == host)
+
+            // Northwind at the US Government STS is no partner of Contoso: refused.
+            let northwind = try await harness.tokenRequest(
+                creator: Self.contoso, host: host, path: "/\(Self.northwind)/oauth2/v2.0/token", form: Self.form)
+            #expect(northwind.status == 403)
+            let line = Self.lastAudit(harness)
+            #expect(line["setting"] as? String == "allowedCloudEndpoints")
+            #expect((line["reason"] as? String)?.contains("not among its partners") == true)
+
+            // Under the seed's policies Contoso has no cross-tenant access settings: no other cloud is allowed.
+            try harness.usePolicies(ProxyEndToEndTests.policies)
+            let again = try await harness.tokenRequest(
+                creator: Self.contoso, host: host, path: "/\(Self.fabrikam)/oauth2/v2.0/token", form: Self.form)
+            #expect(again.status == 403)
+            #expect((Self.lastAudit(harness)["reason"] as? String)?.contains("allowedCloudEndpoints") == true)
+        }
+    }
+
+    @Test func checkAnswersSeed002sNineRowsFromTheCommandLine() throws {
+        let directory = "\(ProxyEndToEndTests.repository)/policies/seed-002-cross-tenant-access"
+        // Rows 1-9 for (g1 member at a1, g1 member at a2, other user at a1, other user at a2), from the seed's
+        // interpretation column.
+        let expected: [[Bool]] = [
+            [false, false, false, false], [true, true, true, true], [true, true, false, false],
+            [true, false, true, false], [false, true, false, false], [false, false, true, true],
+            [false, false, true, false], [true, false, false, false], [false, true, true, true],
+        ]
+        for (index, row) in expected.enumerated() {
+            var answers: [Bool] = []
+            for user in [["--user", "u1", "--group", "g1"], ["--user", "u2"]] {
+                for app in ["a1", "a2"] {
+                    let command = try CheckCommand.parse(
+                        ["--policies", directory, "--kind", "b2b-collaboration", "--direction", "inbound",
+                         "--tenant", "contoso.onmicrosoft.com", "--partner", "row\(index + 1).example", "--app", app]
+                            + user)
+                    do {
+                        try command.run()
+                        answers.append(true)
+                    } catch let exit as ExitCode where exit == .blocked {
+                        answers.append(false)
+                    }
+                }
+            }
+            #expect(answers == row, "row \(index + 1)")
+        }
+    }
+}
