@@ -25,6 +25,12 @@ final class MockSTSHandler: ChannelInboundHandler {
         let segments = path.split(separator: "/").map(String.init)
         if path == "/healthz" {
             answer = context.eventLoop.makeSucceededFuture((.ok, #"{"status":"ok"}"#))
+        } else if path == "/mock/headers" {
+            // What reached the STS, so tests can see headers a proxy added, replaced or dropped.
+            var received: [String: [String]] = [:]
+            for (name, value) in request.head.headers { received[name.lowercased(), default: []].append(value) }
+            let data = (try? JSONSerialization.data(withJSONObject: received, options: [.sortedKeys])) ?? Data("{}".utf8)
+            answer = context.eventLoop.makeSucceededFuture((.ok, String(decoding: data, as: UTF8.self)))
         } else if host == "app.vssps.visualstudio.com", request.head.method == .POST, segments == ["oauth2", "token"] {
             sts.count("ado")
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }

@@ -56,6 +56,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("intercept-host"), help: "A resource host to intercept besides the STS hosts (repeatable).")
     var interceptHost: [String] = []
 
+    @Option(
+        name: .customLong("tenant-restrictions-v2"),
+        help: "TENANT:POLICY-ID: inject Tenant Restrictions v2 headers on Microsoft's login hosts (off by default).")
+    var tenantRestrictionsV2: String?
+
     func run() async throws {
         let settings: ServeSettings
         do {

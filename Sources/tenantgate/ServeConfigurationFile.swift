@@ -18,6 +18,7 @@ struct ServeConfigurationFile: Decodable {
     var creatorByClientAddress: [String: String]?
     var allowConnectPorts: [Int]?
     var interceptHosts: [String]?
+    var tenantRestrictionsV2: String?
 
     enum CodingKeys: String, CodingKey {
         case listen, admin, policies, mode
@@ -31,6 +32,7 @@ struct ServeConfigurationFile: Decodable {
         case creatorByClientAddress = "creator-by-client-address"
         case allowConnectPorts = "allow-connect-ports"
         case interceptHosts = "intercept-hosts"
+        case tenantRestrictionsV2 = "tenant-restrictions-v2"
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {

@@ -44,6 +44,12 @@ struct ServeSettings {
         proxy.upstreamCAFiles = (file?.upstreamCA ?? []) + flags.upstreamCA
         proxy.allowedConnectPorts.formUnion((file?.allowConnectPorts ?? []) + flags.allowConnectPort)
         proxy.extraInterceptedHosts = Set(((file?.interceptHosts ?? []) + flags.interceptHost).map { $0.lowercased() })
+        if let restrictionsText = flags.tenantRestrictionsV2 ?? file?.tenantRestrictionsV2 {
+            guard let restrictions = TenantRestrictionsV2(parsing: restrictionsText) else {
+                throw ServeSetupError("--tenant-restrictions-v2: '\(restrictionsText)' is not TENANT-ID:POLICY-ID (two GUIDs)")
+            }
+            proxy.tenantRestrictionsV2 = restrictions
+        }
         self.proxy = proxy
 
         if let adminText = flags.admin ?? file?.admin {

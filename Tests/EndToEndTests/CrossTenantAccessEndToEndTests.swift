@@ -125,6 +125,39 @@ struct CrossTenantAccessEndToEndTests {
         }
     }
 
+    @Test func tenantRestrictionsV2HeadersReplaceTheClientsWhenConfigured() async throws {
+        let restrictions = try #require(
+            TenantRestrictionsV2(parsing: "\(Self.contoso):9f4e6c2a-1b3d-4e5f-8a7b-6c5d4e3f2a1b"))
+        let clientHeaders = [
+            "-H", "sec-Restrict-Tenant-Access-Policy: restrict-msa", "-H", "Restrict-Access-To-Tenants: evil.example",
+            "-H", "Restrict-Access-Context: \(Self.northwind)",
+        ]
+        func receivedHeaders(_ harness: LoopbackHarness) async throws -> [String: [String]] {
+            let output = try await Curl.run(
+                ["-s", "-m", "20", "--proxy", "http://127.0.0.1:\(harness.proxyPort)", "--cacert", harness.caPath,
+                 "https://login.microsoftonline.com/mock/headers"] + clientHeaders)
+            return (try JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: [String]] ?? [:]
+        }
+        try await ProxyEndToEndTests.withHarness(
+            policiesDirectory: Self.policies, configure: { $0.tenantRestrictionsV2 = restrictions }
+        ) { harness in
+            let received = try await receivedHeaders(harness)
+            #expect(received["sec-restrict-tenant-access-policy"] == [restrictions.headerValue])
+            #expect(received["restrict-access-to-tenants"] == nil)
+            #expect(received["restrict-access-context"] == nil)
+            // Token exchanges still work with the header added.
+            let exchange = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token", form: Self.form)
+            #expect(exchange.status == 200)
+        }
+        // Off by default: what the client sent goes through untouched.
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
+            let received = try await receivedHeaders(harness)
+            #expect(received["sec-restrict-tenant-access-policy"] == ["restrict-msa"])
+            #expect(received["restrict-access-to-tenants"] == ["evil.example"])
+        }
+    }
+
     @Test func checkAnswersSeed002sNineRowsFromTheCommandLine() throws {
         let directory = "\(ProxyEndToEndTests.repository)/policies/seed-002-cross-tenant-access"
         // Rows 1-9 for (g1 member at a1, g1 member at a2, other user at a1, other user at a2), from the seed's

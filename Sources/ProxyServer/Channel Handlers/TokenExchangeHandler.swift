@@ -202,8 +202,12 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             return context.eventLoop.makeFailedFuture(UpstreamError(code: .connectFailed, detail: "no upstream pool"))
         }
         let hostHeader = target.port == 443 ? target.host : target.description
-        let head = HTTPResponseWriting.upstreamHead(
+        var head = HTTPResponseWriting.upstreamHead(
             from: request.head, uri: request.head.uri, host: hostHeader, bodyLength: request.body?.readableBytes ?? 0)
+        if let restrictions = shared.configuration.tenantRestrictionsV2, restrictions.applies(to: target.host) {
+            for name in TenantRestrictionsV2.replacedHeaders { head.headers.remove(name: name) }
+            head.headers.add(name: TenantRestrictionsV2.headerName, value: restrictions.headerValue)
+        }
         return pool.acquire(host: target.host, port: target.port, tls: true).assumeIsolated().flatMap { connection in
             pool.send(head, body: request.body, on: connection).assumeIsolated().map { response in
                 if response.head.isKeepAlive { pool.release(connection) } else { connection.channel.close(promise: nil) }

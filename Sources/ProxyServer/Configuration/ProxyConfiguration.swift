@@ -67,6 +67,8 @@ public struct ProxyConfiguration: Sendable {
     public var allowedConnectPorts: Set<Int>
     /// Resource hosts intercepted beside the STS hosts.
     public var extraInterceptedHosts: Set<String>
+    /// When set, TRv2 headers are injected on Microsoft's login hosts (which are then intercepted); off by default.
+    public var tenantRestrictionsV2: TenantRestrictionsV2?
     /// Largest request or response body inspected (bytes); larger ones get 413 / 502.
     public var maxBodyBytes: Int
     public var connectTimeoutSeconds: Int64

@@ -15,6 +15,7 @@ enum InterceptionPlan: Equatable {
             return .refuse(status: 403, reason: "CONNECT to port \(target.port) is not allowed (allowed: \(allowed))")
         }
         let host = target.host.lowercased()
+        if configuration.tenantRestrictionsV2?.applies(to: host) == true { return .intercept }
         return STSHosts.shouldIntercept(host, extraHosts: configuration.extraInterceptedHosts) ? .intercept : .tunnel
     }
 }
