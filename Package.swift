@@ -78,11 +78,17 @@ let package = Package(
         ),
         // The cross-tenant isolation report over audit logs, read as a stream.
         .target(name: "AuditReport", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
-        // The admin listener: health, readiness and Prometheus metrics.
+        // Verifies admin callers' Entra tokens (jwt-kit) and their directory roles.
+        .target(
+            name: "AdminAuth",
+            dependencies: ["TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings
+        ),
+        // The admin listener: health, readiness, Prometheus metrics and the policy endpoints.
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ProxyServer", "PolicyFiles", "TenantPolicy",
+                "ProxyServer", "PolicyFiles", "TenantPolicy", "CrossTenantAccess", "AdminAuth", "Audit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,7 +114,7 @@ let package = Package(
             name: "tenantgate",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
-                "ProxyServer", "AdminAPI", "AuditReport", "MockSTS",
+                "ProxyServer", "AdminAPI", "AdminAuth", "AuditReport", "MockSTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -161,7 +167,9 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "tenantgate", "ProxyServer", "MockSTS", "PolicyFiles", "TenantPolicy", "CertificateAuthority", "Audit",
+                "AdminAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

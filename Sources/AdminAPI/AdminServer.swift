@@ -2,13 +2,11 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import PolicyFiles
-import ProxyServer
-import TenantPolicy
 import ServiceLifecycle
 
-/// The admin listener (`--admin HOST:PORT`, loopback by default): `/healthz`, `/readyz` and Prometheus
-/// `/metrics` (SPEC 5 "Observable"). A `Service` like the proxy, stopped by the same graceful shutdown.
+/// The admin listener (`--admin HOST:PORT`, loopback by default): health, readiness and Prometheus metrics, and
+/// with `AdminPolicyAPI` the policy endpoints (issue 5). A `Service` like the proxy, stopped by the same graceful
+/// shutdown.
 public final class AdminServer: Service, Sendable {
     private let host: String
     private let port: Int
@@ -16,15 +14,14 @@ public final class AdminServer: Service, Sendable {
     private let routes: AdminRoutes
     private let onListening: @Sendable (SocketAddress) -> Void
 
-    /// - Parameter renderMetrics: the Prometheus text exposition of the process's metrics.
     public init(
-        host: String, port: Int, group: any EventLoopGroup, policies: PolicyStore,
-        renderMetrics: @escaping @Sendable () -> [UInt8], onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+        host: String, port: Int, group: any EventLoopGroup, routes: AdminRoutes,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.group = group
-        self.routes = AdminRoutes(policies: policies, renderMetrics: renderMetrics)
+        self.routes = routes
         self.onListening = onListening
     }
 
@@ -49,49 +46,18 @@ public final class AdminServer: Service, Sendable {
     }
 }
 
-/// What each admin path answers: pure, so it is tested without a socket.
-public struct AdminRoutes: Sendable {
-    public struct Answer: Sendable, Equatable {
-        public let status: Int
-        public let contentType: String
-        public let body: [UInt8]
-    }
-
-    let policies: PolicyStore
-    let renderMetrics: @Sendable () -> [UInt8]
-
-    public init(policies: PolicyStore, renderMetrics: @escaping @Sendable () -> [UInt8]) {
-        self.policies = policies
-        self.renderMetrics = renderMetrics
-    }
-
-    public func answer(method: String, path: String) -> Answer {
-        let json = "application/json; charset=utf-8"
-        guard method == "GET" || method == "HEAD" else {
-            return Answer(status: 405, contentType: json, body: Array(#"{"error":"method_not_allowed"}"#.utf8))
-        }
-        switch path.split(separator: "?").first.map(String.init) ?? path {
-        case "/healthz":
-            return Answer(status: 200, contentType: json, body: Array(#"{"status":"ok"}"#.utf8))
-        case "/readyz":
-            let snapshot = policies.current()
-            let body = #"{"status":"ready","policy_version":"\#(snapshot.bundle.version)","governed_tenants":\#(snapshot.bundle.isolation.tenants.count)}"#
-            return Answer(status: 200, contentType: json, body: Array(body.utf8))
-        case "/metrics":
-            return Answer(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: renderMetrics())
-        default:
-            return Answer(status: 404, contentType: json, body: Array(#"{"error":"not_found"}"#.utf8))
-        }
-    }
-}
-
-/// Serves `AdminRoutes` over HTTP/1.1.
+/// Serves `AdminRoutes` over HTTP/1.1, one request at a time per connection; bodies are bounded.
 final class AdminHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Policies are small; a megabyte is far more than any real one.
+    static let maximumBodyBytes = 1 << 20
+
     private let routes: AdminRoutes
     private var head: HTTPRequestHead?
+    private var body = Data()
+    private var tooLarge = false
 
     init(routes: AdminRoutes) {
         self.routes = routes
@@ -101,22 +67,49 @@ final class AdminHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
-        case .body:
-            break
+            body = Data()
+            tooLarge = false
+        case .body(var chunk):
+            guard !tooLarge else { return }
+            if body.count + chunk.readableBytes > Self.maximumBodyBytes {
+                tooLarge = true
+                body = Data()
+            } else if let bytes = chunk.readBytes(length: chunk.readableBytes) {
+                body.append(contentsOf: bytes)
+            }
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            let answer = routes.answer(method: requestHead.method.rawValue, path: requestHead.uri)
-            var headers = HTTPHeaders([("content-type", answer.contentType), ("content-length", "\(answer.body.count)")])
-            if !requestHead.isKeepAlive { headers.add(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: answer.status), headers: headers))), promise: nil)
-            if requestHead.method != .HEAD {
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+            if tooLarge {
+                write(AdminAnswer.json(413, ["error": ["code": "RequestEntityTooLarge", "message": "the body exceeds 1 MiB"]]),
+                      for: requestHead, context: context)
+                return
             }
-            let keepAlive = requestHead.isKeepAlive
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                if !keepAlive { context.close(promise: nil) }
+            let request = AdminRequest(
+                method: requestHead.method.rawValue, uri: requestHead.uri,
+                headers: requestHead.headers.map { ($0.name, $0.value) }, body: body)
+            let routes = self.routes
+            let promise = context.eventLoop.makePromise(of: AdminAnswer.self)
+            promise.completeWithTask { await routes.answer(request) }
+            promise.futureResult.assumeIsolated().whenSuccess { answer in
+                self.write(answer, for: requestHead, context: context)
             }
+        }
+    }
+
+    private func write(_ answer: AdminAnswer, for requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders([("content-length", "\(answer.body.count)")])
+        if !answer.body.isEmpty || answer.status != 204 { headers.add(name: "content-type", value: answer.contentType) }
+        for (name, value) in answer.headers { headers.add(name: name, value: value) }
+        if !requestHead.isKeepAlive { headers.add(name: "connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: .http1_1, status: .init(statusCode: answer.status), headers: headers)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if requestHead.method != .HEAD && !answer.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+        }
+        let keepAlive = requestHead.isKeepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import AdminAPI
+import AdminAuth
 import Audit
 import CertificateAuthority
 import Foundation
@@ -24,13 +26,19 @@ final class LoopbackHarness {
     let proxyPort: Int
     let caPath: String
     let auditPath: String
+    /// The admin listener's port, when the harness was asked for one.
+    let adminPort: Int?
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let audit: AuditLog
     private let services: ServiceGroup
     private let serving: Task<Void, any Error>
 
-    init(policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in }) async throws {
+    /// - Parameter admin: starts the admin listener with the policy endpoints, verifying callers with this.
+    init(
+        policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in },
+        admin: AdminAuthConfiguration? = nil
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -64,11 +72,35 @@ final class LoopbackHarness {
                 portSink.yield(address.port ?? 0)
                 portSink.finish()
             })
-        let services = ServiceGroup(services: [proxy], logger: .init(label: "tenantgate.harness"))
+        // Edits to the policies directory take effect as under `serve` (polled every 200 ms here).
+        let watcher = PolicyDirectoryWatcher(
+            directory: policiesDirectory, store: policies, interval: .milliseconds(200),
+            logger: .init(label: "tenantgate.harness"))
+        var running: [any Service] = [proxy, watcher]
+        let (adminPorts, adminPortSink) = AsyncStream.makeStream(of: Int.self)
+        if let admin {
+            let routes = AdminRoutes(
+                policies: policies, renderMetrics: { [] },
+                policyAPI: AdminPolicyAPI(
+                    policiesDirectory: policiesDirectory, store: policies, audit: audit,
+                    authenticator: try await AdminAuthenticator(configuration: admin)))
+            running.append(
+                AdminServer(
+                    host: "127.0.0.1", port: 0, group: group, routes: routes,
+                    onListening: { address in
+                        adminPortSink.yield(address.port ?? 0)
+                        adminPortSink.finish()
+                    }))
+        } else {
+            adminPortSink.finish()
+        }
+        let services = ServiceGroup(services: running, logger: .init(label: "tenantgate.harness"))
         self.services = services
         serving = Task { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         proxyPort = await iterator.next() ?? 0
+        var adminIterator = adminPorts.makeAsyncIterator()
+        adminPort = await adminIterator.next()
     }
 
     /// Puts another policies directory in force (the next exchange sees it).

@@ -1,4 +1,5 @@
 import AdminAPI
+import AdminAuth
 import ArgumentParser
 import Audit
 import CertificateAuthority
@@ -88,9 +89,27 @@ struct ProxyRunner {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: proxy), .init(service: watcher)]
         if let admin = settings.admin {
             let logger = self.logger
+            var authenticator: AdminAuthenticator?
+            if var configuration = settings.adminAuth {
+                configuration.reportKeyFetchFailure = { error in logger.error("admin JWKS fetch failed", metadata: ["error": "\(error)"]) }
+                do {
+                    authenticator = try await AdminAuthenticator(configuration: configuration)
+                } catch {
+                    printError("tenantgate serve: admin token keys: \(error)")
+                    try? await threadPool.shutdownGracefully()
+                    try? await group.shutdownGracefully()
+                    throw ExitCode.badInput
+                }
+            } else {
+                logger.notice("admin policy endpoints refuse every call: no --admin-jwks or --admin-jwks-url")
+            }
+            let routes = AdminRoutes(
+                policies: policies, renderMetrics: { registry.emitToBuffer() },
+                policyAPI: AdminPolicyAPI(
+                    policiesDirectory: settings.policiesDirectory, store: policies, audit: audit,
+                    authenticator: authenticator))
             services.append(.init(service: AdminServer(
-                host: admin.host, port: admin.port, group: group, policies: policies,
-                renderMetrics: { registry.emitToBuffer() },
+                host: admin.host, port: admin.port, group: group, routes: routes,
                 onListening: { address in logger.notice("admin listening", metadata: ["address": "\(address)"]) })))
         }
         let reload = PolicyReloadOnHangup(watcher: watcher)

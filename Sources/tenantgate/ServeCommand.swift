@@ -61,6 +61,18 @@ struct ServeCommand: AsyncParsableCommand {
         help: "TENANT:POLICY-ID: inject Tenant Restrictions v2 headers on Microsoft's login hosts (off by default).")
     var tenantRestrictionsV2: String?
 
+    @Option(name: .customLong("admin-jwks"), help: "JWKS file of the keys admin API tokens are signed with.")
+    var adminJWKS: String?
+
+    @Option(name: .customLong("admin-jwks-url"), help: "JWKS URL for admin API tokens, fetched and cached (e.g. Entra's discovery keys).")
+    var adminJWKSURL: String?
+
+    @Option(name: .customLong("admin-audience"), help: "An accepted audience of admin API tokens (repeatable; required with --admin-jwks).")
+    var adminAudience: [String] = []
+
+    @Option(name: .customLong("admin-issuer"), help: "An accepted issuer of admin API tokens (repeatable; default: the Entra issuer of the token's own tenant).")
+    var adminIssuer: [String] = []
+
     func run() async throws {
         let settings: ServeSettings
         do {

@@ -19,6 +19,10 @@ struct ServeConfigurationFile: Decodable {
     var allowConnectPorts: [Int]?
     var interceptHosts: [String]?
     var tenantRestrictionsV2: String?
+    var adminJWKS: String?
+    var adminJWKSURL: String?
+    var adminAudience: [String]?
+    var adminIssuer: [String]?
 
     enum CodingKeys: String, CodingKey {
         case listen, admin, policies, mode
@@ -33,6 +37,10 @@ struct ServeConfigurationFile: Decodable {
         case allowConnectPorts = "allow-connect-ports"
         case interceptHosts = "intercept-hosts"
         case tenantRestrictionsV2 = "tenant-restrictions-v2"
+        case adminJWKS = "admin-jwks"
+        case adminJWKSURL = "admin-jwks-url"
+        case adminAudience = "admin-audience"
+        case adminIssuer = "admin-issuer"
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {

@@ -1,3 +1,4 @@
+import AdminAuth
 import Foundation
 import ProxyServer
 import TenantPolicy
@@ -10,6 +11,8 @@ struct ServeSettings {
     var caCertificatePath: String
     var caKeyPath: String
     var auditLogPath: String
+    /// How admin API callers are verified; nil leaves the policy endpoints refusing every call.
+    var adminAuth: AdminAuthConfiguration?
 
     init(flags: ServeCommand, file: ServeConfigurationFile?) throws {
         func pick(_ flag: String?, _ fromFile: String?, _ fallback: String) -> String { flag ?? fromFile ?? fallback }
@@ -55,6 +58,31 @@ struct ServeSettings {
         if let adminText = flags.admin ?? file?.admin {
             guard let admin = HostPort(parsing: adminText) else { throw ServeSetupError("--admin: '\(adminText)' is not HOST:PORT") }
             self.admin = admin
+        }
+        let audiences = Set((file?.adminAudience ?? []) + flags.adminAudience)
+        let issuers = Set((file?.adminIssuer ?? []) + flags.adminIssuer)
+        let keys: JWKSSource?
+        switch (flags.adminJWKS ?? file?.adminJWKS, flags.adminJWKSURL ?? file?.adminJWKSURL) {
+        case (let path?, nil):
+            do {
+                keys = try AdminAuthenticator.loadJWKS(file: path)
+            } catch {
+                throw ServeSetupError("--admin-jwks: \(error)")
+            }
+        case (nil, let text?):
+            guard let url = URL(string: text), url.scheme != nil else { throw ServeSetupError("--admin-jwks-url: '\(text)' is not a URL") }
+            keys = .url(url)
+        case (nil, nil):
+            keys = nil
+        case (_?, _?):
+            throw ServeSetupError("give --admin-jwks or --admin-jwks-url, not both")
+        }
+        if let keys {
+            guard !audiences.isEmpty else { throw ServeSetupError("--admin-audience is required with admin token keys") }
+            adminAuth = AdminAuthConfiguration(
+                keys: keys, issuers: issuers.isEmpty ? .entraIssuerOfTokenTenant : .oneOf(issuers), audiences: audiences)
+        } else if !audiences.isEmpty || !issuers.isEmpty {
+            throw ServeSetupError("--admin-audience and --admin-issuer need --admin-jwks or --admin-jwks-url")
         }
         policiesDirectory = pick(flags.policies, file?.policies, "policies")
         caCertificatePath = pick(flags.caCert, file?.caCert, "certs/ca.pem")

@@ -6,27 +6,41 @@ import PolicyFiles
 import ProxyServer
 import TenantPolicy
 
-/// What each admin path answers.
+/// What the unauthenticated admin paths answer, and that policy paths refuse every call without configured keys.
 struct AdminRoutesTests {
     static func routes() -> AdminRoutes {
         let store = PolicyStore(bundle: PolicyBundle(isolation: PolicySet(), version: "v1"), nonEntraSTS: .audit)
         return AdminRoutes(policies: store, renderMetrics: { Array("tenantgate_decisions_total 3\n".utf8) })
     }
 
-    @Test func healthReadinessAndMetrics() throws {
-        let routes = Self.routes()
-        #expect(routes.answer(method: "GET", path: "/healthz").status == 200)
-        let ready = routes.answer(method: "GET", path: "/readyz")
+    static func get(_ path: String, method: String = "GET") async -> AdminAnswer {
+        await routes().answer(AdminRequest(method: method, uri: path, headers: []))
+    }
+
+    @Test func healthReadinessAndMetrics() async throws {
+        #expect(await Self.get("/healthz").status == 200)
+        let ready = await Self.get("/readyz")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(ready.body)) as? [String: Any])
         #expect(object["policy_version"] as? String == "v1")
         #expect(object["governed_tenants"] as? Int == 0)
-        let metrics = routes.answer(method: "GET", path: "/metrics?x=1")
+        let metrics = await Self.get("/metrics?x=1")
         #expect(metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
         #expect(String(decoding: metrics.body, as: UTF8.self).contains("tenantgate_decisions_total 3"))
     }
 
-    @Test func unknownPathsAndMethods() {
-        #expect(Self.routes().answer(method: "GET", path: "/nope").status == 404)
-        #expect(Self.routes().answer(method: "POST", path: "/healthz").status == 405)
+    @Test func unknownPathsAndMethods() async {
+        #expect(await Self.get("/nope").status == 404)
+        #expect(await Self.get("/healthz", method: "POST").status == 405)
+    }
+
+    @Test func policyEndpointsRefuseEveryCallWithoutKeys() async {
+        let isolation = await Self.get(
+            "/providers/PowerPlatform.Governance/v1/tenants/bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0/tenantIsolationPolicy")
+        #expect(isolation.status == 401)
+        #expect(isolation.header("www-authenticate")?.hasPrefix("Bearer") == true)
+        #expect(await Self.get("/v1.0/policies/crossTenantAccessPolicy").status == 401)
+        let badTenant = await Self.get("/providers/PowerPlatform.Governance/v1/tenants/nope/tenantIsolationPolicy")
+        #expect(badTenant.status == 400)
+        #expect(String(decoding: badTenant.body, as: UTF8.self).contains("Invalid tenant ID format"))
     }
 }

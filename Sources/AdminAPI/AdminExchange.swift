@@ -1,0 +1,78 @@
+import Foundation
+
+/// One admin API request, read whole (bodies are bounded by the handler).
+public struct AdminRequest: Sendable {
+    public let method: String
+    /// The path without the query string.
+    public let path: String
+    public let query: String?
+    /// Header names lowercased.
+    public let headers: [String: String]
+    public let body: Data
+
+    public init(method: String, uri: String, headers: [(String, String)], body: Data = Data()) {
+        self.method = method.uppercased()
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = parts.first.map(String.init) ?? uri
+        query = parts.count > 1 ? String(parts[1]) : nil
+        var lowered: [String: String] = [:]
+        for (name, value) in headers { lowered[name.lowercased()] = value }
+        self.headers = lowered
+        self.body = body
+    }
+
+    /// The path's segments, percent-decoded.
+    var segments: [String] {
+        path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+    }
+}
+
+/// The admin API's answer.
+public struct AdminAnswer: Sendable, Equatable {
+    public let status: Int
+    public let contentType: String
+    public let headers: [(String, String)]
+    public let body: [UInt8]
+
+    public init(status: Int, contentType: String = "application/json; charset=utf-8", headers: [(String, String)] = [], body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.headers = headers
+        self.body = body
+    }
+
+    static func json(_ status: Int, _ object: Any, headers: [(String, String)] = []) -> AdminAnswer {
+        AdminAnswer(status: status, headers: headers, body: Array(TenantFileRenderer.json(object, pretty: false).utf8))
+    }
+
+    static func empty(_ status: Int, headers: [(String, String)] = []) -> AdminAnswer {
+        AdminAnswer(status: status, headers: headers, body: [])
+    }
+
+    public static func == (lhs: AdminAnswer, rhs: AdminAnswer) -> Bool {
+        lhs.status == rhs.status && lhs.contentType == rhs.contentType && lhs.body == rhs.body
+            && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// The two error shapes the admin API speaks: Power Platform's for tenant isolation, Graph's for cross-tenant
+/// access settings (ENTRA-FACTS 4 and 5), so that existing clients read them.
+enum AdminErrorBody {
+    static func powerPlatform(_ status: Int, code: String, message: String, details: [String] = [], headers: [(String, String)] = []) -> AdminAnswer {
+        var error: [String: Any] = ["code": code, "message": message]
+        if !details.isEmpty { error["details"] = details.map { ["code": "ValidationError", "message": $0] } }
+        return .json(status, ["error": error], headers: headers)
+    }
+
+    static func graph(_ status: Int, code: String, message: String, headers: [(String, String)] = []) -> AdminAnswer {
+        let innerError: [String: Any] = [
+            "date": Date().formatted(Date.ISO8601FormatStyle(timeZone: .gmt)),
+            "request-id": UUID().uuidString.lowercased(),
+        ]
+        return .json(status, ["error": ["code": code, "message": message, "innerError": innerError]], headers: headers)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// What the admin API trusts: keys, issuers, audiences, and how much clock difference it forgives.
+public struct AdminAuthConfiguration: Sendable {
+    public var keys: JWKSSource
+    public var issuers: IssuerPolicy
+    /// A token is accepted when its `aud` names at least one of these (the API's client ID or App ID URI).
+    public var audiences: Set<String>
+    /// Seconds by which `exp` and `nbf` may be missed, for clocks that differ from Entra's.
+    public var clockSkew: TimeInterval
+    /// Seconds after which keys from a JWKS URL are fetched again.
+    public var keyRefreshInterval: TimeInterval
+    /// The least time in seconds between two fetches of a JWKS URL, whatever tokens arrive.
+    public var keyFetchRetryInterval: TimeInterval
+    /// Told about each failed fetch of a JWKS URL, e.g. to log it; the last good keys stay in use.
+    public var reportKeyFetchFailure: @Sendable (JWKSError) -> Void
+
+    public init(
+        keys: JWKSSource,
+        issuers: IssuerPolicy,
+        audiences: Set<String>,
+        clockSkew: TimeInterval = 60,
+        keyRefreshInterval: TimeInterval = 3600,
+        keyFetchRetryInterval: TimeInterval = 60,
+        reportKeyFetchFailure: @escaping @Sendable (JWKSError) -> Void = { _ in }
+    ) {
+        self.keys = keys
+        self.issuers = issuers
+        self.audiences = audiences
+        self.clockSkew = clockSkew
+        self.keyRefreshInterval = keyRefreshInterval
+        self.keyFetchRetryInterval = keyFetchRetryInterval
+        self.reportKeyFetchFailure = reportKeyFetchFailure
+    }
+}

@@ -1,0 +1,34 @@
+import TenantPolicy
+
+/// The caller of the admin API, once its token is verified: who it is, in which tenant, and with which roles.
+public struct AdminPrincipal: Hashable, Sendable {
+    /// The tenant the caller signed in to (`tid`); the only tenant whose settings it may change.
+    public let tenant: TenantID
+    /// The user's or service principal's object ID in that tenant (`oid`).
+    public let objectID: String?
+    /// The display name (`name`), for audit lines.
+    public let displayName: String?
+    /// The sign-in name (`preferred_username`, or v1's `upn`), for audit lines.
+    public let username: String?
+    /// The recognised directory roles the token carries (`wids`).
+    public let roles: Set<AdminRole>
+    /// The client application that obtained the token (`azp`, or v1's `appid`).
+    public let applicationID: String?
+
+    public init(
+        tenant: TenantID, objectID: String?, displayName: String?, username: String?, roles: Set<AdminRole>,
+        applicationID: String?
+    ) {
+        self.tenant = tenant
+        self.objectID = objectID
+        self.displayName = displayName
+        self.username = username
+        self.roles = roles
+        self.applicationID = applicationID
+    }
+
+    /// True only for the caller's own tenant: a Global Administrator of one tenant governs no other.
+    public func mayAdminister(_ tenant: TenantID) -> Bool {
+        tenant == self.tenant
+    }
+}
