@@ -116,6 +116,7 @@ let package = Package(
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
                 "ProxyServer", "AdminAPI", "AdminAuth", "AuditReport", "MockSTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
