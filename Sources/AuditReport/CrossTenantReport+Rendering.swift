@@ -123,17 +123,21 @@ extension CrossTenantReport {
     private func matrixSVG() -> String {
         let ids = Array(Set(pairs.keys.flatMap { [$0.creator, $0.signIn] })).sorted()
         guard !ids.isEmpty else { return "<p>No cross-tenant exchanges.</p>" }
-        let cell = 46
+        let cell = 52
         let label = 300
-        let width = label + cell * ids.count + 10
-        let height = 40 + cell * ids.count + 10
+        // Column labels are whole tenant IDs set at 45°, so that neighbouring columns never overlap.
+        let top = 200
+        let width = label + cell * ids.count + 200
+        let height = top + cell * ids.count + 10
         var svg = "<h2>Creator → sign-in matrix</h2><p class=\"legend\"><span style=\"background:#4caf50\"></span>allowed<span style=\"background:#ffb300\"></span>would_block<span style=\"background:#e53935\"></span>blocked</p>"
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"tenant matrix\" font-family=\"monospace\" font-size=\"11\">"
+        svg += "<text x=\"\(label - 8)\" y=\"\(top - 8)\" text-anchor=\"end\" font-family=\"sans-serif\" font-weight=\"bold\">creator ↓  sign-in →</text>"
         for (column, id) in ids.enumerated() {
-            svg += "<text x=\"\(label + column * cell + cell / 2)\" y=\"30\" text-anchor=\"middle\">\(id.description.prefix(8))</text>"
+            let x = label + column * cell + cell / 2
+            svg += "<text x=\"\(x)\" y=\"\(top - 8)\" transform=\"rotate(-45 \(x) \(top - 8))\">\(id)</text>"
         }
         for (row, creator) in ids.enumerated() {
-            let y = 40 + row * cell
+            let y = top + row * cell
             svg += "<text x=\"\(label - 8)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(creator)</text>"
             for (column, signIn) in ids.enumerated() {
                 let x = label + column * cell

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import PolicyFiles
 import Synchronization
 import TenantPolicy
@@ -19,6 +20,7 @@ public final class PolicyStore: Sendable {
     public init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode) {
         self.nonEntraSTS = nonEntraSTS
         self.state = Mutex(Self.snapshot(bundle, nonEntraSTS))
+        Self.recordVersion(bundle.version, replacing: nil)
     }
 
     public func current() -> Snapshot { state.withLock { $0 } }
@@ -26,7 +28,19 @@ public final class PolicyStore: Sendable {
     /// Puts a validated bundle in force for the very next exchange.
     public func replace(with bundle: PolicyBundle) {
         let next = Self.snapshot(bundle, nonEntraSTS)
-        state.withLock { $0 = next }
+        let previous = state.withLock { current -> String in
+            defer { current = next }
+            return current.bundle.version
+        }
+        if previous != bundle.version { Self.recordVersion(bundle.version, replacing: previous) }
+    }
+
+    /// `tenantgate_policy_info{version}` is 1 for the version in force and 0 for the one it replaced, the usual
+    /// Prometheus "info" pattern, so dashboards can show which policy decided.
+    private static func recordVersion(_ version: String, replacing previous: String?) {
+        if let previous { Gauge(label: "tenantgate_policy_info", dimensions: [("version", previous)]).record(0) }
+        Gauge(label: "tenantgate_policy_info", dimensions: [("version", version)]).record(1)
+        Gauge(label: "tenantgate_policy_loaded_timestamp_seconds").record(Date().timeIntervalSince1970)
     }
 
     /// Loads and validates `directory`; swaps only when it is valid.
