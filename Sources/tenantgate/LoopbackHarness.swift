@@ -176,7 +176,8 @@ enum Curl {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         while process.isRunning {
             if Date() > deadline {
-                process.terminate()
+                // SIGKILL: serving processes ignore SIGTERM (ServiceLifecycle handles it), and children inherit that.
+                kill(process.processIdentifier, SIGKILL)
                 throw Failure(description: "curl did not finish in \(timeoutSeconds) s")
             }
             Thread.sleep(forTimeInterval: 0.01)

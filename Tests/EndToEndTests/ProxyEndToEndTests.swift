@@ -207,7 +207,12 @@ struct ProxyEndToEndTests {
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate() }
+        // `python3` may be a shim that forks the interpreter, and the test process ignores SIGTERM (ServiceLifecycle
+        // handles it), which children inherit: kill the server's whole process group outright.
+        defer {
+            kill(-server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             var output = ""
             for _ in 0..<50 {
