@@ -1,9 +1,17 @@
 import Foundation
 
-// `tenantgate-bench [--only NAME]`: micro-benchmarks that print figures (never timed unit tests).
+// `tenantgate-bench [--only decisions|tokens|certificates]`: micro-benchmarks that print figures (never timed
+// unit tests).
 // Run in release: swift run -c release tenantgate-bench
 let arguments = CommandLine.arguments
 let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+
+let known = ["decisions", "tokens", "certificates"]
+if let only, !known.contains(only) {
+    let message = "unknown benchmark '\(only)': use one of \(known.joined(separator: ", "))\n"
+    FileHandle.standardError.write(Data(message.utf8))
+    exit(2)
+}
 
 var results: [BenchmarkResult] = []
 if only == nil || only == "decisions" {
@@ -11,6 +19,9 @@ if only == nil || only == "decisions" {
 }
 if only == nil || only == "tokens" {
     results += TokenBenchmark.run(iterations: 200_000)
+}
+if only == nil || only == "certificates" {
+    results += CertificateBenchmark.run(mints: 5_000, rsaMints: 1_000, lookups: 2_000_000)
 }
 
 func column(_ text: String, _ width: Int) -> String {
