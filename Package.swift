@@ -151,6 +151,10 @@ let package = Package(
         .testTarget(
             name: "CrossTenantAccessTests", dependencies: ["CrossTenantAccess", "TenantPolicy"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AdminAuthTests",
+            dependencies: ["AdminAuth", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(
