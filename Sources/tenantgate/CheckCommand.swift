@@ -66,8 +66,8 @@ struct CheckCommand: ParsableCommand {
             guard tenant ?? creator != nil, partner ?? signIn != nil else {
                 throw ValidationError("--kind needs --tenant (or --creator) and --partner (or --sign-in)")
             }
-            if kind != .tenantRestrictions && direction == nil {
-                throw ValidationError("--kind \(kind!.argumentName) needs --direction inbound or outbound")
+            if let kind, kind != .tenantRestrictions, direction == nil {
+                throw ValidationError("--kind \(kind.argumentName) needs --direction inbound or outbound")
             }
             if user == nil && !group.isEmpty { throw ValidationError("--group needs --user") }
         }

@@ -7,7 +7,10 @@ struct TenantGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenantgate",
         abstract: "A forward proxy that enforces cross-tenant isolation on connector traffic.",
-        subcommands: [ServeCommand.self, CheckCommand.self, ValidateCommand.self, SimulateCommand.self, ReportCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, SettingsCommand.self, ValidateCommand.self, SimulateCommand.self,
+            ReportCommand.self,
+        ]
     )
 
     static func main() async {

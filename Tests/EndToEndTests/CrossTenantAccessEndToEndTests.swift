@@ -158,6 +158,17 @@ struct CrossTenantAccessEndToEndTests {
         }
     }
 
+    @Test func settingsPrintsTheEffectiveSettingsAndRefusesUnknownTenants() throws {
+        try SettingsCommand.parse(
+            ["--policies", Self.policies, "--tenant", "contoso.onmicrosoft.com", "--partner", "fabrikam.onmicrosoft.com"]
+        ).run()
+        #expect(throws: ExitCode.badInput) {
+            try SettingsCommand.parse(
+                ["--policies", Self.policies, "--tenant", "contoso.onmicrosoft.com", "--partner", "nowhere.example"]
+            ).run()
+        }
+    }
+
     @Test func checkAnswersSeed002sNineRowsFromTheCommandLine() throws {
         let directory = "\(ProxyEndToEndTests.repository)/policies/seed-002-cross-tenant-access"
         // Rows 1-9 for (g1 member at a1, g1 member at a2, other user at a1, other user at a2), from the seed's
