@@ -28,35 +28,75 @@ public struct TokenRequestSummary: Sendable, Equatable {
 
     /// Parses `application/x-www-form-urlencoded` (percent-decoding, `+` as space).
     public init(formBody: some Collection<UInt8>) {
-        self.init()
+        // One non-generic pass over contiguous bytes: a generic walk across the module boundary is not
+        // specialised, and cost more than the rest of the request's decision.
+        self = formBody.withContiguousStorageIfAvailable(Self.parse) ?? Array(formBody).withUnsafeBufferPointer(Self.parse)
+    }
+
+    private enum Field {
+        case clientID, grantType, scope, resource
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Self {
+        var summary = Self()
+        var start = 0
         var examined = 0
-        for pair in formBody.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            examined += 1
-            if examined > Self.maxFields { break }
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard let rawName = parts.first, let name = Self.decode(rawName) else { continue }
-            switch name {
-            case "client_id": clientID = parts.count > 1 ? Self.decode(parts[1]) : nil
-            case "grant_type": grantType = parts.count > 1 ? Self.decode(parts[1]) : nil
-            case "scope": scope = parts.count > 1 ? Self.decode(parts[1]) : nil
-            case "resource": resource = parts.count > 1 ? Self.decode(parts[1]) : nil
-            default: continue
+        while start < bytes.count, examined < maxFields {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                examined += 1
+                var equals = start
+                while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                if let field = field(named: UnsafeBufferPointer(rebasing: bytes[start..<equals])) {
+                    let value = equals < end ? decode(UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end])) : nil
+                    switch field {
+                    case .clientID: summary.clientID = value
+                    case .grantType: summary.grantType = value
+                    case .scope: summary.scope = value
+                    case .resource: summary.resource = value
+                    }
+                }
             }
+            start = end + 1
+        }
+        return summary
+    }
+
+    /// The kept field a name stands for; names are compared as bytes unless they are encoded.
+    private static func field(named name: UnsafeBufferPointer<UInt8>) -> Field? {
+        if name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+")) {
+            guard let decoded = decode(name) else { return nil }
+            return field(named: decoded)
+        }
+        guard name.count >= 5, name.count <= 10 else { return nil }
+        return field(named: String(decoding: name, as: UTF8.self))
+    }
+
+    private static func field(named name: String) -> Field? {
+        switch name {
+        case "client_id": .clientID
+        case "grant_type": .grantType
+        case "scope": .scope
+        case "resource": .resource
+        default: nil
         }
     }
 
-    private static func decode(_ bytes: some Collection<UInt8>) -> String? {
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var out: [UInt8] = []
         out.reserveCapacity(min(bytes.count, maxValueLength))
-        var iterator = bytes.makeIterator()
-        while let byte = iterator.next(), out.count < maxValueLength {
+        var index = 0
+        while index < bytes.count, out.count < maxValueLength {
+            let byte = bytes[index]
+            index += 1
             switch byte {
             case UInt8(ascii: "+"): out.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
+                guard index + 1 < bytes.count, let high = hexValue(bytes[index]), let low = hexValue(bytes[index + 1])
+                else { return nil }
                 out.append(high << 4 | low)
+                index += 2
             default: out.append(byte)
             }
         }

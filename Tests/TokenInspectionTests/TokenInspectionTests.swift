@@ -56,6 +56,15 @@ struct TokenInspectionTests {
         #expect(!"\(summary)".contains("SECRETCODE") && !"\(summary)".contains("S3cr3t") && !"\(summary)".contains("RT\""))
     }
 
+    @Test func formFieldEdgeCases() {
+        // Encoded names, a name without a value, a truncated escape, empty pairs, the last value kept.
+        let summary = TokenRequestSummary(formBody: Array("&&client%5Fid=a%2Fb&scope&resource=%4&grant_type=x&grant_type=y&".utf8))
+        #expect(summary == TokenRequestSummary(clientID: "a/b", grantType: "y", scope: nil, resource: nil))
+        #expect(TokenRequestSummary(formBody: [UInt8]()) == TokenRequestSummary())
+        let long = TokenRequestSummary(formBody: Array(("client_id=" + String(repeating: "x", count: 2_000)).utf8))
+        #expect(long.clientID?.count == 512)
+    }
+
     @Test func issuers() {
         #expect(EntraIssuer.parse("https://sts.windows.net/\(Self.fabrikam)/")?.version == .v1)
         #expect(EntraIssuer.parse("https://login.microsoftonline.com/\(Self.fabrikam)/v2.0")?.tenant == TenantID(Self.fabrikam))
