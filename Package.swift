@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -41,7 +42,10 @@ let package = Package(
         // Token requests and responses, JWT claims, Entra hosts. No NIO.
         .target(
             name: "TokenInspection",
-            dependencies: ["TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: swiftSettings
         ),
         // CA creation and loading, leaf minting, bounded leaf cache.
@@ -81,7 +85,10 @@ let package = Package(
         // Verifies admin callers' Entra tokens (jwt-kit) and their directory roles.
         .target(
             name: "AdminAuth",
-            dependencies: ["TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The admin listener: health, readiness, Prometheus metrics and the policy endpoints.

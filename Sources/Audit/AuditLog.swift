@@ -5,11 +5,15 @@ import Synchronization
 import Glibc
 #endif
 
-/// The audit log sink: JSON Lines appended to a file, written off the event loops by one writer thread.
+/// The audit log sink: JSON Lines appended to a file.
 ///
-/// Group commit: events queued while a write is in progress go out together in the next single `write(2)`, and
-/// each event's completion runs only once its bytes are in the file, so the proxy can answer after its line is
-/// written (SPEC 4) without a write per exchange. A failed write is reported to every waiting completion.
+/// Two ways in. The proxy's event loops group their own lines and hand each group to `append(_:lineCount:)`,
+/// one `write(2)` per loop tick (see ProxyServer's `AuditBatch`). Everything else (admin changes, tests) uses
+/// `record`, served by one writer thread with the same group commit: lines queued while a write is in progress
+/// go out together in the next single `write(2)`. Either way a completion runs only once its bytes are in the
+/// file, so the proxy can answer after its line is written (SPEC 4), and a failed write is reported to every
+/// waiting completion. Each `write(2)` carries whole lines to a descriptor opened with `O_APPEND`, so lines from
+/// different writers never interleave.
 public final class AuditLog: Sendable {
     public typealias Completion = @Sendable (Result<Void, any Error>) -> Void
 
@@ -70,6 +74,16 @@ public final class AuditLog: Sendable {
         } else {
             completion(.failure(AuditLogError(path: path, message: "the audit log is closed")))
         }
+    }
+
+    /// Writes whole lines now, on the calling thread, and reports whether they reached the file.
+    public func append(_ bytes: [UInt8], lineCount: Int) -> Result<Void, any Error> {
+        guard !queue.withLock({ $0.closed }) else {
+            return .failure(AuditLogError(path: path, message: "the audit log is closed"))
+        }
+        let result = write(bytes)
+        if case .success = result { writtenCount.withLock { $0 += lineCount } }
+        return result
     }
 
     public func recordAndWait(_ event: AuditEvent) async throws {

@@ -30,7 +30,10 @@ public final class ProxyServer: Service, Sendable {
             configuration: configuration, policies: policies,
             leafContexts: LeafContextCache(
                 authority: authority, capacity: configuration.leafCacheCapacity, threadPool: threadPool),
-            upstreamPools: UpstreamPools(group: group, tlsContext: upstreamContext, configuration: configuration),
+            upstreamPools: PerEventLoop(group: group) {
+                UpstreamConnectionPool(eventLoop: $0, tlsContext: upstreamContext, configuration: configuration)
+            },
+            auditBatches: PerEventLoop(group: group) { AuditBatch(eventLoop: $0, log: audit) },
             audit: audit, metrics: ProxyMetrics(), logger: logger)
         self.group = group
         self.onListening = onListening

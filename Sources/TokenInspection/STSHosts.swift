@@ -16,10 +16,10 @@ public enum STSHosts {
 
     /// The cloud whose Entra STS answers at `host` (lowercase, no port), or nil.
     public static func entraCloud(forHost host: String) -> EntraCloud? {
-        cloudByHost[host.lowercased()]
+        cloudByHost[host.lowercasedASCIIIfNeeded()]
     }
 
-    public static func isKnownNonEntraSTS(_ host: String) -> Bool { knownNonEntra.contains(host.lowercased()) }
+    public static func isKnownNonEntraSTS(_ host: String) -> Bool { knownNonEntra.contains(host.lowercasedASCIIIfNeeded()) }
 
     /// Entra STS hosts of every cloud, known non-Entra STSs, and configured resource hosts; never the excluded ones.
     public static func shouldIntercept(_ host: String, extraHosts: Set<String>) -> Bool {

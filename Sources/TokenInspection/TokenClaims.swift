@@ -1,9 +1,9 @@
-import Foundation
+import ExtrasBase64
 import JWTKit
 
 /// The claims of a JWT that tenant decisions use (ENTRA-FACTS 2). Read without verifying the signature: a token
 /// is trusted only because it arrived over the upstream TLS connection that TenantGate verified itself.
-public struct TokenClaims: Sendable, Equatable, Decodable {
+public struct TokenClaims: Sendable, Equatable {
     public var tid: String?
     public var iss: String?
     public var idp: String?
@@ -19,30 +19,26 @@ public struct TokenClaims: Sendable, Equatable, Decodable {
     public var nbf: Double?
     public var exp: Double?
 
-    enum CodingKeys: String, CodingKey {
-        case tid, iss, idp, oid, appid, azp, aud, ver, wids, groups, iat, nbf, exp
-    }
+    static let names: [String] = ["tid", "iss", "idp", "oid", "appid", "azp", "aud", "ver", "wids", "groups", "iat", "nbf", "exp"]
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        tid = try? container.decodeIfPresent(String.self, forKey: .tid)
-        iss = try? container.decodeIfPresent(String.self, forKey: .iss)
-        idp = try? container.decodeIfPresent(String.self, forKey: .idp)
-        oid = try? container.decodeIfPresent(String.self, forKey: .oid)
-        appid = try? container.decodeIfPresent(String.self, forKey: .appid)
-        azp = try? container.decodeIfPresent(String.self, forKey: .azp)
+    /// The claims of a JWT payload; a claim of an unexpected type reads as absent. Nil when the payload is not a
+    /// well-formed JSON object.
+    init?(payload: some Collection<UInt8>) {
+        guard let members = JSONObjectScanner.members(of: payload, wanted: Self.names) else { return nil }
+        tid = members["tid"]?.string
+        iss = members["iss"]?.string
+        idp = members["idp"]?.string
+        oid = members["oid"]?.string
+        appid = members["appid"]?.string
+        azp = members["azp"]?.string
         // `aud` is a string or an array of strings (RFC 7519 4.1.3).
-        if let single = try? container.decodeIfPresent(String.self, forKey: .aud) {
-            aud = single
-        } else {
-            aud = (try? container.decodeIfPresent([String].self, forKey: .aud))?.first
-        }
-        ver = try? container.decodeIfPresent(String.self, forKey: .ver)
-        wids = (try? container.decodeIfPresent([String].self, forKey: .wids)) ?? []
-        groups = (try? container.decodeIfPresent([String].self, forKey: .groups)) ?? []
-        iat = try? container.decodeIfPresent(Double.self, forKey: .iat)
-        nbf = try? container.decodeIfPresent(Double.self, forKey: .nbf)
-        exp = try? container.decodeIfPresent(Double.self, forKey: .exp)
+        aud = members["aud"]?.string ?? members["aud"]?.strings?.first
+        ver = members["ver"]?.string
+        wids = members["wids"]?.strings ?? []
+        groups = members["groups"]?.strings ?? []
+        iat = members["iat"]?.number
+        nbf = members["nbf"]?.number
+        exp = members["exp"]?.number
     }
 
     /// The client application: `azp` (v2) or `appid` (v1).
@@ -54,7 +50,6 @@ public struct TokenClaims: Sendable, Equatable, Decodable {
 /// again on every exchange.
 public enum JWTClaimReader {
     private static let parser = DefaultJWTParser()
-    private static let decoder = JSONDecoder()
 
     public static func claims(of token: String) -> Result<TokenClaims, TokenInspectionError> {
         claims(of: Array(token.utf8))
@@ -67,25 +62,17 @@ public enum JWTClaimReader {
         guard dots == 2, let parts = try? parser.getTokenParts(token), let payload = base64URLDecoded(parts.payload) else {
             return .failure(.init(.notAJWS, "the token is not a JWS (opaque or malformed)"))
         }
-        do {
-            return .success(try decoder.decode(TokenClaims.self, from: payload))
-        } catch {
+        guard let claims = TokenClaims(payload: payload) else {
             return .failure(.init(.malformedClaims, "the token's claims could not be decoded"))
         }
+        return .success(claims)
     }
 
-    /// Base64url without padding (RFC 7515 section 2) to bytes; nil for anything else.
-    static func base64URLDecoded(_ text: ArraySlice<UInt8>) -> Data? {
-        var standard = [UInt8]()
-        standard.reserveCapacity(text.count + 3)
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
-            default: standard.append(byte)
-            }
-        }
-        while standard.count % 4 != 0 { standard.append(UInt8(ascii: "=")) }
-        return Data(base64Encoded: Data(standard))
+    /// Base64url without padding (RFC 7515 section 2) to bytes; nil for anything else. Trailing `=` is tolerated
+    /// (MSAL's `client_info` sometimes carries it).
+    static func base64URLDecoded(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var text = text
+        while text.last == UInt8(ascii: "=") { text.removeLast() }
+        return try? Base64.decode(bytes: text, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 }

@@ -43,25 +43,46 @@ public struct TokenEndpoint: Sendable, Equatable {
     /// `POST /{tenant}/oauth2/token` (v1), `/{tenant}/oauth2/v2.0/token` (v2) on an Entra host; `/oauth2/token`
     /// on a known non-Entra STS. The query string is ignored; fixed parts compare case-insensitively.
     public static func match(host: String, path: String) -> TokenEndpoint? {
-        let name = host.lowercased()
-        let pathOnly = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let name = host.lowercasedASCIIIfNeeded()
+        let pathOnly = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
         let segments = pathOnly.split(separator: "/", omittingEmptySubsequences: true)
         if let cloud = STSHosts.entraCloud(forHost: name) {
-            guard segments.count >= 3, segments[1].lowercased() == "oauth2" else { return nil }
+            guard segments.count >= 3, segments[1].equalsIgnoringASCIICase("oauth2") else { return nil }
             let tenant = String(segments[0])
-            if segments.count == 3, segments[2].lowercased() == "token" {
+            if segments.count == 3, segments[2].equalsIgnoringASCIICase("token") {
                 return TokenEndpoint(host: name, kind: .entra(cloud, version: .v1), tenantSegment: tenant)
             }
-            if segments.count == 4, segments[2].lowercased() == "v2.0", segments[3].lowercased() == "token" {
+            if segments.count == 4, segments[2].equalsIgnoringASCIICase("v2.0"), segments[3].equalsIgnoringASCIICase("token") {
                 return TokenEndpoint(host: name, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
             }
             return nil
         }
-        if STSHosts.isKnownNonEntraSTS(name), segments.count == 2, segments[0].lowercased() == "oauth2",
-            segments[1].lowercased() == "token"
+        if STSHosts.isKnownNonEntraSTS(name), segments.count == 2, segments[0].equalsIgnoringASCIICase("oauth2"),
+            segments[1].equalsIgnoringASCIICase("token")
         {
             return TokenEndpoint(host: name, kind: .nonEntra, tenantSegment: nil)
         }
         return nil
+    }
+}
+
+extension StringProtocol {
+    /// Whether the text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without case.
+    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+        guard utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in utf8 {
+            let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            guard folded == lowercase.utf8Start[index] else { return false }
+            index += 1
+        }
+        return true
+    }
+}
+
+extension String {
+    /// The text with ASCII letters lower-cased; the text itself, without a copy, when it has no upper-case ASCII.
+    func lowercasedASCIIIfNeeded() -> String {
+        utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? lowercased() : self
     }
 }

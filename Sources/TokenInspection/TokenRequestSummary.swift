@@ -93,22 +93,14 @@ public struct TokenRequestSummary: Sendable, Equatable {
             switch byte {
             case UInt8(ascii: "+"): out.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard index + 1 < bytes.count, let high = hexValue(bytes[index]), let low = hexValue(bytes[index + 1])
+                guard index + 1 < bytes.count, let high = ByteText.hexValue(bytes[index]),
+                    let low = ByteText.hexValue(bytes[index + 1])
                 else { return nil }
                 out.append(high << 4 | low)
                 index += 2
             default: out.append(byte)
             }
         }
-        return String(validating: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return out.withUnsafeBufferPointer(ByteText.utf8String)
     }
 }

@@ -6,18 +6,22 @@ import TenantPolicy
 /// Prefers the ID token; uses the access token when it is an Entra JWS (Microsoft's own APIs may get encrypted or
 /// opaque access tokens). A `tid` counts only when it is a GUID equal to the GUID of an Entra `iss`.
 public enum TokenResponseInspector {
+    private static let members: [String] = ["access_token", "id_token", "client_info", "error", "error_codes"]
+
     public static func inspect(body: some Collection<UInt8>, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+        guard let object = JSONObjectScanner.members(of: body, wanted: members) else {
             evidence.unreadableReason = "the response body is not a JSON object"
             return evidence
         }
-        let accessToken = object["access_token"] as? String
-        let idToken = object["id_token"] as? String
+        let accessToken = object["access_token"]?.string
+        let idToken = object["id_token"]?.string
         evidence.isSuccess = accessToken != nil || idToken != nil
         if !evidence.isSuccess {
-            evidence.errorCode = (object["error"] as? String).map { String($0.prefix(64)) }
-            evidence.errorCodes = (object["error_codes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? []
+            evidence.errorCode = object["error"]?.string.map { String($0.prefix(64)) }
+            if case .array(let codes) = object["error_codes"] {
+                evidence.errorCodes = codes.compactMap { $0.number.flatMap { Int(exactly: $0) } }
+            }
             evidence.unreadableReason = "the response carries no token"
             return evidence
         }
@@ -25,7 +29,7 @@ public enum TokenResponseInspector {
             evidence.unreadableReason = "\(endpoint.host) is not an Entra STS; its claims are not trusted"
             return evidence
         }
-        if let clientInfo = object["client_info"] as? String { readClientInfo(clientInfo, into: &evidence) }
+        if let clientInfo = object["client_info"]?.string { readClientInfo(clientInfo, into: &evidence) }
 
         var reasons: [String] = []
         for (source, token) in [(TokenResponseEvidence.TokenSource.idToken, idToken), (.accessToken, accessToken)] {
@@ -76,14 +80,15 @@ public enum TokenResponseInspector {
         return nil
     }
 
+    private static let clientInfoMembers: [String] = ["utid", "uid"]
+
+    /// MSAL's `client_info`: base64url JSON with the user's home tenant (`utid`) and home object ID (`uid`).
     private static func readClientInfo(_ text: String, into evidence: inout TokenResponseEvidence) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard text.count <= 4096, let data = Data(base64Encoded: base64),
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        guard text.utf8.count <= 4096, let data = JWTClaimReader.base64URLDecoded(ArraySlice(text.utf8)),
+            let object = JSONObjectScanner.members(of: data, wanted: clientInfoMembers)
         else { return }
-        evidence.clientInfoHomeTenant = (object["utid"] as? String).flatMap { TenantID($0) }
-        evidence.clientInfoHomeObjectID = (object["uid"] as? String).map { String($0.prefix(64)) }
+        evidence.clientInfoHomeTenant = object["utid"]?.string.flatMap { TenantID($0) }
+        evidence.clientInfoHomeObjectID = object["uid"]?.string.map { String($0.prefix(64)) }
     }
 }
 

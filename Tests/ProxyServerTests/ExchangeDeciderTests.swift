@@ -100,7 +100,7 @@ struct ExchangeDeciderTests {
         let verdict = ExchangeVerdict(
             outcome: .block, directions: [.outbound, .inbound], creatorTenant: Self.contoso, signInTenant: Self.northwind,
             reason: "why", errorCodes: [500212, 500213])
-        let body = BlockedResponseBody(verdict: verdict, correlationID: UUID(), timestamp: Date(timeIntervalSince1970: 0))
+        let body = BlockedResponseBody(verdict: verdict, correlationID: UUID(), traceID: UUID(), timestamp: Date(timeIntervalSince1970: 0))
         let object = try #require(try JSONSerialization.jsonObject(with: body.json()) as? [String: Any])
         #expect(object["error"] as? String == "access_denied")
         #expect((object["error_description"] as? String)?.hasPrefix("AADSTS500212: ") == true)

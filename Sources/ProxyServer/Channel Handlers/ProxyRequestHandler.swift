@@ -214,7 +214,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             return
         }
         let port = url.port ?? 80
-        guard let pool = shared.upstreamPools.pool(for: context.eventLoop) else { return }
+        let pool = shared.upstreamPools.value(for: context.eventLoop)
         var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
         if let query = url.percentEncodedQuery { path += "?\(query)" }
         let upstreamHead = HTTPResponseWriting.upstreamHead(
@@ -252,7 +252,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func writeErrorAndClose(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
-        let body = ProxyErrorBody(error: status == .forbidden ? "forbidden" : "proxy_error", description: reason, correlationID: UUID())
+        let body = ProxyErrorBody(error: status == .forbidden ? "forbidden" : "proxy_error", description: reason, correlationID: .random())
         HTTPResponseWriting.json(status: status, body.json(), keepAlive: false, context: context, wrap: wrapOutboundOut)
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }

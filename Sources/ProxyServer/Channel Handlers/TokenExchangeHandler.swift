@@ -60,7 +60,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         _ request: NIOHTTPServerRequestFull, endpoint: TokenEndpoint, context: ChannelHandlerContext
     ) {
         let started = NIODeadline.now()
-        let correlationID = UUID()
+        let correlationID = UUID.random()
         let keepAlive = request.head.isKeepAlive
         let summary = TokenRequestSummary(formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView)
         let record = ExchangeRecord(
@@ -154,7 +154,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             self.shared.metrics.exchangeLatency.recordNanoseconds(
                 (NIODeadline.now() - started).nanoseconds)
             if decision == .blocked {
-                let body = BlockedResponseBody(verdict: verdict, correlationID: record.correlationID, timestamp: Date())
+                let body = BlockedResponseBody(
+                    verdict: verdict, correlationID: record.correlationID, traceID: .random(), timestamp: Date())
                 self.finish(
                     HTTPResponseWriting.json(
                         status: .forbidden, body.json(), keepAlive: keepAlive, context: context,
@@ -169,17 +170,15 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         }
     }
 
-    /// Writes the audit line, then runs `then` on the event loop. When the line cannot be written, the client
-    /// gets a 503 instead of the answer: no exchange goes unaudited.
+    /// Writes the audit line (grouped with the loop's others), then runs `then`. When the line cannot be written,
+    /// the client gets a 503 instead of the answer: no exchange goes unaudited.
     private func audit(_ event: AuditEvent, context: ChannelHandlerContext, then: @escaping () -> Void) {
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        let written = NIODeadline.now()
-        shared.audit.record(event) { promise.completeWith($0) }
+        let queued = NIODeadline.now()
         shared.metrics.record(
             decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue),
             setting: event.setting)
-        promise.futureResult.assumeIsolated().whenComplete { result in
-            self.shared.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - written).nanoseconds)
+        shared.auditBatches.value(for: context.eventLoop).record(event) { result in
+            self.shared.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - queued).nanoseconds)
             switch result {
             case .success:
                 then()
@@ -198,9 +197,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private func forward(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext)
         -> EventLoopFuture<NIOHTTPClientResponseFull>
     {
-        guard let pool = shared.upstreamPools.pool(for: context.eventLoop) else {
-            return context.eventLoop.makeFailedFuture(UpstreamError(code: .connectFailed, detail: "no upstream pool"))
-        }
+        let pool = shared.upstreamPools.value(for: context.eventLoop)
         let hostHeader = target.port == 443 ? target.host : target.description
         var head = HTTPResponseWriting.upstreamHead(
             from: request.head, uri: request.head.uri, host: hostHeader, bodyLength: request.body?.readableBytes ?? 0)
@@ -228,7 +225,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func respondError(
         _ status: HTTPResponseStatus, _ error: String, _ description: String, extraHeaders: [(String, String)] = [],
-        keepAlive: Bool, correlationID: UUID = UUID(), context: ChannelHandlerContext
+        keepAlive: Bool, correlationID: UUID = .random(), context: ChannelHandlerContext
     ) {
         let body = ProxyErrorBody(error: error, description: description, correlationID: correlationID)
         finish(

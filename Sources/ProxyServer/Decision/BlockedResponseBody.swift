@@ -9,7 +9,7 @@ public struct BlockedResponseBody: Sendable {
     public let traceID: UUID
     public let timestamp: Date
 
-    public init(verdict: ExchangeVerdict, correlationID: UUID, traceID: UUID = UUID(), timestamp: Date) {
+    public init(verdict: ExchangeVerdict, correlationID: UUID, traceID: UUID, timestamp: Date) {
         self.verdict = verdict
         self.correlationID = correlationID
         self.traceID = traceID

@@ -98,28 +98,3 @@ final class UpstreamConnectionPool {
 
 @available(*, unavailable)
 extension UpstreamConnectionPool: Sendable {}
-
-/// The pools of every event loop, built once at start and looked up by loop.
-final class UpstreamPools: @unchecked Sendable {
-    // Immutable after init; each pool is only ever touched on its own event loop (checked by the pool).
-    private let pools: [ObjectIdentifier: UpstreamConnectionPoolBox]
-
-    init(group: any EventLoopGroup, tlsContext: NIOSSLContext, configuration: ProxyConfiguration) {
-        var pools: [ObjectIdentifier: UpstreamConnectionPoolBox] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamConnectionPoolBox(
-                UpstreamConnectionPool(eventLoop: loop, tlsContext: tlsContext, configuration: configuration))
-        }
-        self.pools = pools
-    }
-
-    func pool(for loop: any EventLoop) -> UpstreamConnectionPool? {
-        pools[ObjectIdentifier(loop)]?.pool
-    }
-}
-
-/// Carries a loop-confined pool in a Sendable container; only its own loop dereferences it.
-final class UpstreamConnectionPoolBox: @unchecked Sendable {
-    let pool: UpstreamConnectionPool
-    init(_ pool: UpstreamConnectionPool) { self.pool = pool }
-}

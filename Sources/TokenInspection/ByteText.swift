@@ -1,0 +1,26 @@
+/// Small byte-level helpers shared by the form and JSON readers, kept non-generic so that they stay fast across
+/// module boundaries.
+enum ByteText {
+    /// The value of one hexadecimal digit, either case.
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// The bytes as a string, or nil when they are not valid UTF-8.
+    ///
+    /// Nearly everything read from tokens is ASCII (GUIDs, URLs, base64url), for which decoding cannot fail; the
+    /// generic `String(validating:as:)` is reserved for the rest because it is not specialised for us.
+    static func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var isASCII = true
+        for byte in bytes where byte >= 0x80 {
+            isASCII = false
+            break
+        }
+        return isASCII ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@testable import TokenInspection
+
+/// The single-pass reader of token responses and JWT payloads: what it reads, and everything it refuses.
+struct JSONObjectScannerTests {
+    static func scan(_ text: String, _ wanted: [String] = ["a", "b"]) -> ScannedMembers? {
+        JSONObjectScanner.members(of: Array(text.utf8), wanted: wanted)
+    }
+
+    @Test func readsChosenMembersAndSkipsTheRest() throws {
+        let members = try #require(
+            Self.scan(
+                #" { "x": {"a": [1, {"b": null}], "c": "\"}"}, "a" : "text", "y": [true, false, -0.5e+3], "b": [ "g1", "g2" ] } "#
+            ))
+        #expect(members["a"] == .string("text"))
+        #expect(members["b"]?.strings == ["g1", "g2"])
+        #expect(members["x"] == nil)
+    }
+
+    @Test func valuesOfOtherKinds() throws {
+        let members = try #require(Self.scan(#"{"a": 1700000000, "b": [70000, "x", {"k": 1}, [2]]}"#))
+        #expect(members["a"]?.number == 1_700_000_000)
+        #expect(members["b"] == .array([.number(70000), .string("x"), .other, .other]))
+        #expect(members["b"]?.strings == nil)
+        #expect(try #require(Self.scan(#"{"a": {"b": "nested"}, "b": null}"#))["a"] == .other)
+        #expect(try #require(Self.scan("{}"))["a"] == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"a": "q\"b\\s\/n\n\t\r\b\f"}"#, "q\"b\\s/n\n\t\r\u{8}\u{c}"),
+        (#"{"a": "\u00e9\u4e2d"}"#, "é中"),
+        (#"{"a": "\ud83d\ude00"}"#, "😀"),
+        ("{\"a\": \"caf\u{e9}\"}", "café"),
+    ])
+    func escapesAndUnicode(json: String, expected: String) throws {
+        #expect(try #require(Self.scan(json))["a"] == .string(expected))
+    }
+
+    @Test(arguments: [
+        "", " ", "[]", "\"a\"", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\" 1}", "{\"a\":1}{}",
+        "{\"a\":1} x", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":.5}", "{\"a\":tru}",
+        "{\"a\":nul}", "{\"a\":[1,]}", "{\"a\":[1 2]}", "{\"x\":{\"k\"}}", "{\"x\":{\"k\":1,}}", "{'a':1}",
+        "{\"a\":\"unterminated}", "{\"a\":\"tab\there\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
+        "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\ude00\"}", "{\"a\":\"\\ud83d\\u0041\"}", "{\"a\":1,\"a\":2}",
+        "{\"b\":\"x\",\"b\":\"y\"}",
+    ])
+    func malformedDocumentsAreRefused(json: String) {
+        #expect(Self.scan(json) == nil, "\(json)")
+    }
+
+    @Test func invalidUTF8InAChosenStringIsRefused() {
+        let bytes: [UInt8] = Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
+        #expect(JSONObjectScanner.members(of: bytes, wanted: ["a"]) == nil)
+    }
+
+    @Test func duplicateMembersThatAreNotChosenAreAllowed() {
+        #expect(Self.scan(#"{"z":1,"z":2,"a":"x"}"#)?["a"] == .string("x"))
+    }
+
+    @Test func nestingIsBounded() {
+        func nested(_ depth: Int) -> String { #"{"x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}" }
+        #expect(Self.scan(nested(JSONObjectScanner.maximumDepth - 1)) != nil)
+        #expect(Self.scan(nested(JSONObjectScanner.maximumDepth)) == nil)
+        #expect(Self.scan(nested(100_000)) == nil)
+    }
+
+    /// Documents written by Foundation, read back: every top-level string and string array agrees.
+    @Test func agreesWithFoundationOnGeneratedDocuments() throws {
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let pieces = ["a", "é", "\"", "\\", "/", "\n", "\u{1}", "中", "😀", " ", "tid", "\u{7f}"]
+        func text() -> String { (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined() }
+        func value(_ depth: Int) -> Any {
+            switch next(depth > 3 ? 4 : 6) {
+            case 0: return text()
+            case 1: return next(1_000_000) - 500_000
+            case 2: return next(2) == 0
+            case 3: return NSNull()
+            case 4: return (0..<next(4)).map { _ in value(depth + 1) }
+            default: return Dictionary((0..<next(4)).map { _ in (text(), value(depth + 1)) }, uniquingKeysWith: { a, _ in a })
+            }
+        }
+        for _ in 0..<500 {
+            var object: [String: Any] = ["a": text(), "b": (0..<next(4)).map { _ in text() }]
+            for _ in 0..<next(5) { object["k" + text()] = value(0) }
+            let data = try JSONSerialization.data(withJSONObject: object)
+            let members = try #require(JSONObjectScanner.members(of: data, wanted: ["a", "b"]))
+            #expect(members["a"] == .string(object["a"] as! String))
+            #expect(members["b"]?.strings == object["b"] as? [String])
+        }
+    }
+
+    @Test func aTokenWithTwoTenantClaimsIsUnreadable() {
+        let token = TokenInspectionTests.token(#"{"tid":"\#(TokenInspectionTests.fabrikam)","tid":"\#(TokenInspectionTests.northwind)"}"#)
+        guard case .failure(let error) = JWTClaimReader.claims(of: token) else {
+            Issue.record("two tid claims must make the token unreadable")
+            return
+        }
+        #expect(error.code == .malformedClaims)
+    }
+}
