@@ -3,7 +3,10 @@ extension IsolationDecision {
     /// `name` labels tenants (for example with display names); by default the bare ID.
     public func explanation(naming name: (TenantID) -> String = { $0.description }) -> String {
         // The opening sentence names both tenants with their IDs; later sentences use the short names.
-        func full(_ id: TenantID) -> String { name(id) == id.description ? id.description : "\(name(id)) (\(id))" }
+        func full(_ id: TenantID) -> String {
+            let (label, plain) = (name(id), id.description)
+            return label == plain ? plain : "\(label) (\(plain))"
+        }
         let creatorName = full(creator)
         let signInName = signIn.map { full($0) } ?? "an undetermined tenant"
         if isSameTenant {

@@ -11,28 +11,36 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.low = low
     }
 
-    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in any letter case; nil for anything else.
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in any letter case, or its braced registry form `{…}` (Graph
+    /// and PowerShell sometimes print it); nil for anything else.
     public init?(_ text: some StringProtocol) {
-        var utf8 = Array(text.utf8)
-        guard utf8.count == 36 else {
-            // Accept the braced registry form `{…}` too, as Graph and PowerShell sometimes print it.
-            guard utf8.count == 38, utf8.first == UInt8(ascii: "{"), utf8.last == UInt8(ascii: "}") else { return nil }
-            utf8 = Array(utf8[1..<37])
-            guard let parsed = TenantID(bytes: utf8) else { return nil }
-            self = parsed
-            return
-        }
-        guard let parsed = TenantID(bytes: utf8) else { return nil }
+        var text = String(text)
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
         self = parsed
     }
 
     /// Parses 36 ASCII bytes of a hyphenated GUID.
     public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 36,
+            let parsed = bytes.withContiguousStorageIfAvailable({ Self.parse($0) })
+                ?? Array(bytes).withUnsafeBufferPointer({ Self.parse($0) })
+        else { return nil }
+        self = parsed
+    }
+
+    /// The one parser, over contiguous bytes: generic code across module boundaries is not specialised, and tenant
+    /// IDs are parsed several times per token exchange.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> TenantID? {
+        var bytes = bytes
+        if bytes.count == 38, bytes[0] == UInt8(ascii: "{"), bytes[37] == UInt8(ascii: "}") {
+            bytes = UnsafeBufferPointer(rebasing: bytes[1..<37])
+        }
         guard bytes.count == 36 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
         var nibbles = 0
-        for (offset, byte) in bytes.enumerated() {
+        for offset in 0..<36 {
+            let byte = bytes[offset]
             if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
                 guard byte == UInt8(ascii: "-") else { return nil }
                 continue
@@ -51,22 +59,25 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
             }
             nibbles += 1
         }
-        self.high = high
-        self.low = low
+        return TenantID(high: high, low: low)
     }
 
     /// The canonical lowercase hyphenated form.
     public var description: String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for index in 0..<32 {
-            if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
-            let word = index < 16 ? high : low
-            let shift = UInt64(60 - 4 * (index % 16))
-            out.append(hex[Int((word >> shift) & 0xF)])
+        String(unsafeUninitializedCapacity: 36) { out in
+            var position = 0
+            for index in 0..<32 {
+                if index == 8 || index == 12 || index == 16 || index == 20 {
+                    out[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let word = index < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (index % 16))) & 0xF
+                out[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                position += 1
+            }
+            return position
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (lhs: TenantID, rhs: TenantID) -> Bool {

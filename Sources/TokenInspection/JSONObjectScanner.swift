@@ -31,22 +31,36 @@ enum ScannedValue: Equatable {
     }
 }
 
+/// The member names a reader wants, kept as bytes too so that keys are matched without building strings. Build
+/// once, as a `static let`.
+struct MemberNames: Sendable, ExpressibleByArrayLiteral {
+    fileprivate let bytes: [[UInt8]]
+
+    init(arrayLiteral names: String...) {
+        bytes = names.map { Array($0.utf8) }
+    }
+
+    fileprivate func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+        bytes.firstIndex { $0.count == name.count && $0.elementsEqual(name) }
+    }
+}
+
 /// The chosen members found in a JSON object, by name.
 ///
 /// A linear list rather than a dictionary: a handful of names, and a dictionary's storage is allocated through
 /// the runtime's generic metadata lookup on every call.
 struct ScannedMembers {
-    fileprivate let names: [String]
+    fileprivate let names: MemberNames
     fileprivate var values: [ScannedValue?]
 
-    fileprivate init(names: [String]) {
+    fileprivate init(names: MemberNames) {
         self.names = names
-        self.values = Array(repeating: nil, count: names.count)
+        self.values = Array(repeating: nil, count: names.bytes.count)
     }
 
-    subscript(name: String) -> ScannedValue? {
-        guard let index = names.firstIndex(of: name) else { return nil }
-        return values[index]
+    subscript(name: StaticString) -> ScannedValue? {
+        let raw = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return names.index(of: raw).flatMap { values[$0] }
     }
 }
 
@@ -63,14 +77,14 @@ enum JSONObjectScanner {
     static let maximumDepth = 32
 
     /// The members named in `wanted`, or nil when `bytes` is not one well-formed JSON object.
-    static func members(of bytes: some Collection<UInt8>, wanted: [String]) -> ScannedMembers? {
+    static func members(of bytes: some Collection<UInt8>, wanted: MemberNames) -> ScannedMembers? {
         if let result = bytes.withContiguousStorageIfAvailable({ members(in: $0, wanted: wanted) }) {
             return result
         }
         return Array(bytes).withUnsafeBufferPointer { members(in: $0, wanted: wanted) }
     }
 
-    private static func members(in bytes: UnsafeBufferPointer<UInt8>, wanted: [String]) -> ScannedMembers? {
+    private static func members(in bytes: UnsafeBufferPointer<UInt8>, wanted: MemberNames) -> ScannedMembers? {
         var cursor = Cursor(bytes: bytes)
         var found = ScannedMembers(names: wanted)
         cursor.skipWhitespace()
@@ -78,11 +92,11 @@ enum JSONObjectScanner {
         cursor.skipWhitespace()
         if !cursor.take(UInt8(ascii: "}")) {
             while true {
-                guard let name = cursor.readString() else { return nil }
+                guard let wantedIndex = cursor.readName(matching: wanted) else { return nil }
                 cursor.skipWhitespace()
                 guard cursor.take(UInt8(ascii: ":")) else { return nil }
                 cursor.skipWhitespace()
-                if let index = wanted.firstIndex(of: name) {
+                if let index = wantedIndex {
                     guard found.values[index] == nil, let value = cursor.readValue(depth: 1) else { return nil }
                     found.values[index] = value
                 } else {
@@ -261,6 +275,16 @@ enum JSONObjectScanner {
         }
 
         private mutating func skipString() -> Bool { scanString() != nil }
+
+        /// Reads a member name: nil if it is not a valid string, `.some(nil)` if it is not one of `names`.
+        mutating func readName(matching names: MemberNames) -> Int?? {
+            guard let (body, escaped) = scanString() else { return nil }
+            let raw = UnsafeBufferPointer(rebasing: bytes[body])
+            guard escaped else { return .some(names.index(of: raw)) }
+            guard let name = Self.unescape(raw) else { return nil }
+            var copy = name
+            return .some(copy.withUTF8 { names.index(of: $0) })
+        }
 
         mutating func readString() -> String? {
             guard let (body, escaped) = scanString() else { return nil }

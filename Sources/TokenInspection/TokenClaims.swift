@@ -19,7 +19,7 @@ public struct TokenClaims: Sendable, Equatable {
     public var nbf: Double?
     public var exp: Double?
 
-    static let names: [String] = ["tid", "iss", "idp", "oid", "appid", "azp", "aud", "ver", "wids", "groups", "iat", "nbf", "exp"]
+    static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "aud", "ver", "wids", "groups", "iat", "nbf", "exp"]
 
     /// The claims of a JWT payload; a claim of an unexpected type reads as absent. Nil when the payload is not a
     /// well-formed JSON object.

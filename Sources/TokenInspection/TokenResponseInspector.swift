@@ -6,7 +6,7 @@ import TenantPolicy
 /// Prefers the ID token; uses the access token when it is an Entra JWS (Microsoft's own APIs may get encrypted or
 /// opaque access tokens). A `tid` counts only when it is a GUID equal to the GUID of an Entra `iss`.
 public enum TokenResponseInspector {
-    private static let members: [String] = ["access_token", "id_token", "client_info", "error", "error_codes"]
+    private static let members: MemberNames = ["access_token", "id_token", "client_info", "error", "error_codes"]
 
     public static func inspect(body: some Collection<UInt8>, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
@@ -80,7 +80,7 @@ public enum TokenResponseInspector {
         return nil
     }
 
-    private static let clientInfoMembers: [String] = ["utid", "uid"]
+    private static let clientInfoMembers: MemberNames = ["utid", "uid"]
 
     /// MSAL's `client_info`: base64url JSON with the user's home tenant (`utid`) and home object ID (`uid`).
     private static func readClientInfo(_ text: String, into evidence: inout TokenResponseEvidence) {

@@ -226,4 +226,62 @@ struct ProxyEndToEndTests {
             #expect(output == "hello through the proxy\n\n200")
         }
     }
+
+    /// HTTP pipelining inside an intercepted session: three token requests in one write, answered in order, each
+    /// decided on its own (openssl's client sends them as they are; curl cannot pipeline).
+    @Test func pipelinedExchangesAreAnsweredInOrder() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.defaultCreatorTenant = Self.contoso }) {
+            harness in
+            let form = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a"
+            func request(_ tenant: TenantID, close: Bool = false) -> String {
+                "POST /\(tenant)/oauth2/v2.0/token HTTP/1.1\r\nHost: login.microsoftonline.com\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n"
+                    + (close ? "Connection: close\r\n" : "") + "\r\n" + form
+            }
+            let output = try await Self.openSSLClient(
+                proxyPort: harness.proxyPort, caPath: harness.caPath,
+                input: request(Self.fabrikam) + request(Self.northwind) + request(Self.fabrikam, close: true))
+            // Bodies carry no line end, so the next status line follows a body directly.
+            let statusLines = output.components(separatedBy: "HTTP/1.1 ").dropFirst().map {
+                "HTTP/1.1 " + ($0.components(separatedBy: "\r\n").first ?? "")
+            }
+            #expect(statusLines == ["HTTP/1.1 200 OK", "HTTP/1.1 403 Forbidden", "HTTP/1.1 200 OK"])
+            let decisions = harness.auditLines().map { Self.auditObject($0)["decision"] as? String }
+            #expect(decisions == ["allowed", "blocked", "allowed"])
+        }
+    }
+
+    /// `openssl s_client` through the proxy to login.microsoftonline.com, `input` sent at once, the output read
+    /// until the proxy closes the session; killed after `timeoutSeconds`.
+    static func openSSLClient(proxyPort: Int, caPath: String, input: String, timeoutSeconds: Double = 20) async throws
+        -> String
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+                        process.arguments = [
+                            "s_client", "-quiet", "-proxy", "127.0.0.1:\(proxyPort)", "-connect", "login.microsoftonline.com:443",
+                            "-servername", "login.microsoftonline.com", "-CAfile", caPath, "-verify_return_error",
+                        ]
+                        let stdin = Pipe()
+                        let stdout = Pipe()
+                        process.standardInput = stdin
+                        process.standardOutput = stdout
+                        process.standardError = FileHandle.nullDevice
+                        try process.run()
+                        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+                        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
+                        stdin.fileHandleForWriting.write(Data(input.utf8))
+                        try stdin.fileHandleForWriting.close()
+                        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+                        process.waitUntilExit()
+                        watchdog.cancel()
+                        return String(decoding: data, as: UTF8.self)
+                    })
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// The single-pass reader of token responses and JWT payloads: what it reads, and everything it refuses.
 struct JSONObjectScannerTests {
-    static func scan(_ text: String, _ wanted: [String] = ["a", "b"]) -> ScannedMembers? {
+    static func scan(_ text: String, _ wanted: MemberNames = ["a", "b"]) -> ScannedMembers? {
         JSONObjectScanner.members(of: Array(text.utf8), wanted: wanted)
     }
 

@@ -151,7 +151,6 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 NIOSSLServerHandler(context: sslContext),
                 HTTPResponseEncoder(),
                 ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                HTTPServerPipelineHandler(),
                 NIOHTTPServerRequestAggregator(maxContentLength: shared.configuration.maxBodyBytes),
                 TokenExchangeHandler(target: target, creator: creator, shared: shared),
             ]
@@ -220,12 +219,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let upstreamHead = HTTPResponseWriting.upstreamHead(
             from: head, uri: path, host: port == 80 ? host : "\(host):\(port)", bodyLength: body.readableBytes)
         state = .awaitingUpstream(pipelined: false)
-        pool.acquire(host: host, port: port, tls: false).assumeIsolated().flatMap { connection in
-            pool.send(upstreamHead, body: body, on: connection).assumeIsolated().map { response in
-                if response.head.isKeepAlive { pool.release(connection) } else { connection.channel.close(promise: nil) }
-                return response
-            }.nonisolated()
-        }.whenComplete { result in
+        pool.exchange(upstreamHead, body: body, host: host, port: port, tls: false) { result in
             switch result {
             case .success(let response):
                 let pipelined: Bool
@@ -236,9 +230,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                     status: response.head.status, headers: HTTPResponseWriting.forwardable(response.head.headers),
                     body: response.body, keepAlive: keepAlive, context: context, wrap: self.wrapOutboundOut)
                 if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
-            case .failure(let error):
+            case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
-                let failure = UpstreamError.from(error)
                 self.writeErrorAndClose(failure.httpStatus, failure.detail, context: context)
             }
         }

@@ -12,6 +12,10 @@ import TokenInspection
 ///
 /// Token exchanges are decided before and after the STS answers; everything else passes through untouched. The
 /// client gets an answer only after its audit line is written, and a blocked exchange never gets the token.
+///
+/// Requests are answered one at a time, in order: one that arrives while another is being answered (HTTP
+/// pipelining) waits in a short queue. This replaces NIO's `HTTPServerPipelineHandler`, which stops reading the
+/// socket between a request and its answer and so costs two `epoll_ctl` calls per exchange.
 final class TokenExchangeHandler: ChannelInboundHandler {
     typealias InboundIn = NIOHTTPServerRequestFull
     typealias OutboundOut = HTTPServerResponsePart
@@ -21,6 +25,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let creator: Result<TenantID, CreatorUnknown>
     private let shared: ProxyContext
     private var responding = false
+    private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()
+    /// Pipelined requests held at most; a client that sends more is disconnected.
+    private static let maxWaiting = 16
 
     init(target: HostPort, creator: Result<TenantID, CreatorUnknown>, shared: ProxyContext) {
         self.target = target
@@ -30,6 +37,15 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
+        guard !responding else {
+            guard waiting.count < Self.maxWaiting else { return context.close(promise: nil) }
+            waiting.append(request)
+            return
+        }
+        serve(request, context: context)
+    }
+
+    private func serve(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         responding = true
         if request.head.method == .POST, let endpoint = TokenEndpoint.match(host: target.host, path: request.head.uri) {
             handleTokenExchange(request, endpoint: endpoint, context: context)
@@ -42,12 +58,11 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func passThrough(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         let keepAlive = request.head.isKeepAlive
-        forward(request, context: context).assumeIsolated().whenComplete { result in
+        forward(request, context: context) { result in
             switch result {
             case .success(let response):
                 self.respond(upstream: response, keepAlive: keepAlive, context: context)
-            case .failure(let error):
-                let failure = UpstreamError.from(error)
+            case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
                 self.respondError(failure.httpStatus, "upstream_error", failure.detail, keepAlive: false, context: context)
             }
@@ -100,10 +115,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             expectedSignIn = expected
         }
 
-        forward(request, context: context).assumeIsolated().whenComplete { result in
+        forward(request, context: context) { result in
             switch result {
-            case .failure(let error):
-                let failure = UpstreamError.from(error)
+            case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
                 let event = record.event(
                     decision: .error, creator: creatorTenant, signIn: expectedSignIn,
@@ -194,10 +208,10 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     // MARK: - Upstream
 
-    private func forward(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext)
-        -> EventLoopFuture<NIOHTTPClientResponseFull>
-    {
-        let pool = shared.upstreamPools.value(for: context.eventLoop)
+    private func forward(
+        _ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext,
+        then: @escaping UpstreamConnectionPool.Completion
+    ) {
         let hostHeader = target.port == 443 ? target.host : target.description
         var head = HTTPResponseWriting.upstreamHead(
             from: request.head, uri: request.head.uri, host: hostHeader, bodyLength: request.body?.readableBytes ?? 0)
@@ -205,12 +219,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             for name in TenantRestrictionsV2.replacedHeaders { head.headers.remove(name: name) }
             head.headers.add(name: TenantRestrictionsV2.headerName, value: restrictions.headerValue)
         }
-        return pool.acquire(host: target.host, port: target.port, tls: true).assumeIsolated().flatMap { connection in
-            pool.send(head, body: request.body, on: connection).assumeIsolated().map { response in
-                if response.head.isKeepAlive { pool.release(connection) } else { connection.channel.close(promise: nil) }
-                return response
-            }.nonisolated()
-        }.nonisolated()
+        shared.upstreamPools.value(for: context.eventLoop).exchange(
+            head, body: request.body, host: target.host, port: target.port, tls: true, completion: then)
     }
 
     // MARK: - Answers
@@ -237,9 +247,12 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func finish(_ written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
         responding = false
-        if !keepAlive {
+        guard keepAlive else {
+            waiting.removeAll()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
         }
+        if let next = waiting.popFirst() { serve(next, context: context) }
     }
 
     // MARK: - Connection events

@@ -5,12 +5,17 @@ import NIOSSL
 
 /// Keeps idle upstream connections per target so that token exchanges skip TCP and TLS handshakes.
 ///
-/// One pool per event loop, used only on that loop: client and upstream channels share the loop, so no locks.
+/// One pool per event loop, used only on that loop: client and upstream channels share the loop, so no locks. An
+/// exchange reports through a callback rather than futures: on a pooled connection it allocates no promise at all,
+/// and the per-exchange futures had shown up in profiles.
 final class UpstreamConnectionPool {
-    /// A pooled upstream connection: the channel and the name it was verified for.
+    typealias Completion = (Result<NIOHTTPClientResponseFull, UpstreamError>) -> Void
+
+    /// A pooled upstream connection: the channel, the name it was verified for, and the handler that exchanges on it.
     struct Connection {
         let channel: any Channel
         let key: Key
+        let exchanger: UpstreamResponseHandler
     }
 
     struct Key: Hashable {
@@ -22,7 +27,7 @@ final class UpstreamConnectionPool {
     private let eventLoop: any EventLoop
     private let tlsContext: NIOSSLContext
     private let configuration: ProxyConfiguration
-    private var idle: [Key: [any Channel]] = [:]
+    private var idle: [Key: [Connection]] = [:]
 
     init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop
@@ -30,42 +35,66 @@ final class UpstreamConnectionPool {
         self.configuration = configuration
     }
 
-    /// An idle connection to `host:port` if one is alive, else a new one (TLS verified against `host`).
-    func acquire(host: String, port: Int, tls: Bool) -> EventLoopFuture<Connection> {
+    /// Sends one request to `host:port` over an idle connection, or a new one (TLS verified against `host`), and
+    /// calls `completion` once with the whole response or the failure. The connection returns to the pool when
+    /// the response lets it stay open.
+    func exchange(
+        _ head: HTTPRequestHead, body: ByteBuffer?, host: String, port: Int, tls: Bool,
+        completion: @escaping Completion
+    ) {
         eventLoop.preconditionInEventLoop()
         let key = Key(host: host.lowercased(), port: port, tls: tls)
-        while var channels = idle[key], let channel = channels.popLast() {
-            idle[key] = channels
-            if channel.isActive { return eventLoop.makeSucceededFuture(Connection(channel: channel, key: key)) }
+        if let connection = takeIdle(key) {
+            send(head, body: body, on: connection, completion: completion)
+            return
         }
-        return connect(key)
+        connect(key).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let exchanger = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self) else {
+                    channel.close(promise: nil)
+                    completion(.failure(.connectionClosed))
+                    return
+                }
+                self.send(head, body: body, on: Connection(channel: channel, key: key, exchanger: exchanger), completion: completion)
+            case .failure(let error):
+                completion(.failure(UpstreamError.from(error)))
+            }
+        }
     }
 
-    /// Returns a connection whose response was fully read; closes it if the pool for its target is full.
-    func release(_ connection: Connection) {
-        eventLoop.preconditionInEventLoop()
+    private func takeIdle(_ key: Key) -> Connection? {
+        while let connection = idle[key]?.popLast() {
+            if connection.channel.isActive { return connection }
+        }
+        return nil
+    }
+
+    private func send(
+        _ head: HTTPRequestHead, body: ByteBuffer?, on connection: Connection, completion: @escaping Completion
+    ) {
+        let timeout = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
+        connection.exchanger.send(head, body: body, timeout: timeout) { result in
+            if case .success(let response) = result, response.head.isKeepAlive {
+                self.release(connection)
+            } else {
+                connection.channel.close(promise: nil)
+            }
+            completion(result)
+        }
+    }
+
+    /// Keeps a connection whose response was fully read, unless the pool for its target is full.
+    private func release(_ connection: Connection) {
         guard connection.channel.isActive else { return }
-        var channels = idle[connection.key] ?? []
-        guard channels.count < configuration.maxIdleUpstreamConnectionsPerHost else {
+        guard idle[connection.key, default: []].count < configuration.maxIdleUpstreamConnectionsPerHost else {
             connection.channel.close(promise: nil)
             return
         }
-        channels.append(connection.channel)
-        idle[connection.key] = channels
+        idle[connection.key, default: []].append(connection)
     }
 
-    /// Sends one request and waits for its whole response, failing with a time-out after the configured limit.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?, on connection: Connection) -> EventLoopFuture<NIOHTTPClientResponseFull> {
-        let promise = eventLoop.makePromise(of: NIOHTTPClientResponseFull.self)
-        let timeout = eventLoop.scheduleTask(in: .seconds(configuration.upstreamResponseTimeoutSeconds)) {
-            promise.fail(UpstreamError.timedOut)
-            connection.channel.close(promise: nil)
-        }
-        connection.channel.writeAndFlush(UpstreamRequest(head: head, body: body, promise: promise), promise: nil)
-        return promise.futureResult.always { _ in timeout.cancel() }
-    }
-
-    private func connect(_ key: Key) -> EventLoopFuture<Connection> {
+    private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
         let address = configuration.upstreamAddress(for: HostPort(host: key.host, port: key.port))
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
@@ -86,8 +115,6 @@ final class UpstreamConnectionPool {
                 }
             }
             .connect(host: address.host, port: address.port)
-            .map { Connection(channel: $0, key: key) }
-            .flatMapErrorThrowing { throw UpstreamError.from($0) }
     }
 
     /// SNI takes names, not IP literals.

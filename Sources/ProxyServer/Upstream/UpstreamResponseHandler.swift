@@ -1,60 +1,78 @@
 import NIOCore
 import NIOHTTP1
 
-/// One request to send upstream and the promise its complete response fulfils.
-struct UpstreamRequest {
-    let head: HTTPRequestHead
-    let body: ByteBuffer?
-    let promise: EventLoopPromise<NIOHTTPClientResponseFull>
-}
-
-/// Sends one request at a time on an upstream connection and completes its promise with the aggregated response,
-/// or fails it when the connection breaks first.
-final class UpstreamResponseHandler: ChannelDuplexHandler {
+/// Sends one request at a time on an upstream connection and reports its aggregated response, or the failure
+/// when the connection breaks or the response does not arrive in time.
+///
+/// Called directly by the pool on the connection's own loop (see `UpstreamConnectionPool`), so a request needs no
+/// trip down the pipeline from its tail and no promise.
+final class UpstreamResponseHandler: ChannelInboundHandler {
     typealias InboundIn = NIOHTTPClientResponseFull
-    typealias OutboundIn = UpstreamRequest
     typealias OutboundOut = HTTPClientRequestPart
+    typealias Completion = UpstreamConnectionPool.Completion
 
-    private var pending: EventLoopPromise<NIOHTTPClientResponseFull>?
+    private var context: ChannelHandlerContext?
+    private var pending: Completion?
+    private var deadline: NIOScheduledCallback?
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        guard pending == nil else {
-            request.promise.fail(UpstreamError.connectionBusy)
-            promise?.fail(UpstreamError.connectionBusy)
-            return
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Writes the request; `completion` runs once, with the response or why there is none.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount, completion: @escaping Completion) {
+        guard let context, context.channel.isActive else { return completion(.failure(.connectionClosed)) }
+        guard pending == nil else { return completion(.failure(.connectionBusy)) }
+        do {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            deadline = try context.eventLoop.scheduleCallback(in: timeout, handler: ResponseDeadline(handler: loopBound))
+        } catch {
+            return completion(.failure(.connectionClosed))
         }
-        pending = request.promise
-        context.write(wrapOutboundOut(.head(request.head)), promise: nil)
-        if let body = request.body, body.readableBytes > 0 {
+        pending = completion
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let response = unwrapInboundIn(data)
-        let promise = pending
-        pending = nil
-        promise?.succeed(response)
+        finish(.success(unwrapInboundIn(data)))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(UpstreamError.from(error))
+        finish(.failure(UpstreamError.from(error)))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(.connectionClosed)
+        finish(.failure(.connectionClosed))
         context.fireChannelInactive()
     }
 
-    private func fail(_ error: UpstreamError) {
-        let promise = pending
+    fileprivate func timedOut() {
+        deadline = nil
+        finish(.failure(.timedOut))
+        context?.close(promise: nil)
+    }
+
+    private func finish(_ result: Result<NIOHTTPClientResponseFull, UpstreamError>) {
+        deadline?.cancel()
+        deadline = nil
+        let completion = pending
         pending = nil
-        promise?.fail(error)
+        completion?(result)
     }
 }
 
 @available(*, unavailable)
 extension UpstreamResponseHandler: Sendable {}
+
+/// Fires when an upstream response is late; cheaper than `scheduleTask`, which allocates a promise each time.
+private struct ResponseDeadline: NIOScheduledCallbackHandler, Sendable {
+    let handler: NIOLoopBound<UpstreamResponseHandler>
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        handler.value.timedOut()
+    }
+}
