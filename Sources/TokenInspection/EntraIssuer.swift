@@ -9,20 +9,21 @@ public enum EntraIssuer {
     }
 
     public static func parse(_ issuer: String) -> Parsed? {
-        guard issuer.hasPrefix("https://") else { return nil }
-        let rest = issuer.dropFirst("https://".count)
-        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        // Bytes, not characters: splitting a String walks grapheme clusters.
+        let bytes = issuer.utf8
+        guard bytes.starts(with: "https://".utf8) else { return nil }
+        let parts = bytes.dropFirst("https://".utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count >= 2 else { return nil }
-        let host = parts[0].lowercased()
+        let host = String(Substring(parts[0])).lowercasedASCIIIfNeeded()
         if host == "sts.windows.net" {
             // v1: exactly https://sts.windows.net/<tid>/
-            guard parts.count == 3, parts[2].isEmpty, let tenant = TenantID(parts[1]) else { return nil }
+            guard parts.count == 3, parts[2].isEmpty, let tenant = TenantID(bytes: parts[1]) else { return nil }
             return Parsed(tenant: tenant, cloud: .global, version: .v1)
         }
         guard let cloud = STSHosts.entraCloud(forHost: host) else { return nil }
         // v2: https://<host>/<tid>/v2.0 (some issuers of other clouds end in a slash)
-        guard parts.count >= 3, parts[2] == "v2.0", parts.count == 3 || (parts.count == 4 && parts[3].isEmpty),
-            let tenant = TenantID(parts[1])
+        guard parts.count >= 3, parts[2].elementsEqual("v2.0".utf8), parts.count == 3 || (parts.count == 4 && parts[3].isEmpty),
+            let tenant = TenantID(bytes: parts[1])
         else { return nil }
         return Parsed(tenant: tenant, cloud: cloud, version: .v2)
     }

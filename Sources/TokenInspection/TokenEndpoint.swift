@@ -44,11 +44,13 @@ public struct TokenEndpoint: Sendable, Equatable {
     /// on a known non-Entra STS. The query string is ignored; fixed parts compare case-insensitively.
     public static func match(host: String, path: String) -> TokenEndpoint? {
         let name = host.lowercasedASCIIIfNeeded()
-        let pathOnly = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
-        let segments = pathOnly.split(separator: "/", omittingEmptySubsequences: true)
+        // Bytes, not characters: splitting a String walks grapheme clusters, which cost more than the rest here.
+        let bytes = path.utf8
+        let pathOnly = bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]
+        let segments = pathOnly.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
         if let cloud = STSHosts.entraCloud(forHost: name) {
             guard segments.count >= 3, segments[1].equalsIgnoringASCIICase("oauth2") else { return nil }
-            let tenant = String(segments[0])
+            let tenant = String(Substring(segments[0]))
             if segments.count == 3, segments[2].equalsIgnoringASCIICase("token") {
                 return TokenEndpoint(host: name, kind: .entra(cloud, version: .v1), tenantSegment: tenant)
             }
@@ -66,12 +68,13 @@ public struct TokenEndpoint: Sendable, Equatable {
     }
 }
 
-extension StringProtocol {
-    /// Whether the text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without case.
+extension Collection<UInt8> {
+    /// Whether the UTF-8 text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without
+    /// case.
     func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
-        guard utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        guard count == lowercase.utf8CodeUnitCount else { return false }
         var index = 0
-        for byte in utf8 {
+        for byte in self {
             let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
             guard folded == lowercase.utf8Start[index] else { return false }
             index += 1

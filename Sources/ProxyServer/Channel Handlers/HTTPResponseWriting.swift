@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Writes whole responses on a server-side HTTP channel; shared by the CONNECT handler and the exchange handler.
 enum HTTPResponseWriting {
     /// Headers that describe one hop and must not be forwarded (RFC 9110 7.6.1), plus framing we recompute.
-    static let hopByHop: Set<String> = [
+    static let hopByHop: [String] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
         "trailer", "transfer-encoding", "upgrade", "content-length",
     ]
@@ -38,17 +38,19 @@ enum HTTPResponseWriting {
 
     /// Upstream response headers made fit to forward.
     static func forwardable(_ headers: HTTPHeaders) -> HTTPHeaders {
-        var result = HTTPHeaders()
-        for (name, value) in headers where !hopByHop.contains(name.lowercased()) { result.add(name: name, value: value) }
+        withoutHopByHop(headers)
+    }
+
+    /// NIO compares names case-insensitively in place; lower-casing every name first cost an allocation each.
+    private static func withoutHopByHop(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var result = headers
+        for name in hopByHop { result.remove(name: name) }
         return result
     }
 
     /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.
     static func upstreamHead(from head: HTTPRequestHead, uri: String, host: String, bodyLength: Int) -> HTTPRequestHead {
-        var headers = HTTPHeaders()
-        for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) {
-            headers.add(name: name, value: value)
-        }
+        var headers = withoutHopByHop(head.headers)
         if !headers.contains(name: "host") { headers.add(name: "host", value: host) }
         if bodyLength > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH {
             headers.add(name: "content-length", value: String(bodyLength))

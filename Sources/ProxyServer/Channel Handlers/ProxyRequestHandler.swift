@@ -149,6 +149,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             let sync = context.pipeline.syncOperations
             let handlers: [any ChannelHandler] = [
                 NIOSSLServerHandler(context: sslContext),
+                WriteCoalescingHandler(),
                 HTTPResponseEncoder(),
                 ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
                 NIOHTTPServerRequestAggregator(maxContentLength: shared.configuration.maxBodyBytes),

@@ -107,6 +107,7 @@ final class UpstreamConnectionPool {
                     if key.tls {
                         // The name verified is the real host, wherever an override sends the bytes.
                         try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host)))
+                        try sync.addHandler(WriteCoalescingHandler())
                     }
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
