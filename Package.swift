@@ -172,6 +172,8 @@ let package = Package(
             dependencies: [
                 "ProxyServer", "TenantPolicy", "TokenInspection", "PolicyFiles",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.

@@ -1,7 +1,6 @@
 import Audit
-import Foundation
-import Logging
 import CoreMetrics
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -26,6 +25,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let shared: ProxyContext
     private var responding = false
     private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()
+    /// The client has half-closed: answer what was asked, then close.
+    private var inputClosed = false
     /// Pipelined requests held at most; a client that sends more is disconnected.
     private static let maxWaiting = 16
 
@@ -247,22 +248,26 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func finish(_ written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
         responding = false
-        guard keepAlive else {
+        if keepAlive, let next = waiting.popFirst() {
+            serve(next, context: context)
+        } else if !keepAlive || inputClosed {
             waiting.removeAll()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-            return
         }
-        if let next = waiting.popFirst() { serve(next, context: context) }
     }
 
     // MARK: - Connection events
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, !responding {
+        switch event {
+        case is IdleStateHandler.IdleStateEvent where !responding:
             context.close(promise: nil)
-            return
+        case ChannelEvent.inputClosed:
+            inputClosed = true
+            if !responding { context.close(promise: nil) }
+        default:
+            context.fireUserInboundEventTriggered(event)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

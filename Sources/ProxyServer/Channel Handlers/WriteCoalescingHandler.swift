@@ -1,13 +1,17 @@
 import NIOCore
 
-/// Joins the buffers written between two flushes into one, just above TLS.
+/// Joins the small buffers written between two flushes into one, just above TLS.
 ///
 /// NIO's HTTP encoders write a message as separate buffers (head, body, end) and NIOSSL seals each buffer in its own
-/// TLS record, so an answer cost two or three `SSL_write` calls and records. Sealing one joined buffer costs one;
-/// copying a token response (a few kilobytes) is cheaper than the records it saves.
+/// TLS record, so an answer cost two or three `SSL_write` calls and records. Sealing one joined buffer costs one.
+/// Joining stops at one record's worth of plaintext: beyond it TLS splits anyway, so larger bodies pass as they
+/// are and the copy stays bounded.
 final class WriteCoalescingHandler: ChannelOutboundHandler {
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
+
+    /// The most plaintext one TLS record carries (RFC 8446 section 5.1).
+    private static let recordPlaintextLimit = 16_384
 
     private var pending: ByteBuffer?
     private var promises: [EventLoopPromise<Void>] = []
@@ -19,11 +23,18 @@ final class WriteCoalescingHandler: ChannelOutboundHandler {
             context.write(data, promise: promise)
             return
         }
+        if let joined = pending?.readableBytes, joined + buffer.readableBytes > Self.recordPlaintextLimit {
+            writePending(context: context)
+        }
+        guard buffer.readableBytes <= Self.recordPlaintextLimit else {
+            context.write(data, promise: promise)
+            return
+        }
         if let promise { promises.append(promise) }
         if pending == nil {
             pending = buffer
         } else {
-            pending!.writeBuffer(&buffer)
+            pending?.writeBuffer(&buffer)
         }
     }
 
