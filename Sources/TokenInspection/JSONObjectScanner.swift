@@ -92,11 +92,12 @@ enum JSONObjectScanner {
         cursor.skipWhitespace()
         if !cursor.take(UInt8(ascii: "}")) {
             while true {
-                guard let wantedIndex = cursor.readName(matching: wanted) else { return nil }
+                let name = cursor.readName(matching: wanted)
+                if case .malformed = name { return nil }
                 cursor.skipWhitespace()
                 guard cursor.take(UInt8(ascii: ":")) else { return nil }
                 cursor.skipWhitespace()
-                if let index = wantedIndex {
+                if case .wanted(let index) = name {
                     guard found.values[index] == nil, let value = cursor.readValue(depth: 1) else { return nil }
                     found.values[index] = value
                 } else {
@@ -276,14 +277,24 @@ enum JSONObjectScanner {
 
         private mutating func skipString() -> Bool { scanString() != nil }
 
-        /// Reads a member name: nil if it is not a valid string, `.some(nil)` if it is not one of `names`.
-        mutating func readName(matching names: MemberNames) -> Int?? {
-            guard let (body, escaped) = scanString() else { return nil }
+        enum Name {
+            case malformed
+            case unwanted
+            case wanted(index: Int)
+        }
+
+        /// Reads a member name and says which of `names` it is.
+        mutating func readName(matching names: MemberNames) -> Name {
+            guard let (body, escaped) = scanString() else { return .malformed }
             let raw = UnsafeBufferPointer(rebasing: bytes[body])
-            guard escaped else { return .some(names.index(of: raw)) }
-            guard let name = Self.unescape(raw) else { return nil }
-            var copy = name
-            return .some(copy.withUTF8 { names.index(of: $0) })
+            let index: Int?
+            if escaped {
+                guard var name = Self.unescape(raw) else { return .malformed }
+                index = name.withUTF8 { names.index(of: $0) }
+            } else {
+                index = names.index(of: raw)
+            }
+            return index.map { .wanted(index: $0) } ?? .unwanted
         }
 
         mutating func readString() -> String? {

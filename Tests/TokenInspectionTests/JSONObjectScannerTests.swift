@@ -55,6 +55,11 @@ struct JSONObjectScannerTests {
         #expect(JSONObjectScanner.members(of: bytes, wanted: ["a"]) == nil)
     }
 
+    @Test func escapedNamesAreMatchedByWhatTheyMean() {
+        #expect(Self.scan(#"{"\u0061": "x", "\u0062\u0063": 1}"#)?["a"] == .string("x"))
+        #expect(Self.scan(#"{"\u0061": "x", "a": "y"}"#) == nil)
+    }
+
     @Test func duplicateMembersThatAreNotChosenAreAllowed() {
         #expect(Self.scan(#"{"z":1,"z":2,"a":"x"}"#)?["a"] == .string("x"))
     }
