@@ -1,4 +1,3 @@
-import Foundation
 import TenantPolicy
 
 /// Reads a token endpoint's JSON answer into `TokenResponseEvidence` (SPEC 3 "What the proxy sees").
