@@ -106,10 +106,7 @@ struct IsolationEndpoints: Sendable {
             }
             isolation.upsert(IsolationRule(subject: subject, directions: directions, domain: domain))
             state.isolation = isolation
-        } render: { bundle in
-            let rule = bundle.isolation.tenant(tenant)?.isolation.rule(for: subject)
-            return rule.map { Self.ruleObject($0, directory: bundle.isolation.directory) } ?? [:]
-        }
+        } render: { Self.ruleObject(of: subject, tenant: tenant, in: $0) }
     }
 
     private func changeRule(_ request: AdminRequest, tenant: TenantID, subject text: String, principal: AdminPrincipal)
@@ -138,10 +135,7 @@ struct IsolationEndpoints: Sendable {
             }
             isolation.upsert(IsolationRule(subject: subject, directions: directions, domain: existing.domain))
             state.isolation = isolation
-        } render: { bundle in
-            let rule = bundle.isolation.tenant(tenant)?.isolation.rule(for: subject)
-            return rule.map { Self.ruleObject($0, directory: bundle.isolation.directory) } ?? [:]
-        }
+        } render: { Self.ruleObject(of: subject, tenant: tenant, in: $0) }
     }
 
     private func deleteRule(_ request: AdminRequest, tenant: TenantID, subject text: String, principal: AdminPrincipal)
@@ -226,6 +220,12 @@ struct IsolationEndpoints: Sendable {
             }
             return .success((.tenant(id), name.lowercased()))
         }
+    }
+
+    /// The rule for `subject` in `tenant`'s policy as the answer shows it, after a change.
+    private static func ruleObject(of subject: IsolationRule.Subject, tenant: TenantID, in bundle: PolicyBundle) -> Any {
+        let rule = bundle.isolation.tenant(tenant)?.isolation.rule(for: subject)
+        return rule.map { ruleObject($0, directory: bundle.isolation.directory) } ?? [:]
     }
 
     static func ruleObject(_ rule: IsolationRule, directory: TenantDirectory) -> [String: Any] {

@@ -25,36 +25,33 @@ struct CrossTenantAccessEnforcer: Sendable {
         if cloud != .global, let refusal = crossCloudRefusal(creator: creator, signIn: signIn, cloud: cloud) {
             return refusal
         }
-        if let home {
-            if let inbound = settings[signIn] {
-                let result = inbound.evaluate(
-                    .init(kind: .b2bCollaboration, direction: .inbound, partner: home, user: user, application: application))
-                if !result.isAllowed {
-                    return refusal(
-                        result, owner: signIn, creator: creator, signIn: signIn, home: home, code: 500213,
-                        what: "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))")
-                }
-            }
-            if let outbound = settings[home] {
-                let result = outbound.evaluate(
-                    .init(kind: .b2bCollaboration, direction: .outbound, partner: signIn, user: user, application: application))
-                if !result.isAllowed {
-                    return refusal(
-                        result, owner: home, creator: creator, signIn: signIn, home: home, code: 500212,
-                        what: "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))")
-                }
-            }
-        } else if signIn != creator, let restrictions = settings[creator] {
-            let result = restrictions.evaluate(
-                .init(kind: .tenantRestrictions, direction: .outbound, partner: signIn, user: user, application: application))
-            if !result.isAllowed {
-                return refusal(
-                    result, owner: creator, creator: creator, signIn: signIn, home: nil, code: 5000211,
-                    what: "a sign-in with a \(policies.name(signIn)) account for a connection created in "
-                        + policies.name(creator))
-            }
+        /// The owner's refusal of one question, or nil when the owner has no settings or they allow it.
+        func ownerRefusal(
+            by owner: TenantID, _ kind: CrossTenantAccessKind, _ direction: Direction, toward partner: TenantID,
+            home: TenantID?, code: Int, what: @autoclosure () -> String
+        ) -> ExchangeVerdict? {
+            guard let ownerSettings = settings[owner] else { return nil }
+            let result = ownerSettings.evaluate(
+                .init(kind: kind, direction: direction, partner: partner, user: user, application: application))
+            guard !result.isAllowed else { return nil }
+            return refusal(
+                result, owner: owner, creator: creator, signIn: signIn, home: home, code: code, what: what())
         }
-        return nil
+
+        if let home {
+            func guestSignIn() -> String {
+                "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))"
+            }
+            return ownerRefusal(
+                by: signIn, .b2bCollaboration, .inbound, toward: home, home: home, code: 500213, what: guestSignIn())
+                ?? ownerRefusal(
+                    by: home, .b2bCollaboration, .outbound, toward: signIn, home: home, code: 500212, what: guestSignIn())
+        }
+        guard signIn != creator else { return nil }
+        return ownerRefusal(
+            by: creator, .tenantRestrictions, .outbound, toward: signIn, home: nil, code: 5000211,
+            what: "a sign-in with a \(policies.name(signIn)) account for a connection created in "
+                + policies.name(creator))
     }
 
     /// The user as the settings name users: the home object ID (MSAL's `client_info` `uid`, or the token's `oid` for
