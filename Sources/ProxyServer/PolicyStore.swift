@@ -7,11 +7,18 @@ import TenantPolicy
 /// Holds the policy snapshot in force. Readers take the current snapshot (one lock, one reference copy); a
 /// reload validates fully first and then swaps, so a failed reload leaves the last good snapshot in force.
 public final class PolicyStore: Sendable {
-    /// Everything derived from one loaded bundle, built once per load.
-    public struct Snapshot: Sendable {
+    /// Everything derived from one loaded bundle, built once per load. A class: every exchange takes the current
+    /// one, and copying a reference is one retain where the struct's fields were dozens.
+    public final class Snapshot: Sendable {
         public let bundle: PolicyBundle
         public let decider: ExchangeDecider
         public let loadedAt: Date
+
+        init(bundle: PolicyBundle, decider: ExchangeDecider, loadedAt: Date) {
+            self.bundle = bundle
+            self.decider = decider
+            self.loadedAt = loadedAt
+        }
     }
 
     private let state: Mutex<Snapshot>

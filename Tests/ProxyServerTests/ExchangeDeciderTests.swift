@@ -57,6 +57,25 @@ struct ExchangeDeciderTests {
         #expect(verdict.signInTenant == Self.northwind)
     }
 
+    @Test func aPairJudgedAgainGetsTheSameVerdictAndEachGuestItsOwnHomeTenant() {
+        let decider = Self.decider()
+        for signIn in [Self.fabrikam, Self.northwind, Self.contoso] {
+            var guest = Self.evidence(signIn: signIn)
+            guest.homeTenant = Self.northwind
+            let first = decider.judgeResponse(
+                creator: Self.contoso, endpoint: Self.endpoint("organizations"), status: 200, evidence: guest,
+                expectedSignIn: nil)
+            let again = decider.judgeResponse(
+                creator: Self.contoso, endpoint: Self.endpoint("organizations"), status: 200,
+                evidence: Self.evidence(signIn: signIn), expectedSignIn: nil)
+            #expect(first.homeTenant == Self.northwind)
+            #expect(again.homeTenant == nil)
+            var withoutHome = first
+            withoutHome.homeTenant = nil
+            #expect(again == withoutHome)
+        }
+    }
+
     @Test func unreadableTokenFailsClosedOnlyUnderIsolation() {
         let blocked = Self.decider().judgeResponse(
             creator: Self.contoso, endpoint: Self.endpoint("common"), status: 200, evidence: Self.evidence(signIn: nil),

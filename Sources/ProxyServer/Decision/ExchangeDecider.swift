@@ -1,3 +1,4 @@
+import CertificateAuthority
 import CrossTenantAccess
 import TenantPolicy
 import TokenInspection
@@ -8,6 +9,9 @@ public struct ExchangeDecider: Sendable {
     public let policies: PolicySet
     public let nonEntraSTS: NonEntraSTSMode
     private let crossTenantAccess: CrossTenantAccessEnforcer
+    /// Tenant isolation's verdict per creator and sign-in tenant, built once for this policy set: its reason and
+    /// rule sentences cost more than the rest of the decision on every exchange. Bounded, like every cache here.
+    private let isolationVerdicts = BoundedCache<TenantPair, ExchangeVerdict>(capacity: 4096)
 
     public init(
         policies: PolicySet, crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:], nonEntraSTS: NonEntraSTSMode
@@ -80,7 +84,7 @@ public struct ExchangeDecider: Sendable {
                     + "(fail closed).",
                 errorCodes: [500212])
         }
-        var verdict = isolationVerdict(policies.decide(creator: creator, signIn: signIn), prefix: "")
+        var verdict = isolationVerdict(creator: creator, signIn: signIn)
         verdict.homeTenant = evidence.homeTenant
         guard verdict.outcome == .allow, case .entra(let cloud, _) = endpoint.kind else { return verdict }
         return crossTenantAccess.judge(
@@ -96,6 +100,15 @@ public struct ExchangeDecider: Sendable {
         }
     }
 
+    /// `decide` is a pure function of the pair for one policy set, so its verdict can be kept.
+    private func isolationVerdict(creator: TenantID, signIn: TenantID) -> ExchangeVerdict {
+        let pair = TenantPair(creator: creator, signIn: signIn)
+        if let known = isolationVerdicts.value(for: pair) { return known }
+        let verdict = isolationVerdict(policies.decide(creator: creator, signIn: signIn), prefix: "")
+        isolationVerdicts.insert(verdict, for: pair)
+        return verdict
+    }
+
     private func isolationVerdict(_ decision: IsolationDecision, prefix: String) -> ExchangeVerdict {
         let rule = decision.allowingRules.map { "\($0.direction.rawValue): \(policies.name($0.policyTenant)) \($0.rule)" }
         return ExchangeVerdict(
@@ -109,4 +122,9 @@ public struct ExchangeDecider: Sendable {
             setting: "tenantIsolation"
         )
     }
+}
+
+private struct TenantPair: Hashable, Sendable {
+    let creator: TenantID
+    let signIn: TenantID
 }
