@@ -43,46 +43,91 @@ public struct AuditEvent: Sendable, Equatable {
         self.creatorTenant = creatorTenant
         self.signInTenant = signInTenant
         self.host = host
-        self.path = String(path.prefix { $0 != "?" })
+        // Cut on the byte: `prefix(while:)` over Characters walked grapheme clusters on every exchange.
+        self.path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(path[..<$0]) } ?? path
         self.clientID = clientID
         self.reason = reason
         self.rule = rule
         self.correlationID = correlationID
     }
 
-    /// The JSON line, newline included. Hand-written: it is on every exchange's path.
+    /// The JSON line, newline included.
     public func jsonLine() -> [UInt8] {
-        var out = JSONLineWriter()
+        var line: [UInt8] = []
+        appendJSONLine(to: &line)
+        return line
+    }
+
+    /// Appends the JSON line, newline included, to `bytes` (a batch of lines). Hand-written, and without a String
+    /// for the time, tenants or correlation ID: it is on every exchange's path.
+    public func appendJSONLine(to bytes: inout [UInt8]) {
+        var out = JSONLineWriter(continuing: bytes)
+        bytes = []  // the writer now holds the only reference, so appending does not copy the batch
         out.begin()
-        out.field("time", string: AuditTime.rfc3339(time))
+        out.field("time") { AuditTime.appendRFC3339(time, to: &$0) }
         out.field("decision", string: decision.rawValue)
-        out.field("directions", strings: directions.map(\.rawValue))
-        out.field("creator_tenant", string: creatorTenant?.description)
-        out.field("sign_in_tenant", string: signInTenant?.description)
+        out.field("directions", strings: directions.lazy.map(\.rawValue))
+        out.field("creator_tenant", tenant: creatorTenant)
+        out.field("sign_in_tenant", tenant: signInTenant)
         out.field("host", string: host)
         out.field("path", string: path)
         out.field("client_id", string: clientID)
         out.field("reason", string: reason)
         out.field("rule", string: rule)
-        out.field("correlation_id", string: correlationID.uuidString.lowercased())
+        out.field("correlation_id") { correlationID.appendLowercased(to: &$0) }
         if let errorCode { out.field("error_code", number: errorCode) }
-        if let homeTenant { out.field("home_tenant", string: homeTenant.description) }
+        if let homeTenant { out.field("home_tenant", tenant: homeTenant) }
         if let setting { out.field("setting", string: setting) }
-        return out.end()
+        bytes = out.end()
     }
 }
 
-/// RFC 3339 UTC timestamps with milliseconds, formatted without locale machinery.
+extension JSONLineWriter {
+    fileprivate mutating func field(_ name: StaticString, tenant: TenantID?) {
+        if let tenant {
+            field(name) { tenant.appendCanonicalForm(to: &$0) }
+        } else {
+            field(name, string: nil)
+        }
+    }
+}
+
+extension UUID {
+    /// The lowercase hyphenated form (`uuidString` is upper-case and would need a second String to lower it).
+    fileprivate func appendLowercased(to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(JSONLineWriter.hexDigit(byte >> 4))
+                bytes.append(JSONLineWriter.hexDigit(byte & 0xF))
+            }
+        }
+    }
+}
+
+/// RFC 3339 UTC timestamps with milliseconds, formatted as bytes without locale machinery or Strings.
 enum AuditTime {
-    static func rfc3339(_ date: Date) -> String {
+    static func appendRFC3339(_ date: Date, to bytes: inout [UInt8]) {
         let millisecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = millisecondsSinceEpoch.floorDiv(1000)
         let milliseconds = Int(millisecondsSinceEpoch - seconds * 1000)
         let days = seconds.floorDiv(86_400)
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(milliseconds, 3))Z"
+        appendDigits(year, 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(milliseconds, 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Howard Hinnant's days-to-civil algorithm.
@@ -99,9 +144,17 @@ enum AuditTime {
         return (Int(year), Int(month), Int(day))
     }
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    /// `value` in decimal, zero-padded to `width` digits (more when it needs them).
+    private static func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
+        var rest = max(value, 0)
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        while rest / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }
 

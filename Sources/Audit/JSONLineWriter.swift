@@ -1,19 +1,24 @@
 /// Builds one JSON object as bytes with correct string escaping (RFC 8259 section 7).
 struct JSONLineWriter {
-    private var bytes: [UInt8] = []
+    private var bytes: [UInt8]
     private var first = true
 
+    /// A writer that appends the object after `bytes` (earlier lines of a batch, or nothing).
+    init(continuing bytes: consuming [UInt8] = []) {
+        self.bytes = bytes
+    }
+
     mutating func begin() {
-        bytes.reserveCapacity(512)
+        if bytes.isEmpty { bytes.reserveCapacity(512) }
         bytes.append(UInt8(ascii: "{"))
     }
 
-    mutating func field(_ name: String, string value: String?) {
+    mutating func field(_ name: StaticString, string value: String?) {
         key(name)
         if let value { appendString(value) } else { bytes.append(contentsOf: "null".utf8) }
     }
 
-    mutating func field(_ name: String, strings values: [String]) {
+    mutating func field(_ name: StaticString, strings values: some Sequence<String>) {
         key(name)
         bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
@@ -23,27 +28,32 @@ struct JSONLineWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    mutating func field(_ name: String, number value: Int) {
+    mutating func field(_ name: StaticString, number value: Int) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    /// A value that is already JSON (used for before/after documents of admin changes).
-    mutating func field(_ name: String, rawJSON value: String) {
+    /// A string value whose bytes `write` appends itself and which need no escaping (timestamps, GUIDs), so no
+    /// String is built for it.
+    mutating func field(_ name: StaticString, quotedASCII write: (inout [UInt8]) -> Void) {
         key(name)
-        bytes.append(contentsOf: value.utf8)
+        bytes.append(UInt8(ascii: "\""))
+        write(&bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func end() -> [UInt8] {
+    /// Closes the object and the line; returns everything written, earlier lines included.
+    consuming func end() -> [UInt8] {
         bytes.append(contentsOf: "}\n".utf8)
         return bytes
     }
 
-    private mutating func key(_ name: String) {
+    private mutating func key(_ name: StaticString) {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        appendString(name)
-        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: "\":".utf8)
     }
 
     private mutating func appendString(_ value: String) {
@@ -68,8 +78,8 @@ struct JSONLineWriter {
                 case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
                 default:
                     bytes.append(contentsOf: "u00".utf8)
-                    bytes.append(hexDigit(byte >> 4))
-                    bytes.append(hexDigit(byte & 0xF))
+                    bytes.append(Self.hexDigit(byte >> 4))
+                    bytes.append(Self.hexDigit(byte & 0xF))
                 }
             }
         }
@@ -80,7 +90,7 @@ struct JSONLineWriter {
         byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
-    private func hexDigit(_ nibble: UInt8) -> UInt8 {
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }

@@ -24,7 +24,7 @@ final class AuditBatch {
     /// Queues `event`'s line; `completion` runs on this loop once the line is written, or with the error.
     func record(_ event: AuditEvent, completion: @escaping Completion) {
         eventLoop.assertInEventLoop()
-        bytes += event.jsonLine()
+        event.appendJSONLine(to: &bytes)
         waiting.append(completion)
         if waiting.count == 1 {
             eventLoop.assumeIsolated().execute { self.flush() }

@@ -65,19 +65,31 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// The canonical lowercase hyphenated form.
     public var description: String {
         String(unsafeUninitializedCapacity: 36) { out in
-            var position = 0
-            for index in 0..<32 {
-                if index == 8 || index == 12 || index == 16 || index == 20 {
-                    out[position] = UInt8(ascii: "-")
-                    position += 1
-                }
-                let word = index < 16 ? high : low
-                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (index % 16))) & 0xF
-                out[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-                position += 1
-            }
-            return position
+            for position in 0..<36 { out[position] = canonicalByte(at: position) }
+            return 36
         }
+    }
+
+    /// Appends the canonical form's bytes, for writers that build bytes (the audit line) and need no String.
+    public func appendCanonicalForm(to bytes: inout [UInt8]) {
+        for position in 0..<36 { bytes.append(canonicalByte(at: position)) }
+    }
+
+    /// The byte at `position` (0..<36) of `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+    private func canonicalByte(at position: Int) -> UInt8 {
+        let hyphensBefore: Int
+        switch position {
+        case 8, 13, 18, 23: return UInt8(ascii: "-")
+        case ..<8: hyphensBefore = 0
+        case ..<13: hyphensBefore = 1
+        case ..<18: hyphensBefore = 2
+        case ..<23: hyphensBefore = 3
+        default: hyphensBefore = 4
+        }
+        let index = position - hyphensBefore
+        let word = index < 16 ? high : low
+        let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (index % 16))) & 0xF
+        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     public static func < (lhs: TenantID, rhs: TenantID) -> Bool {

@@ -26,6 +26,36 @@ struct AuditLogTests {
         #expect(!String(decoding: line, as: UTF8.self).contains("SECRET"))
     }
 
+    @Test func tenantsCorrelationIDAndTimeAreWrittenInTheirCanonicalForms() throws {
+        let correlationID = UUID(uuidString: "0A1B2C3D-4E5F-6A7B-8C9D-AEBFC0D1E2F3")!
+        var event = Self.event()
+        event.correlationID = correlationID
+        event.homeTenant = TenantID("72F988BF-86F1-41AF-91AB-2D7CD011DB47")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonLine())) as? [String: Any])
+        #expect(object["creator_tenant"] as? String == "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")
+        #expect(object["home_tenant"] as? String == "72f988bf-86f1-41af-91ab-2d7cd011db47")
+        #expect(object["correlation_id"] as? String == "0a1b2c3d-4e5f-6a7b-8c9d-aebfc0d1e2f3")
+        for (seconds, text) in [
+            (0.0, "1970-01-01T00:00:00.000Z"), (951_782_400.5, "2000-02-29T00:00:00.500Z"),
+            (253_402_300_799.999, "9999-12-31T23:59:59.999Z"),
+        ] {
+            event.time = Date(timeIntervalSince1970: seconds)
+            let line = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonLine())) as? [String: Any])
+            #expect(line["time"] as? String == text)
+        }
+    }
+
+    @Test func linesAppendedToABatchStayWholeAndInOrder() throws {
+        let events = ["first", "second", "third"].map { Self.event(reason: $0) }
+        var batch: [UInt8] = []
+        for event in events { event.appendJSONLine(to: &batch) }
+        let lines = String(decoding: batch, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 3)
+        let reasons = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["reason"] as? String }
+        #expect(reasons == ["first", "second", "third"])
+        #expect(batch == events.flatMap { $0.jsonLine() })
+    }
+
     @Test func groupCommitWritesEveryLineBeforeItsCompletion() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
