@@ -43,8 +43,7 @@ let package = Package(
         .target(
             name: "TokenInspection",
             dependencies: [
-                "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                "TenantPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,8 +85,7 @@ let package = Package(
         .target(
             name: "AdminAuth",
             dependencies: [
-                "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                "TenantPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -174,6 +172,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.

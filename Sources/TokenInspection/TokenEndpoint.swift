@@ -43,28 +43,57 @@ public struct TokenEndpoint: Sendable, Equatable {
     /// `POST /{tenant}/oauth2/token` (v1), `/{tenant}/oauth2/v2.0/token` (v2) on an Entra host; `/oauth2/token`
     /// on a known non-Entra STS. The query string is ignored; fixed parts compare case-insensitively.
     public static func match(host: String, path: String) -> TokenEndpoint? {
-        let name = host.lowercasedASCIIIfNeeded()
+        TokenEndpointMatcher(host: host).match(path: path)
+    }
+}
+
+/// Recognises the token endpoints of one host. An intercepted session talks to one host, so what that host is
+/// (which cloud's STS, if any) is worked out once per session rather than on every request.
+public struct TokenEndpointMatcher: Sendable {
+    private enum HostKind {
+        case entra(EntraCloud)
+        case nonEntra
+        case other
+    }
+
+    private let host: String
+    private let kind: HostKind
+
+    public init(host: String) {
+        self.host = host.lowercasedASCIIIfNeeded()
+        if let cloud = STSHosts.entraCloud(forHost: self.host) {
+            kind = .entra(cloud)
+        } else {
+            kind = STSHosts.isKnownNonEntraSTS(self.host) ? .nonEntra : .other
+        }
+    }
+
+    /// The token endpoint `path` names on this host, or nil (see `TokenEndpoint.match`).
+    public func match(path: String) -> TokenEndpoint? {
+        if case .other = kind { return nil }
         // Bytes, not characters: splitting a String walks grapheme clusters, which cost more than the rest here.
         let bytes = path.utf8
         let pathOnly = bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]
         let segments = pathOnly.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
-        if let cloud = STSHosts.entraCloud(forHost: name) {
+        switch kind {
+        case .entra(let cloud):
             guard segments.count >= 3, segments[1].equalsIgnoringASCIICase("oauth2") else { return nil }
             let tenant = String(Substring(segments[0]))
             if segments.count == 3, segments[2].equalsIgnoringASCIICase("token") {
-                return TokenEndpoint(host: name, kind: .entra(cloud, version: .v1), tenantSegment: tenant)
+                return TokenEndpoint(host: host, kind: .entra(cloud, version: .v1), tenantSegment: tenant)
             }
             if segments.count == 4, segments[2].equalsIgnoringASCIICase("v2.0"), segments[3].equalsIgnoringASCIICase("token") {
-                return TokenEndpoint(host: name, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
+                return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
             }
             return nil
+        case .nonEntra:
+            guard segments.count == 2, segments[0].equalsIgnoringASCIICase("oauth2"),
+                segments[1].equalsIgnoringASCIICase("token")
+            else { return nil }
+            return TokenEndpoint(host: host, kind: .nonEntra, tenantSegment: nil)
+        case .other:
+            return nil
         }
-        if STSHosts.isKnownNonEntraSTS(name), segments.count == 2, segments[0].equalsIgnoringASCIICase("oauth2"),
-            segments[1].equalsIgnoringASCIICase("token")
-        {
-            return TokenEndpoint(host: name, kind: .nonEntra, tenantSegment: nil)
-        }
-        return nil
     }
 }
 

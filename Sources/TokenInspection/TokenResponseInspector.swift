@@ -83,7 +83,8 @@ public enum TokenResponseInspector {
 
     /// MSAL's `client_info`: base64url JSON with the user's home tenant (`utid`) and home object ID (`uid`).
     private static func readClientInfo(_ text: String, into evidence: inout TokenResponseEvidence) {
-        guard text.utf8.count <= 4096, let data = JWTClaimReader.base64URLDecoded(ArraySlice(text.utf8)),
+        var text = text
+        guard text.utf8.count <= 4096, let data = text.withUTF8({ JWTClaimReader.base64URLDecoded($0) }),
             let object = JSONObjectScanner.members(of: data, wanted: clientInfoMembers)
         else { return }
         evidence.clientInfoHomeTenant = object["utid"]?.string.flatMap { TenantID($0) }

@@ -41,11 +41,25 @@ enum HTTPResponseWriting {
         withoutHopByHop(headers)
     }
 
-    /// NIO compares names case-insensitively in place; lower-casing every name first cost an allocation each.
+    /// One pass over the headers, and none copied when no hop-by-hop header is present: NIO's `remove(name:)`
+    /// copied the headers and scanned them once per name, ten times per message.
     private static func withoutHopByHop(_ headers: HTTPHeaders) -> HTTPHeaders {
-        var result = headers
-        for name in hopByHop { result.remove(name: name) }
-        return result
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return headers }
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name) { kept.add(name: name, value: value) }
+        return kept
+    }
+
+    /// Compared as bytes without ASCII case, so no lower-cased copy of the name is built.
+    static func isHopByHop(_ name: String) -> Bool {
+        let bytes = name.utf8
+        return hopByHop.contains { hop in
+            hop.utf8.count == bytes.count
+                && zip(hop.utf8, bytes).allSatisfy { lower, byte in
+                    lower == (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+                }
+        }
     }
 
     /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.

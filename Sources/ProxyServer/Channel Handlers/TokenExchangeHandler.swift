@@ -21,6 +21,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     /// The CONNECT target this session intercepts.
     private let target: HostPort
+    private let tokenEndpoints: TokenEndpointMatcher
     private let creator: Result<TenantID, CreatorUnknown>
     private let shared: ProxyContext
     private var responding = false
@@ -32,6 +33,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     init(target: HostPort, creator: Result<TenantID, CreatorUnknown>, shared: ProxyContext) {
         self.target = target
+        self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
         self.creator = creator
         self.shared = shared
     }
@@ -48,7 +50,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func serve(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         responding = true
-        if request.head.method == .POST, let endpoint = TokenEndpoint.match(host: target.host, path: request.head.uri) {
+        if request.head.method == .POST, let endpoint = tokenEndpoints.match(path: request.head.uri) {
             handleTokenExchange(request, endpoint: endpoint, context: context)
         } else {
             passThrough(request, context: context)
