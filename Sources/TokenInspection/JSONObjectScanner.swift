@@ -40,8 +40,16 @@ struct MemberNames: Sendable, ExpressibleByArrayLiteral {
         bytes = names.map { Array($0.utf8) }
     }
 
+    /// Compared byte by byte over buffers: the generic `elementsEqual` showed in profiles.
     fileprivate func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
-        bytes.firstIndex { $0.count == name.count && $0.elementsEqual(name) }
+        for (index, candidate) in bytes.enumerated() where candidate.count == name.count {
+            let equal = candidate.withUnsafeBufferPointer { candidate in
+                for offset in 0..<name.count where candidate[offset] != name[offset] { return false }
+                return true
+            }
+            if equal { return index }
+        }
+        return nil
     }
 }
 

@@ -29,15 +29,14 @@ public struct TokenEndpoint: Sendable, Equatable {
     public let tenantSegment: String?
 
     public var tenantSegmentKind: TenantSegmentKind {
-        guard let segment = tenantSegment?.lowercased() else { return .none }
-        switch segment {
-        case "common": return .common
-        case "organizations": return .organizations
-        case "consumers": return .consumers
-        default:
-            if let id = TenantID(segment) { return .guid(id) }
-            return TenantReference.isDomainName(segment) ? .domain(segment) : .none
-        }
+        guard let segment = tenantSegment else { return .none }
+        let bytes = segment.utf8
+        if bytes.equalsIgnoringASCIICase("common") { return .common }
+        if bytes.equalsIgnoringASCIICase("organizations") { return .organizations }
+        if bytes.equalsIgnoringASCIICase("consumers") { return .consumers }
+        if let id = TenantID(segment) { return .guid(id) }
+        let name = segment.lowercased()
+        return TenantReference.isDomainName(name) ? .domain(name) : .none
     }
 
     /// `POST /{tenant}/oauth2/token` (v1), `/{tenant}/oauth2/v2.0/token` (v2) on an Entra host; `/oauth2/token`
@@ -70,30 +69,46 @@ public struct TokenEndpointMatcher: Sendable {
 
     /// The token endpoint `path` names on this host, or nil (see `TokenEndpoint.match`).
     public func match(path: String) -> TokenEndpoint? {
-        if case .other = kind { return nil }
-        // Bytes, not characters: splitting a String walks grapheme clusters, which cost more than the rest here.
-        let bytes = path.utf8
-        let pathOnly = bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]
-        let segments = pathOnly.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        var segments = PathSegments(path)
         switch kind {
         case .entra(let cloud):
-            guard segments.count >= 3, segments[1].equalsIgnoringASCIICase("oauth2") else { return nil }
-            let tenant = String(Substring(segments[0]))
-            if segments.count == 3, segments[2].equalsIgnoringASCIICase("token") {
-                return TokenEndpoint(host: host, kind: .entra(cloud, version: .v1), tenantSegment: tenant)
+            guard let tenant = segments.next(), let oauth2 = segments.next(), oauth2.equalsIgnoringASCIICase("oauth2"),
+                let third = segments.next()
+            else { return nil }
+            let tenantSegment = String(Substring(tenant))
+            guard let fourth = segments.next() else {
+                guard third.equalsIgnoringASCIICase("token") else { return nil }
+                return TokenEndpoint(host: host, kind: .entra(cloud, version: .v1), tenantSegment: tenantSegment)
             }
-            if segments.count == 4, segments[2].equalsIgnoringASCIICase("v2.0"), segments[3].equalsIgnoringASCIICase("token") {
-                return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
-            }
-            return nil
+            guard segments.next() == nil, third.equalsIgnoringASCIICase("v2.0"), fourth.equalsIgnoringASCIICase("token")
+            else { return nil }
+            return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenantSegment)
         case .nonEntra:
-            guard segments.count == 2, segments[0].equalsIgnoringASCIICase("oauth2"),
-                segments[1].equalsIgnoringASCIICase("token")
+            guard let first = segments.next(), first.equalsIgnoringASCIICase("oauth2"), let second = segments.next(),
+                second.equalsIgnoringASCIICase("token"), segments.next() == nil
             else { return nil }
             return TokenEndpoint(host: host, kind: .nonEntra, tenantSegment: nil)
         case .other:
             return nil
         }
+    }
+}
+
+/// The non-empty `/`-separated segments of a request target's path, up to its query, read one at a time: bytes,
+/// not characters (splitting a String walks grapheme clusters), and no array per request.
+private struct PathSegments: IteratorProtocol {
+    private var rest: Substring.UTF8View
+
+    init(_ target: String) {
+        let bytes = target.utf8
+        rest = Substring(target).utf8[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]
+    }
+
+    mutating func next() -> Substring.UTF8View? {
+        guard let start = rest.firstIndex(where: { $0 != UInt8(ascii: "/") }) else { return nil }
+        let end = rest[start...].firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+        defer { rest = rest[end...] }
+        return rest[start..<end]
     }
 }
 
