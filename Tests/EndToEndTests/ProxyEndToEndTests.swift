@@ -174,6 +174,33 @@ struct ProxyEndToEndTests {
         }
     }
 
+    @Test func bodiesOverTheInspectionLimitAreRefusedInEitherDirection() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.maxBodyBytes = 4096 }) { harness in
+            // A request body over the limit: one 413 answer, and nothing reaches the STS.
+            let assertion = String(repeating: "a", count: 5000)
+            let request = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.adatum)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&client_assertion=\(assertion)")
+            #expect(request.status == 413)
+            #expect(request.body.contains("inspection limit"))
+            #expect(harness.sts.tokenRequestCount(tenantSegment: Self.adatum.description) == 0)
+
+            // A token response over the limit (each token carries 80 group IDs): 502, never the token.
+            let groups = (0..<80).map { _ in UUID().uuidString.lowercased() }.joined(separator: ",")
+            let response = try await harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&mock_groups=\(groups)")
+            #expect(response.status == 502)
+            #expect(response.body.contains("larger than the inspection limit"))
+            #expect(!response.body.contains("access_token"))
+            #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "error")
+
+            // The same session limits apply to the next, ordinary exchange, which goes through.
+            let ordinary = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(ordinary.status == 200)
+        }
+    }
+
     @Test func nonInterceptedHostsGetABlindTunnelAndOtherPortsAreRefused() async throws {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             let stsCA = harness.directory.appendingPathComponent("sts-ca.pem").path

@@ -20,7 +20,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case awaitingConnectEnd(HostPort, InterceptionPlan, Result<TenantID, CreatorUnknown>)
         /// The HTTP decoder is gone; raw bytes that arrive are kept (bounded) for the next stage.
         case upgrading(pending: [NIOAny], pendingReads: Int)
-        case forwarding(HTTPRequestHead, body: ByteBuffer)
+        case forwarding(HTTPRequestHead, body: BoundedBody)
         /// A plain request is upstream. Pipelining is not supported: a request that arrives now is not read, and
         /// the connection closes after the current answer so the client sends it again.
         case awaitingUpstream(pipelined: Bool)
@@ -66,16 +66,15 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 refuse(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL", context: context)
                 return
             }
-            state = .forwarding(head, body: context.channel.allocator.buffer(capacity: 0))
-        case (.forwarding(let head, var body), .body(var chunk)):
-            guard body.readableBytes + chunk.readableBytes <= shared.configuration.maxBodyBytes else {
+            state = .forwarding(head, body: BoundedBody(limit: shared.configuration.maxBodyBytes))
+        case (.forwarding(let head, var body), .body(let chunk)):
+            guard body.append(chunk) else {
                 refuse(.payloadTooLarge, "the request body exceeds the limit", context: context)
                 return
             }
-            body.writeBuffer(&chunk)
             state = .forwarding(head, body: body)
         case (.forwarding(let head, let body), .end):
-            forwardPlain(head, body: body, context: context)
+            forwardPlain(head, body: body.buffer, context: context)
         case (.awaitingConnectEnd(let target, let plan, let creator), .end):
             startUpgrade(target: target, plan: plan, creator: creator, context: context)
         case (.awaitingConnectEnd, .body):
@@ -152,7 +151,6 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 WriteCoalescingHandler(),
                 HTTPResponseEncoder(),
                 ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                NIOHTTPServerRequestAggregator(maxContentLength: shared.configuration.maxBodyBytes),
                 TokenExchangeHandler(target: target, creator: creator, shared: shared),
             ]
             try sync.addHandlers(handlers, position: .after(self))
@@ -208,7 +206,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     // MARK: - Plain http:// forwarding
 
-    private func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         guard let url = URLComponents(string: head.uri), let host = url.host, !host.isEmpty else {
             refuse(.badRequest, "cannot parse the absolute URL", context: context)
             return
@@ -218,7 +216,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
         if let query = url.percentEncodedQuery { path += "?\(query)" }
         let upstreamHead = HTTPResponseWriting.upstreamHead(
-            from: head, uri: path, host: port == 80 ? host : "\(host):\(port)", bodyLength: body.readableBytes)
+            from: head, uri: path, host: port == 80 ? host : "\(host):\(port)", bodyLength: body?.readableBytes ?? 0)
         state = .awaitingUpstream(pipelined: false)
         pool.exchange(upstreamHead, body: body, host: host, port: port, tls: false) { result in
             switch result {

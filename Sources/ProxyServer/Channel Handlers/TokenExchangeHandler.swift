@@ -14,9 +14,10 @@ import TokenInspection
 ///
 /// Requests are answered one at a time, in order: one that arrives while another is being answered (HTTP
 /// pipelining) waits in a short queue. This replaces NIO's `HTTPServerPipelineHandler`, which stops reading the
-/// socket between a request and its answer and so costs two `epoll_ctl` calls per exchange.
+/// socket between a request and its answer and so costs two `epoll_ctl` calls per exchange. Request bodies are
+/// gathered here too (`BoundedBody`), up to the inspection limit.
 final class TokenExchangeHandler: ChannelInboundHandler {
-    typealias InboundIn = NIOHTTPServerRequestFull
+    typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     /// The CONNECT target this session intercepts.
@@ -24,6 +25,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let tokenEndpoints: TokenEndpointMatcher
     private let creator: Result<TenantID, CreatorUnknown>
     private let shared: ProxyContext
+    /// Gathers each request's parts and body (`HTTPMessageGatherer`).
+    private var incoming: HTTPMessageGatherer<HTTPRequestHead>
     private var responding = false
     private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()
     /// The client has half-closed: answer what was asked, then close.
@@ -34,12 +37,23 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     init(target: HostPort, creator: Result<TenantID, CreatorUnknown>, shared: ProxyContext) {
         self.target = target
         self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
+        self.incoming = HTTPMessageGatherer(limit: shared.configuration.maxBodyBytes)
         self.creator = creator
         self.shared = shared
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = unwrapInboundIn(data)
+        switch incoming.receive(unwrapInboundIn(data)) {
+        case .incomplete:
+            break
+        case .complete(let head, let body):
+            received(NIOHTTPServerRequestFull(head: head, body: body), context: context)
+        case .tooLarge:
+            refuse(status: .payloadTooLarge, "the request body exceeds the inspection limit", context: context)
+        }
+    }
+
+    private func received(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         guard !responding else {
             guard waiting.count < Self.maxWaiting else { return context.close(promise: nil) }
             waiting.append(request)
@@ -273,13 +287,16 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Only a malformed or oversized request gets an answer; TLS and socket failures just end the session.
-        guard !responding, error is HTTPParserError || error is NIOHTTPObjectAggregatorError else {
-            context.close(promise: nil)
-            return
-        }
-        responding = true
+        // Only a malformed request gets an answer; TLS and socket failures just end the session.
+        guard error is HTTPParserError else { return context.close(promise: nil) }
         let (status, message) = ClientProtocolError.classify(error)
+        refuse(status: status, message, context: context)
+    }
+
+    /// An answer when nothing else is being answered; otherwise the session just ends (it cannot jump the queue).
+    private func refuse(status: HTTPResponseStatus, _ message: String, context: ChannelHandlerContext) {
+        guard !responding else { return context.close(promise: nil) }
+        responding = true
         respondError(status, "invalid_request", message, keepAlive: false, context: context)
     }
 }

@@ -111,8 +111,7 @@ final class UpstreamConnectionPool {
                     }
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(NIOHTTPClientResponseAggregator(maxContentLength: maxBody))
-                    try sync.addHandler(UpstreamResponseHandler())
+                    try sync.addHandler(UpstreamResponseHandler(maxBodyBytes: maxBody))
                 }
             }
             .connect(host: address.host, port: address.port)

@@ -22,6 +22,7 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     static let connectionClosed = UpstreamError(code: .connectionClosed, detail: "the upstream server closed the connection before answering")
     static let connectionBusy = UpstreamError(code: .connectionBusy, detail: "internal: upstream connection already has a request in flight")
     static let timedOut = UpstreamError(code: .timedOut, detail: "the upstream server did not answer in time")
+    static let responseTooLarge = UpstreamError(code: .responseTooLarge, detail: "the upstream response is larger than the inspection limit")
 
     /// 504 for time-outs, 502 for everything else.
     var httpStatus: HTTPResponseStatus { code == .timedOut ? .gatewayTimeout : .badGateway }
@@ -50,9 +51,6 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         }
         if error is NIOConnectionError || error is IOError {
             return UpstreamError(code: .connectFailed, detail: "the upstream server could not be reached (\(error))")
-        }
-        if let error = error as? NIOHTTPObjectAggregatorError, error == .frameTooLong {
-            return UpstreamError(code: .responseTooLarge, detail: "the upstream response is larger than the inspection limit")
         }
         if error is HTTPParserError {
             return UpstreamError(code: .malformedResponse, detail: "the upstream server sent malformed HTTP (\(error))")

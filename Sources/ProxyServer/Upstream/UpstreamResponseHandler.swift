@@ -1,19 +1,24 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sends one request at a time on an upstream connection and reports its aggregated response, or the failure
-/// when the connection breaks or the response does not arrive in time.
+/// Sends one request at a time on an upstream connection and reports its whole response, or the failure when the
+/// connection breaks, the response outgrows the inspection limit or does not arrive in time.
 ///
 /// Called directly by the pool on the connection's own loop (see `UpstreamConnectionPool`), so a request needs no
-/// trip down the pipeline from its tail and no promise.
+/// trip down the pipeline from its tail and no promise. The response body is gathered here (`BoundedBody`).
 final class UpstreamResponseHandler: ChannelInboundHandler {
-    typealias InboundIn = NIOHTTPClientResponseFull
+    typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
     typealias Completion = UpstreamConnectionPool.Completion
 
+    private var incoming: HTTPMessageGatherer<HTTPResponseHead>
     private var context: ChannelHandlerContext?
     private var pending: Completion?
     private var deadline: NIOScheduledCallback?
+
+    init(maxBodyBytes: Int) {
+        incoming = HTTPMessageGatherer(limit: maxBodyBytes)
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -37,7 +42,16 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        finish(.success(unwrapInboundIn(data)))
+        switch incoming.receive(unwrapInboundIn(data)) {
+        case .incomplete:
+            break
+        case .complete(let head, let body):
+            finish(.success(NIOHTTPClientResponseFull(head: head, body: body)))
+        case .tooLarge:
+            // The connection cannot be reused mid-response, so it is closed.
+            finish(.failure(.responseTooLarge))
+            context.close(promise: nil)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -57,6 +71,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     }
 
     private func finish(_ result: Result<NIOHTTPClientResponseFull, UpstreamError>) {
+        incoming.reset()
         deadline?.cancel()
         deadline = nil
         let completion = pending

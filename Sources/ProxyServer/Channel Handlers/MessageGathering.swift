@@ -1,0 +1,87 @@
+import NIOCore
+import NIOHTTP1
+
+/// The body of one HTTP message gathered into one buffer, refusing to grow past a limit (SPEC 5: every buffer has
+/// a limit). The handlers that consume whole messages gather them themselves rather than behind NIO's
+/// aggregators: one handler fewer on every part, and the whole message is never boxed into a `NIOAny`.
+struct BoundedBody {
+    let limit: Int
+    private(set) var buffer: ByteBuffer?
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Whether a declared `Content-Length` already exceeds the limit (answer before reading the body).
+    func refuses(declaredLength headers: HTTPHeaders) -> Bool {
+        headers.first(name: "content-length").flatMap { Int($0) }.map { $0 > limit } ?? false
+    }
+
+    /// Appends `part`; false, and nothing appended, when the body would exceed the limit.
+    mutating func append(_ part: ByteBuffer) -> Bool {
+        guard part.readableBytes <= limit - (buffer?.readableBytes ?? 0) else { return false }
+        if buffer == nil {
+            buffer = part
+        } else {
+            var part = part
+            buffer!.writeBuffer(&part)
+        }
+        return true
+    }
+}
+
+/// Heads whose headers the gatherer reads (`Content-Length`) and completes (trailers).
+protocol HTTPMessageHead: Equatable {
+    var headers: HTTPHeaders { get set }
+}
+
+extension HTTPRequestHead: HTTPMessageHead {}
+extension HTTPResponseHead: HTTPMessageHead {}
+
+/// Gathers one HTTP message at a time from its parts, within a body limit.
+struct HTTPMessageGatherer<Head: HTTPMessageHead> {
+    enum Progress {
+        /// More parts are needed (or the part belonged to a message already refused).
+        case incomplete
+        case complete(Head, body: ByteBuffer?)
+        /// The body exceeds the limit; the rest of this message is ignored.
+        case tooLarge
+    }
+
+    let limit: Int
+    private var receiving: (head: Head, body: BoundedBody)?
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    mutating func receive(_ part: HTTPPart<Head, ByteBuffer>) -> Progress {
+        switch part {
+        case .head(let head):
+            let body = BoundedBody(limit: limit)
+            guard !body.refuses(declaredLength: head.headers) else { return .tooLarge }
+            receiving = (head, body)
+        case .body(let part):
+            guard receiving != nil else { return .incomplete }
+            guard receiving!.body.append(part) else {
+                receiving = nil
+                return .tooLarge
+            }
+        case .end(let trailers):
+            guard case (var head, let body)? = receiving else { return .incomplete }
+            receiving = nil
+            if let trailers {
+                // RFC 9112 7.1.2: trailer fields join the header section once the body is complete.
+                head.headers.remove(name: "trailer")
+                head.headers.add(contentsOf: trailers)
+            }
+            return .complete(head, body: body.buffer)
+        }
+        return .incomplete
+    }
+
+    /// Forgets a message in progress (its exchange ended early).
+    mutating func reset() {
+        receiving = nil
+    }
+}
