@@ -15,7 +15,7 @@ import TokenInspection
 /// Requests are answered one at a time, in order: one that arrives while another is being answered (HTTP
 /// pipelining) waits in a short queue. This replaces NIO's `HTTPServerPipelineHandler`, which stops reading the
 /// socket between a request and its answer and so costs two `epoll_ctl` calls per exchange. Request bodies are
-/// gathered here too (`BoundedBody`), up to the inspection limit.
+/// gathered here too (`HTTPMessageGatherer`), up to the inspection limit.
 final class TokenExchangeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -25,7 +25,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let tokenEndpoints: TokenEndpointMatcher
     private let creator: Result<TenantID, CreatorUnknown>
     private let shared: ProxyContext
-    /// Gathers each request's parts and body (`HTTPMessageGatherer`).
+    /// Gathers each request from its parts, body within the inspection limit.
     private var incoming: HTTPMessageGatherer<HTTPRequestHead>
     private var responding = false
     private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()

@@ -5,7 +5,7 @@ import NIOHTTP1
 /// connection breaks, the response outgrows the inspection limit or does not arrive in time.
 ///
 /// Called directly by the pool on the connection's own loop (see `UpstreamConnectionPool`), so a request needs no
-/// trip down the pipeline from its tail and no promise. The response body is gathered here (`BoundedBody`).
+/// trip down the pipeline from its tail and no promise. The response is gathered here (`HTTPMessageGatherer`).
 final class UpstreamResponseHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
