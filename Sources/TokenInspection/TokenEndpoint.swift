@@ -115,7 +115,7 @@ private struct PathSegments: IteratorProtocol {
 extension Collection<UInt8> {
     /// Whether the UTF-8 text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without
     /// case.
-    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+    public func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
         guard count == lowercase.utf8CodeUnitCount else { return false }
         var index = 0
         for byte in self {

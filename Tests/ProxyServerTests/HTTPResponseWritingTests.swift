@@ -30,6 +30,6 @@ struct HTTPResponseWritingTests {
         for name in ["connections", "te2", "x-connection", "content-lengths", "upgrade-insecure-requests"] {
             #expect(!HTTPResponseWriting.isHopByHop(name))
         }
-        for name in HTTPResponseWriting.hopByHop { #expect(HTTPResponseWriting.isHopByHop(name.uppercased())) }
+        for name in HTTPResponseWriting.hopByHop { #expect(HTTPResponseWriting.isHopByHop(name.description.uppercased())) }
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TokenInspection
 
 /// Writes whole responses on a server-side HTTP channel; shared by the CONNECT handler and the exchange handler.
 enum HTTPResponseWriting {
     /// Headers that describe one hop and must not be forwarded (RFC 9110 7.6.1), plus framing we recompute.
-    static let hopByHop: [String] = [
+    static let hopByHop: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
         "trailer", "transfer-encoding", "upgrade", "content-length",
     ]
@@ -53,13 +54,7 @@ enum HTTPResponseWriting {
 
     /// Compared as bytes without ASCII case, so no lower-cased copy of the name is built.
     static func isHopByHop(_ name: String) -> Bool {
-        let bytes = name.utf8
-        return hopByHop.contains { hop in
-            hop.utf8.count == bytes.count
-                && zip(hop.utf8, bytes).allSatisfy { lower, byte in
-                    lower == (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
-                }
-        }
+        hopByHop.contains { name.utf8.equalsIgnoringASCIICase($0) }
     }
 
     /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.
