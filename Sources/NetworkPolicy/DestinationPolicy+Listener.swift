@@ -1,0 +1,36 @@
+extension DestinationPolicy {
+    /// An address and port this proxy listens on, so that it never tunnels a client back into itself.
+    ///
+    /// A tunnel to the proxy's own listener would let one client chain requests through the proxy forever,
+    /// using up connections, and would reach the admin listener from the data plane.
+    public struct Listener: Sendable, Hashable, CustomStringConvertible {
+        /// The bound address; the unspecified address (`0.0.0.0` or `::`) means every local address.
+        public let address: IPAddress
+        /// The bound port.
+        public let port: Int
+
+        /// The listener at `address` and `port`, as bound (before any connection is judged).
+        public init(address: IPAddress, port: Int) {
+            self.address = address
+            self.port = port
+        }
+
+        /// `127.0.0.1:3128` or `[::1]:3128`, the spelling a CONNECT request uses.
+        public var description: String { address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
+
+        /// True when a connection to `destination` at `destinationPort` would arrive at this listener.
+        ///
+        /// A listener on the unspecified address answers on every loopback address, and a connection to the
+        /// unspecified address reaches a local listener on Linux, so both count as the listener itself.
+        func isReached(by destination: IPAddress, port destinationPort: Int) -> Bool {
+            guard destinationPort == port else { return false }
+            if destination == address || Self.unspecified.contains(destination) { return true }
+            return Self.unspecified.contains(address) && AddressRange.loopback.contains { $0.contains(destination) }
+        }
+
+        /// `0.0.0.0` and `::`.
+        private static let unspecified: Set<IPAddress> = [
+            IPAddress(ipv4: (0, 0, 0, 0)), IPAddress(high: 0, low: 0),
+        ]
+    }
+}
