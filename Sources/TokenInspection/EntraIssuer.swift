@@ -1,6 +1,7 @@
 import TenantPolicy
 
-/// Recognises Entra issuers (SPEC 3): v1 `https://sts.windows.net/<tid>/`, v2 `https://<entra host>/<tid>/v2.0`.
+/// Recognises Entra issuers (SPEC 3): v1 `https://sts.windows.net/<tid>/`, v2 `https://<entra host>/<tid>/v2.0`,
+/// including Entra External ID's `https://<sub-or-tid>.ciamlogin.com/<tid>/v2.0` (ENTRA-FACTS 6).
 public enum EntraIssuer {
     public struct Parsed: Sendable, Equatable {
         public let tenant: TenantID
@@ -14,13 +15,13 @@ public enum EntraIssuer {
         guard bytes.starts(with: "https://".utf8) else { return nil }
         let parts = bytes.dropFirst("https://".utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count >= 2 else { return nil }
-        let host = String(Substring(parts[0])).lowercasedASCIIIfNeeded()
+        guard let host = HostName.canonical(Substring(parts[0])) else { return nil }
         if host == "sts.windows.net" {
             // v1: exactly https://sts.windows.net/<tid>/
             guard parts.count == 3, parts[2].isEmpty, let tenant = TenantID(bytes: parts[1]) else { return nil }
             return Parsed(tenant: tenant, cloud: .global, version: .v1)
         }
-        guard let cloud = STSHosts.entraCloud(forHost: host) else { return nil }
+        guard let cloud = STSHosts.issuerCloud(forCanonicalHost: host) else { return nil }
         // v2: https://<host>/<tid>/v2.0 (some issuers of other clouds end in a slash)
         guard parts.count >= 3, parts[2].elementsEqual("v2.0".utf8), parts.count == 3 || (parts.count == 4 && parts[3].isEmpty),
             let tenant = TenantID(bytes: parts[1])

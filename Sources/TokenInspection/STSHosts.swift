@@ -1,10 +1,25 @@
 /// Which hosts are security token services, which are never intercepted, and which TenantGate intercepts (SPEC 3).
+///
+/// Every host is read through `HostName.canonical` first, so `LOGIN.MicrosoftOnline.com.` is the same host as
+/// `login.microsoftonline.com`; a name that is not a canonical host name is nobody's STS and is never intercepted.
 public enum STSHosts {
     /// Hosts whose clients pin or present device certificates: interception would break them (ENTRA-FACTS 3).
     public static let neverIntercepted: Set<String> = ["device.login.microsoftonline.com", "enterpriseregistration.windows.net"]
 
     /// STSs that issue their own, non-Entra tokens (SPEC 2.3; ENTRA-FACTS 6).
     public static let knownNonEntra: Set<String> = ["app.vssps.visualstudio.com"]
+
+    /// Domains none of whose subdomains is intercepted: device registration answers on per-tenant subdomains too.
+    private static let neverInterceptedSuffixes = [".enterpriseregistration.windows.net"]
+
+    /// Entra hosts of the global cloud outside its alias set: the v1 issuer host and Seamless SSO (ENTRA-FACTS 1).
+    private static let otherGlobalHosts: Set<String> = ["sts.windows.net", "autologon.microsoftazuread-sso.com"]
+
+    /// Parent domains whose every subdomain is a global Entra STS: regional endpoints (`westus2.login.microsoft.com`)
+    /// and Entra External ID (`<sub>.ciamlogin.com`, ENTRA-FACTS 6). `login.microsoftonline.com` is deliberately not
+    /// one: `device.login.microsoftonline.com` and others under it are not token services to intercept.
+    private static let globalHostSuffixes = [".login.microsoft.com", externalIDSuffix]
+    private static let externalIDSuffix = ".ciamlogin.com"
 
     private static let cloudByHost: [String: EntraCloud] = {
         var map: [String: EntraCloud] = [:]
@@ -14,17 +29,39 @@ public enum STSHosts {
         return map
     }()
 
-    /// The cloud whose Entra STS answers at `host` (lowercase, no port), or nil.
+    /// The cloud whose Entra STS answers at `host` (no port; any case, one trailing dot allowed), or nil.
     public static func entraCloud(forHost host: String) -> EntraCloud? {
-        cloudByHost[host.lowercasedASCIIIfNeeded()]
+        HostName.canonical(host).flatMap(entraCloud(forCanonicalHost:))
     }
 
-    public static func isKnownNonEntraSTS(_ host: String) -> Bool { knownNonEntra.contains(host.lowercasedASCIIIfNeeded()) }
+    public static func isKnownNonEntraSTS(_ host: String) -> Bool {
+        HostName.canonical(host).map(knownNonEntra.contains) ?? false
+    }
 
     /// Entra STS hosts of every cloud, known non-Entra STSs, and configured resource hosts; never the excluded ones.
+    /// `extraHosts` are compared with the canonical host, so they should be canonical (`HostName.canonical`) too.
     public static func shouldIntercept(_ host: String, extraHosts: Set<String>) -> Bool {
-        let name = host.lowercased()
-        if neverIntercepted.contains(name) { return false }
-        return cloudByHost[name] != nil || knownNonEntra.contains(name) || extraHosts.contains(name)
+        guard let name = HostName.canonical(host), !neverIntercepted.contains(name),
+            !neverInterceptedSuffixes.contains(where: { isSubdomain(name, of: $0) })
+        else { return false }
+        return entraCloud(forCanonicalHost: name) != nil || knownNonEntra.contains(name) || extraHosts.contains(name)
+    }
+
+    /// `entraCloud(forHost:)` for a host already canonical.
+    static func entraCloud(forCanonicalHost host: String) -> EntraCloud? {
+        if let cloud = cloudByHost[host] { return cloud }
+        if otherGlobalHosts.contains(host) || globalHostSuffixes.contains(where: { isSubdomain(host, of: $0) }) { return .global }
+        return nil
+    }
+
+    /// The cloud of a v2 issuer's host (canonical): only the alias hosts and External ID's `ciamlogin.com` hosts
+    /// appear in issuers (ENTRA-FACTS 1, 6), so regional and Seamless SSO hosts are not accepted there.
+    static func issuerCloud(forCanonicalHost host: String) -> EntraCloud? {
+        cloudByHost[host] ?? (isSubdomain(host, of: externalIDSuffix) ? .global : nil)
+    }
+
+    /// Whether `host` is `label(s)` + `suffix` (which starts with a dot); bytes, not characters.
+    private static func isSubdomain(_ host: String, of suffix: String) -> Bool {
+        host.utf8.count > suffix.utf8.count && host.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
     }
 }

@@ -39,8 +39,9 @@ public struct TokenEndpoint: Sendable, Equatable {
         return TenantReference.isDomainName(name) ? .domain(name) : .none
     }
 
-    /// `POST /{tenant}/oauth2/token` (v1), `/{tenant}/oauth2/v2.0/token` (v2) on an Entra host; `/oauth2/token`
-    /// on a known non-Entra STS. The query string is ignored; fixed parts compare case-insensitively.
+    /// `POST /{tenant}/oauth2/token` (v1), `/{tenant}/oauth2/v2.0/token` (v2) on an Entra host (an alias, regional or
+    /// External ID host, see `STSHosts`); `/oauth2/token` on a known non-Entra STS. The query string is ignored;
+    /// fixed parts compare case-insensitively.
     public static func match(host: String, path: String) -> TokenEndpoint? {
         TokenEndpointMatcher(host: host).match(path: path)
     }
@@ -58,12 +59,18 @@ public struct TokenEndpointMatcher: Sendable {
     private let host: String
     private let kind: HostKind
 
+    /// `host` is read through `HostName.canonical`: a name that is not a canonical host name matches nothing.
     public init(host: String) {
-        self.host = host.lowercasedASCIIIfNeeded()
-        if let cloud = STSHosts.entraCloud(forHost: self.host) {
+        guard let name = HostName.canonical(host) else {
+            self.host = host
+            kind = .other
+            return
+        }
+        self.host = name
+        if let cloud = STSHosts.entraCloud(forCanonicalHost: name) {
             kind = .entra(cloud)
         } else {
-            kind = STSHosts.isKnownNonEntraSTS(self.host) ? .nonEntra : .other
+            kind = STSHosts.knownNonEntra.contains(name) ? .nonEntra : .other
         }
     }
 
@@ -124,12 +131,5 @@ extension Collection<UInt8> {
             index += 1
         }
         return true
-    }
-}
-
-extension String {
-    /// The text with ASCII letters lower-cased; the text itself, without a copy, when it has no upper-case ASCII.
-    func lowercasedASCIIIfNeeded() -> String {
-        utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? lowercased() : self
     }
 }

@@ -1,12 +1,9 @@
 /// Why a token or token response could not be read. Messages never contain token text.
 public struct TokenInspectionError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: Sendable, Equatable {
-        case notBearer
         case notAJWS
         case encrypted
         case malformedClaims
-        case missingTenant
-        case notAGUID
     }
 
     public let code: Code

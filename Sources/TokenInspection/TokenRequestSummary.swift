@@ -7,6 +7,13 @@ public struct TokenRequestSummary: Sendable, Equatable {
     public var grantType: String?
     public var scope: String?
     public var resource: String?
+    /// `client_id` or `grant_type` when the body carries that field more than once (names compared after decoding).
+    /// Readers disagree on which copy wins (first, last, or an error), so a decision on one copy may not be the
+    /// STS's: a caller refuses such a body.
+    public private(set) var repeatedField: String?
+    /// Whether the body has more fields than are examined (256, empty pairs aside) and was not read to its end; a
+    /// caller refuses it, since a field after the limit could repeat one that was read.
+    public private(set) var truncated = false
 
     /// Field names whose values are secrets and are never kept.
     public static let secretFieldNames: Set<String> = [
@@ -16,7 +23,7 @@ public struct TokenRequestSummary: Sendable, Equatable {
 
     /// Longest value kept; anything longer is cut (values are for display only).
     private static let maxValueLength = 512
-    /// Fields examined at most; a hostile body with more is read no further.
+    /// Fields examined at most; a hostile body with more is read no further and marked `truncated`.
     private static let maxFields = 256
 
     public init(clientID: String? = nil, grantType: String? = nil, scope: String? = nil, resource: String? = nil) {
@@ -33,22 +40,41 @@ public struct TokenRequestSummary: Sendable, Equatable {
         self = formBody.withContiguousStorageIfAvailable(Self.parse) ?? Array(formBody).withUnsafeBufferPointer(Self.parse)
     }
 
-    private enum Field {
-        case clientID, grantType, scope, resource
+    /// Raw values are bits, so that the fields seen are one integer rather than a set allocated per body.
+    private enum Field: UInt8 {
+        case clientID = 1, grantType = 2, scope = 4, resource = 8
+
+        /// The name reported in `repeatedField` for the fields a decision rests on; nil for display-only fields.
+        var repeatableName: String? {
+            switch self {
+            case .clientID: "client_id"
+            case .grantType: "grant_type"
+            case .scope, .resource: nil
+            }
+        }
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Self {
         var summary = Self()
+        var seen: UInt8 = 0
         var start = 0
         var examined = 0
-        while start < bytes.count, examined < maxFields {
+        while start < bytes.count {
             var end = start
             while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
             if end > start {
+                guard examined < maxFields else {
+                    summary.truncated = true
+                    break
+                }
                 examined += 1
                 var equals = start
                 while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
                 if let field = field(named: UnsafeBufferPointer(rebasing: bytes[start..<equals])) {
+                    if seen & field.rawValue != 0, summary.repeatedField == nil, let name = field.repeatableName {
+                        summary.repeatedField = name
+                    }
+                    seen |= field.rawValue
                     let value = equals < end ? decode(UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end])) : nil
                     switch field {
                     case .clientID: summary.clientID = value

@@ -24,12 +24,32 @@ public enum TokenResponseInspector {
             evidence.unreadableReason = "the response carries no token"
             return evidence
         }
-        guard case .entra = endpoint.kind else {
-            evidence.unreadableReason = "\(endpoint.host) is not an Entra STS; its claims are not trusted"
+        if let clientInfo = object["client_info"]?.string { readClientInfo(clientInfo, into: &evidence) }
+        readTokens(idToken: idToken, accessToken: accessToken, endpoint: endpoint, into: &evidence)
+        return evidence
+    }
+
+    /// The evidence of tokens handed over outside the token endpoint (`TokenCarriers`).
+    public static func inspect(_ carriers: TokenCarriers, endpoint: TokenEndpoint) -> TokenResponseEvidence {
+        var evidence = TokenResponseEvidence()
+        evidence.isSuccess = carriers.carriesTokens
+        guard carriers.idToken != nil || carriers.accessToken != nil else {
+            evidence.unreadableReason = "only a refresh token, which names no tenant"
             return evidence
         }
-        if let clientInfo = object["client_info"]?.string { readClientInfo(clientInfo, into: &evidence) }
+        readTokens(idToken: carriers.idToken, accessToken: carriers.accessToken, endpoint: endpoint, into: &evidence)
+        return evidence
+    }
 
+    /// The sign-in tenant and the claims decisions use, from the ID token if it is an Entra JWS, else the access
+    /// token if it is one.
+    private static func readTokens(
+        idToken: String?, accessToken: String?, endpoint: TokenEndpoint, into evidence: inout TokenResponseEvidence
+    ) {
+        guard case .entra = endpoint.kind else {
+            evidence.unreadableReason = "\(endpoint.host) is not an Entra STS; its claims are not trusted"
+            return
+        }
         var reasons: [String] = []
         for (source, token) in [(TokenResponseEvidence.TokenSource.idToken, idToken), (.accessToken, accessToken)] {
             guard let token else { continue }
@@ -43,13 +63,12 @@ public enum TokenResponseInspector {
                 evidence.groupIDs = Array(claims.groups.prefix(256))
                 evidence.applicationID = claims.applicationID
                 evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant)
-                return evidence
+                return
             case .failure(let reason):
                 reasons.append("\(source.rawValue): \(reason)")
             }
         }
         evidence.unreadableReason = reasons.joined(separator: "; ")
-        return evidence
     }
 
     /// The claims of an Entra JWS whose `tid` is a GUID equal to its issuer's, or why not.

@@ -57,12 +57,154 @@ struct TokenInspectionTests {
     }
 
     @Test func formFieldEdgeCases() {
-        // Encoded names, a name without a value, a truncated escape, empty pairs, the last value kept.
+        // Encoded names, a name without a value, a truncated escape, empty pairs, the last value kept (and the
+        // repeat reported).
         let summary = TokenRequestSummary(formBody: Array("&&client%5Fid=a%2Fb&scope&resource=%4&grant_type=x&grant_type=y&".utf8))
-        #expect(summary == TokenRequestSummary(clientID: "a/b", grantType: "y", scope: nil, resource: nil))
+        #expect(summary.clientID == "a/b" && summary.grantType == "y" && summary.scope == nil && summary.resource == nil)
+        #expect(summary.repeatedField == "grant_type")
         #expect(TokenRequestSummary(formBody: [UInt8]()) == TokenRequestSummary())
         let long = TokenRequestSummary(formBody: Array(("client_id=" + String(repeating: "x", count: 2_000)).utf8))
         #expect(long.clientID?.count == 512)
+    }
+
+    @Test(arguments: [
+        ("client_id=a&client_id=b", "client_id"),
+        ("client_id=a&client%5Fid=b", "client_id"),
+        ("client%5fid=a&client_id=b", "client_id"),
+        ("client_id=a&client%5Fid", "client_id"),
+        ("client_id&client_id=a", "client_id"),
+        ("grant_type=x&grant_type=y", "grant_type"),
+        ("grant_type=x&grant%5Ftype=y", "grant_type"),
+        ("%67rant_type=x&scope=s&grant_type=x", "grant_type"),
+        ("client_id=a&grant_type=x&grant_type=y&client_id=b", "grant_type"),
+        ("client_id=a&grant_type=x", nil),
+        ("client_id=a&scope=x&scope=y&resource=r&resource=s", nil),
+        ("client_id=a&&client_idx=b&xclient_id=c", nil),
+        ("client_id=a&client+id=b&client%5Fid%zz=c", nil),
+        ("client_id=a&code=c&code=d&client_secret=s&client_secret=t", nil),
+    ] as [(String, String?)])
+    func repeatedDecisionFieldsAreReported(body: String, repeated: String?) {
+        let summary = TokenRequestSummary(formBody: Array(body.utf8))
+        #expect(summary.repeatedField == repeated)
+        #expect(!summary.truncated)
+    }
+
+    @Test(arguments: [
+        (255, "", false),
+        (256, "", false),
+        (256, "&&&", false),
+        (257, "", true),
+        (256, "&client_id=b", true),
+        (100_000, "", true),
+    ])
+    func fieldsBeyondTheLimitMarkTheBodyTruncated(fields: Int, tail: String, truncated: Bool) {
+        let body = (["client_id=a"] + Array(repeating: "x=1", count: fields - 1)).joined(separator: "&") + tail
+        let summary = TokenRequestSummary(formBody: Array(body.utf8))
+        #expect(summary.truncated == truncated)
+        #expect(summary.clientID == "a")
+        #expect(summary.repeatedField == nil)
+    }
+
+    @Test(arguments: [
+        ("login.microsoftonline.com", EntraCloud.global),
+        ("LOGIN.MicrosoftOnline.com.", .global),
+        ("login.windows.net", .global),
+        ("login.microsoft.com", .global),
+        ("sts.windows.net", .global),
+        ("westus2.login.microsoft.com", .global),
+        ("a.b.login.microsoft.com", .global),
+        ("contoso.ciamlogin.com", .global),
+        ("\(fabrikam).CIAMLOGIN.com.", .global),
+        ("autologon.microsoftazuread-sso.com", .global),
+        ("login.microsoftonline.us.", .usGovernment),
+        ("login-us.microsoftonline.com", .usGovernment),
+        ("login.chinacloudapi.cn", .china),
+        ("login.sovcloud-identity.sg", .singaporeGov),
+        ("device.login.microsoftonline.com", nil),
+        ("enterpriseregistration.windows.net", nil),
+        ("x.login.microsoftonline.com", nil),
+        ("ciamlogin.com", nil),
+        ("evilciamlogin.com", nil),
+        ("login.microsoft.com.evil.example", nil),
+        ("evillogin.microsoft.com", nil),
+        ("microsoftazuread-sso.com", nil),
+        ("login.microsoftonline.com:443", nil),
+        ("login.microsoftonline.com..", nil),
+        ("login.microsoftonline.com/", nil),
+    ] as [(String, EntraCloud?)])
+    func entraSTSHosts(host: String, cloud: EntraCloud?) {
+        #expect(STSHosts.entraCloud(forHost: host) == cloud)
+        #expect(STSHosts.shouldIntercept(host, extraHosts: []) == (cloud != nil))
+    }
+
+    @Test(arguments: [
+        "device.login.microsoftonline.com", "DEVICE.login.microsoftonline.com.", "enterpriseregistration.windows.net",
+        "EnterpriseRegistration.windows.net.", "contoso.enterpriseregistration.windows.net",
+        "a.b.enterpriseregistration.windows.net",
+    ])
+    func deviceHostsAreNeverIntercepted(host: String) {
+        let canonical = HostName.canonical(host) ?? host
+        #expect(!STSHosts.shouldIntercept(host, extraHosts: [host, canonical]))
+        #expect(STSHosts.entraCloud(forHost: host) == nil)
+    }
+
+    @Test(arguments: [
+        ("graph.microsoft.com", ["graph.microsoft.com"], true),
+        ("GRAPH.microsoft.com.", ["graph.microsoft.com"], true),
+        ("app.vssps.visualstudio.com.", [], true),
+        ("graph.microsoft.com", [], false),
+        ("graph.microsoft.com:443", ["graph.microsoft.com:443"], false),
+    ] as [(String, Set<String>, Bool)])
+    func extraAndNonEntraHosts(host: String, extraHosts: Set<String>, intercepted: Bool) {
+        #expect(STSHosts.shouldIntercept(host, extraHosts: extraHosts) == intercepted)
+    }
+
+    @Test(arguments: [
+        ("contoso.ciamlogin.com", "/\(fabrikam)/oauth2/v2.0/token", TokenEndpoint.Version.v2),
+        ("Contoso.CiamLogin.com.", "/contoso.onmicrosoft.com/oauth2/v2.0/token", .v2),
+        ("westus2.login.microsoft.com", "/common/oauth2/token", .v1),
+        ("westus2.login.microsoft.com", "/\(fabrikam)/oauth2/v2.0/token", .v2),
+        ("autologon.microsoftazuread-sso.com", "/\(fabrikam)/oauth2/token", .v1),
+        ("LOGIN.microsoftonline.com.", "/\(fabrikam)/oauth2/v2.0/token", .v2),
+        ("contoso.ciamlogin.com", "/\(fabrikam)/oauth2/v2.0/authorize", nil),
+        ("contoso.ciamlogin.com", "/oauth2/token", nil),
+        ("device.login.microsoftonline.com", "/\(fabrikam)/oauth2/token", nil),
+        ("login.microsoftonline.com:443", "/\(fabrikam)/oauth2/token", nil),
+    ] as [(String, String, TokenEndpoint.Version?)])
+    func tokenEndpointsOnEveryEntraHost(host: String, path: String, version: TokenEndpoint.Version?) {
+        let endpoint = TokenEndpointMatcher(host: host).match(path: path)
+        if case .entra(let cloud, let matched) = endpoint?.kind {
+            #expect(cloud == .global)
+            #expect(matched == version)
+            #expect(endpoint?.host == HostName.canonical(host))
+        } else {
+            #expect(version == nil)
+        }
+    }
+
+    @Test(arguments: [
+        ("https://contoso.ciamlogin.com/\(fabrikam)/v2.0", true),
+        ("https://\(fabrikam).ciamlogin.com/\(fabrikam)/v2.0", true),
+        ("https://CONTOSO.ciamlogin.com/\(fabrikam)/v2.0/", true),
+        ("https://LOGIN.microsoftonline.com/\(fabrikam)/v2.0", true),
+        ("https://ciamlogin.com/\(fabrikam)/v2.0", false),
+        ("https://contoso.ciamlogin.com/\(fabrikam)/", false),
+        ("https://contoso.ciamlogin.com/\(fabrikam)", false),
+        ("https://contoso.ciamlogin.com/not-a-guid/v2.0", false),
+        ("https://contoso.ciamlogin.com.evil.example/\(fabrikam)/v2.0", false),
+        ("https://contoso.ciamlogin.com:443/\(fabrikam)/v2.0", false),
+        ("http://contoso.ciamlogin.com/\(fabrikam)/v2.0", false),
+        ("https://westus2.login.microsoft.com/\(fabrikam)/v2.0", false),
+        ("https://sts.windows.net/\(fabrikam)/v2.0", false),
+    ])
+    func externalIDIssuers(issuer: String, accepted: Bool) {
+        let parsed = EntraIssuer.parse(issuer)
+        #expect((parsed != nil) == accepted)
+        if accepted {
+            #expect(parsed?.tenant == TenantID(Self.fabrikam))
+            #expect(parsed?.cloud == .global)
+            #expect(parsed?.version == .v2)
+        }
     }
 
     @Test func issuers() {
@@ -108,16 +250,6 @@ struct TokenInspectionTests {
         #expect(!error.isSuccess)
         #expect(error.errorCode == "invalid_grant")
         #expect(error.errorCodes == [70000])
-    }
-
-    @Test func creatorTokenFromProxyAuthorization() throws {
-        let maker = Self.token(#"{"tid":"\#(Self.fabrikam)"}"#)
-        #expect(try CreatorToken.tenant(fromProxyAuthorization: "bearer \(maker)").get() == TenantID(Self.fabrikam))
-        guard case .failure(let error) = CreatorToken.tenant(fromProxyAuthorization: "Basic dXNlcjpwYXNz") else {
-            Issue.record("Basic must be refused")
-            return
-        }
-        #expect(!error.message.contains("dXNlcjpwYXNz"))
     }
 
     @Test func garbageNeverTraps() {

@@ -1,0 +1,145 @@
+/// Tokens that a response of an STS carries outside the token endpoint's JSON answer (issue 12.2): a top-level
+/// JSON member, a field of an OAuth `form_post` page (`<input name="id_token" value="…">`), or a parameter of a
+/// redirect's fragment or query (`Location: …#access_token=…`). The implicit and hybrid flows hand tokens over this
+/// way, so the proxy must judge them as it judges token responses.
+///
+/// Structured places only: a page that merely mentions `id_token` (discovery documents, scripts) carries nothing.
+public struct TokenCarriers: Sendable, Equatable {
+    public var idToken: String?
+    public var accessToken: String?
+    /// A refresh token on its own still hands over credentials; it is not a JWT and shows no tenant.
+    public var carriesRefreshToken = false
+
+    public var carriesTokens: Bool { idToken != nil || accessToken != nil || carriesRefreshToken }
+
+    public init() {}
+
+    private static let jsonMembers: MemberNames = ["access_token", "id_token", "refresh_token"]
+    /// Pages larger than this are not scanned for form fields (the inspection limit bounds them anyway).
+    private static let maxScannedBytes = 4 << 20
+
+    /// Scans a response: its content type, its (decoded) body and its `Location` header.
+    public static func scan(contentType: String?, body: some Collection<UInt8>, location: String?) -> TokenCarriers {
+        var found = TokenCarriers()
+        if let location { found.readParameters(ofURL: location) }
+        let type = contentType?.lowercased() ?? ""
+        if type.contains("json"), let object = JSONObjectScanner.members(of: body, wanted: jsonMembers) {
+            found.idToken = found.idToken ?? object["id_token"]?.string
+            found.accessToken = found.accessToken ?? object["access_token"]?.string
+            if object["refresh_token"] != nil { found.carriesRefreshToken = true }
+        } else if type.contains("html"), body.count <= maxScannedBytes {
+            found.readFormFields(Array(body))
+        }
+        return found
+    }
+
+    /// `#a=b&c=d` and `?a=b&c=d` of a redirect target.
+    private mutating func readParameters(ofURL url: String) {
+        let bytes = Array(url.utf8)
+        guard let start = bytes.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "?") }) else { return }
+        for pair in bytes[(start + 1)...].split(whereSeparator: { [UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "?")].contains($0) }) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            record(name: Array(parts[0]), value: Self.percentDecoded(Array(parts[1])))
+        }
+    }
+
+    /// Every `<input …>` with a `name` and a `value` attribute, tag and attribute names without case.
+    private mutating func readFormFields(_ page: [UInt8]) {
+        var index = 0
+        while let open = Self.find(Array("<input".utf8), in: page, from: index) {
+            let close = page[open...].firstIndex(of: UInt8(ascii: ">")) ?? page.endIndex
+            let tag = Array(page[open..<close])
+            if let name = Self.attribute("name", in: tag), let value = Self.attribute("value", in: tag) {
+                record(name: name, value: value)
+            }
+            index = close
+        }
+    }
+
+    private mutating func record(name: [UInt8], value: [UInt8]) {
+        guard !value.isEmpty else { return }
+        let text = String(decoding: value, as: UTF8.self)
+        if name.equalsIgnoringASCIICase("id_token") { idToken = idToken ?? text }
+        if name.equalsIgnoringASCIICase("access_token") { accessToken = accessToken ?? text }
+        if name.equalsIgnoringASCIICase("refresh_token") { carriesRefreshToken = true }
+    }
+
+    /// The value of attribute `name` (quoted with `"` or `'`, or bare) in one tag.
+    private static func attribute(_ name: String, in tag: [UInt8]) -> [UInt8]? {
+        let key = Array(name.utf8)
+        var index = 0
+        while let found = find(key, in: tag, from: index) {
+            index = found + key.count
+            // The attribute name must stand alone: preceded by white space, followed by `=`.
+            guard found > 0, [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(tag[found - 1])
+            else { continue }
+            var cursor = index
+            while cursor < tag.count, tag[cursor] == UInt8(ascii: " ") { cursor += 1 }
+            guard cursor < tag.count, tag[cursor] == UInt8(ascii: "=") else { continue }
+            cursor += 1
+            while cursor < tag.count, tag[cursor] == UInt8(ascii: " ") { cursor += 1 }
+            guard cursor < tag.count else { return nil }
+            let quote = tag[cursor]
+            if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
+                let end = tag[(cursor + 1)...].firstIndex(of: quote) ?? tag.endIndex
+                return Array(tag[(cursor + 1)..<end])
+            }
+            let end = tag[cursor...].firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "/") }) ?? tag.endIndex
+            return Array(tag[cursor..<end])
+        }
+        return nil
+    }
+
+    /// The first place `needle` (lower-case ASCII) occurs in `haystack` at or after `start`, without ASCII case.
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var index = start
+        while index + needle.count <= haystack.count {
+            var matches = true
+            for offset in 0..<needle.count {
+                let byte = haystack[index + offset]
+                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                if folded != needle[offset] {
+                    matches = false
+                    break
+                }
+            }
+            if matches { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func percentDecoded(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
+                let high = ByteText.hexValue(bytes[index + 1]), let low = ByteText.hexValue(bytes[index + 2])
+            {
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                out.append(bytes[index] == UInt8(ascii: "+") ? UInt8(ascii: " ") : bytes[index])
+                index += 1
+            }
+        }
+        return out
+    }
+}
+
+extension TokenEndpoint {
+    /// What a token-carrying response of an STS outside its token endpoint stands for: the host's STS, and the
+    /// tenant segment of a `/{tenant}/oauth2/…` path (authorize pages), so that it is judged like a token response.
+    /// Nil for hosts that are not STSs.
+    public static func flow(host: String, path: String) -> TokenEndpoint? {
+        if let cloud = STSHosts.entraCloud(forHost: host) {
+            let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
+            let tenant = segments.count >= 2 && segments[1].utf8.equalsIgnoringASCIICase("oauth2") ? String(segments[0]) : nil
+            return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
+        }
+        return STSHosts.isKnownNonEntraSTS(host) ? TokenEndpoint(host: host, kind: .nonEntra, tenantSegment: nil) : nil
+    }
+}
