@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // Pure engine: tenants, rules, decisions. No dependencies (SPEC 2.1).
@@ -64,11 +65,15 @@ let package = Package(
             dependencies: ["TenantPolicy", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Addresses and ranges, who may use the proxy and where it may connect, TLS ClientHello names. No I/O.
+        .target(name: "NetworkPolicy", swiftSettings: swiftSettings),
         // All data-plane NIO code.
         .target(
             name: "ProxyServer",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
+                "EntraAuth", "NetworkPolicy",
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,11 +86,11 @@ let package = Package(
         ),
         // The cross-tenant isolation report over audit logs, read as a stream.
         .target(name: "AuditReport", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
-        // Verifies admin callers' Entra tokens (jwt-kit) and their directory roles.
+        // Verifies Entra tokens (jwt-kit): admin callers with their directory roles, and makers' tokens.
         .target(
-            name: "AdminAuth",
+            name: "EntraAuth",
             dependencies: [
-                "TenantPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                "TenantPolicy", "TokenInspection", .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -93,7 +98,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ProxyServer", "PolicyFiles", "TenantPolicy", "CrossTenantAccess", "AdminAuth", "Audit",
+                "ProxyServer", "PolicyFiles", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,6 +111,7 @@ let package = Package(
             name: "MockSTS",
             dependencies: [
                 "TenantPolicy", "CertificateAuthority",
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -119,7 +125,7 @@ let package = Package(
             name: "tenantgate",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
-                "ProxyServer", "AdminAPI", "AdminAuth", "AuditReport", "MockSTS",
+                "ProxyServer", "AdminAPI", "EntraAuth", "AuditReport", "MockSTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,6 +145,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TenantPolicyTests", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PolicyFilesTests", dependencies: ["PolicyFiles", "TenantPolicy"],
             swiftSettings: swiftSettings),
@@ -157,8 +164,8 @@ let package = Package(
             name: "CrossTenantAccessTests", dependencies: ["CrossTenantAccess", "TenantPolicy"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AdminAuthTests",
-            dependencies: ["AdminAuth", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
+            name: "EntraAuthTests",
+            dependencies: ["EntraAuth", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "TenantPolicy"], swiftSettings: swiftSettings),
@@ -168,7 +175,8 @@ let package = Package(
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
-                "ProxyServer", "TenantPolicy", "TokenInspection", "PolicyFiles",
+                "ProxyServer", "TenantPolicy", "TokenInspection", "PolicyFiles", "CertificateAuthority", "NetworkPolicy",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -180,7 +188,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "tenantgate", "ProxyServer", "MockSTS", "PolicyFiles", "TenantPolicy", "CertificateAuthority", "Audit",
-                "AdminAuth",
+                "EntraAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,4 @@
-import AdminAuth
+import EntraAuth
 import Audit
 import Foundation
 import PolicyFiles

@@ -1,4 +1,4 @@
-import AdminAuth
+import EntraAuth
 import CrossTenantAccess
 import Foundation
 import PolicyFiles

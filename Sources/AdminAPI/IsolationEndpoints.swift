@@ -1,4 +1,4 @@
-import AdminAuth
+import EntraAuth
 import Foundation
 import ProxyServer
 import PolicyFiles

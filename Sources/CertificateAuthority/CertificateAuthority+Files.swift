@@ -37,7 +37,7 @@ extension CertificateAuthority {
     }
 
     /// Loads a CA from its PEM files, checking the key's mode before reading it.
-    static func load(certificatePath: String, keyPath: String) throws -> CertificateAuthority {
+    public static func load(certificatePath: String, keyPath: String) throws -> CertificateAuthority {
         var status = stat()
         guard stat(keyPath, &status) == 0 else {
             throw CertificateAuthorityError(

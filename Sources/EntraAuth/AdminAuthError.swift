@@ -38,8 +38,8 @@ public enum AdminAuthError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The specific reason a bearer token was not accepted.
-public enum AuthenticationFailure: Hashable, Sendable, CustomStringConvertible {
+/// The specific reason a bearer token was not accepted (admin callers and makers alike).
+public enum AuthenticationFailure: Error, Hashable, Sendable, CustomStringConvertible {
     case missingCredentials
     case notBearer
     case malformedToken

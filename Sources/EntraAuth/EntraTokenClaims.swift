@@ -1,8 +1,8 @@
 import JWTKit
 
-/// The claims of an Entra access token that the admin API reads. Every field is optional so that a missing claim
+/// The claims of an Entra token that TenantGate reads once its signature is verified. Every field is optional so that a missing claim
 /// becomes a specific refusal rather than a decoding failure.
-struct AdminClaims: JWTPayload {
+struct EntraTokenClaims: JWTPayload {
     var iss: IssuerClaim?
     var aud: AudienceClaim?
     var exp: ExpirationClaim?
@@ -22,6 +22,6 @@ struct AdminClaims: JWTPayload {
     }
 
     /// Does nothing: the checks need the configured issuers and audiences and an injected clock, so
-    /// `AdminAuthenticator` makes them after the signature is verified.
+    /// `EntraTokenVerifier` makes them after the signature is verified.
     func verify(using _: some JWTAlgorithm) {}
 }

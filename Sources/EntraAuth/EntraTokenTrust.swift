@@ -1,7 +1,9 @@
 import Foundation
 
-/// What the admin API trusts: keys, issuers, audiences, and how much clock difference it forgives.
-public struct AdminAuthConfiguration: Sendable {
+/// Which Entra tokens are believed: signing keys, issuers, audiences, and how much clock difference is forgiven.
+///
+/// One shape for both kinds of token TenantGate verifies: admin API callers' and makers' (`Proxy-Authorization`).
+public struct EntraTokenTrust: Sendable {
     public var keys: JWKSSource
     public var issuers: IssuerPolicy
     /// A token is accepted when its `aud` names at least one of these (the API's client ID or App ID URI).

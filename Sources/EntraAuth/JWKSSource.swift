@@ -44,9 +44,9 @@ public enum JWKSSource: Sendable {
     }
 }
 
-extension AdminAuthenticator {
+extension JWKSSource {
     /// Reads a JWKS file, e.g. a copy of the tenant's published keys, and checks it fully before the server starts.
-    public static func loadJWKS(file path: String) throws(JWKSError) -> JWKSSource {
+    public static func load(file path: String) throws(JWKSError) -> JWKSSource {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -64,13 +64,13 @@ struct TrustedKeys: Sendable {
     }
 
     /// Verifies the signature with the key the token names, only if the token names that key's algorithm.
-    func verify(_ token: String, keyID: String, algorithm: String) async throws(AdminAuthError) -> AdminClaims {
-        guard let pinned = algorithms[keyID] else { throw .unauthenticated(.unknownKey) }
-        guard algorithm == pinned else { throw .unauthenticated(.algorithmNotAllowed) }
+    func verify(_ token: String, keyID: String, algorithm: String) async throws(AuthenticationFailure) -> EntraTokenClaims {
+        guard let pinned = algorithms[keyID] else { throw .unknownKey }
+        guard algorithm == pinned else { throw .algorithmNotAllowed }
         do {
-            return try await collection.verify(token, as: AdminClaims.self)
+            return try await collection.verify(token, as: EntraTokenClaims.self)
         } catch {
-            throw .unauthenticated(.invalidSignature)
+            throw .invalidSignature
         }
     }
 

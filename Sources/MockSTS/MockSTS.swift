@@ -3,6 +3,7 @@ import Foundation
 import JWTKit
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 import Synchronization
@@ -12,8 +13,13 @@ import TenantPolicy
 /// `tenantgate simulate` and the end-to-end tests.
 ///
 /// Test-control form fields: `mock_home_tenant` (guest: `idp` names that home tenant), `mock_tid` (token tenant
-/// differs from the path), `mock_oid` (the user's object ID, also `client_info`'s `uid`), `mock_groups` (comma list
-/// for the `groups` claim), `mock_token=malformed|opaque`, `mock_delay_ms`, `mock_status`.
+/// differs from the path, or names it for `common`/`organizations`), `mock_oid` (the user's object ID, also
+/// `client_info`'s `uid`), `mock_groups` (comma list for the `groups` claim), `mock_token=malformed|opaque|html`,
+/// `mock_delay_ms`, `mock_status`. Query parameters, as a hostile or merely different server might behave:
+/// `mock_encoding=gzip|deflate` compresses the answer whatever the client asked, `mock_encoding=br` labels it so,
+/// `mock_bomb=1` answers a small gzip body that inflates to 8 MiB. It accepts absolute-form targets and removes dot
+/// segments, as real servers may. `GET /{tenant}/oauth2/v2.0/authorize?response_mode=form_post|fragment&mock_tid=…`
+/// hands over an ID token outside the token endpoint.
 public final class MockSTS: Sendable {
     /// Every host its certificate names and it answers for.
     public static let hosts = [
@@ -23,14 +29,20 @@ public final class MockSTS: Sendable {
 
     public let port: Int
     public let caCertificatePEM: String
+    /// The public half of the signing key, as Entra publishes its keys (`/common/discovery/v2.0/keys` serves it).
+    public let jwksJSON: String
     let keys: JWTKeyCollection
     let options: MockSTSOptions
     private let channel: any Channel
     private let counts = Mutex([String: Int]())
 
-    private init(port: Int, caCertificatePEM: String, keys: JWTKeyCollection, options: MockSTSOptions, channel: any Channel) {
+    private init(
+        port: Int, caCertificatePEM: String, keys: JWTKeyCollection, jwksJSON: String, options: MockSTSOptions,
+        channel: any Channel
+    ) {
         self.port = port
         self.caCertificatePEM = caCertificatePEM
+        self.jwksJSON = jwksJSON
         self.keys = keys
         self.options = options
         self.channel = channel
@@ -46,7 +58,9 @@ public final class MockSTS: Sendable {
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem)))
         let sslContext = try NIOSSLContext(configuration: tls)
         let keys = JWTKeyCollection()
-        await keys.add(ecdsa: ES256PrivateKey(), kid: "mock-sts-key")
+        let signingKey = ES256PrivateKey()
+        await keys.add(ecdsa: signingKey, kid: "mock-sts-key")
+        let coordinates = signingKey.parameters.map { (x: $0.x, y: $0.y) } ?? (x: "", y: "")
         let box = MockSTSBox()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -55,6 +69,9 @@ public final class MockSTS: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: sslContext))
                     try sync.configureHTTPServerPipeline()
+                    // Compresses when asked to, and when told to whatever the client asked (`mock_encoding`).
+                    try sync.addHandler(MockEncodingRequestHandler())
+                    try sync.addHandler(HTTPResponseCompressor())
                     try sync.addHandler(NIOHTTPServerRequestAggregator(maxContentLength: 1 << 20))
                     try sync.addHandler(MockSTSHandler(box: box))
                 }
@@ -63,6 +80,7 @@ public final class MockSTS: Sendable {
             .get()
         let sts = MockSTS(
             port: channel.localAddress?.port ?? port, caCertificatePEM: authority.certificatePEM, keys: keys,
+            jwksJSON: #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"mock-sts-key","x":"\#(coordinates.x)","y":"\#(coordinates.y)"}]}"#,
             options: options, channel: channel)
         box.sts.withLock { $0 = sts }
         return sts

@@ -19,21 +19,29 @@ final class MockSTSHandler: ChannelInboundHandler {
         let request = unwrapInboundIn(data)
         guard let sts = box.sts.withLock({ $0 }) else { return }
         let host = (request.head.headers.first(name: "host") ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
-        let path = String(request.head.uri.prefix { $0 != "?" })
-        let form = Self.form(request.body)
-        let answer: EventLoopFuture<(HTTPResponseStatus, String)>
+        let target = Self.originForm(request.head.uri)
+        let path = Self.normalised(String(target.prefix { $0 != "?" }))
+        let query = Self.form(target.contains("?") ? String(target.drop { $0 != "?" }.dropFirst()) : "")
+        let form = Self.form(request.body.map { String(buffer: $0) } ?? "")
+        let answer: EventLoopFuture<MockAnswer>
         let segments = path.split(separator: "/").map(String.init)
         if path == "/healthz" {
-            answer = context.eventLoop.makeSucceededFuture((.ok, #"{"status":"ok"}"#))
+            answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, #"{"status":"ok"}"#))
+        } else if path.hasSuffix("/discovery/v2.0/keys") {
+            answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, sts.jwksJSON))
         } else if path == "/mock/headers" {
             // What reached the STS, so tests can see headers a proxy added, replaced or dropped.
             var received: [String: [String]] = [:]
             for (name, value) in request.head.headers { received[name.lowercased(), default: []].append(value) }
             let data = (try? JSONSerialization.data(withJSONObject: received, options: [.sortedKeys])) ?? Data("{}".utf8)
-            answer = context.eventLoop.makeSucceededFuture((.ok, String(decoding: data, as: UTF8.self)))
+            answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, String(decoding: data, as: UTF8.self)))
         } else if host == "app.vssps.visualstudio.com", request.head.method == .POST, segments == ["oauth2", "token"] {
             sts.count("ado")
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }
+        } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize" {
+            answer = promise(context) {
+                try await MockTokenMinter(sts: sts).authorizeResponse(host: host, segment: segments[0], query: query)
+            }
         } else if request.head.method == .POST, segments.count >= 3, segments[1] == "oauth2", segments.last == "token",
             segments.count == 3 || (segments.count == 4 && segments[2] == "v2.0")
         {
@@ -43,17 +51,23 @@ final class MockSTSHandler: ChannelInboundHandler {
                 try await MockTokenMinter(sts: sts).tokenResponse(host: host, segment: segments[0], version: version, form: form)
             }
         } else {
-            answer = context.eventLoop.makeSucceededFuture((.notFound, #"{"error":"not_found"}"#))
+            answer = context.eventLoop.makeSucceededFuture(MockAnswer(.notFound, #"{"error":"not_found"}"#))
         }
         let keepAlive = request.head.isKeepAlive
         let delay = form["mock_delay_ms"].flatMap(Int64.init).map { min(max($0, 0), 30_000) } ?? 0
-        answer.assumeIsolated().whenSuccess { status, body in
+        answer.assumeIsolated().whenSuccess { answer in
+            var answer = answer
+            if query["mock_bomb"] == "1" {
+                answer.body = #"{"access_token":""# + String(repeating: "a", count: 8 << 20) + #""}"#
+            }
             let write = {
-                var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-                buffer.writeString(body)
-                var headers = HTTPHeaders([("content-type", "application/json; charset=utf-8"), ("content-length", "\(buffer.readableBytes)")])
+                var buffer = context.channel.allocator.buffer(capacity: answer.body.utf8.count)
+                buffer.writeString(answer.body)
+                var headers = HTTPHeaders([("content-type", answer.contentType)])
+                headers.add(contentsOf: answer.headers)
+                if query["mock_encoding"] == "br" { headers.add(name: "content-encoding", value: "br") }
                 if !keepAlive { headers.add(name: "connection", value: "close") }
-                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))), promise: nil)
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                     if !keepAlive { context.close(promise: nil) }
@@ -67,20 +81,42 @@ final class MockSTSHandler: ChannelInboundHandler {
         }
     }
 
+    /// The origin form of an absolute-form target (`https://host/path` → `/path`), as servers accept both.
+    static func originForm(_ uri: String) -> String {
+        guard uri.lowercased().hasPrefix("https://") || uri.lowercased().hasPrefix("http://") else { return uri }
+        let afterScheme = uri.drop { $0 != ":" }.dropFirst(3)
+        let path = afterScheme.drop { $0 != "/" && $0 != "?" }
+        return path.isEmpty ? "/" : String(path)
+    }
+
+    /// Percent-decoded, dot segments removed, empty segments dropped: a lenient server's reading of a path.
+    static func normalised(_ path: String) -> String {
+        var kept: [Substring] = []
+        let decoded = path.removingPercentEncoding ?? path
+        for segment in decoded.split(separator: "/") {
+            let segment = segment.prefix { $0 != ";" }
+            switch segment {
+            case ".", "": continue
+            case "..": _ = kept.popLast()
+            default: kept.append(segment)
+            }
+        }
+        return "/" + kept.joined(separator: "/")
+    }
+
     private func promise(
-        _ context: ChannelHandlerContext, _ work: @escaping @Sendable () async throws -> (HTTPResponseStatus, String)
-    ) -> EventLoopFuture<(HTTPResponseStatus, String)> {
-        let promise = context.eventLoop.makePromise(of: (HTTPResponseStatus, String).self)
+        _ context: ChannelHandlerContext, _ work: @escaping @Sendable () async throws -> MockAnswer
+    ) -> EventLoopFuture<MockAnswer> {
+        let promise = context.eventLoop.makePromise(of: MockAnswer.self)
         promise.completeWithTask {
-            do { return try await work() } catch { return (.internalServerError, #"{"error":"server_error"}"#) }
+            do { return try await work() } catch { return MockAnswer(.internalServerError, #"{"error":"server_error"}"#) }
         }
         return promise.futureResult
     }
 
-    static func form(_ body: ByteBuffer?) -> [String: String] {
-        guard let body else { return [:] }
+    static func form(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
+        for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ") }
             guard let name = parts.first?.removingPercentEncoding else { continue }
             result[name] = parts.count > 1 ? parts[1].removingPercentEncoding ?? parts[1] : ""
@@ -96,13 +132,17 @@ extension MockSTSHandler: Sendable {}
 struct MockTokenMinter {
     let sts: MockSTS
 
-    func tokenResponse(host: String, segment: String, version: String, form: [String: String]) async throws -> (HTTPResponseStatus, String) {
+    func tokenResponse(host: String, segment: String, version: String, form: [String: String]) async throws -> MockAnswer {
         if let status = form["mock_status"].flatMap(Int.init) {
-            return (HTTPResponseStatus(statusCode: status), Self.error("invalid_grant", 70000, "AADSTS70000: mock error"))
+            return MockAnswer(HTTPResponseStatus(statusCode: status), Self.error("invalid_grant", 70000, "AADSTS70000: mock error"))
         }
-        let pathTenant: TenantID? = TenantID(segment) ?? sts.options.domains[segment.lowercased()]
+        if form["mock_token"] == "html" {
+            return MockAnswer(.ok, "<html><body>signed in</body></html>", contentType: "text/html; charset=utf-8")
+        }
+        let named = ["common", "organizations"].contains(segment.lowercased()) ? form["mock_tid"].flatMap { TenantID($0) } : nil
+        let pathTenant: TenantID? = TenantID(segment) ?? sts.options.domains[segment.lowercased()] ?? named
         guard let pathTenant else {
-            return (.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+            return MockAnswer(.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
         }
         let tenant = form["mock_tid"].flatMap { TenantID($0) } ?? pathTenant
         let home = form["mock_home_tenant"].flatMap { TenantID($0) }
@@ -136,10 +176,34 @@ struct MockTokenMinter {
         ]
         if let idToken { body["id_token"] = idToken }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        return (.ok, String(decoding: data, as: UTF8.self))
+        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 
-    func azureDevOpsResponse() async throws -> (HTTPResponseStatus, String) {
+    /// The implicit flow's answer: an ID token of `mock_tid` (or the path's tenant) in a `form_post` page or in the
+    /// fragment of a redirect.
+    func authorizeResponse(host: String, segment: String, query: [String: String]) async throws -> MockAnswer {
+        guard let tenant = query["mock_tid"].flatMap({ TenantID($0) }) ?? TenantID(segment) else {
+            return MockAnswer(.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+        }
+        let claims = MockTokenClaims(
+            tid: tenant.description, iss: "https://\(host)/\(tenant)/v2.0", oid: UUID().uuidString.lowercased(),
+            aud: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
+            clientID: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a", version: "2.0",
+            now: Int(Date().timeIntervalSince1970))
+        let idToken = try await sts.mintToken(claims)
+        let redirect = query["redirect_uri"] ?? "https://app.example/callback"
+        if query["response_mode"] == "form_post" {
+            let page = """
+                <html><body onload="document.forms[0].submit()"><form method="POST" action="\(redirect)">\
+                <input type="hidden" name="id_token" value="\(idToken)"/><input type="hidden" name="state" value="s1"/>\
+                </form></body></html>
+                """
+            return MockAnswer(.ok, page, contentType: "text/html; charset=utf-8")
+        }
+        return MockAnswer(.found, "", headers: [("location", "\(redirect)#id_token=\(idToken)&state=s1")])
+    }
+
+    func azureDevOpsResponse() async throws -> MockAnswer {
         let now = Int(Date().timeIntervalSince1970)
         let claims = MockTokenClaims(
             tid: sts.options.azureDevOpsTenant.description, iss: "app.vstoken.visualstudio.com",
@@ -148,10 +212,25 @@ struct MockTokenMinter {
         let token = try await sts.mintToken(claims)
         let body: [String: Any] = ["access_token": token, "token_type": "jwt-bearer", "expires_in": "3599", "refresh_token": "ado-refresh-" + UUID().uuidString]
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        return (.ok, String(decoding: data, as: UTF8.self))
+        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 
     static func error(_ error: String, _ code: Int, _ description: String) -> String {
         #"{"error":"\#(error)","error_description":"\#(description)","error_codes":[\#(code)],"trace_id":"\#(UUID().uuidString.lowercased())","correlation_id":"\#(UUID().uuidString.lowercased())"}"#
+    }
+}
+
+/// One answer of the mock: status, body, content type and extra headers.
+struct MockAnswer: Sendable {
+    var status: HTTPResponseStatus
+    var body: String
+    var contentType = "application/json; charset=utf-8"
+    var headers: [(String, String)] = []
+
+    init(_ status: HTTPResponseStatus, _ body: String, contentType: String = "application/json; charset=utf-8", headers: [(String, String)] = []) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.headers = headers
     }
 }

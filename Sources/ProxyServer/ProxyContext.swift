@@ -1,4 +1,5 @@
 import Audit
+import CoreMetrics
 import Logging
 import NIOCore
 
@@ -6,6 +7,8 @@ import NIOCore
 final class ProxyContext: Sendable {
     let configuration: ProxyConfiguration
     let policies: PolicyStore
+    let creators: CreatorResolver
+    let dialer: UpstreamDialer
     let leafContexts: LeafContextCache
     let upstreamPools: PerEventLoop<UpstreamConnectionPool>
     let auditBatches: PerEventLoop<AuditBatch>
@@ -14,17 +17,37 @@ final class ProxyContext: Sendable {
     let logger: Logger
 
     init(
-        configuration: ProxyConfiguration, policies: PolicyStore, leafContexts: LeafContextCache,
-        upstreamPools: PerEventLoop<UpstreamConnectionPool>,
+        configuration: ProxyConfiguration, policies: PolicyStore, creators: CreatorResolver, dialer: UpstreamDialer,
+        leafContexts: LeafContextCache, upstreamPools: PerEventLoop<UpstreamConnectionPool>,
         auditBatches: PerEventLoop<AuditBatch>, audit: AuditLog, metrics: ProxyMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.policies = policies
+        self.creators = creators
+        self.dialer = dialer
         self.leafContexts = leafContexts
         self.upstreamPools = upstreamPools
         self.auditBatches = auditBatches
         self.audit = audit
         self.metrics = metrics
         self.logger = logger
+    }
+
+    /// Counts `event` and writes its line (grouped with the loop's others), then runs `then` on the loop with
+    /// whether the line is written: no answer leaves before its audit line (SPEC 4).
+    func recordAudit(
+        _ event: AuditEvent, on eventLoop: any EventLoop, then: @escaping (Result<Void, any Error>) -> Void
+    ) {
+        let queued = NIODeadline.now()
+        metrics.record(
+            decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue),
+            setting: event.setting)
+        auditBatches.value(for: eventLoop).record(event) { result in
+            self.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - queued).nanoseconds)
+            if case .failure(let error) = result {
+                self.logger.error("audit write failed; refusing the exchange", metadata: ["error": "\(error)"])
+            }
+            then(result)
+        }
     }
 }

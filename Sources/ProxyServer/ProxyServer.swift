@@ -1,7 +1,8 @@
 import Audit
+import EntraAuth
+import NetworkPolicy
 import CertificateAuthority
 import Foundation
-import Logging
 import CoreMetrics
 import Logging
 import NIOCore
@@ -20,23 +21,36 @@ public final class ProxyServer: Service, Sendable {
     private let onListening: @Sendable (SocketAddress) -> Void
 
     /// Upstream TLS trusts the system roots plus `configuration.upstreamCAFiles`; an unreadable file throws.
+    /// - Parameter creatorVerifier: verifies makers' tokens; nil refuses every token sent (SPEC 4.1).
     public init(
-        configuration: ProxyConfiguration, policies: PolicyStore, authority: CertificateAuthority, audit: AuditLog, group: any EventLoopGroup, threadPool: NIOThreadPool,
+        configuration: ProxyConfiguration, policies: PolicyStore, authority: CertificateAuthority, audit: AuditLog,
+        creatorVerifier: EntraTokenVerifier?, group: any EventLoopGroup, threadPool: NIOThreadPool,
         logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void
     ) throws {
         let upstreamContext = try NIOSSLContext(
             configuration: Self.upstreamTLSConfiguration(extraCAFiles: configuration.upstreamCAFiles))
+        let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
         self.shared = ProxyContext(
             configuration: configuration, policies: policies,
+            creators: CreatorResolver(
+                verifier: creatorVerifier, byClientAddress: configuration.creatorTenantByClientAddress,
+                defaultCreator: configuration.defaultCreatorTenant),
+            dialer: dialer,
             leafContexts: LeafContextCache(
                 authority: authority, capacity: configuration.leafCacheCapacity, threadPool: threadPool),
             upstreamPools: PerEventLoop(group: group) {
-                UpstreamConnectionPool(eventLoop: $0, tlsContext: upstreamContext, configuration: configuration)
+                UpstreamConnectionPool(
+                    eventLoop: $0, tlsContext: upstreamContext, configuration: configuration, dialer: dialer)
             },
             auditBatches: PerEventLoop(group: group) { AuditBatch(eventLoop: $0, log: audit) },
             audit: audit, metrics: ProxyMetrics(), logger: logger)
         self.group = group
         self.onListening = onListening
+    }
+
+    /// Signs the leaves of sessions that start from now on with `authority` (a CA replaced on disk, SIGHUP).
+    public func replaceCertificateAuthority(_ authority: CertificateAuthority) {
+        shared.leafContexts.replaceAuthority(authority)
     }
 
     /// The upstream TLS configuration: system roots plus the PEM files given with `--upstream-ca`.
@@ -59,11 +73,22 @@ public final class ProxyServer: Service, Sendable {
 
     public func run() async throws {
         let channel = try await bind()
+        shared.dialer.refuseOwnListeners(ownListeners(bound: channel.localAddress))
         if let address = channel.localAddress { onListening(address) }
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
             channel.close(promise: nil)
+        }
+    }
+
+    /// The proxy's own listeners as destinations to refuse; a name or wildcard listens on every loopback address.
+    private func ownListeners(bound: SocketAddress?) -> [DestinationPolicy.Listener] {
+        let configuration = shared.configuration
+        let listeners = [HostPort(host: configuration.listen.host, port: bound?.port ?? configuration.listen.port)]
+            + configuration.otherListeners
+        return listeners.compactMap { listener in
+            (IPAddress(listener.host) ?? IPAddress("0.0.0.0")).map { DestinationPolicy.Listener(address: $0, port: listener.port) }
         }
     }
 

@@ -57,6 +57,15 @@ public struct PolicySet: Hashable, Sendable {
         )
     }
 
+    /// A governed tenant other than `creator` whose enabled isolation would refuse a connection created in
+    /// `creator` (no inbound rule names it or `*`), if any; the first in ID order, so the answer is stable.
+    public func tenantRefusingInbound(from creator: TenantID) -> TenantID? {
+        tenants.keys.sorted { $0.description < $1.description }.first { tenant in
+            guard tenant != creator, case .blocked = check(policyOf: tenant, other: creator, .inbound) else { return false }
+            return true
+        }
+    }
+
     private func check(policyOf judge: TenantID, other: TenantID, _ direction: Direction) -> IsolationDecision.Check {
         guard let policy = tenants[judge]?.isolation else { return .notEvaluated(.notGoverned) }
         guard policy.isEnabled else { return .notEvaluated(.isolationOff) }

@@ -1,10 +1,11 @@
 import AdminAPI
-import AdminAuth
+import EntraAuth
 import Audit
 import CertificateAuthority
 import Foundation
 import Logging
 import MockSTS
+import NetworkPolicy
 import NIOCore
 import NIOPosix
 import PolicyFiles
@@ -37,7 +38,7 @@ final class LoopbackHarness {
     /// - Parameter admin: starts the admin listener with the policy endpoints, verifying callers with this.
     init(
         policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in },
-        admin: AdminAuthConfiguration? = nil
+        admin: EntraTokenTrust? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,8 +55,9 @@ final class LoopbackHarness {
             configuration.upstreamOverrides["\(host):443"] = HostPort(host: "127.0.0.1", port: sts.port)
         }
         configuration.upstreamCAFiles = [stsCA]
-        // The mock also listens on an ephemeral port that tests reach through blind tunnels.
+        // The mock also listens on an ephemeral port that tests reach through blind tunnels: loopback is opened.
         configuration.allowedConnectPorts.insert(sts.port)
+        configuration.allowedDestinations = [AddressRange(cidr: "127.0.0.0/8")].compactMap { $0 }
         configure(&configuration)
         caPath = directory.appendingPathComponent("ca.pem").path
         let (authority, _) = try CertificateAuthority.loadOrCreate(
@@ -63,10 +65,16 @@ final class LoopbackHarness {
         auditPath = directory.appendingPathComponent("audit.jsonl").path
         audit = try AuditLog(path: auditPath)
         policies = PolicyStore(bundle: bundle, nonEntraSTS: configuration.nonEntraSTS)
+        // Makers' tokens are signed by the mock STS, as Entra signs real ones: its keys are the trusted ones.
+        let creatorVerifier = try await EntraTokenVerifier(
+            trust: EntraTokenTrust(
+                keys: try .json(sts.jwksJSON), issuers: .entraIssuerOfTokenTenant,
+                audiences: ["https://service.powerapps.com/"]))
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let proxy = try ProxyServer(
-            configuration: configuration, policies: policies, authority: authority, audit: audit, group: group,
+            configuration: configuration, policies: policies, authority: authority, audit: audit,
+            creatorVerifier: creatorVerifier, group: group,
             threadPool: threadPool, logger: .init(label: "tenantgate.harness"),
             onListening: { address in
                 portSink.yield(address.port ?? 0)

@@ -1,4 +1,4 @@
-import AdminAuth
+import EntraAuth
 import Foundation
 import JWTKit
 import TenantPolicy
@@ -47,7 +47,7 @@ struct PropagationMeasurement {
         let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","kid":"simulate","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
         let harness = try await LoopbackHarness(
             policiesDirectory: copy.path,
-            admin: AdminAuthConfiguration(keys: try .json(jwks), issuers: .entraIssuerOfTokenTenant, audiences: [Self.audience]))
+            admin: EntraTokenTrust(keys: try .json(jwks), issuers: .entraIssuerOfTokenTenant, audiences: [Self.audience]))
         do {
             let token = try await signers.sign(
                 Claims(tid: Self.contoso.description, iss: "https://login.microsoftonline.com/\(Self.contoso)/v2.0",

@@ -1,5 +1,5 @@
 import AdminAPI
-import AdminAuth
+import EntraAuth
 import ArgumentParser
 import Audit
 import CertificateAuthority
@@ -74,8 +74,15 @@ struct ProxyRunner {
         let listen = settings.proxy.listen
         let proxy: ProxyServer
         do {
+            var creatorTrust = settings.creatorTrust
+            let logger = self.logger
+            creatorTrust.reportKeyFetchFailure = { error in
+                logger.error("maker token JWKS fetch failed; the last good keys stay in use", metadata: ["error": "\(error)"])
+            }
+            let creatorVerifier = try await EntraTokenVerifier(trust: creatorTrust)
             proxy = try ProxyServer(
-                configuration: settings.proxy, policies: policies, authority: authority, audit: audit, group: group,
+                configuration: settings.proxy, policies: policies, authority: authority, audit: audit,
+                creatorVerifier: creatorVerifier, group: group,
                 threadPool: threadPool, logger: logger,
                 onListening: { address in onListening("\(listen.host):\(address.port ?? listen.port)") })
         } catch {
@@ -112,7 +119,16 @@ struct ProxyRunner {
                 host: admin.host, port: admin.port, group: group, routes: routes,
                 onListening: { address in logger.notice("admin listening", metadata: ["address": "\(address)"]) })))
         }
-        let reload = PolicyReloadOnHangup(watcher: watcher)
+        let reload = PolicyReloadOnHangup(watcher: watcher) { [logger, settings] in
+            // A CA replaced on disk signs the leaves of new sessions; one that cannot be loaded leaves the old.
+            do {
+                proxy.replaceCertificateAuthority(
+                    try CertificateAuthority.load(certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath))
+                logger.notice("certificate authority reloaded", metadata: ["certificate": "\(settings.caCertificatePath)"])
+            } catch {
+                logger.error("certificate authority not reloaded; the old one stays in use", metadata: ["error": "\(error)"])
+            }
+        }
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         do {
@@ -129,14 +145,18 @@ struct ProxyRunner {
     }
 }
 
-/// SIGHUP reloads the policies directory at once (the watcher also notices edits within a second).
+/// SIGHUP reloads the policies directory at once (the watcher also notices edits within a second), and runs
+/// `alsoReload` (the CA files).
 final class PolicyReloadOnHangup {
     private let source: any DispatchSourceSignal
 
-    init(watcher: PolicyDirectoryWatcher) {
+    init(watcher: PolicyDirectoryWatcher, alsoReload: @escaping @Sendable () -> Void) {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { watcher.reload() }
+        source.setEventHandler {
+            watcher.reload()
+            alsoReload()
+        }
         source.resume()
         self.source = source
     }

@@ -73,6 +73,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("admin-issuer"), help: "An accepted issuer of admin API tokens (repeatable; default: the Entra issuer of the token's own tenant).")
     var adminIssuer: [String] = []
 
+    @Option(name: .customLong("creator-jwks"), help: "JWKS file of the keys makers' tokens (Proxy-Authorization) are signed with.")
+    var creatorJWKS: String?
+
+    @Option(
+        name: .customLong("creator-jwks-url"),
+        help: "JWKS URL for makers' tokens, fetched and cached (default: Entra's \(ServeSettings.entraCommonKeysURL)).")
+    var creatorJWKSURL: String?
+
+    @Option(
+        name: .customLong("creator-audience"),
+        help: "An accepted audience of makers' tokens (repeatable; default \(ServeSettings.powerPlatformAudience)).")
+    var creatorAudience: [String] = []
+
+    @Option(
+        name: .customLong("allow-destination"),
+        help: "A CIDR range the proxy may connect to although it is refused by default (loopback, link-local, private; repeatable).")
+    var allowDestination: [String] = []
+
+    @Option(name: .customLong("allow-client"), help: "A CIDR range of clients that may use the proxy (repeatable; default loopback only).")
+    var allowClient: [String] = []
+
+    @Option(
+        name: .customLong("token-flows"),
+        help: "judge or refuse tokens an STS hands over outside its token endpoint (form_post, fragments; default judge).")
+    var tokenFlows: String?
+
     func run() async throws {
         let settings: ServeSettings
         do {

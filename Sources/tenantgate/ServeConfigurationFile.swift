@@ -14,8 +14,14 @@ struct ServeConfigurationFile: Decodable {
     var mode: String?
     var defaultCreatorTenant: String?
     var nonEntraSTS: String?
-    /// Client IP address → creator tenant, used when a connection sends no Proxy-Authorization.
+    /// Client address or CIDR range → creator tenant, used when a connection sends no Proxy-Authorization.
     var creatorByClientAddress: [String: String]?
+    var creatorJWKS: String?
+    var creatorJWKSURL: String?
+    var creatorAudience: [String]?
+    var allowDestination: [String]?
+    var allowClient: [String]?
+    var tokenFlows: String?
     var allowConnectPorts: [Int]?
     var interceptHosts: [String]?
     var tenantRestrictionsV2: String?
@@ -41,6 +47,12 @@ struct ServeConfigurationFile: Decodable {
         case adminJWKSURL = "admin-jwks-url"
         case adminAudience = "admin-audience"
         case adminIssuer = "admin-issuer"
+        case creatorJWKS = "creator-jwks"
+        case creatorJWKSURL = "creator-jwks-url"
+        case creatorAudience = "creator-audience"
+        case allowDestination = "allow-destination"
+        case allowClient = "allow-client"
+        case tokenFlows = "token-flows"
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {

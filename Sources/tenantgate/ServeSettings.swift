@@ -1,7 +1,9 @@
-import AdminAuth
+import EntraAuth
 import Foundation
+import NetworkPolicy
 import ProxyServer
 import TenantPolicy
+import TokenInspection
 
 /// Defaults, then the YAML file, then flags, merged once into typed settings (STYLE 6).
 struct ServeSettings {
@@ -12,7 +14,14 @@ struct ServeSettings {
     var caKeyPath: String
     var auditLogPath: String
     /// How admin API callers are verified; nil leaves the policy endpoints refusing every call.
-    var adminAuth: AdminAuthConfiguration?
+    var adminAuth: EntraTokenTrust?
+    /// How makers' tokens in `Proxy-Authorization` are verified (SPEC 4.1).
+    var creatorTrust: EntraTokenTrust
+
+    /// Entra's keys for tokens of every tenant of the global cloud.
+    static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
+    /// The audience of the tokens Power Platform makers hold.
+    static let powerPlatformAudience = "https://service.powerapps.com/"
 
     init(flags: ServeCommand, file: ServeConfigurationFile?) throws {
         func pick(_ flag: String?, _ fromFile: String?, _ fallback: String) -> String { flag ?? fromFile ?? fallback }
@@ -33,10 +42,21 @@ struct ServeSettings {
             guard let creator = TenantID(creatorText) else { throw ServeSetupError("--default-creator-tenant: '\(creatorText)' is not a tenant ID (GUID)") }
             proxy.defaultCreatorTenant = creator
         }
-        for (address, tenantText) in file?.creatorByClientAddress ?? [:] {
+        var creatorRanges: [(AddressRange, TenantID)] = []
+        for (address, tenantText) in (file?.creatorByClientAddress ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let range = AddressRange(cidr: address) else {
+                throw ServeSetupError("creator-by-client-address: '\(address)' is not an IP address or CIDR range")
+            }
             guard let tenant = TenantID(tenantText) else { throw ServeSetupError("creator-by-client-address: '\(tenantText)' is not a tenant ID") }
-            proxy.creatorTenantByClientAddress[address] = tenant
+            creatorRanges.append((range, tenant))
         }
+        proxy.creatorTenantByClientAddress = AddressMap(creatorRanges)
+        proxy.allowedDestinations = try Self.ranges((file?.allowDestination ?? []) + flags.allowDestination, flag: "--allow-destination")
+        let clients = try Self.ranges((file?.allowClient ?? []) + flags.allowClient, flag: "--allow-client")
+        if !clients.isEmpty { proxy.allowedClients = ClientPolicy(allowed: clients) }
+        let flowsText = pick(flags.tokenFlows, file?.tokenFlows, "judge")
+        guard let flows = TokenFlowHandling(rawValue: flowsText) else { throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse") }
+        proxy.tokenFlows = flows
         for override in (file?.upstreamOverride ?? []) + flags.upstreamOverride {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let from = HostPort(parsing: parts[0], defaultPort: 443), let to = HostPort(parsing: parts[1]) else {
@@ -46,7 +66,11 @@ struct ServeSettings {
         }
         proxy.upstreamCAFiles = (file?.upstreamCA ?? []) + flags.upstreamCA
         proxy.allowedConnectPorts.formUnion((file?.allowConnectPorts ?? []) + flags.allowConnectPort)
-        proxy.extraInterceptedHosts = Set(((file?.interceptHosts ?? []) + flags.interceptHost).map { $0.lowercased() })
+        proxy.extraInterceptedHosts = Set(
+            try ((file?.interceptHosts ?? []) + flags.interceptHost).map { name in
+                guard let host = HostName.canonical(name) else { throw ServeSetupError("--intercept-host: '\(name)' is not a host name") }
+                return host
+            })
         if let restrictionsText = flags.tenantRestrictionsV2 ?? file?.tenantRestrictionsV2 {
             guard let restrictions = TenantRestrictionsV2(parsing: restrictionsText) else {
                 throw ServeSetupError("--tenant-restrictions-v2: '\(restrictionsText)' is not TENANT-ID:POLICY-ID (two GUIDs)")
@@ -61,32 +85,55 @@ struct ServeSettings {
         }
         let audiences = Set((file?.adminAudience ?? []) + flags.adminAudience)
         let issuers = Set((file?.adminIssuer ?? []) + flags.adminIssuer)
-        let keys: JWKSSource?
-        switch (flags.adminJWKS ?? file?.adminJWKS, flags.adminJWKSURL ?? file?.adminJWKSURL) {
-        case (let path?, nil):
-            do {
-                keys = try AdminAuthenticator.loadJWKS(file: path)
-            } catch {
-                throw ServeSetupError("--admin-jwks: \(error)")
-            }
-        case (nil, let text?):
-            guard let url = URL(string: text), url.scheme != nil else { throw ServeSetupError("--admin-jwks-url: '\(text)' is not a URL") }
-            keys = .url(url)
-        case (nil, nil):
-            keys = nil
-        case (_?, _?):
-            throw ServeSetupError("give --admin-jwks or --admin-jwks-url, not both")
-        }
+        let keys = try Self.keys(
+            file: flags.adminJWKS ?? file?.adminJWKS, url: flags.adminJWKSURL ?? file?.adminJWKSURL, flag: "--admin-jwks")
         if let keys {
             guard !audiences.isEmpty else { throw ServeSetupError("--admin-audience is required with admin token keys") }
-            adminAuth = AdminAuthConfiguration(
+            adminAuth = EntraTokenTrust(
                 keys: keys, issuers: issuers.isEmpty ? .entraIssuerOfTokenTenant : .oneOf(issuers), audiences: audiences)
         } else if !audiences.isEmpty || !issuers.isEmpty {
             throw ServeSetupError("--admin-audience and --admin-issuer need --admin-jwks or --admin-jwks-url")
         }
+        let creatorKeys = try Self.keys(
+            file: flags.creatorJWKS ?? file?.creatorJWKS, url: flags.creatorJWKSURL ?? file?.creatorJWKSURL,
+            flag: "--creator-jwks")
+        let creatorAudiences = Set((file?.creatorAudience ?? []) + flags.creatorAudience)
+        guard let creatorKeySource = try creatorKeys ?? Self.keys(file: nil, url: Self.entraCommonKeysURL, flag: "--creator-jwks")
+        else { throw ServeSetupError("--creator-jwks-url: Entra's key URL is not a URL") }
+        creatorTrust = EntraTokenTrust(
+            keys: creatorKeySource,
+            issuers: .entraIssuerOfTokenTenant,
+            audiences: creatorAudiences.isEmpty ? [Self.powerPlatformAudience] : creatorAudiences)
+        if let admin = self.admin { self.proxy.otherListeners = [admin] }
         policiesDirectory = pick(flags.policies, file?.policies, "policies")
         caCertificatePath = pick(flags.caCert, file?.caCert, "certs/ca.pem")
         caKeyPath = pick(flags.caKey, file?.caKey, "certs/ca.key")
         auditLogPath = pick(flags.auditLog, file?.auditLog, "audit.jsonl")
+    }
+
+    /// `--X-jwks FILE` or `--X-jwks-url URL`, not both; nil when neither is given.
+    private static func keys(file path: String?, url text: String?, flag: String) throws -> JWKSSource? {
+        switch (path, text) {
+        case (let path?, nil):
+            do {
+                return try JWKSSource.load(file: path)
+            } catch {
+                throw ServeSetupError("\(flag): \(error)")
+            }
+        case (nil, let text?):
+            guard let url = URL(string: text), url.scheme != nil else { throw ServeSetupError("\(flag)-url: '\(text)' is not a URL") }
+            return .url(url)
+        case (nil, nil):
+            return nil
+        case (_?, _?):
+            throw ServeSetupError("give \(flag) or \(flag)-url, not both")
+        }
+    }
+
+    private static func ranges(_ texts: [String], flag: String) throws -> [AddressRange] {
+        try texts.map { text in
+            guard let range = AddressRange(cidr: text) else { throw ServeSetupError("\(flag): '\(text)' is not a CIDR range or IP address") }
+            return range
+        }
     }
 }

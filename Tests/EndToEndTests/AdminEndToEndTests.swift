@@ -1,4 +1,4 @@
-import AdminAuth
+import EntraAuth
 import Foundation
 import JWTKit
 import Testing
@@ -56,7 +56,7 @@ struct AdminEndToEndTests {
             await signers.add(ecdsa: key, kid: "admin")
             let parameters = key.parameters!
             let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"admin","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
-            let configuration = AdminAuthConfiguration(
+            let configuration = EntraTokenTrust(
                 keys: try .json(jwks), issuers: .entraIssuerOfTokenTenant, audiences: [AdminEndToEndTests.audience])
             harness = try await LoopbackHarness(policiesDirectory: directory.path, admin: configuration)
         }

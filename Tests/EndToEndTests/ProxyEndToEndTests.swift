@@ -280,9 +280,10 @@ struct ProxyEndToEndTests {
 
     /// `openssl s_client` through the proxy to login.microsoftonline.com, `input` sent at once, the output read
     /// until the proxy closes the session; killed after `timeoutSeconds`.
-    static func openSSLClient(proxyPort: Int, caPath: String, input: String, timeoutSeconds: Double = 20) async throws
-        -> String
-    {
+    static func openSSLClient(
+        proxyPort: Int, caPath: String, input: String, serverName: String = "login.microsoftonline.com",
+        timeoutSeconds: Double = 20
+    ) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
@@ -291,7 +292,7 @@ struct ProxyEndToEndTests {
                         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
                         process.arguments = [
                             "s_client", "-quiet", "-proxy", "127.0.0.1:\(proxyPort)", "-connect", "login.microsoftonline.com:443",
-                            "-servername", "login.microsoftonline.com", "-CAfile", caPath, "-verify_return_error",
+                            "-servername", serverName, "-CAfile", caPath, "-verify_return_error",
                         ]
                         let stdin = Pipe()
                         let stdout = Pipe()

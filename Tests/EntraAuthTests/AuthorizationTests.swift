@@ -3,7 +3,7 @@ import JWTKit
 import TenantPolicy
 import Testing
 
-@testable import AdminAuth
+@testable import EntraAuth
 
 /// Who may work on which admin area, and the HTTP answers for those who may not.
 @Suite(.timeLimit(.minutes(1)))

@@ -3,7 +3,7 @@ import JWTKit
 import TenantPolicy
 import Testing
 
-@testable import AdminAuth
+@testable import EntraAuth
 
 /// Keys, tokens and authenticators made in the test, judged at a fixed reference time.
 struct Fixture {
@@ -50,7 +50,7 @@ struct Fixture {
         issuers: IssuerPolicy = .oneOf([Fixture.v2Issuer(Fixture.contoso)]),
         audiences: Set<String> = [Fixture.audience]
     ) async throws -> AdminAuthenticator {
-        let configuration = AdminAuthConfiguration(
+        let configuration = EntraTokenTrust(
             keys: try .json(jwksJSON), issuers: issuers, audiences: audiences)
         return try await AdminAuthenticator(configuration: configuration, now: { Fixture.referenceTime })
     }

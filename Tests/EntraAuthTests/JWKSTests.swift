@@ -4,7 +4,7 @@ import Synchronization
 import TenantPolicy
 import Testing
 
-@testable import AdminAuth
+@testable import EntraAuth
 
 /// Key sets from files, text and URLs: clear errors for bad ones, and a URL cache that follows key rollover.
 @Suite(.timeLimit(.minutes(1)))
@@ -17,7 +17,7 @@ struct JWKSTests {
 
     static func loadError(file path: String) -> JWKSError? {
         do {
-            _ = try AdminAuthenticator.loadJWKS(file: path)
+            _ = try JWKSSource.load(file: path)
             return nil
         } catch {
             return error
@@ -28,8 +28,8 @@ struct JWKSTests {
         let fixture = await Fixture()
         let path = try Self.temporaryFile(fixture.jwksJSON)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let configuration = AdminAuthConfiguration(
-            keys: try AdminAuthenticator.loadJWKS(file: path), issuers: .entraIssuerOfTokenTenant,
+        let configuration = EntraTokenTrust(
+            keys: try JWKSSource.load(file: path), issuers: .entraIssuerOfTokenTenant,
             audiences: [Fixture.audience])
         let authenticator = try await AdminAuthenticator(configuration: configuration, now: { Fixture.referenceTime })
         let token = try await fixture.token()
@@ -72,7 +72,7 @@ struct JWKSTests {
 
     @Test(arguments: ["http://login.microsoftonline.com/common/discovery/v2.0/keys", "file:///etc/jwks.json"])
     func jwksURLMustBeHTTPSOffLoopback(url: String) async throws {
-        let configuration = AdminAuthConfiguration(
+        let configuration = EntraTokenTrust(
             keys: .url(try #require(URL(string: url))), issuers: .entraIssuerOfTokenTenant,
             audiences: [Fixture.audience])
         await #expect(throws: JWKSError(source: url, reason: "is not an https URL")) {
@@ -84,7 +84,7 @@ struct JWKSTests {
     @Test func unreachableJWKSURLLeavesNoKeys() async throws {
         let fixture = await Fixture()
         let failures = FailureLog()
-        let configuration = AdminAuthConfiguration(
+        let configuration = EntraTokenTrust(
             keys: .url(try #require(URL(string: "http://127.0.0.1:1/keys"))), issuers: .entraIssuerOfTokenTenant,
             audiences: [Fixture.audience], reportKeyFetchFailure: failures.record)
         let authenticator = try await AdminAuthenticator(configuration: configuration, now: { Fixture.referenceTime })
@@ -133,7 +133,7 @@ struct RemoteJWKSTests {
     let failures = FailureLog()
 
     func authenticator() async throws -> AdminAuthenticator {
-        let configuration = AdminAuthConfiguration(
+        let configuration = EntraTokenTrust(
             keys: .url(try #require(URL(string: "https://login.microsoftonline.com/common/discovery/v2.0/keys"))),
             issuers: .entraIssuerOfTokenTenant, audiences: [Fixture.audience],
             reportKeyFetchFailure: failures.record)

@@ -3,7 +3,7 @@ import JWTKit
 import TenantPolicy
 import Testing
 
-@testable import AdminAuth
+@testable import EntraAuth
 
 /// Tokens that must get a 401, each for its own reason: signatures, algorithms, issuer, audience, lifetime, tenant.
 @Suite(.timeLimit(.minutes(1)))
@@ -16,7 +16,7 @@ struct TokenValidationTests {
     }
 
     @Test func oversizedTokenIsRefusedBeforeDecoding() async throws {
-        let token = String(repeating: "a", count: AdminAuthenticator.maximumTokenBytes + 1)
+        let token = String(repeating: "a", count: EntraTokenVerifier.maximumTokenBytes + 1)
         await Fixture.expectRefused(try await Fixture().authenticator(), token: token, .malformedToken)
     }
 

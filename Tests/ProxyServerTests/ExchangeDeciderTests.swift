@@ -76,16 +76,32 @@ struct ExchangeDeciderTests {
         }
     }
 
-    @Test func unreadableTokenFailsClosedOnlyUnderIsolation() {
+    /// Unreadable: blocked by the creator's own isolation, or because some governed tenant's inbound isolation
+    /// could refuse it (the token might be that tenant's); allowed only when no tenant could refuse.
+    @Test func unreadableTokenFailsClosedWheneverATenantCouldRefuse() {
         let blocked = Self.decider().judgeResponse(
             creator: Self.contoso, endpoint: Self.endpoint("common"), status: 200, evidence: Self.evidence(signIn: nil),
             expectedSignIn: nil)
         #expect(blocked.outcome == .block)
         #expect(blocked.reason.contains("could not be read (opaque)"))
-        let ungoverned = Self.decider().judgeResponse(
+        let inbound = Self.decider().judgeResponse(
+            creator: Self.northwind, endpoint: Self.endpoint("common"), status: 200,
+            evidence: Self.evidence(signIn: nil), expectedSignIn: nil)
+        #expect(inbound.outcome == .block)
+        #expect(inbound.directions == [.inbound])
+        #expect(inbound.reason.contains("Contoso"))
+        let nobodyRefuses = ExchangeDecider(policies: PolicySet(), nonEntraSTS: .audit).judgeResponse(
             creator: Self.fabrikam, endpoint: Self.endpoint("common"), status: 200, evidence: Self.evidence(signIn: nil),
             expectedSignIn: nil)
-        #expect(ungoverned.outcome == .allow)
+        #expect(nobodyRefuses.outcome == .allow)
+    }
+
+    /// A 2xx answer without any token is not "nothing to judge": it may hide one.
+    @Test func aSuccessfulAnswerWithoutATokenIsJudged() {
+        let verdict = Self.decider().judgeResponse(
+            creator: Self.contoso, endpoint: Self.endpoint("common"), status: 200,
+            evidence: Self.evidence(signIn: nil, success: false), expectedSignIn: nil)
+        #expect(verdict.outcome == .block)
     }
 
     @Test func pathAndResponseMustAgree() {

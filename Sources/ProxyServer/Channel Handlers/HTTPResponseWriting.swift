@@ -60,7 +60,8 @@ enum HTTPResponseWriting {
     /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.
     static func upstreamHead(from head: HTTPRequestHead, uri: String, host: String, bodyLength: Int) -> HTTPRequestHead {
         var headers = withoutHopByHop(head.headers)
-        if !headers.contains(name: "host") { headers.add(name: "host", value: host) }
+        // RFC 9112 3.2.2: the Host a proxy sends is the target's own, whatever the client wrote.
+        headers.replaceOrAdd(name: "host", value: host)
         if bodyLength > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH {
             headers.add(name: "content-length", value: String(bodyLength))
         }

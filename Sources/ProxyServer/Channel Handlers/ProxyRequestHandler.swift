@@ -1,25 +1,38 @@
+import Audit
 import Foundation
 import CoreMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOSSL
+import NetworkPolicy
 import TenantPolicy
+import TokenInspection
 
-/// The first handler of every client connection: reads a request head and either opens a tunnel, starts
-/// interception, or forwards a plain `http://` request (STYLE 4, steps 1 to 4).
+/// The first handler of every client connection: admits the client, reads a request head and either accepts a
+/// CONNECT (then a tunnel or interception follows), or forwards a plain `http://` request (STYLE 4, steps 1 to 4).
 final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Allowed transitions: idle → awaitingConnectEnd → upgrading (→ removed);
-    /// idle → forwarding → awaitingUpstream → idle; any → failed.
+    /// A CONNECT being accepted: its end and its creator arrive in either order.
+    private struct PendingConnect {
+        let target: HostPort
+        let plan: InterceptionPlan
+        var creator: CreatorResolver.Resolution?
+        /// Set at the CONNECT's end, when the HTTP decoder is removed: raw bytes the client sent after it, kept
+        /// (bounded) for the next stage.
+        var pending: [NIOAny]?
+        var pendingReads = 0
+    }
+
+    /// Allowed transitions: idle → connecting → accepted (→ removed); idle → forwarding → awaitingUpstream → idle;
+    /// any → failed.
     private enum State {
         case idle
-        case awaitingConnectEnd(HostPort, InterceptionPlan, Result<TenantID, CreatorUnknown>)
-        /// The HTTP decoder is gone; raw bytes that arrive are kept (bounded) for the next stage.
-        case upgrading(pending: [NIOAny], pendingReads: Int)
+        case connecting(PendingConnect)
+        /// Accepted and being handed over; raw bytes keep arriving here until the next handler is in place.
+        case accepted(pending: [NIOAny], pendingReads: Int)
         case forwarding(HTTPRequestHead, body: BoundedBody)
         /// A plain request is upstream. Pipelining is not supported: a request that arrives now is not read, and
         /// the connection closes after the current answer so the client sends it again.
@@ -37,36 +50,36 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
-        case .upgrading(var pending, let size):
-            // Bytes after CONNECT (a TLS ClientHello or tunnel data): keep them for the next stage. Never unwrap.
-            // NIOAny does not expose its size, so the bound is on reads (each at most one socket read).
-            let added = 1
-            guard size + added <= Self.maxPendingReads else {
-                state = .failed
-                context.close(promise: nil)
-                return
-            }
+        case .connecting(var connect) where connect.pending != nil:
+            // Bytes after the CONNECT's end (a TLS ClientHello or tunnel data). NIOAny does not expose its size, so
+            // the bound is on reads (each at most one socket read).
+            guard connect.pendingReads < Self.maxPendingReads else { return fail(context: context) }
+            connect.pending?.append(data)
+            connect.pendingReads += 1
+            state = .connecting(connect)
+            return
+        case .accepted(var pending, let reads):
+            guard reads < Self.maxPendingReads else { return fail(context: context) }
             pending.append(data)
-            state = .upgrading(pending: pending, pendingReads: size + added)
+            state = .accepted(pending: pending, pendingReads: reads + 1)
             return
         case .failed:
             return
         case .awaitingUpstream:
             state = .awaitingUpstream(pipelined: true)
             return
-        case .idle, .awaitingConnectEnd, .forwarding:
+        case .idle, .connecting, .forwarding:
             break
         }
         let part = unwrapInboundIn(data)
         switch (state, part) {
-        case (.idle, .head(let head)) where head.method == .CONNECT:
-            receivedConnect(head, context: context)
         case (.idle, .head(let head)):
-            guard head.uri.lowercased().hasPrefix("http://") else {
-                refuse(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL", context: context)
-                return
+            guard admitsClient(context: context) else { return }
+            if head.method == .CONNECT {
+                receivedConnect(head, context: context)
+            } else {
+                receivedPlainRequest(head, context: context)
             }
-            state = .forwarding(head, body: BoundedBody(limit: shared.configuration.maxBodyBytes))
         case (.forwarding(let head, var body), .body(let chunk)):
             guard body.append(chunk) else {
                 refuse(.payloadTooLarge, "the request body exceeds the limit", context: context)
@@ -75,58 +88,158 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             state = .forwarding(head, body: body)
         case (.forwarding(let head, let body), .end):
             forwardPlain(head, body: body.buffer, context: context)
-        case (.awaitingConnectEnd(let target, let plan, let creator), .end):
-            startUpgrade(target: target, plan: plan, creator: creator, context: context)
-        case (.awaitingConnectEnd, .body):
+        case (.connecting(var connect), .end):
+            // Drop HTTP parsing: removing the decoder forwards any bytes it already holds to us, as raw buffers.
+            connect.pending = []
+            state = .connecting(connect)
+            let sync = context.pipeline.syncOperations
+            if let decoder = try? sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+                sync.removeHandler(context: decoder, promise: nil)
+            }
+            proceedIfReady(context: context)
+        case (.connecting, .body):
             break
         default:
             refuse(.badRequest, "unexpected request part", context: context)
         }
     }
 
+    // MARK: - Who may use the proxy
+
+    /// SPEC 4.1 `--allow-client`: judged on the connection's own address (IPv4-mapped IPv6 as IPv4).
+    private func admitsClient(context: ChannelHandlerContext) -> Bool {
+        let address = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        if let address, shared.configuration.allowedClients.permits(address) { return true }
+        state = .failed
+        let named = address?.description ?? "an unknown address"
+        let reason = "the client address \(named) may not use this proxy (--allow-client opens a range)"
+        SessionHandover.refuse(
+            ConnectionRefusal(host: "", creator: nil, setting: "clientPolicy", reason: reason), shared: shared,
+            context: context, answer: { self.writeErrorAndClose(.forbidden, reason, context: context) })
+        return false
+    }
+
+    // MARK: - CONNECT
+
     private func receivedConnect(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard let target = HostPort(parsing: head.uri), target.port > 0 else {
+        guard let requested = HostPort(parsing: head.uri), requested.port > 0,
+            let host = HostName.canonical(requested.host)
+        else {
             refuse(.badRequest, "CONNECT needs host:port, got '\(head.uri.prefix(200))'", context: context)
             return
         }
+        let target = HostPort(host: host, port: requested.port)
         let plan = InterceptionPlan.plan(for: target, configuration: shared.configuration)
         if case .refuse(let status, let reason) = plan {
             refuse(HTTPResponseStatus(statusCode: status), reason, context: context)
             return
         }
-        let creator = CreatorResolver.resolve(
+        state = .connecting(PendingConnect(target: target, plan: plan))
+        shared.creators.resolve(
             proxyAuthorization: head.headers.first(name: "proxy-authorization"),
-            clientAddress: context.channel.remoteAddress?.ipAddress, configuration: shared.configuration)
-        state = .awaitingConnectEnd(target, plan, creator)
+            clientAddress: context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) },
+            eventLoop: context.eventLoop
+        ).assumeIsolated().whenSuccess { resolution in
+            guard case .connecting(var connect) = self.state else { return }
+            connect.creator = resolution
+            self.state = .connecting(connect)
+            self.proceedIfReady(context: context)
+        }
     }
 
-    /// After the CONNECT's end: drop HTTP parsing, then tunnel or intercept.
-    private func startUpgrade(
-        target: HostPort, plan: InterceptionPlan, creator: Result<TenantID, CreatorUnknown>,
+    /// Once the CONNECT has ended and its creator is resolved: refuse a maker token that does not verify, judge a
+    /// tunnel's destination, then accept.
+    private func proceedIfReady(context: ChannelHandlerContext) {
+        guard case .connecting(let connect) = state, let creator = connect.creator, let pending = connect.pending
+        else { return }
+        state = .accepted(pending: pending, pendingReads: connect.pendingReads)
+        if case .refused(let reason) = creator {
+            refuseMakerToken(reason, target: connect.target, context: context)
+            return
+        }
+        guard connect.plan == .tunnel else {
+            // Intercepted: the upstream connection is judged when the pool opens it.
+            return accept(connect.target, plan: connect.plan, creator: creator, tunnelAddress: nil, context: context)
+        }
+        // A tunnel's destination is judged before it is accepted, so a refusal is still an HTTP answer.
+        shared.dialer.resolve(connect.target, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let address):
+                self.accept(connect.target, plan: connect.plan, creator: creator, tunnelAddress: address, context: context)
+            case .failure(let error):
+                let failure = UpstreamError.from(error)
+                guard failure.code == .destinationRefused else {
+                    // A name that does not resolve may still be an intercepted host's alias in the SNI.
+                    guard connect.target.port == 443 else {
+                        return self.refuse(failure.httpStatus, failure.detail, context: context)
+                    }
+                    return self.accept(connect.target, plan: connect.plan, creator: creator, tunnelAddress: nil, context: context)
+                }
+                self.state = .failed
+                let creatorTenant: TenantID? = if case .known(let tenant, _) = creator { tenant } else { nil }
+                SessionHandover.refuse(
+                    ConnectionRefusal(
+                        host: connect.target.host, creator: creatorTenant, setting: "destinationPolicy",
+                        reason: failure.detail),
+                    shared: self.shared, context: context,
+                    answer: { self.writeErrorAndClose(.forbidden, failure.detail, context: context) })
+            }
+        }
+    }
+
+    /// 200, then: on port 443 the ClientHello decides (`ClientHelloPeekHandler`); elsewhere the CONNECT's name does.
+    private func accept(
+        _ target: HostPort, plan: InterceptionPlan, creator: CreatorResolver.Resolution, tunnelAddress: SocketAddress?,
         context: ChannelHandlerContext
     ) {
-        state = .upgrading(pending: [], pendingReads: 0)
-        // Removing the decoder forwards any bytes it already holds to us, as raw buffers.
-        if let decoder = try? context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-            context.pipeline.syncOperations.removeHandler(context: decoder, promise: nil)
+        guard context.channel.isActive else { return }
+        sendEstablished(context: context)
+        let pending: () -> [NIOAny] = { [unowned self] in
+            guard case .accepted(let pending, _) = self.state else { return [] }
+            self.state = .failed  // nothing more reaches this handler once it is removed
+            return pending
         }
-        switch plan {
-        case .intercept:
-            sendEstablished(context: context)
-            let exchangeCreator = creator
-            shared.leafContexts.context(for: target.host, on: context.eventLoop).assumeIsolated().whenComplete { result in
-                switch result {
-                case .success(let sslContext):
-                    self.becomeInterceptor(sslContext: sslContext, target: target, creator: exchangeCreator, context: context)
-                case .failure(let error):
-                    self.shared.logger.error("cannot mint a leaf certificate", metadata: ["host": "\(target.host)", "error": "\(error)"])
-                    context.close(promise: nil)
-                }
+        if target.port == 443 {
+            let peek = ClientHelloPeekHandler(
+                connect: AcceptedConnect(
+                    target: target, namesInterceptedHost: plan == .intercept, creator: creator,
+                    tunnelAddress: tunnelAddress),
+                shared: shared)
+            do {
+                let sync = context.pipeline.syncOperations
+                try sync.addHandler(peek, position: .after(self))
+                for data in pending() { context.fireChannelRead(data) }
+                context.fireChannelReadComplete()
+                sync.removeHandler(context: context, promise: nil)
+            } catch {
+                context.close(promise: nil)
             }
-        case .tunnel:
-            openTunnel(to: target, context: context)
-        case .refuse:
+        } else if plan == .intercept {
+            SessionHandover.intercept(
+                host: target, creator: creator, pending: pending, shared: shared, replacing: self, context: context)
+        } else if let tunnelAddress {
+            SessionHandover.tunnel(
+                to: tunnelAddress, shared: shared, pending: pending, replacing: self, context: context)
+        } else {
             context.close(promise: nil)
+        }
+    }
+
+    private func refuseMakerToken(_ reason: String, target: HostPort, context: ChannelHandlerContext) {
+        state = .failed
+        let refusal = ConnectionRefusal(
+            host: target.host, creator: nil, setting: "creatorToken", reason: reason, decision: .error)
+        SessionHandover.refuse(refusal, shared: shared, context: context) {
+            let body = ProxyErrorBody(
+                error: "creator_token_invalid",
+                description: "\(reason). Send a maker token that verifies against the configured keys "
+                    + "(--creator-jwks, --creator-jwks-url) for an accepted audience (--creator-audience).",
+                correlationID: refusal.correlationID)
+            HTTPResponseWriting.json(
+                status: .proxyAuthenticationRequired, body.json(),
+                extraHeaders: [("proxy-authenticate", #"Bearer realm="tenantgate", error="invalid_token""#)],
+                keepAlive: false, context: context, wrap: self.wrapOutboundOut
+            ).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -139,76 +252,30 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
-    private func becomeInterceptor(
-        sslContext: NIOSSLContext, target: HostPort, creator: Result<TenantID, CreatorUnknown>,
-        context: ChannelHandlerContext
-    ) {
-        guard case .upgrading(let pending, _) = state, context.channel.isActive else { return }
-        do {
-            let sync = context.pipeline.syncOperations
-            let handlers: [any ChannelHandler] = [
-                NIOSSLServerHandler(context: sslContext),
-                WriteCoalescingHandler(),
-                HTTPResponseEncoder(),
-                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                TokenExchangeHandler(target: target, creator: creator, shared: shared),
-            ]
-            try sync.addHandlers(handlers, position: .after(self))
-            state = .failed  // nothing more reaches this handler once it is removed
-            for data in pending { context.fireChannelRead(data) }
-            context.fireChannelReadComplete()
-            sync.removeHandler(context: context, promise: nil)
-        } catch {
-            context.close(promise: nil)
-        }
-    }
-
-    private func openTunnel(to target: HostPort, context: ChannelHandlerContext) {
-        let address = shared.configuration.upstreamAddress(for: target)
-        ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.seconds(shared.configuration.connectTimeoutSeconds))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .connect(host: address.host, port: address.port)
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let peer):
-                    self.glue(peer, context: context)
-                case .failure(let error):
-                    self.shared.metrics.upstreamErrors.increment()
-                    let failure = UpstreamError.from(error)
-                    self.state = .failed
-                    self.writeErrorAndClose(failure.httpStatus, failure.detail, context: context)
-                }
-            }
-    }
-
-    private func glue(_ peer: any Channel, context: ChannelHandlerContext) {
-        guard case .upgrading(let pending, _) = state, context.channel.isActive else {
-            peer.close(promise: nil)
-            return
-        }
-        sendEstablished(context: context)
-        let (local, remote) = GlueHandler.matchedPair()
-        do {
-            try context.pipeline.syncOperations.addHandler(local, position: .after(self))
-            try peer.pipeline.syncOperations.addHandler(remote)
-            state = .failed
-            for data in pending { context.fireChannelRead(data) }
-            context.fireChannelReadComplete()
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        } catch {
-            peer.close(promise: nil)
-            context.close(promise: nil)
-        }
-    }
-
     // MARK: - Plain http:// forwarding
 
+    private func receivedPlainRequest(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.uri.utf8.count > 7, head.uri.prefix(7).lowercased() == "http://" else {
+            refuse(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL", context: context)
+            return
+        }
+        state = .forwarding(head, body: BoundedBody(limit: shared.configuration.maxBodyBytes))
+    }
+
     private func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        guard let url = URLComponents(string: head.uri), let host = url.host, !host.isEmpty else {
+        guard let url = URLComponents(string: head.uri), let rawHost = url.host, url.user == nil, url.password == nil,
+            let host = HostName.canonical(rawHost)
+        else {
             refuse(.badRequest, "cannot parse the absolute URL", context: context)
+            return
+        }
+        // Token requests in clear would carry secrets past the inspection that TLS interception gives: refused.
+        guard !InterceptionPlan.intercepts(host: host, configuration: shared.configuration) else {
+            let reason = "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"
+            state = .failed
+            SessionHandover.refuse(
+                ConnectionRefusal(host: host, creator: nil, setting: "plainHTTP", reason: reason), shared: shared,
+                context: context, answer: { self.writeErrorAndClose(.forbidden, reason, context: context) })
             return
         }
         let port = url.port ?? 80
@@ -229,6 +296,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                     status: response.head.status, headers: HTTPResponseWriting.forwardable(response.head.headers),
                     body: response.body, keepAlive: keepAlive, context: context, wrap: self.wrapOutboundOut)
                 if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+            case .failure(let failure) where failure.code == .destinationRefused:
+                self.state = .failed
+                SessionHandover.refuse(
+                    ConnectionRefusal(host: host, creator: nil, setting: "destinationPolicy", reason: failure.detail),
+                    shared: self.shared, context: context,
+                    answer: { self.writeErrorAndClose(.forbidden, failure.detail, context: context) })
             case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
                 self.writeErrorAndClose(failure.httpStatus, failure.detail, context: context)
@@ -237,6 +310,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     // MARK: - Errors
+
+    private func fail(context: ChannelHandlerContext) {
+        state = .failed
+        context.close(promise: nil)
+    }
 
     private func refuse(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
         state = .failed
@@ -251,10 +329,13 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch state {
-        case .idle, .awaitingConnectEnd, .forwarding:
+        case .idle, .forwarding:
             let (status, message) = ClientProtocolError.classify(error)
             refuse(status, message, context: context)
-        case .upgrading, .awaitingUpstream, .failed:
+        case .connecting(let connect) where connect.pending == nil:
+            let (status, message) = ClientProtocolError.classify(error)
+            refuse(status, message, context: context)
+        case .connecting, .accepted, .awaitingUpstream, .failed:
             context.close(promise: nil)
         }
     }
@@ -262,8 +343,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
             switch state {
-            case .idle, .awaitingConnectEnd, .forwarding: context.close(promise: nil)
-            case .upgrading, .awaitingUpstream, .failed: break
+            case .idle, .connecting, .forwarding: context.close(promise: nil)
+            case .accepted, .awaitingUpstream, .failed: break
             }
             return
         }

@@ -23,7 +23,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// The CONNECT target this session intercepts.
     private let target: HostPort
     private let tokenEndpoints: TokenEndpointMatcher
-    private let creator: Result<TenantID, CreatorUnknown>
+    private let creator: CreatorResolver.Resolution
+    /// The host is an STS (Entra or not): any token its answers carry is judged, not only the token endpoint's.
+    private let hostIsSTS: Bool
     private let shared: ProxyContext
     /// Gathers each request from its parts, body within the inspection limit.
     private var incoming: HTTPMessageGatherer<HTTPRequestHead>
@@ -34,9 +36,10 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// Pipelined requests held at most; a client that sends more is disconnected.
     private static let maxWaiting = 16
 
-    init(target: HostPort, creator: Result<TenantID, CreatorUnknown>, shared: ProxyContext) {
+    init(target: HostPort, creator: CreatorResolver.Resolution, shared: ProxyContext) {
         self.target = target
         self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
+        self.hostIsSTS = STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)
         self.incoming = HTTPMessageGatherer(limit: shared.configuration.maxBodyBytes)
         self.creator = creator
         self.shared = shared
@@ -64,11 +67,33 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func serve(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         responding = true
+        var request = request
+        // One canonical target (issue 12.3): what is judged is what is audited and what goes upstream.
+        switch RequestTarget.canonicalize(request.head.uri, sessionHost: target.host, sessionPort: target.port) {
+        case .success(let canonical):
+            request.head.uri = canonical.originForm
+        case .failure(let problem):
+            return refuseRequest("the request target is refused: \(problem)", path: "", context: context)
+        }
+        if let problem = hostHeaderProblem(request.head.headers) {
+            return refuseRequest(problem, path: request.head.uri, context: context)
+        }
         if request.head.method == .POST, let endpoint = tokenEndpoints.match(path: request.head.uri) {
             handleTokenExchange(request, endpoint: endpoint, context: context)
         } else {
             passThrough(request, context: context)
         }
+    }
+
+    /// The `Host` header must name the session's host (one, with this port or none): an exchange is judged for the
+    /// host TLS was terminated for, so a second name is ambiguous.
+    private func hostHeaderProblem(_ headers: HTTPHeaders) -> String? {
+        let values = headers[canonicalForm: "host"]
+        guard !values.isEmpty else { return nil }
+        guard values.count == 1, let named = HostPort(parsing: String(values[0]), defaultPort: target.port),
+            HostName.canonical(named.host) == target.host, named.port == target.port
+        else { return "the Host header does not name \(target.host), the host of this session" }
+        return nil
     }
 
     // MARK: - Pass-through (discovery, authorize, JWKS…)
@@ -78,11 +103,74 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         forward(request, context: context) { result in
             switch result {
             case .success(let response):
-                self.respond(upstream: response, keepAlive: keepAlive, context: context)
+                guard self.hostIsSTS, let endpoint = TokenEndpoint.flow(host: self.target.host, path: request.head.uri)
+                else { return self.respond(upstream: response, keepAlive: keepAlive, context: context) }
+                self.judgeTokenFlow(request, response: response, endpoint: endpoint, keepAlive: keepAlive, context: context)
             case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
                 self.respondError(failure.httpStatus, "upstream_error", failure.detail, keepAlive: false, context: context)
             }
+        }
+    }
+
+    /// An STS answer outside the token endpoint that hands over tokens (a `form_post` page, a redirect fragment,
+    /// JSON) is judged like a token response, or refused with `--token-flows refuse` (issue 12.2).
+    private func judgeTokenFlow(
+        _ request: NIOHTTPServerRequestFull, response: NIOHTTPClientResponseFull, endpoint: TokenEndpoint,
+        keepAlive: Bool, context: ChannelHandlerContext
+    ) {
+        let coding = ResponseCoding(response.head.headers)
+        let headers = response.head.headers
+        let carriesContent = headers.first(name: "location") != nil
+            || (headers.first(name: "content-type")?.lowercased()).map { $0.contains("html") || $0.contains("json") } ?? false
+        let carriers: TokenCarriers
+        switch coding {
+        case .undecodable(let encoding) where carriesContent:
+            return judgeOpaqueFlow(
+                request, endpoint: endpoint, why: "the answer is encoded as '\(encoding)', which cannot be inspected",
+                keepAlive: keepAlive, context: context)
+        case .plain, .decoded, .undecodable:
+            carriers = TokenCarriers.scan(
+                contentType: headers.first(name: "content-type"),
+                body: response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView,
+                location: headers.first(name: "location"))
+        }
+        guard carriers.carriesTokens else { return respond(upstream: response, keepAlive: keepAlive, context: context) }
+        let record = ExchangeRecord(
+            host: target.host, path: request.head.uri, clientID: nil, correlationID: UUID.random())
+        withCreator(record: record, keepAlive: keepAlive, context: context) { creator in
+            let snapshot = self.shared.policies.current()
+            let verdict: ExchangeVerdict
+            if self.shared.configuration.tokenFlows == .refuse {
+                verdict = ExchangeVerdict(
+                    outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: nil,
+                    reason: "\(self.target.host) handed over tokens outside its token endpoint (a form_post page or a "
+                        + "redirect), and this proxy refuses such flows (--token-flows refuse). An administrator can "
+                        + "have them judged instead with --token-flows judge.",
+                    errorCodes: [500212], setting: "tokenFlows")
+            } else {
+                verdict = snapshot.decider.judgeResponse(
+                    creator: creator, endpoint: endpoint, status: 200,
+                    evidence: TokenResponseInspector.inspect(carriers, endpoint: endpoint),
+                    expectedSignIn: snapshot.decider.pathTenant(of: endpoint))
+            }
+            self.conclude(
+                verdict, upstream: response, record: record, keepAlive: keepAlive, started: .now(), context: context)
+        }
+    }
+
+    /// An STS answer that might carry tokens but cannot be read: judged as a token of unknown tenant.
+    private func judgeOpaqueFlow(
+        _ request: NIOHTTPServerRequestFull, endpoint: TokenEndpoint, why: String, keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        let record = ExchangeRecord(host: target.host, path: request.head.uri, clientID: nil, correlationID: UUID.random())
+        withCreator(record: record, keepAlive: keepAlive, context: context) { creator in
+            let verdict = self.shared.policies.current().decider.judgeUnreadable(creator: creator, endpoint: endpoint, why: why)
+            // Never forwarded as it is: what was not read is not passed on.
+            var refused = verdict
+            if refused.outcome == .allow { refused.outcome = .block }
+            self.conclude(refused, upstream: nil, record: record, keepAlive: keepAlive, started: .now(), context: context)
         }
     }
 
@@ -97,24 +185,50 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         let summary = TokenRequestSummary(formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView)
         let record = ExchangeRecord(
             host: target.host, path: request.head.uri, clientID: summary.clientID, correlationID: correlationID)
-
-        let creatorTenant: TenantID
-        switch creator {
-        case .success(let tenant):
-            creatorTenant = tenant
-        case .failure(let unknown):
-            let reason = "the creator tenant is unknown: \(unknown.reason)"
-            audit(record.event(decision: .error, creator: nil, signIn: nil, reason: reason), context: context) {
-                self.respondError(
-                    .proxyAuthenticationRequired, "creator_tenant_unknown",
-                    "\(reason). Send the maker's token as 'Proxy-Authorization: Bearer <JWT>' on the CONNECT, or "
-                        + "configure --default-creator-tenant.",
-                    extraHeaders: [("proxy-authenticate", "Bearer realm=\"tenantgate\"")], keepAlive: keepAlive,
-                    correlationID: correlationID, context: context)
-            }
-            return
+        if let repeated = summary.repeatedField {
+            return refuseRequest(
+                "the token request names \(repeated) more than once, so which one the STS uses is ambiguous",
+                path: request.head.uri, context: context)
         }
+        if summary.truncated {
+            return refuseRequest("the token request has too many form fields to inspect", path: request.head.uri, context: context)
+        }
+        withCreator(record: record, keepAlive: keepAlive, context: context) { creatorTenant in
+            self.exchangeToken(
+                request, endpoint: endpoint, creator: creatorTenant, summary: summary, record: record, started: started,
+                context: context)
+        }
+    }
 
+    /// Runs `body` with the connection's creator tenant, or answers 407 (audited) when none is known.
+    private func withCreator(
+        record: ExchangeRecord, keepAlive: Bool, context: ChannelHandlerContext, _ body: (TenantID) -> Void
+    ) {
+        let reason: String
+        switch creator {
+        case .known(let tenant, _):
+            return body(tenant)
+        case .unknown(let unknown):
+            reason = "the creator tenant is unknown: \(unknown.reason)"
+        case .refused(let refusal):
+            reason = "the creator tenant is unknown: \(refusal)"
+        }
+        audit(record.event(decision: .error, creator: nil, signIn: nil, reason: reason), context: context) {
+            self.respondError(
+                .proxyAuthenticationRequired, "creator_tenant_unknown",
+                "\(reason). Send the maker's token as 'Proxy-Authorization: Bearer <JWT>' on the CONNECT, or "
+                    + "configure --default-creator-tenant.",
+                extraHeaders: [("proxy-authenticate", "Bearer realm=\"tenantgate\"")], keepAlive: keepAlive,
+                correlationID: record.correlationID, context: context)
+        }
+    }
+
+    private func exchangeToken(
+        _ request: NIOHTTPServerRequestFull, endpoint: TokenEndpoint, creator creatorTenant: TenantID,
+        summary: TokenRequestSummary, record: ExchangeRecord, started: NIODeadline, context: ChannelHandlerContext
+    ) {
+        let keepAlive = request.head.isKeepAlive
+        let correlationID = record.correlationID
         let snapshot = shared.policies.current()
         let mode = shared.configuration.mode
         var expectedSignIn: TenantID?
@@ -145,6 +259,15 @@ final class TokenExchangeHandler: ChannelInboundHandler {
                         correlationID: correlationID, context: context)
                 }
             case .success(let response):
+                if case .undecodable(let encoding) = ResponseCoding(response.head.headers) {
+                    // Not read, so never passed on: refused even where the policy would not depend on it.
+                    var verdict = snapshot.decider.judgeUnreadable(
+                        creator: creatorTenant, endpoint: endpoint,
+                        why: "the answer is encoded as '\(encoding)', which cannot be inspected")
+                    if verdict.outcome != .block { verdict.outcome = .block }
+                    return self.conclude(
+                        verdict, upstream: nil, record: record, keepAlive: keepAlive, started: started, context: context)
+                }
                 let body = response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
                 let evidence = TokenResponseInspector.inspect(body: body, endpoint: endpoint)
                 var verdict = snapshot.decider.judgeResponse(
@@ -204,23 +327,31 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// Writes the audit line (grouped with the loop's others), then runs `then`. When the line cannot be written,
     /// the client gets a 503 instead of the answer: no exchange goes unaudited.
     private func audit(_ event: AuditEvent, context: ChannelHandlerContext, then: @escaping () -> Void) {
-        let queued = NIODeadline.now()
-        shared.metrics.record(
-            decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue),
-            setting: event.setting)
-        shared.auditBatches.value(for: context.eventLoop).record(event) { result in
-            self.shared.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - queued).nanoseconds)
+        shared.recordAudit(event, on: context.eventLoop) { result in
             switch result {
             case .success:
                 then()
-            case .failure(let error):
-                self.shared.logger.error("audit write failed; refusing the exchange", metadata: ["error": "\(error)"])
+            case .failure:
                 self.respondError(
                     .serviceUnavailable, "audit_unavailable",
                     "the audit log could not be written, so the exchange is refused", keepAlive: false,
                     correlationID: event.correlationID, context: context)
             }
         }
+    }
+
+    /// A request refused before it is sent upstream (ambiguous target or Host, repeated decision fields): 400, audited.
+    private func refuseRequest(_ reason: String, path: String, context: ChannelHandlerContext) {
+        let record = ExchangeRecord(host: target.host, path: path, clientID: nil, correlationID: UUID.random())
+        audit(record.event(decision: .error, creator: creatorTenant, signIn: nil, reason: reason), context: context) {
+            self.respondError(
+                .badRequest, "invalid_request", reason, keepAlive: false, correlationID: record.correlationID,
+                context: context)
+        }
+    }
+
+    private var creatorTenant: TenantID? {
+        if case .known(let tenant, _) = creator { tenant } else { nil }
     }
 
     // MARK: - Upstream
@@ -232,6 +363,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         let hostHeader = target.port == 443 ? target.host : target.description
         var head = HTTPResponseWriting.upstreamHead(
             from: request.head, uri: request.head.uri, host: hostHeader, bodyLength: request.body?.readableBytes ?? 0)
+        // Answers are read before they are judged: ask for them unencoded (gzip and deflate are still decoded).
+        head.headers.replaceOrAdd(name: "accept-encoding", value: "identity")
         if let restrictions = shared.configuration.tenantRestrictionsV2, restrictions.applies(to: target.host) {
             for name in TenantRestrictionsV2.replacedHeaders { head.headers.remove(name: name) }
             head.headers.add(name: TenantRestrictionsV2.headerName, value: restrictions.headerValue)
@@ -243,9 +376,14 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     // MARK: - Answers
 
     private func respond(upstream: NIOHTTPClientResponseFull, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPResponseWriting.forwardable(upstream.head.headers)
+        if case .decoded = ResponseCoding(upstream.head.headers) {
+            // The upstream pipeline decoded the body: the client gets what was judged, unencoded.
+            headers.remove(name: "content-encoding")
+        }
         finish(
             HTTPResponseWriting.write(
-                status: upstream.head.status, headers: HTTPResponseWriting.forwardable(upstream.head.headers),
+                status: upstream.head.status, headers: headers,
                 body: upstream.body, keepAlive: keepAlive, context: context, wrap: wrapOutboundOut),
             keepAlive: keepAlive, context: context)
     }

@@ -1,3 +1,4 @@
+import NetworkPolicy
 import TenantPolicy
 
 /// Where to listen or connect: a host name or address and a port, parsed once at the edge.
@@ -51,13 +52,29 @@ public enum NonEntraSTSMode: String, Sendable, CaseIterable {
     case block
 }
 
+/// What happens to a response of an intercepted STS host that carries tokens outside the token endpoint
+/// (`form_post` pages, redirect fragments, JSON): judged like a token response, or refused outright.
+public enum TokenFlowHandling: String, Sendable, CaseIterable {
+    case judge
+    case refuse
+}
+
 /// Everything the data plane needs, merged once from defaults, YAML and flags (STYLE 6).
 public struct ProxyConfiguration: Sendable {
     public var listen: HostPort
     public var mode: EnforcementMode
     public var defaultCreatorTenant: TenantID?
-    /// Client addresses (IP literal) mapped to the creator tenant, tried after Proxy-Authorization (SPEC 3).
-    public var creatorTenantByClientAddress: [String: TenantID]
+    /// Client address ranges mapped to the creator tenant, used when a connection sends no Proxy-Authorization
+    /// (SPEC 3); the most specific range wins.
+    public var creatorTenantByClientAddress: AddressMap<TenantID>
+    /// Ranges opened beyond the public internet for plain http and CONNECT (SPEC 4.1 `--allow-destination`).
+    public var allowedDestinations: [AddressRange]
+    /// Who may use the proxy (SPEC 4.1 `--allow-client`); loopback only by default.
+    public var allowedClients: ClientPolicy
+    /// Token-carrying responses outside the token endpoint on intercepted STS hosts.
+    public var tokenFlows: TokenFlowHandling
+    /// This process's other listeners (the admin listener): never a destination, whatever is allowed.
+    public var otherListeners: [HostPort] = []
     public var nonEntraSTS: NonEntraSTSMode
     /// `host:port` (lowercased) → where to connect instead.
     public var upstreamOverrides: [String: HostPort]
@@ -84,7 +101,10 @@ public struct ProxyConfiguration: Sendable {
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3128),
         mode: EnforcementMode = .enforce,
         defaultCreatorTenant: TenantID? = nil,
-        creatorTenantByClientAddress: [String: TenantID] = [:],
+        creatorTenantByClientAddress: AddressMap<TenantID> = AddressMap([]),
+        allowedDestinations: [AddressRange] = [],
+        allowedClients: ClientPolicy = .loopbackOnly,
+        tokenFlows: TokenFlowHandling = .judge,
         nonEntraSTS: NonEntraSTSMode = .audit,
         upstreamOverrides: [String: HostPort] = [:],
         upstreamCAFiles: [String] = [],
@@ -101,6 +121,9 @@ public struct ProxyConfiguration: Sendable {
         self.mode = mode
         self.defaultCreatorTenant = defaultCreatorTenant
         self.creatorTenantByClientAddress = creatorTenantByClientAddress
+        self.allowedDestinations = allowedDestinations
+        self.allowedClients = allowedClients
+        self.tokenFlows = tokenFlows
         self.nonEntraSTS = nonEntraSTS
         self.upstreamOverrides = upstreamOverrides
         self.upstreamCAFiles = upstreamCAFiles
@@ -116,6 +139,12 @@ public struct ProxyConfiguration: Sendable {
 
     /// Where to connect for `host:port`: the override if one is configured, else the host itself.
     public func upstreamAddress(for target: HostPort) -> HostPort {
-        upstreamOverrides["\(target.host.lowercased()):\(target.port)"] ?? target
+        upstreamOverride(for: target) ?? target
+    }
+
+    /// The operator's own choice of address for `host:port`, if any. Such an address is trusted as configured:
+    /// the destination policy judges only where clients ask to go.
+    public func upstreamOverride(for target: HostPort) -> HostPort? {
+        upstreamOverrides["\(target.host.lowercased()):\(target.port)"]
     }
 }

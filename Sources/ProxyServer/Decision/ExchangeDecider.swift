@@ -62,7 +62,8 @@ public struct ExchangeDecider: Sendable {
                 reason: "\(endpoint.host) is not a Microsoft Entra STS: its token carries no Entra tenant, so tenant "
                     + "isolation cannot judge it (known gap, SPEC 2.3); passed through and recorded.")
         }
-        guard evidence.isSuccess else {
+        // A 2xx answer is judged even when no token can be read from it: what cannot be read might be a token.
+        guard evidence.isSuccess || (200..<300).contains(status) else {
             return ExchangeVerdict(
                 outcome: .allow, creatorTenant: creator, signInTenant: expectedSignIn,
                 reason: "the STS answered \(status)\(evidence.errorCode.map { " (\($0))" } ?? "") without a token; "
@@ -70,10 +71,7 @@ public struct ExchangeDecider: Sendable {
         }
         guard let signIn = evidence.signInTenant else {
             let why = evidence.unreadableReason ?? "no Entra token in the response"
-            let decision = policies.decide(creator: creator, signIn: nil)
-            var verdict = isolationVerdict(decision, prefix: "the sign-in tenant could not be read (\(why)); ")
-            if verdict.outcome == .block { verdict.errorCodes = [500212] }
-            return verdict
+            return unreadableSignInVerdict(creator: creator, why: why)
         }
         if let expectedSignIn, expectedSignIn != signIn {
             return ExchangeVerdict(
@@ -87,8 +85,41 @@ public struct ExchangeDecider: Sendable {
         var verdict = isolationVerdict(creator: creator, signIn: signIn)
         verdict.homeTenant = evidence.homeTenant
         guard verdict.outcome == .allow, case .entra(let cloud, _) = endpoint.kind else { return verdict }
+        // Application targeting trusts the issued token's own azp/appid over the client_id the request claimed.
         return crossTenantAccess.judge(
-            creator: creator, signIn: signIn, cloud: cloud, evidence: evidence, clientID: clientID) ?? verdict
+            creator: creator, signIn: signIn, cloud: cloud, evidence: evidence,
+            clientID: evidence.applicationID ?? clientID) ?? verdict
+    }
+
+    /// The decision on an answer whose body cannot be read at all (an encoding TenantGate cannot decode): it may
+    /// carry a token, so it is judged as a token whose tenant is unknown.
+    public func judgeUnreadable(creator: TenantID, endpoint: TokenEndpoint, why: String) -> ExchangeVerdict {
+        if case .nonEntra = endpoint.kind {
+            return judgeResponse(
+                creator: creator, endpoint: endpoint, status: 200, evidence: TokenResponseEvidence(), expectedSignIn: nil)
+        }
+        return unreadableSignInVerdict(creator: creator, why: why)
+    }
+
+    /// Fail closed (SPEC 2.1 point 5, extended): when the sign-in tenant cannot be read, the exchange is blocked
+    /// whenever some sign-in tenant would have been blocked: the creator's own outbound isolation, or any other
+    /// governed tenant whose inbound isolation does not admit the creator. Allowed only when no tenant could refuse.
+    private func unreadableSignInVerdict(creator: TenantID, why: String) -> ExchangeVerdict {
+        let prefix = "the sign-in tenant could not be read (\(why)); "
+        var verdict = isolationVerdict(policies.decide(creator: creator, signIn: nil), prefix: prefix)
+        if verdict.outcome == .block {
+            verdict.errorCodes = [500212]
+            return verdict
+        }
+        if let refusing = policies.tenantRefusingInbound(from: creator) {
+            return ExchangeVerdict(
+                outcome: .block, directions: [.inbound], creatorTenant: creator, signInTenant: nil,
+                reason: prefix + "the token could be of \(policies.label(refusing)), whose tenant isolation does not "
+                    + "admit \(policies.label(creator)) inbound, so the exchange is refused (fail closed). The STS's "
+                    + "answer must carry a readable Entra token for TenantGate to let it through.",
+                errorCodes: [500213], setting: "tenantIsolation")
+        }
+        return verdict
     }
 
     /// The tenant the path names: a GUID, or a domain the directory resolves. `common` & co. name none.

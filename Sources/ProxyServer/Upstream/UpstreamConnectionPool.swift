@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -27,12 +28,14 @@ final class UpstreamConnectionPool {
     private let eventLoop: any EventLoop
     private let tlsContext: NIOSSLContext
     private let configuration: ProxyConfiguration
+    private let dialer: UpstreamDialer
     private var idle: [Key: [Connection]] = [:]
 
-    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration) {
+    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration, dialer: UpstreamDialer) {
         self.eventLoop = eventLoop
         self.tlsContext = tlsContext
         self.configuration = configuration
+        self.dialer = dialer
     }
 
     /// Sends one request to `host:port` over an idle connection, or a new one (TLS verified against `host`), and
@@ -95,10 +98,9 @@ final class UpstreamConnectionPool {
     }
 
     private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
-        let address = configuration.upstreamAddress(for: HostPort(host: key.host, port: key.port))
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
-        return ClientBootstrap(group: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(configuration.connectTimeoutSeconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -111,10 +113,15 @@ final class UpstreamConnectionPool {
                     }
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    if key.tls {
+                        // Intercepted answers are read before they are judged: a gzip or deflate body is decoded
+                        // here, within the inspection limit (a decompression bomb fails the exchange).
+                        try sync.addHandler(NIOHTTPResponseDecompressor(limit: .size(maxBody)))
+                    }
                     try sync.addHandler(UpstreamResponseHandler(maxBodyBytes: maxBody))
                 }
             }
-            .connect(host: address.host, port: address.port)
+        return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)
     }
 
     /// SNI takes names, not IP literals.

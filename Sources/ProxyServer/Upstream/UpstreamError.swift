@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -14,6 +15,10 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case connectionBusy
         case responseTooLarge
         case malformedResponse
+        /// The destination policy refuses the address (403, not a gateway failure).
+        case destinationRefused
+        /// A compressed body that could not be decoded within the inspection limit.
+        case undecodableBody
     }
 
     let code: Code
@@ -24,8 +29,16 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     static let timedOut = UpstreamError(code: .timedOut, detail: "the upstream server did not answer in time")
     static let responseTooLarge = UpstreamError(code: .responseTooLarge, detail: "the upstream response is larger than the inspection limit")
 
-    /// 504 for time-outs, 502 for everything else.
-    var httpStatus: HTTPResponseStatus { code == .timedOut ? .gatewayTimeout : .badGateway }
+    /// 504 for time-outs, 403 for refused destinations, 502 for everything else.
+    var httpStatus: HTTPResponseStatus {
+        switch code {
+        case .timedOut: .gatewayTimeout
+        case .destinationRefused: .forbidden
+        case .connectFailed, .certificateRejected, .tlsFailed, .connectionClosed, .connectionBusy, .responseTooLarge,
+            .malformedResponse, .undecodableBody:
+            .badGateway
+        }
+    }
 
     var description: String { detail }
 
@@ -51,6 +64,11 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         }
         if error is NIOConnectionError || error is IOError {
             return UpstreamError(code: .connectFailed, detail: "the upstream server could not be reached (\(error))")
+        }
+        if error is NIOHTTPDecompression.DecompressionError || error is NIOHTTPDecompression.ExtraDecompressionError {
+            return UpstreamError(
+                code: .undecodableBody,
+                detail: "the upstream response's compressed body could not be decoded within the inspection limit (\(error))")
         }
         if error is HTTPParserError {
             return UpstreamError(code: .malformedResponse, detail: "the upstream server sent malformed HTTP (\(error))")

@@ -1,0 +1,130 @@
+import Audit
+import Foundation
+import CoreMetrics
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import TenantPolicy
+
+/// The two ways an accepted CONNECT continues, shared by the handler that reads the CONNECT and the one that
+/// reads the ClientHello: terminate TLS and inspect, or splice bytes to the judged upstream address. Each replaces
+/// `handler` (and everything it held) in the pipeline and replays the bytes the client already sent.
+enum SessionHandover {
+    /// Terminates TLS with a leaf for `host` and serves the decrypted requests with a `TokenExchangeHandler`.
+    static func intercept(
+        host: HostPort, creator: CreatorResolver.Resolution, pending: @escaping () -> [NIOAny], shared: ProxyContext,
+        replacing handler: any RemovableChannelHandler, context: ChannelHandlerContext
+    ) {
+        shared.leafContexts.context(for: host.host, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            guard context.channel.isActive else { return }
+            switch result {
+            case .success(let sslContext):
+                let handlers: [any ChannelHandler] = [
+                    NIOSSLServerHandler(context: sslContext),
+                    WriteCoalescingHandler(),
+                    HTTPResponseEncoder(),
+                    ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                    TokenExchangeHandler(target: host, creator: creator, shared: shared),
+                ]
+                replace(handler, with: handlers, replaying: pending(), context: context)
+            case .failure(let error):
+                shared.logger.error(
+                    "cannot mint a leaf certificate", metadata: ["host": "\(host.host)", "error": "\(error)"])
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Connects to `address` (already judged by the destination policy) and splices the two channels.
+    static func tunnel(
+        to address: SocketAddress, shared: ProxyContext, pending: @escaping () -> [NIOAny],
+        replacing handler: any RemovableChannelHandler, context: ChannelHandlerContext
+    ) {
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.seconds(shared.configuration.connectTimeoutSeconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(to: address)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let peer):
+                    guard context.channel.isActive else { return peer.close(promise: nil) }
+                    let (local, remote) = GlueHandler.matchedPair()
+                    do {
+                        try peer.pipeline.syncOperations.addHandler(remote)
+                    } catch {
+                        peer.close(promise: nil)
+                        return context.close(promise: nil)
+                    }
+                    replace(handler, with: [local], replaying: pending(), context: context)
+                case .failure:
+                    // The 200 is already sent: closing is the only answer left.
+                    shared.metrics.upstreamErrors.increment()
+                    context.close(promise: nil)
+                }
+            }
+    }
+
+    /// Audits a refused connection (`blocked`, with the policy that refused it as `setting`), then runs `answer`,
+    /// or closes when there is nothing left to answer with.
+    static func refuse(
+        _ refusal: ConnectionRefusal, shared: ProxyContext, context: ChannelHandlerContext,
+        answer: (() -> Void)? = nil
+    ) {
+        shared.logger.notice(
+            "connection refused", metadata: ["host": "\(refusal.host)", "setting": "\(refusal.setting)", "reason": "\(refusal.reason)"])
+        shared.recordAudit(refusal.auditEvent(), on: context.eventLoop) { _ in
+            if let answer { answer() } else { context.close(promise: nil) }
+        }
+    }
+
+    private static func replace(
+        _ handler: any RemovableChannelHandler, with handlers: [any ChannelHandler], replaying pending: [NIOAny],
+        context: ChannelHandlerContext
+    ) {
+        do {
+            let sync = context.pipeline.syncOperations
+            try sync.addHandlers(handlers, position: .after(handler))
+            for data in pending { context.fireChannelRead(data) }
+            context.fireChannelReadComplete()
+            sync.removeHandler(context: context, promise: nil)
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// A connection refused before any token exchange: by the client, destination or TLS name policy, or for a maker
+/// token that did not verify. Audited like an exchange so the refusal is visible in the report's "other" count.
+struct ConnectionRefusal {
+    let host: String
+    let creator: TenantID?
+    /// The policy that refused: `clientPolicy`, `destinationPolicy`, `tlsServerName`, `creatorToken`.
+    let setting: String
+    let reason: String
+    let decision: AuditDecision
+    let correlationID: UUID
+
+    init(
+        host: String, creator: TenantID?, setting: String, reason: String, decision: AuditDecision = .blocked,
+        correlationID: UUID = .random()
+    ) {
+        self.host = host
+        self.creator = creator
+        self.setting = setting
+        self.reason = reason
+        self.decision = decision
+        self.correlationID = correlationID
+    }
+
+    func auditEvent() -> AuditEvent {
+        var event = AuditEvent(
+            time: Date(), decision: decision, directions: [], creatorTenant: creator, signInTenant: nil, host: host,
+            path: "", clientID: nil, reason: reason, rule: nil, correlationID: correlationID)
+        event.setting = setting
+        return event
+    }
+}

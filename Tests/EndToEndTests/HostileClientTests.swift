@@ -1,0 +1,310 @@
+import Foundation
+import JWTKit
+import Testing
+
+@testable import tenantgate
+import MockSTS
+import TenantPolicy
+
+/// Each way around the enforcement that issue 12 found, and variants, tried through the real `tenantgate serve`
+/// with curl and openssl: no token of a blocked tenant reaches the client, and an audit line says why.
+///
+/// Policies (`policies/`): Contoso isolated, allowing Fabrikam outbound and Adatum both ways; Adatum isolated with
+/// no rules. Contoso → Northwind is blocked outbound; Fabrikam → Contoso (or Adatum) blocked inbound.
+@Suite(.serialized)
+struct HostileClientTests {
+    static let contoso = ProxyEndToEndTests.contoso
+    static let fabrikam = ProxyEndToEndTests.fabrikam
+    static let northwind = ProxyEndToEndTests.northwind
+    static let form = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value"
+
+    /// No token of any kind in what the client received.
+    static func carriesNoToken(_ body: String) -> Bool {
+        !body.contains("access_token\":\"ey") && !body.contains("id_token") && !body.contains("refresh_token\":")
+    }
+
+    // MARK: - Creator identity is proven
+
+    enum ForgedMaker: String, CaseIterable {
+        case unsigned, otherKey, wrongIssuer, wrongAudience, expired, algNone, unknownKeyID, hmacWithPublicKey
+    }
+
+    /// A maker token that does not verify never chooses the creator: 407 on the CONNECT, an audit line, and no
+    /// fallback to the default creator tenant even when one is configured.
+    @Test(arguments: ForgedMaker.allCases)
+    func forgedMakerTokensAreRefused(_ forgery: ForgedMaker) async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            let token = try await Self.forge(forgery, tenant: Self.northwind, sts: serve.sts)
+            // Naming the sign-in tenant as creator would make the exchange "same tenant" if the token were believed.
+            let response = try await serve.curl(
+                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token"])
+            #expect(response.status == 407 || response.status == 0, "\(forgery): HTTP \(response.status)")
+            #expect(Self.carriesNoToken(response.body))
+            let lines = serve.auditObjects()
+            #expect(lines.count == 1)
+            #expect(lines.first?["decision"] as? String == "error")
+            #expect(lines.first?["setting"] as? String == "creatorToken")
+            let reason = lines.first?["reason"] as? String ?? ""
+            #expect(reason.contains("maker token is not accepted"))
+            #expect(reason.range(of: token) == nil, "the token must never be logged")
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
+        }
+    }
+
+    @Test func aVerifiedMakerTokenNamesTheCreator() async throws {
+        try await ServeProcess.with { serve in
+            let token = try await serve.sts.makerToken(tenant: Self.contoso)
+            let blocked = try await serve.curl(
+                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token"])
+            #expect(blocked.status == 403)
+            let allowed = try await serve.curl(
+                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token"])
+            #expect(allowed.status == 200)
+            #expect(serve.auditObjects().map { $0["creator_tenant"] as? String } == [Self.contoso.description, Self.contoso.description])
+        }
+    }
+
+    /// Keys that cannot be fetched: never allow. A token is refused with 407 and the reason names the keys.
+    @Test func unreachableKeysRefuseEveryMakerToken() async throws {
+        try await ServeProcess.with(trustMockKeys: false, extraArguments: ["--creator-jwks-url", "http://127.0.0.1:9/keys"]) { serve in
+            let token = try await serve.sts.makerToken(tenant: Self.contoso)
+            let response = try await serve.curl(
+                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.contoso)/oauth2/v2.0/token"])
+            #expect(response.status == 407 || response.status == 0)
+            #expect((serve.auditObjects().first?["reason"] as? String)?.contains("signing keys could not be loaded") == true)
+        }
+    }
+
+    static func forge(_ forgery: ForgedMaker, tenant: TenantID, sts: MockSTS) async throws -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        var claims = MockTokenClaims(
+            tid: tenant.description, iss: "https://login.microsoftonline.com/\(tenant)/v2.0", oid: UUID().uuidString,
+            aud: "https://service.powerapps.com/", clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d", version: "2.0", now: now)
+        func encoded(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let payload = String(decoding: try JSONEncoder().encode(claims), as: UTF8.self)
+        switch forgery {
+        case .unsigned:
+            return "\(encoded(#"{"alg":"RS256","kid":"mock-sts-key","typ":"JWT"}"#)).\(encoded(payload))."
+        case .algNone:
+            return "\(encoded(#"{"alg":"none","kid":"mock-sts-key","typ":"JWT"}"#)).\(encoded(payload))."
+        case .otherKey:
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: ES256PrivateKey(), kid: "mock-sts-key")
+            return try await keys.sign(claims, kid: "mock-sts-key")
+        case .unknownKeyID:
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: ES256PrivateKey(), kid: "not-published")
+            return try await keys.sign(claims, kid: "not-published")
+        case .hmacWithPublicKey:
+            // HMAC keyed with the published public key: refused because the key is pinned to ES256.
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: sts.jwksJSON), digestAlgorithm: .sha256, kid: "mock-sts-key")
+            return try await keys.sign(claims, kid: "mock-sts-key")
+        case .wrongIssuer:
+            claims.iss = "https://login.microsoftonline.com/\(ProxyEndToEndTests.adatum)/v2.0"
+        case .wrongAudience:
+            claims.aud = "api://somebody-else"
+        case .expired:
+            claims.exp = now - 3600
+            claims.nbf = now - 7200
+        }
+        return try await sts.mintToken(claims)
+    }
+
+    // MARK: - No token reaches a client unjudged
+
+    /// `common` names no tenant, so only the answer shows it: compressed, the answer is still read (or refused).
+    @Test(arguments: ["gzip", "deflate"])
+    func compressedTokenAnswersAreDecodedAndJudged(_ encoding: String) async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let url = "https://login.microsoftonline.com/common/oauth2/v2.0/token?mock_encoding=\(encoding)"
+            let blocked = try await serve.curl(maker + ["--compressed", "-d", Self.form + "&mock_tid=\(Self.northwind)", url])
+            #expect(blocked.status == 403)
+            #expect(Self.carriesNoToken(blocked.body))
+            let allowed = try await serve.curl(maker + ["--compressed", "-d", Self.form + "&mock_tid=\(Self.fabrikam)", url])
+            #expect(allowed.status == 200)
+            #expect(allowed.body.contains("access_token"))
+            #expect(serve.auditObjects().map { $0["decision"] as? String } == ["blocked", "allowed"])
+            #expect(serve.auditObjects().first?["sign_in_tenant"] as? String == Self.northwind.description)
+        }
+    }
+
+    /// An encoding the proxy cannot read, a decompression bomb, and a 2xx answer that is not JSON: each refused.
+    @Test(arguments: [
+        ("?mock_encoding=br", "", 403, "blocked"),
+        ("?mock_encoding=gzip&mock_bomb=1", "", 502, "error"),
+        ("", "&mock_token=html", 403, "blocked"),
+    ])
+    func unreadableAnswersFailClosed(query: String, extraForm: String, status: Int, decision: String) async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.fabrikam))
+            // Fabrikam has no isolation of its own, but Adatum's would refuse it inbound: the answer matters.
+            let response = try await serve.curl(
+                maker + ["-d", Self.form + "&mock_tid=\(Self.fabrikam)" + extraForm,
+                    "https://login.microsoftonline.com/common/oauth2/v2.0/token\(query)"])
+            #expect(response.status == status, "\(query)\(extraForm): HTTP \(response.status) \(response.body.prefix(300))")
+            #expect(Self.carriesNoToken(response.body))
+            #expect(serve.auditObjects().map { $0["decision"] as? String } == [decision])
+        }
+    }
+
+    /// Tokens handed over by the authorize endpoint (implicit flow): a form_post page and a redirect fragment.
+    @Test(arguments: ["form_post", "fragment"])
+    func tokensOutsideTheTokenEndpointAreJudged(_ mode: String) async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let path = "/\(Self.northwind)/oauth2/v2.0/authorize?response_type=id_token&response_mode=\(mode)"
+            let blocked = try await serve.curl(maker + ["-D", "-", "https://login.microsoftonline.com\(path)"])
+            #expect(blocked.status == 403)
+            #expect(!blocked.body.contains("id_token="), "the token must not reach the client")
+            #expect(!blocked.body.contains("name=\"id_token\""))
+            let fine = "/\(Self.fabrikam)/oauth2/v2.0/authorize?response_type=id_token&response_mode=\(mode)"
+            let allowed = try await serve.curl(maker + ["-D", "-", "https://login.microsoftonline.com\(fine)"])
+            #expect(allowed.status == (mode == "form_post" ? 200 : 302))
+            let lines = serve.auditObjects()
+            #expect(lines.map { $0["decision"] as? String } == ["blocked", "allowed"])
+            #expect(lines.first?["path"] as? String == "/\(Self.northwind)/oauth2/v2.0/authorize")
+        }
+    }
+
+    @Test func tokenFlowsCanBeRefusedOutright() async throws {
+        try await ServeProcess.with(extraArguments: ["--token-flows", "refuse"]) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let path = "/\(Self.fabrikam)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
+            let refused = try await serve.curl(maker + ["https://login.microsoftonline.com\(path)"])
+            #expect(refused.status == 403)
+            #expect(serve.auditObjects().first?["setting"] as? String == "tokenFlows")
+        }
+    }
+
+    // MARK: - One canonical request target
+
+    /// Spellings of the blocked Northwind token endpoint: all recognised, judged and refused before going upstream.
+    @Test(arguments: [
+        "https://login.microsoftonline.com/NORTHWIND/oauth2/v2.0/token",
+        "https://LOGIN.microsoftonline.com.:443/NORTHWIND/oauth2/v2.0/token",
+        "/NORTHWIND/%6Fauth2/v2.0/tok%65n",
+        "//NORTHWIND//oauth2/v2.0/./token",
+        "/x/../NORTHWIND/oauth2/v2.0/token",
+        "/NORTHWIND;a=b/oauth2/v2.0/token",
+        "/NORTHWIND/OAuth2/V2.0/Token",
+    ])
+    func tokenEndpointSpellingsAreRecognised(_ spelling: String) async throws {
+        let target = spelling.replacingOccurrences(of: "NORTHWIND", with: Self.northwind.description)
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let response = try await serve.curl(
+                maker + ["--path-as-is", "--request-target", target, "-d", Self.form, "https://login.microsoftonline.com/"])
+            #expect(response.status == 403, "\(target): HTTP \(response.status)")
+            #expect(Self.carriesNoToken(response.body))
+            let line = serve.auditObjects().first
+            #expect(line?["decision"] as? String == "blocked")
+            // The canonical target is audited (letter case is the client's: paths are case-sensitive in general).
+            #expect((line?["path"] as? String)?.lowercased() == "/\(Self.northwind)/oauth2/v2.0/token")
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
+        }
+    }
+
+    /// Ambiguous targets, a second host, repeated decision fields: 400, audited, nothing sent upstream.
+    @Test(arguments: [
+        ("/%2FNORTHWIND/oauth2/v2.0/token", [String]()),
+        ("/NORTHWIND/oauth2/v2.0/token%00", []),
+        ("https://evil.example/NORTHWIND/oauth2/v2.0/token", []),
+        ("/NORTHWIND/oauth2/v2.0/token", ["-H", "Host: login.microsoftonline.us"]),
+        ("/NORTHWIND/oauth2/v2.0/token", ["--data-raw", "&client_id=11111111-2222-3333-4444-555555555555"]),
+    ])
+    func ambiguousRequestsAreRefused(target: String, extra: [String]) async throws {
+        let target = target.replacingOccurrences(of: "NORTHWIND", with: Self.fabrikam.description)
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let response = try await serve.curl(
+                maker + ["--path-as-is", "--request-target", target, "-d", Self.form] + extra + ["https://login.microsoftonline.com/"])
+            #expect(response.status == 400, "\(target) \(extra): HTTP \(response.status)")
+            #expect(Self.carriesNoToken(response.body))
+            #expect(serve.auditObjects().first?["decision"] as? String == "error")
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.fabrikam.description) == 0)
+        }
+    }
+
+    // MARK: - Hosts however they are spelled
+
+    /// A trailing dot and upper case in the CONNECT host are the same STS.
+    @Test(arguments: ["login.microsoftonline.com.", "LOGIN.MicrosoftOnline.COM"])
+    func connectHostSpellingsAreIntercepted(_ host: String) async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let response = try await serve.curl(
+                maker + ["-d", Self.form, "https://\(host)/\(Self.northwind)/oauth2/v2.0/token"])
+            #expect(response.status == 403)
+            #expect(serve.auditObjects().first?["decision"] as? String == "blocked")
+        }
+    }
+
+    /// A CONNECT to an IP literal or an alias whose TLS names an STS is intercepted as that STS.
+    @Test(arguments: ["127.0.0.1", "sts-alias.invalid"])
+    func theClientHelloNameDecidesInterception(_ connectHost: String) async throws {
+        try await ServeProcess.with(extraArguments: ["--allow-destination", "127.0.0.0/8"]) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let response = try await serve.curl(
+                maker + ["--connect-to", "login.microsoftonline.com:443:\(connectHost):443", "-d", Self.form,
+                    "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token"])
+            #expect(response.status == 403, "CONNECT \(connectHost): HTTP \(response.status)")
+            #expect(serve.auditObjects().first?["decision"] as? String == "blocked")
+        }
+    }
+
+    /// A CONNECT naming an STS whose ClientHello names another host is refused, and audited.
+    @Test func aClientHelloNamingAnotherHostIsRefused() async throws {
+        try await ServeProcess.with { serve in
+            let output = try await ProxyEndToEndTests.openSSLClient(
+                proxyPort: serve.proxyPort, caPath: serve.caPath, input: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                serverName: "elsewhere.example")
+            #expect(!output.contains("HTTP/1.1"))
+            let line = serve.auditObjects().first
+            #expect(line?["setting"] as? String == "tlsServerName")
+            #expect((line?["reason"] as? String)?.contains("elsewhere.example") == true)
+        }
+    }
+
+    // MARK: - Not an open proxy
+
+    @Test(arguments: [
+        "http://127.0.0.1:PROXY/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://[::1]:PROXY/",
+        "http://login.microsoftonline.com/common/oauth2/v2.0/token",
+    ])
+    func plainHTTPToRefusedDestinationsIsRefused(_ url: String) async throws {
+        try await ServeProcess.with { serve in
+            let response = try await serve.curl([url.replacingOccurrences(of: "PROXY", with: "\(serve.proxyPort)")])
+            #expect(response.status == 403, "\(url): HTTP \(response.status)")
+            #expect(serve.auditObjects().first?["decision"] as? String == "blocked")
+        }
+    }
+
+    @Test(arguments: ["127.0.0.1", "169.254.169.254", "10.1.2.3", "[fd00:ec2::254]", "[::ffff:127.0.0.1]"])
+    func connectToRefusedDestinationsIsRefused(_ host: String) async throws {
+        try await ServeProcess.with { serve in
+            let output = try await Curl.run([
+                "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy", serve.proxy, "https://\(host)/",
+            ])
+            #expect(output == "403", "CONNECT \(host): \(output)")
+            #expect(serve.auditObjects().first?["setting"] as? String == "destinationPolicy")
+        }
+    }
+
+    /// Beyond loopback only listed clients are served; here loopback itself is not listed.
+    @Test func clientsOutsideTheAllowedRangesAreRefused() async throws {
+        try await ServeProcess.with(extraArguments: ["--allow-client", "192.0.2.0/24"]) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let output = try await Curl.run([
+                "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy", serve.proxy,
+                "--proxy-header", maker[1], "https://login.microsoftonline.com/",
+            ])
+            #expect(output == "403")
+            #expect(serve.auditObjects().first?["setting"] as? String == "clientPolicy")
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TenantPolicy
+
+@testable import tenantgate
+import MockSTS
+
+/// The real `tenantgate serve` binary as a child process, in front of an in-process mock STS: what users run, with
+/// its own flag parsing and wiring. Every wait has a deadline; `stop()` ends it (SIGTERM, then SIGKILL).
+final class ServeProcess: @unchecked Sendable {
+    let directory: URL
+    let sts: MockSTS
+    let proxyPort: Int
+    let caPath: String
+    let stsCAPath: String
+    let auditPath: String
+    private let process: Process
+    private let group: MultiThreadedEventLoopGroup
+
+    /// The binary next to the test bundle (`swift test` builds it), else the package's debug build.
+    static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tenantgate").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return "\(ProxyEndToEndTests.repository)/.build/debug/tenantgate"
+    }
+
+    /// - Parameter extraArguments: given after the harness's own flags. `trustMockKeys` adds `--creator-jwks` with
+    ///   the mock's keys (a real deployment's Entra keys).
+    init(
+        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, extraArguments: [String] = []
+    ) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        sts = try await MockSTS.start(group: group)
+        stsCAPath = directory.appendingPathComponent("sts-ca.pem").path
+        try sts.caCertificatePEM.write(toFile: stsCAPath, atomically: true, encoding: .utf8)
+        let jwksPath = directory.appendingPathComponent("jwks.json").path
+        try sts.jwksJSON.write(toFile: jwksPath, atomically: true, encoding: .utf8)
+        caPath = directory.appendingPathComponent("ca.pem").path
+        auditPath = directory.appendingPathComponent("audit.jsonl").path
+
+        var arguments = [
+            "serve", "--listen", "127.0.0.1:0", "--policies", policies, "--ca-cert", caPath,
+            "--ca-key", directory.appendingPathComponent("ca.key").path, "--upstream-ca", stsCAPath,
+            "--audit-log", auditPath,
+        ]
+        for host in MockSTS.hosts { arguments += ["--upstream-override", "\(host):443=127.0.0.1:\(sts.port)"] }
+        if trustMockKeys { arguments += ["--creator-jwks", jwksPath] }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments + extraArguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        proxyPort = try await Self.listeningPort(output.fileHandleForReading, process: process)
+    }
+
+    /// Reads standard output until the contract's `listening on HOST:PORT` line, for at most 30 s.
+    private static func listeningPort(_ handle: FileHandle, process: Process) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+                var text = ""
+                while !text.contains("\n") {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                watchdog.cancel()
+                let line = text.split(separator: "\n").first.map(String.init) ?? ""
+                guard line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+                    return continuation.resume(throwing: Curl.Failure(description: "serve did not start: '\(text)'"))
+                }
+                continuation.resume(returning: port)
+            }
+        }
+    }
+
+    var proxy: String { "http://127.0.0.1:\(proxyPort)" }
+
+    /// curl through the proxy with the interception CA trusted: the body, then the HTTP code on the last line.
+    func curl(_ arguments: [String]) async throws -> LoopbackHarness.Response {
+        let output = try await Curl.run(["-s", "-m", "20", "--proxy", proxy, "--cacert", caPath, "-w", "\n%{http_code}"] + arguments)
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        return LoopbackHarness.Response(
+            status: lines.last.flatMap { Int($0) } ?? 0, body: lines.dropLast().joined(separator: "\n"))
+    }
+
+    func makerHeader(_ token: String) -> [String] { ["--proxy-header", "Proxy-Authorization: Bearer \(token)"] }
+
+    func auditObjects() -> [[String: Any]] {
+        ((try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? "").split(separator: "\n").map {
+            ProxyEndToEndTests.auditObject(String($0))
+        }
+    }
+
+    func stop() async {
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? await sts.shutdown()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `body` against a fresh `serve` and always stops it.
+    static func with(
+        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, extraArguments: [String] = [],
+        _ body: (ServeProcess) async throws -> Void
+    ) async throws {
+        let serve = try await ServeProcess(policies: policies, trustMockKeys: trustMockKeys, extraArguments: extraArguments)
+        do {
+            try await body(serve)
+        } catch {
+            await serve.stop()
+            throw error
+        }
+        await serve.stop()
+    }
+}
