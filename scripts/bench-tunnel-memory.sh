@@ -158,7 +158,7 @@ start_tenantgate() {
         --audit-log "$d/audit.jsonl" \
         --mode enforce \
         --default-creator-tenant "$T_CONTOSO" \
-        --allow-connect-port "$SINK_PORT" \
+        --allow-connect-port "$SINK_PORT" --allow-destination 127.0.0.0/8 \
         </dev/null >"$d/stdout.log" 2>"$d/stderr.log" &
     echo $! > "$d/tenantgate.pid"
     for ((i = 0; i < 150; i++)); do   # up to 15 s for the contract's "listening on HOST:PORT" line

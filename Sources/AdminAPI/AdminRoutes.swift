@@ -14,10 +14,9 @@ public struct AdminPolicyAPI: Sendable {
     /// - Parameter authenticator: nil refuses every policy call with 401 (no keys configured): safe by default.
     public init(policiesDirectory: String, store: PolicyStore, audit: AuditLog, authenticator: AdminAuthenticator?) {
         self.authenticator = authenticator
-        let writer = PolicyWriter(directory: policiesDirectory, store: store)
-        let changes = PolicyChangeAudit(log: audit)
-        isolation = IsolationEndpoints(writer: writer, audit: changes)
-        crossTenantAccess = CrossTenantAccessEndpoints(writer: writer, audit: changes)
+        let writer = PolicyWriter(directory: policiesDirectory, store: store, audit: audit)
+        isolation = IsolationEndpoints(writer: writer)
+        crossTenantAccess = CrossTenantAccessEndpoints(writer: writer)
     }
 }
 

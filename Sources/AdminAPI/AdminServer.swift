@@ -2,37 +2,67 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import Synchronization
 import ServiceLifecycle
 
 /// The admin listener (`--admin HOST:PORT`, loopback by default): health, readiness and Prometheus metrics, and
 /// with `AdminPolicyAPI` the policy endpoints (issue 5). A `Service` like the proxy, stopped by the same graceful
 /// shutdown.
 public final class AdminServer: Service, Sendable {
+    /// Connections served at once: the admin API has few callers; the rest are turned away.
+    public static let maximumConnections = 256
+    /// Seconds a connection may idle before it is closed.
+    public static let idleTimeout = TimeAmount.seconds(60)
+
     private let host: String
     private let port: Int
     private let group: any EventLoopGroup
     private let routes: AdminRoutes
+    private let tls: NIOSSLContext?
     private let onListening: @Sendable (SocketAddress) -> Void
+    private let open = Atomic<Int>(0)
 
+    /// - Parameter tls: serves HTTPS with this context (`--admin-tls-cert`, `--admin-tls-key`); nil serves HTTP.
     public init(
-        host: String, port: Int, group: any EventLoopGroup, routes: AdminRoutes,
+        host: String, port: Int, group: any EventLoopGroup, routes: AdminRoutes, tls: NIOSSLContext? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.group = group
         self.routes = routes
+        self.tls = tls
         self.onListening = onListening
+    }
+
+    /// The TLS context of `--admin-tls-cert` / `--admin-tls-key` (PEM), read once at start.
+    public static func tlsContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.applicationProtocols = ["http/1.1"]
+        return try NIOSSLContext(configuration: configuration)
     }
 
     public func run() async throws {
         let routes = self.routes
+        let tls = self.tls
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AdminHandler(routes: routes))
+                    let count = open.wrappingAdd(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
+                    guard count <= Self.maximumConnections else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(AdminHandler(routes: routes))
                 }
             }
             .bind(host: host, port: port)
@@ -95,6 +125,11 @@ final class AdminHandler: ChannelInboundHandler {
                 self.write(answer, for: requestHead, context: context)
             }
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        context.close(promise: nil)
     }
 
     private func write(_ answer: AdminAnswer, for requestHead: HTTPRequestHead, context: ChannelHandlerContext) {

@@ -11,7 +11,6 @@ import TenantPolicy
 struct CrossTenantAccessEndpoints: Sendable {
     static let resource = "crossTenantAccessPolicy"
     let writer: PolicyWriter
-    let audit: PolicyChangeAudit
 
     /// `segments` follow `/v1.0/policies/crossTenantAccessPolicy`.
     func answer(_ request: AdminRequest, segments: ArraySlice<String>, principal: AdminPrincipal) async -> AdminAnswer {
@@ -96,7 +95,7 @@ struct CrossTenantAccessEndpoints: Sendable {
         let tenant = principal.tenant
         // An absent policy is the service default: its ETag is the service default's, so If-Match works from a GET.
         let ifMatch = request.headers["if-match"]
-        let result = writer.edit(tenant, .crossTenantAccess, ifMatch: nil) { state in
+        let result = writer.edit(tenant, .crossTenantAccess, ifMatch: nil, change: { state in
             let current = state.crossTenantAccess ?? CrossTenantAccessPolicy()
             if let ifMatch {
                 var shown = state
@@ -112,22 +111,16 @@ struct CrossTenantAccessEndpoints: Sendable {
             } catch let error as CrossTenantAccessDocumentError {
                 throw PolicyWriter.Failure.rejected(status: Self.status(error.code), code: Self.code(error.code), message: error.description)
             }
-        }
+        }, auditLine: { outcome in
+            PolicyChangeAudit.line(
+                principal: principal, tenant: tenant, resource: Self.resource, operation: operation,
+                before: outcome.before.crossTenantAccess.flatMap(Self.object),
+                after: outcome.after.crossTenantAccess.flatMap(Self.object), version: outcome.bundle.version)
+        })
         switch result {
         case .failure(let failure):
             return Self.answer(failure)
         case .success(let outcome):
-            let before = outcome.before.crossTenantAccess.flatMap(Self.object)
-            let after = outcome.after.crossTenantAccess.flatMap(Self.object)
-            do {
-                try await audit.record(
-                    principal: principal, tenant: tenant, resource: Self.resource, operation: operation, before: before,
-                    after: after, version: outcome.bundle.version)
-            } catch {
-                return AdminErrorBody.graph(
-                    503, code: "ServiceUnavailable",
-                    message: "the change is in force but its audit line could not be written: \(error)")
-            }
             let headers = etag(tenant).map { [("etag", $0)] } ?? []
             if let created, let partner = outcome.after.crossTenantAccess?.partner(created) {
                 return Self.document(success, partner, etag: headers.first?.1)
@@ -152,6 +145,10 @@ struct CrossTenantAccessEndpoints: Sendable {
                     + diagnostics.map(\.description).joined(separator: "; "))
         case .storage(let message):
             return AdminErrorBody.graph(500, code: "InternalServerError", message: "nothing was changed: \(message)")
+        case .auditUnavailable(let message):
+            return AdminErrorBody.graph(
+                503, code: "ServiceUnavailable",
+                message: "the change's audit line could not be written, so nothing was changed: \(message)")
         }
     }
 

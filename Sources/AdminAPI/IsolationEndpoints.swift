@@ -10,7 +10,6 @@ import TenantPolicy
 struct IsolationEndpoints: Sendable {
     static let resource = "tenantIsolationPolicy"
     let writer: PolicyWriter
-    let audit: PolicyChangeAudit
 
     /// `segments` follow `.../tenants/{tenantId}/tenantIsolationPolicy`.
     func answer(_ request: AdminRequest, tenant: TenantID, segments: ArraySlice<String>, principal: AdminPrincipal) async
@@ -159,22 +158,24 @@ struct IsolationEndpoints: Sendable {
         _ tenant: TenantID, request: AdminRequest, principal: AdminPrincipal, operation: String, success: Int,
         change: (inout TenantPolicyState) throws -> Void, render: ((PolicyBundle) -> Any)? = nil
     ) async -> AdminAnswer {
-        switch writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) {
+        func powerPlatformObjects(_ outcome: PolicyWriter.Outcome) -> (before: Any?, after: Any?) {
+            let directory = outcome.bundle.isolation.directory
+            return (
+                outcome.before.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) },
+                outcome.after.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) }
+            )
+        }
+        let result = writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) { outcome in
+            let (before, after) = powerPlatformObjects(outcome)
+            return PolicyChangeAudit.line(
+                principal: principal, tenant: tenant, resource: Self.resource, operation: operation, before: before,
+                after: after, version: outcome.bundle.version)
+        }
+        switch result {
         case .failure(let failure):
             return Self.answer(failure)
         case .success(let outcome):
-            let directory = outcome.bundle.isolation.directory
-            let before = outcome.before.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) }
-            let after = outcome.after.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) }
-            do {
-                try await audit.record(
-                    principal: principal, tenant: tenant, resource: Self.resource, operation: operation, before: before,
-                    after: after, version: outcome.bundle.version)
-            } catch {
-                return AdminErrorBody.powerPlatform(
-                    503, code: "AuditUnavailable",
-                    message: "the change is in force but its audit line could not be written: \(error)")
-            }
+            let after = powerPlatformObjects(outcome).after
             let headers = etagHeader(outcome.after, outcome.bundle)
             if success == 204 { return .empty(204, headers: headers) }
             return .json(success, render?(outcome.bundle) ?? after ?? [:], headers: headers)
@@ -196,6 +197,10 @@ struct IsolationEndpoints: Sendable {
                 details: diagnostics.map(\.description))
         case .storage(let message):
             return AdminErrorBody.powerPlatform(500, code: "InternalServerError", message: "nothing was changed: \(message)")
+        case .auditUnavailable(let message):
+            return AdminErrorBody.powerPlatform(
+                503, code: "AuditUnavailable",
+                message: "the change's audit line could not be written, so nothing was changed: \(message)")
         }
     }
 

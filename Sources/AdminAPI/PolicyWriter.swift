@@ -1,12 +1,13 @@
+import Audit
 import CrossTenantAccess
 import Foundation
 import PolicyFiles
 import ProxyServer
-import Synchronization
 import TenantPolicy
 
-/// Applies admin edits: one at a time, checked against the caller's `If-Match`, validated as a whole directory,
-/// written atomically to the policies directory, then put in force for the very next token exchange (issue 5.3).
+/// Applies admin edits: one at a time (and never beside a reload of the directory), checked against the caller's
+/// `If-Match`, validated as a whole directory, audited (the `policy_change` line written, and synced, before anything
+/// changes), written atomically to the policies directory, then put in force for the very next token exchange.
 final class PolicyWriter: Sendable {
     /// Which part of a tenant's policies an edit changes; it picks the file and the ETag.
     enum Part: Sendable {
@@ -23,6 +24,8 @@ final class PolicyWriter: Sendable {
         case invalid([PolicyDiagnostic])
         /// The file could not be written; nothing changed.
         case storage(String)
+        /// The audit line could not be written: nothing changed (no change goes unaudited).
+        case auditUnavailable(String)
     }
 
     struct Outcome: Sendable {
@@ -34,11 +37,12 @@ final class PolicyWriter: Sendable {
 
     let directory: String
     let store: PolicyStore
-    private let serial = Mutex(())
+    let audit: AuditLog
 
-    init(directory: String, store: PolicyStore) {
+    init(directory: String, store: PolicyStore, audit: AuditLog) {
         self.directory = directory
         self.store = store
+        self.audit = audit
     }
 
     /// The ETag of a part of a tenant's policies as the bundle holds them; nil when the tenant has none.
@@ -59,11 +63,13 @@ final class PolicyWriter: Sendable {
         return "\"\(String(hash, radix: 16))\""
     }
 
-    /// Edits `tenant`'s `part` with `change`, which may throw `Failure.rejected`.
+    /// Edits `tenant`'s `part` with `change`, which may throw `Failure.rejected`; `auditLine` renders the
+    /// `policy_change` line of the validated outcome, written before the file and the policy in force change.
     func edit(
-        _ tenant: TenantID, _ part: Part, ifMatch: String?, change: (inout TenantPolicyState) throws -> Void
+        _ tenant: TenantID, _ part: Part, ifMatch: String?, change: (inout TenantPolicyState) throws -> Void,
+        auditLine: (Outcome) -> PolicyChangeAudit.Line
     ) -> Result<Outcome, Failure> {
-        serial.withLock { _ in
+        store.exclusively {
             let bundle = store.current().bundle
             let before = TenantPolicyState(tenant: tenant, bundle: bundle)
             if let ifMatch {
@@ -96,13 +102,20 @@ final class PolicyWriter: Sendable {
             case .failure(let error): return .failure(.invalid(error.errors))
             case .success(let loaded): next = loaded
             }
+            let outcome = Outcome(before: before, after: TenantPolicyState(tenant: tenant, bundle: next), bundle: next, file: path)
+            let line = auditLine(outcome)
+            if case .failure(let error) = audit.append(line.bytes, lineCount: 1) {
+                return .failure(.auditUnavailable("\(error)"))
+            }
             do {
                 try AtomicFile.write(text, to: path)
             } catch {
+                // The change was announced and did not happen: say so under the same correlation ID.
+                _ = audit.append(line.withdrawal(reason: "\(error)"), lineCount: 1)
                 return .failure(.storage("\(error)"))
             }
             store.replace(with: next)
-            return .success(Outcome(before: before, after: TenantPolicyState(tenant: tenant, bundle: next), bundle: next, file: path))
+            return .success(outcome)
         }
     }
 

@@ -27,6 +27,10 @@ final class MockSTSHandler: ChannelInboundHandler {
         let segments = path.split(separator: "/").map(String.init)
         if path == "/healthz" {
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, #"{"status":"ok"}"#))
+        } else if request.head.method == .GET, segments.count == 4, segments[1] == "v2.0",
+            segments[2] == ".well-known", segments[3] == "openid-configuration"
+        {
+            answer = context.eventLoop.makeSucceededFuture(MockTokenMinter(sts: sts).openIDConfiguration(host: host, segment: segments[0]))
         } else if path.hasSuffix("/discovery/v2.0/keys") {
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, sts.jwksJSON))
         } else if path == "/mock/headers" {
@@ -201,6 +205,20 @@ struct MockTokenMinter {
             return MockAnswer(.ok, page, contentType: "text/html; charset=utf-8")
         }
         return MockAnswer(.found, "", headers: [("location", "\(redirect)#id_token=\(idToken)&state=s1")])
+    }
+
+    /// Tenant discovery, as OAuth libraries (MSAL) read it before their first token request.
+    func openIDConfiguration(host: String, segment: String) -> MockAnswer {
+        guard let tenant = TenantID(segment) ?? sts.options.domains[segment.lowercased()] else {
+            return MockAnswer(.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+        }
+        // The endpoints keep the segment as asked (a domain stays a domain), the issuer names the GUID.
+        let base = "https://\(host)/\(segment)"
+        return MockAnswer(
+            .ok,
+            #"{"issuer":"https://\#(host)/\#(tenant)/v2.0","token_endpoint":"\#(base)/oauth2/v2.0/token","#
+                + #""authorization_endpoint":"\#(base)/oauth2/v2.0/authorize","jwks_uri":"https://\#(host)/\#(tenant)/discovery/v2.0/keys","#
+                + #""response_modes_supported":["query","fragment","form_post"],"id_token_signing_alg_values_supported":["ES256"]}"#)
     }
 
     func azureDevOpsResponse() async throws -> MockAnswer {

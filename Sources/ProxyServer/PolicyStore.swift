@@ -22,6 +22,10 @@ public final class PolicyStore: Sendable {
     }
 
     private let state: Mutex<Snapshot>
+    /// Held by every change (a reload of the directory, an admin write) from reading to swapping, so changes are
+    /// serialised: a reload that read the directory before an admin write can never swap in after it and roll it
+    /// back. Exchanges never take it.
+    private let changes = Mutex(())
     public let nonEntraSTS: NonEntraSTSMode
 
     public init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode) {
@@ -53,9 +57,16 @@ public final class PolicyStore: Sendable {
     /// Loads and validates `directory`; swaps only when it is valid.
     @discardableResult
     public func reload(from directory: String) -> Result<PolicyBundle, PolicyValidationError> {
-        let result = PolicyDirectoryLoader.load(directory: directory)
-        if case .success(let bundle) = result { replace(with: bundle) }
-        return result
+        exclusively {
+            let result = PolicyDirectoryLoader.load(directory: directory)
+            if case .success(let bundle) = result { replace(with: bundle) }
+            return result
+        }
+    }
+
+    /// Runs one change (read, validate, write, swap) while no other change runs.
+    public func exclusively<T>(_ change: () throws -> T) rethrows -> T {
+        try changes.withLock { _ in try change() }
     }
 
     private static func snapshot(_ bundle: PolicyBundle, _ mode: NonEntraSTSMode) -> Snapshot {

@@ -2,6 +2,8 @@ import Audit
 import CoreMetrics
 import Logging
 import NIOCore
+import TenantPolicy
+import Synchronization
 
 /// The shared, thread-safe dependencies every connection's handlers use, injected once at start.
 final class ProxyContext: Sendable {
@@ -15,6 +17,8 @@ final class ProxyContext: Sendable {
     let audit: AuditLog
     let metrics: ProxyMetrics
     let logger: Logger
+    /// Client connections open now, for `maxClientConnections`.
+    let openClients = Atomic<Int>(0)
 
     init(
         configuration: ProxyConfiguration, policies: PolicyStore, creators: CreatorResolver, dialer: UpstreamDialer,

@@ -10,6 +10,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// The forward proxy: listens, and gives every client connection its first handler (SPEC 3).
 ///
@@ -103,12 +104,22 @@ public final class ProxyServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     shared.metrics.openConnections.increment()
-                    channel.closeFuture.whenComplete { _ in shared.metrics.openConnections.decrement() }
+                    let open = shared.openClients.wrappingAdd(1, ordering: .relaxed).newValue
+                    channel.closeFuture.whenComplete { _ in
+                        shared.metrics.openConnections.decrement()
+                        shared.openClients.wrappingSubtract(1, ordering: .relaxed)
+                    }
                     let sync = channel.pipeline.syncOperations
+                    guard open <= shared.configuration.maxClientConnections else {
+                        try sync.addHandler(OverCapacityHandler())
+                        return
+                    }
+                    let deadline = RequestDeadlineHandler(head: .seconds(shared.configuration.requestHeadTimeoutSeconds))
                     try sync.addHandler(IdleStateHandler(readTimeout: idle))
+                    try sync.addHandler(deadline)
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
                     try sync.addHandler(HTTPResponseEncoder())
-                    try sync.addHandler(ProxyRequestHandler(shared: shared))
+                    try sync.addHandler(ProxyRequestHandler(shared: shared, deadline: deadline))
                 }
             }
             .bind(host: shared.configuration.listen.host, port: shared.configuration.listen.port)

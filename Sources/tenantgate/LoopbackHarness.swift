@@ -1,20 +1,17 @@
-import AdminAPI
 import EntraAuth
-import Audit
-import CertificateAuthority
 import Foundation
 import Logging
 import MockSTS
+import Prometheus
 import NetworkPolicy
 import NIOCore
 import NIOPosix
 import PolicyFiles
 import ProxyServer
-import ServiceLifecycle
 import TenantPolicy
 
-/// The whole system on loopback: a mock Entra/Azure DevOps STS, the proxy as `serve` builds it, and curl as the
-/// client. Used by `simulate` and by the end-to-end tests.
+/// The whole system on loopback: a mock Entra/Azure DevOps STS, the proxy as `serve` builds it (`Application`), and
+/// curl as the client. Used by `simulate` and by the end-to-end tests.
 final class LoopbackHarness {
     struct Response {
         let status: Int
@@ -29,10 +26,8 @@ final class LoopbackHarness {
     let auditPath: String
     /// The admin listener's port, when the harness was asked for one.
     let adminPort: Int?
-    private let group: MultiThreadedEventLoopGroup
-    private let threadPool: NIOThreadPool
-    private let audit: AuditLog
-    private let services: ServiceGroup
+    private let stsGroup: MultiThreadedEventLoopGroup
+    private let application: Application
     private let serving: Task<Void, any Error>
 
     /// - Parameter admin: starts the admin listener with the policy endpoints, verifying callers with this.
@@ -42,11 +37,9 @@ final class LoopbackHarness {
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
+        stsGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bundle = try PolicyDirectoryLoader.load(directory: policiesDirectory).get()
-        sts = try await MockSTS.start(group: group, options: MockSTSOptions(domains: Self.domains(bundle.isolation)))
+        sts = try await MockSTS.start(group: stsGroup, options: MockSTSOptions(domains: Self.domains(bundle.isolation)))
         let stsCA = directory.appendingPathComponent("sts-ca.pem").path
         try sts.caCertificatePEM.write(toFile: stsCA, atomically: true, encoding: .utf8)
 
@@ -60,51 +53,35 @@ final class LoopbackHarness {
         configuration.allowedDestinations = [AddressRange(cidr: "127.0.0.0/8")].compactMap { $0 }
         configure(&configuration)
         caPath = directory.appendingPathComponent("ca.pem").path
-        let (authority, _) = try CertificateAuthority.loadOrCreate(
-            certificatePath: caPath, keyPath: directory.appendingPathComponent("ca.key").path, now: Date())
         auditPath = directory.appendingPathComponent("audit.jsonl").path
-        audit = try AuditLog(path: auditPath)
-        policies = PolicyStore(bundle: bundle, nonEntraSTS: configuration.nonEntraSTS)
         // Makers' tokens are signed by the mock STS, as Entra signs real ones: its keys are the trusted ones.
-        let creatorVerifier = try await EntraTokenVerifier(
-            trust: EntraTokenTrust(
+        let settings = ServeSettings(
+            proxy: configuration, policiesDirectory: policiesDirectory, caCertificatePath: caPath,
+            caKeyPath: directory.appendingPathComponent("ca.key").path, auditLogPath: auditPath,
+            creatorTrust: EntraTokenTrust(
                 keys: try .json(sts.jwksJSON), issuers: .entraIssuerOfTokenTenant,
-                audiences: ["https://service.powerapps.com/"]))
+                audiences: ["https://service.powerapps.com/"]),
+            admin: admin == nil ? nil : HostPort(host: "127.0.0.1", port: 0), adminAuth: admin,
+            // Edits to the policies directory take effect as under `serve`, polled every 200 ms here.
+            policyWatchInterval: .milliseconds(200))
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let proxy = try ProxyServer(
-            configuration: configuration, policies: policies, authority: authority, audit: audit,
-            creatorVerifier: creatorVerifier, group: group,
-            threadPool: threadPool, logger: .init(label: "tenantgate.harness"),
-            onListening: { address in
+        let (adminPorts, adminPortSink) = AsyncStream.makeStream(of: Int.self)
+        if admin == nil { adminPortSink.finish() }
+        let application = try await Application.build(
+            settings: settings, registry: PrometheusCollectorRegistry(), logger: Logger(label: "tenantgate.harness"),
+            onProxyListening: { address in
                 portSink.yield(address.port ?? 0)
                 portSink.finish()
-            })
-        // Edits to the policies directory take effect as under `serve` (polled every 200 ms here).
-        let watcher = PolicyDirectoryWatcher(
-            directory: policiesDirectory, store: policies, interval: .milliseconds(200),
-            logger: .init(label: "tenantgate.harness"))
-        var running: [any Service] = [proxy, watcher]
-        let (adminPorts, adminPortSink) = AsyncStream.makeStream(of: Int.self)
-        if let admin {
-            let routes = AdminRoutes(
-                policies: policies, renderMetrics: { [] },
-                policyAPI: AdminPolicyAPI(
-                    policiesDirectory: policiesDirectory, store: policies, audit: audit,
-                    authenticator: try await AdminAuthenticator(configuration: admin)))
-            running.append(
-                AdminServer(
-                    host: "127.0.0.1", port: 0, group: group, routes: routes,
-                    onListening: { address in
-                        adminPortSink.yield(address.port ?? 0)
-                        adminPortSink.finish()
-                    }))
-        } else {
-            adminPortSink.finish()
-        }
-        let services = ServiceGroup(services: running, logger: .init(label: "tenantgate.harness"))
-        self.services = services
-        serving = Task { try await services.run() }
+            },
+            onAdminListening: { address in
+                adminPortSink.yield(address.port ?? 0)
+                adminPortSink.finish()
+            },
+            gracefulShutdownSignals: [])
+        self.application = application
+        policies = application.policies
+        serving = Task { try await application.run(handleSignals: false) }
         var iterator = ports.makeAsyncIterator()
         proxyPort = await iterator.next() ?? 0
         var adminIterator = adminPorts.makeAsyncIterator()
@@ -140,12 +117,10 @@ final class LoopbackHarness {
     }
 
     func stop() async {
-        await services.triggerGracefulShutdown()
+        await application.stop()
         _ = try? await serving.value
-        audit.close()
         try? await sts.shutdown()
-        try? await threadPool.shutdownGracefully()
-        try? await group.shutdownGracefully()
+        try? await stsGroup.shutdownGracefully()
         try? FileManager.default.removeItem(at: directory)
     }
 

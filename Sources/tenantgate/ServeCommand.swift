@@ -99,6 +99,39 @@ struct ServeCommand: AsyncParsableCommand {
         help: "judge or refuse tokens an STS hands over outside its token endpoint (form_post, fragments; default judge).")
     var tokenFlows: String?
 
+    @Option(name: .customLong("request-head-timeout"), help: "Seconds a request head may take once its first byte arrived (default 30; then 408).")
+    var requestHeadTimeout: Int64?
+
+    @Option(name: .customLong("tls-handshake-timeout"), help: "Seconds a client's TLS handshake may take (default 10).")
+    var tlsHandshakeTimeout: Int64?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a client connection may wait between requests (default 120).")
+    var idleTimeout: Int64?
+
+    @Option(name: .customLong("tunnel-idle-timeout"), help: "Seconds a blind tunnel may carry nothing either way (default 3600).")
+    var tunnelIdleTimeout: Int64?
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to connect upstream (default 10; then 504).")
+    var connectTimeout: Int64?
+
+    @Option(name: .customLong("upstream-response-timeout"), help: "Seconds for the upstream answer (default 30; then 504).")
+    var upstreamResponseTimeout: Int64?
+
+    @Option(name: .customLong("upstream-idle-timeout"), help: "Seconds a pooled upstream connection is kept unused (default 60).")
+    var upstreamIdleTimeout: Int64?
+
+    @Option(name: .customLong("max-connections"), help: "Client connections served at once (default 10000; beyond: 503).")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("admin-tls-cert"), help: "PEM certificate (chain) for an HTTPS admin listener.")
+    var adminTLSCert: String?
+
+    @Option(name: .customLong("admin-tls-key"), help: "PEM private key of --admin-tls-cert.")
+    var adminTLSKey: String?
+
+    @Flag(name: .customLong("admin-insecure"), help: "Allow a plain-HTTP admin listener beyond loopback.")
+    var adminInsecure = false
+
     func run() async throws {
         let settings: ServeSettings
         do {

@@ -22,6 +22,17 @@ struct ServeConfigurationFile: Decodable {
     var allowDestination: [String]?
     var allowClient: [String]?
     var tokenFlows: String?
+    var requestHeadTimeout: Int64?
+    var tlsHandshakeTimeout: Int64?
+    var idleTimeout: Int64?
+    var tunnelIdleTimeout: Int64?
+    var connectTimeout: Int64?
+    var upstreamResponseTimeout: Int64?
+    var upstreamIdleTimeout: Int64?
+    var maxConnections: Int?
+    var adminTLSCert: String?
+    var adminTLSKey: String?
+    var adminInsecure: Bool?
     var allowConnectPorts: [Int]?
     var interceptHosts: [String]?
     var tenantRestrictionsV2: String?
@@ -30,7 +41,7 @@ struct ServeConfigurationFile: Decodable {
     var adminAudience: [String]?
     var adminIssuer: [String]?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, admin, policies, mode
         case caCert = "ca-cert"
         case caKey = "ca-key"
@@ -53,11 +64,32 @@ struct ServeConfigurationFile: Decodable {
         case allowDestination = "allow-destination"
         case allowClient = "allow-client"
         case tokenFlows = "token-flows"
+        case requestHeadTimeout = "request-head-timeout"
+        case tlsHandshakeTimeout = "tls-handshake-timeout"
+        case idleTimeout = "idle-timeout"
+        case tunnelIdleTimeout = "tunnel-idle-timeout"
+        case connectTimeout = "connect-timeout"
+        case upstreamResponseTimeout = "upstream-response-timeout"
+        case upstreamIdleTimeout = "upstream-idle-timeout"
+        case maxConnections = "max-connections"
+        case adminTLSCert = "admin-tls-cert"
+        case adminTLSKey = "admin-tls-key"
+        case adminInsecure = "admin-insecure"
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ServeSetupError("cannot read the configuration file \(path)")
+        }
+        // A misspelt key would otherwise be ignored silently, and its setting left at the default.
+        if let mapping = try? Yams.load(yaml: text) as? [String: Any] {
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
+            let unknown = mapping.keys.filter { !known.contains($0) }.sorted()
+            guard unknown.isEmpty else {
+                throw ServeSetupError(
+                    "\(path): unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")); keys are the flags' names "
+                        + "without '--' (for example listen, policies, audit-log)")
+            }
         }
         do {
             return try YAMLDecoder().decode(ServeConfigurationFile.self, from: text)

@@ -6,22 +6,44 @@ import TenantPolicy
 import TokenInspection
 
 /// Defaults, then the YAML file, then flags, merged once into typed settings (STYLE 6).
-struct ServeSettings {
+struct ServeSettings: Sendable {
     var proxy: ProxyConfiguration
     var admin: HostPort?
     var policiesDirectory: String
     var caCertificatePath: String
     var caKeyPath: String
     var auditLogPath: String
+    /// PEM certificate and key for an HTTPS admin listener.
+    var adminTLS: (certificate: String, key: String)?
     /// How admin API callers are verified; nil leaves the policy endpoints refusing every call.
     var adminAuth: EntraTokenTrust?
     /// How makers' tokens in `Proxy-Authorization` are verified (SPEC 4.1).
     var creatorTrust: EntraTokenTrust
+    /// How often the policies directory is looked at for edits.
+    var policyWatchInterval: Duration = .seconds(1)
 
     /// Entra's keys for tokens of every tenant of the global cloud.
     static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
     /// The audience of the tokens Power Platform makers hold.
     static let powerPlatformAudience = "https://service.powerapps.com/"
+
+    /// Settings given whole, as the end-to-end tests and `simulate` give them.
+    init(
+        proxy: ProxyConfiguration, policiesDirectory: String, caCertificatePath: String, caKeyPath: String,
+        auditLogPath: String, creatorTrust: EntraTokenTrust, admin: HostPort? = nil, adminAuth: EntraTokenTrust? = nil,
+        policyWatchInterval: Duration = .seconds(1)
+    ) {
+        self.proxy = proxy
+        self.policiesDirectory = policiesDirectory
+        self.caCertificatePath = caCertificatePath
+        self.caKeyPath = caKeyPath
+        self.auditLogPath = auditLogPath
+        self.creatorTrust = creatorTrust
+        self.admin = admin
+        self.adminAuth = adminAuth
+        self.policyWatchInterval = policyWatchInterval
+        if let admin { self.proxy.otherListeners = [admin] }
+    }
 
     init(flags: ServeCommand, file: ServeConfigurationFile?) throws {
         func pick(_ flag: String?, _ fromFile: String?, _ fallback: String) -> String { flag ?? fromFile ?? fallback }
@@ -54,6 +76,21 @@ struct ServeSettings {
         proxy.allowedDestinations = try Self.ranges((file?.allowDestination ?? []) + flags.allowDestination, flag: "--allow-destination")
         let clients = try Self.ranges((file?.allowClient ?? []) + flags.allowClient, flag: "--allow-client")
         if !clients.isEmpty { proxy.allowedClients = ClientPolicy(allowed: clients) }
+        func limit<T: BinaryInteger>(_ flag: T?, _ fromFile: T?, _ name: String, into value: inout T) throws {
+            guard let chosen = flag ?? fromFile else { return }
+            guard chosen > 0 else { throw ServeSetupError("--\(name): must be a positive number, got \(chosen)") }
+            value = chosen
+        }
+        try limit(flags.requestHeadTimeout, file?.requestHeadTimeout, "request-head-timeout", into: &proxy.requestHeadTimeoutSeconds)
+        try limit(flags.tlsHandshakeTimeout, file?.tlsHandshakeTimeout, "tls-handshake-timeout", into: &proxy.tlsHandshakeTimeoutSeconds)
+        try limit(flags.idleTimeout, file?.idleTimeout, "idle-timeout", into: &proxy.clientIdleTimeoutSeconds)
+        try limit(flags.tunnelIdleTimeout, file?.tunnelIdleTimeout, "tunnel-idle-timeout", into: &proxy.tunnelIdleTimeoutSeconds)
+        try limit(flags.connectTimeout, file?.connectTimeout, "connect-timeout", into: &proxy.connectTimeoutSeconds)
+        try limit(
+            flags.upstreamResponseTimeout, file?.upstreamResponseTimeout, "upstream-response-timeout",
+            into: &proxy.upstreamResponseTimeoutSeconds)
+        try limit(flags.upstreamIdleTimeout, file?.upstreamIdleTimeout, "upstream-idle-timeout", into: &proxy.upstreamIdleTimeoutSeconds)
+        try limit(flags.maxConnections, file?.maxConnections, "max-connections", into: &proxy.maxClientConnections)
         let flowsText = pick(flags.tokenFlows, file?.tokenFlows, "judge")
         guard let flows = TokenFlowHandling(rawValue: flowsText) else { throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse") }
         proxy.tokenFlows = flows
@@ -82,6 +119,19 @@ struct ServeSettings {
         if let adminText = flags.admin ?? file?.admin {
             guard let admin = HostPort(parsing: adminText) else { throw ServeSetupError("--admin: '\(adminText)' is not HOST:PORT") }
             self.admin = admin
+        }
+        switch (flags.adminTLSCert ?? file?.adminTLSCert, flags.adminTLSKey ?? file?.adminTLSKey) {
+        case (let certificate?, let key?): adminTLS = (certificate, key)
+        case (nil, nil): adminTLS = nil
+        case (_?, nil), (nil, _?): throw ServeSetupError("--admin-tls-cert and --admin-tls-key go together")
+        }
+        // Admin calls carry administrators' tokens: in clear only on loopback, unless the operator insists.
+        if let admin, adminTLS == nil, !(flags.adminInsecure || file?.adminInsecure == true),
+            !(IPAddress(admin.host).map { ClientPolicy.loopbackOnly.permits($0) } ?? (admin.host == "localhost"))
+        {
+            throw ServeSetupError(
+                "--admin \(admin) is beyond loopback without TLS: give --admin-tls-cert and --admin-tls-key, or "
+                    + "--admin-insecure to accept plain HTTP")
         }
         let audiences = Set((file?.adminAudience ?? []) + flags.adminAudience)
         let issuers = Set((file?.adminIssuer ?? []) + flags.adminIssuer)

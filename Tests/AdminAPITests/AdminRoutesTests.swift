@@ -10,7 +10,7 @@ import TenantPolicy
 struct AdminRoutesTests {
     static func routes() -> AdminRoutes {
         let store = PolicyStore(bundle: PolicyBundle(isolation: PolicySet(), version: "v1"), nonEntraSTS: .audit)
-        return AdminRoutes(policies: store, renderMetrics: { Array("tenantgate_decisions_total 3\n".utf8) })
+        return AdminRoutes(policies: store, renderMetrics: { [] })
     }
 
     static func get(_ path: String, method: String = "GET") async -> AdminAnswer {
@@ -23,9 +23,8 @@ struct AdminRoutesTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(ready.body)) as? [String: Any])
         #expect(object["policy_version"] as? String == "v1")
         #expect(object["governed_tenants"] as? Int == 0)
-        let metrics = await Self.get("/metrics?x=1")
-        #expect(metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
-        #expect(String(decoding: metrics.body, as: UTF8.self).contains("tenantgate_decisions_total 3"))
+        // What /metrics holds after real exchanges is tested through the real binary (ServeBinaryTests).
+        #expect(await Self.get("/metrics?x=1").contentType.hasPrefix("text/plain; version=0.0.4"))
     }
 
     @Test func unknownPathsAndMethods() async {

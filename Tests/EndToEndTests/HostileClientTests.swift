@@ -133,6 +133,30 @@ struct HostileClientTests {
         }
     }
 
+    /// MSAL Python, unmodified, asks for gzip (as it did when issue 12 got a blocked tenant's token through). The
+    /// authority is a domain the policies do not know, so only the answer shows the tenant.
+    @Test func msalPythonAskingForGzipGetsNoBlockedToken() async throws {
+        let script = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/msal_client_credentials.py"
+        let domains = ["northwind.example": Self.northwind, "fabrikam.example": Self.fabrikam]
+        try await ServeProcess.with(
+            stsOptions: MockSTSOptions(domains: domains), extraArguments: ["--default-creator-tenant", Self.contoso.description]
+        ) { serve in
+            func msal(_ domain: String) async throws -> [String: Any] {
+                let output = try await Python.run([script, serve.proxy, serve.caPath, "https://login.microsoftonline.com/\(domain)"])
+                return ProxyEndToEndTests.auditObject(output.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            let blocked = try await msal("northwind.example")
+            #expect(blocked["has_access_token"] as? Bool == false, "\(blocked)")
+            #expect(blocked["error"] as? String == "access_denied")
+            #expect(blocked["error_codes"] as? [Int] == [500212])
+            let allowed = try await msal("fabrikam.example")
+            #expect(allowed["has_access_token"] as? Bool == true, "\(allowed)")
+            let tokenLines = serve.auditObjects().filter { ($0["path"] as? String)?.hasSuffix("/token") == true }
+            #expect(tokenLines.map { $0["decision"] as? String } == ["blocked", "allowed"])
+            #expect(tokenLines.first?["sign_in_tenant"] as? String == Self.northwind.description)
+        }
+    }
+
     /// An encoding the proxy cannot read, a decompression bomb, and a 2xx answer that is not JSON: each refused.
     @Test(arguments: [
         ("?mock_encoding=br", "", 403, "blocked"),
@@ -284,6 +308,15 @@ struct HostileClientTests {
         }
     }
 
+    /// The proxy's own listener stays refused even inside an opened range (no loop through itself).
+    @Test func theProxysOwnListenerIsNeverADestination() async throws {
+        try await ServeProcess.with(extraArguments: ["--allow-destination", "127.0.0.0/8"]) { serve in
+            let response = try await serve.curl(["http://127.0.0.1:\(serve.proxyPort)/"])
+            #expect(response.status == 403)
+            #expect((serve.auditObjects().first?["reason"] as? String)?.contains("own listener") == true)
+        }
+    }
+
     @Test(arguments: ["127.0.0.1", "169.254.169.254", "10.1.2.3", "[fd00:ec2::254]", "[::ffff:127.0.0.1]"])
     func connectToRefusedDestinationsIsRefused(_ host: String) async throws {
         try await ServeProcess.with { serve in
@@ -305,6 +338,38 @@ struct HostileClientTests {
             ])
             #expect(output == "403")
             #expect(serve.auditObjects().first?["setting"] as? String == "clientPolicy")
+        }
+    }
+}
+
+/// Runs a Python client of the tests with a deadline; a missing interpreter or module fails the test loudly.
+enum Python {
+    static func run(_ arguments: [String], timeoutSeconds: Double = 60) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                        process.arguments = ["python3"] + arguments
+                        let output = Pipe()
+                        let errors = Pipe()
+                        process.standardOutput = output
+                        process.standardError = errors
+                        try process.run()
+                        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+                        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
+                        let data = output.fileHandleForReading.readDataToEndOfFile()
+                        let problems = errors.fileHandleForReading.readDataToEndOfFile()
+                        process.waitUntilExit()
+                        watchdog.cancel()
+                        guard process.terminationStatus == 0 else {
+                            throw Curl.Failure(
+                                description: "python3 \(arguments.first ?? "") failed: \(String(decoding: problems.suffix(2000), as: UTF8.self))")
+                        }
+                        return String(decoding: data, as: UTF8.self)
+                    })
+            }
         }
     }
 }

@@ -28,12 +28,13 @@ final class ServeProcess: @unchecked Sendable {
     /// - Parameter extraArguments: given after the harness's own flags. `trustMockKeys` adds `--creator-jwks` with
     ///   the mock's keys (a real deployment's Entra keys).
     init(
-        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, extraArguments: [String] = []
+        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, stsOptions: MockSTSOptions = .init(),
+        extraArguments: [String] = []
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        sts = try await MockSTS.start(group: group)
+        sts = try await MockSTS.start(group: group, options: stsOptions)
         stsCAPath = directory.appendingPathComponent("sts-ca.pem").path
         try sts.caCertificatePEM.write(toFile: stsCAPath, atomically: true, encoding: .utf8)
         let jwksPath = directory.appendingPathComponent("jwks.json").path
@@ -50,7 +51,9 @@ final class ServeProcess: @unchecked Sendable {
         if trustMockKeys { arguments += ["--creator-jwks", jwksPath] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments + extraArguments
+        // `STS_PORT` in an extra argument stands for the mock's port, known only now.
+        let stsPort = "\(sts.port)"
+        process.arguments = arguments + extraArguments.map { $0.replacingOccurrences(of: "STS_PORT", with: stsPort) }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -82,6 +85,49 @@ final class ServeProcess: @unchecked Sendable {
 
     var proxy: String { "http://127.0.0.1:\(proxyPort)" }
 
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// A loopback port free at this moment (for listeners whose port a test must know in advance).
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw Curl.Failure(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs `tenantgate` with `arguments` to its end (at most 30 s): exit status and standard error.
+    static func runToExit(_ arguments: [String]) async throws -> (status: Int32, errors: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: binary)
+                        process.arguments = arguments
+                        let errors = Pipe()
+                        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+                        process.standardError = errors
+                        try process.run()
+                        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+                        let data = errors.fileHandleForReading.readDataToEndOfFile()
+                        process.waitUntilExit()
+                        watchdog.cancel()
+                        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+                    })
+            }
+        }
+    }
+
     /// curl through the proxy with the interception CA trusted: the body, then the HTTP code on the last line.
     func curl(_ arguments: [String]) async throws -> LoopbackHarness.Response {
         let output = try await Curl.run(["-s", "-m", "20", "--proxy", proxy, "--cacert", caPath, "-w", "\n%{http_code}"] + arguments)
@@ -110,10 +156,11 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Runs `body` against a fresh `serve` and always stops it.
     static func with(
-        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, extraArguments: [String] = [],
-        _ body: (ServeProcess) async throws -> Void
+        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, stsOptions: MockSTSOptions = .init(),
+        extraArguments: [String] = [], _ body: (ServeProcess) async throws -> Void
     ) async throws {
-        let serve = try await ServeProcess(policies: policies, trustMockKeys: trustMockKeys, extraArguments: extraArguments)
+        let serve = try await ServeProcess(
+            policies: policies, trustMockKeys: trustMockKeys, stsOptions: stsOptions, extraArguments: extraArguments)
         do {
             try await body(serve)
         } catch {

@@ -42,6 +42,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private var state = State.reading(nil)
     private var received: [NIOAny] = []
     private var receivedBytes = 0
+    private var deadline: NIOScheduledCallback?
 
     init(connect: AcceptedConnect, shared: ProxyContext) {
         self.connect = connect
@@ -71,12 +72,23 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    /// A client that opens a tunnel and never says hello is not kept.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, case .reading = state {
-            return context.close(promise: nil)
-        }
-        context.fireUserInboundEventTriggered(event)
+    /// The hello is part of the TLS handshake: it gets the handshake's deadline, not the connection's idle time.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        deadline = try? context.eventLoop.scheduleCallback(
+            in: .seconds(shared.configuration.tlsHandshakeTimeoutSeconds),
+            handler: HelloDeadline(handler: handler, channel: channel))
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
+    fileprivate func helloDeadlinePassed(channel: any Channel) {
+        guard case .reading = state else { return }
+        state = .refused
+        channel.close(promise: nil)
     }
 
     private func decide(_ reading: TLSClientHello.Reading, context: ChannelHandlerContext) {
@@ -135,3 +147,12 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
 
 @available(*, unavailable)
 extension ClientHelloPeekHandler: Sendable {}
+
+private struct HelloDeadline: NIOScheduledCallbackHandler, Sendable {
+    let handler: NIOLoopBound<ClientHelloPeekHandler>
+    let channel: any Channel
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        handler.value.helloDeadlinePassed(channel: channel)
+    }
+}

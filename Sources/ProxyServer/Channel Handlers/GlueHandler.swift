@@ -74,6 +74,10 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             partner?.partnerWriteEOF()
+        } else if event is IdleStateHandler.IdleStateEvent {
+            // Nothing moved either way for the tunnel idle time.
+            partner?.partnerCloseFull()
+            context.close(promise: nil)
         }
     }
 

@@ -42,10 +42,13 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private static let maxPendingReads = 16
     private let shared: ProxyContext
+    private let deadline: RequestDeadlineHandler
     private var state = State.idle
 
-    init(shared: ProxyContext) {
+    /// - Parameter deadline: the request-head deadline in front of this connection's decoder.
+    init(shared: ProxyContext, deadline: RequestDeadlineHandler) {
         self.shared = shared
+        self.deadline = deadline
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -74,6 +77,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let part = unwrapInboundIn(data)
         switch (state, part) {
         case (.idle, .head(let head)):
+            deadline.headReceived()
             guard admitsClient(context: context) else { return }
             if head.method == .CONNECT {
                 receivedConnect(head, context: context)
@@ -243,13 +247,17 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
+    /// 200, then no more HTTP here: the encoder and the request-head deadline go (tunnels and intercepted
+    /// sessions have their own).
     private func sendEstablished(context: ChannelHandlerContext) {
         let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "0"])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
-            context.pipeline.syncOperations.removeHandler(context: encoder, promise: nil)
+        let sync = context.pipeline.syncOperations
+        if let encoder = try? sync.context(handlerType: HTTPResponseEncoder.self) {
+            sync.removeHandler(context: encoder, promise: nil)
         }
+        sync.removeHandler(deadline, promise: nil)
     }
 
     // MARK: - Plain http:// forwarding
@@ -292,6 +300,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 if case .awaitingUpstream(true) = self.state { pipelined = true } else { pipelined = false }
                 let keepAlive = head.isKeepAlive && !pipelined
                 self.state = keepAlive ? .idle : .failed
+                self.deadline.answered()
                 let written = HTTPResponseWriting.write(
                     status: response.head.status, headers: HTTPResponseWriting.forwardable(response.head.headers),
                     body: response.body, keepAlive: keepAlive, context: context, wrap: self.wrapOutboundOut)

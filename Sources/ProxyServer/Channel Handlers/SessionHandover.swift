@@ -21,12 +21,17 @@ enum SessionHandover {
             guard context.channel.isActive else { return }
             switch result {
             case .success(let sslContext):
+                let configuration = shared.configuration
+                let deadline = RequestDeadlineHandler(
+                    head: .seconds(configuration.requestHeadTimeoutSeconds),
+                    handshake: .seconds(configuration.tlsHandshakeTimeoutSeconds))
                 let handlers: [any ChannelHandler] = [
                     NIOSSLServerHandler(context: sslContext),
+                    deadline,
                     WriteCoalescingHandler(),
                     HTTPResponseEncoder(),
                     ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                    TokenExchangeHandler(target: host, creator: creator, shared: shared),
+                    TokenExchangeHandler(target: host, creator: creator, deadline: deadline, shared: shared),
                 ]
                 replace(handler, with: handlers, replaying: pending(), context: context)
             case .failure(let error):
@@ -59,7 +64,13 @@ enum SessionHandover {
                         peer.close(promise: nil)
                         return context.close(promise: nil)
                     }
-                    replace(handler, with: [local], replaying: pending(), context: context)
+                    // A tunnel lives while bytes move either way; the request idle timer gives way to that.
+                    let sync = context.pipeline.syncOperations
+                    if let idle = try? sync.context(handlerType: IdleStateHandler.self) {
+                        sync.removeHandler(context: idle, promise: nil)
+                    }
+                    let tunnelIdle = IdleStateHandler(allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds))
+                    replace(handler, with: [tunnelIdle, local], replaying: pending(), context: context)
                 case .failure:
                     // The 200 is already sent: closing is the only answer left.
                     shared.metrics.upstreamErrors.increment()

@@ -13,9 +13,11 @@ import TokenInspection
 /// client gets an answer only after its audit line is written, and a blocked exchange never gets the token.
 ///
 /// Requests are answered one at a time, in order: one that arrives while another is being answered (HTTP
-/// pipelining) waits in a short queue. This replaces NIO's `HTTPServerPipelineHandler`, which stops reading the
-/// socket between a request and its answer and so costs two `epoll_ctl` calls per exchange. Request bodies are
-/// gathered here too (`HTTPMessageGatherer`), up to the inspection limit.
+/// pipelining) waits in a short queue, and while one waits the socket is not read (backpressure: auto-read is off
+/// until the queue drains), so a pipelining client holds at most the requests of one read in memory. Unlike NIO's
+/// `HTTPServerPipelineHandler`, reading is not paused between an ordinary request and its answer (that cost two
+/// `epoll_ctl` calls per exchange). Request bodies are gathered here too (`HTTPMessageGatherer`), up to the
+/// inspection limit.
 final class TokenExchangeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -33,11 +35,13 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()
     /// The client has half-closed: answer what was asked, then close.
     private var inputClosed = false
-    /// Pipelined requests held at most; a client that sends more is disconnected.
+    /// Pipelined requests held at most (all from one read, as reading stops while one waits); more: disconnected.
     private static let maxWaiting = 16
+    private let deadline: RequestDeadlineHandler
 
-    init(target: HostPort, creator: CreatorResolver.Resolution, shared: ProxyContext) {
+    init(target: HostPort, creator: CreatorResolver.Resolution, deadline: RequestDeadlineHandler, shared: ProxyContext) {
         self.target = target
+        self.deadline = deadline
         self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
         self.hostIsSTS = STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)
         self.incoming = HTTPMessageGatherer(limit: shared.configuration.maxBodyBytes)
@@ -46,7 +50,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch incoming.receive(unwrapInboundIn(data)) {
+        let part = unwrapInboundIn(data)
+        if case .head = part { deadline.headReceived() }
+        switch incoming.receive(part) {
         case .incomplete:
             break
         case .complete(let head, let body):
@@ -59,6 +65,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private func received(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         guard !responding else {
             guard waiting.count < Self.maxWaiting else { return context.close(promise: nil) }
+            if waiting.isEmpty { try? context.channel.syncOptions?.setOption(.autoRead, value: false) }
             waiting.append(request)
             return
         }
@@ -88,12 +95,27 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// The `Host` header must name the session's host (one, with this port or none): an exchange is judged for the
     /// host TLS was terminated for, so a second name is ambiguous.
     private func hostHeaderProblem(_ headers: HTTPHeaders) -> String? {
-        let values = headers[canonicalForm: "host"]
-        guard !values.isEmpty else { return nil }
-        guard values.count == 1, let named = HostPort(parsing: String(values[0]), defaultPort: target.port),
-            HostName.canonical(named.host) == target.host, named.port == target.port
-        else { return "the Host header does not name \(target.host), the host of this session" }
+        var count = 0
+        var allName = true
+        for (name, value) in headers where name.utf8.equalsIgnoringASCIICase("host") {
+            count += 1
+            allName = allName && namesSession(value)
+        }
+        guard count <= 1, allName else { return "the Host header does not name \(target.host), the host of this session" }
         return nil
+    }
+
+    /// The session's host as clients write it (its bytes, letter case aside) costs one comparison; any other
+    /// spelling (a port, a trailing dot) is parsed and canonicalised.
+    private func namesSession(_ value: String) -> Bool {
+        let host = target.host.utf8
+        if value.utf8.count == host.count,
+            zip(value.utf8, host).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 })
+        {
+            return true
+        }
+        guard let named = HostPort(parsing: value, defaultPort: target.port) else { return false }
+        return HostName.canonical(named.host) == target.host && named.port == target.port
     }
 
     // MARK: - Pass-through (discovery, authorize, JWKS…)
@@ -129,7 +151,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             return judgeOpaqueFlow(
                 request, endpoint: endpoint, why: "the answer is encoded as '\(encoding)', which cannot be inspected",
                 keepAlive: keepAlive, context: context)
-        case .plain, .decoded, .undecodable:
+        case .plain, .decodable, .undecodable:
             carriers = TokenCarriers.scan(
                 contentType: headers.first(name: "content-type"),
                 body: response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView,
@@ -369,21 +391,21 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             for name in TenantRestrictionsV2.replacedHeaders { head.headers.remove(name: name) }
             head.headers.add(name: TenantRestrictionsV2.headerName, value: restrictions.headerValue)
         }
+        // What is judged is what the client gets: a gzip or deflate answer, decoded (see `ResponseCoding`).
+        let limit = shared.configuration.maxBodyBytes
         shared.upstreamPools.value(for: context.eventLoop).exchange(
-            head, body: request.body, host: target.host, port: target.port, tls: true, completion: then)
+            head, body: request.body, host: target.host, port: target.port, tls: true
+        ) { result in
+            then(result.flatMap { ResponseCoding.decoded($0, limit: limit) })
+        }
     }
 
     // MARK: - Answers
 
     private func respond(upstream: NIOHTTPClientResponseFull, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = HTTPResponseWriting.forwardable(upstream.head.headers)
-        if case .decoded = ResponseCoding(upstream.head.headers) {
-            // The upstream pipeline decoded the body: the client gets what was judged, unencoded.
-            headers.remove(name: "content-encoding")
-        }
         finish(
             HTTPResponseWriting.write(
-                status: upstream.head.status, headers: headers,
+                status: upstream.head.status, headers: HTTPResponseWriting.forwardable(upstream.head.headers),
                 body: upstream.body, keepAlive: keepAlive, context: context, wrap: wrapOutboundOut),
             keepAlive: keepAlive, context: context)
     }
@@ -402,12 +424,15 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private func finish(_ written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
         responding = false
+        deadline.answered()
+        let hadWaiting = !waiting.isEmpty
         if keepAlive, let next = waiting.popFirst() {
             serve(next, context: context)
         } else if !keepAlive || inputClosed {
             waiting.removeAll()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+        if hadWaiting, waiting.isEmpty { try? context.channel.syncOptions?.setOption(.autoRead, value: true) }
     }
 
     // MARK: - Connection events

@@ -92,6 +92,16 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamResponseTimeoutSeconds: Int64
     /// Idle time after which a client connection is closed.
     public var clientIdleTimeoutSeconds: Int64
+    /// Time a request head may take to arrive once its first byte has (Squid's `request_timeout`): 408.
+    public var requestHeadTimeoutSeconds: Int64 = 30
+    /// Time a client's TLS handshake with a minted leaf may take.
+    public var tlsHandshakeTimeoutSeconds: Int64 = 10
+    /// A blind tunnel with no byte either way for this long is closed (Envoy's connection idle default).
+    public var tunnelIdleTimeoutSeconds: Int64 = 3600
+    /// A pooled upstream connection unused for this long is closed.
+    public var upstreamIdleTimeoutSeconds: Int64 = 60
+    /// Client connections served at once; beyond it a new one is answered 503 and closed.
+    public var maxClientConnections: Int = 10_000
     /// Leaf certificate contexts kept (LRU); minting is the expensive part of a new intercepted host.
     public var leafCacheCapacity: Int
     /// Idle upstream connections kept per event loop and host.

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -17,6 +16,8 @@ final class UpstreamConnectionPool {
         let channel: any Channel
         let key: Key
         let exchanger: UpstreamResponseHandler
+        /// When it last went back to the pool.
+        var idleSince = NIODeadline.now()
     }
 
     struct Key: Hashable {
@@ -30,6 +31,8 @@ final class UpstreamConnectionPool {
     private let configuration: ProxyConfiguration
     private let dialer: UpstreamDialer
     private var idle: [Key: [Connection]] = [:]
+    /// Closes connections idle past `upstreamIdleTimeoutSeconds`; scheduled while any connection is idle.
+    private var sweep: Scheduled<Void>?
 
     init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration, dialer: UpstreamDialer) {
         self.eventLoop = eventLoop
@@ -67,10 +70,28 @@ final class UpstreamConnectionPool {
     }
 
     private func takeIdle(_ key: Key) -> Connection? {
+        let oldest = NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds)
         while let connection = idle[key]?.popLast() {
-            if connection.channel.isActive { return connection }
+            if connection.channel.isActive, connection.idleSince > oldest { return connection }
+            connection.channel.close(promise: nil)
         }
         return nil
+    }
+
+    /// One timer per pool, not per connection: every idle-timeout period, connections idle longer are closed.
+    private func scheduleSweep() {
+        guard sweep == nil else { return }
+        let period = TimeAmount.seconds(configuration.upstreamIdleTimeoutSeconds)
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: period) {
+            self.sweep = nil
+            let oldest = NIODeadline.now() - period
+            for (key, connections) in self.idle {
+                let (kept, expired) = (connections.filter { $0.idleSince > oldest }, connections.filter { $0.idleSince <= oldest })
+                for connection in expired { connection.channel.close(promise: nil) }
+                self.idle[key] = kept.isEmpty ? nil : kept
+            }
+            if !self.idle.isEmpty { self.scheduleSweep() }
+        }
     }
 
     private func send(
@@ -94,7 +115,10 @@ final class UpstreamConnectionPool {
             connection.channel.close(promise: nil)
             return
         }
-        idle[connection.key, default: []].append(connection)
+        var returned = connection
+        returned.idleSince = .now()
+        idle[connection.key, default: []].append(returned)
+        scheduleSweep()
     }
 
     private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
@@ -113,11 +137,6 @@ final class UpstreamConnectionPool {
                     }
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    if key.tls {
-                        // Intercepted answers are read before they are judged: a gzip or deflate body is decoded
-                        // here, within the inspection limit (a decompression bomb fails the exchange).
-                        try sync.addHandler(NIOHTTPResponseDecompressor(limit: .size(maxBody)))
-                    }
                     try sync.addHandler(UpstreamResponseHandler(maxBodyBytes: maxBody))
                 }
             }

@@ -57,7 +57,7 @@ final class UpstreamDialer: Sendable {
 
     /// Resolves, judges and connects with `bootstrap`.
     func connect(_ target: HostPort, bootstrap: ClientBootstrap, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
-        resolve(target, on: eventLoop).flatMap { bootstrap.connect(to: $0) }
+        resolve(target, on: eventLoop).assumeIsolated().flatMap { bootstrap.connect(to: $0) }.nonisolated()
     }
 
     private func judged(_ address: IPAddress, target: HostPort) throws -> SocketAddress {

@@ -1,0 +1,139 @@
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// Deadlines a client cannot stretch by sending "one byte every now and then" (HAProxy's `timeout http-request`,
+/// Squid's `request_timeout`, Envoy's `request_headers_timeout`): sits in front of an HTTP request decoder and
+///
+/// - gives a TLS handshake `handshake` to complete (intercepted sessions: placed after `NIOSSLServerHandler`);
+/// - once the first byte of a request head arrives, gives the whole head `head` to arrive, then answers 408 and
+///   closes. Idle time between requests is not its business (the connection's idle timer is).
+///
+/// The handler after the decoder, made with it, says when a head is complete (`headReceived()`) and when its answer
+/// is sent (`answered()`): the decoder's output is not visible from here. Calls, not pipeline events, so that no
+/// write of an ordinary exchange passes through this handler.
+final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Allowed transitions: handshaking → waiting; waiting → receivingHead → inRequest → waiting; any → expired.
+    private enum State {
+        case handshaking(NIOScheduledCallback?)
+        case waiting
+        case receivingHead(NIOScheduledCallback?)
+        case inRequest
+        case expired
+    }
+
+    private let head: TimeAmount
+    private let handshake: TimeAmount?
+    private var state: State
+
+    /// - Parameter handshake: nil when there is no TLS handshake to wait for (plain HTTP in front of the proxy).
+    init(head: TimeAmount, handshake: TimeAmount? = nil) {
+        self.head = head
+        self.handshake = handshake
+        self.state = handshake == nil ? .waiting : .handshaking(nil)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard case .handshaking = state, let handshake else { return }
+        state = .handshaking(schedule(in: handshake, context: context, reason: .handshake))
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .waiting = state {
+            state = .receivingHead(schedule(in: head, context: context, reason: .head))
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, case .handshaking = state {
+            cancelTimer()
+            state = .waiting
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A request head is complete: its deadline is met.
+    func headReceived() {
+        switch state {
+        case .receivingHead, .waiting:
+            cancelTimer()
+            state = .inRequest
+        case .handshaking, .inRequest, .expired:
+            break
+        }
+    }
+
+    /// The request was answered: the next head's first byte starts a new deadline.
+    func answered() {
+        switch state {
+        case .inRequest, .receivingHead:
+            cancelTimer()
+            state = .waiting
+        case .handshaking, .waiting, .expired:
+            break
+        }
+    }
+
+    fileprivate enum Reason {
+        case handshake
+        case head
+    }
+
+    fileprivate func expired(_ reason: Reason, context: ChannelHandlerContext) {
+        switch (reason, state) {
+        case (.handshake, .handshaking):
+            state = .expired
+            context.close(promise: nil)
+        case (.head, .receivingHead):
+            state = .expired
+            // Written below the response encoder (and above TLS when intercepting): the exchange handler may be
+            // mid-message, so this answer is the connection's last.
+            let body = #"{"error":"request_timeout","error_description":"the request head did not arrive in time"}"#
+            var buffer = context.channel.allocator.buffer(capacity: 160 + body.utf8.count)
+            buffer.writeString(
+                "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
+                    + "connection: close\r\n\r\n\(body)")
+            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        case (.handshake, _), (.head, _):
+            break
+        }
+    }
+
+    private func schedule(in delay: TimeAmount, context: ChannelHandlerContext, reason: Reason) -> NIOScheduledCallback? {
+        let handler = DeadlineCallback(
+            handler: NIOLoopBound(self, eventLoop: context.eventLoop), context: NIOLoopBound(context, eventLoop: context.eventLoop),
+            reason: reason)
+        return try? context.eventLoop.scheduleCallback(in: delay, handler: handler)
+    }
+
+    private func cancelTimer() {
+        switch state {
+        case .handshaking(let timer), .receivingHead(let timer): timer?.cancel()
+        case .waiting, .inRequest, .expired: break
+        }
+    }
+
+    private struct DeadlineCallback: NIOScheduledCallbackHandler, Sendable {
+        let handler: NIOLoopBound<RequestDeadlineHandler>
+        let context: NIOLoopBound<ChannelHandlerContext>
+        let reason: Reason
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            handler.value.expired(reason, context: context.value)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension RequestDeadlineHandler: Sendable {}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+@testable import tenantgate
+import MockSTS
+import CertificateAuthority
+import TenantPolicy
+
+/// What users run, run as they run it: the real binary's configuration file, signals, metrics and admin listener.
+@Suite(.serialized)
+struct ServeBinaryTests {
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-binary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func anUnknownConfigurationKeyIsAnErrorNamingIt() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("tenantgate.yaml").path
+        try "listen: 127.0.0.1:0\nallow-destinations: 10.0.0.0/8\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let (status, errors) = try await ServeProcess.runToExit(["serve", "--config", config])
+        #expect(status == 2)
+        #expect(errors.contains("unknown key(s) 'allow-destinations'"), "\(errors)")
+    }
+
+    @Test func configurationKeysAreTheFlagsNames() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("tenantgate.yaml").path
+        try "token-flows: refuse\nrequest-head-timeout: 5\nallow-destination: [127.0.0.0/8]\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        try await ServeProcess.with(extraArguments: ["--config", config]) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
+            let path = "/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
+            let refused = try await serve.curl(maker + ["https://login.microsoftonline.com\(path)"])
+            #expect(refused.status == 403, "token-flows: refuse from the file")
+        }
+    }
+
+    @Test func anAdminListenerBeyondLoopbackNeedsTLS() async throws {
+        let (status, errors) = try await ServeProcess.runToExit(["serve", "--admin", "0.0.0.0:9", "--listen", "127.0.0.1:0"])
+        #expect(status == 2)
+        #expect(errors.contains("--admin-insecure"), "\(errors)")
+    }
+
+    /// The Prometheus output of the real listener counts the real exchanges.
+    @Test func metricsCountRealExchanges() async throws {
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(extraArguments: ["--admin", "127.0.0.1:\(adminPort)"]) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
+            let form = HostileClientTests.form
+            _ = try await serve.curl(maker + ["-d", form, "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"])
+            _ = try await serve.curl(maker + ["-d", form, "https://login.microsoftonline.com/\(ProxyEndToEndTests.northwind)/oauth2/v2.0/token"])
+            let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
+            #expect(metrics.contains(#"tenantgate_decisions_total{decision="allowed"} 1"#), "\(metrics.prefix(2000))")
+            #expect(metrics.contains(#"tenantgate_decisions_total{decision="blocked"} 1"#))
+            #expect(metrics.contains(#"tenantgate_blocked_directions_total{direction="outbound"} 1"#))
+        }
+    }
+
+    /// HTTPS admin listener with the operator's certificate.
+    @Test func theAdminListenerServesTLS() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("admin.pem").path
+        let key = directory.appendingPathComponent("admin.key").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+            certificate, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
+        openssl.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0, "openssl must be installed (.ci/run installs it)")
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            extraArguments: ["--admin", "127.0.0.1:\(adminPort)", "--admin-tls-cert", certificate, "--admin-tls-key", key]
+        ) { _ in
+            let health = try await Curl.run(["-s", "-m", "10", "--cacert", certificate, "https://127.0.0.1:\(adminPort)/healthz"])
+            #expect(health.contains("ok"), "\(health)")
+            let plain = try await Curl.run(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(adminPort)/healthz"])
+            #expect(plain == "000")
+        }
+    }
+
+    /// A CA replaced on disk signs the leaves of the sessions that start after SIGHUP.
+    @Test func sighupPutsAReplacedCertificateAuthorityInUse() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let newCA = directory.appendingPathComponent("new-ca.pem").path
+        let newKey = directory.appendingPathComponent("new-ca.key").path
+        _ = try CertificateAuthority.loadOrCreate(certificatePath: newCA, keyPath: newKey, now: Date())
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", ProxyEndToEndTests.contoso.description]) {
+            serve in
+            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
+            #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
+            let servedKey = serve.directory.appendingPathComponent("ca.key").path
+            try FileManager.default.removeItem(atPath: serve.caPath)
+            try FileManager.default.removeItem(atPath: servedKey)
+            try FileManager.default.copyItem(atPath: newCA, toPath: serve.caPath)
+            try FileManager.default.copyItem(atPath: newKey, toPath: servedKey)
+            chmod(servedKey, 0o600)
+            serve.signal(SIGHUP)
+            var status = 0
+            for _ in 0..<50 {
+                // curl trusts only the new CA (now at the served path): a leaf of the old one fails the handshake.
+                status = try await serve.curl(["-d", HostileClientTests.form, url]).status
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == 200)
+        }
+    }
+
+    /// SIGHUP puts an edited policies directory in force at once.
+    @Test func sighupReloadsThePolicies() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let policies = directory.appendingPathComponent("policies").path
+        try FileManager.default.copyItem(atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way", toPath: policies)
+        try await ServeProcess.with(policies: policies) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
+            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
+            #expect(try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status == 403)
+            for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") {
+                try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
+            }
+            serve.signal(SIGHUP)
+            var status = 0
+            for _ in 0..<50 {
+                status = try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == 200)
+        }
+    }
+}
