@@ -20,6 +20,8 @@ import ssl
 import threading
 import time
 
+from bench_tunnel_memory import read_http_response
+
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as status:
@@ -27,28 +29,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def read_response(tls):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        part = tls.recv(65536)
-        if not part:
-            raise ConnectionError("closed before the response head")
-        data += part
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        part = tls.recv(65536)
-        if not part:
-            raise ConnectionError("closed inside the body")
-        body += part
-    return int(lines[0].split()[1])
 
 
 def measure(args, seconds, stop):
@@ -81,7 +61,7 @@ def measure(args, seconds, stop):
                 used = 0
             start = time.perf_counter()
             tls.sendall(request)
-            status = read_response(tls)
+            status, _, _ = read_http_response(tls)
             latencies.append((time.perf_counter() - start) * 1000)
             used += 1
             if status != 200:

@@ -127,6 +127,15 @@ public struct TokenRequestSummary: Sendable, Equatable {
             default: out.append(byte)
             }
         }
+        if index < bytes.count { dropIncompleteLastCharacter(&out) }
         return out.withUnsafeBufferPointer(ByteText.utf8String)
+    }
+
+    /// A value cut at the length limit may end inside a multi-byte UTF-8 character: that partial character goes,
+    /// so the cut value stays readable instead of becoming no value at all (found by fuzzing).
+    private static func dropIncompleteLastCharacter(_ bytes: inout [UInt8]) {
+        guard let lead = bytes.lastIndex(where: { $0 & 0xC0 != 0x80 }), bytes[lead] >= 0xC0 else { return }
+        let needed = bytes[lead] >= 0xF0 ? 4 : bytes[lead] >= 0xE0 ? 3 : 2
+        if bytes.count - lead < needed { bytes.removeSubrange(lead...) }
     }
 }

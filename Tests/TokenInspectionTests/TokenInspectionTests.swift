@@ -56,6 +56,12 @@ struct TokenInspectionTests {
         #expect(!"\(summary)".contains("SECRETCODE") && !"\(summary)".contains("S3cr3t") && !"\(summary)".contains("RT\""))
     }
 
+    /// Regression (fuzzing): a value cut at 512 bytes inside a two-byte character keeps its first 511 bytes.
+    @Test func aValueCutInsideACharacterIsKept() {
+        let summary = TokenRequestSummary(formBody: Array(("client_id=" + String(repeating: "a", count: 511) + "%C3%A9").utf8))
+        #expect(summary.clientID == String(repeating: "a", count: 511))
+    }
+
     @Test func formFieldEdgeCases() {
         // Encoded names, a name without a value, a truncated escape, empty pairs, the last value kept (and the
         // repeat reported).
