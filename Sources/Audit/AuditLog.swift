@@ -1,19 +1,16 @@
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The audit log sink: JSON Lines appended to a file.
 ///
 /// Two ways in. The proxy's event loops group their own lines and hand each group to `append(_:lineCount:)`,
 /// one `write(2)` per loop tick (see ProxyServer's `AuditBatch`). Everything else (admin changes, tests) uses
 /// `record`, served by one writer thread with the same group commit: lines queued while a write is in progress
 /// go out together in the next single `write(2)`. Either way a completion runs only once its bytes are in the
-/// file, so the proxy can answer after its line is written (SPEC 4), and a failed write is reported to every
-/// waiting completion. Each `write(2)` carries whole lines to a descriptor opened with `O_APPEND`, so lines from
-/// different writers never interleave.
+/// file, and with `AuditSync.always` on disk (one `fdatasync` per group, never per line), so the proxy can answer
+/// after its line is written (SPEC 4), and a failed write is reported to every waiting completion. Writes hold the
+/// file's lock, so lines from different writers never interleave, `reopen` (log rotation) never races a write, and
+/// a line torn by a failed write (disk full) is ended with a newline before the next one.
 public final class AuditLog: Sendable {
     public typealias Completion = @Sendable (Result<Void, any Error>) -> Void
 
@@ -28,29 +25,40 @@ public final class AuditLog: Sendable {
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let writtenCount = Mutex(0)
+    /// How long the writer thread sleeps between looks at an `.interval` sync; nil: until woken.
+    private let syncPoll: DispatchTimeInterval?
 
-    /// Where the bytes go: a file descriptor, or memory for tests.
-    enum Destination: Sendable {
-        case file(Int32, path: String)
+    /// Where the bytes go: a file, or memory for tests.
+    private enum Destination: Sendable {
+        case file(AuditFile)
         case memory(MemorySink)
     }
 
-    /// Opens (creating, mode 0640) and appends to `path`.
+    /// Opens (creating, mode 0640) and appends to `path`, syncing after every group write (`AuditSync.always`).
     public convenience init(path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else {
-            throw AuditLogError(path: path, message: "cannot open the audit log for appending: \(String(cString: strerror(errno)))")
-        }
-        self.init(destination: .file(descriptor, path: path))
+        try self.init(path: path, sync: .always)
+    }
+
+    /// Opens (creating, mode 0640) and appends to `path`, syncing as `sync` says; `syncInterval` is the most often
+    /// `.interval` syncs (and about how much a power cut may lose).
+    public convenience init(path: String, sync: AuditSync, syncInterval: Duration = .seconds(1)) throws {
+        try self.init(path: path, sync: sync, syncInterval: syncInterval, fileSystem: SystemFileSystem())
+    }
+
+    /// As `init(path:sync:syncInterval:)`, with the system calls of `fileSystem` (tests inject failures).
+    convenience init(path: String, sync: AuditSync, syncInterval: Duration, fileSystem: any AuditFileSystem) throws {
+        let file = try AuditFile(path: path, sync: sync, syncInterval: syncInterval, fileSystem: fileSystem)
+        self.init(destination: .file(file), syncPoll: sync == .interval ? Self.dispatchInterval(syncInterval) : nil)
     }
 
     /// Keeps the lines in memory (tests).
     public convenience init(sink: MemorySink) {
-        self.init(destination: .memory(sink))
+        self.init(destination: .memory(sink), syncPoll: nil)
     }
 
-    private init(destination: Destination) {
+    private init(destination: Destination, syncPoll: DispatchTimeInterval?) {
         self.destination = destination
+        self.syncPoll = syncPoll
         let thread = Thread { [self] in self.writerLoop() }
         thread.name = "tenantgate-audit"
         thread.start()
@@ -76,7 +84,8 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Writes whole lines now, on the calling thread, and reports whether they reached the file.
+    /// Writes whole lines now, on the calling thread, and reports whether they reached the file (and the disk, with
+    /// `.always`). One `write(2)` and at most one `fdatasync`, whatever `lineCount`.
     public func append(_ bytes: [UInt8], lineCount: Int) -> Result<Void, any Error> {
         guard !queue.withLock({ $0.closed }) else {
             return .failure(AuditLogError(path: path, message: "the audit log is closed"))
@@ -101,22 +110,55 @@ public final class AuditLog: Sendable {
         guard !alreadyClosed else { return }
         wakeUp.signal()
         finished.wait()
-        if case .file(let descriptor, _) = destination { _ = Glibc.close(descriptor) }
+        if case .file(let file) = destination { file.close() }
+    }
+
+    /// Closes the file and opens its path again, for log rotation: logrotate (`create` mode) renames the file, then
+    /// signals; lines written from then on go to a new file at the path. Safe from any thread while event loops
+    /// append: it waits for a write in progress, and syncs the old file's lines (except with `.never`) before
+    /// closing it. When the path cannot be opened, the log keeps writing to the old file and this says why.
+    public func reopen() -> Result<Void, any Error> {
+        switch destination {
+        case .file(let file): file.reopen().mapError { $0 }
+        case .memory: .success(())
+        }
     }
 
     /// Lines written so far.
     public var written: Int { writtenCount.withLock { $0 } }
 
+    /// Bytes of the unfinished line that a write failing part-way (disk full) left at the end of the file; 0 when
+    /// the file ends with a newline. The next write ends that fragment with a newline before its own lines, so a
+    /// reader sees one malformed line, never two events glued together.
+    public var tornFragmentBytes: Int {
+        switch destination {
+        case .file(let file): file.tornFragment
+        case .memory: 0
+        }
+    }
+
+    /// Syncs that failed so far: with `.interval` no completion waits for a sync, so this is where a failure shows.
+    public var syncFailures: Int {
+        switch destination {
+        case .file(let file): file.syncFailures
+        case .memory: 0
+        }
+    }
+
     private var path: String {
         switch destination {
-        case .file(_, let path): path
+        case .file(let file): file.path
         case .memory: "(memory)"
         }
     }
 
     private func writerLoop() {
         while true {
-            wakeUp.wait()
+            if let syncPoll {
+                _ = wakeUp.wait(timeout: .now() + syncPoll)
+            } else {
+                wakeUp.wait()
+            }
             let (lines, completions, closed) = queue.withLock { pending in
                 defer {
                     pending.lines.removeAll(keepingCapacity: true)
@@ -129,6 +171,7 @@ public final class AuditLog: Sendable {
                 if case .success = result { writtenCount.withLock { $0 += lines.count } }
                 for completion in completions { completion(result) }
             }
+            if case .file(let file) = destination { file.syncIfDue() }
             if closed {
                 finished.signal()
                 return
@@ -141,20 +184,22 @@ public final class AuditLog: Sendable {
         case .memory(let sink):
             sink.append(bytes)
             return .success(())
-        case .file(let descriptor, let path):
-            var offset = 0
-            while offset < bytes.count {
-                let count = bytes.withUnsafeBytes { buffer in
-                    Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return .failure(AuditLogError(path: path, message: "write failed: \(String(cString: strerror(errno)))"))
-                }
-                offset += count
+        case .file(let file):
+            switch file.write(bytes) {
+            case .written(let syncDue):
+                if syncDue { wakeUp.signal() }  // the writer thread syncs; this write's completions do not wait
+                return .success(())
+            case .failed(let error):
+                return .failure(error)
             }
-            return .success(())
         }
+    }
+
+    /// `duration` for a semaphore wait: at least 1 ms, at most about 11 days.
+    private static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        guard seconds < 1_000_000 else { return .seconds(1_000_000) }
+        return .nanoseconds(max(1_000_000, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)))
     }
 }
 

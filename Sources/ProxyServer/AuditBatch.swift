@@ -4,10 +4,12 @@ import NIOCore
 /// Group commit of audit lines on one event loop (issue 6).
 ///
 /// Exchanges decided while the loop handles one round of I/O events append their lines here; the first schedules
-/// a flush, which NIO runs as a task right after that round. The flush writes all the lines in one `write(2)` and
-/// then lets each exchange answer, so every answer still follows its own line (SPEC 4). Writing on the loop
-/// avoids two thread hops per exchange (to a writer thread and back), which cost more than the write: an append
-/// of a few hundred bytes to a regular file lands in the page cache.
+/// a flush, which NIO runs as a task right after that round. The flush writes all the lines in one `write(2)`,
+/// followed with `AuditSync.always` by one `fdatasync` for the whole group, and then lets each exchange answer, so
+/// every answer still follows its own line (SPEC 4). Writing on the loop avoids two thread hops per exchange (to a
+/// writer thread and back), which cost more than the write: an append of a few hundred bytes to a regular file
+/// lands in the page cache. So a tick stalls the loop's other connections for at most one write and one sync (plus,
+/// when another loop is syncing at that moment, the rest of that sync, which may then cover this write too).
 final class AuditBatch {
     typealias Completion = (Result<Void, any Error>) -> Void
 

@@ -69,7 +69,7 @@ final class Application: Sendable {
 
         let audit: AuditLog
         do {
-            audit = try AuditLog(path: settings.auditLogPath)
+            audit = try AuditLog(path: settings.auditLogPath, sync: settings.auditSync)
         } catch {
             throw SetupError("\(error)")
         }
@@ -159,10 +159,14 @@ final class Application: Sendable {
     }
 
     /// Serves until a graceful shutdown (a signal, or `stop()`), then releases everything. With `handleSignals`,
-    /// SIGHUP reloads the policies and the CA files.
+    /// SIGHUP reloads the policies and the CA files and reopens the audit file; SIGUSR1 reopens the audit file
+    /// (nginx's signal for log rotation).
     func run(handleSignals: Bool) async throws {
-        let hangup = handleSignals ? SignalHandler(SIGHUP) { [self] in reloadOnHangup() } : nil
-        defer { hangup?.cancel() }
+        let handlers =
+            handleSignals
+            ? [SignalHandler(SIGHUP) { [self] in reloadOnHangup() }, SignalHandler(SIGUSR1) { [self] in reopenAudit() }]
+            : []
+        defer { for handler in handlers { handler.cancel() } }
         do {
             try await serviceGroup.run()
         } catch {
@@ -177,16 +181,27 @@ final class Application: Sendable {
         await serviceGroup.triggerGracefulShutdown()
     }
 
-    /// SIGHUP: the policies directory at once (the watcher also notices edits within a second), and a CA replaced
-    /// on disk for the sessions that start after it; one that cannot be loaded leaves the old in use.
+    /// SIGHUP: the policies directory at once (the watcher also notices edits within a second), the audit file
+    /// reopened at its path, and a CA replaced on disk for the sessions that start after it; one that cannot be
+    /// loaded leaves the old in use.
     func reloadOnHangup() {
         watcher.reload()
+        reopenAudit()
         do {
             proxy.replaceCertificateAuthority(
                 try CertificateAuthority.load(certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath))
             logger.notice("certificate authority reloaded", metadata: ["certificate": "\(settings.caCertificatePath)"])
         } catch {
             logger.error("certificate authority not reloaded; the old one stays in use", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After logrotate renamed the file: new lines go to a new file at the path; a failure keeps the old file.
+    func reopenAudit() {
+        switch audit.reopen() {
+        case .success: logger.notice("audit log reopened", metadata: ["path": "\(settings.auditLogPath)"])
+        case .failure(let error):
+            logger.error("audit log not reopened; lines still go to the old file", metadata: ["error": "\(error)"])
         }
     }
 

@@ -123,6 +123,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Client connections served at once (default 10000; beyond: 503).")
     var maxConnections: Int?
 
+    @Option(
+        name: .customLong("audit-fsync"),
+        help: "always (one fsync per group of lines, answers after it), interval (at most once a second) or never (default always).")
+    var auditFsync: String?
+
     @Option(name: .customLong("admin-tls-cert"), help: "PEM certificate (chain) for an HTTPS admin listener.")
     var adminTLSCert: String?
 

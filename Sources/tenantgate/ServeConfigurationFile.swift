@@ -33,6 +33,7 @@ struct ServeConfigurationFile: Decodable {
     var adminTLSCert: String?
     var adminTLSKey: String?
     var adminInsecure: Bool?
+    var auditFsync: String?
     var allowConnectPorts: [Int]?
     var interceptHosts: [String]?
     var tenantRestrictionsV2: String?
@@ -75,6 +76,7 @@ struct ServeConfigurationFile: Decodable {
         case adminTLSCert = "admin-tls-cert"
         case adminTLSKey = "admin-tls-key"
         case adminInsecure = "admin-insecure"
+        case auditFsync = "audit-fsync"
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {

@@ -1,3 +1,4 @@
+import Audit
 import EntraAuth
 import Foundation
 import NetworkPolicy
@@ -21,6 +22,8 @@ struct ServeSettings: Sendable {
     var creatorTrust: EntraTokenTrust
     /// How often the policies directory is looked at for edits.
     var policyWatchInterval: Duration = .seconds(1)
+    /// When audit lines are synced to disk (SPEC 4.1 `--audit-fsync`).
+    var auditSync: AuditSync = .always
 
     /// Entra's keys for tokens of every tenant of the global cloud.
     static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
@@ -91,6 +94,11 @@ struct ServeSettings: Sendable {
             into: &proxy.upstreamResponseTimeoutSeconds)
         try limit(flags.upstreamIdleTimeout, file?.upstreamIdleTimeout, "upstream-idle-timeout", into: &proxy.upstreamIdleTimeoutSeconds)
         try limit(flags.maxConnections, file?.maxConnections, "max-connections", into: &proxy.maxClientConnections)
+        let syncText = pick(flags.auditFsync, file?.auditFsync, "always")
+        guard let sync = AuditSync(rawValue: syncText) else {
+            throw ServeSetupError("--audit-fsync: '\(syncText)' is not always, interval or never")
+        }
+        auditSync = sync
         let flowsText = pick(flags.tokenFlows, file?.tokenFlows, "judge")
         guard let flows = TokenFlowHandling(rawValue: flowsText) else { throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse") }
         proxy.tokenFlows = flows

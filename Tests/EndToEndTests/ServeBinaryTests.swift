@@ -116,6 +116,27 @@ struct ServeBinaryTests {
         }
     }
 
+    /// logrotate renames the audit file, then signals: new lines go to a new file at the path (SIGUSR1, as nginx;
+    /// SIGHUP too), the old lines stay in the renamed one.
+    @Test(arguments: [SIGUSR1, SIGHUP])
+    func aSignalReopensTheAuditFileAtItsPath(_ number: Int32) async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", ProxyEndToEndTests.contoso.description]) {
+            serve in
+            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
+            #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
+            let rotated = serve.auditPath + ".1"
+            try FileManager.default.moveItem(atPath: serve.auditPath, toPath: rotated)
+            serve.signal(number)
+            for _ in 0..<50 where !FileManager.default.fileExists(atPath: serve.auditPath) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
+            let old = try String(contentsOfFile: rotated, encoding: .utf8).split(separator: "\n")
+            #expect(old.count == 1)
+            #expect(serve.auditObjects().count == 1, "the second line is in the new file at the path")
+        }
+    }
+
     /// SIGHUP puts an edited policies directory in force at once.
     @Test func sighupReloadsThePolicies() async throws {
         let directory = try Self.temporaryDirectory()

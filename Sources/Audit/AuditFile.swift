@@ -1,0 +1,260 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The audit log's open file: the descriptor, what is on disk, and any unfinished line a failed write left.
+///
+/// Exists so that rotation, torn writes and syncing are decided in one place, under two locks:
+/// - `state` guards the descriptor. Every write holds it, so a write never goes to a descriptor that `reopen` is
+///   closing, a torn line is ended before anyone else writes, and writes from different event loops never meet.
+///   It is held for `write(2)` only, never for a sync.
+/// - `syncState` serialises syncs, and is taken before `state` by anything that closes a descriptor (reopen, close),
+///   so a sync never runs on a closed descriptor. A writer that must sync first looks whether a sync that started
+///   after its write has already covered it, so loops share syncs as PostgreSQL's commits share a WAL flush.
+final class AuditFile: Sendable {
+    /// What a write did.
+    enum WriteOutcome {
+        /// The bytes are in the file (and on disk with `.always`). With `.interval`, `syncDue` asks for a sync now.
+        case written(syncDue: Bool)
+        case failed(AuditLogError)
+    }
+
+    private struct State {
+        var descriptor: Int32
+        var identity: FileIdentity?
+        /// Bytes of an unfinished line at the end of the file, left by a write that failed part-way; 0 when the file
+        /// ends with a newline. The next write ends the fragment with "\n" first.
+        var tornFragment = 0
+        /// Writes that changed the file, counted: syncs are measured against this sequence.
+        var writes: UInt64 = 0
+        var lastSync: ContinuousClock.Instant
+        /// With `.interval`: a writer already asked for the sync that is due.
+        var syncRequested = false
+        var closed = false
+    }
+
+    private struct SyncState {
+        /// Every write up to this sequence number is on disk.
+        var syncedThrough: UInt64 = 0
+        /// A sync failed after the writes up to this sequence number: they are not known to be on disk.
+        var failedThrough: UInt64 = 0
+        var failures = 0
+        /// Why the last failed sync failed.
+        var lastFailure = ""
+    }
+
+    let path: String
+    private let sync: AuditSync
+    private let syncInterval: Duration
+    private let fileSystem: any AuditFileSystem
+    private let state: Mutex<State>
+    private let syncState = Mutex(SyncState())
+
+    /// Opens `path` for appending (created with mode 0640).
+    init(path: String, sync: AuditSync, syncInterval: Duration, fileSystem: any AuditFileSystem) throws(AuditLogError) {
+        let descriptor: Int32
+        switch fileSystem.open(path) {
+        case .success(let opened): descriptor = opened
+        case .failure(let error):
+            throw AuditLogError(path: path, message: "cannot open the audit log for appending: \(error.sentence)")
+        }
+        self.path = path
+        self.sync = sync
+        self.syncInterval = syncInterval
+        self.fileSystem = fileSystem
+        self.state = Mutex(
+            State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now))
+    }
+
+    /// Bytes of the unfinished line a failed write left at the end of the file; 0 when it ends with a newline.
+    var tornFragment: Int { state.withLock { $0.tornFragment } }
+
+    /// Syncs that failed so far.
+    var syncFailures: Int { syncState.withLock { $0.failures } }
+
+    /// Appends `bytes` (whole lines) and, with `.always`, syncs them before returning.
+    func write(_ bytes: [UInt8]) -> WriteOutcome {
+        let attempt = state.withLock { state -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> in
+            guard !state.closed else { return .failure(error("the audit log is closed")) }
+            if state.tornFragment > 0 {
+                // One malformed line for a reader, never a fragment glued to the next event.
+                let newline: [UInt8] = [UInt8(ascii: "\n")]
+                let (_, failure) = newline.withUnsafeBytes { writeFully($0, to: state.descriptor) }
+                if let failure {
+                    return .failure(
+                        error(
+                            "write failed: \(failure.sentence); the \(state.tornFragment)-byte fragment of a line "
+                                + "left by an earlier failed write is still unterminated"))
+                }
+                state.tornFragment = 0
+                state.writes += 1
+            }
+            let (count, failure) = bytes.withUnsafeBytes { writeFully($0, to: state.descriptor) }
+            if count > 0 { state.writes += 1 }
+            guard let failure else {
+                var syncDue = false
+                if sync == .interval, !state.syncRequested, ContinuousClock.now - state.lastSync >= syncInterval {
+                    state.syncRequested = true
+                    syncDue = true
+                }
+                return .success((state.writes, syncDue))
+            }
+            guard count > 0 else { return .failure(error("write failed: \(failure.sentence)")) }
+            let lineStart = bytes[..<count].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            state.tornFragment = count - lineStart
+            let fragment =
+                state.tornFragment == 0
+                ? "it ended on a line boundary"
+                : "the last \(state.tornFragment) bytes are the start of a line, which the next write ends first"
+            return .failure(
+                error("write failed after \(count) of \(bytes.count) bytes: \(failure.sentence); \(fragment)"))
+        }
+        switch attempt {
+        case .failure(let error):
+            return .failed(error)
+        case .success(let written):
+            switch sync {
+            case .always:
+                if case .failure(let error) = syncThrough(written.sequence) { return .failed(error) }
+                return .written(syncDue: false)
+            case .interval:
+                return .written(syncDue: written.syncDue)
+            case .never:
+                return .written(syncDue: false)
+            }
+        }
+    }
+
+    /// With `.interval`: syncs when something is unsynced and the last sync is at least one interval old.
+    func syncIfDue() {
+        guard sync == .interval else { return }
+        syncState.withLock { syncState in
+            let due = state.withLock { state in
+                let unsynced = state.writes > max(syncState.syncedThrough, syncState.failedThrough)
+                let due = !state.closed && unsynced && ContinuousClock.now - state.lastSync >= syncInterval
+                // Not due (another sync covered it): the next write that finds one due may ask again.
+                if !due { state.syncRequested = false }
+                return due
+            }
+            if due { _ = syncAll(&syncState) }
+        }
+    }
+
+    /// Closes the descriptor and opens `path` again: after logrotate renamed the file (`create` mode), lines go to
+    /// the new file at the path. The old file's lines are synced first (except with `.never`). A failed open keeps
+    /// the old descriptor.
+    func reopen() -> Result<Void, AuditLogError> {
+        let descriptor: Int32
+        switch fileSystem.open(path) {
+        case .success(let opened): descriptor = opened
+        case .failure(let failure):
+            return .failure(
+                error("cannot reopen for appending: \(failure.sentence); still writing to the file opened before"))
+        }
+        let identity = fileSystem.identity(descriptor)
+        return syncState.withLock { syncState -> Result<Void, AuditLogError> in
+            let swapped = state.withLock { state -> (descriptor: Int32, writes: UInt64)? in
+                guard !state.closed else { return nil }
+                defer {
+                    state.descriptor = descriptor
+                    // The same file again (nothing renamed it) keeps its unfinished line; a new file has none.
+                    if identity == nil || identity != state.identity { state.tornFragment = 0 }
+                    state.identity = identity
+                }
+                return (state.descriptor, state.writes)
+            }
+            guard let old = swapped else {
+                fileSystem.close(descriptor)
+                return .failure(error("the audit log is closed"))
+            }
+            // Writers waiting to sync lines they wrote to the old file find them synced here.
+            if sync != .never, old.writes > max(syncState.syncedThrough, syncState.failedThrough) {
+                record(fileSystem.dataSync(old.descriptor), through: old.writes, in: &syncState)
+            }
+            fileSystem.close(old.descriptor)
+            return .success(())
+        }
+    }
+
+    /// Syncs what is unsynced (except with `.never`) and closes the file. Later writes fail.
+    func close() {
+        syncState.withLock { syncState in
+            let closing = state.withLock { state -> (descriptor: Int32, writes: UInt64)? in
+                guard !state.closed else { return nil }
+                state.closed = true
+                return (state.descriptor, state.writes)
+            }
+            guard let closing else { return }
+            if sync != .never, closing.writes > max(syncState.syncedThrough, syncState.failedThrough) {
+                record(fileSystem.dataSync(closing.descriptor), through: closing.writes, in: &syncState)
+            }
+            fileSystem.close(closing.descriptor)
+        }
+    }
+
+    /// Makes sure the write numbered `sequence` is on disk: a sync that started after it may already have done it.
+    private func syncThrough(_ sequence: UInt64) -> Result<Void, AuditLogError> {
+        syncState.withLock { syncState in
+            if sequence <= syncState.failedThrough {
+                return .failure(error("fdatasync failed: \(syncState.lastFailure)"))
+            }
+            if sequence <= syncState.syncedThrough { return .success(()) }
+            return syncAll(&syncState)
+        }
+    }
+
+    /// Syncs everything written so far. The caller holds `syncState`, so the descriptor stays open meanwhile.
+    private func syncAll(_ syncState: inout SyncState) -> Result<Void, AuditLogError> {
+        let (descriptor, writes) = state.withLock { ($0.descriptor, $0.writes) }
+        let result = fileSystem.dataSync(descriptor)
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.lastSync = now
+            state.syncRequested = false
+        }
+        return record(result, through: writes, in: &syncState)
+    }
+
+    @discardableResult
+    private func record(
+        _ result: Result<Void, SystemCallError>, through writes: UInt64, in syncState: inout SyncState
+    ) -> Result<Void, AuditLogError> {
+        switch result {
+        case .success:
+            syncState.syncedThrough = max(syncState.syncedThrough, writes)
+            return .success(())
+        case .failure(let failure):
+            // Linux may report a failed writeback once and then call the pages clean: never trust them again.
+            syncState.failedThrough = max(syncState.failedThrough, writes)
+            syncState.failures += 1
+            syncState.lastFailure = failure.sentence
+            return .failure(error("fdatasync failed: \(failure.sentence)"))
+        }
+    }
+
+    /// Writes all of `bytes`, with as many `write(2)` calls as a short write makes it take; on failure, how many
+    /// bytes went in before it.
+    private func writeFully(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> (Int, SystemCallError?) {
+        var offset = 0
+        while offset < bytes.count {
+            switch fileSystem.write(descriptor, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+            case .success(let count) where count > 0:
+                offset += count
+            case .success:
+                // write(2) of a regular file returns 0 for a non-empty buffer only on a broken file system.
+                return (offset, SystemCallError(code: EIO))
+            case .failure(let failure) where failure.code == EINTR:
+                continue
+            case .failure(let failure):
+                return (offset, failure)
+            }
+        }
+        return (offset, nil)
+    }
+
+    private func error(_ message: String) -> AuditLogError {
+        AuditLogError(path: path, message: message)
+    }
+}

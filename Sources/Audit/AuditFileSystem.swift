@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A system call that failed, with its `errno`.
+struct SystemCallError: Error, Sendable, Equatable {
+    let code: Int32
+
+    /// `strerror`'s sentence, e.g. "No space left on device".
+    var sentence: String { String(cString: strerror(code)) }
+}
+
+/// Names a file independently of its descriptors (device and inode), so a reopen can tell whether it found the same
+/// file again or a new one that rotation created.
+struct FileIdentity: Sendable, Equatable {
+    let device: UInt64
+    let inode: UInt64
+}
+
+/// The system calls the audit log makes on its file.
+///
+/// It exists so that tests can stand between the log and the kernel: run out of space part-way through a write,
+/// recover, refuse a reopen, and count syncs, with a real file underneath. Production uses `SystemFileSystem`.
+protocol AuditFileSystem: Sendable {
+    /// Opens `path` for appending, creating it with mode 0640.
+    func open(_ path: String) -> Result<Int32, SystemCallError>
+    /// One `write(2)`: how many bytes went in (possibly fewer than given), or the error.
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, SystemCallError>
+    /// `fdatasync(2)`.
+    func dataSync(_ descriptor: Int32) -> Result<Void, SystemCallError>
+    /// The file `descriptor` refers to, or nil when `fstat` fails.
+    func identity(_ descriptor: Int32) -> FileIdentity?
+    func close(_ descriptor: Int32)
+}
+
+/// The kernel's calls, unchanged.
+struct SystemFileSystem: AuditFileSystem {
+    func open(_ path: String) -> Result<Int32, SystemCallError> {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        return descriptor >= 0 ? .success(descriptor) : .failure(SystemCallError(code: errno))
+    }
+
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, SystemCallError> {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return .success(0) }
+        let count = Glibc.write(descriptor, base, bytes.count)
+        return count >= 0 ? .success(count) : .failure(SystemCallError(code: errno))
+    }
+
+    func dataSync(_ descriptor: Int32) -> Result<Void, SystemCallError> {
+        fdatasync(descriptor) == 0 ? .success(()) : .failure(SystemCallError(code: errno))
+    }
+
+    func identity(_ descriptor: Int32) -> FileIdentity? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    func close(_ descriptor: Int32) {
+        _ = Glibc.close(descriptor)
+    }
+}
