@@ -46,7 +46,7 @@ final class AuditFile: Sendable {
     }
 
     let path: String
-    private let sync: AuditSync
+    let sync: AuditSync
     private let syncInterval: Duration
     private let fileSystem: any AuditFileSystem
     private let state: Mutex<State>
@@ -76,7 +76,31 @@ final class AuditFile: Sendable {
 
     /// Appends `bytes` (whole lines) and, with `.always`, syncs them before returning.
     func write(_ bytes: [UInt8]) -> WriteOutcome {
-        let attempt = state.withLock { state -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> in
+        switch writeUnsynced(bytes) {
+        case .failure(let error):
+            return .failed(error)
+        case .success(let written):
+            switch sync {
+            case .always:
+                if case .failure(let error) = syncThrough(written.sequence) { return .failed(error) }
+                return .written(syncDue: false)
+            case .interval:
+                return .written(syncDue: written.syncDue)
+            case .never:
+                return .written(syncDue: false)
+            }
+        }
+    }
+
+    /// Makes the write numbered `sequence` durable (`.always`): one `fdatasync` covers every write before it, so
+    /// callers that wait together share it.
+    func makeDurable(through sequence: UInt64) -> Result<Void, AuditLogError> {
+        syncThrough(sequence)
+    }
+
+    /// Appends `bytes` (whole lines) without syncing: the write's number, and with `.interval` whether a sync is due.
+    func writeUnsynced(_ bytes: [UInt8]) -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> {
+        state.withLock { state -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> in
             guard !state.closed else { return .failure(error("the audit log is closed")) }
             if state.tornFragment > 0 {
                 // One malformed line for a reader, never a fragment glued to the next event.
@@ -110,20 +134,6 @@ final class AuditFile: Sendable {
                 : "the last \(state.tornFragment) bytes are the start of a line, which the next write ends first"
             return .failure(
                 error("write failed after \(count) of \(bytes.count) bytes: \(failure.sentence); \(fragment)"))
-        }
-        switch attempt {
-        case .failure(let error):
-            return .failed(error)
-        case .success(let written):
-            switch sync {
-            case .always:
-                if case .failure(let error) = syncThrough(written.sequence) { return .failed(error) }
-                return .written(syncDue: false)
-            case .interval:
-                return .written(syncDue: written.syncDue)
-            case .never:
-                return .written(syncDue: false)
-            }
         }
     }
 

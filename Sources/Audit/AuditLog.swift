@@ -27,6 +27,8 @@ public final class AuditLog: Sendable {
     private let writtenCount = Mutex(0)
     /// How long the writer thread sleeps between looks at an `.interval` sync; nil: until woken.
     private let syncPoll: DispatchTimeInterval?
+    /// With `.always`: syncs the event loops' groups off the loops.
+    private let syncWorker: AuditSyncWorker?
 
     /// Where the bytes go: a file, or memory for tests.
     private enum Destination: Sendable {
@@ -59,6 +61,11 @@ public final class AuditLog: Sendable {
     private init(destination: Destination, syncPoll: DispatchTimeInterval?) {
         self.destination = destination
         self.syncPoll = syncPoll
+        if case .file(let file) = destination, file.sync == .always {
+            syncWorker = AuditSyncWorker(file: file)
+        } else {
+            syncWorker = nil
+        }
         let thread = Thread { [self] in self.writerLoop() }
         thread.name = "tenantgate-audit"
         thread.start()
@@ -95,6 +102,25 @@ public final class AuditLog: Sendable {
         return result
     }
 
+    /// Writes whole lines now, on the calling thread (an event loop), and runs `whenDurable` once they are in the
+    /// file, and with `.always` on disk. The `fdatasync` runs on the sync thread, shared by every group written
+    /// meanwhile, so a loop serves its other connections while its lines are being synced.
+    public func append(_ bytes: [UInt8], lineCount: Int, whenDurable: @escaping Completion) {
+        guard case .file(let file) = destination, file.sync == .always, let syncWorker else {
+            return whenDurable(append(bytes, lineCount: lineCount))
+        }
+        guard !queue.withLock({ $0.closed }) else {
+            return whenDurable(.failure(AuditLogError(path: path, message: "the audit log is closed")))
+        }
+        switch file.writeUnsynced(bytes) {
+        case .failure(let error):
+            whenDurable(.failure(error))
+        case .success(let written):
+            writtenCount.withLock { $0 += lineCount }
+            syncWorker.whenDurable(written.sequence, completion: whenDurable)
+        }
+    }
+
     public func recordAndWait(_ event: AuditEvent) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             record(event) { continuation.resume(with: $0) }
@@ -110,6 +136,7 @@ public final class AuditLog: Sendable {
         guard !alreadyClosed else { return }
         wakeUp.signal()
         finished.wait()
+        syncWorker?.stop()
         if case .file(let file) = destination { file.close() }
     }
 

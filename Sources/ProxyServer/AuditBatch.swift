@@ -4,12 +4,11 @@ import NIOCore
 /// Group commit of audit lines on one event loop (issue 6).
 ///
 /// Exchanges decided while the loop handles one round of I/O events append their lines here; the first schedules
-/// a flush, which NIO runs as a task right after that round. The flush writes all the lines in one `write(2)`,
-/// followed with `AuditSync.always` by one `fdatasync` for the whole group, and then lets each exchange answer, so
-/// every answer still follows its own line (SPEC 4). Writing on the loop avoids two thread hops per exchange (to a
-/// writer thread and back), which cost more than the write: an append of a few hundred bytes to a regular file
-/// lands in the page cache. So a tick stalls the loop's other connections for at most one write and one sync (plus,
-/// when another loop is syncing at that moment, the rest of that sync, which may then cover this write too).
+/// a flush, which NIO runs as a task right after that round. The flush writes all the lines in one `write(2)` on
+/// the loop (an append of a few hundred bytes lands in the page cache), and with `AuditSync.always` hands the
+/// `fdatasync` to the audit log's sync thread, where every group written meanwhile shares one sync. Each exchange
+/// answers once its line is durable, so every answer still follows its own line (SPEC 4), and the loop is never
+/// held by a sync: it serves its other connections while the disk catches up.
 final class AuditBatch {
     typealias Completion = (Result<Void, any Error>) -> Void
 
@@ -33,12 +32,19 @@ final class AuditBatch {
         }
     }
 
+    /// One `write(2)` for the tick's lines; the answers wait for them to be durable (with `--audit-fsync always`
+    /// the sync runs off the loop, which meanwhile serves its other connections), then run back on this loop.
     private func flush() {
-        let result = log.append(bytes, lineCount: waiting.count)
         let completions = waiting
+        let eventLoop = self.eventLoop
+        let whenDurable = NIOLoopBound(completions, eventLoop: eventLoop)
+        log.append(bytes, lineCount: completions.count) { result in
+            eventLoop.execute {
+                for completion in whenDurable.value { completion(result) }
+            }
+        }
         bytes.removeAll(keepingCapacity: true)
         waiting.removeAll(keepingCapacity: true)
-        for completion in completions { completion(result) }
     }
 }
 
