@@ -14,7 +14,7 @@
 #   TG_PORT (8814)       the proxy's port on 127.0.0.1
 #   DURATION (6)         seconds of load;     KILL_AFTER (3)   seconds into it the proxy gets SIGKILL
 #   CONCURRENCY (8)      keep-alive transfers in flight for the allowed load
-#   TENANTGATE_ARGS      extra `serve` flags, e.g. "--audit-sync never" (word-split)
+#   TENANTGATE_ARGS      extra `serve` flags, e.g. "--audit-fsync never" (word-split)
 #   KEEP=1               keep the work directory (audit file, logs) instead of removing it
 #
 # The load, both through the proxy, with the creator tenant Contoso (the bench's maker token):

@@ -20,7 +20,7 @@ INTERVAL="${INTERVAL:-5}"
 DURATION="${DURATION:-60}"
 [ -x "$TENANTGATE_BIN" ] || { echo "error: no TenantGate binary at $TENANTGATE_BIN" >&2; exit 1; }
 TENANTGATE_BIN="$(cd "$(dirname "$TENANTGATE_BIN")" && pwd)/$(basename "$TENANTGATE_BIN")"
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"   # 10,000 slow clients need as many descriptors in the proxy and in the client
 
 TMP="$(mktemp -d /tmp/tenantgate-slow.XXXXXX)"
 export RUN_DIR="$TMP/shared-run" PKI_DIR="$TMP/pki"

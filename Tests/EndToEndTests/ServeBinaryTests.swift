@@ -137,6 +137,31 @@ struct ServeBinaryTests {
         }
     }
 
+    /// Without a signal, the default watcher (one look a second) puts an edit in force within a couple of seconds.
+    @Test func theDefaultWatcherPicksUpAnEdit() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let policies = directory.appendingPathComponent("policies").path
+        try FileManager.default.copyItem(atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way", toPath: policies)
+        try await ServeProcess.with(policies: policies) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
+            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
+            #expect(try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status == 403)
+            let edited = Date()
+            for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") {
+                try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
+            }
+            var status = 0
+            for _ in 0..<40 {
+                status = try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == 200)
+            #expect(Date().timeIntervalSince(edited) < 3.5, "within the one-second interval, plus the exchange")
+        }
+    }
+
     /// SIGHUP puts an edited policies directory in force at once.
     @Test func sighupReloadsThePolicies() async throws {
         let directory = try Self.temporaryDirectory()

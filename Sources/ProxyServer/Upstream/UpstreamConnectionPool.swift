@@ -50,10 +50,21 @@ final class UpstreamConnectionPool {
     ) {
         eventLoop.preconditionInEventLoop()
         let key = Key(host: host.lowercased(), port: port, tls: tls)
-        if let connection = takeIdle(key) {
-            send(head, body: body, on: connection, completion: completion)
-            return
+        guard let connection = takeIdle(key) else {
+            return exchangeOnNewConnection(head, body: body, key: key, completion: completion)
         }
+        send(head, body: body, on: connection) { result in
+            // A pooled connection that closed before anything was written: once more, on a fresh one.
+            if case .failure(let failure) = result, failure.code == .notSent {
+                return self.exchangeOnNewConnection(head, body: body, key: key, completion: completion)
+            }
+            completion(result)
+        }
+    }
+
+    private func exchangeOnNewConnection(
+        _ head: HTTPRequestHead, body: ByteBuffer?, key: Key, completion: @escaping Completion
+    ) {
         connect(key).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
@@ -124,6 +135,7 @@ final class UpstreamConnectionPool {
     private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
+        let handshakeTimeout = TimeAmount.seconds(configuration.tlsHandshakeTimeoutSeconds)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(configuration.connectTimeoutSeconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -137,7 +149,8 @@ final class UpstreamConnectionPool {
                     }
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(UpstreamResponseHandler(maxBodyBytes: maxBody))
+                    try sync.addHandler(
+                        UpstreamResponseHandler(maxBodyBytes: maxBody, handshakeTimeout: key.tls ? handshakeTimeout : nil))
                 }
             }
         return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)

@@ -19,6 +19,8 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case destinationRefused
         /// A compressed body that could not be decoded within the inspection limit.
         case undecodableBody
+        /// A pooled connection was gone before any byte of the request was written: safe to try a fresh one.
+        case notSent
     }
 
     let code: Code
@@ -28,6 +30,9 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     static let connectionBusy = UpstreamError(code: .connectionBusy, detail: "internal: upstream connection already has a request in flight")
     static let timedOut = UpstreamError(code: .timedOut, detail: "the upstream server did not answer in time")
     static let responseTooLarge = UpstreamError(code: .responseTooLarge, detail: "the upstream response is larger than the inspection limit")
+    static let notSent = UpstreamError(code: .notSent, detail: "the upstream connection closed before the request was sent")
+    static let handshakeTimedOut = UpstreamError(
+        code: .timedOut, detail: "the TLS handshake with the upstream server did not complete in time")
 
     /// 504 for time-outs, 403 for refused destinations, 502 for everything else.
     var httpStatus: HTTPResponseStatus {
@@ -35,7 +40,7 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timedOut: .gatewayTimeout
         case .destinationRefused: .forbidden
         case .connectFailed, .certificateRejected, .tlsFailed, .connectionClosed, .connectionBusy, .responseTooLarge,
-            .malformedResponse, .undecodableBody:
+            .malformedResponse, .undecodableBody, .notSent:
             .badGateway
         }
     }

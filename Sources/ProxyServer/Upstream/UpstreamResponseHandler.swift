@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 
 /// Sends one request at a time on an upstream connection and reports its whole response, or the failure when the
 /// connection breaks, the response outgrows the inspection limit or does not arrive in time.
@@ -15,17 +16,48 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var pending: Completion?
     private var deadline: NIOScheduledCallback?
+    /// The TLS handshake's deadline, until `handshakeCompleted` (TLS connections only).
+    private let handshakeTimeout: TimeAmount?
+    private var handshakeDeadline: NIOScheduledCallback?
 
-    init(maxBodyBytes: Int) {
+    /// - Parameter handshakeTimeout: for TLS connections, the time the handshake may take (then 504).
+    init(maxBodyBytes: Int, handshakeTimeout: TimeAmount? = nil) {
         incoming = HTTPMessageGatherer(limit: maxBodyBytes)
+        self.handshakeTimeout = handshakeTimeout
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let handshakeTimeout {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            handshakeDeadline = try? context.eventLoop.scheduleCallback(
+                in: handshakeTimeout, handler: HandshakeDeadline(handler: loopBound))
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeDeadline?.cancel()
+        self.context = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            handshakeDeadline?.cancel()
+            handshakeDeadline = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    fileprivate func handshakeTimedOut() {
+        guard handshakeDeadline != nil else { return }
+        handshakeDeadline = nil
+        finish(.failure(.handshakeTimedOut))
+        context?.close(promise: nil)
+    }
 
     /// Writes the request; `completion` runs once, with the response or why there is none.
     func send(_ head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount, completion: @escaping Completion) {
-        guard let context, context.channel.isActive else { return completion(.failure(.connectionClosed)) }
+        guard let context, context.channel.isActive else { return completion(.failure(.notSent)) }
         guard pending == nil else { return completion(.failure(.connectionBusy)) }
         do {
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -89,5 +121,14 @@ private struct ResponseDeadline: NIOScheduledCallbackHandler, Sendable {
 
     func handleScheduledCallback(eventLoop: some EventLoop) {
         handler.value.timedOut()
+    }
+}
+
+/// Fires when the upstream TLS handshake is late.
+private struct HandshakeDeadline: NIOScheduledCallbackHandler, Sendable {
+    let handler: NIOLoopBound<UpstreamResponseHandler>
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        handler.value.handshakeTimedOut()
     }
 }
