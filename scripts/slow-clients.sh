@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 10,000 slow clients (one byte every few seconds, a slowloris) against TenantGate while an ordinary client measures
-# its token exchanges: p50/p99 with and without them, and the proxy's resident memory (issue 13.6).
+# its token exchanges: p50/p99 with and without them, and the proxy's resident memory.
 #
 #   swift build -c release && scripts/slow-clients.sh
 #   SLOW=10000 INTERVAL=5 DURATION=60 TENANTGATE_BIN=.build/release/tenantgate scripts/slow-clients.sh

@@ -1,4 +1,4 @@
-"""Slow clients against TenantGate, and what an ordinary client feels meanwhile (issue 13.6).
+"""Slow clients against TenantGate, and what an ordinary client feels meanwhile.
 
     python3 scripts/slow_clients.py --proxy 127.0.0.1:PORT --pid PID --cafile CA --bearer-file F --path P \
         [--slow 10000] [--interval 5] [--duration 60] [--baseline 15]

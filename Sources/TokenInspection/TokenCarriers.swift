@@ -1,4 +1,4 @@
-/// Tokens that a response of an STS carries outside the token endpoint's JSON answer (issue 12.2): a top-level
+/// Tokens that a response of an STS carries outside the token endpoint's JSON answer: a top-level
 /// JSON member, a field of an OAuth `form_post` page (`<input name="id_token" value="…">`), or a parameter of a
 /// redirect's fragment or query (`Location: …#access_token=…`). The implicit and hybrid flows hand tokens over this
 /// way, so the proxy must judge them as it judges token responses.

@@ -6,8 +6,9 @@ import Testing
 import MockSTS
 import TenantPolicy
 
-/// Each way around the enforcement that issue 12 found, and variants, tried through the real `tenantgate serve`
-/// with curl and openssl: no token of a blocked tenant reaches the client, and an audit line says why.
+/// Each way around the enforcement found when TenantGate was first tried as an attacker would, and variants, tried
+/// through the real `tenantgate serve` with curl, openssl and MSAL Python: no token of a blocked tenant reaches the
+/// client, and an audit line says why.
 ///
 /// Policies (`policies/`): Contoso isolated, allowing Fabrikam outbound and Adatum both ways; Adatum isolated with
 /// no rules. Contoso → Northwind is blocked outbound; Fabrikam → Contoso (or Adatum) blocked inbound.
@@ -133,8 +134,8 @@ struct HostileClientTests {
         }
     }
 
-    /// MSAL Python, unmodified, asks for gzip (as it did when issue 12 got a blocked tenant's token through). The
-    /// authority is a domain the policies do not know, so only the answer shows the tenant.
+    /// MSAL Python, unmodified, asks for gzip. The authority is a domain the policies do not know, so only the
+    /// answer shows the tenant.
     @Test func msalPythonAskingForGzipGetsNoBlockedToken() async throws {
         let script = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/msal_client_credentials.py"
         let domains = ["northwind.example": Self.northwind, "fabrikam.example": Self.fabrikam]

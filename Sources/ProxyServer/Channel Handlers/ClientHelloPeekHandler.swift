@@ -15,7 +15,7 @@ struct AcceptedConnect {
 }
 
 /// Reads the client's TLS ClientHello before choosing between interception and a blind tunnel, as Squid's peek
-/// and Envoy's tls_inspector do: the name in the SNI decides, not the CONNECT line alone (SPEC 3; issue 12.4).
+/// and Envoy's tls_inspector do: the name in the SNI decides, not the CONNECT line alone (SPEC 3).
 ///
 /// - An SNI naming an intercepted host is intercepted as that host, whatever the CONNECT said (an IP literal, an
 ///   alias). A CONNECT naming an intercepted host whose SNI names another host is refused.

@@ -75,7 +75,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private func serve(_ request: NIOHTTPServerRequestFull, context: ChannelHandlerContext) {
         responding = true
         var request = request
-        // One canonical target (issue 12.3): what is judged is what is audited and what goes upstream.
+        // One canonical target: what is judged is what is audited and what goes upstream.
         switch RequestTarget.canonicalize(request.head.uri, sessionHost: target.host, sessionPort: target.port) {
         case .success(let canonical):
             request.head.uri = canonical.originForm
@@ -136,7 +136,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     }
 
     /// An STS answer outside the token endpoint that hands over tokens (a `form_post` page, a redirect fragment,
-    /// JSON) is judged like a token response, or refused with `--token-flows refuse` (issue 12.2).
+    /// JSON) is judged like a token response, or refused with `--token-flows refuse`.
     private func judgeTokenFlow(
         _ request: NIOHTTPServerRequestFull, response: NIOHTTPClientResponseFull, endpoint: TokenEndpoint,
         keepAlive: Bool, context: ChannelHandlerContext

@@ -1,7 +1,7 @@
 """An unmodified MSAL Python confidential client asking for a token through TenantGate.
 
-MSAL's HTTP stack (requests) asks for gzip and deflate by default: the way issue 12 first got a blocked tenant's
-token past the proxy. Prints one JSON object: {"has_access_token": bool, "error": ..., "error_codes": [...]}.
+MSAL's HTTP stack (requests) asks for gzip and deflate by default, which once got a blocked tenant's token past
+the proxy unjudged. Prints one JSON object: {"has_access_token": bool, "error": ..., "error_codes": [...]}.
 Usage: msal_client_credentials.py PROXY_URL CA_FILE AUTHORITY
 """
 import json
