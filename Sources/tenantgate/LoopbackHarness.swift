@@ -30,10 +30,13 @@ final class LoopbackHarness {
     private let application: Application
     private let serving: Task<Void, any Error>
 
-    /// - Parameter admin: starts the admin listener with the policy endpoints, verifying callers with this.
+    /// - Parameters:
+    ///   - admin: starts the admin listener with the policy endpoints, verifying callers with this.
+    ///   - auditLogPath: where audit lines go (default: a file in the harness's directory; `/dev/full` for a disk
+    ///     that is always full).
     init(
         policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in },
-        admin: EntraTokenTrust? = nil
+        admin: EntraTokenTrust? = nil, auditLogPath: String? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -53,7 +56,7 @@ final class LoopbackHarness {
         configuration.allowedDestinations = [AddressRange(cidr: "127.0.0.0/8")].compactMap { $0 }
         configure(&configuration)
         caPath = directory.appendingPathComponent("ca.pem").path
-        auditPath = directory.appendingPathComponent("audit.jsonl").path
+        auditPath = auditLogPath ?? directory.appendingPathComponent("audit.jsonl").path
         // Makers' tokens are signed by the mock STS, as Entra signs real ones: its keys are the trusted ones.
         let settings = ServeSettings(
             proxy: configuration, policiesDirectory: policiesDirectory, caCertificatePath: caPath,

@@ -47,7 +47,7 @@ struct AdminEndToEndTests {
         let signers = JWTKeyCollection()
         var harness: LoopbackHarness!
 
-        init(policies: String = ProxyEndToEndTests.policies) async throws {
+        init(policies: String = ProxyEndToEndTests.policies, auditLogPath: String? = nil) async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-admin-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") || name.hasSuffix(".json") {
@@ -58,7 +58,8 @@ struct AdminEndToEndTests {
             let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"admin","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
             let configuration = EntraTokenTrust(
                 keys: try .json(jwks), issuers: .entraIssuerOfTokenTenant, audiences: [AdminEndToEndTests.audience])
-            harness = try await LoopbackHarness(policiesDirectory: directory.path, admin: configuration)
+            harness = try await LoopbackHarness(
+                policiesDirectory: directory.path, admin: configuration, auditLogPath: auditLogPath)
         }
 
         func token(tenant: TenantID = AdminEndToEndTests.contoso, roles: [String] = [AdminEndToEndTests.globalAdministrator], expiresIn: Int = 3600) async throws -> String {
@@ -192,6 +193,37 @@ struct AdminEndToEndTests {
             #expect(change.first?["before"] is [String: Any])
             #expect(!setup.harness.auditLines().joined().contains(token))
         }
+    }
+
+    /// A disk that is always full (`/dev/full`): an admin change whose audit line cannot be written answers 503 and
+    /// changes nothing, in force or on disk; an exchange is answered 503 and gets no token.
+    @Test func aChangeThatCannotBeAuditedDoesNotHappen() async throws {
+        let setup = try await Setup(auditLogPath: "/dev/full")
+        do {
+            let token = try await setup.token(roles: [Self.powerPlatformAdministrator])
+            let before = try await setup.call("GET", Self.isolationPath, token: token)
+            let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory.path).sorted()
+            let contents = try files.map { try String(contentsOf: setup.directory.appendingPathComponent($0), encoding: .utf8) }
+            let rules = "/providers/PowerPlatform.Governance/v1/tenants/\(Self.contoso)/tenantIsolationPolicy/rules"
+            let added = try await setup.call(
+                "POST", rules, token: token, body: #"{"tenant":"northwind.onmicrosoft.com","direction":"outbound"}"#)
+            #expect(added.status == 503, "\(added.body)")
+            let after = try await setup.call("GET", Self.isolationPath, token: token)
+            #expect(after.body == before.body, "the policy in force is unchanged")
+            #expect(after.headers["etag"] == before.headers["etag"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: setup.directory.path).sorted() == files)
+            #expect(
+                try files.map { try String(contentsOf: setup.directory.appendingPathComponent($0), encoding: .utf8) } == contents,
+                "nothing changed on disk")
+            let exchange = try await setup.harness.tokenRequest(
+                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            #expect(exchange.status == 503)
+            #expect(!exchange.body.contains("access_token"))
+        } catch {
+            await setup.stop()
+            throw error
+        }
+        await setup.stop()
     }
 
     @Test func rulesAreAddedByDomainChangedAndDeleted() async throws {
