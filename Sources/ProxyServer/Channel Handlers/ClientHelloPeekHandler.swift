@@ -138,9 +138,8 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private func refuse(_ reason: String, context: ChannelHandlerContext) {
         state = .refused
         received.removeAll()
-        let creator: TenantID? = if case .known(let tenant, _) = connect.creator { tenant } else { nil }
         SessionHandover.refuse(
-            ConnectionRefusal(host: connect.target.host, creator: creator, setting: "tlsServerName", reason: reason),
+            ConnectionRefusal(host: connect.target.host, creator: connect.creator.tenant, setting: "tlsServerName", reason: reason),
             shared: shared, context: context)
     }
 }

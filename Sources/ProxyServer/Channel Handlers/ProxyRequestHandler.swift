@@ -114,12 +114,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private func admitsClient(context: ChannelHandlerContext) -> Bool {
         let address = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
         if let address, shared.configuration.allowedClients.permits(address) { return true }
-        state = .failed
         let named = address?.description ?? "an unknown address"
-        let reason = "the client address \(named) may not use this proxy (--allow-client opens a range)"
-        SessionHandover.refuse(
-            ConnectionRefusal(host: "", creator: nil, setting: "clientPolicy", reason: reason), shared: shared,
-            context: context, answer: { self.writeErrorAndClose(.forbidden, reason, context: context) })
+        refuseForbidden(
+            ConnectionRefusal(
+                host: "", creator: nil, setting: "clientPolicy",
+                reason: "the client address \(named) may not use this proxy (--allow-client opens a range)"),
+            context: context)
         return false
     }
 
@@ -179,14 +179,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                     }
                     return self.accept(connect.target, plan: connect.plan, creator: creator, tunnelAddress: nil, context: context)
                 }
-                self.state = .failed
-                let creatorTenant: TenantID? = if case .known(let tenant, _) = creator { tenant } else { nil }
-                SessionHandover.refuse(
+                self.refuseForbidden(
                     ConnectionRefusal(
-                        host: connect.target.host, creator: creatorTenant, setting: "destinationPolicy",
+                        host: connect.target.host, creator: creator.tenant, setting: "destinationPolicy",
                         reason: failure.detail),
-                    shared: self.shared, context: context,
-                    answer: { self.writeErrorAndClose(.forbidden, failure.detail, context: context) })
+                    context: context)
             }
         }
     }
@@ -279,11 +276,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
         // Token requests in clear would carry secrets past the inspection that TLS interception gives: refused.
         guard !InterceptionPlan.intercepts(host: host, configuration: shared.configuration) else {
-            let reason = "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"
-            state = .failed
-            SessionHandover.refuse(
-                ConnectionRefusal(host: host, creator: nil, setting: "plainHTTP", reason: reason), shared: shared,
-                context: context, answer: { self.writeErrorAndClose(.forbidden, reason, context: context) })
+            refuseForbidden(
+                ConnectionRefusal(
+                    host: host, creator: nil, setting: "plainHTTP",
+                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"),
+                context: context)
             return
         }
         let port = url.port ?? 80
@@ -306,11 +303,9 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                     body: response.body, keepAlive: keepAlive, context: context, wrap: self.wrapOutboundOut)
                 if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
             case .failure(let failure) where failure.code == .destinationRefused:
-                self.state = .failed
-                SessionHandover.refuse(
+                self.refuseForbidden(
                     ConnectionRefusal(host: host, creator: nil, setting: "destinationPolicy", reason: failure.detail),
-                    shared: self.shared, context: context,
-                    answer: { self.writeErrorAndClose(.forbidden, failure.detail, context: context) })
+                    context: context)
             case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
                 self.writeErrorAndClose(failure.httpStatus, failure.detail, context: context)
@@ -330,8 +325,18 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         writeErrorAndClose(status, reason, context: context)
     }
 
-    private func writeErrorAndClose(_ status: HTTPResponseStatus, _ reason: String, context: ChannelHandlerContext) {
-        let body = ProxyErrorBody(error: status == .forbidden ? "forbidden" : "proxy_error", description: reason, correlationID: .random())
+    /// A refusal by the client, destination or plain-http policy: audited, then 403 with the same correlation ID.
+    private func refuseForbidden(_ refusal: ConnectionRefusal, context: ChannelHandlerContext) {
+        state = .failed
+        SessionHandover.refuse(refusal, shared: shared, context: context) {
+            self.writeErrorAndClose(.forbidden, refusal.reason, correlationID: refusal.correlationID, context: context)
+        }
+    }
+
+    private func writeErrorAndClose(
+        _ status: HTTPResponseStatus, _ reason: String, correlationID: UUID = .random(), context: ChannelHandlerContext
+    ) {
+        let body = ProxyErrorBody(error: status == .forbidden ? "forbidden" : "proxy_error", description: reason, correlationID: correlationID)
         HTTPResponseWriting.json(status: status, body.json(), keepAlive: false, context: context, wrap: wrapOutboundOut)
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }

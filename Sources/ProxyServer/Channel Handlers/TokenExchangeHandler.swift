@@ -189,10 +189,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         let record = ExchangeRecord(host: target.host, path: request.head.uri, clientID: nil, correlationID: UUID.random())
         withCreator(record: record, keepAlive: keepAlive, context: context) { creator in
             let verdict = self.shared.policies.current().decider.judgeUnreadable(creator: creator, endpoint: endpoint, why: why)
-            // Never forwarded as it is: what was not read is not passed on.
-            var refused = verdict
-            if refused.outcome == .allow { refused.outcome = .block }
-            self.conclude(refused, upstream: nil, record: record, keepAlive: keepAlive, started: .now(), context: context)
+            self.conclude(verdict, upstream: nil, record: record, keepAlive: keepAlive, started: .now(), context: context)
         }
     }
 
@@ -282,11 +279,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
                 }
             case .success(let response):
                 if case .undecodable(let encoding) = ResponseCoding(response.head.headers) {
-                    // Not read, so never passed on: refused even where the policy would not depend on it.
-                    var verdict = snapshot.decider.judgeUnreadable(
+                    let verdict = snapshot.decider.judgeUnreadable(
                         creator: creatorTenant, endpoint: endpoint,
                         why: "the answer is encoded as '\(encoding)', which cannot be inspected")
-                    if verdict.outcome != .block { verdict.outcome = .block }
                     return self.conclude(
                         verdict, upstream: nil, record: record, keepAlive: keepAlive, started: started, context: context)
                 }
@@ -365,15 +360,11 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// A request refused before it is sent upstream (ambiguous target or Host, repeated decision fields): 400, audited.
     private func refuseRequest(_ reason: String, path: String, context: ChannelHandlerContext) {
         let record = ExchangeRecord(host: target.host, path: path, clientID: nil, correlationID: UUID.random())
-        audit(record.event(decision: .error, creator: creatorTenant, signIn: nil, reason: reason), context: context) {
+        audit(record.event(decision: .error, creator: creator.tenant, signIn: nil, reason: reason), context: context) {
             self.respondError(
                 .badRequest, "invalid_request", reason, keepAlive: false, correlationID: record.correlationID,
                 context: context)
         }
-    }
-
-    private var creatorTenant: TenantID? {
-        if case .known(let tenant, _) = creator { tenant } else { nil }
     }
 
     // MARK: - Upstream

@@ -23,6 +23,11 @@ final class CreatorResolver: Sendable {
         case unknown(CreatorUnknown)
         /// A maker's token was sent and is not believed: the CONNECT is answered 407 at once.
         case refused(reason: String)
+
+        /// The creator tenant, when one is known (for audit lines of refusals).
+        var tenant: TenantID? {
+            if case .known(let tenant, _) = self { tenant } else { nil }
+        }
     }
 
     enum Source: String, Sendable, Equatable {

@@ -91,14 +91,19 @@ public struct ExchangeDecider: Sendable {
             clientID: evidence.applicationID ?? clientID) ?? verdict
     }
 
-    /// The decision on an answer whose body cannot be read at all (an encoding TenantGate cannot decode): it may
-    /// carry a token, so it is judged as a token whose tenant is unknown.
+    /// The decision on an answer whose body cannot be read at all (an encoding TenantGate cannot decode). What is
+    /// not read is not passed on: always a refusal, by the tenant isolation that would refuse a token of unknown
+    /// tenant when there is one (Entra STSs), else for the unreadable answer itself.
     public func judgeUnreadable(creator: TenantID, endpoint: TokenEndpoint, why: String) -> ExchangeVerdict {
-        if case .nonEntra = endpoint.kind {
-            return judgeResponse(
-                creator: creator, endpoint: endpoint, status: 200, evidence: TokenResponseEvidence(), expectedSignIn: nil)
+        if case .entra = endpoint.kind {
+            let verdict = unreadableSignInVerdict(creator: creator, why: why)
+            if verdict.outcome == .block { return verdict }
         }
-        return unreadableSignInVerdict(creator: creator, why: why)
+        return ExchangeVerdict(
+            outcome: .block, creatorTenant: creator, signInTenant: nil,
+            reason: "\(endpoint.host)'s answer could not be read (\(why)); an answer that may carry a token is passed on "
+                + "only once it is read, so the exchange is refused. The STS must answer without that encoding.",
+            setting: "unreadableAnswer")
     }
 
     /// Fail closed (SPEC 2.1 point 5, extended): when the sign-in tenant cannot be read, the exchange is blocked
