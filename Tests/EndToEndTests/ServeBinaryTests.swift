@@ -105,14 +105,8 @@ struct ServeBinaryTests {
             try FileManager.default.copyItem(atPath: newKey, toPath: servedKey)
             chmod(servedKey, 0o600)
             serve.signal(SIGHUP)
-            var status = 0
-            for _ in 0..<50 {
-                // curl trusts only the new CA (now at the served path): a leaf of the old one fails the handshake.
-                status = try await serve.curl(["-d", HostileClientTests.form, url]).status
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(status == 200)
+            // curl trusts only the new CA (now at the served path): a leaf of the old one fails the handshake.
+            #expect(try await serve.firstStatus(200, of: ["-d", HostileClientTests.form, url], attempts: 50) == 200)
         }
     }
 
@@ -139,50 +133,45 @@ struct ServeBinaryTests {
 
     /// Without a signal, the default watcher (one look a second) puts an edit in force within a couple of seconds.
     @Test func theDefaultWatcherPicksUpAnEdit() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let policies = directory.appendingPathComponent("policies").path
-        try FileManager.default.copyItem(atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way", toPath: policies)
-        try await ServeProcess.with(policies: policies) { serve in
-            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
-            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
-            #expect(try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status == 403)
-            let edited = Date()
-            for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") {
-                try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
-            }
-            var status = 0
-            for _ in 0..<40 {
-                status = try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(status == 200)
-            #expect(Date().timeIntervalSince(edited) < 3.5, "within the one-second interval, plus the exchange")
-        }
+        let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(signal: nil, attempts: 40)
+        #expect(before == 403)
+        #expect(after == 200)
+        #expect(seconds < 3.5, "within the one-second interval, plus the exchange")
     }
 
     /// SIGHUP puts an edited policies directory in force at once.
     @Test func sighupReloadsThePolicies() async throws {
-        let directory = try Self.temporaryDirectory()
+        let (before, after, _) = try await Self.liftContosoIsolationWhileServing(signal: SIGHUP, attempts: 50)
+        #expect(before == 403)
+        #expect(after == 200)
+    }
+
+    /// Serves a copy of `policies/seed-two-way` (Contoso → Fabrikam blocked), removes its policy files, sends
+    /// `signal` if any, and retries the exchange every 100 ms: its status before the edit, the first status after
+    /// it (200 as soon as the edit is in force), and the seconds from the edit to that answer.
+    static func liftContosoIsolationWhileServing(
+        signal: Int32?, attempts: Int
+    ) async throws -> (before: Int, after: Int, seconds: Double) {
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let policies = directory.appendingPathComponent("policies").path
         try FileManager.default.copyItem(atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way", toPath: policies)
+        var outcome = (before: 0, after: 0, seconds: 0.0)
         try await ServeProcess.with(policies: policies) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
-            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
-            #expect(try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status == 403)
+            let exchange = maker + [
+                "-d", HostileClientTests.form,
+                "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
+            ]
+            outcome.before = try await serve.curl(exchange).status
+            let edited = Date()
             for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") {
                 try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
             }
-            serve.signal(SIGHUP)
-            var status = 0
-            for _ in 0..<50 {
-                status = try await serve.curl(maker + ["-d", HostileClientTests.form, url]).status
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(status == 200)
+            if let signal { serve.signal(signal) }
+            outcome.after = try await serve.firstStatus(200, of: exchange, attempts: attempts)
+            outcome.seconds = Date().timeIntervalSince(edited)
         }
+        return outcome
     }
 }

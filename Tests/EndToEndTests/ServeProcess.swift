@@ -136,6 +136,18 @@ final class ServeProcess: @unchecked Sendable {
             status: lines.last.flatMap { Int($0) } ?? 0, body: lines.dropLast().joined(separator: "\n"))
     }
 
+    /// Repeats `arguments` through the proxy every 100 ms, at most `attempts` times, until the status is `wanted`:
+    /// the last status seen.
+    func firstStatus(_ wanted: Int, of arguments: [String], attempts: Int) async throws -> Int {
+        var status = 0
+        for _ in 0..<attempts {
+            status = try await curl(arguments).status
+            if status == wanted { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return status
+    }
+
     func makerHeader(_ token: String) -> [String] { ["--proxy-header", "Proxy-Authorization: Bearer \(token)"] }
 
     func auditObjects() -> [[String: Any]] {
