@@ -52,6 +52,37 @@ struct HostileClientTests {
         }
     }
 
+    /// The scheme in any letter case is the same credential (RFC 7235); a token far larger than Entra's is refused
+    /// before decoding, with no fallback.
+    @Test func makerTokenSpellingAndSize() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.northwind.description]) { serve in
+            let token = try await serve.sts.makerToken(tenant: Self.contoso)
+            let url = "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token"
+            let lowercase = try await serve.curl(["--proxy-header", "Proxy-Authorization: bEaReR \(token)", "-d", Self.form, url])
+            #expect(lowercase.status == 200)
+            let huge = String(repeating: "A", count: 20_000)
+            let oversized = try await serve.curl(serve.makerHeader("\(huge).\(huge).\(huge)") + ["-d", Self.form, url])
+            #expect(oversized.status == 407 || oversized.status == 0, "HTTP \(oversized.status)")
+            #expect(Self.carriesNoToken(oversized.body))
+            let lines = serve.auditObjects()
+            #expect(lines.first?["creator_tenant"] as? String == Self.contoso.description)
+            #expect(lines.last?["setting"] as? String == "creatorToken")
+        }
+    }
+
+    /// A CONNECT to an STS that then speaks plain HTTP instead of TLS is refused, never tunnelled.
+    @Test func plainBytesInsideAnSTSTunnelAreRefused() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            let (_, line) = try await DeadlineTests.raw(
+                serve.proxyPort,
+                "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+                    + "POST /\(Self.northwind)/oauth2/v2.0/token HTTP/1.1\\r\\nHost: login.microsoftonline.com\\r\\n\\r\\n")
+            #expect(line == "HTTP/1.1 200 OK")
+            #expect(serve.auditObjects().first?["setting"] as? String == "tlsServerName")
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
+        }
+    }
+
     @Test func aVerifiedMakerTokenNamesTheCreator() async throws {
         try await ServeProcess.with { serve in
             let token = try await serve.sts.makerToken(tenant: Self.contoso)
@@ -241,6 +272,7 @@ struct HostileClientTests {
         ("https://evil.example/NORTHWIND/oauth2/v2.0/token", []),
         ("/NORTHWIND/oauth2/v2.0/token", ["-H", "Host: login.microsoftonline.us"]),
         ("/NORTHWIND/oauth2/v2.0/token", ["--data-raw", "&client_id=11111111-2222-3333-4444-555555555555"]),
+        ("/NORTHWIND/oauth2/v2.0/token?" + String(repeating: "q", count: 9000), []),
     ])
     func ambiguousRequestsAreRefused(target: String, extra: [String]) async throws {
         let target = target.replacingOccurrences(of: "NORTHWIND", with: Self.fabrikam.description)
