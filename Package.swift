@@ -32,10 +32,20 @@ let package = Package(
     targets: [
         // Pure engine: tenants, rules, decisions. No dependencies (SPEC 2.1).
         .target(name: "TenantPolicy", swiftSettings: swiftSettings),
-        // Policy directory loading and validation.
+        // Plumbing every part shares: durable file writes, RFC 3339 time, content hashes, correlation IDs.
+        .target(name: "Plumbing", swiftSettings: swiftSettings),
+        // A bounded least-recently-used cache (leaves, verified makers, verdicts).
+        .target(name: "Caching", swiftSettings: swiftSettings),
+        // Policy directory loading and validation, and the store that holds the snapshot in force.
         .target(
             name: "PolicyFiles",
-            dependencies: ["TenantPolicy", "CrossTenantAccess", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "TenantPolicy", "CrossTenantAccess", "ExchangePolicy", "Plumbing",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Entra cross-tenant access settings in Graph's shape: model, validation, evaluation (SPEC 2.2).
@@ -48,10 +58,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // CA creation and loading, leaf minting, bounded leaf cache.
+        // CA creation and loading, leaf minting.
         .target(
             name: "CertificateAuthority",
             dependencies: [
+                "Plumbing",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -62,17 +73,27 @@ let package = Package(
         // Audit events and the JSON Lines sink.
         .target(
             name: "Audit",
-            dependencies: ["TenantPolicy", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TenantPolicy", "Plumbing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Addresses and ranges, who may use the proxy and where it may connect, TLS ClientHello names. No I/O.
         .target(name: "NetworkPolicy", swiftSettings: swiftSettings),
-        // All data-plane NIO code.
+        // One exchange's policy, without NIO: creator resolution, the interception plan, the decider and its
+        // verdict, the outcome a verdict becomes under the mode, and the bodies of refusals.
+        .target(
+            name: "ExchangePolicy",
+            dependencies: [
+                "TenantPolicy", "CrossTenantAccess", "TokenInspection", "NetworkPolicy", "Audit", "EntraAuth", "Caching",
+                "Plumbing",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // All data-plane NIO code: state machines, channel handlers, upstream connections, TLS contexts.
         .target(
             name: "ProxyServer",
             dependencies: [
-                "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
-                "EntraAuth", "NetworkPolicy",
+                "TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit", "EntraAuth",
+                "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing",
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -87,7 +108,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The cross-tenant isolation report over audit logs, read as a stream.
-        .target(name: "AuditReport", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
+        .target(name: "AuditReport", dependencies: ["TenantPolicy", "Plumbing"], swiftSettings: swiftSettings),
         // Verifies Entra tokens (jwt-kit): admin callers with their directory roles, and makers' tokens.
         .target(
             name: "EntraAuth",
@@ -100,7 +121,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ProxyServer", "PolicyFiles", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit",
+                "PolicyFiles", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit", "Plumbing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,7 +130,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // A mock Entra STS and Azure DevOps STS for `simulate` and the tests: real TLS, real signed JWTs.
+        // `serve` as one application: policies, CA, audit, proxy, admin, metrics and signals, built in one place
+        // for the command and for every end-to-end test.
+        .target(
+            name: "TenantGateApp",
+            dependencies: [
+                "TenantPolicy", "PolicyFiles", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "EntraAuth",
+                "NetworkPolicy", "ExchangePolicy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A mock Entra STS and Azure DevOps STS: real TLS, real signed JWTs.
         .target(
             name: "MockSTS",
             dependencies: [
@@ -124,34 +162,50 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The whole system on loopback for `simulate` and the tests: the mock STS, the application, curl. The
+        // proxy's own code never depends on it.
+        .target(
+            name: "LoopbackSimulation",
+            dependencies: [
+                "TenantGateApp", "MockSTS", "ProxyServer", "PolicyFiles", "TenantPolicy", "EntraAuth", "NetworkPolicy",
+                "ExchangePolicy",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tenantgate",
             dependencies: [
-                "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "CertificateAuthority", "Audit",
-                "ProxyServer", "AdminAPI", "EntraAuth", "AuditReport", "MockSTS", "NetworkPolicy",
+                "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "Audit", "ProxyServer",
+                "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp", "LoopbackSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "tenantgate-bench",
-            dependencies: ["TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority"],
+            dependencies: ["TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Caching"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TenantPolicyTests", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "PlumbingTests", dependencies: ["Plumbing"], swiftSettings: swiftSettings),
+        .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PolicyFilesTests", dependencies: ["PolicyFiles", "TenantPolicy"],
+            name: "PolicyFilesTests",
+            dependencies: [
+                "PolicyFiles", "TenantPolicy", "ExchangePolicy", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TokenInspectionTests",
@@ -174,12 +228,20 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "AdminAPITests", dependencies: ["AdminAPI", "ProxyServer", "PolicyFiles", "TenantPolicy"],
+            name: "ExchangePolicyTests",
+            dependencies: [
+                "ExchangePolicy", "TenantPolicy", "TokenInspection", "PolicyFiles", "NetworkPolicy", "Audit",
+                "CrossTenantAccess",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AdminAPITests", dependencies: ["AdminAPI", "PolicyFiles", "TenantPolicy", "ExchangePolicy"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
                 "ProxyServer", "TenantPolicy", "TokenInspection", "PolicyFiles", "CertificateAuthority", "NetworkPolicy",
+                "ExchangePolicy", "Audit",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -187,12 +249,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
-        // Real sockets on loopback: mock STS, the proxy as `serve` runs it, curl as the client.
+        // Real sockets on loopback: mock STS, the proxy as `serve` builds it, curl as the client; the commands
+        // (`check`, `settings`) run in-process.
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "tenantgate", "ProxyServer", "MockSTS", "PolicyFiles", "TenantPolicy", "CertificateAuthority", "Audit",
-                "EntraAuth",
+                "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "PolicyFiles",
+                "TenantPolicy", "CertificateAuthority", "Audit", "EntraAuth", "ExchangePolicy", "NetworkPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,16 +1,17 @@
 import Foundation
+import Plumbing
 
 /// One admin API request, read whole (bodies are bounded by the handler).
-public struct AdminRequest: Sendable {
-    public let method: String
+package struct AdminRequest: Sendable {
+    package let method: String
     /// The path without the query string.
-    public let path: String
-    public let query: String?
+    package let path: String
+    package let query: String?
     /// Header names lowercased.
-    public let headers: [String: String]
-    public let body: Data
+    package let headers: [String: String]
+    package let body: Data
 
-    public init(method: String, uri: String, headers: [(String, String)], body: Data = Data()) {
+    package init(method: String, uri: String, headers: [(String, String)], body: Data = Data()) {
         self.method = method.uppercased()
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = parts.first.map(String.init) ?? uri
@@ -28,13 +29,13 @@ public struct AdminRequest: Sendable {
 }
 
 /// The admin API's answer.
-public struct AdminAnswer: Sendable, Equatable {
-    public let status: Int
-    public let contentType: String
-    public let headers: [(String, String)]
-    public let body: [UInt8]
+package struct AdminAnswer: Sendable, Equatable {
+    package let status: Int
+    package let contentType: String
+    package let headers: [(String, String)]
+    package let body: [UInt8]
 
-    public init(status: Int, contentType: String = "application/json; charset=utf-8", headers: [(String, String)] = [], body: [UInt8]) {
+    package init(status: Int, contentType: String = "application/json; charset=utf-8", headers: [(String, String)] = [], body: [UInt8]) {
         self.status = status
         self.contentType = contentType
         self.headers = headers
@@ -49,12 +50,12 @@ public struct AdminAnswer: Sendable, Equatable {
         AdminAnswer(status: status, headers: headers, body: [])
     }
 
-    public static func == (lhs: AdminAnswer, rhs: AdminAnswer) -> Bool {
+    package static func == (lhs: AdminAnswer, rhs: AdminAnswer) -> Bool {
         lhs.status == rhs.status && lhs.contentType == rhs.contentType && lhs.body == rhs.body
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 }
@@ -70,7 +71,7 @@ enum AdminErrorBody {
 
     static func graph(_ status: Int, code: String, message: String, headers: [(String, String)] = []) -> AdminAnswer {
         let innerError: [String: Any] = [
-            "date": Date().formatted(Date.ISO8601FormatStyle(timeZone: .gmt)),
+            "date": RFC3339.string(from: Date(), milliseconds: false),
             "request-id": UUID().uuidString.lowercased(),
         ]
         return .json(status, ["error": ["code": code, "message": message, "innerError": innerError]], headers: headers)

@@ -2,17 +2,16 @@ import EntraAuth
 import Audit
 import Foundation
 import PolicyFiles
-import ProxyServer
 import TenantPolicy
 
 /// The policy endpoints' collaborators: who may call them, where edits are written, where they are audited.
-public struct AdminPolicyAPI: Sendable {
+package struct AdminPolicyAPI: Sendable {
     let authenticator: AdminAuthenticator?
     let isolation: IsolationEndpoints
     let crossTenantAccess: CrossTenantAccessEndpoints
 
     /// - Parameter authenticator: nil refuses every policy call with 401 (no keys configured): safe by default.
-    public init(policiesDirectory: String, store: PolicyStore, audit: AuditLog, authenticator: AdminAuthenticator?) {
+    package init(policiesDirectory: String, store: PolicyStore, audit: AuditLog, authenticator: AdminAuthenticator?) {
         self.authenticator = authenticator
         let writer = PolicyWriter(directory: policiesDirectory, store: store, audit: audit)
         isolation = IsolationEndpoints(writer: writer)
@@ -22,7 +21,7 @@ public struct AdminPolicyAPI: Sendable {
 
 /// What each admin path answers. Health and metrics need no token; policy endpoints need a verified Entra token
 /// with the right directory role, for the caller's own tenant (issue 5.2).
-public struct AdminRoutes: Sendable {
+package struct AdminRoutes: Sendable {
     static let isolationPrefix = ["providers", "PowerPlatform.Governance", "v1", "tenants"]
     static let graphPrefix = ["v1.0", "policies", "crossTenantAccessPolicy"]
 
@@ -30,13 +29,13 @@ public struct AdminRoutes: Sendable {
     let renderMetrics: @Sendable () -> [UInt8]
     let policyAPI: AdminPolicyAPI?
 
-    public init(policies: PolicyStore, renderMetrics: @escaping @Sendable () -> [UInt8], policyAPI: AdminPolicyAPI? = nil) {
+    package init(policies: PolicyStore, renderMetrics: @escaping @Sendable () -> [UInt8], policyAPI: AdminPolicyAPI? = nil) {
         self.policies = policies
         self.renderMetrics = renderMetrics
         self.policyAPI = policyAPI
     }
 
-    public func answer(_ request: AdminRequest) async -> AdminAnswer {
+    package func answer(_ request: AdminRequest) async -> AdminAnswer {
         let segments = request.segments
         if segments.starts(with: Self.isolationPrefix), segments.count >= 6, segments[5] == IsolationEndpoints.resource {
             guard let tenant = TenantID(segments[4]) else {

@@ -9,11 +9,11 @@ import ServiceLifecycle
 /// The admin listener (`--admin HOST:PORT`, loopback by default): health, readiness and Prometheus metrics, and
 /// with `AdminPolicyAPI` the policy endpoints (issue 5). A `Service` like the proxy, stopped by the same graceful
 /// shutdown.
-public final class AdminServer: Service, Sendable {
+package final class AdminServer: Service, Sendable {
     /// Connections served at once: the admin API has few callers; the rest are turned away.
-    public static let maximumConnections = 256
+    package static let maximumConnections = 256
     /// Seconds a connection may idle before it is closed.
-    public static let idleTimeout = TimeAmount.seconds(60)
+    package static let idleTimeout = TimeAmount.seconds(60)
 
     private let host: String
     private let port: Int
@@ -24,7 +24,7 @@ public final class AdminServer: Service, Sendable {
     private let open = Atomic<Int>(0)
 
     /// - Parameter tls: serves HTTPS with this context (`--admin-tls-cert`, `--admin-tls-key`); nil serves HTTP.
-    public init(
+    package init(
         host: String, port: Int, group: any EventLoopGroup, routes: AdminRoutes, tls: NIOSSLContext? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
@@ -37,7 +37,7 @@ public final class AdminServer: Service, Sendable {
     }
 
     /// The TLS context of `--admin-tls-cert` / `--admin-tls-key` (PEM), read once at start.
-    public static func tlsContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+    package static func tlsContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
@@ -45,7 +45,7 @@ public final class AdminServer: Service, Sendable {
         return try NIOSSLContext(configuration: configuration)
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let routes = self.routes
         let tls = self.tls
         let channel = try await ServerBootstrap(group: group)

@@ -2,7 +2,6 @@ import EntraAuth
 import CrossTenantAccess
 import Foundation
 import PolicyFiles
-import ProxyServer
 import TenantPolicy
 
 /// Microsoft Graph's cross-tenant access policy endpoints under `/v1.0/policies/crossTenantAccessPolicy`, with

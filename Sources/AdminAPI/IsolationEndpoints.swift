@@ -1,6 +1,5 @@
 import EntraAuth
 import Foundation
-import ProxyServer
 import PolicyFiles
 import TenantPolicy
 

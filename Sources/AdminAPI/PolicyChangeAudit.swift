@@ -1,6 +1,7 @@
 import Audit
 import EntraAuth
 import Foundation
+import Plumbing
 import TenantPolicy
 
 /// The audit line of an admin change (issue 5.3): who, which tenant, which resource and operation, the policy before
@@ -44,6 +45,6 @@ enum PolicyChangeAudit {
     }
 
     fileprivate static func now() -> String {
-        Date().formatted(Date.ISO8601FormatStyle(timeZone: .gmt).time(includingFractionalSeconds: true))
+        RFC3339.string(from: Date(), milliseconds: true)
     }
 }

@@ -1,8 +1,8 @@
 import Audit
 import CrossTenantAccess
 import Foundation
+import Plumbing
 import PolicyFiles
-import ProxyServer
 import TenantPolicy
 
 /// Applies admin edits: one at a time (and never beside a reload of the directory), checked against the caller's
@@ -58,9 +58,7 @@ final class PolicyWriter: Sendable {
             }
             text = String(decoding: data, as: UTF8.self)
         }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return "\"\(String(hash, radix: 16))\""
+        return "\"\(ContentHash.of(text))\""
     }
 
     /// Edits `tenant`'s `part` with `change`, which may throw `Failure.rejected`; `auditLine` renders the
@@ -108,7 +106,7 @@ final class PolicyWriter: Sendable {
                 return .failure(.auditUnavailable("\(error)"))
             }
             do {
-                try AtomicFile.write(text, to: path)
+                try DurableFile.replace(path, contents: Array(text.utf8))
             } catch {
                 // The change was announced and did not happen: say so under the same correlation ID.
                 _ = audit.append(line.withdrawal(reason: "\(error)"), lineCount: 1)

@@ -1,4 +1,3 @@
-import ProxyServer
 import CrossTenantAccess
 import PolicyFiles
 import TenantPolicy

@@ -11,8 +11,8 @@ import Synchronization
 /// after its line is written (SPEC 4), and a failed write is reported to every waiting completion. Writes hold the
 /// file's lock, so lines from different writers never interleave, `reopen` (log rotation) never races a write, and
 /// a line torn by a failed write (disk full) is ended with a newline before the next one.
-public final class AuditLog: Sendable {
-    public typealias Completion = @Sendable (Result<Void, any Error>) -> Void
+package final class AuditLog: Sendable {
+    package typealias Completion = @Sendable (Result<Void, any Error>) -> Void
 
     private struct Pending {
         var lines: [[UInt8]] = []
@@ -37,13 +37,13 @@ public final class AuditLog: Sendable {
     }
 
     /// Opens (creating, mode 0640) and appends to `path`, syncing after every group write (`AuditSync.always`).
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(path: path, sync: .always)
     }
 
     /// Opens (creating, mode 0640) and appends to `path`, syncing as `sync` says; `syncInterval` is the most often
     /// `.interval` syncs (and about how much a power cut may lose).
-    public convenience init(path: String, sync: AuditSync, syncInterval: Duration = .seconds(1)) throws {
+    package convenience init(path: String, sync: AuditSync, syncInterval: Duration = .seconds(1)) throws {
         try self.init(path: path, sync: sync, syncInterval: syncInterval, fileSystem: SystemFileSystem())
     }
 
@@ -54,7 +54,7 @@ public final class AuditLog: Sendable {
     }
 
     /// Keeps the lines in memory (tests).
-    public convenience init(sink: MemorySink) {
+    package convenience init(sink: MemorySink) {
         self.init(destination: .memory(sink), syncPoll: nil)
     }
 
@@ -72,12 +72,12 @@ public final class AuditLog: Sendable {
     }
 
     /// Queues one event; `completion` runs (on the writer thread) after its line is written, or with the error.
-    public func record(_ event: AuditEvent, completion: @escaping Completion) {
+    package func record(_ event: AuditEvent, completion: @escaping Completion) {
         record(line: event.jsonLine(), completion: completion)
     }
 
     /// Queues a pre-rendered JSON line (admin-change lines).
-    public func record(line: [UInt8], completion: @escaping Completion) {
+    package func record(line: [UInt8], completion: @escaping Completion) {
         let accepted = queue.withLock { pending -> Bool in
             guard !pending.closed else { return false }
             pending.lines.append(line)
@@ -93,7 +93,7 @@ public final class AuditLog: Sendable {
 
     /// Writes whole lines now, on the calling thread, and reports whether they reached the file (and the disk, with
     /// `.always`). One `write(2)` and at most one `fdatasync`, whatever `lineCount`.
-    public func append(_ bytes: [UInt8], lineCount: Int) -> Result<Void, any Error> {
+    package func append(_ bytes: [UInt8], lineCount: Int) -> Result<Void, any Error> {
         guard !queue.withLock({ $0.closed }) else {
             return .failure(AuditLogError(path: path, message: "the audit log is closed"))
         }
@@ -105,7 +105,7 @@ public final class AuditLog: Sendable {
     /// Writes whole lines now, on the calling thread (an event loop), and runs `whenDurable` once they are in the
     /// file, and with `.always` on disk. The `fdatasync` runs on the sync thread, shared by every group written
     /// meanwhile, so a loop serves its other connections while its lines are being synced.
-    public func append(_ bytes: [UInt8], lineCount: Int, whenDurable: @escaping Completion) {
+    package func append(_ bytes: [UInt8], lineCount: Int, whenDurable: @escaping Completion) {
         guard case .file(let file) = destination, file.sync == .always, let syncWorker else {
             return whenDurable(append(bytes, lineCount: lineCount))
         }
@@ -121,14 +121,14 @@ public final class AuditLog: Sendable {
         }
     }
 
-    public func recordAndWait(_ event: AuditEvent) async throws {
+    package func recordAndWait(_ event: AuditEvent) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             record(event) { continuation.resume(with: $0) }
         }
     }
 
     /// Writes everything queued, then stops the writer. Later records fail.
-    public func close() {
+    package func close() {
         let alreadyClosed = queue.withLock { pending -> Bool in
             defer { pending.closed = true }
             return pending.closed
@@ -144,7 +144,7 @@ public final class AuditLog: Sendable {
     /// signals; lines written from then on go to a new file at the path. Safe from any thread while event loops
     /// append: it waits for a write in progress, and syncs the old file's lines (except with `.never`) before
     /// closing it. When the path cannot be opened, the log keeps writing to the old file and this says why.
-    public func reopen() -> Result<Void, any Error> {
+    package func reopen() -> Result<Void, any Error> {
         switch destination {
         case .file(let file): file.reopen().mapError { $0 }
         case .memory: .success(())
@@ -152,12 +152,12 @@ public final class AuditLog: Sendable {
     }
 
     /// Lines written so far.
-    public var written: Int { writtenCount.withLock { $0 } }
+    package var written: Int { writtenCount.withLock { $0 } }
 
     /// Bytes of the unfinished line that a write failing part-way (disk full) left at the end of the file; 0 when
     /// the file ends with a newline. The next write ends that fragment with a newline before its own lines, so a
     /// reader sees one malformed line, never two events glued together.
-    public var tornFragmentBytes: Int {
+    package var tornFragmentBytes: Int {
         switch destination {
         case .file(let file): file.tornFragment
         case .memory: 0
@@ -165,7 +165,7 @@ public final class AuditLog: Sendable {
     }
 
     /// Syncs that failed so far: with `.interval` no completion waits for a sync, so this is where a failure shows.
-    public var syncFailures: Int {
+    package var syncFailures: Int {
         switch destination {
         case .file(let file): file.syncFailures
         case .memory: 0
@@ -231,18 +231,18 @@ public final class AuditLog: Sendable {
 }
 
 /// In-memory audit destination for tests: the lines written, in order.
-public final class MemorySink: Sendable {
+package final class MemorySink: Sendable {
     private let storage = Mutex([UInt8]())
-    public init() {}
+    package init() {}
     func append(_ bytes: [UInt8]) { storage.withLock { $0 += bytes } }
-    public var lines: [String] {
+    package var lines: [String] {
         storage.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n").map(String.init)
     }
 }
 
 /// An audit log that cannot be opened or written, naming the file.
-public struct AuditLogError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let message: String
-    public var description: String { "audit log \(path): \(message)" }
+package struct AuditLogError: Error, CustomStringConvertible, Sendable {
+    package let path: String
+    package let message: String
+    package var description: String { "audit log \(path): \(message)" }
 }

@@ -3,7 +3,7 @@ import TenantPolicy
 
 /// Aggregates audit lines into a `CrossTenantReport`, one line at a time, so logs of millions of lines are read
 /// with memory bounded by the number of tenant pairs (client IDs are capped per pair).
-public struct AuditReportBuilder {
+package struct AuditReportBuilder {
     private let tenantFilter: TenantID?
     private let since: String?
     private var counts = LineCounts()
@@ -13,12 +13,12 @@ public struct AuditReportBuilder {
     /// - Parameters:
     ///   - tenant: only traffic in which this tenant is the creator or the sign-in tenant.
     ///   - since: an RFC 3339 UTC prefix (e.g. `2026-11-01T00:00:00`); earlier lines are left out.
-    public init(tenant: TenantID? = nil, since: String? = nil) {
+    package init(tenant: TenantID? = nil, since: String? = nil) {
         self.tenantFilter = tenant
         self.since = since
     }
 
-    public mutating func add(line: some Collection<UInt8>) {
+    package mutating func add(line: some Collection<UInt8>) {
         guard !line.isEmpty else { return }
         counts.read += 1
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
@@ -62,7 +62,7 @@ public struct AuditReportBuilder {
     }
 
     /// Reads a file in 1 MiB chunks and adds each line.
-    public mutating func add(file path: String) throws {
+    package mutating func add(file path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw AuditReportError("cannot read the audit log \(path)")
         }
@@ -85,7 +85,7 @@ public struct AuditReportBuilder {
         if !carry.isEmpty { add(line: carry) }
     }
 
-    public func build(source: String, generatedAt: Date = Date()) -> CrossTenantReport {
+    package func build(source: String, generatedAt: Date = Date()) -> CrossTenantReport {
         var tenantIDs = Set<TenantID>()
         for pair in pairs.keys {
             tenantIDs.insert(pair.creator)
@@ -119,7 +119,7 @@ public struct AuditReportBuilder {
 }
 
 /// A report that cannot be made (unreadable log, bad option), as one sentence.
-public struct AuditReportError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct AuditReportError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import Plumbing
 import TenantPolicy
 
 extension CrossTenantReport {
     /// Aligned text for a terminal.
-    public func renderTable() -> String {
+    package func renderTable() -> String {
         var lines = [
             "Cross-tenant isolation report from \(source): \(counts.read) lines, \(counts.crossTenant) cross-tenant, "
                 + "\(counts.sameTenant) same-tenant, \(counts.unenforced) unenforced, \(counts.malformed) malformed, "
@@ -39,7 +40,7 @@ extension CrossTenantReport {
     }
 
     /// One row per tenant and direction (RFC 4180 quoting).
-    public func renderCSV() -> String {
+    package func renderCSV() -> String {
         var rows = ["tenantId,connectionType,otherTenantId,count,allowed,blocked,would_block,firstSeen,lastSeen,clientIds"]
         for section in tenants {
             for connection in section.connections {
@@ -56,9 +57,9 @@ extension CrossTenantReport {
     }
 
     /// JSON with `connections: [{connectionType, tenantId}]` as Power Platform's report has it, plus counts.
-    public func renderJSON() throws -> String {
+    package func renderJSON() throws -> String {
         let document: [String: Any] = [
-            "generatedAt": ISO8601DateFormatter().string(from: generatedAt),
+            "generatedAt": RFC3339.string(from: generatedAt, milliseconds: false),
             "source": source,
             "linesRead": counts.read,
             "linesSkipped": counts.malformed + counts.other,
@@ -87,7 +88,7 @@ extension CrossTenantReport {
     }
 
     /// One self-contained page: summary, a creator-by-sign-in matrix drawn as SVG, per-tenant tables, rules.
-    public func renderHTML() -> String {
+    package func renderHTML() -> String {
         var html = """
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>TenantGate cross-tenant report</title>
             <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}

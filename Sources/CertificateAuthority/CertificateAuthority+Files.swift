@@ -1,4 +1,5 @@
 import Foundation
+import Plumbing
 import SwiftASN1
 import X509
 
@@ -13,7 +14,7 @@ extension CertificateAuthority {
     /// SEC1 or PKCS#1 PEM); neither present, a new P-256 CA is generated and written (key 0600 from creation,
     /// certificate 0644, directories made as needed); only one present is an error. A key readable or writable
     /// by group or others is refused (SPEC 5), as is a key that is not the certificate's.
-    public static func loadOrCreate(
+    package static func loadOrCreate(
         certificatePath: String, keyPath: String, now: Date
     ) throws -> (CertificateAuthority, created: Bool) {
         switch (exists(certificatePath), exists(keyPath)) {
@@ -37,7 +38,7 @@ extension CertificateAuthority {
     }
 
     /// Loads a CA from its PEM files, checking the key's mode before reading it.
-    public static func load(certificatePath: String, keyPath: String) throws -> CertificateAuthority {
+    package static func load(certificatePath: String, keyPath: String) throws -> CertificateAuthority {
         var status = stat()
         guard stat(keyPath, &status) == 0 else {
             throw CertificateAuthorityError(
@@ -67,13 +68,23 @@ extension CertificateAuthority {
 
     /// Writes the key then the certificate as new files; if the certificate fails, the new key is removed so the
     /// next start does not find only one of them.
+    /// A new file, all at once, its mode set from the moment it exists: a reader never sees a partial CA key, and
+    /// the key is never readable by others, not even for an instant (SPEC 5).
+    private static func create(_ path: String, contents: String, mode: mode_t, exactMode: Bool) throws {
+        do {
+            try DurableFile.createExclusively(path, contents: Array(contents.utf8), mode: mode, exactMode: exactMode)
+        } catch {
+            throw CertificateAuthorityError(.cannotWrite, error.description, path: error.path)
+        }
+    }
+
     func write(certificatePath: String, keyPath: String) throws {
         try Self.makeDirectory(containing: keyPath, mode: 0o700)
         try Self.makeDirectory(containing: certificatePath, mode: 0o755)
         let keyPEM = try privateKey.serializeAsPEM().pemString + "\n"
-        try ExclusiveFile.create(keyPath, contents: Array(keyPEM.utf8), mode: 0o600, exactMode: false)
+        try Self.create(keyPath, contents: keyPEM, mode: 0o600, exactMode: false)
         do {
-            try ExclusiveFile.create(certificatePath, contents: Array(certificatePEM.utf8), mode: 0o644, exactMode: true)
+            try Self.create(certificatePath, contents: certificatePEM, mode: 0o644, exactMode: true)
         } catch {
             unlink(keyPath)
             throw error

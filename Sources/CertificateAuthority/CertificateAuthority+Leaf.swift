@@ -5,7 +5,7 @@ import X509
 
 extension CertificateAuthority {
     /// A leaf for one host: subject CN and SAN name the host (an `iPAddress` SAN for an IP literal).
-    public func mintLeaf(for host: String, now: Date) throws -> MintedLeaf {
+    package func mintLeaf(for host: String, now: Date) throws -> MintedLeaf {
         try mintLeaf(for: [host], now: now)
     }
 
@@ -13,7 +13,7 @@ extension CertificateAuthority {
     /// digitalSignature, not a CA, the CA's key identifier, a random serial, valid from an hour before `now` for
     /// 7 days or until the CA itself expires, signed with the CA's key. Minting costs a key generation and a
     /// signature: cache the result and keep it off event loops (STYLE 4).
-    public func mintLeaf(for hosts: [String], now: Date) throws -> MintedLeaf {
+    package func mintLeaf(for hosts: [String], now: Date) throws -> MintedLeaf {
         guard !hosts.isEmpty else {
             throw CertificateAuthorityError(.invalidHost, "a leaf certificate needs at least one host name")
         }

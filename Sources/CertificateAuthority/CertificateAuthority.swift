@@ -7,12 +7,12 @@ import _CryptoExtras
 /// TenantGate's interception CA: the certificate and key that sign a leaf for every intercepted host (SPEC 3).
 /// Loading and creating the files is in `CertificateAuthority+Files.swift`, minting in `CertificateAuthority+Leaf.swift`.
 /// Immutable once made, so one instance serves every event loop.
-public final class CertificateAuthority: Sendable {
-    public let certificate: Certificate
+package final class CertificateAuthority: Sendable {
+    package let certificate: Certificate
     /// The CA certificate, DER, serialised once.
-    public let certificateDER: [UInt8]
+    package let certificateDER: [UInt8]
     /// The CA certificate, PEM with a final newline, serialised once.
-    public let certificatePEM: String
+    package let certificatePEM: String
     let privateKey: Certificate.PrivateKey
     /// How this CA signs: ECDSA with the curve's hash, or RSA PKCS#1 v1.5 SHA-256.
     let signatureAlgorithm: Certificate.SignatureAlgorithm
@@ -20,7 +20,7 @@ public final class CertificateAuthority: Sendable {
     let subjectKeyIdentifier: ArraySlice<UInt8>?
 
     /// Pairs a CA certificate with its key; refuses a key that is not the certificate's or that cannot sign.
-    public init(certificate: Certificate, privateKey: Certificate.PrivateKey) throws {
+    package init(certificate: Certificate, privateKey: Certificate.PrivateKey) throws {
         guard certificate.publicKey == privateKey.publicKey else {
             throw CertificateAuthorityError(.keyDoesNotMatch, "the CA private key does not belong to the CA certificate")
         }
@@ -36,7 +36,7 @@ public final class CertificateAuthority: Sendable {
 
     /// A new self-signed CA in memory: basicConstraints CA (critical, path length 0), keyUsage keyCertSign and
     /// cRLSign (critical), a subject key identifier, valid from an hour before `now` for ten years.
-    public static func generate(
+    package static func generate(
         commonName: String, now: Date, keyAlgorithm: KeyAlgorithm = .p256
     ) throws -> CertificateAuthority {
         let key = try keyAlgorithm.generatePrivateKey()

@@ -1,8 +1,8 @@
 /// Why the CA could not be loaded, created or used. It names the file involved and, where there is one, the fix, so
 /// an administrator can act on the message alone (STYLE 6). The code can grow without breaking callers.
-public struct CertificateAuthorityError: Error, CustomStringConvertible, Sendable {
+package struct CertificateAuthorityError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, for callers that branch on it.
-    public enum Code: Sendable, Equatable {
+    package enum Code: Sendable, Equatable {
         /// The key file is readable or writable by group or others (SPEC 5).
         case keyReadableByOthers
         /// Only one of the certificate and key files exists.
@@ -23,17 +23,17 @@ public struct CertificateAuthorityError: Error, CustomStringConvertible, Sendabl
         case invalidHost
     }
 
-    public let code: Code
+    package let code: Code
     /// The file the error is about, when there is one.
-    public let path: String?
+    package let path: String?
     /// A readable sentence naming the file and the fix.
-    public let message: String
+    package let message: String
 
-    public init(_ code: Code, _ message: String, path: String? = nil) {
+    package init(_ code: Code, _ message: String, path: String? = nil) {
         self.code = code
         self.message = message
         self.path = path
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,5 +1,5 @@
 /// A group of admin API settings guarded by the same directory roles.
-public enum AdminArea: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum AdminArea: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Power Platform tenant isolation: Global or Power Platform Administrator, as in Power Platform (ENTRA-FACTS 5).
     case tenantIsolation
     /// Entra cross-tenant access settings: Global or Security Administrator, as Graph requires for
@@ -7,14 +7,14 @@ public enum AdminArea: Hashable, Sendable, CaseIterable, CustomStringConvertible
     case crossTenantAccess
 
     /// Holding any one of these roles grants the area.
-    public var grantingRoles: Set<AdminRole> {
+    package var grantingRoles: Set<AdminRole> {
         switch self {
         case .tenantIsolation: [.globalAdministrator, .powerPlatformAdministrator]
         case .crossTenantAccess: [.globalAdministrator, .securityAdministrator]
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tenantIsolation: "tenant isolation settings"
         case .crossTenantAccess: "cross-tenant access settings"

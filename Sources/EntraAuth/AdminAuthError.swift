@@ -2,13 +2,13 @@
 ///
 /// The texts are fixed sentences: they never repeat the token or any claim from it, so they are safe to log and to
 /// send back to the caller.
-public enum AdminAuthError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum AdminAuthError: Error, Hashable, Sendable, CustomStringConvertible {
     /// No acceptable bearer token: HTTP 401.
     case unauthenticated(AuthenticationFailure)
     /// A valid token without a role that grants the area: HTTP 403.
     case forbidden(AdminArea)
 
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         case .unauthenticated: 401
         case .forbidden: 403
@@ -17,7 +17,7 @@ public enum AdminAuthError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The `WWW-Authenticate` value to send with the answer. A request without credentials gets no error code,
     /// as RFC 6750 section 3.1 asks.
-    public var wwwAuthenticate: String {
+    package var wwwAuthenticate: String {
         switch self {
         case .unauthenticated(.missingCredentials):
             "Bearer"
@@ -28,7 +28,7 @@ public enum AdminAuthError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unauthenticated(let failure): failure.description
         case .forbidden(let area):
@@ -39,7 +39,7 @@ public enum AdminAuthError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The specific reason a bearer token was not accepted (admin callers and makers alike).
-public enum AuthenticationFailure: Error, Hashable, Sendable, CustomStringConvertible {
+package enum AuthenticationFailure: Error, Hashable, Sendable, CustomStringConvertible {
     case missingCredentials
     case notBearer
     case malformedToken
@@ -57,7 +57,7 @@ public enum AuthenticationFailure: Error, Hashable, Sendable, CustomStringConver
     case expired
     case notYetValid
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingCredentials: "no Authorization header"
         case .notBearer: "the Authorization header does not carry a Bearer token"

@@ -3,11 +3,11 @@ import TenantPolicy
 
 /// Decides whether a call to the admin API may proceed: the caller's Entra bearer token must verify
 /// (`EntraTokenVerifier`), then carry a directory role that grants the admin area.
-public struct AdminAuthenticator: Sendable {
+package struct AdminAuthenticator: Sendable {
     private let verifier: EntraTokenVerifier
 
     /// Loads the configured keys; a JWKS URL is first fetched when the first token arrives.
-    public init(configuration: EntraTokenTrust, now: @escaping @Sendable () -> Date = { Date() }) async throws(JWKSError) {
+    package init(configuration: EntraTokenTrust, now: @escaping @Sendable () -> Date = { Date() }) async throws(JWKSError) {
         verifier = try await EntraTokenVerifier(trust: configuration, now: now)
     }
 
@@ -21,7 +21,7 @@ public struct AdminAuthenticator: Sendable {
     ///
     /// A failure says which HTTP answer to give (`httpStatus`, `wwwAuthenticate`). Success does not yet mean the
     /// caller may change a given tenant's settings: ask `AdminPrincipal.mayAdminister` for that.
-    public func authorize(
+    package func authorize(
         authorizationHeader: String?, for area: AdminArea
     ) async -> Result<AdminPrincipal, AdminAuthError> {
         let token: Substring

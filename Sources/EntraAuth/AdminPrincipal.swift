@@ -1,21 +1,21 @@
 import TenantPolicy
 
 /// The caller of the admin API, once its token is verified: who it is, in which tenant, and with which roles.
-public struct AdminPrincipal: Hashable, Sendable {
+package struct AdminPrincipal: Hashable, Sendable {
     /// The tenant the caller signed in to (`tid`); the only tenant whose settings it may change.
-    public let tenant: TenantID
+    package let tenant: TenantID
     /// The user's or service principal's object ID in that tenant (`oid`).
-    public let objectID: String?
+    package let objectID: String?
     /// The display name (`name`), for audit lines.
-    public let displayName: String?
+    package let displayName: String?
     /// The sign-in name (`preferred_username`, or v1's `upn`), for audit lines.
-    public let username: String?
+    package let username: String?
     /// The recognised directory roles the token carries (`wids`).
-    public let roles: Set<AdminRole>
+    package let roles: Set<AdminRole>
     /// The client application that obtained the token (`azp`, or v1's `appid`).
-    public let applicationID: String?
+    package let applicationID: String?
 
-    public init(
+    package init(
         tenant: TenantID, objectID: String?, displayName: String?, username: String?, roles: Set<AdminRole>,
         applicationID: String?
     ) {
@@ -28,7 +28,7 @@ public struct AdminPrincipal: Hashable, Sendable {
     }
 
     /// True only for the caller's own tenant: a Global Administrator of one tenant governs no other.
-    public func mayAdminister(_ tenant: TenantID) -> Bool {
+    package func mayAdminister(_ tenant: TenantID) -> Bool {
         tenant == self.tenant
     }
 }

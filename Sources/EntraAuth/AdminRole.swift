@@ -2,18 +2,18 @@
 ///
 /// The raw value is the role's template ID, which is the same in every tenant, so roles are matched by ID and never
 /// by display name (ENTRA-FACTS 2).
-public enum AdminRole: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+package enum AdminRole: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     case globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
     case powerPlatformAdministrator = "11648597-926c-4cf3-9c36-bcebb0ba8dcc"
     case securityAdministrator = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 
     /// Matches a template ID in any letter case; nil for roles the admin API does not use.
-    public init?(templateID: String) {
+    package init?(templateID: String) {
         self.init(rawValue: templateID.lowercased())
     }
 
     /// The role's name as the Entra admin center shows it.
-    public var description: String {
+    package var description: String {
         switch self {
         case .globalAdministrator: "Global Administrator"
         case .powerPlatformAdministrator: "Power Platform Administrator"

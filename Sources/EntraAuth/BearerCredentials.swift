@@ -1,7 +1,7 @@
 /// Reads `Bearer <token>` from an `Authorization` or `Proxy-Authorization` value, the scheme in any letter case
 /// (RFC 7235 section 2.1). One reader for both headers, so both refuse the same malformed values.
-public enum BearerCredentials {
-    public static func token(in headerValue: String?) -> Result<Substring, AuthenticationFailure> {
+package enum BearerCredentials {
+    package static func token(in headerValue: String?) -> Result<Substring, AuthenticationFailure> {
         guard let headerValue else { return .failure(.missingCredentials) }
         let parts = headerValue.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return .failure(.notBearer) }

@@ -3,21 +3,21 @@ import Foundation
 /// Which Entra tokens are believed: signing keys, issuers, audiences, and how much clock difference is forgiven.
 ///
 /// One shape for both kinds of token TenantGate verifies: admin API callers' and makers' (`Proxy-Authorization`).
-public struct EntraTokenTrust: Sendable {
-    public var keys: JWKSSource
-    public var issuers: IssuerPolicy
+package struct EntraTokenTrust: Sendable {
+    package var keys: JWKSSource
+    package var issuers: IssuerPolicy
     /// A token is accepted when its `aud` names at least one of these (the API's client ID or App ID URI).
-    public var audiences: Set<String>
+    package var audiences: Set<String>
     /// Seconds by which `exp` and `nbf` may be missed, for clocks that differ from Entra's.
-    public var clockSkew: TimeInterval
+    package var clockSkew: TimeInterval
     /// Seconds after which keys from a JWKS URL are fetched again.
-    public var keyRefreshInterval: TimeInterval
+    package var keyRefreshInterval: TimeInterval
     /// The least time in seconds between two fetches of a JWKS URL, whatever tokens arrive.
-    public var keyFetchRetryInterval: TimeInterval
+    package var keyFetchRetryInterval: TimeInterval
     /// Told about each failed fetch of a JWKS URL, e.g. to log it; the last good keys stay in use.
-    public var reportKeyFetchFailure: @Sendable (JWKSError) -> Void
+    package var reportKeyFetchFailure: @Sendable (JWKSError) -> Void
 
-    public init(
+    package init(
         keys: JWKSSource,
         issuers: IssuerPolicy,
         audiences: Set<String>,

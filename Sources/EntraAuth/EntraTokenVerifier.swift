@@ -6,16 +6,16 @@ import TenantPolicy
 /// lifetime. The one place TenantGate decides whether a token is genuine, used for admin callers and makers alike.
 ///
 /// It holds immutable configuration and a key source, so one instance serves every connection at once.
-public struct EntraTokenVerifier: Sendable {
+package struct EntraTokenVerifier: Sendable {
     /// Entra tokens are a few kilobytes; far larger ones are refused before any decoding.
-    public static let maximumTokenBytes = 16 * 1024
+    package static let maximumTokenBytes = 16 * 1024
 
     private let trust: EntraTokenTrust
     private let keySource: KeySource
     private let now: @Sendable () -> Date
 
     /// Loads the configured keys; a JWKS URL is first fetched when the first token arrives.
-    public init(trust: EntraTokenTrust, now: @escaping @Sendable () -> Date = { Date() }) async throws(JWKSError) {
+    package init(trust: EntraTokenTrust, now: @escaping @Sendable () -> Date = { Date() }) async throws(JWKSError) {
         try await self.init(trust: trust, now: now, fetch: JWKSDownload.fetch)
     }
 
@@ -37,7 +37,7 @@ public struct EntraTokenVerifier: Sendable {
     }
 
     /// The verified token's identity, or the one reason it is not believed.
-    public func verify(_ token: some StringProtocol) async -> Result<VerifiedEntraToken, AuthenticationFailure> {
+    package func verify(_ token: some StringProtocol) async -> Result<VerifiedEntraToken, AuthenticationFailure> {
         do throws(AuthenticationFailure) {
             guard token.utf8.count <= Self.maximumTokenBytes else { throw .malformedToken }
             let token = String(token)
@@ -88,16 +88,16 @@ public struct EntraTokenVerifier: Sendable {
 }
 
 /// What a verified Entra token says about its holder.
-public struct VerifiedEntraToken: Sendable, Equatable {
-    public let tenant: TenantID
-    public let objectID: String?
-    public let displayName: String?
-    public let username: String?
+package struct VerifiedEntraToken: Sendable, Equatable {
+    package let tenant: TenantID
+    package let objectID: String?
+    package let displayName: String?
+    package let username: String?
     /// Directory role template IDs (`wids`).
-    public let directoryRoles: [String]
-    public let applicationID: String?
+    package let directoryRoles: [String]
+    package let applicationID: String?
     /// The moment after which the token no longer verifies (its `exp` plus the forgiven clock skew).
-    public let expiresAt: Date
+    package let expiresAt: Date
 }
 
 /// Fixed keys from the configuration, or the cache of a JWKS URL.

@@ -2,7 +2,7 @@ import TenantPolicy
 import TokenInspection
 
 /// Which `iss` values are accepted.
-public enum IssuerPolicy: Hashable, Sendable {
+package enum IssuerPolicy: Hashable, Sendable {
     /// Exactly one of these strings, compared exactly as OpenID Connect requires, e.g.
     /// `https://login.microsoftonline.com/<tid>/v2.0` for a single-tenant deployment.
     case oneOf(Set<String>)

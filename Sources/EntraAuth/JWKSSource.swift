@@ -2,7 +2,7 @@ import Foundation
 import JWTKit
 
 /// Where the admin API's trusted signing keys come from.
-public enum JWKSSource: Sendable {
+package enum JWKSSource: Sendable {
     /// A fixed key set, e.g. read from a file at startup; a new key needs a restart.
     case keys(JWKS)
     /// A JWKS endpoint such as `https://login.microsoftonline.com/<tid>/discovery/v2.0/keys`, fetched and cached so
@@ -10,7 +10,7 @@ public enum JWKSSource: Sendable {
     case url(URL)
 
     /// Parses JWKS JSON text, checking now that every key can verify signatures.
-    public static func json(_ text: String, source: String = "document") throws(JWKSError) -> JWKSSource {
+    package static func json(_ text: String, source: String = "document") throws(JWKSError) -> JWKSSource {
         .keys(try parse(Data(text.utf8), source: source))
     }
 
@@ -46,7 +46,7 @@ public enum JWKSSource: Sendable {
 
 extension JWKSSource {
     /// Reads a JWKS file, e.g. a copy of the tenant's published keys, and checks it fully before the server starts.
-    public static func load(file path: String) throws(JWKSError) -> JWKSSource {
+    package static func load(file path: String) throws(JWKSError) -> JWKSSource {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

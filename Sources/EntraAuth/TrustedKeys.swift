@@ -4,7 +4,7 @@ import JWTKit
 ///
 /// jwt-kit lets the token header choose the algorithm for a key without `alg`, and falls back to its default key
 /// for an unknown `kid`. Pinning each key and insisting on a known `kid` means a token cannot pick how it is checked:
-/// no `alg: none`, no HMAC keyed with a public key, no second key tried.
+/// no `alg: none`, no HMAC keyed with a package key, no second key tried.
 struct TrustedKeys: Sendable {
     private let collection: JWTKeyCollection
     private let algorithms: [String: String]

@@ -20,17 +20,17 @@ import TenantPolicy
 /// `mock_bomb=1` answers a small gzip body that inflates to 8 MiB. It accepts absolute-form targets and removes dot
 /// segments, as real servers may. `GET /{tenant}/oauth2/v2.0/authorize?response_mode=form_post|fragment&mock_tid=…`
 /// hands over an ID token outside the token endpoint.
-public final class MockSTS: Sendable {
+package final class MockSTS: Sendable {
     /// Every host its certificate names and it answers for.
-    public static let hosts = [
+    package static let hosts = [
         "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "login.microsoftonline.us",
         "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com",
     ]
 
-    public let port: Int
-    public let caCertificatePEM: String
-    /// The public half of the signing key, as Entra publishes its keys (`/common/discovery/v2.0/keys` serves it).
-    public let jwksJSON: String
+    package let port: Int
+    package let caCertificatePEM: String
+    /// The package half of the signing key, as Entra publishes its keys (`/common/discovery/v2.0/keys` serves it).
+    package let jwksJSON: String
     let keys: JWTKeyCollection
     let options: MockSTSOptions
     private let channel: any Channel
@@ -48,7 +48,7 @@ public final class MockSTS: Sendable {
         self.channel = channel
     }
 
-    public static func start(
+    package static func start(
         host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup, options: MockSTSOptions = .init()
     ) async throws -> MockSTS {
         let authority = try CertificateAuthority.generate(commonName: "TenantGate test STS CA", now: Date())
@@ -87,12 +87,12 @@ public final class MockSTS: Sendable {
     }
 
     /// Signs claims with the mock's key (for example a maker's token for `Proxy-Authorization`).
-    public func mintToken(_ claims: MockTokenClaims) async throws -> String {
+    package func mintToken(_ claims: MockTokenClaims) async throws -> String {
         try await keys.sign(claims, kid: "mock-sts-key")
     }
 
     /// A maker's token of `tenant`, as a connector host would present it to the proxy.
-    public func makerToken(tenant: TenantID) async throws -> String {
+    package func makerToken(tenant: TenantID) async throws -> String {
         try await mintToken(
             MockTokenClaims(
                 tid: tenant.description, iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
@@ -101,7 +101,7 @@ public final class MockSTS: Sendable {
     }
 
     /// Token requests received for a tenant segment (or `ado` for Azure DevOps).
-    public func tokenRequestCount(tenantSegment: String) -> Int {
+    package func tokenRequestCount(tenantSegment: String) -> Int {
         counts.withLock { $0[tenantSegment.lowercased()] ?? 0 }
     }
 
@@ -109,7 +109,7 @@ public final class MockSTS: Sendable {
         counts.withLock { $0[key.lowercased(), default: 0] += 1 }
     }
 
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await channel.close()
     }
 }

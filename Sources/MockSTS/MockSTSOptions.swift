@@ -1,13 +1,13 @@
 import TenantPolicy
 
 /// How the mock STS behaves: which domains it knows, and the tenant claimed by Azure DevOps tokens.
-public struct MockSTSOptions: Sendable {
+package struct MockSTSOptions: Sendable {
     /// Verified domains the mock resolves in token paths.
-    public var domains: [String: TenantID]
+    package var domains: [String: TenantID]
     /// The `tid` an Azure DevOps token carries (it must not be trusted).
-    public var azureDevOpsTenant: TenantID
+    package var azureDevOpsTenant: TenantID
 
-    public init(domains: [String: TenantID] = [:], azureDevOpsTenant: TenantID = TenantID(high: 0x8ac9_0d1b_d459_4375, low: 0xa421_dd00_05f9_d0d1)) {
+    package init(domains: [String: TenantID] = [:], azureDevOpsTenant: TenantID = TenantID(high: 0x8ac9_0d1b_d459_4375, low: 0xa421_dd00_05f9_d0d1)) {
         self.domains = domains
         self.azureDevOpsTenant = azureDevOpsTenant
     }

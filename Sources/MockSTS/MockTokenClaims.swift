@@ -1,23 +1,23 @@
 import JWTKit
 
 /// The claims the mock STS puts in its tokens: what Entra v1/v2 tokens carry that TenantGate reads.
-public struct MockTokenClaims: JWTPayload, Sendable {
-    public var tid: String?
-    public var iss: String
-    public var idp: String?
-    public var oid: String
-    public var sub: String
-    public var aud: String
-    public var azp: String?
-    public var appid: String?
-    public var ver: String
-    public var wids: [String]?
-    public var groups: [String]?
-    public var iat: Int
-    public var nbf: Int
-    public var exp: Int
+package struct MockTokenClaims: JWTPayload, Sendable {
+    package var tid: String?
+    package var iss: String
+    package var idp: String?
+    package var oid: String
+    package var sub: String
+    package var aud: String
+    package var azp: String?
+    package var appid: String?
+    package var ver: String
+    package var wids: [String]?
+    package var groups: [String]?
+    package var iat: Int
+    package var nbf: Int
+    package var exp: Int
 
-    public init(
+    package init(
         tid: String?, iss: String, idp: String? = nil, oid: String, aud: String, clientID: String, version: String,
         wids: [String]? = nil, groups: [String]? = nil, now: Int
     ) {
@@ -37,5 +37,5 @@ public struct MockTokenClaims: JWTPayload, Sendable {
         self.exp = now + 3600
     }
 
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -4,9 +4,9 @@
 /// address belongs to. A range is one family: an IPv4 range never contains an IPv6 address and an IPv6 range never
 /// contains an IPv4 one, so `::/0` does not quietly open every IPv4 destination. An IPv4-mapped IPv6 range
 /// (`::ffff:10.0.0.0/104`) is the IPv4 range it names (`10.0.0.0/8`), as mapped addresses are IPv4 addresses.
-public struct AddressRange: Hashable, Sendable, CustomStringConvertible {
+package struct AddressRange: Hashable, Sendable, CustomStringConvertible {
     /// The first address of the range; its bits beyond the prefix are zero.
-    public let network: IPAddress
+    package let network: IPAddress
     /// The prefix length over the 128-bit form (an IPv4 `/8` is 104), so that masking needs no family case.
     private let wideLength: Int
 
@@ -28,7 +28,7 @@ public struct AddressRange: Hashable, Sendable, CustomStringConvertible {
     /// The prefix is decimal without leading zeros and at most 32 after IPv4 text, 128 after IPv6 text. An
     /// address with bits set beyond the prefix (`10.0.0.1/8`) is refused rather than rounded down: it is almost
     /// always a typo, and silently opening `10.0.0.0/8` for it would open far more than was meant.
-    public init?(cidr: some StringProtocol) {
+    package init?(cidr: some StringProtocol) {
         let parts = cidr.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = IPAddress(parts[0]) else { return nil }
         // Mapped text (`::ffff:10.0.0.0`) gives an IPv4 address but counts its prefix over IPv6's 128 bits.
@@ -53,18 +53,18 @@ public struct AddressRange: Hashable, Sendable, CustomStringConvertible {
     ]
 
     /// True for an IPv4 range.
-    public var isIPv4: Bool { network.isIPv4 }
+    package var isIPv4: Bool { network.isIPv4 }
 
     /// The prefix length in the range's own family: 0...32 for IPv4, 0...128 for IPv6.
-    public var prefixLength: Int { isIPv4 ? wideLength - 96 : wideLength }
+    package var prefixLength: Int { isIPv4 ? wideLength - 96 : wideLength }
 
     /// True when `address` is of the range's family and shares its prefix.
-    public func contains(_ address: IPAddress) -> Bool {
+    package func contains(_ address: IPAddress) -> Bool {
         address.isIPv4 == isIPv4 && Self.masked(address, wideLength: wideLength) == network
     }
 
     /// `10.0.0.0/8`, `fc00::/7`: the form `init(cidr:)` reads and `--allow-destination` takes.
-    public var description: String { "\(network)/\(prefixLength)" }
+    package var description: String { "\(network)/\(prefixLength)" }
 
     /// The range of the same length that contains `address` (equal to a stored range when that range contains
     /// the address), which lets a lookup hash instead of scan.

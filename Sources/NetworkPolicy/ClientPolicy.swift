@@ -3,19 +3,19 @@
 /// A proxy that anyone can reach is an open proxy, so by default only the local machine may use it. An IPv4
 /// client seen by a dual-stack socket as `::ffff:a.b.c.d` is judged as `a.b.c.d`, because `IPAddress` makes the
 /// two the same value.
-public struct ClientPolicy: Sendable {
+package struct ClientPolicy: Sendable {
     private let allowed: [AddressRange]
 
     /// A policy that permits clients in any of `allowed`; an empty list permits no one.
-    public init(allowed: [AddressRange]) {
+    package init(allowed: [AddressRange]) {
         self.allowed = allowed
     }
 
     /// Only clients on this machine: `127.0.0.0/8` and `::1/128`.
-    public static let loopbackOnly = ClientPolicy(allowed: AddressRange.loopback)
+    package static let loopbackOnly = ClientPolicy(allowed: AddressRange.loopback)
 
     /// True when `address` may use the proxy.
-    public func permits(_ address: IPAddress) -> Bool {
+    package func permits(_ address: IPAddress) -> Bool {
         allowed.contains { $0.contains(address) }
     }
 }

@@ -3,20 +3,20 @@ extension DestinationPolicy {
     ///
     /// A tunnel to the proxy's own listener would let one client chain requests through the proxy forever,
     /// using up connections, and would reach the admin listener from the data plane.
-    public struct Listener: Sendable, Hashable, CustomStringConvertible {
+    package struct Listener: Sendable, Hashable, CustomStringConvertible {
         /// The bound address; the unspecified address (`0.0.0.0` or `::`) means every local address.
-        public let address: IPAddress
+        package let address: IPAddress
         /// The bound port.
-        public let port: Int
+        package let port: Int
 
         /// The listener at `address` and `port`, as bound (before any connection is judged).
-        public init(address: IPAddress, port: Int) {
+        package init(address: IPAddress, port: Int) {
             self.address = address
             self.port = port
         }
 
         /// `127.0.0.1:3128` or `[::1]:3128`, the spelling a CONNECT request uses.
-        public var description: String { address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
+        package var description: String { address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 
         /// True when a connection to `destination` at `destinationPort` would arrive at this listener.
         ///

@@ -9,9 +9,9 @@
 /// The order of the rules is fixed: the proxy's own listeners are always refused, then `allowed` ranges
 /// (from `--allow-destination`) are allowed, then the `refusedByDefault` ranges are refused, and everything else
 /// is allowed.
-public struct DestinationPolicy: Sendable {
+package struct DestinationPolicy: Sendable {
     /// Ranges the proxy refuses unless `--allow-destination` opens them, each with a name for the refusal.
-    public static let refusedByDefault: [(range: AddressRange, name: String)] = [
+    package static let refusedByDefault: [(range: AddressRange, name: String)] = [
         (ipv4(0, 0, 0, 0, prefix: 8), "this network"),
         (ipv4(127, 0, 0, 0, prefix: 8), "loopback"),
         (ipv4(169, 254, 0, 0, prefix: 16), "link-local (cloud metadata 169.254.169.254)"),
@@ -38,7 +38,7 @@ public struct DestinationPolicy: Sendable {
     /// - Parameters:
     ///   - allowed: ranges opened by `--allow-destination`; they override `refusedByDefault`, never `ownListeners`.
     ///   - ownListeners: every address and port this process listens on (proxy and admin).
-    public init(allowed: [AddressRange], ownListeners: [Listener]) {
+    package init(allowed: [AddressRange], ownListeners: [Listener]) {
         self.allowed = allowed
         self.ownListeners = ownListeners
     }
@@ -46,7 +46,7 @@ public struct DestinationPolicy: Sendable {
     /// Whether the proxy may connect to `address` at `port`, and if not, why.
     ///
     /// A NAT64 address (`64:ff9b::a9fe:a9fe`) gets the verdict of the IPv4 address it embeds (`169.254.169.254`).
-    public func judge(_ address: IPAddress, port: Int) -> DestinationVerdict {
+    package func judge(_ address: IPAddress, port: Int) -> DestinationVerdict {
         let judged =
             Self.nat64.contains(address) ? IPAddress(ipv4Value: UInt32(truncatingIfNeeded: address.low)) : address
         if let listener = ownListeners.first(where: { $0.isReached(by: judged, port: port) }) {

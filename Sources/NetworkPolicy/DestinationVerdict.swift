@@ -1,5 +1,5 @@
 /// What `DestinationPolicy` says about one destination address and port.
-public enum DestinationVerdict: Sendable, Equatable {
+package enum DestinationVerdict: Sendable, Equatable {
     /// The proxy may connect there on the client's behalf.
     case allowed
     /// The proxy must not connect there; `reason` is a sentence for the client's error page and the audit log,

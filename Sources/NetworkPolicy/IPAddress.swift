@@ -7,7 +7,7 @@
 ///
 /// The value is the 128-bit IPv6 form; an IPv4 address is kept as its mapped form `::ffff:a.b.c.d`, which is
 /// why equality, hashing and range checks need no special case for the mapped spelling.
-public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
+package struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// The first 64 bits of the 128-bit form.
     let high: UInt64
     /// The last 64 bits of the 128-bit form; for IPv4, `0x0000_ffff` followed by the four octets.
@@ -30,7 +30,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// An IPv4 address from its four octets, most significant first: `IPAddress(ipv4: (192, 0, 2, 1))`.
     ///
     /// For addresses the caller already holds as numbers (a peer's `sockaddr_in`), with nothing to parse.
-    public init(ipv4 octets: (UInt8, UInt8, UInt8, UInt8)) {
+    package init(ipv4 octets: (UInt8, UInt8, UInt8, UInt8)) {
         let value = UInt32(octets.0) << 24 | UInt32(octets.1) << 16 | UInt32(octets.2) << 8 | UInt32(octets.3)
         self.init(ipv4Value: value)
     }
@@ -38,7 +38,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// An address from its network-order bytes: 4 for IPv4, 16 for IPv6; any other count is refused.
     ///
     /// A 16-byte IPv4-mapped address becomes the IPv4 address, as a dual-stack socket reports IPv4 peers that way.
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         switch bytes.count {
         case 4:
             self.init(ipv4: (bytes[0], bytes[1], bytes[2], bytes[3]))
@@ -56,7 +56,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// IPv4 must be exactly four decimal octets, 0 to 255, without leading zeros: the shorthand, octal and hex
     /// forms that `inet_aton` accepts are refused, since a checker and a resolver may read them differently.
     /// Zone ids (`fe80::1%eth0`), spaces and empty text are refused: the proxy never dials a scoped address.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         // The longest valid text is a bracketed IPv6 address with an IPv4 tail: 2 + 45 bytes.
         let bytes = Array(text.utf8.prefix(48))
         guard bytes.count <= 47 else { return nil }
@@ -76,14 +76,14 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// True for an IPv4 address, including one given in IPv4-mapped IPv6 form.
-    public var isIPv4: Bool { high == 0 && low & 0xffff_ffff_0000_0000 == Self.mappedMarker }
+    package var isIPv4: Bool { high == 0 && low & 0xffff_ffff_0000_0000 == Self.mappedMarker }
 
     /// The four octets of an IPv4 address as one number, most significant first.
     var ipv4Value: UInt32 { UInt32(truncatingIfNeeded: low) }
 
     /// The dotted quad for IPv4; otherwise RFC 5952 text: lower-case hex, no leading zeros, the longest run
     /// of two or more zero groups (the first, on a tie) written as `::`.
-    public var description: String {
+    package var description: String {
         if isIPv4 {
             let value = ipv4Value
             return "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"

@@ -1,7 +1,7 @@
 extension TLSClientHello {
     /// What the first bytes of a tunnel say, so the proxy can choose between intercepting, passing through and
     /// refusing before it forwards a single byte.
-    public enum Reading: Sendable, Equatable {
+    package enum Reading: Sendable, Equatable {
         /// The bytes so far are a valid beginning of a ClientHello; read more and ask again.
         case needMoreBytes
         /// The first byte is not a TLS handshake record, e.g. plain HTTP (`GET `) inside the tunnel.

@@ -6,7 +6,7 @@
 /// limits, answers `malformed` for contradictions, and never traps. Like Envoy's `tls_inspector`, it accepts a
 /// ClientHello of up to 64 KiB spread over several records, as post-quantum key shares make hellos larger than
 /// one record.
-public enum TLSClientHello {
+package enum TLSClientHello {
     /// The largest record body accepted: 2^14 bytes of plaintext plus 256, the bound RFC 8446 section 5.2 puts
     /// on any record.
     static let maximumRecordLength = 16384 + 256
@@ -22,7 +22,7 @@ public enum TLSClientHello {
     ///
     /// Bytes after the ClientHello (more records, early data) are ignored. Contiguous collections (`[UInt8]`,
     /// NIO's `ByteBufferView`) are read in place; others are copied once.
-    public static func read(_ bytes: some Collection<UInt8>) -> Reading {
+    package static func read(_ bytes: some Collection<UInt8>) -> Reading {
         if let reading = bytes.withContiguousStorageIfAvailable({ read(records: $0) }) { return reading }
         return Array(bytes).withUnsafeBufferPointer { read(records: $0) }
     }

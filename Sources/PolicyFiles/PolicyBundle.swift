@@ -5,21 +5,21 @@ import TenantPolicy
 /// Everything loaded from a policies directory: one immutable, fully validated snapshot.
 ///
 /// The proxy holds one bundle at a time and swaps it whole on reload; a bundle with errors is never built.
-public struct PolicyBundle: Sendable {
+package struct PolicyBundle: Sendable {
     /// Tenant isolation policies and the domain directory (SPEC 2.1).
-    public let isolation: PolicySet
+    package let isolation: PolicySet
     /// The file each governed tenant's isolation policy came from (admin writes go back to it).
-    public let isolationSources: [TenantID: String]
+    package let isolationSources: [TenantID: String]
     /// Governed tenants' cross-tenant access settings (SPEC 2.2); a tenant absent here is at the service default.
-    public let crossTenantAccess: [TenantID: CrossTenantAccessPolicy]
+    package let crossTenantAccess: [TenantID: CrossTenantAccessPolicy]
     /// The file each tenant's cross-tenant access settings came from.
-    public let crossTenantAccessSources: [TenantID: String]
+    package let crossTenantAccessSources: [TenantID: String]
     /// Warnings that did not stop the load (unknown fields, tolerated spellings).
-    public let warnings: [PolicyDiagnostic]
+    package let warnings: [PolicyDiagnostic]
     /// A short content hash of the loaded files, to tell versions apart in logs and metrics.
-    public let version: String
+    package let version: String
 
-    public init(
+    package init(
         isolation: PolicySet, isolationSources: [TenantID: String] = [:],
         crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:],
         crossTenantAccessSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [],

@@ -1,23 +1,24 @@
 import Foundation
+import Plumbing
 import TenantPolicy
 
 /// Loads and validates a policies directory (`*.json`, `*.yaml`, `*.yml`, optional `directory.yaml`; SPEC 4).
 ///
 /// Parsing happens per file; resolution (domains to IDs, duplicates, self-rules, two files for one tenant) needs
 /// the whole directory, so it runs once every file is parsed. Any error refuses the whole set.
-public enum PolicyDirectoryLoader {
+package enum PolicyDirectoryLoader {
     /// A policy file's name and text, as read from disk or received by the admin API.
-    public struct SourceFile: Sendable {
-        public let name: String
-        public let contents: String
-        public init(name: String, contents: String) {
+    package struct SourceFile: Sendable {
+        package let name: String
+        package let contents: String
+        package init(name: String, contents: String) {
             self.name = name
             self.contents = contents
         }
     }
 
     /// Reads every policy file of `directory` and validates the set.
-    public static func load(directory: String) -> Result<PolicyBundle, PolicyValidationError> {
+    package static func load(directory: String) -> Result<PolicyBundle, PolicyValidationError> {
         switch readSourceFiles(directory: directory) {
         case .failure(let error): .failure(error)
         case .success(let files): load(files: files)
@@ -25,7 +26,7 @@ public enum PolicyDirectoryLoader {
     }
 
     /// The policy files of a directory, sorted by name; unreadable files become diagnostics.
-    public static func readSourceFiles(directory: String) -> Result<[SourceFile], PolicyValidationError> {
+    package static func readSourceFiles(directory: String) -> Result<[SourceFile], PolicyValidationError> {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -58,12 +59,12 @@ public enum PolicyDirectoryLoader {
         return diagnostics.isEmpty ? .success(files) : .failure(.init(diagnostics: diagnostics))
     }
 
-    public static func isPolicyFileName(_ name: String) -> Bool {
+    package static func isPolicyFileName(_ name: String) -> Bool {
         !name.hasPrefix(".") && (name.hasSuffix(".json") || name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
     }
 
     /// Validates a set of policy files as one directory.
-    public static func load(files: [SourceFile]) -> Result<PolicyBundle, PolicyValidationError> {
+    package static func load(files: [SourceFile]) -> Result<PolicyBundle, PolicyValidationError> {
         var diagnostics: [PolicyDiagnostic] = []
         var parsedFiles: [ParsedPolicyFile] = []
         for file in files {
@@ -86,14 +87,15 @@ public enum PolicyDirectoryLoader {
                 warnings: diagnostics, version: bundle.version))
     }
 
-    /// FNV-1a over names and contents: stable, cheap, enough to tell loaded versions apart.
+    /// A hash of the files' names and contents: stable, cheap, enough to tell loaded versions apart.
     private static func contentVersion(_ files: [SourceFile]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = ContentHash()
         for file in files {
-            for byte in file.name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            for byte in file.contents.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            // The file's own name, not the path it was read by: `policies`, `./policies/` and an absolute path
+            // load the same version.
+            hash.add((file.name as NSString).lastPathComponent)
+            hash.add(file.contents)
         }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return hash.hex
     }
 }

@@ -1,4 +1,6 @@
 import Audit
+import ExchangePolicy
+import PolicyFiles
 import CoreMetrics
 import Logging
 import NIOCore
@@ -8,6 +10,8 @@ import Synchronization
 /// The shared, thread-safe dependencies every connection's handlers use, injected once at start.
 final class ProxyContext: Sendable {
     let configuration: ProxyConfiguration
+    /// What a CONNECT becomes, taken from the configuration once.
+    let interception: InterceptionRules
     let policies: PolicyStore
     let creators: CreatorResolver
     let dialer: UpstreamDialer
@@ -26,6 +30,7 @@ final class ProxyContext: Sendable {
         auditBatches: PerEventLoop<AuditBatch>, audit: AuditLog, metrics: ProxyMetrics, logger: Logger
     ) {
         self.configuration = configuration
+        self.interception = configuration.interception
         self.policies = policies
         self.creators = creators
         self.dialer = dialer
@@ -43,9 +48,7 @@ final class ProxyContext: Sendable {
         _ event: AuditEvent, on eventLoop: any EventLoop, then: @escaping (Result<Void, any Error>) -> Void
     ) {
         let queued = NIODeadline.now()
-        metrics.record(
-            decision: event.decision.rawValue, blockedDirections: event.directions.map(\.rawValue),
-            setting: event.setting)
+        metrics.record(DecisionLabels(event))
         auditBatches.value(for: eventLoop).record(event) { result in
             self.metrics.auditWriteLatency.recordNanoseconds((NIODeadline.now() - queued).nanoseconds)
             if case .failure(let error) = result {

@@ -1,4 +1,7 @@
+import Audit
+import ExchangePolicy
 import Metrics
+import TenantPolicy
 
 /// The proxy's counters and timers (SPEC 5 "Observable"), created once so the hot path only increments.
 final class ProxyMetrics: Sendable {
@@ -14,26 +17,34 @@ final class ProxyMetrics: Sendable {
     let exchangeLatency = Timer(label: "tenantgate_exchange_duration_seconds")
     let auditWriteLatency = Timer(label: "tenantgate_audit_write_duration_seconds")
 
-    func record(decision: String, blockedDirections: [String], setting: String?) {
-        switch decision {
-        case "allowed": allowed.increment()
-        case "blocked": blocked.increment()
-        case "would_block": wouldBlock.increment()
-        case "unenforced": unenforced.increment()
-        default: errors.increment()
+    /// Counts one audited decision by its typed labels.
+    func record(_ labels: DecisionLabels) {
+        switch labels.decision {
+        case .allowed: allowed.increment()
+        case .blocked: blocked.increment()
+        case .wouldBlock: wouldBlock.increment()
+        case .unenforced: unenforced.increment()
+        case .error: errors.increment()
         }
-        for direction in blockedDirections {
-            if direction == "outbound" { blockedOutbound.increment() } else { blockedInbound.increment() }
+        guard labels.decision == .blocked || labels.decision == .wouldBlock else {
+            if let host = labels.unenforcedHost {
+                // The known gap, per STS (SPEC 2.3).
+                Counter(label: "tenantgate_unenforced_exchanges_total", dimensions: [("host", host)]).increment()
+            }
+            return
         }
-        if let setting, decision == "blocked" || decision == "would_block" {
+        for direction in labels.refusedDirections {
+            switch direction {
+            case .outbound: blockedOutbound.increment()
+            case .inbound: blockedInbound.increment()
+            }
+        }
+        if let setting = labels.refusingSetting {
             // Few distinct values (tenant isolation and Graph's setting names); the factory caches each.
-            Counter(label: "tenantgate_refusals_by_setting_total", dimensions: [("setting", setting), ("decision", decision)])
-                .increment()
+            Counter(
+                label: "tenantgate_refusals_by_setting_total",
+                dimensions: [("setting", setting), ("decision", labels.decision.rawValue)]
+            ).increment()
         }
-    }
-
-    /// Non-Entra STS passes by host, so the known gap is visible per STS (SPEC 2.3).
-    func recordUnenforced(host: String) {
-        Counter(label: "tenantgate_unenforced_exchanges_total", dimensions: [("host", host)]).increment()
     }
 }

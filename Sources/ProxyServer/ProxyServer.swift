@@ -1,14 +1,16 @@
 import Audit
-import EntraAuth
-import NetworkPolicy
 import CertificateAuthority
-import Foundation
 import CoreMetrics
+import EntraAuth
+import ExchangePolicy
+import Foundation
 import Logging
+import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import PolicyFiles
 import ServiceLifecycle
 import Synchronization
 
@@ -16,14 +18,14 @@ import Synchronization
 ///
 /// A `Service`: `run()` binds, reports the bound address through `onListening`, serves until graceful
 /// shutdown, then closes the listener and lets open exchanges finish.
-public final class ProxyServer: Service, Sendable {
+package final class ProxyServer: Service, Sendable {
     private let shared: ProxyContext
     private let group: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
 
     /// Upstream TLS trusts the system roots plus `configuration.upstreamCAFiles`; an unreadable file throws.
     /// - Parameter creatorVerifier: verifies makers' tokens; nil refuses every token sent (SPEC 4.1).
-    public init(
+    package init(
         configuration: ProxyConfiguration, policies: PolicyStore, authority: CertificateAuthority, audit: AuditLog,
         creatorVerifier: EntraTokenVerifier?, group: any EventLoopGroup, threadPool: NIOThreadPool,
         logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void
@@ -50,7 +52,7 @@ public final class ProxyServer: Service, Sendable {
     }
 
     /// Signs the leaves of sessions that start from now on with `authority` (a CA replaced on disk, SIGHUP).
-    public func replaceCertificateAuthority(_ authority: CertificateAuthority) {
+    package func replaceCertificateAuthority(_ authority: CertificateAuthority) {
         shared.leafContexts.replaceAuthority(authority)
     }
 
@@ -72,7 +74,7 @@ public final class ProxyServer: Service, Sendable {
         return tls
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let channel = try await bind()
         shared.dialer.refuseOwnListeners(ownListeners(bound: channel.localAddress))
         if let address = channel.localAddress { onListening(address) }
@@ -128,8 +130,8 @@ public final class ProxyServer: Service, Sendable {
 }
 
 /// An `--upstream-ca` file that cannot be read as PEM certificates.
-public struct UpstreamCAFileError: Error, CustomStringConvertible {
-    public let path: String
-    public let underlying: String
-    public var description: String { "--upstream-ca \(path): not a readable PEM certificate file (\(underlying))" }
+package struct UpstreamCAFileError: Error, CustomStringConvertible {
+    package let path: String
+    package let underlying: String
+    package var description: String { "--upstream-ca \(path): not a readable PEM certificate file (\(underlying))" }
 }

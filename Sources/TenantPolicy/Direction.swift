@@ -1,23 +1,23 @@
 /// The direction of a cross-tenant connection, seen from a governed tenant (SPEC 1).
 ///
 /// Outbound: from the governed tenant to another. Inbound: from another tenant to the governed one.
-public enum Direction: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+package enum Direction: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
     case inbound
     case outbound
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// The directions a rule allows: inbound, outbound or both.
-public struct DirectionSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct DirectionSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let inbound = DirectionSet(rawValue: 1)
-    public static let outbound = DirectionSet(rawValue: 2)
-    public static let both: DirectionSet = [.inbound, .outbound]
+    package static let inbound = DirectionSet(rawValue: 1)
+    package static let outbound = DirectionSet(rawValue: 2)
+    package static let both: DirectionSet = [.inbound, .outbound]
 
-    public init(_ direction: Direction) {
+    package init(_ direction: Direction) {
         switch direction {
         case .inbound: self = .inbound
         case .outbound: self = .outbound
@@ -25,7 +25,7 @@ public struct DirectionSet: OptionSet, Sendable, Hashable, CustomStringConvertib
     }
 
     /// Parses the project's YAML spelling: `inbound`, `outbound` or `both` (any letter case).
-    public init?(name: String) {
+    package init?(name: String) {
         switch name.lowercased() {
         case "inbound": self = .inbound
         case "outbound": self = .outbound
@@ -34,10 +34,10 @@ public struct DirectionSet: OptionSet, Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    public func allows(_ direction: Direction) -> Bool { contains(DirectionSet(direction)) }
+    package func allows(_ direction: Direction) -> Bool { contains(DirectionSet(direction)) }
 
     /// `inbound`, `outbound`, `both`, or `none`.
-    public var description: String {
+    package var description: String {
         switch (contains(.inbound), contains(.outbound)) {
         case (true, true): "both"
         case (true, false): "inbound"
@@ -47,7 +47,7 @@ public struct DirectionSet: OptionSet, Sendable, Hashable, CustomStringConvertib
     }
 
     /// The directions in a stable order (outbound first, as decisions are explained).
-    public var directions: [Direction] {
+    package var directions: [Direction] {
         var result: [Direction] = []
         if contains(.outbound) { result.append(.outbound) }
         if contains(.inbound) { result.append(.inbound) }

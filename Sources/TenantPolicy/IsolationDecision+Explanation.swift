@@ -1,7 +1,7 @@
 extension IsolationDecision {
     /// One readable paragraph: what was decided, by whose policy, which rule allowed it or what rule would.
     /// `name` labels tenants (for example with display names); by default the bare ID.
-    public func explanation(naming name: (TenantID) -> String = { $0.description }) -> String {
+    package func explanation(naming name: (TenantID) -> String = { $0.description }) -> String {
         // The opening sentence names both tenants with their IDs; later sentences use the short names.
         func full(_ id: TenantID) -> String {
             let (label, plain) = (name(id), id.description)

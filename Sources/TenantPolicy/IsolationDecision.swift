@@ -1,9 +1,9 @@
 /// The outcome of one tenant isolation check, carrying everything needed to explain it (SPEC 2.1 point 4).
 ///
 /// Built without strings on the hot path; `explanation` composes the sentence only when someone asks.
-public struct IsolationDecision: Hashable, Sendable {
+package struct IsolationDecision: Hashable, Sendable {
     /// What one direction's check concluded.
-    public enum Check: Hashable, Sendable {
+    package enum Check: Hashable, Sendable {
         /// The direction was not judged: no governed policy, or isolation Off for the tenant that would judge it.
         case notEvaluated(NotEvaluatedReason)
         /// Isolation is On and this rule of the policy tenant allows the connection.
@@ -11,44 +11,44 @@ public struct IsolationDecision: Hashable, Sendable {
         /// Isolation is On and no rule of the policy tenant allows it.
         case blocked(policyTenant: TenantID, reason: BlockReason)
 
-        public var isBlocked: Bool {
+        package var isBlocked: Bool {
             if case .blocked = self { return true }
             return false
         }
     }
 
-    public enum NotEvaluatedReason: Hashable, Sendable {
+    package enum NotEvaluatedReason: Hashable, Sendable {
         case sameTenant
         case notGoverned
         case isolationOff
         case signInTenantUnknown
     }
 
-    public enum BlockReason: Hashable, Sendable {
+    package enum BlockReason: Hashable, Sendable {
         /// No rule names the other tenant or `*` with this direction or both.
         case noMatchingRule
         /// The sign-in tenant could not be determined and the creator's isolation is On: fail closed (2.1 point 5).
         case signInTenantUnknown
     }
 
-    public let creator: TenantID
-    public let signIn: TenantID?
+    package let creator: TenantID
+    package let signIn: TenantID?
     /// Judged by the creator tenant's policy.
-    public let outbound: Check
+    package let outbound: Check
     /// Judged by the sign-in tenant's policy.
-    public let inbound: Check
+    package let inbound: Check
 
-    public init(creator: TenantID, signIn: TenantID?, outbound: Check, inbound: Check) {
+    package init(creator: TenantID, signIn: TenantID?, outbound: Check, inbound: Check) {
         self.creator = creator
         self.signIn = signIn
         self.outbound = outbound
         self.inbound = inbound
     }
 
-    public var isAllowed: Bool { !outbound.isBlocked && !inbound.isBlocked }
+    package var isAllowed: Bool { !outbound.isBlocked && !inbound.isBlocked }
 
     /// Every blocked direction, outbound first.
-    public var blockedDirections: [Direction] {
+    package var blockedDirections: [Direction] {
         var result: [Direction] = []
         if outbound.isBlocked { result.append(.outbound) }
         if inbound.isBlocked { result.append(.inbound) }
@@ -56,10 +56,10 @@ public struct IsolationDecision: Hashable, Sendable {
     }
 
     /// True when the connection was not evaluated because creator and sign-in tenant are the same (2.1 point 1).
-    public var isSameTenant: Bool { outbound == .notEvaluated(.sameTenant) }
+    package var isSameTenant: Bool { outbound == .notEvaluated(.sameTenant) }
 
     /// The rules that allowed the evaluated directions, outbound first.
-    public var allowingRules: [(direction: Direction, policyTenant: TenantID, rule: IsolationRule)] {
+    package var allowingRules: [(direction: Direction, policyTenant: TenantID, rule: IsolationRule)] {
         var result: [(Direction, TenantID, IsolationRule)] = []
         if case .allowedByRule(let tenant, let rule) = outbound { result.append((.outbound, tenant, rule)) }
         if case .allowedByRule(let tenant, let rule) = inbound { result.append((.inbound, tenant, rule)) }

@@ -2,16 +2,16 @@
 ///
 /// Rules are indexed by tenant when the policy is built, so that a lookup costs the same with 10 rules or
 /// 100,000. Rules may be edited whether isolation is On or Off; they only take effect while it is On.
-public struct IsolationPolicy: Hashable, Sendable {
-    public let tenantID: TenantID
-    public var isEnabled: Bool
+package struct IsolationPolicy: Hashable, Sendable {
+    package let tenantID: TenantID
+    package var isEnabled: Bool
     /// Rules in the order the administrator wrote them.
-    public private(set) var rules: [IsolationRule]
+    package private(set) var rules: [IsolationRule]
     private var ruleIndexByTenant: [TenantID: Int]
     private var wildcardIndex: Int?
 
     /// Builds a policy. Two rules for the same subject are a validation error upstream; here the last wins.
-    public init(tenantID: TenantID, isEnabled: Bool, rules: [IsolationRule]) {
+    package init(tenantID: TenantID, isEnabled: Bool, rules: [IsolationRule]) {
         self.tenantID = tenantID
         self.isEnabled = isEnabled
         self.rules = []
@@ -22,19 +22,19 @@ public struct IsolationPolicy: Hashable, Sendable {
 
     /// The rule that allows a connection with `other` in `direction`, preferring a rule naming the tenant over `*`.
     /// Consulted whatever the switch says; `decide` only asks while isolation is On.
-    public func rule(allowing other: TenantID, _ direction: Direction) -> IsolationRule? {
+    package func rule(allowing other: TenantID, _ direction: Direction) -> IsolationRule? {
         if let index = ruleIndexByTenant[other], rules[index].directions.allows(direction) { return rules[index] }
         if let index = wildcardIndex, rules[index].directions.allows(direction) { return rules[index] }
         return nil
     }
 
     /// The rule for a subject, if any.
-    public func rule(for subject: IsolationRule.Subject) -> IsolationRule? {
+    package func rule(for subject: IsolationRule.Subject) -> IsolationRule? {
         index(of: subject).map { rules[$0] }
     }
 
     /// Adds a rule, or replaces the rule with the same subject.
-    public mutating func upsert(_ rule: IsolationRule) {
+    package mutating func upsert(_ rule: IsolationRule) {
         if let existing = index(of: rule.subject) {
             rules[existing] = rule
             return
@@ -48,7 +48,7 @@ public struct IsolationPolicy: Hashable, Sendable {
 
     /// Removes the rule for a subject; returns it, or nil when there was none.
     @discardableResult
-    public mutating func removeRule(for subject: IsolationRule.Subject) -> IsolationRule? {
+    package mutating func removeRule(for subject: IsolationRule.Subject) -> IsolationRule? {
         guard let position = index(of: subject) else { return nil }
         let removed = rules.remove(at: position)
         self = IsolationPolicy(tenantID: tenantID, isEnabled: isEnabled, rules: rules)

@@ -2,11 +2,11 @@
 ///
 /// The proxy, the admin API and the command line all decide through `decide(creator:signIn:)`. A reload builds
 /// a new set, validates it in full, then swaps it in; a set is never edited in place while in use.
-public struct PolicySet: Hashable, Sendable {
-    public private(set) var tenants: [TenantID: GovernedTenant]
-    public private(set) var directory: TenantDirectory
+package struct PolicySet: Hashable, Sendable {
+    package private(set) var tenants: [TenantID: GovernedTenant]
+    package private(set) var directory: TenantDirectory
 
-    public init(tenants: [GovernedTenant] = [], directory: TenantDirectory = TenantDirectory()) {
+    package init(tenants: [GovernedTenant] = [], directory: TenantDirectory = TenantDirectory()) {
         self.tenants = [:]
         self.directory = directory
         for tenant in tenants {
@@ -16,10 +16,10 @@ public struct PolicySet: Hashable, Sendable {
         }
     }
 
-    public func tenant(_ id: TenantID) -> GovernedTenant? { tenants[id] }
+    package func tenant(_ id: TenantID) -> GovernedTenant? { tenants[id] }
 
     /// Returns a copy with one governed tenant added or replaced.
-    public func replacing(_ tenant: GovernedTenant) -> PolicySet {
+    package func replacing(_ tenant: GovernedTenant) -> PolicySet {
         var copy = self
         copy.tenants[tenant.id] = tenant
         for domain in tenant.domains { copy.directory.register(domain: domain, for: tenant.id) }
@@ -29,7 +29,7 @@ public struct PolicySet: Hashable, Sendable {
 
     /// The tenant isolation decision for a connection created in `creator` signing in to `signIn` (SPEC 2.1).
     /// `signIn` is nil when the sign-in tenant could not be determined.
-    public func decide(creator: TenantID, signIn: TenantID?) -> IsolationDecision {
+    package func decide(creator: TenantID, signIn: TenantID?) -> IsolationDecision {
         guard let signIn else {
             // 2.1 point 5: unknown sign-in tenant under an enabled creator policy fails closed.
             let outbound: IsolationDecision.Check
@@ -59,7 +59,7 @@ public struct PolicySet: Hashable, Sendable {
 
     /// A governed tenant other than `creator` whose enabled isolation would refuse a connection created in
     /// `creator` (no inbound rule names it or `*`), if any; the first in ID order, so the answer is stable.
-    public func tenantRefusingInbound(from creator: TenantID) -> TenantID? {
+    package func tenantRefusingInbound(from creator: TenantID) -> TenantID? {
         tenants.keys.sorted { $0.description < $1.description }.first { tenant in
             guard tenant != creator, case .blocked = check(policyOf: tenant, other: creator, .inbound) else { return false }
             return true
@@ -76,12 +76,12 @@ public struct PolicySet: Hashable, Sendable {
     }
 
     /// The display name of a governed or directory-named tenant, else the bare ID.
-    public func name(_ id: TenantID) -> String {
+    package func name(_ id: TenantID) -> String {
         tenants[id]?.displayName ?? directory.displayName(of: id) ?? id.description
     }
 
     /// `Contoso (bb1b…)` for named tenants, else the bare ID.
-    public func label(_ id: TenantID) -> String {
+    package func label(_ id: TenantID) -> String {
         let short = name(id)
         return short == id.description ? short : "\(short) (\(id))"
     }

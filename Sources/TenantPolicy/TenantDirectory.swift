@@ -1,33 +1,33 @@
 /// Resolves verified domains to tenant IDs, from the governed tenants' own domains and `directory.yaml` (SPEC 4).
-public struct TenantDirectory: Hashable, Sendable {
+package struct TenantDirectory: Hashable, Sendable {
     private var tenantByDomain: [String: TenantID]
     private var displayNameByTenant: [TenantID: String]
 
-    public init() {
+    package init() {
         tenantByDomain = [:]
         displayNameByTenant = [:]
     }
 
     /// Records that `domain` belongs to `tenant`. Returns the tenant already holding the domain, if another one does.
     @discardableResult
-    public mutating func register(domain: String, for tenant: TenantID) -> TenantID? {
+    package mutating func register(domain: String, for tenant: TenantID) -> TenantID? {
         let key = domain.lowercased()
         if let existing = tenantByDomain[key], existing != tenant { return existing }
         tenantByDomain[key] = tenant
         return nil
     }
 
-    public mutating func register(displayName: String, for tenant: TenantID) {
+    package mutating func register(displayName: String, for tenant: TenantID) {
         displayNameByTenant[tenant] = displayName
     }
 
     /// The tenant a domain belongs to.
-    public func tenant(forDomain domain: String) -> TenantID? {
+    package func tenant(forDomain domain: String) -> TenantID? {
         tenantByDomain[domain.lowercased()]
     }
 
     /// Resolves a written tenant: a GUID is itself, a domain what the directory says; `*` and unknown domains are nil.
-    public func resolve(_ reference: TenantReference) -> TenantID? {
+    package func resolve(_ reference: TenantReference) -> TenantID? {
         switch reference {
         case .id(let id): id
         case .domain(let name): tenantByDomain[name]
@@ -36,9 +36,9 @@ public struct TenantDirectory: Hashable, Sendable {
     }
 
     /// Resolves text such as a token path's tenant segment: a GUID or a known domain.
-    public func resolve(_ text: String) -> TenantID? {
+    package func resolve(_ text: String) -> TenantID? {
         TenantReference(parsing: text).flatMap(resolve)
     }
 
-    public func displayName(of tenant: TenantID) -> String? { displayNameByTenant[tenant] }
+    package func displayName(of tenant: TenantID) -> String? { displayNameByTenant[tenant] }
 }

@@ -2,25 +2,25 @@
 ///
 /// Stored as two 64-bit halves so that hashing and equality cost two integer operations on the hot path,
 /// whatever case or braces the GUID was written with.
-public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let high: UInt64
-    public let low: UInt64
+package struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let high: UInt64
+    package let low: UInt64
 
-    public init(high: UInt64, low: UInt64) {
+    package init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in any letter case, or its braced registry form `{…}` (Graph
     /// and PowerShell sometimes print it); nil for anything else.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         var text = String(text)
         guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
         self = parsed
     }
 
     /// Parses 36 ASCII bytes of a hyphenated GUID.
-    public init?(bytes: some Collection<UInt8>) {
+    package init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 36,
             let parsed = bytes.withContiguousStorageIfAvailable({ Self.parse($0) })
                 ?? Array(bytes).withUnsafeBufferPointer({ Self.parse($0) })
@@ -63,7 +63,7 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// The canonical lowercase hyphenated form.
-    public var description: String {
+    package var description: String {
         String(unsafeUninitializedCapacity: 36) { out in
             for position in 0..<36 { out[position] = canonicalByte(at: position) }
             return 36
@@ -71,7 +71,7 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// Appends the canonical form's bytes, for writers that build bytes (the audit line) and need no String.
-    public func appendCanonicalForm(to bytes: inout [UInt8]) {
+    package func appendCanonicalForm(to bytes: inout [UInt8]) {
         for position in 0..<36 { bytes.append(canonicalByte(at: position)) }
     }
 
@@ -92,16 +92,16 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
-    public static func < (lhs: TenantID, rhs: TenantID) -> Bool {
+    package static func < (lhs: TenantID, rhs: TenantID) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
     /// The Microsoft account (consumer) tenant (ENTRA-FACTS 1).
-    public static let microsoftAccounts = TenantID(high: 0x9188_040d_6c67_4c5b, low: 0xb112_36a3_04b6_6dad)
+    package static let microsoftAccounts = TenantID(high: 0x9188_040d_6c67_4c5b, low: 0xb112_36a3_04b6_6dad)
 }
 
 extension TenantID: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let id = TenantID(text) else {
@@ -110,7 +110,7 @@ extension TenantID: Codable {
         self = id
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

@@ -1,11 +1,11 @@
 /// How a tenant is named where an administrator writes one: by ID, by verified domain, or `*` (SPEC 1, 2.1).
-public enum TenantReference: Hashable, Sendable, CustomStringConvertible {
+package enum TenantReference: Hashable, Sendable, CustomStringConvertible {
     case id(TenantID)
     case domain(String)
     case any
 
     /// Parses a GUID, `*`, or a domain name (lowercased). Nil for text that is none of them.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let trimmed = text.trimmingWhitespace()
         if trimmed == "*" {
             self = .any
@@ -18,7 +18,7 @@ public enum TenantReference: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .id(let id): id.description
         case .domain(let name): name
@@ -27,7 +27,7 @@ public enum TenantReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A DNS name of at least two labels, letters, digits and hyphens, no label starting or ending with a hyphen.
-    public static func isDomainName(_ text: String) -> Bool {
+    package static func isDomainName(_ text: String) -> Bool {
         let labels = text.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, text.utf8.count <= 253 else { return false }
         for label in labels {

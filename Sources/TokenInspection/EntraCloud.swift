@@ -1,6 +1,6 @@
 /// A Microsoft cloud whose Entra STS TenantGate recognises (ENTRA-FACTS 1). Raw values are Graph's
 /// `allowedCloudEndpoints` spellings where Graph has one.
-public enum EntraCloud: String, Sendable, CaseIterable, Hashable {
+package enum EntraCloud: String, Sendable, CaseIterable, Hashable {
     case global = "microsoftonline.com"
     case usGovernment = "microsoftonline.us"
     case china = "partner.microsoftonline.cn"
@@ -10,7 +10,7 @@ public enum EntraCloud: String, Sendable, CaseIterable, Hashable {
     case singaporeGov = "sovcloud-identity.sg"
 
     /// Token hosts of the cloud's alias sets (the first is the preferred network host).
-    public var loginHosts: [String] {
+    package var loginHosts: [String] {
         switch self {
         case .global: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com"]
         case .usGovernment: ["login.microsoftonline.us", "login.usgovcloudapi.net", "login-us.microsoftonline.com"]

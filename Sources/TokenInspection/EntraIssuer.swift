@@ -2,14 +2,14 @@ import TenantPolicy
 
 /// Recognises Entra issuers (SPEC 3): v1 `https://sts.windows.net/<tid>/`, v2 `https://<entra host>/<tid>/v2.0`,
 /// including Entra External ID's `https://<sub-or-tid>.ciamlogin.com/<tid>/v2.0` (ENTRA-FACTS 6).
-public enum EntraIssuer {
-    public struct Parsed: Sendable, Equatable {
-        public let tenant: TenantID
-        public let cloud: EntraCloud
-        public let version: TokenEndpoint.Version
+package enum EntraIssuer {
+    package struct Parsed: Sendable, Equatable {
+        package let tenant: TenantID
+        package let cloud: EntraCloud
+        package let version: TokenEndpoint.Version
     }
 
-    public static func parse(_ issuer: String) -> Parsed? {
+    package static func parse(_ issuer: String) -> Parsed? {
         // Bytes, not characters: splitting a String walks grapheme clusters.
         let bytes = issuer.utf8
         guard bytes.starts(with: "https://".utf8) else { return nil }

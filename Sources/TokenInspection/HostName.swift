@@ -5,7 +5,7 @@
 /// CONNECT line, the TLS server name and an absolute-form request target are all client-chosen text). Anything that
 /// is not plainly a DNS name or an IP literal is refused rather than guessed at, so that no two readers can disagree
 /// on what host it names.
-public enum HostName {
+package enum HostName {
     /// Longest DNS name without its trailing dot (RFC 1035 2.3.4: 255 octets on the wire).
     private static let maximumLength = 253
     /// Longest DNS label (RFC 1035 2.3.4).
@@ -17,7 +17,7 @@ public enum HostName {
     /// A name whose last label is numeric must be a strict dotted IPv4 literal (four decimal parts, no leading
     /// zeros): resolvers read `127.1` or `0x7f.1` or `010.0.0.1` as addresses, and no top-level domain is numeric.
     /// IPv6 zone identifiers (`%eth0`) are refused: they name an interface, not a host.
-    public static func canonical(_ raw: some StringProtocol) -> String? {
+    package static func canonical(_ raw: some StringProtocol) -> String? {
         // One non-generic pass over contiguous bytes; a generic walk across the module boundary is not specialised.
         raw.utf8.withContiguousStorageIfAvailable(canonical(bytes:)) ?? Array(raw.utf8).withUnsafeBufferPointer(canonical(bytes:))
     }

@@ -3,14 +3,14 @@
 /// Path rules compare text, and a client can spell one path many ways (`/a/../b`, `//b`, `/%62`, `/b;x`); a rule
 /// that sees one spelling while the STS reads another is walked around (CVE-2019-9901, CVE-2021-29492;
 /// HARDENING-FACTS 6). Deciding on, and forwarding, this canonical form closes that gap.
-public struct CanonicalTarget: Sendable, Equatable {
+package struct CanonicalTarget: Sendable, Equatable {
     /// Starts with `/`; no empty, `.` or `..` segment, no `;params`, unreserved characters decoded.
-    public let path: String
+    package let path: String
     /// The query exactly as sent, without its `?`; nil when there was no `?`.
-    public let query: String?
+    package let query: String?
 
     /// The target to forward: `path`, then `?` and `query` when there is one.
-    public var originForm: String {
+    package var originForm: String {
         guard let query else { return path }
         return path + "?" + query
     }
@@ -18,8 +18,8 @@ public struct CanonicalTarget: Sendable, Equatable {
 
 /// Why a request target was refused. `description` quotes at most the first bytes of the target's path, escaped,
 /// and never its query (which can carry codes or tokens).
-public struct RequestTargetError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Reason: Sendable, Equatable {
+package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Reason: Sendable, Equatable {
         /// Longer than `RequestTarget.maximumLength`.
         case tooLong
         /// A control byte, space, DEL, non-ASCII byte or `\`.
@@ -38,8 +38,8 @@ public struct RequestTargetError: Error, Sendable, Equatable, CustomStringConver
         case malformedPercent
     }
 
-    public let reason: Reason
-    public let description: String
+    package let reason: Reason
+    package let description: String
 
     /// Longest quoted excerpt of the target, in characters: at most that many bytes of input are quoted, and the
     /// whole description stays under 200 characters even when every byte needs escaping.
@@ -80,9 +80,9 @@ public struct RequestTargetError: Error, Sendable, Equatable, CustomStringConver
 }
 
 /// Reads the request target of a request inside an intercepted TLS session (RFC 9112 3.2) into its canonical form.
-public enum RequestTarget {
+package enum RequestTarget {
     /// Longest target accepted; token endpoints have short paths and their parameters travel in the body.
-    public static let maximumLength = 8192
+    package static let maximumLength = 8192
 
     /// The canonical form of `raw`, sent inside a TLS session to `sessionHost` (canonical, see `HostName`) on
     /// `sessionPort`, or why it is refused.
@@ -93,7 +93,7 @@ public enum RequestTarget {
     /// escapes upper-cased (once: `%252F` stays), `;params` are dropped, repeated slashes merged and dot segments
     /// removed (RFC 3986 5.2.4, `..` stops at the root); encoded `/`, `\`, control and non-ASCII bytes are refused
     /// because servers disagree on them. The query is kept as sent.
-    public static func canonicalize(_ raw: String, sessionHost: String, sessionPort: Int) -> Result<CanonicalTarget, RequestTargetError> {
+    package static func canonicalize(_ raw: String, sessionHost: String, sessionPort: Int) -> Result<CanonicalTarget, RequestTargetError> {
         var raw = raw
         return raw.withUTF8 { canonicalize(bytes: $0, sessionHost: sessionHost, sessionPort: sessionPort) }
     }

@@ -2,12 +2,12 @@
 ///
 /// Every host is read through `HostName.canonical` first, so `LOGIN.MicrosoftOnline.com.` is the same host as
 /// `login.microsoftonline.com`; a name that is not a canonical host name is nobody's STS and is never intercepted.
-public enum STSHosts {
+package enum STSHosts {
     /// Hosts whose clients pin or present device certificates: interception would break them (ENTRA-FACTS 3).
-    public static let neverIntercepted: Set<String> = ["device.login.microsoftonline.com", "enterpriseregistration.windows.net"]
+    package static let neverIntercepted: Set<String> = ["device.login.microsoftonline.com", "enterpriseregistration.windows.net"]
 
     /// STSs that issue their own, non-Entra tokens (SPEC 2.3; ENTRA-FACTS 6).
-    public static let knownNonEntra: Set<String> = ["app.vssps.visualstudio.com"]
+    package static let knownNonEntra: Set<String> = ["app.vssps.visualstudio.com"]
 
     /// Domains none of whose subdomains is intercepted: device registration answers on per-tenant subdomains too.
     private static let neverInterceptedSuffixes = [".enterpriseregistration.windows.net"]
@@ -30,17 +30,17 @@ public enum STSHosts {
     }()
 
     /// The cloud whose Entra STS answers at `host` (no port; any case, one trailing dot allowed), or nil.
-    public static func entraCloud(forHost host: String) -> EntraCloud? {
+    package static func entraCloud(forHost host: String) -> EntraCloud? {
         HostName.canonical(host).flatMap(entraCloud(forCanonicalHost:))
     }
 
-    public static func isKnownNonEntraSTS(_ host: String) -> Bool {
+    package static func isKnownNonEntraSTS(_ host: String) -> Bool {
         HostName.canonical(host).map(knownNonEntra.contains) ?? false
     }
 
     /// Entra STS hosts of every cloud, known non-Entra STSs, and configured resource hosts; never the excluded ones.
     /// `extraHosts` are compared with the canonical host, so they should be canonical (`HostName.canonical`) too.
-    public static func shouldIntercept(_ host: String, extraHosts: Set<String>) -> Bool {
+    package static func shouldIntercept(_ host: String, extraHosts: Set<String>) -> Bool {
         guard let name = HostName.canonical(host), !neverIntercepted.contains(name),
             !neverInterceptedSuffixes.contains(where: { isSubdomain(name, of: $0) })
         else { return false }

@@ -4,22 +4,22 @@
 /// way, so the proxy must judge them as it judges token responses.
 ///
 /// Structured places only: a page that merely mentions `id_token` (discovery documents, scripts) carries nothing.
-public struct TokenCarriers: Sendable, Equatable {
-    public var idToken: String?
-    public var accessToken: String?
+package struct TokenCarriers: Sendable, Equatable {
+    package var idToken: String?
+    package var accessToken: String?
     /// A refresh token on its own still hands over credentials; it is not a JWT and shows no tenant.
-    public var carriesRefreshToken = false
+    package var carriesRefreshToken = false
 
-    public var carriesTokens: Bool { idToken != nil || accessToken != nil || carriesRefreshToken }
+    package var carriesTokens: Bool { idToken != nil || accessToken != nil || carriesRefreshToken }
 
-    public init() {}
+    package init() {}
 
     private static let jsonMembers: MemberNames = ["access_token", "id_token", "refresh_token"]
     /// Pages larger than this are not scanned for form fields (the inspection limit bounds them anyway).
     private static let maxScannedBytes = 4 << 20
 
     /// Scans a response: its content type, its (decoded) body and its `Location` header.
-    public static func scan(contentType: String?, body: some Collection<UInt8>, location: String?) -> TokenCarriers {
+    package static func scan(contentType: String?, body: some Collection<UInt8>, location: String?) -> TokenCarriers {
         var found = TokenCarriers()
         if let location { found.readParameters(ofURL: location) }
         let type = contentType?.lowercased() ?? ""
@@ -134,7 +134,7 @@ extension TokenEndpoint {
     /// What a token-carrying response of an STS outside its token endpoint stands for: the host's STS, and the
     /// tenant segment of a `/{tenant}/oauth2/…` path (authorize pages), so that it is judged like a token response.
     /// Nil for hosts that are not STSs.
-    public static func flow(host: String, path: String) -> TokenEndpoint? {
+    package static func flow(host: String, path: String) -> TokenEndpoint? {
         if let cloud = STSHosts.entraCloud(forHost: host) {
             let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
             let tenant = segments.count >= 2 && segments[1].utf8.equalsIgnoringASCIICase("oauth2") ? String(segments[0]) : nil

@@ -2,15 +2,15 @@ import ExtrasBase64
 
 /// The claims of a JWT that tenant decisions use (ENTRA-FACTS 2). Read without verifying the signature: a token
 /// is trusted only because it arrived over the upstream TLS connection that TenantGate verified itself.
-public struct TokenClaims: Sendable, Equatable {
-    public var tid: String?
-    public var iss: String?
-    public var idp: String?
-    public var oid: String?
-    public var appid: String?
-    public var azp: String?
+package struct TokenClaims: Sendable, Equatable {
+    package var tid: String?
+    package var iss: String?
+    package var idp: String?
+    package var oid: String?
+    package var appid: String?
+    package var azp: String?
     /// Group object IDs, when the token carries them (not on overage, which names a Graph link instead).
-    public var groups: [String]
+    package var groups: [String]
 
     /// Only the claims decisions use are read; the scanner validates and skips the rest without decoding them.
     static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "groups"]
@@ -29,19 +29,19 @@ public struct TokenClaims: Sendable, Equatable {
     }
 
     /// The client application: `azp` (v2) or `appid` (v1).
-    public var applicationID: String? { azp ?? appid }
+    package var applicationID: String? { azp ?? appid }
 }
 
 /// Reads JWT claims without verifying (see TokenClaims). Only the payload of the compact JWS is decoded: the
 /// header and signature are not needed when nothing is verified. The token is read where it lies, without a copy
 /// (jwt-kit's parser copied every token into a new array just to find its two periods).
-public enum JWTClaimReader {
-    public static func claims(of token: String) -> Result<TokenClaims, TokenInspectionError> {
+package enum JWTClaimReader {
+    package static func claims(of token: String) -> Result<TokenClaims, TokenInspectionError> {
         var token = token
         return token.withUTF8 { claims(in: $0) }
     }
 
-    public static func claims(of token: [UInt8]) -> Result<TokenClaims, TokenInspectionError> {
+    package static func claims(of token: [UInt8]) -> Result<TokenClaims, TokenInspectionError> {
         token.withUnsafeBufferPointer { claims(in: $0) }
     }
 

@@ -1,19 +1,19 @@
 import TenantPolicy
 
 /// A token endpoint recognised from a request's host and path (ENTRA-FACTS 1 and 6).
-public struct TokenEndpoint: Sendable, Equatable {
-    public enum Version: String, Sendable, Equatable {
+package struct TokenEndpoint: Sendable, Equatable {
+    package enum Version: String, Sendable, Equatable {
         case v1
         case v2
     }
 
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case entra(EntraCloud, version: Version)
         case nonEntra
     }
 
     /// What the `{tenant}` segment of an Entra path names.
-    public enum TenantSegmentKind: Sendable, Equatable {
+    package enum TenantSegmentKind: Sendable, Equatable {
         case guid(TenantID)
         case domain(String)
         case common
@@ -23,12 +23,12 @@ public struct TokenEndpoint: Sendable, Equatable {
         case none
     }
 
-    public let host: String
-    public let kind: Kind
+    package let host: String
+    package let kind: Kind
     /// The raw `{tenant}` segment of an Entra path.
-    public let tenantSegment: String?
+    package let tenantSegment: String?
 
-    public var tenantSegmentKind: TenantSegmentKind {
+    package var tenantSegmentKind: TenantSegmentKind {
         guard let segment = tenantSegment else { return .none }
         let bytes = segment.utf8
         if bytes.equalsIgnoringASCIICase("common") { return .common }
@@ -42,14 +42,14 @@ public struct TokenEndpoint: Sendable, Equatable {
     /// `POST /{tenant}/oauth2/token` (v1), `/{tenant}/oauth2/v2.0/token` (v2) on an Entra host (an alias, regional or
     /// External ID host, see `STSHosts`); `/oauth2/token` on a known non-Entra STS. The query string is ignored;
     /// fixed parts compare case-insensitively.
-    public static func match(host: String, path: String) -> TokenEndpoint? {
+    package static func match(host: String, path: String) -> TokenEndpoint? {
         TokenEndpointMatcher(host: host).match(path: path)
     }
 }
 
 /// Recognises the token endpoints of one host. An intercepted session talks to one host, so what that host is
 /// (which cloud's STS, if any) is worked out once per session rather than on every request.
-public struct TokenEndpointMatcher: Sendable {
+package struct TokenEndpointMatcher: Sendable {
     private enum HostKind {
         case entra(EntraCloud)
         case nonEntra
@@ -60,7 +60,7 @@ public struct TokenEndpointMatcher: Sendable {
     private let kind: HostKind
 
     /// `host` is read through `HostName.canonical`: a name that is not a canonical host name matches nothing.
-    public init(host: String) {
+    package init(host: String) {
         guard let name = HostName.canonical(host) else {
             self.host = host
             kind = .other
@@ -75,7 +75,7 @@ public struct TokenEndpointMatcher: Sendable {
     }
 
     /// The token endpoint `path` names on this host, or nil (see `TokenEndpoint.match`).
-    public func match(path: String) -> TokenEndpoint? {
+    package func match(path: String) -> TokenEndpoint? {
         var segments = PathSegments(path)
         switch kind {
         case .entra(let cloud):
@@ -122,7 +122,7 @@ private struct PathSegments: IteratorProtocol {
 extension Collection<UInt8> {
     /// Whether the UTF-8 text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without
     /// case.
-    public func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+    package func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
         guard count == lowercase.utf8CodeUnitCount else { return false }
         var index = 0
         for byte in self {

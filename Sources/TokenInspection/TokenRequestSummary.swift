@@ -2,21 +2,21 @@
 ///
 /// Secrets (`client_secret`, assertions, codes, refresh tokens, passwords, PKCE verifiers) are skipped while
 /// parsing and never stored, so no later code can log them by mistake.
-public struct TokenRequestSummary: Sendable, Equatable {
-    public var clientID: String?
-    public var grantType: String?
-    public var scope: String?
-    public var resource: String?
+package struct TokenRequestSummary: Sendable, Equatable {
+    package var clientID: String?
+    package var grantType: String?
+    package var scope: String?
+    package var resource: String?
     /// `client_id` or `grant_type` when the body carries that field more than once (names compared after decoding).
     /// Readers disagree on which copy wins (first, last, or an error), so a decision on one copy may not be the
     /// STS's: a caller refuses such a body.
-    public private(set) var repeatedField: String?
+    package private(set) var repeatedField: String?
     /// Whether the body has more fields than are examined (256, empty pairs aside) and was not read to its end; a
     /// caller refuses it, since a field after the limit could repeat one that was read.
-    public private(set) var truncated = false
+    package private(set) var truncated = false
 
     /// Field names whose values are secrets and are never kept.
-    public static let secretFieldNames: Set<String> = [
+    package static let secretFieldNames: Set<String> = [
         "client_secret", "client_assertion", "assertion", "code", "refresh_token", "password", "code_verifier",
         "device_code", "id_token", "access_token",
     ]
@@ -26,7 +26,7 @@ public struct TokenRequestSummary: Sendable, Equatable {
     /// Fields examined at most; a hostile body with more is read no further and marked `truncated`.
     private static let maxFields = 256
 
-    public init(clientID: String? = nil, grantType: String? = nil, scope: String? = nil, resource: String? = nil) {
+    package init(clientID: String? = nil, grantType: String? = nil, scope: String? = nil, resource: String? = nil) {
         self.clientID = clientID
         self.grantType = grantType
         self.scope = scope
@@ -34,7 +34,7 @@ public struct TokenRequestSummary: Sendable, Equatable {
     }
 
     /// Parses `application/x-www-form-urlencoded` (percent-decoding, `+` as space).
-    public init(formBody: some Collection<UInt8>) {
+    package init(formBody: some Collection<UInt8>) {
         // One non-generic pass over contiguous bytes: a generic walk across the module boundary is not
         // specialised, and cost more than the rest of the request's decision.
         self = formBody.withContiguousStorageIfAvailable(Self.parse) ?? Array(formBody).withUnsafeBufferPointer(Self.parse)

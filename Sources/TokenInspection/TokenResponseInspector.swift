@@ -4,10 +4,10 @@ import TenantPolicy
 ///
 /// Prefers the ID token; uses the access token when it is an Entra JWS (Microsoft's own APIs may get encrypted or
 /// opaque access tokens). A `tid` counts only when it is a GUID equal to the GUID of an Entra `iss`.
-public enum TokenResponseInspector {
+package enum TokenResponseInspector {
     private static let members: MemberNames = ["access_token", "id_token", "client_info", "error", "error_codes"]
 
-    public static func inspect(body: some Collection<UInt8>, endpoint: TokenEndpoint) -> TokenResponseEvidence {
+    package static func inspect(body: some Collection<UInt8>, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
         guard let object = JSONObjectScanner.members(of: body, wanted: members) else {
             evidence.unreadableReason = "the response body is not a JSON object"
@@ -30,7 +30,7 @@ public enum TokenResponseInspector {
     }
 
     /// The evidence of tokens handed over outside the token endpoint (`TokenCarriers`).
-    public static func inspect(_ carriers: TokenCarriers, endpoint: TokenEndpoint) -> TokenResponseEvidence {
+    package static func inspect(_ carriers: TokenCarriers, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
         evidence.isSuccess = carriers.carriesTokens
         guard carriers.idToken != nil || carriers.accessToken != nil else {
@@ -112,7 +112,7 @@ public enum TokenResponseInspector {
 }
 
 /// A reason sentence carried through a `Result`.
-public struct ReasonText: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct ReasonText: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -137,12 +137,12 @@ extension CrossTenantAccessKind: ExpressibleByArgument {
         }
     }
 
-    public init?(argument: String) {
+    package init?(argument: String) {
         guard let kind = Self.allCases.first(where: { $0.argumentName == argument.lowercased() }) else { return nil }
         self = kind
     }
 
-    public static var allValueStrings: [String] { allCases.map(\.argumentName) }
+    package static var allValueStrings: [String] { allCases.map(\.argumentName) }
 }
 
 extension Direction: ExpressibleByArgument {}

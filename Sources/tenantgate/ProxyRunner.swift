@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import NetworkPolicy
 import NIOCore
 import Prometheus
 import ProxyServer
+import TenantGateApp
 
 /// `serve`'s process-wide part: metrics bootstrapped once, the contract's `listening on` line, exit codes.
 /// Everything else is the `Application` that the end-to-end tests build too.

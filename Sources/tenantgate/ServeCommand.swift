@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import PolicyFiles
 import ProxyServer
+import TenantGateApp
 import TenantPolicy
 
 /// `tenantgate serve`: the enforcing proxy (SPEC 4 command line). Prints `listening on HOST:PORT` when ready.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoopbackSimulation
 
 /// `tenantgate simulate`: the whole system on loopback, playing the seed's scenarios; exits 1 on any mismatch.
 struct SimulateCommand: AsyncParsableCommand {

@@ -1,10 +1,10 @@
+import AdminAPI
+import ExchangePolicy
 import Foundation
+import PolicyFiles
+import TenantPolicy
 import Testing
 
-import AdminAPI
-import PolicyFiles
-import ProxyServer
-import TenantPolicy
 
 /// What the unauthenticated admin paths answer, and that policy paths refuse every call without configured keys.
 struct AdminRoutesTests {

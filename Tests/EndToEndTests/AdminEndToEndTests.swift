@@ -3,7 +3,8 @@ import Foundation
 import JWTKit
 import Testing
 
-@testable import tenantgate
+import LoopbackSimulation
+import TenantGateApp
 import TenantPolicy
 
 /// The admin API through the real listener (issue 5): curl with Entra-shaped tokens signed by a key the test owns,

@@ -1,10 +1,13 @@
 import ArgumentParser
+import ExchangePolicy
 import Foundation
+import LoopbackSimulation
+import ProxyServer
+import TenantGateApp
+import TenantPolicy
 import Testing
 
 @testable import tenantgate
-import ProxyServer
-import TenantPolicy
 
 /// Cross-tenant access settings enforced through the proxy (issue 4.7): the mock STS mints guest tokens, member
 /// tokens of foreign tenants and tokens of another cloud's STS; curl goes through the proxy; the audit line names

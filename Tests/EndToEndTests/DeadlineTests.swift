@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import tenantgate
+import LoopbackSimulation
+import TenantGateApp
 import MockSTS
 import TenantPolicy
 

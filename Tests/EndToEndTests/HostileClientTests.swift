@@ -2,7 +2,8 @@ import Foundation
 import JWTKit
 import Testing
 
-@testable import tenantgate
+import LoopbackSimulation
+import TenantGateApp
 import MockSTS
 import TenantPolicy
 

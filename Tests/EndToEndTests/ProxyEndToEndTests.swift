@@ -1,10 +1,13 @@
+import ExchangePolicy
 import Foundation
+import LoopbackSimulation
+import MockSTS
+import NetworkPolicy
+import ProxyServer
+import TenantGateApp
+import TenantPolicy
 import Testing
 
-@testable import tenantgate
-import MockSTS
-import ProxyServer
-import TenantPolicy
 
 /// Real sockets on loopback: the mock STS (TLS, signed JWTs), the proxy as `serve` builds it, curl as the client.
 @Suite(.serialized)

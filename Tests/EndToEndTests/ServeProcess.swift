@@ -3,7 +3,8 @@ import NIOCore
 import NIOPosix
 import TenantPolicy
 
-@testable import tenantgate
+import LoopbackSimulation
+import TenantGateApp
 import MockSTS
 
 /// The real `tenantgate serve` binary as a child process, in front of an in-process mock STS: what users run, with

@@ -9,7 +9,7 @@ extension CrossTenantAccessPolicy {
     /// Any change turns `isServiceDefault` false.
     /// - Throws: `CrossTenantAccessDocumentError` when the body is not a JSON object or the result is not a
     ///   default configuration.
-    public func applyingPatch(toDefault json: Data) throws -> Self {
+    package func applyingPatch(toDefault json: Data) throws -> Self {
         let patch = try JSONValue.object(in: json)
         var properties = try JSONValue.object(of: self.default)
         let service = try JSONValue.object(of: CrossTenantAccessPolicyConfigurationDefault.serviceDefault)
@@ -25,7 +25,7 @@ extension CrossTenantAccessPolicy {
 
     /// `POST /policies/crossTenantAccessPolicy/default/resetToSystemDefault`: the service default's settings, with
     /// `isServiceDefault` true; properties TenantGate does not model (such as the policy `id`) stay.
-    public func resetDefaultToSystemDefault() -> Self {
+    package func resetDefaultToSystemDefault() -> Self {
         let service = CrossTenantAccessPolicyConfigurationDefault.serviceDefault
         return replacing(
             default: CrossTenantAccessPolicyConfigurationDefault(
@@ -42,7 +42,7 @@ extension CrossTenantAccessPolicy {
     /// `PATCH /policies/crossTenantAccessPolicy/partners/{tenantId}`: each property present replaces the current
     /// one whole; `null` clears it, so that it inherits the default's. `tenantId` may be repeated but not changed.
     /// - Throws: `CrossTenantAccessDocumentError` (`partnerNotFound`, `readOnlyProperty`, `invalidDocument`).
-    public func applyingPatch(toPartner tenant: TenantID, json: Data) throws -> Self {
+    package func applyingPatch(toPartner tenant: TenantID, json: Data) throws -> Self {
         guard let position = index.partnerPositions[tenant] else { throw Self.notFound(tenant) }
         let patch = try JSONValue.object(in: json)
         if let written = patch["tenantId"], written != .string(partners[position].tenantId) {
@@ -64,7 +64,7 @@ extension CrossTenantAccessPolicy {
     /// `POST /policies/crossTenantAccessPolicy/partners`: a new partner configuration.
     /// - Throws: `CrossTenantAccessDocumentError` (`invalidDocument` for a malformed body or a `tenantId` that is
     ///   not a GUID, `partnerAlreadyExists`).
-    public func addingPartner(json: Data) throws -> Self {
+    package func addingPartner(json: Data) throws -> Self {
         let partner = try CrossTenantAccessPolicyConfigurationPartner.decode(from: json)
         guard let tenant = partner.partnerTenant else {
             throw CrossTenantAccessDocumentError(
@@ -80,7 +80,7 @@ extension CrossTenantAccessPolicy {
 
     /// `DELETE /policies/crossTenantAccessPolicy/partners/{tenantId}`: the tenant falls back to the default.
     /// - Throws: `CrossTenantAccessDocumentError` (`partnerNotFound`).
-    public func removingPartner(_ tenant: TenantID) throws -> Self {
+    package func removingPartner(_ tenant: TenantID) throws -> Self {
         guard index.partnerPositions[tenant] != nil else { throw Self.notFound(tenant) }
         return replacing(partners: partners.filter { $0.partnerTenant != tenant })
     }

@@ -1,7 +1,7 @@
 extension CrossTenantAccessPolicy {
     /// Answers one question from the partner's configuration, or the default's when the tenant is not a partner
     /// or leaves the setting null (SPEC 2.2). No JSON or string work beyond what the query did when it was made.
-    public func evaluate(_ query: CrossTenantAccessQuery) -> CrossTenantAccessResult {
+    package func evaluate(_ query: CrossTenantAccessQuery) -> CrossTenantAccessResult {
         let partnerSettings = index.partnerSettings[query.partner]
         let setting = (partnerSettings ?? index.defaultSettings).setting(query.kind, query.direction)
         let users = CrossTenantAccessResult.PartVerdict(

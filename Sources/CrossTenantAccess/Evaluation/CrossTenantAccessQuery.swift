@@ -6,18 +6,18 @@ import TenantPolicy
 /// An unknown user (nil) matches only `AllUsers`, and an unknown application (nil) matches only
 /// `AllApplications`: a setting that names specific users or applications cannot be applied to a party that is
 /// not known, so only the settings that cover everyone answer for it.
-public struct CrossTenantAccessQuery: Hashable, Sendable {
-    public let kind: CrossTenantAccessKind
+package struct CrossTenantAccessQuery: Hashable, Sendable {
+    package let kind: CrossTenantAccessKind
     /// The direction seen from the tenant whose settings are asked; ignored for tenant restrictions.
-    public let direction: Direction
+    package let direction: Direction
     /// The other tenant.
-    public let partner: TenantID
-    public let user: UserIdentity?
+    package let partner: TenantID
+    package let user: UserIdentity?
     /// The application (client) ID, as given.
-    public let application: String?
+    package let application: String?
     let normalizedApplication: String?
 
-    public init(
+    package init(
         kind: CrossTenantAccessKind, direction: Direction, partner: TenantID, user: UserIdentity?,
         application: String?
     ) {
@@ -30,5 +30,5 @@ public struct CrossTenantAccessQuery: Hashable, Sendable {
     }
 
     /// The Graph property this question is answered from, e.g. `b2bCollaborationInbound`.
-    public var settingName: String { kind.settingName(direction) }
+    package var settingName: String { kind.settingName(direction) }
 }

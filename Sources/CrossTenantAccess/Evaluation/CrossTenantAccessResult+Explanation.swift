@@ -1,6 +1,6 @@
 extension CrossTenantAccessResult {
     /// One readable sentence: the verdict, the setting and configuration that gave it, and why.
-    public var explanation: String {
+    package var explanation: String {
         "\(isAllowed ? "Allowed" : "Blocked") by \(settingName) of \(source): \(reason)."
     }
 

@@ -5,13 +5,13 @@ import TenantPolicy
 ///
 /// The explanation is built only when asked for, so evaluation on the data plane pays nothing for it (the habit of
 /// swift-certificates' lazily built policy failure reasons).
-public struct CrossTenantAccessResult: Hashable, Sendable {
+package struct CrossTenantAccessResult: Hashable, Sendable {
     /// Which configuration the answer came from.
-    public enum Configuration: Hashable, Sendable, CustomStringConvertible {
+    package enum Configuration: Hashable, Sendable, CustomStringConvertible {
         case partner(TenantID)
         case `default`
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .partner(let tenant): "partner \(tenant)"
             case .default: "default"
@@ -39,16 +39,16 @@ public struct CrossTenantAccessResult: Hashable, Sendable {
         }
     }
 
-    public let isAllowed: Bool
-    public let configuration: Configuration
+    package let isAllowed: Bool
+    package let configuration: Configuration
     /// The Graph property that answered, e.g. `b2bCollaborationInbound`.
-    public let settingName: String
+    package let settingName: String
     /// True when a partner configuration exists but some or all of the answer came from the default.
-    public let inherited: Bool
+    package let inherited: Bool
     /// The target that decided, as written (`g1`, `AllApplications`); nil when the absence of a match decided.
-    public let decidingTarget: String?
+    package let decidingTarget: String?
     /// The question this answers.
-    public let query: CrossTenantAccessQuery
+    package let query: CrossTenantAccessQuery
     let usersAndGroups: PartVerdict
     let applications: PartVerdict
     let inheritedParts: [String]

@@ -3,15 +3,15 @@ import TenantPolicy
 /// What a tenant's settings are toward one other tenant once inheritance is resolved: the partner configuration
 /// with every null property and B2B part filled from the default (SPEC 2.2), printable as a Graph partner
 /// document so that an administrator sees what is in force rather than what was written.
-public struct EffectivePartnerSettings: GraphDocument, Hashable {
+package struct EffectivePartnerSettings: GraphDocument, Hashable {
     /// The resolved settings in Graph's partner shape. `tenantRestrictions` stays null when it is configured
     /// nowhere; `identitySynchronization` is the partner's own (it has no default).
-    public let configuration: CrossTenantAccessPolicyConfigurationPartner
+    package let configuration: CrossTenantAccessPolicyConfigurationPartner
     /// Whether the tenant has a partner configuration; when not, every setting is the default's.
-    public let isPartner: Bool
+    package let isPartner: Bool
     /// The properties and B2B parts taken from the default, e.g. `inboundTrust`,
     /// `b2bCollaborationInbound.applications`.
-    public let inheritedProperties: [String]
+    package let inheritedProperties: [String]
 
     init(
         tenant: TenantID, partner: CrossTenantAccessPolicyConfigurationPartner?,
@@ -47,14 +47,14 @@ public struct EffectivePartnerSettings: GraphDocument, Hashable {
         inheritedProperties = inherited
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try configuration.encode(to: encoder)
     }
 }
 
 extension CrossTenantAccessPolicy {
     /// The settings in force toward `tenant`: its partner configuration over the default, or the default alone.
-    public func effectiveSettings(for tenant: TenantID) -> EffectivePartnerSettings {
+    package func effectiveSettings(for tenant: TenantID) -> EffectivePartnerSettings {
         EffectivePartnerSettings(
             tenant: tenant, partner: partner(tenant), default: self.default,
             settings: index.partnerSettings[tenant] ?? index.defaultSettings)

@@ -2,15 +2,15 @@
 ///
 /// IDs are Entra object IDs (GUIDs) and compare case-insensitively; they are lowercased once here so that
 /// matching is a dictionary lookup.
-public struct UserIdentity: Hashable, Sendable {
+package struct UserIdentity: Hashable, Sendable {
     /// The user's object ID, as given.
-    public let id: String
+    package let id: String
     /// The user's group IDs, as given, in order (the first that matches a target is the one reported).
-    public let groupIDs: [String]
+    package let groupIDs: [String]
     let normalizedID: String
     let normalizedGroupIDs: [String]
 
-    public init(id: String, groupIDs: [String] = []) {
+    package init(id: String, groupIDs: [String] = []) {
         self.id = id
         self.groupIDs = groupIDs
         normalizedID = id.lowercased()

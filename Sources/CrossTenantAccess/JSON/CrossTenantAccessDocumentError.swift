@@ -2,9 +2,9 @@
 ///
 /// Administrators paste what Graph returns and send Graph-style PATCH and POST bodies; every refusal must say
 /// where the document is wrong and what is wrong there (STYLE 6).
-public struct CrossTenantAccessDocumentError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct CrossTenantAccessDocumentError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of refusal this is, for callers that map it to an HTTP status.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// The bytes are not JSON, or the JSON does not have Graph's shape (a 400).
         case invalidDocument
         /// The named partner configuration does not exist (a 404).
@@ -15,19 +15,19 @@ public struct CrossTenantAccessDocumentError: Error, Hashable, Sendable, CustomS
         case readOnlyProperty
     }
 
-    public let code: Code
+    package let code: Code
     /// The JSON path of the offending property, e.g. `partners[2].b2bCollaborationInbound.applications.accessType`;
     /// empty for the whole document.
-    public let field: String
-    public let message: String
+    package let field: String
+    package let message: String
 
-    public init(_ code: Code, field: String, message: String) {
+    package init(_ code: Code, field: String, message: String) {
         self.code = code
         self.field = field
         self.message = message
     }
 
-    public var description: String { field.isEmpty ? message : "\(field): \(message)" }
+    package var description: String { field.isEmpty ? message : "\(field): \(message)" }
 }
 
 extension CrossTenantAccessDocumentError {

@@ -5,12 +5,12 @@ import Foundation
 ///
 /// One place decides how documents are decoded (errors with a field path) and printed (sorted keys, so that the
 /// same document always prints the same bytes).
-public protocol GraphDocument: Encodable, Sendable {}
+package protocol GraphDocument: Encodable, Sendable {}
 
 extension GraphDocument where Self: Decodable {
     /// Decodes a document as Graph returns it.
     /// - Throws: `CrossTenantAccessDocumentError` naming the field and what is wrong with it.
-    public static func decode(from data: Data) throws -> Self {
+    package static func decode(from data: Data) throws -> Self {
         do {
             return try JSONDecoder().decode(Self.self, from: data)
         } catch let error as DecodingError {
@@ -25,7 +25,7 @@ extension GraphDocument where Self: Decodable {
 
 extension GraphDocument {
     /// The document in Graph's JSON shape, keys sorted; `pretty` indents it for people.
-    public func encoded(pretty: Bool) throws -> Data {
+    package func encoded(pretty: Bool) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys]
         return try encoder.encode(self)

@@ -6,17 +6,17 @@ import TenantPolicy
 /// Values are immutable: an edit (`applyingPatch`, `addingPartner`, …) returns a new policy. Each policy is
 /// indexed when made, the default and every partner resolved into typed settings, so that `evaluate` costs a
 /// dictionary lookup and a few set lookups whatever the number of partners.
-public struct CrossTenantAccessPolicy: GraphDocument, Codable, Hashable {
-    public let displayName: String?
+package struct CrossTenantAccessPolicy: GraphDocument, Codable, Hashable {
+    package let displayName: String?
     /// Other Microsoft clouds collaboration extends to; validation checks the values.
-    public let allowedCloudEndpoints: [String]
-    public let `default`: CrossTenantAccessPolicyConfigurationDefault
-    public let partners: [CrossTenantAccessPolicyConfigurationPartner]
+    package let allowedCloudEndpoints: [String]
+    package let `default`: CrossTenantAccessPolicyConfigurationDefault
+    package let partners: [CrossTenantAccessPolicyConfigurationPartner]
     /// Properties TenantGate does not model (`id`, `templates`, `@odata.context`), kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
     let index: EvaluationIndex
 
-    public init(
+    package init(
         displayName: String? = nil,
         allowedCloudEndpoints: [String] = [],
         default: CrossTenantAccessPolicyConfigurationDefault = .serviceDefault,
@@ -33,7 +33,7 @@ public struct CrossTenantAccessPolicy: GraphDocument, Codable, Hashable {
 
     private static let known: Set<String> = ["displayName", "allowedCloudEndpoints", "default", "partners"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         self.init(
             displayName: try container.optional(String.self, "displayName"),
@@ -44,7 +44,7 @@ public struct CrossTenantAccessPolicy: GraphDocument, Codable, Hashable {
             additionalProperties: try container.additionalProperties(excluding: Self.known))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encodeIfSet(displayName, "displayName")
@@ -54,7 +54,7 @@ public struct CrossTenantAccessPolicy: GraphDocument, Codable, Hashable {
     }
 
     /// The partner configuration for `tenant`, if there is one.
-    public func partner(_ tenant: TenantID) -> CrossTenantAccessPolicyConfigurationPartner? {
+    package func partner(_ tenant: TenantID) -> CrossTenantAccessPolicyConfigurationPartner? {
         index.partnerPositions[tenant].map { partners[$0] }
     }
 }

@@ -4,13 +4,13 @@
 /// Tenant restrictions (`crossTenantAccessPolicyTenantRestrictions`) share this shape; their `devices` filter is
 /// not enforced by Graph either and is kept verbatim in `additionalProperties`. A missing or null part inherits
 /// the default configuration's part (SPEC 2.2).
-public struct CrossTenantAccessPolicyB2BSetting: Hashable, Sendable, Codable {
-    public let usersAndGroups: CrossTenantAccessPolicyTargetConfiguration?
-    public let applications: CrossTenantAccessPolicyTargetConfiguration?
+package struct CrossTenantAccessPolicyB2BSetting: Hashable, Sendable, Codable {
+    package let usersAndGroups: CrossTenantAccessPolicyTargetConfiguration?
+    package let applications: CrossTenantAccessPolicyTargetConfiguration?
     /// Properties TenantGate does not model (`devices` of tenant restrictions, additions), kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
 
-    public init(
+    package init(
         usersAndGroups: CrossTenantAccessPolicyTargetConfiguration?,
         applications: CrossTenantAccessPolicyTargetConfiguration?,
         additionalProperties: [String: JSONValue] = [:]
@@ -22,7 +22,7 @@ public struct CrossTenantAccessPolicyB2BSetting: Hashable, Sendable, Codable {
 
     /// `usersAndGroups` and `applications` with one access type for `AllUsers` and `AllApplications`, as the
     /// service default writes its B2B settings.
-    public static func everyone(_ accessType: CrossTenantAccessType) -> Self {
+    package static func everyone(_ accessType: CrossTenantAccessType) -> Self {
         Self(
             usersAndGroups: .init(accessType: accessType, targets: [.allUsers]),
             applications: .init(accessType: accessType, targets: [.allApplications]))
@@ -30,14 +30,14 @@ public struct CrossTenantAccessPolicyB2BSetting: Hashable, Sendable, Codable {
 
     private static let known: Set<String> = ["usersAndGroups", "applications"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         usersAndGroups = try container.optional(CrossTenantAccessPolicyTargetConfiguration.self, "usersAndGroups")
         applications = try container.optional(CrossTenantAccessPolicyTargetConfiguration.self, "applications")
         additionalProperties = try container.additionalProperties(excluding: Self.known)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encodeOrNull(usersAndGroups, "usersAndGroups")

@@ -5,23 +5,23 @@
 /// as Graph itself never returns a default configuration with holes. `tenantRestrictions` is the exception: the
 /// service default has none (Graph does not document one), and while it is absent tenant restrictions admit
 /// everyone.
-public struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codable, Hashable {
+package struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codable, Hashable {
     /// True while the settings are the service default's; false once changed, true again after a reset.
-    public private(set) var isServiceDefault: Bool
-    public let inboundTrust: CrossTenantAccessPolicyInboundTrust
-    public let b2bCollaborationInbound: CrossTenantAccessPolicyB2BSetting
-    public let b2bCollaborationOutbound: CrossTenantAccessPolicyB2BSetting
-    public let b2bDirectConnectInbound: CrossTenantAccessPolicyB2BSetting
-    public let b2bDirectConnectOutbound: CrossTenantAccessPolicyB2BSetting
-    public let automaticUserConsentSettings: InboundOutboundPolicyConfiguration
-    public let tenantRestrictions: CrossTenantAccessPolicyB2BSetting?
+    package private(set) var isServiceDefault: Bool
+    package let inboundTrust: CrossTenantAccessPolicyInboundTrust
+    package let b2bCollaborationInbound: CrossTenantAccessPolicyB2BSetting
+    package let b2bCollaborationOutbound: CrossTenantAccessPolicyB2BSetting
+    package let b2bDirectConnectInbound: CrossTenantAccessPolicyB2BSetting
+    package let b2bDirectConnectOutbound: CrossTenantAccessPolicyB2BSetting
+    package let automaticUserConsentSettings: InboundOutboundPolicyConfiguration
+    package let tenantRestrictions: CrossTenantAccessPolicyB2BSetting?
     /// Properties TenantGate does not model (`id`, `invitationRedemptionIdentityProviderConfiguration`,
     /// `@odata.context`, additions), kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
 
     /// Makes a default configuration; `isServiceDefault` nil means "true iff the settings equal the service
     /// default's".
-    public init(
+    package init(
         isServiceDefault: Bool? = nil,
         inboundTrust: CrossTenantAccessPolicyInboundTrust,
         b2bCollaborationInbound: CrossTenantAccessPolicyB2BSetting,
@@ -47,7 +47,7 @@ public struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codabl
     }
 
     /// True when every setting (not `isServiceDefault`, not the kept unknown properties) is equal.
-    public func hasSameSettings(as other: Self) -> Bool {
+    package func hasSameSettings(as other: Self) -> Bool {
         inboundTrust == other.inboundTrust
             && b2bCollaborationInbound == other.b2bCollaborationInbound
             && b2bCollaborationOutbound == other.b2bCollaborationOutbound
@@ -72,7 +72,7 @@ public struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codabl
         "b2bDirectConnectInbound", "b2bDirectConnectOutbound", "automaticUserConsentSettings", "tenantRestrictions",
     ]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         let service = Self.serviceDefault
         typealias Setting = CrossTenantAccessPolicyB2BSetting
@@ -96,7 +96,7 @@ public struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codabl
             additionalProperties: try container.additionalProperties(excluding: Self.known))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encode(isServiceDefault, forKey: GraphCodingKey("isServiceDefault"))

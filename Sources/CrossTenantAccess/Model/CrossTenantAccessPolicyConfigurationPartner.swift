@@ -5,25 +5,25 @@ import TenantPolicy
 ///
 /// A null property inherits the default configuration's, and within a B2B setting a null part inherits the
 /// default's part (SPEC 2.2); nothing is filled in here, so the document prints back as it was written.
-public struct CrossTenantAccessPolicyConfigurationPartner: GraphDocument, Codable, Hashable {
+package struct CrossTenantAccessPolicyConfigurationPartner: GraphDocument, Codable, Hashable {
     /// The partner tenant, as written; validation reports a value that is not a GUID.
-    public let tenantId: String
+    package let tenantId: String
     /// `tenantId` parsed, or nil when it is not a GUID.
-    public let partnerTenant: TenantID?
-    public let isServiceProvider: Bool?
-    public let isInMultiTenantOrganization: Bool?
-    public let inboundTrust: CrossTenantAccessPolicyInboundTrust?
-    public let b2bCollaborationInbound: CrossTenantAccessPolicyB2BSetting?
-    public let b2bCollaborationOutbound: CrossTenantAccessPolicyB2BSetting?
-    public let b2bDirectConnectInbound: CrossTenantAccessPolicyB2BSetting?
-    public let b2bDirectConnectOutbound: CrossTenantAccessPolicyB2BSetting?
-    public let automaticUserConsentSettings: InboundOutboundPolicyConfiguration?
-    public let tenantRestrictions: CrossTenantAccessPolicyB2BSetting?
-    public let identitySynchronization: CrossTenantIdentitySyncPolicyPartner?
+    package let partnerTenant: TenantID?
+    package let isServiceProvider: Bool?
+    package let isInMultiTenantOrganization: Bool?
+    package let inboundTrust: CrossTenantAccessPolicyInboundTrust?
+    package let b2bCollaborationInbound: CrossTenantAccessPolicyB2BSetting?
+    package let b2bCollaborationOutbound: CrossTenantAccessPolicyB2BSetting?
+    package let b2bDirectConnectInbound: CrossTenantAccessPolicyB2BSetting?
+    package let b2bDirectConnectOutbound: CrossTenantAccessPolicyB2BSetting?
+    package let automaticUserConsentSettings: InboundOutboundPolicyConfiguration?
+    package let tenantRestrictions: CrossTenantAccessPolicyB2BSetting?
+    package let identitySynchronization: CrossTenantIdentitySyncPolicyPartner?
     /// Properties TenantGate does not model (`@odata.context`, beta additions), kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
 
-    public init(
+    package init(
         tenantId: String,
         isServiceProvider: Bool? = nil,
         isInMultiTenantOrganization: Bool? = nil,
@@ -58,7 +58,7 @@ public struct CrossTenantAccessPolicyConfigurationPartner: GraphDocument, Codabl
         "automaticUserConsentSettings", "tenantRestrictions", "identitySynchronization",
     ]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         typealias Setting = CrossTenantAccessPolicyB2BSetting
         self.init(
@@ -78,7 +78,7 @@ public struct CrossTenantAccessPolicyConfigurationPartner: GraphDocument, Codabl
             additionalProperties: try container.additionalProperties(excluding: Self.known))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encode(tenantId, forKey: GraphCodingKey("tenantId"))

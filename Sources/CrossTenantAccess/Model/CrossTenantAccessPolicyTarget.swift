@@ -1,15 +1,15 @@
 /// One target of a target configuration (Graph's `crossTenantAccessPolicyTarget`): a user, group or application
 /// ID, or one of Graph's keywords.
-public struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
+package struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
     /// The keywords Graph reserves in `target`, each valid with one `targetType`.
-    public enum Keyword: String, Hashable, Sendable, CaseIterable {
+    package enum Keyword: String, Hashable, Sendable, CaseIterable {
         case allUsers = "AllUsers"
         case allApplications = "AllApplications"
         case office365 = "Office365"
         case allMicrosoftApps = "AllMicrosoftApps"
 
         /// The only `targetType` Graph accepts with this keyword.
-        public var targetType: CrossTenantAccessTargetType {
+        package var targetType: CrossTenantAccessTargetType {
             switch self {
             case .allUsers: .user
             case .allApplications, .office365, .allMicrosoftApps: .application
@@ -18,12 +18,12 @@ public struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
     }
 
     /// The ID or keyword, as written.
-    public let target: String
-    public let targetType: CrossTenantAccessTargetType
+    package let target: String
+    package let targetType: CrossTenantAccessTargetType
     /// Properties Graph may add that TenantGate does not model, kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
 
-    public init(
+    package init(
         target: String, targetType: CrossTenantAccessTargetType, additionalProperties: [String: JSONValue] = [:]
     ) {
         self.target = target
@@ -32,22 +32,22 @@ public struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
     }
 
     /// The keyword this target names, if any (spelled exactly as Graph does).
-    public var keyword: Keyword? { Keyword(rawValue: target) }
+    package var keyword: Keyword? { Keyword(rawValue: target) }
 
-    public static let allUsers = CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)
-    public static let allApplications = CrossTenantAccessPolicyTarget(
+    package static let allUsers = CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)
+    package static let allApplications = CrossTenantAccessPolicyTarget(
         target: "AllApplications", targetType: .application)
 
     private static let known: Set<String> = ["target", "targetType"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         target = try container.required(String.self, "target")
         targetType = try container.required(CrossTenantAccessTargetType.self, "targetType")
         additionalProperties = try container.additionalProperties(excluding: Self.known)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encode(target, forKey: GraphCodingKey("target"))

@@ -3,14 +3,14 @@
 ///
 /// The targets are compiled into a `TargetMatcher` when the value is made, so that evaluation does dictionary
 /// lookups and no JSON or string work.
-public struct CrossTenantAccessPolicyTargetConfiguration: Hashable, Sendable, Codable {
-    public let accessType: CrossTenantAccessType
-    public let targets: [CrossTenantAccessPolicyTarget]
+package struct CrossTenantAccessPolicyTargetConfiguration: Hashable, Sendable, Codable {
+    package let accessType: CrossTenantAccessType
+    package let targets: [CrossTenantAccessPolicyTarget]
     /// Properties Graph may add that TenantGate does not model, kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
     let matcher: TargetMatcher
 
-    public init(
+    package init(
         accessType: CrossTenantAccessType, targets: [CrossTenantAccessPolicyTarget],
         additionalProperties: [String: JSONValue] = [:]
     ) {
@@ -22,7 +22,7 @@ public struct CrossTenantAccessPolicyTargetConfiguration: Hashable, Sendable, Co
 
     private static let known: Set<String> = ["accessType", "targets"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         self.init(
             accessType: try container.required(CrossTenantAccessType.self, "accessType"),
@@ -30,7 +30,7 @@ public struct CrossTenantAccessPolicyTargetConfiguration: Hashable, Sendable, Co
             additionalProperties: try container.additionalProperties(excluding: Self.known))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encode(accessType, forKey: GraphCodingKey("accessType"))

@@ -1,9 +1,9 @@
 /// The `targetType` of a target: whether it names a user, a group or an application.
 ///
 /// Keeps the spelling it was read with (for round trips and validation messages) and resolves the meaning once.
-public struct CrossTenantAccessTargetType: Hashable, Sendable, Codable, CustomStringConvertible {
+package struct CrossTenantAccessTargetType: Hashable, Sendable, Codable, CustomStringConvertible {
     /// What the spelling means.
-    public enum Meaning: Hashable, Sendable {
+    package enum Meaning: Hashable, Sendable {
         case user
         case group
         case application
@@ -13,10 +13,10 @@ public struct CrossTenantAccessTargetType: Hashable, Sendable, Codable, CustomSt
         case unrecognized
     }
 
-    public let rawValue: String
-    public let meaning: Meaning
+    package let rawValue: String
+    package let meaning: Meaning
 
-    public init(_ rawValue: String) {
+    package init(_ rawValue: String) {
         self.rawValue = rawValue
         meaning =
             switch rawValue {
@@ -28,17 +28,17 @@ public struct CrossTenantAccessTargetType: Hashable, Sendable, Codable, CustomSt
             }
     }
 
-    public static let user = CrossTenantAccessTargetType("user")
-    public static let group = CrossTenantAccessTargetType("group")
-    public static let application = CrossTenantAccessTargetType("application")
+    package static let user = CrossTenantAccessTargetType("user")
+    package static let group = CrossTenantAccessTargetType("group")
+    package static let application = CrossTenantAccessTargetType("application")
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         self.init(try decoder.singleValueContainer().decode(String.self))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }

@@ -5,9 +5,9 @@
 /// name a wrong value, and resolves the meaning once, so that evaluation compares an enum. Seed 002 prints
 /// `" blocked"` with a leading space; whitespace around a known value is read as that value and reported as a
 /// warning.
-public struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringConvertible {
+package struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringConvertible {
     /// What the spelling means.
-    public enum Meaning: Hashable, Sendable {
+    package enum Meaning: Hashable, Sendable {
         case allowed
         case blocked
         /// Graph's evolvable-enum sentinel: never a valid input.
@@ -16,10 +16,10 @@ public struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringCo
         case unrecognized
     }
 
-    public let rawValue: String
-    public let meaning: Meaning
+    package let rawValue: String
+    package let meaning: Meaning
 
-    public init(_ rawValue: String) {
+    package init(_ rawValue: String) {
         self.rawValue = rawValue
         meaning =
             switch rawValue.trimmingASCIIWhitespace() {
@@ -30,19 +30,19 @@ public struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringCo
             }
     }
 
-    public static let allowed = CrossTenantAccessType("allowed")
-    public static let blocked = CrossTenantAccessType("blocked")
+    package static let allowed = CrossTenantAccessType("allowed")
+    package static let blocked = CrossTenantAccessType("blocked")
 
     /// True when the value is known but was written with surrounding whitespace, as seed 002's `" blocked"`.
-    public var hasTolerableSpelling: Bool { rawValue != rawValue.trimmingASCIIWhitespace() }
+    package var hasTolerableSpelling: Bool { rawValue != rawValue.trimmingASCIIWhitespace() }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         self.init(try decoder.singleValueContainer().decode(String.self))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }

@@ -3,18 +3,18 @@
 ///
 /// Synchronization runs between Entra tenants, never through a connector's token exchange, so TenantGate only
 /// stores and prints it (SPEC 2.2).
-public struct CrossTenantIdentitySyncPolicyPartner: Hashable, Sendable, Codable {
-    public let displayName: String?
+package struct CrossTenantIdentitySyncPolicyPartner: Hashable, Sendable, Codable {
+    package let displayName: String?
     /// The partner tenant, as written (Graph repeats the partner's `tenantId` here).
-    public let tenantId: String?
+    package let tenantId: String?
     /// `userSyncInbound.isSyncAllowed`: whether users of the partner may be synchronized into this tenant.
-    public let isSyncAllowed: Bool?
+    package let isSyncAllowed: Bool?
     /// Properties TenantGate does not model, kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
     /// Properties of `userSyncInbound` other than `isSyncAllowed`, kept for the round trip.
-    public let userSyncInboundAdditionalProperties: [String: JSONValue]
+    package let userSyncInboundAdditionalProperties: [String: JSONValue]
 
-    public init(
+    package init(
         displayName: String?, tenantId: String?, isSyncAllowed: Bool?,
         additionalProperties: [String: JSONValue] = [:],
         userSyncInboundAdditionalProperties: [String: JSONValue] = [:]
@@ -28,7 +28,7 @@ public struct CrossTenantIdentitySyncPolicyPartner: Hashable, Sendable, Codable 
 
     private static let known: Set<String> = ["displayName", "tenantId", "userSyncInbound"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         displayName = try container.optional(String.self, "displayName")
         tenantId = try container.optional(String.self, "tenantId")
@@ -44,7 +44,7 @@ public struct CrossTenantIdentitySyncPolicyPartner: Hashable, Sendable, Codable 
         additionalProperties = try container.additionalProperties(excluding: Self.known)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encodeOrNull(displayName, "displayName")

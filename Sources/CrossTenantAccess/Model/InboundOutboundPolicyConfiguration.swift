@@ -2,31 +2,31 @@
 /// `automaticUserConsentSettings`.
 ///
 /// Stored and printed only: no token exchange shows whether a consent prompt was suppressed.
-public struct InboundOutboundPolicyConfiguration: Hashable, Sendable, Codable {
-    public let inboundAllowed: Bool?
-    public let outboundAllowed: Bool?
+package struct InboundOutboundPolicyConfiguration: Hashable, Sendable, Codable {
+    package let inboundAllowed: Bool?
+    package let outboundAllowed: Bool?
     /// Properties TenantGate does not model, kept for the round trip.
-    public let additionalProperties: [String: JSONValue]
+    package let additionalProperties: [String: JSONValue]
 
-    public init(inboundAllowed: Bool?, outboundAllowed: Bool?, additionalProperties: [String: JSONValue] = [:]) {
+    package init(inboundAllowed: Bool?, outboundAllowed: Bool?, additionalProperties: [String: JSONValue] = [:]) {
         self.inboundAllowed = inboundAllowed
         self.outboundAllowed = outboundAllowed
         self.additionalProperties = additionalProperties
     }
 
     /// Both false: the default configuration's fixed value (ENTRA-FACTS 4).
-    public static let neither = Self(inboundAllowed: false, outboundAllowed: false)
+    package static let neither = Self(inboundAllowed: false, outboundAllowed: false)
 
     private static let known: Set<String> = ["inboundAllowed", "outboundAllowed"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: GraphCodingKey.self)
         inboundAllowed = try container.optional(Bool.self, "inboundAllowed")
         outboundAllowed = try container.optional(Bool.self, "outboundAllowed")
         additionalProperties = try container.additionalProperties(excluding: Self.known)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: GraphCodingKey.self)
         try container.encodeAdditional(additionalProperties)
         try container.encodeOrNull(inboundAllowed, "inboundAllowed")

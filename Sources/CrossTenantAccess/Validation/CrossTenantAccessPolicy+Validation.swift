@@ -8,7 +8,7 @@ extension CrossTenantAccessPolicy {
     /// side a target may sit on, Graph's rule that users and applications must not conflict (for the four B2B
     /// settings and tenant restrictions, a partner's setting checked as it resolves over the default), and
     /// `allowedCloudEndpoints` values.
-    public func validate(owner: TenantID? = nil) -> [CrossTenantAccessDiagnostic] {
+    package func validate(owner: TenantID? = nil) -> [CrossTenantAccessDiagnostic] {
         var diagnostics: [CrossTenantAccessDiagnostic] = []
         for (position, endpoint) in allowedCloudEndpoints.enumerated() {
             if AllowedCloudEndpoint(rawValue: endpoint) == nil {

@@ -1,18 +1,8 @@
+import ExchangePolicy
 import NIOCore
 import NetworkPolicy
 import TenantPolicy
 import TokenInspection
-
-/// A CONNECT to port 443 that has been accepted (200 sent), with what was learnt from its request.
-struct AcceptedConnect {
-    /// The CONNECT target, its host canonical.
-    let target: HostPort
-    /// Whether the CONNECT names a host TenantGate intercepts.
-    let namesInterceptedHost: Bool
-    let creator: CreatorResolver.Resolution
-    /// Where a blind tunnel goes: the CONNECT target's address, judged when the CONNECT arrived.
-    let tunnelAddress: SocketAddress?
-}
 
 /// Reads the client's TLS ClientHello before choosing between interception and a blind tunnel, as Squid's peek
 /// and Envoy's tls_inspector do: the name in the SNI decides, not the CONNECT line alone (SPEC 3).
@@ -96,7 +86,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         switch reading {
         case .clientHello(let serverName):
             let named = serverName.flatMap { HostName.canonical($0) }
-            if let named, InterceptionPlan.intercepts(host: named, configuration: shared.configuration) {
+            if let named, shared.interception.intercepts(host: named) {
                 guard !connect.namesInterceptedHost || named == target.host else {
                     return refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)", context: context)
                 }
@@ -139,7 +129,8 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         state = .refused
         received.removeAll()
         SessionHandover.refuse(
-            ConnectionRefusal(host: connect.target.host, creator: connect.creator.tenant, setting: "tlsServerName", reason: reason),
+            ConnectionRefusal(
+                host: connect.target.host, creator: connect.creator.tenant, setting: .tlsServerName, reason: reason),
             shared: shared, context: context)
     }
 }

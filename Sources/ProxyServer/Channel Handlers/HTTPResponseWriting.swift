@@ -26,12 +26,17 @@ enum HTTPResponseWriting {
         return promise.futureResult
     }
 
+    /// The headers of the proxy's own JSON answers.
+    static let jsonHeaders = HTTPHeaders([
+        ("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store"),
+    ])
+
     /// A JSON body with its content type.
     static func json(
         status: HTTPResponseStatus, _ data: Data, extraHeaders: [(String, String)] = [], keepAlive: Bool,
         context: ChannelHandlerContext, wrap: (HTTPServerResponsePart) -> NIOAny
     ) -> EventLoopFuture<Void> {
-        var headers = HTTPHeaders([("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store")])
+        var headers = jsonHeaders
         headers.add(contentsOf: extraHeaders)
         let buffer = context.channel.allocator.buffer(bytes: data)
         return write(status: status, headers: headers, body: buffer, keepAlive: keepAlive, context: context, wrap: wrap)

@@ -1,7 +1,8 @@
-import Audit
-import Foundation
 import CoreMetrics
+import ExchangePolicy
+import Foundation
 import Logging
+import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -31,7 +32,12 @@ enum SessionHandover {
                     WriteCoalescingHandler(),
                     HTTPResponseEncoder(),
                     ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                    TokenExchangeHandler(target: host, creator: creator, deadline: deadline, shared: shared),
+                    TokenExchangeHandler(
+                        session: TokenExchangeStateMachine.Session(
+                            target: host, creator: creator, mode: configuration.mode,
+                            tokenFlows: configuration.tokenFlows, maxBodyBytes: configuration.maxBodyBytes,
+                            tenantRestrictionsV2: configuration.tenantRestrictionsV2),
+                        deadline: deadline, shared: shared),
                 ]
                 replace(handler, with: handlers, replaying: pending(), context: context)
             case .failure(let error):
@@ -86,7 +92,7 @@ enum SessionHandover {
         answer: (() -> Void)? = nil
     ) {
         shared.logger.notice(
-            "connection refused", metadata: ["host": "\(refusal.host)", "setting": "\(refusal.setting)", "reason": "\(refusal.reason)"])
+            "connection refused", metadata: ["host": "\(refusal.host)", "setting": "\(refusal.setting.rawValue)", "reason": "\(refusal.reason)"])
         shared.recordAudit(refusal.auditEvent(), on: context.eventLoop) { _ in
             if let answer { answer() } else { context.close(promise: nil) }
         }
@@ -105,37 +111,5 @@ enum SessionHandover {
         } catch {
             context.close(promise: nil)
         }
-    }
-}
-
-/// A connection refused before any token exchange: by the client, destination or TLS name policy, or for a maker
-/// token that did not verify. Audited like an exchange so the refusal is visible in the report's "other" count.
-struct ConnectionRefusal {
-    let host: String
-    let creator: TenantID?
-    /// The policy that refused: `clientPolicy`, `destinationPolicy`, `tlsServerName`, `creatorToken`.
-    let setting: String
-    let reason: String
-    let decision: AuditDecision
-    let correlationID: UUID
-
-    init(
-        host: String, creator: TenantID?, setting: String, reason: String, decision: AuditDecision = .blocked,
-        correlationID: UUID = .random()
-    ) {
-        self.host = host
-        self.creator = creator
-        self.setting = setting
-        self.reason = reason
-        self.decision = decision
-        self.correlationID = correlationID
-    }
-
-    func auditEvent() -> AuditEvent {
-        var event = AuditEvent(
-            time: Date(), decision: decision, directions: [], creatorTenant: creator, signInTenant: nil, host: host,
-            path: "", clientID: nil, reason: reason, rule: nil, correlationID: correlationID)
-        event.setting = setting
-        return event
     }
 }

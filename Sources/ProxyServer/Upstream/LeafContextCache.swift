@@ -1,3 +1,4 @@
+import Caching
 import CertificateAuthority
 import Foundation
 import NIOCore

@@ -1,3 +1,4 @@
+import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix

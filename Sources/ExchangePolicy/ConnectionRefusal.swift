@@ -1,0 +1,44 @@
+import Audit
+import Foundation
+import Plumbing
+import TenantPolicy
+
+/// A connection refused before any token exchange: by the client, destination or TLS name policy, or for a maker
+/// token that did not verify. Audited like an exchange so the refusal is visible in the report's "other" count.
+package struct ConnectionRefusal: Sendable, Equatable {
+    /// The policy that refused.
+    package enum Setting: String, Sendable {
+        case clientPolicy
+        case destinationPolicy
+        case tlsServerName
+        case creatorToken
+        case plainHTTP
+    }
+
+    package let host: String
+    package let creator: TenantID?
+    package let setting: Setting
+    package let reason: String
+    package let decision: AuditDecision
+    package let correlationID: UUID
+
+    package init(
+        host: String, creator: TenantID?, setting: Setting, reason: String, decision: AuditDecision = .blocked,
+        correlationID: UUID = .random()
+    ) {
+        self.host = host
+        self.creator = creator
+        self.setting = setting
+        self.reason = reason
+        self.decision = decision
+        self.correlationID = correlationID
+    }
+
+    package func auditEvent() -> AuditEvent {
+        var event = AuditEvent(
+            time: Date(), decision: decision, directions: [], creatorTenant: creator, signInTenant: nil, host: host,
+            path: "", clientID: nil, reason: reason, rule: nil, correlationID: correlationID)
+        event.setting = setting.rawValue
+        return event
+    }
+}

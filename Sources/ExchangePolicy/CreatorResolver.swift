@@ -1,0 +1,119 @@
+import Caching
+import EntraAuth
+import Foundation
+import NetworkPolicy
+import TenantPolicy
+
+/// Finds the creator tenant of a connection (SPEC 3, 4.1). Three sources, in this order:
+/// 1. the maker's token in `Proxy-Authorization: Bearer`, which counts only once verified (signature, Entra issuer
+///    of its own `tid`, audience, lifetime). A token that is sent and does not verify refuses the connection (407):
+///    it never falls back to another source, so a forged token cannot borrow the address map or the default;
+/// 2. else the client address map, by the most specific range holding the client's address (an IPv4-mapped IPv6
+///    address is judged as the IPv4 address it carries);
+/// 3. else the configured default creator tenant.
+///
+/// Verified tokens are remembered until they expire (bounded), so a client that opens a connection per request pays
+/// for one signature check per token, not per connection.
+package final class CreatorResolver: Sendable {
+    package enum Resolution: Sendable, Equatable {
+        /// The creator tenant and where it came from.
+        case known(TenantID, source: Source)
+        /// No source names a creator: token exchanges of the connection are answered 407.
+        case unknown(CreatorUnknown)
+        /// A maker's token was sent and is not believed: the CONNECT is answered 407 at once.
+        case refused(reason: String)
+
+        /// The creator tenant, when one is known (for audit lines of refusals).
+        package var tenant: TenantID? {
+            if case .known(let tenant, _) = self { tenant } else { nil }
+        }
+    }
+
+    package enum Source: String, Sendable, Equatable {
+        case verifiedToken = "verified maker token"
+        case clientAddress = "client address map"
+        case defaultTenant = "default creator tenant"
+    }
+
+    private let verifier: EntraTokenVerifier?
+    private let byClientAddress: AddressMap<TenantID>
+    private let defaultCreator: TenantID?
+    private let verified = BoundedCache<String, VerifiedCreator>(capacity: 1024)
+    private let now: @Sendable () -> Date
+
+    /// - Parameter verifier: nil when no maker token can be verified; every token sent is then refused.
+    package init(
+        verifier: EntraTokenVerifier?, byClientAddress: AddressMap<TenantID>, defaultCreator: TenantID?,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.verifier = verifier
+        self.byClientAddress = byClientAddress
+        self.defaultCreator = defaultCreator
+        self.now = now
+    }
+
+    /// What the CONNECT's headers and address show at once: a resolution, or a maker token still to verify.
+    package enum Lookup: Sendable, Equatable {
+        case resolved(Resolution)
+        /// A well-formed bearer token not seen before (or expired from the cache): `verify(_:)` decides.
+        case verify(token: String)
+    }
+
+    /// Everything that needs no signature check: no token, a malformed header, a token verified before.
+    package func lookUp(proxyAuthorization: String?, clientAddress: IPAddress?) -> Lookup {
+        guard let proxyAuthorization else { return .resolved(resolveWithoutToken(clientAddress: clientAddress)) }
+        let token: String
+        switch BearerCredentials.token(in: proxyAuthorization) {
+        case .success(let found): token = String(found)
+        case .failure(let failure): return .resolved(.refused(reason: Self.sentence(failure)))
+        }
+        if let known = verified.value(for: token), now() < known.expiresAt {
+            return .resolved(.known(known.tenant, source: .verifiedToken))
+        }
+        guard verifier != nil else {
+            return .resolved(
+                .refused(reason: "the maker token cannot be verified: no --creator-jwks or --creator-jwks-url keys"))
+        }
+        return .verify(token: token)
+    }
+
+    /// Checks a maker token's signature and claims (may fetch keys); remembers it until it expires.
+    package func verify(_ token: String) async -> Resolution {
+        guard let verifier else {
+            return .refused(reason: "the maker token cannot be verified: no --creator-jwks or --creator-jwks-url keys")
+        }
+        switch await verifier.verify(token) {
+        case .success(let identity):
+            verified.insert(VerifiedCreator(tenant: identity.tenant, expiresAt: identity.expiresAt), for: token)
+            return .known(identity.tenant, source: .verifiedToken)
+        case .failure(let failure):
+            return .refused(reason: Self.sentence(failure))
+        }
+    }
+
+    private func resolveWithoutToken(clientAddress: IPAddress?) -> Resolution {
+        if let clientAddress, let tenant = byClientAddress.value(for: clientAddress) {
+            return .known(tenant, source: .clientAddress)
+        }
+        if let defaultCreator { return .known(defaultCreator, source: .defaultTenant) }
+        return .unknown(
+            CreatorUnknown(
+                reason: "no Proxy-Authorization: Bearer token was sent, no client-address mapping matched, and no "
+                    + "default creator tenant is configured"))
+    }
+
+    /// Fixed sentences only: never the token or a claim from it.
+    private static func sentence(_ failure: AuthenticationFailure) -> String {
+        "the Proxy-Authorization maker token is not accepted: \(failure)"
+    }
+}
+
+private struct VerifiedCreator: Sendable {
+    package let tenant: TenantID
+    package let expiresAt: Date
+}
+
+/// Why the creator tenant is unknown; answered with 407 on token exchanges.
+package struct CreatorUnknown: Error, Sendable, Equatable {
+    package let reason: String
+}

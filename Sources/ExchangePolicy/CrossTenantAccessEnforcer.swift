@@ -1,0 +1,100 @@
+import CrossTenantAccess
+import TenantPolicy
+import TokenInspection
+
+/// Applies governed tenants' cross-tenant access settings to an Entra token exchange that tenant isolation allowed
+/// (issue 4.7, SPEC 2.2). Only what a token exchange shows is judged:
+/// - a sign-in at another Microsoft cloud's STS: the creator tenant's `allowedCloudEndpoints` and partners;
+/// - a guest (the token's `idp` names a home tenant H other than the sign-in tenant S): B2B collaboration inbound of
+///   S toward H, and outbound of H toward S;
+/// - a member of another tenant S signing in for creator C: C's tenant restrictions toward S.
+///
+/// Governed tenants are taken to live in the global cloud (`microsoftonline.com`). Pure: no I/O.
+package struct CrossTenantAccessEnforcer: Sendable {
+    package let settings: [TenantID: CrossTenantAccessPolicy]
+    package let policies: PolicySet
+
+    /// The refusal, or nil when the settings admit the exchange (or none apply).
+    package func judge(
+        creator: TenantID, signIn: TenantID, cloud: EntraCloud, evidence: TokenResponseEvidence, clientID: String?
+    ) -> ExchangeVerdict? {
+        let home = evidence.homeTenant.flatMap { $0 == signIn || $0 == .microsoftAccounts ? nil : $0 }
+        let application = clientID ?? evidence.applicationID
+        let user = userIdentity(evidence, isGuest: home != nil)
+
+        if cloud != .global, let refusal = crossCloudRefusal(creator: creator, signIn: signIn, cloud: cloud) {
+            return refusal
+        }
+        /// The owner's refusal of one question, or nil when the owner has no settings or they allow it.
+        func ownerRefusal(
+            by owner: TenantID, _ kind: CrossTenantAccessKind, _ direction: Direction, toward partner: TenantID,
+            home: TenantID?, code: Int, what: @autoclosure () -> String
+        ) -> ExchangeVerdict? {
+            guard let ownerSettings = settings[owner] else { return nil }
+            let result = ownerSettings.evaluate(
+                .init(kind: kind, direction: direction, partner: partner, user: user, application: application))
+            guard !result.isAllowed else { return nil }
+            return refusal(
+                result, owner: owner, creator: creator, signIn: signIn, home: home, code: code, what: what())
+        }
+
+        if let home {
+            func guestSignIn() -> String {
+                "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))"
+            }
+            return ownerRefusal(
+                by: signIn, .b2bCollaboration, .inbound, toward: home, home: home, code: 500213, what: guestSignIn())
+                ?? ownerRefusal(
+                    by: home, .b2bCollaboration, .outbound, toward: signIn, home: home, code: 500212, what: guestSignIn())
+        }
+        guard signIn != creator else { return nil }
+        return ownerRefusal(
+            by: creator, .tenantRestrictions, .outbound, toward: signIn, home: nil, code: 5000211,
+            what: "a sign-in with a \(policies.name(signIn)) account for a connection created in "
+                + policies.name(creator))
+    }
+
+    /// The user as the settings name users: the home object ID (MSAL's `client_info` `uid`, or the token's `oid` for
+    /// a member) and the token's groups. A guest without `client_info` is unknown: it matches only `AllUsers`.
+    private func userIdentity(_ evidence: TokenResponseEvidence, isGuest: Bool) -> UserIdentity? {
+        guard let id = evidence.clientInfoHomeObjectID ?? (isGuest ? nil : evidence.objectID) else { return nil }
+        return UserIdentity(id: id, groupIDs: evidence.groupIDs)
+    }
+
+    /// Entra blocks B2B with every tenant of another cloud until the governed tenant lists that cloud in
+    /// `allowedCloudEndpoints` and adds the tenant as a partner (ENTRA-FACTS 4).
+    private func crossCloudRefusal(creator: TenantID, signIn: TenantID, cloud: EntraCloud) -> ExchangeVerdict? {
+        guard policies.tenant(creator) != nil || settings[creator] != nil else { return nil }
+        let creatorSettings = settings[creator] ?? CrossTenantAccessPolicy()
+        let cloudAllowed = creatorSettings.allowedCloudEndpoints.contains { $0.lowercased() == cloud.rawValue }
+        let isPartner = creatorSettings.partner(signIn) != nil
+        if cloudAllowed && isPartner { return nil }
+        let why =
+            !cloudAllowed
+            ? "its cross-tenant access settings do not list \(cloud.rawValue) in allowedCloudEndpoints"
+            : "\(policies.name(signIn)) is not among its partners, and another cloud's tenants are reached only as partners"
+        return ExchangeVerdict(
+            outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: signIn,
+            reason: "the sign-in happened at the \(cloud.rawValue) cloud's STS, and \(policies.name(creator)) does not "
+                + "collaborate with that cloud's tenant \(policies.name(signIn)): \(why). An administrator of "
+                + "\(policies.name(creator)) can add \(cloud.rawValue) to allowedCloudEndpoints and "
+                + "\(policies.label(signIn)) as a partner.",
+            rule: "crossTenantAccess of \(policies.name(creator)): allowedCloudEndpoints",
+            errorCodes: [500212], setting: "allowedCloudEndpoints")
+    }
+
+    private func refusal(
+        _ result: CrossTenantAccessResult, owner: TenantID, creator: TenantID, signIn: TenantID, home: TenantID?,
+        code: Int, what: String
+    ) -> ExchangeVerdict {
+        let directions: [Direction] = result.query.kind == .tenantRestrictions ? [] : [result.query.direction]
+        let target = result.decidingTarget.map { ", target \($0)" } ?? ""
+        return ExchangeVerdict(
+            outcome: .block, directions: directions, creatorTenant: creator, signInTenant: signIn, homeTenant: home,
+            reason: "\(policies.name(owner))'s cross-tenant access settings refuse \(what). \(result.explanation) "
+                + "An administrator of \(policies.name(owner)) can change \(result.settingName) toward "
+                + "\(policies.label(result.query.partner)).",
+            rule: "crossTenantAccess of \(policies.name(owner)): \(result.settingName) (\(result.configuration))\(target)",
+            errorCodes: [code], setting: result.settingName)
+    }
+}

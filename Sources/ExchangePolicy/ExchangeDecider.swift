@@ -1,0 +1,179 @@
+import Caching
+import CrossTenantAccess
+import TenantPolicy
+import TokenInspection
+
+/// Decides token exchanges: before the request leaves (from the path's tenant) and on the response (from the
+/// token's claims). Pure: no I/O, so every rule of SPEC 2 and 3 is tested without a socket.
+package struct ExchangeDecider: Sendable {
+    package let policies: PolicySet
+    package let nonEntraSTS: NonEntraSTSMode
+    private let crossTenantAccess: CrossTenantAccessEnforcer
+    /// Tenant isolation's verdict per creator and sign-in tenant, built once for this policy set: its reason and
+    /// rule sentences cost more than the rest of the decision on every exchange. Bounded, like every cache here.
+    private let isolationVerdicts = BoundedCache<TenantPair, ExchangeVerdict>(capacity: 4096)
+
+    package init(
+        policies: PolicySet, crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:], nonEntraSTS: NonEntraSTSMode
+    ) {
+        self.policies = policies
+        self.nonEntraSTS = nonEntraSTS
+        self.crossTenantAccess = CrossTenantAccessEnforcer(settings: crossTenantAccess, policies: policies)
+    }
+
+    /// The decision taken before anything is sent upstream.
+    package enum PreCheck: Sendable, Equatable {
+        /// Send the request; `expectedSignIn` is the path's tenant the response must agree with.
+        case forward(expectedSignIn: TenantID?)
+        /// Refuse now, with this verdict (a blocked path tenant, or a blocked non-Entra STS).
+        case refuse(ExchangeVerdict)
+    }
+
+    package func preCheck(creator: TenantID, endpoint: TokenEndpoint) -> PreCheck {
+        switch endpoint.kind {
+        case .nonEntra:
+            guard nonEntraSTS == .block else { return .forward(expectedSignIn: nil) }
+            return .refuse(
+                ExchangeVerdict(
+                    outcome: .block, creatorTenant: creator, signInTenant: nil,
+                    reason: "\(endpoint.host) is not a Microsoft Entra STS: its tokens carry no Entra tenant that "
+                        + "tenant isolation could judge, and this proxy is configured to refuse such STSs "
+                        + "(--non-entra-sts block). An administrator can allow it with --non-entra-sts audit; the "
+                        + "documented mitigation is to restrict the connector with data policies."))
+        case .entra:
+            guard let pathTenant = pathTenant(of: endpoint) else { return .forward(expectedSignIn: nil) }
+            let decision = policies.decide(creator: creator, signIn: pathTenant)
+            // Explanations are built only for refusals; an allowed path is judged again on the response.
+            guard !decision.isAllowed else { return .forward(expectedSignIn: pathTenant) }
+            return .refuse(
+                isolationVerdict(decision, prefix: "the token request names tenant \(policies.label(pathTenant)) in its path; "))
+        }
+    }
+
+    /// The decision on the STS's answer. `status` is its HTTP status; `evidence` what its body shows; `clientID`
+    /// the request's `client_id`; `earlierRefusal` the pre-check's refusal when report-only mode let the request
+    /// go: it stands unless the STS issued a token, which is then judged on its own claims.
+    package func judgeResponse(
+        creator: TenantID, endpoint: TokenEndpoint, status: Int, evidence: TokenResponseEvidence,
+        expectedSignIn: TenantID?, clientID: String? = nil, earlierRefusal: ExchangeVerdict? = nil
+    ) -> ExchangeVerdict {
+        let verdict = judgeAnswer(
+            creator: creator, endpoint: endpoint, status: status, evidence: evidence, expectedSignIn: expectedSignIn,
+            clientID: clientID)
+        if verdict.outcome == .allow, let earlierRefusal, !evidence.isSuccess { return earlierRefusal }
+        return verdict
+    }
+
+    /// Tenant isolation first, then the cross-tenant access settings (SPEC 2.2).
+    private func judgeAnswer(
+        creator: TenantID, endpoint: TokenEndpoint, status: Int, evidence: TokenResponseEvidence,
+        expectedSignIn: TenantID?, clientID: String?
+    ) -> ExchangeVerdict {
+        if case .nonEntra = endpoint.kind {
+            return ExchangeVerdict(
+                outcome: .unenforced, creatorTenant: creator, signInTenant: nil,
+                reason: "\(endpoint.host) is not a Microsoft Entra STS: its token carries no Entra tenant, so tenant "
+                    + "isolation cannot judge it (known gap, SPEC 2.3); passed through and recorded.")
+        }
+        // A 2xx answer is judged even when no token can be read from it: what cannot be read might be a token.
+        guard evidence.isSuccess || (200..<300).contains(status) else {
+            return ExchangeVerdict(
+                outcome: .allow, creatorTenant: creator, signInTenant: expectedSignIn,
+                reason: "the STS answered \(status)\(evidence.errorCode.map { " (\($0))" } ?? "") without a token; "
+                    + "nothing to judge")
+        }
+        guard let signIn = evidence.signInTenant else {
+            let why = evidence.unreadableReason ?? "no Entra token in the response"
+            return unreadableSignInVerdict(creator: creator, why: why)
+        }
+        if let expectedSignIn, expectedSignIn != signIn {
+            return ExchangeVerdict(
+                outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: signIn,
+                homeTenant: evidence.homeTenant,
+                reason: "the token request named tenant \(policies.label(expectedSignIn)) but the STS issued a token "
+                    + "of tenant \(policies.label(signIn)); path and response disagree, so the exchange is refused "
+                    + "(fail closed).",
+                errorCodes: [500212])
+        }
+        var verdict = isolationVerdict(creator: creator, signIn: signIn)
+        verdict.homeTenant = evidence.homeTenant
+        guard verdict.outcome == .allow, case .entra(let cloud, _) = endpoint.kind else { return verdict }
+        // Application targeting trusts the issued token's own azp/appid over the client_id the request claimed.
+        return crossTenantAccess.judge(
+            creator: creator, signIn: signIn, cloud: cloud, evidence: evidence,
+            clientID: evidence.applicationID ?? clientID) ?? verdict
+    }
+
+    /// The decision on an answer whose body cannot be read at all (an encoding TenantGate cannot decode). What is
+    /// not read is not passed on: always a refusal, by the tenant isolation that would refuse a token of unknown
+    /// tenant when there is one (Entra STSs), else for the unreadable answer itself.
+    package func judgeUnreadable(creator: TenantID, endpoint: TokenEndpoint, why: String) -> ExchangeVerdict {
+        if case .entra = endpoint.kind {
+            let verdict = unreadableSignInVerdict(creator: creator, why: why)
+            if verdict.outcome == .block { return verdict }
+        }
+        return ExchangeVerdict(
+            outcome: .block, creatorTenant: creator, signInTenant: nil,
+            reason: "\(endpoint.host)'s answer could not be read (\(why)); an answer that may carry a token is passed on "
+                + "only once it is read, so the exchange is refused. The STS must answer without that encoding.",
+            setting: "unreadableAnswer")
+    }
+
+    /// Fail closed (SPEC 2.1 point 5, extended): when the sign-in tenant cannot be read, the exchange is blocked
+    /// whenever some sign-in tenant would have been blocked: the creator's own outbound isolation, or any other
+    /// governed tenant whose inbound isolation does not admit the creator. Allowed only when no tenant could refuse.
+    private func unreadableSignInVerdict(creator: TenantID, why: String) -> ExchangeVerdict {
+        let prefix = "the sign-in tenant could not be read (\(why)); "
+        var verdict = isolationVerdict(policies.decide(creator: creator, signIn: nil), prefix: prefix)
+        if verdict.outcome == .block {
+            verdict.errorCodes = [500212]
+            return verdict
+        }
+        if let refusing = policies.tenantRefusingInbound(from: creator) {
+            return ExchangeVerdict(
+                outcome: .block, directions: [.inbound], creatorTenant: creator, signInTenant: nil,
+                reason: prefix + "the token could be of \(policies.label(refusing)), whose tenant isolation does not "
+                    + "admit \(policies.label(creator)) inbound, so the exchange is refused (fail closed). The STS's "
+                    + "answer must carry a readable Entra token for TenantGate to let it through.",
+                errorCodes: [500213], setting: "tenantIsolation")
+        }
+        return verdict
+    }
+
+    /// The tenant the path names: a GUID, or a domain the directory resolves. `common` & co. name none.
+    package func pathTenant(of endpoint: TokenEndpoint) -> TenantID? {
+        switch endpoint.tenantSegmentKind {
+        case .guid(let id): id
+        case .domain(let name): policies.directory.tenant(forDomain: name)
+        case .common, .organizations, .consumers, .none: nil
+        }
+    }
+
+    /// `decide` is a pure function of the pair for one policy set, so its verdict can be kept.
+    private func isolationVerdict(creator: TenantID, signIn: TenantID) -> ExchangeVerdict {
+        let pair = TenantPair(creator: creator, signIn: signIn)
+        if let known = isolationVerdicts.value(for: pair) { return known }
+        let verdict = isolationVerdict(policies.decide(creator: creator, signIn: signIn), prefix: "")
+        isolationVerdicts.insert(verdict, for: pair)
+        return verdict
+    }
+
+    private func isolationVerdict(_ decision: IsolationDecision, prefix: String) -> ExchangeVerdict {
+        let rule = decision.allowingRules.map { "\($0.direction.rawValue): \(policies.name($0.policyTenant)) \($0.rule)" }
+        return ExchangeVerdict(
+            outcome: decision.isAllowed ? .allow : .block,
+            directions: decision.blockedDirections,
+            creatorTenant: decision.creator,
+            signInTenant: decision.signIn,
+            reason: prefix + decision.explanation(naming: policies.name),
+            rule: rule.isEmpty ? nil : rule.joined(separator: "; "),
+            errorCodes: ExchangeVerdict.isolationErrorCodes(decision.blockedDirections),
+            setting: "tenantIsolation"
+        )
+    }
+}
+
+private struct TenantPair: Hashable, Sendable {
+    package let creator: TenantID
+    package let signIn: TenantID
+}

@@ -1,0 +1,70 @@
+import Audit
+import TenantPolicy
+
+/// What one verdict becomes under the mode in force: the audit decision, the labels the metrics count, and the
+/// answer the client gets. The only place a verdict is reshaped (SPEC 4 `--mode`).
+package struct ExchangeOutcome: Sendable, Equatable {
+    package enum Answer: Sendable, Equatable {
+        /// The STS's answer goes to the client, as read and judged.
+        case forwardUpstreamAnswer
+        /// 403 with the Entra-shaped body (`BlockedResponseBody`).
+        case forbidden
+        /// Nothing readable to pass on (an answer that could not be read, let through in report-only): 502.
+        case badGateway
+    }
+
+    package let verdict: ExchangeVerdict
+    package let decision: AuditDecision
+    package let answer: Answer
+
+    /// - Parameter upstreamAnswerReadable: whether the STS's answer was read, so that it may be passed on.
+    package init(_ verdict: ExchangeVerdict, mode: EnforcementMode, upstreamAnswerReadable: Bool) {
+        self.verdict = verdict
+        switch (verdict.outcome, mode) {
+        case (.allow, _): decision = .allowed
+        case (.unenforced, _): decision = .unenforced
+        case (.block, .enforce): decision = .blocked
+        case (.block, .reportOnly): decision = .wouldBlock
+        }
+        if decision == .blocked {
+            answer = .forbidden
+        } else {
+            answer = upstreamAnswerReadable ? .forwardUpstreamAnswer : .badGateway
+        }
+    }
+
+    /// The audit line: the record's fields, the verdict's, and the decision.
+    package func auditEvent(_ record: ExchangeRecord) -> AuditEvent {
+        var event = record.event(
+            decision: decision, creator: verdict.creatorTenant, signIn: verdict.signInTenant, reason: verdict.reason)
+        event.directions = verdict.directions
+        event.rule = verdict.rule
+        event.homeTenant = verdict.homeTenant
+        event.setting = verdict.setting
+        event.errorCode = refuses ? verdict.errorCodes.first : nil
+        return event
+    }
+
+    /// Whether a policy refused (enforced or not).
+    package var refuses: Bool { decision == .blocked || decision == .wouldBlock }
+}
+
+/// The labels one audited decision is counted under (SPEC 5 "Observable"): typed, so the metrics never parse a
+/// string, and derived from the audit line so that the counters and the log always agree.
+package struct DecisionLabels: Sendable, Equatable {
+    package let decision: AuditDecision
+    /// Counted only for refusals.
+    package let refusedDirections: [Direction]
+    /// The setting that refused; nil unless refused.
+    package let refusingSetting: String?
+    /// The STS of an unenforced exchange: the known gap is counted per STS (SPEC 2.3).
+    package let unenforcedHost: String?
+
+    package init(_ event: AuditEvent) {
+        decision = event.decision
+        let refused = event.decision == .blocked || event.decision == .wouldBlock
+        refusedDirections = event.directions
+        refusingSetting = refused ? event.setting : nil
+        unenforcedHost = event.decision == .unenforced ? event.host : nil
+    }
+}

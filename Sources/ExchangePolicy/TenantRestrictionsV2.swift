@@ -1,0 +1,30 @@
+import TenantPolicy
+
+/// Tenant Restrictions v2 header injection (issue 4.8, ENTRA-FACTS 3): on the login hosts Microsoft lists,
+/// `sec-Restrict-Tenant-Access-Policy: <tenant>:<policy id>` replaces whatever the client sent, so that Entra
+/// enforces the tenant's `tenantRestrictions` on its side too. The TRv1 headers conflict with it and are dropped.
+package struct TenantRestrictionsV2: Sendable, Equatable {
+    /// The hosts Microsoft documents for TRv2 injection.
+    package static let hosts: Set<String> = [
+        "login.live.com", "login.microsoft.com", "login.microsoftonline.com", "login.windows.net",
+    ]
+    package static let headerName = "sec-Restrict-Tenant-Access-Policy"
+    /// Client headers removed before the injected one is added (TRv1's two and any TRv2 the client sent).
+    package static let replacedHeaders = [headerName, "Restrict-Access-To-Tenants", "Restrict-Access-Context"]
+
+    package let tenant: TenantID
+    /// The `id` of the tenant's default cross-tenant access configuration (Graph), a GUID.
+    package let policyID: String
+
+    /// `TENANT:POLICY-ID`, both GUIDs.
+    package init?(parsing text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let tenant = TenantID(parts[0]), TenantID(parts[1]) != nil else { return nil }
+        self.tenant = tenant
+        policyID = parts[1].lowercased()
+    }
+
+    package var headerValue: String { "\(tenant):\(policyID)" }
+
+    package func applies(to host: String) -> Bool { Self.hosts.contains(host.lowercased()) }
+}

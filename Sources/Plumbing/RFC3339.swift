@@ -1,0 +1,70 @@
+import Foundation
+
+/// RFC 3339 timestamps in UTC (`2026-11-29T22:53:46Z`, or with milliseconds), formatted as bytes without locale
+/// machinery: audit lines write one per exchange, and error bodies, the admin API and the report use the same.
+package enum RFC3339 {
+    package static func string(from date: Date, milliseconds: Bool) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        append(date, milliseconds: milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    package static func append(_ date: Date, milliseconds: Bool, to bytes: inout [UInt8]) {
+        let millisecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = millisecondsSinceEpoch.floorDiv(1000)
+        let days = seconds.floorDiv(86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        appendDigits(year, 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, 2, to: &bytes)
+        if milliseconds {
+            bytes.append(UInt8(ascii: "."))
+            appendDigits(Int(millisecondsSinceEpoch - seconds * 1000), 3, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm.
+    private static func civilDate(daysSinceEpoch: Int64) -> (Int, Int, Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = z.floorDiv(146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (Int(year), Int(month), Int(day))
+    }
+
+    /// `value` in decimal, zero-padded to `width` digits (more when it needs them).
+    private static func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
+        var rest = max(value, 0)
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        while rest / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDiv(_ divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

@@ -1,0 +1,79 @@
+import ExchangePolicy
+import Foundation
+import Metrics
+import Synchronization
+import TenantPolicy
+
+/// Holds the policy snapshot in force. Readers take the current snapshot (one lock, one reference copy); a
+/// reload validates fully first and then swaps, so a failed reload leaves the last good snapshot in force.
+package final class PolicyStore: Sendable {
+    /// Everything derived from one loaded bundle, built once per load. A class: every exchange takes the current
+    /// one, and copying a reference is one retain where the struct's fields were dozens.
+    package final class Snapshot: Sendable {
+        package let bundle: PolicyBundle
+        package let decider: ExchangeDecider
+        package let loadedAt: Date
+
+        init(bundle: PolicyBundle, decider: ExchangeDecider, loadedAt: Date) {
+            self.bundle = bundle
+            self.decider = decider
+            self.loadedAt = loadedAt
+        }
+    }
+
+    private let state: Mutex<Snapshot>
+    /// Held by every change (a reload of the directory, an admin write) from reading to swapping, so changes are
+    /// serialised: a reload that read the directory before an admin write can never swap in after it and roll it
+    /// back. Exchanges never take it.
+    private let changes = Mutex(())
+    package let nonEntraSTS: NonEntraSTSMode
+
+    package init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode) {
+        self.nonEntraSTS = nonEntraSTS
+        self.state = Mutex(Self.snapshot(bundle, nonEntraSTS))
+        Self.recordVersion(bundle.version, replacing: nil)
+    }
+
+    package func current() -> Snapshot { state.withLock { $0 } }
+
+    /// Puts a validated bundle in force for the very next exchange.
+    package func replace(with bundle: PolicyBundle) {
+        let next = Self.snapshot(bundle, nonEntraSTS)
+        let previous = state.withLock { current -> String in
+            defer { current = next }
+            return current.bundle.version
+        }
+        if previous != bundle.version { Self.recordVersion(bundle.version, replacing: previous) }
+    }
+
+    /// `tenantgate_policy_info{version}` is 1 for the version in force and 0 for the one it replaced, the usual
+    /// Prometheus "info" pattern, so dashboards can show which policy decided.
+    private static func recordVersion(_ version: String, replacing previous: String?) {
+        if let previous { Gauge(label: "tenantgate_policy_info", dimensions: [("version", previous)]).record(0) }
+        Gauge(label: "tenantgate_policy_info", dimensions: [("version", version)]).record(1)
+        Gauge(label: "tenantgate_policy_loaded_timestamp_seconds").record(Date().timeIntervalSince1970)
+    }
+
+    /// Loads and validates `directory`; swaps only when it is valid.
+    @discardableResult
+    package func reload(from directory: String) -> Result<PolicyBundle, PolicyValidationError> {
+        exclusively {
+            let result = PolicyDirectoryLoader.load(directory: directory)
+            if case .success(let bundle) = result { replace(with: bundle) }
+            return result
+        }
+    }
+
+    /// Runs one change (read, validate, write, swap) while no other change runs.
+    package func exclusively<T>(_ change: () throws -> T) rethrows -> T {
+        try changes.withLock { _ in try change() }
+    }
+
+    private static func snapshot(_ bundle: PolicyBundle, _ mode: NonEntraSTSMode) -> Snapshot {
+        Snapshot(
+            bundle: bundle,
+            decider: ExchangeDecider(
+                policies: bundle.isolation, crossTenantAccess: bundle.crossTenantAccess, nonEntraSTS: mode),
+            loadedAt: Date())
+    }
+}

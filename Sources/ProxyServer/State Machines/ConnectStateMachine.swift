@@ -1,0 +1,352 @@
+import Audit
+import ExchangePolicy
+import Foundation
+import NetworkPolicy
+import NIOCore
+import NIOHTTP1
+import TokenInspection
+
+/// The first request of a client connection, as a value (STYLE 4 steps 1 to 4): admits the client, then either
+/// accepts a CONNECT (its creator found and, for a tunnel, its destination judged; then a tunnel or interception
+/// follows) or forwards a plain `http://` request.
+///
+/// Events are facts (`headReceived`, `creatorResolved`, `destinationResolved`, `rawBytesReceived`…); each returns
+/// the one `Action` the handler carries out. A CONNECT's end and its creator arrive in either order.
+struct ConnectStateMachine {
+    /// What decides, fixed for the machine's life.
+    struct Configuration {
+        let allowedClients: ClientPolicy
+        let interception: InterceptionRules
+        let maxBodyBytes: Int
+    }
+
+    enum Action: Equatable {
+        case none
+        /// Find the connection's creator tenant; then report `creatorResolved`.
+        case resolveCreator(proxyAuthorization: String?)
+        /// The CONNECT's head is whole: stop parsing HTTP (what follows is TLS or tunnel bytes); then report
+        /// `parsingStopped`.
+        case stopParsing
+        /// Resolve and judge a tunnel's destination; then report `destinationResolved`.
+        case resolveDestination(HostPort)
+        /// Answer 200 and hand the connection over, with the raw bytes kept so far.
+        case accept(AcceptedConnect)
+        /// Keep this read of raw bytes for the next stage.
+        case keepRawBytes
+        /// Send a plain request upstream; then report `plainResponded` or `plainFailed`.
+        case forwardPlain(HTTPRequestHead, body: ByteBuffer?, host: String, port: Int)
+        /// Pass the plain request's answer on; `keepAlive` false closes once written.
+        case answerPlain(NIOHTTPClientResponseFull, keepAlive: Bool)
+        /// Refused by a policy (client, destination, plain http to an STS): audited, 403, closed.
+        case refuseForbidden(ConnectionRefusal)
+        /// A maker token that does not verify: audited, 407, closed.
+        case refuseMakerToken(ConnectionRefusal)
+        /// A request that cannot be served (malformed, a port not allowed, an upstream failure): answered, closed.
+        case refuse(HTTPResponseStatus, String)
+        case close
+    }
+
+    /// Reads of raw bytes kept between a CONNECT's end and the next handler (each at most one socket read:
+    /// `NIOAny` does not expose its size, so the bound is on reads).
+    static let maxRawReads = 16
+
+    /// Allowed transitions: idle → connecting | forwarding | failed; connecting → resolvingDestination | accepted
+    /// | failed; resolvingDestination → accepted | failed; forwarding → awaitingUpstream | failed;
+    /// awaitingUpstream → idle | failed; any → closed, which absorbs every later event.
+    private enum State {
+        case idle
+        /// A CONNECT's head was read; its end and its creator are awaited.
+        case connecting(Connect)
+        /// A tunnel's destination is being resolved and judged; raw bytes may arrive meanwhile.
+        case resolvingDestination(Connect, creator: CreatorResolver.Resolution)
+        /// Accepted and being handed over; raw bytes keep arriving until the next handler is in place.
+        case accepted(rawReads: Int)
+        /// A plain request's body is being read.
+        case forwarding(HTTPRequestHead, body: BoundedBody)
+        /// A plain request is upstream. Pipelining is not supported: a request that arrives now is not read, and
+        /// the connection closes after the current answer so that the client sends it again.
+        case awaitingUpstream(keepAlive: Bool, pipelined: Bool)
+        /// Refused or failed: the last answer is being written.
+        case failed
+        case closed
+    }
+
+    private struct Connect {
+        let target: HostPort
+        let plan: InterceptionPlan
+        var creator: CreatorResolver.Resolution?
+        /// The CONNECT's end was read and HTTP parsing stopped: what arrives now is raw bytes.
+        var parsingStopped = false
+        var rawReads = 0
+    }
+
+    private let configuration: Configuration
+    private var state = State.idle
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Whether reads are raw bytes now (HTTP parsing has stopped), not HTTP parts.
+    var expectsRawBytes: Bool {
+        switch state {
+        case .connecting(let connect): connect.parsingStopped
+        case .resolvingDestination, .accepted: true
+        case .idle, .forwarding, .awaitingUpstream, .failed, .closed: false
+        }
+    }
+
+    // MARK: - HTTP parts
+
+    mutating func headReceived(_ head: HTTPRequestHead, clientAddress: IPAddress?) -> Action {
+        switch state {
+        case .idle:
+            break
+        case .awaitingUpstream(let keepAlive, _):
+            state = .awaitingUpstream(keepAlive: keepAlive, pipelined: true)
+            return .none
+        case .connecting, .resolvingDestination, .accepted, .forwarding:
+            return fail(.badRequest, "unexpected request part")
+        case .failed, .closed:
+            return .none
+        }
+        // SPEC 4.1 `--allow-client`: judged on the connection's own address (IPv4-mapped IPv6 as IPv4).
+        guard let clientAddress, configuration.allowedClients.permits(clientAddress) else {
+            state = .failed
+            return .refuseForbidden(
+                ConnectionRefusal(
+                    host: "", creator: nil, setting: .clientPolicy,
+                    reason: "the client address \(clientAddress?.description ?? "an unknown address") may not use "
+                        + "this proxy (--allow-client opens a range)"))
+        }
+        return head.method == .CONNECT ? connectReceived(head) : plainRequestReceived(head)
+    }
+
+    mutating func bodyReceived(_ chunk: ByteBuffer) -> Action {
+        switch state {
+        case .forwarding(let head, var body):
+            guard body.append(chunk) else { return fail(.payloadTooLarge, "the request body exceeds the limit") }
+            state = .forwarding(head, body: body)
+            return .none
+        case .connecting, .awaitingUpstream, .failed, .closed:
+            return .none
+        case .idle, .resolvingDestination, .accepted:
+            return fail(.badRequest, "unexpected request part")
+        }
+    }
+
+    mutating func endReceived() -> Action {
+        switch state {
+        case .forwarding(let head, let body):
+            return forwardPlain(head, body: body.buffer)
+        case .connecting(var connect) where !connect.parsingStopped:
+            connect.parsingStopped = true
+            state = .connecting(connect)
+            return .stopParsing
+        case .awaitingUpstream, .failed, .closed:
+            return .none
+        case .idle, .connecting, .resolvingDestination, .accepted:
+            return fail(.badRequest, "unexpected request part")
+        }
+    }
+
+    /// The request could not be parsed: answered while HTTP is still spoken, else the connection just closes.
+    mutating func malformedRequest(status: HTTPResponseStatus, _ message: String) -> Action {
+        switch state {
+        case .idle, .forwarding:
+            return fail(status, message)
+        case .connecting(let connect) where !connect.parsingStopped:
+            return fail(status, message)
+        case .connecting, .resolvingDestination, .accepted, .awaitingUpstream:
+            state = .failed
+            return .close
+        case .failed, .closed:
+            return .none
+        }
+    }
+
+    // MARK: - CONNECT
+
+    private mutating func connectReceived(_ head: HTTPRequestHead) -> Action {
+        guard let requested = HostPort(parsing: head.uri), requested.port > 0,
+            let host = HostName.canonical(requested.host)
+        else {
+            return fail(.badRequest, "CONNECT needs host:port, got '\(head.uri.prefix(200))'")
+        }
+        let target = HostPort(host: host, port: requested.port)
+        let plan = InterceptionPlan.plan(for: target, rules: configuration.interception)
+        if case .refuse(let status, let reason) = plan {
+            return fail(HTTPResponseStatus(statusCode: status), reason)
+        }
+        state = .connecting(Connect(target: target, plan: plan))
+        return .resolveCreator(proxyAuthorization: head.headers.first(name: "proxy-authorization"))
+    }
+
+    mutating func creatorResolved(_ creator: CreatorResolver.Resolution) -> Action {
+        guard case .connecting(var connect) = state, connect.creator == nil else { return .none }
+        connect.creator = creator
+        state = .connecting(connect)
+        return proceed()
+    }
+
+    /// HTTP parsing has stopped (the handler removed the decoder).
+    mutating func parsingStopped() -> Action {
+        proceed()
+    }
+
+    /// Once the CONNECT has ended and its creator is known: refuse a maker token that does not verify, judge a
+    /// tunnel's destination, or accept an interception (its upstream is judged when the pool connects).
+    private mutating func proceed() -> Action {
+        guard case .connecting(let connect) = state, connect.parsingStopped, let creator = connect.creator else {
+            return .none
+        }
+        if case .refused(let reason) = creator {
+            state = .failed
+            return .refuseMakerToken(
+                ConnectionRefusal(
+                    host: connect.target.host, creator: nil, setting: .creatorToken, reason: reason, decision: .error))
+        }
+        switch connect.plan {
+        case .tunnel:
+            // Judged before it is accepted, so that a refusal is still an HTTP answer.
+            state = .resolvingDestination(connect, creator: creator)
+            return .resolveDestination(connect.target)
+        case .intercept, .refuse:
+            return accept(connect, creator: creator, tunnelAddress: nil)
+        }
+    }
+
+    mutating func destinationResolved(_ result: Result<SocketAddress, UpstreamError>) -> Action {
+        guard case .resolvingDestination(let connect, let creator) = state else { return .none }
+        switch result {
+        case .success(let address):
+            return accept(connect, creator: creator, tunnelAddress: address)
+        case .failure(let failure) where failure.code == .destinationRefused:
+            state = .failed
+            return .refuseForbidden(
+                ConnectionRefusal(
+                    host: connect.target.host, creator: creator.tenant, setting: .destinationPolicy,
+                    reason: failure.detail))
+        case .failure(let failure):
+            // A name that does not resolve may still be an intercepted host's alias in the SNI.
+            guard connect.target.port == 443 else { return fail(failure.httpStatus, failure.detail) }
+            return accept(connect, creator: creator, tunnelAddress: nil)
+        }
+    }
+
+    private mutating func accept(
+        _ connect: Connect, creator: CreatorResolver.Resolution, tunnelAddress: SocketAddress?
+    ) -> Action {
+        state = .accepted(rawReads: connect.rawReads)
+        return .accept(
+            AcceptedConnect(
+                target: connect.target, namesInterceptedHost: connect.plan == .intercept, creator: creator,
+                tunnelAddress: tunnelAddress))
+    }
+
+    /// A read after the CONNECT's end: kept (bounded) for whatever handles the connection next.
+    mutating func rawBytesReceived() -> Action {
+        switch state {
+        case .connecting(var connect) where connect.parsingStopped:
+            guard connect.rawReads < Self.maxRawReads else { return closeNow() }
+            connect.rawReads += 1
+            state = .connecting(connect)
+            return .keepRawBytes
+        case .resolvingDestination(var connect, let creator):
+            guard connect.rawReads < Self.maxRawReads else { return closeNow() }
+            connect.rawReads += 1
+            state = .resolvingDestination(connect, creator: creator)
+            return .keepRawBytes
+        case .accepted(let reads):
+            guard reads < Self.maxRawReads else { return closeNow() }
+            state = .accepted(rawReads: reads + 1)
+            return .keepRawBytes
+        case .idle, .connecting, .forwarding, .awaitingUpstream, .failed, .closed:
+            return .none
+        }
+    }
+
+    // MARK: - Plain http://
+
+    private mutating func plainRequestReceived(_ head: HTTPRequestHead) -> Action {
+        guard head.uri.utf8.count > 7, head.uri.prefix(7).lowercased() == "http://" else {
+            return fail(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL")
+        }
+        let body = BoundedBody(limit: configuration.maxBodyBytes)
+        guard !body.refuses(declaredLength: head.headers) else {
+            return fail(.payloadTooLarge, "the request body exceeds the limit")
+        }
+        state = .forwarding(head, body: body)
+        return .none
+    }
+
+    private mutating func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer?) -> Action {
+        guard let url = URLComponents(string: head.uri), let rawHost = url.host, url.user == nil, url.password == nil,
+            let host = HostName.canonical(rawHost)
+        else {
+            return fail(.badRequest, "cannot parse the absolute URL")
+        }
+        // Token requests in clear would carry secrets past the inspection that TLS interception gives: refused.
+        guard !configuration.interception.intercepts(host: host) else {
+            state = .failed
+            return .refuseForbidden(
+                ConnectionRefusal(
+                    host: host, creator: nil, setting: .plainHTTP,
+                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"))
+        }
+        let port = url.port ?? 80
+        var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
+        if let query = url.percentEncodedQuery { path += "?\(query)" }
+        let upstreamHead = HTTPResponseWriting.upstreamHead(
+            from: head, uri: path, host: port == 80 ? host : "\(host):\(port)", bodyLength: body?.readableBytes ?? 0)
+        state = .awaitingUpstream(keepAlive: head.isKeepAlive, pipelined: false)
+        return .forwardPlain(upstreamHead, body: body, host: host, port: port)
+    }
+
+    mutating func plainResponded(_ response: NIOHTTPClientResponseFull) -> Action {
+        guard case .awaitingUpstream(let keepAlive, let pipelined) = state else { return .none }
+        let staysOpen = keepAlive && !pipelined
+        state = staysOpen ? .idle : .failed
+        return .answerPlain(response, keepAlive: staysOpen)
+    }
+
+    mutating func plainFailed(_ failure: UpstreamError, host: String) -> Action {
+        guard case .awaitingUpstream = state else { return .none }
+        guard failure.code == .destinationRefused else { return fail(failure.httpStatus, failure.detail) }
+        state = .failed
+        return .refuseForbidden(
+            ConnectionRefusal(host: host, creator: nil, setting: .destinationPolicy, reason: failure.detail))
+    }
+
+    // MARK: - Connection events
+
+    /// Nothing was read for the idle time: closed unless an answer is owed (`IdlePolicy`).
+    mutating func idleTimeoutFired() -> Action {
+        let owesAnswer: Bool
+        switch state {
+        case .idle, .forwarding: owesAnswer = false
+        // The client has not finished its CONNECT, or the proxy is verifying its maker token.
+        case .connecting(let connect): owesAnswer = connect.parsingStopped
+        // Handed over, or waiting for DNS or upstream: their own deadlines apply.
+        case .resolvingDestination, .accepted, .awaitingUpstream: owesAnswer = true
+        case .failed, .closed: return .none
+        }
+        guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
+        return closeNow()
+    }
+
+    /// The connection closed, or was handed over to the next handlers: later events change nothing.
+    mutating func channelClosed() {
+        state = .closed
+    }
+
+    private mutating func fail(_ status: HTTPResponseStatus, _ reason: String) -> Action {
+        state = .failed
+        return .refuse(status, reason)
+    }
+
+    private mutating func closeNow() -> Action {
+        state = .failed
+        return .close
+    }
+}

@@ -1,0 +1,230 @@
+import AdminAPI
+import Audit
+import CertificateAuthority
+import Dispatch
+import EntraAuth
+import Foundation
+import Logging
+import NetworkPolicy
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PolicyFiles
+import Prometheus
+import ProxyServer
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything `serve` runs, built in one place from `ServeSettings`: policies, CA, audit log, event loops, the
+/// proxy, the directory watcher, the admin listener and the signals. `serve` and the end-to-end tests build it the
+/// same way, so the tests exercise the wiring users run.
+package final class Application: Sendable {
+    package let settings: ServeSettings
+    package let policies: PolicyStore
+    package let audit: AuditLog
+    package let proxy: ProxyServer
+    package let watcher: PolicyDirectoryWatcher
+    private let serviceGroup: ServiceGroup
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+
+    /// A setup problem, said in one line per problem (exit 2).
+    package struct SetupError: Error, CustomStringConvertible {
+        package let lines: [String]
+        package var description: String { lines.joined(separator: "\n") }
+        package init(_ lines: String...) { self.lines = lines }
+        package init(lines: [String]) { self.lines = lines }
+    }
+
+    /// - Parameters:
+    ///   - onProxyListening / onAdminListening: the bound addresses, once each listener is ready.
+    ///   - gracefulShutdownSignals: SIGTERM and SIGINT for `serve`; none in tests, which stop it themselves.
+    package static func build(
+        settings: ServeSettings, registry: PrometheusCollectorRegistry, logger: Logger,
+        onProxyListening: @escaping @Sendable (SocketAddress) -> Void,
+        onAdminListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+    ) async throws(SetupError) -> Application {
+        let bundle: PolicyBundle
+        switch PolicyDirectoryLoader.load(directory: settings.policiesDirectory) {
+        case .success(let loaded): bundle = loaded
+        case .failure(let error):
+            throw SetupError(
+                lines: error.diagnostics.map(\.description)
+                    + ["the policies in \(settings.policiesDirectory) are invalid; not starting"])
+        }
+        for warning in bundle.warnings { logger.warning("\(warning)") }
+
+        let authority: CertificateAuthority
+        do {
+            let (loaded, created) = try CertificateAuthority.loadOrCreate(
+                certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath, now: Date())
+            authority = loaded
+            if created {
+                logger.notice("created a new CA; clients must trust it", metadata: ["certificate": "\(settings.caCertificatePath)"])
+            }
+        } catch {
+            throw SetupError("\(error)")
+        }
+
+        let audit: AuditLog
+        do {
+            audit = try AuditLog(path: settings.auditLogPath, sync: settings.auditSync)
+        } catch {
+            throw SetupError("\(error)")
+        }
+        let policies = PolicyStore(bundle: bundle, nonEntraSTS: settings.proxy.nonEntraSTS)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        func failed(_ lines: String...) async -> SetupError {
+            audit.close()
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            return SetupError(lines: lines)
+        }
+
+        let proxy: ProxyServer
+        do {
+            var creatorTrust = settings.creatorTrust
+            creatorTrust.reportKeyFetchFailure = { error in
+                logger.error("maker token JWKS fetch failed; the last good keys stay in use", metadata: ["error": "\(error)"])
+            }
+            proxy = try ProxyServer(
+                configuration: settings.proxy, policies: policies, authority: authority, audit: audit,
+                creatorVerifier: try await EntraTokenVerifier(trust: creatorTrust), group: group,
+                threadPool: threadPool, logger: logger, onListening: onProxyListening)
+        } catch {
+            throw await failed("\(error)")
+        }
+
+        let watcher = PolicyDirectoryWatcher(
+            directory: settings.policiesDirectory, store: policies, interval: settings.policyWatchInterval, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: proxy), .init(service: watcher)]
+        if let admin = settings.admin {
+            var authenticator: AdminAuthenticator?
+            if var trust = settings.adminAuth {
+                trust.reportKeyFetchFailure = { error in logger.error("admin JWKS fetch failed", metadata: ["error": "\(error)"]) }
+                do {
+                    authenticator = try await AdminAuthenticator(configuration: trust)
+                } catch {
+                    throw await failed("admin token keys: \(error)")
+                }
+            } else {
+                logger.notice("admin policy endpoints refuse every call: no --admin-jwks or --admin-jwks-url")
+            }
+            var tls: NIOSSLContext?
+            if let files = settings.adminTLS {
+                do {
+                    tls = try AdminServer.tlsContext(certificatePath: files.certificate, keyPath: files.key)
+                } catch {
+                    throw await failed("--admin-tls-cert/--admin-tls-key: \(error)")
+                }
+            }
+            let routes = AdminRoutes(
+                policies: policies, renderMetrics: { registry.emitToBuffer() },
+                policyAPI: AdminPolicyAPI(
+                    policiesDirectory: settings.policiesDirectory, store: policies, audit: audit,
+                    authenticator: authenticator))
+            services.append(
+                .init(
+                    service: AdminServer(
+                        host: admin.host, port: admin.port, group: group, routes: routes, tls: tls,
+                        onListening: { address in
+                            logger.notice("admin listening", metadata: ["address": "\(address)"])
+                            onAdminListening(address)
+                        })))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        return Application(
+            settings: settings, policies: policies, audit: audit, proxy: proxy, watcher: watcher,
+            serviceGroup: serviceGroup, group: group, threadPool: threadPool, logger: logger)
+    }
+
+    private init(
+        settings: ServeSettings, policies: PolicyStore, audit: AuditLog, proxy: ProxyServer,
+        watcher: PolicyDirectoryWatcher, serviceGroup: ServiceGroup, group: MultiThreadedEventLoopGroup,
+        threadPool: NIOThreadPool, logger: Logger
+    ) {
+        self.settings = settings
+        self.policies = policies
+        self.audit = audit
+        self.proxy = proxy
+        self.watcher = watcher
+        self.serviceGroup = serviceGroup
+        self.group = group
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Serves until a graceful shutdown (a signal, or `stop()`), then releases everything. With `handleSignals`,
+    /// SIGHUP reloads the policies and the CA files and reopens the audit file; SIGUSR1 reopens the audit file
+    /// (nginx's signal for log rotation).
+    package func run(handleSignals: Bool) async throws {
+        let handlers =
+            handleSignals
+            ? [SignalHandler(SIGHUP) { [self] in reloadOnHangup() }, SignalHandler(SIGUSR1) { [self] in reopenAudit() }]
+            : []
+        defer { for handler in handlers { handler.cancel() } }
+        do {
+            try await serviceGroup.run()
+        } catch {
+            await release()
+            throw error
+        }
+        await release()
+    }
+
+    /// Starts the graceful shutdown that `run` waits for.
+    package func stop() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
+
+    /// SIGHUP: the policies directory at once (the watcher also notices edits within a second), the audit file
+    /// reopened at its path, and a CA replaced on disk for the sessions that start after it; one that cannot be
+    /// loaded leaves the old in use.
+    package func reloadOnHangup() {
+        watcher.reload()
+        reopenAudit()
+        do {
+            proxy.replaceCertificateAuthority(
+                try CertificateAuthority.load(certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath))
+            logger.notice("certificate authority reloaded", metadata: ["certificate": "\(settings.caCertificatePath)"])
+        } catch {
+            logger.error("certificate authority not reloaded; the old one stays in use", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After logrotate renamed the file: new lines go to a new file at the path; a failure keeps the old file.
+    package func reopenAudit() {
+        switch audit.reopen() {
+        case .success: logger.notice("audit log reopened", metadata: ["path": "\(settings.auditLogPath)"])
+        case .failure(let error):
+            logger.error("audit log not reopened; lines still go to the old file", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func release() async {
+        audit.close()
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Runs `action` on a Dispatch queue each time `number` arrives, instead of the default disposition.
+package final class SignalHandler: @unchecked Sendable {
+    /// Set once in `init`; a Dispatch source is safe to cancel from any thread.
+    private let source: any DispatchSourceSignal
+
+    package init(_ number: Int32, action: @escaping @Sendable () -> Void) {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: action)
+        source.resume()
+        self.source = source
+    }
+
+    package func cancel() { source.cancel() }
+}

@@ -1,0 +1,50 @@
+import Audit
+import EntraAuth
+import Foundation
+import NetworkPolicy
+import ProxyServer
+import TenantPolicy
+import TokenInspection
+
+/// Defaults, then the YAML file, then flags, merged once into typed settings (STYLE 6).
+package struct ServeSettings: Sendable {
+    package var proxy: ProxyConfiguration
+    package var admin: HostPort?
+    package var policiesDirectory: String
+    package var caCertificatePath: String
+    package var caKeyPath: String
+    package var auditLogPath: String
+    /// PEM certificate and key for an HTTPS admin listener.
+    package var adminTLS: (certificate: String, key: String)?
+    /// How admin API callers are verified; nil leaves the policy endpoints refusing every call.
+    package var adminAuth: EntraTokenTrust?
+    /// How makers' tokens in `Proxy-Authorization` are verified (SPEC 4.1).
+    package var creatorTrust: EntraTokenTrust
+    /// How often the policies directory is looked at for edits.
+    package var policyWatchInterval: Duration = .seconds(1)
+    /// When audit lines are synced to disk (SPEC 4.1 `--audit-fsync`).
+    package var auditSync: AuditSync = .always
+
+    /// Entra's keys for tokens of every tenant of the global cloud.
+    package static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
+    /// The audience of the tokens Power Platform makers hold.
+    package static let powerPlatformAudience = "https://service.powerapps.com/"
+
+    /// Settings given whole, as the end-to-end tests and `simulate` give them.
+    package init(
+        proxy: ProxyConfiguration, policiesDirectory: String, caCertificatePath: String, caKeyPath: String,
+        auditLogPath: String, creatorTrust: EntraTokenTrust, admin: HostPort? = nil, adminAuth: EntraTokenTrust? = nil,
+        policyWatchInterval: Duration = .seconds(1)
+    ) {
+        self.proxy = proxy
+        self.policiesDirectory = policiesDirectory
+        self.caCertificatePath = caCertificatePath
+        self.caKeyPath = caKeyPath
+        self.auditLogPath = auditLogPath
+        self.creatorTrust = creatorTrust
+        self.admin = admin
+        self.adminAuth = adminAuth
+        self.policyWatchInterval = policyWatchInterval
+        if let admin { self.proxy.otherListeners = [admin] }
+    }
+}

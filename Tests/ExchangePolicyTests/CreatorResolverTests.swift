@@ -1,0 +1,59 @@
+import NetworkPolicy
+import TenantPolicy
+import Testing
+
+@testable import ExchangePolicy
+
+/// Where the creator tenant comes from: a token that is sent must verify and never falls back; without one, the
+/// most specific address range, then the default (SPEC 3, 4.1).
+struct CreatorResolverTests {
+    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
+    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
+    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+
+    static func resolver(defaultCreator: TenantID? = northwind) -> CreatorResolver {
+        CreatorResolver(
+            verifier: nil,
+            byClientAddress: AddressMap([
+                (AddressRange(cidr: "10.0.0.0/8")!, contoso), (AddressRange(cidr: "10.1.2.0/24")!, fabrikam),
+            ]),
+            defaultCreator: defaultCreator)
+    }
+
+    static func resolve(_ resolver: CreatorResolver, token: String?, address: String?) async -> CreatorResolver.Resolution {
+        switch resolver.lookUp(proxyAuthorization: token, clientAddress: address.flatMap { IPAddress($0) }) {
+        case .resolved(let resolution): resolution
+        case .verify(let token): await resolver.verify(token)
+        }
+    }
+
+    @Test(arguments: [
+        ("10.1.2.3", fabrikam), ("::ffff:10.1.2.3", fabrikam), ("10.9.9.9", contoso), ("192.0.2.1", northwind),
+    ])
+    func withoutATokenTheMostSpecificRangeThenTheDefaultDecides(address: String, expected: TenantID) async {
+        guard case .known(let tenant, _) = await Self.resolve(Self.resolver(), token: nil, address: address) else {
+            Issue.record("no creator for \(address)")
+            return
+        }
+        #expect(tenant == expected)
+    }
+
+    /// Neither the address map nor the default stands in for a token that does not verify.
+    @Test(arguments: ["Bearer eyJhbGciOiJub25lIn0.eyJ0aWQiOiJ4In0.", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b"])
+    func aTokenThatDoesNotVerifyIsRefusedWithoutFallback(_ header: String) async {
+        let resolution = await Self.resolve(Self.resolver(), token: header, address: "10.1.2.3")
+        guard case .refused(let reason) = resolution else {
+            Issue.record("\(header) was not refused: \(resolution)")
+            return
+        }
+        #expect(!reason.contains("eyJ"))
+    }
+
+    @Test func noSourceLeavesTheCreatorUnknown() async {
+        let resolution = await Self.resolve(Self.resolver(defaultCreator: nil), token: nil, address: "192.0.2.1")
+        guard case .unknown = resolution else {
+            Issue.record("expected unknown, got \(resolution)")
+            return
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ExchangePolicy
+import Foundation
+import Logging
+import PolicyFiles
+import TenantPolicy
+import Testing
+
+
+/// Edits to the policies directory are applied; invalid edits are refused and the last good set stays.
+struct PolicyDirectoryWatcherTests {
+    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
+
+    static func policy(enabled: Bool) -> String {
+        "tenantId: \(contoso)\nisolation:\n  enabled: \(enabled)\n  rules: []\n"
+    }
+
+    /// Polls `condition` every 20 ms for at most 5 s.
+    static func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<250 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    @Test func editsAreAppliedAndInvalidEditsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = "\(directory)/contoso.yaml"
+        try Self.policy(enabled: false).write(toFile: file, atomically: true, encoding: .utf8)
+        let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
+        let watcher = PolicyDirectoryWatcher(directory: directory, store: store, interval: .milliseconds(20), logger: Logger(label: "test"))
+        let running = Task { try await watcher.run() }
+        defer { running.cancel() }
+        let tenant = try #require(TenantID(Self.contoso))
+        func enabled() -> Bool? { store.current().bundle.isolation.tenant(tenant)?.isolation.isEnabled }
+
+        try Self.policy(enabled: true).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(await Self.eventually { enabled() == true })
+
+        let goodVersion = store.current().bundle.version
+        try "tenantId: [broken\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(store.current().bundle.version == goodVersion)
+        #expect(enabled() == true)
+    }
+}
