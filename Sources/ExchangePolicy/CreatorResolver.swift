@@ -116,4 +116,8 @@ private struct VerifiedCreator: Sendable {
 /// Why the creator tenant is unknown; answered with 407 on token exchanges.
 package struct CreatorUnknown: Error, Sendable, Equatable {
     package let reason: String
+
+    package init(reason: String) {
+        self.reason = reason
+    }
 }

@@ -49,7 +49,7 @@ struct TokenExchangeStateMachine {
         }
     }
 
-    enum Action {
+    enum Action: Equatable {
         case none
         /// Send this request to the session's host; then report `upstreamResponded` or `upstreamFailed`.
         case forward(HTTPRequestHead, body: ByteBuffer?)
@@ -65,7 +65,7 @@ struct TokenExchangeStateMachine {
     }
 
     /// A whole response for the client.
-    struct Answer {
+    struct Answer: Equatable {
         var status: HTTPResponseStatus
         var headers: HTTPHeaders
         var body: ByteBuffer?
