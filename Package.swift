@@ -36,12 +36,18 @@ let package = Package(
         .target(name: "Plumbing", swiftSettings: swiftSettings),
         // A bounded least-recently-used cache (leaves, verified makers, verdicts).
         .target(name: "Caching", swiftSettings: swiftSettings),
-        // Policy directory loading and validation, and the store that holds the snapshot in force.
+        // Policy directory loading and validation.
         .target(
             name: "PolicyFiles",
+            dependencies: ["TenantPolicy", "CrossTenantAccess", "Plumbing", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // The policy snapshot in force and the directory watcher that reloads it: next to the policy files, used by
+        // the data plane and the admin API alike.
+        .target(
+            name: "PolicyService",
             dependencies: [
-                "TenantPolicy", "CrossTenantAccess", "ExchangePolicy", "Plumbing",
-                .product(name: "Yams", package: "Yams"),
+                "PolicyFiles", "ExchangePolicy", "TenantPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +79,7 @@ let package = Package(
         // Audit events and the JSON Lines sink.
         .target(
             name: "Audit",
-            dependencies: ["TenantPolicy", "Plumbing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TenantPolicy", "Plumbing"],
             swiftSettings: swiftSettings
         ),
         // Addresses and ranges, who may use the proxy and where it may connect, TLS ClientHello names. No I/O.
@@ -92,8 +98,8 @@ let package = Package(
         .target(
             name: "ProxyServer",
             dependencies: [
-                "TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Audit", "EntraAuth",
-                "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing",
+                "TenantPolicy", "PolicyFiles", "PolicyService", "TokenInspection", "CertificateAuthority", "Audit",
+                "EntraAuth", "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing",
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -121,7 +127,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "PolicyFiles", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit", "Plumbing",
+                "PolicyFiles", "PolicyService", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit", "Plumbing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -135,8 +141,8 @@ let package = Package(
         .target(
             name: "TenantGateApp",
             dependencies: [
-                "TenantPolicy", "PolicyFiles", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "EntraAuth",
-                "NetworkPolicy", "ExchangePolicy",
+                "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "EntraAuth",
+                "NetworkPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,7 +164,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -167,8 +172,8 @@ let package = Package(
         .target(
             name: "LoopbackSimulation",
             dependencies: [
-                "TenantGateApp", "MockSTS", "ProxyServer", "PolicyFiles", "TenantPolicy", "EntraAuth", "NetworkPolicy",
-                "ExchangePolicy",
+                "TenantGateApp", "MockSTS", "ProxyServer", "PolicyFiles", "PolicyService", "TenantPolicy", "EntraAuth",
+                "NetworkPolicy",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -194,7 +199,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tenantgate-bench",
-            dependencies: ["TenantPolicy", "PolicyFiles", "TokenInspection", "CertificateAuthority", "Caching"],
+            dependencies: ["TenantPolicy", "TokenInspection", "CertificateAuthority", "Caching"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TenantPolicyTests", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
@@ -202,15 +207,18 @@ let package = Package(
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PolicyFilesTests",
+            name: "PolicyFilesTests", dependencies: ["PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PolicyServiceTests",
             dependencies: [
-                "PolicyFiles", "TenantPolicy", "ExchangePolicy", .product(name: "Logging", package: "swift-log"),
+                "PolicyService", "PolicyFiles", "TenantPolicy", "ExchangePolicy",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TokenInspectionTests",
-            dependencies: ["TokenInspection", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
-            swiftSettings: swiftSettings),
+            dependencies: ["TokenInspection", "TenantPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CertificateAuthorityTests",
             dependencies: [
@@ -230,20 +238,18 @@ let package = Package(
         .testTarget(
             name: "ExchangePolicyTests",
             dependencies: [
-                "ExchangePolicy", "TenantPolicy", "TokenInspection", "PolicyFiles", "NetworkPolicy", "Audit",
-                "CrossTenantAccess",
+                "ExchangePolicy", "TenantPolicy", "TokenInspection", "NetworkPolicy", "Audit",
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AdminAPITests", dependencies: ["AdminAPI", "PolicyFiles", "TenantPolicy", "ExchangePolicy"],
+            name: "AdminAPITests",
+            dependencies: ["AdminAPI", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
-                "ProxyServer", "TenantPolicy", "TokenInspection", "PolicyFiles", "CertificateAuthority", "NetworkPolicy",
-                "ExchangePolicy", "Audit",
+                "ProxyServer", "TenantPolicy", "CertificateAuthority", "NetworkPolicy", "ExchangePolicy", "Audit",
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -254,8 +260,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "PolicyFiles",
-                "TenantPolicy", "CertificateAuthority", "Audit", "EntraAuth", "ExchangePolicy", "NetworkPolicy",
+                "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "TenantPolicy",
+                "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),

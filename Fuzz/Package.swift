@@ -4,7 +4,7 @@ import PackageDescription
 // libFuzzer targets for the parsers that read hostile input (see README.md; HARDENING-FACTS 5).
 //
 // SwiftPM hands a path dependency only its products, and the root package exports its modules as no library
-// product, so the four modules under test are compiled here from the root's own sources: `Sources/<Module>` in this
+// product, so the modules under test are compiled here from the root's own sources: `Sources/<Module>` in this
 // package is a symlink to `../../Sources/<Module>`. Nothing is copied; the root Package.swift is unchanged.
 // Build and run through `scripts/fuzz.sh`, which adds `-sanitize=fuzzer,address`.
 
@@ -30,10 +30,11 @@ let package = Package(
     targets: [
         // The root's modules under test (symlinked sources, same dependencies as in the root Package.swift).
         .target(name: "TenantPolicy", swiftSettings: swiftSettings),
+        .target(name: "Plumbing", swiftSettings: swiftSettings),
         .target(name: "CrossTenantAccess", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
         .target(
             name: "PolicyFiles",
-            dependencies: ["TenantPolicy", "CrossTenantAccess", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TenantPolicy", "CrossTenantAccess", "Plumbing", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,7 +1,8 @@
-import EntraAuth
 import Audit
+import EntraAuth
 import Foundation
 import PolicyFiles
+import PolicyService
 import TenantPolicy
 
 /// The policy endpoints' collaborators: who may call them, where edits are written, where they are audited.

@@ -1,7 +1,8 @@
-import EntraAuth
 import CrossTenantAccess
+import EntraAuth
 import Foundation
 import PolicyFiles
+import PolicyService
 import TenantPolicy
 
 /// Microsoft Graph's cross-tenant access policy endpoints under `/v1.0/policies/crossTenantAccessPolicy`, with

@@ -1,6 +1,7 @@
 import EntraAuth
 import Foundation
 import PolicyFiles
+import PolicyService
 import TenantPolicy
 
 /// Power Platform's tenant isolation admin API (`GET`/`PUT .../tenants/{tenantId}/tenantIsolationPolicy`, any

@@ -3,6 +3,7 @@ import CrossTenantAccess
 import Foundation
 import Plumbing
 import PolicyFiles
+import PolicyService
 import TenantPolicy
 
 /// Applies admin edits: one at a time (and never beside a reload of the directory), checked against the caller's

@@ -6,6 +6,7 @@ import NetworkPolicy
 import NIOCore
 import NIOPosix
 import PolicyFiles
+import PolicyService
 import Prometheus
 import ProxyServer
 import TenantGateApp

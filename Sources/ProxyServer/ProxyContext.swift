@@ -1,11 +1,12 @@
 import Audit
-import ExchangePolicy
-import PolicyFiles
 import CoreMetrics
+import ExchangePolicy
 import Logging
 import NIOCore
-import TenantPolicy
+import PolicyFiles
+import PolicyService
 import Synchronization
+import TenantPolicy
 
 /// The shared, thread-safe dependencies every connection's handlers use, injected once at start.
 final class ProxyContext: Sendable {

@@ -11,6 +11,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PolicyFiles
+import PolicyService
 import ServiceLifecycle
 import Synchronization
 

@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PolicyFiles
+import PolicyService
 import Prometheus
 import ProxyServer
 import ServiceLifecycle

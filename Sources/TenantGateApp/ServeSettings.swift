@@ -3,8 +3,6 @@ import EntraAuth
 import Foundation
 import NetworkPolicy
 import ProxyServer
-import TenantPolicy
-import TokenInspection
 
 /// Defaults, then the YAML file, then flags, merged once into typed settings (STYLE 6).
 package struct ServeSettings: Sendable {

@@ -2,6 +2,7 @@ import AdminAPI
 import ExchangePolicy
 import Foundation
 import PolicyFiles
+import PolicyService
 import TenantPolicy
 import Testing
 

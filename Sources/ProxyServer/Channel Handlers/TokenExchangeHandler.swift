@@ -4,6 +4,7 @@ import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import PolicyFiles
+import PolicyService
 
 /// Serves the decrypted requests of one intercepted CONNECT session (STYLE 4, step 4): I/O only. It feeds what
 /// happens to a `TokenExchangeStateMachine` and carries out the one action each event returns.

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyFiles
 import Logging
 import Metrics
 import ServiceLifecycle

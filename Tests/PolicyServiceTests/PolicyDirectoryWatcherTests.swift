@@ -2,6 +2,7 @@ import ExchangePolicy
 import Foundation
 import Logging
 import PolicyFiles
+import PolicyService
 import TenantPolicy
 import Testing
 

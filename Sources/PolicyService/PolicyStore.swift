@@ -1,5 +1,6 @@
 import ExchangePolicy
 import Foundation
+import PolicyFiles
 import Metrics
 import Synchronization
 import TenantPolicy

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Checks that Package.swift tells the truth: every module a target imports is declared as its dependency, and every
+declared dependency is imported by the target. (`swift build --explicit-target-dependency-import-check error`
+catches the first half at build time; this catches both, without building.)"""
+import json, os, re, subprocess, sys
+
+# Products whose modules carry other names, or that bring more than one module.
+PRODUCT_MODULES = {"Metrics": {"Metrics", "CoreMetrics"}}
+# Modules of the toolchain, never declared.
+SYSTEM = {"Foundation", "FoundationEssentials", "Dispatch", "Glibc", "Darwin", "Synchronization", "Testing", "XCTest",
+          "_Concurrency", "os", "FoundationNetworking"}
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+description = json.loads(subprocess.run(
+    ["swift", "package", "describe", "--type", "json"], cwd=root, check=True, capture_output=True, text=True).stdout)
+problems = []
+import_pattern = re.compile(r"^(?:@testable\s+|@_spi\(\w+\)\s+)*import\s+(?:struct\s+|enum\s+|class\s+)?(\w+)", re.M)
+for target in description["targets"]:
+    declared = set(target.get("target_dependencies", []))
+    for product in target.get("product_dependencies", []):
+        declared |= PRODUCT_MODULES.get(product, {product})
+    imported = set()
+    for source in target.get("sources", []):
+        with open(os.path.join(root, target["path"], source), encoding="utf-8") as file:
+            imported |= set(import_pattern.findall(file.read()))
+    imported -= SYSTEM
+    imported.discard(target["name"])
+    for module in sorted(imported - declared):
+        problems.append(f"{target['name']}: imports {module} without declaring it")
+    for module in sorted(declared - imported):
+        # A product bringing several modules counts once one of them is imported.
+        owners = [p for p, modules in PRODUCT_MODULES.items() if module in modules]
+        if owners and PRODUCT_MODULES[owners[0]] & imported:
+            continue
+        problems.append(f"{target['name']}: declares {module} but never imports it")
+for problem in problems:
+    print(problem)
+sys.exit(1 if problems else 0)
