@@ -21,7 +21,7 @@ package struct AdminPolicyAPI: Sendable {
 }
 
 /// What each admin path answers. Health and metrics need no token; policy endpoints need a verified Entra token
-/// with the right directory role, for the caller's own tenant (issue 5.2).
+/// with the right directory role, for the caller's own tenant.
 package struct AdminRoutes: Sendable {
     static let isolationPrefix = ["providers", "PowerPlatform.Governance", "v1", "tenants"]
     static let graphPrefix = ["v1.0", "policies", "crossTenantAccessPolicy"]

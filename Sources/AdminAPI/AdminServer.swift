@@ -7,7 +7,7 @@ import Synchronization
 import ServiceLifecycle
 
 /// The admin listener (`--admin HOST:PORT`, loopback by default): health, readiness and Prometheus metrics, and
-/// with `AdminPolicyAPI` the policy endpoints (issue 5). A `Service` like the proxy, stopped by the same graceful
+/// with `AdminPolicyAPI` the policy endpoints. A `Service` like the proxy, stopped by the same graceful
 /// shutdown.
 package final class AdminServer: Service, Sendable {
     /// Connections served at once: the admin API has few callers; the rest are turned away.

@@ -6,7 +6,7 @@ import PolicyService
 import TenantPolicy
 
 /// Microsoft Graph's cross-tenant access policy endpoints under `/v1.0/policies/crossTenantAccessPolicy`, with
-/// Graph's status codes and error shape (issue 5.1, ENTRA-FACTS 4). The caller's tenant (`tid`) selects whose
+/// Graph's status codes and error shape (ENTRA-FACTS 4). The caller's tenant (`tid`) selects whose
 /// settings are read and written; a tenant without settings reads as the service default.
 struct CrossTenantAccessEndpoints: Sendable {
     static let resource = "crossTenantAccessPolicy"

@@ -5,7 +5,7 @@ import PolicyService
 import TenantPolicy
 
 /// Power Platform's tenant isolation admin API (`GET`/`PUT .../tenants/{tenantId}/tenantIsolationPolicy`, any
-/// `api-version`) and the admin center's rule operations under `.../tenantIsolationPolicy/rules` (issue 5.1):
+/// `api-version`) and the admin center's rule operations under `.../tenantIsolationPolicy/rules`:
 /// add a rule by tenant ID or domain, change its direction, delete it, whether isolation is On or Off.
 struct IsolationEndpoints: Sendable {
     static let resource = "tenantIsolationPolicy"

@@ -4,7 +4,7 @@ import Foundation
 import Plumbing
 import TenantPolicy
 
-/// The audit line of an admin change (issue 5.3): who, which tenant, which resource and operation, the policy before
+/// The audit line of an admin change: who, which tenant, which resource and operation, the policy before
 /// and after, and the policy version it puts in force. Written before the change takes effect (`PolicyWriter`).
 /// Policies hold no secrets; the caller's token is never written. The line has no `decision`, so the report over
 /// exchanges passes it by.

@@ -3,7 +3,7 @@ import TenantPolicy
 import TokenInspection
 
 /// Applies governed tenants' cross-tenant access settings to an Entra token exchange that tenant isolation allowed
-/// (issue 4.7, SPEC 2.2). Only what a token exchange shows is judged:
+/// (SPEC 2.2). Only what a token exchange shows is judged:
 /// - a sign-in at another Microsoft cloud's STS: the creator tenant's `allowedCloudEndpoints` and partners;
 /// - a guest (the token's `idp` names a home tenant H other than the sign-in tenant S): B2B collaboration inbound of
 ///   S toward H, and outbound of H toward S;

@@ -48,23 +48,3 @@ package struct ExchangeOutcome: Sendable, Equatable {
     /// Whether a policy refused (enforced or not).
     package var refuses: Bool { decision == .blocked || decision == .wouldBlock }
 }
-
-/// The labels one audited decision is counted under (SPEC 5 "Observable"): typed, so the metrics never parse a
-/// string, and derived from the audit line so that the counters and the log always agree.
-package struct DecisionLabels: Sendable, Equatable {
-    package let decision: AuditDecision
-    /// Counted only for refusals.
-    package let refusedDirections: [Direction]
-    /// The setting that refused; nil unless refused.
-    package let refusingSetting: String?
-    /// The STS of an unenforced exchange: the known gap is counted per STS (SPEC 2.3).
-    package let unenforcedHost: String?
-
-    package init(_ event: AuditEvent) {
-        decision = event.decision
-        let refused = event.decision == .blocked || event.decision == .wouldBlock
-        refusedDirections = event.directions
-        refusingSetting = refused ? event.setting : nil
-        unenforcedHost = event.decision == .unenforced ? event.host : nil
-    }
-}

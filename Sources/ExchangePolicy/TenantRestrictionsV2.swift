@@ -1,6 +1,6 @@
 import TenantPolicy
 
-/// Tenant Restrictions v2 header injection (issue 4.8, ENTRA-FACTS 3): on the login hosts Microsoft lists,
+/// Tenant Restrictions v2 header injection (ENTRA-FACTS 3): on the login hosts Microsoft lists,
 /// `sec-Restrict-Tenant-Access-Policy: <tenant>:<policy id>` replaces whatever the client sent, so that Entra
 /// enforces the tenant's `tenantRestrictions` on its side too. The TRv1 headers conflict with it and are dropped.
 package struct TenantRestrictionsV2: Sendable, Equatable {

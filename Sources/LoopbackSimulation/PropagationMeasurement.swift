@@ -3,7 +3,7 @@ import Foundation
 import JWTKit
 import TenantPolicy
 
-/// How long an admin change takes to reach token exchanges (issue 5): on loopback, a rule is added or deleted
+/// How long an admin change takes to reach token exchanges: on loopback, a rule is added or deleted
 /// through the admin API, and as soon as the call returns an exchange goes through the proxy; the figure is the
 /// time from the admin call returning to that exchange's decision (its audit line), and the exchange must be
 /// decided under the new policy. Uses a copy of the policies directory, since the API writes to it.

@@ -2,7 +2,7 @@ import Foundation
 import TenantPolicy
 
 /// The seed's scenarios played through the real proxy: the three tables of seed 000, a guest in its host tenant,
-/// and the Azure DevOps bypass (issue 3, `simulate`).
+/// and the Azure DevOps bypass (`simulate`).
 package struct Simulation {
     package struct Scenario {
         package let name: String

@@ -4,7 +4,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Reloads the policies when a file of the policies directory changes (issue 5, "watched"), by polling names,
+/// Reloads the policies when a file of the policies directory changes ("watched"), by polling names,
 /// sizes and modification times: portable, and a second's delay is far inside the 100 ms-to-next-exchange budget
 /// that matters once a change is seen. An invalid set is refused and counted; the last good one stays in force.
 package final class PolicyDirectoryWatcher: Service, Sendable {

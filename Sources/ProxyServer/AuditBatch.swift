@@ -1,7 +1,7 @@
 import Audit
 import NIOCore
 
-/// Group commit of audit lines on one event loop (issue 6).
+/// Group commit of audit lines on one event loop.
 ///
 /// Exchanges decided while the loop handles one round of I/O events append their lines here; the first schedules
 /// a flush, which NIO runs as a task right after that round. The flush writes all the lines in one `write(2)` on

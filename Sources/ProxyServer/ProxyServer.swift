@@ -32,7 +32,7 @@ package final class ProxyServer: Service, Sendable {
         logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void
     ) throws {
         let upstreamContext = try NIOSSLContext(
-            configuration: Self.upstreamTLSConfiguration(extraCAFiles: configuration.upstreamCAFiles))
+            configuration: UpstreamTLSConfiguration.make(extraCAFiles: configuration.upstreamCAFiles))
         let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
         self.shared = ProxyContext(
             configuration: configuration, policies: policies,
@@ -55,24 +55,6 @@ package final class ProxyServer: Service, Sendable {
     /// Signs the leaves of sessions that start from now on with `authority` (a CA replaced on disk, SIGHUP).
     package func replaceCertificateAuthority(_ authority: CertificateAuthority) {
         shared.leafContexts.replaceAuthority(authority)
-    }
-
-    /// The upstream TLS configuration: system roots plus the PEM files given with `--upstream-ca`.
-    static func upstreamTLSConfiguration(extraCAFiles: [String]) throws -> TLSConfiguration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.applicationProtocols = ["http/1.1"]
-        if !extraCAFiles.isEmpty {
-            var roots: [NIOSSLCertificate] = []
-            for file in extraCAFiles {
-                do {
-                    roots += try NIOSSLCertificate.fromPEMFile(file)
-                } catch {
-                    throw UpstreamCAFileError(path: file, underlying: "\(error)")
-                }
-            }
-            tls.additionalTrustRoots = [.certificates(roots)]
-        }
-        return tls
     }
 
     package func run() async throws {
@@ -128,11 +110,4 @@ package final class ProxyServer: Service, Sendable {
             .bind(host: shared.configuration.listen.host, port: shared.configuration.listen.port)
             .get()
     }
-}
-
-/// An `--upstream-ca` file that cannot be read as PEM certificates.
-package struct UpstreamCAFileError: Error, CustomStringConvertible {
-    package let path: String
-    package let underlying: String
-    package var description: String { "--upstream-ca \(path): not a readable PEM certificate file (\(underlying))" }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TenantPolicy
 
 /// Decisions per second on one thread, with a 10-rule and a 100,000-rule allowlist: the cost must not grow with
-/// the allowlist (issue 2, SPEC 5).
+/// the allowlist (SPEC 5).
 enum DecisionBenchmark {
     static func run(decisions: Int) -> [BenchmarkResult] {
         let small = measure(ruleCount: 10, decisions: decisions)

@@ -7,7 +7,7 @@ import LoopbackSimulation
 import TenantGateApp
 import TenantPolicy
 
-/// The admin API through the real listener (issue 5): curl with Entra-shaped tokens signed by a key the test owns,
+/// The admin API through the real listener: curl with Entra-shaped tokens signed by a key the test owns,
 /// edits enforced on the next token exchange through the proxy, files written atomically, audit lines.
 @Suite(.serialized)
 struct AdminEndToEndTests {

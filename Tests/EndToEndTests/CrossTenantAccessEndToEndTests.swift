@@ -9,7 +9,7 @@ import Testing
 
 @testable import tenantgate
 
-/// Cross-tenant access settings enforced through the proxy (issue 4.7): the mock STS mints guest tokens, member
+/// Cross-tenant access settings enforced through the proxy: the mock STS mints guest tokens, member
 /// tokens of foreign tenants and tokens of another cloud's STS; curl goes through the proxy; the audit line names
 /// the setting. Policies: `policies/cross-tenant-access/` (Contoso isolation Off, so only these settings decide).
 @Suite(.serialized)

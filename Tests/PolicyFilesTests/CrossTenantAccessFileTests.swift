@@ -5,7 +5,7 @@ import Testing
 import PolicyFiles
 import TenantPolicy
 
-/// Cross-tenant access settings in policy files: the YAML's `crossTenantAccess:` and Graph JSON files (issue 4.6).
+/// Cross-tenant access settings in policy files: the YAML's `crossTenantAccess:` and Graph JSON files.
 struct CrossTenantAccessFileTests {
     static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
     static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"

@@ -4,7 +4,7 @@ import Testing
 import PolicyFiles
 import TenantPolicy
 
-/// Every validation error of issue 2, each with its file, field, line and message.
+/// Every validation error SPEC 4 lists for policy files, each with its file, field, line and message.
 struct PolicyValidationTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
