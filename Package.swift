@@ -11,7 +11,7 @@ let package = Package(
     name: "tenantgate",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "tenantgate", targets: ["tenantgate"]),
+        .executable(name: "tenantgate", targets: ["tenantgate"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -89,7 +89,8 @@ let package = Package(
         .target(
             name: "ExchangePolicy",
             dependencies: [
-                "TenantPolicy", "CrossTenantAccess", "TokenInspection", "NetworkPolicy", "Audit", "EntraAuth", "Caching",
+                "TenantPolicy", "CrossTenantAccess", "TokenInspection", "NetworkPolicy", "Audit", "EntraAuth",
+                "Caching",
                 "Plumbing",
             ],
             swiftSettings: swiftSettings
@@ -207,44 +208,59 @@ let package = Package(
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PolicyFilesTests", dependencies: ["PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
-            swiftSettings: swiftSettings),
+            name: "PolicyFilesTests",
+            dependencies: ["PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PolicyServiceTests",
             dependencies: [
                 "PolicyService", "PolicyFiles", "TenantPolicy", "ExchangePolicy",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TokenInspectionTests",
-            dependencies: ["TokenInspection", "TenantPolicy"], swiftSettings: swiftSettings),
+            dependencies: ["TokenInspection", "TenantPolicy"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CertificateAuthorityTests",
             dependencies: [
                 "CertificateAuthority", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
-            name: "CrossTenantAccessTests", dependencies: ["CrossTenantAccess", "TenantPolicy"],
-            swiftSettings: swiftSettings),
+            name: "CrossTenantAccessTests",
+            dependencies: ["CrossTenantAccess", "TenantPolicy"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EntraAuthTests",
             dependencies: ["EntraAuth", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "TenantPolicy"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "TenantPolicy"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AuditReportTests",
+            dependencies: ["AuditReport", "TenantPolicy"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ExchangePolicyTests",
             dependencies: [
                 "ExchangePolicy", "TenantPolicy", "TokenInspection", "NetworkPolicy", "Audit",
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AdminAPITests",
             dependencies: ["AdminAPI", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
@@ -254,7 +270,8 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         // Real sockets on loopback: mock STS, the proxy as `serve` builds it, curl as the client; the commands
         // (`check`, `settings`) run in-process.
         .testTarget(
@@ -268,6 +285,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Clients"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
     ]
 )

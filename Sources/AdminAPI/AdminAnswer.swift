@@ -8,7 +8,12 @@ package struct AdminAnswer: Sendable, Equatable {
     package let headers: [(String, String)]
     package let body: [UInt8]
 
-    package init(status: Int, contentType: String = "application/json; charset=utf-8", headers: [(String, String)] = [], body: [UInt8]) {
+    package init(
+        status: Int,
+        contentType: String = "application/json; charset=utf-8",
+        headers: [(String, String)] = [],
+        body: [UInt8]
+    ) {
         self.status = status
         self.contentType = contentType
         self.headers = headers
@@ -36,7 +41,13 @@ package struct AdminAnswer: Sendable, Equatable {
 /// The two error shapes the admin API speaks: Power Platform's for tenant isolation, Graph's for cross-tenant
 /// access settings (ENTRA-FACTS 4 and 5), so that existing clients read them.
 enum AdminErrorBody {
-    static func powerPlatform(_ status: Int, code: String, message: String, details: [String] = [], headers: [(String, String)] = []) -> AdminAnswer {
+    static func powerPlatform(
+        _ status: Int,
+        code: String,
+        message: String,
+        details: [String] = [],
+        headers: [(String, String)] = []
+    ) -> AdminAnswer {
         var error: [String: Any] = ["code": code, "message": message]
         if !details.isEmpty { error["details"] = details.map { ["code": "ValidationError", "message": $0] } }
         return .json(status, ["error": error], headers: headers)

@@ -30,7 +30,11 @@ package struct AdminRoutes: Sendable {
     let renderMetrics: @Sendable () -> [UInt8]
     let policyAPI: AdminPolicyAPI?
 
-    package init(policies: PolicyStore, renderMetrics: @escaping @Sendable () -> [UInt8], policyAPI: AdminPolicyAPI? = nil) {
+    package init(
+        policies: PolicyStore,
+        renderMetrics: @escaping @Sendable () -> [UInt8],
+        policyAPI: AdminPolicyAPI? = nil
+    ) {
         self.policies = policies
         self.renderMetrics = renderMetrics
         self.policyAPI = policyAPI
@@ -38,24 +42,39 @@ package struct AdminRoutes: Sendable {
 
     package func answer(_ request: AdminRequest) async -> AdminAnswer {
         let segments = request.segments
-        if segments.starts(with: Self.isolationPrefix), segments.count >= 6, segments[5] == IsolationEndpoints.resource {
+        if segments.starts(with: Self.isolationPrefix), segments.count >= 6, segments[5] == IsolationEndpoints.resource
+        {
             guard let tenant = TenantID(segments[4]) else {
                 return AdminErrorBody.powerPlatform(
-                    400, code: "BadRequest", message: "Invalid tenant ID format",
-                    details: ["The tenant ID must be a valid GUID"])
+                    400,
+                    code: "BadRequest",
+                    message: "Invalid tenant ID format",
+                    details: ["The tenant ID must be a valid GUID"]
+                )
             }
             switch await authorize(request, .tenantIsolation) {
             case .failure(let error):
                 return AdminErrorBody.powerPlatform(
-                    error.httpStatus, code: error.httpStatus == 401 ? "Unauthorized" : "Forbidden",
-                    message: error.description, headers: [("www-authenticate", error.wwwAuthenticate)])
+                    error.httpStatus,
+                    code: error.httpStatus == 401 ? "Unauthorized" : "Forbidden",
+                    message: error.description,
+                    headers: [("www-authenticate", error.wwwAuthenticate)]
+                )
             case .success(let (principal, api)):
                 guard principal.mayAdminister(tenant) else {
                     return AdminErrorBody.powerPlatform(
-                        403, code: "Forbidden",
-                        message: "the caller's token is of tenant \(principal.tenant); it cannot administer tenant \(tenant)")
+                        403,
+                        code: "Forbidden",
+                        message:
+                            "the caller's token is of tenant \(principal.tenant); it cannot administer tenant \(tenant)"
+                    )
                 }
-                return await api.isolation.answer(request, tenant: tenant, segments: segments.dropFirst(6), principal: principal)
+                return await api.isolation.answer(
+                    request,
+                    tenant: tenant,
+                    segments: segments.dropFirst(6),
+                    principal: principal
+                )
             }
         }
         if segments.starts(with: Self.graphPrefix) {
@@ -64,15 +83,24 @@ package struct AdminRoutes: Sendable {
                 return AdminErrorBody.graph(
                     error.httpStatus,
                     code: error.httpStatus == 401 ? "InvalidAuthenticationToken" : "Authorization_RequestDenied",
-                    message: error.description, headers: [("www-authenticate", error.wwwAuthenticate)])
+                    message: error.description,
+                    headers: [("www-authenticate", error.wwwAuthenticate)]
+                )
             case .success(let (principal, api)):
-                return await api.crossTenantAccess.answer(request, segments: segments.dropFirst(3), principal: principal)
+                return await api.crossTenantAccess.answer(
+                    request,
+                    segments: segments.dropFirst(3),
+                    principal: principal
+                )
             }
         }
         return health(request)
     }
 
-    private func authorize(_ request: AdminRequest, _ area: AdminArea) async
+    private func authorize(
+        _ request: AdminRequest,
+        _ area: AdminArea
+    ) async
         -> Result<(AdminPrincipal, AdminPolicyAPI), AdminAuthError>
     {
         guard let api = policyAPI, let authenticator = api.authenticator else {
@@ -91,12 +119,20 @@ package struct AdminRoutes: Sendable {
             return .json(200, ["status": "ok"])
         case "/readyz":
             let bundle = policies.current().bundle
-            return .json(200, [
-                "status": "ready", "policy_version": bundle.version, "governed_tenants": bundle.isolation.tenants.count,
-                "cross_tenant_access_tenants": bundle.crossTenantAccess.count,
-            ])
+            return .json(
+                200,
+                [
+                    "status": "ready", "policy_version": bundle.version,
+                    "governed_tenants": bundle.isolation.tenants.count,
+                    "cross_tenant_access_tenants": bundle.crossTenantAccess.count,
+                ]
+            )
         case "/metrics":
-            return AdminAnswer(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: renderMetrics())
+            return AdminAnswer(
+                status: 200,
+                contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: renderMetrics()
+            )
         default:
             return .json(404, ["error": "not_found"])
         }

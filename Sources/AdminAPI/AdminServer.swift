@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import Synchronization
 import ServiceLifecycle
+import Synchronization
 
 /// The admin listener (`--admin HOST:PORT`, loopback by default): health, readiness and Prometheus metrics, and
 /// with `AdminPolicyAPI` the policy endpoints. A `Service` like the proxy, stopped by the same graceful
@@ -25,7 +25,11 @@ package final class AdminServer: Service, Sendable {
 
     /// - Parameter tls: serves HTTPS with this context (`--admin-tls-cert`, `--admin-tls-key`); nil serves HTTP.
     package init(
-        host: String, port: Int, group: any EventLoopGroup, routes: AdminRoutes, tls: NIOSSLContext? = nil,
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        routes: AdminRoutes,
+        tls: NIOSSLContext? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
@@ -40,7 +44,10 @@ package final class AdminServer: Service, Sendable {
     package static func tlsContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain,
+            privateKey: .privateKey(key)
+        )
         configuration.applicationProtocols = ["http/1.1"]
         return try NIOSSLContext(configuration: configuration)
     }
@@ -111,13 +118,22 @@ final class AdminHandler: ChannelInboundHandler {
             guard let requestHead = head else { return }
             head = nil
             if tooLarge {
-                write(AdminAnswer.json(413, ["error": ["code": "RequestEntityTooLarge", "message": "the body exceeds 1 MiB"]]),
-                      for: requestHead, context: context)
+                write(
+                    AdminAnswer.json(
+                        413,
+                        ["error": ["code": "RequestEntityTooLarge", "message": "the body exceeds 1 MiB"]]
+                    ),
+                    for: requestHead,
+                    context: context
+                )
                 return
             }
             let request = AdminRequest(
-                method: requestHead.method.rawValue, uri: requestHead.uri,
-                headers: requestHead.headers.map { ($0.name, $0.value) }, body: body)
+                method: requestHead.method.rawValue,
+                uri: requestHead.uri,
+                headers: requestHead.headers.map { ($0.name, $0.value) },
+                body: body
+            )
             let routes = self.routes
             let promise = context.eventLoop.makePromise(of: AdminAnswer.self)
             promise.completeWithTask { await routes.answer(request) }
@@ -137,10 +153,17 @@ final class AdminHandler: ChannelInboundHandler {
         if !answer.body.isEmpty || answer.status != 204 { headers.add(name: "content-type", value: answer.contentType) }
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
         if !requestHead.isKeepAlive { headers.add(name: "connection", value: "close") }
-        let responseHead = HTTPResponseHead(version: .http1_1, status: .init(statusCode: answer.status), headers: headers)
+        let responseHead = HTTPResponseHead(
+            version: .http1_1,
+            status: .init(statusCode: answer.status),
+            headers: headers
+        )
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if requestHead.method != .HEAD && !answer.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))),
+                promise: nil
+            )
         }
         let keepAlive = requestHead.isKeepAlive
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in

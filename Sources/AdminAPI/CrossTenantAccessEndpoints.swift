@@ -31,7 +31,9 @@ struct CrossTenantAccessEndpoints: Sendable {
             }
         case ("GET", "partners", 1):
             return read(tenant) { policy in
-                let value = try policy.partners.map { try JSONSerialization.jsonObject(with: $0.encoded(pretty: false)) }
+                let value = try policy.partners.map {
+                    try JSONSerialization.jsonObject(with: $0.encoded(pretty: false))
+                }
                 return try JSONSerialization.data(withJSONObject: ["value": value], options: [.sortedKeys])
             }
         case ("POST", "partners", 1):
@@ -61,12 +63,20 @@ struct CrossTenantAccessEndpoints: Sendable {
         case (_, "default", 2) where rest[1] == "resetToSystemDefault":
             return Self.methodNotAllowed(request)
         default:
-            return AdminErrorBody.graph(404, code: "Request_ResourceNotFound", message: "no such resource: \(request.path)")
+            return AdminErrorBody.graph(
+                404,
+                code: "Request_ResourceNotFound",
+                message: "no such resource: \(request.path)"
+            )
         }
     }
 
     private static func methodNotAllowed(_ request: AdminRequest) -> AdminAnswer {
-        AdminErrorBody.graph(405, code: "Request_BadRequest", message: "\(request.method) is not supported on \(request.path)")
+        AdminErrorBody.graph(
+            405,
+            code: "Request_BadRequest",
+            message: "\(request.method) is not supported on \(request.path)"
+        )
     }
 
     private func settings(_ tenant: TenantID) -> CrossTenantAccessPolicy {
@@ -82,41 +92,65 @@ struct CrossTenantAccessEndpoints: Sendable {
     private func read(_ tenant: TenantID, _ encode: (CrossTenantAccessPolicy) throws -> Data) -> AdminAnswer {
         do {
             return AdminAnswer(
-                status: 200, headers: etag(tenant).map { [("etag", $0)] } ?? [], body: Array(try encode(settings(tenant))))
+                status: 200,
+                headers: etag(tenant).map { [("etag", $0)] } ?? [],
+                body: Array(try encode(settings(tenant)))
+            )
         } catch {
             return AdminErrorBody.graph(500, code: "InternalServerError", message: "\(error)")
         }
     }
 
     private func edit(
-        _ request: AdminRequest, _ principal: AdminPrincipal, operation: String, success: Int, created: TenantID? = nil,
+        _ request: AdminRequest,
+        _ principal: AdminPrincipal,
+        operation: String,
+        success: Int,
+        created: TenantID? = nil,
         change: @escaping (CrossTenantAccessPolicy) throws -> CrossTenantAccessPolicy
     ) async -> AdminAnswer {
         let tenant = principal.tenant
         // An absent policy is the service default: its ETag is the service default's, so If-Match works from a GET.
         let ifMatch = request.headers["if-match"]
-        let result = writer.edit(tenant, .crossTenantAccess, ifMatch: nil, change: { state in
-            let current = state.crossTenantAccess ?? CrossTenantAccessPolicy()
-            if let ifMatch {
-                var shown = state
-                shown.crossTenantAccess = current
-                let etag = PolicyWriter.etag(.crossTenantAccess, of: shown, directory: TenantDirectory())
-                let matches = ifMatch == "*" || ifMatch.split(separator: ",").contains {
-                    $0.trimmingCharacters(in: .whitespaces) == etag
+        let result = writer.edit(
+            tenant,
+            .crossTenantAccess,
+            ifMatch: nil,
+            change: { state in
+                let current = state.crossTenantAccess ?? CrossTenantAccessPolicy()
+                if let ifMatch {
+                    var shown = state
+                    shown.crossTenantAccess = current
+                    let etag = PolicyWriter.etag(.crossTenantAccess, of: shown, directory: TenantDirectory())
+                    let matches =
+                        ifMatch == "*"
+                        || ifMatch.split(separator: ",").contains {
+                            $0.trimmingCharacters(in: .whitespaces) == etag
+                        }
+                    if !matches { throw PolicyWriter.Failure.preconditionFailed(current: etag) }
                 }
-                if !matches { throw PolicyWriter.Failure.preconditionFailed(current: etag) }
+                do {
+                    state.crossTenantAccess = try change(current)
+                } catch let error as CrossTenantAccessDocumentError {
+                    throw PolicyWriter.Failure.rejected(
+                        status: Self.status(error.code),
+                        code: Self.code(error.code),
+                        message: error.description
+                    )
+                }
+            },
+            auditLine: { outcome in
+                PolicyChangeAudit.line(
+                    principal: principal,
+                    tenant: tenant,
+                    resource: Self.resource,
+                    operation: operation,
+                    before: outcome.before.crossTenantAccess.flatMap(Self.object),
+                    after: outcome.after.crossTenantAccess.flatMap(Self.object),
+                    version: outcome.bundle.version
+                )
             }
-            do {
-                state.crossTenantAccess = try change(current)
-            } catch let error as CrossTenantAccessDocumentError {
-                throw PolicyWriter.Failure.rejected(status: Self.status(error.code), code: Self.code(error.code), message: error.description)
-            }
-        }, auditLine: { outcome in
-            PolicyChangeAudit.line(
-                principal: principal, tenant: tenant, resource: Self.resource, operation: operation,
-                before: outcome.before.crossTenantAccess.flatMap(Self.object),
-                after: outcome.after.crossTenantAccess.flatMap(Self.object), version: outcome.bundle.version)
-        })
+        )
         switch result {
         case .failure(let failure):
             return Self.answer(failure)
@@ -133,22 +167,28 @@ struct CrossTenantAccessEndpoints: Sendable {
         switch failure {
         case .preconditionFailed(let current):
             return AdminErrorBody.graph(
-                412, code: "Request_PreconditionFailed",
+                412,
+                code: "Request_PreconditionFailed",
                 message: "the settings changed since they were read (If-Match does not match the current ETag)",
-                headers: current.map { [("etag", $0)] } ?? [])
+                headers: current.map { [("etag", $0)] } ?? []
+            )
         case .rejected(let status, let code, let message):
             return AdminErrorBody.graph(status, code: code, message: message)
         case .invalid(let diagnostics):
             return AdminErrorBody.graph(
-                400, code: "Request_BadRequest",
+                400,
+                code: "Request_BadRequest",
                 message: "the change would make the policies invalid; nothing was changed: "
-                    + diagnostics.map(\.description).joined(separator: "; "))
+                    + diagnostics.map(\.description).joined(separator: "; ")
+            )
         case .storage(let message):
             return AdminErrorBody.graph(500, code: "InternalServerError", message: "nothing was changed: \(message)")
         case .auditUnavailable(let message):
             return AdminErrorBody.graph(
-                503, code: "ServiceUnavailable",
-                message: "the change's audit line could not be written, so nothing was changed: \(message)")
+                503,
+                code: "ServiceUnavailable",
+                message: "the change's audit line could not be written, so nothing was changed: \(message)"
+            )
         }
     }
 

@@ -26,7 +26,12 @@ enum PolicyChangeAudit {
     }
 
     static func line(
-        principal: AdminPrincipal, tenant: TenantID, resource: String, operation: String, before: Any?, after: Any?,
+        principal: AdminPrincipal,
+        tenant: TenantID,
+        resource: String,
+        operation: String,
+        before: Any?,
+        after: Any?,
         version: String
     ) -> Line {
         var actor: [String: Any] = ["tenant": principal.tenant.description]
@@ -40,8 +45,10 @@ enum PolicyChangeAudit {
             "policy_version": version, "correlation_id": correlationID,
         ]
         return Line(
-            bytes: Array((TenantFileRenderer.json(object, pretty: false) + "\n").utf8), correlationID: correlationID,
-            tenant: tenant)
+            bytes: Array((TenantFileRenderer.json(object, pretty: false) + "\n").utf8),
+            correlationID: correlationID,
+            tenant: tenant
+        )
     }
 
     fileprivate static func now() -> String {

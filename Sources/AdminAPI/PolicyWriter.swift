@@ -65,7 +65,10 @@ final class PolicyWriter: Sendable {
     /// Edits `tenant`'s `part` with `change`, which may throw `Failure.rejected`; `auditLine` renders the
     /// `policy_change` line of the validated outcome, written before the file and the policy in force change.
     func edit(
-        _ tenant: TenantID, _ part: Part, ifMatch: String?, change: (inout TenantPolicyState) throws -> Void,
+        _ tenant: TenantID,
+        _ part: Part,
+        ifMatch: String?,
+        change: (inout TenantPolicyState) throws -> Void,
         auditLine: (Outcome) -> PolicyChangeAudit.Line
     ) -> Result<Outcome, Failure> {
         store.exclusively {
@@ -73,9 +76,12 @@ final class PolicyWriter: Sendable {
             let before = TenantPolicyState(tenant: tenant, bundle: bundle)
             if let ifMatch {
                 let current = Self.etag(part, of: before, directory: bundle.isolation.directory)
-                let matches = ifMatch == "*" ? current != nil : ifMatch.split(separator: ",").contains {
-                    $0.trimmingCharacters(in: .whitespaces) == current
-                }
+                let matches =
+                    ifMatch == "*"
+                    ? current != nil
+                    : ifMatch.split(separator: ",").contains {
+                        $0.trimmingCharacters(in: .whitespaces) == current
+                    }
                 if !matches { return .failure(.preconditionFailed(current: current)) }
             }
             var after = before
@@ -101,7 +107,12 @@ final class PolicyWriter: Sendable {
             case .failure(let error): return .failure(.invalid(error.errors))
             case .success(let loaded): next = loaded
             }
-            let outcome = Outcome(before: before, after: TenantPolicyState(tenant: tenant, bundle: next), bundle: next, file: path)
+            let outcome = Outcome(
+                before: before,
+                after: TenantPolicyState(tenant: tenant, bundle: next),
+                bundle: next,
+                file: path
+            )
             let line = auditLine(outcome)
             if case .failure(let error) = audit.append(line.bytes, lineCount: 1) {
                 return .failure(.auditUnavailable("\(error)"))
@@ -119,7 +130,11 @@ final class PolicyWriter: Sendable {
     }
 
     /// The file an edit goes to, in the format that file already has; a new file for a tenant that has none.
-    private func target(for tenant: TenantID, _ part: Part, in bundle: PolicyBundle) -> (String, TenantFileRenderer.Format) {
+    private func target(
+        for tenant: TenantID,
+        _ part: Part,
+        in bundle: PolicyBundle
+    ) -> (String, TenantFileRenderer.Format) {
         let isolationFile = bundle.isolationSources[tenant]
         let settingsFile = bundle.crossTenantAccessSources[tenant]
         func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
@@ -130,7 +145,9 @@ final class PolicyWriter: Sendable {
                     ? (isolationFile, .projectYAML(includesCrossTenantAccess: settingsFile == isolationFile))
                     : (isolationFile, .powerPlatformJSON)
             }
-            if let settingsFile, isYAML(settingsFile) { return (settingsFile, .projectYAML(includesCrossTenantAccess: true)) }
+            if let settingsFile, isYAML(settingsFile) {
+                return (settingsFile, .projectYAML(includesCrossTenantAccess: true))
+            }
             return (path("\(tenant).json"), .powerPlatformJSON)
         case .crossTenantAccess:
             if let settingsFile {

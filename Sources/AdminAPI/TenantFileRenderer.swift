@@ -35,7 +35,11 @@ enum TenantFileRenderer {
             case .tenant(let tenant): id = tenant.description
             }
             let name: String
-            if case .tenant(let tenant) = rule.subject { name = directory.displayName(of: tenant) ?? "" } else { name = "" }
+            if case .tenant(let tenant) = rule.subject {
+                name = directory.displayName(of: tenant) ?? ""
+            } else {
+                name = ""
+            }
             return [
                 "tenantId": id, "tenantDisplayName": name,
                 "direction": [
@@ -77,7 +81,9 @@ enum TenantFileRenderer {
     }
 
     /// JSON strings are YAML double-quoted scalars, so every value is written exactly.
-    private static func quoted(_ text: String) -> String { json([text], pretty: false).dropFirst().dropLast().description }
+    private static func quoted(_ text: String) -> String {
+        json([text], pretty: false).dropFirst().dropLast().description
+    }
 
     private static func yaml(_ state: TenantPolicyState, includesCrossTenantAccess: Bool) -> String {
         var lines = ["# Written by the TenantGate admin API.", "tenantId: \(state.tenant)"]
@@ -95,7 +101,8 @@ enum TenantFileRenderer {
                     case .any: tenant = "*"
                     case .tenant(let id): tenant = rule.domain ?? id.description
                     }
-                    let direction = rule.directions == .both ? "both" : rule.directions == .inbound ? "inbound" : "outbound"
+                    let direction =
+                        rule.directions == .both ? "both" : rule.directions == .inbound ? "inbound" : "outbound"
                     lines.append("    - {tenant: \(quoted(tenant)), direction: \(direction)}")
                 }
             }

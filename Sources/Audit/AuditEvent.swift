@@ -35,8 +35,17 @@ package struct AuditEvent: Sendable, Equatable {
     package var setting: String?
 
     package init(
-        time: Date, decision: AuditDecision, directions: [Direction], creatorTenant: TenantID?, signInTenant: TenantID?,
-        host: String, path: String, clientID: String?, reason: String, rule: String?, correlationID: UUID
+        time: Date,
+        decision: AuditDecision,
+        directions: [Direction],
+        creatorTenant: TenantID?,
+        signInTenant: TenantID?,
+        host: String,
+        path: String,
+        clientID: String?,
+        reason: String,
+        rule: String?,
+        correlationID: UUID
     ) {
         self.time = time
         self.decision = decision

@@ -65,7 +65,8 @@ final class AuditFile: Sendable {
         self.syncInterval = syncInterval
         self.fileSystem = fileSystem
         self.state = Mutex(
-            State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now))
+            State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now)
+        )
     }
 
     /// Bytes of the unfinished line a failed write left at the end of the file; 0 when it ends with a newline.
@@ -110,7 +111,9 @@ final class AuditFile: Sendable {
                     return .failure(
                         error(
                             "write failed: \(failure.sentence); the \(state.tornFragment)-byte fragment of a line "
-                                + "left by an earlier failed write is still unterminated"))
+                                + "left by an earlier failed write is still unterminated"
+                        )
+                    )
                 }
                 state.tornFragment = 0
                 state.writes += 1
@@ -133,7 +136,8 @@ final class AuditFile: Sendable {
                 ? "it ended on a line boundary"
                 : "the last \(state.tornFragment) bytes are the start of a line, which the next write ends first"
             return .failure(
-                error("write failed after \(count) of \(bytes.count) bytes: \(failure.sentence); \(fragment)"))
+                error("write failed after \(count) of \(bytes.count) bytes: \(failure.sentence); \(fragment)")
+            )
         }
     }
 
@@ -161,7 +165,8 @@ final class AuditFile: Sendable {
         case .success(let opened): descriptor = opened
         case .failure(let failure):
             return .failure(
-                error("cannot reopen for appending: \(failure.sentence); still writing to the file opened before"))
+                error("cannot reopen for appending: \(failure.sentence); still writing to the file opened before")
+            )
         }
         let identity = fileSystem.identity(descriptor)
         return syncState.withLock { syncState -> Result<Void, AuditLogError> in
@@ -229,7 +234,9 @@ final class AuditFile: Sendable {
 
     @discardableResult
     private func record(
-        _ result: Result<Void, SystemCallError>, through writes: UInt64, in syncState: inout SyncState
+        _ result: Result<Void, SystemCallError>,
+        through writes: UInt64,
+        in syncState: inout SyncState
     ) -> Result<Void, AuditLogError> {
         switch result {
         case .success:

@@ -94,8 +94,13 @@ package struct AuditReportBuilder {
         if let tenantFilter { tenantIDs = tenantIDs.filter { $0 == tenantFilter } }
         let sections = tenantIDs.sorted().map { tenant in section(for: tenant) }
         return CrossTenantReport(
-            source: source, generatedAt: generatedAt, counts: counts, tenants: sections,
-            unenforced: unenforced.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, pairs: pairs)
+            source: source,
+            generatedAt: generatedAt,
+            counts: counts,
+            tenants: sections,
+            unenforced: unenforced.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            pairs: pairs
+        )
     }
 
     private func section(for tenant: TenantID) -> CrossTenantReport.TenantSection {

@@ -8,49 +8,64 @@ extension CrossTenantReport {
         var lines = [
             "Cross-tenant isolation report from \(source): \(counts.read) lines, \(counts.crossTenant) cross-tenant, "
                 + "\(counts.sameTenant) same-tenant, \(counts.unenforced) unenforced, \(counts.malformed) malformed, "
-                + "\(counts.other) other",
+                + "\(counts.other) other"
         ]
         for section in tenants {
             lines.append("")
             lines.append("Tenant \(section.tenantID)")
-            lines.append("  direction  other tenant                          count  allowed  blocked  would_block  first seen                last seen")
+            lines.append(
+                "  direction  other tenant                          count  allowed  blocked  would_block  first seen                last seen"
+            )
             for connection in section.connections {
                 let stats = connection.stats
                 lines.append(
-                    "  " + [
-                        pad(connection.connectionType.rawValue, 9), pad(connection.tenantID.description, 37),
-                        pad("\(stats.count)", 6), pad("\(stats.decisions["allowed", default: 0])", 8),
-                        pad("\(stats.decisions["blocked", default: 0])", 8), pad("\(stats.decisions["would_block", default: 0])", 12),
-                        pad(stats.firstSeen ?? "-", 25), stats.lastSeen ?? "-",
-                    ].joined(separator: " "))
+                    "  "
+                        + [
+                            pad(connection.connectionType.rawValue, 9), pad(connection.tenantID.description, 37),
+                            pad("\(stats.count)", 6), pad("\(stats.decisions["allowed", default: 0])", 8),
+                            pad("\(stats.decisions["blocked", default: 0])", 8),
+                            pad("\(stats.decisions["would_block", default: 0])", 12),
+                            pad(stats.firstSeen ?? "-", 25), stats.lastSeen ?? "-",
+                        ].joined(separator: " ")
+                )
             }
             if section.suggestedRules.isEmpty {
                 lines.append("  suggested rules: none")
             } else {
                 lines.append("  suggested rules (keep observed traffic working once isolation is On):")
-                for rule in section.suggestedRules { lines.append("    - tenant: \(rule.tenant)\n      direction: \(rule.directions)") }
+                for rule in section.suggestedRules {
+                    lines.append("    - tenant: \(rule.tenant)\n      direction: \(rule.directions)")
+                }
             }
         }
         if !unenforced.isEmpty {
             lines.append("")
             lines.append("Unenforced (non-Entra STS, the known gap):")
-            for (host, stats) in unenforced { lines.append("  \(pad(host, 40)) \(stats.count) exchange(s), last \(stats.lastSeen ?? "-")") }
+            for (host, stats) in unenforced {
+                lines.append("  \(pad(host, 40)) \(stats.count) exchange(s), last \(stats.lastSeen ?? "-")")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// One row per tenant and direction (RFC 4180 quoting).
     package func renderCSV() -> String {
-        var rows = ["tenantId,connectionType,otherTenantId,count,allowed,blocked,would_block,firstSeen,lastSeen,clientIds"]
+        var rows = [
+            "tenantId,connectionType,otherTenantId,count,allowed,blocked,would_block,firstSeen,lastSeen,clientIds"
+        ]
         for section in tenants {
             for connection in section.connections {
                 let stats = connection.stats
-                rows.append([
-                    section.tenantID.description, connection.connectionType.rawValue, connection.tenantID.description,
-                    "\(stats.count)", "\(stats.decisions["allowed", default: 0])", "\(stats.decisions["blocked", default: 0])",
-                    "\(stats.decisions["would_block", default: 0])", stats.firstSeen ?? "", stats.lastSeen ?? "",
-                    stats.clientIDs.joined(separator: " "),
-                ].map(csvField).joined(separator: ","))
+                rows.append(
+                    [
+                        section.tenantID.description, connection.connectionType.rawValue,
+                        connection.tenantID.description,
+                        "\(stats.count)", "\(stats.decisions["allowed", default: 0])",
+                        "\(stats.decisions["blocked", default: 0])",
+                        "\(stats.decisions["would_block", default: 0])", stats.firstSeen ?? "", stats.lastSeen ?? "",
+                        stats.clientIDs.joined(separator: " "),
+                    ].map(csvField).joined(separator: ",")
+                )
             }
         }
         return rows.joined(separator: "\r\n") + "\r\n"
@@ -78,12 +93,19 @@ extension CrossTenantReport {
                             "clientIds": connection.stats.clientIDs,
                         ] as [String: Any]
                     },
-                    "suggestedRules": section.suggestedRules.map { ["tenant": $0.tenant.description, "direction": $0.directions.description] },
+                    "suggestedRules": section.suggestedRules.map {
+                        ["tenant": $0.tenant.description, "direction": $0.directions.description]
+                    },
                 ] as [String: Any]
             },
-            "unenforced": unenforced.map { ["host": $0.host, "count": $0.stats.count, "lastSeen": $0.stats.lastSeen ?? NSNull()] as [String: Any] },
+            "unenforced": unenforced.map {
+                ["host": $0.host, "count": $0.stats.count, "lastSeen": $0.stats.lastSeen ?? NSNull()] as [String: Any]
+            },
         ]
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: document,
+            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        )
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -100,10 +122,12 @@ extension CrossTenantReport {
             """
         html += matrixSVG()
         for section in tenants {
-            html += "<h2>Tenant <code>\(section.tenantID)</code></h2><table><tr><th>direction</th><th>other tenant</th><th>count</th><th>allowed</th><th>blocked</th><th>would_block</th><th>first seen</th><th>last seen</th><th>client IDs</th></tr>"
+            html +=
+                "<h2>Tenant <code>\(section.tenantID)</code></h2><table><tr><th>direction</th><th>other tenant</th><th>count</th><th>allowed</th><th>blocked</th><th>would_block</th><th>first seen</th><th>last seen</th><th>client IDs</th></tr>"
             for connection in section.connections {
                 let stats = connection.stats
-                html += "<tr><td>\(connection.connectionType.rawValue)</td><td><code>\(connection.tenantID)</code></td><td>\(stats.count)</td>"
+                html +=
+                    "<tr><td>\(connection.connectionType.rawValue)</td><td><code>\(connection.tenantID)</code></td><td>\(stats.count)</td>"
                     + "<td>\(stats.decisions["allowed", default: 0])</td><td>\(stats.decisions["blocked", default: 0])</td>"
                     + "<td>\(stats.decisions["would_block", default: 0])</td><td>\(escape(stats.firstSeen ?? "-"))</td>"
                     + "<td>\(escape(stats.lastSeen ?? "-"))</td><td>\(escape(stats.clientIDs.joined(separator: ", ")))</td></tr>"
@@ -114,7 +138,10 @@ extension CrossTenantReport {
         }
         if !unenforced.isEmpty {
             html += "<h2>Unenforced (non-Entra STS)</h2><table><tr><th>host</th><th>count</th><th>last seen</th></tr>"
-            for (host, stats) in unenforced { html += "<tr><td>\(escape(host))</td><td>\(stats.count)</td><td>\(escape(stats.lastSeen ?? "-"))</td></tr>" }
+            for (host, stats) in unenforced {
+                html +=
+                    "<tr><td>\(escape(host))</td><td>\(stats.count)</td><td>\(escape(stats.lastSeen ?? "-"))</td></tr>"
+            }
             html += "</table>"
         }
         return html + "</body></html>\n"
@@ -130,9 +157,12 @@ extension CrossTenantReport {
         let top = 200
         let width = label + cell * ids.count + 200
         let height = top + cell * ids.count + 10
-        var svg = "<h2>Creator → sign-in matrix</h2><p class=\"legend\"><span style=\"background:#4caf50\"></span>allowed<span style=\"background:#ffb300\"></span>would_block<span style=\"background:#e53935\"></span>blocked</p>"
-        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"tenant matrix\" font-family=\"monospace\" font-size=\"11\">"
-        svg += "<text x=\"\(label - 8)\" y=\"\(top - 8)\" text-anchor=\"end\" font-family=\"sans-serif\" font-weight=\"bold\">creator ↓  sign-in →</text>"
+        var svg =
+            "<h2>Creator → sign-in matrix</h2><p class=\"legend\"><span style=\"background:#4caf50\"></span>allowed<span style=\"background:#ffb300\"></span>would_block<span style=\"background:#e53935\"></span>blocked</p>"
+        svg +=
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"tenant matrix\" font-family=\"monospace\" font-size=\"11\">"
+        svg +=
+            "<text x=\"\(label - 8)\" y=\"\(top - 8)\" text-anchor=\"end\" font-family=\"sans-serif\" font-weight=\"bold\">creator ↓  sign-in →</text>"
         for (column, id) in ids.enumerated() {
             let x = label + column * cell + cell / 2
             svg += "<text x=\"\(x)\" y=\"\(top - 8)\" transform=\"rotate(-45 \(x) \(top - 8))\">\(id)</text>"
@@ -143,9 +173,13 @@ extension CrossTenantReport {
             for (column, signIn) in ids.enumerated() {
                 let x = label + column * cell
                 if let stats = pairs[TenantPair(creator: creator, signIn: signIn)] {
-                    let colour = stats.worstDecision == "blocked" ? "#e53935" : stats.worstDecision == "would_block" ? "#ffb300" : "#4caf50"
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"\(colour)\"><title>\(creator) → \(signIn): \(stats.count)</title></rect>"
-                    svg += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"#fff\">\(stats.count)</text>"
+                    let colour =
+                        stats.worstDecision == "blocked"
+                        ? "#e53935" : stats.worstDecision == "would_block" ? "#ffb300" : "#4caf50"
+                    svg +=
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"\(colour)\"><title>\(creator) → \(signIn): \(stats.count)</title></rect>"
+                    svg +=
+                        "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"#fff\">\(stats.count)</text>"
                 } else {
                     svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"#eee\"/>"
                 }

@@ -63,7 +63,11 @@ package struct PairStatistics: Sendable {
             if lastSeen.map({ time > $0 }) ?? true { lastSeen = time }
         }
         if let clientID, !clientIDs.contains(clientID) {
-            if clientIDs.count < Self.maxClientIDs { clientIDs.append(clientID) } else { exchangesFromUnlistedClients += 1 }
+            if clientIDs.count < Self.maxClientIDs {
+                clientIDs.append(clientID)
+            } else {
+                exchangesFromUnlistedClients += 1
+            }
         }
     }
 
@@ -85,7 +89,14 @@ package struct LineCounts: Sendable, Equatable {
     package var other = 0
     package var malformed = 0
 
-    package init(read: Int = 0, crossTenant: Int = 0, sameTenant: Int = 0, unenforced: Int = 0, other: Int = 0, malformed: Int = 0) {
+    package init(
+        read: Int = 0,
+        crossTenant: Int = 0,
+        sameTenant: Int = 0,
+        unenforced: Int = 0,
+        other: Int = 0,
+        malformed: Int = 0
+    ) {
         self.read = read
         self.crossTenant = crossTenant
         self.sameTenant = sameTenant

@@ -15,7 +15,9 @@ extension CertificateAuthority {
     /// certificate 0644, directories made as needed); only one present is an error. A key readable or writable
     /// by group or others is refused (SPEC 5), as is a key that is not the certificate's.
     package static func loadOrCreate(
-        certificatePath: String, keyPath: String, now: Date
+        certificatePath: String,
+        keyPath: String,
+        now: Date
     ) throws -> (CertificateAuthority, created: Bool) {
         switch (exists(certificatePath), exists(keyPath)) {
         case (true, true):
@@ -28,12 +30,16 @@ extension CertificateAuthority {
             throw CertificateAuthorityError(
                 .onlyOneFilePresent,
                 "\(certificatePath) exists but its key \(keyPath) does not: give the key, or remove \(certificatePath) "
-                    + "to have a new CA created", path: keyPath)
+                    + "to have a new CA created",
+                path: keyPath
+            )
         case (false, true):
             throw CertificateAuthorityError(
                 .onlyOneFilePresent,
                 "\(keyPath) exists but its certificate \(certificatePath) does not: give the certificate, or remove "
-                    + "\(keyPath) to have a new CA created", path: certificatePath)
+                    + "\(keyPath) to have a new CA created",
+                path: certificatePath
+            )
         }
     }
 
@@ -42,22 +48,29 @@ extension CertificateAuthority {
         var status = stat()
         guard stat(keyPath, &status) == 0 else {
             throw CertificateAuthorityError(
-                .unreadable, "cannot read \(keyPath): \(String(cString: strerror(errno)))", path: keyPath)
+                .unreadable,
+                "cannot read \(keyPath): \(String(cString: strerror(errno)))",
+                path: keyPath
+            )
         }
         let mode = status.st_mode & 0o777
         if mode & 0o077 != 0 {
             throw CertificateAuthorityError(
                 .keyReadableByOthers,
                 "\(keyPath) is readable or writable by group or others (mode \(String(mode, radix: 8))): "
-                    + "run 'chmod 600 \(keyPath)'", path: keyPath)
+                    + "run 'chmod 600 \(keyPath)'",
+                path: keyPath
+            )
         }
         let certificate = try readCertificate(certificatePath)
         let key = try readPrivateKey(keyPath)
         try requireCertificateAuthority(certificate, certificatePath)
         guard certificate.publicKey == key.publicKey else {
             throw CertificateAuthorityError(
-                .keyDoesNotMatch, "\(keyPath) is not the private key of the certificate in \(certificatePath)",
-                path: keyPath)
+                .keyDoesNotMatch,
+                "\(keyPath) is not the private key of the certificate in \(certificatePath)",
+                path: keyPath
+            )
         }
         do {
             return try CertificateAuthority(certificate: certificate, privateKey: key)
@@ -101,10 +114,16 @@ extension CertificateAuthority {
         guard !directory.isEmpty, !exists(directory) else { return }
         do {
             try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: mode]
+            )
         } catch {
             throw CertificateAuthorityError(
-                .cannotWrite, "cannot create the directory \(directory) for \(path): \(error)", path: directory)
+                .cannotWrite,
+                "cannot create the directory \(directory) for \(path): \(error)",
+                path: directory
+            )
         }
     }
 
@@ -129,7 +148,11 @@ extension CertificateAuthority {
         do {
             return try Certificate(pemDocument: document)
         } catch {
-            throw CertificateAuthorityError(.unreadable, "\(path) holds a certificate that cannot be parsed (\(error))", path: path)
+            throw CertificateAuthorityError(
+                .unreadable,
+                "\(path) holds a certificate that cannot be parsed (\(error))",
+                path: path
+            )
         }
     }
 
@@ -141,18 +164,26 @@ extension CertificateAuthority {
             throw CertificateAuthorityError(
                 .unsupportedKey,
                 "\(path) is encrypted: store it unencrypted with mode 0600 "
-                    + "('openssl pkey -in \(path) -out \(path).plain', then move it into place)", path: path)
+                    + "('openssl pkey -in \(path) -out \(path).plain', then move it into place)",
+                path: path
+            )
         }
         let kinds = ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]
         guard let document = documents.first(where: { kinds.contains($0.discriminator) }) else {
             throw CertificateAuthorityError(
-                .unreadable, "\(path) holds no BEGIN PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block", path: path)
+                .unreadable,
+                "\(path) holds no BEGIN PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block",
+                path: path
+            )
         }
         do {
             return try Certificate.PrivateKey(pemDocument: document)
         } catch {
             throw CertificateAuthorityError(
-                .unsupportedKey, "\(path) is not an EC (P-256, P-384, P-521) or RSA private key (\(error))", path: path)
+                .unsupportedKey,
+                "\(path) is not an EC (P-256, P-384, P-521) or RSA private key (\(error))",
+                path: path
+            )
         }
     }
 
@@ -162,12 +193,16 @@ extension CertificateAuthority {
         guard case .isCertificateAuthority = constraints else {
             throw CertificateAuthorityError(
                 .notACertificateAuthority,
-                "\(path) is not a CA certificate (its basicConstraints extension does not say CA:TRUE)", path: path)
+                "\(path) is not a CA certificate (its basicConstraints extension does not say CA:TRUE)",
+                path: path
+            )
         }
         if let usage = (try? certificate.extensions.keyUsage) ?? nil, !usage.keyCertSign {
             throw CertificateAuthorityError(
-                .notACertificateAuthority, "\(path) is a CA certificate whose keyUsage does not allow keyCertSign",
-                path: path)
+                .notACertificateAuthority,
+                "\(path) is a CA certificate whose keyUsage does not allow keyCertSign",
+                path: path
+            )
         }
     }
 }

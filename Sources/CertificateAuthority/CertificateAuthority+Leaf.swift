@@ -24,15 +24,19 @@ extension CertificateAuthority {
             throw CertificateAuthorityError(
                 .expired,
                 "the CA certificate is valid from \(certificate.notValidBefore) to \(certificate.notValidAfter), "
-                    + "not now (\(now)): replace the CA files to mint leaves")
+                    + "not now (\(now)): replace the CA files to mint leaves"
+            )
         }
         let key = P256.Signing.PrivateKey()
         let publicKey = Certificate.PublicKey(key.publicKey)
         let subjectKeyIdentifier = self.subjectKeyIdentifier
         let commonName = names.first?.commonName
         let leaf = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
-            notValidBefore: notBefore, notValidAfter: notAfter,
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: publicKey,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
             issuer: certificate.subject,
             subject: try DistinguishedName {
                 if let commonName { CommonName(commonName) }
@@ -51,14 +55,20 @@ extension CertificateAuthority {
                 SubjectKeyIdentifier(hash: publicKey)
                 if let subjectKeyIdentifier { AuthorityKeyIdentifier(keyIdentifier: subjectKeyIdentifier) }
             },
-            issuerPrivateKey: privateKey)
+            issuerPrivateKey: privateKey
+        )
         var serializer = DER.Serializer()
         try serializer.serialize(leaf)
         let leafDER = serializer.serializedBytes
         let leafPEM = PEMDocument(type: "CERTIFICATE", derBytes: leafDER).pemString + "\n"
         return MintedLeaf(
-            certificateDER: leafDER, privateKeyDER: Array(key.derRepresentation),
-            certificatePEM: leafPEM, privateKeyPEM: key.pemRepresentation + "\n",
-            chainDER: [leafDER, certificateDER], chainPEM: [leafPEM, certificatePEM], notAfter: notAfter)
+            certificateDER: leafDER,
+            privateKeyDER: Array(key.derRepresentation),
+            certificatePEM: leafPEM,
+            privateKeyPEM: key.pemRepresentation + "\n",
+            chainDER: [leafDER, certificateDER],
+            chainPEM: [leafPEM, certificatePEM],
+            notAfter: notAfter
+        )
     }
 }

@@ -22,7 +22,10 @@ package final class CertificateAuthority: Sendable {
     /// Pairs a CA certificate with its key; refuses a key that is not the certificate's or that cannot sign.
     package init(certificate: Certificate, privateKey: Certificate.PrivateKey) throws {
         guard certificate.publicKey == privateKey.publicKey else {
-            throw CertificateAuthorityError(.keyDoesNotMatch, "the CA private key does not belong to the CA certificate")
+            throw CertificateAuthorityError(
+                .keyDoesNotMatch,
+                "the CA private key does not belong to the CA certificate"
+            )
         }
         self.signatureAlgorithm = try Self.signatureAlgorithm(for: privateKey)
         self.certificate = certificate
@@ -37,7 +40,9 @@ package final class CertificateAuthority: Sendable {
     /// A new self-signed CA in memory: basicConstraints CA (critical, path length 0), keyUsage keyCertSign and
     /// cRLSign (critical), a subject key identifier, valid from an hour before `now` for ten years.
     package static func generate(
-        commonName: String, now: Date, keyAlgorithm: KeyAlgorithm = .p256
+        commonName: String,
+        now: Date,
+        keyAlgorithm: KeyAlgorithm = .p256
     ) throws -> CertificateAuthority {
         let key = try keyAlgorithm.generatePrivateKey()
         let name = try DistinguishedName {
@@ -45,15 +50,21 @@ package final class CertificateAuthority: Sendable {
             CommonName(commonName)
         }
         let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
-            issuer: name, subject: name, signatureAlgorithm: try signatureAlgorithm(for: key),
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: key.publicKey,
+            notValidBefore: now.addingTimeInterval(-3600),
+            notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
+            issuer: name,
+            subject: name,
+            signatureAlgorithm: try signatureAlgorithm(for: key),
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
                 SubjectKeyIdentifier(hash: key.publicKey)
             },
-            issuerPrivateKey: key)
+            issuerPrivateKey: key
+        )
         return try CertificateAuthority(certificate: certificate, privateKey: key)
     }
 
@@ -64,6 +75,9 @@ package final class CertificateAuthority: Sendable {
         if P256.Signing.PublicKey(publicKey) != nil { return .ecdsaWithSHA256 }
         if P384.Signing.PublicKey(publicKey) != nil { return .ecdsaWithSHA384 }
         if P521.Signing.PublicKey(publicKey) != nil { return .ecdsaWithSHA512 }
-        throw CertificateAuthorityError(.unsupportedKey, "the CA key must be EC (P-256, P-384, P-521) or RSA, not \(publicKey)")
+        throw CertificateAuthorityError(
+            .unsupportedKey,
+            "the CA key must be EC (P-256, P-384, P-521) or RSA, not \(publicKey)"
+        )
     }
 }

@@ -25,7 +25,10 @@ enum LeafName: Equatable {
             return
         }
         guard !text.isEmpty, text.utf8.count <= 253, text.utf8.allSatisfy(Self.isHostNameByte) else {
-            throw CertificateAuthorityError(.invalidHost, "'\(host)' is not a host name or IP address for a leaf certificate")
+            throw CertificateAuthorityError(
+                .invalidHost,
+                "'\(host)' is not a host name or IP address for a leaf certificate"
+            )
         }
         self = .dns(text.lowercased())
     }

@@ -7,12 +7,17 @@ package struct AdminAuthenticator: Sendable {
     private let verifier: EntraTokenVerifier
 
     /// Loads the configured keys; a JWKS URL is first fetched when the first token arrives.
-    package init(configuration: EntraTokenTrust, now: @escaping @Sendable () -> Date = { Date() }) async throws(JWKSError) {
+    package init(
+        configuration: EntraTokenTrust,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws(JWKSError) {
         verifier = try await EntraTokenVerifier(trust: configuration, now: now)
     }
 
     init(
-        configuration: EntraTokenTrust, now: @escaping @Sendable () -> Date, fetch: @escaping RemoteJWKS.Fetch
+        configuration: EntraTokenTrust,
+        now: @escaping @Sendable () -> Date,
+        fetch: @escaping RemoteJWKS.Fetch
     ) async throws(JWKSError) {
         verifier = try await EntraTokenVerifier(trust: configuration, now: now, fetch: fetch)
     }
@@ -22,7 +27,8 @@ package struct AdminAuthenticator: Sendable {
     /// A failure says which HTTP answer to give (`httpStatus`, `wwwAuthenticate`). Success does not yet mean the
     /// caller may change a given tenant's settings: ask `AdminPrincipal.mayAdminister` for that.
     package func authorize(
-        authorizationHeader: String?, for area: AdminArea
+        authorizationHeader: String?,
+        for area: AdminArea
     ) async -> Result<AdminPrincipal, AdminAuthError> {
         let token: Substring
         switch BearerCredentials.token(in: authorizationHeader) {
@@ -34,9 +40,13 @@ package struct AdminAuthenticator: Sendable {
             return .failure(.unauthenticated(failure))
         case .success(let verified):
             let principal = AdminPrincipal(
-                tenant: verified.tenant, objectID: verified.objectID, displayName: verified.displayName,
-                username: verified.username, roles: AdminRole.held(in: verified.directoryRoles),
-                applicationID: verified.applicationID)
+                tenant: verified.tenant,
+                objectID: verified.objectID,
+                displayName: verified.displayName,
+                username: verified.username,
+                roles: AdminRole.held(in: verified.directoryRoles),
+                applicationID: verified.applicationID
+            )
             guard !principal.roles.isDisjoint(with: area.grantingRoles) else { return .failure(.forbidden(area)) }
             return .success(principal)
         }

@@ -16,7 +16,11 @@ package struct AdminPrincipal: Hashable, Sendable {
     package let applicationID: String?
 
     package init(
-        tenant: TenantID, objectID: String?, displayName: String?, username: String?, roles: Set<AdminRole>,
+        tenant: TenantID,
+        objectID: String?,
+        displayName: String?,
+        username: String?,
+        roles: Set<AdminRole>,
         applicationID: String?
     ) {
         self.tenant = tenant

@@ -20,7 +20,9 @@ package struct EntraTokenVerifier: Sendable {
     }
 
     init(
-        trust: EntraTokenTrust, now: @escaping @Sendable () -> Date, fetch: @escaping RemoteJWKS.Fetch
+        trust: EntraTokenTrust,
+        now: @escaping @Sendable () -> Date,
+        fetch: @escaping RemoteJWKS.Fetch
     ) async throws(JWKSError) {
         switch trust.keys {
         case .keys(let jwks):
@@ -29,8 +31,14 @@ package struct EntraTokenVerifier: Sendable {
             try JWKSDownload.validate(url)
             keySource = .remote(
                 RemoteJWKS(
-                    url: url, refreshInterval: trust.keyRefreshInterval, retryInterval: trust.keyFetchRetryInterval,
-                    fetch: fetch, reportFailure: trust.reportKeyFetchFailure, now: now))
+                    url: url,
+                    refreshInterval: trust.keyRefreshInterval,
+                    retryInterval: trust.keyFetchRetryInterval,
+                    fetch: fetch,
+                    reportFailure: trust.reportKeyFetchFailure,
+                    now: now
+                )
+            )
         }
         self.trust = trust
         self.now = now
@@ -81,9 +89,14 @@ package struct EntraTokenVerifier: Sendable {
             throw .notYetValid
         }
         return VerifiedEntraToken(
-            tenant: tenant, objectID: claims.oid, displayName: claims.name,
-            username: claims.preferredUsername ?? claims.upn, directoryRoles: claims.wids ?? [],
-            applicationID: claims.azp ?? claims.appid, expiresAt: expiry.addingTimeInterval(trust.clockSkew))
+            tenant: tenant,
+            objectID: claims.oid,
+            displayName: claims.name,
+            username: claims.preferredUsername ?? claims.upn,
+            directoryRoles: claims.wids ?? [],
+            applicationID: claims.azp ?? claims.appid,
+            expiresAt: expiry.addingTimeInterval(trust.clockSkew)
+        )
     }
 }
 

@@ -23,7 +23,9 @@ package enum IssuerPolicy: Hashable, Sendable {
     /// `https://<login host>/<tid>/v2.0`, no trailing slash); nil for anything else. OpenID Connect compares
     /// issuers exactly, so the lenient spellings `EntraIssuer` reads in token responses are not accepted here.
     static func entraTenant(of issuer: String) -> TenantID? {
-        guard let parsed = EntraIssuer.parse(issuer), parsed.version == .v1 || !issuer.hasSuffix("/") else { return nil }
+        guard let parsed = EntraIssuer.parse(issuer), parsed.version == .v1 || !issuer.hasSuffix("/") else {
+            return nil
+        }
         return parsed.tenant
     }
 }

@@ -24,8 +24,12 @@ actor RemoteJWKS {
     private var inFlight: Task<Void, Never>?
 
     init(
-        url: URL, refreshInterval: TimeInterval, retryInterval: TimeInterval, fetch: @escaping Fetch,
-        reportFailure: @escaping @Sendable (JWKSError) -> Void, now: @escaping @Sendable () -> Date
+        url: URL,
+        refreshInterval: TimeInterval,
+        retryInterval: TimeInterval,
+        fetch: @escaping Fetch,
+        reportFailure: @escaping @Sendable (JWKSError) -> Void,
+        now: @escaping @Sendable () -> Date
     ) {
         self.url = url
         self.refreshInterval = refreshInterval

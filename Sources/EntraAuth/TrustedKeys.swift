@@ -23,7 +23,8 @@ struct TrustedKeys: Sendable {
         self.collection = collection
         self.algorithms = Dictionary(
             keys.compactMap { key in key.keyIdentifier.map { ($0.string, key.algorithm?.rawValue ?? "") } },
-            uniquingKeysWith: { _, last in last })
+            uniquingKeysWith: { _, last in last }
+        )
     }
 
     /// The keys with `alg` set: the JWK's own, or the one its key type and curve imply (Entra's RSA keys carry none
@@ -64,7 +65,11 @@ struct TrustedKeys: Sendable {
     }
 
     /// Verifies the signature with the key the token names, only if the token names that key's algorithm.
-    func verify(_ token: String, keyID: String, algorithm: String) async throws(AuthenticationFailure) -> EntraTokenClaims {
+    func verify(
+        _ token: String,
+        keyID: String,
+        algorithm: String
+    ) async throws(AuthenticationFailure) -> EntraTokenClaims {
         guard let pinned = algorithms[keyID] else { throw .unknownKey }
         guard algorithm == pinned else { throw .algorithmNotAllowed }
         do {

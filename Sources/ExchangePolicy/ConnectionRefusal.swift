@@ -23,7 +23,11 @@ package struct ConnectionRefusal: Sendable, Equatable {
     package let correlationID: UUID
 
     package init(
-        host: String, creator: TenantID?, setting: Setting, reason: String, decision: AuditDecision = .blocked,
+        host: String,
+        creator: TenantID?,
+        setting: Setting,
+        reason: String,
+        decision: AuditDecision = .blocked,
         correlationID: UUID = .random()
     ) {
         self.host = host
@@ -36,8 +40,18 @@ package struct ConnectionRefusal: Sendable, Equatable {
 
     package func auditEvent() -> AuditEvent {
         var event = AuditEvent(
-            time: Date(), decision: decision, directions: [], creatorTenant: creator, signInTenant: nil, host: host,
-            path: "", clientID: nil, reason: reason, rule: nil, correlationID: correlationID)
+            time: Date(),
+            decision: decision,
+            directions: [],
+            creatorTenant: creator,
+            signInTenant: nil,
+            host: host,
+            path: "",
+            clientID: nil,
+            reason: reason,
+            rule: nil,
+            correlationID: correlationID
+        )
         event.setting = setting.rawValue
         return event
     }

@@ -43,7 +43,9 @@ package final class CreatorResolver: Sendable {
 
     /// - Parameter verifier: nil when no maker token can be verified; every token sent is then refused.
     package init(
-        verifier: EntraTokenVerifier?, byClientAddress: AddressMap<TenantID>, defaultCreator: TenantID?,
+        verifier: EntraTokenVerifier?,
+        byClientAddress: AddressMap<TenantID>,
+        defaultCreator: TenantID?,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.verifier = verifier
@@ -72,7 +74,8 @@ package final class CreatorResolver: Sendable {
         }
         guard verifier != nil else {
             return .resolved(
-                .refused(reason: "the maker token cannot be verified: no --creator-jwks or --creator-jwks-url keys"))
+                .refused(reason: "the maker token cannot be verified: no --creator-jwks or --creator-jwks-url keys")
+            )
         }
         return .verify(token: token)
     }
@@ -99,7 +102,9 @@ package final class CreatorResolver: Sendable {
         return .unknown(
             CreatorUnknown(
                 reason: "no Proxy-Authorization: Bearer token was sent, no client-address mapping matched, and no "
-                    + "default creator tenant is configured"))
+                    + "default creator tenant is configured"
+            )
+        )
     }
 
     /// Fixed sentences only: never the token or a claim from it.

@@ -16,7 +16,11 @@ package struct CrossTenantAccessEnforcer: Sendable {
 
     /// The refusal, or nil when the settings admit the exchange (or none apply).
     package func judge(
-        creator: TenantID, signIn: TenantID, cloud: EntraCloud, evidence: TokenResponseEvidence, clientID: String?
+        creator: TenantID,
+        signIn: TenantID,
+        cloud: EntraCloud,
+        evidence: TokenResponseEvidence,
+        clientID: String?
     ) -> ExchangeVerdict? {
         let home = evidence.homeTenant.flatMap { $0 == signIn || $0 == .microsoftAccounts ? nil : $0 }
         let application = clientID ?? evidence.applicationID
@@ -27,15 +31,28 @@ package struct CrossTenantAccessEnforcer: Sendable {
         }
         /// The owner's refusal of one question, or nil when the owner has no settings or they allow it.
         func ownerRefusal(
-            by owner: TenantID, _ kind: CrossTenantAccessKind, _ direction: Direction, toward partner: TenantID,
-            home: TenantID?, code: Int, what: @autoclosure () -> String
+            by owner: TenantID,
+            _ kind: CrossTenantAccessKind,
+            _ direction: Direction,
+            toward partner: TenantID,
+            home: TenantID?,
+            code: Int,
+            what: @autoclosure () -> String
         ) -> ExchangeVerdict? {
             guard let ownerSettings = settings[owner] else { return nil }
             let result = ownerSettings.evaluate(
-                .init(kind: kind, direction: direction, partner: partner, user: user, application: application))
+                .init(kind: kind, direction: direction, partner: partner, user: user, application: application)
+            )
             guard !result.isAllowed else { return nil }
             return refusal(
-                result, owner: owner, creator: creator, signIn: signIn, home: home, code: code, what: what())
+                result,
+                owner: owner,
+                creator: creator,
+                signIn: signIn,
+                home: home,
+                code: code,
+                what: what()
+            )
         }
 
         if let home {
@@ -43,15 +60,35 @@ package struct CrossTenantAccessEnforcer: Sendable {
                 "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))"
             }
             return ownerRefusal(
-                by: signIn, .b2bCollaboration, .inbound, toward: home, home: home, code: 500213, what: guestSignIn())
+                by: signIn,
+                .b2bCollaboration,
+                .inbound,
+                toward: home,
+                home: home,
+                code: 500213,
+                what: guestSignIn()
+            )
                 ?? ownerRefusal(
-                    by: home, .b2bCollaboration, .outbound, toward: signIn, home: home, code: 500212, what: guestSignIn())
+                    by: home,
+                    .b2bCollaboration,
+                    .outbound,
+                    toward: signIn,
+                    home: home,
+                    code: 500212,
+                    what: guestSignIn()
+                )
         }
         guard signIn != creator else { return nil }
         return ownerRefusal(
-            by: creator, .tenantRestrictions, .outbound, toward: signIn, home: nil, code: 5000211,
+            by: creator,
+            .tenantRestrictions,
+            .outbound,
+            toward: signIn,
+            home: nil,
+            code: 5_000_211,
             what: "a sign-in with a \(policies.name(signIn)) account for a connection created in "
-                + policies.name(creator))
+                + policies.name(creator)
+        )
     }
 
     /// The user as the settings name users: the home object ID (MSAL's `client_info` `uid`, or the token's `oid` for
@@ -74,27 +111,44 @@ package struct CrossTenantAccessEnforcer: Sendable {
             ? "its cross-tenant access settings do not list \(cloud.rawValue) in allowedCloudEndpoints"
             : "\(policies.name(signIn)) is not among its partners, and another cloud's tenants are reached only as partners"
         return ExchangeVerdict(
-            outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: signIn,
+            outcome: .block,
+            directions: [.outbound],
+            creatorTenant: creator,
+            signInTenant: signIn,
             reason: "the sign-in happened at the \(cloud.rawValue) cloud's STS, and \(policies.name(creator)) does not "
                 + "collaborate with that cloud's tenant \(policies.name(signIn)): \(why). An administrator of "
                 + "\(policies.name(creator)) can add \(cloud.rawValue) to allowedCloudEndpoints and "
                 + "\(policies.label(signIn)) as a partner.",
             rule: "crossTenantAccess of \(policies.name(creator)): allowedCloudEndpoints",
-            errorCodes: [500212], setting: "allowedCloudEndpoints")
+            errorCodes: [500212],
+            setting: "allowedCloudEndpoints"
+        )
     }
 
     private func refusal(
-        _ result: CrossTenantAccessResult, owner: TenantID, creator: TenantID, signIn: TenantID, home: TenantID?,
-        code: Int, what: String
+        _ result: CrossTenantAccessResult,
+        owner: TenantID,
+        creator: TenantID,
+        signIn: TenantID,
+        home: TenantID?,
+        code: Int,
+        what: String
     ) -> ExchangeVerdict {
         let directions: [Direction] = result.query.kind == .tenantRestrictions ? [] : [result.query.direction]
         let target = result.decidingTarget.map { ", target \($0)" } ?? ""
         return ExchangeVerdict(
-            outcome: .block, directions: directions, creatorTenant: creator, signInTenant: signIn, homeTenant: home,
+            outcome: .block,
+            directions: directions,
+            creatorTenant: creator,
+            signInTenant: signIn,
+            homeTenant: home,
             reason: "\(policies.name(owner))'s cross-tenant access settings refuse \(what). \(result.explanation) "
                 + "An administrator of \(policies.name(owner)) can change \(result.settingName) toward "
                 + "\(policies.label(result.query.partner)).",
-            rule: "crossTenantAccess of \(policies.name(owner)): \(result.settingName) (\(result.configuration))\(target)",
-            errorCodes: [code], setting: result.settingName)
+            rule:
+                "crossTenantAccess of \(policies.name(owner)): \(result.settingName) (\(result.configuration))\(target)",
+            errorCodes: [code],
+            setting: result.settingName
+        )
     }
 }

@@ -14,7 +14,9 @@ package struct ExchangeDecider: Sendable {
     private let isolationVerdicts = BoundedCache<TenantPair, ExchangeVerdict>(capacity: 4096)
 
     package init(
-        policies: PolicySet, crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:], nonEntraSTS: NonEntraSTSMode
+        policies: PolicySet,
+        crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:],
+        nonEntraSTS: NonEntraSTSMode
     ) {
         self.policies = policies
         self.nonEntraSTS = nonEntraSTS
@@ -35,18 +37,26 @@ package struct ExchangeDecider: Sendable {
             guard nonEntraSTS == .block else { return .forward(expectedSignIn: nil) }
             return .refuse(
                 ExchangeVerdict(
-                    outcome: .block, creatorTenant: creator, signInTenant: nil,
+                    outcome: .block,
+                    creatorTenant: creator,
+                    signInTenant: nil,
                     reason: "\(endpoint.host) is not a Microsoft Entra STS: its tokens carry no Entra tenant that "
                         + "tenant isolation could judge, and this proxy is configured to refuse such STSs "
                         + "(--non-entra-sts block). An administrator can allow it with --non-entra-sts audit; the "
-                        + "documented mitigation is to restrict the connector with data policies."))
+                        + "documented mitigation is to restrict the connector with data policies."
+                )
+            )
         case .entra:
             guard let pathTenant = pathTenant(of: endpoint) else { return .forward(expectedSignIn: nil) }
             let decision = policies.decide(creator: creator, signIn: pathTenant)
             // Explanations are built only for refusals; an allowed path is judged again on the response.
             guard !decision.isAllowed else { return .forward(expectedSignIn: pathTenant) }
             return .refuse(
-                isolationVerdict(decision, prefix: "the token request names tenant \(policies.label(pathTenant)) in its path; "))
+                isolationVerdict(
+                    decision,
+                    prefix: "the token request names tenant \(policies.label(pathTenant)) in its path; "
+                )
+            )
         }
     }
 
@@ -54,33 +64,53 @@ package struct ExchangeDecider: Sendable {
     /// the request's `client_id`; `earlierRefusal` the pre-check's refusal when report-only mode let the request
     /// go: it stands unless the STS issued a token, which is then judged on its own claims.
     package func judgeResponse(
-        creator: TenantID, endpoint: TokenEndpoint, status: Int, evidence: TokenResponseEvidence,
-        expectedSignIn: TenantID?, clientID: String? = nil, earlierRefusal: ExchangeVerdict? = nil
+        creator: TenantID,
+        endpoint: TokenEndpoint,
+        status: Int,
+        evidence: TokenResponseEvidence,
+        expectedSignIn: TenantID?,
+        clientID: String? = nil,
+        earlierRefusal: ExchangeVerdict? = nil
     ) -> ExchangeVerdict {
         let verdict = judgeAnswer(
-            creator: creator, endpoint: endpoint, status: status, evidence: evidence, expectedSignIn: expectedSignIn,
-            clientID: clientID)
+            creator: creator,
+            endpoint: endpoint,
+            status: status,
+            evidence: evidence,
+            expectedSignIn: expectedSignIn,
+            clientID: clientID
+        )
         if verdict.outcome == .allow, let earlierRefusal, !evidence.isSuccess { return earlierRefusal }
         return verdict
     }
 
     /// Tenant isolation first, then the cross-tenant access settings (SPEC 2.2).
     private func judgeAnswer(
-        creator: TenantID, endpoint: TokenEndpoint, status: Int, evidence: TokenResponseEvidence,
-        expectedSignIn: TenantID?, clientID: String?
+        creator: TenantID,
+        endpoint: TokenEndpoint,
+        status: Int,
+        evidence: TokenResponseEvidence,
+        expectedSignIn: TenantID?,
+        clientID: String?
     ) -> ExchangeVerdict {
         if case .nonEntra = endpoint.kind {
             return ExchangeVerdict(
-                outcome: .unenforced, creatorTenant: creator, signInTenant: nil,
+                outcome: .unenforced,
+                creatorTenant: creator,
+                signInTenant: nil,
                 reason: "\(endpoint.host) is not a Microsoft Entra STS: its token carries no Entra tenant, so tenant "
-                    + "isolation cannot judge it (known gap, SPEC 2.3); passed through and recorded.")
+                    + "isolation cannot judge it (known gap, SPEC 2.3); passed through and recorded."
+            )
         }
         // A 2xx answer is judged even when no token can be read from it: what cannot be read might be a token.
         guard evidence.isSuccess || (200..<300).contains(status) else {
             return ExchangeVerdict(
-                outcome: .allow, creatorTenant: creator, signInTenant: expectedSignIn,
+                outcome: .allow,
+                creatorTenant: creator,
+                signInTenant: expectedSignIn,
                 reason: "the STS answered \(status)\(evidence.errorCode.map { " (\($0))" } ?? "") without a token; "
-                    + "nothing to judge")
+                    + "nothing to judge"
+            )
         }
         guard let signIn = evidence.signInTenant else {
             let why = evidence.unreadableReason ?? "no Entra token in the response"
@@ -88,20 +118,28 @@ package struct ExchangeDecider: Sendable {
         }
         if let expectedSignIn, expectedSignIn != signIn {
             return ExchangeVerdict(
-                outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: signIn,
+                outcome: .block,
+                directions: [.outbound],
+                creatorTenant: creator,
+                signInTenant: signIn,
                 homeTenant: evidence.homeTenant,
                 reason: "the token request named tenant \(policies.label(expectedSignIn)) but the STS issued a token "
                     + "of tenant \(policies.label(signIn)); path and response disagree, so the exchange is refused "
                     + "(fail closed).",
-                errorCodes: [500212])
+                errorCodes: [500212]
+            )
         }
         var verdict = isolationVerdict(creator: creator, signIn: signIn)
         verdict.homeTenant = evidence.homeTenant
         guard verdict.outcome == .allow, case .entra(let cloud, _) = endpoint.kind else { return verdict }
         // Application targeting trusts the issued token's own azp/appid over the client_id the request claimed.
         return crossTenantAccess.judge(
-            creator: creator, signIn: signIn, cloud: cloud, evidence: evidence,
-            clientID: evidence.applicationID ?? clientID) ?? verdict
+            creator: creator,
+            signIn: signIn,
+            cloud: cloud,
+            evidence: evidence,
+            clientID: evidence.applicationID ?? clientID
+        ) ?? verdict
     }
 
     /// The decision on an answer whose body cannot be read at all (an encoding TenantGate cannot decode). What is
@@ -113,10 +151,14 @@ package struct ExchangeDecider: Sendable {
             if verdict.outcome == .block { return verdict }
         }
         return ExchangeVerdict(
-            outcome: .block, creatorTenant: creator, signInTenant: nil,
-            reason: "\(endpoint.host)'s answer could not be read (\(why)); an answer that may carry a token is passed on "
+            outcome: .block,
+            creatorTenant: creator,
+            signInTenant: nil,
+            reason:
+                "\(endpoint.host)'s answer could not be read (\(why)); an answer that may carry a token is passed on "
                 + "only once it is read, so the exchange is refused. The STS must answer without that encoding.",
-            setting: "unreadableAnswer")
+            setting: "unreadableAnswer"
+        )
     }
 
     /// Fail closed (SPEC 2.1 point 5, extended): when the sign-in tenant cannot be read, the exchange is blocked
@@ -131,11 +173,16 @@ package struct ExchangeDecider: Sendable {
         }
         if let refusing = policies.tenantRefusingInbound(from: creator) {
             return ExchangeVerdict(
-                outcome: .block, directions: [.inbound], creatorTenant: creator, signInTenant: nil,
+                outcome: .block,
+                directions: [.inbound],
+                creatorTenant: creator,
+                signInTenant: nil,
                 reason: prefix + "the token could be of \(policies.label(refusing)), whose tenant isolation does not "
                     + "admit \(policies.label(creator)) inbound, so the exchange is refused (fail closed). The STS's "
                     + "answer must carry a readable Entra token for TenantGate to let it through.",
-                errorCodes: [500213], setting: "tenantIsolation")
+                errorCodes: [500213],
+                setting: "tenantIsolation"
+            )
         }
         return verdict
     }
@@ -159,7 +206,9 @@ package struct ExchangeDecider: Sendable {
     }
 
     private func isolationVerdict(_ decision: IsolationDecision, prefix: String) -> ExchangeVerdict {
-        let rule = decision.allowingRules.map { "\($0.direction.rawValue): \(policies.name($0.policyTenant)) \($0.rule)" }
+        let rule = decision.allowingRules.map {
+            "\($0.direction.rawValue): \(policies.name($0.policyTenant)) \($0.rule)"
+        }
         return ExchangeVerdict(
             outcome: decision.isAllowed ? .allow : .block,
             directions: decision.blockedDirections,

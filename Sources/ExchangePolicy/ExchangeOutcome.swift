@@ -36,7 +36,11 @@ package struct ExchangeOutcome: Sendable, Equatable {
     /// The audit line: the record's fields, the verdict's, and the decision.
     package func auditEvent(_ record: ExchangeRecord) -> AuditEvent {
         var event = record.event(
-            decision: decision, creator: verdict.creatorTenant, signIn: verdict.signInTenant, reason: verdict.reason)
+            decision: decision,
+            creator: verdict.creatorTenant,
+            signIn: verdict.signInTenant,
+            reason: verdict.reason
+        )
         event.directions = verdict.directions
         event.rule = verdict.rule
         event.homeTenant = verdict.homeTenant

@@ -19,7 +19,17 @@ package struct ExchangeRecord: Sendable, Equatable {
 
     package func event(decision: AuditDecision, creator: TenantID?, signIn: TenantID?, reason: String) -> AuditEvent {
         AuditEvent(
-            time: Date(), decision: decision, directions: [], creatorTenant: creator, signInTenant: signIn,
-            host: host, path: path, clientID: clientID, reason: reason, rule: nil, correlationID: correlationID)
+            time: Date(),
+            decision: decision,
+            directions: [],
+            creatorTenant: creator,
+            signInTenant: signIn,
+            host: host,
+            path: path,
+            clientID: clientID,
+            reason: reason,
+            rule: nil,
+            correlationID: correlationID
+        )
     }
 }

@@ -30,8 +30,14 @@ package struct ExchangeVerdict: Sendable, Equatable {
     package var setting: String?
 
     package init(
-        outcome: Outcome, directions: [Direction] = [], creatorTenant: TenantID, signInTenant: TenantID?,
-        homeTenant: TenantID? = nil, reason: String, rule: String? = nil, errorCodes: [Int] = [],
+        outcome: Outcome,
+        directions: [Direction] = [],
+        creatorTenant: TenantID,
+        signInTenant: TenantID?,
+        homeTenant: TenantID? = nil,
+        reason: String,
+        rule: String? = nil,
+        errorCodes: [Int] = [],
         setting: String? = nil
     ) {
         self.outcome = outcome

@@ -10,7 +10,9 @@ package struct InterceptionRules: Sendable {
     package var tenantRestrictionsV2: TenantRestrictionsV2?
 
     package init(
-        allowedConnectPorts: Set<Int>, extraInterceptedHosts: Set<String>, tenantRestrictionsV2: TenantRestrictionsV2?
+        allowedConnectPorts: Set<Int>,
+        extraInterceptedHosts: Set<String>,
+        tenantRestrictionsV2: TenantRestrictionsV2?
     ) {
         self.allowedConnectPorts = allowedConnectPorts
         self.extraInterceptedHosts = extraInterceptedHosts

@@ -2,9 +2,9 @@ import EntraAuth
 import Foundation
 import Logging
 import MockSTS
-import NetworkPolicy
 import NIOCore
 import NIOPosix
+import NetworkPolicy
 import PolicyFiles
 import PolicyService
 import Prometheus
@@ -42,8 +42,10 @@ package final class LoopbackHarness {
     ///   - auditLogPath: where audit lines go (default: a file in the harness's directory; `/dev/full` for a disk
     ///     that is always full).
     package init(
-        policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in },
-        admin: EntraTokenTrust? = nil, auditLogPath: String? = nil
+        policiesDirectory: String,
+        configure: (inout ProxyConfiguration) -> Void = { _ in },
+        admin: EntraTokenTrust? = nil,
+        auditLogPath: String? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -66,20 +68,29 @@ package final class LoopbackHarness {
         auditPath = auditLogPath ?? directory.appendingPathComponent("audit.jsonl").path
         // Makers' tokens are signed by the mock STS, as Entra signs real ones: its keys are the trusted ones.
         let settings = ServeSettings(
-            proxy: configuration, policiesDirectory: policiesDirectory, caCertificatePath: caPath,
-            caKeyPath: directory.appendingPathComponent("ca.key").path, auditLogPath: auditPath,
+            proxy: configuration,
+            policiesDirectory: policiesDirectory,
+            caCertificatePath: caPath,
+            caKeyPath: directory.appendingPathComponent("ca.key").path,
+            auditLogPath: auditPath,
             creatorTrust: EntraTokenTrust(
-                keys: try .json(sts.jwksJSON), issuers: .entraIssuerOfTokenTenant,
-                audiences: ["https://service.powerapps.com/"]),
-            admin: admin == nil ? nil : HostPort(host: "127.0.0.1", port: 0), adminAuth: admin,
+                keys: try .json(sts.jwksJSON),
+                issuers: .entraIssuerOfTokenTenant,
+                audiences: ["https://service.powerapps.com/"]
+            ),
+            admin: admin == nil ? nil : HostPort(host: "127.0.0.1", port: 0),
+            adminAuth: admin,
             // Edits to the policies directory take effect as under `serve`, polled every 200 ms here.
-            policyWatchInterval: .milliseconds(200))
+            policyWatchInterval: .milliseconds(200)
+        )
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminPortSink) = AsyncStream.makeStream(of: Int.self)
         if admin == nil { adminPortSink.finish() }
         let application = try await Application.build(
-            settings: settings, registry: PrometheusCollectorRegistry(), logger: Logger(label: "tenantgate.harness"),
+            settings: settings,
+            registry: PrometheusCollectorRegistry(),
+            logger: Logger(label: "tenantgate.harness"),
             onProxyListening: { address in
                 portSink.yield(address.port ?? 0)
                 portSink.finish()
@@ -88,7 +99,8 @@ package final class LoopbackHarness {
                 adminPortSink.yield(address.port ?? 0)
                 adminPortSink.finish()
             },
-            gracefulShutdownSignals: [])
+            gracefulShutdownSignals: []
+        )
         self.application = application
         policies = application.policies
         serving = Task { try await application.run(handleSignals: false) }
@@ -105,8 +117,11 @@ package final class LoopbackHarness {
 
     /// A token request through the proxy with curl, as connector hosts send it.
     package func tokenRequest(
-        creator: TenantID?, host: String = "login.microsoftonline.com", path: String,
-        form: String = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value",
+        creator: TenantID?,
+        host: String = "login.microsoftonline.com",
+        path: String,
+        form: String =
+            "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value",
         extraCurlArguments: [String] = []
     ) async throws -> Response {
         var arguments = [

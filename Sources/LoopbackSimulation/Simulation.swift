@@ -41,21 +41,45 @@ package struct Simulation {
         ]
         var result: [Scenario] = []
         for (name, folder, expected) in tables {
-            let pairs = [(Self.contoso, Self.contoso), (Self.contoso, Self.fabrikam), (Self.fabrikam, Self.contoso), (Self.fabrikam, Self.fabrikam)]
+            let pairs = [
+                (Self.contoso, Self.contoso), (Self.contoso, Self.fabrikam), (Self.fabrikam, Self.contoso),
+                (Self.fabrikam, Self.fabrikam),
+            ]
             for ((creator, signIn), allowed) in zip(pairs, expected) {
-                result.append(Scenario(
-                    name: name, policies: "\(policiesDirectory)/\(folder)", creator: creator, signIn: signIn,
-                    expectAllowed: allowed, expectedAudit: allowed ? "allowed" : "blocked"))
+                result.append(
+                    Scenario(
+                        name: name,
+                        policies: "\(policiesDirectory)/\(folder)",
+                        creator: creator,
+                        signIn: signIn,
+                        expectAllowed: allowed,
+                        expectedAudit: allowed ? "allowed" : "blocked"
+                    )
+                )
             }
         }
-        result.append(Scenario(
-            name: "guest in its host tenant", policies: "\(policiesDirectory)/seed-two-way", creator: Self.contoso,
-            signIn: Self.contoso, expectAllowed: true, expectedAudit: "allowed",
-            extraForm: "&mock_home_tenant=\(Self.fabrikam.1)"))
-        result.append(Scenario(
-            name: "Azure DevOps bypass", policies: "\(policiesDirectory)/seed-two-way", creator: Self.contoso,
-            signIn: ("(ADO STS)", Self.fabrikam.1), expectAllowed: true, expectedAudit: "unenforced",
-            host: "app.vssps.visualstudio.com"))
+        result.append(
+            Scenario(
+                name: "guest in its host tenant",
+                policies: "\(policiesDirectory)/seed-two-way",
+                creator: Self.contoso,
+                signIn: Self.contoso,
+                expectAllowed: true,
+                expectedAudit: "allowed",
+                extraForm: "&mock_home_tenant=\(Self.fabrikam.1)"
+            )
+        )
+        result.append(
+            Scenario(
+                name: "Azure DevOps bypass",
+                policies: "\(policiesDirectory)/seed-two-way",
+                creator: Self.contoso,
+                signIn: ("(ADO STS)", Self.fabrikam.1),
+                expectAllowed: true,
+                expectedAudit: "unenforced",
+                host: "app.vssps.visualstudio.com"
+            )
+        )
         return result
     }
 
@@ -66,10 +90,18 @@ package struct Simulation {
             for scenario in scenarios {
                 try harness.usePolicies(scenario.policies)
                 let before = harness.auditLines().count
-                let path = scenario.host == "app.vssps.visualstudio.com" ? "/oauth2/token" : "/\(scenario.signIn.1)/oauth2/v2.0/token"
-                let form = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=sim-secret"
+                let path =
+                    scenario.host == "app.vssps.visualstudio.com"
+                    ? "/oauth2/token" : "/\(scenario.signIn.1)/oauth2/v2.0/token"
+                let form =
+                    "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=sim-secret"
                     + scenario.extraForm
-                let response = try await harness.tokenRequest(creator: scenario.creator.1, host: scenario.host, path: path, form: form)
+                let response = try await harness.tokenRequest(
+                    creator: scenario.creator.1,
+                    host: scenario.host,
+                    path: path,
+                    form: form
+                )
                 let lines = harness.auditLines()
                 let decision = lines.count > before ? Self.decision(in: lines[lines.count - 1]) : "(none)"
                 rows.append(Row(scenario: scenario, status: response.status, auditDecision: decision))
@@ -83,19 +115,27 @@ package struct Simulation {
     }
 
     package static func decision(in line: String) -> String {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return "(unreadable)" }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+            return "(unreadable)"
+        }
         return object["decision"] as? String ?? "(none)"
     }
 
     package static func table(_ rows: [Row]) -> String {
-        var lines = ["scenario                  creator    sign-in      expected        observed        audit       result"]
+        var lines = [
+            "scenario                  creator    sign-in      expected        observed        audit       result"
+        ]
         for row in rows {
             let expected = row.scenario.expectAllowed ? "allowed" : "blocked"
-            let observed = row.status == 200 ? "allowed (200)" : row.status == 403 ? "blocked (403)" : "HTTP \(row.status)"
+            let observed =
+                row.status == 200 ? "allowed (200)" : row.status == 403 ? "blocked (403)" : "HTTP \(row.status)"
             lines.append(
-                [pad(row.scenario.name, 25), pad(row.scenario.creator.0, 10), pad(row.scenario.signIn.0, 12),
-                 pad(expected, 15), pad(observed, 15), pad(row.auditDecision, 11), row.passed ? "ok" : "MISMATCH"]
-                    .joined(separator: " "))
+                [
+                    pad(row.scenario.name, 25), pad(row.scenario.creator.0, 10), pad(row.scenario.signIn.0, 12),
+                    pad(expected, 15), pad(observed, 15), pad(row.auditDecision, 11), row.passed ? "ok" : "MISMATCH",
+                ]
+                .joined(separator: " ")
+            )
         }
         return lines.joined(separator: "\n")
     }

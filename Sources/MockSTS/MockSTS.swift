@@ -37,7 +37,11 @@ package final class MockSTS: Sendable {
     private let counts = Mutex([String: Int]())
 
     private init(
-        port: Int, caCertificatePEM: String, keys: JWTKeyCollection, jwksJSON: String, options: MockSTSOptions,
+        port: Int,
+        caCertificatePEM: String,
+        keys: JWTKeyCollection,
+        jwksJSON: String,
+        options: MockSTSOptions,
         channel: any Channel
     ) {
         self.port = port
@@ -49,13 +53,19 @@ package final class MockSTS: Sendable {
     }
 
     package static func start(
-        host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup, options: MockSTSOptions = .init()
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        group: any EventLoopGroup,
+        options: MockSTSOptions = .init()
     ) async throws -> MockSTS {
         let authority = try CertificateAuthority.generate(commonName: "TenantGate test STS CA", now: Date())
         let leaf = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: Date())
         let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try leaf.chainPEM.map { .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem)) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem)))
+            certificateChain: try leaf.chainPEM.map {
+                .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem))
+            },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem))
+        )
         let sslContext = try NIOSSLContext(configuration: tls)
         let keys = JWTKeyCollection()
         let signingKey = ES256PrivateKey()
@@ -79,9 +89,14 @@ package final class MockSTS: Sendable {
             .bind(host: host, port: port)
             .get()
         let sts = MockSTS(
-            port: channel.localAddress?.port ?? port, caCertificatePEM: authority.certificatePEM, keys: keys,
-            jwksJSON: #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"mock-sts-key","x":"\#(coordinates.x)","y":"\#(coordinates.y)"}]}"#,
-            options: options, channel: channel)
+            port: channel.localAddress?.port ?? port,
+            caCertificatePEM: authority.certificatePEM,
+            keys: keys,
+            jwksJSON:
+                #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"mock-sts-key","x":"\#(coordinates.x)","y":"\#(coordinates.y)"}]}"#,
+            options: options,
+            channel: channel
+        )
         box.sts.withLock { $0 = sts }
         return sts
     }
@@ -95,9 +110,15 @@ package final class MockSTS: Sendable {
     package func makerToken(tenant: TenantID) async throws -> String {
         try await mintToken(
             MockTokenClaims(
-                tid: tenant.description, iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
-                oid: UUID().uuidString.lowercased(), aud: "https://service.powerapps.com/",
-                clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d", version: "2.0", now: Int(Date().timeIntervalSince1970)))
+                tid: tenant.description,
+                iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+                oid: UUID().uuidString.lowercased(),
+                aud: "https://service.powerapps.com/",
+                clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d",
+                version: "2.0",
+                now: Int(Date().timeIntervalSince1970)
+            )
+        )
     }
 
     /// Token requests received for a tenant segment (or `ado` for Azure DevOps).

@@ -18,7 +18,8 @@ final class MockSTSHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         guard let sts = box.sts.withLock({ $0 }) else { return }
-        let host = (request.head.headers.first(name: "host") ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
+        let host =
+            (request.head.headers.first(name: "host") ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
         let target = Self.originForm(request.head.uri)
         let path = Self.normalised(String(target.prefix { $0 != "?" }))
         let query = Self.form(target.contains("?") ? String(target.drop { $0 != "?" }.dropFirst()) : "")
@@ -30,19 +31,23 @@ final class MockSTSHandler: ChannelInboundHandler {
         } else if request.head.method == .GET, segments.count == 4, segments[1] == "v2.0",
             segments[2] == ".well-known", segments[3] == "openid-configuration"
         {
-            answer = context.eventLoop.makeSucceededFuture(MockTokenMinter(sts: sts).openIDConfiguration(host: host, segment: segments[0]))
+            answer = context.eventLoop.makeSucceededFuture(
+                MockTokenMinter(sts: sts).openIDConfiguration(host: host, segment: segments[0])
+            )
         } else if path.hasSuffix("/discovery/v2.0/keys") {
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, sts.jwksJSON))
         } else if path == "/mock/headers" {
             // What reached the STS, so tests can see headers a proxy added, replaced or dropped.
             var received: [String: [String]] = [:]
             for (name, value) in request.head.headers { received[name.lowercased(), default: []].append(value) }
-            let data = (try? JSONSerialization.data(withJSONObject: received, options: [.sortedKeys])) ?? Data("{}".utf8)
+            let data =
+                (try? JSONSerialization.data(withJSONObject: received, options: [.sortedKeys])) ?? Data("{}".utf8)
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, String(decoding: data, as: UTF8.self)))
         } else if host == "app.vssps.visualstudio.com", request.head.method == .POST, segments == ["oauth2", "token"] {
             sts.count("ado")
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }
-        } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize" {
+        } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize"
+        {
             answer = promise(context) {
                 try await MockTokenMinter(sts: sts).authorizeResponse(host: host, segment: segments[0], query: query)
             }
@@ -52,7 +57,12 @@ final class MockSTSHandler: ChannelInboundHandler {
             sts.count(segments[0])
             let version = segments.count == 4 ? "2.0" : "1.0"
             answer = promise(context) {
-                try await MockTokenMinter(sts: sts).tokenResponse(host: host, segment: segments[0], version: version, form: form)
+                try await MockTokenMinter(sts: sts).tokenResponse(
+                    host: host,
+                    segment: segments[0],
+                    version: version,
+                    form: form
+                )
             }
         } else {
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.notFound, #"{"error":"not_found"}"#))
@@ -71,7 +81,12 @@ final class MockSTSHandler: ChannelInboundHandler {
                 headers.add(contentsOf: answer.headers)
                 if query["mock_encoding"] == "br" { headers.add(name: "content-encoding", value: "br") }
                 if !keepAlive { headers.add(name: "connection", value: "close") }
-                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))), promise: nil)
+                context.write(
+                    self.wrapOutboundOut(
+                        .head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))
+                    ),
+                    promise: nil
+                )
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                     if !keepAlive { context.close(promise: nil) }
@@ -109,11 +124,14 @@ final class MockSTSHandler: ChannelInboundHandler {
     }
 
     private func promise(
-        _ context: ChannelHandlerContext, _ work: @escaping @Sendable () async throws -> MockAnswer
+        _ context: ChannelHandlerContext,
+        _ work: @escaping @Sendable () async throws -> MockAnswer
     ) -> EventLoopFuture<MockAnswer> {
         let promise = context.eventLoop.makePromise(of: MockAnswer.self)
         promise.completeWithTask {
-            do { return try await work() } catch { return MockAnswer(.internalServerError, #"{"error":"server_error"}"#) }
+            do { return try await work() } catch {
+                return MockAnswer(.internalServerError, #"{"error":"server_error"}"#)
+            }
         }
         return promise.futureResult
     }
@@ -121,7 +139,9 @@ final class MockSTSHandler: ChannelInboundHandler {
     static func form(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ") }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ")
+            }
             guard let name = parts.first?.removingPercentEncoding else { continue }
             result[name] = parts.count > 1 ? parts[1].removingPercentEncoding ?? parts[1] : ""
         }
@@ -136,17 +156,29 @@ extension MockSTSHandler: Sendable {}
 struct MockTokenMinter {
     let sts: MockSTS
 
-    func tokenResponse(host: String, segment: String, version: String, form: [String: String]) async throws -> MockAnswer {
+    func tokenResponse(
+        host: String,
+        segment: String,
+        version: String,
+        form: [String: String]
+    ) async throws -> MockAnswer {
         if let status = form["mock_status"].flatMap(Int.init) {
-            return MockAnswer(HTTPResponseStatus(statusCode: status), Self.error("invalid_grant", 70000, "AADSTS70000: mock error"))
+            return MockAnswer(
+                HTTPResponseStatus(statusCode: status),
+                Self.error("invalid_grant", 70000, "AADSTS70000: mock error")
+            )
         }
         if form["mock_token"] == "html" {
             return MockAnswer(.ok, "<html><body>signed in</body></html>", contentType: "text/html; charset=utf-8")
         }
-        let named = ["common", "organizations"].contains(segment.lowercased()) ? form["mock_tid"].flatMap { TenantID($0) } : nil
+        let named =
+            ["common", "organizations"].contains(segment.lowercased()) ? form["mock_tid"].flatMap { TenantID($0) } : nil
         let pathTenant: TenantID? = TenantID(segment) ?? sts.options.domains[segment.lowercased()] ?? named
         guard let pathTenant else {
-            return MockAnswer(.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+            return MockAnswer(
+                .badRequest,
+                Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found.")
+            )
         }
         let tenant = form["mock_tid"].flatMap { TenantID($0) } ?? pathTenant
         let home = form["mock_home_tenant"].flatMap { TenantID($0) }
@@ -158,8 +190,16 @@ struct MockTokenMinter {
         let groups = form["mock_groups"].map { $0.split(separator: ",").map(String.init) }
         let now = Int(Date().timeIntervalSince1970)
         let claims = MockTokenClaims(
-            tid: tenant.description, iss: issuer, idp: idp, oid: oid, aud: "00000003-0000-0000-c000-000000000000",
-            clientID: clientID, version: version, groups: groups, now: now)
+            tid: tenant.description,
+            iss: issuer,
+            idp: idp,
+            oid: oid,
+            aud: "00000003-0000-0000-c000-000000000000",
+            clientID: clientID,
+            version: version,
+            groups: groups,
+            now: now
+        )
         var accessToken = try await sts.mintToken(claims)
         var idToken: String? = try await sts.mintToken(claims)
         switch form["mock_token"] {
@@ -173,7 +213,10 @@ struct MockTokenMinter {
             break
         }
         let clientInfo = Data(#"{"uid":"\#(oid)","utid":"\#(home ?? tenant)"}"#.utf8).base64EncodedString()
-            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+                of: "/",
+                with: "_"
+            )
         var body: [String: Any] = [
             "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": accessToken,
             "refresh_token": "0.AAAA" + UUID().uuidString, "client_info": clientInfo,
@@ -187,13 +230,20 @@ struct MockTokenMinter {
     /// fragment of a redirect.
     func authorizeResponse(host: String, segment: String, query: [String: String]) async throws -> MockAnswer {
         guard let tenant = query["mock_tid"].flatMap({ TenantID($0) }) ?? TenantID(segment) else {
-            return MockAnswer(.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+            return MockAnswer(
+                .badRequest,
+                Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found.")
+            )
         }
         let claims = MockTokenClaims(
-            tid: tenant.description, iss: "https://\(host)/\(tenant)/v2.0", oid: UUID().uuidString.lowercased(),
+            tid: tenant.description,
+            iss: "https://\(host)/\(tenant)/v2.0",
+            oid: UUID().uuidString.lowercased(),
             aud: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
-            clientID: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a", version: "2.0",
-            now: Int(Date().timeIntervalSince1970))
+            clientID: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
+            version: "2.0",
+            now: Int(Date().timeIntervalSince1970)
+        )
         let idToken = try await sts.mintToken(claims)
         let redirect = query["redirect_uri"] ?? "https://app.example/callback"
         if query["response_mode"] == "form_post" {
@@ -210,7 +260,10 @@ struct MockTokenMinter {
     /// Tenant discovery, as OAuth libraries (MSAL) read it before their first token request.
     func openIDConfiguration(host: String, segment: String) -> MockAnswer {
         guard let tenant = TenantID(segment) ?? sts.options.domains[segment.lowercased()] else {
-            return MockAnswer(.badRequest, Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found."))
+            return MockAnswer(
+                .badRequest,
+                Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found.")
+            )
         }
         // The endpoints keep the segment as asked (a domain stays a domain), the issuer names the GUID.
         let base = "https://\(host)/\(segment)"
@@ -218,17 +271,26 @@ struct MockTokenMinter {
             .ok,
             #"{"issuer":"https://\#(host)/\#(tenant)/v2.0","token_endpoint":"\#(base)/oauth2/v2.0/token","#
                 + #""authorization_endpoint":"\#(base)/oauth2/v2.0/authorize","jwks_uri":"https://\#(host)/\#(tenant)/discovery/v2.0/keys","#
-                + #""response_modes_supported":["query","fragment","form_post"],"id_token_signing_alg_values_supported":["ES256"]}"#)
+                + #""response_modes_supported":["query","fragment","form_post"],"id_token_signing_alg_values_supported":["ES256"]}"#
+        )
     }
 
     func azureDevOpsResponse() async throws -> MockAnswer {
         let now = Int(Date().timeIntervalSince1970)
         let claims = MockTokenClaims(
-            tid: sts.options.azureDevOpsTenant.description, iss: "app.vstoken.visualstudio.com",
-            oid: UUID().uuidString.lowercased(), aud: "app.vstoken.visualstudio.com|vso:6f6a4c5b",
-            clientID: "ado-app", version: "1.0", now: now)
+            tid: sts.options.azureDevOpsTenant.description,
+            iss: "app.vstoken.visualstudio.com",
+            oid: UUID().uuidString.lowercased(),
+            aud: "app.vstoken.visualstudio.com|vso:6f6a4c5b",
+            clientID: "ado-app",
+            version: "1.0",
+            now: now
+        )
         let token = try await sts.mintToken(claims)
-        let body: [String: Any] = ["access_token": token, "token_type": "jwt-bearer", "expires_in": "3599", "refresh_token": "ado-refresh-" + UUID().uuidString]
+        let body: [String: Any] = [
+            "access_token": token, "token_type": "jwt-bearer", "expires_in": "3599",
+            "refresh_token": "ado-refresh-" + UUID().uuidString,
+        ]
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
@@ -245,7 +307,12 @@ struct MockAnswer: Sendable {
     var contentType = "application/json; charset=utf-8"
     var headers: [(String, String)] = []
 
-    init(_ status: HTTPResponseStatus, _ body: String, contentType: String = "application/json; charset=utf-8", headers: [(String, String)] = []) {
+    init(
+        _ status: HTTPResponseStatus,
+        _ body: String,
+        contentType: String = "application/json; charset=utf-8",
+        headers: [(String, String)] = []
+    ) {
         self.status = status
         self.body = body
         self.contentType = contentType

@@ -18,8 +18,16 @@ package struct MockTokenClaims: JWTPayload, Sendable {
     package var exp: Int
 
     package init(
-        tid: String?, iss: String, idp: String? = nil, oid: String, aud: String, clientID: String, version: String,
-        wids: [String]? = nil, groups: [String]? = nil, now: Int
+        tid: String?,
+        iss: String,
+        idp: String? = nil,
+        oid: String,
+        aud: String,
+        clientID: String,
+        version: String,
+        wids: [String]? = nil,
+        groups: [String]? = nil,
+        now: Int
     ) {
         self.tid = tid
         self.iss = iss

@@ -33,7 +33,10 @@ package enum DurableFile {
     /// name. `mode` is applied at creation, so the umask may narrow it; with `exactMode` the mode is then set
     /// exactly (for package files such as a certificate, never for a key).
     package static func createExclusively(
-        _ path: String, contents: [UInt8], mode: mode_t, exactMode: Bool
+        _ path: String,
+        contents: [UInt8],
+        mode: mode_t,
+        exactMode: Bool
     ) throws(DurableFileError) {
         let temporary = "\(path).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try writeTemporary(temporary, contents: contents, mode: mode, exactMode: exactMode)
@@ -42,7 +45,10 @@ package enum DurableFile {
     }
 
     private static func writeTemporary(
-        _ temporary: String, contents: [UInt8], mode: mode_t, exactMode: Bool
+        _ temporary: String,
+        contents: [UInt8],
+        mode: mode_t,
+        exactMode: Bool
     ) throws(DurableFileError) {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard descriptor >= 0 else { throw .current("cannot create", temporary) }

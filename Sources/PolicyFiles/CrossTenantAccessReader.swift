@@ -15,10 +15,18 @@ enum CrossTenantAccessReader {
     ///   - prefix: the field path of `node` in the file: `crossTenantAccess`, or empty for a Graph JSON file.
     ///   - excluding: top-level keys that belong to the file rather than to Graph's document (`tenantId`).
     static func read(
-        _ node: Node, owner: TenantID?, prefix: String, excluding: Set<String> = [], reader: inout FieldReader
+        _ node: Node,
+        owner: TenantID?,
+        prefix: String,
+        excluding: Set<String> = [],
+        reader: inout FieldReader
     ) -> CrossTenantAccessPolicy? {
         guard case .mapping(let mapping) = node else {
-            reader.error(prefix, node, "expected Graph's crossTenantAccessPolicy object, found \(FieldReader.kind(of: node))")
+            reader.error(
+                prefix,
+                node,
+                "expected Graph's crossTenantAccessPolicy object, found \(FieldReader.kind(of: node))"
+            )
             return nil
         }
         var object: [String: Any] = [:]

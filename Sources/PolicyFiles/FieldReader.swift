@@ -18,7 +18,8 @@ struct FieldReader {
 
     mutating func warning(_ field: String, _ node: Node?, _ message: String) {
         diagnostics.append(
-            PolicyDiagnostic(.warning, file: file, field: field, line: node?.mark?.line, message: message))
+            PolicyDiagnostic(.warning, file: file, field: field, line: node?.mark?.line, message: message)
+        )
     }
 
     /// The mapping's entries by key, reporting keys this format does not know as warnings.
@@ -35,7 +36,11 @@ struct FieldReader {
             }
             result[name] = value
             if !known.contains(name) {
-                warning(Self.join(field, name), key, "unknown field, ignored (known: \(known.sorted().joined(separator: ", ")))")
+                warning(
+                    Self.join(field, name),
+                    key,
+                    "unknown field, ignored (known: \(known.sorted().joined(separator: ", ")))"
+                )
             }
         }
         return result

@@ -20,9 +20,11 @@ package struct PolicyBundle: Sendable {
     package let version: String
 
     package init(
-        isolation: PolicySet, isolationSources: [TenantID: String] = [:],
+        isolation: PolicySet,
+        isolationSources: [TenantID: String] = [:],
         crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:],
-        crossTenantAccessSources: [TenantID: String] = [:], warnings: [PolicyDiagnostic] = [],
+        crossTenantAccessSources: [TenantID: String] = [:],
+        warnings: [PolicyDiagnostic] = [],
         version: String = "empty"
     ) {
         self.isolation = isolation

@@ -30,17 +30,26 @@ package enum PolicyDirectoryLoader {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return .failure(.init(diagnostics: [
-                PolicyDiagnostic(file: directory, field: "", line: nil, message: "is not a readable directory")
-            ]))
+            return .failure(
+                .init(diagnostics: [
+                    PolicyDiagnostic(file: directory, field: "", line: nil, message: "is not a readable directory")
+                ])
+            )
         }
         let names: [String]
         do {
             names = try manager.contentsOfDirectory(atPath: directory)
         } catch {
-            return .failure(.init(diagnostics: [
-                PolicyDiagnostic(file: directory, field: "", line: nil, message: "cannot be listed: \(error.localizedDescription)")
-            ]))
+            return .failure(
+                .init(diagnostics: [
+                    PolicyDiagnostic(
+                        file: directory,
+                        field: "",
+                        line: nil,
+                        message: "cannot be listed: \(error.localizedDescription)"
+                    )
+                ])
+            )
         }
         var files: [SourceFile] = []
         var diagnostics: [PolicyDiagnostic] = []
@@ -70,7 +79,11 @@ package enum PolicyDirectoryLoader {
         for file in files {
             let baseName = (file.name as NSString).lastPathComponent
             let isDirectory = baseName == "directory.yaml" || baseName == "directory.yml"
-            let (parsed, found) = PolicyFileParser.parse(file: file.name, contents: file.contents, isDirectory: isDirectory)
+            let (parsed, found) = PolicyFileParser.parse(
+                file: file.name,
+                contents: file.contents,
+                isDirectory: isDirectory
+            )
             diagnostics += found
             if let parsed { parsedFiles.append(parsed) }
         }
@@ -82,9 +95,14 @@ package enum PolicyDirectoryLoader {
         }
         return .success(
             PolicyBundle(
-                isolation: bundle.isolation, isolationSources: bundle.isolationSources,
-                crossTenantAccess: bundle.crossTenantAccess, crossTenantAccessSources: bundle.crossTenantAccessSources,
-                warnings: diagnostics, version: bundle.version))
+                isolation: bundle.isolation,
+                isolationSources: bundle.isolationSources,
+                crossTenantAccess: bundle.crossTenantAccess,
+                crossTenantAccessSources: bundle.crossTenantAccessSources,
+                warnings: diagnostics,
+                version: bundle.version
+            )
+        )
     }
 
     /// A hash of the files' names and contents: stable, cheap, enough to tell loaded versions apart.

@@ -38,11 +38,17 @@ enum PolicyFileParser {
     }
 
     /// `{"properties": {"tenantId", "isDisabled", "allowedTenants": [{"tenantId", "direction": {...}}]}}` as is.
-    private static func parsePowerPlatform(_ root: Node, reader: inout FieldReader) -> ParsedPolicyFile.WrittenIsolation? {
+    private static func parsePowerPlatform(
+        _ root: Node,
+        reader: inout FieldReader
+    ) -> ParsedPolicyFile.WrittenIsolation? {
         guard let top = reader.mapping(root, at: "", known: ["properties", "id", "name", "type"]),
             let propertiesNode = top["properties"],
             let properties = reader.mapping(
-                propertiesNode, at: "properties", known: ["tenantId", "isDisabled", "allowedTenants"])
+                propertiesNode,
+                at: "properties",
+                known: ["tenantId", "isDisabled", "allowedTenants"]
+            )
         else { return nil }
         let tenantID = reader.tenantID(properties["tenantId"], at: "properties.tenantId")
         let isDisabled = reader.bool(properties["isDisabled"], at: "properties.isDisabled", required: true)
@@ -54,37 +60,61 @@ enum PolicyFileParser {
                 let field = "properties.allowedTenants[\(index)]"
                 guard
                     let fields = reader.mapping(
-                        entry, at: field, known: ["tenantId", "tenantDisplayName", "direction"])
+                        entry,
+                        at: field,
+                        known: ["tenantId", "tenantDisplayName", "direction"]
+                    )
                 else { continue }
                 let reference = ruleTenant(fields["tenantId"], at: "\(field).tenantId", guidOnly: true, reader: &reader)
                 var directions: DirectionSet?
                 if let directionNode = fields["direction"] {
-                    if let flags = reader.mapping(directionNode, at: "\(field).direction", known: ["inbound", "outbound"]) {
+                    if let flags = reader.mapping(
+                        directionNode,
+                        at: "\(field).direction",
+                        known: ["inbound", "outbound"]
+                    ) {
                         let inbound = reader.bool(flags["inbound"], at: "\(field).direction.inbound", required: false)
-                        let outbound = reader.bool(flags["outbound"], at: "\(field).direction.outbound", required: false)
+                        let outbound = reader.bool(
+                            flags["outbound"],
+                            at: "\(field).direction.outbound",
+                            required: false
+                        )
                         var set: DirectionSet = []
                         if inbound == true { set.insert(.inbound) }
                         if outbound == true { set.insert(.outbound) }
                         if set.isEmpty {
                             reader.error(
-                                "\(field).direction", directionNode,
-                                "the rule allows neither direction: set inbound, outbound or both to true")
+                                "\(field).direction",
+                                directionNode,
+                                "the rule allows neither direction: set inbound, outbound or both to true"
+                            )
                         } else {
                             directions = set
                         }
                     }
                 } else {
-                    reader.error("\(field).direction", entry, "missing (required): {\"inbound\": bool, \"outbound\": bool}")
+                    reader.error(
+                        "\(field).direction",
+                        entry,
+                        "missing (required): {\"inbound\": bool, \"outbound\": bool}"
+                    )
                 }
                 if let reference, let directions {
-                    rules.append(.init(reference: reference, directions: directions, field: field, line: entry.mark?.line))
+                    rules.append(
+                        .init(reference: reference, directions: directions, field: field, line: entry.mark?.line)
+                    )
                 }
             }
         }
         guard let tenantID, let isDisabled else { return nil }
         return .init(
-            tenantID: tenantID, displayName: nil, domains: [], isEnabled: !isDisabled, rules: rules,
-            line: root.mark?.line)
+            tenantID: tenantID,
+            displayName: nil,
+            domains: [],
+            isEnabled: !isDisabled,
+            rules: rules,
+            line: root.mark?.line
+        )
     }
 
     /// A Graph `crossTenantAccessPolicy` with its `default` and `partners` and no isolation: a `*.json` file as Graph
@@ -96,18 +126,26 @@ enum PolicyFileParser {
     }
 
     private static func parseGraphCrossTenantAccess(
-        _ root: Node, reader: inout FieldReader
+        _ root: Node,
+        reader: inout FieldReader
     ) -> ParsedPolicyFile.WrittenCrossTenantAccess? {
         guard case .mapping(let mapping) = root else { return nil }
         if mapping["tenantId"] == nil {
             reader.error(
-                "tenantId", root,
+                "tenantId",
+                root,
                 "missing (required): the governed tenant's ID beside Graph's default and partners, since Graph's "
-                    + "crossTenantAccessPolicy document does not name its tenant")
+                    + "crossTenantAccessPolicy document does not name its tenant"
+            )
         }
         let tenantID = mapping["tenantId"] == nil ? nil : reader.tenantID(mapping["tenantId"], at: "tenantId")
         let policy = CrossTenantAccessReader.read(
-            root, owner: tenantID, prefix: "", excluding: ["tenantId"], reader: &reader)
+            root,
+            owner: tenantID,
+            prefix: "",
+            excluding: ["tenantId"],
+            reader: &reader
+        )
         guard let tenantID, let policy else { return nil }
         return .init(tenantID: tenantID, policy: policy, line: root.mark?.line)
     }
@@ -116,7 +154,10 @@ enum PolicyFileParser {
     private static func parseProjectYAML(_ root: Node, into parsed: inout ParsedPolicyFile, reader: inout FieldReader) {
         guard
             let fields = reader.mapping(
-                root, at: "", known: ["tenantId", "displayName", "domains", "isolation", "crossTenantAccess"])
+                root,
+                at: "",
+                known: ["tenantId", "displayName", "domains", "isolation", "crossTenantAccess"]
+            )
         else { return }
         let tenantID = reader.tenantID(fields["tenantId"], at: "tenantId")
         let displayName = reader.string(fields["displayName"], at: "displayName", required: false)
@@ -137,28 +178,40 @@ enum PolicyFileParser {
                         directions = DirectionSet(name: text)
                         if directions == nil {
                             reader.error(
-                                "\(field).direction", rule["direction"],
-                                "'\(text)' is not a direction: use inbound, outbound or both")
+                                "\(field).direction",
+                                rule["direction"],
+                                "'\(text)' is not a direction: use inbound, outbound or both"
+                            )
                         }
                     }
                     if let reference, let directions {
                         rules.append(
-                            .init(reference: reference, directions: directions, field: field, line: entry.mark?.line))
+                            .init(reference: reference, directions: directions, field: field, line: entry.mark?.line)
+                        )
                     }
                 }
             }
         }
         if let section = fields["crossTenantAccess"],
             let policy = CrossTenantAccessReader.read(
-                section, owner: tenantID, prefix: "crossTenantAccess", reader: &reader),
+                section,
+                owner: tenantID,
+                prefix: "crossTenantAccess",
+                reader: &reader
+            ),
             let tenantID
         {
             parsed.crossTenantAccess = .init(tenantID: tenantID, policy: policy, line: section.mark?.line)
         }
         if let tenantID {
             parsed.isolation = .init(
-                tenantID: tenantID, displayName: displayName, domains: domains, isEnabled: isEnabled, rules: rules,
-                line: root.mark?.line)
+                tenantID: tenantID,
+                displayName: displayName,
+                domains: domains,
+                isEnabled: isEnabled,
+                rules: rules,
+                line: root.mark?.line
+            )
         }
     }
 
@@ -183,13 +236,23 @@ enum PolicyFileParser {
             let domains = domainList(tenant["domains"], at: "\(field).domains", reader: &reader)
             if let tenantID {
                 parsed.directoryEntries.append(
-                    .init(tenantID: tenantID, displayName: displayName, domains: domains, field: field, line: entry.mark?.line))
+                    .init(
+                        tenantID: tenantID,
+                        displayName: displayName,
+                        domains: domains,
+                        field: field,
+                        line: entry.mark?.line
+                    )
+                )
             }
         }
     }
 
     private static func ruleTenant(
-        _ node: Node?, at field: String, guidOnly: Bool, reader: inout FieldReader
+        _ node: Node?,
+        at field: String,
+        guidOnly: Bool,
+        reader: inout FieldReader
     ) -> TenantReference? {
         guard let text = reader.string(node, at: field, required: true) else { return nil }
         guard let reference = TenantReference(parsing: text) else {

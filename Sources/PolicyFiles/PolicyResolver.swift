@@ -14,7 +14,12 @@ struct PolicyResolver {
         for file in files {
             if let isolation = file.isolation {
                 if let (_, other) = isolationByTenant[isolation.tenantID] {
-                    error(file.file, "tenantId", isolation.line, "tenant \(isolation.tenantID) is already governed by \(other); one file per tenant")
+                    error(
+                        file.file,
+                        "tenantId",
+                        isolation.line,
+                        "tenant \(isolation.tenantID) is already governed by \(other); one file per tenant"
+                    )
                 } else {
                     isolationByTenant[isolation.tenantID] = (isolation, file.file)
                 }
@@ -33,7 +38,12 @@ struct PolicyResolver {
             for entry in file.directoryEntries {
                 for domain in entry.domains {
                     if let owner = directory.register(domain: domain, for: entry.tenantID) {
-                        error(file.file, "\(entry.field).domains", entry.line, "domain '\(domain)' already belongs to tenant \(owner)")
+                        error(
+                            file.file,
+                            "\(entry.field).domains",
+                            entry.line,
+                            "domain '\(domain)' already belongs to tenant \(owner)"
+                        )
                     }
                 }
                 if let name = entry.displayName, directory.displayName(of: entry.tenantID) == nil {
@@ -48,8 +58,16 @@ struct PolicyResolver {
             let rules = resolveRules(isolation, file: file, directory: directory)
             tenants.append(
                 GovernedTenant(
-                    id: isolation.tenantID, displayName: isolation.displayName, domains: isolation.domains,
-                    isolation: IsolationPolicy(tenantID: isolation.tenantID, isEnabled: isolation.isEnabled, rules: rules)))
+                    id: isolation.tenantID,
+                    displayName: isolation.displayName,
+                    domains: isolation.domains,
+                    isolation: IsolationPolicy(
+                        tenantID: isolation.tenantID,
+                        isEnabled: isolation.isEnabled,
+                        rules: rules
+                    )
+                )
+            )
             sources[isolation.tenantID] = file
         }
         var crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:]
@@ -57,7 +75,12 @@ struct PolicyResolver {
         for file in files {
             guard let written = file.crossTenantAccess else { continue }
             if let other = crossTenantAccessSources[written.tenantID] {
-                error(file.file, "crossTenantAccess", written.line, "tenant \(written.tenantID)'s cross-tenant access settings are already in \(other); one place per tenant")
+                error(
+                    file.file,
+                    "crossTenantAccess",
+                    written.line,
+                    "tenant \(written.tenantID)'s cross-tenant access settings are already in \(other); one place per tenant"
+                )
                 continue
             }
             crossTenantAccess[written.tenantID] = written.policy
@@ -66,14 +89,20 @@ struct PolicyResolver {
         let set = PolicySet(tenants: tenants, directory: directory)
         return (
             PolicyBundle(
-                isolation: set, isolationSources: sources, crossTenantAccess: crossTenantAccess,
-                crossTenantAccessSources: crossTenantAccessSources, version: version),
+                isolation: set,
+                isolationSources: sources,
+                crossTenantAccess: crossTenantAccess,
+                crossTenantAccessSources: crossTenantAccessSources,
+                version: version
+            ),
             diagnostics
         )
     }
 
     private mutating func resolveRules(
-        _ isolation: ParsedPolicyFile.WrittenIsolation, file: String, directory: TenantDirectory
+        _ isolation: ParsedPolicyFile.WrittenIsolation,
+        file: String,
+        directory: TenantDirectory
     ) -> [IsolationRule] {
         var rules: [IsolationRule] = []
         var firstFieldBySubject: [IsolationRule.Subject: String] = [:]
@@ -87,18 +116,33 @@ struct PolicyResolver {
                 subject = .tenant(id)
             case .domain(let name):
                 guard let id = directory.tenant(forDomain: name) else {
-                    error(file, "\(written.field).tenant", written.line, "domain '\(name)' does not resolve to a tenant: add it to a governed tenant's domains or to directory.yaml, or write the tenant ID")
+                    error(
+                        file,
+                        "\(written.field).tenant",
+                        written.line,
+                        "domain '\(name)' does not resolve to a tenant: add it to a governed tenant's domains or to directory.yaml, or write the tenant ID"
+                    )
                     continue
                 }
                 subject = .tenant(id)
                 domain = name
             }
             if case .tenant(let id) = subject, id == isolation.tenantID {
-                error(file, written.field, written.line, "the rule names the policy's own tenant \(id); same-tenant connections are never evaluated, so the rule has no meaning")
+                error(
+                    file,
+                    written.field,
+                    written.line,
+                    "the rule names the policy's own tenant \(id); same-tenant connections are never evaluated, so the rule has no meaning"
+                )
                 continue
             }
             if let earlier = firstFieldBySubject[subject] {
-                error(file, written.field, written.line, "a second rule for \(written.reference)\(domain.map { _ in " (\(subject.idText))" } ?? ""); \(earlier) already names this tenant: one rule per tenant, with direction both if needed")
+                error(
+                    file,
+                    written.field,
+                    written.line,
+                    "a second rule for \(written.reference)\(domain.map { _ in " (\(subject.idText))" } ?? ""); \(earlier) already names this tenant: one rule per tenant, with direction both if needed"
+                )
                 continue
             }
             firstFieldBySubject[subject] = written.field

@@ -1,7 +1,7 @@
 import Foundation
-import PolicyFiles
 import Logging
 import Metrics
+import PolicyFiles
 import ServiceLifecycle
 
 /// Reloads the policies when a file of the policies directory changes ("watched"), by polling names,
@@ -47,7 +47,8 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
             refused.increment()
             logger.error(
                 "policy reload refused; the last good policies stay in force",
-                metadata: ["errors": "\(error.diagnostics.map(\.description).joined(separator: "; "))"])
+                metadata: ["errors": "\(error.diagnostics.map(\.description).joined(separator: "; "))"]
+            )
         }
     }
 
@@ -55,7 +56,8 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
     private static func fingerprint(_ directory: String) -> [String: String] {
         let manager = FileManager.default
         var result: [String: String] = [:]
-        for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where PolicyDirectoryLoader.isPolicyFileName(name) {
+        for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? []
+        where PolicyDirectoryLoader.isPolicyFileName(name) {
             let attributes = try? manager.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0

@@ -1,7 +1,7 @@
 import ExchangePolicy
 import Foundation
-import PolicyFiles
 import Metrics
+import PolicyFiles
 import Synchronization
 import TenantPolicy
 
@@ -74,7 +74,11 @@ package final class PolicyStore: Sendable {
         Snapshot(
             bundle: bundle,
             decider: ExchangeDecider(
-                policies: bundle.isolation, crossTenantAccess: bundle.crossTenantAccess, nonEntraSTS: mode),
-            loadedAt: Date())
+                policies: bundle.isolation,
+                crossTenantAccess: bundle.crossTenantAccess,
+                nonEntraSTS: mode
+            ),
+            loadedAt: Date()
+        )
     }
 }

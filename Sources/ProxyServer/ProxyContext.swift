@@ -26,9 +26,16 @@ final class ProxyContext: Sendable {
     let openClients = Atomic<Int>(0)
 
     init(
-        configuration: ProxyConfiguration, policies: PolicyStore, creators: CreatorResolver, dialer: UpstreamDialer,
-        leafContexts: LeafContextCache, upstreamPools: PerEventLoop<UpstreamConnectionPool>,
-        auditBatches: PerEventLoop<AuditBatch>, audit: AuditLog, metrics: ProxyMetrics, logger: Logger
+        configuration: ProxyConfiguration,
+        policies: PolicyStore,
+        creators: CreatorResolver,
+        dialer: UpstreamDialer,
+        leafContexts: LeafContextCache,
+        upstreamPools: PerEventLoop<UpstreamConnectionPool>,
+        auditBatches: PerEventLoop<AuditBatch>,
+        audit: AuditLog,
+        metrics: ProxyMetrics,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.interception = configuration.interception
@@ -46,7 +53,9 @@ final class ProxyContext: Sendable {
     /// Counts `event` and writes its line (grouped with the loop's others), then runs `then` on the loop with
     /// whether the line is written: no answer leaves before its audit line (SPEC 4).
     func recordAudit(
-        _ event: AuditEvent, on eventLoop: any EventLoop, then: @escaping (Result<Void, any Error>) -> Void
+        _ event: AuditEvent,
+        on eventLoop: any EventLoop,
+        then: @escaping (Result<Void, any Error>) -> Void
     ) {
         let queued = NIODeadline.now()
         metrics.record(DecisionLabels(event))

@@ -10,8 +10,14 @@ final class ProxyMetrics: Sendable {
     private let wouldBlock = Counter(label: "tenantgate_decisions_total", dimensions: [("decision", "would_block")])
     private let unenforced = Counter(label: "tenantgate_decisions_total", dimensions: [("decision", "unenforced")])
     private let errors = Counter(label: "tenantgate_decisions_total", dimensions: [("decision", "error")])
-    private let blockedOutbound = Counter(label: "tenantgate_blocked_directions_total", dimensions: [("direction", "outbound")])
-    private let blockedInbound = Counter(label: "tenantgate_blocked_directions_total", dimensions: [("direction", "inbound")])
+    private let blockedOutbound = Counter(
+        label: "tenantgate_blocked_directions_total",
+        dimensions: [("direction", "outbound")]
+    )
+    private let blockedInbound = Counter(
+        label: "tenantgate_blocked_directions_total",
+        dimensions: [("direction", "inbound")]
+    )
     let upstreamErrors = Counter(label: "tenantgate_upstream_errors_total")
     let openConnections = Meter(label: "tenantgate_open_connections")
     let exchangeLatency = Timer(label: "tenantgate_exchange_duration_seconds")

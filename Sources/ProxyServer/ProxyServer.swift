@@ -5,11 +5,11 @@ import EntraAuth
 import ExchangePolicy
 import Foundation
 import Logging
-import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NetworkPolicy
 import PolicyFiles
 import PolicyService
 import ServiceLifecycle
@@ -27,27 +27,47 @@ package final class ProxyServer: Service, Sendable {
     /// Upstream TLS trusts the system roots plus `configuration.upstreamCAFiles`; an unreadable file throws.
     /// - Parameter creatorVerifier: verifies makers' tokens; nil refuses every token sent (SPEC 4.1).
     package init(
-        configuration: ProxyConfiguration, policies: PolicyStore, authority: CertificateAuthority, audit: AuditLog,
-        creatorVerifier: EntraTokenVerifier?, group: any EventLoopGroup, threadPool: NIOThreadPool,
-        logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void
+        configuration: ProxyConfiguration,
+        policies: PolicyStore,
+        authority: CertificateAuthority,
+        audit: AuditLog,
+        creatorVerifier: EntraTokenVerifier?,
+        group: any EventLoopGroup,
+        threadPool: NIOThreadPool,
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void
     ) throws {
         let upstreamContext = try NIOSSLContext(
-            configuration: UpstreamTLSConfiguration.make(extraCAFiles: configuration.upstreamCAFiles))
+            configuration: UpstreamTLSConfiguration.make(extraCAFiles: configuration.upstreamCAFiles)
+        )
         let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
         self.shared = ProxyContext(
-            configuration: configuration, policies: policies,
+            configuration: configuration,
+            policies: policies,
             creators: CreatorResolver(
-                verifier: creatorVerifier, byClientAddress: configuration.creatorTenantByClientAddress,
-                defaultCreator: configuration.defaultCreatorTenant),
+                verifier: creatorVerifier,
+                byClientAddress: configuration.creatorTenantByClientAddress,
+                defaultCreator: configuration.defaultCreatorTenant
+            ),
             dialer: dialer,
             leafContexts: LeafContextCache(
-                authority: authority, capacity: configuration.leafCacheCapacity, threadPool: threadPool),
+                authority: authority,
+                capacity: configuration.leafCacheCapacity,
+                threadPool: threadPool
+            ),
             upstreamPools: PerEventLoop(group: group) {
                 UpstreamConnectionPool(
-                    eventLoop: $0, tlsContext: upstreamContext, configuration: configuration, dialer: dialer)
+                    eventLoop: $0,
+                    tlsContext: upstreamContext,
+                    configuration: configuration,
+                    dialer: dialer
+                )
             },
             auditBatches: PerEventLoop(group: group) { AuditBatch(eventLoop: $0, log: audit) },
-            audit: audit, metrics: ProxyMetrics(), logger: logger)
+            audit: audit,
+            metrics: ProxyMetrics(),
+            logger: logger
+        )
         self.group = group
         self.onListening = onListening
     }
@@ -71,10 +91,13 @@ package final class ProxyServer: Service, Sendable {
     /// The proxy's own listeners as destinations to refuse; a name or wildcard listens on every loopback address.
     private func ownListeners(bound: SocketAddress?) -> [DestinationPolicy.Listener] {
         let configuration = shared.configuration
-        let listeners = [HostPort(host: configuration.listen.host, port: bound?.port ?? configuration.listen.port)]
+        let listeners =
+            [HostPort(host: configuration.listen.host, port: bound?.port ?? configuration.listen.port)]
             + configuration.otherListeners
         return listeners.compactMap { listener in
-            (IPAddress(listener.host) ?? IPAddress("0.0.0.0")).map { DestinationPolicy.Listener(address: $0, port: listener.port) }
+            (IPAddress(listener.host) ?? IPAddress("0.0.0.0")).map {
+                DestinationPolicy.Listener(address: $0, port: listener.port)
+            }
         }
     }
 
@@ -99,7 +122,9 @@ package final class ProxyServer: Service, Sendable {
                         try sync.addHandler(OverCapacityHandler())
                         return
                     }
-                    let deadline = RequestDeadlineHandler(head: .seconds(shared.configuration.requestHeadTimeoutSeconds))
+                    let deadline = RequestDeadlineHandler(
+                        head: .seconds(shared.configuration.requestHeadTimeoutSeconds)
+                    )
                     try sync.addHandler(IdleStateHandler(readTimeout: idle))
                     try sync.addHandler(deadline)
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))

@@ -5,10 +5,10 @@ import Dispatch
 import EntraAuth
 import Foundation
 import Logging
-import NetworkPolicy
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NetworkPolicy
 import PolicyFiles
 import PolicyService
 import Prometheus
@@ -42,7 +42,9 @@ package final class Application: Sendable {
     ///   - onProxyListening / onAdminListening: the bound addresses, once each listener is ready.
     ///   - gracefulShutdownSignals: SIGTERM and SIGINT for `serve`; none in tests, which stop it themselves.
     package static func build(
-        settings: ServeSettings, registry: PrometheusCollectorRegistry, logger: Logger,
+        settings: ServeSettings,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger,
         onProxyListening: @escaping @Sendable (SocketAddress) -> Void,
         onAdminListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
@@ -53,17 +55,24 @@ package final class Application: Sendable {
         case .failure(let error):
             throw SetupError(
                 lines: error.diagnostics.map(\.description)
-                    + ["the policies in \(settings.policiesDirectory) are invalid; not starting"])
+                    + ["the policies in \(settings.policiesDirectory) are invalid; not starting"]
+            )
         }
         for warning in bundle.warnings { logger.warning("\(warning)") }
 
         let authority: CertificateAuthority
         do {
             let (loaded, created) = try CertificateAuthority.loadOrCreate(
-                certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath, now: Date())
+                certificatePath: settings.caCertificatePath,
+                keyPath: settings.caKeyPath,
+                now: Date()
+            )
             authority = loaded
             if created {
-                logger.notice("created a new CA; clients must trust it", metadata: ["certificate": "\(settings.caCertificatePath)"])
+                logger.notice(
+                    "created a new CA; clients must trust it",
+                    metadata: ["certificate": "\(settings.caCertificatePath)"]
+                )
             }
         } catch {
             throw SetupError("\(error)")
@@ -90,23 +99,41 @@ package final class Application: Sendable {
         do {
             var creatorTrust = settings.creatorTrust
             creatorTrust.reportKeyFetchFailure = { error in
-                logger.error("maker token JWKS fetch failed; the last good keys stay in use", metadata: ["error": "\(error)"])
+                logger.error(
+                    "maker token JWKS fetch failed; the last good keys stay in use",
+                    metadata: ["error": "\(error)"]
+                )
             }
             proxy = try ProxyServer(
-                configuration: settings.proxy, policies: policies, authority: authority, audit: audit,
-                creatorVerifier: try await EntraTokenVerifier(trust: creatorTrust), group: group,
-                threadPool: threadPool, logger: logger, onListening: onProxyListening)
+                configuration: settings.proxy,
+                policies: policies,
+                authority: authority,
+                audit: audit,
+                creatorVerifier: try await EntraTokenVerifier(trust: creatorTrust),
+                group: group,
+                threadPool: threadPool,
+                logger: logger,
+                onListening: onProxyListening
+            )
         } catch {
             throw await failed("\(error)")
         }
 
         let watcher = PolicyDirectoryWatcher(
-            directory: settings.policiesDirectory, store: policies, interval: settings.policyWatchInterval, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: proxy), .init(service: watcher)]
+            directory: settings.policiesDirectory,
+            store: policies,
+            interval: settings.policyWatchInterval,
+            logger: logger
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: proxy), .init(service: watcher),
+        ]
         if let admin = settings.admin {
             var authenticator: AdminAuthenticator?
             if var trust = settings.adminAuth {
-                trust.reportKeyFetchFailure = { error in logger.error("admin JWKS fetch failed", metadata: ["error": "\(error)"]) }
+                trust.reportKeyFetchFailure = { error in
+                    logger.error("admin JWKS fetch failed", metadata: ["error": "\(error)"])
+                }
                 do {
                     authenticator = try await AdminAuthenticator(configuration: trust)
                 } catch {
@@ -124,30 +151,57 @@ package final class Application: Sendable {
                 }
             }
             let routes = AdminRoutes(
-                policies: policies, renderMetrics: { registry.emitToBuffer() },
+                policies: policies,
+                renderMetrics: { registry.emitToBuffer() },
                 policyAPI: AdminPolicyAPI(
-                    policiesDirectory: settings.policiesDirectory, store: policies, audit: audit,
-                    authenticator: authenticator))
+                    policiesDirectory: settings.policiesDirectory,
+                    store: policies,
+                    audit: audit,
+                    authenticator: authenticator
+                )
+            )
             services.append(
                 .init(
                     service: AdminServer(
-                        host: admin.host, port: admin.port, group: group, routes: routes, tls: tls,
+                        host: admin.host,
+                        port: admin.port,
+                        group: group,
+                        routes: routes,
+                        tls: tls,
                         onListening: { address in
                             logger.notice("admin listening", metadata: ["address": "\(address)"])
                             onAdminListening(address)
-                        })))
+                        }
+                    )
+                )
+            )
         }
         let serviceGroup = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        )
         return Application(
-            settings: settings, policies: policies, audit: audit, proxy: proxy, watcher: watcher,
-            serviceGroup: serviceGroup, group: group, threadPool: threadPool, logger: logger)
+            settings: settings,
+            policies: policies,
+            audit: audit,
+            proxy: proxy,
+            watcher: watcher,
+            serviceGroup: serviceGroup,
+            group: group,
+            threadPool: threadPool,
+            logger: logger
+        )
     }
 
     private init(
-        settings: ServeSettings, policies: PolicyStore, audit: AuditLog, proxy: ProxyServer,
-        watcher: PolicyDirectoryWatcher, serviceGroup: ServiceGroup, group: MultiThreadedEventLoopGroup,
-        threadPool: NIOThreadPool, logger: Logger
+        settings: ServeSettings,
+        policies: PolicyStore,
+        audit: AuditLog,
+        proxy: ProxyServer,
+        watcher: PolicyDirectoryWatcher,
+        serviceGroup: ServiceGroup,
+        group: MultiThreadedEventLoopGroup,
+        threadPool: NIOThreadPool,
+        logger: Logger
     ) {
         self.settings = settings
         self.policies = policies
@@ -166,7 +220,10 @@ package final class Application: Sendable {
     package func run(handleSignals: Bool) async throws {
         let handlers =
             handleSignals
-            ? [SignalHandler(SIGHUP) { [self] in reloadOnHangup() }, SignalHandler(SIGUSR1) { [self] in reopenAudit() }]
+            ? [
+                SignalHandler(SIGHUP) { [self] in reloadOnHangup() },
+                SignalHandler(SIGUSR1) { [self] in reopenAudit() },
+            ]
             : []
         defer { for handler in handlers { handler.cancel() } }
         do {
@@ -191,10 +248,14 @@ package final class Application: Sendable {
         reopenAudit()
         do {
             proxy.replaceCertificateAuthority(
-                try CertificateAuthority.load(certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath))
+                try CertificateAuthority.load(certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath)
+            )
             logger.notice("certificate authority reloaded", metadata: ["certificate": "\(settings.caCertificatePath)"])
         } catch {
-            logger.error("certificate authority not reloaded; the old one stays in use", metadata: ["error": "\(error)"])
+            logger.error(
+                "certificate authority not reloaded; the old one stays in use",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 

@@ -30,8 +30,14 @@ package struct ServeSettings: Sendable {
 
     /// Settings given whole, as the end-to-end tests and `simulate` give them.
     package init(
-        proxy: ProxyConfiguration, policiesDirectory: String, caCertificatePath: String, caKeyPath: String,
-        auditLogPath: String, creatorTrust: EntraTokenTrust, admin: HostPort? = nil, adminAuth: EntraTokenTrust? = nil,
+        proxy: ProxyConfiguration,
+        policiesDirectory: String,
+        caCertificatePath: String,
+        caKeyPath: String,
+        auditLogPath: String,
+        creatorTrust: EntraTokenTrust,
+        admin: HostPort? = nil,
+        adminAuth: EntraTokenTrust? = nil,
         policyWatchInterval: Duration = .seconds(1)
     ) {
         self.proxy = proxy

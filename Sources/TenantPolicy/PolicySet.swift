@@ -34,20 +34,28 @@ package struct PolicySet: Hashable, Sendable {
             // 2.1 point 5: unknown sign-in tenant under an enabled creator policy fails closed.
             let outbound: IsolationDecision.Check
             if let policy = tenants[creator]?.isolation {
-                outbound = policy.isEnabled
+                outbound =
+                    policy.isEnabled
                     ? .blocked(policyTenant: creator, reason: .signInTenantUnknown)
                     : .notEvaluated(.isolationOff)
             } else {
                 outbound = .notEvaluated(.notGoverned)
             }
             return IsolationDecision(
-                creator: creator, signIn: nil, outbound: outbound, inbound: .notEvaluated(.signInTenantUnknown))
+                creator: creator,
+                signIn: nil,
+                outbound: outbound,
+                inbound: .notEvaluated(.signInTenantUnknown)
+            )
         }
         if creator == signIn {
             // 2.1 point 1, including a guest of host tenant C connecting to data in C itself.
             return IsolationDecision(
-                creator: creator, signIn: signIn, outbound: .notEvaluated(.sameTenant),
-                inbound: .notEvaluated(.sameTenant))
+                creator: creator,
+                signIn: signIn,
+                outbound: .notEvaluated(.sameTenant),
+                inbound: .notEvaluated(.sameTenant)
+            )
         }
         return IsolationDecision(
             creator: creator,
@@ -61,7 +69,9 @@ package struct PolicySet: Hashable, Sendable {
     /// `creator` (no inbound rule names it or `*`), if any; the first in ID order, so the answer is stable.
     package func tenantRefusingInbound(from creator: TenantID) -> TenantID? {
         tenants.keys.sorted { $0.description < $1.description }.first { tenant in
-            guard tenant != creator, case .blocked = check(policyOf: tenant, other: creator, .inbound) else { return false }
+            guard tenant != creator, case .blocked = check(policyOf: tenant, other: creator, .inbound) else {
+                return false
+            }
             return true
         }
     }

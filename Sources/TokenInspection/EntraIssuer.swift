@@ -13,7 +13,10 @@ package enum EntraIssuer {
         // Bytes, not characters: splitting a String walks grapheme clusters.
         let bytes = issuer.utf8
         guard bytes.starts(with: "https://".utf8) else { return nil }
-        let parts = bytes.dropFirst("https://".utf8.count).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        let parts = bytes.dropFirst("https://".utf8.count).split(
+            separator: UInt8(ascii: "/"),
+            omittingEmptySubsequences: false
+        )
         guard parts.count >= 2 else { return nil }
         guard let host = HostName.canonical(Substring(parts[0])) else { return nil }
         if host == "sts.windows.net" {
@@ -23,7 +26,8 @@ package enum EntraIssuer {
         }
         guard let cloud = STSHosts.issuerCloud(forCanonicalHost: host) else { return nil }
         // v2: https://<host>/<tid>/v2.0 (some issuers of other clouds end in a slash)
-        guard parts.count >= 3, parts[2].elementsEqual("v2.0".utf8), parts.count == 3 || (parts.count == 4 && parts[3].isEmpty),
+        guard parts.count >= 3, parts[2].elementsEqual("v2.0".utf8),
+            parts.count == 3 || (parts.count == 4 && parts[3].isEmpty),
             let tenant = TenantID(bytes: parts[1])
         else { return nil }
         return Parsed(tenant: tenant, cloud: cloud, version: .v2)

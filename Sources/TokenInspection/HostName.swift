@@ -19,7 +19,8 @@ package enum HostName {
     /// IPv6 zone identifiers (`%eth0`) are refused: they name an interface, not a host.
     package static func canonical(_ raw: some StringProtocol) -> String? {
         // One non-generic pass over contiguous bytes; a generic walk across the module boundary is not specialised.
-        raw.utf8.withContiguousStorageIfAvailable(canonical(bytes:)) ?? Array(raw.utf8).withUnsafeBufferPointer(canonical(bytes:))
+        raw.utf8.withContiguousStorageIfAvailable(canonical(bytes:))
+            ?? Array(raw.utf8).withUnsafeBufferPointer(canonical(bytes:))
     }
 
     /// `canonical(_:)` over the UTF-8 bytes of a name.
@@ -72,7 +73,9 @@ package enum HostName {
                 digits = 0
                 continue
             }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), !(digits == 1 && value == 0) else { return false }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), !(digits == 1 && value == 0) else {
+                return false
+            }
             value = value * 10 + Int(byte - UInt8(ascii: "0"))
             digits += 1
             guard value <= 255 else { return false }

@@ -337,7 +337,8 @@ enum JSONObjectScanner {
                     index += 4
                     if (0xD800..<0xDC00).contains(scalar) {
                         // A high surrogate must be followed by an escaped low surrogate.
-                        guard raw.count - index >= 6, raw[index] == UInt8(ascii: "\\"), raw[index + 1] == UInt8(ascii: "u")
+                        guard raw.count - index >= 6, raw[index] == UInt8(ascii: "\\"),
+                            raw[index + 1] == UInt8(ascii: "u")
                         else { return nil }
                         let low = hexQuad(raw, at: index + 2)
                         guard (0xDC00..<0xE000).contains(low) else { return nil }

@@ -70,7 +70,8 @@ package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConve
         for byte in target[..<end] {
             let piece =
                 byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
-                ? String(Unicode.Scalar(byte)) : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                ? String(Unicode.Scalar(byte))
+                : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
             guard text.utf8.count + piece.utf8.count <= excerptLength else { break }
             text += piece
             quoted += 1
@@ -93,13 +94,19 @@ package enum RequestTarget {
     /// escapes upper-cased (once: `%252F` stays), `;params` are dropped, repeated slashes merged and dot segments
     /// removed (RFC 3986 5.2.4, `..` stops at the root); encoded `/`, `\`, control and non-ASCII bytes are refused
     /// because servers disagree on them. The query is kept as sent.
-    package static func canonicalize(_ raw: String, sessionHost: String, sessionPort: Int) -> Result<CanonicalTarget, RequestTargetError> {
+    package static func canonicalize(
+        _ raw: String,
+        sessionHost: String,
+        sessionPort: Int
+    ) -> Result<CanonicalTarget, RequestTargetError> {
         var raw = raw
         return raw.withUTF8 { canonicalize(bytes: $0, sessionHost: sessionHost, sessionPort: sessionPort) }
     }
 
     private static func canonicalize(
-        bytes: UnsafeBufferPointer<UInt8>, sessionHost: String, sessionPort: Int
+        bytes: UnsafeBufferPointer<UInt8>,
+        sessionHost: String,
+        sessionPort: Int
     ) -> Result<CanonicalTarget, RequestTargetError> {
         func refuse(_ reason: RequestTargetError.Reason) -> Result<CanonicalTarget, RequestTargetError> {
             .failure(RequestTargetError(reason, target: bytes))
@@ -116,10 +123,13 @@ package enum RequestTarget {
                 return refuse(.unsupportedForm)
             }
             let authorityEnd =
-                bytes[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.count
+                bytes[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
+                ?? bytes.count
             let authority = UnsafeBufferPointer(rebasing: bytes[authorityStart..<authorityEnd])
             guard !authority.contains(UInt8(ascii: "@")) else { return refuse(.userinfo) }
-            guard isSessionAuthority(authority, host: sessionHost, port: sessionPort) else { return refuse(.otherAuthority) }
+            guard isSessionAuthority(authority, host: sessionHost, port: sessionPort) else {
+                return refuse(.otherAuthority)
+            }
             pathStart = authorityEnd
         }
         let queryMark = bytes[pathStart...].firstIndex(of: UInt8(ascii: "?"))
@@ -140,7 +150,9 @@ package enum RequestTarget {
             authority.first == UInt8(ascii: "[")
             ? (authority.firstIndex(of: UInt8(ascii: "]")).map { $0 + 1 } ?? authority.count)
             : (authority.firstIndex(of: UInt8(ascii: ":")) ?? authority.count)
-        guard HostName.canonical(bytes: UnsafeBufferPointer(rebasing: authority[..<hostEnd])) == host else { return false }
+        guard HostName.canonical(bytes: UnsafeBufferPointer(rebasing: authority[..<hostEnd])) == host else {
+            return false
+        }
         guard hostEnd < authority.count else { return port == 443 }
         let digits = authority[(hostEnd + 1)...]
         guard authority[hostEnd] == UInt8(ascii: ":"), (1...5).contains(digits.count) else { return false }
@@ -171,7 +183,8 @@ package enum RequestTarget {
     /// The canonical spelling of `target`'s path (empty or starting with `/`); the path itself, without a copy, when
     /// it is already canonical, as nearly every real one is.
     private static func canonicalPath(
-        _ path: UnsafeBufferPointer<UInt8>, of target: UnsafeBufferPointer<UInt8>
+        _ path: UnsafeBufferPointer<UInt8>,
+        of target: UnsafeBufferPointer<UInt8>
     ) -> Result<String, RequestTargetError> {
         var previous = UInt8(ascii: "/")
         var isCanonical = !path.isEmpty
@@ -214,7 +227,10 @@ package enum RequestTarget {
 
     /// Appends one path segment up to its `;params`, with unreserved escapes decoded and others upper-cased, or
     /// says why the segment is refused. Escapes in the dropped parameters are checked too.
-    private static func appendSegment(_ segment: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> RequestTargetError.Reason? {
+    private static func appendSegment(
+        _ segment: UnsafeBufferPointer<UInt8>,
+        to out: inout [UInt8]
+    ) -> RequestTargetError.Reason? {
         var keeping = true
         var index = 0
         while index < segment.count {
@@ -249,7 +265,8 @@ package enum RequestTarget {
     /// RFC 3986 2.3: `ALPHA DIGIT - . _ ~`, whose escapes mean the same as the characters themselves.
     private static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
             true
         default: false

@@ -4,7 +4,9 @@
 /// `login.microsoftonline.com`; a name that is not a canonical host name is nobody's STS and is never intercepted.
 package enum STSHosts {
     /// Hosts whose clients pin or present device certificates: interception would break them (ENTRA-FACTS 3).
-    package static let neverIntercepted: Set<String> = ["device.login.microsoftonline.com", "enterpriseregistration.windows.net"]
+    package static let neverIntercepted: Set<String> = [
+        "device.login.microsoftonline.com", "enterpriseregistration.windows.net",
+    ]
 
     /// STSs that issue their own, non-Entra tokens (SPEC 2.3; ENTRA-FACTS 6).
     package static let knownNonEntra: Set<String> = ["app.vssps.visualstudio.com"]
@@ -50,7 +52,9 @@ package enum STSHosts {
     /// `entraCloud(forHost:)` for a host already canonical.
     static func entraCloud(forCanonicalHost host: String) -> EntraCloud? {
         if let cloud = cloudByHost[host] { return cloud }
-        if otherGlobalHosts.contains(host) || globalHostSuffixes.contains(where: { isSubdomain(host, of: $0) }) { return .global }
+        if otherGlobalHosts.contains(host) || globalHostSuffixes.contains(where: { isSubdomain(host, of: $0) }) {
+            return .global
+        }
         return nil
     }
 

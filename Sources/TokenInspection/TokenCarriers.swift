@@ -36,8 +36,12 @@ package struct TokenCarriers: Sendable, Equatable {
     /// `#a=b&c=d` and `?a=b&c=d` of a redirect target.
     private mutating func readParameters(ofURL url: String) {
         let bytes = Array(url.utf8)
-        guard let start = bytes.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "?") }) else { return }
-        for pair in bytes[(start + 1)...].split(whereSeparator: { [UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "?")].contains($0) }) {
+        guard let start = bytes.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "?") }) else {
+            return
+        }
+        for pair in bytes[(start + 1)...].split(whereSeparator: {
+            [UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "?")].contains($0)
+        }) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
             record(name: Array(parts[0]), value: Self.percentDecoded(Array(parts[1])))
@@ -72,7 +76,8 @@ package struct TokenCarriers: Sendable, Equatable {
         while let found = find(key, in: tag, from: index) {
             index = found + key.count
             // The attribute name must stand alone: preceded by white space, followed by `=`.
-            guard found > 0, [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(tag[found - 1])
+            guard found > 0,
+                [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(tag[found - 1])
             else { continue }
             var cursor = index
             while cursor < tag.count, tag[cursor] == UInt8(ascii: " ") { cursor += 1 }
@@ -85,7 +90,8 @@ package struct TokenCarriers: Sendable, Equatable {
                 let end = tag[(cursor + 1)...].firstIndex(of: quote) ?? tag.endIndex
                 return Array(tag[(cursor + 1)..<end])
             }
-            let end = tag[cursor...].firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "/") }) ?? tag.endIndex
+            let end =
+                tag[cursor...].firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "/") }) ?? tag.endIndex
             return Array(tag[cursor..<end])
         }
         return nil
@@ -137,7 +143,8 @@ extension TokenEndpoint {
     package static func flow(host: String, path: String) -> TokenEndpoint? {
         if let cloud = STSHosts.entraCloud(forHost: host) {
             let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
-            let tenant = segments.count >= 2 && segments[1].utf8.equalsIgnoringASCIICase("oauth2") ? String(segments[0]) : nil
+            let tenant =
+                segments.count >= 2 && segments[1].utf8.equalsIgnoringASCIICase("oauth2") ? String(segments[0]) : nil
             return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
         }
         return STSHosts.isKnownNonEntraSTS(host) ? TokenEndpoint(host: host, kind: .nonEntra, tenantSegment: nil) : nil

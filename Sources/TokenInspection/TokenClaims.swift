@@ -72,6 +72,8 @@ package enum JWTClaimReader {
         var end = text.count
         while end > 0, text[end - 1] == UInt8(ascii: "=") { end -= 1 }
         return try? Base64.decode(
-            bytes: UnsafeBufferPointer(rebasing: text[..<end]), options: [.base64UrlAlphabet, .omitPaddingCharacter])
+            bytes: UnsafeBufferPointer(rebasing: text[..<end]),
+            options: [.base64UrlAlphabet, .omitPaddingCharacter]
+        )
     }
 }

@@ -37,12 +37,16 @@ package struct TokenRequestSummary: Sendable, Equatable {
     package init(formBody: some Collection<UInt8>) {
         // One non-generic pass over contiguous bytes: a generic walk across the module boundary is not
         // specialised, and cost more than the rest of the request's decision.
-        self = formBody.withContiguousStorageIfAvailable(Self.parse) ?? Array(formBody).withUnsafeBufferPointer(Self.parse)
+        self =
+            formBody.withContiguousStorageIfAvailable(Self.parse) ?? Array(formBody).withUnsafeBufferPointer(Self.parse)
     }
 
     /// Raw values are bits, so that the fields seen are one integer rather than a set allocated per body.
     private enum Field: UInt8 {
-        case clientID = 1, grantType = 2, scope = 4, resource = 8
+        case clientID = 1
+        case grantType = 2
+        case scope = 4
+        case resource = 8
 
         /// The name reported in `repeatedField` for the fields a decision rests on; nil for display-only fields.
         var repeatableName: String? {

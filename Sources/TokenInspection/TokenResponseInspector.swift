@@ -44,7 +44,10 @@ package enum TokenResponseInspector {
     /// The sign-in tenant and the claims decisions use, from the ID token if it is an Entra JWS, else the access
     /// token if it is one.
     private static func readTokens(
-        idToken: String?, accessToken: String?, endpoint: TokenEndpoint, into evidence: inout TokenResponseEvidence
+        idToken: String?,
+        accessToken: String?,
+        endpoint: TokenEndpoint,
+        into evidence: inout TokenResponseEvidence
     ) {
         guard case .entra = endpoint.kind else {
             evidence.unreadableReason = "\(endpoint.host) is not an Entra STS; its claims are not trusted"

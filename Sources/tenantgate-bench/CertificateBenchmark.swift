@@ -20,7 +20,8 @@ enum CertificateBenchmark {
             results.append(try measureMinting(authority: p256, name: "leaf minting, P-256 CA", count: mints, now: now))
             let rsa = try CertificateAuthority.generate(commonName: "bench CA", now: now, keyAlgorithm: .rsa2048)
             results.append(
-                try measureMinting(authority: rsa, name: "leaf minting, RSA-2048 CA", count: rsaMints, now: now))
+                try measureMinting(authority: rsa, name: "leaf minting, RSA-2048 CA", count: rsaMints, now: now)
+            )
             results += try measureCacheHits(authority: p256, lookups: lookups, now: now)
         } catch {
             print("certificate benchmark failed: \(error)")
@@ -31,7 +32,10 @@ enum CertificateBenchmark {
     /// Mints `count` leaves for distinct host names: a P-256 key generation, a signature by the CA and the DER and
     /// PEM encodings, all of which the proxy does once per new host.
     private static func measureMinting(
-        authority: CertificateAuthority, name: String, count: Int, now: Date
+        authority: CertificateAuthority,
+        name: String,
+        count: Int,
+        now: Date
     ) throws -> BenchmarkResult {
         let hosts = (0..<count).map { "host-\($0).bench.example" }
         var bytes = 0
@@ -48,7 +52,9 @@ enum CertificateBenchmark {
     /// `LeafContextCache.context(for:on:)` does for every intercepted connection; then the proxy's common case (the
     /// same STS host every time, already the most recent), and round-robin hits in a 16-entry cache.
     private static func measureCacheHits(
-        authority: CertificateAuthority, lookups: Int, now: Date
+        authority: CertificateAuthority,
+        lookups: Int,
+        now: Date
     ) throws -> [BenchmarkResult] {
         let capacity = 1024
         let cache = BoundedCache<String, CachedLeaf>(capacity: capacity)
@@ -95,14 +101,29 @@ enum CertificateBenchmark {
         let smallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return [
             BenchmarkResult(
-                name: "leaf cache hit, 1024 hosts", operations: lookups, seconds: hitSeconds, checksum: found),
+                name: "leaf cache hit, 1024 hosts",
+                operations: lookups,
+                seconds: hitSeconds,
+                checksum: found
+            ),
             BenchmarkResult(
-                name: "leaf cache hit + lowercased key", operations: lookups, seconds: loweredSeconds,
-                checksum: foundLowered),
+                name: "leaf cache hit + lowercased key",
+                operations: lookups,
+                seconds: loweredSeconds,
+                checksum: foundLowered
+            ),
             BenchmarkResult(
-                name: "leaf cache hit, same host", operations: lookups, seconds: sameSeconds, checksum: foundSame),
+                name: "leaf cache hit, same host",
+                operations: lookups,
+                seconds: sameSeconds,
+                checksum: foundSame
+            ),
             BenchmarkResult(
-                name: "leaf cache hit, 16 hosts", operations: lookups, seconds: smallSeconds, checksum: foundSmall),
+                name: "leaf cache hit, 16 hosts",
+                operations: lookups,
+                seconds: smallSeconds,
+                checksum: foundSmall
+            ),
         ]
     }
 }

@@ -17,11 +17,16 @@ enum DecisionBenchmark {
     private static func measure(ruleCount: Int, decisions: Int) -> BenchmarkResult {
         let creator = tenant(0)
         let signInGoverned = tenant(1)
-        var rules = (2..<(ruleCount + 2)).map { IsolationRule(subject: .tenant(tenant($0)), directions: $0 % 2 == 0 ? .outbound : .both) }
+        var rules = (2..<(ruleCount + 2)).map {
+            IsolationRule(subject: .tenant(tenant($0)), directions: $0 % 2 == 0 ? .outbound : .both)
+        }
         rules.append(IsolationRule(subject: .tenant(signInGoverned), directions: .both))
         let set = PolicySet(tenants: [
             GovernedTenant(id: creator, isolation: IsolationPolicy(tenantID: creator, isEnabled: true, rules: rules)),
-            GovernedTenant(id: signInGoverned, isolation: IsolationPolicy(tenantID: signInGoverned, isEnabled: true, rules: [])),
+            GovernedTenant(
+                id: signInGoverned,
+                isolation: IsolationPolicy(tenantID: signInGoverned, isEnabled: true, rules: [])
+            ),
         ])
         // A mix of allowed-by-rule, blocked (no rule) and same-tenant pairs, so nothing is constant.
         var generator = SystemRandomNumberGenerator()
@@ -41,6 +46,10 @@ enum DecisionBenchmark {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return BenchmarkResult(
-            name: "decisions, \(ruleCount) rules", operations: decisions, seconds: seconds, checksum: allowed)
+            name: "decisions, \(ruleCount) rules",
+            operations: decisions,
+            seconds: seconds,
+            checksum: allowed
+        )
     }
 }

@@ -30,11 +30,19 @@ func column(_ text: String, _ width: Int) -> String {
 print(column("benchmark", 34) + column("operations", 12) + column("seconds", 10) + column("per second", 16) + "ns/op")
 for result in results {
     print(
-        column(result.name, 34) + column("\(result.operations)", 12) + column(String(format: "%.3f", result.seconds), 10)
-            + column(String(format: "%.0f", result.perSecond), 16) + String(format: "%.1f", result.nanosecondsPerOperation)
-            + "   (checksum \(result.checksum))")
+        column(result.name, 34) + column("\(result.operations)", 12)
+            + column(String(format: "%.3f", result.seconds), 10)
+            + column(String(format: "%.0f", result.perSecond), 16)
+            + String(format: "%.1f", result.nanosecondsPerOperation)
+            + "   (checksum \(result.checksum))"
+    )
 }
 let decisionRows = results.filter { $0.name.hasPrefix("decisions") }
 if decisionRows.count == 2 {
-    print(String(format: "decisions: 100,000-rule time per decision / 10-rule = %.2fx", decisionRows[1].nanosecondsPerOperation / decisionRows[0].nanosecondsPerOperation))
+    print(
+        String(
+            format: "decisions: 100,000-rule time per decision / 10-rule = %.2fx",
+            decisionRows[1].nanosecondsPerOperation / decisionRows[0].nanosecondsPerOperation
+        )
+    )
 }

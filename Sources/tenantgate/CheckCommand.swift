@@ -30,10 +30,16 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("sign-in"), help: "The sign-in tenant: ID, verified domain, or 'unknown'.")
     var signIn: String?
 
-    @Option(name: .long, help: "Ask a cross-tenant access setting: b2b-collaboration, b2b-direct-connect, tenant-restrictions.")
+    @Option(
+        name: .long,
+        help: "Ask a cross-tenant access setting: b2b-collaboration, b2b-direct-connect, tenant-restrictions."
+    )
     var kind: CrossTenantAccessKind?
 
-    @Option(name: .long, help: "With --kind: inbound or outbound, seen from --tenant (not used by tenant-restrictions).")
+    @Option(
+        name: .long,
+        help: "With --kind: inbound or outbound, seen from --tenant (not used by tenant-restrictions)."
+    )
     var direction: Direction?
 
     @Option(name: .long, help: "With --kind: the tenant whose settings answer (defaults to --creator).")
@@ -89,7 +95,8 @@ struct CheckCommand: ParsableCommand {
     private func checkIsolation(_ set: PolicySet) throws -> Bool {
         let creatorID = try resolve(creator ?? "", option: "--creator", in: set)
         let signInText = signIn ?? ""
-        let signInID = signInText.lowercased() == "unknown" ? nil : try resolve(signInText, option: "--sign-in", in: set)
+        let signInID =
+            signInText.lowercased() == "unknown" ? nil : try resolve(signInText, option: "--sign-in", in: set)
         let decision = set.decide(creator: creatorID, signIn: signInID)
         let explanation = decision.explanation(naming: set.name)
         print(json ? CheckOutput(decision: decision, explanation: explanation).json() : explanation)
@@ -101,8 +108,12 @@ struct CheckCommand: ParsableCommand {
         let local = try resolve(tenant ?? creator ?? "", option: tenant == nil ? "--creator" : "--tenant", in: set)
         let other = try resolve(partner ?? signIn ?? "", option: partner == nil ? "--sign-in" : "--partner", in: set)
         let query = CrossTenantAccessQuery(
-            kind: kind, direction: direction ?? .inbound, partner: other,
-            user: user.map { UserIdentity(id: $0, groupIDs: group) }, application: app)
+            kind: kind,
+            direction: direction ?? .inbound,
+            partner: other,
+            user: user.map { UserIdentity(id: $0, groupIDs: group) },
+            application: app
+        )
         let settings = bundle.crossTenantAccess[local]
         let result = (settings ?? CrossTenantAccessPolicy()).evaluate(query)
         let source =
@@ -166,7 +177,8 @@ struct CheckOutput: Encodable {
 
     init(_ result: CrossTenantAccessResult, explanation: String) {
         decision = result.isAllowed ? "allowed" : "blocked"
-        directions = result.isAllowed || result.query.kind == .tenantRestrictions ? [] : [result.query.direction.rawValue]
+        directions =
+            result.isAllowed || result.query.kind == .tenantRestrictions ? [] : [result.query.direction.rawValue]
         self.explanation = explanation
         setting = result.settingName
         switch result.configuration {

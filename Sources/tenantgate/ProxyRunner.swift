@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
-import NetworkPolicy
 import NIOCore
+import NetworkPolicy
 import Prometheus
 import ProxyServer
 import TenantGateApp
@@ -23,11 +23,16 @@ struct ProxyRunner {
         let application: Application
         do {
             application = try await Application.build(
-                settings: settings, registry: registry, logger: logger,
+                settings: settings,
+                registry: registry,
+                logger: logger,
                 onProxyListening: { address in
                     // SPEC 4: one line on standard output when ready.
-                    FileHandle.standardOutput.write(Data("listening on \(listen.host):\(address.port ?? listen.port)\n".utf8))
-                })
+                    FileHandle.standardOutput.write(
+                        Data("listening on \(listen.host):\(address.port ?? listen.port)\n".utf8)
+                    )
+                }
+            )
         } catch {
             for line in error.lines { printError("tenantgate serve: \(line)") }
             throw ExitCode.badInput

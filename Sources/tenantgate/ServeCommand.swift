@@ -36,7 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-ca"), help: "Extra root CA PEM trusted for upstream TLS (repeatable).")
     var upstreamCA: [String] = []
 
-    @Option(name: .customLong("upstream-override"), help: "HOST[:PORT]=ADDR:PORT: where to connect for a host (repeatable).")
+    @Option(
+        name: .customLong("upstream-override"),
+        help: "HOST[:PORT]=ADDR:PORT: where to connect for a host (repeatable)."
+    )
     var upstreamOverride: [String] = []
 
     @Option(name: .customLong("audit-log"), help: "Audit log, JSON Lines (default audit.jsonl).")
@@ -54,79 +57,125 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-connect-port"), help: "A port CONNECT may reach besides 443 (repeatable).")
     var allowConnectPort: [Int] = []
 
-    @Option(name: .customLong("intercept-host"), help: "A resource host to intercept besides the STS hosts (repeatable).")
+    @Option(
+        name: .customLong("intercept-host"),
+        help: "A resource host to intercept besides the STS hosts (repeatable)."
+    )
     var interceptHost: [String] = []
 
     @Option(
         name: .customLong("tenant-restrictions-v2"),
-        help: "TENANT:POLICY-ID: inject Tenant Restrictions v2 headers on Microsoft's login hosts (off by default).")
+        help: "TENANT:POLICY-ID: inject Tenant Restrictions v2 headers on Microsoft's login hosts (off by default)."
+    )
     var tenantRestrictionsV2: String?
 
     @Option(name: .customLong("admin-jwks"), help: "JWKS file of the keys admin API tokens are signed with.")
     var adminJWKS: String?
 
-    @Option(name: .customLong("admin-jwks-url"), help: "JWKS URL for admin API tokens, fetched and cached (e.g. Entra's discovery keys).")
+    @Option(
+        name: .customLong("admin-jwks-url"),
+        help: "JWKS URL for admin API tokens, fetched and cached (e.g. Entra's discovery keys)."
+    )
     var adminJWKSURL: String?
 
-    @Option(name: .customLong("admin-audience"), help: "An accepted audience of admin API tokens (repeatable; required with --admin-jwks).")
+    @Option(
+        name: .customLong("admin-audience"),
+        help: "An accepted audience of admin API tokens (repeatable; required with --admin-jwks)."
+    )
     var adminAudience: [String] = []
 
-    @Option(name: .customLong("admin-issuer"), help: "An accepted issuer of admin API tokens (repeatable; default: the Entra issuer of the token's own tenant).")
+    @Option(
+        name: .customLong("admin-issuer"),
+        help:
+            "An accepted issuer of admin API tokens (repeatable; default: the Entra issuer of the token's own tenant)."
+    )
     var adminIssuer: [String] = []
 
-    @Option(name: .customLong("creator-jwks"), help: "JWKS file of the keys makers' tokens (Proxy-Authorization) are signed with.")
+    @Option(
+        name: .customLong("creator-jwks"),
+        help: "JWKS file of the keys makers' tokens (Proxy-Authorization) are signed with."
+    )
     var creatorJWKS: String?
 
     @Option(
         name: .customLong("creator-jwks-url"),
-        help: "JWKS URL for makers' tokens, fetched and cached (default: Entra's \(ServeSettings.entraCommonKeysURL)).")
+        help: "JWKS URL for makers' tokens, fetched and cached (default: Entra's \(ServeSettings.entraCommonKeysURL))."
+    )
     var creatorJWKSURL: String?
 
     @Option(
         name: .customLong("creator-audience"),
-        help: "An accepted audience of makers' tokens (repeatable; default \(ServeSettings.powerPlatformAudience)).")
+        help: "An accepted audience of makers' tokens (repeatable; default \(ServeSettings.powerPlatformAudience))."
+    )
     var creatorAudience: [String] = []
 
     @Option(
         name: .customLong("allow-destination"),
-        help: "A CIDR range the proxy may connect to although it is refused by default (loopback, link-local, private; repeatable).")
+        help:
+            "A CIDR range the proxy may connect to although it is refused by default (loopback, link-local, private; repeatable)."
+    )
     var allowDestination: [String] = []
 
-    @Option(name: .customLong("allow-client"), help: "A CIDR range of clients that may use the proxy (repeatable; default loopback only).")
+    @Option(
+        name: .customLong("allow-client"),
+        help: "A CIDR range of clients that may use the proxy (repeatable; default loopback only)."
+    )
     var allowClient: [String] = []
 
     @Option(
         name: .customLong("token-flows"),
-        help: "judge or refuse tokens an STS hands over outside its token endpoint (form_post, fragments; default judge).")
+        help:
+            "judge or refuse tokens an STS hands over outside its token endpoint (form_post, fragments; default judge)."
+    )
     var tokenFlows: String?
 
-    @Option(name: .customLong("request-head-timeout"), help: "Seconds a request head may take once its first byte arrived (default 30; then 408).")
+    @Option(
+        name: .customLong("request-head-timeout"),
+        help: "Seconds a request head may take once its first byte arrived (default 30; then 408)."
+    )
     var requestHeadTimeout: Int64?
 
     @Option(name: .customLong("tls-handshake-timeout"), help: "Seconds a client's TLS handshake may take (default 10).")
     var tlsHandshakeTimeout: Int64?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds a client connection may wait between requests (default 120).")
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds a client connection may wait between requests (default 120)."
+    )
     var idleTimeout: Int64?
 
-    @Option(name: .customLong("tunnel-idle-timeout"), help: "Seconds a blind tunnel may carry nothing either way (default 3600).")
+    @Option(
+        name: .customLong("tunnel-idle-timeout"),
+        help: "Seconds a blind tunnel may carry nothing either way (default 3600)."
+    )
     var tunnelIdleTimeout: Int64?
 
     @Option(name: .customLong("connect-timeout"), help: "Seconds to connect upstream (default 10; then 504).")
     var connectTimeout: Int64?
 
-    @Option(name: .customLong("upstream-response-timeout"), help: "Seconds for the upstream answer (default 30; then 504).")
+    @Option(
+        name: .customLong("upstream-response-timeout"),
+        help: "Seconds for the upstream answer (default 30; then 504)."
+    )
     var upstreamResponseTimeout: Int64?
 
-    @Option(name: .customLong("upstream-idle-timeout"), help: "Seconds a pooled upstream connection is kept unused (default 60).")
+    @Option(
+        name: .customLong("upstream-idle-timeout"),
+        help: "Seconds a pooled upstream connection is kept unused (default 60)."
+    )
     var upstreamIdleTimeout: Int64?
 
-    @Option(name: .customLong("max-connections"), help: "Client connections served at once (default 10000; beyond: 503).")
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Client connections served at once (default 10000; beyond: 503)."
+    )
     var maxConnections: Int?
 
     @Option(
         name: .customLong("audit-fsync"),
-        help: "always (one fsync per group of lines, answers after it), interval (at most once a second) or never (default always).")
+        help:
+            "always (one fsync per group of lines, answers after it), interval (at most once a second) or never (default always)."
+    )
     var auditFsync: String?
 
     @Option(name: .customLong("admin-tls-cert"), help: "PEM certificate (chain) for an HTTPS admin listener.")

@@ -80,7 +80,8 @@ struct ServeConfigurationFile: Decodable {
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ServeSetupError("cannot read the configuration file \(path)")
         }
         // A misspelt key would otherwise be ignored silently, and its setting left at the default.
@@ -90,7 +91,8 @@ struct ServeConfigurationFile: Decodable {
             guard unknown.isEmpty else {
                 throw ServeSetupError(
                     "\(path): unknown key(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")); keys are the flags' names "
-                        + "without '--' (for example listen, policies, audit-log)")
+                        + "without '--' (for example listen, policies, audit-log)"
+                )
             }
         }
         do {

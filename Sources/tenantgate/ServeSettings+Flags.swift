@@ -18,19 +18,27 @@ extension ServeSettings {
         func pick(_ flag: String?, _ fromFile: String?, _ fallback: String) -> String { flag ?? fromFile ?? fallback }
 
         let listenText = pick(flags.listen, file?.listen, "127.0.0.1:3128")
-        guard let listen = HostPort(parsing: listenText) else { throw ServeSetupError("--listen: '\(listenText)' is not HOST:PORT") }
+        guard let listen = HostPort(parsing: listenText) else {
+            throw ServeSetupError("--listen: '\(listenText)' is not HOST:PORT")
+        }
         var proxy = ProxyConfiguration(listen: listen)
 
         let modeText = pick(flags.mode, file?.mode, "enforce")
-        guard let mode = EnforcementMode(rawValue: modeText) else { throw ServeSetupError("--mode: '\(modeText)' is not enforce or report-only") }
+        guard let mode = EnforcementMode(rawValue: modeText) else {
+            throw ServeSetupError("--mode: '\(modeText)' is not enforce or report-only")
+        }
         proxy.mode = mode
 
         let nonEntraText = pick(flags.nonEntraSTS, file?.nonEntraSTS, "audit")
-        guard let nonEntra = NonEntraSTSMode(rawValue: nonEntraText) else { throw ServeSetupError("--non-entra-sts: '\(nonEntraText)' is not audit or block") }
+        guard let nonEntra = NonEntraSTSMode(rawValue: nonEntraText) else {
+            throw ServeSetupError("--non-entra-sts: '\(nonEntraText)' is not audit or block")
+        }
         proxy.nonEntraSTS = nonEntra
 
         if let creatorText = flags.defaultCreatorTenant ?? file?.defaultCreatorTenant {
-            guard let creator = TenantID(creatorText) else { throw ServeSetupError("--default-creator-tenant: '\(creatorText)' is not a tenant ID (GUID)") }
+            guard let creator = TenantID(creatorText) else {
+                throw ServeSetupError("--default-creator-tenant: '\(creatorText)' is not a tenant ID (GUID)")
+            }
             proxy.defaultCreatorTenant = creator
         }
         var creatorRanges: [(AddressRange, TenantID)] = []
@@ -38,11 +46,16 @@ extension ServeSettings {
             guard let range = AddressRange(cidr: address) else {
                 throw ServeSetupError("creator-by-client-address: '\(address)' is not an IP address or CIDR range")
             }
-            guard let tenant = TenantID(tenantText) else { throw ServeSetupError("creator-by-client-address: '\(tenantText)' is not a tenant ID") }
+            guard let tenant = TenantID(tenantText) else {
+                throw ServeSetupError("creator-by-client-address: '\(tenantText)' is not a tenant ID")
+            }
             creatorRanges.append((range, tenant))
         }
         proxy.creatorTenantByClientAddress = AddressMap(creatorRanges)
-        proxy.allowedDestinations = try Self.ranges((file?.allowDestination ?? []) + flags.allowDestination, flag: "--allow-destination")
+        proxy.allowedDestinations = try Self.ranges(
+            (file?.allowDestination ?? []) + flags.allowDestination,
+            flag: "--allow-destination"
+        )
         let clients = try Self.ranges((file?.allowClient ?? []) + flags.allowClient, flag: "--allow-client")
         if !clients.isEmpty { proxy.allowedClients = ClientPolicy(allowed: clients) }
         func limit<T: BinaryInteger>(_ flag: T?, _ fromFile: T?, _ name: String, into value: inout T) throws {
@@ -50,15 +63,38 @@ extension ServeSettings {
             guard chosen > 0 else { throw ServeSetupError("--\(name): must be a positive number, got \(chosen)") }
             value = chosen
         }
-        try limit(flags.requestHeadTimeout, file?.requestHeadTimeout, "request-head-timeout", into: &proxy.requestHeadTimeoutSeconds)
-        try limit(flags.tlsHandshakeTimeout, file?.tlsHandshakeTimeout, "tls-handshake-timeout", into: &proxy.tlsHandshakeTimeoutSeconds)
+        try limit(
+            flags.requestHeadTimeout,
+            file?.requestHeadTimeout,
+            "request-head-timeout",
+            into: &proxy.requestHeadTimeoutSeconds
+        )
+        try limit(
+            flags.tlsHandshakeTimeout,
+            file?.tlsHandshakeTimeout,
+            "tls-handshake-timeout",
+            into: &proxy.tlsHandshakeTimeoutSeconds
+        )
         try limit(flags.idleTimeout, file?.idleTimeout, "idle-timeout", into: &proxy.clientIdleTimeoutSeconds)
-        try limit(flags.tunnelIdleTimeout, file?.tunnelIdleTimeout, "tunnel-idle-timeout", into: &proxy.tunnelIdleTimeoutSeconds)
+        try limit(
+            flags.tunnelIdleTimeout,
+            file?.tunnelIdleTimeout,
+            "tunnel-idle-timeout",
+            into: &proxy.tunnelIdleTimeoutSeconds
+        )
         try limit(flags.connectTimeout, file?.connectTimeout, "connect-timeout", into: &proxy.connectTimeoutSeconds)
         try limit(
-            flags.upstreamResponseTimeout, file?.upstreamResponseTimeout, "upstream-response-timeout",
-            into: &proxy.upstreamResponseTimeoutSeconds)
-        try limit(flags.upstreamIdleTimeout, file?.upstreamIdleTimeout, "upstream-idle-timeout", into: &proxy.upstreamIdleTimeoutSeconds)
+            flags.upstreamResponseTimeout,
+            file?.upstreamResponseTimeout,
+            "upstream-response-timeout",
+            into: &proxy.upstreamResponseTimeoutSeconds
+        )
+        try limit(
+            flags.upstreamIdleTimeout,
+            file?.upstreamIdleTimeout,
+            "upstream-idle-timeout",
+            into: &proxy.upstreamIdleTimeoutSeconds
+        )
         try limit(flags.maxConnections, file?.maxConnections, "max-connections", into: &proxy.maxClientConnections)
         let syncText = pick(flags.auditFsync, file?.auditFsync, "always")
         guard let sync = AuditSync(rawValue: syncText) else {
@@ -66,11 +102,15 @@ extension ServeSettings {
         }
         auditSync = sync
         let flowsText = pick(flags.tokenFlows, file?.tokenFlows, "judge")
-        guard let flows = TokenFlowHandling(rawValue: flowsText) else { throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse") }
+        guard let flows = TokenFlowHandling(rawValue: flowsText) else {
+            throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse")
+        }
         proxy.tokenFlows = flows
         for override in (file?.upstreamOverride ?? []) + flags.upstreamOverride {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let from = HostPort(parsing: parts[0], defaultPort: 443), let to = HostPort(parsing: parts[1]) else {
+            guard parts.count == 2, let from = HostPort(parsing: parts[0], defaultPort: 443),
+                let to = HostPort(parsing: parts[1])
+            else {
                 throw ServeSetupError("--upstream-override: '\(override)' is not HOST[:PORT]=ADDR:PORT")
             }
             proxy.upstreamOverrides["\(from.host.lowercased()):\(from.port)"] = to
@@ -79,18 +119,25 @@ extension ServeSettings {
         proxy.allowedConnectPorts.formUnion((file?.allowConnectPorts ?? []) + flags.allowConnectPort)
         proxy.extraInterceptedHosts = Set(
             try ((file?.interceptHosts ?? []) + flags.interceptHost).map { name in
-                guard let host = HostName.canonical(name) else { throw ServeSetupError("--intercept-host: '\(name)' is not a host name") }
+                guard let host = HostName.canonical(name) else {
+                    throw ServeSetupError("--intercept-host: '\(name)' is not a host name")
+                }
                 return host
-            })
+            }
+        )
         if let restrictionsText = flags.tenantRestrictionsV2 ?? file?.tenantRestrictionsV2 {
             guard let restrictions = TenantRestrictionsV2(parsing: restrictionsText) else {
-                throw ServeSetupError("--tenant-restrictions-v2: '\(restrictionsText)' is not TENANT-ID:POLICY-ID (two GUIDs)")
+                throw ServeSetupError(
+                    "--tenant-restrictions-v2: '\(restrictionsText)' is not TENANT-ID:POLICY-ID (two GUIDs)"
+                )
             }
             proxy.tenantRestrictionsV2 = restrictions
         }
 
         if let adminText = flags.admin ?? file?.admin {
-            guard let parsed = HostPort(parsing: adminText) else { throw ServeSetupError("--admin: '\(adminText)' is not HOST:PORT") }
+            guard let parsed = HostPort(parsing: adminText) else {
+                throw ServeSetupError("--admin: '\(adminText)' is not HOST:PORT")
+            }
             admin = parsed
         }
         switch (flags.adminTLSCert ?? file?.adminTLSCert, flags.adminTLSKey ?? file?.adminTLSKey) {
@@ -104,35 +151,53 @@ extension ServeSettings {
         {
             throw ServeSetupError(
                 "--admin \(admin) is beyond loopback without TLS: give --admin-tls-cert and --admin-tls-key, or "
-                    + "--admin-insecure to accept plain HTTP")
+                    + "--admin-insecure to accept plain HTTP"
+            )
         }
         let audiences = Set((file?.adminAudience ?? []) + flags.adminAudience)
         let issuers = Set((file?.adminIssuer ?? []) + flags.adminIssuer)
         let keys = try Self.keys(
-            file: flags.adminJWKS ?? file?.adminJWKS, url: flags.adminJWKSURL ?? file?.adminJWKSURL, flag: "--admin-jwks")
+            file: flags.adminJWKS ?? file?.adminJWKS,
+            url: flags.adminJWKSURL ?? file?.adminJWKSURL,
+            flag: "--admin-jwks"
+        )
         if let keys {
-            guard !audiences.isEmpty else { throw ServeSetupError("--admin-audience is required with admin token keys") }
+            guard !audiences.isEmpty else {
+                throw ServeSetupError("--admin-audience is required with admin token keys")
+            }
             adminAuth = EntraTokenTrust(
-                keys: keys, issuers: issuers.isEmpty ? .entraIssuerOfTokenTenant : .oneOf(issuers), audiences: audiences)
+                keys: keys,
+                issuers: issuers.isEmpty ? .entraIssuerOfTokenTenant : .oneOf(issuers),
+                audiences: audiences
+            )
         } else if !audiences.isEmpty || !issuers.isEmpty {
             throw ServeSetupError("--admin-audience and --admin-issuer need --admin-jwks or --admin-jwks-url")
         }
         let creatorKeys = try Self.keys(
-            file: flags.creatorJWKS ?? file?.creatorJWKS, url: flags.creatorJWKSURL ?? file?.creatorJWKSURL,
-            flag: "--creator-jwks")
+            file: flags.creatorJWKS ?? file?.creatorJWKS,
+            url: flags.creatorJWKSURL ?? file?.creatorJWKSURL,
+            flag: "--creator-jwks"
+        )
         let creatorAudiences = Set((file?.creatorAudience ?? []) + flags.creatorAudience)
-        guard let creatorKeySource = try creatorKeys ?? Self.keys(file: nil, url: Self.entraCommonKeysURL, flag: "--creator-jwks")
+        guard
+            let creatorKeySource = try creatorKeys
+                ?? Self.keys(file: nil, url: Self.entraCommonKeysURL, flag: "--creator-jwks")
         else { throw ServeSetupError("--creator-jwks-url: Entra's key URL is not a URL") }
         let creatorTrust = EntraTokenTrust(
             keys: creatorKeySource,
             issuers: .entraIssuerOfTokenTenant,
-            audiences: creatorAudiences.isEmpty ? [Self.powerPlatformAudience] : creatorAudiences)
+            audiences: creatorAudiences.isEmpty ? [Self.powerPlatformAudience] : creatorAudiences
+        )
         self.init(
-            proxy: proxy, policiesDirectory: pick(flags.policies, file?.policies, "policies"),
+            proxy: proxy,
+            policiesDirectory: pick(flags.policies, file?.policies, "policies"),
             caCertificatePath: pick(flags.caCert, file?.caCert, "certs/ca.pem"),
             caKeyPath: pick(flags.caKey, file?.caKey, "certs/ca.key"),
-            auditLogPath: pick(flags.auditLog, file?.auditLog, "audit.jsonl"), creatorTrust: creatorTrust, admin: admin,
-            adminAuth: adminAuth)
+            auditLogPath: pick(flags.auditLog, file?.auditLog, "audit.jsonl"),
+            creatorTrust: creatorTrust,
+            admin: admin,
+            adminAuth: adminAuth
+        )
         self.adminTLS = adminTLS
         self.auditSync = auditSync
     }
@@ -147,7 +212,9 @@ extension ServeSettings {
                 throw ServeSetupError("\(flag): \(error)")
             }
         case (nil, let text?):
-            guard let url = URL(string: text), url.scheme != nil else { throw ServeSetupError("\(flag)-url: '\(text)' is not a URL") }
+            guard let url = URL(string: text), url.scheme != nil else {
+                throw ServeSetupError("\(flag)-url: '\(text)' is not a URL")
+            }
             return .url(url)
         case (nil, nil):
             return nil
@@ -158,7 +225,9 @@ extension ServeSettings {
 
     private static func ranges(_ texts: [String], flag: String) throws -> [AddressRange] {
         try texts.map { text in
-            guard let range = AddressRange(cidr: text) else { throw ServeSetupError("\(flag): '\(text)' is not a CIDR range or IP address") }
+            guard let range = AddressRange(cidr: text) else {
+                throw ServeSetupError("\(flag): '\(text)' is not a CIDR range or IP address")
+            }
             return range
         }
     }

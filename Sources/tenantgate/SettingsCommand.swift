@@ -48,8 +48,11 @@ struct SettingsCommand: ParsableCommand {
             : effective.isPartner
                 ? "\(set.name(local))'s partner configuration for \(set.name(other))"
                 : "\(set.name(other)) is no partner of \(set.name(local)): the default configuration is in force"
-        printError("# \(source); inherited from the default: "
-            + (effective.inheritedProperties.isEmpty ? "nothing" : effective.inheritedProperties.joined(separator: ", ")))
+        printError(
+            "# \(source); inherited from the default: "
+                + (effective.inheritedProperties.isEmpty
+                    ? "nothing" : effective.inheritedProperties.joined(separator: ", "))
+        )
         print(String(decoding: try effective.encoded(pretty: true), as: UTF8.self))
     }
 }

@@ -21,9 +21,17 @@ struct SimulateCommand: AsyncParsableCommand {
             let sorted = result.milliseconds.sorted()
             let p50 = sorted[sorted.count / 2]
             let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
-            print(String(
-                format: "propagation: %d admin changes; admin call returned -> next exchange decided: p50 %.1f ms, p99 %.1f ms, max %.1f ms; exchanges decided under the old policy: %d",
-                sorted.count, p50, p99, sorted.last ?? 0, result.stale))
+            print(
+                String(
+                    format:
+                        "propagation: %d admin changes; admin call returned -> next exchange decided: p50 %.1f ms, p99 %.1f ms, max %.1f ms; exchanges decided under the old policy: %d",
+                    sorted.count,
+                    p50,
+                    p99,
+                    sorted.last ?? 0,
+                    result.stale
+                )
+            )
             if result.stale > 0 { throw ExitCode.blocked }
             return
         }

@@ -18,17 +18,24 @@ struct ValidateCommand: ParsableCommand {
         case .success(let bundle):
             for warning in bundle.warnings { printError(warning.description) }
             let tenants = bundle.isolation.tenants.values.sorted { $0.id < $1.id }
-            print("\(policies): valid, \(tenants.count) governed tenant\(tenants.count == 1 ? "" : "s") (version \(bundle.version))")
+            print(
+                "\(policies): valid, \(tenants.count) governed tenant\(tenants.count == 1 ? "" : "s") (version \(bundle.version))"
+            )
             for tenant in tenants {
                 let state = tenant.isolation.isEnabled ? "On" : "Off"
                 let rules = tenant.isolation.rules.map(\.description).joined(separator: "; ")
-                print("  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.rules.count) rule(s)\(rules.isEmpty ? "" : ": \(rules)")")
+                print(
+                    "  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.rules.count) rule(s)\(rules.isEmpty ? "" : ": \(rules)")"
+                )
             }
             for (tenant, settings) in bundle.crossTenantAccess.sorted(by: { $0.key < $1.key }) {
                 let defaults = settings.default.isServiceDefault ? "service default" : "customized default"
-                let clouds = settings.allowedCloudEndpoints.isEmpty
+                let clouds =
+                    settings.allowedCloudEndpoints.isEmpty
                     ? "" : ", other clouds: \(settings.allowedCloudEndpoints.joined(separator: ", "))"
-                print("  \(bundle.isolation.label(tenant)): cross-tenant access, \(defaults), \(settings.partners.count) partner(s)\(clouds)")
+                print(
+                    "  \(bundle.isolation.label(tenant)): cross-tenant access, \(defaults), \(settings.partners.count) partner(s)\(clouds)"
+                )
             }
         case .failure(let error):
             for diagnostic in error.diagnostics { printError(diagnostic.description) }

@@ -6,7 +6,6 @@ import PolicyService
 import TenantPolicy
 import Testing
 
-
 /// What the unauthenticated admin paths answer, and that policy paths refuse every call without configured keys.
 struct AdminRoutesTests {
     static func routes() -> AdminRoutes {
@@ -35,7 +34,8 @@ struct AdminRoutesTests {
 
     @Test func policyEndpointsRefuseEveryCallWithoutKeys() async {
         let isolation = await Self.get(
-            "/providers/PowerPlatform.Governance/v1/tenants/bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0/tenantIsolationPolicy")
+            "/providers/PowerPlatform.Governance/v1/tenants/bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0/tenantIsolationPolicy"
+        )
         #expect(isolation.status == 401)
         #expect(isolation.header("www-authenticate")?.hasPrefix("Bearer") == true)
         #expect(await Self.get("/v1.0/policies/crossTenantAccessPolicy").status == 401)

@@ -1,8 +1,7 @@
-import Foundation
-import Testing
-
 import AuditReport
+import Foundation
 import TenantPolicy
+import Testing
 
 /// The report from a scripted mix of audit lines: counts, first/last seen, suggested rules, every format.
 struct AuditReportTests {
@@ -10,10 +9,17 @@ struct AuditReportTests {
     static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
     static let northwind = "8ac90d1b-d459-4375-a421-dd0005f9d0d1"
 
-    static func line(_ decision: String, _ creator: String?, _ signIn: String?, time: String, client: String = "app<1>") -> String {
+    static func line(
+        _ decision: String,
+        _ creator: String?,
+        _ signIn: String?,
+        time: String,
+        client: String = "app<1>"
+    ) -> String {
         let c = creator.map { "\"\($0)\"" } ?? "null"
         let s = signIn.map { "\"\($0)\"" } ?? "null"
-        return #"{"time":"\#(time)","decision":"\#(decision)","directions":[],"creator_tenant":\#(c),"sign_in_tenant":\#(s),"host":"login.microsoftonline.com","path":"/x","client_id":"\#(client)","reason":"r","rule":null,"correlation_id":"c"}"#
+        return
+            #"{"time":"\#(time)","decision":"\#(decision)","directions":[],"creator_tenant":\#(c),"sign_in_tenant":\#(s),"host":"login.microsoftonline.com","path":"/x","client_id":"\#(client)","reason":"r","rule":null,"correlation_id":"c"}"#
     }
 
     static let lines = [
@@ -35,9 +41,13 @@ struct AuditReportTests {
 
     @Test func countsAndSuggestedRules() throws {
         let report = Self.report()
-        #expect(report.counts == LineCounts(read: 8, crossTenant: 4, sameTenant: 1, unenforced: 1, other: 1, malformed: 1))
+        #expect(
+            report.counts == LineCounts(read: 8, crossTenant: 4, sameTenant: 1, unenforced: 1, other: 1, malformed: 1)
+        )
         let contoso = try #require(report.tenants.first { $0.tenantID.description == Self.contoso })
-        let outboundFabrikam = try #require(contoso.connections.first { $0.connectionType == .outbound && $0.tenantID.description == Self.fabrikam })
+        let outboundFabrikam = try #require(
+            contoso.connections.first { $0.connectionType == .outbound && $0.tenantID.description == Self.fabrikam }
+        )
         #expect(outboundFabrikam.stats.count == 2)
         #expect(outboundFabrikam.stats.firstSeen == "2026-11-01T10:00:00.000Z")
         #expect(outboundFabrikam.stats.lastSeen == "2026-11-03T10:00:00.000Z")
@@ -54,7 +64,9 @@ struct AuditReportTests {
 
     @Test func everyFormatRenders() throws {
         let report = Self.report()
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.renderJSON().utf8)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.renderJSON().utf8)) as? [String: Any]
+        )
         let tenants = try #require(json["tenants"] as? [[String: Any]])
         let connections = tenants.flatMap { ($0["connections"] as? [[String: Any]]) ?? [] }
         #expect(connections.allSatisfy { ["Inbound", "Outbound"].contains($0["connectionType"] as? String ?? "") })
@@ -72,7 +84,16 @@ struct AuditReportTests {
     @Test func largeLogIsStreamed() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let block = (0..<1000).map { Self.line("allowed", Self.contoso, Self.fabrikam, time: "2026-11-01T00:00:00.\(String(format: "%03d", $0))Z", client: "c\($0)") }
+        let block =
+            (0..<1000).map {
+                Self.line(
+                    "allowed",
+                    Self.contoso,
+                    Self.fabrikam,
+                    time: "2026-11-01T00:00:00.\(String(format: "%03d", $0))Z",
+                    client: "c\($0)"
+                )
+            }
             .joined(separator: "\n") + "\n"
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try #require(FileHandle(forWritingAtPath: path))

@@ -67,7 +67,8 @@ struct AuditDurabilityTests {
         // Every line ends with a newline, so the last piece is the empty one after the final newline.
         Array(
             try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-                .dropLast())
+                .dropLast()
+        )
     }
 
     static func isJSONObject(_ line: Substring) -> Bool {
@@ -113,11 +114,12 @@ struct AuditDurabilityTests {
                     var synced = true
                     for index in 0..<100 {
                         // Checked in the completion itself, on the writer thread, before it writes the next group.
-                        synced = try await withCheckedThrowingContinuation { continuation in
-                            log.record(AuditLogTests.event(reason: "t\(task)-\(index)")) { result in
-                                continuation.resume(with: result.map { fileSystem.syncs == fileSystem.writes })
-                            }
-                        } && synced
+                        synced =
+                            try await withCheckedThrowingContinuation { continuation in
+                                log.record(AuditLogTests.event(reason: "t\(task)-\(index)")) { result in
+                                    continuation.resume(with: result.map { fileSystem.syncs == fileSystem.writes })
+                                }
+                            } && synced
                     }
                     return synced
                 }

@@ -1,24 +1,36 @@
-import Foundation
-import Testing
-
 import Audit
+import Foundation
 import TenantPolicy
+import Testing
 
 /// Audit lines: SPEC 4's fields, escaping, group commit, and close draining everything.
 struct AuditLogTests {
     static func event(reason: String = "why", decision: AuditDecision = .blocked) -> AuditEvent {
         AuditEvent(
-            time: Date(timeIntervalSince1970: 1_700_000_000.123), decision: decision, directions: [.outbound],
-            creatorTenant: TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"), signInTenant: nil,
-            host: "login.microsoftonline.com", path: "/t/oauth2/v2.0/token?code=SECRET", clientID: "app",
-            reason: reason, rule: nil, correlationID: UUID())
+            time: Date(timeIntervalSince1970: 1_700_000_000.123),
+            decision: decision,
+            directions: [.outbound],
+            creatorTenant: TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"),
+            signInTenant: nil,
+            host: "login.microsoftonline.com",
+            path: "/t/oauth2/v2.0/token?code=SECRET",
+            clientID: "app",
+            reason: reason,
+            rule: nil,
+            correlationID: UUID()
+        )
     }
 
     @Test func lineHasExactlyTheContractFieldsAndEscapes() throws {
         let line = Self.event(reason: "quote \" backslash \\ newline \n control \u{01}").jsonLine()
         #expect(line.last == UInt8(ascii: "\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
-        #expect(Set(object.keys) == ["time", "decision", "directions", "creator_tenant", "sign_in_tenant", "host", "path", "client_id", "reason", "rule", "correlation_id"])
+        #expect(
+            Set(object.keys) == [
+                "time", "decision", "directions", "creator_tenant", "sign_in_tenant", "host", "path", "client_id",
+                "reason", "rule", "correlation_id",
+            ]
+        )
         #expect(object["time"] as? String == "2023-11-14T22:13:20.123Z")
         #expect(object["path"] as? String == "/t/oauth2/v2.0/token")
         #expect(object["sign_in_tenant"] is NSNull)
@@ -51,7 +63,9 @@ struct AuditLogTests {
         for event in events { event.appendJSONLine(to: &batch) }
         let lines = String(decoding: batch, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 3)
-        let reasons = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["reason"] as? String }
+        let reasons = try lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["reason"] as? String
+        }
         #expect(reasons == ["first", "second", "third"])
         #expect(batch == events.flatMap { $0.jsonLine() })
     }

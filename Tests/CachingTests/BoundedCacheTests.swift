@@ -1,6 +1,5 @@
-import Testing
-
 import Caching
+import Testing
 
 /// The leaf cache keeps at most `capacity` entries and evicts the least recently used one.
 struct BoundedCacheTests {

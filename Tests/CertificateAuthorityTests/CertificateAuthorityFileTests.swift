@@ -1,9 +1,8 @@
+import CertificateAuthority
 import Foundation
 import SwiftASN1
 import Testing
 import X509
-
-import CertificateAuthority
 
 /// `loadOrCreate`: file modes on creation, reload, and every refusal (SPEC 4 `--ca-cert`/`--ca-key`, SPEC 5).
 struct CertificateAuthorityFileTests {
@@ -15,7 +14,10 @@ struct CertificateAuthorityFileTests {
         let certificatePath = "\(directory)/certs/ca.pem"
         let keyPath = "\(directory)/certs/ca.key"
         let (created, wasCreated) = try CertificateAuthority.loadOrCreate(
-            certificatePath: certificatePath, keyPath: keyPath, now: now)
+            certificatePath: certificatePath,
+            keyPath: keyPath,
+            now: now
+        )
         #expect(wasCreated)
         #expect(TestSupport.mode(keyPath) == 0o600)
         #expect(TestSupport.mode(certificatePath) == 0o644)
@@ -25,7 +27,10 @@ struct CertificateAuthorityFileTests {
         #expect(keyText.hasPrefix("-----BEGIN PRIVATE KEY-----"))
 
         let (loaded, createdAgain) = try CertificateAuthority.loadOrCreate(
-            certificatePath: certificatePath, keyPath: keyPath, now: now)
+            certificatePath: certificatePath,
+            keyPath: keyPath,
+            now: now
+        )
         #expect(!createdAgain)
         #expect(loaded.certificate == created.certificate)
         #expect(loaded.certificateDER == created.certificateDER)
@@ -33,7 +38,11 @@ struct CertificateAuthorityFileTests {
         // The loaded key is the created one: its leaves verify against the first certificate.
         let leaf = try loaded.mintLeaf(for: "login.microsoftonline.com", now: now)
         let result = try await TestSupport.verify(
-            leafDER: leaf.certificateDER, root: created.certificate, hostname: "login.microsoftonline.com", at: now)
+            leafDER: leaf.certificateDER,
+            root: created.certificate,
+            hostname: "login.microsoftonline.com",
+            at: now
+        )
         #expect(TestSupport.isValid(result), "\(result)")
     }
 
@@ -56,11 +65,22 @@ struct CertificateAuthorityFileTests {
     @Test func refusesAKeyThatIsNotTheCertificates() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try CertificateAuthority.loadOrCreate(certificatePath: "\(directory)/a.pem", keyPath: "\(directory)/a.key", now: now)
-        _ = try CertificateAuthority.loadOrCreate(certificatePath: "\(directory)/b.pem", keyPath: "\(directory)/b.key", now: now)
+        _ = try CertificateAuthority.loadOrCreate(
+            certificatePath: "\(directory)/a.pem",
+            keyPath: "\(directory)/a.key",
+            now: now
+        )
+        _ = try CertificateAuthority.loadOrCreate(
+            certificatePath: "\(directory)/b.pem",
+            keyPath: "\(directory)/b.key",
+            now: now
+        )
         #expect {
             try CertificateAuthority.loadOrCreate(
-                certificatePath: "\(directory)/a.pem", keyPath: "\(directory)/b.key", now: now)
+                certificatePath: "\(directory)/a.pem",
+                keyPath: "\(directory)/b.key",
+                now: now
+            )
         } throws: { error in
             guard let error = error as? CertificateAuthorityError else { return false }
             return error.code == .keyDoesNotMatch && error.description.contains("\(directory)/b.key")
@@ -70,8 +90,14 @@ struct CertificateAuthorityFileTests {
     @Test func refusesWhenOnlyOneFileExists() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try CertificateAuthority.loadOrCreate(certificatePath: "\(directory)/ca.pem", keyPath: "\(directory)/ca.key", now: now)
-        for (certificatePath, keyPath) in [("\(directory)/ca.pem", "\(directory)/none.key"), ("\(directory)/none.pem", "\(directory)/ca.key")] {
+        _ = try CertificateAuthority.loadOrCreate(
+            certificatePath: "\(directory)/ca.pem",
+            keyPath: "\(directory)/ca.key",
+            now: now
+        )
+        for (certificatePath, keyPath) in [
+            ("\(directory)/ca.pem", "\(directory)/none.key"), ("\(directory)/none.pem", "\(directory)/ca.key"),
+        ] {
             #expect {
                 try CertificateAuthority.loadOrCreate(certificatePath: certificatePath, keyPath: keyPath, now: now)
             } throws: { error in
@@ -87,11 +113,19 @@ struct CertificateAuthorityFileTests {
     @Test func refusesFilesThatAreNotPEM() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try CertificateAuthority.loadOrCreate(certificatePath: "\(directory)/ca.pem", keyPath: "\(directory)/ca.key", now: now)
+        _ = try CertificateAuthority.loadOrCreate(
+            certificatePath: "\(directory)/ca.pem",
+            keyPath: "\(directory)/ca.key",
+            now: now
+        )
         try FileManager.default.removeItem(atPath: "\(directory)/ca.pem")
         try "not a certificate".write(toFile: "\(directory)/ca.pem", atomically: true, encoding: .utf8)
         #expect {
-            try CertificateAuthority.loadOrCreate(certificatePath: "\(directory)/ca.pem", keyPath: "\(directory)/ca.key", now: now)
+            try CertificateAuthority.loadOrCreate(
+                certificatePath: "\(directory)/ca.pem",
+                keyPath: "\(directory)/ca.key",
+                now: now
+            )
         } throws: { ($0 as? CertificateAuthorityError)?.path == "\(directory)/ca.pem" }
     }
 
@@ -101,11 +135,19 @@ struct CertificateAuthorityFileTests {
         let authority = try CertificateAuthority.generate(commonName: "test CA", now: now)
         let leaf = try authority.mintLeaf(for: "a.example", now: now)
         try leaf.certificatePEM.write(toFile: "\(directory)/leaf.pem", atomically: true, encoding: .utf8)
-        #expect(FileManager.default.createFile(
-            atPath: "\(directory)/leaf.key", contents: Data(leaf.privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: "\(directory)/leaf.key",
+                contents: Data(leaf.privateKeyPEM.utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        )
         #expect {
             try CertificateAuthority.loadOrCreate(
-                certificatePath: "\(directory)/leaf.pem", keyPath: "\(directory)/leaf.key", now: now)
+                certificatePath: "\(directory)/leaf.pem",
+                keyPath: "\(directory)/leaf.key",
+                now: now
+            )
         } throws: { ($0 as? CertificateAuthorityError)?.code == .notACertificateAuthority }
     }
 
@@ -118,9 +160,11 @@ struct CertificateAuthorityFileTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keyCommand: [String]
         switch kind {
-        case "rsa-pkcs8": keyCommand = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "ca.key"]
+        case "rsa-pkcs8":
+            keyCommand = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "ca.key"]
         case "rsa-pkcs1": keyCommand = ["genrsa", "-traditional", "-out", "ca.key", "2048"]
-        case "ec-pkcs8": keyCommand = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key"]
+        case "ec-pkcs8":
+            keyCommand = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key"]
         default: keyCommand = ["ecparam", "-name", "prime256v1", "-genkey", "-out", "ca.key"]
         }
         try #require(try TestSupport.openssl(keyCommand, in: directory).status == 0)
@@ -130,28 +174,46 @@ struct CertificateAuthorityFileTests {
                 "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-addext", "subjectKeyIdentifier=hash",
                 "-out", "ca.pem",
-            ], in: directory)
+            ],
+            in: directory
+        )
         try #require(request.status == 0, "\(request.output)")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: "\(directory)/ca.key")
         let keyText = try String(contentsOfFile: "\(directory)/ca.key", encoding: .utf8)
-        #expect(keyText.contains(kind == "rsa-pkcs1" ? "BEGIN RSA PRIVATE KEY" : kind.hasPrefix("ec-sec1") ? "BEGIN EC PRIVATE KEY" : "BEGIN PRIVATE KEY"))
+        #expect(
+            keyText.contains(
+                kind == "rsa-pkcs1"
+                    ? "BEGIN RSA PRIVATE KEY" : kind.hasPrefix("ec-sec1") ? "BEGIN EC PRIVATE KEY" : "BEGIN PRIVATE KEY"
+            )
+        )
 
         let now = Date()
         let (authority, created) = try CertificateAuthority.loadOrCreate(
-            certificatePath: "\(directory)/ca.pem", keyPath: "\(directory)/ca.key", now: now)
+            certificatePath: "\(directory)/ca.pem",
+            keyPath: "\(directory)/ca.key",
+            now: now
+        )
         #expect(!created)
         let minted = try authority.mintLeaf(for: "login.microsoftonline.com", now: now)
         let leaf = try Certificate(derEncoded: minted.certificateDER)
         #expect(leaf.signatureAlgorithm == (kind.hasPrefix("rsa") ? .sha256WithRSAEncryption : .ecdsaWithSHA256))
         let result = try await TestSupport.verify(
-            leafDER: minted.certificateDER, root: authority.certificate, hostname: "login.microsoftonline.com", at: now)
+            leafDER: minted.certificateDER,
+            root: authority.certificate,
+            hostname: "login.microsoftonline.com",
+            at: now
+        )
         #expect(TestSupport.isValid(result), "\(result)")
 
         // openssl agrees: the leaf chains to the CA for TLS server use and names the host.
         try minted.certificatePEM.write(toFile: "\(directory)/leaf.pem", atomically: true, encoding: .utf8)
         let verify = try TestSupport.openssl(
-            ["verify", "-CAfile", "ca.pem", "-purpose", "sslserver", "-verify_hostname", "login.microsoftonline.com", "leaf.pem"],
-            in: directory)
+            [
+                "verify", "-CAfile", "ca.pem", "-purpose", "sslserver", "-verify_hostname", "login.microsoftonline.com",
+                "leaf.pem",
+            ],
+            in: directory
+        )
         #expect(verify.status == 0, "\(verify.output)")
     }
 }

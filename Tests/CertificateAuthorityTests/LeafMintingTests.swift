@@ -1,9 +1,8 @@
+import CertificateAuthority
 import Foundation
 import SwiftASN1
 import Testing
 import X509
-
-import CertificateAuthority
 
 /// The generated CA is a CA, and the leaves it mints verify with X509's verifier at a fixed reference time.
 struct LeafMintingTests {
@@ -30,10 +29,18 @@ struct LeafMintingTests {
         let authority = try CertificateAuthority.generate(commonName: "test CA", now: now, keyAlgorithm: caKey)
         let minted = try authority.mintLeaf(for: "login.microsoftonline.com", now: now)
         let result = try await TestSupport.verify(
-            leafDER: minted.certificateDER, root: authority.certificate, hostname: "login.microsoftonline.com", at: now)
+            leafDER: minted.certificateDER,
+            root: authority.certificate,
+            hostname: "login.microsoftonline.com",
+            at: now
+        )
         #expect(TestSupport.isValid(result), "\(result)")
         let other = try await TestSupport.verify(
-            leafDER: minted.certificateDER, root: authority.certificate, hostname: "login.windows.net", at: now)
+            leafDER: minted.certificateDER,
+            root: authority.certificate,
+            hostname: "login.windows.net",
+            at: now
+        )
         #expect(!TestSupport.isValid(other))
 
         let leaf = try Certificate(derEncoded: minted.certificateDER)
@@ -44,7 +51,8 @@ struct LeafMintingTests {
         #expect(try leaf.extensions.keyUsage == KeyUsage(digitalSignature: true))
         #expect(
             try leaf.extensions.authorityKeyIdentifier?.keyIdentifier
-                == authority.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+                == authority.certificate.extensions.subjectKeyIdentifier?.keyIdentifier
+        )
         #expect(leaf.notValidBefore == now.addingTimeInterval(-3600))
         #expect(leaf.notValidAfter == now.addingTimeInterval(7 * 86_400))
         #expect(minted.notAfter == leaf.notValidAfter)
@@ -73,7 +81,11 @@ struct LeafMintingTests {
         let minted = try authority.mintLeaf(for: host, now: now)
         let address = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let result = try await TestSupport.verify(
-            leafDER: minted.certificateDER, root: authority.certificate, ip: address, at: now)
+            leafDER: minted.certificateDER,
+            root: authority.certificate,
+            ip: address,
+            at: now
+        )
         #expect(TestSupport.isValid(result), "\(result)")
         let names = try #require(try Certificate(derEncoded: minted.certificateDER).extensions.subjectAlternativeNames)
         #expect(Array(names).count == 1)
@@ -90,11 +102,19 @@ struct LeafMintingTests {
         let minted = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: now)
         for host in hosts {
             let result = try await TestSupport.verify(
-                leafDER: minted.certificateDER, root: authority.certificate, hostname: host, at: now)
+                leafDER: minted.certificateDER,
+                root: authority.certificate,
+                hostname: host,
+                at: now
+            )
             #expect(TestSupport.isValid(result), "\(host): \(result)")
         }
         let byIP = try await TestSupport.verify(
-            leafDER: minted.certificateDER, root: authority.certificate, ip: "127.0.0.1", at: now)
+            leafDER: minted.certificateDER,
+            root: authority.certificate,
+            ip: "127.0.0.1",
+            at: now
+        )
         #expect(TestSupport.isValid(byIP))
     }
 
@@ -106,7 +126,11 @@ struct LeafMintingTests {
         #expect(leaf.subject == DistinguishedName())
         #expect(leaf.extensions[oid: .X509ExtensionID.subjectAlternativeName]?.critical == true)
         let result = try await TestSupport.verify(
-            leafDER: minted.certificateDER, root: authority.certificate, hostname: host, at: now)
+            leafDER: minted.certificateDER,
+            root: authority.certificate,
+            hostname: host,
+            at: now
+        )
         #expect(TestSupport.isValid(result), "\(result)")
     }
 

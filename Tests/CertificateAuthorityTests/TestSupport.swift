@@ -1,9 +1,8 @@
+import CertificateAuthority
 import Foundation
 import SwiftASN1
 import Testing
 @_spi(FixedExpiryValidationTime) import X509
-
-import CertificateAuthority
 
 /// Shared fixtures: a fixed reference time, temporary directories, file modes, verification and openssl runs.
 enum TestSupport {
@@ -23,7 +22,11 @@ enum TestSupport {
 
     /// Verifies a leaf against one root with RFC 5280 and server identity (a name, or an IP literal).
     static func verify(
-        leafDER: [UInt8], root: Certificate, hostname: String? = nil, ip: String? = nil, at time: Date
+        leafDER: [UInt8],
+        root: Certificate,
+        hostname: String? = nil,
+        ip: String? = nil,
+        at time: Date
     ) async throws -> CertificateValidationResult {
         let leaf = try Certificate(derEncoded: leafDER)
         var verifier = Verifier(rootCertificates: CertificateStore([root])) {

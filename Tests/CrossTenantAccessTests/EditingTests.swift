@@ -6,14 +6,19 @@ import Testing
 /// Graph's write operations: PATCH a partner, POST a partner, DELETE a partner, and their refusals.
 struct EditingTests {
     static let allowG1 = Fixtures.setting(
-        users: "allowed", [("g1", "group")], applications: "allowed", [("AllApplications", "application")])
+        users: "allowed",
+        [("g1", "group")],
+        applications: "allowed",
+        [("AllApplications", "application")]
+    )
 
     static func policy() throws -> CrossTenantAccessPolicy {
         try Fixtures.policy(
             #"""
             {"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "isServiceProvider": true,
                            "b2bCollaborationInbound": \#(allowG1), "unmodelled": {"kept": 1}}]}
-            """#)
+            """#
+        )
     }
 
     @Test func patchReplacesPresentPropertiesAndNullClearsToInherit() throws {
@@ -21,7 +26,9 @@ struct EditingTests {
             toPartner: Fixtures.fabrikam,
             json: Data(
                 #"{"b2bCollaborationInbound": null, "isInMultiTenantOrganization": true, "tenantId": "\#(Fixtures.fabrikam.description.uppercased())"}"#
-                    .utf8))
+                    .utf8
+            )
+        )
         let partner = try #require(patched.partner(Fixtures.fabrikam))
         #expect(partner.b2bCollaborationInbound == nil)
         #expect(partner.isServiceProvider == true)
@@ -38,7 +45,9 @@ struct EditingTests {
             toPartner: Fixtures.fabrikam,
             json: Data(
                 #"{"b2bCollaborationInbound": {"usersAndGroups": \#(Fixtures.part("blocked", [("g1", "group")]))}}"#
-                    .utf8))
+                    .utf8
+            )
+        )
         let setting = try #require(patched.partner(Fixtures.fabrikam)?.b2bCollaborationInbound)
         #expect(setting.usersAndGroups?.accessType == .blocked)
         #expect(setting.applications == nil)
@@ -53,7 +62,9 @@ struct EditingTests {
         }
         #expect {
             try policy.applyingPatch(
-                toPartner: Fixtures.fabrikam, json: Data(#"{"tenantId": "\#(Fixtures.northwind)"}"#.utf8))
+                toPartner: Fixtures.fabrikam,
+                json: Data(#"{"tenantId": "\#(Fixtures.northwind)"}"#.utf8)
+            )
         } throws: { ($0 as? CrossTenantAccessDocumentError)?.code == .readOnlyProperty }
         #expect {
             try policy.applyingPatch(toPartner: Fixtures.fabrikam, json: Data("[1]".utf8))
@@ -61,7 +72,8 @@ struct EditingTests {
         #expect {
             try policy.applyingPatch(
                 toPartner: Fixtures.fabrikam,
-                json: Data(#"{"b2bCollaborationInbound": {"applications": {"accessType": "allowed"}}}"#.utf8))
+                json: Data(#"{"b2bCollaborationInbound": {"applications": {"accessType": "allowed"}}}"#.utf8)
+            )
         } throws: { ($0 as? CrossTenantAccessDocumentError)?.field == "b2bCollaborationInbound.applications.targets" }
         #expect {
             try policy.applyingPatch(toDefault: Data(#"{"inboundTrust": 3}"#.utf8))
@@ -70,7 +82,8 @@ struct EditingTests {
 
     @Test func addingAPartner() throws {
         let added = try Self.policy().addingPartner(
-            json: Data(#"{"tenantId": "\#(Fixtures.northwind)", "b2bDirectConnectOutbound": \#(Self.allowG1)}"#.utf8))
+            json: Data(#"{"tenantId": "\#(Fixtures.northwind)", "b2bDirectConnectOutbound": \#(Self.allowG1)}"#.utf8)
+        )
         #expect(added.partners.map(\.partnerTenant) == [Fixtures.fabrikam, Fixtures.northwind])
         let result = added.evaluate(Fixtures.query(.b2bDirectConnect, .outbound, partner: Fixtures.northwind))
         #expect(result.isAllowed)
@@ -82,7 +95,8 @@ struct EditingTests {
         let policy = try Self.policy()
         #expect {
             try policy.addingPartner(
-                json: Data(#"{"tenantId": "\#(Fixtures.fabrikam.description.uppercased())"}"#.utf8))
+                json: Data(#"{"tenantId": "\#(Fixtures.fabrikam.description.uppercased())"}"#.utf8)
+            )
         } throws: { ($0 as? CrossTenantAccessDocumentError)?.code == .partnerAlreadyExists }
         #expect {
             try policy.addingPartner(json: Data(#"{"tenantId": "northwind.example"}"#.utf8))

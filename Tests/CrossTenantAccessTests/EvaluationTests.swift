@@ -13,16 +13,26 @@ struct EvaluationTests {
     @Test func unknownUserMatchesOnlyAllUsers() throws {
         let allowG1 = try Self.policy(
             Fixtures.setting(
-                users: "allowed", [("g1", "group")], applications: "allowed", [("AllApplications", "application")]))
+                users: "allowed",
+                [("g1", "group")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
+        )
         let refused = allowG1.evaluate(Fixtures.query(user: nil))
         #expect(!refused.isAllowed)
         #expect(
             refused.explanation
                 == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): an "
-                + "unknown user matches none of the allowed usersAndGroups ('g1').")
+                + "unknown user matches none of the allowed usersAndGroups ('g1')."
+        )
         let allowAll = try Self.policy(
             Fixtures.setting(
-                users: "allowed", [("AllUsers", "user")], applications: "allowed", [("AllApplications", "application")])
+                users: "allowed",
+                [("AllUsers", "user")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
         )
         #expect(allowAll.evaluate(Fixtures.query(user: nil, application: nil)).isAllowed)
     }
@@ -41,8 +51,12 @@ struct EvaluationTests {
     @Test func userTargetsAndLetterCase() throws {
         let policy = try Self.policy(
             Fixtures.setting(
-                users: "allowed", [("5C1E7F00-0000-4000-8000-00000000000A", "user")],
-                applications: "allowed", [("AllApplications", "application")]))
+                users: "allowed",
+                [("5C1E7F00-0000-4000-8000-00000000000A", "user")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
+        )
         let user = UserIdentity(id: "5c1e7f00-0000-4000-8000-00000000000a")
         let result = policy.evaluate(Fixtures.query(user: user))
         #expect(result.isAllowed)
@@ -61,7 +75,12 @@ struct EvaluationTests {
     func microsoftApplicationKeywords(keyword: String, application: String, matches: Bool) throws {
         let policy = try Self.policy(
             Fixtures.setting(
-                users: "allowed", [("AllUsers", "user")], applications: "allowed", [(keyword, "application")]))
+                users: "allowed",
+                [("AllUsers", "user")],
+                applications: "allowed",
+                [(keyword, "application")]
+            )
+        )
         let result = policy.evaluate(Fixtures.query(application: application))
         #expect(result.isAllowed == matches)
         #expect(result.decidingTarget == (matches ? keyword : nil))
@@ -70,8 +89,13 @@ struct EvaluationTests {
     @Test func tenantRestrictionsIgnoreDirection() throws {
         let policy = try Self.policy(
             Fixtures.setting(
-                users: "blocked", [("g1", "group")], applications: "blocked", [("AllApplications", "application")]),
-            kind: "tenantRestrictions")
+                users: "blocked",
+                [("g1", "group")],
+                applications: "blocked",
+                [("AllApplications", "application")]
+            ),
+            kind: "tenantRestrictions"
+        )
         for direction in Direction.allCases {
             let result = policy.evaluate(Fixtures.query(.tenantRestrictions, direction))
             #expect(!result.isAllowed)
@@ -84,26 +108,33 @@ struct EvaluationTests {
     @Test func unrecognizedAccessTypeAdmitsNobody() throws {
         let policy = try Self.policy(
             Fixtures.setting(
-                users: "permitted", [("AllUsers", "user")], applications: "allowed",
-                [("AllApplications", "application")]))
+                users: "permitted",
+                [("AllUsers", "user")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
+        )
         let result = policy.evaluate(Fixtures.query())
         #expect(!result.isAllowed)
         #expect(
             result.explanation
                 == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): "
-                + "usersAndGroups has accessType 'permitted', which admits nobody.")
+                + "usersAndGroups has accessType 'permitted', which admits nobody."
+        )
     }
 
     @Test func allowedExplanationNamesBothParts() throws {
         let policy = try Self.policy(
-            Fixtures.setting(users: "allowed", [("g1", "group")], applications: "blocked", [("a1", "application")]))
+            Fixtures.setting(users: "allowed", [("g1", "group")], applications: "blocked", [("a1", "application")])
+        )
         let result = policy.evaluate(Fixtures.query(user: Fixtures.memberOfG1, application: "a2"))
         #expect(result.isAllowed)
         #expect(
             result.explanation
                 == "Allowed by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): "
                 + "usersAndGroups admits user u1 (allowed target 'g1') and applications admits application a2 "
-                + "(no blocked target matches).")
+                + "(no blocked target matches)."
+        )
     }
 
     @Test func aPartnerListedTwiceIsAnsweredByTheFirst() throws {
@@ -112,7 +143,8 @@ struct EvaluationTests {
             {"partners": [
               {"tenantId": "\#(Fixtures.fabrikam)", "b2bCollaborationInbound": \#(Fixtures.setting(users: "blocked", [("AllUsers", "user")], applications: "blocked", [("AllApplications", "application")]))},
               {"tenantId": "\#(Fixtures.fabrikam)"}]}
-            """#)
+            """#
+        )
         #expect(!policy.evaluate(Fixtures.query()).isAllowed)
         #expect(policy.partner(Fixtures.fabrikam) == policy.partners[0])
     }

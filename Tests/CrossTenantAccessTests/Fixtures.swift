@@ -19,7 +19,10 @@ enum Fixtures {
 
     /// A B2B setting in Graph JSON: `usersAndGroups` and `applications` with one access type and targets each.
     static func setting(
-        users: String, _ userTargets: [(String, String)], applications: String, _ applicationTargets: [(String, String)]
+        users: String,
+        _ userTargets: [(String, String)],
+        applications: String,
+        _ applicationTargets: [(String, String)]
     ) -> String {
         """
         {"usersAndGroups": \(part(users, userTargets)), "applications": \(part(applications, applicationTargets))}
@@ -32,8 +35,11 @@ enum Fixtures {
     }
 
     static func query(
-        _ kind: CrossTenantAccessKind = .b2bCollaboration, _ direction: Direction = .inbound,
-        partner: TenantID = fabrikam, user: UserIdentity? = memberOfG1, application: String? = "a1"
+        _ kind: CrossTenantAccessKind = .b2bCollaboration,
+        _ direction: Direction = .inbound,
+        partner: TenantID = fabrikam,
+        user: UserIdentity? = memberOfG1,
+        application: String? = "a1"
     ) -> CrossTenantAccessQuery {
         CrossTenantAccessQuery(kind: kind, direction: direction, partner: partner, user: user, application: application)
     }

@@ -13,7 +13,8 @@ struct InheritanceTests {
             """
             {"partners": [{"tenantId": "\(Fixtures.fabrikam)", "isServiceProvider": null, "inboundTrust": null,
               "b2bCollaborationInbound": {"usersAndGroups": \(blockG1)}, "b2bCollaborationOutbound": null}]}
-            """)
+            """
+        )
     }
 
     @Test func nullSettingComesFromTheDefault() throws {
@@ -27,7 +28,8 @@ struct InheritanceTests {
                 == "Blocked by b2bDirectConnectOutbound of the default configuration, which partner "
                 + "\(Fixtures.fabrikam) inherits: both usersAndGroups and applications are blocked, which blocks only "
                 + "a matching user at a matching application, and user u1 matches 'AllUsers' and application a1 "
-                + "matches 'AllApplications'.")
+                + "matches 'AllApplications'."
+        )
     }
 
     @Test func missingApplicationsPartComesFromTheDefault() throws {
@@ -40,7 +42,8 @@ struct InheritanceTests {
         #expect(
             blocked.explanation
                 == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam) "
-                + "(applications from the default): user u1 matches the blocked target 'g1' of usersAndGroups.")
+                + "(applications from the default): user u1 matches the blocked target 'g1' of usersAndGroups."
+        )
         let allowed = policy.evaluate(Fixtures.query(.b2bCollaboration, .inbound, user: Fixtures.outsideG1))
         #expect(allowed.isAllowed)
         #expect(allowed.decidingTarget == "AllApplications")
@@ -61,7 +64,8 @@ struct InheritanceTests {
                 "isServiceProvider", "isInMultiTenantOrganization", "inboundTrust",
                 "b2bCollaborationInbound.applications", "b2bCollaborationOutbound", "b2bDirectConnectInbound",
                 "b2bDirectConnectOutbound", "automaticUserConsentSettings", "tenantRestrictions",
-            ])
+            ]
+        )
         let configuration = effective.configuration
         #expect(configuration.tenantId == Fixtures.fabrikam.description)
         #expect(configuration.isServiceProvider == false)
@@ -69,7 +73,8 @@ struct InheritanceTests {
         #expect(configuration.b2bCollaborationInbound?.usersAndGroups?.accessType == .blocked)
         #expect(
             configuration.b2bCollaborationInbound?.applications
-                == CrossTenantAccessPolicyTargetConfiguration(accessType: .allowed, targets: [.allApplications]))
+                == CrossTenantAccessPolicyTargetConfiguration(accessType: .allowed, targets: [.allApplications])
+        )
         #expect(configuration.b2bDirectConnectOutbound == .everyone(.blocked))
         #expect(configuration.tenantRestrictions == nil)
 

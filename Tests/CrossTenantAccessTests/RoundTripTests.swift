@@ -98,7 +98,8 @@ struct RoundTripTests {
             users.targets[0].additionalProperties == [
                 "displayName": .string("Group One"), "weight": .number(1.5),
                 "tags": .array([.bool(true), .null, .string("x")]),
-            ])
+            ]
+        )
         #expect(partner.identitySynchronization?.isSyncAllowed == true)
         #expect(partner.identitySynchronization?.userSyncInboundAdditionalProperties == ["scope": .string("all")])
     }
@@ -109,7 +110,8 @@ struct RoundTripTests {
         #expect(try CrossTenantAccessPolicyConfigurationPartner.decode(from: partner.encoded(pretty: false)) == partner)
         #expect(
             try CrossTenantAccessPolicyConfigurationDefault.decode(from: policy.default.encoded(pretty: true))
-                == policy.default)
+                == policy.default
+        )
     }
 
     struct BadDocument: Sendable, CustomTestStringConvertible {
@@ -123,13 +125,19 @@ struct RoundTripTests {
         BadDocument(
             json:
                 #"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)"}, {"tenantId": "\#(Fixtures.northwind)", "b2bCollaborationInbound": {"usersAndGroups": {"accessType": "allowed"}}}]}"#,
-            field: "partners[1].b2bCollaborationInbound.usersAndGroups.targets", message: "is required but missing"),
+            field: "partners[1].b2bCollaborationInbound.usersAndGroups.targets",
+            message: "is required but missing"
+        ),
         BadDocument(
             json: #"{"default": {"b2bDirectConnectOutbound": {"applications": {"accessType": 5, "targets": []}}}}"#,
-            field: "default.b2bDirectConnectOutbound.applications.accessType", message: "expected a string"),
+            field: "default.b2bDirectConnectOutbound.applications.accessType",
+            message: "expected a string"
+        ),
         BadDocument(
             json: #"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "isServiceProvider": "yes"}]}"#,
-            field: "partners[0].isServiceProvider", message: "expected true or false"),
+            field: "partners[0].isServiceProvider",
+            message: "expected true or false"
+        ),
         BadDocument(json: #"{"partners": {"tenantId": "x"}}"#, field: "partners", message: "expected an array"),
         BadDocument(json: #"{"partners": [{}]}"#, field: "partners[0].tenantId", message: "is required but missing"),
         BadDocument(json: #"{"default": "#, field: "", message: "is not valid JSON"),

@@ -20,48 +20,93 @@ struct SeedInterpretationTests {
         Row(
             scenario: "Block all users and block all applications",
             json: Fixtures.setting(
-                users: "blocked", [("AllUsers", "user")], applications: "blocked", [("AllApplications", "application")]),
-            allows: { _, _ in false }),
+                users: "blocked",
+                [("AllUsers", "user")],
+                applications: "blocked",
+                [("AllApplications", "application")]
+            ),
+            allows: { _, _ in false }
+        ),
         Row(
             scenario: "Allow all users and allow all applications",
             json: Fixtures.setting(
-                users: "allowed", [("AllUsers", "user")], applications: "allowed", [("AllApplications", "application")]),
-            allows: { _, _ in true }),
+                users: "allowed",
+                [("AllUsers", "user")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            ),
+            allows: { _, _ in true }
+        ),
         Row(
             scenario: "Allow users in group 'g1' to access any app",
             json: Fixtures.setting(
-                users: "allowed", [("g1", "group")], applications: "allowed", [("AllApplications", "application")]),
-            allows: { inG1, _ in inG1 }),
+                users: "allowed",
+                [("g1", "group")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            ),
+            allows: { inG1, _ in inG1 }
+        ),
         Row(
             scenario: "Allow access to only application 'a1'",
             json: Fixtures.setting(
-                users: "allowed", [("AllUsers", "user")], applications: "allowed", [("a1", "application")]),
-            allows: { _, isA1 in isA1 }),
+                users: "allowed",
+                [("AllUsers", "user")],
+                applications: "allowed",
+                [("a1", "application")]
+            ),
+            allows: { _, isA1 in isA1 }
+        ),
         Row(
             scenario: "Allow users in group 'g1' and block access to application 'a1'",
             json: Fixtures.setting(
-                users: "allowed", [("g1", "group")], applications: "blocked", [("a1", "application")]),
-            allows: { inG1, isA1 in inG1 && !isA1 }),
+                users: "allowed",
+                [("g1", "group")],
+                applications: "blocked",
+                [("a1", "application")]
+            ),
+            allows: { inG1, isA1 in inG1 && !isA1 }
+        ),
         Row(
             scenario: "Block users in group 'g1' from accessing any application",
             json: Fixtures.setting(
-                users: " blocked", [("g1", "group")], applications: "blocked", [("AllApplications", "application")]),
-            allows: { inG1, _ in !inG1 }),
+                users: " blocked",
+                [("g1", "group")],
+                applications: "blocked",
+                [("AllApplications", "application")]
+            ),
+            allows: { inG1, _ in !inG1 }
+        ),
         Row(
             scenario: "Block users in group 'g1' and allow access to application 'a1' only",
             json: Fixtures.setting(
-                users: "blocked", [("g1", "group")], applications: "allowed", [("a1", "application")]),
-            allows: { inG1, isA1 in !inG1 && isA1 }),
+                users: "blocked",
+                [("g1", "group")],
+                applications: "allowed",
+                [("a1", "application")]
+            ),
+            allows: { inG1, isA1 in !inG1 && isA1 }
+        ),
         Row(
             scenario: "Allow users in group 'g1' to access to only application 'a1'",
             json: Fixtures.setting(
-                users: "allowed", [("g1", "group")], applications: "allowed", [("a1", "application")]),
-            allows: { inG1, isA1 in inG1 && isA1 }),
+                users: "allowed",
+                [("g1", "group")],
+                applications: "allowed",
+                [("a1", "application")]
+            ),
+            allows: { inG1, isA1 in inG1 && isA1 }
+        ),
         Row(
             scenario: "Block users in group 'g1' from accessing application 'a1'",
             json: Fixtures.setting(
-                users: "blocked", [("g1", "group")], applications: "blocked", [("a1", "application")]),
-            allows: { inG1, isA1 in !(inG1 && isA1) }),
+                users: "blocked",
+                [("g1", "group")],
+                applications: "blocked",
+                [("a1", "application")]
+            ),
+            allows: { inG1, isA1 in !(inG1 && isA1) }
+        ),
     ]
 
     /// Where the row's setting is placed: a partner's collaboration inbound, or the default's direct connect
@@ -74,7 +119,8 @@ struct SeedInterpretationTests {
             switch self {
             case .partnerCollaborationInbound:
                 try Fixtures.policy(
-                    #"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "b2bCollaborationInbound": \#(setting)}]}"#)
+                    #"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "b2bCollaborationInbound": \#(setting)}]}"#
+                )
             case .defaultDirectConnectOutbound:
                 try Fixtures.policy(#"{"default": {"b2bDirectConnectOutbound": \#(setting)}}"#)
             }
@@ -84,10 +130,20 @@ struct SeedInterpretationTests {
             switch self {
             case .partnerCollaborationInbound:
                 Fixtures.query(
-                    .b2bCollaboration, .inbound, partner: Fixtures.fabrikam, user: user, application: application)
+                    .b2bCollaboration,
+                    .inbound,
+                    partner: Fixtures.fabrikam,
+                    user: user,
+                    application: application
+                )
             case .defaultDirectConnectOutbound:
                 Fixtures.query(
-                    .b2bDirectConnect, .outbound, partner: Fixtures.northwind, user: user, application: application)
+                    .b2bDirectConnect,
+                    .outbound,
+                    partner: Fixtures.northwind,
+                    user: user,
+                    application: application
+                )
             }
         }
     }
@@ -100,7 +156,8 @@ struct SeedInterpretationTests {
                 let result = policy.evaluate(placement.query(user: user, application: application))
                 #expect(
                     result.isAllowed == row.allows(inG1, isA1),
-                    "user \(user.id) in g1: \(inG1), application \(application): \(result.explanation)")
+                    "user \(user.id) in g1: \(inG1), application \(application): \(result.explanation)"
+                )
             }
         }
     }
@@ -116,9 +173,12 @@ struct SeedInterpretationTests {
         #expect(
             policy.validate() == [
                 CrossTenantAccessDiagnostic(
-                    .warning, field: "partners[0].b2bCollaborationInbound.usersAndGroups.accessType",
-                    message: "' blocked' has stray whitespace; read as 'blocked'")
-            ])
+                    .warning,
+                    field: "partners[0].b2bCollaborationInbound.usersAndGroups.accessType",
+                    message: "' blocked' has stray whitespace; read as 'blocked'"
+                )
+            ]
+        )
     }
 
     /// The deciding target and the configuration named, for the rows where one target decides.
@@ -143,6 +203,7 @@ struct SeedInterpretationTests {
             blocked.explanation
                 == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): both "
                 + "usersAndGroups and applications are blocked, which blocks only a matching user at a matching "
-                + "application, and user u1 matches 'g1' and application a1 matches 'a1'.")
+                + "application, and user u1 matches 'g1' and application a1 matches 'a1'."
+        )
     }
 }

@@ -14,10 +14,12 @@ struct ServiceDefaultTests {
         #expect(service.b2bDirectConnectOutbound == .everyone(.blocked))
         #expect(
             service.b2bCollaborationInbound.usersAndGroups?.targets
-                == [CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)])
+                == [CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)]
+        )
         #expect(
             service.b2bCollaborationInbound.applications?.targets
-                == [CrossTenantAccessPolicyTarget(target: "AllApplications", targetType: .application)])
+                == [CrossTenantAccessPolicyTarget(target: "AllApplications", targetType: .application)]
+        )
         #expect(service.inboundTrust.isMfaAccepted == false)
         #expect(service.inboundTrust.isCompliantDeviceAccepted == false)
         #expect(service.inboundTrust.isHybridAzureADJoinedDeviceAccepted == false)
@@ -34,7 +36,8 @@ struct ServiceDefaultTests {
     ])
     func evaluation(kind: CrossTenantAccessKind, direction: Direction, allowed: Bool) {
         let result = CrossTenantAccessPolicy().evaluate(
-            Fixtures.query(kind, direction, user: nil, application: nil))
+            Fixtures.query(kind, direction, user: nil, application: nil)
+        )
         #expect(result.isAllowed == allowed, "\(result.explanation)")
         #expect(result.configuration == .default)
         #expect(!result.inherited)
@@ -47,12 +50,15 @@ struct ServiceDefaultTests {
         #expect(
             result.explanation
                 == "Allowed by tenantRestrictions of the default configuration: no tenantRestrictions are "
-                + "configured, so every user and application is admitted.")
+                + "configured, so every user and application is admitted."
+        )
     }
 
     @Test func documentPrintsAsGraphDoes() throws {
         let printed = try JSONDecoder().decode(
-            JSONValue.self, from: CrossTenantAccessPolicyConfigurationDefault.serviceDefault.encoded(pretty: true))
+            JSONValue.self,
+            from: CrossTenantAccessPolicyConfigurationDefault.serviceDefault.encoded(pretty: true)
+        )
         let everyone: (String) -> JSONValue = { accessType in
             .object([
                 "usersAndGroups": .object([
@@ -83,14 +89,19 @@ struct ServiceDefaultTests {
                         "inboundAllowed": .bool(false), "outboundAllowed": .bool(false),
                     ]),
                     "tenantRestrictions": .null,
-                ]))
+                ])
+        )
     }
 
     @Test func patchTurnsIsServiceDefaultFalseAndResetRestoresIt() throws {
         let original = try Fixtures.policy(#"{"default": {"id": "policy-1", "isServiceDefault": true}}"#)
         #expect(original.default.isServiceDefault)
         let blockAll = Fixtures.setting(
-            users: "blocked", [("AllUsers", "user")], applications: "blocked", [("AllApplications", "application")])
+            users: "blocked",
+            [("AllUsers", "user")],
+            applications: "blocked",
+            [("AllApplications", "application")]
+        )
         let patched = try original.applyingPatch(toDefault: Data(#"{"b2bCollaborationInbound": \#(blockAll)}"#.utf8))
         #expect(!patched.default.isServiceDefault)
         #expect(!patched.evaluate(Fixtures.query()).isAllowed)
@@ -105,7 +116,11 @@ struct ServiceDefaultTests {
 
     @Test func patchWithNullRestoresTheServiceDefaultValue() throws {
         let blockAll = Fixtures.setting(
-            users: "blocked", [("AllUsers", "user")], applications: "blocked", [("AllApplications", "application")])
+            users: "blocked",
+            [("AllUsers", "user")],
+            applications: "blocked",
+            [("AllApplications", "application")]
+        )
         let patched = try CrossTenantAccessPolicy()
             .applyingPatch(toDefault: Data(#"{"b2bCollaborationOutbound": \#(blockAll)}"#.utf8))
             .applyingPatch(toDefault: Data(#"{"b2bCollaborationOutbound": null, "isServiceDefault": true}"#.utf8))
@@ -117,7 +132,9 @@ struct ServiceDefaultTests {
         let patched = try CrossTenantAccessPolicy().applyingPatch(
             toDefault: Data(
                 #"{"inboundTrust": {"isMfaAccepted": false, "isCompliantDeviceAccepted": false, "isHybridAzureADJoinedDeviceAccepted": false}}"#
-                    .utf8))
+                    .utf8
+            )
+        )
         #expect(patched.default.isServiceDefault)
     }
 

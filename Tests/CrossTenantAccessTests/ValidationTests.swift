@@ -14,19 +14,26 @@ struct ValidationTests {
 
     static let fabrikam = Fixtures.fabrikam.description
     static let allowAll = Fixtures.setting(
-        users: "allowed", [("AllUsers", "user")], applications: "allowed", [("AllApplications", "application")])
+        users: "allowed",
+        [("AllUsers", "user")],
+        applications: "allowed",
+        [("AllApplications", "application")]
+    )
 
     static func partner(_ properties: String, tenant: String = fabrikam) -> String {
         #"{"partners": [{"tenantId": "\#(tenant)", \#(properties)}]}"#
     }
 
     static func inbound(
-        _ users: String, _ userTargets: [(String, String)], _ applications: String,
+        _ users: String,
+        _ userTargets: [(String, String)],
+        _ applications: String,
         _ applicationTargets: [(String, String)]
     ) -> String {
         partner(
             #""b2bCollaborationInbound": "#
-                + Fixtures.setting(users: users, userTargets, applications: applications, applicationTargets))
+                + Fixtures.setting(users: users, userTargets, applications: applications, applicationTargets)
+        )
     }
 
     static let inboundPath = "partners[0].b2bCollaborationInbound"
@@ -37,108 +44,150 @@ struct ValidationTests {
             json: partner(#""isServiceProvider": true"#, tenant: "fabrikam.onmicrosoft.com"),
             expected: [
                 .init(.error, field: "partners[0].tenantId", message: "'fabrikam.onmicrosoft.com' is not a tenant GUID")
-            ]),
+            ]
+        ),
         Case(
             name: "duplicate partner (other letter case)",
             json: #"{"partners": [{"tenantId": "\#(fabrikam)"}, {"tenantId": "\#(fabrikam.uppercased())"}]}"#,
             expected: [
                 .init(
-                    .error, field: "partners[1].tenantId",
-                    message: "tenant \(fabrikam) already has a partner configuration at partners[0]")
-            ]),
+                    .error,
+                    field: "partners[1].tenantId",
+                    message: "tenant \(fabrikam) already has a partner configuration at partners[0]"
+                )
+            ]
+        ),
         Case(
             name: "unknown access type",
             json: inbound("permitted", [("AllUsers", "user")], "allowed", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).usersAndGroups.accessType",
-                    message: "'permitted' is not an access type; use 'allowed' or 'blocked'")
-            ]),
+                    .error,
+                    field: "\(inboundPath).usersAndGroups.accessType",
+                    message: "'permitted' is not an access type; use 'allowed' or 'blocked'"
+                )
+            ]
+        ),
         Case(
             name: "unknownFutureValue access type",
             json: inbound(
-                "allowed", [("AllUsers", "user")], "unknownFutureValue", [("AllApplications", "application")]),
+                "allowed",
+                [("AllUsers", "user")],
+                "unknownFutureValue",
+                [("AllApplications", "application")]
+            ),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).applications.accessType",
+                    .error,
+                    field: "\(inboundPath).applications.accessType",
                     message: "'unknownFutureValue' is Graph's placeholder for future values; use 'allowed' or 'blocked'"
                 )
-            ]),
+            ]
+        ),
         Case(
             name: "seed 002's ' blocked' is a warning",
             json: inbound(" blocked", [("g1", "group")], "blocked", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .warning, field: "\(inboundPath).usersAndGroups.accessType",
-                    message: "' blocked' has stray whitespace; read as 'blocked'")
-            ]),
+                    .warning,
+                    field: "\(inboundPath).usersAndGroups.accessType",
+                    message: "' blocked' has stray whitespace; read as 'blocked'"
+                )
+            ]
+        ),
         Case(
             name: "unknown target type",
             json: inbound("allowed", [("g1", "team")], "allowed", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).usersAndGroups.targets[0].targetType",
-                    message: "'team' is not a target type; use 'user', 'group' or 'application'")
-            ]),
+                    .error,
+                    field: "\(inboundPath).usersAndGroups.targets[0].targetType",
+                    message: "'team' is not a target type; use 'user', 'group' or 'application'"
+                )
+            ]
+        ),
         Case(
             name: "AllUsers with targetType group",
             json: inbound("allowed", [("AllUsers", "group")], "allowed", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).usersAndGroups.targets[0].targetType",
-                    message: "'AllUsers' requires targetType 'user', not 'group'")
-            ]),
+                    .error,
+                    field: "\(inboundPath).usersAndGroups.targets[0].targetType",
+                    message: "'AllUsers' requires targetType 'user', not 'group'"
+                )
+            ]
+        ),
         Case(
             name: "Office365 with targetType user",
             json: inbound("allowed", [("AllUsers", "user")], "allowed", [("Office365", "user")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).applications.targets[0].targetType",
-                    message: "'Office365' requires targetType 'application', not 'user'")
-            ]),
+                    .error,
+                    field: "\(inboundPath).applications.targets[0].targetType",
+                    message: "'Office365' requires targetType 'application', not 'user'"
+                )
+            ]
+        ),
         Case(
             name: "application target among users and groups",
             json: inbound("allowed", [("a1", "application")], "allowed", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).usersAndGroups.targets[0].targetType",
-                    message: "usersAndGroups takes 'user' or 'group' targets, not 'application'")
-            ]),
+                    .error,
+                    field: "\(inboundPath).usersAndGroups.targets[0].targetType",
+                    message: "usersAndGroups takes 'user' or 'group' targets, not 'application'"
+                )
+            ]
+        ),
         Case(
             name: "group target among applications",
             json: inbound("allowed", [("AllUsers", "user")], "allowed", [("g1", "group")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).applications.targets[0].targetType",
-                    message: "applications takes 'application' targets, not 'group'")
-            ]),
+                    .error,
+                    field: "\(inboundPath).applications.targets[0].targetType",
+                    message: "applications takes 'application' targets, not 'group'"
+                )
+            ]
+        ),
         Case(
             name: "no targets and an empty target",
             json: inbound("allowed", [], "allowed", [("", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).usersAndGroups.targets",
-                    message: "lists no targets; name at least one (AllUsers for everyone)"),
+                    .error,
+                    field: "\(inboundPath).usersAndGroups.targets",
+                    message: "lists no targets; name at least one (AllUsers for everyone)"
+                ),
                 .init(
-                    .error, field: "\(inboundPath).applications.targets[0].target",
-                    message: "is empty; name an ID or a keyword"),
-            ]),
+                    .error,
+                    field: "\(inboundPath).applications.targets[0].target",
+                    message: "is empty; name an ID or a keyword"
+                ),
+            ]
+        ),
         Case(
             name: "blocking all users without blocking all applications",
             json: inbound("blocked", [("AllUsers", "user")], "allowed", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).applications",
-                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications")
-            ]),
+                    .error,
+                    field: "\(inboundPath).applications",
+                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications"
+                )
+            ]
+        ),
         Case(
             name: "allowing users while blocking all applications",
             json: inbound("allowed", [("g1", "group")], "blocked", [("AllApplications", "application")]),
             expected: [
                 .init(
-                    .error, field: "\(inboundPath).applications",
-                    message: "usersAndGroups allows users, so applications must not block AllApplications")
-            ]),
+                    .error,
+                    field: "\(inboundPath).applications",
+                    message: "usersAndGroups allows users, so applications must not block AllApplications"
+                )
+            ]
+        ),
         Case(
             name: "conflict made by inheriting the default's applications",
             json: partner(
@@ -146,39 +195,49 @@ struct ValidationTests {
             ),
             expected: [
                 .init(
-                    .error, field: "partners[0].b2bCollaborationOutbound.applications",
+                    .error,
+                    field: "partners[0].b2bCollaborationOutbound.applications",
                     message:
                         "usersAndGroups blocks AllUsers, so applications must block AllApplications (applications from the default)"
                 )
-            ]),
+            ]
+        ),
         Case(
             name: "conflict in the default's tenant restrictions",
             json:
                 #"{"default": {"tenantRestrictions": \#(Fixtures.setting(users: "allowed", [("AllUsers", "user")], applications: "blocked", [("AllApplications", "application")]))}}"#,
             expected: [
                 .init(
-                    .error, field: "default.tenantRestrictions.applications",
-                    message: "usersAndGroups allows users, so applications must not block AllApplications")
-            ]),
+                    .error,
+                    field: "default.tenantRestrictions.applications",
+                    message: "usersAndGroups allows users, so applications must not block AllApplications"
+                )
+            ]
+        ),
         Case(
             name: "conflict in the default's direct connect",
             json:
                 #"{"default": {"b2bDirectConnectInbound": \#(Fixtures.setting(users: "blocked", [("AllUsers", "user")], applications: "blocked", [("a1", "application")]))}}"#,
             expected: [
                 .init(
-                    .error, field: "default.b2bDirectConnectInbound.applications",
-                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications")
-            ]),
+                    .error,
+                    field: "default.b2bDirectConnectInbound.applications",
+                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications"
+                )
+            ]
+        ),
         Case(
             name: "unknown cloud endpoint",
             json: #"{"allowedCloudEndpoints": ["microsoftonline.us", "microsoftonline.de"]}"#,
             expected: [
                 .init(
-                    .error, field: "allowedCloudEndpoints[1]",
+                    .error,
+                    field: "allowedCloudEndpoints[1]",
                     message:
                         "'microsoftonline.de' is not a Microsoft cloud; use one of 'microsoftonline.com', 'microsoftonline.us', 'partner.microsoftonline.cn'"
                 )
-            ]),
+            ]
+        ),
         Case(
             name: "identity synchronization for another tenant",
             json: partner(
@@ -186,9 +245,12 @@ struct ValidationTests {
             ),
             expected: [
                 .init(
-                    .error, field: "partners[0].identitySynchronization.tenantId",
-                    message: "'\(Fixtures.northwind)' differs from the partner's tenantId \(fabrikam)")
-            ]),
+                    .error,
+                    field: "partners[0].identitySynchronization.tenantId",
+                    message: "'\(Fixtures.northwind)' differs from the partner's tenantId \(fabrikam)"
+                )
+            ]
+        ),
     ]
 
     @Test(arguments: cases)
@@ -202,9 +264,12 @@ struct ValidationTests {
         #expect(
             policy.validate(owner: Fixtures.fabrikam) == [
                 .init(
-                    .error, field: "partners[0].tenantId",
-                    message: "tenant \(Self.fabrikam) is this policy's own tenant, which cannot be its own partner")
-            ])
+                    .error,
+                    field: "partners[0].tenantId",
+                    message: "tenant \(Self.fabrikam) is this policy's own tenant, which cannot be its own partner"
+                )
+            ]
+        )
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {
@@ -219,7 +284,8 @@ struct ValidationTests {
                 "allowedCloudEndpoints[0]", "partners[0].tenantId",
                 "partners[0].b2bDirectConnectInbound.usersAndGroups.accessType",
                 "partners[0].b2bDirectConnectInbound.usersAndGroups.targets[0].targetType",
-            ])
+            ]
+        )
     }
 
     @Test func diagnosticPrintsItsFieldAndSeverity() {

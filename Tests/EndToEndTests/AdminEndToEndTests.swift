@@ -1,11 +1,10 @@
 import EntraAuth
 import Foundation
 import JWTKit
-import Testing
-
 import LoopbackSimulation
 import TenantGateApp
 import TenantPolicy
+import Testing
 
 /// The admin API through the real listener: curl with Entra-shaped tokens signed by a key the test owns,
 /// edits enforced on the next token exchange through the proxy, files written atomically, audit lines.
@@ -19,7 +18,8 @@ struct AdminEndToEndTests {
     static let globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
     static let powerPlatformAdministrator = "11648597-926c-4cf3-9c36-bcebb0ba8dcc"
     static let securityAdministrator = "194ae4cb-b126-40b2-bd5b-6091b380977d"
-    static let isolationPath = "/providers/PowerPlatform.Governance/v1/tenants/\(contoso)/tenantIsolationPolicy?api-version=2020-10-01"
+    static let isolationPath =
+        "/providers/PowerPlatform.Governance/v1/tenants/\(contoso)/tenantIsolationPolicy?api-version=2020-10-01"
     static let graphPath = "/v1.0/policies/crossTenantAccessPolicy"
 
     struct Claims: JWTPayload {
@@ -49,29 +49,63 @@ struct AdminEndToEndTests {
         var harness: LoopbackHarness!
 
         init(policies: String = ProxyEndToEndTests.policies, auditLogPath: String? = nil) async throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-admin-\(UUID().uuidString)")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tenantgate-admin-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") || name.hasSuffix(".json") {
-                try FileManager.default.copyItem(atPath: "\(policies)/\(name)", toPath: directory.appendingPathComponent(name).path)
+            for name in try FileManager.default.contentsOfDirectory(atPath: policies)
+            where name.hasSuffix(".yaml") || name.hasSuffix(".json") {
+                try FileManager.default.copyItem(
+                    atPath: "\(policies)/\(name)",
+                    toPath: directory.appendingPathComponent(name).path
+                )
             }
             await signers.add(ecdsa: key, kid: "admin")
             let parameters = key.parameters!
-            let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"admin","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
+            let jwks =
+                #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"admin","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
             let configuration = EntraTokenTrust(
-                keys: try .json(jwks), issuers: .entraIssuerOfTokenTenant, audiences: [AdminEndToEndTests.audience])
+                keys: try .json(jwks),
+                issuers: .entraIssuerOfTokenTenant,
+                audiences: [AdminEndToEndTests.audience]
+            )
             harness = try await LoopbackHarness(
-                policiesDirectory: directory.path, admin: configuration, auditLogPath: auditLogPath)
+                policiesDirectory: directory.path,
+                admin: configuration,
+                auditLogPath: auditLogPath
+            )
         }
 
-        func token(tenant: TenantID = AdminEndToEndTests.contoso, roles: [String] = [AdminEndToEndTests.globalAdministrator], expiresIn: Int = 3600) async throws -> String {
+        func token(
+            tenant: TenantID = AdminEndToEndTests.contoso,
+            roles: [String] = [AdminEndToEndTests.globalAdministrator],
+            expiresIn: Int = 3600
+        ) async throws -> String {
             let now = Int(Date().timeIntervalSince1970)
             return try await signers.sign(
-                Claims(tid: tenant.description, iss: "https://login.microsoftonline.com/\(tenant)/v2.0", aud: AdminEndToEndTests.audience,
-                       wids: roles, nbf: now - 60, exp: now + expiresIn), kid: "admin")
+                Claims(
+                    tid: tenant.description,
+                    iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+                    aud: AdminEndToEndTests.audience,
+                    wids: roles,
+                    nbf: now - 60,
+                    exp: now + expiresIn
+                ),
+                kid: "admin"
+            )
         }
 
-        func call(_ method: String, _ path: String, token: String?, body: String? = nil, ifMatch: String? = nil) async throws -> Reply {
-            var arguments = ["-s", "-m", "20", "-X", method, "-D", "-", "-w", "\n%{http_code}", "http://127.0.0.1:\(harness.adminPort!)\(path)"]
+        func call(
+            _ method: String,
+            _ path: String,
+            token: String?,
+            body: String? = nil,
+            ifMatch: String? = nil
+        ) async throws -> Reply {
+            var arguments = [
+                "-s", "-m", "20", "-X", method, "-D", "-", "-w", "\n%{http_code}",
+                "http://127.0.0.1:\(harness.adminPort!)\(path)",
+            ]
             if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
             if let ifMatch { arguments += ["-H", "If-Match: \(ifMatch)"] }
             if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
@@ -88,7 +122,8 @@ struct AdminEndToEndTests {
         }
 
         func exchange(_ signIn: TenantID) async throws -> Int {
-            try await harness.tokenRequest(creator: AdminEndToEndTests.contoso, path: "/\(signIn)/oauth2/v2.0/token").status
+            try await harness.tokenRequest(creator: AdminEndToEndTests.contoso, path: "/\(signIn)/oauth2/v2.0/token")
+                .status
         }
 
         func stop() async {
@@ -111,7 +146,11 @@ struct AdminEndToEndTests {
             let missing = try await setup.call("GET", Self.isolationPath, token: nil)
             #expect(missing.status == 401)
             #expect(missing.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
-            let expired = try await setup.call("GET", Self.isolationPath, token: try await setup.token(expiresIn: -3600))
+            let expired = try await setup.call(
+                "GET",
+                Self.isolationPath,
+                token: try await setup.token(expiresIn: -3600)
+            )
             #expect(expired.status == 401)
             #expect((expired.json["error"] as? [String: Any])?["message"] as? String == "the token has expired")
 
@@ -120,13 +159,29 @@ struct AdminEndToEndTests {
             await strangers.add(ecdsa: other, kid: "admin")
             let now = Int(Date().timeIntervalSince1970)
             let forged = try await strangers.sign(
-                Claims(tid: Self.contoso.description, iss: "https://login.microsoftonline.com/\(Self.contoso)/v2.0",
-                       aud: Self.audience, wids: [Self.globalAdministrator], nbf: now, exp: now + 600), kid: "admin")
+                Claims(
+                    tid: Self.contoso.description,
+                    iss: "https://login.microsoftonline.com/\(Self.contoso)/v2.0",
+                    aud: Self.audience,
+                    wids: [Self.globalAdministrator],
+                    nbf: now,
+                    exp: now + 600
+                ),
+                kid: "admin"
+            )
             #expect(try await setup.call("GET", Self.isolationPath, token: forged).status == 401)
 
-            let payload = Data(#"{"tid":"\#(Self.contoso)","iss":"https://login.microsoftonline.com/\#(Self.contoso)/v2.0","aud":"\#(Self.audience)","wids":["\#(Self.globalAdministrator)"],"exp":\#(now + 600)}"#.utf8)
-            let unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload.base64EncodedString()
-                .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") + "."
+            let payload = Data(
+                #"{"tid":"\#(Self.contoso)","iss":"https://login.microsoftonline.com/\#(Self.contoso)/v2.0","aud":"\#(Self.audience)","wids":["\#(Self.globalAdministrator)"],"exp":\#(now + 600)}"#
+                    .utf8
+            )
+            let unsigned =
+                "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
+                + payload.base64EncodedString()
+                .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+                    of: "/",
+                    with: "_"
+                ) + "."
             #expect(try await setup.call("GET", Self.isolationPath, token: unsigned).status == 401)
 
             // Roles: Power Platform Administrator for isolation only; Security Administrator for Graph only.
@@ -138,7 +193,9 @@ struct AdminEndToEndTests {
             let security = try await setup.token(roles: [Self.securityAdministrator])
             #expect(try await setup.call("GET", Self.graphPath, token: security).status == 200)
             #expect(try await setup.call("GET", Self.isolationPath, token: security).status == 403)
-            #expect(try await setup.call("GET", Self.isolationPath, token: try await setup.token(roles: [])).status == 403)
+            #expect(
+                try await setup.call("GET", Self.isolationPath, token: try await setup.token(roles: [])).status == 403
+            )
 
             // A Global Administrator of Fabrikam cannot touch Contoso's policy.
             let fabrikamAdmin = try await setup.token(tenant: Self.fabrikam)
@@ -160,20 +217,34 @@ struct AdminEndToEndTests {
             #expect(properties?["isDisabled"] as? Bool == false)
             #expect((properties?["allowedTenants"] as? [[String: Any]])?.count == 2)
 
-            let allowNorthwind = #"{"properties":{"tenantId":"\#(Self.contoso)","isDisabled":false,"allowedTenants":[{"tenantId":"\#(Self.northwind)","direction":{"inbound":false,"outbound":true}}]}}"#
+            let allowNorthwind =
+                #"{"properties":{"tenantId":"\#(Self.contoso)","isDisabled":false,"allowedTenants":[{"tenantId":"\#(Self.northwind)","direction":{"inbound":false,"outbound":true}}]}}"#
             // A stale ETag changes nothing.
-            let stale = try await setup.call("PUT", Self.isolationPath, token: token, body: allowNorthwind, ifMatch: "\"0\"")
+            let stale = try await setup.call(
+                "PUT",
+                Self.isolationPath,
+                token: token,
+                body: allowNorthwind,
+                ifMatch: "\"0\""
+            )
             #expect(stale.status == 412)
             #expect(try await setup.exchange(Self.northwind) == 403)
 
             // An invalid policy is refused with every error, and the old one stays in force.
-            let invalid = #"{"properties":{"tenantId":"\#(Self.contoso)","isDisabled":"sometimes","allowedTenants":[{"tenantId":"not-a-guid","direction":{"inbound":false,"outbound":false}}]}}"#
+            let invalid =
+                #"{"properties":{"tenantId":"\#(Self.contoso)","isDisabled":"sometimes","allowedTenants":[{"tenantId":"not-a-guid","direction":{"inbound":false,"outbound":false}}]}}"#
             let refused = try await setup.call("PUT", Self.isolationPath, token: token, body: invalid, ifMatch: etag)
             #expect(refused.status == 400)
             #expect(((refused.json["error"] as? [String: Any])?["details"] as? [Any])?.count ?? 0 >= 3)
             #expect(try await setup.exchange(Self.northwind) == 403)
 
-            let written = try await setup.call("PUT", Self.isolationPath, token: token, body: allowNorthwind, ifMatch: etag)
+            let written = try await setup.call(
+                "PUT",
+                Self.isolationPath,
+                token: token,
+                body: allowNorthwind,
+                ifMatch: etag
+            )
             #expect(written.status == 200)
             #expect(written.headers["etag"] != etag)
             // In force for the very next exchange, no reload needed.
@@ -182,7 +253,11 @@ struct AdminEndToEndTests {
             // Written back to Contoso's own file (project YAML), which validates.
             let file = try String(contentsOf: setup.directory.appendingPathComponent("contoso.yaml"), encoding: .utf8)
             #expect(file.contains(Self.northwind.description))
-            #expect(try !FileManager.default.contentsOfDirectory(atPath: setup.directory.path).contains { $0.hasSuffix(".tmp") })
+            #expect(
+                try !FileManager.default.contentsOfDirectory(atPath: setup.directory.path).contains {
+                    $0.hasSuffix(".tmp")
+                }
+            )
 
             let change = setup.harness.auditLines().compactMap { line -> [String: Any]? in
                 let object = ProxyEndToEndTests.auditObject(line)
@@ -204,20 +279,30 @@ struct AdminEndToEndTests {
             let token = try await setup.token(roles: [Self.powerPlatformAdministrator])
             let before = try await setup.call("GET", Self.isolationPath, token: token)
             let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory.path).sorted()
-            let contents = try files.map { try String(contentsOf: setup.directory.appendingPathComponent($0), encoding: .utf8) }
+            let contents = try files.map {
+                try String(contentsOf: setup.directory.appendingPathComponent($0), encoding: .utf8)
+            }
             let rules = "/providers/PowerPlatform.Governance/v1/tenants/\(Self.contoso)/tenantIsolationPolicy/rules"
             let added = try await setup.call(
-                "POST", rules, token: token, body: #"{"tenant":"northwind.onmicrosoft.com","direction":"outbound"}"#)
+                "POST",
+                rules,
+                token: token,
+                body: #"{"tenant":"northwind.onmicrosoft.com","direction":"outbound"}"#
+            )
             #expect(added.status == 503, "\(added.body)")
             let after = try await setup.call("GET", Self.isolationPath, token: token)
             #expect(after.body == before.body, "the policy in force is unchanged")
             #expect(after.headers["etag"] == before.headers["etag"])
             #expect(try FileManager.default.contentsOfDirectory(atPath: setup.directory.path).sorted() == files)
             #expect(
-                try files.map { try String(contentsOf: setup.directory.appendingPathComponent($0), encoding: .utf8) } == contents,
-                "nothing changed on disk")
+                try files.map { try String(contentsOf: setup.directory.appendingPathComponent($0), encoding: .utf8) }
+                    == contents,
+                "nothing changed on disk"
+            )
             let exchange = try await setup.harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token"
+            )
             #expect(exchange.status == 503)
             #expect(!exchange.body.contains("access_token"))
         } catch {
@@ -231,21 +316,45 @@ struct AdminEndToEndTests {
         try await Self.with { setup in
             let token = try await setup.token(roles: [Self.powerPlatformAdministrator])
             let rules = "/providers/PowerPlatform.Governance/v1/tenants/\(Self.contoso)/tenantIsolationPolicy/rules"
-            let added = try await setup.call("POST", rules, token: token, body: #"{"tenant":"northwind.onmicrosoft.com","direction":"outbound"}"#)
+            let added = try await setup.call(
+                "POST",
+                rules,
+                token: token,
+                body: #"{"tenant":"northwind.onmicrosoft.com","direction":"outbound"}"#
+            )
             #expect(added.status == 201)
             #expect(added.json["tenantId"] as? String == Self.northwind.description)
             #expect(added.json["domain"] as? String == "northwind.onmicrosoft.com")
             #expect(try await setup.exchange(Self.northwind) == 200)
 
-            let duplicate = try await setup.call("POST", rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"both"}"#)
+            let duplicate = try await setup.call(
+                "POST",
+                rules,
+                token: token,
+                body: #"{"tenant":"\#(Self.northwind)","direction":"both"}"#
+            )
             #expect(duplicate.status == 409)
-            let unknown = try await setup.call("POST", rules, token: token, body: #"{"tenant":"nowhere.example","direction":"both"}"#)
+            let unknown = try await setup.call(
+                "POST",
+                rules,
+                token: token,
+                body: #"{"tenant":"nowhere.example","direction":"both"}"#
+            )
             #expect(unknown.status == 404)
 
             let retarget = try await setup.call(
-                "PATCH", "\(rules)/\(Self.northwind)", token: token, body: #"{"tenant":"\#(Self.adatum)","direction":"both"}"#)
+                "PATCH",
+                "\(rules)/\(Self.northwind)",
+                token: token,
+                body: #"{"tenant":"\#(Self.adatum)","direction":"both"}"#
+            )
             #expect(retarget.status == 400)
-            let inbound = try await setup.call("PATCH", "\(rules)/\(Self.northwind)", token: token, body: #"{"direction":"inbound"}"#)
+            let inbound = try await setup.call(
+                "PATCH",
+                "\(rules)/\(Self.northwind)",
+                token: token,
+                body: #"{"direction":"inbound"}"#
+            )
             #expect(inbound.status == 200)
             #expect(inbound.json["direction"] as? String == "inbound")
             #expect(try await setup.exchange(Self.northwind) == 403)
@@ -264,40 +373,77 @@ struct AdminEndToEndTests {
             #expect(policy.status == 200)
             #expect((policy.json["default"] as? [String: Any])?["isServiceDefault"] as? Bool == true)
 
-            let blockAll = #"{"b2bCollaborationOutbound":{"usersAndGroups":{"accessType":"blocked","targets":[{"target":"AllUsers","targetType":"user"}]},"applications":{"accessType":"blocked","targets":[{"target":"AllApplications","targetType":"application"}]}}}"#
-            #expect(try await setup.call("PATCH", "\(Self.graphPath)/default", token: token, body: blockAll).status == 204)
+            let blockAll =
+                #"{"b2bCollaborationOutbound":{"usersAndGroups":{"accessType":"blocked","targets":[{"target":"AllUsers","targetType":"user"}]},"applications":{"accessType":"blocked","targets":[{"target":"AllApplications","targetType":"application"}]}}}"#
+            #expect(
+                try await setup.call("PATCH", "\(Self.graphPath)/default", token: token, body: blockAll).status == 204
+            )
             let changed = try await setup.call("GET", "\(Self.graphPath)/default", token: token)
             #expect(changed.json["isServiceDefault"] as? Bool == false)
-            #expect(try await setup.call("POST", "\(Self.graphPath)/default/resetToSystemDefault", token: token).status == 204)
-            #expect(try await setup.call("GET", "\(Self.graphPath)/default", token: token).json["isServiceDefault"] as? Bool == true)
+            #expect(
+                try await setup.call("POST", "\(Self.graphPath)/default/resetToSystemDefault", token: token).status
+                    == 204
+            )
+            #expect(
+                try await setup.call("GET", "\(Self.graphPath)/default", token: token).json["isServiceDefault"] as? Bool
+                    == true
+            )
 
             // A partner whose tenant restrictions block everything: Contoso's next Fabrikam sign-in is refused.
-            let partner = #"{"tenantId":"\#(Self.fabrikam)","tenantRestrictions":{"usersAndGroups":{"accessType":"blocked","targets":[{"target":"AllUsers","targetType":"user"}]},"applications":{"accessType":"blocked","targets":[{"target":"AllApplications","targetType":"application"}]}}}"#
+            let partner =
+                #"{"tenantId":"\#(Self.fabrikam)","tenantRestrictions":{"usersAndGroups":{"accessType":"blocked","targets":[{"target":"AllUsers","targetType":"user"}]},"applications":{"accessType":"blocked","targets":[{"target":"AllApplications","targetType":"application"}]}}}"#
             let created = try await setup.call("POST", "\(Self.graphPath)/partners", token: token, body: partner)
             #expect(created.status == 201)
             #expect(created.json["tenantId"] as? String == Self.fabrikam.description)
             #expect(try await setup.exchange(Self.fabrikam) == 403)
-            #expect(try await setup.call("POST", "\(Self.graphPath)/partners", token: token, body: partner).status == 409)
+            #expect(
+                try await setup.call("POST", "\(Self.graphPath)/partners", token: token, body: partner).status == 409
+            )
 
             let read = try await setup.call("GET", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token)
             #expect(read.status == 200)
             let etag = try #require(read.headers["etag"])
-            #expect(try await setup.call("PATCH", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token,
-                                         body: #"{"tenantRestrictions":null}"#, ifMatch: "\"stale\"").status == 412)
-            #expect(try await setup.call("PATCH", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token,
-                                         body: #"{"tenantRestrictions":null}"#, ifMatch: etag).status == 204)
+            #expect(
+                try await setup.call(
+                    "PATCH",
+                    "\(Self.graphPath)/partners/\(Self.fabrikam)",
+                    token: token,
+                    body: #"{"tenantRestrictions":null}"#,
+                    ifMatch: "\"stale\""
+                ).status == 412
+            )
+            #expect(
+                try await setup.call(
+                    "PATCH",
+                    "\(Self.graphPath)/partners/\(Self.fabrikam)",
+                    token: token,
+                    body: #"{"tenantRestrictions":null}"#,
+                    ifMatch: etag
+                ).status == 204
+            )
             #expect(try await setup.exchange(Self.fabrikam) == 200)
 
-            let conflicting = #"{"b2bCollaborationInbound":{"usersAndGroups":{"accessType":"blocked","targets":[{"target":"AllUsers","targetType":"user"}]},"applications":{"accessType":"allowed","targets":[{"target":"AllApplications","targetType":"application"}]}}}"#
-            let invalid = try await setup.call("PATCH", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token, body: conflicting)
+            let conflicting =
+                #"{"b2bCollaborationInbound":{"usersAndGroups":{"accessType":"blocked","targets":[{"target":"AllUsers","targetType":"user"}]},"applications":{"accessType":"allowed","targets":[{"target":"AllApplications","targetType":"application"}]}}}"#
+            let invalid = try await setup.call(
+                "PATCH",
+                "\(Self.graphPath)/partners/\(Self.fabrikam)",
+                token: token,
+                body: conflicting
+            )
             #expect(invalid.status == 400)
             #expect((invalid.json["error"] as? [String: Any])?["code"] as? String == "Request_BadRequest")
 
-            #expect(try await setup.call("DELETE", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token).status == 204)
+            #expect(
+                try await setup.call("DELETE", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token).status
+                    == 204
+            )
             let gone = try await setup.call("GET", "\(Self.graphPath)/partners/\(Self.fabrikam)", token: token)
             #expect(gone.status == 404)
             #expect((gone.json["error"] as? [String: Any])?["code"] as? String == "Request_ResourceNotFound")
-            #expect(try await setup.call("GET", "\(Self.graphPath)/partners", token: token).json["value"] as? [Any] != nil)
+            #expect(
+                try await setup.call("GET", "\(Self.graphPath)/partners", token: token).json["value"] as? [Any] != nil
+            )
         }
     }
 
@@ -306,8 +452,11 @@ struct AdminEndToEndTests {
             #expect(try await setup.exchange(Self.northwind) == 403)
             let path = setup.directory.appendingPathComponent("contoso.yaml").path
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            try text.replacingOccurrences(of: "rules:", with: "rules:\n    - {tenant: \(Self.northwind), direction: outbound}")
-                .write(toFile: path, atomically: true, encoding: .utf8)
+            try text.replacingOccurrences(
+                of: "rules:",
+                with: "rules:\n    - {tenant: \(Self.northwind), direction: outbound}"
+            )
+            .write(toFile: path, atomically: true, encoding: .utf8)
             // The watcher polls every 200 ms: bounded wait, at most 25 tries.
             var status = 0
             for _ in 0..<25 {

@@ -33,16 +33,20 @@ struct CrossTenantAccessEndToEndTests {
             let path = "/\(Self.contoso)/oauth2/v2.0/token"
             // The invited Fabrikam user comes into Contoso as a guest: Contoso's partner configuration admits them.
             let invited = try await harness.tokenRequest(
-                creator: Self.contoso, path: path,
-                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)&mock_oid=\(Self.invitedUser)")
+                creator: Self.contoso,
+                path: path,
+                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)&mock_oid=\(Self.invitedUser)"
+            )
             #expect(invited.status == 200)
             #expect(Self.lastAudit(harness)["decision"] as? String == "allowed")
             #expect(Self.lastAudit(harness)["home_tenant"] as? String == Self.fabrikam.description)
 
             // Another Fabrikam user: refused by Contoso's b2bCollaborationInbound (500213, inbound).
             let other = try await harness.tokenRequest(
-                creator: Self.contoso, path: path,
-                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)&mock_oid=0b5c8a31-2f4e-4d6a-8c7b-9e0f1a2b3c4d")
+                creator: Self.contoso,
+                path: path,
+                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)&mock_oid=0b5c8a31-2f4e-4d6a-8c7b-9e0f1a2b3c4d"
+            )
             #expect(other.status == 403)
             let body = ProxyEndToEndTests.auditObject(other.body)
             #expect(body["error_codes"] as? [Int] == [500213])
@@ -52,13 +56,18 @@ struct CrossTenantAccessEndToEndTests {
             #expect(refused["decision"] as? String == "blocked")
             #expect(refused["setting"] as? String == "b2bCollaborationInbound")
             #expect(refused["error_code"] as? Int == 500213)
-            #expect((refused["rule"] as? String)?.contains("crossTenantAccess of Contoso: b2bCollaborationInbound") == true)
+            #expect(
+                (refused["rule"] as? String)?.contains("crossTenantAccess of Contoso: b2bCollaborationInbound") == true
+            )
             #expect(refused["correlation_id"] as? String == body["correlation_id"] as? String)
 
             // A Northwind account as a guest in Contoso: Contoso admits it (default inbound), but Northwind's
             // outbound B2B collaboration blocks all its users (500212, outbound).
             let northwindGuest = try await harness.tokenRequest(
-                creator: Self.contoso, path: path, form: Self.form + "&mock_home_tenant=\(Self.northwind)")
+                creator: Self.contoso,
+                path: path,
+                form: Self.form + "&mock_home_tenant=\(Self.northwind)"
+            )
             #expect(northwindGuest.status == 403)
             #expect(ProxyEndToEndTests.auditObject(northwindGuest.body)["error_codes"] as? [Int] == [500212])
             let outbound = Self.lastAudit(harness)
@@ -73,15 +82,21 @@ struct CrossTenantAccessEndToEndTests {
         try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
             // A Fabrikam account for a Contoso connection: Contoso's partner configuration allows Fabrikam.
             let fabrikam = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(fabrikam.status == 200)
 
             // An Adatum account: Contoso's default tenant restrictions block every other tenant's accounts.
             let adatum = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.adatum)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                path: "/\(Self.adatum)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(adatum.status == 403)
             let body = ProxyEndToEndTests.auditObject(adatum.body)
-            #expect(body["error_codes"] as? [Int] == [5000211])
+            #expect(body["error_codes"] as? [Int] == [5_000_211])
             #expect((body["error_description"] as? String)?.hasPrefix("AADSTS5000211:") == true)
             let line = Self.lastAudit(harness)
             #expect(line["decision"] as? String == "blocked")
@@ -92,10 +107,14 @@ struct CrossTenantAccessEndToEndTests {
     }
 
     @Test func reportOnlyRecordsCrossTenantAccessRefusalsAsWouldBlock() async throws {
-        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies, configure: { $0.mode = .reportOnly }) {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies, configure: { $0.mode = .reportOnly })
+        {
             harness in
             let adatum = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.adatum)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                path: "/\(Self.adatum)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(adatum.status == 200)
             #expect(Self.lastAudit(harness)["decision"] as? String == "would_block")
             #expect(Self.lastAudit(harness)["setting"] as? String == "tenantRestrictions")
@@ -107,13 +126,21 @@ struct CrossTenantAccessEndToEndTests {
             let host = "login.microsoftonline.us"
             // Woodgrove is a partner and the US Government cloud is allowed.
             let woodgrove = try await harness.tokenRequest(
-                creator: Self.contoso, host: host, path: "/\(Self.woodgrove)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                host: host,
+                path: "/\(Self.woodgrove)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(woodgrove.status == 200)
             #expect(Self.lastAudit(harness)["host"] as? String == host)
 
             // Northwind at the US Government STS is no partner of Contoso: refused.
             let northwind = try await harness.tokenRequest(
-                creator: Self.contoso, host: host, path: "/\(Self.northwind)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                host: host,
+                path: "/\(Self.northwind)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(northwind.status == 403)
             let line = Self.lastAudit(harness)
             #expect(line["setting"] as? String == "allowedCloudEndpoints")
@@ -122,7 +149,11 @@ struct CrossTenantAccessEndToEndTests {
             // Under the seed's policies Contoso has no cross-tenant access settings: no other cloud is allowed.
             try harness.usePolicies(ProxyEndToEndTests.policies)
             let again = try await harness.tokenRequest(
-                creator: Self.contoso, host: host, path: "/\(Self.fabrikam)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                host: host,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(again.status == 403)
             #expect((Self.lastAudit(harness)["reason"] as? String)?.contains("allowedCloudEndpoints") == true)
         }
@@ -130,19 +161,24 @@ struct CrossTenantAccessEndToEndTests {
 
     @Test func tenantRestrictionsV2HeadersReplaceTheClientsWhenConfigured() async throws {
         let restrictions = try #require(
-            TenantRestrictionsV2(parsing: "\(Self.contoso):9f4e6c2a-1b3d-4e5f-8a7b-6c5d4e3f2a1b"))
+            TenantRestrictionsV2(parsing: "\(Self.contoso):9f4e6c2a-1b3d-4e5f-8a7b-6c5d4e3f2a1b")
+        )
         let clientHeaders = [
             "-H", "sec-Restrict-Tenant-Access-Policy: restrict-msa", "-H", "Restrict-Access-To-Tenants: evil.example",
             "-H", "Restrict-Access-Context: \(Self.northwind)",
         ]
         func receivedHeaders(_ harness: LoopbackHarness) async throws -> [String: [String]] {
             let output = try await Curl.run(
-                ["-s", "-m", "20", "--proxy", "http://127.0.0.1:\(harness.proxyPort)", "--cacert", harness.caPath,
-                 "https://login.microsoftonline.com/mock/headers"] + clientHeaders)
+                [
+                    "-s", "-m", "20", "--proxy", "http://127.0.0.1:\(harness.proxyPort)", "--cacert", harness.caPath,
+                    "https://login.microsoftonline.com/mock/headers",
+                ] + clientHeaders
+            )
             return (try JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: [String]] ?? [:]
         }
         try await ProxyEndToEndTests.withHarness(
-            policiesDirectory: Self.policies, configure: { $0.tenantRestrictionsV2 = restrictions }
+            policiesDirectory: Self.policies,
+            configure: { $0.tenantRestrictionsV2 = restrictions }
         ) { harness in
             let received = try await receivedHeaders(harness)
             #expect(received["sec-restrict-tenant-access-policy"] == [restrictions.headerValue])
@@ -150,7 +186,10 @@ struct CrossTenantAccessEndToEndTests {
             #expect(received["restrict-access-context"] == nil)
             // Token exchanges still work with the header added.
             let exchange = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token", form: Self.form)
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: Self.form
+            )
             #expect(exchange.status == 200)
         }
         // Off by default: what the client sent goes through untouched.
@@ -163,7 +202,10 @@ struct CrossTenantAccessEndToEndTests {
 
     @Test func settingsPrintsTheEffectiveSettingsAndRefusesUnknownTenants() throws {
         try SettingsCommand.parse(
-            ["--policies", Self.policies, "--tenant", "contoso.onmicrosoft.com", "--partner", "fabrikam.onmicrosoft.com"]
+            [
+                "--policies", Self.policies, "--tenant", "contoso.onmicrosoft.com", "--partner",
+                "fabrikam.onmicrosoft.com",
+            ]
         ).run()
         #expect(throws: ExitCode.badInput) {
             try SettingsCommand.parse(
@@ -186,9 +228,12 @@ struct CrossTenantAccessEndToEndTests {
             for user in [["--user", "u1", "--group", "g1"], ["--user", "u2"]] {
                 for app in ["a1", "a2"] {
                     let command = try CheckCommand.parse(
-                        ["--policies", directory, "--kind", "b2b-collaboration", "--direction", "inbound",
-                         "--tenant", "contoso.onmicrosoft.com", "--partner", "row\(index + 1).example", "--app", app]
-                            + user)
+                        [
+                            "--policies", directory, "--kind", "b2b-collaboration", "--direction", "inbound",
+                            "--tenant", "contoso.onmicrosoft.com", "--partner", "row\(index + 1).example", "--app", app,
+                        ]
+                            + user
+                    )
                     do {
                         try command.run()
                         answers.append(true)

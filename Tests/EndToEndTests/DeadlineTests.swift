@@ -1,10 +1,9 @@
 import Foundation
-import Testing
-
 import LoopbackSimulation
-import TenantGateApp
 import MockSTS
+import TenantGateApp
 import TenantPolicy
+import Testing
 
 /// Deadlines and caps a slow or greedy client cannot stretch, through the real `tenantgate serve`: each one a clear
 /// answer (408, 503, 504) or a close, within its configured time.
@@ -30,7 +29,11 @@ struct DeadlineTests {
         print("%.2f %s" % (time.monotonic() - start, data.decode("latin-1").split("\\r\\n")[0]))
         """
 
-    static func raw(_ port: Int, _ payload: String, seconds: Double = 10) async throws -> (elapsed: Double, firstLine: String) {
+    static func raw(
+        _ port: Int,
+        _ payload: String,
+        seconds: Double = 10
+    ) async throws -> (elapsed: Double, firstLine: String) {
         let output = try await Python.run(["-c", rawClient, String(port), payload, String(seconds)])
         let parts = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
         return (Double(parts.first ?? "") ?? -1, parts.count > 1 ? String(parts[1]) : "")
@@ -38,7 +41,10 @@ struct DeadlineTests {
 
     @Test func aRequestHeadSentSlowlyGets408() async throws {
         try await ServeProcess.with(extraArguments: ["--request-head-timeout", "1"]) { serve in
-            let (elapsed, line) = try await Self.raw(serve.proxyPort, "GET http://example.invalid/ HTTP/1.1\\r\\nHost: exa")
+            let (elapsed, line) = try await Self.raw(
+                serve.proxyPort,
+                "GET http://example.invalid/ HTTP/1.1\\r\\nHost: exa"
+            )
             #expect(line == "HTTP/1.1 408 Request Timeout")
             #expect(elapsed >= 0.9 && elapsed < 5, "closed after \(elapsed) s")
         }
@@ -46,10 +52,14 @@ struct DeadlineTests {
 
     @Test func aClientThatNeverSaysHelloIsClosed() async throws {
         try await ServeProcess.with(
-            extraArguments: ["--tls-handshake-timeout", "1", "--default-creator-tenant", ProxyEndToEndTests.contoso.description]
+            extraArguments: [
+                "--tls-handshake-timeout", "1", "--default-creator-tenant", ProxyEndToEndTests.contoso.description,
+            ]
         ) { serve in
             let (elapsed, line) = try await Self.raw(
-                serve.proxyPort, "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: login.microsoftonline.com:443\\r\\n\\r\\n\\x16\\x03\\x01")
+                serve.proxyPort,
+                "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: login.microsoftonline.com:443\\r\\n\\r\\n\\x16\\x03\\x01"
+            )
             #expect(line == "HTTP/1.1 200 OK")
             #expect(elapsed >= 0.9 && elapsed < 5, "closed after \(elapsed) s")
         }
@@ -71,8 +81,11 @@ struct DeadlineTests {
         try await ServeProcess.with(extraArguments: ["--upstream-response-timeout", "1"]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             let response = try await serve.curl(
-                maker + ["-d", HostileClientTests.form + "&mock_delay_ms=3000",
-                    "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"])
+                maker + [
+                    "-d", HostileClientTests.form + "&mock_delay_ms=3000",
+                    "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
+                ]
+            )
             #expect(response.status == 504)
             #expect(!response.body.contains("access_token"))
             #expect(serve.auditObjects().first?["decision"] as? String == "error")
@@ -81,11 +94,16 @@ struct DeadlineTests {
 
     @Test func anIdleTunnelIsClosed() async throws {
         try await ServeProcess.with(
-            extraArguments: ["--tunnel-idle-timeout", "1", "--allow-destination", "127.0.0.0/8", "--allow-connect-port", "STS_PORT"]
+            extraArguments: [
+                "--tunnel-idle-timeout", "1", "--allow-destination", "127.0.0.0/8", "--allow-connect-port", "STS_PORT",
+            ]
         ) {
             serve in
             let (elapsed, line) = try await Self.raw(
-                serve.proxyPort, "CONNECT 127.0.0.1:\(serve.sts.port) HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n", seconds: 10)
+                serve.proxyPort,
+                "CONNECT 127.0.0.1:\(serve.sts.port) HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
+                seconds: 10
+            )
             #expect(line == "HTTP/1.1 200 OK")
             // A port other than 443 is tunnelled at once (no ClientHello awaited), then idles out.
             #expect(elapsed >= 0.9 && elapsed < 5, "closed after \(elapsed) s")

@@ -1,11 +1,10 @@
 import Foundation
 import JWTKit
-import Testing
-
 import LoopbackSimulation
-import TenantGateApp
 import MockSTS
+import TenantGateApp
 import TenantPolicy
+import Testing
 
 /// Each way around the enforcement found when TenantGate was first tried as an attacker would, and variants, tried
 /// through the real `tenantgate serve` with curl, openssl and MSAL Python: no token of a blocked tenant reaches the
@@ -18,7 +17,8 @@ struct HostileClientTests {
     static let contoso = ProxyEndToEndTests.contoso
     static let fabrikam = ProxyEndToEndTests.fabrikam
     static let northwind = ProxyEndToEndTests.northwind
-    static let form = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value"
+    static let form =
+        "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value"
 
     /// No token of any kind in what the client received.
     static func carriesNoToken(_ body: String) -> Bool {
@@ -39,7 +39,10 @@ struct HostileClientTests {
             let token = try await Self.forge(forgery, tenant: Self.northwind, sts: serve.sts)
             // Naming the sign-in tenant as creator would make the exchange "same tenant" if the token were believed.
             let response = try await serve.curl(
-                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token"])
+                serve.makerHeader(token) + [
+                    "-d", Self.form, "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token",
+                ]
+            )
             #expect(response.status == 407 || response.status == 0, "\(forgery): HTTP \(response.status)")
             #expect(Self.carriesNoToken(response.body))
             let lines = serve.auditObjects()
@@ -59,7 +62,9 @@ struct HostileClientTests {
         try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.northwind.description]) { serve in
             let token = try await serve.sts.makerToken(tenant: Self.contoso)
             let url = "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token"
-            let lowercase = try await serve.curl(["--proxy-header", "Proxy-Authorization: bEaReR \(token)", "-d", Self.form, url])
+            let lowercase = try await serve.curl([
+                "--proxy-header", "Proxy-Authorization: bEaReR \(token)", "-d", Self.form, url,
+            ])
             #expect(lowercase.status == 200)
             let huge = String(repeating: "A", count: 20_000)
             let oversized = try await serve.curl(serve.makerHeader("\(huge).\(huge).\(huge)") + ["-d", Self.form, url])
@@ -77,7 +82,8 @@ struct HostileClientTests {
             let (_, line) = try await DeadlineTests.raw(
                 serve.proxyPort,
                 "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
-                    + "POST /\(Self.northwind)/oauth2/v2.0/token HTTP/1.1\\r\\nHost: login.microsoftonline.com\\r\\n\\r\\n")
+                    + "POST /\(Self.northwind)/oauth2/v2.0/token HTTP/1.1\\r\\nHost: login.microsoftonline.com\\r\\n\\r\\n"
+            )
             #expect(line == "HTTP/1.1 200 OK")
             #expect(serve.auditObjects().first?["setting"] as? String == "tlsServerName")
             #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
@@ -88,31 +94,55 @@ struct HostileClientTests {
         try await ServeProcess.with { serve in
             let token = try await serve.sts.makerToken(tenant: Self.contoso)
             let blocked = try await serve.curl(
-                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token"])
+                serve.makerHeader(token) + [
+                    "-d", Self.form, "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token",
+                ]
+            )
             #expect(blocked.status == 403)
             let allowed = try await serve.curl(
-                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token"])
+                serve.makerHeader(token) + [
+                    "-d", Self.form, "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token",
+                ]
+            )
             #expect(allowed.status == 200)
-            #expect(serve.auditObjects().map { $0["creator_tenant"] as? String } == [Self.contoso.description, Self.contoso.description])
+            #expect(
+                serve.auditObjects().map { $0["creator_tenant"] as? String } == [
+                    Self.contoso.description, Self.contoso.description,
+                ]
+            )
         }
     }
 
     /// Keys that cannot be fetched: never allow. A token is refused with 407 and the reason names the keys.
     @Test func unreachableKeysRefuseEveryMakerToken() async throws {
-        try await ServeProcess.with(trustMockKeys: false, extraArguments: ["--creator-jwks-url", "http://127.0.0.1:9/keys"]) { serve in
+        try await ServeProcess.with(
+            trustMockKeys: false,
+            extraArguments: ["--creator-jwks-url", "http://127.0.0.1:9/keys"]
+        ) { serve in
             let token = try await serve.sts.makerToken(tenant: Self.contoso)
             let response = try await serve.curl(
-                serve.makerHeader(token) + ["-d", Self.form, "https://login.microsoftonline.com/\(Self.contoso)/oauth2/v2.0/token"])
+                serve.makerHeader(token) + [
+                    "-d", Self.form, "https://login.microsoftonline.com/\(Self.contoso)/oauth2/v2.0/token",
+                ]
+            )
             #expect(response.status == 407 || response.status == 0)
-            #expect((serve.auditObjects().first?["reason"] as? String)?.contains("signing keys could not be loaded") == true)
+            #expect(
+                (serve.auditObjects().first?["reason"] as? String)?.contains("signing keys could not be loaded") == true
+            )
         }
     }
 
     static func forge(_ forgery: ForgedMaker, tenant: TenantID, sts: MockSTS) async throws -> String {
         let now = Int(Date().timeIntervalSince1970)
         var claims = MockTokenClaims(
-            tid: tenant.description, iss: "https://login.microsoftonline.com/\(tenant)/v2.0", oid: UUID().uuidString,
-            aud: "https://service.powerapps.com/", clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d", version: "2.0", now: now)
+            tid: tenant.description,
+            iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+            oid: UUID().uuidString,
+            aud: "https://service.powerapps.com/",
+            clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d",
+            version: "2.0",
+            now: now
+        )
         func encoded(_ text: String) -> String {
             Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
@@ -155,10 +185,14 @@ struct HostileClientTests {
         try await ServeProcess.with { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
             let url = "https://login.microsoftonline.com/common/oauth2/v2.0/token?mock_encoding=\(encoding)"
-            let blocked = try await serve.curl(maker + ["--compressed", "-d", Self.form + "&mock_tid=\(Self.northwind)", url])
+            let blocked = try await serve.curl(
+                maker + ["--compressed", "-d", Self.form + "&mock_tid=\(Self.northwind)", url]
+            )
             #expect(blocked.status == 403)
             #expect(Self.carriesNoToken(blocked.body))
-            let allowed = try await serve.curl(maker + ["--compressed", "-d", Self.form + "&mock_tid=\(Self.fabrikam)", url])
+            let allowed = try await serve.curl(
+                maker + ["--compressed", "-d", Self.form + "&mock_tid=\(Self.fabrikam)", url]
+            )
             #expect(allowed.status == 200)
             #expect(allowed.body.contains("access_token"))
             #expect(serve.auditObjects().map { $0["decision"] as? String } == ["blocked", "allowed"])
@@ -172,10 +206,13 @@ struct HostileClientTests {
         let script = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/msal_client_credentials.py"
         let domains = ["northwind.example": Self.northwind, "fabrikam.example": Self.fabrikam]
         try await ServeProcess.with(
-            stsOptions: MockSTSOptions(domains: domains), extraArguments: ["--default-creator-tenant", Self.contoso.description]
+            stsOptions: MockSTSOptions(domains: domains),
+            extraArguments: ["--default-creator-tenant", Self.contoso.description]
         ) { serve in
             func msal(_ domain: String) async throws -> [String: Any] {
-                let output = try await Python.run([script, serve.proxy, serve.caPath, "https://login.microsoftonline.com/\(domain)"])
+                let output = try await Python.run([
+                    script, serve.proxy, serve.caPath, "https://login.microsoftonline.com/\(domain)",
+                ])
                 return ProxyEndToEndTests.auditObject(output.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             let blocked = try await msal("northwind.example")
@@ -201,9 +238,15 @@ struct HostileClientTests {
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.fabrikam))
             // Fabrikam has no isolation of its own, but Adatum's would refuse it inbound: the answer matters.
             let response = try await serve.curl(
-                maker + ["-d", Self.form + "&mock_tid=\(Self.fabrikam)" + extraForm,
-                    "https://login.microsoftonline.com/common/oauth2/v2.0/token\(query)"])
-            #expect(response.status == status, "\(query)\(extraForm): HTTP \(response.status) \(response.body.prefix(300))")
+                maker + [
+                    "-d", Self.form + "&mock_tid=\(Self.fabrikam)" + extraForm,
+                    "https://login.microsoftonline.com/common/oauth2/v2.0/token\(query)",
+                ]
+            )
+            #expect(
+                response.status == status,
+                "\(query)\(extraForm): HTTP \(response.status) \(response.body.prefix(300))"
+            )
             #expect(Self.carriesNoToken(response.body))
             #expect(serve.auditObjects().map { $0["decision"] as? String } == [decision])
         }
@@ -255,7 +298,10 @@ struct HostileClientTests {
         try await ServeProcess.with { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
             let response = try await serve.curl(
-                maker + ["--path-as-is", "--request-target", target, "-d", Self.form, "https://login.microsoftonline.com/"])
+                maker + [
+                    "--path-as-is", "--request-target", target, "-d", Self.form, "https://login.microsoftonline.com/",
+                ]
+            )
             #expect(response.status == 403, "\(target): HTTP \(response.status)")
             #expect(Self.carriesNoToken(response.body))
             let line = serve.auditObjects().first
@@ -280,7 +326,10 @@ struct HostileClientTests {
         try await ServeProcess.with { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
             let response = try await serve.curl(
-                maker + ["--path-as-is", "--request-target", target, "-d", Self.form] + extra + ["https://login.microsoftonline.com/"])
+                maker + ["--path-as-is", "--request-target", target, "-d", Self.form] + extra + [
+                    "https://login.microsoftonline.com/"
+                ]
+            )
             #expect(response.status == 400, "\(target) \(extra): HTTP \(response.status)")
             #expect(Self.carriesNoToken(response.body))
             #expect(serve.auditObjects().first?["decision"] as? String == "error")
@@ -296,7 +345,8 @@ struct HostileClientTests {
         try await ServeProcess.with { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
             let response = try await serve.curl(
-                maker + ["-d", Self.form, "https://\(host)/\(Self.northwind)/oauth2/v2.0/token"])
+                maker + ["-d", Self.form, "https://\(host)/\(Self.northwind)/oauth2/v2.0/token"]
+            )
             #expect(response.status == 403)
             #expect(serve.auditObjects().first?["decision"] as? String == "blocked")
         }
@@ -308,8 +358,11 @@ struct HostileClientTests {
         try await ServeProcess.with(extraArguments: ["--allow-destination", "127.0.0.0/8"]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
             let response = try await serve.curl(
-                maker + ["--connect-to", "login.microsoftonline.com:443:\(connectHost):443", "-d", Self.form,
-                    "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token"])
+                maker + [
+                    "--connect-to", "login.microsoftonline.com:443:\(connectHost):443", "-d", Self.form,
+                    "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token",
+                ]
+            )
             #expect(response.status == 403, "CONNECT \(connectHost): HTTP \(response.status)")
             #expect(serve.auditObjects().first?["decision"] as? String == "blocked")
         }
@@ -319,8 +372,11 @@ struct HostileClientTests {
     @Test func aClientHelloNamingAnotherHostIsRefused() async throws {
         try await ServeProcess.with { serve in
             let output = try await ProxyEndToEndTests.openSSLClient(
-                proxyPort: serve.proxyPort, caPath: serve.caPath, input: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-                serverName: "elsewhere.example")
+                proxyPort: serve.proxyPort,
+                caPath: serve.caPath,
+                input: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                serverName: "elsewhere.example"
+            )
             #expect(!output.contains("HTTP/1.1"))
             let line = serve.auditObjects().first
             #expect(line?["setting"] as? String == "tlsServerName")
@@ -331,7 +387,8 @@ struct HostileClientTests {
     // MARK: - Not an open proxy
 
     @Test(arguments: [
-        "http://127.0.0.1:PROXY/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://[::1]:PROXY/",
+        "http://127.0.0.1:PROXY/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
+        "http://[::1]:PROXY/",
         "http://login.microsoftonline.com/common/oauth2/v2.0/token",
     ])
     func plainHTTPToRefusedDestinationsIsRefused(_ url: String) async throws {
@@ -355,7 +412,8 @@ struct HostileClientTests {
     func connectToRefusedDestinationsIsRefused(_ host: String) async throws {
         try await ServeProcess.with { serve in
             let output = try await Curl.run([
-                "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy", serve.proxy, "https://\(host)/",
+                "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy", serve.proxy,
+                "https://\(host)/",
             ])
             #expect(output == "403", "CONNECT \(host): \(output)")
             #expect(serve.auditObjects().first?["setting"] as? String == "destinationPolicy")
@@ -399,10 +457,13 @@ enum Python {
                         watchdog.cancel()
                         guard process.terminationStatus == 0 else {
                             throw Curl.Failure(
-                                description: "python3 \(arguments.first ?? "") failed: \(String(decoding: problems.suffix(2000), as: UTF8.self))")
+                                description:
+                                    "python3 \(arguments.first ?? "") failed: \(String(decoding: problems.suffix(2000), as: UTF8.self))"
+                            )
                         }
                         return String(decoding: data, as: UTF8.self)
-                    })
+                    }
+                )
             }
         }
     }

@@ -8,7 +8,6 @@ import TenantGateApp
 import TenantPolicy
 import Testing
 
-
 /// Real sockets on loopback: the mock STS (TLS, signed JWTs), the proxy as `serve` builds it, curl as the client.
 @Suite(.serialized)
 struct ProxyEndToEndTests {
@@ -22,7 +21,8 @@ struct ProxyEndToEndTests {
 
     /// Runs `body` against a fresh loopback system and always stops it.
     static func withHarness(
-        policiesDirectory: String, configure: (inout ProxyConfiguration) -> Void = { _ in },
+        policiesDirectory: String,
+        configure: (inout ProxyConfiguration) -> Void = { _ in },
         _ body: (LoopbackHarness) async throws -> Void
     ) async throws {
         let harness = try await LoopbackHarness(policiesDirectory: policiesDirectory, configure: configure)
@@ -56,12 +56,18 @@ struct ProxyEndToEndTests {
     @Test func allowedAndBlockedExchangesAreAuditedFieldByField() async throws {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
 
-            let allowed = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            let allowed = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token"
+            )
             #expect(allowed.status == 200)
             #expect(allowed.body.contains("access_token"))
 
             // Northwind is named in the path: refused before anything goes upstream.
-            let blocked = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.northwind)/oauth2/v2.0/token")
+            let blocked = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.northwind)/oauth2/v2.0/token"
+            )
             #expect(blocked.status == 403)
             #expect(harness.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
             let body = Self.auditObject(blocked.body)
@@ -101,7 +107,10 @@ struct ProxyEndToEndTests {
 
     @Test func reportOnlyLetsBlockedExchangesThroughAsWouldBlock() async throws {
         try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.mode = .reportOnly }) { harness in
-            let response = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.northwind)/oauth2/v2.0/token")
+            let response = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.northwind)/oauth2/v2.0/token"
+            )
             #expect(response.status == 200)
             #expect(response.body.contains("access_token"))
             #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "would_block")
@@ -111,8 +120,12 @@ struct ProxyEndToEndTests {
     @Test func azureDevOpsPassesUnenforcedOrIsBlockedOnRequest() async throws {
         let passing = try await LoopbackHarness(policiesDirectory: Self.policies)
         let passed = try await passing.tokenRequest(
-            creator: Self.contoso, host: "app.vssps.visualstudio.com", path: "/oauth2/token",
-            form: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=ado-code&client_assertion=ado-secret")
+            creator: Self.contoso,
+            host: "app.vssps.visualstudio.com",
+            path: "/oauth2/token",
+            form:
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=ado-code&client_assertion=ado-secret"
+        )
         #expect(passed.status == 200)
         let line = Self.auditObject(passing.auditLines().last ?? "")
         #expect(line["decision"] as? String == "unenforced")
@@ -124,7 +137,11 @@ struct ProxyEndToEndTests {
         await passing.stop()
 
         let blocking = try await LoopbackHarness(policiesDirectory: Self.policies) { $0.nonEntraSTS = .block }
-        let refused = try await blocking.tokenRequest(creator: Self.contoso, host: "app.vssps.visualstudio.com", path: "/oauth2/token")
+        let refused = try await blocking.tokenRequest(
+            creator: Self.contoso,
+            host: "app.vssps.visualstudio.com",
+            path: "/oauth2/token"
+        )
         #expect(refused.status == 403)
         #expect(refused.body.contains("not a Microsoft Entra STS"))
         #expect(blocking.sts.tokenRequestCount(tenantSegment: "ado") == 0)
@@ -143,13 +160,17 @@ struct ProxyEndToEndTests {
     @Test func unreadableTokenFailsClosedAndDisagreementBlocks() async throws {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             let malformed = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token",
-                form: "grant_type=client_credentials&client_id=x&mock_token=malformed")
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&mock_token=malformed"
+            )
             #expect(malformed.status == 403)
             #expect(!malformed.body.contains("\"access_token\":"))
             let disagreeing = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token",
-                form: "grant_type=client_credentials&client_id=x&mock_tid=\(Self.northwind)")
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&mock_tid=\(Self.northwind)"
+            )
             #expect(disagreeing.status == 403)
             #expect(Self.auditObject(harness.auditLines().last ?? "")["reason"] as? String ?? "" != "")
         }
@@ -160,15 +181,22 @@ struct ProxyEndToEndTests {
             policiesDirectory: Self.policies,
             configure: { $0.upstreamOverrides["login.microsoftonline.com:443"] = HostPort(host: "127.0.0.1", port: 9) }
         ) { harness in
-            let response = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            let response = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token"
+            )
             #expect(response.status == 502)
             #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "error")
         }
     }
 
     @Test func untrustedUpstreamCertificateGives502() async throws {
-        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.upstreamCAFiles = [] }) { harness in
-            let response = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.upstreamCAFiles = [] }) {
+            harness in
+            let response = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token"
+            )
             #expect(response.status == 502)
             #expect(response.body.contains("certificate"))
         }
@@ -178,7 +206,10 @@ struct ProxyEndToEndTests {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             let huge = String(repeating: "a", count: 100_000)
             let response = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token", extraCurlArguments: ["-H", "X-Big: \(huge)"])
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                extraCurlArguments: ["-H", "X-Big: \(huge)"]
+            )
             #expect((400..<500).contains(response.status))
         }
     }
@@ -188,8 +219,10 @@ struct ProxyEndToEndTests {
             // A request body over the limit: one 413 answer, and nothing reaches the STS.
             let assertion = String(repeating: "a", count: 5000)
             let request = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.adatum)/oauth2/v2.0/token",
-                form: "grant_type=client_credentials&client_id=x&client_assertion=\(assertion)")
+                creator: Self.contoso,
+                path: "/\(Self.adatum)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&client_assertion=\(assertion)"
+            )
             #expect(request.status == 413)
             #expect(request.body.contains("inspection limit"))
             #expect(harness.sts.tokenRequestCount(tenantSegment: Self.adatum.description) == 0)
@@ -197,15 +230,20 @@ struct ProxyEndToEndTests {
             // A token response over the limit (each token carries 80 group IDs): 502, never the token.
             let groups = (0..<80).map { _ in UUID().uuidString.lowercased() }.joined(separator: ",")
             let response = try await harness.tokenRequest(
-                creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token",
-                form: "grant_type=client_credentials&client_id=x&mock_groups=\(groups)")
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&mock_groups=\(groups)"
+            )
             #expect(response.status == 502)
             #expect(response.body.contains("larger than the inspection limit"))
             #expect(!response.body.contains("access_token"))
             #expect(Self.auditObject(harness.auditLines().last ?? "")["decision"] as? String == "error")
 
             // The same session limits apply to the next, ordinary exchange, which goes through.
-            let ordinary = try await harness.tokenRequest(creator: Self.contoso, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
+            let ordinary = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token"
+            )
             #expect(ordinary.status == 200)
         }
     }
@@ -235,11 +273,17 @@ struct ProxyEndToEndTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "hello through the proxy\n".write(to: directory.appendingPathComponent("index.txt"), atomically: true, encoding: .utf8)
+        try "hello through the proxy\n".write(
+            to: directory.appendingPathComponent("index.txt"),
+            atomically: true,
+            encoding: .utf8
+        )
         let port = 20_000 + Int.random(in: 0..<20_000)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, "\(port)"]
+        server.arguments = [
+            "python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, "\(port)",
+        ]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -266,7 +310,10 @@ struct ProxyEndToEndTests {
     /// HTTP pipelining inside an intercepted session: three token requests in one write, answered in order, each
     /// decided on its own (openssl's client sends them as they are; curl cannot pipeline).
     @Test func pipelinedExchangesAreAnsweredInOrder() async throws {
-        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.defaultCreatorTenant = Self.contoso }) {
+        try await Self.withHarness(
+            policiesDirectory: Self.policies,
+            configure: { $0.defaultCreatorTenant = Self.contoso }
+        ) {
             harness in
             let form = "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a"
             func request(_ tenant: TenantID, close: Bool = false) -> String {
@@ -275,8 +322,10 @@ struct ProxyEndToEndTests {
                     + (close ? "Connection: close\r\n" : "") + "\r\n" + form
             }
             let output = try await Self.openSSLClient(
-                proxyPort: harness.proxyPort, caPath: harness.caPath,
-                input: request(Self.fabrikam) + request(Self.northwind) + request(Self.fabrikam, close: true))
+                proxyPort: harness.proxyPort,
+                caPath: harness.caPath,
+                input: request(Self.fabrikam) + request(Self.northwind) + request(Self.fabrikam, close: true)
+            )
             // Bodies carry no line end, so the next status line follows a body directly.
             let statusLines = output.components(separatedBy: "HTTP/1.1 ").dropFirst().map {
                 "HTTP/1.1 " + ($0.components(separatedBy: "\r\n").first ?? "")
@@ -290,7 +339,10 @@ struct ProxyEndToEndTests {
     /// `openssl s_client` through the proxy to login.microsoftonline.com, `input` sent at once, the output read
     /// until the proxy closes the session; killed after `timeoutSeconds`.
     static func openSSLClient(
-        proxyPort: Int, caPath: String, input: String, serverName: String = "login.microsoftonline.com",
+        proxyPort: Int,
+        caPath: String,
+        input: String,
+        serverName: String = "login.microsoftonline.com",
         timeoutSeconds: Double = 20
     ) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
@@ -300,7 +352,8 @@ struct ProxyEndToEndTests {
                         let process = Process()
                         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
                         process.arguments = [
-                            "s_client", "-quiet", "-proxy", "127.0.0.1:\(proxyPort)", "-connect", "login.microsoftonline.com:443",
+                            "s_client", "-quiet", "-proxy", "127.0.0.1:\(proxyPort)", "-connect",
+                            "login.microsoftonline.com:443",
                             "-servername", serverName, "-CAfile", caPath, "-verify_return_error",
                         ]
                         let stdin = Pipe()
@@ -317,7 +370,8 @@ struct ProxyEndToEndTests {
                         process.waitUntilExit()
                         watchdog.cancel()
                         return String(decoding: data, as: UTF8.self)
-                    })
+                    }
+                )
             }
         }
     }

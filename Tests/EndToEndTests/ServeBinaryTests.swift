@@ -1,17 +1,18 @@
-import Foundation
-import Testing
-
-import LoopbackSimulation
-import TenantGateApp
-import MockSTS
 import CertificateAuthority
+import Foundation
+import LoopbackSimulation
+import MockSTS
+import TenantGateApp
 import TenantPolicy
+import Testing
 
 /// What users run, run as they run it: the real binary's configuration file, signals, metrics and admin listener.
 @Suite(.serialized)
 struct ServeBinaryTests {
     static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-binary-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tenantgate-binary-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
@@ -20,7 +21,11 @@ struct ServeBinaryTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("tenantgate.yaml").path
-        try "listen: 127.0.0.1:0\nallow-destinations: 10.0.0.0/8\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "listen: 127.0.0.1:0\nallow-destinations: 10.0.0.0/8\n".write(
+            toFile: config,
+            atomically: true,
+            encoding: .utf8
+        )
         let (status, errors) = try await ServeProcess.runToExit(["serve", "--config", config])
         #expect(status == 2)
         #expect(errors.contains("unknown key(s) 'allow-destinations'"), "\(errors)")
@@ -34,14 +39,17 @@ struct ServeBinaryTests {
             .write(toFile: config, atomically: true, encoding: .utf8)
         try await ServeProcess.with(extraArguments: ["--config", config]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
-            let path = "/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
+            let path =
+                "/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
             let refused = try await serve.curl(maker + ["https://login.microsoftonline.com\(path)"])
             #expect(refused.status == 403, "token-flows: refuse from the file")
         }
     }
 
     @Test func anAdminListenerBeyondLoopbackNeedsTLS() async throws {
-        let (status, errors) = try await ServeProcess.runToExit(["serve", "--admin", "0.0.0.0:9", "--listen", "127.0.0.1:0"])
+        let (status, errors) = try await ServeProcess.runToExit([
+            "serve", "--admin", "0.0.0.0:9", "--listen", "127.0.0.1:0",
+        ])
         #expect(status == 2)
         #expect(errors.contains("--admin-insecure"), "\(errors)")
     }
@@ -52,8 +60,16 @@ struct ServeBinaryTests {
         try await ServeProcess.with(extraArguments: ["--admin", "127.0.0.1:\(adminPort)"]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             let form = HostileClientTests.form
-            _ = try await serve.curl(maker + ["-d", form, "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"])
-            _ = try await serve.curl(maker + ["-d", form, "https://login.microsoftonline.com/\(ProxyEndToEndTests.northwind)/oauth2/v2.0/token"])
+            _ = try await serve.curl(
+                maker + [
+                    "-d", form, "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
+                ]
+            )
+            _ = try await serve.curl(
+                maker + [
+                    "-d", form, "https://login.microsoftonline.com/\(ProxyEndToEndTests.northwind)/oauth2/v2.0/token",
+                ]
+            )
             let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
             #expect(metrics.contains(#"tenantgate_decisions_total{decision="allowed"} 1"#), "\(metrics.prefix(2000))")
             #expect(metrics.contains(#"tenantgate_decisions_total{decision="blocked"} 1"#))
@@ -79,11 +95,17 @@ struct ServeBinaryTests {
         #expect(openssl.terminationStatus == 0, "openssl must be installed (.ci/run installs it)")
         let adminPort = try ServeProcess.freePort()
         try await ServeProcess.with(
-            extraArguments: ["--admin", "127.0.0.1:\(adminPort)", "--admin-tls-cert", certificate, "--admin-tls-key", key]
+            extraArguments: [
+                "--admin", "127.0.0.1:\(adminPort)", "--admin-tls-cert", certificate, "--admin-tls-key", key,
+            ]
         ) { _ in
-            let health = try await Curl.run(["-s", "-m", "10", "--cacert", certificate, "https://127.0.0.1:\(adminPort)/healthz"])
+            let health = try await Curl.run([
+                "-s", "-m", "10", "--cacert", certificate, "https://127.0.0.1:\(adminPort)/healthz",
+            ])
             #expect(health.contains("ok"), "\(health)")
-            let plain = try await Curl.run(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(adminPort)/healthz"])
+            let plain = try await Curl.run([
+                "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(adminPort)/healthz",
+            ])
             #expect(plain == "000")
         }
     }
@@ -95,7 +117,9 @@ struct ServeBinaryTests {
         let newCA = directory.appendingPathComponent("new-ca.pem").path
         let newKey = directory.appendingPathComponent("new-ca.key").path
         _ = try CertificateAuthority.loadOrCreate(certificatePath: newCA, keyPath: newKey, now: Date())
-        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", ProxyEndToEndTests.contoso.description]) {
+        try await ServeProcess.with(extraArguments: [
+            "--default-creator-tenant", ProxyEndToEndTests.contoso.description,
+        ]) {
             serve in
             let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
             #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
@@ -115,7 +139,9 @@ struct ServeBinaryTests {
     /// SIGHUP too), the old lines stay in the renamed one.
     @Test(arguments: [SIGUSR1, SIGHUP])
     func aSignalReopensTheAuditFileAtItsPath(_ number: Int32) async throws {
-        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", ProxyEndToEndTests.contoso.description]) {
+        try await ServeProcess.with(extraArguments: [
+            "--default-creator-tenant", ProxyEndToEndTests.contoso.description,
+        ]) {
             serve in
             let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
             #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
@@ -151,19 +177,24 @@ struct ServeBinaryTests {
     /// `signal` if any, and retries the exchange every 100 ms: its status before the edit, the first status after
     /// it (200 as soon as the edit is in force), and the seconds from the edit to that answer.
     static func liftContosoIsolationWhileServing(
-        signal: Int32?, attempts: Int
+        signal: Int32?,
+        attempts: Int
     ) async throws -> (before: Int, after: Int, seconds: Double) {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let policies = directory.appendingPathComponent("policies").path
-        try FileManager.default.copyItem(atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way", toPath: policies)
+        try FileManager.default.copyItem(
+            atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way",
+            toPath: policies
+        )
         var outcome = (before: 0, after: 0, seconds: 0.0)
         try await ServeProcess.with(policies: policies) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
-            let exchange = maker + [
-                "-d", HostileClientTests.form,
-                "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
-            ]
+            let exchange =
+                maker + [
+                    "-d", HostileClientTests.form,
+                    "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
+                ]
             outcome.before = try await serve.curl(exchange).status
             let edited = Date()
             for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") {

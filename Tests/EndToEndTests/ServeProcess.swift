@@ -1,11 +1,10 @@
 import Foundation
+import LoopbackSimulation
+import MockSTS
 import NIOCore
 import NIOPosix
-import TenantPolicy
-
-import LoopbackSimulation
 import TenantGateApp
-import MockSTS
+import TenantPolicy
 
 /// The real `tenantgate serve` binary as a child process, in front of an in-process mock STS: what users run, with
 /// its own flag parsing and wiring. Every wait has a deadline; `stop()` ends it (SIGTERM, then SIGKILL).
@@ -21,7 +20,9 @@ final class ServeProcess: @unchecked Sendable {
 
     /// The binary next to the test bundle (`swift test` builds it), else the package's debug build.
     static var binary: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tenantgate").path
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "tenantgate"
+        ).path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return "\(ProxyEndToEndTests.repository)/.build/debug/tenantgate"
     }
@@ -29,10 +30,14 @@ final class ServeProcess: @unchecked Sendable {
     /// - Parameter extraArguments: given after the harness's own flags. `trustMockKeys` adds `--creator-jwks` with
     ///   the mock's keys (a real deployment's Entra keys).
     init(
-        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, stsOptions: MockSTSOptions = .init(),
+        policies: String = ProxyEndToEndTests.policies,
+        trustMockKeys: Bool = true,
+        stsOptions: MockSTSOptions = .init(),
         extraArguments: [String] = []
     ) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-serve-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tenantgate-serve-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         sts = try await MockSTS.start(group: group, options: stsOptions)
@@ -76,7 +81,8 @@ final class ServeProcess: @unchecked Sendable {
                 }
                 watchdog.cancel()
                 let line = text.split(separator: "\n").first.map(String.init) ?? ""
-                guard line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+                guard line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ Int($0) })
+                else {
                     return continuation.resume(throwing: Curl.Failure(description: "serve did not start: '\(text)'"))
                 }
                 continuation.resume(returning: port)
@@ -124,17 +130,22 @@ final class ServeProcess: @unchecked Sendable {
                         process.waitUntilExit()
                         watchdog.cancel()
                         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-                    })
+                    }
+                )
             }
         }
     }
 
     /// curl through the proxy with the interception CA trusted: the body, then the HTTP code on the last line.
     func curl(_ arguments: [String]) async throws -> LoopbackHarness.Response {
-        let output = try await Curl.run(["-s", "-m", "20", "--proxy", proxy, "--cacert", caPath, "-w", "\n%{http_code}"] + arguments)
+        let output = try await Curl.run(
+            ["-s", "-m", "20", "--proxy", proxy, "--cacert", caPath, "-w", "\n%{http_code}"] + arguments
+        )
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         return LoopbackHarness.Response(
-            status: lines.last.flatMap { Int($0) } ?? 0, body: lines.dropLast().joined(separator: "\n"))
+            status: lines.last.flatMap { Int($0) } ?? 0,
+            body: lines.dropLast().joined(separator: "\n")
+        )
     }
 
     /// Repeats `arguments` through the proxy every 100 ms, at most `attempts` times, until the status is `wanted`:
@@ -169,11 +180,18 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Runs `body` against a fresh `serve` and always stops it.
     static func with(
-        policies: String = ProxyEndToEndTests.policies, trustMockKeys: Bool = true, stsOptions: MockSTSOptions = .init(),
-        extraArguments: [String] = [], _ body: (ServeProcess) async throws -> Void
+        policies: String = ProxyEndToEndTests.policies,
+        trustMockKeys: Bool = true,
+        stsOptions: MockSTSOptions = .init(),
+        extraArguments: [String] = [],
+        _ body: (ServeProcess) async throws -> Void
     ) async throws {
         let serve = try await ServeProcess(
-            policies: policies, trustMockKeys: trustMockKeys, stsOptions: stsOptions, extraArguments: extraArguments)
+            policies: policies,
+            trustMockKeys: trustMockKeys,
+            stsOptions: stsOptions,
+            extraArguments: extraArguments
+        )
         do {
             try await body(serve)
         } catch {

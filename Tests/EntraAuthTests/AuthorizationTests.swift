@@ -17,9 +17,14 @@ struct AuthorizationTests {
             #expect(
                 principal
                     == AdminPrincipal(
-                        tenant: Fixture.contoso, objectID: "6f7cdd7c-3b39-4c5c-9a6a-3c1d6a0e2f11",
-                        displayName: "Adele Vance", username: "adele@contoso.example", roles: [.globalAdministrator],
-                        applicationID: "04b07795-8ddb-461a-bbee-02f9e1bf7b46"))
+                        tenant: Fixture.contoso,
+                        objectID: "6f7cdd7c-3b39-4c5c-9a6a-3c1d6a0e2f11",
+                        displayName: "Adele Vance",
+                        username: "adele@contoso.example",
+                        roles: [.globalAdministrator],
+                        applicationID: "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+                    )
+            )
         }
     }
 
@@ -55,7 +60,9 @@ struct AuthorizationTests {
         var claims = TestClaims()
         claims.wids = nil
         let result = try await fixture.authenticator().authorize(
-            authorizationHeader: "Bearer \(try await fixture.token(claims))", for: .tenantIsolation)
+            authorizationHeader: "Bearer \(try await fixture.token(claims))",
+            for: .tenantIsolation
+        )
         #expect(result.failure == .forbidden(.tenantIsolation))
     }
 
@@ -79,7 +86,8 @@ struct AuthorizationTests {
         #expect(result.failure == .unauthenticated(.notBearer))
         let description = "the Authorization header does not carry a Bearer token"
         #expect(
-            result.failure?.wwwAuthenticate == #"Bearer error="invalid_token", error_description="\#(description)""#)
+            result.failure?.wwwAuthenticate == #"Bearer error="invalid_token", error_description="\#(description)""#
+        )
     }
 
     @Test(arguments: ["bearer", "BEARER", "bEaReR"])
@@ -87,14 +95,17 @@ struct AuthorizationTests {
         let fixture = await Fixture()
         let token = try await fixture.token()
         let result = try await fixture.authenticator().authorize(
-            authorizationHeader: "\(scheme)  \(token)", for: .tenantIsolation)
+            authorizationHeader: "\(scheme)  \(token)",
+            for: .tenantIsolation
+        )
         #expect(try result.get().tenant == Fixture.contoso)
     }
 
     @Test func principalMayAdministerOnlyItsOwnTenant() async throws {
         let fixture = await Fixture()
         let principal = try await fixture.authenticator().authorize(
-            authorizationHeader: "Bearer \(try await fixture.token())", for: .tenantIsolation
+            authorizationHeader: "Bearer \(try await fixture.token())",
+            for: .tenantIsolation
         ).get()
         #expect(principal.mayAdminister(Fixture.contoso))
         #expect(principal.mayAdminister(TenantID(Fixture.contoso.description.uppercased())!))
@@ -116,7 +127,8 @@ struct AuthorizationTests {
         let authenticator = try await fixture.authenticator(issuers: .entraIssuerOfTokenTenant)
         let token = try await fixture.signers.sign(V1Claims(), kid: JWKIdentifier(string: Fixture.keyID))
         let principal = try await authenticator.authorize(
-            authorizationHeader: "Bearer \(token)", for: .crossTenantAccess
+            authorizationHeader: "Bearer \(token)",
+            for: .crossTenantAccess
         ).get()
         #expect(principal.username == "adele@contoso.example")
         #expect(principal.applicationID == "1950a258-227b-4e31-a9cf-717495945fc2")
@@ -125,9 +137,11 @@ struct AuthorizationTests {
     }
 
     @Test func rolesHaveTheirEntraNames() {
-        #expect(AdminRole.allCases.map(\.description) == [
-            "Global Administrator", "Power Platform Administrator", "Security Administrator",
-        ])
+        #expect(
+            AdminRole.allCases.map(\.description) == [
+                "Global Administrator", "Power Platform Administrator", "Security Administrator",
+            ]
+        )
         #expect(AdminRole(templateID: "62E90394-69F5-4237-9190-012177145E10") == .globalAdministrator)
     }
 }

@@ -51,7 +51,10 @@ struct Fixture {
         audiences: Set<String> = [Fixture.audience]
     ) async throws -> AdminAuthenticator {
         let configuration = EntraTokenTrust(
-            keys: try .json(jwksJSON), issuers: issuers, audiences: audiences)
+            keys: try .json(jwksJSON),
+            issuers: issuers,
+            audiences: audiences
+        )
         return try await AdminAuthenticator(configuration: configuration, now: { Fixture.referenceTime })
     }
 
@@ -66,23 +69,34 @@ struct Fixture {
 
     /// Mints `claims` with the trusted key and expects the default authenticator to refuse them for `failure`.
     func expectRefused(
-        _ claims: TestClaims, _ failure: AuthenticationFailure, sourceLocation: SourceLocation = #_sourceLocation
+        _ claims: TestClaims,
+        _ failure: AuthenticationFailure,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         await Self.expectRefused(
-            try await authenticator(), token: try await token(claims), failure, sourceLocation: sourceLocation)
+            try await authenticator(),
+            token: try await token(claims),
+            failure,
+            sourceLocation: sourceLocation
+        )
     }
 
     /// The caller `authenticator` accepts for `token`, or the refusal thrown.
     static func principal(
-        _ authenticator: AdminAuthenticator, _ token: String, for area: AdminArea = .tenantIsolation
+        _ authenticator: AdminAuthenticator,
+        _ token: String,
+        for area: AdminArea = .tenantIsolation
     ) async throws -> AdminPrincipal {
         try await authenticator.authorize(authorizationHeader: "Bearer \(token)", for: area).get()
     }
 
     /// Asks for `area` with `Bearer <token>` and expects a refusal for `failure` whose texts do not repeat the token.
     static func expectRefused(
-        _ authenticator: AdminAuthenticator, token: String, _ failure: AuthenticationFailure,
-        area: AdminArea = .tenantIsolation, sourceLocation: SourceLocation = #_sourceLocation
+        _ authenticator: AdminAuthenticator,
+        token: String,
+        _ failure: AuthenticationFailure,
+        area: AdminArea = .tenantIsolation,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         let result = await authenticator.authorize(authorizationHeader: "Bearer \(token)", for: area)
         #expect(result.failure == .unauthenticated(failure), sourceLocation: sourceLocation)

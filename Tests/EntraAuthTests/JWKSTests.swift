@@ -29,8 +29,10 @@ struct JWKSTests {
         let path = try Self.temporaryFile(fixture.jwksJSON)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let configuration = EntraTokenTrust(
-            keys: try JWKSSource.load(file: path), issuers: .entraIssuerOfTokenTenant,
-            audiences: [Fixture.audience])
+            keys: try JWKSSource.load(file: path),
+            issuers: .entraIssuerOfTokenTenant,
+            audiences: [Fixture.audience]
+        )
         let authenticator = try await AdminAuthenticator(configuration: configuration, now: { Fixture.referenceTime })
         let token = try await fixture.token()
         #expect(try await Fixture.principal(authenticator, token).tenant == Fixture.contoso)
@@ -73,8 +75,10 @@ struct JWKSTests {
     @Test(arguments: ["http://login.microsoftonline.com/common/discovery/v2.0/keys", "file:///etc/jwks.json"])
     func jwksURLMustBeHTTPSOffLoopback(url: String) async throws {
         let configuration = EntraTokenTrust(
-            keys: .url(try #require(URL(string: url))), issuers: .entraIssuerOfTokenTenant,
-            audiences: [Fixture.audience])
+            keys: .url(try #require(URL(string: url))),
+            issuers: .entraIssuerOfTokenTenant,
+            audiences: [Fixture.audience]
+        )
         await #expect(throws: JWKSError(source: url, reason: "is not an https URL")) {
             try await AdminAuthenticator(configuration: configuration)
         }
@@ -85,8 +89,11 @@ struct JWKSTests {
         let fixture = await Fixture()
         let failures = FailureLog()
         let configuration = EntraTokenTrust(
-            keys: .url(try #require(URL(string: "http://127.0.0.1:1/keys"))), issuers: .entraIssuerOfTokenTenant,
-            audiences: [Fixture.audience], reportKeyFetchFailure: failures.record)
+            keys: .url(try #require(URL(string: "http://127.0.0.1:1/keys"))),
+            issuers: .entraIssuerOfTokenTenant,
+            audiences: [Fixture.audience],
+            reportKeyFetchFailure: failures.record
+        )
         let authenticator = try await AdminAuthenticator(configuration: configuration, now: { Fixture.referenceTime })
         await Fixture.expectRefused(authenticator, token: try await fixture.token(), .signingKeysUnavailable)
         let reported = failures.errors
@@ -135,12 +142,17 @@ struct RemoteJWKSTests {
     func authenticator() async throws -> AdminAuthenticator {
         let configuration = EntraTokenTrust(
             keys: .url(try #require(URL(string: "https://login.microsoftonline.com/common/discovery/v2.0/keys"))),
-            issuers: .entraIssuerOfTokenTenant, audiences: [Fixture.audience],
-            reportKeyFetchFailure: failures.record)
+            issuers: .entraIssuerOfTokenTenant,
+            audiences: [Fixture.audience],
+            reportKeyFetchFailure: failures.record
+        )
         return try await AdminAuthenticator(
-            configuration: configuration, now: { [clock] in clock.now() }, fetch: { [endpoint] url throws(JWKSError) in
+            configuration: configuration,
+            now: { [clock] in clock.now() },
+            fetch: { [endpoint] url throws(JWKSError) in
                 try endpoint.fetch(url)
-            })
+            }
+        )
     }
 
     static func claims() -> TestClaims {
@@ -150,7 +162,9 @@ struct RemoteJWKSTests {
     }
 
     func expectAccepted(
-        _ authenticator: AdminAuthenticator, _ token: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ authenticator: AdminAuthenticator,
+        _ token: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         let result = await authenticator.authorize(authorizationHeader: "Bearer \(token)", for: .tenantIsolation)
         #expect((try? result.get().tenant) == Fixture.contoso, sourceLocation: sourceLocation)
@@ -182,7 +196,8 @@ struct RemoteJWKSTests {
         let new = await Fixture()
         await new.signers.add(ecdsa: new.key, kid: JWKIdentifier(string: "new-key"))
         endpoint.publish(
-            Fixture.jwks([Fixture.ecJWK(old.key, kid: Fixture.keyID), Fixture.ecJWK(new.key, kid: "new-key")]))
+            Fixture.jwks([Fixture.ecJWK(old.key, kid: Fixture.keyID), Fixture.ecJWK(new.key, kid: "new-key")])
+        )
         let newToken = try await new.token(Self.claims(), kid: "new-key")
         clock.advance(by: 30)
         await Fixture.expectRefused(authenticator, token: newToken, .unknownKey)
@@ -219,9 +234,11 @@ struct RemoteJWKSTests {
         clock.advance(by: 60)
         await expectAccepted(authenticator, token)
         #expect(endpoint.fetches == 3)
-        #expect(failures.errors.map(\.reason) == [
-            "answered HTTP 503", "is not a JSON Web Key Set: not valid JSON",
-        ])
+        #expect(
+            failures.errors.map(\.reason) == [
+                "answered HTTP 503", "is not a JSON Web Key Set: not valid JSON",
+            ]
+        )
     }
 
     @Test func noKeysUntilAFetchSucceeds() async throws {

@@ -150,7 +150,9 @@ struct TokenValidationTests {
 
     @Test func criticalHeaderExtensionsAreRefused() async throws {
         let fixture = await Fixture()
-        let header: JWTHeader = ["kid": .string(Fixture.keyID), "crit": .array([.string("exp")]), "exp": .int(Self.now)]
+        let header: JWTHeader = [
+            "kid": .string(Fixture.keyID), "crit": .array([.string("exp")]), "exp": .int(Self.now),
+        ]
         let token = try await fixture.signers.sign(TestClaims(), header: header)
         await Fixture.expectRefused(try await fixture.authenticator(), token: token, .unsupportedCriticalHeader)
     }

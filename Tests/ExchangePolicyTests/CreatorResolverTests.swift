@@ -17,10 +17,15 @@ struct CreatorResolverTests {
             byClientAddress: AddressMap([
                 (AddressRange(cidr: "10.0.0.0/8")!, contoso), (AddressRange(cidr: "10.1.2.0/24")!, fabrikam),
             ]),
-            defaultCreator: defaultCreator)
+            defaultCreator: defaultCreator
+        )
     }
 
-    static func resolve(_ resolver: CreatorResolver, token: String?, address: String?) async -> CreatorResolver.Resolution {
+    static func resolve(
+        _ resolver: CreatorResolver,
+        token: String?,
+        address: String?
+    ) async -> CreatorResolver.Resolution {
         switch resolver.lookUp(proxyAuthorization: token, clientAddress: address.flatMap { IPAddress($0) }) {
         case .resolved(let resolution): resolution
         case .verify(let token): await resolver.verify(token)

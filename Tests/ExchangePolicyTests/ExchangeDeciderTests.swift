@@ -1,8 +1,7 @@
-import Foundation
-import Testing
-
 import ExchangePolicy
+import Foundation
 import TenantPolicy
+import Testing
 import TokenInspection
 
 /// The decision glue of SPEC 2 and 3, without sockets: pre-check from the path, judgement of the response.
@@ -17,11 +16,17 @@ struct ExchangeDeciderTests {
         let set = PolicySet(
             tenants: [
                 GovernedTenant(
-                    id: contoso, displayName: "Contoso",
+                    id: contoso,
+                    displayName: "Contoso",
                     isolation: IsolationPolicy(
-                        tenantID: contoso, isEnabled: true,
-                        rules: [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)]))
-            ], directory: directory)
+                        tenantID: contoso,
+                        isEnabled: true,
+                        rules: [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)]
+                    )
+                )
+            ],
+            directory: directory
+        )
         return ExchangeDecider(policies: set, nonEntraSTS: nonEntra)
     }
 
@@ -39,9 +44,20 @@ struct ExchangeDeciderTests {
     }
 
     @Test func pathTenantsArePrecheckedByGUIDAndDomain() {
-        #expect(Self.decider().preCheck(creator: Self.contoso, endpoint: Self.endpoint("fabrikam.com")) == .forward(expectedSignIn: Self.fabrikam))
-        #expect(Self.decider().preCheck(creator: Self.contoso, endpoint: Self.endpoint("common")) == .forward(expectedSignIn: nil))
-        guard case .refuse(let verdict) = Self.decider().preCheck(creator: Self.contoso, endpoint: Self.endpoint(Self.northwind.description)) else {
+        #expect(
+            Self.decider().preCheck(creator: Self.contoso, endpoint: Self.endpoint("fabrikam.com"))
+                == .forward(expectedSignIn: Self.fabrikam)
+        )
+        #expect(
+            Self.decider().preCheck(creator: Self.contoso, endpoint: Self.endpoint("common"))
+                == .forward(expectedSignIn: nil)
+        )
+        guard
+            case .refuse(let verdict) = Self.decider().preCheck(
+                creator: Self.contoso,
+                endpoint: Self.endpoint(Self.northwind.description)
+            )
+        else {
             Issue.record("Northwind must be refused before sending")
             return
         }
@@ -51,8 +67,12 @@ struct ExchangeDeciderTests {
 
     @Test func responseDecidesWhenThePathNamesNoTenant() {
         let verdict = Self.decider().judgeResponse(
-            creator: Self.contoso, endpoint: Self.endpoint("organizations"), status: 200,
-            evidence: Self.evidence(signIn: Self.northwind), expectedSignIn: nil)
+            creator: Self.contoso,
+            endpoint: Self.endpoint("organizations"),
+            status: 200,
+            evidence: Self.evidence(signIn: Self.northwind),
+            expectedSignIn: nil
+        )
         #expect(verdict.outcome == .block)
         #expect(verdict.signInTenant == Self.northwind)
     }
@@ -63,11 +83,19 @@ struct ExchangeDeciderTests {
             var guest = Self.evidence(signIn: signIn)
             guest.homeTenant = Self.northwind
             let first = decider.judgeResponse(
-                creator: Self.contoso, endpoint: Self.endpoint("organizations"), status: 200, evidence: guest,
-                expectedSignIn: nil)
+                creator: Self.contoso,
+                endpoint: Self.endpoint("organizations"),
+                status: 200,
+                evidence: guest,
+                expectedSignIn: nil
+            )
             let again = decider.judgeResponse(
-                creator: Self.contoso, endpoint: Self.endpoint("organizations"), status: 200,
-                evidence: Self.evidence(signIn: signIn), expectedSignIn: nil)
+                creator: Self.contoso,
+                endpoint: Self.endpoint("organizations"),
+                status: 200,
+                evidence: Self.evidence(signIn: signIn),
+                expectedSignIn: nil
+            )
             #expect(first.homeTenant == Self.northwind)
             #expect(again.homeTenant == nil)
             var withoutHome = first
@@ -80,34 +108,54 @@ struct ExchangeDeciderTests {
     /// could refuse it (the token might be that tenant's); allowed only when no tenant could refuse.
     @Test func unreadableTokenFailsClosedWheneverATenantCouldRefuse() {
         let blocked = Self.decider().judgeResponse(
-            creator: Self.contoso, endpoint: Self.endpoint("common"), status: 200, evidence: Self.evidence(signIn: nil),
-            expectedSignIn: nil)
+            creator: Self.contoso,
+            endpoint: Self.endpoint("common"),
+            status: 200,
+            evidence: Self.evidence(signIn: nil),
+            expectedSignIn: nil
+        )
         #expect(blocked.outcome == .block)
         #expect(blocked.reason.contains("could not be read (opaque)"))
         let inbound = Self.decider().judgeResponse(
-            creator: Self.northwind, endpoint: Self.endpoint("common"), status: 200,
-            evidence: Self.evidence(signIn: nil), expectedSignIn: nil)
+            creator: Self.northwind,
+            endpoint: Self.endpoint("common"),
+            status: 200,
+            evidence: Self.evidence(signIn: nil),
+            expectedSignIn: nil
+        )
         #expect(inbound.outcome == .block)
         #expect(inbound.directions == [.inbound])
         #expect(inbound.reason.contains("Contoso"))
         let nobodyRefuses = ExchangeDecider(policies: PolicySet(), nonEntraSTS: .audit).judgeResponse(
-            creator: Self.fabrikam, endpoint: Self.endpoint("common"), status: 200, evidence: Self.evidence(signIn: nil),
-            expectedSignIn: nil)
+            creator: Self.fabrikam,
+            endpoint: Self.endpoint("common"),
+            status: 200,
+            evidence: Self.evidence(signIn: nil),
+            expectedSignIn: nil
+        )
         #expect(nobodyRefuses.outcome == .allow)
     }
 
     /// A 2xx answer without any token is not "nothing to judge": it may hide one.
     @Test func aSuccessfulAnswerWithoutATokenIsJudged() {
         let verdict = Self.decider().judgeResponse(
-            creator: Self.contoso, endpoint: Self.endpoint("common"), status: 200,
-            evidence: Self.evidence(signIn: nil, success: false), expectedSignIn: nil)
+            creator: Self.contoso,
+            endpoint: Self.endpoint("common"),
+            status: 200,
+            evidence: Self.evidence(signIn: nil, success: false),
+            expectedSignIn: nil
+        )
         #expect(verdict.outcome == .block)
     }
 
     @Test func pathAndResponseMustAgree() {
         let verdict = Self.decider().judgeResponse(
-            creator: Self.contoso, endpoint: Self.endpoint(Self.fabrikam.description), status: 200,
-            evidence: Self.evidence(signIn: Self.northwind), expectedSignIn: Self.fabrikam)
+            creator: Self.contoso,
+            endpoint: Self.endpoint(Self.fabrikam.description),
+            status: 200,
+            evidence: Self.evidence(signIn: Self.northwind),
+            expectedSignIn: Self.fabrikam
+        )
         #expect(verdict.outcome == .block)
         #expect(verdict.reason.contains("disagree"))
     }
@@ -116,14 +164,27 @@ struct ExchangeDeciderTests {
         var evidence = Self.evidence(signIn: nil, success: false)
         evidence.errorCode = "invalid_grant"
         let verdict = Self.decider().judgeResponse(
-            creator: Self.contoso, endpoint: Self.endpoint("common"), status: 400, evidence: evidence, expectedSignIn: nil)
+            creator: Self.contoso,
+            endpoint: Self.endpoint("common"),
+            status: 400,
+            evidence: evidence,
+            expectedSignIn: nil
+        )
         #expect(verdict.outcome == .allow)
         #expect(verdict.reason.contains("invalid_grant"))
     }
 
     @Test func nonEntraSTSIsUnenforcedOrRefused() {
         let ado = TokenEndpoint.match(host: "app.vssps.visualstudio.com", path: "/oauth2/token")!
-        #expect(Self.decider().judgeResponse(creator: Self.contoso, endpoint: ado, status: 200, evidence: Self.evidence(signIn: nil), expectedSignIn: nil).outcome == .unenforced)
+        #expect(
+            Self.decider().judgeResponse(
+                creator: Self.contoso,
+                endpoint: ado,
+                status: 200,
+                evidence: Self.evidence(signIn: nil),
+                expectedSignIn: nil
+            ).outcome == .unenforced
+        )
         guard case .refuse(let verdict) = Self.decider(.block).preCheck(creator: Self.contoso, endpoint: ado) else {
             Issue.record("block mode must refuse before sending")
             return
@@ -133,9 +194,19 @@ struct ExchangeDeciderTests {
 
     @Test func blockedBodyHasTheContractShape() throws {
         let verdict = ExchangeVerdict(
-            outcome: .block, directions: [.outbound, .inbound], creatorTenant: Self.contoso, signInTenant: Self.northwind,
-            reason: "why", errorCodes: [500212, 500213])
-        let body = BlockedResponseBody(verdict: verdict, correlationID: UUID(), traceID: UUID(), timestamp: Date(timeIntervalSince1970: 0))
+            outcome: .block,
+            directions: [.outbound, .inbound],
+            creatorTenant: Self.contoso,
+            signInTenant: Self.northwind,
+            reason: "why",
+            errorCodes: [500212, 500213]
+        )
+        let body = BlockedResponseBody(
+            verdict: verdict,
+            correlationID: UUID(),
+            traceID: UUID(),
+            timestamp: Date(timeIntervalSince1970: 0)
+        )
         let object = try #require(try JSONSerialization.jsonObject(with: body.json()) as? [String: Any])
         #expect(object["error"] as? String == "access_denied")
         #expect((object["error_description"] as? String)?.hasPrefix("AADSTS500212: ") == true)
@@ -144,6 +215,11 @@ struct ExchangeDeciderTests {
         let isolation = try #require(object["tenant_isolation"] as? [String: Any])
         #expect(isolation["decision"] as? String == "blocked")
         #expect(isolation["directions"] as? [String] == ["outbound", "inbound"])
-        #expect(Set(object.keys) == ["error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "tenant_isolation"])
+        #expect(
+            Set(object.keys) == [
+                "error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id",
+                "tenant_isolation",
+            ]
+        )
     }
 }

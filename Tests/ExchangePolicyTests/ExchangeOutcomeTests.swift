@@ -1,8 +1,7 @@
-import Testing
-
 import Audit
 import ExchangePolicy
 import TenantPolicy
+import Testing
 
 /// One verdict, shaped once: the decision, the answer and the labels each (outcome, mode) pair gives.
 struct ExchangeOutcomeTests {
@@ -10,13 +9,21 @@ struct ExchangeOutcomeTests {
 
     static func verdict(_ outcome: ExchangeVerdict.Outcome) -> ExchangeVerdict {
         ExchangeVerdict(
-            outcome: outcome, directions: outcome == .block ? [.outbound] : [], creatorTenant: contoso,
-            signInTenant: nil, reason: "because", errorCodes: outcome == .block ? [500212] : [],
-            setting: outcome == .block ? "tenantIsolation" : nil)
+            outcome: outcome,
+            directions: outcome == .block ? [.outbound] : [],
+            creatorTenant: contoso,
+            signInTenant: nil,
+            reason: "because",
+            errorCodes: outcome == .block ? [500212] : [],
+            setting: outcome == .block ? "tenantIsolation" : nil
+        )
     }
 
     @Test(arguments: [
-        (ExchangeVerdict.Outcome.allow, EnforcementMode.enforce, true, AuditDecision.allowed, ExchangeOutcome.Answer.forwardUpstreamAnswer),
+        (
+            ExchangeVerdict.Outcome.allow, EnforcementMode.enforce, true, AuditDecision.allowed,
+            ExchangeOutcome.Answer.forwardUpstreamAnswer
+        ),
         (.allow, .reportOnly, true, .allowed, .forwardUpstreamAnswer),
         (.unenforced, .enforce, true, .unenforced, .forwardUpstreamAnswer),
         (.block, .enforce, true, .blocked, .forbidden),
@@ -26,7 +33,10 @@ struct ExchangeOutcomeTests {
         (.allow, .enforce, false, .allowed, .badGateway),
     ])
     func eachVerdictAndModeHasOneOutcome(
-        outcome: ExchangeVerdict.Outcome, mode: EnforcementMode, readable: Bool, decision: AuditDecision,
+        outcome: ExchangeVerdict.Outcome,
+        mode: EnforcementMode,
+        readable: Bool,
+        decision: AuditDecision,
         answer: ExchangeOutcome.Answer
     ) {
         let shaped = ExchangeOutcome(Self.verdict(outcome), mode: mode, upstreamAnswerReadable: readable)
@@ -35,8 +45,14 @@ struct ExchangeOutcomeTests {
     }
 
     @Test func theAuditLineAndTheLabelsCarryTheSameDecision() {
-        let record = ExchangeRecord(host: "login.microsoftonline.com", path: "/common/oauth2/v2.0/token", clientID: "app")
-        let event = ExchangeOutcome(Self.verdict(.block), mode: .reportOnly, upstreamAnswerReadable: true).auditEvent(record)
+        let record = ExchangeRecord(
+            host: "login.microsoftonline.com",
+            path: "/common/oauth2/v2.0/token",
+            clientID: "app"
+        )
+        let event = ExchangeOutcome(Self.verdict(.block), mode: .reportOnly, upstreamAnswerReadable: true).auditEvent(
+            record
+        )
         #expect(event.decision == .wouldBlock)
         #expect(event.errorCode == 500212)
         #expect(event.correlationID == record.correlationID)
@@ -45,7 +61,9 @@ struct ExchangeOutcomeTests {
         #expect(labels.refusedDirections == [.outbound])
         #expect(labels.refusingSetting == "tenantIsolation")
         #expect(labels.unenforcedHost == nil)
-        let allowed = ExchangeOutcome(Self.verdict(.allow), mode: .enforce, upstreamAnswerReadable: true).auditEvent(record)
+        let allowed = ExchangeOutcome(Self.verdict(.allow), mode: .enforce, upstreamAnswerReadable: true).auditEvent(
+            record
+        )
         #expect(allowed.errorCode == nil)
         #expect(DecisionLabels(allowed).refusingSetting == nil)
         let unenforced = ExchangeOutcome(Self.verdict(.unenforced), mode: .enforce, upstreamAnswerReadable: true)

@@ -166,7 +166,11 @@ struct TLSClientHelloTests {
         let bytes: [UInt8]
     }
 
-    static func broken(_ name: String, _ change: (inout ClientHelloBuilder) -> Void, splitAt splits: [Int] = [])
+    static func broken(
+        _ name: String,
+        _ change: (inout ClientHelloBuilder) -> Void,
+        splitAt splits: [Int] = []
+    )
         -> Broken
     {
         var hello = ClientHelloBuilder()
@@ -200,7 +204,8 @@ struct TLSClientHelloTests {
         broken(
             "one stray byte where extensions start",
             {
-                $0.extensions = nil; $0.compressionMethods = [0]
+                $0.extensions = nil
+                $0.compressionMethods = [0]
             }
         ).appendingToHello([0]),
         broken("extensions shorter than declared", { _ in }).adjustingExtensionsLength(by: 1),

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import Plumbing
+import Testing
 
 /// The shared plumbing: timestamps, hashes and whole-file writes behave the same for every caller.
 struct PlumbingTests {

@@ -1,9 +1,8 @@
 import CrossTenantAccess
 import Foundation
-import Testing
-
 import PolicyFiles
 import TenantPolicy
+import Testing
 
 /// Cross-tenant access settings in policy files: the YAML's `crossTenantAccess:` and Graph JSON files.
 struct CrossTenantAccessFileTests {
@@ -47,8 +46,14 @@ struct CrossTenantAccessFileTests {
         let member = UserIdentity(id: "u1", groupIDs: ["11111111-2222-3333-4444-555555555555"])
         let asked = { (partner: String, user: UserIdentity, direction: Direction) in
             settings.evaluate(
-                .init(kind: .b2bCollaboration, direction: direction, partner: TenantID(partner)!, user: user,
-                      application: "a1"))
+                .init(
+                    kind: .b2bCollaboration,
+                    direction: direction,
+                    partner: TenantID(partner)!,
+                    user: user,
+                    application: "a1"
+                )
+            )
         }
         #expect(asked(Self.fabrikam, member, .inbound).isAllowed)
         #expect(!asked(Self.fabrikam, UserIdentity(id: "u2"), .inbound).isAllowed)
@@ -82,8 +87,14 @@ struct CrossTenantAccessFileTests {
         #expect(settings.additionalProperties["@odata.context"] != nil)
         #expect(settings.additionalProperties["tenantId"] == nil)
         let restricted = settings.evaluate(
-            .init(kind: .tenantRestrictions, direction: .outbound, partner: TenantID(Self.fabrikam)!, user: nil,
-                  application: nil))
+            .init(
+                kind: .tenantRestrictions,
+                direction: .outbound,
+                partner: TenantID(Self.fabrikam)!,
+                user: nil,
+                application: nil
+            )
+        )
         #expect(!restricted.isAllowed)
         #expect(bundle.isolation.tenant(TenantID(Self.contoso)!)?.isolation.isEnabled == true)
     }

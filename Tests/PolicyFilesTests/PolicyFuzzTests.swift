@@ -1,6 +1,5 @@
-import Testing
-
 import PolicyFiles
+import Testing
 
 /// Seeded, bounded fuzzing of policy files: every input gives a bundle or diagnostics, never a trap.
 struct PolicyFuzzTests {
@@ -19,7 +18,9 @@ struct PolicyFuzzTests {
                 bytes[position] = alphabet[Int(state >> 17) % alphabet.count]
             }
             let text = String(decoding: bytes, as: UTF8.self)
-            _ = PolicyDirectoryLoader.load(files: [.init(name: iteration % 2 == 0 ? "f.yaml" : "f.json", contents: text)])
+            _ = PolicyDirectoryLoader.load(files: [
+                .init(name: iteration % 2 == 0 ? "f.yaml" : "f.json", contents: text)
+            ])
         }
     }
 }

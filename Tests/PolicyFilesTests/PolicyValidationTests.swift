@@ -1,8 +1,7 @@
 import Foundation
-import Testing
-
 import PolicyFiles
 import TenantPolicy
+import Testing
 
 /// Every validation error SPEC 4 lists for policy files, each with its file, field, line and message.
 struct PolicyValidationTests {
@@ -18,7 +17,8 @@ struct PolicyValidationTests {
         }
     }
 
-    static func yaml(rules: String, tenant: String = contosoID, domains: String = "[contoso.onmicrosoft.com]") -> String {
+    static func yaml(rules: String, tenant: String = contosoID, domains: String = "[contoso.onmicrosoft.com]") -> String
+    {
         """
         tenantId: \(tenant)
         displayName: Contoso
@@ -30,21 +30,38 @@ struct PolicyValidationTests {
         """
     }
 
-    @Test(arguments: ["policies", "policies/seed-two-way", "policies/seed-outbound-allowlist", "policies/seed-bidirectional-allowlist"])
+    @Test(arguments: [
+        "policies", "policies/seed-two-way", "policies/seed-outbound-allowlist",
+        "policies/seed-bidirectional-allowlist",
+    ])
     func examplePoliciesAreValid(_ folder: String) throws {
         let bundle = try PolicyDirectoryLoader.load(directory: "\(Self.repository)/\(folder)").get()
         #expect(bundle.isolation.tenant(TenantID(Self.contosoID)!)?.isolation.isEnabled == true)
     }
 
     @Test func malformedGUID() {
-        let errors = Self.errors([("c.yaml", Self.yaml(rules: "    - {tenant: 0da59725-89fe-4a2f-bf22-XYZ, direction: outbound}", tenant: "not-a-guid"))])
+        let errors = Self.errors([
+            (
+                "c.yaml",
+                Self.yaml(
+                    rules: "    - {tenant: 0da59725-89fe-4a2f-bf22-XYZ, direction: outbound}",
+                    tenant: "not-a-guid"
+                )
+            )
+        ])
         #expect(errors.contains { $0.field == "tenantId" && $0.message.contains("is not a tenant ID") && $0.line == 1 })
         #expect(errors.contains { $0.field == "isolation.rules[0].tenant" && $0.message.contains("is not a tenant") })
     }
 
     @Test func unknownDirection() {
-        let errors = Self.errors([("c.yaml", Self.yaml(rules: "    - {tenant: \(Self.fabrikamID), direction: sideways}"))])
-        #expect(errors.map(\.description).contains { $0.contains("c.yaml:7: isolation.rules[0].direction: 'sideways' is not a direction") })
+        let errors = Self.errors([
+            ("c.yaml", Self.yaml(rules: "    - {tenant: \(Self.fabrikamID), direction: sideways}"))
+        ])
+        #expect(
+            errors.map(\.description).contains {
+                $0.contains("c.yaml:7: isolation.rules[0].direction: 'sideways' is not a direction")
+            }
+        )
     }
 
     @Test func powerPlatformRuleWithNeitherDirection() {
@@ -53,12 +70,17 @@ struct PolicyValidationTests {
               {"tenantId": "\(Self.fabrikamID)", "direction": {"inbound": false, "outbound": false}}]}}
             """
         let errors = Self.errors([("c.json", json)])
-        #expect(errors.contains { $0.field == "properties.allowedTenants[0].direction" && $0.message.contains("neither direction") })
+        #expect(
+            errors.contains {
+                $0.field == "properties.allowedTenants[0].direction" && $0.message.contains("neither direction")
+            }
+        )
     }
 
     @Test func twoRulesForTheSameTenantIncludingByDomain() {
         let directory = "tenants:\n  - tenantId: \(Self.fabrikamID)\n    domains: [fabrikam.com]\n"
-        let rules = "    - {tenant: \(Self.fabrikamID), direction: outbound}\n    - {tenant: fabrikam.com, direction: inbound}"
+        let rules =
+            "    - {tenant: \(Self.fabrikamID), direction: outbound}\n    - {tenant: fabrikam.com, direction: inbound}"
         let errors = Self.errors([("c.yaml", Self.yaml(rules: rules)), ("directory.yaml", directory)])
         #expect(errors.contains { $0.field == "isolation.rules[1]" && $0.message.contains("a second rule") })
     }
@@ -69,7 +91,9 @@ struct PolicyValidationTests {
     }
 
     @Test func ruleNamingItsOwnTenant() {
-        let errors = Self.errors([("c.yaml", Self.yaml(rules: "    - {tenant: contoso.onmicrosoft.com, direction: both}"))])
+        let errors = Self.errors([
+            ("c.yaml", Self.yaml(rules: "    - {tenant: contoso.onmicrosoft.com, direction: both}"))
+        ])
         #expect(errors.contains { $0.message.contains("policy's own tenant") })
     }
 
@@ -108,7 +132,8 @@ struct PolicyValidationTests {
     }
 
     @Test func unknownFieldsWarnAndPowerPlatformDisabledMeansOff() throws {
-        let json = #"{"properties": {"tenantId": "\#(Self.contosoID)", "isDisabled": true, "allowedTenants": [], "extra": 1}}"#
+        let json =
+            #"{"properties": {"tenantId": "\#(Self.contosoID)", "isDisabled": true, "allowedTenants": [], "extra": 1}}"#
         let bundle = try PolicyDirectoryLoader.load(files: [.init(name: "c.json", contents: json)]).get()
         #expect(bundle.warnings.contains { $0.severity == .warning && $0.field == "properties.extra" })
         #expect(bundle.isolation.tenant(TenantID(Self.contosoID)!)?.isolation.isEnabled == false)
@@ -117,7 +142,10 @@ struct PolicyValidationTests {
     @Test func domainRulesResolveAndKeepTheirDomain() throws {
         let directory = "tenants:\n  - tenantId: \(Self.fabrikamID)\n    domains: [Fabrikam.onmicrosoft.com]\n"
         let bundle = try PolicyDirectoryLoader.load(files: [
-            .init(name: "c.yaml", contents: Self.yaml(rules: "    - {tenant: fabrikam.onmicrosoft.com, direction: outbound}")),
+            .init(
+                name: "c.yaml",
+                contents: Self.yaml(rules: "    - {tenant: fabrikam.onmicrosoft.com, direction: outbound}")
+            ),
             .init(name: "directory.yaml", contents: directory),
         ]).get()
         let rule = bundle.isolation.tenant(TenantID(Self.contosoID)!)?.isolation.rules.first

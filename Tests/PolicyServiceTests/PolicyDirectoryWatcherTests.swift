@@ -6,7 +6,6 @@ import PolicyService
 import TenantPolicy
 import Testing
 
-
 /// Edits to the policies directory are applied; invalid edits are refused and the last good set stays.
 struct PolicyDirectoryWatcherTests {
     static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
@@ -31,7 +30,12 @@ struct PolicyDirectoryWatcherTests {
         let file = "\(directory)/contoso.yaml"
         try Self.policy(enabled: false).write(toFile: file, atomically: true, encoding: .utf8)
         let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
-        let watcher = PolicyDirectoryWatcher(directory: directory, store: store, interval: .milliseconds(20), logger: Logger(label: "test"))
+        let watcher = PolicyDirectoryWatcher(
+            directory: directory,
+            store: store,
+            interval: .milliseconds(20),
+            logger: Logger(label: "test")
+        )
         let running = Task { try await watcher.run() }
         defer { running.cancel() }
         let tenant = try #require(TenantID(Self.contoso))

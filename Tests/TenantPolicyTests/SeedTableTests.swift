@@ -1,6 +1,5 @@
-import Testing
-
 import TenantPolicy
+import Testing
 
 /// Seed 000's three tables (two-way, outbound allowlist, bidirectional allowlist), one case per row.
 struct SeedTableTests {
@@ -20,8 +19,10 @@ struct SeedTableTests {
             let rules = rule.map { [IsolationRule(subject: .tenant(fabrikam), directions: $0)] } ?? []
             return PolicySet(tenants: [
                 GovernedTenant(
-                    id: contoso, displayName: "Contoso",
-                    isolation: IsolationPolicy(tenantID: contoso, isEnabled: true, rules: rules))
+                    id: contoso,
+                    displayName: "Contoso",
+                    isolation: IsolationPolicy(tenantID: contoso, isEnabled: true, rules: rules)
+                )
             ])
         }
     }
@@ -32,7 +33,9 @@ struct SeedTableTests {
         let signIn: TenantID
         /// Empty: allowed. Otherwise the blocked directions, as the seed's "No (outbound)" / "No (inbound)".
         let blocked: [Direction]
-        var testDescription: String { "\(scenario.rawValue): \(creator == contoso ? "Contoso" : "Fabrikam") -> \(signIn == contoso ? "Contoso" : "Fabrikam")" }
+        var testDescription: String {
+            "\(scenario.rawValue): \(creator == contoso ? "Contoso" : "Fabrikam") -> \(signIn == contoso ? "Contoso" : "Fabrikam")"
+        }
     }
 
     static let rows: [Row] = [
@@ -60,7 +63,13 @@ struct SeedTableTests {
 
     @Test func allowedRowNamesTheRuleThatAllowedIt() {
         let decision = Scenario.outboundAllowlist.policies.decide(creator: Self.contoso, signIn: Self.fabrikam)
-        #expect(decision.outbound == .allowedByRule(policyTenant: Self.contoso, rule: IsolationRule(subject: .tenant(Self.fabrikam), directions: .outbound)))
+        #expect(
+            decision.outbound
+                == .allowedByRule(
+                    policyTenant: Self.contoso,
+                    rule: IsolationRule(subject: .tenant(Self.fabrikam), directions: .outbound)
+                )
+        )
         #expect(decision.inbound == .notEvaluated(.notGoverned))
     }
 
@@ -103,25 +112,40 @@ struct IsolationRuleTests {
 
     @Test func specificRuleIsPreferredOverWildcard() {
         let specific = IsolationRule(subject: .tenant(Self.b), directions: .both)
-        let set = PolicySet(tenants: [Self.governed(Self.a, [IsolationRule(subject: .any, directions: .both), specific])])
-        #expect(set.decide(creator: Self.a, signIn: Self.b).outbound == .allowedByRule(policyTenant: Self.a, rule: specific))
+        let set = PolicySet(tenants: [
+            Self.governed(Self.a, [IsolationRule(subject: .any, directions: .both), specific])
+        ])
+        #expect(
+            set.decide(creator: Self.a, signIn: Self.b).outbound == .allowedByRule(policyTenant: Self.a, rule: specific)
+        )
     }
 
     @Test func rulesEditedWhileOffTakeEffectWhenOn() {
         var policy = IsolationPolicy(tenantID: Self.a, isEnabled: false, rules: [])
         policy.upsert(IsolationRule(subject: .tenant(Self.b), directions: .inbound))
-        #expect(PolicySet(tenants: [GovernedTenant(id: Self.a, isolation: policy)]).decide(creator: Self.a, signIn: Self.b).isAllowed)
+        #expect(
+            PolicySet(tenants: [GovernedTenant(id: Self.a, isolation: policy)]).decide(creator: Self.a, signIn: Self.b)
+                .isAllowed
+        )
         policy.upsert(IsolationRule(subject: .tenant(Self.b), directions: .outbound))  // edit: direction only
         #expect(policy.rules.count == 1)
         policy.isEnabled = true
-        #expect(PolicySet(tenants: [GovernedTenant(id: Self.a, isolation: policy)]).decide(creator: Self.a, signIn: Self.b).isAllowed)
+        #expect(
+            PolicySet(tenants: [GovernedTenant(id: Self.a, isolation: policy)]).decide(creator: Self.a, signIn: Self.b)
+                .isAllowed
+        )
         policy.removeRule(for: .tenant(Self.b))
-        #expect(!PolicySet(tenants: [GovernedTenant(id: Self.a, isolation: policy)]).decide(creator: Self.a, signIn: Self.b).isAllowed)
+        #expect(
+            !PolicySet(tenants: [GovernedTenant(id: Self.a, isolation: policy)]).decide(creator: Self.a, signIn: Self.b)
+                .isAllowed
+        )
     }
 
     @Test func unknownSignInTenantFailsClosedOnlyWhenCreatorIsolationIsOn() {
         #expect(!PolicySet(tenants: [Self.governed(Self.a)]).decide(creator: Self.a, signIn: nil).isAllowed)
-        #expect(PolicySet(tenants: [Self.governed(Self.a, enabled: false)]).decide(creator: Self.a, signIn: nil).isAllowed)
+        #expect(
+            PolicySet(tenants: [Self.governed(Self.a, enabled: false)]).decide(creator: Self.a, signIn: nil).isAllowed
+        )
         #expect(PolicySet().decide(creator: Self.a, signIn: nil).isAllowed)
     }
 
@@ -131,7 +155,9 @@ struct IsolationRuleTests {
         #expect(TenantID("0DA59725-89FE-4A2F-BF22-FD4536C9BAAC") == lower)
         #expect(TenantID("{0da59725-89fe-4a2f-bf22-fd4536c9baac}") == lower)
         #expect(lower?.description == "0da59725-89fe-4a2f-bf22-fd4536c9baac")
-        for junk in ["", "*", "0da59725", "0da59725-89fe-4a2f-bf22-fd4536c9baaz", "0da5972589fe4a2fbf22fd4536c9baac----"] {
+        for junk in [
+            "", "*", "0da59725", "0da59725-89fe-4a2f-bf22-fd4536c9baaz", "0da5972589fe4a2fbf22fd4536c9baac----",
+        ] {
             #expect(TenantID(junk) == nil)
         }
     }

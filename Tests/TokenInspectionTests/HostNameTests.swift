@@ -1,5 +1,4 @@
 import Testing
-
 import TokenInspection
 
 /// The one spelling of a host name: what is accepted, how it is spelled, and everything refused.

@@ -13,7 +13,8 @@ struct JSONObjectScannerTests {
         let members = try #require(
             Self.scan(
                 #" { "x": {"a": [1, {"b": null}], "c": "\"}"}, "a" : "text", "y": [true, false, -0.5e+3], "b": [ "g1", "g2" ] } "#
-            ))
+            )
+        )
         #expect(members["a"] == .string("text"))
         #expect(members["b"]?.strings == ["g1", "g2"])
         #expect(members["x"] == nil)
@@ -65,7 +66,9 @@ struct JSONObjectScannerTests {
     }
 
     @Test func nestingIsBounded() {
-        func nested(_ depth: Int) -> String { #"{"x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}" }
+        func nested(_ depth: Int) -> String {
+            #"{"x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        }
         #expect(Self.scan(nested(JSONObjectScanner.maximumDepth - 1)) != nil)
         #expect(Self.scan(nested(JSONObjectScanner.maximumDepth)) == nil)
         #expect(Self.scan(nested(100_000)) == nil)
@@ -87,7 +90,11 @@ struct JSONObjectScannerTests {
             case 2: return next(2) == 0
             case 3: return NSNull()
             case 4: return (0..<next(4)).map { _ in value(depth + 1) }
-            default: return Dictionary((0..<next(4)).map { _ in (text(), value(depth + 1)) }, uniquingKeysWith: { a, _ in a })
+            default:
+                return Dictionary(
+                    (0..<next(4)).map { _ in (text(), value(depth + 1)) },
+                    uniquingKeysWith: { a, _ in a }
+                )
             }
         }
         for _ in 0..<500 {
@@ -101,7 +108,9 @@ struct JSONObjectScannerTests {
     }
 
     @Test func aTokenWithTwoTenantClaimsIsUnreadable() {
-        let token = TokenInspectionTests.token(#"{"tid":"\#(TokenInspectionTests.fabrikam)","tid":"\#(TokenInspectionTests.northwind)"}"#)
+        let token = TokenInspectionTests.token(
+            #"{"tid":"\#(TokenInspectionTests.fabrikam)","tid":"\#(TokenInspectionTests.northwind)"}"#
+        )
         guard case .failure(let error) = JWTClaimReader.claims(of: token) else {
             Issue.record("two tid claims must make the token unreadable")
             return

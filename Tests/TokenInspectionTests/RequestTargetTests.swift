@@ -1,5 +1,4 @@
 import Testing
-
 import TokenInspection
 
 /// The canonical request target inside an intercepted session: the spellings that mean one path, and the ones
@@ -9,7 +8,11 @@ struct RequestTargetTests {
     static let guid = TokenInspectionTests.fabrikam
     static let token = "/\(guid)/oauth2/v2.0/token"
 
-    static func canonical(_ raw: String, host: String = host, port: Int = 443) -> Result<CanonicalTarget, RequestTargetError> {
+    static func canonical(
+        _ raw: String,
+        host: String = host,
+        port: Int = 443
+    ) -> Result<CanonicalTarget, RequestTargetError> {
         RequestTarget.canonicalize(raw, sessionHost: host, sessionPort: port)
     }
 
@@ -36,33 +39,35 @@ struct RequestTargetTests {
         #expect(target.originForm == Self.token)
     }
 
-    @Test(arguments: [
-        ("/", "/", nil),
-        ("//", "/", nil),
-        ("/a/", "/a/", nil),
-        ("/a//", "/a/", nil),
-        ("/a/b/..", "/a/", nil),
-        ("/a/.", "/a/", nil),
-        ("/a/./", "/a/", nil),
-        ("/..", "/", nil),
-        ("/a;x=1/", "/a/", nil),
-        ("/;x", "/", nil),
-        ("/.well-known/openid-configuration", "/.well-known/openid-configuration", nil),
-        ("/a/.b/..c", "/a/.b/..c", nil),
-        ("/a%7e%41%2d%5F", "/a~A-_", nil),
-        ("/a%3bb", "/a%3Bb", nil),
-        ("/a%252F", "/a%252F", nil),
-        ("/a%20b", "/a%20b", nil),
-        ("/a?b=%2F&c=%00", "/a", "b=%2F&c=%00"),
-        ("/a/b?x=/../", "/a/b", "x=/../"),
-        ("/a?", "/a", ""),
-        ("/a??", "/a", "?"),
-        ("https://login.microsoftonline.com", "/", nil),
-        ("https://login.microsoftonline.com?x=1", "/", "x=1"),
-        ("https://login.microsoftonline.com/?x=1", "/", "x=1"),
-        ("https://login.microsoftonline.com:443/a/../b", "/b", nil),
-        ("https://login.microsoftonline.com:00443/a", "/a", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("/", "/", nil),
+            ("//", "/", nil),
+            ("/a/", "/a/", nil),
+            ("/a//", "/a/", nil),
+            ("/a/b/..", "/a/", nil),
+            ("/a/.", "/a/", nil),
+            ("/a/./", "/a/", nil),
+            ("/..", "/", nil),
+            ("/a;x=1/", "/a/", nil),
+            ("/;x", "/", nil),
+            ("/.well-known/openid-configuration", "/.well-known/openid-configuration", nil),
+            ("/a/.b/..c", "/a/.b/..c", nil),
+            ("/a%7e%41%2d%5F", "/a~A-_", nil),
+            ("/a%3bb", "/a%3Bb", nil),
+            ("/a%252F", "/a%252F", nil),
+            ("/a%20b", "/a%20b", nil),
+            ("/a?b=%2F&c=%00", "/a", "b=%2F&c=%00"),
+            ("/a/b?x=/../", "/a/b", "x=/../"),
+            ("/a?", "/a", ""),
+            ("/a??", "/a", "?"),
+            ("https://login.microsoftonline.com", "/", nil),
+            ("https://login.microsoftonline.com?x=1", "/", "x=1"),
+            ("https://login.microsoftonline.com/?x=1", "/", "x=1"),
+            ("https://login.microsoftonline.com:443/a/../b", "/b", nil),
+            ("https://login.microsoftonline.com:00443/a", "/a", nil),
+        ] as [(String, String, String?)]
+    )
     func pathsAreNormalisedAndQueriesKept(raw: String, path: String, query: String?) throws {
         let target = try Self.canonical(raw).get()
         #expect(target.path == path)
@@ -70,57 +75,59 @@ struct RequestTargetTests {
         #expect(target.originForm == path + (query.map { "?" + $0 } ?? ""))
     }
 
-    @Test(arguments: [
-        ("/%2F\(guid)/oauth2/v2.0/token", .ambiguousEncoding),
-        ("/a%2fb", .ambiguousEncoding),
-        ("/a%5Cb", .ambiguousEncoding),
-        ("/a%5cb", .ambiguousEncoding),
-        ("/a%00b", .ambiguousEncoding),
-        ("/a%1Fb", .ambiguousEncoding),
-        ("/a%7Fb", .ambiguousEncoding),
-        ("/caf%C3%A9", .ambiguousEncoding),
-        ("/a;x=%2F/b", .ambiguousEncoding),
-        ("/a%zz", .malformedPercent),
-        ("/a%2", .malformedPercent),
-        ("/a%", .malformedPercent),
-        ("/a%%41", .malformedPercent),
-        ("/a?b=%zz", .malformedPercent),
-        ("/a?b=%", .malformedPercent),
-        ("/a?b=%4", .malformedPercent),
-        ("/a\\b", .forbiddenByte),
-        ("/caf\u{e9}", .forbiddenByte),
-        ("/a b", .forbiddenByte),
-        ("/a\tb", .forbiddenByte),
-        ("/a\u{0}", .forbiddenByte),
-        ("/a\u{7F}", .forbiddenByte),
-        ("/a?b c", .forbiddenByte),
-        ("/a?\u{e9}", .forbiddenByte),
-        ("/a#b", .fragment),
-        ("/a?b#c", .fragment),
-        ("*", .unsupportedForm),
-        ("", .unsupportedForm),
-        ("a/b", .unsupportedForm),
-        ("http://login.microsoftonline.com/x", .unsupportedForm),
-        ("HTTP://login.microsoftonline.com/x", .unsupportedForm),
-        ("ftp://login.microsoftonline.com/x", .unsupportedForm),
-        ("https://", .unsupportedForm),
-        ("https:/login.microsoftonline.com/x", .unsupportedForm),
-        ("login.microsoftonline.com:443", .unsupportedForm),
-        ("https://user@login.microsoftonline.com/x", .userinfo),
-        ("https://login.microsoftonline.com@evil.example/x", .userinfo),
-        ("https://evil.example/\(guid)/oauth2/v2.0/token", .otherAuthority),
-        ("https://login.microsoftonline.com.evil.example/x", .otherAuthority),
-        ("https://login.microsoftonline.com../x", .otherAuthority),
-        ("https://login.windows.net/x", .otherAuthority),
-        ("https://login.microsoftonline.com:8443/x", .otherAuthority),
-        ("https://login.microsoftonline.com:/x", .otherAuthority),
-        ("https://login.microsoftonline.com:44a/x", .otherAuthority),
-        ("https://login.microsoftonline.com:000443/x", .otherAuthority),
-        ("https://login.microsoftonline.com:443:443/x", .otherAuthority),
-        ("https:///x", .otherAuthority),
-        ("https://[::1]/x", .otherAuthority),
-        ("/" + String(repeating: "a", count: RequestTarget.maximumLength), .tooLong),
-    ] as [(String, RequestTargetError.Reason)])
+    @Test(
+        arguments: [
+            ("/%2F\(guid)/oauth2/v2.0/token", .ambiguousEncoding),
+            ("/a%2fb", .ambiguousEncoding),
+            ("/a%5Cb", .ambiguousEncoding),
+            ("/a%5cb", .ambiguousEncoding),
+            ("/a%00b", .ambiguousEncoding),
+            ("/a%1Fb", .ambiguousEncoding),
+            ("/a%7Fb", .ambiguousEncoding),
+            ("/caf%C3%A9", .ambiguousEncoding),
+            ("/a;x=%2F/b", .ambiguousEncoding),
+            ("/a%zz", .malformedPercent),
+            ("/a%2", .malformedPercent),
+            ("/a%", .malformedPercent),
+            ("/a%%41", .malformedPercent),
+            ("/a?b=%zz", .malformedPercent),
+            ("/a?b=%", .malformedPercent),
+            ("/a?b=%4", .malformedPercent),
+            ("/a\\b", .forbiddenByte),
+            ("/caf\u{e9}", .forbiddenByte),
+            ("/a b", .forbiddenByte),
+            ("/a\tb", .forbiddenByte),
+            ("/a\u{0}", .forbiddenByte),
+            ("/a\u{7F}", .forbiddenByte),
+            ("/a?b c", .forbiddenByte),
+            ("/a?\u{e9}", .forbiddenByte),
+            ("/a#b", .fragment),
+            ("/a?b#c", .fragment),
+            ("*", .unsupportedForm),
+            ("", .unsupportedForm),
+            ("a/b", .unsupportedForm),
+            ("http://login.microsoftonline.com/x", .unsupportedForm),
+            ("HTTP://login.microsoftonline.com/x", .unsupportedForm),
+            ("ftp://login.microsoftonline.com/x", .unsupportedForm),
+            ("https://", .unsupportedForm),
+            ("https:/login.microsoftonline.com/x", .unsupportedForm),
+            ("login.microsoftonline.com:443", .unsupportedForm),
+            ("https://user@login.microsoftonline.com/x", .userinfo),
+            ("https://login.microsoftonline.com@evil.example/x", .userinfo),
+            ("https://evil.example/\(guid)/oauth2/v2.0/token", .otherAuthority),
+            ("https://login.microsoftonline.com.evil.example/x", .otherAuthority),
+            ("https://login.microsoftonline.com../x", .otherAuthority),
+            ("https://login.windows.net/x", .otherAuthority),
+            ("https://login.microsoftonline.com:8443/x", .otherAuthority),
+            ("https://login.microsoftonline.com:/x", .otherAuthority),
+            ("https://login.microsoftonline.com:44a/x", .otherAuthority),
+            ("https://login.microsoftonline.com:000443/x", .otherAuthority),
+            ("https://login.microsoftonline.com:443:443/x", .otherAuthority),
+            ("https:///x", .otherAuthority),
+            ("https://[::1]/x", .otherAuthority),
+            ("/" + String(repeating: "a", count: RequestTarget.maximumLength), .tooLong),
+        ] as [(String, RequestTargetError.Reason)]
+    )
     func ambiguousTargetsAreRefused(raw: String, reason: RequestTargetError.Reason) {
         guard case .failure(let error) = Self.canonical(raw) else {
             Issue.record("\(raw.prefix(80).debugDescription) must be refused")
@@ -168,12 +175,17 @@ struct RequestTargetTests {
     /// Random targets never trap, and a canonical target is its own canonical form (nothing is decoded twice).
     @Test func canonicalFormIsAFixedPoint() throws {
         var state: UInt64 = 11
-        let pieces = ["/", "/", ".", "..", "%", "2", "e", "F", "5", "c", "%41", "%2E", "%25", ";", "=", "a", "?", "#", "\\", "é", "~"]
+        let pieces = [
+            "/", "/", ".", "..", "%", "2", "e", "F", "5", "c", "%41", "%2E", "%25", ";", "=", "a", "?", "#", "\\", "é",
+            "~",
+        ]
         var accepted = 0
         for _ in 0..<20_000 {
             var raw = "/"
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            for index in 0..<Int(state >> 60) { raw += pieces[Int((state >> UInt64(index * 4)) % UInt64(pieces.count))] }
+            for index in 0..<Int(state >> 60) {
+                raw += pieces[Int((state >> UInt64(index * 4)) % UInt64(pieces.count))]
+            }
             guard case .success(let target) = Self.canonical(raw) else { continue }
             accepted += 1
             #expect(try Self.canonical(target.originForm).get() == target, "\(raw)")

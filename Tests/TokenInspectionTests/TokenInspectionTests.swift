@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import TenantPolicy
+import Testing
 import TokenInspection
 
 /// Token endpoints, issuers, claims and responses, with tokens built in the test.
@@ -37,58 +36,82 @@ struct TokenInspectionTests {
 
     @Test func tenantSegmentKinds() {
         #expect(Self.v2.tenantSegmentKind == .guid(TenantID(Self.fabrikam)!))
-        #expect(TokenEndpoint.match(host: "login.microsoftonline.com", path: "/organizations/oauth2/v2.0/token")?.tenantSegmentKind == .organizations)
-        #expect(TokenEndpoint.match(host: "login.microsoftonline.com", path: "/Contoso.com/oauth2/token")?.tenantSegmentKind == .domain("contoso.com"))
+        #expect(
+            TokenEndpoint.match(host: "login.microsoftonline.com", path: "/organizations/oauth2/v2.0/token")?
+                .tenantSegmentKind == .organizations
+        )
+        #expect(
+            TokenEndpoint.match(host: "login.microsoftonline.com", path: "/Contoso.com/oauth2/token")?.tenantSegmentKind
+                == .domain("contoso.com")
+        )
     }
 
     @Test func interceptionHosts() {
         #expect(STSHosts.shouldIntercept("LOGIN.microsoftonline.com", extraHosts: []))
         #expect(STSHosts.shouldIntercept("app.vssps.visualstudio.com", extraHosts: []))
-        #expect(!STSHosts.shouldIntercept("device.login.microsoftonline.com", extraHosts: ["device.login.microsoftonline.com"]))
+        #expect(
+            !STSHosts.shouldIntercept(
+                "device.login.microsoftonline.com",
+                extraHosts: ["device.login.microsoftonline.com"]
+            )
+        )
         #expect(!STSHosts.shouldIntercept("graph.microsoft.com", extraHosts: []))
         #expect(STSHosts.shouldIntercept("graph.microsoft.com", extraHosts: ["graph.microsoft.com"]))
     }
 
     @Test func formParsingKeepsNoSecret() {
-        let body = "client_id=app%201&grant_type=authorization_code&code=SECRETCODE&client_secret=S3cr3t%2B&refresh_token=RT&scope=openid+profile"
+        let body =
+            "client_id=app%201&grant_type=authorization_code&code=SECRETCODE&client_secret=S3cr3t%2B&refresh_token=RT&scope=openid+profile"
         let summary = TokenRequestSummary(formBody: Array(body.utf8))
-        #expect(summary == TokenRequestSummary(clientID: "app 1", grantType: "authorization_code", scope: "openid profile"))
-        #expect(!"\(summary)".contains("SECRETCODE") && !"\(summary)".contains("S3cr3t") && !"\(summary)".contains("RT\""))
+        #expect(
+            summary == TokenRequestSummary(clientID: "app 1", grantType: "authorization_code", scope: "openid profile")
+        )
+        #expect(
+            !"\(summary)".contains("SECRETCODE") && !"\(summary)".contains("S3cr3t") && !"\(summary)".contains("RT\"")
+        )
     }
 
     /// Regression (fuzzing): a value cut at 512 bytes inside a two-byte character keeps its first 511 bytes.
     @Test func aValueCutInsideACharacterIsKept() {
-        let summary = TokenRequestSummary(formBody: Array(("client_id=" + String(repeating: "a", count: 511) + "%C3%A9").utf8))
+        let summary = TokenRequestSummary(
+            formBody: Array(("client_id=" + String(repeating: "a", count: 511) + "%C3%A9").utf8)
+        )
         #expect(summary.clientID == String(repeating: "a", count: 511))
     }
 
     @Test func formFieldEdgeCases() {
         // Encoded names, a name without a value, a truncated escape, empty pairs, the last value kept (and the
         // repeat reported).
-        let summary = TokenRequestSummary(formBody: Array("&&client%5Fid=a%2Fb&scope&resource=%4&grant_type=x&grant_type=y&".utf8))
-        #expect(summary.clientID == "a/b" && summary.grantType == "y" && summary.scope == nil && summary.resource == nil)
+        let summary = TokenRequestSummary(
+            formBody: Array("&&client%5Fid=a%2Fb&scope&resource=%4&grant_type=x&grant_type=y&".utf8)
+        )
+        #expect(
+            summary.clientID == "a/b" && summary.grantType == "y" && summary.scope == nil && summary.resource == nil
+        )
         #expect(summary.repeatedField == "grant_type")
         #expect(TokenRequestSummary(formBody: [UInt8]()) == TokenRequestSummary())
         let long = TokenRequestSummary(formBody: Array(("client_id=" + String(repeating: "x", count: 2_000)).utf8))
         #expect(long.clientID?.count == 512)
     }
 
-    @Test(arguments: [
-        ("client_id=a&client_id=b", "client_id"),
-        ("client_id=a&client%5Fid=b", "client_id"),
-        ("client%5fid=a&client_id=b", "client_id"),
-        ("client_id=a&client%5Fid", "client_id"),
-        ("client_id&client_id=a", "client_id"),
-        ("grant_type=x&grant_type=y", "grant_type"),
-        ("grant_type=x&grant%5Ftype=y", "grant_type"),
-        ("%67rant_type=x&scope=s&grant_type=x", "grant_type"),
-        ("client_id=a&grant_type=x&grant_type=y&client_id=b", "grant_type"),
-        ("client_id=a&grant_type=x", nil),
-        ("client_id=a&scope=x&scope=y&resource=r&resource=s", nil),
-        ("client_id=a&&client_idx=b&xclient_id=c", nil),
-        ("client_id=a&client+id=b&client%5Fid%zz=c", nil),
-        ("client_id=a&code=c&code=d&client_secret=s&client_secret=t", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("client_id=a&client_id=b", "client_id"),
+            ("client_id=a&client%5Fid=b", "client_id"),
+            ("client%5fid=a&client_id=b", "client_id"),
+            ("client_id=a&client%5Fid", "client_id"),
+            ("client_id&client_id=a", "client_id"),
+            ("grant_type=x&grant_type=y", "grant_type"),
+            ("grant_type=x&grant%5Ftype=y", "grant_type"),
+            ("%67rant_type=x&scope=s&grant_type=x", "grant_type"),
+            ("client_id=a&grant_type=x&grant_type=y&client_id=b", "grant_type"),
+            ("client_id=a&grant_type=x", nil),
+            ("client_id=a&scope=x&scope=y&resource=r&resource=s", nil),
+            ("client_id=a&&client_idx=b&xclient_id=c", nil),
+            ("client_id=a&client+id=b&client%5Fid%zz=c", nil),
+            ("client_id=a&code=c&code=d&client_secret=s&client_secret=t", nil),
+        ] as [(String, String?)]
+    )
     func repeatedDecisionFieldsAreReported(body: String, repeated: String?) {
         let summary = TokenRequestSummary(formBody: Array(body.utf8))
         #expect(summary.repeatedField == repeated)
@@ -111,33 +134,35 @@ struct TokenInspectionTests {
         #expect(summary.repeatedField == nil)
     }
 
-    @Test(arguments: [
-        ("login.microsoftonline.com", EntraCloud.global),
-        ("LOGIN.MicrosoftOnline.com.", .global),
-        ("login.windows.net", .global),
-        ("login.microsoft.com", .global),
-        ("sts.windows.net", .global),
-        ("westus2.login.microsoft.com", .global),
-        ("a.b.login.microsoft.com", .global),
-        ("contoso.ciamlogin.com", .global),
-        ("\(fabrikam).CIAMLOGIN.com.", .global),
-        ("autologon.microsoftazuread-sso.com", .global),
-        ("login.microsoftonline.us.", .usGovernment),
-        ("login-us.microsoftonline.com", .usGovernment),
-        ("login.chinacloudapi.cn", .china),
-        ("login.sovcloud-identity.sg", .singaporeGov),
-        ("device.login.microsoftonline.com", nil),
-        ("enterpriseregistration.windows.net", nil),
-        ("x.login.microsoftonline.com", nil),
-        ("ciamlogin.com", nil),
-        ("evilciamlogin.com", nil),
-        ("login.microsoft.com.evil.example", nil),
-        ("evillogin.microsoft.com", nil),
-        ("microsoftazuread-sso.com", nil),
-        ("login.microsoftonline.com:443", nil),
-        ("login.microsoftonline.com..", nil),
-        ("login.microsoftonline.com/", nil),
-    ] as [(String, EntraCloud?)])
+    @Test(
+        arguments: [
+            ("login.microsoftonline.com", EntraCloud.global),
+            ("LOGIN.MicrosoftOnline.com.", .global),
+            ("login.windows.net", .global),
+            ("login.microsoft.com", .global),
+            ("sts.windows.net", .global),
+            ("westus2.login.microsoft.com", .global),
+            ("a.b.login.microsoft.com", .global),
+            ("contoso.ciamlogin.com", .global),
+            ("\(fabrikam).CIAMLOGIN.com.", .global),
+            ("autologon.microsoftazuread-sso.com", .global),
+            ("login.microsoftonline.us.", .usGovernment),
+            ("login-us.microsoftonline.com", .usGovernment),
+            ("login.chinacloudapi.cn", .china),
+            ("login.sovcloud-identity.sg", .singaporeGov),
+            ("device.login.microsoftonline.com", nil),
+            ("enterpriseregistration.windows.net", nil),
+            ("x.login.microsoftonline.com", nil),
+            ("ciamlogin.com", nil),
+            ("evilciamlogin.com", nil),
+            ("login.microsoft.com.evil.example", nil),
+            ("evillogin.microsoft.com", nil),
+            ("microsoftazuread-sso.com", nil),
+            ("login.microsoftonline.com:443", nil),
+            ("login.microsoftonline.com..", nil),
+            ("login.microsoftonline.com/", nil),
+        ] as [(String, EntraCloud?)]
+    )
     func entraSTSHosts(host: String, cloud: EntraCloud?) {
         #expect(STSHosts.entraCloud(forHost: host) == cloud)
         #expect(STSHosts.shouldIntercept(host, extraHosts: []) == (cloud != nil))
@@ -154,29 +179,33 @@ struct TokenInspectionTests {
         #expect(STSHosts.entraCloud(forHost: host) == nil)
     }
 
-    @Test(arguments: [
-        ("graph.microsoft.com", ["graph.microsoft.com"], true),
-        ("GRAPH.microsoft.com.", ["graph.microsoft.com"], true),
-        ("app.vssps.visualstudio.com.", [], true),
-        ("graph.microsoft.com", [], false),
-        ("graph.microsoft.com:443", ["graph.microsoft.com:443"], false),
-    ] as [(String, Set<String>, Bool)])
+    @Test(
+        arguments: [
+            ("graph.microsoft.com", ["graph.microsoft.com"], true),
+            ("GRAPH.microsoft.com.", ["graph.microsoft.com"], true),
+            ("app.vssps.visualstudio.com.", [], true),
+            ("graph.microsoft.com", [], false),
+            ("graph.microsoft.com:443", ["graph.microsoft.com:443"], false),
+        ] as [(String, Set<String>, Bool)]
+    )
     func extraAndNonEntraHosts(host: String, extraHosts: Set<String>, intercepted: Bool) {
         #expect(STSHosts.shouldIntercept(host, extraHosts: extraHosts) == intercepted)
     }
 
-    @Test(arguments: [
-        ("contoso.ciamlogin.com", "/\(fabrikam)/oauth2/v2.0/token", TokenEndpoint.Version.v2),
-        ("Contoso.CiamLogin.com.", "/contoso.onmicrosoft.com/oauth2/v2.0/token", .v2),
-        ("westus2.login.microsoft.com", "/common/oauth2/token", .v1),
-        ("westus2.login.microsoft.com", "/\(fabrikam)/oauth2/v2.0/token", .v2),
-        ("autologon.microsoftazuread-sso.com", "/\(fabrikam)/oauth2/token", .v1),
-        ("LOGIN.microsoftonline.com.", "/\(fabrikam)/oauth2/v2.0/token", .v2),
-        ("contoso.ciamlogin.com", "/\(fabrikam)/oauth2/v2.0/authorize", nil),
-        ("contoso.ciamlogin.com", "/oauth2/token", nil),
-        ("device.login.microsoftonline.com", "/\(fabrikam)/oauth2/token", nil),
-        ("login.microsoftonline.com:443", "/\(fabrikam)/oauth2/token", nil),
-    ] as [(String, String, TokenEndpoint.Version?)])
+    @Test(
+        arguments: [
+            ("contoso.ciamlogin.com", "/\(fabrikam)/oauth2/v2.0/token", TokenEndpoint.Version.v2),
+            ("Contoso.CiamLogin.com.", "/contoso.onmicrosoft.com/oauth2/v2.0/token", .v2),
+            ("westus2.login.microsoft.com", "/common/oauth2/token", .v1),
+            ("westus2.login.microsoft.com", "/\(fabrikam)/oauth2/v2.0/token", .v2),
+            ("autologon.microsoftazuread-sso.com", "/\(fabrikam)/oauth2/token", .v1),
+            ("LOGIN.microsoftonline.com.", "/\(fabrikam)/oauth2/v2.0/token", .v2),
+            ("contoso.ciamlogin.com", "/\(fabrikam)/oauth2/v2.0/authorize", nil),
+            ("contoso.ciamlogin.com", "/oauth2/token", nil),
+            ("device.login.microsoftonline.com", "/\(fabrikam)/oauth2/token", nil),
+            ("login.microsoftonline.com:443", "/\(fabrikam)/oauth2/token", nil),
+        ] as [(String, String, TokenEndpoint.Version?)]
+    )
     func tokenEndpointsOnEveryEntraHost(host: String, path: String, version: TokenEndpoint.Version?) {
         let endpoint = TokenEndpointMatcher(host: host).match(path: path)
         if case .entra(let cloud, let matched) = endpoint?.kind {
@@ -215,7 +244,10 @@ struct TokenInspectionTests {
 
     @Test func issuers() {
         #expect(EntraIssuer.parse("https://sts.windows.net/\(Self.fabrikam)/")?.version == .v1)
-        #expect(EntraIssuer.parse("https://login.microsoftonline.com/\(Self.fabrikam)/v2.0")?.tenant == TenantID(Self.fabrikam))
+        #expect(
+            EntraIssuer.parse("https://login.microsoftonline.com/\(Self.fabrikam)/v2.0")?.tenant
+                == TenantID(Self.fabrikam)
+        )
         #expect(EntraIssuer.parse("https://login.microsoftonline.us/\(Self.fabrikam)/v2.0")?.cloud == .usGovernment)
         #expect(EntraIssuer.parse("app.vstoken.visualstudio.com") == nil)
         #expect(EntraIssuer.parse("https://evil.example/\(Self.fabrikam)/v2.0") == nil)
@@ -223,8 +255,11 @@ struct TokenInspectionTests {
     }
 
     @Test func idTokenIsPreferredAndGuestHomeTenantIsRead() {
-        let id = Self.token(#"{"iss":"https://login.microsoftonline.com/\#(Self.fabrikam)/v2.0","tid":"\#(Self.fabrikam)","idp":"https://sts.windows.net/\#(Self.northwind)/","oid":"o1","azp":"app"}"#)
-        let body = #"{"access_token":"opaque-token","id_token":"\#(id)","client_info":"\#(Self.base64URL(#"{"uid":"u","utid":"\#(Self.northwind)"}"#))"}"#
+        let id = Self.token(
+            #"{"iss":"https://login.microsoftonline.com/\#(Self.fabrikam)/v2.0","tid":"\#(Self.fabrikam)","idp":"https://sts.windows.net/\#(Self.northwind)/","oid":"o1","azp":"app"}"#
+        )
+        let body =
+            #"{"access_token":"opaque-token","id_token":"\#(id)","client_info":"\#(Self.base64URL(#"{"uid":"u","utid":"\#(Self.northwind)"}"#))"}"#
         let evidence = TokenResponseInspector.inspect(body: Array(body.utf8), endpoint: Self.v2)
         #expect(evidence.signInTenant == TenantID(Self.fabrikam))
         #expect(evidence.tokenSource == .idToken)
@@ -235,7 +270,10 @@ struct TokenInspectionTests {
 
     @Test func tidMustMatchTheIssuer() {
         let access = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.northwind)"}"#)
-        let evidence = TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(access)"}"#.utf8), endpoint: Self.v2)
+        let evidence = TokenResponseInspector.inspect(
+            body: Array(#"{"access_token":"\#(access)"}"#.utf8),
+            endpoint: Self.v2
+        )
         #expect(evidence.signInTenant == nil)
         #expect(evidence.unreadableReason?.contains("does not match") == true)
     }
@@ -243,7 +281,10 @@ struct TokenInspectionTests {
     @Test func azureDevOpsTidIsNeverTrusted() {
         let endpoint = TokenEndpoint.match(host: "app.vssps.visualstudio.com", path: "/oauth2/token")!
         let access = Self.token(#"{"iss":"app.vstoken.visualstudio.com","tid":"\#(Self.northwind)"}"#)
-        let evidence = TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(access)"}"#.utf8), endpoint: endpoint)
+        let evidence = TokenResponseInspector.inspect(
+            body: Array(#"{"access_token":"\#(access)"}"#.utf8),
+            endpoint: endpoint
+        )
         #expect(evidence.isSuccess)
         #expect(evidence.signInTenant == nil)
         #expect(!evidence.isEntraToken)
@@ -251,8 +292,14 @@ struct TokenInspectionTests {
 
     @Test func encryptedOpaqueAndErrorResponses() {
         let jwe = "a.b.c.d.e"
-        #expect(TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(jwe)"}"#.utf8), endpoint: Self.v2).unreadableReason?.contains("encrypted") == true)
-        let error = TokenResponseInspector.inspect(body: Array(#"{"error":"invalid_grant","error_codes":[70000]}"#.utf8), endpoint: Self.v2)
+        #expect(
+            TokenResponseInspector.inspect(body: Array(#"{"access_token":"\#(jwe)"}"#.utf8), endpoint: Self.v2)
+                .unreadableReason?.contains("encrypted") == true
+        )
+        let error = TokenResponseInspector.inspect(
+            body: Array(#"{"error":"invalid_grant","error_codes":[70000]}"#.utf8),
+            endpoint: Self.v2
+        )
         #expect(!error.isSuccess)
         #expect(error.errorCode == "invalid_grant")
         #expect(error.errorCodes == [70000])
@@ -265,7 +312,9 @@ struct TokenInspectionTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let length = Int(state >> 58)
             var bytes: [UInt8] = []
-            for index in 0..<length { bytes.append(alphabet[Int((state >> UInt64(index % 50)) % UInt64(alphabet.count))]) }
+            for index in 0..<length {
+                bytes.append(alphabet[Int((state >> UInt64(index % 50)) % UInt64(alphabet.count))])
+            }
             _ = JWTClaimReader.claims(of: bytes)
             _ = TokenResponseInspector.inspect(body: bytes, endpoint: Self.v2)
             _ = TokenRequestSummary(formBody: bytes)

@@ -20,7 +20,9 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let fromBytes = JWTClaimReader.claims(of: bytes)
     if let text = String(validating: bytes, as: UTF8.self) {
         let fromString = JWTClaimReader.claims(of: text)
-        guard fromString == fromBytes else { fatalError("String and bytes read differently: \(fromString) vs \(fromBytes)") }
+        guard fromString == fromBytes else {
+            fatalError("String and bytes read differently: \(fromString) vs \(fromBytes)")
+        }
     } else {
         _ = JWTClaimReader.claims(of: String(decoding: bytes, as: UTF8.self))
     }

@@ -23,7 +23,8 @@ private let directory = PolicyDirectoryLoader.SourceFile(
           - tenantId: 4760d329-4de4-4d52-bfed-ecc7ef0af950
             displayName: Adatum
             domains: [adatum.onmicrosoft.com]
-        """)
+        """
+)
 
 /// SwiftPM links this as `main` (see LibFuzzerDriver.h): libFuzzer's driver runs `fuzz` on its inputs.
 @_cdecl("FuzzPolicyFiles_main")
@@ -54,7 +55,9 @@ private func check(_ result: Result<PolicyBundle, PolicyValidationError>) {
     case .failure(let error):
         guard !error.errors.isEmpty else { fatalError("a refused policy set without an error: \(error)") }
         for diagnostic in error.diagnostics {
-            guard !diagnostic.message.isEmpty, (diagnostic.line ?? 0) >= 0 else { fatalError("odd diagnostic \(diagnostic)") }
+            guard !diagnostic.message.isEmpty, (diagnostic.line ?? 0) >= 0 else {
+                fatalError("odd diagnostic \(diagnostic)")
+            }
             _ = diagnostic.description
         }
     case .success(let bundle):

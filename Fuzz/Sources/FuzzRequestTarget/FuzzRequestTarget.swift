@@ -29,10 +29,16 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     // The absolute form of an origin-form target names the same resource: same canonical form, or same refusal.
     if raw.utf8.first == UInt8(ascii: "/"), raw.utf8.count + absolutePrefix.utf8.count <= RequestTarget.maximumLength {
-        let absolute = RequestTarget.canonicalize(absolutePrefix + raw, sessionHost: sessionHost, sessionPort: sessionPort)
+        let absolute = RequestTarget.canonicalize(
+            absolutePrefix + raw,
+            sessionHost: sessionHost,
+            sessionPort: sessionPort
+        )
         switch (result, absolute) {
         case (.success(let origin), .success(let viaAbsolute)):
-            guard origin == viaAbsolute else { fatalError("absolute form canonicalises differently: \(origin) vs \(viaAbsolute)") }
+            guard origin == viaAbsolute else {
+                fatalError("absolute form canonicalises differently: \(origin) vs \(viaAbsolute)")
+            }
         case (.failure(let origin), .failure(let viaAbsolute)):
             guard origin.reason == viaAbsolute.reason else {
                 fatalError("absolute form refused for another reason: \(origin.reason) vs \(viaAbsolute.reason)")
@@ -72,7 +78,9 @@ private func checkCanonical(_ target: CanonicalTarget, raw: String) {
         fatalError("TokenEndpointMatcher and TokenEndpoint.match disagree on \(target.originForm)")
     }
     if let endpoint {
-        guard endpoint.host == sessionHost, endpoint.tenantSegment != nil else { fatalError("odd endpoint \(endpoint)") }
+        guard endpoint.host == sessionHost, endpoint.tenantSegment != nil else {
+            fatalError("odd endpoint \(endpoint)")
+        }
         _ = endpoint.tenantSegmentKind
     }
 }

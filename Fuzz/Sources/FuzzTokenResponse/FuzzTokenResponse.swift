@@ -8,7 +8,9 @@ import TokenInspection
 private let endpoint: TokenEndpoint = {
     guard
         let endpoint = TokenEndpoint.match(
-            host: "login.microsoftonline.com", path: "/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token")
+            host: "login.microsoftonline.com",
+            path: "/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+        )
     else { fatalError("the fuzz target's token endpoint is not recognised") }
     return endpoint
 }()
@@ -45,7 +47,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 /// What an answer shows is bounded and consistent: a sign-in tenant only from an Entra token, with its source.
 private func checkEvidence(_ evidence: TokenResponseEvidence) {
     if evidence.signInTenant != nil {
-        guard evidence.isSuccess, evidence.isEntraToken, evidence.tokenSource != .none, evidence.issuerCloud != nil else {
+        guard evidence.isSuccess, evidence.isEntraToken, evidence.tokenSource != .none, evidence.issuerCloud != nil
+        else {
             fatalError("a sign-in tenant without an Entra token: \(evidence)")
         }
     } else if evidence.isSuccess, evidence.unreadableReason == nil {

@@ -29,14 +29,17 @@ extension CrossTenantAccessPolicy {
         let service = CrossTenantAccessPolicyConfigurationDefault.serviceDefault
         return replacing(
             default: CrossTenantAccessPolicyConfigurationDefault(
-                isServiceDefault: true, inboundTrust: service.inboundTrust,
+                isServiceDefault: true,
+                inboundTrust: service.inboundTrust,
                 b2bCollaborationInbound: service.b2bCollaborationInbound,
                 b2bCollaborationOutbound: service.b2bCollaborationOutbound,
                 b2bDirectConnectInbound: service.b2bDirectConnectInbound,
                 b2bDirectConnectOutbound: service.b2bDirectConnectOutbound,
                 automaticUserConsentSettings: service.automaticUserConsentSettings,
                 tenantRestrictions: service.tenantRestrictions,
-                additionalProperties: self.default.additionalProperties))
+                additionalProperties: self.default.additionalProperties
+            )
+        )
     }
 
     /// `PATCH /policies/crossTenantAccessPolicy/partners/{tenantId}`: each property present replaces the current
@@ -48,8 +51,10 @@ extension CrossTenantAccessPolicy {
         if let written = patch["tenantId"], written != .string(partners[position].tenantId) {
             guard case .string(let text) = written, TenantID(text) == tenant else {
                 throw CrossTenantAccessDocumentError(
-                    .readOnlyProperty, field: "tenantId",
-                    message: "is the partner's identity and cannot change; remove the partner and add another")
+                    .readOnlyProperty,
+                    field: "tenantId",
+                    message: "is the partner's identity and cannot change; remove the partner and add another"
+                )
             }
         }
         var properties = try JSONValue.object(of: partners[position])
@@ -68,12 +73,17 @@ extension CrossTenantAccessPolicy {
         let partner = try CrossTenantAccessPolicyConfigurationPartner.decode(from: json)
         guard let tenant = partner.partnerTenant else {
             throw CrossTenantAccessDocumentError(
-                .invalidDocument, field: "tenantId", message: "'\(partner.tenantId)' is not a tenant GUID")
+                .invalidDocument,
+                field: "tenantId",
+                message: "'\(partner.tenantId)' is not a tenant GUID"
+            )
         }
         guard index.partnerPositions[tenant] == nil else {
             throw CrossTenantAccessDocumentError(
-                .partnerAlreadyExists, field: "tenantId",
-                message: "tenant \(tenant) already has a partner configuration; PATCH it instead")
+                .partnerAlreadyExists,
+                field: "tenantId",
+                message: "tenant \(tenant) already has a partner configuration; PATCH it instead"
+            )
         }
         return replacing(partners: partners + [partner])
     }
@@ -87,7 +97,10 @@ extension CrossTenantAccessPolicy {
 
     private static func notFound(_ tenant: TenantID) -> CrossTenantAccessDocumentError {
         CrossTenantAccessDocumentError(
-            .partnerNotFound, field: "", message: "tenant \(tenant) has no partner configuration")
+            .partnerNotFound,
+            field: "",
+            message: "tenant \(tenant) has no partner configuration"
+        )
     }
 
     private func replacing(
@@ -95,8 +108,11 @@ extension CrossTenantAccessPolicy {
         partners edited: [CrossTenantAccessPolicyConfigurationPartner]? = nil
     ) -> Self {
         Self(
-            displayName: displayName, allowedCloudEndpoints: allowedCloudEndpoints,
-            default: configuration ?? self.default, partners: edited ?? partners,
-            additionalProperties: additionalProperties)
+            displayName: displayName,
+            allowedCloudEndpoints: allowedCloudEndpoints,
+            default: configuration ?? self.default,
+            partners: edited ?? partners,
+            additionalProperties: additionalProperties
+        )
     }
 }

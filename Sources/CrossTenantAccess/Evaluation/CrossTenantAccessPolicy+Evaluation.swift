@@ -6,12 +6,18 @@ extension CrossTenantAccessPolicy {
         let setting = (partnerSettings ?? index.defaultSettings).setting(query.kind, query.direction)
         let users = CrossTenantAccessResult.PartVerdict(
             configuration: setting.usersAndGroups,
-            matchedTarget: setting.usersAndGroups?.matcher.matchingTarget(for: query.user))
+            matchedTarget: setting.usersAndGroups?.matcher.matchingTarget(for: query.user)
+        )
         let applications = CrossTenantAccessResult.PartVerdict(
             configuration: setting.applications,
-            matchedTarget: setting.applications?.matcher.matchingTarget(forApplication: query.normalizedApplication))
+            matchedTarget: setting.applications?.matcher.matchingTarget(forApplication: query.normalizedApplication)
+        )
         return CrossTenantAccessResult(
-            query: query, partnerExists: partnerSettings != nil, setting: setting, usersAndGroups: users,
-            applications: applications)
+            query: query,
+            partnerExists: partnerSettings != nil,
+            setting: setting,
+            usersAndGroups: users,
+            applications: applications
+        )
     }
 }

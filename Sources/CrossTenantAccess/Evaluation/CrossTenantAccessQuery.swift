@@ -18,7 +18,10 @@ package struct CrossTenantAccessQuery: Hashable, Sendable {
     let normalizedApplication: String?
 
     package init(
-        kind: CrossTenantAccessKind, direction: Direction, partner: TenantID, user: UserIdentity?,
+        kind: CrossTenantAccessKind,
+        direction: Direction,
+        partner: TenantID,
+        user: UserIdentity?,
         application: String?
     ) {
         self.kind = kind

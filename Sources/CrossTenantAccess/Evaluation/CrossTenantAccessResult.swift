@@ -54,8 +54,11 @@ package struct CrossTenantAccessResult: Hashable, Sendable {
     let inheritedParts: [String]
 
     init(
-        query: CrossTenantAccessQuery, partnerExists: Bool, setting: ResolvedB2BSetting,
-        usersAndGroups: PartVerdict, applications: PartVerdict
+        query: CrossTenantAccessQuery,
+        partnerExists: Bool,
+        setting: ResolvedB2BSetting,
+        usersAndGroups: PartVerdict,
+        applications: PartVerdict
     ) {
         self.query = query
         self.usersAndGroups = usersAndGroups
@@ -86,7 +89,8 @@ package struct CrossTenantAccessResult: Hashable, Sendable {
             isAllowed = true
             decidingTarget = Self.mostSpecific(
                 usersAndGroups.isBlockedType ? nil : usersAndGroups.matchedTarget,
-                applications.isBlockedType ? nil : applications.matchedTarget)
+                applications.isBlockedType ? nil : applications.matchedTarget
+            )
         }
     }
 

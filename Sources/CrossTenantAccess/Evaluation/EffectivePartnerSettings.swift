@@ -14,8 +14,10 @@ package struct EffectivePartnerSettings: GraphDocument, Hashable {
     package let inheritedProperties: [String]
 
     init(
-        tenant: TenantID, partner: CrossTenantAccessPolicyConfigurationPartner?,
-        default defaults: CrossTenantAccessPolicyConfigurationDefault, settings: EvaluationIndex.Settings
+        tenant: TenantID,
+        partner: CrossTenantAccessPolicyConfigurationPartner?,
+        default defaults: CrossTenantAccessPolicyConfigurationDefault,
+        settings: EvaluationIndex.Settings
     ) {
         var inherited: [String] = []
         func resolve<Value>(_ name: String, _ own: Value?, _ fallback: Value) -> Value {
@@ -31,18 +33,24 @@ package struct EffectivePartnerSettings: GraphDocument, Hashable {
             tenantId: partner?.tenantId ?? tenant.description,
             isServiceProvider: resolve("isServiceProvider", partner?.isServiceProvider, false),
             isInMultiTenantOrganization: resolve(
-                "isInMultiTenantOrganization", partner?.isInMultiTenantOrganization, false),
+                "isInMultiTenantOrganization",
+                partner?.isInMultiTenantOrganization,
+                false
+            ),
             inboundTrust: resolve("inboundTrust", partner?.inboundTrust, defaults.inboundTrust),
             b2bCollaborationInbound: resolve("b2bCollaborationInbound", settings.b2bCollaborationInbound),
             b2bCollaborationOutbound: resolve("b2bCollaborationOutbound", settings.b2bCollaborationOutbound),
             b2bDirectConnectInbound: resolve("b2bDirectConnectInbound", settings.b2bDirectConnectInbound),
             b2bDirectConnectOutbound: resolve("b2bDirectConnectOutbound", settings.b2bDirectConnectOutbound),
             automaticUserConsentSettings: resolve(
-                "automaticUserConsentSettings", partner?.automaticUserConsentSettings,
-                defaults.automaticUserConsentSettings),
+                "automaticUserConsentSettings",
+                partner?.automaticUserConsentSettings,
+                defaults.automaticUserConsentSettings
+            ),
             tenantRestrictions: resolve("tenantRestrictions", settings.tenantRestrictions),
             identitySynchronization: partner?.identitySynchronization,
-            additionalProperties: partner?.additionalProperties ?? [:])
+            additionalProperties: partner?.additionalProperties ?? [:]
+        )
         isPartner = partner != nil
         inheritedProperties = inherited
     }
@@ -56,7 +64,10 @@ extension CrossTenantAccessPolicy {
     /// The settings in force toward `tenant`: its partner configuration over the default, or the default alone.
     package func effectiveSettings(for tenant: TenantID) -> EffectivePartnerSettings {
         EffectivePartnerSettings(
-            tenant: tenant, partner: partner(tenant), default: self.default,
-            settings: index.partnerSettings[tenant] ?? index.defaultSettings)
+            tenant: tenant,
+            partner: partner(tenant),
+            default: self.default,
+            settings: index.partnerSettings[tenant] ?? index.defaultSettings
+        )
     }
 }

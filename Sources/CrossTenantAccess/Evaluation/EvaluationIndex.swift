@@ -34,14 +34,23 @@ struct EvaluationIndex: Hashable, Sendable {
         let service = CrossTenantAccessPolicyConfigurationDefault.serviceDefault
         let defaults = Settings(
             b2bCollaborationInbound: .init(
-                default: configuration.b2bCollaborationInbound, service: service.b2bCollaborationInbound),
+                default: configuration.b2bCollaborationInbound,
+                service: service.b2bCollaborationInbound
+            ),
             b2bCollaborationOutbound: .init(
-                default: configuration.b2bCollaborationOutbound, service: service.b2bCollaborationOutbound),
+                default: configuration.b2bCollaborationOutbound,
+                service: service.b2bCollaborationOutbound
+            ),
             b2bDirectConnectInbound: .init(
-                default: configuration.b2bDirectConnectInbound, service: service.b2bDirectConnectInbound),
+                default: configuration.b2bDirectConnectInbound,
+                service: service.b2bDirectConnectInbound
+            ),
             b2bDirectConnectOutbound: .init(
-                default: configuration.b2bDirectConnectOutbound, service: service.b2bDirectConnectOutbound),
-            tenantRestrictions: .init(default: configuration.tenantRestrictions, service: service.tenantRestrictions))
+                default: configuration.b2bDirectConnectOutbound,
+                service: service.b2bDirectConnectOutbound
+            ),
+            tenantRestrictions: .init(default: configuration.tenantRestrictions, service: service.tenantRestrictions)
+        )
         var settings: [TenantID: Settings] = [:]
         var positions: [TenantID: Int] = [:]
         for (position, partner) in partners.enumerated() {
@@ -49,14 +58,19 @@ struct EvaluationIndex: Hashable, Sendable {
             positions[tenant] = position
             settings[tenant] = Settings(
                 b2bCollaborationInbound: defaults.b2bCollaborationInbound.overridden(
-                    by: partner.b2bCollaborationInbound),
+                    by: partner.b2bCollaborationInbound
+                ),
                 b2bCollaborationOutbound: defaults.b2bCollaborationOutbound.overridden(
-                    by: partner.b2bCollaborationOutbound),
+                    by: partner.b2bCollaborationOutbound
+                ),
                 b2bDirectConnectInbound: defaults.b2bDirectConnectInbound.overridden(
-                    by: partner.b2bDirectConnectInbound),
+                    by: partner.b2bDirectConnectInbound
+                ),
                 b2bDirectConnectOutbound: defaults.b2bDirectConnectOutbound.overridden(
-                    by: partner.b2bDirectConnectOutbound),
-                tenantRestrictions: defaults.tenantRestrictions.overridden(by: partner.tenantRestrictions))
+                    by: partner.b2bDirectConnectOutbound
+                ),
+                tenantRestrictions: defaults.tenantRestrictions.overridden(by: partner.tenantRestrictions)
+            )
         }
         defaultSettings = defaults
         partnerSettings = settings

@@ -27,8 +27,10 @@ struct ResolvedB2BSetting: Hashable, Sendable {
     }
 
     private init(
-        usersAndGroups: CrossTenantAccessPolicyTargetConfiguration?, usersAndGroupsOrigin: Origin,
-        applications: CrossTenantAccessPolicyTargetConfiguration?, applicationsOrigin: Origin,
+        usersAndGroups: CrossTenantAccessPolicyTargetConfiguration?,
+        usersAndGroupsOrigin: Origin,
+        applications: CrossTenantAccessPolicyTargetConfiguration?,
+        applicationsOrigin: Origin,
         additionalProperties: [String: JSONValue]
     ) {
         self.usersAndGroups = usersAndGroups
@@ -46,7 +48,8 @@ struct ResolvedB2BSetting: Hashable, Sendable {
             usersAndGroupsOrigin: partner.usersAndGroups == nil ? .default : .partner,
             applications: partner.applications ?? applications,
             applicationsOrigin: partner.applications == nil ? .default : .partner,
-            additionalProperties: partner.additionalProperties)
+            additionalProperties: partner.additionalProperties
+        )
     }
 
     /// Whether neither part was set by the partner.
@@ -62,6 +65,9 @@ struct ResolvedB2BSetting: Hashable, Sendable {
     var graphSetting: CrossTenantAccessPolicyB2BSetting? {
         guard usersAndGroups != nil || applications != nil else { return nil }
         return CrossTenantAccessPolicyB2BSetting(
-            usersAndGroups: usersAndGroups, applications: applications, additionalProperties: additionalProperties)
+            usersAndGroups: usersAndGroups,
+            applications: applications,
+            additionalProperties: additionalProperties
+        )
     }
 }

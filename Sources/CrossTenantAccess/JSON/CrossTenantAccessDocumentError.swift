@@ -36,15 +36,22 @@ extension CrossTenantAccessDocumentError {
         switch error {
         case .typeMismatch(let type, let context):
             self.init(
-                .invalidDocument, field: Self.path(context.codingPath),
-                message: "expected \(Self.describe(type)); \(context.debugDescription)")
+                .invalidDocument,
+                field: Self.path(context.codingPath),
+                message: "expected \(Self.describe(type)); \(context.debugDescription)"
+            )
         case .valueNotFound(let type, let context):
             self.init(
-                .invalidDocument, field: Self.path(context.codingPath),
-                message: "expected \(Self.describe(type)), found null")
+                .invalidDocument,
+                field: Self.path(context.codingPath),
+                message: "expected \(Self.describe(type)), found null"
+            )
         case .keyNotFound(let key, let context):
             self.init(
-                .invalidDocument, field: Self.path(context.codingPath + [key]), message: "is required but missing")
+                .invalidDocument,
+                field: Self.path(context.codingPath + [key]),
+                message: "is required but missing"
+            )
         case .dataCorrupted(let context):
             let message =
                 context.codingPath.isEmpty

@@ -41,7 +41,8 @@ package struct CrossTenantAccessPolicy: GraphDocument, Codable, Hashable {
             default: try container.optional(CrossTenantAccessPolicyConfigurationDefault.self, "default")
                 ?? .serviceDefault,
             partners: try container.optional([CrossTenantAccessPolicyConfigurationPartner].self, "partners") ?? [],
-            additionalProperties: try container.additionalProperties(excluding: Self.known))
+            additionalProperties: try container.additionalProperties(excluding: Self.known)
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {

@@ -25,7 +25,8 @@ package struct CrossTenantAccessPolicyB2BSetting: Hashable, Sendable, Codable {
     package static func everyone(_ accessType: CrossTenantAccessType) -> Self {
         Self(
             usersAndGroups: .init(accessType: accessType, targets: [.allUsers]),
-            applications: .init(accessType: accessType, targets: [.allApplications]))
+            applications: .init(accessType: accessType, targets: [.allApplications])
+        )
     }
 
     private static let known: Set<String> = ["usersAndGroups", "applications"]

@@ -10,5 +10,6 @@ extension CrossTenantAccessPolicyConfigurationDefault {
         b2bDirectConnectInbound: .everyone(.blocked),
         b2bDirectConnectOutbound: .everyone(.blocked),
         automaticUserConsentSettings: .neither,
-        tenantRestrictions: nil)
+        tenantRestrictions: nil
+    )
 }

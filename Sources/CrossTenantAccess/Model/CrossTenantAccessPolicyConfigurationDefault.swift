@@ -60,11 +60,16 @@ package struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codab
     /// The same settings with `isServiceDefault` set as given.
     func marked(isServiceDefault: Bool) -> Self {
         Self(
-            isServiceDefault: isServiceDefault, inboundTrust: inboundTrust,
-            b2bCollaborationInbound: b2bCollaborationInbound, b2bCollaborationOutbound: b2bCollaborationOutbound,
-            b2bDirectConnectInbound: b2bDirectConnectInbound, b2bDirectConnectOutbound: b2bDirectConnectOutbound,
-            automaticUserConsentSettings: automaticUserConsentSettings, tenantRestrictions: tenantRestrictions,
-            additionalProperties: additionalProperties)
+            isServiceDefault: isServiceDefault,
+            inboundTrust: inboundTrust,
+            b2bCollaborationInbound: b2bCollaborationInbound,
+            b2bCollaborationOutbound: b2bCollaborationOutbound,
+            b2bDirectConnectInbound: b2bDirectConnectInbound,
+            b2bDirectConnectOutbound: b2bDirectConnectOutbound,
+            automaticUserConsentSettings: automaticUserConsentSettings,
+            tenantRestrictions: tenantRestrictions,
+            additionalProperties: additionalProperties
+        )
     }
 
     static let known: Set<String> = [
@@ -89,11 +94,14 @@ package struct CrossTenantAccessPolicyConfigurationDefault: GraphDocument, Codab
             b2bDirectConnectOutbound: try container.optional(Setting.self, "b2bDirectConnectOutbound")
                 ?? service.b2bDirectConnectOutbound,
             automaticUserConsentSettings: try container.optional(
-                InboundOutboundPolicyConfiguration.self, "automaticUserConsentSettings")
+                InboundOutboundPolicyConfiguration.self,
+                "automaticUserConsentSettings"
+            )
                 ?? service.automaticUserConsentSettings,
             tenantRestrictions: try container.optional(Setting.self, "tenantRestrictions")
                 ?? service.tenantRestrictions,
-            additionalProperties: try container.additionalProperties(excluding: Self.known))
+            additionalProperties: try container.additionalProperties(excluding: Self.known)
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {

@@ -71,11 +71,16 @@ package struct CrossTenantAccessPolicyConfigurationPartner: GraphDocument, Codab
             b2bDirectConnectInbound: try container.optional(Setting.self, "b2bDirectConnectInbound"),
             b2bDirectConnectOutbound: try container.optional(Setting.self, "b2bDirectConnectOutbound"),
             automaticUserConsentSettings: try container.optional(
-                InboundOutboundPolicyConfiguration.self, "automaticUserConsentSettings"),
+                InboundOutboundPolicyConfiguration.self,
+                "automaticUserConsentSettings"
+            ),
             tenantRestrictions: try container.optional(Setting.self, "tenantRestrictions"),
             identitySynchronization: try container.optional(
-                CrossTenantIdentitySyncPolicyPartner.self, "identitySynchronization"),
-            additionalProperties: try container.additionalProperties(excluding: Self.known))
+                CrossTenantIdentitySyncPolicyPartner.self,
+                "identitySynchronization"
+            ),
+            additionalProperties: try container.additionalProperties(excluding: Self.known)
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {

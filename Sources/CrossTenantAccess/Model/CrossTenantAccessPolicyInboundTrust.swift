@@ -10,7 +10,9 @@ package struct CrossTenantAccessPolicyInboundTrust: Hashable, Sendable, Codable 
     package let additionalProperties: [String: JSONValue]
 
     package init(
-        isMfaAccepted: Bool?, isCompliantDeviceAccepted: Bool?, isHybridAzureADJoinedDeviceAccepted: Bool?,
+        isMfaAccepted: Bool?,
+        isCompliantDeviceAccepted: Bool?,
+        isHybridAzureADJoinedDeviceAccepted: Bool?,
         additionalProperties: [String: JSONValue] = [:]
     ) {
         self.isMfaAccepted = isMfaAccepted
@@ -21,7 +23,10 @@ package struct CrossTenantAccessPolicyInboundTrust: Hashable, Sendable, Codable 
 
     /// Nothing trusted: the service default (SPEC 2.2).
     package static let nothingTrusted = Self(
-        isMfaAccepted: false, isCompliantDeviceAccepted: false, isHybridAzureADJoinedDeviceAccepted: false)
+        isMfaAccepted: false,
+        isCompliantDeviceAccepted: false,
+        isHybridAzureADJoinedDeviceAccepted: false
+    )
 
     private static let known: Set<String> = [
         "isMfaAccepted", "isCompliantDeviceAccepted", "isHybridAzureADJoinedDeviceAccepted",

@@ -24,7 +24,9 @@ package struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
     package let additionalProperties: [String: JSONValue]
 
     package init(
-        target: String, targetType: CrossTenantAccessTargetType, additionalProperties: [String: JSONValue] = [:]
+        target: String,
+        targetType: CrossTenantAccessTargetType,
+        additionalProperties: [String: JSONValue] = [:]
     ) {
         self.target = target
         self.targetType = targetType
@@ -36,7 +38,9 @@ package struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
 
     package static let allUsers = CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)
     package static let allApplications = CrossTenantAccessPolicyTarget(
-        target: "AllApplications", targetType: .application)
+        target: "AllApplications",
+        targetType: .application
+    )
 
     private static let known: Set<String> = ["target", "targetType"]
 

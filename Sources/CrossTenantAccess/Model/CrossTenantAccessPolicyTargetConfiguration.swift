@@ -11,7 +11,8 @@ package struct CrossTenantAccessPolicyTargetConfiguration: Hashable, Sendable, C
     let matcher: TargetMatcher
 
     package init(
-        accessType: CrossTenantAccessType, targets: [CrossTenantAccessPolicyTarget],
+        accessType: CrossTenantAccessType,
+        targets: [CrossTenantAccessPolicyTarget],
         additionalProperties: [String: JSONValue] = [:]
     ) {
         self.accessType = accessType
@@ -27,7 +28,8 @@ package struct CrossTenantAccessPolicyTargetConfiguration: Hashable, Sendable, C
         self.init(
             accessType: try container.required(CrossTenantAccessType.self, "accessType"),
             targets: try container.required([CrossTenantAccessPolicyTarget].self, "targets"),
-            additionalProperties: try container.additionalProperties(excluding: Self.known))
+            additionalProperties: try container.additionalProperties(excluding: Self.known)
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {

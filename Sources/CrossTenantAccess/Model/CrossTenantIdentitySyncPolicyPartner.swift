@@ -15,7 +15,9 @@ package struct CrossTenantIdentitySyncPolicyPartner: Hashable, Sendable, Codable
     package let userSyncInboundAdditionalProperties: [String: JSONValue]
 
     package init(
-        displayName: String?, tenantId: String?, isSyncAllowed: Bool?,
+        displayName: String?,
+        tenantId: String?,
+        isSyncAllowed: Bool?,
         additionalProperties: [String: JSONValue] = [:],
         userSyncInboundAdditionalProperties: [String: JSONValue] = [:]
     ) {

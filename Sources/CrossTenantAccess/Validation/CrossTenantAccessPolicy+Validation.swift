@@ -14,16 +14,21 @@ extension CrossTenantAccessPolicy {
             if AllowedCloudEndpoint(rawValue: endpoint) == nil {
                 diagnostics.append(
                     .init(
-                        .error, field: "allowedCloudEndpoints[\(position)]",
-                        message: "'\(endpoint)' is not a Microsoft cloud; use one of \(AllowedCloudEndpoint.spellings)")
+                        .error,
+                        field: "allowedCloudEndpoints[\(position)]",
+                        message: "'\(endpoint)' is not a Microsoft cloud; use one of \(AllowedCloudEndpoint.spellings)"
+                    )
                 )
             }
         }
         for (kind, direction, name) in Self.settings {
             guard let setting = self.default.setting(kind, direction) else { continue }
             SettingValidator.check(
-                setting, resolved: index.defaultSettings.setting(kind, direction), at: "default.\(name)",
-                into: &diagnostics)
+                setting,
+                resolved: index.defaultSettings.setting(kind, direction),
+                at: "default.\(name)",
+                into: &diagnostics
+            )
         }
         var seen: [TenantID: Int] = [:]
         for (position, partner) in partners.enumerated() {
@@ -32,8 +37,11 @@ extension CrossTenantAccessPolicy {
             for (kind, direction, _) in Self.settings {
                 guard let setting = partner.setting(kind, direction) else { continue }
                 SettingValidator.check(
-                    setting, resolved: index.defaultSettings.setting(kind, direction).overridden(by: setting),
-                    at: "\(path).\(kind.settingName(direction))", into: &diagnostics)
+                    setting,
+                    resolved: index.defaultSettings.setting(kind, direction).overridden(by: setting),
+                    at: "\(path).\(kind.settingName(direction))",
+                    into: &diagnostics
+                )
             }
         }
         return diagnostics
@@ -49,34 +57,47 @@ extension CrossTenantAccessPolicy {
     ]
 
     private func checkTenant(
-        of partner: CrossTenantAccessPolicyConfigurationPartner, at position: Int, owner: TenantID?,
-        seen: inout [TenantID: Int], into diagnostics: inout [CrossTenantAccessDiagnostic]
+        of partner: CrossTenantAccessPolicyConfigurationPartner,
+        at position: Int,
+        owner: TenantID?,
+        seen: inout [TenantID: Int],
+        into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
         let path = "partners[\(position)]"
         guard let tenant = partner.partnerTenant else {
             diagnostics.append(
-                .init(.error, field: "\(path).tenantId", message: "'\(partner.tenantId)' is not a tenant GUID"))
+                .init(.error, field: "\(path).tenantId", message: "'\(partner.tenantId)' is not a tenant GUID")
+            )
             return
         }
         if let first = seen[tenant] {
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).tenantId",
-                    message: "tenant \(tenant) already has a partner configuration at partners[\(first)]"))
+                    .error,
+                    field: "\(path).tenantId",
+                    message: "tenant \(tenant) already has a partner configuration at partners[\(first)]"
+                )
+            )
         } else {
             seen[tenant] = position
         }
         if tenant == owner {
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).tenantId",
-                    message: "tenant \(tenant) is this policy's own tenant, which cannot be its own partner"))
+                    .error,
+                    field: "\(path).tenantId",
+                    message: "tenant \(tenant) is this policy's own tenant, which cannot be its own partner"
+                )
+            )
         }
         if let synchronized = partner.identitySynchronization?.tenantId, TenantID(synchronized) != tenant {
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).identitySynchronization.tenantId",
-                    message: "'\(synchronized)' differs from the partner's tenantId \(tenant)"))
+                    .error,
+                    field: "\(path).identitySynchronization.tenantId",
+                    message: "'\(synchronized)' differs from the partner's tenantId \(tenant)"
+                )
+            )
         }
     }
 }

@@ -4,7 +4,9 @@ enum SettingValidator {
     /// Checks `setting` as written at `path`, and the conflict rule on `resolved`: the setting as it applies,
     /// with parts it leaves null taken from the default.
     static func check(
-        _ setting: CrossTenantAccessPolicyB2BSetting, resolved: ResolvedB2BSetting, at path: String,
+        _ setting: CrossTenantAccessPolicyB2BSetting,
+        resolved: ResolvedB2BSetting,
+        at path: String,
         into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
         if let users = setting.usersAndGroups {
@@ -38,7 +40,9 @@ enum SettingValidator {
     }
 
     private static func check(
-        _ configuration: CrossTenantAccessPolicyTargetConfiguration, side: Side, at path: String,
+        _ configuration: CrossTenantAccessPolicyTargetConfiguration,
+        side: Side,
+        at path: String,
         into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
         let accessType = configuration.accessType
@@ -48,27 +52,38 @@ enum SettingValidator {
                 let value = accessType.rawValue.trimmingASCIIWhitespace()
                 diagnostics.append(
                     .init(
-                        .warning, field: "\(path).accessType",
-                        message: "'\(accessType.rawValue)' has stray whitespace; read as '\(value)'"))
+                        .warning,
+                        field: "\(path).accessType",
+                        message: "'\(accessType.rawValue)' has stray whitespace; read as '\(value)'"
+                    )
+                )
             }
         case .unknownFutureValue:
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).accessType",
+                    .error,
+                    field: "\(path).accessType",
                     message: "'unknownFutureValue' is Graph's placeholder for future values; use 'allowed' or 'blocked'"
-                ))
+                )
+            )
         case .unrecognized:
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).accessType",
-                    message: "'\(accessType.rawValue)' is not an access type; use 'allowed' or 'blocked'"))
+                    .error,
+                    field: "\(path).accessType",
+                    message: "'\(accessType.rawValue)' is not an access type; use 'allowed' or 'blocked'"
+                )
+            )
         }
         if configuration.targets.isEmpty {
             let everyone = side == .usersAndGroups ? "AllUsers" : "AllApplications"
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).targets",
-                    message: "lists no targets; name at least one (\(everyone) for everyone)"))
+                    .error,
+                    field: "\(path).targets",
+                    message: "lists no targets; name at least one (\(everyone) for everyone)"
+                )
+            )
         }
         for (position, target) in configuration.targets.enumerated() {
             check(target, side: side, at: "\(path).targets[\(position)]", into: &diagnostics)
@@ -76,7 +91,9 @@ enum SettingValidator {
     }
 
     private static func check(
-        _ target: CrossTenantAccessPolicyTarget, side: Side, at path: String,
+        _ target: CrossTenantAccessPolicyTarget,
+        side: Side,
+        at path: String,
         into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
         if target.target.trimmingASCIIWhitespace().isEmpty {
@@ -87,8 +104,11 @@ enum SettingValidator {
         case .unknownFutureValue, .unrecognized:
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).targetType",
-                    message: "'\(type.rawValue)' is not a target type; use 'user', 'group' or 'application'"))
+                    .error,
+                    field: "\(path).targetType",
+                    message: "'\(type.rawValue)' is not a target type; use 'user', 'group' or 'application'"
+                )
+            )
             return
         case .user, .group, .application:
             break
@@ -96,21 +116,28 @@ enum SettingValidator {
         if let keyword = target.keyword, keyword.targetType.meaning != type.meaning {
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).targetType",
+                    .error,
+                    field: "\(path).targetType",
                     message: "'\(keyword.rawValue)' requires targetType '\(keyword.targetType)', not '\(type.rawValue)'"
-                ))
+                )
+            )
         } else if !side.accepts(type.meaning) {
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).targetType",
-                    message: "\(side.rawValue) takes \(side.expected) targets, not '\(type.rawValue)'"))
+                    .error,
+                    field: "\(path).targetType",
+                    message: "\(side.rawValue) takes \(side.expected) targets, not '\(type.rawValue)'"
+                )
+            )
         }
     }
 
     /// Graph's rule: blocking all users requires blocking all applications, and allowing any users forbids
     /// blocking all applications.
     private static func checkConflict(
-        _ setting: ResolvedB2BSetting, at path: String, into diagnostics: inout [CrossTenantAccessDiagnostic]
+        _ setting: ResolvedB2BSetting,
+        at path: String,
+        into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
         guard let users = setting.usersAndGroups, let applications = setting.applications else { return }
         let blocksAllApplications =
@@ -121,13 +148,19 @@ enum SettingValidator {
         case .blocked where users.targets.contains { $0.keyword == .allUsers } && !blocksAllApplications:
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).applications",
-                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications\(inherited)"))
+                    .error,
+                    field: "\(path).applications",
+                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications\(inherited)"
+                )
+            )
         case .allowed where blocksAllApplications:
             diagnostics.append(
                 .init(
-                    .error, field: "\(path).applications",
-                    message: "usersAndGroups allows users, so applications must not block AllApplications\(inherited)"))
+                    .error,
+                    field: "\(path).applications",
+                    message: "usersAndGroups allows users, so applications must not block AllApplications\(inherited)"
+                )
+            )
         case .allowed, .blocked, .unknownFutureValue, .unrecognized:
             break
         }

@@ -68,7 +68,8 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         let channel = context.channel
         deadline = try? context.eventLoop.scheduleCallback(
             in: .seconds(shared.configuration.tlsHandshakeTimeoutSeconds),
-            handler: HelloDeadline(handler: handler, channel: channel))
+            handler: HelloDeadline(handler: handler, channel: channel)
+        )
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -88,13 +89,19 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             let named = serverName.flatMap { HostName.canonical($0) }
             if let named, shared.interception.intercepts(host: named) {
                 guard !connect.namesInterceptedHost || named == target.host else {
-                    return refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)", context: context)
+                    return refuse(
+                        "the CONNECT names \(target.host) but the TLS ClientHello names \(named)",
+                        context: context
+                    )
                 }
                 return intercept(HostPort(host: named, port: target.port), context: context)
             }
             guard !connect.namesInterceptedHost else {
                 guard let named else { return intercept(target, context: context) }
-                return refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)", context: context)
+                return refuse(
+                    "the CONNECT names \(target.host) but the TLS ClientHello names \(named)",
+                    context: context
+                )
             }
             tunnel(context: context)
         case .notTLS:
@@ -112,8 +119,13 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private func intercept(_ host: HostPort, context: ChannelHandlerContext) {
         state = .handingOver
         SessionHandover.intercept(
-            host: host, creator: connect.creator, pending: { [unowned self] in self.received }, shared: shared,
-            replacing: self, context: context)
+            host: host,
+            creator: connect.creator,
+            pending: { [unowned self] in self.received },
+            shared: shared,
+            replacing: self,
+            context: context
+        )
     }
 
     private func tunnel(context: ChannelHandlerContext) {
@@ -122,7 +134,12 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         state = .handingOver
         SessionHandover.tunnel(
-            to: address, shared: shared, pending: { [unowned self] in self.received }, replacing: self, context: context)
+            to: address,
+            shared: shared,
+            pending: { [unowned self] in self.received },
+            replacing: self,
+            context: context
+        )
     }
 
     private func refuse(_ reason: String, context: ChannelHandlerContext) {
@@ -130,8 +147,14 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         received.removeAll()
         SessionHandover.refuse(
             ConnectionRefusal(
-                host: connect.target.host, creator: connect.creator.tenant, setting: .tlsServerName, reason: reason),
-            shared: shared, context: context)
+                host: connect.target.host,
+                creator: connect.creator.tenant,
+                setting: .tlsServerName,
+                reason: reason
+            ),
+            shared: shared,
+            context: context
+        )
     }
 }
 

@@ -7,8 +7,10 @@ final class OverCapacityHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private static let answer: String = {
-        let body = #"{"error":"proxy_busy","error_description":"the proxy serves its maximum number of connections; try again later"}"#
-        return "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
+        let body =
+            #"{"error":"proxy_busy","error_description":"the proxy serves its maximum number of connections; try again later"}"#
+        return
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
             + "retry-after: 1\r\nconnection: close\r\n\r\n\(body)"
     }()
 

@@ -1,9 +1,9 @@
 import CoreMetrics
 import ExchangePolicy
 import Foundation
-import NetworkPolicy
 import NIOCore
 import NIOHTTP1
+import NetworkPolicy
 import Plumbing
 
 /// The first handler of every client connection (STYLE 4, steps 1 to 4): I/O only. It feeds what happens to a
@@ -27,8 +27,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.deadline = deadline
         self.machine = ConnectStateMachine(
             configuration: .init(
-                allowedClients: shared.configuration.allowedClients, interception: shared.interception,
-                maxBodyBytes: shared.configuration.maxBodyBytes))
+                allowedClients: shared.configuration.allowedClients,
+                interception: shared.interception,
+                maxBodyBytes: shared.configuration.maxBodyBytes
+            )
+        )
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,7 +90,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .forwardPlain(let head, let body, let host, let port):
             plainHost = host
             shared.upstreamPools.value(for: context.eventLoop).exchange(
-                head, body: body, host: host, port: port, tls: false
+                head,
+                body: body,
+                host: host,
+                port: port,
+                tls: false
             ) { result in
                 switch result {
                 case .success(let response):
@@ -100,13 +107,22 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .answerPlain(let response, let keepAlive):
             deadline.answered()
             let written = HTTPResponseWriting.write(
-                status: response.head.status, headers: HTTPResponseWriting.forwardable(response.head.headers),
-                body: response.body, keepAlive: keepAlive, context: context, wrap: wrapOutboundOut)
+                status: response.head.status,
+                headers: HTTPResponseWriting.forwardable(response.head.headers),
+                body: response.body,
+                keepAlive: keepAlive,
+                context: context,
+                wrap: wrapOutboundOut
+            )
             if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
         case .refuseForbidden(let refusal):
             SessionHandover.refuse(refusal, shared: shared, context: context) {
                 self.writeErrorAndClose(
-                    .forbidden, refusal.reason, correlationID: refusal.correlationID, context: context)
+                    .forbidden,
+                    refusal.reason,
+                    correlationID: refusal.correlationID,
+                    context: context
+                )
             }
         case .refuseMakerToken(let refusal):
             refuseMakerToken(refusal, context: context)
@@ -157,11 +173,21 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
         } else if connect.namesInterceptedHost {
             SessionHandover.intercept(
-                host: connect.target, creator: connect.creator, pending: handOver, shared: shared, replacing: self,
-                context: context)
+                host: connect.target,
+                creator: connect.creator,
+                pending: handOver,
+                shared: shared,
+                replacing: self,
+                context: context
+            )
         } else if let tunnelAddress = connect.tunnelAddress {
             SessionHandover.tunnel(
-                to: tunnelAddress, shared: shared, pending: handOver, replacing: self, context: context)
+                to: tunnelAddress,
+                shared: shared,
+                pending: handOver,
+                replacing: self,
+                context: context
+            )
         } else {
             context.close(promise: nil)
         }
@@ -186,21 +212,30 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 error: "creator_token_invalid",
                 description: "\(refusal.reason). Send a maker token that verifies against the configured keys "
                     + "(--creator-jwks, --creator-jwks-url) for an accepted audience (--creator-audience).",
-                correlationID: refusal.correlationID)
+                correlationID: refusal.correlationID
+            )
             HTTPResponseWriting.json(
-                status: .proxyAuthenticationRequired, body.json(),
+                status: .proxyAuthenticationRequired,
+                body.json(),
                 extraHeaders: [("proxy-authenticate", #"Bearer realm="tenantgate", error="invalid_token""#)],
-                keepAlive: false, context: context, wrap: self.wrapOutboundOut
+                keepAlive: false,
+                context: context,
+                wrap: self.wrapOutboundOut
             ).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
     private func writeErrorAndClose(
-        _ status: HTTPResponseStatus, _ reason: String, correlationID: UUID = .random(), context: ChannelHandlerContext
+        _ status: HTTPResponseStatus,
+        _ reason: String,
+        correlationID: UUID = .random(),
+        context: ChannelHandlerContext
     ) {
         let body = ProxyErrorBody(
-            error: status == .forbidden ? "forbidden" : "proxy_error", description: reason,
-            correlationID: correlationID)
+            error: status == .forbidden ? "forbidden" : "proxy_error",
+            description: reason,
+            correlationID: correlationID
+        )
         HTTPResponseWriting.json(status: status, body.json(), keepAlive: false, context: context, wrap: wrapOutboundOut)
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }

@@ -101,7 +101,8 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
             var buffer = context.channel.allocator.buffer(capacity: 160 + body.utf8.count)
             buffer.writeString(
                 "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
-                    + "connection: close\r\n\r\n\(body)")
+                    + "connection: close\r\n\r\n\(body)"
+            )
             context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
@@ -110,10 +111,13 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    private func schedule(in delay: TimeAmount, context: ChannelHandlerContext, reason: Reason) -> NIOScheduledCallback? {
+    private func schedule(in delay: TimeAmount, context: ChannelHandlerContext, reason: Reason) -> NIOScheduledCallback?
+    {
         let handler = DeadlineCallback(
-            handler: NIOLoopBound(self, eventLoop: context.eventLoop), context: NIOLoopBound(context, eventLoop: context.eventLoop),
-            reason: reason)
+            handler: NIOLoopBound(self, eventLoop: context.eventLoop),
+            context: NIOLoopBound(context, eventLoop: context.eventLoop),
+            reason: reason
+        )
         return try? context.eventLoop.scheduleCallback(in: delay, handler: handler)
     }
 

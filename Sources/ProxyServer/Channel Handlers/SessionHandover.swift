@@ -2,11 +2,11 @@ import CoreMetrics
 import ExchangePolicy
 import Foundation
 import Logging
-import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NetworkPolicy
 import TenantPolicy
 
 /// The two ways an accepted CONNECT continues, shared by the handler that reads the CONNECT and the one that
@@ -15,8 +15,12 @@ import TenantPolicy
 enum SessionHandover {
     /// Terminates TLS with a leaf for `host` and serves the decrypted requests with a `TokenExchangeHandler`.
     static func intercept(
-        host: HostPort, creator: CreatorResolver.Resolution, pending: @escaping () -> [NIOAny], shared: ProxyContext,
-        replacing handler: any RemovableChannelHandler, context: ChannelHandlerContext
+        host: HostPort,
+        creator: CreatorResolver.Resolution,
+        pending: @escaping () -> [NIOAny],
+        shared: ProxyContext,
+        replacing handler: any RemovableChannelHandler,
+        context: ChannelHandlerContext
     ) {
         shared.leafContexts.context(for: host.host, on: context.eventLoop).assumeIsolated().whenComplete { result in
             guard context.channel.isActive else { return }
@@ -25,7 +29,8 @@ enum SessionHandover {
                 let configuration = shared.configuration
                 let deadline = RequestDeadlineHandler(
                     head: .seconds(configuration.requestHeadTimeoutSeconds),
-                    handshake: .seconds(configuration.tlsHandshakeTimeoutSeconds))
+                    handshake: .seconds(configuration.tlsHandshakeTimeoutSeconds)
+                )
                 let handlers: [any ChannelHandler] = [
                     NIOSSLServerHandler(context: sslContext),
                     deadline,
@@ -34,15 +39,23 @@ enum SessionHandover {
                     ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
                     TokenExchangeHandler(
                         session: TokenExchangeStateMachine.Session(
-                            target: host, creator: creator, mode: configuration.mode,
-                            tokenFlows: configuration.tokenFlows, maxBodyBytes: configuration.maxBodyBytes,
-                            tenantRestrictionsV2: configuration.tenantRestrictionsV2),
-                        deadline: deadline, shared: shared),
+                            target: host,
+                            creator: creator,
+                            mode: configuration.mode,
+                            tokenFlows: configuration.tokenFlows,
+                            maxBodyBytes: configuration.maxBodyBytes,
+                            tenantRestrictionsV2: configuration.tenantRestrictionsV2
+                        ),
+                        deadline: deadline,
+                        shared: shared
+                    ),
                 ]
                 replace(handler, with: handlers, replaying: pending(), context: context)
             case .failure(let error):
                 shared.logger.error(
-                    "cannot mint a leaf certificate", metadata: ["host": "\(host.host)", "error": "\(error)"])
+                    "cannot mint a leaf certificate",
+                    metadata: ["host": "\(host.host)", "error": "\(error)"]
+                )
                 context.close(promise: nil)
             }
         }
@@ -50,8 +63,11 @@ enum SessionHandover {
 
     /// Connects to `address` (already judged by the destination policy) and splices the two channels.
     static func tunnel(
-        to address: SocketAddress, shared: ProxyContext, pending: @escaping () -> [NIOAny],
-        replacing handler: any RemovableChannelHandler, context: ChannelHandlerContext
+        to address: SocketAddress,
+        shared: ProxyContext,
+        pending: @escaping () -> [NIOAny],
+        replacing handler: any RemovableChannelHandler,
+        context: ChannelHandlerContext
     ) {
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.seconds(shared.configuration.connectTimeoutSeconds))
@@ -75,7 +91,9 @@ enum SessionHandover {
                     if let idle = try? sync.context(handlerType: IdleStateHandler.self) {
                         sync.removeHandler(context: idle, promise: nil)
                     }
-                    let tunnelIdle = IdleStateHandler(allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds))
+                    let tunnelIdle = IdleStateHandler(
+                        allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds)
+                    )
                     replace(handler, with: [tunnelIdle, local], replaying: pending(), context: context)
                 case .failure:
                     // The 200 is already sent: closing is the only answer left.
@@ -88,18 +106,26 @@ enum SessionHandover {
     /// Audits a refused connection (`blocked`, with the policy that refused it as `setting`), then runs `answer`,
     /// or closes when there is nothing left to answer with.
     static func refuse(
-        _ refusal: ConnectionRefusal, shared: ProxyContext, context: ChannelHandlerContext,
+        _ refusal: ConnectionRefusal,
+        shared: ProxyContext,
+        context: ChannelHandlerContext,
         answer: (() -> Void)? = nil
     ) {
         shared.logger.notice(
-            "connection refused", metadata: ["host": "\(refusal.host)", "setting": "\(refusal.setting.rawValue)", "reason": "\(refusal.reason)"])
+            "connection refused",
+            metadata: [
+                "host": "\(refusal.host)", "setting": "\(refusal.setting.rawValue)", "reason": "\(refusal.reason)",
+            ]
+        )
         shared.recordAudit(refusal.auditEvent(), on: context.eventLoop) { _ in
             if let answer { answer() } else { context.close(promise: nil) }
         }
     }
 
     private static func replace(
-        _ handler: any RemovableChannelHandler, with handlers: [any ChannelHandler], replaying pending: [NIOAny],
+        _ handler: any RemovableChannelHandler,
+        with handlers: [any ChannelHandler],
+        replaying pending: [NIOAny],
         context: ChannelHandlerContext
     ) {
         do {

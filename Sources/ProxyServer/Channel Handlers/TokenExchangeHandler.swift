@@ -1,8 +1,8 @@
 import Audit
 import CoreMetrics
-import NetworkPolicy
 import NIOCore
 import NIOHTTP1
+import NetworkPolicy
 import PolicyFiles
 import PolicyService
 
@@ -21,7 +21,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let shared: ProxyContext
 
     init(
-        session: TokenExchangeStateMachine.Session, deadline: RequestDeadlineHandler, shared: ProxyContext
+        session: TokenExchangeStateMachine.Session,
+        deadline: RequestDeadlineHandler,
+        shared: ProxyContext
     ) {
         self.target = session.target
         self.deadline = deadline
@@ -89,7 +91,11 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private func forward(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         let limit = shared.configuration.maxBodyBytes
         shared.upstreamPools.value(for: context.eventLoop).exchange(
-            head, body: body, host: target.host, port: target.port, tls: true
+            head,
+            body: body,
+            host: target.host,
+            port: target.port,
+            tls: true
         ) { result in
             switch result.flatMap({ ResponseCoding.decoded($0, limit: limit) }) {
             case .success(let response):
@@ -107,8 +113,13 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         }
         deadline.answered()
         let written = HTTPResponseWriting.write(
-            status: answer.status, headers: answer.headers, body: answer.body, keepAlive: answer.keepAlive,
-            context: context, wrap: wrapOutboundOut)
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+            keepAlive: answer.keepAlive,
+            context: context,
+            wrap: wrapOutboundOut
+        )
         if answer.closesConnection {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {

@@ -58,8 +58,9 @@ final class WriteCoalescingHandler: ChannelOutboundHandler {
         case 0: promise = nil
         case 1: promise = waiting[0]
         default:
-            promise = context.eventLoop.makePromise()
-            for each in waiting { promise!.futureResult.cascade(to: each) }
+            let shared = context.eventLoop.makePromise(of: Void.self)
+            for each in waiting { shared.futureResult.cascade(to: each) }
+            promise = shared
         }
         context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
     }

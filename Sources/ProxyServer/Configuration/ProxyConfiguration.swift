@@ -104,7 +104,9 @@ package struct ProxyConfiguration: Sendable {
     /// The part of this configuration that decides what a CONNECT becomes.
     package var interception: InterceptionRules {
         InterceptionRules(
-            allowedConnectPorts: allowedConnectPorts, extraInterceptedHosts: extraInterceptedHosts,
-            tenantRestrictionsV2: tenantRestrictionsV2)
+            allowedConnectPorts: allowedConnectPorts,
+            extraInterceptedHosts: extraInterceptedHosts,
+            tenantRestrictionsV2: tenantRestrictionsV2
+        )
     }
 }

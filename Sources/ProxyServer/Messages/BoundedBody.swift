@@ -20,12 +20,15 @@ struct BoundedBody {
     /// Appends `part`; false, and nothing appended, when the body would exceed the limit.
     mutating func append(_ part: ByteBuffer) -> Bool {
         guard part.readableBytes <= limit - (buffer?.readableBytes ?? 0) else { return false }
-        if buffer == nil {
+        guard var gathered = buffer else {
             buffer = part
-        } else {
-            var part = part
-            buffer!.writeBuffer(&part)
+            return true
         }
+        // Let go of the stored buffer first, so that appending to it copies nothing.
+        buffer = nil
+        var part = part
+        gathered.writeBuffer(&part)
+        buffer = gathered
         return true
     }
 }

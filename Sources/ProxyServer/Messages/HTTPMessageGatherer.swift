@@ -33,11 +33,11 @@ struct HTTPMessageGatherer<Head: HTTPMessageHead> {
             guard !body.refuses(declaredLength: head.headers) else { return .tooLarge }
             receiving = (head, body)
         case .body(let part):
-            guard receiving != nil else { return .incomplete }
-            guard receiving!.body.append(part) else {
-                receiving = nil
-                return .tooLarge
-            }
+            guard case (let head, var body)? = receiving else { return .incomplete }
+            // Let go of the stored body first, so that appending to it copies nothing.
+            receiving = nil
+            guard body.append(part) else { return .tooLarge }
+            receiving = (head, body)
         case .end(let trailers):
             guard case (var head, let body)? = receiving else { return .incomplete }
             receiving = nil

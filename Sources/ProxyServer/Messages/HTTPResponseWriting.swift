@@ -12,8 +12,12 @@ enum HTTPResponseWriting {
     ]
 
     static func write(
-        status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?, keepAlive: Bool,
-        context: ChannelHandlerContext, wrap: (HTTPServerResponsePart) -> NIOAny
+        status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        body: ByteBuffer?,
+        keepAlive: Bool,
+        context: ChannelHandlerContext,
+        wrap: (HTTPServerResponsePart) -> NIOAny
     ) -> EventLoopFuture<Void> {
         var headers = headers
         headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
@@ -33,8 +37,12 @@ enum HTTPResponseWriting {
 
     /// A JSON body with its content type.
     static func json(
-        status: HTTPResponseStatus, _ data: Data, extraHeaders: [(String, String)] = [], keepAlive: Bool,
-        context: ChannelHandlerContext, wrap: (HTTPServerResponsePart) -> NIOAny
+        status: HTTPResponseStatus,
+        _ data: Data,
+        extraHeaders: [(String, String)] = [],
+        keepAlive: Bool,
+        context: ChannelHandlerContext,
+        wrap: (HTTPServerResponsePart) -> NIOAny
     ) -> EventLoopFuture<Void> {
         var headers = jsonHeaders
         headers.add(contentsOf: extraHeaders)
@@ -63,7 +71,8 @@ enum HTTPResponseWriting {
     }
 
     /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.
-    static func upstreamHead(from head: HTTPRequestHead, uri: String, host: String, bodyLength: Int) -> HTTPRequestHead {
+    static func upstreamHead(from head: HTTPRequestHead, uri: String, host: String, bodyLength: Int) -> HTTPRequestHead
+    {
         var headers = withoutHopByHop(head.headers)
         // RFC 9112 3.2.2: the Host a proxy sends is the target's own, whatever the client wrote.
         headers.replaceOrAdd(name: "host", value: host)

@@ -1,9 +1,9 @@
 import Audit
 import ExchangePolicy
 import Foundation
-import NetworkPolicy
 import NIOCore
 import NIOHTTP1
+import NetworkPolicy
 import TokenInspection
 
 /// The first request of a client connection, as a value (STYLE 4 steps 1 to 4): admits the client, then either
@@ -115,9 +115,13 @@ struct ConnectStateMachine {
             state = .failed
             return .refuseForbidden(
                 ConnectionRefusal(
-                    host: "", creator: nil, setting: .clientPolicy,
+                    host: "",
+                    creator: nil,
+                    setting: .clientPolicy,
                     reason: "the client address \(clientAddress?.description ?? "an unknown address") may not use "
-                        + "this proxy (--allow-client opens a range)"))
+                        + "this proxy (--allow-client opens a range)"
+                )
+            )
         }
         return head.method == .CONNECT ? connectReceived(head) : plainRequestReceived(head)
     }
@@ -204,7 +208,13 @@ struct ConnectStateMachine {
             state = .failed
             return .refuseMakerToken(
                 ConnectionRefusal(
-                    host: connect.target.host, creator: nil, setting: .creatorToken, reason: reason, decision: .error))
+                    host: connect.target.host,
+                    creator: nil,
+                    setting: .creatorToken,
+                    reason: reason,
+                    decision: .error
+                )
+            )
         }
         switch connect.plan {
         case .tunnel:
@@ -225,8 +235,12 @@ struct ConnectStateMachine {
             state = .failed
             return .refuseForbidden(
                 ConnectionRefusal(
-                    host: connect.target.host, creator: creator.tenant, setting: .destinationPolicy,
-                    reason: failure.detail))
+                    host: connect.target.host,
+                    creator: creator.tenant,
+                    setting: .destinationPolicy,
+                    reason: failure.detail
+                )
+            )
         case .failure(let failure):
             // A name that does not resolve may still be an intercepted host's alias in the SNI.
             guard connect.target.port == 443 else { return fail(failure.httpStatus, failure.detail) }
@@ -235,13 +249,19 @@ struct ConnectStateMachine {
     }
 
     private mutating func accept(
-        _ connect: Connect, creator: CreatorResolver.Resolution, tunnelAddress: SocketAddress?
+        _ connect: Connect,
+        creator: CreatorResolver.Resolution,
+        tunnelAddress: SocketAddress?
     ) -> Action {
         state = .accepted(rawReads: connect.rawReads)
         return .accept(
             AcceptedConnect(
-                target: connect.target, namesInterceptedHost: connect.plan == .intercept, creator: creator,
-                tunnelAddress: tunnelAddress))
+                target: connect.target,
+                namesInterceptedHost: connect.plan == .intercept,
+                creator: creator,
+                tunnelAddress: tunnelAddress
+            )
+        )
     }
 
     /// A read after the CONNECT's end: kept (bounded) for whatever handles the connection next.
@@ -291,14 +311,22 @@ struct ConnectStateMachine {
             state = .failed
             return .refuseForbidden(
                 ConnectionRefusal(
-                    host: host, creator: nil, setting: .plainHTTP,
-                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"))
+                    host: host,
+                    creator: nil,
+                    setting: .plainHTTP,
+                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"
+                )
+            )
         }
         let port = url.port ?? 80
         var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
         if let query = url.percentEncodedQuery { path += "?\(query)" }
         let upstreamHead = HTTPResponseWriting.upstreamHead(
-            from: head, uri: path, host: port == 80 ? host : "\(host):\(port)", bodyLength: body?.readableBytes ?? 0)
+            from: head,
+            uri: path,
+            host: port == 80 ? host : "\(host):\(port)",
+            bodyLength: body?.readableBytes ?? 0
+        )
         state = .awaitingUpstream(keepAlive: head.isKeepAlive, pipelined: false)
         return .forwardPlain(upstreamHead, body: body, host: host, port: port)
     }
@@ -315,7 +343,8 @@ struct ConnectStateMachine {
         guard failure.code == .destinationRefused else { return fail(failure.httpStatus, failure.detail) }
         state = .failed
         return .refuseForbidden(
-            ConnectionRefusal(host: host, creator: nil, setting: .destinationPolicy, reason: failure.detail))
+            ConnectionRefusal(host: host, creator: nil, setting: .destinationPolicy, reason: failure.detail)
+        )
     }
 
     // MARK: - Connection events

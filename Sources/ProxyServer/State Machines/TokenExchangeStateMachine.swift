@@ -35,8 +35,12 @@ struct TokenExchangeStateMachine {
         fileprivate let hostIsSTS: Bool
 
         init(
-            target: HostPort, creator: CreatorResolver.Resolution, mode: EnforcementMode,
-            tokenFlows: TokenFlowHandling, maxBodyBytes: Int, tenantRestrictionsV2: TenantRestrictionsV2?
+            target: HostPort,
+            creator: CreatorResolver.Resolution,
+            mode: EnforcementMode,
+            tokenFlows: TokenFlowHandling,
+            maxBodyBytes: Int,
+            tenantRestrictionsV2: TenantRestrictionsV2?
         ) {
             self.target = target
             self.creator = creator
@@ -45,7 +49,8 @@ struct TokenExchangeStateMachine {
             self.maxBodyBytes = maxBodyBytes
             self.tenantRestrictionsV2 = tenantRestrictionsV2
             self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
-            self.hostIsSTS = STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)
+            self.hostIsSTS =
+                STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)
         }
     }
 
@@ -228,7 +233,10 @@ struct TokenExchangeStateMachine {
         let keepAlive = request.head.isKeepAlive
         // One canonical target: what is judged is what is audited and what goes upstream.
         switch RequestTarget.canonicalize(
-            request.head.uri, sessionHost: session.target.host, sessionPort: session.target.port)
+            request.head.uri,
+            sessionHost: session.target.host,
+            sessionPort: session.target.port
+        )
         {
         case .success(let canonical):
             request.head.uri = canonical.originForm
@@ -243,7 +251,8 @@ struct TokenExchangeStateMachine {
         }
         let flow = session.hostIsSTS ? TokenEndpoint.flow(host: session.target.host, path: request.head.uri) : nil
         state = .exchanging(
-            Exchange(keepAlive: keepAlive, step: .awaitingUpstream(.passThrough(path: request.head.uri, flow: flow))))
+            Exchange(keepAlive: keepAlive, step: .awaitingUpstream(.passThrough(path: request.head.uri, flow: flow)))
+        )
         return forward(request)
     }
 
@@ -254,22 +263,30 @@ struct TokenExchangeStateMachine {
         let answer = Self.errorAnswer(.badRequest, "invalid_request", reason, correlationID: record.correlationID)
         return audit(
             record.event(decision: .error, creator: session.creator.tenant, signIn: nil, reason: reason),
-            then: answer, keepAlive: false)
+            then: answer,
+            keepAlive: false
+        )
     }
 
     private mutating func startTokenExchange(_ request: NIOHTTPServerRequestFull, endpoint: TokenEndpoint) -> Action {
         let started = NIODeadline.now()
         let keepAlive = request.head.isKeepAlive
         let summary = TokenRequestSummary(
-            formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView)
+            formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
+        )
         if let repeated = summary.repeatedField {
             return refuseRequest(
                 "the token request names \(repeated) more than once, so which one the STS uses is ambiguous",
-                path: request.head.uri, keepAlive: keepAlive)
+                path: request.head.uri,
+                keepAlive: keepAlive
+            )
         }
         if summary.truncated {
             return refuseRequest(
-                "the token request has too many form fields to inspect", path: request.head.uri, keepAlive: keepAlive)
+                "the token request has too many form fields to inspect",
+                path: request.head.uri,
+                keepAlive: keepAlive
+            )
         }
         let record = ExchangeRecord(host: session.target.host, path: request.head.uri, clientID: summary.clientID)
         guard case .known(let creator, _) = session.creator else {
@@ -290,8 +307,15 @@ struct TokenExchangeStateMachine {
             expectedSignIn = expected
         }
         let exchange = TokenExchange(
-            endpoint: endpoint, creator: creator, clientID: summary.clientID, record: record,
-            expectedSignIn: expectedSignIn, earlierRefusal: earlierRefusal, decider: decider, started: started)
+            endpoint: endpoint,
+            creator: creator,
+            clientID: summary.clientID,
+            record: record,
+            expectedSignIn: expectedSignIn,
+            earlierRefusal: earlierRefusal,
+            decider: decider,
+            started: started
+        )
         state = .exchanging(Exchange(keepAlive: keepAlive, step: .awaitingUpstream(.tokenExchange(exchange))))
         return forward(request)
     }
@@ -301,8 +325,11 @@ struct TokenExchangeStateMachine {
     private func forward(_ request: NIOHTTPServerRequestFull) -> Action {
         let target = session.target
         var head = HTTPResponseWriting.upstreamHead(
-            from: request.head, uri: request.head.uri, host: target.port == 443 ? target.host : target.description,
-            bodyLength: request.body?.readableBytes ?? 0)
+            from: request.head,
+            uri: request.head.uri,
+            host: target.port == 443 ? target.host : target.description,
+            bodyLength: request.body?.readableBytes ?? 0
+        )
         head.headers.replaceOrAdd(name: "accept-encoding", value: "identity")
         if let restrictions = session.tenantRestrictionsV2, restrictions.applies(to: target.host) {
             for name in TenantRestrictionsV2.replacedHeaders { head.headers.remove(name: name) }
@@ -325,19 +352,35 @@ struct TokenExchangeStateMachine {
         case .tokenExchange(let token):
             if case .undecodable(let encoding) = ResponseCoding(response.head.headers) {
                 let verdict = token.decider.judgeUnreadable(
-                    creator: token.creator, endpoint: token.endpoint,
-                    why: "the answer is encoded as '\(encoding)', which cannot be inspected")
+                    creator: token.creator,
+                    endpoint: token.endpoint,
+                    why: "the answer is encoded as '\(encoding)', which cannot be inspected"
+                )
                 return conclude(
-                    verdict, upstream: nil, record: token.record, keepAlive: exchange.keepAlive, started: token.started)
+                    verdict,
+                    upstream: nil,
+                    record: token.record,
+                    keepAlive: exchange.keepAlive,
+                    started: token.started
+                )
             }
             let body = response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
             let verdict = token.decider.judgeResponse(
-                creator: token.creator, endpoint: token.endpoint, status: Int(response.head.status.code),
+                creator: token.creator,
+                endpoint: token.endpoint,
+                status: Int(response.head.status.code),
                 evidence: TokenResponseInspector.inspect(body: body, endpoint: token.endpoint),
-                expectedSignIn: token.expectedSignIn, clientID: token.clientID, earlierRefusal: token.earlierRefusal)
+                expectedSignIn: token.expectedSignIn,
+                clientID: token.clientID,
+                earlierRefusal: token.earlierRefusal
+            )
             return conclude(
-                verdict, upstream: response, record: token.record, keepAlive: exchange.keepAlive,
-                started: token.started)
+                verdict,
+                upstream: response,
+                record: token.record,
+                keepAlive: exchange.keepAlive,
+                started: token.started
+            )
         }
     }
 
@@ -351,10 +394,17 @@ struct TokenExchangeStateMachine {
             return answer(Self.errorAnswer(failure.httpStatus, "upstream_error", failure.detail), keepAlive: false)
         case .tokenExchange(let token):
             let event = token.record.event(
-                decision: .error, creator: token.creator, signIn: token.expectedSignIn,
-                reason: "upstream failure: \(failure.detail)")
+                decision: .error,
+                creator: token.creator,
+                signIn: token.expectedSignIn,
+                reason: "upstream failure: \(failure.detail)"
+            )
             let answer = Self.errorAnswer(
-                failure.httpStatus, "upstream_error", failure.detail, correlationID: token.record.correlationID)
+                failure.httpStatus,
+                "upstream_error",
+                failure.detail,
+                correlationID: token.record.correlationID
+            )
             return audit(event, then: answer, keepAlive: false)
         }
     }
@@ -362,7 +412,10 @@ struct TokenExchangeStateMachine {
     /// An STS answer outside the token endpoint that hands over tokens (a `form_post` page, a redirect fragment,
     /// JSON) is judged like a token response, or refused with `--token-flows refuse`.
     private mutating func judgeTokenFlow(
-        _ response: NIOHTTPClientResponseFull, path: String, endpoint: TokenEndpoint, keepAlive: Bool
+        _ response: NIOHTTPClientResponseFull,
+        path: String,
+        endpoint: TokenEndpoint,
+        keepAlive: Bool
     ) -> Action {
         let headers = response.head.headers
         let record = ExchangeRecord(host: session.target.host, path: path, clientID: nil)
@@ -371,14 +424,17 @@ struct TokenExchangeStateMachine {
                 return creatorUnknown(record: record, keepAlive: keepAlive)
             }
             let verdict = currentDecider().judgeUnreadable(
-                creator: creator, endpoint: endpoint,
-                why: "the answer is encoded as '\(encoding)', which cannot be inspected")
+                creator: creator,
+                endpoint: endpoint,
+                why: "the answer is encoded as '\(encoding)', which cannot be inspected"
+            )
             return conclude(verdict, upstream: nil, record: record, keepAlive: keepAlive, started: .now())
         }
         let carriers = TokenCarriers.scan(
             contentType: headers.first(name: "content-type"),
             body: response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView,
-            location: headers.first(name: "location"))
+            location: headers.first(name: "location")
+        )
         guard carriers.carriesTokens else { return answer(Self.forwarded(response), keepAlive: keepAlive) }
         guard case .known(let creator, _) = session.creator else {
             return creatorUnknown(record: record, keepAlive: keepAlive)
@@ -387,17 +443,25 @@ struct TokenExchangeStateMachine {
         switch session.tokenFlows {
         case .refuse:
             verdict = ExchangeVerdict(
-                outcome: .block, directions: [.outbound], creatorTenant: creator, signInTenant: nil,
+                outcome: .block,
+                directions: [.outbound],
+                creatorTenant: creator,
+                signInTenant: nil,
                 reason: "\(session.target.host) handed over tokens outside its token endpoint (a form_post page or a "
                     + "redirect), and this proxy refuses such flows (--token-flows refuse). An administrator can "
                     + "have them judged instead with --token-flows judge.",
-                errorCodes: [500212], setting: "tokenFlows")
+                errorCodes: [500212],
+                setting: "tokenFlows"
+            )
         case .judge:
             let decider = currentDecider()
             verdict = decider.judgeResponse(
-                creator: creator, endpoint: endpoint, status: 200,
+                creator: creator,
+                endpoint: endpoint,
+                status: 200,
                 evidence: TokenResponseInspector.inspect(carriers, endpoint: endpoint),
-                expectedSignIn: decider.pathTenant(of: endpoint))
+                expectedSignIn: decider.pathTenant(of: endpoint)
+            )
         }
         return conclude(verdict, upstream: response, record: record, keepAlive: keepAlive, started: .now())
     }
@@ -423,19 +487,26 @@ struct TokenExchangeStateMachine {
             reason = "the creator tenant is unknown: \(refusal)"
         }
         var answer = Self.errorAnswer(
-            .proxyAuthenticationRequired, "creator_tenant_unknown",
+            .proxyAuthenticationRequired,
+            "creator_tenant_unknown",
             "\(reason). Send the maker's token as 'Proxy-Authorization: Bearer <JWT>' on the CONNECT, or "
                 + "configure --default-creator-tenant.",
-            correlationID: record.correlationID)
+            correlationID: record.correlationID
+        )
         answer.headers.add(name: "proxy-authenticate", value: "Bearer realm=\"tenantgate\"")
         return audit(
-            record.event(decision: .error, creator: nil, signIn: nil, reason: reason), then: answer,
-            keepAlive: keepAlive)
+            record.event(decision: .error, creator: nil, signIn: nil, reason: reason),
+            then: answer,
+            keepAlive: keepAlive
+        )
     }
 
     /// A verdict becomes its outcome under the mode (`ExchangeOutcome`), its audit line, then its answer.
     private mutating func conclude(
-        _ verdict: ExchangeVerdict, upstream: NIOHTTPClientResponseFull?, record: ExchangeRecord, keepAlive: Bool,
+        _ verdict: ExchangeVerdict,
+        upstream: NIOHTTPClientResponseFull?,
+        record: ExchangeRecord,
+        keepAlive: Bool,
         started: NIODeadline
     ) -> Action {
         let outcome = ExchangeOutcome(verdict, mode: session.mode, upstreamAnswerReadable: upstream != nil)
@@ -446,11 +517,19 @@ struct TokenExchangeStateMachine {
             answer = Self.forwarded(upstream)
         case (.forbidden, _):
             let body = BlockedResponseBody(
-                verdict: verdict, correlationID: record.correlationID, traceID: .random(), timestamp: Date())
+                verdict: verdict,
+                correlationID: record.correlationID,
+                traceID: .random(),
+                timestamp: Date()
+            )
             answer = Self.jsonAnswer(.forbidden, body.json())
         case (.badGateway, _), (.forwardUpstreamAnswer, nil):
             answer = Self.errorAnswer(
-                .badGateway, "upstream_error", "no upstream response", correlationID: record.correlationID)
+                .badGateway,
+                "upstream_error",
+                "no upstream response",
+                correlationID: record.correlationID
+            )
             answerKeepAlive = false
         }
         answer.exchangeStarted = started
@@ -477,9 +556,13 @@ struct TokenExchangeStateMachine {
         guard case .exchanging(let exchange) = state, case .awaitingAudit = exchange.step else { return .none }
         return answer(
             Self.errorAnswer(
-                .serviceUnavailable, "audit_unavailable", "the audit log could not be written, so the exchange is refused",
-                correlationID: correlationID),
-            keepAlive: false)
+                .serviceUnavailable,
+                "audit_unavailable",
+                "the audit log could not be written, so the exchange is refused",
+                correlationID: correlationID
+            ),
+            keepAlive: false
+        )
     }
 
     private mutating func answer(_ answer: Answer, keepAlive: Bool) -> Action {
@@ -508,20 +591,33 @@ struct TokenExchangeStateMachine {
 
     private static func forwarded(_ response: NIOHTTPClientResponseFull) -> Answer {
         Answer(
-            status: response.head.status, headers: HTTPResponseWriting.forwardable(response.head.headers),
-            body: response.body, keepAlive: true, closesConnection: false, exchangeStarted: nil)
+            status: response.head.status,
+            headers: HTTPResponseWriting.forwardable(response.head.headers),
+            body: response.body,
+            keepAlive: true,
+            closesConnection: false,
+            exchangeStarted: nil
+        )
     }
 
     private static func errorAnswer(
-        _ status: HTTPResponseStatus, _ error: String, _ description: String, correlationID: UUID = .random()
+        _ status: HTTPResponseStatus,
+        _ error: String,
+        _ description: String,
+        correlationID: UUID = .random()
     ) -> Answer {
         jsonAnswer(status, ProxyErrorBody(error: error, description: description, correlationID: correlationID).json())
     }
 
     private static func jsonAnswer(_ status: HTTPResponseStatus, _ json: Data) -> Answer {
         Answer(
-            status: status, headers: HTTPResponseWriting.jsonHeaders, body: ByteBuffer(bytes: json), keepAlive: true,
-            closesConnection: false, exchangeStarted: nil)
+            status: status,
+            headers: HTTPResponseWriting.jsonHeaders,
+            body: ByteBuffer(bytes: json),
+            keepAlive: true,
+            closesConnection: false,
+            exchangeStarted: nil
+        )
     }
 
     // MARK: - The Host header

@@ -31,7 +31,9 @@ final class LeafContextCache: Sendable {
     private let now: @Sendable () -> Date
 
     init(
-        authority: CertificateAuthority, capacity: Int, threadPool: NIOThreadPool,
+        authority: CertificateAuthority,
+        capacity: Int,
+        threadPool: NIOThreadPool,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.signer = Mutex(Signer(authority: authority, generation: 0))
@@ -55,13 +57,18 @@ final class LeafContextCache: Sendable {
             let mintedAt = self.now()
             let leaf = try signer.authority.mintLeaf(for: key, now: mintedAt)
             var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try leaf.chainPEM.map { .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem)) },
+                certificateChain: try leaf.chainPEM.map {
+                    .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem))
+                },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem))
             )
             configuration.applicationProtocols = ["http/1.1"]
             let context = try NIOSSLContext(configuration: configuration)
             let renewAfter = mintedAt.addingTimeInterval(leaf.notAfter.timeIntervalSince(mintedAt) * 2 / 3)
-            self.cache.insert(CachedLeaf(context: context, renewAfter: renewAfter, generation: signer.generation), for: key)
+            self.cache.insert(
+                CachedLeaf(context: context, renewAfter: renewAfter, generation: signer.generation),
+                for: key
+            )
             return context
         }
     }

@@ -28,7 +28,8 @@ enum ResponseCoding: Equatable {
     /// `response` with a `gzip`/`deflate` body decoded and its `Content-Encoding` gone; others as they are.
     /// Decoding runs NIO's decompressor on an embedded channel, off the path of the answers that need none.
     static func decoded(
-        _ response: NIOHTTPClientResponseFull, limit: Int
+        _ response: NIOHTTPClientResponseFull,
+        limit: Int
     ) -> Result<NIOHTTPClientResponseFull, UpstreamError> {
         guard case .decodable = ResponseCoding(response.head.headers) else { return .success(response) }
         let channel = EmbeddedChannel(handler: NIOHTTPResponseDecompressor(limit: .size(limit)))

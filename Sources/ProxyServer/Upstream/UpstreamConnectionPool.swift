@@ -1,8 +1,8 @@
-import NetworkPolicy
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NetworkPolicy
 
 /// Keeps idle upstream connections per target so that token exchanges skip TCP and TLS handshakes.
 ///
@@ -35,7 +35,8 @@ final class UpstreamConnectionPool {
     /// Closes connections idle past `upstreamIdleTimeoutSeconds`; scheduled while any connection is idle.
     private var sweep: Scheduled<Void>?
 
-    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration, dialer: UpstreamDialer) {
+    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration, dialer: UpstreamDialer)
+    {
         self.eventLoop = eventLoop
         self.tlsContext = tlsContext
         self.configuration = configuration
@@ -46,7 +47,11 @@ final class UpstreamConnectionPool {
     /// calls `completion` once with the whole response or the failure. The connection returns to the pool when
     /// the response lets it stay open.
     func exchange(
-        _ head: HTTPRequestHead, body: ByteBuffer?, host: String, port: Int, tls: Bool,
+        _ head: HTTPRequestHead,
+        body: ByteBuffer?,
+        host: String,
+        port: Int,
+        tls: Bool,
         completion: @escaping Completion
     ) {
         eventLoop.preconditionInEventLoop()
@@ -64,17 +69,26 @@ final class UpstreamConnectionPool {
     }
 
     private func exchangeOnNewConnection(
-        _ head: HTTPRequestHead, body: ByteBuffer?, key: Key, completion: @escaping Completion
+        _ head: HTTPRequestHead,
+        body: ByteBuffer?,
+        key: Key,
+        completion: @escaping Completion
     ) {
         connect(key).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
-                guard let exchanger = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self) else {
+                guard let exchanger = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self)
+                else {
                     channel.close(promise: nil)
                     completion(.failure(.connectionClosed))
                     return
                 }
-                self.send(head, body: body, on: Connection(channel: channel, key: key, exchanger: exchanger), completion: completion)
+                self.send(
+                    head,
+                    body: body,
+                    on: Connection(channel: channel, key: key, exchanger: exchanger),
+                    completion: completion
+                )
             case .failure(let error):
                 completion(.failure(UpstreamError.from(error)))
             }
@@ -98,7 +112,9 @@ final class UpstreamConnectionPool {
             self.sweep = nil
             let oldest = NIODeadline.now() - period
             for (key, connections) in self.idle {
-                let (kept, expired) = (connections.filter { $0.idleSince > oldest }, connections.filter { $0.idleSince <= oldest })
+                let (kept, expired) = (
+                    connections.filter { $0.idleSince > oldest }, connections.filter { $0.idleSince <= oldest }
+                )
                 for connection in expired { connection.channel.close(promise: nil) }
                 self.idle[key] = kept.isEmpty ? nil : kept
             }
@@ -107,7 +123,10 @@ final class UpstreamConnectionPool {
     }
 
     private func send(
-        _ head: HTTPRequestHead, body: ByteBuffer?, on connection: Connection, completion: @escaping Completion
+        _ head: HTTPRequestHead,
+        body: ByteBuffer?,
+        on connection: Connection,
+        completion: @escaping Completion
     ) {
         let timeout = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
         connection.exchanger.send(head, body: body, timeout: timeout) { result in
@@ -145,13 +164,19 @@ final class UpstreamConnectionPool {
                     let sync = channel.pipeline.syncOperations
                     if key.tls {
                         // The name verified is the real host, wherever an override sends the bytes.
-                        try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host)))
+                        try sync.addHandler(
+                            NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host))
+                        )
                         try sync.addHandler(WriteCoalescingHandler())
                     }
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(
-                        UpstreamResponseHandler(maxBodyBytes: maxBody, handshakeTimeout: key.tls ? handshakeTimeout : nil))
+                        UpstreamResponseHandler(
+                            maxBodyBytes: maxBody,
+                            handshakeTimeout: key.tls ? handshakeTimeout : nil
+                        )
+                    )
                 }
             }
         return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)

@@ -31,7 +31,9 @@ final class UpstreamDialer: Sendable {
     func resolve(_ target: HostPort, on eventLoop: any EventLoop) -> EventLoopFuture<SocketAddress> {
         if let override = configuration.upstreamOverride(for: target) {
             if IPAddress(override.host) != nil {
-                return eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: override.host, port: override.port) }
+                return eventLoop.makeCompletedFuture {
+                    try SocketAddress(ipAddress: override.host, port: override.port)
+                }
             }
             return threadPool.runIfActive(eventLoop: eventLoop) {
                 try SocketAddress.makeAddressResolvingHost(override.host, port: override.port)
@@ -56,7 +58,11 @@ final class UpstreamDialer: Sendable {
     }
 
     /// Resolves, judges and connects with `bootstrap`.
-    func connect(_ target: HostPort, bootstrap: ClientBootstrap, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+    func connect(
+        _ target: HostPort,
+        bootstrap: ClientBootstrap,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<any Channel> {
         resolve(target, on: eventLoop).assumeIsolated().flatMap { bootstrap.connect(to: $0) }.nonisolated()
     }
 

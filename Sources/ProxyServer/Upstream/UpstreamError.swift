@@ -26,13 +26,27 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     let code: Code
     let detail: String
 
-    static let connectionClosed = UpstreamError(code: .connectionClosed, detail: "the upstream server closed the connection before answering")
-    static let connectionBusy = UpstreamError(code: .connectionBusy, detail: "internal: upstream connection already has a request in flight")
+    static let connectionClosed = UpstreamError(
+        code: .connectionClosed,
+        detail: "the upstream server closed the connection before answering"
+    )
+    static let connectionBusy = UpstreamError(
+        code: .connectionBusy,
+        detail: "internal: upstream connection already has a request in flight"
+    )
     static let timedOut = UpstreamError(code: .timedOut, detail: "the upstream server did not answer in time")
-    static let responseTooLarge = UpstreamError(code: .responseTooLarge, detail: "the upstream response is larger than the inspection limit")
-    static let notSent = UpstreamError(code: .notSent, detail: "the upstream connection closed before the request was sent")
+    static let responseTooLarge = UpstreamError(
+        code: .responseTooLarge,
+        detail: "the upstream response is larger than the inspection limit"
+    )
+    static let notSent = UpstreamError(
+        code: .notSent,
+        detail: "the upstream connection closed before the request was sent"
+    )
     static let handshakeTimedOut = UpstreamError(
-        code: .timedOut, detail: "the TLS handshake with the upstream server did not complete in time")
+        code: .timedOut,
+        detail: "the TLS handshake with the upstream server did not complete in time"
+    )
 
     /// 504 for time-outs, 403 for refused destinations, 502 for everything else.
     var httpStatus: HTTPResponseStatus {
@@ -54,15 +68,24 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
             case .handshakeFailed(let inner):
                 let text = "\(inner)"
                 if text.contains("CERTIFICATE") || text.contains("certificate") {
-                    return UpstreamError(code: .certificateRejected, detail: "the upstream server's certificate could not be verified (\(text))")
+                    return UpstreamError(
+                        code: .certificateRejected,
+                        detail: "the upstream server's certificate could not be verified (\(text))"
+                    )
                 }
-                return UpstreamError(code: .tlsFailed, detail: "the TLS handshake with the upstream server failed (\(text))")
+                return UpstreamError(
+                    code: .tlsFailed,
+                    detail: "the TLS handshake with the upstream server failed (\(text))"
+                )
             default:
                 return UpstreamError(code: .tlsFailed, detail: "TLS with the upstream server failed (\(error))")
             }
         }
         if let error = error as? NIOSSLExtraError {
-            return UpstreamError(code: .certificateRejected, detail: "the upstream server's certificate does not match its name (\(error))")
+            return UpstreamError(
+                code: .certificateRejected,
+                detail: "the upstream server's certificate does not match its name (\(error))"
+            )
         }
         if error is ChannelError, case ChannelError.connectTimeout = error {
             return UpstreamError(code: .timedOut, detail: "connecting to the upstream server timed out")
@@ -73,7 +96,9 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         if error is NIOHTTPDecompression.DecompressionError || error is NIOHTTPDecompression.ExtraDecompressionError {
             return UpstreamError(
                 code: .undecodableBody,
-                detail: "the upstream response's compressed body could not be decoded within the inspection limit (\(error))")
+                detail:
+                    "the upstream response's compressed body could not be decoded within the inspection limit (\(error))"
+            )
         }
         if error is HTTPParserError {
             return UpstreamError(code: .malformedResponse, detail: "the upstream server sent malformed HTTP (\(error))")

@@ -31,7 +31,9 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
         if let handshakeTimeout {
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
             handshakeDeadline = try? context.eventLoop.scheduleCallback(
-                in: handshakeTimeout, handler: HandshakeDeadline(handler: loopBound))
+                in: handshakeTimeout,
+                handler: HandshakeDeadline(handler: loopBound)
+            )
         }
     }
 
@@ -61,7 +63,10 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
         guard pending == nil else { return completion(.failure(.connectionBusy)) }
         do {
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            deadline = try context.eventLoop.scheduleCallback(in: timeout, handler: ResponseDeadline(handler: loopBound))
+            deadline = try context.eventLoop.scheduleCallback(
+                in: timeout,
+                handler: ResponseDeadline(handler: loopBound)
+            )
         } catch {
             return completion(.failure(.connectionClosed))
         }

@@ -1,11 +1,11 @@
-import NIOCore
-import NIOHTTP1
-import Testing
-
 import Audit
 import ExchangePolicy
+import NIOCore
+import NIOHTTP1
 import NetworkPolicy
 import TenantPolicy
+import Testing
+
 @testable import ProxyServer
 
 /// Every step of a client connection's first request, one event and its action at a time, without a channel.
@@ -18,8 +18,13 @@ struct ConnectStateMachineTests {
             configuration: .init(
                 allowedClients: .loopbackOnly,
                 interception: InterceptionRules(
-                    allowedConnectPorts: connectPorts, extraInterceptedHosts: [], tenantRestrictionsV2: nil),
-                maxBodyBytes: 1024))
+                    allowedConnectPorts: connectPorts,
+                    extraInterceptedHosts: [],
+                    tenantRestrictionsV2: nil
+                ),
+                maxBodyBytes: 1024
+            )
+        )
     }
 
     static func connect(_ target: String, authorization: String? = nil) -> HTTPRequestHead {
@@ -30,7 +35,12 @@ struct ConnectStateMachineTests {
 
     @Test func aClientOutsideTheAllowedRangesIsRefusedAndAudited() {
         var machine = Self.machine()
-        guard case .refuseForbidden(let refusal) = machine.headReceived(Self.connect("login.microsoftonline.com:443"), clientAddress: IPAddress("192.0.2.7")) else {
+        guard
+            case .refuseForbidden(let refusal) = machine.headReceived(
+                Self.connect("login.microsoftonline.com:443"),
+                clientAddress: IPAddress("192.0.2.7")
+            )
+        else {
             Issue.record("a client beyond --allow-client is refused")
             return
         }
@@ -40,14 +50,22 @@ struct ConnectStateMachineTests {
 
     @Test func anInterceptedConnectIsAcceptedOnceItsEndAndItsCreatorAreKnown() {
         var machine = Self.machine()
-        #expect(machine.headReceived(Self.connect("LOGIN.microsoftonline.com.:443", authorization: "Bearer x"), clientAddress: Self.loopback) == .resolveCreator(proxyAuthorization: "Bearer x"))
+        #expect(
+            machine.headReceived(
+                Self.connect("LOGIN.microsoftonline.com.:443", authorization: "Bearer x"),
+                clientAddress: Self.loopback
+            ) == .resolveCreator(proxyAuthorization: "Bearer x")
+        )
         #expect(machine.endReceived() == .stopParsing)
         #expect(machine.expectsRawBytes)
         #expect(machine.parsingStopped() == .none)
         #expect(machine.rawBytesReceived() == .keepRawBytes)
         let accepted = AcceptedConnect(
-            target: HostPort(host: "login.microsoftonline.com", port: 443), namesInterceptedHost: true,
-            creator: Self.contoso, tunnelAddress: nil)
+            target: HostPort(host: "login.microsoftonline.com", port: 443),
+            namesInterceptedHost: true,
+            creator: Self.contoso,
+            tunnelAddress: nil
+        )
         #expect(machine.creatorResolved(Self.contoso) == .accept(accepted))
         #expect(machine.rawBytesReceived() == .keepRawBytes)
     }
@@ -100,7 +118,11 @@ struct ConnectStateMachineTests {
         _ = machine.creatorResolved(Self.contoso)
         _ = machine.endReceived()
         _ = machine.parsingStopped()
-        guard case .accept(let accepted) = machine.destinationResolved(.failure(UpstreamError(code: .connectFailed, detail: "no such name"))) else {
+        guard
+            case .accept(let accepted) = machine.destinationResolved(
+                .failure(UpstreamError(code: .connectFailed, detail: "no such name"))
+            )
+        else {
             Issue.record("the SNI may still name an intercepted host")
             return
         }
@@ -109,7 +131,10 @@ struct ConnectStateMachineTests {
 
     @Test func aMakerTokenThatDoesNotVerifyGets407() {
         var machine = Self.machine()
-        _ = machine.headReceived(Self.connect("login.microsoftonline.com:443", authorization: "Bearer forged"), clientAddress: Self.loopback)
+        _ = machine.headReceived(
+            Self.connect("login.microsoftonline.com:443", authorization: "Bearer forged"),
+            clientAddress: Self.loopback
+        )
         _ = machine.endReceived()
         guard case .refuseMakerToken(let refusal) = machine.creatorResolved(.refused(reason: "bad signature")) else {
             Issue.record("a forged maker token is refused, never replaced by another source")
@@ -123,7 +148,8 @@ struct ConnectStateMachineTests {
     @Test(arguments: ["login.microsoftonline.com:8443", "login.microsoftonline.com", "[::1:443", "host:0"])
     func connectTargetsThatCannotBeServedAreRefused(_ target: String) {
         var machine = Self.machine()
-        guard case .refuse(let status, _) = machine.headReceived(Self.connect(target), clientAddress: Self.loopback) else {
+        guard case .refuse(let status, _) = machine.headReceived(Self.connect(target), clientAddress: Self.loopback)
+        else {
             Issue.record("\(target) is refused")
             return
         }
@@ -153,7 +179,12 @@ struct ConnectStateMachineTests {
         #expect(upstream.headers.contains(name: "proxy-authorization") == false)
         let response = Fixtures.answer(.ok, "hello")
         #expect(machine.plainResponded(response) == .answerPlain(response, keepAlive: true))
-        #expect(machine.headReceived(HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://example.com/"), clientAddress: Self.loopback) == .none)
+        #expect(
+            machine.headReceived(
+                HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://example.com/"),
+                clientAddress: Self.loopback
+            ) == .none
+        )
     }
 
     @Test func aRequestPipelinedBehindAPlainOneClosesAfterTheAnswer() {
@@ -168,7 +199,14 @@ struct ConnectStateMachineTests {
 
     @Test func plainHTTPToAnSTSIsRefused() {
         var machine = Self.machine()
-        _ = machine.headReceived(HTTPRequestHead(version: .http1_1, method: .POST, uri: "http://login.microsoftonline.com/common/oauth2/token"), clientAddress: Self.loopback)
+        _ = machine.headReceived(
+            HTTPRequestHead(
+                version: .http1_1,
+                method: .POST,
+                uri: "http://login.microsoftonline.com/common/oauth2/token"
+            ),
+            clientAddress: Self.loopback
+        )
         guard case .refuseForbidden(let refusal) = machine.endReceived() else {
             Issue.record("token requests in clear are refused")
             return
@@ -178,7 +216,12 @@ struct ConnectStateMachineTests {
 
     @Test func anOriginFormRequestIsNotForAProxy() {
         var machine = Self.machine()
-        guard case .refuse(.badRequest, _) = machine.headReceived(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), clientAddress: Self.loopback) else {
+        guard
+            case .refuse(.badRequest, _) = machine.headReceived(
+                HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"),
+                clientAddress: Self.loopback
+            )
+        else {
             Issue.record("origin-form is refused")
             return
         }
@@ -201,7 +244,10 @@ struct ConnectStateMachineTests {
 
     @Test func aMalformedRequestIsAnsweredOnlyWhileHTTPIsSpoken() {
         var speaking = Self.machine()
-        #expect(speaking.malformedRequest(status: .requestHeaderFieldsTooLarge, "too big") == .refuse(.requestHeaderFieldsTooLarge, "too big"))
+        #expect(
+            speaking.malformedRequest(status: .requestHeaderFieldsTooLarge, "too big")
+                == .refuse(.requestHeaderFieldsTooLarge, "too big")
+        )
         var tunnelling = Self.machine()
         _ = tunnelling.headReceived(Self.connect("login.microsoftonline.com:443"), clientAddress: Self.loopback)
         _ = tunnelling.endReceived()
@@ -215,7 +261,9 @@ struct ConnectStateMachineTests {
         _ = machine.endReceived()
         _ = machine.parsingStopped()
         machine.channelClosed()
-        #expect(machine.destinationResolved(.success(try SocketAddress(ipAddress: "93.184.215.14", port: 443))) == .none)
+        #expect(
+            machine.destinationResolved(.success(try SocketAddress(ipAddress: "93.184.215.14", port: 443))) == .none
+        )
         #expect(machine.rawBytesReceived() == .none)
         #expect(machine.idleTimeoutFired() == .none)
         #expect(machine.plainResponded(Fixtures.answer(.ok, "")) == .none)

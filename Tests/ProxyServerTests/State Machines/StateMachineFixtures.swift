@@ -1,10 +1,10 @@
+import Audit
+import ExchangePolicy
 import Foundation
 import NIOCore
 import NIOHTTP1
-
-import Audit
-import ExchangePolicy
 import TenantPolicy
+
 @testable import ProxyServer
 
 /// Tenants, a policy and STS answers for the state-machine tests: Contoso isolates itself and admits only
@@ -19,11 +19,17 @@ enum Fixtures {
         let set = PolicySet(
             tenants: [
                 GovernedTenant(
-                    id: contoso, displayName: "Contoso",
+                    id: contoso,
+                    displayName: "Contoso",
                     isolation: IsolationPolicy(
-                        tenantID: contoso, isEnabled: true,
-                        rules: [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)]))
-            ], directory: TenantDirectory())
+                        tenantID: contoso,
+                        isEnabled: true,
+                        rules: [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)]
+                    )
+                )
+            ],
+            directory: TenantDirectory()
+        )
         return ExchangeDecider(policies: set, nonEntraSTS: .audit)
     }()
 
@@ -33,7 +39,10 @@ enum Fixtures {
     }
 
     static func request(
-        _ method: HTTPMethod, _ uri: String, host: String = Fixtures.host, keepAlive: Bool = true
+        _ method: HTTPMethod,
+        _ uri: String,
+        host: String = Fixtures.host,
+        keepAlive: Bool = true
     ) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: ["host": host])
         if !keepAlive { head.headers.add(name: "connection", value: "close") }
@@ -60,11 +69,19 @@ enum Fixtures {
         all.add(contentsOf: headers)
         return NIOHTTPClientResponseFull(
             head: HTTPResponseHead(version: .http1_1, status: .ok, headers: all),
-            body: ByteBuffer(string: #"{"token_type":"Bearer","access_token":"\#(token(tenant: tenant))"}"#))
+            body: ByteBuffer(string: #"{"token_type":"Bearer","access_token":"\#(token(tenant: tenant))"}"#)
+        )
     }
 
-    static func answer(_ status: HTTPResponseStatus, _ body: String, headers: HTTPHeaders = [:]) -> NIOHTTPClientResponseFull {
-        NIOHTTPClientResponseFull(head: HTTPResponseHead(version: .http1_1, status: status, headers: headers), body: ByteBuffer(string: body))
+    static func answer(
+        _ status: HTTPResponseStatus,
+        _ body: String,
+        headers: HTTPHeaders = [:]
+    ) -> NIOHTTPClientResponseFull {
+        NIOHTTPClientResponseFull(
+            head: HTTPResponseHead(version: .http1_1, status: status, headers: headers),
+            body: ByteBuffer(string: body)
+        )
     }
 }
 

@@ -1,29 +1,38 @@
-import NIOCore
-import NIOHTTP1
-import Testing
-
 import Audit
 import ExchangePolicy
+import NIOCore
+import NIOHTTP1
 import NetworkPolicy
 import TenantPolicy
+import Testing
+
 @testable import ProxyServer
 
 /// Every step of an intercepted session, one event and its action at a time, without a channel (STYLE 5).
 struct TokenExchangeStateMachineTests {
     static func machine(
         creator: CreatorResolver.Resolution = .known(Fixtures.contoso, source: .defaultTenant),
-        mode: EnforcementMode = .enforce, tokenFlows: TokenFlowHandling = .judge
+        mode: EnforcementMode = .enforce,
+        tokenFlows: TokenFlowHandling = .judge
     ) -> TokenExchangeStateMachine {
         TokenExchangeStateMachine(
             session: .init(
-                target: HostPort(host: Fixtures.host, port: 443), creator: creator, mode: mode, tokenFlows: tokenFlows,
-                maxBodyBytes: 1024, tenantRestrictionsV2: nil),
-            currentDecider: { Fixtures.decider })
+                target: HostPort(host: Fixtures.host, port: 443),
+                creator: creator,
+                mode: mode,
+                tokenFlows: tokenFlows,
+                maxBodyBytes: 1024,
+                tenantRestrictionsV2: nil
+            ),
+            currentDecider: { Fixtures.decider }
+        )
     }
 
     /// Feeds a whole request; returns the action of its last part.
     static func send(
-        _ head: HTTPRequestHead, body: ByteBuffer? = Fixtures.form(), to machine: inout TokenExchangeStateMachine
+        _ head: HTTPRequestHead,
+        body: ByteBuffer? = Fixtures.form(),
+        to machine: inout TokenExchangeStateMachine
     ) -> TokenExchangeStateMachine.Action {
         #expect(machine.requestPartReceived(.head(head)) == .none)
         if let body { #expect(machine.requestPartReceived(.body(body)) == .none) }
@@ -70,7 +79,9 @@ struct TokenExchangeStateMachineTests {
 
     @Test func reportOnlyLetsARefusedPathGoAndRecordsWouldBlock() {
         var machine = Self.machine(mode: .reportOnly)
-        #expect(Self.send(Fixtures.request("/\(Fixtures.northwind)/oauth2/v2.0/token"), to: &machine).forwardedHead != nil)
+        #expect(
+            Self.send(Fixtures.request("/\(Fixtures.northwind)/oauth2/v2.0/token"), to: &machine).forwardedHead != nil
+        )
         let refusal = Fixtures.answer(.badRequest, #"{"error":"invalid_client"}"#)
         #expect(machine.upstreamResponded(refusal).auditEvent?.decision == .wouldBlock)
         #expect(machine.auditWritten().answer?.status == .badRequest)
@@ -117,10 +128,16 @@ struct TokenExchangeStateMachineTests {
 
     @Test func tokensHandedOverOutsideTheTokenEndpointAreJudged() {
         var machine = Self.machine()
-        _ = Self.send(Fixtures.request(.GET, "/organizations/oauth2/v2.0/authorize?response_mode=form_post"), body: nil, to: &machine)
+        _ = Self.send(
+            Fixtures.request(.GET, "/organizations/oauth2/v2.0/authorize?response_mode=form_post"),
+            body: nil,
+            to: &machine
+        )
         let page = Fixtures.answer(
-            .ok, #"<form method="post"><input type="hidden" name="id_token" value="\#(Fixtures.token(tenant: Fixtures.northwind))"/></form>"#,
-            headers: ["content-type": "text/html"])
+            .ok,
+            #"<form method="post"><input type="hidden" name="id_token" value="\#(Fixtures.token(tenant: Fixtures.northwind))"/></form>"#,
+            headers: ["content-type": "text/html"]
+        )
         #expect(machine.upstreamResponded(page).auditEvent?.decision == .blocked)
         #expect(machine.auditWritten().answer?.status == .forbidden)
     }
@@ -129,7 +146,10 @@ struct TokenExchangeStateMachineTests {
         var machine = Self.machine(tokenFlows: .refuse)
         _ = Self.send(Fixtures.request(.GET, "/organizations/oauth2/v2.0/authorize"), body: nil, to: &machine)
         let redirect = Fixtures.answer(
-            .found, "", headers: ["location": "https://app.example/#id_token=\(Fixtures.token(tenant: Fixtures.fabrikam))"])
+            .found,
+            "",
+            headers: ["location": "https://app.example/#id_token=\(Fixtures.token(tenant: Fixtures.fabrikam))"]
+        )
         #expect(machine.upstreamResponded(redirect).auditEvent?.setting == "tokenFlows")
     }
 
@@ -145,7 +165,9 @@ struct TokenExchangeStateMachineTests {
     @Test(arguments: ["evil.example", "login.microsoftonline.com:8443"])
     func aHostHeaderNamingAnotherHostIsRefused(_ host: String) {
         var machine = Self.machine()
-        #expect(Self.send(Fixtures.request(Self.organizations, host: host), to: &machine).auditEvent?.decision == .error)
+        #expect(
+            Self.send(Fixtures.request(Self.organizations, host: host), to: &machine).auditEvent?.decision == .error
+        )
         let answer = machine.auditWritten().answer
         #expect(answer?.status == .badRequest)
         #expect(answer?.closesConnection == true)
@@ -154,7 +176,9 @@ struct TokenExchangeStateMachineTests {
     @Test func aRepeatedClientIDIsRefused() {
         var machine = Self.machine()
         let body = Fixtures.form("client_id=a&client_id=b&grant_type=client_credentials")
-        #expect(Self.send(Fixtures.request(Self.organizations), body: body, to: &machine).auditEvent?.decision == .error)
+        #expect(
+            Self.send(Fixtures.request(Self.organizations), body: body, to: &machine).auditEvent?.decision == .error
+        )
         #expect(machine.auditWritten().answer?.status == .badRequest)
     }
 
@@ -178,7 +202,10 @@ struct TokenExchangeStateMachineTests {
         var machine = Self.machine()
         _ = Self.send(Fixtures.request(.GET, "/first"), body: nil, to: &machine)
         for index in 0..<TokenExchangeStateMachine.maxWaiting {
-            #expect(Self.send(Fixtures.request(.GET, "/\(index)"), body: nil, to: &machine) == (index == 0 ? .stopReading : .none))
+            #expect(
+                Self.send(Fixtures.request(.GET, "/\(index)"), body: nil, to: &machine)
+                    == (index == 0 ? .stopReading : .none)
+            )
         }
         #expect(Self.send(Fixtures.request(.GET, "/overflow"), body: nil, to: &machine) == .close)
         #expect(machine.upstreamResponded(Fixtures.answer(.ok, "late")) == .none)
