@@ -14,6 +14,9 @@ struct TenantGateCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        // A reader that stops early (`tenantgate serve --help | grep -q …` under `pipefail`, `report | head`) must
+        // not kill the command with SIGPIPE mid-write: the write fails instead, and the command ends normally.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

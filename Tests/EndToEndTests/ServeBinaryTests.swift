@@ -17,6 +17,21 @@ struct ServeBinaryTests {
         return directory
     }
 
+    /// A reader that stops early does not kill the command: `serve --help | head -c 16` under `pipefail` exits 0,
+    /// as the bench's `serve --help | grep -q` probe needs.
+    @Test func aReaderThatStopsEarlyDoesNotKillTheCommand() throws {
+        for _ in 0..<10 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [
+                "-c", "set -o pipefail; '\(ServeProcess.binary)' serve --help | head -c 16 >/dev/null",
+            ]
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+    }
+
     @Test func anUnknownConfigurationKeyIsAnErrorNamingIt() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -74,8 +74,8 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             partner?.partnerWriteEOF()
-        } else if event is IdleStateHandler.IdleStateEvent {
-            // Nothing moved either way for the tunnel idle time.
+        } else if event is IdleStateHandler.IdleStateEvent, IdlePolicy.closes(owesAnswer: false) {
+            // Nothing moved either way for the tunnel idle time, and a tunnel owes no answer of its own.
             partner?.partnerCloseFull()
             context.close(promise: nil)
         }
