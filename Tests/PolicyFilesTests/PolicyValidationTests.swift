@@ -39,6 +39,20 @@ struct PolicyValidationTests {
         #expect(bundle.isolation.tenant(TenantID(Self.contosoID)!)?.isolation.isEnabled == true)
     }
 
+    /// The version names the contents, not the path they were read by: `policies`, `policies/./` and a path
+    /// through `..` load the same version, and a changed file changes it.
+    @Test func theVersionDoesNotDependOnHowTheDirectoryIsSpelled() throws {
+        let spellings = [
+            "\(Self.repository)/policies", "\(Self.repository)/policies/./",
+            "\(Self.repository)/policies/seed-two-way/../",
+        ]
+        let versions = try spellings.map { try PolicyDirectoryLoader.load(directory: $0).get().version }
+        #expect(Set(versions).count == 1)
+        let files = try PolicyDirectoryLoader.readSourceFiles(directory: spellings[0]).get()
+        let edited = files.map { PolicyDirectoryLoader.SourceFile(name: $0.name, contents: $0.contents + "\n") }
+        #expect(try PolicyDirectoryLoader.load(files: edited).get().version != versions[0])
+    }
+
     @Test func malformedGUID() {
         let errors = Self.errors([
             (
