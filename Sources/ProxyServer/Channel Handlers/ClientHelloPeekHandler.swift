@@ -1,16 +1,9 @@
 import ExchangePolicy
 import NIOCore
 import NetworkPolicy
-import TenantPolicy
-import TokenInspection
 
-/// Reads the client's TLS ClientHello before choosing between interception and a blind tunnel, as Squid's peek
-/// and Envoy's tls_inspector do: the name in the SNI decides, not the CONNECT line alone (SPEC 3).
-///
-/// - An SNI naming an intercepted host is intercepted as that host, whatever the CONNECT said (an IP literal, an
-///   alias). A CONNECT naming an intercepted host whose SNI names another host is refused.
-/// - A CONNECT naming an intercepted host must speak TLS; anything else (no TLS, a malformed hello) is refused.
-/// - Everything else is a blind tunnel to the address judged for the CONNECT target.
+/// Reads the client's TLS ClientHello of an accepted CONNECT to port 443 (bounded, with the handshake's deadline),
+/// then carries out what `ClientHelloPlan` makes of it: interception as the SNI's host, a blind tunnel, or a refusal.
 ///
 /// Every read is kept (at most `maxHelloBytes`) and replayed to whatever comes next.
 final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -83,36 +76,17 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func decide(_ reading: TLSClientHello.Reading, context: ChannelHandlerContext) {
-        let target = connect.target
-        switch reading {
-        case .clientHello(let serverName):
-            let named = serverName.flatMap { HostName.canonical($0) }
-            if let named, shared.interception.intercepts(host: named) {
-                guard !connect.namesInterceptedHost || named == target.host else {
-                    return refuse(
-                        "the CONNECT names \(target.host) but the TLS ClientHello names \(named)",
-                        context: context
-                    )
-                }
-                return intercept(HostPort(host: named, port: target.port), context: context)
-            }
-            guard !connect.namesInterceptedHost else {
-                guard let named else { return intercept(target, context: context) }
-                return refuse(
-                    "the CONNECT names \(target.host) but the TLS ClientHello names \(named)",
-                    context: context
-                )
-            }
-            tunnel(context: context)
-        case .notTLS:
-            guard !connect.namesInterceptedHost else {
-                return refuse("the client did not start TLS with \(target.host)", context: context)
-            }
-            tunnel(context: context)
-        case .malformed(let problem):
-            refuse("the TLS ClientHello is malformed (\(problem))", context: context)
-        case .needMoreBytes:
-            refuse("the TLS ClientHello is larger than \(Self.maxHelloBytes) bytes", context: context)
+        let plan = ClientHelloPlan.plan(
+            for: reading,
+            target: connect.target,
+            connectNamesInterceptedHost: connect.namesInterceptedHost,
+            rules: shared.interception,
+            helloLimit: Self.maxHelloBytes
+        )
+        switch plan {
+        case .intercept(let host): intercept(host, context: context)
+        case .tunnel: tunnel(context: context)
+        case .refuse(let reason): refuse(reason, context: context)
         }
     }
 
