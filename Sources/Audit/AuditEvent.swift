@@ -9,6 +9,9 @@ package enum AuditDecision: String, Sendable, Equatable, CaseIterable {
     case wouldBlock = "would_block"
     case unenforced
     case error
+
+    /// A policy refused the exchange, enforced or only recorded (report-only).
+    package var isRefusal: Bool { self == .blocked || self == .wouldBlock }
 }
 
 /// One audit line: one evaluated token exchange, with exactly SPEC 4's fields and optional extras after them.

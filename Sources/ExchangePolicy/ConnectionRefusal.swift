@@ -38,20 +38,10 @@ package struct ConnectionRefusal: Sendable, Equatable {
         self.correlationID = correlationID
     }
 
+    /// The line of a refusal that no exchange followed: no path, no client ID, no sign-in tenant.
     package func auditEvent() -> AuditEvent {
-        var event = AuditEvent(
-            time: Date(),
-            decision: decision,
-            directions: [],
-            creatorTenant: creator,
-            signInTenant: nil,
-            host: host,
-            path: "",
-            clientID: nil,
-            reason: reason,
-            rule: nil,
-            correlationID: correlationID
-        )
+        let record = ExchangeRecord(host: host, path: "", clientID: nil, correlationID: correlationID)
+        var event = record.event(decision: decision, creator: creator, signIn: nil, reason: reason)
         event.setting = setting.rawValue
         return event
     }

@@ -5,7 +5,7 @@ import TenantPolicy
 /// string, and derived from the audit line so that the counters and the log always agree.
 package struct DecisionLabels: Sendable, Equatable {
     package let decision: AuditDecision
-    /// Counted only for refusals.
+    /// The directions that refused; empty unless refused.
     package let refusedDirections: [Direction]
     /// The setting that refused; nil unless refused.
     package let refusingSetting: String?
@@ -14,9 +14,8 @@ package struct DecisionLabels: Sendable, Equatable {
 
     package init(_ event: AuditEvent) {
         decision = event.decision
-        let refused = event.decision == .blocked || event.decision == .wouldBlock
-        refusedDirections = event.directions
-        refusingSetting = refused ? event.setting : nil
+        refusedDirections = event.decision.isRefusal ? event.directions : []
+        refusingSetting = event.decision.isRefusal ? event.setting : nil
         unenforcedHost = event.decision == .unenforced ? event.host : nil
     }
 }

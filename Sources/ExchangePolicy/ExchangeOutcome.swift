@@ -45,10 +45,7 @@ package struct ExchangeOutcome: Sendable, Equatable {
         event.rule = verdict.rule
         event.homeTenant = verdict.homeTenant
         event.setting = verdict.setting
-        event.errorCode = refuses ? verdict.errorCodes.first : nil
+        event.errorCode = decision.isRefusal ? verdict.errorCodes.first : nil
         return event
     }
-
-    /// Whether a policy refused (enforced or not).
-    package var refuses: Bool { decision == .blocked || decision == .wouldBlock }
 }

@@ -19,7 +19,6 @@ final class ProxyContext: Sendable {
     let leafContexts: LeafContextCache
     let upstreamPools: PerEventLoop<UpstreamConnectionPool>
     let auditBatches: PerEventLoop<AuditBatch>
-    let audit: AuditLog
     let metrics: ProxyMetrics
     let logger: Logger
     /// Client connections open now, for `maxClientConnections`.
@@ -33,7 +32,6 @@ final class ProxyContext: Sendable {
         leafContexts: LeafContextCache,
         upstreamPools: PerEventLoop<UpstreamConnectionPool>,
         auditBatches: PerEventLoop<AuditBatch>,
-        audit: AuditLog,
         metrics: ProxyMetrics,
         logger: Logger
     ) {
@@ -45,7 +43,6 @@ final class ProxyContext: Sendable {
         self.leafContexts = leafContexts
         self.upstreamPools = upstreamPools
         self.auditBatches = auditBatches
-        self.audit = audit
         self.metrics = metrics
         self.logger = logger
     }

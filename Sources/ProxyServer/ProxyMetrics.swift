@@ -32,12 +32,9 @@ final class ProxyMetrics: Sendable {
         case .unenforced: unenforced.increment()
         case .error: errors.increment()
         }
-        guard labels.decision == .blocked || labels.decision == .wouldBlock else {
-            if let host = labels.unenforcedHost {
-                // The known gap, per STS (SPEC 2.3).
-                Counter(label: "tenantgate_unenforced_exchanges_total", dimensions: [("host", host)]).increment()
-            }
-            return
+        if let host = labels.unenforcedHost {
+            // The known gap, per STS (SPEC 2.3).
+            Counter(label: "tenantgate_unenforced_exchanges_total", dimensions: [("host", host)]).increment()
         }
         for direction in labels.refusedDirections {
             switch direction {

@@ -64,7 +64,6 @@ package final class ProxyServer: Service, Sendable {
                 )
             },
             auditBatches: PerEventLoop(group: group) { AuditBatch(eventLoop: $0, log: audit) },
-            audit: audit,
             metrics: ProxyMetrics(),
             logger: logger
         )

@@ -72,8 +72,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         switch action {
         case .none, .keepRawBytes:
             break
-        case .resolveCreator(let proxyAuthorization):
-            resolveCreator(proxyAuthorization, context: context)
+        case .resolveCreator(let proxyAuthorization, let clientAddress):
+            resolveCreator(proxyAuthorization, clientAddress: clientAddress, context: context)
         case .stopParsing:
             // Removing the decoder forwards any bytes it already holds to this handler, as raw reads.
             let sync = context.pipeline.syncOperations
@@ -136,9 +136,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// A verified token seen before, an address map entry or the default answer at once; a new maker token is
     /// verified off the event loop.
-    private func resolveCreator(_ proxyAuthorization: String?, context: ChannelHandlerContext) {
-        let address = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
-        switch shared.creators.lookUp(proxyAuthorization: proxyAuthorization, clientAddress: address) {
+    private func resolveCreator(
+        _ proxyAuthorization: String?,
+        clientAddress: IPAddress,
+        context: ChannelHandlerContext
+    ) {
+        switch shared.creators.lookUp(proxyAuthorization: proxyAuthorization, clientAddress: clientAddress) {
         case .resolved(let resolution):
             run(machine.creatorResolved(resolution), context: context)
         case .verify(let token):

@@ -23,7 +23,7 @@ struct ConnectStateMachine {
     enum Action: Equatable {
         case none
         /// Find the connection's creator tenant; then report `creatorResolved`.
-        case resolveCreator(proxyAuthorization: String?)
+        case resolveCreator(proxyAuthorization: String?, clientAddress: IPAddress)
         /// The CONNECT's head is whole: stop parsing HTTP (what follows is TLS or tunnel bytes); then report
         /// `parsingStopped`.
         case stopParsing
@@ -60,7 +60,7 @@ struct ConnectStateMachine {
         /// A tunnel's destination is being resolved and judged; raw bytes may arrive meanwhile.
         case resolvingDestination(Connect, creator: CreatorResolver.Resolution)
         /// Accepted and being handed over; raw bytes keep arriving until the next handler is in place.
-        case accepted(rawReads: Int)
+        case accepted
         /// A plain request's body is being read.
         case forwarding(HTTPRequestHead, body: BoundedBody)
         /// A plain request is upstream. Pipelining is not supported: a request that arrives now is not read, and
@@ -77,11 +77,12 @@ struct ConnectStateMachine {
         var creator: CreatorResolver.Resolution?
         /// The CONNECT's end was read and HTTP parsing stopped: what arrives now is raw bytes.
         var parsingStopped = false
-        var rawReads = 0
     }
 
     private let configuration: Configuration
     private var state = State.idle
+    /// Reads of raw bytes kept so far (at most `maxRawReads`), whatever the state they arrived in.
+    private var rawReads = 0
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -123,7 +124,7 @@ struct ConnectStateMachine {
                 )
             )
         }
-        return head.method == .CONNECT ? connectReceived(head) : plainRequestReceived(head)
+        return head.method == .CONNECT ? connectReceived(head, from: clientAddress) : plainRequestReceived(head)
     }
 
     mutating func bodyReceived(_ chunk: ByteBuffer) -> Action {
@@ -171,7 +172,7 @@ struct ConnectStateMachine {
 
     // MARK: - CONNECT
 
-    private mutating func connectReceived(_ head: HTTPRequestHead) -> Action {
+    private mutating func connectReceived(_ head: HTTPRequestHead, from clientAddress: IPAddress) -> Action {
         guard let requested = HostPort(parsing: head.uri), requested.port > 0,
             let host = HostName.canonical(requested.host)
         else {
@@ -183,7 +184,10 @@ struct ConnectStateMachine {
             return fail(HTTPResponseStatus(statusCode: status), reason)
         }
         state = .connecting(Connect(target: target, plan: plan))
-        return .resolveCreator(proxyAuthorization: head.headers.first(name: "proxy-authorization"))
+        return .resolveCreator(
+            proxyAuthorization: head.headers.first(name: "proxy-authorization"),
+            clientAddress: clientAddress
+        )
     }
 
     mutating func creatorResolved(_ creator: CreatorResolver.Resolution) -> Action {
@@ -253,7 +257,7 @@ struct ConnectStateMachine {
         creator: CreatorResolver.Resolution,
         tunnelAddress: SocketAddress?
     ) -> Action {
-        state = .accepted(rawReads: connect.rawReads)
+        state = .accepted
         return .accept(
             AcceptedConnect(
                 target: connect.target,
@@ -266,24 +270,10 @@ struct ConnectStateMachine {
 
     /// A read after the CONNECT's end: kept (bounded) for whatever handles the connection next.
     mutating func rawBytesReceived() -> Action {
-        switch state {
-        case .connecting(var connect) where connect.parsingStopped:
-            guard connect.rawReads < Self.maxRawReads else { return closeNow() }
-            connect.rawReads += 1
-            state = .connecting(connect)
-            return .keepRawBytes
-        case .resolvingDestination(var connect, let creator):
-            guard connect.rawReads < Self.maxRawReads else { return closeNow() }
-            connect.rawReads += 1
-            state = .resolvingDestination(connect, creator: creator)
-            return .keepRawBytes
-        case .accepted(let reads):
-            guard reads < Self.maxRawReads else { return closeNow() }
-            state = .accepted(rawReads: reads + 1)
-            return .keepRawBytes
-        case .idle, .connecting, .forwarding, .awaitingUpstream, .failed, .closed:
-            return .none
-        }
+        guard expectsRawBytes else { return .none }
+        guard rawReads < Self.maxRawReads else { return closeNow() }
+        rawReads += 1
+        return .keepRawBytes
     }
 
     // MARK: - Plain http://

@@ -54,7 +54,7 @@ struct ConnectStateMachineTests {
             machine.headReceived(
                 Self.connect("LOGIN.microsoftonline.com.:443", authorization: "Bearer x"),
                 clientAddress: Self.loopback
-            ) == .resolveCreator(proxyAuthorization: "Bearer x")
+            ) == .resolveCreator(proxyAuthorization: "Bearer x", clientAddress: Self.loopback!)
         )
         #expect(machine.endReceived() == .stopParsing)
         #expect(machine.expectsRawBytes)
