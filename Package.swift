@@ -28,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Pure engine: tenants, rules, decisions. No dependencies (SPEC 2.1).
@@ -129,9 +133,13 @@ let package = Package(
             name: "AdminAPI",
             dependencies: [
                 "PolicyFiles", "PolicyService", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit", "Plumbing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -144,6 +152,7 @@ let package = Package(
             dependencies: [
                 "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "EntraAuth",
                 "NetworkPolicy",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -258,7 +267,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy"],
+            dependencies: [
+                "AdminAPI", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

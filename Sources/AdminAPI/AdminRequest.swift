@@ -1,29 +1,35 @@
 import Foundation
-import Plumbing
+import Hummingbird
 
-/// One admin API request, read whole (bodies are bounded by the handler).
+/// One admin API request, read whole: what the endpoints need of it, independent of the HTTP server.
 package struct AdminRequest: Sendable {
+    /// Policies are small; a megabyte is far more than any real one.
+    package static let maximumBodyBytes = 1 << 20
+
     package let method: String
-    /// The path without the query string.
+    /// The path without the query string, for error messages.
     package let path: String
-    package let query: String?
     /// Header names lowercased.
     package let headers: [String: String]
     package let body: Data
 
-    package init(method: String, uri: String, headers: [(String, String)], body: Data = Data()) {
+    package init(method: String, path: String, headers: [String: String] = [:], body: Data = Data()) {
         self.method = method.uppercased()
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        path = parts.first.map(String.init) ?? uri
-        query = parts.count > 1 ? String(parts[1]) : nil
-        var lowered: [String: String] = [:]
-        for (name, value) in headers { lowered[name.lowercased()] = value }
-        self.headers = lowered
+        self.path = path
+        self.headers = headers
         self.body = body
     }
 
-    /// The path's segments, percent-decoded.
-    var segments: [String] {
-        path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+    /// Reads a request with its body; a body over `maximumBodyBytes` throws Hummingbird's 413 error.
+    static func read(_ request: Request) async throws -> AdminRequest {
+        let body = try await request.body.collect(upTo: maximumBodyBytes)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        return AdminRequest(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            headers: headers,
+            body: Data(body.readableBytesView)
+        )
     }
 }

@@ -12,71 +12,86 @@ struct CrossTenantAccessEndpoints: Sendable {
     static let resource = "crossTenantAccessPolicy"
     let writer: PolicyWriter
 
-    /// `segments` follow `/v1.0/policies/crossTenantAccessPolicy`.
-    func answer(_ request: AdminRequest, segments: ArraySlice<String>, principal: AdminPrincipal) async -> AdminAnswer {
-        let tenant = principal.tenant
-        let rest = Array(segments)
-        switch (request.method, rest.first, rest.count) {
-        case ("GET", nil, 0):
-            return read(tenant) { try $0.encoded(pretty: false) }
-        case ("GET", "default", 1):
-            return read(tenant) { try $0.default.encoded(pretty: false) }
-        case ("PATCH", "default", 1):
-            return await edit(request, principal, operation: "PATCH default", success: 204) {
-                try $0.applyingPatch(toDefault: request.body)
-            }
-        case ("POST", "default", 2) where rest[1] == "resetToSystemDefault":
-            return await edit(request, principal, operation: "POST default/resetToSystemDefault", success: 204) {
-                $0.resetDefaultToSystemDefault()
-            }
-        case ("GET", "partners", 1):
-            return read(tenant) { policy in
-                let value = try policy.partners.map {
-                    try JSONSerialization.jsonObject(with: $0.encoded(pretty: false))
-                }
-                return try JSONSerialization.data(withJSONObject: ["value": value], options: [.sortedKeys])
-            }
-        case ("POST", "partners", 1):
-            let created = (IsolationEndpoints.object(request.body)?["tenantId"] as? String).flatMap { TenantID($0) }
-            return await edit(request, principal, operation: "POST partners", success: 201, created: created) {
-                try $0.addingPartner(json: request.body)
-            }
-        case (let method, "partners", 2):
-            guard let partner = TenantID(rest[1]) else { return Self.notFound(rest[1]) }
-            switch method {
-            case "GET":
-                guard let configuration = settings(tenant).partner(partner) else { return Self.notFound(rest[1]) }
-                return Self.document(200, configuration, etag: etag(tenant))
-            case "PATCH":
-                return await edit(request, principal, operation: "PATCH partners/\(partner)", success: 204) {
-                    try $0.applyingPatch(toPartner: partner, json: request.body)
-                }
-            case "DELETE":
-                return await edit(request, principal, operation: "DELETE partners/\(partner)", success: 204) {
-                    try $0.removingPartner(partner)
-                }
-            default:
-                return Self.methodNotAllowed(request)
-            }
-        case (_, nil, 0), (_, "default", 1), (_, "partners", 1):
-            return Self.methodNotAllowed(request)
-        case (_, "default", 2) where rest[1] == "resetToSystemDefault":
-            return Self.methodNotAllowed(request)
-        default:
-            return AdminErrorBody.graph(
-                404,
-                code: "Request_ResourceNotFound",
-                message: "no such resource: \(request.path)"
-            )
+    /// `GET /v1.0/policies/crossTenantAccessPolicy`: default and partners in one document.
+    func readAll(_ principal: AdminPrincipal) -> AdminAnswer {
+        read(principal.tenant) { try $0.encoded(pretty: false) }
+    }
+
+    /// `GET .../default`.
+    func readDefault(_ principal: AdminPrincipal) -> AdminAnswer {
+        read(principal.tenant) { try $0.default.encoded(pretty: false) }
+    }
+
+    /// `PATCH .../default`.
+    func patchDefault(_ request: AdminRequest, _ principal: AdminPrincipal) async -> AdminAnswer {
+        await edit(request, principal, operation: "PATCH default", success: 204) {
+            try $0.applyingPatch(toDefault: request.body)
         }
     }
 
-    private static func methodNotAllowed(_ request: AdminRequest) -> AdminAnswer {
+    /// `POST .../default/resetToSystemDefault`.
+    func resetDefault(_ request: AdminRequest, _ principal: AdminPrincipal) async -> AdminAnswer {
+        await edit(request, principal, operation: "POST default/resetToSystemDefault", success: 204) {
+            $0.resetDefaultToSystemDefault()
+        }
+    }
+
+    /// `GET .../partners`.
+    func readPartners(_ principal: AdminPrincipal) -> AdminAnswer {
+        read(principal.tenant) { policy in
+            let value = try policy.partners.map {
+                try JSONSerialization.jsonObject(with: $0.encoded(pretty: false))
+            }
+            return try JSONSerialization.data(withJSONObject: ["value": value], options: [.sortedKeys])
+        }
+    }
+
+    /// `POST .../partners`.
+    func addPartner(_ request: AdminRequest, _ principal: AdminPrincipal) async -> AdminAnswer {
+        let created = (IsolationEndpoints.object(request.body)?["tenantId"] as? String).flatMap { TenantID($0) }
+        return await edit(request, principal, operation: "POST partners", success: 201, created: created) {
+            try $0.addingPartner(json: request.body)
+        }
+    }
+
+    /// `GET .../partners/{tenantId}`.
+    func readPartner(_ partnerText: String, _ principal: AdminPrincipal) -> AdminAnswer {
+        guard let partner = TenantID(partnerText),
+            let configuration = settings(principal.tenant).partner(partner)
+        else { return Self.notFound(partnerText) }
+        return Self.document(200, configuration, etag: etag(principal.tenant))
+    }
+
+    /// `PATCH .../partners/{tenantId}`.
+    func patchPartner(_ partnerText: String, _ request: AdminRequest, _ principal: AdminPrincipal) async
+        -> AdminAnswer
+    {
+        guard let partner = TenantID(partnerText) else { return Self.notFound(partnerText) }
+        return await edit(request, principal, operation: "PATCH partners/\(partner)", success: 204) {
+            try $0.applyingPatch(toPartner: partner, json: request.body)
+        }
+    }
+
+    /// `DELETE .../partners/{tenantId}`.
+    func deletePartner(_ partnerText: String, _ request: AdminRequest, _ principal: AdminPrincipal) async
+        -> AdminAnswer
+    {
+        guard let partner = TenantID(partnerText) else { return Self.notFound(partnerText) }
+        return await edit(request, principal, operation: "DELETE partners/\(partner)", success: 204) {
+            try $0.removingPartner(partner)
+        }
+    }
+
+    static func methodNotAllowed(_ request: AdminRequest) -> AdminAnswer {
         AdminErrorBody.graph(
             405,
             code: "Request_BadRequest",
             message: "\(request.method) is not supported on \(request.path)"
         )
+    }
+
+    static func notFound(path: String) -> AdminAnswer {
+        AdminErrorBody.graph(404, code: "Request_ResourceNotFound", message: "no such resource: \(path)")
     }
 
     private func settings(_ tenant: TenantID) -> CrossTenantAccessPolicy {

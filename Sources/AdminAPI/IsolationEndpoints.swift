@@ -11,41 +11,19 @@ struct IsolationEndpoints: Sendable {
     static let resource = "tenantIsolationPolicy"
     let writer: PolicyWriter
 
-    /// `segments` follow `.../tenants/{tenantId}/tenantIsolationPolicy`.
-    func answer(
-        _ request: AdminRequest,
-        tenant: TenantID,
-        segments: ArraySlice<String>,
-        principal: AdminPrincipal
-    ) async
-        -> AdminAnswer
-    {
-        let rest = Array(segments)
-        let method = request.method
-        if rest.isEmpty {
-            if method == "GET" { return get(tenant) }
-            if method == "PUT" { return await put(request, tenant: tenant, principal: principal) }
-        } else if rest == ["rules"] {
-            if method == "GET" { return rules(tenant) }
-            if method == "POST" { return await addRule(request, tenant: tenant, principal: principal) }
-        } else if rest.count == 2, rest[0] == "rules" {
-            if method == "PATCH" {
-                return await changeRule(request, tenant: tenant, subject: rest[1], principal: principal)
-            }
-            if method == "DELETE" {
-                return await deleteRule(request, tenant: tenant, subject: rest[1], principal: principal)
-            }
-        } else {
-            return AdminErrorBody.powerPlatform(404, code: "NotFound", message: "no such resource: \(request.path)")
-        }
-        return AdminErrorBody.powerPlatform(
+    static func methodNotAllowed(_ request: AdminRequest) -> AdminAnswer {
+        AdminErrorBody.powerPlatform(
             405,
             code: "MethodNotAllowed",
-            message: "\(method) is not supported on \(request.path)"
+            message: "\(request.method) is not supported on \(request.path)"
         )
     }
 
-    private func get(_ tenant: TenantID) -> AdminAnswer {
+    static func notFound(path: String) -> AdminAnswer {
+        AdminErrorBody.powerPlatform(404, code: "NotFound", message: "no such resource: \(path)")
+    }
+
+    func get(_ tenant: TenantID) -> AdminAnswer {
         let bundle = writer.store.current().bundle
         let state = TenantPolicyState(tenant: tenant, bundle: bundle)
         guard let isolation = state.isolation else {
@@ -62,7 +40,7 @@ struct IsolationEndpoints: Sendable {
         )
     }
 
-    private func put(_ request: AdminRequest, tenant: TenantID, principal: AdminPrincipal) async -> AdminAnswer {
+    func put(_ request: AdminRequest, tenant: TenantID, principal: AdminPrincipal) async -> AdminAnswer {
         let text = String(decoding: request.body, as: UTF8.self)
         let parsed: IsolationPolicy
         switch PolicyDirectoryLoader.load(files: [.init(name: "request body.json", contents: text)]) {
@@ -95,7 +73,7 @@ struct IsolationEndpoints: Sendable {
         }
     }
 
-    private func rules(_ tenant: TenantID) -> AdminAnswer {
+    func rules(_ tenant: TenantID) -> AdminAnswer {
         let bundle = writer.store.current().bundle
         let state = TenantPolicyState(tenant: tenant, bundle: bundle)
         guard let isolation = state.isolation else {
@@ -109,7 +87,7 @@ struct IsolationEndpoints: Sendable {
         return .json(200, ["isEnabled": isolation.isEnabled, "value": value], headers: etagHeader(state, bundle))
     }
 
-    private func addRule(_ request: AdminRequest, tenant: TenantID, principal: AdminPrincipal) async -> AdminAnswer {
+    func addRule(_ request: AdminRequest, tenant: TenantID, principal: AdminPrincipal) async -> AdminAnswer {
         guard let body = Self.object(request.body), let text = body["tenant"] as? String ?? body["tenantId"] as? String,
             let directionText = body["direction"] as? String
         else {
@@ -150,7 +128,7 @@ struct IsolationEndpoints: Sendable {
         }
     }
 
-    private func changeRule(
+    func changeRule(
         _ request: AdminRequest,
         tenant: TenantID,
         subject text: String,
@@ -197,7 +175,7 @@ struct IsolationEndpoints: Sendable {
         }
     }
 
-    private func deleteRule(
+    func deleteRule(
         _ request: AdminRequest,
         tenant: TenantID,
         subject text: String,

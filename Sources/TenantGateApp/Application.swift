@@ -1,4 +1,5 @@
 import AdminAPI
+import Hummingbird
 import Audit
 import CertificateAuthority
 import Dispatch
@@ -142,15 +143,16 @@ package final class Application: Sendable {
             } else {
                 logger.notice("admin policy endpoints refuse every call: no --admin-jwks or --admin-jwks-url")
             }
-            var tls: NIOSSLContext?
+            var tls: TLSConfiguration?
             if let files = settings.adminTLS {
                 do {
-                    tls = try AdminServer.tlsContext(certificatePath: files.certificate, keyPath: files.key)
+                    tls = try AdminListener.tlsConfiguration(certificatePath: files.certificate, keyPath: files.key)
                 } catch {
                     throw await failed("--admin-tls-cert/--admin-tls-key: \(error)")
                 }
             }
-            let routes = AdminRoutes(
+            let sessionStore = MemoryPersistDriver()
+            let router = AdminRouter.make(
                 policies: policies,
                 renderMetrics: { registry.emitToBuffer() },
                 policyAPI: AdminPolicyAPI(
@@ -158,23 +160,30 @@ package final class Application: Sendable {
                     store: policies,
                     audit: audit,
                     authenticator: authenticator
-                )
+                ),
+                sessionStore: sessionStore,
+                secureCookies: tls != nil
             )
-            services.append(
-                .init(
-                    service: AdminServer(
-                        host: admin.host,
-                        port: admin.port,
-                        group: group,
-                        routes: routes,
-                        tls: tls,
-                        onListening: { address in
-                            logger.notice("admin listening", metadata: ["address": "\(address)"])
-                            onAdminListening(address)
-                        }
+            do {
+                services.append(
+                    .init(
+                        service: try AdminListener(
+                            host: admin.host,
+                            port: admin.port,
+                            router: router,
+                            tls: tls,
+                            services: [sessionStore],
+                            logger: logger,
+                            onListening: { address in
+                                logger.notice("admin listening", metadata: ["address": "\(address)"])
+                                onAdminListening(address)
+                            }
+                        )
                     )
                 )
-            )
+            } catch {
+                throw await failed("admin listener: \(error)")
+            }
         }
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)

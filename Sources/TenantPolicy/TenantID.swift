@@ -115,3 +115,12 @@ extension TenantID: Codable {
         try container.encode(description)
     }
 }
+
+extension TenantID: LosslessStringConvertible {
+    /// The parser under `LosslessStringConvertible`'s name, so that a route's typed path parameter reads a tenant ID.
+    package init?(_ description: String) {
+        var text = description
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+}

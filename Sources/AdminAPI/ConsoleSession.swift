@@ -1,0 +1,54 @@
+import EntraAuth
+import Foundation
+import TenantPolicy
+
+/// A console user signed in with Entra, kept on the server (the browser holds only the session cookie's random ID).
+///
+/// Created only once the sign-in completes, so a session ID never exists before authentication and cannot be fixed
+/// by an attacker beforehand.
+package struct ConsoleSession: Codable, Sendable {
+    package let tenant: String
+    package let objectID: String?
+    package let displayName: String?
+    package let username: String?
+    /// Directory role template IDs held (`wids`), read exactly as for an API caller.
+    package let roleTemplateIDs: [String]
+    /// The console's client ID, as `azp` would name it for an API caller.
+    package let applicationID: String?
+    /// The synchronizer token every change made with this session must carry (`X-CSRF-Token` or a form field).
+    package let csrfToken: String
+
+    package init(principal: AdminPrincipal, csrfToken: String) {
+        tenant = principal.tenant.description
+        objectID = principal.objectID
+        displayName = principal.displayName
+        username = principal.username
+        roleTemplateIDs = principal.roles.map(\.rawValue).sorted()
+        applicationID = principal.applicationID
+        self.csrfToken = csrfToken
+    }
+
+    /// The same principal an API caller with the same token claims would be; nil if the stored tenant is corrupt.
+    package var principal: AdminPrincipal? {
+        guard let tenant = TenantID(tenant) else { return nil }
+        return AdminPrincipal(
+            tenant: tenant,
+            objectID: objectID,
+            displayName: displayName,
+            username: username,
+            roles: Set(roleTemplateIDs.compactMap(AdminRole.init(templateID:))),
+            applicationID: applicationID
+        )
+    }
+
+    /// Compares a presented token with the session's without leaking through timing how much of it matched.
+    package func acceptsCSRFToken(_ presented: String?) -> Bool {
+        guard let presented else { return false }
+        let expected = Array(csrfToken.utf8)
+        let given = Array(presented.utf8)
+        guard expected.count == given.count, !expected.isEmpty else { return false }
+        var difference: UInt8 = 0
+        for index in expected.indices { difference |= expected[index] ^ given[index] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,62 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// The admin listener (`--admin HOST:PORT`, loopback by default) on Hummingbird: the JSON API, health and metrics,
+/// and the console when configured. A `Service` like the proxy, stopped by the same graceful shutdown.
+package struct AdminListener: Service {
+    /// Connections served at once: the admin listener has few callers; beyond this it stops accepting until one
+    /// closes.
+    package static let maximumConnections = 256
+    /// Seconds a connection may idle before it is closed.
+    package static let idleTimeout = TimeAmount.seconds(60)
+
+    private let application: Application<RouterResponder<AdminRequestContext>>
+
+    /// - Parameter tls: serves HTTPS with this configuration (`--admin-tls-cert`, `--admin-tls-key`); nil serves HTTP.
+    package init(
+        host: String,
+        port: Int,
+        router: Router<AdminRequestContext>,
+        tls: TLSConfiguration?,
+        services: [any Service] = [],
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) throws {
+        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: Self.idleTimeout))
+        application = Application(
+            router: router,
+            server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port),
+                serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(Self.maximumConnections, logger: logger)
+            ),
+            services: services,
+            onServerRunning: { channel in
+                if let address = channel.localAddress { onListening(address) }
+            },
+            logger: logger
+        )
+    }
+
+    /// The TLS configuration of `--admin-tls-cert` / `--admin-tls-key` (PEM), read once at start.
+    package static func tlsConfiguration(certificatePath: String, keyPath: String) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain,
+            privateKey: .privateKey(key)
+        )
+        configuration.applicationProtocols = ["http/1.1"]
+        return configuration
+    }
+
+    package func run() async throws {
+        try await application.run()
+    }
+}
