@@ -125,6 +125,9 @@ let package = Package(
             name: "EntraAuth",
             dependencies: [
                 "TenantPolicy", "TokenInspection", .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -145,13 +148,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The admin console: Entra sign-in (OpenID Connect, PKCE), server-rendered pages, live activity.
+        .target(
+            name: "AdminConsole",
+            dependencies: [
+                "AdminAPI", "Audit", "AuditReport", "CrossTenantAccess", "EntraAuth", "Plumbing", "PolicyFiles",
+                "PolicyService", "TenantPolicy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `serve` as one application: policies, CA, audit, proxy, admin, metrics and signals, built in one place
         // for the command and for every end-to-end test.
         .target(
             name: "TenantGateApp",
             dependencies: [
-                "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "EntraAuth",
-                "NetworkPolicy",
+                "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "AdminConsole",
+                "EntraAuth", "NetworkPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -168,6 +187,7 @@ let package = Package(
             name: "MockSTS",
             dependencies: [
                 "TenantPolicy", "CertificateAuthority",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -197,7 +217,9 @@ let package = Package(
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "Audit", "ProxyServer",
                 "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp", "LoopbackSimulation",
+                "AdminConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

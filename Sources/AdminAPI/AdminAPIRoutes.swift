@@ -21,6 +21,24 @@ package struct AdminPolicyAPI: Sendable {
         isolation = IsolationEndpoints(writer: writer)
         crossTenantAccess = CrossTenantAccessEndpoints(writer: writer)
     }
+
+    /// A tenant's isolation policy in the API's own shape (Power Platform's document) with the ETag the API gives,
+    /// so that a console edit sent with it meets the same precondition as any API call; nil without a policy.
+    package func isolationDocument(for tenant: TenantID) -> (json: String, etag: String?)? {
+        let bundle = isolation.writer.store.current().bundle
+        let state = TenantPolicyState(tenant: tenant, bundle: bundle)
+        guard let policy = state.isolation else { return nil }
+        let object = TenantFileRenderer.powerPlatformObject(policy, directory: bundle.isolation.directory)
+        return (
+            TenantFileRenderer.json(object, pretty: false),
+            PolicyWriter.etag(.isolation, of: state, directory: bundle.isolation.directory)
+        )
+    }
+
+    /// The ETag of a tenant's cross-tenant access settings as the Graph endpoints give it.
+    package func crossTenantAccessETag(for tenant: TenantID) -> String? {
+        crossTenantAccess.etag(tenant)
+    }
 }
 
 /// The admin listener's JSON routes: health, readiness and metrics without a token; Power Platform's tenant

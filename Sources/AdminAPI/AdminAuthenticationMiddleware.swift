@@ -41,7 +41,7 @@ struct AdminAuthenticationMiddleware: RouterMiddleware {
             guard let principal = session.principal else {
                 return .failure(Failure(error: .unauthenticated(.malformedToken)))
             }
-            guard !principal.roles.isDisjoint(with: area.grantingRoles) else {
+            guard principal.mayWork(on: area) else {
                 return .failure(Failure(error: .forbidden(area)))
             }
             if !request.method.isSafe, !session.acceptsCSRFToken(request.headers[.csrfToken]) {

@@ -98,7 +98,7 @@ struct CrossTenantAccessEndpoints: Sendable {
         writer.store.current().bundle.crossTenantAccess[tenant] ?? CrossTenantAccessPolicy()
     }
 
-    private func etag(_ tenant: TenantID) -> String? {
+    func etag(_ tenant: TenantID) -> String? {
         var state = TenantPolicyState(tenant: tenant, bundle: writer.store.current().bundle)
         if state.crossTenantAccess == nil { state.crossTenantAccess = CrossTenantAccessPolicy() }
         return PolicyWriter.etag(.crossTenantAccess, of: state, directory: TenantDirectory())

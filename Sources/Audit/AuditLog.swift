@@ -29,6 +29,8 @@ package final class AuditLog: Sendable {
     private let syncPoll: DispatchTimeInterval?
     /// With `.always`: syncs the event loops' groups off the loops.
     private let syncWorker: AuditSyncWorker?
+    /// Told every group of lines once written (the console's live activity); nil costs one lock per write.
+    private let observer = Mutex<(@Sendable ([UInt8]) -> Void)?>(nil)
 
     /// Where the bytes go: a file, or memory for tests.
     private enum Destination: Sendable {
@@ -117,8 +119,15 @@ package final class AuditLog: Sendable {
             whenDurable(.failure(error))
         case .success(let written):
             writtenCount.withLock { $0 += lineCount }
+            observer.withLock { $0 }?(bytes)
             syncWorker.whenDurable(written.sequence, completion: whenDurable)
         }
+    }
+
+    /// Tells `observer` every group of whole lines once it is written (replacing any earlier observer). It runs on
+    /// the writing thread, an event loop among them: it must only hand the bytes on.
+    package func observeWrites(_ observer: @escaping @Sendable ([UInt8]) -> Void) {
+        self.observer.withLock { $0 = observer }
     }
 
     package func recordAndWait(_ event: AuditEvent) async throws {
@@ -210,11 +219,13 @@ package final class AuditLog: Sendable {
         switch destination {
         case .memory(let sink):
             sink.append(bytes)
+            observer.withLock { $0 }?(bytes)
             return .success(())
         case .file(let file):
             switch file.write(bytes) {
             case .written(let syncDue):
                 if syncDue { wakeUp.signal() }  // the writer thread syncs; this write's completions do not wait
+                observer.withLock { $0 }?(bytes)
                 return .success(())
             case .failed(let error):
                 return .failure(error)

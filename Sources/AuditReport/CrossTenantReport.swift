@@ -40,6 +40,11 @@ package struct CrossTenantReport: Sendable {
 package struct TenantPair: Hashable, Sendable {
     package let creator: TenantID
     package let signIn: TenantID
+
+    package init(creator: TenantID, signIn: TenantID) {
+        self.creator = creator
+        self.signIn = signIn
+    }
 }
 
 /// What was seen for one pair (or one unenforced host).

@@ -39,15 +39,8 @@ package struct AdminAuthenticator: Sendable {
         case .failure(let failure):
             return .failure(.unauthenticated(failure))
         case .success(let verified):
-            let principal = AdminPrincipal(
-                tenant: verified.tenant,
-                objectID: verified.objectID,
-                displayName: verified.displayName,
-                username: verified.username,
-                roles: AdminRole.held(in: verified.directoryRoles),
-                applicationID: verified.applicationID
-            )
-            guard !principal.roles.isDisjoint(with: area.grantingRoles) else { return .failure(.forbidden(area)) }
+            let principal = AdminPrincipal(verified)
+            guard principal.mayWork(on: area) else { return .failure(.forbidden(area)) }
             return .success(principal)
         }
     }

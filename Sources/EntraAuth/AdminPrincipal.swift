@@ -31,6 +31,24 @@ package struct AdminPrincipal: Hashable, Sendable {
         self.applicationID = applicationID
     }
 
+    /// The principal a verified token names: the same for an API caller's access token and a console user's ID
+    /// token, so that both hold exactly the roles their `wids` grant.
+    package init(_ verified: VerifiedEntraToken) {
+        self.init(
+            tenant: verified.tenant,
+            objectID: verified.objectID,
+            displayName: verified.displayName,
+            username: verified.username,
+            roles: AdminRole.held(in: verified.directoryRoles),
+            applicationID: verified.applicationID
+        )
+    }
+
+    /// May work on `area`: holds one of the roles that grant it.
+    package func mayWork(on area: AdminArea) -> Bool {
+        !roles.isDisjoint(with: area.grantingRoles)
+    }
+
     /// True only for the caller's own tenant: a Global Administrator of one tenant governs no other.
     package func mayAdminister(_ tenant: TenantID) -> Bool {
         tenant == self.tenant

@@ -15,9 +15,11 @@ struct EntraTokenClaims: JWTPayload {
     var azp: String?
     var appid: String?
     var wids: [String]?
+    /// The sign-in's `nonce` (ID tokens only), compared by the console with the one it sent.
+    var nonce: String?
 
     enum CodingKeys: String, CodingKey {
-        case iss, aud, exp, nbf, tid, oid, name, upn, azp, appid, wids
+        case iss, aud, exp, nbf, tid, oid, name, upn, azp, appid, wids, nonce
         case preferredUsername = "preferred_username"
     }
 

@@ -95,6 +95,7 @@ package struct EntraTokenVerifier: Sendable {
             username: claims.preferredUsername ?? claims.upn,
             directoryRoles: claims.wids ?? [],
             applicationID: claims.azp ?? claims.appid,
+            nonce: claims.nonce,
             expiresAt: expiry.addingTimeInterval(trust.clockSkew)
         )
     }
@@ -109,6 +110,8 @@ package struct VerifiedEntraToken: Sendable, Equatable {
     /// Directory role template IDs (`wids`).
     package let directoryRoles: [String]
     package let applicationID: String?
+    /// The `nonce` of an ID token, for the console to compare with the one its sign-in sent.
+    package let nonce: String?
     /// The moment after which the token no longer verifies (its `exp` plus the forgiven clock skew).
     package let expiresAt: Date
 }

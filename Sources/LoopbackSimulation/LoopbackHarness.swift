@@ -26,6 +26,8 @@ package final class LoopbackHarness {
     }
 
     package let directory: URL
+    /// The policies in force: the directory given, or in `console` mode its copy.
+    package let policiesDirectory: String
     package let sts: MockSTS
     package let policies: PolicyStore
     package let proxyPort: Int
@@ -37,25 +39,46 @@ package final class LoopbackHarness {
     private let application: Application
     private let serving: Task<Void, any Error>
 
+    /// The console's client ID in `console` mode.
+    package static let consoleClientID = "7d3c1e52-6a0b-4f4e-9c1d-2b8e5f6a7c90"
+    /// The audience of admin API tokens in `console` mode.
+    package static let adminAudience = "api://tenantgate"
+
     /// - Parameters:
     ///   - admin: starts the admin listener with the policy endpoints, verifying callers with this.
     ///   - auditLogPath: where audit lines go (default: a file in the harness's directory; `/dev/full` for a disk
     ///     that is always full).
+    ///   - console: also serves the console on the admin listener (at `adminListenPort`), signing in with the mock STS
+    ///     over plain HTTP on loopback; the policies are copied first, so that edits change the copy only.
     package init(
         policiesDirectory: String,
         configure: (inout ProxyConfiguration) -> Void = { _ in },
         admin: EntraTokenTrust? = nil,
-        auditLogPath: String? = nil
+        auditLogPath: String? = nil,
+        console: Bool = false,
+        adminListenPort: Int = 0,
+        proxyListenPort: Int = 0
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var policiesDirectory = policiesDirectory
+        if console {
+            let copy = directory.appendingPathComponent("policies")
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: policiesDirectory), to: copy)
+            policiesDirectory = copy.path
+        }
+        self.policiesDirectory = policiesDirectory
         stsGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bundle = try PolicyDirectoryLoader.load(directory: policiesDirectory).get()
-        sts = try await MockSTS.start(group: stsGroup, options: MockSTSOptions(domains: Self.domains(bundle.isolation)))
+        sts = try await MockSTS.start(
+            group: stsGroup,
+            options: MockSTSOptions(domains: Self.domains(bundle.isolation)),
+            plainHTTP: console
+        )
         let stsCA = directory.appendingPathComponent("sts-ca.pem").path
         try sts.caCertificatePEM.write(toFile: stsCA, atomically: true, encoding: .utf8)
 
-        var configuration = ProxyConfiguration(listen: HostPort(host: "127.0.0.1", port: 0))
+        var configuration = ProxyConfiguration(listen: HostPort(host: "127.0.0.1", port: proxyListenPort))
         for host in MockSTS.hosts {
             configuration.upstreamOverrides["\(host):443"] = HostPort(host: "127.0.0.1", port: sts.port)
         }
@@ -67,7 +90,15 @@ package final class LoopbackHarness {
         caPath = directory.appendingPathComponent("ca.pem").path
         auditPath = auditLogPath ?? directory.appendingPathComponent("audit.jsonl").path
         // Makers' tokens are signed by the mock STS, as Entra signs real ones: its keys are the trusted ones.
-        let settings = ServeSettings(
+        var admin = admin
+        if console, admin == nil {
+            admin = EntraTokenTrust(
+                keys: try .json(sts.jwksJSON),
+                issuers: .entraIssuerOfTokenTenant,
+                audiences: [Self.adminAudience]
+            )
+        }
+        var settings = ServeSettings(
             proxy: configuration,
             policiesDirectory: policiesDirectory,
             caCertificatePath: caPath,
@@ -78,12 +109,15 @@ package final class LoopbackHarness {
                 issuers: .entraIssuerOfTokenTenant,
                 audiences: ["https://service.powerapps.com/"]
             ),
-            admin: admin == nil ? nil : HostPort(host: "127.0.0.1", port: 0),
+            admin: admin == nil ? nil : HostPort(host: "127.0.0.1", port: adminListenPort),
             adminAuth: admin,
             // Edits to the policies directory take effect as under `serve`, polled every 200 ms here.
             policyWatchInterval: .milliseconds(200)
         )
 
+        if console, let plainPort = sts.plainPort, let issuer = URL(string: "http://127.0.0.1:\(plainPort)/organizations/v2.0") {
+            settings.console = ConsoleSettings(clientID: Self.consoleClientID, issuer: issuer)
+        }
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminPortSink) = AsyncStream.makeStream(of: Int.self)
         if admin == nil { adminPortSink.finish() }

@@ -28,35 +28,42 @@ package final class MockSTS: Sendable {
     ]
 
     package let port: Int
+    /// The plain-HTTP listener on loopback (`plainHTTP: true`), for a browser's sign-in and the console's own
+    /// calls: the same answers without the mock's private CA.
+    package let plainPort: Int?
     package let caCertificatePEM: String
     /// The package half of the signing key, as Entra publishes its keys (`/common/discovery/v2.0/keys` serves it).
     package let jwksJSON: String
     let keys: JWTKeyCollection
     let options: MockSTSOptions
-    private let channel: any Channel
+    let codes = MockAuthorizationCodes()
+    private let channels: [any Channel]
     private let counts = Mutex([String: Int]())
 
     private init(
         port: Int,
+        plainPort: Int?,
         caCertificatePEM: String,
         keys: JWTKeyCollection,
         jwksJSON: String,
         options: MockSTSOptions,
-        channel: any Channel
+        channels: [any Channel]
     ) {
         self.port = port
+        self.plainPort = plainPort
         self.caCertificatePEM = caCertificatePEM
         self.jwksJSON = jwksJSON
         self.keys = keys
         self.options = options
-        self.channel = channel
+        self.channels = channels
     }
 
     package static func start(
         host: String = "127.0.0.1",
         port: Int = 0,
         group: any EventLoopGroup,
-        options: MockSTSOptions = .init()
+        options: MockSTSOptions = .init(),
+        plainHTTP: Bool = false
     ) async throws -> MockSTS {
         let authority = try CertificateAuthority.generate(commonName: "TenantGate test STS CA", now: Date())
         let leaf = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: Date())
@@ -72,33 +79,45 @@ package final class MockSTS: Sendable {
         await keys.add(ecdsa: signingKey, kid: "mock-sts-key")
         let coordinates = signingKey.parameters.map { (x: $0.x, y: $0.y) } ?? (x: "", y: "")
         let box = MockSTSBox()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLServerHandler(context: sslContext))
-                    try sync.configureHTTPServerPipeline()
-                    // Compresses when asked to, and when told to whatever the client asked (`mock_encoding`).
-                    try sync.addHandler(MockEncodingRequestHandler())
-                    try sync.addHandler(HTTPResponseCompressor())
-                    try sync.addHandler(NIOHTTPServerRequestAggregator(maxContentLength: 1 << 20))
-                    try sync.addHandler(MockSTSHandler(box: box))
-                }
-            }
-            .bind(host: host, port: port)
-            .get()
+        let channel = try await listen(host: host, port: port, group: group, tls: sslContext, box: box)
+        let plain = plainHTTP ? try await listen(host: host, port: 0, group: group, tls: nil, box: box) : nil
         let sts = MockSTS(
             port: channel.localAddress?.port ?? port,
+            plainPort: plain?.localAddress?.port,
             caCertificatePEM: authority.certificatePEM,
             keys: keys,
             jwksJSON:
                 #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"mock-sts-key","x":"\#(coordinates.x)","y":"\#(coordinates.y)"}]}"#,
             options: options,
-            channel: channel
+            channels: [channel] + (plain.map { [$0] } ?? [])
         )
         box.sts.withLock { $0 = sts }
         return sts
+    }
+
+    private static func listen(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        tls: NIOSSLContext?,
+        box: MockSTSBox
+    ) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try sync.configureHTTPServerPipeline()
+                    // Compresses when asked to, and when told to whatever the client asked (`mock_encoding`).
+                    try sync.addHandler(MockEncodingRequestHandler())
+                    try sync.addHandler(HTTPResponseCompressor())
+                    try sync.addHandler(NIOHTTPServerRequestAggregator(maxContentLength: 1 << 20))
+                    try sync.addHandler(MockSTSHandler(box: box, scheme: tls == nil ? "http" : "https"))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
     }
 
     /// Signs claims with the mock's key (for example a maker's token for `Proxy-Authorization`).
@@ -131,7 +150,7 @@ package final class MockSTS: Sendable {
     }
 
     package func shutdown() async throws {
-        try await channel.close()
+        for channel in channels { try await channel.close() }
     }
 }
 

@@ -10,16 +10,21 @@ final class MockSTSHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let box: MockSTSBox
+    /// `https`, or `http` on the plain listener a browser reaches without trusting the mock's CA.
+    private let scheme: String
 
-    init(box: MockSTSBox) {
+    init(box: MockSTSBox, scheme: String) {
         self.box = box
+        self.scheme = scheme
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         guard let sts = box.sts.withLock({ $0 }) else { return }
-        let host =
-            (request.head.headers.first(name: "host") ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
+        let hostHeader = (request.head.headers.first(name: "host") ?? "").lowercased()
+        let host = hostHeader.split(separator: ":").first.map(String.init) ?? ""
+        // Behind the proxy the mock plays Entra's own host; on the plain listener it names itself with its port.
+        let origin = scheme == "http" ? "http://\(hostHeader)" : "https://\(host)"
         let target = Self.originForm(request.head.uri)
         let path = Self.normalised(String(target.prefix { $0 != "?" }))
         let query = Self.form(target.contains("?") ? String(target.drop { $0 != "?" }.dropFirst()) : "")
@@ -32,7 +37,7 @@ final class MockSTSHandler: ChannelInboundHandler {
             segments[2] == ".well-known", segments[3] == "openid-configuration"
         {
             answer = context.eventLoop.makeSucceededFuture(
-                MockTokenMinter(sts: sts).openIDConfiguration(host: host, segment: segments[0])
+                MockTokenMinter(sts: sts).openIDConfiguration(host: host, origin: origin, segment: segments[0])
             )
         } else if path.hasSuffix("/discovery/v2.0/keys") {
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, sts.jwksJSON))
@@ -46,6 +51,12 @@ final class MockSTSHandler: ChannelInboundHandler {
         } else if host == "app.vssps.visualstudio.com", request.head.method == .POST, segments == ["oauth2", "token"] {
             sts.count("ado")
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }
+        } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize",
+            query["response_type"] == "code"
+        {
+            answer = context.eventLoop.makeSucceededFuture(
+                MockTokenMinter(sts: sts).codeFlowAuthorize(query: query, target: origin + target)
+            )
         } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize"
         {
             answer = promise(context) {
@@ -57,7 +68,10 @@ final class MockSTSHandler: ChannelInboundHandler {
             sts.count(segments[0])
             let version = segments.count == 4 ? "2.0" : "1.0"
             answer = promise(context) {
-                try await MockTokenMinter(sts: sts).tokenResponse(
+                if form["grant_type"] == "authorization_code" {
+                    return try await MockTokenMinter(sts: sts).redeemCode(form: form)
+                }
+                return try await MockTokenMinter(sts: sts).tokenResponse(
                     host: host,
                     segment: segments[0],
                     version: version,
@@ -257,22 +271,31 @@ struct MockTokenMinter {
         return MockAnswer(.found, "", headers: [("location", "\(redirect)#id_token=\(idToken)&state=s1")])
     }
 
-    /// Tenant discovery, as OAuth libraries (MSAL) read it before their first token request.
-    func openIDConfiguration(host: String, segment: String) -> MockAnswer {
-        guard let tenant = TenantID(segment) ?? sts.options.domains[segment.lowercased()] else {
+    /// Tenant discovery, as OAuth libraries (MSAL) and the console read it before their first request. For
+    /// `organizations` and `common` the issuer is Entra's template with `{tenantid}`, as the real documents have it.
+    func openIDConfiguration(host: String, origin: String, segment: String) -> MockAnswer {
+        let multiTenant = ["organizations", "common"].contains(segment.lowercased())
+        guard let tenant = multiTenant ? "{tenantid}" : (TenantID(segment) ?? sts.options.domains[segment.lowercased()])?.description
+        else {
             return MockAnswer(
                 .badRequest,
                 Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found.")
             )
         }
         // The endpoints keep the segment as asked (a domain stays a domain), the issuer names the GUID.
-        let base = "https://\(host)/\(segment)"
-        return MockAnswer(
-            .ok,
-            #"{"issuer":"https://\#(host)/\#(tenant)/v2.0","token_endpoint":"\#(base)/oauth2/v2.0/token","#
-                + #""authorization_endpoint":"\#(base)/oauth2/v2.0/authorize","jwks_uri":"https://\#(host)/\#(tenant)/discovery/v2.0/keys","#
-                + #""response_modes_supported":["query","fragment","form_post"],"id_token_signing_alg_values_supported":["ES256"]}"#
-        )
+        let base = "\(origin)/\(segment)"
+        let body: [String: Any] = [
+            "issuer": "https://\(multiTenant ? "login.microsoftonline.com" : host)/\(tenant)/v2.0",
+            "token_endpoint": "\(base)/oauth2/v2.0/token",
+            "authorization_endpoint": "\(base)/oauth2/v2.0/authorize",
+            "jwks_uri": "\(origin)/\(multiTenant ? segment : tenant)/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "response_types_supported": ["code", "id_token", "code id_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 
     func azureDevOpsResponse() async throws -> MockAnswer {

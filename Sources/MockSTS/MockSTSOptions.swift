@@ -6,12 +6,16 @@ package struct MockSTSOptions: Sendable {
     package var domains: [String: TenantID]
     /// The `tid` an Azure DevOps token carries (it must not be trusted).
     package var azureDevOpsTenant: TenantID
+    /// The accounts the authorization code flow's sign-in page offers.
+    package var consoleUsers: [MockConsoleUser]
 
     package init(
         domains: [String: TenantID] = [:],
-        azureDevOpsTenant: TenantID = TenantID(high: 0x8ac9_0d1b_d459_4375, low: 0xa421_dd00_05f9_d0d1)
+        azureDevOpsTenant: TenantID = TenantID(high: 0x8ac9_0d1b_d459_4375, low: 0xa421_dd00_05f9_d0d1),
+        consoleUsers: [MockConsoleUser] = MockConsoleUser.examples
     ) {
         self.domains = domains
         self.azureDevOpsTenant = azureDevOpsTenant
+        self.consoleUsers = consoleUsers
     }
 }

@@ -13,6 +13,9 @@ package struct MockTokenClaims: JWTPayload, Sendable {
     package var ver: String
     package var wids: [String]?
     package var groups: [String]?
+    package var name: String?
+    package var preferredUsername: String?
+    package var nonce: String?
     package var iat: Int
     package var nbf: Int
     package var exp: Int
@@ -43,6 +46,11 @@ package struct MockTokenClaims: JWTPayload, Sendable {
         self.iat = now
         self.nbf = now
         self.exp = now + 3600
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tid, iss, idp, oid, sub, aud, azp, appid, ver, wids, groups, name, nonce, iat, nbf, exp
+        case preferredUsername = "preferred_username"
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {}

@@ -1,4 +1,5 @@
 import AdminAPI
+import AdminConsole
 import Hummingbird
 import Audit
 import CertificateAuthority
@@ -152,18 +153,39 @@ package final class Application: Sendable {
                 }
             }
             let sessionStore = MemoryPersistDriver()
+            let policyAPI = AdminPolicyAPI(
+                policiesDirectory: settings.policiesDirectory,
+                store: policies,
+                audit: audit,
+                authenticator: authenticator
+            )
             let router = AdminRouter.make(
                 policies: policies,
                 renderMetrics: { registry.emitToBuffer() },
-                policyAPI: AdminPolicyAPI(
-                    policiesDirectory: settings.policiesDirectory,
-                    store: policies,
-                    audit: audit,
-                    authenticator: authenticator
-                ),
+                policyAPI: policyAPI,
                 sessionStore: sessionStore,
                 secureCookies: tls != nil
             )
+            if let console = settings.console {
+                do {
+                    try AdminConsole(
+                        configuration: ConsoleConfiguration(
+                            clientID: console.clientID,
+                            issuer: console.issuer,
+                            auditLogPath: settings.auditLogPath,
+                            policiesSource: settings.policiesDirectory
+                        ),
+                        policies: policies,
+                        policyAPI: policyAPI,
+                        audit: audit,
+                        secureCookies: tls != nil,
+                        logger: logger
+                    ).addRoutes(to: router)
+                } catch {
+                    throw await failed("admin console: \(error)")
+                }
+                logger.notice("admin console", metadata: ["issuer": "\(console.issuer)"])
+            }
             do {
                 services.append(
                     .init(

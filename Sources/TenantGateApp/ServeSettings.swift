@@ -22,6 +22,8 @@ package struct ServeSettings: Sendable {
     package var policyWatchInterval: Duration = .seconds(1)
     /// When audit lines are synced to disk (SPEC 4.1 `--audit-fsync`).
     package var auditSync: AuditSync = .always
+    /// The admin console's sign-in (`--console-client-id`, `--console-issuer`); nil serves no console.
+    package var console: ConsoleSettings?
 
     /// Entra's keys for tokens of every tenant of the global cloud.
     package static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
@@ -50,5 +52,16 @@ package struct ServeSettings: Sendable {
         self.adminAuth = adminAuth
         self.policyWatchInterval = policyWatchInterval
         if let admin { self.proxy.otherListeners = [admin] }
+    }
+}
+
+/// The console's Entra application and the issuer it signs in with.
+package struct ConsoleSettings: Sendable {
+    package var clientID: String
+    package var issuer: URL
+
+    package init(clientID: String, issuer: URL) {
+        self.clientID = clientID
+        self.issuer = issuer
     }
 }

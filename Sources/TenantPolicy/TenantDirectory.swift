@@ -41,4 +41,9 @@ package struct TenantDirectory: Hashable, Sendable {
     }
 
     package func displayName(of tenant: TenantID) -> String? { displayNameByTenant[tenant] }
+
+    /// The verified domains known for a tenant, sorted (for showing a tenant; never on the data path).
+    package func domains(of tenant: TenantID) -> [String] {
+        tenantByDomain.compactMap { $0.value == tenant ? $0.key : nil }.sorted()
+    }
 }

@@ -88,19 +88,19 @@ struct CheckCommand: ParsableCommand {
             printError("\(policies): invalid policies; run 'tenantgate validate --policies \(policies)'")
             throw ExitCode.badInput
         }
-        let allowed = try kind.map { try checkCrossTenantAccess($0, bundle) } ?? checkIsolation(bundle.isolation)
+        let allowed = try kind.map { try checkCrossTenantAccess($0, bundle) } ?? checkIsolation(bundle)
         if !allowed { throw ExitCode.blocked }
     }
 
-    private func checkIsolation(_ set: PolicySet) throws -> Bool {
+    private func checkIsolation(_ bundle: PolicyBundle) throws -> Bool {
+        let set = bundle.isolation
         let creatorID = try resolve(creator ?? "", option: "--creator", in: set)
         let signInText = signIn ?? ""
         let signInID =
             signInText.lowercased() == "unknown" ? nil : try resolve(signInText, option: "--sign-in", in: set)
-        let decision = set.decide(creator: creatorID, signIn: signInID)
-        let explanation = decision.explanation(naming: set.name)
-        print(json ? CheckOutput(decision: decision, explanation: explanation).json() : explanation)
-        return decision.isAllowed
+        let answer = PolicyQuestion.isolation(creator: creatorID, signIn: signInID, in: bundle)
+        print(json ? CheckOutput(answer).json() : answer.explanation)
+        return answer.isAllowed
     }
 
     private func checkCrossTenantAccess(_ kind: CrossTenantAccessKind, _ bundle: PolicyBundle) throws -> Bool {
@@ -114,15 +114,9 @@ struct CheckCommand: ParsableCommand {
             user: user.map { UserIdentity(id: $0, groupIDs: group) },
             application: app
         )
-        let settings = bundle.crossTenantAccess[local]
-        let result = (settings ?? CrossTenantAccessPolicy()).evaluate(query)
-        let source =
-            settings == nil
-            ? "\(set.name(local)) has no cross-tenant access settings in \(policies), so the service default answers. "
-            : ""
-        let explanation = "\(set.name(local)) toward \(set.name(other)): " + source + result.explanation
-        print(json ? CheckOutput(result, explanation: explanation).json() : explanation)
-        return result.isAllowed
+        let answer = PolicyQuestion.crossTenantAccess(query, tenant: local, in: bundle, source: policies)
+        print(json ? CheckOutput(answer).json() : answer.explanation)
+        return answer.isAllowed
     }
 
     private func resolve(_ text: String, option: String, in set: PolicySet) throws -> TenantID {
@@ -169,24 +163,14 @@ struct CheckOutput: Encodable {
     var inherited: Bool?
     var target: String?
 
-    init(decision: IsolationDecision, explanation: String) {
-        self.decision = decision.isAllowed ? "allowed" : "blocked"
-        self.directions = decision.blockedDirections.map(\.rawValue)
-        self.explanation = explanation
-    }
-
-    init(_ result: CrossTenantAccessResult, explanation: String) {
-        decision = result.isAllowed ? "allowed" : "blocked"
-        directions =
-            result.isAllowed || result.query.kind == .tenantRestrictions ? [] : [result.query.direction.rawValue]
-        self.explanation = explanation
-        setting = result.settingName
-        switch result.configuration {
-        case .default: configuration = "default"
-        case .partner(let tenant): configuration = "partner \(tenant)"
-        }
-        inherited = result.inherited
-        target = result.decidingTarget
+    init(_ answer: PolicyQuestion.Answer) {
+        decision = answer.isAllowed ? "allowed" : "blocked"
+        directions = answer.blockedDirections.map(\.rawValue)
+        explanation = answer.explanation
+        setting = answer.setting
+        configuration = answer.configuration
+        inherited = answer.inherited
+        target = answer.target
     }
 
     func json() -> String {

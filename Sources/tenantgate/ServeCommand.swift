@@ -1,3 +1,4 @@
+import AdminConsole
 import ArgumentParser
 import Foundation
 import Logging
@@ -186,6 +187,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("admin-insecure"), help: "Allow a plain-HTTP admin listener beyond loopback.")
     var adminInsecure = false
+
+    @Option(
+        name: .customLong("console-client-id"),
+        help: "Serve the admin console on the admin listener, signing administrators in with this Entra client ID."
+    )
+    var consoleClientID: String?
+
+    @Option(
+        name: .customLong("console-issuer"),
+        help: "The console's OpenID Connect issuer (default: \(ConsoleConfiguration.defaultIssuer))."
+    )
+    var consoleIssuer: String?
 
     func run() async throws {
         let settings: ServeSettings

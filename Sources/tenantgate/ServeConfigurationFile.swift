@@ -41,6 +41,8 @@ struct ServeConfigurationFile: Decodable {
     var adminJWKSURL: String?
     var adminAudience: [String]?
     var adminIssuer: [String]?
+    var consoleClientID: String?
+    var consoleIssuer: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, admin, policies, mode
@@ -77,6 +79,8 @@ struct ServeConfigurationFile: Decodable {
         case adminTLSKey = "admin-tls-key"
         case adminInsecure = "admin-insecure"
         case auditFsync = "audit-fsync"
+        case consoleClientID = "console-client-id"
+        case consoleIssuer = "console-issuer"
     }
 
     static func load(_ path: String) throws -> ServeConfigurationFile {

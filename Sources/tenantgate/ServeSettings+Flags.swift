@@ -1,3 +1,4 @@
+import AdminConsole
 import Audit
 import EntraAuth
 import ExchangePolicy
@@ -173,6 +174,17 @@ extension ServeSettings {
         } else if !audiences.isEmpty || !issuers.isEmpty {
             throw ServeSetupError("--admin-audience and --admin-issuer need --admin-jwks or --admin-jwks-url")
         }
+        var console: ConsoleSettings?
+        if let clientID = flags.consoleClientID ?? file?.consoleClientID {
+            let issuerText = flags.consoleIssuer ?? file?.consoleIssuer ?? ConsoleConfiguration.defaultIssuer
+            guard let issuer = URL(string: issuerText), issuer.host != nil, EntraHTTP.isAcceptable(issuer) else {
+                throw ServeSetupError("--console-issuer: '\(issuerText)' is not an https URL (http only on loopback)")
+            }
+            guard admin != nil else { throw ServeSetupError("--console-client-id needs --admin HOST:PORT to serve on") }
+            console = ConsoleSettings(clientID: clientID, issuer: issuer)
+        } else if (flags.consoleIssuer ?? file?.consoleIssuer) != nil {
+            throw ServeSetupError("--console-issuer needs --console-client-id")
+        }
         let creatorKeys = try Self.keys(
             file: flags.creatorJWKS ?? file?.creatorJWKS,
             url: flags.creatorJWKSURL ?? file?.creatorJWKSURL,
@@ -198,6 +210,7 @@ extension ServeSettings {
             admin: admin,
             adminAuth: adminAuth
         )
+        self.console = console
         self.adminTLS = adminTLS
         self.auditSync = auditSync
     }

@@ -33,6 +33,7 @@ final class ServeProcess: @unchecked Sendable {
         policies: String = ProxyEndToEndTests.policies,
         trustMockKeys: Bool = true,
         stsOptions: MockSTSOptions = .init(),
+        plainHTTP: Bool = false,
         extraArguments: [String] = []
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -40,7 +41,7 @@ final class ServeProcess: @unchecked Sendable {
         )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        sts = try await MockSTS.start(group: group, options: stsOptions)
+        sts = try await MockSTS.start(group: group, options: stsOptions, plainHTTP: plainHTTP)
         stsCAPath = directory.appendingPathComponent("sts-ca.pem").path
         try sts.caCertificatePEM.write(toFile: stsCAPath, atomically: true, encoding: .utf8)
         let jwksPath = directory.appendingPathComponent("jwks.json").path
@@ -57,9 +58,16 @@ final class ServeProcess: @unchecked Sendable {
         if trustMockKeys { arguments += ["--creator-jwks", jwksPath] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        // `STS_PORT` in an extra argument stands for the mock's port, known only now.
+        // `STS_PORT` (`STS_PLAIN_PORT`) in an extra argument stands for the mock's (plain HTTP) port, known only
+        // now; `JWKS_PATH` for its keys' file.
         let stsPort = "\(sts.port)"
-        process.arguments = arguments + extraArguments.map { $0.replacingOccurrences(of: "STS_PORT", with: stsPort) }
+        let plainPort = "\(sts.plainPort ?? 0)"
+        process.arguments =
+            arguments
+            + extraArguments.map {
+                $0.replacingOccurrences(of: "STS_PLAIN_PORT", with: plainPort)
+                    .replacingOccurrences(of: "STS_PORT", with: stsPort).replacingOccurrences(of: "JWKS_PATH", with: jwksPath)
+            }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")

@@ -84,7 +84,7 @@ struct JWKSTests {
         }
     }
 
-    /// URLSession really runs on Linux: a refused connection gives a 401 and a reported failure, promptly.
+    /// The real fetch (async-http-client): a refused connection gives a 401 and a reported failure, promptly.
     @Test func unreachableJWKSURLLeavesNoKeys() async throws {
         let fixture = await Fixture()
         let failures = FailureLog()

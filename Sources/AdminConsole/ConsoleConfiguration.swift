@@ -1,0 +1,23 @@
+import Foundation
+
+/// How the console signs administrators in (`--console-client-id`, `--console-issuer`) and what it reads.
+package struct ConsoleConfiguration: Sendable {
+    /// Entra's multi-tenant authority: any work account signs in, and its own tenant's issuer is checked.
+    package static let defaultIssuer = "https://login.microsoftonline.com/organizations/v2.0"
+
+    /// The console's application (client) ID in Entra; ID tokens must name it as their audience.
+    package var clientID: String
+    /// The OpenID Connect issuer whose `/.well-known/openid-configuration` names the endpoints and keys.
+    package var issuer: URL
+    /// The audit log the Report page reads (nil: no report).
+    package var auditLogPath: String?
+    /// Where the policies come from, named in What-if explanations.
+    package var policiesSource: String
+
+    package init(clientID: String, issuer: URL, auditLogPath: String?, policiesSource: String) {
+        self.clientID = clientID
+        self.issuer = issuer
+        self.auditLogPath = auditLogPath
+        self.policiesSource = policiesSource
+    }
+}

@@ -1,0 +1,66 @@
+import CrossTenantAccess
+import Foundation
+import TenantPolicy
+
+/// One question to a policy bundle with its explained answer: `tenantgate check` and the console's What-if ask the
+/// same code.
+package enum PolicyQuestion {
+    /// The answer: allowed or not, the directions that block, the explanation, and for a cross-tenant access
+    /// question which setting and configuration answered.
+    package struct Answer: Sendable {
+        package let isAllowed: Bool
+        package let blockedDirections: [Direction]
+        package let explanation: String
+        package var setting: String?
+        package var configuration: String?
+        package var inherited: Bool?
+        package var target: String?
+    }
+
+    /// Tenant isolation: a connection created in `creator` signing in to `signIn` (nil: unknown, which fails closed).
+    package static func isolation(creator: TenantID, signIn: TenantID?, in bundle: PolicyBundle) -> Answer {
+        let set = bundle.isolation
+        let decision = set.decide(creator: creator, signIn: signIn)
+        return Answer(
+            isAllowed: decision.isAllowed,
+            blockedDirections: decision.blockedDirections,
+            explanation: decision.explanation(naming: set.name)
+        )
+    }
+
+    /// A cross-tenant access setting of `tenant` toward `partner`; without settings the service default answers.
+    package static func crossTenantAccess(
+        _ query: CrossTenantAccessQuery,
+        tenant: TenantID,
+        in bundle: PolicyBundle,
+        source: String
+    ) -> Answer {
+        let set = bundle.isolation
+        let settings = bundle.crossTenantAccess[tenant]
+        let result = (settings ?? CrossTenantAccessPolicy()).evaluate(query)
+        let fallback =
+            settings == nil
+            ? "\(set.name(tenant)) has no cross-tenant access settings in \(source), so the service default answers. "
+            : ""
+        var answer = Answer(
+            isAllowed: result.isAllowed,
+            blockedDirections: result.isAllowed || query.kind == .tenantRestrictions ? [] : [query.direction],
+            explanation: "\(set.name(tenant)) toward \(set.name(query.partner)): " + fallback + result.explanation
+        )
+        answer.setting = result.settingName
+        switch result.configuration {
+        case .default: answer.configuration = "default"
+        case .partner(let partner): answer.configuration = "partner \(partner)"
+        }
+        answer.inherited = result.inherited
+        answer.target = result.decidingTarget
+        return answer
+    }
+
+    /// A tenant written as a GUID or a domain the bundle knows; `*` and unknown domains are nil.
+    package static func tenant(_ text: String, in bundle: PolicyBundle) -> TenantID? {
+        guard let reference = TenantReference(parsing: text.trimmingCharacters(in: .whitespaces)), reference != .any
+        else { return nil }
+        return bundle.isolation.directory.resolve(reference)
+    }
+}
