@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Pure engine: tenants, rules, decisions. No dependencies (SPEC 2.1).
@@ -140,8 +141,8 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,6 +156,7 @@ let package = Package(
                 "AdminAPI", "Audit", "AuditReport", "CrossTenantAccess", "EntraAuth", "Plumbing", "PolicyFiles",
                 "PolicyService", "TenantPolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,7 +171,8 @@ let package = Package(
         .target(
             name: "TenantGateApp",
             dependencies: [
-                "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI", "AdminConsole",
+                "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI",
+                "AdminConsole",
                 "EntraAuth", "NetworkPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -291,6 +294,7 @@ let package = Package(
             name: "AdminAPITests",
             dependencies: [
                 "AdminAPI", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

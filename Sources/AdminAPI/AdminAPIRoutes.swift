@@ -275,5 +275,3 @@ package enum AdminAPIRoutes {
         return raw.removingPercentEncoding ?? raw
     }
 }
-
-

@@ -63,7 +63,12 @@ struct AdminAuthenticationMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     /// The console's CSRF header: a custom header a cross-site form cannot send, carrying the session's token.
-    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
+    static let csrfToken: HTTPField.Name = {
+        guard let name = HTTPField.Name("X-CSRF-Token") else {
+            preconditionFailure("'X-CSRF-Token' is a valid field name")
+        }
+        return name
+    }()
 }
 
 extension HTTPRequest.Method {

@@ -63,7 +63,11 @@ struct CrossTenantAccessEndpoints: Sendable {
     }
 
     /// `PATCH .../partners/{tenantId}`.
-    func patchPartner(_ partnerText: String, _ request: AdminRequest, _ principal: AdminPrincipal) async
+    func patchPartner(
+        _ partnerText: String,
+        _ request: AdminRequest,
+        _ principal: AdminPrincipal
+    ) async
         -> AdminAnswer
     {
         guard let partner = TenantID(partnerText) else { return Self.notFound(partnerText) }
@@ -73,7 +77,11 @@ struct CrossTenantAccessEndpoints: Sendable {
     }
 
     /// `DELETE .../partners/{tenantId}`.
-    func deletePartner(_ partnerText: String, _ request: AdminRequest, _ principal: AdminPrincipal) async
+    func deletePartner(
+        _ partnerText: String,
+        _ request: AdminRequest,
+        _ principal: AdminPrincipal
+    ) async
         -> AdminAnswer
     {
         guard let partner = TenantID(partnerText) else { return Self.notFound(partnerText) }

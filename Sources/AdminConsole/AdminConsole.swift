@@ -46,7 +46,8 @@ package struct AdminConsole: Sendable {
 
     package func addRoutes(to router: Router<AdminRequestContext>) {
         let console = router.group("/console").add(middleware: ConsoleSecurityHeadersMiddleware())
-        console.get("/assets/console.css") { _, _ in Self.asset(ConsoleStylesheet.text, type: "text/css; charset=utf-8") }
+        console.get("/assets/console.css") { _, _ in Self.asset(ConsoleStylesheet.text, type: "text/css; charset=utf-8")
+        }
         console.get("/assets/console.js") { _, _ in
             Self.asset(ConsoleScript.text, type: "text/javascript; charset=utf-8")
         }
@@ -100,16 +101,19 @@ package struct AdminConsole: Sendable {
         if let area = page?.area, !principal.mayWork(on: area) {
             let roles = area.grantingRoles.map(\.description).sorted().joined(separator: " or ")
             return .failure(
-                PageRefusal(renderer.message(
-                    heading: "You cannot manage \(area)",
-                    text: "Managing \(area) needs the \(roles) role. Your account holds: "
-                        + (principal.roles.isEmpty
-                            ? "no administrator role" : principal.roles.map(\.description).sorted().joined(separator: ", "))
-                        + ".",
-                    link: nil,
-                    chrome: chrome,
-                    status: .forbidden
-                ))
+                PageRefusal(
+                    renderer.message(
+                        heading: "You cannot manage \(area)",
+                        text: "Managing \(area) needs the \(roles) role. Your account holds: "
+                            + (principal.roles.isEmpty
+                                ? "no administrator role"
+                                : principal.roles.map(\.description).sorted().joined(separator: ", "))
+                            + ".",
+                        link: nil,
+                        chrome: chrome,
+                        status: .forbidden
+                    )
+                )
             )
         }
         return .success(chrome)

@@ -26,5 +26,10 @@ struct ConsoleSecurityHeadersMiddleware: RouterMiddleware {
 }
 
 extension HTTPField.Name {
-    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let referrerPolicy: HTTPField.Name = {
+        guard let name = HTTPField.Name("Referrer-Policy") else {
+            preconditionFailure("'Referrer-Policy' is a valid field name")
+        }
+        return name
+    }()
 }

@@ -115,7 +115,9 @@ package final class LoopbackHarness {
             policyWatchInterval: .milliseconds(200)
         )
 
-        if console, let plainPort = sts.plainPort, let issuer = URL(string: "http://127.0.0.1:\(plainPort)/organizations/v2.0") {
+        if console, let plainPort = sts.plainPort,
+            let issuer = URL(string: "http://127.0.0.1:\(plainPort)/organizations/v2.0")
+        {
             settings.console = ConsoleSettings(clientID: Self.consoleClientID, issuer: issuer)
         }
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)

@@ -275,7 +275,9 @@ struct MockTokenMinter {
     /// `organizations` and `common` the issuer is Entra's template with `{tenantid}`, as the real documents have it.
     func openIDConfiguration(host: String, origin: String, segment: String) -> MockAnswer {
         let multiTenant = ["organizations", "common"].contains(segment.lowercased())
-        guard let tenant = multiTenant ? "{tenantid}" : (TenantID(segment) ?? sts.options.domains[segment.lowercased()])?.description
+        guard
+            let tenant = multiTenant
+                ? "{tenantid}" : (TenantID(segment) ?? sts.options.domains[segment.lowercased()])?.description
         else {
             return MockAnswer(
                 .badRequest,
@@ -294,7 +296,9 @@ struct MockTokenMinter {
             "code_challenge_methods_supported": ["S256"],
             "id_token_signing_alg_values_supported": ["ES256"],
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 

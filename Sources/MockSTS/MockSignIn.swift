@@ -74,7 +74,11 @@ extension MockTokenMinter {
         case .failure(.wrongVerifier):
             return MockAnswer(
                 .badRequest,
-                Self.error("invalid_grant", 501481, "AADSTS501481: The Code_Verifier does not match the code_challenge.")
+                Self.error(
+                    "invalid_grant",
+                    501481,
+                    "AADSTS501481: The Code_Verifier does not match the code_challenge."
+                )
             )
         case .failure:
             return MockAnswer(

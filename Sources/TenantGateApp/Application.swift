@@ -1,11 +1,11 @@
 import AdminAPI
 import AdminConsole
-import Hummingbird
 import Audit
 import CertificateAuthority
 import Dispatch
 import EntraAuth
 import Foundation
+import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix

@@ -25,7 +25,8 @@ struct ConsoleBrowserTests {
             policies: policies.path,
             plainHTTP: true,
             extraArguments: [
-                "--admin", "127.0.0.1:\(adminPort)", "--admin-jwks", "JWKS_PATH", "--admin-audience", Self.adminAudience,
+                "--admin", "127.0.0.1:\(adminPort)", "--admin-jwks", "JWKS_PATH", "--admin-audience",
+                Self.adminAudience,
                 "--console-client-id", Self.consoleClientID,
                 "--console-issuer", "http://127.0.0.1:STS_PLAIN_PORT/organizations/v2.0",
             ]

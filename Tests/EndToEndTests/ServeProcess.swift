@@ -66,7 +66,10 @@ final class ServeProcess: @unchecked Sendable {
             arguments
             + extraArguments.map {
                 $0.replacingOccurrences(of: "STS_PLAIN_PORT", with: plainPort)
-                    .replacingOccurrences(of: "STS_PORT", with: stsPort).replacingOccurrences(of: "JWKS_PATH", with: jwksPath)
+                    .replacingOccurrences(of: "STS_PORT", with: stsPort).replacingOccurrences(
+                        of: "JWKS_PATH",
+                        with: jwksPath
+                    )
             }
         let output = Pipe()
         process.standardOutput = output

@@ -1,6 +1,6 @@
 import AdminAPI
-import Foundation
 import EntraAuth
+import Foundation
 import Hummingbird
 import NIOCore
 import PolicyFiles

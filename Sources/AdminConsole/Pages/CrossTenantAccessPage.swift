@@ -37,7 +37,10 @@ extension AdminConsole {
             return [
                 "tenantID": partner.tenantId,
                 "name": id.map(bundle.isolation.name) ?? partner.tenantId,
-                "documentJSON": String(decoding: (try? partner.encoded(pretty: false)) ?? Data("{}".utf8), as: UTF8.self),
+                "documentJSON": String(
+                    decoding: (try? partner.encoded(pretty: false)) ?? Data("{}".utf8),
+                    as: UTF8.self
+                ),
                 "settings": Self.settingRows(effectiveObject, inherited: inherited),
             ]
         }

@@ -25,7 +25,8 @@ extension AdminConsole {
         let chosen = Self.periods.first { $0.value == Self.query(request)["period"] } ?? Self.periods[1]
         var values: [String: Any] = [
             "periods": Self.periods.map { period in
-                ["value": period.value, "label": period.label, "selected": period.value == chosen.value] as [String: Any]
+                ["value": period.value, "label": period.label, "selected": period.value == chosen.value]
+                    as [String: Any]
             }
         ]
         guard let path = configuration.auditLogPath else {

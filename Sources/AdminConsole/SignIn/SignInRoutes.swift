@@ -111,7 +111,10 @@ extension AdminConsole {
         return response
     }
 
-    private func redeem(code: String, attempt: SignInAttempts.Attempt) async throws(ConsoleSignInError)
+    private func redeem(
+        code: String,
+        attempt: SignInAttempts.Attempt
+    ) async throws(ConsoleSignInError)
         -> AdminPrincipal
     {
         let endpoints = try await provider.current()

@@ -1,0 +1,243 @@
+import Foundation
+import LoopbackSimulation
+import MockSTS
+import Testing
+
+/// The console's sign-in and session as an attacker would try them, with curl as the browser over real sockets:
+/// a callback from another browser, a changed `state`, a replayed code, an open redirect, a missing or wrong CSRF
+/// token, a user without a role, pages that echo input.
+@Suite(.serialized)
+struct ConsoleSignInTests {
+    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
+    static let rules =
+        "/providers/PowerPlatform.Governance/v1/tenants/\(contoso)/tenantIsolationPolicy/rules"
+
+    /// One browser: curl with its own cookie jar, never following redirects.
+    struct Browser {
+        let base: String
+        let jar: String
+
+        struct Answer {
+            let status: Int
+            let headers: [String]
+            let body: String
+
+            func header(_ name: String) -> [String] {
+                headers.compactMap { line in
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    guard parts.count == 2, parts[0].lowercased() == name.lowercased() else { return nil }
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+
+            var location: String { header("location").first ?? "" }
+        }
+
+        func call(
+            _ url: String,
+            method: String = "GET",
+            body: String? = nil,
+            headers: [String] = []
+        ) async throws
+            -> Answer
+        {
+            var arguments = ["-s", "-m", "10", "-i", "-c", jar, "-b", jar, "-X", method, "-w", "\n%{http_code}"]
+            for header in headers { arguments += ["-H", header] }
+            if let body { arguments += ["--data-raw", body] }
+            let output = try await Curl.run(arguments + [url.hasPrefix("http") ? url : base + url])
+            var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let status = Int(lines.removeLast()) ?? 0
+            let text = lines.joined(separator: "\n")
+            let split = text.range(of: "\r\n\r\n")
+            let head = split.map { String(text[..<$0.lowerBound]) } ?? text
+            return Answer(
+                status: status,
+                headers: head.components(separatedBy: "\r\n"),
+                body: split.map { String(text[$0.upperBound...]) } ?? ""
+            )
+        }
+
+        /// Starts a sign-in and picks `user` on the mock's page: the callback URL Entra would send the browser to.
+        func callback(for user: String, returnTo: String = "/console/isolation") async throws -> String {
+            let start = try await call("/console/signin?return=\(returnTo)")
+            #expect(start.status == 303)
+            let picked = try await call(start.location + "&mock_user=\(user)")
+            #expect(picked.status == 302)
+            return picked.location
+        }
+
+        func signIn(_ user: String) async throws -> Answer {
+            try await call(try await callback(for: user))
+        }
+
+        func csrf() async throws -> String {
+            let page = try await call("/console/activity")
+            guard let range = page.body.range(of: #"data-csrf=""#) else { return "" }
+            return String(page.body[range.upperBound...].prefix { $0 != "\"" })
+        }
+    }
+
+    static func withConsole(_ test: (LoopbackHarness, @escaping () -> Browser) async throws -> Void) async throws {
+        let harness = try await LoopbackHarness(policiesDirectory: ProxyEndToEndTests.policies, console: true)
+        let base = "http://127.0.0.1:\(harness.adminPort ?? 0)"
+        let browser = {
+            Browser(base: base, jar: harness.directory.appendingPathComponent("jar-\(UUID().uuidString)").path)
+        }
+        do {
+            try await test(harness, browser)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
+    @Test func theSignInIsBoundToItsBrowserStateAndCode() async throws {
+        try await Self.withConsole { _, browser in
+            let victim = browser()
+            let callback = try await victim.callback(for: "megan")
+
+            // Another browser cannot complete this sign-in (login CSRF): it has no attempt cookie.
+            let attacker = browser()
+            let stolen = try await attacker.call(callback)
+            #expect(stolen.status == 400)
+            #expect(stolen.header("set-cookie").allSatisfy { !$0.hasPrefix("tenantgate_session=") })
+
+            // A changed state is refused, and the attempt is then spent.
+            let tampered = callback.replacingOccurrences(of: "state=", with: "state=x")
+            #expect(try await victim.call(tampered).status == 400)
+            #expect(try await victim.call(callback).status == 400)
+
+            // A fresh, untouched sign-in works; its session cookie is HttpOnly and SameSite, not Secure over HTTP.
+            let fresh = try await victim.callback(for: "megan")
+            let done = try await victim.call(fresh)
+            #expect(done.status == 303)
+            #expect(done.location == "/console/isolation")
+            let cookie = try #require(done.header("set-cookie").first { $0.hasPrefix("tenantgate_session=") })
+            #expect(cookie.contains("HttpOnly"))
+            #expect(cookie.contains("SameSite=Lax"))
+            #expect(!cookie.contains("Secure"))
+            // Replaying the callback finds nothing: the attempt and the code are good once.
+            #expect(try await victim.call(fresh).status == 400)
+            #expect(try await victim.call("/console/isolation").status == 200)
+        }
+    }
+
+    @Test func returnPathsStayInTheConsole() async throws {
+        try await Self.withConsole { _, browser in
+            for target in ["//evil.example/console", "https://evil.example/", "/console%2F%2Fevil.example"] {
+                let user = browser()
+                let callback = try await user.callback(for: "megan", returnTo: target)
+                let done = try await user.call(callback)
+                #expect(done.status == 303)
+                #expect(done.location.hasPrefix("/console"), "\(target) -> \(done.location)")
+                #expect(!done.location.contains("evil"), "\(target) -> \(done.location)")
+            }
+        }
+    }
+
+    @Test func aUserWithoutARoleGetsNoSession() async throws {
+        try await Self.withConsole { _, browser in
+            let user = browser()
+            let answer = try await user.signIn("alex")
+            #expect(answer.status == 403)
+            #expect(answer.body.contains("no role that may use the console"))
+            #expect(answer.header("set-cookie").allSatisfy { !$0.hasPrefix("tenantgate_session=") })
+            #expect(try await user.call("/console/activity").status == 303)
+        }
+    }
+
+    @Test func changesWithASessionNeedItsCSRFTokenAndAreAuditedAsTheUser() async throws {
+        try await Self.withConsole { harness, browser in
+            let megan = browser()
+            _ = try await megan.signIn("megan")
+            let body = #"{"tenant":"northwind.onmicrosoft.com","direction":"outbound"}"#
+            let json = "Content-Type: application/json"
+            #expect(try await megan.call(Self.rules, method: "POST", body: body, headers: [json]).status == 403)
+            let wrong = try await megan.call(
+                Self.rules,
+                method: "POST",
+                body: body,
+                headers: [json, "X-CSRF-Token: not-the-token"]
+            )
+            #expect(wrong.status == 403)
+            #expect(wrong.body.contains("CSRF"))
+            let token = try await megan.csrf()
+            let added = try await megan.call(
+                Self.rules,
+                method: "POST",
+                body: body,
+                headers: [json, "X-CSRF-Token: \(token)"]
+            )
+            #expect(added.status == 201)
+            // The same audit line an API call makes, naming the console user.
+            let change = harness.auditLines().last { $0.contains("POST rules") } ?? ""
+            #expect(change.contains("megan@contoso.onmicrosoft.com"))
+
+            // A Security Administrator's session reaches cross-tenant access, not isolation.
+            let adele = browser()
+            _ = try await adele.signIn("adele")
+            let refused = try await adele.call(
+                Self.rules,
+                method: "POST",
+                body: body,
+                headers: [json, "X-CSRF-Token: \(try await adele.csrf())"]
+            )
+            #expect(refused.status == 403)
+            #expect(try await adele.call("/v1.0/policies/crossTenantAccessPolicy").status == 200)
+        }
+    }
+
+    @Test func signOutNeedsTheTokenAndEndsTheSession() async throws {
+        try await Self.withConsole { _, browser in
+            let megan = browser()
+            _ = try await megan.signIn("megan")
+            #expect(try await megan.call("/console/signout", method: "POST", body: "csrf=nope").status == 403)
+            #expect(try await megan.call("/console/activity").status == 200)
+            let token = try await megan.csrf()
+            #expect(try await megan.call("/console/signout", method: "POST", body: "csrf=\(token)").status == 200)
+            let after = try await megan.call("/console/activity")
+            #expect(after.status == 303)
+            #expect(after.location.hasPrefix("/console/signin"))
+        }
+    }
+
+    @Test func pagesEscapeWhatTheyEchoAndForbidScriptsFromElsewhere() async throws {
+        try await Self.withConsole { _, browser in
+            let megan = browser()
+            _ = try await megan.signIn("megan")
+            let page = try await megan.call("/console/activity?tenant=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+            #expect(page.status == 200)
+            #expect(!page.body.contains("<script>alert(1)"))
+            #expect(page.body.contains("&lt;script&gt;alert(1)"))
+            let policy = try #require(page.header("content-security-policy").first)
+            #expect(policy.contains("script-src 'self'"))
+            #expect(policy.contains("frame-ancestors 'none'"))
+            #expect(page.header("x-content-type-options") == ["nosniff"])
+        }
+    }
+
+    @Test func theMockSTSRequiresPKCEAndTheRightVerifier() async throws {
+        try await Self.withConsole { harness, browser in
+            let user = browser()
+            let plain = "http://127.0.0.1:\(harness.sts.plainPort ?? 0)"
+            let noChallenge = try await user.call(
+                "\(plain)/organizations/oauth2/v2.0/authorize?response_type=code&client_id=c&redirect_uri=http://x/cb"
+            )
+            #expect(noChallenge.status == 400)
+            let callback = try await user.callback(for: "megan")
+            let code = URLComponents(string: callback)?.queryItems?.first { $0.name == "code" }?.value ?? ""
+            let redeemed = try await user.call(
+                "\(plain)/organizations/oauth2/v2.0/token",
+                method: "POST",
+                body: "grant_type=authorization_code&client_id=\(LoopbackHarness.consoleClientID)&code=\(code)"
+                    + "&redirect_uri=http://127.0.0.1:\(harness.adminPort ?? 0)/console/signin/callback"
+                    + "&code_verifier=not-the-verifier"
+            )
+            #expect(redeemed.status == 400)
+            #expect(redeemed.body.contains("invalid_grant"))
+            // The code was spent by the wrong verifier: the console's own redemption now fails too.
+            #expect(try await user.call(callback).status == 400)
+        }
+    }
+}
