@@ -87,6 +87,7 @@ struct SimulateCommand: AsyncParsableCommand {
             Press Ctrl-C to stop.
             """
         )
+        fflush(stdout)
         await Self.untilInterrupted()
         await harness.stop()
     }
