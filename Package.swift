@@ -300,6 +300,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AdminConsoleTests",
+            dependencies: ["AdminConsole", "PolicyFiles", "TenantPolicy"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ProxyServerTests",
             dependencies: [
                 "ProxyServer", "TenantPolicy", "CertificateAuthority", "NetworkPolicy", "ExchangePolicy", "Audit",

@@ -73,21 +73,24 @@ struct SimulateCommand: AsyncParsableCommand {
             try data.write(to: URL(fileURLWithPath: infoFile), options: .atomic)
         }
         let makers = information["maker_tokens"] as? [String: String] ?? [:]
-        print(
-            """
-            TenantGate console: \(information["console"] ?? "")
-              Sign in with the mock Entra page: Megan Bowen (Power Platform Administrator), Adele Vance (Security
-              Administrator) or Alex Wilber (no role). Policies: a copy in \(harness.policiesDirectory).
-            Proxy: http://127.0.0.1:\(harness.proxyPort)  (CA \(harness.caPath), audit log \(harness.auditPath))
-            A token exchange created in Contoso signing in to Northwind (blocked until you add the rule):
-              curl --proxy http://127.0.0.1:\(harness.proxyPort) --cacert \(harness.caPath) \\
-                --proxy-header "Proxy-Authorization: Bearer \(makers["contoso"] ?? "")" \\
-                -d 'grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=x' \\
-                https://login.microsoftonline.com/northwind.onmicrosoft.com/oauth2/v2.0/token
-            Press Ctrl-C to stop.
-            """
+        // Written at once, not buffered: a script waiting for these lines reads them while the console runs.
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                TenantGate console: \(information["console"] ?? "")
+                  Sign in with the mock Entra page: Megan Bowen (Power Platform Administrator), Adele Vance (Security
+                  Administrator) or Alex Wilber (no role). Policies: a copy in \(harness.policiesDirectory).
+                Proxy: http://127.0.0.1:\(harness.proxyPort)  (CA \(harness.caPath), audit log \(harness.auditPath))
+                A token exchange created in Contoso signing in to Northwind (blocked until you add the rule):
+                  curl --proxy http://127.0.0.1:\(harness.proxyPort) --cacert \(harness.caPath) \\
+                    --proxy-header "Proxy-Authorization: Bearer \(makers["contoso"] ?? "")" \\
+                    -d 'grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=x' \\
+                    https://login.microsoftonline.com/northwind.onmicrosoft.com/oauth2/v2.0/token
+                Press Ctrl-C to stop.
+
+                """.utf8
+            )
         )
-        fflush(stdout)
         await Self.untilInterrupted()
         await harness.stop()
     }

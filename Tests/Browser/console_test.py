@@ -173,6 +173,15 @@ def run(console):
     console.wait.until(lambda d: Select(d.find_element(By.CSS_SELECTOR, 'select[data-rule="%s"]' % FABRIKAM))
                        .first_selected_option.get_attribute("value") == "both")
 
+    console.step("isolation is switched Off and On again, and a rule is deleted after confirming")
+    console.find("#isolation-enabled").click()
+    console.wait.until(EC.text_to_be_present_in_element((By.ID, "isolation-state"), "Off"))
+    console.find("#isolation-enabled").click()
+    console.wait.until(EC.text_to_be_present_in_element((By.ID, "isolation-state"), "On"))
+    console.find('button[data-action="delete-rule"][data-rule="%s"]' % ADATUM).click()
+    console.wait.until(EC.alert_is_present()).accept()
+    console.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-rule-row="%s"]' % ADATUM))
+
     console.step("the Report shows the matrix with names and suggests rules with Add rule")
     driver.get(console.base + "/console/report?period=all")
     matrix = console.find("#matrix")

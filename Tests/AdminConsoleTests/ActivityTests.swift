@@ -1,0 +1,122 @@
+import Foundation
+import PolicyFiles
+import TenantPolicy
+import Testing
+
+@testable import AdminConsole
+
+/// The Activity page's rows, their "rule that would allow it" links, its filters and the feed behind it.
+struct ActivityTests {
+    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
+    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
+    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+
+    static let names: PolicySet = {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("policies").path
+        return try! PolicyDirectoryLoader.load(directory: directory).get().isolation
+    }()
+
+    static func line(
+        _ decision: String,
+        _ directions: [String],
+        creator: TenantID?,
+        signIn: TenantID?,
+        setting: String? = nil,
+        client: String = "e002ab83-2360-4092-bd0b-5a4c52f2f15a"
+    ) -> String {
+        var object: [String: Any] = [
+            "time": "2026-11-30T01:00:00.000Z", "decision": decision, "directions": directions,
+            "host": "login.microsoftonline.com", "reason": "r", "client_id": client,
+            "correlation_id": "00000000-0000-0000-0000-000000000001",
+        ]
+        object["creator_tenant"] = creator?.description
+        object["sign_in_tenant"] = signIn?.description
+        object["setting"] = setting
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    static func fix(_ line: String, viewer: TenantID = contoso) -> (url: String, label: String) {
+        let row = ActivityRow(line: line, viewer: viewer, names: names)!
+        return (row.values["fixURL"] as! String, row.values["fixLabel"] as! String)
+    }
+
+    @Test func aRefusalLinksToTheRuleTheViewersTenantWouldAdd() {
+        let outbound = Self.fix(Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: Self.northwind))
+        #expect(outbound.url == "/console/isolation?add=\(Self.northwind)&direction=outbound")
+        #expect(outbound.label == "Allow Northwind outbound")
+
+        let inbound = Self.fix(Self.line("would_block", ["inbound"], creator: Self.fabrikam, signIn: Self.contoso))
+        #expect(inbound.url == "/console/isolation?add=\(Self.fabrikam)&direction=inbound")
+
+        let elsewhere = Self.fix(
+            Self.line("blocked", ["outbound"], creator: Self.fabrikam, signIn: Self.northwind)
+        )
+        #expect(elsewhere.url.isEmpty)
+        #expect(elsewhere.label == "An administrator of Fabrikam can add the rule")
+
+        let isolation = Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: Self.northwind)
+        #expect(Self.fix(isolation).url.hasPrefix("/console/isolation"))
+        let access = Self.line(
+            "blocked",
+            ["inbound"],
+            creator: Self.fabrikam,
+            signIn: Self.contoso,
+            setting: "b2bCollaborationInbound"
+        )
+        #expect(Self.fix(access).url == "/console/cross-tenant-access")
+        #expect(Self.fix(Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: nil)).url.isEmpty)
+        #expect(Self.fix(Self.line("allowed", [], creator: Self.contoso, signIn: Self.northwind)).label.isEmpty)
+    }
+
+    @Test func linesThatAreNotDecisionsAreNotRows() {
+        #expect(ActivityRow(line: #"{"event":"policy_change"}"#, viewer: Self.contoso, names: Self.names) == nil)
+        #expect(ActivityRow(line: "not json", viewer: Self.contoso, names: Self.names) == nil)
+    }
+
+    @Test func filtersByTenantOnEitherSideDecisionAndClient() throws {
+        let row = try #require(
+            ActivityRow(
+                line: Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: Self.northwind, client: "ABC"),
+                viewer: Self.contoso,
+                names: Self.names
+            )
+        )
+        #expect(ActivityFilter(query: ["tenant": "northwind.onmicrosoft.com"], names: Self.names).admits(row))
+        #expect(ActivityFilter(query: ["tenant": Self.contoso.description], names: Self.names).admits(row))
+        #expect(!ActivityFilter(query: ["tenant": "fabrikam.onmicrosoft.com"], names: Self.names).admits(row))
+        let unknown = ActivityFilter(query: ["tenant": "nowhere.example"], names: Self.names)
+        #expect(unknown.error != nil)
+        #expect(!unknown.admits(row))
+        #expect(ActivityFilter(query: ["decision": "blocked", "client": "abc"], names: Self.names).admits(row))
+        #expect(!ActivityFilter(query: ["decision": "allowed"], names: Self.names).admits(row))
+        #expect(
+            ActivityFilter(query: ["tenant": "a b", "decision": "blocked"], names: Self.names).query
+                == "?tenant=a%20b&decision=blocked"
+        )
+    }
+
+    @Test func theFeedKeepsTheLatestLinesAndHandsNewOnesToWatchers() async {
+        let feed = ActivityFeed()
+        let watch = feed.watch()
+        var bytes: [UInt8] = []
+        for index in 0..<(ActivityFeed.capacity + 10) { bytes += Array("line \(index)\n".utf8) }
+        feed.publish(bytes)
+        #expect(feed.recent().count == ActivityFeed.capacity)
+        #expect(feed.recent().last == "line \(ActivityFeed.capacity + 9)")
+        watch.stop()
+        var received = 0
+        for await _ in watch.lines { received += 1 }
+        // The watcher's buffer is bounded too: it lost the oldest lines, never the newest.
+        #expect(received == ActivityFeed.capacity)
+    }
+
+    @Test func seedingFromAFileSkipsTheLinesCutAtEitherEnd() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "first line cut\nsecond\nthird\nhalf-writ".write(toFile: path, atomically: true, encoding: .utf8)
+        let feed = ActivityFeed()
+        feed.seed(fromFile: path, maximumBytes: 30)
+        #expect(feed.recent() == ["second", "third"])
+    }
+}
