@@ -1,5 +1,6 @@
 import EntraAuth
 import Foundation
+import Plumbing
 import TenantPolicy
 
 /// A console user signed in with Entra, kept on the server (the browser holds only the session cookie's random ID).
@@ -41,14 +42,9 @@ package struct ConsoleSession: Codable, Sendable {
         )
     }
 
-    /// Compares a presented token with the session's without leaking through timing how much of it matched.
+    /// True only for the session's own token, compared in constant time.
     package func acceptsCSRFToken(_ presented: String?) -> Bool {
-        guard let presented else { return false }
-        let expected = Array(csrfToken.utf8)
-        let given = Array(presented.utf8)
-        guard expected.count == given.count, !expected.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for index in expected.indices { difference |= expected[index] ^ given[index] }
-        return difference == 0
+        guard let presented, !csrfToken.isEmpty else { return false }
+        return ConstantTime.equal(presented, csrfToken)
     }
 }

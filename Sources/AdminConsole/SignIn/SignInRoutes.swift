@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import Logging
+import Plumbing
 
 /// OpenID Connect sign-in (authorization code flow with PKCE, `state` and `nonce`) and sign-out.
 extension AdminConsole {
@@ -76,7 +77,7 @@ extension AdminConsole {
         var response: Response
         do throws(ConsoleSignInError) {
             guard let id = request.cookies[Self.attemptCookie]?.value, let attempt = await attempts.finish(id: id),
-                let state = query["state"], Self.constantTimeEqual(state, attempt.state)
+                let state = query["state"], ConstantTime.equal(state, attempt.state)
             else { throw .expired }
             if let error = query["error"] {
                 throw .denied(query["error_description"].map { String($0.prefix(300)) } ?? error)
@@ -140,7 +141,7 @@ extension AdminConsole {
         case .failure(let failure):
             throw .tokenRefused(failure.description)
         case .success(let verified):
-            guard let nonce = verified.nonce, Self.constantTimeEqual(nonce, attempt.nonce) else {
+            guard let nonce = verified.nonce, ConstantTime.equal(nonce, attempt.nonce) else {
                 throw .tokenRefused("its nonce is not this sign-in's")
             }
             return AdminPrincipal(verified)
@@ -177,14 +178,5 @@ extension AdminConsole {
             link: ("/console/signin", "Sign in again"),
             status: HTTPResponse.Status(code: error.httpStatus)
         )
-    }
-
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
     }
 }
