@@ -16,6 +16,7 @@ struct ConsoleSignInTests {
     struct Browser {
         let base: String
         let jar: String
+        var extraArguments: [String] = []
 
         struct Answer {
             let status: Int
@@ -42,6 +43,7 @@ struct ConsoleSignInTests {
             -> Answer
         {
             var arguments = ["-s", "-m", "10", "-i", "-c", jar, "-b", jar, "-X", method, "-w", "\n%{http_code}"]
+            arguments += extraArguments
             for header in headers { arguments += ["-H", header] }
             if let body { arguments += ["--data-raw", body] }
             let output = try await Curl.run(arguments + [url.hasPrefix("http") ? url : base + url])

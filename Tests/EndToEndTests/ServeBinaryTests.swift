@@ -110,10 +110,13 @@ struct ServeBinaryTests {
         #expect(openssl.terminationStatus == 0, "openssl must be installed (.ci/run installs it)")
         let adminPort = try ServeProcess.freePort()
         try await ServeProcess.with(
+            plainHTTP: true,
             extraArguments: [
                 "--admin", "127.0.0.1:\(adminPort)", "--admin-tls-cert", certificate, "--admin-tls-key", key,
+                "--console-client-id", ConsoleBrowserTests.consoleClientID,
+                "--console-issuer", "http://127.0.0.1:STS_PLAIN_PORT/organizations/v2.0",
             ]
-        ) { _ in
+        ) { serve in
             let health = try await Curl.run([
                 "-s", "-m", "10", "--cacert", certificate, "https://127.0.0.1:\(adminPort)/healthz",
             ])
@@ -122,6 +125,18 @@ struct ServeBinaryTests {
                 "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(adminPort)/healthz",
             ])
             #expect(plain == "000")
+            // Under TLS the console's cookies are Secure: the sign-in attempt's, and the session's.
+            let browser = ConsoleSignInTests.Browser(
+                base: "https://127.0.0.1:\(adminPort)",
+                jar: serve.directory.appendingPathComponent("jar").path,
+                extraArguments: ["--cacert", certificate]
+            )
+            let start = try await browser.call("/console/signin")
+            #expect(start.header("set-cookie").first?.contains("Secure") == true)
+            #expect(start.location.contains("redirect_uri=https://127.0.0.1:\(adminPort)/console/signin/callback"))
+            let done = try await browser.call(try await browser.callback(for: "megan"))
+            let session = done.header("set-cookie").first { $0.hasPrefix("tenantgate_session=") }
+            #expect(session?.contains("Secure") == true, "\(done.headers)")
         }
     }
 

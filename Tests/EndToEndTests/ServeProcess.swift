@@ -194,6 +194,7 @@ final class ServeProcess: @unchecked Sendable {
         policies: String = ProxyEndToEndTests.policies,
         trustMockKeys: Bool = true,
         stsOptions: MockSTSOptions = .init(),
+        plainHTTP: Bool = false,
         extraArguments: [String] = [],
         _ body: (ServeProcess) async throws -> Void
     ) async throws {
@@ -201,6 +202,7 @@ final class ServeProcess: @unchecked Sendable {
             policies: policies,
             trustMockKeys: trustMockKeys,
             stsOptions: stsOptions,
+            plainHTTP: plainHTTP,
             extraArguments: extraArguments
         )
         do {
