@@ -194,6 +194,7 @@ package final class Application: Sendable {
                             port: admin.port,
                             router: router,
                             tls: tls,
+                            group: group,
                             services: [sessionStore],
                             logger: logger,
                             onListening: { address in

@@ -17,12 +17,15 @@ package struct AdminListener: Service {
 
     private let application: Application<RouterResponder<AdminRequestContext>>
 
-    /// - Parameter tls: serves HTTPS with this configuration (`--admin-tls-cert`, `--admin-tls-key`); nil serves HTTP.
+    /// - Parameters:
+    ///   - tls: serves HTTPS with this configuration (`--admin-tls-cert`, `--admin-tls-key`); nil serves HTTP.
+    ///   - services: run and stopped with the listener (the session store's expiry sweep).
     package init(
         host: String,
         port: Int,
         router: Router<AdminRequestContext>,
         tls: TLSConfiguration?,
+        group: any EventLoopGroup,
         services: [any Service] = [],
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
@@ -40,6 +43,8 @@ package struct AdminListener: Service {
             onServerRunning: { channel in
                 if let address = channel.localAddress { onListening(address) }
             },
+            // The proxy's event loops: the admin listener adds no threads of its own.
+            eventLoopGroupProvider: .shared(group),
             logger: logger
         )
     }
