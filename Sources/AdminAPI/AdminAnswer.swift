@@ -20,7 +20,7 @@ package struct AdminAnswer: Sendable, Equatable {
         self.body = body
     }
 
-    static func json(_ status: Int, _ object: Any, headers: [(String, String)] = []) -> AdminAnswer {
+    package static func json(_ status: Int, _ object: Any, headers: [(String, String)] = []) -> AdminAnswer {
         AdminAnswer(status: status, headers: headers, body: Array(TenantFileRenderer.json(object, pretty: false).utf8))
     }
 

@@ -133,6 +133,7 @@ def run(console):
     driver.get(fix_url)
     console.wait.until(lambda d: d.execute_script("return document.getElementById('rule-dialog').open"))
     assert console.find("#rule-tenant").get_attribute("value") == NORTHWIND
+    console.wait.until(EC.text_to_be_present_in_element((By.ID, "rule-resolved"), "Northwind"))
     assert Select(console.find("#rule-direction")).first_selected_option.get_attribute("value") == "outbound"
     console.find("#rule-save").click()
     console.find('tr[data-rule-row="%s"]' % NORTHWIND)
@@ -140,6 +141,7 @@ def run(console):
     console.step("a tenant the directory does not know is refused inline in the dialog")
     console.find("#new-rule").click()
     console.find("#rule-tenant").send_keys("nowhere.example")
+    console.wait.until(EC.text_to_be_present_in_element((By.ID, "rule-resolved"), "not a domain the policies know"))
     console.find("#rule-save").click()
     error = console.wait.until(
         lambda d: d.find_element(By.CSS_SELECTOR, "#rule-dialog [data-error]").text or False)

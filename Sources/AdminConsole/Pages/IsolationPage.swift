@@ -1,5 +1,6 @@
 import AdminAPI
 import EntraAuth
+import Foundation
 import Hummingbird
 import PolicyFiles
 import PolicyService
@@ -52,5 +53,30 @@ extension AdminConsole {
                     ? query["direction"] ?? "" : "",
             ]
         )
+    }
+
+    /// `GET /console/tenants/lookup?q=`: what the "New tenant rule" dialog shows while the administrator types, a
+    /// domain or an ID resolved by the same directory the API resolves rules with.
+    func tenantLookup(_ request: Request, _ context: AdminRequestContext) -> Response {
+        guard case .success = signedIn(request, context, page: nil) else {
+            return AdminAnswer.json(401, ["error": "sign in first"]).response
+        }
+        let text = (Self.query(request)["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        let set = policies.current().bundle.isolation
+        if text == "*" { return AdminAnswer.json(200, ["name": "All tenants", "tenantId": "*"]).response }
+        guard let reference = TenantReference(parsing: text), let tenant = set.directory.resolve(reference) else {
+            let message =
+                text.contains(".")
+                ? "\(text) is not a domain the policies know (add it to directory.yaml, or use the tenant ID)"
+                : "\(text) is not a tenant ID (GUID) or a domain"
+            return AdminAnswer.json(404, ["error": message]).response
+        }
+        return AdminAnswer.json(
+            200,
+            [
+                "name": set.name(tenant), "tenantId": tenant.description,
+                "domains": set.directory.domains(of: tenant),
+            ]
+        ).response
     }
 }

@@ -147,11 +147,34 @@ enum ConsoleScript {
             }
           });
 
+          // The tenant typed in the dialog, resolved as the API will resolve it, while it is typed.
+          let lookupTimer = null;
+          async function lookUp(input) {
+            const target = document.getElementById(input.getAttribute("aria-describedby"));
+            const text = input.value.trim();
+            if (!text) { target.textContent = ""; return; }
+            const response = await fetch(input.dataset.lookup + "?q=" + encodeURIComponent(text),
+              { credentials: "same-origin", headers: { "Accept": "application/json" } });
+            const json = await response.json().catch(() => ({}));
+            if (input.value.trim() !== text) return;
+            target.textContent = response.ok
+              ? json.name + (json.tenantId === "*" ? "" : " · " + json.tenantId)
+                + (json.domains && json.domains.length ? " · " + json.domains.join(", ") : "")
+              : (json.error || "Not found");
+          }
+          document.addEventListener("input", (event) => {
+            const input = event.target;
+            if (!input.dataset || !input.dataset.lookup) return;
+            clearTimeout(lookupTimer);
+            lookupTimer = setTimeout(() => lookUp(input), 250);
+          });
+
           // A rule suggested elsewhere (Report, Activity) opens the dialog filled in.
           const isolation = $("#isolation");
           if (isolation && isolation.dataset.prefillTenant) {
             openDialog("rule-dialog");
             $("#rule-tenant").value = isolation.dataset.prefillTenant;
+            lookUp($("#rule-tenant"));
             if (isolation.dataset.prefillDirection) $("#rule-direction").value = isolation.dataset.prefillDirection;
           }
 

@@ -110,8 +110,9 @@ enum ConsoleTemplates {
           <form data-action="add-rule">
             <h2 id="rule-dialog-title">New tenant rule</h2>
             <label for="rule-tenant">Tenant domain or ID</label>
-            <input id="rule-tenant" name="tenant" required autocomplete="off"
-              placeholder="fabrikam.onmicrosoft.com, a tenant ID, or *">
+            <input id="rule-tenant" name="tenant" required autocomplete="off" aria-describedby="rule-resolved"
+              placeholder="fabrikam.onmicrosoft.com, a tenant ID, or *" data-lookup="/console/tenants/lookup">
+            <p id="rule-resolved" class="muted" aria-live="polite"></p>
             <label for="rule-direction">Direction</label>
             <select id="rule-direction" name="direction">
               <option value="inbound">Inbound</option>
