@@ -18,10 +18,13 @@ final class MockAuthorizationCodes: Sendable {
         case unknownCode, wrongClient, wrongRedirect, wrongVerifier
     }
 
+    /// Every code the mock issues starts so; token requests with other codes play the proxy's scenarios.
+    static let prefix = "mock-code-"
+
     private let grants = Mutex([String: Grant]())
 
     func issue(_ grant: Grant) -> String {
-        let code = "mock-code-" + (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 36) }.joined()
+        let code = Self.prefix + (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 36) }.joined()
         grants.withLock { grants in
             grants = grants.filter { Date().timeIntervalSince($0.value.issuedAt) < 300 }
             grants[code] = grant

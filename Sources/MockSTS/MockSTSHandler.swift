@@ -68,7 +68,10 @@ final class MockSTSHandler: ChannelInboundHandler {
             sts.count(segments[0])
             let version = segments.count == 4 ? "2.0" : "1.0"
             answer = promise(context) {
-                if form["grant_type"] == "authorization_code" {
+                // Codes the mock issued itself are the console's sign-in; any other code is a scenario's exchange.
+                if form["grant_type"] == "authorization_code",
+                    form["code"]?.hasPrefix(MockAuthorizationCodes.prefix) == true
+                {
                     return try await MockTokenMinter(sts: sts).redeemCode(form: form)
                 }
                 return try await MockTokenMinter(sts: sts).tokenResponse(
