@@ -69,6 +69,14 @@ struct ActivityTests {
         #expect(Self.fix(Self.line("allowed", [], creator: Self.contoso, signIn: Self.northwind)).label.isEmpty)
     }
 
+    @Test func anAdministratorSeesTheirOwnTenantsTrafficOnly() throws {
+        let between = Self.line("blocked", ["outbound"], creator: Self.fabrikam, signIn: Self.northwind)
+        let row = try #require(ActivityRow(line: between, viewer: Self.contoso, names: Self.names))
+        #expect(!row.concerns(Self.contoso))
+        #expect(row.concerns(Self.fabrikam))
+        #expect(row.concerns(Self.northwind))
+    }
+
     @Test func linesThatAreNotDecisionsAreNotRows() {
         #expect(ActivityRow(line: #"{"event":"policy_change"}"#, viewer: Self.contoso, names: Self.names) == nil)
         #expect(ActivityRow(line: "not json", viewer: Self.contoso, names: Self.names) == nil)

@@ -44,6 +44,12 @@ struct ActivityRow {
         ]
     }
 
+    /// True when the viewer's tenant is one side of the connection: an administrator sees their own tenant's
+    /// traffic only, as the API lets them govern their own tenant only.
+    func concerns(_ tenant: TenantID) -> Bool {
+        creator == tenant || signIn == tenant
+    }
+
     static func label(_ decision: String) -> String {
         switch decision {
         case "allowed": "Allowed"

@@ -30,7 +30,9 @@ extension AdminConsole {
         let rows =
             feed.recent().reversed().lazy
             .compactMap { ActivityRow(line: $0, viewer: chrome.principal.tenant, names: names) }
-            .filter(filter.admits).prefix(Self.activityRows).map(\.values)
+            .filter { $0.concerns(chrome.principal.tenant) && filter.admits($0) }.prefix(Self.activityRows).map(
+                \.values
+            )
         return renderer.page(
             "activity",
             title: "Activity",
@@ -87,7 +89,8 @@ extension AdminConsole {
                     }
                     let names = policies.current().bundle.isolation
                     let filter = ActivityFilter(query: query, names: names)
-                    guard let row = ActivityRow(line: line, viewer: viewer, names: names), filter.admits(row),
+                    guard let row = ActivityRow(line: line, viewer: viewer, names: names), row.concerns(viewer),
+                        filter.admits(row),
                         let json = try? JSONSerialization.data(withJSONObject: row.values, options: [.sortedKeys])
                     else { continue }
                     try await writer.write(ByteBuffer(string: "data: \(String(decoding: json, as: UTF8.self))\n\n"))

@@ -36,7 +36,8 @@ extension AdminConsole {
         let since = chosen.seconds.map {
             String(RFC3339.string(from: Date().addingTimeInterval(-$0), milliseconds: false).prefix(19))
         }
-        var builder = AuditReportBuilder(since: since)
+        // The administrator's own tenant's traffic only, as the API confines them to their own tenant.
+        var builder = AuditReportBuilder(tenant: chrome.principal.tenant, since: since)
         do {
             try builder.add(file: path)
         } catch {
