@@ -219,6 +219,30 @@ struct ConsoleSignInTests {
         }
     }
 
+    @Test func anAdministratorAsksAboutTheirOwnTenantOnly() async throws {
+        try await Self.withConsole { _, browser in
+            let megan = browser()
+            _ = try await megan.signIn("megan")
+            let own = try await megan.call(
+                "/console/what-if?kind=isolation&tenant=contoso.onmicrosoft.com&other=northwind.onmicrosoft.com"
+            )
+            #expect(own.body.contains(#"id="explanation""#))
+            #expect(own.body.contains("Blocked (outbound)"))
+            let others = try await megan.call(
+                "/console/what-if?kind=isolation&tenant=fabrikam.onmicrosoft.com&other=northwind.onmicrosoft.com"
+            )
+            #expect(!others.body.contains(#"id="explanation""#))
+            #expect(others.body.contains("your own tenant"))
+            let settings = try await megan.call(
+                "/console/what-if?kind=b2b-collaboration&tenant=fabrikam.onmicrosoft.com&other=contoso.onmicrosoft.com"
+            )
+            #expect(
+                settings.body.contains("your own tenant&#39;s settings")
+                    || settings.body.contains("your own tenant's settings")
+            )
+        }
+    }
+
     @Test func theMockSTSRequiresPKCEAndTheRightVerifier() async throws {
         try await Self.withConsole { harness, browser in
             let user = browser()

@@ -35,7 +35,14 @@ extension AdminConsole {
             "user": query["user"] ?? "", "groups": query["groups"] ?? "", "app": query["app"] ?? "",
         ]
         if let tenantText = query["tenant"], let otherText = query["other"] {
-            switch answer(kind.kind, tenantText, otherText, direction: direction, query: query) {
+            switch answer(
+                kind.kind,
+                tenantText,
+                otherText,
+                direction: direction,
+                query: query,
+                viewer: chrome.principal.tenant
+            ) {
             case .failure(let error): values["error"] = error.message
             case .success(let answer): values["answer"] = Self.answerValues(answer)
             }
@@ -52,20 +59,33 @@ extension AdminConsole {
         _ tenantText: String,
         _ otherText: String,
         direction: Direction,
-        query: [String: String]
+        query: [String: String],
+        viewer: TenantID
     ) -> Result<PolicyQuestion.Answer, QuestionError> {
         let bundle = policies.current().bundle
         guard let tenant = PolicyQuestion.tenant(tenantText, in: bundle) else {
             return .failure(QuestionError(message: "'\(tenantText)' is not a tenant ID or a domain the policies know."))
         }
+        // An administrator asks about connections of their own tenant, as the API confines them to it.
+        let ownTenantOnly = QuestionError(
+            message:
+                "Ask about connections of your own tenant (\(bundle.isolation.name(viewer))): it must be one of the two."
+        )
         guard let kind else {
             if otherText.lowercased() == "unknown" {
+                guard tenant == viewer else { return .failure(ownTenantOnly) }
                 return .success(PolicyQuestion.isolation(creator: tenant, signIn: nil, in: bundle))
             }
             guard let signIn = PolicyQuestion.tenant(otherText, in: bundle) else {
                 return .failure(QuestionError(message: "'\(otherText)' is not a tenant ID, a known domain or unknown."))
             }
+            guard tenant == viewer || signIn == viewer else { return .failure(ownTenantOnly) }
             return .success(PolicyQuestion.isolation(creator: tenant, signIn: signIn, in: bundle))
+        }
+        guard tenant == viewer else {
+            return .failure(
+                QuestionError(message: "Cross-tenant access questions are about your own tenant's settings.")
+            )
         }
         guard let partner = PolicyQuestion.tenant(otherText, in: bundle) else {
             return .failure(QuestionError(message: "'\(otherText)' is not a tenant ID or a domain the policies know."))
