@@ -52,16 +52,20 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
         }
     }
 
-    /// Names, sizes and modification times of the policy files.
+    /// Names, sizes and modification times of the policy files, and the files their names lead to: a file may be
+    /// a symbolic link, as in a Kubernetes ConfigMap volume (`contoso.yaml -> ..data/contoso.yaml`), where an update
+    /// re-points `..data` at a new directory and changes nothing about the links themselves.
     private static func fingerprint(_ directory: String) -> [String: String] {
         let manager = FileManager.default
         var result: [String: String] = [:]
         for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? []
         where PolicyDirectoryLoader.isPolicyFileName(name) {
-            let attributes = try? manager.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))
+            let target = URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name))
+                .resolvingSymlinksInPath().path
+            let attributes = try? manager.attributesOfItem(atPath: target)
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            result[name] = "\(size)@\(modified)"
+            result[name] = "\(target)|\(size)@\(modified)"
         }
         return result
     }

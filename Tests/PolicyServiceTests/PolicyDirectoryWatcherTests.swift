@@ -50,4 +50,37 @@ struct PolicyDirectoryWatcherTests {
         #expect(store.current().bundle.version == goodVersion)
         #expect(enabled() == true)
     }
+
+    /// A Kubernetes ConfigMap volume: every file is a link through `..data`, and an update writes a new timestamped
+    /// directory and renames a new `..data` link over the old one, atomically; the links themselves never change.
+    @Test func aConfigMapVolumesAtomicSwapIsSeen() async throws {
+        let manager = FileManager.default
+        let directory = manager.temporaryDirectory.appendingPathComponent("configmap-\(UUID())").path
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? manager.removeItem(atPath: directory) }
+        func publish(_ text: String, generation: Int) throws {
+            let version = "..2026_11_30_00_00_0\(generation).000000001"
+            try manager.createDirectory(atPath: "\(directory)/\(version)", withIntermediateDirectories: false)
+            // The same size and, within a second, the same modification time as the previous generation's file.
+            try text.write(toFile: "\(directory)/\(version)/contoso.yaml", atomically: false, encoding: .utf8)
+            try manager.createSymbolicLink(atPath: "\(directory)/..data_tmp", withDestinationPath: version)
+            #expect(rename("\(directory)/..data_tmp", "\(directory)/..data") == 0)
+        }
+        try publish(Self.policy(enabled: false) + "# a\n", generation: 1)
+        try manager.createSymbolicLink(atPath: "\(directory)/contoso.yaml", withDestinationPath: "..data/contoso.yaml")
+        let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
+        let watcher = PolicyDirectoryWatcher(
+            directory: directory,
+            store: store,
+            interval: .milliseconds(20),
+            logger: Logger(label: "test")
+        )
+        let running = Task { try await watcher.run() }
+        defer { running.cancel() }
+        let tenant = try #require(TenantID(Self.contoso))
+        #expect(store.current().bundle.isolation.tenant(tenant)?.isolation.isEnabled == false)
+
+        try publish(Self.policy(enabled: true), generation: 2)
+        #expect(await Self.eventually { store.current().bundle.isolation.tenant(tenant)?.isolation.isEnabled == true })
+    }
 }
