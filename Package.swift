@@ -321,8 +321,9 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "TenantPolicy",
-                "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy",
+                "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy", "PolicyFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,7 @@
 import Foundation
+import PolicyFiles
 import Testing
+import Yams
 
 @testable import tenantgate
 
@@ -7,6 +9,7 @@ import Testing
 /// for the unit, and the command's own configuration reader for the configuration it points at.
 struct DeploymentFileTests {
     static let systemd = "\(ProxyEndToEndTests.repository)/deploy/systemd"
+    static let kubernetes = "\(ProxyEndToEndTests.repository)/deploy/kubernetes"
 
     /// Runs a program to its end (at most 30 s): exit status, standard output and standard error.
     static func run(_ program: String, _ arguments: [String]) throws -> (Int32, String, String) {
@@ -68,5 +71,57 @@ struct DeploymentFileTests {
         }
         let unit = try String(contentsOfFile: "\(Self.systemd)/tenantgate.service", encoding: .utf8)
         #expect(unit.contains("--config /etc/tenantgate/config.yaml"))
+    }
+
+    /// Every resource against the Kubernetes API's schemas, offline and strict (`scripts/validate-kubernetes.py`,
+    /// kubernetes-validate from PyPI, which `.ci/run` installs).
+    @Test func theKubernetesManifestsValidateOffline() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.kubernetes).filter {
+            $0.hasSuffix(".yaml")
+        }
+        .sorted().map { "\(Self.kubernetes)/\($0)" }
+        #expect(files.count == 4)
+        let (status, output, errors) = try Self.run(
+            "/usr/bin/env",
+            ["python3", "\(ProxyEndToEndTests.repository)/scripts/validate-kubernetes.py"] + files
+        )
+        #expect(status == 0, "\(output)\(errors)")
+        #expect(output.components(separatedBy: "valid: ").count - 1 == 6, "\(output)")
+    }
+
+    /// The configuration and policies the ConfigMaps carry are what `serve` accepts, and the configuration's paths
+    /// are where the Deployment mounts them.
+    @Test func theConfigMapsHoldAValidConfigurationAndPolicies() throws {
+        let text = try String(contentsOfFile: "\(Self.kubernetes)/configmap.yaml", encoding: .utf8)
+        var data: [String: [String: String]] = [:]
+        for case let document as [String: Any] in try Yams.load_all(yaml: text) {
+            let name = (document["metadata"] as? [String: Any])?["name"] as? String ?? ""
+            data[name] = document["data"] as? [String: String]
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("configmap-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configPath = directory.appendingPathComponent("config.yaml").path
+        try #require(data["tenantgate-config"]?["config.yaml"]).write(
+            toFile: configPath,
+            atomically: true,
+            encoding: .utf8
+        )
+        let file = try ServeConfigurationFile.load(configPath)
+        let policies = (data["tenantgate-policies"] ?? [:]).map {
+            PolicyDirectoryLoader.SourceFile(name: $0.key, contents: $0.value)
+        }
+        #expect(!policies.isEmpty)
+        if case .failure(let error) = PolicyDirectoryLoader.load(files: policies) {
+            Issue.record("the ConfigMap's policies are invalid: \(error.diagnostics)")
+        }
+        let deployment = try String(contentsOfFile: "\(Self.kubernetes)/deployment.yaml", encoding: .utf8)
+        for (path, mount) in [
+            (file.policies, "/etc/tenantgate/policies"), (file.caCert, "/etc/tenantgate/ca"),
+            (file.auditLog, "/var/log/tenantgate"), (file.adminTLSCert, "/etc/tenantgate/admin-tls"),
+        ] {
+            #expect(path?.hasPrefix(mount) == true, "\(path ?? "missing") is not under \(mount)")
+            #expect(deployment.contains("mountPath: \(mount)"), "\(mount)")
+        }
     }
 }
