@@ -224,6 +224,37 @@ def run(console):
     assert "Fabrikam" in partner.text, partner.text
     assert len(partner.find_elements(By.CSS_SELECTOR, ".badge")) == 5
     console.shot("cross-tenant-access")
+
+    console.step("she edits the organization's B2B collaboration inbound: that setting is no longer inherited")
+    partner.find_element(By.CSS_SELECTOR, 'button[data-action="edit-document"]').click()
+    text = console.find("#document-text")
+    document = json.loads(text.get_attribute("value"))
+    document["b2bCollaborationInbound"] = {
+        "usersAndGroups": {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]},
+        "applications": {"accessType": "blocked",
+                         "targets": [{"target": "AllApplications", "targetType": "application"}]}}
+    driver.execute_script("arguments[0].value = arguments[1]", text, json.dumps(document))
+    console.find("#document-save").click()
+    console.wait.until(lambda d: len(d.find_elements(
+        By.CSS_SELECTOR, 'article[data-partner="%s"] .badge' % FABRIKAM)) == 4)
+    assert "Blocked: All users" in console.find('article[data-partner="%s"]' % FABRIKAM).text
+
+    console.step("invalid settings are refused in the dialog; reset the default; delete the organization")
+    console.find('article[data-partner="%s"] button[data-action="edit-document"]' % FABRIKAM).click()
+    text = console.find("#document-text")
+    driver.execute_script("arguments[0].value = arguments[1]", text,
+                          json.dumps({"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "maybe"}}}))
+    console.find("#document-save").click()
+    error = console.wait.until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#document-dialog [data-error]").text or False)
+    assert "b2bCollaborationInbound" in error, error
+    console.find("#document-dialog [data-action=close-dialog]").click()
+    console.find("#reset-default").click()
+    console.wait.until(EC.alert_is_present()).accept()
+    console.find("#default-settings")
+    console.find('article[data-partner="%s"] button[data-action="delete-partner"]' % FABRIKAM).click()
+    console.wait.until(EC.alert_is_present()).accept()
+    console.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'article[data-partner="%s"]' % FABRIKAM))
     driver.get(console.base + "/console/isolation")
     console.wait.until(
         EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#message h1"), "cannot manage tenant isolation"))
