@@ -14,6 +14,8 @@ package struct AdminListener: Service {
     package static let maximumConnections = 256
     /// Seconds a connection may idle before it is closed.
     package static let idleTimeout = TimeAmount.seconds(60)
+    /// Seconds a request head may take to arrive whole, as the proxy's `--request-head-timeout` default.
+    package static let requestHeadTimeout = TimeAmount.seconds(30)
 
     private let application: Application<RouterResponder<AdminRequestContext>>
 
@@ -25,12 +27,18 @@ package struct AdminListener: Service {
         port: Int,
         router: Router<AdminRequestContext>,
         tls: TLSConfiguration?,
+        requestHeadTimeout: TimeAmount = Self.requestHeadTimeout,
         group: any EventLoopGroup,
         services: [any Service] = [],
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
-        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: Self.idleTimeout))
+        let http = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestHeadDeadlineHandler(timeout: requestHeadTimeout)],
+                idleTimeout: Self.idleTimeout
+            )
+        )
         application = Application(
             router: router,
             server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,

@@ -1,0 +1,89 @@
+import AdminAPI
+import ExchangePolicy
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import PolicyFiles
+import PolicyService
+import TenantPolicy
+import Testing
+
+/// The admin listener on real sockets: a client that sends its request head too slowly is cut off, one that sends
+/// it whole is answered.
+struct AdminListenerTests {
+    @Test func aSlowRequestHeadIsCutOff() async throws {
+        let store = PolicyStore(bundle: PolicyBundle(isolation: PolicySet(), version: "v1"), nonEntraSTS: .audit)
+        let router = AdminRouter.make(policies: store, renderMetrics: { [] }, policyAPI: nil, secureCookies: false)
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let listener = try AdminListener(
+            host: "127.0.0.1",
+            port: 0,
+            router: router,
+            tls: nil,
+            requestHeadTimeout: .milliseconds(300),
+            group: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test"),
+            onListening: { address in
+                portSink.yield(address.port ?? 0)
+                portSink.finish()
+            }
+        )
+        let running = Task { try await listener.run() }
+        defer { running.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+
+        let slow = try RawConnection(port: port)
+        try slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        let started = Date()
+        #expect(slow.receiveUntilClosed().isEmpty)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed > 0.2 && elapsed < 3, "closed after \(elapsed) s")
+
+        let whole = try RawConnection(port: port)
+        try whole.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(whole.receiveUntilClosed().hasPrefix("HTTP/1.1 200"))
+    }
+}
+
+/// A blocking TCP connection to loopback, every read bounded by a 5 s timeout.
+final class RawConnection {
+    private let descriptor: Int32
+
+    init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// Everything the peer sends until it closes (or 5 s pass without a byte).
+    func receiveUntilClosed() -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            guard count > 0 else { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}
