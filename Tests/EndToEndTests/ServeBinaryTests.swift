@@ -69,6 +69,26 @@ struct ServeBinaryTests {
         #expect(errors.contains("--admin-insecure"), "\(errors)")
     }
 
+    /// The console needs the admin listener to serve on, and an issuer whose answers cannot be altered on the way.
+    @Test func consoleFlagsAreChecked() async throws {
+        let cases: [([String], String)] = [
+            (["--console-client-id", "c"], "--console-client-id needs --admin"),
+            (
+                ["--console-client-id", "c", "--admin", "127.0.0.1:0", "--console-issuer", "http://evil.example/v2.0"],
+                "is not an https URL"
+            ),
+            (
+                ["--console-issuer", "https://login.microsoftonline.com/organizations/v2.0"],
+                "needs --console-client-id"
+            ),
+        ]
+        for (arguments, message) in cases {
+            let (status, errors) = try await ServeProcess.runToExit(["serve", "--listen", "127.0.0.1:0"] + arguments)
+            #expect(status == 2, "\(arguments)")
+            #expect(errors.contains(message), "\(errors)")
+        }
+    }
+
     /// The Prometheus output of the real listener counts the real exchanges.
     @Test func metricsCountRealExchanges() async throws {
         let adminPort = try ServeProcess.freePort()
