@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -41,7 +42,8 @@ class Console:
         service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_page_load_timeout(WAIT_SECONDS)
-        self.wait = WebDriverWait(self.driver, WAIT_SECONDS)
+        # A page that a change reloads may be swapped under a wait's feet: look again rather than fail.
+        self.wait = WebDriverWait(self.driver, WAIT_SECONDS, ignored_exceptions=[StaleElementReferenceException])
 
     def step(self, text):
         print("step:", text, flush=True)
@@ -249,8 +251,11 @@ def run(console):
         lambda d: d.find_element(By.CSS_SELECTOR, "#document-dialog [data-error]").text or False)
     assert "b2bCollaborationInbound" in error, error
     console.find("#document-dialog [data-action=close-dialog]").click()
+    page = console.find("#cross-tenant-access")
     console.find("#reset-default").click()
     console.wait.until(EC.alert_is_present()).accept()
+    # The change reloads the page: wait for the old one to go before touching the new one.
+    console.wait.until(EC.staleness_of(page))
     console.find("#default-settings")
     console.find('article[data-partner="%s"] button[data-action="delete-partner"]' % FABRIKAM).click()
     console.wait.until(EC.alert_is_present()).accept()
