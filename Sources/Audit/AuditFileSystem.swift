@@ -47,7 +47,17 @@ struct SystemFileSystem: AuditFileSystem {
     }
 
     func dataSync(_ descriptor: Int32) -> Result<Void, SystemCallError> {
-        fdatasync(descriptor) == 0 ? .success(()) : .failure(SystemCallError(code: errno))
+        if fdatasync(descriptor) == 0 { return .success(()) }
+        let code = errno
+        // A pipe, socket or terminal (`--audit-log /dev/stdout` under a container's log collector) has no disk to
+        // sync: a line is with its reader once written. Only a regular file's failed sync is a failure.
+        if code == EINVAL, !isRegularFile(descriptor) { return .success(()) }
+        return .failure(SystemCallError(code: code))
+    }
+
+    private func isRegularFile(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     func identity(_ descriptor: Int32) -> FileIdentity? {
