@@ -72,11 +72,22 @@ package struct AdminConsole: Sendable {
 
     /// The first page the administrator's roles open.
     private func home(_ request: Request, _ context: AdminRequestContext) -> Response {
-        switch signedIn(request, context, page: nil) {
-        case .failure(let refusal): return refusal.response
-        case .success(let chrome):
+        whenSignedIn(request, context, page: nil) { chrome in
             let page = ConsolePage.allCases.first { $0.area.map(chrome.principal.mayWork) ?? true } ?? .activity
             return Self.redirect(to: page.path)
+        }
+    }
+
+    /// Renders a page for the signed-in administrator, or answers what `signedIn` says instead.
+    func whenSignedIn(
+        _ request: Request,
+        _ context: AdminRequestContext,
+        page: ConsolePage?,
+        _ render: (PageRenderer.Chrome) -> Response
+    ) -> Response {
+        switch signedIn(request, context, page: page) {
+        case .failure(let refusal): refusal.response
+        case .success(let chrome): render(chrome)
         }
     }
 
@@ -124,11 +135,15 @@ package struct AdminConsole: Sendable {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    /// The query's parameters, decoded as a browser's GET form sends them (`+` for space).
+    /// The query's parameters.
     static func query(_ request: Request) -> [String: String] {
-        let text = (request.uri.query ?? "").replacingOccurrences(of: "+", with: "%20")
+        formFields(request.uri.query ?? "")
+    }
+
+    /// `application/x-www-form-urlencoded` text as a browser sends it (`+` for space); the first of repeated names.
+    static func formFields(_ text: String) -> [String: String] {
         var components = URLComponents()
-        components.percentEncodedQuery = text
+        components.percentEncodedQuery = text.replacingOccurrences(of: "+", with: "%20")
         var values: [String: String] = [:]
         for item in components.queryItems ?? [] where values[item.name] == nil { values[item.name] = item.value ?? "" }
         return values

@@ -12,8 +12,8 @@ import Testing
 @Suite(.serialized)
 struct ConsoleBrowserTests {
     static let script = "\(ProxyEndToEndTests.repository)/Tests/Browser/console_test.py"
-    static let consoleClientID = "7d3c1e52-6a0b-4f4e-9c1d-2b8e5f6a7c90"
-    static let adminAudience = "api://tenantgate"
+    static let consoleClientID = LoopbackHarness.consoleClientID
+    static let adminAudience = LoopbackHarness.adminAudience
 
     @Test func anAdministratorManagesIsolationInABrowser() async throws {
         // The console edits the policies: a copy, so the repository's examples stay as they are.
@@ -48,34 +48,10 @@ struct ConsoleBrowserTests {
         if let screenshots = ProcessInfo.processInfo.environment["TENANTGATE_SCREENSHOTS"] {
             arguments += ["--screenshots", screenshots]
         }
-        let (status, output) = try await Self.python(arguments, deadline: 240)
+        let outcome = try await ChildProcess.run("/usr/bin/env", ["python3"] + arguments, deadlineSeconds: 240)
+        let (status, output) = (outcome.status, outcome.output + outcome.errors)
         await serve.stop()
         #expect(status == 0, "\(output)")
         #expect(output.contains("console browser tests passed"), "\(output)")
-    }
-
-    /// Runs python3 with a deadline; its standard output and error together.
-    static func python(_ arguments: [String], deadline: Int) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result {
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                        process.arguments = ["python3"] + arguments
-                        let output = Pipe()
-                        process.standardOutput = output
-                        process.standardError = output
-                        try process.run()
-                        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
-                        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(deadline), execute: watchdog)
-                        let data = output.fileHandleForReading.readDataToEndOfFile()
-                        process.waitUntilExit()
-                        watchdog.cancel()
-                        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-                    }
-                )
-            }
-        }
     }
 }

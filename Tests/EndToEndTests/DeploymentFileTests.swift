@@ -11,25 +11,6 @@ struct DeploymentFileTests {
     static let systemd = "\(ProxyEndToEndTests.repository)/deploy/systemd"
     static let kubernetes = "\(ProxyEndToEndTests.repository)/deploy/kubernetes"
 
-    /// Runs a program to its end (at most 30 s): exit status, standard output and standard error.
-    static func run(_ program: String, _ arguments: [String]) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
-
     /// The unit with its `ExecStart` binary replaced by the one `swift test` built, since `verify` checks that it
     /// is executable.
     static func unitForThisMachine() throws -> String {
@@ -40,20 +21,21 @@ struct DeploymentFileTests {
         return path
     }
 
-    @Test func theSystemdUnitVerifiesWithoutAWarning() throws {
+    @Test func theSystemdUnitVerifiesWithoutAWarning() async throws {
         let unit = try Self.unitForThisMachine()
         defer { try? FileManager.default.removeItem(atPath: unit) }
-        let (status, _, errors) = try Self.run("/usr/bin/systemd-analyze", ["verify", unit])
+        let outcome = try await ChildProcess.run("/usr/bin/systemd-analyze", ["verify", unit])
+        let (status, errors) = (outcome.status, outcome.errors)
         #expect(status == 0, "\(errors)")
         // `verify` exits 0 on unknown keys: any line it prints is a mistake.
         #expect(errors.isEmpty, "\(errors)")
     }
 
-    @Test func theSystemdUnitIsHardened() throws {
+    @Test func theSystemdUnitIsHardened() async throws {
         let unit = try Self.unitForThisMachine()
         defer { try? FileManager.default.removeItem(atPath: unit) }
-        let (_, output, errors) = try Self.run("/usr/bin/systemd-analyze", ["security", "--offline=yes", unit])
-        let report = output + errors
+        let outcome = try await ChildProcess.run("/usr/bin/systemd-analyze", ["security", "--offline=yes", unit])
+        let report = outcome.output + outcome.errors
         let level = report.components(separatedBy: "Overall exposure level for ").last?
             .split(separator: ":").dropFirst().first.flatMap { Double($0.split(separator: " ").first ?? "") }
         // systemd rates 0 (locked down) to 10 (exposed); "OK" is below 2.
@@ -75,16 +57,17 @@ struct DeploymentFileTests {
 
     /// Every resource against the Kubernetes API's schemas, offline and strict (`scripts/validate-kubernetes.py`,
     /// kubernetes-validate from PyPI, which `.ci/run` installs).
-    @Test func theKubernetesManifestsValidateOffline() throws {
+    @Test func theKubernetesManifestsValidateOffline() async throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.kubernetes).filter {
             $0.hasSuffix(".yaml")
         }
         .sorted().map { "\(Self.kubernetes)/\($0)" }
         #expect(files.count == 4)
-        let (status, output, errors) = try Self.run(
+        let outcome = try await ChildProcess.run(
             "/usr/bin/env",
             ["python3", "\(ProxyEndToEndTests.repository)/scripts/validate-kubernetes.py"] + files
         )
+        let (status, output, errors) = (outcome.status, outcome.output, outcome.errors)
         #expect(status == 0, "\(output)\(errors)")
         #expect(output.components(separatedBy: "valid: ").count - 1 == 6, "\(output)")
     }

@@ -124,27 +124,8 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Runs `tenantgate` with `arguments` to its end (at most 30 s): exit status and standard error.
     static func runToExit(_ arguments: [String]) async throws -> (status: Int32, errors: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result {
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: binary)
-                        process.arguments = arguments
-                        let errors = Pipe()
-                        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-                        process.standardError = errors
-                        try process.run()
-                        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
-                        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
-                        let data = errors.fileHandleForReading.readDataToEndOfFile()
-                        process.waitUntilExit()
-                        watchdog.cancel()
-                        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-                    }
-                )
-            }
-        }
+        let outcome = try await ChildProcess.run(binary, arguments)
+        return (outcome.status, outcome.errors)
     }
 
     /// curl through the proxy with the interception CA trusted: the body, then the HTTP code on the last line.

@@ -14,6 +14,18 @@ struct PolicyDirectoryWatcherTests {
         "tenantId: \(contoso)\nisolation:\n  enabled: \(enabled)\n  rules: []\n"
     }
 
+    /// The policies of `directory` in a store, and its watcher running every 20 ms (cancel the task to stop it).
+    static func watch(_ directory: String) throws -> (PolicyStore, Task<Void, any Error>) {
+        let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
+        let watcher = PolicyDirectoryWatcher(
+            directory: directory,
+            store: store,
+            interval: .milliseconds(20),
+            logger: Logger(label: "test")
+        )
+        return (store, Task { try await watcher.run() })
+    }
+
     /// Polls `condition` every 20 ms for at most 5 s.
     static func eventually(_ condition: () -> Bool) async -> Bool {
         for _ in 0..<250 {
@@ -29,14 +41,7 @@ struct PolicyDirectoryWatcherTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = "\(directory)/contoso.yaml"
         try Self.policy(enabled: false).write(toFile: file, atomically: true, encoding: .utf8)
-        let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
-        let watcher = PolicyDirectoryWatcher(
-            directory: directory,
-            store: store,
-            interval: .milliseconds(20),
-            logger: Logger(label: "test")
-        )
-        let running = Task { try await watcher.run() }
+        let (store, running) = try Self.watch(directory)
         defer { running.cancel() }
         let tenant = try #require(TenantID(Self.contoso))
         func enabled() -> Bool? { store.current().bundle.isolation.tenant(tenant)?.isolation.isEnabled }
@@ -68,14 +73,7 @@ struct PolicyDirectoryWatcherTests {
         }
         try publish(Self.policy(enabled: false) + "# a\n", generation: 1)
         try manager.createSymbolicLink(atPath: "\(directory)/contoso.yaml", withDestinationPath: "..data/contoso.yaml")
-        let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
-        let watcher = PolicyDirectoryWatcher(
-            directory: directory,
-            store: store,
-            interval: .milliseconds(20),
-            logger: Logger(label: "test")
-        )
-        let running = Task { try await watcher.run() }
+        let (store, running) = try Self.watch(directory)
         defer { running.cancel() }
         let tenant = try #require(TenantID(Self.contoso))
         #expect(store.current().bundle.isolation.tenant(tenant)?.isolation.isEnabled == false)

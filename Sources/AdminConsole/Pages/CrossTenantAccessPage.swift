@@ -20,45 +20,42 @@ extension AdminConsole {
     ]
 
     func crossTenantAccessPage(_ request: Request, _ context: AdminRequestContext) -> Response {
-        let chrome: PageRenderer.Chrome
-        switch signedIn(request, context, page: .crossTenantAccess) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): chrome = found
+        whenSignedIn(request, context, page: .crossTenantAccess) { chrome in
+            let tenant = chrome.principal.tenant
+            let bundle = policies.current().bundle
+            let policy = bundle.crossTenantAccess[tenant] ?? CrossTenantAccessPolicy()
+            let defaultObject = Self.object(try? policy.default.encoded(pretty: false))
+            let partners: [[String: Any]] = policy.partners.map { partner in
+                let id = partner.partnerTenant
+                let effective = id.map { policy.effectiveSettings(for: $0) }
+                let effectiveObject = Self.object(try? effective?.encoded(pretty: false))
+                let inherited = Set(effective?.inheritedProperties ?? [])
+                return [
+                    "tenantID": partner.tenantId,
+                    "name": id.map(bundle.isolation.name) ?? partner.tenantId,
+                    "documentJSON": String(
+                        decoding: (try? partner.encoded(pretty: false)) ?? Data("{}".utf8),
+                        as: UTF8.self
+                    ),
+                    "settings": Self.settingRows(effectiveObject, inherited: inherited),
+                ]
+            }
+            return renderer.page(
+                "cross_tenant_access",
+                title: "Cross-tenant access settings",
+                chrome: chrome,
+                values: [
+                    "etag": policyAPI.crossTenantAccessETag(for: tenant) ?? "",
+                    "baseURL": "/v1.0/policies/crossTenantAccessPolicy",
+                    "defaultJSON": String(
+                        decoding: (try? policy.default.encoded(pretty: false)) ?? Data("{}".utf8),
+                        as: UTF8.self
+                    ),
+                    "default": ["settings": Self.settingRows(defaultObject, inherited: [])],
+                    "partners": partners,
+                ]
+            )
         }
-        let tenant = chrome.principal.tenant
-        let bundle = policies.current().bundle
-        let policy = bundle.crossTenantAccess[tenant] ?? CrossTenantAccessPolicy()
-        let defaultObject = Self.object(try? policy.default.encoded(pretty: false))
-        let partners: [[String: Any]] = policy.partners.map { partner in
-            let id = partner.partnerTenant
-            let effective = id.map { policy.effectiveSettings(for: $0) }
-            let effectiveObject = Self.object(try? effective?.encoded(pretty: false))
-            let inherited = Set(effective?.inheritedProperties ?? [])
-            return [
-                "tenantID": partner.tenantId,
-                "name": id.map(bundle.isolation.name) ?? partner.tenantId,
-                "documentJSON": String(
-                    decoding: (try? partner.encoded(pretty: false)) ?? Data("{}".utf8),
-                    as: UTF8.self
-                ),
-                "settings": Self.settingRows(effectiveObject, inherited: inherited),
-            ]
-        }
-        return renderer.page(
-            "cross_tenant_access",
-            title: "Cross-tenant access settings",
-            chrome: chrome,
-            values: [
-                "etag": policyAPI.crossTenantAccessETag(for: tenant) ?? "",
-                "baseURL": "/v1.0/policies/crossTenantAccessPolicy",
-                "defaultJSON": String(
-                    decoding: (try? policy.default.encoded(pretty: false)) ?? Data("{}".utf8),
-                    as: UTF8.self
-                ),
-                "default": ["settings": Self.settingRows(defaultObject, inherited: [])],
-                "partners": partners,
-            ]
-        )
     }
 
     private static func object(_ data: Data?) -> [String: Any] {

@@ -17,35 +17,32 @@ extension AdminConsole {
     ]
 
     func reportPage(_ request: Request, _ context: AdminRequestContext) -> Response {
-        let chrome: PageRenderer.Chrome
-        switch signedIn(request, context, page: .report) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): chrome = found
-        }
-        let chosen = Self.periods.first { $0.value == Self.query(request)["period"] } ?? Self.periods[1]
-        var values: [String: Any] = [
-            "periods": Self.periods.map { period in
-                ["value": period.value, "label": period.label, "selected": period.value == chosen.value]
-                    as [String: Any]
+        whenSignedIn(request, context, page: .report) { chrome in
+            let chosen = Self.periods.first { $0.value == Self.query(request)["period"] } ?? Self.periods[1]
+            var values: [String: Any] = [
+                "periods": Self.periods.map { period in
+                    ["value": period.value, "label": period.label, "selected": period.value == chosen.value]
+                        as [String: Any]
+                }
+            ]
+            guard let path = configuration.auditLogPath else {
+                values["unavailable"] = "No audit log is configured, so there is nothing to report."
+                return renderer.page("report", title: "Report", chrome: chrome, values: values)
             }
-        ]
-        guard let path = configuration.auditLogPath else {
-            values["unavailable"] = "No audit log is configured, so there is nothing to report."
+            let since = chosen.seconds.map {
+                String(RFC3339.string(from: Date().addingTimeInterval(-$0), milliseconds: false).prefix(19))
+            }
+            // The administrator's own tenant's traffic only, as the API confines them to their own tenant.
+            var builder = AuditReportBuilder(tenant: chrome.principal.tenant, since: since)
+            do {
+                try builder.add(file: path)
+            } catch {
+                values["unavailable"] = "The audit log could not be read: \(error)"
+                return renderer.page("report", title: "Report", chrome: chrome, values: values)
+            }
+            values["report"] = reportValues(builder.build(source: path), viewer: chrome.principal.tenant)
             return renderer.page("report", title: "Report", chrome: chrome, values: values)
         }
-        let since = chosen.seconds.map {
-            String(RFC3339.string(from: Date().addingTimeInterval(-$0), milliseconds: false).prefix(19))
-        }
-        // The administrator's own tenant's traffic only, as the API confines them to their own tenant.
-        var builder = AuditReportBuilder(tenant: chrome.principal.tenant, since: since)
-        do {
-            try builder.add(file: path)
-        } catch {
-            values["unavailable"] = "The audit log could not be read: \(error)"
-            return renderer.page("report", title: "Report", chrome: chrome, values: values)
-        }
-        values["report"] = reportValues(builder.build(source: path), viewer: chrome.principal.tenant)
-        return renderer.page("report", title: "Report", chrome: chrome, values: values)
     }
 
     private func reportValues(_ report: CrossTenantReport, viewer: TenantID) -> [String: Any] {

@@ -17,37 +17,34 @@ extension AdminConsole {
     ]
 
     func whatIfPage(_ request: Request, _ context: AdminRequestContext) -> Response {
-        let chrome: PageRenderer.Chrome
-        switch signedIn(request, context, page: .whatIf) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): chrome = found
-        }
-        let query = Self.query(request)
-        let kind = Self.questionKinds.first { $0.value == query["kind"] } ?? Self.questionKinds[0]
-        let direction: Direction = query["direction"] == "outbound" ? .outbound : .inbound
-        var values: [String: Any] = [
-            "kinds": Self.questionKinds.map { entry in
-                ["value": entry.value, "label": entry.label, "selected": entry.value == kind.value] as [String: Any]
-            },
-            "tenant": query["tenant"] ?? chrome.principal.tenant.description,
-            "other": query["other"] ?? "",
-            "inbound": direction == .inbound, "outbound": direction == .outbound,
-            "user": query["user"] ?? "", "groups": query["groups"] ?? "", "app": query["app"] ?? "",
-        ]
-        if let tenantText = query["tenant"], let otherText = query["other"] {
-            switch answer(
-                kind.kind,
-                tenantText,
-                otherText,
-                direction: direction,
-                query: query,
-                viewer: chrome.principal.tenant
-            ) {
-            case .failure(let error): values["error"] = error.message
-            case .success(let answer): values["answer"] = Self.answerValues(answer)
+        whenSignedIn(request, context, page: .whatIf) { chrome in
+            let query = Self.query(request)
+            let kind = Self.questionKinds.first { $0.value == query["kind"] } ?? Self.questionKinds[0]
+            let direction: Direction = query["direction"] == "outbound" ? .outbound : .inbound
+            var values: [String: Any] = [
+                "kinds": Self.questionKinds.map { entry in
+                    ["value": entry.value, "label": entry.label, "selected": entry.value == kind.value] as [String: Any]
+                },
+                "tenant": query["tenant"] ?? chrome.principal.tenant.description,
+                "other": query["other"] ?? "",
+                "inbound": direction == .inbound, "outbound": direction == .outbound,
+                "user": query["user"] ?? "", "groups": query["groups"] ?? "", "app": query["app"] ?? "",
+            ]
+            if let tenantText = query["tenant"], let otherText = query["other"] {
+                switch answer(
+                    kind.kind,
+                    tenantText,
+                    otherText,
+                    direction: direction,
+                    query: query,
+                    viewer: chrome.principal.tenant
+                ) {
+                case .failure(let error): values["error"] = error.message
+                case .success(let answer): values["answer"] = Self.answerValues(answer)
+                }
             }
+            return renderer.page("what_if", title: "What if", chrome: chrome, values: values)
         }
-        return renderer.page("what_if", title: "What if", chrome: chrome, values: values)
     }
 
     private struct QuestionError: Error {

@@ -151,9 +151,7 @@ extension AdminConsole {
     /// Ends the session; a form post with the session's CSRF token, so another site cannot sign anyone out.
     private func signOut(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 4096)
-        var components = URLComponents()
-        components.percentEncodedQuery = String(buffer: body).replacingOccurrences(of: "+", with: "%20")
-        let token = components.queryItems?.first { $0.name == "csrf" }?.value
+        let token = Self.formFields(String(buffer: body))["csrf"]
         guard let session = context.sessions.session, session.acceptsCSRFToken(token) else {
             return renderer.message(
                 heading: "Not signed out",

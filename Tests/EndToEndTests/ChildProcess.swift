@@ -1,0 +1,55 @@
+import Foundation
+import Synchronization
+
+/// A program run to its end by the tests, with a deadline after which it is killed (SIGKILL: serving processes
+/// ignore SIGTERM, and children inherit that).
+enum ChildProcess {
+    struct Outcome {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    static func run(_ program: String, _ arguments: [String], deadlineSeconds: Int = 30) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(program, arguments, deadlineSeconds) })
+            }
+        }
+    }
+
+    private static func runBlocking(
+        _ program: String,
+        _ arguments: [String],
+        _ deadlineSeconds: Int
+    ) throws
+        -> Outcome
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(deadlineSeconds), execute: watchdog)
+        // Both pipes drained at once, so a child that fills one while the other is read cannot stall.
+        let errorText = Mutex("")
+        let drained = DispatchGroup()
+        DispatchQueue.global().async(group: drained) {
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            errorText.withLock { $0 = String(decoding: data, as: UTF8.self) }
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        process.waitUntilExit()
+        watchdog.cancel()
+        return Outcome(
+            status: process.terminationStatus,
+            output: String(decoding: data, as: UTF8.self),
+            errors: errorText.withLock { $0 }
+        )
+    }
+}
