@@ -125,6 +125,35 @@ struct ConsoleSignInTests {
         }
     }
 
+    @Test func forgedMissingOrOversizedInputsGetNoSession() async throws {
+        try await Self.withConsole { _, browser in
+            let user = browser()
+            let forged = ["Cookie: tenantgate_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]
+            let page = try await user.call("/console/activity", headers: forged)
+            #expect(page.status == 303)
+            #expect(page.location.hasPrefix("/console/signin"))
+            let change = try await user.call(
+                Self.rules,
+                method: "POST",
+                body: #"{"tenant":"*","direction":"both"}"#,
+                headers: forged + ["X-CSRF-Token: x", "Content-Type: application/json"]
+            )
+            #expect(change.status == 401)
+
+            // The callback without its state, and with Entra's error but no state: no session either way.
+            let callback = try await user.callback(for: "megan")
+            let stateless = callback.components(separatedBy: "&state=").first ?? callback
+            #expect(try await user.call(stateless).status == 400)
+            let denied = try await user.call("/console/signin/callback?error=access_denied")
+            #expect(denied.status == 400)
+            #expect(denied.header("set-cookie").allSatisfy { !$0.hasPrefix("tenantgate_session=") })
+
+            // A sign-out body beyond its bound is refused whole, in the listener's own shape.
+            let huge = "csrf=" + String(repeating: "a", count: 8192)
+            #expect(try await user.call("/console/signout", method: "POST", body: huge).status == 413)
+        }
+    }
+
     @Test func returnPathsStayInTheConsole() async throws {
         try await Self.withConsole { _, browser in
             for target in ["//evil.example/console", "https://evil.example/", "/console%2F%2Fevil.example"] {
