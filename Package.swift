@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure engine: tenants, rules, decisions. No dependencies (SPEC 2.1).
@@ -52,9 +53,26 @@ let package = Package(
         .target(
             name: "PolicyService",
             dependencies: [
-                "PolicyFiles", "ExchangePolicy", "TenantPolicy",
+                "PolicyFiles", "ExchangePolicy", "TenantPolicy", "Plumbing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL as the shared policy store of a fleet: migrations, the documents and their changes, and the
+        // LISTEN/NOTIFY follower that keeps each instance's policy in memory current.
+        .target(
+            name: "PolicyDatabase",
+            dependencies: [
+                "PolicyFiles", "PolicyService", "Plumbing",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -172,8 +190,8 @@ let package = Package(
         .target(
             name: "TenantGateApp",
             dependencies: [
-                "PolicyFiles", "PolicyService", "CertificateAuthority", "Audit", "ProxyServer", "AdminAPI",
-                "AdminConsole",
+                "PolicyFiles", "PolicyService", "PolicyDatabase", "CertificateAuthority", "Audit", "ProxyServer",
+                "AdminAPI", "AdminConsole",
                 "EntraAuth", "NetworkPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

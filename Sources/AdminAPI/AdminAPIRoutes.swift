@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import Plumbing
 import PolicyFiles
 import PolicyService
 import TenantPolicy
@@ -15,9 +16,9 @@ package struct AdminPolicyAPI: Sendable {
     let crossTenantAccess: CrossTenantAccessEndpoints
 
     /// - Parameter authenticator: nil refuses every bearer call with 401 (no keys configured): safe by default.
-    package init(policiesDirectory: String, store: PolicyStore, audit: AuditLog, authenticator: AdminAuthenticator?) {
+    package init(source: any PolicySource, store: PolicyStore, audit: AuditLog, authenticator: AdminAuthenticator?) {
         self.authenticator = authenticator
-        let writer = PolicyWriter(directory: policiesDirectory, store: store, audit: audit)
+        let writer = PolicyWriter(source: source, store: store, audit: audit)
         isolation = IsolationEndpoints(writer: writer)
         crossTenantAccess = CrossTenantAccessEndpoints(writer: writer)
     }
@@ -53,10 +54,11 @@ package enum AdminAPIRoutes {
     package static func add(
         to router: Router<AdminRequestContext>,
         policies: PolicyStore,
+        sourceStatus: @escaping @Sendable () -> PolicySourceStatus,
         renderMetrics: @escaping @Sendable () -> [UInt8],
         policyAPI: AdminPolicyAPI?
     ) {
-        addHealth(to: router, policies: policies, renderMetrics: renderMetrics)
+        addHealth(to: router, policies: policies, sourceStatus: sourceStatus, renderMetrics: renderMetrics)
         addIsolation(to: router.group(RouterPath(isolationPath)), policyAPI: policyAPI)
         addCrossTenantAccess(to: router.group(RouterPath(graphPath)), policyAPI: policyAPI)
     }
@@ -64,6 +66,7 @@ package enum AdminAPIRoutes {
     private static func addHealth(
         to router: Router<AdminRequestContext>,
         policies: PolicyStore,
+        sourceStatus: @escaping @Sendable () -> PolicySourceStatus,
         renderMetrics: @escaping @Sendable () -> [UInt8]
     ) {
         let notAllowed: @Sendable (AdminRequest) -> AdminAnswer = { _ in .json(405, ["error": "method_not_allowed"]) }
@@ -73,13 +76,24 @@ package enum AdminAPIRoutes {
             "/readyz",
             [
                 .get: { _, _ in
-                    let bundle = policies.current().bundle
+                    let snapshot = policies.current()
+                    let bundle = snapshot.bundle
+                    // Still ready with the store unreachable: decisions never wait on it, the last good set is
+                    // enforced, and the body says so.
+                    let status = sourceStatus()
+                    var store: [String: Any] = ["kind": status.kind, "reachable": status.reachable]
+                    if let problem = status.problem { store["problem"] = problem }
+                    if let since = status.unreachableSince { store["unreachable_since"] = RFC3339.string(from: since, milliseconds: true) }
+                    if let contact = status.lastContact { store["last_contact"] = RFC3339.string(from: contact, milliseconds: true) }
                     return .json(
                         200,
                         [
-                            "status": "ready", "policy_version": bundle.version,
+                            "status": status.reachable ? "ready" : "ready, enforcing the last good policy",
+                            "policy_version": bundle.version,
+                            "policy_loaded_at": RFC3339.string(from: snapshot.loadedAt, milliseconds: true),
                             "governed_tenants": bundle.isolation.tenants.count,
                             "cross_tenant_access_tenants": bundle.crossTenantAccess.count,
+                            "policy_store": store,
                         ]
                     )
                 }

@@ -135,7 +135,7 @@ struct CrossTenantAccessEndpoints: Sendable {
         let tenant = principal.tenant
         // An absent policy is the service default: its ETag is the service default's, so If-Match works from a GET.
         let ifMatch = request.headers["if-match"]
-        let result = writer.edit(
+        let result = await writer.edit(
             tenant,
             .crossTenantAccess,
             ifMatch: nil,
@@ -206,6 +206,13 @@ struct CrossTenantAccessEndpoints: Sendable {
             )
         case .storage(let message):
             return AdminErrorBody.graph(500, code: "InternalServerError", message: "nothing was changed: \(message)")
+        case .storeUnavailable(let message):
+            return AdminErrorBody.graph(
+                503,
+                code: "ServiceUnavailable",
+                message: "nothing was changed: \(message); the policy in force stays, try again",
+                headers: [("retry-after", "5")]
+            )
         case .auditUnavailable(let message):
             return AdminErrorBody.graph(
                 503,

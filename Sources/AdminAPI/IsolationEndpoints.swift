@@ -214,7 +214,7 @@ struct IsolationEndpoints: Sendable {
                 outcome.after.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) }
             )
         }
-        let result = writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) { outcome in
+        let result = await writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) { outcome in
             let (before, after) = powerPlatformObjects(outcome)
             return PolicyChangeAudit.line(
                 principal: principal,
@@ -261,6 +261,13 @@ struct IsolationEndpoints: Sendable {
                 500,
                 code: "InternalServerError",
                 message: "nothing was changed: \(message)"
+            )
+        case .storeUnavailable(let message):
+            return AdminErrorBody.powerPlatform(
+                503,
+                code: "PolicyStoreUnavailable",
+                message: "nothing was changed: \(message); the policy in force stays, try again",
+                headers: [("retry-after", "5")]
             )
         case .auditUnavailable(let message):
             return AdminErrorBody.powerPlatform(

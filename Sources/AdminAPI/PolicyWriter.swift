@@ -6,9 +6,10 @@ import PolicyFiles
 import PolicyService
 import TenantPolicy
 
-/// Applies admin edits: one at a time (and never beside a reload of the directory), checked against the caller's
-/// `If-Match`, validated as a whole directory, audited (the `policy_change` line written, and synced, before anything
-/// changes), written atomically to the policies directory, then put in force for the very next token exchange.
+/// Applies admin edits: one at a time (and never beside a reload; in a fleet, never beside another instance's edit),
+/// checked against the caller's `If-Match` on the documents as stored, validated as a whole set, audited (the
+/// `policy_change` line written, and synced, before anything changes), written to the policy source (a file
+/// atomically, or a row with its audit row in one transaction), then put in force for the very next token exchange.
 final class PolicyWriter: Sendable {
     /// Which part of a tenant's policies an edit changes; it picks the file and the ETag.
     enum Part: Sendable {
@@ -23,8 +24,10 @@ final class PolicyWriter: Sendable {
         case rejected(status: Int, code: String, message: String)
         /// The resulting directory fails validation: nothing was written or changed.
         case invalid([PolicyDiagnostic])
-        /// The file could not be written; nothing changed.
+        /// The file or row could not be written; nothing changed.
         case storage(String)
+        /// The shared policy store cannot be reached: nothing changed, try again (503).
+        case storeUnavailable(String)
         /// The audit line could not be written: nothing changed (no change goes unaudited).
         case auditUnavailable(String)
     }
@@ -36,12 +39,12 @@ final class PolicyWriter: Sendable {
         let file: String
     }
 
-    let directory: String
+    let source: any PolicySource
     let store: PolicyStore
     let audit: AuditLog
 
-    init(directory: String, store: PolicyStore, audit: AuditLog) {
-        self.directory = directory
+    init(source: any PolicySource, store: PolicyStore, audit: AuditLog) {
+        self.source = source
         self.store = store
         self.audit = audit
     }
@@ -70,63 +73,65 @@ final class PolicyWriter: Sendable {
         ifMatch: String?,
         change: (inout TenantPolicyState) throws -> Void,
         auditLine: (Outcome) -> PolicyChangeAudit.Line
-    ) -> Result<Outcome, Failure> {
-        store.exclusively {
-            let bundle = store.current().bundle
-            let before = TenantPolicyState(tenant: tenant, bundle: bundle)
-            if let ifMatch {
-                let current = Self.etag(part, of: before, directory: bundle.isolation.directory)
-                let matches =
-                    ifMatch == "*"
-                    ? current != nil
-                    : ifMatch.split(separator: ",").contains {
-                        $0.trimmingCharacters(in: .whitespaces) == current
-                    }
-                if !matches { return .failure(.preconditionFailed(current: current)) }
-            }
-            var after = before
-            do {
+    ) async -> Result<Outcome, Failure> {
+        var written: PolicyChangeAudit.Line?
+        var outcome: Outcome?
+        do {
+            _ = try await source.change { files in
+                // Judged against the documents as stored now, not the set in force here: in a fleet another instance
+                // may have changed them a moment ago, and its change must meet this one's If-Match.
+                let stored = try PolicyDirectoryLoader.load(files: files).get()
+                let before = TenantPolicyState(tenant: tenant, bundle: stored)
+                if let ifMatch {
+                    let current = Self.etag(part, of: before, directory: stored.isolation.directory)
+                    let matches =
+                        ifMatch == "*"
+                        ? current != nil
+                        : ifMatch.split(separator: ",").contains {
+                            $0.trimmingCharacters(in: .whitespaces) == current
+                        }
+                    if !matches { throw Failure.preconditionFailed(current: current) }
+                }
+                var after = before
                 try change(&after)
-            } catch let failure as Failure {
-                return .failure(failure)
-            } catch {
-                return .failure(.rejected(status: 400, code: "BadRequest", message: "\(error)"))
+                let (name, format) = target(for: tenant, part, in: stored)
+                let text = TenantFileRenderer.render(after, as: format, directory: stored.isolation.directory)
+                let next: PolicyBundle
+                switch PolicyDirectoryLoader.load(files: (files.filter { $0.name != name } + [.init(name: name, contents: text)]).sorted { $0.name < $1.name }) {
+                case .failure(let error): throw Failure.invalid(error.errors)
+                case .success(let loaded): next = loaded
+                }
+                let planned = Outcome(
+                    before: before,
+                    after: TenantPolicyState(tenant: tenant, bundle: next),
+                    bundle: next,
+                    file: name
+                )
+                let line = auditLine(planned)
+                if case .failure(let error) = audit.append(line.bytes, lineCount: 1) {
+                    throw Failure.auditUnavailable("\(error)")
+                }
+                written = line
+                outcome = planned
+                return PolicyDocumentChange(name: name, contents: text, bundle: next, auditLine: line.bytes)
             }
-            let (path, format) = target(for: tenant, part, in: bundle)
-            let text = TenantFileRenderer.render(after, as: format, directory: bundle.isolation.directory)
-
-            var files: [PolicyDirectoryLoader.SourceFile]
-            switch PolicyDirectoryLoader.readSourceFiles(directory: directory) {
-            case .failure(let error): return .failure(.invalid(error.diagnostics))
-            case .success(let read): files = read.filter { $0.name != path }
+        } catch let failure as Failure {
+            return .failure(failure)
+        } catch let error as PolicyValidationError {
+            return .failure(.invalid(error.errors))
+        } catch let error as PolicySourceError {
+            // The change was announced and did not happen: say so under the same correlation ID.
+            if let written { _ = audit.append(written.withdrawal(reason: "\(error)"), lineCount: 1) }
+            switch error {
+            case .unavailable: return .failure(.storeUnavailable(error.description))
+            case .failed(let reason): return .failure(.storage(reason))
             }
-            files.append(.init(name: path, contents: text))
-            files.sort { $0.name < $1.name }
-            let next: PolicyBundle
-            switch PolicyDirectoryLoader.load(files: files) {
-            case .failure(let error): return .failure(.invalid(error.errors))
-            case .success(let loaded): next = loaded
-            }
-            let outcome = Outcome(
-                before: before,
-                after: TenantPolicyState(tenant: tenant, bundle: next),
-                bundle: next,
-                file: path
-            )
-            let line = auditLine(outcome)
-            if case .failure(let error) = audit.append(line.bytes, lineCount: 1) {
-                return .failure(.auditUnavailable("\(error)"))
-            }
-            do {
-                try DurableFile.replace(path, contents: Array(text.utf8))
-            } catch {
-                // The change was announced and did not happen: say so under the same correlation ID.
-                _ = audit.append(line.withdrawal(reason: "\(error)"), lineCount: 1)
-                return .failure(.storage("\(error)"))
-            }
-            store.replace(with: next)
-            return .success(outcome)
+        } catch {
+            if let written { _ = audit.append(written.withdrawal(reason: "\(error)"), lineCount: 1) }
+            return .failure(.rejected(status: 400, code: "BadRequest", message: "\(error)"))
         }
+        guard let outcome else { return .failure(.storage("the policy store stored nothing")) }
+        return .success(outcome)
     }
 
     /// The file an edit goes to, in the format that file already has; a new file for a tenant that has none.
@@ -148,7 +153,7 @@ final class PolicyWriter: Sendable {
             if let settingsFile, isYAML(settingsFile) {
                 return (settingsFile, .projectYAML(includesCrossTenantAccess: true))
             }
-            return (path("\(tenant).json"), .powerPlatformJSON)
+            return (source.documentName("\(tenant).json"), .powerPlatformJSON)
         case .crossTenantAccess:
             if let settingsFile {
                 return isYAML(settingsFile)
@@ -157,9 +162,7 @@ final class PolicyWriter: Sendable {
             if let isolationFile, isYAML(isolationFile) {
                 return (isolationFile, .projectYAML(includesCrossTenantAccess: true))
             }
-            return (path("\(tenant)-cross-tenant-access.json"), .graphJSON)
+            return (source.documentName("\(tenant)-cross-tenant-access.json"), .graphJSON)
         }
     }
-
-    private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 }

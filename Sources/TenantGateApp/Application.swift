@@ -26,7 +26,10 @@ package final class Application: Sendable {
     package let policies: PolicyStore
     package let audit: AuditLog
     package let proxy: ProxyServer
-    package let watcher: PolicyDirectoryWatcher
+    /// Keeps the policy in force current: the directory watcher, or the policy store's follower.
+    package let follower: any PolicyFollower
+    /// The policy store's connection pool, run from `build` on (it is read before the services start).
+    private let database: Task<Void, Never>?
     private let serviceGroup: ServiceGroup
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
@@ -51,15 +54,8 @@ package final class Application: Sendable {
         onAdminListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
     ) async throws(SetupError) -> Application {
-        let bundle: PolicyBundle
-        switch PolicyDirectoryLoader.load(directory: settings.policiesDirectory) {
-        case .success(let loaded): bundle = loaded
-        case .failure(let error):
-            throw SetupError(
-                lines: error.diagnostics.map(\.description)
-                    + ["the policies in \(settings.policiesDirectory) are invalid; not starting"]
-            )
-        }
+        let origin = try await PolicyOrigin.open(settings: settings, logger: logger)
+        let bundle = origin.bundle
         for warning in bundle.warnings { logger.warning("\(warning)") }
 
         let authority: CertificateAuthority
@@ -77,6 +73,7 @@ package final class Application: Sendable {
                 )
             }
         } catch {
+            origin.close()
             throw SetupError("\(error)")
         }
 
@@ -84,6 +81,7 @@ package final class Application: Sendable {
         do {
             audit = try AuditLog(path: settings.auditLogPath, sync: settings.auditSync)
         } catch {
+            origin.close()
             throw SetupError("\(error)")
         }
         let policies = PolicyStore(bundle: bundle, nonEntraSTS: settings.proxy.nonEntraSTS)
@@ -91,6 +89,7 @@ package final class Application: Sendable {
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         func failed(_ lines: String...) async -> SetupError {
+            origin.close()
             audit.close()
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -121,14 +120,9 @@ package final class Application: Sendable {
             throw await failed("\(error)")
         }
 
-        let watcher = PolicyDirectoryWatcher(
-            directory: settings.policiesDirectory,
-            store: policies,
-            interval: settings.policyWatchInterval,
-            logger: logger
-        )
+        let (source, follower) = origin.follow(policies, settings: settings, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: proxy), .init(service: watcher),
+            .init(service: proxy), .init(service: follower),
         ]
         if let admin = settings.admin {
             var authenticator: AdminAuthenticator?
@@ -154,7 +148,7 @@ package final class Application: Sendable {
             }
             let sessionStore = MemoryPersistDriver()
             let policyAPI = AdminPolicyAPI(
-                policiesDirectory: settings.policiesDirectory,
+                source: source,
                 store: policies,
                 audit: audit,
                 authenticator: authenticator
@@ -163,6 +157,7 @@ package final class Application: Sendable {
                 policies: policies,
                 renderMetrics: { registry.emitToBuffer() },
                 policyAPI: policyAPI,
+                sourceStatus: { source.status },
                 sessionStore: sessionStore,
                 secureCookies: tls != nil
             )
@@ -173,7 +168,7 @@ package final class Application: Sendable {
                             clientID: console.clientID,
                             issuer: console.issuer,
                             auditLogPath: settings.auditLogPath,
-                            policiesSource: settings.policiesDirectory
+                            policiesSource: source.label
                         ),
                         policies: policies,
                         policyAPI: policyAPI,
@@ -216,7 +211,8 @@ package final class Application: Sendable {
             policies: policies,
             audit: audit,
             proxy: proxy,
-            watcher: watcher,
+            follower: follower,
+            database: origin.running,
             serviceGroup: serviceGroup,
             group: group,
             threadPool: threadPool,
@@ -229,7 +225,8 @@ package final class Application: Sendable {
         policies: PolicyStore,
         audit: AuditLog,
         proxy: ProxyServer,
-        watcher: PolicyDirectoryWatcher,
+        follower: any PolicyFollower,
+        database: Task<Void, Never>?,
         serviceGroup: ServiceGroup,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
@@ -239,7 +236,8 @@ package final class Application: Sendable {
         self.policies = policies
         self.audit = audit
         self.proxy = proxy
-        self.watcher = watcher
+        self.follower = follower
+        self.database = database
         self.serviceGroup = serviceGroup
         self.group = group
         self.threadPool = threadPool
@@ -272,11 +270,11 @@ package final class Application: Sendable {
         await serviceGroup.triggerGracefulShutdown()
     }
 
-    /// SIGHUP: the policies directory at once (the watcher also notices edits within a second), the audit file
+    /// SIGHUP: the policies (directory or store) at once (the watcher also notices edits within a second), the audit file
     /// reopened at its path, and a CA replaced on disk for the sessions that start after it; one that cannot be
     /// loaded leaves the old in use.
     package func reloadOnHangup() {
-        watcher.reload()
+        follower.reload()
         reopenAudit()
         do {
             proxy.replaceCertificateAuthority(
@@ -301,6 +299,8 @@ package final class Application: Sendable {
     }
 
     private func release() async {
+        database?.cancel()
+        await database?.value
         audit.close()
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()

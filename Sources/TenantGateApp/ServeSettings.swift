@@ -24,6 +24,8 @@ package struct ServeSettings: Sendable {
     package var auditSync: AuditSync = .always
     /// The admin console's sign-in (`--console-client-id`, `--console-issuer`); nil serves no console.
     package var console: ConsoleSettings?
+    /// `--policy-store`: the policies in PostgreSQL instead of `policiesDirectory`.
+    package var policyStore: PolicyStoreSettings?
 
     /// Entra's keys for tokens of every tenant of the global cloud.
     package static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
@@ -52,6 +54,19 @@ package struct ServeSettings: Sendable {
         self.adminAuth = adminAuth
         self.policyWatchInterval = policyWatchInterval
         if let admin { self.proxy.otherListeners = [admin] }
+    }
+}
+
+/// A fleet's shared policy store.
+package struct PolicyStoreSettings: Sendable {
+    /// The `postgres://` URL as given (it may hold a password: never log it; `PolicyStoreURL` redacts).
+    package var url: String
+    /// How often every document is compared with the store, repairing a lost notification.
+    package var checkInterval: Duration
+
+    package init(url: String, checkInterval: Duration = .seconds(10)) {
+        self.url = url
+        self.checkInterval = checkInterval
     }
 }
 

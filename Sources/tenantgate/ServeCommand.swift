@@ -28,6 +28,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Policies directory (default: policies).")
     var policies: String?
 
+    @Option(
+        name: .customLong("policy-store"),
+        help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies."
+    )
+    var policyStore: String?
+
+    @Option(
+        name: .customLong("policy-store-check-interval"),
+        help: "Seconds between full checks of the policy store, which repair a lost notification (default 10)."
+    )
+    var policyStoreCheckInterval: Int64?
+
     @Option(name: .customLong("ca-cert"), help: "CA certificate PEM (created on first run; default certs/ca.pem).")
     var caCert: String?
 

@@ -6,6 +6,8 @@ struct ServeConfigurationFile: Decodable {
     var listen: String?
     var admin: String?
     var policies: String?
+    var policyStore: String?
+    var policyStoreCheckInterval: Int64?
     var caCert: String?
     var caKey: String?
     var upstreamCA: [String]?
@@ -46,6 +48,8 @@ struct ServeConfigurationFile: Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, admin, policies, mode
+        case policyStore = "policy-store"
+        case policyStoreCheckInterval = "policy-store-check-interval"
         case caCert = "ca-cert"
         case caKey = "ca-key"
         case upstreamCA = "upstream-ca"

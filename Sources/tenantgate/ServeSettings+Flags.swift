@@ -213,6 +213,11 @@ extension ServeSettings {
         self.console = console
         self.adminTLS = adminTLS
         self.auditSync = auditSync
+        if let store = flags.policyStore ?? file?.policyStore {
+            let seconds = flags.policyStoreCheckInterval ?? file?.policyStoreCheckInterval ?? 10
+            guard seconds > 0 else { throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0") }
+            self.policyStore = PolicyStoreSettings(url: store, checkInterval: .seconds(seconds))
+        }
     }
 
     /// `--X-jwks FILE` or `--X-jwks-url URL`, not both; nil when neither is given.

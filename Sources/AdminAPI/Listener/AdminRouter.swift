@@ -15,6 +15,7 @@ package enum AdminRouter {
         policies: PolicyStore,
         renderMetrics: @escaping @Sendable () -> [UInt8],
         policyAPI: AdminPolicyAPI?,
+        sourceStatus: @escaping @Sendable () -> PolicySourceStatus = { .directory },
         sessionStore: MemoryPersistDriver<ContinuousClock> = MemoryPersistDriver(),
         secureCookies: Bool
     ) -> Router<AdminRequestContext> {
@@ -35,7 +36,13 @@ package enum AdminRouter {
                 )
             )
         )
-        AdminAPIRoutes.add(to: router, policies: policies, renderMetrics: renderMetrics, policyAPI: policyAPI)
+        AdminAPIRoutes.add(
+            to: router,
+            policies: policies,
+            sourceStatus: sourceStatus,
+            renderMetrics: renderMetrics,
+            policyAPI: policyAPI
+        )
         return router
     }
 }

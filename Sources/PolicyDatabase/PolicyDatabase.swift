@@ -1,0 +1,186 @@
+import Crypto
+import Foundation
+import Logging
+import PolicyFiles
+import PostgresNIO
+import ServiceLifecycle
+
+/// The policy documents in PostgreSQL: one row a document (the text of a policy file, by its file name), each
+/// change one transaction with its `policy_changes` row. Runs the connection pool as a service.
+package final class PolicyDatabase: Service, Sendable {
+    package let url: PolicyStoreURL
+    let client: PostgresClient
+    let logger: Logger
+
+    package init(url: PolicyStoreURL, logger: Logger) throws {
+        self.url = url
+        self.logger = logger
+        client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+    }
+
+    package func run() async {
+        await client.run()
+    }
+
+    /// One stored document.
+    package struct Document: Sendable, Equatable {
+        package let name: String
+        package let body: String
+    }
+
+    /// Every document, by name.
+    package func documents() async throws -> [Document] {
+        var documents: [Document] = []
+        let rows = try await client.query(
+            "SELECT name, body FROM tenantgate.policy_documents ORDER BY name",
+            logger: logger
+        )
+        for try await (name, body) in rows.decode((String, String).self) {
+            documents.append(Document(name: name, body: body))
+        }
+        return documents
+    }
+
+    /// The named documents that exist; a name without a row has been deleted.
+    func documents(named names: [String]) async throws -> [Document] {
+        var documents: [Document] = []
+        let rows = try await client.query(
+            "SELECT name, body FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name",
+            logger: logger
+        )
+        for try await (name, body) in rows.decode((String, String).self) {
+            documents.append(Document(name: name, body: body))
+        }
+        return documents
+    }
+
+    /// Every document's name and an MD5 of its body, computed by the server: what the periodic check compares.
+    func fingerprints() async throws -> [String: String] {
+        var result: [String: String] = [:]
+        let rows = try await client.query(
+            "SELECT name, md5(body) FROM tenantgate.policy_documents",
+            logger: logger
+        )
+        for try await (name, digest) in rows.decode((String, String).self) { result[name] = digest }
+        return result
+    }
+
+    /// What `fingerprints` says of a body.
+    static func fingerprint(_ body: String) -> String {
+        Insecure.MD5.hash(data: Array(body.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Runs `plan` on the documents as stored, under the fleet-wide change lock, and stores what it returns with its
+    /// audit row in the same transaction: two writers on two instances take turns, and the second sees the first's
+    /// change (so its If-Match fails as it would on one instance). The NOTIFY of the row's trigger goes out at commit.
+    package func change(
+        _ plan: ([PolicyDirectoryLoader.SourceFile]) throws -> PolicyDocumentChangeRow
+    ) async throws -> PolicyDocumentChangeRow {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
+            var files: [PolicyDirectoryLoader.SourceFile] = []
+            let rows = try await connection.query(
+                "SELECT name, body FROM tenantgate.policy_documents ORDER BY name",
+                logger: logger
+            )
+            for try await (name, body) in rows.decode((String, String).self) {
+                files.append(.init(name: name, contents: body))
+            }
+            let change = try plan(files)
+            try await connection.query(
+                """
+                INSERT INTO tenantgate.policy_documents (name, body) VALUES (\(change.name), \(change.body))
+                ON CONFLICT (name) DO UPDATE SET body = EXCLUDED.body
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO tenantgate.policy_changes (document, line) VALUES (\(change.name), \(change.auditLine)::jsonb)
+                """,
+                logger: logger
+            )
+            return change
+        }
+    }
+
+    /// Replaces every document with `documents` in one transaction (import): nothing half-imported.
+    package func replaceAll(with documents: [Document], auditLine: String) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
+            let names = documents.map(\.name)
+            try await connection.query(
+                "DELETE FROM tenantgate.policy_documents WHERE NOT (name = ANY(\(names)))",
+                logger: logger
+            )
+            for document in documents {
+                try await connection.query(
+                    """
+                    INSERT INTO tenantgate.policy_documents (name, body) VALUES (\(document.name), \(document.body))
+                    ON CONFLICT (name) DO UPDATE SET body = EXCLUDED.body
+                        WHERE tenantgate.policy_documents.body IS DISTINCT FROM EXCLUDED.body
+                    """,
+                    logger: logger
+                )
+            }
+            try await connection.query(
+                "INSERT INTO tenantgate.policy_changes (document, line) VALUES (NULL, \(auditLine)::jsonb)",
+                logger: logger
+            )
+        }
+    }
+
+    /// Whether an error says the database could not be reached (as opposed to a statement it refused).
+    static func isUnreachable(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return !(error is PostgresDecodingError) }
+        return error.code != .server
+    }
+}
+
+/// One document to write, with the change's audit line (a JSON object).
+package struct PolicyDocumentChangeRow: Sendable {
+    package let name: String
+    package let body: String
+    package let auditLine: String
+
+    package init(name: String, body: String, auditLine: String) {
+        self.name = name
+        self.body = body
+        self.auditLine = auditLine
+    }
+}
+
+extension PolicyDatabase {
+    /// Whether an error came from the database or its connection, rather than from code run inside a transaction.
+    static func isDatabaseError(_ error: any Error) -> Bool {
+        error is PSQLError || error is PostgresDecodingError || error is PostgresError
+    }
+}
+
+extension PolicyDatabase {
+    package struct TimedOut: Error, CustomStringConvertible {
+        let after: Duration
+        package var description: String { "no answer within \(after)" }
+    }
+
+    /// Brings the schema up to date and reads every document: what an instance does before it serves. Gives up
+    /// after `limit`, since the pool would otherwise keep trying to connect.
+    package func migrateAndRead(within limit: Duration) async throws -> [Document] {
+        try await withThrowingTaskGroup(of: [Document]?.self) { group in
+            group.addTask {
+                let applied = try await PolicySchema.migrate(self.client, logger: self.logger)
+                if !applied.isEmpty {
+                    self.logger.notice("policy store schema migrated", metadata: ["versions": "\(applied)"])
+                }
+                return try await self.documents()
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let documents = first else { throw TimedOut(after: limit) }
+            return documents
+        }
+    }
+}

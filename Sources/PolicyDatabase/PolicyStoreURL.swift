@@ -1,0 +1,129 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// `--policy-store postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require|verify-full]`,
+/// read the way libpq reads it (`postgresql://` too; a password may also come from `PGPASSWORD`). The password is
+/// never said back: `redacted` names the store in logs, errors and `/readyz`.
+package struct PolicyStoreURL: Sendable, CustomStringConvertible {
+    package enum TLSMode: String, Sendable {
+        case disable, prefer, require
+        /// TLS with the server's certificate checked against the system's trust store and its name.
+        case verifyFull = "verify-full"
+    }
+
+    package let host: String
+    package let port: Int
+    package let username: String
+    package let password: String?
+    package let database: String
+    package let tls: TLSMode
+
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
+    }
+
+    package init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme,
+            scheme == "postgres" || scheme == "postgresql"
+        else {
+            throw Invalid(description: "--policy-store: '\(Self.redact(text))' is not a postgres:// URL")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw Invalid(description: "--policy-store: the URL names no host")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw Invalid(description: "--policy-store: the URL names no user (postgres://USER@HOST/DATABASE)")
+        }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else {
+            throw Invalid(description: "--policy-store: the URL names no database (postgres://USER@HOST/DATABASE)")
+        }
+        var tls = TLSMode.prefer
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let value = item.value, let mode = TLSMode(rawValue: value) else {
+                    throw Invalid(
+                        description:
+                            "--policy-store: sslmode '\(item.value ?? "")' is not one of disable, prefer, require, verify-full"
+                    )
+                }
+                tls = mode
+            default:
+                throw Invalid(description: "--policy-store: unknown URL parameter '\(item.name)' (only sslmode)")
+            }
+        }
+        self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        self.port = components.port ?? 5432
+        self.username = user.removingPercentEncoding ?? user
+        self.password = components.password.map { $0.removingPercentEncoding ?? $0 } ?? environment["PGPASSWORD"]
+        self.database = database.removingPercentEncoding ?? database
+        self.tls = tls
+    }
+
+    /// The store without its password: what logs, errors and `/readyz` say.
+    package var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
+
+    private static func redact(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? "(unreadable URL)"
+    }
+
+    /// The pool's configuration: a few connections (admin writes and the follower's reads are rare), a short
+    /// connect timeout so that an admin write to a store that is down answers 503 promptly.
+    func clientConfiguration() throws -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: try clientTLS()
+        )
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.maximumConnections = 4
+        configuration.options.keepAliveBehavior = .init(frequency: .seconds(15))
+        return configuration
+    }
+
+    /// The follower's own connection, which LISTENs.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: try connectionTLS()
+        )
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+
+    private func tlsConfiguration() -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        // prefer and require encrypt without checking who answers, as libpq's modes of those names do; verify-full
+        // checks the certificate and the host name.
+        if tls != .verifyFull { configuration.certificateVerification = .none }
+        return configuration
+    }
+
+    private func clientTLS() throws -> PostgresClient.Configuration.TLS {
+        switch tls {
+        case .disable: .disable
+        case .prefer: .prefer(tlsConfiguration())
+        case .require, .verifyFull: .require(tlsConfiguration())
+        }
+    }
+
+    private func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
+        switch tls {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
+        case .require, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration()))
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import PolicyDatabase
+import PolicyFiles
+import PolicyService
+
+/// Where `serve` reads its policies: the directory (the embedded default) or the fleet's PostgreSQL store, migrated
+/// and read before anything listens. Either way the set must validate, or the instance does not start.
+struct PolicyOrigin {
+    let bundle: PolicyBundle
+    private let kind: Kind
+    /// The store's connection pool, running.
+    let running: Task<Void, Never>?
+
+    private enum Kind {
+        case directory(String)
+        case database(PolicyDatabase, [PolicyDatabase.Document])
+    }
+
+    static func open(settings: ServeSettings, logger: Logger) async throws(Application.SetupError) -> PolicyOrigin {
+        guard let store = settings.policyStore else {
+            switch PolicyDirectoryLoader.load(directory: settings.policiesDirectory) {
+            case .success(let bundle):
+                return PolicyOrigin(bundle: bundle, kind: .directory(settings.policiesDirectory), running: nil)
+            case .failure(let error):
+                throw Application.SetupError(
+                    lines: error.diagnostics.map(\.description)
+                        + ["the policies in \(settings.policiesDirectory) are invalid; not starting"]
+                )
+            }
+        }
+        let url: PolicyStoreURL
+        let database: PolicyDatabase
+        do {
+            url = try PolicyStoreURL(store.url)
+            database = try PolicyDatabase(url: url, logger: logger)
+        } catch {
+            throw Application.SetupError("\(error)")
+        }
+        let running = Task { await database.run() }
+        let documents: [PolicyDatabase.Document]
+        do {
+            documents = try await database.migrateAndRead(within: .seconds(15))
+        } catch {
+            running.cancel()
+            throw Application.SetupError("policy store \(url): \(error); not starting")
+        }
+        let files = documents.map { PolicyDirectoryLoader.SourceFile(name: $0.name, contents: $0.body) }
+        switch PolicyDirectoryLoader.load(files: files) {
+        case .success(let bundle):
+            if documents.isEmpty {
+                logger.warning(
+                    "the policy store holds no policies, so no tenant is isolated: import them with 'tenantgate policies import DIR --policy-store URL'",
+                    metadata: ["store": "\(url)"]
+                )
+            }
+            return PolicyOrigin(bundle: bundle, kind: .database(database, documents), running: running)
+        case .failure(let error):
+            running.cancel()
+            throw Application.SetupError(
+                lines: error.diagnostics.map(\.description) + ["the policies in \(url) are invalid; not starting"]
+            )
+        }
+    }
+
+    /// The source admin edits go to, and the service that keeps `store` current with it.
+    func follow(
+        _ store: PolicyStore,
+        settings: ServeSettings,
+        logger: Logger
+    ) -> (any PolicySource, any PolicyFollower) {
+        switch kind {
+        case .directory(let directory):
+            return (
+                PolicyDirectorySource(directory: directory, store: store),
+                PolicyDirectoryWatcher(
+                    directory: directory,
+                    store: store,
+                    interval: settings.policyWatchInterval,
+                    logger: logger
+                )
+            )
+        case .database(let database, let documents):
+            let follower = PolicyDatabaseFollower(
+                database: database,
+                store: store,
+                documents: documents,
+                checkInterval: settings.policyStore?.checkInterval ?? .seconds(10),
+                logger: logger
+            )
+            return (PostgresPolicySource(database: database, follower: follower, store: store), follower)
+        }
+    }
+
+    /// Stops the store's pool when setup fails after it was opened.
+    func close() { running?.cancel() }
+}
