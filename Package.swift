@@ -239,7 +239,7 @@ let package = Package(
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "Audit", "ProxyServer",
                 "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp", "LoopbackSimulation",
-                "AdminConsole",
+                "AdminConsole", "PolicyDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -343,8 +343,9 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "TenantPolicy",
-                "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy", "PolicyFiles",
+                "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy", "PolicyFiles", "PolicyDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),

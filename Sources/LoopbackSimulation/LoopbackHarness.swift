@@ -48,6 +48,7 @@ package final class LoopbackHarness {
     ///   - admin: starts the admin listener with the policy endpoints, verifying callers with this.
     ///   - auditLogPath: where audit lines go (default: a file in the harness's directory; `/dev/full` for a disk
     ///     that is always full).
+    ///   - policyStore: the policies from this PostgreSQL store instead (the directory still names the mock's domains).
     ///   - console: also serves the console on the admin listener (at `adminListenPort`), signing in with the mock STS
     ///     over plain HTTP on loopback; the policies are copied first, so that edits change the copy only.
     package init(
@@ -57,7 +58,8 @@ package final class LoopbackHarness {
         auditLogPath: String? = nil,
         console: Bool = false,
         adminListenPort: Int = 0,
-        proxyListenPort: Int = 0
+        proxyListenPort: Int = 0,
+        policyStore: PolicyStoreSettings? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -114,6 +116,7 @@ package final class LoopbackHarness {
             // Edits to the policies directory take effect as under `serve`, polled every 200 ms here.
             policyWatchInterval: .milliseconds(200)
         )
+        settings.policyStore = policyStore
 
         if console, let plainPort = sts.plainPort,
             let issuer = URL(string: "http://127.0.0.1:\(plainPort)/organizations/v2.0")

@@ -22,6 +22,11 @@ package final class PolicyDatabase: Service, Sendable {
         await client.run()
     }
 
+    /// Brings the schema to `version` only: how a test makes a database of an earlier TenantGate.
+    package func migrate(to version: Int) async throws {
+        try await PolicySchema.migrate(client, to: version, logger: logger)
+    }
+
     /// One stored document.
     package struct Document: Sendable, Equatable {
         package let name: String

@@ -42,13 +42,20 @@ struct AdminEndToEndTests {
     }
 
     /// A copy of `policies/` (the API writes to it), the harness with the admin listener, and a token signer.
-    final class Setup {
+    /// Unchecked: set up once, then only read; tests call it from concurrent `async let`s.
+    final class Setup: @unchecked Sendable {
         let directory: URL
-        let key = ES256PrivateKey()
+        let key: ES256PrivateKey
         let signers = JWTKeyCollection()
         var harness: LoopbackHarness!
 
-        init(policies: String = ProxyEndToEndTests.policies, auditLogPath: String? = nil) async throws {
+        init(
+            policies: String = ProxyEndToEndTests.policies,
+            auditLogPath: String? = nil,
+            policyStore: PolicyStoreSettings? = nil,
+            key: ES256PrivateKey = ES256PrivateKey()
+        ) async throws {
+            self.key = key
             directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "tenantgate-admin-\(UUID().uuidString)"
             )
@@ -72,7 +79,8 @@ struct AdminEndToEndTests {
             harness = try await LoopbackHarness(
                 policiesDirectory: directory.path,
                 admin: configuration,
-                auditLogPath: auditLogPath
+                auditLogPath: auditLogPath,
+                policyStore: policyStore
             )
         }
 

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PolicyDatabase
+
+/// `tenantgate policies import|export DIR --policy-store URL` (SPEC 4.1): a policies directory into the fleet's
+/// store and out again. Exit 0, or 2 with every error; nothing half-imported.
+struct PoliciesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policies",
+        abstract: "Move a policies directory into and out of the policy store.",
+        subcommands: [Import.self, Export.self]
+    )
+
+    struct StoreOptions: ParsableArguments {
+        @Option(name: .customLong("policy-store"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        var policyStore: String
+
+        /// Opens the store, runs `body` with its schema up to date, and closes it.
+        func with<T: Sendable>(_ body: @Sendable (PolicyDatabase) async throws -> T) async throws -> T {
+            var logger = Logger(label: "tenantgate.policies")
+            logger.logLevel = .warning
+            let database = try PolicyDatabase(url: try PolicyStoreURL(policyStore), logger: logger)
+            let running = Task { await database.run() }
+            defer { running.cancel() }
+            _ = try await database.migrateAndRead(within: .seconds(15))
+            return try await body(database)
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate DIR and make the store hold exactly its documents, in one transaction."
+        )
+        @Argument(help: "The policies directory.") var directory: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let directory = directory
+            do {
+                let (count, version) = try await store.with { database in
+                    try await PolicyTransfer.importDirectory(directory, into: database)
+                }
+                print("imported \(count) document(s) from \(directory) (version \(version))")
+            } catch {
+                printError("\(error)")
+                throw ExitCode.badInput
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every document of the store to DIR (new or empty), one file each."
+        )
+        @Argument(help: "The directory to write.") var directory: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let directory = directory
+            do {
+                let (count, errors) = try await store.with { database in
+                    try await PolicyTransfer.exportDirectory(directory, from: database)
+                }
+                print("exported \(count) document(s) to \(directory)")
+                if !errors.isEmpty {
+                    for error in errors { printError("\(error)") }
+                    printError("the stored set is invalid (\(errors.count) error(s)): mend the files and import them")
+                    throw ExitCode.badInput
+                }
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                printError("\(error)")
+                throw ExitCode.badInput
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import JWTKit
+import LoopbackSimulation
+import Logging
+import PolicyDatabase
+import TenantGateApp
+import TenantPolicy
+import Testing
+
+/// The fleet's policy store against a real PostgreSQL server: instances built as `serve` builds them, curl through
+/// their proxies and admin listeners, psql for what an administrator does by hand, and the real binary for
+/// `policies import` and `export`. Every wait is bounded.
+@Suite(
+    .serialized,
+    .disabled("its LocalPostgres start hangs under the test runner (pg_ctl start never returns to it); issue 16 is open")
+)
+struct PolicyStoreEndToEndTests {
+    static let contoso = AdminEndToEndTests.contoso
+    static let fabrikam = AdminEndToEndTests.fabrikam
+    static let northwind = AdminEndToEndTests.northwind
+    static let rules = "/providers/PowerPlatform.Governance/v1/tenants/\(contoso)/tenantIsolationPolicy/rules"
+
+    /// A server with the repository's example policies imported by the real binary.
+    static func server() async throws -> LocalPostgres {
+        let server = try await LocalPostgres.start()
+        let (status, output) = try await tenantgate(["policies", "import", ProxyEndToEndTests.policies, "--policy-store", server.url])
+        #expect(status == 0, "\(output)")
+        return server
+    }
+
+    static func tenantgate(_ arguments: [String]) async throws -> (Int32, String) {
+        let outcome = try await ChildProcess.run(ServeProcess.binary, arguments)
+        return (outcome.status, outcome.output + outcome.errors)
+    }
+
+    /// Two instances sharing the store, trusting one admin key, stopped when `body` ends.
+    static func withFleet(
+        _ server: LocalPostgres,
+        checkInterval: Duration = .seconds(10),
+        _ body: ([AdminEndToEndTests.Setup]) async throws -> Void
+    ) async throws {
+        let key = ES256PrivateKey()
+        let store = PolicyStoreSettings(url: server.url, checkInterval: checkInterval)
+        var instances: [AdminEndToEndTests.Setup] = []
+        do {
+            for _ in 0..<2 { instances.append(try await AdminEndToEndTests.Setup(policyStore: store, key: key)) }
+            try await body(instances)
+        } catch {
+            for instance in instances { await instance.stop() }
+            throw error
+        }
+        for instance in instances { await instance.stop() }
+    }
+
+    /// Polls `condition` every 20 ms for at most `seconds`.
+    static func eventually(within seconds: Double = 5, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    static func readiness(_ setup: AdminEndToEndTests.Setup) async throws -> [String: Any] {
+        try await setup.call("GET", "/readyz", token: nil).json
+    }
+
+    @Test func importAndExportRoundTripAndAnInvalidDirectoryImportsNothing() async throws {
+        let server = try await Self.server()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-export-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let (status, output) = try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url])
+        #expect(status == 0, "\(output)")
+        for name in ["adatum.json", "contoso.yaml", "directory.yaml"] {
+            #expect(
+                FileManager.default.contents(atPath: out.appendingPathComponent(name).path)
+                    == FileManager.default.contents(atPath: "\(ProxyEndToEndTests.policies)/\(name)")
+            )
+        }
+        // A second export into the same directory would mix two sets: refused.
+        #expect(try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url]).0 == 2)
+
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-broken-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: broken) }
+        try "tenantId: not-a-guid\nisolation:\n  enabled: true\n".write(
+            to: broken.appendingPathComponent("bad.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        let (refused, message) = try await Self.tenantgate(["policies", "import", broken.path, "--policy-store", server.url])
+        #expect(refused == 2)
+        #expect(message.contains("bad.yaml") && message.contains("nothing was imported"))
+        #expect(try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM tenantgate.policy_documents") == "adatum.json,contoso.yaml,directory.yaml\n")
+        // The password of a URL is never said back.
+        let (_, unreachable) = try await Self.tenantgate([
+            "policies", "export", out.path + "-x", "--policy-store", "postgres://tenantgate:hunter2@127.0.0.1:1/postgres",
+        ])
+        #expect(!unreachable.contains("hunter2"))
+        await server.remove()
+    }
+
+    @Test func aChangeThroughOneInstanceDecidesTheOthersNextExchanges() async throws {
+        let server = try await Self.server()
+        try await Self.withFleet(server) { fleet in
+            let (a, b) = (fleet[0], fleet[1])
+            #expect(try await b.exchange(Self.northwind) == 403)
+            let token = try await a.token()
+            let added = try await a.call(
+                "POST",
+                Self.rules,
+                token: token,
+                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+            )
+            #expect(added.status == 201, "\(added.body)")
+            let returned = Date()
+            #expect(try await a.exchange(Self.northwind) == 200)
+            #expect(try await Self.eventually { try await b.exchange(Self.northwind) == 200 })
+            #expect(Date().timeIntervalSince(returned) < 2)
+            // The change's audit row went in with it.
+            #expect(try await server.psql("SELECT count(*) FROM tenantgate.policy_changes WHERE line->>'event' = 'policy_change'") == "1\n")
+            #expect(try await Self.readiness(b)["policy_version"] as? String == (try await Self.readiness(a)["policy_version"] as? String))
+        }
+        await server.remove()
+    }
+
+    @Test func twoWritersOnTwoInstancesWithOneETagGetOne412() async throws {
+        let server = try await Self.server()
+        try await Self.withFleet(server) { fleet in
+            let token = try await fleet[0].token()
+            let etag = try #require(try await fleet[0].call("GET", AdminEndToEndTests.isolationPath, token: token).headers["etag"])
+            async let first = fleet[0].call(
+                "POST", Self.rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#,
+                ifMatch: etag
+            )
+            async let second = fleet[1].call(
+                "POST", Self.rules, token: token, body: #"{"tenant":"*","direction":"inbound"}"#, ifMatch: etag
+            )
+            let statuses = [try await first.status, try await second.status].sorted()
+            #expect(statuses == [201, 412])
+        }
+        await server.remove()
+    }
+
+    @Test func anInvalidRowWrittenByHandIsRefusedAndTheLastGoodSetStays() async throws {
+        let server = try await Self.server()
+        try await Self.withFleet(server) { fleet in
+            let version = try await Self.readiness(fleet[1])["policy_version"] as? String
+            try await server.psql(
+                "UPDATE tenantgate.policy_documents SET body = replace(body, 'direction: outbound', 'direction: sideways') WHERE name = 'contoso.yaml'"
+            )
+            try await Task.sleep(for: .milliseconds(500))
+            for instance in fleet {
+                #expect(try await Self.readiness(instance)["policy_version"] as? String == version)
+                #expect(try await instance.exchange(Self.fabrikam) == 200)
+                #expect(try await instance.exchange(Self.northwind) == 403)
+            }
+            // Mended by hand: taken at once.
+            try await server.psql(
+                "UPDATE tenantgate.policy_documents SET body = replace(replace(body, 'direction: sideways', 'direction: outbound'), 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
+            )
+            for instance in fleet {
+                #expect(try await Self.eventually { try await instance.exchange(Self.northwind) == 200 })
+                #expect(try await instance.exchange(Self.fabrikam) == 403)
+            }
+        }
+        await server.remove()
+    }
+
+    @Test func aLostNotificationIsRepairedByThePeriodicCheck() async throws {
+        let server = try await Self.server()
+        try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
+            // With triggers off (session_replication_role = replica) no NOTIFY goes out: as if it were lost.
+            try await server.psql(
+                "SET session_replication_role = replica; UPDATE tenantgate.policy_documents SET body = replace(body, 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
+            )
+            for instance in fleet {
+                #expect(try await Self.eventually(within: 3) { try await instance.exchange(Self.northwind) == 200 })
+            }
+        }
+        await server.remove()
+    }
+
+    @Test func theDatabaseRestartedUnderLoadFailsNoExchangeAndChangesResume() async throws {
+        let server = try await Self.server()
+        try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
+            let token = try await fleet[0].token()
+            try await server.stop()
+            // Down: every instance keeps deciding under the last good set, says so, and refuses writes with 503.
+            for instance in fleet {
+                for _ in 0..<5 {
+                    #expect(try await instance.exchange(Self.fabrikam) == 200)
+                    #expect(try await instance.exchange(Self.northwind) == 403)
+                }
+            }
+            #expect(try await Self.eventually { try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool == false })
+            let refused = try await fleet[0].call(
+                "POST", Self.rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+            )
+            #expect(refused.status == 503, "\(refused.body)")
+            #expect(try await fleet[0].exchange(Self.northwind) == 403)
+
+            try await server.start()
+            #expect(try await Self.eventually(within: 10) { try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool == true })
+            #expect(try await Self.eventually(within: 10) {
+                try await fleet[0].call(
+                    "POST", Self.rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                ).status == 201
+            })
+            #expect(try await Self.eventually { try await fleet[1].exchange(Self.northwind) == 200 })
+        }
+        await server.remove()
+    }
+
+    @Test func aDatabaseOfThePreviousSchemaIsMigratedAndServed() async throws {
+        let server = try await LocalPostgres.start()
+        let database = try PolicyDatabase(url: try PolicyStoreURL(server.url), logger: Logger(label: "test"))
+        let running = Task { await database.run() }
+        try await database.migrate(to: 1)
+        running.cancel()
+        for name in ["adatum.json", "contoso.yaml", "directory.yaml"] {
+            let body = try String(contentsOfFile: "\(ProxyEndToEndTests.policies)/\(name)", encoding: .utf8)
+            try await server.psql("INSERT INTO tenantgate.policy_documents (name, body) VALUES ('\(name)', $tg$\(body)$tg$)")
+        }
+        try await Self.withFleet(server, checkInterval: .seconds(60)) { fleet in
+            #expect(try await server.psql("SELECT max(version) FROM tenantgate.schema_migrations") == "\(PolicySchema.currentVersion)\n")
+            #expect(try await fleet[0].exchange(Self.fabrikam) == 200)
+            // Version 2's notifications reach the fleet (the periodic check is a minute away).
+            try await server.psql(
+                "UPDATE tenantgate.policy_documents SET body = replace(body, 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
+            )
+            for instance in fleet {
+                #expect(try await Self.eventually { try await instance.exchange(Self.northwind) == 200 })
+            }
+        }
+        await server.remove()
+    }
+}
