@@ -83,8 +83,12 @@ package enum AdminAPIRoutes {
                     let status = sourceStatus()
                     var store: [String: Any] = ["kind": status.kind, "reachable": status.reachable]
                     if let problem = status.problem { store["problem"] = problem }
-                    if let since = status.unreachableSince { store["unreachable_since"] = RFC3339.string(from: since, milliseconds: true) }
-                    if let contact = status.lastContact { store["last_contact"] = RFC3339.string(from: contact, milliseconds: true) }
+                    if let since = status.unreachableSince {
+                        store["unreachable_since"] = RFC3339.string(from: since, milliseconds: true)
+                    }
+                    if let contact = status.lastContact {
+                        store["last_contact"] = RFC3339.string(from: contact, milliseconds: true)
+                    }
                     return .json(
                         200,
                         [

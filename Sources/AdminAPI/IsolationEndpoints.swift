@@ -214,7 +214,8 @@ struct IsolationEndpoints: Sendable {
                 outcome.after.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) }
             )
         }
-        let result = await writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) { outcome in
+        let result = await writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) {
+            outcome in
             let (before, after) = powerPlatformObjects(outcome)
             return PolicyChangeAudit.line(
                 principal: principal,

@@ -97,7 +97,11 @@ final class PolicyWriter: Sendable {
                 let (name, format) = target(for: tenant, part, in: stored)
                 let text = TenantFileRenderer.render(after, as: format, directory: stored.isolation.directory)
                 let next: PolicyBundle
-                switch PolicyDirectoryLoader.load(files: (files.filter { $0.name != name } + [.init(name: name, contents: text)]).sorted { $0.name < $1.name }) {
+                switch PolicyDirectoryLoader.load(
+                    files: (files.filter { $0.name != name } + [.init(name: name, contents: text)]).sorted {
+                        $0.name < $1.name
+                    }
+                ) {
                 case .failure(let error): throw Failure.invalid(error.errors)
                 case .success(let loaded): next = loaded
                 }

@@ -175,7 +175,9 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     }
 
     private func apply(_ documents: [String: String]) {
-        let files = documents.sorted { $0.key < $1.key }.map { PolicyDirectoryLoader.SourceFile(name: $0.key, contents: $0.value) }
+        let files = documents.sorted { $0.key < $1.key }.map {
+            PolicyDirectoryLoader.SourceFile(name: $0.key, contents: $0.value)
+        }
         switch PolicyDirectoryLoader.load(files: files) {
         case .success(let bundle):
             store.replace(with: bundle)

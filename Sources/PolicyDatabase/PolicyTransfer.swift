@@ -40,7 +40,10 @@ package enum PolicyTransfer {
             "time": RFC3339.string(from: Date(), milliseconds: true), "event": "policy_import", "source": directory,
             "documents": documents.map(\.name), "policy_version": bundle.version,
         ]
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self)
+        let text = String(
+            decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]),
+            as: UTF8.self
+        )
         try await database.replaceAll(with: documents, auditLine: text)
         return (documents.count, bundle.version)
     }

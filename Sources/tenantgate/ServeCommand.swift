@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("policy-store"),
-        help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies."
+        help:
+            "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies."
     )
     var policyStore: String?
 

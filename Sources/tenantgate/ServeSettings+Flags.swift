@@ -215,7 +215,9 @@ extension ServeSettings {
         self.auditSync = auditSync
         if let store = flags.policyStore ?? file?.policyStore {
             let seconds = flags.policyStoreCheckInterval ?? file?.policyStoreCheckInterval ?? 10
-            guard seconds > 0 else { throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0") }
+            guard seconds > 0 else {
+                throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0")
+            }
             self.policyStore = PolicyStoreSettings(url: store, checkInterval: .seconds(seconds))
         }
     }

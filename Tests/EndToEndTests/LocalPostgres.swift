@@ -69,7 +69,10 @@ final class LocalPostgres: @unchecked Sendable {
     /// Runs SQL with psql, as an administrator would by hand.
     @discardableResult
     func psql(_ sql: String) async throws -> String {
-        try await Self.run(["/usr/bin/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", url.replacingOccurrences(of: "?sslmode=disable", with: ""), "-c", sql])
+        try await Self.run([
+            "/usr/bin/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+            url.replacingOccurrences(of: "?sslmode=disable", with: ""), "-c", sql,
+        ])
     }
 
     func remove() async {

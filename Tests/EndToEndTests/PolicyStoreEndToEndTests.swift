@@ -1,7 +1,7 @@
 import Foundation
 import JWTKit
-import LoopbackSimulation
 import Logging
+import LoopbackSimulation
 import PolicyDatabase
 import TenantGateApp
 import TenantPolicy
@@ -12,7 +12,9 @@ import Testing
 /// `policies import` and `export`. Every wait is bounded.
 @Suite(
     .serialized,
-    .disabled("its LocalPostgres start hangs under the test runner (pg_ctl start never returns to it); issue 16 is open")
+    .disabled(
+        "its LocalPostgres start hangs under the test runner (pg_ctl start never returns to it); issue 16 is open"
+    )
 )
 struct PolicyStoreEndToEndTests {
     static let contoso = AdminEndToEndTests.contoso
@@ -23,7 +25,9 @@ struct PolicyStoreEndToEndTests {
     /// A server with the repository's example policies imported by the real binary.
     static func server() async throws -> LocalPostgres {
         let server = try await LocalPostgres.start()
-        let (status, output) = try await tenantgate(["policies", "import", ProxyEndToEndTests.policies, "--policy-store", server.url])
+        let (status, output) = try await tenantgate([
+            "policies", "import", ProxyEndToEndTests.policies, "--policy-store", server.url,
+        ])
         #expect(status == 0, "\(output)")
         return server
     }
@@ -68,7 +72,9 @@ struct PolicyStoreEndToEndTests {
 
     @Test func importAndExportRoundTripAndAnInvalidDirectoryImportsNothing() async throws {
         let server = try await Self.server()
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-export-\(UUID().uuidString)")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tenantgate-export-\(UUID().uuidString)"
+        )
         defer { try? FileManager.default.removeItem(at: out) }
         let (status, output) = try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url])
         #expect(status == 0, "\(output)")
@@ -81,7 +87,9 @@ struct PolicyStoreEndToEndTests {
         // A second export into the same directory would mix two sets: refused.
         #expect(try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url]).0 == 2)
 
-        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-broken-\(UUID().uuidString)")
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tenantgate-broken-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: broken) }
         try "tenantId: not-a-guid\nisolation:\n  enabled: true\n".write(
@@ -89,13 +97,19 @@ struct PolicyStoreEndToEndTests {
             atomically: true,
             encoding: .utf8
         )
-        let (refused, message) = try await Self.tenantgate(["policies", "import", broken.path, "--policy-store", server.url])
+        let (refused, message) = try await Self.tenantgate([
+            "policies", "import", broken.path, "--policy-store", server.url,
+        ])
         #expect(refused == 2)
         #expect(message.contains("bad.yaml") && message.contains("nothing was imported"))
-        #expect(try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM tenantgate.policy_documents") == "adatum.json,contoso.yaml,directory.yaml\n")
+        #expect(
+            try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM tenantgate.policy_documents")
+                == "adatum.json,contoso.yaml,directory.yaml\n"
+        )
         // The password of a URL is never said back.
         let (_, unreachable) = try await Self.tenantgate([
-            "policies", "export", out.path + "-x", "--policy-store", "postgres://tenantgate:hunter2@127.0.0.1:1/postgres",
+            "policies", "export", out.path + "-x", "--policy-store",
+            "postgres://tenantgate:hunter2@127.0.0.1:1/postgres",
         ])
         #expect(!unreachable.contains("hunter2"))
         await server.remove()
@@ -119,8 +133,15 @@ struct PolicyStoreEndToEndTests {
             #expect(try await Self.eventually { try await b.exchange(Self.northwind) == 200 })
             #expect(Date().timeIntervalSince(returned) < 2)
             // The change's audit row went in with it.
-            #expect(try await server.psql("SELECT count(*) FROM tenantgate.policy_changes WHERE line->>'event' = 'policy_change'") == "1\n")
-            #expect(try await Self.readiness(b)["policy_version"] as? String == (try await Self.readiness(a)["policy_version"] as? String))
+            #expect(
+                try await server.psql(
+                    "SELECT count(*) FROM tenantgate.policy_changes WHERE line->>'event' = 'policy_change'"
+                ) == "1\n"
+            )
+            #expect(
+                try await Self.readiness(b)["policy_version"] as? String
+                    == (try await Self.readiness(a)["policy_version"] as? String)
+            )
         }
         await server.remove()
     }
@@ -129,13 +150,22 @@ struct PolicyStoreEndToEndTests {
         let server = try await Self.server()
         try await Self.withFleet(server) { fleet in
             let token = try await fleet[0].token()
-            let etag = try #require(try await fleet[0].call("GET", AdminEndToEndTests.isolationPath, token: token).headers["etag"])
+            let etag = try #require(
+                try await fleet[0].call("GET", AdminEndToEndTests.isolationPath, token: token).headers["etag"]
+            )
             async let first = fleet[0].call(
-                "POST", Self.rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#,
+                "POST",
+                Self.rules,
+                token: token,
+                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#,
                 ifMatch: etag
             )
             async let second = fleet[1].call(
-                "POST", Self.rules, token: token, body: #"{"tenant":"*","direction":"inbound"}"#, ifMatch: etag
+                "POST",
+                Self.rules,
+                token: token,
+                body: #"{"tenant":"*","direction":"inbound"}"#,
+                ifMatch: etag
             )
             let statuses = [try await first.status, try await second.status].sorted()
             #expect(statuses == [201, 412])
@@ -194,20 +224,38 @@ struct PolicyStoreEndToEndTests {
                     #expect(try await instance.exchange(Self.northwind) == 403)
                 }
             }
-            #expect(try await Self.eventually { try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool == false })
+            #expect(
+                try await Self.eventually {
+                    try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool
+                        == false
+                }
+            )
             let refused = try await fleet[0].call(
-                "POST", Self.rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                "POST",
+                Self.rules,
+                token: token,
+                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
             )
             #expect(refused.status == 503, "\(refused.body)")
             #expect(try await fleet[0].exchange(Self.northwind) == 403)
 
             try await server.start()
-            #expect(try await Self.eventually(within: 10) { try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool == true })
-            #expect(try await Self.eventually(within: 10) {
-                try await fleet[0].call(
-                    "POST", Self.rules, token: token, body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
-                ).status == 201
-            })
+            #expect(
+                try await Self.eventually(within: 10) {
+                    try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool
+                        == true
+                }
+            )
+            #expect(
+                try await Self.eventually(within: 10) {
+                    try await fleet[0].call(
+                        "POST",
+                        Self.rules,
+                        token: token,
+                        body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                    ).status == 201
+                }
+            )
             #expect(try await Self.eventually { try await fleet[1].exchange(Self.northwind) == 200 })
         }
         await server.remove()
@@ -221,10 +269,15 @@ struct PolicyStoreEndToEndTests {
         running.cancel()
         for name in ["adatum.json", "contoso.yaml", "directory.yaml"] {
             let body = try String(contentsOfFile: "\(ProxyEndToEndTests.policies)/\(name)", encoding: .utf8)
-            try await server.psql("INSERT INTO tenantgate.policy_documents (name, body) VALUES ('\(name)', $tg$\(body)$tg$)")
+            try await server.psql(
+                "INSERT INTO tenantgate.policy_documents (name, body) VALUES ('\(name)', $tg$\(body)$tg$)"
+            )
         }
         try await Self.withFleet(server, checkInterval: .seconds(60)) { fleet in
-            #expect(try await server.psql("SELECT max(version) FROM tenantgate.schema_migrations") == "\(PolicySchema.currentVersion)\n")
+            #expect(
+                try await server.psql("SELECT max(version) FROM tenantgate.schema_migrations")
+                    == "\(PolicySchema.currentVersion)\n"
+            )
             #expect(try await fleet[0].exchange(Self.fabrikam) == 200)
             // Version 2's notifications reach the fleet (the periodic check is a minute away).
             try await server.psql(
