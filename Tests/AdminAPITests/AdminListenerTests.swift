@@ -38,18 +38,19 @@ struct AdminListenerTests {
         let slow = try RawConnection(port: port)
         try slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         let started = Date()
-        #expect(slow.receiveUntilClosed().isEmpty)
+        #expect(await slow.receiveUntilClosed().isEmpty)
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed > 0.2 && elapsed < 3, "closed after \(elapsed) s")
 
         let whole = try RawConnection(port: port)
         try whole.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        #expect(whole.receiveUntilClosed().hasPrefix("HTTP/1.1 200"))
+        #expect(await whole.receiveUntilClosed().hasPrefix("HTTP/1.1 200"))
     }
 }
 
-/// A blocking TCP connection to loopback, every read bounded by a 5 s timeout.
-final class RawConnection {
+/// A blocking TCP connection to loopback, every read bounded by a 5 s timeout. Reads run on a Dispatch thread: a
+/// blocked read on the cooperative pool would starve the router's handlers, which run there too.
+final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
 
     init(port: Int) throws {
@@ -76,7 +77,13 @@ final class RawConnection {
     }
 
     /// Everything the peer sends until it closes (or 5 s pass without a byte).
-    func receiveUntilClosed() -> String {
+    func receiveUntilClosed() async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.readUntilClosed()) }
+        }
+    }
+
+    private func readUntilClosed() -> String {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
