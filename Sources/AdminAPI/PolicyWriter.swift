@@ -131,8 +131,9 @@ final class PolicyWriter: Sendable {
             case .failed(let reason): return .failure(.storage(reason))
             }
         } catch {
+            // Not the client's doing: the edits' refusals are Failures, so anything else failed on our side.
             if let written { _ = audit.append(written.withdrawal(reason: "\(error)"), lineCount: 1) }
-            return .failure(.rejected(status: 400, code: "BadRequest", message: "\(error)"))
+            return .failure(.storage("\(error)"))
         }
         guard let outcome else { return .failure(.storage("the policy store stored nothing")) }
         return .success(outcome)

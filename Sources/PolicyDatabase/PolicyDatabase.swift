@@ -81,7 +81,7 @@ package final class PolicyDatabase: Service, Sendable {
     package func change(
         _ plan: ([PolicyDirectoryLoader.SourceFile]) throws -> PolicyDocumentChangeRow
     ) async throws -> PolicyDocumentChangeRow {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
             var files: [PolicyDirectoryLoader.SourceFile] = []
             let rows = try await connection.query(
@@ -111,7 +111,7 @@ package final class PolicyDatabase: Service, Sendable {
 
     /// Replaces every document with `documents` in one transaction (import): nothing half-imported.
     package func replaceAll(with documents: [Document], auditLine: String) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
             let names = documents.map(\.name)
             try await connection.query(

@@ -96,7 +96,7 @@ package enum PolicySchema {
         to target: Int = currentVersion,
         logger: Logger
     ) async throws -> [Int] {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             try await connection.query("CREATE SCHEMA IF NOT EXISTS tenantgate", logger: logger)
             try await connection.query(

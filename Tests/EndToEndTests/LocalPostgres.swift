@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A PostgreSQL server of the test's own: Debian's binaries, `initdb` in a temporary directory, listening on a free
 /// loopback port only, trust authentication for one user. As root (CI) the server runs as the `postgres` user, since
@@ -11,6 +12,7 @@ final class LocalPostgres: @unchecked Sendable {
     let directory: String
     let port: Int
     private let bin: String
+    private let running = Mutex<Process?>(nil)
 
     var url: String { "postgres://tenantgate@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
@@ -27,43 +29,65 @@ final class LocalPostgres: @unchecked Sendable {
         }
         let directory = "/tmp/tenantgate-pg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if getuid() == 0 { try await run(["/bin/chown", "postgres", directory]) }
+        if getuid() == 0 { try await run(["/bin/chown", "postgres:postgres", directory]) }
         let server = LocalPostgres(bin: "/usr/lib/postgresql/\(version)/bin", directory: directory, port: freePort())
         try await server.pg(["initdb", "-D", "\(directory)/data", "-U", "tenantgate", "--auth=trust", "-E", "UTF8"])
         try await server.start()
         return server
     }
 
-    /// Without pipes: the server would inherit them and hold them open, so a reader would never see their end.
+    /// Starts `postgres` itself as a child of the test process (not `pg_ctl`, which daemonises and whose launcher
+    /// never returned under the test runner), its output to a log file rather than pipes, and waits until it accepts
+    /// connections.
     func start() async throws {
-        var command = [
-            "\(bin)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30", "-o",
-            "-h 127.0.0.1 -p \(port) -k \(directory) -c fsync=off", "start",
-        ]
-        if getuid() == 0 { command = ["/usr/sbin/runuser", "-u", "postgres", "--"] + command }
-        let launch = command
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: launch[0])
-                process.arguments = Array(launch.dropFirst())
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                continuation.resume(
-                    with: Result {
-                        try process.run()
-                        process.waitUntilExit()
-                        return process.terminationStatus
-                    }
-                )
-            }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments =
+            asServerUser + [
+                "\(bin)/postgres", "-D", "\(directory)/data", "-h", "127.0.0.1", "-p", "\(port)", "-k", directory,
+                "-c", "fsync=off", "-c", "max_connections=200",
+            ]
+        FileManager.default.createFile(atPath: "\(directory)/log", contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/log"))
+        try log.seekToEnd()
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? log.close()
+        running.withLock { $0 = process }
+        for _ in 0..<300 {
+            let probe = try await ChildProcess.run(
+                "\(bin)/pg_isready",
+                ["-q", "-h", "127.0.0.1", "-p", "\(port)"],
+                deadlineSeconds: 10
+            )
+            if probe.status == 0 { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        guard status == 0 else { throw Failure(description: "pg_ctl start failed (\(status)); see \(directory)/log") }
+        throw Failure(description: "PostgreSQL did not start; see \(directory)/log")
     }
 
-    /// A fast stop: open connections are cut, as when the database fails.
+    /// A fast stop (SIGINT): open connections are cut, as when the database fails. Waits until the server is gone.
     func stop() async throws {
-        try await pg(["pg_ctl", "-D", "\(directory)/data", "-m", "fast", "-w", "-t", "30", "stop"])
+        let taken = running.withLock { server in
+            defer { server = nil }
+            return server
+        }
+        guard let process = taken else { return }
+        kill(process.processIdentifier, SIGINT)
+        let exited: Bool = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(30)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                continuation.resume(returning: !process.isRunning)
+            }
+        }
+        guard exited else {
+            kill(process.processIdentifier, SIGKILL)
+            throw Failure(description: "PostgreSQL did not stop within 30 s; killed")
+        }
     }
 
     /// Runs SQL with psql, as an administrator would by hand.
@@ -81,8 +105,13 @@ final class LocalPostgres: @unchecked Sendable {
     }
 
     private func pg(_ arguments: [String]) async throws {
-        let command = ["\(bin)/\(arguments[0])"] + arguments.dropFirst()
-        try await Self.run(getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command)
+        try await Self.run(["/usr/bin/setpriv"] + asServerUser + ["\(bin)/\(arguments[0])"] + arguments.dropFirst())
+    }
+
+    /// `setpriv` options that run a server program as `postgres` when the tests run as root (PostgreSQL refuses
+    /// root); it execs the program in place, so the server stays the test's own child.
+    private var asServerUser: [String] {
+        getuid() == 0 ? ["--reuid=postgres", "--regid=postgres", "--clear-groups"] : []
     }
 
     @discardableResult
