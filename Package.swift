@@ -264,6 +264,7 @@ let package = Package(
             dependencies: ["PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PolicyDatabaseTests", dependencies: ["PolicyDatabase"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PolicyServiceTests",
             dependencies: [

@@ -159,21 +159,20 @@ package final class LoopbackHarness {
         creator: TenantID?,
         host: String = "login.microsoftonline.com",
         path: String,
-        form: String =
-            "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value",
+        form: String = Curl.clientCredentialsForm,
         extraCurlArguments: [String] = []
     ) async throws -> Response {
-        var arguments = [
-            "-s", "-m", "20", "--proxy", "http://127.0.0.1:\(proxyPort)", "--cacert", caPath, "-d", form,
-            "-w", "\n%{http_code}", "https://\(host)\(path)",
-        ]
-        if let creator {
-            arguments += ["--proxy-header", "Proxy-Authorization: Bearer \(try await sts.makerToken(tenant: creator))"]
-        }
-        let output = try await Curl.run(arguments + extraCurlArguments)
-        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-        let status = lines.last.flatMap { Int($0) } ?? 0
-        return Response(status: status, body: lines.dropLast().joined(separator: "\n"))
+        var makerToken: String?
+        if let creator { makerToken = try await sts.makerToken(tenant: creator) }
+        return try await Curl.tokenRequest(
+            proxyPort: proxyPort,
+            caPath: caPath,
+            makerToken: makerToken,
+            host: host,
+            path: path,
+            form: form,
+            extraArguments: extraCurlArguments
+        )
     }
 
     package func auditLines() -> [String] {
@@ -203,6 +202,32 @@ package enum Curl {
         package init(description: String) {
             self.description = description
         }
+    }
+
+    /// A client-credentials grant with a made-up secret.
+    package static let clientCredentialsForm =
+        "grant_type=client_credentials&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&client_secret=s3cr3t-value"
+
+    /// A token request through the proxy on `proxyPort` trusting its CA at `caPath`, as connector hosts send it,
+    /// with the maker's token in `Proxy-Authorization` when there is one.
+    package static func tokenRequest(
+        proxyPort: Int,
+        caPath: String,
+        makerToken: String?,
+        host: String = "login.microsoftonline.com",
+        path: String,
+        form: String = clientCredentialsForm,
+        extraArguments: [String] = []
+    ) async throws -> LoopbackHarness.Response {
+        var arguments = [
+            "-s", "-m", "20", "--proxy", "http://127.0.0.1:\(proxyPort)", "--cacert", caPath, "-d", form,
+            "-w", "\n%{http_code}", "https://\(host)\(path)",
+        ]
+        if let makerToken { arguments += ["--proxy-header", "Proxy-Authorization: Bearer \(makerToken)"] }
+        let output = try await run(arguments + extraArguments)
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = lines.last.flatMap { Int($0) } ?? 0
+        return LoopbackHarness.Response(status: status, body: lines.dropLast().joined(separator: "\n"))
     }
 
     /// Waits for curl on a Dispatch thread: a blocked cooperative thread would starve the proxy and the mock STS,

@@ -12,10 +12,10 @@ package final class PolicyDatabase: Service, Sendable {
     let client: PostgresClient
     let logger: Logger
 
-    package init(url: PolicyStoreURL, logger: Logger) throws {
+    package init(url: PolicyStoreURL, logger: Logger) {
         self.url = url
         self.logger = logger
-        client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
     }
 
     package func run() async {

@@ -29,6 +29,9 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     private let logger: Logger
     private let requests: AsyncStream<Request>
     private let submit: AsyncStream<Request>.Continuation
+    /// The documents as last read from the store, kept even when they failed validation: a notification re-reads
+    /// only its own document and joins it to the rest as stored (not as last in force), so a set made valid again
+    /// by one mended row is applied, and the periodic check compares against what was read, not what was applied.
     private let held: Mutex<[String: String]>
     private let health: Mutex<PolicySourceStatus>
     private let applied = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])

@@ -74,14 +74,14 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
 
     /// The pool's configuration: a few connections (admin writes and the follower's reads are rare), a short
     /// connect timeout so that an admin write to a store that is down answers 503 promptly.
-    func clientConfiguration() throws -> PostgresClient.Configuration {
+    func clientConfiguration() -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host,
             port: port,
             username: username,
             password: password,
             database: database,
-            tls: try clientTLS()
+            tls: clientTLS
         )
         configuration.options.connectTimeout = .seconds(3)
         configuration.options.maximumConnections = 4
@@ -111,7 +111,7 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
         return configuration
     }
 
-    private func clientTLS() throws -> PostgresClient.Configuration.TLS {
+    private var clientTLS: PostgresClient.Configuration.TLS {
         switch tls {
         case .disable: .disable
         case .prefer: .prefer(tlsConfiguration())
@@ -119,11 +119,10 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
         }
     }
 
+    /// A connection takes a context rather than a configuration: one made here, for the connection's lifetime.
     private func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
-        switch tls {
-        case .disable: .disable
-        case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
-        case .require, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration()))
-        }
+        guard tls != .disable else { return .disable }
+        let context = try NIOSSLContext(configuration: tlsConfiguration())
+        return tls == .prefer ? .prefer(context) : .require(context)
     }
 }

@@ -33,7 +33,7 @@ struct PolicyOrigin {
         let database: PolicyDatabase
         do {
             url = try PolicyStoreURL(store.url)
-            database = try PolicyDatabase(url: url, logger: logger)
+            database = PolicyDatabase(url: url, logger: logger)
         } catch {
             throw Application.SetupError("\(error)")
         }

@@ -16,15 +16,21 @@ struct PoliciesCommand: AsyncParsableCommand {
         @Option(name: .customLong("policy-store"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
         var policyStore: String
 
-        /// Opens the store, runs `body` with its schema up to date, and closes it.
+        /// Opens the store, runs `body` with its schema up to date, and closes it. Any error is printed (the URL's
+        /// password never is) and exits 2.
         func with<T: Sendable>(_ body: @Sendable (PolicyDatabase) async throws -> T) async throws -> T {
             var logger = Logger(label: "tenantgate.policies")
             logger.logLevel = .warning
-            let database = try PolicyDatabase(url: try PolicyStoreURL(policyStore), logger: logger)
-            let running = Task { await database.run() }
-            defer { running.cancel() }
-            _ = try await database.migrateAndRead(within: .seconds(15))
-            return try await body(database)
+            do {
+                let database = PolicyDatabase(url: try PolicyStoreURL(policyStore), logger: logger)
+                let running = Task { await database.run() }
+                defer { running.cancel() }
+                _ = try await database.migrateAndRead(within: .seconds(15))
+                return try await body(database)
+            } catch {
+                printError("\(error)")
+                throw ExitCode.badInput
+            }
         }
     }
 
@@ -37,15 +43,10 @@ struct PoliciesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let directory = directory
-            do {
-                let (count, version) = try await store.with { database in
-                    try await PolicyTransfer.importDirectory(directory, into: database)
-                }
-                print("imported \(count) document(s) from \(directory) (version \(version))")
-            } catch {
-                printError("\(error)")
-                throw ExitCode.badInput
+            let (count, version) = try await store.with { database in
+                try await PolicyTransfer.importDirectory(directory, into: database)
             }
+            print("imported \(count) document(s) from \(directory) (version \(version))")
         }
     }
 
@@ -58,20 +59,13 @@ struct PoliciesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let directory = directory
-            do {
-                let (count, errors) = try await store.with { database in
-                    try await PolicyTransfer.exportDirectory(directory, from: database)
-                }
-                print("exported \(count) document(s) to \(directory)")
-                if !errors.isEmpty {
-                    for error in errors { printError("\(error)") }
-                    printError("the stored set is invalid (\(errors.count) error(s)): mend the files and import them")
-                    throw ExitCode.badInput
-                }
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                printError("\(error)")
+            let (count, errors) = try await store.with { database in
+                try await PolicyTransfer.exportDirectory(directory, from: database)
+            }
+            print("exported \(count) document(s) to \(directory)")
+            if !errors.isEmpty {
+                for error in errors { printError("\(error)") }
+                printError("the stored set is invalid (\(errors.count) error(s)): mend the files and import them")
                 throw ExitCode.badInput
             }
         }

@@ -14,8 +14,11 @@ struct ReportCommand: ParsableCommand {
         case table, csv, json, html
     }
 
-    @Option(name: .customLong("audit-log"), help: "The audit log (JSON Lines).")
-    var auditLog: String
+    @Option(
+        name: .customLong("audit-log"),
+        help: "The audit log (JSON Lines); repeatable, for the files of a fleet's instances, read as one."
+    )
+    var auditLog: [String]
 
     @Option(name: .long, help: "Only traffic of this tenant (GUID).")
     var tenant: String?
@@ -48,12 +51,12 @@ struct ReportCommand: ParsableCommand {
         }
         var builder = AuditReportBuilder(tenant: tenantID, since: sincePrefix)
         do {
-            try builder.add(file: auditLog)
+            for file in auditLog { try builder.add(file: file) }
         } catch {
             printError("\(error)")
             throw ExitCode.badInput
         }
-        let report = builder.build(source: auditLog)
+        let report = builder.build(source: auditLog.joined(separator: ", "))
         let text: String
         switch format {
         case .table: text = report.renderTable()

@@ -16,6 +16,18 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also measure admin-change propagation over this many policy changes (0: off).")
     var propagation = 0
 
+    @Option(
+        name: .long,
+        help: "With --propagation and --policy-store: measure across this many `serve` instances sharing the store."
+    )
+    var fleet = 0
+
+    @Option(
+        name: .customLong("policy-store"),
+        help: "With --fleet: the PostgreSQL policy store the instances share (holding the example policies)."
+    )
+    var policyStore: String?
+
     @Flag(
         name: .long,
         help: "Keep running with the admin console and the mock's sign-in page, on a copy of the policies, until ^C."
@@ -31,23 +43,23 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("info-file"), help: "With --console: also write the addresses and tokens as JSON here.")
     var infoFile: String?
 
+    func validate() throws {
+        if fleet > 0 {
+            guard propagation > 0, policyStore != nil else {
+                throw ValidationError("--fleet needs --propagation N and --policy-store URL")
+            }
+            guard fleet >= 2 else { throw ValidationError("--fleet needs at least 2 instances") }
+        }
+    }
+
     func run() async throws {
         if console { return try await runConsole() }
+        if fleet > 0, let policyStore { return try await runFleet(policyStore: policyStore) }
         if propagation > 0 {
             let result = try await PropagationMeasurement(policiesDirectory: policies, rounds: propagation).run()
-            let sorted = result.milliseconds.sorted()
-            let p50 = sorted[sorted.count / 2]
-            let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
             print(
-                String(
-                    format:
-                        "propagation: %d admin changes; admin call returned -> next exchange decided: p50 %.1f ms, p99 %.1f ms, max %.1f ms; exchanges decided under the old policy: %d",
-                    sorted.count,
-                    p50,
-                    p99,
-                    sorted.last ?? 0,
-                    result.stale
-                )
+                "propagation: \(result.milliseconds.count) admin changes; admin call returned -> next exchange decided: "
+                    + "\(Self.percentiles(result.milliseconds)); exchanges decided under the old policy: \(result.stale)"
             )
             if result.stale > 0 { throw ExitCode.blocked }
             return
@@ -57,6 +69,36 @@ struct SimulateCommand: AsyncParsableCommand {
         let failed = rows.filter { !$0.passed }.count
         print("\(rows.count - failed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode.blocked }
+    }
+
+    /// Admin changes rotating over a fleet of `serve` processes (this binary) sharing `policyStore`.
+    private func runFleet(policyStore: String) async throws {
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let result = try await FleetPropagationMeasurement(
+            binary: binary,
+            policyStore: policyStore,
+            instances: fleet,
+            rounds: propagation
+        ).run()
+        print(
+            """
+            fleet propagation: \(fleet) serve instances, one PostgreSQL store, \(propagation) admin changes (writer \
+            rotating), \(result.decidedMilliseconds.count) observations on the other instances
+              change returned -> next exchange decided under the new policy: \(Self.percentiles(result.decidedMilliseconds))
+              change returned -> new policy in force (/readyz policy_loaded_at): \(Self.percentiles(result.inForceMilliseconds))
+              exchanges: \(result.exchanges); decided under the old policy before the notification arrived: \
+            \(result.beforeNotification), after: \(result.stale)
+            """
+        )
+        if result.stale > 0 { throw ExitCode.blocked }
+    }
+
+    private static func percentiles(_ values: [Double]) -> String {
+        let sorted = values.sorted()
+        guard let last = sorted.last else { return "no samples" }
+        let p50 = sorted[sorted.count / 2]
+        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        return String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms", p50, p99, last)
     }
 
     /// The console on loopback: the mock STS signs administrators in, the proxy decides, until SIGINT or SIGTERM.

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackSimulation
 import Synchronization
 
 /// A PostgreSQL server of the test's own: Debian's binaries, `initdb` in a temporary directory, listening on a free
@@ -30,7 +31,11 @@ final class LocalPostgres: @unchecked Sendable {
         let directory = "/tmp/tenantgate-pg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if getuid() == 0 { try await run(["/bin/chown", "postgres:postgres", directory]) }
-        let server = LocalPostgres(bin: "/usr/lib/postgresql/\(version)/bin", directory: directory, port: freePort())
+        let server = LocalPostgres(
+            bin: "/usr/lib/postgresql/\(version)/bin",
+            directory: directory,
+            port: try LoopbackPort.free()
+        )
         try await server.pg(["initdb", "-D", "\(directory)/data", "-U", "tenantgate", "--auth=trust", "-E", "UTF8"])
         try await server.start()
         return server
@@ -47,7 +52,7 @@ final class LocalPostgres: @unchecked Sendable {
                 "\(bin)/postgres", "-D", "\(directory)/data", "-h", "127.0.0.1", "-p", "\(port)", "-k", directory,
                 "-c", "fsync=off", "-c", "max_connections=200",
             ]
-        FileManager.default.createFile(atPath: "\(directory)/log", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(directory)/log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/log"))
         try log.seekToEnd()
         process.standardOutput = log
@@ -121,22 +126,5 @@ final class LocalPostgres: @unchecked Sendable {
             throw Failure(description: "\(arguments.joined(separator: " ")) failed: \(outcome.output)\(outcome.errors)")
         }
         return outcome.output
-    }
-
-    private static func freePort() -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -141,6 +141,22 @@ struct PolicyStoreEndToEndTests {
         await server.remove()
     }
 
+    /// `simulate --fleet`'s measurement, briefly: three real `serve` processes, six changes with the writer rotating.
+    @Test func theFleetMeasurementSeesEveryChangeOnEveryOtherInstanceAndNoStaleDecision() async throws {
+        let server = try await Self.server()
+        let result = try await FleetPropagationMeasurement(
+            binary: ServeProcess.binary,
+            policyStore: server.url,
+            instances: 3,
+            rounds: 6
+        ).run()
+        await server.remove()
+        #expect(result.decidedMilliseconds.count == 12)
+        #expect(result.inForceMilliseconds.count == 12)
+        #expect(result.stale == 0)
+        #expect(result.exchanges >= 24)
+    }
+
     @Test func twoWritersOnTwoInstancesWithOneETagGetOne412() async throws {
         let server = try await Self.server()
         try await Self.withFleet(server) { fleet in
@@ -258,7 +274,7 @@ struct PolicyStoreEndToEndTests {
 
     @Test func aDatabaseOfThePreviousSchemaIsMigratedAndServed() async throws {
         let server = try await LocalPostgres.start()
-        let database = try PolicyDatabase(url: try PolicyStoreURL(server.url), logger: Logger(label: "test"))
+        let database = PolicyDatabase(url: try PolicyStoreURL(server.url), logger: Logger(label: "test"))
         let running = Task { await database.run() }
         try await database.migrate(to: 1)
         running.cancel()
