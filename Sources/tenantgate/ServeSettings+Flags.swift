@@ -214,6 +214,12 @@ extension ServeSettings {
         self.adminTLS = adminTLS
         self.auditSync = auditSync
         if let store = flags.policyStore ?? file?.policyStore {
+            // Two places to keep policies would let an admin edit one while the other is enforced.
+            guard flags.policies == nil, file?.policies == nil else {
+                throw ServeSetupError(
+                    "--policies and --policy-store both name where policies live: give one (import a directory with 'tenantgate policies import DIR --policy-store URL')"
+                )
+            }
             let seconds = flags.policyStoreCheckInterval ?? file?.policyStoreCheckInterval ?? 10
             guard seconds > 0 else {
                 throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0")

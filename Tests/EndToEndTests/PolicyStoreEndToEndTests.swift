@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import Logging
+import MockSTS
 import LoopbackSimulation
 import PolicyDatabase
 import TenantGateApp
@@ -206,6 +207,41 @@ struct PolicyStoreEndToEndTests {
                 #expect(try await instance.exchange(Self.fabrikam) == 403)
             }
         }
+        await server.remove()
+    }
+
+    /// The real binary on the store: a row made invalid by hand is counted as refused in `/metrics` while the last
+    /// good set stays in force; `--policies` beside `--policy-store` is refused, since edits would go to one of them.
+    @Test func serveOnTheStoreCountsARefusedRowAndRefusesASecondPlaceForPolicies() async throws {
+        let server = try await Self.server()
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            policies: nil,
+            extraArguments: ["--policy-store", server.url, "--admin", "127.0.0.1:\(adminPort)"]
+        ) { serve in
+            try await server.psql(
+                "UPDATE tenantgate.policy_documents SET body = replace(body, 'direction: outbound', 'direction: sideways') WHERE name = 'contoso.yaml'"
+            )
+            let refused = #"tenantgate_policy_reloads_total{outcome="refused"} 1"#
+            #expect(
+                try await Self.eventually {
+                    try await Curl.run(["-s", "-m", "5", "http://127.0.0.1:\(adminPort)/metrics"]).contains(refused)
+                }
+            )
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let allowed = try await serve.curl(
+                maker + [
+                    "-d", HostileClientTests.form,
+                    "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token",
+                ]
+            )
+            #expect(allowed.status == 200)
+        }
+        let (status, errors) = try await ServeProcess.runToExit([
+            "serve", "--policies", ProxyEndToEndTests.policies, "--policy-store", server.url,
+        ])
+        #expect(status == 2)
+        #expect(errors.contains("--policies and --policy-store both name where policies live"), "\(errors)")
         await server.remove()
     }
 

@@ -30,7 +30,7 @@ final class ServeProcess: @unchecked Sendable {
     /// - Parameter extraArguments: given after the harness's own flags. `trustMockKeys` adds `--creator-jwks` with
     ///   the mock's keys (a real deployment's Entra keys).
     init(
-        policies: String = ProxyEndToEndTests.policies,
+        policies: String? = ProxyEndToEndTests.policies,
         trustMockKeys: Bool = true,
         stsOptions: MockSTSOptions = .init(),
         plainHTTP: Bool = false,
@@ -50,10 +50,11 @@ final class ServeProcess: @unchecked Sendable {
         auditPath = directory.appendingPathComponent("audit.jsonl").path
 
         var arguments = [
-            "serve", "--listen", "127.0.0.1:0", "--policies", policies, "--ca-cert", caPath,
+            "serve", "--listen", "127.0.0.1:0", "--ca-cert", caPath,
             "--ca-key", directory.appendingPathComponent("ca.key").path, "--upstream-ca", stsCAPath,
             "--audit-log", auditPath,
         ]
+        if let policies { arguments += ["--policies", policies] }
         for host in MockSTS.hosts { arguments += ["--upstream-override", "\(host):443=127.0.0.1:\(sts.port)"] }
         if trustMockKeys { arguments += ["--creator-jwks", jwksPath] }
         process = Process()
@@ -158,7 +159,7 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Runs `body` against a fresh `serve` and always stops it.
     static func with(
-        policies: String = ProxyEndToEndTests.policies,
+        policies: String? = ProxyEndToEndTests.policies,
         trustMockKeys: Bool = true,
         stsOptions: MockSTSOptions = .init(),
         plainHTTP: Bool = false,
