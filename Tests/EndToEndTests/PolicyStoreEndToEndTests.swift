@@ -1,8 +1,8 @@
 import Foundation
 import JWTKit
 import Logging
-import MockSTS
 import LoopbackSimulation
+import MockSTS
 import PolicyDatabase
 import TenantGateApp
 import TenantPolicy
