@@ -31,6 +31,7 @@ let package = Package(
         // The root's modules under test (symlinked sources, same dependencies as in the root Package.swift).
         .target(name: "TenantPolicy", swiftSettings: swiftSettings),
         .target(name: "Plumbing", swiftSettings: swiftSettings),
+        .target(name: "NetworkPolicy", swiftSettings: swiftSettings),
         .target(name: "CrossTenantAccess", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
         .target(
             name: "PolicyFiles",
@@ -50,5 +51,6 @@ let package = Package(
         fuzzTarget("FuzzJWTClaims", ["TokenInspection"]),
         fuzzTarget("FuzzFormBody", ["TokenInspection"]),
         fuzzTarget("FuzzPolicyFiles", ["PolicyFiles", "CrossTenantAccess", "TenantPolicy"]),
+        fuzzTarget("FuzzClientHello", ["NetworkPolicy"]),
     ]
 )

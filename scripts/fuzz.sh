@@ -7,11 +7,17 @@
 # then fuzzes each target for SECONDS_PER_TARGET (default 60; --smoke: 5) on a copy of Fuzz/Corpus/<Target>/, so
 # the checked-in corpus never changes. Prints `TARGET executions N crashes C` per target and a total line. A crash
 # input (crash-, timeout- or oom- file, with the fuzzer's log beside it as .log) is copied to Fuzz/Crashes/<Target>/;
-# any crash makes the exit status 1.
+# any crash makes the exit status 1, and so does a target that ran fewer inputs than FUZZ_MIN_EXECUTIONS (default
+# 200 a second of the run, 1000 for --smoke: the slowest target, FuzzPolicyFiles, runs 5,000 to 10,000 in 5 s),
+# so that a target that barely starts or turns slow does not pass.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-ALL_TARGETS=(FuzzRequestTarget FuzzTokenResponse FuzzJWTClaims FuzzFormBody FuzzPolicyFiles)
+ALL_TARGETS=(FuzzRequestTarget FuzzTokenResponse FuzzJWTClaims FuzzFormBody FuzzPolicyFiles FuzzClientHello)
+if [[ -n "${FUZZ_MIN_EXECUTIONS:-}" && "$FUZZ_MIN_EXECUTIONS" == *[!0-9]* ]]; then
+    echo "fuzz.sh: FUZZ_MIN_EXECUTIONS must be a number, not '$FUZZ_MIN_EXECUTIONS'" >&2
+    exit 2
+fi
 
 seconds=60
 targets=()
@@ -19,7 +25,7 @@ for argument in "$@"; do
     case "$argument" in
         --smoke) seconds=5 ;;
         -h | --help)
-            sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *[!0-9]*)
@@ -33,6 +39,8 @@ for argument in "$@"; do
     esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
+# The fewest executions a target's run may report (see the header).
+min_executions="${FUZZ_MIN_EXECUTIONS:-$((200 * seconds))}"
 
 # Targets define LLVMFuzzerTestOneInput and no top-level code (hence -parse-as-library); libFuzzer's driver is
 # started from the entry point SwiftPM links as main (Fuzz/Sources/LibFuzzerDriver). Release by default: optimised
@@ -63,6 +71,7 @@ fuzz_flags=(-rss_limit_mb=2048 -timeout=10 -detect_leaks=0)
 
 total_executions=0
 total_crashes=0
+too_few=()
 for target in "${targets[@]}"; do
     corpus="$work/$target/corpus"
     artifacts="$work/$target/artifacts"
@@ -104,9 +113,20 @@ for target in "${targets[@]}"; do
     crashes=$((crashes + found))
 
     echo "$target executions $executions crashes $crashes"
+    # A crashed run stops early and is already a failure; a clean one must have run enough inputs.
+    if [ "$found" -eq 0 ] && [ "$executions" -lt "$min_executions" ]; then
+        echo "fuzz.sh: $target ran only $executions executions in $seconds s, fewer than the minimum" \
+            "$min_executions (FUZZ_MIN_EXECUTIONS)" >&2
+        { grep -E '^(#[0-9]+|stat::)' "$work/$target/fuzz.log" || true; } | tail -n 8 >&2
+        too_few+=("$target")
+    fi
     total_executions=$((total_executions + executions))
     total_crashes=$((total_crashes + crashes))
 done
 
 echo "total executions $total_executions crashes $total_crashes"
+if [ ${#too_few[@]} -gt 0 ]; then
+    echo "fuzz.sh: too few executions (under $min_executions): ${too_few[*]}" >&2
+    exit 1
+fi
 [ "$total_crashes" -eq 0 ]

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # 10,000 slow clients (one byte every few seconds, a slowloris) against TenantGate while an ordinary client measures
-# its token exchanges: p50/p99 with and without them, and the proxy's resident memory.
+# its token exchanges: p50/p99 with and without them, and the proxy's resident memory. Exit 1 when a goal is missed
+# (scripts/slow_clients.py: added p99 at most MAX_ADDED_P99_MS, default 10; the proxy's peak RSS at most MAX_RSS_MIB,
+# default 256; no failed exchange under load; all SLOW connections open at once), each one missed named.
 #
 #   swift build -c release && scripts/slow-clients.sh
 #   SLOW=10000 INTERVAL=5 DURATION=60 TENANTGATE_BIN=.build/release/tenantgate scripts/slow-clients.sh
+#   MAX_ADDED_P99_MS=5 MAX_RSS_MIB=200 scripts/slow-clients.sh
 #
 # Uses the shared bench's mock STS (nginx on 127.0.0.1:443; started here with its PKI in a temp dir, or reused when
 # running) and policies/ (Contoso -> Fabrikam, allowed). TenantGate runs with its default deadlines, so a slow client
@@ -55,7 +58,12 @@ setsid "$TENANTGATE_BIN" serve --listen 127.0.0.1:0 --policies "$ROOT/policies" 
 echo $! > "$TMP/tg/pid"
 for _ in $(seq 150); do grep -q '^listening on ' "$TMP/tg/stdout.log" && break; sleep 0.1; done
 PROXY="$(grep -m1 '^listening on ' "$TMP/tg/stdout.log" | sed 's/^listening on //')" || die "tenantgate did not start"
+# The memory figures are read from /proc/PID of the proxy itself: the recorded PID must be the binary, not a launcher.
+[ "$(readlink "/proc/$(cat "$TMP/tg/pid")/exe")" = "$(readlink -f "$TENANTGATE_BIN")" ] \
+    || die "pid $(cat "$TMP/tg/pid") is not $TENANTGATE_BIN"
 note "tenantgate on $PROXY (pid $(cat "$TMP/tg/pid")), $SLOW slow clients, one byte every $INTERVAL s, for $DURATION s"
 python3 "$ROOT/scripts/slow_clients.py" --proxy "$PROXY" --pid "$(cat "$TMP/tg/pid")" --cafile "$TMP/tg/ca.pem" \
     --bearer-file "$TOKENS/maker-contoso.jwt" --path "/$T_FABRIKAM/oauth2/v2.0/token" \
-    --slow "$SLOW" --interval "$INTERVAL" --duration "$DURATION" | tee "$TMP/result.json"
+    --slow "$SLOW" --interval "$INTERVAL" --duration "$DURATION" \
+    ${MAX_ADDED_P99_MS:+--max-added-p99-ms "$MAX_ADDED_P99_MS"} ${MAX_RSS_MIB:+--max-rss-mib "$MAX_RSS_MIB"} \
+    | tee "$TMP/result.json"

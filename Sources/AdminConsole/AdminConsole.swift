@@ -21,6 +21,7 @@ package struct AdminConsole: Sendable {
     let renderer: PageRenderer
     let provider: OpenIDProvider
     let attempts = SignInAttempts()
+    let reports = ReportReader()
     let secureCookies: Bool
     let logger: Logger
 
@@ -58,7 +59,7 @@ package struct AdminConsole: Sendable {
         console.get("/cross-tenant-access") { request, context in crossTenantAccessPage(request, context) }
         console.get("/activity") { request, context in activityPage(request, context) }
         console.get("/activity/stream") { request, context in activityStream(request, context) }
-        console.get("/report") { request, context in reportPage(request, context) }
+        console.get("/report") { request, context in await reportPage(request, context) }
         console.get("/what-if") { request, context in whatIfPage(request, context) }
     }
 

@@ -1,6 +1,26 @@
 import Foundation
 import TenantPolicy
 
+/// How much of a log one reading may take (the console's Report runs beside live traffic).
+package struct ReadBudget: Sendable {
+    package var maxBytes: Int
+    package var maxDuration: Duration
+
+    package init(maxBytes: Int, maxDuration: Duration) {
+        self.maxBytes = maxBytes
+        self.maxDuration = maxDuration
+    }
+}
+
+/// How much of a log a budgeted reading covered.
+package enum ReadCoverage: Equatable, Sendable {
+    case whole
+    /// The file was larger than the budget: its last `bytes`, from the first whole line.
+    case lastBytes(Int)
+    /// The time ran out before the end.
+    case stoppedAfter(Duration)
+}
+
 /// Aggregates audit lines into a `CrossTenantReport`, one line at a time, so logs of millions of lines are read
 /// with memory bounded by the number of tenant pairs (client IDs are capped per pair).
 package struct AuditReportBuilder {
@@ -61,17 +81,60 @@ package struct AuditReportBuilder {
         }
     }
 
-    /// Reads a file in 1 MiB chunks and adds each line.
+    /// Reads a file (or a pipe: the command line may read one) in 1 MiB chunks and adds each line.
     package mutating func add(file path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw AuditReportError("cannot read the audit log \(path)")
         }
         defer { try? handle.close() }
+        try add(handle, until: nil)
+    }
+
+    /// Reads at most the last `budget.maxBytes` of a regular file, for at most `budget.maxDuration`, and adds each
+    /// whole line; says how much was read. A pipe, socket or terminal is refused without reading from it (it would
+    /// block, and take lines meant for its reader), as is anything that cannot be opened at once.
+    package mutating func add(file path: String, budget: ReadBudget) throws -> ReadCoverage {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw AuditReportError("cannot read the audit log \(path): \(String(cString: strerror(errno)))")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw AuditReportError(
+                "the audit log \(path) is not a regular file (a pipe, socket or terminal, such as /dev/stdout): "
+                    + "a report needs a file to read; write the audit log to a file to use it"
+            )
+        }
+        let size = Int(status.st_size)
+        var skipped = 0
+        if size > budget.maxBytes {
+            skipped = size - budget.maxBytes
+            try handle.seek(toOffset: UInt64(skipped))
+        }
+        let started = ContinuousClock.now
+        let finished = try add(handle, until: started + budget.maxDuration, dropFirstLine: skipped > 0)
+        if !finished { return .stoppedAfter(budget.maxDuration) }
+        return skipped > 0 ? .lastBytes(budget.maxBytes) : .whole
+    }
+
+    /// Adds every line to the end, or until `deadline`: false when the deadline stopped it.
+    @discardableResult
+    private mutating func add(
+        _ handle: FileHandle,
+        until deadline: ContinuousClock.Instant?,
+        dropFirstLine: Bool = false
+    ) throws -> Bool {
         var carry: [UInt8] = []
+        var dropping = dropFirstLine
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             var start = chunk.startIndex
             for index in chunk.indices where chunk[index] == UInt8(ascii: "\n") {
-                if carry.isEmpty {
+                if dropping {
+                    dropping = false
+                    carry.removeAll(keepingCapacity: true)
+                } else if carry.isEmpty {
                     add(line: chunk[start..<index])
                 } else {
                     carry += chunk[start..<index]
@@ -81,8 +144,10 @@ package struct AuditReportBuilder {
                 start = chunk.index(after: index)
             }
             carry += chunk[start...]
+            if let deadline, ContinuousClock.now >= deadline { return false }
         }
-        if !carry.isEmpty { add(line: carry) }
+        if !carry.isEmpty, !dropping { add(line: carry) }
+        return true
     }
 
     package func build(source: String, generatedAt: Date = Date()) -> CrossTenantReport {

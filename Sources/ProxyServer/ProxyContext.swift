@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import PolicyFiles
 import PolicyService
-import Synchronization
 import TenantPolicy
 
 /// The shared, thread-safe dependencies every connection's handlers use, injected once at start.
@@ -21,8 +20,8 @@ final class ProxyContext: Sendable {
     let auditBatches: PerEventLoop<AuditBatch>
     let metrics: ProxyMetrics
     let logger: Logger
-    /// Client connections open now, for `maxClientConnections`.
-    let openClients = Atomic<Int>(0)
+    /// Who may hold a client connection, and how many each may hold.
+    let admission: ClientAdmission
 
     init(
         configuration: ProxyConfiguration,
@@ -45,6 +44,11 @@ final class ProxyContext: Sendable {
         self.auditBatches = auditBatches
         self.metrics = metrics
         self.logger = logger
+        self.admission = ClientAdmission(
+            allowed: configuration.allowedClients,
+            maxConnections: configuration.maxClientConnections,
+            maxPerClient: configuration.maxConnectionsPerClient
+        )
     }
 
     /// Counts `event` and writes its line (grouped with the loop's others), then runs `then` on the loop with

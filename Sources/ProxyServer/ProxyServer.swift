@@ -110,16 +110,17 @@ package final class ProxyServer: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    let address = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+                    let verdict = shared.admission.admit(address)
+                    guard verdict == .admitted, let address else {
+                        try sync.addHandler(RefusedAtAcceptHandler(verdict, shared: shared))
+                        return
+                    }
                     shared.metrics.openConnections.increment()
-                    let open = shared.openClients.wrappingAdd(1, ordering: .relaxed).newValue
                     channel.closeFuture.whenComplete { _ in
                         shared.metrics.openConnections.decrement()
-                        shared.openClients.wrappingSubtract(1, ordering: .relaxed)
-                    }
-                    let sync = channel.pipeline.syncOperations
-                    guard open <= shared.configuration.maxClientConnections else {
-                        try sync.addHandler(OverCapacityHandler())
-                        return
+                        shared.admission.release(address)
                     }
                     let deadline = RequestDeadlineHandler(
                         head: .seconds(shared.configuration.requestHeadTimeoutSeconds)

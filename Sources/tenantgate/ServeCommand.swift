@@ -186,6 +186,12 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnections: Int?
 
     @Option(
+        name: .customLong("max-connections-per-client"),
+        help: "Client connections one address may hold at once (default 1000; beyond: 503)."
+    )
+    var maxConnectionsPerClient: Int?
+
+    @Option(
         name: .customLong("audit-fsync"),
         help:
             "always (one fsync per group of lines, answers after it), interval (at most once a second) or never (default always)."

@@ -32,6 +32,7 @@ struct ServeConfigurationFile: Decodable {
     var upstreamResponseTimeout: Int64?
     var upstreamIdleTimeout: Int64?
     var maxConnections: Int?
+    var maxConnectionsPerClient: Int?
     var adminTLSCert: String?
     var adminTLSKey: String?
     var adminInsecure: Bool?
@@ -79,6 +80,7 @@ struct ServeConfigurationFile: Decodable {
         case upstreamResponseTimeout = "upstream-response-timeout"
         case upstreamIdleTimeout = "upstream-idle-timeout"
         case maxConnections = "max-connections"
+        case maxConnectionsPerClient = "max-connections-per-client"
         case adminTLSCert = "admin-tls-cert"
         case adminTLSKey = "admin-tls-key"
         case adminInsecure = "admin-insecure"

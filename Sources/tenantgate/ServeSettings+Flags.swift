@@ -97,6 +97,12 @@ extension ServeSettings {
             into: &proxy.upstreamIdleTimeoutSeconds
         )
         try limit(flags.maxConnections, file?.maxConnections, "max-connections", into: &proxy.maxClientConnections)
+        try limit(
+            flags.maxConnectionsPerClient,
+            file?.maxConnectionsPerClient,
+            "max-connections-per-client",
+            into: &proxy.maxConnectionsPerClient
+        )
         let syncText = pick(flags.auditFsync, file?.auditFsync, "always")
         guard let sync = AuditSync(rawValue: syncText) else {
             throw ServeSetupError("--audit-fsync: '\(syncText)' is not always, interval or never")

@@ -10,10 +10,39 @@ import PolicyService
 import TenantPolicy
 import Testing
 
-/// The admin listener on real sockets: a client that sends its request head too slowly is cut off, one that sends
-/// it whole is answered.
+/// The admin listener on real sockets: a client that sends its request head or its body too slowly is cut off, one
+/// that sends it whole is answered.
 struct AdminListenerTests {
     @Test func aSlowRequestHeadIsCutOff() async throws {
+        try await Self.withListener { port in
+            let slow = try RawConnection(port: port)
+            try slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            let started = Date()
+            #expect(await slow.receiveUntilClosed().isEmpty)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(elapsed > 0.2 && elapsed < 3, "closed after \(elapsed) s")
+
+            let whole = try RawConnection(port: port)
+            try whole.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            #expect(await whole.receiveUntilClosed().hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    /// A body trickled after a whole head held a connection past every timer: the deadline covers the whole
+    /// request, whatever the route answers meanwhile.
+    @Test(arguments: ["POST /healthz", "PUT /api/v1/tenants/x/isolation", "POST /nowhere"])
+    func aSlowBodyIsCutOff(_ request: String) async throws {
+        try await Self.withListener { port in
+            let slow = try RawConnection(port: port)
+            try slow.send("\(request) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{\"a\":")
+            let started = Date()
+            _ = await slow.receiveUntilClosed()
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(elapsed < 3, "\(request): closed after \(elapsed) s")
+        }
+    }
+
+    static func withListener(_ body: (Int) async throws -> Void) async throws {
         let store = PolicyStore(bundle: PolicyBundle(isolation: PolicySet(), version: "v1"), nonEntraSTS: .audit)
         let router = AdminRouter.make(policies: store, renderMetrics: { [] }, policyAPI: nil, secureCookies: false)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
@@ -33,18 +62,7 @@ struct AdminListenerTests {
         let running = Task { try await listener.run() }
         defer { running.cancel() }
         var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-
-        let slow = try RawConnection(port: port)
-        try slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-        let started = Date()
-        #expect(await slow.receiveUntilClosed().isEmpty)
-        let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed > 0.2 && elapsed < 3, "closed after \(elapsed) s")
-
-        let whole = try RawConnection(port: port)
-        try whole.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        #expect(await whole.receiveUntilClosed().hasPrefix("HTTP/1.1 200"))
+        try await body(try #require(await iterator.next()))
     }
 }
 

@@ -35,7 +35,7 @@ package struct AdminListener: Service {
     ) throws {
         let http = HTTPServerBuilder.http1(
             configuration: .init(
-                additionalChannelHandlers: [RequestHeadDeadlineHandler(timeout: requestHeadTimeout)],
+                additionalChannelHandlers: [WholeRequestDeadlineHandler(timeout: requestHeadTimeout)],
                 idleTimeout: Self.idleTimeout
             )
         )

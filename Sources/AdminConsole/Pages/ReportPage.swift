@@ -16,36 +16,49 @@ extension AdminConsole {
         ("all", "Everything in the log", nil),
     ]
 
-    func reportPage(_ request: Request, _ context: AdminRequestContext) -> Response {
-        whenSignedIn(request, context, page: .report) { chrome in
-            let chosen = Self.periods.first { $0.value == Self.query(request)["period"] } ?? Self.periods[1]
-            var values: [String: Any] = [
-                "periods": Self.periods.map { period in
-                    ["value": period.value, "label": period.label, "selected": period.value == chosen.value]
-                        as [String: Any]
-                }
-            ]
-            guard let path = configuration.auditLogPath else {
-                values["unavailable"] = "No audit log is configured, so there is nothing to report."
-                return renderer.page("report", title: "Report", chrome: chrome, values: values)
+    func reportPage(_ request: Request, _ context: AdminRequestContext) async -> Response {
+        let chrome: PageRenderer.Chrome
+        switch signedIn(request, context, page: .report) {
+        case .failure(let refusal): return refusal.response
+        case .success(let signedIn): chrome = signedIn
+        }
+        let chosen = Self.periods.first { $0.value == Self.query(request)["period"] } ?? Self.periods[1]
+        var values: [String: Any] = [
+            "periods": Self.periods.map { period in
+                ["value": period.value, "label": period.label, "selected": period.value == chosen.value]
+                    as [String: Any]
             }
-            let since = chosen.seconds.map {
-                String(RFC3339.string(from: Date().addingTimeInterval(-$0), milliseconds: false).prefix(19))
-            }
-            // The administrator's own tenant's traffic only, as the API confines them to their own tenant.
-            var builder = AuditReportBuilder(tenant: chrome.principal.tenant, since: since)
-            do {
-                try builder.add(file: path)
-            } catch {
-                values["unavailable"] = "The audit log could not be read: \(error)"
-                return renderer.page("report", title: "Report", chrome: chrome, values: values)
-            }
-            values["report"] = reportValues(builder.build(source: path), viewer: chrome.principal.tenant)
+        ]
+        guard let path = configuration.auditLogPath else {
+            values["unavailable"] = "No audit log is configured, so there is nothing to report."
             return renderer.page("report", title: "Report", chrome: chrome, values: values)
         }
+        let since = chosen.seconds.map {
+            String(RFC3339.string(from: Date().addingTimeInterval(-$0), milliseconds: false).prefix(19))
+        }
+        // The administrator's own tenant's traffic only, as the API confines them to their own tenant.
+        switch await reports.report(of: path, tenant: chrome.principal.tenant, since: since) {
+        case .built(let report, let coverage):
+            values["report"] = reportValues(report, coverage: coverage, viewer: chrome.principal.tenant)
+        case .unreadable(let problem):
+            values["unavailable"] = "The audit log could not be read: \(problem)"
+        case .busy:
+            var busy = renderer.page(
+                "report",
+                title: "Report",
+                chrome: chrome,
+                values: values.merging([
+                    "unavailable": "Reports are being built for other administrators; try again in a few seconds."
+                ]) { $1 }
+            )
+            busy.status = .serviceUnavailable
+            busy.headers[.retryAfter] = "5"
+            return busy
+        }
+        return renderer.page("report", title: "Report", chrome: chrome, values: values)
     }
 
-    private func reportValues(_ report: CrossTenantReport, viewer: TenantID) -> [String: Any] {
+    private func reportValues(_ report: CrossTenantReport, coverage: ReadCoverage, viewer: TenantID) -> [String: Any] {
         let set = policies.current().bundle.isolation
         let creators = Set(report.pairs.keys.map(\.creator)).sorted { set.name($0) < set.name($1) }
         let signIns = Set(report.pairs.keys.map(\.signIn)).sorted { set.name($0) < set.name($1) }
@@ -62,10 +75,16 @@ extension AdminConsole {
             return ["name": set.name(creator), "cells": cells]
         }
         let counts = report.counts
+        let covered: String
+        switch coverage {
+        case .whole: covered = ""
+        case .lastBytes(let bytes): covered = " (the newest \(bytes >> 20) MiB of the log)"
+        case .stoppedAfter(let time): covered = " (as far as could be read in \(time.components.seconds) s)"
+        }
         return [
             "summary":
-                "\(counts.read) audit lines read: \(counts.crossTenant) cross-tenant exchanges, \(counts.sameTenant) "
-                + "within one tenant, \(counts.unenforced) unenforced.",
+                "\(counts.read) audit lines read\(covered): \(counts.crossTenant) cross-tenant exchanges, "
+                + "\(counts.sameTenant) within one tenant, \(counts.unenforced) unenforced.",
             "hasPairs": !rows.isEmpty,
             "columns": signIns.map { ["name": set.name($0)] },
             "rows": rows,

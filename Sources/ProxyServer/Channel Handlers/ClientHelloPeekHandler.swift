@@ -25,6 +25,13 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private var state = State.reading(nil)
     private var received: [NIOAny] = []
     private var receivedBytes = 0
+    /// Where the TLS record being received ends, in the hello so far (0 before the first header): the hello is
+    /// read again only when a record becomes whole, not on every segment (1-byte segments made it quadratic).
+    private var recordEnd = 0
+    private var records = 0
+    private var lastWholeRecordEnd = 0
+    /// More records than any ClientHello needs (64 KiB in records of at least 1 KiB).
+    private static let maxRecords = 64
     private var deadline: NIOScheduledCallback?
 
     init(connect: AcceptedConnect, shared: ProxyContext) {
@@ -43,9 +50,20 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             received.append(data)
         case .reading(var hello):
             received.append(data)
-            var part = bytes
-            if hello == nil { hello = part } else { hello?.writeBuffer(&part) }
+            // The state lets go of the buffer first, so that appending to it does not copy it.
+            state = .refused
+            if hello == nil { hello = bytes } else { hello?.writeImmutableBuffer(bytes) }
             guard let hello else { return }
+            guard advanceRecords(hello) || hello.readableBytes <= 5 || receivedBytes > Self.maxHelloBytes else {
+                state = .reading(hello)
+                return
+            }
+            guard records <= Self.maxRecords else {
+                return decide(
+                    .malformed("the ClientHello is spread over more than \(Self.maxRecords) records"),
+                    context: context
+                )
+            }
             let reading = TLSClientHello.read(hello.readableBytesView)
             if case .needMoreBytes = reading, receivedBytes <= Self.maxHelloBytes {
                 state = .reading(hello)
@@ -53,6 +71,25 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             }
             decide(reading, context: context)
         }
+    }
+
+    /// Walks the record headers that have arrived since the last read; true when a header arrived (to be checked
+    /// at once) or a record became whole (only then can the ClientHello have become whole).
+    private func advanceRecords(_ hello: ByteBuffer) -> Bool {
+        var completed = false
+        while hello.readableBytes >= recordEnd {
+            if recordEnd > 0, recordEnd > lastWholeRecordEnd {
+                lastWholeRecordEnd = recordEnd
+                completed = true
+            }
+            guard hello.readableBytes >= recordEnd + 5,
+                let length = hello.getInteger(at: hello.readerIndex + recordEnd + 3, as: UInt16.self)
+            else { break }
+            recordEnd += 5 + Int(length)
+            records += 1
+            completed = true
+        }
+        return completed
     }
 
     /// The hello is part of the TLS handshake: it gets the handshake's deadline, not the connection's idle time.

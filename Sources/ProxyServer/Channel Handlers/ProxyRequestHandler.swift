@@ -14,8 +14,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias OutboundOut = HTTPServerResponsePart
 
     private var machine: ConnectStateMachine
-    /// Raw bytes the client sent after its CONNECT (a TLS ClientHello, tunnel data), for the next stage.
-    private var rawBytes: [NIOAny] = []
+    /// What the client sent after its CONNECT (a TLS ClientHello, tunnel data), for the next stage.
+    private var hold: RawBytesHold?
     /// The host of the plain request upstream, for its refusal's audit line.
     private var plainHost = ""
     private let shared: ProxyContext
@@ -27,23 +27,21 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.deadline = deadline
         self.machine = ConnectStateMachine(
             configuration: .init(
-                allowedClients: shared.configuration.allowedClients,
                 interception: shared.interception,
                 maxBodyBytes: shared.configuration.maxBodyBytes
             )
         )
     }
 
+    /// Only the decoder's HTTP parts arrive here: once a CONNECT ends, a `RawBytesHold` takes the raw bytes.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !machine.expectsRawBytes else {
-            let action = machine.rawBytesReceived()
-            if case .keepRawBytes = action { rawBytes.append(data) }
-            return run(action, context: context)
-        }
         switch unwrapInboundIn(data) {
         case .head(let head):
             deadline.headReceived()
-            let address = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+            // Admitted connections have an IP peer (`ClientAdmission`).
+            guard let address = context.channel.remoteAddress?.ipAddress.flatMap({ IPAddress($0) }) else {
+                return context.close(promise: nil)
+            }
             run(machine.headReceived(head, clientAddress: address), context: context)
         case .body(let chunk):
             run(machine.bodyReceived(chunk), context: context)
@@ -64,23 +62,17 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func channelInactive(context: ChannelHandlerContext) {
         machine.channelClosed()
-        rawBytes.removeAll()
         context.fireChannelInactive()
     }
 
     private func run(_ action: ConnectStateMachine.Action, context: ChannelHandlerContext) {
         switch action {
-        case .none, .keepRawBytes:
+        case .none:
             break
         case .resolveCreator(let proxyAuthorization, let clientAddress):
             resolveCreator(proxyAuthorization, clientAddress: clientAddress, context: context)
         case .stopParsing:
-            // Removing the decoder forwards any bytes it already holds to this handler, as raw reads.
-            let sync = context.pipeline.syncOperations
-            if let decoder = try? sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-                sync.removeHandler(context: decoder, promise: nil)
-            }
-            run(machine.parsingStopped(), context: context)
+            stopParsing(context: context)
         case .resolveDestination(let target):
             shared.dialer.resolve(target, on: context.eventLoop).assumeIsolated().whenComplete { result in
                 self.run(self.machine.destinationResolved(result.mapError(UpstreamError.from)), context: context)
@@ -129,7 +121,6 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .refuse(let status, let reason):
             writeErrorAndClose(status, reason, context: context)
         case .close:
-            rawBytes.removeAll()
             context.close(promise: nil)
         }
     }
@@ -154,45 +145,65 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
-    /// 200, then: on port 443 the ClientHello decides (`ClientHelloPeekHandler`); elsewhere the CONNECT's name does.
-    private func accept(_ connect: AcceptedConnect, context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        sendEstablished(context: context)
-        let handOver: () -> [NIOAny] = { [unowned self] in
-            defer { self.rawBytes.removeAll() }
-            self.machine.channelClosed()  // nothing more reaches this handler once it is removed
-            return self.rawBytes
+    /// The CONNECT's head is whole: a `RawBytesHold` takes the decoder's place, and the machine hears of it once
+    /// the decoder has left. (NIO removes a decoder on a later tick and then forwards the bytes it still held; until
+    /// then nothing may be handed over, or those bytes would arrive after later ones.)
+    private func stopParsing(context: ChannelHandlerContext) {
+        let sync = context.pipeline.syncOperations
+        let hold = RawBytesHold()
+        guard let decoder = try? sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) else {
+            return context.close(promise: nil)
         }
+        do {
+            try sync.addHandler(hold, position: .after(decoder.handler))
+        } catch {
+            return context.close(promise: nil)
+        }
+        self.hold = hold
+        let removed = context.eventLoop.makePromise(of: Void.self)
+        sync.removeHandler(context: decoder, promise: removed)
+        removed.futureResult.assumeIsolated().whenComplete { _ in
+            self.run(self.machine.parsingStopped(), context: context)
+        }
+    }
+
+    /// 200, then this handler leaves and the hold hands what it holds over: on port 443 to the ClientHello's
+    /// reader (`ClientHelloPeekHandler`); elsewhere the CONNECT's name decides between interception and a tunnel.
+    private func accept(_ connect: AcceptedConnect, context: ChannelHandlerContext) {
+        let sync = context.pipeline.syncOperations
+        guard context.channel.isActive, let hold, let holdContext = try? sync.context(handler: hold) else {
+            return context.close(promise: nil)
+        }
+        sendEstablished(context: context)
+        machine.channelClosed()  // nothing more reaches this handler once it is removed
+        self.hold = nil
+        sync.removeHandler(context: context, promise: nil)
         if connect.target.port == 443 {
-            let peek = ClientHelloPeekHandler(connect: connect, shared: shared)
-            do {
-                let sync = context.pipeline.syncOperations
-                try sync.addHandler(peek, position: .after(self))
-                for data in handOver() { context.fireChannelRead(data) }
-                context.fireChannelReadComplete()
-                sync.removeHandler(context: context, promise: nil)
-            } catch {
-                context.close(promise: nil)
-            }
+            SessionHandover.replace(
+                hold,
+                with: [ClientHelloPeekHandler(connect: connect, shared: shared)],
+                replaying: hold.takeHeld(),
+                context: holdContext
+            )
         } else if connect.namesInterceptedHost {
             SessionHandover.intercept(
                 host: connect.target,
                 creator: connect.creator,
-                pending: handOver,
+                pending: hold.takeHeld,
                 shared: shared,
-                replacing: self,
-                context: context
+                replacing: hold,
+                context: holdContext
             )
         } else if let tunnelAddress = connect.tunnelAddress {
             SessionHandover.tunnel(
                 to: tunnelAddress,
                 shared: shared,
-                pending: handOver,
-                replacing: self,
-                context: context
+                pending: hold.takeHeld,
+                replacing: hold,
+                context: holdContext
             )
         } else {
-            context.close(promise: nil)
+            holdContext.close(promise: nil)
         }
     }
 

@@ -43,7 +43,7 @@ enum SessionHandover {
                             creator: creator,
                             mode: configuration.mode,
                             tokenFlows: configuration.tokenFlows,
-                            maxBodyBytes: configuration.maxBodyBytes,
+                            maxBodyBytes: min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
                             tenantRestrictionsV2: configuration.tenantRestrictionsV2
                         ),
                         deadline: deadline,
@@ -122,7 +122,8 @@ enum SessionHandover {
         }
     }
 
-    private static func replace(
+    /// Puts `handlers` where `handler` is, replaying `pending` (the reads `handler` kept) to the first of them.
+    static func replace(
         _ handler: any RemovableChannelHandler,
         with handlers: [any ChannelHandler],
         replaying pending: [NIOAny],

@@ -31,6 +31,9 @@ package struct ProxyConfiguration: Sendable {
     package var tenantRestrictionsV2: TenantRestrictionsV2?
     /// Largest request or response body inspected (bytes); larger ones get 413 / 502.
     package var maxBodyBytes: Int
+    /// Largest request body read inside an intercepted session (token requests are a few KiB; a client assertion
+    /// with its certificate chain stays well under this): 10,000 sessions may not hold a mebibyte each.
+    package var maxTokenRequestBodyBytes: Int = 64 << 10
     package var connectTimeoutSeconds: Int64
     package var upstreamResponseTimeoutSeconds: Int64
     /// Idle time after which a client connection is closed.
@@ -45,6 +48,8 @@ package struct ProxyConfiguration: Sendable {
     package var upstreamIdleTimeoutSeconds: Int64 = 60
     /// Client connections served at once; beyond it a new one is answered 503 and closed.
     package var maxClientConnections: Int = 10_000
+    /// Client connections one address may hold at once; beyond it a new one is answered 503 and closed.
+    package var maxConnectionsPerClient: Int = 1_000
     /// Leaf certificate contexts kept (LRU); minting is the expensive part of a new intercepted host.
     package var leafCacheCapacity: Int
     /// Idle upstream connections kept per event loop and host.

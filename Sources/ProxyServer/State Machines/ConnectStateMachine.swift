@@ -6,16 +6,15 @@ import NIOHTTP1
 import NetworkPolicy
 import TokenInspection
 
-/// The first request of a client connection, as a value (STYLE 4 steps 1 to 4): admits the client, then either
+/// The first request of a client connection, as a value (STYLE 4 steps 1 to 4): either
 /// accepts a CONNECT (its creator found and, for a tunnel, its destination judged; then a tunnel or interception
 /// follows) or forwards a plain `http://` request.
 ///
-/// Events are facts (`headReceived`, `creatorResolved`, `destinationResolved`, `rawBytesReceived`…); each returns
+/// Events are facts (`headReceived`, `creatorResolved`, `destinationResolved`, `parsingStopped`…); each returns
 /// the one `Action` the handler carries out. A CONNECT's end and its creator arrive in either order.
 struct ConnectStateMachine {
     /// What decides, fixed for the machine's life.
     struct Configuration {
-        let allowedClients: ClientPolicy
         let interception: InterceptionRules
         let maxBodyBytes: Int
     }
@@ -29,10 +28,8 @@ struct ConnectStateMachine {
         case stopParsing
         /// Resolve and judge a tunnel's destination; then report `destinationResolved`.
         case resolveDestination(HostPort)
-        /// Answer 200 and hand the connection over, with the raw bytes kept so far.
+        /// Answer 200 and hand the connection over, with the raw bytes held so far.
         case accept(AcceptedConnect)
-        /// Keep this read of raw bytes for the next stage.
-        case keepRawBytes
         /// Send a plain request upstream; then report `plainResponded` or `plainFailed`.
         case forwardPlain(HTTPRequestHead, body: ByteBuffer?, host: String, port: Int)
         /// Pass the plain request's answer on; `keepAlive` false closes once written.
@@ -46,10 +43,6 @@ struct ConnectStateMachine {
         case close
     }
 
-    /// Reads of raw bytes kept between a CONNECT's end and the next handler (each at most one socket read:
-    /// `NIOAny` does not expose its size, so the bound is on reads).
-    static let maxRawReads = 16
-
     /// Allowed transitions: idle → connecting | forwarding | failed; connecting → resolvingDestination | accepted
     /// | failed; resolvingDestination → accepted | failed; forwarding → awaitingUpstream | failed;
     /// awaitingUpstream → idle | failed; any → closed, which absorbs every later event.
@@ -57,9 +50,9 @@ struct ConnectStateMachine {
         case idle
         /// A CONNECT's head was read; its end and its creator are awaited.
         case connecting(Connect)
-        /// A tunnel's destination is being resolved and judged; raw bytes may arrive meanwhile.
+        /// A tunnel's destination is being resolved and judged; raw bytes may arrive meanwhile (held).
         case resolvingDestination(Connect, creator: CreatorResolver.Resolution)
-        /// Accepted and being handed over; raw bytes keep arriving until the next handler is in place.
+        /// Accepted and being handed over.
         case accepted
         /// A plain request's body is being read.
         case forwarding(HTTPRequestHead, body: BoundedBody)
@@ -75,31 +68,22 @@ struct ConnectStateMachine {
         let target: HostPort
         let plan: InterceptionPlan
         var creator: CreatorResolver.Resolution?
-        /// The CONNECT's end was read and HTTP parsing stopped: what arrives now is raw bytes.
+        /// The CONNECT's end was read: what arrives now is raw bytes.
+        var ended = false
+        /// The HTTP decoder has left the pipeline, so every byte the client sent is held for the next stage.
         var parsingStopped = false
     }
 
     private let configuration: Configuration
     private var state = State.idle
-    /// Reads of raw bytes kept so far (at most `maxRawReads`), whatever the state they arrived in.
-    private var rawReads = 0
 
     init(configuration: Configuration) {
         self.configuration = configuration
     }
 
-    /// Whether reads are raw bytes now (HTTP parsing has stopped), not HTTP parts.
-    var expectsRawBytes: Bool {
-        switch state {
-        case .connecting(let connect): connect.parsingStopped
-        case .resolvingDestination, .accepted: true
-        case .idle, .forwarding, .awaitingUpstream, .failed, .closed: false
-        }
-    }
-
     // MARK: - HTTP parts
 
-    mutating func headReceived(_ head: HTTPRequestHead, clientAddress: IPAddress?) -> Action {
+    mutating func headReceived(_ head: HTTPRequestHead, clientAddress: IPAddress) -> Action {
         switch state {
         case .idle:
             break
@@ -111,19 +95,7 @@ struct ConnectStateMachine {
         case .failed, .closed:
             return .none
         }
-        // SPEC 4.1 `--allow-client`: judged on the connection's own address (IPv4-mapped IPv6 as IPv4).
-        guard let clientAddress, configuration.allowedClients.permits(clientAddress) else {
-            state = .failed
-            return .refuseForbidden(
-                ConnectionRefusal(
-                    host: "",
-                    creator: nil,
-                    setting: .clientPolicy,
-                    reason: "the client address \(clientAddress?.description ?? "an unknown address") may not use "
-                        + "this proxy (--allow-client opens a range)"
-                )
-            )
-        }
+        // `--allow-client` was judged when the connection was accepted (`ClientAdmission`).
         return head.method == .CONNECT ? connectReceived(head, from: clientAddress) : plainRequestReceived(head)
     }
 
@@ -144,8 +116,8 @@ struct ConnectStateMachine {
         switch state {
         case .forwarding(let head, let body):
             return forwardPlain(head, body: body.buffer)
-        case .connecting(var connect) where !connect.parsingStopped:
-            connect.parsingStopped = true
+        case .connecting(var connect) where !connect.ended:
+            connect.ended = true
             state = .connecting(connect)
             return .stopParsing
         case .awaitingUpstream, .failed, .closed:
@@ -160,7 +132,7 @@ struct ConnectStateMachine {
         switch state {
         case .idle, .forwarding:
             return fail(status, message)
-        case .connecting(let connect) where !connect.parsingStopped:
+        case .connecting(let connect) where !connect.ended:
             return fail(status, message)
         case .connecting, .resolvingDestination, .accepted, .awaitingUpstream:
             state = .failed
@@ -197,9 +169,12 @@ struct ConnectStateMachine {
         return proceed()
     }
 
-    /// HTTP parsing has stopped (the handler removed the decoder).
+    /// HTTP parsing has stopped: the decoder has left, and what it still held is with the raw bytes.
     mutating func parsingStopped() -> Action {
-        proceed()
+        guard case .connecting(var connect) = state, connect.ended else { return .none }
+        connect.parsingStopped = true
+        state = .connecting(connect)
+        return proceed()
     }
 
     /// Once the CONNECT has ended and its creator is known: refuse a maker token that does not verify, judge a
@@ -268,14 +243,6 @@ struct ConnectStateMachine {
         )
     }
 
-    /// A read after the CONNECT's end: kept (bounded) for whatever handles the connection next.
-    mutating func rawBytesReceived() -> Action {
-        guard expectsRawBytes else { return .none }
-        guard rawReads < Self.maxRawReads else { return closeNow() }
-        rawReads += 1
-        return .keepRawBytes
-    }
-
     // MARK: - Plain http://
 
     private mutating func plainRequestReceived(_ head: HTTPRequestHead) -> Action {
@@ -309,6 +276,7 @@ struct ConnectStateMachine {
             )
         }
         let port = url.port ?? 80
+        guard (1...65535).contains(port) else { return fail(.badRequest, "the URL's port is not a TCP port") }
         var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
         if let query = url.percentEncodedQuery { path += "?\(query)" }
         let upstreamHead = HTTPResponseWriting.upstreamHead(
@@ -345,7 +313,7 @@ struct ConnectStateMachine {
         switch state {
         case .idle, .forwarding: owesAnswer = false
         // The client has not finished its CONNECT, or the proxy is verifying its maker token.
-        case .connecting(let connect): owesAnswer = connect.parsingStopped
+        case .connecting(let connect): owesAnswer = connect.ended
         // Handed over, or waiting for DNS or upstream: their own deadlines apply.
         case .resolvingDestination, .accepted, .awaitingUpstream: owesAnswer = true
         case .failed, .closed: return .none

@@ -169,14 +169,14 @@ final class UpstreamConnectionPool {
                         )
                         try sync.addHandler(WriteCoalescingHandler())
                     }
-                    try sync.addHandler(HTTPRequestEncoder())
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(
-                        UpstreamResponseHandler(
-                            maxBodyBytes: maxBody,
-                            handshakeTimeout: key.tls ? handshakeTimeout : nil
-                        )
+                    let exchanger = UpstreamResponseHandler(
+                        maxBodyBytes: maxBody,
+                        handshakeTimeout: key.tls ? handshakeTimeout : nil
                     )
+                    try sync.addHandler(HTTPRequestEncoder())
+                    try sync.addHandler(UnsolicitedBytesGuard(exchanger: exchanger))
+                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(exchanger)
                 }
             }
         return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)

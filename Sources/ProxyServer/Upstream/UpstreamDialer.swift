@@ -29,6 +29,12 @@ final class UpstreamDialer: Sendable {
 
     /// Where `target` may be reached: the override, or its address once resolved and judged.
     func resolve(_ target: HostPort, on eventLoop: any EventLoop) -> EventLoopFuture<SocketAddress> {
+        // NIO traps on a port that does not fit 16 bits; every caller should have refused it already.
+        guard (1...65535).contains(target.port) else {
+            return eventLoop.makeFailedFuture(
+                UpstreamError(code: .connectFailed, detail: "\(target.port) is not a TCP port")
+            )
+        }
         if let override = configuration.upstreamOverride(for: target) {
             if IPAddress(override.host) != nil {
                 return eventLoop.makeCompletedFuture {

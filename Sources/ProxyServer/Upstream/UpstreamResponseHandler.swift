@@ -7,6 +7,11 @@ import NIOTLS
 ///
 /// Called directly by the pool on the connection's own loop (see `UpstreamConnectionPool`), so a request needs no
 /// trip down the pipeline from its tail and no promise. The response is gathered here (`HTTPMessageGatherer`).
+///
+/// A whole response is reported when the read that completed it is over (`channelReadComplete`), not in the middle
+/// of it: a server that answers twice, or sends bytes nobody asked for, has its extra bytes seen first, and the
+/// connection closes instead of going back to the pool, where those bytes would be taken for the answer to the
+/// next request.
 final class UpstreamResponseHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -15,6 +20,11 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     private var incoming: HTTPMessageGatherer<HTTPResponseHead>
     private var context: ChannelHandlerContext?
     private var pending: Completion?
+    /// The response that completed during the current read, reported at its end.
+    private var completed: NIOHTTPClientResponseFull?
+
+    /// A request is on its way or being answered (`UnsolicitedBytesGuard` closes on bytes otherwise).
+    var awaitsResponse: Bool { pending != nil }
     private var deadline: NIOScheduledCallback?
     /// The TLS handshake's deadline, until `handshakeCompleted` (TLS connections only).
     private let handshakeTimeout: TimeAmount?
@@ -79,11 +89,15 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard pending != nil, completed == nil else {
+            // Nobody asked: the connection's framing can no longer be trusted.
+            return context.close(promise: nil)
+        }
         switch incoming.receive(unwrapInboundIn(data)) {
         case .incomplete:
             break
         case .complete(let head, let body):
-            finish(.success(NIOHTTPClientResponseFull(head: head, body: body)))
+            completed = NIOHTTPClientResponseFull(head: head, body: body)
         case .tooLarge:
             // The connection cannot be reused mid-response, so it is closed.
             finish(.failure(.responseTooLarge))
@@ -91,13 +105,19 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let completed { finish(.success(completed)) }
+        context.fireChannelReadComplete()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(.failure(UpstreamError.from(error)))
+        // An answer already whole stands; the connection goes (an unsolicited response is an error here).
         context.close(promise: nil)
+        finish(completed.map { .success($0) } ?? .failure(UpstreamError.from(error)))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(.failure(.connectionClosed))
+        finish(completed.map { .success($0) } ?? .failure(.connectionClosed))
         context.fireChannelInactive()
     }
 
@@ -109,6 +129,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
 
     private func finish(_ result: Result<NIOHTTPClientResponseFull, UpstreamError>) {
         incoming.reset()
+        completed = nil
         deadline?.cancel()
         deadline = nil
         let completion = pending

@@ -1,10 +1,11 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a connection whose request head does not arrive whole within `timeout`: from the connection's start, and
-/// again from the end of each answer. The idle timeout alone lets a client that sends a byte now and then (slowloris)
-/// hold one of the listener's few connections for ever; the proxy's own listener has the same deadline.
-final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// Closes a connection whose request, head and body, does not arrive whole within `timeout`: from the connection's
+/// start, and again from the end of each answer. The idle timeout alone lets a client that sends a byte now and then
+/// (slowloris) hold one of the listener's few connections for ever, before its head or within its body; the admin
+/// API's bodies are small policy documents, so a whole-request deadline also bounds the body's rate.
+final class WholeRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
@@ -27,7 +28,7 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
+        if case .end = unwrapInboundIn(data) {
             deadline?.cancel()
             deadline = nil
         }
@@ -53,4 +54,4 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
 }
 
 @available(*, unavailable)
-extension RequestHeadDeadlineHandler: Sendable {}
+extension WholeRequestDeadlineHandler: Sendable {}

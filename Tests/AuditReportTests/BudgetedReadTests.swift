@@ -1,0 +1,57 @@
+import AuditReport
+import Foundation
+import Testing
+
+/// The console's Report reads the audit log within a budget, and refuses what is not a file without reading it.
+struct BudgetedReadTests {
+    static func temporaryPath(_ name: String) -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent(name).path
+    }
+
+    /// A FIFO (what /dev/stdout is under a log collector) would block the reader and steal the collector's lines:
+    /// refused at once, with a sentence that says what to do.
+    @Test func aPipeIsRefusedWithoutReadingIt() throws {
+        let path = Self.temporaryPath("audit.pipe")
+        #expect(mkfifo(path, 0o600) == 0)
+        var builder = AuditReportBuilder()
+        let started = ContinuousClock.now
+        #expect {
+            try builder.add(file: path, budget: ReadBudget(maxBytes: 1 << 20, maxDuration: .seconds(5)))
+        } throws: { error in
+            "\(error)".contains("not a regular file") && "\(error)".contains("write the audit log to a file")
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
+    /// A log larger than the budget is read from its newest bytes, the cut first line left out.
+    @Test func aLargeLogIsReadFromItsNewestBytes() throws {
+        let path = Self.temporaryPath("audit.jsonl")
+        let old = AuditReportTests.line(
+            "allowed",
+            AuditReportTests.contoso,
+            AuditReportTests.fabrikam,
+            time: "2026-11-01T10:00:00.000Z"
+        )
+        let new = AuditReportTests.line(
+            "blocked",
+            AuditReportTests.contoso,
+            AuditReportTests.northwind,
+            time: "2026-11-02T10:00:00.000Z"
+        )
+        let text = String(repeating: old + "\n", count: 200) + String(repeating: new + "\n", count: 10)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var builder = AuditReportBuilder()
+        let budget = (new.utf8.count + 1) * 10 + 20
+        let coverage = try builder.add(file: path, budget: ReadBudget(maxBytes: budget, maxDuration: .seconds(5)))
+        #expect(coverage == .lastBytes(budget))
+        let report = builder.build(source: path)
+        #expect(report.counts.read == 10, "the ten newest lines, not the cut one before them")
+        #expect(report.counts.crossTenant == 10)
+
+        var whole = AuditReportBuilder()
+        #expect(try whole.add(file: path, budget: ReadBudget(maxBytes: 1 << 20, maxDuration: .seconds(5))) == .whole)
+        #expect(whole.build(source: path).counts.read == 210)
+    }
+}

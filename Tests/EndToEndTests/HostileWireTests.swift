@@ -1,0 +1,143 @@
+import Foundation
+import LoopbackSimulation
+import MockSTS
+import TenantGateApp
+import TenantPolicy
+import Testing
+
+/// Byte sequences that once stopped the proxy from serving, sent through the real `tenantgate serve` on raw
+/// sockets: each gets its answer or a close, and an ordinary exchange works afterwards in the same process.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct HostileWireTests {
+    static let contoso = ProxyEndToEndTests.contoso
+    static let fabrikam = ProxyEndToEndTests.fabrikam
+    static let form = HostileClientTests.form
+
+    /// The crash of issue 23: a blank line inside a maker token ends the CONNECT early, the cut token is refused,
+    /// and the bytes after the blank line (its tail) reached a handler that speaks only HTTP parts, which trapped
+    /// the whole process. Sent as one write, as one read: the decoder held the tail when the refusal came.
+    @Test(arguments: [
+        "Proxy-Authorization: Bearer eyJhbGciOi\\r\\n\\r\\nJ9.K-RMfP6eRF0b3AA\\r\\n\\r\\n",
+        "Proxy-Authorization: Bearer eyJhbGciOi\\r\\n\\r\\n\\x16\\x03\\x01\\x00\\x05\\x01\\x00\\x00\\x01\\x00",
+        "Proxy-Authorization: Bearer a.b.c\\r\\n\\r\\nGET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
+    ])
+    func bytesAfterARefusedConnectNeverReachTheHTTPHandler(_ rest: String) async throws {
+        try await ServeProcess.with { serve in
+            let (_, line) = try await DeadlineTests.raw(
+                serve.proxyPort,
+                "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: login.microsoftonline.com:443\\r\\n" + rest
+            )
+            #expect(line.hasPrefix("HTTP/1.1 407"), "first line: \(line)")
+            try await Self.expectServing(serve)
+        }
+    }
+
+    /// The same bytes after a CONNECT that is accepted: they are the start of the session, kept in order.
+    @Test func bytesAfterAnAcceptedConnectAreHeldForTheSession() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            let (_, line) = try await DeadlineTests.raw(
+                serve.proxyPort,
+                "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nJ9.K-RMfP6eRF0b3AA\\r\\n\\r\\n",
+                seconds: 3
+            )
+            #expect(line == "HTTP/1.1 200 OK")
+            try await Self.expectServing(serve)
+        }
+    }
+
+    /// A malformed CONNECT head after the CONNECT already ended (a second head, pipelined): closed, still serving.
+    @Test func aSecondRequestPipelinedBehindAConnect() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            let (_, line) = try await DeadlineTests.raw(
+                serve.proxyPort,
+                "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+                    + "CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\n\\r\\n",
+                seconds: 3
+            )
+            #expect(line == "HTTP/1.1 200 OK")
+            try await Self.expectServing(serve)
+        }
+    }
+
+    /// Opens `silent` connections from `source` that send nothing, then one more from `probe` that sends a plain
+    /// request; prints how each silent connection was answered at once (its first line, or "open") and the probe's
+    /// first line. Every socket times out after a few seconds.
+    static let acceptProbe = """
+        import socket, sys
+        port, silent, source, probe = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+        def connect(address):
+            s = socket.socket()
+            s.settimeout(3)
+            s.bind((address, 0))
+            s.connect(("127.0.0.1", port))
+            return s
+        held, seen = [], []
+        for _ in range(silent):
+            s = connect(source)
+            s.settimeout(0.5)
+            try:
+                seen.append((s.recv(200).split(b"\\r\\n")[0].decode() or "closed").replace(" ", "_"))
+            except socket.timeout:
+                seen.append("open")
+            held.append(s)
+        p = connect(probe)
+        p.sendall(b"GET http://127.0.0.1:9/ HTTP/1.1\\r\\nHost: 127.0.0.1:9\\r\\n\\r\\n")
+        first = p.recv(200).split(b"\\r\\n")[0].decode()
+        print(" ".join(seen) + " | " + first)
+        """
+
+    /// Refused clients are judged when they connect: answered 403 at once and never counted, so silent ones
+    /// cannot fill `--max-connections` (three were enough to lock out the fourth when they were judged after a head).
+    @Test func refusedClientsAreClosedAtAcceptAndHoldNoPlace() async throws {
+        try await ServeProcess.with(extraArguments: ["--allow-client", "127.0.0.1/32", "--max-connections", "3"]) {
+            serve in
+            let output = try await Python.run([
+                "-c", Self.acceptProbe, String(serve.proxyPort), "4", "127.0.0.2", "127.0.0.1",
+            ])
+            let parts = output.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: " | ")
+            #expect(parts.first == Array(repeating: "HTTP/1.1_403_Forbidden", count: 4).joined(separator: " "))
+            #expect(parts.last == "HTTP/1.1 403 Forbidden", "the allowed client is served (403: port 9 is refused)")
+            let settings = serve.auditObjects().map { $0["setting"] as? String }
+            #expect(settings.filter { $0 == "clientPolicy" }.count == 4)
+            #expect(settings.contains("destinationPolicy"))
+        }
+    }
+
+    /// One address holds at most `--max-connections-per-client`; another address is still served.
+    @Test func oneAddressCannotTakeEveryPlace() async throws {
+        try await ServeProcess.with(extraArguments: ["--max-connections-per-client", "2"]) { serve in
+            let output = try await Python.run([
+                "-c", Self.acceptProbe, String(serve.proxyPort), "3", "127.0.0.1", "127.0.0.3",
+            ])
+            let parts = output.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: " | ")
+            #expect(parts.first == "open open HTTP/1.1_503_Service_Unavailable")
+            #expect(parts.last == "HTTP/1.1 403 Forbidden", "another address is served (403: port 9 is refused)")
+        }
+    }
+
+    /// Token requests are a few KiB: a 100 KiB one is refused with 413 and never reaches the STS.
+    @Test func aTokenRequestBodyOver64KiBIsRefused() async throws {
+        try await ServeProcess.with { serve in
+            let token = try await serve.sts.makerToken(tenant: Self.contoso)
+            let padding = String(repeating: "a", count: 100 * 1024)
+            let response = try await serve.curl(
+                serve.makerHeader(token) + [
+                    "-d", Self.form + "&client_assertion=\(padding)",
+                    "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token",
+                ]
+            )
+            #expect(response.status == 413)
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.fabrikam.description) == 0)
+            try await Self.expectServing(serve)
+        }
+    }
+
+    /// The process is alive and an ordinary token exchange through it is allowed.
+    static func expectServing(_ serve: ServeProcess) async throws {
+        let token = try await serve.sts.makerToken(tenant: contoso)
+        let response = try await serve.curl(
+            serve.makerHeader(token) + ["-d", form, "https://login.microsoftonline.com/\(fabrikam)/oauth2/v2.0/token"]
+        )
+        #expect(response.status == 200, "after the hostile bytes: HTTP \(response.status)")
+    }
+}
