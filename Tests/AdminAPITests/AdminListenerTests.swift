@@ -38,7 +38,8 @@ struct AdminListenerTests {
             let started = Date()
             _ = await slow.receiveUntilClosed()
             let elapsed = Date().timeIntervalSince(started)
-            #expect(elapsed < 3, "\(request): closed after \(elapsed) s")
+            // Closed well before the idle timeout (60 s), whatever the machine's load.
+            #expect(elapsed < 15, "\(request): closed after \(elapsed) s")
         }
     }
 

@@ -111,9 +111,15 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // An answer already whole stands; the connection goes (an unsolicited response is an error here).
+        guard let completed else {
+            // Reported before the close, so that the failure names its cause (an untrusted certificate, say).
+            finish(.failure(UpstreamError.from(error)))
+            return context.close(promise: nil)
+        }
+        // An answer already whole stands, but only once the connection is closed (an unsolicited response is an
+        // error here), so that nothing is sent on it in the meantime.
         context.close(promise: nil)
-        finish(completed.map { .success($0) } ?? .failure(UpstreamError.from(error)))
+        finish(.success(completed))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
