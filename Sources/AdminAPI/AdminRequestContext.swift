@@ -9,9 +9,12 @@ package struct AdminRequestContext: AuthRequestContext, SessionRequestContext, R
     /// Set by `AdminAuthenticationMiddleware` for the policy endpoints.
     package var identity: AdminPrincipal?
     package let sessions: SessionContext<ConsoleSession>
+    /// The caller's IP address, for bounds kept per client.
+    package let clientAddress: String?
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
         identity = nil
         sessions = .init()
     }

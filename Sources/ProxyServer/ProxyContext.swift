@@ -22,6 +22,8 @@ final class ProxyContext: Sendable {
     let logger: Logger
     /// Who may hold a client connection, and how many each may hold.
     let admission: ClientAdmission
+    /// Bodies held in memory over every connection.
+    let bodyBudget: BodyMemoryBudget
 
     init(
         configuration: ProxyConfiguration,
@@ -31,9 +33,11 @@ final class ProxyContext: Sendable {
         leafContexts: LeafContextCache,
         upstreamPools: PerEventLoop<UpstreamConnectionPool>,
         auditBatches: PerEventLoop<AuditBatch>,
+        bodyBudget: BodyMemoryBudget,
         metrics: ProxyMetrics,
         logger: Logger
     ) {
+        self.bodyBudget = bodyBudget
         self.configuration = configuration
         self.interception = configuration.interception
         self.policies = policies

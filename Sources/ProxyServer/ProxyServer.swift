@@ -41,6 +41,7 @@ package final class ProxyServer: Service, Sendable {
             configuration: UpstreamTLSConfiguration.make(extraCAFiles: configuration.upstreamCAFiles)
         )
         let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
+        let bodyBudget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
         self.shared = ProxyContext(
             configuration: configuration,
             policies: policies,
@@ -60,10 +61,12 @@ package final class ProxyServer: Service, Sendable {
                     eventLoop: $0,
                     tlsContext: upstreamContext,
                     configuration: configuration,
-                    dialer: dialer
+                    dialer: dialer,
+                    bodyBudget: bodyBudget
                 )
             },
             auditBatches: PerEventLoop(group: group) { AuditBatch(eventLoop: $0, log: audit) },
+            bodyBudget: bodyBudget,
             metrics: ProxyMetrics(),
             logger: logger
         )

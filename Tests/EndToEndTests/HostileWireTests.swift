@@ -132,6 +132,35 @@ struct HostileWireTests {
         }
     }
 
+    /// The admin listener refuses a declared body over its limit, and a route that is not there, at once: the
+    /// answer does not wait for a body that may never come, and the connection closes instead of draining it.
+    @Test func adminRefusalsDoNotWaitForTheBody() async throws {
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(extraArguments: ["--admin", "127.0.0.1:\(adminPort)"]) { _ in
+            let probe = """
+                import socket, sys, time
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+                start = time.monotonic()
+                s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+                answer = s.recv(4096).decode("latin-1")
+                print("%.3f %s %s" % (time.monotonic() - start, answer.split("\\r\\n")[0].replace(" ", "_"),
+                                      "close" if "connection: close" in answer.lower() else "keep"))
+                """
+            for (request, status) in [
+                (
+                    "PUT /api/v1/tenants/x/isolation HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5000000\\r\\n\\r\\n",
+                    "413"
+                ),
+                ("POST /nowhere HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100\\r\\n\\r\\n", "404"),
+            ] {
+                let output = try await Python.run(["-c", probe, String(adminPort), request])
+                let parts = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+                #expect(parts.count == 3 && parts[1].contains(status) && parts[2] == "close", "\(output)")
+                #expect((Double(parts.first ?? "") ?? 9) < 1, "answered without waiting for the body: \(output)")
+            }
+        }
+    }
+
     /// The process is alive and an ordinary token exchange through it is allowed.
     static func expectServing(_ serve: ServeProcess) async throws {
         let token = try await serve.sts.makerToken(tenant: contoso)

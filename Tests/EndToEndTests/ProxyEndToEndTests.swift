@@ -214,6 +214,28 @@ struct ProxyEndToEndTests {
         }
     }
 
+    /// Over every connection the proxy holds at most its body budget in memory: beyond, 503, and the next
+    /// exchange, once the budget is free again, is served.
+    @Test func bodiesBeyondTheProxysMemoryBudgetGet503() async throws {
+        try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.bodyMemoryBudgetBytes = 4096 }) {
+            harness in
+            let assertion = String(repeating: "a", count: 5000)
+            let refused = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x&client_assertion=\(assertion)"
+            )
+            #expect(refused.status == 503)
+            #expect(harness.sts.tokenRequestCount(tenantSegment: Self.fabrikam.description) == 0)
+            let served = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: "grant_type=client_credentials&client_id=x"
+            )
+            #expect(served.status == 200)
+        }
+    }
+
     @Test func bodiesOverTheInspectionLimitAreRefusedInEitherDirection() async throws {
         try await Self.withHarness(policiesDirectory: Self.policies, configure: { $0.maxBodyBytes = 4096 }) { harness in
             // A request body over the limit: one 413 answer, and nothing reaches the STS.

@@ -41,6 +41,28 @@ struct LeafContextCacheTests {
         }
     }
 
+    /// Random names in CONNECTs cannot make the proxy mint without end: past the burst, new names are refused
+    /// until the rate allows, and names already minted are served all along.
+    @Test func newNamesAreMintedAtABoundedRate() async throws {
+        try await Self.withCache { cache, clock, loop in
+            let known = try await cache.context(for: "login.microsoftonline.com", on: loop).get()
+            var refused = 0
+            for index in 0..<Int(LeafContextCache.mintBurst) + 10 {
+                do {
+                    _ = try await cache.context(for: "r\(index).ciamlogin.com", on: loop).get()
+                } catch is LeafContextCache.MintRateExceeded {
+                    refused += 1
+                }
+                // A name in use stays cached (and recent in the LRU) and is served whatever the rate.
+                #expect(try await cache.context(for: "login.microsoftonline.com", on: loop).get() === known)
+            }
+            #expect(refused == 11, "one token went to the known name")
+            #expect(try await cache.context(for: "login.microsoftonline.com", on: loop).get() === known)
+            clock.advance(by: 1)
+            _ = try await cache.context(for: "after-a-second.ciamlogin.com", on: loop).get()
+        }
+    }
+
     @Test func aReplacedAuthoritySignsTheNextSessions() async throws {
         try await Self.withCache { cache, _, loop in
             let first = try await cache.context(for: "login.windows.net", on: loop).get()

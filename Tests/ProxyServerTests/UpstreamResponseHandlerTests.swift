@@ -13,7 +13,7 @@ struct UpstreamResponseHandlerTests {
     static let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 
     static func channel() throws -> (EmbeddedChannel, UpstreamResponseHandler) {
-        let handler = UpstreamResponseHandler(maxBodyBytes: 1024)
+        let handler = UpstreamResponseHandler(maxBodyBytes: 1024, bodyBudget: BodyMemoryBudget(limit: 1 << 20))
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
         try channel.pipeline.syncOperations.addHandler(UnsolicitedBytesGuard(exchanger: handler))

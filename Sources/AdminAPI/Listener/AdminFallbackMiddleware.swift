@@ -10,8 +10,38 @@ struct AdminFallbackMiddleware: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        // A declared body over the limit is refused before a byte of it is read, and the connection closes rather
+        // than drain it; so does every refusal that leaves a body unread (404, 405, 413).
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > AdminRequest.maximumBodyBytes {
+            return Self.closing(Self.tooLarge(), request: request)
+        }
+        return Self.closing(try await answer(request, context: context, next: next), request: request)
+    }
+
+    private static func tooLarge() -> Response {
+        AdminAnswer.json(413, ["error": ["code": "RequestEntityTooLarge", "message": "the body exceeds 1 MiB"]])
+            .response
+    }
+
+    /// Adds `Connection: close` to a refusal of a request that came with a body.
+    private static func closing(_ response: Response, request: Request) -> Response {
+        let refusal = [.notFound, .methodNotAllowed, .contentTooLarge].contains(response.status)
+        let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? (request.headers[.transferEncoding] != nil)
+        guard refusal, hasBody else { return response }
+        var response = response
+        response.headers[.connection] = "close"
+        return response
+    }
+
+    private func answer(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .methodNotAllowed {
+            return AdminAnswer.json(405, ["error": "method_not_allowed"]).response
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path
             if path.hasPrefix("/providers/PowerPlatform.Governance/") {
@@ -22,10 +52,7 @@ struct AdminFallbackMiddleware: RouterMiddleware {
             }
             return AdminAnswer.json(404, ["error": "not_found"]).response
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return AdminAnswer.json(
-                413,
-                ["error": ["code": "RequestEntityTooLarge", "message": "the body exceeds 1 MiB"]]
-            ).response
+            return Self.tooLarge()
         }
     }
 }

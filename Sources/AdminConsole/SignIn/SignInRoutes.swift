@@ -38,7 +38,8 @@ extension AdminConsole {
             ? requested : "/console"
         let (id, attempt) = await attempts.start(
             redirectURI: "\(scheme)://\(authority)\(Self.callbackPath)",
-            returnTo: returnTo
+            returnTo: returnTo,
+            source: context.clientAddress ?? "unknown"
         )
         var components = URLComponents(url: endpoints.authorization, resolvingAgainstBaseURL: false)
         let existing = components?.queryItems ?? []

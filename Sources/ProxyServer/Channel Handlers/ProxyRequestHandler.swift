@@ -20,11 +20,14 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var plainHost = ""
     private let shared: ProxyContext
     private let deadline: RequestDeadlineHandler
+    /// A plain request body's share of the proxy's body memory, given back once answered.
+    private var reservation: BodyReservation
 
     /// - Parameter deadline: the request-head deadline in front of this connection's decoder.
     init(shared: ProxyContext, deadline: RequestDeadlineHandler) {
         self.shared = shared
         self.deadline = deadline
+        self.reservation = BodyReservation(budget: shared.bodyBudget)
         self.machine = ConnectStateMachine(
             configuration: .init(
                 interception: shared.interception,
@@ -44,6 +47,10 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
             run(machine.headReceived(head, clientAddress: address), context: context)
         case .body(let chunk):
+            guard reservation.take(chunk.readableBytes) else {
+                let message = "the proxy holds as many bodies in memory as it may; try again shortly"
+                return run(machine.malformedRequest(status: .serviceUnavailable, message), context: context)
+            }
             run(machine.bodyReceived(chunk), context: context)
         case .end:
             run(machine.endReceived(), context: context)
@@ -60,7 +67,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         run(machine.idleTimeoutFired(), context: context)
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        reservation.releaseAll()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        reservation.releaseAll()
         machine.channelClosed()
         context.fireChannelInactive()
     }
@@ -98,6 +110,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
         case .answerPlain(let response, let keepAlive):
             deadline.answered()
+            reservation.releaseAll()
             let written = HTTPResponseWriting.write(
                 status: response.head.status,
                 headers: HTTPResponseWriting.forwardable(response.head.headers),

@@ -19,6 +19,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let target: HostPort
     private let deadline: RequestDeadlineHandler
     private let shared: ProxyContext
+    /// The request bodies' share of the proxy's body memory, given back once answered.
+    private var reservation: BodyReservation
 
     init(
         session: TokenExchangeStateMachine.Session,
@@ -28,13 +30,20 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         self.target = session.target
         self.deadline = deadline
         self.shared = shared
+        self.reservation = BodyReservation(budget: shared.bodyBudget)
         let policies = shared.policies
         self.machine = TokenExchangeStateMachine(session: session, currentDecider: { policies.current().decider })
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .head = part { deadline.headReceived() }
+        switch part {
+        case .head: deadline.headReceived()
+        case .body(let chunk) where !reservation.take(chunk.readableBytes):
+            let message = "the proxy holds as many bodies in memory as it may; try again shortly"
+            return run(machine.malformedRequest(status: .serviceUnavailable, message), context: context)
+        case .body, .end: break
+        }
         run(machine.requestPartReceived(part), context: context)
     }
 
@@ -57,6 +66,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        reservation.releaseAll()
         machine.channelClosed()
         context.fireChannelInactive()
     }
@@ -112,6 +122,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             shared.metrics.exchangeLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
         deadline.answered()
+        reservation.releaseAll()
         let written = HTTPResponseWriting.write(
             status: answer.status,
             headers: answer.headers,

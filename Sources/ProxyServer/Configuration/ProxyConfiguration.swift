@@ -34,6 +34,8 @@ package struct ProxyConfiguration: Sendable {
     /// Largest request body read inside an intercepted session (token requests are a few KiB; a client assertion
     /// with its certificate chain stays well under this): 10,000 sessions may not hold a mebibyte each.
     package var maxTokenRequestBodyBytes: Int = 64 << 10
+    /// Request and response bodies held in memory at once, over every connection (`BodyMemoryBudget`).
+    package var bodyMemoryBudgetBytes: Int = 256 << 20
     package var connectTimeoutSeconds: Int64
     package var upstreamResponseTimeoutSeconds: Int64
     /// Idle time after which a client connection is closed.

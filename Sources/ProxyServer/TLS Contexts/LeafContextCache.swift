@@ -12,7 +12,36 @@ import Synchronization
 /// the result is cached in a bounded LRU: the hot path is a dictionary lookup. A leaf is minted again once two
 /// thirds of its lifetime have passed, so no client is ever shown an expired one however long the proxy runs; a
 /// CA replaced on disk (SIGHUP) is used for every session that starts after it, its old leaves forgotten.
+///
+/// Minting is rate-limited (`mintBurst`, then `mintsPerSecond`): any allowed client can name a new
+/// `<random>.ciamlogin.com` or `<random>.login.microsoft.com` in each CONNECT, and each would otherwise cost a key
+/// generation and a signature. Beyond the rate the session is refused; cached leaves are served as ever.
 final class LeafContextCache: Sendable {
+    /// New leaves minted at once before the rate applies: more intercepted names than a deployment meets in a burst.
+    static let mintBurst = 32.0
+    static let mintsPerSecond = 8.0
+
+    struct MintRateExceeded: Error, CustomStringConvertible {
+        var description: String { "more new intercepted host names than the minting rate allows" }
+    }
+
+    /// A token bucket of mints.
+    private struct MintAllowance {
+        var tokens = LeafContextCache.mintBurst
+        var updated: Date
+
+        mutating func take(now: Date) -> Bool {
+            tokens = min(
+                LeafContextCache.mintBurst,
+                tokens + now.timeIntervalSince(updated) * LeafContextCache.mintsPerSecond
+            )
+            updated = now
+            guard tokens >= 1 else { return false }
+            tokens -= 1
+            return true
+        }
+    }
+
     private struct CachedLeaf: Sendable {
         let context: NIOSSLContext
         let renewAfter: Date
@@ -26,6 +55,7 @@ final class LeafContextCache: Sendable {
     }
 
     private let signer: Mutex<Signer>
+    private let allowance: Mutex<MintAllowance>
     private let cache: BoundedCache<String, CachedLeaf>
     private let threadPool: NIOThreadPool
     private let now: @Sendable () -> Date
@@ -37,6 +67,7 @@ final class LeafContextCache: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.signer = Mutex(Signer(authority: authority, generation: 0))
+        self.allowance = Mutex(MintAllowance(updated: now()))
         self.cache = BoundedCache(capacity: capacity)
         self.threadPool = threadPool
         self.now = now
@@ -51,6 +82,7 @@ final class LeafContextCache: Sendable {
     func context(for host: String, on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
         let key = host.lowercased()
         if let fresh = freshContext(for: key) { return eventLoop.makeSucceededFuture(fresh) }
+        guard allowance.withLock({ $0.take(now: now()) }) else { return eventLoop.makeFailedFuture(MintRateExceeded()) }
         return threadPool.runIfActive(eventLoop: eventLoop) {
             if let fresh = self.freshContext(for: key) { return fresh }
             let signer = self.signer.withLock { $0 }

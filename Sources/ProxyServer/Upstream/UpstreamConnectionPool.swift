@@ -35,12 +35,20 @@ final class UpstreamConnectionPool {
     /// Closes connections idle past `upstreamIdleTimeoutSeconds`; scheduled while any connection is idle.
     private var sweep: Scheduled<Void>?
 
-    init(eventLoop: any EventLoop, tlsContext: NIOSSLContext, configuration: ProxyConfiguration, dialer: UpstreamDialer)
-    {
+    private let bodyBudget: BodyMemoryBudget
+
+    init(
+        eventLoop: any EventLoop,
+        tlsContext: NIOSSLContext,
+        configuration: ProxyConfiguration,
+        dialer: UpstreamDialer,
+        bodyBudget: BodyMemoryBudget
+    ) {
         self.eventLoop = eventLoop
         self.tlsContext = tlsContext
         self.configuration = configuration
         self.dialer = dialer
+        self.bodyBudget = bodyBudget
     }
 
     /// Sends one request to `host:port` over an idle connection, or a new one (TLS verified against `host`), and
@@ -155,6 +163,7 @@ final class UpstreamConnectionPool {
     private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
+        let bodyBudget = self.bodyBudget
         let handshakeTimeout = TimeAmount.seconds(configuration.tlsHandshakeTimeoutSeconds)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(configuration.connectTimeoutSeconds))
@@ -171,6 +180,7 @@ final class UpstreamConnectionPool {
                     }
                     let exchanger = UpstreamResponseHandler(
                         maxBodyBytes: maxBody,
+                        bodyBudget: bodyBudget,
                         handshakeTimeout: key.tls ? handshakeTimeout : nil
                     )
                     try sync.addHandler(HTTPRequestEncoder())

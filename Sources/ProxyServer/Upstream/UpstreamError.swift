@@ -21,6 +21,8 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case undecodableBody
         /// A pooled connection was gone before any byte of the request was written: safe to try a fresh one.
         case notSent
+        /// The proxy holds its budget of bodies in memory (503).
+        case overloaded
     }
 
     let code: Code
@@ -43,15 +45,20 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         code: .notSent,
         detail: "the upstream connection closed before the request was sent"
     )
+    static let overloaded = UpstreamError(
+        code: .overloaded,
+        detail: "the proxy holds as many bodies in memory as it may; try again shortly"
+    )
     static let handshakeTimedOut = UpstreamError(
         code: .timedOut,
         detail: "the TLS handshake with the upstream server did not complete in time"
     )
 
-    /// 504 for time-outs, 403 for refused destinations, 502 for everything else.
+    /// 504 for time-outs, 403 for refused destinations, 503 when the proxy is full, 502 for everything else.
     var httpStatus: HTTPResponseStatus {
         switch code {
         case .timedOut: .gatewayTimeout
+        case .overloaded: .serviceUnavailable
         case .destinationRefused: .forbidden
         case .connectFailed, .certificateRejected, .tlsFailed, .connectionClosed, .connectionBusy, .responseTooLarge,
             .malformedResponse, .undecodableBody, .notSent:

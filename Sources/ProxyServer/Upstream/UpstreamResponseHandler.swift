@@ -18,6 +18,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     typealias Completion = UpstreamConnectionPool.Completion
 
     private var incoming: HTTPMessageGatherer<HTTPResponseHead>
+    /// The response body's share of the proxy's body memory, given back once the response is reported.
+    private var reservation: BodyReservation
     private var context: ChannelHandlerContext?
     private var pending: Completion?
     /// The response that completed during the current read, reported at its end.
@@ -31,8 +33,9 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     private var handshakeDeadline: NIOScheduledCallback?
 
     /// - Parameter handshakeTimeout: for TLS connections, the time the handshake may take (then 504).
-    init(maxBodyBytes: Int, handshakeTimeout: TimeAmount? = nil) {
+    init(maxBodyBytes: Int, bodyBudget: BodyMemoryBudget, handshakeTimeout: TimeAmount? = nil) {
         incoming = HTTPMessageGatherer(limit: maxBodyBytes)
+        reservation = BodyReservation(budget: bodyBudget)
         self.handshakeTimeout = handshakeTimeout
     }
 
@@ -93,7 +96,12 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
             // Nobody asked: the connection's framing can no longer be trusted.
             return context.close(promise: nil)
         }
-        switch incoming.receive(unwrapInboundIn(data)) {
+        let part = unwrapInboundIn(data)
+        if case .body(let chunk) = part, !reservation.take(chunk.readableBytes) {
+            finish(.failure(.overloaded))
+            return context.close(promise: nil)
+        }
+        switch incoming.receive(part) {
         case .incomplete:
             break
         case .complete(let head, let body):
@@ -135,6 +143,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
 
     private func finish(_ result: Result<NIOHTTPClientResponseFull, UpstreamError>) {
         incoming.reset()
+        // The body now belongs to the exchange, which answers with it at once: the budget bounds what is gathered.
+        reservation.releaseAll()
         completed = nil
         deadline?.cancel()
         deadline = nil
