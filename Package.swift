@@ -330,6 +330,9 @@ let package = Package(
             name: "ProxyServerTests",
             dependencies: [
                 "ProxyServer", "TenantPolicy", "CertificateAuthority", "NetworkPolicy", "ExchangePolicy", "Audit",
+                "PolicyFiles", "PolicyService",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -719,7 +719,9 @@ def main():
         "upstream_requests": upstream.requests,
         "well_formed_exchanges": {"ok": counts.health_ok, "failed": counts.health_failed,
                                   "failures": counts.health_failures[:5], "after_run": after},
-        "rss_mib": {"start": rss_start, "peak": round(peak, 1), "end": rss_end},
+        "rss_mib": {"start": rss_start, "peak": round(peak, 1), "end": rss_end,
+                    "by_quarter_of_the_run": [round(rss_samples[min(len(rss_samples) - 1, len(rss_samples) * q // 4)], 1)
+                                              for q in (1, 2, 3, 4)] if rss_samples else []},
         "problem": problem,
     }, indent=1))
     if process.poll() is None:

@@ -66,14 +66,29 @@ struct DeadlineTests {
     }
 
     @Test func beyondTheConnectionCapTheAnswerIs503() async throws {
-        try await ServeProcess.with(extraArguments: ["--max-connections", "1"]) { serve in
-            // One connection holds the only place (a slow head), the next is turned away at once.
-            async let holder = Self.raw(serve.proxyPort, "GET http://example.invalid/ HTTP/1.1\\r\\n", seconds: 3)
-            try await Task.sleep(for: .milliseconds(500))
-            let (elapsed, line) = try await Self.raw(serve.proxyPort, "", seconds: 5)
-            #expect(line == "HTTP/1.1 503 Service Unavailable")
-            #expect(elapsed < 2)
-            _ = try await holder
+        try await ServeProcess.with(
+            extraArguments: [
+                "--max-connections", "1", "--default-creator-tenant", ProxyEndToEndTests.contoso.description,
+            ]
+        ) { serve in
+            // One connection holds the only place: its CONNECT's 200 proves it was admitted (no sleep orders the
+            // two); the next is turned away at once, before it sends anything.
+            let probe = """
+                import socket, sys, time
+                port = int(sys.argv[1])
+                holder = socket.create_connection(("127.0.0.1", port), timeout=5)
+                holder.sendall(b"CONNECT login.microsoftonline.com:443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                admitted = holder.recv(200).split(b"\\r\\n")[0].decode()
+                start = time.monotonic()
+                second = socket.create_connection(("127.0.0.1", port), timeout=5)
+                line = second.recv(200).split(b"\\r\\n")[0].decode()
+                print("%s|%s|%.2f" % (admitted, line, time.monotonic() - start))
+                """
+            let parts = try await Python.run(["-c", probe, String(serve.proxyPort)])
+                .trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: "|")
+            #expect(parts.first == "HTTP/1.1 200 OK")
+            #expect(parts.dropFirst().first == "HTTP/1.1 503 Service Unavailable")
+            #expect((Double(parts.last ?? "") ?? 9) < 2)
         }
     }
 

@@ -50,8 +50,17 @@ struct ServeBinaryTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("tenantgate.yaml").path
-        try "token-flows: refuse\nrequest-head-timeout: 5\nallow-destination: [127.0.0.0/8]\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        // Repeatable flags too, by their singular names (`allow-connect-ports` and `intercept-hosts` had drifted).
+        try """
+        token-flows: refuse
+        request-head-timeout: 5
+        allow-destination: [127.0.0.0/8]
+        allow-connect-port: [8443]
+        intercept-host: [example.test]
+        max-connections-per-client: 50
+
+        """
+        .write(toFile: config, atomically: true, encoding: .utf8)
         try await ServeProcess.with(extraArguments: ["--config", config]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             let path =
@@ -210,24 +219,35 @@ struct ServeBinaryTests {
 
     /// Without a signal, the default watcher (one look a second) puts an edit in force within a couple of seconds.
     @Test func theDefaultWatcherPicksUpAnEdit() async throws {
-        let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(signal: nil, attempts: 40)
+        let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(
+            signal: nil,
+            invisibleToTheWatcher: false,
+            attempts: 40
+        )
         #expect(before == 403)
         #expect(after == 200)
         #expect(seconds < 3.5, "within the one-second interval, plus the exchange")
     }
 
-    /// SIGHUP puts an edited policies directory in force at once.
+    /// SIGHUP puts an edited policies directory in force at once. The edit keeps each file's size and
+    /// modification time, so the watcher cannot see it: only the signal can (the test fails without the handler).
     @Test func sighupReloadsThePolicies() async throws {
-        let (before, after, _) = try await Self.liftContosoIsolationWhileServing(signal: SIGHUP, attempts: 50)
+        let (before, after, _) = try await Self.liftContosoIsolationWhileServing(
+            signal: SIGHUP,
+            invisibleToTheWatcher: true,
+            attempts: 50
+        )
         #expect(before == 403)
         #expect(after == 200)
     }
 
-    /// Serves a copy of `policies/seed-two-way` (Contoso → Fabrikam blocked), removes its policy files, sends
-    /// `signal` if any, and retries the exchange every 100 ms: its status before the edit, the first status after
-    /// it (200 as soon as the edit is in force), and the seconds from the edit to that answer.
+    /// Serves a copy of `policies/seed-two-way` (Contoso → Fabrikam blocked), lifts Contoso's isolation (removing
+    /// its policy file, or, `invisibleToTheWatcher`, turning it Off in place with the file's size and modification
+    /// time kept), sends `signal` if any, and retries the exchange every 100 ms: its status before the edit, the
+    /// first status after it (200 as soon as the edit is in force), and the seconds from the edit to that answer.
     static func liftContosoIsolationWhileServing(
         signal: Int32?,
+        invisibleToTheWatcher: Bool,
         attempts: Int
     ) async throws -> (before: Int, after: Int, seconds: Double) {
         let directory = try temporaryDirectory()
@@ -247,13 +267,45 @@ struct ServeBinaryTests {
                 ]
             outcome.before = try await serve.curl(exchange).status
             let edited = Date()
-            for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml") {
-                try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
+            if invisibleToTheWatcher {
+                try Self.turnIsolationOffKeepingSizeAndTime("\(policies)/contoso.yaml")
+                // Longer than the watcher's interval: had it seen the edit, it would have applied it by now.
+                try await Task.sleep(for: .milliseconds(2500))
+                #expect(try await serve.curl(exchange).status == 403, "the watcher must not have seen the edit")
+            } else {
+                for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml")
+                {
+                    try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
+                }
             }
             if let signal { serve.signal(signal) }
             outcome.after = try await serve.firstStatus(200, of: exchange, attempts: attempts)
             outcome.seconds = Date().timeIntervalSince(edited)
         }
         return outcome
+    }
+
+    /// `enabled: true` becomes `enabled: false`, a character of the comment goes so the size stays, and the
+    /// modification time is put back to the nanosecond (coreutils' `touch -r`, from a copy that kept it).
+    static func turnIsolationOffKeepingSizeAndTime(_ path: String) throws {
+        let reference = path + ".time"
+        try FileManager.default.copyItem(atPath: path, toPath: reference)
+        defer { try? FileManager.default.removeItem(atPath: reference) }
+        let touch = Process()
+        touch.executableURL = URL(fileURLWithPath: "/usr/bin/touch")
+        touch.arguments = ["-r", path, reference]
+        try touch.run()
+        touch.waitUntilExit()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "Seed 000,", with: "Seed 000")
+            .replacingOccurrences(of: "enabled: true", with: "enabled: false")
+        #expect(edited.utf8.count == text.utf8.count)
+        try edited.write(toFile: path, atomically: false, encoding: .utf8)
+        let restore = Process()
+        restore.executableURL = URL(fileURLWithPath: "/usr/bin/touch")
+        restore.arguments = ["-r", reference, path]
+        try restore.run()
+        restore.waitUntilExit()
+        #expect(touch.terminationStatus == 0 && restore.terminationStatus == 0)
     }
 }

@@ -127,6 +127,16 @@ final class ServeProcess: @unchecked Sendable {
         )
     }
 
+    /// The status of the proxy's answer to curl's CONNECT (`%{http_connect}`): a refused CONNECT is 407 or 403
+    /// here, while a crashed proxy is 0, which `curl`'s `%{http_code}` cannot tell apart.
+    func connectStatus(_ arguments: [String]) async throws -> Int {
+        let output = try await Curl.run(
+            ["-s", "-m", "20", "--proxy", proxy, "--cacert", caPath, "-o", "/dev/null", "-w", "%{http_connect}"]
+                + arguments
+        )
+        return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
     /// Repeats `arguments` through the proxy every 100 ms, at most `attempts` times, until the status is `wanted`:
     /// the last status seen.
     func firstStatus(_ wanted: Int, of arguments: [String], attempts: Int) async throws -> Int {
