@@ -8,7 +8,7 @@ import Testing
 
 /// The admin API through the real listener: curl with Entra-shaped tokens signed by a key the test owns,
 /// edits enforced on the next token exchange through the proxy, files written atomically, audit lines.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct AdminEndToEndTests {
     static let contoso = ProxyEndToEndTests.contoso
     static let fabrikam = ProxyEndToEndTests.fabrikam

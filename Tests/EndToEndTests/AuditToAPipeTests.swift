@@ -5,6 +5,7 @@ import Testing
 /// Audit lines to a pipe, as a container's log collector reads `--audit-log /dev/stdout`: a pipe has no disk to
 /// sync, so with the default `--audit-fsync always` the exchange is still decided and its line reaches the reader.
 /// (Before, every sync failed with EINVAL and every exchange was answered 503.)
+@Suite(.timeLimit(.minutes(5)))
 struct AuditToAPipeTests {
     @Test func linesToAPipeAreWrittenAndTheExchangeDecided() async throws {
         let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString).fifo").path

@@ -9,7 +9,7 @@ import Testing
 /// Debian's chromium and chromium-driver, which `.ci/run` installs).
 ///
 /// `TENANTGATE_SCREENSHOTS=DIR` keeps the pages' screenshots (the README's come from here).
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct ConsoleBrowserTests {
     static let script = "\(ProxyEndToEndTests.repository)/Tests/Browser/console_test.py"
     static let consoleClientID = LoopbackHarness.consoleClientID

@@ -6,7 +6,7 @@ import Testing
 /// The console's sign-in and session as an attacker would try them, with curl as the browser over real sockets:
 /// a callback from another browser, a changed `state`, a replayed code, an open redirect, a missing or wrong CSRF
 /// token, a user without a role, pages that echo input.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ConsoleSignInTests {
     static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
     static let rules =

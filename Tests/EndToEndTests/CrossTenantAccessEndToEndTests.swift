@@ -12,7 +12,7 @@ import Testing
 /// Cross-tenant access settings enforced through the proxy: the mock STS mints guest tokens, member
 /// tokens of foreign tenants and tokens of another cloud's STS; curl goes through the proxy; the audit line names
 /// the setting. Policies: `policies/cross-tenant-access/` (Contoso isolation Off, so only these settings decide).
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct CrossTenantAccessEndToEndTests {
     static let policies = "\(ProxyEndToEndTests.repository)/policies/cross-tenant-access"
     static let contoso = ProxyEndToEndTests.contoso

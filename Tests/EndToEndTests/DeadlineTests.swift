@@ -7,7 +7,7 @@ import Testing
 
 /// Deadlines and caps a slow or greedy client cannot stretch, through the real `tenantgate serve`: each one a clear
 /// answer (408, 503, 504) or a close, within its configured time.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct DeadlineTests {
     /// Sends `payload` to the proxy on a raw socket, then reads until the proxy closes or `seconds` pass; prints
     /// what arrived and how long the proxy took to close.

@@ -7,6 +7,7 @@ import Yams
 
 /// The deployment files, checked with the tools this machine has: systemd's own verifier and security analysis
 /// for the unit, and the command's own configuration reader for the configuration it points at.
+@Suite(.timeLimit(.minutes(5)))
 struct DeploymentFileTests {
     static let systemd = "\(ProxyEndToEndTests.repository)/deploy/systemd"
     static let kubernetes = "\(ProxyEndToEndTests.repository)/deploy/kubernetes"

@@ -12,7 +12,7 @@ import Testing
 ///
 /// Policies (`policies/`): Contoso isolated, allowing Fabrikam outbound and Adatum both ways; Adatum isolated with
 /// no rules. Contoso → Northwind is blocked outbound; Fabrikam → Contoso (or Adatum) blocked inbound.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct HostileClientTests {
     static let contoso = ProxyEndToEndTests.contoso
     static let fabrikam = ProxyEndToEndTests.fabrikam

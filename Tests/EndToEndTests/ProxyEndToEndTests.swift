@@ -9,7 +9,7 @@ import TenantPolicy
 import Testing
 
 /// Real sockets on loopback: the mock STS (TLS, signed JWTs), the proxy as `serve` builds it, curl as the client.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ProxyEndToEndTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 /// `tenantgate report` through the real binary over a fleet's audit files: every `--audit-log` is read, as one.
+@Suite(.timeLimit(.minutes(5)))
 struct ReportBinaryTests {
     static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
     static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"

@@ -7,7 +7,7 @@ import TenantPolicy
 import Testing
 
 /// What users run, run as they run it: the real binary's configuration file, signals, metrics and admin listener.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ServeBinaryTests {
     static func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
