@@ -161,6 +161,32 @@ struct HostileWireTests {
         }
     }
 
+    /// One address holds at most 16 admin connections: the 17th is closed at once, and a probe from elsewhere is
+    /// answered while the 16 are held.
+    @Test func oneAddressCannotHoldTheAdminListener() async throws {
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(extraArguments: ["--admin", "127.0.0.1:\(adminPort)"]) { _ in
+            let probe = """
+                import socket, sys
+                port = int(sys.argv[1])
+                held = []
+                for _ in range(16):
+                    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.connect(("127.0.0.1", port)); held.append(s)
+                extra = socket.socket(); extra.bind(("127.0.0.1", 0)); extra.connect(("127.0.0.1", port))
+                extra.settimeout(3)
+                try:
+                    closed = extra.recv(10) == b""
+                except (ConnectionResetError, socket.timeout) as error:
+                    closed = isinstance(error, ConnectionResetError)
+                p = socket.socket(); p.settimeout(3); p.bind(("127.0.0.3", 0)); p.connect(("127.0.0.1", port))
+                p.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
+                print("closed" if closed else "open", p.recv(200).split(b"\\r\\n")[0].decode().replace(" ", "_"))
+                """
+            let output = try await Python.run(["-c", probe, String(adminPort)])
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "closed HTTP/1.1_200_OK", "\(output)")
+        }
+    }
+
     /// The process is alive and an ordinary token exchange through it is allowed.
     static func expectServing(_ serve: ServeProcess) async throws {
         let token = try await serve.sts.makerToken(tenant: contoso)

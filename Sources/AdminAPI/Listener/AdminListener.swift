@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// and the console when configured. A `Service` like the proxy, stopped by the same graceful shutdown.
 package struct AdminListener: Service {
     /// Connections served at once: the admin listener has few callers; beyond this it stops accepting until one
-    /// closes.
+    /// closes. One address holds at most `PerClientConnectionLimit.perClient` of them, so probes find a place.
     package static let maximumConnections = 256
     /// Seconds a connection may idle before it is closed.
     package static let idleTimeout = TimeAmount.seconds(60)
@@ -33,9 +33,12 @@ package struct AdminListener: Service {
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
+        let perClient = PerClientConnectionLimit()
         let http = HTTPServerBuilder.http1(
             configuration: .init(
-                additionalChannelHandlers: [WholeRequestDeadlineHandler(timeout: requestHeadTimeout)],
+                additionalChannelHandlers: [
+                    perClient.handler(), WholeRequestDeadlineHandler(timeout: requestHeadTimeout),
+                ],
                 idleTimeout: Self.idleTimeout
             )
         )
