@@ -4,13 +4,18 @@ import Foundation
 import NetworkPolicy
 import TenantPolicy
 
-/// Finds the creator tenant of a connection (SPEC 3, 4.1). Three sources, in this order:
+/// Finds the creator tenant of a connection (SPEC 3, 4.1, 4.2). Three sources, in this order:
 /// 1. the maker's token in `Proxy-Authorization: Bearer`, which counts only once verified (signature, Entra issuer
 ///    of its own `tid`, audience, lifetime). A token that is sent and does not verify refuses the connection (407):
 ///    it never falls back to another source, so a forged token cannot borrow the address map or the default;
 /// 2. else the client address map, by the most specific range holding the client's address (an IPv4-mapped IPv6
-///    address is judged as the IPv4 address it carries);
+///    address is judged as the IPv4 address it carries): its first tenant;
 /// 3. else the configured default creator tenant.
+///
+/// What the operator granted bounds what a token may claim (SPEC 4.2): a client whose range names tenants may act
+/// only for those, a client under the default only for the default, so a genuine token of another tenant narrows
+/// nothing and widens nothing: it is refused (407). A client granted nothing (a shared host) may act for the tenant
+/// of any verified token, or, with `UngrantedMakers.governedOnly`, of a governed tenant only.
 ///
 /// Verified tokens are remembered until they expire (bounded), so a client that opens a connection per request pays
 /// for one signature check per token, not per connection.
@@ -35,22 +40,37 @@ package final class CreatorResolver: Sendable {
         case defaultTenant = "default creator tenant"
     }
 
+    /// Whose verified tokens a client granted nothing may use.
+    package enum UngrantedMakers: String, Sendable, CaseIterable {
+        case any
+        case governed
+    }
+
     private let verifier: EntraTokenVerifier?
-    private let byClientAddress: AddressMap<TenantID>
+    private let byClientAddress: AddressMap<[TenantID]>
     private let defaultCreator: TenantID?
+    private let ungrantedMakers: UngrantedMakers
+    private let isGoverned: @Sendable (TenantID) -> Bool
     private let verified = BoundedCache<String, VerifiedCreator>(capacity: 1024)
     private let now: @Sendable () -> Date
 
-    /// - Parameter verifier: nil when no maker token can be verified; every token sent is then refused.
+    /// - Parameters:
+    ///   - verifier: nil when no maker token can be verified; every token sent is then refused.
+    ///   - byClientAddress: the tenants each client range may act for, the first one its creator without a token.
+    ///   - isGoverned: whether the policy in force governs a tenant (for `UngrantedMakers.governed`).
     package init(
         verifier: EntraTokenVerifier?,
-        byClientAddress: AddressMap<TenantID>,
+        byClientAddress: AddressMap<[TenantID]>,
         defaultCreator: TenantID?,
+        ungrantedMakers: UngrantedMakers = .any,
+        isGoverned: @escaping @Sendable (TenantID) -> Bool = { _ in true },
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.verifier = verifier
         self.byClientAddress = byClientAddress
         self.defaultCreator = defaultCreator
+        self.ungrantedMakers = ungrantedMakers
+        self.isGoverned = isGoverned
         self.now = now
     }
 
@@ -70,7 +90,7 @@ package final class CreatorResolver: Sendable {
         case .failure(let failure): return .resolved(.refused(reason: Self.sentence(failure)))
         }
         if let known = verified.value(for: token), now() < known.expiresAt {
-            return .resolved(.known(known.tenant, source: .verifiedToken))
+            return .resolved(granted(known.tenant, to: clientAddress))
         }
         guard verifier != nil else {
             return .resolved(
@@ -80,22 +100,49 @@ package final class CreatorResolver: Sendable {
         return .verify(token: token)
     }
 
-    /// Checks a maker token's signature and claims (may fetch keys); remembers it until it expires.
-    package func verify(_ token: String) async -> Resolution {
+    /// Checks a maker token's signature and claims (may fetch keys), remembers it until it expires, and holds its
+    /// tenant to what the client at `clientAddress` was granted.
+    package func verify(_ token: String, clientAddress: IPAddress?) async -> Resolution {
         guard let verifier else {
             return .refused(reason: "the maker token cannot be verified: no --creator-jwks or --creator-jwks-url keys")
         }
         switch await verifier.verify(token) {
         case .success(let identity):
             verified.insert(VerifiedCreator(tenant: identity.tenant, expiresAt: identity.expiresAt), for: token)
-            return .known(identity.tenant, source: .verifiedToken)
+            return granted(identity.tenant, to: clientAddress)
         case .failure(let failure):
             return .refused(reason: Self.sentence(failure))
         }
     }
 
+    /// A verified token's tenant, if the client may act for it.
+    private func granted(_ tenant: TenantID, to clientAddress: IPAddress?) -> Resolution {
+        if let clientAddress, let range = byClientAddress.value(for: clientAddress) {
+            guard range.contains(tenant) else {
+                return .refused(
+                    reason: "the maker token's tenant \(tenant) is not one this client may act for (the client "
+                        + "address map grants \(range.map(\.description).joined(separator: ", ")))"
+                )
+            }
+        } else if let defaultCreator {
+            guard tenant == defaultCreator else {
+                return .refused(
+                    reason: "the maker token's tenant \(tenant) is not one this client may act for (the default "
+                        + "creator tenant \(defaultCreator) is the only one granted)"
+                )
+            }
+        } else if ungrantedMakers == .governed, !isGoverned(tenant) {
+            return .refused(
+                reason:
+                    "the maker token's tenant \(tenant) is not governed here, and clients granted no tenant may act "
+                    + "only for governed ones (--ungranted-makers governed)"
+            )
+        }
+        return .known(tenant, source: .verifiedToken)
+    }
+
     private func resolveWithoutToken(clientAddress: IPAddress?) -> Resolution {
-        if let clientAddress, let tenant = byClientAddress.value(for: clientAddress) {
+        if let clientAddress, let tenant = byClientAddress.value(for: clientAddress)?.first {
             return .known(tenant, source: .clientAddress)
         }
         if let defaultCreator { return .known(defaultCreator, source: .defaultTenant) }

@@ -14,6 +14,7 @@ import PolicyFiles
 import PolicyService
 import ServiceLifecycle
 import Synchronization
+import TenantPolicy
 
 /// The forward proxy: listens, and gives every client connection its first handler (SPEC 3).
 ///
@@ -48,7 +49,9 @@ package final class ProxyServer: Service, Sendable {
             creators: CreatorResolver(
                 verifier: creatorVerifier,
                 byClientAddress: configuration.creatorTenantByClientAddress,
-                defaultCreator: configuration.defaultCreatorTenant
+                defaultCreator: configuration.defaultCreatorTenant,
+                ungrantedMakers: configuration.ungrantedMakers,
+                isGoverned: { policies.current().bundle.isolation.tenant($0) != nil }
             ),
             dialer: dialer,
             leafContexts: LeafContextCache(

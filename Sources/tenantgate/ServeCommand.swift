@@ -65,6 +65,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("default-creator-tenant"), help: "Creator tenant when a connection names none.")
     var defaultCreatorTenant: String?
 
+    @Option(
+        name: .customLong("ungranted-makers"),
+        help:
+            "any or governed: whose verified maker tokens a client granted no creator tenant (no address range, no default) may use (default any)."
+    )
+    var ungrantedMakers: String?
+
     @Option(name: .customLong("non-entra-sts"), help: "audit (pass and record) or block (default audit).")
     var nonEntraSTS: String?
 

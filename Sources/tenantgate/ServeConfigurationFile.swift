@@ -16,8 +16,10 @@ struct ServeConfigurationFile: Decodable {
     var mode: String?
     var defaultCreatorTenant: String?
     var nonEntraSTS: String?
-    /// Client address or CIDR range → creator tenant, used when a connection sends no Proxy-Authorization.
-    var creatorByClientAddress: [String: String]?
+    /// Client address or CIDR range → the creator tenant (or tenants) its clients may act for; the first is the
+    /// creator of a connection that sends no Proxy-Authorization.
+    var creatorByClientAddress: [String: GrantedTenants]?
+    var ungrantedMakers: String?
     var creatorJWKS: String?
     var creatorJWKSURL: String?
     var creatorAudience: [String]?
@@ -59,6 +61,7 @@ struct ServeConfigurationFile: Decodable {
         case defaultCreatorTenant = "default-creator-tenant"
         case nonEntraSTS = "non-entra-sts"
         case creatorByClientAddress = "creator-by-client-address"
+        case ungrantedMakers = "ungranted-makers"
         case allowConnectPorts = "allow-connect-port"
         case interceptHosts = "intercept-host"
         case tenantRestrictionsV2 = "tenant-restrictions-v2"
@@ -117,4 +120,18 @@ struct ServeConfigurationFile: Decodable {
 struct ServeSetupError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// One tenant or a list of tenants, as `creator-by-client-address` takes either.
+struct GrantedTenants: Decodable {
+    let values: [String]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let one = try? container.decode(String.self) {
+            values = [one]
+        } else {
+            values = try container.decode([String].self)
+        }
+    }
 }

@@ -42,17 +42,28 @@ extension ServeSettings {
             }
             proxy.defaultCreatorTenant = creator
         }
-        var creatorRanges: [(AddressRange, TenantID)] = []
-        for (address, tenantText) in (file?.creatorByClientAddress ?? [:]).sorted(by: { $0.key < $1.key }) {
+        var creatorRanges: [(AddressRange, [TenantID])] = []
+        for (address, granted) in (file?.creatorByClientAddress ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard let range = AddressRange(cidr: address) else {
                 throw ServeSetupError("creator-by-client-address: '\(address)' is not an IP address or CIDR range")
             }
-            guard let tenant = TenantID(tenantText) else {
-                throw ServeSetupError("creator-by-client-address: '\(tenantText)' is not a tenant ID")
+            guard !granted.values.isEmpty else {
+                throw ServeSetupError("creator-by-client-address: '\(address)' grants no tenant")
             }
-            creatorRanges.append((range, tenant))
+            let tenants = try granted.values.map { text in
+                guard let tenant = TenantID(text) else {
+                    throw ServeSetupError("creator-by-client-address: '\(text)' is not a tenant ID")
+                }
+                return tenant
+            }
+            creatorRanges.append((range, tenants))
         }
         proxy.creatorTenantByClientAddress = AddressMap(creatorRanges)
+        let ungrantedText = pick(flags.ungrantedMakers, file?.ungrantedMakers, "any")
+        guard let ungranted = CreatorResolver.UngrantedMakers(rawValue: ungrantedText) else {
+            throw ServeSetupError("--ungranted-makers: '\(ungrantedText)' is not any or governed")
+        }
+        proxy.ungrantedMakers = ungranted
         proxy.allowedDestinations = try Self.ranges(
             (file?.allowDestination ?? []) + flags.allowDestination,
             flag: "--allow-destination"

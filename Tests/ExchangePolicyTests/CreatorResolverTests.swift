@@ -15,7 +15,8 @@ struct CreatorResolverTests {
         CreatorResolver(
             verifier: nil,
             byClientAddress: AddressMap([
-                (AddressRange(cidr: "10.0.0.0/8")!, contoso), (AddressRange(cidr: "10.1.2.0/24")!, fabrikam),
+                (AddressRange(cidr: "10.0.0.0/8")!, [contoso]),
+                (AddressRange(cidr: "10.1.2.0/24")!, [fabrikam, contoso]),
             ]),
             defaultCreator: defaultCreator
         )
@@ -28,7 +29,7 @@ struct CreatorResolverTests {
     ) async -> CreatorResolver.Resolution {
         switch resolver.lookUp(proxyAuthorization: token, clientAddress: address.flatMap { IPAddress($0) }) {
         case .resolved(let resolution): resolution
-        case .verify(let token): await resolver.verify(token)
+        case .verify(let token): await resolver.verify(token, clientAddress: address.flatMap { IPAddress($0) })
         }
     }
 

@@ -151,7 +151,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .verify(let token):
             let creators = shared.creators
             let promise = context.eventLoop.makePromise(of: CreatorResolver.Resolution.self)
-            promise.completeWithTask { await creators.verify(token) }
+            promise.completeWithTask { await creators.verify(token, clientAddress: clientAddress) }
             promise.futureResult.assumeIsolated().whenSuccess { resolution in
                 self.run(self.machine.creatorResolved(resolution), context: context)
             }

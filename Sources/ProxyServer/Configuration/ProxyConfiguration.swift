@@ -7,9 +7,11 @@ package struct ProxyConfiguration: Sendable {
     package var listen: HostPort
     package var mode: EnforcementMode
     package var defaultCreatorTenant: TenantID?
-    /// Client address ranges mapped to the creator tenant, used when a connection sends no Proxy-Authorization
-    /// (SPEC 3); the most specific range wins.
-    package var creatorTenantByClientAddress: AddressMap<TenantID>
+    /// Client address ranges mapped to the creator tenants their clients may act for, the first used when a
+    /// connection sends no Proxy-Authorization (SPEC 3, 4.2); the most specific range wins.
+    package var creatorTenantByClientAddress: AddressMap<[TenantID]>
+    /// Whose verified maker tokens a client granted no creator tenant may use (SPEC 4.2).
+    package var ungrantedMakers: CreatorResolver.UngrantedMakers = .any
     /// Ranges opened beyond the package internet for plain http and CONNECT (SPEC 4.1 `--allow-destination`).
     package var allowedDestinations: [AddressRange]
     /// Who may use the proxy (SPEC 4.1 `--allow-client`); loopback only by default.
@@ -61,7 +63,7 @@ package struct ProxyConfiguration: Sendable {
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3128),
         mode: EnforcementMode = .enforce,
         defaultCreatorTenant: TenantID? = nil,
-        creatorTenantByClientAddress: AddressMap<TenantID> = AddressMap([]),
+        creatorTenantByClientAddress: AddressMap<[TenantID]> = AddressMap([]),
         allowedDestinations: [AddressRange] = [],
         allowedClients: ClientPolicy = .loopbackOnly,
         tokenFlows: TokenFlowHandling = .judge,

@@ -1,0 +1,116 @@
+import Foundation
+import LoopbackSimulation
+import MockSTS
+import TenantGateApp
+import TenantPolicy
+import Testing
+
+/// The creator tenant is what the operator granted, narrowed by the maker, never widened (SPEC 4.2), through the
+/// real `tenantgate serve` with curl from two loopback addresses: 127.0.0.1 (mapped) and 127.0.0.2 (granted nothing).
+///
+/// Policies (`policies/`): Contoso isolated, allowing Fabrikam outbound; Northwind not governed.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct CreatorTrustTests {
+    static let contoso = ProxyEndToEndTests.contoso
+    static let fabrikam = ProxyEndToEndTests.fabrikam
+    static let northwind = ProxyEndToEndTests.northwind
+    static let form = HostileClientTests.form
+
+    /// Runs `body` against `serve` with `creator-by-client-address` set to `map` in a config file.
+    static func withMap(
+        _ map: String,
+        extraArguments: [String] = [],
+        _ body: (ServeProcess) async throws -> Void
+    ) async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("tenantgate.yaml").path
+        try "creator-by-client-address: \(map)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try await ServeProcess.with(extraArguments: ["--config", config] + extraArguments, body)
+    }
+
+    static func exchange(
+        _ serve: ServeProcess,
+        maker tenant: TenantID,
+        signingIn signIn: TenantID,
+        from source: String = "127.0.0.1"
+    ) async throws -> (connect: Int, status: Int) {
+        let request =
+            serve.makerHeader(try await serve.sts.makerToken(tenant: tenant)) + [
+                "--interface", source, "-d", form, "https://login.microsoftonline.com/\(signIn)/oauth2/v2.0/token",
+            ]
+        return (try await serve.connectStatus(request), try await serve.curl(request).status)
+    }
+
+    /// The insider of issue 30: the connector host is mapped to Contoso, whose isolation refuses Northwind. A
+    /// genuine Northwind maker token used to make the exchange "within Northwind" and get Northwind's token.
+    @Test func aMappedHostCannotChooseAnotherCreatorWithAGenuineToken() async throws {
+        try await Self.withMap(#"{"127.0.0.1/32": "\#(Self.contoso)"}"#) { serve in
+            #expect(
+                try await serve.curl(["-d", Self.form, Self.url(Self.northwind)]).status == 403,
+                "no token: Contoso"
+            )
+            let (connect, _) = try await Self.exchange(serve, maker: Self.northwind, signingIn: Self.northwind)
+            #expect(connect == 407)
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0, "nothing upstream")
+            let refusal = serve.auditObjects().first { $0["setting"] as? String == "creatorToken" }
+            #expect(refusal?["decision"] as? String == "error")
+            #expect((refusal?["reason"] as? String)?.contains("not one this client may act for") == true)
+
+            // A token of the granted tenant is the maker's own: accepted, and judged as Contoso's.
+            #expect(try await Self.exchange(serve, maker: Self.contoso, signingIn: Self.fabrikam).status == 200)
+        }
+    }
+
+    /// A range may grant several tenants: a maker of any of them is believed, one of another is not.
+    @Test func aRangeMayGrantSeveralTenants() async throws {
+        try await Self.withMap(#"{"127.0.0.1/32": ["\#(Self.contoso)", "\#(Self.northwind)"]}"#) { serve async throws in
+            #expect(try await Self.exchange(serve, maker: Self.northwind, signingIn: Self.northwind).status == 200)
+            #expect(try await Self.exchange(serve, maker: Self.fabrikam, signingIn: Self.fabrikam).connect == 407)
+        }
+    }
+
+    /// A host granted nothing (shared by many tenants' makers) takes any verified token, as before; with
+    /// `--ungranted-makers governed`, only a governed tenant's.
+    @Test func aSharedHostTakesAnyVerifiedTokenUnlessRestricted() async throws {
+        try await Self.withMap(#"{"127.0.0.1/32": "\#(Self.contoso)"}"#) { serve in
+            let shared = try await Self.exchange(
+                serve,
+                maker: Self.northwind,
+                signingIn: Self.northwind,
+                from: "127.0.0.2"
+            )
+            #expect(shared.status == 200)
+        }
+        try await Self.withMap(
+            #"{"127.0.0.1/32": "\#(Self.contoso)"}"#,
+            extraArguments: ["--ungranted-makers", "governed"]
+        ) { serve in
+            let northwind = try await Self.exchange(
+                serve,
+                maker: Self.northwind,
+                signingIn: Self.northwind,
+                from: "127.0.0.2"
+            )
+            #expect(northwind.connect == 407)
+            let contoso = try await Self.exchange(
+                serve,
+                maker: Self.contoso,
+                signingIn: Self.fabrikam,
+                from: "127.0.0.2"
+            )
+            #expect(contoso.status == 200)
+        }
+    }
+
+    /// Under the default creator tenant alone, a token must name that tenant.
+    @Test func theDefaultCreatorGrantsOnlyItself() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) {
+            serve async throws in
+            #expect(try await Self.exchange(serve, maker: Self.northwind, signingIn: Self.northwind).connect == 407)
+            #expect(try await Self.exchange(serve, maker: Self.contoso, signingIn: Self.fabrikam).status == 200)
+        }
+    }
+
+    static func url(_ tenant: TenantID) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }
+}
