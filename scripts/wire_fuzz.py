@@ -23,6 +23,7 @@ import base64
 import gzip
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import random
@@ -591,6 +592,8 @@ async def run_clients(seed, proxy, origin_port, tokens, connections, end):
 
 def client_process(seed, proxy, origin_port, tokens, connections, seconds, results):
     """One process of fuzzing clients (one Python process alone cannot keep the proxy busy)."""
+    # asyncio warns on every write to a transport the proxy already closed: expected here, by the thousand.
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
     end = time.monotonic() + seconds
     counts = asyncio.run(run_clients(seed, proxy, origin_port, tokens, connections, end))
     results.put({"connections": counts.connections, "requests": counts.requests, "statuses": counts.statuses,
