@@ -21,6 +21,9 @@ package struct DestinationPolicy: Sendable {
         (ipv4(100, 64, 0, 0, prefix: 10), "shared address space (RFC 6598)"),
         (ipv4(224, 0, 0, 0, prefix: 4), "multicast"),
         (ipv4(240, 0, 0, 0, prefix: 4), "reserved"),
+        (ipv4(168, 63, 129, 16, prefix: 32), "Azure WireServer (goal state, extension settings, certificates)"),
+        (ipv4(192, 0, 0, 0, prefix: 24), "IETF protocol assignments (RFC 6890)"),
+        (ipv4(198, 18, 0, 0, prefix: 15), "benchmarking (RFC 2544)"),
         (ipv6(0, prefix: 128), "unspecified"),
         (ipv6(0, 1, prefix: 128), "loopback"),
         (ipv6(0xfe80 << 48, prefix: 10), "link-local"),
@@ -28,9 +31,25 @@ package struct DestinationPolicy: Sendable {
         (ipv6(0xff00 << 48, prefix: 8), "multicast"),
     ]
 
-    /// The NAT64 well-known prefix `64:ff9b::/96` (RFC 6052): its last 32 bits are an IPv4 address that a NAT64
-    /// gateway will connect to, so the address is judged as that IPv4 address.
-    private static let nat64 = ipv6(0x0064_ff9b << 32, prefix: 96)
+    /// IPv6 forms that carry an IPv4 address a gateway or tunnel will reach: each is judged as that address too.
+    private static let nat64 = ipv6(0x0064_ff9b << 32, prefix: 96)  // RFC 6052 well-known prefix: the last 32 bits
+    private static let localNAT64 = ipv6(0x0064_ff9b_0001 << 16, prefix: 48)  // RFC 8215, RFC 6052's /48 layout
+    private static let sixToFour = ipv6(0x2002 << 48, prefix: 16)  // RFC 3056: bits 16 to 47
+    private static let teredo = ipv6(0x2001_0000 << 32, prefix: 32)  // RFC 4380: server, and client inverted
+    private static let ipv4Compatible = ipv6(0, prefix: 96)  // ::a.b.c.d, deprecated (RFC 4291)
+    private static let ipv4Translated = ipv6(0, 0xffff_0000 << 32, prefix: 96)  // ::ffff:0:a.b.c.d (RFC 2765)
+
+    /// The IPv4 addresses `address` embeds, in the forms above.
+    static func embeddedIPv4(_ address: IPAddress) -> [IPAddress] {
+        let v4 = { (value: UInt64) in IPAddress(ipv4Value: UInt32(truncatingIfNeeded: value)) }
+        if nat64.contains(address) || ipv4Translated.contains(address) { return [v4(address.low)] }
+        if localNAT64.contains(address) { return [v4((address.high & 0xffff) << 16 | (address.low >> 40) & 0xffff)] }
+        if sixToFour.contains(address) { return [v4(address.high >> 16)] }
+        if teredo.contains(address) { return [v4(address.high), v4(~address.low)] }
+        // `::` and `::1` are judged as themselves (unspecified, loopback).
+        if ipv4Compatible.contains(address), address.low > 1 { return [v4(address.low)] }
+        return []
+    }
 
     private let allowed: [AddressRange]
     private let ownListeners: [Listener]
@@ -45,10 +64,19 @@ package struct DestinationPolicy: Sendable {
 
     /// Whether the proxy may connect to `address` at `port`, and if not, why.
     ///
-    /// A NAT64 address (`64:ff9b::a9fe:a9fe`) gets the verdict of the IPv4 address it embeds (`169.254.169.254`).
+    /// An address that embeds an IPv4 address (NAT64 `64:ff9b::a9fe:a9fe`, 6to4 `2002:a9fe:a9fe::`, Teredo,
+    /// `::a.b.c.d`) is allowed only when every address it carries is: it gets the first refusal among them.
     package func judge(_ address: IPAddress, port: Int) -> DestinationVerdict {
-        let judged =
-            Self.nat64.contains(address) ? IPAddress(ipv4Value: UInt32(truncatingIfNeeded: address.low)) : address
+        let embedded = Self.embeddedIPv4(address)
+        for judged in embedded.isEmpty ? [address] : embedded {
+            if case .refused(let reason) = judgeOne(judged, carriedBy: address, port: port) {
+                return .refused(reason: reason)
+            }
+        }
+        return .allowed
+    }
+
+    private func judgeOne(_ judged: IPAddress, carriedBy address: IPAddress, port: Int) -> DestinationVerdict {
         if let listener = ownListeners.first(where: { $0.isReached(by: judged, port: port) }) {
             let destination = Listener(address: judged, port: port)
             return .refused(reason: "\(destination) is this proxy's own listener (\(listener)).")

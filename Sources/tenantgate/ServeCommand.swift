@@ -78,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-connect-port"), help: "A port CONNECT may reach besides 443 (repeatable).")
     var allowConnectPort: [Int] = []
 
+    @Option(name: .customLong("allow-http-port"), help: "A port plain http:// may reach besides 80 (repeatable).")
+    var allowHTTPPort: [Int] = []
+
     @Option(
         name: .customLong("intercept-host"),
         help: "A resource host to intercept besides the STS hosts (repeatable)."

@@ -40,6 +40,7 @@ struct ServeConfigurationFile: Decodable {
     var adminInsecure: Bool?
     var auditFsync: String?
     var allowConnectPorts: [Int]?
+    var allowHTTPPorts: [Int]?
     var interceptHosts: [String]?
     var tenantRestrictionsV2: String?
     var adminJWKS: String?
@@ -63,6 +64,7 @@ struct ServeConfigurationFile: Decodable {
         case creatorByClientAddress = "creator-by-client-address"
         case ungrantedMakers = "ungranted-makers"
         case allowConnectPorts = "allow-connect-port"
+        case allowHTTPPorts = "allow-http-port"
         case interceptHosts = "intercept-host"
         case tenantRestrictionsV2 = "tenant-restrictions-v2"
         case adminJWKS = "admin-jwks"

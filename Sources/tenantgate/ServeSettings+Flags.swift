@@ -135,6 +135,12 @@ extension ServeSettings {
         }
         proxy.upstreamCAFiles = (file?.upstreamCA ?? []) + flags.upstreamCA
         proxy.allowedConnectPorts.formUnion((file?.allowConnectPorts ?? []) + flags.allowConnectPort)
+        for port in (file?.allowHTTPPorts ?? []) + flags.allowHTTPPort {
+            guard (1...65535).contains(port) else {
+                throw ServeSetupError("--allow-http-port: \(port) is not a TCP port")
+            }
+            proxy.allowedPlainHTTPPorts.insert(port)
+        }
         proxy.extraInterceptedHosts = Set(
             try ((file?.interceptHosts ?? []) + flags.interceptHost).map { name in
                 guard let host = HostName.canonical(name) else {

@@ -386,7 +386,8 @@ struct HostileClientTests {
 
     @Test(arguments: [
         "http://127.0.0.1:PROXY/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
-        "http://[::1]:PROXY/",
+        "http://[::1]:PROXY/", "http://168.63.129.16/machine?comp=goalstate", "http://[2002:a9fe:a9fe::1]/",
+        "http://example.test:25/",
         "http://login.microsoftonline.com/common/oauth2/v2.0/token",
     ])
     func plainHTTPToRefusedDestinationsIsRefused(_ url: String) async throws {
@@ -399,14 +400,20 @@ struct HostileClientTests {
 
     /// The proxy's own listener stays refused even inside an opened range (no loop through itself).
     @Test func theProxysOwnListenerIsNeverADestination() async throws {
-        try await ServeProcess.with(extraArguments: ["--allow-destination", "127.0.0.0/8"]) { serve in
+        let port = try ServeProcess.freePort()
+        try await ServeProcess.with(extraArguments: [
+            "--allow-destination", "127.0.0.0/8", "--listen", "127.0.0.1:\(port)", "--allow-http-port", "\(port)",
+        ]) { serve in
             let response = try await serve.curl(["http://127.0.0.1:\(serve.proxyPort)/"])
             #expect(response.status == 403)
             #expect((serve.auditObjects().first?["reason"] as? String)?.contains("own listener") == true)
         }
     }
 
-    @Test(arguments: ["127.0.0.1", "169.254.169.254", "10.1.2.3", "[fd00:ec2::254]", "[::ffff:127.0.0.1]"])
+    @Test(arguments: [
+        "127.0.0.1", "169.254.169.254", "10.1.2.3", "[fd00:ec2::254]", "[::ffff:127.0.0.1]", "168.63.129.16",
+        "[64:ff9b::a9fe:a9fe]", "[2002:7f00:1::]", "[::a9fe:a9fe]",
+    ])
     func connectToRefusedDestinationsIsRefused(_ host: String) async throws {
         try await ServeProcess.with { serve in
             let output = try await Curl.run([

@@ -315,7 +315,10 @@ struct ProxyEndToEndTests {
             kill(-server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        try await Self.withHarness(policiesDirectory: Self.policies) { harness in
+        try await Self.withHarness(
+            policiesDirectory: Self.policies,
+            configure: { $0.allowedPlainHTTPPorts.insert(port) }
+        ) { harness in
             var output = ""
             for _ in 0..<50 {
                 output = try await Curl.run([

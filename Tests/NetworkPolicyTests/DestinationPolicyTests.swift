@@ -54,6 +54,19 @@ struct DestinationPolicyTests {
         Row(address: "fc00::1", refusedSaying: ["fc00::/7", "unique-local"]),
         Row(address: "fd00:ec2::254", refusedSaying: ["fd00:ec2::254 is in fc00::/7", "--allow-destination fc00::/7"]),
         Row(address: "ff02::1", refusedSaying: ["ff00::/8", "multicast"]),
+        Row(address: "168.63.129.16", refusedSaying: ["168.63.129.16/32", "Azure WireServer"]),
+        Row(address: "192.0.0.170", refusedSaying: ["192.0.0.0/24", "RFC 6890"]),
+        Row(address: "198.19.255.255", refusedSaying: ["198.18.0.0/15", "benchmarking"]),
+        // IPv6 forms that carry an IPv4 address are judged by it: 6to4, local NAT64, Teredo (server or inverted
+        // client), IPv4-compatible and IPv4-translated.
+        Row(address: "2002:a9fe:a9fe::1", refusedSaying: ["embeds 169.254.169.254", "169.254.0.0/16"]),
+        Row(address: "2002:0a01:0203::", refusedSaying: ["embeds 10.1.2.3", "RFC 1918"]),
+        Row(address: "64:ff9b:1:7f00:0:100::", refusedSaying: ["embeds 127.0.0.1", "loopback"]),
+        Row(address: "2001:0:a9fe:a9fe::ffff:ffff", refusedSaying: ["embeds 169.254.169.254"]),
+        Row(address: "2001:0:5db8:1::80ff:fefe", refusedSaying: ["embeds 127.0.1.1", "loopback"]),
+        Row(address: "::a9fe:a9fe", refusedSaying: ["embeds 169.254.169.254"]),
+        Row(address: "::ffff:0:a9fe:a9fe", refusedSaying: ["embeds 169.254.169.254"]),
+        Row(address: "2002:5db8:d822::1", refusedSaying: nil),
         // NAT64 addresses are judged by the IPv4 address they carry.
         Row(
             address: "64:ff9b::a9fe:a9fe",
@@ -74,7 +87,7 @@ struct DestinationPolicyTests {
         Row(address: "192.169.0.0", refusedSaying: nil),
         Row(address: "223.255.255.255", refusedSaying: nil),
         Row(address: "2001:4860:4860::8888", refusedSaying: nil),
-        Row(address: "::2", refusedSaying: nil),
+        Row(address: "::2", refusedSaying: ["::2 embeds 0.0.0.2", "this network"]),
         Row(address: "fec0::1", refusedSaying: nil),
         Row(address: "fe00::1", refusedSaying: nil),
         Row(address: "64:ff9b::8.8.8.8", refusedSaying: nil),
@@ -212,6 +225,9 @@ struct DestinationPolicyTests {
                 "100.64.0.0/10 shared address space (RFC 6598)",
                 "224.0.0.0/4 multicast",
                 "240.0.0.0/4 reserved",
+                "168.63.129.16/32 Azure WireServer (goal state, extension settings, certificates)",
+                "192.0.0.0/24 IETF protocol assignments (RFC 6890)",
+                "198.18.0.0/15 benchmarking (RFC 2544)",
                 "::/128 unspecified",
                 "::1/128 loopback",
                 "fe80::/10 link-local",

@@ -31,7 +31,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.machine = ConnectStateMachine(
             configuration: .init(
                 interception: shared.interception,
-                maxBodyBytes: shared.configuration.maxBodyBytes
+                maxBodyBytes: shared.configuration.maxBodyBytes,
+                allowedPlainPorts: shared.configuration.allowedPlainHTTPPorts
             )
         )
     }

@@ -27,6 +27,8 @@ package struct ProxyConfiguration: Sendable {
     package var upstreamCAFiles: [String]
     /// Ports CONNECT may reach (SPEC 5: 443 only unless configured).
     package var allowedConnectPorts: Set<Int>
+    /// Ports plain `http://` may reach (`--allow-http-port`).
+    package var allowedPlainHTTPPorts: Set<Int> = [80]
     /// Resource hosts intercepted beside the STS hosts.
     package var extraInterceptedHosts: Set<String>
     /// When set, TRv2 headers are injected on Microsoft's login hosts (which are then intercepted); off by default.

@@ -17,6 +17,8 @@ struct ConnectStateMachine {
     struct Configuration {
         let interception: InterceptionRules
         let maxBodyBytes: Int
+        /// Ports plain `http://` may reach (`--allow-http-port`; 80 by default), as Squid's `Safe_ports`.
+        var allowedPlainPorts: Set<Int> = [80]
     }
 
     enum Action: Equatable {
@@ -277,6 +279,19 @@ struct ConnectStateMachine {
         }
         let port = url.port ?? 80
         guard (1...65535).contains(port) else { return fail(.badRequest, "the URL's port is not a TCP port") }
+        guard configuration.allowedPlainPorts.contains(port) else {
+            state = .failed
+            return .refuseForbidden(
+                ConnectionRefusal(
+                    host: host,
+                    creator: nil,
+                    setting: .destinationPolicy,
+                    reason: "plain http may reach port\(configuration.allowedPlainPorts.count == 1 ? "" : "s") "
+                        + configuration.allowedPlainPorts.sorted().map(String.init).joined(separator: ", ")
+                        + ", not \(port); --allow-http-port \(port) opens it"
+                )
+            )
+        }
         var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
         if let query = url.percentEncodedQuery { path += "?\(query)" }
         let upstreamHead = HTTPResponseWriting.upstreamHead(

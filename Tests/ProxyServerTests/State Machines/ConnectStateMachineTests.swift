@@ -21,7 +21,8 @@ struct ConnectStateMachineTests {
                     extraInterceptedHosts: [],
                     tenantRestrictionsV2: nil
                 ),
-                maxBodyBytes: 1024
+                maxBodyBytes: 1024,
+                allowedPlainPorts: [80, 8080]
             )
         )
     }
@@ -196,6 +197,19 @@ struct ConnectStateMachineTests {
             Issue.record("\(uri) is refused with 400")
             return
         }
+    }
+
+    /// Plain http reaches only the configured ports (80 by default), as Squid's `Safe_ports`.
+    @Test func plainHTTPToAPortNotAllowedIsRefused() {
+        var machine = Self.machine()
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://example.com:25/")
+        _ = machine.headReceived(head, clientAddress: Self.loopback)
+        guard case .refuseForbidden(let refusal) = machine.endReceived() else {
+            Issue.record("port 25 is refused")
+            return
+        }
+        #expect(refusal.setting == .destinationPolicy)
+        #expect(refusal.reason.contains("--allow-http-port 25"))
     }
 
     @Test func aRequestPipelinedBehindAPlainOneClosesAfterTheAnswer() {
