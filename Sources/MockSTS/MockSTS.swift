@@ -25,6 +25,8 @@ package final class MockSTS: Sendable {
     package static let hosts = [
         "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "login.microsoftonline.us",
         "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com",
+        // Other ESTS front-end names, each of which must be judged like the main one.
+        "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
     ]
 
     package let port: Int

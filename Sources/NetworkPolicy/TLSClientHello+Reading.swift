@@ -10,5 +10,8 @@ extension TLSClientHello {
         case malformed(String)
         /// A complete ClientHello; `serverName` is its SNI host name, or nil when it sent none.
         case clientHello(serverName: String?)
+        /// A complete ClientHello with Encrypted Client Hello (the `encrypted_client_hello` extension): the server
+        /// it is really for is encrypted, and `outerName` is only the public name it shows.
+        case encryptedClientHello(outerName: String?)
     }
 }

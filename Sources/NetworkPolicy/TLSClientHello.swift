@@ -16,6 +16,8 @@ package enum TLSClientHello {
     private static let handshakeContentType: UInt8 = 22
     private static let clientHelloType: UInt8 = 1
     private static let serverNameExtension = 0
+    /// `encrypted_client_hello` (draft-ietf-tls-esni, now RFC 9849).
+    private static let encryptedClientHelloExtension = 0xfe0d
     private static let hostNameType = 0
 
     /// Reads the ClientHello at the start of `bytes`, which may be the first bytes of the tunnel so far.
@@ -105,10 +107,12 @@ package enum TLSClientHello {
         }
         var serverName: String?
         var sawServerName = false
+        var encrypted = false
         while !reader.isAtEnd {
             guard let type = reader.readUInt16(), let length = reader.readUInt16(),
                 let extensionBody = reader.readBytes(length)
             else { return .malformed("an extension runs past the end of the ClientHello") }
+            if type == encryptedClientHelloExtension { encrypted = true }
             guard type == serverNameExtension else { continue }
             // RFC 8446 section 4.2: no extension type may appear twice.
             guard !sawServerName else { return .malformed("the ClientHello has two server_name extensions") }
@@ -117,7 +121,7 @@ package enum TLSClientHello {
             guard case .clientHello(let name) = reading else { return reading }
             serverName = name
         }
-        return .clientHello(serverName: serverName)
+        return encrypted ? .encryptedClientHello(outerName: serverName) : .clientHello(serverName: serverName)
     }
 
     /// The server_name extension body (RFC 6066 section 3): a non-empty list with at most one host_name.

@@ -17,10 +17,15 @@ package enum STSHosts {
     /// Entra hosts of the global cloud outside its alias set: the v1 issuer host and Seamless SSO (ENTRA-FACTS 1).
     private static let otherGlobalHosts: Set<String> = ["sts.windows.net", "autologon.microsoftazuread-sso.com"]
 
-    /// Parent domains whose every subdomain is a global Entra STS: regional endpoints (`westus2.login.microsoft.com`)
-    /// and Entra External ID (`<sub>.ciamlogin.com`, ENTRA-FACTS 6). `login.microsoftonline.com` is deliberately not
-    /// one: `device.login.microsoftonline.com` and others under it are not token services to intercept.
-    private static let globalHostSuffixes = [".login.microsoft.com", externalIDSuffix]
+    /// Parent domains whose every subdomain is taken for a global Entra STS, so that no front end of ESTS is
+    /// tunnelled unjudged: regional endpoints (`westus2.login.microsoft.com`), Entra External ID
+    /// (`<sub>.ciamlogin.com`, ENTRA-FACTS 6), and every `*.microsoftonline.com` and `*.microsoftonline-p.com` name
+    /// (`loginex.microsoftonline.com`, `login.microsoftonline-p.com`, `ccs.login.microsoftonline.com`,
+    /// `certauth.login.microsoftonline.com` among them). The pinned device-registration hosts stay excluded
+    /// (`neverIntercepted`).
+    private static let globalHostSuffixes = [
+        ".login.microsoft.com", externalIDSuffix, ".microsoftonline.com", ".microsoftonline-p.com",
+    ]
     private static let externalIDSuffix = ".ciamlogin.com"
 
     private static let cloudByHost: [String: EntraCloud] = {
@@ -52,6 +57,7 @@ package enum STSHosts {
     /// `entraCloud(forHost:)` for a host already canonical.
     static func entraCloud(forCanonicalHost host: String) -> EntraCloud? {
         if let cloud = cloudByHost[host] { return cloud }
+        guard !neverIntercepted.contains(host) else { return nil }
         if otherGlobalHosts.contains(host) || globalHostSuffixes.contains(where: { isSubdomain(host, of: $0) }) {
             return .global
         }

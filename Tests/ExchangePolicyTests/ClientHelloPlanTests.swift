@@ -46,6 +46,39 @@ struct ClientHelloPlanTests {
         }
     }
 
+    /// No path to Entra goes unjudged (issue 30): an IP address with no SNI, or an encrypted hello where its server
+    /// cannot be read, is refused; an IP address with a foreign SNI, or ECH to a judged name, is a tunnel.
+    @Test func aSessionThatCannotBeJudgedIsRefused() {
+        guard case .refuse(let reason) = Self.plan(Self.literal, .clientHello(serverName: nil)) else {
+            Issue.record("no SNI to an IP address is refused")
+            return
+        }
+        #expect(reason.contains("names no server"))
+        for (target, outer) in [
+            (Self.literal, "public.example"), (Self.login, "login.microsoftonline.com"),
+            (Self.elsewhere, "login.microsoftonline.com"), (Self.literal, nil),
+        ] {
+            guard case .refuse = Self.plan(target, .encryptedClientHello(outerName: outer)) else {
+                Issue.record("ECH to \(target) with public name \(outer ?? "none") is refused")
+                continue
+            }
+        }
+        #expect(Self.plan(Self.literal, .clientHello(serverName: "example.com")) == .tunnel)
+        #expect(Self.plan(Self.elsewhere, .encryptedClientHello(outerName: "public.example")) == .tunnel)
+    }
+
+    /// Every ESTS front-end name is intercepted (or, for the pinned device hosts, passed by design).
+    @Test(arguments: [
+        "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
+        "certauth.login.microsoftonline.com", "westus2.login.microsoft.com", "LOGIN.MicrosoftOnline-P.com.",
+    ])
+    func everyEntraFrontEndNameIsIntercepted(_ name: String) {
+        guard case .intercept = Self.plan(Self.literal, .clientHello(serverName: name)) else {
+            Issue.record("\(name) is intercepted")
+            return
+        }
+    }
+
     @Test func everythingElseIsATunnelUnlessTheHelloIsBroken() {
         #expect(Self.plan(Self.elsewhere, .clientHello(serverName: "example.com")) == .tunnel)
         #expect(Self.plan(Self.elsewhere, .clientHello(serverName: nil)) == .tunnel)

@@ -28,6 +28,15 @@ struct TLSClientHelloTests {
 
     // MARK: Well-formed
 
+    /// Encrypted Client Hello (extension 0xfe0d) is told apart: the SNI it carries is only the public name.
+    @Test func anEncryptedClientHelloIsToldApart() {
+        var hello = ClientHelloBuilder()
+        hello.extensions =
+            ClientHelloBuilder.serverName("public.example") + ClientHelloBuilder.supportedVersions
+            + ClientHelloBuilder.extensionBytes(type: 0xfe0d, body: [0, 0, 1, 0, 1, 7, 0, 0, 0, 0])
+        #expect(TLSClientHello.read(hello.records()) == .encryptedClientHello(outerName: "public.example"))
+    }
+
     @Test func withServerName() {
         #expect(TLSClientHello.read(ClientHelloBuilder().records()) == .clientHello(serverName: "x.example"))
     }
@@ -49,7 +58,7 @@ struct TLSClientHelloTests {
     @Test func serverNameAfterOtherExtensionsAndNameTypes() {
         var hello = ClientHelloBuilder()
         hello.extensions =
-            ClientHelloBuilder.supportedVersions + ClientHelloBuilder.extensionBytes(type: 0xfe0d, body: [1, 2, 3])
+            ClientHelloBuilder.supportedVersions + ClientHelloBuilder.extensionBytes(type: 0xfafa, body: [1, 2, 3])
             + ClientHelloBuilder.serverNameList([(7, [0xff, 0x00]), (0, Array("login.microsoftonline.com".utf8))])
         #expect(TLSClientHello.read(hello.records()) == .clientHello(serverName: "login.microsoftonline.com"))
     }
@@ -295,10 +304,10 @@ struct TLSClientHelloTests {
             }
             let reading = TLSClientHello.read(bytes)
             switch reading {
-            case .clientHello(let name?):
+            case .clientHello(let name?), .encryptedClientHello(let name?):
                 #expect(name.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: " ") && $0 != 0 })
                 counts["name", default: 0] += 1
-            case .clientHello(nil): counts["no name", default: 0] += 1
+            case .clientHello(nil), .encryptedClientHello(nil): counts["no name", default: 0] += 1
             case .needMoreBytes: counts["need more", default: 0] += 1
             case .notTLS: counts["not TLS", default: 0] += 1
             case .malformed: counts["malformed", default: 0] += 1

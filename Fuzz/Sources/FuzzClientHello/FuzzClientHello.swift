@@ -87,7 +87,7 @@ private func check(_ reading: TLSClientHello.Reading, firstByte: UInt8?) {
         guard !utf8.isEmpty, utf8.count < 200, utf8.allSatisfy({ (0x20...0x7e).contains($0) }) else {
             fatalError("a malformed sentence is empty, long or not printable ASCII: \(sentence.debugDescription)")
         }
-    case .clientHello(let serverName):
+    case .clientHello(let serverName), .encryptedClientHello(outerName: let serverName):
         guard firstByte == 22 else { wrongFirstByte() }
         guard let serverName else { return }
         let utf8 = serverName.utf8
