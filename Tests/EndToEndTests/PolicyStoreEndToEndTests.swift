@@ -18,6 +18,19 @@ struct PolicyStoreEndToEndTests {
     static let northwind = AdminEndToEndTests.northwind
     static let rules = "/providers/PowerPlatform.Governance/v1/tenants/\(contoso)/tenantIsolationPolicy/rules"
 
+    /// Runs `body` against a server with the repository's example policies, and always stops it (a failing test
+    /// must not leave PostgreSQL running).
+    static func withServer(_ body: (LocalPostgres) async throws -> Void) async throws {
+        let server = try await Self.server()
+        do {
+            try await body(server)
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try? await server.stop()
+    }
+
     /// A server with the repository's example policies imported by the real binary.
     static func server() async throws -> LocalPostgres {
         let server = try await LocalPostgres.start()
@@ -67,260 +80,270 @@ struct PolicyStoreEndToEndTests {
     }
 
     @Test func importAndExportRoundTripAndAnInvalidDirectoryImportsNothing() async throws {
-        let server = try await Self.server()
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "tenantgate-export-\(UUID().uuidString)"
-        )
-        defer { try? FileManager.default.removeItem(at: out) }
-        let (status, output) = try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url])
-        #expect(status == 0, "\(output)")
-        for name in ["adatum.json", "contoso.yaml", "directory.yaml"] {
-            #expect(
-                FileManager.default.contents(atPath: out.appendingPathComponent(name).path)
-                    == FileManager.default.contents(atPath: "\(ProxyEndToEndTests.policies)/\(name)")
+        try await Self.withServer { server in
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tenantgate-export-\(UUID().uuidString)"
             )
-        }
-        // A second export into the same directory would mix two sets: refused.
-        #expect(try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url]).0 == 2)
+            defer { try? FileManager.default.removeItem(at: out) }
+            let (status, output) = try await Self.tenantgate([
+                "policies", "export", out.path, "--policy-store", server.url,
+            ])
+            #expect(status == 0, "\(output)")
+            for name in ["adatum.json", "contoso.yaml", "directory.yaml"] {
+                #expect(
+                    FileManager.default.contents(atPath: out.appendingPathComponent(name).path)
+                        == FileManager.default.contents(atPath: "\(ProxyEndToEndTests.policies)/\(name)")
+                )
+            }
+            // A second export into the same directory would mix two sets: refused.
+            #expect(try await Self.tenantgate(["policies", "export", out.path, "--policy-store", server.url]).0 == 2)
 
-        let broken = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "tenantgate-broken-\(UUID().uuidString)"
-        )
-        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: broken) }
-        try "tenantId: not-a-guid\nisolation:\n  enabled: true\n".write(
-            to: broken.appendingPathComponent("bad.yaml"),
-            atomically: true,
-            encoding: .utf8
-        )
-        let (refused, message) = try await Self.tenantgate([
-            "policies", "import", broken.path, "--policy-store", server.url,
-        ])
-        #expect(refused == 2)
-        #expect(message.contains("bad.yaml") && message.contains("nothing was imported"))
-        #expect(
-            try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM tenantgate.policy_documents")
-                == "adatum.json,contoso.yaml,directory.yaml\n"
-        )
-        // The password of a URL is never said back.
-        let (_, unreachable) = try await Self.tenantgate([
-            "policies", "export", out.path + "-x", "--policy-store",
-            "postgres://tenantgate:hunter2@127.0.0.1:1/postgres",
-        ])
-        #expect(!unreachable.contains("hunter2"))
-        await server.remove()
+            let broken = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tenantgate-broken-\(UUID().uuidString)"
+            )
+            try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: broken) }
+            try "tenantId: not-a-guid\nisolation:\n  enabled: true\n".write(
+                to: broken.appendingPathComponent("bad.yaml"),
+                atomically: true,
+                encoding: .utf8
+            )
+            let (refused, message) = try await Self.tenantgate([
+                "policies", "import", broken.path, "--policy-store", server.url,
+            ])
+            #expect(refused == 2)
+            #expect(message.contains("bad.yaml") && message.contains("nothing was imported"))
+            #expect(
+                try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM tenantgate.policy_documents")
+                    == "adatum.json,contoso.yaml,directory.yaml\n"
+            )
+            // The password of a URL is never said back.
+            let (_, unreachable) = try await Self.tenantgate([
+                "policies", "export", out.path + "-x", "--policy-store",
+                "postgres://tenantgate:hunter2@127.0.0.1:1/postgres",
+            ])
+            #expect(!unreachable.contains("hunter2"))
+            await server.remove()
+        }
     }
 
     @Test func aChangeThroughOneInstanceDecidesTheOthersNextExchanges() async throws {
-        let server = try await Self.server()
-        try await Self.withFleet(server) { fleet in
-            let (a, b) = (fleet[0], fleet[1])
-            #expect(try await b.exchange(Self.northwind) == 403)
-            let token = try await a.token()
-            let added = try await a.call(
-                "POST",
-                Self.rules,
-                token: token,
-                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
-            )
-            #expect(added.status == 201, "\(added.body)")
-            let returned = Date()
-            #expect(try await a.exchange(Self.northwind) == 200)
-            #expect(try await Self.eventually { try await b.exchange(Self.northwind) == 200 })
-            #expect(Date().timeIntervalSince(returned) < 2)
-            // The change's audit row went in with it.
-            #expect(
-                try await server.psql(
-                    "SELECT count(*) FROM tenantgate.policy_changes WHERE line->>'event' = 'policy_change'"
-                ) == "1\n"
-            )
-            #expect(
-                try await Self.readiness(b)["policy_version"] as? String
-                    == (try await Self.readiness(a)["policy_version"] as? String)
-            )
+        try await Self.withServer { server in
+            try await Self.withFleet(server) { fleet in
+                let (a, b) = (fleet[0], fleet[1])
+                #expect(try await b.exchange(Self.northwind) == 403)
+                let token = try await a.token()
+                let added = try await a.call(
+                    "POST",
+                    Self.rules,
+                    token: token,
+                    body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                )
+                #expect(added.status == 201, "\(added.body)")
+                let returned = Date()
+                #expect(try await a.exchange(Self.northwind) == 200)
+                #expect(try await Self.eventually { try await b.exchange(Self.northwind) == 200 })
+                #expect(Date().timeIntervalSince(returned) < 2)
+                // The change's audit row went in with it.
+                #expect(
+                    try await server.psql(
+                        "SELECT count(*) FROM tenantgate.policy_changes WHERE line->>'event' = 'policy_change'"
+                    ) == "1\n"
+                )
+                #expect(
+                    try await Self.readiness(b)["policy_version"] as? String
+                        == (try await Self.readiness(a)["policy_version"] as? String)
+                )
+            }
+            await server.remove()
         }
-        await server.remove()
     }
 
     /// `simulate --fleet`'s measurement, briefly: three real `serve` processes, six changes with the writer rotating.
     @Test func theFleetMeasurementSeesEveryChangeOnEveryOtherInstanceAndNoStaleDecision() async throws {
-        let server = try await Self.server()
-        let result = try await FleetPropagationMeasurement(
-            binary: ServeProcess.binary,
-            policyStore: server.url,
-            instances: 3,
-            rounds: 6
-        ).run()
-        await server.remove()
-        #expect(result.decidedMilliseconds.count == 12)
-        #expect(result.inForceMilliseconds.count == 12)
-        #expect(result.stale == 0)
-        #expect(result.exchanges >= 24)
+        try await Self.withServer { server in
+            let result = try await FleetPropagationMeasurement(
+                binary: ServeProcess.binary,
+                policyStore: server.url,
+                instances: 3,
+                rounds: 6
+            ).run()
+            await server.remove()
+            #expect(result.decidedMilliseconds.count == 12)
+            #expect(result.inForceMilliseconds.count == 12)
+            #expect(result.stale == 0)
+            #expect(result.exchanges >= 24)
+        }
     }
 
     @Test func twoWritersOnTwoInstancesWithOneETagGetOne412() async throws {
-        let server = try await Self.server()
-        try await Self.withFleet(server) { fleet in
-            let token = try await fleet[0].token()
-            let etag = try #require(
-                try await fleet[0].call("GET", AdminEndToEndTests.isolationPath, token: token).headers["etag"]
-            )
-            async let first = fleet[0].call(
-                "POST",
-                Self.rules,
-                token: token,
-                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#,
-                ifMatch: etag
-            )
-            async let second = fleet[1].call(
-                "POST",
-                Self.rules,
-                token: token,
-                body: #"{"tenant":"*","direction":"inbound"}"#,
-                ifMatch: etag
-            )
-            let answers = [try await first, try await second]
-            #expect(answers.map(\.status).sorted() == [201, 412], "\(answers.map(\.body))")
+        try await Self.withServer { server in
+            try await Self.withFleet(server) { fleet in
+                let token = try await fleet[0].token()
+                let etag = try #require(
+                    try await fleet[0].call("GET", AdminEndToEndTests.isolationPath, token: token).headers["etag"]
+                )
+                async let first = fleet[0].call(
+                    "POST",
+                    Self.rules,
+                    token: token,
+                    body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#,
+                    ifMatch: etag
+                )
+                async let second = fleet[1].call(
+                    "POST",
+                    Self.rules,
+                    token: token,
+                    body: #"{"tenant":"*","direction":"inbound"}"#,
+                    ifMatch: etag
+                )
+                let answers = [try await first, try await second]
+                #expect(answers.map(\.status).sorted() == [201, 412], "\(answers.map(\.body))")
+            }
+            await server.remove()
         }
-        await server.remove()
     }
 
     @Test func anInvalidRowWrittenByHandIsRefusedAndTheLastGoodSetStays() async throws {
-        let server = try await Self.server()
-        try await Self.withFleet(server) { fleet in
-            let version = try await Self.readiness(fleet[1])["policy_version"] as? String
-            try await server.psql(
-                "UPDATE tenantgate.policy_documents SET body = replace(body, 'direction: outbound', 'direction: sideways') WHERE name = 'contoso.yaml'"
-            )
-            try await Task.sleep(for: .milliseconds(500))
-            for instance in fleet {
-                #expect(try await Self.readiness(instance)["policy_version"] as? String == version)
-                #expect(try await instance.exchange(Self.fabrikam) == 200)
-                #expect(try await instance.exchange(Self.northwind) == 403)
+        try await Self.withServer { server in
+            try await Self.withFleet(server) { fleet in
+                let version = try await Self.readiness(fleet[1])["policy_version"] as? String
+                try await server.psql(
+                    "UPDATE tenantgate.policy_documents SET body = replace(body, 'direction: outbound', 'direction: sideways') WHERE name = 'contoso.yaml'"
+                )
+                try await Task.sleep(for: .milliseconds(500))
+                for instance in fleet {
+                    #expect(try await Self.readiness(instance)["policy_version"] as? String == version)
+                    #expect(try await instance.exchange(Self.fabrikam) == 200)
+                    #expect(try await instance.exchange(Self.northwind) == 403)
+                }
+                // Mended by hand: taken at once.
+                try await server.psql(
+                    "UPDATE tenantgate.policy_documents SET body = replace(replace(body, 'direction: sideways', 'direction: outbound'), 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
+                )
+                for instance in fleet {
+                    #expect(try await Self.eventually { try await instance.exchange(Self.northwind) == 200 })
+                    #expect(try await instance.exchange(Self.fabrikam) == 403)
+                }
             }
-            // Mended by hand: taken at once.
-            try await server.psql(
-                "UPDATE tenantgate.policy_documents SET body = replace(replace(body, 'direction: sideways', 'direction: outbound'), 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
-            )
-            for instance in fleet {
-                #expect(try await Self.eventually { try await instance.exchange(Self.northwind) == 200 })
-                #expect(try await instance.exchange(Self.fabrikam) == 403)
-            }
+            await server.remove()
         }
-        await server.remove()
     }
 
     /// The real binary on the store: a row made invalid by hand is counted as refused in `/metrics` while the last
     /// good set stays in force; `--policies` beside `--policy-store` is refused, since edits would go to one of them.
     @Test func serveOnTheStoreCountsARefusedRowAndRefusesASecondPlaceForPolicies() async throws {
-        let server = try await Self.server()
-        let adminPort = try ServeProcess.freePort()
-        try await ServeProcess.with(
-            policies: nil,
-            extraArguments: ["--policy-store", server.url, "--admin", "127.0.0.1:\(adminPort)"]
-        ) { serve in
-            try await server.psql(
-                "UPDATE tenantgate.policy_documents SET body = replace(body, 'direction: outbound', 'direction: sideways') WHERE name = 'contoso.yaml'"
-            )
-            let refused = #"tenantgate_policy_reloads_total{outcome="refused"} 1"#
-            #expect(
-                try await Self.eventually {
-                    try await Curl.run(["-s", "-m", "5", "http://127.0.0.1:\(adminPort)/metrics"]).contains(refused)
-                }
-            )
-            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
-            let allowed = try await serve.curl(
-                maker + [
-                    "-d", HostileClientTests.form,
-                    "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token",
-                ]
-            )
-            #expect(allowed.status == 200)
+        try await Self.withServer { server in
+            let adminPort = try ServeProcess.freePort()
+            try await ServeProcess.with(
+                policies: nil,
+                extraArguments: ["--policy-store", server.url, "--admin", "127.0.0.1:\(adminPort)"]
+            ) { serve in
+                try await server.psql(
+                    "UPDATE tenantgate.policy_documents SET body = replace(body, 'direction: outbound', 'direction: sideways') WHERE name = 'contoso.yaml'"
+                )
+                let refused = #"tenantgate_policy_reloads_total{outcome="refused"} 1"#
+                #expect(
+                    try await Self.eventually {
+                        try await Curl.run(["-s", "-m", "5", "http://127.0.0.1:\(adminPort)/metrics"]).contains(refused)
+                    }
+                )
+                let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+                let allowed = try await serve.curl(
+                    maker + [
+                        "-d", HostileClientTests.form,
+                        "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token",
+                    ]
+                )
+                #expect(allowed.status == 200)
+            }
+            let (status, errors) = try await ServeProcess.runToExit([
+                "serve", "--policies", ProxyEndToEndTests.policies, "--policy-store", server.url,
+            ])
+            #expect(status == 2)
+            #expect(errors.contains("--policies and --policy-store both name where policies live"), "\(errors)")
+            await server.remove()
         }
-        let (status, errors) = try await ServeProcess.runToExit([
-            "serve", "--policies", ProxyEndToEndTests.policies, "--policy-store", server.url,
-        ])
-        #expect(status == 2)
-        #expect(errors.contains("--policies and --policy-store both name where policies live"), "\(errors)")
-        await server.remove()
     }
 
     @Test func aLostNotificationIsRepairedByThePeriodicCheck() async throws {
-        let server = try await Self.server()
-        try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
-            // With triggers off (session_replication_role = replica) no NOTIFY goes out: as if it were lost.
-            try await server.psql(
-                "SET session_replication_role = replica; UPDATE tenantgate.policy_documents SET body = replace(body, 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
-            )
-            for instance in fleet {
-                #expect(try await Self.eventually(within: 3) { try await instance.exchange(Self.northwind) == 200 })
+        try await Self.withServer { server in
+            try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
+                // With triggers off (session_replication_role = replica) no NOTIFY goes out: as if it were lost.
+                try await server.psql(
+                    "SET session_replication_role = replica; UPDATE tenantgate.policy_documents SET body = replace(body, 'fabrikam.onmicrosoft.com', '\(Self.northwind)') WHERE name = 'contoso.yaml'"
+                )
+                for instance in fleet {
+                    #expect(try await Self.eventually(within: 3) { try await instance.exchange(Self.northwind) == 200 })
+                }
             }
+            await server.remove()
         }
-        await server.remove()
     }
 
     @Test func theDatabaseRestartedUnderLoadFailsNoExchangeAndChangesResume() async throws {
-        let server = try await Self.server()
-        try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
-            let token = try await fleet[0].token()
-            // Load across the whole restart: exchanges on every instance, one after another, none may fail.
-            let load = Task { () -> (sent: Int, failed: [Int]) in
-                var sent = 0
-                var failed: [Int] = []
-                while !Task.isCancelled, sent < 2000 {
-                    let status = (try? await fleet[sent % fleet.count].exchange(Self.fabrikam)) ?? 0
-                    sent += 1
-                    if status != 200 { failed.append(status) }
+        try await Self.withServer { server in
+            try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
+                let token = try await fleet[0].token()
+                // Load across the whole restart: exchanges on every instance, one after another, none may fail.
+                let load = Task { () -> (sent: Int, failed: [Int]) in
+                    var sent = 0
+                    var failed: [Int] = []
+                    while !Task.isCancelled, sent < 2000 {
+                        let status = (try? await fleet[sent % fleet.count].exchange(Self.fabrikam)) ?? 0
+                        sent += 1
+                        if status != 200 { failed.append(status) }
+                    }
+                    return (sent, failed)
                 }
-                return (sent, failed)
-            }
-            try await server.stop()
-            // Down: every instance keeps deciding under the last good set, says so, and refuses writes with 503.
-            for instance in fleet {
-                for _ in 0..<5 {
-                    #expect(try await instance.exchange(Self.fabrikam) == 200)
-                    #expect(try await instance.exchange(Self.northwind) == 403)
+                try await server.stop()
+                // Down: every instance keeps deciding under the last good set, says so, and refuses writes with 503.
+                for instance in fleet {
+                    for _ in 0..<5 {
+                        #expect(try await instance.exchange(Self.fabrikam) == 200)
+                        #expect(try await instance.exchange(Self.northwind) == 403)
+                    }
                 }
-            }
-            #expect(
-                try await Self.eventually {
-                    try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool
-                        == false
-                }
-            )
-            let refused = try await fleet[0].call(
-                "POST",
-                Self.rules,
-                token: token,
-                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
-            )
-            #expect(refused.status == 503, "\(refused.body)")
-            #expect(try await fleet[0].exchange(Self.northwind) == 403)
+                #expect(
+                    try await Self.eventually {
+                        try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool
+                            == false
+                    }
+                )
+                let refused = try await fleet[0].call(
+                    "POST",
+                    Self.rules,
+                    token: token,
+                    body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                )
+                #expect(refused.status == 503, "\(refused.body)")
+                #expect(try await fleet[0].exchange(Self.northwind) == 403)
 
-            try await server.start()
-            #expect(
-                try await Self.eventually(within: 10) {
-                    try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool
-                        == true
-                }
-            )
-            #expect(
-                try await Self.eventually(within: 10) {
-                    try await fleet[0].call(
-                        "POST",
-                        Self.rules,
-                        token: token,
-                        body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
-                    ).status == 201
-                }
-            )
-            #expect(try await Self.eventually { try await fleet[1].exchange(Self.northwind) == 200 })
-            load.cancel()
-            let outcome = await load.value
-            #expect(outcome.sent > 20, "load while the database was down and came back: \(outcome.sent) exchanges")
-            #expect(outcome.failed.isEmpty, "exchanges that failed under the restart: \(outcome.failed)")
+                try await server.start()
+                #expect(
+                    try await Self.eventually(within: 10) {
+                        try await (Self.readiness(fleet[1])["policy_store"] as? [String: Any])?["reachable"] as? Bool
+                            == true
+                    }
+                )
+                #expect(
+                    try await Self.eventually(within: 10) {
+                        try await fleet[0].call(
+                            "POST",
+                            Self.rules,
+                            token: token,
+                            body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                        ).status == 201
+                    }
+                )
+                #expect(try await Self.eventually { try await fleet[1].exchange(Self.northwind) == 200 })
+                load.cancel()
+                let outcome = await load.value
+                #expect(outcome.sent > 20, "load while the database was down and came back: \(outcome.sent) exchanges")
+                #expect(outcome.failed.isEmpty, "exchanges that failed under the restart: \(outcome.failed)")
+            }
+            await server.remove()
         }
-        await server.remove()
     }
 
     @Test func aDatabaseOfThePreviousSchemaIsMigratedAndServed() async throws {
