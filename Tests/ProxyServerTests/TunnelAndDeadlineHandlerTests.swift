@@ -1,0 +1,87 @@
+import NIOCore
+import NIOEmbedded
+import NIOTLS
+import Testing
+
+@testable import ProxyServer
+
+/// The blind tunnel's `GlueHandler` pair and the request-head `RequestDeadlineHandler`, in `EmbeddedChannel`s, driven
+/// by seeded random orders of reads, half-closes, errors, removals, closes and time: no trap, bytes cross in order
+/// while both sides are open, and every run ends with both channels closed.
+struct TunnelAndDeadlineHandlerTests {
+    static func outbound(_ channel: EmbeddedChannel) -> [UInt8] {
+        var bytes: [UInt8] = []
+        while let buffer = try? channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytesView }
+        return bytes
+    }
+
+    @Test(arguments: 0..<150)
+    func aTunnelUnderRandomEventsNeverTraps(seed: Int) throws {
+        var random = SeededRandom(seed: UInt64(seed) &+ 101)
+        let loop = EmbeddedEventLoop()
+        let (local, remote) = GlueHandler.matchedPair()
+        let client = EmbeddedChannel(handler: local, loop: loop)
+        let server = EmbeddedChannel(handler: remote, loop: loop)
+        try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try server.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        var sentToServer: [UInt8] = []
+        var receivedByServer: [UInt8] = []
+        for _ in 0..<16 {
+            let side = random.next() % 2 == 0 ? client : server
+            switch random.next() % 8 {
+            case 0, 1, 2:
+                let bytes = (0..<Int(random.next() % 32)).map { _ in UInt8(random.next() % 256) }
+                if side === client, client.isActive, server.isActive { sentToServer += bytes }
+                try? side.writeInbound(ByteBuffer(bytes: bytes))
+            case 3:
+                side.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            case 4:
+                side.pipeline.fireErrorCaught(ChannelError.ioOnClosedChannel)
+            case 5:
+                side.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
+            case 6:
+                side.pipeline.fireChannelWritabilityChanged()
+            default:
+                _ = side.close()
+            }
+            loop.run()
+            receivedByServer += Self.outbound(server)
+            _ = Self.outbound(client)
+        }
+        // What the client sent while both sides were open reached the server, in order.
+        #expect(receivedByServer.starts(with: sentToServer) || !server.isActive || !client.isActive, "seed \(seed)")
+        _ = client.close()
+        loop.run()
+        #expect(!client.isActive && !server.isActive, "closing one side closes the other (seed \(seed))")
+    }
+
+    @Test(arguments: 0..<150)
+    func theRequestDeadlineUnderRandomEventsNeverTraps(seed: Int) throws {
+        var random = SeededRandom(seed: UInt64(seed) &+ 907)
+        let deadline = RequestDeadlineHandler(
+            head: .seconds(30),
+            handshake: random.next() % 2 == 0 ? .seconds(10) : nil
+        )
+        let channel = EmbeddedChannel(handler: deadline)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        for _ in 0..<14 {
+            switch random.next() % 9 {
+            case 0, 1:
+                try? channel.writeInbound(ByteBuffer(string: "GET /"))
+                _ = try? channel.readInbound(as: ByteBuffer.self)
+            case 2: deadline.headReceived()
+            case 3: deadline.answered()
+            case 4: channel.embeddedEventLoop.advanceTime(by: .seconds(Int64(random.next() % 40)))
+            case 5:
+                channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
+            case 6: _ = try? channel.pipeline.syncOperations.removeHandler(deadline).wait()
+            case 7: channel.pipeline.fireErrorCaught(ChannelError.ioOnClosedChannel)
+            default: _ = channel.close()
+            }
+        }
+        // Past every deadline, a connection still waiting for a head or a handshake is closed (408 or not).
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        _ = channel.close()
+        #expect(!channel.isActive, "seed \(seed)")
+    }
+}
