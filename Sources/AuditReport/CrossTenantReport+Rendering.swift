@@ -192,9 +192,13 @@ extension CrossTenantReport {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 
+    /// RFC 4180 quoting, after neutralising a cell a spreadsheet would run as a formula (OWASP's CSV injection):
+    /// text from the audit log such as a `client_id` is the client's own, so `=`, `+`, `-`, `@`, tab or CR at its
+    /// start gets a leading `'`.
     private func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        let neutral = text.first.map { "=+-@\t\r".contains($0) } == true ? "'" + text : text
+        return neutral.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + neutral.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : neutral
     }
 
     private func escape(_ text: String) -> String {

@@ -54,4 +54,24 @@ struct BudgetedReadTests {
         #expect(try whole.add(file: path, budget: ReadBudget(maxBytes: 1 << 20, maxDuration: .seconds(5))) == .whole)
         #expect(whole.build(source: path).counts.read == 210)
     }
+
+    /// A client ID is the client's own text: one that starts like a formula is neutralised in the CSV.
+    @Test(arguments: ["=HYPERLINK(A1)", "+1+1", "-2+3", "@SUM(A1)"])
+    func csvCellsThatLookLikeFormulasAreNeutralised(_ clientID: String) {
+        var builder = AuditReportBuilder()
+        let line = AuditReportTests.line(
+            "allowed",
+            AuditReportTests.contoso,
+            AuditReportTests.fabrikam,
+            time: "2026-11-01T10:00:00.000Z",
+            client: clientID
+        )
+        builder.add(line: Array(line.utf8))
+        let csv = builder.build(source: "test").renderCSV()
+        let cells = csv.split(separator: "\r\n").dropFirst().flatMap {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        #expect(!cells.contains { ["=", "+", "-", "@", "\t"].contains($0.first.map(String.init) ?? "") }, "\(csv)")
+        #expect(csv.contains("'" + String(clientID.prefix(4))), "\(csv)")
+    }
 }
