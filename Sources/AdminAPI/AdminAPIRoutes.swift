@@ -82,7 +82,11 @@ package enum AdminAPIRoutes {
                     // enforced, and the body says so.
                     let status = sourceStatus()
                     var store: [String: Any] = ["kind": status.kind, "reachable": status.reachable]
-                    if let problem = status.problem { store["problem"] = problem }
+                    // What is wrong, not the database's own error text (host names, user, server messages): that
+                    // is in the log, and the probe is answered to anyone who can reach the listener.
+                    if status.problem != nil {
+                        store["problem"] = "the policy store cannot be reached; the proxy's log has the error"
+                    }
                     if let since = status.unreachableSince {
                         store["unreachable_since"] = RFC3339.string(from: since, milliseconds: true)
                     }

@@ -310,6 +310,11 @@ struct PolicyStoreEndToEndTests {
                             == false
                     }
                 )
+                // The probe names the problem, not the database's error text (host, port, user, server messages).
+                let store = try await Self.readiness(fleet[1])["policy_store"] as? [String: Any]
+                #expect(
+                    store?["problem"] as? String == "the policy store cannot be reached; the proxy's log has the error"
+                )
                 let refused = try await fleet[0].call(
                     "POST",
                     Self.rules,
