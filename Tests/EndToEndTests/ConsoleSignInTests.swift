@@ -122,6 +122,9 @@ struct ConsoleSignInTests {
             // Replaying the callback finds nothing: the attempt and the code are good once.
             #expect(try await victim.call(fresh).status == 400)
             #expect(try await victim.call("/console/isolation").status == 200)
+            // A GET of the sign-in page (which any site can make a browser send) does not end the session.
+            #expect(try await victim.call("/console/signin").status == 303)
+            #expect(try await victim.call("/console/isolation").status == 200)
         }
     }
 

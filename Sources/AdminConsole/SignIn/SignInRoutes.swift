@@ -18,8 +18,8 @@ extension AdminConsole {
         console.post("/signout") { request, context in try await signOut(request, context) }
     }
 
-    /// Sends the browser to Entra. Any session of this browser ends first, so the session that sign-in creates
-    /// has a new ID.
+    /// Sends the browser to Entra. A session of this browser stays as it is: a GET is not a sign-out (another site
+    /// could make a browser send it), and the session that sign-in creates gets a new ID anyway.
     private func startSignIn(_ request: Request, _ context: AdminRequestContext) async -> Response {
         let endpoints: OpenIDProvider.Endpoints
         do {
@@ -28,7 +28,6 @@ extension AdminConsole {
             logger.error("console sign-in unavailable", metadata: ["error": "\(error)"])
             return failure(error)
         }
-        context.sessions.clearSession()
         let scheme = secureCookies ? "https" : "http"
         let authority = request.head.authority ?? "127.0.0.1"
         let requested = Self.query(request)["return"] ?? "/console"
