@@ -63,9 +63,17 @@ package enum EntraHTTP {
         }.joined(separator: "&")
     }
 
+    /// Redirects are not followed: a key set or an OpenID configuration is what Entra's own URL answers, and a
+    /// redirect (to plain http, to another host) would let whoever sends it choose which tokens are valid. A 3xx
+    /// comes back as the answer, which the callers refuse as they refuse any answer but 200.
+    private static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow)
+    )
+
     private static func execute(_ request: HTTPClientRequest) async throws(Failure) -> Answer {
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let response = try await client.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: maximumBytes)
             return Answer(status: Int(response.status.code), body: Data(body.readableBytesView))
         } catch is NIOTooManyBytesError {

@@ -287,10 +287,11 @@ struct MockTokenMinter {
                 Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found.")
             )
         }
-        // The endpoints keep the segment as asked (a domain stays a domain), the issuer names the GUID.
+        // The endpoints keep the segment as asked (a domain stays a domain), the issuer names the GUID. The
+        // multi-tenant template names the host that serves the document, as Entra's does (a client compares them).
         let base = "\(origin)/\(segment)"
         let body: [String: Any] = [
-            "issuer": "https://\(multiTenant ? "login.microsoftonline.com" : host)/\(tenant)/v2.0",
+            "issuer": multiTenant ? "\(origin)/\(tenant)/v2.0" : "https://\(host)/\(tenant)/v2.0",
             "token_endpoint": "\(base)/oauth2/v2.0/token",
             "authorization_endpoint": "\(base)/oauth2/v2.0/authorize",
             "jwks_uri": "\(origin)/\(multiTenant ? segment : tenant)/discovery/v2.0/keys",

@@ -130,6 +130,61 @@ struct HostileClientTests {
         }
     }
 
+    /// The key set is what its own URL answers: a redirect (to plain http, to another host) is not followed, so
+    /// whoever answers with one cannot choose which makers' tokens are valid. The same keys at the URL itself work.
+    @Test func aRedirectedKeySetIsNotFollowed() async throws {
+        let port = try ServeProcess.freePort()
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keysPath = directory.appendingPathComponent("keys.json").path
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = [
+            "python3", "-c",
+            """
+            import http.server, sys
+            port, keys = int(sys.argv[1]), sys.argv[2]
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    if self.path == "/redirect":
+                        self.send_response(302)
+                        self.send_header("Location", "http://127.0.0.1:%d/keys" % port)
+                        self.end_headers()
+                        return
+                    body = open(keys, "rb").read()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+            """,
+            String(port), keysPath,
+        ]
+        try server.run()
+        // The test process ignores SIGTERM (ServiceLifecycle handles it), and its children inherit that.
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        for path in ["/keys", "/redirect"] {
+            try await ServeProcess.with(
+                trustMockKeys: false,
+                extraArguments: ["--creator-jwks-url", "http://127.0.0.1:\(port)\(path)"]
+            ) { serve in
+                try serve.sts.jwksJSON.write(toFile: keysPath, atomically: true, encoding: .utf8)
+                let request =
+                    serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso)) + [
+                        "-d", Self.form, "https://login.microsoftonline.com/\(Self.fabrikam)/oauth2/v2.0/token",
+                    ]
+                let expected = path == "/keys" ? 200 : 407
+                #expect(try await serve.connectStatus(request) == expected, "keys at \(path)")
+            }
+        }
+    }
+
     static func forge(_ forgery: ForgedMaker, tenant: TenantID, sts: MockSTS) async throws -> String {
         let now = Int(Date().timeIntervalSince1970)
         var claims = MockTokenClaims(

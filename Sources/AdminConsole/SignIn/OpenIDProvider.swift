@@ -39,6 +39,11 @@ actor OpenIDProvider {
         for url in [authorization, token, keys] where !EntraHTTP.isAcceptable(url) {
             throw .providerUnavailable("\(url.absoluteString) is not an https URL")
         }
+        guard Self.issuer(issuer, isTheConfigured: configuration.issuer) else {
+            throw .providerUnavailable(
+                "\(discoveryURL.absoluteString) names the issuer \(issuer), not \(configuration.issuer.absoluteString)"
+            )
+        }
         // Entra's multi-tenant documents name `{tenantid}`: each token's issuer must then be its own tenant's.
         let issuers: IssuerPolicy = issuer.contains("{tenantid}") ? .entraIssuerOfTokenTenant : .oneOf([issuer])
         let verifier: EntraTokenVerifier
@@ -52,6 +57,23 @@ actor OpenIDProvider {
         let found = Endpoints(authorization: authorization, token: token, verifier: verifier)
         endpoints = found
         return found
+    }
+}
+
+extension OpenIDProvider {
+    /// The issuer a configuration document names must be the one configured (OpenID Connect Discovery 1.0, 4.3),
+    /// or, for Entra's multi-tenant aliases (`organizations`, `common`, `consumers`), its `{tenantid}` template on
+    /// the same host and path.
+    static func issuer(_ discovered: String, isTheConfigured configured: URL) -> Bool {
+        let expected =
+            configured.absoluteString.hasSuffix("/")
+            ? String(configured.absoluteString.dropLast()) : configured.absoluteString
+        let found = discovered.hasSuffix("/") ? String(discovered.dropLast()) : discovered
+        if found == expected { return true }
+        guard found.contains("{tenantid}") else { return false }
+        return ["organizations", "common", "consumers"].contains {
+            found.replacingOccurrences(of: "{tenantid}", with: $0) == expected
+        }
     }
 }
 
