@@ -6,6 +6,11 @@ import PostgresNIO
 /// `--policy-store postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require|verify-full]`,
 /// read the way libpq reads it (`postgresql://` too; a password may also come from `PGPASSWORD`). The password is
 /// never said back: `redacted` names the store in logs, errors and `/readyz`.
+///
+/// Unlike libpq, `verify-full` is the default: whoever answers for the store serves the whole fleet its policies,
+/// so the server is authenticated (the system's roots, or `--policy-store-ca FILE` for a private CA). The modes that
+/// check nobody (`disable`, `prefer`, `require`) are accepted on loopback, or beyond it only with
+/// `--policy-store-insecure`.
 package struct PolicyStoreURL: Sendable, CustomStringConvertible {
     package enum TLSMode: String, Sendable {
         case disable, prefer, require
@@ -19,12 +24,19 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
     package let password: String?
     package let database: String
     package let tls: TLSMode
+    /// The CA that signs the server's certificate (`--policy-store-ca`), instead of the system's roots.
+    package let trustedCAFile: String?
 
     package struct Invalid: Error, CustomStringConvertible {
         package let description: String
     }
 
-    package init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
+    package init(
+        _ text: String,
+        trustedCAFile: String? = nil,
+        allowInsecure: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(Invalid) {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
             scheme == "postgres" || scheme == "postgresql"
         else {
@@ -40,7 +52,7 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
         guard !database.isEmpty, !database.contains("/") else {
             throw Invalid(description: "--policy-store: the URL names no database (postgres://USER@HOST/DATABASE)")
         }
-        var tls = TLSMode.prefer
+        var tls = TLSMode.verifyFull
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -55,12 +67,35 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
                 throw Invalid(description: "--policy-store: unknown URL parameter '\(item.name)' (only sslmode)")
             }
         }
-        self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        let bareHost = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        guard tls == .verifyFull || allowInsecure || Self.isLoopback(bareHost) else {
+            throw Invalid(
+                description: "--policy-store: sslmode=\(tls.rawValue) does not check who answers for \(bareHost), and "
+                    + "whoever does serves the fleet its policies: use verify-full (the default; --policy-store-ca FILE "
+                    + "for a private CA), or accept the risk with --policy-store-insecure"
+            )
+        }
+        self.host = bareHost
+        self.trustedCAFile = trustedCAFile
         self.port = components.port ?? 5432
         self.username = user.removingPercentEncoding ?? user
         self.password = components.password.map { $0.removingPercentEncoding ?? $0 } ?? environment["PGPASSWORD"]
         self.database = database.removingPercentEncoding ?? database
         self.tls = tls
+    }
+
+    /// Refuses a URL given on the command line that carries a password: every user of the machine reads a
+    /// process's arguments (`ps`, `/proc/PID/cmdline`). The password belongs in `PGPASSWORD` or the config file.
+    package static func refusePasswordOnCommandLine(_ text: String) throws(Invalid) {
+        guard let password = URLComponents(string: text)?.password, !password.isEmpty else { return }
+        throw Invalid(
+            description: "--policy-store: a password on the command line is visible to every user of this machine "
+                + "(ps, /proc): give it in PGPASSWORD or in the --config file, not in the flag"
+        )
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// The store without its password: what logs, errors and `/readyz` say.
@@ -106,8 +141,9 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
     private func tlsConfiguration() -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         // prefer and require encrypt without checking who answers, as libpq's modes of those names do; verify-full
-        // checks the certificate and the host name.
+        // checks the certificate and the host name, against the configured CA when there is one.
         if tls != .verifyFull { configuration.certificateVerification = .none }
+        if tls == .verifyFull, let trustedCAFile { configuration.trustRoots = .file(trustedCAFile) }
         return configuration
     }
 

@@ -32,7 +32,7 @@ struct PolicyOrigin {
         let url: PolicyStoreURL
         let database: PolicyDatabase
         do {
-            url = try PolicyStoreURL(store.url)
+            url = try PolicyStoreURL(store.url, trustedCAFile: store.trustedCAFile, allowInsecure: store.allowInsecure)
             database = PolicyDatabase(url: url, logger: logger)
         } catch {
             throw Application.SetupError("\(error)")

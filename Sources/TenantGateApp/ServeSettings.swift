@@ -63,10 +63,21 @@ package struct PolicyStoreSettings: Sendable {
     package var url: String
     /// How often every document is compared with the store, repairing a lost notification.
     package var checkInterval: Duration
+    /// `--policy-store-ca`: the CA of the server's certificate, instead of the system's roots.
+    package var trustedCAFile: String?
+    /// `--policy-store-insecure`: a mode that checks nobody is accepted beyond loopback.
+    package var allowInsecure: Bool
 
-    package init(url: String, checkInterval: Duration = .seconds(10)) {
+    package init(
+        url: String,
+        checkInterval: Duration = .seconds(10),
+        trustedCAFile: String? = nil,
+        allowInsecure: Bool = false
+    ) {
         self.url = url
         self.checkInterval = checkInterval
+        self.trustedCAFile = trustedCAFile
+        self.allowInsecure = allowInsecure
     }
 }
 

@@ -13,8 +13,20 @@ struct PoliciesCommand: AsyncParsableCommand {
     )
 
     struct StoreOptions: ParsableArguments {
-        @Option(name: .customLong("policy-store"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        @Option(
+            name: .customLong("policy-store"),
+            help: "postgres://USER@HOST[:PORT]/DATABASE (the password in PGPASSWORD, never on the command line)"
+        )
         var policyStore: String
+
+        @Option(name: .customLong("policy-store-ca"), help: "PEM CA that signs the policy store's certificate.")
+        var policyStoreCA: String?
+
+        @Flag(
+            name: .customLong("policy-store-insecure"),
+            help: "Accept sslmode disable, prefer or require beyond loopback."
+        )
+        var policyStoreInsecure = false
 
         /// Opens the store, runs `body` with its schema up to date, and closes it. Any error is printed (the URL's
         /// password never is) and exits 2.
@@ -22,7 +34,13 @@ struct PoliciesCommand: AsyncParsableCommand {
             var logger = Logger(label: "tenantgate.policies")
             logger.logLevel = .warning
             do {
-                let database = PolicyDatabase(url: try PolicyStoreURL(policyStore), logger: logger)
+                try PolicyStoreURL.refusePasswordOnCommandLine(policyStore)
+                let url = try PolicyStoreURL(
+                    policyStore,
+                    trustedCAFile: policyStoreCA,
+                    allowInsecure: policyStoreInsecure
+                )
+                let database = PolicyDatabase(url: url, logger: logger)
                 let running = Task { await database.run() }
                 defer { running.cancel() }
                 _ = try await database.migrateAndRead(within: .seconds(15))

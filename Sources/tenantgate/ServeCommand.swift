@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("policy-store"),
         help:
-            "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies."
+            "postgres://USER@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies (the password in PGPASSWORD or the config file, never on the command line)."
     )
     var policyStore: String?
 
@@ -40,6 +40,19 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Seconds between full checks of the policy store, which repair a lost notification (default 10)."
     )
     var policyStoreCheckInterval: Int64?
+
+    @Option(
+        name: .customLong("policy-store-ca"),
+        help:
+            "PEM CA that signs the policy store's certificate (verify-full, the default), instead of the system's roots."
+    )
+    var policyStoreCA: String?
+
+    @Flag(
+        name: .customLong("policy-store-insecure"),
+        help: "Accept sslmode disable, prefer or require beyond loopback (nobody checks who answers for the store)."
+    )
+    var policyStoreInsecure = false
 
     @Option(name: .customLong("ca-cert"), help: "CA certificate PEM (created on first run; default certs/ca.pem).")
     var caCert: String?

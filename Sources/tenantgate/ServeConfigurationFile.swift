@@ -8,6 +8,8 @@ struct ServeConfigurationFile: Decodable {
     var policies: String?
     var policyStore: String?
     var policyStoreCheckInterval: Int64?
+    var policyStoreCA: String?
+    var policyStoreInsecure: Bool?
     var caCert: String?
     var caKey: String?
     var upstreamCA: [String]?
@@ -54,6 +56,8 @@ struct ServeConfigurationFile: Decodable {
         case listen, admin, policies, mode
         case policyStore = "policy-store"
         case policyStoreCheckInterval = "policy-store-check-interval"
+        case policyStoreCA = "policy-store-ca"
+        case policyStoreInsecure = "policy-store-insecure"
         case caCert = "ca-cert"
         case caKey = "ca-key"
         case upstreamCA = "upstream-ca"

@@ -4,6 +4,7 @@ import EntraAuth
 import ExchangePolicy
 import Foundation
 import NetworkPolicy
+import PolicyDatabase
 import ProxyServer
 import TenantGateApp
 import TenantPolicy
@@ -236,6 +237,13 @@ extension ServeSettings {
         self.console = console
         self.adminTLS = adminTLS
         self.auditSync = auditSync
+        if let fromFlag = flags.policyStore {
+            do {
+                try PolicyStoreURL.refusePasswordOnCommandLine(fromFlag)
+            } catch {
+                throw ServeSetupError(error.description)
+            }
+        }
         if let store = flags.policyStore ?? file?.policyStore {
             // Two places to keep policies would let an admin edit one while the other is enforced.
             guard flags.policies == nil, file?.policies == nil else {
@@ -247,7 +255,12 @@ extension ServeSettings {
             guard seconds > 0 else {
                 throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0")
             }
-            self.policyStore = PolicyStoreSettings(url: store, checkInterval: .seconds(seconds))
+            self.policyStore = PolicyStoreSettings(
+                url: store,
+                checkInterval: .seconds(seconds),
+                trustedCAFile: flags.policyStoreCA ?? file?.policyStoreCA,
+                allowInsecure: flags.policyStoreInsecure || file?.policyStoreInsecure == true
+            )
         }
     }
 

@@ -14,6 +14,10 @@ final class LocalPostgres: @unchecked Sendable {
     let port: Int
     private let bin: String
     private let running = Mutex<Process?>(nil)
+    /// `-c` settings added to the server's command line (TLS).
+    private var settings: [String] = []
+    /// The CA that signed the server's certificate, for a server that speaks TLS.
+    private(set) var caPath: String?
 
     var url: String { "postgres://tenantgate@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
@@ -23,7 +27,13 @@ final class LocalPostgres: @unchecked Sendable {
         self.port = port
     }
 
-    static func start() async throws -> LocalPostgres {
+    /// A server that speaks TLS (`ssl=on`) with a certificate for `localhost` and 127.0.0.1, signed by a CA made for
+    /// it (`caPath`).
+    static func startWithTLS() async throws -> LocalPostgres {
+        try await start(tls: true)
+    }
+
+    static func start(tls: Bool = false) async throws -> LocalPostgres {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }).last else {
             throw Failure(description: "no PostgreSQL server under /usr/lib/postgresql: apt-get install postgresql")
@@ -37,6 +47,7 @@ final class LocalPostgres: @unchecked Sendable {
             port: try LoopbackPort.free()
         )
         try await server.pg(["initdb", "-D", "\(directory)/data", "-U", "tenantgate", "--auth=trust", "-E", "UTF8"])
+        if tls { try await server.makeCertificates() }
         try await server.start()
         return server
     }
@@ -51,7 +62,7 @@ final class LocalPostgres: @unchecked Sendable {
             asServerUser + [
                 "\(bin)/postgres", "-D", "\(directory)/data", "-h", "127.0.0.1", "-p", "\(port)", "-k", directory,
                 "-c", "fsync=off", "-c", "max_connections=200",
-            ]
+            ] + settings
         _ = FileManager.default.createFile(atPath: "\(directory)/log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/log"))
         try log.seekToEnd()
@@ -93,6 +104,35 @@ final class LocalPostgres: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             throw Failure(description: "PostgreSQL did not stop within 30 s; killed")
         }
+    }
+
+    /// A test CA and a server certificate (SANs localhost, 127.0.0.1) signed by it; the key belongs to the server
+    /// user, mode 0600, as PostgreSQL requires.
+    private func makeCertificates() async throws {
+        let ca = "\(directory)/ca.pem"
+        let caKey = "\(directory)/ca.key"
+        let key = "\(directory)/server.key"
+        let request = "\(directory)/server.csr"
+        let certificate = "\(directory)/server.pem"
+        let extensions = "\(directory)/san.cnf"
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: extensions, atomically: true, encoding: .utf8)
+        let openssl = "/usr/bin/openssl"
+        try await Self.run([
+            openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
+            "-out", ca, "-days", "2", "-subj", "/CN=policy store test CA",
+        ])
+        try await Self.run([
+            openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+            "-out", request, "-subj", "/CN=localhost",
+        ])
+        try await Self.run([
+            openssl, "x509", "-req", "-in", request, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out",
+            certificate, "-days", "2", "-extfile", extensions,
+        ])
+        chmod(key, 0o600)
+        if getuid() == 0 { try await Self.run(["/bin/chown", "postgres:postgres", key, certificate]) }
+        settings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(certificate)", "-c", "ssl_key_file=\(key)"]
+        caPath = ca
     }
 
     /// Runs SQL with psql, as an administrator would by hand.

@@ -79,6 +79,55 @@ struct PolicyStoreEndToEndTests {
         try await setup.call("GET", "/readyz", token: nil).json
     }
 
+    /// The store is authenticated: verify-full by default, against `--policy-store-ca`. The right CA is accepted;
+    /// another CA, or a server without TLS, is refused before a policy is read.
+    @Test func thePolicyStoreIsAuthenticated() async throws {
+        let secure = try await LocalPostgres.startWithTLS()
+        let plain = try await LocalPostgres.start()
+        do {
+            try await Self.checkAuthentication(secure: secure, plain: plain)
+        } catch {
+            await secure.remove()
+            await plain.remove()
+            throw error
+        }
+        await secure.remove()
+        await plain.remove()
+    }
+
+    static func checkAuthentication(secure: LocalPostgres, plain: LocalPostgres) async throws {
+        let other = try await LocalPostgres.startWithTLS()
+        let wrongCA = try #require(other.caPath)
+        await other.remove()
+        let ca = try #require(secure.caPath)
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let verified = "postgres://tenantgate@localhost:\(secure.port)/postgres"
+        let (imported, importOutput) = try await Self.tenantgate([
+            "policies", "import", ProxyEndToEndTests.policies, "--policy-store", verified, "--policy-store-ca", ca,
+        ])
+        #expect(imported == 0, "\(importOutput)")
+        let (wrong, wrongOutput) = try await Self.tenantgate([
+            "policies", "export", directory.appendingPathComponent("a").path, "--policy-store", verified,
+            "--policy-store-ca", wrongCA,
+        ])
+        #expect(wrong == 2, "another CA: \(wrongOutput)")
+        let (unencrypted, plainOutput) = try await Self.tenantgate([
+            "policies", "export", directory.appendingPathComponent("b").path, "--policy-store",
+            "postgres://tenantgate@localhost:\(plain.port)/postgres", "--policy-store-ca", ca,
+        ])
+        #expect(unencrypted == 2, "no TLS: \(plainOutput)")
+        // serve itself on the authenticated store: it starts and enforces what was imported.
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            policies: nil,
+            extraArguments: ["--policy-store", verified, "--policy-store-ca", ca, "--admin", "127.0.0.1:\(adminPort)"]
+        ) { serve in
+            let ready = try await Curl.run(["-s", "-m", "5", "http://127.0.0.1:\(adminPort)/readyz"])
+            #expect(ready.contains("\"reachable\":true"), "\(ready)")
+        }
+    }
+
     @Test func importAndExportRoundTripAndAnInvalidDirectoryImportsNothing() async throws {
         try await Self.withServer { server in
             let out = FileManager.default.temporaryDirectory.appendingPathComponent(

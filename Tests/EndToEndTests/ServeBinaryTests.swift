@@ -46,6 +46,21 @@ struct ServeBinaryTests {
         #expect(errors.contains("unknown key(s) 'allow-destinations'"), "\(errors)")
     }
 
+    /// Every user of the machine can read a process's arguments: a store password in the flag is refused, and the
+    /// refusal does not repeat it.
+    @Test func aPolicyStorePasswordOnTheCommandLineIsRefused() async throws {
+        let url = "postgres://tenantgate:s3cr3t-pw@127.0.0.1:9/postgres?sslmode=disable"
+        for arguments in [
+            ["serve", "--policy-store", url, "--listen", "127.0.0.1:0"],
+            ["policies", "export", "/tmp/x", "--policy-store", url],
+        ] {
+            let (status, errors) = try await ServeProcess.runToExit(arguments)
+            #expect(status == 2, "\(arguments[0]): \(errors)")
+            #expect(errors.contains("PGPASSWORD"), "\(errors)")
+            #expect(!errors.contains("s3cr3t-pw"))
+        }
+    }
+
     @Test func configurationKeysAreTheFlagsNames() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

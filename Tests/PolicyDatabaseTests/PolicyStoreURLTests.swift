@@ -18,11 +18,12 @@ struct PolicyStoreURLTests {
         #expect(url.description == "postgres://gate@ops@db.internal:6543/policies")
     }
 
-    @Test func defaultsAreLibpqs() throws {
+    /// libpq's defaults, but for TLS: the server is authenticated unless the operator says otherwise.
+    @Test func defaultsAreLibpqsButTheServerIsAuthenticated() throws {
         let url = try PolicyStoreURL("postgres://gate@[::1]/policies", environment: ["PGPASSWORD": "from-env"])
         #expect(url.host == "::1")
         #expect(url.port == 5432)
-        #expect(url.tls == .prefer)
+        #expect(url.tls == .verifyFull)
         #expect(url.password == "from-env")
         #expect(!url.description.contains("from-env"))
     }
@@ -49,6 +50,20 @@ struct PolicyStoreURLTests {
             let message = "\(error)"
             return message.hasPrefix("--policy-store: ") && message.contains(problem) && !message.contains("hunter2")
         }
+    }
+
+    /// Modes that check nobody are refused beyond loopback, unless the operator accepts the risk by name.
+    @Test(arguments: ["disable", "prefer", "require"])
+    func anUnauthenticatedModeBeyondLoopbackNeedsTheInsecureFlag(_ mode: String) throws {
+        let text = "postgres://gate@db.internal/policies?sslmode=\(mode)"
+        #expect {
+            _ = try PolicyStoreURL(text, environment: [:])
+        } throws: { error in
+            "\(error)".contains("--policy-store-insecure") && "\(error)".contains("verify-full")
+        }
+        #expect(try PolicyStoreURL(text, allowInsecure: true, environment: [:]).tls.rawValue == mode)
+        let local = "postgres://gate@127.0.0.1/policies?sslmode=\(mode)"
+        #expect(try PolicyStoreURL(local, environment: [:]).tls.rawValue == mode)
     }
 
     @Test func thePasswordOfARefusedURLIsMasked() {
