@@ -22,6 +22,8 @@ import TenantPolicy
 /// shutdown, then closes the listener and lets open exchanges finish.
 package final class ProxyServer: Service, Sendable {
     private let shared: ProxyContext
+    /// The listener's own TLS (`--listen-tls-cert`), when it is an HTTPS proxy.
+    private let listenerTLS: NIOSSLContext?
     private let group: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
 
@@ -41,6 +43,14 @@ package final class ProxyServer: Service, Sendable {
         let upstreamContext = try NIOSSLContext(
             configuration: UpstreamTLSConfiguration.make(extraCAFiles: configuration.upstreamCAFiles)
         )
+        self.listenerTLS = try configuration.listenTLS.map { files in
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem))
+            )
+            tls.applicationProtocols = ["http/1.1"]
+            return try NIOSSLContext(configuration: tls)
+        }
         let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
         let bodyBudget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
         self.shared = ProxyContext(
@@ -108,6 +118,7 @@ package final class ProxyServer: Service, Sendable {
 
     private func bind() async throws -> any Channel {
         let shared = self.shared
+        let listenerTLS = self.listenerTLS
         let idle = TimeAmount.seconds(shared.configuration.clientIdleTimeoutSeconds)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -128,8 +139,11 @@ package final class ProxyServer: Service, Sendable {
                         shared.metrics.openConnections.decrement()
                         shared.admission.release(address)
                     }
+                    // An HTTPS proxy: the client's TLS with the listener comes first, under the handshake deadline.
+                    if let listenerTLS { try sync.addHandler(NIOSSLServerHandler(context: listenerTLS)) }
                     let deadline = RequestDeadlineHandler(
-                        head: .seconds(shared.configuration.requestHeadTimeoutSeconds)
+                        head: .seconds(shared.configuration.requestHeadTimeoutSeconds),
+                        handshake: listenerTLS == nil ? nil : .seconds(shared.configuration.tlsHandshakeTimeoutSeconds)
                     )
                     try sync.addHandler(IdleStateHandler(readTimeout: idle))
                     try sync.addHandler(deadline)

@@ -22,6 +22,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (default 127.0.0.1:3128).")
     var listen: String?
 
+    @Option(
+        name: .customLong("listen-tls-cert"),
+        help: "PEM certificate (chain): the proxy listener speaks TLS (an HTTPS proxy), with --listen-tls-key."
+    )
+    var listenTLSCert: String?
+
+    @Option(name: .customLong("listen-tls-key"), help: "PEM private key of --listen-tls-cert.")
+    var listenTLSKey: String?
+
     @Option(name: .long, help: "Admin listener address (health, metrics).")
     var admin: String?
 

@@ -4,6 +4,8 @@ import Yams
 /// The `--config FILE` YAML: the same settings as the flags, by the same names (flags override it; SPEC 4).
 struct ServeConfigurationFile: Decodable {
     var listen: String?
+    var listenTLSCert: String?
+    var listenTLSKey: String?
     var admin: String?
     var policies: String?
     var policyStore: String?
@@ -54,6 +56,8 @@ struct ServeConfigurationFile: Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, admin, policies, mode
+        case listenTLSCert = "listen-tls-cert"
+        case listenTLSKey = "listen-tls-key"
         case policyStore = "policy-store"
         case policyStoreCheckInterval = "policy-store-check-interval"
         case policyStoreCA = "policy-store-ca"

@@ -165,6 +165,11 @@ extension ServeSettings {
             }
             admin = parsed
         }
+        switch (flags.listenTLSCert ?? file?.listenTLSCert, flags.listenTLSKey ?? file?.listenTLSKey) {
+        case (let certificate?, let key?): proxy.listenTLS = (certificate, key)
+        case (nil, nil): proxy.listenTLS = nil
+        case (_?, nil), (nil, _?): throw ServeSetupError("--listen-tls-cert and --listen-tls-key go together")
+        }
         switch (flags.adminTLSCert ?? file?.adminTLSCert, flags.adminTLSKey ?? file?.adminTLSKey) {
         case (let certificate?, let key?): adminTLS = (certificate, key)
         case (nil, nil): adminTLS = nil

@@ -112,5 +112,38 @@ struct CreatorTrustTests {
         }
     }
 
+    /// Maker tokens never cross the network in clear: with `--listen-tls-cert`/`--listen-tls-key` the listener is an
+    /// HTTPS proxy (curl's `--proxy https://`), and a client speaking plain HTTP to it gets no answer.
+    @Test func anHTTPSProxyListenerCarriesTheMakerTokenInTLS() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("proxy.pem").path
+        let key = directory.appendingPathComponent("proxy.key").path
+        let made = try await ChildProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+        )
+        #expect(made.status == 0, "\(made.errors)")
+        try await ServeProcess.with(extraArguments: ["--listen-tls-cert", certificate, "--listen-tls-key", key]) {
+            serve in
+            let token = try await serve.sts.makerToken(tenant: Self.contoso)
+            let https = try await Curl.run([
+                "-s", "-m", "20", "-w", "\n%{http_code}", "--proxy", "https://127.0.0.1:\(serve.proxyPort)",
+                "--proxy-cacert", certificate, "--cacert", serve.caPath, "--proxy-header",
+                "Proxy-Authorization: Bearer \(token)", "-d", Self.form, Self.url(Self.fabrikam),
+            ])
+            #expect(https.hasSuffix("\n200"), "\(https.suffix(200))")
+            #expect(serve.auditObjects().last?["creator_tenant"] as? String == Self.contoso.description)
+            let plain = try await Curl.run([
+                "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy", serve.proxy, "--cacert",
+                serve.caPath, "-d", Self.form, Self.url(Self.fabrikam),
+            ])
+            #expect(plain != "200", "a plain-HTTP client of an HTTPS proxy gets no CONNECT through: \(plain)")
+        }
+    }
+
     static func url(_ tenant: TenantID) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }
 }

@@ -5,6 +5,9 @@ import TenantPolicy
 /// Everything the data plane needs, merged once from defaults, YAML and flags (STYLE 6).
 package struct ProxyConfiguration: Sendable {
     package var listen: HostPort
+    /// `--listen-tls-cert` / `--listen-tls-key`: the listener speaks TLS (an HTTPS proxy), so maker tokens in
+    /// `Proxy-Authorization` never cross the network in clear.
+    package var listenTLS: (certificate: String, key: String)?
     package var mode: EnforcementMode
     package var defaultCreatorTenant: TenantID?
     /// Client address ranges mapped to the creator tenants their clients may act for, the first used when a
