@@ -14,13 +14,35 @@ package struct AdminPolicyAPI: Sendable {
     let authenticator: AdminAuthenticator?
     let isolation: IsolationEndpoints
     let crossTenantAccess: CrossTenantAccessEndpoints
+    private let store: PolicyStore
+    private let adminTenants: Set<TenantID>?
 
-    /// - Parameter authenticator: nil refuses every bearer call with 401 (no keys configured): safe by default.
-    package init(source: any PolicySource, store: PolicyStore, audit: AuditLog, authenticator: AdminAuthenticator?) {
+    /// - Parameters:
+    ///   - authenticator: nil refuses every bearer call with 401 (no keys configured): safe by default.
+    ///   - adminTenants: `--admin-tenant`: whose administrators may use the API and the console; nil: those of the
+    ///     tenants the policies govern.
+    package init(
+        source: any PolicySource,
+        store: PolicyStore,
+        audit: AuditLog,
+        authenticator: AdminAuthenticator?,
+        adminTenants: Set<TenantID>? = nil
+    ) {
         self.authenticator = authenticator
+        self.store = store
+        self.adminTenants = adminTenants
         let writer = PolicyWriter(source: source, store: store, audit: audit)
         isolation = IsolationEndpoints(writer: writer)
         crossTenantAccess = CrossTenantAccessEndpoints(writer: writer)
+    }
+
+    /// Whether administrators of `tenant` may use this TenantGate at all: any Entra tenant's Global Administrator
+    /// holds the roles, so the roles alone would let a throwaway tenant's administrator create a policy document that
+    /// joins the fleet's set. Only the operator's list, or the tenants already governed, are trusted.
+    package func admits(_ tenant: TenantID) -> Bool {
+        if let adminTenants { return adminTenants.contains(tenant) }
+        let bundle = store.current().bundle
+        return bundle.isolation.tenant(tenant) != nil || bundle.crossTenantAccess[tenant] != nil
     }
 
     /// A tenant's isolation policy in the API's own shape (Power Platform's document) with the ETag the API gives,
@@ -131,6 +153,7 @@ package enum AdminAPIRoutes {
             middleware: AdminAuthenticationMiddleware(
                 area: .tenantIsolation,
                 authenticator: policyAPI?.authenticator,
+                admits: { policyAPI?.admits($0) ?? false },
                 refusal: { error, detail in
                     AdminErrorBody.powerPlatform(
                         error.httpStatus,
@@ -203,6 +226,7 @@ package enum AdminAPIRoutes {
             middleware: AdminAuthenticationMiddleware(
                 area: .crossTenantAccess,
                 authenticator: policyAPI?.authenticator,
+                admits: { policyAPI?.admits($0) ?? false },
                 refusal: { error, detail in
                     AdminErrorBody.graph(
                         error.httpStatus,

@@ -2,6 +2,7 @@ import EntraAuth
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import TenantPolicy
 
 /// Authenticates a call to the policy endpoints of one area and sets `context.identity`, or answers the refusal in
 /// the area's error shape. The same rules for every route: a bearer token verified by `AdminAuthenticator`, or a
@@ -13,6 +14,8 @@ struct AdminAuthenticationMiddleware: RouterMiddleware {
     let area: AdminArea
     /// Nil refuses every bearer call with 401 (no keys configured): safe by default.
     let authenticator: AdminAuthenticator?
+    /// Whether administrators of a tenant may use this TenantGate (`AdminPolicyAPI.admits`).
+    let admits: @Sendable (TenantID) -> Bool
     let refusal: @Sendable (AdminAuthError, _ detail: String?) -> AdminAnswer
 
     func handle(
@@ -24,6 +27,11 @@ struct AdminAuthenticationMiddleware: RouterMiddleware {
         switch await authenticate(request, context) {
         case .failure(let failure):
             return refusal(failure.error, failure.detail).response
+        case .success(let principal) where !admits(principal.tenant):
+            let detail =
+                "administrators of tenant \(principal.tenant) may not administer this TenantGate: it governs no "
+                + "policy of that tenant, and --admin-tenant does not name it"
+            return refusal(.forbidden(area), detail).response
         case .success(let principal):
             context.identity = principal
             return try await next(request, context)

@@ -49,6 +49,7 @@ package final class LoopbackHarness {
     ///   - auditLogPath: where audit lines go (default: a file in the harness's directory; `/dev/full` for a disk
     ///     that is always full).
     ///   - policyStore: the policies from this PostgreSQL store instead (the directory still names the mock's domains).
+    ///   - adminTenants: `--admin-tenant`; nil: administrators of the governed tenants.
     ///   - console: also serves the console on the admin listener (at `adminListenPort`), signing in with the mock STS
     ///     over plain HTTP on loopback; the policies are copied first, so that edits change the copy only.
     package init(
@@ -59,7 +60,8 @@ package final class LoopbackHarness {
         console: Bool = false,
         adminListenPort: Int = 0,
         proxyListenPort: Int = 0,
-        policyStore: PolicyStoreSettings? = nil
+        policyStore: PolicyStoreSettings? = nil,
+        adminTenants: Set<TenantID>? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -117,6 +119,7 @@ package final class LoopbackHarness {
             policyWatchInterval: .milliseconds(200)
         )
         settings.policyStore = policyStore
+        settings.adminTenants = adminTenants
 
         if console, let plainPort = sts.plainPort,
             let issuer = URL(string: "http://127.0.0.1:\(plainPort)/organizations/v2.0")

@@ -151,7 +151,8 @@ package final class Application: Sendable {
                 source: source,
                 store: policies,
                 audit: audit,
-                authenticator: authenticator
+                authenticator: authenticator,
+                adminTenants: settings.adminTenants
             )
             let router = AdminRouter.make(
                 policies: policies,

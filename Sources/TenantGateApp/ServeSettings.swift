@@ -3,6 +3,7 @@ import EntraAuth
 import Foundation
 import NetworkPolicy
 import ProxyServer
+import TenantPolicy
 
 /// Defaults, then the YAML file, then flags, merged once into typed settings (STYLE 6).
 package struct ServeSettings: Sendable {
@@ -16,6 +17,8 @@ package struct ServeSettings: Sendable {
     package var adminTLS: (certificate: String, key: String)?
     /// How admin API callers are verified; nil leaves the policy endpoints refusing every call.
     package var adminAuth: EntraTokenTrust?
+    /// `--admin-tenant`: whose administrators may use the API and console; nil: the governed tenants'.
+    package var adminTenants: Set<TenantID>?
     /// How makers' tokens in `Proxy-Authorization` are verified (SPEC 4.1).
     package var creatorTrust: EntraTokenTrust
     /// How often the policies directory is looked at for edits.

@@ -230,6 +230,13 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var auditFsync: String?
 
+    @Option(
+        name: .customLong("admin-tenant"),
+        help:
+            "A tenant (GUID) whose administrators may use the admin API and console (repeatable; default: the governed tenants)."
+    )
+    var adminTenant: [String] = []
+
     @Option(name: .customLong("admin-tls-cert"), help: "PEM certificate (chain) for an HTTPS admin listener.")
     var adminTLSCert: String?
 

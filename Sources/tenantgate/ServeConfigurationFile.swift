@@ -39,6 +39,7 @@ struct ServeConfigurationFile: Decodable {
     var upstreamIdleTimeout: Int64?
     var maxConnections: Int?
     var maxConnectionsPerClient: Int?
+    var adminTenant: [String]?
     var adminTLSCert: String?
     var adminTLSKey: String?
     var adminInsecure: Bool?
@@ -94,6 +95,7 @@ struct ServeConfigurationFile: Decodable {
         case upstreamIdleTimeout = "upstream-idle-timeout"
         case maxConnections = "max-connections"
         case maxConnectionsPerClient = "max-connections-per-client"
+        case adminTenant = "admin-tenant"
         case adminTLSCert = "admin-tls-cert"
         case adminTLSKey = "admin-tls-key"
         case adminInsecure = "admin-insecure"

@@ -17,6 +17,7 @@ extension ServeSettings {
         var admin: HostPort?
         let adminTLS: (certificate: String, key: String)?
         var adminAuth: EntraTokenTrust?
+        var adminTenants: Set<TenantID>?
         func pick(_ flag: String?, _ fromFile: String?, _ fallback: String) -> String { flag ?? fromFile ?? fallback }
 
         let listenText = pick(flags.listen, file?.listen, "127.0.0.1:3128")
@@ -165,6 +166,17 @@ extension ServeSettings {
             }
             admin = parsed
         }
+        let adminTenantTexts = (file?.adminTenant ?? []) + flags.adminTenant
+        if !adminTenantTexts.isEmpty {
+            adminTenants = Set(
+                try adminTenantTexts.map { text in
+                    guard let tenant = TenantID(text) else {
+                        throw ServeSetupError("--admin-tenant: '\(text)' is not a tenant ID (GUID)")
+                    }
+                    return tenant
+                }
+            )
+        }
         switch (flags.listenTLSCert ?? file?.listenTLSCert, flags.listenTLSKey ?? file?.listenTLSKey) {
         case (let certificate?, let key?): proxy.listenTLS = (certificate, key)
         case (nil, nil): proxy.listenTLS = nil
@@ -241,6 +253,7 @@ extension ServeSettings {
         )
         self.console = console
         self.adminTLS = adminTLS
+        self.adminTenants = adminTenants
         self.auditSync = auditSync
         if let fromFlag = flags.policyStore {
             do {

@@ -53,7 +53,8 @@ struct AdminEndToEndTests {
             policies: String = ProxyEndToEndTests.policies,
             auditLogPath: String? = nil,
             policyStore: PolicyStoreSettings? = nil,
-            key: ES256PrivateKey = ES256PrivateKey()
+            key: ES256PrivateKey = ES256PrivateKey(),
+            adminTenants: Set<TenantID>? = nil
         ) async throws {
             self.key = key
             directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -80,7 +81,8 @@ struct AdminEndToEndTests {
                 policiesDirectory: directory.path,
                 admin: configuration,
                 auditLogPath: auditLogPath,
-                policyStore: policyStore
+                policyStore: policyStore,
+                adminTenants: adminTenants
             )
         }
 
@@ -211,6 +213,40 @@ struct AdminEndToEndTests {
             // Health needs no token.
             #expect(try await setup.call("GET", "/healthz", token: nil).status == 200)
         }
+    }
+
+    /// Any Entra tenant's Global Administrator holds the roles: by default only the governed tenants' administrators
+    /// may use the API, so a throwaway tenant's cannot create a policy that joins the set; `--admin-tenant` names
+    /// others.
+    @Test func administratorsOfAnUngovernedTenantAreRefused() async throws {
+        let northwindPath =
+            "/providers/PowerPlatform.Governance/v1/tenants/\(Self.northwind)/tenantIsolationPolicy?api-version=2020-10-01"
+        let create =
+            #"{"properties":{"tenantId":"\#(Self.northwind)","isDisabled":false,"allowedTenants":[]}}"#
+        try await Self.with { setup in
+            let northwindAdmin = try await setup.token(tenant: Self.northwind)
+            let refused = try await setup.call("PUT", northwindPath, token: northwindAdmin, body: create)
+            #expect(refused.status == 403, "\(refused.body)")
+            #expect(refused.body.contains("--admin-tenant"))
+            #expect(try await setup.call("GET", northwindPath, token: northwindAdmin).status == 403)
+            let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory.path)
+            #expect(
+                !files.contains { $0.lowercased().contains("northwind") || $0.contains(Self.northwind.description) }
+            )
+            // Contoso's administrators, whose tenant is governed, are served as ever.
+            #expect(try await setup.call("GET", Self.isolationPath, token: try await setup.token()).status == 200)
+        }
+        let named = try await Setup(adminTenants: [Self.contoso, Self.northwind])
+        do {
+            let northwindAdmin = try await named.token(tenant: Self.northwind)
+            let created = try await named.call("PUT", northwindPath, token: northwindAdmin, body: create)
+            let status = created.status
+            #expect(status == 200 || status == 201, "\(created.body)")
+        } catch {
+            await named.stop()
+            throw error
+        }
+        await named.stop()
     }
 
     @Test func powerPlatformPutIsValidatedGuardedPersistedAuditedAndEnforcedAtOnce() async throws {

@@ -85,6 +85,7 @@ enum ConsoleSignInError: Error, CustomStringConvertible {
     case codeRefused(String)
     case tokenRefused(String)
     case noConsoleRole
+    case notAnAdministeredTenant
 
     var description: String {
         switch self {
@@ -93,6 +94,9 @@ enum ConsoleSignInError: Error, CustomStringConvertible {
         case .denied(let reason): "Microsoft Entra did not sign you in: \(reason)."
         case .codeRefused(let reason): "The sign-in could not be completed: \(reason)."
         case .tokenRefused(let reason): "The ID token was not accepted: \(reason)."
+        case .notAnAdministeredTenant:
+            "Your organization is not one whose administrators may use this TenantGate: it governs no policy of "
+                + "your tenant. Its operator can name your tenant with --admin-tenant."
         case .noConsoleRole:
             "Your account holds no role that may use the console: Global Administrator, Power Platform "
                 + "Administrator (tenant isolation) or Security Administrator (cross-tenant access)."
@@ -104,7 +108,7 @@ enum ConsoleSignInError: Error, CustomStringConvertible {
         case .providerUnavailable: 502
         case .expired, .codeRefused: 400
         case .denied, .tokenRefused: 401
-        case .noConsoleRole: 403
+        case .noConsoleRole, .notAnAdministeredTenant: 403
         }
     }
 }

@@ -85,6 +85,7 @@ extension AdminConsole {
             guard let code = query["code"], !code.isEmpty else { throw .codeRefused("the answer carries no code") }
             let principal = try await redeem(code: code, attempt: attempt)
             guard AdminArea.allCases.contains(where: principal.mayWork) else { throw .noConsoleRole }
+            guard policyAPI.admits(principal.tenant) else { throw .notAnAdministeredTenant }
             context.sessions.setSession(ConsoleSession(principal: principal, csrfToken: RandomToken.make()))
             logger.notice(
                 "console sign-in",
