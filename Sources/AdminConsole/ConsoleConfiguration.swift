@@ -13,11 +13,15 @@ package struct ConsoleConfiguration: Sendable {
     package var auditLogPath: String?
     /// Where the policies come from, named in What-if explanations.
     package var policiesSource: String
+    /// Where administrators reach the console (`--console-public-url`): the sign-in's `redirect_uri` is built from it,
+    /// never from a request's Host header, which any client chooses.
+    package var publicURL: URL?
 
-    package init(clientID: String, issuer: URL, auditLogPath: String?, policiesSource: String) {
+    package init(clientID: String, issuer: URL, auditLogPath: String?, policiesSource: String, publicURL: URL? = nil) {
         self.clientID = clientID
         self.issuer = issuer
         self.auditLogPath = auditLogPath
         self.policiesSource = policiesSource
+        self.publicURL = publicURL
     }
 }

@@ -61,7 +61,8 @@ package final class LoopbackHarness {
         adminListenPort: Int = 0,
         proxyListenPort: Int = 0,
         policyStore: PolicyStoreSettings? = nil,
-        adminTenants: Set<TenantID>? = nil
+        adminTenants: Set<TenantID>? = nil,
+        consolePublicURL: URL? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantgate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -124,7 +125,11 @@ package final class LoopbackHarness {
         if console, let plainPort = sts.plainPort,
             let issuer = URL(string: "http://127.0.0.1:\(plainPort)/organizations/v2.0")
         {
-            settings.console = ConsoleSettings(clientID: Self.consoleClientID, issuer: issuer)
+            settings.console = ConsoleSettings(
+                clientID: Self.consoleClientID,
+                issuer: issuer,
+                publicURL: consolePublicURL
+            )
         }
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminPortSink) = AsyncStream.makeStream(of: Int.self)

@@ -169,7 +169,8 @@ package final class Application: Sendable {
                             clientID: console.clientID,
                             issuer: console.issuer,
                             auditLogPath: settings.auditLogPath,
-                            policiesSource: source.label
+                            policiesSource: source.label,
+                            publicURL: console.publicURL
                         ),
                         policies: policies,
                         policyAPI: policyAPI,

@@ -88,9 +88,12 @@ package struct PolicyStoreSettings: Sendable {
 package struct ConsoleSettings: Sendable {
     package var clientID: String
     package var issuer: URL
+    /// `--console-public-url`: where administrators reach the console, for the sign-in's `redirect_uri`.
+    package var publicURL: URL?
 
-    package init(clientID: String, issuer: URL) {
+    package init(clientID: String, issuer: URL, publicURL: URL? = nil) {
         self.clientID = clientID
         self.issuer = issuer
+        self.publicURL = publicURL
     }
 }

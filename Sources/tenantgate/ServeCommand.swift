@@ -231,6 +231,12 @@ struct ServeCommand: AsyncParsableCommand {
     var auditFsync: String?
 
     @Option(
+        name: .customLong("console-public-url"),
+        help: "Where administrators reach the console (https://...): the sign-in's redirect URI is built from it."
+    )
+    var consolePublicURL: String?
+
+    @Option(
         name: .customLong("admin-tenant"),
         help:
             "A tenant (GUID) whose administrators may use the admin API and console (repeatable; default: the governed tenants)."

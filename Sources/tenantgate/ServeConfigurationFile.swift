@@ -40,6 +40,7 @@ struct ServeConfigurationFile: Decodable {
     var maxConnections: Int?
     var maxConnectionsPerClient: Int?
     var adminTenant: [String]?
+    var consolePublicURL: String?
     var adminTLSCert: String?
     var adminTLSKey: String?
     var adminInsecure: Bool?
@@ -96,6 +97,7 @@ struct ServeConfigurationFile: Decodable {
         case maxConnections = "max-connections"
         case maxConnectionsPerClient = "max-connections-per-client"
         case adminTenant = "admin-tenant"
+        case consolePublicURL = "console-public-url"
         case adminTLSCert = "admin-tls-cert"
         case adminTLSKey = "admin-tls-key"
         case adminInsecure = "admin-insecure"

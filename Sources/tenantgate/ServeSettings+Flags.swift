@@ -222,7 +222,16 @@ extension ServeSettings {
                 throw ServeSetupError("--console-issuer: '\(issuerText)' is not an https URL (http only on loopback)")
             }
             guard admin != nil else { throw ServeSetupError("--console-client-id needs --admin HOST:PORT to serve on") }
-            console = ConsoleSettings(clientID: clientID, issuer: issuer)
+            var publicURL: URL?
+            if let publicText = flags.consolePublicURL ?? file?.consolePublicURL {
+                guard let url = URL(string: publicText), url.host != nil, EntraHTTP.isAcceptable(url) else {
+                    throw ServeSetupError(
+                        "--console-public-url: '\(publicText)' is not an https URL (http only on loopback)"
+                    )
+                }
+                publicURL = url
+            }
+            console = ConsoleSettings(clientID: clientID, issuer: issuer, publicURL: publicURL)
         } else if (flags.consoleIssuer ?? file?.consoleIssuer) != nil {
             throw ServeSetupError("--console-issuer needs --console-client-id")
         }

@@ -157,6 +157,32 @@ struct ConsoleSignInTests {
         }
     }
 
+    /// With `--console-public-url` the sign-in's redirect URI is the configured one, whatever Host the request names.
+    @Test func theRedirectURIComesFromTheConfiguredPublicURL() async throws {
+        let publicURL = try #require(URL(string: "https://console.contoso.example"))
+        let harness = try await LoopbackHarness(
+            policiesDirectory: ProxyEndToEndTests.policies,
+            console: true,
+            consolePublicURL: publicURL
+        )
+        do {
+            let output = try await Curl.run([
+                "-s", "-m", "10", "-o", "/dev/null", "-w", "%{redirect_url}", "-H", "Host: evil.example",
+                "http://127.0.0.1:\(harness.adminPort ?? 0)/console/signin",
+            ])
+            let query = URLComponents(string: output)?.queryItems ?? []
+            #expect(
+                query.first { $0.name == "redirect_uri" }?.value
+                    == "https://console.contoso.example/console/signin/callback",
+                "\(output)"
+            )
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
     @Test func returnPathsStayInTheConsole() async throws {
         try await Self.withConsole { _, browser in
             for target in ["//evil.example/console", "https://evil.example/", "/console%2F%2Fevil.example"] {

@@ -29,14 +29,20 @@ extension AdminConsole {
             return failure(error)
         }
         let scheme = secureCookies ? "https" : "http"
-        let authority = request.head.authority ?? "127.0.0.1"
+        // The configured public URL when there is one; otherwise the Host header (Entra accepts only the
+        // redirect URIs registered for the application, so a forged Host cannot carry the code elsewhere).
+        let base =
+            configuration.publicURL.map {
+                $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString
+            }
+            ?? "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
         let requested = Self.query(request)["return"] ?? "/console"
         // Only a console path: never an open redirect to another site (`//host`, `/\host`, a scheme).
         let returnTo =
             requested.hasPrefix("/console") && !requested.contains("//") && !requested.contains("\\")
             ? requested : "/console"
         let (id, attempt) = await attempts.start(
-            redirectURI: "\(scheme)://\(authority)\(Self.callbackPath)",
+            redirectURI: base + Self.callbackPath,
             returnTo: returnTo,
             source: context.clientAddress ?? "unknown"
         )
