@@ -18,8 +18,34 @@ package struct ConsoleSession: Codable, Sendable {
     package let applicationID: String?
     /// The synchronizer token every change made with this session must carry (`X-CSRF-Token` or a form field).
     package let csrfToken: String
+    /// When the administrator signed in: the roles above are as Entra said then.
+    package let signedInAt: Date
+    /// When the session was last used (updated at most once a minute).
+    package var lastSeen: Date
 
-    package init(principal: AdminPrincipal, csrfToken: String) {
+    /// A session unused this long ends (an unattended browser).
+    package static let idleLimit: TimeInterval = 30 * 60
+    /// A session this old ends, whatever its use: signing in again reads the administrator's roles again, so a role
+    /// removed in Entra stops working here within this time.
+    package static let maximumAge: TimeInterval = 3600
+
+    package enum Freshness: Equatable {
+        case fresh
+        /// Fresh, and its `lastSeen` is worth writing again.
+        case touch
+        case expired
+    }
+
+    package func freshness(at now: Date) -> Freshness {
+        if now.timeIntervalSince(signedInAt) > Self.maximumAge || now.timeIntervalSince(lastSeen) > Self.idleLimit {
+            return .expired
+        }
+        return now.timeIntervalSince(lastSeen) > 60 ? .touch : .fresh
+    }
+
+    package init(principal: AdminPrincipal, csrfToken: String, now: Date = Date()) {
+        signedInAt = now
+        lastSeen = now
         tenant = principal.tenant.description
         objectID = principal.objectID
         displayName = principal.displayName

@@ -36,6 +36,7 @@ package enum AdminRouter {
                 )
             )
         )
+        router.add(middleware: ConsoleSessionFreshnessMiddleware())
         AdminAPIRoutes.add(
             to: router,
             policies: policies,
