@@ -145,5 +145,47 @@ struct CreatorTrustTests {
         }
     }
 
+    /// The same through MSAL Python with `https://` as its proxy (requests and urllib3 speak TLS to the proxy, then
+    /// TLS to the STS inside it): the blocked tenant's token never arrives, the allowed one does.
+    @Test func msalPythonThroughTheHTTPSProxy() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("proxy.pem").path
+        let key = directory.appendingPathComponent("proxy.key").path
+        let made = try await ChildProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+        )
+        #expect(made.status == 0, "\(made.errors)")
+        let script = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/msal_client_credentials.py"
+        try await ServeProcess.with(
+            extraArguments: [
+                "--listen-tls-cert", certificate, "--listen-tls-key", key, "--default-creator-tenant",
+                Self.contoso.description,
+            ]
+        ) { serve in
+            // One bundle for both TLS sessions: the proxy's own certificate and TenantGate's interception CA.
+            let bundle = directory.appendingPathComponent("bundle.pem").path
+            let pems =
+                try String(contentsOfFile: certificate, encoding: .utf8)
+                + String(contentsOfFile: serve.caPath, encoding: .utf8)
+            try pems.write(toFile: bundle, atomically: true, encoding: .utf8)
+            func msal(_ tenant: TenantID) async throws -> [String: Any] {
+                let output = try await Python.run([
+                    script, "https://127.0.0.1:\(serve.proxyPort)", bundle,
+                    "https://login.microsoftonline.com/\(tenant)",
+                ])
+                return ProxyEndToEndTests.auditObject(output.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            let blocked = try await msal(Self.northwind)
+            #expect(blocked["has_access_token"] as? Bool == false, "\(blocked)")
+            let allowed = try await msal(Self.fabrikam)
+            #expect(allowed["has_access_token"] as? Bool == true, "\(allowed)")
+        }
+    }
+
     static func url(_ tenant: TenantID) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }
 }
