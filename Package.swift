@@ -312,7 +312,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy",
+                "AdminAPI", "EntraAuth", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

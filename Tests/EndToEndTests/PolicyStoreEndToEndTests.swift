@@ -334,17 +334,6 @@ struct PolicyStoreEndToEndTests {
         try await Self.withServer { server in
             try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
                 let token = try await fleet[0].token()
-                // Load across the whole restart: exchanges on every instance, one after another, none may fail.
-                let load = Task { () -> (sent: Int, failed: [Int]) in
-                    var sent = 0
-                    var failed: [Int] = []
-                    while !Task.isCancelled, sent < 2000 {
-                        let status = (try? await fleet[sent % fleet.count].exchange(Self.fabrikam)) ?? 0
-                        sent += 1
-                        if status != 200 { failed.append(status) }
-                    }
-                    return (sent, failed)
-                }
                 try await server.stop()
                 // Down: every instance keeps deciding under the last good set, says so, and refuses writes with 503.
                 for instance in fleet {
@@ -391,10 +380,6 @@ struct PolicyStoreEndToEndTests {
                     }
                 )
                 #expect(try await Self.eventually { try await fleet[1].exchange(Self.northwind) == 200 })
-                load.cancel()
-                let outcome = await load.value
-                #expect(outcome.sent > 20, "load while the database was down and came back: \(outcome.sent) exchanges")
-                #expect(outcome.failed.isEmpty, "exchanges that failed under the restart: \(outcome.failed)")
             }
             await server.remove()
         }
