@@ -5,6 +5,8 @@ import Synchronization
 /// the budget a new body gets 503 (or its exchange fails), never an out-of-memory kill.
 final class BodyMemoryBudget: Sendable {
     let limit: Int
+    /// Why a body was refused, said alike by every side that holds bodies.
+    static let refusal = "the proxy holds as many bodies in memory as it may; try again shortly"
     private let held = Atomic<Int>(0)
 
     init(limit: Int) {

@@ -117,16 +117,7 @@ struct CreatorTrustTests {
     @Test func anHTTPSProxyListenerCarriesTheMakerTokenInTLS() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let certificate = directory.appendingPathComponent("proxy.pem").path
-        let key = directory.appendingPathComponent("proxy.key").path
-        let made = try await ChildProcess.run(
-            "/usr/bin/openssl",
-            [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-                "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            ]
-        )
-        #expect(made.status == 0, "\(made.errors)")
+        let (certificate, key) = try await Self.listenerCertificate(in: directory)
         try await ServeProcess.with(extraArguments: ["--listen-tls-cert", certificate, "--listen-tls-key", key]) {
             serve in
             let token = try await serve.sts.makerToken(tenant: Self.contoso)
@@ -150,16 +141,7 @@ struct CreatorTrustTests {
     @Test func msalPythonThroughTheHTTPSProxy() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let certificate = directory.appendingPathComponent("proxy.pem").path
-        let key = directory.appendingPathComponent("proxy.key").path
-        let made = try await ChildProcess.run(
-            "/usr/bin/openssl",
-            [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-                "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            ]
-        )
-        #expect(made.status == 0, "\(made.errors)")
+        let (certificate, key) = try await Self.listenerCertificate(in: directory)
         let script = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/msal_client_credentials.py"
         try await ServeProcess.with(
             extraArguments: [
@@ -185,6 +167,21 @@ struct CreatorTrustTests {
             let allowed = try await msal(Self.fabrikam)
             #expect(allowed["has_access_token"] as? Bool == true, "\(allowed)")
         }
+    }
+
+    /// A self-signed certificate for the proxy listener on 127.0.0.1, and its key.
+    static func listenerCertificate(in directory: URL) async throws -> (certificate: String, key: String) {
+        let certificate = directory.appendingPathComponent("proxy.pem").path
+        let key = directory.appendingPathComponent("proxy.key").path
+        let made = try await ChildProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+        )
+        #expect(made.status == 0, "\(made.errors)")
+        return (certificate, key)
     }
 
     static func url(_ tenant: TenantID) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }

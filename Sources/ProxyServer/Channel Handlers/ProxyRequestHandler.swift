@@ -49,8 +49,10 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             run(machine.headReceived(head, clientAddress: address), context: context)
         case .body(let chunk):
             guard reservation.take(chunk.readableBytes) else {
-                let message = "the proxy holds as many bodies in memory as it may; try again shortly"
-                return run(machine.malformedRequest(status: .serviceUnavailable, message), context: context)
+                return run(
+                    machine.malformedRequest(status: .serviceUnavailable, BodyMemoryBudget.refusal),
+                    context: context
+                )
             }
             run(machine.bodyReceived(chunk), context: context)
         case .end:

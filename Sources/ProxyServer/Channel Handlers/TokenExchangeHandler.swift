@@ -40,8 +40,10 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         switch part {
         case .head: deadline.headReceived()
         case .body(let chunk) where !reservation.take(chunk.readableBytes):
-            let message = "the proxy holds as many bodies in memory as it may; try again shortly"
-            return run(machine.malformedRequest(status: .serviceUnavailable, message), context: context)
+            return run(
+                machine.malformedRequest(status: .serviceUnavailable, BodyMemoryBudget.refusal),
+                context: context
+            )
         case .body, .end: break
         }
         run(machine.requestPartReceived(part), context: context)

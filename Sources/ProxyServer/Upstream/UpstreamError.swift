@@ -47,7 +47,7 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     )
     static let overloaded = UpstreamError(
         code: .overloaded,
-        detail: "the proxy holds as many bodies in memory as it may; try again shortly"
+        detail: BodyMemoryBudget.refusal
     )
     static let handshakeTimedOut = UpstreamError(
         code: .timedOut,
