@@ -13,7 +13,6 @@ import NetworkPolicy
 import PolicyFiles
 import PolicyService
 import ServiceLifecycle
-import Synchronization
 import TenantPolicy
 
 /// The forward proxy: listens, and gives every client connection its first handler (SPEC 3).

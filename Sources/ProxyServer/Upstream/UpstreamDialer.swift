@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
 import NetworkPolicy
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Opens every connection the proxy makes on a client's behalf (blind tunnels, intercepted and plain http
 /// exchanges), so that no path reaches an address the destination policy refuses (SPEC 4.1, not an open proxy).
@@ -13,18 +13,18 @@ final class UpstreamDialer: Sendable {
     private let configuration: ProxyConfiguration
     private let threadPool: NIOThreadPool
     /// Set once the listener is bound: the proxy's own address and port are part of the policy.
-    private let policy: Mutex<DestinationPolicy>
+    private let policy: NIOLockedValueBox<DestinationPolicy>
 
     init(configuration: ProxyConfiguration, threadPool: NIOThreadPool) {
         self.configuration = configuration
         self.threadPool = threadPool
-        self.policy = Mutex(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
+        self.policy = NIOLockedValueBox(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
     }
 
     /// Adds the proxy's own listeners once they are bound (their ports may have been chosen by the system).
     func refuseOwnListeners(_ listeners: [DestinationPolicy.Listener]) {
         let allowed = configuration.allowedDestinations
-        policy.withLock { $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners) }
+        policy.withLockedValue { $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners) }
     }
 
     /// Where `target` may be reached: the override, or its address once resolved and judged.
@@ -73,7 +73,7 @@ final class UpstreamDialer: Sendable {
     }
 
     private func judged(_ address: IPAddress, target: HostPort) throws -> SocketAddress {
-        switch policy.withLock({ $0.judge(address, port: target.port) }) {
+        switch policy.withLockedValue({ $0.judge(address, port: target.port) }) {
         case .allowed:
             do {
                 return try SocketAddress(ipAddress: address.description, port: target.port)
