@@ -1,12 +1,12 @@
 import CertificateAuthority
 import Foundation
 import JWTKit
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
-import NIOConcurrencyHelpers
 import TenantPolicy
 
 /// A mock Microsoft Entra STS and Azure DevOps STS on loopback, with real TLS and real signed JWTs, for

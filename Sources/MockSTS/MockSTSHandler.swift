@@ -1,7 +1,7 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOConcurrencyHelpers
 import TenantPolicy
 
 /// Answers one request of the mock STS: Entra v1/v2 token endpoints, the Azure DevOps token endpoint, `/healthz`.

@@ -1,11 +1,11 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import PolicyFiles
 import PolicyService
 import PostgresNIO
 import ServiceLifecycle
-import NIOConcurrencyHelpers
 
 /// Keeps this instance's policy in force current with the shared database: it LISTENs for the name of each document
 /// that changes and re-reads that document only; a periodic check compares every document's MD5 with what it holds
@@ -53,7 +53,9 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
         self.checkInterval = checkInterval
         self.logger = logger
         (requests, submit) = AsyncStream.makeStream(of: Request.self)
-        held = NIOLockedValueBox(Dictionary(documents.map { ($0.name, $0.body) }, uniquingKeysWith: { _, last in last }))
+        held = NIOLockedValueBox(
+            Dictionary(documents.map { ($0.name, $0.body) }, uniquingKeysWith: { _, last in last })
+        )
         health = NIOLockedValueBox(PolicySourceStatus(kind: "postgres", reachable: true, lastContact: Date()))
         reachableGauge.record(1)
     }

@@ -1,8 +1,8 @@
 import ExchangePolicy
 import Foundation
 import Metrics
-import PolicyFiles
 import NIOConcurrencyHelpers
+import PolicyFiles
 import TenantPolicy
 
 /// Holds the policy snapshot in force. Readers take the current snapshot (one lock, one reference copy); a

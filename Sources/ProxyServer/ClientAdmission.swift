@@ -1,5 +1,5 @@
-import NetworkPolicy
 import NIOConcurrencyHelpers
+import NetworkPolicy
 
 /// Who may hold a client connection, judged when it is accepted, before a byte is read (HAProxy's
 /// `tcp-request connection reject`, Squid's `maxconn`): a client outside `--allow-client` is refused and never

@@ -1,8 +1,8 @@
 import CertificateAuthority
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import NIOConcurrencyHelpers
 import Testing
 
 @testable import ProxyServer

@@ -1,5 +1,5 @@
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// At most `perClient` admin connections from one address: the listener serves 256 at once, and one client that
 /// opens them all (a trickle of bytes on each) would leave none for the health probes, which come from elsewhere.

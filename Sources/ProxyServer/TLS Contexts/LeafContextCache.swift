@@ -1,10 +1,10 @@
 import Caching
 import CertificateAuthority
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-import NIOConcurrencyHelpers
 
 /// TLS server contexts for intercepted hosts, each with a leaf certificate minted by TenantGate's CA.
 ///
@@ -82,7 +82,9 @@ final class LeafContextCache: Sendable {
     func context(for host: String, on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
         let key = host.lowercased()
         if let fresh = freshContext(for: key) { return eventLoop.makeSucceededFuture(fresh) }
-        guard allowance.withLockedValue({ $0.take(now: now()) }) else { return eventLoop.makeFailedFuture(MintRateExceeded()) }
+        guard allowance.withLockedValue({ $0.take(now: now()) }) else {
+            return eventLoop.makeFailedFuture(MintRateExceeded())
+        }
         return threadPool.runIfActive(eventLoop: eventLoop) {
             if let fresh = self.freshContext(for: key) { return fresh }
             let signer = self.signer.withLockedValue { $0 }

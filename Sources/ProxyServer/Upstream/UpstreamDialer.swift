@@ -1,7 +1,7 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NetworkPolicy
-import NIOConcurrencyHelpers
 
 /// Opens every connection the proxy makes on a client's behalf (blind tunnels, intercepted and plain http
 /// exchanges), so that no path reaches an address the destination policy refuses (SPEC 4.1, not an open proxy).
