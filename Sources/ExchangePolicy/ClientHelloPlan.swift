@@ -7,10 +7,11 @@ import TokenInspection
 /// - An SNI naming an intercepted host is intercepted as that host, whatever the CONNECT said (an IP literal, an
 ///   alias). A CONNECT naming an intercepted host whose SNI names another host is refused.
 /// - A CONNECT naming an intercepted host must speak TLS; anything else (no TLS, a malformed hello) is refused.
-/// - A CONNECT to an IP address whose hello names no server is refused: Entra's token service answers on its
-///   addresses without a name, and a tunnel there would be judged by nobody.
-/// - An Encrypted Client Hello hides the server it is for: refused to an intercepted host, to an IP address, or when
-///   its public name is an intercepted one; otherwise a tunnel, as the CONNECT's name was judged.
+/// - A CONNECT to an IP address, or by another name to an address of Entra's token service, whose hello names no
+///   intercepted host (no SNI, another name, ECH) is refused: Entra answers on its addresses whatever the name, and a
+///   tunnel there would be judged by nobody.
+/// - An Encrypted Client Hello hides the server it is for: refused to an intercepted host, to such an address, or
+///   when its public name is an intercepted one; otherwise a tunnel, as the CONNECT's name was judged.
 /// - Everything else is a blind tunnel to the address judged for the CONNECT target.
 package enum ClientHelloPlan: Sendable, Equatable {
     case intercept(HostPort)
@@ -18,17 +19,31 @@ package enum ClientHelloPlan: Sendable, Equatable {
     /// Refused, for this reason (audited as `tlsServerName`).
     case refuse(String)
 
+    /// Where a CONNECT to a host TenantGate does not intercept would land, as far as the plan cares.
+    private enum Landing: Equatable {
+        /// A name whose address is not known to be Entra's.
+        case ordinary
+        /// The CONNECT names an IP address: it may be Entra's, whatever the hello says.
+        case ipAddress
+        /// The CONNECT's name resolved to this address of Entra's token service.
+        case entraAddress(IPAddress)
+    }
+
     /// - Parameters:
     ///   - target: the CONNECT target, its host canonical.
     ///   - connectNamesInterceptedHost: whether the CONNECT line itself names a host TenantGate intercepts.
+    ///   - entraAddress: the address the CONNECT's name resolved to, when it is one of Entra's token service.
     ///   - helloLimit: the most bytes read for the hello, named when a longer one is refused.
     package static func plan(
         for reading: TLSClientHello.Reading,
         target: HostPort,
         connectNamesInterceptedHost: Bool,
+        entraAddress: IPAddress? = nil,
         rules: InterceptionRules,
         helloLimit: Int
     ) -> ClientHelloPlan {
+        let landing: Landing =
+            IPAddress(target.host) != nil ? .ipAddress : entraAddress.map(Landing.entraAddress) ?? .ordinary
         switch reading {
         case .clientHello(let serverName):
             let named = serverName.flatMap { HostName.canonical($0) }
@@ -39,17 +54,13 @@ package enum ClientHelloPlan: Sendable, Equatable {
                 return .intercept(HostPort(host: named, port: target.port))
             }
             guard connectNamesInterceptedHost else {
-                guard named == nil, IPAddress(target.host) != nil else { return .tunnel }
-                return .refuse(
-                    "a TLS session to the IP address \(target.host) names no server (SNI): it cannot be judged, and "
-                        + "Entra's token service answers on its addresses too"
-                )
+                return landing == .ordinary ? .tunnel : refuseUnnamed(target, landing: landing, named: named)
             }
             guard let named else { return .intercept(target) }
             return .refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)")
         case .encryptedClientHello(let outerName):
             let outer = outerName.flatMap { HostName.canonical($0) }
-            guard !connectNamesInterceptedHost, IPAddress(target.host) == nil,
+            guard !connectNamesInterceptedHost, landing == .ordinary,
                 !(outer.map { rules.intercepts(host: $0) } ?? false)
             else {
                 return .refuse(
@@ -67,6 +78,23 @@ package enum ClientHelloPlan: Sendable, Equatable {
             return .refuse("the TLS ClientHello is malformed (\(problem))")
         case .needMoreBytes:
             return .refuse("the TLS ClientHello is larger than \(helloLimit) bytes")
+        }
+    }
+
+    /// A session that may reach Entra's token service without naming a host TenantGate intercepts.
+    private static func refuseUnnamed(_ target: HostPort, landing: Landing, named: String?) -> ClientHelloPlan {
+        let hello = named.map { "names \($0), which TenantGate does not intercept" } ?? "names no server (SNI)"
+        switch landing {
+        case .entraAddress(let address):
+            return .refuse(
+                "\(target.host) resolves to \(address), an address of Entra's token service, and the TLS ClientHello "
+                    + "\(hello): only a session naming an intercepted host may reach it"
+            )
+        case .ipAddress, .ordinary:
+            return .refuse(
+                "a TLS session to the IP address \(target.host) \(hello): it cannot be judged, and Entra's token "
+                    + "service answers on its addresses too"
+            )
         }
     }
 }

@@ -15,6 +15,8 @@ final class ProxyContext: Sendable {
     let policies: PolicyStore
     let creators: CreatorResolver
     let dialer: UpstreamDialer
+    /// Where Entra's token service answers, as far as this proxy knows.
+    let entraAddresses: EntraAddresses
     let leafContexts: LeafContextCache
     let upstreamPools: PerEventLoop<UpstreamConnectionPool>
     let auditBatches: PerEventLoop<AuditBatch>
@@ -30,6 +32,7 @@ final class ProxyContext: Sendable {
         policies: PolicyStore,
         creators: CreatorResolver,
         dialer: UpstreamDialer,
+        entraAddresses: EntraAddresses,
         leafContexts: LeafContextCache,
         upstreamPools: PerEventLoop<UpstreamConnectionPool>,
         auditBatches: PerEventLoop<AuditBatch>,
@@ -43,6 +46,7 @@ final class ProxyContext: Sendable {
         self.policies = policies
         self.creators = creators
         self.dialer = dialer
+        self.entraAddresses = entraAddresses
         self.leafContexts = leafContexts
         self.upstreamPools = upstreamPools
         self.auditBatches = auditBatches

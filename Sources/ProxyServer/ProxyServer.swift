@@ -14,6 +14,7 @@ import PolicyFiles
 import PolicyService
 import ServiceLifecycle
 import TenantPolicy
+import TokenInspection
 
 /// The forward proxy: listens, and gives every client connection its first handler (SPEC 3).
 ///
@@ -25,6 +26,7 @@ package final class ProxyServer: Service, Sendable {
     private let listenerTLS: NIOSSLContext?
     private let group: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
+    private let entraAddressRefresher: EntraAddressRefresher
 
     /// Upstream TLS trusts the system roots plus `configuration.upstreamCAFiles`; an unreadable file throws.
     /// - Parameter creatorVerifier: verifies makers' tokens; nil refuses every token sent (SPEC 4.1).
@@ -50,7 +52,18 @@ package final class ProxyServer: Service, Sendable {
             tls.applicationProtocols = ["http/1.1"]
             return try NIOSSLContext(configuration: tls)
         }
-        let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
+        let entraAddresses = EntraAddresses(ranges: configuration.entraRanges)
+        self.entraAddressRefresher = EntraAddressRefresher(
+            addresses: entraAddresses,
+            names: STSHosts.entraNamesToTrack.filter {
+                configuration.upstreamOverride(for: HostPort(host: $0, port: 443)) == nil
+            }
+        )
+        let dialer = UpstreamDialer(
+            configuration: configuration,
+            threadPool: threadPool,
+            entraAddresses: entraAddresses
+        )
         let bodyBudget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
         self.shared = ProxyContext(
             configuration: configuration,
@@ -63,6 +76,7 @@ package final class ProxyServer: Service, Sendable {
                 isGoverned: { policies.current().bundle.isolation.tenant($0) != nil }
             ),
             dialer: dialer,
+            entraAddresses: entraAddresses,
             leafContexts: LeafContextCache(
                 authority: authority,
                 capacity: configuration.leafCacheCapacity,
@@ -95,6 +109,8 @@ package final class ProxyServer: Service, Sendable {
         let channel = try await bind()
         shared.dialer.refuseOwnListeners(ownListeners(bound: channel.localAddress))
         if let address = channel.localAddress { onListening(address) }
+        entraAddressRefresher.start()
+        defer { entraAddressRefresher.stop() }
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {

@@ -28,6 +28,14 @@ package enum STSHosts {
     ]
     private static let externalIDSuffix = ".ciamlogin.com"
 
+    /// The Entra STS names whose addresses the proxy tracks, so that a CONNECT by another name to one of those
+    /// addresses cannot pass as an ordinary tunnel: every cloud's login hosts, the v1 issuer host, and the
+    /// `*.microsoftonline.com` / `*.microsoftonline-p.com` front ends that serve token endpoints.
+    package static let entraNamesToTrack: [String] =
+        EntraCloud.allCases.flatMap(\.loginHosts) + otherGlobalHosts.sorted() + [
+            "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
+        ]
+
     private static let cloudByHost: [String: EntraCloud] = {
         var map: [String: EntraCloud] = [:]
         for cloud in EntraCloud.allCases {

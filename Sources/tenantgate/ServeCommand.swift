@@ -163,6 +163,13 @@ struct ServeCommand: AsyncParsableCommand {
     var allowDestination: [String] = []
 
     @Option(
+        name: .customLong("entra-range"),
+        help:
+            "A CIDR range of Entra's token service beyond the addresses its names resolve to (repeatable): a CONNECT there must name an intercepted host in its TLS hello."
+    )
+    var entraRange: [String] = []
+
+    @Option(
         name: .customLong("allow-client"),
         help: "A CIDR range of clients that may use the proxy (repeatable; default loopback only)."
     )

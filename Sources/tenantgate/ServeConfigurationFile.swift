@@ -28,6 +28,7 @@ struct ServeConfigurationFile: Decodable {
     var creatorJWKSURL: String?
     var creatorAudience: [String]?
     var allowDestination: [String]?
+    var entraRange: [String]?
     var allowClient: [String]?
     var tokenFlows: String?
     var requestHeadTimeout: Int64?
@@ -85,6 +86,7 @@ struct ServeConfigurationFile: Decodable {
         case creatorJWKSURL = "creator-jwks-url"
         case creatorAudience = "creator-audience"
         case allowDestination = "allow-destination"
+        case entraRange = "entra-range"
         case allowClient = "allow-client"
         case tokenFlows = "token-flows"
         case requestHeadTimeout = "request-head-timeout"

@@ -70,6 +70,7 @@ extension ServeSettings {
             (file?.allowDestination ?? []) + flags.allowDestination,
             flag: "--allow-destination"
         )
+        proxy.entraRanges = try Self.ranges((file?.entraRange ?? []) + flags.entraRange, flag: "--entra-range")
         let clients = try Self.ranges((file?.allowClient ?? []) + flags.allowClient, flag: "--allow-client")
         if !clients.isEmpty { proxy.allowedClients = ClientPolicy(allowed: clients) }
         func limit<T: BinaryInteger>(_ flag: T?, _ fromFile: T?, _ name: String, into value: inout T) throws {

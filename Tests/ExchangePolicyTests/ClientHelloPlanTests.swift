@@ -46,14 +46,19 @@ struct ClientHelloPlanTests {
         }
     }
 
-    /// No path to Entra goes unjudged (issue 30): an IP address with no SNI, or an encrypted hello where its server
-    /// cannot be read, is refused; an IP address with a foreign SNI, or ECH to a judged name, is a tunnel.
+    /// No path to Entra goes unjudged (issue 30): an IP address with no SNI or a foreign one, or an encrypted hello
+    /// where its server cannot be read, is refused; a judged name with a foreign SNI, or ECH, is a tunnel.
     @Test func aSessionThatCannotBeJudgedIsRefused() {
         guard case .refuse(let reason) = Self.plan(Self.literal, .clientHello(serverName: nil)) else {
             Issue.record("no SNI to an IP address is refused")
             return
         }
         #expect(reason.contains("names no server"))
+        guard case .refuse(let foreign) = Self.plan(Self.literal, .clientHello(serverName: "example.com")) else {
+            Issue.record("a foreign SNI to an IP address is refused")
+            return
+        }
+        #expect(foreign.contains("names example.com, which TenantGate does not intercept"))
         for (target, outer) in [
             (Self.literal, "public.example"), (Self.login, "login.microsoftonline.com"),
             (Self.elsewhere, "login.microsoftonline.com"), (Self.literal, nil),
@@ -63,8 +68,37 @@ struct ClientHelloPlanTests {
                 continue
             }
         }
-        #expect(Self.plan(Self.literal, .clientHello(serverName: "example.com")) == .tunnel)
+        #expect(Self.plan(Self.elsewhere, .clientHello(serverName: "example.org")) == .tunnel)
         #expect(Self.plan(Self.elsewhere, .encryptedClientHello(outerName: "public.example")) == .tunnel)
+    }
+
+    /// A name that is not Entra's but resolved to one of Entra's addresses is held to the rule of an IP address:
+    /// only a hello naming an intercepted host gets through (intercepted), nothing is tunnelled.
+    @Test func aNameResolvingToAnEntraAddressMustNameAnInterceptedHost() {
+        let entra = IPAddress("20.190.160.1")
+        func plan(_ reading: TLSClientHello.Reading) -> ClientHelloPlan {
+            ClientHelloPlan.plan(
+                for: reading,
+                target: Self.elsewhere,
+                connectNamesInterceptedHost: false,
+                entraAddress: entra,
+                rules: Self.rules,
+                helloLimit: 66_048
+            )
+        }
+        for (reading, phrase) in [
+            (TLSClientHello.Reading.clientHello(serverName: nil), "example.com resolves to 20.190.160.1, an address"),
+            (.clientHello(serverName: "example.org"), "example.com resolves to 20.190.160.1, an address"),
+            (.encryptedClientHello(outerName: "public.example"), "encrypted (ECH, public name public.example)"),
+        ] {
+            guard case .refuse(let reason) = plan(reading) else {
+                Issue.record("\(reading) to a name resolving to Entra's address is refused")
+                continue
+            }
+            #expect(reason.contains(phrase), "\(reason)")
+        }
+        #expect(plan(.clientHello(serverName: "login.microsoftonline.com")) == .intercept(Self.login))
+        #expect(plan(.notTLS) == .tunnel, "no TLS cannot reach a token endpoint")
     }
 
     /// Every ESTS front-end name is intercepted (or, for the pinned device hosts, passed by design).

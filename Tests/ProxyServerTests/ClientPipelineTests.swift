@@ -38,7 +38,12 @@ struct ClientPipelineTests {
                 commonName: "test CA",
                 now: Date().addingTimeInterval(-60)
             )
-            let dialer = UpstreamDialer(configuration: configuration, threadPool: threadPool)
+            let entraAddresses = EntraAddresses(ranges: [])
+            let dialer = UpstreamDialer(
+                configuration: configuration,
+                threadPool: threadPool,
+                entraAddresses: entraAddresses
+            )
             let budget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
             let log = AuditLog(sink: audit)
             let upstreamContext = try NIOSSLContextFactory.client()
@@ -51,6 +56,7 @@ struct ClientPipelineTests {
                     defaultCreator: configuration.defaultCreatorTenant
                 ),
                 dialer: dialer,
+                entraAddresses: entraAddresses,
                 leafContexts: LeafContextCache(authority: authority, capacity: 8, threadPool: threadPool),
                 upstreamPools: PerEventLoop(group: loop) {
                     UpstreamConnectionPool(

@@ -117,6 +117,9 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             for: reading,
             target: connect.target,
             connectNamesInterceptedHost: connect.namesInterceptedHost,
+            entraAddress: connect.tunnelAddress?.ipAddress.flatMap { IPAddress($0) }.flatMap {
+                shared.entraAddresses.contains($0) ? $0 : nil
+            },
             rules: shared.interception,
             helloLimit: Self.maxHelloBytes
         )

@@ -194,7 +194,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         machine.channelClosed()  // nothing more reaches this handler once it is removed
         self.hold = nil
         sync.removeHandler(context: context, promise: nil)
-        if connect.target.port == 443 {
+        // Entra answers on 443; a tunnel to one of its addresses on another port is held to the same rule.
+        let landsOnEntra = connect.tunnelAddress?.ipAddress.flatMap { IPAddress($0) }.map(
+            shared.entraAddresses.contains
+        )
+        if connect.target.port == 443 || landsOnEntra == true {
             SessionHandover.replace(
                 hold,
                 with: [ClientHelloPeekHandler(connect: connect, shared: shared)],

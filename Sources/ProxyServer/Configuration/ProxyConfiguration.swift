@@ -17,6 +17,9 @@ package struct ProxyConfiguration: Sendable {
     package var ungrantedMakers: CreatorResolver.UngrantedMakers = .any
     /// Ranges opened beyond the package internet for plain http and CONNECT (SPEC 4.1 `--allow-destination`).
     package var allowedDestinations: [AddressRange]
+    /// `--entra-range`: addresses of Entra's token service beyond those its names are seen to resolve to. A CONNECT
+    /// landing there must name an intercepted host in its TLS hello.
+    package var entraRanges: [AddressRange] = []
     /// Who may use the proxy (SPEC 4.1 `--allow-client`); loopback only by default.
     package var allowedClients: ClientPolicy
     /// Token-carrying responses outside the token endpoint on intercepted STS hosts.

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NetworkPolicy
+import TokenInspection
 
 /// Opens every connection the proxy makes on a client's behalf (blind tunnels, intercepted and plain http
 /// exchanges), so that no path reaches an address the destination policy refuses (SPEC 4.1, not an open proxy).
@@ -14,10 +15,13 @@ final class UpstreamDialer: Sendable {
     private let threadPool: NIOThreadPool
     /// Set once the listener is bound: the proxy's own address and port are part of the policy.
     private let policy: NIOLockedValueBox<DestinationPolicy>
+    /// Learns where Entra's names resolve, so a tunnel by another name to those addresses can be told apart.
+    private let entraAddresses: EntraAddresses
 
-    init(configuration: ProxyConfiguration, threadPool: NIOThreadPool) {
+    init(configuration: ProxyConfiguration, threadPool: NIOThreadPool, entraAddresses: EntraAddresses) {
         self.configuration = configuration
         self.threadPool = threadPool
+        self.entraAddresses = entraAddresses
         self.policy = NIOLockedValueBox(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
     }
 
@@ -59,6 +63,7 @@ final class UpstreamDialer: Sendable {
             guard let text = address.ipAddress, let resolved = IPAddress(text) else {
                 throw UpstreamError(code: .connectFailed, detail: "\(target.host) did not resolve to an IP address")
             }
+            if STSHosts.entraCloud(forHost: target.host) != nil { self.entraAddresses.learn([resolved]) }
             return try self.judged(resolved, target: target)
         }
     }

@@ -1,0 +1,116 @@
+import Dispatch
+import Foundation
+import NIOConcurrencyHelpers
+import NetworkPolicy
+import TokenInspection
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The addresses Entra's token service answers on, as far as this proxy knows: the operator's ranges
+/// (`--entra-range`, e.g. those Microsoft publishes for its login hosts) and every address an Entra STS name
+/// resolved to here. A CONNECT by some other name that lands on one of them, with a hello that names no intercepted
+/// host, would reach Entra unjudged; `ClientHelloPlan` refuses it.
+///
+/// Entra answers on many addresses and DNS hands out a few at a time, so what was learned is a sample: the egress
+/// firewall, or the published ranges, cover the rest (README, "what it cannot stop").
+final class EntraAddresses: Sendable {
+    /// Learned addresses kept at most; the oldest are forgotten first.
+    static let capacity = 4096
+
+    private let ranges: [AddressRange]
+    private let learned = NIOLockedValueBox(Learned())
+
+    private struct Learned {
+        var addresses: Set<IPAddress> = []
+        var order: [IPAddress] = []
+    }
+
+    init(ranges: [AddressRange]) {
+        self.ranges = ranges
+    }
+
+    func contains(_ address: IPAddress) -> Bool {
+        ranges.contains { $0.contains(address) } || learned.withLockedValue { $0.addresses.contains(address) }
+    }
+
+    /// Remembers addresses an Entra name resolved to.
+    func learn(_ addresses: some Sequence<IPAddress>) {
+        learned.withLockedValue { learned in
+            for address in addresses where learned.addresses.insert(address).inserted {
+                learned.order.append(address)
+                if learned.order.count > Self.capacity {
+                    learned.addresses.remove(learned.order.removeFirst())
+                }
+            }
+        }
+    }
+
+    var learnedCount: Int { learned.withLockedValue { $0.addresses.count } }
+}
+
+/// Resolves Entra's STS names now and then, on a queue of its own (a lookup that hangs holds no thread the proxy
+/// needs), and teaches `EntraAddresses` every address each name has.
+final class EntraAddressRefresher: Sendable {
+    private let addresses: EntraAddresses
+    private let names: [String]
+    private let interval: DispatchTimeInterval
+    private let queue = DispatchQueue(label: "tenantgate.entra-addresses")
+    private let stopped = NIOLockedValueBox(false)
+
+    /// - Parameter names: the names to resolve (Entra's, less those the operator points elsewhere with
+    ///   `--upstream-override`: their real addresses are not where this proxy sends them).
+    init(addresses: EntraAddresses, names: [String], interval: DispatchTimeInterval = .seconds(300)) {
+        self.addresses = addresses
+        self.names = names
+        self.interval = interval
+    }
+
+    func start() {
+        queue.async { self.refresh() }
+    }
+
+    func stop() {
+        stopped.withLockedValue { $0 = true }
+    }
+
+    private func refresh() {
+        guard !stopped.withLockedValue({ $0 }) else { return }
+        for name in names { addresses.learn(Self.resolveAll(name)) }
+        queue.asyncAfter(deadline: .now() + interval) { self.refresh() }
+    }
+
+    /// Every address `name` resolves to (NIO's resolver gives one), or none when it does not resolve.
+    static func resolveAll(_ name: String) -> [IPAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &list) == 0 else { return [] }
+        defer { freeaddrinfo(list) }
+        var found: [IPAddress] = []
+        var entry = list
+        while let info = entry?.pointee {
+            if let address = info.ai_addr, let parsed = Self.address(address, family: info.ai_family) {
+                found.append(parsed)
+            }
+            entry = info.ai_next
+        }
+        return found
+    }
+
+    private static func address(_ socketAddress: UnsafeMutablePointer<sockaddr>, family: Int32) -> IPAddress? {
+        switch family {
+        case AF_INET:
+            return socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
+                withUnsafeBytes(of: ipv4.pointee.sin_addr) { IPAddress(bytes: Array($0)) }
+            }
+        case AF_INET6:
+            return socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { ipv6 in
+                withUnsafeBytes(of: ipv6.pointee.sin6_addr) { IPAddress(bytes: Array($0)) }
+            }
+        default:
+            return nil
+        }
+    }
+}
