@@ -29,8 +29,11 @@ package struct MockConsoleUser: Sendable, Hashable {
     }
 
     static let contoso = TenantID(high: 0xbb1b_10fb_a1ff_4ca4, low: 0xb979_03fc_f4af_49a0)
+    /// A tenant no example policy governs: anyone can create one in minutes and be its Global Administrator.
+    package static let throwawayTenant = TenantID(high: 0x6f0e_8a3d_2b7c_4e19, low: 0x9a5d_3c1b_8e7f_2a60)
 
-    /// Contoso's people as the seed's scenarios have them: one administrator per console area and one without a role.
+    /// Contoso's people as the seed's scenarios have them: one administrator per console area and one without a role;
+    /// and the Global Administrator of a throwaway tenant, whom TenantGate must not trust by default.
     package static let examples: [MockConsoleUser] = [
         MockConsoleUser(
             key: "megan",
@@ -55,6 +58,14 @@ package struct MockConsoleUser: Sendable, Hashable {
             tenant: contoso,
             roleTemplateIDs: [],
             roleDescription: "no administrator role"
+        ),
+        MockConsoleUser(
+            key: "mallory",
+            name: "Mallory Throwaway",
+            username: "mallory@throwaway.onmicrosoft.com",
+            tenant: throwawayTenant,
+            roleTemplateIDs: ["62e90394-69f5-4237-9190-012177145e10"],
+            roleDescription: "Global Administrator of another tenant"
         ),
     ]
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LoopbackSimulation
 import MockSTS
+import TenantPolicy
 import Testing
 
 /// The console's sign-in and session as an attacker would try them, with curl as the browser over real sockets:
@@ -79,8 +80,15 @@ struct ConsoleSignInTests {
         }
     }
 
-    static func withConsole(_ test: (LoopbackHarness, @escaping () -> Browser) async throws -> Void) async throws {
-        let harness = try await LoopbackHarness(policiesDirectory: ProxyEndToEndTests.policies, console: true)
+    static func withConsole(
+        adminTenants: Set<TenantID>? = nil,
+        _ test: (LoopbackHarness, @escaping () -> Browser) async throws -> Void
+    ) async throws {
+        let harness = try await LoopbackHarness(
+            policiesDirectory: ProxyEndToEndTests.policies,
+            console: true,
+            adminTenants: adminTenants
+        )
         let base = "http://127.0.0.1:\(harness.adminPort ?? 0)"
         let browser = {
             Browser(base: base, jar: harness.directory.appendingPathComponent("jar-\(UUID().uuidString)").path)
@@ -204,6 +212,24 @@ struct ConsoleSignInTests {
             #expect(answer.body.contains("no role that may use the console"))
             #expect(answer.header("set-cookie").allSatisfy { !$0.hasPrefix("tenantgate_session=") })
             #expect(try await user.call("/console/activity").status == 303)
+        }
+    }
+
+    /// A Global Administrator of a tenant the operator never granted (a throwaway tenant) gets no session; named
+    /// with `--admin-tenant`, the same account signs in.
+    @Test func anAdministratorOfAnUngrantedTenantGetsNoSession() async throws {
+        try await Self.withConsole { _, browser in
+            let mallory = browser()
+            let answer = try await mallory.signIn("mallory")
+            #expect(answer.status == 403)
+            #expect(answer.body.contains("not one whose administrators may use this TenantGate"))
+            #expect(answer.header("set-cookie").allSatisfy { !$0.hasPrefix("tenantgate_session=") })
+            #expect(try await mallory.call("/console/activity").status == 303)
+        }
+        try await Self.withConsole(adminTenants: [MockConsoleUser.throwawayTenant]) { _, browser async throws in
+            let mallory = browser()
+            #expect(try await mallory.signIn("mallory").status == 303)
+            #expect(try await mallory.call("/console/activity").status == 200)
         }
     }
 

@@ -91,26 +91,18 @@ final class EntraAddressRefresher: Sendable {
         var found: [IPAddress] = []
         var entry = list
         while let info = entry?.pointee {
-            if let address = info.ai_addr, let parsed = Self.address(address, family: info.ai_family) {
+            // The numeric text of each address, parsed as every other address here is.
+            var text = [CChar](repeating: 0, count: 64)
+            if let address = info.ai_addr,
+                getnameinfo(address, info.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0,
+                let parsed = IPAddress(
+                    String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                )
+            {
                 found.append(parsed)
             }
             entry = info.ai_next
         }
         return found
-    }
-
-    private static func address(_ socketAddress: UnsafeMutablePointer<sockaddr>, family: Int32) -> IPAddress? {
-        switch family {
-        case AF_INET:
-            return socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
-                withUnsafeBytes(of: ipv4.pointee.sin_addr) { IPAddress(bytes: Array($0)) }
-            }
-        case AF_INET6:
-            return socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { ipv6 in
-                withUnsafeBytes(of: ipv6.pointee.sin6_addr) { IPAddress(bytes: Array($0)) }
-            }
-        default:
-            return nil
-        }
     }
 }
