@@ -334,6 +334,14 @@ struct PolicyStoreEndToEndTests {
         try await Self.withServer { server in
             try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
                 let token = try await fleet[0].token()
+                // Exchanges back to back through both instances from before the stop until after the restart.
+                let load = try await ExchangeLoad.start(
+                    through: fleet.map(\.harness),
+                    expecting: [
+                        "/\(Self.fabrikam)/oauth2/v2.0/token": 200, "/\(Self.northwind)/oauth2/v2.0/token": 403,
+                    ]
+                )
+                try await Task.sleep(for: .milliseconds(500))
                 try await server.stop()
                 // Down: every instance keeps deciding under the last good set, says so, and refuses writes with 503.
                 for instance in fleet {
@@ -369,6 +377,10 @@ struct PolicyStoreEndToEndTests {
                             == true
                     }
                 )
+                for report in try await load.finish() {
+                    #expect(report.exchanges >= 10, "the load kept going while the store was down: \(report)")
+                    #expect(report.unexpected.isEmpty, "\(report)")
+                }
                 #expect(
                     try await Self.eventually(within: 10) {
                         try await fleet[0].call(
