@@ -57,6 +57,7 @@ package final class Application: Sendable {
         let origin = try await PolicyOrigin.open(settings: settings, logger: logger)
         let bundle = origin.bundle
         for warning in bundle.warnings { logger.warning("\(warning)") }
+        for warning in settings.warnings { logger.warning("\(warning)") }
 
         let authority: CertificateAuthority
         do {

@@ -29,6 +29,8 @@ package struct ServeSettings: Sendable {
     package var console: ConsoleSettings?
     /// `--policy-store`: the policies in PostgreSQL instead of `policiesDirectory`.
     package var policyStore: PolicyStoreSettings?
+    /// What the operator should hear at start about the settings chosen (a risky default left in place).
+    package var warnings: [String] = []
 
     /// Entra's keys for tokens of every tenant of the global cloud.
     package static let entraCommonKeysURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"

@@ -261,6 +261,13 @@ extension ServeSettings {
             admin: admin,
             adminAuth: adminAuth
         )
+        if creatorAudiences.isEmpty {
+            warnings.append(
+                "maker tokens are accepted for Power Platform's own audience (\(Self.powerPlatformAudience)), so each "
+                    + "one a connector sends also works against Power Platform: register an application of your own "
+                    + "(api://...) for maker tokens and name it with --creator-audience"
+            )
+        }
         self.console = console
         self.adminTLS = adminTLS
         self.adminTenants = adminTenants

@@ -113,6 +113,19 @@ struct ServeBinaryTests {
         }
     }
 
+    /// Power Platform's own audience for maker tokens is kept as the default, with a warning at start naming the
+    /// risk and the fix; an operator's own audience silences it.
+    @Test func theDefaultMakerAudienceIsWarnedAbout() async throws {
+        let warning = "maker tokens are accepted for Power Platform's own audience"
+        try await ServeProcess.with { serve in
+            #expect(serve.log().contains(warning), "\(serve.log())")
+            #expect(serve.log().contains("--creator-audience"))
+        }
+        try await ServeProcess.with(extraArguments: ["--creator-audience", "api://tenantgate-makers"]) { serve in
+            #expect(!serve.log().contains(warning), "\(serve.log())")
+        }
+    }
+
     /// The Prometheus output of the real listener counts the real exchanges.
     @Test func metricsCountRealExchanges() async throws {
         let adminPort = try ServeProcess.freePort()

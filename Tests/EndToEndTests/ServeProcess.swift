@@ -74,7 +74,9 @@ final class ServeProcess: @unchecked Sendable {
             }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let logPath = directory.appendingPathComponent("serve.log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         proxyPort = try await Self.listeningPort(output.fileHandleForReading, process: process)
     }
@@ -147,6 +149,11 @@ final class ServeProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         return status
+    }
+
+    /// What `serve` has logged so far (its standard error).
+    func log() -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("serve.log"), encoding: .utf8)) ?? ""
     }
 
     func makerHeader(_ token: String) -> [String] { ["--proxy-header", "Proxy-Authorization: Bearer \(token)"] }
