@@ -11,7 +11,8 @@ let package = Package(
     name: "tenantgate",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "tenantgate", targets: ["tenantgate"])
+        .executable(name: "tenantgate", targets: ["tenantgate"]),
+        .executable(name: "tenantgate-simulate", targets: ["tenantgate-simulate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -247,16 +248,25 @@ let package = Package(
             name: "tenantgate",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "Audit", "ProxyServer",
-                "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp", "LoopbackSimulation",
+                "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp",
                 "AdminConsole", "PolicyDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The whole system on loopback with the mock STS, for demonstrations and measurements: never in `tenantgate`.
+        .executableTarget(
+            name: "tenantgate-simulate",
+            dependencies: [
+                "LoopbackSimulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks that Package.swift tells the truth: every module a target imports is declared as its dependency, and every
-declared dependency is imported by the target. (`swift build --explicit-target-dependency-import-check error`
+declared dependency is imported by the target; and that the shipped binary carries no mock. (`swift build --explicit-target-dependency-import-check error`
 catches the first half at build time; this catches both, without building.)"""
 import json, os, re, subprocess, sys
 
@@ -33,6 +33,19 @@ for target in description["targets"]:
         if owners and PRODUCT_MODULES[owners[0]] & imported:
             continue
         problems.append(f"{target['name']}: declares {module} but never imports it")
+# What the shipped binary must never carry, however indirectly: a mock identity provider has no place in a
+# security product's executable (it lives in tenantgate-simulate and the tests).
+NEVER_IN = {"tenantgate": {"MockSTS", "LoopbackSimulation"}}
+by_name = {target["name"]: target for target in description["targets"]}
+for name, forbidden in NEVER_IN.items():
+    reached, pending = set(), [name]
+    while pending:
+        for dependency in by_name[pending.pop()].get("target_dependencies", []):
+            if dependency not in reached:
+                reached.add(dependency)
+                pending.append(dependency)
+    for module in sorted(reached & forbidden):
+        problems.append(f"{name}: depends on {module}, which must stay out of it")
 for problem in problems:
     print(problem)
 sys.exit(1 if problems else 0)

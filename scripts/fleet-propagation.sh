@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Admin-change propagation across a fleet: a PostgreSQL of its own (Debian's server, initdb in a temporary
 # directory, loopback only, durable commits as in production), the example policies imported with
-# `tenantgate policies import`, then `tenantgate simulate --fleet` starts three `serve` instances sharing it, changes
+# `tenantgate policies import`, then `tenantgate-simulate --fleet` starts three `serve` instances sharing it, changes
 # the Northwind rule through one instance's admin API after another and times the others' next exchanges.
 # Exits non-zero if any exchange was decided under the old policy after the notification reached its instance.
 #
 #   scripts/fleet-propagation.sh [ROUNDS] [INSTANCES]     (default 200 rounds, 3 instances)
-#   TENANTGATE_BIN=.build/release/tenantgate (default; built with `swift build -c release` when missing)
+#   TENANTGATE_BIN=.build/release/tenantgate (default; built with `swift build -c release` when missing, with
+#   tenantgate-simulate beside it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-200}
 instances=${2:-3}
 bin=${TENANTGATE_BIN:-.build/release/tenantgate}
+simulate="$(dirname "$bin")/tenantgate-simulate"
 [[ -x $bin ]] || swift build -c release --product tenantgate
+[[ -x $simulate ]] || swift build -c release --product tenantgate-simulate
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [[ -n $pg_bin ]] || { echo "no PostgreSQL server: apt-get install postgresql" >&2; exit 2; }
@@ -46,4 +49,4 @@ done
 
 store="postgres://tenantgate@127.0.0.1:$port/postgres?sslmode=disable"
 "$bin" policies import policies --policy-store "$store"
-"$bin" simulate --fleet "$instances" --propagation "$rounds" --policy-store "$store"
+"$simulate" --serve-binary "$bin" --fleet "$instances" --propagation "$rounds" --policy-store "$store"

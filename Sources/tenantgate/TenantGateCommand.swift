@@ -8,8 +8,8 @@ struct TenantGateCommand: AsyncParsableCommand {
         commandName: "tenantgate",
         abstract: "A forward proxy that enforces cross-tenant isolation on connector traffic.",
         subcommands: [
-            ServeCommand.self, CheckCommand.self, SettingsCommand.self, ValidateCommand.self, SimulateCommand.self,
-            ReportCommand.self, PoliciesCommand.self,
+            ServeCommand.self, CheckCommand.self, SettingsCommand.self, ValidateCommand.self, ReportCommand.self,
+            PoliciesCommand.self,
         ]
     )
 

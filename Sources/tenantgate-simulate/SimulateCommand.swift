@@ -3,10 +3,14 @@ import Foundation
 import LoopbackSimulation
 import UnixSignals
 
-/// `tenantgate simulate`: the whole system on loopback, playing the seed's scenarios; exits 1 on any mismatch.
+/// `tenantgate-simulate`: the whole system on loopback, playing the seed's scenarios; exits 1 on any mismatch.
+///
+/// A development and demonstration tool, not the product: it carries a mock identity provider, which the shipped
+/// `tenantgate` binary does not link.
+@main
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "simulate",
+        commandName: "tenantgate-simulate",
         abstract: "Run a mock Entra STS, the proxy and curl on loopback, and play the seed's scenarios."
     )
 
@@ -43,6 +47,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("info-file"), help: "With --console: also write the addresses and tokens as JSON here.")
     var infoFile: String?
 
+    @Option(
+        name: .customLong("serve-binary"),
+        help: "With --fleet: the tenantgate binary whose `serve` the instances run (default: the one beside this one)."
+    )
+    var serveBinary: String?
+
     func validate() throws {
         if fleet > 0 {
             guard propagation > 0, policyStore != nil else {
@@ -61,19 +71,22 @@ struct SimulateCommand: AsyncParsableCommand {
                 "propagation: \(result.milliseconds.count) admin changes; admin call returned -> next exchange decided: "
                     + "\(Self.percentiles(result.milliseconds)); exchanges decided under the old policy: \(result.stale)"
             )
-            if result.stale > 0 { throw ExitCode.blocked }
+            if result.stale > 0 { throw ExitCode(1) }
             return
         }
         let rows = try await Simulation(policiesDirectory: policies).run()
         print(Simulation.table(rows))
         let failed = rows.filter { !$0.passed }.count
         print("\(rows.count - failed) passed, \(failed) failed")
-        if failed > 0 { throw ExitCode.blocked }
+        if failed > 0 { throw ExitCode(1) }
     }
 
-    /// Admin changes rotating over a fleet of `serve` processes (this binary) sharing `policyStore`.
+    /// Admin changes rotating over a fleet of `tenantgate serve` processes sharing `policyStore`.
     private func runFleet(policyStore: String) async throws {
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let binary =
+            serveBinary
+            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("tenantgate").path
         let result = try await FleetPropagationMeasurement(
             binary: binary,
             policyStore: policyStore,
@@ -90,7 +103,7 @@ struct SimulateCommand: AsyncParsableCommand {
             \(result.beforeNotification), after: \(result.stale)
             """
         )
-        if result.stale > 0 { throw ExitCode.blocked }
+        if result.stale > 0 { throw ExitCode(1) }
     }
 
     private static func percentiles(_ values: [Double]) -> String {
@@ -121,7 +134,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 """
                 TenantGate console: \(information["console"] ?? "")
                   Sign in with the mock Entra page: Megan Bowen (Power Platform Administrator), Adele Vance (Security
-                  Administrator) or Alex Wilber (no role). Policies: a copy in \(harness.policiesDirectory).
+                  Administrator), Alex Wilber (no role) or Mallory Throwaway (Global Administrator of a tenant
+                  TenantGate does not govern: refused). Policies: a copy in \(harness.policiesDirectory).
                 Proxy: http://127.0.0.1:\(harness.proxyPort)  (CA \(harness.caPath), audit log \(harness.auditPath))
                 A token exchange created in Contoso signing in to Northwind (blocked until you add the rule):
                   curl --proxy http://127.0.0.1:\(harness.proxyPort) --cacert \(harness.caPath) \\
