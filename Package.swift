@@ -44,7 +44,7 @@ let package = Package(
         // A bounded least-recently-used cache (leaves, verified makers, verdicts).
         .target(
             name: "Caching",
-            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["Plumbing"],
             swiftSettings: swiftSettings
         ),
         // Policy directory loading and validation.
@@ -62,7 +62,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -79,7 +78,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -108,7 +106,7 @@ let package = Package(
         // Audit events and the JSON Lines sink.
         .target(
             name: "Audit",
-            dependencies: ["TenantPolicy", "Plumbing", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["TenantPolicy", "Plumbing"],
             swiftSettings: swiftSettings
         ),
         // Addresses and ranges, who may use the proxy and where it may connect, TLS ClientHello names. No I/O.
@@ -118,8 +116,7 @@ let package = Package(
         .target(
             name: "ExchangePolicy",
             dependencies: [
-                "TenantPolicy", "CrossTenantAccess", "TokenInspection", "NetworkPolicy", "Audit", "EntraAuth",
-                "Caching",
+                "TenantPolicy", "CrossTenantAccess", "TokenInspection", "NetworkPolicy", "Audit", "Caching",
                 "Plumbing",
             ],
             swiftSettings: swiftSettings
@@ -129,7 +126,7 @@ let package = Package(
             name: "ProxyServer",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "PolicyService", "TokenInspection", "CertificateAuthority", "Audit",
-                "EntraAuth", "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing",
+                "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing",
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -140,7 +137,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -162,6 +158,7 @@ let package = Package(
             name: "AdminAPI",
             dependencies: [
                 "PolicyFiles", "PolicyService", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit", "Plumbing",
+                "TokenInspection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -172,7 +169,6 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -181,7 +177,7 @@ let package = Package(
             name: "AdminConsole",
             dependencies: [
                 "AdminAPI", "Audit", "AuditReport", "CrossTenantAccess", "EntraAuth", "Plumbing", "PolicyFiles",
-                "PolicyService", "TenantPolicy",
+                "PolicyService", "TenantPolicy", "TokenInspection",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -190,7 +186,6 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -217,6 +212,7 @@ let package = Package(
         .target(
             name: "MockSTS",
             dependencies: [
+                "Plumbing",
                 "TenantPolicy", "CertificateAuthority",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
@@ -225,7 +221,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -314,14 +309,14 @@ let package = Package(
         .testTarget(
             name: "EntraAuthTests",
             dependencies: [
-                "EntraAuth", "TenantPolicy", .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "Plumbing",
+                "EntraAuth", "TenantPolicy", "TokenInspection", .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["Audit", "TenantPolicy", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["Plumbing", "Audit", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -356,6 +351,7 @@ let package = Package(
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
+                "Plumbing",
                 "ProxyServer", "TenantPolicy", "CertificateAuthority", "NetworkPolicy", "ExchangePolicy", "Audit",
                 "PolicyFiles", "PolicyService",
                 .product(name: "Logging", package: "swift-log"),
@@ -365,7 +361,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -374,6 +369,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "Plumbing",
                 "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "TenantPolicy",
                 "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy", "PolicyFiles", "PolicyDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -382,7 +378,6 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["Clients"],
             swiftSettings: swiftSettings

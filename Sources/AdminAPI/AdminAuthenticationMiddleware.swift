@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import TenantPolicy
+import TokenInspection
 
 /// Authenticates a call to the policy endpoints of one area and sets `context.identity`, or answers the refusal in
 /// the area's error shape. The same rules for every route: a bearer token verified by `AdminAuthenticator`, or a

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Plumbing
 
 #if canImport(Glibc)
 import Glibc
@@ -49,8 +49,8 @@ final class AuditFile: Sendable {
     let sync: AuditSync
     private let syncInterval: Duration
     private let fileSystem: any AuditFileSystem
-    private let state: NIOLockedValueBox<State>
-    private let syncState = NIOLockedValueBox(SyncState())
+    private let state: Locked<State>
+    private let syncState = Locked(SyncState())
 
     /// Opens `path` for appending (created with mode 0640).
     init(path: String, sync: AuditSync, syncInterval: Duration, fileSystem: any AuditFileSystem) throws(AuditLogError) {
@@ -64,16 +64,16 @@ final class AuditFile: Sendable {
         self.sync = sync
         self.syncInterval = syncInterval
         self.fileSystem = fileSystem
-        self.state = NIOLockedValueBox(
+        self.state = Locked(
             State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now)
         )
     }
 
     /// Bytes of the unfinished line a failed write left at the end of the file; 0 when it ends with a newline.
-    var tornFragment: Int { state.withLockedValue { $0.tornFragment } }
+    var tornFragment: Int { state.withLock { $0.tornFragment } }
 
     /// Syncs that failed so far.
-    var syncFailures: Int { syncState.withLockedValue { $0.failures } }
+    var syncFailures: Int { syncState.withLock { $0.failures } }
 
     /// Appends `bytes` (whole lines) and, with `.always`, syncs them before returning.
     func write(_ bytes: [UInt8]) -> WriteOutcome {
@@ -101,7 +101,7 @@ final class AuditFile: Sendable {
 
     /// Appends `bytes` (whole lines) without syncing: the write's number, and with `.interval` whether a sync is due.
     func writeUnsynced(_ bytes: [UInt8]) -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> {
-        state.withLockedValue { state -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> in
+        state.withLock { state -> Result<(sequence: UInt64, syncDue: Bool), AuditLogError> in
             guard !state.closed else { return .failure(error("the audit log is closed")) }
             if state.tornFragment > 0 {
                 // One malformed line for a reader, never a fragment glued to the next event.
@@ -144,8 +144,8 @@ final class AuditFile: Sendable {
     /// With `.interval`: syncs when something is unsynced and the last sync is at least one interval old.
     func syncIfDue() {
         guard sync == .interval else { return }
-        syncState.withLockedValue { syncState in
-            let due = state.withLockedValue { state in
+        syncState.withLock { syncState in
+            let due = state.withLock { state in
                 let unsynced = state.writes > max(syncState.syncedThrough, syncState.failedThrough)
                 let due = !state.closed && unsynced && ContinuousClock.now - state.lastSync >= syncInterval
                 // Not due (another sync covered it): the next write that finds one due may ask again.
@@ -169,8 +169,8 @@ final class AuditFile: Sendable {
             )
         }
         let identity = fileSystem.identity(descriptor)
-        return syncState.withLockedValue { syncState -> Result<Void, AuditLogError> in
-            let swapped = state.withLockedValue { state -> (descriptor: Int32, writes: UInt64)? in
+        return syncState.withLock { syncState -> Result<Void, AuditLogError> in
+            let swapped = state.withLock { state -> (descriptor: Int32, writes: UInt64)? in
                 guard !state.closed else { return nil }
                 defer {
                     state.descriptor = descriptor
@@ -195,8 +195,8 @@ final class AuditFile: Sendable {
 
     /// Syncs what is unsynced (except with `.never`) and closes the file. Later writes fail.
     func close() {
-        syncState.withLockedValue { syncState in
-            let closing = state.withLockedValue { state -> (descriptor: Int32, writes: UInt64)? in
+        syncState.withLock { syncState in
+            let closing = state.withLock { state -> (descriptor: Int32, writes: UInt64)? in
                 guard !state.closed else { return nil }
                 state.closed = true
                 return (state.descriptor, state.writes)
@@ -211,7 +211,7 @@ final class AuditFile: Sendable {
 
     /// Makes sure the write numbered `sequence` is on disk: a sync that started after it may already have done it.
     private func syncThrough(_ sequence: UInt64) -> Result<Void, AuditLogError> {
-        syncState.withLockedValue { syncState in
+        syncState.withLock { syncState in
             if sequence <= syncState.failedThrough {
                 return .failure(error("fdatasync failed: \(syncState.lastFailure)"))
             }
@@ -222,10 +222,10 @@ final class AuditFile: Sendable {
 
     /// Syncs everything written so far. The caller holds `syncState`, so the descriptor stays open meanwhile.
     private func syncAll(_ syncState: inout SyncState) -> Result<Void, AuditLogError> {
-        let (descriptor, writes) = state.withLockedValue { ($0.descriptor, $0.writes) }
+        let (descriptor, writes) = state.withLock { ($0.descriptor, $0.writes) }
         let result = fileSystem.dataSync(descriptor)
         let now = ContinuousClock.now
-        state.withLockedValue { state in
+        state.withLock { state in
             state.lastSync = now
             state.syncRequested = false
         }

@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// The audit log sink: JSON Lines appended to a file.
 ///
@@ -21,16 +21,16 @@ package final class AuditLog: Sendable {
     }
 
     private let destination: Destination
-    private let queue = NIOLockedValueBox(Pending())
+    private let queue = Locked(Pending())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let writtenCount = NIOLockedValueBox(0)
+    private let writtenCount = Locked(0)
     /// How long the writer thread sleeps between looks at an `.interval` sync; nil: until woken.
     private let syncPoll: DispatchTimeInterval?
     /// With `.always`: syncs the event loops' groups off the loops.
     private let syncWorker: AuditSyncWorker?
     /// Told every group of lines once written (the console's live activity); nil costs one lock per write.
-    private let observer = NIOLockedValueBox<(@Sendable ([UInt8]) -> Void)?>(nil)
+    private let observer = Locked<(@Sendable ([UInt8]) -> Void)?>(nil)
 
     /// Where the bytes go: a file, or memory for tests.
     private enum Destination: Sendable {
@@ -80,7 +80,7 @@ package final class AuditLog: Sendable {
 
     /// Queues a pre-rendered JSON line (admin-change lines).
     package func record(line: [UInt8], completion: @escaping Completion) {
-        let accepted = queue.withLockedValue { pending -> Bool in
+        let accepted = queue.withLock { pending -> Bool in
             guard !pending.closed else { return false }
             pending.lines.append(line)
             pending.completions.append(completion)
@@ -96,11 +96,11 @@ package final class AuditLog: Sendable {
     /// Writes whole lines now, on the calling thread, and reports whether they reached the file (and the disk, with
     /// `.always`). One `write(2)` and at most one `fdatasync`, whatever `lineCount`.
     package func append(_ bytes: [UInt8], lineCount: Int) -> Result<Void, any Error> {
-        guard !queue.withLockedValue({ $0.closed }) else {
+        guard !queue.withLock({ $0.closed }) else {
             return .failure(AuditLogError(path: path, message: "the audit log is closed"))
         }
         let result = write(bytes)
-        if case .success = result { writtenCount.withLockedValue { $0 += lineCount } }
+        if case .success = result { writtenCount.withLock { $0 += lineCount } }
         return result
     }
 
@@ -111,15 +111,15 @@ package final class AuditLog: Sendable {
         guard case .file(let file) = destination, file.sync == .always, let syncWorker else {
             return whenDurable(append(bytes, lineCount: lineCount))
         }
-        guard !queue.withLockedValue({ $0.closed }) else {
+        guard !queue.withLock({ $0.closed }) else {
             return whenDurable(.failure(AuditLogError(path: path, message: "the audit log is closed")))
         }
         switch file.writeUnsynced(bytes) {
         case .failure(let error):
             whenDurable(.failure(error))
         case .success(let written):
-            writtenCount.withLockedValue { $0 += lineCount }
-            observer.withLockedValue { $0 }?(bytes)
+            writtenCount.withLock { $0 += lineCount }
+            observer.withLock { $0 }?(bytes)
             syncWorker.whenDurable(written.sequence, completion: whenDurable)
         }
     }
@@ -127,7 +127,7 @@ package final class AuditLog: Sendable {
     /// Tells `observer` every group of whole lines once it is written (replacing any earlier observer). It runs on
     /// the writing thread, an event loop among them: it must only hand the bytes on.
     package func observeWrites(_ observer: @escaping @Sendable ([UInt8]) -> Void) {
-        self.observer.withLockedValue { $0 = observer }
+        self.observer.withLock { $0 = observer }
     }
 
     package func recordAndWait(_ event: AuditEvent) async throws {
@@ -138,7 +138,7 @@ package final class AuditLog: Sendable {
 
     /// Writes everything queued, then stops the writer. Later records fail.
     package func close() {
-        let alreadyClosed = queue.withLockedValue { pending -> Bool in
+        let alreadyClosed = queue.withLock { pending -> Bool in
             defer { pending.closed = true }
             return pending.closed
         }
@@ -161,7 +161,7 @@ package final class AuditLog: Sendable {
     }
 
     /// Lines written so far.
-    package var written: Int { writtenCount.withLockedValue { $0 } }
+    package var written: Int { writtenCount.withLock { $0 } }
 
     /// Bytes of the unfinished line that a write failing part-way (disk full) left at the end of the file; 0 when
     /// the file ends with a newline. The next write ends that fragment with a newline before its own lines, so a
@@ -195,7 +195,7 @@ package final class AuditLog: Sendable {
             } else {
                 wakeUp.wait()
             }
-            let (lines, completions, closed) = queue.withLockedValue { pending in
+            let (lines, completions, closed) = queue.withLock { pending in
                 defer {
                     pending.lines.removeAll(keepingCapacity: true)
                     pending.completions.removeAll(keepingCapacity: true)
@@ -204,7 +204,7 @@ package final class AuditLog: Sendable {
             }
             if !lines.isEmpty {
                 let result = write(lines.flatMap { $0 })
-                if case .success = result { writtenCount.withLockedValue { $0 += lines.count } }
+                if case .success = result { writtenCount.withLock { $0 += lines.count } }
                 for completion in completions { completion(result) }
             }
             if case .file(let file) = destination { file.syncIfDue() }
@@ -219,13 +219,13 @@ package final class AuditLog: Sendable {
         switch destination {
         case .memory(let sink):
             sink.append(bytes)
-            observer.withLockedValue { $0 }?(bytes)
+            observer.withLock { $0 }?(bytes)
             return .success(())
         case .file(let file):
             switch file.write(bytes) {
             case .written(let syncDue):
                 if syncDue { wakeUp.signal() }  // the writer thread syncs; this write's completions do not wait
-                observer.withLockedValue { $0 }?(bytes)
+                observer.withLock { $0 }?(bytes)
                 return .success(())
             case .failed(let error):
                 return .failure(error)
@@ -243,11 +243,11 @@ package final class AuditLog: Sendable {
 
 /// In-memory audit destination for tests: the lines written, in order.
 package final class MemorySink: Sendable {
-    private let storage = NIOLockedValueBox([UInt8]())
+    private let storage = Locked([UInt8]())
     package init() {}
-    func append(_ bytes: [UInt8]) { storage.withLockedValue { $0 += bytes } }
+    func append(_ bytes: [UInt8]) { storage.withLock { $0 += bytes } }
     package var lines: [String] {
-        storage.withLockedValue { String(decoding: $0, as: UTF8.self) }.split(separator: "\n").map(String.init)
+        storage.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n").map(String.init)
     }
 }
 

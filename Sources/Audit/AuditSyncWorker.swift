@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// The thread that makes event loops' lines durable (`AuditSync.always`) without holding a loop: a loop writes its
 /// group and hands the wait to this thread; every group written while one `fdatasync` runs shares the next one
@@ -13,7 +13,7 @@ final class AuditSyncWorker: Sendable {
     }
 
     private let file: AuditFile
-    private let waiting = NIOLockedValueBox(Waiting())
+    private let waiting = Locked(Waiting())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -26,13 +26,13 @@ final class AuditSyncWorker: Sendable {
 
     /// `completion` runs on this thread once the write numbered `sequence` is on disk, or with the failure.
     func whenDurable(_ sequence: UInt64, completion: @escaping Completion) {
-        waiting.withLockedValue { $0.groups.append((sequence, completion)) }
+        waiting.withLock { $0.groups.append((sequence, completion)) }
         wakeUp.signal()
     }
 
     /// Completes what waits, then ends the thread.
     func stop() {
-        waiting.withLockedValue { $0.stopping = true }
+        waiting.withLock { $0.stopping = true }
         wakeUp.signal()
         stopped.wait()
     }
@@ -40,7 +40,7 @@ final class AuditSyncWorker: Sendable {
     private func run() {
         while true {
             wakeUp.wait()
-            let (groups, stopping) = waiting.withLockedValue { state in
+            let (groups, stopping) = waiting.withLock { state in
                 defer { state.groups.removeAll(keepingCapacity: true) }
                 return (state.groups, state.stopping)
             }

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// A thread-safe least-recently-used cache with a hard capacity, so minted leaves and their TLS contexts cannot
 /// grow without bound (mitmproxy's `CertStore` caps its leaves the same way; SPEC 5 "every buffer has a limit").
@@ -48,16 +48,16 @@ package final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
 
     /// The most entries the cache holds at once (at least 1).
     package let capacity: Int
-    private let storage: NIOLockedValueBox<Storage>
+    private let storage: Locked<Storage>
 
     package init(capacity: Int) {
         self.capacity = max(1, capacity)
-        self.storage = NIOLockedValueBox(Storage())
+        self.storage = Locked(Storage())
     }
 
     /// The cached value, which becomes the most recently used; nil on a miss.
     package func value(for key: Key) -> Value? {
-        storage.withLockedValue { storage in
+        storage.withLock { storage in
             guard let slot = storage.index[key] else { return nil }
             storage.touch(slot)
             return storage.slots[slot].value
@@ -67,7 +67,7 @@ package final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     /// Stores `value` as the most recently used entry, replacing the key's old value or, when full, evicting the
     /// least recently used entry.
     package func insert(_ value: Value, for key: Key) {
-        storage.withLockedValue { storage in
+        storage.withLock { storage in
             if let slot = storage.index[key] {
                 storage.slots[slot].value = value
                 storage.touch(slot)
@@ -92,8 +92,8 @@ package final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     }
 
     /// How many entries the cache holds.
-    package var count: Int { storage.withLockedValue { $0.index.count } }
+    package var count: Int { storage.withLock { $0.index.count } }
 
     /// How many entries were evicted to make room since the cache was made.
-    package var evictions: Int { storage.withLockedValue { $0.evictions } }
+    package var evictions: Int { storage.withLock { $0.evictions } }
 }

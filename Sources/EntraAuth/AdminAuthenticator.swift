@@ -1,5 +1,6 @@
 import Foundation
 import TenantPolicy
+import TokenInspection
 
 /// Decides whether a call to the admin API may proceed: the caller's Entra bearer token must verify
 /// (`EntraTokenVerifier`), then carry a directory role that grants the admin area.

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import TenantPolicy
+import TokenInspection
 
 /// Verifies an Entra token: signature against trusted keys (each pinned to one algorithm), issuer, audience and
 /// lifetime. The one place TenantGate decides whether a token is genuine, used for admin callers and makers alike.
@@ -8,7 +9,7 @@ import TenantPolicy
 /// It holds immutable configuration and a key source, so one instance serves every connection at once.
 package struct EntraTokenVerifier: Sendable {
     /// Entra tokens are a few kilobytes; far larger ones are refused before any decoding.
-    package static let maximumTokenBytes = 16 * 1024
+    package static let maximumTokenBytes = BearerCredentials.maximumTokenBytes
 
     private let trust: EntraTokenTrust
     private let keySource: KeySource

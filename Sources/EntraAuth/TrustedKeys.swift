@@ -1,4 +1,5 @@
 import JWTKit
+import TokenInspection
 
 /// The signing keys trusted at one moment, each pinned to one algorithm.
 ///

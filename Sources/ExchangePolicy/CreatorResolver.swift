@@ -1,8 +1,8 @@
 import Caching
-import EntraAuth
 import Foundation
 import NetworkPolicy
 import TenantPolicy
+import TokenInspection
 
 /// Finds the creator tenant of a connection (SPEC 3, 4.1, 4.2). Three sources, in this order:
 /// 1. the maker's token in `Proxy-Authorization: Bearer`, which counts only once verified (signature, Entra issuer
@@ -46,7 +46,7 @@ package final class CreatorResolver: Sendable {
         case governed
     }
 
-    private let verifier: EntraTokenVerifier?
+    private let verifier: (any BearerTokenVerifying)?
     private let byClientAddress: AddressMap<[TenantID]>
     private let defaultCreator: TenantID?
     private let ungrantedMakers: UngrantedMakers
@@ -59,7 +59,7 @@ package final class CreatorResolver: Sendable {
     ///   - byClientAddress: the tenants each client range may act for, the first one its creator without a token.
     ///   - isGoverned: whether the policy in force governs a tenant (for `UngrantedMakers.governed`).
     package init(
-        verifier: EntraTokenVerifier?,
+        verifier: (any BearerTokenVerifying)?,
         byClientAddress: AddressMap<[TenantID]>,
         defaultCreator: TenantID?,
         ungrantedMakers: UngrantedMakers = .any,
@@ -106,7 +106,7 @@ package final class CreatorResolver: Sendable {
         guard let verifier else {
             return .refused(reason: "the maker token cannot be verified: no --creator-jwks or --creator-jwks-url keys")
         }
-        switch await verifier.verify(token) {
+        switch await verifier.verifiedTenant(of: token) {
         case .success(let identity):
             verified.insert(VerifiedCreator(tenant: identity.tenant, expiresAt: identity.expiresAt), for: token)
             return granted(identity.tenant, to: clientAddress)

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// The authorization codes the mock has issued and not yet redeemed: each is bound to its client, redirect URI,
 /// PKCE challenge and nonce, and is good once, for five minutes, as Entra's are.
@@ -21,11 +21,11 @@ final class MockAuthorizationCodes: Sendable {
     /// Every code the mock issues starts so; token requests with other codes play the proxy's scenarios.
     static let prefix = "mock-code-"
 
-    private let grants = NIOLockedValueBox([String: Grant]())
+    private let grants = Locked([String: Grant]())
 
     func issue(_ grant: Grant) -> String {
         let code = Self.prefix + (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 36) }.joined()
-        grants.withLockedValue { grants in
+        grants.withLock { grants in
             grants = grants.filter { Date().timeIntervalSince($0.value.issuedAt) < 300 }
             grants[code] = grant
         }
@@ -34,7 +34,7 @@ final class MockAuthorizationCodes: Sendable {
 
     /// Redeems a code once: the client, redirect URI and PKCE verifier must be the ones it was issued for.
     func redeem(code: String, clientID: String?, redirectURI: String?, verifier: String?) -> Result<Grant, Refusal> {
-        guard let grant = grants.withLockedValue({ $0.removeValue(forKey: code) }),
+        guard let grant = grants.withLock({ $0.removeValue(forKey: code) }),
             Date().timeIntervalSince(grant.issuedAt) < 300
         else { return .failure(.unknownCode) }
         guard clientID == grant.clientID else { return .failure(.wrongClient) }

@@ -1,12 +1,12 @@
 import CertificateAuthority
 import Foundation
 import JWTKit
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
+import Plumbing
 import TenantPolicy
 
 /// A mock Microsoft Entra STS and Azure DevOps STS on loopback, with real TLS and real signed JWTs, for
@@ -40,7 +40,7 @@ package final class MockSTS: Sendable {
     let options: MockSTSOptions
     let codes = MockAuthorizationCodes()
     private let channels: [any Channel]
-    private let counts = NIOLockedValueBox([String: Int]())
+    private let counts = Locked([String: Int]())
 
     private init(
         port: Int,
@@ -93,7 +93,7 @@ package final class MockSTS: Sendable {
             options: options,
             channels: [channel] + (plain.map { [$0] } ?? [])
         )
-        box.sts.withLockedValue { $0 = sts }
+        box.sts.withLock { $0 = sts }
         return sts
     }
 
@@ -144,11 +144,11 @@ package final class MockSTS: Sendable {
 
     /// Token requests received for a tenant segment (or `ado` for Azure DevOps).
     package func tokenRequestCount(tenantSegment: String) -> Int {
-        counts.withLockedValue { $0[tenantSegment.lowercased()] ?? 0 }
+        counts.withLock { $0[tenantSegment.lowercased()] ?? 0 }
     }
 
     func count(_ key: String) {
-        counts.withLockedValue { $0[key.lowercased(), default: 0] += 1 }
+        counts.withLock { $0[key.lowercased(), default: 0] += 1 }
     }
 
     package func shutdown() async throws {
@@ -158,5 +158,5 @@ package final class MockSTS: Sendable {
 
 /// Lets the handlers reach the STS created after the listener is bound.
 final class MockSTSBox: Sendable {
-    let sts = NIOLockedValueBox<MockSTS?>(nil)
+    let sts = Locked<MockSTS?>(nil)
 }

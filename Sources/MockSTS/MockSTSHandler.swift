@@ -1,7 +1,7 @@
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import Plumbing
 import TenantPolicy
 
 /// Answers one request of the mock STS: Entra v1/v2 token endpoints, the Azure DevOps token endpoint, `/healthz`.
@@ -20,7 +20,7 @@ final class MockSTSHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
-        guard let sts = box.sts.withLockedValue({ $0 }) else { return }
+        guard let sts = box.sts.withLock({ $0 }) else { return }
         let hostHeader = (request.head.headers.first(name: "host") ?? "").lowercased()
         let host = hostHeader.split(separator: ":").first.map(String.init) ?? ""
         // Behind the proxy the mock plays Entra's own host; on the plain listener it names itself with its port.

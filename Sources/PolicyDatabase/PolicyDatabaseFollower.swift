@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Metrics
-import NIOConcurrencyHelpers
+import Plumbing
 import PolicyFiles
 import PolicyService
 import PostgresNIO
@@ -32,8 +32,8 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     /// The documents as last read from the store, kept even when they failed validation: a notification re-reads
     /// only its own document and joins it to the rest as stored (not as last in force), so a set made valid again
     /// by one mended row is applied, and the periodic check compares against what was read, not what was applied.
-    private let held: NIOLockedValueBox<[String: String]>
-    private let health: NIOLockedValueBox<PolicySourceStatus>
+    private let held: Locked<[String: String]>
+    private let health: Locked<PolicySourceStatus>
     private let applied = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
     private let refused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
     private let notifications = Counter(label: "tenantgate_policy_store_notifications_total")
@@ -53,14 +53,14 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
         self.checkInterval = checkInterval
         self.logger = logger
         (requests, submit) = AsyncStream.makeStream(of: Request.self)
-        held = NIOLockedValueBox(
+        held = Locked(
             Dictionary(documents.map { ($0.name, $0.body) }, uniquingKeysWith: { _, last in last })
         )
-        health = NIOLockedValueBox(PolicySourceStatus(kind: "postgres", reachable: true, lastContact: Date()))
+        health = Locked(PolicySourceStatus(kind: "postgres", reachable: true, lastContact: Date()))
         reachableGauge.record(1)
     }
 
-    package var status: PolicySourceStatus { health.withLockedValue { $0 } }
+    package var status: PolicySourceStatus { health.withLock { $0 } }
 
     package func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -138,7 +138,7 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
 
     /// Reads what `work` names and applies the result; false when the store could not be read.
     private func perform(_ work: Work) async -> Bool {
-        var documents = held.withLockedValue { $0 }
+        var documents = held.withLock { $0 }
         do {
             switch work {
             case .documents(let names):
@@ -171,7 +171,7 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
             markUnreachable(error)
             return false
         }
-        let before = held.withLockedValue { current in
+        let before = held.withLock { current in
             defer { current = documents }
             return current
         }
@@ -198,7 +198,7 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     }
 
     private func markReachable() {
-        health.withLockedValue { status in
+        health.withLock { status in
             if !status.reachable { logger.notice("the policy store is reachable again") }
             status = PolicySourceStatus(kind: "postgres", reachable: true, lastContact: Date())
         }
@@ -207,7 +207,7 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
 
     private func markUnreachable(_ error: any Error) {
         let reason = String(reflecting: error)
-        health.withLockedValue { status in
+        health.withLock { status in
             if status.reachable {
                 logger.error(
                     "the policy store is unreachable; enforcing the last good policies",

@@ -1,7 +1,7 @@
 import ExchangePolicy
 import Foundation
 import Metrics
-import NIOConcurrencyHelpers
+import Plumbing
 import PolicyFiles
 import TenantPolicy
 
@@ -22,25 +22,25 @@ package final class PolicyStore: Sendable {
         }
     }
 
-    private let state: NIOLockedValueBox<Snapshot>
+    private let state: Locked<Snapshot>
     /// Held by every change (a reload of the directory, an admin write) from reading to swapping, so changes are
     /// serialised: a reload that read the directory before an admin write can never swap in after it and roll it
     /// back. Exchanges never take it.
-    private let changes = NIOLockedValueBox(())
+    private let changes = Locked(())
     package let nonEntraSTS: NonEntraSTSMode
 
     package init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode) {
         self.nonEntraSTS = nonEntraSTS
-        self.state = NIOLockedValueBox(Self.snapshot(bundle, nonEntraSTS))
+        self.state = Locked(Self.snapshot(bundle, nonEntraSTS))
         Self.recordVersion(bundle.version, replacing: nil)
     }
 
-    package func current() -> Snapshot { state.withLockedValue { $0 } }
+    package func current() -> Snapshot { state.withLock { $0 } }
 
     /// Puts a validated bundle in force for the very next exchange.
     package func replace(with bundle: PolicyBundle) {
         let next = Self.snapshot(bundle, nonEntraSTS)
-        let previous = state.withLockedValue { current -> String in
+        let previous = state.withLock { current -> String in
             defer { current = next }
             return current.bundle.version
         }
@@ -67,7 +67,7 @@ package final class PolicyStore: Sendable {
 
     /// Runs one change (read, validate, write, swap) while no other change runs.
     package func exclusively<T>(_ change: () throws -> T) rethrows -> T {
-        try changes.withLockedValue { _ in try change() }
+        try changes.withLock { _ in try change() }
     }
 
     private static func snapshot(_ bundle: PolicyBundle, _ mode: NonEntraSTSMode) -> Snapshot {

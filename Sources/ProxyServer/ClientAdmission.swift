@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NetworkPolicy
+import Plumbing
 
 /// Who may hold a client connection, judged when it is accepted, before a byte is read (HAProxy's
 /// `tcp-request connection reject`, Squid's `maxconn`): a client outside `--allow-client` is refused and never
@@ -24,7 +24,7 @@ final class ClientAdmission: Sendable {
     private let allowed: ClientPolicy
     private let maxConnections: Int
     private let maxPerClient: Int
-    private let counts = NIOLockedValueBox(Counts())
+    private let counts = Locked(Counts())
 
     init(allowed: ClientPolicy, maxConnections: Int, maxPerClient: Int) {
         self.allowed = allowed
@@ -41,7 +41,7 @@ final class ClientAdmission: Sendable {
                     + "(--allow-client opens a range)"
             )
         }
-        return counts.withLockedValue { counts in
+        return counts.withLock { counts in
             guard counts.open < maxConnections else { return .proxyFull }
             let mine = counts.byAddress[address, default: 0]
             guard mine < maxPerClient else { return .clientFull }
@@ -52,7 +52,7 @@ final class ClientAdmission: Sendable {
     }
 
     func release(_ address: IPAddress) {
-        counts.withLockedValue { counts in
+        counts.withLock { counts in
             counts.open -= 1
             let mine = counts.byAddress[address, default: 1] - 1
             counts.byAddress[address] = mine > 0 ? mine : nil
@@ -60,5 +60,5 @@ final class ClientAdmission: Sendable {
     }
 
     /// Connections admitted and open now.
-    var open: Int { counts.withLockedValue { $0.open } }
+    var open: Int { counts.withLock { $0.open } }
 }

@@ -1,7 +1,6 @@
 import Audit
 import CertificateAuthority
 import CoreMetrics
-import EntraAuth
 import ExchangePolicy
 import Foundation
 import Logging
@@ -35,7 +34,7 @@ package final class ProxyServer: Service, Sendable {
         policies: PolicyStore,
         authority: CertificateAuthority,
         audit: AuditLog,
-        creatorVerifier: EntraTokenVerifier?,
+        creatorVerifier: (any BearerTokenVerifying)?,
         group: any EventLoopGroup,
         threadPool: NIOThreadPool,
         logger: Logger,

@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 import Testing
 
 @testable import Audit
@@ -19,19 +19,19 @@ final class FaultyFileSystem: AuditFileSystem {
         var syncs = 0
     }
 
-    let state = NIOLockedValueBox(State())
+    let state = Locked(State())
     private let system = SystemFileSystem()
 
-    var syncs: Int { state.withLockedValue { $0.syncs } }
-    var writes: Int { state.withLockedValue { $0.writes } }
-    func setSpaceLeft(_ bytes: Int?) { state.withLockedValue { $0.spaceLeft = bytes } }
+    var syncs: Int { state.withLock { $0.syncs } }
+    var writes: Int { state.withLock { $0.writes } }
+    func setSpaceLeft(_ bytes: Int?) { state.withLock { $0.spaceLeft = bytes } }
 
     func open(_ path: String) -> Result<Int32, SystemCallError> {
-        state.withLockedValue { $0.failOpen } ? .failure(SystemCallError(code: EACCES)) : system.open(path)
+        state.withLock { $0.failOpen } ? .failure(SystemCallError(code: EACCES)) : system.open(path)
     }
 
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, SystemCallError> {
-        let allowed = state.withLockedValue { state -> Int in
+        let allowed = state.withLock { state -> Int in
             state.writes += 1
             guard let space = state.spaceLeft else { return bytes.count }
             let allowed = min(space, bytes.count)
@@ -43,7 +43,7 @@ final class FaultyFileSystem: AuditFileSystem {
     }
 
     func dataSync(_ descriptor: Int32) -> Result<Void, SystemCallError> {
-        state.withLockedValue { $0.syncs += 1 }
+        state.withLock { $0.syncs += 1 }
         return system.dataSync(descriptor)
     }
 
@@ -244,7 +244,7 @@ struct AuditDurabilityTests {
         let fileSystem = FaultyFileSystem()
         let log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: fileSystem)
         #expect(throws: Never.self) { try log.append(Self.lines(1, tag: "before"), lineCount: 1).get() }
-        fileSystem.state.withLockedValue { $0.failOpen = true }
+        fileSystem.state.withLock { $0.failOpen = true }
         let reopened = log.reopen()
         #expect(throws: AuditLogError.self) { try reopened.get() }
         if case .failure(let error) = reopened {

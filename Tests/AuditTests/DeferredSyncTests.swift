@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 import Testing
 
 @testable import Audit
@@ -28,19 +28,19 @@ struct DeferredSyncTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let files = GatedFileSystem()
         let log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: files)
-        let answered = NIOLockedValueBox(0)
+        let answered = Locked(0)
         for group in 0..<3 {
             // Returns at once: the caller (an event loop) is not held by the sync.
             log.append(AuditDurabilityTests.lines(10, tag: "g\(group)"), lineCount: 10) { result in
-                if case .success = result { answered.withLockedValue { $0 += 1 } }
+                if case .success = result { answered.withLock { $0 += 1 } }
             }
         }
         #expect(try AuditDurabilityTests.fileLines(path).count == 30, "written before any sync")
         try await Task.sleep(for: .milliseconds(100))
-        #expect(answered.withLockedValue { $0 } == 0, "no answer while the sync has not returned")
+        #expect(answered.withLock { $0 } == 0, "no answer while the sync has not returned")
         for _ in 0..<3 { files.gate.signal() }
-        for _ in 0..<100 where answered.withLockedValue({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(answered.withLockedValue { $0 } == 3)
+        for _ in 0..<100 where answered.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(answered.withLock { $0 } == 3)
         #expect(files.inner.syncs <= 2, "groups written during one sync share the next")
         files.gate.signal()
         log.close()

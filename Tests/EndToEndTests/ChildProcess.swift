@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// A program run to its end by the tests, with a deadline after which it is killed (SIGKILL: serving processes
 /// ignore SIGTERM, and children inherit that).
@@ -36,11 +36,11 @@ enum ChildProcess {
         let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(deadlineSeconds), execute: watchdog)
         // Both pipes drained at once, so a child that fills one while the other is read cannot stall.
-        let errorText = NIOLockedValueBox("")
+        let errorText = Locked("")
         let drained = DispatchGroup()
         DispatchQueue.global().async(group: drained) {
             let data = errors.fileHandleForReading.readDataToEndOfFile()
-            errorText.withLockedValue { $0 = String(decoding: data, as: UTF8.self) }
+            errorText.withLock { $0 = String(decoding: data, as: UTF8.self) }
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         drained.wait()
@@ -49,7 +49,7 @@ enum ChildProcess {
         return Outcome(
             status: process.terminationStatus,
             output: String(decoding: data, as: UTF8.self),
-            errors: errorText.withLockedValue { $0 }
+            errors: errorText.withLock { $0 }
         )
     }
 }

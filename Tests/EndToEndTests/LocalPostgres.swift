@@ -1,6 +1,6 @@
 import Foundation
 import LoopbackSimulation
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// A PostgreSQL server of the test's own: Debian's binaries, `initdb` in a temporary directory, listening on a free
 /// loopback port only, trust authentication for one user. As root (CI) the server runs as the `postgres` user, since
@@ -13,7 +13,7 @@ final class LocalPostgres: @unchecked Sendable {
     let directory: String
     let port: Int
     private let bin: String
-    private let running = NIOLockedValueBox<Process?>(nil)
+    private let running = Locked<Process?>(nil)
     /// `-c` settings added to the server's command line (TLS).
     private var settings: [String] = []
     /// The CA that signed the server's certificate, for a server that speaks TLS.
@@ -71,7 +71,7 @@ final class LocalPostgres: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         try? log.close()
-        running.withLockedValue { $0 = process }
+        running.withLock { $0 = process }
         for _ in 0..<300 {
             let probe = try await ChildProcess.run(
                 "\(bin)/pg_isready",
@@ -87,7 +87,7 @@ final class LocalPostgres: @unchecked Sendable {
 
     /// A fast stop (SIGINT): open connections are cut, as when the database fails. Waits until the server is gone.
     func stop() async throws {
-        let taken = running.withLockedValue { server in
+        let taken = running.withLock { server in
             defer { server = nil }
             return server
         }

@@ -2,6 +2,7 @@ import Foundation
 import JWTKit
 import TenantPolicy
 import Testing
+import TokenInspection
 
 @testable import EntraAuth
 

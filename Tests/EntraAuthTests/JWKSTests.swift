@@ -1,8 +1,9 @@
 import Foundation
 import JWTKit
-import NIOConcurrencyHelpers
+import Plumbing
 import TenantPolicy
 import Testing
+import TokenInspection
 
 @testable import EntraAuth
 
@@ -104,13 +105,13 @@ struct JWKSTests {
 
 /// A JWKS endpoint in memory: its answer can change, and it counts fetches.
 final class FakeJWKSEndpoint: Sendable {
-    private let state = NIOLockedValueBox<(answer: String?, fetches: Int)>((nil, 0))
+    private let state = Locked<(answer: String?, fetches: Int)>((nil, 0))
 
-    func publish(_ json: String?) { state.withLockedValue { $0.answer = json } }
-    var fetches: Int { state.withLockedValue { $0.fetches } }
+    func publish(_ json: String?) { state.withLock { $0.answer = json } }
+    var fetches: Int { state.withLock { $0.fetches } }
 
     func fetch(_ url: URL) throws(JWKSError) -> Data {
-        let answer = state.withLockedValue { state in
+        let answer = state.withLock { state in
             state.fetches += 1
             return state.answer
         }
@@ -121,16 +122,16 @@ final class FakeJWKSEndpoint: Sendable {
 
 /// Collects the fetch failures the authenticator reports.
 final class FailureLog: Sendable {
-    private let recorded = NIOLockedValueBox<[JWKSError]>([])
-    var errors: [JWKSError] { recorded.withLockedValue { $0 } }
-    @Sendable func record(_ error: JWKSError) { recorded.withLockedValue { $0.append(error) } }
+    private let recorded = Locked<[JWKSError]>([])
+    var errors: [JWKSError] { recorded.withLock { $0 } }
+    @Sendable func record(_ error: JWKSError) { recorded.withLock { $0.append(error) } }
 }
 
 /// The injected clock for the cache.
 final class TestClock: Sendable {
-    private let time = NIOLockedValueBox(Fixture.referenceTime)
-    func now() -> Date { time.withLockedValue { $0 } }
-    func advance(by seconds: TimeInterval) { time.withLockedValue { $0 += seconds } }
+    private let time = Locked(Fixture.referenceTime)
+    func now() -> Date { time.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { time.withLock { $0 += seconds } }
 }
 
 @Suite(.timeLimit(.minutes(1)))

@@ -1,8 +1,8 @@
 import CertificateAuthority
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Plumbing
 import Testing
 
 @testable import ProxyServer
@@ -12,9 +12,9 @@ struct LeafContextCacheTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     final class Clock: Sendable {
-        private let current = NIOLockedValueBox(LeafContextCacheTests.start)
-        var now: Date { current.withLockedValue { $0 } }
-        func advance(by seconds: TimeInterval) { current.withLockedValue { $0 = $0.addingTimeInterval(seconds) } }
+        private let current = Locked(LeafContextCacheTests.start)
+        var now: Date { current.withLock { $0 } }
+        func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
     }
 
     static func withCache(_ body: (LeafContextCache, Clock, any EventLoop) async throws -> Void) async throws {

@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
+import Plumbing
 
 /// At most `perClient` admin connections from one address: the listener serves 256 at once, and one client that
 /// opens them all (a trickle of bytes on each) would leave none for the health probes, which come from elsewhere.
@@ -7,7 +7,7 @@ import NIOCore
 package final class PerClientConnectionLimit: Sendable {
     package static let perClient = 16
 
-    private let open = NIOLockedValueBox([String: Int]())
+    private let open = Locked([String: Int]())
     private let limit: Int
 
     package init(limit: Int = PerClientConnectionLimit.perClient) {
@@ -18,7 +18,7 @@ package final class PerClientConnectionLimit: Sendable {
     func handler() -> Handler { Handler(limit: self) }
 
     fileprivate func admit(_ address: String) -> Bool {
-        open.withLockedValue { open in
+        open.withLock { open in
             let mine = open[address, default: 0]
             guard mine < limit else { return false }
             open[address] = mine + 1
@@ -27,7 +27,7 @@ package final class PerClientConnectionLimit: Sendable {
     }
 
     fileprivate func release(_ address: String) {
-        open.withLockedValue { open in
+        open.withLock { open in
             let mine = open[address, default: 1] - 1
             open[address] = mine > 0 ? mine : nil
         }

@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Plumbing
 
 /// The latest audit lines and everyone watching for new ones: the Activity page's source.
 ///
@@ -15,13 +15,13 @@ final class ActivityFeed: Sendable {
         var nextWatcher: UInt64 = 0
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Locked(State())
 
     /// Whole lines as the audit log wrote them.
     func publish(_ bytes: [UInt8]) {
         let lines = bytes.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
         guard !lines.isEmpty else { return }
-        let watchers = state.withLockedValue { state in
+        let watchers = state.withLock { state in
             state.lines.append(contentsOf: lines)
             if state.lines.count > Self.capacity { state.lines.removeFirst(state.lines.count - Self.capacity) }
             return Array(state.watchers.values)
@@ -33,7 +33,7 @@ final class ActivityFeed: Sendable {
 
     /// The kept lines, oldest first.
     func recent() -> [String] {
-        state.withLockedValue { $0.lines }
+        state.withLock { $0.lines }
     }
 
     /// One watcher: new lines from now on, until `stop` runs or the stream is dropped.
@@ -49,14 +49,14 @@ final class ActivityFeed: Sendable {
             of: String.self,
             bufferingPolicy: .bufferingNewest(Self.capacity)
         )
-        let id = state.withLockedValue { state in
+        let id = state.withLock { state in
             let id = state.nextWatcher
             state.nextWatcher += 1
             state.watchers[id] = continuation
             return id
         }
         let stop: @Sendable () -> Void = { [self] in
-            let removed = state.withLockedValue { $0.watchers.removeValue(forKey: id) }
+            let removed = state.withLock { $0.watchers.removeValue(forKey: id) }
             removed?.finish()
         }
         continuation.onTermination = { _ in stop() }

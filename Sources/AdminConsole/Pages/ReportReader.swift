@@ -1,6 +1,6 @@
 import AuditReport
 import Dispatch
-import NIOConcurrencyHelpers
+import Plumbing
 import TenantPolicy
 
 /// Builds the Report page's figures one at a time on a thread of their own, within a byte and time budget, so
@@ -20,10 +20,10 @@ final class ReportReader: Sendable {
     static let maxInFlight = 2
 
     private let queue = DispatchQueue(label: "tenantgate.console.report", qos: .utility)
-    private let inFlight = NIOLockedValueBox(0)
+    private let inFlight = Locked(0)
 
     func report(of path: String, tenant: TenantID, since: String?) async -> Outcome {
-        let admitted = inFlight.withLockedValue { count in
+        let admitted = inFlight.withLock { count in
             guard count < Self.maxInFlight else { return false }
             count += 1
             return true
@@ -39,7 +39,7 @@ final class ReportReader: Sendable {
                 } catch {
                     outcome = .unreadable("\(error)")
                 }
-                self.inFlight.withLockedValue { $0 -= 1 }
+                self.inFlight.withLock { $0 -= 1 }
                 continuation.resume(returning: outcome)
             }
         }

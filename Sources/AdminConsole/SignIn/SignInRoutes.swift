@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdAuth
 import Logging
 import Plumbing
+import TokenInspection
 
 /// OpenID Connect sign-in (authorization code flow with PKCE, `state` and `nonce`) and sign-out.
 extension AdminConsole {

@@ -1,10 +1,10 @@
 import Caching
 import CertificateAuthority
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Plumbing
 
 /// TLS server contexts for intercepted hosts, each with a leaf certificate minted by TenantGate's CA.
 ///
@@ -54,8 +54,8 @@ final class LeafContextCache: Sendable {
         var generation: Int
     }
 
-    private let signer: NIOLockedValueBox<Signer>
-    private let allowance: NIOLockedValueBox<MintAllowance>
+    private let signer: Locked<Signer>
+    private let allowance: Locked<MintAllowance>
     private let cache: BoundedCache<String, CachedLeaf>
     private let threadPool: NIOThreadPool
     private let now: @Sendable () -> Date
@@ -66,8 +66,8 @@ final class LeafContextCache: Sendable {
         threadPool: NIOThreadPool,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.signer = NIOLockedValueBox(Signer(authority: authority, generation: 0))
-        self.allowance = NIOLockedValueBox(MintAllowance(updated: now()))
+        self.signer = Locked(Signer(authority: authority, generation: 0))
+        self.allowance = Locked(MintAllowance(updated: now()))
         self.cache = BoundedCache(capacity: capacity)
         self.threadPool = threadPool
         self.now = now
@@ -75,19 +75,19 @@ final class LeafContextCache: Sendable {
 
     /// Mints every later leaf with `authority`.
     func replaceAuthority(_ authority: CertificateAuthority) {
-        signer.withLockedValue { $0 = Signer(authority: authority, generation: $0.generation + 1) }
+        signer.withLock { $0 = Signer(authority: authority, generation: $0.generation + 1) }
     }
 
     /// The context for `host`, from the cache or minted off the event loop.
     func context(for host: String, on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
         let key = host.lowercased()
         if let fresh = freshContext(for: key) { return eventLoop.makeSucceededFuture(fresh) }
-        guard allowance.withLockedValue({ $0.take(now: now()) }) else {
+        guard allowance.withLock({ $0.take(now: now()) }) else {
             return eventLoop.makeFailedFuture(MintRateExceeded())
         }
         return threadPool.runIfActive(eventLoop: eventLoop) {
             if let fresh = self.freshContext(for: key) { return fresh }
-            let signer = self.signer.withLockedValue { $0 }
+            let signer = self.signer.withLock { $0 }
             let mintedAt = self.now()
             let leaf = try signer.authority.mintLeaf(for: key, now: mintedAt)
             var configuration = TLSConfiguration.makeServerConfiguration(
@@ -109,7 +109,7 @@ final class LeafContextCache: Sendable {
 
     private func freshContext(for key: String) -> NIOSSLContext? {
         guard let cached = cache.value(for: key), now() < cached.renewAfter,
-            cached.generation == signer.withLockedValue({ $0.generation })
+            cached.generation == signer.withLock({ $0.generation })
         else { return nil }
         return cached.context
     }

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
-import NIOConcurrencyHelpers
 import NetworkPolicy
+import Plumbing
 import TokenInspection
 
 #if canImport(Glibc)
@@ -20,7 +20,7 @@ final class EntraAddresses: Sendable {
     static let capacity = 4096
 
     private let ranges: [AddressRange]
-    private let learned = NIOLockedValueBox(Learned())
+    private let learned = Locked(Learned())
 
     private struct Learned {
         var addresses: Set<IPAddress> = []
@@ -32,12 +32,12 @@ final class EntraAddresses: Sendable {
     }
 
     func contains(_ address: IPAddress) -> Bool {
-        ranges.contains { $0.contains(address) } || learned.withLockedValue { $0.addresses.contains(address) }
+        ranges.contains { $0.contains(address) } || learned.withLock { $0.addresses.contains(address) }
     }
 
     /// Remembers addresses an Entra name resolved to.
     func learn(_ addresses: some Sequence<IPAddress>) {
-        learned.withLockedValue { learned in
+        learned.withLock { learned in
             for address in addresses where learned.addresses.insert(address).inserted {
                 learned.order.append(address)
                 if learned.order.count > Self.capacity {
@@ -47,7 +47,7 @@ final class EntraAddresses: Sendable {
         }
     }
 
-    var learnedCount: Int { learned.withLockedValue { $0.addresses.count } }
+    var learnedCount: Int { learned.withLock { $0.addresses.count } }
 }
 
 /// Resolves Entra's STS names now and then, on a queue of its own (a lookup that hangs holds no thread the proxy
@@ -57,7 +57,7 @@ final class EntraAddressRefresher: Sendable {
     private let names: [String]
     private let interval: DispatchTimeInterval
     private let queue = DispatchQueue(label: "tenantgate.entra-addresses")
-    private let stopped = NIOLockedValueBox(false)
+    private let stopped = Locked(false)
 
     /// - Parameter names: the names to resolve (Entra's, less those the operator points elsewhere with
     ///   `--upstream-override`: their real addresses are not where this proxy sends them).
@@ -72,11 +72,11 @@ final class EntraAddressRefresher: Sendable {
     }
 
     func stop() {
-        stopped.withLockedValue { $0 = true }
+        stopped.withLock { $0 = true }
     }
 
     private func refresh() {
-        guard !stopped.withLockedValue({ $0 }) else { return }
+        guard !stopped.withLock({ $0 }) else { return }
         for name in names { addresses.learn(Self.resolveAll(name)) }
         queue.asyncAfter(deadline: .now() + interval) { self.refresh() }
     }

@@ -1,7 +1,7 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NetworkPolicy
+import Plumbing
 import TokenInspection
 
 /// Opens every connection the proxy makes on a client's behalf (blind tunnels, intercepted and plain http
@@ -14,7 +14,7 @@ final class UpstreamDialer: Sendable {
     private let configuration: ProxyConfiguration
     private let threadPool: NIOThreadPool
     /// Set once the listener is bound: the proxy's own address and port are part of the policy.
-    private let policy: NIOLockedValueBox<DestinationPolicy>
+    private let policy: Locked<DestinationPolicy>
     /// Learns where Entra's names resolve, so a tunnel by another name to those addresses can be told apart.
     private let entraAddresses: EntraAddresses
 
@@ -22,13 +22,13 @@ final class UpstreamDialer: Sendable {
         self.configuration = configuration
         self.threadPool = threadPool
         self.entraAddresses = entraAddresses
-        self.policy = NIOLockedValueBox(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
+        self.policy = Locked(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
     }
 
     /// Adds the proxy's own listeners once they are bound (their ports may have been chosen by the system).
     func refuseOwnListeners(_ listeners: [DestinationPolicy.Listener]) {
         let allowed = configuration.allowedDestinations
-        policy.withLockedValue { $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners) }
+        policy.withLock { $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners) }
     }
 
     /// Where `target` may be reached: the override, or its address once resolved and judged.
@@ -78,7 +78,7 @@ final class UpstreamDialer: Sendable {
     }
 
     private func judged(_ address: IPAddress, target: HostPort) throws -> SocketAddress {
-        switch policy.withLockedValue({ $0.judge(address, port: target.port) }) {
+        switch policy.withLock({ $0.judge(address, port: target.port) }) {
         case .allowed:
             do {
                 return try SocketAddress(ipAddress: address.description, port: target.port)
