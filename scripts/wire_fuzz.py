@@ -716,6 +716,14 @@ def main():
         print(f"wire-fuzz: tenantgate did not start; see {folder}", file=sys.stderr)
         sys.exit(2)
 
+    def stop_serve(number, _frame):
+        """A fuzzer stopped from outside (a timeout, ^C) takes its proxy with it: serve runs in a session of its own."""
+        if process.poll() is None:
+            process.kill()
+        sys.exit(128 + number)
+    signal.signal(signal.SIGTERM, stop_serve)
+    signal.signal(signal.SIGINT, stop_serve)
+
     started = time.monotonic()
     counts = Counts()
     rss_start = rss_mib(process.pid)

@@ -242,20 +242,19 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private func refuseMakerToken(_ refusal: ConnectionRefusal, context: ChannelHandlerContext) {
         SessionHandover.refuse(refusal, shared: shared, context: context) {
-            let body = ProxyErrorBody(
-                error: "creator_token_invalid",
-                description: "\(refusal.reason). Send a maker token that verifies against the configured keys "
-                    + "(--creator-jwks, --creator-jwks-url) for an accepted audience (--creator-audience).",
-                correlationID: refusal.correlationID
+            self.writeAndClose(
+                .error(
+                    .proxyAuthenticationRequired,
+                    "creator_token_invalid",
+                    "\(refusal.reason). Send a maker token that verifies against the configured keys "
+                        + "(--creator-jwks, --creator-jwks-url) for an accepted audience (--creator-audience).",
+                    correlationID: refusal.correlationID,
+                    extraHeaders: [
+                        .init(name: "proxy-authenticate", value: #"Bearer realm="tenantgate", error="invalid_token""#)
+                    ]
+                ),
+                context: context
             )
-            HTTPResponseWriting.json(
-                status: .proxyAuthenticationRequired,
-                body.json(),
-                extraHeaders: [("proxy-authenticate", #"Bearer realm="tenantgate", error="invalid_token""#)],
-                keepAlive: false,
-                context: context,
-                wrap: self.wrapOutboundOut
-            ).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -265,12 +264,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         correlationID: UUID = .random(),
         context: ChannelHandlerContext
     ) {
-        let body = ProxyErrorBody(
-            error: status == .forbidden ? "forbidden" : "proxy_error",
-            description: reason,
-            correlationID: correlationID
-        )
-        HTTPResponseWriting.json(status: status, body.json(), keepAlive: false, context: context, wrap: wrapOutboundOut)
+        let code = status == .forbidden ? "forbidden" : "proxy_error"
+        writeAndClose(.error(status, code, reason, correlationID: correlationID), context: context)
+    }
+
+    private func writeAndClose(_ answer: ProxyAnswer, context: ChannelHandlerContext) {
+        answer.write(keepAlive: false, context: context, wrap: wrapOutboundOut)
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }

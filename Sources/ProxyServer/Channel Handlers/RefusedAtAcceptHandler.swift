@@ -1,6 +1,7 @@
 import ExchangePolicy
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// The only handler of a connection that `ClientAdmission` did not admit: answers before reading anything and
 /// closes, so a flood of connections costs the proxy one small write each. A client outside `--allow-client` gets
@@ -22,21 +23,12 @@ final class RefusedAtAcceptHandler: ChannelInboundHandler {
         case .refused(let reason):
             let refusal = ConnectionRefusal(host: "", creator: nil, setting: .clientPolicy, reason: reason)
             SessionHandover.refuse(refusal, shared: shared, context: context) {
-                let body = ProxyErrorBody(error: "forbidden", description: reason, correlationID: refusal.correlationID)
-                self.answer(status: "403 Forbidden", body: body.json(), context: context)
+                self.answer(.error(.forbidden, "forbidden", reason, correlationID: refusal.correlationID), context)
             }
         case .proxyFull:
-            answer(
-                status: "503 Service Unavailable",
-                body: Self.busy("the proxy serves its maximum number"),
-                context: context
-            )
+            answer(Self.busy("the proxy serves its maximum number"), context)
         case .clientFull:
-            answer(
-                status: "503 Service Unavailable",
-                body: Self.busy("this client address holds its maximum number"),
-                context: context
-            )
+            answer(Self.busy("this client address holds its maximum number"), context)
         case .admitted:
             context.close(promise: nil)
         }
@@ -44,20 +36,19 @@ final class RefusedAtAcceptHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 
-    private static func busy(_ who: String) -> Data {
-        Data(#"{"error":"proxy_busy","error_description":"\#(who) of connections; try again later"}"#.utf8)
+    private static func busy(_ who: String) -> ProxyAnswer {
+        .error(
+            .serviceUnavailable,
+            "proxy_busy",
+            "\(who) of connections; try again later",
+            extraHeaders: [.init(name: "retry-after", value: "1")]
+        )
     }
 
-    private func answer(status: String, body: Data, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 160 + body.count)
-        buffer.writeString(
-            "HTTP/1.1 \(status)\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\n"
-                + (status.hasPrefix("503") ? "retry-after: 1\r\n" : "") + "connection: close\r\n\r\n"
-        )
-        buffer.writeBytes(body)
-        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+    /// Written as bytes: nothing of HTTP is in this pipeline.
+    private func answer(_ answer: ProxyAnswer, _ context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(answer.serialized(allocator: context.channel.allocator)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }
 

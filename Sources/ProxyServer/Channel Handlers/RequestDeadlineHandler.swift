@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import NIOTLS
 
@@ -97,13 +98,13 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
             state = .expired
             // Written below the response encoder (and above TLS when intercepting): the exchange handler may be
             // mid-message, so this answer is the connection's last.
-            let body = #"{"error":"request_timeout","error_description":"the request head did not arrive in time"}"#
-            var buffer = context.channel.allocator.buffer(capacity: 160 + body.utf8.count)
-            buffer.writeString(
-                "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
-                    + "connection: close\r\n\r\n\(body)"
+            let answer = ProxyAnswer.error(
+                .requestTimeout,
+                "request_timeout",
+                "the request head did not arrive in time"
             )
-            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            let bytes = answer.serialized(allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         case (.handshake, _), (.head, _):

@@ -3,7 +3,8 @@ import NIOCore
 import NIOHTTP1
 import TokenInspection
 
-/// Writes whole responses on a server-side HTTP channel; shared by the CONNECT handler and the exchange handler.
+/// Writes whole responses on a server-side HTTP channel (forwarded answers, and `ProxyAnswer`s), and shapes the
+/// headers that cross the proxy.
 enum HTTPResponseWriting {
     /// Headers that describe one hop and must not be forwarded (RFC 9110 7.6.1), plus framing we recompute.
     static let hopByHop: [StaticString] = [
@@ -34,21 +35,6 @@ enum HTTPResponseWriting {
     static let jsonHeaders = HTTPHeaders([
         ("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store"),
     ])
-
-    /// A JSON body with its content type.
-    static func json(
-        status: HTTPResponseStatus,
-        _ data: Data,
-        extraHeaders: [(String, String)] = [],
-        keepAlive: Bool,
-        context: ChannelHandlerContext,
-        wrap: (HTTPServerResponsePart) -> NIOAny
-    ) -> EventLoopFuture<Void> {
-        var headers = jsonHeaders
-        headers.add(contentsOf: extraHeaders)
-        let buffer = context.channel.allocator.buffer(bytes: data)
-        return write(status: status, headers: headers, body: buffer, keepAlive: keepAlive, context: context, wrap: wrap)
-    }
 
     /// Upstream response headers made fit to forward.
     static func forwardable(_ headers: HTTPHeaders) -> HTTPHeaders {

@@ -522,7 +522,7 @@ struct TokenExchangeStateMachine {
                 traceID: .random(),
                 timestamp: Date()
             )
-            answer = Self.jsonAnswer(.forbidden, body.json())
+            answer = Answer(.blocked(body))
         case (.badGateway, _), (.forwardUpstreamAnswer, nil):
             answer = Self.errorAnswer(
                 .badGateway,
@@ -606,18 +606,7 @@ struct TokenExchangeStateMachine {
         _ description: String,
         correlationID: UUID = .random()
     ) -> Answer {
-        jsonAnswer(status, ProxyErrorBody(error: error, description: description, correlationID: correlationID).json())
-    }
-
-    private static func jsonAnswer(_ status: HTTPResponseStatus, _ json: Data) -> Answer {
-        Answer(
-            status: status,
-            headers: HTTPResponseWriting.jsonHeaders,
-            body: ByteBuffer(bytes: json),
-            keepAlive: true,
-            closesConnection: false,
-            exchangeStarted: nil
-        )
+        Answer(.error(status, error, description, correlationID: correlationID))
     }
 
     // MARK: - The Host header
@@ -648,5 +637,19 @@ struct TokenExchangeStateMachine {
         }
         guard let named = HostPort(parsing: value, defaultPort: session.target.port) else { return false }
         return HostName.canonical(named.host) == session.target.host && named.port == session.target.port
+    }
+}
+
+extension TokenExchangeStateMachine.Answer {
+    /// An answer of the proxy's own, kept open for the next request unless told otherwise.
+    init(_ own: ProxyAnswer) {
+        self.init(
+            status: own.status,
+            headers: own.headers,
+            body: ByteBuffer(bytes: own.body),
+            keepAlive: true,
+            closesConnection: false,
+            exchangeStarted: nil
+        )
     }
 }
