@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import PolicyDatabase
 import PolicyFiles
 import ProxyServer
 import TenantGateApp
@@ -16,7 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the proxy: intercept token exchanges, decide, audit."
     )
 
-    @Option(name: .long, help: "YAML configuration file; flags override it.")
+    @Option(
+        name: .long,
+        help: "YAML configuration file: each key a flag's name without --, a list for a repeated flag; flags win."
+    )
     var config: String?
 
     @Option(name: .long, help: "Address to listen on (default 127.0.0.1:3128).")
@@ -156,6 +160,15 @@ struct ServeCommand: AsyncParsableCommand {
     var creatorAudience: [String] = []
 
     @Option(
+        name: .customLong("creator-by-client-address"),
+        help: ArgumentHelp(
+            "A client address or CIDR range and the creator tenants its clients may act for, the first without a maker token (repeatable).",
+            valueName: "RANGE=TENANT[,TENANT...]"
+        )
+    )
+    var creatorByClientAddress: [String] = []
+
+    @Option(
         name: .customLong("allow-destination"),
         help:
             "A CIDR range the proxy may connect to although it is refused by default (loopback, link-local, private; repeatable)."
@@ -274,12 +287,29 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings: ServeSettings
         do {
-            let file = try config.map(ServeConfigurationFile.load)
-            settings = try ServeSettings(flags: self, file: file)
+            // What the command line carries is in every user's process list: no password there. The file may hold one.
+            if let fromCommandLine = policyStore { try PolicyStoreURL.refusePasswordOnCommandLine(fromCommandLine) }
+            settings = try ServeSettings(flags: try withConfiguration())
         } catch {
             printError("tenantgate serve: \(error)")
             throw ExitCode.badInput
         }
         try await ProxyRunner(settings: settings).run()
+    }
+
+    /// These arguments with the `--config` file's before them, parsed again as one command line.
+    private func withConfiguration() throws -> ServeCommand {
+        guard let config else { return self }
+        let fromFile = try ConfigurationArguments.arguments(fromFile: config, for: Self.self)
+        do {
+            _ = try Self.parse(fromFile)
+        } catch {
+            throw ServeSetupError("\(config): \(Self.message(for: error))")
+        }
+        // `tenantgate serve ARGUMENTS`: the command line's own arguments come after the file's, and win.
+        let commandLine = Array(
+            CommandLine.arguments.dropFirst().drop { $0 != Self.configuration.commandName }.dropFirst()
+        )
+        return try Self.parse(fromFile + commandLine)
     }
 }

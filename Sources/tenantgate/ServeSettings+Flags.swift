@@ -10,49 +10,53 @@ import TenantGateApp
 import TenantPolicy
 import TokenInspection
 
-/// `serve`'s settings from defaults, then the YAML file, then flags, merged once (STYLE 6).
+/// `serve`'s settings from its arguments (the configuration file's among them, `ConfigurationArguments`) and the
+/// defaults, merged once (STYLE 6).
 extension ServeSettings {
-    init(flags: ServeCommand, file: ServeConfigurationFile?) throws {
+    init(flags: ServeCommand) throws {
         var auditSync = AuditSync.always
         var admin: HostPort?
         let adminTLS: (certificate: String, key: String)?
         var adminAuth: EntraTokenTrust?
         var adminTenants: Set<TenantID>?
-        func pick(_ flag: String?, _ fromFile: String?, _ fallback: String) -> String { flag ?? fromFile ?? fallback }
+        func pick(_ flag: String?, _ fallback: String) -> String { flag ?? fallback }
 
-        let listenText = pick(flags.listen, file?.listen, "127.0.0.1:3128")
+        let listenText = pick(flags.listen, "127.0.0.1:3128")
         guard let listen = HostPort(parsing: listenText) else {
             throw ServeSetupError("--listen: '\(listenText)' is not HOST:PORT")
         }
         var proxy = ProxyConfiguration(listen: listen)
 
-        let modeText = pick(flags.mode, file?.mode, "enforce")
+        let modeText = pick(flags.mode, "enforce")
         guard let mode = EnforcementMode(rawValue: modeText) else {
             throw ServeSetupError("--mode: '\(modeText)' is not enforce or report-only")
         }
         proxy.mode = mode
 
-        let nonEntraText = pick(flags.nonEntraSTS, file?.nonEntraSTS, "audit")
+        let nonEntraText = pick(flags.nonEntraSTS, "audit")
         guard let nonEntra = NonEntraSTSMode(rawValue: nonEntraText) else {
             throw ServeSetupError("--non-entra-sts: '\(nonEntraText)' is not audit or block")
         }
         proxy.nonEntraSTS = nonEntra
 
-        if let creatorText = flags.defaultCreatorTenant ?? file?.defaultCreatorTenant {
+        if let creatorText = flags.defaultCreatorTenant {
             guard let creator = TenantID(creatorText) else {
                 throw ServeSetupError("--default-creator-tenant: '\(creatorText)' is not a tenant ID (GUID)")
             }
             proxy.defaultCreatorTenant = creator
         }
         var creatorRanges: [(AddressRange, [TenantID])] = []
-        for (address, granted) in (file?.creatorByClientAddress ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for entry in flags.creatorByClientAddress {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let address = String(parts[0])
             guard let range = AddressRange(cidr: address) else {
                 throw ServeSetupError("creator-by-client-address: '\(address)' is not an IP address or CIDR range")
             }
-            guard !granted.values.isEmpty else {
+            let granted = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+            guard !granted.isEmpty else {
                 throw ServeSetupError("creator-by-client-address: '\(address)' grants no tenant")
             }
-            let tenants = try granted.values.map { text in
+            let tenants = try granted.map { text in
                 guard let tenant = TenantID(text) else {
                     throw ServeSetupError("creator-by-client-address: '\(text)' is not a tenant ID")
                 }
@@ -61,73 +65,67 @@ extension ServeSettings {
             creatorRanges.append((range, tenants))
         }
         proxy.creatorTenantByClientAddress = AddressMap(creatorRanges)
-        let ungrantedText = pick(flags.ungrantedMakers, file?.ungrantedMakers, "any")
+        let ungrantedText = pick(flags.ungrantedMakers, "any")
         guard let ungranted = CreatorResolver.UngrantedMakers(rawValue: ungrantedText) else {
             throw ServeSetupError("--ungranted-makers: '\(ungrantedText)' is not any or governed")
         }
         proxy.ungrantedMakers = ungranted
         proxy.allowedDestinations = try Self.ranges(
-            (file?.allowDestination ?? []) + flags.allowDestination,
+            flags.allowDestination,
             flag: "--allow-destination"
         )
-        proxy.entraRanges = try Self.ranges((file?.entraRange ?? []) + flags.entraRange, flag: "--entra-range")
-        let clients = try Self.ranges((file?.allowClient ?? []) + flags.allowClient, flag: "--allow-client")
+        proxy.entraRanges = try Self.ranges(flags.entraRange, flag: "--entra-range")
+        let clients = try Self.ranges(flags.allowClient, flag: "--allow-client")
         if !clients.isEmpty { proxy.allowedClients = ClientPolicy(allowed: clients) }
-        func limit<T: BinaryInteger>(_ flag: T?, _ fromFile: T?, _ name: String, into value: inout T) throws {
-            guard let chosen = flag ?? fromFile else { return }
+        func limit<T: BinaryInteger>(_ flag: T?, _ name: String, into value: inout T) throws {
+            guard let chosen = flag else { return }
             guard chosen > 0 else { throw ServeSetupError("--\(name): must be a positive number, got \(chosen)") }
             value = chosen
         }
         try limit(
             flags.requestHeadTimeout,
-            file?.requestHeadTimeout,
             "request-head-timeout",
             into: &proxy.requestHeadTimeoutSeconds
         )
         try limit(
             flags.tlsHandshakeTimeout,
-            file?.tlsHandshakeTimeout,
             "tls-handshake-timeout",
             into: &proxy.tlsHandshakeTimeoutSeconds
         )
-        try limit(flags.idleTimeout, file?.idleTimeout, "idle-timeout", into: &proxy.clientIdleTimeoutSeconds)
+        try limit(flags.idleTimeout, "idle-timeout", into: &proxy.clientIdleTimeoutSeconds)
         try limit(
             flags.tunnelIdleTimeout,
-            file?.tunnelIdleTimeout,
             "tunnel-idle-timeout",
             into: &proxy.tunnelIdleTimeoutSeconds
         )
-        try limit(flags.connectTimeout, file?.connectTimeout, "connect-timeout", into: &proxy.connectTimeoutSeconds)
+        try limit(flags.connectTimeout, "connect-timeout", into: &proxy.connectTimeoutSeconds)
         try limit(
             flags.upstreamResponseTimeout,
-            file?.upstreamResponseTimeout,
             "upstream-response-timeout",
             into: &proxy.upstreamResponseTimeoutSeconds
         )
         try limit(
             flags.upstreamIdleTimeout,
-            file?.upstreamIdleTimeout,
             "upstream-idle-timeout",
             into: &proxy.upstreamIdleTimeoutSeconds
         )
-        try limit(flags.maxConnections, file?.maxConnections, "max-connections", into: &proxy.maxClientConnections)
+        try limit(flags.maxConnections, "max-connections", into: &proxy.maxClientConnections)
         try limit(
             flags.maxConnectionsPerClient,
-            file?.maxConnectionsPerClient,
             "max-connections-per-client",
             into: &proxy.maxConnectionsPerClient
         )
-        let syncText = pick(flags.auditFsync, file?.auditFsync, "always")
+        let syncText = pick(flags.auditFsync, "always")
         guard let sync = AuditSync(rawValue: syncText) else {
             throw ServeSetupError("--audit-fsync: '\(syncText)' is not always, interval or never")
         }
         auditSync = sync
-        let flowsText = pick(flags.tokenFlows, file?.tokenFlows, "judge")
+        let flowsText = pick(flags.tokenFlows, "judge")
         guard let flows = TokenFlowHandling(rawValue: flowsText) else {
             throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse")
         }
         proxy.tokenFlows = flows
-        for override in (file?.upstreamOverride ?? []) + flags.upstreamOverride {
+        for override in flags.upstreamOverride {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let from = HostPort(parsing: parts[0], defaultPort: 443),
                 let to = HostPort(parsing: parts[1])
@@ -136,23 +134,23 @@ extension ServeSettings {
             }
             proxy.upstreamOverrides["\(from.host.lowercased()):\(from.port)"] = to
         }
-        proxy.upstreamCAFiles = (file?.upstreamCA ?? []) + flags.upstreamCA
-        proxy.allowedConnectPorts.formUnion((file?.allowConnectPorts ?? []) + flags.allowConnectPort)
-        for port in (file?.allowHTTPPorts ?? []) + flags.allowHTTPPort {
+        proxy.upstreamCAFiles = flags.upstreamCA
+        proxy.allowedConnectPorts.formUnion(flags.allowConnectPort)
+        for port in flags.allowHTTPPort {
             guard (1...65535).contains(port) else {
                 throw ServeSetupError("--allow-http-port: \(port) is not a TCP port")
             }
             proxy.allowedPlainHTTPPorts.insert(port)
         }
         proxy.extraInterceptedHosts = Set(
-            try ((file?.interceptHosts ?? []) + flags.interceptHost).map { name in
+            try (flags.interceptHost).map { name in
                 guard let host = HostName.canonical(name) else {
                     throw ServeSetupError("--intercept-host: '\(name)' is not a host name")
                 }
                 return host
             }
         )
-        if let restrictionsText = flags.tenantRestrictionsV2 ?? file?.tenantRestrictionsV2 {
+        if let restrictionsText = flags.tenantRestrictionsV2 {
             guard let restrictions = TenantRestrictionsV2(parsing: restrictionsText) else {
                 throw ServeSetupError(
                     "--tenant-restrictions-v2: '\(restrictionsText)' is not TENANT-ID:POLICY-ID (two GUIDs)"
@@ -161,13 +159,13 @@ extension ServeSettings {
             proxy.tenantRestrictionsV2 = restrictions
         }
 
-        if let adminText = flags.admin ?? file?.admin {
+        if let adminText = flags.admin {
             guard let parsed = HostPort(parsing: adminText) else {
                 throw ServeSetupError("--admin: '\(adminText)' is not HOST:PORT")
             }
             admin = parsed
         }
-        let adminTenantTexts = (file?.adminTenant ?? []) + flags.adminTenant
+        let adminTenantTexts = flags.adminTenant
         if !adminTenantTexts.isEmpty {
             adminTenants = Set(
                 try adminTenantTexts.map { text in
@@ -178,18 +176,18 @@ extension ServeSettings {
                 }
             )
         }
-        switch (flags.listenTLSCert ?? file?.listenTLSCert, flags.listenTLSKey ?? file?.listenTLSKey) {
+        switch (flags.listenTLSCert, flags.listenTLSKey) {
         case (let certificate?, let key?): proxy.listenTLS = (certificate, key)
         case (nil, nil): proxy.listenTLS = nil
         case (_?, nil), (nil, _?): throw ServeSetupError("--listen-tls-cert and --listen-tls-key go together")
         }
-        switch (flags.adminTLSCert ?? file?.adminTLSCert, flags.adminTLSKey ?? file?.adminTLSKey) {
+        switch (flags.adminTLSCert, flags.adminTLSKey) {
         case (let certificate?, let key?): adminTLS = (certificate, key)
         case (nil, nil): adminTLS = nil
         case (_?, nil), (nil, _?): throw ServeSetupError("--admin-tls-cert and --admin-tls-key go together")
         }
         // Admin calls carry administrators' tokens: in clear only on loopback, unless the operator insists.
-        if let admin, adminTLS == nil, !(flags.adminInsecure || file?.adminInsecure == true),
+        if let admin, adminTLS == nil, !(flags.adminInsecure),
             !(IPAddress(admin.host).map { ClientPolicy.loopbackOnly.permits($0) } ?? (admin.host == "localhost"))
         {
             throw ServeSetupError(
@@ -197,11 +195,11 @@ extension ServeSettings {
                     + "--admin-insecure to accept plain HTTP"
             )
         }
-        let audiences = Set((file?.adminAudience ?? []) + flags.adminAudience)
-        let issuers = Set((file?.adminIssuer ?? []) + flags.adminIssuer)
+        let audiences = Set(flags.adminAudience)
+        let issuers = Set(flags.adminIssuer)
         let keys = try Self.keys(
-            file: flags.adminJWKS ?? file?.adminJWKS,
-            url: flags.adminJWKSURL ?? file?.adminJWKSURL,
+            file: flags.adminJWKS,
+            url: flags.adminJWKSURL,
             flag: "--admin-jwks"
         )
         if let keys {
@@ -217,14 +215,14 @@ extension ServeSettings {
             throw ServeSetupError("--admin-audience and --admin-issuer need --admin-jwks or --admin-jwks-url")
         }
         var console: ConsoleSettings?
-        if let clientID = flags.consoleClientID ?? file?.consoleClientID {
-            let issuerText = flags.consoleIssuer ?? file?.consoleIssuer ?? ConsoleConfiguration.defaultIssuer
+        if let clientID = flags.consoleClientID {
+            let issuerText = flags.consoleIssuer ?? ConsoleConfiguration.defaultIssuer
             guard let issuer = URL(string: issuerText), issuer.host != nil, EntraHTTP.isAcceptable(issuer) else {
                 throw ServeSetupError("--console-issuer: '\(issuerText)' is not an https URL (http only on loopback)")
             }
             guard admin != nil else { throw ServeSetupError("--console-client-id needs --admin HOST:PORT to serve on") }
             var publicURL: URL?
-            if let publicText = flags.consolePublicURL ?? file?.consolePublicURL {
+            if let publicText = flags.consolePublicURL {
                 guard let url = URL(string: publicText), url.host != nil, EntraHTTP.isAcceptable(url) else {
                     throw ServeSetupError(
                         "--console-public-url: '\(publicText)' is not an https URL (http only on loopback)"
@@ -233,15 +231,15 @@ extension ServeSettings {
                 publicURL = url
             }
             console = ConsoleSettings(clientID: clientID, issuer: issuer, publicURL: publicURL)
-        } else if (flags.consoleIssuer ?? file?.consoleIssuer) != nil {
+        } else if (flags.consoleIssuer) != nil {
             throw ServeSetupError("--console-issuer needs --console-client-id")
         }
         let creatorKeys = try Self.keys(
-            file: flags.creatorJWKS ?? file?.creatorJWKS,
-            url: flags.creatorJWKSURL ?? file?.creatorJWKSURL,
+            file: flags.creatorJWKS,
+            url: flags.creatorJWKSURL,
             flag: "--creator-jwks"
         )
-        let creatorAudiences = Set((file?.creatorAudience ?? []) + flags.creatorAudience)
+        let creatorAudiences = Set(flags.creatorAudience)
         guard
             let creatorKeySource = try creatorKeys
                 ?? Self.keys(file: nil, url: Self.entraCommonKeysURL, flag: "--creator-jwks")
@@ -253,10 +251,10 @@ extension ServeSettings {
         )
         self.init(
             proxy: proxy,
-            policiesDirectory: pick(flags.policies, file?.policies, "policies"),
-            caCertificatePath: pick(flags.caCert, file?.caCert, "certs/ca.pem"),
-            caKeyPath: pick(flags.caKey, file?.caKey, "certs/ca.key"),
-            auditLogPath: pick(flags.auditLog, file?.auditLog, "audit.jsonl"),
+            policiesDirectory: pick(flags.policies, "policies"),
+            caCertificatePath: pick(flags.caCert, "certs/ca.pem"),
+            caKeyPath: pick(flags.caKey, "certs/ca.key"),
+            auditLogPath: pick(flags.auditLog, "audit.jsonl"),
             creatorTrust: creatorTrust,
             admin: admin,
             adminAuth: adminAuth
@@ -272,29 +270,22 @@ extension ServeSettings {
         self.adminTLS = adminTLS
         self.adminTenants = adminTenants
         self.auditSync = auditSync
-        if let fromFlag = flags.policyStore {
-            do {
-                try PolicyStoreURL.refusePasswordOnCommandLine(fromFlag)
-            } catch {
-                throw ServeSetupError(error.description)
-            }
-        }
-        if let store = flags.policyStore ?? file?.policyStore {
+        if let store = flags.policyStore {
             // Two places to keep policies would let an admin edit one while the other is enforced.
-            guard flags.policies == nil, file?.policies == nil else {
+            guard flags.policies == nil else {
                 throw ServeSetupError(
                     "--policies and --policy-store both name where policies live: give one (import a directory with 'tenantgate policies import DIR --policy-store URL')"
                 )
             }
-            let seconds = flags.policyStoreCheckInterval ?? file?.policyStoreCheckInterval ?? 10
+            let seconds = flags.policyStoreCheckInterval ?? 10
             guard seconds > 0 else {
                 throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0")
             }
             self.policyStore = PolicyStoreSettings(
                 url: store,
                 checkInterval: .seconds(seconds),
-                trustedCAFile: flags.policyStoreCA ?? file?.policyStoreCA,
-                allowInsecure: flags.policyStoreInsecure || file?.policyStoreInsecure == true
+                trustedCAFile: flags.policyStoreCA,
+                allowInsecure: flags.policyStoreInsecure
             )
         }
     }

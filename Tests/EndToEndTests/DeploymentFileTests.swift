@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import PolicyFiles
 import Testing
@@ -48,7 +49,7 @@ struct DeploymentFileTests {
     }
 
     @Test func theConfigurationTheUnitNamesIsValidAndAbsolute() throws {
-        let file = try ServeConfigurationFile.load("\(Self.systemd)/config.yaml")
+        let file = try Self.configuration("\(Self.systemd)/config.yaml")
         for path in [file.policies, file.caCert, file.caKey, file.auditLog] {
             #expect(path?.hasPrefix("/") == true, "\(path ?? "missing")")
         }
@@ -91,7 +92,7 @@ struct DeploymentFileTests {
             atomically: true,
             encoding: .utf8
         )
-        let file = try ServeConfigurationFile.load(configPath)
+        let file = try Self.configuration(configPath)
         let policies = (data["tenantgate-policies"] ?? [:]).map {
             PolicyDirectoryLoader.SourceFile(name: $0.key, contents: $0.value)
         }
@@ -107,5 +108,10 @@ struct DeploymentFileTests {
             #expect(path?.hasPrefix(mount) == true, "\(path ?? "missing") is not under \(mount)")
             #expect(deployment.contains("mountPath: \(mount)"), "\(mount)")
         }
+    }
+
+    /// A configuration file as `serve` reads it: its arguments, parsed by the command.
+    static func configuration(_ path: String) throws -> ServeCommand {
+        try ServeCommand.parse(ConfigurationArguments.arguments(fromFile: path, for: ServeCommand.self))
     }
 }

@@ -73,15 +73,24 @@ struct ServeBinaryTests {
         allow-connect-port: [8443]
         intercept-host: [example.test]
         max-connections-per-client: 50
+        mode: report-only
 
         """
         .write(toFile: config, atomically: true, encoding: .utf8)
-        try await ServeProcess.with(extraArguments: ["--config", config]) { serve in
+        // The command line's --mode comes after the file's and wins.
+        try await ServeProcess.with(extraArguments: ["--config", config, "--mode", "enforce"]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             let path =
                 "/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
             let refused = try await serve.curl(maker + ["https://login.microsoftonline.com\(path)"])
             #expect(refused.status == 403, "token-flows: refuse from the file")
+            let blocked = try await serve.curl(
+                maker + [
+                    "-d", HostileClientTests.form,
+                    "https://login.microsoftonline.com/\(ProxyEndToEndTests.northwind)/oauth2/v2.0/token",
+                ]
+            )
+            #expect(blocked.status == 403, "--mode enforce on the command line over the file's report-only")
         }
     }
 

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import tenantgate
+
+/// The configuration file is `serve`'s own arguments: one declaration, so a key cannot drift from its flag.
+struct ConfigurationArgumentsTests {
+    static func write(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID()).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func arguments(_ yaml: String) throws -> [String] {
+        let path = try write(yaml)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try ConfigurationArguments.arguments(fromFile: path, for: ServeCommand.self)
+    }
+
+    @Test func everyKindOfValueBecomesItsFlag() throws {
+        let arguments = try Self.arguments(
+            """
+            mode: report-only
+            max-connections: 50
+            allow-destination: [127.0.0.0/8, 10.0.0.0/8]
+            admin-insecure: true
+            policy-store-insecure: false
+            creator-by-client-address:
+              10.1.0.0/16: bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0
+              10.2.0.0/16: [bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0, 0da59725-89fe-4a2f-bf22-fd4536c9baac]
+            """
+        )
+        let command = try ServeCommand.parse(arguments)
+        #expect(command.mode == "report-only")
+        #expect(command.maxConnections == 50)
+        #expect(command.allowDestination == ["127.0.0.0/8", "10.0.0.0/8"])
+        #expect(command.adminInsecure)
+        #expect(!command.policyStoreInsecure)
+        #expect(
+            command.creatorByClientAddress == [
+                "10.1.0.0/16=bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0",
+                "10.2.0.0/16=bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0,0da59725-89fe-4a2f-bf22-fd4536c9baac",
+            ]
+        )
+    }
+
+    /// The command line comes after the file: its single values win, its repeated ones add to the file's.
+    @Test func theCommandLineWins() throws {
+        let fromFile = try Self.arguments("mode: report-only\nallow-client: [10.0.0.0/8]\nadmin-insecure: true\n")
+        let command = try ServeCommand.parse(
+            fromFile + ["--mode", "enforce", "--allow-client", "192.0.2.0/24", "--admin-insecure"]
+        )
+        #expect(command.mode == "enforce")
+        #expect(command.allowClient == ["10.0.0.0/8", "192.0.2.0/24"])
+        #expect(command.adminInsecure)
+    }
+
+    @Test func keysThatAreNoFlagAndValuesOfTheWrongShapeAreErrors() throws {
+        #expect(throws: ServeSetupError.self) { try Self.arguments("allow-destinations: [127.0.0.0/8]\n") }
+        #expect(throws: ServeSetupError.self) { try Self.arguments("config: other.yaml\n") }
+        #expect(throws: ServeSetupError.self) { try Self.arguments("help: true\n") }
+        #expect(throws: ServeSetupError.self) { try Self.arguments("mode: [enforce, report-only]\n") }
+        #expect(throws: ServeSetupError.self) { try Self.arguments("admin-insecure: yes please\n") }
+        #expect(throws: ServeSetupError.self) { try Self.arguments("- listen\n") }
+        #expect(try Self.arguments("") == [])
+    }
+
+    /// A password may sit in the file (readable by the service's user only), never on the command line.
+    @Test func aPolicyStorePasswordInTheFileIsKept() throws {
+        let arguments = try Self.arguments("policy-store: postgres://tenantgate:s3cr3t@db.internal/tenantgate\n")
+        let command = try ServeCommand.parse(arguments)
+        #expect(command.policyStore == "postgres://tenantgate:s3cr3t@db.internal/tenantgate")
+    }
+}
