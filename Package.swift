@@ -270,19 +270,31 @@ let package = Package(
             dependencies: ["TenantPolicy", "TokenInspection", "CertificateAuthority", "Caching"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TenantPolicyTests", dependencies: ["TenantPolicy"], swiftSettings: swiftSettings),
+        // What the test targets share: the example policies' tenants. Never linked into a product.
+        .target(
+            name: "TestSupport",
+            dependencies: ["TenantPolicy"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TenantPolicyTests",
+            dependencies: ["TestSupport", "TenantPolicy"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PlumbingTests", dependencies: ["Plumbing"], swiftSettings: swiftSettings),
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PolicyFilesTests",
-            dependencies: ["PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
+            dependencies: ["TestSupport", "PolicyFiles", "TenantPolicy", "CrossTenantAccess"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PolicyDatabaseTests", dependencies: ["PolicyDatabase"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PolicyServiceTests",
             dependencies: [
+                "TestSupport",
                 "PolicyService", "PolicyFiles", "TenantPolicy", "ExchangePolicy",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -290,7 +302,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenInspectionTests",
-            dependencies: ["TokenInspection", "TenantPolicy"],
+            dependencies: ["TestSupport", "TokenInspection", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -303,7 +315,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CrossTenantAccessTests",
-            dependencies: ["CrossTenantAccess", "TenantPolicy"],
+            dependencies: ["TestSupport", "CrossTenantAccess", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -321,12 +333,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditReportTests",
-            dependencies: ["AuditReport", "TenantPolicy"],
+            dependencies: ["TestSupport", "AuditReport", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ExchangePolicyTests",
             dependencies: [
+                "TestSupport",
                 "ExchangePolicy", "TenantPolicy", "TokenInspection", "NetworkPolicy", "Audit",
             ],
             swiftSettings: swiftSettings
@@ -345,12 +358,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AdminConsoleTests",
-            dependencies: ["AdminConsole", "PolicyFiles", "TenantPolicy"],
+            dependencies: ["TestSupport", "AdminConsole", "PolicyFiles", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProxyServerTests",
             dependencies: [
+                "TestSupport",
                 "Plumbing",
                 "ProxyServer", "TenantPolicy", "CertificateAuthority", "NetworkPolicy", "ExchangePolicy", "Audit",
                 "PolicyFiles", "PolicyService",
@@ -369,6 +383,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "TestSupport",
                 "Plumbing",
                 "tenantgate", "TenantGateApp", "LoopbackSimulation", "ProxyServer", "MockSTS", "TenantPolicy",
                 "CertificateAuthority", "EntraAuth", "ExchangePolicy", "NetworkPolicy", "PolicyFiles", "PolicyDatabase",

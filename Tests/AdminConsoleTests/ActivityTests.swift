@@ -1,15 +1,16 @@
 import Foundation
 import PolicyFiles
 import TenantPolicy
+import TestSupport
 import Testing
 
 @testable import AdminConsole
 
 /// The Activity page's rows, their "rule that would allow it" links, its filters and the feed behind it.
 struct ActivityTests {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
-    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
+    static let northwind = ExampleTenants.northwind
 
     static let names: PolicySet = {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

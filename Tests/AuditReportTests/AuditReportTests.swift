@@ -1,13 +1,14 @@
 import AuditReport
 import Foundation
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// The report from a scripted mix of audit lines: counts, first/last seen, suggested rules, every format.
 struct AuditReportTests {
-    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
-    static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
-    static let northwind = "8ac90d1b-d459-4375-a421-dd0005f9d0d1"
+    static let contoso = ExampleTenants.contoso.description
+    static let fabrikam = ExampleTenants.fabrikam.description
+    static let northwind = ExampleTenants.northwind.description
 
     static func line(
         _ decision: String,

@@ -1,11 +1,12 @@
 import CrossTenantAccess
 import Foundation
 import TenantPolicy
+import TestSupport
 
 /// Tenants, users and applications shared by the tests, and a helper that builds policies from Graph JSON text.
 enum Fixtures {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
     static let northwind = TenantID("7e3a1c55-2f44-4d0e-9b1a-3c5d6e7f8a9b")!
 
     static let memberOfG1 = UserIdentity(id: "u1", groupIDs: ["g0", "g1"])

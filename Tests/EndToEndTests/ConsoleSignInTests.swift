@@ -2,6 +2,7 @@ import Foundation
 import LoopbackSimulation
 import MockSTS
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// The console's sign-in and session as an attacker would try them, with curl as the browser over real sockets:
@@ -9,7 +10,7 @@ import Testing
 /// token, a user without a role, pages that echo input.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct ConsoleSignInTests {
-    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
+    static let contoso = ExampleTenants.contoso.description
     static let rules =
         "/providers/PowerPlatform.Governance/v1/tenants/\(contoso)/tenantIsolationPolicy/rules"
 

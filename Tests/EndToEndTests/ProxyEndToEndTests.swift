@@ -6,6 +6,7 @@ import NetworkPolicy
 import ProxyServer
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Real sockets on loopback: the mock STS (TLS, signed JWTs), the proxy as `serve` builds it, curl as the client.
@@ -14,10 +15,10 @@ struct ProxyEndToEndTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let policies = "\(repository)/policies"
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
-    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
-    static let adatum = TenantID("4760d329-4de4-4d52-bfed-ecc7ef0af950")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
+    static let northwind = ExampleTenants.northwind
+    static let adatum = ExampleTenants.adatum
 
     /// Runs `body` against a fresh loopback system and always stops it.
     static func withHarness(

@@ -1,11 +1,13 @@
 import Foundation
+import TenantPolicy
+import TestSupport
 import Testing
 
 /// `tenantgate report` through the real binary over a fleet's audit files: every `--audit-log` is read, as one.
 @Suite(.timeLimit(.minutes(5)))
 struct ReportBinaryTests {
-    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
-    static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
+    static let contoso = ExampleTenants.contoso.description
+    static let fabrikam = ExampleTenants.fabrikam.description
 
     static func line(_ time: String, client: String) -> String {
         #"{"time":"\#(time)","decision":"allowed","directions":[],"creator_tenant":"\#(contoso)","sign_in_tenant":"\#(fabrikam)","host":"login.microsoftonline.com","path":"/x","client_id":"\#(client)","reason":"r","rule":null,"correlation_id":"c"}"#

@@ -1,5 +1,6 @@
 import NetworkPolicy
 import TenantPolicy
+import TestSupport
 import Testing
 
 @testable import ExchangePolicy
@@ -7,9 +8,9 @@ import Testing
 /// Where the creator tenant comes from: a token that is sent must verify and never falls back; without one, the
 /// most specific address range, then the default (SPEC 3, 4.1).
 struct CreatorResolverTests {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
-    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
+    static let northwind = ExampleTenants.northwind
 
     static func resolver(defaultCreator: TenantID? = northwind) -> CreatorResolver {
         CreatorResolver(

@@ -1,14 +1,15 @@
 import ExchangePolicy
 import Foundation
 import TenantPolicy
+import TestSupport
 import Testing
 import TokenInspection
 
 /// The decision glue of SPEC 2 and 3, without sockets: pre-check from the path, judgement of the response.
 struct ExchangeDeciderTests {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
-    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
+    static let northwind = ExampleTenants.northwind
 
     static func decider(_ nonEntra: NonEntraSTSMode = .audit) -> ExchangeDecider {
         var directory = TenantDirectory()

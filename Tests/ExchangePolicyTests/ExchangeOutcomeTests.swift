@@ -1,11 +1,12 @@
 import Audit
 import ExchangePolicy
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// One verdict, shaped once: the decision, the answer and the labels each (outcome, mode) pair gives.
 struct ExchangeOutcomeTests {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
+    static let contoso = ExampleTenants.contoso
 
     static func verdict(_ outcome: ExchangeVerdict.Outcome) -> ExchangeVerdict {
         ExchangeVerdict(

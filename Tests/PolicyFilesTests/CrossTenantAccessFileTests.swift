@@ -2,13 +2,14 @@ import CrossTenantAccess
 import Foundation
 import PolicyFiles
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Cross-tenant access settings in policy files: the YAML's `crossTenantAccess:` and Graph JSON files.
 struct CrossTenantAccessFileTests {
-    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
-    static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
-    static let northwind = "8ac90d1b-d459-4375-a421-dd0005f9d0d1"
+    static let contoso = ExampleTenants.contoso.description
+    static let fabrikam = ExampleTenants.fabrikam.description
+    static let northwind = ExampleTenants.northwind.description
 
     static func load(_ files: [(String, String)]) -> Result<PolicyBundle, PolicyValidationError> {
         PolicyDirectoryLoader.load(files: files.map { .init(name: $0.0, contents: $0.1) })

@@ -1,14 +1,15 @@
 import Foundation
 import PolicyFiles
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Every validation error SPEC 4 lists for policy files, each with its file, field, line and message.
 struct PolicyValidationTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
-    static let contosoID = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
-    static let fabrikamID = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
+    static let contosoID = ExampleTenants.contoso.description
+    static let fabrikamID = ExampleTenants.fabrikam.description
 
     static func errors(_ files: [(String, String)]) -> [PolicyDiagnostic] {
         switch PolicyDirectoryLoader.load(files: files.map { .init(name: $0.0, contents: $0.1) }) {

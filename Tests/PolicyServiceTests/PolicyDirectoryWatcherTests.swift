@@ -4,11 +4,12 @@ import Logging
 import PolicyFiles
 import PolicyService
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Edits to the policies directory are applied; invalid edits are refused and the last good set stays.
 struct PolicyDirectoryWatcherTests {
-    static let contoso = "bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0"
+    static let contoso = ExampleTenants.contoso.description
 
     static func policy(enabled: Bool) -> String {
         "tenantId: \(contoso)\nisolation:\n  enabled: \(enabled)\n  rules: []\n"

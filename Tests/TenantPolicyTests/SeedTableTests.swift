@@ -1,10 +1,11 @@
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Seed 000's three tables (two-way, outbound allowlist, bidirectional allowlist), one case per row.
 struct SeedTableTests {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
 
     enum Scenario: String, CaseIterable, Sendable {
         case twoWay, outboundAllowlist, bidirectionalAllowlist

@@ -1,12 +1,13 @@
 import Foundation
 import TenantPolicy
+import TestSupport
 import Testing
 import TokenInspection
 
 /// Token endpoints, issuers, claims and responses, with tokens built in the test.
 struct TokenInspectionTests {
-    static let fabrikam = "0da59725-89fe-4a2f-bf22-fd4536c9baac"
-    static let northwind = "8ac90d1b-d459-4375-a421-dd0005f9d0d1"
+    static let fabrikam = ExampleTenants.fabrikam.description
+    static let northwind = ExampleTenants.northwind.description
 
     static func base64URL(_ text: String) -> String {
         Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")

@@ -4,15 +4,16 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TenantPolicy
+import TestSupport
 
 @testable import ProxyServer
 
 /// Tenants, a policy and STS answers for the state-machine tests: Contoso isolates itself and admits only
 /// Fabrikam outbound; Northwind is not admitted.
 enum Fixtures {
-    static let contoso = TenantID("bb1b10fb-a1ff-4ca4-b979-03fcf4af49a0")!
-    static let fabrikam = TenantID("0da59725-89fe-4a2f-bf22-fd4536c9baac")!
-    static let northwind = TenantID("8ac90d1b-d459-4375-a421-dd0005f9d0d1")!
+    static let contoso = ExampleTenants.contoso
+    static let fabrikam = ExampleTenants.fabrikam
+    static let northwind = ExampleTenants.northwind
     static let host = "login.microsoftonline.com"
 
     static let decider: ExchangeDecider = {
