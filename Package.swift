@@ -270,10 +270,11 @@ let package = Package(
             dependencies: ["TenantPolicy", "TokenInspection", "CertificateAuthority", "Caching"],
             swiftSettings: swiftSettings
         ),
-        // What the test targets share: the example policies' tenants. Never linked into a product.
+        // What the test targets share: the example policies' tenants, and the one runner of child processes. Never
+        // linked into a product.
         .target(
             name: "TestSupport",
-            dependencies: ["TenantPolicy"],
+            dependencies: ["TenantPolicy", "Plumbing"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -308,6 +309,7 @@ let package = Package(
         .testTarget(
             name: "CertificateAuthorityTests",
             dependencies: [
+                "TestSupport",
                 "CertificateAuthority", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
@@ -321,6 +323,7 @@ let package = Package(
         .testTarget(
             name: "EntraAuthTests",
             dependencies: [
+                "TestSupport",
                 "Plumbing",
                 "EntraAuth", "TenantPolicy", "TokenInspection", .product(name: "JWTKit", package: "jwt-kit"),
             ],

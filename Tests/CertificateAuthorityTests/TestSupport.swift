@@ -1,6 +1,7 @@
 import CertificateAuthority
 import Foundation
 import SwiftASN1
+import TestSupport
 import Testing
 @_spi(FixedExpiryValidationTime) import X509
 
@@ -47,31 +48,7 @@ enum TestSupport {
     /// Runs openssl with a 60 s deadline; returns its exit status and combined output.
     @discardableResult
     static func openssl(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: openSSLPath)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let outputPath = "\(directory)/openssl-\(UUID()).out"
-        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
-            let output = FileHandle(forWritingAtPath: outputPath)
-        else { throw CocoaError(.fileWriteUnknown) }
-        defer {
-            try? output.close()
-            try? FileManager.default.removeItem(atPath: outputPath)
-        }
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        if process.isRunning {
-            process.terminate()
-            Issue.record("openssl \(arguments.joined(separator: " ")) did not finish in 60 s")
-            return (-1, "")
-        }
-        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let outcome = try ChildProcess.runBlocking(openSSLPath, arguments, deadlineSeconds: 60, directory: directory)
+        return (outcome.status, outcome.output + outcome.errors)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LoopbackSimulation
 import MockSTS
+import TestSupport
 import Testing
 
 /// The admin console in a real headless Chromium: the real `tenantgate serve` binary with the console on, the mock

@@ -3,6 +3,7 @@ import LoopbackSimulation
 import MockSTS
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// The creator tenant is what the operator granted, narrowed by the maker, never widened (SPEC 4.2), through the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolicyFiles
+import TestSupport
 import Testing
 import Yams
 

@@ -4,6 +4,7 @@ import LoopbackSimulation
 import MockSTS
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Each way around the enforcement found when TenantGate was first tried as an attacker would, and variants, tried
@@ -510,35 +511,18 @@ struct HostileClientTests {
 
 /// Runs a Python client of the tests with a deadline; a missing interpreter or module fails the test loudly.
 enum Python {
+    /// python3 with `arguments`: its standard output, or an error with the end of its standard error.
     static func run(_ arguments: [String], timeoutSeconds: Double = 60) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result {
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                        process.arguments = ["python3"] + arguments
-                        let output = Pipe()
-                        let errors = Pipe()
-                        process.standardOutput = output
-                        process.standardError = errors
-                        try process.run()
-                        let watchdog = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
-                        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
-                        let data = output.fileHandleForReading.readDataToEndOfFile()
-                        let problems = errors.fileHandleForReading.readDataToEndOfFile()
-                        process.waitUntilExit()
-                        watchdog.cancel()
-                        guard process.terminationStatus == 0 else {
-                            throw Curl.Failure(
-                                description:
-                                    "python3 \(arguments.first ?? "") failed: \(String(decoding: problems.suffix(2000), as: UTF8.self))"
-                            )
-                        }
-                        return String(decoding: data, as: UTF8.self)
-                    }
-                )
-            }
+        let outcome = try await ChildProcess.run(
+            "/usr/bin/env",
+            ["python3"] + arguments,
+            deadlineSeconds: Int(timeoutSeconds.rounded(.up))
+        )
+        guard outcome.status == 0 else {
+            throw Curl.Failure(
+                description: "python3 \(arguments.first ?? "") failed: \(String(outcome.errors.suffix(2000)))"
+            )
         }
+        return outcome.output
     }
 }

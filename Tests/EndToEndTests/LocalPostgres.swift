@@ -1,6 +1,7 @@
 import Foundation
 import LoopbackSimulation
 import Plumbing
+import TestSupport
 
 /// A PostgreSQL server of the test's own: Debian's binaries, `initdb` in a temporary directory, listening on a free
 /// loopback port only, trust authentication for one user. As root (CI) the server runs as the `postgres` user, since

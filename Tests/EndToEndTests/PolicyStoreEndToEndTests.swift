@@ -6,6 +6,7 @@ import MockSTS
 import PolicyDatabase
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// The fleet's policy store against a real PostgreSQL server: instances built as `serve` builds them, curl through

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 
 /// The real `tenantgate serve` binary as a child process, in front of an in-process mock STS: what users run, with
 /// its own flag parsing and wiring. Every wait has a deadline; `stop()` ends it (SIGTERM, then SIGKILL).

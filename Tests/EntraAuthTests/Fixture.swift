@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import TenantPolicy
+import TestSupport
 import Testing
 import TokenInspection
 
@@ -148,21 +149,12 @@ enum OpenSSL {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keyPath = "\(directory)/key.pem"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", keyPath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        if process.isRunning {
-            process.terminate()
-            throw CocoaError(.executableLoad)
-        }
-        try #require(process.terminationStatus == 0)
+        let outcome = try ChildProcess.runBlocking(
+            path,
+            ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", keyPath],
+            deadlineSeconds: 60
+        )
+        try #require(outcome.status == 0, "\(outcome.errors)")
         return try Insecure.RSA.PrivateKey(pem: String(contentsOfFile: keyPath, encoding: .utf8))
     }
 

@@ -1,33 +1,43 @@
 import Foundation
 import Plumbing
 
-/// A program run to its end by the tests, with a deadline after which it is killed (SIGKILL: serving processes
-/// ignore SIGTERM, and children inherit that).
-enum ChildProcess {
-    struct Outcome {
-        let status: Int32
-        let output: String
-        let errors: String
+/// The one way the tests run a program to its end: both pipes drained at once, and a deadline after which it is
+/// killed (SIGKILL: serving processes ignore SIGTERM, and children inherit that).
+package enum ChildProcess {
+    package struct Outcome: Sendable {
+        package let status: Int32
+        package let output: String
+        package let errors: String
     }
 
-    static func run(_ program: String, _ arguments: [String], deadlineSeconds: Int = 30) async throws -> Outcome {
+    package static func run(
+        _ program: String,
+        _ arguments: [String],
+        deadlineSeconds: Int = 30,
+        directory: String? = nil
+    ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try runBlocking(program, arguments, deadlineSeconds) })
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(program, arguments, deadlineSeconds: deadlineSeconds, directory: directory)
+                    }
+                )
             }
         }
     }
 
-    private static func runBlocking(
+    /// `run` for synchronous callers (helpers that make keys and certificates with openssl).
+    package static func runBlocking(
         _ program: String,
         _ arguments: [String],
-        _ deadlineSeconds: Int
-    ) throws
-        -> Outcome
-    {
+        deadlineSeconds: Int = 30,
+        directory: String? = nil
+    ) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
