@@ -29,6 +29,8 @@ struct ClientPipelineTests {
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         let shared: ProxyContext
         let audit = MemorySink()
+        /// The interception CA, for a client that trusts it.
+        let authority: CertificateAuthority
 
         init() throws {
             threadPool.start()
@@ -38,6 +40,7 @@ struct ClientPipelineTests {
                 commonName: "test CA",
                 now: Date().addingTimeInterval(-60)
             )
+            self.authority = authority
             let entraAddresses = EntraAddresses(ranges: [])
             let dialer = UpstreamDialer(
                 configuration: configuration,
