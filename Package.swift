@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "TokenInspection",
             dependencies: [
-                "TenantPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                "TenantPolicy", "NetworkPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -303,7 +303,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenInspectionTests",
-            dependencies: ["TestSupport", "TokenInspection", "TenantPolicy"],
+            dependencies: ["NetworkPolicy", "TestSupport", "TokenInspection", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -243,7 +243,8 @@ struct TokenExchangeStateMachine {
         case .failure(let problem):
             return refuseRequest("the request target is refused: \(problem)", path: "", keepAlive: keepAlive)
         }
-        if let problem = hostHeaderProblem(request.head.headers) {
+        let hosts = request.head.headers.lazy.filter { $0.name.utf8.equalsIgnoringASCIICase("host") }.map(\.value)
+        if let problem = SessionHostHeader.problem(hosts, session: session.target) {
             return refuseRequest(problem, path: request.head.uri, keepAlive: keepAlive)
         }
         if request.head.method == .POST, let endpoint = session.tokenEndpoints.match(path: request.head.uri) {
@@ -607,36 +608,6 @@ struct TokenExchangeStateMachine {
         correlationID: UUID = .random()
     ) -> Answer {
         Answer(.error(status, error, description, correlationID: correlationID))
-    }
-
-    // MARK: - The Host header
-
-    /// The `Host` header must name the session's host (one, with this port or none): an exchange is judged for the
-    /// host TLS was terminated for, so a second name is ambiguous.
-    private func hostHeaderProblem(_ headers: HTTPHeaders) -> String? {
-        var count = 0
-        var allName = true
-        for (name, value) in headers where name.utf8.equalsIgnoringASCIICase("host") {
-            count += 1
-            allName = allName && namesSession(value)
-        }
-        guard count <= 1, allName else {
-            return "the Host header does not name \(session.target.host), the host of this session"
-        }
-        return nil
-    }
-
-    /// The session's host as clients write it (its bytes, letter case aside) costs one comparison; any other
-    /// spelling (a port, a trailing dot) is parsed and canonicalised.
-    private func namesSession(_ value: String) -> Bool {
-        let host = session.target.host.utf8
-        if value.utf8.count == host.count,
-            zip(value.utf8, host).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 })
-        {
-            return true
-        }
-        guard let named = HostPort(parsing: value, defaultPort: session.target.port) else { return false }
-        return HostName.canonical(named.host) == session.target.host && named.port == session.target.port
     }
 }
 
