@@ -32,6 +32,20 @@ package final class CreatorResolver: Sendable {
         package var tenant: TenantID? {
             if case .known(let tenant, _) = self { tenant } else { nil }
         }
+
+        /// Why no creator is known, as a token exchange's 407 and its audit line say it.
+        package var whyUnknown: String {
+            switch self {
+            case .known: "the creator tenant is unknown"
+            case .unknown(let unknown): "the creator tenant is unknown: \(unknown.reason)"
+            case .refused(let refusal): "the creator tenant is unknown: \(refusal)"
+            }
+        }
+
+        /// What a client does to name its creator tenant.
+        package static let howToName =
+            "Send the maker's token as 'Proxy-Authorization: Bearer <JWT>' on the CONNECT, or configure "
+            + "--default-creator-tenant."
     }
 
     package enum Source: String, Sendable, Equatable {

@@ -478,23 +478,16 @@ struct TokenExchangeStateMachine {
 
     /// No creator tenant is known for the session: 407, audited.
     private mutating func creatorUnknown(record: ExchangeRecord, keepAlive: Bool) -> Action {
-        let reason: String
-        switch session.creator {
-        case .known:
-            reason = "the creator tenant is unknown"
-        case .unknown(let unknown):
-            reason = "the creator tenant is unknown: \(unknown.reason)"
-        case .refused(let refusal):
-            reason = "the creator tenant is unknown: \(refusal)"
-        }
-        var answer = Self.errorAnswer(
-            .proxyAuthenticationRequired,
-            "creator_tenant_unknown",
-            "\(reason). Send the maker's token as 'Proxy-Authorization: Bearer <JWT>' on the CONNECT, or "
-                + "configure --default-creator-tenant.",
-            correlationID: record.correlationID
+        let reason = session.creator.whyUnknown
+        let answer = Answer(
+            .error(
+                .proxyAuthenticationRequired,
+                "creator_tenant_unknown",
+                "\(reason). \(CreatorResolver.Resolution.howToName)",
+                correlationID: record.correlationID,
+                extraHeaders: [.init(name: "proxy-authenticate", value: #"Bearer realm="tenantgate""#)]
+            )
         )
-        answer.headers.add(name: "proxy-authenticate", value: "Bearer realm=\"tenantgate\"")
         return audit(
             record.event(decision: .error, creator: nil, signIn: nil, reason: reason),
             then: answer,
