@@ -223,4 +223,36 @@ struct ExchangeDeciderTests {
             ]
         )
     }
+
+    /// Tokens handed over outside the token endpoint: refused outright under `--token-flows refuse`, judged like a
+    /// token response (here an allowed Fabrikam token) under `judge`.
+    @Test func tokenFlowsAreRefusedOrJudgedAsConfigured() throws {
+        let endpoint = try #require(
+            TokenEndpoint.flow(host: "login.microsoftonline.com", path: "/\(Self.fabrikam)/oauth2/v2.0/authorize")
+        )
+        let carriers = TokenCarriers.scan(
+            contentType: "text/html",
+            body: Array(#"<form><input type="hidden" name="code" value="0.AAA"></form>"#.utf8),
+            location: nil
+        )
+        let refused = Self.decider().judgeTokenFlow(
+            carriers,
+            creator: Self.contoso,
+            endpoint: endpoint,
+            host: "login.microsoftonline.com",
+            handling: .refuse
+        )
+        #expect(refused.outcome == .block)
+        #expect(refused.setting == "tokenFlows")
+        #expect(refused.errorCodes == [500212])
+        #expect(refused.reason.contains("--token-flows judge"))
+        let judged = Self.decider().judgeTokenFlow(
+            carriers,
+            creator: Self.contoso,
+            endpoint: endpoint,
+            host: "login.microsoftonline.com",
+            handling: .judge
+        )
+        #expect(judged.setting != "tokenFlows")
+    }
 }

@@ -440,30 +440,13 @@ struct TokenExchangeStateMachine {
         guard case .known(let creator, _) = session.creator else {
             return creatorUnknown(record: record, keepAlive: keepAlive)
         }
-        let verdict: ExchangeVerdict
-        switch session.tokenFlows {
-        case .refuse:
-            verdict = ExchangeVerdict(
-                outcome: .block,
-                directions: [.outbound],
-                creatorTenant: creator,
-                signInTenant: nil,
-                reason: "\(session.target.host) handed over tokens outside its token endpoint (a form_post page or a "
-                    + "redirect), and this proxy refuses such flows (--token-flows refuse). An administrator can "
-                    + "have them judged instead with --token-flows judge.",
-                errorCodes: [500212],
-                setting: "tokenFlows"
-            )
-        case .judge:
-            let decider = currentDecider()
-            verdict = decider.judgeResponse(
-                creator: creator,
-                endpoint: endpoint,
-                status: 200,
-                evidence: TokenResponseInspector.inspect(carriers, endpoint: endpoint),
-                expectedSignIn: decider.pathTenant(of: endpoint)
-            )
-        }
+        let verdict = currentDecider().judgeTokenFlow(
+            carriers,
+            creator: creator,
+            endpoint: endpoint,
+            host: session.target.host,
+            handling: session.tokenFlows
+        )
         return conclude(verdict, upstream: response, record: record, keepAlive: keepAlive, started: .now())
     }
 
