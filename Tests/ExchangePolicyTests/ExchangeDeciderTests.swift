@@ -255,4 +255,24 @@ struct ExchangeDeciderTests {
         )
         #expect(judged.setting != "tokenFlows")
     }
+
+    /// A pre-check refusal is final when enforcing, and rides along with the forwarded request in report-only mode.
+    @Test func thePlanFollowsTheMode() throws {
+        let blocked = Self.endpoint(Self.northwind.description)
+        guard
+            case .refuseNow(let verdict) = Self.decider().plan(creator: Self.contoso, endpoint: blocked, mode: .enforce)
+        else {
+            Issue.record("enforcing, a blocked path tenant is refused before anything goes upstream")
+            return
+        }
+        #expect(verdict.outcome == .block)
+        #expect(
+            Self.decider().plan(creator: Self.contoso, endpoint: blocked, mode: .reportOnly)
+                == .forward(expectedSignIn: Self.northwind, earlierRefusal: verdict)
+        )
+        #expect(
+            Self.decider().plan(creator: Self.contoso, endpoint: Self.endpoint("common"), mode: .enforce)
+                == .forward(expectedSignIn: nil, earlierRefusal: nil)
+        )
+    }
 }

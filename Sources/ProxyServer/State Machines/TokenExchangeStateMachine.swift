@@ -295,17 +295,12 @@ struct TokenExchangeStateMachine {
         }
         let decider = currentDecider()
         let expectedSignIn: TenantID?
-        var earlierRefusal: ExchangeVerdict?
-        switch decider.preCheck(creator: creator, endpoint: endpoint) {
-        case .refuse(let verdict):
-            guard session.mode == .reportOnly else {
-                // Blocked from the path alone: nothing is sent upstream.
-                return conclude(verdict, upstream: nil, record: record, keepAlive: keepAlive, started: started)
-            }
-            earlierRefusal = verdict
-            expectedSignIn = verdict.signInTenant
-        case .forward(let expected):
-            expectedSignIn = expected
+        let earlierRefusal: ExchangeVerdict?
+        switch decider.plan(creator: creator, endpoint: endpoint, mode: session.mode) {
+        case .refuseNow(let verdict):
+            return conclude(verdict, upstream: nil, record: record, keepAlive: keepAlive, started: started)
+        case .forward(let expected, let refusal):
+            (expectedSignIn, earlierRefusal) = (expected, refusal)
         }
         let exchange = TokenExchange(
             endpoint: endpoint,

@@ -1,0 +1,23 @@
+import TenantPolicy
+import TokenInspection
+
+extension ExchangeDecider {
+    /// What happens to a token request before anything goes upstream, under the enforcement mode.
+    package enum Plan: Sendable, Equatable {
+        /// Refused from the path alone (a blocked path tenant, a refused non-Entra STS): nothing is sent upstream.
+        case refuseNow(ExchangeVerdict)
+        /// Sent upstream; the answer must agree with `expectedSignIn`. In report-only mode a pre-check refusal rides
+        /// along as `earlierRefusal`: it stands (as `would_block`) unless the STS issued no token.
+        case forward(expectedSignIn: TenantID?, earlierRefusal: ExchangeVerdict?)
+    }
+
+    package func plan(creator: TenantID, endpoint: TokenEndpoint, mode: EnforcementMode) -> Plan {
+        switch preCheck(creator: creator, endpoint: endpoint) {
+        case .forward(let expected):
+            .forward(expectedSignIn: expected, earlierRefusal: nil)
+        case .refuse(let verdict):
+            mode == .reportOnly
+                ? .forward(expectedSignIn: verdict.signInTenant, earlierRefusal: verdict) : .refuseNow(verdict)
+        }
+    }
+}
