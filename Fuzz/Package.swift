@@ -40,7 +40,9 @@ let package = Package(
         ),
         .target(
             name: "TokenInspection",
-            dependencies: ["TenantPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            dependencies: [
+                "TenantPolicy", "NetworkPolicy", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Starts libFuzzer's driver (`LLVMFuzzerRunDriver`) from an executable's renamed entry point.
