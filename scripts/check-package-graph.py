@@ -56,6 +56,20 @@ for name, forbidden in NEVER_IN.items():
                 pending.append(dependency)
     for module in sorted(reached & forbidden):
         problems.append(f"{name}: depends on {module}, which must stay out of it")
+# Fuzz/Package.swift compiles some of these targets again from the same sources (symlinked): each must declare the
+# same dependencies there, or the fuzz build only fails at link time.
+fuzz = json.loads(subprocess.run(
+    ["swift", "package", "describe", "--type", "json"], cwd=os.path.join(root, "Fuzz"), check=True,
+    capture_output=True, text=True).stdout)
+for target in fuzz["targets"]:
+    original = by_name.get(target["name"])
+    if original is None or not os.path.islink(os.path.join(root, "Fuzz", target["path"])):
+        continue
+    def dependencies(t):
+        return set(t.get("target_dependencies", [])) | set(t.get("product_dependencies", []))
+    if dependencies(target) != dependencies(original):
+        problems.append(f"Fuzz/Package.swift: {target['name']} declares {sorted(dependencies(target))}, the root "
+                        f"package {sorted(dependencies(original))}")
 for problem in problems:
     print(problem)
 sys.exit(1 if problems else 0)
