@@ -21,6 +21,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private let connect: AcceptedConnect
+    private let entraLanding: IPAddress?
     private let shared: ProxyContext
     private var state = State.reading(nil)
     private var received: [NIOAny] = []
@@ -34,8 +35,10 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private static let maxRecords = 64
     private var deadline: NIOScheduledCallback?
 
-    init(connect: AcceptedConnect, shared: ProxyContext) {
+    /// - Parameter entraLanding: the tunnel's address, when it is one of Entra's.
+    init(connect: AcceptedConnect, entraLanding: IPAddress?, shared: ProxyContext) {
         self.connect = connect
+        self.entraLanding = entraLanding
         self.shared = shared
     }
 
@@ -117,9 +120,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             for: reading,
             target: connect.target,
             connectNamesInterceptedHost: connect.namesInterceptedHost,
-            entraAddress: connect.tunnelAddress?.ipAddress.flatMap { IPAddress($0) }.flatMap {
-                shared.entraAddresses.contains($0) ? $0 : nil
-            },
+            entraAddress: entraLanding,
             rules: shared.interception,
             helloLimit: Self.maxHelloBytes
         )

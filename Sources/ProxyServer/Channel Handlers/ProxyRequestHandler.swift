@@ -195,13 +195,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.hold = nil
         sync.removeHandler(context: context, promise: nil)
         // Entra answers on 443; a tunnel to one of its addresses on another port is held to the same rule.
-        let landsOnEntra = connect.tunnelAddress?.ipAddress.flatMap { IPAddress($0) }.map(
-            shared.entraAddresses.contains
-        )
-        if connect.target.port == 443 || landsOnEntra == true {
+        let entraLanding = shared.entraAddresses.landing(connect.tunnelAddress)
+        if connect.target.port == 443 || entraLanding != nil {
             SessionHandover.replace(
                 hold,
-                with: [ClientHelloPeekHandler(connect: connect, shared: shared)],
+                with: [ClientHelloPeekHandler(connect: connect, entraLanding: entraLanding, shared: shared)],
                 replaying: hold.takeHeld(),
                 context: holdContext
             )

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NIOCore
 import NetworkPolicy
 import Plumbing
 import TokenInspection
@@ -33,6 +34,12 @@ final class EntraAddresses: Sendable {
 
     func contains(_ address: IPAddress) -> Bool {
         ranges.contains { $0.contains(address) } || learned.withLock { $0.addresses.contains(address) }
+    }
+
+    /// A tunnel's address when it is one of Entra's; nil for any other, or none.
+    func landing(_ tunnelAddress: SocketAddress?) -> IPAddress? {
+        guard let address = tunnelAddress?.ipAddress.flatMap({ IPAddress($0) }), contains(address) else { return nil }
+        return address
     }
 
     /// Remembers addresses an Entra name resolved to.
