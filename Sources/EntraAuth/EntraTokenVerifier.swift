@@ -8,9 +8,6 @@ import TokenInspection
 ///
 /// It holds immutable configuration and a key source, so one instance serves every connection at once.
 package struct EntraTokenVerifier: Sendable {
-    /// Entra tokens are a few kilobytes; far larger ones are refused before any decoding.
-    package static let maximumTokenBytes = BearerCredentials.maximumTokenBytes
-
     private let trust: EntraTokenTrust
     private let keySource: KeySource
     private let now: @Sendable () -> Date
@@ -48,7 +45,7 @@ package struct EntraTokenVerifier: Sendable {
     /// The verified token's identity, or the one reason it is not believed.
     package func verify(_ token: some StringProtocol) async -> Result<VerifiedEntraToken, AuthenticationFailure> {
         do throws(AuthenticationFailure) {
-            guard token.utf8.count <= Self.maximumTokenBytes else { throw .malformedToken }
+            guard token.utf8.count <= BearerCredentials.maximumTokenBytes else { throw .malformedToken }
             let token = String(token)
             let (algorithm, keyID) = try Self.signingFields(of: token)
             guard let keys = await keySource.keys(for: keyID) else { throw .signingKeysUnavailable }

@@ -19,21 +19,20 @@ extension ServeSettings {
         let adminTLS: (certificate: String, key: String)?
         var adminAuth: EntraTokenTrust?
         var adminTenants: Set<TenantID>?
-        func pick(_ flag: String?, _ fallback: String) -> String { flag ?? fallback }
 
-        let listenText = pick(flags.listen, "127.0.0.1:3128")
+        let listenText = flags.listen ?? "127.0.0.1:3128"
         guard let listen = HostPort(parsing: listenText) else {
             throw ServeSetupError("--listen: '\(listenText)' is not HOST:PORT")
         }
         var proxy = ProxyConfiguration(listen: listen)
 
-        let modeText = pick(flags.mode, "enforce")
+        let modeText = flags.mode ?? "enforce"
         guard let mode = EnforcementMode(rawValue: modeText) else {
             throw ServeSetupError("--mode: '\(modeText)' is not enforce or report-only")
         }
         proxy.mode = mode
 
-        let nonEntraText = pick(flags.nonEntraSTS, "audit")
+        let nonEntraText = flags.nonEntraSTS ?? "audit"
         guard let nonEntra = NonEntraSTSMode(rawValue: nonEntraText) else {
             throw ServeSetupError("--non-entra-sts: '\(nonEntraText)' is not audit or block")
         }
@@ -65,7 +64,7 @@ extension ServeSettings {
             creatorRanges.append((range, tenants))
         }
         proxy.creatorTenantByClientAddress = AddressMap(creatorRanges)
-        let ungrantedText = pick(flags.ungrantedMakers, "any")
+        let ungrantedText = flags.ungrantedMakers ?? "any"
         guard let ungranted = CreatorResolver.UngrantedMakers(rawValue: ungrantedText) else {
             throw ServeSetupError("--ungranted-makers: '\(ungrantedText)' is not any or governed")
         }
@@ -115,12 +114,12 @@ extension ServeSettings {
             "max-connections-per-client",
             into: &proxy.maxConnectionsPerClient
         )
-        let syncText = pick(flags.auditFsync, "always")
+        let syncText = flags.auditFsync ?? "always"
         guard let sync = AuditSync(rawValue: syncText) else {
             throw ServeSetupError("--audit-fsync: '\(syncText)' is not always, interval or never")
         }
         auditSync = sync
-        let flowsText = pick(flags.tokenFlows, "judge")
+        let flowsText = flags.tokenFlows ?? "judge"
         guard let flows = TokenFlowHandling(rawValue: flowsText) else {
             throw ServeSetupError("--token-flows: '\(flowsText)' is not judge or refuse")
         }
@@ -251,10 +250,10 @@ extension ServeSettings {
         )
         self.init(
             proxy: proxy,
-            policiesDirectory: pick(flags.policies, "policies"),
-            caCertificatePath: pick(flags.caCert, "certs/ca.pem"),
-            caKeyPath: pick(flags.caKey, "certs/ca.key"),
-            auditLogPath: pick(flags.auditLog, "audit.jsonl"),
+            policiesDirectory: flags.policies ?? "policies",
+            caCertificatePath: flags.caCert ?? "certs/ca.pem",
+            caKeyPath: flags.caKey ?? "certs/ca.key",
+            auditLogPath: flags.auditLog ?? "audit.jsonl",
             creatorTrust: creatorTrust,
             admin: admin,
             adminAuth: adminAuth

@@ -8,26 +8,9 @@ import TenantPolicy
 struct ExchangeLoad {
     struct Report: Decodable, CustomStringConvertible {
         let exchanges: Int
+        /// The first unexpected answers: port, path, expected and got (a status or an error's text), all as text.
         let unexpected: [[String: String]]
         var description: String { "\(exchanges) exchanges, unexpected: \(unexpected)" }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            exchanges = try container.decode(Int.self, forKey: .exchanges)
-            // `got` is a status or an error's text: kept as text either way.
-            let raw = try container.decode([[String: Loose]].self, forKey: .unexpected)
-            unexpected = raw.map { $0.mapValues(\.text) }
-        }
-
-        enum CodingKeys: String, CodingKey { case exchanges, unexpected }
-
-        struct Loose: Decodable {
-            let text: String
-            init(from decoder: any Decoder) throws {
-                let value = try decoder.singleValueContainer()
-                text = (try? value.decode(String.self)) ?? (try? value.decode(Int.self)).map(String.init) ?? "?"
-            }
-        }
     }
 
     static let script = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/exchange_load.py"

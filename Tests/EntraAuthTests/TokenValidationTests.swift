@@ -17,7 +17,7 @@ struct TokenValidationTests {
     }
 
     @Test func oversizedTokenIsRefusedBeforeDecoding() async throws {
-        let token = String(repeating: "a", count: EntraTokenVerifier.maximumTokenBytes + 1)
+        let token = String(repeating: "a", count: BearerCredentials.maximumTokenBytes + 1)
         await Fixture.expectRefused(try await Fixture().authenticator(), token: token, .malformedToken)
     }
 

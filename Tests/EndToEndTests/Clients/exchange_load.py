@@ -41,7 +41,7 @@ def main():
                 answer = exchange(context, int(port), token, path)
                 made += 1
                 if answer != status and len(unexpected) < 5:
-                    unexpected.append({"port": port, "path": path, "expected": status, "got": answer})
+                    unexpected.append({"port": port, "path": path, "expected": str(status), "got": str(answer)})
     print(json.dumps({"exchanges": made, "unexpected": unexpected}))
 
 
