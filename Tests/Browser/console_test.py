@@ -65,6 +65,14 @@ class Console:
     def find(self, selector):
         return self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
+    def reloading(self, *actions):
+        """Runs actions that end in a reload, and returns once the new page replaced the old one: a find right
+        after them could otherwise land on the old page just before it goes (chromedriver then fails the click)."""
+        old_page = self.driver.find_element(By.TAG_NAME, "html")
+        for action in actions:
+            action()
+        self.wait.until(EC.staleness_of(old_page))
+
     def sign_in(self, user):
         self.driver.get(self.base + "/console")
         self.wait.until(EC.element_to_be_clickable((By.ID, "user-" + user))).click()
@@ -188,17 +196,17 @@ def run(console):
     Select(console.find('select[data-rule="%s"]' % ADATUM)).select_by_value("inbound")
     console.wait.until(EC.visibility_of_element_located((By.ID, "conflict")))
     console.shot("isolation-conflict")
-    console.find("#conflict button").click()
+    console.reloading(lambda: console.find("#conflict button").click())
     console.wait.until(lambda d: Select(d.find_element(By.CSS_SELECTOR, 'select[data-rule="%s"]' % FABRIKAM))
                        .first_selected_option.get_attribute("value") == "both")
 
     console.step("isolation is switched Off and On again, and a rule is deleted after confirming")
-    console.find("#isolation-enabled").click()
+    console.reloading(lambda: console.find("#isolation-enabled").click())
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "isolation-state"), "Off"))
-    console.find("#isolation-enabled").click()
+    console.reloading(lambda: console.find("#isolation-enabled").click())
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "isolation-state"), "On"))
-    console.find('button[data-action="delete-rule"][data-rule="%s"]' % ADATUM).click()
-    console.wait.until(EC.alert_is_present()).accept()
+    console.reloading(lambda: console.find('button[data-action="delete-rule"][data-rule="%s"]' % ADATUM).click(),
+                      lambda: console.wait.until(EC.alert_is_present()).accept())
     console.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-rule-row="%s"]' % ADATUM))
 
     console.step("the Report shows the matrix with names and suggests rules with Add rule")
@@ -269,11 +277,8 @@ def run(console):
         lambda d: d.find_element(By.CSS_SELECTOR, "#document-dialog [data-error]").text or False)
     check("b2bCollaborationInbound" in error, error)
     console.find("#document-dialog [data-action=close-dialog]").click()
-    page = console.find("#cross-tenant-access")
-    console.find("#reset-default").click()
-    console.wait.until(EC.alert_is_present()).accept()
-    # The change reloads the page: wait for the old one to go before touching the new one.
-    console.wait.until(EC.staleness_of(page))
+    console.reloading(lambda: console.find("#reset-default").click(),
+                      lambda: console.wait.until(EC.alert_is_present()).accept())
     console.find("#default-settings")
     console.find('article[data-partner="%s"] button[data-action="delete-partner"]' % FABRIKAM).click()
     console.wait.until(EC.alert_is_present()).accept()
@@ -307,7 +312,9 @@ def main():
         run(console)
     except Exception as error:  # noqa: BLE001 -- any failure is the step's, reported with its page
         console.shot("failure")
-        print("FAILED:", repr(error), "at", console.driver.current_url, file=sys.stderr)
+        # Selenium's exceptions keep their message in .msg, out of repr.
+        print("FAILED:", repr(error), getattr(error, "msg", "") or "", "at", console.driver.current_url,
+              file=sys.stderr)
         return 1
     finally:
         console.driver.quit()
