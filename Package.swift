@@ -370,7 +370,7 @@ let package = Package(
                 "TestSupport",
                 "Plumbing",
                 "ProxyServer", "TenantPolicy", "CertificateAuthority", "NetworkPolicy", "ExchangePolicy", "Audit",
-                "PolicyFiles", "PolicyService",
+                "PolicyFiles", "PolicyService", "TokenInspection",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks that Package.swift tells the truth: every module a target imports is declared as its dependency, and every
-declared dependency is imported by the target; and that the shipped binary carries no mock. (`swift build --explicit-target-dependency-import-check error`
+declared dependency is imported by the target; that the shipped binary carries no mock; and that the state machines
+stay values. (`swift build --explicit-target-dependency-import-check error`
 catches the first half at build time; this catches both, without building.)"""
 import json, os, re, subprocess, sys
 
@@ -70,6 +71,19 @@ for target in fuzz["targets"]:
     if dependencies(target) != dependencies(original):
         problems.append(f"Fuzz/Package.swift: {target['name']} declares {sorted(dependencies(target))}, the root "
                         f"package {sorted(dependencies(original))}")
+# The state machines are values: time and IDs come in with their events (`EventStamp`), the enforcement mode is the
+# decider's to read, and each file stays small enough to hold in one's head.
+machines = os.path.join(root, "Sources", "ProxyServer", "State Machines")
+impure = re.compile(r"\bDate\(\)|\.now\(\)|\.random\(\)|\bUUID\(\)|\bEnforcementMode\b|\.mode\b")
+for name in sorted(os.listdir(machines)):
+    with open(os.path.join(machines, name), encoding="utf-8") as file:
+        lines = file.read().split("\n")
+    if len(lines) > 301:
+        problems.append(f"State Machines/{name}: {len(lines) - 1} lines, over 300")
+    for number, line in enumerate(lines, 1):
+        code = line.split("//")[0]
+        if impure.search(code):
+            problems.append(f"State Machines/{name}:{number}: reads a clock, draws an ID or reads the mode")
 for problem in problems:
     print(problem)
 sys.exit(1 if problems else 0)

@@ -20,28 +20,26 @@ package struct ConnectionRefusal: Sendable, Equatable {
     package let setting: Setting
     package let reason: String
     package let decision: AuditDecision
-    package let correlationID: UUID
 
     package init(
         host: String,
         creator: TenantID?,
         setting: Setting,
         reason: String,
-        decision: AuditDecision = .blocked,
-        correlationID: UUID = .random()
+        decision: AuditDecision = .blocked
     ) {
         self.host = host
         self.creator = creator
         self.setting = setting
         self.reason = reason
         self.decision = decision
-        self.correlationID = correlationID
     }
 
-    /// The line of a refusal that no exchange followed: no path, no client ID, no sign-in tenant.
-    package func auditEvent() -> AuditEvent {
+    /// The line of a refusal that no exchange followed: no path, no client ID, no sign-in tenant. The correlation
+    /// ID is the one its answer carries.
+    package func auditEvent(correlationID: UUID, at time: Date) -> AuditEvent {
         let record = ExchangeRecord(host: host, path: "", clientID: nil, correlationID: correlationID)
-        var event = record.event(decision: decision, creator: creator, signIn: nil, reason: reason)
+        var event = record.event(decision: decision, creator: creator, signIn: nil, reason: reason, at: time)
         event.setting = setting.rawValue
         return event
     }

@@ -11,7 +11,7 @@ extension ExchangeDecider {
         case forward(expectedSignIn: TenantID?, earlierRefusal: ExchangeVerdict?)
     }
 
-    package func plan(creator: TenantID, endpoint: TokenEndpoint, mode: EnforcementMode) -> Plan {
+    package func plan(creator: TenantID, endpoint: TokenEndpoint) -> Plan {
         switch preCheck(creator: creator, endpoint: endpoint) {
         case .forward(let expected):
             .forward(expectedSignIn: expected, earlierRefusal: nil)
@@ -19,5 +19,10 @@ extension ExchangeDecider {
             mode == .reportOnly
                 ? .forward(expectedSignIn: verdict.signInTenant, earlierRefusal: verdict) : .refuseNow(verdict)
         }
+    }
+
+    /// What a verdict becomes under the mode: its audit decision and the client's answer.
+    package func outcome(_ verdict: ExchangeVerdict, upstreamAnswerReadable: Bool) -> ExchangeOutcome {
+        ExchangeOutcome(verdict, mode: mode, upstreamAnswerReadable: upstreamAnswerReadable)
     }
 }

@@ -8,6 +8,8 @@ import TokenInspection
 package struct ExchangeDecider: Sendable {
     package let policies: PolicySet
     package let nonEntraSTS: NonEntraSTSMode
+    /// Read only by `plan` and `outcome`: the one place report-only reshapes a decision.
+    package let mode: EnforcementMode
     private let crossTenantAccess: CrossTenantAccessEnforcer
     /// Tenant isolation's verdict per creator and sign-in tenant, built once for this policy set: its reason and
     /// rule sentences cost more than the rest of the decision on every exchange. Bounded, like every cache here.
@@ -16,10 +18,12 @@ package struct ExchangeDecider: Sendable {
     package init(
         policies: PolicySet,
         crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:],
-        nonEntraSTS: NonEntraSTSMode
+        nonEntraSTS: NonEntraSTSMode,
+        mode: EnforcementMode = .enforce
     ) {
         self.policies = policies
         self.nonEntraSTS = nonEntraSTS
+        self.mode = mode
         self.crossTenantAccess = CrossTenantAccessEnforcer(settings: crossTenantAccess, policies: policies)
     }
 

@@ -1,4 +1,5 @@
 import Audit
+import Foundation
 import TenantPolicy
 
 /// What one verdict becomes under the mode in force: the audit decision, the labels the metrics count, and the
@@ -34,12 +35,13 @@ package struct ExchangeOutcome: Sendable, Equatable {
     }
 
     /// The audit line: the record's fields, the verdict's, and the decision.
-    package func auditEvent(_ record: ExchangeRecord) -> AuditEvent {
+    package func auditEvent(_ record: ExchangeRecord, at time: Date) -> AuditEvent {
         var event = record.event(
             decision: decision,
             creator: verdict.creatorTenant,
             signIn: verdict.signInTenant,
-            reason: verdict.reason
+            reason: verdict.reason,
+            at: time
         )
         event.directions = verdict.directions
         event.rule = verdict.rule

@@ -10,16 +10,22 @@ package struct ExchangeRecord: Sendable, Equatable {
     package let clientID: String?
     package let correlationID: UUID
 
-    package init(host: String, path: String, clientID: String?, correlationID: UUID = .random()) {
+    package init(host: String, path: String, clientID: String?, correlationID: UUID) {
         self.host = host
         self.path = path
         self.clientID = clientID
         self.correlationID = correlationID
     }
 
-    package func event(decision: AuditDecision, creator: TenantID?, signIn: TenantID?, reason: String) -> AuditEvent {
+    package func event(
+        decision: AuditDecision,
+        creator: TenantID?,
+        signIn: TenantID?,
+        reason: String,
+        at time: Date
+    ) -> AuditEvent {
         AuditEvent(
-            time: Date(),
+            time: time,
             decision: decision,
             directions: [],
             creatorTenant: creator,

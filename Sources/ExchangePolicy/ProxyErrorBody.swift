@@ -7,11 +7,13 @@ package struct ProxyErrorBody: Sendable {
     package let error: String
     package let description: String
     package let correlationID: UUID
+    package let timestamp: Date
 
-    package init(error: String, description: String, correlationID: UUID) {
+    package init(error: String, description: String, correlationID: UUID, timestamp: Date) {
         self.error = error
         self.description = description
         self.correlationID = correlationID
+        self.timestamp = timestamp
     }
 
     package func json() -> Data {
@@ -19,7 +21,7 @@ package struct ProxyErrorBody: Sendable {
             "error": error,
             "error_description": "TenantGate: \(description)",
             "correlation_id": correlationID.uuidString.lowercased(),
-            "timestamp": RFC3339.string(from: Date(), milliseconds: false),
+            "timestamp": RFC3339.string(from: timestamp, milliseconds: false),
         ]
         return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data(#"{"error":"proxy_error"}"#.utf8)

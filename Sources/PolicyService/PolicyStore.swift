@@ -28,10 +28,12 @@ package final class PolicyStore: Sendable {
     /// back. Exchanges never take it.
     private let changes = Locked(())
     package let nonEntraSTS: NonEntraSTSMode
+    package let mode: EnforcementMode
 
-    package init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode) {
+    package init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode, mode: EnforcementMode = .enforce) {
         self.nonEntraSTS = nonEntraSTS
-        self.state = Locked(Self.snapshot(bundle, nonEntraSTS))
+        self.mode = mode
+        self.state = Locked(Self.snapshot(bundle, nonEntraSTS, mode))
         Self.recordVersion(bundle.version, replacing: nil)
     }
 
@@ -39,7 +41,7 @@ package final class PolicyStore: Sendable {
 
     /// Puts a validated bundle in force for the very next exchange.
     package func replace(with bundle: PolicyBundle) {
-        let next = Self.snapshot(bundle, nonEntraSTS)
+        let next = Self.snapshot(bundle, nonEntraSTS, mode)
         let previous = state.withLock { current -> String in
             defer { current = next }
             return current.bundle.version
@@ -70,13 +72,18 @@ package final class PolicyStore: Sendable {
         try changes.withLock { _ in try change() }
     }
 
-    private static func snapshot(_ bundle: PolicyBundle, _ mode: NonEntraSTSMode) -> Snapshot {
+    private static func snapshot(
+        _ bundle: PolicyBundle,
+        _ nonEntraSTS: NonEntraSTSMode,
+        _ mode: EnforcementMode
+    ) -> Snapshot {
         Snapshot(
             bundle: bundle,
             decider: ExchangeDecider(
                 policies: bundle.isolation,
                 crossTenantAccess: bundle.crossTenantAccess,
-                nonEntraSTS: mode
+                nonEntraSTS: nonEntraSTS,
+                mode: mode
             ),
             loadedAt: Date()
         )

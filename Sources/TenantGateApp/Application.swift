@@ -85,7 +85,11 @@ package final class Application: Sendable {
             origin.close()
             throw SetupError("\(error)")
         }
-        let policies = PolicyStore(bundle: bundle, nonEntraSTS: settings.proxy.nonEntraSTS)
+        let policies = PolicyStore(
+            bundle: bundle,
+            nonEntraSTS: settings.proxy.nonEntraSTS,
+            mode: settings.proxy.mode
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()

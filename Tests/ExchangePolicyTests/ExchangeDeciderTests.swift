@@ -11,7 +11,7 @@ struct ExchangeDeciderTests {
     static let fabrikam = ExampleTenants.fabrikam
     static let northwind = ExampleTenants.northwind
 
-    static func decider(_ nonEntra: NonEntraSTSMode = .audit) -> ExchangeDecider {
+    static func decider(_ nonEntra: NonEntraSTSMode = .audit, mode: EnforcementMode = .enforce) -> ExchangeDecider {
         var directory = TenantDirectory()
         directory.register(domain: "fabrikam.com", for: fabrikam)
         let set = PolicySet(
@@ -28,7 +28,7 @@ struct ExchangeDeciderTests {
             ],
             directory: directory
         )
-        return ExchangeDecider(policies: set, nonEntraSTS: nonEntra)
+        return ExchangeDecider(policies: set, nonEntraSTS: nonEntra, mode: mode)
     }
 
     static func endpoint(_ segment: String) -> TokenEndpoint {
@@ -260,18 +260,18 @@ struct ExchangeDeciderTests {
     @Test func thePlanFollowsTheMode() throws {
         let blocked = Self.endpoint(Self.northwind.description)
         guard
-            case .refuseNow(let verdict) = Self.decider().plan(creator: Self.contoso, endpoint: blocked, mode: .enforce)
+            case .refuseNow(let verdict) = Self.decider().plan(creator: Self.contoso, endpoint: blocked)
         else {
             Issue.record("enforcing, a blocked path tenant is refused before anything goes upstream")
             return
         }
         #expect(verdict.outcome == .block)
         #expect(
-            Self.decider().plan(creator: Self.contoso, endpoint: blocked, mode: .reportOnly)
+            Self.decider(mode: .reportOnly).plan(creator: Self.contoso, endpoint: blocked)
                 == .forward(expectedSignIn: Self.northwind, earlierRefusal: verdict)
         )
         #expect(
-            Self.decider().plan(creator: Self.contoso, endpoint: Self.endpoint("common"), mode: .enforce)
+            Self.decider().plan(creator: Self.contoso, endpoint: Self.endpoint("common"))
                 == .forward(expectedSignIn: nil, earlierRefusal: nil)
         )
     }

@@ -1,5 +1,6 @@
 import Audit
 import ExchangePolicy
+import Foundation
 import TenantPolicy
 import TestSupport
 import Testing
@@ -49,10 +50,12 @@ struct ExchangeOutcomeTests {
         let record = ExchangeRecord(
             host: "login.microsoftonline.com",
             path: "/common/oauth2/v2.0/token",
-            clientID: "app"
+            clientID: "app",
+            correlationID: UUID()
         )
         let event = ExchangeOutcome(Self.verdict(.block), mode: .reportOnly, upstreamAnswerReadable: true).auditEvent(
-            record
+            record,
+            at: Date()
         )
         #expect(event.decision == .wouldBlock)
         #expect(event.errorCode == 500212)
@@ -63,11 +66,12 @@ struct ExchangeOutcomeTests {
         #expect(labels.refusingSetting == "tenantIsolation")
         #expect(labels.unenforcedHost == nil)
         let allowed = ExchangeOutcome(Self.verdict(.allow), mode: .enforce, upstreamAnswerReadable: true).auditEvent(
-            record
+            record,
+            at: Date()
         )
         #expect(allowed.errorCode == nil)
         #expect(DecisionLabels(allowed).refusingSetting == nil)
         let unenforced = ExchangeOutcome(Self.verdict(.unenforced), mode: .enforce, upstreamAnswerReadable: true)
-        #expect(DecisionLabels(unenforced.auditEvent(record)).unenforcedHost == "login.microsoftonline.com")
+        #expect(DecisionLabels(unenforced.auditEvent(record, at: Date())).unenforcedHost == "login.microsoftonline.com")
     }
 }

@@ -124,11 +124,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             )
             if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
         case .refuseForbidden(let refusal):
-            SessionHandover.refuse(refusal, shared: shared, context: context) {
+            SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
                 self.writeErrorAndClose(
                     .forbidden,
                     refusal.reason,
-                    correlationID: refusal.correlationID,
+                    correlationID: correlationID,
                     context: context
                 )
             }
@@ -239,14 +239,14 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func refuseMakerToken(_ refusal: ConnectionRefusal, context: ChannelHandlerContext) {
-        SessionHandover.refuse(refusal, shared: shared, context: context) {
+        SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
             self.writeAndClose(
                 .error(
                     .proxyAuthenticationRequired,
                     "creator_token_invalid",
                     "\(refusal.reason). Send a maker token that verifies against the configured keys "
                         + "(--creator-jwks, --creator-jwks-url) for an accepted audience (--creator-audience).",
-                    correlationID: refusal.correlationID,
+                    correlationID: correlationID,
                     extraHeaders: [
                         .init(name: "proxy-authenticate", value: #"Bearer realm="tenantgate", error="invalid_token""#)
                     ]

@@ -22,8 +22,8 @@ final class RefusedAtAcceptHandler: ChannelInboundHandler {
         switch verdict {
         case .refused(let reason):
             let refusal = ConnectionRefusal(host: "", creator: nil, setting: .clientPolicy, reason: reason)
-            SessionHandover.refuse(refusal, shared: shared, context: context) {
-                self.answer(.error(.forbidden, "forbidden", reason, correlationID: refusal.correlationID), context)
+            SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
+                self.answer(.error(.forbidden, "forbidden", reason, correlationID: correlationID), context)
             }
         case .proxyFull:
             answer(Self.busy("the proxy serves its maximum number"), context)

@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NetworkPolicy
+import Plumbing
 import TenantPolicy
 
 /// The two ways an accepted CONNECT continues, shared by the handler that reads the CONNECT and the one that
@@ -38,10 +39,9 @@ enum SessionHandover {
                     HTTPResponseEncoder(),
                     ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
                     TokenExchangeHandler(
-                        session: TokenExchangeStateMachine.Session(
+                        session: InterceptedSession(
                             target: host,
                             creator: creator,
-                            mode: configuration.mode,
                             tokenFlows: configuration.tokenFlows,
                             maxBodyBytes: min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
                             tenantRestrictionsV2: configuration.tenantRestrictionsV2
@@ -103,13 +103,13 @@ enum SessionHandover {
             }
     }
 
-    /// Audits a refused connection (`blocked`, with the policy that refused it as `setting`), then runs `answer`,
-    /// or closes when there is nothing left to answer with.
+    /// Audits a refused connection (`blocked`, with the policy that refused it as `setting`), then runs `answer`
+    /// with the line's correlation ID, or closes when there is nothing left to answer with.
     static func refuse(
         _ refusal: ConnectionRefusal,
         shared: ProxyContext,
         context: ChannelHandlerContext,
-        answer: (() -> Void)? = nil
+        answer: ((UUID) -> Void)? = nil
     ) {
         shared.logger.notice(
             "connection refused",
@@ -117,8 +117,9 @@ enum SessionHandover {
                 "host": "\(refusal.host)", "setting": "\(refusal.setting.rawValue)", "reason": "\(refusal.reason)",
             ]
         )
-        shared.recordAudit(refusal.auditEvent(), on: context.eventLoop) { _ in
-            if let answer { answer() } else { context.close(promise: nil) }
+        let correlationID = UUID.random()
+        shared.recordAudit(refusal.auditEvent(correlationID: correlationID, at: Date()), on: context.eventLoop) { _ in
+            if let answer { answer(correlationID) } else { context.close(promise: nil) }
         }
     }
 

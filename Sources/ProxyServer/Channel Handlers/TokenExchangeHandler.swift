@@ -1,13 +1,16 @@
 import Audit
 import CoreMetrics
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NetworkPolicy
+import Plumbing
 import PolicyFiles
 import PolicyService
 
 /// Serves the decrypted requests of one intercepted CONNECT session (STYLE 4, step 4): I/O only. It feeds what
-/// happens to a `TokenExchangeStateMachine` and carries out the one action each event returns.
+/// happens to a `SessionStateMachine`, with the time and fresh IDs it may need (`EventStamp`), and carries out the
+/// one action each event returns.
 ///
 /// Reading is not paused between a request and its answer (NIO's `HTTPServerPipelineHandler` does, which cost two
 /// `epoll_ctl` calls per exchange); only a pipelined request that must wait stops it.
@@ -15,7 +18,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private var machine: TokenExchangeStateMachine
+    private var machine: SessionStateMachine
     private let target: HostPort
     private let deadline: RequestDeadlineHandler
     private let shared: ProxyContext
@@ -23,7 +26,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private var reservation: BodyReservation
 
     init(
-        session: TokenExchangeStateMachine.Session,
+        session: InterceptedSession,
         deadline: RequestDeadlineHandler,
         shared: ProxyContext
     ) {
@@ -32,7 +35,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         self.shared = shared
         self.reservation = BodyReservation(budget: shared.bodyBudget)
         let policies = shared.policies
-        self.machine = TokenExchangeStateMachine(session: session, currentDecider: { policies.current().decider })
+        self.machine = SessionStateMachine(session: session, currentDecider: { policies.current().decider })
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -41,12 +44,12 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         case .head: deadline.headReceived()
         case .body(let chunk) where !reservation.take(chunk.readableBytes):
             return run(
-                machine.malformedRequest(status: .serviceUnavailable, BodyMemoryBudget.refusal),
+                machine.malformedRequest(status: .serviceUnavailable, BodyMemoryBudget.refusal, at: .now()),
                 context: context
             )
         case .body, .end: break
         }
-        run(machine.requestPartReceived(part), context: context)
+        run(machine.requestPartReceived(part, at: .now()), context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -64,7 +67,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         // Only a malformed request gets an answer; TLS and socket failures just end the session.
         guard error is HTTPParserError else { return context.close(promise: nil) }
         let (status, message) = ClientProtocolError.classify(error)
-        run(machine.malformedRequest(status: status, message), context: context)
+        run(machine.malformedRequest(status: status, message, at: .now()), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -73,7 +76,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    private func run(_ action: TokenExchangeStateMachine.Action, context: ChannelHandlerContext) {
+    private func run(_ action: SessionStateMachine.Action, context: ChannelHandlerContext) {
         switch action {
         case .none:
             break
@@ -83,7 +86,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             shared.recordAudit(event, on: context.eventLoop) { result in
                 switch result {
                 case .success: self.run(self.machine.auditWritten(), context: context)
-                case .failure: self.run(self.machine.auditFailed(correlationID: event.correlationID), context: context)
+                case .failure:
+                    let action = self.machine.auditFailed(correlationID: event.correlationID, at: .now())
+                    self.run(action, context: context)
                 }
             }
         case .answer(let answer):
@@ -111,15 +116,15 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         ) { result in
             switch result.flatMap({ ResponseCoding.decoded($0, limit: limit) }) {
             case .success(let response):
-                self.run(self.machine.upstreamResponded(response), context: context)
+                self.run(self.machine.upstreamResponded(response, at: .now()), context: context)
             case .failure(let failure):
                 self.shared.metrics.upstreamErrors.increment()
-                self.run(self.machine.upstreamFailed(failure), context: context)
+                self.run(self.machine.upstreamFailed(failure, at: .now()), context: context)
             }
         }
     }
 
-    private func write(_ answer: TokenExchangeStateMachine.Answer, context: ChannelHandlerContext) {
+    private func write(_ answer: SessionAnswer, context: ChannelHandlerContext) {
         if let started = answer.exchangeStarted {
             shared.metrics.exchangeLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
@@ -136,10 +141,17 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         if answer.closesConnection {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
-            run(machine.answerSent(), context: context)
+            run(machine.answerSent(at: .now()), context: context)
         }
     }
 }
 
 @available(*, unavailable)
 extension TokenExchangeHandler: Sendable {}
+
+extension EventStamp {
+    /// This moment, with fresh IDs (`UUID.random` is a counter and a mixer: cheap enough for every event).
+    static func now() -> EventStamp {
+        EventStamp(now: .now(), date: Date(), correlationID: .random(), traceID: .random())
+    }
+}

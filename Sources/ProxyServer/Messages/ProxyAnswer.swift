@@ -19,16 +19,23 @@ struct ProxyAnswer: Equatable {
     var extraHeaders: [Header] = []
 
     /// SPEC 4's error body: `error`, `error_description` (prefixed "TenantGate: "), `correlation_id`, `timestamp`.
+    /// The state machines pass the correlation ID and time their event brought; handlers take the defaults.
     static func error(
         _ status: HTTPResponseStatus,
         _ code: String,
         _ description: String,
         correlationID: UUID = .random(),
+        at time: Date = Date(),
         extraHeaders: [Header] = []
     ) -> ProxyAnswer {
         ProxyAnswer(
             status: status,
-            body: ProxyErrorBody(error: code, description: description, correlationID: correlationID).json(),
+            body: ProxyErrorBody(
+                error: code,
+                description: description,
+                correlationID: correlationID,
+                timestamp: time
+            ).json(),
             extraHeaders: extraHeaders
         )
     }

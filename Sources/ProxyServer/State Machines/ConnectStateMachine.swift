@@ -1,6 +1,5 @@
 import Audit
 import ExchangePolicy
-import Foundation
 import NIOCore
 import NIOHTTP1
 import NetworkPolicy
@@ -19,30 +18,6 @@ struct ConnectStateMachine {
         let maxBodyBytes: Int
         /// Ports plain `http://` may reach (`--allow-http-port`; 80 by default), as Squid's `Safe_ports`.
         var allowedPlainPorts: Set<Int> = [80]
-    }
-
-    enum Action: Equatable {
-        case none
-        /// Find the connection's creator tenant; then report `creatorResolved`.
-        case resolveCreator(proxyAuthorization: String?, clientAddress: IPAddress)
-        /// The CONNECT's head is whole: stop parsing HTTP (what follows is TLS or tunnel bytes); then report
-        /// `parsingStopped`.
-        case stopParsing
-        /// Resolve and judge a tunnel's destination; then report `destinationResolved`.
-        case resolveDestination(HostPort)
-        /// Answer 200 and hand the connection over, with the raw bytes held so far.
-        case accept(AcceptedConnect)
-        /// Send a plain request upstream; then report `plainResponded` or `plainFailed`.
-        case forwardPlain(HTTPRequestHead, body: ByteBuffer?, host: String, port: Int)
-        /// Pass the plain request's answer on; `keepAlive` false closes once written.
-        case answerPlain(NIOHTTPClientResponseFull, keepAlive: Bool)
-        /// Refused by a policy (client, destination, plain http to an STS): audited, 403, closed.
-        case refuseForbidden(ConnectionRefusal)
-        /// A maker token that does not verify: audited, 407, closed.
-        case refuseMakerToken(ConnectionRefusal)
-        /// A request that cannot be served (malformed, a port not allowed, an upstream failure): answered, closed.
-        case refuse(HTTPResponseStatus, String)
-        case close
     }
 
     /// Allowed transitions: idle → connecting | forwarding | failed; connecting → resolvingDestination | accepted
@@ -260,48 +235,16 @@ struct ConnectStateMachine {
     }
 
     private mutating func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer?) -> Action {
-        guard let url = URLComponents(string: head.uri), let rawHost = url.host, url.user == nil, url.password == nil,
-            let host = HostName.canonical(rawHost)
-        else {
-            return fail(.badRequest, "cannot parse the absolute URL")
-        }
-        // Token requests in clear would carry secrets past the inspection that TLS interception gives: refused.
-        guard !configuration.interception.intercepts(host: host) else {
+        switch PlainRequestPlan.plan(head, bodyLength: body?.readableBytes ?? 0, configuration: configuration) {
+        case .forward(let upstreamHead, let host, let port):
+            state = .awaitingUpstream(keepAlive: head.isKeepAlive, pipelined: false)
+            return .forwardPlain(upstreamHead, body: body, host: host, port: port)
+        case .refuse(let refusal):
             state = .failed
-            return .refuseForbidden(
-                ConnectionRefusal(
-                    host: host,
-                    creator: nil,
-                    setting: .plainHTTP,
-                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"
-                )
-            )
+            return .refuseForbidden(refusal)
+        case .malformed(let reason):
+            return fail(.badRequest, reason)
         }
-        let port = url.port ?? 80
-        guard (1...65535).contains(port) else { return fail(.badRequest, "the URL's port is not a TCP port") }
-        guard configuration.allowedPlainPorts.contains(port) else {
-            state = .failed
-            return .refuseForbidden(
-                ConnectionRefusal(
-                    host: host,
-                    creator: nil,
-                    setting: .destinationPolicy,
-                    reason: "plain http may reach port\(configuration.allowedPlainPorts.count == 1 ? "" : "s") "
-                        + configuration.allowedPlainPorts.sorted().map(String.init).joined(separator: ", ")
-                        + ", not \(port); --allow-http-port \(port) opens it"
-                )
-            )
-        }
-        var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
-        if let query = url.percentEncodedQuery { path += "?\(query)" }
-        let upstreamHead = HTTPResponseWriting.upstreamHead(
-            from: head,
-            uri: path,
-            host: port == 80 ? host : "\(host):\(port)",
-            bodyLength: body?.readableBytes ?? 0
-        )
-        state = .awaitingUpstream(keepAlive: head.isKeepAlive, pipelined: false)
-        return .forwardPlain(upstreamHead, body: body, host: host, port: port)
     }
 
     mutating func plainResponded(_ response: NIOHTTPClientResponseFull) -> Action {

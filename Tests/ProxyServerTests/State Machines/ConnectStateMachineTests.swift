@@ -12,6 +12,19 @@ import Testing
 struct ConnectStateMachineTests {
     static let loopback = IPAddress("127.0.0.1")!
     static let contoso = CreatorResolver.Resolution.known(Fixtures.contoso, source: .defaultTenant)
+    static let login = "login.microsoftonline.com"
+    static let intercepted = AcceptedConnect(
+        target: HostPort(host: login, port: 443),
+        namesInterceptedHost: true,
+        creator: contoso,
+        tunnelAddress: nil
+    )
+
+    static func makerTokenRefused(_ reason: String) -> ConnectStateMachine.Action {
+        .refuseMakerToken(
+            ConnectionRefusal(host: login, creator: nil, setting: .creatorToken, reason: reason, decision: .error)
+        )
+    }
 
     static func machine(connectPorts: Set<Int> = [443]) -> ConnectStateMachine {
         ConnectStateMachine(
@@ -59,10 +72,7 @@ struct ConnectStateMachineTests {
         _ = machine.headReceived(Self.connect("login.microsoftonline.com:443"), clientAddress: Self.loopback)
         #expect(machine.endReceived() == .stopParsing)
         #expect(machine.creatorResolved(Self.contoso) == .none)
-        guard case .accept = machine.parsingStopped() else {
-            Issue.record("accepted once parsing stopped")
-            return
-        }
+        #expect(machine.parsingStopped() == .accept(Self.intercepted))
     }
 
     @Test func aRefusedMakerTokenIsRefusedOnlyOnceParsingStopped() {
@@ -70,10 +80,7 @@ struct ConnectStateMachineTests {
         _ = machine.headReceived(Self.connect("login.microsoftonline.com:443"), clientAddress: Self.loopback)
         #expect(machine.endReceived() == .stopParsing)
         #expect(machine.creatorResolved(.refused(reason: "the token's signature does not verify")) == .none)
-        guard case .refuseMakerToken = machine.parsingStopped() else {
-            Issue.record("a refused token is answered with 407 once parsing stopped")
-            return
-        }
+        #expect(machine.parsingStopped() == Self.makerTokenRefused("the token's signature does not verify"))
         #expect(machine.parsingStopped() == .none)
     }
 
@@ -82,10 +89,7 @@ struct ConnectStateMachineTests {
         _ = machine.headReceived(Self.connect("login.microsoftonline.com:443"), clientAddress: Self.loopback)
         #expect(machine.creatorResolved(Self.contoso) == .none)
         #expect(machine.endReceived() == .stopParsing)
-        guard case .accept = machine.parsingStopped() else {
-            Issue.record("accepted once parsing stopped")
-            return
-        }
+        #expect(machine.parsingStopped() == .accept(Self.intercepted))
     }
 
     @Test func aTunnelIsAcceptedOnlyAfterItsDestinationIsJudged() throws {
@@ -95,12 +99,13 @@ struct ConnectStateMachineTests {
         #expect(machine.endReceived() == .stopParsing)
         #expect(machine.parsingStopped() == .resolveDestination(HostPort(host: "example.com", port: 443)))
         let address = try SocketAddress(ipAddress: "93.184.215.14", port: 443)
-        guard case .accept(let accepted) = machine.destinationResolved(.success(address)) else {
-            Issue.record("a judged destination is accepted")
-            return
-        }
-        #expect(accepted.tunnelAddress == address)
-        #expect(accepted.namesInterceptedHost == false)
+        let tunnel = AcceptedConnect(
+            target: HostPort(host: "example.com", port: 443),
+            namesInterceptedHost: false,
+            creator: Self.contoso,
+            tunnelAddress: address
+        )
+        #expect(machine.destinationResolved(.success(address)) == .accept(tunnel))
     }
 
     @Test func aRefusedDestinationIsAnAuditedHTTPRefusal() {
@@ -110,12 +115,13 @@ struct ConnectStateMachineTests {
         _ = machine.endReceived()
         _ = machine.parsingStopped()
         let refused = UpstreamError(code: .destinationRefused, detail: "169.254.169.254 is link-local")
-        guard case .refuseForbidden(let refusal) = machine.destinationResolved(.failure(refused)) else {
-            Issue.record("a refused destination is a 403")
-            return
-        }
-        #expect(refusal.setting == .destinationPolicy)
-        #expect(refusal.creator == Fixtures.contoso)
+        let refusal = ConnectionRefusal(
+            host: "metadata.internal",
+            creator: Fixtures.contoso,
+            setting: .destinationPolicy,
+            reason: "169.254.169.254 is link-local"
+        )
+        #expect(machine.destinationResolved(.failure(refused)) == .refuseForbidden(refusal))
     }
 
     @Test func aNameThatDoesNotResolveOnPort443IsLeftToTheClientHello() {
@@ -124,15 +130,16 @@ struct ConnectStateMachineTests {
         _ = machine.creatorResolved(Self.contoso)
         _ = machine.endReceived()
         _ = machine.parsingStopped()
-        guard
-            case .accept(let accepted) = machine.destinationResolved(
-                .failure(UpstreamError(code: .connectFailed, detail: "no such name"))
-            )
-        else {
-            Issue.record("the SNI may still name an intercepted host")
-            return
-        }
-        #expect(accepted.tunnelAddress == nil)
+        let leftToTheHello = AcceptedConnect(
+            target: HostPort(host: "alias.invalid", port: 443),
+            namesInterceptedHost: false,
+            creator: Self.contoso,
+            tunnelAddress: nil
+        )
+        #expect(
+            machine.destinationResolved(.failure(UpstreamError(code: .connectFailed, detail: "no such name")))
+                == .accept(leftToTheHello)
+        )
     }
 
     @Test func aMakerTokenThatDoesNotVerifyGets407() {
@@ -143,24 +150,23 @@ struct ConnectStateMachineTests {
         )
         _ = machine.endReceived()
         _ = machine.parsingStopped()
-        guard case .refuseMakerToken(let refusal) = machine.creatorResolved(.refused(reason: "bad signature")) else {
-            Issue.record("a forged maker token is refused, never replaced by another source")
-            return
-        }
-        #expect(refusal.setting == .creatorToken)
-        #expect(refusal.decision == .error)
+        // Refused, never replaced by another source of the creator.
+        #expect(machine.creatorResolved(.refused(reason: "bad signature")) == Self.makerTokenRefused("bad signature"))
         #expect(machine.parsingStopped() == .none)
     }
 
-    @Test(arguments: ["login.microsoftonline.com:8443", "login.microsoftonline.com", "[::1:443", "host:0"])
-    func connectTargetsThatCannotBeServedAreRefused(_ target: String) {
+    @Test(arguments: [
+        (
+            "login.microsoftonline.com:8443", HTTPResponseStatus.forbidden,
+            "CONNECT to port 8443 is not allowed (allowed: 443)"
+        ),
+        ("login.microsoftonline.com", .badRequest, "CONNECT needs host:port, got 'login.microsoftonline.com'"),
+        ("[::1:443", .badRequest, "CONNECT needs host:port, got '[::1:443'"),
+        ("host:0", .badRequest, "CONNECT needs host:port, got 'host:0'"),
+    ])
+    func connectTargetsThatCannotBeServedAreRefused(_ target: String, status: HTTPResponseStatus, reason: String) {
         var machine = Self.machine()
-        guard case .refuse(let status, _) = machine.headReceived(Self.connect(target), clientAddress: Self.loopback)
-        else {
-            Issue.record("\(target) is refused")
-            return
-        }
-        #expect(status == .forbidden || status == .badRequest)
+        #expect(machine.headReceived(Self.connect(target), clientAddress: Self.loopback) == .refuse(status, reason))
     }
 
     @Test func plainHTTPIsForwardedAndAnswered() {
@@ -168,13 +174,13 @@ struct ConnectStateMachineTests {
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://Example.COM:8080/a?b=1")
         head.headers.add(name: "proxy-authorization", value: "Basic secret")
         #expect(machine.headReceived(head, clientAddress: Self.loopback) == .none)
-        guard case .forwardPlain(let upstream, nil, "example.com", 8080) = machine.endReceived() else {
-            Issue.record("forwarded to the URL's host and port")
-            return
-        }
-        #expect(upstream.uri == "/a?b=1")
-        #expect(upstream.headers.first(name: "host") == "example.com:8080")
-        #expect(upstream.headers.contains(name: "proxy-authorization") == false)
+        let upstream = HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/a?b=1",
+            headers: ["host": "example.com:8080"]
+        )
+        #expect(machine.endReceived() == .forwardPlain(upstream, body: nil, host: "example.com", port: 8080))
         let response = Fixtures.answer(.ok, "hello")
         #expect(machine.plainResponded(response) == .answerPlain(response, keepAlive: true))
         #expect(
@@ -193,10 +199,7 @@ struct ConnectStateMachineTests {
             HTTPRequestHead(version: .http1_1, method: .GET, uri: uri),
             clientAddress: Self.loopback
         )
-        guard case .refuse(.badRequest, _) = machine.endReceived() else {
-            Issue.record("\(uri) is refused with 400")
-            return
-        }
+        #expect(machine.endReceived() == .refuse(.badRequest, "the URL's port is not a TCP port"))
     }
 
     /// Plain http reaches only the configured ports (80 by default), as Squid's `Safe_ports`.
@@ -204,12 +207,13 @@ struct ConnectStateMachineTests {
         var machine = Self.machine()
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://example.com:25/")
         _ = machine.headReceived(head, clientAddress: Self.loopback)
-        guard case .refuseForbidden(let refusal) = machine.endReceived() else {
-            Issue.record("port 25 is refused")
-            return
-        }
-        #expect(refusal.setting == .destinationPolicy)
-        #expect(refusal.reason.contains("--allow-http-port 25"))
+        let refusal = ConnectionRefusal(
+            host: "example.com",
+            creator: nil,
+            setting: .destinationPolicy,
+            reason: "plain http may reach ports 80, 8080, not 25; --allow-http-port 25 opens it"
+        )
+        #expect(machine.endReceived() == .refuseForbidden(refusal))
     }
 
     @Test func aRequestPipelinedBehindAPlainOneClosesAfterTheAnswer() {
@@ -232,24 +236,26 @@ struct ConnectStateMachineTests {
             ),
             clientAddress: Self.loopback
         )
-        guard case .refuseForbidden(let refusal) = machine.endReceived() else {
-            Issue.record("token requests in clear are refused")
-            return
-        }
-        #expect(refusal.setting == .plainHTTP)
+        // Token requests in clear are refused.
+        let refusal = ConnectionRefusal(
+            host: Self.login,
+            creator: nil,
+            setting: .plainHTTP,
+            reason: "login.microsoftonline.com is a security token service: plain http to it is refused; use https "
+                + "(CONNECT)"
+        )
+        #expect(machine.endReceived() == .refuseForbidden(refusal))
     }
 
     @Test func anOriginFormRequestIsNotForAProxy() {
         var machine = Self.machine()
-        guard
-            case .refuse(.badRequest, _) = machine.headReceived(
+        #expect(
+            machine.headReceived(
                 HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"),
                 clientAddress: Self.loopback
             )
-        else {
-            Issue.record("origin-form is refused")
-            return
-        }
+                == .refuse(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL")
+        )
     }
 
     @Test func theIdleTimeoutClosesOnlyWhenNoAnswerIsOwed() {

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import TenantPolicy
 import TestSupport
+import TokenInspection
 
 @testable import ProxyServer
 
@@ -16,7 +17,7 @@ enum Fixtures {
     static let northwind = ExampleTenants.northwind
     static let host = "login.microsoftonline.com"
 
-    static let decider: ExchangeDecider = {
+    static func decider(mode: EnforcementMode = .enforce) -> ExchangeDecider {
         let set = PolicySet(
             tenants: [
                 GovernedTenant(
@@ -31,8 +32,8 @@ enum Fixtures {
             ],
             directory: TenantDirectory()
         )
-        return ExchangeDecider(policies: set, nonEntraSTS: .audit)
-    }()
+        return ExchangeDecider(policies: set, nonEntraSTS: .audit, mode: mode)
+    }
 
     /// A token request (POST).
     static func request(_ uri: String, host: String = Fixtures.host) -> HTTPRequestHead {
@@ -86,20 +87,63 @@ enum Fixtures {
     }
 }
 
-extension TokenExchangeStateMachine.Action {
-    var forwardedHead: HTTPRequestHead? {
-        if case .forward(let head, _) = self { head } else { nil }
+extension Fixtures {
+    /// The stamp of the n-th event of a test: its own time and IDs, so that every action is a whole, known value.
+    static func stamp(_ n: UInt8) -> EventStamp {
+        EventStamp(
+            now: .uptimeNanoseconds(UInt64(n) * 1_000_000_000),
+            date: Date(timeIntervalSince1970: 1_800_000_000 + Double(n)),
+            correlationID: UUID(uuid: (n, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1)),
+            traceID: UUID(uuid: (n, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 2))
+        )
     }
 
-    var auditEvent: AuditEvent? {
-        if case .writeAudit(let event) = self { event } else { nil }
+    /// What goes upstream for a request of the session's host: its headers, the session's Host, answers asked
+    /// for unencoded.
+    static func upstream(_ head: HTTPRequestHead, contentLength: Int? = nil) -> HTTPRequestHead {
+        var headers: HTTPHeaders = ["host": host]
+        if let contentLength { headers.add(name: "content-length", value: String(contentLength)) }
+        headers.add(name: "accept-encoding", value: "identity")
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
     }
 
-    var answer: TokenExchangeStateMachine.Answer? {
-        if case .answer(let answer) = self { answer } else { nil }
+    static func endpoint(_ path: String) -> TokenEndpoint {
+        TokenEndpointMatcher(host: host).match(path: path)!
     }
-}
 
-extension TokenExchangeStateMachine.Answer {
-    var bodyText: String { body.map { String(buffer: $0) } ?? "" }
+    /// The audit line the decider's verdict makes of `record` at `stamp`: what the machine must write.
+    static func line(
+        _ verdict: ExchangeVerdict,
+        _ record: ExchangeRecord,
+        at stamp: EventStamp,
+        readable: Bool = true,
+        mode: EnforcementMode = .enforce
+    ) -> AuditEvent {
+        decider(mode: mode).outcome(verdict, upstreamAnswerReadable: readable).auditEvent(record, at: stamp.date)
+    }
+
+    /// An answer of the proxy's own, as the machine hands it over.
+    static func own(
+        _ answer: ProxyAnswer,
+        keepAlive: Bool,
+        closes: Bool? = nil,
+        started: EventStamp? = nil
+    ) -> SessionAnswer {
+        var own = SessionAnswer(answer, keepAlive: keepAlive)
+        own.closesConnection = closes ?? !keepAlive
+        own.exchangeStarted = started?.now
+        return own
+    }
+
+    static func forwarded(
+        _ response: NIOHTTPClientResponseFull,
+        keepAlive: Bool = true,
+        closes: Bool = false,
+        started: EventStamp? = nil
+    ) -> SessionAnswer {
+        var answer = SessionAnswer(forwarding: response, keepAlive: keepAlive)
+        answer.closesConnection = closes
+        answer.exchangeStarted = started?.now
+        return answer
+    }
 }

@@ -1,0 +1,31 @@
+import ExchangePolicy
+import NIOCore
+import NIOHTTP1
+import NetworkPolicy
+
+/// What the handler carries out for each event of a `ConnectStateMachine`.
+extension ConnectStateMachine {
+    enum Action: Equatable {
+        case none
+        /// Find the connection's creator tenant; then report `creatorResolved`.
+        case resolveCreator(proxyAuthorization: String?, clientAddress: IPAddress)
+        /// The CONNECT's head is whole: stop parsing HTTP (what follows is TLS or tunnel bytes); then report
+        /// `parsingStopped`.
+        case stopParsing
+        /// Resolve and judge a tunnel's destination; then report `destinationResolved`.
+        case resolveDestination(HostPort)
+        /// Answer 200 and hand the connection over, with the raw bytes held so far.
+        case accept(AcceptedConnect)
+        /// Send a plain request upstream; then report `plainResponded` or `plainFailed`.
+        case forwardPlain(HTTPRequestHead, body: ByteBuffer?, host: String, port: Int)
+        /// Pass the plain request's answer on; `keepAlive` false closes once written.
+        case answerPlain(NIOHTTPClientResponseFull, keepAlive: Bool)
+        /// Refused by a policy (client, destination, plain http to an STS): audited, 403, closed.
+        case refuseForbidden(ConnectionRefusal)
+        /// A maker token that does not verify: audited, 407, closed.
+        case refuseMakerToken(ConnectionRefusal)
+        /// A request that cannot be served (malformed, a port not allowed, an upstream failure): answered, closed.
+        case refuse(HTTPResponseStatus, String)
+        case close
+    }
+}

@@ -1,0 +1,33 @@
+import ExchangePolicy
+import NetworkPolicy
+import TokenInspection
+
+/// What the machines know of one intercepted session, fixed for its life.
+struct InterceptedSession {
+    /// The intercepted host (canonical) and port.
+    let target: HostPort
+    let creator: CreatorResolver.Resolution
+    let tokenFlows: TokenFlowHandling
+    let maxBodyBytes: Int
+    let tenantRestrictionsV2: TenantRestrictionsV2?
+    let tokenEndpoints: TokenEndpointMatcher
+    /// The host is an STS (Entra or not): any token its answers carry is judged, not only the token endpoint's.
+    let hostIsSTS: Bool
+
+    init(
+        target: HostPort,
+        creator: CreatorResolver.Resolution,
+        tokenFlows: TokenFlowHandling,
+        maxBodyBytes: Int,
+        tenantRestrictionsV2: TenantRestrictionsV2?
+    ) {
+        self.target = target
+        self.creator = creator
+        self.tokenFlows = tokenFlows
+        self.maxBodyBytes = maxBodyBytes
+        self.tenantRestrictionsV2 = tenantRestrictionsV2
+        self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
+        self.hostIsSTS =
+            STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)
+    }
+}

@@ -1,0 +1,62 @@
+import ExchangePolicy
+import Foundation
+import NIOHTTP1
+import NetworkPolicy
+import TokenInspection
+
+/// What a whole plain `http://` request becomes: sent upstream in origin form, refused by a policy, or refused as
+/// malformed. A value, so `ConnectStateMachine` only sequences it.
+enum PlainRequestPlan: Equatable {
+    case forward(HTTPRequestHead, host: String, port: Int)
+    /// Refused by a policy: audited, 403.
+    case refuse(ConnectionRefusal)
+    /// 400.
+    case malformed(String)
+
+    static func plan(
+        _ head: HTTPRequestHead,
+        bodyLength: Int,
+        configuration: ConnectStateMachine.Configuration
+    ) -> PlainRequestPlan {
+        guard let url = URLComponents(string: head.uri), let rawHost = url.host, url.user == nil, url.password == nil,
+            let host = HostName.canonical(rawHost)
+        else {
+            return .malformed("cannot parse the absolute URL")
+        }
+        // Token requests in clear would carry secrets past the inspection that TLS interception gives: refused.
+        guard !configuration.interception.intercepts(host: host) else {
+            return .refuse(
+                ConnectionRefusal(
+                    host: host,
+                    creator: nil,
+                    setting: .plainHTTP,
+                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"
+                )
+            )
+        }
+        let port = url.port ?? 80
+        guard (1...65535).contains(port) else { return .malformed("the URL's port is not a TCP port") }
+        let allowed = configuration.allowedPlainPorts
+        guard allowed.contains(port) else {
+            return .refuse(
+                ConnectionRefusal(
+                    host: host,
+                    creator: nil,
+                    setting: .destinationPolicy,
+                    reason: "plain http may reach port\(allowed.count == 1 ? "" : "s") "
+                        + allowed.sorted().map(String.init).joined(separator: ", ")
+                        + ", not \(port); --allow-http-port \(port) opens it"
+                )
+            )
+        }
+        var path = url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath
+        if let query = url.percentEncodedQuery { path += "?\(query)" }
+        let upstreamHead = HTTPResponseWriting.upstreamHead(
+            from: head,
+            uri: path,
+            host: port == 80 ? host : "\(host):\(port)",
+            bodyLength: bodyLength
+        )
+        return .forward(upstreamHead, host: host, port: port)
+    }
+}

@@ -1,0 +1,251 @@
+import Audit
+import ExchangePolicy
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NetworkPolicy
+import TenantPolicy
+import TokenInspection
+
+/// One request of an intercepted session, from the whole request to its answer, as a value (async-http-client's
+/// `HTTPRequestStateMachine`, nested in `SessionStateMachine` as theirs is in `HTTP1ConnectionStateMachine`).
+///
+/// Token exchanges are judged before and after the STS answers; everything else passes through untouched, except
+/// STS answers that hand over tokens outside the token endpoint. Every decision is audited before it is answered,
+/// and a blocked exchange never gets the token. The decisions themselves are `ExchangeDecider`'s.
+struct RequestStateMachine {
+    enum Action: Equatable {
+        /// Send this request to the session's host; then report `upstreamResponded` or `upstreamFailed`.
+        case forward(HTTPRequestHead, body: ByteBuffer?)
+        /// Write this audit line; then report `auditWritten` or `auditFailed`.
+        case writeAudit(AuditEvent)
+        /// Write this answer; it ends the request.
+        case answer(SessionAnswer)
+    }
+
+    /// Allowed transitions: initial (only inside `start`) → awaitingUpstream | awaitingAudit; awaitingUpstream → awaitingAudit |
+    /// answering; awaitingAudit → answering. Events that do not fit the state change nothing.
+    private enum State {
+        case initial
+        case awaitingUpstream(Purpose)
+        /// The decision's audit line is being written; its answer follows.
+        case awaitingAudit(SessionAnswer)
+        case answering
+    }
+
+    /// Why a request went upstream, which says what its answer needs.
+    private enum Purpose {
+        /// Passed through; an STS's answer that hands over tokens is judged (`flow`).
+        case passThrough(path: String, flow: TokenFlow?)
+        case tokenExchange(TokenExchange)
+    }
+
+    /// A request to an STS outside its token endpoint, whose answer may still carry tokens.
+    struct TokenFlow {
+        let endpoint: TokenEndpoint
+        let decider: ExchangeDecider
+    }
+
+    /// A token request sent upstream, with what was concluded before it left.
+    struct TokenExchange {
+        let endpoint: TokenEndpoint
+        let creator: TenantID
+        let clientID: String?
+        let record: ExchangeRecord
+        /// The path's tenant, which the issued token must agree with.
+        let expectedSignIn: TenantID?
+        /// A pre-check refusal let through in report-only mode: it stands unless the STS issued a token.
+        let earlierRefusal: ExchangeVerdict?
+        /// The policy that decided before the request left decides on its answer too.
+        let decider: ExchangeDecider
+        let started: NIODeadline
+    }
+
+    let session: InterceptedSession
+    /// Whether the client asked to keep the connection after this request.
+    let keepAlive: Bool
+    private var state = State.initial
+
+    private init(session: InterceptedSession, keepAlive: Bool) {
+        self.session = session
+        self.keepAlive = keepAlive
+    }
+
+    /// A machine for `request`, and what it does first.
+    /// - Parameter currentDecider: the policy in force, taken only if the request is judged.
+    static func start(
+        _ request: NIOHTTPServerRequestFull,
+        session: InterceptedSession,
+        currentDecider: () -> ExchangeDecider,
+        at stamp: EventStamp
+    ) -> (machine: RequestStateMachine, action: Action) {
+        var machine = RequestStateMachine(session: session, keepAlive: request.head.isKeepAlive)
+        let action = machine.begin(request, currentDecider: currentDecider, at: stamp)
+        return (machine, action)
+    }
+
+    /// Whether the answer is written and only `answerSent` is awaited.
+    var isAnswering: Bool {
+        if case .answering = state { true } else { false }
+    }
+
+    // MARK: - The request
+
+    private mutating func begin(
+        _ request: NIOHTTPServerRequestFull,
+        currentDecider: () -> ExchangeDecider,
+        at stamp: EventStamp
+    ) -> Action {
+        var request = request
+        // One canonical target: what is judged is what is audited and what goes upstream.
+        switch RequestTarget.canonicalize(
+            request.head.uri,
+            sessionHost: session.target.host,
+            sessionPort: session.target.port
+        ) {
+        case .success(let canonical):
+            request.head.uri = canonical.originForm
+        case .failure(let problem):
+            return audit(refusal("the request target is refused: \(problem)", path: "", at: stamp))
+        }
+        let hosts = request.head.headers.lazy.filter { $0.name.utf8.equalsIgnoringASCIICase("host") }.map(\.value)
+        if let problem = SessionHostHeader.problem(hosts, session: session.target) {
+            return audit(refusal(problem, path: request.head.uri, at: stamp))
+        }
+        if request.head.method == .POST, let endpoint = session.tokenEndpoints.match(path: request.head.uri) {
+            return startTokenExchange(request, endpoint: endpoint, decider: currentDecider(), at: stamp)
+        }
+        let flow =
+            session.hostIsSTS
+            ? TokenEndpoint.flow(host: session.target.host, path: request.head.uri).map {
+                TokenFlow(endpoint: $0, decider: currentDecider())
+            } : nil
+        state = .awaitingUpstream(.passThrough(path: request.head.uri, flow: flow))
+        return .forward(upstreamHead(request), body: request.body)
+    }
+
+    private mutating func startTokenExchange(
+        _ request: NIOHTTPServerRequestFull,
+        endpoint: TokenEndpoint,
+        decider: ExchangeDecider,
+        at stamp: EventStamp
+    ) -> Action {
+        let summary = TokenRequestSummary(
+            formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
+        )
+        if let repeated = summary.repeatedField {
+            let reason = "the token request names \(repeated) more than once, so which one the STS uses is ambiguous"
+            return audit(refusal(reason, path: request.head.uri, at: stamp))
+        }
+        if summary.truncated {
+            let reason = "the token request has too many form fields to inspect"
+            return audit(refusal(reason, path: request.head.uri, at: stamp))
+        }
+        let record = ExchangeRecord(
+            host: session.target.host,
+            path: request.head.uri,
+            clientID: summary.clientID,
+            correlationID: stamp.correlationID
+        )
+        guard case .known(let creator, _) = session.creator else {
+            return audit(creatorUnknown(record, at: stamp))
+        }
+        switch decider.plan(creator: creator, endpoint: endpoint) {
+        case .refuseNow(let verdict):
+            return audit(
+                conclusion(verdict, decider: decider, upstream: nil, record: record, started: stamp.now, at: stamp)
+            )
+        case .forward(let expectedSignIn, let earlierRefusal):
+            let exchange = TokenExchange(
+                endpoint: endpoint,
+                creator: creator,
+                clientID: summary.clientID,
+                record: record,
+                expectedSignIn: expectedSignIn,
+                earlierRefusal: earlierRefusal,
+                decider: decider,
+                started: stamp.now
+            )
+            state = .awaitingUpstream(.tokenExchange(exchange))
+            return .forward(upstreamHead(request), body: request.body)
+        }
+    }
+
+    // MARK: - Upstream
+
+    /// The STS answered; `response` has a gzip or deflate body already decoded. Nil: no answer was awaited.
+    mutating func upstreamResponded(_ response: NIOHTTPClientResponseFull, at stamp: EventStamp) -> Action? {
+        guard case .awaitingUpstream(let purpose) = state else { return nil }
+        switch purpose {
+        case .passThrough(let path, let flow):
+            guard let flow, let judged = tokenFlowConclusion(response, path: path, flow: flow, at: stamp) else {
+                return answer(SessionAnswer(forwarding: response, keepAlive: keepAlive))
+            }
+            return audit(judged)
+        case .tokenExchange(let exchange):
+            return audit(tokenResponseConclusion(response, exchange: exchange, at: stamp))
+        }
+    }
+
+    /// The request got no answer. A token exchange's failure is audited; a passed-through request's is not.
+    mutating func upstreamFailed(_ failure: UpstreamError, at stamp: EventStamp) -> Action? {
+        guard case .awaitingUpstream(let purpose) = state else { return nil }
+        switch purpose {
+        case .passThrough:
+            return answer(
+                .error(failure.httpStatus, "upstream_error", failure.detail, stamp: stamp, keepAlive: false)
+            )
+        case .tokenExchange(let exchange):
+            let event = exchange.record.event(
+                decision: .error,
+                creator: exchange.creator,
+                signIn: exchange.expectedSignIn,
+                reason: "upstream failure: \(failure.detail)",
+                at: stamp.date
+            )
+            let answer = SessionAnswer.error(
+                failure.httpStatus,
+                "upstream_error",
+                failure.detail,
+                stamp: stamp,
+                correlationID: exchange.record.correlationID,
+                keepAlive: false
+            )
+            return audit(AuditedAnswer(event: event, answer: answer))
+        }
+    }
+
+    // MARK: - Audit
+
+    /// The audit line goes first; its answer follows once it is written (SPEC 4).
+    private mutating func audit(_ audited: AuditedAnswer) -> Action {
+        state = .awaitingAudit(audited.answer)
+        return .writeAudit(audited.event)
+    }
+
+    mutating func auditWritten() -> Action? {
+        guard case .awaitingAudit(let answer) = state else { return nil }
+        return self.answer(answer)
+    }
+
+    /// No exchange goes unaudited: when its line cannot be written, the client gets a 503 instead of the answer.
+    mutating func auditFailed(correlationID: UUID, at stamp: EventStamp) -> Action? {
+        guard case .awaitingAudit = state else { return nil }
+        let description = "the audit log could not be written, so the exchange is refused"
+        return answer(
+            .error(
+                .serviceUnavailable,
+                "audit_unavailable",
+                description,
+                stamp: stamp,
+                correlationID: correlationID,
+                keepAlive: false
+            )
+        )
+    }
+
+    private mutating func answer(_ answer: SessionAnswer) -> Action {
+        state = .answering
+        return .answer(answer)
+    }
+}

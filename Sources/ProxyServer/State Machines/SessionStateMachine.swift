@@ -1,0 +1,216 @@
+import Audit
+import ExchangePolicy
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One intercepted session, as a value: its requests in order, each run by a `RequestStateMachine`, and the
+/// connection's own life (waiting requests, half-close, idle, closing). As async-http-client's
+/// `HTTP1ConnectionStateMachine`, it translates its request machine's actions in one place (`translate`).
+///
+/// Events are facts the handler saw; each returns the one `Action` the handler carries out. Events that may
+/// start a request or answer carry an `EventStamp`.
+///
+/// Requests are answered one at a time, in order: one that arrives while another is answered (pipelining) waits,
+/// and the first to wait stops reading until the queue drains, so a pipelining client holds at most one read's
+/// requests in memory.
+struct SessionStateMachine {
+    enum Action: Equatable {
+        case none
+        /// Send this request to the session's host; then report `upstreamResponded` or `upstreamFailed`.
+        case forward(HTTPRequestHead, body: ByteBuffer?)
+        /// Write this audit line; then report `auditWritten` or `auditFailed`.
+        case writeAudit(AuditEvent)
+        /// Write this answer; then report `answerSent`, unless it closes the connection.
+        case answer(SessionAnswer)
+        /// A request waits behind another: stop reading until the queue drains.
+        case stopReading
+        /// The queue drained: read again, then do `then`.
+        indirect case resumeReading(then: Action)
+        case close
+    }
+
+    /// Pipelined requests held at most (all from one read, as reading stops while one waits); more: disconnected.
+    static let maxWaiting = 16
+
+    /// Allowed transitions: idle → exchanging | closing | closed; exchanging → idle | exchanging (the next
+    /// request) | closing | closed; closing → closed. `closed` absorbs every later event.
+    private enum State {
+        /// No request is being answered; reading.
+        case idle
+        /// One request is being answered.
+        case exchanging(RequestStateMachine)
+        /// The connection's last answer is being written.
+        case closing
+        case closed
+        /// Only while a request machine handles an event, so that it is mutated in place, not copied.
+        case modifying
+    }
+
+    private let session: InterceptedSession
+    private let currentDecider: () -> ExchangeDecider
+    private var state = State.idle
+    private var incoming: HTTPMessageGatherer<HTTPRequestHead>
+    private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()
+    /// The client half-closed: what it asked is answered, then the connection closes.
+    private var clientHalfClosed = false
+
+    /// - Parameter currentDecider: the policy in force, taken once per judged request.
+    init(session: InterceptedSession, currentDecider: @escaping () -> ExchangeDecider) {
+        self.session = session
+        self.currentDecider = currentDecider
+        self.incoming = HTTPMessageGatherer(limit: session.maxBodyBytes)
+    }
+
+    // MARK: - Events from the client
+
+    mutating func requestPartReceived(_ part: HTTPServerRequestPart, at stamp: EventStamp) -> Action {
+        switch state {
+        case .closing, .closed, .modifying:
+            return .none
+        case .idle, .exchanging:
+            break
+        }
+        switch incoming.receive(part) {
+        case .incomplete:
+            return .none
+        case .tooLarge:
+            return malformedRequest(
+                status: .payloadTooLarge,
+                "the request body exceeds the inspection limit",
+                at: stamp
+            )
+        case .complete(let head, let body):
+            return received(NIOHTTPServerRequestFull(head: head, body: body), at: stamp)
+        }
+    }
+
+    /// The request could not be parsed: an answer when nothing else is being answered; otherwise the session
+    /// just ends (an answer cannot jump the queue).
+    mutating func malformedRequest(status: HTTPResponseStatus, _ message: String, at stamp: EventStamp) -> Action {
+        switch state {
+        case .idle:
+            return answer(.error(status, "invalid_request", message, stamp: stamp, keepAlive: false))
+        case .exchanging:
+            state = .closing
+            return .close
+        case .closing, .closed, .modifying:
+            return .none
+        }
+    }
+
+    mutating func inputClosed() -> Action {
+        clientHalfClosed = true
+        switch state {
+        case .idle:
+            state = .closing
+            return .close
+        case .exchanging, .closing, .closed, .modifying:
+            return .none
+        }
+    }
+
+    /// Nothing was read for the idle time: closed unless an answer is owed (`IdlePolicy`).
+    mutating func idleTimeoutFired() -> Action {
+        let owesAnswer: Bool
+        switch state {
+        case .idle: owesAnswer = false
+        case .exchanging: owesAnswer = true
+        case .closing, .closed, .modifying: return .none
+        }
+        guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
+        state = .closing
+        return .close
+    }
+
+    mutating func channelClosed() {
+        state = .closed
+        waiting.removeAll()
+    }
+
+    private mutating func received(_ request: NIOHTTPServerRequestFull, at stamp: EventStamp) -> Action {
+        switch state {
+        case .idle:
+            return start(request, at: stamp)
+        case .exchanging:
+            guard waiting.count < Self.maxWaiting else {
+                state = .closing
+                return .close
+            }
+            waiting.append(request)
+            return waiting.count == 1 ? .stopReading : .none
+        case .closing, .closed, .modifying:
+            return .none
+        }
+    }
+
+    private mutating func start(_ request: NIOHTTPServerRequestFull, at stamp: EventStamp) -> Action {
+        let (machine, action) = RequestStateMachine.start(
+            request,
+            session: session,
+            currentDecider: currentDecider,
+            at: stamp
+        )
+        state = .exchanging(machine)
+        return translate(action)
+    }
+
+    // MARK: - Events of the request being answered
+
+    mutating func upstreamResponded(_ response: NIOHTTPClientResponseFull, at stamp: EventStamp) -> Action {
+        withRequest { $0.upstreamResponded(response, at: stamp) }
+    }
+
+    mutating func upstreamFailed(_ failure: UpstreamError, at stamp: EventStamp) -> Action {
+        withRequest { $0.upstreamFailed(failure, at: stamp) }
+    }
+
+    mutating func auditWritten() -> Action {
+        withRequest { $0.auditWritten() }
+    }
+
+    mutating func auditFailed(correlationID: UUID, at stamp: EventStamp) -> Action {
+        withRequest { $0.auditFailed(correlationID: correlationID, at: stamp) }
+    }
+
+    /// The answer is written to the channel: the next waiting request is served, or reading goes on.
+    mutating func answerSent(at stamp: EventStamp) -> Action {
+        guard case .exchanging(let request) = state, request.isAnswering else { return .none }
+        state = .idle
+        guard let next = waiting.popFirst() else { return .none }
+        let action = start(next, at: stamp)
+        return waiting.isEmpty ? .resumeReading(then: action) : action
+    }
+
+    /// Hands an event to the request being answered, in place; nil from it means the event did not fit.
+    private mutating func withRequest(
+        _ event: (inout RequestStateMachine) -> RequestStateMachine.Action?
+    ) -> Action {
+        guard case .exchanging(var request) = state else { return .none }
+        state = .modifying
+        let action = event(&request)
+        state = .exchanging(request)
+        return action.map { translate($0) } ?? .none
+    }
+
+    /// The one place a request's action becomes the session's.
+    private mutating func translate(_ action: RequestStateMachine.Action) -> Action {
+        switch action {
+        case .forward(let head, let body): .forward(head, body: body)
+        case .writeAudit(let event): .writeAudit(event)
+        case .answer(let answer): self.answer(answer)
+        }
+    }
+
+    /// An answer closes the connection when it is not kept alive, or when the client half-closed and nothing
+    /// else waits; the request machine stays in place until `answerSent` otherwise.
+    private mutating func answer(_ answer: SessionAnswer) -> Action {
+        var answer = answer
+        answer.closesConnection = !answer.keepAlive || (clientHalfClosed && waiting.isEmpty)
+        if answer.closesConnection {
+            state = .closing
+            waiting.removeAll()
+        }
+        return .answer(answer)
+    }
+}
