@@ -270,11 +270,17 @@ let package = Package(
             dependencies: ["TenantPolicy", "TokenInspection", "CertificateAuthority", "Caching"],
             swiftSettings: swiftSettings
         ),
-        // What the test targets share: the example policies' tenants, and the one runner of child processes. Never
-        // linked into a product.
+        // What the test targets share: the example policies' tenants, the one runner of child processes, and a TLS
+        // client carried back to back without sockets. Never linked into a product.
         .target(
             name: "TestSupport",
-            dependencies: ["TenantPolicy", "Plumbing"],
+            dependencies: [
+                "TenantPolicy", "Plumbing",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
