@@ -36,6 +36,10 @@ package struct AuditEvent: Sendable, Equatable {
     package var homeTenant: TenantID?
     /// The setting that decided (`tenantIsolation`, `b2bCollaborationInbound`, …), when one was judged.
     package var setting: String?
+    /// What kind of line, when not a token exchange's: `resource_access` for a request on a resource host.
+    package var event: String?
+    /// The request's method, on `resource_access` lines.
+    package var method: String?
 
     package init(
         time: Date,
@@ -91,6 +95,8 @@ package struct AuditEvent: Sendable, Equatable {
         if let errorCode { out.field("error_code", number: errorCode) }
         if let homeTenant { out.field("home_tenant", tenant: homeTenant) }
         if let setting { out.field("setting", string: setting) }
+        if let event { out.field("event", string: event) }
+        if let method { out.field("method", string: method) }
         bytes = out.end()
     }
 }

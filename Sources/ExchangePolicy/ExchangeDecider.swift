@@ -10,6 +10,11 @@ package struct ExchangeDecider: Sendable {
     package let nonEntraSTS: NonEntraSTSMode
     /// Read only by `plan` and `outcome`: the one place report-only reshapes a decision.
     package let mode: EnforcementMode
+    /// What a request to a resource host without a readable token, on a host the directory maps to no tenant, gets.
+    package let unreadableResourceToken: UnreadableResourceToken
+    /// Resource requests' verdicts per token, until it expires; a new policy version is a new decider, so a change
+    /// applies to the very next request (SPEC 4.2). Bounded, like every cache here.
+    let resourceVerdicts = BoundedCache<ResourceKey, ResourceVerdict>(capacity: 16_384)
     private let crossTenantAccess: CrossTenantAccessEnforcer
     /// Tenant isolation's verdict per creator and sign-in tenant, built once for this policy set: its reason and
     /// rule sentences cost more than the rest of the decision on every exchange. Bounded, like every cache here.
@@ -19,11 +24,13 @@ package struct ExchangeDecider: Sendable {
         policies: PolicySet,
         crossTenantAccess: [TenantID: CrossTenantAccessPolicy] = [:],
         nonEntraSTS: NonEntraSTSMode,
-        mode: EnforcementMode = .enforce
+        mode: EnforcementMode = .enforce,
+        unreadableResourceToken: UnreadableResourceToken = .block
     ) {
         self.policies = policies
         self.nonEntraSTS = nonEntraSTS
         self.mode = mode
+        self.unreadableResourceToken = unreadableResourceToken
         self.crossTenantAccess = CrossTenantAccessEnforcer(settings: crossTenantAccess, policies: policies)
     }
 
@@ -133,9 +140,23 @@ package struct ExchangeDecider: Sendable {
                 errorCodes: [500212]
             )
         }
+        guard case .entra(let cloud, _) = endpoint.kind else {
+            return isolationVerdict(creator: creator, signIn: signIn)
+        }
+        return judgeSignIn(creator: creator, signIn: signIn, cloud: cloud, evidence: evidence, clientID: clientID)
+    }
+
+    /// A token of `signIn` used by `creator`'s connection: tenant isolation, then cross-tenant access (SPEC 2.2).
+    func judgeSignIn(
+        creator: TenantID,
+        signIn: TenantID,
+        cloud: EntraCloud,
+        evidence: TokenResponseEvidence,
+        clientID: String?
+    ) -> ExchangeVerdict {
         var verdict = isolationVerdict(creator: creator, signIn: signIn)
         verdict.homeTenant = evidence.homeTenant
-        guard verdict.outcome == .allow, case .entra(let cloud, _) = endpoint.kind else { return verdict }
+        guard verdict.outcome == .allow else { return verdict }
         // Application targeting trusts the issued token's own azp/appid over the client_id the request claimed.
         return crossTenantAccess.judge(
             creator: creator,
@@ -168,7 +189,11 @@ package struct ExchangeDecider: Sendable {
     /// Fail closed (SPEC 2.1 point 5, extended): when the sign-in tenant cannot be read, the exchange is blocked
     /// whenever some sign-in tenant would have been blocked: the creator's own outbound isolation, or any other
     /// governed tenant whose inbound isolation does not admit the creator. Allowed only when no tenant could refuse.
-    private func unreadableSignInVerdict(creator: TenantID, why: String) -> ExchangeVerdict {
+    func unreadableSignInVerdict(
+        creator: TenantID,
+        why: String,
+        remedy: String = "The STS's answer must carry a readable Entra token for TenantGate to let it through."
+    ) -> ExchangeVerdict {
         let prefix = "the sign-in tenant could not be read (\(why)); "
         var verdict = isolationVerdict(policies.decide(creator: creator, signIn: nil), prefix: prefix)
         if verdict.outcome == .block {
@@ -182,8 +207,7 @@ package struct ExchangeDecider: Sendable {
                 creatorTenant: creator,
                 signInTenant: nil,
                 reason: prefix + "the token could be of \(policies.label(refusing)), whose tenant isolation does not "
-                    + "admit \(policies.label(creator)) inbound, so the exchange is refused (fail closed). The STS's "
-                    + "answer must carry a readable Entra token for TenantGate to let it through.",
+                    + "admit \(policies.label(creator)) inbound, so it is refused (fail closed). " + remedy,
                 errorCodes: [500213],
                 setting: "tenantIsolation"
             )
@@ -201,7 +225,7 @@ package struct ExchangeDecider: Sendable {
     }
 
     /// `decide` is a pure function of the pair for one policy set, so its verdict can be kept.
-    private func isolationVerdict(creator: TenantID, signIn: TenantID) -> ExchangeVerdict {
+    func isolationVerdict(creator: TenantID, signIn: TenantID) -> ExchangeVerdict {
         let pair = TenantPair(creator: creator, signIn: signIn)
         if let known = isolationVerdicts.value(for: pair) { return known }
         let verdict = isolationVerdict(policies.decide(creator: creator, signIn: signIn), prefix: "")
@@ -209,7 +233,7 @@ package struct ExchangeDecider: Sendable {
         return verdict
     }
 
-    private func isolationVerdict(_ decision: IsolationDecision, prefix: String) -> ExchangeVerdict {
+    func isolationVerdict(_ decision: IsolationDecision, prefix: String) -> ExchangeVerdict {
         let rule = decision.allowingRules.map {
             "\($0.direction.rawValue): \(policies.name($0.policyTenant)) \($0.rule)"
         }

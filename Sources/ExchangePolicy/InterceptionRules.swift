@@ -1,3 +1,4 @@
+import TenantPolicy
 import TokenInspection
 
 /// The settings that decide which hosts TenantGate terminates TLS for, and which ports a CONNECT may reach.
@@ -8,15 +9,28 @@ package struct InterceptionRules: Sendable {
     package var extraInterceptedHosts: Set<String>
     /// When set, Microsoft's login hosts are intercepted to inject the TRv2 header.
     package var tenantRestrictionsV2: TenantRestrictionsV2?
+    /// Hosts intercepted with every request judged (`--resource-host`).
+    package var resourceHosts: Set<HostPattern>
 
     package init(
         allowedConnectPorts: Set<Int>,
         extraInterceptedHosts: Set<String>,
-        tenantRestrictionsV2: TenantRestrictionsV2?
+        tenantRestrictionsV2: TenantRestrictionsV2?,
+        resourceHosts: Set<HostPattern> = []
     ) {
         self.allowedConnectPorts = allowedConnectPorts
         self.extraInterceptedHosts = extraInterceptedHosts
         self.tenantRestrictionsV2 = tenantRestrictionsV2
+        self.resourceHosts = resourceHosts
+    }
+
+    /// Whether every request on `host` (canonical) is judged: a configured resource host that is not an STS (an
+    /// STS's requests are judged as token exchanges) and not one TenantGate never intercepts.
+    package func judgesEveryRequest(host: String) -> Bool {
+        guard !resourceHosts.isEmpty, !STSHosts.neverIntercepted.contains(host),
+            STSHosts.entraCloud(forHost: host) == nil, !STSHosts.isKnownNonEntraSTS(host)
+        else { return false }
+        return resourceHosts.contains { $0.matches(host) }
     }
 
     /// Whether TenantGate terminates TLS for `host` (canonical): every cloud's Entra STS hosts, known non-Entra
@@ -24,7 +38,7 @@ package struct InterceptionRules: Sendable {
     /// the hosts whose clients pin or present device certificates.
     package func intercepts(host: String) -> Bool {
         if STSHosts.neverIntercepted.contains(host) { return false }
-        if tenantRestrictionsV2?.applies(to: host) == true { return true }
+        if tenantRestrictionsV2?.applies(to: host) == true || judgesEveryRequest(host: host) { return true }
         return STSHosts.shouldIntercept(host, extraHosts: extraInterceptedHosts)
     }
 }

@@ -46,6 +46,28 @@ struct FieldReader {
         return result
     }
 
+    /// A mapping whose keys are names of the user's (hosts, organisations), not fields of the format.
+    mutating func namedEntries(_ node: Node, at field: String) -> [(name: String, key: Node, value: Node)]? {
+        guard case .mapping(let mapping) = node else {
+            error(field, node, "expected a mapping of names, found \(Self.kind(of: node))")
+            return nil
+        }
+        var seen: Set<String> = []
+        var entries: [(name: String, key: Node, value: Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else {
+                error(field, key, "expected a name, found \(Self.kind(of: key))")
+                continue
+            }
+            guard seen.insert(name.lowercased()).inserted else {
+                error(Self.join(field, name), key, "the name appears twice")
+                continue
+            }
+            entries.append((name, key, value))
+        }
+        return entries
+    }
+
     mutating func sequence(_ node: Node, at field: String) -> [Node]? {
         switch node {
         case .sequence(let sequence): return Array(sequence)

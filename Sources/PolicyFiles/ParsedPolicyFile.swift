@@ -31,6 +31,16 @@ struct ParsedPolicyFile {
         let line: Int?
     }
 
+    /// A name `directory.yaml` gives a tenant beside its domains: a resource host (`resourceHosts`) or an Azure
+    /// DevOps organisation (`azureDevOpsOrganizations`). The tenant is written as an ID or a domain, resolved once
+    /// the whole directory is known.
+    struct DirectoryMapping<Key> {
+        let key: Key
+        let tenant: TenantReference
+        let field: String
+        let line: Int?
+    }
+
     /// A tenant's cross-tenant access settings, decoded and checked on their own (SPEC 2.2).
     struct WrittenCrossTenantAccess {
         let tenantID: TenantID
@@ -42,4 +52,6 @@ struct ParsedPolicyFile {
     var isolation: WrittenIsolation?
     var crossTenantAccess: WrittenCrossTenantAccess?
     var directoryEntries: [DirectoryEntry] = []
+    var resourceHosts: [DirectoryMapping<HostPattern>] = []
+    var azureDevOpsOrganizations: [DirectoryMapping<String>] = []
 }

@@ -215,17 +215,30 @@ enum PolicyFileParser {
         }
     }
 
-    /// `directory.yaml`: `tenants: [{tenantId, displayName?, domains: [..]}]`.
+    /// `directory.yaml`: `tenants: [{tenantId, displayName?, domains: [..]}]`, and optionally
+    /// `resourceHosts: {HOST or *.suffix: TENANT}` and `azureDevOpsOrganizations: {ORG: TENANT}` (SPEC 4.2).
     private static func parseDirectory(_ root: Node, into parsed: inout ParsedPolicyFile, reader: inout FieldReader) {
-        guard let fields = reader.mapping(root, at: "", known: ["tenants"]),
-            let listNode = fields["tenants"],
-            let entries = reader.sequence(listNode, at: "tenants")
-        else {
-            if case .mapping(let mapping) = root, mapping["tenants"] == nil {
+        let known: Set<String> = ["tenants", "resourceHosts", "azureDevOpsOrganizations"]
+        guard let fields = reader.mapping(root, at: "", known: known) else { return }
+        parsed.resourceHosts = directoryMappings(
+            fields["resourceHosts"],
+            at: "resourceHosts",
+            what: "a host name or *.suffix",
+            reader: &reader
+        ) { HostPattern(parsing: $0) }
+        parsed.azureDevOpsOrganizations = directoryMappings(
+            fields["azureDevOpsOrganizations"],
+            at: "azureDevOpsOrganizations",
+            what: "an Azure DevOps organisation name",
+            reader: &reader
+        ) { AzureDevOpsOrganizationName.canonical($0) }
+        guard let listNode = fields["tenants"] else {
+            if fields["resourceHosts"] == nil && fields["azureDevOpsOrganizations"] == nil {
                 reader.error("tenants", root, "missing (required): a list of {tenantId, domains}")
             }
             return
         }
+        guard let entries = reader.sequence(listNode, at: "tenants") else { return }
         for (index, entry) in entries.enumerated() {
             let field = "tenants[\(index)]"
             guard let tenant = reader.mapping(entry, at: field, known: ["tenantId", "displayName", "domains"]) else {
@@ -246,6 +259,32 @@ enum PolicyFileParser {
                 )
             }
         }
+    }
+
+    /// A mapping of names to tenants; `key` reads a name, nil when it is not `what`.
+    private static func directoryMappings<Key>(
+        _ node: Node?,
+        at field: String,
+        what: String,
+        reader: inout FieldReader,
+        key: (String) -> Key?
+    ) -> [ParsedPolicyFile.DirectoryMapping<Key>] {
+        guard let node, let entries = reader.namedEntries(node, at: field) else { return [] }
+        var mappings: [ParsedPolicyFile.DirectoryMapping<Key>] = []
+        for (name, keyNode, value) in entries {
+            let entryField = FieldReader.join(field, name)
+            guard let parsedKey = key(name) else {
+                reader.error(entryField, keyNode, "'\(name)' is not \(what)")
+                continue
+            }
+            guard let tenant = ruleTenant(value, at: entryField, guidOnly: false, reader: &reader) else { continue }
+            guard tenant != .any else {
+                reader.error(entryField, value, "it belongs to one tenant: name it, not *")
+                continue
+            }
+            mappings.append(.init(key: parsedKey, tenant: tenant, field: entryField, line: value.mark?.line))
+        }
+        return mappings
     }
 
     private static func ruleTenant(

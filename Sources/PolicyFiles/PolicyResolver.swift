@@ -51,6 +51,16 @@ struct PolicyResolver {
                 }
             }
         }
+        for file in files {
+            for mapping in file.resourceHosts {
+                guard let tenant = resolveMapped(mapping, file: file.file, directory: directory) else { continue }
+                directory.register(resourceHost: mapping.key, for: tenant)
+            }
+            for mapping in file.azureDevOpsOrganizations {
+                guard let tenant = resolveMapped(mapping, file: file.file, directory: directory) else { continue }
+                directory.register(azureDevOpsOrganization: mapping.key, for: tenant)
+            }
+        }
 
         var tenants: [GovernedTenant] = []
         var sources: [TenantID: String] = [:]
@@ -151,6 +161,17 @@ struct PolicyResolver {
         return rules
     }
 
+    /// The tenant a directory mapping names, by ID or by a domain the directory knows.
+    private mutating func resolveMapped<Key>(
+        _ mapping: ParsedPolicyFile.DirectoryMapping<Key>,
+        file: String,
+        directory: TenantDirectory
+    ) -> TenantID? {
+        if let tenant = directory.resolve(mapping.tenant) { return tenant }
+        error(file, mapping.field, mapping.line, "'\(mapping.tenant)' is not a tenant the directory knows")
+        return nil
+    }
+
     private mutating func error(_ file: String, _ field: String, _ line: Int?, _ message: String) {
         diagnostics.append(PolicyDiagnostic(.error, file: file, field: field, line: line, message: message))
     }
@@ -164,4 +185,5 @@ extension IsolationRule.Subject {
         case .tenant(let id): id.description
         }
     }
+
 }

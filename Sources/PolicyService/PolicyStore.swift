@@ -29,11 +29,18 @@ package final class PolicyStore: Sendable {
     private let changes = Locked(())
     package let nonEntraSTS: NonEntraSTSMode
     package let mode: EnforcementMode
+    package let unreadableResourceToken: UnreadableResourceToken
 
-    package init(bundle: PolicyBundle, nonEntraSTS: NonEntraSTSMode, mode: EnforcementMode = .enforce) {
+    package init(
+        bundle: PolicyBundle,
+        nonEntraSTS: NonEntraSTSMode,
+        mode: EnforcementMode = .enforce,
+        unreadableResourceToken: UnreadableResourceToken = .block
+    ) {
         self.nonEntraSTS = nonEntraSTS
         self.mode = mode
-        self.state = Locked(Self.snapshot(bundle, nonEntraSTS, mode))
+        self.unreadableResourceToken = unreadableResourceToken
+        self.state = Locked(Self.snapshot(bundle, nonEntraSTS, mode, unreadableResourceToken))
         Self.recordVersion(bundle.version, replacing: nil)
     }
 
@@ -41,7 +48,7 @@ package final class PolicyStore: Sendable {
 
     /// Puts a validated bundle in force for the very next exchange.
     package func replace(with bundle: PolicyBundle) {
-        let next = Self.snapshot(bundle, nonEntraSTS, mode)
+        let next = Self.snapshot(bundle, nonEntraSTS, mode, unreadableResourceToken)
         let previous = state.withLock { current -> String in
             defer { current = next }
             return current.bundle.version
@@ -75,7 +82,8 @@ package final class PolicyStore: Sendable {
     private static func snapshot(
         _ bundle: PolicyBundle,
         _ nonEntraSTS: NonEntraSTSMode,
-        _ mode: EnforcementMode
+        _ mode: EnforcementMode,
+        _ unreadableResourceToken: UnreadableResourceToken
     ) -> Snapshot {
         Snapshot(
             bundle: bundle,
@@ -83,7 +91,8 @@ package final class PolicyStore: Sendable {
                 policies: bundle.isolation,
                 crossTenantAccess: bundle.crossTenantAccess,
                 nonEntraSTS: nonEntraSTS,
-                mode: mode
+                mode: mode,
+                unreadableResourceToken: unreadableResourceToken
             ),
             loadedAt: Date()
         )

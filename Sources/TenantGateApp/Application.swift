@@ -88,7 +88,8 @@ package final class Application: Sendable {
         let policies = PolicyStore(
             bundle: bundle,
             nonEntraSTS: settings.proxy.nonEntraSTS,
-            mode: settings.proxy.mode
+            mode: settings.proxy.mode,
+            unreadableResourceToken: settings.proxy.unreadableResourceToken
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)

@@ -2,10 +2,30 @@
 package struct TenantDirectory: Hashable, Sendable {
     private var tenantByDomain: [String: TenantID]
     private var displayNameByTenant: [TenantID: String]
+    /// The tenant each resource host belongs to (`resourceHosts`), for requests that carry no readable token.
+    package private(set) var resourceHostTenants = HostPatternMap<TenantID>()
+    /// The Entra tenant of each Azure DevOps organisation (`azureDevOpsOrganizations`), names lower-case.
+    package private(set) var azureDevOpsOrganizations: [String: TenantID] = [:]
 
     package init() {
         tenantByDomain = [:]
         displayNameByTenant = [:]
+    }
+
+    package mutating func register(resourceHost: HostPattern, for tenant: TenantID) {
+        resourceHostTenants.set(tenant, for: resourceHost)
+    }
+
+    package mutating func register(azureDevOpsOrganization name: String, for tenant: TenantID) {
+        azureDevOpsOrganizations[name.lowercased()] = tenant
+    }
+
+    package func tenant(forResourceHost host: String) -> TenantID? {
+        resourceHostTenants.value(for: host)
+    }
+
+    package func tenant(forAzureDevOpsOrganization name: String) -> TenantID? {
+        azureDevOpsOrganizations[name.lowercased()]
     }
 
     /// Records that `domain` belongs to `tenant`. Returns the tenant already holding the domain, if another one does.

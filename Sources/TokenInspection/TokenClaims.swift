@@ -11,9 +11,11 @@ package struct TokenClaims: Sendable, Equatable {
     package var azp: String?
     /// Group object IDs, when the token carries them (not on overage, which names a Graph link instead).
     package var groups: [String]
+    /// When the token expires, in seconds since 1970 (`exp`).
+    package var exp: Double?
 
     /// Only the claims decisions use are read; the scanner validates and skips the rest without decoding them.
-    static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "groups"]
+    static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "groups", "exp"]
 
     /// The claims of a JWT payload; a claim of an unexpected type reads as absent. Nil when the payload is not a
     /// well-formed JSON object.
@@ -26,6 +28,7 @@ package struct TokenClaims: Sendable, Equatable {
         appid = members["appid"]?.string
         azp = members["azp"]?.string
         groups = members["groups"]?.strings ?? []
+        exp = members["exp"]?.number
     }
 
     /// The client application: `azp` (v2) or `appid` (v1).

@@ -28,6 +28,8 @@ package struct TokenResponseEvidence: Sendable, Equatable {
     package var clientInfoHomeObjectID: String?
     /// False for responses of non-Entra STSs: their claims are never trusted.
     package var isEntraToken = false
+    /// When the token read expires (`exp`, seconds since 1970).
+    package var expiry: Double?
     /// Why no sign-in tenant could be read from a successful response.
     package var unreadableReason: String?
 

@@ -41,6 +41,38 @@ package enum TokenResponseInspector {
         return evidence
     }
 
+    /// The evidence of a bearer token sent to a resource: its claims when it is an Entra JWS, read without
+    /// verifying the signature (Microsoft's tokens for its own APIs cannot be verified by third parties; a forged
+    /// `tid` gains nothing, as the resource rejects the token).
+    package static func evidence(ofBearer token: String) -> TokenResponseEvidence {
+        var evidence = TokenResponseEvidence()
+        evidence.isSuccess = true
+        switch entraClaims(of: token) {
+        case .success(let (claims, issuer)):
+            record(claims, issuer, source: .accessToken, into: &evidence)
+        case .failure(let reason):
+            evidence.unreadableReason = reason.description
+        }
+        return evidence
+    }
+
+    private static func record(
+        _ claims: TokenClaims,
+        _ issuer: EntraIssuer.Parsed,
+        source: TokenResponseEvidence.TokenSource,
+        into evidence: inout TokenResponseEvidence
+    ) {
+        evidence.signInTenant = issuer.tenant
+        evidence.tokenSource = source
+        evidence.issuerCloud = issuer.cloud
+        evidence.isEntraToken = true
+        evidence.objectID = claims.oid
+        evidence.groupIDs = Array(claims.groups.prefix(256))
+        evidence.applicationID = claims.applicationID
+        evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant)
+        evidence.expiry = claims.exp
+    }
+
     /// The sign-in tenant and the claims decisions use, from the ID token if it is an Entra JWS, else the access
     /// token if it is one.
     private static func readTokens(
@@ -58,14 +90,7 @@ package enum TokenResponseInspector {
             guard let token else { continue }
             switch entraClaims(of: token) {
             case .success(let (claims, issuer)):
-                evidence.signInTenant = issuer.tenant
-                evidence.tokenSource = source
-                evidence.issuerCloud = issuer.cloud
-                evidence.isEntraToken = true
-                evidence.objectID = claims.oid
-                evidence.groupIDs = Array(claims.groups.prefix(256))
-                evidence.applicationID = claims.applicationID
-                evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant)
+                record(claims, issuer, source: source, into: &evidence)
                 return
             case .failure(let reason):
                 reasons.append("\(source.rawValue): \(reason)")

@@ -114,6 +114,21 @@ struct ServeCommand: AsyncParsableCommand {
     var interceptHost: [String] = []
 
     @Option(
+        name: .customLong("resource-host"),
+        help: "A resource host (or *.suffix) to intercept with every request judged by its bearer token (repeatable)."
+    )
+    var resourceHost: [String] = []
+
+    @Option(
+        name: .customLong("unreadable-resource-token"),
+        help: ArgumentHelp(
+            "allow or block (default block): a resource request without a readable Entra token, on a host "
+                + "directory.yaml maps to no tenant. block refuses it whenever some tenant's isolation could."
+        )
+    )
+    var unreadableResourceToken: String?
+
+    @Option(
         name: .customLong("tenant-restrictions-v2"),
         help: "TENANT:POLICY-ID: inject Tenant Restrictions v2 headers on Microsoft's login hosts (off by default)."
     )

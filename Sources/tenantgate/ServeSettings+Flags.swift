@@ -38,6 +38,20 @@ extension ServeSettings {
         }
         proxy.nonEntraSTS = nonEntra
 
+        let unreadableText = flags.unreadableResourceToken ?? "block"
+        guard let unreadable = UnreadableResourceToken(rawValue: unreadableText) else {
+            throw ServeSetupError("--unreadable-resource-token: '\(unreadableText)' is not allow or block")
+        }
+        proxy.unreadableResourceToken = unreadable
+        proxy.resourceHosts = Set(
+            try flags.resourceHost.map { text in
+                guard let pattern = HostPattern(parsing: text) else {
+                    throw ServeSetupError("--resource-host: '\(text)' is not a host name or *.suffix")
+                }
+                return pattern
+            }
+        )
+
         if let creatorText = flags.defaultCreatorTenant {
             guard let creator = TenantID(creatorText) else {
                 throw ServeSetupError("--default-creator-tenant: '\(creatorText)' is not a tenant ID (GUID)")

@@ -167,4 +167,43 @@ struct PolicyValidationTests {
         #expect(rule?.subject == .tenant(TenantID(Self.fabrikamID)!))
         #expect(rule?.domain == "fabrikam.onmicrosoft.com")
     }
+
+    /// `resourceHosts` and `azureDevOpsOrganizations` name their tenant by ID or by a domain the directory knows.
+    @Test func theDirectoryMapsResourceHostsAndAzureDevOpsOrganisations() throws {
+        let directory = """
+            tenants:
+              - tenantId: \(Self.fabrikamID)
+                domains: [fabrikam.com]
+            resourceHosts:
+              "*.sharepoint.com": fabrikam.com
+              contoso.sharepoint.com: \(Self.contosoID)
+            azureDevOpsOrganizations:
+              FabrikamOrg: \(Self.fabrikamID)
+            """
+        let bundle = try PolicyDirectoryLoader.load(files: [
+            .init(name: "c.yaml", contents: Self.yaml(rules: "    []")),
+            .init(name: "directory.yaml", contents: directory),
+        ]).get()
+        let names = bundle.isolation.directory
+        #expect(names.tenant(forResourceHost: "fabrikam.sharepoint.com") == TenantID(Self.fabrikamID))
+        #expect(names.tenant(forResourceHost: "contoso.sharepoint.com") == TenantID(Self.contosoID))
+        #expect(names.tenant(forResourceHost: "sharepoint.com") == nil)
+        #expect(names.tenant(forAzureDevOpsOrganization: "fabrikamorg") == TenantID(Self.fabrikamID))
+    }
+
+    @Test func directoryMappingsThatCannotHoldAreRefused() {
+        let directory = """
+            resourceHosts:
+              "*.com": \(Self.fabrikamID)
+              graph.microsoft.com: nowhere.example
+              outlook.office.com: "*"
+            azureDevOpsOrganizations:
+              "-bad": \(Self.fabrikamID)
+            """
+        let errors = Self.errors([("c.yaml", Self.yaml(rules: "    []")), ("directory.yaml", directory)])
+        #expect(errors.contains { $0.field == "resourceHosts.*.com" && $0.message.contains("not a host name") })
+        #expect(errors.contains { $0.field == "resourceHosts.graph.microsoft.com" && $0.message.contains("nowhere") })
+        #expect(errors.contains { $0.field == "resourceHosts.outlook.office.com" && $0.message.contains("not *") })
+        #expect(errors.contains { $0.field == "azureDevOpsOrganizations.-bad" })
+    }
 }

@@ -28,6 +28,7 @@ enum SessionHandover {
             switch result {
             case .success(let sslContext):
                 let configuration = shared.configuration
+                let judged = configuration.interception.judgesEveryRequest(host: host.host)
                 let deadline = RequestDeadlineHandler(
                     head: .seconds(configuration.requestHeadTimeoutSeconds),
                     handshake: .seconds(configuration.tlsHandshakeTimeoutSeconds)
@@ -43,8 +44,11 @@ enum SessionHandover {
                             target: host,
                             creator: creator,
                             tokenFlows: configuration.tokenFlows,
-                            maxBodyBytes: min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
-                            tenantRestrictionsV2: configuration.tenantRestrictionsV2
+                            maxBodyBytes: judged
+                                ? configuration.maxBodyBytes
+                                : min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
+                            tenantRestrictionsV2: configuration.tenantRestrictionsV2,
+                            judgesEveryRequest: judged
                         ),
                         deadline: deadline,
                         shared: shared

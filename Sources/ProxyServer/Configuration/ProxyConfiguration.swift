@@ -39,6 +39,10 @@ package struct ProxyConfiguration: Sendable {
     package var extraInterceptedHosts: Set<String>
     /// When set, TRv2 headers are injected on Microsoft's login hosts (which are then intercepted); off by default.
     package var tenantRestrictionsV2: TenantRestrictionsV2?
+    /// `--resource-host`: intercepted, every request judged (SPEC 4.2).
+    package var resourceHosts: Set<HostPattern> = []
+    /// `--unreadable-resource-token`.
+    package var unreadableResourceToken = UnreadableResourceToken.block
     /// Largest request or response body inspected (bytes); larger ones get 413 / 502.
     package var maxBodyBytes: Int
     /// Largest request body read inside an intercepted session (token requests are a few KiB; a client assertion
@@ -123,7 +127,8 @@ package struct ProxyConfiguration: Sendable {
         InterceptionRules(
             allowedConnectPorts: allowedConnectPorts,
             extraInterceptedHosts: extraInterceptedHosts,
-            tenantRestrictionsV2: tenantRestrictionsV2
+            tenantRestrictionsV2: tenantRestrictionsV2,
+            resourceHosts: resourceHosts
         )
     }
 }

@@ -13,19 +13,23 @@ struct InterceptedSession {
     let tokenEndpoints: TokenEndpointMatcher
     /// The host is an STS (Entra or not): any token its answers carry is judged, not only the token endpoint's.
     let hostIsSTS: Bool
+    /// A resource host (`--resource-host`): every request is judged by the token it carries.
+    let judgesEveryRequest: Bool
 
     init(
         target: HostPort,
         creator: CreatorResolver.Resolution,
         tokenFlows: TokenFlowHandling,
         maxBodyBytes: Int,
-        tenantRestrictionsV2: TenantRestrictionsV2?
+        tenantRestrictionsV2: TenantRestrictionsV2?,
+        judgesEveryRequest: Bool = false
     ) {
         self.target = target
         self.creator = creator
         self.tokenFlows = tokenFlows
         self.maxBodyBytes = maxBodyBytes
         self.tenantRestrictionsV2 = tenantRestrictionsV2
+        self.judgesEveryRequest = judgesEveryRequest
         self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
         self.hostIsSTS =
             STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)

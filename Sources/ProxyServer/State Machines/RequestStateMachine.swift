@@ -23,13 +23,16 @@ struct RequestStateMachine {
         case answer(SessionAnswer)
     }
 
-    /// Allowed transitions: initial (only inside `start`) → awaitingUpstream | awaitingAudit; awaitingUpstream → awaitingAudit |
+    /// Allowed transitions: initial (only inside `start`) → awaitingUpstream | awaitingAudit |
+    /// auditingBeforeForward; auditingBeforeForward → awaitingUpstream | answering; awaitingUpstream → awaitingAudit |
     /// answering; awaitingAudit → answering. Events that do not fit the state change nothing.
     private enum State {
         case initial
         case awaitingUpstream(Purpose)
         /// The decision's audit line is being written; its answer follows.
         case awaitingAudit(SessionAnswer)
+        /// An allowed resource request's audit line is being written; the request goes upstream once it is.
+        case auditingBeforeForward(HTTPRequestHead, body: ByteBuffer?)
         case answering
     }
 
@@ -112,6 +115,9 @@ struct RequestStateMachine {
         if let problem = SessionHostHeader.problem(hosts, session: session.target) {
             return audit(refusal(problem, path: request.head.uri, at: stamp))
         }
+        if session.judgesEveryRequest {
+            return startResourceRequest(request, decider: currentDecider(), at: stamp)
+        }
         if request.head.method == .POST, let endpoint = session.tokenEndpoints.match(path: request.head.uri) {
             return startTokenExchange(request, endpoint: endpoint, decider: currentDecider(), at: stamp)
         }
@@ -171,6 +177,26 @@ struct RequestStateMachine {
         }
     }
 
+    /// A request on a resource host: refused (audited, 403 or 400), or sent upstream, after its audit line when it
+    /// is the first of its token under this policy version.
+    private mutating func startResourceRequest(
+        _ request: NIOHTTPServerRequestFull,
+        decider: ExchangeDecider,
+        at stamp: EventStamp
+    ) -> Action {
+        let head = upstreamHead(request)
+        switch resourcePlan(request, decider: decider, at: stamp) {
+        case .refuse(let audited):
+            return audit(audited)
+        case .forward(nil):
+            state = .awaitingUpstream(.passThrough(path: request.head.uri, flow: nil))
+            return .forward(head, body: request.body)
+        case .forward(let event?):
+            state = .auditingBeforeForward(head, body: request.body)
+            return .writeAudit(event)
+        }
+    }
+
     // MARK: - Upstream
 
     /// The STS answered; `response` has a gzip or deflate body already decoded. Nil: no answer was awaited.
@@ -224,13 +250,23 @@ struct RequestStateMachine {
     }
 
     mutating func auditWritten() -> Action? {
-        guard case .awaitingAudit(let answer) = state else { return nil }
-        return self.answer(answer)
+        switch state {
+        case .awaitingAudit(let answer):
+            return self.answer(answer)
+        case .auditingBeforeForward(let head, let body):
+            state = .awaitingUpstream(.passThrough(path: head.uri, flow: nil))
+            return .forward(head, body: body)
+        case .initial, .awaitingUpstream, .answering:
+            return nil
+        }
     }
 
     /// No exchange goes unaudited: when its line cannot be written, the client gets a 503 instead of the answer.
     mutating func auditFailed(correlationID: UUID, at stamp: EventStamp) -> Action? {
-        guard case .awaitingAudit = state else { return nil }
+        switch state {
+        case .awaitingAudit, .auditingBeforeForward: break
+        case .initial, .awaitingUpstream, .answering: return nil
+        }
         let description = "the audit log could not be written, so the exchange is refused"
         return answer(
             .error(

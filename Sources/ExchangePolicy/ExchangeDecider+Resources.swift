@@ -1,0 +1,164 @@
+import Caching
+import Foundation
+import TenantPolicy
+import TokenInspection
+
+/// What a request to a resource host without a readable Entra token gets, when the directory maps the host to no
+/// tenant (`--unreadable-resource-token`).
+package enum UnreadableResourceToken: String, Sendable, CaseIterable {
+    /// Allowed, and audited as such.
+    case allow
+    /// Refused whenever some tenant's isolation could refuse it (as an unreadable token answer is).
+    case block
+}
+
+/// A request on a resource host, as the decider needs it.
+package struct ResourceRequest: Sendable {
+    package let creator: TenantID
+    /// Canonical.
+    package let host: String
+    /// Origin form.
+    package let path: String
+    package let credentials: ResourceCredentials
+
+    package init(creator: TenantID, host: String, path: String, credentials: ResourceCredentials) {
+        self.creator = creator
+        self.host = host
+        self.path = path
+        self.credentials = credentials
+    }
+}
+
+/// A resource request's verdict, and whether it is the first of its token under this policy version (the one
+/// that is audited when allowed).
+package struct ResourceJudgement: Sendable, Equatable {
+    package let verdict: ExchangeVerdict
+    package let firstSight: Bool
+
+    package init(verdict: ExchangeVerdict, firstSight: Bool) {
+        self.verdict = verdict
+        self.firstSight = firstSight
+    }
+}
+
+/// A token's verdict is kept under a keyed hash of its credentials, never the credentials themselves.
+struct ResourceKey: Hashable, Sendable {
+    let creator: TenantID
+    /// The host, or the Azure DevOps organisation the request goes to.
+    let scope: String
+    let digest: CredentialDigest
+}
+
+struct ResourceVerdict: Sendable {
+    let verdict: ExchangeVerdict
+    /// The earliest `exp` of the tokens judged (seconds since 1970); nil: kept until the policy changes.
+    let expiry: Double?
+}
+
+/// 128 bits of two differently keyed SipHash runs (the key is random per process): a hostile client cannot aim
+/// a token at another's cached verdict.
+struct CredentialDigest: Hashable, Sendable {
+    let high: Int
+    let low: Int
+
+    init(_ credentials: ResourceCredentials) {
+        var first = Hasher()
+        var second = Hasher()
+        second.combine(0x5EED)
+        for credential in credentials.credentials {
+            first.combine(credential)
+            second.combine(credential)
+        }
+        high = first.finalize()
+        low = second.finalize()
+    }
+}
+
+extension ExchangeDecider {
+    /// The decision on one request to a resource host (SPEC 4.2): an allowed token costs a lookup after its first
+    /// request, until it expires or the policy changes.
+    package func judgeResource(_ request: ResourceRequest, now: Date) -> ResourceJudgement {
+        let organization = AzureDevOpsOrganization.of(host: request.host, path: request.path)
+        let organizationTenant = organization.flatMap(policies.directory.tenant(forAzureDevOpsOrganization:))
+        let key = ResourceKey(
+            creator: request.creator,
+            scope: organizationTenant == nil ? request.host : "\(request.host)/\(organization ?? "")",
+            digest: CredentialDigest(request.credentials)
+        )
+        if let known = resourceVerdicts.value(for: key), known.expiry.map({ now.timeIntervalSince1970 < $0 }) ?? true {
+            return ResourceJudgement(verdict: known.verdict, firstSight: false)
+        }
+        let judged: ResourceVerdict
+        if let organization, let organizationTenant {
+            var verdict = isolationVerdict(creator: request.creator, signIn: organizationTenant)
+            verdict.reason =
+                "the request goes to Azure DevOps organisation \(organization), which belongs to "
+                + "\(policies.label(organizationTenant)); " + verdict.reason
+            judged = ResourceVerdict(verdict: verdict, expiry: nil)
+        } else {
+            judged = judgeCredentials(request)
+        }
+        resourceVerdicts.insert(judged, for: key)
+        return ResourceJudgement(verdict: judged.verdict, firstSight: true)
+    }
+
+    /// Every credential is judged; the strictest verdict stands. No credential: judged as unreadable.
+    private func judgeCredentials(_ request: ResourceRequest) -> ResourceVerdict {
+        var verdicts: [ExchangeVerdict] = []
+        var expiry: Double?
+        for credential in request.credentials.credentials {
+            switch credential {
+            case .bearer(let token):
+                let evidence = TokenResponseInspector.evidence(ofBearer: token)
+                guard let signIn = evidence.signInTenant, let cloud = evidence.issuerCloud else {
+                    let why = evidence.unreadableReason ?? "the bearer token is not an Entra token"
+                    verdicts.append(unreadable(request, why: "the bearer token cannot be read: \(why)"))
+                    continue
+                }
+                if let exp = evidence.expiry { expiry = min(expiry ?? exp, exp) }
+                verdicts.append(
+                    judgeSignIn(
+                        creator: request.creator,
+                        signIn: signIn,
+                        cloud: cloud,
+                        evidence: evidence,
+                        clientID: nil
+                    )
+                )
+            case .otherScheme(let scheme):
+                verdicts.append(unreadable(request, why: "the Authorization scheme '\(scheme)' names no tenant"))
+            }
+        }
+        if verdicts.isEmpty { verdicts.append(unreadable(request, why: "the request carries no bearer token")) }
+        let strictest =
+            verdicts.first { $0.outcome == .block } ?? verdicts.first { $0.outcome != .allow } ?? verdicts[0]
+        return ResourceVerdict(verdict: strictest, expiry: expiry)
+    }
+
+    /// A request whose tenant cannot be read from its token: the tenant the directory says the host belongs to,
+    /// else `--unreadable-resource-token`.
+    private func unreadable(_ request: ResourceRequest, why: String) -> ExchangeVerdict {
+        if let owner = policies.directory.tenant(forResourceHost: request.host) {
+            var verdict = isolationVerdict(creator: request.creator, signIn: owner)
+            verdict.reason = "\(why); \(request.host) belongs to \(policies.label(owner)); " + verdict.reason
+            return verdict
+        }
+        switch unreadableResourceToken {
+        case .block:
+            return unreadableSignInVerdict(
+                creator: request.creator,
+                why: why,
+                remedy: "Map \(request.host) to its tenant in directory.yaml (resourceHosts), or send a readable "
+                    + "Entra token."
+            )
+        case .allow:
+            return ExchangeVerdict(
+                outcome: .allow,
+                creatorTenant: request.creator,
+                signInTenant: nil,
+                reason: "\(why); allowed by --unreadable-resource-token allow",
+                setting: "unreadableResourceToken"
+            )
+        }
+    }
+}

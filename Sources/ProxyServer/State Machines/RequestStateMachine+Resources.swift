@@ -1,0 +1,81 @@
+import Audit
+import ExchangePolicy
+import NIOCore
+import NIOHTTP1
+import NetworkPolicy
+import TokenInspection
+
+/// How a request on a resource host is judged (SPEC 4.2): by every credential it carries, the verdict cached per
+/// token by the decider; one `resource_access` line for a token's first request under a policy version and for
+/// every refusal.
+extension RequestStateMachine {
+    enum ResourcePlan: Equatable {
+        case refuse(AuditedAnswer)
+        /// Sent upstream, after this audit line when there is one.
+        case forward(audit: AuditEvent?)
+    }
+
+    func resourcePlan(
+        _ request: NIOHTTPServerRequestFull,
+        decider: ExchangeDecider,
+        at stamp: EventStamp
+    ) -> ResourcePlan {
+        let head = request.head
+        let record = ExchangeRecord(
+            host: session.target.host,
+            path: head.uri,
+            clientID: nil,
+            correlationID: stamp.correlationID
+        )
+        guard case .known(let creator, _) = session.creator else {
+            return .refuse(resourceLine(creatorUnknown(record, at: stamp), method: head.method))
+        }
+        let isForm =
+            head.headers.first(name: "content-type")?.lowercased()
+            .hasPrefix("application/x-www-form-urlencoded") == true
+        let read = ResourceCredentials.read(
+            authorization: head.headers[canonicalForm: "authorization"].map(String.init),
+            target: head.uri,
+            formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil
+        )
+        let credentials: ResourceCredentials
+        switch read {
+        case .failure(let ambiguity):
+            return .refuse(resourceLine(refusal(ambiguity.description, path: head.uri, at: stamp), method: head.method))
+        case .success(let found):
+            credentials = found
+        }
+        let judgement = decider.judgeResource(
+            ResourceRequest(creator: creator, host: session.target.host, path: head.uri, credentials: credentials),
+            now: stamp.date
+        )
+        let outcome = decider.outcome(judgement.verdict, upstreamAnswerReadable: true)
+        var event = outcome.auditEvent(record, at: stamp.date)
+        event.event = "resource_access"
+        event.method = head.method.rawValue
+        guard outcome.decision != .blocked else {
+            let body = ResourceRefusalBody(
+                verdict: judgement.verdict,
+                correlationID: record.correlationID,
+                timestamp: stamp.date
+            )
+            var answer = SessionAnswer(
+                status: .forbidden,
+                headers: HTTPResponseWriting.jsonHeaders,
+                body: ByteBuffer(bytes: body.json()),
+                keepAlive: keepAlive
+            )
+            answer.exchangeStarted = stamp.now
+            return .refuse(AuditedAnswer(event: event, answer: answer))
+        }
+        return .forward(audit: judgement.firstSight ? event : nil)
+    }
+
+    /// A resource request's line is a `resource_access` line, with its method.
+    private func resourceLine(_ audited: AuditedAnswer, method: HTTPMethod) -> AuditedAnswer {
+        var event = audited.event
+        event.event = "resource_access"
+        event.method = method.rawValue
+        return AuditedAnswer(event: event, answer: audited.answer)
+    }
+}

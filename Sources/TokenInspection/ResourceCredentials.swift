@@ -1,0 +1,108 @@
+/// Every credential a request to a resource host carries: each `Authorization` header, `access_token` in the query,
+/// and `access_token` in a form body. Each is judged; a request that carries one carrier twice is ambiguous (which
+/// copy the resource reads is its own business), and refused before anything is judged.
+package struct ResourceCredentials: Sendable, Equatable {
+    package enum Credential: Sendable, Hashable {
+        /// A bearer token, as the resource would read it.
+        case bearer(String)
+        /// Another `Authorization` scheme (Basic, PoP…): a credential the proxy cannot read a tenant from.
+        case otherScheme(String)
+    }
+
+    package private(set) var credentials: [Credential] = []
+
+    /// Longest credential read; a longer one is kept cut (it cannot be an Entra token, so it is judged unreadable).
+    private static let maxCredentialBytes = 16 << 10
+
+    /// - Parameters:
+    ///   - authorization: the values of every `Authorization` header.
+    ///   - target: the request target in origin form (`/path?query`).
+    ///   - formBody: the body, when its content type is `application/x-www-form-urlencoded`.
+    /// - Returns: the credentials, or why the request is ambiguous.
+    package static func read(
+        authorization: [String],
+        target: String,
+        formBody: [UInt8]?
+    ) -> Result<ResourceCredentials, ReasonText> {
+        guard authorization.count <= 1 else {
+            return .failure(
+                ReasonText(
+                    "the request carries \(authorization.count) Authorization headers; which one the resource reads "
+                        + "is ambiguous"
+                )
+            )
+        }
+        var found = ResourceCredentials()
+        if let header = authorization.first { found.credentials.append(Self.credential(ofHeader: header)) }
+        let query = target.utf8.firstIndex(of: UInt8(ascii: "?")).map {
+            Array(target.utf8[target.utf8.index(after: $0)...])
+        }
+        for (carrier, bytes) in [("query", query), ("form body", formBody)] {
+            guard let bytes else { continue }
+            let tokens = Self.accessTokens(inForm: bytes)
+            guard tokens.count <= 1 else {
+                return .failure(
+                    ReasonText("the \(carrier) names access_token \(tokens.count) times; which one counts is ambiguous")
+                )
+            }
+            found.credentials += tokens.map { .bearer($0) }
+        }
+        return .success(found)
+    }
+
+    /// `Bearer <token>` (scheme without case, RFC 9110 11.1); anything else is another scheme.
+    private static func credential(ofHeader value: String) -> Credential {
+        let trimmed = value.trimmingASCIIWhitespace()
+        let parts = trimmed.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard let scheme = parts.first else { return .otherScheme("") }
+        guard scheme.utf8.equalsIgnoringASCIICase("bearer"), parts.count == 2 else {
+            return .otherScheme(String(scheme.prefix(32)))
+        }
+        return .bearer(String(parts[1].trimmingASCIIWhitespace().prefix(maxCredentialBytes)))
+    }
+
+    /// The values of every `access_token` field of a form-encoded text; names are decoded and compared without
+    /// case, so no spelling slips past.
+    private static func accessTokens(inForm bytes: [UInt8]) -> [String] {
+        var tokens: [String] = []
+        for pair in bytes.split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard FormText.decoded(parts[0], limit: 64).utf8.equalsIgnoringASCIICase("access_token") else { continue }
+            let value = parts.count == 2 ? FormText.decoded(parts[1], limit: maxCredentialBytes) : ""
+            tokens.append(value)
+        }
+        return tokens
+    }
+}
+
+/// `application/x-www-form-urlencoded` text decoding: `%XX` and `+`; a malformed escape stays as written.
+enum FormText {
+    static func decoded(_ bytes: some Collection<UInt8>, limit: Int) -> String {
+        var out: [UInt8] = []
+        var index = bytes.startIndex
+        while index != bytes.endIndex, out.count < limit {
+            let byte = bytes[index]
+            let next = bytes.index(after: index)
+            if byte == UInt8(ascii: "%"), next != bytes.endIndex, bytes.index(after: next) != bytes.endIndex,
+                let high = ByteText.hexValue(bytes[next]), let low = ByteText.hexValue(bytes[bytes.index(after: next)])
+            {
+                out.append(high << 4 | low)
+                index = bytes.index(after: bytes.index(after: next))
+            } else {
+                out.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                index = next
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingASCIIWhitespace() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let text = Substring(self)
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return text[first...last]
+    }
+}

@@ -1,0 +1,144 @@
+import Audit
+import ExchangePolicy
+import Foundation
+import TenantPolicy
+import TestSupport
+import Testing
+import TokenInspection
+
+/// Requests on resource hosts (SPEC 4.2), without sockets: the token's tenant, the directory's hosts and Azure
+/// DevOps organisations, unreadable tokens, and the per-token cache that makes a policy change apply at once.
+struct ResourceDecisionTests {
+    static let (contoso, fabrikam, northwind, adatum) =
+        (ExampleTenants.contoso, ExampleTenants.fabrikam, ExampleTenants.northwind, ExampleTenants.adatum)
+    static let graph = "graph.microsoft.com"
+
+    /// Contoso isolated, Fabrikam allowed outbound; Adatum governed and isolated, admitting nobody.
+    static func decider(
+        unreadable: UnreadableResourceToken = .block,
+        mode: EnforcementMode = .enforce,
+        contosoRules: [IsolationRule] = [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)],
+        directory: (inout TenantDirectory) -> Void = { _ in }
+    ) -> ExchangeDecider {
+        var names = TenantDirectory()
+        directory(&names)
+        let set = PolicySet(
+            tenants: [
+                GovernedTenant(
+                    id: contoso,
+                    displayName: "Contoso",
+                    isolation: IsolationPolicy(tenantID: contoso, isEnabled: true, rules: contosoRules)
+                )
+            ],
+            directory: names
+        )
+        return ExchangeDecider(policies: set, nonEntraSTS: .audit, mode: mode, unreadableResourceToken: unreadable)
+    }
+
+    static func request(
+        _ credentials: [ResourceCredentials.Credential],
+        host: String = graph,
+        path: String = "/v1.0/me"
+    ) -> ResourceRequest {
+        let header = credentials.compactMap { credential -> String? in
+            switch credential {
+            case .bearer(let token): "Bearer \(token)"
+            case .otherScheme(let scheme): "\(scheme) xyz"
+            }
+        }
+        let read = try! ResourceCredentials.read(authorization: header, target: path, formBody: nil).get()
+        return ResourceRequest(creator: contoso, host: host, path: path, credentials: read)
+    }
+
+    @Test func aTokenOfAnAllowedTenantPassesAndIsJudgedOnce() {
+        let decider = Self.decider()
+        let token = UnsignedTokens.graph(tenant: Self.fabrikam)
+        let first = decider.judgeResource(Self.request([.bearer(token)]), now: Date())
+        #expect(first.verdict.outcome == .allow && first.verdict.signInTenant == Self.fabrikam && first.firstSight)
+        let again = decider.judgeResource(Self.request([.bearer(token)]), now: Date())
+        #expect(again == ResourceJudgement(verdict: first.verdict, firstSight: false))
+    }
+
+    @Test func aTokenMintedElsewhereForARefusedTenantIsBlocked() {
+        let judged = Self.decider().judgeResource(
+            Self.request([.bearer(UnsignedTokens.graph(tenant: Self.northwind))]),
+            now: Date()
+        )
+        #expect(judged.verdict.outcome == .block && judged.verdict.directions == [.outbound])
+        #expect(judged.verdict.signInTenant == Self.northwind)
+    }
+
+    /// A new policy version is a new decider: its first request on an open connection is judged afresh.
+    @Test func aPolicyChangeAppliesToTheNextRequest() {
+        let token = UnsignedTokens.graph(tenant: Self.fabrikam)
+        #expect(Self.decider().judgeResource(Self.request([.bearer(token)]), now: Date()).verdict.outcome == .allow)
+        let changed = Self.decider(contosoRules: [])
+        let judged = changed.judgeResource(Self.request([.bearer(token)]), now: Date())
+        #expect(judged.verdict.outcome == .block && judged.firstSight)
+    }
+
+    @Test func anExpiredTokensVerdictIsNotReused() {
+        let decider = Self.decider()
+        let token = UnsignedTokens.graph(tenant: Self.fabrikam, expiresIn: 60)
+        _ = decider.judgeResource(Self.request([.bearer(token)]), now: Date())
+        let later = decider.judgeResource(Self.request([.bearer(token)]), now: Date().addingTimeInterval(120))
+        #expect(later.firstSight)
+    }
+
+    @Test func everyCredentialIsJudgedAndTheStrictestStands() {
+        let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)
+        let refused = UnsignedTokens.graph(tenant: Self.northwind)
+        let path = "/v1.0/me?access_token=\(refused)"
+        let read = try! ResourceCredentials.read(authorization: ["Bearer \(allowed)"], target: path, formBody: nil)
+            .get()
+        let judged = Self.decider().judgeResource(
+            ResourceRequest(creator: Self.contoso, host: Self.graph, path: path, credentials: read),
+            now: Date()
+        )
+        #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind)
+    }
+
+    @Test func withoutAReadableTokenTheDirectorysHostTenantDecides() {
+        let decider = Self.decider {
+            $0.register(resourceHost: HostPattern(parsing: "*.sharepoint.com")!, for: Self.northwind)
+        }
+        let refused = decider.judgeResource(Self.request([], host: "northwind.sharepoint.com"), now: Date())
+        #expect(refused.verdict.outcome == .block && refused.verdict.signInTenant == Self.northwind)
+        let opaque = decider.judgeResource(
+            Self.request([.bearer("EwBwA8l6BAAU-opaque")], host: "northwind.sharepoint.com"),
+            now: Date()
+        )
+        #expect(opaque.verdict.outcome == .block && opaque.verdict.reason.contains("cannot be read"))
+    }
+
+    @Test func anUnreadableTokenOnAnUnmappedHostFollowsTheSetting() {
+        let blocked = Self.decider().judgeResource(Self.request([.otherScheme("Basic")]), now: Date())
+        #expect(blocked.verdict.outcome == .block)
+        let allowed = Self.decider(unreadable: .allow).judgeResource(Self.request([]), now: Date())
+        #expect(allowed.verdict.outcome == .allow && allowed.verdict.setting == "unreadableResourceToken")
+    }
+
+    @Test func aMappedAzureDevOpsOrganisationIsJudgedByItsTenantWhateverTheToken() {
+        let decider = Self.decider { $0.register(azureDevOpsOrganization: "NorthwindOrg", for: Self.northwind) }
+        let opaque = [ResourceCredentials.Credential.bearer("ado-personal-access-token")]
+        for (host, path) in [("dev.azure.com", "/northwindorg/_apis/projects"), ("northwindorg.visualstudio.com", "/")]
+        {
+            let judged = decider.judgeResource(Self.request(opaque, host: host, path: path), now: Date())
+            #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind, "\(host)")
+        }
+        let unmapped = Self.decider(unreadable: .allow).judgeResource(
+            Self.request(opaque, host: "dev.azure.com", path: "/otherorg/_apis/projects"),
+            now: Date()
+        )
+        #expect(unmapped.verdict.outcome == .allow && unmapped.verdict.signInTenant == nil)
+    }
+
+    @Test func reportOnlyLetsABlockedTokenThroughAsWouldBlock() {
+        let decider = Self.decider(mode: .reportOnly)
+        let judged = decider.judgeResource(
+            Self.request([.bearer(UnsignedTokens.graph(tenant: Self.northwind))]),
+            now: Date()
+        )
+        #expect(decider.outcome(judged.verdict, upstreamAnswerReadable: true).decision == .wouldBlock)
+    }
+}

@@ -1,0 +1,44 @@
+import Testing
+import TokenInspection
+
+/// Every carrier of a credential, however it is spelt, and the ambiguous requests refused before any judgement.
+struct ResourceCredentialsTests {
+    static func read(
+        _ headers: [String],
+        _ target: String = "/v1.0/me",
+        form: String? = nil
+    )
+        -> Result<ResourceCredentials, ReasonText>
+    {
+        ResourceCredentials.read(authorization: headers, target: target, formBody: form.map { Array($0.utf8) })
+    }
+
+    @Test func aBearerHeaderInAnyCase() throws {
+        #expect(try Self.read(["bEaReR   abc.def.ghi "]).get().credentials == [.bearer("abc.def.ghi")])
+        #expect(try Self.read(["Basic dXNlcg=="]).get().credentials == [.otherScheme("Basic")])
+        #expect(try Self.read(["Bearer"]).get().credentials == [.otherScheme("Bearer")])
+    }
+
+    @Test func twoAuthorizationHeadersAreAmbiguous() {
+        guard case .failure(let reason) = Self.read(["Bearer a", "Bearer b"]) else {
+            Issue.record("two headers are refused")
+            return
+        }
+        #expect(reason.description.contains("2 Authorization headers"))
+    }
+
+    @Test(arguments: ["access_token", "ACCESS_TOKEN", "access%5Ftoken", "Access%5fToken"])
+    func anAccessTokenInTheQueryHoweverSpelt(_ name: String) throws {
+        let read = try Self.read([], "/v1.0/me?$select=id&\(name)=a%2Eb.c").get()
+        #expect(read.credentials == [.bearer("a.b.c")])
+    }
+
+    @Test func repeatedQueryTokensAreAmbiguousAndFormBodiesCount() throws {
+        guard case .failure = Self.read([], "/x?access_token=a&access_token=b") else {
+            Issue.record("a repeated access_token is refused")
+            return
+        }
+        let read = try Self.read(["Bearer h"], "/x?access_token=q", form: "a=1&access_token=f").get()
+        #expect(read.credentials == [.bearer("h"), .bearer("q"), .bearer("f")])
+    }
+}
