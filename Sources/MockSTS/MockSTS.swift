@@ -21,13 +21,14 @@ import TenantPolicy
 /// segments, as real servers may. `GET /{tenant}/oauth2/v2.0/authorize?response_mode=form_post|fragment&mock_tid=…`
 /// hands over an ID token outside the token endpoint.
 package final class MockSTS: Sendable {
-    /// Every host its certificate names and it answers for.
-    package static let hosts = [
-        "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "login.microsoftonline.us",
-        "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com",
-        // Other ESTS front-end names, each of which must be judged like the main one.
-        "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
-    ]
+    /// Every host its certificate names and it answers for: Entra's, Azure DevOps's STS, and the resource hosts.
+    package static let hosts =
+        [
+            "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "login.microsoftonline.us",
+            "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com",
+            // Other ESTS front-end names, each of which must be judged like the main one.
+            "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
+        ] + MockResources.hosts
 
     package let port: Int
     /// The plain-HTTP listener on loopback (`plainHTTP: true`), for a browser's sign-in and the console's own

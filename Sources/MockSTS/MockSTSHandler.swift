@@ -4,7 +4,8 @@ import NIOHTTP1
 import Plumbing
 import TenantPolicy
 
-/// Answers one request of the mock STS: Entra v1/v2 token endpoints, the Azure DevOps token endpoint, `/healthz`.
+/// Answers one request of the mock STS: Entra v1/v2 token endpoints, the Azure DevOps token endpoint, `/healthz`,
+/// and the resource hosts it plays (`MockResources`).
 final class MockSTSHandler: ChannelInboundHandler {
     typealias InboundIn = NIOHTTPServerRequestFull
     typealias OutboundOut = HTTPServerResponsePart
@@ -81,6 +82,16 @@ final class MockSTSHandler: ChannelInboundHandler {
                     form: form
                 )
             }
+        } else if MockResources.serves(host) {
+            answer = context.eventLoop.makeSucceededFuture(
+                MockResources.answer(
+                    host: host,
+                    path: path,
+                    method: request.head.method.rawValue,
+                    hasBearer: request.head.headers.contains(name: "authorization"),
+                    bodyBytes: request.body?.readableBytes ?? 0
+                )
+            )
         } else {
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.notFound, #"{"error":"not_found"}"#))
         }

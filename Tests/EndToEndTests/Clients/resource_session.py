@@ -1,0 +1,60 @@
+"""One connection through the proxy to a resource host, kept open across a policy change.
+
+    python3 resource_session.py PROXY_PORT CA_FILE HOST PATH BEARER TRIGGER_FILE
+
+Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) GET PATH with the bearer token, prints the status,
+waits (at most 30 s) until TRIGGER_FILE exists, sends the same request on the same connection and prints its status.
+"""
+import os
+import socket
+import ssl
+import sys
+import time
+
+
+def read_answer(stream):
+    """Reads one HTTP/1.1 answer with a Content-Length body; returns its status code."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = stream.recv(1)
+        if not chunk:
+            raise SystemExit("closed before the answer's head ended")
+        head += chunk
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    body = b""
+    while len(body) < length:
+        chunk = stream.recv(length - len(body))
+        if not chunk:
+            raise SystemExit("closed inside the answer's body")
+        body += chunk
+    return lines[0].split(" ")[1]
+
+
+def main():
+    port, ca, host, path, bearer, trigger = sys.argv[1:7]
+    raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
+    raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
+    established = b""
+    while b"\r\n\r\n" not in established:
+        established += raw.recv(1)
+    if b" 200 " not in established.split(b"\r\n")[0]:
+        raise SystemExit("CONNECT refused: " + established.decode("latin-1"))
+    stream = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=host)
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n\r\n".encode()
+    stream.sendall(request)
+    print(read_answer(stream), flush=True)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(trigger):
+        if time.monotonic() > deadline:
+            raise SystemExit("no trigger within 30 s")
+        time.sleep(0.05)
+    stream.sendall(request)
+    print(read_answer(stream), flush=True)
+
+
+main()
