@@ -25,6 +25,8 @@ enum TenantFileRenderer {
         }
     }
 
+    /// The Graph file (Graph's document with `tenantId` merged in) and YAML's quoted strings are written from JSON
+    /// objects, in JSONSerialization's key order, so that the files already written come out the same.
     private static func json(_ object: Any, pretty: Bool = true) -> String {
         var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
         if pretty { options.insert(.prettyPrinted) }
