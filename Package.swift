@@ -356,9 +356,12 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "EntraAuth", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy",
+                "AdminAPI", "Audit", "EntraAuth", "PolicyFiles", "PolicyService", "TenantPolicy", "ExchangePolicy",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

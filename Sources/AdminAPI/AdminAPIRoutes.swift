@@ -1,68 +1,11 @@
-import Audit
 import EntraAuth
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
-import Plumbing
-import PolicyFiles
+import NIOCore
 import PolicyService
 import TenantPolicy
-
-/// The policy endpoints' collaborators: who may call them, where edits are written, where they are audited.
-package struct AdminPolicyAPI: Sendable {
-    let authenticator: AdminAuthenticator?
-    let isolation: IsolationEndpoints
-    let crossTenantAccess: CrossTenantAccessEndpoints
-    private let store: PolicyStore
-    private let adminTenants: Set<TenantID>?
-
-    /// - Parameters:
-    ///   - authenticator: nil refuses every bearer call with 401 (no keys configured): safe by default.
-    ///   - adminTenants: `--admin-tenant`: whose administrators may use the API and the console; nil: those of the
-    ///     tenants the policies govern.
-    package init(
-        source: any PolicySource,
-        store: PolicyStore,
-        audit: AuditLog,
-        authenticator: AdminAuthenticator?,
-        adminTenants: Set<TenantID>? = nil
-    ) {
-        self.authenticator = authenticator
-        self.store = store
-        self.adminTenants = adminTenants
-        let writer = PolicyWriter(source: source, store: store, audit: audit)
-        isolation = IsolationEndpoints(writer: writer)
-        crossTenantAccess = CrossTenantAccessEndpoints(writer: writer)
-    }
-
-    /// Whether administrators of `tenant` may use this TenantGate at all: any Entra tenant's Global Administrator
-    /// holds the roles, so the roles alone would let a throwaway tenant's administrator create a policy document that
-    /// joins the fleet's set. Only the operator's list, or the tenants already governed, are trusted.
-    package func admits(_ tenant: TenantID) -> Bool {
-        if let adminTenants { return adminTenants.contains(tenant) }
-        let bundle = store.current().bundle
-        return bundle.isolation.tenant(tenant) != nil || bundle.crossTenantAccess[tenant] != nil
-    }
-
-    /// A tenant's isolation policy in the API's own shape (Power Platform's document) with the ETag the API gives,
-    /// so that a console edit sent with it meets the same precondition as any API call; nil without a policy.
-    package func isolationDocument(for tenant: TenantID) -> (json: String, etag: String?)? {
-        let bundle = isolation.writer.store.current().bundle
-        let state = TenantPolicyState(tenant: tenant, bundle: bundle)
-        guard let policy = state.isolation else { return nil }
-        let object = TenantFileRenderer.powerPlatformObject(policy, directory: bundle.isolation.directory)
-        return (
-            TenantFileRenderer.json(object, pretty: false),
-            PolicyWriter.etag(.isolation, of: state, directory: bundle.isolation.directory)
-        )
-    }
-
-    /// The ETag of a tenant's cross-tenant access settings as the Graph endpoints give it.
-    package func crossTenantAccessETag(for tenant: TenantID) -> String? {
-        crossTenantAccess.etag(tenant)
-    }
-}
 
 /// The admin listener's JSON routes: health, readiness and metrics without a token; Power Platform's tenant
 /// isolation and Graph's cross-tenant access endpoints behind `AdminAuthenticationMiddleware`, each group with its
@@ -91,41 +34,16 @@ package enum AdminAPIRoutes {
         sourceStatus: @escaping @Sendable () -> PolicySourceStatus,
         renderMetrics: @escaping @Sendable () -> [UInt8]
     ) {
-        let notAllowed: @Sendable (AdminRequest) -> AdminAnswer = { _ in .json(405, ["error": "method_not_allowed"]) }
-        on(router, "/healthz", [.get: { _, _ in .json(200, ["status": "ok"]) }], otherwise: notAllowed)
+        let notAllowed: @Sendable (Request) throws -> Response = { _ in
+            try AdminJSON.response(.methodNotAllowed, ["error": "method_not_allowed"])
+        }
+        on(router, "/healthz", [.get: { _, _ in try AdminJSON.response(.ok, ["status": "ok"]) }], otherwise: notAllowed)
         on(
             router,
             "/readyz",
             [
                 .get: { _, _ in
-                    let snapshot = policies.current()
-                    let bundle = snapshot.bundle
-                    // Still ready with the store unreachable: decisions never wait on it, the last good set is
-                    // enforced, and the body says so.
-                    let status = sourceStatus()
-                    var store: [String: Any] = ["kind": status.kind, "reachable": status.reachable]
-                    // What is wrong, not the database's own error text (host names, user, server messages): that
-                    // is in the log, and the probe is answered to anyone who can reach the listener.
-                    if status.problem != nil {
-                        store["problem"] = "the policy store cannot be reached; the proxy's log has the error"
-                    }
-                    if let since = status.unreachableSince {
-                        store["unreachable_since"] = RFC3339.string(from: since, milliseconds: true)
-                    }
-                    if let contact = status.lastContact {
-                        store["last_contact"] = RFC3339.string(from: contact, milliseconds: true)
-                    }
-                    return .json(
-                        200,
-                        [
-                            "status": status.reachable ? "ready" : "ready, enforcing the last good policy",
-                            "policy_version": bundle.version,
-                            "policy_loaded_at": RFC3339.string(from: snapshot.loadedAt, milliseconds: true),
-                            "governed_tenants": bundle.isolation.tenants.count,
-                            "cross_tenant_access_tenants": bundle.crossTenantAccess.count,
-                            "policy_store": store,
-                        ]
-                    )
+                    try AdminJSON.response(.ok, ReadinessAnswer(policies.current(), source: sourceStatus()))
                 }
             ],
             otherwise: notAllowed
@@ -135,10 +53,10 @@ package enum AdminAPIRoutes {
             "/metrics",
             [
                 .get: { _, _ in
-                    AdminAnswer(
-                        status: 200,
-                        contentType: "text/plain; version=0.0.4; charset=utf-8",
-                        body: renderMetrics()
+                    Response(
+                        status: .ok,
+                        headers: [.lowercaseContentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: renderMetrics()))
                     )
                 }
             ],
@@ -155,24 +73,29 @@ package enum AdminAPIRoutes {
                 authenticator: policyAPI?.authenticator,
                 admits: { policyAPI?.admits($0) ?? false },
                 refusal: { error, detail in
-                    AdminErrorBody.powerPlatform(
-                        error.httpStatus,
+                    PowerPlatformError(
+                        HTTPResponse.Status(code: error.httpStatus),
                         code: error.httpStatus == 401 ? "Unauthorized" : "Forbidden",
                         message: detail ?? error.description,
-                        headers: [("www-authenticate", error.wwwAuthenticate)]
+                        headers: [.lowercaseWWWAuthenticate: error.wwwAuthenticate]
                     )
                 }
             )
         )
         group.add(middleware: TenantOwnershipMiddleware())
-        let otherwise = IsolationEndpoints.methodNotAllowed
+        let otherwise = { @Sendable request in try IsolationEndpoints.methodNotAllowed(request).response }
         on(
             group,
             "",
             [
-                .get: { _, context in endpoints?.get(try tenant(context)) },
+                .get: { _, context in try endpoints?.get(try tenant(context)) },
                 .put: { request, context in
-                    await endpoints?.put(request, tenant: try tenant(context), principal: try context.requireIdentity())
+                    try await endpoints?.put(
+                        request,
+                        context: context,
+                        tenant: try tenant(context),
+                        principal: try context.requireIdentity()
+                    )
                 },
             ],
             otherwise: otherwise
@@ -181,10 +104,11 @@ package enum AdminAPIRoutes {
             group,
             "rules",
             [
-                .get: { _, context in endpoints?.rules(try tenant(context)) },
+                .get: { _, context in try endpoints?.rules(try tenant(context)) },
                 .post: { request, context in
-                    await endpoints?.addRule(
+                    try await endpoints?.addRule(
                         request,
+                        context: context,
                         tenant: try tenant(context),
                         principal: try context.requireIdentity()
                     )
@@ -197,15 +121,16 @@ package enum AdminAPIRoutes {
             "rules/:subject",
             [
                 .patch: { request, context in
-                    await endpoints?.changeRule(
+                    try await endpoints?.changeRule(
                         request,
+                        context: context,
                         tenant: try tenant(context),
                         subject: try parameter("subject", context),
                         principal: try context.requireIdentity()
                     )
                 },
                 .delete: { request, context in
-                    await endpoints?.deleteRule(
+                    try await endpoints?.deleteRule(
                         request,
                         tenant: try tenant(context),
                         subject: try parameter("subject", context),
@@ -228,38 +153,47 @@ package enum AdminAPIRoutes {
                 authenticator: policyAPI?.authenticator,
                 admits: { policyAPI?.admits($0) ?? false },
                 refusal: { error, detail in
-                    AdminErrorBody.graph(
-                        error.httpStatus,
+                    GraphError(
+                        HTTPResponse.Status(code: error.httpStatus),
                         code: error.httpStatus == 401 ? "InvalidAuthenticationToken" : "Authorization_RequestDenied",
                         message: detail ?? error.description,
-                        headers: [("www-authenticate", error.wwwAuthenticate)]
+                        headers: [.lowercaseWWWAuthenticate: error.wwwAuthenticate]
                     )
                 }
             )
         )
-        let otherwise = CrossTenantAccessEndpoints.methodNotAllowed
-        on(group, "", [.get: { _, context in endpoints?.readAll(try context.requireIdentity()) }], otherwise: otherwise)
+        let otherwise = { @Sendable request in try CrossTenantAccessEndpoints.methodNotAllowed(request).response }
+        on(
+            group,
+            "",
+            [.get: { _, context in try endpoints?.readAll(try context.requireIdentity()) }],
+            otherwise: otherwise
+        )
         on(
             group,
             "default",
             [
-                .get: { _, context in endpoints?.readDefault(try context.requireIdentity()) },
-                .patch: { request, context in await endpoints?.patchDefault(request, try context.requireIdentity()) },
+                .get: { _, context in try endpoints?.readDefault(try context.requireIdentity()) },
+                .patch: { request, context in
+                    try await endpoints?.patchDefault(request, context, try context.requireIdentity())
+                },
             ],
             otherwise: otherwise
         )
         on(
             group,
             "default/resetToSystemDefault",
-            [.post: { request, context in await endpoints?.resetDefault(request, try context.requireIdentity()) }],
+            [.post: { request, context in try await endpoints?.resetDefault(request, try context.requireIdentity()) }],
             otherwise: otherwise
         )
         on(
             group,
             "partners",
             [
-                .get: { _, context in endpoints?.readPartners(try context.requireIdentity()) },
-                .post: { request, context in await endpoints?.addPartner(request, try context.requireIdentity()) },
+                .get: { _, context in try endpoints?.readPartners(try context.requireIdentity()) },
+                .post: { request, context in
+                    try await endpoints?.addPartner(request, context, try context.requireIdentity())
+                },
             ],
             otherwise: otherwise
         )
@@ -268,17 +202,18 @@ package enum AdminAPIRoutes {
             "partners/:partnerTenantId",
             [
                 .get: { _, context in
-                    endpoints?.readPartner(try parameter("partnerTenantId", context), try context.requireIdentity())
+                    try endpoints?.readPartner(try parameter("partnerTenantId", context), try context.requireIdentity())
                 },
                 .patch: { request, context in
-                    await endpoints?.patchPartner(
+                    try await endpoints?.patchPartner(
                         try parameter("partnerTenantId", context),
                         request,
+                        context,
                         try context.requireIdentity()
                     )
                 },
                 .delete: { request, context in
-                    await endpoints?.deletePartner(
+                    try await endpoints?.deletePartner(
                         try parameter("partnerTenantId", context),
                         request,
                         try context.requireIdentity()
@@ -289,23 +224,33 @@ package enum AdminAPIRoutes {
         )
     }
 
-    typealias Endpoint = @Sendable (AdminRequest, AdminRequestContext) async throws -> AdminAnswer?
+    /// An endpoint's answer; nil when no policy API is behind it, which the authentication middleware already
+    /// refused.
+    typealias Endpoint = @Sendable (Request, AdminRequestContext) async throws -> Response?
 
-    /// Registers a path's methods; the other known methods answer `otherwise` (405 in the group's shape). An
-    /// endpoint answering nil has no policy API behind it, which the authentication middleware already refused.
+    /// Registers a path's methods; the other known methods answer `otherwise` (405 in the group's shape).
+    ///
+    /// Every request's body is read whole first, within `AdminRequestContext.maximumBodyBytes`: a body over it is the
+    /// 413 on every route, and the endpoints read it again from memory. An endpoint's refusal, thrown in its dialect,
+    /// is answered here rather than thrown on: the session middleware saves a session only with an answer.
     private static func on(
         _ router: some RouterMethods<AdminRequestContext>,
         _ path: String,
         _ endpoints: [HTTPRequest.Method: Endpoint],
-        otherwise: @escaping @Sendable (AdminRequest) -> AdminAnswer
+        otherwise: @escaping @Sendable (Request) throws -> Response
     ) {
         for method in knownMethods {
             let endpoint = endpoints[method]
             router.on(RouterPath(path), method: method) { request, context -> Response in
-                let adminRequest = try await AdminRequest.read(request)
-                guard let endpoint else { return otherwise(adminRequest).response }
-                let answer = try await endpoint(adminRequest, context)
-                return (answer ?? .json(503, ["error": "policy_api_unavailable"])).response
+                var request = request
+                _ = try await request.collectBody(upTo: context.maxUploadSize)
+                guard let endpoint else { return try otherwise(request) }
+                do {
+                    return try await endpoint(request, context)
+                        ?? AdminJSON.response(.serviceUnavailable, ["error": "policy_api_unavailable"])
+                } catch let refusal as any AdminErrorDialect {
+                    return try refusal.response
+                }
             }
         }
     }

@@ -17,7 +17,8 @@ struct AdminAuthenticationMiddleware: RouterMiddleware {
     let authenticator: AdminAuthenticator?
     /// Whether administrators of a tenant may use this TenantGate (`AdminPolicyAPI.admits`).
     let admits: @Sendable (TenantID) -> Bool
-    let refusal: @Sendable (AdminAuthError, _ detail: String?) -> AdminAnswer
+    /// The refusal in the area's error shape.
+    let refusal: @Sendable (AdminAuthError, _ detail: String?) -> any AdminErrorDialect
 
     func handle(
         _ request: Request,
@@ -27,12 +28,12 @@ struct AdminAuthenticationMiddleware: RouterMiddleware {
         var context = context
         switch await authenticate(request, context) {
         case .failure(let failure):
-            return refusal(failure.error, failure.detail).response
+            return try refusal(failure.error, failure.detail).response
         case .success(let principal) where !admits(principal.tenant):
             let detail =
                 "administrators of tenant \(principal.tenant) may not administer this TenantGate: it governs no "
                 + "policy of that tenant, and --admin-tenant does not name it"
-            return refusal(.forbidden(area), detail).response
+            return try refusal(.forbidden(area), detail).response
         case .success(let principal):
             context.identity = principal
             return try await next(request, context)

@@ -1,109 +1,113 @@
 import CrossTenantAccess
 import EntraAuth
 import Foundation
+import Hummingbird
 import PolicyFiles
 import PolicyService
 import TenantPolicy
 
 /// Microsoft Graph's cross-tenant access policy endpoints under `/v1.0/policies/crossTenantAccessPolicy`, with
-/// Graph's status codes and error shape (ENTRA-FACTS 4). The caller's tenant (`tid`) selects whose
-/// settings are read and written; a tenant without settings reads as the service default.
+/// Graph's status codes and error shape (ENTRA-FACTS 4); refusals are thrown as `GraphError`s. The caller's tenant
+/// (`tid`) selects whose settings are read and written; a tenant without settings reads as the service default.
 struct CrossTenantAccessEndpoints: Sendable {
-    static let resource = "crossTenantAccessPolicy"
     let writer: PolicyWriter
 
     /// `GET /v1.0/policies/crossTenantAccessPolicy`: default and partners in one document.
-    func readAll(_ principal: AdminPrincipal) -> AdminAnswer {
-        read(principal.tenant) { try $0.encoded(pretty: false) }
+    func readAll(_ principal: AdminPrincipal) throws -> Response {
+        try answer(.ok, settings(principal.tenant), of: principal.tenant)
     }
 
     /// `GET .../default`.
-    func readDefault(_ principal: AdminPrincipal) -> AdminAnswer {
-        read(principal.tenant) { try $0.default.encoded(pretty: false) }
+    func readDefault(_ principal: AdminPrincipal) throws -> Response {
+        try answer(.ok, settings(principal.tenant).default, of: principal.tenant)
     }
 
     /// `PATCH .../default`.
-    func patchDefault(_ request: AdminRequest, _ principal: AdminPrincipal) async -> AdminAnswer {
-        await edit(request, principal, operation: "PATCH default", success: 204) {
-            try $0.applyingPatch(toDefault: request.body)
-        }
+    func patchDefault(
+        _ request: Request,
+        _ context: AdminRequestContext,
+        _ principal: AdminPrincipal
+    ) async throws -> Response {
+        let body = try await request.bodyData(context: context)
+        try await edit(request, principal, operation: "PATCH default") { try $0.applyingPatch(toDefault: body) }
+        return noContent(principal.tenant)
     }
 
     /// `POST .../default/resetToSystemDefault`.
-    func resetDefault(_ request: AdminRequest, _ principal: AdminPrincipal) async -> AdminAnswer {
-        await edit(request, principal, operation: "POST default/resetToSystemDefault", success: 204) {
+    func resetDefault(_ request: Request, _ principal: AdminPrincipal) async throws -> Response {
+        try await edit(request, principal, operation: "POST default/resetToSystemDefault") {
             $0.resetDefaultToSystemDefault()
         }
+        return noContent(principal.tenant)
     }
 
     /// `GET .../partners`.
-    func readPartners(_ principal: AdminPrincipal) -> AdminAnswer {
-        read(principal.tenant) { policy in
-            let value = try policy.partners.map {
-                try JSONSerialization.jsonObject(with: $0.encoded(pretty: false))
-            }
-            return try JSONSerialization.data(withJSONObject: ["value": value], options: [.sortedKeys])
-        }
+    func readPartners(_ principal: AdminPrincipal) throws -> Response {
+        try answer(.ok, GraphCollection(value: settings(principal.tenant).partners), of: principal.tenant)
     }
 
-    /// `POST .../partners`.
-    func addPartner(_ request: AdminRequest, _ principal: AdminPrincipal) async -> AdminAnswer {
-        let created = (IsolationEndpoints.object(request.body)?["tenantId"] as? String).flatMap { TenantID($0) }
-        return await edit(request, principal, operation: "POST partners", success: 201, created: created) {
-            try $0.addingPartner(json: request.body)
+    /// `POST .../partners`: the new partner configuration is the answer.
+    func addPartner(
+        _ request: Request,
+        _ context: AdminRequestContext,
+        _ principal: AdminPrincipal
+    ) async throws -> Response {
+        let body = try await request.bodyData(context: context)
+        let created = try? await request.decode(as: NewPartner.self, context: context).tenantId
+        let outcome = try await edit(request, principal, operation: "POST partners") {
+            try $0.addingPartner(json: body)
         }
+        // `addingPartner` refuses a body that names no new partner, so the partner is there.
+        guard let created, let partner = outcome.after.crossTenantAccess?.partner(created) else {
+            return Response(status: .created, headers: etagHeader(principal.tenant))
+        }
+        return try answer(.created, partner, of: principal.tenant)
     }
 
     /// `GET .../partners/{tenantId}`.
-    func readPartner(_ partnerText: String, _ principal: AdminPrincipal) -> AdminAnswer {
+    func readPartner(_ partnerText: String, _ principal: AdminPrincipal) throws -> Response {
         guard let partner = TenantID(partnerText),
             let configuration = settings(principal.tenant).partner(partner)
-        else { return Self.notFound(partnerText) }
-        return Self.document(200, configuration, etag: etag(principal.tenant))
+        else { throw Self.noPartner(partnerText) }
+        return try answer(.ok, configuration, of: principal.tenant)
     }
 
     /// `PATCH .../partners/{tenantId}`.
     func patchPartner(
         _ partnerText: String,
-        _ request: AdminRequest,
+        _ request: Request,
+        _ context: AdminRequestContext,
         _ principal: AdminPrincipal
-    ) async
-        -> AdminAnswer
-    {
-        guard let partner = TenantID(partnerText) else { return Self.notFound(partnerText) }
-        return await edit(request, principal, operation: "PATCH partners/\(partner)", success: 204) {
-            try $0.applyingPatch(toPartner: partner, json: request.body)
+    ) async throws -> Response {
+        guard let partner = TenantID(partnerText) else { throw Self.noPartner(partnerText) }
+        let body = try await request.bodyData(context: context)
+        try await edit(request, principal, operation: "PATCH partners/\(partner)") {
+            try $0.applyingPatch(toPartner: partner, json: body)
         }
+        return noContent(principal.tenant)
     }
 
     /// `DELETE .../partners/{tenantId}`.
     func deletePartner(
         _ partnerText: String,
-        _ request: AdminRequest,
+        _ request: Request,
         _ principal: AdminPrincipal
-    ) async
-        -> AdminAnswer
-    {
-        guard let partner = TenantID(partnerText) else { return Self.notFound(partnerText) }
-        return await edit(request, principal, operation: "DELETE partners/\(partner)", success: 204) {
-            try $0.removingPartner(partner)
-        }
+    ) async throws -> Response {
+        guard let partner = TenantID(partnerText) else { throw Self.noPartner(partnerText) }
+        try await edit(request, principal, operation: "DELETE partners/\(partner)") { try $0.removingPartner(partner) }
+        return noContent(principal.tenant)
     }
 
-    static func methodNotAllowed(_ request: AdminRequest) -> AdminAnswer {
-        AdminErrorBody.graph(
-            405,
+    static func methodNotAllowed(_ request: Request) -> GraphError {
+        GraphError(
+            .methodNotAllowed,
             code: "Request_BadRequest",
-            message: "\(request.method) is not supported on \(request.path)"
+            message: "\(request.method.rawValue) is not supported on \(request.uri.path)"
         )
     }
 
-    static func notFound(path: String) -> AdminAnswer {
-        AdminErrorBody.graph(404, code: "Request_ResourceNotFound", message: "no such resource: \(path)")
-    }
-
-    private func settings(_ tenant: TenantID) -> CrossTenantAccessPolicy {
-        writer.store.current().bundle.crossTenantAccess[tenant] ?? CrossTenantAccessPolicy()
+    static func notFound(path: String) -> GraphError {
+        GraphError(.notFound, code: "Request_ResourceNotFound", message: "no such resource: \(path)")
     }
 
     func etag(_ tenant: TenantID) -> String? {
@@ -112,114 +116,73 @@ struct CrossTenantAccessEndpoints: Sendable {
         return PolicyWriter.etag(.crossTenantAccess, of: state, directory: TenantDirectory())
     }
 
-    private func read(_ tenant: TenantID, _ encode: (CrossTenantAccessPolicy) throws -> Data) -> AdminAnswer {
-        do {
-            return AdminAnswer(
-                status: 200,
-                headers: etag(tenant).map { [("etag", $0)] } ?? [],
-                body: Array(try encode(settings(tenant)))
-            )
-        } catch {
-            return AdminErrorBody.graph(500, code: "InternalServerError", message: "\(error)")
-        }
+    private func settings(_ tenant: TenantID) -> CrossTenantAccessPolicy {
+        writer.store.current().bundle.crossTenantAccess[tenant] ?? CrossTenantAccessPolicy()
     }
 
+    /// Runs one edit of the caller's settings through the writer; a failure is thrown in Graph's shape.
+    @discardableResult
     private func edit(
-        _ request: AdminRequest,
+        _ request: Request,
         _ principal: AdminPrincipal,
         operation: String,
-        success: Int,
-        created: TenantID? = nil,
         change: @escaping (CrossTenantAccessPolicy) throws -> CrossTenantAccessPolicy
-    ) async -> AdminAnswer {
-        let tenant = principal.tenant
+    ) async throws -> PolicyWriter.Outcome {
         // An absent policy is the service default: its ETag is the service default's, so If-Match works from a GET.
-        let ifMatch = request.headers["if-match"]
+        let ifMatch = request.ifMatch
         let result = await writer.edit(
-            tenant,
+            principal.tenant,
             .crossTenantAccess,
             ifMatch: nil,
-            change: { state in
-                let current = state.crossTenantAccess ?? CrossTenantAccessPolicy()
-                if let ifMatch {
-                    var shown = state
-                    shown.crossTenantAccess = current
-                    let etag = PolicyWriter.etag(.crossTenantAccess, of: shown, directory: TenantDirectory())
-                    let matches =
-                        ifMatch == "*"
-                        || ifMatch.split(separator: ",").contains {
-                            $0.trimmingCharacters(in: .whitespaces) == etag
-                        }
-                    if !matches { throw PolicyWriter.Failure.preconditionFailed(current: etag) }
-                }
-                do {
-                    state.crossTenantAccess = try change(current)
-                } catch let error as CrossTenantAccessDocumentError {
-                    throw PolicyWriter.Failure.rejected(
-                        status: Self.status(error.code),
-                        code: Self.code(error.code),
-                        message: error.description
-                    )
-                }
-            },
-            auditLine: { outcome in
-                PolicyChangeAudit.line(
-                    principal: principal,
-                    tenant: tenant,
-                    resource: Self.resource,
-                    operation: operation,
-                    before: outcome.before.crossTenantAccess.flatMap(Self.object),
-                    after: outcome.after.crossTenantAccess.flatMap(Self.object),
-                    version: outcome.bundle.version
+            actor: principal,
+            operation: operation
+        ) { state in
+            let current = state.crossTenantAccess ?? CrossTenantAccessPolicy()
+            if let ifMatch {
+                var shown = state
+                shown.crossTenantAccess = current
+                let etag = PolicyWriter.etag(.crossTenantAccess, of: shown, directory: TenantDirectory())
+                let matches =
+                    ifMatch == "*"
+                    || ifMatch.split(separator: ",").contains {
+                        $0.trimmingCharacters(in: .whitespaces) == etag
+                    }
+                if !matches { throw PolicyWriter.Failure.preconditionFailed(current: etag) }
+            }
+            do {
+                state.crossTenantAccess = try change(current)
+            } catch let error as CrossTenantAccessDocumentError {
+                throw PolicyWriter.Failure.rejected(
+                    status: Self.status(error.code),
+                    code: Self.code(error.code),
+                    message: error.description
                 )
             }
-        )
-        switch result {
-        case .failure(let failure):
-            return Self.answer(failure)
-        case .success(let outcome):
-            let headers = etag(tenant).map { [("etag", $0)] } ?? []
-            if let created, let partner = outcome.after.crossTenantAccess?.partner(created) {
-                return Self.document(success, partner, etag: headers.first?.1)
-            }
-            return .empty(success, headers: headers)
         }
+        return try result.mapError { GraphError($0) }.get()
     }
 
-    static func answer(_ failure: PolicyWriter.Failure) -> AdminAnswer {
-        switch failure {
-        case .preconditionFailed(let current):
-            return AdminErrorBody.graph(
-                412,
-                code: "Request_PreconditionFailed",
-                message: "the settings changed since they were read (If-Match does not match the current ETag)",
-                headers: current.map { [("etag", $0)] } ?? []
-            )
-        case .rejected(let status, let code, let message):
-            return AdminErrorBody.graph(status, code: code, message: message)
-        case .invalid(let diagnostics):
-            return AdminErrorBody.graph(
-                400,
-                code: "Request_BadRequest",
-                message: "the change would make the policies invalid; nothing was changed: "
-                    + diagnostics.map(\.description).joined(separator: "; ")
-            )
-        case .storage(let message):
-            return AdminErrorBody.graph(500, code: "InternalServerError", message: "nothing was changed: \(message)")
-        case .storeUnavailable(let message):
-            return AdminErrorBody.graph(
-                503,
-                code: "ServiceUnavailable",
-                message: "nothing was changed: \(message); the policy in force stays, try again",
-                headers: [("retry-after", "5")]
-            )
-        case .auditUnavailable(let message):
-            return AdminErrorBody.graph(
-                503,
-                code: "ServiceUnavailable",
-                message: "the change's audit line could not be written, so nothing was changed: \(message)"
-            )
+    /// `document` printed Graph's way (`GraphDocument.encoded`), with the ETag of `tenant`'s settings.
+    private func answer(
+        _ status: HTTPResponse.Status,
+        _ document: some GraphDocument,
+        of tenant: TenantID
+    ) throws -> Response {
+        let json: Data
+        do {
+            json = try document.encoded(pretty: false)
+        } catch {
+            throw GraphError(.internalServerError, code: "InternalServerError", message: "\(error)")
         }
+        return AdminJSON.response(status, json: json, headers: etagHeader(tenant))
+    }
+
+    private func noContent(_ tenant: TenantID) -> Response {
+        Response(status: .noContent, headers: etagHeader(tenant))
+    }
+
+    private func etagHeader(_ tenant: TenantID) -> HTTPFields {
+        etag(tenant).map { [.lowercaseETag: $0] } ?? [:]
     }
 
     private static func status(_ code: CrossTenantAccessDocumentError.Code) -> Int {
@@ -238,16 +201,17 @@ struct CrossTenantAccessEndpoints: Sendable {
         }
     }
 
-    private static func notFound(_ id: String) -> AdminAnswer {
-        AdminErrorBody.graph(404, code: "Request_ResourceNotFound", message: "no partner configuration for '\(id)'")
+    private static func noPartner(_ id: String) -> GraphError {
+        GraphError(.notFound, code: "Request_ResourceNotFound", message: "no partner configuration for '\(id)'")
     }
+}
 
-    private static func document(_ status: Int, _ document: some GraphDocument, etag: String?) -> AdminAnswer {
-        let body = (try? document.encoded(pretty: false)).map(Array.init) ?? Array("{}".utf8)
-        return AdminAnswer(status: status, headers: etag.map { [("etag", $0)] } ?? [], body: body)
-    }
+/// Graph's answer for a collection: `{"value": [...]}`.
+private struct GraphCollection<Element: Encodable & Sendable>: GraphDocument {
+    let value: [Element]
+}
 
-    private static func object(_ policy: CrossTenantAccessPolicy) -> Any? {
-        (try? policy.encoded(pretty: false)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
-    }
+/// The partner a `POST .../partners` body names, for the answer; `addingPartner` reads the body itself.
+private struct NewPartner: Decodable {
+    let tenantId: TenantID
 }

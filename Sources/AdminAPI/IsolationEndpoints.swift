@@ -1,352 +1,272 @@
 import EntraAuth
 import Foundation
+import Hummingbird
 import PolicyFiles
 import PolicyService
 import TenantPolicy
 
 /// Power Platform's tenant isolation admin API (`GET`/`PUT .../tenants/{tenantId}/tenantIsolationPolicy`, any
 /// `api-version`) and the admin center's rule operations under `.../tenantIsolationPolicy/rules`:
-/// add a rule by tenant ID or domain, change its direction, delete it, whether isolation is On or Off.
+/// add a rule by tenant ID or domain, change its direction, delete it, whether isolation is On or Off. Refusals are
+/// thrown as `PowerPlatformError`s.
 struct IsolationEndpoints: Sendable {
-    static let resource = "tenantIsolationPolicy"
     let writer: PolicyWriter
 
-    static func methodNotAllowed(_ request: AdminRequest) -> AdminAnswer {
-        AdminErrorBody.powerPlatform(
-            405,
+    static func methodNotAllowed(_ request: Request) -> PowerPlatformError {
+        PowerPlatformError(
+            .methodNotAllowed,
             code: "MethodNotAllowed",
-            message: "\(request.method) is not supported on \(request.path)"
+            message: "\(request.method.rawValue) is not supported on \(request.uri.path)"
         )
     }
 
-    static func notFound(path: String) -> AdminAnswer {
-        AdminErrorBody.powerPlatform(404, code: "NotFound", message: "no such resource: \(path)")
+    static func notFound(path: String) -> PowerPlatformError {
+        PowerPlatformError(.notFound, code: "NotFound", message: "no such resource: \(path)")
     }
 
-    func get(_ tenant: TenantID) -> AdminAnswer {
+    func get(_ tenant: TenantID) throws -> Response {
         let bundle = writer.store.current().bundle
         let state = TenantPolicyState(tenant: tenant, bundle: bundle)
-        guard let isolation = state.isolation else {
-            return AdminErrorBody.powerPlatform(
-                404,
-                code: "NotFound",
-                message: "tenant \(tenant) has no tenant isolation policy"
-            )
-        }
-        return .json(
-            200,
-            TenantFileRenderer.powerPlatformObject(isolation, directory: bundle.isolation.directory),
-            headers: etagHeader(state, bundle)
+        let isolation = try Self.policy(of: state)
+        return try AdminJSON.response(
+            .ok,
+            PowerPlatformIsolationDocument(isolation, directory: bundle.isolation.directory),
+            headers: Self.etagHeader(state, bundle)
         )
     }
 
-    func put(_ request: AdminRequest, tenant: TenantID, principal: AdminPrincipal) async -> AdminAnswer {
-        let text = String(decoding: request.body, as: UTF8.self)
+    func put(
+        _ request: Request,
+        context: AdminRequestContext,
+        tenant: TenantID,
+        principal: AdminPrincipal
+    ) async throws -> Response {
+        let text = String(decoding: try await request.bodyData(context: context), as: UTF8.self)
         let parsed: IsolationPolicy
         switch PolicyDirectoryLoader.load(files: [.init(name: "request body.json", contents: text)]) {
         case .failure(let error):
-            return AdminErrorBody.powerPlatform(
-                400,
+            throw PowerPlatformError(
+                .badRequest,
                 code: "BadRequest",
                 message: "the tenant isolation policy is invalid",
                 details: error.errors.map(\.description)
             )
         case .success(let bundle):
             guard bundle.isolation.tenants.count == 1, let only = bundle.isolation.tenants.values.first else {
-                return AdminErrorBody.powerPlatform(
-                    400,
+                throw PowerPlatformError(
+                    .badRequest,
                     code: "BadRequest",
                     message: "expected {\"properties\": {\"tenantId\", \"isDisabled\", \"allowedTenants\"}}"
                 )
             }
             guard only.id == tenant else {
-                return AdminErrorBody.powerPlatform(
-                    400,
+                throw PowerPlatformError(
+                    .badRequest,
                     code: "BadRequest",
                     message: "properties.tenantId \(only.id) differs from the tenant \(tenant) in the path"
                 )
             }
             parsed = only.isolation
         }
-        return await edit(tenant, request: request, principal: principal, operation: "PUT", success: 200) { state in
+        let outcome = try await edit(tenant, request, principal, operation: "PUT") { state in
             state.isolation = parsed
         }
+        return try AdminJSON.response(
+            .ok,
+            Self.document(in: outcome),
+            headers: Self.etagHeader(outcome.after, outcome.bundle)
+        )
     }
 
-    func rules(_ tenant: TenantID) -> AdminAnswer {
+    func rules(_ tenant: TenantID) throws -> Response {
         let bundle = writer.store.current().bundle
         let state = TenantPolicyState(tenant: tenant, bundle: bundle)
-        guard let isolation = state.isolation else {
-            return AdminErrorBody.powerPlatform(
-                404,
-                code: "NotFound",
-                message: "tenant \(tenant) has no tenant isolation policy"
-            )
-        }
-        let value = isolation.rules.map { Self.ruleObject($0, directory: bundle.isolation.directory) }
-        return .json(200, ["isEnabled": isolation.isEnabled, "value": value], headers: etagHeader(state, bundle))
+        let isolation = try Self.policy(of: state)
+        return try AdminJSON.response(
+            .ok,
+            IsolationRulesAnswer(isolation, directory: bundle.isolation.directory),
+            headers: Self.etagHeader(state, bundle)
+        )
     }
 
-    func addRule(_ request: AdminRequest, tenant: TenantID, principal: AdminPrincipal) async -> AdminAnswer {
-        guard let body = Self.object(request.body), let text = body["tenant"] as? String ?? body["tenantId"] as? String,
-            let directionText = body["direction"] as? String
-        else {
-            return AdminErrorBody.powerPlatform(
-                400,
+    func addRule(
+        _ request: Request,
+        context: AdminRequestContext,
+        tenant: TenantID,
+        principal: AdminPrincipal
+    ) async throws -> Response {
+        guard let body = try? await request.decode(as: NewIsolationRule.self, context: context) else {
+            throw PowerPlatformError(
+                .badRequest,
                 code: "BadRequest",
                 message: "expected {\"tenant\": ID, domain or *, \"direction\": inbound, outbound or both}"
             )
         }
-        guard let directions = DirectionSet(name: directionText) else {
-            return AdminErrorBody.powerPlatform(
-                400,
-                code: "BadRequest",
-                message: "'\(directionText)' is not inbound, outbound or both"
-            )
-        }
-        let directory = writer.store.current().bundle.isolation.directory
-        let subject: IsolationRule.Subject
-        let domain: String?
-        switch resolve(text, directory: directory) {
-        case .failure(let error): return error.answer
-        case .success(let resolved): (subject, domain) = resolved
-        }
-        return await edit(tenant, request: request, principal: principal, operation: "POST rules", success: 201) {
-            state in
+        let directions = try Self.directions(body.direction)
+        let (subject, domain) = try resolve(body.tenant, directory: writer.store.current().bundle.isolation.directory)
+        let outcome = try await edit(tenant, request, principal, operation: "POST rules") { state in
             var isolation = state.isolation ?? IsolationPolicy(tenantID: tenant, isEnabled: false, rules: [])
             if isolation.rule(for: subject) != nil {
                 throw PolicyWriter.Failure.rejected(
                     status: 409,
                     code: "Conflict",
-                    message: "a rule for \(text) already exists; change its direction instead"
+                    message: "a rule for \(body.tenant) already exists; change its direction instead"
                 )
             }
             isolation.upsert(IsolationRule(subject: subject, directions: directions, domain: domain))
             state.isolation = isolation
-        } render: {
-            Self.ruleObject(of: subject, tenant: tenant, in: $0)
         }
+        return try Self.rule(subject, tenant: tenant, in: outcome, status: .created)
     }
 
     func changeRule(
-        _ request: AdminRequest,
+        _ request: Request,
+        context: AdminRequestContext,
         tenant: TenantID,
         subject text: String,
         principal: AdminPrincipal
-    )
-        async -> AdminAnswer
-    {
-        guard let body = Self.object(request.body), let directionText = body["direction"] as? String else {
-            return AdminErrorBody.powerPlatform(
-                400,
+    ) async throws -> Response {
+        guard let body = try? await request.decode(as: IsolationRuleChange.self, context: context) else {
+            throw PowerPlatformError(
+                .badRequest,
                 code: "BadRequest",
                 message: "expected {\"direction\": inbound, outbound or both}"
             )
         }
-        guard let directions = DirectionSet(name: directionText) else {
-            return AdminErrorBody.powerPlatform(
-                400,
-                code: "BadRequest",
-                message: "'\(directionText)' is not inbound, outbound or both"
-            )
-        }
+        let directions = try Self.directions(body.direction)
         let directory = writer.store.current().bundle.isolation.directory
-        guard case .success(let (subject, _)) = resolve(text, directory: directory) else {
-            return AdminErrorBody.powerPlatform(404, code: "NotFound", message: "no rule for \(text)")
-        }
-        if let named = body["tenant"] as? String ?? body["tenantId"] as? String,
-            (try? resolve(named, directory: directory).get().0) != subject
-        {
-            return AdminErrorBody.powerPlatform(
-                400,
+        guard let subject = try? resolve(text, directory: directory).subject else { throw Self.noRule(for: text) }
+        if let named = body.tenant, (try? resolve(named, directory: directory).subject) != subject {
+            throw PowerPlatformError(
+                .badRequest,
                 code: "BadRequest",
                 message: "a rule's tenant cannot be changed, only its direction; delete the rule and add another"
             )
         }
-        return await edit(tenant, request: request, principal: principal, operation: "PATCH rules", success: 200) {
-            state in
+        let outcome = try await edit(tenant, request, principal, operation: "PATCH rules") { state in
             guard var isolation = state.isolation, let existing = isolation.rule(for: subject) else {
                 throw PolicyWriter.Failure.rejected(status: 404, code: "NotFound", message: "no rule for \(text)")
             }
             isolation.upsert(IsolationRule(subject: subject, directions: directions, domain: existing.domain))
             state.isolation = isolation
-        } render: {
-            Self.ruleObject(of: subject, tenant: tenant, in: $0)
         }
+        return try Self.rule(subject, tenant: tenant, in: outcome, status: .ok)
     }
 
     func deleteRule(
-        _ request: AdminRequest,
+        _ request: Request,
         tenant: TenantID,
         subject text: String,
         principal: AdminPrincipal
-    )
-        async -> AdminAnswer
-    {
+    ) async throws -> Response {
         let directory = writer.store.current().bundle.isolation.directory
-        guard case .success(let (subject, _)) = resolve(text, directory: directory) else {
-            return AdminErrorBody.powerPlatform(404, code: "NotFound", message: "no rule for \(text)")
-        }
-        return await edit(tenant, request: request, principal: principal, operation: "DELETE rules", success: 204) {
-            state in
+        guard let subject = try? resolve(text, directory: directory).subject else { throw Self.noRule(for: text) }
+        let outcome = try await edit(tenant, request, principal, operation: "DELETE rules") { state in
             guard var isolation = state.isolation, isolation.removeRule(for: subject) != nil else {
                 throw PolicyWriter.Failure.rejected(status: 404, code: "NotFound", message: "no rule for \(text)")
             }
             state.isolation = isolation
         }
+        return Response(status: .noContent, headers: Self.etagHeader(outcome.after, outcome.bundle))
     }
 
-    /// Runs one edit through the writer and answers in Power Platform's shapes; the new policy is the body unless
-    /// `render` says otherwise, and 204 answers carry none.
+    /// Runs one edit through the writer with the request's `If-Match`; a failure is thrown in Power Platform's shape.
     private func edit(
         _ tenant: TenantID,
-        request: AdminRequest,
-        principal: AdminPrincipal,
+        _ request: Request,
+        _ principal: AdminPrincipal,
         operation: String,
-        success: Int,
-        change: (inout TenantPolicyState) throws -> Void,
-        render: ((PolicyBundle) -> Any)? = nil
-    ) async -> AdminAnswer {
-        func powerPlatformObjects(_ outcome: PolicyWriter.Outcome) -> (before: Any?, after: Any?) {
-            let directory = outcome.bundle.isolation.directory
-            return (
-                outcome.before.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) },
-                outcome.after.isolation.map { TenantFileRenderer.powerPlatformObject($0, directory: directory) }
-            )
-        }
-        let result = await writer.edit(tenant, .isolation, ifMatch: request.headers["if-match"], change: change) {
-            outcome in
-            let (before, after) = powerPlatformObjects(outcome)
-            return PolicyChangeAudit.line(
-                principal: principal,
-                tenant: tenant,
-                resource: Self.resource,
-                operation: operation,
-                before: before,
-                after: after,
-                version: outcome.bundle.version
-            )
-        }
-        switch result {
-        case .failure(let failure):
-            return Self.answer(failure)
-        case .success(let outcome):
-            let after = powerPlatformObjects(outcome).after
-            let headers = etagHeader(outcome.after, outcome.bundle)
-            if success == 204 { return .empty(204, headers: headers) }
-            return .json(success, render?(outcome.bundle) ?? after ?? [:], headers: headers)
-        }
+        change: (inout TenantPolicyState) throws -> Void
+    ) async throws -> PolicyWriter.Outcome {
+        let result = await writer.edit(
+            tenant,
+            .isolation,
+            ifMatch: request.ifMatch,
+            actor: principal,
+            operation: operation,
+            change: change
+        )
+        return try result.mapError { PowerPlatformError($0) }.get()
     }
 
-    static func answer(_ failure: PolicyWriter.Failure) -> AdminAnswer {
-        switch failure {
-        case .preconditionFailed(let current):
-            return AdminErrorBody.powerPlatform(
-                412,
-                code: "PreconditionFailed",
-                message:
-                    "the policy changed since it was read (If-Match does not match the current ETag); read it again",
-                headers: current.map { [("etag", $0)] } ?? []
+    private static func policy(of state: TenantPolicyState) throws -> IsolationPolicy {
+        guard let isolation = state.isolation else {
+            throw PowerPlatformError(
+                .notFound,
+                code: "NotFound",
+                message: "tenant \(state.tenant) has no tenant isolation policy"
             )
-        case .rejected(let status, let code, let message):
-            return AdminErrorBody.powerPlatform(status, code: code, message: message)
-        case .invalid(let diagnostics):
-            return AdminErrorBody.powerPlatform(
-                400,
+        }
+        return isolation
+    }
+
+    private static func directions(_ name: String) throws -> DirectionSet {
+        guard let directions = DirectionSet(name: name) else {
+            throw PowerPlatformError(
+                .badRequest,
                 code: "BadRequest",
-                message: "the change would make the policies invalid; nothing was changed",
-                details: diagnostics.map(\.description)
-            )
-        case .storage(let message):
-            return AdminErrorBody.powerPlatform(
-                500,
-                code: "InternalServerError",
-                message: "nothing was changed: \(message)"
-            )
-        case .storeUnavailable(let message):
-            return AdminErrorBody.powerPlatform(
-                503,
-                code: "PolicyStoreUnavailable",
-                message: "nothing was changed: \(message); the policy in force stays, try again",
-                headers: [("retry-after", "5")]
-            )
-        case .auditUnavailable(let message):
-            return AdminErrorBody.powerPlatform(
-                503,
-                code: "AuditUnavailable",
-                message: "the change's audit line could not be written, so nothing was changed: \(message)"
+                message: "'\(name)' is not inbound, outbound or both"
             )
         }
+        return directions
     }
 
-    private func etagHeader(_ state: TenantPolicyState, _ bundle: PolicyBundle) -> [(String, String)] {
-        PolicyWriter.etag(.isolation, of: state, directory: bundle.isolation.directory).map { [("etag", $0)] } ?? []
+    private static func noRule(for text: String) -> PowerPlatformError {
+        PowerPlatformError(.notFound, code: "NotFound", message: "no rule for \(text)")
+    }
+
+    private static func etagHeader(_ state: TenantPolicyState, _ bundle: PolicyBundle) -> HTTPFields {
+        PolicyWriter.etag(.isolation, of: state, directory: bundle.isolation.directory).map { [.lowercaseETag: $0] }
+            ?? [:]
     }
 
     /// `*`, a tenant ID, or a domain the directory knows, with the domain kept for the answer.
     private func resolve(
         _ text: String,
         directory: TenantDirectory
-    ) -> Result<(IsolationRule.Subject, String?), AdminAnswerError> {
+    ) throws -> (subject: IsolationRule.Subject, domain: String?) {
         guard let reference = TenantReference(parsing: text) else {
-            return .failure(
-                .init(
-                    AdminErrorBody.powerPlatform(
-                        400,
-                        code: "BadRequest",
-                        message: "'\(text)' is not a tenant: use a tenant ID (GUID), a verified domain, or *"
-                    )
-                )
+            throw PowerPlatformError(
+                .badRequest,
+                code: "BadRequest",
+                message: "'\(text)' is not a tenant: use a tenant ID (GUID), a verified domain, or *"
             )
         }
         switch reference {
-        case .any: return .success((.any, nil))
-        case .id(let id): return .success((.tenant(id), nil))
+        case .any: return (.any, nil)
+        case .id(let id): return (.tenant(id), nil)
         case .domain(let name):
             guard let id = directory.tenant(forDomain: name) else {
-                return .failure(
-                    .init(
-                        AdminErrorBody.powerPlatform(
-                            404,
-                            code: "NotFound",
-                            message:
-                                "domain '\(name)' does not resolve to a tenant: add it to directory.yaml or use the tenant ID"
-                        )
-                    )
+                throw PowerPlatformError(
+                    .notFound,
+                    code: "NotFound",
+                    message:
+                        "domain '\(name)' does not resolve to a tenant: add it to directory.yaml or use the tenant ID"
                 )
             }
-            return .success((.tenant(id), name.lowercased()))
+            return (.tenant(id), name.lowercased())
         }
     }
 
-    /// The rule for `subject` in `tenant`'s policy as the answer shows it, after a change.
-    private static func ruleObject(of subject: IsolationRule.Subject, tenant: TenantID, in bundle: PolicyBundle) -> Any
-    {
-        let rule = bundle.isolation.tenant(tenant)?.isolation.rule(for: subject)
-        return rule.map { ruleObject($0, directory: bundle.isolation.directory) } ?? [:]
+    /// The new policy after a `PUT`; an empty object in the impossible case that the stored outcome lacks it.
+    private static func document(in outcome: PolicyWriter.Outcome) -> any Encodable {
+        outcome.after.isolation.map {
+            PowerPlatformIsolationDocument($0, directory: outcome.bundle.isolation.directory)
+        } ?? [String: String]()
     }
 
-    static func ruleObject(_ rule: IsolationRule, directory: TenantDirectory) -> [String: Any] {
-        var object: [String: Any] = [
-            "direction": rule.directions == .both ? "both" : rule.directions == .inbound ? "inbound" : "outbound"
-        ]
-        switch rule.subject {
-        case .any: object["tenantId"] = "*"
-        case .tenant(let id):
-            object["tenantId"] = id.description
-            if let name = directory.displayName(of: id) { object["tenantDisplayName"] = name }
-        }
-        if let domain = rule.domain { object["domain"] = domain }
-        return object
+    /// The rule for `subject` as the answer shows it after a change; an empty object in the impossible case that the
+    /// stored outcome lacks it.
+    private static func rule(
+        _ subject: IsolationRule.Subject,
+        tenant: TenantID,
+        in outcome: PolicyWriter.Outcome,
+        status: HTTPResponse.Status
+    ) throws -> Response {
+        let rule: any Encodable =
+            outcome.bundle.isolation.tenant(tenant)?.isolation.rule(for: subject).map {
+                IsolationRuleAnswer($0, directory: outcome.bundle.isolation.directory)
+            } ?? [String: String]()
+        return try AdminJSON.response(status, rule, headers: etagHeader(outcome.after, outcome.bundle))
     }
-
-    static func object(_ body: Data) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-    }
-}
-
-/// An early answer carried through a `Result`.
-struct AdminAnswerError: Error {
-    let answer: AdminAnswer
-    init(_ answer: AdminAnswer) { self.answer = answer }
 }

@@ -1,5 +1,6 @@
 import Audit
 import CrossTenantAccess
+import EntraAuth
 import Foundation
 import Plumbing
 import PolicyFiles
@@ -15,6 +16,14 @@ final class PolicyWriter: Sendable {
     enum Part: Sendable {
         case isolation
         case crossTenantAccess
+
+        /// The resource the API serves the part as, which its `policy_change` lines name.
+        var resource: String {
+            switch self {
+            case .isolation: "tenantIsolationPolicy"
+            case .crossTenantAccess: "crossTenantAccessPolicy"
+            }
+        }
     }
 
     enum Failure: Error {
@@ -54,8 +63,13 @@ final class PolicyWriter: Sendable {
         let text: String
         switch part {
         case .isolation:
-            guard let isolation = state.isolation else { return nil }
-            text = TenantFileRenderer.json(TenantFileRenderer.powerPlatformObject(isolation, directory: directory))
+            guard let isolation = state.isolation,
+                let data = try? AdminJSON.encode(
+                    PowerPlatformIsolationDocument(isolation, directory: directory),
+                    pretty: true
+                )
+            else { return nil }
+            text = String(decoding: data, as: UTF8.self)
         case .crossTenantAccess:
             guard let settings = state.crossTenantAccess, let data = try? settings.encoded(pretty: false) else {
                 return nil
@@ -65,16 +79,18 @@ final class PolicyWriter: Sendable {
         return "\"\(ContentHash.of(text))\""
     }
 
-    /// Edits `tenant`'s `part` with `change`, which may throw `Failure.rejected`; `auditLine` renders the
-    /// `policy_change` line of the validated outcome, written before the file and the policy in force change.
+    /// Edits `tenant`'s `part` with `change`, which may throw `Failure.rejected`, for `actor`; the `policy_change`
+    /// line of the validated outcome (`operation` on the part's resource) is written before the file and the policy in
+    /// force change.
     func edit(
         _ tenant: TenantID,
         _ part: Part,
         ifMatch: String?,
-        change: (inout TenantPolicyState) throws -> Void,
-        auditLine: (Outcome) -> PolicyChangeAudit.Line
+        actor: AdminPrincipal,
+        operation: String,
+        change: (inout TenantPolicyState) throws -> Void
     ) async -> Result<Outcome, Failure> {
-        var written: PolicyChangeAudit.Line?
+        var written: PolicyChangeRecord?
         var outcome: Outcome?
         do {
             _ = try await source.change { files in
@@ -95,7 +111,7 @@ final class PolicyWriter: Sendable {
                 var after = before
                 try change(&after)
                 let (name, format) = target(for: tenant, part, in: stored)
-                let text = TenantFileRenderer.render(after, as: format, directory: stored.isolation.directory)
+                let text = try TenantFileRenderer.render(after, as: format, directory: stored.isolation.directory)
                 let next: PolicyBundle
                 switch PolicyDirectoryLoader.load(
                     files: (files.filter { $0.name != name } + [.init(name: name, contents: text)]).sorted {
@@ -111,32 +127,48 @@ final class PolicyWriter: Sendable {
                     bundle: next,
                     file: name
                 )
-                let line = auditLine(planned)
-                if case .failure(let error) = audit.append(line.bytes, lineCount: 1) {
+                let record = PolicyChangeRecord(
+                    time: Date(),
+                    actor: actor,
+                    tenant: tenant,
+                    resource: part.resource,
+                    operation: operation,
+                    before: PolicyDocument(part, of: planned.before, directory: next.isolation.directory),
+                    after: PolicyDocument(part, of: planned.after, directory: next.isolation.directory),
+                    policyVersion: next.version,
+                    correlationID: UUID()
+                )
+                let line = try record.jsonLine()
+                if case .failure(let error) = audit.append(line, lineCount: 1) {
                     throw Failure.auditUnavailable("\(error)")
                 }
-                written = line
+                written = record
                 outcome = planned
-                return PolicyDocumentChange(name: name, contents: text, bundle: next, auditLine: line.bytes)
+                return PolicyDocumentChange(name: name, contents: text, bundle: next, auditLine: line)
             }
         } catch let failure as Failure {
             return .failure(failure)
         } catch let error as PolicyValidationError {
             return .failure(.invalid(error.errors))
         } catch let error as PolicySourceError {
-            // The change was announced and did not happen: say so under the same correlation ID.
-            if let written { _ = audit.append(written.withdrawal(reason: "\(error)"), lineCount: 1) }
+            if let written { withdraw(written, reason: "\(error)") }
             switch error {
             case .unavailable: return .failure(.storeUnavailable(error.description))
             case .failed(let reason): return .failure(.storage(reason))
             }
         } catch {
             // Not the client's doing: the edits' refusals are Failures, so anything else failed on our side.
-            if let written { _ = audit.append(written.withdrawal(reason: "\(error)"), lineCount: 1) }
+            if let written { withdraw(written, reason: "\(error)") }
             return .failure(.storage("\(error)"))
         }
         guard let outcome else { return .failure(.storage("the policy store stored nothing")) }
         return .success(outcome)
+    }
+
+    /// The change was announced and did not happen: says so under the same correlation ID.
+    private func withdraw(_ change: PolicyChangeRecord, reason: String) {
+        guard let line = try? change.withdrawal(reason: reason, time: Date()).jsonLine() else { return }
+        _ = audit.append(line, lineCount: 1)
     }
 
     /// The file an edit goes to, in the format that file already has; a new file for a tenant that has none.

@@ -14,57 +14,30 @@ enum TenantFileRenderer {
         case graphJSON
     }
 
-    static func render(_ state: TenantPolicyState, as format: Format, directory: TenantDirectory) -> String {
+    static func render(_ state: TenantPolicyState, as format: Format, directory: TenantDirectory) throws -> String {
         switch format {
         case .projectYAML(let includesCrossTenantAccess):
             yaml(state, includesCrossTenantAccess: includesCrossTenantAccess)
         case .powerPlatformJSON:
-            powerPlatformJSON(state, directory: directory)
+            try powerPlatformJSON(state, directory: directory)
         case .graphJSON:
             graphJSON(state)
         }
     }
 
-    /// The Power Platform admin API body for a tenant's isolation policy; domain rules become tenant IDs, as the
-    /// admin center converts them.
-    static func powerPlatformObject(_ isolation: IsolationPolicy, directory: TenantDirectory) -> [String: Any] {
-        let allowed: [[String: Any]] = isolation.rules.map { rule in
-            let id: String
-            switch rule.subject {
-            case .any: id = "*"
-            case .tenant(let tenant): id = tenant.description
-            }
-            let name: String
-            if case .tenant(let tenant) = rule.subject {
-                name = directory.displayName(of: tenant) ?? ""
-            } else {
-                name = ""
-            }
-            return [
-                "tenantId": id, "tenantDisplayName": name,
-                "direction": [
-                    "inbound": rule.directions.contains(.inbound), "outbound": rule.directions.contains(.outbound),
-                ],
-            ]
-        }
-        return [
-            "properties": [
-                "tenantId": isolation.tenantID.description, "isDisabled": !isolation.isEnabled,
-                "allowedTenants": allowed,
-            ]
-        ]
-    }
-
-    static func json(_ object: Any, pretty: Bool = true) -> String {
+    /// The Graph file (Graph's document with `tenantId` merged in) and YAML's quoted strings are written from JSON
+    /// objects, in JSONSerialization's key order, so that the files already written come out the same.
+    private static func json(_ object: Any, pretty: Bool = true) -> String {
         var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
         if pretty { options.insert(.prettyPrinted) }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: options)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
-    private static func powerPlatformJSON(_ state: TenantPolicyState, directory: TenantDirectory) -> String {
+    private static func powerPlatformJSON(_ state: TenantPolicyState, directory: TenantDirectory) throws -> String {
         let isolation = state.isolation ?? IsolationPolicy(tenantID: state.tenant, isEnabled: false, rules: [])
-        return json(powerPlatformObject(isolation, directory: directory)) + "\n"
+        let document = PowerPlatformIsolationDocument(isolation, directory: directory)
+        return String(decoding: try AdminJSON.encode(document, pretty: true), as: UTF8.self) + "\n"
     }
 
     private static func graphJSON(_ state: TenantPolicyState) -> String {

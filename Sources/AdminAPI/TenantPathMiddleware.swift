@@ -14,8 +14,8 @@ struct TenantPathMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard (try? context.parameters.require("tenantId", as: TenantID.self)) != nil else {
-            return AdminErrorBody.powerPlatform(
-                400,
+            return try PowerPlatformError(
+                .badRequest,
                 code: "BadRequest",
                 message: "Invalid tenant ID format",
                 details: ["The tenant ID must be a valid GUID"]
@@ -38,8 +38,8 @@ struct TenantOwnershipMiddleware: RouterMiddleware {
         let tenant = try context.parameters.require("tenantId", as: TenantID.self)
         let principal = try context.requireIdentity()
         guard principal.mayAdminister(tenant) else {
-            return AdminErrorBody.powerPlatform(
-                403,
+            return try PowerPlatformError(
+                .forbidden,
                 code: "Forbidden",
                 message: "the caller's token is of tenant \(principal.tenant); it cannot administer tenant \(tenant)"
             ).response

@@ -55,7 +55,7 @@ package struct AdminConsole: Sendable {
         addSignInRoutes(to: console)
         console.get("") { request, context in home(request, context) }
         console.get("/isolation") { request, context in isolationPage(request, context) }
-        console.get("/tenants/lookup") { request, context in tenantLookup(request, context) }
+        console.get("/tenants/lookup") { request, context in try tenantLookup(request, context) }
         console.get("/cross-tenant-access") { request, context in crossTenantAccessPage(request, context) }
         console.get("/activity") { request, context in activityPage(request, context) }
         console.get("/activity/stream") { request, context in activityStream(request, context) }

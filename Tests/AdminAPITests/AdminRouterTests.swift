@@ -84,7 +84,7 @@ struct AdminRouterTests {
 
     @Test func aBodyOverTheLimitIsOne413() async throws {
         try await Self.withClient { client in
-            let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: AdminRequest.maximumBodyBytes + 1)
+            let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: AdminRequestContext.maximumBodyBytes + 1)
             let answer = try await client.execute(uri: "/healthz", method: .post, body: body)
             #expect(answer.status == .contentTooLarge)
         }

@@ -12,14 +12,16 @@ struct AdminFallbackMiddleware: RouterMiddleware {
     ) async throws -> Response {
         // A declared body over the limit is refused before a byte of it is read, and the connection closes rather
         // than drain it; so does every refusal that leaves a body unread (404, 405, 413).
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > AdminRequest.maximumBodyBytes {
-            return Self.closing(Self.tooLarge(), request: request)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }),
+            length > AdminRequestContext.maximumBodyBytes
+        {
+            return Self.closing(try Self.tooLarge(), request: request)
         }
         return Self.closing(try await answer(request, context: context, next: next), request: request)
     }
 
-    private static func tooLarge() -> Response {
-        AdminAnswer.json(413, ["error": ["code": "RequestEntityTooLarge", "message": "the body exceeds 1 MiB"]])
+    private static func tooLarge() throws -> Response {
+        try PowerPlatformError(.contentTooLarge, code: "RequestEntityTooLarge", message: "the body exceeds 1 MiB")
             .response
     }
 
@@ -41,18 +43,18 @@ struct AdminFallbackMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .methodNotAllowed {
-            return AdminAnswer.json(405, ["error": "method_not_allowed"]).response
+            return try AdminJSON.response(.methodNotAllowed, ["error": "method_not_allowed"])
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path
             if path.hasPrefix("/providers/PowerPlatform.Governance/") {
-                return IsolationEndpoints.notFound(path: path).response
+                return try IsolationEndpoints.notFound(path: path).response
             }
             if path.hasPrefix(AdminAPIRoutes.graphPath + "/") {
-                return CrossTenantAccessEndpoints.notFound(path: path).response
+                return try CrossTenantAccessEndpoints.notFound(path: path).response
             }
-            return AdminAnswer.json(404, ["error": "not_found"]).response
+            return try AdminJSON.response(.notFound, ["error": "not_found"])
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return Self.tooLarge()
+            return try Self.tooLarge()
         }
     }
 }

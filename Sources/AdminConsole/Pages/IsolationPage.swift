@@ -54,26 +54,35 @@ extension AdminConsole {
 
     /// `GET /console/tenants/lookup?q=`: what the "New tenant rule" dialog shows while the administrator types, a
     /// domain or an ID resolved by the same directory the API resolves rules with.
-    func tenantLookup(_ request: Request, _ context: AdminRequestContext) -> Response {
+    func tenantLookup(_ request: Request, _ context: AdminRequestContext) throws -> Response {
         guard case .success = signedIn(request, context, page: nil) else {
-            return AdminAnswer.json(401, ["error": "sign in first"]).response
+            return try AdminJSON.response(.unauthorized, ["error": "sign in first"])
         }
         let text = (Self.query(request)["q"] ?? "").trimmingCharacters(in: .whitespaces)
         let set = policies.current().bundle.isolation
-        if text == "*" { return AdminAnswer.json(200, ["name": "All tenants", "tenantId": "*"]).response }
+        if text == "*" { return try AdminJSON.response(.ok, TenantLookupAnswer(name: "All tenants", tenantId: "*")) }
         guard let reference = TenantReference(parsing: text), let tenant = set.directory.resolve(reference) else {
             let message =
                 text.contains(".")
                 ? "\(text) is not a domain the policies know (add it to directory.yaml, or use the tenant ID)"
                 : "\(text) is not a tenant ID (GUID) or a domain"
-            return AdminAnswer.json(404, ["error": message]).response
+            return try AdminJSON.response(.notFound, ["error": message])
         }
-        return AdminAnswer.json(
-            200,
-            [
-                "name": set.name(tenant), "tenantId": tenant.description,
-                "domains": set.directory.domains(of: tenant),
-            ]
-        ).response
+        return try AdminJSON.response(
+            .ok,
+            TenantLookupAnswer(
+                name: set.name(tenant),
+                tenantId: tenant.description,
+                domains: set.directory.domains(of: tenant)
+            )
+        )
     }
+}
+
+/// A tenant the "New tenant rule" dialog found: its name and ID, and the domains the directory knows for it (none
+/// for `*`).
+private struct TenantLookupAnswer: Encodable {
+    let name: String
+    let tenantId: String
+    var domains: [String]?
 }
