@@ -24,13 +24,15 @@ package struct InterceptionRules: Sendable {
         self.resourceHosts = resourceHosts
     }
 
-    /// Whether every request on `host` (canonical) is judged: a configured resource host that is not an STS (an
-    /// STS's requests are judged as token exchanges) and not one TenantGate never intercepts.
-    package func judgesEveryRequest(host: String) -> Bool {
+    /// The resource host pattern `host` (canonical) falls under, when every request on it is judged: a configured
+    /// resource host that is not an STS (an STS's requests are judged as token exchanges) and not one TenantGate
+    /// never intercepts. The most specific pattern names it (an exact name before a `*.` one).
+    package func resourcePattern(host: String) -> HostPattern? {
         guard !resourceHosts.isEmpty, !STSHosts.neverIntercepted.contains(host),
             STSHosts.entraCloud(forHost: host) == nil, !STSHosts.isKnownNonEntraSTS(host)
-        else { return false }
-        return resourceHosts.contains { $0.matches(host) }
+        else { return nil }
+        if resourceHosts.contains(.exact(host)) { return .exact(host) }
+        return resourceHosts.filter { $0.matches(host) }.max { $0.description.count < $1.description.count }
     }
 
     /// Whether TenantGate terminates TLS for `host` (canonical): every cloud's Entra STS hosts, known non-Entra
@@ -38,7 +40,7 @@ package struct InterceptionRules: Sendable {
     /// the hosts whose clients pin or present device certificates.
     package func intercepts(host: String) -> Bool {
         if STSHosts.neverIntercepted.contains(host) { return false }
-        if tenantRestrictionsV2?.applies(to: host) == true || judgesEveryRequest(host: host) { return true }
+        if tenantRestrictionsV2?.applies(to: host) == true || resourcePattern(host: host) != nil { return true }
         return STSHosts.shouldIntercept(host, extraHosts: extraInterceptedHosts)
     }
 }

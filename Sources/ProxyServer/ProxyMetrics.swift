@@ -23,6 +23,15 @@ final class ProxyMetrics: Sendable {
     let exchangeLatency = Timer(label: "tenantgate_exchange_duration_seconds")
     let auditWriteLatency = Timer(label: "tenantgate_audit_write_duration_seconds")
 
+    /// Counts one judged resource request, audited or not (most allowed ones are not).
+    func countResourceRequest(_ count: ResourceCount) {
+        // Few series: the configured patterns times the decisions; the factory caches each.
+        Counter(
+            label: "tenantgate_resource_requests_total",
+            dimensions: [("host", count.hostPattern), ("decision", count.decision.rawValue)]
+        ).increment()
+    }
+
     /// Counts one audited decision by its typed labels.
     func record(_ labels: DecisionLabels) {
         switch labels.decision {

@@ -83,7 +83,11 @@ struct ResourceHostEndToEndTests {
     }
 
     @Test func aTokenMintedElsewhereIsRefusedAndAnAllowedOneAuditedOnce() async throws {
-        try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            policies: try Self.policies(),
+            extraArguments: Self.resourceArguments + ["--admin", "127.0.0.1:\(adminPort)"]
+        ) { serve in
             let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)
             let elsewhere = UnsignedTokens.graph(tenant: Self.northwind)
             let guest = UnsignedTokens.graph(tenant: Self.fabrikam, idp: "https://sts.windows.net/\(Self.northwind)/")
@@ -112,6 +116,11 @@ struct ResourceHostEndToEndTests {
             #expect(lines[2]["home_tenant"] as? String == Self.northwind.description, "the guest's home tenant")
             let requestID = refusal.components(separatedBy: #""request-id":""#).last?.prefix(36)
             #expect(requestID.map(String.init) == lines[1]["correlation_id"] as? String)
+            // Every judged request is counted, audited or not, by the configured host name.
+            let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
+            let series = #"tenantgate_resource_requests_total{host="graph.microsoft.com",decision="#
+            #expect(metrics.contains(series + #""allowed"} 3"#), "\(metrics.prefix(3000))")
+            #expect(metrics.contains(series + #""blocked"} 1"#))
         }
     }
 

@@ -28,7 +28,7 @@ enum SessionHandover {
             switch result {
             case .success(let sslContext):
                 let configuration = shared.configuration
-                let judged = configuration.interception.judgesEveryRequest(host: host.host)
+                let resourcePattern = configuration.interception.resourcePattern(host: host.host)
                 let deadline = RequestDeadlineHandler(
                     head: .seconds(configuration.requestHeadTimeoutSeconds),
                     handshake: .seconds(configuration.tlsHandshakeTimeoutSeconds)
@@ -44,11 +44,11 @@ enum SessionHandover {
                             target: host,
                             creator: creator,
                             tokenFlows: configuration.tokenFlows,
-                            maxBodyBytes: judged
+                            maxBodyBytes: resourcePattern != nil
                                 ? configuration.maxBodyBytes
                                 : min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
                             tenantRestrictionsV2: configuration.tenantRestrictionsV2,
-                            judgesEveryRequest: judged
+                            resourcePattern: resourcePattern
                         ),
                         deadline: deadline,
                         shared: shared

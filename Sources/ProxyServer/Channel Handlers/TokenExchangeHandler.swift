@@ -95,6 +95,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             write(answer, context: context)
         case .stopReading:
             try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        case .count(let count, let then):
+            shared.metrics.countResourceRequest(count)
+            run(then, context: context)
         case .resumeReading(let then):
             try? context.channel.syncOptions?.setOption(.autoRead, value: true)
             run(then, context: context)

@@ -1,5 +1,6 @@
 import ExchangePolicy
 import NetworkPolicy
+import TenantPolicy
 import TokenInspection
 
 /// What the machines know of one intercepted session, fixed for its life.
@@ -13,8 +14,9 @@ struct InterceptedSession {
     let tokenEndpoints: TokenEndpointMatcher
     /// The host is an STS (Entra or not): any token its answers carry is judged, not only the token endpoint's.
     let hostIsSTS: Bool
-    /// A resource host (`--resource-host`): every request is judged by the token it carries.
-    let judgesEveryRequest: Bool
+    /// The `--resource-host` pattern the host falls under: every request is judged by the tokens it carries.
+    let resourcePattern: HostPattern?
+    var judgesEveryRequest: Bool { resourcePattern != nil }
 
     init(
         target: HostPort,
@@ -22,14 +24,14 @@ struct InterceptedSession {
         tokenFlows: TokenFlowHandling,
         maxBodyBytes: Int,
         tenantRestrictionsV2: TenantRestrictionsV2?,
-        judgesEveryRequest: Bool = false
+        resourcePattern: HostPattern? = nil
     ) {
         self.target = target
         self.creator = creator
         self.tokenFlows = tokenFlows
         self.maxBodyBytes = maxBodyBytes
         self.tenantRestrictionsV2 = tenantRestrictionsV2
-        self.judgesEveryRequest = judgesEveryRequest
+        self.resourcePattern = resourcePattern
         self.tokenEndpoints = TokenEndpointMatcher(host: target.host)
         self.hostIsSTS =
             STSHosts.entraCloud(forHost: target.host) != nil || STSHosts.isKnownNonEntraSTS(target.host)

@@ -5,14 +5,21 @@ import NIOHTTP1
 import NetworkPolicy
 import TokenInspection
 
+/// A judged resource request, for `tenantgate_resource_requests_total{host, decision}`: the configured pattern, not
+/// the host, so that `*.sharepoint.com` is one series however many tenants' hosts it covers.
+struct ResourceCount: Equatable {
+    let hostPattern: String
+    let decision: AuditDecision
+}
+
 /// How a request on a resource host is judged (SPEC 4.2): by every credential it carries, the verdict cached per
 /// token by the decider; one `resource_access` line for a token's first request under a policy version and for
 /// every refusal.
 extension RequestStateMachine {
     enum ResourcePlan: Equatable {
         case refuse(AuditedAnswer)
-        /// Sent upstream, after this audit line when there is one.
-        case forward(audit: AuditEvent?)
+        /// Sent upstream (allowed, unenforced or would-block), after this audit line when there is one.
+        case forward(AuditDecision, audit: AuditEvent?)
     }
 
     func resourcePlan(
@@ -68,7 +75,7 @@ extension RequestStateMachine {
             answer.exchangeStarted = stamp.now
             return .refuse(AuditedAnswer(event: event, answer: answer))
         }
-        return .forward(audit: judgement.firstSight ? event : nil)
+        return .forward(outcome.decision, audit: judgement.firstSight ? event : nil)
     }
 
     /// A resource request's line is a `resource_access` line, with its method.

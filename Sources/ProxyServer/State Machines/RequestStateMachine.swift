@@ -21,6 +21,8 @@ struct RequestStateMachine {
         case writeAudit(AuditEvent)
         /// Write this answer; it ends the request.
         case answer(SessionAnswer)
+        /// Count a judged resource request, then do `then`.
+        indirect case count(ResourceCount, then: Action)
     }
 
     /// Allowed transitions: initial (only inside `start`) → awaitingUpstream | awaitingAudit |
@@ -185,15 +187,22 @@ struct RequestStateMachine {
         at stamp: EventStamp
     ) -> Action {
         let head = upstreamHead(request)
+        let hostPattern = session.resourcePattern?.description ?? session.target.host
         switch resourcePlan(request, decider: decider, at: stamp) {
         case .refuse(let audited):
-            return audit(audited)
-        case .forward(nil):
+            return .count(
+                ResourceCount(hostPattern: hostPattern, decision: audited.event.decision),
+                then: audit(audited)
+            )
+        case .forward(let decision, nil):
             state = .awaitingUpstream(.passThrough(path: request.head.uri, flow: nil))
-            return .forward(head, body: request.body)
-        case .forward(let event?):
+            return .count(
+                ResourceCount(hostPattern: hostPattern, decision: decision),
+                then: .forward(head, body: request.body)
+            )
+        case .forward(let decision, let event?):
             state = .auditingBeforeForward(head, body: request.body)
-            return .writeAudit(event)
+            return .count(ResourceCount(hostPattern: hostPattern, decision: decision), then: .writeAudit(event))
         }
     }
 

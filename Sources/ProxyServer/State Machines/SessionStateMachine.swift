@@ -27,6 +27,8 @@ struct SessionStateMachine {
         case stopReading
         /// The queue drained: read again, then do `then`.
         indirect case resumeReading(then: Action)
+        /// Count a judged resource request, then do `then`.
+        indirect case count(ResourceCount, then: Action)
         case close
     }
 
@@ -199,6 +201,7 @@ struct SessionStateMachine {
         case .forward(let head, let body): .forward(head, body: body)
         case .writeAudit(let event): .writeAudit(event)
         case .answer(let answer): self.answer(answer)
+        case .count(let count, let then): .count(count, then: translate(then))
         }
     }
 

@@ -32,7 +32,7 @@ struct ResourceRequestMachineTests {
                 tokenFlows: .judge,
                 maxBodyBytes: 1024,
                 tenantRestrictionsV2: nil,
-                judgesEveryRequest: true
+                resourcePattern: .exact(graph)
             ),
             currentDecider: { decider }
         )
@@ -56,6 +56,10 @@ struct ResourceRequestMachineTests {
         )
     }
 
+    static func counted(_ decision: AuditDecision) -> ResourceCount {
+        ResourceCount(hostPattern: graph, decision: decision)
+    }
+
     /// The line the decider's verdict makes of the request at `stamp`.
     static func line(_ token: String, at stamp: EventStamp) -> AuditEvent {
         let read = try! ResourceCredentials.read(authorization: ["Bearer \(token)"], target: "/v1.0/me", formBody: nil)
@@ -76,14 +80,17 @@ struct ResourceRequestMachineTests {
         let token = Self.token(Fixtures.fabrikam)
         let line = Self.line(token, at: Self.s1)
         #expect(line.decision == .allowed)
-        #expect(SessionMachines.send(Self.get(token), body: nil, to: &machine, at: Self.s1) == .writeAudit(line))
+        #expect(
+            SessionMachines.send(Self.get(token), body: nil, to: &machine, at: Self.s1)
+                == .count(Self.counted(.allowed), then: .writeAudit(line))
+        )
         #expect(machine.auditWritten() == .forward(Self.upstream(token), body: nil))
         let answer = Fixtures.answer(.ok, "{}")
         #expect(machine.upstreamResponded(answer, at: Self.s2) == .answer(Fixtures.forwarded(answer)))
         #expect(machine.answerSent(at: Self.s2) == .none)
         #expect(
             SessionMachines.send(Self.get(token), body: nil, to: &machine, at: Self.s3)
-                == .forward(Self.upstream(token), body: nil)
+                == .count(Self.counted(.allowed), then: .forward(Self.upstream(token), body: nil))
         )
     }
 
@@ -92,7 +99,10 @@ struct ResourceRequestMachineTests {
         let token = Self.token(Fixtures.northwind)
         let line = Self.line(token, at: Self.s1)
         #expect(line.decision == .blocked)
-        #expect(SessionMachines.send(Self.get(token), body: nil, to: &machine, at: Self.s1) == .writeAudit(line))
+        #expect(
+            SessionMachines.send(Self.get(token), body: nil, to: &machine, at: Self.s1)
+                == .count(Self.counted(.blocked), then: .writeAudit(line))
+        )
         guard case .answer(let answer) = machine.auditWritten() else {
             Issue.record("the refusal is answered once audited")
             return
