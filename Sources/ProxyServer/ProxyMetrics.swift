@@ -1,6 +1,7 @@
 import Audit
 import ExchangePolicy
 import Metrics
+import Plumbing
 import TenantPolicy
 
 /// The proxy's counters and timers (SPEC 5 "Observable"), created once so the hot path only increments.
@@ -23,14 +24,21 @@ final class ProxyMetrics: Sendable {
     let exchangeLatency = Timer(label: "tenantgate_exchange_duration_seconds")
     let auditWriteLatency = Timer(label: "tenantgate_audit_write_duration_seconds")
 
-    /// Counts one judged resource request, audited or not (most allowed ones are not).
+    /// Counts one judged resource request, audited or not (most allowed ones are not). Few series (the configured
+    /// patterns times the decisions), each made once: the factory's lookup cost more than the decision.
     func countResourceRequest(_ count: ResourceCount) {
-        // Few series: the configured patterns times the decisions; the factory caches each.
-        Counter(
-            label: "tenantgate_resource_requests_total",
-            dimensions: [("host", count.hostPattern), ("decision", count.decision.rawValue)]
-        ).increment()
+        let counter = resourceCounters.withLock { counters in
+            if let known = counters[count] { return known }
+            let made = Counter(
+                label: "tenantgate_resource_requests_total",
+                dimensions: [("host", count.hostPattern), ("decision", count.decision.rawValue)]
+            )
+            counters[count] = made
+            return made
+        }
+        counter.increment()
     }
+    private let resourceCounters = Locked([ResourceCount: Counter]())
 
     /// Counts one audited decision by its typed labels.
     func record(_ labels: DecisionLabels) {

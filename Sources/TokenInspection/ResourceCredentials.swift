@@ -33,7 +33,12 @@ package struct ResourceCredentials: Sendable, Equatable {
             )
         }
         var found = ResourceCredentials()
-        if let header = authorization.first { found.credentials.append(Self.credential(ofHeader: header)) }
+        if let header = authorization.first {
+            switch Self.credential(ofHeader: header) {
+            case .success(let credential): found.credentials.append(credential)
+            case .failure(let ambiguity): return .failure(ambiguity)
+            }
+        }
         let query = target.utf8.firstIndex(of: UInt8(ascii: "?")).map {
             Array(target.utf8[target.utf8.index(after: $0)...])
         }
@@ -50,15 +55,24 @@ package struct ResourceCredentials: Sendable, Equatable {
         return .success(found)
     }
 
-    /// `Bearer <token>` (scheme without case, RFC 9110 11.1); anything else is another scheme.
-    private static func credential(ofHeader value: String) -> Credential {
-        let trimmed = value.trimmingASCIIWhitespace()
-        let parts = trimmed.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard let scheme = parts.first else { return .otherScheme("") }
-        guard scheme.utf8.equalsIgnoringASCIICase("bearer"), parts.count == 2 else {
-            return .otherScheme(String(scheme.prefix(32)))
+    /// `Bearer <token>` (scheme without case, RFC 9110 11.1); anything else is another scheme. Read as bytes: the
+    /// header is on every resource request, and a walk by Characters over a 2 KB token cost more than the decision.
+    private static func credential(ofHeader value: String) -> Result<Credential, ReasonText> {
+        let bytes = Array(value.utf8)
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let start = bytes.firstIndex(where: { !isSpace($0) }) else { return .success(.otherScheme("")) }
+        let schemeEnd = bytes[start...].firstIndex(where: isSpace) ?? bytes.endIndex
+        let scheme = bytes[start..<schemeEnd]
+        let rest = bytes[schemeEnd...].drop(while: isSpace)
+        guard scheme.equalsIgnoringASCIICase("bearer"), let last = rest.lastIndex(where: { !isSpace($0) }) else {
+            return .success(.otherScheme(String(decoding: scheme.prefix(32), as: UTF8.self)))
         }
-        return .bearer(String(parts[1].trimmingASCIIWhitespace().prefix(maxCredentialBytes)))
+        let token = rest[..<(last + 1)]
+        // One header line holding two credentials ("Bearer a, Bearer b") is as ambiguous as two lines.
+        guard !token.contains(where: { isSpace($0) || $0 == UInt8(ascii: ",") }) else {
+            return .failure(ReasonText("the Authorization header carries more than one credential"))
+        }
+        return .success(.bearer(String(decoding: token.prefix(maxCredentialBytes), as: UTF8.self)))
     }
 
     /// The values of every `access_token` field of a form-encoded text; names are decoded and compared without
@@ -94,15 +108,5 @@ enum FormText {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingASCIIWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        let text = Substring(self)
-        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) })
-        else { return "" }
-        return text[first...last]
     }
 }

@@ -25,6 +25,13 @@ struct ResourceCredentialsTests {
             return
         }
         #expect(reason.description.contains("2 Authorization headers"))
+        for folded in ["Bearer a, Bearer b", "Bearer a b", "Bearer a,b"] {
+            guard case .failure(let reason) = Self.read([folded]) else {
+                Issue.record("'\(folded)' is refused")
+                continue
+            }
+            #expect(reason.description.contains("more than one credential"))
+        }
     }
 
     @Test(arguments: ["access_token", "ACCESS_TOKEN", "access%5Ftoken", "Access%5fToken"])

@@ -7,7 +7,7 @@ import TokenInspection
 
 /// A judged resource request, for `tenantgate_resource_requests_total{host, decision}`: the configured pattern, not
 /// the host, so that `*.sharepoint.com` is one series however many tenants' hosts it covers.
-struct ResourceCount: Equatable {
+struct ResourceCount: Hashable {
     let hostPattern: String
     let decision: AuditDecision
 }
@@ -41,7 +41,7 @@ extension RequestStateMachine {
             head.headers.first(name: "content-type")?.lowercased()
             .hasPrefix("application/x-www-form-urlencoded") == true
         let read = ResourceCredentials.read(
-            authorization: head.headers[canonicalForm: "authorization"].map(String.init),
+            authorization: head.headers["authorization"],
             target: head.uri,
             formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil
         )
@@ -57,9 +57,13 @@ extension RequestStateMachine {
             now: stamp.date
         )
         let outcome = decider.outcome(judgement.verdict, upstreamAnswerReadable: true)
-        var event = outcome.auditEvent(record, at: stamp.date)
-        event.event = "resource_access"
-        event.method = head.method.rawValue
+        // Built only when written: most allowed requests are not.
+        func line() -> AuditEvent {
+            var event = outcome.auditEvent(record, at: stamp.date)
+            event.event = "resource_access"
+            event.method = head.method.rawValue
+            return event
+        }
         guard outcome.decision != .blocked else {
             let body = ResourceRefusalBody(
                 verdict: judgement.verdict,
@@ -73,9 +77,9 @@ extension RequestStateMachine {
                 keepAlive: keepAlive
             )
             answer.exchangeStarted = stamp.now
-            return .refuse(AuditedAnswer(event: event, answer: answer))
+            return .refuse(AuditedAnswer(event: line(), answer: answer))
         }
-        return .forward(outcome.decision, audit: judgement.firstSight ? event : nil)
+        return .forward(outcome.decision, audit: judgement.firstSight ? line() : nil)
     }
 
     /// A resource request's line is a `resource_access` line, with its method.
