@@ -48,9 +48,11 @@ def main():
         hello = ech_hello(shape[4:])
     else:
         raise SystemExit(f"unknown hello shape {shape}")
-    proxy = socket.create_connection(("127.0.0.1", port), timeout=5)
+    # The CONNECT's answer may wait for a name lookup (a slow resolver on a loaded machine): up to 30 s.
+    proxy = socket.create_connection(("127.0.0.1", port), timeout=30)
     proxy.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
     head = proxy.recv(200).split(b"\r\n")[0].decode()
+    proxy.settimeout(5)
     proxy.sendall(hello)
     try:
         closed = proxy.recv(100) == b""
