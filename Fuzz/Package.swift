@@ -54,5 +54,6 @@ let package = Package(
         fuzzTarget("FuzzFormBody", ["TokenInspection"]),
         fuzzTarget("FuzzPolicyFiles", ["PolicyFiles", "CrossTenantAccess", "TenantPolicy"]),
         fuzzTarget("FuzzClientHello", ["NetworkPolicy"]),
+        fuzzTarget("FuzzResourceCredentials", ["TokenInspection", "TenantPolicy"]),
     ]
 )

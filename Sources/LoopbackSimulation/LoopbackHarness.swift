@@ -183,6 +183,18 @@ package final class LoopbackHarness {
         )
     }
 
+    /// A GET on a resource host through the proxy with curl, with the maker's token and a bearer token.
+    package func resourceRequest(creator: TenantID, url: String, bearer: String) async throws -> Response {
+        let makerToken = try await sts.makerToken(tenant: creator)
+        let output = try await Curl.run([
+            "-s", "-m", "20", "--proxy", "http://127.0.0.1:\(proxyPort)", "--cacert", caPath,
+            "--proxy-header", "Proxy-Authorization: Bearer \(makerToken)", "-H", "Authorization: Bearer \(bearer)",
+            "-w", "\n%{http_code}", url,
+        ])
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        return Response(status: lines.last.flatMap { Int($0) } ?? 0, body: lines.dropLast().joined(separator: "\n"))
+    }
+
     package func auditLines() -> [String] {
         ((try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }

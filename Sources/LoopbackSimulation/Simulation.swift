@@ -1,8 +1,10 @@
 import Foundation
+import MockSTS
+import ProxyServer
 import TenantPolicy
 
 /// The seed's scenarios played through the real proxy: the three tables of seed 000, a guest in its host tenant,
-/// and the Azure DevOps bypass (`simulate`).
+/// the Azure DevOps bypass, and requests on resource hosts (`simulate`).
 package struct Simulation {
     package struct Scenario {
         package let name: String
@@ -13,7 +15,24 @@ package struct Simulation {
         package let expectedAudit: String
         package var host = "login.microsoftonline.com"
         package var extraForm = ""
+        /// A request on a resource host instead of a token exchange.
+        package var resource: ResourceRequest?
     }
+
+    /// A GET on a resource host (`--resource-host`) with a bearer token: a Graph token of a tenant, minted outside
+    /// the proxy, or an Azure DevOps token, which names no tenant.
+    package struct ResourceRequest {
+        package enum Bearer {
+            case graph(TenantID)
+            case azureDevOps
+        }
+
+        package let url: String
+        package let bearer: Bearer
+    }
+
+    /// The resource hosts the simulation judges.
+    package static let resourceHosts: Set<HostPattern> = [.exact("graph.microsoft.com"), .exact("dev.azure.com")]
 
     package struct Row {
         package let scenario: Scenario
@@ -80,16 +99,95 @@ package struct Simulation {
                 host: "app.vssps.visualstudio.com"
             )
         )
-        return result
+        return result + resourceScenarios
     }
 
+    /// A Graph token minted outside the proxy, judged when it is used, and judged again after a policy change;
+    /// Azure DevOps organisations, whose requests follow the tenant the directory maps them to.
+    private var resourceScenarios: [Scenario] {
+        let graph = "https://graph.microsoft.com/v1.0/me"
+        func scenario(
+            _ name: String,
+            _ folder: String,
+            _ signIn: (String, TenantID),
+            allowed: Bool,
+            _ request: ResourceRequest
+        ) -> Scenario {
+            var scenario = Scenario(
+                name: name,
+                policies: folder,
+                creator: Self.contoso,
+                signIn: signIn,
+                expectAllowed: allowed,
+                expectedAudit: allowed ? "allowed" : "blocked"
+            )
+            scenario.resource = request
+            return scenario
+        }
+        let mapped = "\(policiesDirectory)/\(Self.mappedFolder)"
+        let fabrikamToken = ResourceRequest(url: graph, bearer: .graph(Self.fabrikam.1))
+        return [
+            scenario(
+                "token minted elsewhere",
+                "\(policiesDirectory)/seed-outbound-allowlist",
+                Self.fabrikam,
+                allowed: true,
+                fabrikamToken
+            ),
+            scenario(
+                "...after a policy change",
+                "\(policiesDirectory)/seed-two-way",
+                Self.fabrikam,
+                allowed: false,
+                fabrikamToken
+            ),
+            scenario(
+                "ADO organisation mapped",
+                mapped,
+                ("fabrikamorg", Self.fabrikam.1),
+                allowed: false,
+                ResourceRequest(url: "https://dev.azure.com/fabrikamorg/_apis/projects", bearer: .azureDevOps)
+            ),
+            scenario(
+                "ADO organisation mapped",
+                mapped,
+                ("contosoorg", Self.contoso.1),
+                allowed: true,
+                ResourceRequest(url: "https://dev.azure.com/contosoorg/_apis/projects", bearer: .azureDevOps)
+            ),
+            scenario(
+                "ADO organisation unmapped",
+                mapped,
+                ("otherorg", Self.fabrikam.1),
+                allowed: false,
+                ResourceRequest(url: "https://dev.azure.com/otherorg/_apis/projects", bearer: .azureDevOps)
+            ),
+        ]
+    }
+
+    /// Seed 000's two-way isolation, with the directory mapping two Azure DevOps organisations to their tenants.
+    static let mappedFolder = "seed-two-way+azure-devops"
+
     package func run() async throws -> [Row] {
-        let harness = try await LoopbackHarness(policiesDirectory: "\(policiesDirectory)/seed-two-way")
+        let harness = try await LoopbackHarness(policiesDirectory: "\(policiesDirectory)/seed-two-way") {
+            $0.resourceHosts = Self.resourceHosts
+        }
         var rows: [Row] = []
         do {
             for scenario in scenarios {
                 try harness.usePolicies(scenario.policies)
                 let before = harness.auditLines().count
+                if let resource = scenario.resource {
+                    let response = try await harness.resourceRequest(
+                        creator: scenario.creator.1,
+                        url: resource.url,
+                        bearer: try await bearer(resource.bearer, sts: harness.sts)
+                    )
+                    let lines = harness.auditLines()
+                    let decision = lines.count > before ? Self.decision(in: lines[lines.count - 1]) : "(none)"
+                    rows.append(Row(scenario: scenario, status: response.status, auditDecision: decision))
+                    continue
+                }
                 let path =
                     scenario.host == "app.vssps.visualstudio.com"
                     ? "/oauth2/token" : "/\(scenario.signIn.1)/oauth2/v2.0/token"
@@ -112,6 +210,28 @@ package struct Simulation {
         }
         await harness.stop()
         return rows
+    }
+
+    /// A Graph token as Microsoft's APIs get it (v1 issuer), minted by the mock as if somewhere else; or an Azure
+    /// DevOps token, opaque.
+    private func bearer(_ bearer: ResourceRequest.Bearer, sts: MockSTS) async throws -> String {
+        switch bearer {
+        case .azureDevOps:
+            return "ado-opaque-token-simulated"
+        case .graph(let tenant):
+            let now = Int(Date().timeIntervalSince1970)
+            return try await sts.mintToken(
+                MockTokenClaims(
+                    tid: tenant.description,
+                    iss: "https://sts.windows.net/\(tenant)/",
+                    oid: "5c4e4b3a-0000-4000-8000-000000000001",
+                    aud: "https://graph.microsoft.com",
+                    clientID: "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
+                    version: "1.0",
+                    now: now
+                )
+            )
+        }
     }
 
     package static func decision(in line: String) -> String {

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -39,6 +39,29 @@ def check(condition, message):
         raise CheckFailed(str(message))
 
 
+def swapped_page(error):
+    """Chromedriver's words when an element found a moment ago belongs to a document a reload replaced; it says
+    so as an "unknown error", not as a stale element."""
+    return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in (error.msg or "")
+
+
+class Tolerant:
+    """A WebDriverWait whose conditions look again when the page was swapped under them."""
+
+    def __init__(self, wait):
+        self._wait = wait
+
+    def until(self, condition):
+        def tolerant(driver):
+            try:
+                return condition(driver)
+            except WebDriverException as error:
+                if swapped_page(error):
+                    return False
+                raise
+        return self._wait.until(tolerant)
+
+
 class Console:
     def __init__(self, info, screenshots):
         self.info = info
@@ -53,7 +76,7 @@ class Console:
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_page_load_timeout(WAIT_SECONDS)
         # A page that a change reloads may be swapped under a wait's feet: look again rather than fail.
-        self.wait = WebDriverWait(self.driver, WAIT_SECONDS, ignored_exceptions=[StaleElementReferenceException])
+        self.wait = Tolerant(WebDriverWait(self.driver, WAIT_SECONDS, ignored_exceptions=[StaleElementReferenceException]))
 
     def step(self, text):
         print("step:", text, flush=True)
@@ -65,6 +88,13 @@ class Console:
     def find(self, selector):
         return self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
+    def click(self, selector):
+        """Finds and clicks, again if the page was swapped between the two (a reload a change started)."""
+        def clicked(driver):
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return True
+        self.wait.until(clicked)
+
     def reloading(self, *actions):
         """Runs actions that end in a reload, and returns once the new page replaced the old one: a find right
         after them could otherwise land on the old page just before it goes (chromedriver then fails the click)."""
@@ -75,7 +105,8 @@ class Console:
 
     def sign_in(self, user):
         self.driver.get(self.base + "/console")
-        self.wait.until(EC.element_to_be_clickable((By.ID, "user-" + user))).click()
+        self.wait.until(EC.element_to_be_clickable((By.ID, "user-" + user)))
+        self.click("#user-" + user)
         self.wait.until(lambda d: d.find_elements(By.ID, "signed-in-user") or d.find_elements(By.ID, "message"))
 
     def sign_out(self):
@@ -160,19 +191,19 @@ def run(console):
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "rule-resolved"), "Northwind"))
     direction = Select(console.find("#rule-direction")).first_selected_option.get_attribute("value")
     check(direction == "outbound", direction)
-    console.find("#rule-save").click()
+    console.click("#rule-save")
     console.find('tr[data-rule-row="%s"]' % NORTHWIND)
 
     console.step("a tenant the directory does not know is refused inline in the dialog")
-    console.find("#new-rule").click()
+    console.click("#new-rule")
     console.find("#rule-tenant").send_keys("nowhere.example")
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "rule-resolved"), "not a domain the policies know"))
-    console.find("#rule-save").click()
+    console.click("#rule-save")
     error = console.wait.until(
         lambda d: d.find_element(By.CSS_SELECTOR, "#rule-dialog [data-error]").text or False)
     check("nowhere.example" in error, error)
     console.shot("isolation-error")
-    console.find("#rule-dialog [data-action=close-dialog]").click()
+    console.click("#rule-dialog [data-action=close-dialog]")
 
     console.step("the very next token exchange is allowed")
     status = console.exchange(NORTHWIND)
@@ -196,16 +227,16 @@ def run(console):
     Select(console.find('select[data-rule="%s"]' % ADATUM)).select_by_value("inbound")
     console.wait.until(EC.visibility_of_element_located((By.ID, "conflict")))
     console.shot("isolation-conflict")
-    console.reloading(lambda: console.find("#conflict button").click())
+    console.reloading(lambda: console.click("#conflict button"))
     console.wait.until(lambda d: Select(d.find_element(By.CSS_SELECTOR, 'select[data-rule="%s"]' % FABRIKAM))
                        .first_selected_option.get_attribute("value") == "both")
 
     console.step("isolation is switched Off and On again, and a rule is deleted after confirming")
-    console.reloading(lambda: console.find("#isolation-enabled").click())
+    console.reloading(lambda: console.click("#isolation-enabled"))
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "isolation-state"), "Off"))
-    console.reloading(lambda: console.find("#isolation-enabled").click())
+    console.reloading(lambda: console.click("#isolation-enabled"))
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "isolation-state"), "On"))
-    console.reloading(lambda: console.find('button[data-action="delete-rule"][data-rule="%s"]' % ADATUM).click(),
+    console.reloading(lambda: console.click('button[data-action="delete-rule"][data-rule="%s"]' % ADATUM),
                       lambda: console.wait.until(EC.alert_is_present()).accept())
     console.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-rule-row="%s"]' % ADATUM))
 
@@ -218,7 +249,7 @@ def run(console):
     console.step("What if answers the check question with its explanation")
     driver.get(console.base + "/console/what-if")
     console.find("#question-other").send_keys("northwind.onmicrosoft.com")
-    console.find("#question-ask").click()
+    console.click("#question-ask")
     explanation = console.find("#explanation").text
     check("Allowed" in explanation, explanation)
     console.shot("what-if")
@@ -243,9 +274,9 @@ def run(console):
     page_text = console.find("#cross-tenant-access").text
     check("Default settings" in page_text, page_text)
     console.step("she adds an organization; every setting starts inherited from the default")
-    console.find("#add-partner").click()
+    console.click("#add-partner")
     console.find("#partner-tenant").send_keys(FABRIKAM)
-    console.find("#partner-save").click()
+    console.click("#partner-save")
     partner = console.find('article[data-partner="%s"]' % FABRIKAM)
     check("Fabrikam" in partner.text, partner.text)
     badges = len(partner.find_elements(By.CSS_SELECTOR, ".badge"))
@@ -261,26 +292,26 @@ def run(console):
         "applications": {"accessType": "blocked",
                          "targets": [{"target": "AllApplications", "targetType": "application"}]}}
     driver.execute_script("arguments[0].value = arguments[1]", text, json.dumps(document))
-    console.find("#document-save").click()
+    console.click("#document-save")
     console.wait.until(lambda d: len(d.find_elements(
         By.CSS_SELECTOR, 'article[data-partner="%s"] .badge' % FABRIKAM)) == 4)
     partner_text = console.find('article[data-partner="%s"]' % FABRIKAM).text
     check("Blocked: All users" in partner_text, partner_text)
 
     console.step("invalid settings are refused in the dialog; reset the default; delete the organization")
-    console.find('article[data-partner="%s"] button[data-action="edit-document"]' % FABRIKAM).click()
+    console.click('article[data-partner="%s"] button[data-action="edit-document"]' % FABRIKAM)
     text = console.find("#document-text")
     driver.execute_script("arguments[0].value = arguments[1]", text,
                           json.dumps({"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "maybe"}}}))
-    console.find("#document-save").click()
+    console.click("#document-save")
     error = console.wait.until(
         lambda d: d.find_element(By.CSS_SELECTOR, "#document-dialog [data-error]").text or False)
     check("b2bCollaborationInbound" in error, error)
-    console.find("#document-dialog [data-action=close-dialog]").click()
-    console.reloading(lambda: console.find("#reset-default").click(),
+    console.click("#document-dialog [data-action=close-dialog]")
+    console.reloading(lambda: console.click("#reset-default"),
                       lambda: console.wait.until(EC.alert_is_present()).accept())
     console.find("#default-settings")
-    console.find('article[data-partner="%s"] button[data-action="delete-partner"]' % FABRIKAM).click()
+    console.click('article[data-partner="%s"] button[data-action="delete-partner"]' % FABRIKAM)
     console.wait.until(EC.alert_is_present()).accept()
     console.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'article[data-partner="%s"]' % FABRIKAM))
     driver.get(console.base + "/console/isolation")

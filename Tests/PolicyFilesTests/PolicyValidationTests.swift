@@ -33,7 +33,7 @@ struct PolicyValidationTests {
 
     @Test(arguments: [
         "policies", "policies/seed-two-way", "policies/seed-outbound-allowlist",
-        "policies/seed-bidirectional-allowlist",
+        "policies/seed-bidirectional-allowlist", "policies/seed-two-way+azure-devops",
     ])
     func examplePoliciesAreValid(_ folder: String) throws {
         let bundle = try PolicyDirectoryLoader.load(directory: "\(Self.repository)/\(folder)").get()

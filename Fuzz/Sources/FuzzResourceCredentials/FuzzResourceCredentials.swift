@@ -1,0 +1,48 @@
+import LibFuzzerDriver
+import TenantPolicy
+import TokenInspection
+
+// `ResourceCredentials.read`: a resource request's Authorization header, target and form body (the input cut in
+// three at its first two NUL bytes). A bearer token is never longer than 16 KiB and never holds a space or a comma
+// (two credentials in one line are refused), at most one credential comes from each carrier, and a refusal names
+// why. `HostPattern(parsing:)` on the header part: a pattern that parses reads back the same from its description,
+// and matches what a map of it finds.
+
+/// SwiftPM links this as `main` (see LibFuzzerDriver.h): libFuzzer's driver runs `fuzz` on its inputs.
+@_cdecl("FuzzResourceCredentials_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    TenantGateFuzzMain(argc, argv, fuzz)
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
+    let parts = bytes.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+    let header = String(decoding: parts[0], as: UTF8.self)
+    let target = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : "/"
+    let form = parts.count > 2 ? Array(parts[2]) : nil
+    switch ResourceCredentials.read(authorization: header.isEmpty ? [] : [header], target: target, formBody: form) {
+    case .failure(let reason):
+        if reason.description.isEmpty { fatalError("a refusal without a reason") }
+    case .success(let read):
+        if read.credentials.count > 3 { fatalError("\(read.credentials.count) credentials from three carriers") }
+        for case .bearer(let token) in read.credentials where token.utf8.count > 16 << 10 {
+            fatalError("a bearer of \(token.utf8.count) bytes")
+        }
+        if case .bearer(let token)? = header.isEmpty ? nil : read.credentials.first,
+            token.contains(" ") || token.contains(",")
+        {
+            fatalError("the header's bearer '\(token.prefix(40))' holds a space or a comma")
+        }
+    }
+    if let pattern = HostPattern(parsing: header) {
+        if HostPattern(parsing: pattern.description) != pattern { fatalError("\(pattern) does not read back") }
+        var map = HostPatternMap<Int>()
+        map.set(1, for: pattern)
+        let probe = "a." + pattern.description.replacingOccurrences(of: "*.", with: "")
+        if pattern.matches(probe) != (map.value(for: probe) == 1) {
+            fatalError("\(pattern) and its map disagree on \(probe)")
+        }
+    }
+    return 0
+}
