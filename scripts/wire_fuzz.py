@@ -8,7 +8,9 @@ HTTP origin, both of which misbehave on purpose (close mid-answer, garbage, two 
 for on a kept-alive connection, oversized and gzip bodies), starts `tenantgate serve` against them, and sends from
 many concurrent connections:
 - mutated request heads, bodies and chunked framing, pipelined requests and sequences of requests on one connection,
-  plain (`http://`) and inside intercepted TLS sessions (CONNECT, TLS, then mutated HTTP);
+  plain (`http://`) and inside intercepted TLS sessions (CONNECT, TLS, then mutated HTTP), to Entra's token endpoint
+  and to a resource host judged per request (`--resource-host`: bearer tokens in headers, queries and form bodies,
+  two of them, opaque ones, none);
 - mutated CONNECT heads and maker tokens, raw garbage;
 - aborts mid-head and mid-body, half-closes and resets.
 A well-formed token exchange (which the mock always answers well) runs every second alongside.
@@ -42,6 +44,8 @@ ENTRA = "login.microsoftonline.com"
 # connection that sends bytes after its answer cannot be told from an answer to the next request by any proxy, so
 # the fuzzed host's pool is not where an ordinary exchange is measured.
 HEALTH_HOST = "login.windows.net"
+# A resource host: every request on it is judged by the bearer tokens it carries.
+GRAPH = "graph.microsoft.com"
 # The well-formed exchanges come from another loopback address than the fuzzing clients: one client address may hold
 # at most --max-connections-per-client connections, and the fuzzers, at thousands of connections a second, fill
 # theirs (stalled upstreams hold exchanges open). The check is that they cannot starve anybody else.
@@ -78,7 +82,7 @@ class PKI:
             "-keyout", self.key, "-out", csr, "-subj", f"/CN={ENTRA}")
         ext = os.path.join(folder, "ext.cnf")
         with open(ext, "w") as f:
-            f.write(f"subjectAltName=DNS:{ENTRA},DNS:{HEALTH_HOST},DNS:*.microsoftonline.com,DNS:localhost\n")
+            f.write(f"subjectAltName=DNS:{ENTRA},DNS:{HEALTH_HOST},DNS:{GRAPH},DNS:*.microsoftonline.com,DNS:localhost\n")
         run("openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key, "-CAcreateserial",
             "-out", self.cert, "-days", "2", "-extfile", ext)
         run("openssl", "genrsa", "-out", self.jwt_key, "2048")
@@ -327,8 +331,46 @@ def chunked_token_request(rng, tenant):
             + b"".join(pieces) + b"0\r\n\r\n")
 
 
-def inner_request(rng):
+def unsigned_access_token(tenant):
+    """A Graph access token as a client holds it; the proxy reads its claims and never its signature."""
+    header = b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps({"aud": f"https://{GRAPH}", "iss": f"https://sts.windows.net/{tenant}/",
+                                 "tid": tenant, "appid": CLIENT_ID, "exp": int(time.time()) + 86400}).encode())
+    return f"{header}.{payload}.c2ln"
+
+
+def resource_request(rng):
+    """A request on the resource host: every way a credential can be carried, or spelt, or not be there."""
+    token = unsigned_access_token(rng.choice(TENANTS)).encode()
+    other = unsigned_access_token(rng.choice(TENANTS)).encode()
+    path = rng.choice([b"/v1.0/me", b"/v1.0/users?$top=5", b"/beta/sites/root", b"/"])
+    headers = [b"Host: " + GRAPH.encode()]
+    body = b""
+    kind = rng.randrange(9)
+    if kind <= 2:
+        headers.append(b"Authorization: Bearer " + token)
+    elif kind == 3:
+        headers += [b"Authorization: Bearer " + token, b"Authorization: Bearer " + other]
+    elif kind == 4:
+        headers.append(b"Authorization: Bearer " + token + b", Bearer " + other)
+    elif kind == 5:
+        path += (b"&" if b"?" in path else b"?") + rng.choice([b"access_token=", b"ACCESS%5Ftoken="]) + token
+    elif kind == 6:
+        body = b"a=1&access_token=" + token
+        headers.append(b"Content-Type: application/x-www-form-urlencoded")
+    elif kind == 7:
+        headers.append(rng.choice([b"Authorization: Basic dXNlcjpwYXNz", b"Authorization: Bearer EwBwA8l6-opaque"]))
+    method = b"POST" if body else rng.choice([b"GET", b"GET", b"DELETE"])
+    if body:
+        headers.append(b"Content-Length: %d" % len(body))
+    base = method + b" " + path + b" HTTP/1.1\r\n" + b"\r\n".join(headers) + b"\r\n\r\n" + body
+    return base if rng.random() < 0.4 else mutate(rng, base)
+
+
+def inner_request(rng, host=ENTRA):
     """An HTTP request inside an intercepted session: well formed, mutated, chunked or something else."""
+    if host == GRAPH:
+        return resource_request(rng)
     tenant = rng.choice(TENANTS + ["organizations", "common", "fabrikam.onmicrosoft.com", "%2e%2e", ""])
     kind = rng.randrange(10)
     if kind == 0:
@@ -416,9 +458,9 @@ def unverified_client_context():
     return _UNVERIFIED[0]
 
 
-def connect_head(rng, tokens, mutated):
+def connect_head(rng, tokens, mutated, host=ENTRA):
     token = rng.choice(tokens + [None, None])
-    head = f"CONNECT {ENTRA}:443 HTTP/1.1\r\nHost: {ENTRA}:443\r\n".encode()
+    head = f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n".encode()
     if token:
         if rng.random() < 0.1:
             token = token[:-rng.randint(1, 30)]
@@ -430,17 +472,18 @@ def connect_head(rng, tokens, mutated):
 async def intercepted_session(rng, proxy, tokens, counts):
     reader, writer = await asyncio.open_connection(*proxy, local_addr=(rng.source, 0))
     counts.connections += 1
+    host = GRAPH if rng.random() < 0.3 else ENTRA
     try:
-        writer.write(connect_head(rng, tokens, mutated=rng.random() < 0.1))
+        writer.write(connect_head(rng, tokens, mutated=rng.random() < 0.1, host=host))
         await writer.drain()
         line = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
         counts.status(line)
         if b" 200 " not in line.split(b"\r\n", 1)[0]:
             return
         await asyncio.wait_for(writer.start_tls(unverified_client_context(),
-                                                server_hostname=rng.choice([ENTRA, ENTRA, None])), 10)
+                                                server_hostname=rng.choice([host, host, None])), 10)
         for _ in range(rng.randint(1, 12)):
-            requests = [inner_request(rng) for _ in range(rng.choice([1, 1, 2, 4, 8, 16]))]
+            requests = [inner_request(rng, host) for _ in range(rng.choice([1, 1, 2, 4, 8, 16]))]
             payload = b"".join(requests)
             counts.requests += len(requests)
             if rng.random() < 0.1:
@@ -672,6 +715,7 @@ def start_serve(args, folder, pki, sts_port, health_port):
                "--ca-cert", os.path.join(folder, "ca.pem"), "--ca-key", os.path.join(folder, "ca.key"),
                "--upstream-ca", pki.ca, "--upstream-override", f"{ENTRA}:443=127.0.0.1:{sts_port}",
                "--upstream-override", f"{HEALTH_HOST}:443=127.0.0.1:{health_port}",
+               "--resource-host", GRAPH, "--upstream-override", f"{GRAPH}:443=127.0.0.1:{sts_port}",
                "--audit-log", os.path.join(folder, "audit.jsonl"), "--creator-jwks", pki.jwks,
                "--creator-audience", MAKER_AUDIENCE, "--allow-destination", "127.0.0.1/32",
                "--default-creator-tenant", CONTOSO]
