@@ -26,12 +26,6 @@ package struct BlockedResponseBody: Sendable {
     }
 
     package func json() -> Data {
-        let isolation: [String: Any] = [
-            "decision": "blocked",
-            "directions": verdict.directions.map(\.rawValue),
-            "creator_tenant": verdict.creatorTenant.description,
-            "sign_in_tenant": verdict.signInTenant.map { $0.description as Any } ?? NSNull(),
-        ]
         let body: [String: Any] = [
             "error": "access_denied",
             "error_description": errorDescription,
@@ -39,9 +33,21 @@ package struct BlockedResponseBody: Sendable {
             "timestamp": RFC3339.string(from: timestamp, milliseconds: false),
             "trace_id": traceID.uuidString.lowercased(),
             "correlation_id": correlationID.uuidString.lowercased(),
-            "tenant_isolation": isolation,
+            "tenant_isolation": verdict.refusalObject,
         ]
         return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data(#"{"error":"access_denied"}"#.utf8)
+    }
+}
+
+extension ExchangeVerdict {
+    /// The `tenant_isolation` object of a refusal's body, for an exchange and a resource request alike (SPEC 4, 4.2).
+    var refusalObject: [String: Any] {
+        [
+            "decision": "blocked",
+            "directions": directions.map(\.rawValue),
+            "creator_tenant": creatorTenant.description,
+            "sign_in_tenant": signInTenant.map { $0.description as Any } ?? NSNull(),
+        ]
     }
 }

@@ -16,12 +16,6 @@ package struct ResourceRefusalBody: Sendable {
     }
 
     package func json() -> Data {
-        let isolation: [String: Any] = [
-            "decision": "blocked",
-            "directions": verdict.directions.map(\.rawValue),
-            "creator_tenant": verdict.creatorTenant.description,
-            "sign_in_tenant": verdict.signInTenant.map { $0.description as Any } ?? NSNull(),
-        ]
         let innerError: [String: Any] = [
             "date": RFC3339.string(from: timestamp, milliseconds: false),
             "request-id": correlationID.uuidString.lowercased(),
@@ -32,7 +26,7 @@ package struct ResourceRefusalBody: Sendable {
                 "message": "TenantGate refused this request. \(verdict.reason)",
                 "innerError": innerError,
             ] as [String: Any],
-            "tenant_isolation": isolation,
+            "tenant_isolation": verdict.refusalObject,
         ]
         return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data(#"{"error":{"code":"AccessDenied"}}"#.utf8)

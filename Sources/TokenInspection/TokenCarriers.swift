@@ -44,7 +44,7 @@ package struct TokenCarriers: Sendable, Equatable {
         }) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
-            record(name: Array(parts[0]), value: Self.percentDecoded(Array(parts[1])))
+            record(name: Array(parts[0]), value: FormText.decodedBytes(parts[1], limit: .max))
         }
     }
 
@@ -115,24 +115,6 @@ package struct TokenCarriers: Sendable, Equatable {
             index += 1
         }
         return nil
-    }
-
-    private static func percentDecoded(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-                let high = ByteText.hexValue(bytes[index + 1]), let low = ByteText.hexValue(bytes[index + 2])
-            {
-                out.append(high << 4 | low)
-                index += 3
-            } else {
-                out.append(bytes[index] == UInt8(ascii: "+") ? UInt8(ascii: " ") : bytes[index])
-                index += 1
-            }
-        }
-        return out
     }
 }
 
