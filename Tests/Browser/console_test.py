@@ -89,11 +89,15 @@ class Console:
         return self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
     def click(self, selector):
-        """Finds and clicks, again if the page was swapped between the two (a reload a change started)."""
-        def clicked(driver):
-            driver.find_element(By.CSS_SELECTOR, selector).click()
-            return True
-        self.wait.until(clicked)
+        """Finds (again if a reload swapped the page under the find) and clicks once. When the click itself starts
+        a navigation, chromedriver may report the element gone after the click landed: that is the click working,
+        and clicking again would click twice (a sign-in callback sent twice, a switch flipped back)."""
+        element = self.find(selector)
+        try:
+            element.click()
+        except WebDriverException as error:
+            if not swapped_page(error):
+                raise
 
     def reloading(self, *actions):
         """Runs actions that end in a reload, and returns once the new page replaced the old one: a find right
@@ -101,13 +105,24 @@ class Console:
         old_page = self.driver.find_element(By.TAG_NAME, "html")
         for action in actions:
             action()
-        self.wait.until(EC.staleness_of(old_page))
+
+        def replaced(_):
+            try:
+                old_page.is_enabled()
+                return False
+            except WebDriverException as error:
+                if swapped_page(error):
+                    return True
+                raise
+        self.wait.until(replaced)
 
     def sign_in(self, user):
         self.driver.get(self.base + "/console")
         self.wait.until(EC.element_to_be_clickable((By.ID, "user-" + user)))
         self.click("#user-" + user)
         self.wait.until(lambda d: d.find_elements(By.ID, "signed-in-user") or d.find_elements(By.ID, "message"))
+        refusal = self.driver.find_elements(By.ID, "message")
+        check(not refusal or "Sign-in failed" not in refusal[0].text, refusal and refusal[0].text)
 
     def sign_out(self):
         self.driver.find_element(By.ID, "sign-out").click()
