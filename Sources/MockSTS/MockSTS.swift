@@ -111,12 +111,18 @@ package final class MockSTS: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try sync.configureHTTPServerPipeline()
                     // Compresses when asked to, and when told to whatever the client asked (`mock_encoding`).
-                    try sync.addHandler(MockEncodingRequestHandler())
-                    try sync.addHandler(HTTPResponseCompressor())
-                    try sync.addHandler(NIOHTTPServerRequestAggregator(maxContentLength: 1 << 20))
-                    try sync.addHandler(MockSTSHandler(box: box, scheme: tls == nil ? "http" : "https"))
+                    let httpHandlers: [any RemovableChannelHandler & ChannelHandler] = [
+                        MockEncodingRequestHandler(), MockStreamHandler(), HTTPResponseCompressor(),
+                        NIOHTTPServerRequestAggregator(maxContentLength: 1 << 20),
+                        MockSTSHandler(box: box, scheme: tls == nil ? "http" : "https"),
+                    ]
+                    try sync.configureHTTPServerPipeline(
+                        withServerUpgrade: (
+                            upgraders: [MockStreams.upgrader(removing: httpHandlers)], completionHandler: { _ in }
+                        )
+                    )
+                    for handler in httpHandlers { try sync.addHandler(handler) }
                 }
             }
             .bind(host: host, port: port)

@@ -6,7 +6,7 @@ import TenantPolicy
 
 /// Answers one request of the mock STS: Entra v1/v2 token endpoints, the Azure DevOps token endpoint, `/healthz`,
 /// and the resource hosts it plays (`MockResources`).
-final class MockSTSHandler: ChannelInboundHandler {
+final class MockSTSHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOHTTPServerRequestFull
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -105,7 +105,9 @@ final class MockSTSHandler: ChannelInboundHandler {
             let write = {
                 var buffer = context.channel.allocator.buffer(capacity: answer.body.utf8.count)
                 buffer.writeString(answer.body)
-                var headers = HTTPHeaders([("content-type", answer.contentType)])
+                var headers = HTTPHeaders([
+                    ("content-type", answer.contentType), ("content-length", String(buffer.readableBytes)),
+                ])
                 headers.add(contentsOf: answer.headers)
                 if query["mock_encoding"] == "br" { headers.add(name: "content-encoding", value: "br") }
                 if !keepAlive { headers.add(name: "connection", value: "close") }

@@ -109,6 +109,15 @@ final class ServeProcess: @unchecked Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// The proxy's resident memory in MiB, as the kernel counts it (`VmRSS`); nil once it is gone.
+    func residentMebibytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kibibytes / 1024
+    }
+
     /// A loopback port free at this moment (for listeners whose port a test must know in advance).
     static func freePort() throws -> Int { try LoopbackPort.free() }
 

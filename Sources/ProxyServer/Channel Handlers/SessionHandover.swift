@@ -14,7 +14,8 @@ import TenantPolicy
 /// reads the ClientHello: terminate TLS and inspect, or splice bytes to the judged upstream address. Each replaces
 /// `handler` (and everything it held) in the pipeline and replays the bytes the client already sent.
 enum SessionHandover {
-    /// Terminates TLS with a leaf for `host` and serves the decrypted requests with a `TokenExchangeHandler`.
+    /// Terminates TLS with a leaf for `host` and serves the decrypted requests: a `ResourceSessionHandler` on a
+    /// resource host, a `TokenExchangeHandler` elsewhere.
     static func intercept(
         host: HostPort,
         creator: CreatorResolver.Resolution,
@@ -33,27 +34,32 @@ enum SessionHandover {
                     head: .seconds(configuration.requestHeadTimeoutSeconds),
                     handshake: .seconds(configuration.tlsHandshakeTimeoutSeconds)
                 )
-                let handlers: [any ChannelHandler] = [
-                    NIOSSLServerHandler(context: sslContext),
-                    deadline,
-                    WriteCoalescingHandler(),
-                    HTTPResponseEncoder(),
-                    ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                    TokenExchangeHandler(
-                        session: InterceptedSession(
-                            target: host,
-                            creator: creator,
-                            tokenFlows: configuration.tokenFlows,
-                            maxBodyBytes: resourcePattern != nil
-                                ? configuration.maxBodyBytes
-                                : min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
-                            tenantRestrictionsV2: configuration.tenantRestrictionsV2,
-                            resourcePattern: resourcePattern
-                        ),
-                        deadline: deadline,
-                        shared: shared
-                    ),
+                let session = InterceptedSession(
+                    target: host,
+                    creator: creator,
+                    tokenFlows: configuration.tokenFlows,
+                    maxBodyBytes: resourcePattern != nil
+                        ? configuration.maxBodyBytes
+                        : min(configuration.maxBodyBytes, configuration.maxTokenRequestBodyBytes),
+                    tenantRestrictionsV2: configuration.tenantRestrictionsV2,
+                    resourcePattern: resourcePattern
+                )
+                let tls: [any ChannelHandler] = [
+                    NIOSSLServerHandler(context: sslContext), deadline, WriteCoalescingHandler(), HTTPResponseEncoder(),
                 ]
+                // Resource hosts stream (one request at a time, the next one waiting); token hosts read whole
+                // requests, which they judge by their bodies.
+                let handlers: [any ChannelHandler] =
+                    session.judgesEveryRequest
+                    ? tls + [
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
+                        HTTPServerPipelineHandler(),
+                        ResourceSessionHandler(session: session, deadline: deadline, shared: shared),
+                    ]
+                    : tls + [
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                        TokenExchangeHandler(session: session, deadline: deadline, shared: shared),
+                    ]
                 replace(handler, with: handlers, replaying: pending(), context: context)
             case .failure(let error):
                 shared.logger.error(

@@ -32,6 +32,8 @@ final class UpstreamConnectionPool {
     private let configuration: ProxyConfiguration
     private let dialer: UpstreamDialer
     private var idle: [Key: [Connection]] = [:]
+    /// Idle connections whose bodies stream (resource hosts), kept apart: their pipelines differ.
+    private var idleStreams: [Key: [StreamConnection]] = [:]
     /// Closes connections idle past `upstreamIdleTimeoutSeconds`; scheduled while any connection is idle.
     private var sweep: Scheduled<Void>?
 
@@ -126,7 +128,14 @@ final class UpstreamConnectionPool {
                 for connection in expired { connection.channel.close(promise: nil) }
                 self.idle[key] = kept.isEmpty ? nil : kept
             }
-            if !self.idle.isEmpty { self.scheduleSweep() }
+            for (key, connections) in self.idleStreams {
+                let (kept, expired) = (
+                    connections.filter { $0.idleSince > oldest }, connections.filter { $0.idleSince <= oldest }
+                )
+                for connection in expired { connection.channel.close(promise: nil) }
+                self.idleStreams[key] = kept.isEmpty ? nil : kept
+            }
+            if !self.idle.isEmpty || !self.idleStreams.isEmpty { self.scheduleSweep() }
         }
     }
 
@@ -190,6 +199,70 @@ final class UpstreamConnectionPool {
                 }
             }
         return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)
+    }
+
+    // MARK: - Streaming connections
+
+    /// An upstream connection whose request and response bodies stream through its session.
+    struct StreamConnection {
+        let channel: any Channel
+        let key: Key
+        let handler: UpstreamStreamHandler
+        var idleSince = NIODeadline.now()
+    }
+
+    /// An idle streaming connection to `host:port` (TLS) if one is kept, else a new one.
+    func streamConnection(host: String, port: Int) -> EventLoopFuture<StreamConnection> {
+        eventLoop.preconditionInEventLoop()
+        let key = Key(host: host.lowercased(), port: port, tls: true)
+        let oldest = NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds)
+        while let connection = idleStreams[key]?.popLast() {
+            if connection.channel.isActive, connection.idleSince > oldest {
+                return eventLoop.makeSucceededFuture(connection)
+            }
+            connection.channel.close(promise: nil)
+        }
+        return connectStream(key)
+    }
+
+    /// Keeps a streaming connection whose exchange ended cleanly, unless the pool for its target is full.
+    func releaseStream(_ connection: StreamConnection) {
+        connection.handler.delegate = nil
+        guard connection.channel.isActive,
+            idleStreams[connection.key, default: []].count < configuration.maxIdleUpstreamConnectionsPerHost
+        else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        var returned = connection
+        returned.idleSince = .now()
+        idleStreams[connection.key, default: []].append(returned)
+        scheduleSweep()
+    }
+
+    private func connectStream(_ key: Key) -> EventLoopFuture<StreamConnection> {
+        let tlsContext = self.tlsContext
+        // Nothing moving either way for this long ends the exchange (504), in the handshake as in a body.
+        let silence = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
+        let handler = UpstreamStreamHandler()
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(configuration.connectTimeoutSeconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(
+                        NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host))
+                    )
+                    try sync.addHandler(IdleStateHandler(allTimeout: silence))
+                    try sync.addHandler(HTTPRequestEncoder())
+                    // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
+                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
+                    try sync.addHandler(handler)
+                }
+            }
+        return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)
+            .map { StreamConnection(channel: $0, key: key, handler: handler) }
     }
 
     /// SNI takes names, not IP literals.

@@ -1,0 +1,57 @@
+import NIOCore
+import NIOHTTP1
+import TokenInspection
+
+/// The head of a request whose body streams (resource hosts), as it goes upstream and as the proxy reads it.
+enum StreamedRequestHead {
+    /// What the judge sent on (`judged`: canonical target, the target's Host, no proxy headers) with the client's
+    /// own framing, content codings and upgrade put back: the body is not read here, so its framing is the
+    /// client's, and the answer is not inspected, so any coding the client accepts will do. `Expect` goes when the
+    /// proxy answers 100 Continue itself.
+    static func upstream(judged: HTTPRequestHead, client: HTTPRequestHead) -> HTTPRequestHead {
+        var head = judged
+        for name in ["content-length", "transfer-encoding", "accept-encoding", "expect"] {
+            head.headers.remove(name: name)
+        }
+        if let length = client.headers.first(name: "content-length") {
+            head.headers.add(name: "content-length", value: length)
+        } else if isChunked(client) {
+            head.headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        for coding in client.headers["accept-encoding"] { head.headers.add(name: "accept-encoding", value: coding) }
+        if let protocolName = upgrade(client) {
+            head.headers.add(name: "connection", value: "upgrade")
+            head.headers.add(name: "upgrade", value: protocolName)
+        }
+        return head
+    }
+
+    /// Whether the client waits for 100 Continue before it sends the body (RFC 9110 10.1.1).
+    static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.version == .http1_1
+            && head.headers["expect"].contains { $0.utf8.equalsIgnoringASCIICase("100-continue") }
+    }
+
+    /// The protocol a request asks to switch to (`Upgrade` named by `Connection`), if any.
+    static func upgrade(_ head: HTTPRequestHead) -> String? {
+        guard head.headers[canonicalForm: "connection"].contains(where: { $0.utf8.equalsIgnoringASCIICase("upgrade") }),
+            let protocolName = head.headers.first(name: "upgrade"), !protocolName.isEmpty
+        else { return nil }
+        return protocolName
+    }
+
+    /// Whether a body may follow the head (a length above zero, or chunks).
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if let length = head.headers.first(name: "content-length") { return length != "0" }
+        return isChunked(head)
+    }
+
+    /// A form body may carry `access_token`, so it is read before the request is judged.
+    static func isForm(_ head: HTTPRequestHead) -> Bool {
+        head.headers.first(name: "content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+    }
+
+    private static func isChunked(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "transfer-encoding"].contains { $0.utf8.equalsIgnoringASCIICase("chunked") }
+    }
+}

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOHTTP1
+
+/// What an upstream connection that streams reports to the client session using it.
+protocol UpstreamStreamDelegate: AnyObject {
+    func upstreamRead(_ part: HTTPClientResponsePart)
+    func upstreamReadComplete()
+    func upstreamWritabilityChanged(isWritable: Bool)
+    /// The connection is gone (closed, failed, or silent past its idle limit); `error` says why when known.
+    func upstreamEnded(_ error: UpstreamError?)
+}
+
+/// The last handler of an upstream connection whose bodies stream (resource hosts): passes response parts to the
+/// session that holds the connection, and nothing else. Parked in the pool it has no session; anything then read
+/// is unsolicited and ends the connection.
+final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    /// The session using the connection; cleared when it gives the connection back, so no cycle outlives it.
+    var delegate: (any UpstreamStreamDelegate)?
+    private var ended = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let delegate else { return context.close(promise: nil) }
+        delegate.upstreamRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        end(.timedOut)
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        end(UpstreamError.from(error))
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(nil)
+        context.fireChannelInactive()
+    }
+
+    /// Reported once: a failure, then the close it causes, are one ending.
+    private func end(_ error: UpstreamError?) {
+        guard !ended else { return }
+        ended = true
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstreamEnded(error)
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamStreamHandler: Sendable {}

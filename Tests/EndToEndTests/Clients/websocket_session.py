@@ -1,0 +1,86 @@
+"""A WebSocket through the proxy to a resource host.
+
+    python3 websocket_session.py PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE
+
+Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) the upgrade request with the bearer token, and prints
+the answer's status. After a 101 it sends MESSAGE in one masked text frame, prints the payload of the frame that
+comes back, then closes. Every read waits at most 30 s.
+"""
+import base64
+import os
+import socket
+import ssl
+import struct
+import sys
+
+
+def read_exactly(stream, count):
+    data = b""
+    while len(data) < count:
+        chunk = stream.recv(count - len(data))
+        if not chunk:
+            raise SystemExit("closed after %d of %d bytes" % (len(data), count))
+        data += chunk
+    return data
+
+
+def read_head(stream):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = stream.recv(1)
+        if not chunk:
+            raise SystemExit("closed before the answer's head ended")
+        head += chunk
+    return head.decode("latin-1")
+
+
+def send_frame(stream, opcode, payload):
+    mask = os.urandom(4)
+    header = bytes([0x80 | opcode])
+    if len(payload) < 126:
+        header += bytes([0x80 | len(payload)])
+    else:
+        header += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    stream.sendall(header + mask + masked)
+
+
+def read_frame(stream):
+    first, second = read_exactly(stream, 2)
+    length = second & 0x7F
+    if length == 126:
+        length = struct.unpack("!H", read_exactly(stream, 2))[0]
+    elif length == 127:
+        length = struct.unpack("!Q", read_exactly(stream, 8))[0]
+    if second & 0x80:
+        raise SystemExit("a server frame must not be masked")
+    return first & 0x0F, read_exactly(stream, length)
+
+
+def main():
+    port, ca, host, path, bearer, message = sys.argv[1:7]
+    raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
+    raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
+    established = b""
+    while b"\r\n\r\n" not in established:
+        established += raw.recv(1)
+    if b" 200 " not in established.split(b"\r\n")[0]:
+        raise SystemExit("CONNECT refused: " + established.decode("latin-1"))
+    stream = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=host)
+    key = base64.b64encode(os.urandom(16)).decode()
+    stream.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n"
+                    f"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                    f"Sec-WebSocket-Key: {key}\r\n\r\n").encode())
+    status = read_head(stream).split("\r\n")[0].split(" ")[1]
+    print(status, flush=True)
+    if status != "101":
+        return
+    send_frame(stream, 0x1, message.encode())
+    opcode, payload = read_frame(stream)
+    print("text" if opcode == 0x1 else "opcode %d" % opcode, payload.decode(), flush=True)
+    send_frame(stream, 0x8, struct.pack("!H", 1000))
+    opcode, _ = read_frame(stream)
+    print("closed" if opcode == 0x8 else "opcode %d" % opcode, flush=True)
+
+
+main()

@@ -1,0 +1,154 @@
+import Foundation
+import LoopbackSimulation
+import TenantPolicy
+import TestSupport
+import Testing
+
+/// The data path on resource hosts (issue 25 item 4): bodies stream both ways without being held, `Expect:
+/// 100-continue` is answered only for an allowed request, and a WebSocket is judged on its upgrade, then spliced.
+/// Through the real `tenantgate serve`, with the mock's streaming Graph endpoints and curl or a Python client.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct ResourceStreamingEndToEndTests {
+    static let (fabrikam, northwind) = (ProxyEndToEndTests.fabrikam, ProxyEndToEndTests.northwind)
+    static let stream = "https://graph.microsoft.com/mock/stream"
+    static let gibibyte = 1 << 30
+
+    /// A file of `bytes` random bytes and its SHA-256, for uploads.
+    static func randomFile(bytes: Int) async throws -> (path: String, sha256: String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)").path
+        _ = try await ChildProcess.run(
+            "/bin/sh",
+            ["-c", "head -c \(bytes) /dev/urandom > '\(path)'"],
+            deadlineSeconds: 120
+        )
+        let digest = try await ChildProcess.run("/usr/bin/sha256sum", [path], deadlineSeconds: 120).output
+        return (path, String(digest.prefix(64)))
+    }
+
+    /// Runs `work` while sampling the proxy's resident memory every 100 ms: its result and the highest sample.
+    static func peakResidentMebibytes<T: Sendable>(
+        _ serve: ServeProcess,
+        during work: @Sendable () async throws -> T
+    ) async throws -> (T, Int) {
+        let sampler = Task {
+            var peak = 0
+            // Bounded: ten minutes of samples at most.
+            for _ in 0..<6000 where !Task.isCancelled {
+                peak = max(peak, serve.residentMebibytes() ?? 0)
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return peak
+        }
+        let result = try await work()
+        sampler.cancel()
+        return (result, await sampler.value)
+    }
+
+    static func curl(_ serve: ServeProcess, _ arguments: [String]) async throws -> String {
+        try await Curl.run(["-s", "-m", "300", "--proxy", serve.proxy, "--cacert", serve.caPath] + arguments)
+    }
+
+    @Test func aGibibyteDownloadAndAnUploadStreamWithFlatMemory() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let bearer = ResourceHostEndToEndTests.bearer(UnsignedTokens.graph(tenant: Self.fabrikam))
+            // The first request judges and audits the token, and opens the upstream connection.
+            let warm = try await Self.curl(
+                serve,
+                bearer + ["-o", "/dev/null", "-w", "%{http_code}", "\(Self.stream)/download?bytes=1"]
+            )
+            #expect(warm == "200")
+            let before = try #require(serve.residentMebibytes())
+            let (download, downloadPeak) = try await Self.peakResidentMebibytes(serve) {
+                try await Self.curl(
+                    serve,
+                    bearer + [
+                        "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                        "\(Self.stream)/download?bytes=\(Self.gibibyte)",
+                    ]
+                )
+            }
+            #expect(download == "200 \(Self.gibibyte)")
+            let file = try await Self.randomFile(bytes: 256 << 20)
+            defer { try? FileManager.default.removeItem(atPath: file.path) }
+            let (upload, uploadPeak) = try await Self.peakResidentMebibytes(serve) {
+                try await Self.curl(
+                    serve,
+                    bearer + [
+                        "-H", "Content-Type: application/octet-stream", "--data-binary", "@\(file.path)",
+                        "\(Self.stream)/upload",
+                    ]
+                )
+            }
+            #expect(upload.contains(#""received_bytes":\#(256 << 20)"#), "\(upload)")
+            #expect(upload.contains(file.sha256), "the bytes arrived as sent: \(upload)")
+            // Held bodies would show as hundreds of MiB; a streamed one as the buffers of one connection.
+            #expect(
+                downloadPeak - before < 48,
+                "RSS \(before) MiB before, \(downloadPeak) MiB at most while downloading"
+            )
+            #expect(uploadPeak - before < 48, "RSS \(before) MiB before, \(uploadPeak) MiB at most while uploading")
+            let lines = ResourceHostEndToEndTests.resourceLines(serve)
+            #expect(lines.map { $0["decision"] as? String } == ["allowed"], "one line for the token's first request")
+        }
+    }
+
+    @Test func expectContinueIsAnsweredOnlyWhenTheRequestIsAllowed() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let file = try await Self.randomFile(bytes: 4 << 20)
+            defer { try? FileManager.default.removeItem(atPath: file.path) }
+            // curl waits a second for 100 Continue before it sends anyway; the proxy answers first either way.
+            let common = [
+                "-H", "Expect: 100-continue", "--expect100-timeout", "30", "-H",
+                "Content-Type: application/octet-stream",
+                "--data-binary", "@\(file.path)", "-w", "\n%{http_code} %{size_upload}", "\(Self.stream)/upload",
+            ]
+            let allowed = try await Self.curl(
+                serve,
+                ResourceHostEndToEndTests.bearer(UnsignedTokens.graph(tenant: Self.fabrikam)) + common
+            )
+            #expect(allowed.hasSuffix("200 \(4 << 20)"), "\(allowed)")
+            #expect(allowed.contains(file.sha256))
+            let refused = try await Self.curl(
+                serve,
+                ResourceHostEndToEndTests.bearer(UnsignedTokens.graph(tenant: Self.northwind)) + common
+            )
+            #expect(refused.hasSuffix("403 0"), "refused before a byte of the body was sent: \(refused)")
+            #expect(refused.contains(#""code":"AccessDenied""#))
+            let chunked = try await Self.curl(
+                serve,
+                ResourceHostEndToEndTests.bearer(UnsignedTokens.graph(tenant: Self.fabrikam)) + [
+                    "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/octet-stream",
+                    "--data-binary", "@\(file.path)", "\(Self.stream)/upload",
+                ]
+            )
+            #expect(chunked.contains(file.sha256), "a chunked body streams too: \(chunked)")
+        }
+    }
+
+    @Test func aWebSocketIsJudgedOnItsUpgradeThenSpliced() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            func session(_ tenant: TenantID) async throws -> [Substring] {
+                try await Python.run([
+                    "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/websocket_session.py",
+                    String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "/mock/stream/websocket",
+                    UnsignedTokens.graph(tenant: tenant), "hello through tenantgate",
+                ]).split(separator: "\n")
+            }
+            let allowed = try await session(Self.fabrikam)
+            #expect(allowed == ["101", "text hello through tenantgate", "closed"], "\(allowed)")
+            let refused = try await session(Self.northwind)
+            #expect(refused == ["403"], "\(refused)")
+            let lines = ResourceHostEndToEndTests.resourceLines(serve)
+            #expect(lines.map { $0["decision"] as? String } == ["allowed", "blocked"], "\(lines)")
+        }
+    }
+}
