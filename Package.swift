@@ -266,6 +266,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The mock STS and resource hosts as a process, for measurements beside other proxies. Never shipped.
+        .executableTarget(
+            name: "tenantgate-mock",
+            dependencies: ["MockSTS", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tenantgate-bench",
             dependencies: ["TenantPolicy", "TokenInspection", "CertificateAuthority", "Caching"],

@@ -66,16 +66,25 @@ package final class MockSTS: Sendable {
         port: Int = 0,
         group: any EventLoopGroup,
         options: MockSTSOptions = .init(),
-        plainHTTP: Bool = false
+        plainHTTP: Bool = false,
+        serverCertificate: ServerCertificate? = nil
     ) async throws -> MockSTS {
         let authority = try CertificateAuthority.generate(commonName: "TenantGate test STS CA", now: Date())
-        let leaf = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: Date())
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try leaf.chainPEM.map {
-                .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem))
-            },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem))
-        )
+        let tls: TLSConfiguration
+        if let serverCertificate {
+            tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(serverCertificate.chainPath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: serverCertificate.keyPath, format: .pem))
+            )
+        } else {
+            let leaf = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: Date())
+            tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try leaf.chainPEM.map {
+                    .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem))
+                },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.privateKeyPEM.utf8), format: .pem))
+            )
+        }
         let sslContext = try NIOSSLContext(configuration: tls)
         let keys = JWTKeyCollection()
         let signingKey = ES256PrivateKey()
@@ -127,6 +136,17 @@ package final class MockSTS: Sendable {
             }
             .bind(host: host, port: port)
             .get()
+    }
+
+    /// A certificate chain and key (PEM files) the mock presents instead of minting its own: a benchmark's PKI.
+    package struct ServerCertificate: Sendable {
+        package let chainPath: String
+        package let keyPath: String
+
+        package init(chainPath: String, keyPath: String) {
+            self.chainPath = chainPath
+            self.keyPath = keyPath
+        }
     }
 
     /// Signs claims with the mock's key (for example a maker's token for `Proxy-Authorization`).
