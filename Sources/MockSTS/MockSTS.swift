@@ -73,7 +73,9 @@ package final class MockSTS: Sendable {
         let tls: TLSConfiguration
         if let serverCertificate {
             tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(serverCertificate.chainPath).map { .certificate($0) },
+                certificateChain: try NIOSSLCertificate.fromPEMFile(serverCertificate.chainPath).map {
+                    .certificate($0)
+                },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: serverCertificate.keyPath, format: .pem))
             )
         } else {

@@ -34,7 +34,8 @@ do {
         group: group,
         serverCertificate: certificate
     )
-    let announcement = (certificate == nil ? sts.caCertificatePEM + "\n" : "") + "listening on \(listen[..<colon]):\(sts.port)\n"
+    let announcement =
+        (certificate == nil ? sts.caCertificatePEM + "\n" : "") + "listening on \(listen[..<colon]):\(sts.port)\n"
     FileHandle.standardOutput.write(Data(announcement.utf8))
     while true { try await Task.sleep(for: .seconds(3600)) }
 } catch {
