@@ -168,10 +168,15 @@ struct ResourceHostEndToEndTests {
                     ["\(Self.graph)?access_token=\(elsewhere)"],
                     Self.bearer(allowed) + ["\(Self.graph)?ACCESS%5Ftoken=\(elsewhere)"],
                     Self.bearer(allowed) + ["-d", "access_token=\(elsewhere)", Self.graph],
+                    // A compressed form could hide its access_token from the reader.
+                    Self.bearer(allowed) + [
+                        "-H", "Content-Encoding: gzip", "-d", "access_token=\(elsewhere)", Self.graph,
+                    ],
                 ]
             )
-            #expect(answers.map(\.status) == [400, 403, 403, 403], "\(answers)")
+            #expect(answers.map(\.status) == [400, 403, 403, 403, 400], "\(answers)")
             #expect(answers[0].body.contains("2 Authorization headers"), "\(answers[0].body)")
+            #expect(answers[4].body.contains("the form body is encoded (gzip)"), "\(answers[4].body)")
         }
     }
 

@@ -61,6 +61,10 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var upstream: UpstreamConnectionPool.StreamConnection?
     /// Bodies held while a request is judged or connected, given back once they are sent or dropped.
     private var reservation: BodyReservation
+    /// Whether the client's connection reads; changed only when it must be (each change may cost a system call).
+    private var clientReading = true
+    /// Inside a read of the client's: what is written upstream is flushed once the read completes.
+    private var inClientRead = false
 
     init(session: InterceptedSession, deadline: RequestDeadlineHandler, shared: ProxyContext) {
         self.session = session
@@ -80,6 +84,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     // MARK: - The client
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inClientRead = true
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             deadline.headReceived()
@@ -121,6 +126,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inClientRead = false
         if case .streaming = state { upstream?.channel.flush() }
         context.fireChannelReadComplete()
     }
@@ -198,7 +204,6 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             formBody = joined
             pending.parts = [joined]
         }
-        setClientReading(false)
         let policies = shared.policies
         let (machine, action) = RequestStateMachine.start(
             NIOHTTPServerRequestFull(head: pending.head, body: formBody),
@@ -217,6 +222,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             run(then)
         case .writeAudit(let event):
             guard let context else { return }
+            // The line is written elsewhere: until it is, what the client sends waits in the socket.
+            setClientReading(false)
             shared.recordAudit(event, on: context.eventLoop) { result in
                 guard case .judging(let pending, var machine) = self.state else { return }
                 let next =
@@ -250,6 +257,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         upstream = nil
         guard let context else { return }
+        setClientReading(false)
         shared.upstreamPools.value(for: context.eventLoop)
             .streamConnection(host: session.target.host, port: session.target.port)
             .assumeIsolated()
@@ -281,7 +289,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             connection.channel.write(HTTPClientRequestPart.body(.byteBuffer(part)), promise: nil)
         }
         if pending.ended { connection.channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
-        connection.channel.flush()
+        // Within a read of the client's the rest of the request may follow at once: one flush when it completes.
+        if !inClientRead { connection.channel.flush() }
         reservation.releaseAll()
         if !pending.ended, StreamedRequestHead.expectsContinue(pending.head) {
             context.writeAndFlush(
@@ -295,7 +304,6 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func sendUpstream(_ part: HTTPClientRequestPart) {
         guard let channel = upstream?.channel else { return }
         channel.write(part, promise: nil)
-        if case .end = part { channel.flush() }
         if !channel.isWritable { setClientReading(false) }
     }
 
@@ -334,6 +342,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func setClientReading(_ reading: Bool) {
+        guard reading != clientReading else { return }
+        clientReading = reading
         context?.channel.setAutoRead(reading)
     }
 }
@@ -377,6 +387,7 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
         case .end where exchange.switching:
             splice(context: context)
         case .end(let trailers):
+            // Flushed now: the connection may go back to the pool, and its read's end is no longer reported here.
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             deadline.answered()
             if exchange.requestEnded, exchange.upstreamKeepAlive, let upstream {

@@ -40,6 +40,12 @@ extension RequestStateMachine {
         let isForm =
             head.headers.first(name: "content-type")?.lowercased()
             .hasPrefix("application/x-www-form-urlencoded") == true
+        // A compressed form could carry access_token past the reader: it is refused, not decoded (a resource
+        // reads form credentials from plain bodies only).
+        if isForm, let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) {
+            let reason = "the form body is encoded (\(coding.prefix(40))), so a token it may carry cannot be read"
+            return .refuse(resourceLine(refusal(reason, path: head.uri, at: stamp), method: head.method))
+        }
         let read = ResourceCredentials.read(
             authorization: head.headers["authorization"],
             target: head.uri,
