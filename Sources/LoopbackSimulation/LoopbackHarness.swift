@@ -35,7 +35,8 @@ package final class LoopbackHarness {
     package let auditPath: String
     /// The admin listener's port, when the harness was asked for one.
     package let adminPort: Int?
-    private let stsGroup: MultiThreadedEventLoopGroup
+    /// The mock's loop, also the one a simulation's own connections use.
+    package let stsGroup: MultiThreadedEventLoopGroup
     private let application: Application
     private let serving: Task<Void, any Error>
 

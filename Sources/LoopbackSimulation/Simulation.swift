@@ -29,6 +29,9 @@ package struct Simulation {
 
         package let url: String
         package let bearer: Bearer
+        /// The request goes on a connection opened under these policies (and used once there, allowed), which stays
+        /// open while the scenario's policies come into force.
+        package var opensUnder: String?
     }
 
     /// The resource hosts the simulation judges.
@@ -142,6 +145,17 @@ package struct Simulation {
                 fabrikamToken
             ),
             scenario(
+                "...on an open connection",
+                "\(policiesDirectory)/seed-two-way",
+                Self.fabrikam,
+                allowed: false,
+                ResourceRequest(
+                    url: graph,
+                    bearer: .graph(Self.fabrikam.1),
+                    opensUnder: "\(policiesDirectory)/seed-outbound-allowlist"
+                )
+            ),
+            scenario(
                 "ADO organisation mapped",
                 mapped,
                 ("fabrikamorg", Self.fabrikam.1),
@@ -177,6 +191,13 @@ package struct Simulation {
             for scenario in scenarios {
                 try harness.usePolicies(scenario.policies)
                 let before = harness.auditLines().count
+                if let resource = scenario.resource, let opensUnder = resource.opensUnder {
+                    let status = try await heldConnectionRequests(resource, opensUnder: opensUnder, scenario, harness)
+                    let lines = harness.auditLines()
+                    let decision = lines.count > before ? Self.decision(in: lines[lines.count - 1]) : "(none)"
+                    rows.append(Row(scenario: scenario, status: status, auditDecision: decision))
+                    continue
+                }
                 if let resource = scenario.resource {
                     let response = try await harness.resourceRequest(
                         creator: scenario.creator.1,
@@ -210,6 +231,41 @@ package struct Simulation {
         }
         await harness.stop()
         return rows
+    }
+
+    /// The first request under `opensUnder`, which must be allowed, then the policy change, then the same request
+    /// on the same connection: its status.
+    private func heldConnectionRequests(
+        _ resource: ResourceRequest,
+        opensUnder: String,
+        _ scenario: Scenario,
+        _ harness: LoopbackHarness
+    ) async throws -> Int {
+        try harness.usePolicies(opensUnder)
+        guard let url = URL(string: resource.url), let host = url.host else { return 0 }
+        let path = url.path + (url.query.map { "?\($0)" } ?? "")
+        let bearer = try await bearer(resource.bearer, sts: harness.sts)
+        let connection = try await HeldConnection.open(
+            proxyPort: harness.proxyPort,
+            caPath: harness.caPath,
+            host: host,
+            makerToken: try await harness.sts.makerToken(tenant: scenario.creator.1),
+            group: harness.stsGroup
+        )
+        do {
+            let first = try await connection.get(path, bearer: bearer)
+            guard first == 200 else {
+                await connection.close()
+                return first
+            }
+            try harness.usePolicies(scenario.policies)
+            let second = try await connection.get(path, bearer: bearer)
+            await connection.close()
+            return second
+        } catch {
+            await connection.close()
+            throw error
+        }
     }
 
     /// A Graph token as Microsoft's APIs get it (v1 issuer), minted by the mock as if somewhere else; or an Azure

@@ -42,7 +42,8 @@ struct ProxyEndToEndTests {
 
     /// Seed 000's three tables (C = Contoso, F = Fabrikam; pairs C→C, C→F, F→C, F→F), written here rather than read
     /// from `simulate`'s own expectations, then the guest and Azure DevOps rows, then the resource-host rows: a Graph
-    /// token minted elsewhere before and after a policy change, and Azure DevOps organisations mapped and not.
+    /// token minted elsewhere before and after a policy change (on a new connection and on one kept open across it),
+    /// and Azure DevOps organisations mapped and not.
     @Test func simulateReproducesTheSeedTables() async throws {
         let rows = try await Simulation(policiesDirectory: Self.policies).run()
         let seed: [(status: Int, audit: String)] = [
@@ -52,6 +53,7 @@ struct ProxyEndToEndTests {
             (200, "allowed"),  // a guest in its host tenant
             (200, "unenforced"),  // Azure DevOps: passed and recorded
             (200, "allowed"), (403, "blocked"),  // a Fabrikam Graph token, under the outbound allowlist, then two-way
+            (403, "blocked"),  // the same, on a connection opened (and allowed) before the change
             (403, "blocked"), (200, "allowed"),  // Azure DevOps organisations of Fabrikam and of Contoso
             (403, "blocked"),  // an organisation the directory does not map (Contoso's isolation could refuse it)
         ]
