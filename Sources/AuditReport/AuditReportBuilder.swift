@@ -75,7 +75,12 @@ package struct AuditReportBuilder {
             }
             counts.crossTenant += 1
             pairs[TenantPair(creator: creator, signIn: signIn), default: PairStatistics()]
-                .add(decision: decision, time: time, clientID: clientID)
+                .add(
+                    decision: decision,
+                    time: time,
+                    clientID: clientID,
+                    onResourceHost: object["event"] as? String == "resource_access"
+                )
         default:
             counts.other += 1
         }

@@ -14,7 +14,7 @@ extension CrossTenantReport {
             lines.append("")
             lines.append("Tenant \(section.tenantID)")
             lines.append(
-                "  direction  other tenant                          count  allowed  blocked  would_block  first seen                last seen"
+                "  direction  other tenant                          count  resource  allowed  blocked  would_block  first seen                last seen"
             )
             for connection in section.connections {
                 let stats = connection.stats
@@ -22,7 +22,8 @@ extension CrossTenantReport {
                     "  "
                         + [
                             pad(connection.connectionType.rawValue, 9), pad(connection.tenantID.description, 37),
-                            pad("\(stats.count)", 6), pad("\(stats.decisions["allowed", default: 0])", 8),
+                            pad("\(stats.count)", 6), pad("\(stats.resourceRequests)", 9),
+                            pad("\(stats.decisions["allowed", default: 0])", 8),
                             pad("\(stats.decisions["blocked", default: 0])", 8),
                             pad("\(stats.decisions["would_block", default: 0])", 12),
                             pad(stats.firstSeen ?? "-", 25), stats.lastSeen ?? "-",
@@ -87,6 +88,7 @@ extension CrossTenantReport {
                             "connectionType": connection.connectionType.rawValue,
                             "tenantId": connection.tenantID.description,
                             "count": connection.stats.count,
+                            "resourceRequests": connection.stats.resourceRequests,
                             "firstSeen": connection.stats.firstSeen ?? NSNull(),
                             "lastSeen": connection.stats.lastSeen ?? NSNull(),
                             "decisions": connection.stats.decisions,
@@ -123,11 +125,12 @@ extension CrossTenantReport {
         html += matrixSVG()
         for section in tenants {
             html +=
-                "<h2>Tenant <code>\(section.tenantID)</code></h2><table><tr><th>direction</th><th>other tenant</th><th>count</th><th>allowed</th><th>blocked</th><th>would_block</th><th>first seen</th><th>last seen</th><th>client IDs</th></tr>"
+                "<h2>Tenant <code>\(section.tenantID)</code></h2><table><tr><th>direction</th><th>other tenant</th><th>count</th><th>on resource hosts</th><th>allowed</th><th>blocked</th><th>would_block</th><th>first seen</th><th>last seen</th><th>client IDs</th></tr>"
             for connection in section.connections {
                 let stats = connection.stats
                 html +=
                     "<tr><td>\(connection.connectionType.rawValue)</td><td><code>\(connection.tenantID)</code></td><td>\(stats.count)</td>"
+                    + "<td>\(stats.resourceRequests)</td>"
                     + "<td>\(stats.decisions["allowed", default: 0])</td><td>\(stats.decisions["blocked", default: 0])</td>"
                     + "<td>\(stats.decisions["would_block", default: 0])</td><td>\(escape(stats.firstSeen ?? "-"))</td>"
                     + "<td>\(escape(stats.lastSeen ?? "-"))</td><td>\(escape(stats.clientIDs.joined(separator: ", ")))</td></tr>"

@@ -55,12 +55,15 @@ package struct PairStatistics: Sendable {
     package var firstSeen: String?
     package var lastSeen: String?
     package var decisions: [String: Int] = [:]
+    /// Of `count`, the lines of requests judged on resource hosts (`resource_access`): tokens used, not issued.
+    package var resourceRequests = 0
     package var clientIDs: [String] = []
     /// Exchanges whose client ID was not kept because the list was full (memory stays bounded).
     package var exchangesFromUnlistedClients = 0
 
-    mutating func add(decision: String, time: String?, clientID: String?) {
+    mutating func add(decision: String, time: String?, clientID: String?, onResourceHost: Bool = false) {
         count += 1
+        if onResourceHost { resourceRequests += 1 }
         decisions[decision, default: 0] += 1
         if let time {
             // RFC 3339 UTC timestamps of one writer compare correctly as text.

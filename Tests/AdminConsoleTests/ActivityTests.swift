@@ -78,6 +78,30 @@ struct ActivityTests {
         #expect(row.concerns(Self.northwind))
     }
 
+    @Test func aResourceRequestIsToldApartAndItsRefusalLinksToTheRule() throws {
+        var object = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: Self.northwind).utf8)
+            ) as? [String: Any]
+        )
+        object["event"] = "resource_access"
+        object["method"] = "GET"
+        object["host"] = "graph.microsoft.com"
+        let line = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let row = try #require(ActivityRow(line: line, viewer: Self.contoso, names: Self.names))
+        #expect(row.values["resourceRequest"] as? Bool == true)
+        #expect(row.values["method"] as? String == "GET")
+        #expect(row.values["fixURL"] as? String == "/console/isolation?add=\(Self.northwind)&direction=outbound")
+        let exchange = try #require(
+            ActivityRow(
+                line: Self.line("allowed", [], creator: Self.contoso, signIn: Self.fabrikam),
+                viewer: Self.contoso,
+                names: Self.names
+            )
+        )
+        #expect(exchange.values["resourceRequest"] as? Bool == false)
+    }
+
     @Test func linesThatAreNotDecisionsAreNotRows() {
         #expect(ActivityRow(line: #"{"event":"policy_change"}"#, viewer: Self.contoso, names: Self.names) == nil)
         #expect(ActivityRow(line: "not json", viewer: Self.contoso, names: Self.names) == nil)

@@ -57,6 +57,23 @@ struct AuditReportTests {
         #expect(report.unenforced.map(\.host) == ["app.vssps.visualstudio.com"])
     }
 
+    /// A token used on a resource host counts with the pair it connects, and is told apart from exchanges.
+    @Test func resourceRequestsCountWithTheirPairAndAreToldApart() throws {
+        var builder = AuditReportBuilder(tenant: nil, since: nil)
+        let resource =
+            #"{"time":"2026-11-04T10:00:00.000Z","event":"resource_access","method":"GET","decision":"blocked","directions":["outbound"],"creator_tenant":"\#(Self.contoso)","sign_in_tenant":"\#(Self.northwind)","host":"graph.microsoft.com","path":"/v1.0/me","correlation_id":"c"}"#
+        for line in Self.lines + [resource] { builder.add(line: Array(line.utf8)) }
+        let report = builder.build(source: "test", generatedAt: Date(timeIntervalSince1970: 0))
+        let contoso = try #require(report.tenants.first { $0.tenantID.description == Self.contoso })
+        let northwind = try #require(contoso.connections.first { $0.tenantID.description == Self.northwind })
+        #expect(northwind.stats.count == 2)
+        #expect(northwind.stats.resourceRequests == 1)
+        #expect(northwind.stats.lastSeen == "2026-11-04T10:00:00.000Z")
+        #expect(try report.renderJSON().replacingOccurrences(of: " ", with: "").contains(#""resourceRequests":1"#))
+        #expect(report.renderTable().contains("count  resource  allowed"))
+        #expect(report.renderHTML().contains("<th>on resource hosts</th>"))
+    }
+
     @Test func tenantAndSinceFilters() {
         let report = Self.report(tenant: TenantID(Self.northwind), since: "2026-11-02T00:00:00")
         #expect(report.tenants.map(\.tenantID.description) == [Self.northwind])

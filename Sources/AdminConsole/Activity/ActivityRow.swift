@@ -37,6 +37,9 @@ struct ActivityRow {
             "signIn": signIn.map(names.name) ?? "unknown",
             "clientID": clientID ?? "",
             "host": object["host"] as? String ?? "",
+            // A request judged on a resource host (a token used) rather than a token exchange (a token issued).
+            "resourceRequest": object["event"] as? String == "resource_access",
+            "method": object["method"] as? String ?? "",
             "reason": object["reason"] as? String ?? "",
             "correlationID": object["correlation_id"] as? String ?? "",
             "fixURL": fix.url ?? "",

@@ -222,7 +222,8 @@ enum ConsoleTemplates {
         <tr class="decision-{{decision}}" data-correlation="{{correlationID}}">
           <td><time datetime="{{time}}">{{time}}</time></td>
           <td><span class="pill {{decision}}">{{decisionLabel}}</span></td>
-          <td>{{creator}}</td><td>{{signIn}}</td><td><code>{{clientID}}</code></td><td>{{host}}</td>
+          <td>{{creator}}</td><td>{{signIn}}</td><td><code>{{clientID}}</code></td>
+          <td>{{host}}{{#resourceRequest}} <span class="pill resource" title="a request on a resource host, judged by the token it carries">{{method}} request</span>{{/resourceRequest}}</td>
           <td>{{reason}}</td>
           <td>{{#fixURL}}<a href="{{fixURL}}">{{fixLabel}}</a>{{/fixURL}}{{^fixURL}}{{fixLabel}}{{/fixURL}}</td>
         </tr>
