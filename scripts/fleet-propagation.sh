@@ -6,6 +6,7 @@
 # Exits non-zero if any exchange was decided under the old policy after the notification reached its instance.
 #
 #   scripts/fleet-propagation.sh [ROUNDS] [INSTANCES]     (default 200 rounds, 3 instances)
+#   DATA_PLANE=1: time Graph requests on connections kept open across the changes instead of token exchanges
 #   TENANTGATE_BIN=.build/release/tenantgate (default; built with `swift build -c release` when missing, with
 #   tenantgate-simulate beside it)
 set -euo pipefail
@@ -49,4 +50,6 @@ done
 
 store="postgres://tenantgate@127.0.0.1:$port/postgres?sslmode=disable"
 "$bin" policies import policies --policy-store "$store"
-"$simulate" --serve-binary "$bin" --fleet "$instances" --propagation "$rounds" --policy-store "$store"
+data_plane=()
+[[ ${DATA_PLANE:-0} == 1 ]] && data_plane=(--data-plane)
+"$simulate" --serve-binary "$bin" --fleet "$instances" --propagation "$rounds" --policy-store "$store" "${data_plane[@]}"

@@ -9,6 +9,10 @@ import NIOPosix
 /// instance's admin API (the writer rotates) and, as soon as the call returns, sends token exchanges through every
 /// other instance until one is decided under the new policy.
 ///
+/// With `dataPlane`, the instances judge `graph.microsoft.com` (`--resource-host`) and what is sent is not an
+/// exchange but a Graph request with a Northwind token on a connection to each instance opened before the first
+/// change and kept open across all of them: a change must reach the connections already open.
+///
 /// Two figures per other instance and round: from the call returning to that instance's first exchange decided
 /// under the new policy (its audit line's time), and to the new set being in force there (`/readyz`'s
 /// `policy_loaded_at`). An exchange decided under the old policy is stale if it was sent after the new set was in
@@ -31,14 +35,20 @@ package struct FleetPropagationMeasurement {
     package let policyStore: String
     package let instances: Int
     package let rounds: Int
+    package let dataPlane: Bool
 
     /// - Parameter binary: the `tenantgate` executable to start (`simulate` passes itself).
-    package init(binary: String, policyStore: String, instances: Int, rounds: Int) {
+    package init(binary: String, policyStore: String, instances: Int, rounds: Int, dataPlane: Bool = false) {
         self.binary = binary
         self.policyStore = policyStore
         self.instances = instances
         self.rounds = rounds
+        self.dataPlane = dataPlane
     }
+
+    /// What is sent through an instance, answered 200 or 403 by the Northwind rule: a token exchange, or a Graph
+    /// request on the instance's held connection.
+    private typealias Probe = @Sendable (Member) async throws -> Int
 
     /// One `serve` process and what the measurement needs of it.
     private struct Member {
@@ -72,12 +82,36 @@ package struct FleetPropagationMeasurement {
         do {
             let key = SimulationAdminKey()
             members = try await start(directory: directory, sts: sts, key: key)
-            let result = try await measure(
-                members,
-                adminToken: try await key.adminToken(tenant: NorthwindRuleToggle.contoso),
-                makerToken: try await sts.makerToken(tenant: NorthwindRuleToggle.contoso),
-                caPath: directory.appendingPathComponent("ca.pem").path
-            )
+            let makerToken = try await sts.makerToken(tenant: NorthwindRuleToggle.contoso)
+            let caPath = directory.appendingPathComponent("ca.pem").path
+            let adminToken = try await key.adminToken(tenant: NorthwindRuleToggle.contoso)
+            var connections: [HeldConnection] = []
+            let probe: Probe
+            if dataPlane {
+                let graphToken = try await sts.graphToken(tenant: NorthwindRuleToggle.northwind)
+                for member in members {
+                    connections.append(
+                        try await HeldConnection.open(
+                            proxyPort: member.instance.proxyPort,
+                            caPath: caPath,
+                            host: "graph.microsoft.com",
+                            makerToken: makerToken,
+                            group: group
+                        )
+                    )
+                }
+                let byPort = Dictionary(
+                    uniqueKeysWithValues: zip(members.map(\.instance.proxyPort), connections)
+                )
+                probe = { member in
+                    guard let connection = byPort[member.instance.proxyPort] else { return 0 }
+                    return try await connection.get("/v1.0/me", bearer: graphToken)
+                }
+            } else {
+                probe = { member in try await Self.exchange(member, makerToken: makerToken, caPath: caPath) }
+            }
+            let result = try await measure(members, adminToken: adminToken, probe: probe)
+            for connection in connections { await connection.close() }
             await stop(members, sts: sts, group: group)
             return result
         } catch {
@@ -107,6 +141,7 @@ package struct FleetPropagationMeasurement {
                 "--admin-jwks", adminKeys, "--admin-audience", SimulationAdminKey.audience,
             ]
             for host in MockSTS.hosts { arguments += ["--upstream-override", "\(host):443=127.0.0.1:\(sts.port)"] }
+            if dataPlane { arguments += ["--resource-host", "graph.microsoft.com"] }
             let instance = try await ServeInstance(
                 binary: binary,
                 arguments: arguments,
@@ -125,21 +160,16 @@ package struct FleetPropagationMeasurement {
         try? await group.shutdownGracefully()
     }
 
-    private func measure(
-        _ members: [Member],
-        adminToken: String,
-        makerToken: String,
-        caPath: String
-    ) async throws -> Result {
+    private func measure(_ members: [Member], adminToken: String, probe: @escaping Probe) async throws -> Result {
         var decided: [Double] = []
         var inForce: [Double] = []
         var exchanges = 0
         var beforeNotification = 0
         var stale = 0
         try await NorthwindRuleToggle.reset(adminPort: members[0].adminPort, token: adminToken)
-        // One exchange through each instance first: the interception certificate for the STS host is minted and
-        // the upstream connection opened once per instance, which is not what the measurement is about.
-        for member in members { _ = try await Self.exchange(member, makerToken: makerToken, caPath: caPath) }
+        // One request through each instance first: the interception certificate is minted and the upstream
+        // connection opened once per instance, which is not what the measurement is about.
+        for member in members { _ = try await probe(member) }
         for round in 0..<rounds {
             let writer = round % members.count
             try await NorthwindRuleToggle.change(round: round, adminPort: members[writer].adminPort, token: adminToken)
@@ -147,7 +177,7 @@ package struct FleetPropagationMeasurement {
             let observations = try await withThrowingTaskGroup(of: Observation.self) { group in
                 for (index, member) in members.enumerated() where index != writer {
                     group.addTask {
-                        try await Self.observe(member, round: round, makerToken: makerToken, caPath: caPath)
+                        try await Self.observe(member, round: round, probe: probe)
                     }
                 }
                 return try await group.reduce(into: [Observation]()) { $0.append($1) }
@@ -169,14 +199,9 @@ package struct FleetPropagationMeasurement {
         )
     }
 
-    /// Exchanges through `member` (at most 250, for at most 5 s) until one is decided under round `round`'s
+    /// Requests through `member` (at most 250, for at most 5 s) until one is decided under round `round`'s
     /// policy, then one more that must be too; then when that policy came into force there.
-    private static func observe(
-        _ member: Member,
-        round: Int,
-        makerToken: String,
-        caPath: String
-    ) async throws -> Observation {
+    private static func observe(_ member: Member, round: Int, probe: Probe) async throws -> Observation {
         let wanted = NorthwindRuleToggle.statusAfter(round: round)
         let previous = NorthwindRuleToggle.statusAfter(round: round + 1)
         let deadline = Date().addingTimeInterval(5)
@@ -185,7 +210,7 @@ package struct FleetPropagationMeasurement {
         var exchanges = 0
         while firstNew == nil, exchanges < 250, Date() < deadline {
             let sent = Date()
-            let status = try await exchange(member, makerToken: makerToken, caPath: caPath)
+            let status = try await probe(member)
             exchanges += 1
             if status == wanted {
                 guard let time = NorthwindRuleToggle.lastDecisionTime(member.auditLines()) else {
@@ -203,7 +228,7 @@ package struct FleetPropagationMeasurement {
                 description: "port \(member.instance.proxyPort) did not decide under round \(round)'s policy in 5 s"
             )
         }
-        let confirmed = try await exchange(member, makerToken: makerToken, caPath: caPath) == wanted
+        let confirmed = try await probe(member) == wanted
         let inForce = try await loadedAt(adminPort: member.adminPort)
         let late = oldSentAt.filter { $0 > inForce }.count
         return Observation(

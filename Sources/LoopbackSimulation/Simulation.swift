@@ -275,18 +275,7 @@ package struct Simulation {
         case .azureDevOps:
             return "ado-opaque-token-simulated"
         case .graph(let tenant):
-            let now = Int(Date().timeIntervalSince1970)
-            return try await sts.mintToken(
-                MockTokenClaims(
-                    tid: tenant.description,
-                    iss: "https://sts.windows.net/\(tenant)/",
-                    oid: "5c4e4b3a-0000-4000-8000-000000000001",
-                    aud: "https://graph.microsoft.com",
-                    clientID: "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
-                    version: "1.0",
-                    now: now
-                )
-            )
+            return try await sts.graphToken(tenant: tenant)
         }
     }
 

@@ -156,6 +156,22 @@ package final class MockSTS: Sendable {
         try await keys.sign(claims, kid: "mock-sts-key")
     }
 
+    /// A Graph access token of `tenant` as Microsoft's APIs get it (v1 issuer), minted as if somewhere else: what a
+    /// request on a resource host carries.
+    package func graphToken(tenant: TenantID) async throws -> String {
+        try await mintToken(
+            MockTokenClaims(
+                tid: tenant.description,
+                iss: "https://sts.windows.net/\(tenant)/",
+                oid: "5c4e4b3a-0000-4000-8000-000000000001",
+                aud: "https://graph.microsoft.com",
+                clientID: "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
+                version: "1.0",
+                now: Int(Date().timeIntervalSince1970)
+            )
+        )
+    }
+
     /// A maker's token of `tenant`, as a connector host would present it to the proxy.
     package func makerToken(tenant: TenantID) async throws -> String {
         try await mintToken(

@@ -47,6 +47,15 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("info-file"), help: "With --console: also write the addresses and tokens as JSON here.")
     var infoFile: String?
 
+    @Flag(
+        name: .customLong("data-plane"),
+        help: """
+            With --fleet: the instances judge graph.microsoft.com, and each change is timed to the first Graph \
+            request refused or allowed on connections opened before it and kept open.
+            """
+    )
+    var dataPlane = false
+
     @Option(
         name: .customLong("serve-binary"),
         help: "With --fleet: the tenantgate binary whose `serve` the instances run (default: the one beside this one)."
@@ -91,15 +100,18 @@ struct SimulateCommand: AsyncParsableCommand {
             binary: binary,
             policyStore: policyStore,
             instances: fleet,
-            rounds: propagation
+            rounds: propagation,
+            dataPlane: dataPlane
         ).run()
+        let probe = dataPlane ? "Graph request on a connection kept open" : "exchange"
         print(
             """
             fleet propagation: \(fleet) serve instances, one PostgreSQL store, \(propagation) admin changes (writer \
             rotating), \(result.decidedMilliseconds.count) observations on the other instances
-              change returned -> next exchange decided under the new policy: \(Self.percentiles(result.decidedMilliseconds))
+              change returned -> next \(probe) decided under the new policy: \(Self.percentiles(result.decidedMilliseconds))
               change returned -> new policy in force (/readyz policy_loaded_at): \(Self.percentiles(result.inForceMilliseconds))
-              exchanges: \(result.exchanges); decided under the old policy before the notification arrived: \
+              \(dataPlane ? "requests" : "exchanges"): \(result.exchanges); decided under the old policy before the \
+            notification arrived: \
             \(result.beforeNotification), after: \(result.stale)
             """
         )

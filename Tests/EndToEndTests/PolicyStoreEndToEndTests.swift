@@ -226,6 +226,23 @@ struct PolicyStoreEndToEndTests {
         }
     }
 
+    /// The same on the data plane: Graph requests on connections opened before the first change and kept open.
+    @Test func aChangeReachesGraphRequestsOnConnectionsAlreadyOpenOnEveryInstance() async throws {
+        try await Self.withServer { server in
+            let result = try await FleetPropagationMeasurement(
+                binary: ServeProcess.binary,
+                policyStore: server.url,
+                instances: 3,
+                rounds: 6,
+                dataPlane: true
+            ).run()
+            await server.remove()
+            #expect(result.decidedMilliseconds.count == 12)
+            #expect(result.stale == 0)
+            #expect(result.exchanges >= 24)
+        }
+    }
+
     @Test func twoWritersOnTwoInstancesWithOneETagGetOne412() async throws {
         try await Self.withServer { server in
             try await Self.withFleet(server) { fleet in
