@@ -276,7 +276,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "tenantgate-bench",
-            dependencies: ["TenantPolicy", "TokenInspection", "ExchangePolicy", "Audit", "CertificateAuthority", "Caching"],
+            dependencies: [
+                "TenantPolicy", "TokenInspection", "ExchangePolicy", "Audit", "CertificateAuthority", "Caching",
+            ],
             swiftSettings: swiftSettings
         ),
         // What the test targets share: the example policies' tenants, the one runner of child processes, and a TLS

@@ -44,7 +44,12 @@ enum ResourceJudgingBenchmark {
                 )
             else { continue }
             let judgement = decider.judgeResource(
-                ResourceRequest(creator: contoso, host: "graph.microsoft.com", path: "/v1.0/me", credentials: credentials),
+                ResourceRequest(
+                    creator: contoso,
+                    host: "graph.microsoft.com",
+                    path: "/v1.0/me",
+                    credentials: credentials
+                ),
                 now: now
             )
             if decider.outcome(judgement.verdict, upstreamAnswerReadable: true).decision == .allowed { allowed &+= 1 }
