@@ -6,57 +6,19 @@ import NIOHTTP1
 import NetworkPolicy
 import PolicyService
 
-/// Serves the decrypted requests of an intercepted session on a resource host (SPEC 4.2) without holding bodies:
-/// each request is judged on its head (and on a form body, which may carry `access_token`), then its body and its
-/// answer stream between the client and one upstream connection, each side reading only while the other can take
-/// what it writes. `Expect: 100-continue` is answered once the request is allowed, so a refused upload is never
-/// sent; a WebSocket upgrade is judged on its request, then the two connections are spliced.
+/// Serves the decrypted requests of an intercepted session on a resource host (SPEC 4.2) without holding bodies
+/// (STYLE 4, step 4): I/O only. It feeds what happens on the client's connection and on the upstream one to a
+/// `ResourceStreamStateMachine`, with the time and fresh IDs it may need, and carries out what it returns.
 ///
-/// The decisions are `RequestStateMachine`'s (the same code judges every resource request); this handler moves
-/// bytes. `HTTPServerPipelineHandler` before it hands it one request at a time, so pipelined requests wait.
+/// Backpressure is its own business: each side reads only while the other can take what it writes. Requests come
+/// one at a time from the `HTTPServerPipelineHandler` before it, so pipelined requests wait for their turn.
 final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// A request not yet streaming: its head, and what of its body arrived while it was judged or connected.
-    private struct Pending {
-        let head: HTTPRequestHead
-        var parts: [ByteBuffer] = []
-        var bytes = 0
-        var ended = false
-    }
-
-    private struct Exchange {
-        let keepAlive: Bool
-        let upgrade: Bool
-        var requestEnded: Bool
-        var responseStarted = false
-        /// Whether the upstream's answer lets its connection serve another request.
-        var upstreamKeepAlive = false
-        /// The upstream answered 101 to the upgrade; the splice follows the end of that answer.
-        var switching = false
-    }
-
-    /// Allowed transitions: idle → collectingForm | judging; collectingForm → judging | answering; judging →
-    /// connecting | answering; connecting → streaming | answering; streaming → idle | spliced | closed;
-    /// answering → idle | closed.
-    private enum State {
-        case idle
-        /// A form body is read whole before judging (within `maxBodyBytes`): it may carry the credential.
-        case collectingForm(Pending)
-        case judging(Pending, RequestStateMachine)
-        case connecting(Pending, upstreamHead: HTTPRequestHead)
-        case streaming(Exchange)
-        /// The proxy's own answer is being written.
-        case answering
-        case spliced
-        case closed
-    }
-
-    private let session: InterceptedSession
+    private var machine: ResourceStreamStateMachine
     private let deadline: RequestDeadlineHandler
     private let shared: ProxyContext
-    private var state = State.idle
     private var context: ChannelHandlerContext?
     private var upstream: UpstreamConnectionPool.StreamConnection?
     /// Bodies held while a request is judged or connected, given back once they are sent or dropped.
@@ -67,10 +29,11 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var inClientRead = false
 
     init(session: InterceptedSession, deadline: RequestDeadlineHandler, shared: ProxyContext) {
-        self.session = session
         self.deadline = deadline
         self.shared = shared
         self.reservation = BodyReservation(budget: shared.bodyBudget)
+        let policies = shared.policies
+        self.machine = ResourceStreamStateMachine(session: session, currentDecider: { policies.current().decider })
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -85,79 +48,47 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inClientRead = true
-        switch (unwrapInboundIn(data), state) {
-        case (.head(let head), .idle):
+        switch unwrapInboundIn(data) {
+        case .head(let head):
             deadline.headReceived()
-            let pending = Pending(head: head)
-            if StreamedRequestHead.isForm(head), StreamedRequestHead.hasBody(head) {
-                state = .collectingForm(pending)
-            } else {
-                judge(pending)
+            run(machine.requestHead(head, at: .now()))
+        case .body(let chunk):
+            if machine.holdsBody, !reservation.take(chunk.readableBytes) {
+                return run(machine.overloaded(at: .now()))
             }
-        case (.head, _):
-            close()
-        case (.body(let chunk), .collectingForm(var pending)):
-            guard hold(chunk, in: &pending) else { return }
-            state = .collectingForm(pending)
-        case (.body(let chunk), .judging(var pending, let machine)):
-            guard hold(chunk, in: &pending) else { return }
-            state = .judging(pending, machine)
-        case (.body(let chunk), .connecting(var pending, let head)):
-            guard hold(chunk, in: &pending) else { return }
-            state = .connecting(pending, upstreamHead: head)
-        case (.body(let chunk), .streaming(let exchange)) where !exchange.requestEnded:
-            sendUpstream(.body(.byteBuffer(chunk)))
-        case (.end, .collectingForm(var pending)):
-            pending.ended = true
-            judge(pending)
-        case (.end, .judging(var pending, let machine)):
-            pending.ended = true
-            state = .judging(pending, machine)
-        case (.end, .connecting(var pending, let head)):
-            pending.ended = true
-            state = .connecting(pending, upstreamHead: head)
-        case (.end, .streaming(var exchange)) where !exchange.requestEnded:
-            exchange.requestEnded = true
-            state = .streaming(exchange)
-            sendUpstream(.end(nil))
-        case (.body, _), (.end, _):
-            break  // the body of a request already answered
+            run(machine.requestBody(chunk, at: .now()))
+        case .end:
+            run(machine.requestEnd(at: .now()))
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         inClientRead = false
-        if case .streaming = state { upstream?.channel.flush() }
+        if machine.isStreaming { upstream?.channel.flush() }
         context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .streaming = state { upstream?.channel.setAutoRead(context.channel.isWritable) }
+        if machine.isStreaming { upstream?.channel.setAutoRead(context.channel.isWritable) }
         context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case is IdleStateHandler.IdleStateEvent:
-            // The client sent nothing for the idle limit. A download it is reading needs nothing from it; one it
-            // stopped reading stalls the upstream connection, whose own silence limit then ends both.
-            if case .streaming = state { break }
-            close()
-        case ChannelEvent.inputClosed:
-            if case .idle = state { close() }
-        default:
-            context.fireUserInboundEventTriggered(event)
+        case is IdleStateHandler.IdleStateEvent: run(machine.idleTimeoutFired())
+        case ChannelEvent.inputClosed: run(machine.inputClosed())
+        default: context.fireUserInboundEventTriggered(event)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError, case .idle = state else { return close() }
+        guard error is HTTPParserError else { return context.close(promise: nil) }
         let (status, message) = ClientProtocolError.classify(error)
-        answer(.error(status, "malformed_request", message, stamp: .now(), keepAlive: false), requestRead: false)
+        run(machine.malformedRequest(status: status, message, at: .now()))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        state = .closed
+        machine.channelClosed()
         reservation.releaseAll()
         upstream?.handler.delegate = nil
         upstream?.channel.close(promise: nil)
@@ -165,180 +96,125 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
-    /// Keeps a body part that arrived before the request could stream, within the body limits.
-    private func hold(_ chunk: ByteBuffer, in pending: inout Pending) -> Bool {
-        guard pending.bytes + chunk.readableBytes <= session.maxBodyBytes else {
-            let message = "the request body is larger than \(session.maxBodyBytes) bytes"
-            answer(
-                .error(.payloadTooLarge, "body_too_large", message, stamp: .now(), keepAlive: false),
-                requestRead: false
-            )
-            return false
-        }
-        guard reservation.take(chunk.readableBytes) else {
-            let answer = SessionAnswer.error(
-                .serviceUnavailable,
-                "overloaded",
-                BodyMemoryBudget.refusal,
-                stamp: .now(),
-                keepAlive: false
-            )
-            self.answer(answer, requestRead: false)
-            return false
-        }
-        pending.parts.append(chunk)
-        pending.bytes += chunk.readableBytes
-        return true
-    }
+    // MARK: - Actions
 
-    // MARK: - Judging
-
-    private func judge(_ pending: Pending) {
-        var pending = pending
-        // A form was read whole: it is judged as one body and sent on as one.
-        var formBody: ByteBuffer?
-        if StreamedRequestHead.isForm(pending.head), pending.ended {
-            var joined = ByteBuffer()
-            joined.reserveCapacity(pending.bytes)
-            for var part in pending.parts { joined.writeBuffer(&part) }
-            formBody = joined
-            pending.parts = [joined]
-        }
-        let policies = shared.policies
-        let (machine, action) = RequestStateMachine.start(
-            NIOHTTPServerRequestFull(head: pending.head, body: formBody),
-            session: session,
-            currentDecider: { policies.current().decider },
-            at: .now()
-        )
-        state = .judging(pending, machine)
-        run(action)
-    }
-
-    private func run(_ action: RequestStateMachine.Action) {
+    private func run(_ action: ResourceStreamStateMachine.Action) {
+        guard let context else { return }
         switch action {
+        case .none:
+            break
         case .count(let count, let then):
             shared.metrics.countResourceRequest(count)
             run(then)
         case .writeAudit(let event):
-            guard let context else { return }
             // The line is written elsewhere: until it is, what the client sends waits in the socket.
             setClientReading(false)
             shared.recordAudit(event, on: context.eventLoop) { result in
-                guard case .judging(let pending, var machine) = self.state else { return }
-                let next =
-                    switch result {
-                    case .success: machine.auditWritten()
-                    case .failure: machine.auditFailed(correlationID: event.correlationID, at: .now())
-                    }
-                self.state = .judging(pending, machine)
-                if let next { self.run(next) }
+                switch result {
+                case .success: self.run(self.machine.auditWritten())
+                case .failure:
+                    self.run(self.machine.auditFailed(correlationID: event.correlationID, at: EventStamp.now()))
+                }
             }
-        case .forward(let judged, _):
-            guard case .judging(let pending, _) = state else { return }
-            connect(pending, upstreamHead: StreamedRequestHead.upstream(judged: judged, client: pending.head))
-        case .answer(let answer):
-            guard case .judging(let pending, _) = state else { return }
-            // After an upgrade request the decoder reads no further request: the connection ends with the answer.
-            let upgrade = StreamedRequestHead.upgrade(pending.head) != nil
-            self.answer(
-                answer,
-                requestRead: !upgrade && (pending.ended || !StreamedRequestHead.hasBody(pending.head))
-            )
+        case .openUpstream:
+            openUpstream(context: context)
+        case .startUpstream(let parts, let sendContinue):
+            startUpstream(parts, sendContinue: sendContinue, context: context)
+        case .sendUpstream(let part):
+            guard let channel = upstream?.channel else { return }
+            channel.write(part, promise: nil)
+            if !channel.isWritable { setClientReading(false) }
+        case .respond(let part):
+            context.write(wrapOutboundOut(part), promise: nil)
+            if case .head(let head) = part, head.status == .switchingProtocols { context.flush() }
+            if !context.channel.isWritable { upstream?.channel.setAutoRead(false) }
+        case .finishResponse(let trailers, let keepUpstream, let close):
+            // Flushed now: the connection may go back to the pool, and its read's end is then not reported here.
+            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            deadline.answered()
+            if keepUpstream, let upstream {
+                self.upstream = nil
+                shared.upstreamPools.value(for: context.eventLoop).releaseStream(upstream)
+            }
+            if close {
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            } else {
+                setClientReading(true)
+            }
+        case .answer(let answer, let close):
+            write(answer, close: close, context: context)
+        case .splice:
+            splice(context: context)
+        case .close:
+            context.close(promise: nil)
         }
     }
 
-    // MARK: - Upstream
-
-    private func connect(_ pending: Pending, upstreamHead: HTTPRequestHead) {
-        state = .connecting(pending, upstreamHead: upstreamHead)
+    private func openUpstream(context: ChannelHandlerContext) {
         if let upstream, upstream.channel.isActive {
-            return startStreaming(on: upstream)
+            return connected(upstream)
         }
         upstream = nil
-        guard let context else { return }
         setClientReading(false)
         shared.upstreamPools.value(for: context.eventLoop)
-            .streamConnection(host: session.target.host, port: session.target.port)
+            .streamConnection(host: machine.session.target.host, port: machine.session.target.port)
             .assumeIsolated()
             .whenComplete { result in
-                guard case .connecting = self.state else {
-                    if case .success(let connection) = result { connection.channel.close(promise: nil) }
-                    return
-                }
                 switch result {
                 case .success(let connection):
-                    self.startStreaming(on: connection)
+                    guard self.context != nil else { return connection.channel.close(promise: nil) }
+                    self.connected(connection)
                 case .failure(let error):
-                    self.upstreamEnded(UpstreamError.from(error))
+                    self.shared.metrics.upstreamErrors.increment()
+                    self.run(self.machine.upstreamEnded(UpstreamError.from(error), at: .now()))
                 }
             }
     }
 
-    private func startStreaming(on connection: UpstreamConnectionPool.StreamConnection) {
-        guard case .connecting(let pending, let head) = state, let context else { return }
+    private func connected(_ connection: UpstreamConnectionPool.StreamConnection) {
         upstream = connection
         connection.handler.delegate = self
+        run(machine.upstreamConnected())
+    }
+
+    private func startUpstream(
+        _ parts: [HTTPClientRequestPart],
+        sendContinue: Bool,
+        context: ChannelHandlerContext
+    ) {
+        guard let connection = upstream else { return }
         connection.channel.setAutoRead(context.channel.isWritable)
-        let upgrade = StreamedRequestHead.upgrade(pending.head) != nil
-        state = .streaming(
-            Exchange(keepAlive: pending.head.isKeepAlive && !upgrade, upgrade: upgrade, requestEnded: pending.ended)
-        )
-        connection.channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        for part in pending.parts {
-            connection.channel.write(HTTPClientRequestPart.body(.byteBuffer(part)), promise: nil)
-        }
-        if pending.ended { connection.channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
+        for part in parts { connection.channel.write(part, promise: nil) }
         // Within a read of the client's the rest of the request may follow at once: one flush when it completes.
         if !inClientRead { connection.channel.flush() }
         reservation.releaseAll()
-        if !pending.ended, StreamedRequestHead.expectsContinue(pending.head) {
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
-                promise: nil
-            )
+        if sendContinue {
+            let head = HTTPResponseHead(version: .http1_1, status: .continue)
+            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
         }
         setClientReading(connection.channel.isWritable)
     }
 
-    private func sendUpstream(_ part: HTTPClientRequestPart) {
-        guard let channel = upstream?.channel else { return }
-        channel.write(part, promise: nil)
-        if !channel.isWritable { setClientReading(false) }
-    }
-
-    // MARK: - Answers
-
-    /// Writes the proxy's own answer. A request whose body was not read to its end cannot be followed by another,
-    /// so the connection closes after it.
-    private func answer(_ answer: SessionAnswer, requestRead: Bool) {
-        guard let context else { return }
-        state = .answering
+    /// Writes the proxy's own answer; the connection closes after it when `close`, else reads the next request.
+    private func write(_ answer: SessionAnswer, close: Bool, context: ChannelHandlerContext) {
         reservation.releaseAll()
         if let started = answer.exchangeStarted {
             shared.metrics.exchangeLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
-        let keepAlive = answer.keepAlive && requestRead && !answer.closesConnection
         let written = HTTPResponseWriting.write(
             status: answer.status,
             headers: answer.headers,
             body: answer.body,
-            keepAlive: keepAlive,
+            keepAlive: !close,
             context: context,
             wrap: wrapOutboundOut
         )
         deadline.answered()
-        if keepAlive {
-            state = .idle
-            setClientReading(true)
+        if close {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
-            written.assumeIsolated().whenComplete { _ in self.close() }
+            setClientReading(true)
         }
-    }
-
-    private func close() {
-        state = .closed
-        context?.close(promise: nil)
     }
 
     private func setClientReading(_ reading: Bool) {
@@ -352,56 +228,10 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
 
 extension ResourceSessionHandler: UpstreamStreamDelegate {
     func upstreamRead(_ part: HTTPClientResponsePart) {
-        guard case .streaming(var exchange) = state, let context else { return }
         switch part {
-        case .head(var head):
-            exchange.responseStarted = true
-            exchange.upstreamKeepAlive = head.isKeepAlive
-            state = .streaming(exchange)
-            if head.status == .switchingProtocols {
-                guard exchange.upgrade else {
-                    upstream?.channel.close(promise: nil)
-                    return failBeforeAnswer(
-                        UpstreamError(
-                            code: .malformedResponse,
-                            detail: "the upstream server switched protocols unasked"
-                        )
-                    )
-                }
-                // The connections are spliced once the decoder has ended this answer: a part it emits after the
-                // splice would reach the byte tunnel.
-                exchange.switching = true
-                state = .streaming(exchange)
-                context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
-                return
-            }
-            // The body streams as it comes: its length, when the upstream gave one, is the client's too.
-            let length = head.headers.first(name: "content-length")
-            head.headers = HTTPResponseWriting.forwardable(head.headers)
-            if let length { head.headers.add(name: "content-length", value: length) }
-            if !exchange.keepAlive { head.headers.add(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-        case .body(let chunk):
-            context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
-            if !context.channel.isWritable { upstream?.channel.setAutoRead(false) }
-        case .end where exchange.switching:
-            splice(context: context)
-        case .end(let trailers):
-            // Flushed now: the connection may go back to the pool, and its read's end is no longer reported here.
-            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-            deadline.answered()
-            if exchange.requestEnded, exchange.upstreamKeepAlive, let upstream {
-                self.upstream = nil
-                shared.upstreamPools.value(for: context.eventLoop).releaseStream(upstream)
-            }
-            // An upstream that answered before the client finished its body leaves the rest nowhere to go.
-            guard exchange.requestEnded, exchange.keepAlive else {
-                state = .answering
-                written.assumeIsolated().whenComplete { _ in self.close() }
-                return
-            }
-            state = .idle
-            setClientReading(true)
+        case .head(let head): run(machine.responseHead(head, at: .now()))
+        case .body(let chunk): run(machine.responseBody(chunk))
+        case .end(let trailers): run(machine.responseEnd(trailers))
         }
     }
 
@@ -410,39 +240,20 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
-        if case .streaming(let exchange) = state, !exchange.requestEnded { setClientReading(isWritable) }
+        if machine.sendsRequestBody { setClientReading(isWritable) }
     }
 
     func upstreamEnded(_ error: UpstreamError?) {
         upstream = nil
-        switch state {
-        case .connecting:
-            failBeforeAnswer(error)
-        case .streaming(let exchange) where !exchange.responseStarted:
-            failBeforeAnswer(error)
-        case .streaming:
-            close()  // the answer is half sent: only closing tells the client it is cut short
-        case .idle, .collectingForm, .judging, .answering, .spliced, .closed:
-            break
-        }
-    }
-
-    /// No answer came: the client gets the proxy's error answer (502, or 504 when the upstream fell silent).
-    private func failBeforeAnswer(_ error: UpstreamError?) {
-        shared.metrics.upstreamErrors.increment()
-        let failure = error ?? .connectionClosed
-        answer(
-            .error(failure.httpStatus, "upstream_error", failure.detail, stamp: .now(), keepAlive: false),
-            requestRead: false
-        )
+        if error != nil { shared.metrics.upstreamErrors.increment() }
+        run(machine.upstreamEnded(error, at: .now()))
     }
 
     /// The upstream switched protocols and its 101 went to the client: both connections lose their HTTP handlers
     /// and carry bytes, as a blind tunnel does.
     private func splice(context: ChannelHandlerContext) {
-        guard let upstream else { return close() }
+        guard let upstream else { return context.close(promise: nil) }
         self.upstream = nil
-        state = .spliced
         upstream.handler.delegate = nil
         let (local, remote) = GlueHandler.matchedPair()
         do {

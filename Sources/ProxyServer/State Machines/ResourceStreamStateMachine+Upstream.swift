@@ -1,0 +1,114 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The upstream side of `ResourceStreamStateMachine`: the connection got, the answer relayed part by part, and the
+/// helpers both sides use.
+extension ResourceStreamStateMachine {
+
+    mutating func upstreamConnected() -> Action {
+        guard case .connecting(let pending, let head) = state else { return .none }
+        let upgrade = StreamedRequestHead.upgrade(pending.head) != nil
+        state = .streaming(
+            Exchange(keepAlive: pending.head.isKeepAlive && !upgrade, upgrade: upgrade, requestEnded: pending.ended)
+        )
+        var parts: [HTTPClientRequestPart] = [.head(head)]
+        parts += pending.parts.map { .body(.byteBuffer($0)) }
+        if pending.ended { parts.append(.end(nil)) }
+        return .startUpstream(parts, sendContinue: !pending.ended && StreamedRequestHead.expectsContinue(pending.head))
+    }
+
+    mutating func responseHead(_ head: HTTPResponseHead, at stamp: EventStamp) -> Action {
+        guard case .streaming(var exchange) = state else { return .none }
+        exchange.responseStarted = true
+        exchange.upstreamKeepAlive = head.isKeepAlive
+        if head.status == .switchingProtocols {
+            guard exchange.upgrade else {
+                let failure = UpstreamError(
+                    code: .malformedResponse,
+                    detail: "the upstream server switched protocols unasked"
+                )
+                return own(.error(.badGateway, "upstream_error", failure.detail, stamp: stamp, keepAlive: false))
+            }
+            exchange.switching = true
+            state = .streaming(exchange)
+            return .respond(.head(head))
+        }
+        state = .streaming(exchange)
+        // The body streams as it comes: its length, when the upstream gave one, is the client's too.
+        var forwarded = head
+        forwarded.headers = HTTPResponseWriting.forwardable(head.headers)
+        if let length = head.headers.first(name: "content-length") {
+            forwarded.headers.add(name: "content-length", value: length)
+        }
+        if !exchange.keepAlive { forwarded.headers.add(name: "connection", value: "close") }
+        return .respond(.head(forwarded))
+    }
+
+    mutating func responseBody(_ chunk: ByteBuffer) -> Action {
+        guard case .streaming(let exchange) = state, exchange.responseStarted, !exchange.switching else { return .none }
+        return .respond(.body(.byteBuffer(chunk)))
+    }
+
+    mutating func responseEnd(_ trailers: HTTPHeaders?) -> Action {
+        guard case .streaming(let exchange) = state, exchange.responseStarted else { return .none }
+        if exchange.switching {
+            state = .spliced
+            return .splice
+        }
+        // An upstream that answered before the client finished its body leaves the rest nowhere to go.
+        let close = !(exchange.requestEnded && exchange.keepAlive)
+        state = close ? .closed : .idle
+        return .finishResponse(
+            trailers,
+            keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive,
+            close: close
+        )
+    }
+
+    /// The upstream connection is gone. Before the answer began the client gets the proxy's error (502, or 504
+    /// when the upstream fell silent); once it began, only closing tells the client it is cut short.
+    mutating func upstreamEnded(_ error: UpstreamError?, at stamp: EventStamp) -> Action {
+        switch state {
+        case .connecting:
+            break
+        case .streaming(let exchange) where !exchange.responseStarted:
+            break
+        case .streaming:
+            return close()
+        case .idle, .collectingForm, .judging, .spliced, .closed:
+            return .none
+        }
+        let failure = error ?? .connectionClosed
+        return own(.error(failure.httpStatus, "upstream_error", failure.detail, stamp: stamp, keepAlive: false))
+    }
+}
+
+extension ResourceStreamStateMachine {
+    // MARK: - Helpers
+
+    /// Keeps a body part that arrived before the request could stream, within the session's body limit.
+    func hold(_ chunk: ByteBuffer, in pending: inout Pending) -> Bool {
+        guard pending.bytes + chunk.readableBytes <= session.maxBodyBytes else { return false }
+        pending.parts.append(chunk)
+        pending.bytes += chunk.readableBytes
+        return true
+    }
+
+    mutating func tooLarge(at stamp: EventStamp) -> Action {
+        let message = "the request body is larger than \(session.maxBodyBytes) bytes"
+        return own(.error(.payloadTooLarge, "body_too_large", message, stamp: stamp, keepAlive: false))
+    }
+
+    /// The proxy's own answer. It keeps the connection only when the client asked to and its request was read.
+    mutating func own(_ answer: SessionAnswer, requestRead: Bool = false) -> Action {
+        let close = !(answer.keepAlive && requestRead && !answer.closesConnection)
+        state = close ? .closed : .idle
+        return .answer(answer, close: close)
+    }
+
+    mutating func close() -> Action {
+        state = .closed
+        return .close
+    }
+}

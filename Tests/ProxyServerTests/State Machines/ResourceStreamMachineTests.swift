@@ -1,0 +1,293 @@
+import Audit
+import ExchangePolicy
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NetworkPolicy
+import TenantPolicy
+import TestSupport
+import Testing
+import TokenInspection
+
+@testable import ProxyServer
+
+/// A resource host's requests through `ResourceStreamStateMachine`, one event and its whole action at a time: the
+/// first request of a token is audited before it goes upstream, the next ones go at once, a refusal is audited and
+/// answered 403 without going upstream (nor its body, nor a 100 Continue), an unwritten line keeps the request from
+/// going at all; bodies are held only until the request may go, an answer streams part by part, and events out of
+/// order change nothing.
+struct ResourceStreamMachineTests {
+    static let (s1, s2, s3) = (Fixtures.stamp(1), Fixtures.stamp(2), Fixtures.stamp(3))
+    static let graph = "graph.microsoft.com"
+    /// A token that outlives the stamps' clock (an hour past `Fixtures.stamp`'s dates).
+    static func token(_ tenant: TenantID) -> String {
+        UnsignedTokens.graph(tenant: tenant, expiresIn: s1.date.timeIntervalSinceNow + 3600)
+    }
+
+    /// A machine with a policy of its own: verdicts are cached per decider, and tests must not share them.
+    static func machine() -> ResourceStreamStateMachine {
+        let decider = Fixtures.decider()
+        return ResourceStreamStateMachine(
+            session: InterceptedSession(
+                target: HostPort(host: graph, port: 443),
+                creator: .known(Fixtures.contoso, source: .defaultTenant),
+                tokenFlows: .judge,
+                maxBodyBytes: 1024,
+                tenantRestrictionsV2: nil,
+                resourcePattern: .exact(graph)
+            ),
+            currentDecider: { decider }
+        )
+    }
+
+    static func get(_ token: String) -> HTTPRequestHead {
+        HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/v1.0/me",
+            headers: ["host": graph, "authorization": "Bearer \(token)"]
+        )
+    }
+
+    /// What goes upstream: the client's headers with the target's Host, and its own content codings (an answer
+    /// that streams is not inspected, so nothing is asked of its encoding).
+    static func upstream(_ token: String) -> HTTPRequestHead {
+        HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/v1.0/me",
+            headers: ["host": graph, "authorization": "Bearer \(token)"]
+        )
+    }
+
+    static func upload(_ token: String, length: Int, expectContinue: Bool = false) -> HTTPRequestHead {
+        var head = HTTPRequestHead(
+            version: .http1_1,
+            method: .PUT,
+            uri: "/v1.0/me/drive/root:/a.bin:/content",
+            headers: ["host": graph, "authorization": "Bearer \(token)", "content-length": String(length)]
+        )
+        if expectContinue { head.headers.add(name: "expect", value: "100-continue") }
+        return head
+    }
+
+    static func counted(_ decision: AuditDecision) -> ResourceCount {
+        ResourceCount(hostPattern: graph, decision: decision)
+    }
+
+    /// The line the decider's verdict makes of the request at `stamp`.
+    static func line(_ token: String, at stamp: EventStamp) -> AuditEvent {
+        let read = try! ResourceCredentials.read(authorization: ["Bearer \(token)"], target: "/v1.0/me", formBody: nil)
+            .get()
+        let verdict = Fixtures.decider().judgeResource(
+            ResourceRequest(creator: Fixtures.contoso, host: graph, path: "/v1.0/me", credentials: read),
+            now: stamp.date
+        ).verdict
+        let record = ExchangeRecord(host: graph, path: "/v1.0/me", clientID: nil, correlationID: stamp.correlationID)
+        var event = Fixtures.line(verdict, record, at: stamp)
+        event.event = "resource_access"
+        event.method = "GET"
+        return event
+    }
+
+    @Test func aTokensFirstRequestIsAuditedThenStreamedAndTheNextGoesAtOnce() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.fabrikam)
+        let line = Self.line(token, at: Self.s1)
+        #expect(line.decision == .allowed)
+        #expect(
+            machine.requestHead(Self.get(token), at: Self.s1) == .count(Self.counted(.allowed), then: .writeAudit(line))
+        )
+        #expect(machine.requestEnd(at: Self.s1) == .none, "the end waits with the request")
+        #expect(machine.auditWritten() == .openUpstream)
+        #expect(
+            machine.upstreamConnected()
+                == .startUpstream([.head(Self.upstream(token)), .end(nil)], sendContinue: false)
+        )
+        let answer = HTTPResponseHead(
+            version: .http1_1,
+            status: .ok,
+            headers: ["content-type": "application/json", "content-length": "2", "connection": "keep-alive"]
+        )
+        let forwarded = HTTPResponseHead(
+            version: .http1_1,
+            status: .ok,
+            headers: ["content-type": "application/json", "content-length": "2"]
+        )
+        #expect(machine.responseHead(answer, at: Self.s2) == .respond(.head(forwarded)))
+        #expect(
+            machine.responseBody(ByteBuffer(string: "{}")) == .respond(.body(.byteBuffer(ByteBuffer(string: "{}"))))
+        )
+        #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: true, close: false))
+        #expect(
+            machine.requestHead(Self.get(token), at: Self.s3) == .count(Self.counted(.allowed), then: .openUpstream),
+            "the token is known: no line, no wait"
+        )
+    }
+
+    @Test func aRefusedUploadWaitingFor100ContinueIsAnsweredAndNothingGoesUpstream() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.northwind)
+        let line = Self.line(token, at: Self.s1)
+        #expect(
+            machine.requestHead(Self.upload(token, length: 10, expectContinue: true), at: Self.s1)
+                == .count(Self.counted(.blocked), then: .writeAudit(ResourceStreamMachineTests.put(line)))
+        )
+        guard case .answer(let answer, close: true) = machine.auditWritten() else {
+            Issue.record("the refusal is answered once audited, and the connection ends: the body was never read")
+            return
+        }
+        #expect(answer.status == .forbidden)
+        #expect(
+            String(buffer: answer.body ?? ByteBuffer()).contains(
+                #""request-id":"\#(line.correlationID.uuidString.lowercased())""#
+            )
+        )
+        #expect(machine.requestBody(ByteBuffer(string: "0123456789"), at: Self.s2) == .none)
+        #expect(machine.upstreamConnected() == .none)
+    }
+
+    @Test func anAllowedUploadIsHeldWhileJudgedThenStreamedWith100Continue() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.fabrikam)
+        _ = machine.requestHead(Self.upload(token, length: 8, expectContinue: true), at: Self.s1)
+        #expect(machine.holdsBody)
+        #expect(machine.requestBody(ByteBuffer(string: "abcd"), at: Self.s1) == .none)
+        #expect(machine.auditWritten() == .openUpstream)
+        var sent = Self.upload(token, length: 8)
+        sent.headers.replaceOrAdd(name: "host", value: Self.graph)
+        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected() else {
+            Issue.record("the held part goes first, and the client is told to go on")
+            return
+        }
+        #expect(parts.count == 2 && parts[1] == .body(.byteBuffer(ByteBuffer(string: "abcd"))))
+        #expect(!machine.holdsBody && machine.sendsRequestBody)
+        #expect(
+            machine.requestBody(ByteBuffer(string: "efgh"), at: Self.s2)
+                == .sendUpstream(.body(.byteBuffer(ByteBuffer(string: "efgh"))))
+        )
+        #expect(machine.requestEnd(at: Self.s2) == .sendUpstream(.end(nil)))
+    }
+
+    @Test func aBodyBeyondTheLimitWhileHeldIsRefused413() {
+        var machine = Self.machine()
+        _ = machine.requestHead(Self.upload(Self.token(Fixtures.fabrikam), length: 2048), at: Self.s1)
+        guard
+            case .answer(let answer, close: true) = machine.requestBody(
+                ByteBuffer(repeating: 0, count: 2048),
+                at: Self.s2
+            )
+        else {
+            Issue.record("413, and the connection ends")
+            return
+        }
+        #expect(answer.status == .payloadTooLarge)
+        #expect(machine.auditWritten() == .none, "the line written late changes nothing")
+    }
+
+    @Test func anUnwrittenLineKeepsTheRequestFromGoing() {
+        var machine = Self.machine()
+        _ = machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
+        guard
+            case .answer(let answer, close: true) = machine.auditFailed(
+                correlationID: Self.s1.correlationID,
+                at: Self.s2
+            )
+        else {
+            Issue.record("a 503 instead of the request")
+            return
+        }
+        #expect(answer.status == .serviceUnavailable)
+        #expect(machine.upstreamConnected() == .none)
+        #expect(machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s3) == .none)
+    }
+
+    @Test func theUpstreamFailingBeforeItsAnswerIsA502AndAfterACut() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.fabrikam)
+        _ = machine.requestHead(Self.get(token), at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        _ = machine.auditWritten()
+        _ = machine.upstreamConnected()
+        guard case .answer(let answer, close: true) = machine.upstreamEnded(.connectionClosed, at: Self.s2) else {
+            Issue.record("no answer came: 502")
+            return
+        }
+        #expect(answer.status == .badGateway)
+
+        var cut = Self.machine()
+        _ = cut.requestHead(Self.get(token), at: Self.s1)
+        _ = cut.requestEnd(at: Self.s1)
+        _ = cut.auditWritten()
+        _ = cut.upstreamConnected()
+        _ = cut.responseHead(
+            HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "9"]),
+            at: Self.s2
+        )
+        #expect(cut.upstreamEnded(nil, at: Self.s3) == .close, "half an answer: only closing says so")
+    }
+
+    @Test func anAnswerBeforeTheUploadEndedClosesTheConnection() {
+        var machine = Self.machine()
+        _ = machine.requestHead(Self.upload(Self.token(Fixtures.fabrikam), length: 8), at: Self.s1)
+        _ = machine.auditWritten()
+        _ = machine.upstreamConnected()
+        _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge), at: Self.s2)
+        #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: false, close: true))
+    }
+
+    @Test func aWebSocketIsSplicedAfterThe101EndsAndA101UnaskedIsRefused() {
+        var machine = Self.machine()
+        var head = Self.get(Self.token(Fixtures.fabrikam))
+        head.headers.add(name: "connection", value: "Upgrade")
+        head.headers.add(name: "upgrade", value: "websocket")
+        _ = machine.requestHead(head, at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        _ = machine.auditWritten()
+        _ = machine.upstreamConnected()
+        let switching = HTTPResponseHead(
+            version: .http1_1,
+            status: .switchingProtocols,
+            headers: ["upgrade": "websocket"]
+        )
+        #expect(machine.responseHead(switching, at: Self.s2) == .respond(.head(switching)))
+        #expect(machine.responseBody(ByteBuffer(string: "frame")) == .none, "nothing between the 101 and its end")
+        #expect(machine.responseEnd(nil) == .splice)
+        #expect(machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s3) == .close)
+
+        var plain = Self.machine()
+        _ = plain.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
+        _ = plain.requestEnd(at: Self.s1)
+        _ = plain.auditWritten()
+        _ = plain.upstreamConnected()
+        guard case .answer(let answer, close: true) = plain.responseHead(switching, at: Self.s2) else {
+            Issue.record("a 101 to a request that asked for none is a bad gateway")
+            return
+        }
+        #expect(answer.status == .badGateway)
+    }
+
+    @Test func aSecondHeadBeforeTheAnswerAndAMalformedRequestEndTheConnection() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.fabrikam)
+        _ = machine.requestHead(Self.get(token), at: Self.s1)
+        #expect(machine.requestHead(Self.get(token), at: Self.s2) == .close)
+
+        var idle = Self.machine()
+        guard case .answer(let answer, close: true) = idle.malformedRequest(status: .badRequest, "bad", at: Self.s1)
+        else {
+            Issue.record("a malformed request between requests is answered 400")
+            return
+        }
+        #expect(answer.status == .badRequest)
+        #expect(idle.idleTimeoutFired() == .close)
+    }
+
+    /// A refused request's line carries its method.
+    static func put(_ line: AuditEvent) -> AuditEvent {
+        var event = line
+        event.path = "/v1.0/me/drive/root:/a.bin:/content"
+        event.method = "PUT"
+        return event
+    }
+}
