@@ -10,7 +10,7 @@ package enum PolicyQuestion {
     package struct Answer: Sendable {
         package let isAllowed: Bool
         package let blockedDirections: [Direction]
-        package let explanation: String
+        package var explanation: String
         package var setting: String?
         package var configuration: String?
         package var inherited: Bool?

@@ -131,6 +131,22 @@ struct ResourceStreamingEndToEndTests {
         }
     }
 
+    /// Three requests in one write, allowed, refused and allowed: answered in order on the one connection.
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)
+            let refused = UnsignedTokens.graph(tenant: Self.northwind)
+            let statuses = try await Python.run([
+                "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/pipelined_session.py",
+                String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "/v1.0/me", allowed, refused, allowed,
+            ]).split(separator: "\n")
+            #expect(statuses == ["200", "403", "200"], "\(statuses)")
+        }
+    }
+
     @Test func aWebSocketIsJudgedOnItsUpgradeThenSpliced() async throws {
         try await ServeProcess.with(
             policies: try ResourceHostEndToEndTests.policies(),

@@ -6,6 +6,7 @@ import Hummingbird
 import PolicyFiles
 import PolicyService
 import TenantPolicy
+import TokenInspection
 
 /// What if: the `check` question against the policies in force, answered by the same code as `tenantgate check`.
 extension AdminConsole {
@@ -73,11 +74,27 @@ extension AdminConsole {
                 guard tenant == viewer else { return .failure(ownTenantOnly) }
                 return .success(PolicyQuestion.isolation(creator: tenant, signIn: nil, in: bundle))
             }
-            guard let signIn = PolicyQuestion.tenant(otherText, in: bundle) else {
-                return .failure(QuestionError(message: "'\(otherText)' is not a tenant ID, a known domain or unknown."))
+            if let signIn = PolicyQuestion.tenant(otherText, in: bundle) {
+                guard tenant == viewer || signIn == viewer else { return .failure(ownTenantOnly) }
+                return .success(PolicyQuestion.isolation(creator: tenant, signIn: signIn, in: bundle))
             }
-            guard tenant == viewer || signIn == viewer else { return .failure(ownTenantOnly) }
-            return .success(PolicyQuestion.isolation(creator: tenant, signIn: signIn, in: bundle))
+            // A request to a resource host the directory maps (SPEC 4.2) is judged as a sign-in to its tenant.
+            guard let resource = Self.resourceTenant(otherText, in: bundle.isolation.directory) else {
+                return .failure(
+                    QuestionError(
+                        message:
+                            "'\(otherText)' is not a tenant ID, a known domain, unknown, or a resource host or Azure "
+                            + "DevOps organisation the directory maps."
+                    )
+                )
+            }
+            guard tenant == viewer || resource.tenant == viewer else { return .failure(ownTenantOnly) }
+            var answer = PolicyQuestion.isolation(creator: tenant, signIn: resource.tenant, in: bundle)
+            answer.explanation =
+                "A request to \(resource.via), which the directory maps to "
+                + "\(bundle.isolation.name(resource.tenant)), is judged as a sign-in there, whatever token it "
+                + "carries. " + answer.explanation
+            return .success(answer)
         }
         guard tenant == viewer else {
             return .failure(
@@ -101,6 +118,24 @@ extension AdminConsole {
         return .success(
             PolicyQuestion.crossTenantAccess(question, tenant: tenant, in: bundle, source: configuration.policiesSource)
         )
+    }
+
+    /// The tenant the directory maps a resource to: an Azure DevOps organisation (`dev.azure.com/ORG`,
+    /// `ORG.visualstudio.com`) or a resource host (`resourceHosts`), written as a host or a URL.
+    static func resourceTenant(_ text: String, in directory: TenantDirectory) -> (tenant: TenantID, via: String)? {
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        for scheme in ["https://", "http://"] where rest.lowercased().hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+        }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != ":" }.lowercased()
+        guard !host.isEmpty, host.contains(".") else { return nil }
+        let path = rest.drop { $0 != "/" }
+        if let organization = AzureDevOpsOrganization.of(host: host, path: path.isEmpty ? "/" : String(path)),
+            let tenant = directory.tenant(forAzureDevOpsOrganization: organization)
+        {
+            return (tenant, "Azure DevOps organisation \(organization)")
+        }
+        return directory.tenant(forResourceHost: host).map { ($0, host) }
     }
 
     private static func answerValues(_ answer: PolicyQuestion.Answer) -> [String: Any] {

@@ -311,7 +311,7 @@ enum ConsoleTemplates {
             </select></div>
           <div><label for="question-tenant">Creator tenant, or whose settings (domain or ID)</label>
             <input id="question-tenant" name="tenant" value="{{tenant}}" required autocomplete="off"></div>
-          <div><label for="question-other">Sign-in tenant, or partner (domain, ID, or unknown)</label>
+          <div><label for="question-other">Sign-in tenant, or partner (domain, ID, or unknown); or a resource host or Azure DevOps organisation URL the directory maps</label>
             <input id="question-other" name="other" value="{{other}}" required autocomplete="off"></div>
           <div><label for="question-direction">Direction (cross-tenant access)</label>
             <select id="question-direction" name="direction">
