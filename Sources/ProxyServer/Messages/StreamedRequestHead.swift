@@ -19,9 +19,9 @@ enum StreamedRequestHead {
             head.headers.add(name: "transfer-encoding", value: "chunked")
         }
         for coding in client.headers["accept-encoding"] { head.headers.add(name: "accept-encoding", value: coding) }
-        if let protocolName = upgrade(client) {
+        if isWebSocketUpgrade(client) {
             head.headers.add(name: "connection", value: "upgrade")
-            head.headers.add(name: "upgrade", value: protocolName)
+            head.headers.add(name: "upgrade", value: "websocket")
         }
         return head
     }
@@ -32,12 +32,20 @@ enum StreamedRequestHead {
             && head.headers["expect"].contains { $0.utf8.equalsIgnoringASCIICase("100-continue") }
     }
 
-    /// The protocol a request asks to switch to (`Upgrade` named by `Connection`), if any.
-    static func upgrade(_ head: HTTPRequestHead) -> String? {
-        guard head.headers[canonicalForm: "connection"].contains(where: { $0.utf8.equalsIgnoringASCIICase("upgrade") }),
-            let protocolName = head.headers.first(name: "upgrade"), !protocolName.isEmpty
-        else { return nil }
-        return protocolName
+    /// Whether a request asks to switch protocols (`Upgrade` named by `Connection`): the decoder then reads no
+    /// further request on the connection, whatever the answer.
+    static func asksUpgrade(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "connection"].contains { $0.utf8.equalsIgnoringASCIICase("upgrade") }
+            && head.headers.contains(name: "upgrade")
+    }
+
+    /// Whether the switch asked for is to a WebSocket, the one upgrade passed on: its frames carry no further
+    /// requests. Any other (`h2c`) would carry requests past the judge once spliced, so it goes upstream as a plain
+    /// request.
+    static func isWebSocketUpgrade(_ head: HTTPRequestHead) -> Bool {
+        asksUpgrade(head)
+            && head.headers["upgrade"].count == 1
+            && head.headers[canonicalForm: "upgrade"].elementsEqual(["websocket"]) { $0.lowercased() == $1 }
     }
 
     /// Whether a body may follow the head (a length above zero, or chunks).

@@ -8,9 +8,12 @@ extension ResourceStreamStateMachine {
 
     mutating func upstreamConnected() -> Action {
         guard case .connecting(let pending, let head) = state else { return .none }
-        let upgrade = StreamedRequestHead.upgrade(pending.head) != nil
         state = .streaming(
-            Exchange(keepAlive: pending.head.isKeepAlive && !upgrade, upgrade: upgrade, requestEnded: pending.ended)
+            Exchange(
+                keepAlive: pending.head.isKeepAlive && !StreamedRequestHead.asksUpgrade(pending.head),
+                upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head),
+                requestEnded: pending.ended
+            )
         )
         var parts: [HTTPClientRequestPart] = [.head(head)]
         parts += pending.parts.map { .body(.byteBuffer($0)) }

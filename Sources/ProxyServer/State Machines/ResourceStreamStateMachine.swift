@@ -230,7 +230,7 @@ struct ResourceStreamStateMachine {
             // After an upgrade request the decoder reads no further request; a body not read to its end cannot
             // be followed by another request either: the connection ends with the answer.
             let requestRead =
-                StreamedRequestHead.upgrade(pending.head) == nil
+                !StreamedRequestHead.asksUpgrade(pending.head)
                 && (pending.ended || !StreamedRequestHead.hasBody(pending.head))
             return own(answer, requestRead: requestRead)
         }

@@ -267,6 +267,41 @@ struct ResourceStreamMachineTests {
         #expect(answer.status == .badGateway)
     }
 
+    /// Only a WebSocket is spliced: an h2c upgrade, spliced, would carry requests past the judge. It goes upstream
+    /// as a plain request, a 101 to it is refused, and its connection ends with the answer (the decoder reads no
+    /// further request after an upgrade).
+    @Test func anUpgradeToAnythingButAWebSocketIsNotPassedOn() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.fabrikam)
+        var head = Self.get(token)
+        head.headers.add(name: "connection", value: "Upgrade, HTTP2-Settings")
+        head.headers.add(name: "upgrade", value: "h2c")
+        head.headers.add(name: "http2-settings", value: "AAMAAABkAAQAoAAAAAIAAAAA")
+        _ = machine.requestHead(head, at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        _ = machine.auditWritten()
+        var expected = Self.upstream(token)
+        expected.headers.add(name: "http2-settings", value: "AAMAAABkAAQAoAAAAAIAAAAA")
+        #expect(machine.upstreamConnected() == .startUpstream([.head(expected), .end(nil)], sendContinue: false))
+        let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: ["upgrade": "h2c"])
+        guard case .answer(let answer, close: true) = machine.responseHead(switching, at: Self.s2) else {
+            Issue.record("a 101 to an upgrade that was not passed on is a bad gateway")
+            return
+        }
+        #expect(answer.status == .badGateway)
+
+        var plain = Self.machine()
+        _ = plain.requestHead(head, at: Self.s1)
+        _ = plain.requestEnd(at: Self.s1)
+        _ = plain.auditWritten()
+        _ = plain.upstreamConnected()
+        _ = plain.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2)
+        #expect(
+            plain.responseEnd(nil) == .finishResponse(nil, keepUpstream: true, close: true),
+            "the upstream saw a plain request: its connection is fit for another; the client's is not"
+        )
+    }
+
     @Test func aSecondHeadBeforeTheAnswerAndAMalformedRequestEndTheConnection() {
         var machine = Self.machine()
         let token = Self.token(Fixtures.fabrikam)
