@@ -121,7 +121,7 @@ class PKI:
 
 BEHAVIOURS = ["normal"] * 20 + ["gzip", "chunked", "close_mid_answer", "garbage", "twice", "stall",
                                 "unsolicited_later", "huge", "continue_then_answer", "close_delimited",
-                                "bad_status", "slow_trickle", "reset"]
+                                "bad_status", "slow_trickle", "reset", "switch"]
 
 
 async def read_request(reader, limit=1 << 20):
@@ -255,6 +255,13 @@ class MockUpstream:
                 await writer.drain()
                 await asyncio.sleep(0.02)
             writer.write(whole[40:])
+        elif behaviour == "switch":
+            # A 101 whether asked or not, then bytes that are no HTTP: spliced for a WebSocket, refused otherwise.
+            writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                         + os.urandom(self.rng.randint(0, 300)))
+            await writer.drain()
+            await asyncio.sleep(self.rng.choice([0, 0.05]))
+            return False
         elif behaviour == "reset":
             sock = writer.get_extra_info("socket")
             if sock is not None:
@@ -346,7 +353,7 @@ def resource_request(rng):
     path = rng.choice([b"/v1.0/me", b"/v1.0/users?$top=5", b"/beta/sites/root", b"/"])
     headers = [b"Host: " + GRAPH.encode()]
     body = b""
-    kind = rng.randrange(9)
+    kind = rng.randrange(13)
     if kind <= 2:
         headers.append(b"Authorization: Bearer " + token)
     elif kind == 3:
@@ -360,6 +367,24 @@ def resource_request(rng):
         headers.append(b"Content-Type: application/x-www-form-urlencoded")
     elif kind == 7:
         headers.append(rng.choice([b"Authorization: Basic dXNlcjpwYXNz", b"Authorization: Bearer EwBwA8l6-opaque"]))
+    elif kind >= 9:
+        # The streamed data path: a chunked body, an upload awaiting 100 Continue, a WebSocket or h2c upgrade.
+        headers.append(b"Authorization: Bearer " + token)
+        if kind == 9:
+            pieces = [rng.randbytes(rng.randint(1, 3000)) for _ in range(rng.randint(1, 4))]
+            chunked = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+            base = (b"PUT /v1.0/me/drive/root:/f:/content HTTP/1.1\r\n" + b"\r\n".join(headers)
+                    + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+        elif kind == 10:
+            upload = rng.randbytes(rng.choice([0, 10, 5000, 70000]))
+            base = (b"PUT /v1.0/me/drive/root:/f:/content HTTP/1.1\r\n" + b"\r\n".join(headers)
+                    + b"\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(upload) + upload)
+        else:
+            upgrade = (b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="
+                       if kind == 11 else b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA")
+            base = (b"GET /v1.0/subscriptions/socket HTTP/1.1\r\n" + b"\r\n".join(headers)
+                    + b"\r\nConnection: Upgrade\r\n" + upgrade + b"\r\n\r\n" + rng.randbytes(rng.randint(0, 200)))
+        return base if rng.random() < 0.4 else mutate(rng, base)
     method = b"POST" if body else rng.choice([b"GET", b"GET", b"DELETE"])
     if body:
         headers.append(b"Content-Length: %d" % len(body))

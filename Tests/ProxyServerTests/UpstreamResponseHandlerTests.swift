@@ -57,6 +57,22 @@ struct UpstreamResponseHandlerTests {
         #expect(!channel.isActive)
     }
 
+    /// A 101 to a token request, which asked for no switch: a malformed answer, and the connection is closed.
+    @Test func aProtocolSwitchNobodyAskedForIsMalformed() throws {
+        let (channel, handler) = try Self.channel()
+        let outcomes = Box()
+        Self.send(handler, into: outcomes)
+        try? channel.writeInbound(
+            ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\nxyz")
+        )
+        guard case .failure(let failure) = outcomes.values.first else {
+            Issue.record("a 101 is no token answer")
+            return
+        }
+        #expect(failure.code == .malformedResponse)
+        #expect(!channel.isActive)
+    }
+
     /// Bytes nobody asked for while the connection is idle in the pool, even less than a head: closed at once.
     @Test func bytesWhileIdleCloseTheConnection() throws {
         let (channel, handler) = try Self.channel()

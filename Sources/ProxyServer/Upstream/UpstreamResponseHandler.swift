@@ -97,6 +97,15 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
             return context.close(promise: nil)
         }
         let part = unwrapInboundIn(data)
+        // A request that goes whole asked for no protocol switch: after a 101 the decoder reads no more answers.
+        if case .head(let head) = part, head.status == .switchingProtocols {
+            finish(
+                .failure(
+                    UpstreamError(code: .malformedResponse, detail: "the upstream server switched protocols unasked")
+                )
+            )
+            return context.close(promise: nil)
+        }
         if case .body(let chunk) = part, !reservation.take(chunk.readableBytes) {
             finish(.failure(.overloaded))
             return context.close(promise: nil)
