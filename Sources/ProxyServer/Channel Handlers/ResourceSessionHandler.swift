@@ -27,6 +27,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var clientReading = true
     /// Inside a read of the client's: what is written upstream is flushed once the read completes.
     private var inClientRead = false
+    /// Whether `upstream` finished its last exchange cleanly and may serve another request (or the pool).
+    private var upstreamReusable = false
 
     init(session: InterceptedSession, deadline: RequestDeadlineHandler, shared: ProxyContext) {
         self.deadline = deadline
@@ -90,8 +92,12 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelInactive(context: ChannelHandlerContext) {
         machine.channelClosed()
         reservation.releaseAll()
-        upstream?.handler.delegate = nil
-        upstream?.channel.close(promise: nil)
+        if let upstream, upstreamReusable {
+            shared.upstreamPools.value(for: context.eventLoop).releaseStream(upstream)
+        } else {
+            upstream?.handler.delegate = nil
+            upstream?.channel.close(promise: nil)
+        }
         upstream = nil
         context.fireChannelInactive()
     }
@@ -132,9 +138,12 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             // Flushed now: the connection may go back to the pool, and its read's end is then not reported here.
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             deadline.answered()
-            if keepUpstream, let upstream {
-                self.upstream = nil
-                shared.upstreamPools.value(for: context.eventLoop).releaseStream(upstream)
+            // The session keeps a connection fit for another request; the pool gets it when the client goes.
+            upstreamReusable = keepUpstream
+            if !keepUpstream {
+                upstream?.handler.delegate = nil
+                upstream?.channel.close(promise: nil)
+                upstream = nil
             }
             if close {
                 written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -150,14 +159,21 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// The session's own connection when it is still fit (the common case: no pool, no pause), else one kept in
+    /// the loop's pool, else a new one, with the client's reading paused while it is made.
     private func openUpstream(context: ChannelHandlerContext) {
+        upstreamReusable = false
         if let upstream, upstream.channel.isActive {
             return connected(upstream)
         }
         upstream = nil
+        let pool = shared.upstreamPools.value(for: context.eventLoop)
+        let target = machine.session.target
+        if let kept = pool.idleStream(host: target.host, port: target.port) {
+            return connected(kept)
+        }
         setClientReading(false)
-        shared.upstreamPools.value(for: context.eventLoop)
-            .streamConnection(host: machine.session.target.host, port: machine.session.target.port)
+        pool.newStream(host: target.host, port: target.port)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
@@ -245,7 +261,9 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
 
     func upstreamEnded(_ error: UpstreamError?) {
         upstream = nil
-        if error != nil { shared.metrics.upstreamErrors.increment() }
+        upstreamReusable = false
+        // A kept connection timing out between requests is no failure.
+        if error != nil, machine.isStreaming { shared.metrics.upstreamErrors.increment() }
         run(machine.upstreamEnded(error, at: .now()))
     }
 

@@ -211,18 +211,21 @@ final class UpstreamConnectionPool {
         var idleSince = NIODeadline.now()
     }
 
-    /// An idle streaming connection to `host:port` (TLS) if one is kept, else a new one.
-    func streamConnection(host: String, port: Int) -> EventLoopFuture<StreamConnection> {
+    /// An idle streaming connection to `host:port` (TLS), if one is kept.
+    func idleStream(host: String, port: Int) -> StreamConnection? {
         eventLoop.preconditionInEventLoop()
         let key = Key(host: host.lowercased(), port: port, tls: true)
         let oldest = NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds)
         while let connection = idleStreams[key]?.popLast() {
-            if connection.channel.isActive, connection.idleSince > oldest {
-                return eventLoop.makeSucceededFuture(connection)
-            }
+            if connection.channel.isActive, connection.idleSince > oldest { return connection }
             connection.channel.close(promise: nil)
         }
-        return connectStream(key)
+        return nil
+    }
+
+    /// A new streaming connection to `host:port`, TLS verified against `host`.
+    func newStream(host: String, port: Int) -> EventLoopFuture<StreamConnection> {
+        connectStream(Key(host: host.lowercased(), port: port, tls: true))
     }
 
     /// Keeps a streaming connection whose exchange ended cleanly, unless the pool for its target is full.
