@@ -164,13 +164,13 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func openUpstream(context: ChannelHandlerContext) {
         upstreamReusable = false
         if let upstream, upstream.channel.isActive {
-            return connected(upstream)
+            return connected(upstream, reused: true)
         }
         upstream = nil
         let pool = shared.upstreamPools.value(for: context.eventLoop)
         let target = machine.session.target
         if let kept = pool.idleStream(host: target.host, port: target.port) {
-            return connected(kept)
+            return connected(kept, reused: true)
         }
         setClientReading(false)
         pool.newStream(host: target.host, port: target.port)
@@ -179,7 +179,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
                 switch result {
                 case .success(let connection):
                     guard self.context != nil else { return connection.channel.close(promise: nil) }
-                    self.connected(connection)
+                    self.connected(connection, reused: false)
                 case .failure(let error):
                     self.shared.metrics.upstreamErrors.increment()
                     self.run(self.machine.upstreamEnded(UpstreamError.from(error), at: .now()))
@@ -187,10 +187,10 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             }
     }
 
-    private func connected(_ connection: UpstreamConnectionPool.StreamConnection) {
+    private func connected(_ connection: UpstreamConnectionPool.StreamConnection, reused: Bool) {
         upstream = connection
         connection.handler.delegate = self
-        run(machine.upstreamConnected())
+        run(machine.upstreamConnected(reused: reused))
     }
 
     private func startUpstream(

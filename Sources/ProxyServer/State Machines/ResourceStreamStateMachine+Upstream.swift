@@ -6,13 +6,19 @@ import NIOHTTP1
 /// helpers both sides use.
 extension ResourceStreamStateMachine {
 
-    mutating func upstreamConnected() -> Action {
+    /// - Parameter reused: the connection served a request before (the session's own, or one kept in the pool).
+    mutating func upstreamConnected(reused: Bool) -> Action {
         guard case .connecting(let pending, let head) = state else { return .none }
+        let replayable =
+            reused && !pending.replayed && pending.ended && pending.parts.isEmpty
+            && [.GET, .HEAD, .OPTIONS, .DELETE].contains(pending.head.method)
+            && !StreamedRequestHead.asksUpgrade(pending.head)
         state = .streaming(
             Exchange(
                 keepAlive: pending.head.isKeepAlive && !StreamedRequestHead.asksUpgrade(pending.head),
                 upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head),
-                requestEnded: pending.ended
+                requestEnded: pending.ended,
+                replay: replayable ? (pending, head) : nil
             )
         )
         var parts: [HTTPClientRequestPart] = [.head(head)]
@@ -76,7 +82,12 @@ extension ResourceStreamStateMachine {
         case .connecting:
             break
         case .streaming(let exchange) where !exchange.responseStarted:
-            break
+            // Closed under a request it had not answered: the server's own idle close crossing it.
+            if var replay = exchange.replay, error == nil || error?.code == .connectionClosed {
+                replay.pending.replayed = true
+                state = .connecting(replay.pending, upstreamHead: replay.upstreamHead)
+                return .openUpstream
+            }
         case .streaming:
             return close()
         case .idle, .collectingForm, .judging, .spliced, .closed:

@@ -43,6 +43,8 @@ struct ResourceStreamStateMachine {
         var parts: [ByteBuffer] = []
         var bytes = 0
         var ended = false
+        /// Sent once already, on a kept connection the server closed under it: not tried a third time.
+        var replayed = false
     }
 
     struct Exchange {
@@ -54,6 +56,10 @@ struct ResourceStreamStateMachine {
         var upstreamKeepAlive = false
         /// The upstream answered 101 to the upgrade; the splice follows that answer's end.
         var switching = false
+        /// A request sent on a kept connection that can go again as it was: nothing of it but its head, and a
+        /// method that does the same twice (RFC 9110 9.2.2). A kept connection the server closed as the request
+        /// crossed it gets one more try on another, as the token path's pool does.
+        var replay: (pending: Pending, upstreamHead: HTTPRequestHead)?
     }
 
     /// Allowed transitions: idle → collectingForm | judging | closed; collectingForm → judging | closed;

@@ -101,7 +101,7 @@ struct ResourceStreamMachineTests {
         #expect(machine.requestEnd(at: Self.s1) == .none, "the end waits with the request")
         #expect(machine.auditWritten() == .openUpstream)
         #expect(
-            machine.upstreamConnected()
+            machine.upstreamConnected(reused: false)
                 == .startUpstream([.head(Self.upstream(token)), .end(nil)], sendContinue: false)
         )
         let answer = HTTPResponseHead(
@@ -144,7 +144,7 @@ struct ResourceStreamMachineTests {
             )
         )
         #expect(machine.requestBody(ByteBuffer(string: "0123456789"), at: Self.s2) == .none)
-        #expect(machine.upstreamConnected() == .none)
+        #expect(machine.upstreamConnected(reused: false) == .none)
     }
 
     @Test func anAllowedUploadIsHeldWhileJudgedThenStreamedWith100Continue() {
@@ -156,7 +156,7 @@ struct ResourceStreamMachineTests {
         #expect(machine.auditWritten() == .openUpstream)
         var sent = Self.upload(token, length: 8)
         sent.headers.replaceOrAdd(name: "host", value: Self.graph)
-        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected() else {
+        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected(reused: false) else {
             Issue.record("the held part goes first, and the client is told to go on")
             return
         }
@@ -198,7 +198,7 @@ struct ResourceStreamMachineTests {
             return
         }
         #expect(answer.status == .serviceUnavailable)
-        #expect(machine.upstreamConnected() == .none)
+        #expect(machine.upstreamConnected(reused: false) == .none)
         #expect(machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s3) == .none)
     }
 
@@ -208,7 +208,7 @@ struct ResourceStreamMachineTests {
         _ = machine.requestHead(Self.get(token), at: Self.s1)
         _ = machine.requestEnd(at: Self.s1)
         _ = machine.auditWritten()
-        _ = machine.upstreamConnected()
+        _ = machine.upstreamConnected(reused: false)
         guard case .answer(let answer, close: true) = machine.upstreamEnded(.connectionClosed, at: Self.s2) else {
             Issue.record("no answer came: 502")
             return
@@ -219,7 +219,7 @@ struct ResourceStreamMachineTests {
         _ = cut.requestHead(Self.get(token), at: Self.s1)
         _ = cut.requestEnd(at: Self.s1)
         _ = cut.auditWritten()
-        _ = cut.upstreamConnected()
+        _ = cut.upstreamConnected(reused: false)
         _ = cut.responseHead(
             HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "9"]),
             at: Self.s2
@@ -227,11 +227,51 @@ struct ResourceStreamMachineTests {
         #expect(cut.upstreamEnded(nil, at: Self.s3) == .close, "half an answer: only closing says so")
     }
 
+    /// A kept connection the server closes as a request crosses it: a request that can go again as it was goes
+    /// once more, on another connection; anything else, or a second close, is a 502.
+    @Test func aGetOnAKeptConnectionClosedUnderItGoesOnceMore() {
+        var machine = Self.machine()
+        let token = Self.token(Fixtures.fabrikam)
+        _ = machine.requestHead(Self.get(token), at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        _ = machine.auditWritten()
+        let parts: [HTTPClientRequestPart] = [.head(Self.upstream(token)), .end(nil)]
+        #expect(machine.upstreamConnected(reused: true) == .startUpstream(parts, sendContinue: false))
+        #expect(machine.upstreamEnded(nil, at: Self.s2) == .openUpstream)
+        #expect(machine.upstreamConnected(reused: true) == .startUpstream(parts, sendContinue: false))
+        guard case .answer(let answer, close: true) = machine.upstreamEnded(.connectionClosed, at: Self.s3) else {
+            Issue.record("a second close is a bad gateway")
+            return
+        }
+        #expect(answer.status == .badGateway)
+
+        var fresh = Self.machine()
+        _ = fresh.requestHead(Self.get(token), at: Self.s1)
+        _ = fresh.requestEnd(at: Self.s1)
+        _ = fresh.auditWritten()
+        _ = fresh.upstreamConnected(reused: false)
+        guard case .answer = fresh.upstreamEnded(nil, at: Self.s2) else {
+            Issue.record("a new connection closed under its request is no idle close: 502")
+            return
+        }
+
+        var upload = Self.machine()
+        _ = upload.requestHead(Self.upload(token, length: 4), at: Self.s1)
+        _ = upload.requestBody(ByteBuffer(string: "abcd"), at: Self.s1)
+        _ = upload.requestEnd(at: Self.s1)
+        _ = upload.auditWritten()
+        _ = upload.upstreamConnected(reused: true)
+        guard case .answer = upload.upstreamEnded(nil, at: Self.s2) else {
+            Issue.record("a body cannot be sent again")
+            return
+        }
+    }
+
     @Test func anAnswerBeforeTheUploadEndedClosesTheConnection() {
         var machine = Self.machine()
         _ = machine.requestHead(Self.upload(Self.token(Fixtures.fabrikam), length: 8), at: Self.s1)
         _ = machine.auditWritten()
-        _ = machine.upstreamConnected()
+        _ = machine.upstreamConnected(reused: false)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge), at: Self.s2)
         #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: false, close: true))
     }
@@ -244,7 +284,7 @@ struct ResourceStreamMachineTests {
         _ = machine.requestHead(head, at: Self.s1)
         _ = machine.requestEnd(at: Self.s1)
         _ = machine.auditWritten()
-        _ = machine.upstreamConnected()
+        _ = machine.upstreamConnected(reused: false)
         let switching = HTTPResponseHead(
             version: .http1_1,
             status: .switchingProtocols,
@@ -259,7 +299,7 @@ struct ResourceStreamMachineTests {
         _ = plain.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
         _ = plain.requestEnd(at: Self.s1)
         _ = plain.auditWritten()
-        _ = plain.upstreamConnected()
+        _ = plain.upstreamConnected(reused: false)
         guard case .answer(let answer, close: true) = plain.responseHead(switching, at: Self.s2) else {
             Issue.record("a 101 to a request that asked for none is a bad gateway")
             return
@@ -282,7 +322,10 @@ struct ResourceStreamMachineTests {
         _ = machine.auditWritten()
         var expected = Self.upstream(token)
         expected.headers.add(name: "http2-settings", value: "AAMAAABkAAQAoAAAAAIAAAAA")
-        #expect(machine.upstreamConnected() == .startUpstream([.head(expected), .end(nil)], sendContinue: false))
+        #expect(
+            machine.upstreamConnected(reused: false)
+                == .startUpstream([.head(expected), .end(nil)], sendContinue: false)
+        )
         let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: ["upgrade": "h2c"])
         guard case .answer(let answer, close: true) = machine.responseHead(switching, at: Self.s2) else {
             Issue.record("a 101 to an upgrade that was not passed on is a bad gateway")
@@ -294,7 +337,7 @@ struct ResourceStreamMachineTests {
         _ = plain.requestHead(head, at: Self.s1)
         _ = plain.requestEnd(at: Self.s1)
         _ = plain.auditWritten()
-        _ = plain.upstreamConnected()
+        _ = plain.upstreamConnected(reused: false)
         _ = plain.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2)
         #expect(
             plain.responseEnd(nil) == .finishResponse(nil, keepUpstream: true, close: true),
