@@ -13,7 +13,7 @@ final class UpstreamConnectionPool {
     typealias Completion = (Result<NIOHTTPClientResponseFull, UpstreamError>) -> Void
 
     /// A pooled upstream connection: the channel, the name it was verified for, and the handler that exchanges on it.
-    struct Connection {
+    struct Connection: IdleKeepable {
         let channel: any Channel
         let key: Key
         let exchanger: UpstreamResponseHandler
@@ -31,9 +31,9 @@ final class UpstreamConnectionPool {
     private let tlsContext: NIOSSLContext
     private let configuration: ProxyConfiguration
     private let dialer: UpstreamDialer
-    private var idle: [Key: [Connection]] = [:]
+    private var idle = IdleConnections<Connection>()
     /// Idle connections whose bodies stream (resource hosts), kept apart: their pipelines differ.
-    private var idleStreams: [Key: [StreamConnection]] = [:]
+    private var idleStreams = IdleConnections<StreamConnection>()
     /// Closes connections idle past `upstreamIdleTimeoutSeconds`; scheduled while any connection is idle.
     private var sweep: Scheduled<Void>?
 
@@ -106,12 +106,7 @@ final class UpstreamConnectionPool {
     }
 
     private func takeIdle(_ key: Key) -> Connection? {
-        let oldest = NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds)
-        while let connection = idle[key]?.popLast() {
-            if connection.channel.isActive, connection.idleSince > oldest { return connection }
-            connection.channel.close(promise: nil)
-        }
-        return nil
+        idle.take(key, idleSince: NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds))
     }
 
     /// One timer per pool, not per connection: every idle-timeout period, connections idle longer are closed.
@@ -121,20 +116,8 @@ final class UpstreamConnectionPool {
         sweep = eventLoop.assumeIsolated().scheduleTask(in: period) {
             self.sweep = nil
             let oldest = NIODeadline.now() - period
-            for (key, connections) in self.idle {
-                let (kept, expired) = (
-                    connections.filter { $0.idleSince > oldest }, connections.filter { $0.idleSince <= oldest }
-                )
-                for connection in expired { connection.channel.close(promise: nil) }
-                self.idle[key] = kept.isEmpty ? nil : kept
-            }
-            for (key, connections) in self.idleStreams {
-                let (kept, expired) = (
-                    connections.filter { $0.idleSince > oldest }, connections.filter { $0.idleSince <= oldest }
-                )
-                for connection in expired { connection.channel.close(promise: nil) }
-                self.idleStreams[key] = kept.isEmpty ? nil : kept
-            }
+            self.idle.sweep(idleSince: oldest)
+            self.idleStreams.sweep(idleSince: oldest)
             if !self.idle.isEmpty || !self.idleStreams.isEmpty { self.scheduleSweep() }
         }
     }
@@ -158,15 +141,7 @@ final class UpstreamConnectionPool {
 
     /// Keeps a connection whose response was fully read, unless the pool for its target is full.
     private func release(_ connection: Connection) {
-        guard connection.channel.isActive else { return }
-        guard idle[connection.key, default: []].count < configuration.maxIdleUpstreamConnectionsPerHost else {
-            connection.channel.close(promise: nil)
-            return
-        }
-        var returned = connection
-        returned.idleSince = .now()
-        idle[connection.key, default: []].append(returned)
-        scheduleSweep()
+        if idle.keep(connection, limit: configuration.maxIdleUpstreamConnectionsPerHost) { scheduleSweep() }
     }
 
     private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
@@ -204,7 +179,7 @@ final class UpstreamConnectionPool {
     // MARK: - Streaming connections
 
     /// An upstream connection whose request and response bodies stream through its session.
-    struct StreamConnection {
+    struct StreamConnection: IdleKeepable {
         let channel: any Channel
         let key: Key
         let handler: UpstreamStreamHandler
@@ -214,13 +189,10 @@ final class UpstreamConnectionPool {
     /// An idle streaming connection to `host:port` (TLS), if one is kept.
     func idleStream(host: String, port: Int) -> StreamConnection? {
         eventLoop.preconditionInEventLoop()
-        let key = Key(host: host.lowercased(), port: port, tls: true)
-        let oldest = NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds)
-        while let connection = idleStreams[key]?.popLast() {
-            if connection.channel.isActive, connection.idleSince > oldest { return connection }
-            connection.channel.close(promise: nil)
-        }
-        return nil
+        return idleStreams.take(
+            Key(host: host.lowercased(), port: port, tls: true),
+            idleSince: NIODeadline.now() - .seconds(configuration.upstreamIdleTimeoutSeconds)
+        )
     }
 
     /// A new streaming connection to `host:port`, TLS verified against `host`.
@@ -231,16 +203,7 @@ final class UpstreamConnectionPool {
     /// Keeps a streaming connection whose exchange ended cleanly, unless the pool for its target is full.
     func releaseStream(_ connection: StreamConnection) {
         connection.handler.delegate = nil
-        guard connection.channel.isActive,
-            idleStreams[connection.key, default: []].count < configuration.maxIdleUpstreamConnectionsPerHost
-        else {
-            connection.channel.close(promise: nil)
-            return
-        }
-        var returned = connection
-        returned.idleSince = .now()
-        idleStreams[connection.key, default: []].append(returned)
-        scheduleSweep()
+        if idleStreams.keep(connection, limit: configuration.maxIdleUpstreamConnectionsPerHost) { scheduleSweep() }
     }
 
     private func connectStream(_ key: Key) -> EventLoopFuture<StreamConnection> {
