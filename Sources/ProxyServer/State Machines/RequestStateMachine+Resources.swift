@@ -37,9 +37,7 @@ extension RequestStateMachine {
         guard case .known(let creator, _) = session.creator else {
             return .refuse(resourceLine(creatorUnknown(record, at: stamp), method: head.method))
         }
-        let isForm =
-            head.headers.first(name: "content-type")?.lowercased()
-            .hasPrefix("application/x-www-form-urlencoded") == true
+        let isForm = StreamedRequestHead.isForm(head)
         // A compressed form could carry access_token past the reader: it is refused, not decoded (a resource
         // reads form credentials from plain bodies only).
         if isForm, let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) {

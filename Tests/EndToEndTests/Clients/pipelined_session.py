@@ -6,9 +6,9 @@ Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) one GET of PATH pe
 reads the answers (Content-Length or chunked bodies) and prints their statuses, one per line, in the order they
 came. Every read waits at most 30 s.
 """
-import socket
-import ssl
 import sys
+
+from tunnel import open_tls
 
 
 class Reader:
@@ -56,14 +56,7 @@ class Reader:
 def main():
     port, ca, host, path = sys.argv[1:5]
     bearers = sys.argv[5:]
-    raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
-    raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-    established = b""
-    while b"\r\n\r\n" not in established:
-        established += raw.recv(1)
-    if b" 200 " not in established.split(b"\r\n")[0]:
-        raise SystemExit("CONNECT refused: " + established.decode("latin-1"))
-    stream = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=host)
+    stream = open_tls(port, ca, host)
     stream.sendall(b"".join(
         f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n\r\n".encode() for bearer in bearers))
     reader = Reader(stream)

@@ -6,10 +6,10 @@ Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) GET PATH with the 
 waits (at most 30 s) until TRIGGER_FILE exists, sends the same request on the same connection and prints its status.
 """
 import os
-import socket
-import ssl
 import sys
 import time
+
+from tunnel import open_tls
 
 
 def read_answer(stream):
@@ -37,14 +37,7 @@ def read_answer(stream):
 
 def main():
     port, ca, host, path, bearer, trigger = sys.argv[1:7]
-    raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
-    raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-    established = b""
-    while b"\r\n\r\n" not in established:
-        established += raw.recv(1)
-    if b" 200 " not in established.split(b"\r\n")[0]:
-        raise SystemExit("CONNECT refused: " + established.decode("latin-1"))
-    stream = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=host)
+    stream = open_tls(port, ca, host)
     request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n\r\n".encode()
     stream.sendall(request)
     print(read_answer(stream), flush=True)

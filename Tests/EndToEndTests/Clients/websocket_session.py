@@ -8,10 +8,10 @@ comes back, then closes. Every read waits at most 30 s.
 """
 import base64
 import os
-import socket
-import ssl
 import struct
 import sys
+
+from tunnel import open_tls
 
 
 def read_exactly(stream, count):
@@ -59,14 +59,7 @@ def read_frame(stream):
 
 def main():
     port, ca, host, path, bearer, message = sys.argv[1:7]
-    raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
-    raw.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
-    established = b""
-    while b"\r\n\r\n" not in established:
-        established += raw.recv(1)
-    if b" 200 " not in established.split(b"\r\n")[0]:
-        raise SystemExit("CONNECT refused: " + established.decode("latin-1"))
-    stream = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=host)
+    stream = open_tls(port, ca, host)
     key = base64.b64encode(os.urandom(16)).decode()
     stream.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n"
                     f"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
