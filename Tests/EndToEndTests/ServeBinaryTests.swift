@@ -183,8 +183,10 @@ struct ServeBinaryTests {
                 "--console-issuer", "http://127.0.0.1:STS_PLAIN_PORT/organizations/v2.0",
             ]
         ) { serve in
+            // "listening on" is the proxy's line; the admin listener binds beside it, a moment later under load.
             let health = try await Curl.run([
-                "-s", "-m", "10", "--cacert", certificate, "https://127.0.0.1:\(adminPort)/healthz",
+                "-s", "-m", "10", "--retry", "20", "--retry-delay", "1", "--retry-connrefused", "--cacert",
+                certificate, "https://127.0.0.1:\(adminPort)/healthz",
             ])
             #expect(health.contains("ok"), "\(health)")
             let plain = try await Curl.run([
