@@ -124,7 +124,11 @@ struct PolicyStoreEndToEndTests {
             policies: nil,
             extraArguments: ["--policy-store", verified, "--policy-store-ca", ca, "--admin", "127.0.0.1:\(adminPort)"]
         ) { serve in
-            let ready = try await Curl.run(["-s", "-m", "5", "http://127.0.0.1:\(adminPort)/readyz"])
+            // The admin listener binds beside the proxy's "listening on" line, a moment later under load.
+            let ready = try await Curl.run([
+                "-s", "-m", "5", "--retry", "20", "--retry-delay", "1", "--retry-connrefused",
+                "http://127.0.0.1:\(adminPort)/readyz",
+            ])
             #expect(ready.contains("\"reachable\":true"), "\(ready)")
         }
     }
