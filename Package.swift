@@ -72,7 +72,6 @@ let package = Package(
             dependencies: [
                 "PolicyFiles", "PolicyService", "Plumbing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -278,6 +277,7 @@ let package = Package(
             name: "tenantgate-bench",
             dependencies: [
                 "TenantPolicy", "TokenInspection", "ExchangePolicy", "Audit", "CertificateAuthority", "Caching",
+                "PolicyFiles",
             ],
             swiftSettings: swiftSettings
         ),

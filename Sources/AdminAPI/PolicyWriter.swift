@@ -93,10 +93,10 @@ final class PolicyWriter: Sendable {
         var written: PolicyChangeRecord?
         var outcome: Outcome?
         do {
-            _ = try await source.change { files in
+            _ = try await source.change { library in
                 // Judged against the documents as stored now, not the set in force here: in a fleet another instance
                 // may have changed them a moment ago, and its change must meet this one's If-Match.
-                let stored = try PolicyDirectoryLoader.load(files: files).get()
+                let stored = try library.outcome.get()
                 let before = TenantPolicyState(tenant: tenant, bundle: stored)
                 if let ifMatch {
                     let current = Self.etag(part, of: before, directory: stored.isolation.directory)
@@ -112,12 +112,10 @@ final class PolicyWriter: Sendable {
                 try change(&after)
                 let (name, format) = target(for: tenant, part, in: stored)
                 let text = try TenantFileRenderer.render(after, as: format, directory: stored.isolation.directory)
+                // Only the written document is parsed again; every other tenant's rules are shared with the set in force.
+                let nextLibrary = library.updating([name: text])
                 let next: PolicyBundle
-                switch PolicyDirectoryLoader.load(
-                    files: (files.filter { $0.name != name } + [.init(name: name, contents: text)]).sorted {
-                        $0.name < $1.name
-                    }
-                ) {
+                switch nextLibrary.outcome {
                 case .failure(let error): throw Failure.invalid(error.errors)
                 case .success(let loaded): next = loaded
                 }
@@ -144,7 +142,13 @@ final class PolicyWriter: Sendable {
                 }
                 written = record
                 outcome = planned
-                return PolicyDocumentChange(name: name, contents: text, bundle: next, auditLine: line)
+                return PolicyDocumentChange(
+                    name: name,
+                    contents: text,
+                    library: nextLibrary,
+                    bundle: next,
+                    auditLine: line
+                )
             }
         } catch let failure as Failure {
             return .failure(failure)

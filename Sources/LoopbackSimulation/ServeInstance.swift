@@ -27,7 +27,7 @@ final class ServeInstance: @unchecked Sendable {
             if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
                 port = line.split(separator: ":").last.flatMap { Int($0) }
             } else {
-                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(10))
             }
         }
         guard let port else {
@@ -36,6 +36,18 @@ final class ServeInstance: @unchecked Sendable {
             throw Curl.Failure(description: "\(name) did not start within \(seconds) s:\n\(log.suffix(2000))")
         }
         proxyPort = port
+    }
+
+    /// The process's resident set size now, in MiB (`VmRSS`).
+    func residentMiB() -> Double {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        let kilobytes = line?.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+        return kilobytes / 1024
+    }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
     }
 
     /// SIGTERM (a graceful drain), then SIGKILL after `seconds`.

@@ -9,7 +9,16 @@ package struct ContentHash {
         for byte in text.utf8 { state = (state ^ UInt64(byte)) &* 0x100_0000_01b3 }
     }
 
-    package var hex: String {
+    package mutating func add(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { for byte in $0 { state = (state ^ UInt64(byte)) &* 0x100_0000_01b3 } }
+    }
+
+    package var value: UInt64 { state }
+
+    package var hex: String { Self.hex(state) }
+
+    /// 16 hex digits.
+    package static func hex(_ state: UInt64) -> String {
         let digits = String(state, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

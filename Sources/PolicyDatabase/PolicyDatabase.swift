@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import PolicyFiles
@@ -31,67 +30,87 @@ package final class PolicyDatabase: Service, Sendable {
     package struct Document: Sendable, Equatable {
         package let name: String
         package let body: String
+        /// The row version that holds this body (its `xmin`): any write of the row changes it, so comparing revisions
+        /// tells what changed without reading or hashing bodies. Empty for a document not read from the store.
+        package let revision: String
+
+        package init(name: String, body: String, revision: String = "") {
+            self.name = name
+            self.body = body
+            self.revision = revision
+        }
     }
 
     /// Every document, by name.
     package func documents() async throws -> [Document] {
-        var documents: [Document] = []
-        let rows = try await client.query(
-            "SELECT name, body FROM tenantgate.policy_documents ORDER BY name",
-            logger: logger
+        try await Self.documents(
+            client.query("SELECT name, body, xmin::text FROM tenantgate.policy_documents ORDER BY name", logger: logger)
         )
-        for try await (name, body) in rows.decode((String, String).self) {
-            documents.append(Document(name: name, body: body))
-        }
-        return documents
     }
 
     /// The named documents that exist; a name without a row has been deleted.
     func documents(named names: [String]) async throws -> [Document] {
-        var documents: [Document] = []
-        let rows = try await client.query(
-            "SELECT name, body FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name",
-            logger: logger
+        try await Self.documents(
+            client.query(
+                "SELECT name, body, xmin::text FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name",
+                logger: logger
+            )
         )
-        for try await (name, body) in rows.decode((String, String).self) {
-            documents.append(Document(name: name, body: body))
+    }
+
+    private static func documents(_ rows: PostgresRowSequence) async throws -> [Document] {
+        var documents: [Document] = []
+        for try await (name, body, revision) in rows.decode((String, String, String).self) {
+            documents.append(Document(name: name, body: body, revision: revision))
         }
         return documents
     }
 
-    /// Every document's name and an MD5 of its body, computed by the server: what the periodic check compares.
-    func fingerprints() async throws -> [String: String] {
-        var result: [String: String] = [:]
-        let rows = try await client.query(
-            "SELECT name, md5(body) FROM tenantgate.policy_documents",
-            logger: logger
+    /// Every document's name and revision: what the periodic check compares, without reading a body.
+    func revisions() async throws -> [String: String] {
+        try await Self.revisions(
+            client.query("SELECT name, xmin::text FROM tenantgate.policy_documents", logger: logger)
         )
-        for try await (name, digest) in rows.decode((String, String).self) { result[name] = digest }
+    }
+
+    private static func revisions(_ rows: PostgresRowSequence) async throws -> [String: String] {
+        var result: [String: String] = [:]
+        for try await (name, revision) in rows.decode((String, String).self) { result[name] = revision }
         return result
     }
 
-    /// What `fingerprints` says of a body.
-    static func fingerprint(_ body: String) -> String {
-        Insecure.MD5.hash(data: Array(body.utf8)).map { String(format: "%02x", $0) }.joined()
+    /// The documents as stored inside a change's transaction: every revision, and the bodies of the documents asked
+    /// for, read under the change lock.
+    package struct StoredRevisions: Sendable {
+        package let revisions: [String: String]
+        let connection: PostgresConnection
+        let logger: Logger
+
+        /// The named documents that exist.
+        package func documents(named names: [String]) async throws -> [Document] {
+            guard !names.isEmpty else { return [] }
+            return try await PolicyDatabase.documents(
+                connection.query(
+                    "SELECT name, body, xmin::text FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name",
+                    logger: logger
+                )
+            )
+        }
     }
 
-    /// Runs `plan` on the documents as stored, under the fleet-wide change lock, and stores what it returns with its
-    /// audit row in the same transaction: two writers on two instances take turns, and the second sees the first's
-    /// change (so its If-Match fails as it would on one instance). The NOTIFY of the row's trigger goes out at commit.
+    /// Runs `plan` on the documents as stored (their revisions, and a reader of the bodies it needs), under the
+    /// fleet-wide change lock, and stores what it returns with its audit row in the same transaction: two writers on
+    /// two instances take turns, and the second sees the first's change (so its If-Match fails as it would on one
+    /// instance). The NOTIFY of the row's trigger goes out at commit.
     package func change(
-        _ plan: ([PolicyDirectoryLoader.SourceFile]) throws -> PolicyDocumentChangeRow
+        _ plan: (StoredRevisions) async throws -> PolicyDocumentChangeRow
     ) async throws -> PolicyDocumentChangeRow {
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
-            var files: [PolicyDirectoryLoader.SourceFile] = []
-            let rows = try await connection.query(
-                "SELECT name, body FROM tenantgate.policy_documents ORDER BY name",
-                logger: logger
+            let revisions = try await Self.revisions(
+                connection.query("SELECT name, xmin::text FROM tenantgate.policy_documents", logger: logger)
             )
-            for try await (name, body) in rows.decode((String, String).self) {
-                files.append(.init(name: name, contents: body))
-            }
-            let change = try plan(files)
+            let change = try await plan(StoredRevisions(revisions: revisions, connection: connection, logger: logger))
             try await connection.query(
                 """
                 INSERT INTO tenantgate.policy_documents (name, body) VALUES (\(change.name), \(change.body))

@@ -8,8 +8,8 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Keeps this instance's policy in force current with the shared database: it LISTENs for the name of each document
-/// that changes and re-reads that document only; a periodic check compares every document's MD5 with what it holds
-/// and repairs what a lost notification missed; after a reconnect it checks at once. Every read and apply runs in one
+/// that changes and re-reads and re-parses that document only; a periodic check compares every document's revision
+/// (its row version) with what it holds and repairs what a lost notification missed; after a reconnect it checks at once. Every read and apply runs in one
 /// loop, in order, so an older read can never be applied after a newer one. A set that fails validation is refused,
 /// logged and counted, and the last good one stays in force; decisions never wait on any of this.
 package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
@@ -29,10 +29,16 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     private let logger: Logger
     private let requests: AsyncStream<Request>
     private let submit: AsyncStream<Request>.Continuation
-    /// The documents as last read from the store, kept even when they failed validation: a notification re-reads
-    /// only its own document and joins it to the rest as stored (not as last in force), so a set made valid again
-    /// by one mended row is applied, and the periodic check compares against what was read, not what was applied.
-    private let held: Locked<[String: String]>
+    /// The documents as last read from the store (parsed, with their revisions), kept even when they failed
+    /// validation: a notification re-reads only its own document and joins it to the rest as stored (not as last in
+    /// force), so a set made valid again by one mended row is applied, and the periodic check compares against what
+    /// was read, not what was applied.
+    private let held: Locked<Held>
+
+    private struct Held: Sendable {
+        var library: PolicyLibrary
+        var revisions: [String: String]
+    }
     private let health: Locked<PolicySourceStatus>
     private let applied = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
     private let refused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
@@ -40,11 +46,14 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     private let repairs = Counter(label: "tenantgate_policy_store_repairs_total")
     private let reachableGauge = Gauge(label: "tenantgate_policy_store_up")
 
-    /// - Parameter documents: the documents the policy in force was built from (read at start).
+    /// - Parameters:
+    ///   - library: the documents the policy in force was built from (read at start), parsed;
+    ///   - revisions: their revisions.
     package init(
         database: PolicyDatabase,
         store: PolicyStore,
-        documents: [PolicyDatabase.Document],
+        library: PolicyLibrary,
+        revisions: [String: String],
         checkInterval: Duration,
         logger: Logger
     ) {
@@ -53,9 +62,7 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
         self.checkInterval = checkInterval
         self.logger = logger
         (requests, submit) = AsyncStream.makeStream(of: Request.self)
-        held = Locked(
-            Dictionary(documents.map { ($0.name, $0.body) }, uniquingKeysWith: { _, last in last })
-        )
+        held = Locked(Held(library: library, revisions: revisions))
         health = Locked(PolicySourceStatus(kind: "postgres", reachable: true, lastContact: Date()))
         reachableGauge.record(1)
     }
@@ -136,21 +143,40 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
         }
     }
 
+    /// The library as stored now, inside a change's transaction: what this instance holds, with the documents whose
+    /// revision differs read again (the follower's own loop catches up on them in its turn).
+    package func library(matching stored: PolicyDatabase.StoredRevisions) async throws -> PolicyLibrary {
+        let current = held.withLock { $0 }
+        let (changed, removed) = Self.differences(stored.revisions, current.revisions)
+        var changes: [String: String?] = [:]
+        for name in removed { changes[name] = .some(nil) }
+        for document in try await stored.documents(named: changed) { changes[document.name] = document.body }
+        return current.library.updating(changes)
+    }
+
+    /// Names whose stored revision differs from the held one, and names held but no longer stored.
+    private static func differences(
+        _ stored: [String: String],
+        _ held: [String: String]
+    ) -> (changed: [String], removed: [String]) {
+        (
+            stored.filter { held[$0.key] != $0.value }.map(\.key).sorted(),
+            held.keys.filter { stored[$0] == nil }.sorted()
+        )
+    }
+
     /// Reads what `work` names and applies the result; false when the store could not be read.
     private func perform(_ work: Work) async -> Bool {
-        var documents = held.withLock { $0 }
+        let current = held.withLock { $0 }
+        var changes: [String: String?] = [:]
+        var revisions = current.revisions
         do {
+            let names: [String]
             switch work {
-            case .documents(let names):
-                let found = try await database.documents(named: Array(names))
-                for name in names { documents[name] = nil }
-                for document in found { documents[document.name] = document.body }
+            case .documents(let asked):
+                names = Array(asked)
             case .everything:
-                let stored = try await database.fingerprints()
-                let changed = stored.filter { name, digest in
-                    documents[name].map(PolicyDatabase.fingerprint) != digest
-                }.map(\.key)
-                let removed = documents.keys.filter { stored[$0] == nil }
+                let (changed, removed) = Self.differences(try await database.revisions(), current.revisions)
                 if changed.isEmpty && removed.isEmpty {
                     markReachable()
                     return true
@@ -159,31 +185,31 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
                 repairs.increment()
                 logger.notice(
                     "the policy store's periodic check found changes no notification brought",
-                    metadata: ["changed": "\(changed.sorted())", "removed": "\(removed.sorted())"]
+                    metadata: ["changed": "\(changed)", "removed": "\(removed)"]
                 )
-                for name in removed { documents[name] = nil }
-                for document in try await database.documents(named: changed) {
-                    documents[document.name] = document.body
-                }
+                names = changed + removed
+            }
+            for name in names {
+                changes[name] = .some(nil)
+                revisions[name] = nil
+            }
+            for document in try await database.documents(named: names) {
+                changes[document.name] = document.body
+                revisions[document.name] = document.revision
             }
             markReachable()
         } catch {
             markUnreachable(error)
             return false
         }
-        let before = held.withLock { current in
-            defer { current = documents }
-            return current
-        }
-        if before != documents { apply(documents) }
+        let library = current.library.updating(changes)
+        held.withLock { $0 = Held(library: library, revisions: revisions) }
+        if library.version != current.library.version { apply(library) }
         return true
     }
 
-    private func apply(_ documents: [String: String]) {
-        let files = documents.sorted { $0.key < $1.key }.map {
-            PolicyDirectoryLoader.SourceFile(name: $0.key, contents: $0.value)
-        }
-        switch PolicyDirectoryLoader.load(files: files) {
+    private func apply(_ library: PolicyLibrary) {
+        switch library.outcome {
         case .success(let bundle):
             store.replace(with: bundle)
             applied.increment()

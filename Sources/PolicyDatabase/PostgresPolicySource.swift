@@ -23,17 +23,15 @@ package struct PostgresPolicySource: PolicySource {
 
     package var status: PolicySourceStatus { follower.status }
 
-    package func change(
-        _ plan: ([PolicyDirectoryLoader.SourceFile]) throws -> PolicyDocumentChange
-    ) async throws -> PolicyDocumentChange {
+    package func change(_ plan: (PolicyLibrary) throws -> PolicyDocumentChange) async throws -> PolicyDocumentChange {
         // A store known to be down answers at once rather than after a connect timeout.
         guard follower.status.reachable else {
             throw PolicySourceError.unavailable(follower.status.problem ?? "not reachable")
         }
         var planned: PolicyDocumentChange?
         do {
-            _ = try await database.change { files in
-                let change = try plan(files)
+            _ = try await database.change { stored in
+                let change = try plan(try await follower.library(matching: stored))
                 planned = change
                 let line = String(decoding: change.auditLine, as: UTF8.self)
                     .trimmingCharacters(in: .whitespacesAndNewlines)

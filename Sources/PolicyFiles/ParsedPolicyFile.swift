@@ -3,22 +3,39 @@ import Foundation
 import TenantPolicy
 
 /// What one policy file says, before domains are resolved across the whole directory.
-struct ParsedPolicyFile {
+struct ParsedPolicyFile: Sendable {
     /// A rule as written, with where it was written.
-    struct WrittenRule {
+    struct WrittenRule: Equatable {
+        /// The list a rule is written in, which names its field.
+        enum List {
+            case powerPlatform
+            case projectYAML
+
+            var field: String {
+                switch self {
+                case .powerPlatform: "properties.allowedTenants"
+                case .projectYAML: "isolation.rules"
+                }
+            }
+        }
+
         let reference: TenantReference
         let directions: DirectionSet
-        let field: String
+        let list: List
+        let index: Int
         let line: Int?
+
+        /// `properties.allowedTenants[3]`, made only for a message: a million rules need no million field names.
+        var field: String { "\(list.field)[\(index)]" }
     }
 
     /// A tenant's isolation policy as written in one file.
-    struct WrittenIsolation {
+    struct WrittenIsolation: Equatable {
         let tenantID: TenantID
         let displayName: String?
         let domains: [String]
         let isEnabled: Bool
-        let rules: [WrittenRule]
+        var rules: [WrittenRule]
         let line: Int?
     }
 
@@ -34,7 +51,7 @@ struct ParsedPolicyFile {
     /// A name `directory.yaml` gives a tenant beside its domains: a resource host (`resourceHosts`) or an Azure
     /// DevOps organisation (`azureDevOpsOrganizations`). The tenant is written as an ID or a domain, resolved once
     /// the whole directory is known.
-    struct DirectoryMapping<Key> {
+    struct DirectoryMapping<Key: Sendable>: Sendable {
         let key: Key
         let tenant: TenantReference
         let field: String

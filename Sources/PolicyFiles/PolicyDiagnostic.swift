@@ -1,7 +1,7 @@
 /// One problem found in a policy file: which file, which field, which line, and what is wrong (SPEC 4 `validate`).
 ///
 /// Validation collects every diagnostic rather than stopping at the first, so an administrator fixes all at once.
-package struct PolicyDiagnostic: Hashable, Sendable, CustomStringConvertible {
+package struct PolicyDiagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     package enum Severity: String, Hashable, Sendable {
         case error
         case warning

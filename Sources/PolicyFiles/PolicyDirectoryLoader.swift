@@ -1,5 +1,4 @@
 import Foundation
-import Plumbing
 import TenantPolicy
 
 /// Loads and validates a policies directory (`*.json`, `*.yaml`, `*.yml`, optional `directory.yaml`; SPEC 4).
@@ -19,14 +18,28 @@ package enum PolicyDirectoryLoader {
 
     /// Reads every policy file of `directory` and validates the set.
     package static func load(directory: String) -> Result<PolicyBundle, PolicyValidationError> {
-        switch readSourceFiles(directory: directory) {
-        case .failure(let error): .failure(error)
-        case .success(let files): load(files: files)
-        }
+        PolicyDirectoryContents.read(directory).flatMap(\.library.outcome)
     }
 
     /// The policy files of a directory, sorted by name; unreadable files become diagnostics.
     package static func readSourceFiles(directory: String) -> Result<[SourceFile], PolicyValidationError> {
+        switch policyFileNames(directory) {
+        case .failure(let error): return .failure(error)
+        case .success(let names):
+            var files: [SourceFile] = []
+            var diagnostics: [PolicyDiagnostic] = []
+            for name in names {
+                switch readText(path(directory, name)) {
+                case .success(let text): files.append(SourceFile(name: path(directory, name), contents: text))
+                case .failure(let diagnostic): diagnostics.append(diagnostic)
+                }
+            }
+            return diagnostics.isEmpty ? .success(files) : .failure(.init(diagnostics: diagnostics))
+        }
+    }
+
+    /// The names of a directory's policy files, sorted; a directory that cannot be listed is the one error.
+    static func policyFileNames(_ directory: String) -> Result<[String], PolicyValidationError> {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -36,9 +49,8 @@ package enum PolicyDirectoryLoader {
                 ])
             )
         }
-        let names: [String]
         do {
-            names = try manager.contentsOfDirectory(atPath: directory)
+            return .success(try manager.contentsOfDirectory(atPath: directory).filter(isPolicyFileName).sorted())
         } catch {
             return .failure(
                 .init(diagnostics: [
@@ -51,21 +63,21 @@ package enum PolicyDirectoryLoader {
                 ])
             )
         }
-        var files: [SourceFile] = []
-        var diagnostics: [PolicyDiagnostic] = []
-        for name in names.sorted() where isPolicyFileName(name) {
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = manager.contents(atPath: path) else {
-                diagnostics.append(PolicyDiagnostic(file: path, field: "", line: nil, message: "cannot be read"))
-                continue
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                diagnostics.append(PolicyDiagnostic(file: path, field: "", line: nil, message: "is not UTF-8 text"))
-                continue
-            }
-            files.append(SourceFile(name: path, contents: text))
+    }
+
+    static func path(_ directory: String, _ name: String) -> String {
+        (directory as NSString).appendingPathComponent(name)
+    }
+
+    /// A policy file's text, or why it cannot be had.
+    static func readText(_ path: String) -> Result<String, PolicyDiagnostic> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(PolicyDiagnostic(file: path, field: "", line: nil, message: "cannot be read"))
         }
-        return diagnostics.isEmpty ? .success(files) : .failure(.init(diagnostics: diagnostics))
+        guard let text = String(data: data, encoding: .utf8) else {
+            return .failure(PolicyDiagnostic(file: path, field: "", line: nil, message: "is not UTF-8 text"))
+        }
+        return .success(text)
     }
 
     package static func isPolicyFileName(_ name: String) -> Bool {
@@ -74,46 +86,6 @@ package enum PolicyDirectoryLoader {
 
     /// Validates a set of policy files as one directory.
     package static func load(files: [SourceFile]) -> Result<PolicyBundle, PolicyValidationError> {
-        var diagnostics: [PolicyDiagnostic] = []
-        var parsedFiles: [ParsedPolicyFile] = []
-        for file in files {
-            let baseName = (file.name as NSString).lastPathComponent
-            let isDirectory = baseName == "directory.yaml" || baseName == "directory.yml"
-            let (parsed, found) = PolicyFileParser.parse(
-                file: file.name,
-                contents: file.contents,
-                isDirectory: isDirectory
-            )
-            diagnostics += found
-            if let parsed { parsedFiles.append(parsed) }
-        }
-        var resolver = PolicyResolver()
-        let (bundle, resolutionDiagnostics) = resolver.resolve(parsedFiles, version: contentVersion(files))
-        diagnostics += resolutionDiagnostics
-        if diagnostics.contains(where: { $0.severity == .error }) {
-            return .failure(.init(diagnostics: diagnostics))
-        }
-        return .success(
-            PolicyBundle(
-                isolation: bundle.isolation,
-                isolationSources: bundle.isolationSources,
-                crossTenantAccess: bundle.crossTenantAccess,
-                crossTenantAccessSources: bundle.crossTenantAccessSources,
-                warnings: diagnostics,
-                version: bundle.version
-            )
-        )
-    }
-
-    /// A hash of the files' names and contents: stable, cheap, enough to tell loaded versions apart.
-    private static func contentVersion(_ files: [SourceFile]) -> String {
-        var hash = ContentHash()
-        for file in files {
-            // The file's own name, not the path it was read by: `policies`, `./policies/` and an absolute path
-            // load the same version.
-            hash.add((file.name as NSString).lastPathComponent)
-            hash.add(file.contents)
-        }
-        return hash.hex
+        PolicyLibrary(files: files).outcome
     }
 }

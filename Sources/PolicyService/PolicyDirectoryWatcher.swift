@@ -1,46 +1,82 @@
 import Foundation
 import Logging
 import Metrics
+import Plumbing
 import PolicyFiles
 import ServiceLifecycle
 
-/// Reloads the policies when a file of the policies directory changes ("watched"), by polling names,
-/// sizes and modification times: portable, and a second's delay is far inside the 100 ms-to-next-exchange budget
-/// that matters once a change is seen. An invalid set is refused and counted; the last good one stays in force.
+/// Keeps the policy in force current with the policies directory: every `interval` it asks the directory what
+/// changed (`PolicyDirectoryContents.refresh`: a `stat` per file, a read and parse only of a file that changed), and
+/// puts the new set in force. Portable, and a second's delay is far inside the 100 ms-to-next-exchange budget that
+/// matters once a change is seen. An invalid set is refused and counted; the last good one stays in force.
 package final class PolicyDirectoryWatcher: Service, Sendable {
-    private let directory: String
     private let store: PolicyStore
     private let interval: Duration
     private let logger: Logger
     private let succeeded = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
     private let refused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
-    /// Taken when the watcher is made (right after the policies were loaded), so an edit made before `run()`
-    /// starts is still seen.
-    private let initialFingerprint: [String: String]
+    /// The directory as last read, taken from the load the policy in force came from (so an edit made before `run()`
+    /// starts is still seen). Read and changed only under the store's change lock.
+    private let contents: Locked<PolicyDirectoryContents>
 
-    package init(directory: String, store: PolicyStore, interval: Duration = .seconds(1), logger: Logger) {
-        self.directory = directory
+    package init(
+        contents: PolicyDirectoryContents,
+        store: PolicyStore,
+        interval: Duration = .seconds(1),
+        logger: Logger
+    ) {
+        self.contents = Locked(contents)
         self.store = store
         self.interval = interval
         self.logger = logger
-        self.initialFingerprint = Self.fingerprint(directory)
     }
 
+    package var directory: String { contents.withLock { $0.directory } }
+
     package func run() async throws {
-        var last = initialFingerprint
+        // No interval: edits reach the policy in force by SIGHUP and admin writes only.
+        guard interval > .zero else { return try await gracefulShutdown() }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
-            let current = Self.fingerprint(directory)
-            guard current != last else { continue }
-            last = current
-            reload()
+            store.exclusively {
+                let (changed, library) = contents.withLock { ($0.refresh(), $0.library) }
+                if !changed.isEmpty { apply(library) }
+            }
         }
     }
 
-    /// Validates and applies the directory now; used by the watcher and by SIGHUP.
+    /// Reads what changed and applies the directory now (SIGHUP).
     package func reload() {
-        switch store.reload(from: directory) {
+        store.exclusively {
+            let library = contents.withLock { contents in
+                contents.refresh()
+                return contents.library
+            }
+            apply(library)
+        }
+    }
+
+    /// Runs an admin change against the directory as it is on disk now, under the store's change lock: `change`
+    /// gets the library (with any edit made on disk since the last poll) and returns the file it wrote and the library
+    /// that makes, which is then remembered so the next poll does not read that file again.
+    package func change<T>(
+        _ change: (PolicyLibrary) throws -> (T, written: String, library: PolicyLibrary)
+    ) rethrows -> T {
+        try store.exclusively {
+            let current = contents.withLock { contents in
+                contents.refresh()
+                return contents.library
+            }
+            let (result, written, next) = try change(current)
+            contents.withLock { $0.wrote(written, making: next) }
+            return result
+        }
+    }
+
+    private func apply(_ library: PolicyLibrary) {
+        switch library.outcome {
         case .success(let bundle):
+            store.replace(with: bundle)
             succeeded.increment()
             logger.notice("policies reloaded", metadata: ["version": "\(bundle.version)"])
         case .failure(let error):
@@ -50,23 +86,5 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
                 metadata: ["errors": "\(error.diagnostics.map(\.description).joined(separator: "; "))"]
             )
         }
-    }
-
-    /// Names, sizes and modification times of the policy files, and the files their names lead to: a file may be
-    /// a symbolic link, as in a Kubernetes ConfigMap volume (`contoso.yaml -> ..data/contoso.yaml`), where an update
-    /// re-points `..data` at a new directory and changes nothing about the links themselves.
-    private static func fingerprint(_ directory: String) -> [String: String] {
-        let manager = FileManager.default
-        var result: [String: String] = [:]
-        for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? []
-        where PolicyDirectoryLoader.isPolicyFileName(name) {
-            let target = URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name))
-                .resolvingSymlinksInPath().path
-            let attributes = try? manager.attributesOfItem(atPath: target)
-            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            result[name] = "\(target)|\(size)@\(modified)"
-        }
-        return result
     }
 }

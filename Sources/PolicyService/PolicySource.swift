@@ -3,17 +3,19 @@ import Plumbing
 import PolicyFiles
 import ServiceLifecycle
 
-/// One admin change, planned against the documents as they are stored now: the document to write, the whole set it
-/// makes, and the change's audit line (JSON, one line).
+/// One admin change, planned against the documents as they are stored now: the document to write, the library and
+/// whole set it makes, and the change's audit line (JSON, one line).
 package struct PolicyDocumentChange: Sendable {
     package let name: String
     package let contents: String
+    package let library: PolicyLibrary
     package let bundle: PolicyBundle
     package let auditLine: [UInt8]
 
-    package init(name: String, contents: String, bundle: PolicyBundle, auditLine: [UInt8]) {
+    package init(name: String, contents: String, library: PolicyLibrary, bundle: PolicyBundle, auditLine: [UInt8]) {
         self.name = name
         self.contents = contents
+        self.library = library
         self.bundle = bundle
         self.auditLine = auditLine
     }
@@ -47,12 +49,11 @@ package protocol PolicySource: Sendable {
     var status: PolicySourceStatus { get }
 
     /// Runs one change while no other change runs (on this instance, or anywhere in the fleet): `plan` gets the
-    /// documents as stored now and throws to refuse; what it returns is stored (with its audit line, where the source
+    /// documents as stored now (parsed: only what changed since they were last read is read again) and throws to
+    /// refuse; what it returns is stored (with its audit line, where the source
     /// keeps them) and put in force for the very next exchange. Throws what `plan` throws, `PolicyValidationError`
     /// when the stored documents cannot be read, or `PolicySourceError`.
-    func change(
-        _ plan: ([PolicyDirectoryLoader.SourceFile]) throws -> PolicyDocumentChange
-    ) async throws -> PolicyDocumentChange
+    func change(_ plan: (PolicyLibrary) throws -> PolicyDocumentChange) async throws -> PolicyDocumentChange
 }
 
 /// Keeps the policy in force current with its source, and re-reads it at once when asked (SIGHUP).
@@ -60,37 +61,34 @@ package protocol PolicyFollower: Service {
     func reload()
 }
 
-/// The embedded default: the policies directory, written file by file, atomically.
+/// The embedded default: the policies directory, written file by file, atomically, and read back by its watcher.
 package struct PolicyDirectorySource: PolicySource {
-    package let directory: String
+    package let watcher: PolicyDirectoryWatcher
     package let store: PolicyStore
 
-    package init(directory: String, store: PolicyStore) {
-        self.directory = directory
+    package init(watcher: PolicyDirectoryWatcher, store: PolicyStore) {
+        self.watcher = watcher
         self.store = store
     }
 
-    package var label: String { directory }
+    package var label: String { watcher.directory }
 
     package var status: PolicySourceStatus { .directory }
 
     package func documentName(_ fileName: String) -> String {
-        (directory as NSString).appendingPathComponent(fileName)
+        (watcher.directory as NSString).appendingPathComponent(fileName)
     }
 
-    package func change(
-        _ plan: ([PolicyDirectoryLoader.SourceFile]) throws -> PolicyDocumentChange
-    ) async throws -> PolicyDocumentChange {
-        try store.exclusively {
-            let files = try PolicyDirectoryLoader.readSourceFiles(directory: directory).get()
-            let change = try plan(files)
+    package func change(_ plan: (PolicyLibrary) throws -> PolicyDocumentChange) async throws -> PolicyDocumentChange {
+        try watcher.change { library in
+            let change = try plan(library)
             do {
                 try DurableFile.replace(change.name, contents: Array(change.contents.utf8))
             } catch {
                 throw PolicySourceError.failed("\(error)")
             }
             store.replace(with: change.bundle)
-            return change
+            return (change, change.name, change.library)
         }
     }
 }

@@ -13,15 +13,17 @@ struct PolicyOrigin {
     let running: Task<Void, Never>?
 
     private enum Kind {
-        case directory(String)
-        case database(PolicyDatabase, [PolicyDatabase.Document])
+        case directory(PolicyDirectoryContents)
+        case database(PolicyDatabase, PolicyLibrary, revisions: [String: String])
     }
 
     static func open(settings: ServeSettings, logger: Logger) async throws(Application.SetupError) -> PolicyOrigin {
         guard let store = settings.policyStore else {
-            switch PolicyDirectoryLoader.load(directory: settings.policiesDirectory) {
-            case .success(let bundle):
-                return PolicyOrigin(bundle: bundle, kind: .directory(settings.policiesDirectory), running: nil)
+            switch PolicyDirectoryContents.read(settings.policiesDirectory).flatMap({ contents in
+                contents.library.outcome.map { ($0, contents) }
+            }) {
+            case .success(let (bundle, contents)):
+                return PolicyOrigin(bundle: bundle, kind: .directory(contents), running: nil)
             case .failure(let error):
                 throw Application.SetupError(
                     lines: error.diagnostics.map(\.description)
@@ -45,8 +47,11 @@ struct PolicyOrigin {
             running.cancel()
             throw Application.SetupError("policy store \(url): \(error); not starting")
         }
-        let files = documents.map { PolicyDirectoryLoader.SourceFile(name: $0.name, contents: $0.body) }
-        switch PolicyDirectoryLoader.load(files: files) {
+        let library = PolicyLibrary(
+            files: documents.map { PolicyDirectoryLoader.SourceFile(name: $0.name, contents: $0.body) }
+        )
+        let revisions = Dictionary(documents.map { ($0.name, $0.revision) }, uniquingKeysWith: { _, last in last })
+        switch library.outcome {
         case .success(let bundle):
             if documents.isEmpty {
                 logger.warning(
@@ -54,7 +59,11 @@ struct PolicyOrigin {
                     metadata: ["store": "\(url)"]
                 )
             }
-            return PolicyOrigin(bundle: bundle, kind: .database(database, documents), running: running)
+            return PolicyOrigin(
+                bundle: bundle,
+                kind: .database(database, library, revisions: revisions),
+                running: running
+            )
         case .failure(let error):
             running.cancel()
             throw Application.SetupError(
@@ -70,21 +79,20 @@ struct PolicyOrigin {
         logger: Logger
     ) -> (any PolicySource, any PolicyFollower) {
         switch kind {
-        case .directory(let directory):
-            return (
-                PolicyDirectorySource(directory: directory, store: store),
-                PolicyDirectoryWatcher(
-                    directory: directory,
-                    store: store,
-                    interval: settings.policyWatchInterval,
-                    logger: logger
-                )
+        case .directory(let contents):
+            let watcher = PolicyDirectoryWatcher(
+                contents: contents,
+                store: store,
+                interval: settings.policyWatchInterval,
+                logger: logger
             )
-        case .database(let database, let documents):
+            return (PolicyDirectorySource(watcher: watcher, store: store), watcher)
+        case .database(let database, let library, let revisions):
             let follower = PolicyDatabaseFollower(
                 database: database,
                 store: store,
-                documents: documents,
+                library: library,
+                revisions: revisions,
                 checkInterval: settings.policyStore?.checkInterval ?? .seconds(10),
                 logger: logger
             )

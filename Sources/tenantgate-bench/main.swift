@@ -1,12 +1,12 @@
 import Foundation
 
-// `tenantgate-bench [--only decisions|tokens|resources|certificates]`: micro-benchmarks that print figures (never timed
+// `tenantgate-bench [--only decisions|tokens|resources|certificates|policy-changes]`: micro-benchmarks that print figures (never timed
 // unit tests).
 // Run in release: swift run -c release tenantgate-bench
 let arguments = CommandLine.arguments
 let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 
-let known = ["decisions", "tokens", "resources", "certificates"]
+let known = ["decisions", "tokens", "resources", "certificates", "policy-changes"]
 if let only, !known.contains(only) {
     let message = "unknown benchmark '\(only)': use one of \(known.joined(separator: ", "))\n"
     FileHandle.standardError.write(Data(message.utf8))
@@ -22,6 +22,9 @@ if only == nil || only == "tokens" {
 }
 if only == nil || only == "resources" {
     results += ResourceJudgingBenchmark.run(iterations: 1_000_000)
+}
+if only == nil || only == "policy-changes" {
+    results += PolicyChangeBenchmark.run(tenants: 2_000, rules: 500, changes: 50)
 }
 if only == nil || only == "certificates" {
     results += CertificateBenchmark.run(mints: 5_000, rsaMints: 1_000, lookups: 2_000_000)

@@ -62,7 +62,20 @@ struct SimulateCommand: AsyncParsableCommand {
     )
     var serveBinary: String?
 
+    @Option(
+        name: .customLong("policy-scale"),
+        help: """
+            Measure a large policy set (a directory as scripts/policy-scale generates): startup, memory, decisions/s \
+            and --propagation changes through each path (with --policy-store and --fleet N: across N instances).
+            """
+    )
+    var policyScale: String?
+
     func validate() throws {
+        if policyScale != nil {
+            guard propagation > 0 else { throw ValidationError("--policy-scale needs --propagation N") }
+            return
+        }
         if fleet > 0 {
             guard propagation > 0, policyStore != nil else {
                 throw ValidationError("--fleet needs --propagation N and --policy-store URL")
@@ -73,6 +86,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         if console { return try await runConsole() }
+        if let policyScale { return try await runPolicyScale(policyScale) }
         if fleet > 0, let policyStore { return try await runFleet(policyStore: policyStore) }
         if propagation > 0 {
             let result = try await PropagationMeasurement(policiesDirectory: policies, rounds: propagation).run()
@@ -90,12 +104,41 @@ struct SimulateCommand: AsyncParsableCommand {
         if failed > 0 { throw ExitCode(1) }
     }
 
-    /// Admin changes rotating over a fleet of `tenantgate serve` processes sharing `policyStore`.
-    private func runFleet(policyStore: String) async throws {
-        let binary =
-            serveBinary
+    /// The `tenantgate` binary whose `serve` is measured.
+    private var binary: String {
+        serveBinary
             ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("tenantgate").path
+    }
+
+    private func runPolicyScale(_ directory: String) async throws {
+        let result = try await PolicyScaleMeasurement(
+            binary: binary,
+            policiesDirectory: directory,
+            rounds: propagation,
+            policyStore: policyStore,
+            instances: max(fleet, 1)
+        ).run()
+        var lines = [
+            "policy scale: \(result.tenants) governed tenants, \(result.rules) rules (\(directory))",
+            String(format: "  read, parsed and validated in this process: %.2f s", result.validateSeconds),
+            String(
+                format: "  decisions: %.2f M/s (%.0f%% allowed)",
+                result.decisionsPerSecond / 1e6,
+                result.allowedShare * 100
+            ),
+            "  serve listening after: "
+                + result.startSeconds.map { String(format: "%.2f s", $0) }.joined(separator: ", "),
+        ]
+        lines += result.residentMiB.map { String(format: "  resident after %@: %.1f MiB", $0.after, $0.mebibytes) }
+        lines += result.inForceMilliseconds.map {
+            "  change -> in force, \($0.path): \(Self.percentiles($0.milliseconds))"
+        }
+        print(lines.joined(separator: "\n"))
+    }
+
+    /// Admin changes rotating over a fleet of `tenantgate serve` processes sharing `policyStore`.
+    private func runFleet(policyStore: String) async throws {
         let result = try await FleetPropagationMeasurement(
             binary: binary,
             policyStore: policyStore,

@@ -42,6 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
     var policies: String?
 
     @Option(
+        name: .customLong("policy-watch-interval"),
+        help: "Seconds between looks at the policies directory for edits (default 1; 0: only SIGHUP and admin writes)."
+    )
+    var policyWatchInterval: Double?
+
+    @Option(
         name: .customLong("policy-store"),
         help:
             "postgres://USER@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies (the password in PGPASSWORD or the config file, never on the command line)."

@@ -283,6 +283,14 @@ extension ServeSettings {
         self.adminTLS = adminTLS
         self.adminTenants = adminTenants
         self.auditSync = auditSync
+        if let seconds = flags.policyWatchInterval {
+            guard seconds >= 0, seconds <= 86_400, flags.policyStore == nil else {
+                throw ServeSetupError(
+                    "--policy-watch-interval: give seconds from 0 (no watching) to 86400, for a --policies directory"
+                )
+            }
+            policyWatchInterval = .milliseconds(Int64(seconds * 1000))
+        }
         if let store = flags.policyStore {
             // Two places to keep policies would let an admin edit one while the other is enforced.
             guard flags.policies == nil else {

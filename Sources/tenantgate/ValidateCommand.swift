@@ -25,7 +25,7 @@ struct ValidateCommand: ParsableCommand {
                 let state = tenant.isolation.isEnabled ? "On" : "Off"
                 let rules = tenant.isolation.rules.map(\.description).joined(separator: "; ")
                 print(
-                    "  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.rules.count) rule(s)\(rules.isEmpty ? "" : ": \(rules)")"
+                    "  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.ruleCount) rule(s)\(rules.isEmpty ? "" : ": \(rules)")"
                 )
             }
             for (tenant, settings) in bundle.crossTenantAccess.sorted(by: { $0.key < $1.key }) {

@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import HummingbirdTesting
+import Logging
 import PolicyFiles
 import PolicyService
 import TenantPolicy
@@ -82,11 +83,12 @@ struct PolicyAPIHarness {
                 encoding: .utf8
             )
         }
-        let bundle = try PolicyDirectoryLoader.load(directory: directory).get()
-        let store = PolicyStore(bundle: bundle, nonEntraSTS: .audit)
+        let contents = try PolicyDirectoryContents.read(directory).get()
+        let store = PolicyStore(bundle: try contents.library.outcome.get(), nonEntraSTS: .audit)
+        let watcher = PolicyDirectoryWatcher(contents: contents, store: store, logger: Logger(label: "test"))
         let sink = MemorySink()
         let policyAPI = AdminPolicyAPI(
-            source: PolicyDirectorySource(directory: directory, store: store),
+            source: PolicyDirectorySource(watcher: watcher, store: store),
             store: store,
             audit: AuditLog(sink: sink),
             authenticator: nil

@@ -220,7 +220,7 @@ struct PolicyAnswerBytesTests {
                         + #""outbound":true},"tenantDisplayName":"Fabrikam / EU","tenantId":"\#(Self.fabrikam)"}],"#
                         + #""isDisabled":false,"tenantId":"\#(Self.adatum)"}},"before":{"properties":{"allowedTenants":[],"#
                         + #""isDisabled":false,"tenantId":"\#(Self.adatum)"}},"correlation_id":"ID","event":"policy_change","#
-                        + #""operation":"POST rules","policy_version":"8cc6efbd4102c6ee","resource":"tenantIsolationPolicy","#
+                        + #""operation":"POST rules","policy_version":"bb61f102f0d39940","resource":"tenantIsolationPolicy","#
                         + #""tenant":"\#(Self.adatum)","time":"TIME"}"#
                 ]
             )
@@ -274,7 +274,7 @@ struct PolicyAnswerBytesTests {
                     + #""isMfaAccepted":true},"#
                     + #""isServiceDefault":false,"tenantRestrictions":null},"partners":[]},"before":null,"#
                     + #""correlation_id":"ID","event":"policy_change","operation":"PATCH default","#
-                    + #""policy_version":"b426b32fd351cf12","resource":"crossTenantAccessPolicy","tenant":"\#(Self.adatum)","#
+                    + #""policy_version":"17c3ee01bd4131e2","resource":"crossTenantAccessPolicy","tenant":"\#(Self.adatum)","#
                     + #""time":"TIME"}"#
             )
         }

@@ -259,8 +259,9 @@ struct ServeBinaryTests {
     /// Without a signal, the default watcher (one look a second) puts an edit in force within a couple of seconds.
     @Test func theDefaultWatcherPicksUpAnEdit() async throws {
         let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(
+            edit: .removeTheFiles,
             signal: nil,
-            invisibleToTheWatcher: false,
+            watching: true,
             attempts: 40
         )
         #expect(before == 403)
@@ -268,25 +269,47 @@ struct ServeBinaryTests {
         #expect(seconds < 3.5, "within the one-second interval, plus the exchange")
     }
 
-    /// SIGHUP puts an edited policies directory in force at once. The edit keeps each file's size and
-    /// modification time, so the watcher cannot see it: only the signal can (the test fails without the handler).
+    /// An edit in place that keeps the file's size and modification time (restored to the nanosecond) still changes
+    /// its change time, which the watcher compares too.
+    @Test func theWatcherSeesAnEditThatKeepsSizeAndModificationTime() async throws {
+        let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(
+            edit: .inPlaceKeepingSizeAndTime,
+            signal: nil,
+            watching: true,
+            attempts: 40
+        )
+        #expect(before == 403)
+        #expect(after == 200)
+        #expect(seconds < 3.5)
+    }
+
+    /// SIGHUP puts an edited policies directory in force at once. The watcher is off (`--policy-watch-interval 0`)
+    /// and the edit is shown unseen for longer than a poll: only the signal can apply it (the test fails without the
+    /// handler).
     @Test func sighupReloadsThePolicies() async throws {
         let (before, after, _) = try await Self.liftContosoIsolationWhileServing(
+            edit: .removeTheFiles,
             signal: SIGHUP,
-            invisibleToTheWatcher: true,
+            watching: false,
             attempts: 50
         )
         #expect(before == 403)
         #expect(after == 200)
     }
 
-    /// Serves a copy of `policies/seed-two-way` (Contoso → Fabrikam blocked), lifts Contoso's isolation (removing
-    /// its policy file, or, `invisibleToTheWatcher`, turning it Off in place with the file's size and modification
-    /// time kept), sends `signal` if any, and retries the exchange every 100 ms: its status before the edit, the
-    /// first status after it (200 as soon as the edit is in force), and the seconds from the edit to that answer.
+    enum PolicyEdit {
+        case removeTheFiles
+        case inPlaceKeepingSizeAndTime
+    }
+
+    /// Serves a copy of `policies/seed-two-way` (Contoso → Fabrikam blocked), lifts Contoso's isolation (`edit`),
+    /// sends `signal` if any, and retries the exchange every 100 ms: its status before the edit, the first status
+    /// after it (200 as soon as the edit is in force), and the seconds from the edit to that answer. Not `watching`,
+    /// the watcher is off and the exchange is shown still refused 2.5 s after the edit.
     static func liftContosoIsolationWhileServing(
+        edit: PolicyEdit,
         signal: Int32?,
-        invisibleToTheWatcher: Bool,
+        watching: Bool,
         attempts: Int
     ) async throws -> (before: Int, after: Int, seconds: Double) {
         let directory = try temporaryDirectory()
@@ -297,7 +320,10 @@ struct ServeBinaryTests {
             toPath: policies
         )
         var outcome = (before: 0, after: 0, seconds: 0.0)
-        try await ServeProcess.with(policies: policies) { serve in
+        try await ServeProcess.with(
+            policies: policies,
+            extraArguments: watching ? [] : ["--policy-watch-interval", "0"]
+        ) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             let exchange =
                 maker + [
@@ -306,16 +332,19 @@ struct ServeBinaryTests {
                 ]
             outcome.before = try await serve.curl(exchange).status
             let edited = Date()
-            if invisibleToTheWatcher {
+            switch edit {
+            case .inPlaceKeepingSizeAndTime:
                 try Self.turnIsolationOffKeepingSizeAndTime("\(policies)/contoso.yaml")
-                // Longer than the watcher's interval: had it seen the edit, it would have applied it by now.
-                try await Task.sleep(for: .milliseconds(2500))
-                #expect(try await serve.curl(exchange).status == 403, "the watcher must not have seen the edit")
-            } else {
+            case .removeTheFiles:
                 for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml")
                 {
                     try FileManager.default.removeItem(atPath: "\(policies)/\(name)")
                 }
+            }
+            if !watching {
+                // Longer than the default watcher's interval: had anything looked, it would have applied the edit.
+                try await Task.sleep(for: .milliseconds(2500))
+                #expect(try await serve.curl(exchange).status == 403, "nothing may apply the edit before the signal")
             }
             if let signal { serve.signal(signal) }
             outcome.after = try await serve.firstStatus(200, of: exchange, attempts: attempts)

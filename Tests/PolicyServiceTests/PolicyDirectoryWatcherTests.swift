@@ -17,9 +17,10 @@ struct PolicyDirectoryWatcherTests {
 
     /// The policies of `directory` in a store, and its watcher running every 20 ms (cancel the task to stop it).
     static func watch(_ directory: String) throws -> (PolicyStore, Task<Void, any Error>) {
-        let store = PolicyStore(bundle: try PolicyDirectoryLoader.load(directory: directory).get(), nonEntraSTS: .audit)
+        let contents = try PolicyDirectoryContents.read(directory).get()
+        let store = PolicyStore(bundle: try contents.library.outcome.get(), nonEntraSTS: .audit)
         let watcher = PolicyDirectoryWatcher(
-            directory: directory,
+            contents: contents,
             store: store,
             interval: .milliseconds(20),
             logger: Logger(label: "test")

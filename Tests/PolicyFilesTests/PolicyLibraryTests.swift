@@ -1,0 +1,227 @@
+import Foundation
+import TenantPolicy
+import Testing
+
+@testable import PolicyFiles
+
+/// A change costs the change: one document is parsed again, unchanged tenants' rules are shared, what spans
+/// documents is still checked, and the version kept up to date equals a full recomputation.
+struct PolicyLibraryTests {
+    /// A deterministic tenant ID from a number.
+    static func tenant(_ number: Int) -> TenantID {
+        TenantID(String(format: "%08x-0000-4000-8000-%012x", number, number))!
+    }
+
+    /// A Power Platform document for governed tenant `number` with `rules` rules naming tenants outside the set.
+    static func powerPlatform(_ number: Int, rules: Int, skipping skipped: Int? = nil) -> String {
+        let allowed = (0..<rules).filter { $0 != skipped }.map { index in
+            let other = tenant(1_000_000 + number * 1_000 + index)
+            let inbound = index % 3 != 2
+            let outbound = index % 3 != 1
+            return #"    {"tenantId": "\#(other)", "tenantDisplayName": "Partner \#(index)", "#
+                + #""direction": {"inbound": \#(inbound), "outbound": \#(outbound)}}"#
+        }
+        return """
+            {
+              "properties": {
+                "tenantId": "\(tenant(number))",
+                "isDisabled": false,
+                "allowedTenants": [
+            \(allowed.joined(separator: ",\n"))
+                ]
+              },
+              "id": "/providers/PowerPlatform.Governance/v1/tenants/\(tenant(number))/tenantIsolationPolicy",
+              "name": "\(tenant(number))",
+              "type": "Microsoft.PowerPlatform/tenantIsolationPolicy"
+            }
+
+            """
+    }
+
+    static func files(tenants: Int, rules: Int) -> [PolicyDirectoryLoader.SourceFile] {
+        (0..<tenants).map { .init(name: "policies/\(tenant($0)).json", contents: powerPlatform($0, rules: rules)) }
+    }
+
+    @Test func aChangeToOneDocumentParsesThatDocumentOnly() throws {
+        let files = Self.files(tenants: 200, rules: 50)
+        let library = PolicyLibrary(files: files)
+        #expect(library.parsedDocuments == 200)
+        let before = try library.outcome.get()
+        let creator = Self.tenant(7)
+        let removed = Self.tenant(1_000_000 + 7 * 1_000 + 3)
+        #expect(before.isolation.decide(creator: creator, signIn: removed).isAllowed)
+
+        let edited = PolicyDirectoryLoader.SourceFile(
+            name: files[7].name,
+            contents: Self.powerPlatform(7, rules: 50, skipping: 3)
+        )
+        let next = library.updating([edited.name: edited.contents])
+        #expect(next.parsedDocuments == 201)
+        let after = try next.outcome.get()
+        #expect(!after.isolation.decide(creator: creator, signIn: removed).isAllowed)
+        #expect(after.isolation.tenant(creator)?.isolation.ruleCount == 49)
+
+        // Unchanged tenants share their rules with the set before (no second copy of them during a swap).
+        let untouched = try #require(before.isolation.tenant(Self.tenant(8))?.isolation)
+        #expect(after.isolation.tenant(Self.tenant(8))?.isolation.sharesRules(with: untouched) == true)
+        #expect(after.isolation.tenant(creator)?.isolation.sharesRules(with: untouched) == false)
+
+        // The version kept up to date equals a full recomputation, and a fresh load of the same files.
+        var editedFiles = files
+        editedFiles[7] = edited
+        let fresh = try PolicyLibrary(files: editedFiles).outcome.get()
+        #expect(after.version == fresh.version)
+        #expect(next.version == next.fullyRecomputedVersion)
+        #expect(after.version != before.version)
+
+        // The same text again parses nothing; removing a document parses nothing.
+        #expect(next.updating([edited.name: edited.contents]).parsedDocuments == 201)
+        let without = next.updating([files[9].name: nil])
+        #expect(without.parsedDocuments == 201)
+        #expect(try without.outcome.get().isolation.tenant(Self.tenant(9)) == nil)
+        #expect(without.version == without.fullyRecomputedVersion)
+        let freshWithout = PolicyLibrary(files: editedFiles.enumerated().filter { $0.offset != 9 }.map(\.element))
+        #expect(try without.outcome.get().version == freshWithout.version)
+    }
+
+    @Test func crossDocumentValidationStillRefusesABrokenChange() throws {
+        let files =
+            Self.files(tenants: 20, rules: 5) + [
+                .init(
+                    name: "policies/contoso.yaml",
+                    contents: """
+                        tenantId: \(Self.tenant(900))
+                        domains: [contoso.example]
+                        isolation:
+                          enabled: true
+                          rules:
+                            - {tenant: fabrikam.example, direction: both}
+
+                        """
+                ),
+                .init(
+                    name: "policies/directory.yaml",
+                    contents: "tenants:\n  - {tenantId: \(Self.tenant(901)), domains: [fabrikam.example]}\n"
+                ),
+            ]
+        let library = PolicyLibrary(files: files)
+        let contoso = try #require(try library.outcome.get().isolation.tenant(Self.tenant(900)))
+        #expect(contoso.isolation.rule(allowing: Self.tenant(901), .inbound) != nil)
+
+        // A second document for a governed tenant.
+        let twice = library.updating(["policies/zz-copy.json": Self.powerPlatform(3, rules: 2)])
+        #expect(twice.parsedDocuments == library.parsedDocuments + 1)
+        let governedTwice = try #require(Self.errors(twice).first)
+        #expect(governedTwice.contains("is already governed by policies/\(Self.tenant(3)).json"))
+
+        // The directory loses the domain a rule in an unchanged document names: that document is resolved again.
+        let lost = library.updating(["policies/directory.yaml": "tenants: []\n"])
+        #expect(Self.errors(lost).contains { $0.contains("domain 'fabrikam.example' does not resolve to a tenant") })
+        // …and moving the domain to another tenant moves the rule with it.
+        let moved = library.updating([
+            "policies/directory.yaml": "tenants:\n  - {tenantId: \(Self.tenant(902)), domains: [fabrikam.example]}\n"
+        ])
+        let movedContoso = try #require(try moved.outcome.get().isolation.tenant(Self.tenant(900)))
+        #expect(movedContoso.isolation.rule(allowing: Self.tenant(902), .inbound) != nil)
+        #expect(movedContoso.isolation.rule(allowing: Self.tenant(901), .inbound) == nil)
+
+        // A domain claimed by two tenants.
+        let claimed = library.updating([
+            "policies/directory.yaml":
+                "tenants:\n  - {tenantId: \(Self.tenant(901)), domains: [fabrikam.example, contoso.example]}\n"
+        ])
+        #expect(Self.errors(claimed).contains { $0.contains("domain 'contoso.example' already belongs to tenant") })
+
+        // A broken change, then the mended one: each judged against the documents as stored.
+        let broken = library.updating(["policies/\(Self.tenant(4)).json": "{\"properties\": {"])
+        #expect(!Self.errors(broken).isEmpty)
+        let mended = broken.updating(["policies/\(Self.tenant(4)).json": Self.powerPlatform(4, rules: 5)])
+        #expect(try mended.outcome.get().version == library.version)
+    }
+
+    /// The fast path reads exactly what the general path reads, or leaves the document to it: checked on the
+    /// seeded mutations of a Power Platform document (most of which it must leave alone) and on spellings it takes.
+    @Test func theFastPathReadsWhatTheGeneralPathReads() throws {
+        let seed = Array(Self.powerPlatform(1, rules: 6).utf8)
+        let alphabet = Array("{}[]:,\"'*- \n\t\r\\&!0123456789abcdefTtrueflsn".utf8)
+        var state: UInt64 = 0x29
+        var taken = 0
+        for iteration in 0..<3_000 {
+            var bytes = seed
+            for _ in 0..<(iteration % 3) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let position = Int(state >> 33) % bytes.count
+                bytes[position] = alphabet[Int(state >> 17) % alphabet.count]
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let fast = PowerPlatformJSONReader.read(text) else { continue }
+            taken += 1
+            let (general, diagnostics) = PolicyFileParser.parseGenerally(
+                file: "f.json",
+                contents: text,
+                isDirectory: false
+            )
+            #expect(diagnostics.isEmpty, "the fast path took a document the general path finds fault with: \(text)")
+            #expect(general?.isolation == fast, "the paths read differently: \(text)")
+        }
+        #expect(taken > 1_000)
+        for spelling in [
+            #"{"properties":{"tenantId":"\#(Self.tenant(2))","isDisabled":true,"allowedTenants":[]}}"#,
+            #"{"properties":{"tenantId":"\#(Self.tenant(2))","isDisabled":false,"allowedTenants":[{"tenantId":"*","direction":{"outbound":true}}]},"id":null}"#,
+            "{\n\n \"id\": 7,\n \"properties\": {\"allowedTenants\": [{\"direction\": {\"inbound\": true, \"outbound\": false}, \"tenantId\": \"\(Self.tenant(3))\"}], \"isDisabled\": false, \"tenantId\": \"\(Self.tenant(2))\"}\n}\n",
+        ] {
+            let fast = try #require(PowerPlatformJSONReader.read(spelling))
+            let (general, diagnostics) = PolicyFileParser.parseGenerally(
+                file: "f.json",
+                contents: spelling,
+                isDirectory: false
+            )
+            #expect(diagnostics.isEmpty)
+            #expect(general?.isolation == fast)
+        }
+        // Left to the general path, which explains: a repeated field, a tenant as a domain, an unknown field.
+        for refused in [
+            #"{"properties":{"tenantId":"\#(Self.tenant(2))","tenantId":"\#(Self.tenant(2))","isDisabled":true}}"#,
+            #"{"properties":{"tenantId":"\#(Self.tenant(2))","isDisabled":true,"allowedTenants":[{"tenantId":"fabrikam.example","direction":{"inbound":true}}]}}"#,
+            #"{"properties":{"tenantId":"\#(Self.tenant(2))","isDisabled":true,"extra":1}}"#,
+        ] {
+            #expect(PowerPlatformJSONReader.read(refused) == nil)
+        }
+    }
+
+    @Test func aDirectoryRefreshReadsOnlyWhatChanged() throws {
+        let manager = FileManager.default
+        let directory = manager.temporaryDirectory.appendingPathComponent("library-\(UUID())").path
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? manager.removeItem(atPath: directory) }
+        for number in 0..<30 {
+            try Self.powerPlatform(number, rules: 10).write(
+                toFile: "\(directory)/\(Self.tenant(number)).json",
+                atomically: true,
+                encoding: .utf8
+            )
+        }
+        var contents = try PolicyDirectoryContents.read(directory).get()
+        #expect(contents.library.parsedDocuments == 30)
+        #expect(contents.refresh().isEmpty)
+
+        let path = "\(directory)/\(Self.tenant(5)).json"
+        // In place, the same size: within the timestamps' granularity only the content tells.
+        let edited = Self.powerPlatform(5, rules: 10).replacingOccurrences(of: "Partner 1\"", with: "Partner X\"")
+        try edited.write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(contents.refresh() == [path])
+        #expect(contents.library.parsedDocuments == 31)
+        #expect(contents.refresh().isEmpty)
+        #expect(contents.library.parsedDocuments == 31)
+
+        try manager.removeItem(atPath: "\(directory)/\(Self.tenant(6)).json")
+        #expect(contents.refresh() == ["\(directory)/\(Self.tenant(6)).json"])
+        #expect(try contents.library.outcome.get().isolation.tenant(Self.tenant(6)) == nil)
+        #expect(contents.library.parsedDocuments == 31)
+    }
+
+    static func errors(_ library: PolicyLibrary) -> [String] {
+        guard case .failure(let error) = library.outcome else { return [] }
+        return error.errors.map(\.description)
+    }
+}
