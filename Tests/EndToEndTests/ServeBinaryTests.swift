@@ -319,6 +319,12 @@ struct ServeBinaryTests {
             atPath: "\(ProxyEndToEndTests.repository)/policies/seed-two-way",
             toPath: policies
         )
+        // An old modification time, as files deployed long ago have: only the change time can tell an edit that
+        // restores it (a recent one would have the file read again anyway, in case its timestamps are coarse).
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_600_000_000)],
+            ofItemAtPath: "\(policies)/contoso.yaml"
+        )
         var outcome = (before: 0, after: 0, seconds: 0.0)
         try await ServeProcess.with(
             policies: policies,
@@ -331,9 +337,13 @@ struct ServeBinaryTests {
                     "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
                 ]
             outcome.before = try await serve.curl(exchange).status
-            let edited = Date()
+            var edited = Date()
             switch edit {
             case .inPlaceKeepingSizeAndTime:
+                // Past the two seconds after its last change in which a file is read again whatever it looks like
+                // (and a poll later): now only the change time can show the edit.
+                try await Task.sleep(for: .milliseconds(3500))
+                edited = Date()
                 try Self.turnIsolationOffKeepingSizeAndTime("\(policies)/contoso.yaml")
             case .removeTheFiles:
                 for name in try FileManager.default.contentsOfDirectory(atPath: policies) where name.hasSuffix(".yaml")
