@@ -16,13 +16,16 @@ struct CrossDocumentSettling {
         var crossTenantAccessSources: [TenantID: String] = [:]
     }
 
-    /// Settles `files` (sorted by name); `rules` gives a governing document's resolved rules against the directory.
+    /// Settles `documents` (sorted by name); `rules` gives a governing document's resolved rules against the
+    /// directory. Documents are read in place (a class each): a change settles thousands of them, and copying each
+    /// one's parsed form would cost more than the settling.
     mutating func settle(
-        _ files: [ParsedPolicyFile],
+        _ documents: [PolicyLibrary.Document],
         rules: (ParsedPolicyFile.WrittenIsolation, String, TenantDirectory) -> ResolvedRules
     ) -> Settled {
         var settled = Settled()
-        let governing = governingDocuments(files)
+        let governing = governingDocuments(documents)
+        let directoryFiles = documents.filter(\.carriesDirectory).compactMap(\.parsed)
         // Governed tenants' own domains first, then the external tenants of directory.yaml.
         for (isolation, file) in governing {
             for domain in isolation.domains {
@@ -34,7 +37,7 @@ struct CrossDocumentSettling {
                 settled.directory.register(displayName: name, for: isolation.tenantID)
             }
         }
-        for file in files {
+        for file in directoryFiles {
             for entry in file.directoryEntries {
                 for domain in entry.domains {
                     if let owner = settled.directory.register(domain: domain, for: entry.tenantID) {
@@ -51,7 +54,7 @@ struct CrossDocumentSettling {
                 }
             }
         }
-        for file in files {
+        for file in directoryFiles {
             for mapping in file.resourceHosts {
                 guard let tenant = resolveMapped(mapping, file: file.file, directory: settled.directory) else {
                     continue
@@ -78,8 +81,8 @@ struct CrossDocumentSettling {
             )
             settled.isolationSources[isolation.tenantID] = file
         }
-        for file in files {
-            guard let written = file.crossTenantAccess else { continue }
+        for document in documents where document.carriesCrossTenantAccess {
+            guard let file = document.parsed, let written = file.crossTenantAccess else { continue }
             if let other = settled.crossTenantAccessSources[written.tenantID] {
                 error(
                     file.file,
@@ -97,22 +100,24 @@ struct CrossDocumentSettling {
 
     /// The document governing each tenant: the first by name; a later one is an error.
     private mutating func governingDocuments(
-        _ files: [ParsedPolicyFile]
+        _ documents: [PolicyLibrary.Document]
     ) -> [(ParsedPolicyFile.WrittenIsolation, String)] {
         var governing: [(ParsedPolicyFile.WrittenIsolation, String)] = []
+        governing.reserveCapacity(documents.count)
         var fileByTenant: [TenantID: String] = [:]
-        for file in files {
-            guard let isolation = file.isolation else { continue }
+        fileByTenant.reserveCapacity(documents.count)
+        for document in documents {
+            guard let isolation = document.isolation else { continue }
             if let other = fileByTenant[isolation.tenantID] {
                 error(
-                    file.file,
+                    document.name,
                     "tenantId",
                     isolation.line,
                     "tenant \(isolation.tenantID) is already governed by \(other); one file per tenant"
                 )
             } else {
-                fileByTenant[isolation.tenantID] = file.file
-                governing.append((isolation, file.file))
+                fileByTenant[isolation.tenantID] = document.name
+                governing.append((isolation, document.name))
             }
         }
         return governing

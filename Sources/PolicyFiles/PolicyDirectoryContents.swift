@@ -11,8 +11,8 @@ import Glibc
 /// A name may be a symbolic link, as in a Kubernetes ConfigMap volume (`contoso.yaml -> ..data/contoso.yaml`),
 /// where an update re-points `..data` at a new directory: `stat` follows links, so the new file's identity differs.
 /// A file written twice within the file system's timestamp granularity, keeping its size, keeps its identity; so a
-/// file modified shortly before it was last read is read again (and parsed only if its content hash differs), as
-/// git treats "racily clean" files.
+/// file modified within that granularity before it was last looked at is read again (and parsed only if its content
+/// hash differs), as git treats "racily clean" files.
 package struct PolicyDirectoryContents: Sendable {
     package let directory: String
     package private(set) var library: PolicyLibrary
@@ -27,11 +27,11 @@ package struct PolicyDirectoryContents: Sendable {
         let changed: timespec
         let takenAt: timespec
 
-        static func of(_ path: String) -> Identity? {
+        /// The identity of `name` in the directory open as `directory` (a descriptor: no walk of the whole path per
+        /// file), as of `now`.
+        static func of(_ name: String, in directory: Int32, at now: timespec) -> Identity? {
             var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
+            guard fstatat(directory, name, &info, 0) == 0 else { return nil }
             return Identity(
                 device: UInt64(info.st_dev),
                 inode: UInt64(info.st_ino),
@@ -42,13 +42,21 @@ package struct PolicyDirectoryContents: Sendable {
             )
         }
 
-        /// Whether the file is the same as when `self` was taken: same identity, and not modified within two seconds
-        /// of that moment (a later write of the same size may then share its timestamps).
+        /// Whether the file is the same as when `self` was taken: same identity, and not modified so shortly before
+        /// that moment that a later write of the same size could share its timestamps. Linux file systems stamp
+        /// times from a clock that ticks every few milliseconds, so 50 ms covers them; timestamps without nanoseconds
+        /// come from a file system that keeps whole seconds (or two, as FAT does), so there it takes two seconds.
         func stillDescribes(_ current: Identity) -> Bool {
             guard device == current.device, inode == current.inode, size == current.size,
                 Self.same(modified, current.modified), Self.same(changed, current.changed)
             else { return false }
-            return takenAt.tv_sec - max(modified.tv_sec, changed.tv_sec) > 2
+            let wholeSeconds = modified.tv_nsec == 0 && changed.tv_nsec == 0
+            let window: Int64 = wholeSeconds ? 2_000_000_000 : 50_000_000
+            return Self.nanoseconds(takenAt) - max(Self.nanoseconds(modified), Self.nanoseconds(changed)) > window
+        }
+
+        private static func nanoseconds(_ time: timespec) -> Int64 {
+            Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
         }
 
         private static func same(_ left: timespec, _ right: timespec) -> Bool {
@@ -62,7 +70,7 @@ package struct PolicyDirectoryContents: Sendable {
         PolicyDirectoryLoader.policyFileNames(directory).map { names in
             let paths = names.map { PolicyDirectoryLoader.path(directory, $0) }
             // Identity before content: a write between the two is seen by the next refresh.
-            let identities = paths.map(Identity.of)
+            let identities = identities(of: names, in: directory)
             let documents = PolicyLibrary.parseInParallel(paths) { index in Self.document(paths[index]) }
             var found: [String: Identity] = [:]
             for (path, identity) in zip(paths, identities) { found[path] = identity }
@@ -79,22 +87,23 @@ package struct PolicyDirectoryContents: Sendable {
     @discardableResult
     package mutating func refresh() -> [String] {
         guard case .success(let names) = PolicyDirectoryLoader.policyFileNames(directory) else { return [] }
-        let paths = Set(names.map { PolicyDirectoryLoader.path(directory, $0) })
+        let paths = names.map { PolicyDirectoryLoader.path(directory, $0) }
+        let present = Set(paths)
         var changes: [String: PolicyLibrary.Document?] = [:]
-        for path in identities.keys where !paths.contains(path) {
+        for path in identities.keys where !present.contains(path) {
             changes[path] = .some(nil)
             identities[path] = nil
         }
-        for path in paths {
-            let current = Identity.of(path)
+        for (path, current) in zip(paths, Self.identities(of: names, in: directory)) {
             if let known = identities[path], let current, known.stillDescribes(current) { continue }
             identities[path] = current
             switch PolicyDirectoryLoader.readText(path) {
             case .success(let text):
-                if library.holds(path, contents: text) { continue }
-                changes[path] = PolicyLibrary.Document(name: path, contents: text)
+                let hash = PolicyLibrary.contentHash(text)
+                if library.holds(path, contentHash: hash) { continue }
+                changes[path] = PolicyLibrary.Document(name: path, contents: text, contentHash: hash)
             case .failure(let diagnostic):
-                changes[path] = PolicyLibrary.Document(unreadable: diagnostic)
+                changes[path] = PolicyLibrary.Document(name: path, unreadable: diagnostic)
             }
         }
         library = library.updating(parsed: changes)
@@ -103,14 +112,25 @@ package struct PolicyDirectoryContents: Sendable {
 
     /// Records a file this process has just written (an admin change), so that the next refresh does not read it.
     package mutating func wrote(_ path: String, making library: PolicyLibrary) {
-        identities[path] = Identity.of(path)
+        let name = (path as NSString).lastPathComponent
+        identities[path] = Self.identities(of: [name], in: (path as NSString).deletingLastPathComponent)[0]
         self.library = library
+    }
+
+    /// Each name's identity in `directory` now (nil where it cannot be had).
+    private static func identities(of names: [String], in directory: String) -> [Identity?] {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return names.map { _ in nil } }
+        defer { close(descriptor) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return names.map { Identity.of($0, in: descriptor, at: now) }
     }
 
     private static func document(_ path: String) -> PolicyLibrary.Document {
         switch PolicyDirectoryLoader.readText(path) {
         case .success(let text): PolicyLibrary.Document(name: path, contents: text)
-        case .failure(let diagnostic): PolicyLibrary.Document(unreadable: diagnostic)
+        case .failure(let diagnostic): PolicyLibrary.Document(name: path, unreadable: diagnostic)
         }
     }
 }

@@ -12,40 +12,54 @@ import TenantPolicy
 /// settled again on each change from small per-document summaries, so its cost grows with the number of documents
 /// and domains, not rules. A first load parses every document in parallel, on every core.
 package struct PolicyLibrary: Sendable {
-    /// One document as parsed, with what can be settled from it alone.
-    struct Document: Sendable {
-        /// The content's 64-bit FNV-1a hash: equal content is never parsed twice.
+    /// One document as parsed, with what can be settled from it alone. A class: a change copies the library's table
+    /// of documents, which then costs a reference per document, not the document.
+    final class Document: Sendable {
+        let name: String
+        /// The content's 64-bit hash (`contentHash(_:)`): equal content is never parsed twice.
         let contentHash: UInt64
         /// Nil when the document could not be read or parsed at all (its diagnostics say why).
-        var parsed: ParsedPolicyFile?
+        let parsed: ParsedPolicyFile?
         /// Reading and parsing problems, errors and warnings.
         let diagnostics: [PolicyDiagnostic]
         /// The isolation policy resolved from this document alone, when none of its rules names a domain, and the
         /// problems found resolving it; the written rules are dropped then (a million of them would stay in memory).
         let ownRules: ResolvedRules?
-        /// The last resolution of a document whose rules name domains, and what each domain resolved to then: kept
-        /// while the directory still resolves them the same way.
-        var domainRules: (domains: [String: TenantID?], rules: ResolvedRules)?
 
-        init(name: String, contents: String) {
-            var hash = ContentHash()
-            hash.add(contents)
-            contentHash = hash.value
+        /// The governed tenant's isolation as written (its rules dropped when `ownRules` holds them), if any.
+        var isolation: ParsedPolicyFile.WrittenIsolation? { parsed?.isolation }
+        /// Whether the document names tenants, resource hosts or organisations for the directory (`directory.yaml`).
+        let carriesDirectory: Bool
+        /// Whether the document holds a tenant's cross-tenant access settings.
+        let carriesCrossTenantAccess: Bool
+
+        init(name: String, contents: String, contentHash: UInt64? = nil) {
+            self.name = name
+            self.contentHash = contentHash ?? PolicyLibrary.contentHash(contents)
             let baseName = (name as NSString).lastPathComponent
             let isDirectory = baseName == "directory.yaml" || baseName == "directory.yml"
             let (found, diagnostics) = PolicyFileParser.parse(file: name, contents: contents, isDirectory: isDirectory)
             self.diagnostics = diagnostics
-            parsed = found
             if let isolation = found?.isolation, !isolation.rules.contains(where: \.namesDomain) {
                 ownRules = ResolvedRules(isolation, file: name) { _ in nil }
-                parsed?.isolation?.rules = []
+                var kept = found
+                kept?.isolation?.rules = []
+                parsed = kept
             } else {
                 ownRules = nil
+                parsed = found
             }
+            carriesDirectory =
+                found.map { !$0.directoryEntries.isEmpty || !$0.resourceHosts.isEmpty || !$0.azureDevOpsOrganizations.isEmpty }
+                ?? false
+            carriesCrossTenantAccess = found?.crossTenantAccess != nil
         }
 
         /// A document that could not be read.
-        init(unreadable diagnostic: PolicyDiagnostic) {
+        init(name: String, unreadable diagnostic: PolicyDiagnostic) {
+            self.name = name
+            carriesDirectory = false
+            carriesCrossTenantAccess = false
             contentHash = 0
             parsed = nil
             diagnostics = [diagnostic]
@@ -53,7 +67,17 @@ package struct PolicyLibrary: Sendable {
         }
     }
 
+    /// The last resolution of a document whose rules name domains, and what each domain resolved to then: kept
+    /// while the directory still resolves them the same way.
+    private struct DomainResolution: Sendable {
+        let domains: [String: TenantID?]
+        let rules: ResolvedRules
+    }
+
     private var documents: [String: Document]
+    /// The documents' names in order: cross-document rules go by it ("the first file governs").
+    private var sortedNames: [String]
+    private var domainResolutions: [String: DomainResolution] = [:]
     /// The set these documents make, or every problem that keeps them from making one.
     package private(set) var outcome: Result<PolicyBundle, PolicyValidationError>
     /// How many documents were parsed to make this library since its first load (tests count them).
@@ -71,6 +95,7 @@ package struct PolicyLibrary: Sendable {
 
     init(documents: [String: Document]) {
         self.documents = documents
+        sortedNames = documents.keys.sorted()
         parsedDocuments = documents.count
         versionSum = documents.reduce(0) { $0 &+ Self.versionShare($1.key, $1.value) }
         outcome = .failure(PolicyValidationError(diagnostics: []))
@@ -81,13 +106,17 @@ package struct PolicyLibrary: Sendable {
     package var version: String { ContentHash.hex(versionSum) }
 
     /// The names of the documents, sorted.
-    package var names: [String] { documents.keys.sorted() }
+    package var names: [String] { sortedNames }
 
-    /// Whether the library holds `name` with exactly `contents`.
-    package func holds(_ name: String, contents: String) -> Bool {
+    /// Whether the library holds `name` with content of this hash (`contentHash(_:)`).
+    func holds(_ name: String, contentHash: UInt64) -> Bool {
+        documents[name]?.contentHash == contentHash
+    }
+
+    static func contentHash(_ contents: String) -> UInt64 {
         var hash = ContentHash()
-        hash.add(contents)
-        return documents[name]?.contentHash == hash.value
+        hash.addWords(of: contents)
+        return hash.value
     }
 
     /// This library with `changes` applied: a name mapped to text is written (added or replaced), to nil removed.
@@ -99,8 +128,9 @@ package struct PolicyLibrary: Sendable {
                 parsed[name] = .some(nil)
                 continue
             }
-            guard !holds(name, contents: contents) else { continue }
-            parsed[name] = Document(name: name, contents: contents)
+            let hash = Self.contentHash(contents)
+            guard documents[name]?.contentHash != hash else { continue }
+            parsed[name] = Document(name: name, contents: contents, contentHash: hash)
         }
         return updating(parsed: parsed)
     }
@@ -110,15 +140,32 @@ package struct PolicyLibrary: Sendable {
         guard !changes.isEmpty else { return self }
         var next = self
         for (name, document) in changes {
+            let slot = Self.insertionPoint(of: name, in: next.sortedNames)
+            let listed = slot < next.sortedNames.count && next.sortedNames[slot] == name
             if let old = next.documents[name] { next.versionSum &-= Self.versionShare(name, old) }
             next.documents[name] = document
+            next.domainResolutions[name] = nil
             if let document {
                 next.versionSum &+= Self.versionShare(name, document)
                 next.parsedDocuments += 1
+                if !listed { next.sortedNames.insert(name, at: slot) }
+            } else if listed {
+                next.sortedNames.remove(at: slot)
             }
         }
         next.settle()
         return next
+    }
+
+    /// The first index whose name is not below `name`.
+    private static func insertionPoint(of name: String, in names: [String]) -> Int {
+        var low = 0
+        var high = names.count
+        while low < high {
+            let middle = (low + high) / 2
+            if names[middle] < name { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Parses documents on every core; `parse(i)` parses the i-th name.
@@ -136,14 +183,13 @@ package struct PolicyLibrary: Sendable {
 
     /// Settles what spans documents and makes the set.
     private mutating func settle() {
-        let sorted = documents.sorted { $0.key < $1.key }.map(\.value)
+        let sorted = sortedNames.compactMap { documents[$0] }
         let diagnostics = sorted.flatMap(\.diagnostics)
         var settling = CrossDocumentSettling()
-        var resolvedAgain: [String: (domains: [String: TenantID?], rules: ResolvedRules)] = [:]
-        let settled = settling.settle(sorted.compactMap(\.parsed)) { isolation, file, directory in
-            let document = documents[file]
-            if let own = document?.ownRules { return own }
-            if let cached = document?.domainRules,
+        var resolvedAgain: [String: DomainResolution] = [:]
+        let settled = settling.settle(sorted) { isolation, file, directory in
+            if let own = documents[file]?.ownRules { return own }
+            if let cached = domainResolutions[file],
                 cached.domains.allSatisfy({ directory.tenant(forDomain: $0.key) == $0.value })
             {
                 return cached.rules
@@ -154,10 +200,10 @@ package struct PolicyLibrary: Sendable {
                 domains[name] = .some(tenant)
                 return tenant
             }
-            resolvedAgain[file] = (domains, rules)
+            resolvedAgain[file] = DomainResolution(domains: domains, rules: rules)
             return rules
         }
-        for (file, resolution) in resolvedAgain { documents[file]?.domainRules = resolution }
+        domainResolutions.merge(resolvedAgain) { _, new in new }
         let everything = diagnostics + settling.diagnostics
         if everything.contains(where: { $0.severity == .error }) {
             outcome = .failure(PolicyValidationError(diagnostics: everything))

@@ -340,9 +340,9 @@ struct ServeBinaryTests {
             var edited = Date()
             switch edit {
             case .inPlaceKeepingSizeAndTime:
-                // Past the two seconds after its last change in which a file is read again whatever it looks like
-                // (and a poll later): now only the change time can show the edit.
-                try await Task.sleep(for: .milliseconds(3500))
+                // Past the moment after its last change in which a file is read again whatever it looks like, and a
+                // poll later: now only the change time can show the edit.
+                try await Task.sleep(for: .milliseconds(1500))
                 edited = Date()
                 try Self.turnIsolationOffKeepingSizeAndTime("\(policies)/contoso.yaml")
             case .removeTheFiles:
