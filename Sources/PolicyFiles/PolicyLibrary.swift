@@ -50,7 +50,9 @@ package struct PolicyLibrary: Sendable {
                 parsed = found
             }
             carriesDirectory =
-                found.map { !$0.directoryEntries.isEmpty || !$0.resourceHosts.isEmpty || !$0.azureDevOpsOrganizations.isEmpty }
+                found.map {
+                    !$0.directoryEntries.isEmpty || !$0.resourceHosts.isEmpty || !$0.azureDevOpsOrganizations.isEmpty
+                }
                 ?? false
             carriesCrossTenantAccess = found?.crossTenantAccess != nil
         }
