@@ -67,13 +67,14 @@ package struct PolicySet: Hashable, Sendable {
 
     /// A governed tenant other than `creator` whose enabled isolation would refuse a connection created in
     /// `creator` (no inbound rule names it or `*`), if any; the first in ID order, so the answer is stable.
+    /// One pass, no sorting: IDs compare in the order of their lower-case text, and this runs on every exchange
+    /// whose token cannot be read, over every governed tenant.
     package func tenantRefusingInbound(from creator: TenantID) -> TenantID? {
-        tenants.keys.sorted { $0.description < $1.description }.first { tenant in
-            guard tenant != creator, case .blocked = check(policyOf: tenant, other: creator, .inbound) else {
-                return false
-            }
-            return true
+        var first: TenantID?
+        for tenant in tenants.keys where tenant != creator && first.map({ tenant < $0 }) ?? true {
+            if case .blocked = check(policyOf: tenant, other: creator, .inbound) { first = tenant }
         }
+        return first
     }
 
     private func check(policyOf judge: TenantID, other: TenantID, _ direction: Direction) -> IsolationDecision.Check {

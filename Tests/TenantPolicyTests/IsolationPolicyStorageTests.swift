@@ -74,4 +74,30 @@ struct IsolationPolicyStorageTests {
             #expect(IsolationPolicy(tenantID: Self.owner, isEnabled: true, rules: policy.rules) == policy)
         }
     }
+
+    /// With an unreadable sign-in tenant, the tenant named as refusing is the first refusing one in the order of
+    /// the IDs' text, whatever order the set holds them in.
+    @Test func theRefusingTenantIsTheFirstInTextOrder() throws {
+        let creator = try #require(TenantID("00000000-0000-4000-8000-000000000001"))
+        let ids = [
+            "f0000000-0000-4000-8000-000000000000", "0a000000-0000-4000-8000-00000000000b",
+            "0a000000-0000-4000-8000-00000000000a", "9fffffff-ffff-4fff-bfff-ffffffffffff",
+        ].compactMap { TenantID($0) }
+        let admitting = try #require(TenantID("00000000-0000-4000-8000-000000000000"))
+        let tenants =
+            ids.map { GovernedTenant(id: $0, isolation: IsolationPolicy(tenantID: $0, isEnabled: true, rules: [])) }
+            + [
+                GovernedTenant(
+                    id: admitting,
+                    isolation: IsolationPolicy(
+                        tenantID: admitting,
+                        isEnabled: true,
+                        rules: [IsolationRule(subject: .tenant(creator), directions: .both)]
+                    )
+                )
+            ]
+        let set = PolicySet(tenants: tenants)
+        #expect(set.tenantRefusingInbound(from: creator) == ids.min { $0.description < $1.description })
+        #expect(set.tenantRefusingInbound(from: creator)?.description == "0a000000-0000-4000-8000-00000000000a")
+    }
 }
