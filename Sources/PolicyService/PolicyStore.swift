@@ -42,8 +42,6 @@ package final class PolicyStore: Sendable {
         self.unreadableResourceToken = unreadableResourceToken
         self.state = Locked(Self.snapshot(bundle, nonEntraSTS, mode, unreadableResourceToken))
         Self.recordVersion(bundle.version, replacing: nil)
-        // What parsing the first set on every core left behind.
-        FreedMemory.release()
     }
 
     package func current() -> Snapshot { state.withLock { $0 } }
@@ -56,7 +54,6 @@ package final class PolicyStore: Sendable {
             return current.bundle.version
         }
         if previous != bundle.version { Self.recordVersion(bundle.version, replacing: previous) }
-        FreedMemory.release()
     }
 
     /// `tenantgate_policy_info{version}` is 1 for the version in force and 0 for the one it replaced, the usual
