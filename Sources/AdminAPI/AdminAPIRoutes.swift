@@ -21,9 +21,11 @@ package enum AdminAPIRoutes {
         policies: PolicyStore,
         sourceStatus: @escaping @Sendable () -> PolicySourceStatus,
         renderMetrics: @escaping @Sendable () -> [UInt8],
-        policyAPI: AdminPolicyAPI?
+        policyAPI: AdminPolicyAPI?,
+        proxyAutoConfiguration: String? = nil
     ) {
         addHealth(to: router, policies: policies, sourceStatus: sourceStatus, renderMetrics: renderMetrics)
+        addProxyAutoConfiguration(to: router, script: proxyAutoConfiguration)
         addIsolation(to: router.group(RouterPath(isolationPath)), policyAPI: policyAPI)
         addCrossTenantAccess(to: router.group(RouterPath(graphPath)), policyAPI: policyAPI)
     }
@@ -61,6 +63,36 @@ package enum AdminAPIRoutes {
                 }
             ],
             otherwise: notAllowed
+        )
+    }
+
+    /// `/proxy.pac`: unauthenticated (browsers and WPAD fetch it without credentials) and cacheable for five minutes.
+    private static func addProxyAutoConfiguration(to router: Router<AdminRequestContext>, script: String?) {
+        on(
+            router,
+            "/proxy.pac",
+            [
+                .get: { _, _ in
+                    guard let script else {
+                        return try AdminJSON.response(
+                            .notFound,
+                            [
+                                "error": "not_configured",
+                                "message": "the address clients reach the proxy by is not known (it listens on every address, or on a port chosen at start): name it with --pac-proxy HOST:PORT",
+                            ]
+                        )
+                    }
+                    return Response(
+                        status: .ok,
+                        headers: [
+                            .lowercaseContentType: "application/x-ns-proxy-autoconfig",
+                            .lowercaseCacheControl: "public, max-age=300",
+                        ],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: script))
+                    )
+                }
+            ],
+            otherwise: { _ in try AdminJSON.response(.methodNotAllowed, ["error": "method_not_allowed"]) }
         )
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 /// The header names the admin listener sets, spelt in lower case as it has always sent them: HTTP/1 writes a name as
 /// spelt, and `HTTPField.Name.eTag` would send `ETag`.
 extension HTTPField.Name {
+    static let lowercaseCacheControl = lowercase("cache-control")
     static let lowercaseContentType = lowercase("content-type")
     static let lowercaseETag = lowercase("etag")
     static let lowercaseRetryAfter = lowercase("retry-after")

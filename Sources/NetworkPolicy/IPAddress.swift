@@ -78,6 +78,9 @@ package struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// True for an IPv4 address, including one given in IPv4-mapped IPv6 form.
     package var isIPv4: Bool { high == 0 && low & 0xffff_ffff_0000_0000 == Self.mappedMarker }
 
+    /// `0.0.0.0` or `::`: a listener on every address, which no client can be told to connect to.
+    package var isUnspecified: Bool { self == IPAddress(ipv4: (0, 0, 0, 0)) || (high == 0 && low == 0) }
+
     /// The four octets of an IPv4 address as one number, most significant first.
     var ipv4Value: UInt32 { UInt32(truncatingIfNeeded: low) }
 

@@ -174,7 +174,11 @@ package struct PolicyLibrary: Sendable {
     static func parseInParallel(_ names: [String], _ parse: @Sendable (Int) -> Document) -> [String: Document] {
         let results = UnsafeMutableBufferPointer<Document?>.allocate(capacity: names.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            // The slots hold references: released before the memory goes, or every first load's documents leak.
+            _ = results.deinitialize()
+            results.deallocate()
+        }
         nonisolated(unsafe) let slots = results
         DispatchQueue.concurrentPerform(iterations: names.count) { index in slots[index] = parse(index) }
         var documents: [String: Document] = [:]

@@ -166,7 +166,8 @@ package final class Application: Sendable {
                 policyAPI: policyAPI,
                 sourceStatus: { source.status },
                 sessionStore: sessionStore,
-                secureCookies: tls != nil
+                secureCookies: tls != nil,
+                proxyAutoConfiguration: settings.proxyAutoConfiguration?.script
             )
             if let console = settings.console {
                 do {

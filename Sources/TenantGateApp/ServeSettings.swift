@@ -1,5 +1,6 @@
 import Audit
 import EntraAuth
+import ExchangePolicy
 import Foundation
 import NetworkPolicy
 import ProxyServer
@@ -23,6 +24,9 @@ package struct ServeSettings: Sendable {
     package var creatorTrust: EntraTokenTrust
     /// How often the policies directory is looked at for edits.
     package var policyWatchInterval: Duration = .seconds(1)
+    /// `/proxy.pac` on the admin listener; nil when no address to put in it is known (a wildcard `--listen` without
+    /// `--pac-proxy`).
+    package var proxyAutoConfiguration: ProxyAutoConfiguration?
     /// When audit lines are synced to disk (SPEC 4.1 `--audit-fsync`).
     package var auditSync: AuditSync = .always
     /// The admin console's sign-in (`--console-client-id`, `--console-issuer`); nil serves no console.

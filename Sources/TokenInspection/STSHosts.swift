@@ -12,7 +12,7 @@ package enum STSHosts {
     package static let knownNonEntra: Set<String> = ["app.vssps.visualstudio.com"]
 
     /// Domains none of whose subdomains is intercepted: device registration answers on per-tenant subdomains too.
-    private static let neverInterceptedSuffixes = [".enterpriseregistration.windows.net"]
+    package static let neverInterceptedSuffixes = [".enterpriseregistration.windows.net"]
 
     /// Entra hosts of the global cloud outside its alias set: the v1 issuer host and Seamless SSO (ENTRA-FACTS 1).
     private static let otherGlobalHosts: Set<String> = ["sts.windows.net", "autologon.microsoftazuread-sso.com"]
@@ -23,7 +23,7 @@ package enum STSHosts {
     /// (`loginex.microsoftonline.com`, `login.microsoftonline-p.com`, `ccs.login.microsoftonline.com`,
     /// `certauth.login.microsoftonline.com` among them). The pinned device-registration hosts stay excluded
     /// (`neverIntercepted`).
-    private static let globalHostSuffixes = [
+    package static let globalHostSuffixes = [
         ".login.microsoft.com", externalIDSuffix, ".microsoftonline.com", ".microsoftonline-p.com",
     ]
     private static let externalIDSuffix = ".ciamlogin.com"
@@ -35,6 +35,11 @@ package enum STSHosts {
         EntraCloud.allCases.flatMap(\.loginHosts) + otherGlobalHosts.sorted() + [
             "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
         ]
+
+    /// Every STS name intercepted by itself (each cloud's login hosts, the v1 issuer host, Seamless SSO, the known
+    /// non-Entra STSs), sorted; `globalHostSuffixes` names the rest. What a proxy auto-configuration file lists.
+    package static let interceptedNames: [String] =
+        (Array(cloudByHost.keys) + Array(otherGlobalHosts) + Array(knownNonEntra)).sorted()
 
     private static let cloudByHost: [String: EntraCloud] = {
         var map: [String: EntraCloud] = [:]

@@ -42,6 +42,18 @@ struct ServeCommand: AsyncParsableCommand {
     var policies: String?
 
     @Option(
+        name: .customLong("pac-proxy"),
+        help: "HOST:PORT clients reach the proxy listener by, for /proxy.pac (default: --listen, unless a wildcard)."
+    )
+    var pacProxy: String?
+
+    @Option(
+        name: .customLong("pac-fallback-proxy"),
+        help: "HOST:PORT of the network's own proxy, where /proxy.pac sends every name TenantGate does not judge (default DIRECT)."
+    )
+    var pacFallbackProxy: String?
+
+    @Option(
         name: .customLong("policy-watch-interval"),
         help: "Seconds between looks at the policies directory for edits (default 1; 0: only SIGHUP and admin writes)."
     )

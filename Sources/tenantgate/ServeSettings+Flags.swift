@@ -194,6 +194,7 @@ extension ServeSettings {
         case (nil, nil): proxy.listenTLS = nil
         case (_?, nil), (nil, _?): throw ServeSetupError("--listen-tls-cert and --listen-tls-key go together")
         }
+        proxyAutoConfiguration = try Self.proxyAutoConfiguration(flags, proxy: proxy)
         switch (flags.adminTLSCert, flags.adminTLSKey) {
         case (let certificate?, let key?): adminTLS = (certificate, key)
         case (nil, nil): adminTLS = nil
@@ -339,5 +340,37 @@ extension ServeSettings {
             }
             return range
         }
+    }
+
+    /// The PAC file's directives: the proxy listener as clients reach it, and the network's own proxy, each a host
+    /// name or address (they end up in JavaScript, so nothing else is taken) and a port.
+    static func proxyAutoConfiguration(
+        _ flags: ServeCommand,
+        proxy: ProxyConfiguration
+    ) throws(ServeSetupError) -> ProxyAutoConfiguration? {
+        func address(_ text: String, flag: String) throws(ServeSetupError) -> HostPort {
+            guard let parsed = HostPort(parsing: text),
+                HostName.canonical(parsed.host) != nil || IPAddress(parsed.host) != nil
+            else { throw ServeSetupError("\(flag): '\(text)' is not HOST:PORT (a host name or address, and a port)") }
+            return parsed
+        }
+        let fallback = try flags.pacFallbackProxy.map { text throws(ServeSetupError) in
+            try address(text, flag: "--pac-fallback-proxy")
+        }
+        let listener: HostPort
+        if let text = flags.pacProxy {
+            listener = try address(text, flag: "--pac-proxy")
+        } else if proxy.listen.port == 0 || IPAddress(proxy.listen.host)?.isUnspecified == true {
+            // Every address, or a port chosen at start: nothing a client can be told.
+            return nil
+        } else {
+            listener = proxy.listen
+        }
+        return ProxyAutoConfiguration(
+            proxyAddress: listener.description,
+            speaksTLS: proxy.listenTLS != nil,
+            fallback: fallback?.description,
+            rules: proxy.interception
+        )
     }
 }

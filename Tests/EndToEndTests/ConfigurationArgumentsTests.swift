@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NetworkPolicy
+import ProxyServer
 import Testing
 
 @testable import tenantgate
@@ -71,5 +73,29 @@ struct ConfigurationArgumentsTests {
         let arguments = try Self.arguments("policy-store: postgres://tenantgate:s3cr3t@db.internal/tenantgate\n")
         let command = try ServeCommand.parse(arguments)
         #expect(command.policyStore == "postgres://tenantgate:s3cr3t@db.internal/tenantgate")
+    }
+
+    /// The PAC file's directives come from the flags: the listener unless it is a wildcard or port 0, `HTTPS` for a
+    /// TLS listener, and only host names or addresses (they are written into JavaScript).
+    @Test func thePACDirectivesComeFromTheFlags() throws {
+        func pac(_ arguments: [String], listen: String, tls: Bool = false) throws -> (String, String)? {
+            var proxy = ProxyConfiguration(listen: try #require(HostPort(parsing: listen)))
+            if tls { proxy.listenTLS = ("cert.pem", "key.pem") }
+            return try ServeSettings.proxyAutoConfiguration(try ServeCommand.parse(arguments), proxy: proxy)
+                .map { ($0.proxy, $0.otherwise) }
+        }
+        #expect(try pac([], listen: "10.1.2.3:3128")! == ("PROXY 10.1.2.3:3128", "DIRECT"))
+        #expect(try pac([], listen: "10.1.2.3:3128", tls: true)! == ("HTTPS 10.1.2.3:3128", "DIRECT"))
+        #expect(try pac([], listen: "0.0.0.0:3128") == nil)
+        #expect(try pac([], listen: "[::]:3128") == nil)
+        #expect(try pac([], listen: "127.0.0.1:0") == nil)
+        #expect(
+            try pac(["--pac-proxy", "proxy.corp.example:8443", "--pac-fallback-proxy", "[2001:db8::1]:8080"], listen: "0.0.0.0:3128")!
+                == ("PROXY proxy.corp.example:8443", "PROXY [2001:db8::1]:8080")
+        )
+        for forged in [#"x";alert(1);//:80"#, "proxy.example", "a b:80", "proxy.example:99999"] {
+            #expect(throws: ServeSetupError.self) { try pac(["--pac-proxy", forged], listen: "10.1.2.3:3128") }
+            #expect(throws: ServeSetupError.self) { try pac(["--pac-fallback-proxy", forged], listen: "10.1.2.3:3128") }
+        }
     }
 }

@@ -17,7 +17,8 @@ package enum AdminRouter {
         policyAPI: AdminPolicyAPI?,
         sourceStatus: @escaping @Sendable () -> PolicySourceStatus = { .directory },
         sessionStore: MemoryPersistDriver<ContinuousClock> = MemoryPersistDriver(),
-        secureCookies: Bool
+        secureCookies: Bool,
+        proxyAutoConfiguration: String? = nil
     ) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: AdminFallbackMiddleware())
@@ -42,7 +43,8 @@ package enum AdminRouter {
             policies: policies,
             sourceStatus: sourceStatus,
             renderMetrics: renderMetrics,
-            policyAPI: policyAPI
+            policyAPI: policyAPI,
+            proxyAutoConfiguration: proxyAutoConfiguration
         )
         return router
     }
