@@ -195,7 +195,7 @@ let package = Package(
             dependencies: [
                 "PolicyFiles", "PolicyService", "PolicyDatabase", "CertificateAuthority", "Audit", "ProxyServer",
                 "AdminAPI", "AdminConsole",
-                "EntraAuth", "NetworkPolicy", "TenantPolicy",
+                "EntraAuth", "ExchangePolicy", "NetworkPolicy", "TenantPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

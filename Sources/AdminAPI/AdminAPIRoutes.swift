@@ -78,7 +78,9 @@ package enum AdminAPIRoutes {
                             .notFound,
                             [
                                 "error": "not_configured",
-                                "message": "the address clients reach the proxy by is not known (it listens on every address, or on a port chosen at start): name it with --pac-proxy HOST:PORT",
+                                "message":
+                                    "the address clients reach the proxy by is not known (it listens on every "
+                                    + "address, or on a port chosen at start): name it with --pac-proxy HOST:PORT",
                             ]
                         )
                     }

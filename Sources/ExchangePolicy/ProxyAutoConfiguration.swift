@@ -87,7 +87,8 @@ package struct ProxyAutoConfiguration: Sendable {
                 escaped.unicodeScalars.append(scalar)
             default:
                 let hex = String(scalar.value, radix: 16)
-                escaped += scalar.value <= 0xFFFF
+                escaped +=
+                    scalar.value <= 0xFFFF
                     ? "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                     : "?"
             }

@@ -4,6 +4,7 @@ import Audit
 import CertificateAuthority
 import Dispatch
 import EntraAuth
+import ExchangePolicy
 import Foundation
 import Hummingbird
 import Logging

@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("pac-fallback-proxy"),
-        help: "HOST:PORT of the network's own proxy, where /proxy.pac sends every name TenantGate does not judge (default DIRECT)."
+        help: "HOST:PORT of the network's own proxy, for what /proxy.pac does not send to TenantGate (default DIRECT)."
     )
     var pacFallbackProxy: String?
 

@@ -194,7 +194,6 @@ extension ServeSettings {
         case (nil, nil): proxy.listenTLS = nil
         case (_?, nil), (nil, _?): throw ServeSetupError("--listen-tls-cert and --listen-tls-key go together")
         }
-        proxyAutoConfiguration = try Self.proxyAutoConfiguration(flags, proxy: proxy)
         switch (flags.adminTLSCert, flags.adminTLSKey) {
         case (let certificate?, let key?): adminTLS = (certificate, key)
         case (nil, nil): adminTLS = nil
@@ -282,6 +281,7 @@ extension ServeSettings {
         }
         self.console = console
         self.adminTLS = adminTLS
+        proxyAutoConfiguration = try Self.proxyAutoConfiguration(flags, proxy: self.proxy)
         self.adminTenants = adminTenants
         self.auditSync = auditSync
         if let seconds = flags.policyWatchInterval {

@@ -1,7 +1,9 @@
 import ArgumentParser
+import ExchangePolicy
 import Foundation
 import NetworkPolicy
 import ProxyServer
+import TenantGateApp
 import Testing
 
 @testable import tenantgate
@@ -90,12 +92,17 @@ struct ConfigurationArgumentsTests {
         #expect(try pac([], listen: "[::]:3128") == nil)
         #expect(try pac([], listen: "127.0.0.1:0") == nil)
         #expect(
-            try pac(["--pac-proxy", "proxy.corp.example:8443", "--pac-fallback-proxy", "[2001:db8::1]:8080"], listen: "0.0.0.0:3128")!
+            try pac(
+                ["--pac-proxy", "proxy.corp.example:8443", "--pac-fallback-proxy", "[2001:db8::1]:8080"],
+                listen: "0.0.0.0:3128"
+            )!
                 == ("PROXY proxy.corp.example:8443", "PROXY [2001:db8::1]:8080")
         )
         for forged in [#"x";alert(1);//:80"#, "proxy.example", "a b:80", "proxy.example:99999"] {
             #expect(throws: ServeSetupError.self) { try pac(["--pac-proxy", forged], listen: "10.1.2.3:3128") }
-            #expect(throws: ServeSetupError.self) { try pac(["--pac-fallback-proxy", forged], listen: "10.1.2.3:3128") }
+            #expect(throws: ServeSetupError.self) {
+                try pac(["--pac-fallback-proxy", forged], listen: "10.1.2.3:3128")
+            }
         }
     }
 }
