@@ -141,32 +141,72 @@ package final class ProxyServer: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    let address = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
-                    let verdict = shared.admission.admit(address)
-                    guard verdict == .admitted, let address else {
-                        try sync.addHandler(RefusedAtAcceptHandler(verdict, shared: shared))
-                        return
+                    let peer = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+                    let session = SessionPipeline(shared: shared, listenerTLS: listenerTLS, idle: idle)
+                    // A trusted balancer's connection says first whose it is; nobody else's may.
+                    if let peer, shared.configuration.proxyProtocolFrom.contains(where: { $0.contains(peer) }) {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProxyProtocolHandler(peer: peer, shared: shared, session: session)
+                        )
+                    } else {
+                        try session.install(on: channel.pipeline.syncOperations, channel: channel, client: peer)
                     }
-                    shared.metrics.openConnections.increment()
-                    channel.closeFuture.whenComplete { _ in
-                        shared.metrics.openConnections.decrement()
-                        shared.admission.release(address)
-                    }
-                    // An HTTPS proxy: the client's TLS with the listener comes first, under the handshake deadline.
-                    if let listenerTLS { try sync.addHandler(NIOSSLServerHandler(context: listenerTLS)) }
-                    let deadline = RequestDeadlineHandler(
-                        head: .seconds(shared.configuration.requestHeadTimeoutSeconds),
-                        handshake: listenerTLS == nil ? nil : .seconds(shared.configuration.tlsHandshakeTimeoutSeconds)
-                    )
-                    try sync.addHandler(IdleStateHandler(readTimeout: idle))
-                    try sync.addHandler(deadline)
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-                    try sync.addHandler(HTTPResponseEncoder())
-                    try sync.addHandler(ProxyRequestHandler(shared: shared, deadline: deadline))
                 }
             }
             .bind(host: shared.configuration.listen.host, port: shared.configuration.listen.port)
             .get()
+    }
+}
+
+/// What an accepted connection's pipeline becomes once its client is known (at accept, or after a balancer's PROXY
+/// protocol header): admitted or refused by `ClientAdmission`, and counted while open.
+struct SessionPipeline {
+    let shared: ProxyContext
+    let listenerTLS: NIOSSLContext?
+    let idle: TimeAmount
+
+    /// Adds the session's handlers at the end of `pipeline` (after `position`'s handler when given).
+    func install(
+        on pipeline: ChannelPipeline.SynchronousOperations,
+        channel: any Channel,
+        client address: IPAddress?,
+        after position: (any ChannelHandler)? = nil
+    ) throws {
+        let verdict = shared.admission.admit(address)
+        guard verdict == .admitted, let address else {
+            try add([RefusedAtAcceptHandler(verdict, shared: shared)], to: pipeline, after: position)
+            return
+        }
+        let shared = self.shared
+        shared.metrics.openConnections.increment()
+        channel.closeFuture.whenComplete { _ in
+            shared.metrics.openConnections.decrement()
+            shared.admission.release(address)
+        }
+        var handlers: [any ChannelHandler] = []
+        // An HTTPS proxy: the client's TLS with the listener comes first, under the handshake deadline.
+        if let listenerTLS { handlers.append(NIOSSLServerHandler(context: listenerTLS)) }
+        let deadline = RequestDeadlineHandler(
+            head: .seconds(shared.configuration.requestHeadTimeoutSeconds),
+            handshake: listenerTLS == nil ? nil : .seconds(shared.configuration.tlsHandshakeTimeoutSeconds)
+        )
+        handlers += [
+            IdleStateHandler(readTimeout: idle), deadline,
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), HTTPResponseEncoder(),
+            ProxyRequestHandler(shared: shared, deadline: deadline, clientAddress: address),
+        ]
+        try add(handlers, to: pipeline, after: position)
+    }
+
+    private func add(
+        _ handlers: [any ChannelHandler],
+        to pipeline: ChannelPipeline.SynchronousOperations,
+        after position: (any ChannelHandler)?
+    ) throws {
+        if let position {
+            try pipeline.addHandlers(handlers, position: .after(position))
+        } else {
+            try pipeline.addHandlers(handlers)
+        }
     }
 }

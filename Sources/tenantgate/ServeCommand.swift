@@ -222,6 +222,12 @@ struct ServeCommand: AsyncParsableCommand {
     var allowClient: [String] = []
 
     @Option(
+        name: .customLong("proxy-protocol-from"),
+        help: "A CIDR range of load balancers whose connections begin with a PROXY protocol header (repeatable)."
+    )
+    var proxyProtocolFrom: [String] = []
+
+    @Option(
         name: .customLong("token-flows"),
         help:
             "judge or refuse tokens an STS hands over outside its token endpoint (form_post, fragments; default judge)."

@@ -90,6 +90,7 @@ extension ServeSettings {
         proxy.entraRanges = try Self.ranges(flags.entraRange, flag: "--entra-range")
         let clients = try Self.ranges(flags.allowClient, flag: "--allow-client")
         if !clients.isEmpty { proxy.allowedClients = ClientPolicy(allowed: clients) }
+        proxy.proxyProtocolFrom = try Self.ranges(flags.proxyProtocolFrom, flag: "--proxy-protocol-from")
         func limit<T: BinaryInteger>(_ flag: T?, _ name: String, into value: inout T) throws {
             guard let chosen = flag else { return }
             guard chosen > 0 else { throw ServeSetupError("--\(name): must be a positive number, got \(chosen)") }

@@ -113,7 +113,13 @@ struct ClientPipelineTests {
             try sync.addHandler(deadline)
             try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
             try sync.addHandler(HTTPResponseEncoder())
-            try sync.addHandler(ProxyRequestHandler(shared: shared, deadline: deadline))
+            try sync.addHandler(
+                ProxyRequestHandler(
+                    shared: shared,
+                    deadline: deadline,
+                    clientAddress: ConnectStateMachineTests.loopback
+                )
+            )
         }
         for _ in 0..<Int(random.next() % 10) + 2 {
             switch random.next() % 10 {

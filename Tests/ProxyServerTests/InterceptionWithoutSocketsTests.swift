@@ -31,7 +31,13 @@ struct InterceptionWithoutSocketsTests {
             try sync.addHandler(deadline)
             try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
             try sync.addHandler(HTTPResponseEncoder())
-            try sync.addHandler(ProxyRequestHandler(shared: shared, deadline: deadline))
+            try sync.addHandler(
+                ProxyRequestHandler(
+                    shared: shared,
+                    deadline: deadline,
+                    clientAddress: ConnectStateMachineTests.loopback
+                )
+            )
         }
         try await proxy.writeInbound(ByteBuffer(string: connect))
         await fixture.loop.run()

@@ -20,13 +20,18 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var plainHost = ""
     private let shared: ProxyContext
     private let deadline: RequestDeadlineHandler
+    /// The client: the connection's peer, or the client a trusted balancer's PROXY protocol header named.
+    private let clientAddress: IPAddress
     /// A plain request body's share of the proxy's body memory, given back once answered.
     private var reservation: BodyReservation
 
-    /// - Parameter deadline: the request-head deadline in front of this connection's decoder.
-    init(shared: ProxyContext, deadline: RequestDeadlineHandler) {
+    /// - Parameters:
+    ///   - deadline: the request-head deadline in front of this connection's decoder;
+    ///   - clientAddress: the client `ClientAdmission` admitted.
+    init(shared: ProxyContext, deadline: RequestDeadlineHandler, clientAddress: IPAddress) {
         self.shared = shared
         self.deadline = deadline
+        self.clientAddress = clientAddress
         self.reservation = BodyReservation(budget: shared.bodyBudget)
         self.machine = ConnectStateMachine(
             configuration: .init(
@@ -42,11 +47,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         switch unwrapInboundIn(data) {
         case .head(let head):
             deadline.headReceived()
-            // Admitted connections have an IP peer (`ClientAdmission`).
-            guard let address = context.channel.remoteAddress?.ipAddress.flatMap({ IPAddress($0) }) else {
-                return context.close(promise: nil)
-            }
-            run(machine.headReceived(head, clientAddress: address), context: context)
+            run(machine.headReceived(head, clientAddress: clientAddress), context: context)
         case .body(let chunk):
             guard reservation.take(chunk.readableBytes) else {
                 return run(

@@ -12,13 +12,25 @@ final class RefusedAtAcceptHandler: ChannelInboundHandler {
 
     private let verdict: ClientAdmission.Verdict
     private let shared: ProxyContext
+    private var answered = false
 
     init(_ verdict: ClientAdmission.Verdict, shared: ProxyContext) {
         self.verdict = verdict
         self.shared = shared
     }
 
+    /// Added to a connection already active (after a balancer's PROXY protocol header), it answers at once.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { refuse(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        refuse(context: context)
+    }
+
+    private func refuse(context: ChannelHandlerContext) {
+        guard !answered else { return }
+        answered = true
         switch verdict {
         case .refused(let reason):
             let refusal = ConnectionRefusal(host: "", creator: nil, setting: .clientPolicy, reason: reason)

@@ -22,6 +22,9 @@ package struct ProxyConfiguration: Sendable {
     package var entraRanges: [AddressRange] = []
     /// Who may use the proxy (SPEC 4.1 `--allow-client`); loopback only by default.
     package var allowedClients: ClientPolicy
+    /// `--proxy-protocol-from`: balancers whose connections must begin with a PROXY protocol header, whose client
+    /// then stands for the connection's (admission, creator address map, per-client caps, audit lines).
+    package var proxyProtocolFrom: [AddressRange] = []
     /// Token-carrying responses outside the token endpoint on intercepted STS hosts.
     package var tokenFlows: TokenFlowHandling
     /// This process's other listeners (the admin listener): never a destination, whatever is allowed.

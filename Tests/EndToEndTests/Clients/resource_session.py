@@ -9,30 +9,7 @@ import os
 import sys
 import time
 
-from tunnel import open_tls
-
-
-def read_answer(stream):
-    """Reads one HTTP/1.1 answer with a Content-Length body; returns its status code."""
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = stream.recv(1)
-        if not chunk:
-            raise SystemExit("closed before the answer's head ended")
-        head += chunk
-    lines = head.decode("latin-1").split("\r\n")
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
-    body = b""
-    while len(body) < length:
-        chunk = stream.recv(length - len(body))
-        if not chunk:
-            raise SystemExit("closed inside the answer's body")
-        body += chunk
-    return lines[0].split(" ")[1]
+from tunnel import open_tls, read_answer
 
 
 def main():

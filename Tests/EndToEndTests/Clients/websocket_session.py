@@ -11,7 +11,7 @@ import os
 import struct
 import sys
 
-from tunnel import open_tls
+from tunnel import open_tls, read_head
 
 
 def read_exactly(stream, count):
@@ -22,16 +22,6 @@ def read_exactly(stream, count):
             raise SystemExit("closed after %d of %d bytes" % (len(data), count))
         data += chunk
     return data
-
-
-def read_head(stream):
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = stream.recv(1)
-        if not chunk:
-            raise SystemExit("closed before the answer's head ended")
-        head += chunk
-    return head.decode("latin-1")
 
 
 def send_frame(stream, opcode, payload):

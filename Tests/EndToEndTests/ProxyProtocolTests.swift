@@ -1,0 +1,163 @@
+import Foundation
+import LoopbackSimulation
+import MockSTS
+import TenantPolicy
+import TestSupport
+import Testing
+
+/// PROXY protocol on the proxy listener, through the real binary: a real HAProxy (Debian's, `mode tcp`,
+/// `send-proxy-v2`) in front, connecting from 127.0.0.2, the one address `--proxy-protocol-from` trusts. The client
+/// behind it is the one the creator address map judges; a header from anyone else, or none from the balancer, is
+/// refused.
+@Suite(.timeLimit(.minutes(2)))
+struct ProxyProtocolTests {
+    static let balancer = "127.0.0.2"
+    static let mappedClient = "127.0.0.5"
+
+    /// `serve` trusting the balancer, with Contoso mapped to the client behind it (and nothing to the balancer).
+    static func withBalancedServe(_ body: (ServeProcess) async throws -> Void) async throws {
+        try await CreatorTrustTests.withMap(
+            #"{"\#(mappedClient)/32": "\#(ProxyEndToEndTests.contoso)"}"#,
+            extraArguments: ["--proxy-protocol-from", "\(balancer)/32"],
+            body
+        )
+    }
+
+    /// curl through `proxy` from `source`, no maker token: the CONNECT's status and the exchange's.
+    static func exchange(
+        _ serve: ServeProcess,
+        proxy: String,
+        from source: String,
+        extra: [String] = []
+    ) async throws -> (connect: Int, status: Int) {
+        let output = try await Curl.run(
+            [
+                "-s", "-m", "20", "--proxy", proxy, "--cacert", serve.caPath, "--interface", source,
+                "-w", "\n%{http_connect} %{http_code}", "-d", HostileClientTests.form,
+                "https://login.microsoftonline.com/\(ProxyEndToEndTests.northwind)/oauth2/v2.0/token",
+            ] + extra
+        )
+        let codes = (output.split(separator: "\n").last ?? "").split(separator: " ").map { Int($0) ?? -1 }
+        return (codes.first ?? -1, codes.last ?? -1)
+    }
+
+    @Test func theClientBehindHAProxyIsTheOneJudged() async throws {
+        try await Self.withBalancedServe { serve in
+            let haproxy = try await HAProxy(backendPort: serve.proxyPort, source: Self.balancer)
+            defer { haproxy.stop() }
+            let front = "http://127.0.0.1:\(haproxy.port)"
+
+            // Contoso, by the address HAProxy accepted: its isolation refuses Northwind.
+            let mapped = try await Self.exchange(serve, proxy: front, from: Self.mappedClient)
+            #expect(mapped.connect == 200)
+            #expect(mapped.status == 403)
+            let decided = serve.auditObjects().last { $0["decision"] != nil && $0["host"] as? String != "" }
+            #expect(decided?["creator_tenant"] as? String == ProxyEndToEndTests.contoso.description)
+
+            // Another client behind the same balancer: mapped to nothing, so no creator (407), as if direct.
+            let unmapped = try await Self.exchange(serve, proxy: front, from: "127.0.0.6")
+            #expect(unmapped.status == 407, "\(unmapped)")
+        }
+    }
+
+    /// A raw client (`Clients/proxy_protocol_client.py`): from `source`, a v1 header naming `names` or none, then a
+    /// CONNECT and a token request for Northwind; `connect STATUS` or `exchange STATUS`.
+    static func rawExchange(_ serve: ServeProcess, from source: String, naming names: String?) async throws -> String {
+        let outcome = try await ChildProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/proxy_protocol_client.py",
+                "\(serve.proxyPort)", serve.caPath, source, names.map { "v1:\($0)" } ?? "none",
+                ProxyEndToEndTests.northwind.description, HostileClientTests.form,
+            ]
+        )
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        return outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func aHeaderFromAnUntrustedAddressIsRefused() async throws {
+        try await Self.withBalancedServe { serve in
+            // The mapped client's own address, but not a balancer: its header is not believed, nor read as HTTP.
+            let forged = try await Self.rawExchange(serve, from: "127.0.0.7", naming: Self.mappedClient)
+            #expect(forged == "connect 400")
+            #expect(serve.sts.tokenRequestCount(tenantSegment: ProxyEndToEndTests.northwind.description) == 0)
+            let contoso = ProxyEndToEndTests.contoso.description
+            #expect(!serve.auditObjects().contains { $0["creator_tenant"] as? String == contoso })
+        }
+    }
+
+    @Test func theBalancerWithoutAHeaderIsRefusedAndWithAVersion1HeaderServed() async throws {
+        try await Self.withBalancedServe { serve in
+            // Straight from the balancer's address, no header: refused, with a clientPolicy audit line.
+            let bare = try await Self.rawExchange(serve, from: Self.balancer, naming: nil)
+            #expect(bare == "connect 400")
+            let refusal = serve.auditObjects().last { $0["setting"] as? String == "clientPolicy" }
+            let reason = refusal?["reason"] as? String ?? ""
+            #expect(reason.contains("PROXY protocol"), "\(reason)")
+
+            // A version 1 header naming the mapped client: Contoso, whose isolation refuses Northwind.
+            let v1 = try await Self.rawExchange(serve, from: Self.balancer, naming: Self.mappedClient)
+            #expect(v1 == "exchange 403")
+            let decided = serve.auditObjects().last { $0["decision"] as? String == "blocked" }
+            #expect(decided?["creator_tenant"] as? String == ProxyEndToEndTests.contoso.description)
+        }
+    }
+}
+
+/// Debian's HAProxy in TCP mode on a loopback port, sending PROXY protocol v2 to `backendPort` from `source`.
+final class HAProxy: @unchecked Sendable {
+    let port: Int
+    private let process: Process
+    private let directory: URL
+
+    init(backendPort: Int, source: String) async throws {
+        port = try ServeProcess.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("haproxy-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let configuration = directory.appendingPathComponent("haproxy.cfg").path
+        try """
+        global
+            maxconn 100
+        defaults
+            mode tcp
+            timeout connect 5s
+            timeout client 30s
+            timeout server 30s
+        frontend front
+            bind 127.0.0.1:\(port)
+            default_backend tenantgate
+        backend tenantgate
+            server tenantgate 127.0.0.1:\(backendPort) send-proxy-v2 source \(source)
+
+        """.write(toFile: configuration, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/haproxy")
+        process.arguments = ["-f", configuration, "-db"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Listening, seen in the kernel's table: a probe connection would reach TenantGate and be audited.
+        for _ in 0..<100 where process.isRunning && !Self.isListening(port) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        guard process.isRunning, Self.isListening(port) else {
+            throw Curl.Failure(description: "haproxy did not start")
+        }
+    }
+
+    /// Whether a socket listens on 127.0.0.1:`port` (`/proc/net/tcp`: local address in hex, state 0A).
+    private static func isListening(_ port: Int) -> Bool {
+        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        let local = String(format: "0100007F:%04X", port)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[1] == local && fields[3] == "0A"
+        }
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
