@@ -50,13 +50,14 @@ package final class PolicyDatabase: Service, Sendable {
 
     /// The named documents that exist; a name without a row has been deleted.
     func documents(named names: [String]) async throws -> [Document] {
-        try await Self.documents(
-            client.query(
-                "SELECT name, body, xmin::text FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name",
-                logger: logger
-            )
-        )
+        try await Self.documents(client.query(Self.documentsQuery(named: names), logger: logger))
     }
+
+    private static func documentsQuery(named names: [String]) -> PostgresQuery {
+        "SELECT name, body, xmin::text FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name"
+    }
+
+    private static let revisionsQuery: PostgresQuery = "SELECT name, xmin::text FROM tenantgate.policy_documents"
 
     private static func documents(_ rows: PostgresRowSequence) async throws -> [Document] {
         var documents: [Document] = []
@@ -68,9 +69,7 @@ package final class PolicyDatabase: Service, Sendable {
 
     /// Every document's name and revision: what the periodic check compares, without reading a body.
     func revisions() async throws -> [String: String] {
-        try await Self.revisions(
-            client.query("SELECT name, xmin::text FROM tenantgate.policy_documents", logger: logger)
-        )
+        try await Self.revisions(client.query(Self.revisionsQuery, logger: logger))
     }
 
     private static func revisions(_ rows: PostgresRowSequence) async throws -> [String: String] {
@@ -90,10 +89,7 @@ package final class PolicyDatabase: Service, Sendable {
         package func documents(named names: [String]) async throws -> [Document] {
             guard !names.isEmpty else { return [] }
             return try await PolicyDatabase.documents(
-                connection.query(
-                    "SELECT name, body, xmin::text FROM tenantgate.policy_documents WHERE name = ANY(\(names)) ORDER BY name",
-                    logger: logger
-                )
+                connection.query(PolicyDatabase.documentsQuery(named: names), logger: logger)
             )
         }
     }
@@ -107,9 +103,7 @@ package final class PolicyDatabase: Service, Sendable {
     ) async throws -> PolicyDocumentChangeRow {
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
-            let revisions = try await Self.revisions(
-                connection.query("SELECT name, xmin::text FROM tenantgate.policy_documents", logger: logger)
-            )
+            let revisions = try await Self.revisions(connection.query(Self.revisionsQuery, logger: logger))
             let change = try await plan(StoredRevisions(revisions: revisions, connection: connection, logger: logger))
             try await connection.query(
                 """

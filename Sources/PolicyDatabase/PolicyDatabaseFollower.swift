@@ -40,8 +40,6 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
         var revisions: [String: String]
     }
     private let health: Locked<PolicySourceStatus>
-    private let applied = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
-    private let refused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
     private let notifications = Counter(label: "tenantgate_policy_store_notifications_total")
     private let repairs = Counter(label: "tenantgate_policy_store_repairs_total")
     private let reachableGauge = Gauge(label: "tenantgate_policy_store_up")
@@ -148,10 +146,16 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     package func library(matching stored: PolicyDatabase.StoredRevisions) async throws -> PolicyLibrary {
         let current = held.withLock { $0 }
         let (changed, removed) = Self.differences(stored.revisions, current.revisions)
+        let names = changed + removed
+        return current.library.updating(Self.changes(names, found: try await stored.documents(named: names)))
+    }
+
+    /// The library changes that reading `names` found: each name to its body, or to nil when it has no row.
+    private static func changes(_ names: [String], found: [PolicyDatabase.Document]) -> [String: String?] {
         var changes: [String: String?] = [:]
-        for name in removed { changes[name] = .some(nil) }
-        for document in try await stored.documents(named: changed) { changes[document.name] = document.body }
-        return current.library.updating(changes)
+        for name in names { changes[name] = .some(nil) }
+        for document in found { changes[document.name] = document.body }
+        return changes
     }
 
     /// Names whose stored revision differs from the held one, and names held but no longer stored.
@@ -168,7 +172,7 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     /// Reads what `work` names and applies the result; false when the store could not be read.
     private func perform(_ work: Work) async -> Bool {
         let current = held.withLock { $0 }
-        var changes: [String: String?] = [:]
+        let changes: [String: String?]
         var revisions = current.revisions
         do {
             let names: [String]
@@ -189,14 +193,10 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
                 )
                 names = changed + removed
             }
-            for name in names {
-                changes[name] = .some(nil)
-                revisions[name] = nil
-            }
-            for document in try await database.documents(named: names) {
-                changes[document.name] = document.body
-                revisions[document.name] = document.revision
-            }
+            let found = try await database.documents(named: names)
+            changes = Self.changes(names, found: found)
+            for name in names { revisions[name] = nil }
+            for document in found { revisions[document.name] = document.revision }
             markReachable()
         } catch {
             markUnreachable(error)
@@ -209,13 +209,10 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     }
 
     private func apply(_ library: PolicyLibrary) {
-        switch library.outcome {
+        switch store.apply(library) {
         case .success(let bundle):
-            store.replace(with: bundle)
-            applied.increment()
             logger.notice("policies reloaded from the policy store", metadata: ["version": "\(bundle.version)"])
         case .failure(let error):
-            refused.increment()
             logger.error(
                 "the policy store holds an invalid set, refused; the last good policies stay in force",
                 metadata: ["errors": "\(error.errors.map(\.description).joined(separator: "; "))"]

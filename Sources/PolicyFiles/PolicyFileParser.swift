@@ -7,7 +7,7 @@ import Yams
 ///
 /// JSON files are composed with the YAML parser too (JSON is YAML's flow style), so that every field keeps its
 /// line number for messages; a Power Platform document in its plain shape is first offered to
-/// `PowerPlatformJSONReader`, which reads it twenty times faster or leaves it to this path.
+/// `PowerPlatformJSONReader`, which reads it in one pass over its bytes or leaves it to this path.
 enum PolicyFileParser {
     static func parse(file: String, contents: String, isDirectory: Bool) -> (ParsedPolicyFile?, [PolicyDiagnostic]) {
         if !isDirectory, let isolation = PowerPlatformJSONReader.read(contents) {

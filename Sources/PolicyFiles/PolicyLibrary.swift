@@ -99,7 +99,7 @@ package struct PolicyLibrary: Sendable {
         self.documents = documents
         sortedNames = documents.keys.sorted()
         parsedDocuments = documents.count
-        versionSum = documents.reduce(0) { $0 &+ Self.versionShare($1.key, $1.value) }
+        versionSum = Self.versionSum(of: documents)
         outcome = .failure(PolicyValidationError(diagnostics: []))
         settle()
     }
@@ -142,7 +142,7 @@ package struct PolicyLibrary: Sendable {
         guard !changes.isEmpty else { return self }
         var next = self
         for (name, document) in changes {
-            let slot = Self.insertionPoint(of: name, in: next.sortedNames)
+            let slot = next.sortedNames.insertionPoint(of: name)
             let listed = slot < next.sortedNames.count && next.sortedNames[slot] == name
             if let old = next.documents[name] { next.versionSum &-= Self.versionShare(name, old) }
             next.documents[name] = document
@@ -157,17 +157,6 @@ package struct PolicyLibrary: Sendable {
         }
         next.settle()
         return next
-    }
-
-    /// The first index whose name is not below `name`.
-    private static func insertionPoint(of name: String, in names: [String]) -> Int {
-        var low = 0
-        var high = names.count
-        while low < high {
-            let middle = (low + high) / 2
-            if names[middle] < name { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     /// Parses documents on every core; `parse(i)` parses the i-th name.
@@ -239,10 +228,12 @@ package struct PolicyLibrary: Sendable {
         return share.value
     }
 
-    /// The version computed from every document, as a check of the one kept up to date.
-    package var fullyRecomputedVersion: String {
-        ContentHash.hex(documents.reduce(0) { $0 &+ Self.versionShare($1.key, $1.value) })
+    private static func versionSum(of documents: [String: Document]) -> UInt64 {
+        documents.reduce(0) { $0 &+ versionShare($1.key, $1.value) }
     }
+
+    /// The version computed from every document, as a check of the one kept up to date.
+    package var fullyRecomputedVersion: String { ContentHash.hex(Self.versionSum(of: documents)) }
 }
 
 extension ParsedPolicyFile.WrittenRule {

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import Plumbing
 import PolicyFiles
 import ServiceLifecycle
@@ -13,8 +12,6 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
     private let store: PolicyStore
     private let interval: Duration
     private let logger: Logger
-    private let succeeded = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
-    private let refused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
     /// The directory as last read, taken from the load the policy in force came from (so an edit made before `run()`
     /// starts is still seen). Read and changed only under the store's change lock.
     private let contents: Locked<PolicyDirectoryContents>
@@ -39,7 +36,7 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
             store.exclusively {
-                let (changed, library) = contents.withLock { ($0.refresh(), $0.library) }
+                let (changed, library) = refreshed()
                 if !changed.isEmpty { apply(library) }
             }
         }
@@ -47,13 +44,7 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
 
     /// Reads what changed and applies the directory now (SIGHUP).
     package func reload() {
-        store.exclusively {
-            let library = contents.withLock { contents in
-                contents.refresh()
-                return contents.library
-            }
-            apply(library)
-        }
+        store.exclusively { apply(refreshed().library) }
     }
 
     /// Runs an admin change against the directory as it is on disk now, under the store's change lock: `change`
@@ -63,24 +54,22 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
         _ change: (PolicyLibrary) throws -> (T, written: String, library: PolicyLibrary)
     ) rethrows -> T {
         try store.exclusively {
-            let current = contents.withLock { contents in
-                contents.refresh()
-                return contents.library
-            }
-            let (result, written, next) = try change(current)
+            let (result, written, next) = try change(refreshed().library)
             contents.withLock { $0.wrote(written, making: next) }
             return result
         }
     }
 
+    /// What changed on disk since the last look, and the library as it is now. Called under the store's change lock.
+    private func refreshed() -> (changed: [String], library: PolicyLibrary) {
+        contents.withLock { ($0.refresh(), $0.library) }
+    }
+
     private func apply(_ library: PolicyLibrary) {
-        switch library.outcome {
+        switch store.apply(library) {
         case .success(let bundle):
-            store.replace(with: bundle)
-            succeeded.increment()
             logger.notice("policies reloaded", metadata: ["version": "\(bundle.version)"])
         case .failure(let error):
-            refused.increment()
             logger.error(
                 "policy reload refused; the last good policies stay in force",
                 metadata: ["errors": "\(error.diagnostics.map(\.description).joined(separator: "; "))"]

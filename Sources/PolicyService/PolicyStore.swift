@@ -27,6 +27,8 @@ package final class PolicyStore: Sendable {
     /// serialised: a reload that read the directory before an admin write can never swap in after it and roll it
     /// back. Exchanges never take it.
     private let changes = Locked(())
+    private let reloadsApplied = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "applied")])
+    private let reloadsRefused = Counter(label: "tenantgate_policy_reloads_total", dimensions: [("outcome", "refused")])
     package let nonEntraSTS: NonEntraSTSMode
     package let mode: EnforcementMode
     package let unreadableResourceToken: UnreadableResourceToken
@@ -54,6 +56,19 @@ package final class PolicyStore: Sendable {
             return current.bundle.version
         }
         if previous != bundle.version { Self.recordVersion(bundle.version, replacing: previous) }
+    }
+
+    /// Puts `library`'s set in force when it makes one; otherwise the last good set stays. Either way counted in
+    /// `tenantgate_policy_reloads_total{outcome}`, whichever follower (the directory's, the store's) brought it.
+    package func apply(_ library: PolicyLibrary) -> Result<PolicyBundle, PolicyValidationError> {
+        switch library.outcome {
+        case .success(let bundle):
+            replace(with: bundle)
+            reloadsApplied.increment()
+        case .failure:
+            reloadsRefused.increment()
+        }
+        return library.outcome
     }
 
     /// `tenantgate_policy_info{version}` is 1 for the version in force and 0 for the one it replaced, the usual

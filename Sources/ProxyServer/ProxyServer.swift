@@ -172,9 +172,10 @@ struct SessionPipeline {
         client address: IPAddress?,
         after position: (any ChannelHandler)? = nil
     ) throws {
+        let place: ChannelPipeline.SynchronousOperations.Position = position.map { .after($0) } ?? .last
         let verdict = shared.admission.admit(address)
         guard verdict == .admitted, let address else {
-            try add([RefusedAtAcceptHandler(verdict, shared: shared)], to: pipeline, after: position)
+            try pipeline.addHandler(RefusedAtAcceptHandler(verdict, shared: shared), position: place)
             return
         }
         let shared = self.shared
@@ -195,18 +196,6 @@ struct SessionPipeline {
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), HTTPResponseEncoder(),
             ProxyRequestHandler(shared: shared, deadline: deadline, clientAddress: address),
         ]
-        try add(handlers, to: pipeline, after: position)
-    }
-
-    private func add(
-        _ handlers: [any ChannelHandler],
-        to pipeline: ChannelPipeline.SynchronousOperations,
-        after position: (any ChannelHandler)?
-    ) throws {
-        if let position {
-            try pipeline.addHandlers(handlers, position: .after(position))
-        } else {
-            try pipeline.addHandlers(handlers)
-        }
+        try pipeline.addHandlers(handlers, position: place)
     }
 }

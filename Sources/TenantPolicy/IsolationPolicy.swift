@@ -102,7 +102,7 @@ package struct IsolationPolicy: Hashable, Sendable {
             wildcard = rule
         case .tenant(let id):
             domains[id] = rule.domain
-            let slot = insertionPoint(of: id)
+            let slot = tenants.insertionPoint(of: id)
             if slot < tenants.count, tenants[slot] == id {
                 directions[slot] = rule.directions
                 return
@@ -148,18 +148,8 @@ package struct IsolationPolicy: Hashable, Sendable {
     }
 
     private func index(of id: TenantID) -> Int? {
-        let slot = insertionPoint(of: id)
+        let slot = tenants.insertionPoint(of: id)
         return slot < tenants.count && tenants[slot] == id ? slot : nil
     }
 
-    /// The first index whose tenant is not below `id`.
-    private func insertionPoint(of id: TenantID) -> Int {
-        var low = 0
-        var high = tenants.count
-        while low < high {
-            let middle = (low + high) / 2
-            if tenants[middle] < id { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
 }
