@@ -61,7 +61,8 @@ package final class ProxyServer: Service, Sendable {
         let dialer = UpstreamDialer(
             configuration: configuration,
             threadPool: threadPool,
-            entraAddresses: entraAddresses
+            entraAddresses: entraAddresses,
+            tlsContext: upstreamContext
         )
         let bodyBudget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
         self.shared = ProxyContext(

@@ -100,6 +100,24 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var upstreamOverride: [String] = []
 
+    @Option(
+        name: .customLong("parent-proxy"),
+        help: "http://HOST:PORT or https://HOST:PORT: the network's proxy every upstream connection goes through."
+    )
+    var parentProxy: String?
+
+    @Option(
+        name: .customLong("parent-proxy-credentials"),
+        help: "A file holding USER:PASSWORD for --parent-proxy (Basic; mode 0600), never the command line."
+    )
+    var parentProxyCredentials: String?
+
+    @Option(
+        name: .customLong("parent-proxy-bypass"),
+        help: "HOST, .SUFFIX, *.SUFFIX or CIDR reached directly, not through --parent-proxy (repeatable)."
+    )
+    var parentProxyBypass: [String] = []
+
     @Option(name: .customLong("audit-log"), help: "Audit log, JSON Lines (default audit.jsonl).")
     var auditLog: String?
 

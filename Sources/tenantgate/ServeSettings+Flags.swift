@@ -148,6 +148,7 @@ extension ServeSettings {
             }
             proxy.upstreamOverrides["\(from.host.lowercased()):\(from.port)"] = to
         }
+        proxy.parentProxy = try Self.parentProxy(flags)
         proxy.upstreamCAFiles = flags.upstreamCA
         proxy.allowedConnectPorts.formUnion(flags.allowConnectPort)
         for port in flags.allowHTTPPort {
@@ -331,6 +332,41 @@ extension ServeSettings {
             return nil
         case (_?, _?):
             throw ServeSetupError("give \(flag) or \(flag)-url, not both")
+        }
+    }
+
+    /// `--parent-proxy` with its bypass list and the credentials read from their file, which must be the
+    /// operator's alone (as the CA key).
+    private static func parentProxy(_ flags: ServeCommand) throws -> ParentProxy? {
+        guard let url = flags.parentProxy else {
+            guard flags.parentProxyCredentials == nil, flags.parentProxyBypass.isEmpty else {
+                throw ServeSetupError("--parent-proxy-credentials and --parent-proxy-bypass need --parent-proxy")
+            }
+            return nil
+        }
+        let bypass = try flags.parentProxyBypass.map { text in
+            guard let entry = ParentProxy.Bypass(parsing: text) else {
+                throw ServeSetupError("--parent-proxy-bypass: '\(text)' is not a host name, .suffix, *.suffix or CIDR")
+            }
+            return entry
+        }
+        let credentials = try flags.parentProxyCredentials.map { path in
+            var status = stat()
+            guard stat(path, &status) == 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ServeSetupError("--parent-proxy-credentials: cannot read \(path)")
+            }
+            guard status.st_mode & 0o077 == 0 else {
+                throw ServeSetupError(
+                    "--parent-proxy-credentials: \(path) is readable or writable by group or others (mode "
+                        + "\(String(status.st_mode & 0o777, radix: 8))): run 'chmod 600 \(path)'"
+                )
+            }
+            return text
+        }
+        do {
+            return try ParentProxy(url: url, credentials: credentials, bypass: bypass)
+        } catch {
+            throw ServeSetupError("--parent-proxy: \(error)")
         }
     }
 

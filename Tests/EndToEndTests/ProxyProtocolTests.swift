@@ -130,29 +130,7 @@ final class HAProxy: @unchecked Sendable {
             server tenantgate 127.0.0.1:\(backendPort) send-proxy-v2 source \(source)
 
         """.write(toFile: configuration, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/haproxy")
-        process.arguments = ["-f", configuration, "-db"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Listening, seen in the kernel's table: a probe connection would reach TenantGate and be audited.
-        for _ in 0..<100 where process.isRunning && !Self.isListening(port) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        guard process.isRunning, Self.isListening(port) else {
-            throw Curl.Failure(description: "haproxy did not start")
-        }
-    }
-
-    /// Whether a socket listens on 127.0.0.1:`port` (`/proc/net/tcp`: local address in hex, state 0A).
-    private static func isListening(_ port: Int) -> Bool {
-        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
-        let local = String(format: "0100007F:%04X", port)
-        return table.split(separator: "\n").contains { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 3 && fields[1] == local && fields[3] == "0A"
-        }
+        process = try await LoopbackDaemon.start("/usr/sbin/haproxy", ["-f", configuration, "-db"], listeningOn: port)
     }
 
     func stop() {

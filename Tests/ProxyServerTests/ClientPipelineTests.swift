@@ -42,14 +42,15 @@ struct ClientPipelineTests {
             )
             self.authority = authority
             let entraAddresses = EntraAddresses(ranges: [])
+            let upstreamContext = try NIOSSLContextFactory.client()
             let dialer = UpstreamDialer(
                 configuration: configuration,
                 threadPool: threadPool,
-                entraAddresses: entraAddresses
+                entraAddresses: entraAddresses,
+                tlsContext: upstreamContext
             )
             let budget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
             let log = AuditLog(sink: audit)
-            let upstreamContext = try NIOSSLContextFactory.client()
             shared = ProxyContext(
                 configuration: configuration,
                 policies: PolicyStore(bundle: PolicyBundle(isolation: PolicySet(), version: "v1"), nonEntraSTS: .audit),

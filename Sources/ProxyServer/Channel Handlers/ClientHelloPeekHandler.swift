@@ -144,12 +144,12 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func tunnel(context: ChannelHandlerContext) {
-        guard let address = connect.tunnelAddress else {
+        guard let route = connect.tunnelRoute else {
             return refuse("no judged address to tunnel to", context: context)
         }
         state = .handingOver
         SessionHandover.tunnel(
-            to: address,
+            along: route,
             shared: shared,
             pending: { [unowned self] in self.received },
             replacing: self,

@@ -196,7 +196,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.hold = nil
         sync.removeHandler(context: context, promise: nil)
         // Entra answers on 443; a tunnel to one of its addresses on another port is held to the same rule.
-        let entraLanding = shared.entraAddresses.landing(connect.tunnelAddress)
+        let entraLanding = shared.entraAddresses.landing(connect.tunnelRoute?.address)
         if connect.target.port == 443 || entraLanding != nil {
             SessionHandover.replace(
                 hold,
@@ -213,9 +213,9 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 replacing: hold,
                 context: holdContext
             )
-        } else if let tunnelAddress = connect.tunnelAddress {
+        } else if let tunnelRoute = connect.tunnelRoute {
             SessionHandover.tunnel(
-                to: tunnelAddress,
+                along: tunnelRoute,
                 shared: shared,
                 pending: hold.takeHeld,
                 replacing: hold,

@@ -71,19 +71,16 @@ enum SessionHandover {
         }
     }
 
-    /// Connects to `address` (already judged by the destination policy) and splices the two channels.
+    /// Connects along `route` (its address already judged by the destination policy; through the parent proxy
+    /// unless bypassed) and splices the two channels.
     static func tunnel(
-        to address: SocketAddress,
+        along route: UpstreamRoute,
         shared: ProxyContext,
         pending: @escaping () -> [NIOAny],
         replacing handler: any RemovableChannelHandler,
         context: ChannelHandlerContext
     ) {
-        ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.seconds(shared.configuration.connectTimeoutSeconds))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .connect(to: address)
+        shared.dialer.connect(route, halfClosure: true, on: context.eventLoop) { _ in }
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
@@ -105,9 +102,13 @@ enum SessionHandover {
                         allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds)
                     )
                     replace(handler, with: [tunnelIdle, local], replaying: pending(), context: context)
-                case .failure:
+                case .failure(let error):
                     // The 200 is already sent: closing is the only answer left.
                     shared.metrics.upstreamErrors.increment()
+                    shared.logger.notice(
+                        "tunnel could not be opened",
+                        metadata: ["route": "\(route.target)", "error": "\(UpstreamError.from(error))"]
+                    )
                     context.close(promise: nil)
                 }
             }

@@ -32,6 +32,8 @@ package struct ProxyConfiguration: Sendable {
     package var nonEntraSTS: NonEntraSTSMode
     /// `host:port` (lowercased) → where to connect instead.
     package var upstreamOverrides: [String: HostPort]
+    /// `--parent-proxy`: every connection the proxy makes goes through it, unless its bypass names the destination.
+    package var parentProxy: ParentProxy?
     /// PEM files of extra roots trusted for upstream TLS, beside the system roots.
     package var upstreamCAFiles: [String]
     /// Ports CONNECT may reach (SPEC 5: 443 only unless configured).

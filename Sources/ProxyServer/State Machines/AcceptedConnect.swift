@@ -9,6 +9,7 @@ struct AcceptedConnect: Equatable {
     /// Whether the CONNECT names a host TenantGate intercepts.
     let namesInterceptedHost: Bool
     let creator: CreatorResolver.Resolution
-    /// Where a blind tunnel goes: the CONNECT target's address, judged when the CONNECT arrived.
-    let tunnelAddress: SocketAddress?
+    /// Where a blind tunnel goes: the CONNECT target's address, judged when the CONNECT arrived, and the parent
+    /// proxy it goes through.
+    let tunnelRoute: UpstreamRoute?
 }

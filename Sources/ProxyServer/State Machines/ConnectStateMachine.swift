@@ -178,15 +178,15 @@ struct ConnectStateMachine {
             state = .resolvingDestination(connect, creator: creator)
             return .resolveDestination(connect.target)
         case .intercept, .refuse:
-            return accept(connect, creator: creator, tunnelAddress: nil)
+            return accept(connect, creator: creator, tunnelRoute: nil)
         }
     }
 
-    mutating func destinationResolved(_ result: Result<SocketAddress, UpstreamError>) -> Action {
+    mutating func destinationResolved(_ result: Result<UpstreamRoute, UpstreamError>) -> Action {
         guard case .resolvingDestination(let connect, let creator) = state else { return .none }
         switch result {
-        case .success(let address):
-            return accept(connect, creator: creator, tunnelAddress: address)
+        case .success(let route):
+            return accept(connect, creator: creator, tunnelRoute: route)
         case .failure(let failure) where failure.code == .destinationRefused:
             state = .failed
             return .refuseForbidden(
@@ -200,14 +200,14 @@ struct ConnectStateMachine {
         case .failure(let failure):
             // A name that does not resolve may still be an intercepted host's alias in the SNI.
             guard connect.target.port == 443 else { return fail(failure.httpStatus, failure.detail) }
-            return accept(connect, creator: creator, tunnelAddress: nil)
+            return accept(connect, creator: creator, tunnelRoute: nil)
         }
     }
 
     private mutating func accept(
         _ connect: Connect,
         creator: CreatorResolver.Resolution,
-        tunnelAddress: SocketAddress?
+        tunnelRoute: UpstreamRoute?
     ) -> Action {
         state = .accepted
         return .accept(
@@ -215,7 +215,7 @@ struct ConnectStateMachine {
                 target: connect.target,
                 namesInterceptedHost: connect.plan == .intercept,
                 creator: creator,
-                tunnelAddress: tunnelAddress
+                tunnelRoute: tunnelRoute
             )
         )
     }

@@ -17,6 +17,8 @@ final class UpstreamConnectionPool {
         let channel: any Channel
         let key: Key
         let exchanger: UpstreamResponseHandler
+        /// The parent proxy a plain http connection goes to, which takes absolute-form requests.
+        let forwardingParent: ParentProxy?
         /// When it last went back to the pool.
         var idleSince = NIODeadline.now()
     }
@@ -86,7 +88,7 @@ final class UpstreamConnectionPool {
     ) {
         connect(key).assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let channel):
+            case .success(let (channel, forwardingParent)):
                 guard let exchanger = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self)
                 else {
                     channel.close(promise: nil)
@@ -96,7 +98,12 @@ final class UpstreamConnectionPool {
                 self.send(
                     head,
                     body: body,
-                    on: Connection(channel: channel, key: key, exchanger: exchanger),
+                    on: Connection(
+                        channel: channel,
+                        key: key,
+                        exchanger: exchanger,
+                        forwardingParent: forwardingParent
+                    ),
                     completion: completion
                 )
             case .failure(let error):
@@ -129,14 +136,37 @@ final class UpstreamConnectionPool {
         completion: @escaping Completion
     ) {
         let timeout = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
-        connection.exchanger.send(head, body: body, timeout: timeout) { result in
+        let parent = connection.forwardingParent
+        let sent = parent.map { Self.absoluteForm(head, key: connection.key, parent: $0) } ?? head
+        connection.exchanger.send(sent, body: body, timeout: timeout) { result in
             if case .success(let response) = result, response.head.isKeepAlive {
                 self.release(connection)
             } else {
                 connection.channel.close(promise: nil)
             }
+            // The parent's own refusal is not the server's answer: the client cannot give the parent credentials.
+            if let parent, case .success(let response) = result, response.head.status == .proxyAuthenticationRequired {
+                return completion(
+                    .failure(
+                        UpstreamError(
+                            code: .parentFailed,
+                            detail: "the parent proxy \(parent.endpoint) answered 407 to http://\(connection.key.host): "
+                                + "it wants credentials, or refused those of --parent-proxy-credentials"
+                        )
+                    )
+                )
+            }
             completion(result)
         }
+    }
+
+    /// A plain request as a proxy takes it: the absolute URL, and the parent's credentials.
+    private static func absoluteForm(_ head: HTTPRequestHead, key: Key, parent: ParentProxy) -> HTTPRequestHead {
+        var head = head
+        head.uri = "http://\(HostPort(host: key.host, port: key.port))\(head.uri)"
+        head.headers.remove(name: "proxy-authorization")
+        if let authorization = parent.authorization { head.headers.add(name: "Proxy-Authorization", value: authorization) }
+        return head
     }
 
     /// Keeps a connection whose response was fully read, unless the pool for its target is full.
@@ -144,36 +174,37 @@ final class UpstreamConnectionPool {
         if idle.keep(connection, limit: configuration.maxIdleUpstreamConnectionsPerHost) { scheduleSweep() }
     }
 
-    private func connect(_ key: Key) -> EventLoopFuture<any Channel> {
+    /// A new connection for `key`, and the parent proxy when plain http goes to one (absolute form, no CONNECT).
+    private func connect(_ key: Key) -> EventLoopFuture<(any Channel, ParentProxy?)> {
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
         let bodyBudget = self.bodyBudget
         let handshakeTimeout = TimeAmount.seconds(configuration.tlsHandshakeTimeoutSeconds)
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(configuration.connectTimeoutSeconds))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if key.tls {
-                        // The name verified is the real host, wherever an override sends the bytes.
-                        try sync.addHandler(
-                            NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host))
-                        )
-                        try sync.addHandler(WriteCoalescingHandler())
-                    }
-                    let exchanger = UpstreamResponseHandler(
-                        maxBodyBytes: maxBody,
-                        bodyBudget: bodyBudget,
-                        handshakeTimeout: key.tls ? handshakeTimeout : nil
-                    )
-                    try sync.addHandler(HTTPRequestEncoder())
-                    try sync.addHandler(UnsolicitedBytesGuard(exchanger: exchanger))
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(exchanger)
-                }
+        let initializer: @Sendable (any Channel) throws -> Void = { channel in
+            let sync = channel.pipeline.syncOperations
+            if key.tls {
+                // The name verified is the real host, wherever an override or a parent sends the bytes.
+                try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host)))
+                try sync.addHandler(WriteCoalescingHandler())
             }
-        return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)
+            let exchanger = UpstreamResponseHandler(
+                maxBodyBytes: maxBody,
+                bodyBudget: bodyBudget,
+                handshakeTimeout: key.tls ? handshakeTimeout : nil
+            )
+            try sync.addHandler(HTTPRequestEncoder())
+            try sync.addHandler(UnsolicitedBytesGuard(exchanger: exchanger))
+            try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+            try sync.addHandler(exchanger)
+        }
+        let dialer = self.dialer
+        let eventLoop = self.eventLoop
+        return dialer.resolve(HostPort(host: key.host, port: key.port), namedByTLS: key.tls, on: eventLoop)
+            .flatMap { route in
+                let forwardingParent = key.tls ? nil : route.parentIfCarried
+                return dialer.connect(route, tunnel: key.tls, on: eventLoop, initializer: initializer)
+                    .map { ($0, forwardingParent) }
+            }
     }
 
     // MARK: - Streaming connections
@@ -210,25 +241,23 @@ final class UpstreamConnectionPool {
         let tlsContext = self.tlsContext
         // Nothing moving either way for this long ends the exchange (504), in the handshake as in a body.
         let silence = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
-        let handler = UpstreamStreamHandler()
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(configuration.connectTimeoutSeconds))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(
-                        NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host))
-                    )
-                    try sync.addHandler(IdleStateHandler(allTimeout: silence))
-                    try sync.addHandler(HTTPRequestEncoder())
-                    // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
-                    try sync.addHandler(handler)
-                }
+        let initializer: @Sendable (any Channel) throws -> Void = { channel in
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host)))
+            try sync.addHandler(IdleStateHandler(allTimeout: silence))
+            try sync.addHandler(HTTPRequestEncoder())
+            // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
+            try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
+            try sync.addHandler(UpstreamStreamHandler())
+        }
+        let target = HostPort(host: key.host, port: key.port)
+        return dialer.connect(target, namedByTLS: true, on: eventLoop, initializer: initializer)
+            .assumeIsolated()
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamStreamHandler.self)
+                return StreamConnection(channel: channel, key: key, handler: handler)
             }
-        return dialer.connect(HostPort(host: key.host, port: key.port), bootstrap: bootstrap, on: eventLoop)
-            .map { StreamConnection(channel: $0, key: key, handler: handler) }
+            .nonisolated()
     }
 
     /// SNI takes names, not IP literals.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import NetworkPolicy
 import Plumbing
 import TokenInspection
@@ -18,8 +19,17 @@ final class UpstreamDialer: Sendable {
     /// Learns where Entra's names resolve, so a tunnel by another name to those addresses can be told apart.
     private let entraAddresses: EntraAddresses
 
-    init(configuration: ProxyConfiguration, threadPool: NIOThreadPool, entraAddresses: EntraAddresses) {
+    /// Trusted for an `https://` parent proxy, as for upstream servers.
+    private let tlsContext: NIOSSLContext
+
+    init(
+        configuration: ProxyConfiguration,
+        threadPool: NIOThreadPool,
+        entraAddresses: EntraAddresses,
+        tlsContext: NIOSSLContext
+    ) {
         self.configuration = configuration
+        self.tlsContext = tlsContext
         self.threadPool = threadPool
         self.entraAddresses = entraAddresses
         self.policy = Locked(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
@@ -31,50 +41,144 @@ final class UpstreamDialer: Sendable {
         policy.withLock { $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners) }
     }
 
-    /// Where `target` may be reached: the override, or its address once resolved and judged.
-    func resolve(_ target: HostPort, on eventLoop: any EventLoop) -> EventLoopFuture<SocketAddress> {
+    /// Where `target` may be reached: the override, or its address once resolved and judged; through the parent
+    /// proxy unless `--parent-proxy-bypass` names it.
+    ///
+    /// - Parameter namedByTLS: the connection verifies `target`'s name in the server's certificate (an intercepted
+    ///   host). Only then may a name that does not resolve here go to the parent, whose resolver may know it: a
+    ///   tunnel or plain http is judged by its address, so its name must resolve here.
+    func resolve(_ target: HostPort, namedByTLS: Bool = false, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamRoute> {
         // NIO traps on a port that does not fit 16 bits; every caller should have refused it already.
         guard (1...65535).contains(target.port) else {
             return eventLoop.makeFailedFuture(
                 UpstreamError(code: .connectFailed, detail: "\(target.port) is not a TCP port")
             )
         }
+        let parent = configuration.parentProxy
         if let override = configuration.upstreamOverride(for: target) {
-            if IPAddress(override.host) != nil {
-                return eventLoop.makeCompletedFuture {
-                    try SocketAddress(ipAddress: override.host, port: override.port)
+            let address: EventLoopFuture<SocketAddress> =
+                IPAddress(override.host) != nil
+                ? eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: override.host, port: override.port) }
+                : threadPool.runIfActive(eventLoop: eventLoop) {
+                    try SocketAddress.makeAddressResolvingHost(override.host, port: override.port)
                 }
-            }
-            return threadPool.runIfActive(eventLoop: eventLoop) {
-                try SocketAddress.makeAddressResolvingHost(override.host, port: override.port)
-            }
+            return address.map { UpstreamRoute(target: override, address: $0, parent: parent) }
         }
         if let literal = IPAddress(target.host) {
-            return eventLoop.makeCompletedFuture { try judged(literal, target: target) }
+            return eventLoop.makeCompletedFuture {
+                UpstreamRoute(target: target, address: try judged(literal, target: target), parent: parent)
+            }
         }
         let threadPool = self.threadPool
         return threadPool.runIfActive(eventLoop: eventLoop) {
             try SocketAddress.makeAddressResolvingHost(target.host, port: target.port)
-        }
-        .flatMapErrorThrowing { error in
-            throw UpstreamError(code: .connectFailed, detail: "\(target.host) could not be resolved (\(error))")
         }
         .flatMapThrowing { address in
             guard let text = address.ipAddress, let resolved = IPAddress(text) else {
                 throw UpstreamError(code: .connectFailed, detail: "\(target.host) did not resolve to an IP address")
             }
             if STSHosts.entraCloud(forHost: target.host) != nil { self.entraAddresses.learn([resolved]) }
-            return try self.judged(resolved, target: target)
+            return UpstreamRoute(target: target, address: try self.judged(resolved, target: target), parent: parent)
+        }
+        .flatMapErrorThrowing { error in
+            if let error = error as? UpstreamError { throw error }
+            if namedByTLS, let parent, parent.carries(host: target.host, address: nil) {
+                return UpstreamRoute(target: target, address: nil, parent: parent)
+            }
+            throw UpstreamError(code: .connectFailed, detail: "\(target.host) could not be resolved (\(error))")
         }
     }
 
-    /// Resolves, judges and connects with `bootstrap`.
+    /// Resolves, judges and connects; `initializer` sets up the channel's own handlers.
     func connect(
         _ target: HostPort,
-        bootstrap: ClientBootstrap,
-        on eventLoop: any EventLoop
+        namedByTLS: Bool,
+        on eventLoop: any EventLoop,
+        initializer: @escaping @Sendable (any Channel) throws -> Void
     ) -> EventLoopFuture<any Channel> {
-        resolve(target, on: eventLoop).assumeIsolated().flatMap { bootstrap.connect(to: $0) }.nonisolated()
+        resolve(target, namedByTLS: namedByTLS, on: eventLoop).flatMap {
+            self.connect($0, on: eventLoop, initializer: initializer)
+        }
+    }
+
+    /// Connects along `route`: to its address, or to the parent proxy, which is asked to CONNECT (`tunnel`) or is
+    /// left to take absolute-form requests (plain http). The future completes once the tunnel is open.
+    func connect(
+        _ route: UpstreamRoute,
+        tunnel: Bool = true,
+        halfClosure: Bool = false,
+        on eventLoop: any EventLoop,
+        initializer: @escaping @Sendable (any Channel) throws -> Void
+    ) -> EventLoopFuture<any Channel> {
+        let timeout = TimeAmount.seconds(configuration.connectTimeoutSeconds)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+        guard let parent = route.parentIfCarried else {
+            guard let address = route.address else {
+                return eventLoop.makeFailedFuture(UpstreamError(code: .connectFailed, detail: "no address to connect to"))
+            }
+            return bootstrap.channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try initializer(channel) }
+            }.connect(to: address)
+        }
+        let established = tunnel ? eventLoop.makePromise(of: Void.self) : nil
+        let tlsContext = self.tlsContext
+        let target = route.target
+        let opening = parentAddress(parent, on: eventLoop).flatMap { address in
+            bootstrap.channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if parent.tls {
+                        try sync.addHandler(
+                            NIOSSLClientHandler(
+                                context: tlsContext,
+                                serverHostname: IPAddress(parent.endpoint.host) == nil ? parent.endpoint.host : nil
+                            )
+                        )
+                    }
+                    if let established {
+                        try sync.addHandler(
+                            ParentTunnelHandler(parent: parent, target: target, timeout: timeout, established: established)
+                        )
+                    }
+                    try initializer(channel)
+                }
+            }.connect(to: address)
+        }
+        .flatMapErrorThrowing { error in
+            throw Self.parentUnreachable(parent, error)
+        }
+        guard let established else { return opening }
+        opening.cascadeFailure(to: established)
+        return opening.flatMap { connected in
+            established.futureResult.map { _ in connected }.flatMapErrorThrowing { error in
+                connected.close(promise: nil)
+                throw error
+            }
+        }
+    }
+
+    /// The parent's address: its literal, or its name resolved now (its DNS record may move).
+    private func parentAddress(_ parent: ParentProxy, on eventLoop: any EventLoop) -> EventLoopFuture<SocketAddress> {
+        let endpoint = parent.endpoint
+        if IPAddress(endpoint.host) != nil {
+            return eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: endpoint.host, port: endpoint.port) }
+        }
+        return threadPool.runIfActive(eventLoop: eventLoop) {
+            try SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
+        }
+    }
+
+    private static func parentUnreachable(_ parent: ParentProxy, _ error: any Error) -> UpstreamError {
+        if error is ChannelError, case ChannelError.connectTimeout = error {
+            return UpstreamError(code: .timedOut, detail: "connecting to the parent proxy \(parent.endpoint) timed out")
+        }
+        return UpstreamError(
+            code: .parentFailed,
+            detail: "the parent proxy \(parent.endpoint) could not be reached (\(error))"
+        )
     }
 
     private func judged(_ address: IPAddress, target: HostPort) throws -> SocketAddress {
@@ -89,5 +193,22 @@ final class UpstreamDialer: Sendable {
             let named = target.host == address.description ? target.host : "\(target.host) (\(address))"
             throw UpstreamError(code: .destinationRefused, detail: "\(named): \(reason)")
         }
+    }
+}
+
+/// Where a connection the proxy makes goes: straight to a judged address, or through the parent proxy.
+struct UpstreamRoute: Equatable {
+    /// What a connection is for: the name asked for, or an override's address. The parent is asked to CONNECT here.
+    let target: HostPort
+    /// The judged address; nil only for a TLS-verified name that resolves at the parent alone.
+    let address: SocketAddress?
+    /// The parent proxy configured, if any.
+    let parent: ParentProxy?
+
+    /// The parent, unless `--parent-proxy-bypass` sends this route direct.
+    var parentIfCarried: ParentProxy? {
+        guard let parent else { return nil }
+        let resolved = address?.ipAddress.flatMap { IPAddress($0) }
+        return parent.carries(host: target.host, address: resolved) ? parent : nil
     }
 }

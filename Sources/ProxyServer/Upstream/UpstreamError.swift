@@ -23,6 +23,8 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case notSent
         /// The proxy holds its budget of bodies in memory (503).
         case overloaded
+        /// The parent proxy (`--parent-proxy`) could not be reached, or refused or botched the CONNECT (502).
+        case parentFailed
     }
 
     let code: Code
@@ -61,7 +63,7 @@ struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case .overloaded: .serviceUnavailable
         case .destinationRefused: .forbidden
         case .connectFailed, .certificateRejected, .tlsFailed, .connectionClosed, .connectionBusy, .responseTooLarge,
-            .malformedResponse, .undecodableBody, .notSent:
+            .malformedResponse, .undecodableBody, .notSent, .parentFailed:
             .badGateway
         }
     }

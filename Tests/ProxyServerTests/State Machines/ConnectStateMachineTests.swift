@@ -17,7 +17,7 @@ struct ConnectStateMachineTests {
         target: HostPort(host: login, port: 443),
         namesInterceptedHost: true,
         creator: contoso,
-        tunnelAddress: nil
+        tunnelRoute: nil
     )
 
     static func makerTokenRefused(_ reason: String) -> ConnectStateMachine.Action {
@@ -60,7 +60,7 @@ struct ConnectStateMachineTests {
             target: HostPort(host: "login.microsoftonline.com", port: 443),
             namesInterceptedHost: true,
             creator: Self.contoso,
-            tunnelAddress: nil
+            tunnelRoute: nil
         )
         #expect(machine.creatorResolved(Self.contoso) == .accept(accepted))
     }
@@ -98,14 +98,18 @@ struct ConnectStateMachineTests {
         _ = machine.creatorResolved(Self.contoso)
         #expect(machine.endReceived() == .stopParsing)
         #expect(machine.parsingStopped() == .resolveDestination(HostPort(host: "example.com", port: 443)))
-        let address = try SocketAddress(ipAddress: "93.184.215.14", port: 443)
+        let route = UpstreamRoute(
+            target: HostPort(host: "example.com", port: 443),
+            address: try SocketAddress(ipAddress: "93.184.215.14", port: 443),
+            parent: nil
+        )
         let tunnel = AcceptedConnect(
             target: HostPort(host: "example.com", port: 443),
             namesInterceptedHost: false,
             creator: Self.contoso,
-            tunnelAddress: address
+            tunnelRoute: route
         )
-        #expect(machine.destinationResolved(.success(address)) == .accept(tunnel))
+        #expect(machine.destinationResolved(.success(route)) == .accept(tunnel))
     }
 
     @Test func aRefusedDestinationIsAnAuditedHTTPRefusal() {
@@ -134,7 +138,7 @@ struct ConnectStateMachineTests {
             target: HostPort(host: "alias.invalid", port: 443),
             namesInterceptedHost: false,
             creator: Self.contoso,
-            tunnelAddress: nil
+            tunnelRoute: nil
         )
         #expect(
             machine.destinationResolved(.failure(UpstreamError(code: .connectFailed, detail: "no such name")))
@@ -293,7 +297,15 @@ struct ConnectStateMachineTests {
         _ = machine.parsingStopped()
         machine.channelClosed()
         #expect(
-            machine.destinationResolved(.success(try SocketAddress(ipAddress: "93.184.215.14", port: 443))) == .none
+            machine.destinationResolved(
+                .success(
+                    UpstreamRoute(
+                        target: HostPort(host: "example.com", port: 443),
+                        address: try SocketAddress(ipAddress: "93.184.215.14", port: 443),
+                        parent: nil
+                    )
+                )
+            ) == .none
         )
         #expect(machine.idleTimeoutFired() == .none)
         #expect(machine.plainResponded(Fixtures.answer(.ok, "")) == .none)
