@@ -155,7 +155,9 @@ package final class CreatorResolver: Sendable {
         return .known(tenant, source: .verifiedToken)
     }
 
-    private func resolveWithoutToken(clientAddress: IPAddress?) -> Resolution {
+    /// The creator of a connection that carries no maker token (a redirected connection never can): the address
+    /// map's, else the default.
+    package func resolveWithoutToken(clientAddress: IPAddress?) -> Resolution {
         if let clientAddress, let tenant = byClientAddress.value(for: clientAddress)?.first {
             return .known(tenant, source: .clientAddress)
         }

@@ -107,23 +107,33 @@ package final class ProxyServer: Service, Sendable {
 
     package func run() async throws {
         let channel = try await bind()
-        shared.dialer.refuseOwnListeners(ownListeners(bound: channel.localAddress))
+        let transparent = try await bindTransparent()
+        shared.dialer.refuseOwnListeners(
+            ownListeners(bound: channel.localAddress, transparent: transparent?.localAddress)
+        )
         if let address = channel.localAddress { onListening(address) }
+        if let address = transparent?.localAddress {
+            shared.logger.info("transparent listener ready", metadata: ["address": "\(address)"])
+        }
         entraAddressRefresher.start()
         defer { entraAddressRefresher.stop() }
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
             channel.close(promise: nil)
+            transparent?.close(promise: nil)
         }
     }
 
     /// The proxy's own listeners as destinations to refuse; a name or wildcard listens on every loopback address.
-    private func ownListeners(bound: SocketAddress?) -> [DestinationPolicy.Listener] {
+    private func ownListeners(bound: SocketAddress?, transparent: SocketAddress?) -> [DestinationPolicy.Listener] {
         let configuration = shared.configuration
+        let redirected = configuration.transparentListen.map {
+            HostPort(host: $0.host, port: transparent?.port ?? $0.port)
+        }
         let listeners =
             [HostPort(host: configuration.listen.host, port: bound?.port ?? configuration.listen.port)]
-            + configuration.otherListeners
+            + (redirected.map { [$0] } ?? []) + configuration.otherListeners
         return listeners.compactMap { listener in
             (IPAddress(listener.host) ?? IPAddress("0.0.0.0")).map {
                 DestinationPolicy.Listener(address: $0, port: listener.port)
@@ -157,6 +167,33 @@ package final class ProxyServer: Service, Sendable {
             .bind(host: shared.configuration.listen.host, port: shared.configuration.listen.port)
             .get()
     }
+
+    /// `--transparent-listen`: connections the kernel redirected, each judged by its original destination and its
+    /// TLS ClientHello.
+    private func bindTransparent() async throws -> (any Channel)? {
+        guard let listen = shared.configuration.transparentListen else { return nil }
+        let shared = self.shared
+        let idle = TimeAmount.seconds(shared.configuration.clientIdleTimeoutSeconds)
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                OriginalDestination.read(channel).flatMapThrowing { original in
+                    let peer = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+                    let session = SessionPipeline(shared: shared, listenerTLS: nil, idle: idle)
+                    try session.installRedirected(
+                        on: channel.pipeline.syncOperations,
+                        channel: channel,
+                        client: peer,
+                        originalDestination: original
+                    )
+                }
+            }
+            .bind(host: listen.host, port: listen.port)
+            .get()
+    }
 }
 
 /// What an accepted connection's pipeline becomes once its client is known (at accept, or after a balancer's PROXY
@@ -174,17 +211,7 @@ struct SessionPipeline {
         after position: (any ChannelHandler)? = nil
     ) throws {
         let place: ChannelPipeline.SynchronousOperations.Position = position.map { .after($0) } ?? .last
-        let verdict = shared.admission.admit(address)
-        guard verdict == .admitted, let address else {
-            try pipeline.addHandler(RefusedAtAcceptHandler(verdict, shared: shared), position: place)
-            return
-        }
-        let shared = self.shared
-        shared.metrics.openConnections.increment()
-        channel.closeFuture.whenComplete { _ in
-            shared.metrics.openConnections.decrement()
-            shared.admission.release(address)
-        }
+        guard let address = try admit(address, on: pipeline, channel: channel, at: place) else { return }
         var handlers: [any ChannelHandler] = []
         // An HTTPS proxy: the client's TLS with the listener comes first, under the handshake deadline.
         if let listenerTLS { handlers.append(NIOSSLServerHandler(context: listenerTLS)) }
@@ -198,5 +225,42 @@ struct SessionPipeline {
             ProxyRequestHandler(shared: shared, deadline: deadline, clientAddress: address),
         ]
         try pipeline.addHandlers(handlers, position: place)
+    }
+
+    /// A redirected connection's handlers: its ClientHello is read first, since only it names what it is for.
+    func installRedirected(
+        on pipeline: ChannelPipeline.SynchronousOperations,
+        channel: any Channel,
+        client address: IPAddress?,
+        originalDestination: SocketAddress?
+    ) throws {
+        guard let address = try admit(address, on: pipeline, channel: channel, at: .last) else { return }
+        let redirected = RedirectedConnection(originalDestination: originalDestination, client: address)
+        try pipeline.addHandlers(
+            IdleStateHandler(readTimeout: idle),
+            ClientHelloPeekHandler(.redirected(redirected), shared: shared)
+        )
+    }
+
+    /// `ClientAdmission`'s verdict: the admitted client, counted while its connection is open, or nil once the
+    /// refusal is in place.
+    private func admit(
+        _ address: IPAddress?,
+        on pipeline: ChannelPipeline.SynchronousOperations,
+        channel: any Channel,
+        at place: ChannelPipeline.SynchronousOperations.Position
+    ) throws -> IPAddress? {
+        let verdict = shared.admission.admit(address)
+        guard verdict == .admitted, let address else {
+            try pipeline.addHandler(RefusedAtAcceptHandler(verdict, shared: shared), position: place)
+            return nil
+        }
+        let shared = self.shared
+        shared.metrics.openConnections.increment()
+        channel.closeFuture.whenComplete { _ in
+            shared.metrics.openConnections.decrement()
+            shared.admission.release(address)
+        }
+        return address
     }
 }

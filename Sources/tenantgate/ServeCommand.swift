@@ -27,6 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
     var listen: String?
 
     @Option(
+        name: .customLong("transparent-listen"),
+        help: "HOST:PORT for connections the kernel redirects (nft/iptables REDIRECT of port 443; SO_ORIGINAL_DST)."
+    )
+    var transparentListen: String?
+
+    @Option(
         name: .customLong("listen-tls-cert"),
         help: "PEM certificate (chain): the proxy listener speaks TLS (an HTTPS proxy), with --listen-tls-key."
     )

@@ -25,6 +25,12 @@ extension ServeSettings {
             throw ServeSetupError("--listen: '\(listenText)' is not HOST:PORT")
         }
         var proxy = ProxyConfiguration(listen: listen)
+        proxy.transparentListen = try flags.transparentListen.map { text in
+            guard let address = HostPort(parsing: text), address.port > 0 else {
+                throw ServeSetupError("--transparent-listen: '\(text)' is not HOST:PORT (a port of its own, not 0)")
+            }
+            return address
+        }
 
         let modeText = flags.mode ?? "enforce"
         guard let mode = EnforcementMode(rawValue: modeText) else {

@@ -77,7 +77,8 @@ struct ParentProxyTests {
         let squid = try await Squid()
         defer { squid.stop() }
         let bypass = ["--parent-proxy-bypass", "localhost"]
-        try await Self.serving(parent: "http://127.0.0.1:\(squid.port)", extra: bypass) { (serve: ServeProcess) async throws in
+        try await Self.serving(parent: "http://127.0.0.1:\(squid.port)", extra: bypass) {
+            (serve: ServeProcess) async throws in
             #expect(try await serve.curl(["-p", Self.openIDPath(serve)]).status == 200)
             #expect(try await Self.exchange(serve, signingIn: Self.contoso).0 == 200)
             #expect(try await squid.waitForLog("CONNECT 127.0.0.1:\(serve.sts.port)"))
@@ -95,7 +96,8 @@ struct ParentProxyTests {
         chmod(credentials, 0o600)
         let parent = "http://127.0.0.1:\(squid.port)"
 
-        try await Self.serving(parent: parent, extra: ["--parent-proxy-credentials", credentials]) { (serve: ServeProcess) async throws in
+        try await Self.serving(parent: parent, extra: ["--parent-proxy-credentials", credentials]) {
+            (serve: ServeProcess) async throws in
             #expect(try await Self.exchange(serve, signingIn: Self.contoso).0 == 200)
             #expect(try await serve.curl([Self.openIDPath(serve)]).status == 200)
             #expect(try await squid.waitForLog("CONNECT 127.0.0.1:\(serve.sts.port) tenantgate"))
@@ -228,7 +230,11 @@ final class Squid: @unchecked Sendable {
         \(access)
 
         """.write(toFile: "\(path)/squid.conf", atomically: true, encoding: .utf8)
-        process = try await LoopbackDaemon.start("/usr/sbin/squid", ["-N", "-f", "\(path)/squid.conf"], listeningOn: port)
+        process = try await LoopbackDaemon.start(
+            "/usr/sbin/squid",
+            ["-N", "-f", "\(path)/squid.conf"],
+            listeningOn: port
+        )
     }
 
     func log() -> String {

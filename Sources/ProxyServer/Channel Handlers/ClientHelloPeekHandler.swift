@@ -2,8 +2,10 @@ import ExchangePolicy
 import NIOCore
 import NetworkPolicy
 
-/// Reads the client's TLS ClientHello of an accepted CONNECT to port 443 (bounded, with the handshake's deadline),
-/// then carries out what `ClientHelloPlan` makes of it: interception as the SNI's host, a blind tunnel, or a refusal.
+/// Reads the client's TLS ClientHello (bounded, with the handshake's deadline) of an accepted CONNECT to port 443 or
+/// of a connection the kernel redirected, then carries out what `ClientHelloPlan` makes of it: interception as the
+/// SNI's host, a blind tunnel, or a refusal. A redirected connection is first judged as the CONNECT its hello and
+/// original destination stand for (`RedirectedConnection`).
 ///
 /// Every read is kept (at most `maxHelloBytes`) and replayed to whatever comes next.
 final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -20,8 +22,15 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         case refused
     }
 
-    private let connect: AcceptedConnect
-    private let entraLanding: IPAddress?
+    /// What the hello is read for.
+    enum Purpose {
+        /// An accepted CONNECT, with its tunnel's address when it is one of Entra's.
+        case connect(AcceptedConnect, entraLanding: IPAddress?)
+        /// A connection redirected to the transparent listener.
+        case redirected(RedirectedConnection)
+    }
+
+    private let purpose: Purpose
     private let shared: ProxyContext
     private var state = State.reading(nil)
     private var received: [NIOAny] = []
@@ -35,10 +44,8 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private static let maxRecords = 64
     private var deadline: NIOScheduledCallback?
 
-    /// - Parameter entraLanding: the tunnel's address, when it is one of Entra's.
-    init(connect: AcceptedConnect, entraLanding: IPAddress?, shared: ProxyContext) {
-        self.connect = connect
-        self.entraLanding = entraLanding
+    init(_ purpose: Purpose, shared: ProxyContext) {
+        self.purpose = purpose
         self.shared = shared
     }
 
@@ -116,6 +123,30 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func decide(_ reading: TLSClientHello.Reading, context: ChannelHandlerContext) {
+        switch purpose {
+        case .connect(let connect, let entraLanding):
+            decide(reading, connect: connect, entraLanding: entraLanding, context: context)
+        case .redirected(let redirected):
+            // Reads that arrive while it is judged are kept for what follows.
+            state = .handingOver
+            redirected.judge(reading, shared: shared, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+                guard context.channel.isActive else { return }
+                switch verdict {
+                case .accepted(let connect, let entraLanding):
+                    self.decide(reading, connect: connect, entraLanding: entraLanding, context: context)
+                case .refused(let refusal):
+                    self.refuse(refusal, context: context)
+                }
+            }
+        }
+    }
+
+    private func decide(
+        _ reading: TLSClientHello.Reading,
+        connect: AcceptedConnect,
+        entraLanding: IPAddress?,
+        context: ChannelHandlerContext
+    ) {
         let plan = ClientHelloPlan.plan(
             for: reading,
             target: connect.target,
@@ -125,17 +156,17 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             helloLimit: Self.maxHelloBytes
         )
         switch plan {
-        case .intercept(let host): intercept(host, context: context)
-        case .tunnel: tunnel(context: context)
-        case .refuse(let reason): refuse(reason, context: context)
+        case .intercept(let host): intercept(host, creator: connect.creator, context: context)
+        case .tunnel: tunnel(connect, context: context)
+        case .refuse(let reason): refuse(reason, connect: connect, context: context)
         }
     }
 
-    private func intercept(_ host: HostPort, context: ChannelHandlerContext) {
+    private func intercept(_ host: HostPort, creator: CreatorResolver.Resolution, context: ChannelHandlerContext) {
         state = .handingOver
         SessionHandover.intercept(
             host: host,
-            creator: connect.creator,
+            creator: creator,
             pending: { [unowned self] in self.received },
             shared: shared,
             replacing: self,
@@ -143,9 +174,9 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         )
     }
 
-    private func tunnel(context: ChannelHandlerContext) {
+    private func tunnel(_ connect: AcceptedConnect, context: ChannelHandlerContext) {
         guard let route = connect.tunnelRoute else {
-            return refuse("no judged address to tunnel to", context: context)
+            return refuse("no judged address to tunnel to", connect: connect, context: context)
         }
         state = .handingOver
         SessionHandover.tunnel(
@@ -157,19 +188,22 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         )
     }
 
-    private func refuse(_ reason: String, context: ChannelHandlerContext) {
-        state = .refused
-        received.removeAll()
-        SessionHandover.refuse(
+    private func refuse(_ reason: String, connect: AcceptedConnect, context: ChannelHandlerContext) {
+        refuse(
             ConnectionRefusal(
                 host: connect.target.host,
                 creator: connect.creator.tenant,
                 setting: .tlsServerName,
                 reason: reason
             ),
-            shared: shared,
             context: context
         )
+    }
+
+    private func refuse(_ refusal: ConnectionRefusal, context: ChannelHandlerContext) {
+        state = .refused
+        received.removeAll()
+        SessionHandover.refuse(refusal, shared: shared, context: context)
     }
 }
 

@@ -200,7 +200,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         if connect.target.port == 443 || entraLanding != nil {
             SessionHandover.replace(
                 hold,
-                with: [ClientHelloPeekHandler(connect: connect, entraLanding: entraLanding, shared: shared)],
+                with: [ClientHelloPeekHandler(.connect(connect, entraLanding: entraLanding), shared: shared)],
                 replaying: hold.takeHeld(),
                 context: holdContext
             )

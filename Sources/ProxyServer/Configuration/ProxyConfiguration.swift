@@ -22,6 +22,8 @@ package struct ProxyConfiguration: Sendable {
     package var entraRanges: [AddressRange] = []
     /// Who may use the proxy (SPEC 4.1 `--allow-client`); loopback only by default.
     package var allowedClients: ClientPolicy
+    /// `--transparent-listen`: a listener for connections the kernel redirected (no proxy setting on the client).
+    package var transparentListen: HostPort?
     /// `--proxy-protocol-from`: balancers whose connections must begin with a PROXY protocol header, whose client
     /// then stands for the connection's (admission, creator address map, per-client caps, audit lines).
     package var proxyProtocolFrom: [AddressRange] = []

@@ -150,7 +150,8 @@ final class UpstreamConnectionPool {
                     .failure(
                         UpstreamError(
                             code: .parentFailed,
-                            detail: "the parent proxy \(parent.endpoint) answered 407 to http://\(connection.key.host): "
+                            detail:
+                                "the parent proxy \(parent.endpoint) answered 407 to http://\(connection.key.host): "
                                 + "it wants credentials, or refused those of --parent-proxy-credentials"
                         )
                     )
@@ -165,7 +166,9 @@ final class UpstreamConnectionPool {
         var head = head
         head.uri = "http://\(HostPort(host: key.host, port: key.port))\(head.uri)"
         head.headers.remove(name: "proxy-authorization")
-        if let authorization = parent.authorization { head.headers.add(name: "Proxy-Authorization", value: authorization) }
+        if let authorization = parent.authorization {
+            head.headers.add(name: "Proxy-Authorization", value: authorization)
+        }
         return head
     }
 

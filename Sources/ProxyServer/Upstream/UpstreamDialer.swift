@@ -47,7 +47,11 @@ final class UpstreamDialer: Sendable {
     /// - Parameter namedByTLS: the connection verifies `target`'s name in the server's certificate (an intercepted
     ///   host). Only then may a name that does not resolve here go to the parent, whose resolver may know it: a
     ///   tunnel or plain http is judged by its address, so its name must resolve here.
-    func resolve(_ target: HostPort, namedByTLS: Bool = false, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamRoute> {
+    func resolve(
+        _ target: HostPort,
+        namedByTLS: Bool = false,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpstreamRoute> {
         // NIO traps on a port that does not fit 16 bits; every caller should have refused it already.
         guard (1...65535).contains(target.port) else {
             return eventLoop.makeFailedFuture(
@@ -117,7 +121,9 @@ final class UpstreamDialer: Sendable {
             .channelOption(.allowRemoteHalfClosure, value: halfClosure)
         guard let parent = route.parentIfCarried else {
             guard let address = route.address else {
-                return eventLoop.makeFailedFuture(UpstreamError(code: .connectFailed, detail: "no address to connect to"))
+                return eventLoop.makeFailedFuture(
+                    UpstreamError(code: .connectFailed, detail: "no address to connect to")
+                )
             }
             return bootstrap.channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try initializer(channel) }
@@ -140,7 +146,12 @@ final class UpstreamDialer: Sendable {
                     }
                     if let established {
                         try sync.addHandler(
-                            ParentTunnelHandler(parent: parent, target: target, timeout: timeout, established: established)
+                            ParentTunnelHandler(
+                                parent: parent,
+                                target: target,
+                                timeout: timeout,
+                                established: established
+                            )
                         )
                     }
                     try initializer(channel)
@@ -179,6 +190,22 @@ final class UpstreamDialer: Sendable {
             code: .parentFailed,
             detail: "the parent proxy \(parent.endpoint) could not be reached (\(error))"
         )
+    }
+
+    /// The route to a redirected connection's original destination, asked for by `target` (its TLS server name, or
+    /// the address itself): the address judged as a tunnel's would be.
+    func route(to original: IPAddress, for target: HostPort) throws -> UpstreamRoute {
+        UpstreamRoute(target: target, address: try judged(original, target: target), parent: configuration.parentProxy)
+    }
+
+    /// Every address `host` resolves to here, for checking a redirected connection's server name against where it
+    /// was going. Addresses of Entra's names are learnt, as when they are connected to.
+    func addresses(of host: String, on eventLoop: any EventLoop) -> EventLoopFuture<[IPAddress]> {
+        threadPool.runIfActive(eventLoop: eventLoop) {
+            let addresses = try NameResolution.addresses(of: host)
+            if STSHosts.entraCloud(forHost: host) != nil { self.entraAddresses.learn(addresses) }
+            return addresses
+        }
     }
 
     private func judged(_ address: IPAddress, target: HostPort) throws -> SocketAddress {
