@@ -140,6 +140,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The cross-tenant isolation report over audit logs, read as a stream.
+        // Shipping the audit file to SIEMs: a resumable reader of the file, and its sinks (syslog, OTLP).
+        .target(
+            name: "Shipping",
+            dependencies: [
+                "NetworkPolicy", "Plumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "AuditReport", dependencies: ["TenantPolicy", "Plumbing"], swiftSettings: swiftSettings),
         // Verifies Entra tokens (jwt-kit): admin callers with their directory roles, and makers' tokens.
         .target(
@@ -194,7 +206,7 @@ let package = Package(
             name: "TenantGateApp",
             dependencies: [
                 "PolicyFiles", "PolicyService", "PolicyDatabase", "CertificateAuthority", "Audit", "ProxyServer",
-                "AdminAPI", "AdminConsole",
+                "AdminAPI", "AdminConsole", "Shipping",
                 "EntraAuth", "ExchangePolicy", "NetworkPolicy", "TenantPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -246,8 +258,10 @@ let package = Package(
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "Audit", "ProxyServer",
                 "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp",
-                "AdminConsole", "PolicyDatabase",
+                "AdminConsole", "PolicyDatabase", "Shipping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -302,6 +316,11 @@ let package = Package(
         ),
         .testTarget(name: "PlumbingTests", dependencies: ["Plumbing"], swiftSettings: swiftSettings),
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ShippingTests",
+            dependencies: ["Shipping", "NetworkPolicy"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PolicyFilesTests",

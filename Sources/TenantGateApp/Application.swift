@@ -17,6 +17,7 @@ import PolicyService
 import Prometheus
 import ProxyServer
 import ServiceLifecycle
+import Shipping
 import UnixSignals
 
 /// Everything `serve` runs, built in one place from `ServeSettings`: policies, CA, audit log, event loops, the
@@ -211,6 +212,14 @@ package final class Application: Sendable {
                 )
             } catch {
                 throw await failed("admin listener: \(error)")
+            }
+        }
+        if let shipping = settings.shipping {
+            do {
+                let sinks = shipping.destinations.map { $0.makeSink() }
+                services.append(.init(service: try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)))
+            } catch {
+                throw await failed("--ship-state: \(error)")
             }
         }
         let serviceGroup = ServiceGroup(

@@ -4,6 +4,7 @@ import ExchangePolicy
 import Foundation
 import NetworkPolicy
 import ProxyServer
+import Shipping
 import TenantPolicy
 
 /// Defaults, then the YAML file, then flags, merged once into typed settings (STYLE 6).
@@ -33,6 +34,8 @@ package struct ServeSettings: Sendable {
     package var console: ConsoleSettings?
     /// `--policy-store`: the policies in PostgreSQL instead of `policiesDirectory`.
     package var policyStore: PolicyStoreSettings?
+    /// `--ship`: the audit file's sinks and where their positions live; nil ships nothing.
+    package var shipping: (settings: Shipper.Settings, destinations: [ShipDestination])?
     /// What the operator should hear at start about the settings chosen (a risky default left in place).
     package var warnings: [String] = []
 

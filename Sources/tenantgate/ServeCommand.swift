@@ -106,6 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var upstreamOverride: [String] = []
 
+    @OptionGroup var shipping: ShippingOptions
+
     @Option(
         name: .customLong("parent-proxy"),
         help: "http://HOST:PORT or https://HOST:PORT: the network's proxy every upstream connection goes through."

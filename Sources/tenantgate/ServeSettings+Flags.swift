@@ -6,6 +6,7 @@ import Foundation
 import NetworkPolicy
 import PolicyDatabase
 import ProxyServer
+import Shipping
 import TenantGateApp
 import TenantPolicy
 import TokenInspection
@@ -292,6 +293,7 @@ extension ServeSettings {
         proxyAutoConfiguration = try Self.proxyAutoConfiguration(flags, proxy: self.proxy)
         self.adminTenants = adminTenants
         self.auditSync = auditSync
+        shipping = try flags.shipping.settings(auditLog: auditLogPath)
         if let seconds = flags.policyWatchInterval {
             guard seconds >= 0, seconds <= 86_400, flags.policyStore == nil else {
                 throw ServeSetupError(

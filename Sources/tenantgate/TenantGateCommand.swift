@@ -9,7 +9,7 @@ struct TenantGateCommand: AsyncParsableCommand {
         abstract: "A forward proxy that enforces cross-tenant isolation on connector traffic.",
         subcommands: [
             ServeCommand.self, CheckCommand.self, SettingsCommand.self, ValidateCommand.self, ReportCommand.self,
-            PoliciesCommand.self,
+            PoliciesCommand.self, ShipCommand.self,
         ]
     )
 

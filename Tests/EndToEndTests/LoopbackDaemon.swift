@@ -7,8 +7,16 @@ enum LoopbackDaemon {
     /// table: a probe connection could reach whatever it forwards to.
     static func start(_ executable: String, _ arguments: [String], listeningOn port: Int) async throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // The test process blocks most signals in its threads, and a child inherits the mask: without this, a
+        // daemon would never see the SIGTERM of an orderly stop.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments =
+            [
+                "-c",
+                "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+                    + "signal.signal(signal.SIGTERM, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                executable,
+            ] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -1,0 +1,165 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a sink's shipping stands in the audit file: the file (device and inode, which a rename keeps) and the
+/// offset after the last line the sink acknowledged.
+package struct ShipPosition: Codable, Equatable, Sendable {
+    package var device: UInt64
+    package var inode: UInt64
+    package var offset: Int64
+}
+
+/// Reads the audit file (the source of truth) from a position, whole lines at a time, and follows rotation:
+/// logrotate renames the file and TenantGate reopens its path, so once the renamed file is read to its end, reading
+/// goes on at the start of the new one. After a restart, a position in a file that has since been renamed is found
+/// again by its inode among the directory's files (`audit.jsonl.1`), so nothing written before the rotation is skipped.
+///
+/// Blocking file I/O: run it off the event loops.
+package final class AuditFollower {
+    /// One read's lines and where reading stands after them.
+    package struct Batch {
+        package var lines: [Data]
+        package var end: ShipPosition
+    }
+
+    private let path: String
+    private var descriptor: CInt = -1
+    private var position: ShipPosition?
+
+    package init(path: String, position: ShipPosition?) {
+        self.path = path
+        self.position = position
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Up to `maxLines` whole lines (at most about `maxBytes`) after the position, without moving it: the caller
+    /// commits `end` once a sink has acknowledged them. An empty batch means there is nothing new.
+    package func read(maxLines: Int, maxBytes: Int) throws -> Batch {
+        try openIfNeeded()
+        guard let position, descriptor >= 0 else { return Batch(lines: [], end: self.position ?? Self.nowhere) }
+        var chunk = [UInt8](repeating: 0, count: maxBytes)
+        let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, maxBytes, off_t(position.offset)) }
+        guard count >= 0 else { throw FollowerError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        var lines: [Data] = []
+        var consumed = 0
+        var start = 0
+        for index in 0..<count where chunk[index] == UInt8(ascii: "\n") {
+            if index > start { lines.append(Data(chunk[start..<index])) }
+            start = index + 1
+            consumed = start
+            if lines.count == maxLines { break }
+        }
+        // A line longer than the whole chunk is not a line TenantGate writes: it goes as it is, so it cannot stall
+        // shipping.
+        if consumed == 0, count == maxBytes {
+            lines.append(Data(chunk[0..<count]))
+            consumed = count
+        }
+        // Nothing whole is left here: once the file has been renamed and TenantGate writes to a new one, what
+        // remains is a torn line's start, which no sync acknowledged.
+        if consumed == 0, try moveToRotatedSuccessor(tornTail: count) {
+            return try read(maxLines: maxLines, maxBytes: maxBytes)
+        }
+        var end = position
+        end.offset += Int64(consumed)
+        return Batch(lines: lines, end: end)
+    }
+
+    /// The acknowledged position: the next read starts here.
+    package func commit(_ end: ShipPosition) {
+        position = end
+    }
+
+    /// Bytes written to the audit file that are not yet acknowledged (the current file's rest, and a newer file's
+    /// whole length once the current one has been renamed).
+    package func backlogBytes() -> Int64 {
+        guard let position else { return 0 }
+        var rest: Int64 = 0
+        var status = stat()
+        if descriptor >= 0, fstat(descriptor, &status) == 0 { rest = max(0, Int64(status.st_size) - position.offset) }
+        if stat(path, &status) == 0, UInt64(status.st_ino) != position.inode {
+            rest += Int64(status.st_size)
+        }
+        return rest
+    }
+
+    private static let nowhere = ShipPosition(device: 0, inode: 0, offset: 0)
+
+    /// Opens the file the position names (the path, or the renamed file with its inode), or the path from its
+    /// start when there is no position yet.
+    private func openIfNeeded() throws {
+        guard descriptor < 0 else { return }
+        let opened = open(path, O_RDONLY | O_CLOEXEC)
+        guard opened >= 0 else {
+            guard errno == ENOENT else {
+                throw FollowerError("cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+            return  // not written yet
+        }
+        var status = stat()
+        fstat(opened, &status)
+        let identity = (UInt64(status.st_dev), UInt64(status.st_ino))
+        guard let position, (position.device, position.inode) != identity else {
+            descriptor = opened
+            if position == nil { position = ShipPosition(device: identity.0, inode: identity.1, offset: 0) }
+            return
+        }
+        // The position is in a file that has been renamed since: finish it first, if it is still there.
+        if let renamed = renamedFile(device: position.device, inode: position.inode) {
+            close(opened)
+            descriptor = open(renamed, O_RDONLY | O_CLOEXEC)
+            if descriptor >= 0 { return }
+        }
+        descriptor = opened
+        self.position = ShipPosition(device: identity.0, inode: identity.1, offset: 0)
+    }
+
+    /// The current file was read to its end (but for `tornTail` bytes without a newline); when the path now names
+    /// another file (rotation), reading moves there.
+    private func moveToRotatedSuccessor(tornTail: Int) throws -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0, let position,
+            (UInt64(status.st_dev), UInt64(status.st_ino)) != (position.device, position.inode)
+        else { return false }
+        // Lines may still have reached the renamed file before TenantGate reopened its path.
+        var current = stat()
+        if descriptor >= 0, fstat(descriptor, &current) == 0, Int64(current.st_size) > position.offset + Int64(tornTail)
+        {
+            return false
+        }
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        self.position = ShipPosition(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), offset: 0)
+        try openIfNeeded()
+        return descriptor >= 0
+    }
+
+    /// A file in the audit file's directory with this identity: where logrotate renamed it to.
+    private func renamedFile(device: UInt64, inode: UInt64) -> String? {
+        let directory = (path as NSString).deletingLastPathComponent
+        let base = directory.isEmpty ? "." : directory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        for name in names {
+            let candidate = base + "/" + name
+            var status = stat()
+            if stat(candidate, &status) == 0, UInt64(status.st_dev) == device, UInt64(status.st_ino) == inode {
+                return candidate
+            }
+        }
+        return nil
+    }
+}
+
+package struct FollowerError: Error, CustomStringConvertible {
+    package let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

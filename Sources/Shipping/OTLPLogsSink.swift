@@ -1,0 +1,52 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// `otlp+http://HOST:PORT/v1/logs` or `otlp+https://...`: OTLP/HTTP with the JSON encoding (`OTLPLogs`), to an
+/// OpenTelemetry Collector or any OTLP endpoint. A 2xx acknowledges the batch; 429, 502, 503 and 504 are retried
+/// after their `Retry-After`, as the OTLP specification asks; anything else is retried with the shipper's backoff.
+package final class OTLPLogsSink: ShipSink {
+    package let name: String
+    private let url: String
+    private let hostname: String
+    private let client: HTTPClient
+
+    /// - Parameter url: the endpoint, `http://` or `https://` (the `otlp+` prefix removed).
+    package init(url: String) {
+        self.url = url
+        self.name =
+            "otlp-"
+            + url.replacingOccurrences(of: "://", with: "-").map { $0.isLetter || $0.isNumber ? $0 : "-" }
+            .reduce(into: "") { $0.append($1) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        self.hostname = String(cString: buffer)
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    package func deliver(_ lines: [AuditRecord]) async throws {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: OTLPLogs.request(lines, hostname: hostname)))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 * 1024)
+        guard (200..<300).contains(response.status.code) else {
+            let said = String(buffer: body).prefix(200)
+            let description = "OTLP endpoint \(url) answered \(response.status.code) (\(said))"
+            if [429, 502, 503, 504].contains(response.status.code),
+                let seconds = response.headers.first(name: "retry-after").flatMap(Double.init)
+            {
+                throw ShipRetryAfter(seconds: seconds, description: description)
+            }
+            throw SinkError(description)
+        }
+    }
+
+    package func shutdown() async {
+        try? await client.shutdown()
+    }
+}

@@ -1,0 +1,50 @@
+import NetworkPolicy
+
+/// A `--ship URL`, parsed: which sink it names, and where.
+package enum ShipDestination: Equatable, Sendable {
+    case syslog(HostPort)
+    /// The OTLP/HTTP logs endpoint, `http://` or `https://`.
+    case otlp(url: String)
+
+    package struct Problem: Error, CustomStringConvertible {
+        package let description: String
+    }
+
+    package init(parsing text: String) throws(Problem) {
+        let lowered = text.lowercased()
+        if lowered.hasPrefix("syslog://") {
+            let rest = String(text.dropFirst("syslog://".count))
+            guard let address = HostPort(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest),
+                address.port > 0, !address.host.contains("@"), !address.host.contains("/")
+            else {
+                throw Problem(description: "'\(text)' is not syslog://HOST:PORT")
+            }
+            self = .syslog(address)
+        } else if lowered.hasPrefix("otlp+http://") || lowered.hasPrefix("otlp+https://") {
+            var url = String(text.dropFirst("otlp+".count))
+            guard !url.contains("@") else {
+                throw Problem(description: "credentials do not belong in the URL: '\(text)'")
+            }
+            let authority = url.split(separator: "/", omittingEmptySubsequences: false)
+            if authority.count <= 3 || authority[3...].allSatisfy(\.isEmpty) {
+                url = authority.prefix(3).joined(separator: "/") + "/v1/logs"
+            }
+            guard authority.count >= 3, HostPort(parsing: String(authority[2]), defaultPort: 443) != nil else {
+                throw Problem(description: "'\(text)' is not otlp+http://HOST:PORT/PATH or otlp+https://...")
+            }
+            self = .otlp(url: url)
+        } else {
+            throw Problem(
+                description: "'\(text)' is not a sink this build ships to: syslog://HOST:PORT, "
+                    + "otlp+http://HOST:PORT/v1/logs or otlp+https://HOST:PORT/v1/logs"
+            )
+        }
+    }
+
+    package func makeSink() -> any ShipSink {
+        switch self {
+        case .syslog(let address): SyslogSink(host: address.host, port: address.port)
+        case .otlp(let url): OTLPLogsSink(url: url)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `syslog://HOST:PORT`: RFC 5424 messages over TCP, octet-counted (`SyslogMessage`), to rsyslog, syslog-ng or a
+/// SIEM's collector.
+///
+/// Syslog over TCP has no acknowledgement of its own (RFC 6587), so a batch counts as delivered once the receiver's
+/// TCP has acknowledged every byte of it (`TCP_INFO`: nothing unsent, nothing unacknowledged). A connection that
+/// breaks, or stays unacknowledged for `acknowledgementTimeout`, is closed and the batch sent again on a new one.
+package actor SyslogSink: ShipSink {
+    package nonisolated let name: String
+    private let host: String
+    private let port: Int
+    private let hostname: String
+    private let acknowledgementTimeout: Duration
+    private var channel: (any Channel)?
+
+    package init(host: String, port: Int, acknowledgementTimeout: Duration = .seconds(10)) {
+        self.name = "syslog-\(host)-\(port)"
+        self.host = host
+        self.port = port
+        self.acknowledgementTimeout = acknowledgementTimeout
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        self.hostname = String(cString: buffer)
+    }
+
+    package func deliver(_ lines: [AuditRecord]) async throws {
+        let channel = try await connected()
+        var buffer = channel.allocator.buffer(capacity: lines.count * 512)
+        for record in lines { buffer.writeBytes(SyslogMessage.framed(record, hostname: hostname)) }
+        do {
+            try await channel.writeAndFlush(buffer)
+            try await acknowledged(channel)
+        } catch {
+            self.channel = nil
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    package func shutdown() async {
+        try? await channel?.close()
+        channel = nil
+    }
+
+    private func connected() async throws -> any Channel {
+        if let channel, channel.isActive { return channel }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port)
+            .get()
+        self.channel = channel
+        return channel
+    }
+
+    /// Waits until the receiver's TCP has acknowledged everything written.
+    private func acknowledged(_ channel: any Channel) async throws {
+        guard let provider = channel as? any SocketOptionProvider else { return }
+        let deadline = ContinuousClock.now + acknowledgementTimeout
+        while ContinuousClock.now < deadline {
+            guard channel.isActive else { throw SinkError("syslog receiver \(host):\(port) closed the connection") }
+            let info: TCPInfo = try await provider.unsafeGetSocketOption(
+                level: .init(rawValue: CInt(IPPROTO_TCP)),
+                name: .init(rawValue: CInt(TCP_INFO))
+            ).get()
+            if info.everythingAcknowledged { return }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        throw SinkError(
+            "syslog receiver \(host):\(port) did not acknowledge the batch within \(acknowledgementTimeout)"
+        )
+    }
+}
+
+/// The start of Linux's `struct tcp_info` (linux/tcp.h), up to `tcpi_notsent_bytes`, which glibc's copy lacks.
+private struct TCPInfo: Sendable {
+    var words:
+        (
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+        ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    /// `tcpi_unacked` (offset 24: segments sent and not acknowledged) and `tcpi_notsent_bytes` (offset 144).
+    var everythingAcknowledged: Bool {
+        withUnsafeBytes(of: words) { raw in
+            raw.load(fromByteOffset: 24, as: UInt32.self) == 0 && raw.load(fromByteOffset: 144, as: UInt32.self) == 0
+        }
+    }
+}
+
+package struct SinkError: Error, CustomStringConvertible {
+    package let description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}

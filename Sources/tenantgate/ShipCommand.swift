@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shipping
+import UnixSignals
+
+/// `tenantgate ship`: the audit file's shipper alone, as a sidecar beside `serve` (or beside another host's log
+/// collector): the same reader, positions and sinks as `serve --ship`. Runs until SIGTERM or SIGINT.
+struct ShipCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ship",
+        abstract: "Ship an audit log to SIEM sinks, at least once, resuming where each sink's acknowledgement left off."
+    )
+
+    @Option(name: .customLong("audit-log"), help: "The audit log to ship (default audit.jsonl).")
+    var auditLog = "audit.jsonl"
+
+    @OptionGroup var shipping: ShippingOptions
+
+    func run() async throws {
+        guard let (settings, destinations) = try Self.settings(shipping, auditLog: auditLog) else {
+            printError("ship: name at least one sink with --ship")
+            throw ExitCode.badInput
+        }
+        let sinks = destinations.map { $0.makeSink() }
+        var logger = Logger(label: "tenantgate.ship")
+        logger.logLevel = .info
+        let shipper = try Shipper(settings: settings, sinks: sinks, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: shipper)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.notice("shipping", metadata: ["audit_log": "\(auditLog)", "sinks": "\(sinks.map(\.name))"])
+        try await group.run()
+    }
+
+    private static func settings(
+        _ shipping: ShippingOptions,
+        auditLog: String
+    ) throws -> (Shipper.Settings, [ShipDestination])? {
+        do {
+            return try shipping.settings(auditLog: auditLog)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.badInput
+        }
+    }
+}
+
+/// `--ship` and `--ship-state`, the same for `serve` and `ship`.
+struct ShippingOptions: ParsableArguments {
+    @Option(
+        name: .customLong("ship"),
+        help: "A sink for the audit log: syslog://HOST:PORT or otlp+http(s)://HOST:PORT/v1/logs (repeatable)."
+    )
+    var ship: [String] = []
+
+    @Option(
+        name: .customLong("ship-state"),
+        help: "Directory of each sink's acknowledged position (default: ship-state beside the audit log)."
+    )
+    var shipState: String?
+
+    /// The sinks named and where their positions live; nil when none is named.
+    func settings(auditLog: String) throws(ServeSetupError) -> (Shipper.Settings, [ShipDestination])? {
+        guard !ship.isEmpty else {
+            guard shipState == nil else { throw ServeSetupError("--ship-state needs --ship") }
+            return nil
+        }
+        var destinations: [ShipDestination] = []
+        for url in ship {
+            do {
+                destinations.append(try ShipDestination(parsing: url))
+            } catch {
+                throw ServeSetupError("--ship: \(error)")
+            }
+        }
+        let directory = (auditLog as NSString).deletingLastPathComponent
+        let state = shipState ?? ((directory.isEmpty ? "." : directory) + "/ship-state")
+        return (Shipper.Settings(auditLogPath: auditLog, stateDirectory: state), destinations)
+    }
+}

@@ -1,0 +1,69 @@
+"""An OTLP/HTTP logs receiver for the shipper's tests, built on the published protobuf definitions
+(opentelemetry-proto): each request's JSON is parsed strictly into ExportLogsServiceRequest (an unknown field or a
+wrong type is a 400), and every log record is written to OUTPUT as one JSON line.
+
+usage: otlp_receiver.py PORT OUTPUT [REFUSE_FIRST]   (the first REFUSE_FIRST requests get 503, Retry-After: 1)
+Prints "listening" once it listens.
+"""
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+port, output = int(sys.argv[1]), sys.argv[2]
+refuse = [int(sys.argv[3]) if len(sys.argv) > 3 else 0]
+
+
+def value(any_value):
+    kind = any_value.WhichOneof("value")
+    if kind == "array_value":
+        return [value(v) for v in any_value.array_value.values]
+    return getattr(any_value, kind)
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        if refuse[0] > 0:
+            refuse[0] -= 1
+            self.send_response(503)
+            self.send_header("retry-after", "1")
+            self.end_headers()
+            return
+        try:
+            request = json_format.Parse(body, ExportLogsServiceRequest())
+        except json_format.ParseError as error:
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(str(error).encode())
+            return
+        with open(output, "a") as out:
+            for resource_logs in request.resource_logs:
+                resource = {a.key: value(a.value) for a in resource_logs.resource.attributes}
+                for scope_logs in resource_logs.scope_logs:
+                    for record in scope_logs.log_records:
+                        out.write(json.dumps({
+                            "path": self.path,
+                            "content_type": self.headers.get("content-type"),
+                            "resource": resource,
+                            "scope": scope_logs.scope.name,
+                            "time_unix_nano": record.time_unix_nano,
+                            "severity_number": record.severity_number,
+                            "severity_text": record.severity_text,
+                            "body": record.body.string_value,
+                            "attributes": {a.key: value(a.value) for a in record.attributes},
+                        }) + "\n")
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+server = HTTPServer(("127.0.0.1", port), Receiver)
+print("listening", flush=True)
+server.serve_forever()

@@ -1,0 +1,258 @@
+import Foundation
+import LoopbackSimulation
+import TenantPolicy
+import TestSupport
+import Testing
+
+/// The audit file shipped to SIEM sinks, through the real binary: Debian's rsyslog receiving RFC 5424 over TCP,
+/// and an OTLP/HTTP receiver that parses every request strictly with the published protobuf definitions
+/// (`Clients/otlp_receiver.py`). Nothing is lost across a sink outage, a kill -9 of `tenantgate ship` or a
+/// rotation; what is sent twice is bounded by one batch.
+@Suite(.timeLimit(.minutes(3)))
+struct ShippingEndToEndTests {
+    /// Audit-shaped lines `first...last`, each with its number as the correlation ID.
+    static func append(_ range: ClosedRange<Int>, to path: String) throws {
+        let lines = range.map { number in
+            #"{"time":"2026-12-05T12:00:00.000Z","decision":"blocked","setting":"tenantIsolation","#
+                + #""creator_tenant":"\#(ProxyEndToEndTests.contoso)","host":"login.microsoftonline.com","#
+                + #""directions":["outbound"],"correlation_id":"line-\#(number)"}"# + "\n"
+        }.joined()
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            return try lines.write(toFile: path, atomically: false, encoding: .utf8)
+        }
+        handle.seekToEndOfFile()
+        handle.write(Data(lines.utf8))
+        try handle.close()
+    }
+
+    /// The numbers of `line-N` correlation IDs in `text`, in the order they appear.
+    static func lineNumbers(in text: String) -> [Int] {
+        text.components(separatedBy: "correlation_id=\"line-").dropFirst().compactMap {
+            Int($0.prefix { $0.isNumber })
+        }
+    }
+
+    /// Polls `condition` every 100 ms for at most `seconds`.
+    static func eventually(_ seconds: Int, _ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
+    @Test func rsyslogReceivesEveryLineInOrderAcrossAnOutageAndAKill9() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let state = directory.appendingPathComponent("state").path
+        var rsyslog = try await Rsyslog(port: try ServeProcess.freePort())
+        defer { rsyslog.stop() }
+        let ship = [
+            "ship", "--audit-log", audit, "--ship", "syslog://127.0.0.1:\(rsyslog.port)", "--ship-state", state,
+        ]
+
+        try Self.append(1...1000, to: audit)
+        var shipper = try ShipProcess(arguments: ship, log: directory.appendingPathComponent("ship.log").path)
+        #expect(try await Self.eventually(20) { Set(Self.lineNumbers(in: rsyslog.received())).count == 1000 })
+
+        // The receiver goes away; lines keep coming; the shipper is killed while its batch is unacknowledged.
+        rsyslog.stop()
+        try Self.append(1001...3000, to: audit)
+        try await Task.sleep(for: .milliseconds(500))
+        shipper.kill9()
+        shipper = try ShipProcess(arguments: ship, log: directory.appendingPathComponent("ship-2.log").path)
+        defer { shipper.kill9() }
+        try await Task.sleep(for: .milliseconds(500))
+        rsyslog = try await Rsyslog(port: rsyslog.port, output: rsyslog.output)
+        try Self.append(3001...4000, to: audit)
+
+        #expect(try await Self.eventually(30) { Set(Self.lineNumbers(in: rsyslog.received())).count == 4000 })
+        let received = Self.lineNumbers(in: rsyslog.received())
+        let missing = Set(1...4000).subtracting(received).sorted()
+        #expect(missing.isEmpty, "\(missing.count) lines lost, from \(missing.prefix(10))")
+        // In order: each line first arrives after every line before it.
+        var firstSeen: [Int] = []
+        var seen = Set<Int>()
+        for number in received where seen.insert(number).inserted { firstSeen.append(number) }
+        let outOfOrder = zip(firstSeen, 1...).first { $0 != $1 }
+        #expect(outOfOrder == nil, "first out of order: \(String(describing: outOfOrder))")
+        #expect(received.count - 4000 <= 500, "sent again: \(received.count - 4000) lines, more than one batch")
+    }
+
+    @Test func serveShipsItsDecisionsToSyslogAndOTLPWithTheirFields() async throws {
+        let rsyslog = try await Rsyslog(port: try ServeProcess.freePort())
+        defer { rsyslog.stop() }
+        // The first two requests are refused with 503 and Retry-After: the batch comes again.
+        let otlp = try await OTLPReceiver(refusingFirst: 2)
+        defer { otlp.stop() }
+        try await ServeProcess.with(
+            extraArguments: [
+                "--ship", "syslog://127.0.0.1:\(rsyslog.port)", "--ship", "otlp+http://127.0.0.1:\(otlp.port)",
+            ]
+        ) { serve in
+            let blocked = try await CreatorTrustTests.exchange(
+                serve,
+                maker: ProxyEndToEndTests.contoso,
+                signingIn: ProxyEndToEndTests.northwind
+            )
+            #expect(blocked.status == 403)
+            let decision = try #require(serve.auditObjects().last { $0["decision"] as? String == "blocked" })
+            let correlationID = try #require(decision["correlation_id"] as? String)
+
+            #expect(try await Self.eventually(20) { rsyslog.received().contains(correlationID) })
+            let message = try #require(
+                rsyslog.received().split(separator: "\n").first { $0.contains(correlationID) }
+            )
+            #expect(message.hasPrefix("<108>1 "), "facility 13 (log audit), severity 4 (blocked): \(message)")
+            #expect(message.contains(#"decision="blocked""#))
+            #expect(message.contains(#"creator_tenant="\#(ProxyEndToEndTests.contoso)""#))
+            #expect(message.contains(#"sign_in_tenant="\#(ProxyEndToEndTests.northwind)""#))
+
+            #expect(try await Self.eventually(20) { otlp.records().contains { $0.correlationID == correlationID } })
+            let record = try #require(otlp.records().first { $0.correlationID == correlationID })
+            #expect(record.object["path"] as? String == "/v1/logs")
+            #expect(record.object["severity_text"] as? String == "WARN")
+            #expect(record.object["severity_number"] as? Int == 13)
+            #expect((record.object["resource"] as? [String: Any])?["service.name"] as? String == "tenantgate")
+            let attributes = record.attributes
+            #expect(attributes["event.name"] as? String == "tenantgate.decision")
+            #expect(attributes["server.address"] as? String == "login.microsoftonline.com")
+            #expect((attributes["url.path"] as? String ?? "").hasSuffix("/oauth2/v2.0/token"))
+            #expect(attributes["tenantgate.decision"] as? String == "blocked")
+            #expect(attributes["tenantgate.sign_in_tenant"] as? String == ProxyEndToEndTests.northwind.description)
+            #expect(attributes["tenantgate.directions"] as? [String] == ["outbound"])
+            #expect((record.object["body"] as? String ?? "").contains(correlationID))
+        }
+    }
+
+    @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let otlp = try await OTLPReceiver(refusingFirst: 0)
+        defer { otlp.stop() }
+        try Self.append(1...100, to: audit)
+        let shipper = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", "otlp+http://127.0.0.1:\(otlp.port)/v1/logs"],
+            log: directory.appendingPathComponent("ship.log").path
+        )
+        defer { shipper.kill9() }
+        #expect(try await Self.eventually(20) { otlp.records().count == 100 })
+        // logrotate renames; lines still reach the renamed file until TenantGate reopens its path; then a new file.
+        let rotated = audit + ".1"
+        #expect(rename(audit, rotated) == 0)
+        try Self.append(101...150, to: rotated)
+        try Self.append(151...200, to: audit)
+        #expect(try await Self.eventually(20) { otlp.records().count >= 200 })
+        try await Task.sleep(for: .milliseconds(300))
+        let numbers = otlp.records().compactMap { $0.correlationID.flatMap { Int($0.dropFirst("line-".count)) } }
+        #expect(numbers.count == 200 && numbers == Array(1...200), "\(numbers.count) lines: \(numbers.suffix(5))")
+        // The position is kept beside the audit log by default.
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("ship-state").path))
+    }
+}
+
+/// `tenantgate ship` as a child process (a sidecar).
+struct ShipProcess {
+    private let process: Process
+
+    init(arguments: [String], log: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: ServeProcess.binary)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+    }
+
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// Debian's rsyslog listening for RFC 5424 over TCP (octet counting) on a loopback port, writing each message as
+/// received to a file.
+struct Rsyslog {
+    let port: Int
+    let output: String
+    private let process: Process
+    private let directory: URL
+
+    init(port: Int, output: String? = nil) async throws {
+        self.port = port
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("rsyslog-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let output = output ?? directory.appendingPathComponent("received.log").path
+        self.output = output
+        let configuration = directory.appendingPathComponent("rsyslog.conf").path
+        try """
+        global(workDirectory="\(directory.path)")
+        module(load="imtcp")
+        template(name="raw" type="string" string="%rawmsg%\\n")
+        ruleset(name="received") {
+            action(type="omfile" file="\(output)" template="raw")
+        }
+        input(type="imtcp" address="127.0.0.1" port="\(port)" ruleset="received")
+
+        """.write(toFile: configuration, atomically: true, encoding: .utf8)
+        process = try await LoopbackDaemon.start(
+            "/usr/sbin/rsyslogd",
+            ["-n", "-f", configuration, "-i", directory.appendingPathComponent("rsyslog.pid").path],
+            listeningOn: port
+        )
+    }
+
+    func received() -> String {
+        (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
+
+    /// An orderly stop (SIGTERM), so that what rsyslog received is in its file.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+}
+
+/// `Clients/otlp_receiver.py` on a loopback port.
+final class OTLPReceiver: @unchecked Sendable {
+    struct Record {
+        let object: [String: Any]
+        var attributes: [String: Any] { object["attributes"] as? [String: Any] ?? [:] }
+        var correlationID: String? { attributes["tenantgate.correlation_id"] as? String }
+    }
+
+    let port: Int
+    private let output: String
+    private let process: Process
+    private let directory: URL
+
+    init(refusingFirst refusing: Int) async throws {
+        port = try ServeProcess.freePort()
+        directory = try ServeBinaryTests.temporaryDirectory()
+        output = directory.appendingPathComponent("records.jsonl").path
+        process = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/otlp_receiver.py", "\(port)",
+                output, "\(refusing)",
+            ],
+            listeningOn: port
+        )
+    }
+
+    func records() -> [Record] {
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { Record(object: ProxyEndToEndTests.auditObject(String($0))) }
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

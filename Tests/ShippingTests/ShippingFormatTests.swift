@@ -1,0 +1,82 @@
+import Foundation
+import NetworkPolicy
+import Testing
+
+@testable import Shipping
+
+/// How an audit line looks to each sink, and which `--ship` URLs are taken.
+struct ShippingFormatTests {
+    static let line = Data(
+        (#"{"time":"2026-12-05T10:11:12.345Z","decision":"blocked","setting":"tenantIsolation","#
+            + #""creator_tenant":"c0","sign_in_tenant":"s1","host":"login.microsoftonline.com","path":"/s1/token","#
+            + #""directions":["outbound","inbound"],"reason":"said \"no\" [really]","rule":null,"#
+            + #""correlation_id":"7d1c"}"#).utf8
+    )
+
+    @Test func aSyslogMessageIsOctetCountedRFC5424WithTheDecisionAsStructuredData() throws {
+        let record = AuditRecord(line: Self.line)
+        let framed = String(decoding: SyslogMessage.framed(record, hostname: "proxy 1\u{7f}"), as: UTF8.self)
+        let space = try #require(framed.firstIndex(of: " "))
+        let message = framed[framed.index(after: space)...]
+        #expect(Int(framed[..<space]) == message.utf8.count)
+        #expect(
+            message.hasPrefix(
+                #"<108>1 2026-12-05T10:11:12.345Z proxy1 tenantgate - decision [tenantgate@32473 decision="blocked" "#
+                    + #"setting="tenantIsolation" creator_tenant="c0" sign_in_tenant="s1" directions="outbound,inbound" "#
+                    + #"host="login.microsoftonline.com" path="/s1/token" correlation_id="7d1c"] {"#
+            ),
+            "\(message)"
+        )
+        #expect(message.hasSuffix(String(decoding: Self.line, as: UTF8.self)))
+        // Values are escaped where RFC 5424 asks; a field that is null is left out.
+        let escaped = SyslogMessage.format(
+            AuditRecord(line: Data(#"{"decision":"allowed","host":"a\"b]c\\d","rule":null}"#.utf8)),
+            hostname: "h"
+        )
+        #expect(escaped.hasPrefix(#"<110>1 "#))
+        #expect(escaped.contains(#"host="a\"b\]c\\d"]"#), "\(escaped)")
+        #expect(!escaped.contains("rule="))
+        let change = SyslogMessage.format(AuditRecord(line: Data(#"{"event":"policy_change"}"#.utf8)), hostname: "h")
+        #expect(change.contains(" tenantgate - policy_change - {"), "\(change)")
+    }
+
+    @Test func anOTLPRequestCarriesEachLineWithSemanticAttributes() throws {
+        let data = OTLPLogs.request([AuditRecord(line: Self.line)], hostname: "proxy-1")
+        let request = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let resourceLogs = try #require((request["resourceLogs"] as? [[String: Any]])?.first)
+        let resource = try #require((resourceLogs["resource"] as? [String: Any])?["attributes"] as? [[String: Any]])
+        #expect(resource.map { $0["key"] as? String } == ["service.name", "host.name"])
+        let scope = try #require((resourceLogs["scopeLogs"] as? [[String: Any]])?.first)
+        let record = try #require((scope["logRecords"] as? [[String: Any]])?.first)
+        #expect(record["timeUnixNano"] as? String == "1796465472345000000")
+        #expect(record["severityNumber"] as? Int == 13)
+        #expect(record["severityText"] as? String == "WARN")
+        let attributes = try #require(record["attributes"] as? [[String: Any]])
+        let keys = attributes.compactMap { $0["key"] as? String }
+        #expect(keys.first == "event.name")
+        #expect(keys.contains("server.address") && keys.contains("url.path"))
+        #expect(!keys.contains("tenantgate.rule"))
+        let directions = attributes.first { $0["key"] as? String == "tenantgate.directions" }
+        let values = ((directions?["value"] as? [String: Any])?["arrayValue"] as? [String: Any])?["values"]
+        #expect((values as? [[String: String]])?.compactMap { $0["stringValue"] } == ["outbound", "inbound"])
+    }
+
+    @Test func shipURLsNameASinkAndNoSecret() throws {
+        #expect(
+            try ShipDestination(parsing: "syslog://siem.corp.example:6514")
+                == .syslog(HostPort(host: "siem.corp.example", port: 6514))
+        )
+        #expect(
+            try ShipDestination(parsing: "otlp+http://127.0.0.1:4318") == .otlp(url: "http://127.0.0.1:4318/v1/logs")
+        )
+        #expect(
+            try ShipDestination(parsing: "otlp+https://collector:4318/custom/logs")
+                == .otlp(url: "https://collector:4318/custom/logs")
+        )
+        for refused in [
+            "syslog://siem", "syslog://siem:0", "otlp+http://user:pw@collector:4318", "http://x:1", "file:///x",
+        ] {
+            #expect(throws: ShipDestination.Problem.self, "\(refused)") { try ShipDestination(parsing: refused) }
+        }
+    }
+}
