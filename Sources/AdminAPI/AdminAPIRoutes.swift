@@ -20,11 +20,18 @@ package enum AdminAPIRoutes {
         to router: Router<AdminRequestContext>,
         policies: PolicyStore,
         sourceStatus: @escaping @Sendable () -> PolicySourceStatus,
+        shippingStatus: @escaping @Sendable () -> [ShippingSinkStatus] = { [] },
         renderMetrics: @escaping @Sendable () -> [UInt8],
         policyAPI: AdminPolicyAPI?,
         proxyAutoConfiguration: String? = nil
     ) {
-        addHealth(to: router, policies: policies, sourceStatus: sourceStatus, renderMetrics: renderMetrics)
+        addHealth(
+            to: router,
+            policies: policies,
+            sourceStatus: sourceStatus,
+            shippingStatus: shippingStatus,
+            renderMetrics: renderMetrics
+        )
         addProxyAutoConfiguration(to: router, script: proxyAutoConfiguration)
         addIsolation(to: router.group(RouterPath(isolationPath)), policyAPI: policyAPI)
         addCrossTenantAccess(to: router.group(RouterPath(graphPath)), policyAPI: policyAPI)
@@ -34,6 +41,7 @@ package enum AdminAPIRoutes {
         to router: Router<AdminRequestContext>,
         policies: PolicyStore,
         sourceStatus: @escaping @Sendable () -> PolicySourceStatus,
+        shippingStatus: @escaping @Sendable () -> [ShippingSinkStatus],
         renderMetrics: @escaping @Sendable () -> [UInt8]
     ) {
         let notAllowed: @Sendable (Request) throws -> Response = { _ in
@@ -45,7 +53,14 @@ package enum AdminAPIRoutes {
             "/readyz",
             [
                 .get: { _, _ in
-                    try AdminJSON.response(.ok, ReadinessAnswer(policies.current(), source: sourceStatus()))
+                    try AdminJSON.response(
+                        .ok,
+                        ReadinessAnswer(
+                            policies.current(),
+                            source: sourceStatus(),
+                            shipping: shippingStatus()
+                        )
+                    )
                 }
             ],
             otherwise: notAllowed

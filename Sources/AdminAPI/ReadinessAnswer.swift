@@ -24,12 +24,27 @@ struct ReadinessAnswer: Encodable {
         }
     }
 
+    /// A shipping sink (`--ship`): failing after three attempts in a row. Still ready: the audit file is the source
+    /// of truth and keeps every line until the sink takes it.
+    struct Sink: Encodable {
+        let sink: String
+        let failing: Bool
+        let consecutiveFailures: Int
+        let problem: String?
+
+        enum CodingKeys: String, CodingKey {
+            case sink, failing, problem
+            case consecutiveFailures = "consecutive_failures"
+        }
+    }
+
     let status: String
     let policyVersion: String
     let policyLoadedAt: String
     let governedTenants: Int
     let crossTenantAccessTenants: Int
     let policyStore: Store
+    let shipping: [Sink]?
 
     enum CodingKeys: String, CodingKey {
         case status
@@ -38,10 +53,30 @@ struct ReadinessAnswer: Encodable {
         case governedTenants = "governed_tenants"
         case crossTenantAccessTenants = "cross_tenant_access_tenants"
         case policyStore = "policy_store"
+        case shipping
     }
 
-    init(_ snapshot: PolicyStore.Snapshot, source: PolicySourceStatus) {
-        status = source.reachable ? "ready" : "ready, enforcing the last good policy"
+    /// Attempts in a row after which a sink counts as failing.
+    static let failingAfter = 3
+
+    init(_ snapshot: PolicyStore.Snapshot, source: PolicySourceStatus, shipping: [ShippingSinkStatus] = []) {
+        let sinks = shipping.map { sink in
+            let failing = sink.consecutiveFailures >= Self.failingAfter
+            return Sink(
+                sink: sink.sink,
+                failing: failing,
+                consecutiveFailures: sink.consecutiveFailures,
+                problem: failing ? "the sink keeps refusing or cannot be reached; the proxy's log has the error" : nil
+            )
+        }
+        self.shipping = sinks.isEmpty ? nil : sinks
+        if !source.reachable {
+            status = "ready, enforcing the last good policy"
+        } else if sinks.contains(where: \.failing) {
+            status = "ready, a shipping sink keeps failing"
+        } else {
+            status = "ready"
+        }
         policyVersion = snapshot.bundle.version
         policyLoadedAt = RFC3339.string(from: snapshot.loadedAt, milliseconds: true)
         governedTenants = snapshot.bundle.isolation.tenants.count
@@ -53,5 +88,16 @@ struct ReadinessAnswer: Encodable {
             unreachableSince: source.unreachableSince.map { RFC3339.string(from: $0, milliseconds: true) },
             lastContact: source.lastContact.map { RFC3339.string(from: $0, milliseconds: true) }
         )
+    }
+}
+
+/// How a shipping sink is doing, for `/readyz`.
+package struct ShippingSinkStatus: Sendable, Equatable {
+    package let sink: String
+    package let consecutiveFailures: Int
+
+    package init(sink: String, consecutiveFailures: Int) {
+        self.sink = sink
+        self.consecutiveFailures = consecutiveFailures
     }
 }

@@ -8,7 +8,7 @@ import ServiceLifecycle
 ///
 /// Each sink has its own reader and position: a batch of whole lines is read from the acknowledged position,
 /// delivered, and only once the sink has acknowledged it is the new position saved (`ShipPositionStore`). A sink
-/// that fails gets the same batch again after a backoff (doubling from 0.5 s to 30 s, or its `Retry-After`), so
+/// that fails gets the same batch again after a backoff (doubling from 0.5 s to 10 s, or its `Retry-After`), so
 /// an outage or a kill -9 loses nothing and sends again at most one batch; each line carries its
 /// `correlation_id` for a sink to drop what it has seen. Backlog and lag are Prometheus gauges per sink.
 package final class Shipper: Service, Sendable {
@@ -127,7 +127,7 @@ package final class Shipper: Service, Sendable {
                     )
                 }
                 try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                backoff = min(backoff * 2, 30)
+                backoff = min(backoff * 2, 10)
             }
         }
         return false

@@ -132,6 +132,19 @@ package final class Application: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: proxy), .init(service: follower),
         ]
+        let shipper: Shipper?
+        do {
+            shipper = try settings.shipping.map { shipping in
+                try Shipper(
+                    settings: shipping.settings,
+                    sinks: shipping.destinations.map { $0.makeSink() },
+                    logger: logger
+                )
+            }
+        } catch {
+            throw await failed("--ship-state: \(error)")
+        }
+        if let shipper { services.append(.init(service: shipper)) }
         if let admin = settings.admin {
             var authenticator: AdminAuthenticator?
             if var trust = settings.adminAuth {
@@ -167,6 +180,12 @@ package final class Application: Sendable {
                 renderMetrics: { registry.emitToBuffer() },
                 policyAPI: policyAPI,
                 sourceStatus: { source.status },
+                shippingStatus: {
+                    (shipper?.status ?? [:]).map {
+                        ShippingSinkStatus(sink: $0.key, consecutiveFailures: $0.value.consecutiveFailures)
+                    }
+                    .sorted { $0.sink < $1.sink }
+                },
                 sessionStore: sessionStore,
                 secureCookies: tls != nil,
                 proxyAutoConfiguration: settings.proxyAutoConfiguration?.script
@@ -212,14 +231,6 @@ package final class Application: Sendable {
                 )
             } catch {
                 throw await failed("admin listener: \(error)")
-            }
-        }
-        if let shipping = settings.shipping {
-            do {
-                let sinks = shipping.destinations.map { $0.makeSink() }
-                services.append(.init(service: try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)))
-            } catch {
-                throw await failed("--ship-state: \(error)")
             }
         }
         let serviceGroup = ServiceGroup(

@@ -126,6 +126,50 @@ struct ShippingEndToEndTests {
         }
     }
 
+    @Test func readyzReportsASinkThatKeepsFailingUntilItTakesTheBacklog() async throws {
+        let adminPort = try ServeProcess.freePort()
+        let syslogPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            extraArguments: ["--admin", "127.0.0.1:\(adminPort)", "--ship", "syslog://127.0.0.1:\(syslogPort)"]
+        ) { serve in
+            let blocked = try await CreatorTrustTests.exchange(
+                serve,
+                maker: ProxyEndToEndTests.contoso,
+                signingIn: ProxyEndToEndTests.northwind
+            )
+            #expect(blocked.status == 403)
+            func readiness() async throws -> [String: Any] {
+                let outcome = try await ChildProcess.run(
+                    "/usr/bin/curl",
+                    ["-s", "-m", "5", "http://127.0.0.1:\(adminPort)/readyz"]
+                )
+                return ProxyEndToEndTests.auditObject(outcome.output)
+            }
+            func failing(_ readiness: [String: Any]) -> Bool? {
+                (readiness["shipping"] as? [[String: Any]])?.first?["failing"] as? Bool
+            }
+            var ready: [String: Any] = [:]
+            for _ in 0..<100 {
+                ready = try await readiness()
+                if failing(ready) == true { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(failing(ready) == true, "\(ready)")
+            #expect(ready["status"] as? String == "ready, a shipping sink keeps failing")
+            // The receiver comes: the backlog goes, and the sink is well again.
+            let rsyslog = try await Rsyslog(port: syslogPort)
+            defer { rsyslog.stop() }
+            #expect(try await Self.eventually(30) { rsyslog.received().contains(#"decision="blocked""#) })
+            for _ in 0..<50 {
+                ready = try await readiness()
+                if failing(ready) == false { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(failing(ready) == false, "\(ready)")
+            #expect(ready["status"] as? String == "ready")
+        }
+    }
+
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

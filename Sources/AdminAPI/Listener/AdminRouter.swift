@@ -16,6 +16,7 @@ package enum AdminRouter {
         renderMetrics: @escaping @Sendable () -> [UInt8],
         policyAPI: AdminPolicyAPI?,
         sourceStatus: @escaping @Sendable () -> PolicySourceStatus = { .directory },
+        shippingStatus: @escaping @Sendable () -> [ShippingSinkStatus] = { [] },
         sessionStore: MemoryPersistDriver<ContinuousClock> = MemoryPersistDriver(),
         secureCookies: Bool,
         proxyAutoConfiguration: String? = nil
@@ -42,6 +43,7 @@ package enum AdminRouter {
             to: router,
             policies: policies,
             sourceStatus: sourceStatus,
+            shippingStatus: shippingStatus,
             renderMetrics: renderMetrics,
             policyAPI: policyAPI,
             proxyAutoConfiguration: proxyAutoConfiguration
