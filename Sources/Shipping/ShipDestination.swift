@@ -5,6 +5,8 @@ package enum ShipDestination: Equatable, Sendable {
     case syslog(HostPort)
     /// The OTLP/HTTP logs endpoint, `http://` or `https://`.
     case otlp(url: String)
+    /// `--alert-webhook`s, fed from the same file.
+    case alerts([AlertSink.Webhook], refusalsPerMinute: Int)
 
     package struct Problem: Error, CustomStringConvertible {
         package let description: String
@@ -41,10 +43,20 @@ package enum ShipDestination: Equatable, Sendable {
         }
     }
 
-    package func makeSink() -> any ShipSink {
+    /// - Parameters:
+    ///   - stateDirectory: where the alerts keep the pairs they have seen;
+    ///   - consoleURL: the admin console's public address, for the alerts' links.
+    package func makeSink(stateDirectory: String, consoleURL: String?) -> any ShipSink {
         switch self {
         case .syslog(let address): SyslogSink(host: address.host, port: address.port)
         case .otlp(let url): OTLPLogsSink(url: url)
+        case .alerts(let webhooks, let rate):
+            AlertSink(
+                webhooks: webhooks,
+                stateDirectory: stateDirectory,
+                consoleURL: consoleURL,
+                refusalsPerMinute: rate
+            )
         }
     }
 }

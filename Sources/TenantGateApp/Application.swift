@@ -135,11 +135,13 @@ package final class Application: Sendable {
         let shipper: Shipper?
         do {
             shipper = try settings.shipping.map { shipping in
-                try Shipper(
-                    settings: shipping.settings,
-                    sinks: shipping.destinations.map { $0.makeSink() },
-                    logger: logger
-                )
+                let sinks = shipping.destinations.map {
+                    $0.makeSink(
+                        stateDirectory: shipping.settings.stateDirectory,
+                        consoleURL: settings.console?.publicURL?.absoluteString
+                    )
+                }
+                return try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)
             }
         } catch {
             throw await failed("--ship-state: \(error)")

@@ -23,7 +23,7 @@ struct ShipCommand: AsyncParsableCommand {
             printError("ship: name at least one sink with --ship")
             throw ExitCode.badInput
         }
-        let sinks = destinations.map { $0.makeSink() }
+        let sinks = destinations.map { $0.makeSink(stateDirectory: settings.stateDirectory, consoleURL: nil) }
         var logger = Logger(label: "tenantgate.ship")
         logger.logLevel = .info
         let shipper = try Shipper(settings: settings, sinks: sinks, logger: logger)
@@ -51,7 +51,7 @@ struct ShipCommand: AsyncParsableCommand {
     }
 }
 
-/// `--ship` and `--ship-state`, the same for `serve` and `ship`.
+/// `--ship`, `--ship-state` and the alerts, the same for `serve` and `ship`.
 struct ShippingOptions: ParsableArguments {
     @Option(
         name: .customLong("ship"),
@@ -65,10 +65,25 @@ struct ShippingOptions: ParsableArguments {
     )
     var shipState: String?
 
+    @Option(
+        name: .customLong("alert-webhook"),
+        help: "Post alerts here: https://... as JSON, teams+https://... as a Teams card (repeatable)."
+    )
+    var alertWebhook: [String] = []
+
+    @Option(
+        name: .customLong("alert-refusals-per-minute"),
+        help: "More refusals than this in a minute raise an alert (default 60; 0: never)."
+    )
+    var alertRefusalsPerMinute: Int?
+
     /// The sinks named and where their positions live; nil when none is named.
     func settings(auditLog: String) throws(ServeSetupError) -> (Shipper.Settings, [ShipDestination])? {
-        guard !ship.isEmpty else {
-            guard shipState == nil else { throw ServeSetupError("--ship-state needs --ship") }
+        guard !ship.isEmpty || !alertWebhook.isEmpty else {
+            guard shipState == nil else { throw ServeSetupError("--ship-state needs --ship or --alert-webhook") }
+            guard alertRefusalsPerMinute == nil else {
+                throw ServeSetupError("--alert-refusals-per-minute needs --alert-webhook")
+            }
             return nil
         }
         var destinations: [ShipDestination] = []
@@ -78,6 +93,18 @@ struct ShippingOptions: ParsableArguments {
             } catch {
                 throw ServeSetupError("--ship: \(error)")
             }
+        }
+        if !alertWebhook.isEmpty {
+            var webhooks: [AlertSink.Webhook] = []
+            for text in alertWebhook {
+                guard let webhook = AlertSink.Webhook(parsing: text) else {
+                    throw ServeSetupError("--alert-webhook: '\(text)' is not https://... or teams+https://...")
+                }
+                webhooks.append(webhook)
+            }
+            let rate = alertRefusalsPerMinute ?? 60
+            guard rate >= 0 else { throw ServeSetupError("--alert-refusals-per-minute: give 0 or more") }
+            destinations.append(.alerts(webhooks, refusalsPerMinute: rate))
         }
         let directory = (auditLog as NSString).deletingLastPathComponent
         let state = shipState ?? ((directory.isEmpty ? "." : directory) + "/ship-state")

@@ -75,6 +75,35 @@ struct DeploymentFileTests {
         #expect(output.components(separatedBy: "valid: ").count - 1 == 6, "\(output)")
     }
 
+    /// The Prometheus alerting rules load, and fire on the series their unit tests feed them (Debian's promtool,
+    /// which `.ci/run` installs). Their metric names are the ones TenantGate exports.
+    @Test func thePrometheusAlertingRulesCheckAndFireAsTested() async throws {
+        let directory = "\(ProxyEndToEndTests.repository)/deploy/prometheus"
+        let checked = try await ChildProcess.run(
+            "/usr/bin/promtool",
+            ["check", "rules", "tenantgate-alerts.yaml"],
+            directory: directory
+        )
+        #expect(checked.status == 0, "\(checked.output)\(checked.errors)")
+        let tested = try await ChildProcess.run(
+            "/usr/bin/promtool",
+            ["test", "rules", "tenantgate-alerts.test.yaml"],
+            directory: directory
+        )
+        #expect(tested.status == 0, "\(tested.output)\(tested.errors)")
+        let rules = try String(contentsOfFile: "\(directory)/tenantgate-alerts.yaml", encoding: .utf8)
+        let sources = try ["Shipping/Shipper.swift", "Shipping/AlertSink.swift", "ProxyServer/ProxyMetrics.swift"].map {
+            try String(contentsOfFile: "\(ProxyEndToEndTests.repository)/Sources/\($0)", encoding: .utf8)
+        }
+        .joined()
+        for metric in [
+            "tenantgate_new_tenant_pairs_total", "tenantgate_decisions_total", "tenantgate_ship_failures_total",
+            "tenantgate_shipped_lines_total", "tenantgate_ship_lag_seconds",
+        ] {
+            #expect(rules.contains(metric) && sources.contains("\"\(metric)\""), "\(metric)")
+        }
+    }
+
     /// The configuration and policies the ConfigMaps carry are what `serve` accepts, and the configuration's paths
     /// are where the Deployment mounts them.
     @Test func theConfigMapsHoldAValidConfigurationAndPolicies() throws {

@@ -170,6 +170,58 @@ struct ShippingEndToEndTests {
         }
     }
 
+    @Test func aNewTenantPairRaisesOneAlertOnEachWebhookAndARestartNone() async throws {
+        let receiver = try await WebhookReceiver()
+        defer { receiver.stop() }
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = [
+            "--audit-log", directory.appendingPathComponent("audit.jsonl").path,
+            "--alert-webhook", "http://127.0.0.1:\(receiver.port)/hook",
+            "--alert-webhook", "teams+http://127.0.0.1:\(receiver.port)/teams", "--admin",
+            "127.0.0.1:\(try ServeProcess.freePort())", "--console-client-id", ConsoleBrowserTests.consoleClientID,
+            "--console-issuer", "http://127.0.0.1:STS_PLAIN_PORT/organizations/v2.0", "--console-public-url",
+            "https://tenantgate.corp.example",
+        ]
+        let contoso = ProxyEndToEndTests.contoso
+        let northwind = ProxyEndToEndTests.northwind
+        try await ServeProcess.with(plainHTTP: true, extraArguments: arguments) { serve in
+            // Contoso → Northwind twice (blocked), Contoso → Contoso (not cross-tenant): one alert.
+            for _ in 0..<2 {
+                #expect(try await CreatorTrustTests.exchange(serve, maker: contoso, signingIn: northwind).status == 403)
+            }
+            #expect(try await CreatorTrustTests.exchange(serve, maker: contoso, signingIn: contoso).status == 200)
+            #expect(try await Self.eventually(20) { receiver.posts().count >= 2 })
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let posts = receiver.posts()
+        #expect(posts.count == 2, "\(posts)")
+        let json = try #require(posts.first { $0["path"] as? String == "/hook" }?["body"] as? [String: Any])
+        #expect(json["alert"] as? String == "new_tenant_pair")
+        #expect(json["creator_tenant"] as? String == contoso.description)
+        #expect(json["sign_in_tenant"] as? String == northwind.description)
+        #expect(json["decision"] as? String == "blocked")
+        #expect(
+            json["add_rule_url"] as? String
+                == "https://tenantgate.corp.example/console/isolation?add=\(northwind)&direction=outbound"
+        )
+        let teams = try #require(posts.first { $0["path"] as? String == "/teams" }?["body"] as? [String: Any])
+        #expect(teams["type"] as? String == "message")
+        let attachment = try #require((teams["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        let card = try #require(attachment["content"] as? [String: Any])
+        #expect(card["type"] as? String == "AdaptiveCard")
+        let action = (card["actions"] as? [[String: Any]])?.first
+        #expect(action?["type"] as? String == "Action.OpenUrl")
+
+        // The same proxy again, over the same audit file and state: the pair is known, nothing is raised.
+        try await ServeProcess.with(plainHTTP: true, extraArguments: arguments) { serve in
+            #expect(try await CreatorTrustTests.exchange(serve, maker: contoso, signingIn: northwind).status == 403)
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(receiver.posts().count == 2)
+    }
+
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -292,6 +344,39 @@ final class OTLPReceiver: @unchecked Sendable {
     func records() -> [Record] {
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { Record(object: ProxyEndToEndTests.auditObject(String($0))) }
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// `Clients/webhook_receiver.py` on a loopback port: every POST's path and body.
+final class WebhookReceiver: @unchecked Sendable {
+    let port: Int
+    private let output: String
+    private let process: Process
+    private let directory: URL
+
+    init() async throws {
+        port = try ServeProcess.freePort()
+        directory = try ServeBinaryTests.temporaryDirectory()
+        output = directory.appendingPathComponent("posts.jsonl").path
+        process = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/webhook_receiver.py",
+                "\(port)", output,
+            ],
+            listeningOn: port
+        )
+    }
+
+    func posts() -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { ProxyEndToEndTests.auditObject(String($0)) }
     }
 
     func stop() {

@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import Foundation
+import Metrics
+import NIOCore
+import NIOHTTP1
+
+/// `--alert-webhook URL`: posts what `TenantPairAlerts` finds in the audit file to each webhook, a generic JSON
+/// object, or a Microsoft Teams card (`teams+https://`, a Workflows webhook taking an Adaptive Card). It rides the
+/// shipper, so alerts survive restarts and outages as shipped lines do; the pairs seen are kept in the state
+/// directory (`alert-pairs.json`), so a restart does not raise them again. A new pair also counts in
+/// `tenantgate_new_tenant_pairs_total`, for Prometheus rules.
+package actor AlertSink: ShipSink {
+    package struct Webhook: Equatable, Sendable {
+        package enum Format: Sendable { case json, teams }
+        package let url: String
+        package let format: Format
+
+        /// `https://...` (or `http://`) for JSON, `teams+https://...` for a Teams card.
+        package init?(parsing text: String) {
+            let lowered = text.lowercased()
+            let teams = lowered.hasPrefix("teams+")
+            let url = teams ? String(text.dropFirst("teams+".count)) : text
+            guard url.lowercased().hasPrefix("https://") || url.lowercased().hasPrefix("http://"),
+                URL(string: url)?.host != nil
+            else { return nil }
+            self.url = url
+            self.format = teams ? .teams : .json
+        }
+    }
+
+    package nonisolated let name = "alerts"
+    private let webhooks: [Webhook]
+    private let consoleURL: String?
+    private let pairsFile: String
+    private var alerts: TenantPairAlerts
+    private let client: HTTPClient
+    private let newPairs = Counter(label: "tenantgate_new_tenant_pairs_total")
+
+    /// - Parameters:
+    ///   - stateDirectory: where the pairs seen are kept; on a first start, the audit file's history only teaches
+    ///     its pairs, and alerting starts now.
+    ///   - consoleURL: the admin console's public address, for the link that adds the rule.
+    package init(webhooks: [Webhook], stateDirectory: String, consoleURL: String?, refusalsPerMinute: Int) {
+        self.webhooks = webhooks
+        self.consoleURL = consoleURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.pairsFile = stateDirectory + "/alert-pairs.json"
+        let saved = FileManager.default.contents(atPath: pairsFile).flatMap {
+            try? JSONDecoder().decode([String].self, from: $0)
+        }
+        self.alerts = TenantPairAlerts(
+            seen: Set(saved ?? []),
+            alertsSince: saved == nil ? Date() : .distantPast,
+            refusalsPerMinute: refusalsPerMinute
+        )
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    package func deliver(_ lines: [AuditRecord]) async throws {
+        var next = alerts
+        let found = lines.flatMap { next.observe($0) }
+        for alert in found {
+            for webhook in webhooks { try await post(alert, to: webhook) }
+            if case .newPair = alert { newPairs.increment() }
+        }
+        if next.seen != alerts.seen {
+            let data = try JSONEncoder().encode(next.seen.sorted())
+            try data.write(to: URL(fileURLWithPath: pairsFile), options: .atomic)
+        }
+        alerts = next
+    }
+
+    package func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    private func post(_ alert: TenantPairAlerts.Alert, to webhook: Webhook) async throws {
+        let payload = AlertPayload(alert, consoleURL: consoleURL)
+        var request = HTTPClientRequest(url: webhook.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let body = webhook.format == .teams ? payload.teamsCard() : payload.json()
+        request.body = .bytes(
+            ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
+        )
+        let response = try await client.execute(request, timeout: .seconds(15))
+        _ = try await response.body.collect(upTo: 64 * 1024)
+        guard (200..<300).contains(response.status.code) else {
+            throw SinkError(
+                "the alert webhook \(URL(string: webhook.url)?.host ?? "") answered \(response.status.code)"
+            )
+        }
+    }
+}
+
+/// An alert as the webhooks receive it.
+struct AlertPayload {
+    let alert: TenantPairAlerts.Alert
+    let consoleURL: String?
+
+    init(_ alert: TenantPairAlerts.Alert, consoleURL: String?) {
+        self.alert = alert
+        self.consoleURL = consoleURL
+    }
+
+    var summary: String {
+        switch alert {
+        case .newPair(let creator, let signIn, let decision, _, let host, _, _):
+            "First connection between creator tenant \(creator) and sign-in tenant \(signIn) (\(host)): \(decision)"
+        case .refusalRate(let minute, let count, let threshold):
+            "More than \(threshold) refusals in the minute from \(Self.time(minute)) (\(count) so far)"
+        }
+    }
+
+    /// The console page that opens the rule that would allow the pair, filled in: an outbound rule for the
+    /// creator's administrators, or an inbound one for the sign-in tenant's when only inbound refused it.
+    var addRuleURL: String? {
+        guard let consoleURL, case .newPair(let creator, let signIn, _, let directions, _, _, _) = alert else {
+            return nil
+        }
+        if directions == ["inbound"] { return "\(consoleURL)/console/isolation?add=\(creator)&direction=inbound" }
+        return "\(consoleURL)/console/isolation?add=\(signIn)&direction=outbound"
+    }
+
+    func json() -> [String: Any] {
+        var object: [String: Any] = ["summary": summary, "source": "tenantgate"]
+        switch alert {
+        case .newPair(let creator, let signIn, let decision, let directions, let host, let time, let correlationID):
+            object.merge(
+                [
+                    "alert": "new_tenant_pair", "creator_tenant": creator, "sign_in_tenant": signIn,
+                    "decision": decision, "directions": directions, "host": host, "time": time,
+                    "correlation_id": correlationID,
+                ]
+            ) { $1 }
+        case .refusalRate(let minute, let count, let threshold):
+            object.merge(
+                ["alert": "refusal_rate", "window_start": Self.time(minute), "count": count, "threshold": threshold]
+            ) { $1 }
+        }
+        if let addRuleURL { object["add_rule_url"] = addRuleURL }
+        return object
+    }
+
+    /// A Teams Workflows message: one Adaptive Card with the facts and, for a new pair, the button that adds the rule.
+    func teamsCard() -> [String: Any] {
+        let facts = json().filter { !["summary", "source", "add_rule_url", "alert"].contains($0.key) }
+            .sorted { $0.key < $1.key }
+            .map { ["title": $0.key, "value": ($0.value as? [String])?.joined(separator: ", ") ?? "\($0.value)"] }
+        var card: [String: Any] = [
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+            "body": [
+                ["type": "TextBlock", "text": "TenantGate", "weight": "Bolder", "size": "Medium"],
+                ["type": "TextBlock", "text": summary, "wrap": true], ["type": "FactSet", "facts": facts],
+            ],
+        ]
+        if let addRuleURL {
+            card["actions"] = [["type": "Action.OpenUrl", "title": "Add the rule", "url": addRuleURL]]
+        }
+        return [
+            "type": "message",
+            "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "content": card]],
+        ]
+    }
+
+    private static func time(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+}
