@@ -5,6 +5,8 @@ package enum ShipDestination: Equatable, Sendable {
     case syslog(HostPort)
     /// The OTLP/HTTP logs endpoint, `http://` or `https://`.
     case otlp(url: String)
+    /// Splunk's HTTP Event Collector at `base` (`https://HOST:PORT`), with its token.
+    case splunk(base: String, token: String)
     /// `--alert-webhook`s, fed from the same file.
     case alerts([AlertSink.Webhook], refusalsPerMinute: Int)
 
@@ -12,7 +14,8 @@ package enum ShipDestination: Equatable, Sendable {
         package let description: String
     }
 
-    package init(parsing text: String) throws(Problem) {
+    /// - Parameter secrets: `--ship-secret` values by name: `KIND@HOST` for one sink, else `KIND` (`splunk`).
+    package init(parsing text: String, secrets: [String: String] = [:]) throws(Problem) {
         let lowered = text.lowercased()
         if lowered.hasPrefix("syslog://") {
             let rest = String(text.dropFirst("syslog://".count))
@@ -35,10 +38,25 @@ package enum ShipDestination: Equatable, Sendable {
                 throw Problem(description: "'\(text)' is not otlp+http://HOST:PORT/PATH or otlp+https://...")
             }
             self = .otlp(url: url)
+        } else if lowered.hasPrefix("splunk+http://") || lowered.hasPrefix("splunk+https://") {
+            let base = String(text.dropFirst("splunk+".count))
+            let authority = base.split(separator: "/", omittingEmptySubsequences: false)
+            guard authority.count >= 3, authority.dropFirst(3).allSatisfy(\.isEmpty), !base.contains("@"),
+                let address = HostPort(parsing: String(authority[2])), address.port > 0
+            else {
+                throw Problem(description: "'\(text)' is not splunk+https://HOST:PORT")
+            }
+            guard let token = secrets["splunk@\(address.host)"] ?? secrets["splunk"] else {
+                throw Problem(
+                    description: "\(text) needs the collector's token: --ship-secret splunk=FILE "
+                        + "(or splunk@\(address.host)=FILE), never on the command line"
+                )
+            }
+            self = .splunk(base: authority.prefix(3).joined(separator: "/"), token: token)
         } else {
             throw Problem(
                 description: "'\(text)' is not a sink this build ships to: syslog://HOST:PORT, "
-                    + "otlp+http://HOST:PORT/v1/logs or otlp+https://HOST:PORT/v1/logs"
+                    + "otlp+http(s)://HOST:PORT/v1/logs or splunk+https://HOST:PORT"
             )
         }
     }
@@ -50,6 +68,7 @@ package enum ShipDestination: Equatable, Sendable {
         switch self {
         case .syslog(let address): SyslogSink(host: address.host, port: address.port)
         case .otlp(let url): OTLPLogsSink(url: url)
+        case .splunk(let base, let token): SplunkHECSink(base: base, token: token)
         case .alerts(let webhooks, let rate):
             AlertSink(
                 webhooks: webhooks,

@@ -358,18 +358,8 @@ extension ServeSettings {
             }
             return entry
         }
-        let credentials = try flags.parentProxyCredentials.map { path in
-            var status = stat()
-            guard stat(path, &status) == 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ServeSetupError("--parent-proxy-credentials: cannot read \(path)")
-            }
-            guard status.st_mode & 0o077 == 0 else {
-                throw ServeSetupError(
-                    "--parent-proxy-credentials: \(path) is readable or writable by group or others (mode "
-                        + "\(String(status.st_mode & 0o777, radix: 8))): run 'chmod 600 \(path)'"
-                )
-            }
-            return text
+        let credentials = try flags.parentProxyCredentials.map { path throws(ServeSetupError) in
+            try SecretFile.read(path, flag: "--parent-proxy-credentials")
         }
         do {
             return try ParentProxy(url: url, credentials: credentials, bypass: bypass)

@@ -66,6 +66,12 @@ struct ShippingOptions: ParsableArguments {
     var shipState: String?
 
     @Option(
+        name: .customLong("ship-secret"),
+        help: "NAME=FILE: a sink's secret from a file only its owner may read, e.g. splunk=/etc/tenantgate/hec-token."
+    )
+    var shipSecret: [String] = []
+
+    @Option(
         name: .customLong("alert-webhook"),
         help: "Post alerts here: https://... as JSON, teams+https://... as a Teams card (repeatable)."
     )
@@ -80,16 +86,19 @@ struct ShippingOptions: ParsableArguments {
     /// The sinks named and where their positions live; nil when none is named.
     func settings(auditLog: String) throws(ServeSetupError) -> (Shipper.Settings, [ShipDestination])? {
         guard !ship.isEmpty || !alertWebhook.isEmpty else {
-            guard shipState == nil else { throw ServeSetupError("--ship-state needs --ship or --alert-webhook") }
+            guard shipState == nil, shipSecret.isEmpty else {
+                throw ServeSetupError("--ship-state and --ship-secret need --ship or --alert-webhook")
+            }
             guard alertRefusalsPerMinute == nil else {
                 throw ServeSetupError("--alert-refusals-per-minute needs --alert-webhook")
             }
             return nil
         }
+        let secrets = try self.secrets()
         var destinations: [ShipDestination] = []
         for url in ship {
             do {
-                destinations.append(try ShipDestination(parsing: url))
+                destinations.append(try ShipDestination(parsing: url, secrets: secrets))
             } catch {
                 throw ServeSetupError("--ship: \(error)")
             }
@@ -109,5 +118,21 @@ struct ShippingOptions: ParsableArguments {
         let directory = (auditLog as NSString).deletingLastPathComponent
         let state = shipState ?? ((directory.isEmpty ? "." : directory) + "/ship-state")
         return (Shipper.Settings(auditLogPath: auditLog, stateDirectory: state), destinations)
+    }
+
+    /// `--ship-secret NAME=FILE`s read, each file's first line: the file must be its owner's alone, as the CA key.
+    private func secrets() throws(ServeSetupError) -> [String: String] {
+        var secrets: [String: String] = [:]
+        for entry in shipSecret {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ServeSetupError("--ship-secret: '\(entry)' is not NAME=FILE")
+            }
+            let text = try SecretFile.read(parts[1], flag: "--ship-secret \(parts[0])")
+            let secret = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            guard !secret.isEmpty else { throw ServeSetupError("--ship-secret \(parts[0]): \(parts[1]) is empty") }
+            secrets[parts[0]] = secret
+        }
+        return secrets
     }
 }

@@ -222,6 +222,52 @@ struct ShippingEndToEndTests {
         #expect(receiver.posts().count == 2)
     }
 
+    @Test func splunkGetsEveryLineOnceItsIndexerAcknowledgedIt() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let token = directory.appendingPathComponent("hec.token").path
+        try "5f1e2d3c-hec-token\n".write(toFile: token, atomically: true, encoding: .utf8)
+        chmod(token, 0o600)
+        let port = try ServeProcess.freePort()
+        let received = directory.appendingPathComponent("indexed.jsonl").path
+        // The first event post is refused (503, busy): the batch comes again.
+        let collector = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/hec_receiver.py", "\(port)",
+                received, "5f1e2d3c-hec-token", "1",
+            ],
+            listeningOn: port
+        )
+        defer { kill(collector.processIdentifier, SIGKILL) }
+        try Self.append(1...1200, to: audit)
+        let shipper = try ShipProcess(
+            arguments: [
+                "ship", "--audit-log", audit, "--ship", "splunk+http://127.0.0.1:\(port)", "--ship-secret",
+                "splunk=\(token)",
+            ],
+            log: directory.appendingPathComponent("ship.log").path
+        )
+        defer { shipper.kill9() }
+        func indexed() -> [[String: Any]] {
+            let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").map { ProxyEndToEndTests.auditObject(String($0)) }
+        }
+        #expect(try await Self.eventually(30) { indexed().count >= 1200 })
+        let events = indexed()
+        let numbers = events.compactMap { ($0["event"] as? [String: Any])?["correlation_id"] as? String }
+            .compactMap { Int($0.dropFirst("line-".count)) }
+        #expect(numbers == Array(1...1200), "\(numbers.count) events")
+        #expect(events.first?["sourcetype"] as? String == "tenantgate:audit")
+        #expect(events.first?["source"] as? String == "tenantgate")
+        #expect((events.first?["time"] as? Double).map { abs($0 - 1_796_472_000) < 1 } == true)
+        #expect(
+            !((try? String(contentsOfFile: directory.appendingPathComponent("ship.log").path, encoding: .utf8)) ?? "")
+                .contains("hec-token")
+        )
+    }
+
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,0 +1,106 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// `splunk+https://HOST:PORT` (or `splunk+http://`): Splunk's HTTP Event Collector with indexer acknowledgement.
+/// The token comes from `--ship-secret splunk=FILE`.
+///
+/// A batch is one POST of events (`sourcetype: tenantgate:audit`, the audit line as the event, its own time). With
+/// acknowledgement on, Splunk's 200 only says the batch was received: the batch counts as delivered once
+/// `/services/collector/ack` says its `ackId` was indexed; until then, or past `acknowledgementTimeout`, it is not,
+/// and the shipper sends it again. A collector with acknowledgement off answers no `ackId`, and its 200 counts.
+package final class SplunkHECSink: ShipSink {
+    package let name: String
+    private let base: String
+    private let token: String
+    private let channel = UUID().uuidString.lowercased()
+    private let hostname: String
+    private let client: HTTPClient
+    private let acknowledgementTimeout: Duration
+
+    /// - Parameter base: `https://HOST:PORT` (or `http://`), the `splunk+` prefix removed.
+    package init(base: String, token: String, acknowledgementTimeout: Duration = .seconds(60)) {
+        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.token = token
+        self.acknowledgementTimeout = acknowledgementTimeout
+        self.name =
+            "splunk-"
+            + String(base.split(separator: "/").last ?? "").map { $0.isLetter || $0.isNumber ? $0 : "-" }
+            .reduce(into: "") { $0.append($1) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        self.hostname = String(cString: buffer)
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    package func deliver(_ lines: [AuditRecord]) async throws {
+        var body = ByteBuffer()
+        let host = Self.jsonString(hostname)
+        for record in lines {
+            let time = String(format: "%.3f", record.time.timeIntervalSince1970)
+            body.writeString(
+                #"{"time":\#(time),"host":\#(host),"source":"tenantgate","sourcetype":"tenantgate:audit","event":"#
+            )
+            // The line is JSON already; one that is not goes as a string.
+            if record.fields.isEmpty {
+                body.writeString(Self.jsonString(record.text))
+            } else {
+                body.writeBytes(record.line)
+            }
+            body.writeString("}\n")
+        }
+        let answer = try await post("/services/collector/event", body: body)
+        guard let ackID = answer["ackId"] as? Int else { return }
+        try await acknowledged(ackID)
+    }
+
+    package func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    /// Polls the acknowledgement endpoint, 250 ms apart at first, then less often.
+    private func acknowledged(_ ackID: Int) async throws {
+        let deadline = ContinuousClock.now + acknowledgementTimeout
+        var pause = Duration.milliseconds(250)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: pause)
+            let answer = try await post(
+                "/services/collector/ack?channel=\(channel)",
+                body: ByteBuffer(string: #"{"acks":[\#(ackID)]}"#)
+            )
+            if (answer["acks"] as? [String: Bool])?["\(ackID)"] == true { return }
+            pause = min(pause * 2, .seconds(2))
+        }
+        throw SinkError("Splunk did not acknowledge the indexing of batch \(ackID) within \(acknowledgementTimeout)")
+    }
+
+    private func post(_ path: String, body: ByteBuffer) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Splunk \(token)")
+        request.headers.add(name: "X-Splunk-Request-Channel", value: channel)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(body)
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 64 * 1024)
+        let object = (try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))) as? [String: Any] ?? [:]
+        guard response.status == .ok else {
+            // Splunk's own sentence (`Invalid token`, `Server is busy`), never the token.
+            let said = (object["text"] as? String).map { " (\($0))" } ?? ""
+            let description = "Splunk HEC \(base) answered \(response.status.code)\(said)"
+            if let seconds = response.headers.first(name: "retry-after").flatMap(Double.init) {
+                throw ShipRetryAfter(seconds: seconds, description: description)
+            }
+            throw SinkError(description)
+        }
+        return object
+    }
+
+    private static func jsonString(_ text: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed)
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? #""""#
+    }
+}
