@@ -40,7 +40,13 @@ package actor AlertSink: ShipSink {
     ///   - stateDirectory: where the pairs seen are kept; on a first start, the audit file's history only teaches
     ///     its pairs, and alerting starts now.
     ///   - consoleURL: the admin console's public address, for the link that adds the rule.
-    package init(webhooks: [Webhook], stateDirectory: String, consoleURL: String?, refusalsPerMinute: Int) {
+    package init(
+        webhooks: [Webhook],
+        stateDirectory: String,
+        consoleURL: String?,
+        refusalsPerMinute: Int,
+        client: HTTPClient
+    ) {
         self.webhooks = webhooks
         self.consoleURL = consoleURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.pairsFile = stateDirectory + "/alert-pairs.json"
@@ -52,9 +58,7 @@ package actor AlertSink: ShipSink {
             alertsSince: saved == nil ? Date() : .distantPast,
             refusalsPerMinute: refusalsPerMinute
         )
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.client = client
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {

@@ -13,7 +13,7 @@ package final class OTLPLogsSink: ShipSink {
     private let client: HTTPClient
 
     /// - Parameter url: the endpoint, `http://` or `https://` (the `otlp+` prefix removed).
-    package init(url: String) {
+    package init(url: String, client: HTTPClient) {
         self.url = url
         self.name =
             "otlp-"
@@ -22,9 +22,7 @@ package final class OTLPLogsSink: ShipSink {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
         self.hostname = String(cString: buffer)
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.client = client
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {

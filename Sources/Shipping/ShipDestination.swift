@@ -7,6 +7,8 @@ package enum ShipDestination: Equatable, Sendable {
     case otlp(url: String)
     /// Splunk's HTTP Event Collector at `base` (`https://HOST:PORT`), with its token.
     case splunk(base: String, token: String)
+    /// Microsoft Sentinel through the Logs Ingestion API.
+    case sentinel(SentinelIngestion)
     /// `--alert-webhook`s, fed from the same file.
     case alerts([AlertSink.Webhook], refusalsPerMinute: Int)
 
@@ -53,28 +55,44 @@ package enum ShipDestination: Equatable, Sendable {
                 )
             }
             self = .splunk(base: authority.prefix(3).joined(separator: "/"), token: token)
+        } else if lowered.hasPrefix("sentinel+https://") || lowered.hasPrefix("sentinel+http://") {
+            do {
+                self = .sentinel(
+                    try SentinelIngestion(parsing: String(text.dropFirst("sentinel+".count)), secrets: secrets)
+                )
+            } catch {
+                throw Problem(description: "\(error)")
+            }
         } else {
             throw Problem(
                 description: "'\(text)' is not a sink this build ships to: syslog://HOST:PORT, "
-                    + "otlp+http(s)://HOST:PORT/v1/logs or splunk+https://HOST:PORT"
+                    + "otlp+http(s)://HOST:PORT/v1/logs, splunk+https://HOST:PORT or "
+                    + "sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM?tenant=...&client_id=..."
             )
         }
     }
 
     /// - Parameters:
     ///   - stateDirectory: where the alerts keep the pairs they have seen;
-    ///   - consoleURL: the admin console's public address, for the alerts' links.
-    package func makeSink(stateDirectory: String, consoleURL: String?) -> any ShipSink {
+    ///   - consoleURL: the admin console's public address, for the alerts' links;
+    ///   - extraCAFiles: `--ship-ca`, trusted beside the system's roots.
+    package func makeSink(stateDirectory: String, consoleURL: String?, extraCAFiles: [String]) -> any ShipSink {
         switch self {
-        case .syslog(let address): SyslogSink(host: address.host, port: address.port)
-        case .otlp(let url): OTLPLogsSink(url: url)
-        case .splunk(let base, let token): SplunkHECSink(base: base, token: token)
+        case .syslog(let address):
+            return SyslogSink(host: address.host, port: address.port)
+        case .otlp(let url):
+            return OTLPLogsSink(url: url, client: ShipHTTPClient.make(extraCAFiles: extraCAFiles))
+        case .splunk(let base, let token):
+            return SplunkHECSink(base: base, token: token, client: ShipHTTPClient.make(extraCAFiles: extraCAFiles))
+        case .sentinel(let ingestion):
+            return SentinelSink(ingestion, client: ShipHTTPClient.make(extraCAFiles: extraCAFiles))
         case .alerts(let webhooks, let rate):
-            AlertSink(
+            return AlertSink(
                 webhooks: webhooks,
                 stateDirectory: stateDirectory,
                 consoleURL: consoleURL,
-                refusalsPerMinute: rate
+                refusalsPerMinute: rate,
+                client: ShipHTTPClient.make(extraCAFiles: extraCAFiles)
             )
         }
     }

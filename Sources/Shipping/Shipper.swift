@@ -17,6 +17,8 @@ package final class Shipper: Service, Sendable {
         package var stateDirectory: String
         package var maxBatchLines = 500
         package var maxBatchBytes = 1 << 20
+        /// `--ship-ca`: PEM roots trusted beside the system's for HTTPS sinks.
+        package var extraCAFiles: [String] = []
         /// How often an idle reader looks for new lines.
         package var pollInterval: Duration = .milliseconds(100)
 

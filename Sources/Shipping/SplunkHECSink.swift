@@ -20,7 +20,7 @@ package final class SplunkHECSink: ShipSink {
     private let acknowledgementTimeout: Duration
 
     /// - Parameter base: `https://HOST:PORT` (or `http://`), the `splunk+` prefix removed.
-    package init(base: String, token: String, acknowledgementTimeout: Duration = .seconds(60)) {
+    package init(base: String, token: String, client: HTTPClient, acknowledgementTimeout: Duration = .seconds(60)) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.token = token
         self.acknowledgementTimeout = acknowledgementTimeout
@@ -31,9 +31,7 @@ package final class SplunkHECSink: ShipSink {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
         self.hostname = String(cString: buffer)
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.client = client
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {

@@ -138,7 +138,8 @@ package final class Application: Sendable {
                 let sinks = shipping.destinations.map {
                     $0.makeSink(
                         stateDirectory: shipping.settings.stateDirectory,
-                        consoleURL: settings.console?.publicURL?.absoluteString
+                        consoleURL: settings.console?.publicURL?.absoluteString,
+                        extraCAFiles: shipping.settings.extraCAFiles
                     )
                 }
                 return try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)

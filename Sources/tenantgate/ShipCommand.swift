@@ -23,7 +23,9 @@ struct ShipCommand: AsyncParsableCommand {
             printError("ship: name at least one sink with --ship")
             throw ExitCode.badInput
         }
-        let sinks = destinations.map { $0.makeSink(stateDirectory: settings.stateDirectory, consoleURL: nil) }
+        let sinks = destinations.map {
+            $0.makeSink(stateDirectory: settings.stateDirectory, consoleURL: nil, extraCAFiles: settings.extraCAFiles)
+        }
         var logger = Logger(label: "tenantgate.ship")
         logger.logLevel = .info
         let shipper = try Shipper(settings: settings, sinks: sinks, logger: logger)
@@ -72,6 +74,12 @@ struct ShippingOptions: ParsableArguments {
     var shipSecret: [String] = []
 
     @Option(
+        name: .customLong("ship-ca"),
+        help: "A PEM file of roots trusted beside the system's for HTTPS sinks and webhooks (repeatable)."
+    )
+    var shipCA: [String] = []
+
+    @Option(
         name: .customLong("alert-webhook"),
         help: "Post alerts here: https://... as JSON, teams+https://... as a Teams card (repeatable)."
     )
@@ -86,8 +94,8 @@ struct ShippingOptions: ParsableArguments {
     /// The sinks named and where their positions live; nil when none is named.
     func settings(auditLog: String) throws(ServeSetupError) -> (Shipper.Settings, [ShipDestination])? {
         guard !ship.isEmpty || !alertWebhook.isEmpty else {
-            guard shipState == nil, shipSecret.isEmpty else {
-                throw ServeSetupError("--ship-state and --ship-secret need --ship or --alert-webhook")
+            guard shipState == nil, shipSecret.isEmpty, shipCA.isEmpty else {
+                throw ServeSetupError("--ship-state, --ship-secret and --ship-ca need --ship or --alert-webhook")
             }
             guard alertRefusalsPerMinute == nil else {
                 throw ServeSetupError("--alert-refusals-per-minute needs --alert-webhook")
@@ -117,7 +125,9 @@ struct ShippingOptions: ParsableArguments {
         }
         let directory = (auditLog as NSString).deletingLastPathComponent
         let state = shipState ?? ((directory.isEmpty ? "." : directory) + "/ship-state")
-        return (Shipper.Settings(auditLogPath: auditLog, stateDirectory: state), destinations)
+        var settings = Shipper.Settings(auditLogPath: auditLog, stateDirectory: state)
+        settings.extraCAFiles = shipCA
+        return (settings, destinations)
     }
 
     /// `--ship-secret NAME=FILE`s read, each file's first line: the file must be its owner's alone, as the CA key.

@@ -268,6 +268,58 @@ struct ShippingEndToEndTests {
         )
     }
 
+    @Test func sentinelGetsDecisionsAsASIMAuthenticationEvents() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secret = directory.appendingPathComponent("sentinel.secret").path
+        try "app-s3cr3t+value\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        chmod(secret, 0o600)
+        let port = try ServeProcess.freePort()
+        let rows = directory.appendingPathComponent("rows.jsonl").path
+        let ingestion = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/sentinel_ingestion.py",
+                "\(port)", rows,
+            ],
+            listeningOn: port
+        )
+        defer { kill(ingestion.processIdentifier, SIGKILL) }
+        // The token comes from the mock STS's plain listener, standing in for Entra.
+        let sink =
+            "sentinel+http://127.0.0.1:\(port)/dataCollectionRules/dcr-0123456789abcdef/streams/Custom-TenantGate"
+            + "?tenant=\(ProxyEndToEndTests.contoso)&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a"
+            + "&authority=http://127.0.0.1:STS_PLAIN_PORT"
+        try await ServeProcess.with(
+            plainHTTP: true,
+            extraArguments: ["--ship", sink, "--ship-secret", "sentinel=\(secret)"]
+        ) { serve in
+            let blocked = try await CreatorTrustTests.exchange(
+                serve,
+                maker: ProxyEndToEndTests.contoso,
+                signingIn: ProxyEndToEndTests.northwind
+            )
+            #expect(blocked.status == 403)
+            let decision = try #require(serve.auditObjects().last { $0["decision"] as? String == "blocked" })
+            let correlationID = try #require(decision["correlation_id"] as? String)
+            func row() -> [String: Any]? {
+                let text = (try? String(contentsOfFile: rows, encoding: .utf8)) ?? ""
+                return text.split(separator: "\n").map { ProxyEndToEndTests.auditObject(String($0)) }
+                    .compactMap { $0["row"] as? [String: Any] }
+                    .first { $0["EventOriginalUid"] as? String == correlationID }
+            }
+            #expect(try await Self.eventually(20) { row() != nil })
+            let event = try #require(row())
+            #expect(event["EventSchema"] as? String == "Authentication")
+            #expect(event["EventType"] as? String == "Logon")
+            #expect(event["EventResult"] as? String == "Failure")
+            #expect(event["TargetAppName"] as? String == "login.microsoftonline.com")
+            #expect(event["TenantGateCreatorTenant"] as? String == ProxyEndToEndTests.contoso.description)
+            #expect(event["TenantGateSignInTenant"] as? String == ProxyEndToEndTests.northwind.description)
+            #expect(!serve.log().contains("s3cr3t"))
+        }
+    }
+
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,0 +1,78 @@
+import Foundation
+
+/// An audit line as a row of Microsoft Sentinel's Advanced Security Information Model: a decision as an
+/// Authentication event (schema 0.1.3), a policy change as an Audit event (schema 0.1). Each row also carries the
+/// whole line in `AdditionalFields`, and the tenants in `TenantGateCreatorTenant` and `TenantGateSignInTenant`.
+package enum ASIMRecord {
+    package static func row(_ record: AuditRecord, device: String) -> [String: Any] {
+        let fields = record.fields
+        let time = fields["time"] as? String ?? ISO8601DateFormatter().string(from: record.time)
+        let additional: [String: Any] = fields.isEmpty ? ["line": record.text] : fields
+        var row: [String: Any] = [
+            "TimeGenerated": time, "EventStartTime": time, "EventEndTime": time, "EventCount": 1,
+            "EventProduct": "TenantGate", "EventVendor": "TenantGate", "Dvc": device,
+            "EventOriginalUid": record.correlationID ?? "",
+            "AdditionalFields": additional,
+        ]
+        if record.event.hasPrefix("policy_change") {
+            row.merge(auditEvent(fields, failed: record.event == "policy_change_failed")) { $1 }
+        } else {
+            row.merge(authentication(fields)) { $1 }
+        }
+        return row
+    }
+
+    /// The token exchange (or resource request) as a logon to the sign-in tenant by a connection of the creator's.
+    private static func authentication(_ fields: [String: Any]) -> [String: Any] {
+        let decision = fields["decision"] as? String ?? ""
+        let (result, severity): (String, String)
+        switch decision {
+        case "blocked": (result, severity) = ("Failure", "Medium")
+        case "error": (result, severity) = ("Failure", "Low")
+        case "would_block": (result, severity) = ("Success", "Low")
+        default: (result, severity) = ("Success", "Informational")
+        }
+        var row: [String: Any] = [
+            "EventSchema": "Authentication", "EventSchemaVersion": "0.1.3", "EventType": "Logon",
+            "EventResult": result, "EventSeverity": severity,
+            "EventResultDetails": [decision, fields["setting"] as? String].compactMap { $0 }.joined(separator: ": "),
+        ]
+        let host = fields["host"] as? String ?? ""
+        if !host.isEmpty {
+            row["TargetAppName"] = host
+            row["TargetUrl"] = "https://\(host)\(fields["path"] as? String ?? "")"
+        }
+        if let client = fields["client_id"] as? String { row["TargetAppId"] = client }
+        if let creator = fields["creator_tenant"] as? String { row["TenantGateCreatorTenant"] = creator }
+        if let signIn = fields["sign_in_tenant"] as? String {
+            row["TenantGateSignInTenant"] = signIn
+            row["TargetDvcScopeId"] = signIn
+        }
+        if let reason = fields["reason"] as? String { row["EventMessage"] = reason }
+        return row
+    }
+
+    /// An administrator's change to a tenant's policy.
+    private static func auditEvent(_ fields: [String: Any], failed: Bool) -> [String: Any] {
+        let actor = fields["actor"] as? [String: Any] ?? [:]
+        var row: [String: Any] = [
+            "EventSchema": "AuditEvent", "EventSchemaVersion": "0.1", "EventType": "Set",
+            "EventResult": failed ? "Failure" : "Success", "EventSeverity": failed ? "Low" : "Informational",
+            "Operation": fields["operation"] as? String ?? (failed ? "change not applied" : "change"),
+            "Object": fields["resource"] as? String ?? "tenant policy", "ObjectType": "Policy Rule",
+        ]
+        if let tenant = fields["tenant"] as? String { row["TenantGateCreatorTenant"] = tenant }
+        if let id = actor["object_id"] as? String { row["ActorUserId"] = id }
+        if let name = actor["name"] as? String { row["ActorUsername"] = name }
+        if let tenant = actor["tenant"] as? String { row["ActorScopeId"] = tenant }
+        if let app = actor["application_id"] as? String { row["ActingAppId"] = app }
+        for (field, column) in [("before", "OldValue"), ("after", "NewValue")] {
+            if let value = fields[field], !(value is NSNull),
+                let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
+            {
+                row[column] = String(decoding: data, as: UTF8.self)
+            }
+        }
+        return row
+    }
+}

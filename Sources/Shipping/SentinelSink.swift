@@ -1,0 +1,119 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// `sentinel+https://...`: Microsoft Sentinel through the Azure Monitor Logs Ingestion API. Rows are ASIM
+/// (`ASIMRecord`); a batch goes in calls of at most 1 MB (the API's limit), each acknowledged by its 204; a 429 or
+/// 503 waits for its `Retry-After`. The token is the application's, by client credentials, kept until five
+/// minutes before it expires.
+package actor SentinelSink: ShipSink {
+    /// The API takes at most 1 MB a call.
+    static let maxCallBytes = 1_000_000
+
+    package nonisolated let name: String
+    private let ingestion: SentinelIngestion
+    private let client: HTTPClient
+    private let device: String
+    private var token: (value: String, renewAt: Date)?
+
+    package init(_ ingestion: SentinelIngestion, client: HTTPClient) {
+        self.ingestion = ingestion
+        self.client = client
+        self.name =
+            "sentinel-"
+            + "\(ingestion.rule)-\(ingestion.stream)".map { $0.isLetter || $0.isNumber ? $0 : "-" }
+            .reduce(into: "") { $0.append($1) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        self.device = String(cString: buffer)
+    }
+
+    package func deliver(_ lines: [AuditRecord]) async throws {
+        for call in try Self.calls(lines.map { ASIMRecord.row($0, device: device) }) {
+            try await send(call)
+        }
+    }
+
+    package func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    /// Rows as JSON arrays of at most `maxCallBytes` each (a row larger than that alone goes alone, and the API
+    /// says so).
+    static func calls(_ rows: [[String: Any]]) throws -> [Data] {
+        var calls: [Data] = []
+        var current: [Data] = []
+        var size = 2
+        for row in rows {
+            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+            if !current.isEmpty, size + data.count + 1 > maxCallBytes {
+                calls.append(array(current))
+                current = []
+                size = 2
+            }
+            current.append(data)
+            size += data.count + 1
+        }
+        if !current.isEmpty { calls.append(array(current)) }
+        return calls
+    }
+
+    private static func array(_ rows: [Data]) -> Data {
+        var data = Data("[".utf8)
+        for (index, row) in rows.enumerated() {
+            if index > 0 { data.append(UInt8(ascii: ",")) }
+            data.append(row)
+        }
+        data.append(UInt8(ascii: "]"))
+        return data
+    }
+
+    private func send(_ body: Data) async throws {
+        var request = HTTPClientRequest(url: ingestion.ingestionURL)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(try await bearer())")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 64 * 1024)
+        guard (200..<300).contains(response.status.code) else {
+            if response.status == .unauthorized { token = nil }
+            let description =
+                "the Logs Ingestion API answered \(response.status.code) (\(String(buffer: answer).prefix(200)))"
+            if let seconds = response.headers.first(name: "retry-after").flatMap(Double.init) {
+                throw ShipRetryAfter(seconds: seconds, description: description)
+            }
+            throw SinkError(description)
+        }
+    }
+
+    /// The application's token for the ingestion scope (client credentials).
+    private func bearer() async throws -> String {
+        if let token, token.renewAt > Date() { return token.value }
+        var request = HTTPClientRequest(url: ingestion.tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        var form = URLComponents()
+        form.queryItems = [
+            URLQueryItem(name: "grant_type", value: "client_credentials"),
+            URLQueryItem(name: "client_id", value: ingestion.clientID),
+            URLQueryItem(name: "client_secret", value: ingestion.clientSecret),
+            URLQueryItem(name: "scope", value: ingestion.scope),
+        ]
+        // `+` is a space in a form: URLComponents leaves it as it is.
+        let encoded = (form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        request.body = .bytes(ByteBuffer(string: encoded))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 256 * 1024)
+        let object = (try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))) as? [String: Any]
+        guard response.status == .ok, let value = object?["access_token"] as? String else {
+            // Entra's error code, never the secret.
+            let code = object?["error"] as? String ?? "\(response.status.code)"
+            throw SinkError("Entra refused the Sentinel application's client credentials (\(code))")
+        }
+        let lifetime = (object?["expires_in"] as? Double) ?? Double(object?["expires_in"] as? String ?? "") ?? 3600
+        token = (value, Date().addingTimeInterval(max(60, lifetime - 300)))
+        return value
+    }
+}
