@@ -122,6 +122,17 @@ package final class PolicyDatabase: Service, Sendable {
         }
     }
 
+    /// Claims the alert `key` for this instance: true for the one instance of the fleet that claims it first, false
+    /// for every other (and for this one again).
+    package func claimAlert(_ key: String) async throws -> Bool {
+        let rows = try await client.query(
+            "INSERT INTO tenantgate.alert_claims (key) VALUES (\(key)) ON CONFLICT (key) DO NOTHING RETURNING key",
+            logger: logger
+        )
+        for try await _ in rows { return true }
+        return false
+    }
+
     /// Replaces every document with `documents` in one transaction (import): nothing half-imported.
     package func replaceAll(with documents: [Document], auditLine: String) async throws {
         try await client.transaction(logger: logger) { connection in

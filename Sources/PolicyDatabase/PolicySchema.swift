@@ -77,6 +77,18 @@ package enum PolicySchema {
                 """,
             ]
         ),
+        Migration(
+            version: 3,
+            summary: "alerts claimed by one instance of the fleet",
+            statements: [
+                """
+                CREATE TABLE tenantgate.alert_claims (
+                    key text PRIMARY KEY,
+                    claimed_at timestamptz NOT NULL DEFAULT now()
+                )
+                """
+            ]
+        ),
     ]
 
     package static var currentVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -35,6 +35,9 @@ package actor AlertSink: ShipSink {
     private var alerts: TenantPairAlerts
     private let client: HTTPClient
     private let newPairs = Counter(label: "tenantgate_new_tenant_pairs_total")
+    /// Whether this instance sends an alert: with a policy store, the one instance of the fleet that claims its key
+    /// first; alone, always.
+    private let claim: @Sendable (String) async throws -> Bool
 
     /// - Parameters:
     ///   - stateDirectory: where the pairs seen are kept; on a first start, the audit file's history only teaches
@@ -45,8 +48,10 @@ package actor AlertSink: ShipSink {
         stateDirectory: String,
         consoleURL: String?,
         refusalsPerMinute: Int,
-        client: HTTPClient
+        client: HTTPClient,
+        claim: @escaping @Sendable (String) async throws -> Bool = { _ in true }
     ) {
+        self.claim = claim
         self.webhooks = webhooks
         self.consoleURL = consoleURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.pairsFile = stateDirectory + "/alert-pairs.json"
@@ -64,7 +69,7 @@ package actor AlertSink: ShipSink {
     package func deliver(_ lines: [AuditRecord]) async throws {
         var next = alerts
         let found = lines.flatMap { next.observe($0) }
-        for alert in found {
+        for alert in found where try await claim(alert.key) {
             for webhook in webhooks { try await post(alert, to: webhook) }
             if case .newPair = alert { newPairs.increment() }
         }

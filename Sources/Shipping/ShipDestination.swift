@@ -75,8 +75,14 @@ package enum ShipDestination: Equatable, Sendable {
     /// - Parameters:
     ///   - stateDirectory: where the alerts keep the pairs they have seen;
     ///   - consoleURL: the admin console's public address, for the alerts' links;
-    ///   - extraCAFiles: `--ship-ca`, trusted beside the system's roots.
-    package func makeSink(stateDirectory: String, consoleURL: String?, extraCAFiles: [String]) -> any ShipSink {
+    ///   - extraCAFiles: `--ship-ca`, trusted beside the system's roots;
+    ///   - alertClaim: whether this instance sends an alert (with a fleet's policy store, the first to claim it).
+    package func makeSink(
+        stateDirectory: String,
+        consoleURL: String?,
+        extraCAFiles: [String],
+        alertClaim: @escaping @Sendable (String) async throws -> Bool = { _ in true }
+    ) -> any ShipSink {
         switch self {
         case .syslog(let address):
             return SyslogSink(host: address.host, port: address.port)
@@ -92,7 +98,8 @@ package enum ShipDestination: Equatable, Sendable {
                 stateDirectory: stateDirectory,
                 consoleURL: consoleURL,
                 refusalsPerMinute: rate,
-                client: ShipHTTPClient.make(extraCAFiles: extraCAFiles)
+                client: ShipHTTPClient.make(extraCAFiles: extraCAFiles),
+                claim: alertClaim
             )
         }
     }

@@ -18,6 +18,14 @@ package struct TenantPairAlerts: Sendable {
         )
         /// More than the threshold of refusals in the minute starting at `minute`.
         case refusalRate(minute: Date, count: Int, threshold: Int)
+
+        /// What a fleet deduplicates on: the pair, or the minute.
+        package var key: String {
+            switch self {
+            case .newPair(let creator, let signIn, _, _, _, _, _): "new_tenant_pair:\(creator)>\(signIn)"
+            case .refusalRate(let minute, _, _): "refusal_rate:\(Int(minute.timeIntervalSince1970))"
+            }
+        }
     }
 
     /// Pairs seen, as `creator>signIn`.

@@ -12,6 +12,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NetworkPolicy
+import PolicyDatabase
 import PolicyFiles
 import PolicyService
 import Prometheus
@@ -132,6 +133,8 @@ package final class Application: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: proxy), .init(service: follower),
         ]
+        // One instance of a fleet sends each alert: the one whose claim the policy store takes first.
+        let database = origin.database
         let shipper: Shipper?
         do {
             shipper = try settings.shipping.map { shipping in
@@ -139,7 +142,8 @@ package final class Application: Sendable {
                     $0.makeSink(
                         stateDirectory: shipping.settings.stateDirectory,
                         consoleURL: settings.console?.publicURL?.absoluteString,
-                        extraCAFiles: shipping.settings.extraCAFiles
+                        extraCAFiles: shipping.settings.extraCAFiles,
+                        alertClaim: { key in try await database?.claimAlert(key) ?? true }
                     )
                 }
                 return try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)

@@ -17,6 +17,11 @@ struct PolicyOrigin {
         case database(PolicyDatabase, PolicyLibrary, revisions: [String: String])
     }
 
+    /// The fleet's store, when the policies are there.
+    var database: PolicyDatabase? {
+        if case .database(let database, _, _) = kind { database } else { nil }
+    }
+
     static func open(settings: ServeSettings, logger: Logger) async throws(Application.SetupError) -> PolicyOrigin {
         guard let store = settings.policyStore else {
             switch PolicyDirectoryContents.read(settings.policiesDirectory).flatMap({ contents in

@@ -41,6 +41,18 @@ struct ShippingEndToEndTests {
         return condition()
     }
 
+    /// Contoso → Northwind through `serve`, refused: its audit line's correlation ID.
+    static func blockedExchange(_ serve: ServeProcess) async throws -> String {
+        let blocked = try await CreatorTrustTests.exchange(
+            serve,
+            maker: ProxyEndToEndTests.contoso,
+            signingIn: ProxyEndToEndTests.northwind
+        )
+        #expect(blocked.status == 403)
+        let decision = try #require(serve.auditObjects().last { $0["decision"] as? String == "blocked" })
+        return try #require(decision["correlation_id"] as? String)
+    }
+
     @Test func rsyslogReceivesEveryLineInOrderAcrossAnOutageAndAKill9() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -91,14 +103,7 @@ struct ShippingEndToEndTests {
                 "--ship", "syslog://127.0.0.1:\(rsyslog.port)", "--ship", "otlp+http://127.0.0.1:\(otlp.port)",
             ]
         ) { serve in
-            let blocked = try await CreatorTrustTests.exchange(
-                serve,
-                maker: ProxyEndToEndTests.contoso,
-                signingIn: ProxyEndToEndTests.northwind
-            )
-            #expect(blocked.status == 403)
-            let decision = try #require(serve.auditObjects().last { $0["decision"] as? String == "blocked" })
-            let correlationID = try #require(decision["correlation_id"] as? String)
+            let correlationID = try await Self.blockedExchange(serve)
 
             #expect(try await Self.eventually(20) { rsyslog.received().contains(correlationID) })
             let message = try #require(
@@ -294,14 +299,7 @@ struct ShippingEndToEndTests {
             plainHTTP: true,
             extraArguments: ["--ship", sink, "--ship-secret", "sentinel=\(secret)"]
         ) { serve in
-            let blocked = try await CreatorTrustTests.exchange(
-                serve,
-                maker: ProxyEndToEndTests.contoso,
-                signingIn: ProxyEndToEndTests.northwind
-            )
-            #expect(blocked.status == 403)
-            let decision = try #require(serve.auditObjects().last { $0["decision"] as? String == "blocked" })
-            let correlationID = try #require(decision["correlation_id"] as? String)
+            let correlationID = try await Self.blockedExchange(serve)
             func row() -> [String: Any]? {
                 let text = (try? String(contentsOfFile: rows, encoding: .utf8)) ?? ""
                 return text.split(separator: "\n").map { ProxyEndToEndTests.auditObject(String($0)) }
@@ -318,6 +316,44 @@ struct ShippingEndToEndTests {
             #expect(event["TenantGateSignInTenant"] as? String == ProxyEndToEndTests.northwind.description)
             #expect(!serve.log().contains("s3cr3t"))
         }
+    }
+
+    @Test func aFleetSharingAPolicyStoreRaisesEachNewPairOnce() async throws {
+        let server = try await LocalPostgres.start()
+        let receiver = try await WebhookReceiver()
+        do {
+            let imported = try await ServeProcess.runToExit([
+                "policies", "import", ProxyEndToEndTests.policies, "--policy-store", server.url,
+                "--policy-store-insecure",
+            ])
+            #expect(imported.status == 0, "\(imported.errors)")
+            let instance = [
+                "--policy-store", server.url, "--policy-store-insecure", "--alert-webhook",
+                "http://127.0.0.1:\(receiver.port)/hook",
+            ]
+            // Two instances, each with its own audit file and alert state: each sees Contoso → Northwind.
+            try await ServeProcess.with(policies: nil, extraArguments: instance) { first in
+                try await ServeProcess.with(policies: nil, extraArguments: instance) { second in
+                    for serve in [first, second] {
+                        let exchange = try await CreatorTrustTests.exchange(
+                            serve,
+                            maker: ProxyEndToEndTests.contoso,
+                            signingIn: ProxyEndToEndTests.northwind
+                        )
+                        #expect(exchange.status == 403)
+                    }
+                    #expect(try await Self.eventually(20) { !receiver.posts().isEmpty })
+                    try await Task.sleep(for: .seconds(2))
+                }
+            }
+            #expect(receiver.posts().count == 1, "\(receiver.posts())")
+        } catch {
+            receiver.stop()
+            await server.remove()
+            throw error
+        }
+        receiver.stop()
+        await server.remove()
     }
 
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
