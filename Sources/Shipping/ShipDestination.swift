@@ -2,7 +2,8 @@ import NetworkPolicy
 
 /// A `--ship URL`, parsed: which sink it names, and where.
 package enum ShipDestination: Equatable, Sendable {
-    case syslog(HostPort)
+    /// A syslog receiver, over TLS when `tls`.
+    case syslog(HostPort, tls: Bool)
     /// The OTLP/HTTP logs endpoint, `http://` or `https://`.
     case otlp(url: String)
     /// Splunk's HTTP Event Collector at `base` (`https://HOST:PORT`), with its token.
@@ -19,14 +20,15 @@ package enum ShipDestination: Equatable, Sendable {
     /// - Parameter secrets: `--ship-secret` values by name: `KIND@HOST` for one sink, else `KIND` (`splunk`).
     package init(parsing text: String, secrets: [String: String] = [:]) throws(Problem) {
         let lowered = text.lowercased()
-        if lowered.hasPrefix("syslog://") {
-            let rest = String(text.dropFirst("syslog://".count))
+        if lowered.hasPrefix("syslog://") || lowered.hasPrefix("syslog+tls://") {
+            let tls = lowered.hasPrefix("syslog+tls://")
+            let rest = String(text.dropFirst(tls ? "syslog+tls://".count : "syslog://".count))
             guard let address = HostPort(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest),
                 address.port > 0, !address.host.contains("@"), !address.host.contains("/")
             else {
-                throw Problem(description: "'\(text)' is not syslog://HOST:PORT")
+                throw Problem(description: "'\(text)' is not syslog://HOST:PORT or syslog+tls://HOST:PORT")
             }
-            self = .syslog(address)
+            self = .syslog(address, tls: tls)
         } else if lowered.hasPrefix("otlp+http://") || lowered.hasPrefix("otlp+https://") {
             var url = String(text.dropFirst("otlp+".count))
             guard !url.contains("@") else {
@@ -65,7 +67,7 @@ package enum ShipDestination: Equatable, Sendable {
             }
         } else {
             throw Problem(
-                description: "'\(text)' is not a sink this build ships to: syslog://HOST:PORT, "
+                description: "'\(text)' is not a sink this build ships to: syslog://HOST:PORT, syslog+tls://HOST:PORT, "
                     + "otlp+http(s)://HOST:PORT/v1/logs, splunk+https://HOST:PORT or "
                     + "sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM?tenant=...&client_id=..."
             )
@@ -82,23 +84,27 @@ package enum ShipDestination: Equatable, Sendable {
         consoleURL: String?,
         extraCAFiles: [String],
         alertClaim: @escaping @Sendable (String) async throws -> Bool = { _ in true }
-    ) -> any ShipSink {
+    ) throws -> any ShipSink {
         switch self {
-        case .syslog(let address):
-            return SyslogSink(host: address.host, port: address.port)
+        case .syslog(let address, let tls):
+            return SyslogSink(
+                host: address.host,
+                port: address.port,
+                tls: tls ? try ShipTransport.tlsContext(extraCAFiles: extraCAFiles) : nil
+            )
         case .otlp(let url):
-            return OTLPLogsSink(url: url, client: ShipHTTPClient.make(extraCAFiles: extraCAFiles))
+            return OTLPLogsSink(url: url, client: ShipTransport.httpClient(extraCAFiles: extraCAFiles))
         case .splunk(let base, let token):
-            return SplunkHECSink(base: base, token: token, client: ShipHTTPClient.make(extraCAFiles: extraCAFiles))
+            return SplunkHECSink(base: base, token: token, client: ShipTransport.httpClient(extraCAFiles: extraCAFiles))
         case .sentinel(let ingestion):
-            return SentinelSink(ingestion, client: ShipHTTPClient.make(extraCAFiles: extraCAFiles))
+            return SentinelSink(ingestion, client: ShipTransport.httpClient(extraCAFiles: extraCAFiles))
         case .alerts(let webhooks, let rate):
             return AlertSink(
                 webhooks: webhooks,
                 stateDirectory: stateDirectory,
                 consoleURL: consoleURL,
                 refusalsPerMinute: rate,
-                client: ShipHTTPClient.make(extraCAFiles: extraCAFiles),
+                client: ShipTransport.httpClient(extraCAFiles: extraCAFiles),
                 claim: alertClaim
             )
         }

@@ -1,13 +1,15 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `syslog://HOST:PORT`: RFC 5424 messages over TCP, octet-counted (`SyslogMessage`), to rsyslog, syslog-ng or a
-/// SIEM's collector.
+/// SIEM's collector; `syslog+tls://HOST:PORT` over TLS (RFC 5425), the receiver's certificate verified against its
+/// name with the system's roots and `--ship-ca`.
 ///
 /// Syslog over TCP has no acknowledgement of its own (RFC 6587), so a batch counts as delivered once the receiver's
 /// TCP has acknowledged every byte of it (`TCP_INFO`: nothing unsent, nothing unacknowledged). A connection that
@@ -18,10 +20,13 @@ package actor SyslogSink: ShipSink {
     private let port: Int
     private let hostname: String
     private let acknowledgementTimeout: Duration
+    /// TLS with the receiver (RFC 5425), when given.
+    private let tls: NIOSSLContext?
     private var channel: (any Channel)?
 
-    package init(host: String, port: Int, acknowledgementTimeout: Duration = .seconds(10)) {
-        self.name = "syslog-\(host)-\(port)"
+    package init(host: String, port: Int, tls: NIOSSLContext? = nil, acknowledgementTimeout: Duration = .seconds(10)) {
+        self.name = "syslog\(tls == nil ? "" : "-tls")-\(host)-\(port)"
+        self.tls = tls
         self.host = host
         self.port = port
         self.acknowledgementTimeout = acknowledgementTimeout
@@ -51,9 +56,19 @@ package actor SyslogSink: ShipSink {
 
     private func connected() async throws -> any Channel {
         if let channel, channel.isActive { return channel }
+        let (tls, host) = (self.tls, self.host)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let tls else { return }
+                    let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: tls, serverHostname: name)
+                    )
+                }
+            }
             .connect(host: host, port: port)
             .get()
         self.channel = channel

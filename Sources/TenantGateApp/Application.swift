@@ -138,8 +138,8 @@ package final class Application: Sendable {
         let shipper: Shipper?
         do {
             shipper = try settings.shipping.map { shipping in
-                let sinks = shipping.destinations.map {
-                    $0.makeSink(
+                let sinks = try shipping.destinations.map {
+                    try $0.makeSink(
                         stateDirectory: shipping.settings.stateDirectory,
                         consoleURL: settings.console?.publicURL?.absoluteString,
                         extraCAFiles: shipping.settings.extraCAFiles,
@@ -149,7 +149,7 @@ package final class Application: Sendable {
                 return try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)
             }
         } catch {
-            throw await failed("--ship-state: \(error)")
+            throw await failed("--ship-state or --ship-ca: \(error)")
         }
         if let shipper { services.append(.init(service: shipper)) }
         if let admin = settings.admin {

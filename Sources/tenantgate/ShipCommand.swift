@@ -23,8 +23,18 @@ struct ShipCommand: AsyncParsableCommand {
             printError("ship: name at least one sink with --ship")
             throw ExitCode.badInput
         }
-        let sinks = destinations.map {
-            $0.makeSink(stateDirectory: settings.stateDirectory, consoleURL: nil, extraCAFiles: settings.extraCAFiles)
+        let sinks: [any ShipSink]
+        do {
+            sinks = try destinations.map {
+                try $0.makeSink(
+                    stateDirectory: settings.stateDirectory,
+                    consoleURL: nil,
+                    extraCAFiles: settings.extraCAFiles
+                )
+            }
+        } catch {
+            printError("--ship-ca: \(error)")
+            throw ExitCode.badInput
         }
         var logger = Logger(label: "tenantgate.ship")
         logger.logLevel = .info

@@ -227,6 +227,58 @@ struct ShippingEndToEndTests {
         #expect(receiver.posts().count == 2)
     }
 
+    @Test func syslogOverTLSVerifiesTheReceiverAndDeliversEveryLine() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.path
+        for arguments in [
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                "-subj", "/CN=Test syslog CA", "-keyout", "\(path)/ca.key", "-out", "\(path)/ca.pem",
+            ],
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+                "-keyout", "\(path)/server.key", "-out", "\(path)/server.csr",
+            ],
+            [
+                "x509", "-req", "-in", "\(path)/server.csr", "-CA", "\(path)/ca.pem", "-CAkey", "\(path)/ca.key",
+                "-CAcreateserial", "-days", "1", "-extfile", "\(path)/san.cnf", "-out", "\(path)/server.pem",
+            ],
+        ] {
+            try "subjectAltName=DNS:localhost\n".write(toFile: "\(path)/san.cnf", atomically: true, encoding: .utf8)
+            let made = try await ChildProcess.run("/usr/bin/openssl", arguments)
+            #expect(made.status == 0, "\(made.errors)")
+        }
+        let rsyslog = try await Rsyslog(
+            port: try ServeProcess.freePort(),
+            tls: ("\(path)/ca.pem", "\(path)/server.pem", "\(path)/server.key")
+        )
+        defer { rsyslog.stop() }
+        let audit = "\(path)/audit.jsonl"
+        try Self.append(1...300, to: audit)
+        let sink = "syslog+tls://localhost:\(rsyslog.port)"
+        let trusted = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", sink, "--ship-ca", "\(path)/ca.pem"],
+            log: "\(path)/ship.log"
+        )
+        defer { trusted.kill9() }
+        #expect(try await Self.eventually(20) { Set(Self.lineNumbers(in: rsyslog.received())).count == 300 })
+        #expect(Self.lineNumbers(in: rsyslog.received()).prefix(300) == ArraySlice(1...300))
+        trusted.kill9()
+
+        // Without the CA, the receiver is not believed: nothing is sent in clear instead.
+        let before = rsyslog.received().count
+        let untrusted = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", sink, "--ship-state", "\(path)/other-state"],
+            log: "\(path)/untrusted.log"
+        )
+        defer { untrusted.kill9() }
+        try await Task.sleep(for: .seconds(2))
+        #expect(rsyslog.received().count == before)
+        let log = (try? String(contentsOfFile: "\(path)/untrusted.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("shipping failed"), "\(log)")
+    }
+
     @Test func splunkGetsEveryLineOnceItsIndexerAcknowledgedIt() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -412,16 +464,24 @@ struct Rsyslog {
     private let process: Process
     private let directory: URL
 
-    init(port: Int, output: String? = nil) async throws {
+    /// - Parameter tls: the CA, certificate and key of a TLS listener (RFC 5425, rsyslog's OpenSSL driver).
+    init(port: Int, output: String? = nil, tls: (ca: String, certificate: String, key: String)? = nil) async throws {
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rsyslog-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let output = output ?? directory.appendingPathComponent("received.log").path
         self.output = output
         let configuration = directory.appendingPathComponent("rsyslog.conf").path
+        let driver = tls.map {
+            """
+            global(DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="\($0.ca)"
+                DefaultNetstreamDriverCertFile="\($0.certificate)" DefaultNetstreamDriverKeyFile="\($0.key)")
+            module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
+            """
+        }
         try """
         global(workDirectory="\(directory.path)")
-        module(load="imtcp")
+        \(driver ?? #"module(load="imtcp")"#)
         template(name="raw" type="string" string="%rawmsg%\\n")
         ruleset(name="received") {
             action(type="omfile" file="\(output)" template="raw")

@@ -64,7 +64,11 @@ struct ShippingFormatTests {
     @Test func shipURLsNameASinkAndNoSecret() throws {
         #expect(
             try ShipDestination(parsing: "syslog://siem.corp.example:6514")
-                == .syslog(HostPort(host: "siem.corp.example", port: 6514))
+                == .syslog(HostPort(host: "siem.corp.example", port: 6514), tls: false)
+        )
+        #expect(
+            try ShipDestination(parsing: "syslog+tls://siem.corp.example:6514")
+                == .syslog(HostPort(host: "siem.corp.example", port: 6514), tls: true)
         )
         #expect(
             try ShipDestination(parsing: "otlp+http://127.0.0.1:4318") == .otlp(url: "http://127.0.0.1:4318/v1/logs")

@@ -1,0 +1,25 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOSSL
+
+/// How sinks reach their receivers: the system's roots plus the `--ship-ca` files (a collector or SIEM behind a
+/// private CA), with time-outs that keep one stuck sink from holding its batch for long.
+package enum ShipTransport {
+    package static func httpClient(extraCAFiles: [String]) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        configuration.tlsConfiguration = tlsConfiguration(extraCAFiles: extraCAFiles)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// For syslog over TLS (RFC 5425). Throws when a `--ship-ca` file cannot be read.
+    package static func tlsContext(extraCAFiles: [String]) throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: tlsConfiguration(extraCAFiles: extraCAFiles))
+    }
+
+    private static func tlsConfiguration(extraCAFiles: [String]) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = extraCAFiles.map { .file($0) }
+        return tls
+    }
+}
