@@ -5,8 +5,14 @@ import Foundation
 package protocol ShipSink: Sendable {
     /// A name for logs and metrics, and the position file's: the destination without secrets.
     var name: String { get }
+    /// The most lines, and about the most bytes, of one batch: what one delivery may send again.
+    var batchLimits: (lines: Int, bytes: Int) { get }
     func deliver(_ lines: [AuditRecord]) async throws
     func shutdown() async
+}
+
+extension ShipSink {
+    package var batchLimits: (lines: Int, bytes: Int) { (500, 1 << 20) }
 }
 
 /// A sink's refusal that says when to try again (`Retry-After`).

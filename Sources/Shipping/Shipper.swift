@@ -15,8 +15,6 @@ package final class Shipper: Service, Sendable {
     package struct Settings: Sendable {
         package var auditLogPath: String
         package var stateDirectory: String
-        package var maxBatchLines = 500
-        package var maxBatchBytes = 1 << 20
         /// `--ship-ca`: PEM roots trusted beside the system's for HTTPS sinks.
         package var extraCAFiles: [String] = []
         /// How often an idle reader looks for new lines.
@@ -72,7 +70,7 @@ package final class Shipper: Service, Sendable {
         while !Task.isCancelled {
             let batch: AuditFollower.Batch
             do {
-                batch = try follower.read(maxLines: settings.maxBatchLines, maxBytes: settings.maxBatchBytes)
+                batch = try follower.read(maxLines: sink.batchLimits.lines, maxBytes: sink.batchLimits.bytes)
             } catch {
                 logger.error("cannot read the audit file to ship", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))

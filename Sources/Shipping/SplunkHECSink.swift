@@ -6,7 +6,7 @@ import NIOHTTP1
 /// `splunk+https://HOST:PORT` (or `splunk+http://`): Splunk's HTTP Event Collector with indexer acknowledgement.
 /// The token comes from `--ship-secret splunk=FILE`.
 ///
-/// A batch is one POST of events (`sourcetype: tenantgate:audit`, the audit line as the event, its own time). With
+/// A batch goes in requests of events (`sourcetype: tenantgate:audit`, the audit line as the event, its own time). With
 /// acknowledgement on, Splunk's 200 only says the batch was received: the batch counts as delivered once
 /// `/services/collector/ack` says its `ackId` was indexed; until then, or past `acknowledgementTimeout`, it is not,
 /// and the shipper sends it again. A collector with acknowledgement off answers no `ackId`, and its 200 counts.
@@ -34,10 +34,30 @@ package final class SplunkHECSink: ShipSink {
         self.client = client
     }
 
+    /// Indexer acknowledgement takes a second or more: a batch is large, sent in requests of at most 1 MB (the
+    /// collector's usual `max_content_length` is larger), whose acknowledgements are awaited together.
+    package var batchLimits: (lines: Int, bytes: Int) { (5000, 8 << 20) }
+
     package func deliver(_ lines: [AuditRecord]) async throws {
+        var ackIDs: [Int] = []
+        for body in events(lines) {
+            let answer = try await post("/services/collector/event", body: body)
+            if let ackID = answer["ackId"] as? Int { ackIDs.append(ackID) }
+        }
+        if !ackIDs.isEmpty { try await acknowledged(ackIDs) }
+    }
+
+    /// The lines as HEC events (`sourcetype: tenantgate:audit`, the audit line as the event, its own time), in
+    /// request bodies of at most about 1 MB.
+    private func events(_ lines: [AuditRecord]) -> [ByteBuffer] {
+        var bodies: [ByteBuffer] = []
         var body = ByteBuffer()
         let host = Self.jsonString(hostname)
         for record in lines {
+            if body.readableBytes > 1_000_000 - 2 * record.line.count - 256 {
+                bodies.append(body)
+                body = ByteBuffer()
+            }
             let time = String(format: "%.3f", record.time.timeIntervalSince1970)
             body.writeString(
                 #"{"time":\#(time),"host":\#(host),"source":"tenantgate","sourcetype":"tenantgate:audit","event":"#
@@ -50,29 +70,34 @@ package final class SplunkHECSink: ShipSink {
             }
             body.writeString("}\n")
         }
-        let answer = try await post("/services/collector/event", body: body)
-        guard let ackID = answer["ackId"] as? Int else { return }
-        try await acknowledged(ackID)
+        if body.readableBytes > 0 { bodies.append(body) }
+        return bodies
     }
 
     package func shutdown() async {
         try? await client.shutdown()
     }
 
-    /// Polls the acknowledgement endpoint, 250 ms apart at first, then less often.
-    private func acknowledged(_ ackID: Int) async throws {
+    /// Polls the acknowledgement endpoint, 250 ms apart at first, then less often, until every request is indexed.
+    private func acknowledged(_ ackIDs: [Int]) async throws {
         let deadline = ContinuousClock.now + acknowledgementTimeout
+        var pending = Set(ackIDs)
         var pause = Duration.milliseconds(250)
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: pause)
+            let list = pending.sorted().map(String.init).joined(separator: ",")
             let answer = try await post(
                 "/services/collector/ack?channel=\(channel)",
-                body: ByteBuffer(string: #"{"acks":[\#(ackID)]}"#)
+                body: ByteBuffer(string: #"{"acks":[\#(list)]}"#)
             )
-            if (answer["acks"] as? [String: Bool])?["\(ackID)"] == true { return }
+            let acks = answer["acks"] as? [String: Bool] ?? [:]
+            pending = pending.filter { acks["\($0)"] != true }
+            if pending.isEmpty { return }
             pause = min(pause * 2, .seconds(2))
         }
-        throw SinkError("Splunk did not acknowledge the indexing of batch \(ackID) within \(acknowledgementTimeout)")
+        throw SinkError(
+            "Splunk did not acknowledge the indexing of \(pending.count) request(s) within \(acknowledgementTimeout)"
+        )
     }
 
     private func post(_ path: String, body: ByteBuffer) async throws -> [String: Any] {

@@ -3,13 +3,14 @@
 POST /services/collector/event needs `Authorization: Splunk TOKEN` and `X-Splunk-Request-Channel`; its body is
 events, one JSON object after another, each with time, host, source, sourcetype and event. It answers an ackId;
 POST /services/collector/ack?channel=... says an ackId is indexed only from its second poll on, and only then are
-its events written to OUTPUT (one JSON line each), as an indexer would make them searchable. The first
+its events written to OUTPUT (one JSON line each, with the time), as an indexer would make them searchable. The first
 REFUSE_FIRST event posts get 503 "Server is busy".
 
 usage: hec_receiver.py PORT OUTPUT TOKEN [REFUSE_FIRST]     Prints "listening" once it listens.
 """
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port, output, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -64,7 +65,7 @@ class Collector(BaseHTTPRequestHandler):
                 if indexed and entry[1] is not None:
                     with open(output, "a") as out:
                         for event in entry[1]:
-                            out.write(json.dumps(event) + "\n")
+                            out.write(json.dumps(dict(event, received_at=time.time())) + "\n")
                     entry[1] = None
                 acks[str(ack)] = indexed
             return self.answer(200, {"acks": acks})

@@ -1,12 +1,13 @@
 """An OTLP/HTTP logs receiver for the shipper's tests, built on the published protobuf definitions
 (opentelemetry-proto): each request's JSON is parsed strictly into ExportLogsServiceRequest (an unknown field or a
-wrong type is a 400), and every log record is written to OUTPUT as one JSON line.
+wrong type is a 400), and every log record is written to OUTPUT as one JSON line, with the time it arrived.
 
 usage: otlp_receiver.py PORT OUTPUT [REFUSE_FIRST]   (the first REFUSE_FIRST requests get 503, Retry-After: 1)
 Prints "listening" once it listens.
 """
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from google.protobuf import json_format
@@ -45,6 +46,7 @@ class Receiver(BaseHTTPRequestHandler):
                 for scope_logs in resource_logs.scope_logs:
                     for record in scope_logs.log_records:
                         out.write(json.dumps({
+                            "received_at": time.time(),
                             "path": self.path,
                             "content_type": self.headers.get("content-type"),
                             "resource": resource,

@@ -1,9 +1,10 @@
-"""Records every POST it receives (path and JSON body) as one JSON line in OUTPUT, and answers 200.
+"""Records every POST it receives (path, JSON body, time) as one JSON line in OUTPUT, and answers 200.
 
 usage: webhook_receiver.py PORT OUTPUT     Prints "listening" once it listens.
 """
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port, output = int(sys.argv[1]), sys.argv[2]
@@ -13,7 +14,7 @@ class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         with open(output, "a") as out:
-            out.write(json.dumps({"path": self.path, "body": json.loads(body)}) + "\n")
+            out.write(json.dumps({"path": self.path, "body": json.loads(body), "received_at": time.time()}) + "\n")
         self.send_response(200)
         self.end_headers()
 
