@@ -34,6 +34,52 @@ package enum RFC3339 {
         bytes.append(UInt8(ascii: "Z"))
     }
 
+    /// Reads what `append` writes (`2026-11-29T22:53:46Z` or `...46.123Z`), and nothing else: nil for another shape.
+    package static func date(from text: some StringProtocol) -> Date? {
+        var digits = text.utf8.makeIterator()
+        func number(_ width: Int, then separator: UInt8?) -> Int? {
+            var value = 0
+            for _ in 0..<width {
+                guard let byte = digits.next(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            if let separator { guard digits.next() == separator else { return nil } }
+            return value
+        }
+        guard let year = number(4, then: UInt8(ascii: "-")), let month = number(2, then: UInt8(ascii: "-")),
+            let day = number(2, then: UInt8(ascii: "T")), let hour = number(2, then: UInt8(ascii: ":")),
+            let minute = number(2, then: UInt8(ascii: ":")), let second = number(2, then: nil),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var milliseconds = 0
+        switch digits.next() {
+        case UInt8(ascii: "Z"):
+            break
+        case UInt8(ascii: "."):
+            guard let fraction = number(3, then: UInt8(ascii: "Z")) else { return nil }
+            milliseconds = fraction
+        default:
+            return nil
+        }
+        guard digits.next() == nil else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        // Half a microsecond into the millisecond: the Double's rounding cannot take it below, so writing it again
+        // gives the same text.
+        return Date(timeIntervalSince1970: Double(seconds) + (Double(milliseconds) + 0.0005) / 1000)
+    }
+
+    /// Howard Hinnant's days-from-civil algorithm.
+    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = y.floorDiv(400)
+        let yearOfEra = y - era * 400
+        let monthIndex = Int64(month > 2 ? month - 3 : month + 9)
+        let dayOfYear = (153 * monthIndex + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
     /// Howard Hinnant's days-to-civil algorithm.
     private static func civilDate(daysSinceEpoch: Int64) -> (Int, Int, Int) {
         let z = daysSinceEpoch + 719_468

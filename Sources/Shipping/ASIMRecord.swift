@@ -7,12 +7,20 @@ package enum ASIMRecord {
     package static func row(_ record: AuditRecord, device: String) -> [String: Any] {
         let fields = record.fields
         let time = fields["time"] as? String ?? ISO8601DateFormatter().string(from: record.time)
-        let additional: [String: Any] = fields.isEmpty ? ["line": record.text] : fields
+        // The line itself when it is JSON, as it is; else as the string it is.
+        var additional = JSONText()
+        if fields.isEmpty {
+            additional.raw(#"{"line":"#)
+            additional.string(record.text)
+            additional.raw("}")
+        } else {
+            additional.raw(record.line)
+        }
         var row: [String: Any] = [
             "TimeGenerated": time, "EventStartTime": time, "EventEndTime": time, "EventCount": 1,
             "EventProduct": "TenantGate", "EventVendor": "TenantGate", "Dvc": device,
             "EventOriginalUid": record.correlationID ?? "",
-            "AdditionalFields": additional,
+            "AdditionalFields": RawJSON(bytes: additional.bytes),
         ]
         if record.event.hasPrefix("policy_change") {
             row.merge(auditEvent(fields, failed: record.event == "policy_change_failed")) { $1 }
@@ -20,6 +28,27 @@ package enum ASIMRecord {
             row.merge(authentication(fields)) { $1 }
         }
         return row
+    }
+
+    /// A value that is JSON already.
+    package struct RawJSON {
+        package let bytes: [UInt8]
+    }
+
+    /// A row as a JSON object: its strings, numbers and `RawJSON`, in a fixed order.
+    static func json(_ row: [String: Any], to json: inout JSONText) {
+        json.raw("{")
+        for (index, column) in row.keys.sorted().enumerated() {
+            if index > 0 { json.raw(",") }
+            json.key(column)
+            switch row[column] {
+            case let text as String: json.string(text)
+            case let number as Int: json.raw(String(number))
+            case let raw as RawJSON: json.raw(raw.bytes)
+            default: json.raw("null")
+            }
+        }
+        json.raw("}")
     }
 
     /// The token exchange (or resource request) as a logon to the sign-in tenant by a connection of the creator's.

@@ -17,49 +17,63 @@ package enum OTLPLogs {
         ("correlation_id", "tenantgate.correlation_id"), ("reason", "tenantgate.reason"),
     ]
 
-    package static func request(_ records: [AuditRecord], hostname: String, observed: Date = Date()) -> Data {
-        let logRecords = records.map { record(for: $0, observed: observed) }
-        let request: [String: Any] = [
-            "resourceLogs": [
-                [
-                    "resource": [
-                        "attributes": [attribute("service.name", "tenantgate"), attribute("host.name", hostname)]
-                    ],
-                    "scopeLogs": [["scope": ["name": "tenantgate.audit"], "logRecords": logRecords]],
-                ]
-            ]
-        ]
-        return (try? JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])) ?? Data()
+    package static func request(_ records: [AuditRecord], hostname: String, observed: Date = Date()) -> [UInt8] {
+        var json = JSONText(capacity: records.count * 1024)
+        json.raw(#"{"resourceLogs":[{"resource":{"attributes":["#)
+        attribute("service.name", "tenantgate", to: &json)
+        json.raw(",")
+        attribute("host.name", hostname, to: &json)
+        json.raw(#"]},"scopeLogs":[{"scope":{"name":"tenantgate.audit"},"logRecords":["#)
+        let observedTime = nanoseconds(observed)
+        for (index, record) in records.enumerated() {
+            if index > 0 { json.raw(",") }
+            append(record, observed: observedTime, to: &json)
+        }
+        json.raw("]}]}]}")
+        return json.bytes
     }
 
-    private static func record(for record: AuditRecord, observed: Date) -> [String: Any] {
+    private static func append(_ record: AuditRecord, observed: String, to json: inout JSONText) {
         let (number, text): (Int, String)
         switch record.decision {
         case "blocked": (number, text) = (13, "WARN")
         case "error": (number, text) = (17, "ERROR")
         default: (number, text) = (9, "INFO")
         }
-        var attributes = [attribute("event.name", "tenantgate.\(record.event)")]
+        json.raw(#"{"timeUnixNano":""# + nanoseconds(record.time) + #"","observedTimeUnixNano":""# + observed)
+        json.raw(#"","severityNumber":\#(number),"severityText":""# + text + #"","body":{"stringValue":"#)
+        json.string(record.text)
+        json.raw(#"},"attributes":["#)
+        attribute("event.name", "tenantgate.\(record.event)", to: &json)
         for (field, name) in attributeNames {
             switch record.fields[field] {
             case let value as String where !value.isEmpty:
-                attributes.append(attribute(name, value))
+                json.raw(",")
+                attribute(name, value, to: &json)
             case let values as [Any] where !values.isEmpty:
-                let array = values.map { ["stringValue": "\($0)"] }
-                attributes.append(["key": name, "value": ["arrayValue": ["values": array]]])
+                json.raw(",{")
+                json.key("key")
+                json.string(name)
+                json.raw(#","value":{"arrayValue":{"values":["#)
+                for (index, value) in values.enumerated() {
+                    json.raw(index > 0 ? #",{"stringValue":"# : #"{"stringValue":"#)
+                    json.string("\(value)")
+                    json.raw("}")
+                }
+                json.raw("]}}}")
             default:
                 continue
             }
         }
-        return [
-            "timeUnixNano": nanoseconds(record.time), "observedTimeUnixNano": nanoseconds(observed),
-            "severityNumber": number, "severityText": text, "body": ["stringValue": record.text],
-            "attributes": attributes,
-        ]
+        json.raw("]}")
     }
 
-    private static func attribute(_ key: String, _ value: String) -> [String: Any] {
-        ["key": key, "value": ["stringValue": value]]
+    private static func attribute(_ key: String, _ value: String, to json: inout JSONText) {
+        json.raw(#"{"key":"#)
+        json.string(key)
+        json.raw(#","value":{"stringValue":"#)
+        json.string(value)
+        json.raw("}}")
     }
 
     private static func nanoseconds(_ date: Date) -> String {

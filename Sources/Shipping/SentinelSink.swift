@@ -30,7 +30,7 @@ package actor SentinelSink: ShipSink {
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {
-        for call in try Self.calls(lines.map { ASIMRecord.row($0, device: device) }) {
+        for call in Self.calls(lines.map { ASIMRecord.row($0, device: device) }) {
             try await send(call)
         }
     }
@@ -41,12 +41,14 @@ package actor SentinelSink: ShipSink {
 
     /// Rows as JSON arrays of at most `maxCallBytes` each (a row larger than that alone goes alone, and the API
     /// says so).
-    static func calls(_ rows: [[String: Any]]) throws -> [Data] {
+    static func calls(_ rows: [[String: Any]]) -> [Data] {
         var calls: [Data] = []
         var current: [Data] = []
         var size = 2
         for row in rows {
-            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+            var json = JSONText(capacity: 2048)
+            ASIMRecord.json(row, to: &json)
+            let data = Data(json.bytes)
             if !current.isEmpty, size + data.count + 1 > maxCallBytes {
                 calls.append(array(current))
                 current = []

@@ -1,4 +1,5 @@
 import Foundation
+import Plumbing
 
 /// Where audit lines are shipped. `deliver` returns once the sink has acknowledged the whole batch, and throws
 /// otherwise; the shipper then sends the same batch again, so a sink sees a line at least once.
@@ -25,10 +26,14 @@ package struct ShipRetryAfter: Error, CustomStringConvertible {
 package struct AuditRecord {
     package let line: Data
     package let fields: [String: Any]
+    /// The line's own time, else when it was read.
+    package let time: Date
 
     package init(line: Data) {
         self.line = line
-        self.fields = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] ?? [:]
+        let fields = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] ?? [:]
+        self.fields = fields
+        self.time = (fields["time"] as? String).flatMap { RFC3339.date(from: $0) } ?? Date()
     }
 
     package var correlationID: String? { fields["correlation_id"] as? String }
@@ -36,20 +41,7 @@ package struct AuditRecord {
     /// `event` for lines that are not decisions (`policy_change`, `resource_access`), else `decision`.
     package var event: String { fields["event"] as? String ?? "decision" }
 
-    /// The line's own time, else now.
-    package var time: Date {
-        guard let text = fields["time"] as? String else { return Date() }
-        return Self.timeFormat.date(from: text) ?? Self.plainTimeFormat.date(from: text) ?? Date()
-    }
-
     package var text: String { String(decoding: line, as: UTF8.self) }
-
-    nonisolated(unsafe) private static let timeFormat: ISO8601DateFormatter = {
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return format
-    }()
-    nonisolated(unsafe) private static let plainTimeFormat = ISO8601DateFormatter()
 }
 
 extension AuditRecord: @unchecked Sendable {}

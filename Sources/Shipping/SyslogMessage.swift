@@ -1,4 +1,5 @@
 import Foundation
+import Plumbing
 
 /// An audit line as an RFC 5424 syslog message, framed by octet counting (RFC 6587 3.4.1, RFC 5425 4.3):
 /// `LEN SP <PRI>1 TIMESTAMP HOSTNAME tenantgate - MSGID [tenantgate@32473 ...] MSG`.
@@ -27,7 +28,9 @@ package enum SyslogMessage {
         case "error": severity = 3
         default: severity = 6
         }
-        let timestamp = timeFormat.string(from: record.time)
+        // The audit line's time is RFC 3339 already, as RFC 5424 wants it; anything else is written anew.
+        let written = (record.fields["time"] as? String).flatMap { RFC3339.date(from: $0) == nil ? nil : $0 }
+        let timestamp = written ?? RFC3339.string(from: record.time, milliseconds: true)
         var parameters = ""
         for name in structuredFields {
             guard let value = text(record.fields[name]) else { continue }
@@ -64,10 +67,4 @@ package enum SyslogMessage {
         let printable = value.unicodeScalars.filter { $0.value > 32 && $0.value < 127 }.prefix(limit)
         return printable.isEmpty ? "-" : String(String.UnicodeScalarView(printable))
     }
-
-    nonisolated(unsafe) private static let timeFormat: ISO8601DateFormatter = {
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return format
-    }()
 }

@@ -22,6 +22,27 @@ struct PlumbingTests {
         }
     }
 
+    @Test func rfc3339ReadsBackWhatItWritesAndNothingElse() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1000 {
+            let milliseconds = Int64.random(in: -86_400_000...4_102_444_800_000, using: &generator)
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            for withMilliseconds in [true, false] {
+                let text = RFC3339.string(from: date, milliseconds: withMilliseconds)
+                let read = RFC3339.date(from: text)
+                #expect(read.map { RFC3339.string(from: $0, milliseconds: withMilliseconds) } == text)
+                #expect(read.map { abs($0.timeIntervalSince(date)) < 1 } == true, "\(text)")
+            }
+        }
+        for refused in [
+            "", "2026-12-05", "2026-12-05T10:11:12", "2026-12-05T10:11:12+00:00", "2026-12-05T10:11:12.1Z",
+            "2026-13-05T10:11:12Z", "2026-12-05T24:11:12Z", "2026-12-05T10:11:12ZZ", "2026-12-05 10:11:12Z",
+            "+026-12-05T10:11:12Z",
+        ] {
+            #expect(RFC3339.date(from: refused) == nil, "\(refused)")
+        }
+    }
+
     @Test func contentHashIsStableAndFixedWidth() {
         #expect(ContentHash.of("") == "cbf29ce484222325")
         #expect(ContentHash.of("a") == "af63dc4c8601ec8c")

@@ -33,7 +33,7 @@ struct SentinelMappingTests {
 
     @Test func aBatchGoesInCallsOfAtMostOneMegabyte() throws {
         let row: [String: Any] = ["EventSchema": "Authentication", "EventMessage": String(repeating: "x", count: 3000)]
-        let calls = try SentinelSink.calls(Array(repeating: row, count: 1000))
+        let calls = SentinelSink.calls(Array(repeating: row, count: 1000))
         #expect(calls.count == 4)
         #expect(calls.allSatisfy { $0.count <= SentinelSink.maxCallBytes })
         let rows = try calls.flatMap { try #require(try JSONSerialization.jsonObject(with: $0) as? [Any]) }

@@ -41,7 +41,7 @@ struct ShippingFormatTests {
     }
 
     @Test func anOTLPRequestCarriesEachLineWithSemanticAttributes() throws {
-        let data = OTLPLogs.request([AuditRecord(line: Self.line)], hostname: "proxy-1")
+        let data = Data(OTLPLogs.request([AuditRecord(line: Self.line)], hostname: "proxy-1"))
         let request = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let resourceLogs = try #require((request["resourceLogs"] as? [[String: Any]])?.first)
         let resource = try #require((resourceLogs["resource"] as? [String: Any])?["attributes"] as? [[String: Any]])
