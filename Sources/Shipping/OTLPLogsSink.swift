@@ -15,13 +15,8 @@ package final class OTLPLogsSink: ShipSink {
     /// - Parameter url: the endpoint, `http://` or `https://` (the `otlp+` prefix removed).
     package init(url: String, client: HTTPClient) {
         self.url = url
-        self.name =
-            "otlp-"
-            + url.replacingOccurrences(of: "://", with: "-").map { $0.isLetter || $0.isNumber ? $0 : "-" }
-            .reduce(into: "") { $0.append($1) }
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        self.hostname = String(cString: buffer)
+        self.name = ShipTransport.sinkName("otlp", url.replacingOccurrences(of: "://", with: "-"))
+        self.hostname = ShipTransport.hostname
         self.client = client
     }
 

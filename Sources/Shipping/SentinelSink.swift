@@ -20,13 +20,8 @@ package actor SentinelSink: ShipSink {
     package init(_ ingestion: SentinelIngestion, client: HTTPClient) {
         self.ingestion = ingestion
         self.client = client
-        self.name =
-            "sentinel-"
-            + "\(ingestion.rule)-\(ingestion.stream)".map { $0.isLetter || $0.isNumber ? $0 : "-" }
-            .reduce(into: "") { $0.append($1) }
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        self.device = String(cString: buffer)
+        self.name = ShipTransport.sinkName("sentinel", "\(ingestion.rule)-\(ingestion.stream)")
+        self.device = ShipTransport.hostname
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {

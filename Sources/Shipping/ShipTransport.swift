@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOSSL
 
@@ -21,5 +22,18 @@ package enum ShipTransport {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.additionalTrustRoots = extraCAFiles.map { .file($0) }
         return tls
+    }
+
+    /// This machine's name, as sinks report the sender (syslog HOSTNAME, OTLP `host.name`, Splunk `host`, ASIM `Dvc`).
+    package static let hostname: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(cString: buffer)
+    }()
+
+    /// A sink's name for logs, metrics and its position file: `kind-` and `detail` with everything but letters and
+    /// digits as `-`.
+    package static func sinkName(_ kind: String, _ detail: String) -> String {
+        kind + "-" + String(detail.map { $0.isLetter || $0.isNumber ? $0 : "-" })
     }
 }

@@ -24,13 +24,8 @@ package final class SplunkHECSink: ShipSink {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.token = token
         self.acknowledgementTimeout = acknowledgementTimeout
-        self.name =
-            "splunk-"
-            + String(base.split(separator: "/").last ?? "").map { $0.isLetter || $0.isNumber ? $0 : "-" }
-            .reduce(into: "") { $0.append($1) }
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        self.hostname = String(cString: buffer)
+        self.name = ShipTransport.sinkName("splunk", String(base.split(separator: "/").last ?? ""))
+        self.hostname = ShipTransport.hostname
         self.client = client
     }
 

@@ -30,9 +30,7 @@ package actor SyslogSink: ShipSink {
         self.host = host
         self.port = port
         self.acknowledgementTimeout = acknowledgementTimeout
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        self.hostname = String(cString: buffer)
+        self.hostname = ShipTransport.hostname
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {

@@ -408,6 +408,52 @@ struct ShippingEndToEndTests {
         await server.remove()
     }
 
+    @Test func sentinelGetsEveryLineOfASidecarRun() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let secret = directory.appendingPathComponent("sentinel.secret").path
+        try "app-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        chmod(secret, 0o600)
+        let port = try ServeProcess.freePort()
+        let rows = directory.appendingPathComponent("rows.jsonl").path
+        // The mock also answers for Entra's token endpoint here.
+        let ingestion = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/sentinel_ingestion.py",
+                "\(port)", rows,
+            ],
+            listeningOn: port
+        )
+        defer { kill(ingestion.processIdentifier, SIGKILL) }
+        try Self.append(1...1500, to: audit)
+        let shipper = try ShipProcess(
+            arguments: [
+                "ship", "--audit-log", audit, "--ship-secret", "sentinel=\(secret)", "--ship",
+                "sentinel+http://127.0.0.1:\(port)/dataCollectionRules/dcr-1/streams/Custom-TenantGate"
+                    + "?tenant=contoso.onmicrosoft.com&client_id=app&authority=http://127.0.0.1:\(port)",
+            ],
+            log: directory.appendingPathComponent("ship.log").path
+        )
+        defer { shipper.kill9() }
+        func received() -> [[String: Any]] {
+            let text = (try? String(contentsOfFile: rows, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap {
+                ProxyEndToEndTests.auditObject(String($0))["row"] as? [String: Any]
+            }
+        }
+        #expect(try await Self.eventually(30) { received().count >= 1500 })
+        let numbers = received().compactMap {
+            ($0["EventOriginalUid"] as? String).flatMap { Int($0.dropFirst("line-".count)) }
+        }
+        #expect(numbers == Array(1...1500), "\(numbers.count) rows")
+        let first = try #require(received().first)
+        #expect(first["EventResult"] as? String == "Failure")
+        #expect(first["TenantGateCreatorTenant"] as? String == ProxyEndToEndTests.contoso.description)
+        #expect((first["AdditionalFields"] as? [String: Any])?["correlation_id"] as? String == "line-1")
+    }
+
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -89,7 +89,11 @@ final class ParentTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let headLength = headEnd - answer.readerIndex
         let head = answer.readString(length: headLength) ?? ""
-        let statusLine = head.prefix { $0 != "\r" }
+        // "\r\n" is one Character: the line ends where it begins. Only printable ASCII of it is ever repeated.
+        let firstLine = head.split(separator: "\r\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let statusLine = Substring(
+            firstLine.unicodeScalars.filter { $0.value >= 32 && $0.value < 127 }.map(Character.init)
+        )
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
             return fail(parentFailure("answered the CONNECT with '\(statusLine.prefix(80))'"), context: context)
