@@ -325,15 +325,17 @@ struct ShippingEndToEndTests {
         )
     }
 
-    @Test func sentinelGetsDecisionsAsASIMAuthenticationEvents() async throws {
-        let directory = try ServeBinaryTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// The Logs Ingestion mock (`Clients/sentinel_ingestion.py`) writing its rows in `directory`, and the client
+    /// secret's file.
+    static func sentinelIngestion(
+        in directory: URL
+    ) async throws -> (port: Int, rows: String, secret: String, process: Process) {
         let secret = directory.appendingPathComponent("sentinel.secret").path
         try "app-s3cr3t+value\n".write(toFile: secret, atomically: true, encoding: .utf8)
         chmod(secret, 0o600)
         let port = try ServeProcess.freePort()
         let rows = directory.appendingPathComponent("rows.jsonl").path
-        let ingestion = try await LoopbackDaemon.start(
+        let process = try await LoopbackDaemon.start(
             "/usr/bin/env",
             [
                 "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/sentinel_ingestion.py",
@@ -341,6 +343,13 @@ struct ShippingEndToEndTests {
             ],
             listeningOn: port
         )
+        return (port, rows, secret, process)
+    }
+
+    @Test func sentinelGetsDecisionsAsASIMAuthenticationEvents() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (port, rows, secret, ingestion) = try await Self.sentinelIngestion(in: directory)
         defer { kill(ingestion.processIdentifier, SIGKILL) }
         // The token comes from the mock STS's plain listener, standing in for Entra.
         let sink =
@@ -412,20 +421,8 @@ struct ShippingEndToEndTests {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let audit = directory.appendingPathComponent("audit.jsonl").path
-        let secret = directory.appendingPathComponent("sentinel.secret").path
-        try "app-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
-        chmod(secret, 0o600)
-        let port = try ServeProcess.freePort()
-        let rows = directory.appendingPathComponent("rows.jsonl").path
         // The mock also answers for Entra's token endpoint here.
-        let ingestion = try await LoopbackDaemon.start(
-            "/usr/bin/env",
-            [
-                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/sentinel_ingestion.py",
-                "\(port)", rows,
-            ],
-            listeningOn: port
-        )
+        let (port, rows, secret, ingestion) = try await Self.sentinelIngestion(in: directory)
         defer { kill(ingestion.processIdentifier, SIGKILL) }
         try Self.append(1...1500, to: audit)
         let shipper = try ShipProcess(
