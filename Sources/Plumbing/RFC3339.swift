@@ -35,33 +35,33 @@ package enum RFC3339 {
     }
 
     /// Reads what `append` writes (`2026-11-29T22:53:46Z` or `...46.123Z`), and nothing else: nil for another shape.
-    package static func date(from text: some StringProtocol) -> Date? {
-        var digits = text.utf8.makeIterator()
-        func number(_ width: Int, then separator: UInt8?) -> Int? {
+    package static func date(from text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { date(fromUTF8: $0) }
+    }
+
+    private static func date(fromUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard bytes.count == 20 || bytes.count == 24 else { return nil }
+        func number(_ start: Int, _ width: Int) -> Int? {
             var value = 0
-            for _ in 0..<width {
-                guard let byte = digits.next(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            for index in start..<start + width {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
             }
-            if let separator { guard digits.next() == separator else { return nil } }
             return value
         }
-        guard let year = number(4, then: UInt8(ascii: "-")), let month = number(2, then: UInt8(ascii: "-")),
-            let day = number(2, then: UInt8(ascii: "T")), let hour = number(2, then: UInt8(ascii: ":")),
-            let minute = number(2, then: UInt8(ascii: ":")), let second = number(2, then: nil),
+        let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
+        guard separators.allSatisfy({ bytes[$0.0] == $0.1.asciiValue }), bytes[bytes.count - 1] == UInt8(ascii: "Z"),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+            let minute = number(14, 2), let second = number(17, 2),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         var milliseconds = 0
-        switch digits.next() {
-        case UInt8(ascii: "Z"):
-            break
-        case UInt8(ascii: "."):
-            guard let fraction = number(3, then: UInt8(ascii: "Z")) else { return nil }
+        if bytes.count == 24 {
+            guard bytes[19] == UInt8(ascii: "."), let fraction = number(20, 3) else { return nil }
             milliseconds = fraction
-        default:
-            return nil
         }
-        guard digits.next() == nil else { return nil }
         let days = daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         // Half a microsecond into the millisecond: the Double's rounding cannot take it below, so writing it again

@@ -28,12 +28,18 @@ package struct AuditRecord {
     package let fields: [String: Any]
     /// The line's own time, else when it was read.
     package let time: Date
+    /// The line's time as written, when it is RFC 3339 as TenantGate writes it.
+    package let timeText: String?
 
     package init(line: Data) {
         self.line = line
-        let fields = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] ?? [:]
+        let fields =
+            FlatJSONObject.parse(line) ?? (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] ?? [:]
         self.fields = fields
-        self.time = (fields["time"] as? String).flatMap { RFC3339.date(from: $0) } ?? Date()
+        let text = fields["time"] as? String
+        let written = text.flatMap { RFC3339.date(from: $0) }
+        self.time = written ?? Date()
+        self.timeText = written == nil ? nil : text
     }
 
     package var correlationID: String? { fields["correlation_id"] as? String }
