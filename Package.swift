@@ -144,7 +144,8 @@ let package = Package(
         .target(
             name: "Shipping",
             dependencies: [
-                "NetworkPolicy", "Plumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "NetworkPolicy", "Plumbing", "TokenInspection",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -2,24 +2,24 @@
 ///
 /// Only what token inspection needs is kept: strings, numbers and arrays of them. Objects, literals and nested
 /// arrays are validated and reported as `.other`.
-enum ScannedValue: Equatable {
+package enum ScannedValue: Equatable {
     case string(String)
     case number(Double)
     case array([ScannedValue])
     case other
 
-    var string: String? {
+    package var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    var number: Double? {
+    package var number: Double? {
         if case .number(let value) = self { return value }
         return nil
     }
 
     /// The string elements of an array, or nil when this is not an array of strings only.
-    var strings: [String]? {
+    package var strings: [String]? {
         guard case .array(let elements) = self else { return nil }
         var texts: [String] = []
         texts.reserveCapacity(elements.count)
@@ -33,10 +33,10 @@ enum ScannedValue: Equatable {
 
 /// The member names a reader wants, kept as bytes too so that keys are matched without building strings. Build
 /// once, as a `static let`.
-struct MemberNames: Sendable, ExpressibleByArrayLiteral {
+package struct MemberNames: Sendable, ExpressibleByArrayLiteral {
     fileprivate let bytes: [[UInt8]]
 
-    init(arrayLiteral names: String...) {
+    package init(arrayLiteral names: String...) {
         bytes = names.map { Array($0.utf8) }
     }
 
@@ -57,7 +57,7 @@ struct MemberNames: Sendable, ExpressibleByArrayLiteral {
 ///
 /// A linear list rather than a dictionary: a handful of names, and a dictionary's storage is allocated through
 /// the runtime's generic metadata lookup on every call.
-struct ScannedMembers {
+package struct ScannedMembers {
     fileprivate let names: MemberNames
     fileprivate var values: [ScannedValue?]
 
@@ -66,9 +66,16 @@ struct ScannedMembers {
         self.values = Array(repeating: nil, count: names.bytes.count)
     }
 
-    subscript(name: StaticString) -> ScannedValue? {
+    package subscript(name: StaticString) -> ScannedValue? {
         let raw = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         return names.index(of: raw).flatMap { values[$0] }
+    }
+
+    /// Every wanted member that was found, with its name.
+    package var found: [(name: String, value: ScannedValue)] {
+        zip(names.bytes, values).compactMap { name, value in
+            value.map { (String(decoding: name, as: UTF8.self), $0) }
+        }
     }
 }
 
@@ -81,11 +88,11 @@ struct ScannedMembers {
 /// characters or invalid escapes in strings, valid UTF-8 in the strings it returns, and a chosen member named
 /// twice makes the whole document unreadable (two `tid` claims must not let the proxy and Entra read
 /// different tenants).
-enum JSONObjectScanner {
+package enum JSONObjectScanner {
     static let maximumDepth = 32
 
     /// The members named in `wanted`, or nil when `bytes` is not one well-formed JSON object.
-    static func members(of bytes: some Collection<UInt8>, wanted: MemberNames) -> ScannedMembers? {
+    package static func members(of bytes: some Collection<UInt8>, wanted: MemberNames) -> ScannedMembers? {
         if let result = bytes.withContiguousStorageIfAvailable({ members(in: $0, wanted: wanted) }) {
             return result
         }
