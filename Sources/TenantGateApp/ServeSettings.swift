@@ -35,7 +35,7 @@ package struct ServeSettings: Sendable {
     /// `--policy-store`: the policies in PostgreSQL instead of `policiesDirectory`.
     package var policyStore: PolicyStoreSettings?
     /// `--ship`: the audit file's sinks and where their positions live; nil ships nothing.
-    package var shipping: (settings: Shipper.Settings, destinations: [ShipDestination])?
+    package var shipping: (settings: Shipper.Settings, destinations: [ShipDestination])? = nil
     /// What the operator should hear at start about the settings chosen (a risky default left in place).
     package var warnings: [String] = []
 
