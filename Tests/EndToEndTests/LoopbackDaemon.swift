@@ -1,10 +1,11 @@
 import Foundation
 import LoopbackSimulation
 
-/// Debian's daemons (HAProxy, Squid) run in the foreground for a test, on a loopback port.
+/// Debian's daemons (HAProxy, Squid, rsyslog) and the Python receivers, run in the foreground for a test, on a
+/// loopback port.
 enum LoopbackDaemon {
-    /// Runs `executable` and waits (at most 10 s) until it listens on 127.0.0.1:`port`, as seen in the kernel's
-    /// table: a probe connection could reach whatever it forwards to.
+    /// Runs `executable` and waits (at most 30 s: a whole suite on 2 cores starts them slowly) until it listens on
+    /// 127.0.0.1:`port`, as seen in the kernel's table: a probe connection could reach whatever it forwards to.
     static func start(_ executable: String, _ arguments: [String], listeningOn port: Int) async throws -> Process {
         let process = Process()
         // The test process blocks most signals in its threads, and a child inherits the mask: without this, a
@@ -20,7 +21,7 @@ enum LoopbackDaemon {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<200 where process.isRunning && !isListening(port) {
+        for _ in 0..<600 where process.isRunning && !isListening(port) {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard process.isRunning, isListening(port) else {
