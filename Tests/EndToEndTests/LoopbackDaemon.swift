@@ -18,22 +18,39 @@ enum LoopbackDaemon {
                     + "signal.signal(signal.SIGTERM, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
                 executable,
             ] + arguments
+        // What it says when it does not start is the test's failure message.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID()).log").path
+        FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
+        defer { try? FileManager.default.removeItem(atPath: log) }
         for _ in 0..<600 where process.isRunning && !isListening(port) {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard process.isRunning, isListening(port) else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            throw Curl.Failure(description: "\(executable) did not start listening on 127.0.0.1:\(port)")
+            let running = process.isRunning
+            if running { kill(process.processIdentifier, SIGKILL) }
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw Curl.Failure(
+                description: "\(executable) did not start listening on 127.0.0.1:\(port) ("
+                    + (running ? "still running" : "exited \(process.terminationStatus)") + "): \(said.suffix(500))"
+            )
         }
         return process
     }
 
     /// Whether a socket listens on 127.0.0.1:`port` (`/proc/net/tcp`: local address in hex, state 0A).
     static func isListening(_ port: Int) -> Bool {
-        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        // Read to its end: Foundation reads a file of size 0 (as /proc says) for its first page only, and the table
+        // is many pages long while a whole suite holds its sockets.
+        var bytes: [UInt8] = []
+        let descriptor = open("/proc/net/tcp", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while case let count = read(descriptor, &chunk, chunk.count), count > 0 { bytes += chunk[0..<count] }
+        close(descriptor)
+        let table = String(decoding: bytes, as: UTF8.self)
         let local = String(format: "0100007F:%04X", port)
         return table.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")
