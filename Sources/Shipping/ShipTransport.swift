@@ -26,9 +26,9 @@ package enum ShipTransport {
 
     /// This machine's name, as sinks report the sender (syslog HOSTNAME, OTLP `host.name`, Splunk `host`, ASIM `Dvc`).
     package static let hostname: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
+        var buffer = [UInt8](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }()
 
     /// A sink's name for logs, metrics and its position file: `kind-` and `detail` with everything but letters and

@@ -50,7 +50,7 @@ package final class Shipper: Service, Sendable {
     package var status: [String: SinkStatus] { statuses.withLock { $0 } }
 
     package func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for sink in self.sinks {
                     group.addTask { await self.ship(to: sink) }

@@ -20,7 +20,7 @@ enum LoopbackDaemon {
             ] + arguments
         // What it says when it does not start is the test's failure message.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID()).log").path
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()

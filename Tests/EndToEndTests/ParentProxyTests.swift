@@ -9,7 +9,8 @@ import Testing
 /// intercepted exchanges, blind tunnels and plain http all leave through it (its access log says so), the
 /// destination policy still judges what the client asked for, and the parent's failures (down, wanting
 /// credentials) are 502s that name it.
-@Suite(.timeLimit(.minutes(3)))
+// One test at a time: each starts Squid and proxies, and a whole suite on 2 cores starves others.
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct ParentProxyTests {
     static let contoso = ProxyEndToEndTests.contoso
     static let northwind = ProxyEndToEndTests.northwind

@@ -8,7 +8,8 @@ import Testing
 /// and an OTLP/HTTP receiver that parses every request strictly with the published protobuf definitions
 /// (`Clients/otlp_receiver.py`). Nothing is lost across a sink outage, a kill -9 of `tenantgate ship` or a
 /// rotation; what is sent twice is bounded by one batch.
-@Suite(.timeLimit(.minutes(3)))
+// One test at a time: each starts receivers, daemons and proxies, and a whole suite on 2 cores starves others.
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct ShippingEndToEndTests {
     /// Audit-shaped lines `first...last`, each with its number as the correlation ID.
     static func append(_ range: ClosedRange<Int>, to path: String) throws {
@@ -486,7 +487,7 @@ struct ShipProcess {
         process = Process()
         process.executableURL = URL(fileURLWithPath: ServeProcess.binary)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()

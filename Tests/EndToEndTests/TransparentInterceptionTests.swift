@@ -9,7 +9,7 @@ import Testing
 /// port-443 traffic to TenantGate, and TenantGate judges the connection by its original destination and its TLS
 /// ClientHello, with the creator from the client address map. The mock STS (`tenantgate-mock`) plays Entra at
 /// 127.0.0.2:443 and another server at 127.0.0.3:443.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct TransparentInterceptionTests {
     static let contoso = ProxyEndToEndTests.contoso
     static let northwind = ProxyEndToEndTests.northwind

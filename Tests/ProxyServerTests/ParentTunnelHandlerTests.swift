@@ -67,7 +67,7 @@ struct ParentTunnelHandlerTests {
         let (channel, behind, established) = try Self.connected()
         _ = try channel.readOutbound(as: ByteBuffer.self)
         let bytes = answer == "17 KB of head" ? String(repeating: "X", count: 17_000) : answer
-        try? channel.writeInbound(ByteBuffer(string: bytes))
+        _ = try? channel.writeInbound(ByteBuffer(string: bytes))
         #expect(!behind.active)
         #expect(throws: UpstreamError.self) { try established.wait() }
         do {

@@ -25,7 +25,7 @@ struct RedirectedConnection {
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<Verdict> {
         let creator = shared.creators.resolveWithoutToken(clientAddress: client)
-        func refused(_ host: String, _ setting: ConnectionRefusal.Setting, _ reason: String) -> Verdict {
+        @Sendable func refused(_ host: String, _ setting: ConnectionRefusal.Setting, _ reason: String) -> Verdict {
             .refused(ConnectionRefusal(host: host, creator: creator.tenant, setting: setting, reason: reason))
         }
         guard let original = originalDestination, let port = original.port,

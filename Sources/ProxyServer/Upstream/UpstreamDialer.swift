@@ -115,17 +115,20 @@ final class UpstreamDialer: Sendable {
         initializer: @escaping @Sendable (any Channel) throws -> Void
     ) -> EventLoopFuture<any Channel> {
         let timeout = TimeAmount.seconds(configuration.connectTimeoutSeconds)
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+        // Made where it is used: a bootstrap is not Sendable, and the parent's address arrives on another task.
+        let bootstrap = { @Sendable in
+            ClientBootstrap(group: eventLoop)
+                .connectTimeout(timeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+        }
         guard let parent = route.parentIfCarried else {
             guard let address = route.address else {
                 return eventLoop.makeFailedFuture(
                     UpstreamError(code: .connectFailed, detail: "no address to connect to")
                 )
             }
-            return bootstrap.channelInitializer { channel in
+            return bootstrap().channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try initializer(channel) }
             }.connect(to: address)
         }
@@ -133,7 +136,7 @@ final class UpstreamDialer: Sendable {
         let tlsContext = self.tlsContext
         let target = route.target
         let opening = parentAddress(parent, on: eventLoop).flatMap { address in
-            bootstrap.channelInitializer { channel in
+            bootstrap().channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if parent.tls {
