@@ -145,11 +145,7 @@ package final class ProxyServer: Service, Sendable {
         let shared = self.shared
         let listenerTLS = self.listenerTLS
         let idle = TimeAmount.seconds(shared.configuration.clientIdleTimeoutSeconds)
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        return try await listenerBootstrap()
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let peer = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
@@ -168,17 +164,22 @@ package final class ProxyServer: Service, Sendable {
             .get()
     }
 
+    /// Both listeners' sockets: a deep backlog, Nagle off, and half-closure passed on to tunnels.
+    private func listenerBootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+    }
+
     /// `--transparent-listen`: connections the kernel redirected, each judged by its original destination and its
     /// TLS ClientHello.
     private func bindTransparent() async throws -> (any Channel)? {
         guard let listen = shared.configuration.transparentListen else { return nil }
         let shared = self.shared
         let idle = TimeAmount.seconds(shared.configuration.clientIdleTimeoutSeconds)
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        return try await listenerBootstrap()
             .childChannelInitializer { channel in
                 OriginalDestination.read(channel).flatMapThrowing { original in
                     let peer = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
