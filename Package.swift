@@ -319,7 +319,7 @@ let package = Package(
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ShippingTests",
-            dependencies: ["Shipping", "NetworkPolicy"],
+            dependencies: ["Shipping", "NetworkPolicy", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),

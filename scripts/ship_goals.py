@@ -59,8 +59,8 @@ def stop(process, sig=signal.SIGTERM):
 
 
 class Rsyslog:
-    def __init__(self, directory, port):
-        self.port, self.output = port, os.path.join(directory, "rsyslog.log")
+    def __init__(self, directory, port, prefix=()):
+        self.port, self.output, self.prefix = port, os.path.join(directory, "rsyslog.log"), list(prefix)
         self.config = os.path.join(directory, "rsyslog.conf")
         with open(self.config, "w") as out:
             out.write(f'''global(workDirectory="{directory}")
@@ -75,7 +75,7 @@ input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="received")
     def start(self):
         if os.path.exists(self.pid):
             os.remove(self.pid)
-        self.process = start(["/usr/sbin/rsyslogd", "-n", "-f", self.config, "-i", self.pid], self.port)
+        self.process = start(self.prefix + ["/usr/sbin/rsyslogd", "-n", "-f", self.config, "-i", self.pid], self.port)
 
     def stop(self):
         stop(self.process)

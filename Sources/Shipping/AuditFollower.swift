@@ -23,6 +23,8 @@ package final class AuditFollower {
     package struct Batch {
         package var lines: [Data]
         package var end: ShipPosition
+        /// Whether more was already written beyond `end` when it was read: the next read need not wait.
+        package var morePending = false
     }
 
     private let path: String
@@ -43,9 +45,16 @@ package final class AuditFollower {
     package func read(maxLines: Int, maxBytes: Int) throws -> Batch {
         try openIfNeeded()
         guard let position, descriptor >= 0 else { return Batch(lines: [], end: self.position ?? Self.nowhere) }
-        var chunk = [UInt8](repeating: 0, count: maxBytes)
-        let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, maxBytes, off_t(position.offset)) }
-        guard count >= 0 else { throw FollowerError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        // Only what is there, uninitialised: a buffer of `maxBytes` zeroed for every read cost more than the lines.
+        var status = stat()
+        let available = fstat(descriptor, &status) == 0 ? max(0, Int64(status.st_size) - position.offset) : 0
+        let wanted = Int(min(Int64(maxBytes), available))
+        let chunk = try [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+            let count = pread(descriptor, buffer.baseAddress, wanted, off_t(position.offset))
+            guard count >= 0 else { throw FollowerError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            initialized = count
+        }
+        let count = chunk.count
         var lines: [Data] = []
         var consumed = 0
         var start = 0
@@ -68,7 +77,7 @@ package final class AuditFollower {
         }
         var end = position
         end.offset += Int64(consumed)
-        return Batch(lines: lines, end: end)
+        return Batch(lines: lines, end: end, morePending: available > Int64(consumed))
     }
 
     /// The acknowledged position: the next read starts here.

@@ -26,6 +26,7 @@ package enum OTLPLogs {
         json.raw(#"]},"scopeLogs":[{"scope":{"name":"tenantgate.audit"},"logRecords":["#)
         let observedTime = nanoseconds(observed)
         for (index, record) in records.enumerated() {
+            ShippingThread.offerCore()
             if index > 0 { json.raw(",") }
             append(record, observed: observedTime, to: &json)
         }

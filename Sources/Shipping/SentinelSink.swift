@@ -25,7 +25,11 @@ package actor SentinelSink: ShipSink {
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {
-        for call in Self.calls(lines.map { ASIMRecord.row($0, device: device) }) {
+        let rows = lines.map { line in
+            ShippingThread.offerCore()
+            return ASIMRecord.row(line, device: device)
+        }
+        for call in Self.calls(rows) {
             try await send(call)
         }
     }
@@ -41,6 +45,7 @@ package actor SentinelSink: ShipSink {
         var current: [Data] = []
         var size = 2
         for row in rows {
+            ShippingThread.offerCore()
             var json = JSONText(capacity: 2048)
             ASIMRecord.json(row, to: &json)
             let data = Data(json.bytes)

@@ -10,7 +10,7 @@ package enum ShipTransport {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.tlsConfiguration = tlsConfiguration(extraCAFiles: extraCAFiles)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return HTTPClient(eventLoopGroupProvider: .shared(ShippingThread.shared.group), configuration: configuration)
     }
 
     /// For syslog over TLS (RFC 5425). Throws when a `--ship-ca` file cannot be read.

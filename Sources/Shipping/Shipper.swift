@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Ships the audit file to every sink, at least once and resumable (`--ship`, or `tenantgate ship` as a sidecar).
 ///
 /// Each sink has its own reader and position: a batch of whole lines is read from the acknowledged position,
-/// delivered, and only once the sink has acknowledged it is the new position saved (`ShipPositionStore`). A sink
+/// delivered, and only once the sink has acknowledged it is the new position saved (`ShipPositionFile`). A sink
 /// that fails gets the same batch again after a backoff (doubling from 0.5 s to 10 s, or its `Retry-After`), so
 /// an outage or a kill -9 loses nothing and sends again at most one batch; each line carries its
 /// `correlation_id` for a sink to drop what it has seen. Backlog and lag are Prometheus gauges per sink.
@@ -17,7 +17,7 @@ package final class Shipper: Service, Sendable {
         package var stateDirectory: String
         /// `--ship-ca`: PEM roots trusted beside the system's for HTTPS sinks.
         package var extraCAFiles: [String] = []
-        /// How often an idle reader looks for new lines.
+        /// How long a reader that has shipped all there was waits before it reads again.
         package var pollInterval: Duration = .milliseconds(100)
 
         package init(auditLogPath: String, stateDirectory: String) {
@@ -34,14 +34,21 @@ package final class Shipper: Service, Sendable {
 
     private let settings: Settings
     private let sinks: [any ShipSink]
-    private let store: ShipPositionStore
+    private let positionFiles: [String: ShipPositionFile]
     private let logger: Logger
     private let statuses: Locked<[String: SinkStatus]>
 
     package init(settings: Settings, sinks: [any ShipSink], logger: Logger) throws {
         self.settings = settings
         self.sinks = sinks
-        self.store = try ShipPositionStore(directory: settings.stateDirectory)
+        let names = sinks.map(\.name)
+        if let shared = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw SinkError("two sinks would keep one position (\(shared)): name each destination once")
+        }
+        let store = try ShipPositionStore(directory: settings.stateDirectory)
+        self.positionFiles = try Dictionary(
+            uniqueKeysWithValues: sinks.map { ($0.name, try store.file(sink: $0.name)) }
+        )
         self.logger = logger
         self.statuses = Locked(Dictionary(uniqueKeysWithValues: sinks.map { ($0.name, SinkStatus()) }))
     }
@@ -49,19 +56,23 @@ package final class Shipper: Service, Sendable {
     /// Each sink's standing.
     package var status: [String: SinkStatus] { statuses.withLock { $0 } }
 
+    /// Ships until the graceful shutdown, every sink's work on `ShippingThread` (below the event loops' priority).
     package func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                for sink in self.sinks {
-                    group.addTask { await self.ship(to: sink) }
+        await withTaskExecutorPreference(ShippingThread.shared) {
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    for sink in self.sinks {
+                        group.addTask { await self.ship(to: sink) }
+                    }
                 }
             }
+            for sink in sinks { await sink.shutdown() }
         }
-        for sink in sinks { await sink.shutdown() }
     }
 
     private func ship(to sink: any ShipSink) async {
-        let follower = AuditFollower(path: settings.auditLogPath, position: store.load(sink: sink.name))
+        guard let positionFile = positionFiles[sink.name] else { return }
+        let follower = AuditFollower(path: settings.auditLogPath, position: positionFile.load())
         let dimensions = [("sink", sink.name)]
         let backlog = Gauge(label: "tenantgate_ship_backlog_bytes", dimensions: dimensions)
         let lag = Gauge(label: "tenantgate_ship_lag_seconds", dimensions: dimensions)
@@ -83,10 +94,13 @@ package final class Shipper: Service, Sendable {
                 try? await Task.sleep(for: settings.pollInterval)
                 continue
             }
-            let records = batch.lines.map(AuditRecord.init(line:))
+            let records = batch.lines.map { line in
+                ShippingThread.offerCore()
+                return AuditRecord(line: line)
+            }
             guard await deliver(records, to: sink, lag: lag, failures: failures) else { return }
             do {
-                try store.save(batch.end, sink: sink.name)
+                try positionFile.save(batch.end)
             } catch {
                 logger.error(
                     "cannot save the shipping position",
@@ -95,6 +109,9 @@ package final class Shipper: Service, Sendable {
             }
             follower.commit(batch.end)
             shipped.increment(by: records.count)
+            // The batch took all there was: let the next gather (Fluent Bit's flush interval), so a steady stream
+            // ships in batches rather than a delivery and a position sync for every few lines.
+            if !batch.morePending { try? await Task.sleep(for: settings.pollInterval) }
         }
     }
 

@@ -49,6 +49,7 @@ package final class SplunkHECSink: ShipSink {
         var body = ByteBuffer()
         let host = Self.jsonString(hostname)
         for record in lines {
+            ShippingThread.offerCore()
             if body.readableBytes > 1_000_000 - 2 * record.line.count - 256 {
                 bodies.append(body)
                 body = ByteBuffer()

@@ -36,7 +36,10 @@ package actor SyslogSink: ShipSink {
     package func deliver(_ lines: [AuditRecord]) async throws {
         let channel = try await connected()
         var buffer = channel.allocator.buffer(capacity: lines.count * 512)
-        for record in lines { buffer.writeBytes(SyslogMessage.framed(record, hostname: hostname)) }
+        for record in lines {
+            ShippingThread.offerCore()
+            buffer.writeBytes(SyslogMessage.framed(record, hostname: hostname))
+        }
         do {
             try await channel.writeAndFlush(buffer)
             try await acknowledged(channel)
@@ -55,7 +58,7 @@ package actor SyslogSink: ShipSink {
     private func connected() async throws -> any Channel {
         if let channel, channel.isActive { return channel }
         let (tls, host) = (self.tls, self.host)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: ShippingThread.shared.group)
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -149,7 +149,7 @@ package final class Application: Sendable {
                 return try Shipper(settings: shipping.settings, sinks: sinks, logger: logger)
             }
         } catch {
-            throw await failed("--ship-state or --ship-ca: \(error)")
+            throw await failed("shipping: \(error)")
         }
         if let shipper { services.append(.init(service: shipper)) }
         if let admin = settings.admin {

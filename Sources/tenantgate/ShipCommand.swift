@@ -115,11 +115,14 @@ struct ShippingOptions: ParsableArguments {
         let secrets = try self.secrets()
         var destinations: [ShipDestination] = []
         for url in ship {
+            let destination: ShipDestination
             do {
-                destinations.append(try ShipDestination(parsing: url, secrets: secrets))
+                destination = try ShipDestination(parsing: url, secrets: secrets)
             } catch {
                 throw ServeSetupError("--ship: \(error)")
             }
+            guard !destinations.contains(destination) else { throw ServeSetupError("--ship: \(url) is named twice") }
+            destinations.append(destination)
         }
         if !alertWebhook.isEmpty {
             var webhooks: [AlertSink.Webhook] = []

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Shipping
+
+/// Where each sink stands (`ShipPositionFile`), what a read says about the rest of the file, and the thread all
+/// shipping runs on.
+struct ShippingPositionTests {
+    private static func directory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ship-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func aPositionIsOverwrittenInPlaceAndReadBack() throws {
+        let store = try ShipPositionStore(directory: try Self.directory())
+        let file = try store.file(sink: "syslog-a")
+        #expect(file.load() == nil)
+        for offset in [1, 99_999_999_999, 42] {
+            try file.save(ShipPosition(device: 2049, inode: 1_234_567, offset: Int64(offset)))
+        }
+        // A new process reads the last one saved, from a file of one fixed-length record.
+        #expect(try store.file(sink: "syslog-a").load() == ShipPosition(device: 2049, inode: 1_234_567, offset: 42))
+        let bytes = try #require(FileManager.default.contents(atPath: "\(store.directory)/syslog-a.position.json"))
+        #expect(bytes.count == 128)
+        #expect(bytes.last == UInt8(ascii: "\n"))
+    }
+
+    @Test func aLongerFileOfAnOlderFormatIsReadAndThenCutToOneRecord() throws {
+        let store = try ShipPositionStore(directory: try Self.directory())
+        let path = "\(store.directory)/otlp.position.json"
+        let older = #"{"device":2049,"inode":77,"offset":5}"# + String(repeating: " ", count: 300) + "\n"
+        try Data(older.utf8).write(to: URL(fileURLWithPath: path))
+        let file = try store.file(sink: "otlp")
+        #expect(file.load() == ShipPosition(device: 2049, inode: 77, offset: 5))
+        try file.save(ShipPosition(device: 2049, inode: 77, offset: 6))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == 128)
+        #expect(try store.file(sink: "otlp").load()?.offset == 6)
+    }
+
+    @Test func anUnreadablePositionStartsOverRatherThanSkipping() throws {
+        let store = try ShipPositionStore(directory: try Self.directory())
+        for garbage in ["", "{\"device\":", "\u{0}\u{0}\u{0}\u{0}", "{\"device\":1,\"inode\":2}"] {
+            try Data(garbage.utf8).write(to: URL(fileURLWithPath: "\(store.directory)/x.position.json"))
+            #expect(try store.file(sink: "x").load() == nil, "\(garbage.debugDescription)")
+        }
+    }
+
+    @Test func aPositionFileThatCannotBeOpenedIsAnErrorAtStart() throws {
+        let directory = try Self.directory()
+        try FileManager.default.createDirectory(
+            atPath: "\(directory)/blocked.position.json",
+            withIntermediateDirectories: true
+        )
+        let store = try ShipPositionStore(directory: directory)
+        #expect(throws: FollowerError.self) { try store.file(sink: "blocked") }
+    }
+
+    @Test func aReadSaysWhetherMoreWasAlreadyWritten() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        try Data("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"torn\":".utf8).write(to: URL(fileURLWithPath: path))
+        let follower = AuditFollower(path: path, position: nil)
+        let first = try follower.read(maxLines: 2, maxBytes: 1 << 20)
+        #expect(first.lines.count == 2)
+        #expect(first.morePending)
+        follower.commit(first.end)
+        // The last whole line; the torn tail is more bytes, but the next read takes nothing of it.
+        let second = try follower.read(maxLines: 2, maxBytes: 1 << 20)
+        #expect(second.lines.map { String(decoding: $0, as: UTF8.self) } == ["{\"a\":3}"])
+        follower.commit(second.end)
+        let third = try follower.read(maxLines: 2, maxBytes: 1 << 20)
+        #expect(third.lines.isEmpty)
+        #expect(third.end == second.end)
+    }
+
+    @Test func twoSinksOfOneNameAreRefusedRatherThanSharingAPosition() throws {
+        let sinks: [any ShipSink] = [NamedSink(name: "syslog-a"), NamedSink(name: "syslog-a")]
+        let settings = Shipper.Settings(auditLogPath: "/nonexistent/audit.jsonl", stateDirectory: try Self.directory())
+        #expect(throws: SinkError.self) { try Shipper(settings: settings, sinks: sinks, logger: Logger(label: "t")) }
+    }
+
+    @Test func shippingWorkRunsOnItsOwnIdleThread() async throws {
+        let (policy, sameThread) = await withTaskExecutorPreference(ShippingThread.shared) {
+            let before = pthread_self()
+            ShippingThread.offerCore()
+            try? await Task.sleep(for: .milliseconds(1))
+            return (sched_getscheduler(0), pthread_equal(before, pthread_self()) != 0)
+        }
+        #expect(policy == 5)  // SCHED_IDLE
+        #expect(sameThread)
+        #expect(sched_getscheduler(0) != 5)
+    }
+}
+
+private struct NamedSink: ShipSink {
+    let name: String
+    func deliver(_ lines: [AuditRecord]) async throws {}
+    func shutdown() async {}
+}
