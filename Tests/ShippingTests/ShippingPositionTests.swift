@@ -81,6 +81,22 @@ struct ShippingPositionTests {
         #expect(throws: SinkError.self) { try Shipper(settings: settings, sinks: sinks, logger: Logger(label: "t")) }
     }
 
+    @Test func jsonStringsEscapeQuotesBackslashesAndControlsAndKeepTheRest() throws {
+        let texts = [
+            "", "plain", #"said "no""#, #"C:\path\"#, "line\nbreak\ttab\u{1}\u{1f}", "é ü 中文 🙂", "\"", "end\\",
+            String(repeating: "a\"b", count: 500),
+        ]
+        for text in texts {
+            var json = JSONText()
+            json.string(text)
+            let decoded = try JSONSerialization.jsonObject(with: Data(json.bytes), options: [.fragmentsAllowed])
+            #expect(decoded as? String == text, "\(text.debugDescription)")
+        }
+        var json = JSONText()
+        json.string("a\u{1}\"")
+        #expect(String(decoding: json.bytes, as: UTF8.self) == #""a\u0001\"""#)
+    }
+
     @Test func shippingWorkRunsOnItsOwnIdleThread() async throws {
         let (policy, sameThread) = await withTaskExecutorPreference(ShippingThread.shared) {
             let before = pthread_self()
