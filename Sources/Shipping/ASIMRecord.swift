@@ -16,16 +16,19 @@ package enum ASIMRecord {
         } else {
             additional.raw(record.line)
         }
-        var row: [String: Any] = [
-            "TimeGenerated": time, "EventStartTime": time, "EventEndTime": time, "EventCount": 1,
-            "EventProduct": "TenantGate", "EventVendor": "TenantGate", "Dvc": device,
-            "EventOriginalUid": record.correlationID ?? "",
-            "AdditionalFields": RawJSON(bytes: additional.bytes),
-        ]
+        // One dictionary, sized once, that each schema adds to: merging a second one was a fifth of a row's cost.
+        var row = [String: Any](minimumCapacity: 32)
+        for column in ["TimeGenerated", "EventStartTime", "EventEndTime"] { row[column] = time }
+        row["EventCount"] = 1
+        row["EventProduct"] = "TenantGate"
+        row["EventVendor"] = "TenantGate"
+        row["Dvc"] = device
+        row["EventOriginalUid"] = record.correlationID ?? ""
+        row["AdditionalFields"] = RawJSON(bytes: additional.bytes)
         if record.event.hasPrefix("policy_change") {
-            row.merge(auditEvent(fields, failed: record.event == "policy_change_failed")) { $1 }
+            auditEvent(fields, failed: record.event == "policy_change_failed", into: &row)
         } else {
-            row.merge(authentication(fields)) { $1 }
+            authentication(fields, into: &row)
         }
         return row
     }
@@ -38,10 +41,10 @@ package enum ASIMRecord {
     /// A row as a JSON object: its strings, numbers and `RawJSON`, in a fixed order.
     static func json(_ row: [String: Any], to json: inout JSONText) {
         json.raw("{")
-        for (index, column) in row.keys.sorted().enumerated() {
+        for (index, (column, value)) in row.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { json.raw(",") }
             json.key(column)
-            switch row[column] {
+            switch value {
             case let text as String: json.string(text)
             case let number as Int: json.raw(String(number))
             case let raw as RawJSON: json.raw(raw.bytes)
@@ -52,7 +55,7 @@ package enum ASIMRecord {
     }
 
     /// The token exchange (or resource request) as a logon to the sign-in tenant by a connection of the creator's.
-    private static func authentication(_ fields: [String: Any]) -> [String: Any] {
+    private static func authentication(_ fields: [String: Any], into row: inout [String: Any]) {
         let decision = fields["decision"] as? String ?? ""
         let (result, severity): (String, String)
         switch decision {
@@ -61,11 +64,12 @@ package enum ASIMRecord {
         case "would_block": (result, severity) = ("Success", "Low")
         default: (result, severity) = ("Success", "Informational")
         }
-        var row: [String: Any] = [
-            "EventSchema": "Authentication", "EventSchemaVersion": "0.1.3", "EventType": "Logon",
-            "EventResult": result, "EventSeverity": severity,
-            "EventResultDetails": [decision, fields["setting"] as? String].compactMap { $0 }.joined(separator: ": "),
-        ]
+        row["EventSchema"] = "Authentication"
+        row["EventSchemaVersion"] = "0.1.3"
+        row["EventType"] = "Logon"
+        row["EventResult"] = result
+        row["EventSeverity"] = severity
+        row["EventResultDetails"] = [decision, fields["setting"] as? String].compactMap { $0 }.joined(separator: ": ")
         let host = fields["host"] as? String ?? ""
         if !host.isEmpty {
             row["TargetAppName"] = host
@@ -78,18 +82,19 @@ package enum ASIMRecord {
             row["TargetDvcScopeId"] = signIn
         }
         if let reason = fields["reason"] as? String { row["EventMessage"] = reason }
-        return row
     }
 
     /// An administrator's change to a tenant's policy.
-    private static func auditEvent(_ fields: [String: Any], failed: Bool) -> [String: Any] {
+    private static func auditEvent(_ fields: [String: Any], failed: Bool, into row: inout [String: Any]) {
         let actor = fields["actor"] as? [String: Any] ?? [:]
-        var row: [String: Any] = [
-            "EventSchema": "AuditEvent", "EventSchemaVersion": "0.1", "EventType": "Set",
-            "EventResult": failed ? "Failure" : "Success", "EventSeverity": failed ? "Low" : "Informational",
-            "Operation": fields["operation"] as? String ?? (failed ? "change not applied" : "change"),
-            "Object": fields["resource"] as? String ?? "tenant policy", "ObjectType": "Policy Rule",
-        ]
+        row["EventSchema"] = "AuditEvent"
+        row["EventSchemaVersion"] = "0.1"
+        row["EventType"] = "Set"
+        row["EventResult"] = failed ? "Failure" : "Success"
+        row["EventSeverity"] = failed ? "Low" : "Informational"
+        row["Operation"] = fields["operation"] as? String ?? (failed ? "change not applied" : "change")
+        row["Object"] = fields["resource"] as? String ?? "tenant policy"
+        row["ObjectType"] = "Policy Rule"
         if let tenant = fields["tenant"] as? String { row["TenantGateCreatorTenant"] = tenant }
         if let id = actor["object_id"] as? String { row["ActorUserId"] = id }
         if let name = actor["name"] as? String { row["ActorUsername"] = name }
@@ -102,6 +107,5 @@ package enum ASIMRecord {
                 row[column] = String(decoding: data, as: UTF8.self)
             }
         }
-        return row
     }
 }
