@@ -40,9 +40,12 @@ def check(condition, message):
 
 
 def swapped_page(error):
-    """Chromedriver's words when an element found a moment ago belongs to a document a reload replaced; it says
-    so as an "unknown error", not as a stale element."""
-    return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in (error.msg or "")
+    """Chromedriver's words when an element found a moment ago belongs to a document a reload replaced (it says
+    so as an "unknown error", not as a stale element), or when a command ran into the navigation itself ("aborted
+    by navigation": seen once in CI, a find right after a click that reloads the page)."""
+    words = error.msg or ""
+    return (isinstance(error, StaleElementReferenceException) or "does not belong to the document" in words
+            or "aborted by navigation" in words)
 
 
 class Tolerant:
