@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-from ship_goals import CLIENTS, Rsyslog, free_port, start, stop
+from ship_goals import Rsyslog, free_port, sink_arguments, start, start_test_receivers, stop
 
 
 def bench(bench_dir, binary, settings, extra_args):
@@ -63,36 +63,20 @@ def main():
     with open(secret, "w") as out:
         out.write("s3cr3t\n")
     os.chmod(secret, 0o600)
-    python = sys.executable
     if options.receivers == "null":
         syslog_port, http_port = free_port(), free_port()
-        receivers = [start(["chrt", "--idle", "0", python, os.path.join(os.path.dirname(__file__), "null_sinks.py"),
-                            str(syslog_port), str(http_port)], http_port)]
+        receivers = [start(["chrt", "--idle", "0", sys.executable,
+                            os.path.join(os.path.dirname(__file__), "null_sinks.py"), str(syslog_port),
+                            str(http_port)], http_port)]
         ports = {"syslog": syslog_port, "otlp": http_port, "hec": http_port, "sentinel": http_port,
                  "webhook": http_port}
     else:
         ports = {name: free_port() for name in ("syslog", "otlp", "hec", "sentinel", "webhook")}
         rsyslog = Rsyslog(directory, ports["syslog"])
         rsyslog.start()
-        receivers = [
-            rsyslog.process,
-            start([python, f"{CLIENTS}/otlp_receiver.py", str(ports["otlp"]), f"{directory}/otlp.jsonl", "0",
-                   "lenient"], ports["otlp"]),
-            start([python, f"{CLIENTS}/hec_receiver.py", str(ports["hec"]), f"{directory}/hec.jsonl", "s3cr3t"],
-                  ports["hec"]),
-            start([python, f"{CLIENTS}/sentinel_ingestion.py", str(ports["sentinel"]),
-                   f"{directory}/sentinel.jsonl"], ports["sentinel"]),
-            start([python, f"{CLIENTS}/webhook_receiver.py", str(ports["webhook"]), f"{directory}/webhook.jsonl"],
-                  ports["webhook"]),
-        ]
-    sentinel = (f"sentinel+http://127.0.0.1:{ports['sentinel']}/dataCollectionRules/dcr-1/streams/Custom-TenantGate"
-                f"?tenant=contoso.onmicrosoft.com&client_id=app&authority=http://127.0.0.1:{ports['sentinel']}")
-    shipping = " ".join([
-        f"--ship syslog://127.0.0.1:{ports['syslog']}", f"--ship otlp+http://127.0.0.1:{ports['otlp']}",
-        f"--ship splunk+http://127.0.0.1:{ports['hec']}", f"--ship {sentinel}",
-        f"--ship-secret splunk={secret}", f"--ship-secret sentinel={secret}", f"--ship-state {directory}/state",
-        f"--alert-webhook http://127.0.0.1:{ports['webhook']}/hook", "--alert-refusals-per-minute 0",
-    ])
+        receivers = [rsyslog.process] + start_test_receivers(directory, ports, token="s3cr3t")
+    # TENANTGATE_ARGS is split on spaces by the bench: no argument here has one.
+    shipping = " ".join(sink_arguments(ports, secret, f"{directory}/state"))
     settings = options.settings.split()
     ratios = {(setting, shipped): {"rps": [], "p99": [], "cpu_us": []} for setting in settings
               for shipped in (False, True)}

@@ -59,8 +59,8 @@ def stop(process, sig=signal.SIGTERM):
 
 
 class Rsyslog:
-    def __init__(self, directory, port, prefix=()):
-        self.port, self.output, self.prefix = port, os.path.join(directory, "rsyslog.log"), list(prefix)
+    def __init__(self, directory, port):
+        self.port, self.output = port, os.path.join(directory, "rsyslog.log")
         self.config = os.path.join(directory, "rsyslog.conf")
         with open(self.config, "w") as out:
             out.write(f'''global(workDirectory="{directory}")
@@ -75,7 +75,7 @@ input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="received")
     def start(self):
         if os.path.exists(self.pid):
             os.remove(self.pid)
-        self.process = start(self.prefix + ["/usr/sbin/rsyslogd", "-n", "-f", self.config, "-i", self.pid], self.port)
+        self.process = start(["/usr/sbin/rsyslogd", "-n", "-f", self.config, "-i", self.pid], self.port)
 
     def stop(self):
         stop(self.process)
@@ -105,6 +105,34 @@ def json_lines(path):
 
 def iso(at):
     return datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def start_test_receivers(directory, ports, token):
+    """The end-to-end tests' receivers for OTLP (read leniently), Splunk HEC (with `token`), Sentinel and webhooks,
+    each writing what it got in `directory`; rsyslog is started on its own (`Rsyslog`)."""
+    python = sys.executable
+    return [
+        start([python, f"{CLIENTS}/otlp_receiver.py", str(ports["otlp"]), f"{directory}/otlp.jsonl", "0", "lenient"],
+              ports["otlp"]),
+        start([python, f"{CLIENTS}/hec_receiver.py", str(ports["hec"]), f"{directory}/hec.jsonl", token],
+              ports["hec"]),
+        start([python, f"{CLIENTS}/sentinel_ingestion.py", str(ports["sentinel"]), f"{directory}/sentinel.jsonl"],
+              ports["sentinel"]),
+        start([python, f"{CLIENTS}/webhook_receiver.py", str(ports["webhook"]), f"{directory}/webhook.jsonl"],
+              ports["webhook"]),
+    ]
+
+
+def sink_arguments(ports, secret, state):
+    """Every sink and the alerts, as `tenantgate ship` and `serve` take them: syslog, OTLP, Splunk and Sentinel (its
+    token from the ingestion mock) on `ports`, the secrets from the file `secret`, positions in `state`."""
+    sentinel = (f"sentinel+http://127.0.0.1:{ports['sentinel']}/dataCollectionRules/dcr-1/streams/Custom-TenantGate"
+                f"?tenant=contoso.onmicrosoft.com&client_id=app&authority=http://127.0.0.1:{ports['sentinel']}")
+    return ["--ship-state", state,
+            "--ship", f"syslog://127.0.0.1:{ports['syslog']}", "--ship", f"otlp+http://127.0.0.1:{ports['otlp']}",
+            "--ship", f"splunk+http://127.0.0.1:{ports['hec']}", "--ship", sentinel,
+            "--ship-secret", f"splunk={secret}", "--ship-secret", f"sentinel={secret}",
+            "--alert-webhook", f"http://127.0.0.1:{ports['webhook']}/hook", "--alert-refusals-per-minute", "0"]
 
 
 class Writer(threading.Thread):
@@ -169,24 +197,8 @@ def main():
     ports = {name: free_port() for name in ("syslog", "otlp", "hec", "sentinel", "webhook")}
     rsyslog = Rsyslog(directory, ports["syslog"])
     rsyslog.start()
-    python = sys.executable
-    receivers = [
-        start([python, f"{CLIENTS}/otlp_receiver.py", str(ports["otlp"]), f"{directory}/otlp.jsonl", "0", "lenient"],
-              ports["otlp"]),
-        start([python, f"{CLIENTS}/hec_receiver.py", str(ports["hec"]), f"{directory}/hec.jsonl", "s3cr3t"],
-              ports["hec"]),
-        start([python, f"{CLIENTS}/sentinel_ingestion.py", str(ports["sentinel"]), f"{directory}/sentinel.jsonl"],
-              ports["sentinel"]),
-        start([python, f"{CLIENTS}/webhook_receiver.py", str(ports["webhook"]), f"{directory}/webhook.jsonl"],
-              ports["webhook"]),
-    ]
-    sentinel = (f"sentinel+http://127.0.0.1:{ports['sentinel']}/dataCollectionRules/dcr-1/streams/Custom-TenantGate"
-                f"?tenant=contoso.onmicrosoft.com&client_id=app&authority=http://127.0.0.1:{ports['sentinel']}")
-    ship = [options.bin, "ship", "--audit-log", audit, "--ship-state", f"{directory}/state",
-            "--ship", f"syslog://127.0.0.1:{ports['syslog']}", "--ship", f"otlp+http://127.0.0.1:{ports['otlp']}",
-            "--ship", f"splunk+http://127.0.0.1:{ports['hec']}", "--ship", sentinel,
-            "--ship-secret", f"splunk={secret}", "--ship-secret", f"sentinel={secret}",
-            "--alert-webhook", f"http://127.0.0.1:{ports['webhook']}/hook", "--alert-refusals-per-minute", "0"]
+    receivers = start_test_receivers(directory, ports, token="s3cr3t")
+    ship = [options.bin, "ship", "--audit-log", audit] + sink_arguments(ports, secret, f"{directory}/state")
     log = open(f"{directory}/ship.log", "a")
     shipper = subprocess.Popen(ship, stdout=log, stderr=log)
     time.sleep(1)
