@@ -40,6 +40,12 @@ package enum RFC3339 {
         return text.withUTF8 { date(fromUTF8: $0) }
     }
 
+    /// Where `append` puts its separators, built once: every sink reads every line's time.
+    private static let separators: [(offset: Int, byte: UInt8)] = [
+        (4, UInt8(ascii: "-")), (7, UInt8(ascii: "-")), (10, UInt8(ascii: "T")), (13, UInt8(ascii: ":")),
+        (16, UInt8(ascii: ":")),
+    ]
+
     private static func date(fromUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count == 20 || bytes.count == 24 else { return nil }
         func number(_ start: Int, _ width: Int) -> Int? {
@@ -51,8 +57,7 @@ package enum RFC3339 {
             }
             return value
         }
-        let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
-        guard separators.allSatisfy({ bytes[$0.0] == $0.1.asciiValue }), bytes[bytes.count - 1] == UInt8(ascii: "Z"),
+        guard separators.allSatisfy({ bytes[$0.offset] == $0.byte }), bytes[bytes.count - 1] == UInt8(ascii: "Z"),
             let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
             let minute = number(14, 2), let second = number(17, 2),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
