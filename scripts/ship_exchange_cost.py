@@ -7,8 +7,9 @@ Squid's, so a change of the machine's speed between runs cancels out; the script
 over the rounds of each run's ratio, and how much worse the ratio is with shipping (goal: p99 less than 2% worse).
 
 The receivers stand for a SIEM on other machines. RECEIVERS=null (the default) runs `null_sinks.py`, which answers
-every sink's protocol and keeps nothing, under `chrt --idle 0`, so on this 2-core machine it takes only the CPU that
-the proxy, Squid, the mock STS and the load generator leave; RECEIVERS=tests runs the end-to-end tests' receivers
+every sink's protocol and keeps nothing, under `chrt --idle 0` and giving the core back after every read of 16 KiB
+(see its docstring: idle priority alone still stalled the proxy), so on this 2-core machine it takes only the CPU
+that the proxy, Squid, the mock STS and the load generator leave; RECEIVERS=tests runs the end-to-end tests' receivers
 (which parse every line) and rsyslog as ordinary processes beside the proxy: the worst case.
 
 usage: ship_exchange_cost.py --bin TENANTGATE --bench ../shared/bench --settings "ka16 ka1" --rounds 3 \
