@@ -7,8 +7,9 @@ import NIOCore
 /// a flush, which NIO runs as a task right after that round. The flush writes all the lines in one `write(2)` on
 /// the loop (an append of a few hundred bytes lands in the page cache), and with `AuditSync.always` hands the
 /// `fdatasync` to the audit log's sync thread, where every group written meanwhile shares one sync. Each exchange
-/// answers once its line is durable, so every answer still follows its own line (SPEC 4), and the loop is never
-/// held by a sync: it serves its other connections while the disk catches up.
+/// answers once its line is durable, so every answer still follows its own line (SPEC 4), and the loop serves its
+/// other connections while the disk catches up. (When exchanges come one at a time, the loop syncs itself: it has
+/// nothing else to serve, and two thread wake-ups are saved; see `AuditSyncWorker`.)
 final class AuditBatch {
     typealias Completion = (Result<Void, any Error>) -> Void
 

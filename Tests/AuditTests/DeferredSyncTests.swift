@@ -45,4 +45,71 @@ struct DeferredSyncTests {
         files.gate.signal()
         log.close()
     }
+
+    /// One exchange at a time: nothing to share a sync with, so the writer's thread syncs and answers before
+    /// `append` returns (two thread wake-ups fewer); a group written while that sync runs goes to the sync thread,
+    /// and so do the next ones.
+    @Test func groupsOneAtATimeSyncOnTheWritersThreadAndAGroupMeanwhileGoesToTheSyncThread() async throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let files = GatedFileSystem()
+        let log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: files)
+        defer {
+            files.gate.signal()
+            log.close()
+        }
+        @Sendable func append(_ tag: String, answered: Locked<Int>) {
+            log.append(AuditDurabilityTests.lines(1, tag: tag), lineCount: 1) { result in
+                if case .success = result { answered.withLock { $0 += 1 } }
+            }
+        }
+        for _ in 0..<16 { files.gate.signal() }
+        var answeredBeforeReturning: [Bool] = []
+        for group in 0..<16 {
+            let answered = Locked(0)
+            append("alone\(group)", answered: answered)
+            answeredBeforeReturning.append(answered.withLock { $0 } == 1)
+            for _ in 0..<100 where answered.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        #expect(answeredBeforeReturning.prefix(10).allSatisfy { !$0 }, "the first groups go to the sync thread")
+        #expect(answeredBeforeReturning.suffix(3).allSatisfy { $0 }, "groups one at a time sync on the caller's thread")
+        #expect(files.inner.syncs == 16)
+
+        // A writer's own sync holds (the gate is shut): a second group meanwhile returns at once, unanswered.
+        let first = Locked(0)
+        let second = Locked(0)
+        Thread { append("first", answered: first) }.start()
+        for _ in 0..<100 where files.inner.syncs == 16 { try await Task.sleep(for: .milliseconds(5)) }
+        append("meanwhile", answered: second)
+        #expect(second.withLock { $0 } == 0, "not held by the other writer's sync")
+        files.gate.signal()
+        files.gate.signal()
+        for _ in 0..<100 where first.withLock({ $0 }) + second.withLock({ $0 }) < 2 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(first.withLock { $0 } == 1 && second.withLock { $0 } == 1)
+        // The next group, alone again, still goes to the sync thread: one overlap undoes the pace.
+        let next = Locked(0)
+        append("next", answered: next)
+        #expect(next.withLock { $0 } == 0)
+        files.gate.signal()
+        for _ in 0..<100 where next.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(next.withLock { $0 } == 1)
+    }
+
+    @Test func syncPaceCallsGroupsSparseOnlyAfterADozenFoundNoSyncToShare() {
+        var pace = SyncPace()
+        #expect(!pace.groupsAreSparse, "no pace yet: the sync thread")
+        for _ in 0..<10 { pace.groupArrived(whileSyncing: false) }
+        #expect(!pace.groupsAreSparse, "ten groups alone are not yet enough")
+        for _ in 0..<2 { pace.groupArrived(whileSyncing: false) }
+        #expect(pace.groupsAreSparse, "a dozen groups alone")
+        pace.groupArrived(whileSyncing: true)
+        #expect(!pace.groupsAreSparse, "back to the sync thread at the first group that found one running")
+        for _ in 0..<20 {
+            pace.groupArrived(whileSyncing: false)
+            pace.groupArrived(whileSyncing: true)
+        }
+        #expect(!pace.groupsAreSparse, "every other group sharing: the sync thread")
+    }
 }
