@@ -22,6 +22,8 @@ package final class AuditFollower {
     /// One read's lines and where reading stands after them.
     package struct Batch {
         package var lines: [Data]
+        /// Where each line starts in the file `end` names: with that file, a line's identity across readers.
+        package var lineStarts: [Int64] = []
         package var end: ShipPosition
         /// Whether more was already written beyond `end` when it was read: the next read need not wait.
         package var morePending = false
@@ -56,10 +58,14 @@ package final class AuditFollower {
         }
         let count = chunk.count
         var lines: [Data] = []
+        var lineStarts: [Int64] = []
         var consumed = 0
         var start = 0
         for index in 0..<count where chunk[index] == UInt8(ascii: "\n") {
-            if index > start { lines.append(Data(chunk[start..<index])) }
+            if index > start {
+                lines.append(Data(chunk[start..<index]))
+                lineStarts.append(position.offset + Int64(start))
+            }
             start = index + 1
             consumed = start
             if lines.count == maxLines { break }
@@ -68,6 +74,7 @@ package final class AuditFollower {
         // shipping.
         if consumed == 0, count == maxBytes {
             lines.append(Data(chunk[0..<count]))
+            lineStarts.append(position.offset)
             consumed = count
         }
         // Nothing whole is left here: once the file has been renamed and TenantGate writes to a new one, what
@@ -77,7 +84,7 @@ package final class AuditFollower {
         }
         var end = position
         end.offset += Int64(consumed)
-        return Batch(lines: lines, end: end, morePending: available > Int64(consumed))
+        return Batch(lines: lines, lineStarts: lineStarts, end: end, morePending: available > Int64(consumed))
     }
 
     /// The acknowledged position: the next read starts here.

@@ -37,6 +37,7 @@ package final class Shipper: Service, Sendable {
     private let positionFiles: [String: ShipPositionFile]
     private let logger: Logger
     private let statuses: Locked<[String: SinkStatus]>
+    private let sharedRecords: SharedAuditRecords
 
     package init(settings: Settings, sinks: [any ShipSink], logger: Logger) throws {
         self.settings = settings
@@ -51,6 +52,7 @@ package final class Shipper: Service, Sendable {
         )
         self.logger = logger
         self.statuses = Locked(Dictionary(uniqueKeysWithValues: sinks.map { ($0.name, SinkStatus()) }))
+        self.sharedRecords = SharedAuditRecords(readers: sinks.count)
     }
 
     /// Each sink's standing.
@@ -94,10 +96,7 @@ package final class Shipper: Service, Sendable {
                 try? await Task.sleep(for: settings.pollInterval)
                 continue
             }
-            let records = batch.lines.map { line in
-                ShippingThread.offerCore()
-                return AuditRecord(line: line)
-            }
+            let records = sharedRecords.records(for: batch)
             guard await deliver(records, to: sink, lag: lag, failures: failures) else { return }
             do {
                 try positionFile.save(batch.end)
