@@ -77,10 +77,15 @@ final class AuditSyncWorker: Sendable {
         }
     }
 
-    /// One sync through `sequence`; the caller has counted it in `syncing`.
+    /// One sync through `sequence`, timed for `SyncPace`; the caller has counted it in `syncing`.
     private func sync(through sequence: UInt64) -> Result<Void, any Error> {
+        let started = ContinuousClock.now
         let result = file.makeDurable(through: sequence).mapError { $0 as any Error }
-        waiting.withLock { $0.syncing -= 1 }
+        let took = ContinuousClock.now - started
+        waiting.withLock { state in
+            state.syncing -= 1
+            state.pace.syncTook(took)
+        }
         return result
     }
 }
@@ -88,13 +93,21 @@ final class AuditSyncWorker: Sendable {
 /// Whether groups have lately come while another was waiting for or in a sync: a share that forgets old groups
 /// (weight 1/4 for the newest). It starts as if they had, so a writer syncs on its own thread only after a dozen
 /// groups in a row found nothing to share a sync with, and goes back to the sync thread at the first that did.
+/// Syncs that have lately been slow (a disk under strain) keep every group on the sync thread, so a loop is not
+/// held for them.
 struct SyncPace {
     private var overlapping = 1.0
+    private var meanSync: Duration = .zero
 
     mutating func groupArrived(whileSyncing: Bool) {
         overlapping = (overlapping * 3 + (whileSyncing ? 1 : 0)) / 4
     }
 
-    /// Groups come one at a time: a group would wait for no other, and its loop has nothing else to serve.
-    var groupsAreSparse: Bool { overlapping < 0.05 }
+    mutating func syncTook(_ duration: Duration) {
+        meanSync = (meanSync * 3 + duration) / 4
+    }
+
+    /// Groups come one at a time and syncs are quick: a group would wait for no other, and its loop has nothing
+    /// else to serve.
+    var groupsAreSparse: Bool { overlapping < 0.05 && meanSync < .milliseconds(1) }
 }

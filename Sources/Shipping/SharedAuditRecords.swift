@@ -33,7 +33,7 @@ package final class SharedAuditRecords: Sendable {
     private let cache = Locked(Cache())
 
     /// `readers`: the sinks that each take every line once.
-    package init(readers: Int, capacity: Int = 20_000) {
+    package init(readers: Int, capacity: Int = 4_096) {
         self.readers = readers
         self.capacity = capacity
     }

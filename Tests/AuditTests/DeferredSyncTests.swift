@@ -111,5 +111,11 @@ struct DeferredSyncTests {
             pace.groupArrived(whileSyncing: true)
         }
         #expect(!pace.groupsAreSparse, "every other group sharing: the sync thread")
+        for _ in 0..<20 { pace.groupArrived(whileSyncing: false) }
+        #expect(pace.groupsAreSparse)
+        for _ in 0..<4 { pace.syncTook(.milliseconds(5)) }
+        #expect(!pace.groupsAreSparse, "syncs of milliseconds (a disk under strain) are not waited for on a loop")
+        for _ in 0..<20 { pace.syncTook(.microseconds(100)) }
+        #expect(pace.groupsAreSparse, "quick again")
     }
 }

@@ -75,6 +75,27 @@ struct ShippingPositionTests {
         #expect(third.end == second.end)
     }
 
+    @Test func aReadOfMoreThanOnePieceKeepsEveryLineWholeAndWhereItStarts() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        // 400 KB: more than three of the reader's 128 KiB pieces, lines across every boundary.
+        let lines = (0..<2000).map { "{\"n\":\($0),\"pad\":\"" + String(repeating: "x", count: 180) + "\"}" }
+        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: path))
+        let batch = try AuditFollower(path: path, position: nil).read(maxLines: 5000, maxBytes: 1 << 20)
+        #expect(batch.lines.count == lines.count)
+        let wrong = zip(batch.lines, lines).enumerated().first { String(decoding: $1.0, as: UTF8.self) != $1.1 }?.offset
+        #expect(wrong == nil, "the first line read wrong")
+        var start: Int64 = 0
+        var starts: [Int64] = []
+        for line in lines {
+            starts.append(start)
+            start += Int64(line.utf8.count + 1)
+        }
+        #expect(batch.lineStarts.elementsEqual(starts), "where each line starts")
+        #expect(batch.end.offset == start)
+        #expect(!batch.morePending)
+    }
+
     @Test func twoSinksOfOneNameAreRefusedRatherThanSharingAPosition() throws {
         let sinks: [any ShipSink] = [NamedSink(name: "syslog-a"), NamedSink(name: "syslog-a")]
         let settings = Shipper.Settings(auditLogPath: "/nonexistent/audit.jsonl", stateDirectory: try Self.directory())
