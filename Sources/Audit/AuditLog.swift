@@ -107,7 +107,7 @@ package final class AuditLog: Sendable {
     /// Writes whole lines now, on the calling thread (an event loop), and runs `whenDurable` once they are in the
     /// file, and with `.always` on disk. The `fdatasync` runs on the sync thread, shared by every group written
     /// meanwhile, so a loop serves its other connections while its lines are being synced; only when groups come
-    /// far apart does the caller sync them itself, before this returns.
+    /// one at a time does the caller sync them itself, before this returns (`AuditSyncWorker`).
     package func append(_ bytes: [UInt8], lineCount: Int, whenDurable: @escaping Completion) {
         guard case .file(let file) = destination, file.sync == .always, let syncWorker else {
             return whenDurable(append(bytes, lineCount: lineCount))
