@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Plumbing
 
 /// Audit lines read once for every sink: each sink follows the file with its own reader and position, so without
@@ -23,9 +24,8 @@ package final class SharedAuditRecords: Sendable {
 
     private struct Cache {
         var entries: [LineKey: Entry] = [:]
-        /// Keys in the order they came, for evicting the oldest; entries already gone are skipped.
-        var order: [LineKey] = []
-        var orderStart = 0
+        /// Keys in the order they came, for evicting the oldest; keys whose entries are gone leave at the front.
+        var order = CircularBuffer<LineKey>()
     }
 
     private let readers: Int
@@ -75,16 +75,11 @@ package final class SharedAuditRecords: Sendable {
             cache.order.append(key)
             // Readers take lines in file order, so the front is mostly taken already: popped as it comes up. A
             // line a lagging reader has not taken leaves once the entries (or the keys behind it) exceed capacity.
-            while cache.orderStart < cache.order.count {
-                let front = cache.order[cache.orderStart]
-                let over = cache.entries.count > capacity || cache.order.count - cache.orderStart > capacity * 2
-                guard cache.entries[front] == nil || over else { break }
+            while let front = cache.order.first,
+                cache.entries[front] == nil || cache.entries.count > capacity || cache.order.count > capacity * 2
+            {
                 cache.entries[front] = nil
-                cache.orderStart += 1
-            }
-            if cache.orderStart > 4096, cache.orderStart * 2 > cache.order.count {
-                cache.order.removeFirst(cache.orderStart)
-                cache.orderStart = 0
+                cache.order.removeFirst()
             }
         }
     }
