@@ -60,12 +60,12 @@ package enum SyslogMessage {
     /// PARAM-VALUE escapes `"`, `\` and `]` (RFC 5424 6.3.3).
     private static func appendEscaped(_ value: String, to out: inout [UInt8]) {
         let utf8 = value.utf8
-        guard utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "]") })
-        else { return out.append(contentsOf: utf8) }
+        func escaped(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]")
+        }
+        guard utf8.contains(where: escaped) else { return out.append(contentsOf: utf8) }
         for byte in utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") {
-                out.append(UInt8(ascii: "\\"))
-            }
+            if escaped(byte) { out.append(UInt8(ascii: "\\")) }
             out.append(byte)
         }
     }
