@@ -102,8 +102,7 @@ def response(status, obj=None):
 
 
 def listen(port, handle):
-    server = socket.create_server(("127.0.0.1", port), reuse_port=False)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server = socket.create_server(("127.0.0.1", port))  # SO_REUSEADDR is set on POSIX
 
     def accept():
         while True:
