@@ -96,6 +96,27 @@ struct ShippingPositionTests {
         #expect(!batch.morePending)
     }
 
+    /// A line longer than a whole read (not one TenantGate writes) goes as it is, read across pieces, so it cannot
+    /// stall shipping; reading goes on after it.
+    @Test func aLineLongerThanAWholeReadGoesAsItIsAndReadingGoesOn() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        let long = String(repeating: "y", count: 300_000)
+        try Data((long + "\n{\"after\":1}\n").utf8).write(to: URL(fileURLWithPath: path))
+        let follower = AuditFollower(path: path, position: nil)
+        let first = try follower.read(maxLines: 10, maxBytes: 200_000)
+        #expect(first.lines.map(\.count) == [200_000], "one read's worth, across two pieces")
+        #expect(first.lines.first?.allSatisfy { $0 == UInt8(ascii: "y") } == true)
+        #expect(first.lineStarts == [0])
+        #expect(first.end.offset == 200_000)
+        follower.commit(first.end)
+        let second = try follower.read(maxLines: 10, maxBytes: 200_000)
+        #expect(
+            second.lines.map { String(decoding: $0, as: UTF8.self) } == [String(long.prefix(100_000)), #"{"after":1}"#]
+        )
+        #expect(second.lineStarts == [200_000, 300_001])
+    }
+
     @Test func twoSinksOfOneNameAreRefusedRatherThanSharingAPosition() throws {
         let sinks: [any ShipSink] = [NamedSink(name: "syslog-a"), NamedSink(name: "syslog-a")]
         let settings = Shipper.Settings(auditLogPath: "/nonexistent/audit.jsonl", stateDirectory: try Self.directory())
