@@ -49,22 +49,33 @@ package final class AuditLog: Sendable {
         try self.init(path: path, sync: sync, syncInterval: syncInterval, fileSystem: SystemFileSystem())
     }
 
-    /// As `init(path:sync:syncInterval:)`, with the system calls of `fileSystem` (tests inject failures).
-    convenience init(path: String, sync: AuditSync, syncInterval: Duration, fileSystem: any AuditFileSystem) throws {
+    /// As `init(path:sync:syncInterval:)`, with the system calls of `fileSystem` (tests inject failures) and how long
+    /// a sync under load may wait for lines on their way.
+    convenience init(
+        path: String,
+        sync: AuditSync,
+        syncInterval: Duration,
+        fileSystem: any AuditFileSystem,
+        syncHoldLimit: DispatchTimeInterval = AuditSyncWorker.defaultHoldLimit
+    ) throws {
         let file = try AuditFile(path: path, sync: sync, syncInterval: syncInterval, fileSystem: fileSystem)
-        self.init(destination: .file(file), syncPoll: sync == .interval ? Self.dispatchInterval(syncInterval) : nil)
+        self.init(
+            destination: .file(file),
+            syncPoll: sync == .interval ? Self.dispatchInterval(syncInterval) : nil,
+            syncHoldLimit: syncHoldLimit
+        )
     }
 
     /// Keeps the lines in memory (tests).
     package convenience init(sink: MemorySink) {
-        self.init(destination: .memory(sink), syncPoll: nil)
+        self.init(destination: .memory(sink), syncPoll: nil, syncHoldLimit: AuditSyncWorker.defaultHoldLimit)
     }
 
-    private init(destination: Destination, syncPoll: DispatchTimeInterval?) {
+    private init(destination: Destination, syncPoll: DispatchTimeInterval?, syncHoldLimit: DispatchTimeInterval) {
         self.destination = destination
         self.syncPoll = syncPoll
         if case .file(let file) = destination, file.sync == .always {
-            syncWorker = AuditSyncWorker(file: file)
+            syncWorker = AuditSyncWorker(file: file, holdLimit: syncHoldLimit)
         } else {
             syncWorker = nil
         }
@@ -124,6 +135,20 @@ package final class AuditLog: Sendable {
             syncWorker.whenDurable(written.sequence, completion: whenDurable)
         }
     }
+
+    /// An exchange went upstream and its answer may bring a line: with `.always`, a sync under load waits a bounded
+    /// moment for it (see `AuditSyncWorker`). Each call is matched by one `linesFollowed`.
+    package func lineMayFollow() {
+        syncWorker?.lineMayFollow()
+    }
+
+    /// `count` exchanges of `lineMayFollow` were answered, and their lines, if any, handed to `append`.
+    package func linesFollowed(_ count: Int) {
+        syncWorker?.linesFollowed(count)
+    }
+
+    /// Whether `lineMayFollow` is heard: only `.always` syncs wait for lines.
+    package var waitsForLinesOnTheirWay: Bool { syncWorker != nil }
 
     /// Tells `observer` every group of whole lines once it is written (replacing any earlier observer). It runs on
     /// the writing thread, an event loop among them: it must only hand the bytes on.

@@ -1,14 +1,25 @@
 import Foundation
 import Plumbing
+import Synchronization
 
 /// The thread that makes event loops' lines durable (`AuditSync.always`) without holding a loop: a loop writes its
 /// group and hands the wait to this thread; every group written while one `fdatasync` runs shares the next one
 /// (group commit, as PostgreSQL's `commit_delay`), and each group's completions run once its lines are on disk.
 ///
+/// Under load a sync also waits a bounded moment for lines on their way (commit delay, as PostgreSQL's
+/// `commit_delay` or MySQL's `binlog_group_commit_sync_delay`, but adaptive): while exchanges whose answers may bring
+/// a line are upstream, the thread holds its groups until the last of them is answered, at most `holdLimit`. At
+/// 16 in flight this took syncs from about 2 exchanges each to about 12, and TenantGate's CPU per exchange from 133
+/// to 112 µs. With nothing upstream there is no wait at all.
+///
 /// When groups come one at a time (one exchange in flight), there is nothing to share a sync with and nothing for
 /// the loop to serve meanwhile: the writer's own thread then syncs, which spares two thread wake-ups an exchange (on
 /// this 2-core VM a wake-up of an idle core costs tens of µs, beside a sync of about 110).
 final class AuditSyncWorker: Sendable {
+    /// The longest a group waits for lines on their way: about ten syncs of this VM's disk, under 1% of an exchange
+    /// with Entra (100–300 ms).
+    static let defaultHoldLimit = DispatchTimeInterval.milliseconds(1)
+
     typealias Completion = AuditLog.Completion
 
     private struct Waiting {
@@ -20,12 +31,18 @@ final class AuditSyncWorker: Sendable {
     }
 
     private let file: AuditFile
+    private let holdLimit: DispatchTimeInterval
     private let waiting = Locked(Waiting())
     private let wakeUp = DispatchSemaphore(value: 0)
+    /// Exchanges upstream whose answers may bring a line (`lineMayFollow`).
+    private let linesMayFollow = Atomic<Int>(0)
+    /// Whether the thread holds its groups for them: the last answer then wakes it.
+    private let holding = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(file: AuditFile) {
+    init(file: AuditFile, holdLimit: DispatchTimeInterval = defaultHoldLimit) {
         self.file = file
+        self.holdLimit = holdLimit
         let thread = Thread { [self] in run() }
         thread.name = "tenantgate-audit-sync"
         thread.start()
@@ -46,9 +63,21 @@ final class AuditSyncWorker: Sendable {
         }
         if syncHere {
             completion(sync(through: sequence))
-        } else {
+        } else if !holding.load(ordering: .sequentiallyConsistent) {
+            // A holding thread takes this group with the others; the last line on its way wakes it.
             wakeUp.signal()
         }
+    }
+
+    /// An exchange went upstream: its answer may bring a line, which a sync under load waits for.
+    func lineMayFollow() {
+        linesMayFollow.add(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// `count` exchanges of `lineMayFollow` were answered, and their lines (if any) handed to `whenDurable`.
+    func linesFollowed(_ count: Int) {
+        let left = linesMayFollow.subtract(count, ordering: .sequentiallyConsistent).newValue
+        if left == 0, holding.load(ordering: .sequentiallyConsistent) { wakeUp.signal() }
     }
 
     /// Completes what waits, then ends the thread.
@@ -61,6 +90,7 @@ final class AuditSyncWorker: Sendable {
     private func run() {
         while true {
             wakeUp.wait()
+            holdForLinesOnTheirWay()
             let (groups, stopping) = waiting.withLock { state in
                 defer { state.groups.removeAll(keepingCapacity: true) }
                 if !state.groups.isEmpty { state.syncing += 1 }
@@ -75,6 +105,18 @@ final class AuditSyncWorker: Sendable {
                 return
             }
         }
+    }
+
+    /// With groups waiting, waits while exchanges whose lines may follow are upstream, at most `holdLimit` (none when
+    /// nothing is upstream). Groups that come meanwhile do not wake the thread; the last answer does.
+    private func holdForLinesOnTheirWay() {
+        guard waiting.withLock({ !$0.groups.isEmpty && !$0.stopping }) else { return }
+        let deadline = DispatchTime.now() + holdLimit
+        holding.store(true, ordering: .sequentiallyConsistent)
+        while linesMayFollow.load(ordering: .sequentiallyConsistent) > 0, DispatchTime.now() < deadline {
+            _ = wakeUp.wait(timeout: deadline)
+        }
+        holding.store(false, ordering: .sequentiallyConsistent)
     }
 
     /// One sync through `sequence`, timed for `SyncPace`; the caller has counted it in `syncing`.

@@ -10,6 +10,10 @@ import NIOCore
 /// answers once its line is durable, so every answer still follows its own line (SPEC 4), and the loop serves its
 /// other connections while the disk catches up. (When exchanges come one at a time, the loop syncs itself: it has
 /// nothing else to serve, and two thread wake-ups are saved; see `AuditSyncWorker`.)
+///
+/// It also tells the log which exchanges are upstream, since their answers may bring lines that a sync under load
+/// waits for. An answer is counted off only in the flush after it, once the line it brought is handed to the log, so
+/// the sync never goes just before that line.
 final class AuditBatch {
     typealias Completion = (Result<Void, any Error>) -> Void
 
@@ -17,6 +21,9 @@ final class AuditBatch {
     private let log: AuditLog
     private var bytes: [UInt8] = []
     private var waiting: [Completion] = []
+    /// Exchanges answered since the last flush (`exchangeAnswered`).
+    private var answered = 0
+    private var flushScheduled = false
 
     init(eventLoop: any EventLoop, log: AuditLog) {
         self.eventLoop = eventLoop
@@ -28,24 +35,47 @@ final class AuditBatch {
         eventLoop.assertInEventLoop()
         event.appendJSONLine(to: &bytes)
         waiting.append(completion)
-        if waiting.count == 1 {
-            eventLoop.assumeIsolated().execute { self.flush() }
-        }
+        scheduleFlush()
+    }
+
+    /// An exchange went upstream: its answer may bring a line.
+    func exchangeSentUpstream() {
+        log.lineMayFollow()
+    }
+
+    /// Its answer came back (or its failure): counted off in the flush after this round of events.
+    func exchangeAnswered() {
+        guard log.waitsForLinesOnTheirWay else { return }
+        answered += 1
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.assumeIsolated().execute { self.flush() }
     }
 
     /// One `write(2)` for the tick's lines; the answers wait for them to be durable (with `--audit-fsync always`
     /// the sync runs off the loop, which meanwhile serves its other connections), then run back on this loop.
     private func flush() {
-        let completions = waiting
-        let eventLoop = self.eventLoop
-        let whenDurable = NIOLoopBound(completions, eventLoop: eventLoop)
-        log.append(bytes, lineCount: completions.count) { result in
-            eventLoop.execute {
-                for completion in whenDurable.value { completion(result) }
+        flushScheduled = false
+        if !waiting.isEmpty {
+            let completions = waiting
+            let eventLoop = self.eventLoop
+            let whenDurable = NIOLoopBound(completions, eventLoop: eventLoop)
+            log.append(bytes, lineCount: completions.count) { result in
+                eventLoop.execute {
+                    for completion in whenDurable.value { completion(result) }
+                }
             }
+            bytes.removeAll(keepingCapacity: true)
+            waiting.removeAll(keepingCapacity: true)
         }
-        bytes.removeAll(keepingCapacity: true)
-        waiting.removeAll(keepingCapacity: true)
+        if answered > 0 {
+            log.linesFollowed(answered)
+            answered = 0
+        }
     }
 }
 

@@ -110,6 +110,75 @@ struct DeferredSyncTests {
         #expect(next.withLock { $0 } == 1)
     }
 
+    /// Commit delay: while exchanges whose lines may follow are upstream, the sync thread holds its groups (here
+    /// without limit that matters: 60 s), and the last answer lets one sync serve every group.
+    @Test func aSyncWaitsForTheLinesOfExchangesStillUpstreamAndServesThemAllAtOnce() async throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let files = GatedFileSystem(reallySyncs: false)
+        for _ in 0..<4 { files.gate.signal() }
+        let log = try AuditLog(
+            path: path,
+            sync: .always,
+            syncInterval: .seconds(1),
+            fileSystem: files,
+            syncHoldLimit: .seconds(60)
+        )
+        defer { log.close() }
+        let answered = Locked(0)
+        @Sendable func append(_ tag: String) {
+            log.append(AuditDurabilityTests.lines(1, tag: tag), lineCount: 1) { result in
+                if case .success = result { answered.withLock { $0 += 1 } }
+            }
+        }
+        log.lineMayFollow()
+        log.lineMayFollow()
+        append("first")
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(answered.withLock { $0 } == 0 && files.inner.syncs == 0, "held: two exchanges are upstream")
+        append("second")
+        log.linesFollowed(1)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(answered.withLock { $0 } == 0 && files.inner.syncs == 0, "held: one exchange is still upstream")
+        log.linesFollowed(1)
+        for _ in 0..<200 where answered.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(answered.withLock { $0 } == 2)
+        #expect(files.inner.syncs == 1, "one sync for both groups")
+    }
+
+    /// An exchange that stays upstream holds a group no longer than the limit; with nothing upstream there is no
+    /// wait at all.
+    @Test func aSyncWaitsNoLongerThanItsLimitAndNotAtAllWithNothingUpstream() async throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let files = GatedFileSystem(reallySyncs: false)
+        for _ in 0..<4 { files.gate.signal() }
+        let log = try AuditLog(
+            path: path,
+            sync: .always,
+            syncInterval: .seconds(1),
+            fileSystem: files,
+            syncHoldLimit: .milliseconds(300)
+        )
+        defer { log.close() }
+        /// How long `append` took to be answered, at most 10 s.
+        func timedAppend(_ tag: String) async throws -> Duration {
+            let answered = Locked(false)
+            let started = ContinuousClock.now
+            log.append(AuditDurabilityTests.lines(1, tag: tag), lineCount: 1) { _ in answered.withLock { $0 = true } }
+            for _ in 0..<2_000 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(answered.withLock { $0 })
+            return ContinuousClock.now - started
+        }
+        #expect(try await timedAppend("alone") < .milliseconds(250), "nothing upstream: synced at once")
+        log.lineMayFollow()
+        let held = try await timedAppend("held")
+        #expect(held >= .milliseconds(300) && held < .seconds(5), "held for the limit, then synced: \(held)")
+        log.linesFollowed(1)
+        #expect(try await timedAppend("after") < .milliseconds(250), "answered: nothing upstream again")
+        #expect(files.inner.syncs == 3)
+    }
+
     @Test func syncPaceCallsGroupsSparseOnlyAfterADozenFoundNoSyncToShare() {
         var pace = SyncPace()
         #expect(!pace.groupsAreSparse, "no pace yet: the sync thread")

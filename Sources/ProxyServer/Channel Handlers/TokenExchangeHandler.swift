@@ -110,6 +110,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// (what is judged is what the client gets, see `ResponseCoding`).
     private func forward(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         let limit = shared.configuration.maxBodyBytes
+        let auditBatch = shared.auditBatches.value(for: context.eventLoop)
+        auditBatch.exchangeSentUpstream()
         shared.upstreamPools.value(for: context.eventLoop).exchange(
             head,
             body: body,
@@ -117,6 +119,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             port: target.port,
             tls: true
         ) { result in
+            auditBatch.exchangeAnswered()
             switch result.flatMap({ ResponseCoding.decoded($0, limit: limit) }) {
             case .success(let response):
                 self.run(self.machine.upstreamResponded(response, at: .now()), context: context)
