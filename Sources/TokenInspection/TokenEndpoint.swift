@@ -121,7 +121,9 @@ private struct PathSegments: IteratorProtocol {
 
 extension Collection<UInt8> {
     /// Whether the UTF-8 text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without
-    /// case.
+    /// case. (Inlinable: called from other modules on `String.UTF8View` and buffers, it ran unspecialized, through
+    /// witness tables, once per header name and hop-by-hop name.)
+    @inlinable
     package func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
         guard count == lowercase.utf8CodeUnitCount else { return false }
         var index = 0

@@ -20,7 +20,11 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private let deadline: RequestDeadlineHandler
     private let shared: ProxyContext
     private var context: ChannelHandlerContext?
-    private var upstream: UpstreamConnectionPool.StreamConnection?
+    private var upstream: UpstreamConnectionPool.StreamConnection? {
+        didSet { upstreamReading = nil }
+    }
+    /// Whether `upstream` reads, as this handler last set it (nil: not set since it was taken).
+    private var upstreamReading: Bool?
     /// Bodies held while a request is judged or connected, given back once they are sent or dropped.
     private var reservation: BodyReservation
     /// Whether the client's connection reads; changed only when it must be (each change may cost a system call).
@@ -71,7 +75,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if machine.isStreaming { upstream?.channel.setAutoRead(context.channel.isWritable) }
+        if machine.isStreaming { setUpstreamReading(context.channel.isWritable) }
         context.fireChannelWritabilityChanged()
     }
 
@@ -133,7 +137,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         case .respond(let part):
             context.write(wrapOutboundOut(part), promise: nil)
             if case .head(let head) = part, head.status == .switchingProtocols { context.flush() }
-            if !context.channel.isWritable { upstream?.channel.setAutoRead(false) }
+            if !context.channel.isWritable { setUpstreamReading(false) }
         case .finishResponse(let trailers, let keepUpstream, let close):
             // Flushed now: the connection may go back to the pool, and its read's end is then not reported here.
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
@@ -199,7 +203,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         context: ChannelHandlerContext
     ) {
         guard let connection = upstream else { return }
-        connection.channel.setAutoRead(context.channel.isWritable)
+        setUpstreamReading(context.channel.isWritable)
         for part in parts { connection.channel.write(part, promise: nil) }
         // Within a read of the client's the rest of the request may follow at once: one flush when it completes.
         if !inClientRead { connection.channel.flush() }
@@ -231,6 +235,13 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         } else {
             setClientReading(true)
         }
+    }
+
+    /// Changed only when it must be: a channel option set costs dynamic casts, and each change a system call.
+    private func setUpstreamReading(_ reading: Bool) {
+        guard let upstream, reading != upstreamReading else { return }
+        upstreamReading = reading
+        upstream.channel.setAutoRead(reading)
     }
 
     private func setClientReading(_ reading: Bool) {

@@ -113,8 +113,7 @@ struct RequestStateMachine {
         case .failure(let problem):
             return audit(refusal("the request target is refused: \(problem)", path: "", at: stamp))
         }
-        let hosts = request.head.headers.lazy.filter { $0.name.utf8.equalsIgnoringASCIICase("host") }.map(\.value)
-        if let problem = SessionHostHeader.problem(hosts, session: session.target) {
+        if let problem = SessionHostHeader.problem(request.head.headers["host"], session: session.target) {
             return audit(refusal(problem, path: request.head.uri, at: stamp))
         }
         if session.judgesEveryRequest {
