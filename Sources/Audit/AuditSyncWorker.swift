@@ -9,8 +9,8 @@ import Synchronization
 /// Under load a sync also waits a bounded moment for lines on their way (commit delay, as PostgreSQL's
 /// `commit_delay` or MySQL's `binlog_group_commit_sync_delay`, but adaptive): while exchanges whose answers may bring
 /// a line are upstream, the thread holds its groups until the last of them is answered, at most `holdLimit`. At
-/// 16 in flight this took syncs from about 2 exchanges each to about 12, and TenantGate's CPU per exchange from 133
-/// to 112 µs. With nothing upstream there is no wait at all.
+/// 16 in flight this took syncs from about 2 exchanges each to about 14, and TenantGate's CPU per exchange from 133
+/// to about 110 µs. With nothing upstream there is no wait at all.
 ///
 /// When groups come one at a time (one exchange in flight), there is nothing to share a sync with and nothing for
 /// the loop to serve meanwhile: the writer's own thread then syncs, which spares two thread wake-ups an exchange (on

@@ -38,7 +38,7 @@ final class AuditBatch {
         scheduleFlush()
     }
 
-    /// An exchange went upstream: its answer may bring a line.
+    /// An exchange went upstream: its answer may bring a line. (Heard only by a log whose syncs wait for lines.)
     func exchangeSentUpstream() {
         log.lineMayFollow()
     }
