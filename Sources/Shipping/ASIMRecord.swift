@@ -5,11 +5,10 @@ import Foundation
 /// whole line in `AdditionalFields`, and the tenants in `TenantGateCreatorTenant` and `TenantGateSignInTenant`.
 package enum ASIMRecord {
     package static func row(_ record: AuditRecord, device: String) -> [String: Any] {
-        let fields = record.fields
-        let time = fields["time"] as? String ?? ISO8601DateFormatter().string(from: record.time)
+        let time = record.string("time") ?? ISO8601DateFormatter().string(from: record.time)
         // The line itself when it is JSON, as it is; else as the string it is.
         var additional = JSONText()
-        if fields.isEmpty {
+        if !record.isJSONObject {
             additional.raw(#"{"line":"#)
             additional.string(record.text)
             additional.raw("}")
@@ -26,9 +25,9 @@ package enum ASIMRecord {
         row["EventOriginalUid"] = record.correlationID ?? ""
         row["AdditionalFields"] = RawJSON(bytes: additional.bytes)
         if record.event.hasPrefix("policy_change") {
-            auditEvent(fields, failed: record.event == "policy_change_failed", into: &row)
+            auditEvent(record.otherMembers, failed: record.event == "policy_change_failed", into: &row)
         } else {
-            authentication(fields, into: &row)
+            authentication(record, into: &row)
         }
         return row
     }
@@ -55,8 +54,8 @@ package enum ASIMRecord {
     }
 
     /// The token exchange (or resource request) as a logon to the sign-in tenant by a connection of the creator's.
-    private static func authentication(_ fields: [String: Any], into row: inout [String: Any]) {
-        let decision = fields["decision"] as? String ?? ""
+    private static func authentication(_ record: AuditRecord, into row: inout [String: Any]) {
+        let decision = record.decision ?? ""
         let (result, severity): (String, String)
         switch decision {
         case "blocked": (result, severity) = ("Failure", "Medium")
@@ -69,19 +68,19 @@ package enum ASIMRecord {
         row["EventType"] = "Logon"
         row["EventResult"] = result
         row["EventSeverity"] = severity
-        row["EventResultDetails"] = [decision, fields["setting"] as? String].compactMap { $0 }.joined(separator: ": ")
-        let host = fields["host"] as? String ?? ""
+        row["EventResultDetails"] = [decision, record.string("setting")].compactMap { $0 }.joined(separator: ": ")
+        let host = record.string("host") ?? ""
         if !host.isEmpty {
             row["TargetAppName"] = host
-            row["TargetUrl"] = "https://\(host)\(fields["path"] as? String ?? "")"
+            row["TargetUrl"] = "https://\(host)\(record.string("path") ?? "")"
         }
-        if let client = fields["client_id"] as? String { row["TargetAppId"] = client }
-        if let creator = fields["creator_tenant"] as? String { row["TenantGateCreatorTenant"] = creator }
-        if let signIn = fields["sign_in_tenant"] as? String {
+        if let client = record.string("client_id") { row["TargetAppId"] = client }
+        if let creator = record.string("creator_tenant") { row["TenantGateCreatorTenant"] = creator }
+        if let signIn = record.string("sign_in_tenant") {
             row["TenantGateSignInTenant"] = signIn
             row["TargetDvcScopeId"] = signIn
         }
-        if let reason = fields["reason"] as? String { row["EventMessage"] = reason }
+        if let reason = record.string("reason") { row["EventMessage"] = reason }
     }
 
     /// An administrator's change to a tenant's policy.

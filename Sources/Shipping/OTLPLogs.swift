@@ -9,7 +9,7 @@ import Foundation
 /// `host.name`.
 package enum OTLPLogs {
     /// Audit field → attribute, in this order.
-    static let attributeNames: [(field: String, attribute: String)] = [
+    static let attributeNames: [(field: StaticString, attribute: String)] = [
         ("host", "server.address"), ("path", "url.path"), ("decision", "tenantgate.decision"),
         ("setting", "tenantgate.setting"), ("creator_tenant", "tenantgate.creator_tenant"),
         ("sign_in_tenant", "tenantgate.sign_in_tenant"), ("directions", "tenantgate.directions"),
@@ -47,7 +47,7 @@ package enum OTLPLogs {
         json.raw(#"},"attributes":["#)
         attribute("event.name", "tenantgate.\(record.event)", to: &json)
         for (field, name) in attributeNames {
-            switch record.fields[field] {
+            switch record.value(field) {
             case let value as String where !value.isEmpty:
                 json.raw(",")
                 attribute(name, value, to: &json)

@@ -59,7 +59,7 @@ package final class SplunkHECSink: ShipSink {
                 #"{"time":\#(time),"host":\#(host),"source":"tenantgate","sourcetype":"tenantgate:audit","event":"#
             )
             // The line is JSON already; one that is not goes as a string.
-            if record.fields.isEmpty {
+            if !record.isJSONObject {
                 body.writeString(Self.jsonString(record.text))
             } else {
                 body.writeBytes(record.line)

@@ -11,7 +11,7 @@ import Plumbing
 /// registers its own replaces it by configuration of its receiver, not of TenantGate.
 package enum SyslogMessage {
     /// The structured data's fields, in this order, when the line has them.
-    static let structuredFields = [
+    static let structuredFields: [StaticString] = [
         "decision", "setting", "creator_tenant", "sign_in_tenant", "directions", "host", "path", "client_id",
         "correlation_id", "rule",
     ]
@@ -44,10 +44,10 @@ package enum SyslogMessage {
         out.append(UInt8(ascii: " "))
         var opened = false
         for name in structuredFields {
-            guard let value = text(record.fields[name]) else { continue }
+            guard let value = text(record.value(name)) else { continue }
             out.append(contentsOf: (opened ? " " : "[tenantgate@32473 ").utf8)
             opened = true
-            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
             out.append(contentsOf: "=\"".utf8)
             appendEscaped(value, to: &out)
             out.append(UInt8(ascii: "\""))

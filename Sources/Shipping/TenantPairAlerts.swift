@@ -46,8 +46,8 @@ package struct TenantPairAlerts: Sendable {
     package mutating func observe(_ record: AuditRecord) -> [Alert] {
         var alerts: [Alert] = []
         let time = record.time
-        if let creator = record.fields["creator_tenant"] as? String,
-            let signIn = record.fields["sign_in_tenant"] as? String,
+        if let creator = record.string("creator_tenant"),
+            let signIn = record.string("sign_in_tenant"),
             creator != signIn, seen.insert("\(creator)>\(signIn)").inserted, time >= alertsSince
         {
             alerts.append(
@@ -55,9 +55,9 @@ package struct TenantPairAlerts: Sendable {
                     creator: creator,
                     signIn: signIn,
                     decision: record.decision ?? "",
-                    directions: record.fields["directions"] as? [String] ?? [],
-                    host: record.fields["host"] as? String ?? "",
-                    time: record.fields["time"] as? String ?? "",
+                    directions: record.value("directions") as? [String] ?? [],
+                    host: record.string("host") ?? "",
+                    time: record.string("time") ?? "",
                     correlationID: record.correlationID ?? ""
                 )
             )

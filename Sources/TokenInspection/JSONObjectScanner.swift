@@ -71,6 +71,9 @@ package struct ScannedMembers {
         return names.index(of: raw).flatMap { values[$0] }
     }
 
+    /// Whether no wanted member was found.
+    package var isEmpty: Bool { values.allSatisfy { $0 == nil } }
+
     /// Every wanted member that was found, with its name.
     package var found: [(name: String, value: ScannedValue)] {
         zip(names.bytes, values).compactMap { name, value in

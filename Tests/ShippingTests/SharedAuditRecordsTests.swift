@@ -28,7 +28,7 @@ struct SharedAuditRecordsTests {
         // Another batching (more lines at once) still finds the lines by where they start.
         let second = shared.records(for: try readers[1].read(maxLines: 10, maxBytes: 1 << 20))
         #expect(second.map(\.correlationID) == (0..<10).map { "c-\($0)" })
-        #expect(second[0].fields["decision"] as? String == "allowed")
+        #expect(second[0].decision == "allowed")
         #expect(shared.count == 10)
         let third = shared.records(for: try readers[2].read(maxLines: 10, maxBytes: 1 << 20))
         #expect(third.map(\.correlationID) == (0..<10).map { "c-\($0)" })

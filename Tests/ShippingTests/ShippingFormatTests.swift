@@ -15,20 +15,20 @@ struct ShippingFormatTests {
 
     @Test func anAuditLineIsReadOnceWithWhatSinksMap() {
         let decision = AuditRecord(line: Self.line)
-        #expect(decision.fields["reason"] as? String == #"said "no" [really]"#)
-        #expect(decision.fields["directions"] as? [String] == ["outbound", "inbound"])
-        #expect(decision.fields["rule"] == nil)
+        #expect(decision.value("reason") as? String == #"said "no" [really]"#)
+        #expect(decision.value("directions") as? [String] == ["outbound", "inbound"])
+        #expect(decision.value("rule") == nil)
         #expect(decision.timeText == "2026-12-05T10:11:12.345Z")
         #expect(decision.correlationID == "7d1c")
         let coded = AuditRecord(line: Data(#"{"decision":"error","error_code":500212,"time":"yesterday"}"#.utf8))
-        #expect(coded.fields["error_code"] as? Int == 500_212)
+        #expect(coded.value("error_code") as? Int == 500_212)
         #expect(coded.timeText == nil)
         // A policy change's nested members are read too (by Foundation).
         let change = AuditRecord(line: Data(#"{"event":"policy_change","actor":{"name":"a"},"after":{"x":1}}"#.utf8))
-        #expect((change.fields["actor"] as? [String: Any])?["name"] as? String == "a")
+        #expect((change.value("actor") as? [String: Any])?["name"] as? String == "a")
         #expect(change.event == "policy_change")
         let garbage = AuditRecord(line: Data("not json at all".utf8))
-        #expect(garbage.fields.isEmpty)
+        #expect(!garbage.isJSONObject)
         #expect(garbage.text == "not json at all")
     }
 
