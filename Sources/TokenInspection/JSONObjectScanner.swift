@@ -73,13 +73,6 @@ package struct ScannedMembers {
 
     /// Whether no wanted member was found.
     package var isEmpty: Bool { values.allSatisfy { $0 == nil } }
-
-    /// Every wanted member that was found, with its name.
-    package var found: [(name: String, value: ScannedValue)] {
-        zip(names.bytes, values).compactMap { name, value in
-            value.map { (String(decoding: name, as: UTF8.self), $0) }
-        }
-    }
 }
 
 /// Reads chosen members of one JSON object (RFC 8259) in a single pass over its bytes, validating and skipping
