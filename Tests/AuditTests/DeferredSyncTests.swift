@@ -34,11 +34,20 @@ struct DeferredSyncTests {
         func close(_ descriptor: Int32) { inner.close(descriptor) }
     }
 
+    /// A log that syncs every group (`.always`) through `files`, holding groups under load at most `holdLimit`.
+    static func alwaysSyncing(
+        _ path: String,
+        files: GatedFileSystem,
+        holdLimit: DispatchTimeInterval = AuditSyncWorker.defaultHoldLimit
+    ) throws -> AuditLog {
+        try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: files, syncHoldLimit: holdLimit)
+    }
+
     @Test func noAnswerUntilTheLinesAreDurableAndGroupsShareASync() async throws {
         let path = AuditDurabilityTests.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let files = GatedFileSystem()
-        let log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: files)
+        let log = try Self.alwaysSyncing(path, files: files)
         let answered = Locked(0)
         for group in 0..<3 {
             // Returns at once: the caller (an event loop) is not held by the sync.
@@ -64,7 +73,7 @@ struct DeferredSyncTests {
         let path = AuditDurabilityTests.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let files = GatedFileSystem(reallySyncs: false)
-        let log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: files)
+        let log = try Self.alwaysSyncing(path, files: files)
         defer {
             files.gate.signal()
             log.close()
@@ -117,13 +126,7 @@ struct DeferredSyncTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let files = GatedFileSystem(reallySyncs: false)
         for _ in 0..<4 { files.gate.signal() }
-        let log = try AuditLog(
-            path: path,
-            sync: .always,
-            syncInterval: .seconds(1),
-            fileSystem: files,
-            syncHoldLimit: .seconds(60)
-        )
+        let log = try Self.alwaysSyncing(path, files: files, holdLimit: .seconds(60))
         defer { log.close() }
         let answered = Locked(0)
         @Sendable func append(_ tag: String) {
@@ -167,23 +170,11 @@ struct DeferredSyncTests {
             return ContinuousClock.now - started
         }
 
-        let unhurried = try AuditLog(
-            path: path,
-            sync: .always,
-            syncInterval: .seconds(1),
-            fileSystem: files,
-            syncHoldLimit: .seconds(60)
-        )
+        let unhurried = try Self.alwaysSyncing(path, files: files, holdLimit: .seconds(60))
         defer { unhurried.close() }
         #expect(try await timedAppend(unhurried, "alone") < .seconds(30), "nothing upstream: no hold of a minute")
 
-        let brief = try AuditLog(
-            path: otherPath,
-            sync: .always,
-            syncInterval: .seconds(1),
-            fileSystem: files,
-            syncHoldLimit: .milliseconds(300)
-        )
+        let brief = try Self.alwaysSyncing(otherPath, files: files, holdLimit: .milliseconds(300))
         defer { brief.close() }
         brief.lineMayFollow()
         let held = try await timedAppend(brief, "held")
