@@ -122,8 +122,9 @@ private struct PathSegments: IteratorProtocol {
 extension Collection<UInt8> {
     /// Whether the UTF-8 text equals `lowercase` (itself lower-case ASCII) when ASCII letters are compared without
     /// case. (Inlinable: called from other modules on `String.UTF8View` and buffers, it ran unspecialized, through
-    /// witness tables, once per header name and hop-by-hop name.)
-    @inlinable
+    /// witness tables, once per header name and hop-by-hop name; always inlined, so most calls end at the length
+    /// check without a call.)
+    @inlinable @inline(__always)
     package func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
         guard count == lowercase.utf8CodeUnitCount else { return false }
         var index = 0

@@ -51,11 +51,9 @@ enum HTTPResponseWriting {
         return kept
     }
 
-    /// Compared as bytes without ASCII case, so no lower-cased copy of the name is built, and only with the names of
-    /// its length.
+    /// Compared as bytes without ASCII case, so no lower-cased copy of the name is built.
     static func isHopByHop(_ name: String) -> Bool {
-        let length = name.utf8.count
-        return hopByHop.contains { $0.utf8CodeUnitCount == length && name.utf8.equalsIgnoringASCIICase($0) }
+        hopByHop.contains { name.utf8.equalsIgnoringASCIICase($0) }
     }
 
     /// A client request made fit to send upstream: proxy headers removed, origin-form target, keep-alive.
