@@ -274,10 +274,10 @@ struct ShippingEndToEndTests {
             log: "\(path)/untrusted.log"
         )
         defer { untrusted.kill9() }
-        try await Task.sleep(for: .seconds(2))
+        // Waited for rather than slept on: a loaded machine can take longer than any fixed pause to get there.
+        let log = { (try? String(contentsOfFile: "\(path)/untrusted.log", encoding: .utf8)) ?? "" }
+        #expect(try await Self.eventually(20) { log().contains("shipping failed") }, "\(log())")
         #expect(rsyslog.received().count == before)
-        let log = (try? String(contentsOfFile: "\(path)/untrusted.log", encoding: .utf8)) ?? ""
-        #expect(log.contains("shipping failed"), "\(log)")
     }
 
     @Test func splunkGetsEveryLineOnceItsIndexerAcknowledgedIt() async throws {
