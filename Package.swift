@@ -319,7 +319,10 @@ let package = Package(
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ShippingTests",
-            dependencies: ["Shipping", "NetworkPolicy", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Shipping", "NetworkPolicy", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "NetworkPolicyTests", dependencies: ["NetworkPolicy"], swiftSettings: swiftSettings),

@@ -16,6 +16,11 @@ struct JSONText {
         bytes.append(contentsOf: json)
     }
 
+    /// Text in the code that is JSON already, or needs no escaping inside quotes (an attribute's name).
+    mutating func raw(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     /// `text` as a JSON string: quoted, with `"`, `\` and control characters escaped. The runs between escapes go in
     /// whole (a byte at a time, this was the shipping thread's busiest function).
     mutating func string(_ text: String) {
@@ -50,5 +55,19 @@ struct JSONText {
     mutating func key(_ name: String) {
         string(name)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// `"name":` for a name that needs no escaping (a column or attribute name in the code).
+    mutating func name(_ name: StaticString) {
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        bytes.append(contentsOf: #"":"#.utf8)
+    }
+
+    /// Takes back what was written from `offset` on, and returns it.
+    mutating func cut(from offset: Int) -> [UInt8] {
+        let tail = Array(bytes[offset...])
+        bytes.removeSubrange(offset...)
+        return tail
     }
 }

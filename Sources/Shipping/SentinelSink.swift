@@ -39,44 +39,40 @@ package actor SentinelSink: ShipSink {
     }
 
     /// Rows as JSON arrays of at most `maxCallBytes` each (a row larger than that alone goes alone, and the API
-    /// says so).
-    static func calls(_ rows: [[String: Any]]) -> [Data] {
-        var calls: [Data] = []
-        var current: [Data] = []
-        var size = 2
+    /// says so). Each row is written straight into its call; one that takes a call past the limit moves to the next.
+    static func calls(_ rows: [ASIMRow]) -> [ByteBuffer] {
+        var calls: [ByteBuffer] = []
+        var call = JSONText(capacity: min(maxCallBytes, rows.count * 2048))
+        var rowsInCall = 0
         for row in rows {
             ShippingThread.offerCore()
-            var json = JSONText(capacity: 2048)
-            ASIMRecord.json(row, to: &json)
-            let data = Data(json.bytes)
-            if !current.isEmpty, size + data.count + 1 > maxCallBytes {
-                calls.append(array(current))
-                current = []
-                size = 2
+            let start = call.bytes.count
+            call.raw(rowsInCall == 0 ? "[" : ",")
+            row.json(to: &call)
+            if rowsInCall > 0, call.bytes.count + 1 > maxCallBytes {
+                let moved = call.cut(from: start).dropFirst()  // without its comma
+                call.raw("]")
+                calls.append(ByteBuffer(bytes: call.bytes))
+                call = JSONText(capacity: maxCallBytes)
+                call.raw("[")
+                call.raw(moved)
+                rowsInCall = 0
             }
-            current.append(data)
-            size += data.count + 1
+            rowsInCall += 1
         }
-        if !current.isEmpty { calls.append(array(current)) }
+        if rowsInCall > 0 {
+            call.raw("]")
+            calls.append(ByteBuffer(bytes: call.bytes))
+        }
         return calls
     }
 
-    private static func array(_ rows: [Data]) -> Data {
-        var data = Data("[".utf8)
-        for (index, row) in rows.enumerated() {
-            if index > 0 { data.append(UInt8(ascii: ",")) }
-            data.append(row)
-        }
-        data.append(UInt8(ascii: "]"))
-        return data
-    }
-
-    private func send(_ body: Data) async throws {
+    private func send(_ body: ByteBuffer) async throws {
         var request = HTTPClientRequest(url: ingestion.ingestionURL)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(try await bearer())")
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: body))
+        request.body = .bytes(body)
         let response = try await client.execute(request, timeout: .seconds(30))
         let answer = try await response.body.collect(upTo: 64 * 1024)
         guard (200..<300).contains(response.status.code) else {

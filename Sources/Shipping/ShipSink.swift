@@ -84,6 +84,13 @@ package struct AuditRecord {
         return decisionMembers[name]?.string
     }
 
+    /// A member that is an array, as text: a decision line's arrays hold strings; another line's elements are
+    /// written as Swift prints them.
+    package func strings(_ name: StaticString) -> [String]? {
+        guard let decisionMembers else { return (otherMembers[name.description] as? [Any])?.map { "\($0)" } }
+        return decisionMembers[name]?.strings
+    }
+
     /// Whether the line is a JSON object with members: anything else ships as a string.
     package var isJSONObject: Bool { decisionMembers.map { !$0.isEmpty } ?? !otherMembers.isEmpty }
 

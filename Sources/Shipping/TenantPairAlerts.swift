@@ -55,7 +55,7 @@ package struct TenantPairAlerts: Sendable {
                     creator: creator,
                     signIn: signIn,
                     decision: record.decision ?? "",
-                    directions: record.value("directions") as? [String] ?? [],
+                    directions: record.strings("directions") ?? [],
                     host: record.string("host") ?? "",
                     time: record.string("time") ?? "",
                     correlationID: record.correlationID ?? ""

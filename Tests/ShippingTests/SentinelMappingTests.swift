@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import Shipping
@@ -20,23 +21,27 @@ struct SentinelMappingTests {
             ("NewValue", #"{"enabled":true}"#), ("Dvc", "proxy-1"), ("EventOriginalUid", "c1"),
             ("TimeGenerated", "2026-12-05T10:00:00.000Z"),
         ] {
-            #expect(row[field] as? String == value, "\(field): \(String(describing: row[field]))")
+            #expect(row[field] == .text(value), "\(field): \(String(describing: row[field]))")
         }
         #expect(row["OldValue"] == nil)
-        #expect(row["EventCount"] as? Int == 1)
+        #expect(row["EventCount"] == .number(1))
         let failed = ASIMRecord.row(
             AuditRecord(line: Data(#"{"event":"policy_change_failed","tenant":"t1","correlation_id":"c1"}"#.utf8)),
             device: "d"
         )
-        #expect(failed["EventResult"] as? String == "Failure")
+        #expect(failed["EventResult"] == .text("Failure"))
     }
 
     @Test func aBatchGoesInCallsOfAtMostOneMegabyte() throws {
-        let row: [String: Any] = ["EventSchema": "Authentication", "EventMessage": String(repeating: "x", count: 3000)]
+        var row = ASIMRow()
+        row.set("EventSchema", .text("Authentication"))
+        row.set("EventMessage", .text(String(repeating: "x", count: 3000)))
         let calls = SentinelSink.calls(Array(repeating: row, count: 1000))
         #expect(calls.count == 4)
-        #expect(calls.allSatisfy { $0.count <= SentinelSink.maxCallBytes })
-        let rows = try calls.flatMap { try #require(try JSONSerialization.jsonObject(with: $0) as? [Any]) }
+        #expect(calls.allSatisfy { $0.readableBytes <= SentinelSink.maxCallBytes })
+        let rows = try calls.flatMap { call in
+            try #require(try JSONSerialization.jsonObject(with: Data(call.readableBytesView)) as? [Any])
+        }
         #expect(rows.count == 1000)
     }
 
