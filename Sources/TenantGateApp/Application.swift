@@ -94,7 +94,7 @@ package final class Application: Sendable {
             mode: settings.proxy.mode,
             unreadableResourceToken: settings.proxy.unreadableResourceToken
         )
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoops)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         func failed(_ lines: String...) async -> SetupError {

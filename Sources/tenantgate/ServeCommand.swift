@@ -309,6 +309,12 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnectionsPerClient: Int?
 
     @Option(
+        name: .customLong("event-loops"),
+        help: "Threads serving connections: a number, or auto (default: one fewer than the cores, at least one)."
+    )
+    var eventLoops: String?
+
+    @Option(
         name: .customLong("audit-fsync"),
         help:
             "always (one fsync per group of lines, answers after it), interval (at most once a second) or never (default always)."

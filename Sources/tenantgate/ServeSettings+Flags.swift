@@ -136,6 +136,15 @@ extension ServeSettings {
             "max-connections-per-client",
             into: &proxy.maxConnectionsPerClient
         )
+        var eventLoops: Int?
+        if let loops = flags.eventLoops, loops != "auto" {
+            guard let count = Int(loops), (1...ServeSettings.maximumEventLoops).contains(count) else {
+                throw ServeSetupError(
+                    "--event-loops: '\(loops)' is not auto or a number from 1 to \(ServeSettings.maximumEventLoops)"
+                )
+            }
+            eventLoops = count
+        }
         let syncText = flags.auditFsync ?? "always"
         guard let sync = AuditSync(rawValue: syncText) else {
             throw ServeSetupError("--audit-fsync: '\(syncText)' is not always, interval or never")
@@ -293,6 +302,7 @@ extension ServeSettings {
         proxyAutoConfiguration = try Self.proxyAutoConfiguration(flags, proxy: self.proxy)
         self.adminTenants = adminTenants
         self.auditSync = auditSync
+        if let eventLoops { self.eventLoops = eventLoops }
         shipping = try flags.shipping.settings(auditLog: auditLogPath)
         if let seconds = flags.policyWatchInterval {
             guard seconds >= 0, seconds <= 86_400, flags.policyStore == nil else {

@@ -118,6 +118,15 @@ final class ServeProcess: @unchecked Sendable {
         return kibibytes / 1024
     }
 
+    /// The names of the proxy's threads (`/proc/PID/task/*/comm`).
+    func threadNames() -> [String] {
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).compactMap { task in
+            (try? String(contentsOfFile: "\(tasks)/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
     /// A loopback port free at this moment (for listeners whose port a test must know in advance).
     static func freePort() throws -> Int { try LoopbackPort.free() }
 
