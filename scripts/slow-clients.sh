@@ -10,8 +10,8 @@
 #
 # Uses the shared bench's mock STS (nginx on 127.0.0.1:443; started here with its PKI in a temp dir, or reused when
 # running) and policies/ (Contoso -> Fabrikam, allowed). TenantGate runs with its default deadlines, so a slow client
-# gets 408 after the 30 s request-head deadline and connects again; --max-connections is raised above SLOW so the
-# measuring client is not the one turned away. Everything on 127.0.0.1; every process stopped by its PID at exit.
+# gets 408 after the 30 s request-head deadline and connects again; --max-connections and, since every client here
+# is 127.0.0.1, --max-connections-per-client are raised above SLOW so the measuring client is not the one turned away. Everything on 127.0.0.1; every process stopped by its PID at exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,7 +54,7 @@ setsid "$TENANTGATE_BIN" serve --listen 127.0.0.1:0 --policies "$ROOT/policies" 
     --ca-cert "$TMP/tg/ca.pem" --ca-key "$TMP/tg/ca.key" --upstream-ca "$STS_CA" \
     --upstream-override "$ENTRA_HOST:443=127.0.0.1:$STS_PORT" --audit-log "$TMP/tg/audit.jsonl" \
     --creator-jwks "$TOKENS/jwks.json" --creator-audience "https://service.powerapps.com/" \
-    --max-connections $((SLOW + 2000)) </dev/null >"$TMP/tg/stdout.log" 2>"$TMP/tg/stderr.log" &
+    --max-connections $((SLOW + 2000)) --max-connections-per-client $((SLOW + 2000)) </dev/null >"$TMP/tg/stdout.log" 2>"$TMP/tg/stderr.log" &
 echo $! > "$TMP/tg/pid"
 for _ in $(seq 150); do grep -q '^listening on ' "$TMP/tg/stdout.log" && break; sleep 0.1; done
 PROXY="$(grep -m1 '^listening on ' "$TMP/tg/stdout.log" | sed 's/^listening on //')" || die "tenantgate did not start"
