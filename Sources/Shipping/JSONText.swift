@@ -51,12 +51,6 @@ struct JSONText {
         bytes.append(hex.utf8Start[Int(byte & 0xf)])
     }
 
-    /// `"key":`
-    mutating func key(_ name: String) {
-        string(name)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
     /// `"name":` for a name that needs no escaping (a column or attribute name in the code).
     mutating func name(_ name: StaticString) {
         bytes.append(UInt8(ascii: "\""))
