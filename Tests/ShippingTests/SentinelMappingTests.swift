@@ -32,6 +32,39 @@ struct SentinelMappingTests {
         #expect(failed["EventResult"] == .text("Failure"))
     }
 
+    /// A blocked exchange as an Authentication logon, and a line that is not JSON carried whole as a string; both as
+    /// the API receives them, one JSON array.
+    @Test func aDecisionIsALogonAndALineThatIsNotJSONGoesAsAString() throws {
+        let decision = AuditRecord(
+            line: Data(
+                (#"{"time":"2026-12-05T10:00:00.000Z","decision":"blocked","setting":"outbound","#
+                    + #""creator_tenant":"c","sign_in_tenant":"s","host":"login.microsoftonline.com","#
+                    + #""path":"/s/oauth2/v2.0/token","client_id":"app","reason":"no rule","correlation_id":"c1"}"#)
+                    .utf8
+            )
+        )
+        let text = "not \"JSON\" \\ \u{1}"
+        let garbage = AuditRecord(line: Data(text.utf8))
+        let calls = SentinelSink.calls([decision, garbage].map { ASIMRecord.row($0, device: "proxy-1") })
+        #expect(calls.count == 1)
+        let call = try #require(calls.first)
+        let array = try JSONSerialization.jsonObject(with: Data(call.readableBytesView))
+        let rows = try #require(array as? [[String: Any]])
+        #expect(rows.count == 2)
+        for (column, value) in [
+            ("EventSchema", "Authentication"), ("EventType", "Logon"), ("EventResult", "Failure"),
+            ("EventSeverity", "Medium"), ("EventResultDetails", "blocked: outbound"),
+            ("TargetUrl", "https://login.microsoftonline.com/s/oauth2/v2.0/token"), ("TargetAppId", "app"),
+            ("TenantGateCreatorTenant", "c"), ("TenantGateSignInTenant", "s"), ("TargetDvcScopeId", "s"),
+            ("EventMessage", "no rule"), ("EventOriginalUid", "c1"), ("TimeGenerated", "2026-12-05T10:00:00.000Z"),
+        ] {
+            #expect(rows[0][column] as? String == value, "\(column): \(String(describing: rows[0][column]))")
+        }
+        #expect((rows[0]["AdditionalFields"] as? [String: Any])?["correlation_id"] as? String == "c1")
+        #expect((rows[1]["AdditionalFields"] as? [String: Any])?["line"] as? String == text)
+        #expect(rows[1]["EventOriginalUid"] as? String == "")
+    }
+
     @Test func aBatchGoesInCallsOfAtMostOneMegabyte() throws {
         var row = ASIMRow()
         row.set("EventSchema", .text("Authentication"))
