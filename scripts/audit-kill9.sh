@@ -13,6 +13,7 @@
 # Settings (environment):
 #   TG_PORT (8814)       the proxy's port on 127.0.0.1
 #   DURATION (6)         seconds of load;     KILL_AFTER (3)   seconds into it the proxy gets SIGKILL
+#   POWER_CUT (0)        1: a power cut at the kill too (below)
 #   CONCURRENCY (8)      keep-alive transfers in flight for the allowed load
 #   TENANTGATE_ARGS      extra `serve` flags, e.g. "--audit-fsync never" (word-split)
 #   KEEP=1               keep the work directory (audit file, logs) instead of removing it
@@ -30,8 +31,10 @@
 # Exit: 0 nothing lost; 1 something lost; 2 the run could not be made or proves nothing (no answers, no kill).
 #
 # What it proves and what not: SIGKILL ends the process, not the kernel, so lines already written sit in the page
-# cache and reach the file whatever --audit-sync says; this checks the ordering "line written, then answer". Losing
-# power is another test (a VM that is reset), which is what `--audit-sync always` is for.
+# cache and reach the file whatever --audit-fsync says; this checks the ordering "line written, then answer".
+# POWER_CUT=1 also plays a power cut at the kill: the audit file loses every page its last fdatasync did not cover,
+# and the next start must write the answered lines back from the audit journal (`--audit-fsync always`). A real
+# reset of the VM is the test this plays.
 #
 # Everything listens on and talks to 127.0.0.1. Every wait and loop is bounded in time. Processes started here are
 # stopped by their PID, never by name.
@@ -90,26 +93,30 @@ creator_args=()
 if "$BIN" serve --help 2>&1 | grep -q -- '--creator-jwks'; then
     creator_args=(--creator-jwks "$RUN_DIR/sts/tokens/jwks.json" --creator-audience "https://service.powerapps.com/")
 fi
-# shellcheck disable=SC2086 # TENANTGATE_ARGS is a list of flags
-setsid "$BIN" serve \
-    --listen "127.0.0.1:$TG_PORT" \
-    --policies "$POLICY_DIR" \
-    --ca-cert "$WORK/ca.pem" --ca-key "$WORK/ca.key" \
-    --upstream-ca "$PKI_DIR/sts-ca.pem" \
-    --upstream-override "$ENTRA_HOST:443=127.0.0.1:$STS_PORT" \
-    --upstream-override "$ADO_HOST:443=127.0.0.1:$STS_PORT" \
-    --audit-log "$AUDIT" \
-    --mode enforce \
-    "${creator_args[@]}" \
-    ${TENANTGATE_ARGS:-} </dev/null >"$WORK/stdout.log" 2>"$WORK/stderr.log" &
-tg_pid=$!
-for _ in $(seq 150); do   # up to 15 s for "listening on HOST:PORT"
-    grep -q '^listening on ' "$WORK/stdout.log" && break
-    kill -0 "$tg_pid" 2>/dev/null || { cat "$WORK/stderr.log" >&2; die "tenantgate exited at start"; }
-    sleep 0.1
-done
-grep -q '^listening on ' "$WORK/stdout.log" || die "tenantgate printed no 'listening on' line in 15 s"
-note "tenantgate $(grep -m1 '^listening on ' "$WORK/stdout.log") (pid $tg_pid), audit $AUDIT ${TENANTGATE_ARGS:-}"
+# Starts it and waits for its "listening on" line; $1 names its logs.
+start_tenantgate() {
+    # shellcheck disable=SC2086 # TENANTGATE_ARGS is a list of flags
+    setsid "$BIN" serve \
+        --listen "127.0.0.1:$TG_PORT" \
+        --policies "$POLICY_DIR" \
+        --ca-cert "$WORK/ca.pem" --ca-key "$WORK/ca.key" \
+        --upstream-ca "$PKI_DIR/sts-ca.pem" \
+        --upstream-override "$ENTRA_HOST:443=127.0.0.1:$STS_PORT" \
+        --upstream-override "$ADO_HOST:443=127.0.0.1:$STS_PORT" \
+        --audit-log "$AUDIT" \
+        --mode enforce \
+        "${creator_args[@]}" \
+        ${TENANTGATE_ARGS:-} </dev/null >"$WORK/$1.stdout.log" 2>"$WORK/$1.stderr.log" &
+    tg_pid=$!
+    for _ in $(seq 150); do   # up to 15 s for "listening on HOST:PORT"
+        grep -q '^listening on ' "$WORK/$1.stdout.log" && break
+        kill -0 "$tg_pid" 2>/dev/null || { cat "$WORK/$1.stderr.log" >&2; die "tenantgate exited at start"; }
+        sleep 0.1
+    done
+    grep -q '^listening on ' "$WORK/$1.stdout.log" || die "tenantgate printed no 'listening on' line in 15 s"
+}
+start_tenantgate serve
+note "tenantgate $(grep -m1 '^listening on ' "$WORK/serve.stdout.log") (pid $tg_pid), audit $AUDIT ${TENANTGATE_ARGS:-}"
 
 PROXY="http://127.0.0.1:$TG_PORT"
 URL_ALLOWED="https://$ENTRA_HOST/$T_FABRIKAM/oauth2/v2.0/token"
@@ -133,7 +140,7 @@ load_pid=$!
 blocked_pid=$!
 
 sleep "$KILL_AFTER"
-kill -0 "$tg_pid" 2>/dev/null || die "tenantgate died before the kill; see $WORK/stderr.log"
+kill -0 "$tg_pid" 2>/dev/null || die "tenantgate died before the kill; see $WORK/serve.stderr.log"
 lines_at_kill=$(wc -l <"$AUDIT")
 kill -KILL "$tg_pid"
 { wait "$tg_pid"; } 2>/dev/null || true   # reaped quietly (no "Killed" job notice)
@@ -147,6 +154,37 @@ wait "$load_pid" 2>/dev/null || true
 wait "$blocked_pid" 2>/dev/null || true
 load_pid=""
 blocked_pid=""
+
+# 3b. POWER_CUT=1: the machine, not only the process, stopped at the kill. The disk then holds what the last
+# fdatasync of the audit file covered, and the audit journal (issue 26) beside it; the rest of the file's pages are
+# gone. Played by cutting the file where the journal's first batch after its checkpoint begins, then starting
+# tenantgate again, which writes the journal's lines back, and stopping it.
+if [ "${POWER_CUT:-0}" = 1 ]; then
+    journal="$WORK/.audit.jsonl.journal"
+    [ -s "$journal" ] || die "POWER_CUT=1: no audit journal at $journal (a binary before issue 26, or no direct I/O here)"
+    cut_at=$(python3 - "$journal" "$AUDIT" <<'EOF'
+import os, struct, sys
+journal, audit = open(sys.argv[1], "rb").read(), sys.argv[2]
+size = os.path.getsize(audit)
+magic, _, checkpoint = struct.unpack_from("<4sIQ", journal, 0)
+if magic != b"TGJC" or len(journal) < 8192:
+    print(size); sys.exit()
+magic, _, sequence, _, count = struct.unpack_from("<4sIQII", journal, 4096)
+if magic != b"TGJB" or sequence != checkpoint + 1 or count == 0:
+    print(size); sys.exit()
+_, _, offset, _ = struct.unpack_from("<QQQQ", journal, 4096 + 24)
+print(min(offset, size))
+EOF
+)
+    before=$(wc -l <"$AUDIT")
+    truncate -s "$cut_at" "$AUDIT"
+    note "power cut played: audit file cut to $cut_at bytes, $(wc -l <"$AUDIT") of $before lines left"
+    start_tenantgate restart
+    kill -TERM "$tg_pid"
+    { wait "$tg_pid"; } 2>/dev/null || true
+    tg_pid=""
+    note "restart: $(grep -o 'restored [0-9]* bytes of audit lines' "$WORK/restart.stderr.log" || echo 'nothing restored'), $(wc -l <"$AUDIT") lines"
+fi
 
 # 4. Reconcile.
 set +e

@@ -33,6 +33,13 @@ final class AuditFile: Sendable {
         /// With `.interval`: a writer already asked for the sync that is due.
         var syncRequested = false
         var closed = false
+        /// With a journal: what was written since the last sync, for the next batch.
+        var unjournaled: [AuditJournal.Chunk] = []
+        /// With a journal: where the last write ended, to see the file cut under it.
+        var end: UInt64 = 0
+        /// With a journal: a write the journal cannot describe (the file was cut, or its offset is unknown), so the
+        /// next sync must sync the log itself.
+        var logMustSync = false
     }
 
     private struct SyncState {
@@ -51,13 +58,29 @@ final class AuditFile: Sendable {
     private let fileSystem: any AuditFileSystem
     private let state: Locked<State>
     private let syncState = Locked(SyncState())
+    /// With `.always` on a file system with direct I/O: where syncs go instead of `fdatasync` of the log. Used under
+    /// `syncState` only.
+    private let journal: AuditJournal?
+    /// What opening the journal did: lines restored after a crash, or why there is no journal.
+    let journalNote: String?
 
-    /// Opens `path` for appending (created with mode 0640).
-    init(path: String, sync: AuditSync, syncInterval: Duration, fileSystem: any AuditFileSystem) throws(AuditLogError) {
+    /// Opens `path` for appending (created with mode 0640). With `.always`, first replays the journal beside it,
+    /// which puts back lines a crash of the machine took from it.
+    init(
+        path: String,
+        sync: AuditSync,
+        syncInterval: Duration,
+        fileSystem: any AuditFileSystem,
+        journalCapacity: Int = AuditJournal.defaultCapacity
+    ) throws(AuditLogError) {
+        (journal, journalNote) =
+            sync == .always && fileSystem.keepsJournal && Self.isRegularFileOrAbsent(path)
+            ? try Self.openJournal(forLogAt: path, capacity: journalCapacity) : (nil, nil)
         let descriptor: Int32
         switch fileSystem.open(path) {
         case .success(let opened): descriptor = opened
         case .failure(let error):
+            journal?.close()
             throw AuditLogError(path: path, message: "cannot open the audit log for appending: \(error.sentence)")
         }
         self.path = path
@@ -117,9 +140,13 @@ final class AuditFile: Sendable {
                 }
                 state.tornFragment = 0
                 state.writes += 1
+                journalWrite(newline, count: 1, in: &state)
             }
             let (count, failure) = bytes.withUnsafeBytes { writeFully($0, to: state.descriptor) }
-            if count > 0 { state.writes += 1 }
+            if count > 0 {
+                state.writes += 1
+                journalWrite(bytes, count: count, in: &state)
+            }
             guard let failure else {
                 var syncDue = false
                 if sync == .interval, !state.syncRequested, ContinuousClock.now - state.lastSync >= syncInterval {
@@ -177,6 +204,10 @@ final class AuditFile: Sendable {
                     // The same file again (nothing renamed it) keeps its unfinished line; a new file has none.
                     if identity == nil || identity != state.identity { state.tornFragment = 0 }
                     state.identity = identity
+                    // The old file's lines are synced below, before anyone waiting for them hears so.
+                    state.unjournaled = []
+                    state.end = 0
+                    state.logMustSync = false
                 }
                 return (state.descriptor, state.writes)
             }
@@ -185,8 +216,11 @@ final class AuditFile: Sendable {
                 return .failure(error("the audit log is closed"))
             }
             // Writers waiting to sync lines they wrote to the old file find them synced here.
-            if sync != .never, old.writes > max(syncState.syncedThrough, syncState.failedThrough) {
-                record(fileSystem.dataSync(old.descriptor), through: old.writes, in: &syncState)
+            // Lines the journal holds are not yet on disk in the old file itself.
+            if sync != .never, journal != nil || old.writes > max(syncState.syncedThrough, syncState.failedThrough) {
+                let synced = record(fileSystem.dataSync(old.descriptor), through: old.writes, in: &syncState)
+                // Every batch in the journal was of the old file (or older ones, synced at their reopen).
+                if case .success = synced { journal?.checkpoint() }
             }
             fileSystem.close(old.descriptor)
             return .success(())
@@ -202,10 +236,15 @@ final class AuditFile: Sendable {
                 return (state.descriptor, state.writes)
             }
             guard let closing else { return }
-            if sync != .never, closing.writes > max(syncState.syncedThrough, syncState.failedThrough) {
-                record(fileSystem.dataSync(closing.descriptor), through: closing.writes, in: &syncState)
+            if sync != .never,
+                journal != nil || closing.writes > max(syncState.syncedThrough, syncState.failedThrough)
+            {
+                let synced = record(fileSystem.dataSync(closing.descriptor), through: closing.writes, in: &syncState)
+                // A clean stop leaves nothing to replay.
+                if case .success = synced { journal?.checkpoint() }
             }
             fileSystem.close(closing.descriptor)
+            journal?.close()
         }
     }
 
@@ -222,8 +261,17 @@ final class AuditFile: Sendable {
 
     /// Syncs everything written so far. The caller holds `syncState`, so the descriptor stays open meanwhile.
     private func syncAll(_ syncState: inout SyncState) -> Result<Void, AuditLogError> {
-        let (descriptor, writes) = state.withLock { ($0.descriptor, $0.writes) }
-        let result = fileSystem.dataSync(descriptor)
+        let (descriptor, writes, chunks, logMustSync) = state.withLock { state in
+            defer {
+                state.unjournaled = []
+                state.logMustSync = false
+            }
+            return (state.descriptor, state.writes, state.unjournaled, state.logMustSync)
+        }
+        let fileSystem = self.fileSystem
+        let result =
+            journal?.makeDurable(chunks, logShrank: logMustSync) { fileSystem.dataSync(descriptor) }
+            ?? fileSystem.dataSync(descriptor)
         let now = ContinuousClock.now
         state.withLock { state in
             state.lastSync = now
@@ -249,6 +297,52 @@ final class AuditFile: Sendable {
             syncState.lastFailure = failure.sentence
             return .failure(error("fdatasync failed: \(failure.sentence)"))
         }
+    }
+
+    /// With a journal: keeps the first `count` of `bytes`, just written, and where they went, for the next batch.
+    private func journalWrite(_ bytes: [UInt8], count: Int, in state: inout State) {
+        guard journal != nil else { return }
+        // O_APPEND leaves the offset at the end of what was written: the file's length, whoever else wrote to it.
+        let end = lseek(state.descriptor, 0, SEEK_CUR)
+        guard end >= count, let identity = state.identity else {
+            state.logMustSync = true
+            return
+        }
+        let offset = UInt64(end - count)
+        if offset < state.end { state.logMustSync = true }
+        state.end = UInt64(end)
+        state.unjournaled.append(
+            .init(file: identity, offset: offset, bytes: count == bytes.count ? bytes : Array(bytes[..<count]))
+        )
+    }
+
+    /// Replays the journal beside `path` (a crash may have left lines in it only), then opens it to write; without
+    /// direct I/O (tmpfs) or a journal that cannot be written, the log syncs itself.
+    private static func openJournal(
+        forLogAt path: String,
+        capacity: Int
+    ) throws(AuditLogError) -> (AuditJournal?, String?) {
+        let journalPath = AuditJournal.path(forLogAt: path)
+        let replayed = try AuditJournalReplay.replay(journalAt: journalPath, logAt: path)
+        let restored =
+            replayed.restoredBytes == 0
+            ? nil
+            : "restored \(replayed.restoredBytes) bytes of audit lines from the journal \(journalPath) to "
+                + replayed.restoredFiles.joined(separator: ", ") + " after an unclean stop"
+        switch AuditJournal.open(at: journalPath, checkpoint: replayed.lastSequence, capacity: capacity) {
+        case .success(let journal):
+            return (journal, restored)
+        case .failure(let failure):
+            let unavailable =
+                "no audit journal at \(journalPath) (\(failure.sentence)): each group of lines is synced with fdatasync"
+            return (nil, [restored, unavailable].compactMap { $0 }.joined(separator: "; "))
+        }
+    }
+
+    /// A pipe or terminal (`/dev/stdout`) has no disk to journal for.
+    private static func isRegularFileOrAbsent(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Writes all of `bytes`, with as many `write(2)` calls as a short write makes it take; on failure, how many

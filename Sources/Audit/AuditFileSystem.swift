@@ -12,7 +12,7 @@ struct SystemCallError: Error, Sendable, Equatable {
 
 /// Names a file independently of its descriptors (device and inode), so a reopen can tell whether it found the same
 /// file again or a new one that rotation created.
-struct FileIdentity: Sendable, Equatable {
+struct FileIdentity: Sendable, Hashable {
     let device: UInt64
     let inode: UInt64
 }
@@ -31,10 +31,19 @@ protocol AuditFileSystem: Sendable {
     /// The file `descriptor` refers to, or nil when `fstat` fails.
     func identity(_ descriptor: Int32) -> FileIdentity?
     func close(_ descriptor: Int32)
+    /// Whether `.always` may keep a write-ahead journal beside the log (`AuditJournal`) instead of syncing the log.
+    /// Only the kernel's calls do: a journal's direct writes go around the failures tests inject here.
+    var keepsJournal: Bool { get }
+}
+
+extension AuditFileSystem {
+    var keepsJournal: Bool { false }
 }
 
 /// The kernel's calls, unchanged.
 struct SystemFileSystem: AuditFileSystem {
+    var keepsJournal: Bool { true }
+
     func open(_ path: String) -> Result<Int32, SystemCallError> {
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         return descriptor >= 0 ? .success(descriptor) : .failure(SystemCallError(code: errno))

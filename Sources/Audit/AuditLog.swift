@@ -49,16 +49,23 @@ package final class AuditLog: Sendable {
         try self.init(path: path, sync: sync, syncInterval: syncInterval, fileSystem: SystemFileSystem())
     }
 
-    /// As `init(path:sync:syncInterval:)`, with the system calls of `fileSystem` (tests inject failures) and how long
-    /// a sync under load may wait for lines on their way.
+    /// As `init(path:sync:syncInterval:)`, with the system calls of `fileSystem` (tests inject failures), how long
+    /// a sync under load may wait for lines on their way, and the journal's size (tests make it wrap).
     convenience init(
         path: String,
         sync: AuditSync,
         syncInterval: Duration,
         fileSystem: any AuditFileSystem,
-        syncHoldLimit: DispatchTimeInterval = AuditSyncWorker.defaultHoldLimit
+        syncHoldLimit: DispatchTimeInterval = AuditSyncWorker.defaultHoldLimit,
+        journalCapacity: Int = AuditJournal.defaultCapacity
     ) throws {
-        let file = try AuditFile(path: path, sync: sync, syncInterval: syncInterval, fileSystem: fileSystem)
+        let file = try AuditFile(
+            path: path,
+            sync: sync,
+            syncInterval: syncInterval,
+            fileSystem: fileSystem,
+            journalCapacity: journalCapacity
+        )
         self.init(
             destination: .file(file),
             syncPoll: sync == .interval ? Self.dispatchInterval(syncInterval) : nil,
@@ -82,6 +89,12 @@ package final class AuditLog: Sendable {
         let thread = Thread { [self] in self.writerLoop() }
         thread.name = "tenantgate-audit"
         thread.start()
+    }
+
+    /// What opening the log's journal did (`AuditFile.journalNote`): lines restored after a crash of the machine, or
+    /// why each group is synced with `fdatasync` instead.
+    package var journalNote: String? {
+        if case .file(let file) = destination { file.journalNote } else { nil }
     }
 
     /// Queues one event; `completion` runs (on the writer thread) after its line is written, or with the error.

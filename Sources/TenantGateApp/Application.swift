@@ -88,6 +88,7 @@ package final class Application: Sendable {
             origin.close()
             throw SetupError("\(error)")
         }
+        if let note = audit.journalNote { logger.notice("\(note)") }
         let policies = PolicyStore(
             bundle: bundle,
             nonEntraSTS: settings.proxy.nonEntraSTS,

@@ -183,6 +183,12 @@ final class ServeProcess: @unchecked Sendable {
         }
     }
 
+    /// `kill -9`, as a crash would end it: nothing of its own shutdown runs, and its directory stays.
+    func killAbruptly() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     func stop() async {
         kill(process.processIdentifier, SIGTERM)
         for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }

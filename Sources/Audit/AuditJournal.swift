@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The audit log's write-ahead journal: how `--audit-fsync always` puts a group of lines on disk without an
+/// `fdatasync` of the log.
+///
+/// An `fdatasync` of a file that grows must also commit the file's new size and blocks to the file system's journal
+/// (on ext4, a jbd2 commit by a kernel thread, which waits for a core). So PostgreSQL writes its WAL into segments it
+/// filled with zeros beforehand. The log itself must stay plain JSON Lines that `tail -f` and shippers follow by its
+/// size, so the lines still go to the log as they did (page cache), and each group also goes here: one direct,
+/// synchronous write (`O_DIRECT | O_DSYNC`) of a batch into blocks that are already allocated and written, which is
+/// one device write and no metadata. On this VM's ext4: 80 µs against 125 µs at p50, 0.2 against 1.0–1.5 ms at p99
+/// with both cores busy.
+///
+/// Layout: block 0 holds the checkpoint, the sequence number of the last batch whose lines are known to be on disk in
+/// the log itself. Batches follow from block 1, each starting on a block, numbered on from the checkpoint, each
+/// checked by CRC-32C. When the next batch does not fit, the log is synced once (`fdatasync`), the checkpoint moves
+/// to the last batch, and batches start again at block 1, over the old ones. The file grows to its capacity in its
+/// first lap and is reused after. `AuditJournalReplay` puts back what a crash took from the log.
+///
+/// Used only under `AuditFile`'s sync lock. A journal that fails to write is left for good: syncs go back to
+/// `fdatasync`, so a faulty journal never costs a line.
+final class AuditJournal: @unchecked Sendable {
+    /// Bytes written to the log by one `write(2)`, and where: what a replay writes again.
+    struct Chunk: Sendable, Equatable {
+        let file: FileIdentity
+        let offset: UInt64
+        let bytes: [UInt8]
+    }
+
+    static let defaultCapacity = 16 << 20
+
+    /// `O_DIRECT`, which Glibc declares only for _GNU_SOURCE; its value differs between architectures.
+    #if arch(x86_64)
+    private static let directIO: Int32 = 0o40000
+    #else
+    private static let directIO: Int32 = 0o200000
+    #endif
+
+    let path: String
+    private let descriptor: Int32
+    private let capacity: Int
+    /// Where the next batch goes.
+    private var position = JournalFormat.blockSize
+    private var lastSequence: UInt64
+    /// An aligned buffer for direct writes, grown as batches need.
+    private var buffer: UnsafeMutableRawPointer
+    private var bufferSize: Int
+    /// Why the journal was left; nil while it works.
+    private(set) var failure: String?
+
+    /// The journal of the log at `logPath`: its path beside the log, hidden so that a rotation's `*` never takes it.
+    static func path(forLogAt logPath: String) -> String {
+        let slash = logPath.lastIndex(of: "/")
+        let directory = slash.map { String(logPath[...$0]) } ?? ""
+        let name = slash.map { String(logPath[logPath.index(after: $0)...]) } ?? logPath
+        return "\(directory).\(name).journal"
+    }
+
+    /// Opens (creating, mode 0640) the journal at `path` for direct writes and starts it over from `checkpoint`: the
+    /// caller has replayed it. Nil with the reason where the file system has no direct I/O (tmpfs) or the journal
+    /// cannot be written.
+    static func open(
+        at path: String,
+        checkpoint: UInt64,
+        capacity: Int = defaultCapacity
+    ) -> Result<AuditJournal, SystemCallError> {
+        guard let buffer = alignedBuffer(JournalFormat.blockSize) else {
+            return .failure(SystemCallError(code: ENOMEM))
+        }
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | directIO | O_DSYNC | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else {
+            let failure = SystemCallError(code: errno)
+            free(buffer)
+            return .failure(failure)
+        }
+        let journal = AuditJournal(
+            path: path,
+            descriptor: descriptor,
+            capacity: capacity,
+            checkpoint: checkpoint,
+            buffer: buffer
+        )
+        if let failure = journal.writeCheckpoint() {
+            journal.close()
+            return .failure(failure)
+        }
+        return .success(journal)
+    }
+
+    private init(path: String, descriptor: Int32, capacity: Int, checkpoint: UInt64, buffer: UnsafeMutableRawPointer) {
+        self.path = path
+        self.descriptor = descriptor
+        self.capacity = max(capacity, 2 * JournalFormat.blockSize)
+        self.lastSequence = checkpoint
+        self.buffer = buffer
+        bufferSize = JournalFormat.blockSize
+    }
+
+    deinit {
+        free(buffer)
+    }
+
+    /// Puts `chunks` (written to the log, not yet synced) on disk: one batch, or when the journal is full (or the log
+    /// shrank under it) `syncLog` and a checkpoint, after which the journal starts over.
+    func makeDurable(
+        _ chunks: [Chunk],
+        logShrank: Bool,
+        syncLog: () -> Result<Void, SystemCallError>
+    ) -> Result<Void, SystemCallError> {
+        guard failure == nil, !chunks.isEmpty else { return failure == nil ? .success(()) : syncLog() }
+        let size = JournalFormat.batchSize(chunks)
+        if logShrank || position + size > capacity {
+            // A batch that could replay over lines written since the log was cut (copytruncate) must not stay valid.
+            let synced = syncLog()
+            if case .success = synced { checkpoint() }
+            return synced
+        }
+        if let failure = writeBatch(chunks, size: size) {
+            abandon("a journal write failed: \(failure.sentence)")
+            return syncLog()
+        }
+        return .success(())
+    }
+
+    /// The log's lines are on disk (its `fdatasync` succeeded): no batch need be replayed, and the next one starts
+    /// at block 1.
+    func checkpoint() {
+        guard failure == nil else { return }
+        if let failure = writeCheckpoint() { abandon("the journal's checkpoint failed: \(failure.sentence)") }
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
+    }
+
+    private func abandon(_ reason: String) {
+        failure = reason
+        let message = "tenantgate: audit journal \(path): \(reason); syncing the audit log with fdatasync from now on\n"
+        _ = message.utf8CString.withUnsafeBufferPointer { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+    }
+
+    private func writeCheckpoint() -> SystemCallError? {
+        memset(buffer, 0, JournalFormat.blockSize)
+        JournalFormat.encodeCheckpoint(lastSequence, into: buffer)
+        position = JournalFormat.blockSize
+        return writeFully(JournalFormat.blockSize, at: 0)
+    }
+
+    private func writeBatch(_ chunks: [Chunk], size: Int) -> SystemCallError? {
+        if size > bufferSize {
+            guard let larger = Self.alignedBuffer(size) else { return SystemCallError(code: ENOMEM) }
+            free(buffer)
+            buffer = larger
+            bufferSize = size
+        }
+        let sequence = lastSequence + 1
+        JournalFormat.encodeBatch(chunks, sequence: sequence, into: buffer, size: size)
+        if let failure = writeFully(size, at: position) { return failure }
+        lastSequence = sequence
+        position += size
+        return nil
+    }
+
+    private func writeFully(_ count: Int, at offset: Int) -> SystemCallError? {
+        while true {
+            let written = pwrite(descriptor, buffer, count, off_t(offset))
+            if written == count { return nil }
+            if written < 0, errno == EINTR { continue }
+            // A direct write moves whole blocks or fails; a short one means a device that cannot be trusted.
+            return SystemCallError(code: written < 0 ? errno : EIO)
+        }
+    }
+
+    /// Direct I/O wants the memory aligned as the blocks are.
+    private static func alignedBuffer(_ size: Int) -> UnsafeMutableRawPointer? {
+        var pointer: UnsafeMutableRawPointer?
+        return posix_memalign(&pointer, JournalFormat.blockSize, size) == 0 ? pointer : nil
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+@testable import Audit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 26: `--audit-fsync always` puts each group in the write-ahead journal beside the log, and a crash of the
+/// machine that takes the log's unsynced pages loses no acknowledged line. A power cut is played by cutting or
+/// zeroing the log where its pages had not reached the disk.
+@Suite(.serialized)
+struct AuditJournalTests {
+    static func open(_ path: String, capacity: Int = AuditJournal.defaultCapacity) throws -> AuditLog {
+        try AuditLog(
+            path: path,
+            sync: .always,
+            syncInterval: .seconds(1),
+            fileSystem: SystemFileSystem(),
+            journalCapacity: capacity
+        )
+    }
+
+    /// Appends `count` groups of one line each, every one acknowledged (on disk) before the next.
+    static func appendGroups(_ log: AuditLog, _ count: Int, tag: String) throws {
+        for index in 0..<count {
+            try log.append(AuditDurabilityTests.lines(1, tag: "\(tag)-\(index)"), lineCount: 1).get()
+        }
+    }
+
+    static func contents(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    static func cut(_ path: String, to size: Int) {
+        #expect(truncate(path, off_t(size)) == 0)
+    }
+
+    enum PowerCut: String, CaseIterable, CustomTestStringConvertible {
+        case everything = "the whole log lost"
+        case halfTheLastLine = "the log cut inside its last line"
+        case zerosInTheMiddle = "zeros over a line in the middle"
+        var testDescription: String { rawValue }
+    }
+
+    @Test(arguments: PowerCut.allCases)
+    func linesAcknowledgedThroughTheJournalSurviveLosingTheLogsPages(_ cut: PowerCut) throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        #expect(written.journalNote == nil, "the journal is in use and had nothing to restore")
+        try Self.appendGroups(written, 20, tag: "acknowledged")
+        let original = try Self.contents(path)
+        let lineLength = original.count / 20
+        switch cut {
+        case .everything:
+            Self.cut(path, to: 0)
+        case .halfTheLastLine:
+            Self.cut(path, to: original.count - lineLength / 2)
+        case .zerosInTheMiddle:
+            let descriptor = Glibc.open(path, O_WRONLY)
+            let zeros = [UInt8](repeating: 0, count: lineLength)
+            #expect(zeros.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(10 * lineLength)) } > 0)
+            _ = close(descriptor)
+        }
+        #expect(try Self.contents(path) != original)
+
+        let restarted = try Self.open(path)
+        #expect(restarted.journalNote?.contains("restored") == true, "\(restarted.journalNote ?? "no note")")
+        #expect(try Self.contents(path) == original)
+        restarted.close()
+        written.close()
+    }
+
+    @Test func aCleanCloseLeavesNothingToReplay() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let log = try Self.open(path)
+        try Self.appendGroups(log, 5, tag: "closed")
+        log.close()
+        let lines = try AuditDurabilityTests.fileLines(path)
+        let shortened = lines.dropLast().reduce(0) { $0 + $1.utf8.count + 1 }
+        // Cut after the close: the operator's doing, which the journal must not undo.
+        Self.cut(path, to: shortened)
+
+        let reopened = try Self.open(path)
+        #expect(reopened.journalNote == nil)
+        #expect(try AuditDurabilityTests.fileLines(path).count == 4)
+        reopened.close()
+    }
+
+    @Test func aTornBatchEndsTheReplay() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 10, tag: "batch")
+        let original = try AuditDurabilityTests.fileLines(path)
+        Self.cut(path, to: 0)
+        // Each one-line batch takes one block after the checkpoint's: flip a byte in the sixth one's line.
+        let journal = Glibc.open(AuditJournal.path(forLogAt: path), O_RDWR)
+        var byte: UInt8 = 0
+        let offset = off_t(6 * JournalFormat.blockSize + 100)
+        #expect(pread(journal, &byte, 1, offset) == 1)
+        byte ^= 0xFF
+        #expect(pwrite(journal, &byte, 1, offset) == 1)
+        _ = close(journal)
+
+        let restarted = try Self.open(path)
+        #expect(try AuditDurabilityTests.fileLines(path) == Array(original.prefix(5)))
+        restarted.close()
+        written.close()
+    }
+
+    @Test func aLogCutUnderTheProxyIsNotRefilledWithItsOldLines() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 10, tag: "before-the-cut")
+        // copytruncate: the file keeps its inode and starts again from nothing.
+        Self.cut(path, to: 0)
+        try Self.appendGroups(written, 3, tag: "after-the-cut")
+        let after = try AuditDurabilityTests.fileLines(path)
+        #expect(after.count == 3)
+        // The first group after the cut synced the log itself; a power cut takes the two after it.
+        Self.cut(path, to: after[0].utf8.count + 1)
+
+        let restarted = try Self.open(path)
+        #expect(try AuditDurabilityTests.fileLines(path) == after)
+        restarted.close()
+        written.close()
+    }
+
+    @Test func linesOfALogRenamedByRotationGoBackToTheRenamedFile() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 5, tag: "rotated")
+        let original = try Self.contents(path)
+        // logrotate renamed the log, and the machine stopped before the proxy reopened it.
+        let rotated = path + ".1"
+        #expect(rename(path, rotated) == 0)
+        Self.cut(rotated, to: original.count / 2)
+
+        let restarted = try Self.open(path)
+        #expect(try Self.contents(rotated) == original)
+        #expect(try Self.contents(path).isEmpty)
+        #expect(restarted.journalNote?.contains(rotated) == true)
+        restarted.close()
+        written.close()
+    }
+
+    @Test func aFullJournalSyncsTheLogAndStartsOverWithoutLosingALine() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        // Room for two one-block batches after the checkpoint: every third group syncs the log and starts over.
+        let capacity = 3 * JournalFormat.blockSize
+        let written = try Self.open(path, capacity: capacity)
+        try Self.appendGroups(written, 10, tag: "lap")
+        let original = try Self.contents(path)
+        let journalSize =
+            try FileManager.default.attributesOfItem(
+                atPath: AuditJournal.path(forLogAt: path)
+            )[.size] as? Int
+        #expect(journalSize == capacity)
+        let lineLength = original.count / 10
+        // The ninth group synced the log and started the journal over; the tenth is in its first block: lose it.
+        Self.cut(path, to: original.count - lineLength)
+
+        let restarted = try Self.open(path, capacity: capacity)
+        #expect(try Self.contents(path) == original)
+        restarted.close()
+        written.close()
+    }
+
+    @Test func aLogThatIsAPipeHasNoJournal() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        #expect(mkfifo(path, 0o600) == 0)
+        let reader = Glibc.open(path, O_RDONLY | O_NONBLOCK)
+        defer {
+            _ = close(reader)
+            unlink(path)
+        }
+        let log = try Self.open(path)
+        try Self.appendGroups(log, 3, tag: "piped")
+        var received = [UInt8](repeating: 0, count: 4096)
+        #expect(read(reader, &received, received.count) > 0)
+        #expect(!FileManager.default.fileExists(atPath: AuditJournal.path(forLogAt: path)))
+        log.close()
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import MockSTS
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 26: with `--audit-fsync always`, an answer leaves once its line is in the audit journal, not once the log's
+/// own pages are on disk. A crash of the machine that takes those pages (played here by `kill -9` and emptying the
+/// log) loses no answered decision: the next start writes the lines back from the journal and says so.
+@Suite(.timeLimit(.minutes(5)))
+struct AuditJournalEndToEndTests {
+    @Test func answeredDecisionsOutliveAPowerCutThatTookTheLogsPages() async throws {
+        let crashed = try await ServeProcess()
+        do {
+            let maker = crashed.makerHeader(try await crashed.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
+            for tenant in [ProxyEndToEndTests.fabrikam, ProxyEndToEndTests.northwind] {
+                _ = try await crashed.curl(
+                    maker + [
+                        "-d", HostileClientTests.form,
+                        "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token",
+                    ]
+                )
+            }
+            let answered = try String(contentsOfFile: crashed.auditPath, encoding: .utf8)
+            #expect(answered.contains(#""decision":"allowed""#) && answered.contains(#""decision":"blocked""#))
+            let journal = crashed.directory.appendingPathComponent(".audit.jsonl.journal").path
+            #expect(FileManager.default.fileExists(atPath: journal))
+
+            crashed.killAbruptly()
+            #expect(truncate(crashed.auditPath, 0) == 0)
+            try await ServeProcess.with(extraArguments: ["--audit-log", crashed.auditPath]) { restarted in
+                #expect(restarted.log().contains("restored"), "\(restarted.log())")
+                let restored = try String(contentsOfFile: crashed.auditPath, encoding: .utf8)
+                #expect(restored.hasPrefix(answered), "\(restored)")
+            }
+        } catch {
+            await crashed.stop()
+            throw error
+        }
+        await crashed.stop()
+    }
+}
