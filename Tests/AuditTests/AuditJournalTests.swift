@@ -181,3 +181,20 @@ struct AuditJournalTests {
         log.close()
     }
 }
+
+struct CRC32CTests {
+    /// The check value of CRC-32C (RFC 3720, appendix B.4), and the same checksum whatever the pieces: the eight-byte
+    /// steps and the byte-at-a-time tail must agree.
+    @Test func theCheckValueAndAnySplitAgree() {
+        let check = Array("123456789".utf8)
+        #expect(check.withUnsafeBytes { CRC32C.checksum($0) } == 0xE306_9283)
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let whole = bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        for split in [1, 7, 8, 9, 500, 999] {
+            let first = bytes[..<split].withUnsafeBytes { CRC32C.checksum($0) }
+            #expect(bytes[split...].withUnsafeBytes { CRC32C.checksum($0, continuing: first) } == whole)
+        }
+        // 32 zero bytes (RFC 3720 B.4).
+        #expect([UInt8](repeating: 0, count: 32).withUnsafeBytes { CRC32C.checksum($0) } == 0x8A91_36AA)
+    }
+}
