@@ -11,7 +11,7 @@ import PolicyService
 /// `ResourceStreamStateMachine`, with the time and fresh IDs it may need, and carries out what it returns.
 ///
 /// Backpressure is its own business: each side reads only while the other can take what it writes. Requests come
-/// one at a time from the `HTTPServerPipelineHandler` before it, so pipelined requests wait for their turn.
+/// one at a time from the `PipelinedRequestQueue` before it, so pipelined requests wait for their turn.
 final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -310,7 +310,7 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
                 promise: nil
             )
             try clientSync.removeHandler(
-                context: clientSync.context(handlerType: HTTPServerPipelineHandler.self),
+                context: clientSync.context(handlerType: PipelinedRequestQueue.self),
                 promise: nil
             )
             try clientSync.removeHandler(

@@ -53,7 +53,7 @@ enum SessionHandover {
                     session.judgesEveryRequest
                     ? tls + [
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
-                        HTTPServerPipelineHandler(),
+                        PipelinedRequestQueue(),
                         ResourceSessionHandler(session: session, deadline: deadline, shared: shared),
                     ]
                     : tls + [
