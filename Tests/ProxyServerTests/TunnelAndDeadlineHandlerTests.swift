@@ -84,4 +84,25 @@ struct TunnelAndDeadlineHandlerTests {
         _ = channel.close()
         #expect(!channel.isActive, "seed \(seed)")
     }
+
+    /// The timer set for an earlier head that arrived in time fires during a later head: it waits on for the later
+    /// head's own deadline, neither expiring it early nor forgetting it.
+    @Test func aLaterHeadGetsItsWholeDeadlineFromTheTimerAnEarlierOneLeft() throws {
+        let deadline = RequestDeadlineHandler(head: .seconds(10))
+        let channel = EmbeddedChannel(handler: deadline)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n"))
+        deadline.headReceived()
+        deadline.answered()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        try channel.writeInbound(ByteBuffer(string: "GET /second"))
+        // The first head's timer fires here, 4 s into the second head's 10.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        let answer = try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) }
+        #expect(answer?.hasPrefix("HTTP/1.1 408") == true, "\(answer ?? "nothing")")
+        #expect(!channel.isActive)
+    }
 }
