@@ -270,7 +270,7 @@ final class AuditFile: Sendable {
         }
         let fileSystem = self.fileSystem
         let result =
-            journal?.makeDurable(chunks, logShrank: logMustSync) { fileSystem.dataSync(descriptor) }
+            journal?.makeDurable(chunks, logMustSync: logMustSync) { fileSystem.dataSync(descriptor) }
             ?? fileSystem.dataSync(descriptor)
         let now = ContinuousClock.now
         state.withLock { state in

@@ -102,16 +102,17 @@ final class AuditJournal: @unchecked Sendable {
         free(buffer)
     }
 
-    /// Puts `chunks` (written to the log, not yet synced) on disk: one batch, or when the journal is full (or the log
-    /// shrank under it) `syncLog` and a checkpoint, after which the journal starts over.
+    /// Puts `chunks` (written to the log, not yet synced) on disk: one batch, or when the journal is full (or
+    /// `logMustSync`: the log shrank under it, or a write's offset is unknown) `syncLog` and a checkpoint, after which
+    /// the journal starts over.
     func makeDurable(
         _ chunks: [Chunk],
-        logShrank: Bool,
+        logMustSync: Bool,
         syncLog: () -> Result<Void, SystemCallError>
     ) -> Result<Void, SystemCallError> {
         guard failure == nil, !chunks.isEmpty else { return failure == nil ? .success(()) : syncLog() }
         let size = JournalFormat.batchSize(chunks)
-        if logShrank || position + size > capacity {
+        if logMustSync || position + size > capacity {
             // A batch that could replay over lines written since the log was cut (copytruncate) must not stay valid.
             let synced = syncLog()
             if case .success = synced { checkpoint() }
