@@ -84,6 +84,8 @@ struct PipelinedRequestQueueTests {
         try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
         #expect(recorder.seen.count == 2, "not before the answer's end")
         try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(recorder.seen.count == 2, "not inside the write of the answer's end")
+        channel.embeddedEventLoop.run()
         #expect(recorder.seen == ["head /first", "end", "head /second", "body", "end", "read complete"])
         #expect(counter.reads == 1, "let go once nothing waits")
         _ = try channel.finish()
@@ -99,8 +101,10 @@ struct PipelinedRequestQueueTests {
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(recorder.seen == ["head /first", "end"])
         try Self.answer(channel)
+        channel.embeddedEventLoop.run()
         #expect(recorder.seen == ["head /first", "end", "head /second", "end", "read complete"])
         try Self.answer(channel)
+        channel.embeddedEventLoop.run()
         #expect(recorder.seen.suffix(3) == ["error", "input closed", "read complete"])
         _ = try channel.finish()
     }
@@ -114,5 +118,15 @@ struct PipelinedRequestQueueTests {
         Self.send(Self.head("/next"), channel)
         #expect(recorder.seen == ["head /upload", "body", "end", "head /next"])
         _ = try channel.finish()
+    }
+
+    @Test func aClosedConnectionsWaitingRequestsAreDropped() throws {
+        let (channel, _, recorder) = try Self.channel()
+        for part in [Self.head("/first"), .end(nil), Self.head("/second"), .end(nil)] { Self.send(part, channel) }
+        try Self.answer(channel)
+        channel.pipeline.fireChannelInactive()
+        channel.embeddedEventLoop.run()
+        #expect(recorder.seen == ["head /first", "end"])
+        _ = try? channel.finish()
     }
 }

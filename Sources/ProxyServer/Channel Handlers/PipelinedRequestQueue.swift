@@ -28,6 +28,9 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
     private var waiting = CircularBuffer<Waiting>(initialCapacity: 0)
     /// A read asked for while requests wait, passed on once none does.
     private var readHeld = false
+    /// Whether this handler is in a pipeline: a delivery scheduled before its removal finds it gone.
+    private var added = false
+    private var deliveryScheduled = false
 
     /// The request in progress is read to its end and its answer not yet written to its end: what the client sends
     /// now belongs to the next request.
@@ -65,11 +68,23 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
         answerEnded = true
         // An answer that ended before its request (a refusal while the body still came) waits for the request's end.
         if requestEnded { requestInProgress = false }
-        deliverWaiting(context: context)
+        if !waiting.isEmpty { scheduleDelivery(context: context) }
+    }
+
+    /// A closed connection's waiting requests are dropped: nobody is there for their answers.
+    func channelInactive(context: ChannelHandlerContext) {
+        waiting.removeAll()
+        readHeld = false
+        context.fireChannelInactive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        added = true
     }
 
     /// On removal (a WebSocket's splice), what waits goes on to the handlers that stay, and a held read is let go.
     func handlerRemoved(context: ChannelHandlerContext) {
+        added = false
         while let next = waiting.popFirst() { fire(next, context: context) }
         if readHeld {
             readHeld = false
@@ -97,6 +112,22 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
         case .part(let part): deliver(part, context: context)
         case .parseError(let error): context.fireErrorCaught(error)
         case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        }
+    }
+
+    /// The next request goes on from the next tick of the loop, not inside the write of the answer before it: the
+    /// handler that wrote that answer is still finishing its request (whether its upstream connection may serve
+    /// another, its deadline). A request begun inside that would find the connection marked reusable while its own
+    /// answer was still coming, and a client that left then would hand the pool a connection whose next answer is
+    /// not its next user's.
+    private func scheduleDelivery(context: ChannelHandlerContext) {
+        guard !deliveryScheduled else { return }
+        deliveryScheduled = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (queue, context) = bound.value
+            queue.deliveryScheduled = false
+            if queue.added { queue.deliverWaiting(context: context) }
         }
     }
 
