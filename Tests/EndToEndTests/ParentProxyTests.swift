@@ -192,8 +192,6 @@ final class Squid: @unchecked Sendable {
 
     /// - Parameter certificate: PEM certificate and key files: the listener is an HTTPS proxy.
     init(user: String? = nil, password: String? = nil, certificate: (chain: String, key: String)? = nil) async throws {
-        let port = try ServeProcess.freePort()
-        self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("squid-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Squid drops to the `proxy` user before it writes its logs.
@@ -215,6 +213,27 @@ final class Squid: @unchecked Sendable {
                 http_access deny all
                 """
         }
+        // A free port may be taken by another test before Squid binds it (it then exits 1 at once): a few tries.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try ServeProcess.freePort()
+            do {
+                process = try await Self.start(on: port, in: path, certificate: certificate, access: access)
+                self.port = port
+                return
+            } catch  where attempt < 3 {
+                continue
+            }
+        }
+    }
+
+    private static func start(
+        on port: Int,
+        in path: String,
+        certificate: (chain: String, key: String)?,
+        access: String
+    ) async throws -> Process {
         let listener =
             certificate.map { "https_port 127.0.0.1:\(port) tls-cert=\($0.chain) tls-key=\($0.key)" }
             ?? "http_port 127.0.0.1:\(port)"
@@ -231,11 +250,7 @@ final class Squid: @unchecked Sendable {
         \(access)
 
         """.write(toFile: "\(path)/squid.conf", atomically: true, encoding: .utf8)
-        process = try await LoopbackDaemon.start(
-            "/usr/sbin/squid",
-            ["-N", "-f", "\(path)/squid.conf"],
-            listeningOn: port
-        )
+        return try await LoopbackDaemon.start("/usr/sbin/squid", ["-N", "-f", "\(path)/squid.conf"], listeningOn: port)
     }
 
     func log() -> String {
