@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,8 +61,7 @@ final class AuditJournal: @unchecked Sendable {
     }
 
     /// Opens (creating, mode 0640) the journal at `path` for direct writes and starts it over from `checkpoint`: the
-    /// caller has replayed it. Nil with the reason where the file system has no direct I/O (tmpfs) or the journal
-    /// cannot be written.
+    /// caller has replayed it. Fails where the file system has no direct I/O or the journal cannot be written.
     static func open(
         at path: String,
         checkpoint: UInt64,
@@ -110,7 +111,8 @@ final class AuditJournal: @unchecked Sendable {
         logMustSync: Bool,
         syncLog: () -> Result<Void, SystemCallError>
     ) -> Result<Void, SystemCallError> {
-        guard failure == nil, !chunks.isEmpty else { return failure == nil ? .success(()) : syncLog() }
+        guard failure == nil else { return syncLog() }
+        guard !chunks.isEmpty else { return .success(()) }
         let size = JournalFormat.batchSize(chunks)
         if logMustSync || position + size > capacity {
             // A batch that could replay over lines written since the log was cut (copytruncate) must not stay valid.
@@ -139,7 +141,7 @@ final class AuditJournal: @unchecked Sendable {
     private func abandon(_ reason: String) {
         failure = reason
         let message = "tenantgate: audit journal \(path): \(reason); syncing the audit log with fdatasync from now on\n"
-        _ = message.utf8CString.withUnsafeBufferPointer { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+        FileHandle.standardError.write(Data(message.utf8))
     }
 
     private func writeCheckpoint() -> SystemCallError? {

@@ -28,7 +28,7 @@ enum AuditJournalReplay {
     static func replay(journalAt journalPath: String, logAt logPath: String) throws(AuditLogError) -> Outcome {
         guard let journal = FileManager.default.contents(atPath: journalPath) else { return Outcome(lastSequence: 0) }
         var failure: AuditLogError?
-        let outcome = [UInt8](journal).withUnsafeBytes { bytes in
+        let outcome = journal.withUnsafeBytes { bytes in
             do throws(AuditLogError) {
                 return try replay(bytes, logAt: logPath)
             } catch {

@@ -29,6 +29,20 @@ struct AuditJournalTests {
         }
     }
 
+    /// Opens the log at `path` again while `written` still has it open, as the next start after a crash of the
+    /// machine would find it; `check` looks at what the replay did; both logs are closed after.
+    static func restart(
+        _ path: String,
+        after written: AuditLog,
+        capacity: Int = AuditJournal.defaultCapacity,
+        _ check: (AuditLog) throws -> Void
+    ) throws {
+        let restarted = try open(path, capacity: capacity)
+        try check(restarted)
+        restarted.close()
+        written.close()
+    }
+
     static func contents(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     static func cut(_ path: String, to size: Int) {
@@ -63,11 +77,10 @@ struct AuditJournalTests {
         }
         #expect(try Self.contents(path) != original)
 
-        let restarted = try Self.open(path)
-        #expect(restarted.journalNote?.contains("restored") == true, "\(restarted.journalNote ?? "no note")")
-        #expect(try Self.contents(path) == original)
-        restarted.close()
-        written.close()
+        try Self.restart(path, after: written) { (restarted) throws in
+            #expect(restarted.journalNote?.contains("restored") == true, "\(restarted.journalNote ?? "no note")")
+            #expect(try Self.contents(path) == original)
+        }
     }
 
     @Test func aCleanCloseLeavesNothingToReplay() throws {
@@ -101,10 +114,9 @@ struct AuditJournalTests {
         #expect(pwrite(journal, &byte, 1, offset) == 1)
         _ = close(journal)
 
-        let restarted = try Self.open(path)
-        #expect(try AuditDurabilityTests.fileLines(path) == Array(original.prefix(5)))
-        restarted.close()
-        written.close()
+        try Self.restart(path, after: written) { (_) throws in
+            #expect(try AuditDurabilityTests.fileLines(path) == Array(original.prefix(5)))
+        }
     }
 
     @Test func aLogCutUnderTheProxyIsNotRefilledWithItsOldLines() throws {
@@ -119,10 +131,9 @@ struct AuditJournalTests {
         // The first group after the cut synced the log itself; a power cut takes the two after it.
         Self.cut(path, to: after[0].utf8.count + 1)
 
-        let restarted = try Self.open(path)
-        #expect(try AuditDurabilityTests.fileLines(path) == after)
-        restarted.close()
-        written.close()
+        try Self.restart(path, after: written) { (_) throws in
+            #expect(try AuditDurabilityTests.fileLines(path) == after)
+        }
     }
 
     @Test func linesOfALogRenamedByRotationGoBackToTheRenamedFile() throws {
@@ -135,12 +146,11 @@ struct AuditJournalTests {
         #expect(rename(path, rotated) == 0)
         Self.cut(rotated, to: original.count / 2)
 
-        let restarted = try Self.open(path)
-        #expect(try Self.contents(rotated) == original)
-        #expect(try Self.contents(path).isEmpty)
-        #expect(restarted.journalNote?.contains(rotated) == true)
-        restarted.close()
-        written.close()
+        try Self.restart(path, after: written) { (restarted) throws in
+            #expect(try Self.contents(rotated) == original)
+            #expect(try Self.contents(path).isEmpty)
+            #expect(restarted.journalNote?.contains(rotated) == true)
+        }
     }
 
     @Test func aFullJournalSyncsTheLogAndStartsOverWithoutLosingALine() throws {
@@ -159,10 +169,9 @@ struct AuditJournalTests {
         // The ninth group synced the log and started the journal over; the tenth is in its first block: lose it.
         Self.cut(path, to: original.count - lineLength)
 
-        let restarted = try Self.open(path, capacity: capacity)
-        #expect(try Self.contents(path) == original)
-        restarted.close()
-        written.close()
+        try Self.restart(path, after: written, capacity: capacity) { (_) throws in
+            #expect(try Self.contents(path) == original)
+        }
     }
 
     @Test func aLogThatIsAPipeHasNoJournal() throws {
