@@ -22,7 +22,6 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// Where the request being served is: its end read, its answer's end written.
-    private var requestInProgress = false
     private var requestEnded = false
     private var answerEnded = false
     private var waiting = CircularBuffer<Waiting>(initialCapacity: 0)
@@ -34,7 +33,7 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
 
     /// The request in progress is read to its end and its answer not yet written to its end: what the client sends
     /// now belongs to the next request.
-    private var nextMustWait: Bool { requestInProgress && requestEnded && !answerEnded }
+    private var nextMustWait: Bool { requestEnded && !answerEnded }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
@@ -65,9 +64,9 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
         if case .end = unwrapOutboundIn(data) { ends = true } else { ends = false }
         context.write(data, promise: promise)
         guard ends else { return }
+        // An answer may end before its request (a refusal while the body still comes): the rest of the request
+        // then passes, and so does the next one.
         answerEnded = true
-        // An answer that ended before its request (a refusal while the body still came) waits for the request's end.
-        if requestEnded { requestInProgress = false }
         if !waiting.isEmpty { scheduleDelivery(context: context) }
     }
 
@@ -95,14 +94,12 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
     private func deliver(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head:
-            requestInProgress = true
             requestEnded = false
             answerEnded = false
         case .body:
             break
         case .end:
             requestEnded = true
-            if answerEnded { requestInProgress = false }
         }
         context.fireChannelRead(wrapInboundOut(part))
     }
