@@ -46,7 +46,8 @@ package enum RFC3339 {
         (16, UInt8(ascii: ":")),
     ]
 
-    private static func date(fromUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+    /// As `date(from:)`, over the text's bytes.
+    package static func date(fromUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count == 20 || bytes.count == 24 else { return nil }
         func number(_ start: Int, _ width: Int) -> Int? {
             var value = 0

@@ -1,11 +1,14 @@
 import Foundation
+import Plumbing
 
 /// An audit line as a row of Microsoft Sentinel's Advanced Security Information Model: a decision as an
 /// Authentication event (schema 0.1.3), a policy change as an Audit event (schema 0.1). Each row also carries the
 /// whole line in `AdditionalFields`, and the tenants in `TenantGateCreatorTenant` and `TenantGateSignInTenant`.
 package enum ASIMRecord {
     package static func row(_ record: AuditRecord, device: String) -> ASIMRow {
-        let time = record.string("time") ?? ISO8601DateFormatter().string(from: record.time)
+        let time =
+            record.written("time").map(ASIMRow.Value.written)
+            ?? .text(record.string("time") ?? RFC3339.string(from: record.time, milliseconds: true))
         // The line itself when it is JSON, as it is; else as the string it is.
         var additional = record.line
         if !record.isJSONObject {
@@ -13,17 +16,17 @@ package enum ASIMRecord {
             json.raw(#"{"line":"#)
             json.string(record.text)
             json.raw("}")
-            additional = Data(json.bytes)
+            additional = json.bytes
         }
         var row = ASIMRow()
-        row.set("TimeGenerated", .text(time))
-        row.set("EventStartTime", .text(time))
-        row.set("EventEndTime", .text(time))
+        row.set("TimeGenerated", time)
+        row.set("EventStartTime", time)
+        row.set("EventEndTime", time)
         row.set("EventCount", .number(1))
         row.set("EventProduct", .text("TenantGate"))
         row.set("EventVendor", .text("TenantGate"))
         row.set("Dvc", .text(device))
-        row.set("EventOriginalUid", .text(record.correlationID ?? ""))
+        row.set("EventOriginalUid", member("correlation_id", of: record) ?? .text(""))
         row.set("AdditionalFields", .json(additional))
         if record.event.hasPrefix("policy_change") {
             auditEvent(record.otherMembers, failed: record.event == "policy_change_failed", into: &row)
@@ -54,13 +57,18 @@ package enum ASIMRecord {
             row.set("TargetAppName", .text(host))
             row.set("TargetUrl", .text("https://\(host)\(record.string("path") ?? "")"))
         }
-        if let client = record.string("client_id") { row.set("TargetAppId", .text(client)) }
-        if let creator = record.string("creator_tenant") { row.set("TenantGateCreatorTenant", .text(creator)) }
-        if let signIn = record.string("sign_in_tenant") {
-            row.set("TenantGateSignInTenant", .text(signIn))
-            row.set("TargetDvcScopeId", .text(signIn))
+        if let client = member("client_id", of: record) { row.set("TargetAppId", client) }
+        if let creator = member("creator_tenant", of: record) { row.set("TenantGateCreatorTenant", creator) }
+        if let signIn = member("sign_in_tenant", of: record) {
+            row.set("TenantGateSignInTenant", signIn)
+            row.set("TargetDvcScopeId", signIn)
         }
-        if let reason = record.string("reason") { row.set("EventMessage", .text(reason)) }
+        if let reason = member("reason", of: record) { row.set("EventMessage", reason) }
+    }
+
+    /// A string member: copied as written from a decision line, else read.
+    private static func member(_ name: StaticString, of record: AuditRecord) -> ASIMRow.Value? {
+        record.written(name).map(ASIMRow.Value.written) ?? record.string(name).map(ASIMRow.Value.text)
     }
 
     /// An administrator's change to a tenant's policy.
@@ -97,7 +105,9 @@ package struct ASIMRow {
         case text(String)
         case number(Int)
         /// JSON already (the whole audit line).
-        case json(Data)
+        case json([UInt8])
+        /// A string member of the audit line, copied as written.
+        case written(WrittenString)
     }
 
     private var columns: [(name: StaticString, value: Value)] = []
@@ -111,8 +121,11 @@ package struct ASIMRow {
         columns.append((name, value))
     }
 
+    /// A column's value; a string copied from the line reads as `.text`.
     package subscript(name: String) -> Value? {
-        columns.first { $0.name.description == name }?.value
+        guard let value = columns.first(where: { $0.name.description == name })?.value else { return nil }
+        if case .written(let written) = value { return .text(written.text) }
+        return value
     }
 
     /// The row as a JSON object.
@@ -125,6 +138,7 @@ package struct ASIMRow {
             case .text(let text): json.string(text)
             case .number(let number): json.raw(String(number))
             case .json(let line): json.raw(line)
+            case .written(let written): written.write(to: &json)
             }
         }
         json.raw("}")

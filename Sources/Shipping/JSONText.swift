@@ -25,17 +25,28 @@ struct JSONText {
     /// whole (a byte at a time, this was the shipping thread's busiest function).
     mutating func string(_ text: String) {
         var text = text
+        text.withUTF8 { string(utf8: $0) }
+    }
+
+    /// UTF-8 text as a JSON string, escaped as `string(_:)` does.
+    mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for (index, byte) in utf8.enumerated()
-            where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                escape(byte)
-                runStart = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        var runStart = 0
+        for (index, byte) in utf8.enumerated()
+        where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            escape(byte)
+            runStart = index + 1
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A string member of an audit line, copied as it is written there (`AuditRecord.withJSONString`): quoted, its
+    /// escapes already JSON's.
+    mutating func writtenString(_ body: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: body)
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -45,10 +45,20 @@ package enum OTLPLogs {
         }
         json.raw(#"{"timeUnixNano":""# + nanoseconds(record.time) + #"","observedTimeUnixNano":""# + observed)
         json.raw(#"","severityNumber":\#(number),"severityText":""# + text + #"","body":{"stringValue":"#)
-        json.string(record.text)
+        record.line.withUnsafeBufferPointer { json.string(utf8: $0) }
         json.raw(#"},"attributes":["#)
         attribute("event.name", "tenantgate.\(record.event)", to: &json)
         for (field, name) in attributeNames {
+            // A decision line's strings are copied as written: they are JSON strings already.
+            let copied = record.withJSONString(field) { body -> Void in
+                guard !body.isEmpty else { return }
+                json.raw(#",{"key":""#)
+                json.raw(name)
+                json.raw(#"","value":{"stringValue":"#)
+                json.writtenString(body)
+                json.raw("}}")
+            }
+            if copied != nil { continue }
             if let value = record.string(field) {
                 guard !value.isEmpty else { continue }
                 json.raw(",")

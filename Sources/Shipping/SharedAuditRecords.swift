@@ -61,7 +61,7 @@ package final class SharedAuditRecords: Sendable {
 
     private func take(_ key: LineKey, line: Data) -> AuditRecord? {
         cache.withLock { cache -> AuditRecord? in
-            guard var entry = cache.entries[key], entry.record.line == line else { return nil }
+            guard var entry = cache.entries[key], Self.same(entry.record.line, line) else { return nil }
             entry.readersLeft -= 1
             cache.entries[key] = entry.readersLeft > 0 ? entry : nil
             return entry.record
@@ -80,6 +80,16 @@ package final class SharedAuditRecords: Sendable {
             {
                 cache.entries[front] = nil
                 cache.order.removeFirst()
+            }
+        }
+    }
+
+    private static func same(_ bytes: [UInt8], _ data: Data) -> Bool {
+        guard bytes.count == data.count else { return false }
+        return bytes.withUnsafeBytes { bytes in
+            data.withUnsafeBytes { data in
+                guard let left = bytes.baseAddress, let right = data.baseAddress else { return bytes.isEmpty }
+                return memcmp(left, right, bytes.count) == 0
             }
         }
     }

@@ -23,30 +23,46 @@ package struct ShipRetryAfter: Error, CustomStringConvertible {
     package let description: String
 }
 
-/// One audit line as read from the file: its bytes, and the members every sink maps.
+/// One audit line as read from the file: its bytes, and where the members every sink maps lie in them.
 package struct AuditRecord {
-    package let line: Data
-    /// A decision line's members as the scanner read them: no dictionary to build, hash and free for every line
-    /// (those were a quarter of the shipping thread's time). Nil for any other line.
-    private let decisionMembers: ScannedMembers?
+    package let line: [UInt8]
+    /// A decision line's members as spans of `line`: nothing is decoded, allocated or freed per member until a sink
+    /// asks (a record of Strings took a quarter of the shipping thread to make and to free). Nil for any other line.
+    private let decisionMembers: ScannedSpans?
     /// Any other line's members, as `JSONSerialization` reads them (a policy change nests objects); empty for a
     /// decision line, and for a line that is not a JSON object.
     package let otherMembers: [String: Any]
     /// The line's own time, else when it was read.
     package let time: Date
-    /// The line's time as written, when it is RFC 3339 as TenantGate writes it.
-    package let timeText: String?
+    /// Whether `time` is the line's own, written as RFC 3339 as TenantGate writes it.
+    private let timeIsWritten: Bool
 
-    package init(line: Data) {
+    package init(line data: Data) {
+        // Sinks copy the line's bytes into their formats as they are: a line that is not UTF-8 (a damaged file) is
+        // repaired once here, as reading it as a String would.
+        var line = Array(data)
+        if !line.withUnsafeBufferPointer(ByteText.isValidUTF8) {
+            line = Array(String(decoding: line, as: UTF8.self).utf8)
+        }
         self.line = line
-        let decision = Self.decisionMembers(line)
+        let decision = line.withUnsafeBufferPointer(Self.decisionMembers)
         decisionMembers = decision
-        otherMembers =
-            decision != nil ? [:] : (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] ?? [:]
-        let text = decision?["time"]?.string ?? otherMembers["time"] as? String
-        let written = text.flatMap { RFC3339.date(from: $0) }
-        self.time = written ?? Date()
-        self.timeText = written == nil ? nil : text
+        if let decision {
+            otherMembers = [:]
+            let written = decision["time"].flatMap { span in
+                guard span.kind == .plainString else { return nil as Date? }
+                return line.withUnsafeBufferPointer {
+                    RFC3339.date(fromUTF8: UnsafeBufferPointer(rebasing: $0[span.range]))
+                }
+            }
+            time = written ?? Date()
+            timeIsWritten = written != nil
+        } else {
+            otherMembers = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            let written = (otherMembers["time"] as? String).flatMap(RFC3339.date(from:))
+            time = written ?? Date()
+            timeIsWritten = written != nil
+        }
     }
 
     /// The members of a decision line that sinks map.
@@ -58,22 +74,33 @@ package struct AuditRecord {
     /// A decision line's members, read in one pass with the scanner token inspection uses (`JSONSerialization`
     /// took about 20 µs a line, and every sink reads every line); nil for anything else, such as a policy change,
     /// whose nested members `JSONSerialization` reads.
-    private static func decisionMembers(_ line: Data) -> ScannedMembers? {
-        guard let members = JSONObjectScanner.members(of: line, wanted: decisionNames),
-            members["event"]?.string?.hasPrefix("policy_change") != true
-        else { return nil }
-        return members
+    private static func decisionMembers(_ line: UnsafeBufferPointer<UInt8>) -> ScannedSpans? {
+        guard let members = JSONObjectScanner.spans(in: line, wanted: decisionNames) else { return nil }
+        let event = members["event"].flatMap { JSONObjectScanner.string($0, in: line) }
+        return event?.hasPrefix("policy_change") == true ? nil : members
+    }
+
+    /// The line's time as written, when it is RFC 3339 as TenantGate writes it.
+    package var timeText: String? { timeIsWritten ? string("time") : nil }
+
+    /// The line's time in RFC 3339, as written when it was (`timeText`), else `time` written with milliseconds.
+    func appendTime(to out: inout [UInt8]) {
+        if timeIsWritten, withPlainString("time", { out.append(contentsOf: $0) }) != nil { return }
+        RFC3339.append(time, milliseconds: true, to: &out)
     }
 
     /// A member as Foundation would read it: a string, a number (`Int` when whole), an array of strings, or for a
     /// line that is not a decision whatever `JSONSerialization` made of it; nil when absent or null.
     package func value(_ name: StaticString) -> Any? {
         guard let decisionMembers else { return otherMembers[name.description] }
-        guard let member = decisionMembers[name] else { return nil }
-        switch member {
-        case .string(let text): return text
-        case .number(let number): return number == number.rounded() ? Int(exactly: number) ?? number : number
-        case .array: return member.strings ?? []
+        guard let span = decisionMembers[name] else { return nil }
+        switch span.kind {
+        case .plainString, .escapedString: return string(name)
+        case .number:
+            let number = line.withUnsafeBufferPointer { Double(String(decoding: $0[span.range], as: UTF8.self)) }
+            guard let number else { return nil }
+            return number == number.rounded() ? Int(exactly: number) ?? number : number
+        case .array: return strings(name) ?? []
         case .other: return nil  // null, or a literal no sink maps
         }
     }
@@ -81,14 +108,40 @@ package struct AuditRecord {
     /// A member that is a string.
     package func string(_ name: StaticString) -> String? {
         guard let decisionMembers else { return otherMembers[name.description] as? String }
-        return decisionMembers[name]?.string
+        guard let span = decisionMembers[name] else { return nil }
+        return line.withUnsafeBufferPointer { JSONObjectScanner.string(span, in: $0) }
     }
 
     /// A member that is an array, as text: a decision line's arrays hold strings; another line's elements are
     /// written as Swift prints them.
     package func strings(_ name: StaticString) -> [String]? {
         guard let decisionMembers else { return (otherMembers[name.description] as? [Any])?.map { "\($0)" } }
-        return decisionMembers[name]?.strings
+        guard let span = decisionMembers[name] else { return nil }
+        return line.withUnsafeBufferPointer { JSONObjectScanner.strings(span, in: $0) }
+    }
+
+    /// Hands `body` the bytes of a decision line's string member when they need no decoding (no escapes): the
+    /// sinks copy them as they are. Nil for anything else, which `string` and `value` read.
+    func withPlainString<Result>(_ name: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        guard let span = decisionMembers?[name], span.kind == .plainString else { return nil }
+        return line.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[span.range])) }
+    }
+
+    /// Hands `body` a decision line's string member as it is written in JSON: the bytes between its quotes, escapes
+    /// and all, for a JSON format to copy. Nil for anything else, which `string` and `value` read.
+    func withJSONString<Result>(_ name: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        guard let span = decisionMembers?[name], span.kind == .plainString || span.kind == .escapedString else {
+            return nil
+        }
+        return line.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[span.range])) }
+    }
+
+    /// A decision line's string member as written there, for a row to copy later; nil for anything else.
+    func written(_ name: StaticString) -> WrittenString? {
+        guard let span = decisionMembers?[name], span.kind == .plainString || span.kind == .escapedString else {
+            return nil
+        }
+        return WrittenString(line: line, span: span)
     }
 
     /// Whether the line is a JSON object with members: anything else ships as a string.
@@ -103,3 +156,17 @@ package struct AuditRecord {
 }
 
 extension AuditRecord: @unchecked Sendable {}
+
+/// A string member of an audit line as it is written there: a JSON format copies it (`JSONText.writtenString`)
+/// without decoding it into a String and escaping it again.
+package struct WrittenString: Equatable {
+    fileprivate let line: [UInt8]
+    fileprivate let span: MemberSpan
+
+    /// The member's text, decoded.
+    package var text: String { line.withUnsafeBufferPointer { JSONObjectScanner.string(span, in: $0) ?? "" } }
+
+    func write(to json: inout JSONText) {
+        line.withUnsafeBufferPointer { json.writtenString(UnsafeBufferPointer(rebasing: $0[span.range])) }
+    }
+}

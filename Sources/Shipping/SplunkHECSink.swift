@@ -54,7 +54,7 @@ package final class SplunkHECSink: ShipSink {
                 bodies.append(body)
                 body = ByteBuffer()
             }
-            let time = String(format: "%.3f", record.time.timeIntervalSince1970)
+            let time = Self.seconds(record.time)
             body.writeString(
                 #"{"time":\#(time),"host":\#(host),"source":"tenantgate","sourcetype":"tenantgate:audit","event":"#
             )
@@ -72,6 +72,14 @@ package final class SplunkHECSink: ShipSink {
 
     package func shutdown() async {
         try? await client.shutdown()
+    }
+
+    /// Seconds since the epoch with milliseconds, as HEC's `time` takes them (`String(format:)` was a tenth of the
+    /// sink's time).
+    static func seconds(_ date: Date) -> String {
+        let milliseconds = max(0, Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        let fraction = String(milliseconds % 1000)
+        return "\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 
     /// Polls the acknowledgement endpoint, 250 ms apart at first, then less often, until every request is indexed.

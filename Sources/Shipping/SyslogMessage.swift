@@ -18,56 +18,89 @@ package enum SyslogMessage {
 
     /// The message with its length before it. Written as bytes: building it from Strings was most of a line's cost.
     package static func framed(_ record: AuditRecord, hostname: String) -> [UInt8] {
-        let message = bytes(record, hostname: hostname)
-        return Array("\(message.count) ".utf8) + message
+        var framed: [UInt8] = []
+        var scratch: [UInt8] = []
+        append(record, hostname: hostnameField(hostname), to: &framed, scratch: &scratch)
+        return framed
     }
 
     static func format(_ record: AuditRecord, hostname: String) -> String {
-        String(decoding: bytes(record, hostname: hostname), as: UTF8.self)
+        var message: [UInt8] = []
+        write(record, hostname: hostnameField(hostname), to: &message)
+        return String(decoding: message, as: UTF8.self)
     }
 
-    private static func bytes(_ record: AuditRecord, hostname: String) -> [UInt8] {
+    /// Appends the framed message to `out`; `hostname` is the HOSTNAME field as `hostnameField` makes it (once, not
+    /// for every line), `scratch` a buffer the message is written in first, kept by the caller to be reused.
+    static func append(_ record: AuditRecord, hostname: [UInt8], to out: inout [UInt8], scratch: inout [UInt8]) {
+        scratch.removeAll(keepingCapacity: true)
+        write(record, hostname: hostname, to: &scratch)
+        out.append(contentsOf: String(scratch.count).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: scratch)
+    }
+
+    /// The HOSTNAME field for `hostname`.
+    static func hostnameField(_ hostname: String) -> [UInt8] { Array(header(hostname, limit: 255)) }
+
+    private static func write(_ record: AuditRecord, hostname: [UInt8], to out: inout [UInt8]) {
         let severity: Int
         switch record.decision {
         case "blocked": severity = 4
         case "error": severity = 3
         default: severity = 6
         }
-        // The audit line's time is RFC 3339 already, as RFC 5424 wants it; anything else is written anew.
-        let timestamp = record.timeText ?? RFC3339.string(from: record.time, milliseconds: true)
-        var out: [UInt8] = []
         out.reserveCapacity(record.line.count * 2 + 128)
-        out.append(
-            contentsOf: "<\(13 * 8 + severity)>1 \(timestamp) \(header(hostname, limit: 255)) tenantgate - ".utf8
-        )
-        out.append(contentsOf: header(record.event).utf8)
+        out.append(UInt8(ascii: "<"))
+        out.append(contentsOf: String(13 * 8 + severity).utf8)
+        out.append(contentsOf: ">1 ".utf8)
+        // The audit line's time is RFC 3339 already, as RFC 5424 wants it; anything else is written anew.
+        record.appendTime(to: &out)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: hostname)
+        out.append(contentsOf: " tenantgate - ".utf8)
+        out.append(contentsOf: header(record.event))
         out.append(UInt8(ascii: " "))
         var opened = false
         for name in structuredFields {
-            guard let value = text(record.value(name)) else { continue }
-            out.append(contentsOf: (opened ? " " : "[tenantgate@32473 ").utf8)
-            opened = true
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: "=\"".utf8)
-            appendEscaped(value, to: &out)
+            let written = record.withPlainString(name) { value -> Bool in
+                guard !value.isEmpty else { return false }
+                openParameter(name, opened: opened, to: &out)
+                appendEscaped(value, to: &out)
+                out.append(UInt8(ascii: "\""))
+                return true
+            }
+            if let written {
+                opened = opened || written
+                continue
+            }
+            guard var value = text(record.value(name)) else { continue }
+            openParameter(name, opened: opened, to: &out)
+            value.withUTF8 { appendEscaped($0, to: &out) }
             out.append(UInt8(ascii: "\""))
+            opened = true
         }
         out.append(contentsOf: (opened ? "] " : "- ").utf8)
         out.append(contentsOf: record.line)
-        return out
+    }
+
+    /// Opens the element, or separates this parameter from the one before, then writes `name="`.
+    private static func openParameter(_ name: StaticString, opened: Bool, to out: inout [UInt8]) {
+        out.append(contentsOf: (opened ? " " : "[tenantgate@32473 ").utf8)
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(contentsOf: "=\"".utf8)
     }
 
     /// PARAM-VALUE escapes `"`, `\` and `]` (RFC 5424 6.3.3).
-    private static func appendEscaped(_ value: String, to out: inout [UInt8]) {
-        let utf8 = value.utf8
-        func escaped(_ byte: UInt8) -> Bool {
-            byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]")
+    private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var runStart = 0
+        for (index, byte) in utf8.enumerated()
+        where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            out.append(UInt8(ascii: "\\"))
+            runStart = index
         }
-        guard utf8.contains(where: escaped) else { return out.append(contentsOf: utf8) }
-        for byte in utf8 {
-            if escaped(byte) { out.append(UInt8(ascii: "\\")) }
-            out.append(byte)
-        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
     }
 
     /// A field as text: strings as they are, arrays joined with commas, null and absent as nothing.
@@ -81,9 +114,10 @@ package enum SyslogMessage {
         }
     }
 
-    /// Header fields are printable US-ASCII without spaces, at most 48 characters for MSGID, 255 for HOSTNAME.
-    private static func header(_ value: String, limit: Int = 48) -> String {
-        let printable = value.unicodeScalars.filter { $0.value > 32 && $0.value < 127 }.prefix(limit)
-        return printable.isEmpty ? "-" : String(String.UnicodeScalarView(printable))
+    /// Header fields are printable US-ASCII without spaces, at most 48 characters for MSGID, 255 for HOSTNAME. Bytes
+    /// are filtered, not scalars: every byte of a scalar beyond ASCII is 0x80 or more, so both keep the same.
+    private static func header(_ value: String, limit: Int = 48) -> ArraySlice<UInt8> {
+        let printable = value.utf8.filter { $0 > 32 && $0 < 127 }.prefix(limit)
+        return printable.isEmpty ? [UInt8(ascii: "-")] : printable
     }
 }

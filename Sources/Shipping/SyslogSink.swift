@@ -18,7 +18,8 @@ package actor SyslogSink: ShipSink {
     package nonisolated let name: String
     private let host: String
     private let port: Int
-    private let hostname: String
+    /// The HOSTNAME field, made once.
+    private let hostname: [UInt8]
     private let acknowledgementTimeout: Duration
     /// TLS with the receiver (RFC 5425), when given.
     private let tls: NIOSSLContext?
@@ -30,16 +31,19 @@ package actor SyslogSink: ShipSink {
         self.host = host
         self.port = port
         self.acknowledgementTimeout = acknowledgementTimeout
-        self.hostname = ShipTransport.hostname
+        self.hostname = SyslogMessage.hostnameField(ShipTransport.hostname)
     }
 
     package func deliver(_ lines: [AuditRecord]) async throws {
         let channel = try await connected()
-        var buffer = channel.allocator.buffer(capacity: lines.count * 512)
+        var messages: [UInt8] = []
+        messages.reserveCapacity(lines.reduce(0) { $0 + $1.line.count * 2 + 256 })
+        var scratch: [UInt8] = []
         for record in lines {
             ShippingThread.offerCore()
-            buffer.writeBytes(SyslogMessage.framed(record, hostname: hostname))
+            SyslogMessage.append(record, hostname: hostname, to: &messages, scratch: &scratch)
         }
+        let buffer = channel.allocator.buffer(bytes: messages)
         do {
             try await channel.writeAndFlush(buffer)
             try await acknowledged(channel)

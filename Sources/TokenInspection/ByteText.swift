@@ -1,6 +1,6 @@
 /// Small byte-level helpers shared by the form and JSON readers, kept non-generic so that they stay fast across
 /// module boundaries.
-enum ByteText {
+package enum ByteText {
     /// The value of one hexadecimal digit, either case.
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
@@ -22,5 +22,22 @@ enum ByteText {
             break
         }
         return isASCII ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Whether the bytes are valid UTF-8, without keeping a string: ASCII is checked in place, eight bytes a step.
+    package static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var index = 0
+        var highBits: UInt64 = 0
+        while index + 8 <= bytes.count {
+            highBits |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            highBits |= UInt64(bytes[index])
+            index += 1
+        }
+        return highBits & 0x8080_8080_8080_8080 == 0 || String(validating: bytes, as: UTF8.self) != nil
     }
 }

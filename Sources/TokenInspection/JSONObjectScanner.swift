@@ -59,11 +59,11 @@ package struct MemberNames: Sendable, ExpressibleByArrayLiteral {
 /// the runtime's generic metadata lookup on every call.
 package struct ScannedMembers {
     fileprivate let names: MemberNames
-    fileprivate var values: [ScannedValue?]
+    fileprivate let values: [ScannedValue?]
 
-    fileprivate init(names: MemberNames) {
+    fileprivate init(names: MemberNames, values: [ScannedValue?]) {
         self.names = names
-        self.values = Array(repeating: nil, count: names.bytes.count)
+        self.values = values
     }
 
     package subscript(name: StaticString) -> ScannedValue? {
@@ -73,6 +73,40 @@ package struct ScannedMembers {
 
     /// Whether no wanted member was found.
     package var isEmpty: Bool { values.allSatisfy { $0 == nil } }
+}
+
+/// Where a chosen member's value lies in the scanned bytes, for a reader that writes values on as they are: the
+/// shipper copies them from audit lines into SIEM formats, so nothing is decoded, allocated or freed per member.
+package struct MemberSpan: Equatable {
+    package enum Kind: Equatable {
+        /// A string whose body has no escapes: its bytes are its UTF-8, checked.
+        case plainString
+        /// A string with escapes: `JSONObjectScanner.string(_:in:)` decodes it.
+        case escapedString
+        case number
+        /// An array of any values, validated: `JSONObjectScanner.strings(_:in:)` reads its strings.
+        case array
+        /// An object, a literal, or null.
+        case other
+    }
+
+    package var kind: Kind
+    /// A string's body between its quotes; the whole text of any other value.
+    package var range: Range<Int>
+}
+
+/// The chosen members found in a JSON object, by name, as spans of its bytes (`MemberSpan`).
+package struct ScannedSpans {
+    fileprivate let names: MemberNames
+    fileprivate let spans: [MemberSpan?]
+
+    package subscript(name: StaticString) -> MemberSpan? {
+        let raw = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return names.index(of: raw).flatMap { spans[$0] }
+    }
+
+    /// Whether no wanted member was found.
+    package var isEmpty: Bool { spans.allSatisfy { $0 == nil } }
 }
 
 /// Reads chosen members of one JSON object (RFC 8259) in a single pass over its bytes, validating and skipping
@@ -95,9 +129,42 @@ package enum JSONObjectScanner {
         return Array(bytes).withUnsafeBufferPointer { members(in: $0, wanted: wanted) }
     }
 
+    /// The spans of the members named in `wanted`, or nil when `bytes` is not one well-formed JSON object; as strict
+    /// as `members(of:wanted:)`, strings checked for valid UTF-8 included.
+    package static func spans(in bytes: UnsafeBufferPointer<UInt8>, wanted: MemberNames) -> ScannedSpans? {
+        walk(bytes, wanted: wanted) { $0.readSpan(depth: 1) }.map { ScannedSpans(names: wanted, spans: $0) }
+    }
+
+    /// A string member's text, unescaped; nil when `span` is not a string.
+    package static func string(_ span: MemberSpan, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let body = UnsafeBufferPointer(rebasing: bytes[span.range])
+        switch span.kind {
+        case .plainString: return String(decoding: body, as: UTF8.self)
+        case .escapedString: return Cursor.unescape(body)
+        case .number, .array, .other: return nil
+        }
+    }
+
+    /// An array member's elements when all are strings; nil otherwise.
+    package static func strings(_ span: MemberSpan, in bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        guard span.kind == .array else { return nil }
+        var cursor = Cursor(bytes: UnsafeBufferPointer(rebasing: bytes[span.range]))
+        return cursor.readValue(depth: 1)?.strings
+    }
+
     private static func members(in bytes: UnsafeBufferPointer<UInt8>, wanted: MemberNames) -> ScannedMembers? {
+        walk(bytes, wanted: wanted) { $0.readValue(depth: 1) }.map { ScannedMembers(names: wanted, values: $0) }
+    }
+
+    /// The one pass both readers share: the wanted members' values as `read` takes them (nil: malformed), every
+    /// other value validated and skipped; nil when the bytes are not one object, or name a wanted member twice.
+    private static func walk<Value>(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        wanted: MemberNames,
+        read: (inout Cursor) -> Value?
+    ) -> [Value?]? {
         var cursor = Cursor(bytes: bytes)
-        var found = ScannedMembers(names: wanted)
+        var found = [Value?](repeating: nil, count: wanted.bytes.count)
         cursor.skipWhitespace()
         guard cursor.take(UInt8(ascii: "{")) else { return nil }
         cursor.skipWhitespace()
@@ -109,8 +176,8 @@ package enum JSONObjectScanner {
                 guard cursor.take(UInt8(ascii: ":")) else { return nil }
                 cursor.skipWhitespace()
                 if case .wanted(let index) = name {
-                    guard found.values[index] == nil, let value = cursor.readValue(depth: 1) else { return nil }
-                    found.values[index] = value
+                    guard found[index] == nil, let value = read(&cursor) else { return nil }
+                    found[index] = value
                 } else {
                     guard cursor.skipValue(depth: 1) else { return nil }
                 }
@@ -176,6 +243,29 @@ package enum JSONObjectScanner {
             default:
                 return skipValue(depth: depth) ? .other : nil
             }
+        }
+
+        /// A chosen member's value as a span: a string's body checked for UTF-8, any other value validated.
+        mutating func readSpan(depth: Int) -> MemberSpan? {
+            guard let byte = current else { return nil }
+            if byte == UInt8(ascii: "\"") {
+                guard let (body, escaped) = scanString() else { return nil }
+                if escaped {
+                    guard Self.unescape(UnsafeBufferPointer(rebasing: bytes[body])) != nil else { return nil }
+                    return MemberSpan(kind: .escapedString, range: body)
+                }
+                guard ByteText.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[body])) else { return nil }
+                return MemberSpan(kind: .plainString, range: body)
+            }
+            let start = index
+            guard skipValue(depth: depth) else { return nil }
+            let kind: MemberSpan.Kind =
+                switch byte {
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): .number
+                case UInt8(ascii: "["): .array
+                default: .other
+                }
+            return MemberSpan(kind: kind, range: start..<index)
         }
 
         /// Validates one value of any kind and moves past it.
@@ -316,7 +406,7 @@ package enum JSONObjectScanner {
         }
 
         /// The bytes of an escaped string body already checked by `scanString`, unescaped and validated as UTF-8.
-        private static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
             var out: [UInt8] = []
             out.reserveCapacity(raw.count)
             var index = 0

@@ -30,6 +30,10 @@ struct ShippingFormatTests {
         let garbage = AuditRecord(line: Data("not json at all".utf8))
         #expect(!garbage.isJSONObject)
         #expect(garbage.text == "not json at all")
+        // A damaged line is repaired as it is read, so the sinks that copy its bytes write valid UTF-8.
+        let damaged = AuditRecord(line: Data(#"{"decision":"allowed","host":"h"#.utf8 + [0xFF] + #""}"#.utf8))
+        #expect(damaged.text == "{\"decision\":\"allowed\",\"host\":\"h\u{FFFD}\"}")
+        #expect(damaged.string("host") == "h\u{FFFD}")
     }
 
     @Test func aSyslogMessageIsOctetCountedRFC5424WithTheDecisionAsStructuredData() throws {
@@ -54,6 +58,13 @@ struct ShippingFormatTests {
         )
         #expect(escaped.hasPrefix(#"<110>1 "#))
         #expect(escaped.contains(#"host="a\"b\]c\\d"]"#), "\(escaped)")
+        // A value without JSON escapes is copied from the line as it is, and still escaped for syslog.
+        let plain = SyslogMessage.format(
+            AuditRecord(line: Data(#"{"decision":"error","host":"h]1","path":"/p]","time":"then"}"#.utf8)),
+            hostname: "h"
+        )
+        #expect(plain.hasPrefix(#"<107>1 "#), "\(plain)")
+        #expect(plain.contains(#"[tenantgate@32473 decision="error" host="h\]1" path="/p\]"] {"#), "\(plain)")
         #expect(!escaped.contains("rule="))
         let change = SyslogMessage.format(AuditRecord(line: Data(#"{"event":"policy_change"}"#.utf8)), hostname: "h")
         #expect(change.contains(" tenantgate - policy_change - {"), "\(change)")
@@ -75,9 +86,22 @@ struct ShippingFormatTests {
         #expect(keys.first == "event.name")
         #expect(keys.contains("server.address") && keys.contains("url.path"))
         #expect(!keys.contains("tenantgate.rule"))
+        // Strings are copied from the line as written, escapes and all, and read back as they were.
+        let reason = attributes.first { $0["key"] as? String == "tenantgate.reason" }
+        #expect((reason?["value"] as? [String: Any])?["stringValue"] as? String == #"said "no" [really]"#)
+        #expect(
+            (record["body"] as? [String: Any])?["stringValue"] as? String == String(decoding: Self.line, as: UTF8.self)
+        )
         let directions = attributes.first { $0["key"] as? String == "tenantgate.directions" }
         let values = ((directions?["value"] as? [String: Any])?["arrayValue"] as? [String: Any])?["values"]
         #expect((values as? [[String: String]])?.compactMap { $0["stringValue"] } == ["outbound", "inbound"])
+    }
+
+    @Test func splunkTimesAreSecondsWithMilliseconds() {
+        #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 1_796_465_472.345)) == "1796465472.345")
+        #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 12.0046)) == "12.005")
+        #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 7)) == "7.000")
+        #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: -3)) == "0.000")
     }
 
     @Test func shipURLsNameASinkAndNoSecret() throws {

@@ -49,11 +49,48 @@ struct JSONObjectScannerTests {
     ])
     func malformedDocumentsAreRefused(json: String) {
         #expect(Self.scan(json) == nil, "\(json)")
+        #expect(Self.spans(json) == nil, "spans: \(json)")
     }
 
     @Test func invalidUTF8InAChosenStringIsRefused() {
-        let bytes: [UInt8] = Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
-        #expect(JSONObjectScanner.members(of: bytes, wanted: ["a"]) == nil)
+        for body: [UInt8] in [[0xC3, 0x28], Array("an escape \\n, then ".utf8) + [0xFF]] {
+            let bytes: [UInt8] = Array(#"{"a":""#.utf8) + body + Array(#""}"#.utf8)
+            #expect(JSONObjectScanner.members(of: bytes, wanted: ["a"]) == nil)
+            #expect(bytes.withUnsafeBufferPointer { JSONObjectScanner.spans(in: $0, wanted: ["a"]) } == nil)
+        }
+    }
+
+    static func spans(_ text: String, _ wanted: MemberNames = ["a", "b"]) -> (ScannedSpans, [UInt8])? {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { JSONObjectScanner.spans(in: $0, wanted: wanted) }.map { ($0, bytes) }
+    }
+
+    /// Spans say where each chosen value lies, of which kind, and read as the members do.
+    @Test func spansLocateChosenValuesWithoutDecodingThem() throws {
+        let json = #"{"a": "plain", "b": "q\"uote", "c": -1.5e3, "d": ["x", "y"], "e": {"k": [1]}, "f": null}"#
+        let (spans, bytes) = try #require(Self.spans(json, ["a", "b", "c", "d", "e", "f", "g"]))
+        func text(_ span: MemberSpan?) -> String? {
+            span.map { String(decoding: bytes[$0.range], as: UTF8.self) }
+        }
+        #expect(spans["a"]?.kind == .plainString)
+        #expect(text(spans["a"]) == "plain")
+        #expect(spans["b"]?.kind == .escapedString)
+        #expect(text(spans["b"]) == #"q\"uote"#)
+        #expect(spans["c"]?.kind == .number)
+        #expect(text(spans["c"]) == "-1.5e3")
+        #expect(spans["d"]?.kind == .array)
+        #expect(text(spans["d"]) == #"["x", "y"]"#)
+        #expect(spans["e"]?.kind == .other)
+        #expect(text(spans["e"]) == #"{"k": [1]}"#)
+        #expect(spans["f"]?.kind == .other)
+        #expect(spans["g"] == nil)
+        bytes.withUnsafeBufferPointer { buffer in
+            #expect(spans["a"].flatMap { JSONObjectScanner.string($0, in: buffer) } == "plain")
+            #expect(spans["b"].flatMap { JSONObjectScanner.string($0, in: buffer) } == #"q"uote"#)
+            #expect(spans["c"].flatMap { JSONObjectScanner.string($0, in: buffer) } == nil)
+            #expect(spans["d"].flatMap { JSONObjectScanner.strings($0, in: buffer) } == ["x", "y"])
+            #expect(spans["e"].flatMap { JSONObjectScanner.strings($0, in: buffer) } == nil)
+        }
     }
 
     @Test func escapedNamesAreMatchedByWhatTheyMean() {
@@ -104,6 +141,14 @@ struct JSONObjectScannerTests {
             let members = try #require(JSONObjectScanner.members(of: data, wanted: ["a", "b"]))
             #expect(members["a"] == .string(object["a"] as! String))
             #expect(members["b"]?.strings == object["b"] as? [String])
+            let bytes = [UInt8](data)
+            let spans = try #require(
+                bytes.withUnsafeBufferPointer { JSONObjectScanner.spans(in: $0, wanted: ["a", "b"]) }
+            )
+            bytes.withUnsafeBufferPointer { buffer in
+                #expect(spans["a"].flatMap { JSONObjectScanner.string($0, in: buffer) } == object["a"] as? String)
+                #expect(spans["b"].flatMap { JSONObjectScanner.strings($0, in: buffer) } == object["b"] as? [String])
+            }
         }
     }
 
