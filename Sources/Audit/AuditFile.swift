@@ -323,13 +323,33 @@ final class AuditFile: Sendable {
         capacity: Int
     ) throws(AuditLogError) -> (AuditJournal?, String?) {
         let journalPath = AuditJournal.path(forLogAt: path)
-        let replayed = try AuditJournalReplay.replay(journalAt: journalPath, logAt: path)
+        // Locked before it is read: the process that keeps it replays it at its own next start.
+        let opened = AuditJournal.open(at: journalPath, capacity: capacity)
+        if case .failure(let failure) = opened, failure.code == EWOULDBLOCK {
+            return (
+                nil,
+                "the audit journal \(journalPath) is kept by another process writing this log: each group of lines is "
+                    + "synced with fdatasync"
+            )
+        }
+        let replayed: AuditJournalReplay.Outcome
+        do {
+            replayed = try AuditJournalReplay.replay(journalAt: journalPath, logAt: path)
+        } catch {
+            if case .success(let journal) = opened { journal.close() }
+            throw error
+        }
         let restored =
             replayed.restoredBytes == 0
             ? nil
             : "restored \(replayed.restoredBytes) bytes of audit lines from the journal \(journalPath) to "
                 + replayed.restoredFiles.joined(separator: ", ") + " after an unclean stop"
-        switch AuditJournal.open(at: journalPath, checkpoint: replayed.lastSequence, capacity: capacity) {
+        let started = opened.flatMap { journal -> Result<AuditJournal, SystemCallError> in
+            guard let failure = journal.start(checkpoint: replayed.lastSequence) else { return .success(journal) }
+            journal.close()
+            return .failure(failure)
+        }
+        switch started {
         case .success(let journal):
             return (journal, restored)
         case .failure(let failure):

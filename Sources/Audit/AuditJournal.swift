@@ -60,43 +60,38 @@ final class AuditJournal: @unchecked Sendable {
         return "\(directory).\(name).journal"
     }
 
-    /// Opens (creating, mode 0640) the journal at `path` for direct writes and starts it over from `checkpoint`: the
-    /// caller has replayed it. Fails where the file system has no direct I/O or the journal cannot be written.
-    static func open(
-        at path: String,
-        checkpoint: UInt64,
-        capacity: Int = defaultCapacity
-    ) -> Result<AuditJournal, SystemCallError> {
+    /// Opens (creating, mode 0640) the journal at `path` for direct writes and takes its lock (`flock`), before
+    /// anything reads it: `start(checkpoint:)` then starts it over once the caller has replayed it. Fails where the
+    /// file system has no direct I/O, and with `EWOULDBLOCK` when another process (or another open of the same log)
+    /// keeps it: replaying it or starting it over under that process would lose its lines at a crash.
+    static func open(at path: String, capacity: Int = defaultCapacity) -> Result<AuditJournal, SystemCallError> {
         guard let buffer = alignedBuffer(JournalFormat.blockSize) else {
             return .failure(SystemCallError(code: ENOMEM))
         }
         let descriptor = Glibc.open(path, O_RDWR | O_CREAT | directIO | O_DSYNC | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else {
+        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let failure = SystemCallError(code: errno)
+            if descriptor >= 0 { _ = Glibc.close(descriptor) }
             free(buffer)
             return .failure(failure)
         }
-        let journal = AuditJournal(
-            path: path,
-            descriptor: descriptor,
-            capacity: capacity,
-            checkpoint: checkpoint,
-            buffer: buffer
-        )
-        if let failure = journal.writeCheckpoint() {
-            journal.close()
-            return .failure(failure)
-        }
-        return .success(journal)
+        return .success(AuditJournal(path: path, descriptor: descriptor, capacity: capacity, buffer: buffer))
     }
 
-    private init(path: String, descriptor: Int32, capacity: Int, checkpoint: UInt64, buffer: UnsafeMutableRawPointer) {
+    private init(path: String, descriptor: Int32, capacity: Int, buffer: UnsafeMutableRawPointer) {
         self.path = path
         self.descriptor = descriptor
         self.capacity = max(capacity, 2 * JournalFormat.blockSize)
-        self.lastSequence = checkpoint
+        self.lastSequence = 0
         self.buffer = buffer
         bufferSize = JournalFormat.blockSize
+    }
+
+    /// Starts the journal over from `checkpoint`, the last batch the replay read: batches from here on are numbered
+    /// after it. Fails when the checkpoint cannot be written.
+    func start(checkpoint: UInt64) -> SystemCallError? {
+        lastSequence = checkpoint
+        return writeCheckpoint()
     }
 
     deinit {
@@ -134,6 +129,7 @@ final class AuditJournal: @unchecked Sendable {
         if let failure = writeCheckpoint() { abandon("the journal's checkpoint failed: \(failure.sentence)") }
     }
 
+    /// Closes the journal, which releases its lock.
     func close() {
         _ = Glibc.close(descriptor)
     }

@@ -37,10 +37,48 @@ struct AuditJournalTests {
         capacity: Int = AuditJournal.defaultCapacity,
         _ check: (AuditLog) throws -> Void
     ) throws {
+        releaseJournalLock(of: path)
         let restarted = try open(path, capacity: capacity)
         try check(restarted)
         restarted.close()
         written.close()
+    }
+
+    /// A crash releases the journal's lock with the process: released here by hand from the log that stays open
+    /// (its descriptors let the test play the pages a power cut takes), through the descriptor that holds it.
+    static func releaseJournalLock(of path: String) {
+        let journal = URL(fileURLWithPath: AuditJournal.path(forLogAt: path)).resolvingSymlinksInPath().path
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for entry in descriptors {
+            guard let descriptor = Int32(entry),
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) == journal
+            else { continue }
+            #expect(flock(descriptor, LOCK_UN) == 0)
+        }
+    }
+
+    /// Two writers of one log (two processes given the same `--audit-log`): the first keeps the journal; the second
+    /// neither replays it nor starts it over, and syncs its own groups with `fdatasync`. So a crash loses none of the
+    /// first writer's lines, and the journal is free again once the first closes.
+    @Test func aSecondWriterOfTheSameLogLeavesTheJournalToTheFirst() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let first = try Self.open(path)
+        try Self.appendGroups(first, 5, tag: "first")
+        let second = try Self.open(path)
+        #expect(second.journalNote?.contains("kept by another process") == true, "\(second.journalNote ?? "")")
+        try Self.appendGroups(second, 3, tag: "second")
+        let syncedSize = try Self.contents(path).count
+        try Self.appendGroups(first, 5, tag: "first-later")
+        let original = try Self.contents(path)
+        second.close()
+        Self.cut(path, to: syncedSize)
+        try Self.restart(path, after: first) { (restarted) throws in
+            #expect(restarted.journalNote?.contains("restored") == true, "\(restarted.journalNote ?? "")")
+            #expect(try Self.contents(path) == original, "the first writer's later lines are back")
+        }
+        let third = try Self.open(path)
+        #expect(third.journalNote == nil, "the journal is free once its keeper closed")
+        third.close()
     }
 
     static func contents(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }

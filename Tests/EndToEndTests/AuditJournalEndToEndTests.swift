@@ -8,7 +8,8 @@ import Glibc
 
 /// Issue 26: with `--audit-fsync always`, an answer leaves once its line is in the audit journal, not once the log's
 /// own pages are on disk. A crash of the machine that takes those pages (played here by `kill -9` and emptying the
-/// log) loses no answered decision: the next start writes the lines back from the journal and says so.
+/// log) loses no answered decision: the next start writes the lines back from the journal and says so. A second proxy
+/// writing the same log meanwhile does not take the journal from the first.
 @Suite(.timeLimit(.minutes(5)))
 struct AuditJournalEndToEndTests {
     @Test func answeredDecisionsOutliveAPowerCutThatTookTheLogsPages() async throws {
@@ -27,6 +28,11 @@ struct AuditJournalEndToEndTests {
             #expect(answered.contains(#""decision":"allowed""#) && answered.contains(#""decision":"blocked""#))
             let journal = crashed.directory.appendingPathComponent(".audit.jsonl.journal").path
             #expect(FileManager.default.fileExists(atPath: journal))
+            // A second proxy given the same log leaves the journal to the first: had it replayed the journal and
+            // started it over, the first's lines would not come back below.
+            try await ServeProcess.with(extraArguments: ["--audit-log", crashed.auditPath]) { second in
+                #expect(second.log().contains("kept by another process"), "\(second.log())")
+            }
 
             crashed.killAbruptly()
             #expect(truncate(crashed.auditPath, 0) == 0)
