@@ -137,6 +137,31 @@ struct AuditJournalTests {
         reopened.close()
     }
 
+    /// A checkpoint is written only once the log is synced, so one torn by a crash has nothing after it to replay: the
+    /// journal starts over from a new number, the log stays as it was, and lines from then on are journaled again.
+    @Test func aTornCheckpointStartsTheJournalOverAndLosesNothing() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let log = try Self.open(path)
+        try Self.appendGroups(log, 5, tag: "synced")
+        log.close()
+        let synced = try Self.contents(path)
+        let journal = Glibc.open(AuditJournal.path(forLogAt: path), O_WRONLY)
+        // Half of the sequence number new, half old: the checkpoint's CRC no longer holds.
+        let garbage = [UInt8](repeating: 0xA5, count: 4)
+        #expect(garbage.withUnsafeBytes { pwrite(journal, $0.baseAddress, $0.count, 12) } == 4)
+        _ = close(journal)
+
+        let reopened = try Self.open(path)
+        #expect(reopened.journalNote == nil, "nothing restored, the journal in use: \(reopened.journalNote ?? "")")
+        #expect(try Self.contents(path) == synced)
+        try Self.appendGroups(reopened, 3, tag: "after")
+        let original = try Self.contents(path)
+        Self.cut(path, to: synced.count)
+        try Self.restart(path, after: reopened) { (restarted) throws in
+            #expect(try Self.contents(path) == original, "lines after the torn checkpoint come back")
+        }
+    }
+
     @Test func aTornBatchEndsTheReplay() throws {
         let path = AuditDurabilityTests.temporaryPath()
         let written = try Self.open(path)
