@@ -42,7 +42,7 @@ struct JSONText {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// A string member of an audit line, copied as it is written there (`AuditRecord.withJSONString`): quoted, its
+    /// A string member of an audit line, copied as it is written there (`WrittenString`): quoted, its
     /// escapes already JSON's.
     mutating func writtenString(_ body: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))

@@ -50,16 +50,14 @@ package enum OTLPLogs {
         attribute("event.name", "tenantgate.\(record.event)", to: &json)
         for (field, name) in attributeNames {
             // A decision line's strings are copied as written: they are JSON strings already.
-            let copied = record.withJSONString(field) { body -> Void in
-                guard !body.isEmpty else { return }
+            if let written = record.written(field) {
+                guard !written.isEmpty else { continue }
                 json.raw(#",{"key":""#)
                 json.raw(name)
                 json.raw(#"","value":{"stringValue":"#)
-                json.writtenString(body)
+                written.write(to: &json)
                 json.raw("}}")
-            }
-            if copied != nil { continue }
-            if let value = record.string(field) {
+            } else if let value = record.string(field) {
                 guard !value.isEmpty else { continue }
                 json.raw(",")
                 attribute(name, value, to: &json)

@@ -127,16 +127,8 @@ package struct AuditRecord {
         return line.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[span.range])) }
     }
 
-    /// Hands `body` a decision line's string member as it is written in JSON: the bytes between its quotes, escapes
-    /// and all, for a JSON format to copy. Nil for anything else, which `string` and `value` read.
-    func withJSONString<Result>(_ name: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
-        guard let span = decisionMembers?[name], span.kind == .plainString || span.kind == .escapedString else {
-            return nil
-        }
-        return line.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[span.range])) }
-    }
-
-    /// A decision line's string member as written there, for a row to copy later; nil for anything else.
+    /// A decision line's string member as written there, for a JSON format to copy; nil for anything else, which
+    /// `string` and `value` read.
     func written(_ name: StaticString) -> WrittenString? {
         guard let span = decisionMembers?[name], span.kind == .plainString || span.kind == .escapedString else {
             return nil
@@ -165,6 +157,9 @@ package struct WrittenString: Equatable {
 
     /// The member's text, decoded.
     package var text: String { line.withUnsafeBufferPointer { JSONObjectScanner.string(span, in: $0) ?? "" } }
+
+    /// Whether the string is empty (an escape is never empty).
+    var isEmpty: Bool { span.range.isEmpty }
 
     func write(to json: inout JSONText) {
         line.withUnsafeBufferPointer { json.writtenString(UnsafeBufferPointer(rebasing: $0[span.range])) }
