@@ -98,6 +98,10 @@ final class AuditFile: Sendable {
     /// Syncs that failed so far.
     var syncFailures: Int { syncState.withLock { $0.failures } }
 
+    /// Whether groups are made durable through the journal now; false without one (a pipe, no direct I/O, another
+    /// process keeps it) or once a journal write failed, when each group is synced with `fdatasync`.
+    var syncsThroughJournal: Bool { syncState.withLock { _ in journal.map { $0.failure == nil } ?? false } }
+
     /// Appends `bytes` (whole lines) and, with `.always`, syncs them before returning.
     func write(_ bytes: [UInt8]) -> WriteOutcome {
         switch writeUnsynced(bytes) {

@@ -199,6 +199,15 @@ package final class AuditLog: Sendable {
         }
     }
 
+    /// Whether groups are made durable through the audit journal now, rather than by `fdatasync` of the log
+    /// (`AuditFile.syncsThroughJournal`); false for any other destination.
+    package var syncsThroughJournal: Bool {
+        switch destination {
+        case .file(let file): file.syncsThroughJournal
+        case .memory: false
+        }
+    }
+
     /// Lines written so far.
     package var written: Int { writtenCount.withLock { $0 } }
 

@@ -89,6 +89,13 @@ package final class Application: Sendable {
             throw SetupError("\(error)")
         }
         if let note = audit.journalNote { logger.notice("\(note)") }
+        // Read at each scrape: a journal write that fails moves the log to fdatasync while the proxy runs.
+        let journalGauge =
+            settings.auditSync == .always
+            ? registry.makeGauge(
+                name: "tenantgate_audit_journal",
+                help: "1 while audit lines are made durable through the journal, 0 while each group is fdatasynced"
+            ) : nil
         let policies = PolicyStore(
             bundle: bundle,
             nonEntraSTS: settings.proxy.nonEntraSTS,
@@ -185,7 +192,10 @@ package final class Application: Sendable {
             )
             let router = AdminRouter.make(
                 policies: policies,
-                renderMetrics: { registry.emitToBuffer() },
+                renderMetrics: {
+                    journalGauge?.set(Int64(audit.syncsThroughJournal ? 1 : 0))
+                    return registry.emitToBuffer()
+                },
                 policyAPI: policyAPI,
                 sourceStatus: { source.status },
                 shippingStatus: {

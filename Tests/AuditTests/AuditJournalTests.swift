@@ -66,6 +66,7 @@ struct AuditJournalTests {
         try Self.appendGroups(first, 5, tag: "first")
         let second = try Self.open(path)
         #expect(second.journalNote?.contains("kept by another process") == true, "\(second.journalNote ?? "")")
+        #expect(first.syncsThroughJournal && !second.syncsThroughJournal)
         try Self.appendGroups(second, 3, tag: "second")
         let syncedSize = try Self.contents(path).count
         try Self.appendGroups(first, 5, tag: "first-later")
@@ -246,6 +247,7 @@ struct AuditJournalTests {
             unlink(path)
         }
         let log = try Self.open(path)
+        #expect(!log.syncsThroughJournal)
         try Self.appendGroups(log, 3, tag: "piped")
         var received = [UInt8](repeating: 0, count: 4096)
         #expect(read(reader, &received, received.count) > 0)

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackSimulation
 import MockSTS
 import Testing
 
@@ -13,7 +14,8 @@ import Glibc
 @Suite(.timeLimit(.minutes(5)))
 struct AuditJournalEndToEndTests {
     @Test func answeredDecisionsOutliveAPowerCutThatTookTheLogsPages() async throws {
-        let crashed = try await ServeProcess()
+        let adminPort = try ServeProcess.freePort()
+        let crashed = try await ServeProcess(extraArguments: ["--admin", "127.0.0.1:\(adminPort)"])
         do {
             let maker = crashed.makerHeader(try await crashed.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             for tenant in [ProxyEndToEndTests.fabrikam, ProxyEndToEndTests.northwind] {
@@ -30,8 +32,13 @@ struct AuditJournalEndToEndTests {
             #expect(FileManager.default.fileExists(atPath: journal))
             // A second proxy given the same log leaves the journal to the first: had it replayed the journal and
             // started it over, the first's lines would not come back below.
-            try await ServeProcess.with(extraArguments: ["--audit-log", crashed.auditPath]) { second in
+            #expect(try await Self.journalGauge(adminPort) == 1, "lines go through the journal")
+            let secondAdminPort = try ServeProcess.freePort()
+            try await ServeProcess.with(
+                extraArguments: ["--audit-log", crashed.auditPath, "--admin", "127.0.0.1:\(secondAdminPort)"]
+            ) { (second) async throws in
                 #expect(second.log().contains("kept by another process"), "\(second.log())")
+                #expect(try await Self.journalGauge(secondAdminPort) == 0, "the second fdatasyncs its groups")
             }
 
             crashed.killAbruptly()
@@ -46,5 +53,12 @@ struct AuditJournalEndToEndTests {
             throw error
         }
         await crashed.stop()
+    }
+
+    /// `tenantgate_audit_journal`'s value in the instance's `/metrics`.
+    static func journalGauge(_ adminPort: Int) async throws -> Double? {
+        let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("tenantgate_audit_journal ") }
+        return line.flatMap { Double($0.dropFirst("tenantgate_audit_journal ".count)) }
     }
 }

@@ -92,13 +92,16 @@ struct DeploymentFileTests {
         )
         #expect(tested.status == 0, "\(tested.output)\(tested.errors)")
         let rules = try String(contentsOfFile: "\(directory)/tenantgate-alerts.yaml", encoding: .utf8)
-        let sources = try ["Shipping/Shipper.swift", "Shipping/AlertSink.swift", "ProxyServer/ProxyMetrics.swift"].map {
+        let sources = try [
+            "Shipping/Shipper.swift", "Shipping/AlertSink.swift", "ProxyServer/ProxyMetrics.swift",
+            "TenantGateApp/Application.swift",
+        ].map {
             try String(contentsOfFile: "\(ProxyEndToEndTests.repository)/Sources/\($0)", encoding: .utf8)
         }
         .joined()
         for metric in [
             "tenantgate_new_tenant_pairs_total", "tenantgate_decisions_total", "tenantgate_ship_failures_total",
-            "tenantgate_shipped_lines_total", "tenantgate_ship_lag_seconds",
+            "tenantgate_shipped_lines_total", "tenantgate_ship_lag_seconds", "tenantgate_audit_journal",
         ] {
             #expect(rules.contains(metric) && sources.contains("\"\(metric)\""), "\(metric)")
         }
