@@ -99,8 +99,9 @@ final class AuditFile: Sendable {
     var syncFailures: Int { syncState.withLock { $0.failures } }
 
     /// Whether groups are made durable through the journal now; false without one (a pipe, no direct I/O, another
-    /// process keeps it) or once a journal write failed, when each group is synced with `fdatasync`.
-    var syncsThroughJournal: Bool { syncState.withLock { _ in journal.map { $0.failure == nil } ?? false } }
+    /// process keeps it) or once a journal write failed, when each group is synced with `fdatasync`. Read without the
+    /// sync lock, so a metrics scrape never waits for a sync.
+    var syncsThroughJournal: Bool { journal?.isInUse ?? false }
 
     /// Appends `bytes` (whole lines) and, with `.always`, syncs them before returning.
     func write(_ bytes: [UInt8]) -> WriteOutcome {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +52,12 @@ final class AuditJournal: @unchecked Sendable {
     private var bufferSize: Int
     /// Why the journal was left; nil while it works.
     private(set) var failure: String?
+    /// Whether it is still in use (`failure` is nil), readable without the sync lock: a metrics scrape must not wait
+    /// for a sync.
+    private let inUse = Atomic<Bool>(true)
+
+    /// Whether groups still go through the journal; false once it was left after a failure.
+    var isInUse: Bool { inUse.load(ordering: .relaxed) }
 
     /// The journal of the log at `logPath`: its path beside the log, hidden so that a rotation's `*` never takes it.
     static func path(forLogAt logPath: String) -> String {
@@ -136,6 +143,7 @@ final class AuditJournal: @unchecked Sendable {
 
     private func abandon(_ reason: String) {
         failure = reason
+        inUse.store(false, ordering: .relaxed)
         let message = "tenantgate: audit journal \(path): \(reason); syncing the audit log with fdatasync from now on\n"
         FileHandle.standardError.write(Data(message.utf8))
     }
