@@ -73,7 +73,7 @@ final class AuditFile: Sendable {
         fileSystem: any AuditFileSystem,
         journalCapacity: Int = AuditJournal.defaultCapacity
     ) throws(AuditLogError) {
-        (journal, journalNote) =
+        var (journal, journalNote) =
             sync == .always && fileSystem.keepsJournal && Self.isRegularFileOrAbsent(path)
             ? try Self.openJournal(forLogAt: path, capacity: journalCapacity) : (nil, nil)
         let descriptor: Int32
@@ -83,12 +83,24 @@ final class AuditFile: Sendable {
             journal?.close()
             throw AuditLogError(path: path, message: "cannot open the audit log for appending: \(error.sentence)")
         }
+        let identity = fileSystem.identity(descriptor)
+        if let kept = journal, identity?.device != kept.device {
+            // A file mounted on its own (a container's bind mount): the journal beside its path is elsewhere, and
+            // would not outlive what the file outlives.
+            kept.close()
+            journal = nil
+            journalNote =
+                "no audit journal: \(AuditJournal.path(forLogAt: path)) is not on the log's file system; each group of "
+                + "lines is synced with fdatasync"
+        }
+        self.journal = journal
+        self.journalNote = journalNote
         self.path = path
         self.sync = sync
         self.syncInterval = syncInterval
         self.fileSystem = fileSystem
         self.state = Locked(
-            State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now)
+            State(descriptor: descriptor, identity: identity, lastSync: .now)
         )
     }
 
@@ -364,10 +376,13 @@ final class AuditFile: Sendable {
         }
     }
 
-    /// A pipe or terminal (`/dev/stdout`) has no disk to journal for.
+    /// A pipe or terminal has no disk to journal for. Nor does a symbolic link, whose file lies elsewhere: the journal
+    /// would go beside the link (`/dev/stdout` redirected to a file put it in /dev, a tmpfs, and skipped every sync
+    /// of the file itself), and a replay would look for the log beside the link.
+    /// The path itself is looked at (`lstat`).
     private static func isRegularFileOrAbsent(_ path: String) -> Bool {
         var info = stat()
-        return stat(path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFREG
+        return lstat(path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Writes all of `bytes`, with as many `write(2)` calls as a short write makes it take; on failure, how many

@@ -238,6 +238,26 @@ struct AuditJournalTests {
         }
     }
 
+    /// `/dev/stdout` redirected to a file is a symbolic link to it: a journal beside the link would be in /dev (a
+    /// tmpfs), outlive nothing, and stand in for the file's own syncs. A link gets none; its groups are fdatasynced.
+    @Test func aLogThatIsASymbolicLinkHasNoJournal() throws {
+        let target = AuditDurabilityTests.temporaryPath()
+        let link = AuditDurabilityTests.temporaryPath()
+        #expect(FileManager.default.createFile(atPath: target, contents: nil))
+        #expect(symlink(target, link) == 0)
+        defer {
+            unlink(link)
+            unlink(target)
+        }
+        let log = try Self.open(link)
+        #expect(!log.syncsThroughJournal)
+        try Self.appendGroups(log, 3, tag: "linked")
+        log.close()
+        #expect(try AuditDurabilityTests.fileLines(target).count == 3)
+        #expect(!FileManager.default.fileExists(atPath: AuditJournal.path(forLogAt: link)))
+        #expect(!FileManager.default.fileExists(atPath: AuditJournal.path(forLogAt: target)))
+    }
+
     @Test func aLogThatIsAPipeHasNoJournal() throws {
         let path = AuditDurabilityTests.temporaryPath()
         #expect(mkfifo(path, 0o600) == 0)
