@@ -73,9 +73,11 @@ final class AuditFile: Sendable {
         fileSystem: any AuditFileSystem,
         journalCapacity: Int = AuditJournal.defaultCapacity
     ) throws(AuditLogError) {
-        var (journal, journalNote) =
-            sync == .always && fileSystem.keepsJournal && Self.isRegularFileOrAbsent(path)
-            ? try Self.openJournal(forLogAt: path, capacity: journalCapacity) : (nil, nil)
+        switch sync == .always && fileSystem.keepsJournal ? Self.journalPlace(forLogAt: path) : .none {
+        case .beside: (journal, journalNote) = try Self.openJournal(forLogAt: path, capacity: journalCapacity)
+        case .none: (journal, journalNote) = (nil, nil)
+        case .elsewhere(let note): (journal, journalNote) = (nil, note)
+        }
         let descriptor: Int32
         switch fileSystem.open(path) {
         case .success(let opened): descriptor = opened
@@ -83,24 +85,12 @@ final class AuditFile: Sendable {
             journal?.close()
             throw AuditLogError(path: path, message: "cannot open the audit log for appending: \(error.sentence)")
         }
-        let identity = fileSystem.identity(descriptor)
-        if let kept = journal, identity?.device != kept.device {
-            // A file mounted on its own (a container's bind mount): the journal beside its path is elsewhere, and
-            // would not outlive what the file outlives.
-            kept.close()
-            journal = nil
-            journalNote =
-                "no audit journal: \(AuditJournal.path(forLogAt: path)) is not on the log's file system; each group of "
-                + "lines is synced with fdatasync"
-        }
-        self.journal = journal
-        self.journalNote = journalNote
         self.path = path
         self.sync = sync
         self.syncInterval = syncInterval
         self.fileSystem = fileSystem
         self.state = Locked(
-            State(descriptor: descriptor, identity: identity, lastSync: .now)
+            State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now)
         )
     }
 
@@ -376,14 +366,36 @@ final class AuditFile: Sendable {
         }
     }
 
-    /// A pipe or terminal has no disk to journal for. Nor does a symbolic link, whose file lies elsewhere: the journal
-    /// would go beside the link (`/dev/stdout` redirected to a file put it in /dev, a tmpfs, and skipped every sync
-    /// of the file itself), and a replay would look for the log beside the link.
-    /// The path itself is looked at (`lstat`).
-    private static func isRegularFileOrAbsent(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFREG
+    /// Whether a journal beside the log's path would be beside the file: `.none` for a pipe or terminal, which has no
+    /// disk to journal for; `.elsewhere` for a symbolic link or a file mounted on its own (a container's bind mount),
+    /// whose file lies on another file system than the path's directory. `/dev/stdout` redirected to a file put the
+    /// journal in /dev, a tmpfs, where it stood in for every sync of the file itself and could never be replayed.
+    private enum JournalPlace {
+        case beside
+        case none
+        case elsewhere(note: String)
     }
+
+    private static func journalPlace(forLogAt path: String) -> JournalPlace {
+        var file = stat()
+        guard lstat(path, &file) == 0 else { return .beside }  // made in its directory, on the journal's file system
+        switch file.st_mode & S_IFMT {
+        case S_IFREG:
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            var parent = stat()
+            guard stat(directory, &parent) == 0, parent.st_dev == file.st_dev else {
+                return .elsewhere(note: "no audit journal: \(path) is a file mounted on its own" + fallback)
+            }
+            return .beside
+        case S_IFLNK:
+            return .elsewhere(note: "no audit journal: \(path) is a symbolic link" + fallback)
+        default:
+            return .none
+        }
+    }
+
+    private static let fallback = "; each group of lines is synced with fdatasync"
 
     /// Writes all of `bytes`, with as many `write(2)` calls as a short write makes it take; on failure, how many
     /// bytes went in before it.

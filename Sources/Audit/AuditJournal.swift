@@ -56,12 +56,6 @@ final class AuditJournal: @unchecked Sendable {
     /// for a sync.
     private let inUse = Atomic<Bool>(true)
 
-    /// The file system the journal is on (`st_dev`), which must be the log's.
-    var device: UInt64? {
-        var info = stat()
-        return fstat(descriptor, &info) == 0 ? UInt64(info.st_dev) : nil
-    }
-
     /// Whether groups still go through the journal; false once it was left after a failure.
     var isInUse: Bool { inUse.load(ordering: .relaxed) }
 

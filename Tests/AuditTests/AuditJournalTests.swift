@@ -251,6 +251,7 @@ struct AuditJournalTests {
         }
         let log = try Self.open(link)
         #expect(!log.syncsThroughJournal)
+        #expect(log.journalNote?.contains("is a symbolic link; each group of lines is synced with fdatasync") == true)
         try Self.appendGroups(log, 3, tag: "linked")
         log.close()
         #expect(try AuditDurabilityTests.fileLines(target).count == 3)
