@@ -381,10 +381,9 @@ final class AuditFile: Sendable {
         guard lstat(path, &file) == 0 else { return .beside }  // made in its directory, on the journal's file system
         switch file.st_mode & S_IFMT {
         case S_IFREG:
-            let slash = path.lastIndex(of: "/")
-            let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            let directory = AuditJournal.directory(ofLogAt: path)
             var parent = stat()
-            guard stat(directory, &parent) == 0, parent.st_dev == file.st_dev else {
+            guard stat(directory.isEmpty ? "." : directory, &parent) == 0, parent.st_dev == file.st_dev else {
                 return .elsewhere(note: "no audit journal: \(path) is a file mounted on its own" + fallback)
             }
             return .beside

@@ -61,10 +61,13 @@ final class AuditJournal: @unchecked Sendable {
 
     /// The journal of the log at `logPath`: its path beside the log, hidden so that a rotation's `*` never takes it.
     static func path(forLogAt logPath: String) -> String {
-        let slash = logPath.lastIndex(of: "/")
-        let directory = slash.map { String(logPath[...$0]) } ?? ""
-        let name = slash.map { String(logPath[logPath.index(after: $0)...]) } ?? logPath
-        return "\(directory).\(name).journal"
+        let directory = directory(ofLogAt: logPath)
+        return "\(directory).\(logPath.dropFirst(directory.count)).journal"
+    }
+
+    /// The directory part of the log's path, with its slash (`/var/log/`, `/`); empty for a name alone.
+    static func directory(ofLogAt logPath: String) -> String {
+        logPath.lastIndex(of: "/").map { String(logPath[...$0]) } ?? ""
     }
 
     /// Opens (creating, mode 0640) the journal at `path` for direct writes and takes its lock (`flock`), before

@@ -16,16 +16,16 @@ package enum ByteText {
     /// Nearly everything read from tokens is ASCII (GUIDs, URLs, base64url), for which decoding cannot fail; the
     /// generic `String(validating:as:)` is reserved for the rest because it is not specialised for us.
     static func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        var isASCII = true
-        for byte in bytes where byte >= 0x80 {
-            isASCII = false
-            break
-        }
-        return isASCII ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+        isASCII(bytes) ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
     }
 
-    /// Whether the bytes are valid UTF-8, without keeping a string: ASCII is checked in place, eight bytes a step.
+    /// Whether the bytes are valid UTF-8, without keeping a string.
     package static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// Whether no byte has its high bit set: eight bytes a step.
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let raw = UnsafeRawPointer(base)
         var index = 0
@@ -38,6 +38,6 @@ package enum ByteText {
             highBits |= UInt64(bytes[index])
             index += 1
         }
-        return highBits & 0x8080_8080_8080_8080 == 0 || String(validating: bytes, as: UTF8.self) != nil
+        return highBits & 0x8080_8080_8080_8080 == 0
     }
 }
