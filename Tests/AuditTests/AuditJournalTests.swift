@@ -82,6 +82,22 @@ struct AuditJournalTests {
         third.close()
     }
 
+    /// A log of `groups` acknowledged groups, closed cleanly (synced, the journal at a checkpoint).
+    static func closedLog(_ groups: Int, tag: String) throws -> String {
+        let path = AuditDurabilityTests.temporaryPath()
+        let log = try open(path)
+        try appendGroups(log, groups, tag: tag)
+        log.close()
+        return path
+    }
+
+    /// Writes `bytes` over the file at `path` from `offset`, as a crash or a torn write leaves it.
+    static func overwrite(_ path: String, at offset: Int, with bytes: [UInt8]) {
+        let descriptor = Glibc.open(path, O_WRONLY)
+        #expect(bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) } == bytes.count)
+        _ = close(descriptor)
+    }
+
     static func contents(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     static func cut(_ path: String, to size: Int) {
@@ -109,10 +125,7 @@ struct AuditJournalTests {
         case .halfTheLastLine:
             Self.cut(path, to: original.count - lineLength / 2)
         case .zerosInTheMiddle:
-            let descriptor = Glibc.open(path, O_WRONLY)
-            let zeros = [UInt8](repeating: 0, count: lineLength)
-            #expect(zeros.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(10 * lineLength)) } > 0)
-            _ = close(descriptor)
+            Self.overwrite(path, at: 10 * lineLength, with: [UInt8](repeating: 0, count: lineLength))
         }
         #expect(try Self.contents(path) != original)
 
@@ -123,10 +136,7 @@ struct AuditJournalTests {
     }
 
     @Test func aCleanCloseLeavesNothingToReplay() throws {
-        let path = AuditDurabilityTests.temporaryPath()
-        let log = try Self.open(path)
-        try Self.appendGroups(log, 5, tag: "closed")
-        log.close()
+        let path = try Self.closedLog(5, tag: "closed")
         let lines = try AuditDurabilityTests.fileLines(path)
         let shortened = lines.dropLast().reduce(0) { $0 + $1.utf8.count + 1 }
         // Cut after the close: the operator's doing, which the journal must not undo.
@@ -141,16 +151,10 @@ struct AuditJournalTests {
     /// A checkpoint is written only once the log is synced, so one torn by a crash has nothing after it to replay: the
     /// journal starts over from a new number, the log stays as it was, and lines from then on are journaled again.
     @Test func aTornCheckpointStartsTheJournalOverAndLosesNothing() throws {
-        let path = AuditDurabilityTests.temporaryPath()
-        let log = try Self.open(path)
-        try Self.appendGroups(log, 5, tag: "synced")
-        log.close()
+        let path = try Self.closedLog(5, tag: "synced")
         let synced = try Self.contents(path)
-        let journal = Glibc.open(AuditJournal.path(forLogAt: path), O_WRONLY)
         // Half of the sequence number new, half old: the checkpoint's CRC no longer holds.
-        let garbage = [UInt8](repeating: 0xA5, count: 4)
-        #expect(garbage.withUnsafeBytes { pwrite(journal, $0.baseAddress, $0.count, 12) } == 4)
-        _ = close(journal)
+        Self.overwrite(AuditJournal.path(forLogAt: path), at: 12, with: [UInt8](repeating: 0xA5, count: 4))
 
         let reopened = try Self.open(path)
         #expect(reopened.journalNote == nil, "nothing restored, the journal in use: \(reopened.journalNote ?? "")")
@@ -170,13 +174,9 @@ struct AuditJournalTests {
         let original = try AuditDurabilityTests.fileLines(path)
         Self.cut(path, to: 0)
         // Each one-line batch takes one block after the checkpoint's: flip a byte in the sixth one's line.
-        let journal = Glibc.open(AuditJournal.path(forLogAt: path), O_RDWR)
-        var byte: UInt8 = 0
-        let offset = off_t(6 * JournalFormat.blockSize + 100)
-        #expect(pread(journal, &byte, 1, offset) == 1)
-        byte ^= 0xFF
-        #expect(pwrite(journal, &byte, 1, offset) == 1)
-        _ = close(journal)
+        let journal = AuditJournal.path(forLogAt: path)
+        let offset = 6 * JournalFormat.blockSize + 100
+        Self.overwrite(journal, at: offset, with: [try Self.contents(journal)[offset] ^ 0xFF])
 
         try Self.restart(path, after: written) { (_) throws in
             #expect(try AuditDurabilityTests.fileLines(path) == Array(original.prefix(5)))
