@@ -452,6 +452,48 @@ struct ShippingEndToEndTests {
         #expect((first["AdditionalFields"] as? [String: Any])?["correlation_id"] as? String == "line-1")
     }
 
+    /// Lines a reader could trip on, through the sidecar binary to the OTLP receiver (which parses OTLP strictly):
+    /// escapes in the decision's strings, a byte that is not UTF-8, text that is not JSON, a policy change whose event
+    /// is written with an escape, a line of 300 kB, and a chosen member named twice. Every line arrives, whole (the
+    /// damaged one repaired), with its members read as they mean.
+    @Test func unusualLinesReachTheSinkWholeAndReadAsTheyMean() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let otlp = try await OTLPReceiver(refusingFirst: 0)
+        defer { otlp.stop() }
+        let long = String(repeating: "x", count: 300_000)
+        let lines: [[UInt8]] = [
+            Array(
+                #"{"decision":"blocked","host":"h\u00e9\/x","reason":"said \"no\" ]","correlation_id":"odd-1"}"#.utf8
+            ),
+            Array(#"{"decision":"allowed","host":"h"#.utf8) + [0xFF] + Array(#"","correlation_id":"odd-2"}"#.utf8),
+            Array("not json at all".utf8),
+            Array(#"{"event":"policy\u005fchange","tenant":"t1","correlation_id":"odd-4"}"#.utf8),
+            Array(#"{"decision":"allowed","reason":"\#(long)","correlation_id":"odd-5"}"#.utf8),
+            Array(#"{"decision":"allowed","decision":"blocked","correlation_id":"odd-6"}"#.utf8),
+        ]
+        try Data(lines.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: audit))
+        let shipper = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", "otlp+http://127.0.0.1:\(otlp.port)/v1/logs"],
+            log: directory.appendingPathComponent("ship.log").path
+        )
+        defer { shipper.kill9() }
+        #expect(try await Self.eventually(20) { otlp.records().count == lines.count })
+        let records = otlp.records()
+        let bodies = records.map { $0.object["body"] as? String }
+        #expect(
+            bodies == lines.map { String(decoding: $0, as: UTF8.self) },
+            "every line whole, the damaged one repaired"
+        )
+        #expect(records.map(\.correlationID) == ["odd-1", "odd-2", nil, "odd-4", "odd-5", "odd-6"])
+        #expect(records.first?.attributes["server.address"] as? String == "hé/x")
+        #expect(records.first?.attributes["tenantgate.reason"] as? String == #"said "no" ]"#)
+        #expect(records[1].attributes["server.address"] as? String == "h\u{FFFD}")
+        #expect(records[3].attributes["event.name"] as? String == "tenantgate.policy_change")
+        #expect((records[4].attributes["tenantgate.reason"] as? String)?.count == long.count)
+    }
+
     @Test func linesWrittenAroundARotationAreAllShippedOnce() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
