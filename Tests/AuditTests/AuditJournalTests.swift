@@ -47,14 +47,50 @@ struct AuditJournalTests {
     /// A crash releases the journal's lock with the process: released here by hand from the log that stays open
     /// (its descriptors let the test play the pages a power cut takes), through the descriptor that holds it.
     static func releaseJournalLock(of path: String) {
-        let journal = URL(fileURLWithPath: AuditJournal.path(forLogAt: path)).resolvingSymlinksInPath().path
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for entry in descriptors {
-            guard let descriptor = Int32(entry),
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) == journal
-            else { continue }
+        for descriptor in journalDescriptors(of: path) {
             #expect(flock(descriptor, LOCK_UN) == 0)
         }
+    }
+
+    /// The descriptors open on the journal of the log at `path`, found through `/proc/self/fd`.
+    static func journalDescriptors(of path: String) -> [Int32] {
+        let journal = URL(fileURLWithPath: AuditJournal.path(forLogAt: path)).resolvingSymlinksInPath().path
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return descriptors.compactMap { entry in
+            guard let descriptor = Int32(entry),
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) == journal
+            else { return nil }
+            return descriptor
+        }
+    }
+
+    /// A journal whose write fails while the proxy runs (a faulty device, played by putting a read-only descriptor
+    /// where the journal's was) is left for good: that group and every later one are synced with `fdatasync`, each is
+    /// still acknowledged, none is lost, the gauge's state says so, and the next start finds the log whole.
+    @Test func aJournalWriteThatFailsWhileRunningFallsBackToFdatasyncAndLosesNoLine() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 3, tag: "journaled")
+        #expect(written.syncsThroughJournal)
+        let journalDescriptors = Self.journalDescriptors(of: path)
+        try #require(journalDescriptors.count == 1)
+        let readOnly = Glibc.open(AuditJournal.path(forLogAt: path), O_RDONLY)
+        try #require(readOnly >= 0)
+        #expect(dup2(readOnly, journalDescriptors[0]) == journalDescriptors[0])
+        _ = close(readOnly)
+
+        try Self.appendGroups(written, 4, tag: "after-the-fault")
+        #expect(!written.syncsThroughJournal, "the journal is left after its write failed")
+        let lines = try AuditDurabilityTests.fileLines(path)
+        #expect(lines.count == 7)
+        #expect(lines.last?.contains("after-the-fault-3") == true)
+        let original = try Self.contents(path)
+        written.close()
+
+        let restarted = try Self.open(path)
+        #expect(try Self.contents(path) == original, "nothing replayed over or lost")
+        #expect(restarted.syncsThroughJournal, "a new start opens a journal again")
+        restarted.close()
     }
 
     /// Two writers of one log (two processes given the same `--audit-log`): the first keeps the journal; the second
