@@ -60,6 +60,30 @@ struct JSONObjectScannerTests {
         }
     }
 
+    /// Strings are walked eight bytes at a time: a quote, a backslash or a control character is found at every
+    /// offset of a long string, beside both kinds of plain bytes (ASCII and the high bytes of UTF-8).
+    @Test(arguments: ["x", "é"])
+    func everyByteThatMattersIsFoundWhereverItFalls(plain: String) throws {
+        let filler = Array(String(repeating: plain, count: 24).utf8)
+        for offset in 0..<20 {
+            let before = Array(filler[..<offset])
+            let after = Array(filler[offset...])
+            func scanned(_ middle: [UInt8]) -> ScannedMembers? {
+                JSONObjectScanner.members(of: Array(#"{"a":""#.utf8) + middle + Array(#""}"#.utf8), wanted: ["a"])
+            }
+            let text = { (bytes: [UInt8]) in ScannedValue.string(String(decoding: bytes, as: UTF8.self)) }
+            // Only between whole characters (not after the lead byte of `é`).
+            guard before.last.map({ $0 < 0xC0 }) ?? true else { continue }
+            #expect(scanned(before + after)?["a"] == text(before + after))
+            #expect(scanned(before + Array(#"\n"#.utf8) + after)?["a"] == text(before + [0x0A] + after))
+            #expect(scanned(before + Array(#"\""#.utf8) + after)?["a"] == text(before + [0x22] + after))
+            #expect(scanned(before + [0x22] + after) == nil, "a quote ends the string, at \(offset)")
+            for control in UInt8(0)..<0x20 {
+                #expect(scanned(before + [control] + after) == nil, "control \(control) at \(offset)")
+            }
+        }
+    }
+
     static func spans(_ text: String, _ wanted: MemberNames = ["a", "b"]) -> (ScannedSpans, [UInt8])? {
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBufferPointer { JSONObjectScanner.spans(in: $0, wanted: wanted) }.map { ($0, bytes) }
