@@ -330,20 +330,24 @@ final class AuditFile: Sendable {
         capacity: Int
     ) throws(AuditLogError) -> (AuditJournal?, String?) {
         let journalPath = AuditJournal.path(forLogAt: path)
-        // Locked before it is read: the process that keeps it replays it at its own next start.
-        let opened = AuditJournal.open(at: journalPath, capacity: capacity)
-        if case .failure(let failure) = opened, failure.code == EWOULDBLOCK {
+        // Locked (and checked) before it is read: the process that keeps it replays it at its own next start.
+        let journal: AuditJournal
+        switch AuditJournal.open(at: journalPath, capacity: capacity) {
+        case .success(let opened): journal = opened
+        case .failure(.keptByAnotherProcess):
             return (
                 nil,
                 "the audit journal \(journalPath) is kept by another process writing this log: each group of lines is "
                     + "synced with fdatasync"
             )
+        case .failure(let failure):
+            return (nil, Self.noJournal(at: journalPath, because: failure.sentence))
         }
         let replayed: AuditJournalReplay.Outcome
         do {
-            replayed = try AuditJournalReplay.replay(journalAt: journalPath, logAt: path)
+            replayed = try AuditJournalReplay.replay(journal, logAt: path)
         } catch {
-            if case .success(let journal) = opened { journal.close() }
+            journal.close()
             throw error
         }
         let restored =
@@ -351,19 +355,16 @@ final class AuditFile: Sendable {
             ? nil
             : "restored \(replayed.restoredBytes) bytes of audit lines from the journal \(journalPath) to "
                 + replayed.restoredFiles.joined(separator: ", ") + " after an unclean stop"
-        let started = opened.flatMap { journal -> Result<AuditJournal, SystemCallError> in
-            guard let failure = journal.start(checkpoint: replayed.lastSequence) else { return .success(journal) }
+        if let failure = journal.start(checkpoint: replayed.lastSequence) {
             journal.close()
-            return .failure(failure)
-        }
-        switch started {
-        case .success(let journal):
-            return (journal, restored)
-        case .failure(let failure):
-            let unavailable =
-                "no audit journal at \(journalPath) (\(failure.sentence)): each group of lines is synced with fdatasync"
+            let unavailable = Self.noJournal(at: journalPath, because: failure.sentence)
             return (nil, [restored, unavailable].compactMap { $0 }.joined(separator: "; "))
         }
+        return (journal, restored)
+    }
+
+    private static func noJournal(at journalPath: String, because reason: String) -> String {
+        "no audit journal at \(journalPath) (\(reason)): each group of lines is synced with fdatasync"
     }
 
     /// Whether a journal beside the log's path would be beside the file: `.none` for a pipe or terminal, which has no

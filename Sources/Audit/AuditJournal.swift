@@ -1,4 +1,5 @@
 import Foundation
+import Plumbing
 import Synchronization
 
 #if canImport(Glibc)
@@ -70,20 +71,52 @@ final class AuditJournal: @unchecked Sendable {
         logPath.lastIndex(of: "/").map { String(logPath[...$0]) } ?? ""
     }
 
-    /// Opens (creating, mode 0640) the journal at `path` for direct writes and takes its lock (`flock`), before
-    /// anything reads it: `start(checkpoint:)` then starts it over once the caller has replayed it. Fails where the
-    /// file system has no direct I/O, and with `EWOULDBLOCK` when another process (or another open of the same log)
-    /// keeps it: replaying it or starting it over under that process would lose its lines at a crash.
-    static func open(at path: String, capacity: Int = defaultCapacity) -> Result<AuditJournal, SystemCallError> {
-        guard let buffer = alignedBuffer(JournalFormat.blockSize) else {
-            return .failure(SystemCallError(code: ENOMEM))
+    /// Why a journal is not used.
+    enum OpenFailure: Error, Equatable {
+        /// Another process (or another open of the same log) holds its lock: replaying it or starting it over under
+        /// that process would lose its lines at a crash.
+        case keptByAnotherProcess
+        /// The path does not name a file this process's user made for itself, so it is neither read nor written:
+        /// its checkpoint would be written over another file's first block, and a replay would write its batches
+        /// into the log.
+        case untrusted(String)
+        case failed(SystemCallError)
+
+        var sentence: String {
+            switch self {
+            case .keptByAnotherProcess: "it is kept by another process writing this log"
+            case .untrusted(let reason): reason
+            case .failed(let failure): failure.sentence
+            }
         }
-        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | directIO | O_DSYNC | O_CLOEXEC, 0o640)
-        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let failure = SystemCallError(code: errno)
-            if descriptor >= 0 { _ = Glibc.close(descriptor) }
-            free(buffer)
-            return .failure(failure)
+    }
+
+    /// Opens (creating, mode 0640) the journal at `path` for direct writes and takes its lock (`flock`), before
+    /// anything reads it: the caller replays it (`contents()`), then `start(checkpoint:)` starts it over. Fails where
+    /// the file system has no direct I/O, when another process keeps it, and when the path does not name a file of
+    /// this user's own (`InPlaceFile`): whoever may write in the log's directory could otherwise put there a link to
+    /// a file of the proxy's user, or a journal of their own making for the replay to write into the log.
+    static func open(at path: String, capacity: Int = defaultCapacity) -> Result<AuditJournal, OpenFailure> {
+        let descriptor: Int32
+        switch InPlaceFile.open(path, flags: O_RDWR | O_DSYNC, mode: 0o640, mustBeOwnedByThisUser: true) {
+        case .success(let opened): descriptor = opened
+        case .failure(.untrusted(let reason)): return .failure(.untrusted(reason))
+        case .failure(.failed(let code)): return .failure(.failed(SystemCallError(code: code)))
+        }
+        // Direct I/O is asked for once the file is known to be a regular file: anything else refuses it with a bare
+        // EINVAL, as a file system without it does.
+        let status = fcntl(descriptor, F_GETFL)
+        let failure: OpenFailure? =
+            if status < 0 || fcntl(descriptor, F_SETFL, status | directIO) != 0 {
+                .failed(SystemCallError(code: errno))
+            } else if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+                errno == EWOULDBLOCK ? .keptByAnotherProcess : .failed(SystemCallError(code: errno))
+            } else {
+                nil
+            }
+        guard failure == nil, let buffer = alignedBuffer(JournalFormat.blockSize) else {
+            _ = Glibc.close(descriptor)
+            return .failure(failure ?? .failed(SystemCallError(code: ENOMEM)))
         }
         return .success(AuditJournal(path: path, descriptor: descriptor, capacity: capacity, buffer: buffer))
     }
@@ -95,6 +128,27 @@ final class AuditJournal: @unchecked Sendable {
         self.lastSequence = 0
         self.buffer = buffer
         bufferSize = JournalFormat.blockSize
+    }
+
+    /// The journal as it is on disk, read through its own descriptor (the file that was checked): what a replay
+    /// reads. Direct I/O reads whole blocks into aligned memory.
+    func contents() -> Result<[UInt8], SystemCallError> {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return .failure(SystemCallError(code: errno)) }
+        let blockSize = JournalFormat.blockSize
+        let size = (Int(info.st_size) + blockSize - 1) / blockSize * blockSize
+        guard size > 0 else { return .success([]) }
+        guard let memory = Self.alignedBuffer(size) else { return .failure(SystemCallError(code: ENOMEM)) }
+        defer { free(memory) }
+        var filled = 0
+        while filled < size {
+            let count = pread(descriptor, memory + filled, size - filled, off_t(filled))
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return .failure(SystemCallError(code: errno)) }
+            if count == 0 { break }
+            filled += count
+        }
+        return .success(Array(UnsafeRawBufferPointer(start: memory, count: min(filled, Int(info.st_size)))))
     }
 
     /// Starts the journal over from `checkpoint`, the last batch the replay read: batches from here on are numbered

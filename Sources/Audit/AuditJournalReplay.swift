@@ -21,14 +21,20 @@ enum AuditJournalReplay {
         var restoredFiles: [String] = []
     }
 
-    /// Replays the journal at `journalPath` into the log at `logPath` and the files beside it. No journal (a first
-    /// start) replays nothing. A journal whose checkpoint cannot be read was torn while the checkpoint was written,
-    /// after the log's sync that made everything in it durable: nothing to replay, and it starts over from a number
-    /// no batch left in it can have.
-    static func replay(journalAt journalPath: String, logAt logPath: String) throws(AuditLogError) -> Outcome {
-        guard let journal = FileManager.default.contents(atPath: journalPath) else { return Outcome(lastSequence: 0) }
+    /// Replays `journal` (as read through its own checked descriptor) into the log at `logPath` and the files beside
+    /// it. An empty journal (a first start) replays nothing. A journal whose checkpoint cannot be read was torn while
+    /// the checkpoint was written, after the log's sync that made everything in it durable: nothing to replay, and it
+    /// starts over from a number no batch left in it can have.
+    static func replay(_ journal: AuditJournal, logAt logPath: String) throws(AuditLogError) -> Outcome {
+        let bytes: [UInt8]
+        switch journal.contents() {
+        case .success(let read): bytes = read
+        case .failure(let failure):
+            throw AuditLogError(path: journal.path, message: "cannot read the audit journal: \(failure.sentence)")
+        }
+        guard !bytes.isEmpty else { return Outcome(lastSequence: 0) }
         var failure: AuditLogError?
-        let outcome = journal.withUnsafeBytes { bytes in
+        let outcome = bytes.withUnsafeBytes { bytes in
             do throws(AuditLogError) {
                 return try replay(bytes, logAt: logPath)
             } catch {
@@ -136,12 +142,21 @@ private struct LogFiles {
             missing.insert(identity)
             return nil
         }
-        let descriptor = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        let descriptor = Glibc.open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw AuditLogError(
                 path: path,
                 message: "cannot open to restore lines from the audit journal: \(SystemCallError(code: errno).sentence)"
             )
+        }
+        // The name was found by the file's identity; a file put in its place since is not written to.
+        var info = stat()
+        guard fstat(descriptor, &info) == 0,
+            FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == identity
+        else {
+            _ = close(descriptor)
+            missing.insert(identity)
+            return nil
         }
         let file = Open(path: path, descriptor: descriptor)
         opened[identity] = file

@@ -1,4 +1,5 @@
 import Foundation
+import Plumbing
 
 #if canImport(Glibc)
 import Glibc
@@ -38,8 +39,12 @@ package final class ShipPositionFile: @unchecked Sendable {
     init(path: String, syncInterval: Duration = .seconds(1)) throws {
         self.path = path
         self.syncInterval = syncInterval
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw FollowerError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        // Written over and cut to one record: a link put in its place would have the shipper cut another file.
+        switch InPlaceFile.open(path, flags: O_RDWR, mode: 0o600, mustBeOwnedByThisUser: false) {
+        case .success(let opened): descriptor = opened
+        case .failure(let refusal):
+            throw FollowerError("cannot use \(path) to keep the shipping position: \(refusal.sentence)")
+        }
     }
 
     deinit {

@@ -295,6 +295,77 @@ struct AuditJournalTests {
         #expect(!FileManager.default.fileExists(atPath: AuditJournal.path(forLogAt: target)))
     }
 
+    enum StrangerAtTheJournalsName: String, CaseIterable, CustomTestStringConvertible {
+        case symbolicLink = "a symbolic link to another file"
+        case danglingLink = "a symbolic link to no file yet"
+        case hardLink = "a second name of another file"
+        case fifo = "a FIFO"
+        var testDescription: String { rawValue }
+    }
+
+    /// Whoever may write in the log's directory can put something at the journal's name before the proxy starts.
+    /// It is neither read (replayed into the log) nor written (a checkpoint over another file's first block, a
+    /// file made where a link points): groups are synced with `fdatasync` instead, and the start-up note says why.
+    @Test(arguments: StrangerAtTheJournalsName.allCases)
+    func aJournalNameThatIsNotTheLogsOwnFileIsNeitherReadNorWritten(_ stranger: StrangerAtTheJournalsName) throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let journal = AuditJournal.path(forLogAt: path)
+        let victim = AuditDurabilityTests.temporaryPath()
+        let victimBytes = [UInt8](repeating: UInt8(ascii: "v"), count: 3 * JournalFormat.blockSize)
+        defer {
+            unlink(journal)
+            unlink(victim)
+        }
+        switch stranger {
+        case .symbolicLink, .hardLink:
+            #expect(FileManager.default.createFile(atPath: victim, contents: Data(victimBytes)))
+            #expect((stranger == .hardLink ? link(victim, journal) : symlink(victim, journal)) == 0)
+        case .danglingLink:
+            #expect(symlink(victim, journal) == 0)
+        case .fifo:
+            #expect(mkfifo(journal, 0o600) == 0)
+        }
+        let log = try Self.open(path)
+        #expect(!log.syncsThroughJournal)
+        let reason =
+            switch stranger {
+            case .symbolicLink, .danglingLink: "it is a symbolic link"
+            case .hardLink: "it has 2 names (hard links)"
+            case .fifo: "it is not a regular file"
+            }
+        #expect(
+            log.journalNote
+                == "no audit journal at \(journal) (\(reason)): each group of lines is synced with fdatasync",
+            "\(log.journalNote ?? "no note")"
+        )
+        try Self.appendGroups(log, 3, tag: "beside-a-stranger")
+        log.close()
+        #expect(try AuditDurabilityTests.fileLines(path).count == 3)
+        if stranger == .danglingLink {
+            #expect(!FileManager.default.fileExists(atPath: victim), "nothing made where the link points")
+        } else if stranger != .fifo {
+            #expect(Array(try Self.contents(victim)) == victimBytes, "the other file is untouched")
+        }
+    }
+
+    /// A journal that another user made (or left) is not replayed: its batches would be written into the log as if
+    /// they were this proxy's acknowledged lines. Only root can give a file away, so the test runs as root (as CI).
+    @Test(.enabled(if: geteuid() == 0)) func aJournalOfAnotherUserIsNotReplayedIntoTheLog() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 5, tag: "other-users")
+        Self.cut(path, to: 0)
+        #expect(chown(AuditJournal.path(forLogAt: path), 65534, 65534) == 0)
+        try Self.restart(path, after: written) { (restarted) throws in
+            #expect(
+                restarted.journalNote?.contains("(it belongs to user 65534, not to this process's user 0)") == true,
+                "\(restarted.journalNote ?? "no note")"
+            )
+            #expect(try Self.contents(path).isEmpty, "nothing replayed")
+        }
+        unlink(AuditJournal.path(forLogAt: path))
+    }
+
     @Test func aLogThatIsAPipeHasNoJournal() throws {
         let path = AuditDurabilityTests.temporaryPath()
         #expect(mkfifo(path, 0o600) == 0)

@@ -17,14 +17,8 @@ struct AuditJournalEndToEndTests {
         let adminPort = try ServeProcess.freePort()
         let crashed = try await ServeProcess(extraArguments: ["--admin", "127.0.0.1:\(adminPort)"])
         do {
-            let maker = crashed.makerHeader(try await crashed.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
             for tenant in [ProxyEndToEndTests.fabrikam, ProxyEndToEndTests.northwind] {
-                _ = try await crashed.curl(
-                    maker + [
-                        "-d", HostileClientTests.form,
-                        "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token",
-                    ]
-                )
+                _ = try await crashed.exchange(creator: ProxyEndToEndTests.contoso, signIn: tenant)
             }
             let answered = try String(contentsOfFile: crashed.auditPath, encoding: .utf8)
             #expect(answered.contains(#""decision":"allowed""#) && answered.contains(#""decision":"blocked""#))
@@ -53,6 +47,38 @@ struct AuditJournalEndToEndTests {
             throw error
         }
         await crashed.stop()
+    }
+
+    /// Whoever may write in the log's directory puts a symbolic link at the journal's name, to a file of the proxy's
+    /// user, before it starts. The proxy neither follows it (its checkpoint would go over that file's first block)
+    /// nor reads it: it answers, syncs each group with `fdatasync`, and says so at start and in its gauge.
+    @Test func aSymbolicLinkAtTheJournalsNameIsNeitherFollowedNorRead() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-link-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let log = directory.appendingPathComponent("audit.jsonl").path
+        let journal = directory.appendingPathComponent(".audit.jsonl.journal").path
+        let victim = directory.appendingPathComponent("keys.pem").path
+        let victimText = String(repeating: "a file the proxy's user may write\n", count: 100)
+        try victimText.write(toFile: victim, atomically: false, encoding: .utf8)
+        #expect(symlink(victim, journal) == 0)
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            extraArguments: ["--audit-log", log, "--admin", "127.0.0.1:\(adminPort)"]
+        ) { (proxy) async throws in
+            #expect(proxy.log().contains("no audit journal at \(journal) (it is a symbolic link)"), "\(proxy.log())")
+            let answer = try await proxy.exchange(
+                creator: ProxyEndToEndTests.contoso,
+                signIn: ProxyEndToEndTests.fabrikam
+            )
+            #expect(answer.status == 200)
+            #expect(try String(contentsOfFile: log, encoding: .utf8).contains(#""decision":"allowed""#))
+            #expect(try await Self.journalGauge(adminPort) == 0, "each group is synced with fdatasync")
+        }
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == victimText)
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: journal) == victim,
+            "the link is left as it was found, for the operator to look at"
+        )
     }
 
     /// `tenantgate_audit_journal`'s value in the instance's `/metrics`.

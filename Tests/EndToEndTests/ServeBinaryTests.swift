@@ -100,12 +100,9 @@ struct ServeBinaryTests {
         var loopThreads: [Int] = []
         for loops in ["1", "3"] {
             try await ServeProcess.with(extraArguments: ["--event-loops", loops]) { serve in
-                let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))
-                let allowed = try await serve.curl(
-                    maker + [
-                        "-d", HostileClientTests.form,
-                        "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
-                    ]
+                let allowed = try await serve.exchange(
+                    creator: ProxyEndToEndTests.contoso,
+                    signIn: ProxyEndToEndTests.fabrikam
                 )
                 #expect(allowed.status == 200, "--event-loops \(loops)")
                 loopThreads.append(serve.threadNames().filter { $0.hasPrefix("NIO-ELT-") }.count)

@@ -177,6 +177,15 @@ final class ServeProcess: @unchecked Sendable {
 
     func makerHeader(_ token: String) -> [String] { ["--proxy-header", "Proxy-Authorization: Bearer \(token)"] }
 
+    /// A maker of `creator` asks Entra's v2 token endpoint for a token of `signIn` through the proxy: the exchange
+    /// most tests have judged.
+    func exchange(creator: TenantID, signIn: TenantID) async throws -> LoopbackHarness.Response {
+        let maker = makerHeader(try await sts.makerToken(tenant: creator))
+        return try await curl(
+            maker + ["-d", HostileClientTests.form, "https://login.microsoftonline.com/\(signIn)/oauth2/v2.0/token"]
+        )
+    }
+
     func auditObjects() -> [[String: Any]] {
         ((try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? "").split(separator: "\n").map {
             ProxyEndToEndTests.auditObject(String($0))

@@ -4,6 +4,10 @@ import Testing
 
 @testable import Shipping
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where each sink stands (`ShipPositionFile`), what a read says about the rest of the file, and the thread all
 /// shipping runs on.
 struct ShippingPositionTests {
@@ -55,6 +59,25 @@ struct ShippingPositionTests {
         )
         let store = try ShipPositionStore(directory: directory)
         #expect(throws: FollowerError.self) { try store.file(sink: "blocked") }
+    }
+
+    /// The position file is written over and cut to one record: a link that whoever may write in the state
+    /// directory put at its name must not have the shipper cut the file it names.
+    @Test(arguments: [true, false])
+    func aPositionNameThatIsALinkToAnotherFileIsRefusedAndThatFileUntouched(symbolic: Bool) throws {
+        let directory = try Self.directory()
+        let victim = "\(directory)/victim.txt"
+        let victimText = String(repeating: "keep me\n", count: 100)
+        try Data(victimText.utf8).write(to: URL(fileURLWithPath: victim))
+        let name = "\(directory)/otlp.position.json"
+        #expect((symbolic ? symlink(victim, name) : link(victim, name)) == 0)
+        let store = try ShipPositionStore(directory: directory)
+        #expect {
+            try store.file(sink: "otlp")
+        } throws: { error in
+            "\(error)".contains(symbolic ? "it is a symbolic link" : "it has 2 names (hard links)")
+        }
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == victimText)
     }
 
     @Test func aReadSaysWhetherMoreWasAlreadyWritten() throws {
