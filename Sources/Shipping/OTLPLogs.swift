@@ -84,7 +84,9 @@ package enum OTLPLogs {
         json.raw("}}")
     }
 
+    /// Whole microseconds, as nanoseconds. A line's own time may say any year to 9999 (a wrong clock, an edited
+    /// file), past what UInt64 nanoseconds hold: such a time is written as the year 2286 rather than trap.
     private static func nanoseconds(_ date: Date) -> String {
-        String(UInt64(max(0, date.timeIntervalSince1970) * 1_000_000) * 1_000)
+        String(UInt64(min(max(0, date.timeIntervalSince1970) * 1_000_000, 1e16)) * 1_000)
     }
 }

@@ -31,9 +31,9 @@ package final class OTLPLogsSink: ShipSink {
             let said = String(buffer: body).prefix(200)
             let description = "OTLP endpoint \(url) answered \(response.status.code) (\(said))"
             if [429, 502, 503, 504].contains(response.status.code),
-                let seconds = response.headers.first(name: "retry-after").flatMap(Double.init)
+                let wait = RetryAfter.wait(response.headers.first(name: "retry-after"))
             {
-                throw ShipRetryAfter(seconds: seconds, description: description)
+                throw ShipRetryAfter(wait: wait, description: description)
             }
             throw SinkError(description)
         }

@@ -79,8 +79,8 @@ package actor SentinelSink: ShipSink {
             if response.status == .unauthorized { token = nil }
             let description =
                 "the Logs Ingestion API answered \(response.status.code) (\(String(buffer: answer).prefix(200)))"
-            if let seconds = response.headers.first(name: "retry-after").flatMap(Double.init) {
-                throw ShipRetryAfter(seconds: seconds, description: description)
+            if let wait = RetryAfter.wait(response.headers.first(name: "retry-after")) {
+                throw ShipRetryAfter(wait: wait, description: description)
             }
             throw SinkError(description)
         }

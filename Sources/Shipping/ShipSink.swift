@@ -17,9 +17,9 @@ extension ShipSink {
     package var batchLimits: (lines: Int, bytes: Int) { (500, 1 << 20) }
 }
 
-/// A sink's refusal that says when to try again (`Retry-After`).
+/// A sink's refusal that says when to try again (`Retry-After`, as `RetryAfter` reads it).
 package struct ShipRetryAfter: Error, CustomStringConvertible {
-    package let seconds: Double
+    package let wait: Duration
     package let description: String
 }
 

@@ -121,7 +121,7 @@ package final class Shipper: Service, Sendable {
         lag: Gauge,
         failures: Counter
     ) async -> Bool {
-        var backoff = 0.5
+        var backoff: Duration = .milliseconds(500)
         while !Task.isCancelled {
             lag.record(max(0, Date().timeIntervalSince(records[0].time)))
             do {
@@ -135,15 +135,15 @@ package final class Shipper: Service, Sendable {
                     statuses[sink.name]?.lastError = "\(error)"
                     return statuses[sink.name]?.consecutiveFailures ?? 1
                 }
-                let wait = (error as? ShipRetryAfter)?.seconds ?? backoff
+                let wait = (error as? ShipRetryAfter)?.wait ?? backoff
                 if failed == 1 || failed % 10 == 0 {
                     logger.warning(
                         "shipping failed; the batch will be sent again",
                         metadata: ["sink": "\(sink.name)", "error": "\(error)", "failures": "\(failed)"]
                     )
                 }
-                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                backoff = min(backoff * 2, 10)
+                try? await Task.sleep(for: wait)
+                backoff = min(backoff * 2, .seconds(10))
             }
         }
         return false

@@ -118,8 +118,8 @@ package final class SplunkHECSink: ShipSink {
             // Splunk's own sentence (`Invalid token`, `Server is busy`), never the token.
             let said = (object["text"] as? String).map { " (\($0))" } ?? ""
             let description = "Splunk HEC \(base) answered \(response.status.code)\(said)"
-            if let seconds = response.headers.first(name: "retry-after").flatMap(Double.init) {
-                throw ShipRetryAfter(seconds: seconds, description: description)
+            if let wait = RetryAfter.wait(response.headers.first(name: "retry-after")) {
+                throw ShipRetryAfter(wait: wait, description: description)
             }
             throw SinkError(description)
         }

@@ -132,6 +132,27 @@ struct ShippingEndToEndTests {
         }
     }
 
+    /// Whatever answers at a sink's address chooses its `Retry-After`. Values Swift's `Double` reads but no wait
+    /// can be (`inf`, `nan`, `1e300`) trapped the shipper, and with it the proxy it runs in, at every start after.
+    /// They are not Retry-After values: the shipper's own backoff applies, a date already past means now, and the
+    /// decision arrives while the proxy goes on answering.
+    @Test func aSinksRetryAfterIsReadStrictlyAndNeverStopsTheProxy() async throws {
+        let otlp = try await OTLPReceiver(
+            refusingWithRetryAfter: ["inf", "nan", "1e300", "Sun, 06 Nov 1994 08:49:37 GMT"]
+        )
+        defer { otlp.stop() }
+        try await ServeProcess.with(extraArguments: ["--ship", "otlp+http://127.0.0.1:\(otlp.port)"]) { serve in
+            let correlationID = try await Self.blockedExchange(serve)
+            #expect(try await Self.eventually(30) { otlp.records().contains { $0.correlationID == correlationID } })
+            let answer = try await serve.exchange(
+                creator: ProxyEndToEndTests.contoso,
+                signIn: ProxyEndToEndTests.fabrikam
+            )
+            #expect(answer.status == 200, "the proxy still answers")
+            #expect(serve.log().contains("shipping failed; the batch will be sent again"), "\(serve.log())")
+        }
+    }
+
     @Test func readyzReportsASinkThatKeepsFailingUntilItTakesTheBacklog() async throws {
         let adminPort = try ServeProcess.freePort()
         let syslogPort = try ServeProcess.freePort()
@@ -472,6 +493,8 @@ struct ShippingEndToEndTests {
             Array(#"{"event":"policy\u005fchange","tenant":"t1","correlation_id":"odd-4"}"#.utf8),
             Array(#"{"decision":"allowed","reason":"\#(long)","correlation_id":"odd-5"}"#.utf8),
             Array(#"{"decision":"allowed","decision":"blocked","correlation_id":"odd-6"}"#.utf8),
+            // A time past what OTLP's nanoseconds hold (a wrong clock, an edited file): the year 2286 instead.
+            Array(#"{"time":"9999-12-31T23:59:59Z","decision":"allowed","correlation_id":"odd-7"}"#.utf8),
         ]
         try Data(lines.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: audit))
         let shipper = try ShipProcess(
@@ -486,7 +509,8 @@ struct ShippingEndToEndTests {
             bodies == lines.map { String(decoding: $0, as: UTF8.self) },
             "every line whole, the damaged one repaired"
         )
-        #expect(records.map(\.correlationID) == ["odd-1", "odd-2", nil, "odd-4", "odd-5", "odd-6"])
+        #expect(records.map(\.correlationID) == ["odd-1", "odd-2", nil, "odd-4", "odd-5", "odd-6", "odd-7"])
+        #expect(records[6].object["time_unix_nano"] as? UInt64 == 10_000_000_000_000_000_000)
         #expect(records.first?.attributes["server.address"] as? String == "hé/x")
         #expect(records.first?.attributes["tenantgate.reason"] as? String == #"said "no" ]"#)
         #expect(records[1].attributes["server.address"] as? String == "h\u{FFFD}")
@@ -607,7 +631,17 @@ final class OTLPReceiver: @unchecked Sendable {
     private let process: Process
     private let directory: URL
 
-    init(refusingFirst refusing: Int) async throws {
+    convenience init(refusingFirst refusing: Int) async throws {
+        try await self.init(refusals: "\(refusing)")
+    }
+
+    /// Refuses one request with 503 for each value, with that value as its `Retry-After`.
+    convenience init(refusingWithRetryAfter values: [String]) async throws {
+        let list = String(decoding: try JSONSerialization.data(withJSONObject: values), as: UTF8.self)
+        try await self.init(refusals: list)
+    }
+
+    private init(refusals: String) async throws {
         port = try ServeProcess.freePort()
         directory = try ServeBinaryTests.temporaryDirectory()
         output = directory.appendingPathComponent("records.jsonl").path
@@ -615,7 +649,7 @@ final class OTLPReceiver: @unchecked Sendable {
             "/usr/bin/env",
             [
                 "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/otlp_receiver.py", "\(port)",
-                output, "\(refusing)",
+                output, refusals,
             ],
             listeningOn: port
         )

@@ -97,6 +97,17 @@ struct ShippingFormatTests {
         #expect((values as? [[String: String]])?.compactMap { $0["stringValue"] } == ["outbound", "inbound"])
     }
 
+    /// A line's own time may say any year to 9999, past what OTLP's UInt64 nanoseconds hold: the year 2286 then,
+    /// never an overflow (which trapped the shipper at that line at every start).
+    @Test func anOTLPTimeIsKeptWithinItsNanoseconds() throws {
+        for (time, expected) in [("9999-12-31T23:59:59Z", "10000000000000000000"), ("0000-01-01T00:00:00Z", "0")] {
+            let line = Data(#"{"time":"\#(time)","decision":"allowed"}"#.utf8)
+            let data = Data(OTLPLogs.request([AuditRecord(line: line)], hostname: "proxy-1"))
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.contains(#""timeUnixNano":"\#(expected)""#), "\(text)")
+        }
+    }
+
     @Test func splunkTimesAreSecondsWithMilliseconds() {
         #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 1_796_465_472.345)) == "1796465472.345")
         #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 12.0046)) == "12.005")

@@ -3,7 +3,8 @@
 wrong type is a 400), and every log record is written to OUTPUT as one JSON line, with the time it arrived.
 
 usage: otlp_receiver.py PORT OUTPUT [REFUSE_FIRST [lenient]]   (the first REFUSE_FIRST requests get 503,
-Retry-After: 1; `lenient` reads the JSON without the protobuf definitions, which are slower than 5,000 records a
+Retry-After: 1; REFUSE_FIRST may instead be a JSON list of Retry-After values, one refusal each, as a hostile or
+broken sink would say them; `lenient` reads the JSON without the protobuf definitions, which are slower than 5,000 records a
 second: for measuring the shipper, not for checking what it sends). Prints "listening" once it listens.
 """
 import json
@@ -15,7 +16,8 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 port, output = int(sys.argv[1]), sys.argv[2]
-refuse = [int(sys.argv[3]) if len(sys.argv) > 3 else 0]
+refusals = json.loads(sys.argv[3]) if len(sys.argv) > 3 else 0
+retry_after = refusals if isinstance(refusals, list) else ["1"] * refusals
 lenient = len(sys.argv) > 4 and sys.argv[4] == "lenient"
 
 
@@ -29,10 +31,9 @@ def value(any_value):
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        if refuse[0] > 0:
-            refuse[0] -= 1
+        if retry_after:
             self.send_response(503)
-            self.send_header("retry-after", "1")
+            self.send_header("retry-after", retry_after.pop(0))
             self.end_headers()
             return
         if lenient:
