@@ -13,7 +13,8 @@ import Glibc
 ///
 /// Syslog over TCP has no acknowledgement of its own (RFC 6587), so a batch counts as delivered once the receiver's
 /// TCP has acknowledged every byte of it (`TCP_INFO`: nothing unsent, nothing unacknowledged). A connection that
-/// breaks, or stays unacknowledged for `acknowledgementTimeout`, is closed and the batch sent again on a new one.
+/// breaks, or has not taken and acknowledged a batch within `acknowledgementTimeout` (a receiver that stopped
+/// reading), is closed and the batch sent again on a new one.
 package actor SyslogSink: ShipSink {
     package nonisolated let name: String
     private let host: String
@@ -44,12 +45,25 @@ package actor SyslogSink: ShipSink {
             SyslogMessage.append(record, hostname: hostname, to: &messages, scratch: &scratch)
         }
         let buffer = channel.allocator.buffer(bytes: messages)
+        // A receiver that stops reading (rsyslog with its queue full) leaves the write pending for good once both
+        // sides' buffers are full: the deadline covers the write (and a TLS handshake before it) as well as the
+        // acknowledgement, and closing the connection at the deadline fails the pending write.
+        let deadline = ContinuousClock.now + acknowledgementTimeout
+        let expiry = channel.eventLoop.scheduleTask(in: TimeAmount(acknowledgementTimeout)) {
+            channel.close(promise: nil)
+        }
+        defer { expiry.cancel() }
         do {
             try await channel.writeAndFlush(buffer)
-            try await acknowledged(channel)
+            try await acknowledged(channel, by: deadline)
         } catch {
             self.channel = nil
             try? await channel.close()
+            guard ContinuousClock.now < deadline else {
+                throw SinkError(
+                    "syslog receiver \(host):\(port) did not take the batch within \(acknowledgementTimeout)"
+                )
+            }
             throw error
         }
     }
@@ -80,10 +94,9 @@ package actor SyslogSink: ShipSink {
         return channel
     }
 
-    /// Waits until the receiver's TCP has acknowledged everything written.
-    private func acknowledged(_ channel: any Channel) async throws {
+    /// Waits until the receiver's TCP has acknowledged everything written, at the latest by `deadline`.
+    private func acknowledged(_ channel: any Channel, by deadline: ContinuousClock.Instant) async throws {
         guard let provider = channel as? any SocketOptionProvider else { return }
-        let deadline = ContinuousClock.now + acknowledgementTimeout
         while ContinuousClock.now < deadline {
             guard channel.isActive else { throw SinkError("syslog receiver \(host):\(port) closed the connection") }
             let info: TCPInfo = try await provider.unsafeGetSocketOption(
@@ -94,7 +107,7 @@ package actor SyslogSink: ShipSink {
             try await Task.sleep(for: .milliseconds(2))
         }
         throw SinkError(
-            "syslog receiver \(host):\(port) did not acknowledge the batch within \(acknowledgementTimeout)"
+            "syslog receiver \(host):\(port) did not take the batch within \(acknowledgementTimeout)"
         )
     }
 }

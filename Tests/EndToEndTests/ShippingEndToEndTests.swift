@@ -93,6 +93,39 @@ struct ShippingEndToEndTests {
         #expect(received.count - 4000 <= 500, "sent again: \(received.count - 4000) lines, more than one batch")
     }
 
+    /// A receiver that takes the connection and stops reading (rsyslog with its queue full) once left the write
+    /// of a batch pending for good: no failure, no retry, nothing on `/readyz`. The batch now fails when it is not
+    /// taken and acknowledged in time, is sent again on a new connection, and reaches the receiver that replaces it.
+    @Test func aReceiverThatStopsReadingFailsTheBatchInTimeAndLosesNothing() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let log = directory.appendingPathComponent("ship.log").path
+        let port = try ServeProcess.freePort()
+        let stalled = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            ["python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/stalled_receiver.py", "\(port)"],
+            listeningOn: port
+        )
+        try Self.append(1...3000, to: audit)
+        let shipper = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", "syslog://127.0.0.1:\(port)"],
+            log: log
+        )
+        defer { shipper.kill9() }
+        #expect(
+            try await Self.eventually(40) {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("did not take the batch within")
+            },
+            "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"
+        )
+        stalled.terminate()
+        stalled.waitUntilExit()
+        let rsyslog = try await Rsyslog(port: port)
+        defer { rsyslog.stop() }
+        #expect(try await Self.eventually(40) { Set(Self.lineNumbers(in: rsyslog.received())).count == 3000 })
+    }
+
     @Test func serveShipsItsDecisionsToSyslogAndOTLPWithTheirFields() async throws {
         let rsyslog = try await Rsyslog(port: try ServeProcess.freePort())
         defer { rsyslog.stop() }
