@@ -219,7 +219,8 @@ final class AuditJournal: @unchecked Sendable {
             buffer = larger
             bufferSize = size
         }
-        let sequence = lastSequence + 1
+        // Wraps rather than traps: a checkpoint read back from the file may say any number (the replay wraps alike).
+        let sequence = lastSequence &+ 1
         JournalFormat.encodeBatch(chunks, sequence: sequence, into: buffer, size: size)
         if let failure = writeFully(size, at: position) { return failure }
         lastSequence = sequence

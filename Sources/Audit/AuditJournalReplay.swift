@@ -59,7 +59,7 @@ enum AuditJournalReplay {
         while position < bytes.count,
             let batch = JournalFormat.decodeBatch(
                 UnsafeRawBufferPointer(rebasing: bytes[position...]),
-                sequence: outcome.lastSequence + 1
+                sequence: outcome.lastSequence &+ 1
             )
         {
             for chunk in batch.chunks {
@@ -69,7 +69,7 @@ enum AuditJournalReplay {
                     outcome.restoredFiles.append(path)
                 }
             }
-            outcome.lastSequence += 1
+            outcome.lastSequence &+= 1
             position += batch.size
         }
         try files.syncWritten()

@@ -52,11 +52,20 @@ package struct PolicyDirectoryContents: Sendable {
             else { return false }
             let wholeSeconds = modified.tv_nsec == 0 && changed.tv_nsec == 0
             let window: Int64 = wholeSeconds ? 2_000_000_000 : 50_000_000
-            return Self.nanoseconds(takenAt) - max(Self.nanoseconds(modified), Self.nanoseconds(changed)) > window
+            return Self.isMoreThan(window, from: Self.later(modified, changed), to: takenAt)
         }
 
-        private static func nanoseconds(_ time: timespec) -> Int64 {
-            Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+        /// Whether `later` comes more than `window` nanoseconds after `earlier`, seconds first: a file's times may say
+        /// any year its file system keeps (`touch -d 2300-01-01`), past what Int64 nanoseconds since 1970 hold, and
+        /// the watcher asks this of every unchanged file every second.
+        private static func isMoreThan(_ window: Int64, from earlier: timespec, to later: timespec) -> Bool {
+            let seconds = Int64(later.tv_sec) &- Int64(earlier.tv_sec)
+            guard (-9...9).contains(seconds) else { return seconds > 0 }
+            return seconds * 1_000_000_000 + (Int64(later.tv_nsec) - Int64(earlier.tv_nsec)) > window
+        }
+
+        private static func later(_ left: timespec, _ right: timespec) -> timespec {
+            (left.tv_sec, left.tv_nsec) >= (right.tv_sec, right.tv_nsec) ? left : right
         }
 
         private static func same(_ left: timespec, _ right: timespec) -> Bool {

@@ -88,8 +88,13 @@ package enum ASIMRecord {
         if let tenant = actor["tenant"] as? String { row.set("ActorScopeId", .text(tenant)) }
         if let app = actor["application_id"] as? String { row.set("ActingAppId", .text(app)) }
         for (field, column): (String, StaticString) in [("before", "OldValue"), ("after", "NewValue")] {
+            // A bare string or number is written too: without `.fragmentsAllowed`, Foundation on Linux stops the
+            // process (fatalError) rather than throw, and an edited line may hold one.
             if let value = fields[field], !(value is NSNull),
-                let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
+                let data = try? JSONSerialization.data(
+                    withJSONObject: value,
+                    options: [.sortedKeys, .fragmentsAllowed]
+                )
             {
                 row.set(column, .text(String(decoding: data, as: UTF8.self)))
             }

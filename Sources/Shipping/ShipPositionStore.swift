@@ -56,8 +56,10 @@ package final class ShipPositionFile: @unchecked Sendable {
     package func load() -> ShipPosition? {
         var bytes = [UInt8](repeating: 0, count: 4096)
         let count = pread(descriptor, &bytes, bytes.count, 0)
-        guard count > 0 else { return nil }
-        return try? JSONDecoder().decode(ShipPosition.self, from: Data(bytes[0..<count]))
+        guard count > 0, let position = try? JSONDecoder().decode(ShipPosition.self, from: Data(bytes[0..<count])),
+            position.offset >= 0
+        else { return nil }
+        return position
     }
 
     package func save(_ position: ShipPosition) throws {

@@ -203,6 +203,24 @@ struct AuditJournalTests {
         }
     }
 
+    /// The journal's numbers wrap rather than trap: a checkpoint read back as the last number there is (a damaged
+    /// or made-up file that still passes its check) is followed by batch 0, which a replay reads as the next.
+    @Test func aCheckpointAtTheLastNumberWrapsAndLosesNothing() throws {
+        let path = try Self.closedLog(1, tag: "before-the-wrap")
+        var block = [UInt8](repeating: 0, count: JournalFormat.blockSize)
+        block.withUnsafeMutableBytes { JournalFormat.encodeCheckpoint(UInt64.max, into: $0.baseAddress!) }
+        Self.overwrite(AuditJournal.path(forLogAt: path), at: 0, with: block)
+        let written = try Self.open(path)
+        let synced = try Self.contents(path).count
+        try Self.appendGroups(written, 3, tag: "after-the-wrap")
+        let original = try Self.contents(path)
+        Self.cut(path, to: synced)
+        try Self.restart(path, after: written) { (restarted) throws in
+            #expect(restarted.journalNote?.contains("restored") == true, "\(restarted.journalNote ?? "no note")")
+            #expect(try Self.contents(path) == original)
+        }
+    }
+
     @Test func aTornBatchEndsTheReplay() throws {
         let path = AuditDurabilityTests.temporaryPath()
         let written = try Self.open(path)

@@ -220,6 +220,22 @@ struct PolicyLibraryTests {
         #expect(contents.library.parsedDocuments == 31)
     }
 
+    /// A file stamped past what Int64 nanoseconds since 1970 hold (`touch -d 2300-01-01`, an archive's times): the
+    /// watcher's refresh asks about it every second, and trapped on it.
+    @Test func aFileStampedCenturiesAheadIsRefreshedWithoutTrapping() throws {
+        let manager = FileManager.default
+        let directory = manager.temporaryDirectory.appendingPathComponent("library-\(UUID())").path
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? manager.removeItem(atPath: directory) }
+        let path = "\(directory)/\(Self.tenant(1)).json"
+        try Self.powerPlatform(1, rules: 3).write(toFile: path, atomically: true, encoding: .utf8)
+        var times = [timespec(tv_sec: 10_413_792_000, tv_nsec: 0), timespec(tv_sec: 10_413_792_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        var contents = try PolicyDirectoryContents.read(directory).get()
+        for _ in 0..<3 { _ = contents.refresh() }
+        #expect(try contents.library.outcome.get().isolation.tenant(Self.tenant(1)) != nil)
+    }
+
     static func errors(_ library: PolicyLibrary) -> [String] {
         guard case .failure(let error) = library.outcome else { return [] }
         return error.errors.map(\.description)

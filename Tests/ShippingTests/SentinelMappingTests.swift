@@ -30,6 +30,12 @@ struct SentinelMappingTests {
             device: "d"
         )
         #expect(failed["EventResult"] == .text("Failure"))
+        // A bare value (an edited line): Foundation on Linux stops the process for one unless it may write fragments.
+        let bare = ASIMRecord.row(
+            AuditRecord(line: Data(#"{"event":"policy_change","before":"x","after":1.5}"#.utf8)),
+            device: "d"
+        )
+        #expect(bare["OldValue"] == .text(#""x""#) && bare["NewValue"] == .text("1.5"))
     }
 
     /// A blocked exchange as an Authentication logon, and a line that is not JSON carried whole as a string; both as

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NetworkPolicy
 import Testing
 
@@ -108,6 +109,60 @@ struct ShippingFormatTests {
         }
     }
 
+    /// Lines of the members the sinks map, each of any kind (times of any year, numbers at Double's ends, escapes,
+    /// nesting): no sink's format traps on one (a trap in the shipper stops the proxy it runs in, at that line, at
+    /// every start), and each output reads back: OTLP and Sentinel as JSON, syslog by its octet count.
+    @Test func everySinkFormatsGeneratedLinesIntoWhatItsReaderTakes() throws {
+        var state: UInt64 = 2026
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let names = [
+            "time", "decision", "event", "setting", "creator_tenant", "sign_in_tenant", "host", "path", "directions",
+            "reason", "rule", "correlation_id", "error_code", "client_id", "tenant", "mode", "other",
+        ]
+        let pieces = ["a", "é", "\"", "\\", "]", "\n", "\u{1}", "中", "😀", " ", "=", "\u{7f}", "\u{2028}"]
+        let numbers: [Double] = [0, -1, 500_212, 0.5, 1e16, -1e16, 1e308, -1e308, 4.9e-324]
+        func text() -> String { (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined() }
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        func time() -> String {
+            let year = String(next(10_000)).leftPadded(to: 4)
+            let fraction = next(2) == 0 ? "" : "." + String(next(1000)).leftPadded(to: 3)
+            return "\(year)-\(two(1 + next(12)))-\(two(1 + next(31)))T\(two(next(24))):\(two(next(60))):"
+                + "\(two(next(61)))\(fraction)Z"
+        }
+        func value(_ depth: Int) -> Any {
+            switch next(depth > 1 ? 5 : 7) {
+            case 0: return text()
+            case 1: return numbers[next(numbers.count)]
+            case 2: return time()
+            case 3: return next(2) == 0
+            case 4: return NSNull()
+            case 5: return (0..<next(4)).map { _ in next(3) == 0 ? value(depth + 1) : text() }
+            default: return ["k": value(depth + 1)]
+            }
+        }
+        var alerts = TenantPairAlerts(seen: [], alertsSince: .distantPast, refusalsPerMinute: 1)
+        for _ in 0..<1000 {
+            var object: [String: Any] = [:]
+            for _ in 0..<next(12) { object[names[next(names.count)]] = value(0) }
+            if next(2) == 0 { object["time"] = time() }
+            let record = AuditRecord(line: try JSONSerialization.data(withJSONObject: object))
+            let framed = SyslogMessage.framed(record, hostname: "proxy-1")
+            let space = try #require(framed.firstIndex(of: UInt8(ascii: " ")))
+            #expect(Int(String(decoding: framed[..<space], as: UTF8.self)) == framed.count - space - 1)
+            let otlp = Data(OTLPLogs.request([record], hostname: "proxy-1"))
+            #expect((try? JSONSerialization.jsonObject(with: otlp)) != nil, "\(String(decoding: otlp, as: UTF8.self))")
+            let sentinel = SentinelSink.calls([ASIMRecord.row(record, device: "proxy-1")])
+            for call in sentinel {
+                #expect((try? JSONSerialization.jsonObject(with: Data(call.readableBytesView))) != nil)
+            }
+            _ = SplunkHECSink.seconds(record.time)
+            _ = alerts.observe(record)
+        }
+    }
+
     @Test func splunkTimesAreSecondsWithMilliseconds() {
         #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 1_796_465_472.345)) == "1796465472.345")
         #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 12.0046)) == "12.005")
@@ -136,5 +191,11 @@ struct ShippingFormatTests {
         ] {
             #expect(throws: ShipDestination.Problem.self, "\(refused)") { try ShipDestination(parsing: refused) }
         }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

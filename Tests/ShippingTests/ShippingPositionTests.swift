@@ -45,7 +45,11 @@ struct ShippingPositionTests {
 
     @Test func anUnreadablePositionStartsOverRatherThanSkipping() throws {
         let store = try ShipPositionStore(directory: try Self.directory())
-        for garbage in ["", "{\"device\":", "\u{0}\u{0}\u{0}\u{0}", "{\"device\":1,\"inode\":2}"] {
+        // A negative offset overflowed the follower's arithmetic (size minus offset) at every start.
+        for garbage in [
+            "", "{\"device\":", "\u{0}\u{0}\u{0}\u{0}", "{\"device\":1,\"inode\":2}",
+            "{\"device\":1,\"inode\":2,\"offset\":-9223372036854775808}", "{\"device\":1,\"inode\":2,\"offset\":-1}",
+        ] {
             try Data(garbage.utf8).write(to: URL(fileURLWithPath: "\(store.directory)/x.position.json"))
             #expect(try store.file(sink: "x").load() == nil, "\(garbage.debugDescription)")
         }
