@@ -8,6 +8,7 @@ import Logging
 import PolicyFiles
 import PolicyService
 import TenantPolicy
+import TokenInspection
 
 /// The admin console (`--console-client-id`): Entra sign-in, and pages over the same policy API as any client.
 ///
@@ -136,18 +137,9 @@ package struct AdminConsole: Sendable {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    /// The query's parameters.
+    /// The query's parameters (`+` for space, the first of repeated names), whatever the query holds.
     static func query(_ request: Request) -> [String: String] {
-        formFields(request.uri.query ?? "")
-    }
-
-    /// `application/x-www-form-urlencoded` text as a browser sends it (`+` for space); the first of repeated names.
-    static func formFields(_ text: String) -> [String: String] {
-        var components = URLComponents()
-        components.percentEncodedQuery = text.replacingOccurrences(of: "+", with: "%20")
-        var values: [String: String] = [:]
-        for item in components.queryItems ?? [] where values[item.name] == nil { values[item.name] = item.value ?? "" }
-        return values
+        FormText.fields(request.uri.query ?? "")
     }
 }
 

@@ -32,7 +32,7 @@ enum CrossTenantAccessReader {
         var object: [String: Any] = [:]
         for (key, value) in mapping {
             guard let name = key.string, !excluding.contains(name) else { continue }
-            object[name] = jsonValue(value)
+            object[name] = YAMLValue.plain(value)
         }
         let policy: CrossTenantAccessPolicy
         do {
@@ -54,31 +54,6 @@ enum CrossTenantAccessReader {
             }
         }
         return policy
-    }
-
-    /// A composed YAML/JSON node as the JSON value it stands for; quoted scalars stay text.
-    static func jsonValue(_ node: Node) -> Any {
-        switch node {
-        case .scalar(let scalar):
-            switch node.tag.description {
-            case Tag.Name.null.rawValue: return NSNull()
-            case Tag.Name.bool.rawValue: return node.bool ?? scalar.string
-            case Tag.Name.int.rawValue: return node.int ?? scalar.string
-            case Tag.Name.float.rawValue: return node.float ?? scalar.string
-            default: return scalar.string
-            }
-        case .mapping(let mapping):
-            var object: [String: Any] = [:]
-            for (key, value) in mapping {
-                if let name = key.string { object[name] = jsonValue(value) }
-            }
-            return object
-        case .sequence(let sequence):
-            return sequence.map(jsonValue)
-        case .alias:
-            // Aliases are YAML-only; Graph's JSON has none, and decoding reports the null where one was used.
-            return NSNull()
-        }
     }
 
     /// The deepest node along a model field path such as `partners[2].b2bCollaborationInbound.applications`, so a

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PolicyFiles
 import Yams
 
 /// A `--config FILE` as the command-line arguments it stands for, so the command's one declaration of its options is
@@ -13,14 +14,16 @@ enum ConfigurationArguments {
         else {
             throw ServeSetupError("cannot read the configuration file \(path)")
         }
-        let document: Any?
+        let node: Node?
         do {
-            document = try Yams.load(yaml: text)
+            node = try Yams.compose(yaml: text)
         } catch {
             throw ServeSetupError("\(path): not YAML (\(error))")
         }
-        guard let mapping = document as? [String: Any] else {
-            if document == nil { return [] }
+        guard let node else { return [] }
+        // Read as plain values by YAMLValue, not by Yams.load, which traps on a key that is a list and on a base-60
+        // integer past Int.
+        guard let mapping = YAMLValue.plain(node) as? [String: Any], YAMLValue.keysThatAreNotText(node) == 0 else {
             throw ServeSetupError("\(path): the configuration is a mapping of flag names to values")
         }
         let declared = try Declared(command)

@@ -320,8 +320,9 @@ extension ServeSettings {
                 )
             }
             let seconds = flags.policyStoreCheckInterval ?? 10
-            guard seconds > 0 else {
-                throw ServeSetupError("--policy-store-check-interval: give a number of seconds over 0")
+            // A day at most: a sleep of Int64.max seconds overflows its deadline.
+            guard (1...86_400).contains(seconds) else {
+                throw ServeSetupError("--policy-store-check-interval: give a number of seconds from 1 to 86400")
             }
             self.policyStore = PolicyStoreSettings(
                 url: store,

@@ -133,7 +133,11 @@ struct ShippingOptions: ParsableArguments {
                 webhooks.append(webhook)
             }
             let rate = alertRefusalsPerMinute ?? 60
-            guard rate >= 0 else { throw ServeSetupError("--alert-refusals-per-minute: give 0 or more") }
+            // A minute holds no more refusals than a billion; a larger number would overflow the count it is
+            // compared with.
+            guard (0...1_000_000_000).contains(rate) else {
+                throw ServeSetupError("--alert-refusals-per-minute: give a number from 0 (never) to 1000000000")
+            }
             destinations.append(.alerts(webhooks, refusalsPerMinute: rate))
         }
         let directory = (auditLog as NSString).deletingLastPathComponent

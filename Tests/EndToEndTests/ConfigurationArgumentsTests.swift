@@ -70,6 +70,19 @@ struct ConfigurationArgumentsTests {
         #expect(try Self.arguments("") == [])
     }
 
+    /// Two spellings that Yams's own reading trapped on: a key that is a list (force-unwrapped as text), and a YAML
+    /// 1.1 base-60 integer past Int (multiplied without a check). The first is an error; the second stays text, which
+    /// the flag then refuses with its own message.
+    @Test func yamlThatTrappedTheReaderIsAnError() throws {
+        #expect(throws: ServeSetupError.self) { try Self.arguments("[listen]: x\n") }
+        #expect(throws: ServeSetupError.self) { try Self.arguments("? [listen]\n: x\nmode: enforce\n") }
+        let sexagesimal = "1:0:0:0:0:0:0:0:0:0:0"
+        let arguments = try Self.arguments("max-connections: \(sexagesimal)\n")
+        #expect(arguments == ["--max-connections", sexagesimal])
+        #expect(throws: (any Error).self) { try ServeCommand.parse(arguments) }
+        #expect(try Self.arguments("max-connections: 0x40\n") == ["--max-connections", "64"])
+    }
+
     /// A password may sit in the file (readable by the service's user only), never on the command line.
     @Test func aPolicyStorePasswordInTheFileIsKept() throws {
         let arguments = try Self.arguments("policy-store: postgres://tenantgate:s3cr3t@db.internal/tenantgate\n")

@@ -137,6 +137,36 @@ struct ConsoleSignInTests {
         }
     }
 
+    /// Anyone who reaches the admin listener may send any query to the console, signed in or not. A malformed
+    /// escape (`%`, `%zz`) or a quote in one stopped the whole process, proxy and all: Foundation's URLComponents
+    /// fatalError. Through the binary: each is answered, and the proxy serves on.
+    @Test func malformedQueriesAreAnsweredAndTheProxyServesOn() async throws {
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            extraArguments: [
+                "--admin", "127.0.0.1:\(adminPort)", "--console-client-id", "6f1b3c2a-0000-4000-8000-00000000c0de",
+            ]
+        ) { serve in
+            for target in [
+                "/console/signin/callback?state=%", "/console/signin/callback?code=%zz&state=%4",
+                "/console/signin?return=%", "/console/activity?tenant=%&decision=\"", "/console/isolation?q=%25%",
+                "/console/report?period=%", "/console/what-if?creator=%",
+            ] {
+                let status = try await Curl.run([
+                    // The sign-in start asks Entra's discovery first, which fails here only after DNS gives up.
+                    "-s", "-g", "--path-as-is", "-o", "/dev/null", "-m", "40", "-w", "%{http_code}",
+                    "http://127.0.0.1:\(adminPort)\(target)",
+                ])
+                #expect(Int(status).map { (300..<600).contains($0) } == true, "\(target): \(status)")
+            }
+            let answer = try await serve.exchange(
+                creator: ProxyEndToEndTests.contoso,
+                signIn: ProxyEndToEndTests.fabrikam
+            )
+            #expect(answer.status == 200, "the proxy still answers: \(serve.log().suffix(2000))")
+        }
+    }
+
     @Test func forgedMissingOrOversizedInputsGetNoSession() async throws {
         try await Self.withConsole { _, browser in
             let user = browser()

@@ -118,6 +118,22 @@ struct ServeBinaryTests {
         }
     }
 
+    /// Numbers past what their use can hold are refused at start rather than trapped on later: a refusal count is
+    /// compared with the rate plus one, and the store's check interval is slept on.
+    @Test func flagNumbersPastTheirUseAreRefusedAtStart() async throws {
+        let audit = try Self.temporaryDirectory().appendingPathComponent("audit.jsonl").path
+        let ship = try await ServeProcess.runToExit([
+            "ship", "--audit-log", audit, "--alert-webhook", "https://alerts.example/hook",
+            "--alert-refusals-per-minute", "9223372036854775807",
+        ])
+        #expect(ship.status != 0 && ship.errors.contains("from 0 (never) to 1000000000"), "\(ship.errors)")
+        let serve = try await ServeProcess.runToExit([
+            "serve", "--listen", "127.0.0.1:0", "--policy-store", "postgres://tenantgate@127.0.0.1/tenantgate",
+            "--policy-store-check-interval", "9223372036854775807",
+        ])
+        #expect(serve.status != 0 && serve.errors.contains("seconds from 1 to 86400"), "\(serve.errors)")
+    }
+
     @Test func anAdminListenerBeyondLoopbackNeedsTLS() async throws {
         let (status, errors) = try await ServeProcess.runToExit([
             "serve", "--admin", "0.0.0.0:9", "--listen", "127.0.0.1:0",

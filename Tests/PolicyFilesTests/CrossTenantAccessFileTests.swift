@@ -151,6 +151,20 @@ struct CrossTenantAccessFileTests {
         #expect(error.errors.contains { $0.message.contains("already in contoso.yaml") })
     }
 
+    /// A YAML 1.1 base-60 integer past Int (`1:0:…`), where the model wants text: Yams's reading of it trapped, in
+    /// a file or a row of the policy store. It stays text, and the document is refused for its wrong value.
+    @Test func aBase60IntegerPastIntIsTextNotATrap() throws {
+        let yaml = """
+            tenantId: \(Self.contoso)
+            crossTenantAccess:
+              displayName: 1:0:0:0:0:0:0:0:0:0:0
+              partners:
+                - tenantId: 1:0:0:0:0:0:0:0:0:0:0
+            """
+        let error = try #require(Self.load([("c.yaml", yaml)]).failureValue)
+        #expect(error.errors.contains { $0.field == "crossTenantAccess.partners[0].tenantId" }, "\(error.errors)")
+    }
+
     @Test func quotedScalarsStayText() throws {
         let yaml = """
             tenantId: \(Self.contoso)

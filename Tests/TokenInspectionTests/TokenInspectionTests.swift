@@ -80,6 +80,16 @@ struct TokenInspectionTests {
         #expect(summary.clientID == String(repeating: "a", count: 511))
     }
 
+    /// The admin console reads its queries and forms with `FormText.fields`: any text, malformed escapes as
+    /// written (Foundation's URLComponents stopped the process at `%`), `+` for space, the first of a repeated name.
+    @Test func formFieldsTakeAnyText() {
+        #expect(FormText.fields("state=%") == ["state": "%"])
+        #expect(FormText.fields("x=%zz&y=%4&z=%%41") == ["x": "%zz", "y": "%4", "z": "%A"])
+        // `%71` is `q` again: the first `q` is kept.
+        #expect(FormText.fields("q=a+b%2Bc&q=second&flag&&%71=%22") == ["q": "a b+c", "flag": ""])
+        #expect(FormText.fields(#"a="&b=<{|\^`>"#) == ["a": "\"", "b": "<{|\\^`>"])
+    }
+
     @Test func formFieldEdgeCases() {
         // Encoded names, a name without a value, a truncated escape, empty pairs, the last value kept (and the
         // repeat reported).

@@ -167,7 +167,7 @@ extension AdminConsole {
         )
         guard let session = context.sessions.session else { return refusal }
         let body = try await request.body.collect(upTo: 4096)
-        guard session.acceptsCSRFToken(Self.formFields(String(buffer: body))["csrf"]) else { return refusal }
+        guard session.acceptsCSRFToken(FormText.fields(String(buffer: body))["csrf"]) else { return refusal }
         context.sessions.clearSession()
         return renderer.message(
             heading: "Signed out",

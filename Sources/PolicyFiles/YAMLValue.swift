@@ -1,0 +1,41 @@
+import Foundation
+import Yams
+
+/// A YAML node as the plain values JSON has (text, numbers, booleans, null, arrays, objects), for the readers that
+/// take YAML where JSON is the model: Graph's crossTenantAccessPolicy documents and the `--config` file.
+///
+/// A YAML 1.1 base-60 integer (`1:0:0:0:0:0:0:0:0:0:0`) stays the text it was written as (for the model to refuse
+/// with its own message): Yams reads one by multiplying its parts without a check, and traps past Int. A mapping keeps only the keys
+/// that are text: Yams's own mapping reading force-unwraps one that is a list or a mapping (`[listen]: x`).
+package enum YAMLValue {
+    package static func plain(_ node: Node) -> Any {
+        switch node {
+        case .scalar(let scalar):
+            switch node.tag.description {
+            case Tag.Name.null.rawValue: return NSNull()
+            case Tag.Name.bool.rawValue: return node.bool ?? scalar.string
+            // Yams reads every other form (decimal, 0x, 0o, 0, 0b) with initialisers that return nil, not trap.
+            case Tag.Name.int.rawValue: return scalar.string.contains(":") ? scalar.string : node.int ?? scalar.string
+            case Tag.Name.float.rawValue: return node.float ?? scalar.string
+            default: return scalar.string
+            }
+        case .mapping(let mapping):
+            var object: [String: Any] = [:]
+            for (key, value) in mapping {
+                if let name = key.string { object[name] = plain(value) }
+            }
+            return object
+        case .sequence(let sequence):
+            return sequence.map(plain)
+        case .alias:
+            // Aliases are YAML-only; JSON has none, and the model's reader reports the null where one was used.
+            return NSNull()
+        }
+    }
+
+    /// The keys of a mapping that are not text (a list, a mapping), which `plain` leaves out.
+    package static func keysThatAreNotText(_ node: Node) -> Int {
+        guard case .mapping(let mapping) = node else { return 0 }
+        return mapping.filter { $0.key.string == nil }.count
+    }
+}
