@@ -32,6 +32,10 @@ enum PolicyFileParser {
             guard let composed = try Yams.compose(yaml: contents) else {
                 return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: "the file is empty")])
             }
+            guard !YAMLValue.isAmplifiedByAliases(composed, textBytes: contents.utf8.count) else {
+                let message = "its aliases (*name) stand for more values than the file holds; write the values out"
+                return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: message)])
+            }
             root = composed
         } catch let error as YamlError {
             return (nil, [syntaxDiagnostic(file: file, error)])

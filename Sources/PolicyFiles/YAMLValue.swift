@@ -33,6 +33,24 @@ package enum YAMLValue {
         }
     }
 
+    /// Whether `node` holds more nodes than its text has bytes. Only aliases (`*name`, a repeat of what an anchor
+    /// names) can do that, and a few lines of them nested (a "billion laughs") stand for billions of nodes: reading
+    /// one took a policy check 30 s and 5 GB before it was stopped. Counting stops at the limit, so the check costs
+    /// no more than the text's length.
+    package static func isAmplifiedByAliases(_ node: Node, textBytes: Int) -> Bool {
+        var budget = textBytes + 64
+        func fits(_ node: Node) -> Bool {
+            budget -= 1
+            guard budget >= 0 else { return false }
+            switch node {
+            case .scalar, .alias: return true
+            case .mapping(let mapping): return mapping.allSatisfy { fits($0.key) && fits($0.value) }
+            case .sequence(let sequence): return sequence.allSatisfy(fits)
+            }
+        }
+        return !fits(node)
+    }
+
     /// The keys of a mapping that are not text (a list, a mapping), which `plain` leaves out.
     package static func keysThatAreNotText(_ node: Node) -> Int {
         guard case .mapping(let mapping) = node else { return 0 }

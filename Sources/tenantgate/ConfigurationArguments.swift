@@ -21,6 +21,9 @@ enum ConfigurationArguments {
             throw ServeSetupError("\(path): not YAML (\(error))")
         }
         guard let node else { return [] }
+        guard !YAMLValue.isAmplifiedByAliases(node, textBytes: text.utf8.count) else {
+            throw ServeSetupError("\(path): its aliases (*name) stand for more values than the file holds")
+        }
         // Read as plain values by YAMLValue, not by Yams.load, which traps on a key that is a list and on a base-60
         // integer past Int.
         guard let mapping = YAMLValue.plain(node) as? [String: Any], YAMLValue.keysThatAreNotText(node) == 0 else {

@@ -81,6 +81,12 @@ struct ConfigurationArgumentsTests {
         #expect(arguments == ["--max-connections", sexagesimal])
         #expect(throws: (any Error).self) { try ServeCommand.parse(arguments) }
         #expect(try Self.arguments("max-connections: 0x40\n") == ["--max-connections", "64"])
+        var laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 {
+            laughs +=
+                "a\(level): &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", "))]\n"
+        }
+        #expect(throws: ServeSetupError.self) { try Self.arguments(laughs + "allow-client: *a8\n") }
     }
 
     /// A password may sit in the file (readable by the service's user only), never on the command line.

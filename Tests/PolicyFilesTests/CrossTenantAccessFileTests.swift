@@ -165,6 +165,31 @@ struct CrossTenantAccessFileTests {
         #expect(error.errors.contains { $0.field == "crossTenantAccess.partners[0].tenantId" }, "\(error.errors)")
     }
 
+    /// Nine lines of nested aliases stand for 9^9 values (a "billion laughs"): reading them took a check 30 s and
+    /// 5 GB before it was stopped. Refused at once, in a policy file as in the `--config` file; an alias that
+    /// repeats a little (fewer values than the file has bytes) still reads.
+    @Test(.timeLimit(.minutes(1))) func aliasesThatStandForMoreThanTheFileHoldsAreRefused() throws {
+        var laughs = #"a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]"# + "\n"
+        for level in 1...8 {
+            let previous = "*a\(level - 1)"
+            laughs += "a\(level): &a\(level) [\(Array(repeating: previous, count: 9).joined(separator: ","))]\n"
+        }
+        let yaml = laughs + "tenantId: \(Self.contoso)\ncrossTenantAccess:\n  partners: *a8\n"
+        let error = try #require(Self.load([("laughs.yaml", yaml)]).failureValue)
+        #expect(error.errors.contains { $0.message.contains("stand for more values than the file holds") })
+        let modest = """
+            tenantId: \(Self.contoso)
+            crossTenantAccess:
+              partners:
+                - tenantId: \(Self.fabrikam)
+                  b2bCollaborationInbound: &blocked
+                    usersAndGroups: {accessType: blocked, targets: [{target: AllUsers, targetType: user}]}
+                    applications: {accessType: blocked, targets: [{target: AllApplications, targetType: application}]}
+                  b2bCollaborationOutbound: *blocked
+            """
+        #expect(try Self.load([("modest.yaml", modest)]).get().crossTenantAccess[TenantID(Self.contoso)!] != nil)
+    }
+
     @Test func quotedScalarsStayText() throws {
         let yaml = """
             tenantId: \(Self.contoso)
