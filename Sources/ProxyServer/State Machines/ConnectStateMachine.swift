@@ -79,6 +79,9 @@ struct ConnectStateMachine {
     mutating func bodyReceived(_ chunk: ByteBuffer) -> Action {
         switch state {
         case .forwarding(let head, var body):
+            // Let go of the state's copy first, so the body has one owner and grows in place: else every part copied
+            // the whole body read so far (a million one-byte chunks, half a terabyte copied).
+            state = .closed
             guard body.append(chunk) else { return fail(.payloadTooLarge, "the request body exceeds the limit") }
             state = .forwarding(head, body: body)
             return .none

@@ -10,7 +10,7 @@ extension ResourceStreamStateMachine {
     mutating func upstreamConnected(reused: Bool) -> Action {
         guard case .connecting(let pending, let head) = state else { return .none }
         let replayable =
-            reused && !pending.replayed && pending.ended && pending.parts.isEmpty
+            reused && !pending.replayed && pending.ended && pending.body.readableBytes == 0
             && [.GET, .HEAD, .OPTIONS, .DELETE].contains(pending.head.method)
             && !StreamedRequestHead.asksUpgrade(pending.head)
         state = .streaming(
@@ -22,7 +22,7 @@ extension ResourceStreamStateMachine {
             )
         )
         var parts: [HTTPClientRequestPart] = [.head(head)]
-        parts += pending.parts.map { .body(.byteBuffer($0)) }
+        if pending.body.readableBytes > 0 { parts.append(.body(.byteBuffer(pending.body))) }
         if pending.ended { parts.append(.end(nil)) }
         return .startUpstream(parts, sendContinue: !pending.ended && StreamedRequestHead.expectsContinue(pending.head))
     }
@@ -103,9 +103,8 @@ extension ResourceStreamStateMachine {
 
     /// Keeps a body part that arrived before the request could stream, within the session's body limit.
     func hold(_ chunk: ByteBuffer, in pending: inout Pending) -> Bool {
-        guard pending.bytes + chunk.readableBytes <= session.maxBodyBytes else { return false }
-        pending.parts.append(chunk)
-        pending.bytes += chunk.readableBytes
+        guard pending.body.readableBytes + chunk.readableBytes <= session.maxBodyBytes else { return false }
+        pending.body.writeImmutableBuffer(chunk)
         return true
     }
 

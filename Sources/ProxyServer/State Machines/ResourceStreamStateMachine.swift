@@ -40,8 +40,10 @@ struct ResourceStreamStateMachine {
     /// A request not yet streaming: its head, and what of its body arrived while it was judged or connected.
     struct Pending: Equatable {
         let head: HTTPRequestHead
-        var parts: [ByteBuffer] = []
-        var bytes = 0
+        /// The body read while the request waits (a form, or the judging and the connecting), copied into one buffer:
+        /// a part held as it came is a slice that keeps the TLS layer's whole 32 KiB read buffer alive, so a client
+        /// sending one byte a record held 32 KiB for each byte the body limit counted.
+        var body = ByteBuffer()
         var ended = false
         /// Sent once already, on a kept connection the server closed under it: not tried a third time.
         var replayed = false
@@ -116,14 +118,19 @@ struct ResourceStreamStateMachine {
     }
 
     mutating func requestBody(_ chunk: ByteBuffer, at stamp: EventStamp) -> Action {
+        // Each arm lets go of the state's copy before it appends (`state = .closed` for that moment), so the held
+        // body has one owner and grows in place: else every part copied the whole body read so far.
         switch state {
         case .collectingForm(var pending):
+            state = .closed
             guard hold(chunk, in: &pending) else { return tooLarge(at: stamp) }
             state = .collectingForm(pending)
         case .judging(var pending, let machine):
+            state = .closed
             guard hold(chunk, in: &pending) else { return tooLarge(at: stamp) }
             state = .judging(pending, machine)
         case .connecting(var pending, let head):
+            state = .closed
             guard hold(chunk, in: &pending) else { return tooLarge(at: stamp) }
             state = .connecting(pending, upstreamHead: head)
         case .streaming(let exchange) where !exchange.requestEnded:
@@ -186,14 +193,7 @@ struct ResourceStreamStateMachine {
     private mutating func judge(_ pending: Pending, at stamp: EventStamp) -> Action {
         var pending = pending
         // A form was read whole: it is judged as one body and sent on as one.
-        var formBody: ByteBuffer?
-        if StreamedRequestHead.isForm(pending.head), pending.ended {
-            var joined = ByteBuffer()
-            joined.reserveCapacity(pending.bytes)
-            for var part in pending.parts { joined.writeBuffer(&part) }
-            formBody = joined
-            pending.parts = [joined]
-        }
+        let formBody = StreamedRequestHead.isForm(pending.head) && pending.ended ? pending.body : nil
         let (machine, action) = RequestStateMachine.start(
             NIOHTTPServerRequestFull(head: pending.head, body: formBody),
             session: session,

@@ -26,7 +26,7 @@ struct ConnectStateMachineTests {
         )
     }
 
-    static func machine(connectPorts: Set<Int> = [443]) -> ConnectStateMachine {
+    static func machine(connectPorts: Set<Int> = [443], maxBodyBytes: Int = 1024) -> ConnectStateMachine {
         ConnectStateMachine(
             configuration: .init(
                 interception: InterceptionRules(
@@ -34,7 +34,7 @@ struct ConnectStateMachineTests {
                     extraInterceptedHosts: [],
                     tenantRestrictionsV2: nil
                 ),
-                maxBodyBytes: 1024,
+                maxBodyBytes: maxBodyBytes,
                 allowedPlainPorts: [80, 8080]
             )
         )
@@ -171,6 +171,30 @@ struct ConnectStateMachineTests {
     func connectTargetsThatCannotBeServedAreRefused(_ target: String, status: HTTPResponseStatus, reason: String) {
         var machine = Self.machine()
         #expect(machine.headReceived(Self.connect(target), clientAddress: Self.loopback) == .refuse(status, reason))
+    }
+
+    /// A plain request's body sent a byte a chunk (chunked encoding gives one part per chunk) grows in place. When
+    /// the state kept a second reference, every part copied the whole body so far: two million parts were two
+    /// terabytes of copying, minutes on the loop that serves every other connection. Bounded at a minute, so that
+    /// comes back as a failure rather than a hang.
+    @Test(.timeLimit(.minutes(1))) func aBodyOfOneByteChunksIsGatheredInPlace() throws {
+        let size = 2 << 20
+        var machine = Self.machine(maxBodyBytes: size)
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "http://example.com/upload")
+        #expect(machine.headReceived(head, clientAddress: Self.loopback) == .none)
+        var chunk = ByteBuffer(string: "A")
+        for _ in 0..<size {
+            guard machine.bodyReceived(chunk) == .none else {
+                Issue.record("a part within the limit is taken")
+                return
+            }
+        }
+        chunk.clear()
+        guard case .forwardPlain(_, let body?, _, _) = machine.endReceived() else {
+            Issue.record("the request goes on with its body")
+            return
+        }
+        #expect(body.readableBytes == size && body.readableBytesView.allSatisfy { $0 == UInt8(ascii: "A") })
     }
 
     @Test func plainHTTPIsForwardedAndAnswered() {

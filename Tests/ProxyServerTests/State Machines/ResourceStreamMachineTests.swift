@@ -25,14 +25,14 @@ struct ResourceStreamMachineTests {
     }
 
     /// A machine with a policy of its own: verdicts are cached per decider, and tests must not share them.
-    static func machine() -> ResourceStreamStateMachine {
+    static func machine(maxBodyBytes: Int = 1024) -> ResourceStreamStateMachine {
         let decider = Fixtures.decider()
         return ResourceStreamStateMachine(
             session: InterceptedSession(
                 target: HostPort(host: graph, port: 443),
                 creator: .known(Fixtures.contoso, source: .defaultTenant),
                 tokenFlows: .judge,
-                maxBodyBytes: 1024,
+                maxBodyBytes: maxBodyBytes,
                 tenantRestrictionsV2: nil,
                 resourcePattern: .exact(graph)
             ),
@@ -167,6 +167,40 @@ struct ResourceStreamMachineTests {
                 == .sendUpstream(.body(.byteBuffer(ByteBuffer(string: "efgh"))))
         )
         #expect(machine.requestEnd(at: Self.s2) == .sendUpstream(.end(nil)))
+    }
+
+    /// A form to a resource host is read whole before it is judged (it may carry `access_token`). Sent a byte a
+    /// record, each part was held as it came: an array copied whole at every part (the state kept a second
+    /// reference), each part a slice keeping the TLS layer's 32 KiB read buffer alive. Now one buffer, grown in place
+    /// and copied into, judged as the form it is. Bounded at a minute, so a quadratic regression fails.
+    @Test(.timeLimit(.minutes(1))) func aFormOfOneByteChunksIsGatheredInPlaceAndJudged() throws {
+        let size = 2 << 20
+        var machine = Self.machine(maxBodyBytes: size + 4096)
+        let token = Self.token(Fixtures.fabrikam)
+        var head = HTTPRequestHead(
+            version: .http1_1,
+            method: .POST,
+            uri: "/v1.0/me/sendMail",
+            headers: ["host": Self.graph, "content-type": "application/x-www-form-urlencoded"]
+        )
+        head.headers.add(name: "content-length", value: String(size + "access_token=".count + token.count + 1))
+        _ = machine.requestHead(head, at: Self.s1)
+        #expect(machine.holdsBody)
+        for byte in Array("access_token=\(token)&".utf8) {
+            #expect(machine.requestBody(ByteBuffer(bytes: [byte]), at: Self.s1) == .none)
+        }
+        let chunk = ByteBuffer(string: "x")
+        for _ in 0..<size {
+            guard machine.requestBody(chunk, at: Self.s1) == .none else {
+                Issue.record("a part within the limit is held")
+                return
+            }
+        }
+        guard case .count(_, then: .writeAudit(let line)) = machine.requestEnd(at: Self.s2) else {
+            Issue.record("the whole form is judged, and its decision audited")
+            return
+        }
+        #expect(line.signInTenant == Fixtures.fabrikam, "the token in the form was read")
     }
 
     @Test func aBodyBeyondTheLimitWhileHeldIsRefused413() {
