@@ -38,6 +38,12 @@ package actor AlertSink: ShipSink {
     /// Whether this instance sends an alert: with a policy store, the one instance of the fleet that claims its key
     /// first; alone, always.
     private let claim: @Sendable (String) async throws -> Bool
+    /// When the pairs file was last written, and whether pairs were learnt since: it is written at most every
+    /// `pairsSaveInterval` (it holds up to `TenantPairAlerts.pairsKept` pairs), and at shutdown. A pair learnt
+    /// less than that before a crash alerts again after the restart: at least once, as the lines are shipped.
+    private var pairsSaved: ContinuousClock.Instant?
+    private var pairsUnsaved = false
+    private static let pairsSaveInterval: Duration = .seconds(5)
 
     /// - Parameters:
     ///   - stateDirectory: where the pairs seen are kept; on a first start, the audit file's history only teaches
@@ -73,15 +79,24 @@ package actor AlertSink: ShipSink {
             for webhook in webhooks { try await post(alert, to: webhook) }
             if case .newPair = alert { newPairs.increment() }
         }
-        if next.seen != alerts.seen {
-            let data = try JSONEncoder().encode(next.seen.sorted())
-            try data.write(to: URL(fileURLWithPath: pairsFile), options: .atomic)
-        }
+        pairsUnsaved = pairsUnsaved || next.seen.count != alerts.seen.count
         alerts = next
+        if pairsUnsaved, pairsSaved.map({ ContinuousClock.now - $0 >= Self.pairsSaveInterval }) ?? true {
+            try savePairs()
+        }
     }
 
     package func shutdown() async {
+        try? savePairs()
         try? await client.shutdown()
+    }
+
+    private func savePairs() throws {
+        guard pairsUnsaved else { return }
+        let data = try JSONEncoder().encode(alerts.seen.sorted())
+        try data.write(to: URL(fileURLWithPath: pairsFile), options: .atomic)
+        pairsSaved = .now
+        pairsUnsaved = false
     }
 
     private func post(_ alert: TenantPairAlerts.Alert, to webhook: Webhook) async throws {
@@ -119,6 +134,9 @@ struct AlertPayload {
             "First connection between creator tenant \(creator) and sign-in tenant \(signIn) (\(host)): \(decision)"
         case .refusalRate(let minute, let count, let threshold):
             "More than \(threshold) refusals in the minute from \(Self.time(minute)) (\(count) so far)"
+        case .newPairFlood(let minute, let threshold):
+            "More than \(threshold) new tenant pairs in the minute from \(Self.time(minute)): the rest of that minute's "
+                + "get no alert of their own; see the console's Activity"
         }
     }
 
@@ -146,6 +164,10 @@ struct AlertPayload {
         case .refusalRate(let minute, let count, let threshold):
             object.merge(
                 ["alert": "refusal_rate", "window_start": Self.time(minute), "count": count, "threshold": threshold]
+            ) { $1 }
+        case .newPairFlood(let minute, let threshold):
+            object.merge(
+                ["alert": "new_tenant_pair_flood", "window_start": Self.time(minute), "threshold": threshold]
             ) { $1 }
         }
         if let addRuleURL { object["add_rule_url"] = addRuleURL }

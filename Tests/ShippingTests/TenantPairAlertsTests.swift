@@ -31,6 +31,34 @@ struct TenantPairAlertsTests {
         #expect(alerts.seen == ["a>b", "a>c", "c>a"])
     }
 
+    /// A client may forge tokens with a new `tid` for every request to a resource host (their signatures are not
+    /// the proxy's to check there): each is a new pair. Twenty a minute get an alert each, then one flood alert
+    /// stands for the rest of the minute; the next minute starts over. The pairs remembered stop growing at their
+    /// bound, so neither memory nor the pairs file grows with the forgeries.
+    @Test func newPairsPastTheBoundOfAMinuteRaiseOneFloodAlert() {
+        var alerts = TenantPairAlerts(seen: [], alertsSince: .distantPast, refusalsPerMinute: 0)
+        let limit = TenantPairAlerts.newPairAlertsPerMinute
+        var raised: [TenantPairAlerts.Alert] = []
+        for second in 0..<50 { raised += alerts.observe(Self.record("a", "forged-\(second)", second: second)) }
+        #expect(raised.filter { if case .newPair = $0 { true } else { false } }.count == limit)
+        #expect(raised.count == limit + 1)
+        guard case .newPairFlood(_, let threshold) = raised.last else {
+            Issue.record("one alert for the rest of the minute: \(raised.last.map { "\($0)" } ?? "none")")
+            return
+        }
+        #expect(threshold == limit)
+        #expect(alerts.observe(Self.record("a", "forged-0", second: 61)).isEmpty, "remembered: no second alert")
+        #expect(alerts.observe(Self.record("a", "new-next-minute", second: 62)).count == 1)
+
+        var full = TenantPairAlerts(
+            seen: Set((0..<TenantPairAlerts.pairsKept).map { "x>\($0)" }),
+            alertsSince: .distantPast,
+            refusalsPerMinute: 0
+        )
+        #expect(full.observe(Self.record("a", "b", second: 1)).count == 1)
+        #expect(full.seen.count == TenantPairAlerts.pairsKept, "no pair learnt past the bound")
+    }
+
     @Test func refusalsAboveTheRateRaiseOneAlertAMinute() {
         var alerts = TenantPairAlerts(seen: ["a>b"], alertsSince: .distantPast, refusalsPerMinute: 3)
         var raised: [TenantPairAlerts.Alert] = []
