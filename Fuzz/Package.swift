@@ -55,5 +55,6 @@ let package = Package(
         fuzzTarget("FuzzPolicyFiles", ["PolicyFiles", "CrossTenantAccess", "TenantPolicy"]),
         fuzzTarget("FuzzClientHello", ["NetworkPolicy"]),
         fuzzTarget("FuzzResourceCredentials", ["TokenInspection", "TenantPolicy"]),
+        fuzzTarget("FuzzProxyProtocolHeader", ["NetworkPolicy"]),
     ]
 )

@@ -14,8 +14,10 @@ package enum YAMLValue {
             switch node.tag.description {
             case Tag.Name.null.rawValue: return NSNull()
             case Tag.Name.bool.rawValue: return node.bool ?? scalar.string
-            // Yams reads every other form (decimal, 0x, 0o, 0, 0b) with initialisers that return nil, not trap.
-            case Tag.Name.int.rawValue: return scalar.string.contains(":") ? scalar.string : node.int ?? scalar.string
+            case Tag.Name.int.rawValue:
+                // Yams reads every other form (decimal, 0x, 0o, 0, 0b) with initialisers that return nil, not trap.
+                guard !scalar.string.contains(":"), let value = node.int else { return scalar.string }
+                return value
             case Tag.Name.float.rawValue: return node.float ?? scalar.string
             default: return scalar.string
             }
