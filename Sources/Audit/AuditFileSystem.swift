@@ -15,6 +15,16 @@ struct SystemCallError: Error, Sendable, Equatable {
 struct FileIdentity: Sendable, Hashable {
     let device: UInt64
     let inode: UInt64
+
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    /// The identity `stat(2)` or `fstat(2)` reported.
+    init(_ info: stat) {
+        self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
 }
 
 /// The system calls the audit log makes on its file.
@@ -72,7 +82,7 @@ struct SystemFileSystem: AuditFileSystem {
     func identity(_ descriptor: Int32) -> FileIdentity? {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return nil }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        return FileIdentity(info)
     }
 
     func close(_ descriptor: Int32) {

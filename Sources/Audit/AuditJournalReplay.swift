@@ -151,9 +151,7 @@ private struct LogFiles {
         }
         // The name was found by the file's identity; a file put in its place since is not written to.
         var info = stat()
-        guard fstat(descriptor, &info) == 0,
-            FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == identity
-        else {
+        guard fstat(descriptor, &info) == 0, FileIdentity(info) == identity else {
             _ = close(descriptor)
             missing.insert(identity)
             return nil
@@ -176,6 +174,6 @@ private struct LogFiles {
     private static func identity(of path: String) -> FileIdentity? {
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        return FileIdentity(info)
     }
 }

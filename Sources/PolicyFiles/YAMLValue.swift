@@ -5,8 +5,9 @@ import Yams
 /// take YAML where JSON is the model: Graph's crossTenantAccessPolicy documents and the `--config` file.
 ///
 /// A YAML 1.1 base-60 integer (`1:0:0:0:0:0:0:0:0:0:0`) stays the text it was written as (for the model to refuse
-/// with its own message): Yams reads one by multiplying its parts without a check, and traps past Int. A mapping keeps only the keys
-/// that are text: Yams's own mapping reading force-unwraps one that is a list or a mapping (`[listen]: x`).
+/// with its own message): Yams reads one by multiplying its parts without a check, and traps past Int. A mapping
+/// keeps only the keys that are text: Yams's own mapping reading force-unwraps one that is a list or a mapping
+/// (`[listen]: x`).
 package enum YAMLValue {
     package static func plain(_ node: Node) -> Any {
         switch node {
@@ -51,11 +52,5 @@ package enum YAMLValue {
             }
         }
         return !fits(node)
-    }
-
-    /// The keys of a mapping that are not text (a list, a mapping), which `plain` leaves out.
-    package static func keysThatAreNotText(_ node: Node) -> Int {
-        guard case .mapping(let mapping) = node else { return 0 }
-        return mapping.filter { $0.key.string == nil }.count
     }
 }

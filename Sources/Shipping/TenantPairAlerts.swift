@@ -61,9 +61,9 @@ package struct TenantPairAlerts: Sendable {
         let minute = Date(timeIntervalSince1970: (time.timeIntervalSince1970 / 60).rounded(.down) * 60)
         if let creator = record.string("creator_tenant"),
             let signIn = record.string("sign_in_tenant"),
-            creator != signIn, !seen.contains("\(creator)>\(signIn)")
+            creator != signIn, case let pair = "\(creator)>\(signIn)", !seen.contains(pair)
         {
-            if seen.count < Self.pairsKept { seen.insert("\(creator)>\(signIn)") }
+            if seen.count < Self.pairsKept { seen.insert(pair) }
             if time >= alertsSince {
                 switch Self.count(minute, in: &newPairs) {
                 case ...Self.newPairAlertsPerMinute:

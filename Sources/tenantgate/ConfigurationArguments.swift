@@ -25,8 +25,10 @@ enum ConfigurationArguments {
             throw ServeSetupError("\(path): its aliases (*name) stand for more values than the file holds")
         }
         // Read as plain values by YAMLValue, not by Yams.load, which traps on a key that is a list and on a base-60
-        // integer past Int.
-        guard let mapping = YAMLValue.plain(node) as? [String: Any], YAMLValue.keysThatAreNotText(node) == 0 else {
+        // integer past Int. Every key is a flag's name, so text (`plain` would leave any other out).
+        guard case .mapping(let keyed) = node, keyed.allSatisfy({ $0.key.string != nil }),
+            let mapping = YAMLValue.plain(node) as? [String: Any]
+        else {
             throw ServeSetupError("\(path): the configuration is a mapping of flag names to values")
         }
         let declared = try Declared(command)
