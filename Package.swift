@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "Shipping",
             dependencies: [
-                "NetworkPolicy", "Plumbing", "TokenInspection",
+                "BoundedHTTP", "NetworkPolicy", "Plumbing", "TokenInspection",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -154,11 +154,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "AuditReport", dependencies: ["TenantPolicy", "Plumbing"], swiftSettings: swiftSettings),
+        // HTTP exchanges bounded as a whole, for the sinks and Entra's documents.
+        .target(
+            name: "BoundedHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Verifies Entra tokens (jwt-kit): admin callers with their directory roles, and makers' tokens.
         .target(
             name: "EntraAuth",
             dependencies: [
-                "TenantPolicy", "TokenInspection", .product(name: "JWTKit", package: "jwt-kit"),
+                "BoundedHTTP", "TenantPolicy", "TokenInspection", .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

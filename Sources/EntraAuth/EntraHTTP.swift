@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -9,7 +10,7 @@ package enum EntraHTTP {
     /// Entra's documents are a few kilobytes; anything far larger is not one.
     package static let maximumBytes = 1 << 20
     /// Seconds before a call gives up, so that a request waiting on it is answered.
-    package static let timeout = TimeAmount.seconds(10)
+    package static let timeout = Duration.seconds(10)
 
     package struct Answer: Sendable {
         package let status: Int
@@ -73,9 +74,8 @@ package enum EntraHTTP {
 
     private static func execute(_ request: HTTPClientRequest) async throws(Failure) -> Answer {
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: maximumBytes)
-            return Answer(status: Int(response.status.code), body: Data(body.readableBytesView))
+            let response = try await client.boundedAnswer(to: request, within: timeout, upTo: maximumBytes)
+            return Answer(status: Int(response.status.code), body: Data(response.body.readableBytesView))
         } catch is NIOTooManyBytesError {
             throw .tooLarge
         } catch {

@@ -8,7 +8,7 @@ import TokenInspection
 ///   alias). A CONNECT naming an intercepted host whose SNI names another host is refused.
 /// - A CONNECT naming an intercepted host must speak TLS; anything else (no TLS, a malformed hello) is refused.
 /// - A CONNECT to an IP address, or by another name to an address of Entra's token service, whose hello names no
-///   intercepted host (no SNI, another name, ECH) is refused: Entra answers on its addresses whatever the name, and a
+///   intercepted host (no SNI, another name, ECH, a first message not read as TLS) is refused: Entra answers on its addresses whatever the name, and a
 ///   tunnel there would be judged by nobody.
 /// - An Encrypted Client Hello hides the server it is for: refused to an intercepted host, to such an address, or
 ///   when its public name is an intercepted one; otherwise a tunnel, as the CONNECT's name was judged.
@@ -73,7 +73,9 @@ package enum ClientHelloPlan: Sendable, Equatable {
             guard !connectNamesInterceptedHost else {
                 return .refuse("the client did not start TLS with \(target.host)")
             }
-            return .tunnel
+            // Not every TLS session starts as a TLS record (SSL 2.0's hello format does not): what cannot be read
+            // may still be one with Entra.
+            return landing == .ordinary ? .tunnel : refuseUnnamed(target, landing: landing, named: nil, readable: false)
         case .malformed(let problem):
             return .refuse("the TLS ClientHello is malformed (\(problem))")
         case .needMoreBytes:
@@ -82,17 +84,26 @@ package enum ClientHelloPlan: Sendable, Equatable {
     }
 
     /// A session that may reach Entra's token service without naming a host TenantGate intercepts.
-    private static func refuseUnnamed(_ target: HostPort, landing: Landing, named: String?) -> ClientHelloPlan {
-        let hello = named.map { "names \($0), which TenantGate does not intercept" } ?? "names no server (SNI)"
+    private static func refuseUnnamed(
+        _ target: HostPort,
+        landing: Landing,
+        named: String?,
+        readable: Bool = true
+    ) -> ClientHelloPlan {
+        let described = named.map { "the TLS ClientHello names \($0), which TenantGate does not intercept" }
+        let hello =
+            readable
+            ? described ?? "the TLS ClientHello names no server (SNI)"
+            : "the client did not start with a TLS ClientHello that TenantGate can read"
         switch landing {
         case .entraAddress(let address):
             return .refuse(
-                "\(target.host) resolves to \(address), an address of Entra's token service, and the TLS ClientHello "
-                    + "\(hello): only a session naming an intercepted host may reach it"
+                "\(target.host) resolves to \(address), an address of Entra's token service, and \(hello): only a "
+                    + "session naming an intercepted host may reach it"
             )
         case .ipAddress, .ordinary:
             return .refuse(
-                "a TLS session to the IP address \(target.host) \(hello): it cannot be judged, and Entra's token "
+                "a session to the IP address \(target.host), and \(hello): it cannot be judged, and Entra's token "
                     + "service answers on its addresses too"
             )
         }

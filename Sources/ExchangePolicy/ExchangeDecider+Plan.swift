@@ -7,7 +7,8 @@ extension ExchangeDecider {
         /// Refused from the path alone (a blocked path tenant, a refused non-Entra STS): nothing is sent upstream.
         case refuseNow(ExchangeVerdict)
         /// Sent upstream; the answer must agree with `expectedSignIn`. In report-only mode a pre-check refusal rides
-        /// along as `earlierRefusal`: it stands (as `would_block`) unless the STS issued no token.
+        /// along as `earlierRefusal`: it stands (as `would_block`) unless an Entra STS issued a token, which is judged
+        /// on its own claims (`judgeResponse`).
         case forward(expectedSignIn: TenantID?, earlierRefusal: ExchangeVerdict?)
     }
 

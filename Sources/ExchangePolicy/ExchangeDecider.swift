@@ -73,7 +73,8 @@ package struct ExchangeDecider: Sendable {
 
     /// The decision on the STS's answer. `status` is its HTTP status; `evidence` what its body shows; `clientID`
     /// the request's `client_id`; `earlierRefusal` the pre-check's refusal when report-only mode let the request
-    /// go: it stands unless the STS issued a token, which is then judged on its own claims.
+    /// go: it stands unless an Entra STS issued a token, which is then judged on its own claims. A refused non-Entra
+    /// STS stays refused whatever it answers: its token names no tenant that could lift the refusal.
     package func judgeResponse(
         creator: TenantID,
         endpoint: TokenEndpoint,
@@ -91,8 +92,12 @@ package struct ExchangeDecider: Sendable {
             expectedSignIn: expectedSignIn,
             clientID: clientID
         )
-        if verdict.outcome == .allow, let earlierRefusal, !evidence.isSuccess { return earlierRefusal }
-        return verdict
+        guard let earlierRefusal else { return verdict }
+        switch verdict.outcome {
+        case .unenforced: return earlierRefusal
+        case .allow where !evidence.isSuccess: return earlierRefusal
+        default: return verdict
+        }
     }
 
     /// Tenant isolation first, then the cross-tenant access settings (SPEC 2.2).

@@ -10,42 +10,52 @@ package enum PolicyTransfer {
         package var description: String { lines.joined(separator: "\n") }
     }
 
-    /// Validates `directory` whole and, only when valid, makes the store hold exactly its documents, in one
-    /// transaction with its `policy_changes` row. Returns the documents imported and the policy version.
-    package static func importDirectory(
-        _ directory: String,
-        into database: PolicyDatabase
-    ) async throws -> (documents: Int, version: String) {
-        let bundle: PolicyBundle
-        switch PolicyDirectoryLoader.load(directory: directory) {
-        case .failure(let error):
-            throw Failure(
-                lines: error.errors.map(\.description)
-                    + ["\(directory): invalid, \(error.errors.count) error(s); nothing was imported"]
+    /// A policies directory validated whole and read, ready to replace the store's documents: made before any store
+    /// is reached, so that `import` reports every validation error even when the store cannot be reached.
+    package struct Import: Sendable {
+        package let documents: [PolicyDatabase.Document]
+        package let version: String
+        private let source: String
+
+        /// Validates and reads `directory`; throws `Failure` with every error.
+        package init(directory: String) throws {
+            let bundle: PolicyBundle
+            switch PolicyDirectoryLoader.load(directory: directory) {
+            case .failure(let error):
+                throw Failure(
+                    lines: error.errors.map(\.description)
+                        + ["\(directory): invalid, \(error.errors.count) error(s); nothing was imported"]
+                )
+            case .success(let loaded): bundle = loaded
+            }
+            let files = try PolicyDirectoryLoader.readSourceFiles(directory: directory).get()
+            let documents = files.map {
+                PolicyDatabase.Document(name: ($0.name as NSString).lastPathComponent, body: $0.contents)
+            }
+            let unnamable = documents.map(\.name).filter { !PolicyTransfer.isDocumentName($0) }
+            guard unnamable.isEmpty else {
+                throw Failure(
+                    lines: unnamable.map { "\(directory)/\($0): a document name is letters, digits, '.', '_' and '-'" }
+                        + ["\(directory): nothing was imported"]
+                )
+            }
+            self.documents = documents
+            self.version = bundle.version
+            self.source = directory
+        }
+
+        /// Makes the store hold exactly these documents, in one transaction with its `policy_changes` row.
+        package func apply(to database: PolicyDatabase) async throws {
+            let line: [String: Any] = [
+                "time": RFC3339.string(from: Date(), milliseconds: true), "event": "policy_import", "source": source,
+                "documents": documents.map(\.name), "policy_version": version,
+            ]
+            let text = String(
+                decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]),
+                as: UTF8.self
             )
-        case .success(let loaded): bundle = loaded
+            try await database.replaceAll(with: documents, auditLine: text)
         }
-        let files = try PolicyDirectoryLoader.readSourceFiles(directory: directory).get()
-        let documents = files.map {
-            PolicyDatabase.Document(name: ($0.name as NSString).lastPathComponent, body: $0.contents)
-        }
-        let unnamable = documents.map(\.name).filter { !isDocumentName($0) }
-        guard unnamable.isEmpty else {
-            throw Failure(
-                lines: unnamable.map { "\(directory)/\($0): a document name is letters, digits, '.', '_' and '-'" }
-                    + ["\(directory): nothing was imported"]
-            )
-        }
-        let line: [String: Any] = [
-            "time": RFC3339.string(from: Date(), milliseconds: true), "event": "policy_import", "source": directory,
-            "documents": documents.map(\.name), "policy_version": bundle.version,
-        ]
-        let text = String(
-            decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]),
-            as: UTF8.self
-        )
-        try await database.replaceAll(with: documents, auditLine: text)
-        return (documents.count, bundle.version)
     }
 
     /// Writes every stored document to `directory` (made if missing), which must hold no policy files yet: an export

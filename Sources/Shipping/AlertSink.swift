@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import Metrics
 import NIOCore
@@ -108,8 +109,7 @@ package actor AlertSink: ShipSink {
         request.body = .bytes(
             ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
         )
-        let response = try await client.execute(request, timeout: .seconds(15))
-        _ = try await response.body.collect(upTo: 64 * 1024)
+        let response = try await client.boundedAnswer(to: request, within: .seconds(15), upTo: 64 * 1024)
         guard (200..<300).contains(response.status.code) else {
             throw SinkError(
                 "the alert webhook \(URL(string: webhook.url)?.host ?? "") answered \(response.status.code)"

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -25,8 +26,8 @@ package final class OTLPLogsSink: ShipSink {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: OTLPLogs.request(lines, hostname: hostname)))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 64 * 1024)
+        let response = try await client.boundedAnswer(to: request, within: .seconds(30), upTo: 64 * 1024)
+        let body = response.body
         guard (200..<300).contains(response.status.code) else {
             let said = String(buffer: body).prefix(200)
             let description = "OTLP endpoint \(url) answered \(response.status.code) (\(said))"

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -73,8 +74,8 @@ package actor SentinelSink: ShipSink {
         request.headers.add(name: "Authorization", value: "Bearer \(try await bearer())")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(body)
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let answer = try await response.body.collect(upTo: 64 * 1024)
+        let response = try await client.boundedAnswer(to: request, within: .seconds(30), upTo: 64 * 1024)
+        let answer = response.body
         guard (200..<300).contains(response.status.code) else {
             if response.status == .unauthorized { token = nil }
             let description =
@@ -102,8 +103,8 @@ package actor SentinelSink: ShipSink {
         // `+` is a space in a form: URLComponents leaves it as it is.
         let encoded = (form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
         request.body = .bytes(ByteBuffer(string: encoded))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let answer = try await response.body.collect(upTo: 256 * 1024)
+        let response = try await client.boundedAnswer(to: request, within: .seconds(30), upTo: 256 * 1024)
+        let answer = response.body
         let object = (try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))) as? [String: Any]
         guard response.status == .ok, let value = object?["access_token"] as? String else {
             // Entra's error code, never the secret.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -111,8 +112,8 @@ package final class SplunkHECSink: ShipSink {
         request.headers.add(name: "X-Splunk-Request-Channel", value: channel)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(body)
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let answer = try await response.body.collect(upTo: 64 * 1024)
+        let response = try await client.boundedAnswer(to: request, within: .seconds(30), upTo: 64 * 1024)
+        let answer = response.body
         let object = (try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))) as? [String: Any] ?? [:]
         guard response.status == .ok else {
             // Splunk's own sentence (`Invalid token`, `Server is busy`), never the token.

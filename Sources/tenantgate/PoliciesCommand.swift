@@ -60,11 +60,17 @@ struct PoliciesCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let directory = directory
-            let (count, version) = try await store.with { database in
-                try await PolicyTransfer.importDirectory(directory, into: database)
+            // Every validation error is said before the store is reached: a directory that cannot be imported is
+            // not the store's fault.
+            let prepared: PolicyTransfer.Import
+            do {
+                prepared = try PolicyTransfer.Import(directory: directory)
+            } catch {
+                printError("\(error)")
+                throw ExitCode.badInput
             }
-            print("imported \(count) document(s) from \(directory) (version \(version))")
+            try await store.with { database in try await prepared.apply(to: database) }
+            print("imported \(prepared.documents.count) document(s) from \(directory) (version \(prepared.version))")
         }
     }
 

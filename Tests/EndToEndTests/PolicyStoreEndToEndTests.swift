@@ -167,6 +167,12 @@ struct PolicyStoreEndToEndTests {
             ])
             #expect(refused == 2)
             #expect(message.contains("bad.yaml") && message.contains("nothing was imported"))
+            // The directory's errors come first: a store that cannot be reached does not hide them.
+            let (unreached, errors) = try await Self.tenantgate([
+                "policies", "import", broken.path, "--policy-store", "postgres://tenantgate@127.0.0.1:1/postgres",
+            ])
+            #expect(unreached == 2)
+            #expect(errors.contains("bad.yaml") && errors.contains("nothing was imported"), "\(errors)")
             #expect(
                 try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM tenantgate.policy_documents")
                     == "adatum.json,contoso.yaml,directory.yaml\n"

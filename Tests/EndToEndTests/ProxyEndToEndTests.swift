@@ -71,11 +71,16 @@ struct ProxyEndToEndTests {
             #expect(allowed.body.contains("access_token"))
 
             // Northwind is named in the path: refused before anything goes upstream.
+            let headerFile = harness.directory.appendingPathComponent("blocked-headers.txt").path
             let blocked = try await harness.tokenRequest(
                 creator: Self.contoso,
-                path: "/\(Self.northwind)/oauth2/v2.0/token"
+                path: "/\(Self.northwind)/oauth2/v2.0/token",
+                extraCurlArguments: ["-D", headerFile]
             )
             #expect(blocked.status == 403)
+            // SPEC 4 names the media type exactly; JSON defines no charset parameter (RFC 8259 11).
+            let headers = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
+            #expect(headers.lowercased().contains("\r\ncontent-type: application/json\r\n"), "\(headers)")
             #expect(harness.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
             let body = Self.auditObject(blocked.body)
             #expect(body["error"] as? String == "access_denied")
@@ -153,6 +158,20 @@ struct ProxyEndToEndTests {
         #expect(refused.body.contains("not a Microsoft Entra STS"))
         #expect(blocking.sts.tokenRequestCount(tenantSegment: "ado") == 0)
         await blocking.stop()
+
+        // Report-only shows what `block` would do: the token passes, and the line says it would have been refused.
+        let trying = try await LoopbackHarness(policiesDirectory: Self.policies) {
+            $0.nonEntraSTS = .block
+            $0.mode = .reportOnly
+        }
+        let tried = try await trying.tokenRequest(
+            creator: Self.contoso,
+            host: "app.vssps.visualstudio.com",
+            path: "/oauth2/token"
+        )
+        #expect(tried.status == 200)
+        #expect(Self.auditObject(trying.auditLines().last ?? "")["decision"] as? String == "would_block")
+        await trying.stop()
     }
 
     @Test func missingCreatorGets407AndAnErrorLine() async throws {

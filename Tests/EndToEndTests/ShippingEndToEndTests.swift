@@ -126,6 +126,26 @@ struct ShippingEndToEndTests {
         #expect(try await Self.eventually(40) { Set(Self.lineNumbers(in: rsyslog.received())).count == 3000 })
     }
 
+    /// The receiver sends its answer's head at once and then its body a byte at a time, each pause within
+    /// AsyncHTTPClient's read timeout: the whole answer has 30 s, then the batch goes again.
+    @Test func anAnswerTrickledAByteAtATimeFailsTheBatchInTimeAndLosesNothing() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let log = directory.appendingPathComponent("ship.log").path
+        let otlp = try await OTLPReceiver(refusingWithRetryAfter: ["trickle"])
+        defer { otlp.stop() }
+        try Self.append(1...200, to: audit)
+        let shipper = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", "otlp+http://127.0.0.1:\(otlp.port)"],
+            log: log
+        )
+        defer { shipper.kill9() }
+        #expect(try await Self.eventually(60) { Set(otlp.records().compactMap(\.correlationID)).count == 200 })
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(said.contains("no whole answer within 30.0 seconds"), "\(said)")
+    }
+
     @Test func serveShipsItsDecisionsToSyslogAndOTLPWithTheirFields() async throws {
         let rsyslog = try await Rsyslog(port: try ServeProcess.freePort())
         defer { rsyslog.stop() }

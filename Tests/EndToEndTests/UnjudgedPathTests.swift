@@ -31,6 +31,8 @@ struct UnjudgedPathTests {
         Case(target: "20.190.160.1:443", hello: "nosni", refusal: "names no server (SNI)"),
         Case(target: "20.190.160.1:443", hello: "sni:example.org", refusal: "names example.org, which TenantGate"),
         Case(target: "20.190.160.1:443", hello: "ech:public.example", refusal: "encrypted (ECH, public name"),
+        // A hello TenantGate does not read as TLS (SSL 2.0's format, which servers may still take) is no way past.
+        Case(target: "20.190.160.1:443", hello: "sslv2", refusal: "did not start with a TLS ClientHello"),
         // The name is pointed at the mock (an operator's override): no name lookup, which a loaded CI resolver made slow.
         Case(
             target: "example.org:443",
@@ -57,6 +59,12 @@ struct UnjudgedPathTests {
             hello: "ech:public.example",
             arguments: aliasToMock + ["--entra-range", "127.0.0.0/8"],
             refusal: "encrypted (ECH, public name public.example)"
+        ),
+        Case(
+            target: "\(alias):STS_PORT",
+            hello: "sslv2",
+            arguments: aliasToMock + ["--entra-range", "127.0.0.0/8"],
+            refusal: "resolves to 127.0.0.1, an address of Entra's token service, and the client did not start"
         ),
         // The same name and hello, its address not Entra's: a tunnel, and the mock's TLS answers through it.
         Case(target: "\(alias):STS_PORT", hello: "sni:example.org", arguments: aliasToMock, refusal: nil),

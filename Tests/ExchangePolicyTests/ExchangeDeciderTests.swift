@@ -1,3 +1,4 @@
+import Audit
 import ExchangePolicy
 import Foundation
 import TenantPolicy
@@ -191,6 +192,29 @@ struct ExchangeDeciderTests {
             return
         }
         #expect(verdict.reason.contains("not a Microsoft Entra STS"))
+    }
+
+    /// Report-only shows what enforcing would do: a refused non-Entra STS is `would_block`, not `unenforced`, even
+    /// when it issues its token.
+    @Test(arguments: [true, false])
+    func aRefusedNonEntraSTSStaysRefusedInReportOnlyMode(_ issued: Bool) throws {
+        let ado = try #require(TokenEndpoint.match(host: "app.vssps.visualstudio.com", path: "/oauth2/token"))
+        let decider = Self.decider(.block, mode: .reportOnly)
+        guard case .forward(let expected, let earlierRefusal?) = decider.plan(creator: Self.contoso, endpoint: ado)
+        else {
+            Issue.record("report-only forwards the request with the refusal riding along")
+            return
+        }
+        let verdict = decider.judgeResponse(
+            creator: Self.contoso,
+            endpoint: ado,
+            status: issued ? 200 : 400,
+            evidence: Self.evidence(signIn: nil, success: issued),
+            expectedSignIn: expected,
+            earlierRefusal: earlierRefusal
+        )
+        #expect(verdict.outcome == .block)
+        #expect(decider.outcome(verdict, upstreamAnswerReadable: true).decision == .wouldBlock)
     }
 
     @Test func blockedBodyHasTheContractShape() throws {

@@ -33,7 +33,7 @@ enum HTTPResponseWriting {
 
     /// The headers of the proxy's own JSON answers.
     static let jsonHeaders = HTTPHeaders([
-        ("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store"),
+        ("content-type", "application/json"), ("cache-control", "no-store"),
     ])
 
     /// Upstream response headers made fit to forward.

@@ -1,7 +1,7 @@
 """Sends a CONNECT through the proxy, then a TLS ClientHello of the chosen shape, and prints what happened.
 
     python3 hello_probe.py PROXY_PORT TARGET HELLO
-    HELLO: sni:NAME | nosni | ech:PUBLIC_NAME
+    HELLO: sni:NAME | nosni | ech:PUBLIC_NAME | sslv2
 
 Prints the CONNECT answer's status line (spaces as _) and "answered" when the far side sent bytes back after the
 hello (a tunnel or an interception), "closed" when the proxy closed instead.
@@ -38,6 +38,15 @@ def ech_hello(public_name):
     return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
 
 
+def sslv2_hello():
+    """A ClientHello in the SSL 2.0-compatible format (RFC 5246 appendix E.2) asking for TLS 1.2: no extensions, so
+    no SNI, and a first byte that is not a TLS record's."""
+    ciphers = bytes([0x00, 0x00, 0x9C, 0x00, 0x00, 0x2F])
+    challenge = os.urandom(32)
+    body = bytes([0x01, 0x03, 0x03]) + struct.pack("!HHH", len(ciphers), 0, len(challenge)) + ciphers + challenge
+    return struct.pack("!H", 0x8000 | len(body)) + body
+
+
 def main():
     port, target, shape = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     if shape == "nosni":
@@ -46,6 +55,8 @@ def main():
         hello = python_hello(shape[4:])
     elif shape.startswith("ech:"):
         hello = ech_hello(shape[4:])
+    elif shape == "sslv2":
+        hello = sslv2_hello()
     else:
         raise SystemExit(f"unknown hello shape {shape}")
     # The CONNECT's answer may wait for a name lookup (a slow resolver on a loaded machine): up to 30 s.

@@ -4,7 +4,8 @@ wrong type is a 400), and every log record is written to OUTPUT as one JSON line
 
 usage: otlp_receiver.py PORT OUTPUT [REFUSE_FIRST [lenient]]   (the first REFUSE_FIRST requests get 503,
 Retry-After: 1; REFUSE_FIRST may instead be a JSON list of Retry-After values, one refusal each, as a hostile or
-broken sink would say them; `lenient` reads the JSON without the protobuf definitions, which are slower than 5,000 records a
+broken sink would say them, where "trickle" instead answers 200 and sends its 64 KiB body a byte every half second,
+for at most two minutes; `lenient` reads the JSON without the protobuf definitions, which are slower than 5,000 records a
 second: for measuring the shipper, not for checking what it sends). Prints "listening" once it listens.
 """
 import json
@@ -31,6 +32,9 @@ def value(any_value):
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        if retry_after and retry_after[0] == "trickle":
+            retry_after.pop(0)
+            return self.trickle()
         if retry_after:
             self.send_response(503)
             self.send_header("retry-after", retry_after.pop(0))
@@ -66,6 +70,19 @@ class Receiver(BaseHTTPRequestHandler):
         self.send_header("content-type", "application/json")
         self.end_headers()
         self.wfile.write(b"{}")
+
+    def trickle(self):
+        self.send_response(200)
+        self.send_header("content-length", str(64 * 1024))
+        self.end_headers()
+        try:
+            for _ in range(240):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the sender gave up and closed the connection
+        self.close_connection = True
 
     def record_leniently(self, request):
         def plain(value):
