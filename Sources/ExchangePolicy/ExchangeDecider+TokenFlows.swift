@@ -2,8 +2,8 @@ import TenantPolicy
 import TokenInspection
 
 extension ExchangeDecider {
-    /// Tokens an STS handed over outside its token endpoint (a `form_post` page, a redirect, JSON): judged like a
-    /// token response, or refused outright under `--token-flows refuse`.
+    /// Tokens an STS handed over outside its token endpoint (a `form_post` page, a redirect, JSON, a SAML assertion):
+    /// judged like a token response, or refused outright under `--token-flows refuse`.
     package func judgeTokenFlow(
         _ carriers: TokenCarriers,
         creator: TenantID,
@@ -18,7 +18,8 @@ extension ExchangeDecider {
                 directions: [.outbound],
                 creatorTenant: creator,
                 signInTenant: nil,
-                reason: "\(host) handed over tokens outside its token endpoint (a form_post page or a redirect), and "
+                reason: "\(host) handed over tokens outside its token endpoint (a form_post page, a redirect, or a "
+                    + "SAML or WS-* answer), and "
                     + "this proxy refuses such flows (--token-flows refuse). An administrator can have them judged "
                     + "instead with --token-flows judge.",
                 errorCodes: [500212],

@@ -82,6 +82,10 @@ final class MockSTSHandler: ChannelInboundHandler, RemovableChannelHandler {
                     form: form
                 )
             }
+        } else if MockFederation.serves(segments) {
+            answer = context.eventLoop.makeSucceededFuture(
+                MockFederation.answer(segments: segments, query: query, domains: sts.options.domains)
+            )
         } else if MockResources.serves(host) {
             answer = context.eventLoop.makeSucceededFuture(
                 MockResources.answer(

@@ -1,6 +1,15 @@
 /// Small byte-level helpers shared by the form and JSON readers, kept non-generic so that they stay fast across
 /// module boundaries.
 package enum ByteText {
+    /// XML's white space (space, tab, line feed, carriage return).
+    static func isWhiteSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    static func decimalValue(_ byte: UInt8) -> UInt8? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : nil
+    }
+
     /// The value of one hexadecimal digit, either case.
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {

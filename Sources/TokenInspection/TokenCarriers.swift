@@ -1,7 +1,8 @@
 /// Tokens that a response of an STS carries outside the token endpoint's JSON answer: a top-level
 /// JSON member, a field of an OAuth `form_post` page (`<input name="id_token" value="…">`), or a parameter of a
 /// redirect's fragment or query (`Location: …#access_token=…`). The implicit and hybrid flows hand tokens over this
-/// way, so the proxy must judge them as it judges token responses.
+/// way, so the proxy must judge them as it judges token responses. SAML-P, WS-Federation and WS-Trust hand over SAML
+/// assertions (`FederationToken`): a `SAMLResponse` or `wresult` field, or an XML answer carrying a security token.
 ///
 /// Structured places only: a page that merely mentions `id_token` (discovery documents, scripts) carries nothing.
 package struct TokenCarriers: Sendable, Equatable {
@@ -9,8 +10,12 @@ package struct TokenCarriers: Sendable, Equatable {
     package var accessToken: String?
     /// A refresh token on its own still hands over credentials; it is not a JWT and shows no tenant.
     package var carriesRefreshToken = false
+    /// A SAML assertion (the first one found).
+    package var federationToken: FederationToken?
 
-    package var carriesTokens: Bool { idToken != nil || accessToken != nil || carriesRefreshToken }
+    package var carriesTokens: Bool {
+        idToken != nil || accessToken != nil || carriesRefreshToken || federationToken != nil
+    }
 
     package init() {}
 
@@ -29,8 +34,18 @@ package struct TokenCarriers: Sendable, Equatable {
             if object["refresh_token"] != nil { found.carriesRefreshToken = true }
         } else if type.contains("html"), body.count <= maxScannedBytes {
             found.readFormFields(Array(body))
+        } else if type.contains("xml") {
+            found.readSecurityTokenResponse(Array(body))
         }
         return found
+    }
+
+    /// A WS-Trust answer (SOAP): a `RequestSecurityTokenResponse` hands over a token.
+    private mutating func readSecurityTokenResponse(_ body: [UInt8]) {
+        guard Self.find(Array("requestsecuritytokenresponse".utf8), in: body, from: 0) != nil else { return }
+        federationToken =
+            body.count <= Self.maxScannedBytes
+            ? FederationToken.read(xml: body) : .unreadable("a WS-Trust answer larger than 4 MiB")
     }
 
     /// `#a=b&c=d` and `?a=b&c=d` of a redirect target.
@@ -63,6 +78,12 @@ package struct TokenCarriers: Sendable, Equatable {
 
     private mutating func record(name: [UInt8], value: [UInt8]) {
         guard !value.isEmpty else { return }
+        if name.equalsIgnoringASCIICase("samlresponse") {
+            federationToken = federationToken ?? FederationToken.read(samlResponse: value)
+        }
+        if name.equalsIgnoringASCIICase("wresult") {
+            federationToken = federationToken ?? FederationToken.read(escapedXML: value)
+        }
         let text = String(decoding: value, as: UTF8.self)
         if name.equalsIgnoringASCIICase("id_token") { idToken = idToken ?? text }
         if name.equalsIgnoringASCIICase("access_token") { accessToken = accessToken ?? text }
@@ -125,8 +146,11 @@ extension TokenEndpoint {
     package static func flow(host: String, path: String) -> TokenEndpoint? {
         if let cloud = STSHosts.entraCloud(forHost: host) {
             let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
+            // `/{tenant}/oauth2/…`, `/{tenant}/saml2`, `/{tenant}/wsfed`.
             let tenant =
-                segments.count >= 2 && segments[1].utf8.equalsIgnoringASCIICase("oauth2") ? String(segments[0]) : nil
+                segments.count >= 2
+                    && ["oauth2", "saml2", "wsfed"].contains { segments[1].utf8.equalsIgnoringASCIICase($0) }
+                ? String(segments[0]) : nil
             return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenant)
         }
         return STSHosts.isKnownNonEntraSTS(host) ? TokenEndpoint(host: host, kind: .nonEntra, tenantSegment: nil) : nil

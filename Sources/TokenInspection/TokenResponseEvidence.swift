@@ -5,6 +5,7 @@ package struct TokenResponseEvidence: Sendable, Equatable {
     package enum TokenSource: String, Sendable, Equatable {
         case idToken = "id_token"
         case accessToken = "access_token"
+        case samlAssertion = "saml_assertion"
         case none
     }
 

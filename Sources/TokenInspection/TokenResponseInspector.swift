@@ -33,11 +33,34 @@ package enum TokenResponseInspector {
     package static func inspect(_ carriers: TokenCarriers, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
         evidence.isSuccess = carriers.carriesTokens
-        guard carriers.idToken != nil || carriers.accessToken != nil else {
-            evidence.unreadableReason = "only a refresh token, which names no tenant"
-            return evidence
+        if carriers.idToken != nil || carriers.accessToken != nil {
+            readTokens(
+                idToken: carriers.idToken,
+                accessToken: carriers.accessToken,
+                endpoint: endpoint,
+                into: &evidence
+            )
         }
-        readTokens(idToken: carriers.idToken, accessToken: carriers.accessToken, endpoint: endpoint, into: &evidence)
+        switch carriers.federationToken {
+        case nil:
+            if evidence.signInTenant == nil, evidence.unreadableReason == nil {
+                evidence.unreadableReason = "only a refresh token, which names no tenant"
+            }
+        case .unreadable(let why):
+            // Whatever a JWT beside it says, this token's tenant is unknown.
+            evidence.signInTenant = nil
+            evidence.unreadableReason = why
+        case .issued(let issuer):
+            if let read = evidence.signInTenant, read != issuer.tenant {
+                evidence.signInTenant = nil
+                evidence.unreadableReason = "the answer hands over tokens of two tenants"
+            } else if evidence.signInTenant == nil, carriers.idToken == nil, carriers.accessToken == nil {
+                evidence.signInTenant = issuer.tenant
+                evidence.issuerCloud = issuer.cloud
+                evidence.tokenSource = .samlAssertion
+                evidence.isEntraToken = true
+            }
+        }
         return evidence
     }
 

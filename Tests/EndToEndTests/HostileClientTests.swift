@@ -325,6 +325,36 @@ struct HostileClientTests {
         }
     }
 
+    /// SAML-P, WS-Federation and WS-Trust hand over SAML assertions, not JWTs: judged by the tenant their issuer
+    /// names, and a ticket that names none is a token whose tenant cannot be read (fail closed).
+    @Test func samlAndWSTrustTokensAreJudgedByTheirIssuer() async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let base = "https://login.microsoftonline.com"
+            let cases: [(request: [String], status: Int, carrier: String)] = [
+                (["\(base)/\(Self.northwind)/saml2"], 403, "SAMLResponse"),
+                (["\(base)/\(Self.fabrikam)/saml2"], 200, "SAMLResponse"),
+                // The path names Fabrikam, the assertion Northwind: they disagree.
+                (["\(base)/\(Self.fabrikam)/wsfed?mock_tid=\(Self.northwind)"], 403, "wresult"),
+                (["\(base)/\(Self.fabrikam)/wsfed"], 200, "wresult"),
+                (["-H", "Content-Type: application/soap+xml", "-d", "<rst/>", "\(base)/extSTS.srf"], 403, "t=EwB"),
+            ]
+            for (request, status, carrier) in cases {
+                let answer = try await serve.curl(maker + request)
+                #expect(answer.status == status, "\(request): \(answer.body)")
+                #expect(answer.body.contains(carrier) == (status == 200), "\(request): \(answer.body)")
+            }
+            let lines = serve.auditObjects()
+            #expect(
+                lines.map { $0["decision"] as? String } == ["blocked", "allowed", "blocked", "allowed", "blocked"],
+                "\(lines)"
+            )
+            #expect(lines[1]["sign_in_tenant"] as? String == Self.fabrikam.description)
+            #expect(lines[2]["sign_in_tenant"] as? String == Self.northwind.description)
+            #expect((lines[4]["reason"] as? String ?? "").contains("names no issuer"), "\(lines[4])")
+        }
+    }
+
     @Test func tokenFlowsCanBeRefusedOutright() async throws {
         try await ServeProcess.with(extraArguments: ["--token-flows", "refuse"]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))

@@ -3,7 +3,8 @@ import TokenInspection
 
 // Token endpoint answers and other token-carrying responses: `TokenResponseInspector.inspect(body:endpoint:)`
 // (JSONObjectScanner, then the JWT claim reader on the tokens found) for a v2 Entra endpoint, and
-// `TokenCarriers.scan` as JSON and as an HTML form_post page, with the input as a redirect's `Location` too.
+// `TokenCarriers.scan` as JSON, as an HTML form_post page (SAMLResponse and wresult fields among them) and as a
+// WS-Trust answer, with the input as a redirect's `Location` too.
 
 private let endpoint: TokenEndpoint = {
     guard
@@ -33,7 +34,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
 
     let location = String(decoding: bytes, as: UTF8.self)
-    for contentType in ["application/json", "text/html; charset=utf-8"] {
+    for contentType in ["application/json", "text/html; charset=utf-8", "application/soap+xml"] {
         let carriers = TokenCarriers.scan(contentType: contentType, body: bytes, location: location)
         if carriers.idToken != nil || carriers.accessToken != nil {
             guard carriers.carriesTokens else { fatalError("carriers with a token do not carry tokens") }

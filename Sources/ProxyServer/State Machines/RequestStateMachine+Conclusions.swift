@@ -149,11 +149,11 @@ extension RequestStateMachine {
         )
     }
 
-    /// Whether an answer that cannot be read might hand over a token: a redirect, or an HTML or JSON body.
+    /// Whether an answer that cannot be read might hand over a token: a redirect, or an HTML, JSON or XML body.
     private static func mayCarryTokens(_ headers: HTTPHeaders) -> Bool {
         if headers.first(name: "location") != nil { return true }
         guard let type = headers.first(name: "content-type")?.lowercased() else { return false }
-        return type.contains("html") || type.contains("json")
+        return type.contains("html") || type.contains("json") || type.contains("xml")
     }
 
     /// A verdict becomes its outcome under the mode (the decider's `outcome`), its audit line, then its answer.
