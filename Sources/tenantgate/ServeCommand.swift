@@ -126,6 +126,13 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var parentProxyBypass: [String] = []
 
+    @Option(
+        name: .customLong("parent-proxy-connect"),
+        help:
+            "address or name: what a blind tunnel's CONNECT to --parent-proxy names (default address: the one judged)."
+    )
+    var parentProxyConnect: String?
+
     @Option(name: .customLong("audit-log"), help: "Audit log, JSON Lines (default audit.jsonl).")
     var auditLog: String?
 

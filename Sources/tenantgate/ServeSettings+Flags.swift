@@ -358,8 +358,11 @@ extension ServeSettings {
     /// operator's alone (as the CA key).
     private static func parentProxy(_ flags: ServeCommand) throws -> ParentProxy? {
         guard let url = flags.parentProxy else {
-            guard flags.parentProxyCredentials == nil, flags.parentProxyBypass.isEmpty else {
-                throw ServeSetupError("--parent-proxy-credentials and --parent-proxy-bypass need --parent-proxy")
+            guard flags.parentProxyCredentials == nil, flags.parentProxyBypass.isEmpty, flags.parentProxyConnect == nil
+            else {
+                throw ServeSetupError(
+                    "--parent-proxy-credentials, --parent-proxy-bypass and --parent-proxy-connect need --parent-proxy"
+                )
             }
             return nil
         }
@@ -372,8 +375,12 @@ extension ServeSettings {
         let credentials = try flags.parentProxyCredentials.map { path throws(ServeSetupError) in
             try SecretFile.read(path, flag: "--parent-proxy-credentials")
         }
+        let connectText = flags.parentProxyConnect ?? "address"
+        guard let tunnelTarget = ParentProxy.TunnelTarget(rawValue: connectText) else {
+            throw ServeSetupError("--parent-proxy-connect: '\(connectText)' is not address or name")
+        }
         do {
-            return try ParentProxy(url: url, credentials: credentials, bypass: bypass)
+            return try ParentProxy(url: url, credentials: credentials, bypass: bypass, tunnelTarget: tunnelTarget)
         } catch {
             throw ServeSetupError("--parent-proxy: \(error)")
         }

@@ -56,11 +56,13 @@ struct ParentProxyTests {
             #expect(try await Self.exchange(serve, signingIn: Self.northwind).0 == 403)
             #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
 
-            // A blind tunnel by name: the parent is asked for the name the client asked for.
+            // A blind tunnel by name: the parent is asked for the address judged here, so that its own resolver
+            // cannot take the tunnel elsewhere (to an address of Entra's, by rebinding or split DNS).
             let plainPort = serve.sts.plainPort ?? 0
             let tunnelled = try await serve.curl(["-p", Self.openIDPath(serve)])
             #expect(tunnelled.status == 200)
-            #expect(try await squid.waitForLog("CONNECT localhost:\(plainPort)"))
+            #expect(try await squid.waitForLog("CONNECT 127.0.0.1:\(plainPort)"))
+            #expect(!squid.log().contains("CONNECT localhost"))
 
             // Plain http: the absolute form to the parent.
             #expect(try await serve.curl([Self.openIDPath(serve)]).status == 200)
@@ -71,6 +73,17 @@ struct ParentProxyTests {
             let refusal = serve.auditObjects().last { $0["setting"] as? String == "destinationPolicy" }
             #expect(refusal?["host"] as? String == "10.255.255.1")
             #expect(!squid.log().contains("10.255.255.1"))
+        }
+    }
+
+    /// For a parent that filters by name, `--parent-proxy-connect name` asks it for the name, as the client did.
+    @Test func aParentCanBeAskedForTheNameInstead() async throws {
+        let squid = try await Squid()
+        defer { squid.stop() }
+        try await Self.serving(parent: "http://127.0.0.1:\(squid.port)", extra: ["--parent-proxy-connect", "name"]) {
+            (serve: ServeProcess) async throws in
+            #expect(try await serve.curl(["-p", Self.openIDPath(serve)]).status == 200)
+            #expect(try await squid.waitForLog("CONNECT localhost:\(serve.sts.plainPort ?? 0)"))
         }
     }
 

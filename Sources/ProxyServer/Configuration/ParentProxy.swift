@@ -13,6 +13,18 @@ package struct ParentProxy: Sendable, Equatable {
     /// `Basic base64(user:password)`, from `--parent-proxy-credentials`; sent to the parent only.
     package let authorization: String?
     package let bypass: [Bypass]
+    /// How a blind tunnel is asked of the parent (`--parent-proxy-connect`).
+    package let tunnelTarget: TunnelTarget
+
+    /// What a blind tunnel's CONNECT to the parent names.
+    package enum TunnelTarget: String, Sendable, Equatable, CaseIterable {
+        /// The address TenantGate resolved and judged: the parent's own resolver cannot take the tunnel elsewhere
+        /// (a name that answers it with an address of Entra's, by rebinding or split DNS, would be a tunnel to Entra
+        /// judged by nobody).
+        case address
+        /// The name the client asked for, for a parent that filters by name; gives up that protection.
+        case name
+    }
 
     /// What goes direct rather than through the parent.
     package enum Bypass: Sendable, Equatable {
@@ -50,7 +62,12 @@ package struct ParentProxy: Sendable, Equatable {
 
     /// Parses `http://HOST:PORT` or `https://HOST:PORT` (a trailing `/` allowed). Credentials in the URL are refused:
     /// every user of the machine can read a process's arguments.
-    package init(url: String, credentials: String?, bypass: [Bypass]) throws(Problem) {
+    package init(
+        url: String,
+        credentials: String?,
+        bypass: [Bypass],
+        tunnelTarget: TunnelTarget = .address
+    ) throws(Problem) {
         let lowered = url.lowercased()
         let scheme = ["http://", "https://"].first { lowered.hasPrefix($0) }
         guard let scheme else { throw Problem(description: "'\(url)' is not http://HOST:PORT or https://HOST:PORT") }
@@ -72,6 +89,7 @@ package struct ParentProxy: Sendable, Equatable {
         self.tls = scheme == "https://"
         self.authorization = try credentials.map { text throws(Problem) in try Self.basic(text) }
         self.bypass = bypass
+        self.tunnelTarget = tunnelTarget
     }
 
     /// `Basic` credentials from a file's `USER:PASSWORD` line (one trailing newline allowed).

@@ -82,7 +82,15 @@ final class UpstreamDialer: Sendable {
                 throw UpstreamError(code: .connectFailed, detail: "\(target.host) did not resolve to an IP address")
             }
             if STSHosts.entraCloud(forHost: target.host) != nil { self.entraAddresses.learn([resolved]) }
-            return UpstreamRoute(target: target, address: try self.judged(resolved, target: target), parent: parent)
+            var route = UpstreamRoute(
+                target: target,
+                address: try self.judged(resolved, target: target),
+                parent: parent
+            )
+            if !namedByTLS, parent?.tunnelTarget == .address {
+                route.parentTarget = HostPort(host: resolved.description, port: target.port)
+            }
+            return route
         }
         .flatMapErrorThrowing { error in
             if let error = error as? UpstreamError { throw error }
@@ -134,7 +142,7 @@ final class UpstreamDialer: Sendable {
         }
         let established = tunnel ? eventLoop.makePromise(of: Void.self) : nil
         let tlsContext = self.tlsContext
-        let target = route.target
+        let target = route.parentTarget
         let opening = parentAddress(parent, on: eventLoop).flatMap { address in
             bootstrap().channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -198,7 +206,12 @@ final class UpstreamDialer: Sendable {
     /// The route to a redirected connection's original destination, asked for by `target` (its TLS server name, or
     /// the address itself): the address judged as a tunnel's would be.
     func route(to original: IPAddress, for target: HostPort) throws -> UpstreamRoute {
-        UpstreamRoute(target: target, address: try judged(original, target: target), parent: configuration.parentProxy)
+        let parent = configuration.parentProxy
+        var route = UpstreamRoute(target: target, address: try judged(original, target: target), parent: parent)
+        if parent?.tunnelTarget == .address {
+            route.parentTarget = HostPort(host: original.description, port: target.port)
+        }
+        return route
     }
 
     /// Every address `host` resolves to here, for checking a redirected connection's server name against where it
@@ -228,12 +241,22 @@ final class UpstreamDialer: Sendable {
 
 /// Where a connection the proxy makes goes: straight to a judged address, or through the parent proxy.
 struct UpstreamRoute: Equatable {
-    /// What a connection is for: the name asked for, or an override's address. The parent is asked to CONNECT here.
+    /// What a connection is for: the name asked for, or an override's address.
     let target: HostPort
+    /// What the parent is asked to CONNECT to: the target, or for a name judged by its address (a blind tunnel, plain
+    /// http), that address (`ParentProxy.TunnelTarget`).
+    var parentTarget: HostPort
     /// The judged address; nil only for a TLS-verified name that resolves at the parent alone.
     let address: SocketAddress?
     /// The parent proxy configured, if any.
     let parent: ParentProxy?
+
+    init(target: HostPort, address: SocketAddress?, parent: ParentProxy?) {
+        self.target = target
+        self.address = address
+        self.parent = parent
+        self.parentTarget = target
+    }
 
     /// The parent, unless `--parent-proxy-bypass` sends this route direct.
     var parentIfCarried: ParentProxy? {
