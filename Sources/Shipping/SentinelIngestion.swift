@@ -1,8 +1,10 @@
 import Foundation
 
-/// Where and as whom a Sentinel sink sends (`sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM?
-/// tenant=TENANT&client_id=APP`): the data collection endpoint, rule and stream of the Logs Ingestion API, and the
-/// Entra application whose client credentials get its tokens (the secret from `--ship-secret sentinel=FILE`).
+/// Where and as whom a Sentinel sink sends (`sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM`, as
+/// SPEC 4.2 writes it): the data collection endpoint, rule and stream of the Logs Ingestion API, and the Entra
+/// application whose client credentials get its tokens (the secret from `--ship-secret sentinel=FILE`). The tenant and
+/// the application are `?tenant=TENANT&client_id=APP`, or else `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` in the
+/// environment, as Azure's SDKs read them (neither is a secret).
 /// `authority=` and `scope=` change the cloud (`https://login.microsoftonline.us`, `https://monitor.azure.us//.default`).
 package struct SentinelIngestion: Equatable, Sendable {
     package let endpoint: String
@@ -25,10 +27,12 @@ package struct SentinelIngestion: Equatable, Sendable {
     }
 
     /// - Parameter url: the sink's URL without `sentinel+`.
-    package init(parsing url: String, secrets: [String: String]) throws(Problem) {
-        let usage =
-            "'sentinel+\(url)' is not sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM"
-            + "?tenant=TENANT&client_id=APPLICATION"
+    package init(
+        parsing url: String,
+        secrets: [String: String],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(Problem) {
+        let usage = "'sentinel+\(url)' is not sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM"
         guard let components = URLComponents(string: url), let host = components.host, components.user == nil,
             let scheme = components.scheme
         else { throw Problem(description: usage) }
@@ -40,8 +44,13 @@ package struct SentinelIngestion: Equatable, Sendable {
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") },
             uniquingKeysWith: { $1 }
         )
-        guard let tenant = query["tenant"], !tenant.isEmpty, let clientID = query["client_id"], !clientID.isEmpty else {
-            throw Problem(description: usage)
+        guard let tenant = query["tenant"] ?? environment["AZURE_TENANT_ID"], !tenant.isEmpty,
+            let clientID = query["client_id"] ?? environment["AZURE_CLIENT_ID"], !clientID.isEmpty
+        else {
+            throw Problem(
+                description: "sentinel+\(url) needs the application's tenant and client ID: "
+                    + "?tenant=TENANT&client_id=APPLICATION, or AZURE_TENANT_ID and AZURE_CLIENT_ID in the environment"
+            )
         }
         guard let secret = secrets["sentinel@\(host)"] ?? secrets["sentinel"] else {
             throw Problem(

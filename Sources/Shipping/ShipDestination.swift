@@ -69,7 +69,7 @@ package enum ShipDestination: Equatable, Sendable {
             throw Problem(
                 description: "'\(text)' is not a sink this build ships to: syslog://HOST:PORT, syslog+tls://HOST:PORT, "
                     + "otlp+http(s)://HOST:PORT/v1/logs, splunk+https://HOST:PORT or "
-                    + "sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM?tenant=...&client_id=..."
+                    + "sentinel+https://ENDPOINT/dataCollectionRules/DCR/streams/STREAM"
             )
         }
     }

@@ -107,4 +107,22 @@ struct SentinelMappingTests {
             try SentinelIngestion(parsing: "https://dce/streams/s?tenant=t&client_id=c", secrets: ["sentinel": "s"])
         }
     }
+
+    /// SPEC 4.2's form names no application: the tenant and client ID come from the environment Azure's SDKs read.
+    @Test func theSpecsFormTakesTheApplicationFromTheEnvironment() throws {
+        let url = "https://dce-1.westeurope-1.ingest.monitor.azure.com/dataCollectionRules/dcr-00ff/streams/Custom-TG"
+        let ingestion = try SentinelIngestion(
+            parsing: url,
+            secrets: ["sentinel": "s"],
+            environment: ["AZURE_TENANT_ID": "contoso.onmicrosoft.com", "AZURE_CLIENT_ID": "app-1"]
+        )
+        #expect(ingestion.tokenURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+        #expect(ingestion.clientID == "app-1")
+        #expect(ingestion.stream == "Custom-TG")
+        #expect {
+            try SentinelIngestion(parsing: url, secrets: ["sentinel": "s"], environment: [:])
+        } throws: { error in
+            "\(error)".contains("AZURE_TENANT_ID and AZURE_CLIENT_ID")
+        }
+    }
 }
