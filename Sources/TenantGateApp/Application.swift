@@ -19,6 +19,7 @@ import Prometheus
 import ProxyServer
 import ServiceLifecycle
 import Shipping
+import TenantPolicy
 import UnixSignals
 
 /// Everything `serve` runs, built in one place from `ServeSettings`: policies, CA, audit log, event loops, the
@@ -59,6 +60,7 @@ package final class Application: Sendable {
     ) async throws(SetupError) -> Application {
         let origin = try await PolicyOrigin.open(settings: settings, logger: logger)
         let bundle = origin.bundle
+        let settings = try settings.resolvingTenantNames(in: bundle.isolation.directory)
         for warning in bundle.warnings { logger.warning("\(warning)") }
         for warning in settings.warnings { logger.warning("\(warning)") }
 

@@ -22,6 +22,9 @@ package struct ServeSettings: Sendable {
     package var adminAuth: EntraTokenTrust?
     /// `--admin-tenant`: whose administrators may use the API and console; nil: the governed tenants'.
     package var adminTenants: Set<TenantID>?
+    /// The creator and admin tenants as the flags wrote them, domains among them; resolved at start
+    /// (`resolvingTenantNames`) into `proxy` and `adminTenants`.
+    package var tenantNames = TenantNames()
     /// How makers' tokens in `Proxy-Authorization` are verified (SPEC 4.1).
     package var creatorTrust: EntraTokenTrust
     /// How often the policies directory is looked at for edits.

@@ -59,13 +59,10 @@ extension ServeSettings {
             }
         )
 
+        var tenantNames = TenantNames()
         if let creatorText = flags.defaultCreatorTenant {
-            guard let creator = TenantID(creatorText) else {
-                throw ServeSetupError("--default-creator-tenant: '\(creatorText)' is not a tenant ID (GUID)")
-            }
-            proxy.defaultCreatorTenant = creator
+            tenantNames.defaultCreator = try Self.tenant(creatorText, flag: "--default-creator-tenant")
         }
-        var creatorRanges: [(AddressRange, [TenantID])] = []
         for entry in flags.creatorByClientAddress {
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let address = String(parts[0])
@@ -76,15 +73,9 @@ extension ServeSettings {
             guard !granted.isEmpty else {
                 throw ServeSetupError("creator-by-client-address: '\(address)' grants no tenant")
             }
-            let tenants = try granted.map { text in
-                guard let tenant = TenantID(text) else {
-                    throw ServeSetupError("creator-by-client-address: '\(text)' is not a tenant ID")
-                }
-                return tenant
-            }
-            creatorRanges.append((range, tenants))
+            let tenants = try granted.map { text in try Self.tenant(text, flag: "creator-by-client-address") }
+            tenantNames.creatorRanges.append((range, tenants))
         }
-        proxy.creatorTenantByClientAddress = AddressMap(creatorRanges)
         let ungrantedText = flags.ungrantedMakers ?? "any"
         guard let ungranted = CreatorResolver.UngrantedMakers(rawValue: ungrantedText) else {
             throw ServeSetupError("--ungranted-makers: '\(ungrantedText)' is not any or governed")
@@ -196,17 +187,7 @@ extension ServeSettings {
             }
             admin = parsed
         }
-        let adminTenantTexts = flags.adminTenant
-        if !adminTenantTexts.isEmpty {
-            adminTenants = Set(
-                try adminTenantTexts.map { text in
-                    guard let tenant = TenantID(text) else {
-                        throw ServeSetupError("--admin-tenant: '\(text)' is not a tenant ID (GUID)")
-                    }
-                    return tenant
-                }
-            )
-        }
+        tenantNames.adminTenants = try flags.adminTenant.map { text in try Self.tenant(text, flag: "--admin-tenant") }
         switch (flags.listenTLSCert, flags.listenTLSKey) {
         case (let certificate?, let key?): proxy.listenTLS = (certificate, key)
         case (nil, nil): proxy.listenTLS = nil
@@ -300,7 +281,7 @@ extension ServeSettings {
         self.console = console
         self.adminTLS = adminTLS
         proxyAutoConfiguration = try Self.proxyAutoConfiguration(flags, proxy: self.proxy)
-        self.adminTenants = adminTenants
+        self.tenantNames = tenantNames
         self.auditSync = auditSync
         if let eventLoops { self.eventLoops = eventLoops }
         shipping = try flags.shipping.settings(auditLog: auditLogPath)
@@ -352,6 +333,14 @@ extension ServeSettings {
         case (_?, _?):
             throw ServeSetupError("give \(flag) or \(flag)-url, not both")
         }
+    }
+
+    /// A tenant as a flag names it: a GUID or a verified domain (SPEC 1), resolved once the policies are loaded.
+    private static func tenant(_ text: String, flag: String) throws -> TenantReference {
+        guard let reference = TenantReference(parsing: text), reference != .any else {
+            throw ServeSetupError("\(flag): '\(text)' is not a tenant ID (GUID) or a domain")
+        }
+        return reference
     }
 
     /// `--parent-proxy` with its bypass list and the credentials read from their file, which must be the

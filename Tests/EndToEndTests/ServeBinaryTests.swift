@@ -248,6 +248,35 @@ struct ServeBinaryTests {
         }
     }
 
+    /// SPEC 1: a tenant is named by its ID or by a verified domain. The creator and admin flags take domains, resolved
+    /// through the policies' directory at start; a domain it lacks stops the start, naming the flag.
+    @Test func creatorAndAdminTenantsMayBeNamedByDomain() async throws {
+        try await ServeProcess.with(extraArguments: [
+            "--default-creator-tenant", "contoso.onmicrosoft.com", "--admin-tenant", "fabrikam.com",
+        ]) { serve in
+            let base = "https://login.microsoftonline.com"
+            let allowed = try await serve.curl([
+                "-d", HostileClientTests.form, "\(base)/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token",
+            ])
+            #expect(allowed.status == 200)
+            let blocked = try await serve.curl([
+                "-d", HostileClientTests.form, "\(base)/\(ProxyEndToEndTests.northwind)/oauth2/v2.0/token",
+            ])
+            #expect(blocked.status == 403)
+            #expect(
+                serve.auditObjects().map { $0["creator_tenant"] as? String }
+                    == Array(repeating: ProxyEndToEndTests.contoso.description, count: 2)
+            )
+        }
+        for (flag, name) in [("--default-creator-tenant", "unknown.example"), ("--admin-tenant", "nobody.example")] {
+            let (status, errors) = try await ServeProcess.runToExit([
+                "serve", "--listen", "127.0.0.1:0", "--policies", ProxyEndToEndTests.policies, flag, name,
+            ])
+            #expect(status == 2, "\(flag): \(errors)")
+            #expect(errors.contains("\(flag): '\(name)' is neither a tenant ID nor a domain"), "\(errors)")
+        }
+    }
+
     /// A CA replaced on disk signs the leaves of the sessions that start after SIGHUP.
     @Test func sighupPutsAReplacedCertificateAuthorityInUse() async throws {
         let directory = try Self.temporaryDirectory()
