@@ -59,7 +59,7 @@ package struct TokenCarriers: Sendable, Equatable {
         }) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
-            record(name: Array(parts[0]), value: FormText.decodedBytes(parts[1], limit: .max))
+            record(name: Array(parts[0]), value: FormText.decodedBytes(parts[1], limit: .max), inURL: true)
         }
     }
 
@@ -76,12 +76,14 @@ package struct TokenCarriers: Sendable, Equatable {
         }
     }
 
-    private mutating func record(name: [UInt8], value: [UInt8]) {
+    /// - Parameter inURL: a redirect's parameter. A redirect never hands over an assertion (SAML profiles 4.1.2: the
+    ///   redirect binding is not used for a response carrying one); its `SAMLResponse` is a logout's.
+    private mutating func record(name: [UInt8], value: [UInt8], inURL: Bool = false) {
         guard !value.isEmpty else { return }
-        if name.equalsIgnoringASCIICase("samlresponse") {
+        if !inURL, name.equalsIgnoringASCIICase("samlresponse") {
             federationToken = federationToken ?? FederationToken.read(samlResponse: value)
         }
-        if name.equalsIgnoringASCIICase("wresult") {
+        if !inURL, name.equalsIgnoringASCIICase("wresult") {
             federationToken = federationToken ?? FederationToken.read(escapedXML: value)
         }
         let text = String(decoding: value, as: UTF8.self)

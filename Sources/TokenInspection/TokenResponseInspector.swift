@@ -50,15 +50,25 @@ package enum TokenResponseInspector {
             // Whatever a JWT beside it says, this token's tenant is unknown.
             evidence.signInTenant = nil
             evidence.unreadableReason = why
-        case .issued(let issuer):
-            if let read = evidence.signInTenant, read != issuer.tenant {
+        case .issued(let claims):
+            guard case .entra = endpoint.kind else {
+                // Another STS's assertion may name any issuer it likes.
+                evidence.signInTenant = nil
+                evidence.unreadableReason = "a SAML assertion of an STS that is not Entra"
+                return evidence
+            }
+            let tenant = claims.issuer.tenant
+            if let read = evidence.signInTenant, read != tenant {
                 evidence.signInTenant = nil
                 evidence.unreadableReason = "the answer hands over tokens of two tenants"
             } else if evidence.signInTenant == nil, carriers.idToken == nil, carriers.accessToken == nil {
-                evidence.signInTenant = issuer.tenant
-                evidence.issuerCloud = issuer.cloud
+                evidence.signInTenant = tenant
+                evidence.issuerCloud = claims.issuer.cloud
                 evidence.tokenSource = .samlAssertion
                 evidence.isEntraToken = true
+                evidence.homeTenant = homeTenant(idp: claims.identityProvider, signIn: tenant)
+                evidence.objectID = claims.objectID
+                evidence.groupIDs = claims.groupIDs
             }
         }
         return evidence

@@ -139,7 +139,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "enforce or report-only (default enforce).")
     var mode: String?
 
-    @Option(name: .customLong("default-creator-tenant"), help: "Creator tenant when a connection names none.")
+    @Option(
+        name: .customLong("default-creator-tenant"),
+        help: "Creator tenant (ID or verified domain) when a connection names none."
+    )
     var defaultCreatorTenant: String?
 
     @Option(
@@ -228,7 +231,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("creator-by-client-address"),
         help: ArgumentHelp(
-            "A client address or CIDR range and the creator tenants its clients may act for, the first without a maker token (repeatable).",
+            "A client address or CIDR range and the creator tenants (IDs or verified domains) its clients may act for, the first without a maker token (repeatable).",
             valueName: "RANGE=TENANT[,TENANT...]"
         )
     )
@@ -337,7 +340,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("admin-tenant"),
         help:
-            "A tenant (GUID) whose administrators may use the admin API and console (repeatable; default: the governed tenants)."
+            "A tenant (ID or verified domain) whose administrators may use the admin API and console (repeatable; default: the governed tenants)."
     )
     var adminTenant: [String] = []
 

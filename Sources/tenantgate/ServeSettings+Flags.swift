@@ -19,7 +19,6 @@ extension ServeSettings {
         var admin: HostPort?
         let adminTLS: (certificate: String, key: String)?
         var adminAuth: EntraTokenTrust?
-        var adminTenants: Set<TenantID>?
 
         let listenText = flags.listen ?? "127.0.0.1:3128"
         guard let listen = HostPort(parsing: listenText) else {

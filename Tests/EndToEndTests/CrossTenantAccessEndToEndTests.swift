@@ -78,6 +78,33 @@ struct CrossTenantAccessEndToEndTests {
         }
     }
 
+    /// A guest signing in by SAML or WS-Federation is a guest too: the assertion's `identityprovider` is read as a
+    /// JWT's `idp`. Its object ID is the guest account's in the host tenant, not the user's at home, and no
+    /// `client_info` comes with it: the user is unknown, and matches only `AllUsers`.
+    @Test(arguments: ["saml2", "wsfed"])
+    func guestSignInsBySAMLFollowB2BCollaboration(_ protocolPath: String) async throws {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
+            func signIn(_ query: String) async throws -> LoopbackHarness.Response {
+                try await harness.tokenRequest(
+                    creator: Self.contoso,
+                    path: "/\(Self.contoso)/\(protocolPath)",
+                    form: query,
+                    extraCurlArguments: ["-G"]
+                )
+            }
+            // Contoso admits one Fabrikam user, named by their home object ID, which an assertion does not carry.
+            let fabrikamGuest = try await signIn("mock_home_tenant=\(Self.fabrikam)&mock_oid=\(Self.invitedUser)")
+            #expect(fabrikamGuest.status == 403)
+            #expect(Self.lastAudit(harness)["setting"] as? String == "b2bCollaborationInbound")
+            #expect(Self.lastAudit(harness)["home_tenant"] as? String == Self.fabrikam.description)
+            let northwindGuest = try await signIn("mock_home_tenant=\(Self.northwind)")
+            #expect(northwindGuest.status == 403)
+            #expect(Self.lastAudit(harness)["setting"] as? String == "b2bCollaborationOutbound")
+            let member = try await signIn("mock_oid=\(Self.invitedUser)")
+            #expect(member.status == 200, "a Contoso member signing in to Contoso")
+        }
+    }
+
     @Test func foreignMemberSignInsFollowTenantRestrictions() async throws {
         try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
             // A Fabrikam account for a Contoso connection: Contoso's partner configuration allows Fabrikam.
