@@ -134,7 +134,9 @@ package struct CrossTenantAccessEnforcer: Sendable {
         code: Int,
         what: String
     ) -> ExchangeVerdict {
-        let directions: [Direction] = result.query.kind == .tenantRestrictions ? [] : [result.query.direction]
+        // Tenant restrictions are the creator's own outbound refusal of foreign accounts: outbound too, so that the
+        // refusal's `tenant_isolation` names a direction as every other does (SPEC 4).
+        let directions: [Direction] = [result.query.direction]
         let target = result.decidingTarget.map { ", target \($0)" } ?? ""
         return ExchangeVerdict(
             outcome: .block,

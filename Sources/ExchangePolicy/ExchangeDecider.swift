@@ -49,6 +49,8 @@ package struct ExchangeDecider: Sendable {
             return .refuse(
                 ExchangeVerdict(
                     outcome: .block,
+                    // The creator's connection going out to an STS nobody can judge.
+                    directions: [.outbound],
                     creatorTenant: creator,
                     signInTenant: nil,
                     reason: "\(endpoint.host) is not a Microsoft Entra STS: its tokens carry no Entra tenant that "

@@ -125,6 +125,7 @@ struct CrossTenantAccessEndToEndTests {
             let body = ProxyEndToEndTests.auditObject(adatum.body)
             #expect(body["error_codes"] as? [Int] == [5_000_211])
             #expect((body["error_description"] as? String)?.hasPrefix("AADSTS5000211:") == true)
+            #expect((body["tenant_isolation"] as? [String: Any])?["directions"] as? [String] == ["outbound"])
             let line = Self.lastAudit(harness)
             #expect(line["decision"] as? String == "blocked")
             #expect(line["setting"] as? String == "tenantRestrictions")

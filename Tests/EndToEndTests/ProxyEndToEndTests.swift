@@ -156,6 +156,11 @@ struct ProxyEndToEndTests {
         )
         #expect(refused.status == 403)
         #expect(refused.body.contains("not a Microsoft Entra STS"))
+        #expect(
+            (Self.auditObject(refused.body)["tenant_isolation"] as? [String: Any])?["directions"] as? [String] == [
+                "outbound"
+            ]
+        )
         #expect(blocking.sts.tokenRequestCount(tenantSegment: "ado") == 0)
         await blocking.stop()
 
