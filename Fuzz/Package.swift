@@ -56,5 +56,6 @@ let package = Package(
         fuzzTarget("FuzzClientHello", ["NetworkPolicy"]),
         fuzzTarget("FuzzResourceCredentials", ["TokenInspection", "TenantPolicy"]),
         fuzzTarget("FuzzProxyProtocolHeader", ["NetworkPolicy"]),
+        fuzzTarget("FuzzHostNames", ["TokenInspection", "NetworkPolicy"]),
     ]
 )

@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ALL_TARGETS=(FuzzRequestTarget FuzzTokenResponse FuzzJWTClaims FuzzFormBody FuzzPolicyFiles FuzzClientHello
-    FuzzResourceCredentials FuzzProxyProtocolHeader)
+    FuzzResourceCredentials FuzzProxyProtocolHeader FuzzHostNames)
 if [[ -n "${FUZZ_MIN_EXECUTIONS:-}" && "$FUZZ_MIN_EXECUTIONS" == *[!0-9]* ]]; then
     echo "fuzz.sh: FUZZ_MIN_EXECUTIONS must be a number, not '$FUZZ_MIN_EXECUTIONS'" >&2
     exit 2
