@@ -349,6 +349,8 @@ struct HostileClientTests {
                 lines.map { $0["decision"] as? String } == ["blocked", "allowed", "blocked", "allowed", "blocked"],
                 "\(lines)"
             )
+            // Indexed only when all five are there: a trap here would end the test process and orphan the proxy.
+            try #require(lines.count == 5)
             #expect(lines[1]["sign_in_tenant"] as? String == Self.fabrikam.description)
             #expect(lines[2]["sign_in_tenant"] as? String == Self.northwind.description)
             #expect((lines[4]["reason"] as? String ?? "").contains("names no issuer"), "\(lines[4])")
