@@ -96,7 +96,7 @@ struct ProxyEndToEndTests {
             #expect(Self.auditObject(inbound.body)["error_codes"] as? [Int] == [500213])
 
             let lines = harness.auditLines()
-            #expect(lines.count == 3)
+            try #require(lines.count == 3)
             let first = Self.auditObject(lines[0])
             #expect(first["decision"] as? String == "allowed")
             #expect(first["creator_tenant"] as? String == Self.contoso.description)
