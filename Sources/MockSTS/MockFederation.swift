@@ -51,9 +51,7 @@ enum MockFederation {
             Issuer="\(issuer)"><saml:AttributeStatement><saml:Subject/>\(statement)</saml:AttributeStatement>\
             </saml:Assertion></t:RequestedSecurityToken></t:RequestSecurityTokenResponse>
             """
-        let escaped = result.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        return page(field: "wresult", value: escaped)
+        return page(field: "wresult", value: MockTokenMinter.escaped(result))
     }
 
     private static func page(field: String, value: String) -> MockAnswer {

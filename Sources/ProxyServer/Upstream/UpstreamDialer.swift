@@ -87,9 +87,7 @@ final class UpstreamDialer: Sendable {
                 address: try self.judged(resolved, target: target),
                 parent: parent
             )
-            if !namedByTLS, parent?.tunnelTarget == .address {
-                route.parentTarget = HostPort(host: resolved.description, port: target.port)
-            }
+            if !namedByTLS { route.askParent(for: resolved) }
             return route
         }
         .flatMapErrorThrowing { error in
@@ -206,11 +204,12 @@ final class UpstreamDialer: Sendable {
     /// The route to a redirected connection's original destination, asked for by `target` (its TLS server name, or
     /// the address itself): the address judged as a tunnel's would be.
     func route(to original: IPAddress, for target: HostPort) throws -> UpstreamRoute {
-        let parent = configuration.parentProxy
-        var route = UpstreamRoute(target: target, address: try judged(original, target: target), parent: parent)
-        if parent?.tunnelTarget == .address {
-            route.parentTarget = HostPort(host: original.description, port: target.port)
-        }
+        var route = UpstreamRoute(
+            target: target,
+            address: try judged(original, target: target),
+            parent: configuration.parentProxy
+        )
+        route.askParent(for: original)
         return route
     }
 
@@ -246,7 +245,7 @@ struct UpstreamRoute: Equatable {
     /// What the parent is asked to CONNECT to: the target, or for a name judged by its address (a blind tunnel), that
     /// address (`ParentProxy.TunnelTarget`). Plain http goes to the parent in absolute form, by name: port 80 hands
     /// over no token.
-    var parentTarget: HostPort
+    private(set) var parentTarget: HostPort
     /// The judged address; nil only for a TLS-verified name that resolves at the parent alone.
     let address: SocketAddress?
     /// The parent proxy configured, if any.
@@ -257,6 +256,13 @@ struct UpstreamRoute: Equatable {
         self.address = address
         self.parent = parent
         self.parentTarget = target
+    }
+
+    /// Has the parent asked for `judged`, the address this route was judged by, rather than the name, unless the
+    /// operator chose names (`--parent-proxy-connect name`).
+    mutating func askParent(for judged: IPAddress) {
+        guard parent?.tunnelTarget == .address else { return }
+        parentTarget = HostPort(host: judged.description, port: target.port)
     }
 
     /// The parent, unless `--parent-proxy-bypass` sends this route direct.
