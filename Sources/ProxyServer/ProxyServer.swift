@@ -64,7 +64,10 @@ package final class ProxyServer: Service, Sendable {
             entraAddresses: entraAddresses,
             tlsContext: upstreamContext
         )
-        let bodyBudget = BodyMemoryBudget(limit: configuration.bodyMemoryBudgetBytes)
+        let bodyBudget = BodyMemoryBudget(
+            limit: configuration.bodyMemoryBudgetBytes,
+            largestBody: configuration.maxBodyBytes
+        )
         self.shared = ProxyContext(
             configuration: configuration,
             policies: policies,
@@ -222,7 +225,7 @@ struct SessionPipeline {
         )
         handlers += [
             IdleStateHandler(readTimeout: idle), deadline,
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), HTTPResponseEncoder(),
+            HTTPDecoding.requestDecoder(leftOverBytes: .forwardBytes), HTTPResponseEncoder(),
             ProxyRequestHandler(shared: shared, deadline: deadline, clientAddress: address),
         ]
         try pipeline.addHandlers(handlers, position: place)
@@ -239,7 +242,7 @@ struct SessionPipeline {
         let redirected = RedirectedConnection(originalDestination: originalDestination, client: address)
         try pipeline.addHandlers(
             IdleStateHandler(readTimeout: idle),
-            ClientHelloPeekHandler(.redirected(redirected), shared: shared)
+            ClientHelloPeekHandler(.redirected(redirected), client: address, shared: shared)
         )
     }
 

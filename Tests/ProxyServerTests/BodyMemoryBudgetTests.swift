@@ -1,3 +1,4 @@
+import NetworkPolicy
 import Testing
 
 @testable import ProxyServer
@@ -18,5 +19,22 @@ struct BodyMemoryBudgetTests {
         #expect(budget.inUse == 0)
         let tookAll = first.take(100)
         #expect(tookAll)
+    }
+
+    /// One client address takes at most its share (an eighth, or one largest body), whatever its connections; the
+    /// rest stays for others, and what it gives back is its own again.
+    @Test func oneClientTakesAtMostItsShare() throws {
+        let budget = BodyMemoryBudget(limit: 800)
+        let greedy = try #require(IPAddress("127.0.0.1"))
+        var connections = (0..<4).map { _ in BodyReservation(budget: budget, client: greedy) }
+        let took = connections.indices.map { connections[$0].take(40) }
+        #expect(took == [true, true, false, false])
+        var other = BodyReservation(budget: budget, client: try #require(IPAddress("127.0.0.2")))
+        let otherTook = other.take(100)
+        #expect(otherTook)
+        connections[0].releaseAll()
+        let tookAgain = connections[2].take(40)
+        #expect(tookAgain)
+        #expect(BodyMemoryBudget(limit: 800, largestBody: 300).clientShare == 300)
     }
 }

@@ -44,8 +44,12 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private static let maxRecords = 64
     private var deadline: NIOScheduledCallback?
 
-    init(_ purpose: Purpose, shared: ProxyContext) {
+    /// The admitted client, whose share of the body memory an intercepted session's bodies count against.
+    private let client: IPAddress
+
+    init(_ purpose: Purpose, client: IPAddress, shared: ProxyContext) {
         self.purpose = purpose
+        self.client = client
         self.shared = shared
     }
 
@@ -167,6 +171,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         SessionHandover.intercept(
             host: host,
             creator: creator,
+            client: client,
             pending: { [unowned self] in self.received },
             shared: shared,
             replacing: self,

@@ -32,7 +32,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.shared = shared
         self.deadline = deadline
         self.clientAddress = clientAddress
-        self.reservation = BodyReservation(budget: shared.bodyBudget)
+        self.reservation = BodyReservation(budget: shared.bodyBudget, client: clientAddress)
         self.machine = ConnectStateMachine(
             configuration: .init(
                 interception: shared.interception,
@@ -200,7 +200,13 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         if connect.target.port == 443 || entraLanding != nil {
             SessionHandover.replace(
                 hold,
-                with: [ClientHelloPeekHandler(.connect(connect, entraLanding: entraLanding), shared: shared)],
+                with: [
+                    ClientHelloPeekHandler(
+                        .connect(connect, entraLanding: entraLanding),
+                        client: clientAddress,
+                        shared: shared
+                    )
+                ],
                 replaying: hold.takeHeld(),
                 context: holdContext
             )
@@ -208,6 +214,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             SessionHandover.intercept(
                 host: connect.target,
                 creator: connect.creator,
+                client: clientAddress,
                 pending: hold.takeHeld,
                 shared: shared,
                 replacing: hold,

@@ -8,7 +8,10 @@ import NIOTLS
 ///
 /// - gives a TLS handshake `handshake` to complete (intercepted sessions: placed after `NIOSSLServerHandler`);
 /// - once the first byte of a request head arrives, gives the whole head `head` to arrive, then answers 408 and
-///   closes. Idle time between requests is not its business (the connection's idle timer is).
+///   closes. A request whose body is held whole before it is judged (a token request, a form on a resource host)
+///   is given the same time for its body (HAProxy's `timeout http-request` with `http-buffer-request`): else a
+///   body left a byte short held its share of the body memory for as long as the connection's idle timer let it.
+///   Idle time between requests is not its business (the connection's idle timer is).
 ///
 /// The handler after the decoder, made with it, says when a head is complete (`headReceived()`) and when its answer
 /// is sent (`answered()`): the decoder's output is not visible from here. Calls, not pipeline events, so that no
@@ -72,7 +75,7 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// A request head is complete: its deadline is met.
+    /// A request head is complete, or, for a body held before judging, the whole request: its deadline is met.
     func headReceived() {
         switch state {
         case .receivingHead, .waiting:
@@ -113,7 +116,7 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
             let answer = ProxyAnswer.error(
                 .requestTimeout,
                 "request_timeout",
-                "the request head did not arrive in time"
+                "the request did not arrive in time"
             )
             let bytes = answer.serialized(allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in

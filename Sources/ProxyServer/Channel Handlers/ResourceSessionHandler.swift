@@ -37,7 +37,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     init(session: InterceptedSession, deadline: RequestDeadlineHandler, shared: ProxyContext) {
         self.deadline = deadline
         self.shared = shared
-        self.reservation = BodyReservation(budget: shared.bodyBudget)
+        self.reservation = BodyReservation(budget: shared.bodyBudget, client: session.client)
         let policies = shared.policies
         self.machine = ResourceStreamStateMachine(session: session, currentDecider: { policies.current().decider })
     }
@@ -56,14 +56,16 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         inClientRead = true
         switch unwrapInboundIn(data) {
         case .head(let head):
-            deadline.headReceived()
             run(machine.requestHead(head, at: .now()))
+            // A form is held whole before it is judged: the head's deadline runs on to its end.
+            if !machine.collectsForm { deadline.headReceived() }
         case .body(let chunk):
             if machine.holdsBody, !reservation.take(chunk.readableBytes) {
                 return run(machine.overloaded(at: .now()))
             }
             run(machine.requestBody(chunk, at: .now()))
         case .end:
+            deadline.headReceived()
             run(machine.requestEnd(at: .now()))
         }
     }

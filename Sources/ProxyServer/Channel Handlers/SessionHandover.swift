@@ -19,6 +19,7 @@ enum SessionHandover {
     static func intercept(
         host: HostPort,
         creator: CreatorResolver.Resolution,
+        client: IPAddress,
         pending: @escaping () -> [NIOAny],
         shared: ProxyContext,
         replacing handler: any RemovableChannelHandler,
@@ -37,6 +38,7 @@ enum SessionHandover {
                 let session = InterceptedSession(
                     target: host,
                     creator: creator,
+                    client: client,
                     tokenFlows: configuration.tokenFlows,
                     maxBodyBytes: resourcePattern != nil
                         ? configuration.maxBodyBytes
@@ -52,12 +54,12 @@ enum SessionHandover {
                 let handlers: [any ChannelHandler] =
                     session.judgesEveryRequest
                     ? tls + [
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
+                        HTTPDecoding.requestDecoder(leftOverBytes: .forwardBytes),
                         PipelinedRequestQueue(),
                         ResourceSessionHandler(session: session, deadline: deadline, shared: shared),
                     ]
                     : tls + [
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                        HTTPDecoding.requestDecoder(leftOverBytes: .dropBytes),
                         TokenExchangeHandler(session: session, deadline: deadline, shared: shared),
                     ]
                 replace(handler, with: handlers, replaying: pending(), context: context)

@@ -24,6 +24,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let shared: ProxyContext
     /// The request bodies' share of the proxy's body memory, given back once answered.
     private var reservation: BodyReservation
+    /// An answer is written but the client is not taking it: the next request and reading wait until it does.
+    private var answerNotTaken = false
 
     init(
         session: InterceptedSession,
@@ -33,7 +35,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         self.target = session.target
         self.deadline = deadline
         self.shared = shared
-        self.reservation = BodyReservation(budget: shared.bodyBudget)
+        self.reservation = BodyReservation(budget: shared.bodyBudget, client: session.client)
         let policies = shared.policies
         self.machine = SessionStateMachine(session: session, currentDecider: { policies.current().decider })
     }
@@ -41,13 +43,14 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         switch part {
-        case .head: deadline.headReceived()
+        // The body is held whole before the request is judged: the head's deadline runs on to its end.
+        case .end: deadline.headReceived()
         case .body(let chunk) where !reservation.take(chunk.readableBytes):
             return run(
                 machine.malformedRequest(status: .serviceUnavailable, BodyMemoryBudget.refusal, at: .now()),
                 context: context
             )
-        case .body, .end: break
+        case .head, .body: break
         }
         run(machine.requestPartReceived(part, at: .now()), context: context)
     }
@@ -146,9 +149,26 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         )
         if answer.closesConnection {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        } else {
+        } else if context.channel.isWritable {
             run(machine.answerSent(at: .now()), context: context)
+        } else {
+            // A client that pipelines and never reads would otherwise have answer after answer kept in memory.
+            answerNotTaken = true
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if answerNotTaken, context.channel.isWritable {
+            answerNotTaken = false
+            run(machine.answerSent(at: .now()), context: context)
+            // Requests still waiting keep reading paused until their turn (the machine resumes it), as does an
+            // answer the next request got at once and the client has not taken either.
+            if !answerNotTaken, !machine.holdsWaitingRequests {
+                try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 }
 

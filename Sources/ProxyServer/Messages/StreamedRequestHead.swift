@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import TokenInspection
@@ -39,6 +40,12 @@ enum StreamedRequestHead {
             && head.headers.contains(name: "upgrade")
     }
 
+    /// Whether the connection may carry another request after this one: not after one that asks to switch protocols
+    /// (`Upgrade`, CONNECT), whatever its answer, as the decoder parses nothing after it.
+    static func keepsConnection(_ head: HTTPRequestHead) -> Bool {
+        head.isKeepAlive && head.method != .CONNECT && !asksUpgrade(head)
+    }
+
     /// Whether the switch asked for is to a WebSocket, the one upgrade passed on: its frames carry no further
     /// requests. Any other (`h2c`) would carry requests past the judge once spliced, so it goes upstream as a plain
     /// request.
@@ -58,6 +65,35 @@ enum StreamedRequestHead {
     static func isForm(_ head: HTTPRequestHead) -> Bool {
         head.headers.first(name: "content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
     }
+
+    /// Why a body that may carry `access_token` cannot be read as the resource would read it, if it cannot: it is
+    /// refused, not guessed at. Two `Content-Type`s leave open which one the resource honours; a compressed form or
+    /// one in a charset that is not ASCII's superset (UTF-16, say, which ASP.NET Core's form reader decodes) hides
+    /// the field from a byte reader.
+    static func unreadableForm(_ head: HTTPRequestHead) -> String? {
+        let types = head.headers["content-type"]
+        guard types.count <= 1 else {
+            return "the request carries \(types.count) Content-Type headers; which one the resource reads is ambiguous"
+        }
+        guard isForm(head) else { return nil }
+        if let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) {
+            return "the form body is encoded (\(coding.prefix(40))), so a token it may carry cannot be read"
+        }
+        let parameters = types[0].lowercased().split(separator: ";").dropFirst()
+        let charsets = parameters.compactMap { parameter -> Substring? in
+            let parts = parameter.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "charset" else { return nil }
+            return Substring(parts[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: ["\""]))
+        }
+        guard charsets.count <= 1, charsets.allSatisfy(asciiCompatibleCharsets.contains) else {
+            return
+                "the form's charset (\(charsets.joined(separator: ", ").prefix(40))) is not one a token can be read in"
+        }
+        return nil
+    }
+
+    /// Charsets in which `access_token=` and a token are the same bytes as in ASCII.
+    private static let asciiCompatibleCharsets: Set<Substring> = ["utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1"]
 
     private static func isChunked(_ head: HTTPRequestHead) -> Bool {
         head.headers[canonicalForm: "transfer-encoding"].contains { $0.utf8.equalsIgnoringASCIICase("chunked") }

@@ -8,6 +8,8 @@ struct InterceptedSession {
     /// The intercepted host (canonical) and port.
     let target: HostPort
     let creator: CreatorResolver.Resolution
+    /// The admitted client: its request bodies count against its share of the body memory.
+    let client: IPAddress?
     let tokenFlows: TokenFlowHandling
     let maxBodyBytes: Int
     let tenantRestrictionsV2: TenantRestrictionsV2?
@@ -21,6 +23,7 @@ struct InterceptedSession {
     init(
         target: HostPort,
         creator: CreatorResolver.Resolution,
+        client: IPAddress? = nil,
         tokenFlows: TokenFlowHandling,
         maxBodyBytes: Int,
         tenantRestrictionsV2: TenantRestrictionsV2?,
@@ -28,6 +31,7 @@ struct InterceptedSession {
     ) {
         self.target = target
         self.creator = creator
+        self.client = client
         self.tokenFlows = tokenFlows
         self.maxBodyBytes = maxBodyBytes
         self.tenantRestrictionsV2 = tenantRestrictionsV2

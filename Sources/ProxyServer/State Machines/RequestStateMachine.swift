@@ -67,13 +67,13 @@ struct RequestStateMachine {
     }
 
     let session: InterceptedSession
-    /// Whether the client asked to keep the connection after this request.
+    /// Whether the connection may carry another request after this one (`StreamedRequestHead.keepsConnection`).
     let keepAlive: Bool
     private var state = State.initial
 
-    private init(session: InterceptedSession, keepAlive: Bool) {
+    private init(session: InterceptedSession, head: HTTPRequestHead) {
         self.session = session
-        self.keepAlive = keepAlive
+        self.keepAlive = StreamedRequestHead.keepsConnection(head)
     }
 
     /// A machine for `request`, and what it does first.
@@ -84,9 +84,14 @@ struct RequestStateMachine {
         currentDecider: () -> ExchangeDecider,
         at stamp: EventStamp
     ) -> (machine: RequestStateMachine, action: Action) {
-        var machine = RequestStateMachine(session: session, keepAlive: request.head.isKeepAlive)
+        var machine = RequestStateMachine(session: session, head: request.head)
         let action = machine.begin(request, currentDecider: currentDecider, at: stamp)
         return (machine, action)
+    }
+
+    /// Whether the request is upstream, its answer still to judge.
+    var awaitsUpstream: Bool {
+        if case .awaitingUpstream = state { true } else { false }
     }
 
     /// Whether the answer is written and only `answerSent` is awaited.

@@ -15,7 +15,7 @@ extension ResourceStreamStateMachine {
             && !StreamedRequestHead.asksUpgrade(pending.head)
         state = .streaming(
             Exchange(
-                keepAlive: pending.head.isKeepAlive && !StreamedRequestHead.asksUpgrade(pending.head),
+                keepAlive: StreamedRequestHead.keepsConnection(pending.head),
                 upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head),
                 requestEnded: pending.ended,
                 replay: replayable ? (pending, head) : nil

@@ -87,6 +87,11 @@ struct ResourceStreamStateMachine {
         self.currentDecider = currentDecider
     }
 
+    /// Whether a form is being read whole, to be judged by the `access_token` it may carry.
+    var collectsForm: Bool {
+        if case .collectingForm = state { true } else { false }
+    }
+
     /// Whether body parts the client sends now are held (and count against the proxy's body memory).
     var holdsBody: Bool {
         switch state {

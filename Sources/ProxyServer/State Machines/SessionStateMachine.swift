@@ -56,6 +56,9 @@ struct SessionStateMachine {
     private var waiting = CircularBuffer<NIOHTTPServerRequestFull>()
     /// The client half-closed: what it asked is answered, then the connection closes.
     private var clientHalfClosed = false
+    /// The connection closed while its request was upstream: the answer is still judged and audited (the STS issued
+    /// what it issued, and a probe that hangs up early leaves its trace), and nothing is written.
+    private var clientGone = false
 
     /// - Parameter currentDecider: the policy in force, taken once per judged request.
     init(session: InterceptedSession, currentDecider: @escaping () -> ExchangeDecider) {
@@ -117,7 +120,8 @@ struct SessionStateMachine {
         let owesAnswer: Bool
         switch state {
         case .idle: owesAnswer = false
-        case .exchanging: owesAnswer = true
+        // An answer written and not taken is not owed: a client that stops reading its answers is not waited for.
+        case .exchanging(let request): owesAnswer = !request.isAnswering
         case .closing, .closed, .modifying: return .none
         }
         guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
@@ -126,8 +130,12 @@ struct SessionStateMachine {
     }
 
     mutating func channelClosed() {
-        state = .closed
         waiting.removeAll()
+        if case .exchanging(let request) = state, request.awaitsUpstream {
+            clientGone = true
+        } else {
+            state = .closed
+        }
     }
 
     private mutating func received(_ request: NIOHTTPServerRequestFull, at stamp: EventStamp) -> Action {
@@ -175,6 +183,9 @@ struct SessionStateMachine {
         withRequest { $0.auditFailed(correlationID: correlationID, at: stamp) }
     }
 
+    /// Whether requests wait for the one being answered (reading is paused for them).
+    var holdsWaitingRequests: Bool { !waiting.isEmpty }
+
     /// The answer is written to the channel: the next waiting request is served, or reading goes on.
     mutating func answerSent(at stamp: EventStamp) -> Action {
         guard case .exchanging(let request) = state, request.isAnswering else { return .none }
@@ -208,6 +219,10 @@ struct SessionStateMachine {
     /// An answer closes the connection when it is not kept alive, or when the client half-closed and nothing
     /// else waits; the request machine stays in place until `answerSent` otherwise.
     private mutating func answer(_ answer: SessionAnswer) -> Action {
+        guard !clientGone else {
+            state = .closed
+            return .none
+        }
         var answer = answer
         answer.closesConnection = !answer.keepAlive || (clientHalfClosed && waiting.isEmpty)
         if answer.closesConnection {

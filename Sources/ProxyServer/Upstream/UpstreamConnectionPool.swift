@@ -197,7 +197,7 @@ final class UpstreamConnectionPool {
             )
             try sync.addHandler(HTTPRequestEncoder())
             try sync.addHandler(UnsolicitedBytesGuard(exchanger: exchanger))
-            try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .dropBytes))
             try sync.addHandler(exchanger)
         }
         let dialer = self.dialer
@@ -250,7 +250,7 @@ final class UpstreamConnectionPool {
             try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(HTTPRequestEncoder())
             // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
-            try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
+            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .forwardBytes))
             try sync.addHandler(UpstreamStreamHandler())
         }
         let target = HostPort(host: key.host, port: key.port)

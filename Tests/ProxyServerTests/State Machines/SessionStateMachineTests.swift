@@ -1,3 +1,4 @@
+import Audit
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -117,6 +118,7 @@ struct SessionStateMachineTests {
     @Test func eventsAfterTheChannelClosedChangeNothing() {
         var machine = Machines.make()
         _ = Machines.send(Fixtures.request(Machines.organizations), to: &machine, at: Self.s1)
+        _ = machine.upstreamFailed(.timedOut, at: Self.s2)
         machine.channelClosed()
         #expect(machine.upstreamResponded(Fixtures.tokenAnswer(tenant: Fixtures.fabrikam), at: Self.s2) == .none)
         #expect(machine.upstreamFailed(.timedOut, at: Self.s2) == .none)
@@ -125,6 +127,23 @@ struct SessionStateMachineTests {
         #expect(machine.answerSent(at: Self.s3) == .none)
         #expect(machine.idleTimeoutFired() == .none)
         #expect(machine.inputClosed() == .none)
+        #expect(machine.requestPartReceived(.head(Self.get("/")), at: Self.s4) == .none)
+    }
+
+    /// The client hung up while its request was upstream: the STS's answer is still judged and audited, and nothing
+    /// is written or started after it.
+    @Test func aRequestUpstreamWhenTheClientLeftIsStillAudited() {
+        var machine = Machines.make()
+        _ = Machines.send(Fixtures.request(Machines.organizations), to: &machine, at: Self.s1)
+        machine.channelClosed()
+        let judged = machine.upstreamResponded(Fixtures.tokenAnswer(tenant: Fixtures.fabrikam), at: Self.s2)
+        guard case .writeAudit(let event) = judged else {
+            Issue.record("the answer was not audited: \(judged)")
+            return
+        }
+        #expect(event.decision == .allowed)
+        #expect(machine.auditWritten() == .none)
+        #expect(machine.answerSent(at: Self.s3) == .none)
         #expect(machine.requestPartReceived(.head(Self.get("/")), at: Self.s4) == .none)
     }
 

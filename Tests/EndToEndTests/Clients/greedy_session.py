@@ -1,0 +1,115 @@
+"""Clients that take more than their share inside intercepted sessions, each bounded in time.
+
+    python3 greedy_session.py upgrade-flood PROXY_PORT CA_FILE HOST PATH SECONDS [BEARER]
+        Sends a GET asking to switch to a WebSocket, then 16 KiB blocks of junk for at most SECONDS without waiting
+        for the answer; prints "closed after N MiB" when the proxy ends the connection, else "open after N MiB".
+    python3 greedy_session.py pipeline-unread PROXY_PORT CA_FILE HOST PATH SECONDS
+        Pipelines GETs of PATH (each with a 30 KB header) with a small receive buffer and never reads an answer;
+        prints "blocked after N requests" once the proxy stops taking them, else "sent N requests".
+    python3 greedy_session.py hold-forms PROXY_PORT CA_FILE HOST COUNT TOKEN_HOST TENANT
+        Opens COUNT sessions to HOST, each posting a 1 MiB form that stops 16 bytes short, and holds them; then,
+        from 127.0.0.2, posts a token request to TOKEN_HOST for TENANT; prints "held N", then that exchange's
+        status. Every session closes at the end.
+    python3 greedy_session.py hang-up PROXY_PORT CA_FILE HOST TENANT
+        Posts a token request that the mock STS answers after 1.5 s, and closes 0.3 s after sending it.
+"""
+import socket
+import sys
+import time
+
+from tunnel import open_tls, read_answer
+
+JUNK = b"x" * 16384
+
+
+def upgrade_flood(port, ca, host, path, seconds, bearer=None):
+    stream = open_tls(port, ca, host)
+    authorization = f"Authorization: Bearer {bearer}\r\n" if bearer else ""
+    stream.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode()
+    )
+    stream.settimeout(5)
+    sent, end = 0, time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            stream.sendall(JUNK)
+            sent += len(JUNK)
+    except OSError:
+        print(f"closed after {sent >> 20} MiB")
+        return
+    print(f"open after {sent >> 20} MiB")
+
+
+def pipeline_unread(port, ca, host, path, seconds):
+    stream = open_tls(port, ca, host)
+    stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nx-pad: {'p' * 30000}\r\n\r\n".encode()
+    stream.settimeout(3)
+    sent, end = 0, time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            stream.sendall(request)
+            sent += 1
+    except (socket.timeout, OSError):
+        print(f"blocked after {sent} requests")
+        return
+    print(f"sent {sent} requests")
+
+
+def token_request(host, tenant, extra=""):
+    body = f"grant_type=client_credentials&client_id=greedy&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default{extra}"
+    return (
+        f"POST /{tenant}/oauth2/v2.0/token HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+
+
+def hold_forms(port, ca, host, count, token_host, tenant):
+    length = 1 << 20
+    head = (
+        f"POST /v1.0/me HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+    held = []
+    try:
+        for _ in range(count):
+            stream = open_tls(port, ca, host)
+            stream.sendall(head + b"a=" + b"b" * (length - 18))
+            stream.settimeout(0.2)
+            try:
+                if stream.recv(100):
+                    stream.close()
+                    continue
+            except (socket.timeout, OSError):
+                pass
+            held.append(stream)
+        print(f"held {len(held)}")
+        probe = open_tls(port, ca, token_host, source="127.0.0.2")
+        probe.sendall(token_request(token_host, tenant))
+        print(read_answer(probe))
+    finally:
+        for stream in held:
+            stream.close()
+
+
+def hang_up(port, ca, host, tenant):
+    stream = open_tls(port, ca, host)
+    stream.sendall(token_request(host, tenant, "&mock_delay_ms=1500"))
+    time.sleep(0.3)
+    stream.close()
+
+
+if __name__ == "__main__":
+    mode, port, ca, host = sys.argv[1:5]
+    rest = sys.argv[5:]
+    if mode == "upgrade-flood":
+        upgrade_flood(port, ca, host, rest[0], float(rest[1]), *rest[2:3])
+    elif mode == "pipeline-unread":
+        pipeline_unread(port, ca, host, rest[0], float(rest[1]))
+    elif mode == "hold-forms":
+        hold_forms(port, ca, host, int(rest[0]), rest[1], rest[2])
+    elif mode == "hang-up":
+        hang_up(port, ca, host, rest[0])
+    else:
+        raise SystemExit("unknown mode " + mode)

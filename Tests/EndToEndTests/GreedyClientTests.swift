@@ -1,0 +1,101 @@
+import Foundation
+import LoopbackSimulation
+import TenantPolicy
+import TestSupport
+import Testing
+
+/// Allowed clients that take more than their share inside intercepted sessions, through the real `tenantgate serve`:
+/// each is cut off, the proxy's memory stays bounded, and every other client is still served.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct GreedyClientTests {
+    static let client = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/greedy_session.py"
+    static let contoso = ProxyEndToEndTests.contoso
+    static let fabrikam = ProxyEndToEndTests.fabrikam
+
+    /// After a request that asks to switch protocols, NIO's decoder keeps every later byte until it is removed: a
+    /// client that went on sending (here, to a server that does not switch) filled 4 GiB in about ten seconds and
+    /// the process trapped. The answer to such a request now ends the connection (the bound on what the decoder
+    /// holds meanwhile is `HTTPDecodingTests`').
+    @Test(arguments: [
+        ("login.microsoftonline.com", "/common/discovery/v2.0/keys", false),
+        ("graph.microsoft.com", "/v1.0/me", true),
+    ])
+    func bytesAfterASwitchingRequestAreBounded(host: String, path: String, bearer: Bool) async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let token = bearer ? [UnsignedTokens.graph(tenant: Self.fabrikam)] : []
+            let outcome = try await Python.run(
+                [Self.client, "upgrade-flood", String(serve.proxyPort), serve.caPath, host, path, "8"] + token
+            )
+            #expect(outcome.hasPrefix("closed after"), "\(outcome)")
+            let resident = try #require(serve.residentMebibytes())
+            #expect(resident < 200, "resident \(resident) MiB")
+            let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
+            #expect(after.status == 200)
+        }
+    }
+
+    /// A client that pipelines and never reads its answers: the proxy stops taking its requests once the answers
+    /// it owes fill the connection's buffer, instead of keeping answer after answer in memory.
+    @Test func aClientThatNeverReadsItsAnswersIsNotServedMore() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            let outcome = try await Python.run([
+                Self.client, "pipeline-unread", String(serve.proxyPort), serve.caPath, "login.microsoftonline.com",
+                "/mock/headers", "10",
+            ])
+            #expect(outcome.hasPrefix("blocked after"), "\(outcome)")
+            let words = outcome.split(separator: " ")
+            let sent = words.count > 2 ? Int(words[2]) ?? .max : .max
+            #expect(sent < 2_000, "\(outcome)")
+            let resident = try #require(serve.residentMebibytes())
+            #expect(resident < 200, "resident \(resident) MiB")
+            let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
+            #expect(after.status == 200)
+        }
+    }
+
+    /// Forms on a resource host are held whole before they are judged. One client that left 300 of them a few
+    /// bytes short held the proxy's whole body memory, and every other client's token exchange got 503; now one
+    /// address holds at most its share (an eighth), and another client is served meanwhile.
+    @Test func oneClientCannotHoldEveryBodysMemory() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let outcome = try await Python.run(
+                [
+                    Self.client, "hold-forms", String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "300",
+                    "login.microsoftonline.com", Self.fabrikam.description,
+                ],
+                timeoutSeconds: 120
+            ).split(separator: "\n")
+            try #require(outcome.count == 2, "\(outcome)")
+            let held = Int(outcome[0].split(separator: " ").last ?? "") ?? .max
+            #expect(held <= 64, "\(outcome)")
+            #expect(outcome[1] == "200", "\(outcome)")
+        }
+    }
+
+    /// A client that hangs up while its token request is upstream: the STS issues the token all the same, so the
+    /// exchange is judged and audited when the answer comes, and nothing is written to the closed connection.
+    @Test func anExchangeWhoseClientLeftIsStillAudited() async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            _ = try await Python.run([
+                Self.client, "hang-up", String(serve.proxyPort), serve.caPath, "login.microsoftonline.com",
+                Self.fabrikam.description,
+            ])
+            var lines: [[String: Any]] = []
+            for _ in 0..<50 where lines.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                lines = serve.auditObjects()
+            }
+            try #require(lines.count == 1, "\(lines)")
+            #expect(lines[0]["decision"] as? String == "allowed")
+            #expect(lines[0]["sign_in_tenant"] as? String == Self.fabrikam.description)
+            let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
+            #expect(after.status == 200)
+        }
+    }
+}
