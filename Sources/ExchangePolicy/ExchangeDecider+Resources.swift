@@ -102,7 +102,10 @@ extension ExchangeDecider {
         return ResourceJudgement(verdict: judged.verdict, firstSight: true)
     }
 
-    /// Every credential is judged; the strictest verdict stands. No credential: judged as unreadable.
+    /// Every credential is judged, and so is the tenant the directory says the host belongs to, when it says one:
+    /// the strictest verdict stands. No credential: judged as unreadable. (A token of an allowed tenant in a carrier
+    /// the resource never reads, a query's `access_token` beside a session cookie, must not stand for the request:
+    /// the data of a mapped host is its tenant's whatever the request carries.)
     private func judgeCredentials(_ request: ResourceRequest) -> ResourceVerdict {
         var verdicts: [ExchangeVerdict] = []
         var expiry: Double?
@@ -127,9 +130,20 @@ extension ExchangeDecider {
                 )
             case .otherScheme(let scheme):
                 verdicts.append(unreadable(request, why: "the Authorization scheme '\(scheme)' names no tenant"))
+            case .cookie:
+                verdicts.append(
+                    unreadable(request, why: "the request carries a Cookie, a session that names no tenant")
+                )
             }
         }
-        if verdicts.isEmpty { verdicts.append(unreadable(request, why: "the request carries no bearer token")) }
+        if request.credentials.credentials.isEmpty {
+            verdicts.append(unreadable(request, why: "the request carries no bearer token"))
+        } else if let owner = policies.directory.tenant(forResourceHost: request.host) {
+            var verdict = isolationVerdict(creator: request.creator, signIn: owner)
+            verdict.reason =
+                "the request goes to \(request.host), which belongs to \(policies.label(owner)); " + verdict.reason
+            verdicts.append(verdict)
+        }
         let strictest =
             verdicts.first { $0.outcome == .block } ?? verdicts.first { $0.outcome != .allow } ?? verdicts[0]
         return ResourceVerdict(verdict: strictest, expiry: expiry)

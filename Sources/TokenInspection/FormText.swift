@@ -19,6 +19,33 @@ package enum FormText {
         String(decoding: decodedBytes(bytes, limit: limit), as: UTF8.self)
     }
 
+    /// `%uXXXX` escapes (IIS's and System.Web's, not the form standard's) of ASCII characters replaced by the
+    /// character; everything else as written, for `decodedBytes` to read on.
+    static func decodedUnicodeEscapes(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        let bytes = Array(bytes)
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if let character = asciiEscape(in: bytes, at: index) {
+                out.append(character)
+                index += 6
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
+    }
+
+    /// The ASCII character a `%u00XX` at `index` stands for, if one is there.
+    private static func asciiEscape(in bytes: [UInt8], at index: Int) -> UInt8? {
+        guard index + 5 < bytes.count, bytes[index] == UInt8(ascii: "%"), bytes[index + 1] | 0x20 == UInt8(ascii: "u")
+        else { return nil }
+        let digits = bytes[(index + 2)...(index + 5)].compactMap(ByteText.hexValue)
+        guard digits.count == 4, digits[0] == 0, digits[1] == 0, digits[2] < 8 else { return nil }
+        return digits[2] << 4 | digits[3]
+    }
+
     /// At most `limit` decoded bytes.
     static func decodedBytes(_ bytes: some Collection<UInt8>, limit: Int) -> [UInt8] {
         var out: [UInt8] = []

@@ -1,12 +1,16 @@
 /// Every credential a request to a resource host carries: each `Authorization` header, `access_token` in the query,
-/// and `access_token` in a form body. Each is judged; a request that carries one carrier twice is ambiguous (which
-/// copy the resource reads is its own business), and refused before anything is judged.
+/// `access_token` in a form body, and a `Cookie` (a session, which names no tenant the proxy can read). Each is
+/// judged; a request that carries one carrier twice is ambiguous (which copy the resource reads is its own
+/// business), and refused before anything is judged.
 package struct ResourceCredentials: Sendable, Equatable {
     package enum Credential: Sendable, Hashable {
         /// A bearer token, as the resource would read it.
         case bearer(String)
         /// Another `Authorization` scheme (Basic, PoP…): a credential the proxy cannot read a tenant from.
         case otherScheme(String)
+        /// A `Cookie` header: SharePoint, Outlook on the web, Dynamics and Azure DevOps accept a session cookie in
+        /// place of a token. Its value is never kept.
+        case cookie
     }
 
     package private(set) var credentials: [Credential] = []
@@ -18,11 +22,13 @@ package struct ResourceCredentials: Sendable, Equatable {
     ///   - authorization: the values of every `Authorization` header.
     ///   - target: the request target in origin form (`/path?query`).
     ///   - formBody: the body, when its content type is `application/x-www-form-urlencoded`.
+    ///   - cookie: whether the request carries a `Cookie` header.
     /// - Returns: the credentials, or why the request is ambiguous.
     package static func read(
         authorization: [String],
         target: String,
-        formBody: [UInt8]?
+        formBody: [UInt8]?,
+        cookie: Bool = false
     ) -> Result<ResourceCredentials, ReasonText> {
         guard authorization.count <= 1 else {
             return .failure(
@@ -52,6 +58,7 @@ package struct ResourceCredentials: Sendable, Equatable {
             }
             found.credentials += tokens.map { .bearer($0) }
         }
+        if cookie { found.credentials.append(.cookie) }
         return .success(found)
     }
 
@@ -75,16 +82,34 @@ package struct ResourceCredentials: Sendable, Equatable {
         return .success(.bearer(String(decoding: token.prefix(maxCredentialBytes), as: UTF8.self)))
     }
 
-    /// The values of every `access_token` field of a form-encoded text; names are decoded and compared without
-    /// case, so no spelling slips past.
+    /// The values of every `access_token` field of a form-encoded text, fields parted by `&` or `;` (HTML 4's
+    /// alternative, which some servers still honour). A name counts as `access_token` however a server might fold
+    /// it: decoded (`%XX`, `%uXXXX` as System.Web decodes it, `+`), then its letters and digits alone, without case,
+    /// so `access.token`, `access_token[]`, ` Access-Token` are read too (PHP, for one, turns `.` and ` ` into `_`
+    /// and drops `[]`).
     private static func accessTokens(inForm bytes: [UInt8]) -> [String] {
         var tokens: [String] = []
-        for pair in bytes.split(separator: UInt8(ascii: "&")) {
+        for pair in bytes.split(whereSeparator: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ";") }) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard FormText.decoded(parts[0], limit: 64).utf8.equalsIgnoringASCIICase("access_token") else { continue }
+            guard namesAccessToken(parts[0]) else { continue }
             let value = parts.count == 2 ? FormText.decoded(parts[1], limit: maxCredentialBytes) : ""
             tokens.append(value)
         }
         return tokens
+    }
+
+    private static let foldedAccessToken = Array("accesstoken".utf8)
+
+    private static func namesAccessToken(_ name: ArraySlice<UInt8>) -> Bool {
+        guard name.count <= 256 else { return false }
+        let decoded = FormText.decodedBytes(FormText.decodedUnicodeEscapes(name), limit: 256)
+        let folded = decoded.compactMap { byte -> UInt8? in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): byte
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+            default: nil
+            }
+        }
+        return folded == foldedAccessToken
     }
 }

@@ -44,9 +44,15 @@ struct ResourceDecisionTests {
             switch credential {
             case .bearer(let token): "Bearer \(token)"
             case .otherScheme(let scheme): "\(scheme) xyz"
+            case .cookie: nil
             }
         }
-        let read = try! ResourceCredentials.read(authorization: header, target: path, formBody: nil).get()
+        let read = try! ResourceCredentials.read(
+            authorization: header,
+            target: path,
+            formBody: nil,
+            cookie: credentials.contains(.cookie)
+        ).get()
         return ResourceRequest(creator: contoso, host: host, path: path, credentials: read)
     }
 
@@ -111,6 +117,32 @@ struct ResourceDecisionTests {
         #expect(opaque.verdict.outcome == .block && opaque.verdict.reason.contains("cannot be read"))
     }
 
+    /// A mapped host's data is its tenant's, whatever the request carries: a token of an allowed tenant (in a carrier
+    /// the resource may never read, beside the session cookie it does) does not stand for the request.
+    @Test func aMappedHostsTenantIsJudgedBesideEveryToken() {
+        let decider = Self.decider {
+            $0.register(resourceHost: HostPattern(parsing: "northwind.sharepoint.com")!, for: Self.northwind)
+        }
+        let allowedToken = UnsignedTokens.graph(tenant: Self.fabrikam)
+        for credentials: [ResourceCredentials.Credential] in [
+            [.bearer(allowedToken)], [.bearer(allowedToken), .cookie],
+        ] {
+            let judged = decider.judgeResource(Self.request(credentials, host: "northwind.sharepoint.com"), now: Date())
+            #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind)
+        }
+        let elsewhere = decider.judgeResource(Self.request([.bearer(allowedToken)]), now: Date())
+        #expect(elsewhere.verdict.outcome == .allow && elsewhere.verdict.signInTenant == Self.fabrikam)
+    }
+
+    /// On a host no directory maps, a session cookie names no tenant: the setting decides, as for an opaque token.
+    @Test func aCookieOnAnUnmappedHostFollowsTheSetting() {
+        let allowedToken = UnsignedTokens.graph(tenant: Self.fabrikam)
+        let blocked = Self.decider().judgeResource(Self.request([.bearer(allowedToken), .cookie]), now: Date())
+        #expect(blocked.verdict.outcome == .block && blocked.verdict.reason.contains("Cookie"))
+        let allowed = Self.decider(unreadable: .allow).judgeResource(Self.request([.cookie]), now: Date())
+        #expect(allowed.verdict.outcome == .allow)
+    }
+
     @Test func anUnreadableTokenOnAnUnmappedHostFollowsTheSetting() {
         let blocked = Self.decider().judgeResource(Self.request([.otherScheme("Basic")]), now: Date())
         #expect(blocked.verdict.outcome == .block)
@@ -121,8 +153,11 @@ struct ResourceDecisionTests {
     @Test func aMappedAzureDevOpsOrganisationIsJudgedByItsTenantWhateverTheToken() {
         let decider = Self.decider { $0.register(azureDevOpsOrganization: "NorthwindOrg", for: Self.northwind) }
         let opaque = [ResourceCredentials.Credential.bearer("ado-personal-access-token")]
-        for (host, path) in [("dev.azure.com", "/northwindorg/_apis/projects"), ("northwindorg.visualstudio.com", "/")]
-        {
+        // IIS, which serves Azure DevOps, drops a path segment's trailing dots: `NorthwindOrg.` is NorthwindOrg.
+        for (host, path) in [
+            ("dev.azure.com", "/northwindorg/_apis/projects"), ("northwindorg.visualstudio.com", "/"),
+            ("dev.azure.com", "/NorthwindOrg./_apis/projects"), ("vssps.dev.azure.com", "/NorthwindOrg.../_apis"),
+        ] {
             let judged = decider.judgeResource(Self.request(opaque, host: host, path: path), now: Date())
             #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind, "\(host)")
         }

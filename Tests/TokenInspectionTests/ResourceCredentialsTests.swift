@@ -34,7 +34,10 @@ struct ResourceCredentialsTests {
         }
     }
 
-    @Test(arguments: ["access_token", "ACCESS_TOKEN", "access%5Ftoken", "Access%5fToken"])
+    @Test(arguments: [
+        "access_token", "ACCESS_TOKEN", "access%5Ftoken", "Access%5fToken", "access%u005Ftoken", "access.token",
+        "access_token%5B%5D", "+access_token", "Access-Token", "accessToken",
+    ])
     func anAccessTokenInTheQueryHoweverSpelt(_ name: String) throws {
         let read = try Self.read([], "/v1.0/me?$select=id&\(name)=a%2Eb.c").get()
         #expect(read.credentials == [.bearer("a.b.c")])
@@ -47,5 +50,23 @@ struct ResourceCredentialsTests {
         }
         let read = try Self.read(["Bearer h"], "/x?access_token=q", form: "a=1&access_token=f").get()
         #expect(read.credentials == [.bearer("h"), .bearer("q"), .bearer("f")])
+    }
+
+    /// Servers that still part fields by `;` (HTML 4's alternative) would read a token there.
+    @Test func aSemicolonPartsFieldsToo() throws {
+        let read = try Self.read([], "/x?a=1;access_token=q", form: "b=2;access_token=f").get()
+        #expect(read.credentials == [.bearer("q"), .bearer("f")])
+    }
+
+    /// A session cookie is a credential too (SharePoint, Outlook on the web, Azure DevOps accept one); its value is
+    /// never kept.
+    @Test func aCookieIsACredentialThatNamesNoTenant() throws {
+        let read = try ResourceCredentials.read(
+            authorization: ["Bearer h"],
+            target: "/x?access_token=q",
+            formBody: nil,
+            cookie: true
+        ).get()
+        #expect(read.credentials == [.bearer("h"), .bearer("q"), .cookie])
     }
 }

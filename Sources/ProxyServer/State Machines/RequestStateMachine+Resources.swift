@@ -38,16 +38,14 @@ extension RequestStateMachine {
             return .refuse(resourceLine(creatorUnknown(record, at: stamp), method: head.method))
         }
         let isForm = StreamedRequestHead.isForm(head)
-        // A compressed form could carry access_token past the reader: it is refused, not decoded (a resource
-        // reads form credentials from plain bodies only).
-        if isForm, let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) {
-            let reason = "the form body is encoded (\(coding.prefix(40))), so a token it may carry cannot be read"
-            return .refuse(resourceLine(refusal(reason, path: head.uri, at: stamp), method: head.method))
+        if let unreadable = StreamedRequestHead.unreadableForm(head) {
+            return .refuse(resourceLine(refusal(unreadable, path: head.uri, at: stamp), method: head.method))
         }
         let read = ResourceCredentials.read(
             authorization: head.headers["authorization"],
             target: head.uri,
-            formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil
+            formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil,
+            cookie: head.headers.contains(name: "cookie")
         )
         let credentials: ResourceCredentials
         switch read {
