@@ -71,15 +71,16 @@ enum StreamedRequestHead {
     /// one in a charset that is not ASCII's superset (UTF-16, say, which ASP.NET Core's form reader decodes) hides
     /// the field from a byte reader.
     static func unreadableForm(_ head: HTTPRequestHead) -> String? {
-        let types = head.headers["content-type"]
-        guard types.count <= 1 else {
-            return "the request carries \(types.count) Content-Type headers; which one the resource reads is ambiguous"
+        // Counted, not gathered: this runs on every request of a resource host.
+        let types = head.headers.reduce(0) { $0 + ($1.name.utf8.equalsIgnoringASCIICase("content-type") ? 1 : 0) }
+        guard types <= 1 else {
+            return "the request carries \(types) Content-Type headers; which one the resource reads is ambiguous"
         }
-        guard isForm(head) else { return nil }
+        guard isForm(head), let type = head.headers.first(name: "content-type") else { return nil }
         if let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) {
             return "the form body is encoded (\(coding.prefix(40))), so a token it may carry cannot be read"
         }
-        let parameters = types[0].lowercased().split(separator: ";").dropFirst()
+        let parameters = type.lowercased().split(separator: ";").dropFirst()
         let charsets = parameters.compactMap { parameter -> Substring? in
             let parts = parameter.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "charset" else { return nil }
