@@ -26,6 +26,7 @@ final class BodyMemoryBudget: Sendable {
     /// Takes `bytes` from the budget, and from `client`'s share when the bytes are its request's; false (and nothing
     /// taken) when they do not fit.
     func reserve(_ bytes: Int, for client: IPAddress? = nil) -> Bool {
+        guard bytes > 0 else { return true }
         guard let client else { return reserveShared(bytes) }
         return heldByClient.withLock { heldByClient in
             let mine = heldByClient[client, default: 0]

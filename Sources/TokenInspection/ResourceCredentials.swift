@@ -8,8 +8,8 @@ package struct ResourceCredentials: Sendable, Equatable {
         case bearer(String)
         /// Another `Authorization` scheme (Basic, PoP…): a credential the proxy cannot read a tenant from.
         case otherScheme(String)
-        /// A `Cookie` header: SharePoint, Outlook on the web, Dynamics and Azure DevOps accept a session cookie in
-        /// place of a token. Its value is never kept.
+        /// A `Cookie` header beside no bearer in the `Authorization` header: SharePoint, Outlook on the web, Dynamics
+        /// and Azure DevOps accept a session cookie in place of a token. Its value is never kept.
         case cookie
     }
 
@@ -39,9 +39,12 @@ package struct ResourceCredentials: Sendable, Equatable {
             )
         }
         var found = ResourceCredentials()
+        var headerCarriesBearer = false
         if let header = authorization.first {
             switch Self.credential(ofHeader: header) {
-            case .success(let credential): found.credentials.append(credential)
+            case .success(let credential):
+                found.credentials.append(credential)
+                if case .bearer = credential { headerCarriesBearer = true }
             case .failure(let ambiguity): return .failure(ambiguity)
             }
         }
@@ -58,7 +61,9 @@ package struct ResourceCredentials: Sendable, Equatable {
             }
             found.credentials += tokens.map { .bearer($0) }
         }
-        if cookie { found.credentials.append(.cookie) }
+        // A bearer in the header is what Microsoft's APIs authenticate by when one is there (a forged one gains
+        // nothing); beside a token only in the query or the form, which a resource may ignore, the session counts.
+        if cookie, !headerCarriesBearer { found.credentials.append(.cookie) }
         return .success(found)
     }
 
@@ -100,14 +105,16 @@ package struct ResourceCredentials: Sendable, Equatable {
 
     private static let foldedAccessToken = Array("accesstoken".utf8)
 
+    /// Read to its end however long (PHP drops any number of leading spaces), keeping at most one letter or digit
+    /// more than `accesstoken` has.
     private static func namesAccessToken(_ name: ArraySlice<UInt8>) -> Bool {
-        guard name.count <= 256 else { return false }
-        let decoded = FormText.decodedBytes(FormText.decodedUnicodeEscapes(name), limit: 256)
-        let folded = decoded.compactMap { byte -> UInt8? in
+        let decoded = FormText.decodedBytes(FormText.decodedUnicodeEscapes(name), limit: name.count)
+        var folded: [UInt8] = []
+        for byte in decoded where folded.count <= foldedAccessToken.count {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): byte
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
-            default: nil
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): folded.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): folded.append(byte + 32)
+            default: break
             }
         }
         return folded == foldedAccessToken

@@ -191,9 +191,14 @@ struct ResourceHostEndToEndTests {
                         "https://northwind.sharepoint.com/_api/web?access_token=\(allowed)",
                     ],
                     ["-b", "FedAuth=a-session", "\(Self.graph)?access_token=\(allowed)"],
+                    // A cookie jar's affinity cookie beside a bearer in the header: the bearer decides.
+                    Self.bearer(allowed) + ["-b", "ARRAffinity=0123", Self.graph],
                 ]
             )
-            #expect(answers.map(\.status) == [400, 403, 403, 403, 400, 403, 403, 400, 400, 403, 403], "\(answers)")
+            #expect(
+                answers.map(\.status) == [400, 403, 403, 403, 400, 403, 403, 400, 400, 403, 403, 200],
+                "\(answers)"
+            )
             #expect(answers[0].body.contains("2 Authorization headers"), "\(answers[0].body)")
             #expect(answers[4].body.contains("the form body is encoded (gzip)"), "\(answers[4].body)")
             #expect(answers[7].body.contains("charset (utf-16)"), "\(answers[7].body)")

@@ -134,11 +134,16 @@ struct ResourceDecisionTests {
         #expect(elsewhere.verdict.outcome == .allow && elsewhere.verdict.signInTenant == Self.fabrikam)
     }
 
-    /// On a host no directory maps, a session cookie names no tenant: the setting decides, as for an opaque token.
-    @Test func aCookieOnAnUnmappedHostFollowsTheSetting() {
+    /// On a host no directory maps, a session cookie names no tenant: beside a token only in the query (which the
+    /// resource may ignore) the setting decides, as for an opaque token; beside a bearer in the header (a cookie
+    /// jar's affinity cookie), the bearer does.
+    @Test func aCookieOnAnUnmappedHostFollowsTheSettingUnlessTheHeaderCarriesABearer() {
         let allowedToken = UnsignedTokens.graph(tenant: Self.fabrikam)
-        let blocked = Self.decider().judgeResource(Self.request([.bearer(allowedToken), .cookie]), now: Date())
+        let inQuery = Self.request([.cookie], path: "/v1.0/me?access_token=\(allowedToken)")
+        let blocked = Self.decider().judgeResource(inQuery, now: Date())
         #expect(blocked.verdict.outcome == .block && blocked.verdict.reason.contains("Cookie"))
+        let inHeader = Self.decider().judgeResource(Self.request([.bearer(allowedToken), .cookie]), now: Date())
+        #expect(inHeader.verdict.outcome == .allow && inHeader.verdict.signInTenant == Self.fabrikam)
         let allowed = Self.decider(unreadable: .allow).judgeResource(Self.request([.cookie]), now: Date())
         #expect(allowed.verdict.outcome == .allow)
     }

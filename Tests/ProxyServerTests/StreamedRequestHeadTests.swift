@@ -39,4 +39,13 @@ struct StreamedRequestHeadTests {
         let reason = try #require(StreamedRequestHead.unreadableForm(head))
         #expect(reason.contains("encoded (gzip)"))
     }
+
+    /// llhttp reads `Proxy-Connection` as `Connection`: either one asking to upgrade makes the request the last.
+    @Test(arguments: ["Connection", "Proxy-Connection"])
+    func aRequestAskingToSwitchProtocolsIsTheConnectionsLast(_ name: String) {
+        #expect(
+            !StreamedRequestHead.keepsConnection(Self.head([("Upgrade", "websocket"), (name, "keep-alive, Upgrade")]))
+        )
+        #expect(StreamedRequestHead.keepsConnection(Self.head([(name, "keep-alive")])))
+    }
 }

@@ -37,6 +37,7 @@ struct ResourceCredentialsTests {
     @Test(arguments: [
         "access_token", "ACCESS_TOKEN", "access%5Ftoken", "Access%5fToken", "access%u005Ftoken", "access.token",
         "access_token%5B%5D", "+access_token", "Access-Token", "accessToken",
+        String(repeating: "%20", count: 90) + "access_token",
     ])
     func anAccessTokenInTheQueryHoweverSpelt(_ name: String) throws {
         let read = try Self.read([], "/v1.0/me?$select=id&\(name)=a%2Eb.c").get()
@@ -58,15 +59,22 @@ struct ResourceCredentialsTests {
         #expect(read.credentials == [.bearer("q"), .bearer("f")])
     }
 
-    /// A session cookie is a credential too (SharePoint, Outlook on the web, Azure DevOps accept one); its value is
-    /// never kept.
-    @Test func aCookieIsACredentialThatNamesNoTenant() throws {
-        let read = try ResourceCredentials.read(
+    /// A session cookie is a credential too (SharePoint, Outlook on the web, Azure DevOps accept one) unless a bearer
+    /// in the Authorization header is what the resource authenticates by; its value is never kept.
+    @Test func aCookieIsACredentialUnlessTheHeaderCarriesABearer() throws {
+        let besideQuery = try ResourceCredentials.read(
+            authorization: ["Basic dXNlcg=="],
+            target: "/x?access_token=q",
+            formBody: nil,
+            cookie: true
+        ).get()
+        #expect(besideQuery.credentials == [.otherScheme("Basic"), .bearer("q"), .cookie])
+        let besideHeader = try ResourceCredentials.read(
             authorization: ["Bearer h"],
             target: "/x?access_token=q",
             formBody: nil,
             cookie: true
         ).get()
-        #expect(read.credentials == [.bearer("h"), .bearer("q"), .cookie])
+        #expect(besideHeader.credentials == [.bearer("h"), .bearer("q")])
     }
 }

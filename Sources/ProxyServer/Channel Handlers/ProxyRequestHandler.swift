@@ -46,7 +46,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            deadline.headReceived()
+            // A body is held whole before the request goes on: the head's deadline runs on to its end.
+            if !StreamedRequestHead.hasBody(head) { deadline.headReceived() }
             run(machine.headReceived(head, clientAddress: clientAddress), context: context)
         case .body(let chunk):
             guard reservation.take(chunk.readableBytes) else {
@@ -57,6 +58,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
             run(machine.bodyReceived(chunk), context: context)
         case .end:
+            deadline.headReceived()
             run(machine.endReceived(), context: context)
         }
     }

@@ -56,9 +56,9 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         inClientRead = true
         switch unwrapInboundIn(data) {
         case .head(let head):
-            run(machine.requestHead(head, at: .now()))
             // A form is held whole before it is judged: the head's deadline runs on to its end.
-            if !machine.collectsForm { deadline.headReceived() }
+            if !StreamedRequestHead.carriesForm(head) { deadline.headReceived() }
+            run(machine.requestHead(head, at: .now()))
         case .body(let chunk):
             if machine.holdsBody, !reservation.take(chunk.readableBytes) {
                 return run(machine.overloaded(at: .now()))

@@ -36,8 +36,11 @@ enum StreamedRequestHead {
     /// Whether a request asks to switch protocols (`Upgrade` named by `Connection`): the decoder then reads no
     /// further request on the connection, whatever the answer.
     static func asksUpgrade(_ head: HTTPRequestHead) -> Bool {
-        head.headers[canonicalForm: "connection"].contains { $0.utf8.equalsIgnoringASCIICase("upgrade") }
-            && head.headers.contains(name: "upgrade")
+        // llhttp reads `Proxy-Connection` as it reads `Connection`.
+        let asks = { (name: String) in
+            head.headers[canonicalForm: name].contains { $0.utf8.equalsIgnoringASCIICase("upgrade") }
+        }
+        return head.headers.contains(name: "upgrade") && (asks("connection") || asks("proxy-connection"))
     }
 
     /// Whether the connection may carry another request after this one: not after one that asks to switch protocols
@@ -64,6 +67,11 @@ enum StreamedRequestHead {
     /// A form body may carry `access_token`, so it is read before the request is judged.
     static func isForm(_ head: HTTPRequestHead) -> Bool {
         head.headers.first(name: "content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+    }
+
+    /// A form body follows the head: it is read whole before the request is judged.
+    static func carriesForm(_ head: HTTPRequestHead) -> Bool {
+        isForm(head) && hasBody(head)
     }
 
     /// Why a body that may carry `access_token` cannot be read as the resource would read it, if it cannot: it is
@@ -94,7 +102,9 @@ enum StreamedRequestHead {
     }
 
     /// Charsets in which `access_token=` and a token are the same bytes as in ASCII.
-    private static let asciiCompatibleCharsets: Set<Substring> = ["utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1"]
+    private static let asciiCompatibleCharsets: Set<Substring> = [
+        "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "iso-8859-15", "latin1", "windows-1252",
+    ]
 
     private static func isChunked(_ head: HTTPRequestHead) -> Bool {
         head.headers[canonicalForm: "transfer-encoding"].contains { $0.utf8.equalsIgnoringASCIICase("chunked") }

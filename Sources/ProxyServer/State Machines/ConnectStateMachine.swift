@@ -240,7 +240,7 @@ struct ConnectStateMachine {
     private mutating func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer?) -> Action {
         switch PlainRequestPlan.plan(head, bodyLength: body?.readableBytes ?? 0, configuration: configuration) {
         case .forward(let upstreamHead, let host, let port):
-            state = .awaitingUpstream(keepAlive: head.isKeepAlive, pipelined: false)
+            state = .awaitingUpstream(keepAlive: StreamedRequestHead.keepsConnection(head), pipelined: false)
             return .forwardPlain(upstreamHead, body: body, host: host, port: port)
         case .refuse(let refusal):
             state = .failed
@@ -268,16 +268,16 @@ struct ConnectStateMachine {
 
     // MARK: - Connection events
 
-    /// Nothing was read for the idle time: closed unless an answer is owed (`IdlePolicy`).
+    /// Nothing was read for the idle time: closed unless an answer is owed (`IdlePolicy`); a written one is not.
     mutating func idleTimeoutFired() -> Action {
         let owesAnswer: Bool
         switch state {
-        case .idle, .forwarding: owesAnswer = false
+        case .idle, .forwarding, .failed: owesAnswer = false
         // The client has not finished its CONNECT, or the proxy is verifying its maker token.
         case .connecting(let connect): owesAnswer = connect.ended
         // Handed over, or waiting for DNS or upstream: their own deadlines apply.
         case .resolvingDestination, .accepted, .awaitingUpstream: owesAnswer = true
-        case .failed, .closed: return .none
+        case .closed: return .none
         }
         guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
         return closeNow()

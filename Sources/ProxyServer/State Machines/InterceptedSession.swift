@@ -9,7 +9,7 @@ struct InterceptedSession {
     let target: HostPort
     let creator: CreatorResolver.Resolution
     /// The admitted client: its request bodies count against its share of the body memory.
-    let client: IPAddress?
+    let client: IPAddress
     let tokenFlows: TokenFlowHandling
     let maxBodyBytes: Int
     let tenantRestrictionsV2: TenantRestrictionsV2?
@@ -23,7 +23,7 @@ struct InterceptedSession {
     init(
         target: HostPort,
         creator: CreatorResolver.Resolution,
-        client: IPAddress? = nil,
+        client: IPAddress,
         tokenFlows: TokenFlowHandling,
         maxBodyBytes: Int,
         tenantRestrictionsV2: TenantRestrictionsV2?,

@@ -45,7 +45,7 @@ extension RequestStateMachine {
             authorization: head.headers["authorization"],
             target: head.uri,
             formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil,
-            cookie: head.headers.contains(name: "cookie")
+            cookie: head.headers["cookie"].contains { !$0.allSatisfy(\.isWhitespace) }
         )
         let credentials: ResourceCredentials
         switch read {

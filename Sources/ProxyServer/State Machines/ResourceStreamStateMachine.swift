@@ -87,11 +87,6 @@ struct ResourceStreamStateMachine {
         self.currentDecider = currentDecider
     }
 
-    /// Whether a form is being read whole, to be judged by the `access_token` it may carry.
-    var collectsForm: Bool {
-        if case .collectingForm = state { true } else { false }
-    }
-
     /// Whether body parts the client sends now are held (and count against the proxy's body memory).
     var holdsBody: Bool {
         switch state {
@@ -115,7 +110,7 @@ struct ResourceStreamStateMachine {
     mutating func requestHead(_ head: HTTPRequestHead, at stamp: EventStamp) -> Action {
         guard case .idle = state else { return close() }
         let pending = Pending(head: head)
-        if StreamedRequestHead.isForm(head), StreamedRequestHead.hasBody(head) {
+        if StreamedRequestHead.carriesForm(head) {
             state = .collectingForm(pending)
             return .none
         }

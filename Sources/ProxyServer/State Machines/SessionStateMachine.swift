@@ -36,7 +36,8 @@ struct SessionStateMachine {
     static let maxWaiting = 16
 
     /// Allowed transitions: idle → exchanging | closing | closed; exchanging → idle | exchanging (the next
-    /// request) | closing | closed; closing → closed. `closed` absorbs every later event.
+    /// request) | closing | closed; closing → closed. `closed` absorbs every later event. A request upstream when the
+    /// connection closes stays `exchanging` until its answer is judged and audited (`clientGone`), then `closed`.
     private enum State {
         /// No request is being answered; reading.
         case idle
@@ -119,10 +120,10 @@ struct SessionStateMachine {
     mutating func idleTimeoutFired() -> Action {
         let owesAnswer: Bool
         switch state {
-        case .idle: owesAnswer = false
         // An answer written and not taken is not owed: a client that stops reading its answers is not waited for.
+        case .idle, .closing: owesAnswer = false
         case .exchanging(let request): owesAnswer = !request.isAnswering
-        case .closing, .closed, .modifying: return .none
+        case .closed, .modifying: return .none
         }
         guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
         state = .closing

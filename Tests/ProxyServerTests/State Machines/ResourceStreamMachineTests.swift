@@ -31,6 +31,7 @@ struct ResourceStreamMachineTests {
             session: InterceptedSession(
                 target: HostPort(host: graph, port: 443),
                 creator: .known(Fixtures.contoso, source: .defaultTenant),
+                client: IPAddress("127.0.0.1")!,
                 tokenFlows: .judge,
                 maxBodyBytes: maxBodyBytes,
                 tenantRestrictionsV2: nil,

@@ -20,6 +20,7 @@ enum SessionMachines {
             session: InterceptedSession(
                 target: HostPort(host: Fixtures.host, port: 443),
                 creator: creator,
+                client: IPAddress("127.0.0.1")!,
                 tokenFlows: tokenFlows,
                 maxBodyBytes: 1024,
                 tenantRestrictionsV2: nil

@@ -68,6 +68,12 @@ struct SessionStateMachineTests {
         #expect(busy.idleTimeoutFired() == .none)
         let slow = Fixtures.answer(.ok, "{}")
         #expect(busy.upstreamResponded(slow, at: Self.s2) == .answer(Fixtures.forwarded(slow)))
+        // Written and not taken (the client stopped reading): not owed, so the idle client is not waited for.
+        #expect(busy.idleTimeoutFired() == .close)
+        var closing = Machines.make()
+        _ = Machines.send(Self.get("/once", keepAlive: false), body: nil, to: &closing, at: Self.s1)
+        _ = closing.upstreamResponded(slow, at: Self.s2)
+        #expect(closing.idleTimeoutFired() == .close)
     }
 
     @Test func aConnectionRequestNotKeptAliveClosesAfterItsAnswer() {
