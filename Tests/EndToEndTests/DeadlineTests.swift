@@ -50,6 +50,20 @@ struct DeadlineTests {
         }
     }
 
+    /// A body the proxy holds whole before the request goes on (here a plain request's) is under the head's
+    /// deadline too: left a few bytes short, it held its share of the body memory for as long as the idle timer let
+    /// it.
+    @Test func aHeldBodyLeftShortGets408() async throws {
+        try await ServeProcess.with(extraArguments: ["--request-head-timeout", "1"]) { serve in
+            let (elapsed, line) = try await Self.raw(
+                serve.proxyPort,
+                "POST http://example.invalid/ HTTP/1.1\\r\\nHost: example.invalid\\r\\nContent-Length: 100\\r\\n\\r\\nabc"
+            )
+            #expect(line == "HTTP/1.1 408 Request Timeout")
+            #expect(elapsed >= 0.9 && elapsed < 5, "closed after \(elapsed) s")
+        }
+    }
+
     @Test func aClientThatNeverSaysHelloIsClosed() async throws {
         try await ServeProcess.with(
             extraArguments: [
