@@ -77,6 +77,13 @@ struct BodyReservation {
         return true
     }
 
+    /// Gives back `bytes` of what it took (at most all of it).
+    mutating func release(_ bytes: Int) {
+        let given = min(bytes, held)
+        budget.release(given, for: client)
+        held -= given
+    }
+
     mutating func releaseAll() {
         budget.release(held, for: client)
         held = 0

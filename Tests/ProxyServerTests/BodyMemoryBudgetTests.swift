@@ -37,4 +37,16 @@ struct BodyMemoryBudgetTests {
         #expect(tookAgain)
         #expect(BodyMemoryBudget(limit: 800, largestBody: 300).clientShare == 300)
     }
+
+    /// An answered request gives back its own body's bytes; a request pipelined behind it keeps its share.
+    @Test func aReservationGivesBackPartOfWhatItTook() throws {
+        let budget = BodyMemoryBudget(limit: 800)
+        var session = BodyReservation(budget: budget, client: try #require(IPAddress("127.0.0.1")))
+        let tookBoth = session.take(60) && session.take(30)
+        #expect(tookBoth)
+        session.release(60)
+        #expect(budget.inUse == 30 && session.held == 30)
+        session.release(100)
+        #expect(budget.inUse == 0 && session.held == 0)
+    }
 }

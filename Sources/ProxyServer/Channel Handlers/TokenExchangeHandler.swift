@@ -22,8 +22,12 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     private let target: HostPort
     private let deadline: RequestDeadlineHandler
     private let shared: ProxyContext
-    /// The request bodies' share of the proxy's body memory, given back once answered.
+    /// The request bodies' share of the proxy's body memory, each request's given back once it is answered.
     private var reservation: BodyReservation
+    /// Body bytes of the request being read, and of each one read whole and not answered yet, oldest first: an
+    /// answer gives back its own request's, not those of requests pipelined behind it.
+    private var bodyBytesBeingRead = 0
+    private var bodyBytesByRequest = CircularBuffer<Int>()
     /// An answer is written but the client is not taking it: the next request and reading wait until it does.
     private var answerNotTaken = false
 
@@ -44,13 +48,17 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         let part = unwrapInboundIn(data)
         switch part {
         // The body is held whole before the request is judged: the head's deadline runs on to its end.
-        case .end: deadline.headReceived()
+        case .end:
+            deadline.headReceived()
+            bodyBytesByRequest.append(bodyBytesBeingRead)
+            bodyBytesBeingRead = 0
         case .body(let chunk) where !reservation.take(chunk.readableBytes):
             return run(
                 machine.malformedRequest(status: .serviceUnavailable, BodyMemoryBudget.refusal, at: .now()),
                 context: context
             )
-        case .head, .body: break
+        case .body(let chunk): bodyBytesBeingRead += chunk.readableBytes
+        case .head: break
         }
         run(machine.requestPartReceived(part, at: .now()), context: context)
     }
@@ -138,7 +146,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             shared.metrics.exchangeLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
         deadline.answered()
-        reservation.releaseAll()
+        // An answer that closes the connection gives everything back when it closes.
+        reservation.release(bodyBytesByRequest.popFirst() ?? 0)
         let written = HTTPResponseWriting.write(
             status: answer.status,
             headers: answer.headers,
