@@ -85,7 +85,6 @@ struct BodyReservation {
     }
 
     mutating func releaseAll() {
-        budget.release(held, for: client)
-        held = 0
+        release(held)
     }
 }

@@ -45,7 +45,10 @@ extension RequestStateMachine {
             authorization: head.headers["authorization"],
             target: head.uri,
             formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil,
-            cookie: head.headers["cookie"].contains { !$0.allSatisfy(\.isWhitespace) }
+            // Looked for, not gathered: this runs on every request of a resource host.
+            cookie: head.headers.contains {
+                $0.name.utf8.equalsIgnoringASCIICase("cookie") && !$0.value.allSatisfy(\.isWhitespace)
+            }
         )
         let credentials: ResourceCredentials
         switch read {
