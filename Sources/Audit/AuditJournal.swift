@@ -115,6 +115,7 @@ final class AuditJournal: @unchecked Sendable {
                 nil
             }
         guard failure == nil, let buffer = alignedBuffer(JournalFormat.blockSize) else {
+            if failure == nil { _ = flock(descriptor, LOCK_UN) }
             _ = Glibc.close(descriptor)
             return .failure(failure ?? .failed(SystemCallError(code: ENOMEM)))
         }
@@ -193,8 +194,11 @@ final class AuditJournal: @unchecked Sendable {
         if let failure = writeCheckpoint() { abandon("the journal's checkpoint failed: \(failure.sentence)") }
     }
 
-    /// Closes the journal, which releases its lock.
+    /// Releases the journal's lock and closes it. The lock is released first: it belongs to the open file, which a
+    /// child process another thread is spawning shares from its fork until its exec, and a close alone would leave
+    /// the journal kept from the next open of the log until then.
     func close() {
+        _ = flock(descriptor, LOCK_UN)
         _ = Glibc.close(descriptor)
     }
 

@@ -171,6 +171,26 @@ struct AuditJournalTests {
         }
     }
 
+    /// A child process spawned by another thread holds a copy of every descriptor from its fork until its exec
+    /// closes them, and with it the journal's lock (`flock` belongs to the open file, not the descriptor). A log
+    /// closed meanwhile must still give its journal up: the next open of the same log uses it, not `fdatasync`.
+    @Test func aClosedLogGivesItsJournalUpWhileACopyOfTheDescriptorLingers() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let first = try Self.open(path)
+        let descriptors = Self.journalDescriptors(of: path)
+        try #require(descriptors.count == 1)
+        // A child between fork and exec, played by a copy in this process.
+        let lingering = dup(descriptors[0])
+        try #require(lingering >= 0)
+        defer { _ = close(lingering) }
+        first.close()
+
+        let next = try Self.open(path)
+        #expect(next.journalNote == nil, "\(next.journalNote ?? "")")
+        #expect(next.syncsThroughJournal)
+        next.close()
+    }
+
     @Test func aCleanCloseLeavesNothingToReplay() throws {
         let path = try Self.closedLog(5, tag: "closed")
         let lines = try AuditDurabilityTests.fileLines(path)
