@@ -74,6 +74,13 @@ struct CredentialDigest: Hashable, Sendable {
     }
 }
 
+/// Where a request goes when the directory says whose it is: an Azure DevOps organisation, or a mapped host.
+private struct Destination {
+    let tenant: TenantID
+    /// How the reason names it: "Azure DevOps organisation contosoorg", "contoso.sharepoint.com".
+    let name: String
+}
+
 extension ExchangeDecider {
     /// The decision on one request to a resource host (SPEC 4.2): an allowed token costs a lookup after its first
     /// request, until it expires or the policy changes.
@@ -88,25 +95,26 @@ extension ExchangeDecider {
         if let known = resourceVerdicts.value(for: key), known.expiry.map({ now.timeIntervalSince1970 < $0 }) ?? true {
             return ResourceJudgement(verdict: known.verdict, firstSight: false)
         }
-        let judged: ResourceVerdict
-        if let organization, let organizationTenant {
-            var verdict = isolationVerdict(creator: request.creator, signIn: organizationTenant)
-            verdict.reason =
-                "the request goes to Azure DevOps organisation \(organization), which belongs to "
-                + "\(policies.label(organizationTenant)); " + verdict.reason
-            judged = ResourceVerdict(verdict: verdict, expiry: nil)
-        } else {
-            judged = judgeCredentials(request)
-        }
+        let destination =
+            if let organization, let organizationTenant {
+                Destination(tenant: organizationTenant, name: "Azure DevOps organisation \(organization)")
+            } else {
+                policies.directory.tenant(forResourceHost: request.host).map {
+                    Destination(tenant: $0, name: request.host)
+                }
+            }
+        let judged = judgeCredentials(request, goingTo: destination)
         resourceVerdicts.insert(judged, for: key)
         return ResourceJudgement(verdict: judged.verdict, firstSight: true)
     }
 
-    /// Every credential is judged, and so is the tenant the directory says the host belongs to, when it says one:
-    /// the strictest verdict stands. No credential: judged as unreadable. (A token of an allowed tenant in a carrier
-    /// the resource never reads, a query's `access_token` beside a session cookie, must not stand for the request:
-    /// the data of a mapped host is its tenant's whatever the request carries.)
-    private func judgeCredentials(_ request: ResourceRequest) -> ResourceVerdict {
+    /// Every credential is judged, and so is the tenant the directory says the destination (an Azure DevOps
+    /// organisation, a host) belongs to, when it says one: the strictest verdict stands. A credential that names no
+    /// tenant follows the destination's. (A token of an allowed tenant in a carrier the resource never reads, a
+    /// query's `access_token` beside a session cookie, must not stand for the request: the data of a mapped
+    /// destination is its tenant's whatever the request carries; and a readable token of a tenant the creator may
+    /// not reach is refused wherever it goes.)
+    private func judgeCredentials(_ request: ResourceRequest, goingTo destination: Destination?) -> ResourceVerdict {
         var verdicts: [ExchangeVerdict] = []
         var expiry: Double?
         for credential in request.credentials.credentials {
@@ -115,7 +123,9 @@ extension ExchangeDecider {
                 let evidence = TokenResponseInspector.evidence(ofBearer: token)
                 guard let signIn = evidence.signInTenant, let cloud = evidence.issuerCloud else {
                     let why = evidence.unreadableReason ?? "the bearer token is not an Entra token"
-                    verdicts.append(unreadable(request, why: "the bearer token cannot be read: \(why)"))
+                    verdicts.append(
+                        unreadable(request, goingTo: destination, why: "the bearer token cannot be read: \(why)")
+                    )
                     continue
                 }
                 if let exp = evidence.expiry { expiry = min(expiry ?? exp, exp) }
@@ -129,19 +139,30 @@ extension ExchangeDecider {
                     )
                 )
             case .otherScheme(let scheme):
-                verdicts.append(unreadable(request, why: "the Authorization scheme '\(scheme)' names no tenant"))
+                verdicts.append(
+                    unreadable(
+                        request,
+                        goingTo: destination,
+                        why: "the Authorization scheme '\(scheme)' names no tenant"
+                    )
+                )
             case .cookie:
                 verdicts.append(
-                    unreadable(request, why: "the request carries a Cookie, a session that names no tenant")
+                    unreadable(
+                        request,
+                        goingTo: destination,
+                        why: "the request carries a Cookie, a session that names no tenant"
+                    )
                 )
             }
         }
         if request.credentials.credentials.isEmpty {
-            verdicts.append(unreadable(request, why: "the request carries no bearer token"))
-        } else if let owner = policies.directory.tenant(forResourceHost: request.host) {
-            var verdict = isolationVerdict(creator: request.creator, signIn: owner)
+            verdicts.append(unreadable(request, goingTo: destination, why: "the request carries no bearer token"))
+        } else if let destination {
+            var verdict = isolationVerdict(creator: request.creator, signIn: destination.tenant)
             verdict.reason =
-                "the request goes to \(request.host), which belongs to \(policies.label(owner)); " + verdict.reason
+                "the request goes to \(destination.name), which belongs to \(policies.label(destination.tenant)); "
+                + verdict.reason
             verdicts.append(verdict)
         }
         let strictest =
@@ -149,12 +170,17 @@ extension ExchangeDecider {
         return ResourceVerdict(verdict: strictest, expiry: expiry)
     }
 
-    /// A request whose tenant cannot be read from its token: the tenant the directory says the host belongs to,
-    /// else `--unreadable-resource-token`.
-    private func unreadable(_ request: ResourceRequest, why: String) -> ExchangeVerdict {
-        if let owner = policies.directory.tenant(forResourceHost: request.host) {
-            var verdict = isolationVerdict(creator: request.creator, signIn: owner)
-            verdict.reason = "\(why); \(request.host) belongs to \(policies.label(owner)); " + verdict.reason
+    /// A request whose tenant cannot be read from its credential: the tenant the directory says its destination
+    /// belongs to, else `--unreadable-resource-token`.
+    private func unreadable(
+        _ request: ResourceRequest,
+        goingTo destination: Destination?,
+        why: String
+    ) -> ExchangeVerdict {
+        if let destination {
+            var verdict = isolationVerdict(creator: request.creator, signIn: destination.tenant)
+            verdict.reason =
+                "\(why); \(destination.name) belongs to \(policies.label(destination.tenant)); " + verdict.reason
             return verdict
         }
         switch unreadableResourceToken {

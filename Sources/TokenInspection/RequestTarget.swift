@@ -32,7 +32,8 @@ package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConve
         case userinfo
         /// An absolute form naming another host or port than the session's, or an unreadable authority.
         case otherAuthority
-        /// `%2F`, `%5C`, an encoded control byte or an encoded non-ASCII byte in the path: readers disagree on them.
+        /// `%2F`, `%5C`, an encoded control byte or an encoded non-ASCII byte in the path, or a segment of dots and
+        /// spaces that is not `.` or `..` as written (`..%3B`, `.%20`, `...`): readers disagree on them.
         case ambiguousEncoding
         /// `%` not followed by two hexadecimal digits.
         case malformedPercent
@@ -55,7 +56,8 @@ package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConve
             case .unsupportedForm: "is neither an origin-form path nor an https absolute URL"
             case .userinfo: "carries user information"
             case .otherAuthority: "names another host or port than the session's"
-            case .ambiguousEncoding: "encodes a slash, backslash, control or non-ASCII byte in its path"
+            case .ambiguousEncoding:
+                "encodes a slash, backslash, control or non-ASCII byte, or has a segment servers decode to . or .."
             case .malformedPercent: "has a malformed percent escape"
             }
         description = "Request target \(Self.excerpt(target)) \(why)."
@@ -227,16 +229,35 @@ package enum RequestTarget {
 
     /// Appends one path segment up to its `;params`, with unreserved escapes decoded and others upper-cased, or
     /// says why the segment is refused. Escapes in the dropped parameters are checked too.
+    ///
+    /// A segment that a server decoding every escape, cutting at `;` or dropping trailing dots and spaces (as IIS
+    /// does) would read as `.` or `..`, but this form keeps as a name (`..%3B`, `.%20`, `...`), is refused: that
+    /// server would step to another place (an Azure DevOps organisation, a tenant) than the one judged.
     private static func appendSegment(
         _ segment: UnsafeBufferPointer<UInt8>,
         to out: inout [UInt8]
     ) -> RequestTargetError.Reason? {
+        let keptStart = out.count
         var keeping = true
+        // The segment as the most decoding reader sees it, up to a `;` whether written or encoded.
+        var decodedCut = true
+        var decodedIsDotsAndSpaces = true
+        var decodedCount = 0
+        func seeDecoded(_ byte: UInt8) {
+            guard decodedCut else { return }
+            if byte == UInt8(ascii: ";") {
+                decodedCut = false
+                return
+            }
+            decodedCount += 1
+            if byte != UInt8(ascii: "."), byte != UInt8(ascii: " ") { decodedIsDotsAndSpaces = false }
+        }
         var index = 0
         while index < segment.count {
             let byte = segment[index]
             index += 1
             guard byte == UInt8(ascii: "%") else {
+                seeDecoded(byte)
                 if byte == UInt8(ascii: ";") { keeping = false }
                 if keeping { out.append(byte) }
                 continue
@@ -250,6 +271,7 @@ package enum RequestTarget {
             case 0..<0x20, 0x7F..., UInt8(ascii: "/"), UInt8(ascii: "\\"): return .ambiguousEncoding
             default: break
             }
+            seeDecoded(decoded)
             guard keeping else { continue }
             if isUnreserved(decoded) {
                 out.append(decoded)
@@ -258,6 +280,10 @@ package enum RequestTarget {
                 out.append(upperHexDigit(high))
                 out.append(upperHexDigit(low))
             }
+        }
+        if decodedCount > 0, decodedIsDotsAndSpaces {
+            let kept = out[keptStart...]
+            guard kept.elementsEqual(".".utf8) || kept.elementsEqual("..".utf8) else { return .ambiguousEncoding }
         }
         return nil
     }

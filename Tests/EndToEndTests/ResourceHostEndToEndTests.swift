@@ -240,6 +240,37 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// The organisation is read as the most decoding server would read it, and it does not stand for a readable
+    /// token of a tenant the creator may not reach. Fabrikam's organisation and tokens are allowed, Northwind's not.
+    @Test func anOrganisationIsReadAsTheServerWouldAndTheTokenBesideItJudged() async throws {
+        try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
+            let fabrikamToken = Self.bearer(UnsignedTokens.graph(tenant: Self.fabrikam))
+            let answers = try await Self.requests(
+                serve,
+                [
+                    // A server that decodes `%3B` and then cuts at `;` reads `..` and steps into NorthwindOrg.
+                    ["--path-as-is"] + fabrikamToken
+                        + ["https://dev.azure.com/fabrikamorg/..%3B/northwindorg/_apis/projects"],
+                    // IIS drops the trailing space of a segment: NorthwindOrg, not "no organisation".
+                    fabrikamToken + ["https://dev.azure.com/northwindorg%20/_apis/projects"],
+                    fabrikamToken + ["https://dev.azure.com/NorthwindOrg%3Bv=1/_apis/projects"],
+                    // Fabrikam's organisation with Northwind's token.
+                    Self.bearer(UnsignedTokens.graph(tenant: Self.northwind))
+                        + ["https://dev.azure.com/fabrikamorg/_apis/projects"],
+                    fabrikamToken + ["https://dev.azure.com/fabrikamorg/_apis/projects"],
+                ]
+            )
+            #expect(answers.map(\.status) == [400, 403, 403, 403, 200], "\(answers)")
+            #expect(answers[0].body.contains("segment servers decode to . or .."), "\(answers[0].body)")
+            let refusals = Self.resourceLines(serve).filter { $0["decision"] as? String == "blocked" }
+            #expect(refusals.count == 3)
+            #expect(
+                refusals.allSatisfy { $0["sign_in_tenant"] as? String == Self.northwind.description },
+                "\(refusals)"
+            )
+        }
+    }
+
     @Test func reportOnlyLetsTheRequestGoAndRecordsWouldBlock() async throws {
         try await ServeProcess.with(
             policies: try Self.policies(),

@@ -155,13 +155,16 @@ struct ResourceDecisionTests {
         #expect(allowed.verdict.outcome == .allow && allowed.verdict.setting == "unreadableResourceToken")
     }
 
-    @Test func aMappedAzureDevOpsOrganisationIsJudgedByItsTenantWhateverTheToken() {
+    @Test func aMappedAzureDevOpsOrganisationIsJudgedByItsTenantWhateverTheOpaqueToken() {
         let decider = Self.decider { $0.register(azureDevOpsOrganization: "NorthwindOrg", for: Self.northwind) }
         let opaque = [ResourceCredentials.Credential.bearer("ado-personal-access-token")]
-        // IIS, which serves Azure DevOps, drops a path segment's trailing dots: `NorthwindOrg.` is NorthwindOrg.
+        // IIS, which serves Azure DevOps, drops a path segment's trailing dots and spaces: `NorthwindOrg.` is
+        // NorthwindOrg; so is the segment as a server that decodes every escape, then cuts at `;`, reads it.
         for (host, path) in [
             ("dev.azure.com", "/northwindorg/_apis/projects"), ("northwindorg.visualstudio.com", "/"),
             ("dev.azure.com", "/NorthwindOrg./_apis/projects"), ("vssps.dev.azure.com", "/NorthwindOrg.../_apis"),
+            ("dev.azure.com", "/northwindorg%20/_apis/projects"), ("dev.azure.com", "/NorthwindOrg.%20/_apis"),
+            ("dev.azure.com", "/northwindorg%3Bx/_apis/projects"), ("dev.azure.com", "/%4EorthwindOrg%3b/_apis"),
         ] {
             let judged = decider.judgeResource(Self.request(opaque, host: host, path: path), now: Date())
             #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind, "\(host)")
@@ -171,6 +174,24 @@ struct ResourceDecisionTests {
             now: Date()
         )
         #expect(unmapped.verdict.outcome == .allow && unmapped.verdict.signInTenant == nil)
+    }
+
+    /// An organisation the creator may reach does not stand for a readable token of a tenant it may not: the
+    /// strictest verdict stands, as on a mapped host.
+    @Test func aReadableTokenOfAnotherTenantIsJudgedOnAMappedOrganisationToo() {
+        let decider = Self.decider { $0.register(azureDevOpsOrganization: "ContosoOrg", for: Self.contoso) }
+        let foreign = [ResourceCredentials.Credential.bearer(UnsignedTokens.graph(tenant: Self.northwind))]
+        let judged = decider.judgeResource(
+            Self.request(foreign, host: "dev.azure.com", path: "/contosoorg/_apis/projects"),
+            now: Date()
+        )
+        #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind)
+        let own = [ResourceCredentials.Credential.bearer(UnsignedTokens.graph(tenant: Self.contoso))]
+        let allowed = decider.judgeResource(
+            Self.request(own, host: "dev.azure.com", path: "/contosoorg/_apis/projects"),
+            now: Date()
+        )
+        #expect(allowed.verdict.outcome == .allow)
     }
 
     @Test func reportOnlyLetsABlockedTokenThroughAsWouldBlock() {
