@@ -12,6 +12,10 @@ package struct TokenCarriers: Sendable, Equatable {
     package var carriesRefreshToken = false
     /// A SAML assertion (the first one found).
     package var federationToken: FederationToken?
+    /// Why the tokens found cannot stand for the answer: one name given twice, or a redirect with token parameters
+    /// both in its query and in its fragment. An STS hands each token over once, in one place; the second one is a
+    /// decoy someone put in a registered redirect URI's query, and either may be the one the client keeps.
+    package var ambiguity: String?
 
     package var carriesTokens: Bool {
         idToken != nil || accessToken != nil || carriesRefreshToken || federationToken != nil
@@ -29,8 +33,10 @@ package struct TokenCarriers: Sendable, Equatable {
         if let location { found.readParameters(ofURL: location) }
         let type = contentType?.lowercased() ?? ""
         if type.contains("json"), let object = JSONObjectScanner.members(of: body, wanted: jsonMembers) {
-            found.idToken = found.idToken ?? object["id_token"]?.string
-            found.accessToken = found.accessToken ?? object["access_token"]?.string
+            if let token = object["id_token"]?.string { found.keep(token, at: \.idToken, named: "id_token") }
+            if let token = object["access_token"]?.string {
+                found.keep(token, at: \.accessToken, named: "access_token")
+            }
             if object["refresh_token"] != nil { found.carriesRefreshToken = true }
         } else if type.contains("html"), body.count <= maxScannedBytes {
             found.readFormFields(Array(body))
@@ -54,12 +60,24 @@ package struct TokenCarriers: Sendable, Equatable {
         guard let start = bytes.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "?") }) else {
             return
         }
-        for pair in bytes[(start + 1)...].split(whereSeparator: {
-            [UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "?")].contains($0)
-        }) {
+        var inFragment = bytes[start] == UInt8(ascii: "#")
+        var tokenPlaces: Set<Bool> = []
+        var pairStart = start + 1
+        for index in (start + 1)...bytes.count {
+            let byte = index < bytes.count ? bytes[index] : UInt8(ascii: "&")
+            guard [UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "?")].contains(byte) else { continue }
+            let pair = bytes[pairStart..<index]
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2 else { continue }
-            record(name: Array(parts[0]), value: FormText.decodedBytes(parts[1], limit: .max), inURL: true)
+            if parts.count == 2,
+                record(name: Array(parts[0]), value: FormText.decodedBytes(parts[1], limit: .max), inURL: true)
+            {
+                tokenPlaces.insert(inFragment)
+            }
+            if byte == UInt8(ascii: "#") { inFragment = true }
+            pairStart = index + 1
+        }
+        if tokenPlaces.count > 1 {
+            ambiguity = ambiguity ?? "the redirect carries tokens both in its query and in its fragment"
         }
     }
 
@@ -70,26 +88,43 @@ package struct TokenCarriers: Sendable, Equatable {
             let close = page[open...].firstIndex(of: UInt8(ascii: ">")) ?? page.endIndex
             let tag = Array(page[open..<close])
             if let name = Self.attribute("name", in: tag), let value = Self.attribute("value", in: tag) {
-                record(name: name, value: value)
+                record(name: name, value: value, inURL: false)
             }
             index = close
         }
     }
 
-    /// - Parameter inURL: a redirect's parameter. A redirect never hands over an assertion (SAML profiles 4.1.2: the
-    ///   redirect binding is not used for a response carrying one); its `SAMLResponse` is a logout's.
-    private mutating func record(name: [UInt8], value: [UInt8], inURL: Bool = false) {
-        guard !value.isEmpty else { return }
+    /// Records a form field or, with `inURL`, a redirect's parameter; says whether it hands over a token. A redirect
+    /// never hands over an assertion (SAML profiles 4.1.2: the redirect binding is not used for a response carrying
+    /// one); its `SAMLResponse` is a logout's.
+    @discardableResult
+    private mutating func record(name: [UInt8], value: [UInt8], inURL: Bool) -> Bool {
+        guard !value.isEmpty else { return false }
         if !inURL, name.equalsIgnoringASCIICase("samlresponse") {
             federationToken = federationToken ?? FederationToken.read(samlResponse: value)
         }
         if !inURL, name.equalsIgnoringASCIICase("wresult") {
             federationToken = federationToken ?? FederationToken.read(escapedXML: value)
         }
-        let text = String(decoding: value, as: UTF8.self)
-        if name.equalsIgnoringASCIICase("id_token") { idToken = idToken ?? text }
-        if name.equalsIgnoringASCIICase("access_token") { accessToken = accessToken ?? text }
-        if name.equalsIgnoringASCIICase("refresh_token") { carriesRefreshToken = true }
+        if name.equalsIgnoringASCIICase("id_token") {
+            keep(String(decoding: value, as: UTF8.self), at: \.idToken, named: "id_token")
+        } else if name.equalsIgnoringASCIICase("access_token") {
+            keep(String(decoding: value, as: UTF8.self), at: \.accessToken, named: "access_token")
+        } else if name.equalsIgnoringASCIICase("refresh_token") {
+            carriesRefreshToken = true
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// The first value of a token's name is kept; a second one makes the answer ambiguous.
+    private mutating func keep(_ value: String, at slot: WritableKeyPath<TokenCarriers, String?>, named name: String) {
+        guard self[keyPath: slot] == nil else {
+            ambiguity = ambiguity ?? "the answer carries \(name) more than once"
+            return
+        }
+        self[keyPath: slot] = value
     }
 
     /// The value of attribute `name` (quoted with `"` or `'`, or bare) in one tag.

@@ -33,6 +33,10 @@ package enum TokenResponseInspector {
     package static func inspect(_ carriers: TokenCarriers, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
         evidence.isSuccess = carriers.carriesTokens
+        if let ambiguity = carriers.ambiguity {
+            evidence.unreadableReason = ambiguity
+            return evidence
+        }
         if carriers.idToken != nil || carriers.accessToken != nil {
             readTokens(
                 idToken: carriers.idToken,
@@ -59,8 +63,7 @@ package enum TokenResponseInspector {
             }
             let tenant = claims.issuer.tenant
             if let read = evidence.signInTenant, read != tenant {
-                evidence.signInTenant = nil
-                evidence.unreadableReason = "the answer hands over tokens of two tenants"
+                handsOverTwoTenants(&evidence)
             } else if evidence.signInTenant == nil, carriers.idToken == nil, carriers.accessToken == nil {
                 evidence.signInTenant = tenant
                 evidence.issuerCloud = claims.issuer.cloud
@@ -119,17 +122,28 @@ package enum TokenResponseInspector {
             return
         }
         var reasons: [String] = []
+        var readTenant: TenantID?
         for (source, token) in [(TokenResponseEvidence.TokenSource.idToken, idToken), (.accessToken, accessToken)] {
             guard let token else { continue }
             switch entraClaims(of: token) {
             case .success(let (claims, issuer)):
+                // The first readable token decides; one of another tenant beside it makes the answer unreadable.
+                if let readTenant {
+                    if issuer.tenant != readTenant { return handsOverTwoTenants(&evidence) }
+                    continue
+                }
+                readTenant = issuer.tenant
                 record(claims, issuer, source: source, into: &evidence)
-                return
             case .failure(let reason):
                 reasons.append("\(source.rawValue): \(reason)")
             }
         }
-        evidence.unreadableReason = reasons.joined(separator: "; ")
+        if readTenant == nil { evidence.unreadableReason = reasons.joined(separator: "; ") }
+    }
+
+    private static func handsOverTwoTenants(_ evidence: inout TokenResponseEvidence) {
+        evidence.signInTenant = nil
+        evidence.unreadableReason = "the answer hands over tokens of two tenants"
     }
 
     /// The claims of an Entra JWS whose `tid` is a GUID equal to its issuer's, or why not.

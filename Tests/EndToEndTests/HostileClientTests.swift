@@ -325,6 +325,25 @@ struct HostileClientTests {
         }
     }
 
+    /// A decoy in a registered redirect URI's query: Entra appends the real tokens as a fragment, and the first
+    /// `id_token` of the `Location` was Contoso's decoy, so Northwind's token reached the client audited as allowed.
+    @Test func aDecoyTokenInTheRedirectURIDoesNotStandForTheAnswer() async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let decoy = UnsignedTokens.graph(tenant: Self.contoso)
+            let redirect = "https%3A%2F%2Fapp.example%2Fcb%3Fid_token%3D\(decoy)"
+            let path =
+                "/common/oauth2/v2.0/authorize?response_type=id_token&client_id=x&mock_tid=\(Self.northwind)"
+                + "&redirect_uri=\(redirect)"
+            let answer = try await serve.curl(maker + ["-D", "-", "https://login.microsoftonline.com\(path)"])
+            #expect(answer.status == 403, "\(answer.body)")
+            #expect(!answer.body.contains("#id_token="), "the token must not reach the client")
+            let lines = serve.auditObjects()
+            #expect(lines.map { $0["decision"] as? String } == ["blocked"], "\(lines)")
+            #expect((lines.first?["reason"] as? String ?? "").contains("id_token more than once"), "\(lines)")
+        }
+    }
+
     /// SAML-P, WS-Federation and WS-Trust hand over SAML assertions, not JWTs: judged by the tenant their issuer
     /// names, and a ticket that names none is a token whose tenant cannot be read (fail closed).
     @Test func samlAndWSTrustTokensAreJudgedByTheirIssuer() async throws {

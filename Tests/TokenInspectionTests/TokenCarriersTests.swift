@@ -1,0 +1,57 @@
+import TenantPolicy
+import TestSupport
+import Testing
+import TokenInspection
+
+/// Tokens handed over outside the token endpoint, when more than one is there: an STS hands each token over once,
+/// in one place, so a second one (a decoy in a registered redirect URI's query) makes the answer unreadable rather
+/// than letting either stand for it.
+struct TokenCarriersTests {
+    static let contoso = UnsignedTokens.graph(tenant: ExampleTenants.contoso)
+    static let northwind = UnsignedTokens.graph(tenant: ExampleTenants.northwind)
+    static let endpoint = TokenEndpoint.flow(host: "login.microsoftonline.com", path: "/common/oauth2/v2.0/authorize")!
+
+    static func evidence(location: String) -> TokenResponseEvidence {
+        TokenResponseInspector.inspect(
+            TokenCarriers.scan(contentType: nil, body: [UInt8](), location: location),
+            endpoint: endpoint
+        )
+    }
+
+    @Test(
+        arguments: [
+            ("https://app.example/cb?id_token=\(contoso)#id_token=\(northwind)", "id_token more than once"),
+            ("https://app.example/cb#id_token=\(northwind)&id_token=\(contoso)", "id_token more than once"),
+            ("https://app.example/cb?id_token=\(contoso)#access_token=\(northwind)", "query and in its fragment"),
+            ("https://app.example/cb?access_token=\(contoso)#id_token=\(northwind)", "query and in its fragment"),
+            ("https://app.example/cb#id_token=\(contoso)&access_token=\(northwind)", "tokens of two tenants"),
+        ]
+    )
+    func aSecondTokenMakesTheRedirectUnreadable(location: String, reason: String) {
+        let evidence = Self.evidence(location: location)
+        #expect(evidence.signInTenant == nil)
+        #expect(evidence.isSuccess, "it still hands over tokens: judged as unreadable, not as carrying none")
+        #expect(evidence.unreadableReason?.contains(reason) == true, "\(evidence.unreadableReason ?? "none")")
+    }
+
+    @Test func theHybridFlowsTokensOfOneTenantAreRead() {
+        let other = UnsignedTokens.graph(tenant: ExampleTenants.contoso, appID: "22222222-3333-4444-5555-666666666666")
+        let evidence = Self.evidence(
+            location: "https://app.example/cb?state=s#id_token=\(Self.contoso)&access_token=\(other)"
+        )
+        #expect(evidence.signInTenant == ExampleTenants.contoso, "\(evidence.unreadableReason ?? "")")
+    }
+
+    @Test func aFormPostPageWithTwoIDTokensIsUnreadable() {
+        let page = """
+            <form method="post"><input type="hidden" name="id_token" value="\(Self.contoso)"/>\
+            <input type="hidden" name="id_token" value="\(Self.northwind)"/></form>
+            """
+        let evidence = TokenResponseInspector.inspect(
+            TokenCarriers.scan(contentType: "text/html", body: Array(page.utf8), location: nil),
+            endpoint: Self.endpoint
+        )
+        #expect(evidence.signInTenant == nil)
+        #expect(evidence.unreadableReason?.contains("more than once") == true)
+    }
+}
