@@ -167,4 +167,25 @@ struct ResourceStreamingEndToEndTests {
             #expect(lines.map { $0["decision"] as? String } == ["allowed", "blocked"], "\(lines)")
         }
     }
+
+    /// A WebSocket upgrade the server declines with an ordinary answer leaves a connection the server reads no more
+    /// from: it must not go back to the pool, where the next client's request would wait on it for a 504.
+    @Test func aDeclinedUpgradeDoesNotLeaveADeadConnectionInThePool() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments + ["--upstream-response-timeout", "5"]
+        ) { serve in
+            let bearer = ["-H", "Authorization: Bearer \(UnsignedTokens.graph(tenant: Self.fabrikam))"]
+            let upgrade = [
+                "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+                "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            ]
+            // One pooled connection first, which the upgrade then takes.
+            #expect(try await serve.curl(bearer + ["https://graph.microsoft.com/mock/headers"]).status == 200)
+            let declined = try await serve.curl(bearer + upgrade + ["https://graph.microsoft.com/mock/headers"])
+            #expect(declined.status == 200, "\(declined.body)")
+            let next = try await serve.curl(bearer + ["https://graph.microsoft.com/mock/headers"])
+            #expect(next.status == 200, "the next request got a dead pooled connection: \(next.body)")
+        }
+    }
 }

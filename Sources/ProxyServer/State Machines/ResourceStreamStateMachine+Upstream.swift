@@ -68,9 +68,11 @@ extension ResourceStreamStateMachine {
         // An upstream that answered before the client finished its body leaves the rest nowhere to go.
         let close = !(exchange.requestEnded && exchange.keepAlive)
         state = close ? .closed : .idle
+        // A server that declined the upgrade may parse nothing more on its connection, as this proxy does not: it
+        // is not pooled, or the next client's request on it would wait for an answer that never comes.
         return .finishResponse(
             trailers,
-            keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive,
+            keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive && !exchange.upgrade,
             close: close
         )
     }

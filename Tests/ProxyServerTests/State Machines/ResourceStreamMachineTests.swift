@@ -342,6 +342,21 @@ struct ResourceStreamMachineTests {
         #expect(answer.status == .badGateway)
     }
 
+    /// A WebSocket upgrade the server declined (an ordinary answer): the server may parse nothing more on that
+    /// connection, so it does not go back to the pool, where another client's request would wait on it for 504.
+    @Test func aDeclinedWebSocketUpgradeLeavesItsUpstreamConnectionOutOfThePool() {
+        var machine = Self.machine()
+        var head = Self.get(Self.token(Fixtures.fabrikam))
+        head.headers.add(name: "connection", value: "Upgrade")
+        head.headers.add(name: "upgrade", value: "websocket")
+        _ = machine.requestHead(head, at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        _ = machine.auditWritten()
+        _ = machine.upstreamConnected(reused: false)
+        _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2)
+        #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: false, close: true))
+    }
+
     /// Only a WebSocket is spliced: an h2c upgrade, spliced, would carry requests past the judge. It goes upstream
     /// as a plain request, a 101 to it is refused, and its connection ends with the answer (the decoder reads no
     /// further request after an upgrade).
