@@ -69,8 +69,15 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
-        run(machine.idleTimeoutFired(), context: context)
+        switch event {
+        case is IdleStateHandler.IdleStateEvent:
+            run(machine.idleTimeoutFired(), context: context)
+        case ChannelEvent.inputClosed:
+            run(machine.inputClosed(), context: context)
+            context.fireUserInboundEventTriggered(event)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

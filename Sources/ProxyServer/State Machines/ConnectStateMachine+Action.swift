@@ -5,6 +5,17 @@ import NetworkPolicy
 
 /// What the handler carries out for each event of a `ConnectStateMachine`.
 extension ConnectStateMachine {
+    /// A CONNECT being read and judged.
+    struct Connect {
+        let target: HostPort
+        let plan: InterceptionPlan
+        var creator: CreatorResolver.Resolution?
+        /// The CONNECT's end was read: what arrives now is raw bytes.
+        var ended = false
+        /// The HTTP decoder has left the pipeline, so every byte the client sent is held for the next stage.
+        var parsingStopped = false
+    }
+
     enum Action: Equatable {
         case none
         /// Find the connection's creator tenant; then report `creatorResolved`.

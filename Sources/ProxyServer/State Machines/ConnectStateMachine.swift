@@ -41,16 +41,6 @@ struct ConnectStateMachine {
         case closed
     }
 
-    private struct Connect {
-        let target: HostPort
-        let plan: InterceptionPlan
-        var creator: CreatorResolver.Resolution?
-        /// The CONNECT's end was read: what arrives now is raw bytes.
-        var ended = false
-        /// The HTTP decoder has left the pipeline, so every byte the client sent is held for the next stage.
-        var parsingStopped = false
-    }
-
     private let configuration: Configuration
     private var state = State.idle
 
@@ -281,6 +271,16 @@ struct ConnectStateMachine {
         }
         guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
         return closeNow()
+    }
+
+    /// The client's FIN: no request can be whole now, so closed, not held to the idle timeout; one upstream ends it.
+    mutating func inputClosed() -> Action {
+        switch state {
+        case .idle, .connecting, .resolvingDestination, .forwarding: return closeNow()
+        case .awaitingUpstream(_, let pipelined): state = .awaitingUpstream(keepAlive: false, pipelined: pipelined)
+        case .accepted, .failed, .closed: break  // handed over: the session's handlers have their own rule
+        }
+        return .none
     }
 
     /// The connection closed, or was handed over to the next handlers: later events change nothing.

@@ -301,6 +301,25 @@ struct ConnectStateMachineTests {
         #expect(resolving.idleTimeoutFired() == .none)
     }
 
+    /// A client's FIN before its request is whole closes the connection at once, not at the idle timeout; a plain
+    /// request already upstream is answered first, then the connection ends.
+    @Test func theClientsFINClosesUnlessAnAnswerIsOnItsWay() {
+        var silent = Self.machine()
+        #expect(silent.inputClosed() == .close)
+        var halfConnect = Self.machine()
+        _ = halfConnect.headReceived(Self.connect("login.microsoftonline.com:443"), clientAddress: Self.loopback)
+        #expect(halfConnect.inputClosed() == .close)
+        var upstream = Self.machine()
+        _ = upstream.headReceived(
+            HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://example.com:8080/"),
+            clientAddress: Self.loopback
+        )
+        _ = upstream.endReceived()
+        #expect(upstream.inputClosed() == .none)
+        let response = Fixtures.answer(.ok, "hello")
+        #expect(upstream.plainResponded(response) == .answerPlain(response, keepAlive: false))
+    }
+
     @Test func aMalformedRequestIsAnsweredOnlyWhileHTTPIsSpoken() {
         var speaking = Self.machine()
         #expect(
