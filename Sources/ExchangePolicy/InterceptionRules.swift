@@ -35,6 +35,14 @@ package struct InterceptionRules: Sendable {
         return resourceHosts.filter { $0.matches(host) }.max { $0.description.count < $1.description.count }
     }
 
+    /// The intercepted names known before any client names one: Microsoft's STS hosts and the exact names the
+    /// operator configured. Their leaves are never refused nor evicted for names a client made up.
+    package var namesKnownAtStart: Set<String> {
+        var names = Set(STSHosts.interceptedNames + STSHosts.entraNamesToTrack).union(extraInterceptedHosts)
+        for case .exact(let name) in resourceHosts { names.insert(name) }
+        return names.filter(intercepts(host:))
+    }
+
     /// Whether TenantGate terminates TLS for `host` (canonical): every cloud's Entra STS hosts, known non-Entra
     /// STSs, configured resource hosts, and Microsoft's login hosts when Tenant Restrictions v2 is injected; never
     /// the hosts whose clients pin or present device certificates.

@@ -83,6 +83,7 @@ package final class ProxyServer: Service, Sendable {
             leafContexts: LeafContextCache(
                 authority: authority,
                 capacity: configuration.leafCacheCapacity,
+                knownNames: configuration.interception.namesKnownAtStart,
                 threadPool: threadPool
             ),
             upstreamPools: PerEventLoop(group: group) {

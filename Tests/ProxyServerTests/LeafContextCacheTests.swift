@@ -2,6 +2,7 @@ import CertificateAuthority
 import Foundation
 import NIOCore
 import NIOPosix
+import NetworkPolicy
 import Plumbing
 import Testing
 
@@ -10,6 +11,10 @@ import Testing
 /// Leaves are renewed before they expire and a replaced CA is used at once, on an injected clock.
 struct LeafContextCacheTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static let client = IPAddress("127.0.0.1")!
+
+    /// Client addresses 10.0.0.`n`.
+    static func client(_ n: Int) -> IPAddress { IPAddress("10.0.0.\(n)")! }
 
     final class Clock: Sendable {
         private let current = Locked(LeafContextCacheTests.start)
@@ -23,7 +28,13 @@ struct LeafContextCacheTests {
         pool.start()
         let clock = Clock()
         let authority = try CertificateAuthority.generate(commonName: "test CA", now: start.addingTimeInterval(-86_400))
-        let cache = LeafContextCache(authority: authority, capacity: 8, threadPool: pool, now: { clock.now })
+        let cache = LeafContextCache(
+            authority: authority,
+            capacity: 8,
+            knownNames: ["login.microsoftonline.com"],
+            threadPool: pool,
+            now: { clock.now }
+        )
         try await body(cache, clock, group.next())
         try await pool.shutdownGracefully()
         try await group.shutdownGracefully()
@@ -31,43 +42,66 @@ struct LeafContextCacheTests {
 
     @Test func aLeafIsKeptForTwoThirdsOfItsLifetimeThenMintedAgain() async throws {
         try await Self.withCache { cache, clock, loop in
-            let first = try await cache.context(for: "login.microsoftonline.com", on: loop).get()
+            let first = try await cache.context(for: "login.microsoftonline.com", client: Self.client, on: loop).get()
             clock.advance(by: 4 * 86_400)  // 4 of 7 days: still within two thirds
-            #expect(try await cache.context(for: "login.microsoftonline.com", on: loop).get() === first)
+            #expect(
+                try await cache.context(for: "login.microsoftonline.com", client: Self.client, on: loop).get() === first
+            )
             clock.advance(by: 16 * 3600)  // 4 days 16 hours: past two thirds (4 days 16 hours)
-            let renewed = try await cache.context(for: "login.microsoftonline.com", on: loop).get()
+            let renewed = try await cache.context(for: "login.microsoftonline.com", client: Self.client, on: loop).get()
             #expect(renewed !== first)
-            #expect(try await cache.context(for: "login.microsoftonline.com", on: loop).get() === renewed)
+            #expect(
+                try await cache.context(for: "login.microsoftonline.com", client: Self.client, on: loop).get()
+                    === renewed
+            )
         }
     }
 
-    /// Random names in CONNECTs cannot make the proxy mint without end: past the burst, new names are refused
-    /// until the rate allows, and names already minted are served all along.
-    @Test func newNamesAreMintedAtABoundedRate() async throws {
+    /// Random names in CONNECTs cannot make the proxy mint without end: past a client's share of the burst its new
+    /// names are refused until the rate allows, while another client's are still minted; past the proxy's burst
+    /// everyone's new names are; a name known at start is minted and served all along, and never evicted.
+    @Test func newNamesAreMintedAtABoundedRateAndFairly() async throws {
         try await Self.withCache { cache, clock, loop in
-            let known = try await cache.context(for: "login.microsoftonline.com", on: loop).get()
-            var refused = 0
-            for index in 0..<Int(LeafContextCache.mintBurst) + 10 {
+            func mint(_ name: String, by client: IPAddress) async throws -> Bool {
                 do {
-                    _ = try await cache.context(for: "r\(index).ciamlogin.com", on: loop).get()
+                    _ = try await cache.context(for: name, client: client, on: loop).get()
+                    return true
                 } catch is LeafContextCache.MintRateExceeded {
-                    refused += 1
+                    return false
                 }
-                // A name in use stays cached (and recent in the LRU) and is served whatever the rate.
-                #expect(try await cache.context(for: "login.microsoftonline.com", on: loop).get() === known)
             }
-            #expect(refused == 11, "one token went to the known name")
-            #expect(try await cache.context(for: "login.microsoftonline.com", on: loop).get() === known)
-            clock.advance(by: 1)
-            _ = try await cache.context(for: "after-a-second.ciamlogin.com", on: loop).get()
+            let share = Int(LeafContextCache.mintBurst * LeafContextCache.clientShare)
+            var minted = 0
+            for index in 0..<share + 10 where try await mint("r\(index).ciamlogin.com", by: Self.client(1)) {
+                minted += 1
+            }
+            #expect(minted == share, "one client gets its share of the burst")
+            #expect(try await mint("other.ciamlogin.com", by: Self.client(2)), "another client is still served")
+            // Three more clients spend the rest of the proxy's burst: then nobody's new name is minted.
+            for client in 3...5 {
+                for index in 0..<share {
+                    _ = try await mint("c\(client)-\(index).sharepoint.com", by: Self.client(client))
+                }
+            }
+            #expect(try await !mint("late.ciamlogin.com", by: Self.client(6)))
+            // The known name is minted though every allowance is spent, and stays though the cache (8) overflowed.
+            let known = try await cache.context(for: "login.microsoftonline.com", client: Self.client(1), on: loop)
+                .get()
+            clock.advance(by: 10)
+            for index in 0..<12 { _ = try await mint("later-\(index).sharepoint.com", by: Self.client(10 + index)) }
+            #expect(
+                try await cache.context(for: "login.microsoftonline.com", client: Self.client(7), on: loop).get()
+                    === known
+            )
+            #expect(try await mint("after-ten-seconds.ciamlogin.com", by: Self.client(1)))
         }
     }
 
     @Test func aReplacedAuthoritySignsTheNextSessions() async throws {
         try await Self.withCache { cache, _, loop in
-            let first = try await cache.context(for: "login.windows.net", on: loop).get()
+            let first = try await cache.context(for: "login.windows.net", client: Self.client, on: loop).get()
             cache.replaceAuthority(try CertificateAuthority.generate(commonName: "new CA", now: Self.start))
-            #expect(try await cache.context(for: "login.windows.net", on: loop).get() !== first)
+            #expect(try await cache.context(for: "login.windows.net", client: Self.client, on: loop).get() !== first)
         }
     }
 }

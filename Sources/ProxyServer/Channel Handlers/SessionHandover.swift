@@ -25,7 +25,8 @@ enum SessionHandover {
         replacing handler: any RemovableChannelHandler,
         context: ChannelHandlerContext
     ) {
-        shared.leafContexts.context(for: host.host, on: context.eventLoop).assumeIsolated().whenComplete { result in
+        shared.leafContexts.context(for: host.host, client: client, on: context.eventLoop).assumeIsolated().whenComplete
+        { result in
             guard context.channel.isActive else { return }
             switch result {
             case .success(let sslContext):

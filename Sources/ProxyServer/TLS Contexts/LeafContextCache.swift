@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NetworkPolicy
 import Plumbing
 
 /// TLS server contexts for intercepted hosts, each with a leaf certificate minted by TenantGate's CA.
@@ -14,30 +15,69 @@ import Plumbing
 /// CA replaced on disk (SIGHUP) is used for every session that starts after it, its old leaves forgotten.
 ///
 /// Minting is rate-limited (`mintBurst`, then `mintsPerSecond`): any allowed client can name a new
-/// `<random>.ciamlogin.com` or `<random>.login.microsoft.com` in each CONNECT, and each would otherwise cost a key
-/// generation and a signature. Beyond the rate the session is refused; cached leaves are served as ever.
+/// `<random>.ciamlogin.com` or `<random>.sharepoint.com` in each CONNECT, and each would otherwise cost a key
+/// generation and a signature. Beyond the rate the session is refused; cached leaves are served as ever. One client
+/// address gets a quarter of the rate, so it cannot spend everyone's; and the names known at start (Microsoft's STS
+/// hosts, the operator's exact `--intercept-host` and `--resource-host` names) are minted whatever the rate and
+/// never evicted, so a flood of new names can neither refuse nor push out `login.microsoftonline.com`.
 final class LeafContextCache: Sendable {
     /// New leaves minted at once before the rate applies: more intercepted names than a deployment meets in a burst.
     static let mintBurst = 32.0
     static let mintsPerSecond = 8.0
+    /// One client address's share of the rate.
+    static let clientShare = 0.25
+    /// Client addresses whose allowance is remembered; beyond, those that have refilled are forgotten.
+    static let clientsRemembered = 4096
 
     struct MintRateExceeded: Error, CustomStringConvertible {
         var description: String { "more new intercepted host names than the minting rate allows" }
     }
 
-    /// A token bucket of mints.
+    /// A token bucket of mints: the whole proxy's, or one client's share of it.
     private struct MintAllowance {
-        var tokens = LeafContextCache.mintBurst
+        var share = 1.0
+        var tokens: Double
         var updated: Date
 
-        mutating func take(now: Date) -> Bool {
-            tokens = min(
-                LeafContextCache.mintBurst,
-                tokens + now.timeIntervalSince(updated) * LeafContextCache.mintsPerSecond
-            )
+        init(share: Double = 1, now: Date) {
+            self.share = share
+            tokens = LeafContextCache.mintBurst * share
             updated = now
+        }
+
+        var burst: Double { LeafContextCache.mintBurst * share }
+
+        mutating func refill(now: Date) {
+            tokens = min(burst, tokens + now.timeIntervalSince(updated) * LeafContextCache.mintsPerSecond * share)
+            updated = now
+        }
+
+        mutating func take(now: Date) -> Bool {
+            refill(now: now)
             guard tokens >= 1 else { return false }
             tokens -= 1
+            return true
+        }
+    }
+
+    private struct Allowances {
+        var proxy: MintAllowance
+        var clients: [IPAddress: MintAllowance] = [:]
+
+        /// A mint for `client`, when both its share and the proxy's allow one.
+        mutating func take(for client: IPAddress, now: Date) -> Bool {
+            var own = clients[client] ?? MintAllowance(share: LeafContextCache.clientShare, now: now)
+            own.refill(now: now)
+            guard own.tokens >= 1, proxy.take(now: now) else { return false }
+            own.tokens -= 1
+            clients[client] = own
+            if clients.count > LeafContextCache.clientsRemembered {
+                clients = clients.filter { _, allowance in
+                    var allowance = allowance
+                    allowance.refill(now: now)
+                    return allowance.tokens < allowance.burst
+                }
+            }
             return true
         }
     }
@@ -55,20 +95,26 @@ final class LeafContextCache: Sendable {
     }
 
     private let signer: Locked<Signer>
-    private let allowance: Locked<MintAllowance>
+    private let allowances: Locked<Allowances>
     private let cache: BoundedCache<String, CachedLeaf>
+    /// The leaves of `knownNames`: minted whatever the rate, never evicted.
+    private let pinned = Locked<[String: CachedLeaf]>([:])
+    private let knownNames: Set<String>
     private let threadPool: NIOThreadPool
     private let now: @Sendable () -> Date
 
+    /// - Parameter knownNames: names intercepted by themselves, known at start (lower case).
     init(
         authority: CertificateAuthority,
         capacity: Int,
+        knownNames: Set<String> = [],
         threadPool: NIOThreadPool,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.signer = Locked(Signer(authority: authority, generation: 0))
-        self.allowance = Locked(MintAllowance(updated: now()))
+        self.allowances = Locked(Allowances(proxy: MintAllowance(now: now())))
         self.cache = BoundedCache(capacity: capacity)
+        self.knownNames = knownNames
         self.threadPool = threadPool
         self.now = now
     }
@@ -78,11 +124,11 @@ final class LeafContextCache: Sendable {
         signer.withLock { $0 = Signer(authority: authority, generation: $0.generation + 1) }
     }
 
-    /// The context for `host`, from the cache or minted off the event loop.
-    func context(for host: String, on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
+    /// The context for `host`, asked for by `client`, from the cache or minted off the event loop.
+    func context(for host: String, client: IPAddress, on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
         let key = host.lowercased()
         if let fresh = freshContext(for: key) { return eventLoop.makeSucceededFuture(fresh) }
-        guard allowance.withLock({ $0.take(now: now()) }) else {
+        guard knownNames.contains(key) || allowances.withLock({ $0.take(for: client, now: now()) }) else {
             return eventLoop.makeFailedFuture(MintRateExceeded())
         }
         return threadPool.runIfActive(eventLoop: eventLoop) {
@@ -99,16 +145,19 @@ final class LeafContextCache: Sendable {
             configuration.applicationProtocols = ["http/1.1"]
             let context = try NIOSSLContext(configuration: configuration)
             let renewAfter = mintedAt.addingTimeInterval(leaf.notAfter.timeIntervalSince(mintedAt) * 2 / 3)
-            self.cache.insert(
-                CachedLeaf(context: context, renewAfter: renewAfter, generation: signer.generation),
-                for: key
-            )
+            let cached = CachedLeaf(context: context, renewAfter: renewAfter, generation: signer.generation)
+            if self.knownNames.contains(key) {
+                self.pinned.withLock { $0[key] = cached }
+            } else {
+                self.cache.insert(cached, for: key)
+            }
             return context
         }
     }
 
     private func freshContext(for key: String) -> NIOSSLContext? {
-        guard let cached = cache.value(for: key), now() < cached.renewAfter,
+        let known = knownNames.contains(key) ? pinned.withLock { $0[key] } : nil
+        guard let cached = known ?? cache.value(for: key), now() < cached.renewAfter,
             cached.generation == signer.withLock({ $0.generation })
         else { return nil }
         return cached.context
