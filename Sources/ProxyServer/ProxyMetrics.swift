@@ -20,6 +20,10 @@ final class ProxyMetrics: Sendable {
         dimensions: [("direction", "inbound")]
     )
     let upstreamErrors = Counter(label: "tenantgate_upstream_errors_total")
+    /// Sessions closed because a new name's leaf would exceed the minting rate (`LeafContextCache`).
+    let leafMintsRefused = Counter(label: "tenantgate_leaf_mints_refused_total")
+    /// Their log lines, at most one every ten seconds.
+    let leafMintRefusalLog = LogThrottle()
     let openConnections = Meter(label: "tenantgate_open_connections")
     let exchangeLatency = Timer(label: "tenantgate_exchange_duration_seconds")
     let auditWriteLatency = Timer(label: "tenantgate_audit_write_duration_seconds")

@@ -64,6 +64,17 @@ enum SessionHandover {
                         TokenExchangeHandler(session: session, deadline: deadline, shared: shared),
                     ]
                 replace(handler, with: handlers, replaying: pending(), context: context)
+            case .failure(let error as LeafContextCache.MintRateExceeded):
+                shared.metrics.leafMintsRefused.increment()
+                if let unlogged = shared.metrics.leafMintRefusalLog.occurred() {
+                    shared.logger.warning(
+                        "session refused: \(error)",
+                        metadata: [
+                            "host": "\(host.host)", "client": "\(client)", "refused unlogged before": "\(unlogged)",
+                        ]
+                    )
+                }
+                context.close(promise: nil)
             case .failure(let error):
                 shared.logger.error(
                     "cannot mint a leaf certificate",
