@@ -311,7 +311,8 @@ struct ResourceStreamMachineTests {
         #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: false, close: true))
     }
 
-    @Test func aWebSocketIsSplicedAfterThe101EndsAndA101UnaskedIsRefused() {
+    /// An allowed WebSocket upgrade, sent upstream on a new connection.
+    static func webSocketUpstream() -> ResourceStreamStateMachine {
         var machine = Self.machine()
         var head = Self.get(Self.token(Fixtures.fabrikam))
         head.headers.add(name: "connection", value: "Upgrade")
@@ -320,6 +321,11 @@ struct ResourceStreamMachineTests {
         _ = machine.requestEnd(at: Self.s1)
         _ = machine.auditWritten()
         _ = machine.upstreamConnected(reused: false)
+        return machine
+    }
+
+    @Test func aWebSocketIsSplicedAfterThe101EndsAndA101UnaskedIsRefused() {
+        var machine = Self.webSocketUpstream()
         let switching = HTTPResponseHead(
             version: .http1_1,
             status: .switchingProtocols,
@@ -345,14 +351,7 @@ struct ResourceStreamMachineTests {
     /// A WebSocket upgrade the server declined (an ordinary answer): the server may parse nothing more on that
     /// connection, so it does not go back to the pool, where another client's request would wait on it for 504.
     @Test func aDeclinedWebSocketUpgradeLeavesItsUpstreamConnectionOutOfThePool() {
-        var machine = Self.machine()
-        var head = Self.get(Self.token(Fixtures.fabrikam))
-        head.headers.add(name: "connection", value: "Upgrade")
-        head.headers.add(name: "upgrade", value: "websocket")
-        _ = machine.requestHead(head, at: Self.s1)
-        _ = machine.requestEnd(at: Self.s1)
-        _ = machine.auditWritten()
-        _ = machine.upstreamConnected(reused: false)
+        var machine = Self.webSocketUpstream()
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2)
         #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: false, close: true))
     }
