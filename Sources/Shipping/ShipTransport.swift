@@ -4,10 +4,12 @@ import NIOCore
 import NIOSSL
 
 /// How sinks reach their receivers: the system's roots plus the `--ship-ca` files (a collector or SIEM behind a
-/// private CA), with time-outs that keep one stuck sink from holding its batch for long.
+/// private CA), with time-outs that keep one stuck sink from holding its batch for long. Redirects are not followed:
+/// a 3xx is the receiver's answer, and a failure. Followed, a 302 or 303 turned the batch into a bodiless GET whose
+/// 200 moved the position past lines nobody received, and a 307 sent them to a host the operator never named.
 package enum ShipTransport {
     package static func httpClient(extraCAFiles: [String]) -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.tlsConfiguration = tlsConfiguration(extraCAFiles: extraCAFiles)
         return HTTPClient(eventLoopGroupProvider: .shared(ShippingThread.shared.group), configuration: configuration)

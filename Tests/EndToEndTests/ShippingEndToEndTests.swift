@@ -146,6 +146,27 @@ struct ShippingEndToEndTests {
         #expect(said.contains("no whole answer within 30.0 seconds"), "\(said)")
     }
 
+    /// A receiver that redirects (a login page, a moved collector) has not taken the batch: a followed 302 became a
+    /// bodiless GET whose 200 moved the position past lines nobody received. The 3xx is a failure, the batch goes
+    /// again, and every line arrives.
+    @Test func aRedirectIsAFailureAndLosesNothing() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let log = directory.appendingPathComponent("ship.log").path
+        let otlp = try await OTLPReceiver(refusingWithRetryAfter: ["redirect", "redirect"])
+        defer { otlp.stop() }
+        try Self.append(1...200, to: audit)
+        let shipper = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", "otlp+http://127.0.0.1:\(otlp.port)"],
+            log: log
+        )
+        defer { shipper.kill9() }
+        #expect(try await Self.eventually(60) { Set(otlp.records().compactMap(\.correlationID)).count == 200 })
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(said.contains("answered 302"), "\(said)")
+    }
+
     @Test func serveShipsItsDecisionsToSyslogAndOTLPWithTheirFields() async throws {
         let rsyslog = try await Rsyslog(port: try ServeProcess.freePort())
         defer { rsyslog.stop() }

@@ -5,7 +5,7 @@ wrong type is a 400), and every log record is written to OUTPUT as one JSON line
 usage: otlp_receiver.py PORT OUTPUT [REFUSE_FIRST [lenient]]   (the first REFUSE_FIRST requests get 503,
 Retry-After: 1; REFUSE_FIRST may instead be a JSON list of Retry-After values, one refusal each, as a hostile or
 broken sink would say them, where "trickle" instead answers 200 and sends its 64 KiB body a byte every half second,
-for at most two minutes; `lenient` reads the JSON without the protobuf definitions, which are slower than 5,000 records a
+for at most two minutes, and "redirect" answers 302 to /moved, where a GET or a POST gets 200 and records nothing; `lenient` reads the JSON without the protobuf definitions, which are slower than 5,000 records a
 second: for measuring the shipper, not for checking what it sends). Prints "listening" once it listens.
 """
 import json
@@ -32,9 +32,18 @@ def value(any_value):
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        if self.path == "/moved":
+            return self.answer_moved()
         if retry_after and retry_after[0] == "trickle":
             retry_after.pop(0)
             return self.trickle()
+        if retry_after and retry_after[0] == "redirect":
+            retry_after.pop(0)
+            self.send_response(302)
+            self.send_header("location", "/moved")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         if retry_after:
             self.send_response(503)
             self.send_header("retry-after", retry_after.pop(0))
@@ -68,6 +77,20 @@ class Receiver(BaseHTTPRequestHandler):
                         }) + "\n")
         self.send_response(200)
         self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def do_GET(self):
+        if self.path != "/moved":
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.answer_moved()
+
+    def answer_moved(self):
+        """A login page or a moved collector: a 200 that took no record."""
+        self.send_response(200)
+        self.send_header("content-length", "2")
         self.end_headers()
         self.wfile.write(b"{}")
 
