@@ -16,7 +16,9 @@ import Glibc
 package struct PolicyDirectoryContents: Sendable {
     package let directory: String
     package private(set) var library: PolicyLibrary
-    private var identities: [String: Identity]
+    /// Every name the library holds a document of, with its identity; nil for a name that cannot be `stat`ed (a
+    /// dangling link, a loop), which must still be known to be forgotten once it is gone.
+    private var identities: [String: Identity?]
 
     /// Device, inode, size, modification and change times, and when they were taken.
     struct Identity: Sendable {
@@ -81,8 +83,8 @@ package struct PolicyDirectoryContents: Sendable {
             // Identity before content: a write between the two is seen by the next refresh.
             let identities = identities(of: names, in: directory)
             let documents = PolicyLibrary.parseInParallel(paths) { index in Self.document(paths[index]) }
-            var found: [String: Identity] = [:]
-            for (path, identity) in zip(paths, identities) { found[path] = identity }
+            var found: [String: Identity?] = [:]
+            for (path, identity) in zip(paths, identities) { found.updateValue(identity, forKey: path) }
             return PolicyDirectoryContents(
                 directory: directory,
                 library: PolicyLibrary(documents: documents),
@@ -101,11 +103,11 @@ package struct PolicyDirectoryContents: Sendable {
         var changes: [String: PolicyLibrary.Document?] = [:]
         for path in identities.keys where !present.contains(path) {
             changes[path] = .some(nil)
-            identities[path] = nil
+            identities.removeValue(forKey: path)
         }
         for (path, current) in zip(paths, Self.identities(of: names, in: directory)) {
-            if let known = identities[path], let current, known.stillDescribes(current) { continue }
-            identities[path] = current
+            if let known = identities[path] ?? nil, let current, known.stillDescribes(current) { continue }
+            identities.updateValue(current, forKey: path)
             switch PolicyDirectoryLoader.readText(path) {
             case .success(let text):
                 let hash = PolicyLibrary.contentHash(text)
@@ -122,7 +124,10 @@ package struct PolicyDirectoryContents: Sendable {
     /// Records a file this process has just written (an admin change), so that the next refresh does not read it.
     package mutating func wrote(_ path: String, making library: PolicyLibrary) {
         let name = (path as NSString).lastPathComponent
-        identities[path] = Self.identities(of: [name], in: (path as NSString).deletingLastPathComponent)[0]
+        identities.updateValue(
+            Self.identities(of: [name], in: (path as NSString).deletingLastPathComponent)[0],
+            forKey: path
+        )
         self.library = library
     }
 

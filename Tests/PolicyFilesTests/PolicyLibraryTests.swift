@@ -236,6 +236,34 @@ struct PolicyLibraryTests {
         #expect(try contents.library.outcome.get().isolation.tenant(Self.tenant(1)) != nil)
     }
 
+    /// A name that cannot be `stat`ed (a dangling link, as a ConfigMap volume leaves a removed key's) is an error
+    /// while it is there and forgotten once it is gone, whether it was there at the first read or came later: it
+    /// was kept for good, and refused every later reload and admin change until a restart.
+    @Test(arguments: [true, false])
+    func aDanglingLinkIsForgottenOnceRemoved(presentAtFirstRead: Bool) throws {
+        let manager = FileManager.default
+        let directory = manager.temporaryDirectory.appendingPathComponent("library-\(UUID())").path
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? manager.removeItem(atPath: directory) }
+        try Self.powerPlatform(1, rules: 3).write(
+            toFile: "\(directory)/\(Self.tenant(1)).json",
+            atomically: true,
+            encoding: .utf8
+        )
+        let dangling = "\(directory)/next.yaml"
+        if presentAtFirstRead { #expect(symlink("/nonexistent/x.yaml", dangling) == 0) }
+        var contents = try PolicyDirectoryContents.read(directory).get()
+        if !presentAtFirstRead {
+            #expect(symlink("/nonexistent/x.yaml", dangling) == 0)
+            #expect(contents.refresh() == [dangling])
+        }
+        #expect(Self.errors(contents.library).contains { $0.contains("next.yaml") })
+
+        #expect(unlink(dangling) == 0)
+        #expect(contents.refresh() == [dangling])
+        #expect(Self.errors(contents.library).isEmpty, "\(Self.errors(contents.library))")
+    }
+
     static func errors(_ library: PolicyLibrary) -> [String] {
         guard case .failure(let error) = library.outcome else { return [] }
         return error.errors.map(\.description)
