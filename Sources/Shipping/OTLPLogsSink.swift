@@ -10,13 +10,17 @@ import NIOHTTP1
 package final class OTLPLogsSink: ShipSink {
     package let name: String
     private let url: String
+    /// The endpoint as logs, metrics and `/readyz` show it: without its query, which may carry a key (OTLP has no
+    /// header secret here, so `?api_key=` is how some collectors are reached).
+    private let shownURL: String
     private let hostname: String
     private let client: HTTPClient
 
     /// - Parameter url: the endpoint, `http://` or `https://` (the `otlp+` prefix removed).
     package init(url: String, client: HTTPClient) {
         self.url = url
-        self.name = ShipTransport.sinkName("otlp", url.replacingOccurrences(of: "://", with: "-"))
+        shownURL = String(url.prefix { $0 != "?" && $0 != "#" })
+        self.name = ShipTransport.sinkName("otlp", shownURL.replacingOccurrences(of: "://", with: "-"))
         self.hostname = ShipTransport.hostname
         self.client = client
     }
@@ -30,7 +34,7 @@ package final class OTLPLogsSink: ShipSink {
         let body = response.body
         guard (200..<300).contains(response.status.code) else {
             let said = String(buffer: body).prefix(200)
-            let description = "OTLP endpoint \(url) answered \(response.status.code) (\(said))"
+            let description = "OTLP endpoint \(shownURL) answered \(response.status.code) (\(said))"
             if [429, 502, 503, 504].contains(response.status.code),
                 let wait = RetryAfter.wait(response.headers.first(name: "retry-after"))
             {

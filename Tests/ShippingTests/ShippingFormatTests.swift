@@ -7,6 +7,18 @@ import Testing
 
 /// How an audit line looks to each sink, and which `--ship` URLs are taken.
 struct ShippingFormatTests {
+    /// A key in an OTLP endpoint's query stays out of the sink's name, which `/readyz` (unauthenticated), metrics
+    /// labels, logs and the position file's name show.
+    @Test func anOTLPEndpointsQueryIsNotPartOfItsName() async {
+        let sink = OTLPLogsSink(
+            url: "http://127.0.0.1:9/v1/logs?api_key=TOPSECRETKEY",
+            client: ShipTransport.httpClient(extraCAFiles: [])
+        )
+        #expect(!sink.name.contains("TOPSECRET"), "\(sink.name)")
+        #expect(sink.name == "otlp-http-127-0-0-1-9-v1-logs")
+        await sink.shutdown()
+    }
+
     static let line = Data(
         (#"{"time":"2026-12-05T10:11:12.345Z","decision":"blocked","setting":"tenantIsolation","#
             + #""creator_tenant":"c0","sign_in_tenant":"s1","host":"login.microsoftonline.com","path":"/s1/token","#
