@@ -36,12 +36,19 @@ extension AdminErrorDialect {
             )
         case .rejected(let status, let code, let message):
             self.init(HTTPResponse.Status(code: status), code: code, message: message)
-        case .invalid(let diagnostics):
+        case .invalid(let diagnostics, let elsewhere):
+            let others =
+                elsewhere == 0
+                ? []
+                : [
+                    "\(elsewhere) error\(elsewhere == 1 ? "" : "s") in other policy files, which the operator sees "
+                        + "(tenantgate validate) and must fix first"
+                ]
             self.init(
                 .badRequest,
                 code: Self.badRequestCode,
                 message: "the change would make the policies invalid; nothing was changed",
-                details: diagnostics.map(\.description),
+                details: diagnostics.map(\.description) + others,
                 headers: [:]
             )
         case .storage(let message):

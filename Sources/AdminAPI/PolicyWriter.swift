@@ -31,8 +31,25 @@ final class PolicyWriter: Sendable {
         case preconditionFailed(current: String?)
         /// The edit itself is wrong (unknown partner, a rule's tenant changed, a bad Graph body…).
         case rejected(status: Int, code: String, message: String)
-        /// The resulting directory fails validation: nothing was written or changed.
-        case invalid([PolicyDiagnostic])
+        /// The resulting directory fails validation: nothing was written or changed. The diagnostics are those of
+        /// the file the change writes, named without the directory; `elsewhere` counts the errors of other files,
+        /// which are other tenants' and the operator's business, and are not shown (their text quotes the files).
+        case invalid([PolicyDiagnostic], elsewhere: Int)
+
+        /// `error`'s diagnostics split between `file` (the one the change writes; nil when none is known yet) and
+        /// the rest.
+        static func invalid(_ error: PolicyValidationError, changing file: String?) -> Failure {
+            let own = error.errors.filter { $0.file == file }.map {
+                PolicyDiagnostic(
+                    $0.severity,
+                    file: ($0.file as NSString).lastPathComponent,
+                    field: $0.field,
+                    line: $0.line,
+                    message: $0.message
+                )
+            }
+            return .invalid(own, elsewhere: error.errors.count - own.count)
+        }
         /// The file or row could not be written; nothing changed.
         case storage(String)
         /// The shared policy store cannot be reached: nothing changed, try again (503).
@@ -116,7 +133,7 @@ final class PolicyWriter: Sendable {
                 let nextLibrary = library.updating([name: text])
                 let next: PolicyBundle
                 switch nextLibrary.outcome {
-                case .failure(let error): throw Failure.invalid(error.errors)
+                case .failure(let error): throw Failure.invalid(error, changing: name)
                 case .success(let loaded): next = loaded
                 }
                 let planned = Outcome(
@@ -153,7 +170,8 @@ final class PolicyWriter: Sendable {
         } catch let failure as Failure {
             return .failure(failure)
         } catch let error as PolicyValidationError {
-            return .failure(.invalid(error.errors))
+            // The documents as stored are invalid already (an operator's hand edit): none of it is this caller's.
+            return .failure(.invalid(error, changing: nil))
         } catch let error as PolicySourceError {
             if let written { withdraw(written, reason: "\(error)") }
             switch error {

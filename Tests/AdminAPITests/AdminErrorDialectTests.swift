@@ -49,7 +49,7 @@ struct AdminErrorDialectTests {
             headers: []
         ),
         Row(
-            failure: .invalid(diagnostics),
+            failure: .invalid(diagnostics, elsewhere: 0),
             status: 400,
             powerPlatform: #"{"error":{"code":"BadRequest","details":[{"code":"ValidationError","message":"#
                 + #""contoso.yaml:3: isolation.rules[0].tenant: unknown"},{"code":"ValidationError","message":"#

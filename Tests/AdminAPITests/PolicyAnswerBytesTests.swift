@@ -69,6 +69,26 @@ struct PolicyAnswerBytesTests {
         }
     }
 
+    /// Another tenant's file left broken by a hand edit refuses a change (nothing can be validated), but its
+    /// diagnostics, which quote its text, and the directory's path are not the caller's to read.
+    @Test func anotherTenantsBrokenFileIsCountedNotQuoted() async throws {
+        try await PolicyAPIHarness.run { api in
+            try #"{"properties": {"tenantId": "\#(Self.adatum)", "isDisabled": false, "isDisabled": false, "#
+                .appending(#""allowedTenants": [{"tenantId": "*", "tenantDisplayName": "SECRET-PARTNER"}]}}"#)
+                .write(toFile: "\(api.directory)/adatum-hand-edit.json", atomically: true, encoding: .utf8)
+            let refused = try await api.call(
+                .post,
+                PolicyAPIHarness.isolationPath + "/rules",
+                body: #"{"tenantId": "northwind.onmicrosoft.com", "direction": "inbound"}"#
+            )
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("1 error in other policy files"), "\(refused.text)")
+            #expect(!refused.text.contains("SECRET-PARTNER"), "\(refused.text)")
+            #expect(!refused.text.contains("adatum-hand-edit"), "\(refused.text)")
+            #expect(!refused.text.contains(api.directory), "\(refused.text)")
+        }
+    }
+
     @Test func powerPlatformErrorBodies() async throws {
         try await PolicyAPIHarness.run { api in
             let rules = PolicyAPIHarness.isolationPath + "/rules"
@@ -187,7 +207,7 @@ struct PolicyAnswerBytesTests {
                 try invalid.textMaskingGraphInnerError
                     == #"{"error":{"code":"Request_BadRequest","innerError":{"date":"DATE","request-id":"ID"},"#
                     + #""message":"the change would make the policies invalid; nothing was changed: "#
-                    + #"\#(api.directory)/northwind.json:12: default.b2bCollaborationInbound.applications: "#
+                    + #"northwind.json:12: default.b2bCollaborationInbound.applications: "#
                     + #"usersAndGroups blocks AllUsers, so applications must block AllApplications"}}"#
             )
 
