@@ -83,10 +83,11 @@ struct ConsoleSignInTests {
 
     static func withConsole(
         adminTenants: Set<TenantID>? = nil,
+        policies: String = ProxyEndToEndTests.policies,
         _ test: (LoopbackHarness, @escaping () -> Browser) async throws -> Void
     ) async throws {
         let harness = try await LoopbackHarness(
-            policiesDirectory: ProxyEndToEndTests.policies,
+            policiesDirectory: policies,
             console: true,
             adminTenants: adminTenants
         )
@@ -134,6 +135,31 @@ struct ConsoleSignInTests {
             // A GET of the sign-in page (which any site can make a browser send) does not end the session.
             #expect(try await victim.call("/console/signin").status == 303)
             #expect(try await victim.call("/console/isolation").status == 200)
+        }
+    }
+
+    /// An allowlist may hold a million rules: the page shows the first ones and says how many more the API lists,
+    /// rather than rendering them all (70 s and 2 GB of memory for a million).
+    @Test func theIsolationPageShowsTheFirstRulesOfALongAllowlist() async throws {
+        let policies = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: ProxyEndToEndTests.policies), to: policies)
+        defer { try? FileManager.default.removeItem(at: policies) }
+        let contoso = policies.appendingPathComponent("contoso.yaml")
+        let extra = (1...600).map {
+            String(format: "    - tenant: 00000000-0000-4000-8000-%012d\n      direction: inbound\n", $0)
+        }
+        try (String(contentsOf: contoso, encoding: .utf8) + extra.joined()).write(
+            to: contoso,
+            atomically: true,
+            encoding: .utf8
+        )
+        try await Self.withConsole(policies: policies.path) { _, browser in
+            let megan = browser()
+            _ = try await megan.call(try await megan.callback(for: "megan"))
+            let page = try await megan.call("/console/isolation")
+            #expect(page.status == 200)
+            #expect(page.body.components(separatedBy: "data-rule-row=").count - 1 == 500)
+            #expect(page.body.contains("102 more rules are not shown here"), "\(page.body.suffix(3000))")
         }
     }
 

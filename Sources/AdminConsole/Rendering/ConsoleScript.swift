@@ -118,7 +118,10 @@ enum ConsoleScript {
               settle(await call("PATCH", url, { direction: control.value }, section.dataset.etag), section);
             } else if (control.dataset.action === "toggle-isolation") {
               const section = $("#isolation");
-              const policy = section.dataset.policy ? JSON.parse(section.dataset.policy)
+              // Read when needed, not carried in the page: an allowlist may hold a million rules. The page's ETag
+              // still guards the change, so one made since the page was opened is not written over.
+              const current = await call("GET", section.dataset.policyUrl);
+              const policy = current.status === 200 && current.json && current.json.properties ? current.json
                 : { properties: { tenantId: document.body.dataset.tenant, allowedTenants: [] } };
               policy.properties.isDisabled = !control.checked;
               settle(await call("PUT", section.dataset.policyUrl, policy, section.dataset.etag), section);

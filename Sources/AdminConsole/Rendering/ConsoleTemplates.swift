@@ -65,7 +65,7 @@ enum ConsoleTemplates {
         <div id="conflict" class="banner" role="alert" hidden>
           These settings changed since you opened this page. <button type="button" data-action="reload">Reload</button>
         </div>
-        <section class="card" id="isolation" data-etag="{{etag}}" data-policy="{{policyJSON}}"
+        <section class="card" id="isolation" data-etag="{{etag}}"
           data-policy-url="{{policyURL}}" data-rules-url="{{policyURL}}/rules"
           data-prefill-tenant="{{prefillTenant}}" data-prefill-direction="{{prefillDirection}}">
           <div class="row">
@@ -100,6 +100,8 @@ enum ConsoleTemplates {
                 aria-label="Delete the rule for {{name}}">Delete</button></td>
             </tr>
             {{/rules}}
+            {{#hasMoreRules}}<tr><td colspan="5" class="muted">{{moreRules}} more rules are not shown here; the API
+            lists them all (<code>GET {{policyURL}}/rules</code>).</td></tr>{{/hasMoreRules}}
             {{^rules}}<tr><td colspan="5" class="muted">No rules: with isolation On, only connections within
             {{tenantName}} are allowed.</td></tr>{{/rules}}
             </tbody>
