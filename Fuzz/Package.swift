@@ -48,7 +48,7 @@ let package = Package(
         // Starts libFuzzer's driver (`LLVMFuzzerRunDriver`) from an executable's renamed entry point.
         .target(name: "LibFuzzerDriver"),
         // The fuzz targets.
-        fuzzTarget("FuzzRequestTarget", ["TokenInspection"]),
+        fuzzTarget("FuzzRequestTarget", ["TokenInspection", "TenantPolicy"]),
         fuzzTarget("FuzzTokenResponse", ["TokenInspection"]),
         fuzzTarget("FuzzJWTClaims", ["TokenInspection"]),
         fuzzTarget("FuzzFormBody", ["TokenInspection"]),

@@ -1,4 +1,5 @@
 import LibFuzzerDriver
+import TenantPolicy
 import TokenInspection
 
 // Request targets inside an intercepted session (HARDENING-FACTS 6): `RequestTarget.canonicalize`, the token
@@ -65,6 +66,13 @@ private func checkCanonical(_ target: CanonicalTarget, raw: String) {
         guard !segment.elementsEqual(".".utf8), !segment.elementsEqual("..".utf8) else {
             fatalError("dot segment in canonical path \(path)")
         }
+        guard !readsAsDots(Array(segment)) else { fatalError("a segment servers read as dots survives: \(path)") }
+    }
+    // The organisation reader takes any canonical path: a name it gives is one Azure DevOps could have.
+    if let organization = AzureDevOpsOrganization.of(host: "dev.azure.com", path: target.originForm) {
+        guard AzureDevOpsOrganizationName.canonical(organization) == organization else {
+            fatalError("organisation \(organization) is not canonical, from \(path)")
+        }
     }
     if let query = target.query, !raw.hasSuffix("?" + query) { fatalError("query not kept as sent: \(query)") }
     switch RequestTarget.canonicalize(target.originForm, sessionHost: sessionHost, sessionPort: sessionPort) {
@@ -103,4 +111,24 @@ private func checkHostName(_ raw: String) {
     }
     guard HostName.canonical(host) == host else { fatalError("HostName.canonical is not idempotent on \(host)") }
     _ = TokenEndpointMatcher(host: raw).match(path: "/common/oauth2/v2.0/token")
+}
+
+/// Whether a reader that decodes every escape, cuts at `;` and drops trailing dots and spaces (IIS) sees only dots:
+/// an oracle written apart from the canonicaliser's own rule.
+private func readsAsDots(_ segment: [UInt8]) -> Bool {
+    var decoded: [UInt8] = []
+    var index = 0
+    while index < segment.count {
+        var byte = segment[index]
+        if byte == UInt8(ascii: "%"), index + 2 < segment.count,
+            let value = UInt8(String(decoding: segment[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+        {
+            byte = value
+            index += 2
+        }
+        index += 1
+        if byte == UInt8(ascii: ";") { break }
+        decoded.append(byte)
+    }
+    return !decoded.isEmpty && decoded.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: " ") }
 }
