@@ -32,8 +32,9 @@ package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConve
         case userinfo
         /// An absolute form naming another host or port than the session's, or an unreadable authority.
         case otherAuthority
-        /// `%2F`, `%5C`, an encoded control byte or an encoded non-ASCII byte in the path, or a segment of dots and
-        /// spaces that is not `.` or `..` as written (`..%3B`, `.%20`, `...`): readers disagree on them.
+        /// `%2F`, `%5C`, an encoded control byte or an encoded non-ASCII byte in the path, or a segment that decodes
+        /// to nothing, or to dots and spaces, but is not empty, `.` or `..` as written (`%3B`, `..%3B`, `.%20`, `...`):
+        /// readers disagree on them.
         case ambiguousEncoding
         /// `%` not followed by two hexadecimal digits.
         case malformedPercent
@@ -57,7 +58,8 @@ package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConve
             case .userinfo: "carries user information"
             case .otherAuthority: "names another host or port than the session's"
             case .ambiguousEncoding:
-                "encodes a slash, backslash, control or non-ASCII byte, or has a segment servers decode to . or .."
+                "encodes a slash, backslash, control or non-ASCII byte, or has a segment servers decode to "
+                    + "nothing, . or .."
             case .malformedPercent: "has a malformed percent escape"
             }
         description = "Request target \(Self.excerpt(target)) \(why)."
@@ -231,8 +233,8 @@ package enum RequestTarget {
     /// says why the segment is refused. Escapes in the dropped parameters are checked too.
     ///
     /// A segment that a server decoding every escape, cutting at `;` or dropping trailing dots and spaces (as IIS
-    /// does) would read as `.` or `..`, but this form keeps as a name (`..%3B`, `.%20`, `...`), is refused: that
-    /// server would step to another place (an Azure DevOps organisation, a tenant) than the one judged.
+    /// does) would read as empty, `.` or `..`, but this form keeps as a name (`%3B`, `..%3B`, `.%20`, `...`), is
+    /// refused: that server would step to another place (an Azure DevOps organisation, a tenant) than the one judged.
     private static func appendSegment(
         _ segment: UnsafeBufferPointer<UInt8>,
         to out: inout [UInt8]
@@ -281,9 +283,11 @@ package enum RequestTarget {
                 out.append(upperHexDigit(low))
             }
         }
-        if decodedCount > 0, decodedIsDotsAndSpaces {
+        if decodedIsDotsAndSpaces {
             let kept = out[keptStart...]
-            guard kept.elementsEqual(".".utf8) || kept.elementsEqual("..".utf8) else { return .ambiguousEncoding }
+            guard kept.isEmpty || kept.elementsEqual(".".utf8) || kept.elementsEqual("..".utf8) else {
+                return .ambiguousEncoding
+            }
         }
         return nil
     }

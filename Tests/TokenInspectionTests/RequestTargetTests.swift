@@ -98,6 +98,10 @@ struct RequestTargetTests {
             ("/a/.../b", .ambiguousEncoding),
             ("/a/..../b", .ambiguousEncoding),
             ("/a/%20/b", .ambiguousEncoding),
+            // Empty once decoded and cut at `;`: a server drops it, and the next segment takes its place.
+            ("/%3B/northwindorg/_apis", .ambiguousEncoding),
+            ("/%3bjunk/northwindorg/_apis", .ambiguousEncoding),
+            ("/%3B%3B/northwindorg", .ambiguousEncoding),
             ("/a%zz", .malformedPercent),
             ("/a%2", .malformedPercent),
             ("/a%", .malformedPercent),
