@@ -135,6 +135,49 @@ struct DeadlineTests {
         }
     }
 
+    /// A client that sends its CONNECT and its bytes and then its FIN, all before the tunnel is up (`nc -N`, a
+    /// request-and-shutdown client), gets its tunnel, and the FIN reaches the destination after the bytes: it was
+    /// closed at once, or the FIN was lost and both waited for the idle timeout.
+    @Test func aFINBeforeTheTunnelIsUpFollowsTheBytes() async throws {
+        let destination = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            extraArguments: [
+                "--default-creator-tenant", ProxyEndToEndTests.contoso.description, "--allow-destination",
+                "127.0.0.0/8", "--allow-connect-port", "\(destination)",
+            ]
+        ) { serve in
+            let probe = """
+                import socket, sys, threading
+                proxy, port = int(sys.argv[1]), int(sys.argv[2])
+                listener = socket.create_server(("127.0.0.1", port))
+                def serve():
+                    peer, _ = listener.accept()
+                    peer.settimeout(10)
+                    got = b""
+                    while True:  # to the FIN
+                        chunk = peer.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                    peer.sendall(b"GOT:" + got)
+                    peer.close()
+                threading.Thread(target=serve, daemon=True).start()
+                client = socket.create_connection(("127.0.0.1", proxy), timeout=10)
+                client.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nPING" % port)
+                client.shutdown(socket.SHUT_WR)
+                answer = b""
+                while True:
+                    chunk = client.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+                print(answer.split(b"\\r\\n")[0].decode(), answer.endswith(b"GOT:PING"))
+                """
+            let answer = try await Python.run(["-c", probe, String(serve.proxyPort), String(destination)])
+            #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "HTTP/1.1 200 OK True", "\(answer)")
+        }
+    }
+
     @Test func aSlowUpstreamGets504AndAnErrorLine() async throws {
         try await ServeProcess.with(extraArguments: ["--upstream-response-timeout", "1"]) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: ProxyEndToEndTests.contoso))

@@ -112,7 +112,7 @@ struct ClientPipelineTests {
             let deadline = RequestDeadlineHandler(head: .seconds(30))
             try sync.addHandler(IdleStateHandler(readTimeout: .seconds(120)))
             try sync.addHandler(deadline)
-            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+            try sync.addHandler(HTTPDecoding.requestDecoder(leftOverBytes: .forwardBytes))
             try sync.addHandler(HTTPResponseEncoder())
             try sync.addHandler(
                 ProxyRequestHandler(

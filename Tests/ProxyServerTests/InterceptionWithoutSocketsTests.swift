@@ -29,7 +29,7 @@ struct InterceptionWithoutSocketsTests {
             let sync = proxy.pipeline.syncOperations
             let deadline = RequestDeadlineHandler(head: .seconds(30))
             try sync.addHandler(deadline)
-            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+            try sync.addHandler(HTTPDecoding.requestDecoder(leftOverBytes: .forwardBytes))
             try sync.addHandler(HTTPResponseEncoder())
             try sync.addHandler(
                 ProxyRequestHandler(

@@ -12,7 +12,7 @@ struct RawBytesHoldTests {
     /// nothing and ahead of every later read.
     @Test func theDecodersLeftoversComeFirstAndLaterReadsFollow() throws {
         let channel = EmbeddedChannel()
-        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let decoder = HTTPDecoding.requestDecoder(leftOverBytes: .forwardBytes)
         let hold = RawBytesHold()
         try channel.pipeline.syncOperations.addHandler(decoder)
         try channel.writeInbound(ByteBuffer(string: "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\nfirst"))
@@ -36,6 +36,30 @@ struct RawBytesHoldTests {
         while let buffer = try channel.readInbound(as: ByteBuffer.self) { replayed += String(buffer: buffer) }
         #expect(replayed == "first-second-third")
         #expect(hold.takeHeld().isEmpty, "taking empties the hold")
+        _ = try channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// The client's FIN right behind its CONNECT and its first bytes: NIO's decoder drops the bytes at EOF; the
+    /// proxy's passes them on to the hold, once, for the tunnel to send before the FIN.
+    @Test func bytesAheadOfTheClientsFINReachTheHoldOnce() throws {
+        let channel = EmbeddedChannel()
+        let decoder = HTTPDecoding.requestDecoder(leftOverBytes: .forwardBytes)
+        let hold = RawBytesHold()
+        try channel.pipeline.syncOperations.addHandler(decoder)
+        try channel.writeInbound(ByteBuffer(string: "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\nPING"))
+        _ = try channel.readInbound(as: HTTPServerRequestPart.self)
+        _ = try channel.readInbound(as: HTTPServerRequestPart.self)
+        try channel.pipeline.syncOperations.addHandler(hold, position: .after(decoder))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let removed = channel.eventLoop.makePromise(of: Void.self)
+        channel.pipeline.syncOperations.removeHandler(decoder, promise: removed)
+        channel.embeddedEventLoop.run()
+        try removed.futureResult.wait()
+        let context = try channel.pipeline.syncOperations.context(handler: hold)
+        for data in hold.takeHeld() { context.fireChannelRead(data) }
+        var replayed = ""
+        while let buffer = try channel.readInbound(as: ByteBuffer.self) { replayed += String(buffer: buffer) }
+        #expect(replayed == "PING")
         _ = try channel.finish(acceptAlreadyClosed: true)
     }
 

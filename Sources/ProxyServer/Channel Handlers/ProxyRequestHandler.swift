@@ -177,7 +177,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private func stopParsing(context: ChannelHandlerContext) {
         let sync = context.pipeline.syncOperations
         let hold = RawBytesHold()
-        guard let decoder = try? sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) else {
+        guard let decoder = try? sync.context(handlerType: ByteToMessageHandler<ClientRequestDecoder>.self) else {
             return context.close(promise: nil)
         }
         do {
@@ -217,6 +217,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                     )
                 ],
                 replaying: hold.takeHeld(),
+                thenInputClosed: connect.clientFinished,
                 context: holdContext
             )
         } else if connect.namesInterceptedHost {
@@ -234,6 +235,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 along: tunnelRoute,
                 shared: shared,
                 pending: hold.takeHeld,
+                clientFinished: connect.clientFinished,
                 replacing: hold,
                 context: holdContext
             )

@@ -321,7 +321,7 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
             )
             clientSync.removeHandler(context: context, promise: nil)
             try clientSync.removeHandler(
-                context: clientSync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self),
+                context: clientSync.context(handlerType: ByteToMessageHandler<ClientRequestDecoder>.self),
                 promise: nil
             )
             upstream.channel.setAutoRead(true)

@@ -91,6 +91,7 @@ enum SessionHandover {
         along route: UpstreamRoute,
         shared: ProxyContext,
         pending: @escaping () -> [NIOAny],
+        clientFinished: Bool = false,
         replacing handler: any RemovableChannelHandler,
         context: ChannelHandlerContext
     ) {
@@ -115,7 +116,13 @@ enum SessionHandover {
                     let tunnelIdle = IdleStateHandler(
                         allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds)
                     )
-                    replace(handler, with: [tunnelIdle, local], replaying: pending(), context: context)
+                    replace(
+                        handler,
+                        with: [tunnelIdle, local],
+                        replaying: pending(),
+                        thenInputClosed: clientFinished,
+                        context: context
+                    )
                 case .failure(let error):
                     // The 200 is already sent: closing is the only answer left.
                     shared.metrics.upstreamErrors.increment()
@@ -153,6 +160,7 @@ enum SessionHandover {
         _ handler: any RemovableChannelHandler,
         with handlers: [any ChannelHandler],
         replaying pending: [NIOAny],
+        thenInputClosed clientFinished: Bool = false,
         context: ChannelHandlerContext
     ) {
         do {
@@ -160,6 +168,8 @@ enum SessionHandover {
             try sync.addHandlers(handlers, position: .after(handler))
             for data in pending { context.fireChannelRead(data) }
             context.fireChannelReadComplete()
+            // The client's FIN came before the next stage was in place: it follows the bytes, as it did on the wire.
+            if clientFinished { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
             sync.removeHandler(context: context, promise: nil)
         } catch {
             context.close(promise: nil)

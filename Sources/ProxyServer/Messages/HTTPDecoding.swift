@@ -16,11 +16,8 @@ enum HTTPDecoding {
 
     static func requestDecoder(
         leftOverBytes strategy: RemoveAfterUpgradeStrategy
-    ) -> ByteToMessageHandler<HTTPRequestDecoder> {
-        ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: strategy),
-            maximumBufferSize: maxUnparsedRequestBytes
-        )
+    ) -> ByteToMessageHandler<ClientRequestDecoder> {
+        ByteToMessageHandler(ClientRequestDecoder(leftOverBytes: strategy), maximumBufferSize: maxUnparsedRequestBytes)
     }
 
     static func responseDecoder(
@@ -30,5 +27,38 @@ enum HTTPDecoding {
             HTTPResponseDecoder(leftOverBytesStrategy: strategy),
             maximumBufferSize: maxUnparsedResponseBytes
         )
+    }
+}
+
+/// NIO's request decoder, but for the client's FIN: bytes that followed a CONNECT in the same read as the FIN go on
+/// to the next stage, as they do without a FIN. NIO drops them at EOF (it cannot tell an upgrade's end from a cut
+/// one); after a CONNECT the FIN is the proxy's to judge (`ProxyRequestHandler`), and a tunnel passes it on after
+/// the bytes.
+final class ClientRequestDecoder: ByteToMessageDecoder {
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let decoder: HTTPRequestDecoder
+
+    init(leftOverBytes strategy: RemoveAfterUpgradeStrategy) {
+        decoder = HTTPRequestDecoder(leftOverBytesStrategy: strategy)
+    }
+
+    func decoderAdded(context: ChannelHandlerContext) {
+        decoder.decoderAdded(context: context)
+    }
+
+    func decoderRemoved(context: ChannelHandlerContext) {
+        decoder.decoderRemoved(context: context)
+    }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        try decoder.decode(context: context, buffer: &buffer)
+    }
+
+    /// Only into a `RawBytesHold`, which a CONNECT's end puts right behind this decoder: anywhere else raw bytes
+    /// would reach a handler that reads HTTP parts, and trap it.
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        let holdFollows = (try? context.pipeline.syncOperations.handler(type: RawBytesHold.self)) != nil
+        return try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF && !holdFollows)
     }
 }

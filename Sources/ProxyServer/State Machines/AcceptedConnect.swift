@@ -12,4 +12,6 @@ struct AcceptedConnect: Equatable {
     /// Where a blind tunnel goes: the CONNECT target's address, judged when the CONNECT arrived, and the parent
     /// proxy it goes through.
     let tunnelRoute: UpstreamRoute?
+    /// The client sent its FIN after a whole CONNECT, before the tunnel was up: the tunnel passes it on.
+    var clientFinished = false
 }

@@ -5,6 +5,14 @@ import NetworkPolicy
 
 /// What the handler carries out for each event of a `ConnectStateMachine`.
 extension ConnectStateMachine {
+    /// What decides, fixed for the machine's life.
+    struct Configuration {
+        let interception: InterceptionRules
+        let maxBodyBytes: Int
+        /// Ports plain `http://` may reach (`--allow-http-port`; 80 by default), as Squid's `Safe_ports`.
+        var allowedPlainPorts: Set<Int> = [80]
+    }
+
     /// A CONNECT being read and judged.
     struct Connect {
         let target: HostPort
@@ -14,6 +22,8 @@ extension ConnectStateMachine {
         var ended = false
         /// The HTTP decoder has left the pipeline, so every byte the client sent is held for the next stage.
         var parsingStopped = false
+        /// The client's FIN came after the CONNECT's end: the tunnel passes it on once it is up.
+        var clientFinished = false
     }
 
     enum Action: Equatable {

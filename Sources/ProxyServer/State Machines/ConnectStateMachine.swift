@@ -12,14 +12,6 @@ import TokenInspection
 /// Events are facts (`headReceived`, `creatorResolved`, `destinationResolved`, `parsingStopped`…); each returns
 /// the one `Action` the handler carries out. A CONNECT's end and its creator arrive in either order.
 struct ConnectStateMachine {
-    /// What decides, fixed for the machine's life.
-    struct Configuration {
-        let interception: InterceptionRules
-        let maxBodyBytes: Int
-        /// Ports plain `http://` may reach (`--allow-http-port`; 80 by default), as Squid's `Safe_ports`.
-        var allowedPlainPorts: Set<Int> = [80]
-    }
-
     /// Allowed transitions: idle → connecting | forwarding | failed; connecting → resolvingDestination | accepted
     /// | failed; resolvingDestination → accepted | failed; forwarding → awaitingUpstream | failed;
     /// awaitingUpstream → idle | failed; any → closed, which absorbs every later event.
@@ -208,7 +200,8 @@ struct ConnectStateMachine {
                 target: connect.target,
                 namesInterceptedHost: connect.plan == .intercept,
                 creator: creator,
-                tunnelRoute: tunnelRoute
+                tunnelRoute: tunnelRoute,
+                clientFinished: connect.clientFinished
             )
         )
     }
@@ -273,10 +266,17 @@ struct ConnectStateMachine {
         return closeNow()
     }
 
-    /// The client's FIN: no request can be whole now, so closed, not held to the idle timeout; one upstream ends it.
+    /// The client's FIN: closed when no request can be whole now (not held to the idle timeout); a whole CONNECT's
+    /// tunnel passes it on; a plain request upstream is answered, then the connection ends.
     mutating func inputClosed() -> Action {
         switch state {
-        case .idle, .connecting, .resolvingDestination, .forwarding: return closeNow()
+        case .connecting(var connect) where connect.ended:
+            connect.clientFinished = true
+            state = .connecting(connect)
+        case .resolvingDestination(var connect, let creator):
+            connect.clientFinished = true
+            state = .resolvingDestination(connect, creator: creator)
+        case .idle, .connecting, .forwarding: return closeNow()
         case .awaitingUpstream(_, let pipelined): state = .awaitingUpstream(keepAlive: false, pipelined: pipelined)
         case .accepted, .failed, .closed: break  // handed over: the session's handlers have their own rule
         }
