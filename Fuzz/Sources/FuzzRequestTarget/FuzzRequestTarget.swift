@@ -66,7 +66,7 @@ private func checkCanonical(_ target: CanonicalTarget, raw: String) {
         guard !segment.elementsEqual(".".utf8), !segment.elementsEqual("..".utf8) else {
             fatalError("dot segment in canonical path \(path)")
         }
-        guard !readsAsDots(Array(segment)) else { fatalError("a segment servers read as dots survives: \(path)") }
+        guard !readsAsDots(Array(segment)) else { fatalError("a segment servers read as dots or nothing: \(path)") }
     }
     // The organisation reader takes any canonical path: a name it gives is one Azure DevOps could have.
     if let organization = AzureDevOpsOrganization.of(host: "dev.azure.com", path: target.originForm) {
@@ -113,8 +113,8 @@ private func checkHostName(_ raw: String) {
     _ = TokenEndpointMatcher(host: raw).match(path: "/common/oauth2/v2.0/token")
 }
 
-/// Whether a reader that decodes every escape, cuts at `;` and drops trailing dots and spaces (IIS) sees only dots:
-/// an oracle written apart from the canonicaliser's own rule.
+/// Whether a reader that decodes every escape, cuts at `;` and drops trailing dots and spaces (IIS) sees nothing
+/// but dots in a segment that is not empty: an oracle written apart from the canonicaliser's own rule.
 private func readsAsDots(_ segment: [UInt8]) -> Bool {
     var decoded: [UInt8] = []
     var index = 0
@@ -130,5 +130,5 @@ private func readsAsDots(_ segment: [UInt8]) -> Bool {
         if byte == UInt8(ascii: ";") { break }
         decoded.append(byte)
     }
-    return !decoded.isEmpty && decoded.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: " ") }
+    return !segment.isEmpty && decoded.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: " ") }
 }
