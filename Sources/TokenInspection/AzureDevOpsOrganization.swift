@@ -27,22 +27,7 @@ package enum AzureDevOpsOrganization {
     /// keeps reserved ones, such as `%20` and `%3B`, encoded), then cut at `;`. Else `fabrikamorg%20` and
     /// `fabrikamorg%3Bx` named no organisation here and reached FabrikamOrg there.
     private static func decodedName(_ segment: Substring) -> String {
-        var bytes: [UInt8] = []
-        var index = segment.utf8.startIndex
-        let utf8 = segment.utf8
-        while index < utf8.endIndex {
-            var byte = utf8[index]
-            index = utf8.index(after: index)
-            if byte == UInt8(ascii: "%"), utf8.distance(from: index, to: utf8.endIndex) >= 2,
-                let high = ByteText.hexValue(utf8[index]),
-                let low = ByteText.hexValue(utf8[utf8.index(after: index)])
-            {
-                byte = high << 4 | low
-                index = utf8.index(index, offsetBy: 2)
-            }
-            guard byte != UInt8(ascii: ";") else { break }
-            bytes.append(byte)
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        let decoded = FormText.decodedBytes(segment.utf8, limit: .max, plusIsSpace: false)
+        return String(decoding: decoded.prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self)
     }
 }

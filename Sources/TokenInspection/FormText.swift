@@ -46,8 +46,8 @@ package enum FormText {
         return digits[2] << 4 | digits[3]
     }
 
-    /// At most `limit` decoded bytes.
-    static func decodedBytes(_ bytes: some Collection<UInt8>, limit: Int) -> [UInt8] {
+    /// At most `limit` decoded bytes; `+` is a space in a form, itself in a URL's path (`plusIsSpace` false).
+    static func decodedBytes(_ bytes: some Collection<UInt8>, limit: Int, plusIsSpace: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         var index = bytes.startIndex
         while index != bytes.endIndex, out.count < limit {
@@ -59,7 +59,7 @@ package enum FormText {
                 out.append(high << 4 | low)
                 index = bytes.index(after: bytes.index(after: next))
             } else {
-                out.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                out.append(plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
                 index = next
             }
         }

@@ -35,7 +35,7 @@ final class LeafContextCache: Sendable {
 
     /// A token bucket of mints: the whole proxy's, or one client's share of it.
     private struct MintAllowance {
-        var share = 1.0
+        let share: Double
         var tokens: Double
         var updated: Date
 
@@ -156,8 +156,8 @@ final class LeafContextCache: Sendable {
     }
 
     private func freshContext(for key: String) -> NIOSSLContext? {
-        let known = knownNames.contains(key) ? pinned.withLock { $0[key] } : nil
-        guard let cached = known ?? cache.value(for: key), now() < cached.renewAfter,
+        let leaf = knownNames.contains(key) ? pinned.withLock { $0[key] } : cache.value(for: key)
+        guard let cached = leaf, now() < cached.renewAfter,
             cached.generation == signer.withLock({ $0.generation })
         else { return nil }
         return cached.context
