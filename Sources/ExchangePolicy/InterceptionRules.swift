@@ -36,11 +36,18 @@ package struct InterceptionRules: Sendable {
     }
 
     /// The intercepted names known before any client names one: Microsoft's STS hosts and the exact names the
-    /// operator configured. Their leaves are never refused nor evicted for names a client made up.
+    /// operator configured, and as `*.suffix` the suffixes whose every subdomain is intercepted (Entra's and the
+    /// operator's `--resource-host *.suffix`). Their leaves are never refused nor evicted for names a client made up.
     package var namesKnownAtStart: Set<String> {
         var names = Set(STSHosts.interceptedNames + STSHosts.entraNamesToTrack).union(extraInterceptedHosts)
-        for case .exact(let name) in resourceHosts { names.insert(name) }
-        return names.filter(intercepts(host:))
+        var wildcards = Set(STSHosts.globalHostSuffixes.map { "*" + $0 })
+        for pattern in resourceHosts {
+            switch pattern {
+            case .exact(let name): names.insert(name)
+            case .subdomains: wildcards.insert(pattern.description)
+            }
+        }
+        return names.filter(intercepts(host:)).union(wildcards)
     }
 
     /// Whether TenantGate terminates TLS for `host` (canonical): every cloud's Entra STS hosts, known non-Entra

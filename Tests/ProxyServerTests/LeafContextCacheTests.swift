@@ -22,7 +22,10 @@ struct LeafContextCacheTests {
         func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
     }
 
-    static func withCache(_ body: (LeafContextCache, Clock, any EventLoop) async throws -> Void) async throws {
+    static func withCache(
+        knownNames: Set<String> = ["login.microsoftonline.com"],
+        _ body: (LeafContextCache, Clock, any EventLoop) async throws -> Void
+    ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -31,7 +34,7 @@ struct LeafContextCacheTests {
         let cache = LeafContextCache(
             authority: authority,
             capacity: 8,
-            knownNames: ["login.microsoftonline.com"],
+            knownNames: knownNames,
             threadPool: pool,
             now: { clock.now }
         )
@@ -94,6 +97,24 @@ struct LeafContextCacheTests {
                     === known
             )
             #expect(try await mint("after-ten-seconds.ciamlogin.com", by: Self.client(1)))
+        }
+    }
+
+    /// Made-up names directly under a known `*.suffix` cost no mint: however many a client names, each is served
+    /// the suffix's one wildcard leaf. A deeper name, or a first label `*` cannot stand for, has a leaf of its own.
+    @Test func namesUnderAKnownWildcardShareItsLeafAndSpendNoAllowance() async throws {
+        try await Self.withCache(knownNames: ["*.ciamlogin.com", "*.sharepoint.com"]) { cache, _, loop in
+            let wildcard = try await cache.context(for: "contoso.ciamlogin.com", client: Self.client, on: loop).get()
+            let burst = Int(LeafContextCache.mintBurst)
+            for index in 0..<(2 * burst) {
+                let name = "R\(index)-x.ciamlogin.com"
+                #expect(try await cache.context(for: name, client: Self.client, on: loop).get() === wildcard)
+            }
+            let sharePoint = try await cache.context(for: "a.sharepoint.com", client: Self.client, on: loop).get()
+            #expect(sharePoint !== wildcard)
+            for name in ["a.b.ciamlogin.com", "under_score.ciamlogin.com", "ciamlogin.com"] {
+                #expect(try await cache.context(for: name, client: Self.client, on: loop).get() !== wildcard)
+            }
         }
     }
 

@@ -20,6 +20,10 @@ import Plumbing
 /// address gets a quarter of the rate, so it cannot spend everyone's; and the names known at start (Microsoft's STS
 /// hosts, the operator's exact `--intercept-host` and `--resource-host` names) are minted whatever the rate and
 /// never evicted, so a flood of new names can neither refuse nor push out `login.microsoftonline.com`.
+///
+/// A made-up name directly under a `*.suffix` known at start (`*.ciamlogin.com`, a `--resource-host *.suffix`)
+/// costs no mint at all: it is served the one wildcard leaf of that suffix, as the real hosts' own certificates are
+/// (`*.sharepoint.com`). Only deeper names (`a.b.sharepoint.com`) are minted one by one, at the rate.
 final class LeafContextCache: Sendable {
     /// New leaves minted at once before the rate applies: more intercepted names than a deployment meets in a burst.
     static let mintBurst = 32.0
@@ -103,7 +107,8 @@ final class LeafContextCache: Sendable {
     private let threadPool: NIOThreadPool
     private let now: @Sendable () -> Date
 
-    /// - Parameter knownNames: names intercepted by themselves, known at start (lower case).
+    /// - Parameter knownNames: names intercepted by themselves, and `*.suffix` wildcards whose every subdomain is,
+    ///   known at start (lower case).
     init(
         authority: CertificateAuthority,
         capacity: Int,
@@ -126,7 +131,7 @@ final class LeafContextCache: Sendable {
 
     /// The context for `host`, asked for by `client`, from the cache or minted off the event loop.
     func context(for host: String, client: IPAddress, on eventLoop: any EventLoop) -> EventLoopFuture<NIOSSLContext> {
-        let key = host.lowercased()
+        let key = leafName(for: host.lowercased())
         if let fresh = freshContext(for: key) { return eventLoop.makeSucceededFuture(fresh) }
         guard knownNames.contains(key) || allowances.withLock({ $0.take(for: client, now: now()) }) else {
             return eventLoop.makeFailedFuture(MintRateExceeded())
@@ -152,6 +157,24 @@ final class LeafContextCache: Sendable {
                 self.cache.insert(cached, for: key)
             }
             return context
+        }
+    }
+
+    /// The name the leaf serving `host` is minted for: the known wildcard covering it, else `host` itself. A client
+    /// matches `*` against one whole label of letters, digits and hyphens (RFC 6125 6.4.3), so only such a first
+    /// label is covered.
+    private func leafName(for host: String) -> String {
+        guard !knownNames.contains(host), let dot = host.utf8.firstIndex(of: UInt8(ascii: ".")),
+            dot > host.utf8.startIndex, host.utf8[..<dot].allSatisfy(Self.isWildcardLabelByte)
+        else { return host }
+        let wildcard = "*" + host[dot...]
+        return knownNames.contains(wildcard) ? wildcard : host
+    }
+
+    private static func isWildcardLabelByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"): true
+        default: false
         }
     }
 
