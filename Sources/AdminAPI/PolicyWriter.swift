@@ -127,7 +127,7 @@ final class PolicyWriter: Sendable {
                 }
                 var after = before
                 try change(&after)
-                let (name, format) = target(for: tenant, part, in: stored)
+                let (name, format) = target(for: tenant, part, in: stored, taken: Set(library.names))
                 let text = try TenantFileRenderer.render(after, as: format, directory: stored.isolation.directory)
                 // Only the written document is parsed again; every other tenant's rules are shared with the set in force.
                 let nextLibrary = library.updating([name: text])
@@ -193,11 +193,13 @@ final class PolicyWriter: Sendable {
         _ = audit.append(line, lineCount: 1)
     }
 
-    /// The file an edit goes to, in the format that file already has; a new file for a tenant that has none.
+    /// The file an edit goes to, in the format that file already has; a new file for a tenant that has none, under a
+    /// name no document in `taken` holds.
     private func target(
         for tenant: TenantID,
         _ part: Part,
-        in bundle: PolicyBundle
+        in bundle: PolicyBundle,
+        taken: Set<String>
     ) -> (String, TenantFileRenderer.Format) {
         let isolationFile = bundle.isolationSources[tenant]
         let settingsFile = bundle.crossTenantAccessSources[tenant]
@@ -212,7 +214,7 @@ final class PolicyWriter: Sendable {
             if let settingsFile, isYAML(settingsFile) {
                 return (settingsFile, .projectYAML(includesCrossTenantAccess: true))
             }
-            return (source.documentName("\(tenant).json"), .powerPlatformJSON)
+            return (freeName("\(tenant)", taken: taken), .powerPlatformJSON)
         case .crossTenantAccess:
             if let settingsFile {
                 return isYAML(settingsFile)
@@ -221,7 +223,20 @@ final class PolicyWriter: Sendable {
             if let isolationFile, isYAML(isolationFile) {
                 return (isolationFile, .projectYAML(includesCrossTenantAccess: true))
             }
-            return (source.documentName("\(tenant)-cross-tenant-access.json"), .graphJSON)
+            return (freeName("\(tenant)-cross-tenant-access", taken: taken), .graphJSON)
         }
+    }
+
+    /// `base.json`, or `base-2.json`, `base-3.json`… when another document holds the name: an operator may have named
+    /// any file after a tenant (its Graph settings, even another tenant's policy), and a new document must not replace
+    /// what the edit does not change.
+    private func freeName(_ base: String, taken: Set<String>) -> String {
+        var name = source.documentName("\(base).json")
+        var suffix = 2
+        while taken.contains(name) {
+            name = source.documentName("\(base)-\(suffix).json")
+            suffix += 1
+        }
+        return name
     }
 }

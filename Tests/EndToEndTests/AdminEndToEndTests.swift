@@ -315,6 +315,50 @@ struct AdminEndToEndTests {
         }
     }
 
+    /// A tenant's first isolation policy goes to a new file, even when the operator named another document after the
+    /// tenant: here Northwind's Graph settings live in `<Northwind>.json`, and stay as they were.
+    @Test func aNewPolicyNeverReplacesADocumentThatHoldsItsName() async throws {
+        let policies = FileManager.default.temporaryDirectory.appendingPathComponent("policies-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: policies) }
+        let source = CrossTenantAccessEndToEndTests.policies
+        for name in ["contoso.yaml", "directory.yaml"] {
+            try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: policies.appendingPathComponent(name).path)
+        }
+        let settings = try String(contentsOfFile: "\(source)/northwind.json", encoding: .utf8)
+        try settings.write(to: policies.appendingPathComponent("\(Self.northwind).json"), atomically: true, encoding: .utf8)
+
+        let setup = try await Setup(policies: policies.path)
+        do {
+            let token = try await setup.token(tenant: Self.northwind)
+            let defaultSettings = "\(Self.graphPath)/default"
+            let before = try await setup.call("GET", defaultSettings, token: token)
+            #expect(before.json["isServiceDefault"] as? Bool == false)
+            let isolation =
+                "/providers/PowerPlatform.Governance/v1/tenants/\(Self.northwind)/tenantIsolationPolicy?api-version=2020-10-01"
+            let body =
+                #"{"properties":{"tenantId":"\#(Self.northwind)","isDisabled":false,"allowedTenants":[]}}"#
+            #expect(try await setup.call("PUT", isolation, token: token, body: body).status == 200)
+
+            #expect(try await setup.call("GET", defaultSettings, token: token).body == before.body)
+            let kept = try String(
+                contentsOf: setup.directory.appendingPathComponent("\(Self.northwind).json"),
+                encoding: .utf8
+            )
+            #expect(kept == settings)
+            let created = try String(
+                contentsOf: setup.directory.appendingPathComponent("\(Self.northwind)-2.json"),
+                encoding: .utf8
+            )
+            #expect(created.contains(#""isDisabled""#))
+            #expect(try await setup.call("GET", isolation, token: token).status == 200)
+        } catch {
+            await setup.stop()
+            throw error
+        }
+        await setup.stop()
+    }
+
     /// A disk that is always full (`/dev/full`): an admin change whose audit line cannot be written answers 503 and
     /// changes nothing, in force or on disk; an exchange is answered 503 and gets no token.
     @Test func aChangeThatCannotBeAuditedDoesNotHappen() async throws {
