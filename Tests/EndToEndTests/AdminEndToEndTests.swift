@@ -323,10 +323,17 @@ struct AdminEndToEndTests {
         defer { try? FileManager.default.removeItem(at: policies) }
         let source = CrossTenantAccessEndToEndTests.policies
         for name in ["contoso.yaml", "directory.yaml"] {
-            try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: policies.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(
+                atPath: "\(source)/\(name)",
+                toPath: policies.appendingPathComponent(name).path
+            )
         }
         let settings = try String(contentsOfFile: "\(source)/northwind.json", encoding: .utf8)
-        try settings.write(to: policies.appendingPathComponent("\(Self.northwind).json"), atomically: true, encoding: .utf8)
+        try settings.write(
+            to: policies.appendingPathComponent("\(Self.northwind).json"),
+            atomically: true,
+            encoding: .utf8
+        )
 
         let setup = try await Setup(policies: policies.path)
         do {
