@@ -59,13 +59,17 @@ struct CrossDocumentSettling {
                 guard let tenant = resolveMapped(mapping, file: file.file, directory: settled.directory) else {
                     continue
                 }
-                settled.directory.register(resourceHost: mapping.key, for: tenant)
+                if let owner = settled.directory.register(resourceHost: mapping.key, for: tenant) {
+                    error(file.file, mapping.field, mapping.line, "'\(mapping.key)' already belongs to tenant \(owner)")
+                }
             }
             for mapping in file.azureDevOpsOrganizations {
                 guard let tenant = resolveMapped(mapping, file: file.file, directory: settled.directory) else {
                     continue
                 }
-                settled.directory.register(azureDevOpsOrganization: mapping.key, for: tenant)
+                if let owner = settled.directory.register(azureDevOpsOrganization: mapping.key, for: tenant) {
+                    error(file.file, mapping.field, mapping.line, "'\(mapping.key)' already belongs to tenant \(owner)")
+                }
             }
         }
         for (isolation, file) in governing {

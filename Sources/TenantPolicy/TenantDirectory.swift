@@ -12,12 +12,25 @@ package struct TenantDirectory: Hashable, Sendable {
         displayNameByTenant = [:]
     }
 
-    package mutating func register(resourceHost: HostPattern, for tenant: TenantID) {
-        resourceHostTenants.set(tenant, for: resourceHost)
+    /// Records that `resourceHost` belongs to `tenant`. Returns the tenant already holding it, if another one does
+    /// (which keeps it).
+    @discardableResult
+    package mutating func register(resourceHost: HostPattern, for tenant: TenantID) -> TenantID? {
+        if let existing = resourceHostTenants.set(tenant, for: resourceHost), existing != tenant {
+            resourceHostTenants.set(existing, for: resourceHost)
+            return existing
+        }
+        return nil
     }
 
-    package mutating func register(azureDevOpsOrganization name: String, for tenant: TenantID) {
-        azureDevOpsOrganizations[name.lowercased()] = tenant
+    /// Records that the organisation `name` belongs to `tenant`. Returns the tenant already holding it, if another
+    /// one does (which keeps it).
+    @discardableResult
+    package mutating func register(azureDevOpsOrganization name: String, for tenant: TenantID) -> TenantID? {
+        let key = name.lowercased()
+        if let existing = azureDevOpsOrganizations[key], existing != tenant { return existing }
+        azureDevOpsOrganizations[key] = tenant
+        return nil
     }
 
     package func tenant(forResourceHost host: String) -> TenantID? {

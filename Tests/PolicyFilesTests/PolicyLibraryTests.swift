@@ -132,6 +132,28 @@ struct PolicyLibraryTests {
         ])
         #expect(Self.errors(claimed).contains { $0.contains("domain 'contoso.example' already belongs to tenant") })
 
+        // A resource host or an Azure DevOps organisation mapped to two tenants by two directory files (`.yaml` and
+        // `.yml`): an error, as within one file, not the later file's mapping quietly.
+        let directory = "tenants:\n  - {tenantId: \(Self.tenant(901)), domains: [fabrikam.example]}\n"
+        let mapped =
+            "resourceHosts: {northwind.sharepoint.com: \(Self.tenant(901))}\n"
+            + "azureDevOpsOrganizations: {northwindorg: \(Self.tenant(901))}\n"
+        let remapped =
+            "resourceHosts: {northwind.sharepoint.com: \(Self.tenant(900))}\n"
+            + "azureDevOpsOrganizations: {NorthwindOrg: \(Self.tenant(900))}\n"
+        let secondDirectory = library.updating([
+            "policies/directory.yaml": directory + mapped, "policies/directory.yml": mapped,
+        ])
+        #expect(Self.errors(secondDirectory).isEmpty)
+        let twoOwners = Self.errors(secondDirectory.updating(["policies/directory.yml": remapped]))
+        #expect(twoOwners.count == 2, "\(twoOwners)")
+        #expect(
+            twoOwners.contains {
+                $0.contains("'northwind.sharepoint.com' already belongs to tenant \(Self.tenant(901))")
+            }
+        )
+        #expect(twoOwners.contains { $0.contains("'northwindorg' already belongs to tenant \(Self.tenant(901))") })
+
         // A broken change, then the mended one: each judged against the documents as stored.
         let broken = library.updating(["policies/\(Self.tenant(4)).json": "{\"properties\": {"])
         #expect(!Self.errors(broken).isEmpty)
