@@ -10,8 +10,12 @@ import TokenInspection
 /// - A CONNECT to an IP address, or by another name to an address of Entra's token service, whose hello names no
 ///   intercepted host (no SNI, another name, ECH, a first message not read as TLS) is refused: Entra answers on its addresses whatever the name, and a
 ///   tunnel there would be judged by nobody.
-/// - An Encrypted Client Hello hides the server it is for: refused to an intercepted host, to such an address, or
-///   when its public name is an intercepted one; otherwise a tunnel, as the CONNECT's name was judged.
+/// - An Encrypted Client Hello whose public (outer) name is intercepted is intercepted as that name, as a hello naming
+///   it would be. Behind a proxy a browser has no ECH configuration and sends GREASE ECH beside the real name, which
+///   goes on as a plain session; a client with a real configuration verifies TenantGate's certificate for the public
+///   name, sees ECH "securely disabled" (the ECH specification provides this for TLS-terminating middleboxes) and
+///   retries without it, naming its server in the clear. Any other ECH hides the server it is for: refused to an
+///   intercepted host or such an address; otherwise a tunnel, as the CONNECT's name was judged.
 /// - Everything else is a blind tunnel to the address judged for the CONNECT target.
 package enum ClientHelloPlan: Sendable, Equatable {
     case intercept(HostPort)
@@ -48,10 +52,7 @@ package enum ClientHelloPlan: Sendable, Equatable {
         case .clientHello(let serverName):
             let named = serverName.flatMap { HostName.canonical($0) }
             if let named, rules.intercepts(host: named) {
-                guard !connectNamesInterceptedHost || named == target.host else {
-                    return .refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)")
-                }
-                return .intercept(HostPort(host: named, port: target.port))
+                return intercept(named, target: target, connectNamesInterceptedHost: connectNamesInterceptedHost)
             }
             guard connectNamesInterceptedHost else {
                 return landing == .ordinary ? .tunnel : refuseUnnamed(target, landing: landing, named: named)
@@ -60,9 +61,10 @@ package enum ClientHelloPlan: Sendable, Equatable {
             return .refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)")
         case .encryptedClientHello(let outerName):
             let outer = outerName.flatMap { HostName.canonical($0) }
-            guard !connectNamesInterceptedHost, landing == .ordinary,
-                !(outer.map { rules.intercepts(host: $0) } ?? false)
-            else {
+            if let outer, rules.intercepts(host: outer) {
+                return intercept(outer, target: target, connectNamesInterceptedHost: connectNamesInterceptedHost)
+            }
+            guard !connectNamesInterceptedHost, landing == .ordinary else {
                 return .refuse(
                     "the TLS ClientHello is encrypted (ECH, public name \(outer ?? "none")): the server it is for "
                         + "cannot be read, so a session to \(target.host) cannot be judged"
@@ -81,6 +83,19 @@ package enum ClientHelloPlan: Sendable, Equatable {
         case .needMoreBytes:
             return .refuse("the TLS ClientHello is larger than \(helloLimit) bytes")
         }
+    }
+
+    /// A session whose hello names the intercepted host `named`: intercepted as it, unless the CONNECT named another
+    /// intercepted host.
+    private static func intercept(
+        _ named: String,
+        target: HostPort,
+        connectNamesInterceptedHost: Bool
+    ) -> ClientHelloPlan {
+        guard !connectNamesInterceptedHost || named == target.host else {
+            return .refuse("the CONNECT names \(target.host) but the TLS ClientHello names \(named)")
+        }
+        return .intercept(HostPort(host: named, port: target.port))
     }
 
     /// A session that may reach Entra's token service without naming a host TenantGate intercepts.

@@ -1,6 +1,7 @@
 import Foundation
 import MockSTS
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// No path to Entra's token service goes unjudged (issue 30), through the real `tenantgate serve`: a session that
@@ -34,12 +35,6 @@ struct UnjudgedPathTests {
         // A hello TenantGate does not read as TLS (SSL 2.0's format, which servers may still take) is no way past.
         Case(target: "20.190.160.1:443", hello: "sslv2", refusal: "did not start with a TLS ClientHello"),
         // The name is pointed at the mock (an operator's override): no name lookup, which a loaded CI resolver made slow.
-        Case(
-            target: "example.org:443",
-            hello: "ech:login.microsoftonline.com",
-            arguments: ["--upstream-override", "example.org:443=127.0.0.1:STS_PORT"],
-            refusal: "encrypted (ECH"
-        ),
         Case(target: "login.microsoftonline.com:443", hello: "ech:public.example", refusal: "encrypted (ECH"),
         // A name that lands on an address of Entra's (here by the operator's --entra-range).
         Case(
@@ -69,6 +64,40 @@ struct UnjudgedPathTests {
         // The same name and hello, its address not Entra's: a tunnel, and the mock's TLS answers through it.
         Case(target: "\(alias):STS_PORT", hello: "sni:example.org", arguments: aliasToMock, refusal: nil),
     ]
+
+    /// Chromium sends a GREASE Encrypted Client Hello (it has no ECH configuration behind a proxy) beside the real
+    /// name: the session is intercepted as that name, not refused as ECH, and the page loads through the proxy.
+    @Test func aBrowserSendingGreaseECHIsInterceptedAsItsPublicName() async throws {
+        try await ServeProcess.with(
+            extraArguments: ["--default-creator-tenant", ProxyEndToEndTests.contoso.description]
+        ) { serve in
+            let spki = try await ChildProcess.run(
+                "/bin/sh",
+                [
+                    "-c",
+                    "openssl x509 -in '\(serve.caPath)' -pubkey -noout | openssl pkey -pubin -outform der"
+                        + " | openssl dgst -sha256 -binary | base64",
+                ]
+            ).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let profile = serve.directory.appendingPathComponent("chromium").path
+            let page = try await ChildProcess.run(
+                "/usr/bin/chromium",
+                [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--user-data-dir=\(profile)", "--proxy-server=\(serve.proxy)",
+                    "--ignore-certificate-errors-spki-list=\(spki)", "--virtual-time-budget=5000", "--dump-dom",
+                    "https://login.microsoftonline.com/\(ProxyEndToEndTests.contoso)/v2.0/.well-known/openid-configuration",
+                ],
+                deadlineSeconds: 90
+            )
+            #expect(page.output.contains("token_endpoint"), "\(page.output.prefix(400)) \(page.errors.suffix(800))")
+            // Chromium's own background sessions (update checks) are refused for want of DNS here: not this one.
+            let refusedHere = serve.auditObjects().filter {
+                $0["setting"] as? String == "tlsServerName" && $0["host"] as? String == "login.microsoftonline.com"
+            }
+            #expect(refusedHere.isEmpty, "\(refusedHere)")
+        }
+    }
 
     @Test(arguments: cases)
     func aSessionThatCouldReachEntraUnjudgedIsRefused(_ scenario: Case) async throws {
