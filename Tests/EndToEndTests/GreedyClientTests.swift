@@ -10,6 +10,7 @@ import Testing
 struct GreedyClientTests {
     static let client = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/greedy_session.py"
     static let contoso = ProxyEndToEndTests.contoso
+    static let northwind = ProxyEndToEndTests.northwind
     static let fabrikam = ProxyEndToEndTests.fabrikam
 
     /// After a request that asks to switch protocols, NIO's decoder keeps every later byte until it is removed: a
@@ -96,6 +97,28 @@ struct GreedyClientTests {
             #expect(lines[0]["sign_in_tenant"] as? String == Self.fabrikam.description)
             let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
             #expect(after.status == 200)
+        }
+    }
+
+    /// A token request to `/common` (nothing to refuse before it leaves) followed, in the same write, by what ends the
+    /// session: the STS still issues a Northwind token, so the exchange is judged and audited as blocked, and the
+    /// client gets nothing.
+    @Test(arguments: ["garbage", "overflow"])
+    func anExchangeWhoseSessionEndedBehindItIsStillAudited(_ ending: String) async throws {
+        try await ServeProcess.with(extraArguments: ["--default-creator-tenant", Self.contoso.description]) { serve in
+            let output = try await Python.run([
+                Self.client, "end-behind", String(serve.proxyPort), serve.caPath, "login.microsoftonline.com",
+                Self.northwind.description, ending,
+            ])
+            var lines: [[String: Any]] = []
+            for _ in 0..<50 where lines.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                lines = serve.auditObjects()
+            }
+            try #require(lines.count == 1, "\(output) \(lines)")
+            #expect(lines[0]["decision"] as? String == "blocked")
+            #expect(lines[0]["sign_in_tenant"] as? String == Self.northwind.description)
+            #expect(output.contains("received 0 bytes"), "\(output)")
         }
     }
 }

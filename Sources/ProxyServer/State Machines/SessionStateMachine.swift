@@ -60,6 +60,9 @@ struct SessionStateMachine {
     /// The connection closed while its request was upstream: the answer is still judged and audited (the STS issued
     /// what it issued, and a probe that hangs up early leaves its trace), and nothing is written.
     private var clientGone = false
+    /// The client sent what ends the session (a malformed request, too many waiting) while a request was answered:
+    /// nothing more is read, and the connection closes as if the client had hung up.
+    private var inputRefused = false
 
     /// - Parameter currentDecider: the policy in force, taken once per judged request.
     init(session: InterceptedSession, currentDecider: @escaping () -> ExchangeDecider) {
@@ -71,6 +74,7 @@ struct SessionStateMachine {
     // MARK: - Events from the client
 
     mutating func requestPartReceived(_ part: HTTPServerRequestPart, at stamp: EventStamp) -> Action {
+        guard !inputRefused else { return .none }
         switch state {
         case .closing, .closed, .modifying:
             return .none
@@ -94,15 +98,23 @@ struct SessionStateMachine {
     /// The request could not be parsed: an answer when nothing else is being answered; otherwise the session
     /// just ends (an answer cannot jump the queue).
     mutating func malformedRequest(status: HTTPResponseStatus, _ message: String, at stamp: EventStamp) -> Action {
+        guard !inputRefused else { return .none }
         switch state {
         case .idle:
             return answer(.error(status, "invalid_request", message, stamp: stamp, keepAlive: false))
         case .exchanging:
-            state = .closing
-            return .close
+            return refuseInput()
         case .closing, .closed, .modifying:
             return .none
         }
+    }
+
+    /// Ends the session while a request is answered. The request stays in place: one upstream is still judged and
+    /// audited, and its answer is not written.
+    private mutating func refuseInput() -> Action {
+        inputRefused = true
+        waiting.removeAll()
+        return .close
     }
 
     mutating func inputClosed() -> Action {
@@ -144,10 +156,7 @@ struct SessionStateMachine {
         case .idle:
             return start(request, at: stamp)
         case .exchanging:
-            guard waiting.count < Self.maxWaiting else {
-                state = .closing
-                return .close
-            }
+            guard waiting.count < Self.maxWaiting else { return refuseInput() }
             waiting.append(request)
             return waiting.count == 1 ? .stopReading : .none
         case .closing, .closed, .modifying:
@@ -220,7 +229,7 @@ struct SessionStateMachine {
     /// An answer closes the connection when it is not kept alive, or when the client half-closed and nothing
     /// else waits; the request machine stays in place until `answerSent` otherwise.
     private mutating func answer(_ answer: SessionAnswer) -> Action {
-        guard !clientGone else {
+        guard !clientGone, !inputRefused else {
             state = .closed
             return .none
         }

@@ -12,6 +12,10 @@
         status. Every session closes at the end.
     python3 greedy_session.py hang-up PROXY_PORT CA_FILE HOST TENANT
         Posts a token request that the mock STS answers after 1.5 s, and closes 0.3 s after sending it.
+    python3 greedy_session.py end-behind PROXY_PORT CA_FILE HOST TENANT garbage|overflow
+        Posts a token request to /common that the mock STS answers after 1.5 s with a token of TENANT and, in the same
+        write, what ends the session: a line that is not HTTP, or 17 pipelined GETs (one more than may wait); prints
+        how many bytes came back before the proxy closed (within 5 s).
 """
 import socket
 import sys
@@ -100,6 +104,24 @@ def hang_up(port, ca, host, tenant):
     stream.close()
 
 
+def end_behind(port, ca, host, tenant, ending):
+    stream = open_tls(port, ca, host)
+    request = token_request(host, "common", f"&mock_tid={tenant}&mock_delay_ms=1500")
+    if ending == "garbage":
+        rest = b"NOT HTTP\r\n\r\n"
+    else:
+        rest = f"GET /common/discovery/v2.0/keys HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() * 17
+    stream.sendall(request + rest)
+    stream.settimeout(5)
+    received = 0
+    try:
+        while chunk := stream.recv(65536):
+            received += len(chunk)
+    except OSError:
+        pass
+    print(f"received {received} bytes")
+
+
 if __name__ == "__main__":
     mode, port, ca, host = sys.argv[1:5]
     rest = sys.argv[5:]
@@ -111,5 +133,7 @@ if __name__ == "__main__":
         hold_forms(port, ca, host, int(rest[0]), rest[1], rest[2])
     elif mode == "hang-up":
         hang_up(port, ca, host, rest[0])
+    elif mode == "end-behind":
+        end_behind(port, ca, host, rest[0], rest[1])
     else:
         raise SystemExit("unknown mode " + mode)

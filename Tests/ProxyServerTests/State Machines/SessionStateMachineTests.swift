@@ -153,6 +153,30 @@ struct SessionStateMachineTests {
         #expect(machine.requestPartReceived(.head(Self.get("/")), at: Self.s4) == .none)
     }
 
+    /// What ends the session while a token request is upstream (a malformed request behind it, or one more waiting
+    /// than the queue holds) closes the connection as a hang-up does: the STS's answer is still judged and audited.
+    @Test(arguments: ["malformed", "overflow"])
+    func aSessionEndedBehindARequestUpstreamStillAuditsIt(_ ending: String) {
+        var machine = Machines.make()
+        _ = Machines.send(Fixtures.request(Machines.organizations), to: &machine, at: Self.s1)
+        if ending == "malformed" {
+            #expect(machine.malformedRequest(status: .badRequest, "not HTTP", at: Self.s2) == .close)
+        } else {
+            for index in 0..<SessionStateMachine.maxWaiting {
+                _ = Machines.send(Self.get("/\(index)"), body: nil, to: &machine, at: Self.s2)
+            }
+            #expect(Machines.send(Self.get("/overflow"), body: nil, to: &machine, at: Self.s2) == .close)
+        }
+        #expect(machine.requestPartReceived(.head(Self.get("/after")), at: Self.s2) == .none)
+        let judged = machine.upstreamResponded(Fixtures.tokenAnswer(tenant: Fixtures.northwind), at: Self.s3)
+        guard case .writeAudit(let event) = judged else {
+            Issue.record("the answer was not audited: \(judged)")
+            return
+        }
+        #expect(event.decision == .blocked)
+        #expect(machine.auditWritten() == .none)
+    }
+
     @Test func anAuditLineThatLandsAfterTheCloseAnswersNothing() {
         var machine = Machines.make()
         let path = "/\(Fixtures.northwind)/oauth2/v2.0/token"
