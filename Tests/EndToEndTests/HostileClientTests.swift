@@ -397,6 +397,9 @@ struct HostileClientTests {
         "/x/../NORTHWIND/oauth2/v2.0/token",
         "/NORTHWIND;a=b/oauth2/v2.0/token",
         "/NORTHWIND/OAuth2/V2.0/Token",
+        // Escapes an STS may decode in the tenant segment (the canonical target keeps them encoded).
+        "/%7BNORTHWIND%7D/oauth2/v2.0/token",
+        "/NORTHWIND%3Bjunk/oauth2/v2.0/token",
     ])
     func tokenEndpointSpellingsAreRecognised(_ spelling: String) async throws {
         let target = spelling.replacingOccurrences(of: "NORTHWIND", with: Self.northwind.description)
@@ -411,8 +414,12 @@ struct HostileClientTests {
             #expect(Self.carriesNoToken(response.body))
             let line = serve.auditObjects().first
             #expect(line?["decision"] as? String == "blocked")
-            // The canonical target is audited (letter case is the client's: paths are case-sensitive in general).
-            #expect((line?["path"] as? String)?.lowercased() == "/\(Self.northwind)/oauth2/v2.0/token")
+            // The canonical target is audited (letter case is the client's: paths are case-sensitive in general;
+            // reserved escapes stay as sent).
+            let audited = ((line?["path"] as? String) ?? "").lowercased()
+                .replacingOccurrences(of: "%7b", with: "").replacingOccurrences(of: "%7d", with: "")
+                .replacingOccurrences(of: "%3bjunk", with: "")
+            #expect(audited == "/\(Self.northwind)/oauth2/v2.0/token")
             #expect(serve.sts.tokenRequestCount(tenantSegment: Self.northwind.description) == 0)
         }
     }

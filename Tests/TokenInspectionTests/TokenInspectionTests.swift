@@ -45,6 +45,18 @@ struct TokenInspectionTests {
             TokenEndpoint.match(host: "login.microsoftonline.com", path: "/Contoso.com/oauth2/token")?.tenantSegmentKind
                 == .domain("contoso.com")
         )
+        // Read as a decoding server reads it: escapes decoded, then cut at `;`.
+        let fabrikam = TenantID(Self.fabrikam)!
+        for segment in [
+            "%7B\(Self.fabrikam)%7D", "\(Self.fabrikam)%3B", "\(Self.fabrikam)%3Bjunk", "\(Self.fabrikam);x",
+        ] {
+            let endpoint = TokenEndpoint.match(host: "login.microsoftonline.com", path: "/\(segment)/oauth2/v2.0/token")
+            #expect(endpoint?.tenantSegmentKind == .guid(fabrikam), "\(segment)")
+        }
+        #expect(
+            TokenEndpoint.match(host: "login.microsoftonline.com", path: "/contoso%2Ecom/oauth2/token")?
+                .tenantSegmentKind == .domain("contoso.com")
+        )
     }
 
     @Test func interceptionHosts() {
