@@ -120,8 +120,9 @@ package struct ExchangeDecider: Sendable {
                     + "isolation cannot judge it (known gap, SPEC 2.3); passed through and recorded."
             )
         }
-        // A 2xx answer is judged even when no token can be read from it: what cannot be read might be a token.
-        guard evidence.isSuccess || (200..<300).contains(status) else {
+        // A 2xx answer is judged even when no token can be read from it: what cannot be read might be a token. So is
+        // any answer whose body cannot be read: MSAL reads every answer below 500 as a token response.
+        guard evidence.isSuccess || (200..<300).contains(status) || evidence.bodyIsUnreadable else {
             return ExchangeVerdict(
                 outcome: .allow,
                 creatorTenant: creator,

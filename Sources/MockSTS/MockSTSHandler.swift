@@ -257,7 +257,13 @@ struct MockTokenMinter {
         ]
         if let idToken { body["id_token"] = idToken }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
+        var text = String(decoding: data, as: UTF8.self)
+        if form["mock_token"] == "duplicate" {
+            // A member twice: a strict reader refuses it, a lenient one (Python's json) takes the last.
+            text = #"{"access_token":"\#(accessToken)","# + text.dropFirst()
+        }
+        let status = form["mock_answer_status"].flatMap(Int.init).map { HTTPResponseStatus(statusCode: $0) } ?? .ok
+        return MockAnswer(status, text)
     }
 
     /// The implicit flow's answer: an ID token of `mock_tid` (or the path's tenant) in a `form_post` page or in the

@@ -281,11 +281,13 @@ struct HostileClientTests {
         }
     }
 
-    /// An encoding the proxy cannot read, a decompression bomb, and a 2xx answer that is not JSON: each refused.
+    /// An encoding the proxy cannot read, a decompression bomb, a 2xx answer that is not JSON, and a 400 whose body
+    /// names a token twice (MSAL reads every answer below 500 as a token response): each refused.
     @Test(arguments: [
         ("?mock_encoding=br", "", 403, "blocked"),
         ("?mock_encoding=gzip&mock_bomb=1", "", 502, "error"),
         ("", "&mock_token=html", 403, "blocked"),
+        ("", "&mock_token=duplicate&mock_answer_status=400", 403, "blocked"),
     ])
     func unreadableAnswersFailClosed(query: String, extraForm: String, status: Int, decision: String) async throws {
         try await ServeProcess.with { serve in
