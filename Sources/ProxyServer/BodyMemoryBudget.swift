@@ -6,12 +6,13 @@ import Synchronization
 /// body is capped on its own, but 10,000 connections times a mebibyte each is more memory than a pod has. Beyond
 /// the budget a new body gets 503 (or its exchange fails), never an out-of-memory kill.
 ///
-/// A client address holds at most `clientShare` of it in request bodies: else one client that opened a few hundred
-/// sessions and left each body a few bytes short held the whole budget, and every other client's exchange got 503.
+/// A client address holds at most `clientShare` of it, in its request bodies and the answers gathered for it: else one
+/// client that opened a few hundred sessions and left each body a few bytes short (or asked a server that stalls a
+/// byte short of each answer) held the whole budget, and every other client's exchange got 503.
 final class BodyMemoryBudget: Sendable {
     let limit: Int
-    /// The most request-body bytes one client address may hold (an eighth of the budget, and at least one whole
-    /// body of the largest size).
+    /// The most body bytes one client address may hold (an eighth of the budget, and at least one whole body of the
+    /// largest size).
     let clientShare: Int
     /// Why a body was refused, said alike by every side that holds bodies.
     static let refusal = "the proxy holds as many bodies in memory as it may; try again shortly"
@@ -23,8 +24,8 @@ final class BodyMemoryBudget: Sendable {
         self.clientShare = max(limit / 8, min(largestBody, limit))
     }
 
-    /// Takes `bytes` from the budget, and from `client`'s share when the bytes are its request's; false (and nothing
-    /// taken) when they do not fit.
+    /// Takes `bytes` from the budget, and from `client`'s share when the bytes are held for a client; false (and
+    /// nothing taken) when they do not fit.
     func reserve(_ bytes: Int, for client: IPAddress? = nil) -> Bool {
         guard bytes > 0 else { return true }
         guard let client else { return reserveShared(bytes) }
@@ -62,7 +63,7 @@ final class BodyMemoryBudget: Sendable {
 /// One connection's share of the budget: what it took, given back at once when its body is done or it closes.
 struct BodyReservation {
     let budget: BodyMemoryBudget
-    /// Whose request bodies these are; nil for an answer's body, which counts against the budget alone.
+    /// Whose bodies these are; nil for bytes held for no client, which count against the budget alone.
     let client: IPAddress?
     private(set) var held = 0
 

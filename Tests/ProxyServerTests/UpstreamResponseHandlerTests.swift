@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import NetworkPolicy
 import Testing
 
 @testable import ProxyServer
@@ -12,8 +13,11 @@ struct UpstreamResponseHandlerTests {
 
     static let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 
-    static func channel() throws -> (EmbeddedChannel, UpstreamResponseHandler) {
-        let handler = UpstreamResponseHandler(maxBodyBytes: 1024, bodyBudget: BodyMemoryBudget(limit: 1 << 20))
+    static func channel(
+        maxBodyBytes: Int = 1024,
+        budget: BodyMemoryBudget = BodyMemoryBudget(limit: 1 << 20)
+    ) throws -> (EmbeddedChannel, UpstreamResponseHandler) {
+        let handler = UpstreamResponseHandler(maxBodyBytes: maxBodyBytes, bodyBudget: budget)
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
         try channel.pipeline.syncOperations.addHandler(UnsolicitedBytesGuard(exchanger: handler))
@@ -25,9 +29,9 @@ struct UpstreamResponseHandlerTests {
         return (channel, handler)
     }
 
-    static func send(_ handler: UpstreamResponseHandler, into outcomes: Box) {
+    static func send(_ handler: UpstreamResponseHandler, for client: String = "127.0.0.1", into outcomes: Box) {
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/oauth2/v2.0/token")
-        handler.send(head, body: nil, timeout: .seconds(30)) { outcomes.values.append($0) }
+        handler.send(head, body: nil, for: IPAddress(client)!, timeout: .seconds(30)) { outcomes.values.append($0) }
     }
 
     final class Box {
@@ -43,6 +47,32 @@ struct UpstreamResponseHandlerTests {
         #expect((try? outcomes.values.first?.get())?.head.status == .ok)
         #expect(channel.isActive)
         _ = try channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// Answers being gathered are charged to the client that asked: one client's answers that stall short of their
+    /// length fill its share of the body memory, not everyone's.
+    @Test func anAnswersBodyIsChargedToItsClient() throws {
+        let budget = BodyMemoryBudget(limit: 1 << 20)
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: \(budget.clientShare)\r\n\r\n"
+        let most = String(repeating: "a", count: budget.clientShare - 1)
+        var channels: [EmbeddedChannel] = []
+        var outcomes: [Box] = []
+        for client in ["10.0.0.1", "10.0.0.1", "10.0.0.2"] {
+            let (channel, handler) = try Self.channel(maxBodyBytes: 1 << 20, budget: budget)
+            let box = Box()
+            Self.send(handler, for: client, into: box)
+            try? channel.writeInbound(ByteBuffer(string: head + most))
+            channels.append(channel)
+            outcomes.append(box)
+        }
+        #expect(outcomes[0].values.isEmpty, "the first answer waits for its last byte")
+        guard case .failure(let refused) = outcomes[1].values.first else {
+            Issue.record("the same client's second answer is refused: \(outcomes[1].values)")
+            return
+        }
+        #expect(refused.code == UpstreamError.overloaded.code)
+        #expect(outcomes[2].values.isEmpty, "another client's answer is gathered")
+        for channel in channels { _ = try? channel.finish(acceptAlreadyClosed: true) }
     }
 
     /// A server that answers twice in one read: the first answer stands, and the connection closes instead of

@@ -109,6 +109,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             shared.upstreamPools.value(for: context.eventLoop).exchange(
                 head,
                 body: body,
+                for: clientAddress,
                 host: host,
                 port: port,
                 tls: false

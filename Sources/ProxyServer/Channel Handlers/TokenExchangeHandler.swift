@@ -20,6 +20,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
 
     private var machine: SessionStateMachine
     private let target: HostPort
+    /// Whose session this is: its answers' bodies are charged to it.
+    private let client: IPAddress
     private let deadline: RequestDeadlineHandler
     private let shared: ProxyContext
     /// The request bodies' share of the proxy's body memory, each request's given back once it is answered.
@@ -37,6 +39,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         shared: ProxyContext
     ) {
         self.target = session.target
+        self.client = session.client
         self.deadline = deadline
         self.shared = shared
         self.reservation = BodyReservation(budget: shared.bodyBudget, client: session.client)
@@ -126,6 +129,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         shared.upstreamPools.value(for: context.eventLoop).exchange(
             head,
             body: body,
+            for: client,
             host: target.host,
             port: target.port,
             tls: true

@@ -61,6 +61,7 @@ final class UpstreamConnectionPool {
     func exchange(
         _ head: HTTPRequestHead,
         body: ByteBuffer?,
+        for client: IPAddress,
         host: String,
         port: Int,
         tls: Bool,
@@ -69,12 +70,12 @@ final class UpstreamConnectionPool {
         eventLoop.preconditionInEventLoop()
         let key = Key(host: host.lowercased(), port: port, tls: tls)
         guard let connection = takeIdle(key) else {
-            return exchangeOnNewConnection(head, body: body, key: key, completion: completion)
+            return exchangeOnNewConnection(head, body: body, for: client, key: key, completion: completion)
         }
-        send(head, body: body, on: connection) { result in
+        send(head, body: body, for: client, on: connection) { result in
             // A pooled connection that closed before anything was written: once more, on a fresh one.
             if case .failure(let failure) = result, failure.code == .notSent {
-                return self.exchangeOnNewConnection(head, body: body, key: key, completion: completion)
+                return self.exchangeOnNewConnection(head, body: body, for: client, key: key, completion: completion)
             }
             completion(result)
         }
@@ -83,6 +84,7 @@ final class UpstreamConnectionPool {
     private func exchangeOnNewConnection(
         _ head: HTTPRequestHead,
         body: ByteBuffer?,
+        for client: IPAddress,
         key: Key,
         completion: @escaping Completion
     ) {
@@ -98,6 +100,7 @@ final class UpstreamConnectionPool {
                 self.send(
                     head,
                     body: body,
+                    for: client,
                     on: Connection(
                         channel: channel,
                         key: key,
@@ -132,13 +135,14 @@ final class UpstreamConnectionPool {
     private func send(
         _ head: HTTPRequestHead,
         body: ByteBuffer?,
+        for client: IPAddress,
         on connection: Connection,
         completion: @escaping Completion
     ) {
         let timeout = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
         let parent = connection.forwardingParent
         let sent = parent.map { Self.absoluteForm(head, key: connection.key, parent: $0) } ?? head
-        connection.exchanger.send(sent, body: body, timeout: timeout) { result in
+        connection.exchanger.send(sent, body: body, for: client, timeout: timeout) { result in
             if case .success(let response) = result, response.head.isKeepAlive {
                 self.release(connection)
             } else {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOTLS
+import NetworkPolicy
 
 /// Sends one request at a time on an upstream connection and reports its whole response, or the failure when the
 /// connection breaks, the response outgrows the inspection limit or does not arrive in time.
@@ -18,8 +19,10 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     typealias Completion = UpstreamConnectionPool.Completion
 
     private var incoming: HTTPMessageGatherer<HTTPResponseHead>
-    /// The response body's share of the proxy's body memory, given back once the response is reported.
+    /// The response body's share of the proxy's body memory, charged to the client that asked (as its request
+    /// bodies are), given back once the response is reported.
     private var reservation: BodyReservation
+    private let bodyBudget: BodyMemoryBudget
     private var context: ChannelHandlerContext?
     private var pending: Completion?
     /// The response that completed during the current read, reported at its end.
@@ -36,6 +39,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     init(maxBodyBytes: Int, bodyBudget: BodyMemoryBudget, handshakeTimeout: TimeAmount? = nil) {
         incoming = HTTPMessageGatherer(limit: maxBodyBytes)
         reservation = BodyReservation(budget: bodyBudget)
+        self.bodyBudget = bodyBudget
         self.handshakeTimeout = handshakeTimeout
     }
 
@@ -70,10 +74,19 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
         context?.close(promise: nil)
     }
 
-    /// Writes the request; `completion` runs once, with the response or why there is none.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount, completion: @escaping Completion) {
+    /// Writes the request of `client`; `completion` runs once, with the response or why there is none.
+    func send(
+        _ head: HTTPRequestHead,
+        body: ByteBuffer?,
+        for client: IPAddress,
+        timeout: TimeAmount,
+        completion: @escaping Completion
+    ) {
         guard let context, context.channel.isActive else { return completion(.failure(.notSent)) }
         guard pending == nil else { return completion(.failure(.connectionBusy)) }
+        // Else one client's plain requests to a server that stalls a byte short held the whole budget, charged to
+        // nobody, and every other client's exchange got 503.
+        reservation = BodyReservation(budget: bodyBudget, client: client)
         do {
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
             deadline = try context.eventLoop.scheduleCallback(
