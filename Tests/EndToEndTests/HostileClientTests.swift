@@ -426,9 +426,12 @@ struct HostileClientTests {
         }
     }
 
-    /// Ambiguous targets, a second host, repeated decision fields: 400, audited, nothing sent upstream.
+    /// Ambiguous targets, a second host, repeated decision fields, a form that cannot be read as the STS reads it
+    /// (encoded, or in a charset a byte reader cannot read): 400, audited, nothing sent upstream.
     @Test(arguments: [
         ("/%2FNORTHWIND/oauth2/v2.0/token", [String]()),
+        ("/NORTHWIND/oauth2/v2.0/token", ["-H", "Content-Encoding: gzip"]),
+        ("/NORTHWIND/oauth2/v2.0/token", ["-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-16"]),
         ("/NORTHWIND/oauth2/v2.0/token%00", []),
         ("https://evil.example/NORTHWIND/oauth2/v2.0/token", []),
         ("/NORTHWIND/oauth2/v2.0/token", ["-H", "Host: login.microsoftonline.us"]),

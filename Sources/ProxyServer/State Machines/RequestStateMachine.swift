@@ -142,16 +142,10 @@ struct RequestStateMachine {
         decider: ExchangeDecider,
         at stamp: EventStamp
     ) -> Action {
-        let summary = TokenRequestSummary(
-            formBody: request.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
-        )
-        if let repeated = summary.repeatedField {
-            let reason = "the token request names \(repeated) more than once, so which one the STS uses is ambiguous"
-            return audit(refusal(reason, path: request.head.uri, at: stamp))
-        }
-        if summary.truncated {
-            let reason = "the token request has too many form fields to inspect"
-            return audit(refusal(reason, path: request.head.uri, at: stamp))
+        let summary: TokenRequestSummary
+        switch readTokenRequest(request, at: stamp) {
+        case .read(let read): summary = read
+        case .refused(let refused): return audit(refused)
         }
         let record = ExchangeRecord(
             host: session.target.host,
