@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
-/// Heads whose headers the gatherer reads (`Content-Length`) and completes (trailers).
+/// Heads whose headers the gatherer reads (`Content-Length`) and completes (the `Trailer` field dropped).
 protocol HTTPMessageHead: Equatable {
     var headers: HTTPHeaders { get set }
 }
@@ -41,10 +41,11 @@ struct HTTPMessageGatherer<Head: HTTPMessageHead> {
         case .end(let trailers):
             guard case (var head, let body)? = receiving else { return .incomplete }
             receiving = nil
-            if let trailers {
-                // RFC 9112 7.1.2: trailer fields join the header section once the body is complete.
+            if trailers != nil {
+                // The message goes on whole, with a length: its trailer fields are discarded (RFC 9112 7.1.2 allows
+                // that, and forbids merging a field into the header section unless its definition says how). Merged,
+                // an answer's `x-ms-token` or `set-cookie` trailer reached the client as a header.
                 head.headers.remove(name: "trailer")
-                head.headers.add(contentsOf: trailers)
             }
             return .complete(head, body: body.buffer)
         }

@@ -8,7 +8,8 @@ import NIOHTTPCompression
 /// coding (`br`, `zstd`, stacked codings) cannot be read.
 enum ResponseCoding: Equatable {
     case plain
-    case decodable
+    /// `gzip` or `deflate`, the one coding besides any `identity`.
+    case decodable(String)
     case undecodable(String)
 
     init(_ headers: HTTPHeaders) {
@@ -20,7 +21,7 @@ enum ResponseCoding: Equatable {
         let codings = headers[canonicalForm: "content-encoding"].map { $0.lowercased() }.filter { $0 != "identity" }
         switch codings {
         case []: self = .plain
-        case ["gzip"], ["deflate"]: self = .decodable
+        case ["gzip"], ["deflate"]: self = .decodable(codings[0])
         default: self = .undecodable(String(codings.joined(separator: ", ").prefix(64)))
         }
     }
@@ -31,12 +32,16 @@ enum ResponseCoding: Equatable {
         _ response: NIOHTTPClientResponseFull,
         limit: Int
     ) -> Result<NIOHTTPClientResponseFull, UpstreamError> {
-        guard case .decodable = ResponseCoding(response.head.headers) else { return .success(response) }
+        guard case .decodable(let coding) = ResponseCoding(response.head.headers) else { return .success(response) }
         let channel = EmbeddedChannel(handler: NIOHTTPResponseDecompressor(limit: .size(limit)))
         defer { _ = try? channel.finish() }
         var body = channel.allocator.buffer(capacity: 0)
+        // The decompressor reads the first coding named: `identity, gzip` would pass the gzip body on undecoded, and
+        // then unlabelled, as if it were plain.
+        var head = response.head
+        head.headers.replaceOrAdd(name: "content-encoding", value: coding)
         do {
-            try channel.writeInbound(HTTPClientResponsePart.head(response.head))
+            try channel.writeInbound(HTTPClientResponsePart.head(head))
             if let compressed = response.body { try channel.writeInbound(HTTPClientResponsePart.body(compressed)) }
             try channel.writeInbound(HTTPClientResponsePart.end(nil))
             while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
