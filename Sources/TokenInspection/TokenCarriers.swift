@@ -27,23 +27,48 @@ package struct TokenCarriers: Sendable, Equatable {
     /// Pages larger than this are not scanned for form fields (the inspection limit bounds them anyway).
     private static let maxScannedBytes = 4 << 20
 
-    /// Scans a response: its content type, its (decoded) body and its `Location` header.
-    package static func scan(contentType: String?, body: some Collection<UInt8>, location: String?) -> TokenCarriers {
+    /// Scans a response: its content types (one, as a rule), its (decoded) body and its `Location` header.
+    ///
+    /// A body that names a token where it cannot be read as its type says (JSON that is not one readable object,
+    /// a type that is absent, given twice or none of JSON, HTML and XML, which a browser sniffs or a lenient client
+    /// parses anyway) is ambiguous: judged as unreadable, not passed as carrying nothing.
+    package static func scan(
+        contentTypes: [String],
+        body: some Collection<UInt8>,
+        location: String?
+    ) -> TokenCarriers {
         var found = TokenCarriers()
         if let location { found.readParameters(ofURL: location) }
-        let type = contentType?.lowercased() ?? ""
-        if type.contains("json"), let object = JSONObjectScanner.members(of: body, wanted: jsonMembers) {
+        let type = contentTypes.count == 1 ? contentTypes[0].lowercased() : ""
+        if type.contains("json") {
+            guard let object = JSONObjectScanner.members(of: body, wanted: jsonMembers) else {
+                found.noteUnreadable(body, "the JSON answer names a token but is not one object that can be read")
+                return found
+            }
             if let token = object["id_token"]?.string { found.keep(token, at: \.idToken, named: "id_token") }
             if let token = object["access_token"]?.string {
                 found.keep(token, at: \.accessToken, named: "access_token")
             }
             if object["refresh_token"] != nil { found.carriesRefreshToken = true }
-        } else if type.contains("html"), body.count <= maxScannedBytes {
+        } else if type.contains("html") {
+            guard body.count <= maxScannedBytes else { return found }
             found.readFormFields(Array(body))
         } else if type.contains("xml") {
             found.readSecurityTokenResponse(Array(body))
+        } else {
+            found.noteUnreadable(body, "the answer names a token but its content type does not say how to read it")
         }
         return found
+    }
+
+    /// Marks the answer ambiguous when `body` names a token (`id_token`, `access_token`, `refresh_token`).
+    private mutating func noteUnreadable(_ body: some Collection<UInt8>, _ why: String) {
+        guard body.count <= Self.maxScannedBytes else { return }
+        let bytes = Array(body)
+        let named = ["id_token", "access_token", "refresh_token"].contains {
+            Self.find(Array($0.utf8), in: bytes, from: 0) != nil
+        }
+        if named { ambiguity = ambiguity ?? why }
     }
 
     /// A WS-Trust answer (SOAP): a `RequestSecurityTokenResponse` hands over a token.
@@ -68,8 +93,13 @@ package struct TokenCarriers: Sendable, Equatable {
             guard [UInt8(ascii: "&"), UInt8(ascii: "#"), UInt8(ascii: "?")].contains(byte) else { continue }
             let pair = bytes[pairStart..<index]
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            // Names are decoded as values are: a browser's URLSearchParams reads `id%5Ftoken` as `id_token`.
             if parts.count == 2,
-                record(name: Array(parts[0]), value: FormText.decodedBytes(parts[1], limit: .max), inURL: true)
+                record(
+                    name: FormText.decodedBytes(parts[0], limit: 64),
+                    value: FormText.decodedBytes(parts[1], limit: .max),
+                    inURL: true
+                )
             {
                 tokenPlaces.insert(inFragment)
             }

@@ -255,7 +255,7 @@ struct ExchangeDeciderTests {
             TokenEndpoint.flow(host: "login.microsoftonline.com", path: "/\(Self.fabrikam)/oauth2/v2.0/authorize")
         )
         let carriers = TokenCarriers.scan(
-            contentType: "text/html",
+            contentTypes: ["text/html"],
             body: Array(#"<form><input type="hidden" name="code" value="0.AAA"></form>"#.utf8),
             location: nil
         )

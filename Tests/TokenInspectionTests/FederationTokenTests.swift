@@ -23,7 +23,7 @@ struct FederationTokenTests {
 
     static func carriers(field: String, value: String) -> TokenCarriers {
         let page = #"<html><form><input type="hidden" name="\#(field)" value="\#(value)"/></form></html>"#
-        return TokenCarriers.scan(contentType: "text/html", body: Array(page.utf8), location: nil)
+        return TokenCarriers.scan(contentTypes: ["text/html"], body: Array(page.utf8), location: nil)
     }
 
     @Test func aSAMLResponseNamesItsTenantInEveryIssuer() throws {
@@ -89,7 +89,7 @@ struct FederationTokenTests {
         #expect(FederationToken.read(xml: []) == nil)
         #expect(!Self.carriers(field: "SAMLResponse", value: Data(logout.utf8).base64EncodedString()).carriesTokens)
         let location = "https://app.example/slo?SAMLResponse=fZJNb9swDIbv%2BxWG7o7s&RelayState=x"
-        #expect(!TokenCarriers.scan(contentType: nil, body: [UInt8](), location: location).carriesTokens)
+        #expect(!TokenCarriers.scan(contentTypes: [], body: [UInt8](), location: location).carriesTokens)
     }
 
     /// Text a user chooses (a display name in an attribute's value) cannot pass for an issuer: it is no tag's

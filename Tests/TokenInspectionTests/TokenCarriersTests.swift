@@ -13,7 +13,7 @@ struct TokenCarriersTests {
 
     static func evidence(location: String) -> TokenResponseEvidence {
         TokenResponseInspector.inspect(
-            TokenCarriers.scan(contentType: nil, body: [UInt8](), location: location),
+            TokenCarriers.scan(contentTypes: [], body: [UInt8](), location: location),
             endpoint: endpoint
         )
     }
@@ -48,10 +48,35 @@ struct TokenCarriersTests {
             <input type="hidden" name="id_token" value="\(Self.northwind)"/></form>
             """
         let evidence = TokenResponseInspector.inspect(
-            TokenCarriers.scan(contentType: "text/html", body: Array(page.utf8), location: nil),
+            TokenCarriers.scan(contentTypes: ["text/html"], body: Array(page.utf8), location: nil),
             endpoint: Self.endpoint
         )
         #expect(evidence.signInTenant == nil)
         #expect(evidence.unreadableReason?.contains("more than once") == true)
+    }
+
+    /// A body that names a token where it cannot be read as its type says is ambiguous (judged as unreadable); one that
+    /// reads as its type says and carries none passes.
+    @Test(
+        arguments: [
+            (["application/json"], #"{"id_token":"A","id_token":"B"}"#, true),
+            (["application/json"], "\u{FEFF}{\"id_token\":\"A\"}", true),
+            ([], #"{"id_token":"A"}"#, true),
+            (["text/plain"], #"{"access_token":"A"}"#, true),
+            (["text/plain", "text/html"], #"<input name="id_token" value="A">"#, true),
+            (["application/json"], #"{"response_types_supported":["code","id_token"]}"#, false),
+            (["text/html"], #"<script>var types = ["id_token"];</script>"#, false),
+            ([], "<html>signed out</html>", false),
+        ]
+    )
+    func aTokenNamedWhereItCannotBeReadIsAmbiguous(types: [String], body: String, ambiguous: Bool) {
+        let carriers = TokenCarriers.scan(contentTypes: types, body: Array(body.utf8), location: nil)
+        #expect((carriers.ambiguity != nil) == ambiguous, "\(types) \(body): \(carriers.ambiguity ?? "none")")
+    }
+
+    /// A redirect's parameter names are decoded as a browser's URLSearchParams decodes them.
+    @Test func anEscapedParameterNameIsRead() {
+        let evidence = Self.evidence(location: "https://app.example/cb#id%5Ftoken=\(Self.northwind)")
+        #expect(evidence.signInTenant == ExampleTenants.northwind)
     }
 }

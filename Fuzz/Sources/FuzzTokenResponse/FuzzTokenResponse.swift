@@ -35,13 +35,13 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 
     let location = String(decoding: bytes, as: UTF8.self)
     for contentType in ["application/json", "text/html; charset=utf-8", "application/soap+xml"] {
-        let carriers = TokenCarriers.scan(contentType: contentType, body: bytes, location: location)
+        let carriers = TokenCarriers.scan(contentTypes: [contentType], body: bytes, location: location)
         if carriers.idToken != nil || carriers.accessToken != nil {
             guard carriers.carriesTokens else { fatalError("carriers with a token do not carry tokens") }
         }
         checkEvidence(TokenResponseInspector.inspect(carriers, endpoint: endpoint))
     }
-    _ = TokenCarriers.scan(contentType: nil, body: bytes, location: nil)
+    _ = TokenCarriers.scan(contentTypes: [], body: bytes, location: nil)
     return 0
 }
 

@@ -126,11 +126,11 @@ extension RequestStateMachine {
             )
         }
         let carriers = TokenCarriers.scan(
-            contentType: headers.first(name: "content-type"),
+            contentTypes: headers["content-type"],
             body: response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView,
             location: headers.first(name: "location")
         )
-        guard carriers.carriesTokens else { return nil }
+        guard carriers.carriesTokens || carriers.ambiguity != nil else { return nil }
         guard case .known(let creator, _) = session.creator else { return creatorUnknown(record, at: stamp) }
         let verdict = flow.decider.judgeTokenFlow(
             carriers,

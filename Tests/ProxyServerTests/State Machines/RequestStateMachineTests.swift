@@ -50,7 +50,7 @@ struct RequestStateMachineTests {
     ) -> (AuditEvent, SessionAnswer) {
         let endpoint = TokenEndpoint.flow(host: Fixtures.host, path: path)!
         let carriers = TokenCarriers.scan(
-            contentType: response.head.headers.first(name: "content-type"),
+            contentTypes: response.head.headers["content-type"],
             body: response.body!.readableBytesView,
             location: response.head.headers.first(name: "location")
         )
