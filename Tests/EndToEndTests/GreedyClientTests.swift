@@ -79,6 +79,16 @@ struct GreedyClientTests {
         }
     }
 
+    /// The audit lines once there are any (within 5 s): a closed session's exchange is audited when its answer comes.
+    static func firstAuditLines(_ serve: ServeProcess) async throws -> [[String: Any]] {
+        var lines: [[String: Any]] = []
+        for _ in 0..<50 where lines.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            lines = serve.auditObjects()
+        }
+        return lines
+    }
+
     /// A client that hangs up while its token request is upstream: the STS issues the token all the same, so the
     /// exchange is judged and audited when the answer comes, and nothing is written to the closed connection.
     @Test func anExchangeWhoseClientLeftIsStillAudited() async throws {
@@ -87,11 +97,7 @@ struct GreedyClientTests {
                 Self.client, "hang-up", String(serve.proxyPort), serve.caPath, "login.microsoftonline.com",
                 Self.fabrikam.description,
             ])
-            var lines: [[String: Any]] = []
-            for _ in 0..<50 where lines.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
-                lines = serve.auditObjects()
-            }
+            let lines = try await Self.firstAuditLines(serve)
             try #require(lines.count == 1, "\(lines)")
             #expect(lines[0]["decision"] as? String == "allowed")
             #expect(lines[0]["sign_in_tenant"] as? String == Self.fabrikam.description)
@@ -110,11 +116,7 @@ struct GreedyClientTests {
                 Self.client, "end-behind", String(serve.proxyPort), serve.caPath, "login.microsoftonline.com",
                 Self.northwind.description, ending,
             ])
-            var lines: [[String: Any]] = []
-            for _ in 0..<50 where lines.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
-                lines = serve.auditObjects()
-            }
+            let lines = try await Self.firstAuditLines(serve)
             try #require(lines.count == 1, "\(output) \(lines)")
             #expect(lines[0]["decision"] as? String == "blocked")
             #expect(lines[0]["sign_in_tenant"] as? String == Self.northwind.description)
