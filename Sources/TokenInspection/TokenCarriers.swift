@@ -111,17 +111,9 @@ package struct TokenCarriers: Sendable, Equatable {
         }
     }
 
-    /// Every `<input …>` with a `name` and a `value` attribute, tag and attribute names without case.
+    /// The fields the page would submit (`HTMLFormFields`).
     private mutating func readFormFields(_ page: [UInt8]) {
-        var index = 0
-        while let open = Self.find(Array("<input".utf8), in: page, from: index) {
-            let close = page[open...].firstIndex(of: UInt8(ascii: ">")) ?? page.endIndex
-            let tag = Array(page[open..<close])
-            if let name = Self.attribute("name", in: tag), let value = Self.attribute("value", in: tag) {
-                record(name: name, value: value, inURL: false)
-            }
-            index = close
-        }
+        for field in HTMLFormFields.read(page) { record(name: field.name, value: field.value, inURL: false) }
     }
 
     /// Records a form field or, with `inURL`, a redirect's parameter; says whether it hands over a token. A redirect
@@ -157,52 +149,8 @@ package struct TokenCarriers: Sendable, Equatable {
         self[keyPath: slot] = value
     }
 
-    /// The value of attribute `name` (quoted with `"` or `'`, or bare) in one tag.
-    private static func attribute(_ name: String, in tag: [UInt8]) -> [UInt8]? {
-        let key = Array(name.utf8)
-        var index = 0
-        while let found = find(key, in: tag, from: index) {
-            index = found + key.count
-            // The attribute name must stand alone: preceded by white space, followed by `=`.
-            guard found > 0,
-                [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(tag[found - 1])
-            else { continue }
-            var cursor = index
-            while cursor < tag.count, tag[cursor] == UInt8(ascii: " ") { cursor += 1 }
-            guard cursor < tag.count, tag[cursor] == UInt8(ascii: "=") else { continue }
-            cursor += 1
-            while cursor < tag.count, tag[cursor] == UInt8(ascii: " ") { cursor += 1 }
-            guard cursor < tag.count else { return nil }
-            let quote = tag[cursor]
-            if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
-                let end = tag[(cursor + 1)...].firstIndex(of: quote) ?? tag.endIndex
-                return Array(tag[(cursor + 1)..<end])
-            }
-            let end =
-                tag[cursor...].firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "/") }) ?? tag.endIndex
-            return Array(tag[cursor..<end])
-        }
-        return nil
-    }
-
-    /// The first place `needle` (lower-case ASCII) occurs in `haystack` at or after `start`, without ASCII case.
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        var index = start
-        while index + needle.count <= haystack.count {
-            var matches = true
-            for offset in 0..<needle.count {
-                let byte = haystack[index + offset]
-                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                if folded != needle[offset] {
-                    matches = false
-                    break
-                }
-            }
-            if matches { return index }
-            index += 1
-        }
-        return nil
+        HTMLFormFields.find(needle, in: haystack, from: start)
     }
 }
 

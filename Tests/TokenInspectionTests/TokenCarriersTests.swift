@@ -79,4 +79,27 @@ struct TokenCarriersTests {
         let evidence = Self.evidence(location: "https://app.example/cb#id%5Ftoken=\(Self.northwind)")
         #expect(evidence.signInTenant == ExampleTenants.northwind)
     }
+
+    /// A form field spelt as a browser still reads it is read: character references, `/` and any HTML white space
+    /// between attributes (an unquoted value runs on through `/`, as a browser's does), white space around `=`, a `>` inside a quoted value, a text area.
+    @Test(
+        arguments: [
+            #"<input type="hidden" name="id&#95;token" value="@">"#,
+            #"<input/type="hidden"/name="id_token"/value="@">"#,
+            "<input type=hidden name\t=\t\"id_token\" value=@>",
+            "<input\u{0C}name=id_token\u{0C}value=@>",
+            #"<input title=">" name="id_token" value="@">"#,
+            #"<INPUT NAME='ID_TOKEN' VALUE='@'/>"#,
+            #"<textarea name="id_token">@</textarea>"#,
+            #"<input name="id&lowbar;token" value="@">"#,
+        ]
+    )
+    func aFieldSpeltAsABrowserReadsItIsRead(_ field: String) {
+        let page =
+            "<html><body><form method=post>"
+            + field.split(separator: "@", omittingEmptySubsequences: false)
+            .joined(separator: Self.northwind)
+        let carriers = TokenCarriers.scan(contentTypes: ["text/html"], body: Array(page.utf8), location: nil)
+        #expect(carriers.idToken == Self.northwind, "\(field)")
+    }
 }

@@ -191,7 +191,6 @@ struct ResourceStreamStateMachine {
     // MARK: - Judging
 
     private mutating func judge(_ pending: Pending, at stamp: EventStamp) -> Action {
-        var pending = pending
         // A form was read whole: it is judged as one body and sent on as one.
         let formBody = StreamedRequestHead.isForm(pending.head) && pending.ended ? pending.body : nil
         let (machine, action) = RequestStateMachine.start(
