@@ -121,8 +121,9 @@ package struct ExchangeDecider: Sendable {
             )
         }
         // A 2xx answer is judged even when no token can be read from it: what cannot be read might be a token. So is
-        // any answer whose body cannot be read: MSAL reads every answer below 500 as a token response.
-        guard evidence.isSuccess || (200..<300).contains(status) || evidence.bodyIsUnreadable else {
+        // any answer whose unreadable body names one: MSAL reads every answer below 500 as a token response. An error
+        // page that names none (a front door's 503) goes to the client as it came, `Retry-After` and all.
+        guard evidence.isSuccess || (200..<300).contains(status) || evidence.unreadableBodyNamesAToken else {
             return ExchangeVerdict(
                 outcome: .allow,
                 creatorTenant: creator,

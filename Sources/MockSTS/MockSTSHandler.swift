@@ -202,8 +202,9 @@ struct MockTokenMinter {
                 Self.error("invalid_grant", 70000, "AADSTS70000: mock error")
             )
         }
+        let status = form["mock_answer_status"].flatMap(Int.init).map { HTTPResponseStatus(statusCode: $0) } ?? .ok
         if form["mock_token"] == "html" {
-            return MockAnswer(.ok, "<html><body>signed in</body></html>", contentType: "text/html; charset=utf-8")
+            return MockAnswer(status, "<html><body>signed in</body></html>", contentType: "text/html; charset=utf-8")
         }
         let named =
             ["common", "organizations"].contains(segment.lowercased()) ? form["mock_tid"].flatMap { TenantID($0) } : nil
@@ -262,7 +263,6 @@ struct MockTokenMinter {
             // A member twice: a strict reader refuses it, a lenient one (Python's json) takes the last.
             text = #"{"access_token":"\#(accessToken)","# + text.dropFirst()
         }
-        let status = form["mock_answer_status"].flatMap(Int.init).map { HTTPResponseStatus(statusCode: $0) } ?? .ok
         return MockAnswer(status, text)
     }
 

@@ -52,7 +52,8 @@ enum HTMLFormFields {
         var index = start
         while index < page.count {
             while index < page.count, isSpace(page[index]) || page[index] == UInt8(ascii: "/") { index += 1 }
-            guard index < page.count, page[index] != UInt8(ascii: ">") else { return (attributes, index + 1) }
+            guard index < page.count else { return (attributes, page.count) }
+            guard page[index] != UInt8(ascii: ">") else { return (attributes, index + 1) }
             let nameStart = index
             index += 1  // a name may begin with `=`
             while index < page.count, !isSpace(page[index]),

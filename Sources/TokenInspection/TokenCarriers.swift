@@ -61,14 +61,22 @@ package struct TokenCarriers: Sendable, Equatable {
         return found
     }
 
-    /// Marks the answer ambiguous when `body` names a token (`id_token`, `access_token`, `refresh_token`).
+    /// Marks the answer ambiguous when `body` names a token.
     private mutating func noteUnreadable(_ body: some Collection<UInt8>, _ why: String) {
-        guard body.count <= Self.maxScannedBytes else { return }
-        let bytes = Array(body)
-        let named = ["id_token", "access_token", "refresh_token"].contains {
-            Self.find(Array($0.utf8), in: bytes, from: 0) != nil
+        if Self.namesAToken(body) { ambiguity = ambiguity ?? why }
+    }
+
+    /// Whether `body` names a token (`id_token`, `access_token`, `refresh_token`) as a lenient reader would find it:
+    /// in any letter case, in UTF-16 or UTF-32 (NUL bytes skipped), or with its `_` escaped as JSON's `\u005f`.
+    static func namesAToken(_ body: some Collection<UInt8>) -> Bool {
+        guard body.count <= maxScannedBytes else { return true }
+        var folded: [UInt8] = []
+        folded.reserveCapacity(body.count)
+        for byte in body where byte != 0 {
+            folded.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
-        if named { ambiguity = ambiguity ?? why }
+        let names = ["id_token", "access_token", "refresh_token", "id\\u005ftoken", "access\\u005ftoken"]
+        return names.contains { find(Array($0.utf8), in: folded, from: 0) != nil }
     }
 
     /// A WS-Trust answer (SOAP): a `RequestSecurityTokenResponse` hands over a token.

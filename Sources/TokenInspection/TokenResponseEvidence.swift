@@ -33,9 +33,10 @@ package struct TokenResponseEvidence: Sendable, Equatable {
     package var expiry: Double?
     /// Why no sign-in tenant could be read from a successful response.
     package var unreadableReason: String?
-    /// The body is not empty and not a JSON object the scanner reads (a duplicate member, a byte order mark, another
-    /// encoding, bytes after it): what a lenient client reads in it may be a token, whatever the status.
-    package var bodyIsUnreadable = false
+    /// The body is not a JSON object the scanner reads (a duplicate member, a byte order mark, another encoding,
+    /// bytes after it) and names a token: what a lenient client reads in it may be one, whatever the status. An error
+    /// page (HTML, text) that names none is not.
+    package var unreadableBodyNamesAToken = false
 
     package init() {}
 }

@@ -11,7 +11,7 @@ package enum TokenResponseInspector {
         var evidence = TokenResponseEvidence()
         guard let object = JSONObjectScanner.members(of: body, wanted: members) else {
             evidence.unreadableReason = "the response body is not a JSON object"
-            evidence.bodyIsUnreadable = !body.isEmpty
+            evidence.unreadableBodyNamesAToken = TokenCarriers.namesAToken(body)
             return evidence
         }
         let accessToken = object["access_token"]?.string

@@ -308,6 +308,23 @@ struct HostileClientTests {
         }
     }
 
+    /// An error page that names no token (a front door's 503 in HTML) goes to the client as it came, however strict
+    /// the policy: judged, it would read as a tenant isolation refusal and hide the outage from the client's retries.
+    @Test func anErrorPageThatNamesNoTokenPassesAsItCame() async throws {
+        try await ServeProcess.with { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.fabrikam))
+            let response = try await serve.curl(
+                maker + [
+                    "-d", Self.form + "&mock_tid=\(Self.fabrikam)&mock_token=html&mock_answer_status=503",
+                    "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+                ]
+            )
+            #expect(response.status == 503, "HTTP \(response.status) \(response.body.prefix(300))")
+            #expect(response.body.contains("signed in"))
+            #expect(serve.auditObjects().map { $0["decision"] as? String } == ["allowed"])
+        }
+    }
+
     /// Tokens handed over by the authorize endpoint (implicit flow): a form_post page and a redirect fragment.
     @Test(arguments: ["form_post", "fragment"])
     func tokensOutsideTheTokenEndpointAreJudged(_ mode: String) async throws {

@@ -12,6 +12,13 @@ struct StreamedRequestHeadTests {
     @Test(arguments: [
         "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8",
         "application/x-www-form-urlencoded;charset=\"us-ascii\"", "application/json; charset=utf-16",
+        // ASCII's other registered names, and sets that keep ASCII as is (what Python and Java send under C locales).
+        "application/x-www-form-urlencoded; charset=ANSI_X3.4-1968",
+        "application/x-www-form-urlencoded; charset=cp1252",
+        "application/x-www-form-urlencoded; charset=ISO_8859-1:1987",
+        "application/x-www-form-urlencoded; charset=iso-ir-100",
+        "application/x-www-form-urlencoded; charset=windows-1250",
+        "application/x-www-form-urlencoded; charset=iso-8859-2",
     ])
     func aFormInAnASCIICharsetIsRead(_ type: String) {
         #expect(StreamedRequestHead.unreadableForm(Self.head([("Content-Type", type)])) == nil)
@@ -20,6 +27,8 @@ struct StreamedRequestHeadTests {
     @Test(arguments: [
         "application/x-www-form-urlencoded; charset=utf-16", "application/x-www-form-urlencoded; charset=UTF-32BE",
         "application/x-www-form-urlencoded; charset=utf-8; charset=utf-16",
+        "application/x-www-form-urlencoded; charset=utf-7", "application/x-www-form-urlencoded; charset=ibm037",
+        "application/x-www-form-urlencoded; charset=unicode",
     ])
     func aFormInAnotherCharsetIsRefused(_ type: String) throws {
         let reason = try #require(StreamedRequestHead.unreadableForm(Self.head([("Content-Type", type)])))
@@ -32,6 +41,13 @@ struct StreamedRequestHeadTests {
         ])
         let reason = try #require(StreamedRequestHead.unreadableForm(head))
         #expect(reason.contains("2 Content-Type headers"))
+    }
+
+    /// An empty `Content-Encoding`, or `identity`, names no coding.
+    @Test(arguments: ["", "identity", " , identity"])
+    func aFormWithNoCodingIsRead(_ coding: String) {
+        let head = Self.head([("Content-Type", "application/x-www-form-urlencoded"), ("Content-Encoding", coding)])
+        #expect(StreamedRequestHead.unreadableForm(head) == nil)
     }
 
     @Test func anEncodedFormIsRefused() throws {

@@ -102,4 +102,12 @@ struct TokenCarriersTests {
         let carriers = TokenCarriers.scan(contentTypes: ["text/html"], body: Array(page.utf8), location: nil)
         #expect(carriers.idToken == Self.northwind, "\(field)")
     }
+
+    /// A page that ends inside a tag (the fuzzer's crash: the reader stepped past the end) reads as far as it goes.
+    @Test(arguments: ["<input", "<input ", "<input name=id_token value=@", "<textarea name=id_token", "<input name='"])
+    func aPageThatEndsInsideATagIsReadWithoutATrap(_ page: String) {
+        let bytes = Array(page.split(separator: "@", omittingEmptySubsequences: false).joined(separator: "x").utf8)
+        let carriers = TokenCarriers.scan(contentTypes: ["text/html"], body: bytes, location: nil)
+        #expect(carriers.ambiguity == nil)
+    }
 }

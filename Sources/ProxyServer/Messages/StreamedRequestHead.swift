@@ -85,7 +85,7 @@ enum StreamedRequestHead {
             return "the request carries \(types) Content-Type headers; which one the resource reads is ambiguous"
         }
         guard isForm(head), let type = head.headers.first(name: "content-type") else { return nil }
-        if let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) {
+        if let coding = contentCoding(head) {
             return "the form body is encoded (\(coding.prefix(40))), so a token it may carry cannot be read"
         }
         let parameters = type.lowercased().split(separator: ";").dropFirst()
@@ -94,16 +94,35 @@ enum StreamedRequestHead {
             guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "charset" else { return nil }
             return Substring(parts[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: ["\""]))
         }
-        guard charsets.count <= 1, charsets.allSatisfy(asciiCompatibleCharsets.contains) else {
+        guard charsets.count <= 1, charsets.allSatisfy(isASCIICompatible) else {
             return
                 "the form's charset (\(charsets.joined(separator: ", ").prefix(40))) is not one a token can be read in"
         }
         return nil
     }
 
-    /// Charsets in which `access_token=` and a token are the same bytes as in ASCII.
+    /// The body's content coding other than `identity` (an empty value names none), if it has one.
+    static func contentCoding(_ head: HTTPRequestHead) -> Substring? {
+        head.headers[canonicalForm: "content-encoding"].first { !$0.isEmpty && $0.lowercased() != "identity" }
+    }
+
+    /// Whether `access_token=` and a token are the same bytes in `charset` (lower case) as in ASCII: ASCII by any of
+    /// its registered names (`ANSI_X3.4-1968` is what Python and Java report under a C locale), UTF-8, and the
+    /// single- and multi-byte sets that keep ASCII as is (ISO 8859, Windows 125x, the East Asian EUC and GB sets).
+    /// Not UTF-16, UTF-32, UTF-7 or EBCDIC, which hide the field from a byte reader.
+    static func isASCIICompatible(_ charset: Substring) -> Bool {
+        if asciiCompatibleCharsets.contains(charset) { return true }
+        return asciiCompatibleFamilies.contains { charset.hasPrefix($0) }
+    }
+
     private static let asciiCompatibleCharsets: Set<Substring> = [
-        "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "iso-8859-15", "latin1", "windows-1252",
+        "utf-8", "utf8", "unicode-1-1-utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi_x3.4-1986", "iso646-us",
+        "iso_646.irv:1991", "us", "ibm367", "cp367", "csascii", "koi8-r", "koi8-u", "cp437", "ibm437", "cp850",
+        "ibm850", "cp866", "ibm866", "gbk", "gb2312", "gb18030", "big5", "euc-jp", "euc-kr", "tis-620", "macintosh",
+    ]
+    /// ISO 8859 parts and their Latin aliases, Windows 125x, the ISO-IR registrations of both.
+    private static let asciiCompatibleFamilies = [
+        "iso-8859-", "iso8859-", "iso_8859-", "latin", "csisolatin", "windows-125", "cp125", "x-cp125", "iso-ir-",
     ]
 
     private static func isChunked(_ head: HTTPRequestHead) -> Bool {

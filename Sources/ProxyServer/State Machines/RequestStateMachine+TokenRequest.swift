@@ -35,9 +35,7 @@ extension RequestStateMachine {
 
     /// A body sent with a content coding, whatever its type claims.
     private static func encodedBody(_ head: HTTPRequestHead) -> String? {
-        guard let coding = head.headers["content-encoding"].first(where: { $0.lowercased() != "identity" }) else {
-            return nil
-        }
+        guard let coding = StreamedRequestHead.contentCoding(head) else { return nil }
         return "the body is encoded (\(coding.prefix(40))), so its fields cannot be read"
     }
 }
