@@ -132,6 +132,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             openUpstream(context: context)
         case .startUpstream(let parts, let sendContinue):
             startUpstream(parts, sendContinue: sendContinue, context: context)
+        case .sendContinue:
+            writeContinue(context: context)
         case .sendUpstream(let part):
             guard let channel = upstream?.channel else { return }
             channel.write(part, promise: nil)
@@ -210,11 +212,15 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         // Within a read of the client's the rest of the request may follow at once: one flush when it completes.
         if !inClientRead { connection.channel.flush() }
         reservation.releaseAll()
-        if sendContinue {
-            let head = HTTPResponseHead(version: .http1_1, status: .continue)
-            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
-        }
+        if sendContinue { writeContinue(context: context) }
         setClientReading(connection.channel.isWritable)
+    }
+
+    private func writeContinue(context: ChannelHandlerContext) {
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+            promise: nil
+        )
     }
 
     /// Writes the proxy's own answer; the connection closes after it when `close`, else reads the next request.

@@ -203,6 +203,8 @@ extension RequestStateMachine {
             bodyLength: request.body?.readableBytes ?? 0
         )
         head.headers.replaceOrAdd(name: "accept-encoding", value: "identity")
+        // The body goes with the head: the proxy answered `100 Continue` itself (`SessionStateMachine`).
+        head.headers.remove(name: "expect")
         if let restrictions = session.tenantRestrictionsV2, restrictions.applies(to: target.host) {
             for name in TenantRestrictionsV2.replacedHeaders { head.headers.remove(name: name) }
             head.headers.add(name: TenantRestrictionsV2.headerName, value: restrictions.headerValue)

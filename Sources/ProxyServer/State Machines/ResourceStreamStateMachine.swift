@@ -23,6 +23,8 @@ struct ResourceStreamStateMachine {
         /// Send `parts` on the connection just got; then answer `100 Continue` when `sendContinue`, and read the
         /// client again.
         case startUpstream([HTTPClientRequestPart], sendContinue: Bool)
+        /// Answer `100 Continue`: the client waits for it before it sends the form the proxy reads to judge.
+        case sendContinue
         /// Send a part of the request's body, or its end, on the upstream connection.
         case sendUpstream(HTTPClientRequestPart)
         /// Write a part of the upstream's answer to the client (flushed with the upstream read that brought it).
@@ -112,7 +114,7 @@ struct ResourceStreamStateMachine {
         let pending = Pending(head: head)
         if StreamedRequestHead.carriesForm(head) {
             state = .collectingForm(pending)
-            return .none
+            return StreamedRequestHead.expectsContinue(head) ? .sendContinue : .none
         }
         return judge(pending, at: stamp)
     }

@@ -29,6 +29,8 @@ struct SessionStateMachine {
         indirect case resumeReading(then: Action)
         /// Count a judged resource request, then do `then`.
         indirect case count(ResourceCount, then: Action)
+        /// Answer `100 Continue`: the client waits for it before it sends the body the proxy reads to judge.
+        case sendContinue
         case close
     }
 
@@ -83,7 +85,12 @@ struct SessionStateMachine {
         }
         switch incoming.receive(part) {
         case .incomplete:
-            return .none
+            // Only the request being answered may get an interim answer: one waiting behind another gets its own
+            // when it is started, which a client that waits for it never lets happen, so it sends the body anyway.
+            guard case .head(let head) = part, case .idle = state, StreamedRequestHead.expectsContinue(head) else {
+                return .none
+            }
+            return .sendContinue
         case .tooLarge:
             return malformedRequest(
                 status: .payloadTooLarge,
