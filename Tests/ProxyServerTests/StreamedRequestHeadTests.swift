@@ -28,7 +28,7 @@ struct StreamedRequestHeadTests {
         "application/x-www-form-urlencoded; charset=utf-16", "application/x-www-form-urlencoded; charset=UTF-32BE",
         "application/x-www-form-urlencoded; charset=utf-8; charset=utf-16",
         "application/x-www-form-urlencoded; charset=utf-7", "application/x-www-form-urlencoded; charset=ibm037",
-        "application/x-www-form-urlencoded; charset=unicode",
+        "application/x-www-form-urlencoded; charset=unicode", "application/x-www-form-urlencoded; charset=iso-ir-87",
     ])
     func aFormInAnotherCharsetIsRefused(_ type: String) throws {
         let reason = try #require(StreamedRequestHead.unreadableForm(Self.head([("Content-Type", type)])))

@@ -119,10 +119,13 @@ enum StreamedRequestHead {
         "utf-8", "utf8", "unicode-1-1-utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi_x3.4-1986", "iso646-us",
         "iso_646.irv:1991", "us", "ibm367", "cp367", "csascii", "koi8-r", "koi8-u", "cp437", "ibm437", "cp850",
         "ibm850", "cp866", "ibm866", "gbk", "gb2312", "gb18030", "big5", "euc-jp", "euc-kr", "tis-620", "macintosh",
+        // The ISO-IR registrations of ASCII and of ISO 8859 parts (not every ISO-IR set keeps ASCII: iso-ir-87 does not).
+        "iso-ir-6", "iso-ir-100", "iso-ir-101", "iso-ir-109", "iso-ir-110", "iso-ir-126", "iso-ir-127", "iso-ir-138",
+        "iso-ir-144", "iso-ir-148", "iso-ir-157",
     ]
-    /// ISO 8859 parts and their Latin aliases, Windows 125x, the ISO-IR registrations of both.
+    /// ISO 8859 parts and their Latin aliases, Windows 125x.
     private static let asciiCompatibleFamilies = [
-        "iso-8859-", "iso8859-", "iso_8859-", "latin", "csisolatin", "windows-125", "cp125", "x-cp125", "iso-ir-",
+        "iso-8859-", "iso8859-", "iso_8859-", "latin", "csisolatin", "windows-125", "cp125", "x-cp125",
     ]
 
     private static func isChunked(_ head: HTTPRequestHead) -> Bool {
