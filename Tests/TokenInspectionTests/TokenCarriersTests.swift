@@ -92,6 +92,16 @@ struct TokenCarriersTests {
             #"<INPUT NAME='ID_TOKEN' VALUE='@'/>"#,
             #"<textarea name="id_token">@</textarea>"#,
             #"<input name="id&lowbar;token" value="@">"#,
+            #"<input name="id&UnderBar;token" value="@">"#,
+            #"<input name="id&#95token" value="@">"#,
+            #"<input name="id&#x5Ftoken" value="@">"#,
+            #"<input name="id&#0000000000095;token" value="@">"#,
+            #"<select name="id_token" hidden><option>other<option selected value="@"></select>"#,
+            #"<select name="id_token"><option>@</option></select>"#,
+            // A look-alike that a browser reads as text must not swallow the real field.
+            #"<p title="<input x='"><input type="hidden" name="id_token" value="@"/><p title='x'>"#,
+            #"<!-- <input x=' --><input type="hidden" name="id_token" value="@"/><p title='x'>"#,
+            #"<script>var a="<input x='";</script><input type="hidden" name="id_token" value="@"/><b title='x'>"#,
         ]
     )
     func aFieldSpeltAsABrowserReadsItIsRead(_ field: String) {
