@@ -230,6 +230,22 @@ struct ConnectStateMachineTests {
         #expect(machine.endReceived() == .refuse(.badRequest, "the URL's port is not a TCP port"))
     }
 
+    /// TRACE is not forwarded: an echo of it (a parent proxy's, at `Max-Forwards: 0`) would show the parent's
+    /// credentials the proxy adds.
+    @Test(arguments: [HTTPMethod.TRACE, .RAW(value: "TRACK")])
+    func traceIsNotForwarded(_ method: HTTPMethod) {
+        var machine = Self.machine()
+        _ = machine.headReceived(
+            HTTPRequestHead(version: .http1_1, method: method, uri: "http://example.com/"),
+            clientAddress: Self.loopback
+        )
+        guard case .refuse(.badRequest, let reason) = machine.endReceived() else {
+            Issue.record("\(method) is refused")
+            return
+        }
+        #expect(reason.contains("is not forwarded"))
+    }
+
     /// Plain http reaches only the configured ports (80 by default), as Squid's `Safe_ports`.
     @Test func plainHTTPToAPortNotAllowedIsRefused() {
         var machine = Self.machine()
