@@ -21,7 +21,9 @@ enum PlainRequestPlan: Equatable {
         // A server (or a parent proxy, answering a `Max-Forwards: 0`) that echoes a TRACE would reflect what the proxy
         // adds to the request: the parent's credentials. nginx refuses it too.
         guard head.method != .TRACE, head.method != .RAW(value: "TRACK") else {
-            return .malformed("\(head.method.rawValue) is not forwarded: its echo would reflect the proxy's own headers")
+            return .malformed(
+                "\(head.method.rawValue) is not forwarded: its echo would reflect the proxy's own headers"
+            )
         }
         guard let url = URLComponents(string: head.uri), let rawHost = url.host, url.user == nil, url.password == nil,
             let host = HostName.canonical(rawHost)
