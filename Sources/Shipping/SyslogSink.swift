@@ -12,9 +12,9 @@ import Glibc
 /// name with the system's roots and `--ship-ca`.
 ///
 /// Syslog over TCP has no acknowledgement of its own (RFC 6587), so a batch counts as delivered once the receiver's
-/// TCP has acknowledged every byte of it (`TCP_INFO`: nothing unsent, nothing unacknowledged). A connection that
-/// breaks, or has not taken and acknowledged a batch within `acknowledgementTimeout` (a receiver that stopped
-/// reading), is closed and the batch sent again on a new one.
+/// TCP has acknowledged every byte of it on a connection still established (`TCP_INFO`: nothing unsent, nothing
+/// unacknowledged). A connection that breaks, or has not taken and acknowledged a batch within
+/// `acknowledgementTimeout` (a receiver that stopped reading), is closed and the batch sent again on a new one.
 package actor SyslogSink: ShipSink {
     package nonisolated let name: String
     private let host: String
@@ -103,6 +103,12 @@ package actor SyslogSink: ShipSink {
                 level: .init(rawValue: CInt(IPPROTO_TCP)),
                 name: .init(rawValue: CInt(TCP_INFO))
             ).get()
+            // A receiver that went away answers the batch with a reset, after which the socket shows nothing
+            // unacknowledged before the event loop has seen the close: only an established connection's
+            // acknowledgement counts (a receiver that sent its FIN may drop what its TCP took).
+            guard info.isEstablished else {
+                throw SinkError("syslog receiver \(host):\(port) closed the connection")
+            }
             if info.everythingAcknowledged { return }
             try await Task.sleep(for: .milliseconds(2))
         }
@@ -119,6 +125,11 @@ private struct TCPInfo: Sendable {
             UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
             UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
         ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    /// `tcpi_state` (offset 0) is `TCP_ESTABLISHED`.
+    var isEstablished: Bool {
+        withUnsafeBytes(of: words) { raw in raw.load(fromByteOffset: 0, as: UInt8.self) == 1 }
+    }
 
     /// `tcpi_unacked` (offset 24: segments sent and not acknowledged) and `tcpi_notsent_bytes` (offset 144).
     var everythingAcknowledged: Bool {
