@@ -10,7 +10,8 @@ package enum AzureDevOpsOrganization {
             let segment =
                 path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), maxSplits: 1).first
                 .map { Substring($0) } ?? ""
-            let name = decodedName(segment.split(separator: "?", maxSplits: 1).first ?? "")
+            // As the most decoding server reads it: `fabrikamorg%20` and `fabrikamorg%3Bx` name FabrikamOrg there.
+            let name = FormText.decodedPathSegment(segment.split(separator: "?", maxSplits: 1).first ?? "")
             // `_apis`, `_signin` & co. are the service's own, not an organisation's.
             guard !name.hasPrefix("_") else { return nil }
             return AzureDevOpsOrganizationName.canonical(name)
@@ -23,11 +24,4 @@ package enum AzureDevOpsOrganization {
         return nil
     }
 
-    /// The organisation's segment as the most decoding server reads it: every escape decoded (the canonical target
-    /// keeps reserved ones, such as `%20` and `%3B`, encoded), then cut at `;`. Else `fabrikamorg%20` and
-    /// `fabrikamorg%3Bx` named no organisation here and reached FabrikamOrg there.
-    private static func decodedName(_ segment: Substring) -> String {
-        let decoded = FormText.decodedBytes(segment.utf8, limit: .max, plusIsSpace: false)
-        return String(decoding: decoded.prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self)
-    }
 }

@@ -46,6 +46,18 @@ package enum FormText {
         return digits[2] << 4 | digits[3]
     }
 
+    /// A URL path segment as the most decoding server reads it: every escape decoded (a canonical target keeps
+    /// reserved ones, such as `%20`, `%3B` and `%7B`, encoded), then cut at `;`. What names a place on the server (a
+    /// tenant, an Azure DevOps organisation) is read this way, so that `<name>%3Bx` or `%7B<GUID>%7D` cannot name
+    /// nothing here and that place there.
+    static func decodedPathSegment(_ segment: some StringProtocol) -> String {
+        guard segment.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: ";") }) else {
+            return String(segment)
+        }
+        let decoded = decodedBytes(segment.utf8, limit: .max, plusIsSpace: false)
+        return String(decoding: decoded.prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self)
+    }
+
     /// At most `limit` decoded bytes; `+` is a space in a form, itself in a URL's path (`plusIsSpace` false).
     static func decodedBytes(_ bytes: some Collection<UInt8>, limit: Int, plusIsSpace: Bool = true) -> [UInt8] {
         var out: [UInt8] = []

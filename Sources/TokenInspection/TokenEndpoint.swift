@@ -28,16 +28,11 @@ package struct TokenEndpoint: Sendable, Equatable {
     /// The raw `{tenant}` segment of an Entra path.
     package let tenantSegment: String?
 
-    /// Read as the most decoding server reads the segment: every escape decoded (the canonical target keeps reserved
-    /// ones such as `%7B` and `%3B` encoded), then cut at `;`. Else `%7B<GUID>%7D` and `<GUID>%3Bx` named no tenant
-    /// here, were not refused before they left, and named that tenant at an STS that decodes them.
+    /// Read as the most decoding server reads the segment (`FormText.decodedPathSegment`): else `%7B<GUID>%7D` and
+    /// `<GUID>%3Bx` named no tenant here, were not refused before they left, and named that tenant at the STS.
     package var tenantSegmentKind: TenantSegmentKind {
         guard let raw = tenantSegment else { return .none }
-        var segment = raw
-        if raw.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: ";") }) {
-            let decoded = FormText.decodedBytes(raw.utf8, limit: .max, plusIsSpace: false)
-            segment = String(decoding: decoded.prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self)
-        }
+        let segment = FormText.decodedPathSegment(raw)
         let bytes = segment.utf8
         if bytes.equalsIgnoringASCIICase("common") { return .common }
         if bytes.equalsIgnoringASCIICase("organizations") { return .organizations }
