@@ -133,7 +133,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         case .startUpstream(let parts, let sendContinue):
             startUpstream(parts, sendContinue: sendContinue, context: context)
         case .sendContinue:
-            writeContinue(context: context)
+            context.writeAndFlush(wrapOutboundOut(HTTPResponseWriting.continueHead), promise: nil)
         case .sendUpstream(let part):
             guard let channel = upstream?.channel else { return }
             channel.write(part, promise: nil)
@@ -212,15 +212,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         // Within a read of the client's the rest of the request may follow at once: one flush when it completes.
         if !inClientRead { connection.channel.flush() }
         reservation.releaseAll()
-        if sendContinue { writeContinue(context: context) }
+        if sendContinue { context.writeAndFlush(wrapOutboundOut(HTTPResponseWriting.continueHead), promise: nil) }
         setClientReading(connection.channel.isWritable)
-    }
-
-    private func writeContinue(context: ChannelHandlerContext) {
-        context.writeAndFlush(
-            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
-            promise: nil
-        )
     }
 
     /// Writes the proxy's own answer; the connection closes after it when `close`, else reads the next request.

@@ -108,8 +108,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         case .answer(let answer):
             write(answer, context: context)
         case .sendContinue:
-            let head = HTTPResponseHead(version: .http1_1, status: .continue)
-            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(HTTPResponseWriting.continueHead), promise: nil)
         case .stopReading:
             try? context.channel.syncOptions?.setOption(.autoRead, value: false)
         case .count(let count, let then):

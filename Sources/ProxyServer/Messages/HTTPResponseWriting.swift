@@ -6,6 +6,9 @@ import TokenInspection
 /// Writes whole responses on a server-side HTTP channel (forwarded answers, and `ProxyAnswer`s), and shapes the
 /// headers that cross the proxy.
 enum HTTPResponseWriting {
+    /// The interim answer to a client that waits for it before it sends its body (`Expect: 100-continue`).
+    static let continueHead = HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .continue))
+
     /// Headers that describe one hop and must not be forwarded (RFC 9110 7.6.1), plus framing we recompute.
     static let hopByHop: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
