@@ -16,9 +16,18 @@ enum HTMLFormFields {
         "script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes", "noscript",
     ]
 
+    /// A `<select>` being read: what it submits is its selected option, else its first.
+    private struct OpenSelect {
+        let name: [UInt8]
+        var chosen: [UInt8]?
+        var first: [UInt8]?
+
+        var field: Field { Field(name: name, value: chosen ?? first ?? []) }
+    }
+
     static func read(_ page: [UInt8]) -> [Field] {
         var fields: [Field] = []
-        var select: (name: [UInt8], chosen: [UInt8]?, first: [UInt8]?)?
+        var select: OpenSelect?
         var index = 0
         while let open = page[index...].firstIndex(of: UInt8(ascii: "<")) {
             index = open + 1
@@ -27,8 +36,8 @@ enum HTMLFormFields {
                 continue
             }
             if index < page.count, page[index] == UInt8(ascii: "/") || page[index] == UInt8(ascii: "!") {
-                if let (tag, afterName) = tagName(page, from: index + 1), tag == "select", let chosen = select {
-                    fields.append(Field(name: chosen.name, value: chosen.chosen ?? chosen.first ?? []))
+                if let (tag, afterName) = tagName(page, from: index + 1), tag == "select", let open = select {
+                    fields.append(open.field)
                     select = nil
                     index = afterName
                 }
@@ -43,7 +52,7 @@ enum HTMLFormFields {
             case "input":
                 if let name, let value = attributes["value"] { fields.append(Field(name: name, value: decoded(value))) }
             case "select":
-                if let name { select = (name, nil, nil) }
+                if let name { select = OpenSelect(name: name) }
             case "option":
                 guard select != nil else { break }
                 let value = attributes["value"].map(decoded) ?? decoded(optionText(page, from: end))
@@ -58,7 +67,7 @@ enum HTMLFormFields {
                 index = close
             }
         }
-        if let open = select { fields.append(Field(name: open.name, value: open.chosen ?? open.first ?? [])) }
+        if let open = select { fields.append(open.field) }
         return fields
     }
 
