@@ -16,8 +16,8 @@ import TenantPolicy
 /// differs from the path, or names it for `common`/`organizations`), `mock_oid` (the user's object ID, also
 /// `client_info`'s `uid`), `mock_groups` (comma list for the `groups` claim),
 /// `mock_token=malformed|opaque|html|duplicate`, `mock_delay_ms`, `mock_status` (an error answer),
-/// `mock_answer_status` (the token answer's own status). Query parameters, as a hostile or merely different server might behave:
-/// `mock_encoding=gzip|deflate` compresses the answer whatever the client asked, `mock_encoding=br` labels it so,
+/// `mock_answer_status` (the token answer's own status). Query parameters, as a hostile or merely different server
+/// might behave: `mock_encoding=gzip|deflate` compresses the answer whatever the client asked, `mock_encoding=br` labels it so,
 /// `mock_bomb=1` answers a small gzip body that inflates to 8 MiB. It accepts absolute-form targets and removes dot
 /// segments, as real servers may. `GET /{tenant}/oauth2/v2.0/authorize?response_mode=form_post|fragment&mock_tid=…`
 /// hands over an ID token outside the token endpoint.

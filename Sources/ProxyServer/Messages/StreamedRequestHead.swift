@@ -119,7 +119,8 @@ enum StreamedRequestHead {
         "utf-8", "utf8", "unicode-1-1-utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi_x3.4-1986", "iso646-us",
         "iso_646.irv:1991", "us", "ibm367", "cp367", "csascii", "koi8-r", "koi8-u", "cp437", "ibm437", "cp850",
         "ibm850", "cp866", "ibm866", "gbk", "gb2312", "gb18030", "big5", "euc-jp", "euc-kr", "tis-620", "macintosh",
-        // The ISO-IR registrations of ASCII and of ISO 8859 parts (not every ISO-IR set keeps ASCII: iso-ir-87 does not).
+        // The ISO-IR registrations of ASCII and of ISO 8859 parts (not every ISO-IR set keeps ASCII: iso-ir-87
+        // does not).
         "iso-ir-6", "iso-ir-100", "iso-ir-101", "iso-ir-109", "iso-ir-110", "iso-ir-126", "iso-ir-127", "iso-ir-138",
         "iso-ir-144", "iso-ir-148", "iso-ir-157",
     ]
