@@ -19,6 +19,8 @@ struct StreamedRequestHeadTests {
         "application/x-www-form-urlencoded; charset=iso-ir-100",
         "application/x-www-form-urlencoded; charset=windows-1250",
         "application/x-www-form-urlencoded; charset=iso-8859-2",
+        "application/x-www-form-urlencoded; charset=L1", "application/x-www-form-urlencoded; charset=cp819",
+        "application/x-www-form-urlencoded; charset=IBM819",
     ])
     func aFormInAnASCIICharsetIsRead(_ type: String) {
         #expect(StreamedRequestHead.unreadableForm(Self.head([("Content-Type", type)])) == nil)

@@ -122,7 +122,9 @@ enum StreamedRequestHead {
         // The ISO-IR registrations of ASCII and of ISO 8859 parts (not every ISO-IR set keeps ASCII: iso-ir-87
         // does not).
         "iso-ir-6", "iso-ir-100", "iso-ir-101", "iso-ir-109", "iso-ir-110", "iso-ir-126", "iso-ir-127", "iso-ir-138",
-        "iso-ir-144", "iso-ir-148", "iso-ir-157",
+        "iso-ir-144", "iso-ir-148", "iso-ir-157", "iso-ir-199", "iso-ir-226",
+        // ISO 8859-1's IBM names, and the IANA short names of the Latin parts (l1 is ISO 8859-1, l6 ISO 8859-10).
+        "ibm819", "cp819", "l1", "l2", "l3", "l4", "l5", "l6", "l8", "l10",
     ]
     /// ISO 8859 parts and their Latin aliases, Windows 125x.
     private static let asciiCompatibleFamilies = [
