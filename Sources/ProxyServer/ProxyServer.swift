@@ -168,13 +168,15 @@ package final class ProxyServer: Service, Sendable {
             .get()
     }
 
-    /// Both listeners' sockets: a deep backlog, Nagle off, and half-closure passed on to tunnels.
+    /// Both listeners' sockets: a deep backlog, Nagle off, half-closure passed on to tunnels, and one read per wake
+    /// (see `UpstreamDialer`: what a peer that stops reading makes the proxy hold).
     private func listenerBootstrap() -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 1)
     }
 
     /// `--transparent-listen`: connections the kernel redirected, each judged by its original destination and its

@@ -57,6 +57,30 @@ struct GreedyClientTests {
         }
     }
 
+    /// Downloads whose clients stop reading: each holds what was read before the proxy stopped reading the resource.
+    /// NIO's default of four reads per wake made that about 0.7 MiB per stalled download (700 MiB for the 1,000
+    /// connections one address may open); one read per wake halves it.
+    @Test func aStalledDownloadHoldsLittle() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let outcome = try await Python.run(
+                [
+                    Self.client, "stalled-downloads", String(serve.proxyPort), serve.caPath, "graph.microsoft.com",
+                    "100", String(serve.processIdentifier), UnsignedTokens.graph(tenant: Self.fabrikam),
+                ],
+                timeoutSeconds: 60
+            )
+            let words = outcome.split(separator: " ")
+            try #require(words.count == 5 && words[1] == "100", "\(outcome)")
+            let grown = try #require(Int(words[3]))
+            #expect(grown < 50, "\(outcome)")
+            let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
+            #expect(after.status == 200)
+        }
+    }
+
     /// Forms on a resource host are held whole before they are judged. One client that left 300 of them a few
     /// bytes short held the proxy's whole body memory, and every other client's token exchange got 503; now one
     /// address holds at most its share (an eighth), and another client is served meanwhile.

@@ -109,6 +109,8 @@ final class ServeProcess: @unchecked Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    var processIdentifier: Int32 { process.processIdentifier }
+
     /// The proxy's resident memory in MiB, as the kernel counts it (`VmRSS`); nil once it is gone.
     func residentMebibytes() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),

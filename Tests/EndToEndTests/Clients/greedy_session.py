@@ -16,6 +16,9 @@
         Posts a token request to /common that the mock STS answers after 1.5 s with a token of TENANT and, in the same
         write, what ends the session: a line that is not HTTP, or 17 pipelined GETs (one more than may wait); prints
         how many bytes came back before the proxy closed (within 5 s).
+    python3 greedy_session.py stalled-downloads PROXY_PORT CA_FILE HOST COUNT PID BEARER
+        Opens COUNT sessions to HOST, each starting a 1 GiB download with a 4 KiB receive buffer and reading nothing;
+        prints "held N grew M MiB": how much the resident memory of process PID grew while they stalled (after 3 s).
 """
 import socket
 import sys
@@ -122,6 +125,30 @@ def end_behind(port, ca, host, tenant, ending):
     print(f"received {received} bytes")
 
 
+def resident_mebibytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def stalled_downloads(port, ca, host, count, pid, bearer):
+    before = resident_mebibytes(pid)
+    streams = []
+    for _ in range(count):
+        stream = open_tls(port, ca, host)
+        stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stream.sendall(
+            f"GET /mock/stream/download?bytes={1 << 30} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {bearer}\r\n\r\n".encode()
+        )
+        streams.append(stream)
+    time.sleep(3)
+    grown = resident_mebibytes(pid) - before
+    print(f"held {len(streams)} grew {grown:.0f} MiB")
+    for stream in streams:
+        stream.close()
+
+
 if __name__ == "__main__":
     mode, port, ca, host = sys.argv[1:5]
     rest = sys.argv[5:]
@@ -135,5 +162,7 @@ if __name__ == "__main__":
         hang_up(port, ca, host, rest[0])
     elif mode == "end-behind":
         end_behind(port, ca, host, rest[0], rest[1])
+    elif mode == "stalled-downloads":
+        stalled_downloads(port, ca, host, int(rest[0]), rest[1], rest[2])
     else:
         raise SystemExit("unknown mode " + mode)
