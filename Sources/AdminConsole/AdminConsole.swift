@@ -18,7 +18,7 @@ package struct AdminConsole: Sendable {
     let configuration: ConsoleConfiguration
     let policies: PolicyStore
     let policyAPI: AdminPolicyAPI
-    let feed = ActivityFeed()
+    let feed: ActivityFeed
     let renderer: PageRenderer
     let provider: OpenIDProvider
     let attempts = SignInAttempts()
@@ -38,6 +38,7 @@ package struct AdminConsole: Sendable {
         self.configuration = configuration
         self.policies = policies
         self.policyAPI = policyAPI
+        feed = ActivityFeed(keepsTenant: { [policyAPI] in policyAPI.admits($0) })
         renderer = try PageRenderer()
         provider = OpenIDProvider(configuration: configuration)
         self.secureCookies = secureCookies

@@ -129,14 +129,26 @@ struct ActivityTests {
         )
     }
 
-    @Test func theFeedKeepsTheLatestLinesAndHandsNewOnesToWatchers() async {
-        let feed = ActivityFeed()
+    /// A feed keeping the windows of Contoso and Fabrikam (the tenants whose administrators may sign in).
+    static func feed() -> ActivityFeed {
+        ActivityFeed(keepsTenant: { $0 == contoso || $0 == fabrikam })
+    }
+
+    @Test func theFeedKeepsEachTenantsLatestLinesAndHandsNewOnesToWatchers() async {
+        let feed = Self.feed()
         let watch = feed.watch()
         var bytes: [UInt8] = []
-        for index in 0..<(ActivityFeed.capacity + 10) { bytes += Array("line \(index)\n".utf8) }
+        for index in 0..<(ActivityFeed.capacity + 10) {
+            bytes += Array(
+                (Self.line("blocked", [], creator: Self.contoso, signIn: Self.northwind, client: "\(index)") + "\n")
+                    .utf8
+            )
+        }
         feed.publish(bytes)
-        #expect(feed.recent().count == ActivityFeed.capacity)
-        #expect(feed.recent().last == "line \(ActivityFeed.capacity + 9)")
+        #expect(feed.recent(for: Self.contoso).count == ActivityFeed.capacity)
+        #expect(feed.recent(for: Self.contoso).last?.contains("\"client_id\":\"\(ActivityFeed.capacity + 9)\"") == true)
+        // Northwind's administrators may not sign in: nothing is kept for them.
+        #expect(feed.recent(for: Self.northwind).isEmpty)
         watch.stop()
         var received = 0
         for await _ in watch.lines { received += 1 }
@@ -144,12 +156,47 @@ struct ActivityTests {
         #expect(received == ActivityFeed.capacity)
     }
 
+    /// Review 21: any proxy client could push every tenant's decisions out of sight with ~500 refused CONNECTs whose
+    /// lines name no tenant, or name only tenants no administrator of this proxy can see.
+    @Test func linesOfOtherTenantsOrOfNoneLeaveATenantsWindowAlone() {
+        let feed = Self.feed()
+        let kept = Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: Self.northwind, client: "kept")
+        feed.publish(Array((kept + "\n").utf8))
+        var flood: [UInt8] = []
+        for _ in 0..<(ActivityFeed.capacity * 2) {
+            flood += Array((Self.line("error", [], creator: nil, signIn: nil) + "\n").utf8)
+            flood += Array((Self.line("blocked", [], creator: Self.northwind, signIn: Self.northwind) + "\n").utf8)
+        }
+        feed.publish(flood)
+        #expect(feed.recent(for: Self.contoso) == [kept])
+        #expect(feed.recent(for: Self.northwind).isEmpty)
+        // A line between two kept tenants is in both windows.
+        let both = Self.line("allowed", [], creator: Self.contoso, signIn: Self.fabrikam)
+        feed.publish(Array((both + "\n").utf8))
+        #expect(feed.recent(for: Self.contoso) == [kept, both])
+        #expect(feed.recent(for: Self.fabrikam) == [both])
+    }
+
+    /// A quote inside a value is escaped, so a client ID spelling a key does not file the line under its tenant.
+    @Test func aValueThatSpellsATenantKeyIsNotRead() {
+        let spoof = Self.line(
+            "error",
+            [],
+            creator: nil,
+            signIn: nil,
+            client: "\"creator_tenant\":\"\(Self.contoso)\""
+        )
+        #expect(ActivityFeed.tenants(of: ArraySlice(spoof.utf8)).isEmpty)
+    }
+
     @Test func seedingFromAFileSkipsTheLinesCutAtEitherEnd() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try "first line cut\nsecond\nthird\nhalf-writ".write(toFile: path, atomically: true, encoding: .utf8)
-        let feed = ActivityFeed()
-        feed.seed(fromFile: path, maximumBytes: 30)
-        #expect(feed.recent() == ["second", "third"])
+        let second = Self.line("allowed", [], creator: Self.contoso, signIn: Self.contoso, client: "second")
+        let third = Self.line("allowed", [], creator: Self.contoso, signIn: Self.contoso, client: "third")
+        try "first line cut\n\(second)\n\(third)\nhalf-writ".write(toFile: path, atomically: true, encoding: .utf8)
+        let feed = Self.feed()
+        feed.seed(fromFile: path, maximumBytes: second.utf8.count + third.utf8.count + 14)
+        #expect(feed.recent(for: Self.contoso) == [second, third])
     }
 }

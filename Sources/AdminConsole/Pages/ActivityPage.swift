@@ -24,7 +24,7 @@ extension AdminConsole {
             let names = policies.current().bundle.isolation
             let filter = ActivityFilter(query: Self.query(request), names: names)
             let rows =
-                feed.recent().reversed().lazy
+                feed.recent(for: chrome.principal.tenant).reversed().lazy
                 .compactMap { ActivityRow(line: $0, viewer: chrome.principal.tenant, names: names) }
                 .filter { $0.concerns(chrome.principal.tenant) && filter.admits($0) }.prefix(Self.activityRows).map(
                     \.values
