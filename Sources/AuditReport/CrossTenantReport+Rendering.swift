@@ -195,13 +195,30 @@ extension CrossTenantReport {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 
-    /// RFC 4180 quoting, after neutralising a cell a spreadsheet would run as a formula (OWASP's CSV injection):
-    /// text from the audit log such as a `client_id` is the client's own, so `=`, `+`, `-`, `@`, tab or CR at its
-    /// start gets a leading `'`.
+    /// RFC 4180 quoting, after neutralising what a client could aim at the reader: text from the audit log such as
+    /// a `client_id` is the client's own, so a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first:
+    /// OWASP's CSV injection) gets a leading `'`, and control characters (escape sequences for the terminal the
+    /// report is printed on, a bare CR that hides a row) are written as `\u{…}`.
     private func csvField(_ text: String) -> String {
-        let neutral = text.first.map { "=+-@\t\r".contains($0) } == true ? "'" + text : text
-        return neutral.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        let visible = Self.escapingControls(text)
+        let neutral = visible.first.map { "=+-@".contains($0) } == true ? "'" + visible : visible
+        return neutral.contains(where: { $0 == "," || $0 == "\"" })
             ? "\"" + neutral.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : neutral
+    }
+
+    /// C0 and C1 controls and DEL as `\u{…}`.
+    private static func escapingControls(_ text: String) -> String {
+        let isControl = { (scalar: Unicode.Scalar) in scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     private func escape(_ text: String) -> String {

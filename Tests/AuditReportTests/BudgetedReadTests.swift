@@ -74,4 +74,28 @@ struct BudgetedReadTests {
         #expect(!cells.contains { ["=", "+", "-", "@", "\t"].contains($0.first.map(String.init) ?? "") }, "\(csv)")
         #expect(csv.contains("'" + String(clientID.prefix(4))), "\(csv)")
     }
+
+    /// Review 21: control characters in a client ID reached the terminal the CSV was printed on (ESC sequences that
+    /// erase rows or set the window title, a bare CR that hides one); they are written as escapes.
+    @Test func csvCellsCarryNoControlCharacters() {
+        var builder = AuditReportBuilder()
+        // As the audit writer escapes it.
+        let clientID = #"x\r\u001b[2K\u001b[1A\u001b]0;title\u0007\u009b\tend"#
+        let line = AuditReportTests.line(
+            "allowed",
+            AuditReportTests.contoso,
+            AuditReportTests.fabrikam,
+            time: "2026-11-01T10:00:00.000Z",
+            client: clientID
+        )
+        builder.add(line: Array(line.utf8))
+        let csv = builder.build(source: "test").renderCSV()
+        let rows = csv.split(separator: "\r\n")
+        #expect(rows.count == 3, "\(csv)")  // the header, then Contoso outbound and Fabrikam inbound
+        #expect(
+            !rows.joined().unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) },
+            "\(csv)"
+        )
+        #expect(csv.contains(#"x\u{d}\u{1b}[2K\u{1b}[1A\u{1b}]0;title\u{7}\u{9b}\u{9}end"#), "\(csv)")
+    }
 }
