@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// The `tenantgate` command tree (SPEC 4). Bad input exits 2, as `check` and `validate` promise.
 @main
@@ -17,6 +18,7 @@ struct TenantGateCommand: AsyncParsableCommand {
         // A reader that stops early (`tenantgate serve --help | grep -q …` under `pipefail`, `report | head`) must
         // not kill the command with SIGPIPE mid-write: the write fails instead, and the command ends normally.
         signal(SIGPIPE, SIG_IGN)
+        LoggingSystem.bootstrap { EscapingLogHandler(inner: StreamLogHandler.standardError(label: $0)) }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
