@@ -209,8 +209,17 @@ def run(console):
     console.wait.until(EC.text_to_be_present_in_element((By.ID, "rule-resolved"), "Northwind"))
     direction = Select(console.find("#rule-direction")).first_selected_option.get_attribute("value")
     check(direction == "outbound", direction)
+    # The link could come from any site: Enter alone must not save what it suggests.
+    focused = driver.execute_script("return document.activeElement.dataset.action || document.activeElement.id")
+    check(focused == "close-dialog", focused)
     console.click("#rule-save")
     console.find('tr[data-rule-row="%s"]' % NORTHWIND)
+
+    console.step("a link suggesting anything but a tenant ID (here the allow-all rule) opens no dialog")
+    driver.get(console.base + "/console/isolation?add=%2A&direction=both")
+    console.find("#new-rule")
+    opened = driver.execute_script("return document.getElementById('rule-dialog').open")
+    check(not opened, opened)
 
     console.step("a tenant the directory does not know is refused inline in the dialog")
     console.click("#new-rule")

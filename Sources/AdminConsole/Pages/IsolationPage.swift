@@ -50,7 +50,9 @@ extension AdminConsole {
                     "moreRules": allRules.count - rules.count,
                     "etag": document?.etag ?? "",
                     "policyURL": "/providers/PowerPlatform.Governance/v1/tenants/\(tenant)/tenantIsolationPolicy",
-                    "prefillTenant": query["add"] ?? "",
+                    // Only a tenant ID, as the console's own links (Activity, Report) carry: a link from anywhere
+                    // opens this page, and must not offer `*` or a name that reads like another tenant.
+                    "prefillTenant": query["add"].flatMap { TenantID($0) }?.description ?? "",
                     "prefillDirection": ["inbound", "outbound", "both"].contains(query["direction"] ?? "")
                         ? query["direction"] ?? "" : "",
                 ]

@@ -172,13 +172,15 @@ enum ConsoleScript {
             lookupTimer = setTimeout(() => lookUp(input), 250);
           });
 
-          // A rule suggested elsewhere (Report, Activity) opens the dialog filled in.
+          // A rule suggested elsewhere (Report, Activity) opens the dialog filled in, with the focus on Cancel: the
+          // link may come from any site, so Enter alone must not save what it suggests.
           const isolation = $("#isolation");
           if (isolation && isolation.dataset.prefillTenant) {
-            openDialog("rule-dialog");
+            const dialog = openDialog("rule-dialog");
             $("#rule-tenant").value = isolation.dataset.prefillTenant;
             lookUp($("#rule-tenant"));
             if (isolation.dataset.prefillDirection) $("#rule-direction").value = isolation.dataset.prefillDirection;
+            $("[data-action=close-dialog]", dialog).focus();
           }
 
           const activity = $("#activity");
