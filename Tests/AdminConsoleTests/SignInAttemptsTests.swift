@@ -31,26 +31,39 @@ struct SignInAttemptsTests {
         #expect(await attempts.finish(id: id, now: start.addingTimeInterval(SignInAttempts.lifetime + 1)) == nil)
     }
 
-    @Test func theOldestGiveWayAtCapacity() async {
+    /// Review 21: 129 addresses, 8 attempts each, evicted every sign-in in progress. At capacity the client with the
+    /// most attempts gives way, so a flood from more addresses than fill it still evicts only its own.
+    @Test func manyAddressesCannotEvictARealSignIn() async {
         let attempts = SignInAttempts()
         let start = Date()
-        let (first, _) = await attempts.start(
+        let (real, _) = await attempts.start(
             redirectURI: "http://127.0.0.1/cb",
             returnTo: "/console",
-            source: "127.0.0.1",
+            source: "198.51.100.7",
             now: start
         )
         var last = ""
-        for index in 1...SignInAttempts.capacity {
+        let addresses = SignInAttempts.capacity / SignInAttempts.perSource + 16
+        for index in 0..<(addresses * SignInAttempts.perSource) {
             last = await attempts.start(
                 redirectURI: "http://127.0.0.1/cb",
                 returnTo: "/console",
-                source: "192.0.2.\(index % 200)",
-                now: start.addingTimeInterval(Double(index) / 1000)
+                source: "10.0.\(index % addresses / 256).\(index % addresses % 256)",
+                now: start.addingTimeInterval(Double(index + 1) / 10000)
             ).id
         }
-        #expect(await attempts.finish(id: first, now: start.addingTimeInterval(2)) == nil)
-        #expect(await attempts.finish(id: last, now: start.addingTimeInterval(2)) != nil)
+        let later = start.addingTimeInterval(5)
+        #expect(await attempts.finish(id: real, now: later) != nil)
+        #expect(await attempts.finish(id: last, now: later) != nil)
+    }
+
+    /// One IPv6 host holds a whole /64: its addresses count as one client.
+    @Test func anIPv6ClientIsItsSlash64() {
+        #expect(SignInAttempts.client(of: "2001:db8:1:2::1") == SignInAttempts.client(of: "2001:db8:1:2:ffff::9"))
+        #expect(SignInAttempts.client(of: "2001:db8:1:2::1") != SignInAttempts.client(of: "2001:db8:1:3::1"))
+        #expect(SignInAttempts.client(of: "::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(SignInAttempts.client(of: "192.0.2.7") == "192.0.2.7")
+        #expect(SignInAttempts.client(of: "unknown") == "unknown")
     }
 
     /// One address flooding the sign-in page evicts only its own attempts: another's sign-in still finishes.
