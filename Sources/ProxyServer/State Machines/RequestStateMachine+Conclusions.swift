@@ -52,13 +52,13 @@ extension RequestStateMachine {
         )
     }
 
-    /// The token endpoint's answer, judged by the decider that judged its request.
+    /// The token endpoint's answer, judged by the policy in force when it came.
     func tokenResponseConclusion(
         _ response: NIOHTTPClientResponseFull,
         exchange: TokenExchange,
+        decider: ExchangeDecider,
         at stamp: EventStamp
     ) -> AuditedAnswer {
-        let decider = exchange.decider
         if case .undecodable(let encoding) = ResponseCoding(response.head.headers) {
             let verdict = decider.judgeUnreadable(
                 creator: exchange.creator,
@@ -99,7 +99,8 @@ extension RequestStateMachine {
     func tokenFlowConclusion(
         _ response: NIOHTTPClientResponseFull,
         path: String,
-        flow: TokenFlow,
+        flow: TokenEndpoint,
+        decider: ExchangeDecider,
         at stamp: EventStamp
     ) -> AuditedAnswer? {
         let headers = response.head.headers
@@ -111,14 +112,14 @@ extension RequestStateMachine {
         )
         if case .undecodable(let encoding) = ResponseCoding(headers), Self.mayCarryTokens(headers) {
             guard case .known(let creator, _) = session.creator else { return creatorUnknown(record, at: stamp) }
-            let verdict = flow.decider.judgeUnreadable(
+            let verdict = decider.judgeUnreadable(
                 creator: creator,
-                endpoint: flow.endpoint,
+                endpoint: flow,
                 why: "the answer is encoded as '\(encoding)', which cannot be inspected"
             )
             return conclusion(
                 verdict,
-                decider: flow.decider,
+                decider: decider,
                 upstream: nil,
                 record: record,
                 started: stamp.now,
@@ -132,16 +133,16 @@ extension RequestStateMachine {
         )
         guard carriers.carriesTokens || carriers.ambiguity != nil else { return nil }
         guard case .known(let creator, _) = session.creator else { return creatorUnknown(record, at: stamp) }
-        let verdict = flow.decider.judgeTokenFlow(
+        let verdict = decider.judgeTokenFlow(
             carriers,
             creator: creator,
-            endpoint: flow.endpoint,
+            endpoint: flow,
             host: session.target.host,
             handling: session.tokenFlows
         )
         return conclusion(
             verdict,
-            decider: flow.decider,
+            decider: decider,
             upstream: response,
             record: record,
             started: stamp.now,

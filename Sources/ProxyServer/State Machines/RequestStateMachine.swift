@@ -40,15 +40,10 @@ struct RequestStateMachine {
 
     /// Why a request went upstream, which says what its answer needs.
     private enum Purpose {
-        /// Passed through; an STS's answer that hands over tokens is judged (`flow`).
-        case passThrough(path: String, flow: TokenFlow?)
+        /// Passed through; an STS's answer that hands over tokens is judged (`flow`: the STS endpoint, outside its
+        /// token endpoint, whose answer may still carry tokens).
+        case passThrough(path: String, flow: TokenEndpoint?)
         case tokenExchange(TokenExchange)
-    }
-
-    /// A request to an STS outside its token endpoint, whose answer may still carry tokens.
-    struct TokenFlow {
-        let endpoint: TokenEndpoint
-        let decider: ExchangeDecider
     }
 
     /// A token request sent upstream, with what was concluded before it left.
@@ -61,8 +56,6 @@ struct RequestStateMachine {
         let expectedSignIn: TenantID?
         /// A pre-check refusal let through in report-only mode: it stands unless the STS issued a token.
         let earlierRefusal: ExchangeVerdict?
-        /// The policy that decided before the request left decides on its answer too.
-        let decider: ExchangeDecider
         let started: NIODeadline
     }
 
@@ -129,9 +122,7 @@ struct RequestStateMachine {
         }
         let flow =
             session.hostIsSTS
-            ? TokenEndpoint.flow(host: session.target.host, path: request.head.uri).map {
-                TokenFlow(endpoint: $0, decider: currentDecider())
-            } : nil
+            ? TokenEndpoint.flow(host: session.target.host, path: request.head.uri) : nil
         state = .awaitingUpstream(.passThrough(path: request.head.uri, flow: flow))
         return .forward(upstreamHead(request), body: request.body)
     }
@@ -169,7 +160,6 @@ struct RequestStateMachine {
                 record: record,
                 expectedSignIn: expectedSignIn,
                 earlierRefusal: earlierRefusal,
-                decider: decider,
                 started: stamp.now
             )
             state = .awaitingUpstream(.tokenExchange(exchange))
@@ -207,16 +197,31 @@ struct RequestStateMachine {
     // MARK: - Upstream
 
     /// The STS answered; `response` has a gzip or deflate body already decoded. Nil: no answer was awaited.
-    mutating func upstreamResponded(_ response: NIOHTTPClientResponseFull, at stamp: EventStamp) -> Action? {
+    /// - Parameter currentDecider: the policy in force now, which judges the answer: a change acknowledged while the
+    ///   request was upstream applies to what the STS issued (review 19: a token of a tenant blocked 2.4 s earlier
+    ///   reached the client, audited under the deleted rule).
+    mutating func upstreamResponded(
+        _ response: NIOHTTPClientResponseFull,
+        currentDecider: () -> ExchangeDecider,
+        at stamp: EventStamp
+    ) -> Action? {
         guard case .awaitingUpstream(let purpose) = state else { return nil }
         switch purpose {
         case .passThrough(let path, let flow):
-            guard let flow, let judged = tokenFlowConclusion(response, path: path, flow: flow, at: stamp) else {
+            guard let flow,
+                let judged = tokenFlowConclusion(
+                    response,
+                    path: path,
+                    flow: flow,
+                    decider: currentDecider(),
+                    at: stamp
+                )
+            else {
                 return answer(SessionAnswer(forwarding: response, keepAlive: keepAlive))
             }
             return audit(judged)
         case .tokenExchange(let exchange):
-            return audit(tokenResponseConclusion(response, exchange: exchange, at: stamp))
+            return audit(tokenResponseConclusion(response, exchange: exchange, decider: currentDecider(), at: stamp))
         }
     }
 

@@ -185,7 +185,8 @@ struct SessionStateMachine {
     // MARK: - Events of the request being answered
 
     mutating func upstreamResponded(_ response: NIOHTTPClientResponseFull, at stamp: EventStamp) -> Action {
-        withRequest { $0.upstreamResponded(response, at: stamp) }
+        let currentDecider = self.currentDecider
+        return withRequest { $0.upstreamResponded(response, currentDecider: currentDecider, at: stamp) }
     }
 
     mutating func upstreamFailed(_ failure: UpstreamError, at stamp: EventStamp) -> Action {

@@ -86,6 +86,23 @@ struct RequestStateMachineTests {
         #expect(machine.answerSent(at: Self.s3) == .none)
     }
 
+    /// A policy change acknowledged while the request was upstream applies to its answer: review 19 saw a Fabrikam
+    /// token reach the client 2.4 s after the rule allowing it was deleted, audited under that rule.
+    @Test func theAnswerIsJudgedByThePolicyInForceWhenItComes() {
+        var current = Fixtures.decider()
+        var machine = Machines.make(currentDecider: { current })
+        let request = Fixtures.request(Self.organizations)
+        #expect(
+            Machines.send(request, to: &machine, at: Self.s1)
+                == .forward(Fixtures.upstream(request, contentLength: Self.form.readableBytes), body: Self.form)
+        )
+        current = Fixtures.decider(rules: [])
+        let token = Fixtures.tokenAnswer(tenant: Fixtures.fabrikam)
+        let line = Fixtures.line(Self.judged(token, decider: current), Self.tokenRecord, at: Self.s2)
+        #expect(line.decision == .blocked)
+        #expect(machine.upstreamResponded(token, at: Self.s2) == .writeAudit(line))
+    }
+
     @Test func aPathTenantThatIsRefusedNeverGoesUpstream() {
         var machine = Machines.make()
         let path = "/\(Fixtures.northwind)/oauth2/v2.0/token"

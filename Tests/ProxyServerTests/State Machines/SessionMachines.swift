@@ -13,7 +13,8 @@ enum SessionMachines {
     static func make(
         creator: CreatorResolver.Resolution = .known(Fixtures.contoso, source: .defaultTenant),
         mode: EnforcementMode = .enforce,
-        tokenFlows: TokenFlowHandling = .judge
+        tokenFlows: TokenFlowHandling = .judge,
+        currentDecider: (() -> ExchangeDecider)? = nil
     ) -> SessionStateMachine {
         let decider = Fixtures.decider(mode: mode)
         return SessionStateMachine(
@@ -25,7 +26,7 @@ enum SessionMachines {
                 maxBodyBytes: 1024,
                 tenantRestrictionsV2: nil
             ),
-            currentDecider: { decider }
+            currentDecider: currentDecider ?? { decider }
         )
     }
 

@@ -17,7 +17,11 @@ enum Fixtures {
     static let northwind = ExampleTenants.northwind
     static let host = "login.microsoftonline.com"
 
-    static func decider(mode: EnforcementMode = .enforce) -> ExchangeDecider {
+    /// Contoso isolated, allowing `rules` (by default Fabrikam, outbound).
+    static func decider(
+        mode: EnforcementMode = .enforce,
+        rules: [IsolationRule] = [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)]
+    ) -> ExchangeDecider {
         let set = PolicySet(
             tenants: [
                 GovernedTenant(
@@ -26,7 +30,7 @@ enum Fixtures {
                     isolation: IsolationPolicy(
                         tenantID: contoso,
                         isEnabled: true,
-                        rules: [IsolationRule(subject: .tenant(fabrikam), directions: .outbound)]
+                        rules: rules
                     )
                 )
             ],
