@@ -392,7 +392,7 @@ let package = Package(
             name: "ExchangePolicyTests",
             dependencies: [
                 "TestSupport",
-                "ExchangePolicy", "TenantPolicy", "TokenInspection", "NetworkPolicy", "Audit",
+                "ExchangePolicy", "TenantPolicy", "TokenInspection", "NetworkPolicy", "Audit", "Plumbing",
             ],
             swiftSettings: swiftSettings
         ),

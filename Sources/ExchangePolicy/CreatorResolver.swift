@@ -48,10 +48,11 @@ package final class CreatorResolver: Sendable {
             + "--default-creator-tenant."
     }
 
-    package enum Source: String, Sendable, Equatable {
-        case verifiedToken = "verified maker token"
-        case clientAddress = "client address map"
-        case defaultTenant = "default creator tenant"
+    package enum Source: Sendable, Equatable {
+        /// A verified maker token, which counts until it expires.
+        case verifiedToken(expiresAt: Date)
+        case clientAddress
+        case defaultTenant
     }
 
     /// Whose verified tokens a client granted nothing may use.
@@ -104,7 +105,7 @@ package final class CreatorResolver: Sendable {
         case .failure(let failure): return .resolved(.refused(reason: Self.sentence(failure)))
         }
         if let known = verified.value(for: token), now() < known.expiresAt {
-            return .resolved(granted(known.tenant, to: clientAddress))
+            return .resolved(granted(known.tenant, to: clientAddress, until: known.expiresAt))
         }
         guard verifier != nil else {
             return .resolved(
@@ -123,14 +124,31 @@ package final class CreatorResolver: Sendable {
         switch await verifier.verifiedTenant(of: token) {
         case .success(let identity):
             verified.insert(VerifiedCreator(tenant: identity.tenant, expiresAt: identity.expiresAt), for: token)
-            return granted(identity.tenant, to: clientAddress)
+            return granted(identity.tenant, to: clientAddress, until: identity.expiresAt)
         case .failure(let failure):
             return .refused(reason: Self.sentence(failure))
         }
     }
 
+    /// Whether a connection's creator still stands for its next request. A maker token counts until it expires, and
+    /// what a client granted nothing may act for follows the policy in force (`UngrantedMakers.governed`): review 19
+    /// saw a session keep acting for a tenant whose policy was removed, and for a token expired a minute before. The
+    /// address map and the default are start-up settings, so their grants stand.
+    package func standing(_ resolution: Resolution, clientAddress: IPAddress?) -> Resolution {
+        guard case .known(let tenant, source: .verifiedToken(let expiresAt)) = resolution else { return resolution }
+        guard now() < expiresAt else {
+            return .unknown(
+                CreatorUnknown(
+                    reason: "the maker token this connection was opened with has expired: open a new connection "
+                        + "with a fresh one"
+                )
+            )
+        }
+        return granted(tenant, to: clientAddress, until: expiresAt)
+    }
+
     /// A verified token's tenant, if the client may act for it.
-    private func granted(_ tenant: TenantID, to clientAddress: IPAddress?) -> Resolution {
+    private func granted(_ tenant: TenantID, to clientAddress: IPAddress?, until expiresAt: Date) -> Resolution {
         if let clientAddress, let range = byClientAddress.value(for: clientAddress) {
             guard range.contains(tenant) else {
                 return .refused(
@@ -152,7 +170,7 @@ package final class CreatorResolver: Sendable {
                     + "only for governed ones (--ungranted-makers governed)"
             )
         }
-        return .known(tenant, source: .verifiedToken)
+        return .known(tenant, source: .verifiedToken(expiresAt: expiresAt))
     }
 
     /// The creator of a connection that carries no maker token (a redirected connection never can): the address

@@ -1,4 +1,6 @@
+import Foundation
 import NetworkPolicy
+import Plumbing
 import TenantPolicy
 import TestSupport
 import Testing
@@ -62,5 +64,41 @@ struct CreatorResolverTests {
             Issue.record("expected unknown, got \(resolution)")
             return
         }
+    }
+    /// Review 19: a session opened with a maker token kept acting for its tenant after the token expired, and after
+    /// the policy that let a client granted nothing act for it was removed. Each request's creator is its standing.
+    @Test func aMakerTokensGrantEndsWithTheTokenOrWithThePolicy() {
+        let governed = Locked(true)
+        let clock = Locked(Date(timeIntervalSince1970: 1_000))
+        let resolver = CreatorResolver(
+            verifier: nil,
+            byClientAddress: AddressMap([(AddressRange(cidr: "10.0.0.0/8")!, [Self.contoso])]),
+            defaultCreator: nil,
+            ungrantedMakers: .governed,
+            isGoverned: { _ in governed.withLock { $0 } },
+            now: { clock.withLock { $0 } }
+        )
+        let shared = IPAddress("192.0.2.1")
+        let opened = CreatorResolver.Resolution.known(
+            Self.fabrikam,
+            source: .verifiedToken(expiresAt: Date(timeIntervalSince1970: 1_060))
+        )
+        #expect(resolver.standing(opened, clientAddress: shared) == opened)
+        governed.withLock { $0 = false }
+        guard case .refused(let reason) = resolver.standing(opened, clientAddress: shared) else {
+            Issue.record("an ungoverned tenant still stands")
+            return
+        }
+        #expect(reason.contains("not governed"))
+        governed.withLock { $0 = true }
+        clock.withLock { $0 = Date(timeIntervalSince1970: 1_061) }
+        guard case .unknown(let unknown) = resolver.standing(opened, clientAddress: shared) else {
+            Issue.record("an expired maker token still stands")
+            return
+        }
+        #expect(unknown.reason.contains("expired"))
+        // The address map and the default are start-up grants: they stand.
+        let mapped = CreatorResolver.Resolution.known(Self.contoso, source: .clientAddress)
+        #expect(resolver.standing(mapped, clientAddress: IPAddress("10.1.1.1")) == mapped)
     }
 }

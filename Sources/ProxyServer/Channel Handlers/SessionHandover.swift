@@ -39,6 +39,7 @@ enum SessionHandover {
                 let session = InterceptedSession(
                     target: host,
                     creator: creator,
+                    standing: { [creators = shared.creators] in creators.standing($0, clientAddress: client) },
                     client: client,
                     tokenFlows: configuration.tokenFlows,
                     maxBodyBytes: resourcePattern != nil

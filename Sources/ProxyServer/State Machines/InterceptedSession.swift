@@ -7,7 +7,13 @@ import TokenInspection
 struct InterceptedSession {
     /// The intercepted host (canonical) and port.
     let target: HostPort
-    let creator: CreatorResolver.Resolution
+    /// The creator as the CONNECT resolved it.
+    private let resolvedCreator: CreatorResolver.Resolution
+    /// Whether that creator still stands (`CreatorResolver.standing`).
+    private let standing: (CreatorResolver.Resolution) -> CreatorResolver.Resolution
+    /// The creator for the request being judged now: a maker token's grant ends with the token, or with the policy
+    /// that granted it.
+    var creator: CreatorResolver.Resolution { standing(resolvedCreator) }
     /// The admitted client: its request bodies count against its share of the body memory.
     let client: IPAddress
     let tokenFlows: TokenFlowHandling
@@ -23,6 +29,7 @@ struct InterceptedSession {
     init(
         target: HostPort,
         creator: CreatorResolver.Resolution,
+        standing: @escaping (CreatorResolver.Resolution) -> CreatorResolver.Resolution = { $0 },
         client: IPAddress,
         tokenFlows: TokenFlowHandling,
         maxBodyBytes: Int,
@@ -30,7 +37,8 @@ struct InterceptedSession {
         resourcePattern: HostPattern? = nil
     ) {
         self.target = target
-        self.creator = creator
+        self.resolvedCreator = creator
+        self.standing = standing
         self.client = client
         self.tokenFlows = tokenFlows
         self.maxBodyBytes = maxBodyBytes
