@@ -111,8 +111,26 @@ package actor SentinelSink: ShipSink {
             let code = object?["error"] as? String ?? "\(response.status.code)"
             throw SinkError("Entra refused the Sentinel application's client credentials (\(code))")
         }
+        if let problem = Self.problem(withAccessToken: value) { throw SinkError(problem) }
         let lifetime = (object?["expires_in"] as? Double) ?? Double(object?["expires_in"] as? String ?? "") ?? 3600
         token = (value, Date().addingTimeInterval(max(60, lifetime - 300)))
         return value
+    }
+    /// The longest access token sent on: Entra's are a few KB. A far longer one put the ingestion request's head past
+    /// NIO's write buffer, where AsyncHTTPClient 1.37 stops the process on a precondition (review 20: a 100 KB token
+    /// from the token endpoint killed `serve`).
+    static let maximumAccessTokenBytes = 32 * 1024
+
+    /// Why an access token is not sent on, if it is not: too long, or not the `token68` characters a bearer is.
+    static func problem(withAccessToken token: String) -> String? {
+        guard !token.isEmpty, token.utf8.count <= maximumAccessTokenBytes else {
+            return "the Sentinel token endpoint answered an access token of \(token.utf8.count) bytes (at most "
+                + "\(maximumAccessTokenBytes))"
+        }
+        let token68 = token.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-._~+/=".utf8.contains(byte)
+        }
+        return token68 ? nil : "the Sentinel token endpoint answered an access token that is not a bearer token"
     }
 }

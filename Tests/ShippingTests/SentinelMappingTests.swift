@@ -71,6 +71,17 @@ struct SentinelMappingTests {
         #expect(rows[1]["EventOriginalUid"] as? String == "")
     }
 
+    /// Review 20: a 100 KB token from the token endpoint made the next ingestion request's head stop the process
+    /// inside AsyncHTTPClient. Such a token is the sink's error, as a refusal is.
+    @Test func anAccessTokenThatIsTooLongOrNotABearerIsRefused() {
+        #expect(SentinelSink.problem(withAccessToken: "eyJ0eXAi.eyJ0aWQi.c2ln-_~+/=") == nil)
+        #expect(SentinelSink.problem(withAccessToken: String(repeating: "A", count: 32 * 1024)) == nil)
+        let long = SentinelSink.problem(withAccessToken: String(repeating: "A", count: 100_000))
+        #expect(long?.contains("100000 bytes") == true)
+        #expect(SentinelSink.problem(withAccessToken: "a\r\nX-Injected: 1") != nil)
+        #expect(SentinelSink.problem(withAccessToken: "") != nil)
+    }
+
     @Test func aBatchGoesInCallsOfAtMostOneMegabyte() throws {
         var row = ASIMRow()
         row.set("EventSchema", .text("Authentication"))
