@@ -8,7 +8,7 @@ import ServiceLifecycle
 ///
 /// Each sink has its own reader and position: a batch of whole lines is read from the acknowledged position,
 /// delivered, and only once the sink has acknowledged it is the new position saved (`ShipPositionFile`). A sink
-/// that fails gets the same batch again after a backoff (doubling from 0.5 s to 10 s, or its `Retry-After`), so
+/// that fails gets the same batch again after a backoff (doubling from 0.5 s to 10 s, or its longer `Retry-After`), so
 /// an outage or a kill -9 loses nothing and sends again at most one batch; each line carries its
 /// `correlation_id` for a sink to drop what it has seen. Backlog and lag are Prometheus gauges per sink.
 package final class Shipper: Service, Sendable {
@@ -114,6 +114,12 @@ package final class Shipper: Service, Sendable {
         }
     }
 
+    /// How long to wait before sending a failed batch again: the backoff, or the sink's `Retry-After` when that is
+    /// longer. Never less: `Retry-After: 0` or a date past had the same batch sent 2,000 times a second (review 20).
+    static func wait(after error: any Error, backoff: Duration) -> Duration {
+        max((error as? ShipRetryAfter)?.wait ?? .zero, backoff)
+    }
+
     /// Delivers until the sink acknowledges; false once the shipper is stopping.
     private func deliver(
         _ records: [AuditRecord],
@@ -135,7 +141,7 @@ package final class Shipper: Service, Sendable {
                     statuses[sink.name]?.lastError = "\(error)"
                     return statuses[sink.name]?.consecutiveFailures ?? 1
                 }
-                let wait = (error as? ShipRetryAfter)?.wait ?? backoff
+                let wait = Self.wait(after: error, backoff: backoff)
                 if failed == 1 || failed % 10 == 0 {
                     logger.warning(
                         "shipping failed; the batch will be sent again",

@@ -33,4 +33,15 @@ struct RetryAfterTests {
         #expect(RetryAfter.wait("Fri, 31 Dec 9999 23:59:59 GMT", now: Self.now) == RetryAfter.longest)
         #expect(RetryAfter.wait(nil, now: Self.now) == nil)
     }
+    /// Review 20: `Retry-After: 0` (or a date past) had the same batch sent 2,000 times a second. The backoff is the
+    /// floor; a longer `Retry-After` is honoured.
+    @Test func theBackoffIsTheShortestWait() {
+        let backoff = Duration.milliseconds(500)
+        #expect(Shipper.wait(after: ShipRetryAfter(wait: .zero, description: "429"), backoff: backoff) == backoff)
+        #expect(
+            Shipper.wait(after: ShipRetryAfter(wait: .seconds(30), description: "429"), backoff: backoff)
+                == .seconds(30)
+        )
+        #expect(Shipper.wait(after: CancellationError(), backoff: backoff) == backoff)
+    }
 }
