@@ -14,8 +14,10 @@ package struct ShipPosition: Codable, Equatable, Sendable {
 
 /// Reads the audit file (the source of truth) from a position, whole lines at a time, and follows rotation:
 /// logrotate renames the file and TenantGate reopens its path, so once the renamed file is read to its end, reading
-/// goes on at the start of the new one. After a restart, a position in a file that has since been renamed is found
-/// again by its inode among the directory's files (`audit.jsonl.1`), so nothing written before the rotation is skipped.
+/// goes on at the start of the next one: the oldest rotated file written after it (`audit.jsonl.1` once two rotations
+/// passed during a sink's outage), else the path's. After a restart, a position in a file that has since been renamed
+/// is found again by its inode among the directory's files, so nothing written before a rotation is skipped. A file
+/// cut shorter than the position (logrotate's `copytruncate`) is read again from its start.
 ///
 /// Blocking file I/O: run it off the event loops.
 package final class AuditFollower {
@@ -49,7 +51,13 @@ package final class AuditFollower {
         guard let position, descriptor >= 0 else { return Batch(lines: [], end: self.position ?? Self.nowhere) }
         // Only what is there, uninitialised: a buffer of `maxBytes` zeroed for every read cost more than the lines.
         var status = stat()
-        let available = fstat(descriptor, &status) == 0 ? max(0, Int64(status.st_size) - position.offset) : 0
+        guard fstat(descriptor, &status) == 0 else { return Batch(lines: [], end: position) }
+        if Int64(status.st_size) < position.offset {
+            // Cut in place (copytruncate): what is there now was written after the cut.
+            self.position?.offset = 0
+            return try read(maxLines: maxLines, maxBytes: maxBytes)
+        }
+        let available = Int64(status.st_size) - position.offset
         let wanted = Int(min(Int64(maxBytes), available))
         // In pieces, offering the core between them: a megabyte copied in one call held it for a tenth of a
         // millisecond, and the proxy's threads may be waiting for it.
@@ -154,7 +162,7 @@ package final class AuditFollower {
     }
 
     /// The current file was read to its end (but for `tornTail` bytes without a newline); when the path now names
-    /// another file (rotation), reading moves there.
+    /// another file (rotation), reading moves to the next file in rotation order.
     private func moveToRotatedSuccessor(tornTail: Int) throws -> Bool {
         var status = stat()
         guard stat(path, &status) == 0, let position,
@@ -162,15 +170,44 @@ package final class AuditFollower {
         else { return false }
         // Lines may still have reached the renamed file before TenantGate reopened its path.
         var current = stat()
-        if descriptor >= 0, fstat(descriptor, &current) == 0, Int64(current.st_size) > position.offset + Int64(tornTail)
-        {
-            return false
+        guard descriptor >= 0, fstat(descriptor, &current) == 0 else { return false }
+        if Int64(current.st_size) > position.offset + Int64(tornTail) { return false }
+        let next = rotatedSuccessor(of: current) ?? (path, status)
+        close(descriptor)
+        descriptor = open(next.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        self.position = ShipPosition(device: UInt64(next.status.st_dev), inode: UInt64(next.status.st_ino), offset: 0)
+        return true
+    }
+
+    /// The rotated file written next after `current`: of the directory's `audit.jsonl.N` and `audit.jsonl-DATE`
+    /// files (not compressed ones), the one last modified earliest but after `current`. Nil: none is, the path's
+    /// file is next.
+    private func rotatedSuccessor(of current: stat) -> (path: String, status: stat)? {
+        let directory = (path as NSString).deletingLastPathComponent
+        let base = directory.isEmpty ? "." : directory
+        let name = (path as NSString).lastPathComponent
+        let rotationMarks = Set("0123456789.-_".utf8)
+        var best: (path: String, status: stat)?
+        for candidate in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+            guard candidate.count > name.count + 1, candidate.hasPrefix(name),
+                let separator = candidate.utf8.dropFirst(name.utf8.count).first, separator == 0x2E || separator == 0x2D,
+                candidate.utf8.dropFirst(name.utf8.count).allSatisfy(rotationMarks.contains)
+            else { continue }
+            var status = stat()
+            let full = base + "/" + candidate
+            guard stat(full, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+                (status.st_dev, status.st_ino) != (current.st_dev, current.st_ino),
+                Self.isLater(status.st_mtim, than: current.st_mtim)
+            else { continue }
+            if let earliest = best, !Self.isLater(earliest.status.st_mtim, than: status.st_mtim) { continue }
+            best = (full, status)
         }
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
-        self.position = ShipPosition(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), offset: 0)
-        try openIfNeeded()
-        return descriptor >= 0
+        return best
+    }
+
+    private static func isLater(_ first: timespec, than second: timespec) -> Bool {
+        (first.tv_sec, first.tv_nsec) > (second.tv_sec, second.tv_nsec)
     }
 
     /// A file in the audit file's directory with this identity: where logrotate renamed it to.

@@ -102,6 +102,64 @@ struct ShippingPositionTests {
         #expect(third.end == second.end)
     }
 
+    /// Every line a read returns, as text, committing as it goes.
+    private static func drain(_ follower: AuditFollower) throws -> [String] {
+        var read: [String] = []
+        for _ in 0..<100 {
+            let batch = try follower.read(maxLines: 1000, maxBytes: 1 << 20)
+            guard !batch.lines.isEmpty else { break }
+            read += batch.lines.map { String(decoding: $0, as: UTF8.self) }
+            follower.commit(batch.end)
+        }
+        return read
+    }
+
+    private static func write(_ numbers: ClosedRange<Int>, to path: String, appending: Bool = true) throws {
+        let text = numbers.map { "{\"n\":\($0)}\n" }.joined()
+        if appending, let handle = FileHandle(forWritingAtPath: path) {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.close()
+        } else {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        }
+    }
+
+    /// Review 20: two rotations while a sink was failing, and the middle file was never read: reading went from the
+    /// oldest file to whatever the path named.
+    @Test func twoRotationsBehindAreReadInOrder() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        try Self.write(1...3, to: path)
+        let follower = AuditFollower(path: path, position: nil)
+        #expect(try Self.drain(follower).count == 3)
+        try Self.write(4...5, to: path)
+        #expect(rename(path, path + ".1") == 0)
+        usleep(10_000)
+        try Self.write(6...7, to: path)
+        #expect(rename(path + ".1", path + ".2") == 0)
+        #expect(rename(path, path + ".1") == 0)
+        usleep(10_000)
+        try Self.write(8...9, to: path)
+        // An unrelated, newer file beside them is not a rotated one.
+        try Self.write(100...100, to: path + ".bak")
+        try Self.write(101...101, to: path + ".3.gz")
+        #expect(try Self.drain(follower) == (4...9).map { "{\"n\":\($0)}" })
+    }
+
+    /// Review 20: logrotate's copytruncate cut the file under the position, and nothing was shipped until it grew
+    /// past it again, from mid-line. A file shorter than the position is read from its start.
+    @Test func aFileCutUnderThePositionIsReadFromItsStart() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        try Self.write(1...50, to: path)
+        let follower = AuditFollower(path: path, position: nil)
+        #expect(try Self.drain(follower).count == 50)
+        #expect(truncate(path, 0) == 0)
+        try Self.write(51...52, to: path)
+        #expect(try Self.drain(follower) == ["{\"n\":51}", "{\"n\":52}"])
+    }
+
     @Test func aReadOfMoreThanOnePieceKeepsEveryLineWholeAndWhereItStarts() throws {
         let directory = try Self.directory()
         let path = "\(directory)/audit.jsonl"
