@@ -81,6 +81,30 @@ struct GreedyClientTests {
         }
     }
 
+    /// An upload in 1-byte chunks: each piece the decoder gave was written upstream as a part of its own (chunk
+    /// framing, TLS record, pending write), about 35 MiB per connection, and other clients waited seconds (review
+    /// 22). The pieces of one read now go as one part, and every upload arrives whole.
+    @Test func anUploadInTinyChunksArrivesWholeAndHoldsLittle() async throws {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let outcome = try await Python.run(
+                [
+                    Self.client, "tiny-chunks", String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "4",
+                    "2", String(serve.processIdentifier), UnsignedTokens.graph(tenant: Self.fabrikam),
+                ],
+                timeoutSeconds: 90
+            )
+            let words = outcome.split(separator: " ")
+            try #require(words.count == 5, "\(outcome)")
+            #expect(words[1] == "4", "\(outcome)")
+            #expect((Int(words[3]) ?? .max) < 100, "\(outcome)")
+            let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
+            #expect(after.status == 200)
+        }
+    }
+
     /// Forms on a resource host are held whole before they are judged. One client that left 300 of them a few
     /// bytes short held the proxy's whole body memory, and every other client's token exchange got 503; now one
     /// address holds at most its share (an eighth), and another client is served meanwhile.

@@ -33,6 +33,9 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var inClientRead = false
     /// Whether `upstream` finished its last exchange cleanly and may serve another request (or the pool).
     private var upstreamReusable = false
+    /// Body bytes of one read, written on as one part (`BodyCoalescing`) each way.
+    private var upload = BodyCoalescing()
+    private var download = BodyCoalescing()
 
     init(session: InterceptedSession, deadline: RequestDeadlineHandler, shared: ProxyContext) {
         self.deadline = deadline
@@ -72,7 +75,10 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelReadComplete(context: ChannelHandlerContext) {
         inClientRead = false
-        if machine.isStreaming { upstream?.channel.flush() }
+        if let channel = upstream?.channel {
+            writeUpload(to: channel)
+            if machine.isStreaming { channel.flush() }
+        }
         context.fireChannelReadComplete()
     }
 
@@ -136,13 +142,24 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             context.writeAndFlush(wrapOutboundOut(HTTPResponseWriting.continueHead), promise: nil)
         case .sendUpstream(let part):
             guard let channel = upstream?.channel else { return }
+            if case .body(.byteBuffer(let chunk)) = part, inClientRead {
+                if upload.add(chunk) { writeUpload(to: channel) }
+                return
+            }
+            writeUpload(to: channel)
             channel.write(part, promise: nil)
             if !channel.isWritable { setClientReading(false) }
         case .respond(let part):
+            if case .body(.byteBuffer(let chunk)) = part {
+                if download.add(chunk) { writeDownload(context: context) }
+                return
+            }
+            writeDownload(context: context)
             context.write(wrapOutboundOut(part), promise: nil)
             if case .head(let head) = part, head.status == .switchingProtocols { context.flush() }
             if !context.channel.isWritable { setUpstreamReading(false) }
         case .finishResponse(let trailers, let keepUpstream, let close):
+            writeDownload(context: context)
             // Flushed now: the connection may go back to the pool, and its read's end is then not reported here.
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             deadline.answered()
@@ -238,6 +255,20 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// The upload bytes gathered in this read, as one body part.
+    private func writeUpload(to channel: any Channel) {
+        guard let chunk = upload.take() else { return }
+        channel.write(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
+        if !channel.isWritable { setClientReading(false) }
+    }
+
+    /// The download bytes gathered in this read of the upstream's, as one body part.
+    private func writeDownload(context: ChannelHandlerContext) {
+        guard let chunk = download.take() else { return }
+        context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+        if !context.channel.isWritable { setUpstreamReading(false) }
+    }
+
     /// Changed only when it must be: a channel option set costs dynamic casts, and each change a system call.
     private func setUpstreamReading(_ reading: Bool) {
         guard let upstream, reading != upstreamReading else { return }
@@ -264,7 +295,9 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
     }
 
     func upstreamReadComplete() {
-        context?.flush()
+        guard let context else { return }
+        writeDownload(context: context)
+        context.flush()
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {

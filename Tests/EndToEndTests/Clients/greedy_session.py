@@ -19,12 +19,17 @@
     python3 greedy_session.py stalled-downloads PROXY_PORT CA_FILE HOST COUNT PID BEARER
         Opens COUNT sessions to HOST, each starting a 1 GiB download with a 4 KiB receive buffer and reading nothing;
         prints "held N grew M MiB": how much the resident memory of process PID grew while they stalled (after 3 s).
+    python3 greedy_session.py tiny-chunks PROXY_PORT CA_FILE HOST COUNT SECONDS PID BEARER
+        Opens COUNT sessions to HOST, each uploading 1-byte chunks to /mock/stream/upload for SECONDS, then reads the
+        mock's answer; prints "intact N grew M MiB": how many uploads the mock received whole (length and SHA-256),
+        and how much the resident memory of process PID grew meanwhile.
 """
+import hashlib
 import socket
 import sys
 import time
 
-from tunnel import open_tls, read_answer
+from tunnel import open_tls, read_answer, read_head
 
 JUNK = b"x" * 16384
 
@@ -149,6 +154,67 @@ def stalled_downloads(port, ca, host, count, pid, bearer):
         stream.close()
 
 
+def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
+    before = resident_mebibytes(pid)
+    streams = []
+    for _ in range(count):
+        stream = open_tls(port, ca, host)
+        stream.sendall(
+            f"PUT /mock/stream/upload HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        stream.settimeout(10)
+        streams.append(stream)
+    # One byte per chunk, 2,000 chunks per write, each session in turn, as fast as the proxy takes them.
+    pattern = b"".join(b"1\r\n" + bytes([65 + index % 26]) + b"\r\n" for index in range(2000))
+    body = bytes(65 + index % 26 for index in range(2000))
+    sent = [0] * count
+    broken = set()
+    grown = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and len(broken) < count:
+        for index, stream in enumerate(streams):
+            if index in broken:
+                continue
+            try:
+                stream.sendall(pattern)
+                sent[index] += 1
+            except OSError:  # a write that waited 10 s: the proxy stopped taking the upload
+                broken.add(index)
+        grown = max(grown, resident_mebibytes(pid) - before)
+    intact = 0
+    for index, stream in enumerate(streams):
+        try:
+            if index not in broken:
+                stream.settimeout(30)
+                stream.sendall(b"0\r\n\r\n")
+                answer = read_body(stream)
+                expected = hashlib.sha256(body * sent[index]).hexdigest()
+                if f'"received_bytes":{len(body) * sent[index]}' in answer and expected in answer:
+                    intact += 1
+        except OSError:
+            pass
+        stream.close()
+    print(f"intact {intact} grew {grown:.0f} MiB")
+
+
+def read_body(stream):
+    """An answer's Content-Length body, as text."""
+    head = read_head(stream)
+    length = next(
+        (int(value) for name, _, value in (line.partition(":") for line in head.split("\r\n")[1:])
+         if name.strip().lower() == "content-length"),
+        0,
+    )
+    body = b""
+    while len(body) < length:
+        chunk = stream.recv(length - len(body))
+        if not chunk:
+            raise OSError("closed inside the answer's body")
+        body += chunk
+    return body.decode()
+
+
 if __name__ == "__main__":
     mode, port, ca, host = sys.argv[1:5]
     rest = sys.argv[5:]
@@ -162,6 +228,8 @@ if __name__ == "__main__":
         hang_up(port, ca, host, rest[0])
     elif mode == "end-behind":
         end_behind(port, ca, host, rest[0], rest[1])
+    elif mode == "tiny-chunks":
+        tiny_chunks(port, ca, host, int(rest[0]), float(rest[1]), rest[2], rest[3])
     elif mode == "stalled-downloads":
         stalled_downloads(port, ca, host, int(rest[0]), rest[1], rest[2])
     else:
