@@ -31,11 +31,15 @@ final class GlueHandler {
         context?.flush()
     }
 
+    /// What was written and not yet flushed goes first: a close drops pending writes, and bytes handed over outside a
+    /// read (a decoder's leftovers when a session is spliced) have no read's end to flush them.
     private func partnerWriteEOF() {
+        context?.flush()
         context?.close(mode: .output, promise: nil)
     }
 
     private func partnerCloseFull() {
+        context?.flush()
         context?.close(promise: nil)
     }
 

@@ -358,6 +358,9 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
             )
             upstream.channel.setAutoRead(true)
             context.channel.setAutoRead(true)
+            // The decoders' leftovers (a first frame sent with the 101) were handed over outside any read.
+            upstream.channel.flush()
+            context.channel.flush()
         } catch {
             upstream.channel.close(promise: nil)
             context.close(promise: nil)
