@@ -43,14 +43,21 @@ package final class PolicyDatabase: Service, Sendable {
 
     /// Every document, by name.
     package func documents() async throws -> [Document] {
-        try await Self.documents(
-            client.query("SELECT name, body, xmin::text FROM tenantgate.policy_documents ORDER BY name", logger: logger)
-        )
+        try await StoreDeadline.within {
+            try await Self.documents(
+                self.client.query(
+                    "SELECT name, body, xmin::text FROM tenantgate.policy_documents ORDER BY name",
+                    logger: self.logger
+                )
+            )
+        }
     }
 
     /// The named documents that exist; a name without a row has been deleted.
     func documents(named names: [String]) async throws -> [Document] {
-        try await Self.documents(client.query(Self.documentsQuery(named: names), logger: logger))
+        try await StoreDeadline.within {
+            try await Self.documents(self.client.query(Self.documentsQuery(named: names), logger: self.logger))
+        }
     }
 
     private static func documentsQuery(named names: [String]) -> PostgresQuery {
@@ -69,7 +76,9 @@ package final class PolicyDatabase: Service, Sendable {
 
     /// Every document's name and revision: what the periodic check compares, without reading a body.
     func revisions() async throws -> [String: String] {
-        try await Self.revisions(client.query(Self.revisionsQuery, logger: logger))
+        try await StoreDeadline.within {
+            try await Self.revisions(self.client.query(Self.revisionsQuery, logger: self.logger))
+        }
     }
 
     private static func revisions(_ rows: PostgresRowSequence) async throws -> [String: String] {
@@ -101,7 +110,7 @@ package final class PolicyDatabase: Service, Sendable {
     package func change(
         _ plan: (StoredRevisions) async throws -> PolicyDocumentChangeRow
     ) async throws -> PolicyDocumentChangeRow {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, within: StoreDeadline.answer) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PolicySchema.changeLock))", logger: logger)
             let revisions = try await Self.revisions(connection.query(Self.revisionsQuery, logger: logger))
             let change = try await plan(StoredRevisions(revisions: revisions, connection: connection, logger: logger))
@@ -182,7 +191,7 @@ package struct PolicyDocumentChangeRow: Sendable {
 extension PolicyDatabase {
     /// Whether an error came from the database or its connection, rather than from code run inside a transaction.
     static func isDatabaseError(_ error: any Error) -> Bool {
-        error is PSQLError || error is PostgresDecodingError || error is PostgresError
+        error is PSQLError || error is PostgresDecodingError || error is PostgresError || error is TimedOut
     }
 }
 

@@ -116,6 +116,8 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
                         // now.
                         submit.yield(Request(work: .everything, done: nil))
                         delay = .milliseconds(100)
+                        let probe = Task { await self.probe(connection) }
+                        defer { probe.cancel() }
                         for try await notification in stream {
                             notifications.increment()
                             submit.yield(Request(work: .documents([notification.payload]), done: nil))
@@ -130,6 +132,23 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
             }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(2))
+        }
+    }
+
+    /// A silent connection brings no notification and no error: a query on it, each check interval, that gets no
+    /// answer in time closes it, which ends the listen and starts a new connection.
+    private func probe(_ connection: PostgresConnection) async {
+        while !Task.isCancelled {
+            guard (try? await Task.sleep(for: checkInterval)) != nil else { return }
+            do {
+                try await StoreDeadline.within { [logger] in _ = try await connection.query("SELECT 1", logger: logger)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                markUnreachable(error)
+                try? await connection.close()
+                return
+            }
         }
     }
 

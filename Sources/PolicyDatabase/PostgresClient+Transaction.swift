@@ -4,8 +4,31 @@ import PostgresNIO
 extension PostgresClient {
     /// `withTransaction` that throws the error which stopped the transaction rather than postgres-nio's wrapper of
     /// it: a refusal thrown by the body (a failed If-Match, an invalid change) reaches the admin API as itself, and
-    /// a lost connection is recognised as the database's.
+    /// a lost connection is recognised as the database's. With `limit`, the connection is closed when the
+    /// transaction outlasts it (`StoreDeadline.watchdog`): it rolls back, and the error is `PolicyDatabase.TimedOut`.
     func transaction<Result>(
+        logger: Logger,
+        within limit: Duration? = nil,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        guard let limit else { return try await unlimitedTransaction(logger: logger, body) }
+        return try await withConnection { connection in
+            let watchdog = StoreDeadline.watchdog(connection, limit: limit)
+            defer { watchdog.task.cancel() }
+            do {
+                try await connection.query("BEGIN", logger: logger)
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                if watchdog.fired() { throw PolicyDatabase.TimedOut(after: limit) }
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private func unlimitedTransaction<Result>(
         logger: Logger,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {

@@ -351,6 +351,69 @@ struct PolicyStoreEndToEndTests {
         }
     }
 
+    /// A partition that resets nothing (review 19): no query is answered and no connection fails. Each read and change
+    /// has a deadline, and the LISTEN connection is probed, so the instance says the store is unreachable within a
+    /// check interval and the deadline, refuses writes with 503 rather than never answering, and recovers after.
+    @Test func aSilentPartitionIsSeenAndWritesAreRefusedUntilItEnds() async throws {
+        try await Self.withServer { server in
+            let relayPort = try ServeProcess.freePort()
+            let freeze = FileManager.default.temporaryDirectory.appendingPathComponent("freeze-\(UUID())").path
+            let relay = try await LoopbackDaemon.start(
+                "/usr/bin/python3",
+                [
+                    "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/freezing_relay.py", "\(relayPort)",
+                    "\(server.port)", freeze, "120",
+                ],
+                listeningOn: relayPort
+            )
+            defer {
+                relay.terminate()
+                try? FileManager.default.removeItem(atPath: freeze)
+            }
+            let store = PolicyStoreSettings(
+                url: "postgres://tenantgate@127.0.0.1:\(relayPort)/postgres?sslmode=disable",
+                checkInterval: .seconds(1)
+            )
+            let instance = try await AdminEndToEndTests.Setup(policyStore: store, key: ES256PrivateKey())
+            do {
+                let token = try await instance.token()
+                func reachable() async throws -> Bool? {
+                    try await (Self.readiness(instance)["policy_store"] as? [String: Any])?["reachable"] as? Bool
+                }
+                #expect(try await reachable() == true)
+                #expect(FileManager.default.createFile(atPath: freeze, contents: nil))
+                #expect(try await Self.eventually(within: 12) { try await reachable() == false })
+                let started = Date()
+                let refused = try await instance.call(
+                    "POST",
+                    Self.rules,
+                    token: token,
+                    body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                )
+                #expect(refused.status == 503, "\(refused.body)")
+                #expect(Date().timeIntervalSince(started) < 8)
+                #expect(try await instance.exchange(Self.northwind) == 403, "the last good policies stay in force")
+                try FileManager.default.removeItem(atPath: freeze)
+                #expect(try await Self.eventually(within: 20) { try await reachable() == true })
+                #expect(
+                    try await Self.eventually(within: 20) {
+                        try await instance.call(
+                            "POST",
+                            Self.rules,
+                            token: token,
+                            body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+                        ).status == 201
+                    }
+                )
+            } catch {
+                await instance.stop()
+                throw error
+            }
+            await instance.stop()
+            await server.remove()
+        }
+    }
+
     @Test func theDatabaseRestartedUnderLoadFailsNoExchangeAndChangesResume() async throws {
         try await Self.withServer { server in
             try await Self.withFleet(server, checkInterval: .seconds(1)) { fleet in
