@@ -5,11 +5,14 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 
-/// `--alert-webhook URL`: posts what `TenantPairAlerts` finds in the audit file to each webhook, a generic JSON
+/// `--alert-webhook URL`: posts what `TenantPairAlerts` finds in the audit file to the webhook, a generic JSON
 /// object, or a Microsoft Teams card (`teams+https://`, a Workflows webhook taking an Adaptive Card). It rides the
 /// shipper, so alerts survive restarts and outages as shipped lines do; the pairs seen are kept in the state
 /// directory (`alert-pairs.json`), so a restart does not raise them again. A new pair also counts in
 /// `tenantgate_new_tenant_pairs_total`, for Prometheus rules.
+///
+/// One sink per webhook (`alerts`, `alerts-2`, …), each with its own position and pairs: when all shared one, a
+/// failing webhook had the healthy one sent the same alert every backoff, and no later alert (review 20).
 package actor AlertSink: ShipSink {
     package struct Webhook: Equatable, Sendable {
         package enum Format: Sendable { case json, teams }
@@ -29,8 +32,8 @@ package actor AlertSink: ShipSink {
         }
     }
 
-    package nonisolated let name = "alerts"
-    private let webhooks: [Webhook]
+    package nonisolated let name: String
+    private let webhook: Webhook
     private let consoleURL: String?
     private let pairsFile: String
     private var alerts: TenantPairAlerts
@@ -39,6 +42,13 @@ package actor AlertSink: ShipSink {
     /// Whether this instance sends an alert: with a policy store, the one instance of the fleet that claims its key
     /// first; alone, always.
     private let claim: @Sendable (String) async throws -> Bool
+    /// Alerts this instance claimed and has not yet delivered: a batch sent again after a failure sends them without
+    /// claiming again (a second claim is refused, and the alert would be lost).
+    private var claimedUndelivered: Set<String> = []
+    /// This webhook's share of a claim's key: each webhook gets each alert once across the fleet.
+    private let claimSuffix: String
+    /// The first webhook's sink counts new pairs, once for all.
+    private let countsPairs: Bool
     /// When the pairs file was last written, and whether pairs were learnt since: it is written at most every
     /// `pairsSaveInterval` (it holds up to `TenantPairAlerts.pairsKept` pairs), and at shutdown. A pair learnt
     /// less than that before a crash alerts again after the restart: at least once, as the lines are shipped.
@@ -50,8 +60,11 @@ package actor AlertSink: ShipSink {
     ///   - stateDirectory: where the pairs seen are kept; on a first start, the audit file's history only teaches
     ///     its pairs, and alerting starts now.
     ///   - consoleURL: the admin console's public address, for the link that adds the rule.
+    /// - Parameters:
+    ///   - number: the webhook's place among `--alert-webhook`s (from 1), which names its sink, pairs file and claims.
     package init(
-        webhooks: [Webhook],
+        webhook: Webhook,
+        number: Int = 1,
         stateDirectory: String,
         consoleURL: String?,
         refusalsPerMinute: Int,
@@ -59,9 +72,13 @@ package actor AlertSink: ShipSink {
         claim: @escaping @Sendable (String) async throws -> Bool = { _ in true }
     ) {
         self.claim = claim
-        self.webhooks = webhooks
+        self.webhook = webhook
+        let suffix = number == 1 ? "" : "-\(number)"
+        self.name = "alerts" + suffix
+        self.claimSuffix = number == 1 ? "" : "@\(number)"
+        self.countsPairs = number == 1
         self.consoleURL = consoleURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.pairsFile = stateDirectory + "/alert-pairs.json"
+        self.pairsFile = stateDirectory + "/alert-pairs\(suffix).json"
         let saved = FileManager.default.contents(atPath: pairsFile).flatMap {
             try? JSONDecoder().decode([String].self, from: $0)
         }
@@ -76,9 +93,15 @@ package actor AlertSink: ShipSink {
     package func deliver(_ lines: [AuditRecord]) async throws {
         var next = alerts
         let found = lines.flatMap { next.observe($0) }
-        for alert in found where try await claim(alert.key) {
-            for webhook in webhooks { try await post(alert, to: webhook) }
-            if case .newPair = alert { newPairs.increment() }
+        for alert in found {
+            let key = alert.key + claimSuffix
+            if !claimedUndelivered.contains(key) {
+                guard try await claim(key) else { continue }
+                claimedUndelivered.insert(key)
+            }
+            try await post(alert, to: webhook)
+            claimedUndelivered.remove(key)
+            if case .newPair = alert, countsPairs { newPairs.increment() }
         }
         pairsUnsaved = pairsUnsaved || next.seen.count != alerts.seen.count
         alerts = next

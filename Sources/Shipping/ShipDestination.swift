@@ -10,8 +10,9 @@ package enum ShipDestination: Equatable, Sendable {
     case splunk(base: String, token: String)
     /// Microsoft Sentinel through the Logs Ingestion API.
     case sentinel(SentinelIngestion)
-    /// `--alert-webhook`s, fed from the same file.
-    case alerts([AlertSink.Webhook], refusalsPerMinute: Int)
+    /// One `--alert-webhook` (the `number`th), fed from the same file: each webhook has its own reader and position, so
+    /// one that fails holds back no other.
+    case alert(AlertSink.Webhook, number: Int, refusalsPerMinute: Int)
 
     package struct Problem: Error, CustomStringConvertible {
         package let description: String
@@ -98,9 +99,10 @@ package enum ShipDestination: Equatable, Sendable {
             return SplunkHECSink(base: base, token: token, client: ShipTransport.httpClient(extraCAFiles: extraCAFiles))
         case .sentinel(let ingestion):
             return SentinelSink(ingestion, client: ShipTransport.httpClient(extraCAFiles: extraCAFiles))
-        case .alerts(let webhooks, let rate):
+        case .alert(let webhook, let number, let rate):
             return AlertSink(
-                webhooks: webhooks,
+                webhook: webhook,
+                number: number,
                 stateDirectory: stateDirectory,
                 consoleURL: consoleURL,
                 refusalsPerMinute: rate,

@@ -138,7 +138,9 @@ struct ShippingOptions: ParsableArguments {
             guard (0...1_000_000_000).contains(rate) else {
                 throw ServeSetupError("--alert-refusals-per-minute: give a number from 0 (never) to 1000000000")
             }
-            destinations.append(.alerts(webhooks, refusalsPerMinute: rate))
+            for (index, webhook) in webhooks.enumerated() {
+                destinations.append(.alert(webhook, number: index + 1, refusalsPerMinute: rate))
+            }
         }
         let directory = (auditLog as NSString).deletingLastPathComponent
         let state = shipState ?? ((directory.isEmpty ? "." : directory) + "/ship-state")

@@ -313,6 +313,44 @@ struct ShippingEndToEndTests {
         #expect(receiver.posts().count == 2)
     }
 
+    /// Review 20: with one webhook down, the healthy one got the same alert every backoff and no later alert, as all
+    /// webhooks shared one reader. Each webhook now has its own: the healthy one gets each alert once, in turn.
+    @Test func aWebhookThatIsDownHoldsBackNoOther() async throws {
+        let receiver = try await WebhookReceiver()
+        defer { receiver.stop() }
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = [
+            "--audit-log", directory.appendingPathComponent("audit.jsonl").path,
+            "--alert-webhook", "http://127.0.0.1:\(receiver.port)/fail",
+            "--alert-webhook", "http://127.0.0.1:\(receiver.port)/hook",
+        ]
+        let contoso = ProxyEndToEndTests.contoso
+        try await ServeProcess.with(plainHTTP: true, extraArguments: arguments) { serve in
+            let northwind = try await CreatorTrustTests.exchange(
+                serve,
+                maker: contoso,
+                signingIn: ProxyEndToEndTests.northwind
+            )
+            #expect(northwind.status == 403)
+            #expect(try await Self.eventually(20) { receiver.posts().contains { $0["path"] as? String == "/hook" } })
+            let fabrikam = try await CreatorTrustTests.exchange(
+                serve,
+                maker: contoso,
+                signingIn: ProxyEndToEndTests.fabrikam
+            )
+            #expect(fabrikam.status == 200)
+            // Long enough for the failing webhook's batch to be sent again (0.5 s, 1 s, 2 s).
+            try await Task.sleep(for: .seconds(4))
+        }
+        let posts = receiver.posts()
+        let healthy = posts.filter { $0["path"] as? String == "/hook" }
+        #expect(healthy.count == 2, "\(healthy)")
+        let signIns = healthy.compactMap { ($0["body"] as? [String: Any])?["sign_in_tenant"] as? String }
+        #expect(signIns == [ProxyEndToEndTests.northwind.description, ProxyEndToEndTests.fabrikam.description])
+        #expect(posts.filter { $0["path"] as? String == "/fail" }.count >= 2, "the failing one was tried again")
+    }
+
     @Test func syslogOverTLSVerifiesTheReceiverAndDeliversEveryLine() async throws {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
