@@ -66,6 +66,14 @@ package struct PolicyDirectoryContents: Sendable {
             return seconds * 1_000_000_000 + (Int64(later.tv_nsec) - Int64(earlier.tv_nsec)) > window
         }
 
+        /// Whether the file was written less than `window` nanoseconds before the identity was taken: a writer may
+        /// still be at it. A time after that moment (a clock set back, `touch -d` a future date) is no sign of one.
+        func isFresh(within window: Int64) -> Bool {
+            let written = Self.later(modified, changed)
+            return !Self.isMoreThan(window, from: written, to: takenAt)
+                && (written.tv_sec, written.tv_nsec) <= (takenAt.tv_sec, takenAt.tv_nsec)
+        }
+
         private static func later(_ left: timespec, _ right: timespec) -> timespec {
             (left.tv_sec, left.tv_nsec) >= (right.tv_sec, right.tv_nsec) ? left : right
         }
@@ -95,8 +103,11 @@ package struct PolicyDirectoryContents: Sendable {
 
     /// Reads what changed since the last read: new, removed and changed files, by identity. Returns the names of the
     /// documents whose content changed (empty when nothing did). A directory that cannot be listed changes nothing.
+    /// - Parameter settling: a file written less than this before is left for a later refresh: a file rewritten in
+    ///   place (`cat > contoso.yaml`, a slow copy) is read whole, not as the prefix written so far, which may be a
+    ///   valid and weaker policy (review 19: a prefix without `isolation:` allowed every tenant for 2 s).
     @discardableResult
-    package mutating func refresh() -> [String] {
+    package mutating func refresh(settling: Duration = .zero) -> [String] {
         guard case .success(let names) = PolicyDirectoryLoader.policyFileNames(directory) else { return [] }
         let paths = names.map { PolicyDirectoryLoader.path(directory, $0) }
         let present = Set(paths)
@@ -105,8 +116,11 @@ package struct PolicyDirectoryContents: Sendable {
             changes[path] = .some(nil)
             identities.removeValue(forKey: path)
         }
+        let settlingNanoseconds =
+            settling.components.seconds * 1_000_000_000 + settling.components.attoseconds / 1_000_000_000
         for (path, current) in zip(paths, Self.identities(of: names, in: directory)) {
             if let known = identities[path] ?? nil, let current, known.stillDescribes(current) { continue }
+            if settlingNanoseconds > 0, let current, current.isFresh(within: settlingNanoseconds) { continue }
             identities.updateValue(current, forKey: path)
             switch PolicyDirectoryLoader.readText(path) {
             case .success(let text):

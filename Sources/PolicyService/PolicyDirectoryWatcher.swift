@@ -36,7 +36,7 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
             store.exclusively {
-                let (changed, library) = refreshed()
+                let (changed, library) = refreshed(settling: Self.settling)
                 if !changed.isEmpty { apply(library) }
             }
         }
@@ -60,9 +60,13 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
         }
     }
 
+    /// How long a file must have been left alone before a poll reads it (`PolicyDirectoryContents.refresh`); SIGHUP
+    /// and admin writes read at once.
+    package static let settling = Duration.seconds(1)
+
     /// What changed on disk since the last look, and the library as it is now. Called under the store's change lock.
-    private func refreshed() -> (changed: [String], library: PolicyLibrary) {
-        contents.withLock { ($0.refresh(), $0.library) }
+    private func refreshed(settling: Duration = .zero) -> (changed: [String], library: PolicyLibrary) {
+        contents.withLock { ($0.refresh(settling: settling), $0.library) }
     }
 
     private func apply(_ library: PolicyLibrary) {
