@@ -10,14 +10,27 @@ package struct ShipPosition: Codable, Equatable, Sendable {
     package var device: UInt64
     package var inode: UInt64
     package var offset: Int64
+    /// A hash of the file's first `AuditFollower.headLength` bytes, once they were read: an append-only file keeps
+    /// them, so a file whose first bytes differ is another one. It tells a file cut and written again
+    /// (copytruncate) and a new file given a deleted one's inode from the file the position was taken in.
+    package var head: UInt64?
+
+    package init(device: UInt64, inode: UInt64, offset: Int64, head: UInt64? = nil) {
+        self.device = device
+        self.inode = inode
+        self.offset = offset
+        self.head = head
+    }
 }
 
 /// Reads the audit file (the source of truth) from a position, whole lines at a time, and follows rotation:
 /// logrotate renames the file and TenantGate reopens its path, so once the renamed file is read to its end, reading
-/// goes on at the start of the next one: the oldest rotated file written after it (`audit.jsonl.1` once two rotations
-/// passed during a sink's outage), else the path's. After a restart, a position in a file that has since been renamed
-/// is found again by its inode among the directory's files, so nothing written before a rotation is skipped. A file
-/// cut shorter than the position (logrotate's `copytruncate`) is read again from its start.
+/// goes on at the start of the next one in rotation order (`audit.jsonl.2`, `.1`, then the path; or the `-DATE`
+/// names in order), skipping empty ones, and only once a later file holds lines: until TenantGate reopens its path
+/// (logrotate's `create` comes before the signal), lines still reach the renamed file. After a restart, a position
+/// in a file that has since been renamed is found again by its inode and its first bytes (`ShipPosition.head`, as an
+/// inode may be given to a new file); a position whose file is gone (compressed, deleted) goes on at the oldest
+/// rotated file still readable. A file cut and written again (copytruncate) is read again from its start.
 ///
 /// Blocking file I/O: run it off the event loops.
 package final class AuditFollower {
@@ -48,14 +61,19 @@ package final class AuditFollower {
     /// commits `end` once a sink has acknowledged them. An empty batch means there is nothing new.
     package func read(maxLines: Int, maxBytes: Int) throws -> Batch {
         try openIfNeeded()
-        guard let position, descriptor >= 0 else { return Batch(lines: [], end: self.position ?? Self.nowhere) }
-        // Only what is there, uninitialised: a buffer of `maxBytes` zeroed for every read cost more than the lines.
+        guard var position, descriptor >= 0 else { return Batch(lines: [], end: self.position ?? Self.nowhere) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return Batch(lines: [], end: position) }
-        if Int64(status.st_size) < position.offset {
-            // Cut in place (copytruncate): what is there now was written after the cut.
-            self.position?.offset = 0
-            return try read(maxLines: maxLines, maxBytes: maxBytes)
+        if position.offset > 0 {
+            let head = Self.head(of: descriptor, upTo: position.offset)
+            if Int64(status.st_size) < position.offset || (position.head != nil && head != position.head) {
+                // Cut in place (copytruncate), perhaps grown again since: what is there was written after the cut.
+                position.offset = 0
+                position.head = nil
+            } else {
+                position.head = head
+            }
+            self.position = position
         }
         let available = Int64(status.st_size) - position.offset
         let wanted = Int(min(Int64(maxBytes), available))
@@ -108,7 +126,21 @@ package final class AuditFollower {
         }
         var end = position
         end.offset += Int64(consumed)
+        if end.head == nil, end.offset > 0 { end.head = Self.head(of: descriptor, upTo: end.offset) }
         return Batch(lines: lines, lineStarts: lineStarts, end: end, morePending: available > Int64(consumed))
+    }
+
+    /// How many of a file's first bytes `ShipPosition.head` hashes: a line's start (its time and more).
+    static let headLength = 128
+
+    /// The hash of the first `headLength` bytes once the position is past them (bytes already read, which an
+    /// append-only file never changes; an audit line is longer); nil before, or when they cannot be read.
+    private static func head(of descriptor: CInt, upTo offset: Int64) -> UInt64? {
+        guard offset >= Int64(headLength) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: headLength)
+        guard pread(descriptor, &bytes, bytes.count, 0) == bytes.count else { return nil }
+        // FNV-1a: no secret to keep, only a file to tell from another.
+        return bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
 
     /// The acknowledged position: the next read starts here.
@@ -146,68 +178,113 @@ package final class AuditFollower {
         var status = stat()
         fstat(opened, &status)
         let identity = (UInt64(status.st_dev), UInt64(status.st_ino))
-        guard let position, (position.device, position.inode) != identity else {
+        guard let position else {
             descriptor = opened
-            if position == nil { position = ShipPosition(device: identity.0, inode: identity.1, offset: 0) }
+            self.position = ShipPosition(device: identity.0, inode: identity.1, offset: 0)
+            return
+        }
+        if (position.device, position.inode) == identity, Self.holds(position, opened) {
+            descriptor = opened
             return
         }
         // The position is in a file that has been renamed since: finish it first, if it is still there.
-        if let renamed = renamedFile(device: position.device, inode: position.inode) {
+        if let renamed = renamedFile(device: position.device, inode: position.inode),
+            let reopened = Self.openFile(renamed)
+        {
+            if Self.holds(position, reopened.descriptor) {
+                close(opened)
+                descriptor = reopened.descriptor
+                return
+            }
+            close(reopened.descriptor)
+        }
+        // Gone (compressed, deleted): the rotated files left are newer than it, so the oldest goes first.
+        if let oldest = rotatedFiles().first, let reopened = Self.openFile(oldest) {
             close(opened)
-            descriptor = open(renamed, O_RDONLY | O_CLOEXEC)
-            if descriptor >= 0 { return }
+            descriptor = reopened.descriptor
+            self.position = ShipPosition(device: reopened.device, inode: reopened.inode, offset: 0)
+            return
         }
         descriptor = opened
         self.position = ShipPosition(device: identity.0, inode: identity.1, offset: 0)
     }
 
-    /// The current file was read to its end (but for `tornTail` bytes without a newline); when the path now names
-    /// another file (rotation), reading moves to the next file in rotation order.
+    /// Whether the file open as `descriptor` is the one `position` was taken in: it begins with the same bytes (an
+    /// inode may have been given to a new file since).
+    private static func holds(_ position: ShipPosition, _ descriptor: CInt) -> Bool {
+        guard position.offset > 0, let expected = position.head else { return true }
+        return head(of: descriptor, upTo: position.offset) == expected
+    }
+
+    private static func openFile(_ path: String) -> (descriptor: CInt, device: UInt64, inode: UInt64)? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return (descriptor, UInt64(status.st_dev), UInt64(status.st_ino))
+    }
+
+    /// The current file was read to its end (but for `tornTail` bytes without a newline); when it is no longer the
+    /// path's file (rotation), reading moves to the next file in rotation order that holds lines. Not before one
+    /// does: until TenantGate reopens its path, it still writes to the renamed file, and a later file holding lines
+    /// says it has stopped (it writes one file at a time), so the renamed file's size is then final.
     private func moveToRotatedSuccessor(tornTail: Int) throws -> Bool {
         var status = stat()
         guard stat(path, &status) == 0, let position,
             (UInt64(status.st_dev), UInt64(status.st_ino)) != (position.device, position.inode)
         else { return false }
-        // Lines may still have reached the renamed file before TenantGate reopened its path.
-        var current = stat()
-        guard descriptor >= 0, fstat(descriptor, &current) == 0 else { return false }
-        if Int64(current.st_size) > position.offset + Int64(tornTail) { return false }
-        let next = rotatedSuccessor(of: current) ?? (path, status)
+        let order = rotatedFiles() + [path]
+        let current = order.firstIndex { candidate in
+            Self.identity(of: candidate).map { $0 == (position.device, position.inode) } ?? false
+        }
+        let later = current.map { Array(order[(order.index(after: $0))...]) } ?? [path]
+        guard let next = later.first(where: { Self.size(of: $0) > 0 }), let opened = Self.openFile(next) else {
+            return false
+        }
+        var final = stat()
+        guard fstat(descriptor, &final) == 0, Int64(final.st_size) <= position.offset + Int64(tornTail) else {
+            close(opened.descriptor)
+            return false
+        }
         close(descriptor)
-        descriptor = open(next.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        self.position = ShipPosition(device: UInt64(next.status.st_dev), inode: UInt64(next.status.st_ino), offset: 0)
+        descriptor = opened.descriptor
+        self.position = ShipPosition(device: opened.device, inode: opened.inode, offset: 0)
         return true
     }
 
-    /// The rotated file written next after `current`: of the directory's `audit.jsonl.N` and `audit.jsonl-DATE`
-    /// files (not compressed ones), the one last modified earliest but after `current`. Nil: none is, the path's
-    /// file is next.
-    private func rotatedSuccessor(of current: stat) -> (path: String, status: stat)? {
+    /// The directory's rotated audit files that can be read as lines, oldest first: `audit.jsonl.N` from the highest
+    /// N, or `audit.jsonl-DATE…` (logrotate's `dateext`) in name order. Compressed ones (`.gz`, …) are not lines.
+    private func rotatedFiles() -> [String] {
         let directory = (path as NSString).deletingLastPathComponent
         let base = directory.isEmpty ? "." : directory
         let name = (path as NSString).lastPathComponent
-        let rotationMarks = Set("0123456789.-_".utf8)
-        var best: (path: String, status: stat)?
+        var numbered: [(Int, String)] = []
+        var dated: [String] = []
         for candidate in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
-            guard candidate.count > name.count + 1, candidate.hasPrefix(name),
-                let separator = candidate.utf8.dropFirst(name.utf8.count).first, separator == 0x2E || separator == 0x2D,
-                candidate.utf8.dropFirst(name.utf8.count).allSatisfy(rotationMarks.contains)
-            else { continue }
-            var status = stat()
+            guard candidate.count > name.count + 1, candidate.hasPrefix(name) else { continue }
+            let suffix = candidate.dropFirst(name.count)
             let full = base + "/" + candidate
-            guard stat(full, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
-                (status.st_dev, status.st_ino) != (current.st_dev, current.st_ino),
-                Self.isLater(status.st_mtim, than: current.st_mtim)
-            else { continue }
-            if let earliest = best, !Self.isLater(earliest.status.st_mtim, than: status.st_mtim) { continue }
-            best = (full, status)
+            if suffix.first == ".", let number = Int(suffix.dropFirst()), number >= 0 {
+                numbered.append((number, full))
+            } else if suffix.first == "-", suffix.dropFirst().allSatisfy({ $0.isNumber || $0 == "-" || $0 == "_" }) {
+                dated.append(full)
+            }
         }
-        return best
+        return numbered.sorted { $0.0 > $1.0 }.map(\.1) + dated.sorted()
     }
 
-    private static func isLater(_ first: timespec, than second: timespec) -> Bool {
-        (first.tv_sec, first.tv_nsec) > (second.tv_sec, second.tv_nsec)
+    private static func identity(of path: String) -> (UInt64, UInt64)? {
+        var status = stat()
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (UInt64(status.st_dev), UInt64(status.st_ino))
+    }
+
+    private static func size(of path: String) -> Int64 {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int64(status.st_size) : 0
     }
 
     /// A file in the audit file's directory with this identity: where logrotate renamed it to.
