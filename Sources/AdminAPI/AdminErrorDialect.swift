@@ -60,6 +60,13 @@ extension AdminErrorDialect {
                 message: "nothing was changed: \(message); the policy in force stays, try again",
                 headers: [.lowercaseRetryAfter: "5"]
             )
+        case .storeUnconfirmed(let message):
+            // No Retry-After: a change sent again blindly might be made twice.
+            self.init(
+                .serviceUnavailable,
+                code: Self.storeUnavailableCode,
+                message: "the change may or may not have been made: \(message); read the policy before trying again"
+            )
         case .auditUnavailable(let message):
             self.init(
                 .serviceUnavailable,

@@ -54,6 +54,8 @@ final class PolicyWriter: Sendable {
         case storage(String)
         /// The shared policy store cannot be reached: nothing changed, try again (503).
         case storeUnavailable(String)
+        /// The change was sent and its commit not confirmed: it may have been made (503, read before retrying).
+        case storeUnconfirmed(String)
         /// The audit line could not be written: nothing changed (no change goes unaudited).
         case auditUnavailable(String)
     }
@@ -177,6 +179,7 @@ final class PolicyWriter: Sendable {
             switch error {
             case .unavailable: return .failure(.storeUnavailable(error.description))
             case .failed(let reason): return .failure(.storage(reason))
+            case .unconfirmed: return .failure(.storeUnconfirmed(error.description))
             }
         } catch {
             // Not the client's doing: the edits' refusals are Failures, so anything else failed on our side.

@@ -201,6 +201,12 @@ extension PolicyDatabase {
         package var description: String { "no answer within \(after)" }
     }
 
+    /// A change's COMMIT was sent and not answered within `after`.
+    package struct CommitUnconfirmed: Error, CustomStringConvertible {
+        let after: Duration
+        package var description: String { "its commit was not answered within \(after)" }
+    }
+
     /// Brings the schema up to date and reads every document: what an instance does before it serves. Gives up
     /// after `limit`, since the pool would otherwise keep trying to connect.
     package func migrateAndRead(within limit: Duration) async throws -> [Document] {

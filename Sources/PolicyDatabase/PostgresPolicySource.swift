@@ -39,6 +39,8 @@ package struct PostgresPolicySource: PolicySource {
             }
         } catch let error as PolicySourceError {
             throw error
+        } catch let error as PolicyDatabase.CommitUnconfirmed {
+            throw PolicySourceError.unconfirmed(error.description)
         } catch {
             // What the plan threw (a refusal, a precondition) comes back as it is; the rest is the database's.
             guard planned != nil || PolicyDatabase.isDatabaseError(error) else { throw error }

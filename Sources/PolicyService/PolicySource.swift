@@ -27,11 +27,14 @@ package enum PolicySourceError: Error, CustomStringConvertible {
     case unavailable(String)
     /// The store refused or failed the write.
     case failed(String)
+    /// The write was sent and its commit not confirmed in time: it may have been made, or not.
+    case unconfirmed(String)
 
     package var description: String {
         switch self {
         case .unavailable(let reason): "the policy store is unavailable: \(reason)"
         case .failed(let reason): reason
+        case .unconfirmed(let reason): "the policy store did not confirm the change: \(reason)"
         }
     }
 }

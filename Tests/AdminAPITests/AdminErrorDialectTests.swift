@@ -77,6 +77,17 @@ struct AdminErrorDialectTests {
                 + #"no route; the policy in force stays, try again"}}"#,
             headers: ["retry-after: 5"]
         ),
+        // Review 24: a COMMIT not answered in time may still be made; the answer says so and invites no blind retry.
+        Row(
+            failure: .storeUnconfirmed("its commit was not answered within 5 seconds"),
+            status: 503,
+            powerPlatform: #"{"error":{"code":"PolicyStoreUnavailable","message":"the change may or may not have "#
+                + #"been made: its commit was not answered within 5 seconds; read the policy before trying again"}}"#,
+            graph: #"{"error":{"code":"ServiceUnavailable","innerError":INNER,"message":"the change may or may not "#
+                + #"have been made: its commit was not answered within 5 seconds; read the policy before trying "#
+                + #"again"}}"#,
+            headers: []
+        ),
         Row(
             failure: .auditUnavailable("EIO"),
             status: 503,
