@@ -10,9 +10,9 @@ package struct ShipPosition: Codable, Equatable, Sendable {
     package var device: UInt64
     package var inode: UInt64
     package var offset: Int64
-    /// A hash of the file's first `AuditFollower.headLength` bytes, once they were read: an append-only file keeps
-    /// them, so a file whose first bytes differ is another one. It tells a file cut and written again
-    /// (copytruncate) and a new file given a deleted one's inode from the file the position was taken in.
+    /// A hash of the file's first line (`AuditFollower.head`), once it was read: an append-only file keeps it, so a
+    /// file with another first line is another file. It tells a file cut and written again (copytruncate), and a new
+    /// file given a deleted one's inode, from the file the position was taken in.
     package var head: UInt64?
 
     package init(device: UInt64, inode: UInt64, offset: Int64, head: UInt64? = nil) {
@@ -130,23 +130,29 @@ package final class AuditFollower {
         return Batch(lines: lines, lineStarts: lineStarts, end: end, morePending: available > Int64(consumed))
     }
 
-    /// How many of a file's first bytes `ShipPosition.head` hashes: a line's start (its time and more).
-    static let headLength = 128
+    /// At most how many of a file's first bytes `ShipPosition.head` hashes: its first line, whose correlation ID no
+    /// other file's first line has (the first bytes alone, a time and a decision, may be another file's too).
+    static let headLength = 4096
 
-    /// The hash of the first `headLength` bytes once the position is past them (bytes already read, which an
-    /// append-only file never changes; an audit line is longer); nil before, or when they cannot be read.
+    /// The hash of the file's first line (at most `headLength` bytes), once the position is past it: bytes already
+    /// read, which an append-only file never changes. Nil before, or when they cannot be read.
     private static func head(of descriptor: CInt, upTo offset: Int64) -> UInt64? {
-        guard offset >= Int64(headLength) else { return nil }
-        var bytes = [UInt8](repeating: 0, count: headLength)
-        guard pread(descriptor, &bytes, bytes.count, 0) == bytes.count else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(min(offset, Int64(headLength))))
+        guard !bytes.isEmpty, pread(descriptor, &bytes, bytes.count, 0) == bytes.count else { return nil }
+        let line = bytes.firstIndex(of: UInt8(ascii: "\n")).map { bytes[...$0] } ?? bytes[...]
+        // A first line longer than what was read so far is not one yet.
+        guard line.last == UInt8(ascii: "\n") || line.count == headLength else { return nil }
         // FNV-1a: no secret to keep, only a file to tell from another.
-        return bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+        return line.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
 
     /// The acknowledged position: the next read starts here.
     package func commit(_ end: ShipPosition) {
         position = end
     }
+
+    /// Where the last read started (the file it was in, after any move to the next one).
+    package var startPosition: ShipPosition? { position }
 
     /// Bytes written to the audit file that are not yet acknowledged (the current file's rest, and a newer file's
     /// whole length once the current one has been renamed).

@@ -74,7 +74,8 @@ package final class Shipper: Service, Sendable {
 
     private func ship(to sink: any ShipSink) async {
         guard let positionFile = positionFiles[sink.name] else { return }
-        let follower = AuditFollower(path: settings.auditLogPath, position: positionFile.load())
+        var saved = positionFile.load()
+        let follower = AuditFollower(path: settings.auditLogPath, position: saved)
         let dimensions = [("sink", sink.name)]
         let backlog = Gauge(label: "tenantgate_ship_backlog_bytes", dimensions: dimensions)
         let lag = Gauge(label: "tenantgate_ship_lag_seconds", dimensions: dimensions)
@@ -90,6 +91,14 @@ package final class Shipper: Service, Sendable {
                 continue
             }
             backlog.record(follower.backlogBytes())
+            // Reading began in a file the saved position does not name (the first, or the next after a rotation):
+            // saved now, so a restart before the next acknowledgement resumes in it, not at the path's file.
+            if let start = follower.startPosition,
+                saved.map({ ($0.device, $0.inode) != (start.device, start.inode) }) ?? true
+            {
+                try? positionFile.save(start)
+                saved = start
+            }
             guard !batch.lines.isEmpty else {
                 lag.record(0)
                 follower.commit(batch.end)
@@ -100,6 +109,7 @@ package final class Shipper: Service, Sendable {
             guard await deliver(records, to: sink, lag: lag, failures: failures) else { return }
             do {
                 try positionFile.save(batch.end)
+                saved = batch.end
             } catch {
                 logger.error(
                     "cannot save the shipping position",
