@@ -177,6 +177,47 @@ struct ActivityTests {
         #expect(feed.recent(for: Self.fabrikam) == [both])
     }
 
+    /// Review 23: 520 refused requests naming Contoso, by a maker of any other tenant, emptied Contoso's window. A full
+    /// window gives up the oldest line of the other tenant it holds most of: the flood's own.
+    @Test func aFloodFromOneTenantPushesOutItsOwnLines() {
+        let feed = Self.feed()
+        let kept = Self.line("blocked", ["outbound"], creator: Self.contoso, signIn: Self.fabrikam, client: "kept")
+        feed.publish(Array((kept + "\n").utf8))
+        var flood: [UInt8] = []
+        for index in 0..<(ActivityFeed.capacity * 2) {
+            flood += Array(
+                (Self.line("blocked", [], creator: Self.northwind, signIn: Self.contoso, client: "\(index)") + "\n")
+                    .utf8
+            )
+        }
+        feed.publish(flood)
+        let window = feed.recent(for: Self.contoso)
+        #expect(window.count == ActivityFeed.capacity)
+        #expect(window.first == kept)
+        #expect(window.last?.contains("\"client_id\":\"\(ActivityFeed.capacity * 2 - 1)\"") == true)
+    }
+
+    /// Review 23: a window per tenant, 500 lines each, made memory grow with the tenants a maker could aim lines at.
+    /// All windows together hold at most `totalCapacity` lines.
+    @Test func allWindowsTogetherAreBounded() {
+        let feed = ActivityFeed(keepsTenant: { _ in true })
+        let tenants = ActivityFeed.totalCapacity / ActivityFeed.capacity + 10
+        for index in 0..<tenants {
+            let tenant = TenantID(high: 0x1000 + UInt64(index), low: 1)
+            var bytes: [UInt8] = []
+            for _ in 0..<ActivityFeed.capacity {
+                bytes +=
+                    Array(#"{"decision":"blocked","creator_tenant":"\#(tenant)","sign_in_tenant":null}"#.utf8) + [0x0A]
+            }
+            feed.publish(bytes)
+        }
+        let total = (0..<tenants).reduce(0) {
+            $0 + feed.recent(for: TenantID(high: 0x1000 + UInt64($1), low: 1)).count
+        }
+        #expect(total == ActivityFeed.totalCapacity)
+        #expect(!feed.recent(for: TenantID(high: 0x1000 + UInt64(tenants - 1), low: 1)).isEmpty)
+    }
+
     /// A quote inside a value is escaped, so a client ID spelling a key does not file the line under its tenant.
     @Test func aValueThatSpellsATenantKeyIsNotRead() {
         let spoof = Self.line(

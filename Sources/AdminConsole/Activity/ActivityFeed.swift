@@ -9,15 +9,67 @@ import TenantPolicy
 ///
 /// Each tenant has its own window, kept only for tenants whose administrators may sign in (`keepsTenant`): with
 /// one window for everyone, any proxy client could push a tenant's decisions out of sight with lines that concern
-/// no tenant (about 500 refused CONNECTs with a garbage maker token, in under 2 s).
+/// no tenant (about 500 refused CONNECTs with a garbage maker token, in under 2 s). A full window gives up the oldest
+/// line of the other tenant it holds most lines of, so a flood from or toward one tenant (520 refused requests naming
+/// Contoso, by a maker of any tenant: review 23) pushes out its own lines, not the rest. All windows together hold at
+/// most `totalCapacity` lines, as a maker may aim lines at every governed tenant.
 final class ActivityFeed: Sendable {
     /// Lines kept per tenant for a page opened later; watchers that fall this far behind lose the oldest.
     static let capacity = 500
+    /// Lines kept in all windows together (about 1.6 KB each).
+    static let totalCapacity = 50_000
+
+    /// One tenant's lines, oldest first, each with the other tenant it names (nil: none but this one).
+    private struct Window {
+        var lines: [(text: String, other: TenantID?)] = []
+        var perOther: [TenantID?: Int] = [:]
+
+        mutating func append(_ text: String, other: TenantID?) {
+            lines.append((text, other))
+            perOther[other, default: 0] += 1
+        }
+
+        /// Drops the oldest line of the other tenant with the most lines here.
+        mutating func dropOne() {
+            // The key is itself optional (a line naming no other tenant): unwrapped once, from the entry.
+            guard let busiest = perOther.max(by: { $0.value < $1.value }),
+                let index = lines.firstIndex(where: { $0.other == busiest.key })
+            else { return }
+            lines.remove(at: index)
+            if busiest.value == 1 {
+                perOther.removeValue(forKey: busiest.key)
+            } else {
+                perOther[busiest.key] = busiest.value - 1
+            }
+        }
+    }
 
     private struct State {
-        var windows: [TenantID: [String]] = [:]
+        var windows: [TenantID: Window] = [:]
+        var totalLines = 0
         var watchers: [UInt64: AsyncStream<String>.Continuation] = [:]
         var nextWatcher: UInt64 = 0
+
+        mutating func keep(_ text: String, for tenant: TenantID, other: TenantID?) {
+            windows[tenant, default: Window()].append(text, other: other)
+            totalLines += 1
+            if let count = windows[tenant]?.lines.count, count > ActivityFeed.capacity {
+                drop(from: tenant)
+            }
+            guard totalLines > ActivityFeed.totalCapacity else { return }
+            // This window, when it holds its share or more (the common case, and a flood's); else the largest.
+            let share = ActivityFeed.totalCapacity / max(1, windows.count)
+            if let count = windows[tenant]?.lines.count, count >= share {
+                drop(from: tenant)
+            } else if let largest = windows.max(by: { $0.value.lines.count < $1.value.lines.count })?.key {
+                drop(from: largest)
+            }
+        }
+
+        private mutating func drop(from tenant: TenantID) {
+            windows[tenant]?.dropOne()
+            totalLines -= 1
+        }
     }
 
     private let state = Locked(State())
@@ -32,13 +84,15 @@ final class ActivityFeed: Sendable {
         let lines = bytes.split(separator: UInt8(ascii: "\n"))
         guard !lines.isEmpty else { return }
         let filed = lines.map { line in
-            (text: String(decoding: line, as: UTF8.self), tenants: Self.tenants(of: line).filter(keepsTenant))
+            let tenants = Self.tenants(of: line)
+            return (
+                text: String(decoding: line, as: UTF8.self),
+                kept: tenants.filter(keepsTenant).map { kept in (kept, tenants.first { $0 != kept }) }
+            )
         }
         let watchers = state.withLock { state in
             for line in filed {
-                for tenant in line.tenants {
-                    Self.keep(line.text, in: &state.windows[tenant, default: []])
-                }
+                for (tenant, other) in line.kept { state.keep(line.text, for: tenant, other: other) }
             }
             return Array(state.watchers.values)
         }
@@ -47,14 +101,9 @@ final class ActivityFeed: Sendable {
         }
     }
 
-    private static func keep(_ line: String, in window: inout [String]) {
-        window.append(line)
-        if window.count > capacity { window.removeFirst() }
-    }
-
     /// The kept lines that concern `tenant`, oldest first.
     func recent(for tenant: TenantID) -> [String] {
-        state.withLock { $0.windows[tenant] ?? [] }
+        state.withLock { $0.windows[tenant]?.lines.map(\.text) ?? [] }
     }
 
     /// The creator and sign-in tenants a line names (one when they are the same), read without parsing the line:
