@@ -1,10 +1,11 @@
 """A WebSocket through the proxy to a resource host.
 
-    python3 websocket_session.py PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE
+    python3 websocket_session.py PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE [HOLD_SECONDS]
 
 Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) the upgrade request with the bearer token, and prints
 the answer's status. After a 101 it sends MESSAGE in one masked text frame, prints the payload of the frame that
-comes back, then closes. Every read waits at most 30 s.
+comes back, then closes. Every read waits at most 30 s. With HOLD_SECONDS it keeps the WebSocket open instead and
+prints "ended" when the proxy ends the connection within that time, else "open".
 """
 import base64
 import os
@@ -61,6 +62,15 @@ def main():
     send_frame(stream, 0x1, message.encode())
     opcode, payload = read_frame(stream)
     print("text" if opcode == 0x1 else "opcode %d" % opcode, payload.decode(), flush=True)
+    if len(sys.argv) > 7:
+        stream.settimeout(float(sys.argv[7]))
+        try:
+            print("ended" if not stream.recv(1) else "more", flush=True)
+        except TimeoutError:
+            print("open", flush=True)
+        except OSError:
+            print("ended", flush=True)
+        return
     send_frame(stream, 0x8, struct.pack("!H", 1000))
     opcode, _ = read_frame(stream)
     print("closed" if opcode == 0x8 else "opcode %d" % opcode, flush=True)
