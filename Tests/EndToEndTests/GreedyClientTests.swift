@@ -91,15 +91,15 @@ struct GreedyClientTests {
         ) { serve in
             let outcome = try await Python.run(
                 [
-                    Self.client, "tiny-chunks", String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "4",
+                    Self.client, "tiny-chunks", String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "2",
                     "2", String(serve.processIdentifier), UnsignedTokens.graph(tenant: Self.fabrikam),
                 ],
-                timeoutSeconds: 90
+                timeoutSeconds: 150
             )
             let words = outcome.split(separator: " ")
             try #require(words.count == 5, "\(outcome)")
-            #expect(words[1] == "4", "\(outcome)")
-            #expect((Int(words[3]) ?? .max) < 100, "\(outcome)")
+            #expect(words[1] == "2", "\(outcome)")
+            #expect((Int(words[3]) ?? .max) < 50, "\(outcome)")
             let after = try await serve.exchange(creator: Self.contoso, signIn: Self.fabrikam)
             #expect(after.status == 200)
         }

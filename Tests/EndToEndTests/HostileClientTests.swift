@@ -170,6 +170,8 @@ struct HostileClientTests {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
+        // Listening before the proxy asks it for keys: a whole suite on 2 cores starts Python slowly.
+        for _ in 0..<300 where !LoopbackDaemon.isListening(port) { try await Task.sleep(for: .milliseconds(50)) }
         for path in ["/keys", "/redirect"] {
             try await ServeProcess.with(
                 trustMockKeys: false,

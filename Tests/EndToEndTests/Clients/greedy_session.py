@@ -163,7 +163,7 @@ def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
             f"PUT /mock/stream/upload HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n"
             "Transfer-Encoding: chunked\r\n\r\n".encode()
         )
-        stream.settimeout(10)
+        stream.settimeout(30)
         streams.append(stream)
     # One byte per chunk, 2,000 chunks per write, each session in turn, as fast as the proxy takes them.
     pattern = b"".join(b"1\r\n" + bytes([65 + index % 26]) + b"\r\n" for index in range(2000))
@@ -179,7 +179,7 @@ def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
             try:
                 stream.sendall(pattern)
                 sent[index] += 1
-            except OSError:  # a write that waited 10 s: the proxy stopped taking the upload
+            except OSError:  # a write that waited 30 s: the proxy stopped taking the upload
                 broken.add(index)
         grown = max(grown, resident_mebibytes(pid) - before)
     intact = 0
