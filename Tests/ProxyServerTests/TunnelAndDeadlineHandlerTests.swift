@@ -15,16 +15,22 @@ struct TunnelAndDeadlineHandlerTests {
         return bytes
     }
 
-    /// Bytes handed over outside a read (a decoder's leftovers when a WebSocket session is spliced: a first frame sent
-    /// with the 101) have no read's end to flush them; the far side's close then dropped them (review 22).
-    @Test(arguments: [true, false])
-    func bytesHandedOverOutsideAReadGoOutBeforeTheClose(halfClose: Bool) throws {
+    /// A glue pair splicing two connected channels on one loop.
+    static func tunnel() throws -> (EmbeddedEventLoop, client: EmbeddedChannel, server: EmbeddedChannel) {
         let loop = EmbeddedEventLoop()
         let (local, remote) = GlueHandler.matchedPair()
         let client = EmbeddedChannel(handler: local, loop: loop)
         let server = EmbeddedChannel(handler: remote, loop: loop)
         try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try server.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        return (loop, client, server)
+    }
+
+    /// Bytes handed over outside a read (a decoder's leftovers when a WebSocket session is spliced: a first frame sent
+    /// with the 101) have no read's end to flush them; the far side's close then dropped them (review 22).
+    @Test(arguments: [true, false])
+    func bytesHandedOverOutsideAReadGoOutBeforeTheClose(halfClose: Bool) throws {
+        let (loop, client, server) = try Self.tunnel()
         // A read with no read-complete after it, as a removed decoder forwards what it held.
         server.pipeline.fireChannelRead(ByteBuffer(string: "first frame"))
         if halfClose {
@@ -39,12 +45,7 @@ struct TunnelAndDeadlineHandlerTests {
     @Test(arguments: 0..<150)
     func aTunnelUnderRandomEventsNeverTraps(seed: Int) throws {
         var random = SeededRandom(seed: UInt64(seed) &+ 101)
-        let loop = EmbeddedEventLoop()
-        let (local, remote) = GlueHandler.matchedPair()
-        let client = EmbeddedChannel(handler: local, loop: loop)
-        let server = EmbeddedChannel(handler: remote, loop: loop)
-        try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        try server.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        let (loop, client, server) = try Self.tunnel()
         var sentToServer: [UInt8] = []
         var receivedByServer: [UInt8] = []
         for _ in 0..<16 {

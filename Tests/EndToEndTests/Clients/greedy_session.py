@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 
-from tunnel import open_tls, read_answer, read_head
+from tunnel import open_tls, read_answer, read_answer_with_body
 
 JUNK = b"x" * 16384
 
@@ -188,7 +188,7 @@ def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
             if index not in broken:
                 stream.settimeout(30)
                 stream.sendall(b"0\r\n\r\n")
-                answer = read_body(stream)
+                answer = read_answer_with_body(stream)[1].decode()
                 expected = hashlib.sha256(body * sent[index]).hexdigest()
                 if f'"received_bytes":{len(body) * sent[index]}' in answer and expected in answer:
                     intact += 1
@@ -197,22 +197,6 @@ def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
         stream.close()
     print(f"intact {intact} grew {grown:.0f} MiB")
 
-
-def read_body(stream):
-    """An answer's Content-Length body, as text."""
-    head = read_head(stream)
-    length = next(
-        (int(value) for name, _, value in (line.partition(":") for line in head.split("\r\n")[1:])
-         if name.strip().lower() == "content-length"),
-        0,
-    )
-    body = b""
-    while len(body) < length:
-        chunk = stream.recv(length - len(body))
-        if not chunk:
-            raise OSError("closed inside the answer's body")
-        body += chunk
-    return body.decode()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ def read_head(stream, closed="closed before the answer's head ended"):
 
 def read_answer(stream):
     """Reads one HTTP/1.1 answer with a Content-Length body; returns its status code."""
+    return read_answer_with_body(stream)[0]
+
+
+def read_answer_with_body(stream):
+    """Reads one HTTP/1.1 answer with a Content-Length body; returns its status code and its body."""
     lines = read_head(stream).split("\r\n")
     length = 0
     for line in lines[1:]:
@@ -41,4 +46,4 @@ def read_answer(stream):
         if not chunk:
             raise SystemExit("closed inside the answer's body")
         body += chunk
-    return lines[0].split(" ")[1]
+    return lines[0].split(" ")[1], body
