@@ -35,6 +35,8 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private var state = State.reading(nil)
     private var received: [NIOAny] = []
     private var receivedBytes = 0
+    /// The client's FIN, kept for a tunnel to pass on after the bytes (as `RawBytesHold` keeps it).
+    private var sawInputClosed = false
     /// Where the TLS record being received ends, in the hello so far (0 before the first header): the hello is
     /// read again only when a record becomes whole, not on every segment (1-byte segments made it quadratic).
     private var recordEnd = 0
@@ -51,6 +53,14 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         self.purpose = purpose
         self.client = client
         self.shared = shared
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            sawInputClosed = true
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -188,6 +198,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             along: route,
             shared: shared,
             pending: { [unowned self] in self.received },
+            clientFinished: { [unowned self] in self.sawInputClosed },
             replacing: self,
             context: context
         )

@@ -236,7 +236,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 along: tunnelRoute,
                 shared: shared,
                 pending: hold.takeHeld,
-                clientFinished: connect.clientFinished,
+                clientFinished: { [finished = connect.clientFinished] in finished || hold.sawInputClosed },
                 replacing: hold,
                 context: holdContext
             )

@@ -15,6 +15,10 @@ final class RawBytesHold: ChannelInboundHandler, RemovableChannelHandler {
     static let maxReads = 16
 
     private var held: [NIOAny] = []
+    /// Whether the client's FIN came while bytes were held: the next stage gets it after them. It reaches nothing
+    /// else here (a tunnel's dial may still be under way), and was lost when it came then, under load (review of a
+    /// fresh-clone run: both ends waited for the idle timeout).
+    private(set) var sawInputClosed = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard held.count < Self.maxReads else {
@@ -26,6 +30,14 @@ final class RawBytesHold: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Nothing is delivered yet, so there is nothing to complete downstream.
     func channelReadComplete(context: ChannelHandlerContext) {}
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            sawInputClosed = true
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         held.removeAll()

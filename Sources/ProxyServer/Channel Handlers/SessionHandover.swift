@@ -92,7 +92,7 @@ enum SessionHandover {
         along route: UpstreamRoute,
         shared: ProxyContext,
         pending: @escaping () -> [NIOAny],
-        clientFinished: Bool = false,
+        clientFinished: @escaping () -> Bool,
         replacing handler: any RemovableChannelHandler,
         context: ChannelHandlerContext
     ) {
@@ -121,7 +121,7 @@ enum SessionHandover {
                         handler,
                         with: [tunnelIdle, local],
                         replaying: pending(),
-                        thenInputClosed: clientFinished,
+                        thenInputClosed: clientFinished(),
                         context: context
                     )
                 case .failure(let error):
