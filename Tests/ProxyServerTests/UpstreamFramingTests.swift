@@ -15,12 +15,7 @@ struct UpstreamFramingTests {
         let channel = EmbeddedChannel(
             handler: HTTPDecoding.responseDecoder(leftOverBytes: .dropBytes, framing: framing)
         )
-        let head = HTTPRequestHead(
-            version: .http1_1,
-            method: method,
-            uri: "/",
-            headers: ["Host": "graph.microsoft.com"]
-        )
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: "/", headers: ["Host": "graph.microsoft.com"])
         try channel.writeOutbound(HTTPClientRequestPart.head(head))
         try channel.writeInbound(ByteBuffer(string: answer))
         while try channel.readInbound(as: HTTPClientResponsePart.self) != nil {}
