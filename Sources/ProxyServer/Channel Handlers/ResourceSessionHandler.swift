@@ -190,10 +190,9 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     /// the loop's pool, else a new one, with the client's reading paused while it is made.
     private func openUpstream(context: ChannelHandlerContext) {
         upstreamReusable = false
-        if let upstream, upstream.channel.isActive, !upstream.framing.holdsUnreadBytes {
+        if let upstream, upstream.channel.isActive {
             return connected(upstream, reused: true)
         }
-        upstream?.channel.close(promise: nil)
         upstream = nil
         let pool = shared.upstreamPools.value(for: context.eventLoop)
         let target = machine.session.target
@@ -339,7 +338,7 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
                 upstreamSync.removeHandler(context: idle, promise: nil)
             }
             try upstreamSync.removeHandler(
-                context: upstreamSync.context(handlerType: ByteToMessageHandler<UpstreamResponseDecoder>.self),
+                context: upstreamSync.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self),
                 promise: nil
             )
             try upstreamSync.removeHandler(

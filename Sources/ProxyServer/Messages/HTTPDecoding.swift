@@ -21,58 +21,12 @@ enum HTTPDecoding {
     }
 
     static func responseDecoder(
-        leftOverBytes strategy: RemoveAfterUpgradeStrategy,
-        framing: UpstreamFraming
-    ) -> ByteToMessageHandler<UpstreamResponseDecoder> {
+        leftOverBytes strategy: RemoveAfterUpgradeStrategy
+    ) -> ByteToMessageHandler<HTTPResponseDecoder> {
         ByteToMessageHandler(
-            UpstreamResponseDecoder(leftOverBytes: strategy, framing: framing),
+            HTTPResponseDecoder(leftOverBytesStrategy: strategy),
             maximumBufferSize: maxUnparsedResponseBytes
         )
-    }
-}
-
-/// Whether an upstream connection's decoder holds bytes it has not made into a message: after an answer's end,
-/// those are the start of an answer nobody asked for (a part of a second head, a body on a 204 or 304), and the
-/// connection must not serve another request, whose answer they would begin (review 22 saw them reach another
-/// client as a header). NIO's decoder emits nothing for them, so only the bytes left in its buffer tell.
-final class UpstreamFraming {
-    fileprivate(set) var holdsUnreadBytes = false
-}
-
-/// NIO's response decoder, telling `UpstreamFraming` what it left unparsed after each read. It sees the requests
-/// written, as NIO's does, to know an answer to HEAD has no body.
-final class UpstreamResponseDecoder: WriteObservingByteToMessageDecoder {
-    typealias InboundOut = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-
-    private let decoder: HTTPResponseDecoder
-    private let framing: UpstreamFraming
-
-    init(leftOverBytes strategy: RemoveAfterUpgradeStrategy, framing: UpstreamFraming) {
-        decoder = HTTPResponseDecoder(leftOverBytesStrategy: strategy)
-        self.framing = framing
-    }
-
-    func decoderAdded(context: ChannelHandlerContext) {
-        decoder.decoderAdded(context: context)
-    }
-
-    func decoderRemoved(context: ChannelHandlerContext) {
-        decoder.decoderRemoved(context: context)
-    }
-
-    func write(data: HTTPClientRequestPart) {
-        decoder.write(data: data)
-    }
-
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        defer { framing.holdsUnreadBytes = buffer.readableBytes > 0 }
-        return try decoder.decode(context: context, buffer: &buffer)
-    }
-
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        defer { framing.holdsUnreadBytes = buffer.readableBytes > 0 }
-        return try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
     }
 }
 

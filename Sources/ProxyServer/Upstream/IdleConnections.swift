@@ -4,8 +4,6 @@ import NIOCore
 protocol IdleKeepable {
     var channel: any Channel { get }
     var key: UpstreamConnectionPool.Key { get }
-    /// Its decoder's state: a connection holding unread bytes serves no other request.
-    var framing: UpstreamFraming { get }
     /// When it last went back to the pool.
     var idleSince: NIODeadline { get set }
 }
@@ -20,9 +18,7 @@ struct IdleConnections<Connection: IdleKeepable> {
     /// The newest connection to `key` still open and idle since after `oldest`; older or closed ones are closed.
     mutating func take(_ key: UpstreamConnectionPool.Key, idleSince oldest: NIODeadline) -> Connection? {
         while let connection = byKey[key]?.popLast() {
-            if connection.channel.isActive, connection.idleSince > oldest, !connection.framing.holdsUnreadBytes {
-                return connection
-            }
+            if connection.channel.isActive, connection.idleSince > oldest { return connection }
             connection.channel.close(promise: nil)
         }
         return nil
@@ -31,9 +27,7 @@ struct IdleConnections<Connection: IdleKeepable> {
     /// Keeps `connection` from now on, unless it is closed or `limit` connections to its target are kept already
     /// (then it is closed). Whether it was kept.
     mutating func keep(_ connection: Connection, limit: Int) -> Bool {
-        guard connection.channel.isActive, !connection.framing.holdsUnreadBytes,
-            byKey[connection.key, default: []].count < limit
-        else {
+        guard connection.channel.isActive, byKey[connection.key, default: []].count < limit else {
             connection.channel.close(promise: nil)
             return false
         }

@@ -17,7 +17,6 @@ final class UpstreamConnectionPool {
         let channel: any Channel
         let key: Key
         let exchanger: UpstreamResponseHandler
-        var framing: UpstreamFraming { exchanger.framing }
         /// The parent proxy a plain http connection goes to, which takes absolute-form requests.
         let forwardingParent: ParentProxy?
         /// When it last went back to the pool.
@@ -202,7 +201,7 @@ final class UpstreamConnectionPool {
             )
             try sync.addHandler(HTTPRequestEncoder())
             try sync.addHandler(UnsolicitedBytesGuard(exchanger: exchanger))
-            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .dropBytes, framing: exchanger.framing))
+            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .dropBytes))
             try sync.addHandler(exchanger)
         }
         let dialer = self.dialer
@@ -223,7 +222,6 @@ final class UpstreamConnectionPool {
         let key: Key
         let handler: UpstreamStreamHandler
         var idleSince = NIODeadline.now()
-        var framing: UpstreamFraming { handler.framing }
     }
 
     /// An idle streaming connection to `host:port` (TLS), if one is kept.
@@ -256,9 +254,8 @@ final class UpstreamConnectionPool {
             try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(HTTPRequestEncoder())
             // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
-            let handler = UpstreamStreamHandler()
-            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .forwardBytes, framing: handler.framing))
-            try sync.addHandler(handler)
+            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .forwardBytes))
+            try sync.addHandler(UpstreamStreamHandler())
         }
         let target = HostPort(host: key.host, port: key.port)
         return dialer.connect(target, namedByTLS: true, on: eventLoop, initializer: initializer)

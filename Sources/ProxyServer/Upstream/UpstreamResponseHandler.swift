@@ -36,9 +36,6 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     private var handshakeDeadline: NIOScheduledCallback?
 
     /// - Parameter handshakeTimeout: for TLS connections, the time the handshake may take (then 504).
-    /// Its connection's decoder state (`UpstreamFraming`).
-    let framing = UpstreamFraming()
-
     init(maxBodyBytes: Int, bodyBudget: BodyMemoryBudget, handshakeTimeout: TimeAmount? = nil) {
         incoming = HTTPMessageGatherer(limit: maxBodyBytes)
         reservation = BodyReservation(budget: bodyBudget)

@@ -14,8 +14,6 @@ protocol UpstreamStreamDelegate: AnyObject {
 /// session that holds the connection, and nothing else. Parked in the pool it has no session; anything then read
 /// is unsolicited and ends the connection.
 final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
-    /// Its connection's decoder state (`UpstreamFraming`).
-    let framing = UpstreamFraming()
     typealias InboundIn = HTTPClientResponsePart
 
     /// The session using the connection; cleared when it gives the connection back, so no cycle outlives it.
