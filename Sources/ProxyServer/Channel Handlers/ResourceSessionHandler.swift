@@ -338,7 +338,7 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
                 upstreamSync.removeHandler(context: idle, promise: nil)
             }
             try upstreamSync.removeHandler(
-                context: upstreamSync.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self),
+                context: upstreamSync.context(handlerType: ByteToMessageHandler<UpstreamResponseDecoder>.self),
                 promise: nil
             )
             try upstreamSync.removeHandler(

@@ -21,10 +21,11 @@ enum HTTPDecoding {
     }
 
     static func responseDecoder(
-        leftOverBytes strategy: RemoveAfterUpgradeStrategy
-    ) -> ByteToMessageHandler<HTTPResponseDecoder> {
+        leftOverBytes strategy: RemoveAfterUpgradeStrategy,
+        boundary: AnswerBoundary
+    ) -> ByteToMessageHandler<UpstreamResponseDecoder> {
         ByteToMessageHandler(
-            HTTPResponseDecoder(leftOverBytesStrategy: strategy),
+            UpstreamResponseDecoder(leftOverBytes: strategy, boundary: boundary),
             maximumBufferSize: maxUnparsedResponseBytes
         )
     }

@@ -200,8 +200,7 @@ final class UpstreamConnectionPool {
                 handshakeTimeout: key.tls ? handshakeTimeout : nil
             )
             try sync.addHandler(HTTPRequestEncoder())
-            try sync.addHandler(UnsolicitedBytesGuard(exchanger: exchanger))
-            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .dropBytes))
+            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .dropBytes, boundary: exchanger.boundary))
             try sync.addHandler(exchanger)
         }
         let dialer = self.dialer
@@ -254,8 +253,9 @@ final class UpstreamConnectionPool {
             try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(HTTPRequestEncoder())
             // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
-            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .forwardBytes))
-            try sync.addHandler(UpstreamStreamHandler())
+            let handler = UpstreamStreamHandler()
+            try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .forwardBytes, boundary: handler.boundary))
+            try sync.addHandler(handler)
         }
         let target = HostPort(host: key.host, port: key.port)
         return dialer.connect(target, namedByTLS: true, on: eventLoop, initializer: initializer)

@@ -10,9 +10,9 @@ import NetworkPolicy
 /// trip down the pipeline from its tail and no promise. The response is gathered here (`HTTPMessageGatherer`).
 ///
 /// A whole response is reported when the read that completed it is over (`channelReadComplete`), not in the middle
-/// of it: a server that answers twice, or sends bytes nobody asked for, has its extra bytes seen first, and the
-/// connection closes instead of going back to the pool, where those bytes would be taken for the answer to the
-/// next request.
+/// of it: a server that answers twice, or sends bytes nobody asked for, has its extra bytes seen first (here, or by
+/// `UpstreamResponseDecoder`), and the connection closes instead of going back to the pool, where those bytes would
+/// be taken for the answer to the next request.
 final class UpstreamResponseHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -28,8 +28,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
     /// The response that completed during the current read, reported at its end.
     private var completed: NIOHTTPClientResponseFull?
 
-    /// A request is on its way or being answered (`UnsolicitedBytesGuard` closes on bytes otherwise).
-    var awaitsResponse: Bool { pending != nil }
+    /// Whether an answer is owed, for the decoder before it (`UpstreamResponseDecoder`).
+    let boundary = AnswerBoundary()
     private var deadline: NIOScheduledCallback?
     /// The TLS handshake's deadline, until `handshakeCompleted` (TLS connections only).
     private let handshakeTimeout: TimeAmount?
@@ -127,6 +127,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
         case .incomplete:
             break
         case .complete(let head, let body):
+            boundary.awaitsAnswer = false
             completed = NIOHTTPClientResponseFull(head: head, body: body)
         case .tooLarge:
             // The connection cannot be reused mid-response, so it is closed.

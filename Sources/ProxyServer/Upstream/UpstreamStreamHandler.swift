@@ -18,11 +18,21 @@ final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// The session using the connection; cleared when it gives the connection back, so no cycle outlives it.
     var delegate: (any UpstreamStreamDelegate)?
+    /// Whether an answer is owed, for the decoder before it (`UpstreamResponseDecoder`).
+    let boundary = AnswerBoundary()
     private var ended = false
+    /// The answer being read switched protocols: what follows its end is the new protocol's, not an answer.
+    private var switching = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let delegate else { return context.close(promise: nil) }
-        delegate.upstreamRead(unwrapInboundIn(data))
+        let part = unwrapInboundIn(data)
+        switch part {
+        case .head(let head): switching = head.status == .switchingProtocols
+        case .body: break
+        case .end: if !switching { boundary.awaitsAnswer = false }
+        }
+        delegate.upstreamRead(part)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
