@@ -168,26 +168,74 @@ struct ResourceStreamingEndToEndTests {
         }
     }
 
-    /// A spliced WebSocket carries no request to judge: it ends when the policy that judged its upgrade changes (the
-    /// client's reconnect is judged under the new one). Review 23 saw one carry traffic after its rule was deleted.
-    @Test func aWebSocketEndsWhenThePolicyChanges() async throws {
+    /// A spliced WebSocket carries no request to judge: when the policy changes, its upgrade is judged again. A
+    /// change that leaves it allowed leaves it open; one that refuses it ends it, audited. Review 23 saw one carry
+    /// traffic after its rule was deleted.
+    @Test func aWebSocketIsJudgedAgainWhenThePolicyChanges() async throws {
         let policies = try ResourceHostEndToEndTests.policies()
         try await ServeProcess.with(
             policies: policies,
             extraArguments: ResourceHostEndToEndTests.resourceArguments + ["--policy-watch-interval", "0"]
         ) { serve in
-            async let held = Python.run([
+            func held(for seconds: Int, changing change: @escaping (String) -> String) async throws -> [Substring] {
+                async let session = Python.run([
+                    "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/websocket_session.py",
+                    String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "/mock/stream/websocket",
+                    UnsignedTokens.graph(tenant: Self.fabrikam), "before the change", String(seconds),
+                ])
+                try await Task.sleep(for: .seconds(2))
+                let file = "\(policies)/contoso.yaml"
+                try change(String(contentsOfFile: file, encoding: .utf8))
+                    .write(toFile: file, atomically: true, encoding: .utf8)
+                serve.signal(SIGHUP)
+                return try await session.split(separator: "\n")
+            }
+            let unaffected = try await held(for: 6) { $0 + "# a change that leaves Fabrikam allowed\n" }
+            #expect(unaffected == ["101", "text before the change", "open"], "\(unaffected)")
+            let refused = try await held(for: 20) {
+                $0.replacingOccurrences(
+                    of: "    - tenant: fabrikam.onmicrosoft.com\n      direction: outbound\n",
+                    with: ""
+                )
+            }
+            #expect(refused == ["101", "text before the change", "ended"], "\(refused)")
+            let lines = ResourceHostEndToEndTests.resourceLines(serve)
+            // The first upgrade, its first sight under the second version, the second upgrade (another token),
+            // and its refusal under the third.
+            #expect(
+                lines.map { $0["decision"] as? String } == ["allowed", "allowed", "allowed", "blocked"],
+                "\(lines)"
+            )
+            #expect(lines.last?["path"] as? String == "/mock/stream/websocket")
+        }
+    }
+
+    /// An upgrade judged under one policy and switched under another is judged again as the splice begins: review 27
+    /// held its last byte until the rule was deleted, and the WebSocket then stayed open for good.
+    @Test func aWebSocketSwitchedAfterAPolicyChangeIsJudgedUnderIt() async throws {
+        let policies = try ResourceHostEndToEndTests.policies()
+        try await ServeProcess.with(
+            policies: policies,
+            extraArguments: ResourceHostEndToEndTests.resourceArguments + ["--policy-watch-interval", "0"]
+        ) { serve in
+            async let session = Python.run([
                 "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/websocket_session.py",
-                String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "/mock/stream/websocket",
-                UnsignedTokens.graph(tenant: Self.fabrikam), "before the change", "20",
+                "--body-after", "3", String(serve.proxyPort), serve.caPath, "graph.microsoft.com",
+                "/mock/stream/websocket", UnsignedTokens.graph(tenant: Self.fabrikam), "after the change",
             ])
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(1))
             let file = "\(policies)/contoso.yaml"
-            try (String(contentsOfFile: file, encoding: .utf8) + "# changed\n")
+            try String(contentsOfFile: file, encoding: .utf8)
+                .replacingOccurrences(
+                    of: "    - tenant: fabrikam.onmicrosoft.com\n      direction: outbound\n",
+                    with: ""
+                )
                 .write(toFile: file, atomically: true, encoding: .utf8)
             serve.signal(SIGHUP)
-            let lines = try await held.split(separator: "\n")
-            #expect(lines == ["101", "text before the change", "ended"], "\(lines)")
+            let lines = try await session.split(separator: "\n")
+            #expect(lines == ["101", "ended"], "\(lines)")
+            let decisions = ResourceHostEndToEndTests.resourceLines(serve).map { $0["decision"] as? String }
+            #expect(decisions == ["allowed", "blocked"], "\(decisions)")
         }
     }
 

@@ -1,11 +1,9 @@
 import Audit
 import CoreMetrics
-import ExchangePolicy
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NetworkPolicy
-import PolicyFiles
 import PolicyService
 
 /// Serves the decrypted requests of an intercepted session on a resource host (SPEC 4.2) without holding bodies
@@ -317,9 +315,17 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
     /// The upstream switched protocols and its 101 went to the client: both connections lose their HTTP handlers
     /// and carry bytes, as a blind tunnel does.
     private func splice(context: ChannelHandlerContext) {
-        guard let upstream else { return context.close(promise: nil) }
+        guard let upstream, let upgrade = machine.splicedUpgrade else { return context.close(promise: nil) }
         self.upstream = nil
         upstream.handler.delegate = nil
+        let watch = SpliceWatch(
+            upgrade: upgrade,
+            session: machine.session,
+            shared: shared,
+            client: context.channel,
+            upstream: upstream.channel
+        )
+        guard watch.start() else { return }
         let (local, remote) = GlueHandler.matchedPair()
         do {
             let upstreamSync = upstream.channel.pipeline.syncOperations
@@ -363,38 +369,10 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
             // The decoders' leftovers (a first frame sent with the 101) were handed over outside any read.
             upstream.channel.flush()
             context.channel.flush()
-            endWhenNoLongerJudgedSo(client: context.channel, upstream: upstream.channel)
         } catch {
             upstream.channel.close(promise: nil)
             context.close(promise: nil)
         }
-    }
-}
-
-extension ResourceSessionHandler {
-    /// How often a spliced session checks that what judged it still stands.
-    static let splicedCheckInterval = TimeAmount.seconds(1)
-
-    /// A spliced WebSocket carries no more requests to judge, so it ends when what judged its upgrade changes: a new
-    /// policy version (the client's reconnect is judged under it), or the end of its creator's grant (a maker token
-    /// expired). Review 23 saw one carry Contoso -> Fabrikam traffic after the rule was deleted, and after the
-    /// maker token had expired.
-    private func endWhenNoLongerJudgedSo(client: any Channel, upstream: any Channel) {
-        let policies = shared.policies
-        let version = policies.current().bundle.version
-        let session = machine.session
-        let check = client.eventLoop.scheduleRepeatedTask(
-            initialDelay: Self.splicedCheckInterval,
-            delay: Self.splicedCheckInterval
-        ) { task in
-            guard session.creator.tenant != nil, policies.current().bundle.version == version else {
-                task.cancel()
-                client.close(promise: nil)
-                upstream.close(promise: nil)
-                return
-            }
-        }
-        client.closeFuture.whenComplete { _ in check.cancel() }
     }
 }
 

@@ -16,7 +16,7 @@ extension ResourceStreamStateMachine {
         state = .streaming(
             Exchange(
                 keepAlive: StreamedRequestHead.keepsConnection(pending.head),
-                upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head),
+                upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head) ? pending.head : nil,
                 requestEnded: pending.ended,
                 replay: replayable ? (pending, head) : nil
             )
@@ -32,7 +32,7 @@ extension ResourceStreamStateMachine {
         exchange.responseStarted = true
         exchange.upstreamKeepAlive = head.isKeepAlive
         if head.status == .switchingProtocols {
-            guard exchange.upgrade else {
+            guard exchange.upgrade != nil else {
                 let failure = UpstreamError(
                     code: .malformedResponse,
                     detail: "the upstream server switched protocols unasked"
@@ -61,8 +61,8 @@ extension ResourceStreamStateMachine {
 
     mutating func responseEnd(_ trailers: HTTPHeaders?) -> Action {
         guard case .streaming(let exchange) = state, exchange.responseStarted else { return .none }
-        if exchange.switching {
-            state = .spliced
+        if exchange.switching, let upgrade = exchange.upgrade {
+            state = .spliced(upgrade: upgrade)
             return .splice
         }
         // An upstream that answered before the client finished its body leaves the rest nowhere to go.
@@ -72,7 +72,7 @@ extension ResourceStreamStateMachine {
         // is not pooled, or the next client's request on it would wait for an answer that never comes.
         return .finishResponse(
             trailers,
-            keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive && !exchange.upgrade,
+            keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive && exchange.upgrade == nil,
             close: close
         )
     }

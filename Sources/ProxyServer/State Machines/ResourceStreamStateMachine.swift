@@ -53,7 +53,8 @@ struct ResourceStreamStateMachine {
 
     struct Exchange {
         let keepAlive: Bool
-        let upgrade: Bool
+        /// The WebSocket upgrade this exchange asks for (judged on its head), if it is one.
+        let upgrade: HTTPRequestHead?
         var requestEnded: Bool
         var responseStarted = false
         /// Whether the upstream's answer lets its connection serve another request.
@@ -75,7 +76,8 @@ struct ResourceStreamStateMachine {
         case judging(Pending, RequestStateMachine)
         case connecting(Pending, upstreamHead: HTTPRequestHead)
         case streaming(Exchange)
-        case spliced
+        /// Bytes both ways since its upgrade, which `SplicedUpgrade` judges again when the policy may have changed.
+        case spliced(upgrade: HTTPRequestHead)
         case closed
     }
 
@@ -105,6 +107,11 @@ struct ResourceStreamStateMachine {
     /// Whether an answer is being relayed: nothing is asked of the client meanwhile, whatever its idle timer says.
     var isStreaming: Bool {
         if case .streaming = state { true } else { false }
+    }
+
+    /// The WebSocket upgrade whose connections are spliced, once they are.
+    var splicedUpgrade: HTTPRequestHead? {
+        if case .spliced(let upgrade) = state { upgrade } else { nil }
     }
 
     // MARK: - The client

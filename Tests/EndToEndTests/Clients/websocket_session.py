@@ -1,16 +1,19 @@
 """A WebSocket through the proxy to a resource host.
 
-    python3 websocket_session.py PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE [HOLD_SECONDS]
+    python3 websocket_session.py [--body-after SECONDS] PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE [HOLD_SECONDS]
 
 Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) the upgrade request with the bearer token, and prints
 the answer's status. After a 101 it sends MESSAGE in one masked text frame, prints the payload of the frame that
-comes back, then closes. Every read waits at most 30 s. With HOLD_SECONDS it keeps the WebSocket open instead and
-prints "ended" when the proxy ends the connection within that time, else "open".
+comes back, then closes; a connection ended instead prints "ended". Every read waits at most 30 s. With
+HOLD_SECONDS it keeps the WebSocket open instead and prints "ended" when the proxy ends the connection within that
+time, else "open". With --body-after, the upgrade request carries a body of one byte, sent only after SECONDS (the
+mock answers the upgrade once the request is whole).
 """
 import base64
 import os
 import struct
 import sys
+import time
 
 from tunnel import open_tls, read_head
 
@@ -49,21 +52,34 @@ def read_frame(stream):
 
 
 def main():
-    port, ca, host, path, bearer, message = sys.argv[1:7]
+    arguments = sys.argv[1:]
+    body_after = None
+    if arguments[0] == "--body-after":
+        body_after = float(arguments[1])
+        arguments = arguments[2:]
+    port, ca, host, path, bearer, message = arguments[:6]
     stream = open_tls(port, ca, host)
     key = base64.b64encode(os.urandom(16)).decode()
+    length = "Content-Length: 1\r\n" if body_after is not None else ""
     stream.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n"
                     f"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                    f"Sec-WebSocket-Key: {key}\r\n\r\n").encode())
+                    f"Sec-WebSocket-Key: {key}\r\n{length}\r\n").encode())
+    if body_after is not None:
+        time.sleep(body_after)
+        stream.sendall(b"x")
     status = read_head(stream).split("\r\n")[0].split(" ")[1]
     print(status, flush=True)
     if status != "101":
         return
-    send_frame(stream, 0x1, message.encode())
-    opcode, payload = read_frame(stream)
+    try:
+        send_frame(stream, 0x1, message.encode())
+        opcode, payload = read_frame(stream)
+    except (SystemExit, OSError):
+        print("ended", flush=True)
+        return
     print("text" if opcode == 0x1 else "opcode %d" % opcode, payload.decode(), flush=True)
-    if len(sys.argv) > 7:
-        stream.settimeout(float(sys.argv[7]))
+    if len(arguments) > 6:
+        stream.settimeout(float(arguments[6]))
         try:
             print("ended" if not stream.recv(1) else "more", flush=True)
         except TimeoutError:

@@ -1,0 +1,47 @@
+import Audit
+import ExchangePolicy
+import NIOHTTP1
+
+/// A spliced WebSocket carries no request to judge. When what judged its upgrade may have changed (a new policy
+/// version, its creator's grant ended), the upgrade request is judged again as if it came now: the splice stands if
+/// it would be sent on, and ends if it would be refused. Review 23 saw one carry Contoso -> Fabrikam traffic after
+/// the rule allowing it was deleted; ending every WebSocket on any change cut the ones the change left allowed.
+enum SplicedUpgrade {
+    enum Verdict: Equatable {
+        /// Still allowed (or only recorded, in report-only mode); the line is its first under this policy version.
+        case stands(audit: AuditEvent?)
+        /// Refused now: the line records the refusal.
+        case ends(audit: AuditEvent?)
+    }
+
+    static func judge(
+        _ upgrade: HTTPRequestHead,
+        session: InterceptedSession,
+        decider: ExchangeDecider,
+        at stamp: EventStamp
+    ) -> Verdict {
+        var (machine, action) = RequestStateMachine.start(
+            NIOHTTPServerRequestFull(head: upgrade, body: nil),
+            session: session,
+            currentDecider: { decider },
+            at: stamp
+        )
+        var line: AuditEvent?
+        // A resource request counts, may write a line, then is forwarded or answered: three steps at most.
+        for _ in 0..<4 {
+            switch action {
+            case .count(_, let then):
+                action = then
+            case .writeAudit(let event):
+                line = event
+                guard let next = machine.auditWritten() else { return .ends(audit: line) }
+                action = next
+            case .forward:
+                return .stands(audit: line)
+            case .answer:
+                return .ends(audit: line)
+            }
+        }
+        return .ends(audit: line)
+    }
+}
