@@ -69,6 +69,10 @@ struct CredentialDigest: Hashable, Sendable {
             first.combine(credential)
             second.combine(credential)
         }
+        for value in credentials.unreadValues {
+            first.combine(value)
+            second.combine(value)
+        }
         high = first.finalize()
         low = second.finalize()
     }
@@ -92,7 +96,8 @@ extension ExchangeDecider {
             scope: organizationTenant == nil ? request.host : "\(request.host)/\(organization ?? "")",
             digest: CredentialDigest(request.credentials)
         )
-        if let known = resourceVerdicts.value(for: key), known.expiry.map({ now.timeIntervalSince1970 < $0 }) ?? true {
+        let known = resourceVerdicts.value(for: key)
+        if let known, known.expiry.map({ now.timeIntervalSince1970 < $0 }) ?? true {
             return ResourceJudgement(verdict: known.verdict, firstSight: false)
         }
         let destination =
@@ -105,7 +110,9 @@ extension ExchangeDecider {
             }
         let judged = judgeCredentials(request, goingTo: destination)
         resourceVerdicts.insert(judged, for: key)
-        return ResourceJudgement(verdict: judged.verdict, firstSight: true)
+        // A token judged again past its `exp` (kept within a resource's clock skew, or forged expired) is no first
+        // sight when the verdict is the same: review 27 saw such a token audited on every request.
+        return ResourceJudgement(verdict: judged.verdict, firstSight: known?.verdict != judged.verdict)
     }
 
     /// Every credential is judged, and so is the tenant the directory says the destination (an Azure DevOps

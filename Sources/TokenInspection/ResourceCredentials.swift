@@ -14,6 +14,10 @@ package struct ResourceCredentials: Sendable, Equatable {
     }
 
     package private(set) var credentials: [Credential] = []
+    /// The values of the credentials the proxy cannot read (another scheme's, a session cookie's): never judged,
+    /// only told apart, so that each is audited at its first request as a token is (review 27 saw every Azure
+    /// DevOps PAT of a creator share one line). Held for the request only, as a bearer token is.
+    package private(set) var unreadValues: [String] = []
 
     /// Longest credential read; a longer one is kept cut (it cannot be an Entra token, so it is judged unreadable).
     private static let maxCredentialBytes = 16 << 10
@@ -22,13 +26,13 @@ package struct ResourceCredentials: Sendable, Equatable {
     ///   - authorization: the values of every `Authorization` header.
     ///   - target: the request target in origin form (`/path?query`).
     ///   - formBody: the body, when its content type is `application/x-www-form-urlencoded`.
-    ///   - cookie: whether the request carries a `Cookie` header.
+    ///   - cookie: the request's `Cookie` header values, joined; nil without one.
     /// - Returns: the credentials, or why the request is ambiguous.
     package static func read(
         authorization: [String],
         target: String,
         formBody: [UInt8]?,
-        cookie: Bool = false
+        cookie: String? = nil
     ) -> Result<ResourceCredentials, ReasonText> {
         guard authorization.count <= 1 else {
             return .failure(
@@ -44,7 +48,7 @@ package struct ResourceCredentials: Sendable, Equatable {
             switch Self.credential(ofHeader: header) {
             case .success(let credential):
                 found.credentials.append(credential)
-                if case .bearer = credential { headerCarriesBearer = true }
+                if case .bearer = credential { headerCarriesBearer = true } else { found.unreadValues.append(header) }
             case .failure(let ambiguity): return .failure(ambiguity)
             }
         }
@@ -63,7 +67,10 @@ package struct ResourceCredentials: Sendable, Equatable {
         }
         // A bearer in the header is what Microsoft's APIs authenticate by when one is there (a forged one gains
         // nothing); beside a token only in the query or the form, which a resource may ignore, the session counts.
-        if cookie, !headerCarriesBearer { found.credentials.append(.cookie) }
+        if let cookie, !headerCarriesBearer {
+            found.credentials.append(.cookie)
+            found.unreadValues.append(cookie)
+        }
         return .success(found)
     }
 

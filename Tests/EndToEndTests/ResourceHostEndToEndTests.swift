@@ -158,6 +158,34 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// A request refused before it is judged (a Host header naming another host, a refused target) is still a
+    /// counted `resource_access` line: review 27 saw these probes audited without the event a SIEM query selects.
+    @Test func aRequestRefusedBeforeItIsJudgedIsAResourceLine() async throws {
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(
+            policies: try Self.policies(),
+            extraArguments: Self.resourceArguments + ["--admin", "127.0.0.1:\(adminPort)"]
+        ) { serve in
+            let elsewhere = UnsignedTokens.graph(tenant: Self.northwind)
+            let answers = try await Self.requests(
+                serve,
+                [
+                    Self.bearer(elsewhere) + ["-H", "Host: contoso.sharepoint.com", Self.graph],
+                    Self.bearer(elsewhere) + ["--path-as-is", "https://graph.microsoft.com/v1.0/%2fme"],
+                ]
+            )
+            #expect(answers.map(\.status) == [400, 400], "\(answers)")
+            let lines = Self.resourceLines(serve)
+            #expect(lines.map { $0["decision"] as? String } == ["error", "error"], "\(lines)")
+            #expect(lines.allSatisfy { $0["method"] as? String == "GET" }, "\(lines)")
+            let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
+            #expect(
+                metrics.contains(#"tenantgate_resource_requests_total{host="graph.microsoft.com",decision="error"} 2"#),
+                "\(metrics.prefix(3000))"
+            )
+        }
+    }
+
     @Test func everyCarrierIsJudgedAndAnAmbiguousRequestRefused() async throws {
         try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
             let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)

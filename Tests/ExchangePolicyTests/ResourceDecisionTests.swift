@@ -51,7 +51,7 @@ struct ResourceDecisionTests {
             authorization: header,
             target: path,
             formBody: nil,
-            cookie: credentials.contains(.cookie)
+            cookie: credentials.contains(.cookie) ? "FedAuth=session" : nil
         ).get()
         return ResourceRequest(creator: contoso, host: host, path: path, credentials: read)
     }
@@ -83,12 +83,51 @@ struct ResourceDecisionTests {
         #expect(judged.verdict.outcome == .block && judged.firstSight)
     }
 
-    @Test func anExpiredTokensVerdictIsNotReused() {
-        let decider = Self.decider()
+    @Test func anExpiredTokensVerdictIsJudgedAgain() {
         let token = UnsignedTokens.graph(tenant: Self.fabrikam, expiresIn: 60)
+        let decider = Self.decider()
         _ = decider.judgeResource(Self.request([.bearer(token)]), now: Date())
         let later = decider.judgeResource(Self.request([.bearer(token)]), now: Date().addingTimeInterval(120))
-        #expect(later.firstSight)
+        #expect(later.verdict.outcome == .allow)
+    }
+
+    /// Judged again past its `exp`, a token is audited again only when its verdict changed: one kept within a
+    /// resource's clock skew, or forged expired, was audited on every request (review 27).
+    @Test func anExpiredTokenIsAuditedAtItsFirstSightOnly() {
+        let expired = UnsignedTokens.graph(tenant: Self.fabrikam, expiresIn: -60)
+        let decider = Self.decider()
+        let sights = (0..<3).map { _ in decider.judgeResource(Self.request([.bearer(expired)]), now: Date()) }
+        #expect(sights.map(\.firstSight) == [true, false, false])
+        #expect(sights.allSatisfy { $0.verdict.outcome == .allow })
+    }
+
+    /// Credentials the proxy cannot read (an Azure DevOps PAT, a session cookie) are told apart by their values, so
+    /// each is audited at its first request: review 27 saw every PAT of a creator share one line.
+    @Test func eachUnreadableCredentialHasItsOwnFirstSight() {
+        let decider = Self.decider(unreadable: .allow)
+        func firstSight(_ authorization: [String], cookie: String? = nil) -> Bool {
+            let read = try! ResourceCredentials.read(
+                authorization: authorization,
+                target: "/v1.0/me",
+                formBody: nil,
+                cookie: cookie
+            ).get()
+            return decider.judgeResource(
+                ResourceRequest(creator: Self.contoso, host: Self.graph, path: "/v1.0/me", credentials: read),
+                now: Date()
+            ).firstSight
+        }
+        #expect(
+            [firstSight(["Basic OnBhdDE="]), firstSight(["Basic OnBhdDI="]), firstSight(["Basic OnBhdDE="])]
+                == [true, true, false]
+        )
+        #expect(
+            [
+                firstSight([], cookie: "FedAuth=a"), firstSight([], cookie: "FedAuth=b"),
+                firstSight([], cookie: "FedAuth=a"),
+            ]
+                == [true, true, false]
+        )
     }
 
     @Test func everyCredentialIsJudgedAndTheStrictestStands() {

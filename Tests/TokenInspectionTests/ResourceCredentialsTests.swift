@@ -66,14 +66,14 @@ struct ResourceCredentialsTests {
             authorization: ["Basic dXNlcg=="],
             target: "/x?access_token=q",
             formBody: nil,
-            cookie: true
+            cookie: "FedAuth=session"
         ).get()
         #expect(besideQuery.credentials == [.otherScheme("Basic"), .bearer("q"), .cookie])
         let besideHeader = try ResourceCredentials.read(
             authorization: ["Bearer h"],
             target: "/x?access_token=q",
             formBody: nil,
-            cookie: true
+            cookie: "FedAuth=session"
         ).get()
         #expect(besideHeader.credentials == [.bearer("h"), .bearer("q")])
     }

@@ -193,6 +193,26 @@ extension RequestStateMachine {
         return AuditedAnswer(event: outcome.auditEvent(record, at: stamp.date), answer: answer)
     }
 
+    /// A token exchange that got no answer: audited as an error, answered with the proxy's.
+    func upstreamFailure(_ failure: UpstreamError, of exchange: TokenExchange, at stamp: EventStamp) -> AuditedAnswer {
+        let event = exchange.record.event(
+            decision: .error,
+            creator: exchange.creator,
+            signIn: exchange.expectedSignIn,
+            reason: "upstream failure: \(failure.detail)",
+            at: stamp.date
+        )
+        let answer = SessionAnswer.error(
+            failure.httpStatus,
+            "upstream_error",
+            failure.detail,
+            stamp: stamp,
+            correlationID: exchange.record.correlationID,
+            keepAlive: false
+        )
+        return AuditedAnswer(event: event, answer: answer)
+    }
+
     /// The upstream request: proxy headers gone, the session's Host, answers asked for unencoded (gzip and
     /// deflate are still decoded), Tenant Restrictions v2 injected where it applies.
     func upstreamHead(_ request: NIOHTTPServerRequestFull) -> HTTPRequestHead {

@@ -109,10 +109,10 @@ struct RequestStateMachine {
         case .success(let canonical):
             request.head.uri = canonical.originForm
         case .failure(let problem):
-            return audit(refusal("the request target is refused: \(problem)", path: "", at: stamp))
+            return refuse(refusal("the request target is refused: \(problem)", path: "", at: stamp), request.head)
         }
         if let problem = SessionHostHeader.problem(request.head.headers["host"], session: session.target) {
-            return audit(refusal(problem, path: request.head.uri, at: stamp))
+            return refuse(refusal(problem, path: request.head.uri, at: stamp), request.head)
         }
         if session.judgesEveryRequest {
             return startResourceRequest(request, decider: currentDecider(), at: stamp)
@@ -125,6 +125,13 @@ struct RequestStateMachine {
             ? TokenEndpoint.flow(host: session.target.host, path: request.head.uri) : nil
         state = .awaitingUpstream(.passThrough(path: request.head.uri, flow: flow))
         return .forward(upstreamHead(request), body: request.body)
+    }
+
+    /// Refused before it is judged; on a resource host still a counted `resource_access` line (`refusedUnjudged`).
+    private mutating func refuse(_ refused: AuditedAnswer, _ head: HTTPRequestHead) -> Action {
+        let (line, count) = refusedUnjudged(refused, method: head.method)
+        let action = audit(line)
+        return count.map { .count($0, then: action) } ?? action
     }
 
     private mutating func startTokenExchange(
@@ -175,22 +182,21 @@ struct RequestStateMachine {
         at stamp: EventStamp
     ) -> Action {
         let head = upstreamHead(request)
-        let hostPattern = session.resourcePattern?.description ?? session.target.host
         switch resourcePlan(request, decider: decider, at: stamp) {
         case .refuse(let audited):
             return .count(
-                ResourceCount(hostPattern: hostPattern, decision: audited.event.decision),
+                ResourceCount(hostPattern: resourceHostPattern, decision: audited.event.decision),
                 then: audit(audited)
             )
         case .forward(let decision, nil):
             state = .awaitingUpstream(.passThrough(path: request.head.uri, flow: nil))
             return .count(
-                ResourceCount(hostPattern: hostPattern, decision: decision),
+                ResourceCount(hostPattern: resourceHostPattern, decision: decision),
                 then: .forward(head, body: request.body)
             )
         case .forward(let decision, let event?):
             state = .auditingBeforeForward(head, body: request.body)
-            return .count(ResourceCount(hostPattern: hostPattern, decision: decision), then: .writeAudit(event))
+            return .count(ResourceCount(hostPattern: resourceHostPattern, decision: decision), then: .writeAudit(event))
         }
     }
 
@@ -234,22 +240,7 @@ struct RequestStateMachine {
                 .error(failure.httpStatus, "upstream_error", failure.detail, stamp: stamp, keepAlive: false)
             )
         case .tokenExchange(let exchange):
-            let event = exchange.record.event(
-                decision: .error,
-                creator: exchange.creator,
-                signIn: exchange.expectedSignIn,
-                reason: "upstream failure: \(failure.detail)",
-                at: stamp.date
-            )
-            let answer = SessionAnswer.error(
-                failure.httpStatus,
-                "upstream_error",
-                failure.detail,
-                stamp: stamp,
-                correlationID: exchange.record.correlationID,
-                keepAlive: false
-            )
-            return audit(AuditedAnswer(event: event, answer: answer))
+            return audit(upstreamFailure(failure, of: exchange, at: stamp))
         }
     }
 
