@@ -152,7 +152,18 @@ package struct ExchangeDecider: Sendable {
         guard case .entra(let cloud, _) = endpoint.kind else {
             return isolationVerdict(creator: creator, signIn: signIn)
         }
-        return judgeSignIn(creator: creator, signIn: signIn, cloud: cloud, evidence: evidence, clientID: clientID)
+        let verdict = judgeSignIn(
+            creator: creator,
+            signIn: signIn,
+            cloud: cloud,
+            evidence: evidence,
+            clientID: clientID
+        )
+        // The cloud is the STS host's and the token's issuer's: a token whose issuer names another cloud is judged
+        // under that one too (review 25 got a US Government token through the global host, past
+        // `allowedCloudEndpoints`).
+        guard verdict.outcome == .allow, let issued = evidence.issuerCloud, issued != cloud else { return verdict }
+        return judgeSignIn(creator: creator, signIn: signIn, cloud: issued, evidence: evidence, clientID: clientID)
     }
 
     /// A token of `signIn` used by `creator`'s connection: tenant isolation, then cross-tenant access (SPEC 2.2).

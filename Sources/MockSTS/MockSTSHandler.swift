@@ -218,7 +218,8 @@ struct MockTokenMinter {
         let tenant = form["mock_tid"].flatMap { TenantID($0) } ?? pathTenant
         let home = form["mock_home_tenant"].flatMap { TenantID($0) }
         let clientID = form["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a"
-        let issuerHost = host == "login.chinacloudapi.cn" ? "login.partner.microsoftonline.cn" : host
+        let issuerHost =
+            form["mock_issuer_host"] ?? (host == "login.chinacloudapi.cn" ? "login.partner.microsoftonline.cn" : host)
         let issuer = version == "2.0" ? "https://\(issuerHost)/\(tenant)/v2.0" : "https://sts.windows.net/\(tenant)/"
         let idp = home.map { "https://sts.windows.net/\($0)/" }
         let oid = form["mock_oid"].map { String($0.prefix(64)) } ?? UUID().uuidString.lowercased()

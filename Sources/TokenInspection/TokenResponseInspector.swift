@@ -131,6 +131,7 @@ package enum TokenResponseInspector {
                 // The first readable token decides; one of another tenant beside it makes the answer unreadable.
                 if let readTenant {
                     if issuer.tenant != readTenant { return handsOverTwoTenants(&evidence) }
+                    fillGaps(from: claims, issuer, into: &evidence)
                     continue
                 }
                 readTenant = issuer.tenant
@@ -140,6 +141,21 @@ package enum TokenResponseInspector {
             }
         }
         if readTenant == nil { evidence.unreadableReason = reasons.joined(separator: "; ") }
+    }
+
+    /// Entra's ID token names its application only in `aud`, and its user only with the `profile` scope; the access
+    /// token beside it names both (`azp`/`appid`, `oid`). What the first token left out, the second tells: else a
+    /// client that left `client_id` out of the form (HTTP Basic) or `profile` out of the scope was judged as an
+    /// unknown application or user, which only `AllApplications`/`AllUsers` targets match (review 25).
+    private static func fillGaps(
+        from claims: TokenClaims,
+        _ issuer: EntraIssuer.Parsed,
+        into evidence: inout TokenResponseEvidence
+    ) {
+        if evidence.objectID == nil { evidence.objectID = claims.oid }
+        if evidence.applicationID == nil { evidence.applicationID = claims.applicationID }
+        if evidence.groupIDs.isEmpty { evidence.groupIDs = Array(claims.groups.prefix(256)) }
+        if evidence.homeTenant == nil { evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant) }
     }
 
     private static func handsOverTwoTenants(_ evidence: inout TokenResponseEvidence) {

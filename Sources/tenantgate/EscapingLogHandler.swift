@@ -47,7 +47,9 @@ struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
         }
     }
 
-    /// C0 and C1 controls, DEL and the Unicode line and paragraph separators as `\n`, `\r`, `\t` or `\u{…}`.
+    /// C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional controls (which
+    /// reorder what a terminal shows: "Trojan Source") as `\n`, `\r`, `\t` or `\u{…}`; a backslash as `\\`, so
+    /// that text a client wrote as `\n` cannot pass for an escaped line break.
     static func escaped(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
@@ -57,6 +59,7 @@ struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\\": out += "\\\\"
             case _ where needsEscape(scalar): out += "\\u{\(String(scalar.value, radix: 16))}"
             default: out.unicodeScalars.append(scalar)
             }
@@ -65,6 +68,9 @@ struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
     }
 
     private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\\" || scalar == "\u{2028}"
+            || scalar == "\u{2029}" || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
+            || scalar == "\u{200E}" || scalar == "\u{200F}" || scalar == "\u{061C}"
     }
 }

@@ -184,6 +184,22 @@ struct CrossTenantAccessEndToEndTests {
             )
             #expect(again.status == 403)
             #expect((Self.lastAudit(harness)["reason"] as? String)?.contains("allowedCloudEndpoints") == true)
+            // The cloud is the token's issuer's too: a US Government token through the global host, where Fabrikam
+            // is allowed, is judged as one (review 25).
+            let fabrikamForm = Self.form + "&mock_tid=\(Self.fabrikam)"
+            let global = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/common/oauth2/v2.0/token",
+                form: fabrikamForm
+            )
+            #expect(global.status == 200)
+            let throughGlobal = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/common/oauth2/v2.0/token",
+                form: fabrikamForm + "&mock_issuer_host=\(host)"
+            )
+            #expect(throughGlobal.status == 403)
+            #expect((Self.lastAudit(harness)["reason"] as? String)?.contains("allowedCloudEndpoints") == true)
         }
     }
 

@@ -30,6 +30,7 @@ struct EscapingLogHandlerTests {
         let logger = Logger(label: "tenantgate") { _ in EscapingLogHandler(inner: recording) }
         let forged =
             "x\n2026-12-06T09:00:00+0000 notice tenantgate: roles=Global Administrator\r\u{1B}]0;t\u{07}\u{2028}"
+            + #"\n"# + "\u{202E}nimda\u{2066}"
         logger.warning(
             "refused: \(forged)",
             error: Denied(description: forged),
@@ -38,6 +39,7 @@ struct EscapingLogHandlerTests {
         let event = try #require(recording.events.withLock { $0 }.first)
         let escaped =
             #"x\n2026-12-06T09:00:00+0000 notice tenantgate: roles=Global Administrator\r\u{1b}]0;t\u{7}\u{2028}"#
+            + #"\\n\u{202e}nimda\u{2066}"#
         #expect(event.message.description == "refused: " + escaped)
         #expect(event.metadata?["reason"] == .string(escaped))
         #expect(event.metadata?["list"] == .array([.string(escaped)]))

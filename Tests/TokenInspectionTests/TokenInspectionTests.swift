@@ -294,6 +294,24 @@ struct TokenInspectionTests {
         #expect(evidence.applicationID == "app")
     }
 
+    /// Entra's ID token names its application only in `aud` and its user only with `profile`: the access token
+    /// beside it fills what it left out, so an application or user block is not escaped by leaving `client_id` out
+    /// of the form or `profile` out of the scope (review 25).
+    @Test func theAccessTokenFillsWhatTheIDTokenLeftOut() {
+        let id = Self.token(
+            #"{"iss":"https://login.microsoftonline.com/\#(Self.fabrikam)/v2.0","tid":"\#(Self.fabrikam)","aud":"app"}"#
+        )
+        let access = Self.token(
+            #"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.fabrikam)","oid":"o1","azp":"app","groups":["g1"]}"#
+        )
+        let body = #"{"access_token":"\#(access)","id_token":"\#(id)"}"#
+        let evidence = TokenResponseInspector.inspect(body: Array(body.utf8), endpoint: Self.v2)
+        #expect(evidence.tokenSource == .idToken)
+        #expect(evidence.objectID == "o1")
+        #expect(evidence.applicationID == "app")
+        #expect(evidence.groupIDs == ["g1"])
+    }
+
     @Test func tidMustMatchTheIssuer() {
         let access = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.northwind)"}"#)
         let evidence = TokenResponseInspector.inspect(

@@ -74,6 +74,20 @@ extension RequestStateMachine {
                 at: stamp
             )
         }
+        // A token handed over in a redirect's `Location` is judged as on the STS's other paths (review 25: the body
+        // alone was read here, and such an answer went to the client as one "without a token").
+        if let location = response.head.headers.first(name: "location"),
+            TokenCarriers.scan(contentTypes: [], body: ByteBuffer().readableBytesView, location: location).carriesTokens,
+            let judged = tokenFlowConclusion(
+                response,
+                path: exchange.record.path,
+                flow: exchange.endpoint,
+                decider: decider,
+                at: stamp
+            )
+        {
+            return judged
+        }
         let body = response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView
         let verdict = decider.judgeResponse(
             creator: exchange.creator,

@@ -283,6 +283,30 @@ struct RequestStateMachineTests {
         #expect(machine.auditWritten() == .answer(answer))
     }
 
+    /// A token endpoint's answer that hands the token over in a redirect's `Location` is judged as on the STS's
+    /// other paths: review 25 saw it reach the client audited "allowed, without a token".
+    @Test func aTokenInTheTokenEndpointsRedirectIsJudged() {
+        var machine = Machines.make(currentDecider: { Fixtures.decider(rules: []) })
+        _ = Machines.send(Fixtures.request(Self.organizations), to: &machine, at: Self.s1)
+        let redirect = Fixtures.answer(
+            .found,
+            "",
+            headers: [
+                "location": "https://app.example/cb#%61ccess%5Ftoken=\(Fixtures.token(tenant: Fixtures.fabrikam))"
+            ]
+        )
+        guard case .writeAudit(let line) = machine.upstreamResponded(redirect, at: Self.s2) else {
+            Issue.record("the answer is audited before it goes anywhere")
+            return
+        }
+        #expect(line.decision == .blocked && line.signInTenant == Fixtures.fabrikam, "\(line)")
+        guard case .answer(let answer) = machine.auditWritten() else {
+            Issue.record("the refusal is answered")
+            return
+        }
+        #expect(answer.status == .forbidden)
+    }
+
     @Test func tokenFlowsCanBeRefusedOutright() {
         var machine = Machines.make(tokenFlows: .refuse)
         _ = Machines.send(
