@@ -77,7 +77,8 @@ extension RequestStateMachine {
         // A token handed over in a redirect's `Location` is judged as on the STS's other paths (review 25: the body
         // alone was read here, and such an answer went to the client as one "without a token").
         if let location = response.head.headers.first(name: "location"),
-            TokenCarriers.scan(contentTypes: [], body: ByteBuffer().readableBytesView, location: location).carriesTokens,
+            TokenCarriers.scan(contentTypes: [], body: ByteBuffer().readableBytesView, location: location)
+                .carriesTokens,
             let judged = tokenFlowConclusion(
                 response,
                 path: exchange.record.path,
