@@ -28,7 +28,10 @@ package final class ProxyServer: Service, Sendable {
     private let entraAddressRefresher: EntraAddressRefresher
 
     /// Upstream TLS trusts the system roots plus `configuration.upstreamCAFiles`; an unreadable file throws.
-    /// - Parameter creatorVerifier: verifies makers' tokens; nil refuses every token sent (SPEC 4.1).
+    /// - Parameters:
+    ///   - creatorVerifier: verifies makers' tokens; nil refuses every token sent (SPEC 4.1).
+    ///   - threadPool: signs leaf certificates (`LeafContextCache`).
+    ///   - nameLookups: looks names up (`NameLookups`), on threads of its own.
     package init(
         configuration: ProxyConfiguration,
         policies: PolicyStore,
@@ -37,6 +40,7 @@ package final class ProxyServer: Service, Sendable {
         creatorVerifier: (any BearerTokenVerifying)?,
         group: any EventLoopGroup,
         threadPool: NIOThreadPool,
+        nameLookups: NameLookups,
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void
     ) throws {
@@ -60,7 +64,7 @@ package final class ProxyServer: Service, Sendable {
         )
         let dialer = UpstreamDialer(
             configuration: configuration,
-            threadPool: threadPool,
+            lookups: nameLookups,
             entraAddresses: entraAddresses,
             tlsContext: upstreamContext
         )

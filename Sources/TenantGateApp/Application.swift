@@ -37,6 +37,7 @@ package final class Application: Sendable {
     private let serviceGroup: ServiceGroup
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
+    private let nameLookups: NameLookups
     private let logger: Logger
 
     /// A setup problem, said in one line per problem (exit 2).
@@ -107,9 +108,11 @@ package final class Application: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoops)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
+        let nameLookups = NameLookups(deadline: .seconds(settings.proxy.connectTimeoutSeconds))
         func failed(_ lines: String...) async -> SetupError {
             origin.close()
             audit.close()
+            await nameLookups.shutdown()
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             return SetupError(lines: lines)
@@ -132,6 +135,7 @@ package final class Application: Sendable {
                 creatorVerifier: try await EntraTokenVerifier(trust: creatorTrust),
                 group: group,
                 threadPool: threadPool,
+                nameLookups: nameLookups,
                 logger: logger,
                 onListening: onProxyListening
             )
@@ -266,6 +270,7 @@ package final class Application: Sendable {
             serviceGroup: serviceGroup,
             group: group,
             threadPool: threadPool,
+            nameLookups: nameLookups,
             logger: logger
         )
     }
@@ -280,6 +285,7 @@ package final class Application: Sendable {
         serviceGroup: ServiceGroup,
         group: MultiThreadedEventLoopGroup,
         threadPool: NIOThreadPool,
+        nameLookups: NameLookups,
         logger: Logger
     ) {
         self.settings = settings
@@ -291,6 +297,7 @@ package final class Application: Sendable {
         self.serviceGroup = serviceGroup
         self.group = group
         self.threadPool = threadPool
+        self.nameLookups = nameLookups
         self.logger = logger
     }
 
@@ -352,6 +359,7 @@ package final class Application: Sendable {
         database?.cancel()
         await database?.value
         audit.close()
+        await nameLookups.shutdown()
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }

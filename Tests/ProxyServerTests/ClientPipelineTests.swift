@@ -27,6 +27,7 @@ struct ClientPipelineTests {
     final class Fixture: Sendable {
         let loop = NIOAsyncTestingEventLoop()
         let threadPool = NIOThreadPool(numberOfThreads: 1)
+        let lookups = NameLookups(deadline: .seconds(10))
         let shared: ProxyContext
         let audit = MemorySink()
         /// The interception CA, for a client that trusts it.
@@ -45,7 +46,7 @@ struct ClientPipelineTests {
             let upstreamContext = try NIOSSLContextFactory.client()
             let dialer = UpstreamDialer(
                 configuration: configuration,
-                threadPool: threadPool,
+                lookups: lookups,
                 entraAddresses: entraAddresses,
                 tlsContext: upstreamContext
             )
@@ -80,6 +81,7 @@ struct ClientPipelineTests {
 
         func shutdown() async throws {
             try await threadPool.shutdownGracefully()
+            await lookups.shutdown()
             try await loop.shutdownGracefully()
         }
     }

@@ -99,7 +99,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .stopParsing:
             stopParsing(context: context)
         case .resolveDestination(let target):
-            shared.dialer.resolve(target, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            shared.dialer.resolve(target, for: clientAddress, on: context.eventLoop).assumeIsolated().whenComplete {
+                result in
                 self.run(self.machine.destinationResolved(result.mapError(UpstreamError.from)), context: context)
             }
         case .accept(let connect):

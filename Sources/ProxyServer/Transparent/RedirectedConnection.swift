@@ -83,7 +83,7 @@ struct RedirectedConnection {
         guard let serverName, IPAddress(serverName) == nil else { return eventLoop.makeSucceededFuture(accepted) }
         // The name must be one the client could have been going to: else any allowed name would carry a tunnel to
         // any address (Squid's host_verify_strict).
-        return shared.dialer.addresses(of: serverName, on: eventLoop).map { addresses in
+        return shared.dialer.addresses(of: serverName, for: client, on: eventLoop).map { addresses in
             guard addresses.contains(address) else {
                 return refused(
                     serverName,

@@ -88,7 +88,8 @@ final class UpstreamConnectionPool {
         key: Key,
         completion: @escaping Completion
     ) {
-        connect(key).assumeIsolated().whenComplete { result in
+        // A plain request's host is the client's choice; a host the proxy intercepts is the proxy's.
+        connect(key, for: key.tls ? nil : client).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let (channel, forwardingParent)):
                 guard let exchanger = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self)
@@ -182,7 +183,7 @@ final class UpstreamConnectionPool {
     }
 
     /// A new connection for `key`, and the parent proxy when plain http goes to one (absolute form, no CONNECT).
-    private func connect(_ key: Key) -> EventLoopFuture<(any Channel, ParentProxy?)> {
+    private func connect(_ key: Key, for client: IPAddress?) -> EventLoopFuture<(any Channel, ParentProxy?)> {
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
         let bodyBudget = self.bodyBudget
@@ -205,7 +206,7 @@ final class UpstreamConnectionPool {
         }
         let dialer = self.dialer
         let eventLoop = self.eventLoop
-        return dialer.resolve(HostPort(host: key.host, port: key.port), namedByTLS: key.tls, on: eventLoop)
+        return dialer.resolve(HostPort(host: key.host, port: key.port), namedByTLS: key.tls, for: client, on: eventLoop)
             .flatMap { route in
                 let forwardingParent = key.tls ? nil : route.parentIfCarried
                 return dialer.connect(route, tunnel: key.tls, on: eventLoop, initializer: initializer)
@@ -258,7 +259,7 @@ final class UpstreamConnectionPool {
             try sync.addHandler(handler)
         }
         let target = HostPort(host: key.host, port: key.port)
-        return dialer.connect(target, namedByTLS: true, on: eventLoop, initializer: initializer)
+        return dialer.connect(target, namedByTLS: true, for: nil, on: eventLoop, initializer: initializer)
             .assumeIsolated()
             .flatMapThrowing { channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamStreamHandler.self)

@@ -13,7 +13,7 @@ import TokenInspection
 /// address is the operator's own choice and is not judged.
 final class UpstreamDialer: Sendable {
     private let configuration: ProxyConfiguration
-    private let threadPool: NIOThreadPool
+    private let lookups: NameLookups
     /// Set once the listener is bound: the proxy's own address and port are part of the policy.
     private let policy: Locked<DestinationPolicy>
     /// Learns where Entra's names resolve, so a tunnel by another name to those addresses can be told apart.
@@ -24,13 +24,13 @@ final class UpstreamDialer: Sendable {
 
     init(
         configuration: ProxyConfiguration,
-        threadPool: NIOThreadPool,
+        lookups: NameLookups,
         entraAddresses: EntraAddresses,
         tlsContext: NIOSSLContext
     ) {
         self.configuration = configuration
         self.tlsContext = tlsContext
-        self.threadPool = threadPool
+        self.lookups = lookups
         self.entraAddresses = entraAddresses
         self.policy = Locked(DestinationPolicy(allowed: configuration.allowedDestinations, ownListeners: []))
     }
@@ -47,9 +47,12 @@ final class UpstreamDialer: Sendable {
     /// - Parameter namedByTLS: the connection verifies `target`'s name in the server's certificate (an intercepted
     ///   host). Only then may a name that does not resolve here go to the parent, whose resolver may know it: a
     ///   tunnel or plain http is judged by its address, so its name must resolve here.
+    /// - Parameter client: whose request named `target` (its lookups are bounded, `NameLookups`); nil for a name
+    ///   the proxy chose (a host it intercepts, asked for by its pool).
     func resolve(
         _ target: HostPort,
         namedByTLS: Bool = false,
+        for client: IPAddress?,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpstreamRoute> {
         // NIO traps on a port that does not fit 16 bits; every caller should have refused it already.
@@ -63,7 +66,7 @@ final class UpstreamDialer: Sendable {
             let address: EventLoopFuture<SocketAddress> =
                 IPAddress(override.host) != nil
                 ? eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: override.host, port: override.port) }
-                : threadPool.runIfActive(eventLoop: eventLoop) {
+                : lookups.run(override.host, for: nil, on: eventLoop) {
                     try SocketAddress.makeAddressResolvingHost(override.host, port: override.port)
                 }
             return address.map { UpstreamRoute(target: override, address: $0, parent: parent) }
@@ -73,8 +76,7 @@ final class UpstreamDialer: Sendable {
                 UpstreamRoute(target: target, address: try judged(literal, target: target), parent: parent)
             }
         }
-        let threadPool = self.threadPool
-        return threadPool.runIfActive(eventLoop: eventLoop) {
+        return lookups.run(target.host, for: client, on: eventLoop) {
             try SocketAddress.makeAddressResolvingHost(target.host, port: target.port)
         }
         .flatMapThrowing { address in
@@ -95,6 +97,7 @@ final class UpstreamDialer: Sendable {
             if namedByTLS, let parent, parent.carries(host: target.host, address: nil) {
                 return UpstreamRoute(target: target, address: nil, parent: parent)
             }
+            if let failure = error as? NameLookups.Failure { throw failure.upstream }
             throw UpstreamError(code: .connectFailed, detail: "\(target.host) could not be resolved (\(error))")
         }
     }
@@ -103,10 +106,11 @@ final class UpstreamDialer: Sendable {
     func connect(
         _ target: HostPort,
         namedByTLS: Bool,
+        for client: IPAddress?,
         on eventLoop: any EventLoop,
         initializer: @escaping @Sendable (any Channel) throws -> Void
     ) -> EventLoopFuture<any Channel> {
-        resolve(target, namedByTLS: namedByTLS, on: eventLoop).flatMap {
+        resolve(target, namedByTLS: namedByTLS, for: client, on: eventLoop).flatMap {
             self.connect($0, on: eventLoop, initializer: initializer)
         }
     }
@@ -190,7 +194,7 @@ final class UpstreamDialer: Sendable {
         if IPAddress(endpoint.host) != nil {
             return eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: endpoint.host, port: endpoint.port) }
         }
-        return threadPool.runIfActive(eventLoop: eventLoop) {
+        return lookups.run(endpoint.host, for: nil, on: eventLoop) {
             try SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
         }
     }
@@ -219,8 +223,9 @@ final class UpstreamDialer: Sendable {
 
     /// Every address `host` resolves to here, for checking a redirected connection's server name against where it
     /// was going. Addresses of Entra's names are learnt, as when they are connected to.
-    func addresses(of host: String, on eventLoop: any EventLoop) -> EventLoopFuture<[IPAddress]> {
-        threadPool.runIfActive(eventLoop: eventLoop) {
+    func addresses(of host: String, for client: IPAddress, on eventLoop: any EventLoop) -> EventLoopFuture<[IPAddress]>
+    {
+        lookups.run(host, for: client, on: eventLoop) {
             let addresses = try NameResolution.addresses(of: host)
             if STSHosts.entraCloud(forHost: host) != nil { self.entraAddresses.learn(addresses) }
             return addresses

@@ -1,0 +1,57 @@
+import Dispatch
+import NIOCore
+import NIOPosix
+import NetworkPolicy
+import Testing
+
+@testable import ProxyServer
+
+/// Lookups stand in for `getaddrinfo` on a name whose DNS server never answers: each blocks until released (at
+/// most 10 s). Review 26: two such lookups a second from one client stalled every other client for 27 s and more.
+struct NameLookupsTests {
+    static let attacker = IPAddress("127.0.0.2")!
+    static let other = IPAddress("127.0.0.3")!
+
+    @Test func oneClientCannotTakeEveryThread() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let lookups = NameLookups(deadline: .seconds(10))
+        let release = DispatchSemaphore(value: 0)
+        let loop = group.next()
+        let stuck = (0..<NameLookups.perClient).map { index in
+            lookups.run("never\(index).example", for: Self.attacker, on: loop) {
+                _ = release.wait(timeout: .now() + 10)
+                return index
+            }
+        }
+        await #expect(throws: NameLookups.Failure.self) {
+            try await lookups.run("one-more.example", for: Self.attacker, on: loop) { 0 }.get()
+        }
+        // Another client is served at once, and so is a name the proxy chose.
+        #expect(try await lookups.run("fine.example", for: Self.other, on: loop) { 7 }.get() == 7)
+        #expect(try await lookups.run("login.microsoftonline.com", for: nil, on: loop) { 8 }.get() == 8)
+        for _ in stuck { release.signal() }
+        for future in stuck { _ = try await future.get() }
+        // Its lookups ended, the client has its places back.
+        #expect(try await lookups.run("again.example", for: Self.attacker, on: loop) { 9 }.get() == 9)
+        await lookups.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aCallerWaitsNoLongerThanTheDeadline() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let lookups = NameLookups(deadline: .milliseconds(200))
+        let release = DispatchSemaphore(value: 0)
+        let started = ContinuousClock.now
+        let failure = await #expect(throws: NameLookups.Failure.self) {
+            try await lookups.run("never.example", for: Self.attacker, on: group.next()) {
+                _ = release.wait(timeout: .now() + 10)
+                return 0
+            }.get()
+        }
+        #expect(failure?.upstream.code == .timedOut)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        release.signal()
+        await lookups.shutdown()
+        try await group.shutdownGracefully()
+    }
+}
