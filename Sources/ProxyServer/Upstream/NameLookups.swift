@@ -1,7 +1,7 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NetworkPolicy
+import Plumbing
 
 /// Name lookups. `getaddrinfo` holds its thread until the resolver answers or gives up, which for a name whose DNS
 /// server never answers takes tens of seconds: on a pool shared by everything, a client that asked for two such
@@ -24,7 +24,7 @@ package final class NameLookups: Sendable {
 
     private let clientPool: NIOThreadPool
     private let proxyPool: NIOThreadPool
-    private let underWay = NIOLockedValueBox<[IPAddress: Int]>([:])
+    private let underWay = Locked<[IPAddress: Int]>([:])
     private let deadline: TimeAmount
 
     package init(deadline: TimeAmount) {
@@ -48,7 +48,7 @@ package final class NameLookups: Sendable {
         _ lookup: @escaping @Sendable () throws -> Value
     ) -> EventLoopFuture<Value> {
         if let client {
-            let admitted = underWay.withLockedValue { underWay in
+            let admitted = underWay.withLock { underWay in
                 guard underWay[client, default: 0] < Self.perClient else { return false }
                 underWay[client, default: 0] += 1
                 return true
@@ -70,7 +70,7 @@ package final class NameLookups: Sendable {
         let running = pool.runIfActive(eventLoop: eventLoop) {
             defer {
                 if let client {
-                    underWay.withLockedValue { underWay in
+                    underWay.withLock { underWay in
                         let left = underWay[client, default: 1] - 1
                         underWay[client] = left > 0 ? left : nil
                     }
