@@ -12,6 +12,12 @@ struct UpstreamResponseHandlerTests {
     typealias Outcome = Result<NIOHTTPClientResponseFull, UpstreamError>
 
     static let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    /// An answer and, in the same read, what no request asked for (both pools' tests read these).
+    static let bytesBeyondTheAnswer = [
+        answer + "HTTP/1.1 200 OK\r\nX-Leak: A",
+        "HTTP/1.1 204 No Content\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200 OK\r\nX-In",
+        "HTTP/1.1 304 Not Modified\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200 OK\r\nX-In",
+    ]
 
     static func channel(
         maxBodyBytes: Int = 1024,
@@ -89,11 +95,7 @@ struct UpstreamResponseHandlerTests {
     /// Part of a second head, or a body on a 204 or 304, in the read that ended the answer: NIO's decoder emits
     /// nothing for it, so only the bytes it holds tell. The answer stands; the connection, whose next answer would
     /// begin with those bytes, closes (review 22).
-    @Test(arguments: [
-        answer + "HTTP/1.1 200 OK\r\nX-Leak: A",
-        "HTTP/1.1 204 No Content\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200 OK\r\nX-In",
-        "HTTP/1.1 304 Not Modified\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200 OK\r\nX-In",
-    ])
+    @Test(arguments: bytesBeyondTheAnswer)
     func partOfAnAnswerNobodyAskedForClosesTheConnection(_ bytes: String) throws {
         let (channel, handler) = try Self.channel()
         let outcomes = Box()

@@ -49,11 +49,7 @@ struct UpstreamStreamHandlerTests {
 
     static let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
-    @Test(arguments: [
-        answer + "HTTP/1.1 200 OK\r\nX-Leak: A",
-        "HTTP/1.1 204 No Content\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200 OK\r\nX-In",
-        "HTTP/1.1 304 Not Modified\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200 OK\r\nX-In",
-    ])
+    @Test(arguments: UpstreamResponseHandlerTests.bytesBeyondTheAnswer)
     func bytesAfterAnAnswerInItsReadCloseTheConnection(_ bytes: String) throws {
         let (channel, handler) = try Self.channel()
         let session = Session { handler.delegate = nil }
