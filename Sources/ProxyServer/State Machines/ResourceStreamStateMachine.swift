@@ -120,6 +120,12 @@ struct ResourceStreamStateMachine {
         guard case .idle = state else { return close() }
         let pending = Pending(head: head)
         if StreamedRequestHead.carriesForm(head) {
+            // A form declared larger than may be held is refused now, not when the head's deadline ends it.
+            if let declared = head.headers.first(name: "content-length").flatMap(Int.init),
+                declared > session.maxBodyBytes
+            {
+                return tooLarge(at: stamp)
+            }
             state = .collectingForm(pending)
             return StreamedRequestHead.expectsContinue(head) ? .sendContinue : .none
         }

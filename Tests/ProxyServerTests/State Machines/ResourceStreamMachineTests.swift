@@ -142,6 +142,25 @@ struct ResourceStreamMachineTests {
         #expect(machine.requestHead(head, at: Self.s1) == .sendContinue)
     }
 
+    /// A form declared larger than may be held is refused at once (review 26 saw it wait for the head's deadline).
+    @Test func aFormDeclaredTooLargeIsRefused413AtOnce() {
+        var machine = Self.machine()
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: .POST,
+            uri: "/v1.0/me/sendMail",
+            headers: [
+                "host": Self.graph, "content-type": "application/x-www-form-urlencoded", "content-length": "1025",
+                "expect": "100-continue",
+            ]
+        )
+        guard case .answer(let answer, close: true) = machine.requestHead(head, at: Self.s1) else {
+            Issue.record("413, and the connection ends")
+            return
+        }
+        #expect(answer.status == .payloadTooLarge)
+    }
+
     @Test func aRefusedUploadWaitingFor100ContinueIsAnsweredAndNothingGoesUpstream() {
         var machine = Self.machine()
         let token = Self.token(Fixtures.northwind)
