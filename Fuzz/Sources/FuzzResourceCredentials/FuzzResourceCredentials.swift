@@ -5,7 +5,8 @@ import TokenInspection
 // `ResourceCredentials.read`: a resource request's Authorization header, target and form body (the input cut in
 // three at its first two NUL bytes), with a Cookie when the input's length is odd. A bearer token is never longer
 // than 16 KiB and never holds a space or a comma (two credentials in one line are refused), at most one credential
-// comes from each carrier, the cookie counts exactly when the header holds no bearer, and a refusal names why. `HostPattern(parsing:)` on the header part: a pattern that parses reads back the same from its description,
+// comes from each carrier, the cookie counts exactly when the header holds no bearer, every credential that is no
+// bearer has its value kept apart, and a refusal names why. `HostPattern(parsing:)` on the header part: a pattern that parses reads back the same from its description,
 // and matches what a map of it finds.
 
 /// SwiftPM links this as `main` (see LibFuzzerDriver.h): libFuzzer's driver runs `fuzz` on its inputs.
@@ -21,7 +22,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let header = String(decoding: parts[0], as: UTF8.self)
     let target = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : "/"
     let form = parts.count > 2 ? Array(parts[2]) : nil
-    let cookie = count % 2 == 1
+    let cookie = count % 2 == 1 ? "FedAuth=session" : nil
     let authorization = header.isEmpty ? [] : [header]
     switch ResourceCredentials.read(authorization: authorization, target: target, formBody: form, cookie: cookie) {
     case .failure(let reason):
@@ -29,8 +30,12 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     case .success(let read):
         if read.credentials.count > 4 { fatalError("\(read.credentials.count) credentials from four carriers") }
         let headerBearer = header.isEmpty ? false : { if case .bearer = read.credentials[0] { true } else { false } }()
-        if read.credentials.contains(.cookie) != (cookie && !headerBearer) {
-            fatalError("the cookie counted wrongly (cookie \(cookie), header bearer \(headerBearer))")
+        if read.credentials.contains(.cookie) != (cookie != nil && !headerBearer) {
+            fatalError("the cookie counted wrongly (cookie \(cookie != nil), header bearer \(headerBearer))")
+        }
+        let unread = read.credentials.filter { if case .bearer = $0 { false } else { true } }
+        if read.unreadValues.count != unread.count {
+            fatalError("\(read.unreadValues.count) values kept apart for \(unread.count) unreadable credentials")
         }
         for case .bearer(let token) in read.credentials where token.utf8.count > 16 << 10 {
             fatalError("a bearer of \(token.utf8.count) bytes")
