@@ -36,6 +36,8 @@ struct ConsoleSignInTests {
             var location: String { header("location").first ?? "" }
         }
 
+        /// One request, as a browser would send it; 30 s at most (a first sign-in beside the whole suite on two
+        /// cores once took more than 10).
         func call(
             _ url: String,
             method: String = "GET",
@@ -44,7 +46,7 @@ struct ConsoleSignInTests {
         ) async throws
             -> Answer
         {
-            var arguments = ["-s", "-m", "10", "-i", "-c", jar, "-b", jar, "-X", method, "-w", "\n%{http_code}"]
+            var arguments = ["-s", "-m", "30", "-i", "-c", jar, "-b", jar, "-X", method, "-w", "\n%{http_code}"]
             arguments += extraArguments
             for header in headers { arguments += ["-H", header] }
             if let body { arguments += ["--data-raw", body] }
