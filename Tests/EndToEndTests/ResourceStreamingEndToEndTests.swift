@@ -168,6 +168,18 @@ struct ResourceStreamingEndToEndTests {
         }
     }
 
+    /// Rewrites Contoso's policy file with `change` and has `serve` reload it.
+    static func changeContoso(_ policies: String, _ serve: ServeProcess, _ change: (String) -> String) throws {
+        let file = "\(policies)/contoso.yaml"
+        try change(String(contentsOfFile: file, encoding: .utf8)).write(toFile: file, atomically: true, encoding: .utf8)
+        serve.signal(SIGHUP)
+    }
+
+    /// Contoso's policy without the rule that allows Fabrikam outbound.
+    static func withoutFabrikam(_ policy: String) -> String {
+        policy.replacingOccurrences(of: "    - tenant: fabrikam.onmicrosoft.com\n      direction: outbound\n", with: "")
+    }
+
     /// A spliced WebSocket carries no request to judge: when the policy changes, its upgrade is judged again. A
     /// change that leaves it allowed leaves it open; one that refuses it ends it, audited. Review 23 saw one carry
     /// traffic after its rule was deleted.
@@ -184,20 +196,12 @@ struct ResourceStreamingEndToEndTests {
                     UnsignedTokens.graph(tenant: Self.fabrikam), "before the change", String(seconds),
                 ])
                 try await Task.sleep(for: .seconds(2))
-                let file = "\(policies)/contoso.yaml"
-                try change(String(contentsOfFile: file, encoding: .utf8))
-                    .write(toFile: file, atomically: true, encoding: .utf8)
-                serve.signal(SIGHUP)
+                try Self.changeContoso(policies, serve, change)
                 return try await session.split(separator: "\n")
             }
             let unaffected = try await held(for: 6) { $0 + "# a change that leaves Fabrikam allowed\n" }
             #expect(unaffected == ["101", "text before the change", "open"], "\(unaffected)")
-            let refused = try await held(for: 20) {
-                $0.replacingOccurrences(
-                    of: "    - tenant: fabrikam.onmicrosoft.com\n      direction: outbound\n",
-                    with: ""
-                )
-            }
+            let refused = try await held(for: 20, changing: Self.withoutFabrikam)
             #expect(refused == ["101", "text before the change", "ended"], "\(refused)")
             let lines = ResourceHostEndToEndTests.resourceLines(serve)
             // The first upgrade, its first sight under the second version, the second upgrade (another token),
@@ -224,14 +228,7 @@ struct ResourceStreamingEndToEndTests {
                 "/mock/stream/websocket", UnsignedTokens.graph(tenant: Self.fabrikam), "after the change",
             ])
             try await Task.sleep(for: .seconds(1))
-            let file = "\(policies)/contoso.yaml"
-            try String(contentsOfFile: file, encoding: .utf8)
-                .replacingOccurrences(
-                    of: "    - tenant: fabrikam.onmicrosoft.com\n      direction: outbound\n",
-                    with: ""
-                )
-                .write(toFile: file, atomically: true, encoding: .utf8)
-            serve.signal(SIGHUP)
+            try Self.changeContoso(policies, serve, Self.withoutFabrikam)
             let lines = try await session.split(separator: "\n")
             #expect(lines == ["101", "ended"], "\(lines)")
             let decisions = ResourceHostEndToEndTests.resourceLines(serve).map { $0["decision"] as? String }
