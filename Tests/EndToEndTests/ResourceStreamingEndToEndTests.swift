@@ -190,12 +190,19 @@ struct ResourceStreamingEndToEndTests {
             extraArguments: ResourceHostEndToEndTests.resourceArguments + ["--policy-watch-interval", "0"]
         ) { serve in
             func held(for seconds: Int, changing change: @escaping (String) -> String) async throws -> [Substring] {
+                let echoed = FileManager.default.temporaryDirectory.appendingPathComponent("echo-\(UUID().uuidString)")
+                    .path
+                defer { try? FileManager.default.removeItem(atPath: echoed) }
                 async let session = Python.run([
                     "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/websocket_session.py",
-                    String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "/mock/stream/websocket",
-                    UnsignedTokens.graph(tenant: Self.fabrikam), "before the change", String(seconds),
+                    "--echoed", echoed, String(serve.proxyPort), serve.caPath, "graph.microsoft.com",
+                    "/mock/stream/websocket", UnsignedTokens.graph(tenant: Self.fabrikam), "before the change",
+                    String(seconds),
                 ])
-                try await Task.sleep(for: .seconds(2))
+                // The change comes once the splice has carried the echo, well inside the time the session stays open.
+                for _ in 0..<600 where !FileManager.default.fileExists(atPath: echoed) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 try Self.changeContoso(policies, serve, change)
                 return try await session.split(separator: "\n")
             }
@@ -215,20 +222,31 @@ struct ResourceStreamingEndToEndTests {
     }
 
     /// An upgrade judged under one policy and switched under another is judged again as the splice begins: review 27
-    /// held its last byte until the rule was deleted, and the WebSocket then stayed open for good.
+    /// held its last byte until the rule was deleted, and the WebSocket then stayed open for good. Each step waits for
+    /// the one before it to be seen (the upgrade judged, the change in force), not for a time: CI's load once delayed
+    /// the change past the whole session.
     @Test func aWebSocketSwitchedAfterAPolicyChangeIsJudgedUnderIt() async throws {
         let policies = try ResourceHostEndToEndTests.policies()
         try await ServeProcess.with(
             policies: policies,
             extraArguments: ResourceHostEndToEndTests.resourceArguments + ["--policy-watch-interval", "0"]
         ) { serve in
+            let lastByte = FileManager.default.temporaryDirectory.appendingPathComponent("body-\(UUID().uuidString)")
+                .path
+            defer { try? FileManager.default.removeItem(atPath: lastByte) }
             async let session = Python.run([
                 "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/websocket_session.py",
-                "--body-after", "3", String(serve.proxyPort), serve.caPath, "graph.microsoft.com",
+                "--body-when", lastByte, String(serve.proxyPort), serve.caPath, "graph.microsoft.com",
                 "/mock/stream/websocket", UnsignedTokens.graph(tenant: Self.fabrikam), "after the change",
             ])
-            try await Task.sleep(for: .seconds(1))
+            for _ in 0..<600 where ResourceHostEndToEndTests.resourceLines(serve).isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             try Self.changeContoso(policies, serve, Self.withoutFabrikam)
+            for _ in 0..<600 where !serve.log().contains("policies reloaded") {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            FileManager.default.createFile(atPath: lastByte, contents: nil)
             let lines = try await session.split(separator: "\n")
             #expect(lines == ["101", "ended"], "\(lines)")
             let decisions = ResourceHostEndToEndTests.resourceLines(serve).map { $0["decision"] as? String }

@@ -1,13 +1,15 @@
 """A WebSocket through the proxy to a resource host.
 
-    python3 websocket_session.py [--body-after SECONDS] PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE [HOLD_SECONDS]
+    python3 websocket_session.py [--body-when FILE] [--echoed FILE] PROXY_PORT CA_FILE HOST PATH BEARER MESSAGE
+        [HOLD_SECONDS]
 
 Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) the upgrade request with the bearer token, and prints
 the answer's status. After a 101 it sends MESSAGE in one masked text frame, prints the payload of the frame that
 comes back, then closes; a connection ended instead prints "ended". Every read waits at most 30 s. With
 HOLD_SECONDS it keeps the WebSocket open instead and prints "ended" when the proxy ends the connection within that
-time, else "open". With --body-after, the upgrade request carries a body of one byte, sent only after SECONDS (the
-mock answers the upgrade once the request is whole).
+time, else "open". With --body-when, the upgrade request carries a body of one byte, sent only once FILE exists
+(waiting at most 30 s; the mock answers the upgrade once the request is whole). With --echoed, FILE is created once
+the echo has come back, so a test can change the policy after it, not after a guessed time.
 """
 import base64
 import os
@@ -53,19 +55,24 @@ def read_frame(stream):
 
 def main():
     arguments = sys.argv[1:]
-    body_after = None
-    if arguments[0] == "--body-after":
-        body_after = float(arguments[1])
+    options = {}
+    while arguments[0] in ("--body-when", "--echoed"):
+        options[arguments[0]] = arguments[1]
         arguments = arguments[2:]
+    body_when = options.get("--body-when")
     port, ca, host, path, bearer, message = arguments[:6]
     stream = open_tls(port, ca, host)
     key = base64.b64encode(os.urandom(16)).decode()
-    length = "Content-Length: 1\r\n" if body_after is not None else ""
+    length = "Content-Length: 1\r\n" if body_when is not None else ""
     stream.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {bearer}\r\n"
                     f"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
                     f"Sec-WebSocket-Key: {key}\r\n{length}\r\n").encode())
-    if body_after is not None:
-        time.sleep(body_after)
+    if body_when is not None:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(body_when):
+            if time.monotonic() > deadline:
+                raise SystemExit("no %s within 30 s" % body_when)
+            time.sleep(0.05)
         stream.sendall(b"x")
     status = read_head(stream).split("\r\n")[0].split(" ")[1]
     print(status, flush=True)
@@ -78,6 +85,8 @@ def main():
         print("ended", flush=True)
         return
     print("text" if opcode == 0x1 else "opcode %d" % opcode, payload.decode(), flush=True)
+    if "--echoed" in options:
+        open(options["--echoed"], "w").close()
     if len(arguments) > 6:
         stream.settimeout(float(arguments[6]))
         try:
