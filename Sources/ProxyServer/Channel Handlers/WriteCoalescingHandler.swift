@@ -11,7 +11,7 @@ final class WriteCoalescingHandler: ChannelOutboundHandler {
     typealias OutboundOut = IOData
 
     /// The most plaintext one TLS record carries (RFC 8446 section 5.1).
-    private static let recordPlaintextLimit = 16_384
+    static let recordPlaintextLimit = 16_384
 
     private var pending: ByteBuffer?
     private var promises: [EventLoopPromise<Void>] = []
