@@ -36,12 +36,13 @@ package struct CrossTenantAccessEnforcer: Sendable {
             _ direction: Direction,
             toward partner: TenantID,
             home: TenantID?,
+            as who: UserIdentity? = user,
             code: Int,
             what: @autoclosure () -> String
         ) -> ExchangeVerdict? {
             guard let ownerSettings = settings[owner] else { return nil }
             let result = ownerSettings.evaluate(
-                .init(kind: kind, direction: direction, partner: partner, user: user, application: application)
+                .init(kind: kind, direction: direction, partner: partner, user: who, application: application)
             )
             guard !result.isAllowed else { return nil }
             return refusal(
@@ -55,19 +56,20 @@ package struct CrossTenantAccessEnforcer: Sendable {
             )
         }
 
+        func guestSignIn(_ home: TenantID) -> String {
+            "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))"
+        }
         if let home {
-            func guestSignIn() -> String {
-                "the guest sign-in of a \(policies.name(home)) account into \(policies.name(signIn))"
-            }
-            return ownerRefusal(
-                by: signIn,
-                .b2bCollaboration,
-                .inbound,
-                toward: home,
-                home: home,
-                code: 500213,
-                what: guestSignIn()
-            )
+            let b2bRefusal =
+                ownerRefusal(
+                    by: signIn,
+                    .b2bCollaboration,
+                    .inbound,
+                    toward: home,
+                    home: home,
+                    code: 500213,
+                    what: guestSignIn(home)
+                )
                 ?? ownerRefusal(
                     by: home,
                     .b2bCollaboration,
@@ -75,18 +77,27 @@ package struct CrossTenantAccessEnforcer: Sendable {
                     toward: signIn,
                     home: home,
                     code: 500212,
-                    what: guestSignIn()
+                    what: guestSignIn(home)
                 )
+            // The creator's own account is governed by its outbound B2B collaboration, above. An account of a third
+            // tenant is as external to the creator as a member of the sign-in tenant is, so the creator's tenant
+            // restrictions decide it too (review 28: a guest walked past "block every external tenant").
+            if b2bRefusal != nil || home == creator { return b2bRefusal }
         }
         guard signIn != creator else { return nil }
+        // Tenant restrictions name the users of the tenant signed in to: a guest is its account there (`oid`).
+        let restricted =
+            home == nil ? user : evidence.objectID.map { UserIdentity(id: $0, groupIDs: evidence.groupIDs) }
         return ownerRefusal(
             by: creator,
             .tenantRestrictions,
             .outbound,
             toward: signIn,
-            home: nil,
+            home: home,
+            as: restricted,
             code: 5_000_211,
-            what: "a sign-in with a \(policies.name(signIn)) account for a connection created in "
+            what: home.map { guestSignIn($0) + " for a connection created in " + policies.name(creator) }
+                ?? "a sign-in with a \(policies.name(signIn)) account for a connection created in "
                 + policies.name(creator)
         )
     }

@@ -46,19 +46,7 @@ package struct ExchangeDecider: Sendable {
         switch endpoint.kind {
         case .nonEntra:
             guard nonEntraSTS == .block else { return .forward(expectedSignIn: nil) }
-            return .refuse(
-                ExchangeVerdict(
-                    outcome: .block,
-                    // The creator's connection going out to an STS nobody can judge.
-                    directions: [.outbound],
-                    creatorTenant: creator,
-                    signInTenant: nil,
-                    reason: "\(endpoint.host) is not a Microsoft Entra STS: its tokens carry no Entra tenant that "
-                        + "tenant isolation could judge, and this proxy is configured to refuse such STSs "
-                        + "(--non-entra-sts block). An administrator can allow it with --non-entra-sts audit; the "
-                        + "documented mitigation is to restrict the connector with data policies."
-                )
-            )
+            return .refuse(nonEntraRefusal(creator: creator, endpoint: endpoint))
         case .entra:
             guard let pathTenant = pathTenant(of: endpoint) else { return .forward(expectedSignIn: nil) }
             let decision = policies.decide(creator: creator, signIn: pathTenant)
@@ -112,6 +100,9 @@ package struct ExchangeDecider: Sendable {
         clientID: String?
     ) -> ExchangeVerdict {
         if case .nonEntra = endpoint.kind {
+            // Its token endpoint is refused before the request leaves; a token it hands over on another path
+            // (review 28: Azure DevOps' session-token API) is refused here.
+            if nonEntraSTS == .block { return nonEntraRefusal(creator: creator, endpoint: endpoint) }
             return ExchangeVerdict(
                 outcome: .unenforced,
                 creatorTenant: creator,
@@ -164,6 +155,20 @@ package struct ExchangeDecider: Sendable {
         // `allowedCloudEndpoints`).
         guard verdict.outcome == .allow, let issued = evidence.issuerCloud, issued != cloud else { return verdict }
         return judgeSignIn(creator: creator, signIn: signIn, cloud: issued, evidence: evidence, clientID: clientID)
+    }
+
+    /// `--non-entra-sts block`: the creator's connection going out to an STS nobody can judge.
+    private func nonEntraRefusal(creator: TenantID, endpoint: TokenEndpoint) -> ExchangeVerdict {
+        ExchangeVerdict(
+            outcome: .block,
+            directions: [.outbound],
+            creatorTenant: creator,
+            signInTenant: nil,
+            reason: "\(endpoint.host) is not a Microsoft Entra STS: its tokens carry no Entra tenant that "
+                + "tenant isolation could judge, and this proxy is configured to refuse such STSs "
+                + "(--non-entra-sts block). An administrator can allow it with --non-entra-sts audit; the "
+                + "documented mitigation is to restrict the connector with data policies."
+        )
     }
 
     /// A token of `signIn` used by `creator`'s connection: tenant isolation, then cross-tenant access (SPEC 2.2).

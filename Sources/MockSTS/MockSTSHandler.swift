@@ -49,7 +49,10 @@ final class MockSTSHandler: ChannelInboundHandler, RemovableChannelHandler {
             let data =
                 (try? JSONSerialization.data(withJSONObject: received, options: [.sortedKeys])) ?? Data("{}".utf8)
             answer = context.eventLoop.makeSucceededFuture(MockAnswer(.ok, String(decoding: data, as: UTF8.self)))
-        } else if host == "app.vssps.visualstudio.com", request.head.method == .POST, segments == ["oauth2", "token"] {
+        } else if host == "app.vssps.visualstudio.com", request.head.method == .POST,
+            segments == ["oauth2", "token"] || segments == ["_apis", "token", "sessiontokens"]
+        {
+            // Its token endpoint, and its session-token API, which hands over a token as well.
             sts.count("ado")
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }
         } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize",

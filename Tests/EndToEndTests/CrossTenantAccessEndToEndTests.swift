@@ -105,7 +105,7 @@ struct CrossTenantAccessEndToEndTests {
         }
     }
 
-    @Test func foreignMemberSignInsFollowTenantRestrictions() async throws {
+    @Test func foreignMemberAndGuestSignInsFollowTenantRestrictions() async throws {
         try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
             // A Fabrikam account for a Contoso connection: Contoso's partner configuration allows Fabrikam.
             let fabrikam = try await harness.tokenRequest(
@@ -131,6 +131,24 @@ struct CrossTenantAccessEndToEndTests {
             #expect(line["setting"] as? String == "tenantRestrictions")
             #expect(line["sign_in_tenant"] as? String == Self.adatum.description)
             #expect((line["rule"] as? String)?.contains("tenantRestrictions (default)") == true)
+
+            // A guest account in Adatum whose home is Fabrikam is as external to Contoso as an Adatum member is
+            // (review 28: guests skipped the creator's tenant restrictions); a guest in Fabrikam is let through.
+            let guest = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.adatum)/oauth2/v2.0/token",
+                form: Self.form + "&mock_home_tenant=\(Self.fabrikam)"
+            )
+            #expect(guest.status == 403)
+            let guestLine = Self.lastAudit(harness)
+            #expect(guestLine["setting"] as? String == "tenantRestrictions", "\(guestLine)")
+            #expect(guestLine["home_tenant"] as? String == Self.fabrikam.description)
+            let fabrikamGuest = try await harness.tokenRequest(
+                creator: Self.contoso,
+                path: "/\(Self.fabrikam)/oauth2/v2.0/token",
+                form: Self.form + "&mock_home_tenant=\(Self.adatum)"
+            )
+            #expect(fabrikamGuest.status == 200, "\(fabrikamGuest.body)")
         }
     }
 

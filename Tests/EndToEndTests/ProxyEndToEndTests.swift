@@ -162,6 +162,15 @@ struct ProxyEndToEndTests {
             ]
         )
         #expect(blocking.sts.tokenRequestCount(tenantSegment: "ado") == 0)
+        // A token it hands over on another path is refused as well (review 28: its session-token API).
+        let elsewhere = try await blocking.tokenRequest(
+            creator: Self.contoso,
+            host: "app.vssps.visualstudio.com",
+            path: "/_apis/token/sessiontokens?api-version=7.1-preview.1"
+        )
+        #expect(elsewhere.status == 403, "\(elsewhere.body)")
+        #expect(!elsewhere.body.contains("access_token"))
+        #expect(Self.auditObject(blocking.auditLines().last ?? "")["decision"] as? String == "blocked")
         await blocking.stop()
 
         // Report-only shows what `block` would do: the token passes, and the line says it would have been refused.

@@ -192,6 +192,15 @@ struct ExchangeDeciderTests {
             return
         }
         #expect(verdict.reason.contains("not a Microsoft Entra STS"))
+        // A token it hands over anyway (another path, judged on the answer) is refused too.
+        let handedOver = Self.decider(.block).judgeResponse(
+            creator: Self.contoso,
+            endpoint: ado,
+            status: 200,
+            evidence: Self.evidence(signIn: nil),
+            expectedSignIn: nil
+        )
+        #expect(handedOver.outcome == .block && handedOver.reason.contains("not a Microsoft Entra STS"))
     }
 
     /// Report-only shows what enforcing would do: a refused non-Entra STS is `would_block`, not `unenforced`, even
