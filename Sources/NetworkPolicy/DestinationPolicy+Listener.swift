@@ -20,12 +20,19 @@ extension DestinationPolicy {
 
         /// True when a connection to `destination` at `destinationPort` would arrive at this listener.
         ///
-        /// A listener on the unspecified address answers on every loopback address, and a connection to the
-        /// unspecified address reaches a local listener on Linux, so both count as the listener itself.
-        func isReached(by destination: IPAddress, port destinationPort: Int) -> Bool {
+        /// A listener on the unspecified address answers on every loopback address and on every address of the
+        /// host's interfaces (`localAddresses`, asked only then: review 28 reached a `0.0.0.0` admin listener by the
+        /// host's own address), and a connection to the unspecified address reaches a local listener on Linux, so
+        /// all of them count as the listener itself.
+        func isReached(
+            by destination: IPAddress,
+            port destinationPort: Int,
+            localAddresses: () -> [IPAddress]
+        ) -> Bool {
             guard destinationPort == port else { return false }
             if destination == address || Self.unspecified.contains(destination) { return true }
-            return Self.unspecified.contains(address) && AddressRange.loopback.contains { $0.contains(destination) }
+            guard Self.unspecified.contains(address) else { return false }
+            return AddressRange.loopback.contains { $0.contains(destination) } || localAddresses().contains(destination)
         }
 
         /// `0.0.0.0` and `::`.

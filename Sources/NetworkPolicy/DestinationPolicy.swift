@@ -53,13 +53,21 @@ package struct DestinationPolicy: Sendable {
 
     private let allowed: [AddressRange]
     private let ownListeners: [Listener]
+    private let localAddresses: @Sendable () -> [IPAddress]
 
     /// - Parameters:
     ///   - allowed: ranges opened by `--allow-destination`; they override `refusedByDefault`, never `ownListeners`.
     ///   - ownListeners: every address and port this process listens on (proxy and admin).
-    package init(allowed: [AddressRange], ownListeners: [Listener]) {
+    ///   - localAddresses: the addresses of the host's interfaces as they are now, where a listener on the
+    ///     unspecified address is reached too; asked only of a destination at such a listener's port.
+    package init(
+        allowed: [AddressRange],
+        ownListeners: [Listener],
+        localAddresses: @escaping @Sendable () -> [IPAddress] = { [] }
+    ) {
         self.allowed = allowed
         self.ownListeners = ownListeners
+        self.localAddresses = localAddresses
     }
 
     /// Whether the proxy may connect to `address` at `port`, and if not, why.
@@ -77,7 +85,9 @@ package struct DestinationPolicy: Sendable {
     }
 
     private func judgeOne(_ judged: IPAddress, carriedBy address: IPAddress, port: Int) -> DestinationVerdict {
-        if let listener = ownListeners.first(where: { $0.isReached(by: judged, port: port) }) {
+        if let listener = ownListeners.first(where: {
+            $0.isReached(by: judged, port: port, localAddresses: localAddresses)
+        }) {
             let destination = Listener(address: judged, port: port)
             return .refused(reason: "\(destination) is this proxy's own listener (\(listener)).")
         }

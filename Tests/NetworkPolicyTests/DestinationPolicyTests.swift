@@ -1,4 +1,5 @@
 import NetworkPolicy
+import Synchronization
 import Testing
 
 /// Where the proxy may connect: own listeners always refused, then `--allow-destination`, then the defaults.
@@ -235,6 +236,39 @@ struct DestinationPolicyTests {
                 "ff00::/8 multicast",
             ]
         )
+    }
+
+    /// A listener on the unspecified address is reached by every address of the host's interfaces too: review 28
+    /// reached a `0.0.0.0` admin listener through the proxy by the host's own address. One bound to a single address
+    /// is reached by that address only, and the interfaces are asked only at a wildcard listener's port.
+    @Test func aWildcardListenerIsReachedByTheHostsOwnAddresses() throws {
+        let hostAddress = try #require(IPAddress("203.0.113.7"))
+        let other = try #require(IPAddress("203.0.113.8"))
+        let asked = Mutex(0)
+        let wildcard = DestinationPolicy(
+            allowed: [],
+            ownListeners: [.init(address: IPAddress(ipv4: (0, 0, 0, 0)), port: 443)],
+            localAddresses: {
+                asked.withLock { $0 += 1 }
+                return [hostAddress]
+            }
+        )
+        guard case .refused(let reason) = wildcard.judge(hostAddress, port: 443) else {
+            Issue.record("the host's own address at the listener's port is the listener")
+            return
+        }
+        #expect(reason.contains("own listener (0.0.0.0:443)"), "\(reason)")
+        #expect(wildcard.judge(try #require(IPAddress("::ffff:203.0.113.7")), port: 443) != .allowed)
+        #expect(wildcard.judge(other, port: 443) == .allowed)
+        let beforeOtherPorts = asked.withLock { $0 }
+        #expect(wildcard.judge(hostAddress, port: 8443) == .allowed)
+        #expect(asked.withLock { $0 } == beforeOtherPorts)
+        let bound = DestinationPolicy(
+            allowed: [],
+            ownListeners: [.init(address: IPAddress(ipv4: (127, 0, 0, 1)), port: 443)],
+            localAddresses: { [hostAddress] }
+        )
+        #expect(bound.judge(hostAddress, port: 443) == .allowed)
     }
 
     @Test func listenerText() throws {

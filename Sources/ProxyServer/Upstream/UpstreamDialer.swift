@@ -38,7 +38,17 @@ final class UpstreamDialer: Sendable {
     /// Adds the proxy's own listeners once they are bound (their ports may have been chosen by the system).
     func refuseOwnListeners(_ listeners: [DestinationPolicy.Listener]) {
         let allowed = configuration.allowedDestinations
-        policy.withLock { $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners) }
+        policy.withLock {
+            $0 = DestinationPolicy(allowed: allowed, ownListeners: listeners, localAddresses: Self.interfaceAddresses)
+        }
+    }
+
+    /// The addresses of the host's interfaces now (they may change while the proxy runs); none when they cannot be
+    /// read, which leaves loopback and the unspecified address refused as before.
+    @Sendable private static func interfaceAddresses() -> [IPAddress] {
+        ((try? System.enumerateDevices()) ?? []).compactMap { device in
+            device.address?.ipAddress.flatMap { IPAddress($0) }
+        }
     }
 
     /// Where `target` may be reached: the override, or its address once resolved and judged; through the parent
