@@ -1,6 +1,8 @@
 import TenantPolicy
+import TokenInspection
 
-/// Tenant Restrictions v2 header injection (ENTRA-FACTS 3): on the login hosts Microsoft lists,
+/// Tenant Restrictions v2 header injection (ENTRA-FACTS 3): on the login hosts Microsoft lists (and the global cloud's
+/// other STS names),
 /// `sec-Restrict-Tenant-Access-Policy: <tenant>:<policy id>` replaces whatever the client sent, so that Entra
 /// enforces the tenant's `tenantRestrictions` on its side too. The TRv1 headers conflict with it and are dropped.
 package struct TenantRestrictionsV2: Sendable, Equatable {
@@ -26,5 +28,10 @@ package struct TenantRestrictionsV2: Sendable, Equatable {
 
     package var headerValue: String { "\(tenant):\(policyID)" }
 
-    package func applies(to host: String) -> Bool { Self.hosts.contains(host.lowercased()) }
+    /// The hosts Microsoft documents, and every other name of the global cloud's Entra STS that the proxy intercepts
+    /// (review 28: on `loginex.microsoftonline.com` and the other front ends the client's own headers went to Entra).
+    package func applies(to host: String) -> Bool {
+        guard let name = HostName.canonical(host) else { return false }
+        return Self.hosts.contains(name) || STSHosts.entraCloud(forHost: name) == .global
+    }
 }
