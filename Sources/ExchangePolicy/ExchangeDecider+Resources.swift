@@ -166,7 +166,7 @@ extension ExchangeDecider {
         if request.credentials.credentials.isEmpty {
             verdicts.append(unreadable(request, goingTo: destination, why: "the request carries no bearer token"))
         } else if let destination {
-            var verdict = isolationVerdict(creator: request.creator, signIn: destination.tenant)
+            var verdict = judgeDestination(destination, for: request)
             verdict.reason =
                 "the request goes to \(destination.name), which belongs to \(policies.label(destination.tenant)); "
                 + verdict.reason
@@ -177,6 +177,19 @@ extension ExchangeDecider {
         return ResourceVerdict(verdict: strictest, expiry: expiry)
     }
 
+    /// The tenant the directory says a destination belongs to, judged as a sign-in to it is: tenant isolation, then
+    /// the creator's cross-tenant access settings, with the user and application unknown (review 29: a PAT or a
+    /// cookie reached a tenant Contoso's tenant restrictions refuse, where a readable token of it was refused).
+    private func judgeDestination(_ destination: Destination, for request: ResourceRequest) -> ExchangeVerdict {
+        judgeSignIn(
+            creator: request.creator,
+            signIn: destination.tenant,
+            cloud: .global,
+            evidence: TokenResponseEvidence(),
+            clientID: nil
+        )
+    }
+
     /// A request whose tenant cannot be read from its credential: the tenant the directory says its destination
     /// belongs to, else `--unreadable-resource-token`.
     private func unreadable(
@@ -185,7 +198,7 @@ extension ExchangeDecider {
         why: String
     ) -> ExchangeVerdict {
         if let destination {
-            var verdict = isolationVerdict(creator: request.creator, signIn: destination.tenant)
+            var verdict = judgeDestination(destination, for: request)
             verdict.reason =
                 "\(why); \(destination.name) belongs to \(policies.label(destination.tenant)); " + verdict.reason
             return verdict

@@ -21,13 +21,13 @@ struct ResourceHostEndToEndTests {
 
     /// The example policies, with the directory naming the tenants of two SharePoint hosts and two Azure DevOps
     /// organisations.
-    static func policies() throws -> String {
+    static func policies(from source: String = ProxyEndToEndTests.policies) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resource-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: ProxyEndToEndTests.policies)
+        for name in try FileManager.default.contentsOfDirectory(atPath: source)
         where name.hasSuffix(".yaml") || name.hasSuffix(".json") {
             try FileManager.default.copyItem(
-                atPath: "\(ProxyEndToEndTests.policies)/\(name)",
+                atPath: "\(source)/\(name)",
                 toPath: directory.appendingPathComponent(name).path
             )
         }
@@ -233,6 +233,34 @@ struct ResourceHostEndToEndTests {
             #expect(answers[8].body.contains("2 Content-Type headers"), "\(answers[8].body)")
             #expect(answers[9].body.contains("Northwind"), "\(answers[9].body)")
             #expect(answers[10].body.contains("Cookie"), "\(answers[10].body)")
+        }
+    }
+
+    /// The tenant the directory maps a destination to meets the creator's cross-tenant access settings too, as a
+    /// readable token of it does: review 29 reached Northwind's Azure DevOps organisation with a PAT and its
+    /// SharePoint with a cookie, past the tenant restrictions of Contoso (isolation Off, every tenant but Fabrikam
+    /// and Woodgrove restricted), audited `allowed` for Northwind.
+    @Test func aMappedTenantMeetsTheCreatorsCrossTenantAccessSettings() async throws {
+        try await ServeProcess.with(
+            policies: try Self.policies(from: CrossTenantAccessEndToEndTests.policies),
+            extraArguments: Self.resourceArguments
+        ) { serve in
+            let answers = try await Self.requests(
+                serve,
+                [
+                    ["-H", "Authorization: Basic OnBhdA==", "https://dev.azure.com/northwindorg/_apis/projects"],
+                    ["-H", "Cookie: FedAuth=session", "https://northwind.sharepoint.com/_api/web"],
+                    Self.bearer(UnsignedTokens.graph(tenant: Self.northwind)) + [Self.graph],
+                    ["-H", "Authorization: Basic OnBhdA==", "https://dev.azure.com/fabrikamorg/_apis/projects"],
+                ]
+            )
+            #expect(answers.map(\.status) == [403, 403, 403, 200], "\(answers)")
+            let lines = Self.resourceLines(serve)
+            #expect(
+                lines.prefix(3).map { $0["setting"] as? String } == Array(repeating: "tenantRestrictions", count: 3),
+                "\(lines)"
+            )
+            #expect(lines.first?["sign_in_tenant"] as? String == Self.northwind.description)
         }
     }
 
