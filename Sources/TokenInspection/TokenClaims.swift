@@ -9,13 +9,15 @@ package struct TokenClaims: Sendable, Equatable {
     package var oid: String?
     package var appid: String?
     package var azp: String?
+    /// The audience: in an ID token, the client application it was issued to (Entra's ID token names it nowhere else).
+    package var aud: String?
     /// Group object IDs, when the token carries them (not on overage, which names a Graph link instead).
     package var groups: [String]
     /// When the token expires, in seconds since 1970 (`exp`).
     package var exp: Double?
 
     /// Only the claims decisions use are read; the scanner validates and skips the rest without decoding them.
-    static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "groups", "exp"]
+    static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "aud", "groups", "exp"]
 
     /// The claims of a JWT payload; a claim of an unexpected type reads as absent. Nil when the payload is not a
     /// well-formed JSON object.
@@ -27,6 +29,7 @@ package struct TokenClaims: Sendable, Equatable {
         oid = members["oid"]?.string
         appid = members["appid"]?.string
         azp = members["azp"]?.string
+        aud = members["aud"]?.string
         groups = members["groups"]?.strings ?? []
         exp = members["exp"]?.number
     }

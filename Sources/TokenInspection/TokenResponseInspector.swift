@@ -105,7 +105,9 @@ package enum TokenResponseInspector {
         evidence.isEntraToken = true
         evidence.objectID = claims.oid
         evidence.groupIDs = Array(claims.groups.prefix(256))
-        evidence.applicationID = claims.applicationID
+        // Entra's ID token names its application only in `aud` (review 29: an ID token handed over by an authorize
+        // request, with no access token beside it, was judged with no application, past per-application blocks).
+        evidence.applicationID = claims.applicationID ?? (source == .idToken ? claims.aud : nil)
         evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant)
         evidence.expiry = claims.exp
     }

@@ -312,6 +312,25 @@ struct TokenInspectionTests {
         #expect(evidence.groupIDs == ["g1"])
     }
 
+    /// An ID token handed over alone (an authorize request's `form_post` or fragment) names its application in `aud`
+    /// only: review 29's blocked application got one past a per-application block. An access token's `aud` is the
+    /// resource, never the application.
+    @Test func anIDTokenAloneNamesItsApplicationByItsAudience() {
+        let id = Self.token(
+            #"{"iss":"https://login.microsoftonline.com/\#(Self.fabrikam)/v2.0","tid":"\#(Self.fabrikam)","aud":"22222222-0000-4000-8000-000000000000"}"#
+        )
+        let alone = TokenResponseInspector.inspect(body: Array(#"{"id_token":"\#(id)"}"#.utf8), endpoint: Self.v2)
+        #expect(alone.applicationID == "22222222-0000-4000-8000-000000000000")
+        let access = Self.token(
+            #"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.fabrikam)","aud":"https://graph.microsoft.com"}"#
+        )
+        let resource = TokenResponseInspector.inspect(
+            body: Array(#"{"access_token":"\#(access)"}"#.utf8),
+            endpoint: Self.v2
+        )
+        #expect(resource.signInTenant != nil && resource.applicationID == nil)
+    }
+
     @Test func tidMustMatchTheIssuer() {
         let access = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.northwind)"}"#)
         let evidence = TokenResponseInspector.inspect(
