@@ -102,6 +102,65 @@ package struct CrossTenantAccessEnforcer: Sendable {
         )
     }
 
+    /// A sign-in whose tenant cannot be read, judged against the creator's own settings, fail closed as tenant
+    /// isolation is (review 29: an opaque answer skipped them): at another cloud's STS a governed creator reaches only
+    /// partners, which such an answer cannot show; elsewhere it is refused when the creator's tenant restrictions
+    /// refuse some tenant (a partner, or one that is not), since it could be of that tenant.
+    package func refusalOfAnUnreadSignIn(
+        creator: TenantID,
+        cloud: EntraCloud,
+        application: String?,
+        prefix: String,
+        remedy: String
+    ) -> ExchangeVerdict? {
+        let creatorName = policies.name(creator)
+        if cloud != .global, policies.tenant(creator) != nil || settings[creator] != nil {
+            return ExchangeVerdict(
+                outcome: .block,
+                directions: [.outbound],
+                creatorTenant: creator,
+                signInTenant: nil,
+                reason: prefix + "the sign-in happened at the \(cloud.rawValue) cloud's STS, where \(creatorName) "
+                    + "reaches only partners in a cloud its allowedCloudEndpoints lists, which an answer that names no "
+                    + "tenant cannot show, so it is refused (fail closed). " + remedy,
+                rule: "crossTenantAccess of \(creatorName): allowedCloudEndpoints",
+                errorCodes: [500212],
+                setting: "allowedCloudEndpoints"
+            )
+        }
+        guard let own = settings[creator] else { return nil }
+        let candidates = [Self.notAPartner] + own.partners.compactMap(\.partnerTenant)
+        for partner in candidates {
+            let result = own.evaluate(
+                .init(
+                    kind: .tenantRestrictions,
+                    direction: .outbound,
+                    partner: partner,
+                    user: nil,
+                    application: application
+                )
+            )
+            guard !result.isAllowed else { continue }
+            let which =
+                partner == Self.notAPartner ? "a tenant that is not among its partners" : policies.label(partner)
+            return ExchangeVerdict(
+                outcome: .block,
+                directions: [.outbound],
+                creatorTenant: creator,
+                signInTenant: nil,
+                reason: prefix + "the token could be of \(which), whose accounts the tenant restrictions of "
+                    + "\(creatorName) refuse, so it is refused (fail closed). " + remedy,
+                rule: "crossTenantAccess of \(creatorName): \(result.settingName) (\(result.configuration))",
+                errorCodes: [5_000_211],
+                setting: result.settingName
+            )
+        }
+        return nil
+    }
+
+    /// Stands for every tenant the settings do not list: no partner has the nil GUID.
+    private static let notAPartner = TenantID(high: 0, low: 0)
+
     /// The user as the settings name users: the home object ID (MSAL's `client_info` `uid`, or the token's `oid` for
     /// a member) and the token's groups. A guest without `client_info` is unknown: it matches only `AllUsers`.
     private func userIdentity(_ evidence: TokenResponseEvidence, isGuest: Bool) -> UserIdentity? {

@@ -125,7 +125,23 @@ package struct ExchangeDecider: Sendable {
         }
         guard let signIn = evidence.signInTenant else {
             let why = evidence.unreadableReason ?? "no Entra token in the response"
-            return unreadableSignInVerdict(creator: creator, why: why)
+            guard case .entra(let cloud, _) = endpoint.kind else {
+                return unreadableSignInVerdict(creator: creator, why: why)
+            }
+            // The path named the tenant (path and answer must agree): the settings judge a sign-in to it, and tenant
+            // isolation fails closed as ever.
+            if let expectedSignIn {
+                let named = judgeSignIn(
+                    creator: creator,
+                    signIn: expectedSignIn,
+                    cloud: cloud,
+                    evidence: evidence,
+                    clientID: clientID
+                )
+                if named.outcome == .block { return named }
+                return unreadableIsolationVerdict(creator: creator, why: why, remedy: Self.unreadableRemedy)
+            }
+            return unreadableSignInVerdict(creator: creator, why: why, cloud: cloud, application: clientID)
         }
         if let expectedSignIn, expectedSignIn != signIn {
             return ExchangeVerdict(
@@ -196,8 +212,8 @@ package struct ExchangeDecider: Sendable {
     /// not read is not passed on: always a refusal, by the tenant isolation that would refuse a token of unknown
     /// tenant when there is one (Entra STSs), else for the unreadable answer itself.
     package func judgeUnreadable(creator: TenantID, endpoint: TokenEndpoint, why: String) -> ExchangeVerdict {
-        if case .entra = endpoint.kind {
-            let verdict = unreadableSignInVerdict(creator: creator, why: why)
+        if case .entra(let cloud, _) = endpoint.kind {
+            let verdict = unreadableSignInVerdict(creator: creator, why: why, cloud: cloud)
             if verdict.outcome == .block { return verdict }
         }
         return ExchangeVerdict(
@@ -212,14 +228,35 @@ package struct ExchangeDecider: Sendable {
     }
 
     /// Fail closed (SPEC 2.1 point 5, extended): when the sign-in tenant cannot be read, the exchange is blocked
-    /// whenever some sign-in tenant would have been blocked: the creator's own outbound isolation, or any other
-    /// governed tenant whose inbound isolation does not admit the creator. Allowed only when no tenant could refuse.
+    /// whenever some sign-in tenant would have been blocked: by tenant isolation (`unreadableIsolationVerdict`), or
+    /// by the creator's cross-tenant access settings (another cloud's STS, tenant restrictions). Allowed only when
+    /// no tenant could be refused.
     func unreadableSignInVerdict(
         creator: TenantID,
         why: String,
-        remedy: String = "The STS's answer must carry a readable Entra token for TenantGate to let it through."
+        cloud: EntraCloud = .global,
+        application: String? = nil,
+        remedy: String = ExchangeDecider.unreadableRemedy
     ) -> ExchangeVerdict {
-        let prefix = "the sign-in tenant could not be read (\(why)); "
+        let verdict = unreadableIsolationVerdict(creator: creator, why: why, remedy: remedy)
+        guard verdict.outcome != .block else { return verdict }
+        return crossTenantAccess.refusalOfAnUnreadSignIn(
+            creator: creator,
+            cloud: cloud,
+            application: application,
+            prefix: Self.unreadablePrefix(why),
+            remedy: remedy
+        ) ?? verdict
+    }
+
+    static let unreadableRemedy = "The STS's answer must carry a readable Entra token for TenantGate to let it through."
+
+    private static func unreadablePrefix(_ why: String) -> String { "the sign-in tenant could not be read (\(why)); " }
+
+    /// Tenant isolation's half of `unreadableSignInVerdict`: the creator's own outbound isolation, or any other
+    /// governed tenant whose inbound isolation does not admit the creator.
+    func unreadableIsolationVerdict(creator: TenantID, why: String, remedy: String) -> ExchangeVerdict {
+        let prefix = Self.unreadablePrefix(why)
         var verdict = isolationVerdict(policies.decide(creator: creator, signIn: nil), prefix: prefix)
         if verdict.outcome == .block {
             verdict.errorCodes = [500212]

@@ -167,6 +167,43 @@ struct CrossTenantAccessEndToEndTests {
         }
     }
 
+    /// An answer whose tenant cannot be read (an opaque access token, no ID token) meets the creator's settings too,
+    /// fail closed as tenant isolation is: review 29 got tokens where a readable answer was refused, at another
+    /// cloud's STS, at `/common` under tenant restrictions that refuse some tenant, and at a path naming a refused
+    /// tenant. A path naming a tenant the settings allow still passes.
+    @Test func unreadableAnswersMeetTheCreatorsSettingsFailClosed() async throws {
+        try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
+            let opaque = Self.form + "&mock_token=opaque"
+            func exchange(
+                _ host: String,
+                _ segment: String,
+                issuing: TenantID? = nil
+            ) async throws -> (Int, [String: Any]) {
+                let answer = try await harness.tokenRequest(
+                    creator: Self.contoso,
+                    host: host,
+                    path: "/\(segment)/oauth2/v2.0/token",
+                    form: opaque + (issuing.map { "&mock_tid=\($0)" } ?? "")
+                )
+                #expect(answer.status == 200 || !answer.body.contains("EwBwA8l6BAAU"), "the token stays behind")
+                return (answer.status, Self.lastAudit(harness))
+            }
+            let (china, chinaLine) = try await exchange(
+                "login.partner.microsoftonline.cn",
+                "common",
+                issuing: Self.fabrikam
+            )
+            #expect(china == 403 && chinaLine["setting"] as? String == "allowedCloudEndpoints", "\(china) \(chinaLine)")
+            let (common, commonLine) = try await exchange("login.microsoftonline.com", "common", issuing: Self.adatum)
+            #expect(common == 403 && commonLine["setting"] as? String == "tenantRestrictions", "\(commonLine)")
+            let (adatum, adatumLine) = try await exchange("login.microsoftonline.com", Self.adatum.description)
+            #expect(adatum == 403 && adatumLine["setting"] as? String == "tenantRestrictions", "\(adatumLine)")
+            #expect(adatumLine["sign_in_tenant"] as? String == Self.adatum.description)
+            let (fabrikam, fabrikamLine) = try await exchange("login.microsoftonline.com", Self.fabrikam.description)
+            #expect(fabrikam == 200, "\(fabrikamLine)")
+        }
+    }
+
     @Test func otherCloudSignInsNeedTheCloudAndAPartner() async throws {
         try await ProxyEndToEndTests.withHarness(policiesDirectory: Self.policies) { harness in
             let host = "login.microsoftonline.us"
