@@ -187,9 +187,12 @@ struct PolicyStoreEndToEndTests {
         }
     }
 
+    /// The other instance hears of the change from the store's notification: its periodic check is an hour away, so
+    /// nothing else could tell it. How fast is `scripts/fleet-propagation.sh`'s to show, not a clock in a test (a
+    /// 2 s bound here failed at 6.7 s with the whole suite on 2 cores).
     @Test func aChangeThroughOneInstanceDecidesTheOthersNextExchanges() async throws {
         try await Self.withServer { server in
-            try await Self.withFleet(server) { fleet in
+            try await Self.withFleet(server, checkInterval: .seconds(3600)) { fleet in
                 let (a, b) = (fleet[0], fleet[1])
                 #expect(try await b.exchange(Self.northwind) == 403)
                 let token = try await a.token()
@@ -200,10 +203,8 @@ struct PolicyStoreEndToEndTests {
                     body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
                 )
                 #expect(added.status == 201, "\(added.body)")
-                let returned = Date()
                 #expect(try await a.exchange(Self.northwind) == 200)
-                #expect(try await Self.eventually { try await b.exchange(Self.northwind) == 200 })
-                #expect(Date().timeIntervalSince(returned) < 2)
+                #expect(try await Self.eventually(within: 30) { try await b.exchange(Self.northwind) == 200 })
                 // The change's audit row went in with it.
                 #expect(
                     try await server.psql(
