@@ -71,6 +71,17 @@ package enum PolicyDirectoryLoader {
 
     /// A policy file's text, or why it cannot be had.
     static func readText(_ path: String) -> Result<String, PolicyDiagnostic> {
+        guard hasPolicyExtension((path as NSString).lastPathComponent) else {
+            // Else `CONTOSO.YAML` was left out without a word, and its tenant's isolation with it (review 28).
+            return .failure(
+                PolicyDiagnostic(
+                    file: path,
+                    field: "",
+                    line: nil,
+                    message: "is not read: a policy file's name ends in .json, .yaml or .yml, in lower case; rename it"
+                )
+            )
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(PolicyDiagnostic(file: path, field: "", line: nil, message: "cannot be read"))
         }
@@ -80,8 +91,14 @@ package enum PolicyDirectoryLoader {
         return .success(text)
     }
 
+    /// A name that is a policy file's, or looks like one in another case (`CONTOSO.YAML`), which `readText` then
+    /// refuses with a diagnostic rather than leaving out unseen.
     package static func isPolicyFileName(_ name: String) -> Bool {
-        !name.hasPrefix(".") && (name.hasSuffix(".json") || name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
+        !name.hasPrefix(".") && hasPolicyExtension(name.lowercased())
+    }
+
+    private static func hasPolicyExtension(_ name: String) -> Bool {
+        name.hasSuffix(".json") || name.hasSuffix(".yaml") || name.hasSuffix(".yml")
     }
 
     /// Validates a set of policy files as one directory.

@@ -242,6 +242,33 @@ struct PolicyLibraryTests {
         #expect(contents.library.parsedDocuments == 31)
     }
 
+    /// A policy file named in upper case (`CONTOSO.YAML`) was left out without a word, and its tenant's isolation
+    /// with it (review 28). It is an error now, at the first read and when it comes later, until it is renamed.
+    @Test func aPolicyFileNamedInAnotherCaseIsAnErrorNotLeftOut() throws {
+        let manager = FileManager.default
+        let directory = manager.temporaryDirectory.appendingPathComponent("library-\(UUID())").path
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? manager.removeItem(atPath: directory) }
+        try Self.powerPlatform(1, rules: 3).write(toFile: "\(directory)/a.json", atomically: true, encoding: .utf8)
+        var contents = try PolicyDirectoryContents.read(directory).get()
+        #expect((try? contents.library.outcome.get()) != nil)
+        let shouting = "\(directory)/\(Self.tenant(2)).JSON"
+        try Self.powerPlatform(2, rules: 3).write(toFile: shouting, atomically: true, encoding: .utf8)
+        #expect(contents.refresh() == [shouting])
+        guard case .failure(let error) = contents.library.outcome else {
+            Issue.record("the set is refused while the file is there")
+            return
+        }
+        #expect(error.errors.contains { $0.file == shouting && $0.message.contains("in lower case; rename it") })
+        guard case .failure = PolicyDirectoryLoader.load(directory: directory) else {
+            Issue.record("a first read refuses it too")
+            return
+        }
+        try manager.moveItem(atPath: shouting, toPath: "\(directory)/\(Self.tenant(2)).json")
+        _ = contents.refresh()
+        #expect(try contents.library.outcome.get().isolation.tenant(Self.tenant(2)) != nil)
+    }
+
     /// A file stamped past what Int64 nanoseconds since 1970 hold (`touch -d 2300-01-01`, an archive's times): the
     /// watcher's refresh asks about it every second, and trapped on it.
     @Test func aFileStampedCenturiesAheadIsRefreshedWithoutTrapping() throws {
