@@ -114,7 +114,7 @@ package struct CrossTenantAccessEnforcer: Sendable {
         remedy: String
     ) -> ExchangeVerdict? {
         let creatorName = policies.name(creator)
-        if cloud != .global, policies.tenant(creator) != nil || settings[creator] != nil {
+        if cloud != .global, reachesOtherCloudsOnlyAsPartners(creator) {
             return ExchangeVerdict(
                 outcome: .block,
                 directions: [.outbound],
@@ -171,7 +171,7 @@ package struct CrossTenantAccessEnforcer: Sendable {
     /// Entra blocks B2B with every tenant of another cloud until the governed tenant lists that cloud in
     /// `allowedCloudEndpoints` and adds the tenant as a partner (ENTRA-FACTS 4).
     private func crossCloudRefusal(creator: TenantID, signIn: TenantID, cloud: EntraCloud) -> ExchangeVerdict? {
-        guard policies.tenant(creator) != nil || settings[creator] != nil else { return nil }
+        guard reachesOtherCloudsOnlyAsPartners(creator) else { return nil }
         let creatorSettings = settings[creator] ?? CrossTenantAccessPolicy()
         let cloudAllowed = creatorSettings.allowedCloudEndpoints.contains { $0.lowercased() == cloud.rawValue }
         let isPartner = creatorSettings.partner(signIn) != nil
@@ -193,6 +193,12 @@ package struct CrossTenantAccessEnforcer: Sendable {
             errorCodes: [500212],
             setting: "allowedCloudEndpoints"
         )
+    }
+
+    /// A governed tenant, or one with settings: another cloud's tenants are its partners or nothing. (A tenant
+    /// nobody governs has no say.)
+    private func reachesOtherCloudsOnlyAsPartners(_ creator: TenantID) -> Bool {
+        policies.tenant(creator) != nil || settings[creator] != nil
     }
 
     private func refusal(

@@ -99,7 +99,7 @@ package struct ExchangeDecider: Sendable {
         expectedSignIn: TenantID?,
         clientID: String?
     ) -> ExchangeVerdict {
-        if case .nonEntra = endpoint.kind {
+        guard case .entra(let cloud, _) = endpoint.kind else {
             // Its token endpoint is refused before the request leaves; a token it hands over on another path
             // (review 28: Azure DevOps' session-token API) is refused here.
             if nonEntraSTS == .block { return nonEntraRefusal(creator: creator, endpoint: endpoint) }
@@ -125,9 +125,6 @@ package struct ExchangeDecider: Sendable {
         }
         guard let signIn = evidence.signInTenant else {
             let why = evidence.unreadableReason ?? "no Entra token in the response"
-            guard case .entra(let cloud, _) = endpoint.kind else {
-                return unreadableSignInVerdict(creator: creator, why: why)
-            }
             // The path named the tenant (path and answer must agree): the settings judge a sign-in to it, and tenant
             // isolation fails closed as ever.
             if let expectedSignIn {
@@ -155,9 +152,6 @@ package struct ExchangeDecider: Sendable {
                     + "(fail closed).",
                 errorCodes: [500212]
             )
-        }
-        guard case .entra(let cloud, _) = endpoint.kind else {
-            return isolationVerdict(creator: creator, signIn: signIn)
         }
         let verdict = judgeSignIn(
             creator: creator,

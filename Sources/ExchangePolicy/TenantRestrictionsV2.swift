@@ -32,6 +32,6 @@ package struct TenantRestrictionsV2: Sendable, Equatable {
     /// (review 28: on `loginex.microsoftonline.com` and the other front ends the client's own headers went to Entra).
     package func applies(to host: String) -> Bool {
         guard let name = HostName.canonical(host) else { return false }
-        return Self.hosts.contains(name) || STSHosts.entraCloud(forHost: name) == .global
+        return Self.hosts.contains(name) || STSHosts.entraCloud(forCanonicalHost: name) == .global
     }
 }

@@ -68,7 +68,7 @@ package enum STSHosts {
     }
 
     /// `entraCloud(forHost:)` for a host already canonical.
-    static func entraCloud(forCanonicalHost host: String) -> EntraCloud? {
+    package static func entraCloud(forCanonicalHost host: String) -> EntraCloud? {
         if let cloud = cloudByHost[host] { return cloud }
         guard !neverIntercepted.contains(host) else { return nil }
         if otherGlobalHosts.contains(host) || globalHostSuffixes.contains(where: { isSubdomain(host, of: $0) }) {

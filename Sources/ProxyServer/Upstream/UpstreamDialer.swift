@@ -45,7 +45,7 @@ final class UpstreamDialer: Sendable {
 
     /// The addresses of the host's interfaces now (they may change while the proxy runs); none when they cannot be
     /// read, which leaves loopback and the unspecified address refused as before.
-    @Sendable private static func interfaceAddresses() -> [IPAddress] {
+    @Sendable static func interfaceAddresses() -> [IPAddress] {
         ((try? System.enumerateDevices()) ?? []).compactMap { device in
             device.address?.ipAddress.flatMap { IPAddress($0) }
         }
