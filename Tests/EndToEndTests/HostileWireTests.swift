@@ -3,6 +3,7 @@ import LoopbackSimulation
 import MockSTS
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// Byte sequences that once stopped the proxy from serving, sent through the real `tenantgate serve` on raw
@@ -41,6 +42,55 @@ struct HostileWireTests {
                 seconds: 3
             )
             #expect(line == "HTTP/1.1 200 OK")
+            try await Self.expectServing(serve)
+        }
+    }
+
+    static let rawSession = "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/raw_session.py"
+
+    /// Framing the proxy cannot honour gets its answer at once, not the head deadline's 408 (or a body read as what
+    /// it is not): `gzip, chunked`, which llhttp reads as chunked and hands on still gzipped, is 501, and a
+    /// `Content-Length` past 2^63 − 1, which llhttp takes (up to 2^64 − 1), is 413 where the body would be held.
+    @Test(arguments: [
+        ("login.microsoftonline.com", "POST /common/oauth2/v2.0/token", "Transfer-Encoding: gzip, chunked", 501),
+        ("login.microsoftonline.com", "POST /common/oauth2/v2.0/token", "Content-Length: 18446744073709551615", 413),
+        ("graph.microsoft.com", "PUT /mock/stream/upload", "Transfer-Encoding: gzip, chunked", 501),
+        ("graph.microsoft.com", "POST /v1.0/me", "Content-Length: 18446744073709551615", 413),
+    ])
+    func framingTheProxyCannotHonourIsAnsweredAtOnce(
+        host: String,
+        request: String,
+        framing: String,
+        status: Int
+    )
+        async throws
+    {
+        try await ServeProcess.with(
+            policies: try ResourceHostEndToEndTests.policies(),
+            extraArguments: ResourceHostEndToEndTests.resourceArguments
+        ) { serve in
+            let head =
+                "\(request) HTTP/1.1\\r\\nHost: \(host)\\r\\nAuthorization: Bearer "
+                + UnsignedTokens.graph(tenant: Self.fabrikam)
+                + "\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n\(framing)\\r\\n\\r\\n5\\r\\nhello\\r\\n"
+            let output = try await Python.run([Self.rawSession, String(serve.proxyPort), serve.caPath, host, head])
+            let parts = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2)
+            #expect(parts.count == 3 && parts[2].hasPrefix("\(status) "), "\(output)")
+            #expect((Double(parts.first ?? "") ?? .infinity) < 5, "\(output)")
+            try await Self.expectServing(serve)
+        }
+    }
+
+    /// The same on plain http: the body would be gathered and sent on with a length, still gzipped.
+    @Test func aPlainRequestWithATransferCodingBesidesChunkedIs501() async throws {
+        try await ServeProcess.with { serve in
+            let (elapsed, line) = try await DeadlineTests.raw(
+                serve.proxyPort,
+                "POST http://example.invalid/ HTTP/1.1\\r\\nHost: example.invalid\\r\\n"
+                    + "Transfer-Encoding: gzip, chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n"
+            )
+            #expect(line == "HTTP/1.1 501 Not Implemented")
+            #expect(elapsed < 5, "answered after \(elapsed) s")
             try await Self.expectServing(serve)
         }
     }

@@ -14,7 +14,7 @@ struct BoundedBody {
 
     /// Whether a declared `Content-Length` already exceeds the limit (answer before reading the body).
     func refuses(declaredLength headers: HTTPHeaders) -> Bool {
-        headers.first(name: "content-length").flatMap { Int($0) }.map { $0 > limit } ?? false
+        RequestFraming.declaredLength(headers).map { $0 > limit } ?? false
     }
 
     /// Appends `part`; false, and nothing appended, when the body would exceed the limit.

@@ -118,12 +118,13 @@ struct ResourceStreamStateMachine {
 
     mutating func requestHead(_ head: HTTPRequestHead, at stamp: EventStamp) -> Action {
         guard case .idle = state else { return close() }
+        if let problem = RequestFraming.unsupportedTransferCoding(head.headers) {
+            return own(.error(.notImplemented, "invalid_request", problem, stamp: stamp, keepAlive: false))
+        }
         let pending = Pending(head: head)
         if StreamedRequestHead.carriesForm(head) {
             // A form declared larger than may be held is refused now, not when the head's deadline ends it.
-            if let declared = head.headers.first(name: "content-length").flatMap(Int.init),
-                declared > session.maxBodyBytes
-            {
+            if let declared = RequestFraming.declaredLength(head.headers), declared > session.maxBodyBytes {
                 return tooLarge(at: stamp)
             }
             state = .collectingForm(pending)

@@ -83,6 +83,9 @@ struct SessionStateMachine {
         case .idle, .exchanging:
             break
         }
+        if case .head(let head) = part, let problem = RequestFraming.unsupportedTransferCoding(head.headers) {
+            return malformedRequest(status: .notImplemented, problem, at: stamp)
+        }
         switch incoming.receive(part) {
         case .incomplete:
             // Only the request being answered may get an interim answer: one waiting behind another gets its own
