@@ -20,7 +20,8 @@ import TenantPolicy
 /// might behave: `mock_encoding=gzip|deflate` compresses the answer whatever the client asked, `mock_encoding=br` labels it so,
 /// `mock_bomb=1` answers a small gzip body that inflates to 8 MiB. It accepts absolute-form targets and removes dot
 /// segments, as real servers may. `GET /{tenant}/oauth2/v2.0/authorize?response_mode=form_post|fragment&mock_tid=…`
-/// hands over an ID token outside the token endpoint.
+/// hands over an ID token outside the token endpoint, in Entra's shape: its application only in `aud`, and `oid`
+/// (`mock_oid`) only when the `scope` names `profile`.
 package final class MockSTS: Sendable {
     /// Every host its certificate names and it answers for: Entra's, Azure DevOps's STS, and the resource hosts.
     package static let hosts =

@@ -279,15 +279,19 @@ struct MockTokenMinter {
                 Self.error("invalid_tenant", 90002, "AADSTS90002: Tenant '\(segment)' not found.")
             )
         }
-        let claims = MockTokenClaims(
+        // Entra's ID token names its application only in `aud`, and carries `oid` only for the `profile` scope.
+        let scopes = (query["scope"] ?? "").split(whereSeparator: { $0 == " " || $0 == "+" })
+        let oid = scopes.contains("profile") ? query["mock_oid"] ?? UUID().uuidString.lowercased() : nil
+        var claims = MockTokenClaims(
             tid: tenant.description,
             iss: "https://\(host)/\(tenant)/v2.0",
-            oid: UUID().uuidString.lowercased(),
+            oid: oid,
             aud: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
             clientID: query["client_id"] ?? "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
             version: "2.0",
             now: Int(Date().timeIntervalSince1970)
         )
+        claims.azp = nil
         let idToken = try await sts.mintToken(claims)
         let redirect = query["redirect_uri"] ?? "https://app.example/callback"
         if query["response_mode"] == "form_post" {

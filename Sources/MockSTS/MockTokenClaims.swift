@@ -1,3 +1,4 @@
+import Foundation
 import JWTKit
 
 /// The claims the mock STS puts in its tokens: what Entra v1/v2 tokens carry that TenantGate reads.
@@ -5,7 +6,7 @@ package struct MockTokenClaims: JWTPayload, Sendable {
     package var tid: String?
     package var iss: String
     package var idp: String?
-    package var oid: String
+    package var oid: String?
     package var sub: String
     package var aud: String
     package var azp: String?
@@ -24,7 +25,7 @@ package struct MockTokenClaims: JWTPayload, Sendable {
         tid: String?,
         iss: String,
         idp: String? = nil,
-        oid: String,
+        oid: String?,
         aud: String,
         clientID: String,
         version: String,
@@ -36,7 +37,7 @@ package struct MockTokenClaims: JWTPayload, Sendable {
         self.iss = iss
         self.idp = idp
         self.oid = oid
-        self.sub = oid
+        self.sub = oid ?? UUID().uuidString.lowercased()
         self.aud = aud
         self.azp = version == "2.0" ? clientID : nil
         self.appid = version == "1.0" ? clientID : nil

@@ -17,7 +17,8 @@ struct CheckCommand: ParsableCommand {
             Tenant isolation: --creator TENANT --sign-in TENANT.
             Cross-tenant access: --kind KIND --tenant TENANT --partner TENANT [--direction inbound|outbound] \
             [--user ID] [--group ID]... [--app ID]. --tenant and --partner default to --creator and --sign-in. \
-            A user or application left out is unknown: it matches only AllUsers or AllApplications.
+            A user or application left out is unknown: it matches AllUsers or AllApplications, and no list of \
+            named ones admits it, allowed or blocked (it could be one of them).
             """
     )
 

@@ -37,7 +37,7 @@ struct EvaluationTests {
         #expect(allowAll.evaluate(Fixtures.query(user: nil, application: nil)).isAllowed)
     }
 
-    @Test func unknownApplicationMatchesOnlyAllApplications() throws {
+    @Test func anUnknownApplicationIsAdmittedOnlyWhereAnyWouldBe() throws {
         let onlyA1 = try Self.policy(
             Fixtures.setting(users: "allowed", [("AllUsers", "user")], applications: "allowed", [("a1", "application")])
         )
@@ -45,7 +45,45 @@ struct EvaluationTests {
         let blockA1 = try Self.policy(
             Fixtures.setting(users: "allowed", [("AllUsers", "user")], applications: "blocked", [("a1", "application")])
         )
-        #expect(blockA1.evaluate(Fixtures.query(application: nil)).isAllowed)
+        #expect(!blockA1.evaluate(Fixtures.query(application: nil)).isAllowed)
+        #expect(blockA1.evaluate(Fixtures.query(application: "a2")).isAllowed)
+        let blockOffice = try Self.policy(
+            Fixtures.setting(
+                users: "allowed",
+                [("AllUsers", "user")],
+                applications: "blocked",
+                [("Office365", "application")]
+            )
+        )
+        #expect(!blockOffice.evaluate(Fixtures.query(application: nil)).isAllowed)
+    }
+
+    /// An unknown user (an ID token without `profile` names none) could be one of the users a blocked list names:
+    /// it is refused, as it is by an allowed list that does not name everyone (review 29).
+    @Test func anUnknownUserIsRefusedByABlockOfNamedUsers() throws {
+        let blockU1 = try Self.policy(
+            Fixtures.setting(
+                users: "blocked",
+                [("u9", "user")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
+        )
+        let refused = blockU1.evaluate(Fixtures.query(user: nil))
+        #expect(!refused.isAllowed)
+        #expect(
+            refused.explanation
+                == "Blocked by b2bCollaborationInbound of the partner configuration for \(Fixtures.fabrikam): an "
+                + "unknown user could be one of the blocked usersAndGroups ('u9') (fail closed)."
+        )
+        #expect(blockU1.evaluate(Fixtures.query(user: UserIdentity(id: "u1"))).isAllowed)
+        // Both parts blocked: only a matching user at a matching application is refused, and an unknown user at a
+        // matching application may be that user.
+        let bothBlocked = try Self.policy(
+            Fixtures.setting(users: "blocked", [("g9", "group")], applications: "blocked", [("a1", "application")])
+        )
+        #expect(!bothBlocked.evaluate(Fixtures.query(user: nil, application: "a1")).isAllowed)
+        #expect(bothBlocked.evaluate(Fixtures.query(user: nil, application: "a2")).isAllowed)
     }
 
     @Test func userTargetsAndLetterCase() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import ExchangePolicy
 import Foundation
 import LoopbackSimulation
+import MockSTS
 import ProxyServer
 import TenantGateApp
 import TenantPolicy
@@ -201,6 +202,43 @@ struct CrossTenantAccessEndToEndTests {
             #expect(adatumLine["sign_in_tenant"] as? String == Self.adatum.description)
             let (fabrikam, fabrikamLine) = try await exchange("login.microsoftonline.com", Self.fabrikam.description)
             #expect(fabrikam == 200, "\(fabrikamLine)")
+        }
+    }
+
+    /// An ID token handed over without `profile` names no user (Entra's carry `oid` only with it), and no access
+    /// token stands beside it to name one: Contoso's block of one Northwind user could be that user, so it is refused
+    /// (review 29: it passed). The named user is refused, another user with `profile` passes.
+    @Test func anIDTokenNamingNoUserMeetsABlockOfNamedUsers() async throws {
+        let blockedUser = "7d3e1f20-4b5c-4a69-8e7f-90a1b2c3d4e5"
+        let directory = try ResourceHostEndToEndTests.policies(from: Self.policies)
+        let contoso = URL(fileURLWithPath: directory).appendingPathComponent("contoso.yaml")
+        let northwind = """
+                - tenantId: \(Self.northwind)
+                  tenantRestrictions:
+                    usersAndGroups: {accessType: blocked, targets: [{target: \(blockedUser), targetType: user}]}
+                    applications: {accessType: blocked, targets: [{target: AllApplications, targetType: application}]}
+
+            """
+        try (String(contentsOf: contoso, encoding: .utf8) + northwind).write(
+            to: contoso,
+            atomically: true,
+            encoding: .utf8
+        )
+        try await ServeProcess.with(policies: directory) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            func signIn(_ scope: String, _ extra: String = "") async throws -> Int {
+                let path =
+                    "/\(Self.northwind)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
+                    + "&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&scope=\(scope)\(extra)"
+                return try await serve.curl(maker + ["https://login.microsoftonline.com\(path)"]).status
+            }
+            #expect(try await signIn("openid") == 403)
+            #expect(try await signIn("openid+profile", "&mock_oid=\(blockedUser)") == 403)
+            #expect(try await signIn("openid+profile") == 200)
+            let lines = serve.auditObjects()
+            #expect(lines.map { $0["decision"] as? String } == ["blocked", "blocked", "allowed"], "\(lines)")
+            #expect(lines.first?["setting"] as? String == "tenantRestrictions", "\(lines)")
+            #expect((lines.first?["reason"] as? String)?.contains("could be one of") == true, "\(lines)")
         }
     }
 

@@ -4,13 +4,18 @@ extension CrossTenantAccessPolicy {
     package func evaluate(_ query: CrossTenantAccessQuery) -> CrossTenantAccessResult {
         let partnerSettings = index.partnerSettings[query.partner]
         let setting = (partnerSettings ?? index.defaultSettings).setting(query.kind, query.direction)
+        let userMatcher = setting.usersAndGroups?.matcher
         let users = CrossTenantAccessResult.PartVerdict(
             configuration: setting.usersAndGroups,
-            matchedTarget: setting.usersAndGroups?.matcher.matchingTarget(for: query.user)
+            matchedTarget: userMatcher?.matchingTarget(for: query.user),
+            unknownMayMatch: query.user == nil && userMatcher?.namesParticularUsers == true
         )
+        let applicationMatcher = setting.applications?.matcher
         let applications = CrossTenantAccessResult.PartVerdict(
             configuration: setting.applications,
-            matchedTarget: setting.applications?.matcher.matchingTarget(forApplication: query.normalizedApplication)
+            matchedTarget: applicationMatcher?.matchingTarget(forApplication: query.normalizedApplication),
+            unknownMayMatch: query.normalizedApplication == nil
+                && applicationMatcher?.namesParticularApplications == true
         )
         return CrossTenantAccessResult(
             query: query,

@@ -3,9 +3,9 @@ import TenantPolicy
 /// One question to a tenant's cross-tenant access settings: may this user use this application across the
 /// boundary with this partner, for this kind of access in this direction (SPEC 2.2)?
 ///
-/// An unknown user (nil) matches only `AllUsers`, and an unknown application (nil) matches only
-/// `AllApplications`: a setting that names specific users or applications cannot be applied to a party that is
-/// not known, so only the settings that cover everyone answer for it.
+/// An unknown user (nil) or application (nil) may be anyone: it matches `AllUsers` (`AllApplications`), an allowed
+/// list of named ones does not admit it, and a blocked list of named ones does not either, since it could be one of
+/// them (fail closed).
 package struct CrossTenantAccessQuery: Hashable, Sendable {
     package let kind: CrossTenantAccessKind
     /// The direction seen from the tenant whose settings are asked; ignored for tenant restrictions.

@@ -26,14 +26,11 @@ extension CrossTenantAccessResult {
             let rule =
                 "both usersAndGroups and applications are blocked, which blocks only a matching user at a "
                 + "matching application"
-            switch (usersAndGroups.matchedTarget, applications.matchedTarget) {
-            case (let userTarget?, let applicationTarget?):
-                return "\(rule), and \(user) matches '\(userTarget)' and \(application) matches '\(applicationTarget)'"
-            case (nil, _):
-                return "\(rule); \(user) matches none of \(Self.list(usersAndGroups))"
-            case (_?, nil):
+            if !usersAndGroups.mayMatch { return "\(rule); \(user) matches none of \(Self.list(usersAndGroups))" }
+            if !applications.mayMatch {
                 return "\(rule); \(application) matches none of \(Self.list(applications))"
             }
+            return "\(rule), and \(user) \(Self.match(usersAndGroups)) and \(application) \(Self.match(applications))"
         }
         if !usersAndGroups.admits { return Self.refusal(usersAndGroups, part: "usersAndGroups", subject: user) }
         if !applications.admits { return Self.refusal(applications, part: "applications", subject: application) }
@@ -47,10 +44,19 @@ extension CrossTenantAccessResult {
         case .allowed:
             return "\(subject) matches none of the allowed \(part) \(list(verdict))"
         case .blocked:
-            return "\(subject) matches the blocked target '\(verdict.matchedTarget ?? "")' of \(part)"
+            guard let target = verdict.matchedTarget else {
+                return "\(subject) could be one of the blocked \(part) \(list(verdict)) (fail closed)"
+            }
+            return "\(subject) matches the blocked target '\(target)' of \(part)"
         case .unknownFutureValue, .unrecognized:
             return "\(part) has accessType '\(configuration.accessType.rawValue)', which admits nobody"
         }
+    }
+
+    /// How a party matched a part: by a target, or by being unknown where particular ones are named.
+    private static func match(_ verdict: PartVerdict) -> String {
+        guard let target = verdict.matchedTarget else { return "could be one of \(list(verdict)) (fail closed)" }
+        return "matches '\(target)'"
     }
 
     private static func admission(_ verdict: PartVerdict) -> String {

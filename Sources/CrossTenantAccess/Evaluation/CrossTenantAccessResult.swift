@@ -25,15 +25,22 @@ package struct CrossTenantAccessResult: Hashable, Sendable {
         let configuration: CrossTenantAccessPolicyTargetConfiguration?
         /// The target of the part that matched the user or application, if any.
         let matchedTarget: String?
+        /// The user or application is unknown and the part names particular ones it could be.
+        let unknownMayMatch: Bool
 
         var isBlockedType: Bool { configuration?.accessType.meaning == .blocked }
 
-        /// Allowed: admits what matches. Blocked: admits what does not. Any other access type admits nothing.
+        /// Whether the party is, or may be, one the targets name.
+        var mayMatch: Bool { matchedTarget != nil || unknownMayMatch }
+
+        /// Allowed: admits what matches. Blocked: admits what cannot match, so an unknown party passes a list of
+        /// named ones only when it cannot be one of them (fail closed, review 29: an ID token without `profile`
+        /// names no user, and walked past a block of named users). Any other access type admits nothing.
         var admits: Bool {
             guard let configuration else { return true }
             switch configuration.accessType.meaning {
             case .allowed: return matchedTarget != nil
-            case .blocked: return matchedTarget == nil
+            case .blocked: return !mayMatch
             case .unknownFutureValue, .unrecognized: return false
             }
         }
@@ -75,7 +82,7 @@ package struct CrossTenantAccessResult: Hashable, Sendable {
         }
         if usersAndGroups.isBlockedType && applications.isBlockedType {
             // Both blocked: blocked iff the user matches AND the application matches.
-            let blocked = usersAndGroups.matchedTarget != nil && applications.matchedTarget != nil
+            let blocked = usersAndGroups.mayMatch && applications.mayMatch
             isAllowed = !blocked
             decidingTarget =
                 blocked ? Self.mostSpecific(usersAndGroups.matchedTarget, applications.matchedTarget) : nil

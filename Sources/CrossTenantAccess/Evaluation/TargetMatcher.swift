@@ -33,6 +33,12 @@ struct TargetMatcher: Hashable, Sendable {
         }
     }
 
+    /// Whether users or groups are named: an unknown user could be one of them.
+    var namesParticularUsers: Bool { !users.isEmpty || !groups.isEmpty }
+
+    /// Whether applications are named, one by one or as Microsoft's sets: an unknown application could be one.
+    var namesParticularApplications: Bool { !applications.isEmpty || office365 || allMicrosoftApps }
+
     /// The target that matches `user` (its own ID first, then its groups in order, then `AllUsers`), or nil.
     /// An unknown user matches only `AllUsers`.
     func matchingTarget(for user: UserIdentity?) -> String? {
