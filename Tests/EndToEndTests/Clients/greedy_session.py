@@ -19,10 +19,10 @@
     python3 greedy_session.py stalled-downloads PROXY_PORT CA_FILE HOST COUNT PID BEARER
         Opens COUNT sessions to HOST, each starting a 1 GiB download with a 4 KiB receive buffer and reading nothing;
         prints "held N grew M MiB": how much the resident memory of process PID grew while they stalled (after 3 s).
-    python3 greedy_session.py tiny-chunks PROXY_PORT CA_FILE HOST COUNT SECONDS PID BEARER
-        Opens COUNT sessions to HOST, each uploading 1-byte chunks to /mock/stream/upload for SECONDS, then reads the
-        mock's answer; prints "intact N grew M MiB": how many uploads the mock received whole (length and SHA-256),
-        and how much the resident memory of process PID grew meanwhile.
+    python3 greedy_session.py tiny-chunks PROXY_PORT CA_FILE HOST COUNT WRITES PID BEARER
+        Opens COUNT sessions to HOST, each uploading WRITES writes of 2,000 1-byte chunks to /mock/stream/upload, then
+        reads the mock's answer; prints "intact N grew M MiB": how many uploads the mock received whole (length and
+        SHA-256), and how much the resident memory of process PID grew meanwhile.
 """
 import hashlib
 import socket
@@ -154,7 +154,7 @@ def stalled_downloads(port, ca, host, count, pid, bearer):
         stream.close()
 
 
-def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
+def tiny_chunks(port, ca, host, count, writes, pid, bearer):
     before = resident_mebibytes(pid)
     streams = []
     for _ in range(count):
@@ -165,14 +165,15 @@ def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
         )
         stream.settimeout(30)
         streams.append(stream)
-    # One byte per chunk, 2,000 chunks per write, each session in turn, as fast as the proxy takes them.
+    # One byte per chunk, 2,000 chunks per write, each session in turn, as fast as the proxy takes them. A number of
+    # writes, not a time: what the sockets buffer in a time is up to megabytes, whose 1-byte chunks a debug build
+    # under a loaded CI machine took longer to work through than the answer's timeout.
     pattern = b"".join(b"1\r\n" + bytes([65 + index % 26]) + b"\r\n" for index in range(2000))
     body = bytes(65 + index % 26 for index in range(2000))
     sent = [0] * count
     broken = set()
     grown = 0
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and len(broken) < count:
+    for _ in range(writes):
         for index, stream in enumerate(streams):
             if index in broken:
                 continue
@@ -195,6 +196,7 @@ def tiny_chunks(port, ca, host, count, seconds, pid, bearer):
         except OSError:
             pass
         stream.close()
+        grown = max(grown, resident_mebibytes(pid) - before)
     print(f"intact {intact} grew {grown:.0f} MiB")
 
 
@@ -213,7 +215,7 @@ if __name__ == "__main__":
     elif mode == "end-behind":
         end_behind(port, ca, host, rest[0], rest[1])
     elif mode == "tiny-chunks":
-        tiny_chunks(port, ca, host, int(rest[0]), float(rest[1]), rest[2], rest[3])
+        tiny_chunks(port, ca, host, int(rest[0]), int(rest[1]), rest[2], rest[3])
     elif mode == "stalled-downloads":
         stalled_downloads(port, ca, host, int(rest[0]), rest[1], rest[2])
     else:
