@@ -18,9 +18,21 @@ package enum PolicyQuestion {
     }
 
     /// Tenant isolation: a connection created in `creator` signing in to `signIn` (nil: unknown, which fails closed).
+    /// An unknown sign-in tenant is refused as the proxy refuses an unreadable answer: by the creator's isolation
+    /// (SPEC 2.1 rule 5), and by any governed tenant whose inbound isolation does not admit the creator, since it
+    /// could be that tenant.
     package static func isolation(creator: TenantID, signIn: TenantID?, in bundle: PolicyBundle) -> Answer {
         let set = bundle.isolation
         let decision = set.decide(creator: creator, signIn: signIn)
+        if signIn == nil, decision.isAllowed, let refusing = set.tenantRefusingInbound(from: creator) {
+            return Answer(
+                isAllowed: false,
+                blockedDirections: [.inbound],
+                explanation: "Blocked: the sign-in tenant is unknown, and it could be \(set.label(refusing)), whose "
+                    + "tenant isolation does not admit \(set.label(creator)) inbound, so the connection is refused "
+                    + "(fail closed)."
+            )
+        }
         return Answer(
             isAllowed: decision.isAllowed,
             blockedDirections: decision.blockedDirections,

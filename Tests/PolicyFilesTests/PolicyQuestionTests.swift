@@ -1,0 +1,29 @@
+import PolicyFiles
+import TenantPolicy
+import TestSupport
+import Testing
+
+/// The questions `tenantgate check` and the console's What-if ask, answered as the proxy decides.
+struct PolicyQuestionTests {
+    /// An unknown sign-in tenant could be any tenant: review 28 found `check` answering allowed for a Fabrikam
+    /// creator while the proxy refused such an answer, because Contoso's (and Adatum's) inbound isolation does not
+    /// admit Fabrikam.
+    @Test func anUnknownSignInIsRefusedWhereSomeTenantsIsolationWouldRefuseIt() throws {
+        guard case .success(let bundle) = PolicyDirectoryLoader.load(
+            directory: "\(PolicyValidationTests.repository)/policies"
+        ) else {
+            Issue.record("the example policies load")
+            return
+        }
+        let fabrikam = PolicyQuestion.isolation(creator: ExampleTenants.fabrikam, signIn: nil, in: bundle)
+        #expect(!fabrikam.isAllowed)
+        #expect(fabrikam.blockedDirections == [.inbound])
+        #expect(fabrikam.explanation.contains("could be Adatum"), "\(fabrikam.explanation)")
+        // Contoso's own isolation refuses an unknown tenant (SPEC 2.1 rule 5), outbound.
+        let contoso = PolicyQuestion.isolation(creator: ExampleTenants.contoso, signIn: nil, in: bundle)
+        #expect(!contoso.isAllowed && contoso.blockedDirections == [.outbound])
+        // Northwind, not governed: Contoso's and Adatum's inbound isolation refuse it too.
+        let northwind = PolicyQuestion.isolation(creator: ExampleTenants.northwind, signIn: nil, in: bundle)
+        #expect(!northwind.isAllowed && northwind.blockedDirections == [.inbound])
+    }
+}
