@@ -124,6 +124,7 @@ extension ExchangeDecider {
     private func judgeCredentials(_ request: ResourceRequest, goingTo destination: Destination?) -> ResourceVerdict {
         var verdicts: [ExchangeVerdict] = []
         var expiry: Double?
+        var readTenants: [TenantID] = []
         for credential in request.credentials.credentials {
             switch credential {
             case .bearer(let token):
@@ -136,6 +137,7 @@ extension ExchangeDecider {
                     continue
                 }
                 if let exp = evidence.expiry { expiry = min(expiry ?? exp, exp) }
+                readTenants.append(signIn)
                 verdicts.append(
                     judgeSignIn(
                         creator: request.creator,
@@ -165,7 +167,13 @@ extension ExchangeDecider {
         }
         if request.credentials.credentials.isEmpty {
             verdicts.append(unreadable(request, goingTo: destination, why: "the request carries no bearer token"))
-        } else if let destination {
+        } else if let destination,
+            readTenants.count < request.credentials.credentials.count
+                || readTenants.contains(where: { $0 != destination.tenant })
+        {
+            // Unless the request's only credentials are readable tokens of the destination's own tenant, judged
+            // above with their user and application: judged again with neither known, a block of named users would
+            // refuse every request to the destination.
             var verdict = judgeDestination(destination, for: request)
             verdict.reason =
                 "the request goes to \(destination.name), which belongs to \(policies.label(destination.tenant)); "

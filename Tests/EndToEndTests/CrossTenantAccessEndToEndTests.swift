@@ -209,22 +209,8 @@ struct CrossTenantAccessEndToEndTests {
     /// token stands beside it to name one: Contoso's block of one Northwind user could be that user, so it is refused
     /// (review 29: it passed). The named user is refused, another user with `profile` passes.
     @Test func anIDTokenNamingNoUserMeetsABlockOfNamedUsers() async throws {
-        let blockedUser = "7d3e1f20-4b5c-4a69-8e7f-90a1b2c3d4e5"
-        let directory = try ResourceHostEndToEndTests.policies(from: Self.policies)
-        let contoso = URL(fileURLWithPath: directory).appendingPathComponent("contoso.yaml")
-        let northwind = """
-                - tenantId: \(Self.northwind)
-                  tenantRestrictions:
-                    usersAndGroups: {accessType: blocked, targets: [{target: \(blockedUser), targetType: user}]}
-                    applications: {accessType: blocked, targets: [{target: AllApplications, targetType: application}]}
-
-            """
-        try (String(contentsOf: contoso, encoding: .utf8) + northwind).write(
-            to: contoso,
-            atomically: true,
-            encoding: .utf8
-        )
-        try await ServeProcess.with(policies: directory) { serve in
+        let blockedUser = Self.blockedNorthwindUser
+        try await ServeProcess.with(policies: try Self.policiesBlockingANorthwindUser()) { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
             func signIn(_ scope: String, _ extra: String = "") async throws -> Int {
                 let path =
@@ -240,6 +226,28 @@ struct CrossTenantAccessEndToEndTests {
             #expect(lines.first?["setting"] as? String == "tenantRestrictions", "\(lines)")
             #expect((lines.first?["reason"] as? String)?.contains("could be one of") == true, "\(lines)")
         }
+    }
+
+    static let blockedNorthwindUser = "7d3e1f20-4b5c-4a69-8e7f-90a1b2c3d4e5"
+
+    /// These policies (with the resource hosts' directory) and Contoso's tenant restrictions toward Northwind
+    /// blocking one user (`blockedNorthwindUser`) at every application.
+    static func policiesBlockingANorthwindUser() throws -> String {
+        let directory = try ResourceHostEndToEndTests.policies(from: Self.policies)
+        let contoso = URL(fileURLWithPath: directory).appendingPathComponent("contoso.yaml")
+        let northwind = """
+                - tenantId: \(Self.northwind)
+                  tenantRestrictions:
+                    usersAndGroups: {accessType: blocked, targets: [{target: \(blockedNorthwindUser), targetType: user}]}
+                    applications: {accessType: blocked, targets: [{target: AllApplications, targetType: application}]}
+
+            """
+        try (String(contentsOf: contoso, encoding: .utf8) + northwind).write(
+            to: contoso,
+            atomically: true,
+            encoding: .utf8
+        )
+        return directory
     }
 
     @Test func otherCloudSignInsNeedTheCloudAndAPartner() async throws {

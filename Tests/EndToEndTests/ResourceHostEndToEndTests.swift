@@ -186,6 +186,31 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// Contoso blocks one Northwind user. On Northwind's mapped SharePoint host a token of another Northwind user
+    /// passes (the host's tenant is judged by the token's own user), the blocked user's token is refused, and so is
+    /// a session cookie, which names no user: it could be the blocked one.
+    @Test func aBlockOfNamedUsersOnAMappedHost() async throws {
+        let blocked = CrossTenantAccessEndToEndTests.blockedNorthwindUser
+        try await ServeProcess.with(
+            policies: try CrossTenantAccessEndToEndTests.policiesBlockingANorthwindUser(),
+            extraArguments: Self.resourceArguments
+        ) { serve in
+            let site = "https://northwind.sharepoint.com/_api/web"
+            let answers = try await Self.requests(
+                serve,
+                [
+                    Self.bearer(UnsignedTokens.graph(tenant: Self.northwind, oid: UUID().uuidString)) + [site],
+                    Self.bearer(UnsignedTokens.graph(tenant: Self.northwind, oid: blocked)) + [site],
+                    ["-H", "Cookie: FedAuth=77u/PD94bWwgdmVyc2lvbj0iMS4wIj8+", site],
+                ]
+            )
+            #expect(answers.map(\.status) == [200, 403, 403], "\(answers)")
+            let lines = Self.resourceLines(serve)
+            #expect(lines.map { $0["decision"] as? String } == ["allowed", "blocked", "blocked"], "\(lines)")
+            #expect(lines.dropFirst().allSatisfy { $0["setting"] as? String == "tenantRestrictions" }, "\(lines)")
+        }
+    }
+
     @Test func everyCarrierIsJudgedAndAnAmbiguousRequestRefused() async throws {
         try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
             let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)

@@ -9,9 +9,11 @@ struct PolicyQuestionTests {
     /// creator while the proxy refused such an answer, because Contoso's (and Adatum's) inbound isolation does not
     /// admit Fabrikam.
     @Test func anUnknownSignInIsRefusedWhereSomeTenantsIsolationWouldRefuseIt() throws {
-        guard case .success(let bundle) = PolicyDirectoryLoader.load(
-            directory: "\(PolicyValidationTests.repository)/policies"
-        ) else {
+        guard
+            case .success(let bundle) = PolicyDirectoryLoader.load(
+                directory: "\(PolicyValidationTests.repository)/policies"
+            )
+        else {
             Issue.record("the example policies load")
             return
         }

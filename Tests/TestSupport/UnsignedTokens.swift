@@ -9,6 +9,7 @@ package enum UnsignedTokens {
         tenant: TenantID,
         appID: String = "11111111-2222-3333-4444-555555555555",
         idp: String? = nil,
+        oid: String? = nil,
         expiresIn: TimeInterval = 3600
     ) -> String {
         var claims = [
@@ -17,6 +18,7 @@ package enum UnsignedTokens {
             #""exp":\#(Int(Date().timeIntervalSince1970 + expiresIn))"#,
         ]
         if let idp { claims.append(#""idp":"\#(idp)""#) }
+        if let oid { claims.append(#""oid":"\#(oid)""#) }
         return jwt(payload: "{" + claims.joined(separator: ",") + "}")
     }
 
