@@ -30,14 +30,23 @@ enum PlainRequestPlan: Equatable {
         else {
             return .malformed("cannot parse the absolute URL")
         }
-        // Token requests in clear would carry secrets past the inspection that TLS interception gives: refused.
+        // Token requests, or requests with tokens, in clear would carry secrets past the inspection that TLS
+        // interception gives: refused.
         guard !configuration.interception.intercepts(host: host) else {
+            let what =
+                if configuration.interception.resourcePattern(host: host) != nil {
+                    "a resource host, whose every request is judged"
+                } else if STSHosts.entraCloud(forHost: host) != nil || STSHosts.isKnownNonEntraSTS(host) {
+                    "a security token service"
+                } else {
+                    "a host TenantGate intercepts"
+                }
             return .refuse(
                 ConnectionRefusal(
                     host: host,
                     creator: nil,
                     setting: .plainHTTP,
-                    reason: "\(host) is a security token service: plain http to it is refused; use https (CONNECT)"
+                    reason: "\(host) is \(what): plain http to it is refused; use https (CONNECT)"
                 )
             )
         }

@@ -26,13 +26,18 @@ struct ConnectStateMachineTests {
         )
     }
 
-    static func machine(connectPorts: Set<Int> = [443], maxBodyBytes: Int = 1024) -> ConnectStateMachine {
+    static func machine(
+        connectPorts: Set<Int> = [443],
+        maxBodyBytes: Int = 1024,
+        resourceHosts: Set<HostPattern> = []
+    ) -> ConnectStateMachine {
         ConnectStateMachine(
             configuration: .init(
                 interception: InterceptionRules(
                     allowedConnectPorts: connectPorts,
                     extraInterceptedHosts: [],
-                    tenantRestrictionsV2: nil
+                    tenantRestrictionsV2: nil,
+                    resourceHosts: resourceHosts
                 ),
                 maxBodyBytes: maxBodyBytes,
                 allowedPlainPorts: [80, 8080]
@@ -287,6 +292,23 @@ struct ConnectStateMachineTests {
             setting: .plainHTTP,
             reason: "login.microsoftonline.com is a security token service: plain http to it is refused; use https "
                 + "(CONNECT)"
+        )
+        #expect(machine.endReceived() == .refuseForbidden(refusal))
+    }
+
+    /// Review 30: the refusal named a resource host a security token service.
+    @Test func plainHTTPToAResourceHostIsRefusedAsOne() {
+        var machine = Self.machine(resourceHosts: [.exact("graph.microsoft.com")])
+        _ = machine.headReceived(
+            HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://graph.microsoft.com/v1.0/me"),
+            clientAddress: Self.loopback
+        )
+        let refusal = ConnectionRefusal(
+            host: "graph.microsoft.com",
+            creator: nil,
+            setting: .plainHTTP,
+            reason: "graph.microsoft.com is a resource host, whose every request is judged: plain http to it is "
+                + "refused; use https (CONNECT)"
         )
         #expect(machine.endReceived() == .refuseForbidden(refusal))
     }
