@@ -68,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("policy-store"),
         help:
-            "postgres://USER@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies (the password in PGPASSWORD or the config file, never on the command line)."
+            "postgres://USER@HOST[:PORT]/DATABASE[?sslmode=...]: policies in PostgreSQL, shared by a fleet, instead of --policies (the password in PGPASSWORD or the config file, readable by its owner only; never on the command line)."
     )
     var policyStore: String?
 
@@ -378,15 +378,30 @@ struct ServeCommand: AsyncParsableCommand {
         try await ProxyRunner(settings: settings).run()
     }
 
+    /// A store password in a file its group or other users may read is as exposed as one on the command line: refused,
+    /// as libpq ignores a `.pgpass` with group or world access.
+    static func refuseExposedPassword(_ policyStore: String?, in file: String) throws {
+        guard let policyStore, URLComponents(string: policyStore)?.password?.isEmpty == false else { return }
+        let mode = (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) ?? 0o777
+        guard mode & 0o077 != 0 else { return }
+        throw ServeSetupError(
+            "\(file): holds the policy store's password and its group or other users may read it (mode "
+                + "\(String(mode, radix: 8))): make it readable by its owner only (chmod 600), or give the password in "
+                + "PGPASSWORD"
+        )
+    }
+
     /// These arguments with the `--config` file's before them, parsed again as one command line.
     private func withConfiguration() throws -> ServeCommand {
         guard let config else { return self }
         let fromFile = try ConfigurationArguments.arguments(fromFile: config, for: Self.self)
+        let fileSettings: ServeCommand
         do {
-            _ = try Self.parse(fromFile)
+            fileSettings = try Self.parse(fromFile)
         } catch {
             throw ServeSetupError("\(config): \(Self.message(for: error))")
         }
+        try Self.refuseExposedPassword(fileSettings.policyStore, in: config)
         // `tenantgate serve ARGUMENTS`: the command line's own arguments come after the file's, and win.
         let commandLine = Array(
             CommandLine.arguments.dropFirst().drop { $0 != Self.configuration.commandName }.dropFirst()

@@ -96,6 +96,29 @@ struct ConfigurationArgumentsTests {
         #expect(command.policyStore == "postgres://tenantgate:s3cr3t@db.internal/tenantgate")
     }
 
+    /// A store password in a config file other users may read is refused, without repeating it (review 28); the
+    /// same file readable by its owner only is accepted, and so is a file without a password.
+    @Test func aPolicyStorePasswordInAFileOthersMayReadIsRefused() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("tenantgate.yaml").path
+        try "listen: 127.0.0.1:0\npolicy-store: postgres://tenantgate:s3cr3t-pw@127.0.0.1:9/postgres?sslmode=disable\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        for mode in [0o644, 0o640] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: config)
+            let (status, errors) = try await ServeProcess.runToExit(["serve", "--config", config])
+            #expect(status == 2, "\(errors)")
+            #expect(errors.contains("chmod 600"), "\(errors)")
+            #expect(!errors.contains("s3cr3t-pw"))
+        }
+        let store = "postgres://tenantgate:s3cr3t-pw@db.internal/postgres"
+        #expect(throws: ServeSetupError.self) { try ServeCommand.refuseExposedPassword(store, in: config) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+        try ServeCommand.refuseExposedPassword(store, in: config)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
+        try ServeCommand.refuseExposedPassword("postgres://tenantgate@db.internal/postgres", in: config)
+    }
+
     /// The PAC file's directives come from the flags: the listener unless it is a wildcard or port 0, `HTTPS` for a
     /// TLS listener, and only host names or addresses (they are written into JavaScript).
     @Test func thePACDirectivesComeFromTheFlags() throws {
