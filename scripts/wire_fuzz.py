@@ -287,7 +287,7 @@ def token_request(tenant, extra_form=b"", connection=None, host=ENTRA):
 
 SPICE = [b"\r\n", b"\n", b"\r", b"\x00", b":", b" ", b"\t", b"0\r\n\r\n", b"Transfer-Encoding: chunked\r\n",
          b"Content-Length: 5\r\n", b"Content-Length: -1\r\n", b"Content-Length: 99999999999999999999\r\n",
-         b"Transfer-Encoding: gzip, chunked\r\n", b"Expect: 100-continue\r\n", b"Connection: close\r\n",
+         b"Content-Length: 18446744073709551615\r\n", b"Transfer-Encoding: gzip, chunked\r\n", b"Expect: 100-continue\r\n", b"Connection: close\r\n",
          b"Connection: keep-alive\r\n", b"Upgrade: websocket\r\nConnection: Upgrade\r\n", b"Host: evil.example\r\n",
          b"ffffffff\r\n", b"1;ext=\"x\"\r\nA\r\n", b"GET / HTTP/1.1\r\n\r\n", b"CONNECT a:443 HTTP/1.1\r\n\r\n",
          b"HTTP/1.1", b"HTTP/0.9", b"HTTP/2.0", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"%00", b"%2e%2e/",
