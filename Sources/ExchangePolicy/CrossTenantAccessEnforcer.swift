@@ -85,9 +85,12 @@ package struct CrossTenantAccessEnforcer: Sendable {
             if b2bRefusal != nil || home == creator { return b2bRefusal }
         }
         guard signIn != creator else { return nil }
-        // Tenant restrictions name the users of the tenant signed in to: a guest is its account there (`oid`).
+        // Tenant restrictions name the users of the tenant signed in to: its account there, the token's `oid`. For a
+        // member that is `client_info`'s `uid` too; for a guest, of another Entra tenant or a personal Microsoft
+        // account (review 31: judged by the account's home ID whenever MSAL asked for `client_info`), it is not.
+        let homeElsewhere = evidence.homeTenant.map { $0 != signIn } ?? false
         let restricted =
-            home == nil ? user : evidence.objectID.map { UserIdentity(id: $0, groupIDs: evidence.groupIDs) }
+            evidence.objectID.map { UserIdentity(id: $0, groupIDs: evidence.groupIDs) } ?? (homeElsewhere ? nil : user)
         return ownerRefusal(
             by: creator,
             .tenantRestrictions,
