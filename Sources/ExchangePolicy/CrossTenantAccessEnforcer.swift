@@ -131,38 +131,24 @@ package struct CrossTenantAccessEnforcer: Sendable {
                 setting: "allowedCloudEndpoints"
             )
         }
-        guard let own = settings[creator] else { return nil }
-        let candidates = [Self.notAPartner] + own.partners.compactMap(\.partnerTenant)
-        for partner in candidates {
-            let result = own.evaluate(
-                .init(
-                    kind: .tenantRestrictions,
-                    direction: .outbound,
-                    partner: partner,
-                    user: nil,
-                    application: application
-                )
-            )
-            guard !result.isAllowed else { continue }
-            let which =
-                partner == Self.notAPartner ? "a tenant that is not among its partners" : policies.label(partner)
-            return ExchangeVerdict(
-                outcome: .block,
-                directions: [.outbound],
-                creatorTenant: creator,
-                signInTenant: nil,
-                reason: prefix + "the token could be of \(which), whose accounts the tenant restrictions of "
-                    + "\(creatorName) refuse, so it is refused (fail closed). " + remedy,
-                rule: "crossTenantAccess of \(creatorName): \(result.settingName) (\(result.configuration))",
-                errorCodes: [5_000_211],
-                setting: result.settingName
-            )
-        }
-        return nil
+        guard let result = settings[creator]?.tenantRestrictionsRefusingAnUnknownTenant(application: application)
+        else { return nil }
+        let partner = result.query.partner
+        let which =
+            partner == CrossTenantAccessPolicy.unlistedTenant
+            ? "a tenant that is not among its partners" : policies.label(partner)
+        return ExchangeVerdict(
+            outcome: .block,
+            directions: [.outbound],
+            creatorTenant: creator,
+            signInTenant: nil,
+            reason: prefix + "the token could be of \(which), whose accounts the tenant restrictions of "
+                + "\(creatorName) refuse, so it is refused (fail closed). " + remedy,
+            rule: "crossTenantAccess of \(creatorName): \(result.settingName) (\(result.configuration))",
+            errorCodes: [5_000_211],
+            setting: result.settingName
+        )
     }
-
-    /// Stands for every tenant the settings do not list: no partner has the nil GUID.
-    private static let notAPartner = TenantID(high: 0, low: 0)
 
     /// The user as the settings name users: the home object ID (MSAL's `client_info` `uid`, or the token's `oid` for
     /// a member) and the token's groups. A guest without `client_info` is unknown: it matches only `AllUsers`.

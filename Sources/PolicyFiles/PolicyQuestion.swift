@@ -19,8 +19,8 @@ package enum PolicyQuestion {
 
     /// Tenant isolation: a connection created in `creator` signing in to `signIn` (nil: unknown, which fails closed).
     /// An unknown sign-in tenant is refused as the proxy refuses an unreadable answer: by the creator's isolation
-    /// (SPEC 2.1 rule 5), and by any governed tenant whose inbound isolation does not admit the creator, since it
-    /// could be that tenant.
+    /// (SPEC 2.1 rule 5), by any governed tenant whose inbound isolation does not admit the creator, and by the
+    /// creator's tenant restrictions when they refuse some tenant's accounts, since it could be that tenant.
     package static func isolation(creator: TenantID, signIn: TenantID?, in bundle: PolicyBundle) -> Answer {
         let set = bundle.isolation
         let decision = set.decide(creator: creator, signIn: signIn)
@@ -32,6 +32,23 @@ package enum PolicyQuestion {
                     + "tenant isolation does not admit \(set.label(creator)) inbound, so the connection is refused "
                     + "(fail closed)."
             )
+        }
+        if signIn == nil, decision.isAllowed,
+            let refusal = bundle.crossTenantAccess[creator]?.tenantRestrictionsRefusingAnUnknownTenant(application: nil)
+        {
+            let partner = refusal.query.partner
+            let which =
+                partner == CrossTenantAccessPolicy.unlistedTenant
+                ? "a tenant that is not among its partners" : set.label(partner)
+            var answer = Answer(
+                isAllowed: false,
+                blockedDirections: [.outbound],
+                explanation: "Blocked: the sign-in tenant is unknown, and it could be \(which), whose accounts the "
+                    + "tenant restrictions of \(set.label(creator)) refuse, so the connection is refused (fail closed). "
+                    + refusal.explanation
+            )
+            answer.setting = refusal.settingName
+            return answer
         }
         return Answer(
             isAllowed: decision.isAllowed,

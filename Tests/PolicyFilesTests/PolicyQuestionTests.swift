@@ -28,4 +28,25 @@ struct PolicyQuestionTests {
         let northwind = PolicyQuestion.isolation(creator: ExampleTenants.northwind, signIn: nil, in: bundle)
         #expect(!northwind.isAllowed && northwind.blockedDirections == [.inbound])
     }
+
+    /// Review 31: with `policies/cross-tenant-access` (Contoso's isolation Off, its tenant restrictions refusing
+    /// every tenant but its partners), `check --sign-in unknown` answered allowed where the proxy refused.
+    @Test func anUnknownSignInMeetsTheCreatorsTenantRestrictions() throws {
+        guard
+            case .success(let bundle) = PolicyDirectoryLoader.load(
+                directory: "\(PolicyValidationTests.repository)/policies/cross-tenant-access"
+            )
+        else {
+            Issue.record("the example policies load")
+            return
+        }
+        let contoso = PolicyQuestion.isolation(creator: ExampleTenants.contoso, signIn: nil, in: bundle)
+        #expect(!contoso.isAllowed)
+        #expect(contoso.setting == "tenantRestrictions")
+        #expect(contoso.explanation.contains("a tenant that is not among its partners"), "\(contoso.explanation)")
+        #expect(
+            PolicyQuestion.isolation(creator: ExampleTenants.contoso, signIn: ExampleTenants.fabrikam, in: bundle)
+                .isAllowed
+        )
+    }
 }
