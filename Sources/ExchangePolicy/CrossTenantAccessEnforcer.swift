@@ -151,10 +151,13 @@ package struct CrossTenantAccessEnforcer: Sendable {
     }
 
     /// The user as the settings name users: the home object ID (MSAL's `client_info` `uid`, or the token's `oid` for
-    /// a member) and the token's groups. A guest without `client_info` is unknown: it matches only `AllUsers`.
+    /// a member) and the token's groups. A guest without `client_info` is unknown; a guest's groups are too, as the
+    /// token names its groups in the tenant that issued it, not in its home (review 31: a B2B block of a home group
+    /// never applied).
     private func userIdentity(_ evidence: TokenResponseEvidence, isGuest: Bool) -> UserIdentity? {
         guard let id = evidence.clientInfoHomeObjectID ?? (isGuest ? nil : evidence.objectID) else { return nil }
-        return UserIdentity(id: id, groupIDs: evidence.groupIDs)
+        return isGuest
+            ? UserIdentity(id: id, groupsKnown: false) : UserIdentity(id: id, groupIDs: evidence.groupIDs)
     }
 
     /// Entra blocks B2B with every tenant of another cloud until the governed tenant lists that cloud in

@@ -86,6 +86,38 @@ struct EvaluationTests {
         #expect(bothBlocked.evaluate(Fixtures.query(user: nil, application: "a2")).isAllowed)
     }
 
+    /// A user whose groups are not known (a guest's in its home tenant) may be in a group a blocked list names; a
+    /// list of named users still judges it by its ID.
+    @Test func aUserWhoseGroupsAreUnknownMayBeInANamedGroup() throws {
+        let blockG9 = try Self.policy(
+            Fixtures.setting(
+                users: "blocked",
+                [("g9", "group")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
+        )
+        let groupsUnknown = UserIdentity(id: "u1", groupsKnown: false)
+        let refused = blockG9.evaluate(Fixtures.query(user: groupsUnknown))
+        #expect(!refused.isAllowed)
+        #expect(
+            refused.explanation.hasSuffix(
+                "user u1, whose groups are not known, could be one of the blocked usersAndGroups ('g9') (fail closed)."
+            ),
+            "\(refused.explanation)"
+        )
+        #expect(blockG9.evaluate(Fixtures.query(user: UserIdentity(id: "u1"))).isAllowed)
+        let blockU9 = try Self.policy(
+            Fixtures.setting(
+                users: "blocked",
+                [("u9", "user")],
+                applications: "allowed",
+                [("AllApplications", "application")]
+            )
+        )
+        #expect(blockU9.evaluate(Fixtures.query(user: groupsUnknown)).isAllowed)
+    }
+
     @Test func userTargetsAndLetterCase() throws {
         let policy = try Self.policy(
             Fixtures.setting(

@@ -67,4 +67,30 @@ struct CrossTenantAccessEnforcerTests {
             #expect(try judge(named)?.setting == "tenantRestrictions")
         }
     }
+
+    /// Review 31: a guest's token names its groups in the tenant that issued it, not in its home, so Northwind's
+    /// block of a Fabrikam group at B2B collaboration inbound never applied to a Fabrikam guest.
+    @Test func aGuestsHomeGroupsAreUnknown() throws {
+        let northwind = try CrossTenantAccessPolicy.decode(
+            from: Data(
+                #"""
+                {"partners": [{"tenantId": "\#(ExampleTenants.fabrikam)", "b2bCollaborationInbound": {
+                  "usersAndGroups": {"accessType": "blocked", "targets": [{"target": "g9", "targetType": "group"}]},
+                  "applications": {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
+                }}]}
+                """#.utf8
+            )
+        )
+        let enforcer = CrossTenantAccessEnforcer(settings: [ExampleTenants.northwind: northwind], policies: PolicySet())
+        var guest = Self.evidence(home: ExampleTenants.fabrikam, oid: UUID().uuidString, clientInfoUID: "home-id")
+        guest.groupIDs = ["g1"]
+        let verdict = enforcer.judge(
+            creator: ExampleTenants.northwind,
+            signIn: ExampleTenants.northwind,
+            cloud: .global,
+            evidence: guest,
+            clientID: nil
+        )
+        #expect(verdict?.setting == "b2bCollaborationInbound", "\(String(describing: verdict))")
+    }
 }

@@ -8,7 +8,8 @@ extension CrossTenantAccessPolicy {
         let users = CrossTenantAccessResult.PartVerdict(
             configuration: setting.usersAndGroups,
             matchedTarget: userMatcher?.matchingTarget(for: query.user),
-            unknownMayMatch: query.user == nil && userMatcher?.namesParticularUsers == true
+            unknownMayMatch: query.user.map { !$0.groupsKnown && userMatcher?.namesGroups == true }
+                ?? (userMatcher?.namesParticularUsers == true)
         )
         let applicationMatcher = setting.applications?.matcher
         let applications = CrossTenantAccessResult.PartVerdict(

@@ -15,7 +15,10 @@ extension CrossTenantAccessResult {
         }
     }
 
-    private var user: String { query.user.map { "user \($0.id)" } ?? "an unknown user" }
+    private var user: String {
+        guard let user = query.user else { return "an unknown user" }
+        return user.groupsKnown ? "user \(user.id)" : "user \(user.id), whose groups are not known,"
+    }
     private var application: String { query.application.map { "application \($0)" } ?? "an unknown application" }
 
     private var reason: String {

@@ -25,7 +25,8 @@ package struct CrossTenantAccessResult: Hashable, Sendable {
         let configuration: CrossTenantAccessPolicyTargetConfiguration?
         /// The target of the part that matched the user or application, if any.
         let matchedTarget: String?
-        /// The user or application is unknown and the part names particular ones it could be.
+        /// The user or application is unknown (for a user, or its groups) and the part names particular ones it
+        /// could be.
         let unknownMayMatch: Bool
 
         var isBlockedType: Bool { configuration?.accessType.meaning == .blocked }

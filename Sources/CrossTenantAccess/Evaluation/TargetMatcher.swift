@@ -36,6 +36,9 @@ struct TargetMatcher: Hashable, Sendable {
     /// Whether users or groups are named: an unknown user could be one of them.
     var namesParticularUsers: Bool { !users.isEmpty || !groups.isEmpty }
 
+    /// Whether groups are named: a user whose groups are not known could be in one.
+    var namesGroups: Bool { !groups.isEmpty }
+
     /// Whether applications are named, one by one or as Microsoft's sets: an unknown application could be one.
     var namesParticularApplications: Bool { !applications.isEmpty || office365 || allMicrosoftApps }
 

@@ -7,12 +7,16 @@ package struct UserIdentity: Hashable, Sendable {
     package let id: String
     /// The user's group IDs, as given, in order (the first that matches a target is the one reported).
     package let groupIDs: [String]
+    /// False when the groups the settings could name are not known (a guest's in its home tenant): the user may
+    /// then be in any named group.
+    package let groupsKnown: Bool
     let normalizedID: String
     let normalizedGroupIDs: [String]
 
-    package init(id: String, groupIDs: [String] = []) {
+    package init(id: String, groupIDs: [String] = [], groupsKnown: Bool = true) {
         self.id = id
         self.groupIDs = groupIDs
+        self.groupsKnown = groupsKnown
         normalizedID = id.lowercased()
         normalizedGroupIDs = groupIDs.map { $0.lowercased() }
     }
