@@ -393,6 +393,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ExchangePolicy", "TenantPolicy", "TokenInspection", "NetworkPolicy", "Audit", "Plumbing",
+                "CrossTenantAccess",
             ],
             swiftSettings: swiftSettings
         ),

@@ -5,18 +5,15 @@ import Testing
 
 /// The questions `tenantgate check` and the console's What-if ask, answered as the proxy decides.
 struct PolicyQuestionTests {
+    static func examples(_ directory: String) throws -> PolicyBundle {
+        try PolicyDirectoryLoader.load(directory: "\(PolicyValidationTests.repository)/\(directory)").get()
+    }
+
     /// An unknown sign-in tenant could be any tenant: review 28 found `check` answering allowed for a Fabrikam
     /// creator while the proxy refused such an answer, because Contoso's (and Adatum's) inbound isolation does not
     /// admit Fabrikam.
     @Test func anUnknownSignInIsRefusedWhereSomeTenantsIsolationWouldRefuseIt() throws {
-        guard
-            case .success(let bundle) = PolicyDirectoryLoader.load(
-                directory: "\(PolicyValidationTests.repository)/policies"
-            )
-        else {
-            Issue.record("the example policies load")
-            return
-        }
+        let bundle = try Self.examples("policies")
         let fabrikam = PolicyQuestion.isolation(creator: ExampleTenants.fabrikam, signIn: nil, in: bundle)
         #expect(!fabrikam.isAllowed)
         #expect(fabrikam.blockedDirections == [.inbound])
@@ -32,14 +29,7 @@ struct PolicyQuestionTests {
     /// Review 31: with `policies/cross-tenant-access` (Contoso's isolation Off, its tenant restrictions refusing
     /// every tenant but its partners), `check --sign-in unknown` answered allowed where the proxy refused.
     @Test func anUnknownSignInMeetsTheCreatorsTenantRestrictions() throws {
-        guard
-            case .success(let bundle) = PolicyDirectoryLoader.load(
-                directory: "\(PolicyValidationTests.repository)/policies/cross-tenant-access"
-            )
-        else {
-            Issue.record("the example policies load")
-            return
-        }
+        let bundle = try Self.examples("policies/cross-tenant-access")
         let contoso = PolicyQuestion.isolation(creator: ExampleTenants.contoso, signIn: nil, in: bundle)
         #expect(!contoso.isAllowed)
         #expect(contoso.setting == "tenantRestrictions")

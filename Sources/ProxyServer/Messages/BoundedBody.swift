@@ -12,6 +12,13 @@ struct BoundedBody {
         self.limit = limit
     }
 
+    /// Why a request's head already refuses its body, if it does (answer before reading the body): a transfer coding
+    /// the proxy does not decode, or a declared length over the limit.
+    func refusal(of headers: HTTPHeaders) -> (status: HTTPResponseStatus, reason: String)? {
+        if let problem = RequestFraming.unsupportedTransferCoding(headers) { return (.notImplemented, problem) }
+        return refuses(declaredLength: headers) ? (.payloadTooLarge, "the request body exceeds the limit") : nil
+    }
+
     /// Whether a declared `Content-Length` already exceeds the limit (answer before reading the body).
     func refuses(declaredLength headers: HTTPHeaders) -> Bool {
         RequestFraming.declaredLength(headers).map { $0 > limit } ?? false

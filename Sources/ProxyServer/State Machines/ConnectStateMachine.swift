@@ -212,13 +212,8 @@ struct ConnectStateMachine {
         guard head.uri.utf8.count > 7, head.uri.prefix(7).lowercased() == "http://" else {
             return fail(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL")
         }
-        if let problem = RequestFraming.unsupportedTransferCoding(head.headers) {
-            return fail(.notImplemented, problem)
-        }
         let body = BoundedBody(limit: configuration.maxBodyBytes)
-        guard !body.refuses(declaredLength: head.headers) else {
-            return fail(.payloadTooLarge, "the request body exceeds the limit")
-        }
+        if let refusal = body.refusal(of: head.headers) { return fail(refusal.status, refusal.reason) }
         state = .forwarding(head, body: body)
         return .none
     }
