@@ -57,6 +57,34 @@ package enum PolicyQuestion {
         )
     }
 
+    /// A request from a connection created in `creator` to a destination the directory maps to `tenant`, judged as
+    /// the proxy judges it whatever it carries: tenant isolation, then the creator's tenant restrictions toward that
+    /// tenant with the user and application unknown.
+    package static func mappedDestination(creator: TenantID, tenant: TenantID, in bundle: PolicyBundle) -> Answer {
+        let answer = isolation(creator: creator, signIn: tenant, in: bundle)
+        guard answer.isAllowed, tenant != creator, let settings = bundle.crossTenantAccess[creator] else {
+            return answer
+        }
+        let query = CrossTenantAccessQuery(
+            kind: .tenantRestrictions,
+            direction: .outbound,
+            partner: tenant,
+            user: nil,
+            application: nil
+        )
+        let result = settings.evaluate(query)
+        guard !result.isAllowed else { return answer }
+        let set = bundle.isolation
+        var refused = Answer(
+            isAllowed: false,
+            blockedDirections: [.outbound],
+            explanation: "\(set.name(creator)) toward \(set.name(tenant)): " + result.explanation
+        )
+        refused.setting = result.settingName
+        refused.target = result.decidingTarget
+        return refused
+    }
+
     /// A cross-tenant access setting of `tenant` toward `partner`; without settings the service default answers.
     package static func crossTenantAccess(
         _ query: CrossTenantAccessQuery,

@@ -39,4 +39,22 @@ struct PolicyQuestionTests {
                 .isAllowed
         )
     }
+
+    /// A mapped destination meets the creator's tenant restrictions as at the proxy, with no user or application
+    /// known (review 31): Contoso's refuse Northwind's accounts, and admit Fabrikam's.
+    @Test func aMappedDestinationMeetsTheCreatorsTenantRestrictions() throws {
+        let bundle = try Self.examples("policies/cross-tenant-access")
+        let northwind = PolicyQuestion.mappedDestination(
+            creator: ExampleTenants.contoso,
+            tenant: ExampleTenants.northwind,
+            in: bundle
+        )
+        #expect(!northwind.isAllowed && northwind.setting == "tenantRestrictions", "\(northwind.explanation)")
+        let fabrikam = PolicyQuestion.mappedDestination(
+            creator: ExampleTenants.contoso,
+            tenant: ExampleTenants.fabrikam,
+            in: bundle
+        )
+        #expect(fabrikam.isAllowed, "\(fabrikam.explanation)")
+    }
 }

@@ -89,7 +89,7 @@ extension AdminConsole {
                 )
             }
             guard tenant == viewer || resource.tenant == viewer else { return .failure(ownTenantOnly) }
-            var answer = PolicyQuestion.isolation(creator: tenant, signIn: resource.tenant, in: bundle)
+            var answer = PolicyQuestion.mappedDestination(creator: tenant, tenant: resource.tenant, in: bundle)
             answer.explanation =
                 "A request to \(resource.via), which the directory maps to "
                 + "\(bundle.isolation.name(resource.tenant)), is judged as a sign-in there, whatever token it "
