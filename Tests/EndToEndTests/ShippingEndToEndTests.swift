@@ -219,7 +219,9 @@ struct ShippingEndToEndTests {
 
     @Test func readyzReportsASinkThatKeepsFailingUntilItTakesTheBacklog() async throws {
         let adminPort = try ServeProcess.freePort()
-        let syslogPort = try ServeProcess.freePort()
+        // Held until the receiver comes: nothing else may answer there meanwhile (CI once saw the sink well).
+        let syslogReservation = try LoopbackPort.Reservation()
+        let syslogPort = syslogReservation.port
         try await ServeProcess.with(
             extraArguments: ["--admin", "127.0.0.1:\(adminPort)", "--ship", "syslog://127.0.0.1:\(syslogPort)"]
         ) { serve in
@@ -248,6 +250,7 @@ struct ShippingEndToEndTests {
             #expect(failing(ready) == true, "\(ready)")
             #expect(ready["status"] as? String == "ready, a shipping sink keeps failing")
             // The receiver comes: the backlog goes, and the sink is well again.
+            syslogReservation.release()
             let rsyslog = try await Rsyslog(port: syslogPort)
             defer { rsyslog.stop() }
             #expect(try await Self.eventually(30) { rsyslog.received().contains(#"decision="blocked""#) })
