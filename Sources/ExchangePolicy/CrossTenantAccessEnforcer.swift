@@ -133,10 +133,7 @@ package struct CrossTenantAccessEnforcer: Sendable {
         }
         guard let result = settings[creator]?.tenantRestrictionsRefusingAnUnknownTenant(application: application)
         else { return nil }
-        let partner = result.query.partner
-        let which =
-            partner == CrossTenantAccessPolicy.unlistedTenant
-            ? "a tenant that is not among its partners" : policies.label(partner)
+        let which = policies.labelOfAPossibleTenant(result.query.partner)
         return ExchangeVerdict(
             outcome: .block,
             directions: [.outbound],

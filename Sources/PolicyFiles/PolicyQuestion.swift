@@ -36,10 +36,7 @@ package enum PolicyQuestion {
         if signIn == nil, decision.isAllowed,
             let refusal = bundle.crossTenantAccess[creator]?.tenantRestrictionsRefusingAnUnknownTenant(application: nil)
         {
-            let partner = refusal.query.partner
-            let which =
-                partner == CrossTenantAccessPolicy.unlistedTenant
-                ? "a tenant that is not among its partners" : set.label(partner)
+            let which = set.labelOfAPossibleTenant(refusal.query.partner)
             var answer = Answer(
                 isAllowed: false,
                 blockedDirections: [.outbound],

@@ -23,3 +23,11 @@ extension CrossTenantAccessPolicy {
         return nil
     }
 }
+
+extension PolicySet {
+    /// The tenant a sign-in of unknown tenant could be of, as a refusal names it (`unlistedTenant`: every tenant the
+    /// settings do not list).
+    package func labelOfAPossibleTenant(_ tenant: TenantID) -> String {
+        tenant == CrossTenantAccessPolicy.unlistedTenant ? "a tenant that is not among its partners" : label(tenant)
+    }
+}

@@ -124,7 +124,7 @@ struct ResourceStreamStateMachine {
         let pending = Pending(head: head)
         if StreamedRequestHead.carriesForm(head) {
             // A form declared larger than may be held is refused now, not when the head's deadline ends it.
-            if let declared = RequestFraming.declaredLength(head.headers), declared > session.maxBodyBytes {
+            if BoundedBody(limit: session.maxBodyBytes).refuses(declaredLength: head.headers) {
                 return tooLarge(at: stamp)
             }
             state = .collectingForm(pending)
