@@ -340,34 +340,26 @@ struct ProxyEndToEndTests {
             atomically: true,
             encoding: .utf8
         )
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = [
-            "python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, "\(port)",
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // `python3` may be a shim that forks the interpreter, and the test process ignores SIGTERM (ServiceLifecycle
-        // handles it), which children inherit: kill the server's whole process group outright.
+        // A port the kernel just handed out, and a start that waits until the server listens (or says why not):
+        // a random port could be held by another test, and the server then never listens there.
+        let port = try ServeProcess.freePort()
+        let server = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, "\(port)"],
+            listeningOn: port
+        )
         defer {
-            kill(-server.processIdentifier, SIGKILL)
+            kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
         try await Self.withHarness(
             policiesDirectory: Self.policies,
             configure: { $0.allowedPlainHTTPPorts.insert(port) }
         ) { harness in
-            var output = ""
-            for _ in 0..<50 {
-                output = try await Curl.run([
-                    "-s", "-m", "5", "-w", "\n%{http_code}", "--proxy", "http://127.0.0.1:\(harness.proxyPort)",
-                    "http://127.0.0.1:\(port)/index.txt",
-                ])
-                if output.hasSuffix("\n200") { break }
-                try await Task.sleep(for: .milliseconds(100))  // the server may still be starting
-            }
+            let output = try await Curl.run([
+                "-s", "-m", "10", "-w", "\n%{http_code}", "--proxy", "http://127.0.0.1:\(harness.proxyPort)",
+                "http://127.0.0.1:\(port)/index.txt",
+            ])
             #expect(output == "hello through the proxy\n\n200")
         }
     }
