@@ -18,11 +18,19 @@ package enum LoopbackPort {
         /// Nil once released, so that a second release cannot close a descriptor the process has since reused.
         private let descriptor: Mutex<Int32?>
 
-        package init() throws {
+        /// A port the kernel picks, or `port` itself: one a listener of the test held and has just let go of (its
+        /// closed connections may linger in TIME_WAIT there, which SO_REUSEADDR lets a bind pass).
+        package init(port wanted: Int = 0) throws {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard let port = Self.bindAnyPort(descriptor) else {
+            if wanted != 0 {  // not for a port the kernel picks: it could then pick one another reservation holds
+                var reuse: Int32 = 1
+                setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+            }
+            guard let port = Self.bindLoopback(descriptor, port: wanted) else {
                 close(descriptor)
-                throw Curl.Failure(description: "no free loopback port")
+                throw Curl.Failure(
+                    description: wanted == 0 ? "no free loopback port" : "loopback port \(wanted) is taken"
+                )
             }
             self.port = port
             self.descriptor = Mutex(descriptor)
@@ -38,9 +46,10 @@ package enum LoopbackPort {
             }
         }
 
-        private static func bindAnyPort(_ descriptor: Int32) -> Int? {
+        private static func bindLoopback(_ descriptor: Int32, port: Int) -> Int? {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let bound = withUnsafeMutablePointer(to: &address) {

@@ -70,13 +70,16 @@ struct ShippingEndToEndTests {
         #expect(try await Self.eventually(20) { Set(Self.lineNumbers(in: rsyslog.received())).count == 1000 })
 
         // The receiver goes away; lines keep coming; the shipper is killed while its batch is unacknowledged.
+        // Its port is held meanwhile: a free port could be taken by another test's listener, and the lines sent there.
         rsyslog.stop()
+        let outage = try LoopbackPort.Reservation(port: rsyslog.port)
         try Self.append(1001...3000, to: audit)
         try await Task.sleep(for: .milliseconds(500))
         shipper.kill9()
         shipper = try ShipProcess(arguments: ship, log: directory.appendingPathComponent("ship-2.log").path)
         defer { shipper.kill9() }
         try await Task.sleep(for: .milliseconds(500))
+        outage.release()
         rsyslog = try await Rsyslog(port: rsyslog.port, output: rsyslog.output)
         try Self.append(3001...4000, to: audit)
 
