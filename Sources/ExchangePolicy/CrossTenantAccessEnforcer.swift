@@ -90,7 +90,7 @@ package struct CrossTenantAccessEnforcer: Sendable {
         // account (review 31: judged by the account's home ID whenever MSAL asked for `client_info`), it is not.
         let homeElsewhere = evidence.homeTenant.map { $0 != signIn } ?? false
         let restricted =
-            evidence.objectID.map { UserIdentity(id: $0, groupIDs: evidence.groupIDs) } ?? (homeElsewhere ? nil : user)
+            evidence.objectID.map { UserIdentity(evidence, id: $0) } ?? (homeElsewhere ? nil : user)
         return ownerRefusal(
             by: creator,
             .tenantRestrictions,
@@ -154,7 +154,7 @@ package struct CrossTenantAccessEnforcer: Sendable {
     private func userIdentity(_ evidence: TokenResponseEvidence, isGuest: Bool) -> UserIdentity? {
         guard let id = evidence.clientInfoHomeObjectID ?? (isGuest ? nil : evidence.objectID) else { return nil }
         return isGuest
-            ? UserIdentity(id: id, groupsKnown: false) : UserIdentity(id: id, groupIDs: evidence.groupIDs)
+            ? UserIdentity(id: id, groupsKnown: false) : UserIdentity(evidence, id: id)
     }
 
     /// Entra blocks B2B with every tenant of another cloud until the governed tenant lists that cloud in
@@ -217,5 +217,12 @@ package struct CrossTenantAccessEnforcer: Sendable {
             errorCodes: [code],
             setting: result.settingName
         )
+    }
+}
+
+extension UserIdentity {
+    /// The user `id` in the groups the token names, known only when it lists them all (not on overage).
+    fileprivate init(_ evidence: TokenResponseEvidence, id: String) {
+        self.init(id: id, groupIDs: evidence.groupIDs, groupsKnown: evidence.groupsListedInFull)
     }
 }

@@ -15,6 +15,7 @@ import TenantPolicy
 /// Test-control form fields: `mock_home_tenant` (guest: `idp` names that home tenant), `mock_tid` (token tenant
 /// differs from the path, or names it for `common`/`organizations`), `mock_oid` (the user's object ID, also
 /// `client_info`'s `uid`), `mock_groups` (comma list for the `groups` claim),
+/// `mock_groups_overage=1` (Entra's overage: `_claim_names`/`_claim_sources` in place of `groups`),
 /// `mock_token=malformed|opaque|html|duplicate`, `mock_delay_ms`, `mock_status` (an error answer),
 /// `mock_answer_status` (the token answer's own status). Query parameters, as a hostile or merely different server
 /// might behave: `mock_encoding=gzip|deflate` compresses the answer whatever the client asked, `mock_encoding=br` labels it so,

@@ -228,7 +228,7 @@ struct MockTokenMinter {
         let oid = form["mock_oid"].map { String($0.prefix(64)) } ?? UUID().uuidString.lowercased()
         let groups = form["mock_groups"].map { $0.split(separator: ",").map(String.init) }
         let now = Int(Date().timeIntervalSince1970)
-        let claims = MockTokenClaims(
+        var claims = MockTokenClaims(
             tid: tenant.description,
             iss: issuer,
             idp: idp,
@@ -239,6 +239,7 @@ struct MockTokenMinter {
             groups: groups,
             now: now
         )
+        if form["mock_groups_overage"] == "1" { claims.makeGroupsOverage() }
         var accessToken = try await sts.mintToken(claims)
         var idToken: String? = try await sts.mintToken(claims)
         switch form["mock_token"] {

@@ -14,6 +14,10 @@ package struct MockTokenClaims: JWTPayload, Sendable {
     package var ver: String
     package var wids: [String]?
     package var groups: [String]?
+    /// Entra's groups overage (more groups than a token lists): `{"groups": "src1"}` naming a source in
+    /// `claimSources`, the Graph link to read them from.
+    package var claimNames: [String: String]?
+    package var claimSources: [String: [String: String]]?
     package var name: String?
     package var preferredUsername: String?
     package var nonce: String?
@@ -52,7 +56,18 @@ package struct MockTokenClaims: JWTPayload, Sendable {
     enum CodingKeys: String, CodingKey {
         case tid, iss, idp, oid, sub, aud, azp, appid, ver, wids, groups, name, nonce, iat, nbf, exp
         case preferredUsername = "preferred_username"
+        case claimNames = "_claim_names"
+        case claimSources = "_claim_sources"
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+extension MockTokenClaims {
+    /// The claims of a user in more groups than a token lists: the groups left out, a Graph link in their place.
+    package mutating func makeGroupsOverage() {
+        groups = nil
+        claimNames = ["groups": "src1"]
+        claimSources = ["src1": ["endpoint": "https://graph.microsoft.com/v1.0/users/\(sub)/getMemberObjects"]]
+    }
 }

@@ -22,6 +22,9 @@ package enum FederationToken: Sendable, Equatable {
         /// `objectidentifier`, as a JWT's `oid`.
         package var objectID: String?
         package var groupIDs: [String] = []
+        /// False when the assertion links to the groups instead of listing them (`groups.link`, Entra's overage past
+        /// 150) or lists more than are kept: the user is then in groups nobody here can see.
+        package var groupsListedInFull = true
     }
 
     /// The most issuers read: a response names two or three.
@@ -29,6 +32,7 @@ package enum FederationToken: Sendable, Equatable {
     private static let maximumGroups = 256
     private static let claimNamespace = "http://schemas.microsoft.com/identity/claims/"
     private static let groupsClaim = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+    private static let groupsLinkClaim = "http://schemas.microsoft.com/claims/groups.link"
 
     /// A `SAMLResponse` field's value: base64 (line breaks allowed) of the response's XML. Nil when the response
     /// carries no assertion (a logout response).
@@ -81,7 +85,9 @@ package enum FederationToken: Sendable, Equatable {
                         namespace + Array("/".utf8) + (tag.attribute("AttributeName") ?? [])
                     }).map { String(decoding: $0, as: UTF8.self) }
             case "AttributeValue":
-                if let attributeName, let text = tag.text, attributes[attributeName, default: []].count < maximumGroups
+                // One more than are kept, so that a list past the limit shows as one.
+                if let attributeName, let text = tag.text,
+                    attributes[attributeName, default: []].count <= maximumGroups
                 {
                     attributes[attributeName, default: []].append(String(decoding: text, as: UTF8.self))
                 }
@@ -108,12 +114,14 @@ package enum FederationToken: Sendable, Equatable {
         guard tenantIDs.allSatisfy({ TenantID($0) == parsed.tenant }) else {
             return .unreadable("a SAML or WS-Trust token whose tenantid is not its issuer's tenant")
         }
+        let groups = attributes[groupsClaim, default: []]
         return .issued(
             Claims(
                 issuer: parsed,
                 identityProvider: attributes[claimNamespace + "identityprovider"]?.first,
                 objectID: attributes[claimNamespace + "objectidentifier"]?.first.map { String($0.prefix(64)) },
-                groupIDs: attributes[groupsClaim, default: []]
+                groupIDs: Array(groups.prefix(maximumGroups)),
+                groupsListedInFull: groups.count <= maximumGroups && attributes[groupsLinkClaim] == nil
             )
         )
     }

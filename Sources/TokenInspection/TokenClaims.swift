@@ -13,11 +13,19 @@ package struct TokenClaims: Sendable, Equatable {
     package var aud: String?
     /// Group object IDs, when the token carries them (not on overage, which names a Graph link instead).
     package var groups: [String]
+    /// Whether `groups` is every group of the user the token could have named: false on overage (`_claim_names`, or
+    /// `hasgroups` in the implicit flow: the groups are behind a Graph link) and past `maximumGroups`. The user is then
+    /// in groups nobody here can see, which a list of named groups must not take as none.
+    package var groupsListedInFull: Bool
     /// When the token expires, in seconds since 1970 (`exp`).
     package var exp: Double?
 
     /// Only the claims decisions use are read; the scanner validates and skips the rest without decoding them.
-    static let names: MemberNames = ["tid", "iss", "idp", "oid", "appid", "azp", "aud", "groups", "exp"]
+    static let names: MemberNames = [
+        "tid", "iss", "idp", "oid", "appid", "azp", "aud", "groups", "exp", "_claim_names", "hasgroups",
+    ]
+    /// The most groups kept of one token: Entra lists at most 200 in a JWT before it turns to overage.
+    static let maximumGroups = 256
 
     /// The claims of a JWT payload; a claim of an unexpected type reads as absent. Nil when the payload is not a
     /// well-formed JSON object.
@@ -30,7 +38,10 @@ package struct TokenClaims: Sendable, Equatable {
         appid = members["appid"]?.string
         azp = members["azp"]?.string
         aud = members["aud"]?.string
-        groups = members["groups"]?.strings ?? []
+        let listed = members["groups"]?.strings ?? []
+        groups = Array(listed.prefix(Self.maximumGroups))
+        groupsListedInFull =
+            members["_claim_names"] == nil && members["hasgroups"] == nil && listed.count <= Self.maximumGroups
         exp = members["exp"]?.number
     }
 

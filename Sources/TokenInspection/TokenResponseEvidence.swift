@@ -23,6 +23,8 @@ package struct TokenResponseEvidence: Sendable, Equatable {
     package var objectID: String?
     /// The `groups` claim: the user's groups in the tenant that issued the token.
     package var groupIDs: [String] = []
+    /// False when the token says the user has groups it does not list (overage): see `TokenClaims`.
+    package var groupsListedInFull = true
     package var applicationID: String?
     /// From `client_info` (MSAL): the user's home tenant and home object ID, never the sign-in tenant.
     package var clientInfoHomeTenant: TenantID?

@@ -73,6 +73,7 @@ package enum TokenResponseInspector {
                 evidence.homeTenant = homeTenant(idp: claims.identityProvider, signIn: tenant)
                 evidence.objectID = claims.objectID
                 evidence.groupIDs = claims.groupIDs
+                evidence.groupsListedInFull = claims.groupsListedInFull
             }
         }
         return evidence
@@ -104,7 +105,8 @@ package enum TokenResponseInspector {
         evidence.issuerCloud = issuer.cloud
         evidence.isEntraToken = true
         evidence.objectID = claims.oid
-        evidence.groupIDs = Array(claims.groups.prefix(256))
+        evidence.groupIDs = claims.groups
+        evidence.groupsListedInFull = claims.groupsListedInFull
         // Entra's ID token names its application only in `aud` (review 29: an ID token handed over by an authorize
         // request, with no access token beside it, was judged with no application, past per-application blocks).
         evidence.applicationID = claims.applicationID ?? (source == .idToken ? claims.aud : nil)
@@ -156,7 +158,13 @@ package enum TokenResponseInspector {
     ) {
         if evidence.objectID == nil { evidence.objectID = claims.oid }
         if evidence.applicationID == nil { evidence.applicationID = claims.applicationID }
-        if evidence.groupIDs.isEmpty { evidence.groupIDs = Array(claims.groups.prefix(256)) }
+        // Groups the first token did not name, or said it could not list, the second may list.
+        let firstNamedNone = evidence.groupIDs.isEmpty && evidence.groupsListedInFull
+        let secondListsThem = claims.groupsListedInFull && !claims.groups.isEmpty
+        if firstNamedNone || (!evidence.groupsListedInFull && secondListsThem) {
+            evidence.groupIDs = claims.groups
+            evidence.groupsListedInFull = claims.groupsListedInFull
+        }
         if evidence.homeTenant == nil { evidence.homeTenant = homeTenant(idp: claims.idp, signIn: issuer.tenant) }
     }
 

@@ -229,16 +229,22 @@ struct CrossTenantAccessEndToEndTests {
     }
 
     static let blockedNorthwindUser = "7d3e1f20-4b5c-4a69-8e7f-90a1b2c3d4e5"
+    static let blockedNorthwindGroup = "3c9a7e51-2d4b-4f60-9a8e-1b2c3d4e5f60"
 
     /// These policies (with the resource hosts' directory) and Contoso's tenant restrictions toward Northwind
     /// blocking one user (`blockedNorthwindUser`) at every application.
     static func policiesBlockingANorthwindUser() throws -> String {
+        try policiesBlockingNorthwind(blockedNorthwindUser, targetType: "user")
+    }
+
+    /// These policies, with Contoso's tenant restrictions toward Northwind blocking `target` at every application.
+    static func policiesBlockingNorthwind(_ target: String, targetType: String) throws -> String {
         let directory = try ResourceHostEndToEndTests.policies(from: Self.policies)
         let contoso = URL(fileURLWithPath: directory).appendingPathComponent("contoso.yaml")
         let northwind = """
                 - tenantId: \(Self.northwind)
                   tenantRestrictions:
-                    usersAndGroups: {accessType: blocked, targets: [{target: \(blockedNorthwindUser), targetType: user}]}
+                    usersAndGroups: {accessType: blocked, targets: [{target: \(target), targetType: \(targetType)}]}
                     applications: {accessType: blocked, targets: [{target: AllApplications, targetType: application}]}
 
             """
@@ -248,6 +254,31 @@ struct CrossTenantAccessEndToEndTests {
             encoding: .utf8
         )
         return directory
+    }
+
+    /// A user in more groups than a token lists gets a token in overage: no `groups`, a Graph link in their place.
+    /// Such a user may be in the group Contoso blocks, so the sign-in is refused (it passed as "in no group"); a token
+    /// listing other groups passes, one listing the blocked group does not.
+    @Test func aTokenThatCannotListItsGroupsMeetsABlockOfNamedGroups() async throws {
+        let policies = try Self.policiesBlockingNorthwind(Self.blockedNorthwindGroup, targetType: "group")
+        try await ServeProcess.with(policies: policies) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            func exchange(_ fields: String) async throws -> Int {
+                try await serve.curl(
+                    maker + [
+                        "-d", Self.form + "&" + fields,
+                        "https://login.microsoftonline.com/\(Self.northwind)/oauth2/v2.0/token",
+                    ]
+                ).status
+            }
+            #expect(try await exchange("mock_groups_overage=1") == 403)
+            #expect(try await exchange("mock_groups=\(UUID().uuidString.lowercased())") == 200)
+            #expect(try await exchange("mock_groups=g2,\(Self.blockedNorthwindGroup)") == 403)
+            let lines = serve.auditObjects()
+            #expect(lines.map { $0["decision"] as? String } == ["blocked", "allowed", "blocked"], "\(lines)")
+            #expect(lines.first?["setting"] as? String == "tenantRestrictions", "\(lines)")
+            #expect((lines.first?["reason"] as? String)?.contains("whose groups are not known") == true, "\(lines)")
+        }
     }
 
     @Test func otherCloudSignInsNeedTheCloudAndAPartner() async throws {

@@ -142,6 +142,33 @@ struct FederationTokenTests {
         #expect(evidence.objectID == "oid-1")
     }
 
+    /// Past 150 groups Entra's assertion links to them (`groups.link`) instead of listing them: the user's groups are
+    /// then unknown, not none; so are they when more are listed than are kept.
+    @Test func anAssertionThatLinksToItsGroupsDoesNotListThemInFull() throws {
+        func claims(_ attributes: String) -> FederationToken.Claims? {
+            let xml = Self.samlResponse(
+                responseIssuer: Self.issuer(Self.contoso),
+                assertion: "<Assertion><AttributeStatement>\(attributes)</AttributeStatement></Assertion>"
+            )
+            if case .issued(let claims) = FederationToken.read(xml: Array(xml.utf8)) { return claims }
+            return nil
+        }
+        let groups = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+        func listing(_ count: Int) -> String {
+            #"<Attribute Name="\#(groups)">"#
+                + (0..<count).map { "<AttributeValue>g\($0)</AttributeValue>" }.joined() + "</Attribute>"
+        }
+        let link =
+            #"<Attribute Name="http://schemas.microsoft.com/claims/groups.link">"#
+            + "<AttributeValue>https://graph.windows.net/x/users/o/getMemberObjects</AttributeValue></Attribute>"
+        #expect(try #require(claims(listing(2))).groupsListedInFull)
+        #expect(try #require(claims(listing(2))).groupIDs == ["g0", "g1"])
+        #expect(try #require(claims(listing(256))).groupsListedInFull)
+        #expect(try #require(claims(listing(257))).groupsListedInFull == false)
+        #expect(try #require(claims(listing(257))).groupIDs.count == 256)
+        #expect(try #require(claims(link)).groupsListedInFull == false)
+    }
+
     @Test func aWSFederationResultIsReadThroughItsCharacterReferences() {
         let value =
             "&lt;t:RequestSecurityTokenResponse&gt;&lt;saml:Assertion MajorVersion=&#34;1&#x22; "

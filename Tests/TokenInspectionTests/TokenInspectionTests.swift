@@ -312,6 +312,33 @@ struct TokenInspectionTests {
         #expect(evidence.groupIDs == ["g1"])
     }
 
+    /// A token that says the user is in more groups than it lists (Entra's overage: `_claim_names` with a Graph link,
+    /// `hasgroups` in the implicit flow, or a list past what is kept) does not make the user a member of none: a block
+    /// of named groups was escaped by a user in more than 200 groups.
+    @Test func groupsLeftOutOfATokenAreNotTakenAsNone() {
+        let issuer = #""iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.fabrikam)","oid":"o1""#
+        func evidence(_ idClaims: String, access accessClaims: String? = nil) -> TokenResponseEvidence {
+            let id = #""id_token":"\#(Self.token("{\(issuer),\(idClaims)}"))""#
+            let access = accessClaims.map { #","access_token":"\#(Self.token("{\(issuer),\($0)}"))""# } ?? ""
+            return TokenResponseInspector.inspect(body: Array("{\(id)\(access)}".utf8), endpoint: Self.v2)
+        }
+        let overage = #""_claim_names":{"groups":"src1"},"_claim_sources":{"src1":{"endpoint":"https://graph"}}"#
+        #expect(!evidence(overage).groupsListedInFull)
+        #expect(!evidence(#""hasgroups":true"#).groupsListedInFull)
+        let many = (0...256).map { #""g\#($0)""# }.joined(separator: ",")
+        #expect(!evidence(#""groups":[\#(many)]"#).groupsListedInFull)
+        #expect(evidence(#""groups":[\#(many)]"#).groupIDs.count == 256)
+        // Listed, or named nowhere: known.
+        #expect(evidence(#""groups":["g1"]"#).groupsListedInFull)
+        #expect(evidence(#""aud":"app""#).groupsListedInFull)
+        // The access token beside it lists what the ID token could not, or says it could not either.
+        let filled = evidence(overage, access: #""groups":["g1"]"#)
+        #expect(filled.groupsListedInFull && filled.groupIDs == ["g1"])
+        #expect(!evidence(#""aud":"app""#, access: overage).groupsListedInFull)
+        #expect(!evidence(overage, access: #""aud":"app""#).groupsListedInFull)
+        #expect(evidence(#""groups":["g1"]"#, access: overage).groupIDs == ["g1"])
+    }
+
     /// An ID token handed over alone (an authorize request's `form_post` or fragment) names its application in `aud`
     /// only: review 29's blocked application got one past a per-application block. An access token's `aud` is the
     /// resource, never the application.
