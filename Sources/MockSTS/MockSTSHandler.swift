@@ -54,7 +54,8 @@ final class MockSTSHandler: ChannelInboundHandler, RemovableChannelHandler {
         {
             // Its token endpoint, and its session-token API, which hands over a token as well.
             sts.count("ado")
-            answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse() }
+            let sessionToken = segments.first == "_apis"
+            answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse(session: sessionToken) }
         } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize",
             query["response_type"] == "code"
         {
@@ -338,7 +339,9 @@ struct MockTokenMinter {
         return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 
-    func azureDevOpsResponse() async throws -> MockAnswer {
+    /// Its OAuth token endpoint's answer, or with `session` its session-token API's: a `SessionToken` whose token is
+    /// the member `token` (Azure DevOps' `ISessionToken`), not OAuth's `access_token`.
+    func azureDevOpsResponse(session: Bool) async throws -> MockAnswer {
         let now = Int(Date().timeIntervalSince1970)
         let claims = MockTokenClaims(
             tid: sts.options.azureDevOpsTenant.description,
@@ -350,10 +353,17 @@ struct MockTokenMinter {
             now: now
         )
         let token = try await sts.mintToken(claims)
-        let body: [String: Any] = [
-            "access_token": token, "token_type": "jwt-bearer", "expires_in": "3599",
-            "refresh_token": "ado-refresh-" + UUID().uuidString,
-        ]
+        let body: [String: Any] =
+            session
+            ? [
+                "authorizationId": UUID().uuidString.lowercased(), "displayName": "connector", "scope": "vso.code",
+                "validTo": "2026-12-31T00:00:00Z", "targetAccounts": NSNull(), "alternateToken": NSNull(),
+                "token": token,
+            ]
+            : [
+                "access_token": token, "token_type": "jwt-bearer", "expires_in": "3599",
+                "refresh_token": "ado-refresh-" + UUID().uuidString,
+            ]
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }

@@ -10,6 +10,9 @@ package struct TokenCarriers: Sendable, Equatable {
     package var accessToken: String?
     /// A refresh token on its own still hands over credentials; it is not a JWT and shows no tenant.
     package var carriesRefreshToken = false
+    /// A token an STS that is not Entra hands over in a member of its own naming (`scan`'s `ownTokenMembers`):
+    /// nothing of it is read, as such a token is never judged by its claims; that it is there is enough.
+    package var carriesOwnToken = false
     /// A SAML assertion (the first one found).
     package var federationToken: FederationToken?
     /// Why the tokens found cannot stand for the answer: one name given twice, or a redirect with token parameters
@@ -18,7 +21,7 @@ package struct TokenCarriers: Sendable, Equatable {
     package var ambiguity: String?
 
     package var carriesTokens: Bool {
-        idToken != nil || accessToken != nil || carriesRefreshToken || federationToken != nil
+        idToken != nil || accessToken != nil || carriesRefreshToken || carriesOwnToken || federationToken != nil
     }
 
     package init() {}
@@ -32,13 +35,19 @@ package struct TokenCarriers: Sendable, Equatable {
     /// A body that names a token where it cannot be read as its type says (JSON that is not one readable object,
     /// a type that is absent, given twice or none of JSON, HTML and XML, which a browser sniffs or a lenient client
     /// parses anyway) is ambiguous: judged as unreadable, not passed as carrying nothing.
+    ///
+    /// With `ownTokenMembers` (an STS that is not Entra), a member whose name ends in `token` anywhere in the body
+    /// hands over a token too: Azure DevOps' session-token API answers `{"token": …}`, its PAT API
+    /// `{"patToken": {…, "token": …}}`, never OAuth's `access_token` (review 33).
     package static func scan(
         contentTypes: [String],
         body: some Collection<UInt8>,
-        location: String?
+        location: String?,
+        ownTokenMembers: Bool = false
     ) -> TokenCarriers {
         var found = TokenCarriers()
         if let location { found.readParameters(ofURL: location) }
+        if ownTokenMembers { found.carriesOwnToken = Self.namesATokenMember(body) }
         let type = contentTypes.count == 1 ? contentTypes[0].lowercased() : ""
         if type.contains("json") {
             guard let object = JSONObjectScanner.members(of: body, wanted: jsonMembers) else {
@@ -67,16 +76,54 @@ package struct TokenCarriers: Sendable, Equatable {
     }
 
     /// Whether `body` names a token (`id_token`, `access_token`, `refresh_token`) as a lenient reader would find it:
-    /// in any letter case, in UTF-16 or UTF-32 (NUL bytes skipped), or with its `_` escaped as JSON's `\u005f`.
+    /// in any letter case, in UTF-16 or UTF-32 (NUL bytes skipped), or with a letter escaped as JSON's `\u005f`.
     static func namesAToken(_ body: some Collection<UInt8>) -> Bool {
         guard body.count <= maxScannedBytes else { return true }
-        var folded: [UInt8] = []
-        folded.reserveCapacity(body.count)
-        for byte in body where byte != 0 {
-            folded.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+        let folded = foldedForSearch(body)
+        return ["id_token", "access_token", "refresh_token"].contains {
+            find(Array($0.utf8), in: folded, from: 0) != nil
         }
-        let names = ["id_token", "access_token", "refresh_token", "id\\u005ftoken", "access\\u005ftoken"]
-        return names.contains { find(Array($0.utf8), in: folded, from: 0) != nil }
+    }
+
+    /// Whether `body` has a member whose name ends in `token` (`"token"`, `"patToken"`, `"access_token"`) with a
+    /// value other than `null`, as a lenient reader would find it: in any letter case, NUL bytes skipped, `\u00XX`
+    /// escapes read, at any depth. Whatever its content type says: a client of such an API parses the body as JSON.
+    static func namesATokenMember(_ body: some Collection<UInt8>) -> Bool {
+        guard body.count <= maxScannedBytes else { return true }
+        let folded = foldedForSearch(body)
+        let name = Array(#"token""#.utf8)
+        var start = 0
+        while let found = find(name, in: folded, from: start) {
+            start = found + name.count
+            var index = start
+            while index < folded.count, ByteText.isWhiteSpace(folded[index]) { index += 1 }
+            guard index < folded.count, folded[index] == UInt8(ascii: ":") else { continue }
+            index += 1
+            while index < folded.count, ByteText.isWhiteSpace(folded[index]) { index += 1 }
+            if !folded[index...].starts(with: "null".utf8) { return true }
+        }
+        return false
+    }
+
+    /// `body` in lower case, NUL bytes skipped and JSON's `\u00XX` escapes of ASCII read.
+    private static func foldedForSearch(_ body: some Collection<UInt8>) -> [UInt8] {
+        let bytes = body.filter { $0 != 0 }
+        var folded: [UInt8] = []
+        folded.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            var byte = bytes[index]
+            if byte == UInt8(ascii: "\\"), index + 5 < bytes.count, bytes[index + 1] | 0x20 == UInt8(ascii: "u"),
+                let escaped = UInt8(String(decoding: bytes[(index + 2)...(index + 5)], as: UTF8.self), radix: 16),
+                escaped < 0x80
+            {
+                byte = escaped
+                index += 5
+            }
+            folded.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+            index += 1
+        }
+        return folded
     }
 
     /// A WS-Trust answer (SOAP): a `RequestSecurityTokenResponse` hands over a token.

@@ -146,6 +146,15 @@ struct ProxyEndToEndTests {
         // The ADO token carries Northwind's tid; it must not be trusted as a sign-in tenant.
         #expect(line["sign_in_tenant"] is NSNull)
         #expect(!passing.auditLines().joined().contains("ado-secret"))
+        // Its session-token API hands over a token in a member of its own (`token`): passed, and made visible.
+        let session = try await passing.tokenRequest(
+            creator: Self.contoso,
+            host: "app.vssps.visualstudio.com",
+            path: "/_apis/token/sessiontokens?api-version=7.1-preview.1"
+        )
+        #expect(session.status == 200 && session.body.contains(#""token""#), "\(session.body)")
+        #expect(passing.auditLines().count == 2)
+        #expect(Self.auditObject(passing.auditLines().last ?? "")["decision"] as? String == "unenforced")
         await passing.stop()
 
         let blocking = try await LoopbackHarness(policiesDirectory: Self.policies) { $0.nonEntraSTS = .block }
@@ -169,7 +178,7 @@ struct ProxyEndToEndTests {
             path: "/_apis/token/sessiontokens?api-version=7.1-preview.1"
         )
         #expect(elsewhere.status == 403, "\(elsewhere.body)")
-        #expect(!elsewhere.body.contains("access_token"))
+        #expect(!elsewhere.body.contains("eyJ"))
         #expect(Self.auditObject(blocking.auditLines().last ?? "")["decision"] as? String == "blocked")
         await blocking.stop()
 

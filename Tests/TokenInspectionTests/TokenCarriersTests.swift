@@ -121,3 +121,48 @@ struct TokenCarriersTests {
         #expect(carriers.ambiguity == nil)
     }
 }
+
+/// Azure DevOps' own token APIs hand a token over in members of their own naming, never OAuth's (review 33: its
+/// session-token answer passed `--non-entra-sts block` and was not audited).
+struct OwnTokenMemberTests {
+    static func carriesOwnToken(_ body: [UInt8], type: String = "application/json") -> Bool {
+        TokenCarriers.scan(contentTypes: [type], body: body, location: nil, ownTokenMembers: true).carriesOwnToken
+    }
+
+    @Test(
+        arguments: [
+            #"{"authorizationId":"a1","scope":"vso.code","token":"eyJ0eXAi.x.y"}"#,
+            #"{"patToken":{"displayName":"p","token":"abc"},"patTokenError":"none"}"#,
+            #"{"value":[{"Token" : "abc"}]}"#,
+            #"{"\u0074oken":"abc"}"#,
+            #"{"tok\u0065n":"abc"}"#,
+            #"{"access_token":"abc"}"#,
+        ]
+    )
+    func aTokenMemberOfAnySpellingIsFound(_ body: String) {
+        #expect(Self.carriesOwnToken(Array(body.utf8)), "\(body)")
+        #expect(Self.carriesOwnToken(Array(body.utf8), type: "text/plain"), "whatever the type says: \(body)")
+    }
+
+    @Test func aBodyInUTF16IsReadToo() {
+        let body = #"{"token":"abc"}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(Self.carriesOwnToken(body))
+    }
+
+    @Test(
+        arguments: [
+            #"{"value":[{"token":null}],"count":1}"#,
+            #"{"tokenType":"session","scope":"vso.tokens"}"#,
+            #"{"message":"the token\" is invalid"}"#,
+            "{}",
+        ]
+    )
+    func noTokenMemberOrANullOneIsNone(_ body: String) {
+        #expect(!Self.carriesOwnToken(Array(body.utf8)), "\(body)")
+    }
+
+    @Test func onlyAnSTSThatIsNotEntraIsReadThisWay() {
+        let body = Array(#"{"token":"abc"}"#.utf8)
+        #expect(!TokenCarriers.scan(contentTypes: ["application/json"], body: body, location: nil).carriesTokens)
+    }
+}

@@ -125,7 +125,10 @@ extension RequestStateMachine {
             clientID: nil,
             correlationID: stamp.correlationID
         )
-        if case .undecodable(let encoding) = ResponseCoding(headers), Self.mayCarryTokens(headers) {
+        // A non-Entra STS's own token APIs hand tokens over in any type (`TokenCarriers.scan`'s `ownTokenMembers`).
+        if case .undecodable(let encoding) = ResponseCoding(headers),
+            flow.kind == .nonEntra || Self.mayCarryTokens(headers)
+        {
             guard case .known(let creator, _) = session.creator else { return creatorUnknown(record, at: stamp) }
             let verdict = decider.judgeUnreadable(
                 creator: creator,
@@ -144,7 +147,8 @@ extension RequestStateMachine {
         let carriers = TokenCarriers.scan(
             contentTypes: headers["content-type"],
             body: response.body.map { $0.readableBytesView } ?? ByteBuffer().readableBytesView,
-            location: headers.first(name: "location")
+            location: headers.first(name: "location"),
+            ownTokenMembers: flow.kind == .nonEntra
         )
         guard carriers.carriesTokens || carriers.ambiguity != nil else { return nil }
         guard case .known(let creator, _) = session.creator else { return creatorUnknown(record, at: stamp) }
