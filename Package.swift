@@ -180,6 +180,7 @@ let package = Package(
             dependencies: [
                 "PolicyFiles", "PolicyService", "TenantPolicy", "CrossTenantAccess", "EntraAuth", "Audit", "Plumbing",
                 "TokenInspection",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -30,9 +30,9 @@ struct PolicyChangeRecord: Encodable, Sendable {
         )
     }
 
-    /// The JSON line, newline included.
+    /// The JSON line, newline included; summarized when its documents make it too long to ship (`PolicyChangeSummary`).
     func jsonLine() throws -> [UInt8] {
-        try AdminJSON.line(self)
+        try PolicyChangeSummary.bounded(AdminJSON.line(self))
     }
 
     private enum CodingKeys: String, CodingKey {

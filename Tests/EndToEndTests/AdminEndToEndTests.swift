@@ -142,8 +142,9 @@ struct AdminEndToEndTests {
         }
     }
 
-    static func with(_ body: (Setup) async throws -> Void) async throws {
-        let setup = try await Setup()
+    static func with(policies: String = ProxyEndToEndTests.policies, _ body: (Setup) async throws -> Void) async throws
+    {
+        let setup = try await Setup(policies: policies)
         do { try await body(setup) } catch {
             await setup.stop()
             throw error
@@ -405,6 +406,63 @@ struct AdminEndToEndTests {
             throw error
         }
         await setup.stop()
+    }
+
+    /// A change to a tenant of thousands of rules: its `policy_change` line carries the documents' digests and what
+    /// changed, short enough for every sink, and a SIEM gets it whole (review 32: a line of 2 MiB reached syslog and
+    /// OTLP as three fragments, none of them an event).
+    @Test func aChangeToALargePolicyIsAuditedInALineEverySinkTakes() async throws {
+        let policies = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: policies) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: ProxyEndToEndTests.policies)
+        where name.hasSuffix(".yaml") {
+            try FileManager.default.copyItem(
+                atPath: "\(ProxyEndToEndTests.policies)/\(name)",
+                toPath: policies.appendingPathComponent(name).path
+            )
+        }
+        let contoso = policies.appendingPathComponent("contoso.yaml")
+        let rules = (0..<4000).map { _ in "    - tenant: \(UUID().uuidString.lowercased())\n      direction: both\n" }
+        try (String(contentsOf: contoso, encoding: .utf8) + rules.joined()).write(
+            to: contoso,
+            atomically: true,
+            encoding: .utf8
+        )
+        try await Self.with(policies: policies.path) { setup in
+            let added = try await setup.call(
+                "POST",
+                "/providers/PowerPlatform.Governance/v1/tenants/\(Self.contoso)/tenantIsolationPolicy/rules",
+                token: try await setup.token(roles: [Self.powerPlatformAdministrator]),
+                body: #"{"tenant":"\#(Self.northwind)","direction":"outbound"}"#
+            )
+            #expect(added.status == 201)
+            let line = try #require(setup.harness.auditLines().first { $0.contains(#""event":"policy_change""#) })
+            #expect(line.utf8.count < 256 << 10, "\(line.utf8.count) bytes")
+            let change = ProxyEndToEndTests.auditObject(line)
+            #expect(change["documents"] as? String == "summarized")
+            #expect(((change["before"] as? [String: Any])?["bytes"] as? Int ?? 0) > 256 << 10)
+            #expect((change["after"] as? [String: Any])?["sha256"] as? String != nil)
+            let changes = change["changes"] as? [[String: Any]] ?? []
+            #expect(changes.map { $0["member"] as? String } == ["properties.allowedTenants"], "\(changes)")
+            let rule = (changes.first?["added"] as? [[String: Any]])?.first
+            #expect(rule?["tenantId"] as? String == Self.northwind.description, "\(changes)")
+            #expect((changes.first?["removed"] as? [Any])?.isEmpty == true)
+
+            // Shipped as the line it is.
+            let otlp = try await OTLPReceiver(refusingFirst: 0)
+            defer { otlp.stop() }
+            let shipper = try ShipProcess(
+                arguments: [
+                    "ship", "--audit-log", setup.harness.auditPath, "--ship",
+                    "otlp+http://127.0.0.1:\(otlp.port)/v1/logs",
+                ],
+                log: setup.directory.appendingPathComponent("ship.log").path
+            )
+            defer { shipper.kill9() }
+            #expect(try await ShippingEndToEndTests.eventually(20) { !otlp.records().isEmpty })
+            #expect(otlp.records().map { $0.object["body"] as? String } == [line])
+        }
     }
 
     @Test func rulesAreAddedByDomainChangedAndDeleted() async throws {
