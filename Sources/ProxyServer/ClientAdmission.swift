@@ -41,7 +41,19 @@ final class ClientAdmission: Sendable {
                     + "(--allow-client opens a range)"
             )
         }
-        return counts.withLock { counts in
+        return count(address)
+    }
+
+    /// Judges a connection from a trusted balancer (`--proxy-protocol-from`) until its header names the client: it
+    /// holds a place as the balancer's own, under both caps, though the balancer need not be an allowed client
+    /// (review 32: such connections were counted nowhere, and one balancer address that opened and closed them
+    /// took every file descriptor). An admitted one must be `release`d when the header is read or it closes.
+    func admitBalancer(_ address: IPAddress) -> Verdict {
+        count(address)
+    }
+
+    private func count(_ address: IPAddress) -> Verdict {
+        counts.withLock { counts in
             guard counts.open < maxConnections else { return .proxyFull }
             let mine = counts.byAddress[address, default: 0]
             guard mine < maxPerClient else { return .clientFull }

@@ -160,8 +160,11 @@ package final class ProxyServer: Service, Sendable {
                     let session = SessionPipeline(shared: shared, listenerTLS: listenerTLS, idle: idle)
                     // A trusted balancer's connection says first whose it is; nobody else's may.
                     if let peer, shared.configuration.proxyProtocolFrom.contains(where: { $0.contains(peer) }) {
+                        let verdict = shared.admission.admitBalancer(peer)
                         try channel.pipeline.syncOperations.addHandler(
-                            ProxyProtocolHandler(peer: peer, shared: shared, session: session)
+                            verdict == .admitted
+                                ? ProxyProtocolHandler(peer: peer, shared: shared, session: session)
+                                : RefusedAtAcceptHandler(verdict, shared: shared)
                         )
                     } else {
                         try session.install(on: channel.pipeline.syncOperations, channel: channel, client: peer)

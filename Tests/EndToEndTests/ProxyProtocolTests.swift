@@ -104,6 +104,57 @@ struct ProxyProtocolTests {
     }
 }
 
+extension ProxyProtocolTests {
+    /// `Clients/balancer_burst.py` from the balancer's address: header-less connections, closed at once or held.
+    static func burst(_ serve: ServeProcess, _ mode: String, _ count: Int) async throws -> String {
+        let outcome = try await ChildProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/balancer_burst.py",
+                "\(serve.proxyPort)", balancer, mode, "\(count)",
+            ]
+        )
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        return outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func openDescriptors(_ serve: ServeProcess) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(serve.processIdentifier)/fd").count) ?? -1
+    }
+
+    /// Review 32: connections from the balancer's address waiting for their header were counted against no cap, and
+    /// one the balancer closed was kept until the head deadline (30 s), so opening and closing them took every file
+    /// descriptor. Now one closed is let go at once, unaudited (a health check's connect), and those held count
+    /// against the caps as the balancer's: past them, 503 at once.
+    @Test func theBalancersConnectionsWithoutAHeaderAreCountedAndLetGo() async throws {
+        try await CreatorTrustTests.withMap(
+            #"{"\#(Self.mappedClient)/32": "\#(ProxyEndToEndTests.contoso)"}"#,
+            extraArguments: ["--proxy-protocol-from", "\(Self.balancer)/32", "--max-connections-per-client", "40"]
+        ) { serve in
+            let before = Self.openDescriptors(serve)
+            #expect(try await Self.burst(serve, "close", 300) == "closed 300")
+            var after = Int.max
+            for _ in 0..<40 {
+                after = Self.openDescriptors(serve)
+                if after <= before + 10 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(after <= before + 10, "\(before) descriptors before, \(after) after")
+            #expect(!serve.auditObjects().contains { $0["setting"] as? String == "clientPolicy" })
+
+            #expect(try await Self.burst(serve, "hold", 41) == "HTTP/1.1 503 Service Unavailable")
+            // A client is served meanwhile, and the balancer's next connection with a header too.
+            let direct = try await Self.exchange(
+                serve,
+                proxy: "http://127.0.0.1:\(serve.proxyPort)",
+                from: Self.mappedClient
+            )
+            #expect(direct.status == 403)
+            #expect(try await Self.rawExchange(serve, from: Self.balancer, naming: Self.mappedClient) == "exchange 403")
+        }
+    }
+}
+
 /// Debian's HAProxy in TCP mode on a loopback port, sending PROXY protocol v2 to `backendPort` from `source`.
 final class HAProxy: @unchecked Sendable {
     let port: Int

@@ -10,7 +10,10 @@ import NetworkPolicy
 ///
 /// Required, not optional: a connection from such an address without a valid header within the request-head
 /// deadline, or with more bytes than a header can have, is refused (400, `clientPolicy` audit line) and closed, so a
-/// client that reaches TenantGate around the balancer cannot pass as the balancer's clients.
+/// client that reaches TenantGate around the balancer cannot pass as the balancer's clients. One the balancer closes
+/// before its header (a health check's connect and close) is closed at once, unaudited: nothing was asked. Until
+/// its header is read the connection holds a place as the balancer's (`ClientAdmission.admitBalancer`), given back
+/// here.
 final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -22,6 +25,8 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
     private var received: ByteBuffer?
     private var deadline: Scheduled<Void>?
     private var finished = false
+    /// Whether the balancer's place is still held (`admitBalancer`).
+    private var holdsPlace = true
 
     init(peer: IPAddress, shared: ProxyContext, session: SessionPipeline) {
         self.peer = peer
@@ -38,6 +43,23 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        givePlaceBack()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !finished, case .some(.inputClosed) = event as? ChannelEvent {
+            finished = true
+            deadline?.cancel()
+            received = nil
+            return context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func givePlaceBack() {
+        guard holdsPlace else { return }
+        holdsPlace = false
+        shared.admission.release(peer)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,6 +84,8 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
             deadline?.cancel()
             buffered.moveReaderIndex(forwardBy: length)
             received = nil
+            // The client it names takes the place now, under its own caps.
+            givePlaceBack()
             do {
                 try session.install(
                     on: context.pipeline.syncOperations,
