@@ -56,6 +56,30 @@ struct TransparentInterceptionTests {
         }
     }
 
+    /// Review 32: a redirected hello whose name must be looked up was judged after the lookup, and the refusal was
+    /// dropped when the client had left meanwhile: a probe left no trace. Here the lookup takes a second (the
+    /// namespace's name server never answers) and the client resets after 0.2 s: each refusal is audited.
+    @Test func aRefusalIsAuditedWhenTheClientHasAlreadyLeft() async throws {
+        try await RedirectingNamespace.with { namespace in
+            let sent = try await namespace.run(
+                "python3",
+                [
+                    "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/hello_then_reset.py",
+                    "unresolvable.example", "127.0.0.3", RedirectingNamespace.client, "3", "0.2",
+                ]
+            )
+            #expect(sent == "sent 3")
+            var refusals: [[String: Any]] = []
+            for _ in 0..<80 {
+                refusals = namespace.auditObjects().filter { $0["setting"] as? String == "tlsServerName" }
+                if refusals.count >= 3 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(refusals.count == 3)
+            #expect((refusals.first?["reason"] as? String ?? "").contains("does not resolve here"), "\(refusals)")
+        }
+    }
+
     @Test func otherHostsAreTunnelledToWhereTheyWereGoingAndDirectConnectionsRefused() async throws {
         try await RedirectingNamespace.with { namespace in
             // Not intercepted: a blind tunnel to the original destination (the server there answers 404).
@@ -82,6 +106,7 @@ struct TransparentInterceptionTests {
 final class RedirectingNamespace: @unchecked Sendable {
     static let listenerPort = 3129
     static let client = "127.0.0.9"
+    static let silentNameServer = "127.0.0.53"
 
     let name: String
     let directory: URL
@@ -109,6 +134,12 @@ final class RedirectingNamespace: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: hosts, withIntermediateDirectories: true)
         try "127.0.0.1 localhost\n127.0.0.2 login.microsoftonline.com\n127.0.0.3 other.test\n".write(
             toFile: "\(hosts)/hosts",
+            atomically: true,
+            encoding: .utf8
+        )
+        // Other names go to a name server that never answers (`start`): their lookups take a second.
+        try "nameserver \(Self.silentNameServer)\noptions timeout:1 attempts:1\n".write(
+            toFile: "\(hosts)/resolv.conf",
             atomically: true,
             encoding: .utf8
         )
@@ -143,6 +174,14 @@ final class RedirectingNamespace: @unchecked Sendable {
         try entra.split(separator: "\n").filter { !$0.hasPrefix("listening on") }.joined(separator: "\n")
             .write(toFile: mockCA, atomically: true, encoding: .utf8)
         _ = try await launch(mock, ["--listen", "127.0.0.3:443"])
+        _ = try await launch(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                    + "s.bind(('\(Self.silentNameServer)', 53)); print('listening on', flush=True); time.sleep(600)",
+            ]
+        )
         let config = directory.appendingPathComponent("tenantgate.yaml").path
         try #"creator-by-client-address: {"\#(Self.client)/32": "\#(ProxyEndToEndTests.contoso)"}"#.write(
             toFile: config,
@@ -188,6 +227,12 @@ final class RedirectingNamespace: @unchecked Sendable {
                 continuation.resume(returning: text)
             }
         }
+    }
+
+    /// `executable` run in the namespace: what it printed, trimmed.
+    func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        let outcome = try await ChildProcess.run("/usr/sbin/ip", ["netns", "exec", name, executable] + arguments)
+        return outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// curl in the namespace with no proxy setting, from the mapped client address unless `source` is given:

@@ -143,8 +143,9 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
         case .redirected(let redirected):
             // Reads that arrive while it is judged are kept for what follows.
             state = .handingOver
+            // A refusal is audited whether or not the client is still there: a probe that resets right after its
+            // hello must leave its line, as on the explicit listener (review 32).
             redirected.judge(reading, shared: shared, on: context.eventLoop).assumeIsolated().whenSuccess { verdict in
-                guard context.channel.isActive else { return }
                 switch verdict {
                 case .accepted(let connect, let entraLanding):
                     self.decide(reading, connect: connect, entraLanding: entraLanding, context: context)
@@ -170,9 +171,11 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
             helloLimit: Self.maxHelloBytes
         )
         switch plan {
+        case .refuse(let reason): refuse(reason, connect: connect, context: context)
+        // Nothing is opened for a client already gone (a redirected hello is judged after a name lookup).
+        case _ where !context.channel.isActive: return
         case .intercept(let host): intercept(host, creator: connect.creator, context: context)
         case .tunnel: tunnel(connect, context: context)
-        case .refuse(let reason): refuse(reason, connect: connect, context: context)
         }
     }
 
