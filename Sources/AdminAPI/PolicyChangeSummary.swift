@@ -6,7 +6,7 @@ import Foundation
 /// event at all (review 32). The summary keeps every member of the line but the two documents, which become their
 /// size and SHA-256 (`{"bytes", "sha256"}`, or null for none), and adds `changes`: per member of the documents that
 /// differs, the elements a list gained and lost, or the member's value before and after. Changes too long themselves
-/// (a whole import) are counted instead.
+/// (a whole import) are counted instead, and past that only their number is given.
 enum PolicyChangeSummary {
     /// A line up to this size keeps its documents.
     static let lineLimit = 256 << 10
@@ -21,9 +21,11 @@ enum PolicyChangeSummary {
         object["before"] = try digest(before)
         object["after"] = try digest(after)
         object["documents"] = "summarized"
-        var changes = try changes(from: before, to: after, counted: false)
+        var changes: Any = try changes(from: before, to: after, counted: false)
         if try canonical(changes).count > lineLimit / 2 {
-            changes = try self.changes(from: before, to: after, counted: true)
+            let counted = try self.changes(from: before, to: after, counted: true)
+            // So many members changed that even their names are too long: how many, then.
+            changes = try canonical(counted).count > lineLimit / 2 ? counted.count : counted
         }
         object["changes"] = changes
         return Array(try canonical(object)) + [UInt8(ascii: "\n")]

@@ -133,6 +133,37 @@ package struct ASIMRow {
         return value
     }
 
+    /// Log Analytics keeps at most 32 KB of a string column; a longer value is cut there anyway.
+    static let columnLimit = 32 * 1024
+
+    /// The row with every value past `columnLimit` cut to it (a string, marked as cut) or replaced (the line in
+    /// `AdditionalFields`: `{"shortened": true, "bytes": N}`): a policy change of thousands of rules made one row
+    /// larger than a whole call may be. The audit log keeps the line whole.
+    func shortened() -> ASIMRow {
+        var shortened = self
+        shortened.columns = columns.map { column in
+            switch column.value {
+            case .json(let line) where line.count > Self.columnLimit:
+                return (column.name, .json(Array(#"{"shortened":true,"bytes":\#(line.count)}"#.utf8)))
+            case .text(let text) where text.utf8.count > Self.columnLimit:
+                return (column.name, .text(Self.cut(text)))
+            case .written(let written) where written.text.utf8.count > Self.columnLimit:
+                return (column.name, .text(Self.cut(written.text)))
+            default:
+                return column
+            }
+        }
+        return shortened
+    }
+
+    private static func cut(_ text: String) -> String {
+        let marker = " [shortened from \(text.utf8.count) bytes]"
+        var kept = Substring(text).utf8.prefix(columnLimit - marker.utf8.count)
+        // On a character's boundary.
+        while String(kept) == nil { kept = kept.dropLast() }
+        return String(kept)! + marker
+    }
+
     /// The row as a JSON object.
     func json(to json: inout JSONText) {
         json.raw("{")

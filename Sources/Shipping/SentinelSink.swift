@@ -39,8 +39,9 @@ package actor SentinelSink: ShipSink {
         try? await client.shutdown()
     }
 
-    /// Rows as JSON arrays of at most `maxCallBytes` each (a row larger than that alone goes alone, and the API
-    /// says so). Each row is written straight into its call; one that takes a call past the limit moves to the next.
+    /// Rows as JSON arrays of at most `maxCallBytes` each. Each row is written straight into its call; one that
+    /// takes a call past the limit moves to the next; one past it alone goes `shortened`, as the API refuses such a
+    /// call and the batch would be sent again for good (review 32).
     static func calls(_ rows: [ASIMRow]) -> [ByteBuffer] {
         var calls: [ByteBuffer] = []
         var call = JSONText(capacity: min(maxCallBytes, rows.count * 2048))
@@ -50,6 +51,11 @@ package actor SentinelSink: ShipSink {
             let start = call.bytes.count
             call.raw(rowsInCall == 0 ? "[" : ",")
             row.json(to: &call)
+            if call.bytes.count - start + 2 > maxCallBytes {
+                let separator = call.cut(from: start).prefix(1)
+                call.raw(separator)
+                row.shortened().json(to: &call)
+            }
             if rowsInCall > 0, call.bytes.count + 1 > maxCallBytes {
                 let moved = call.cut(from: start).dropFirst()  // without its comma
                 call.raw("]")

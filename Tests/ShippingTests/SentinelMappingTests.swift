@@ -95,6 +95,32 @@ struct SentinelMappingTests {
         #expect(rows.count == 1000)
     }
 
+    /// Review 32: a policy change of thousands of rules made a row (the line, and the policy before and after again)
+    /// larger than a call may be: refused, and sent again for good. Such a row goes shortened, each long value cut to
+    /// what Log Analytics keeps of a column, and the rows around it as they are.
+    @Test func aRowLargerThanACallGoesShortened() throws {
+        let large = (0..<20_000).map { #"{"tenantId":"t\#($0)","direction":"both"}"# }.joined(separator: ",")
+        let change = AuditRecord(
+            line: Data(
+                #"{"event":"policy_change","tenant":"t1","correlation_id":"c1","before":null,"after":{"rules":[\#(large)]}}"#
+                    .utf8
+            )
+        )
+        let decision = AuditRecord(line: Data(#"{"decision":"allowed","correlation_id":"c2"}"#.utf8))
+        let calls = SentinelSink.calls([decision, change, decision].map { ASIMRecord.row($0, device: "proxy-1") })
+        #expect(calls.allSatisfy { $0.readableBytes <= SentinelSink.maxCallBytes }, "\(calls.map(\.readableBytes))")
+        let rows = try calls.flatMap { call in
+            try #require(try JSONSerialization.jsonObject(with: Data(call.readableBytesView)) as? [[String: Any]])
+        }
+        #expect(rows.map { $0["EventOriginalUid"] as? String } == ["c2", "c1", "c2"])
+        let shortened = rows[1]
+        #expect((shortened["AdditionalFields"] as? [String: Any])?["shortened"] as? Bool == true)
+        let newValue = try #require(shortened["NewValue"] as? String)
+        #expect(newValue.utf8.count <= ASIMRow.columnLimit && newValue.hasSuffix(" bytes]"))
+        #expect(shortened["TenantGateCreatorTenant"] as? String == "t1")
+        #expect((rows[0]["AdditionalFields"] as? [String: Any])?["correlation_id"] as? String == "c2")
+    }
+
     @Test func theURLNamesEndpointRuleStreamAndApplication() throws {
         let ingestion = try SentinelIngestion(
             parsing: "https://dce-1.westeurope-1.ingest.monitor.azure.com/dataCollectionRules/dcr-00ff/streams/"

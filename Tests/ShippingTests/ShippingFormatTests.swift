@@ -175,6 +175,19 @@ struct ShippingFormatTests {
         }
     }
 
+    /// Review 32: a first line over half a megabyte made an empty request first, which Splunk refuses ("No data"):
+    /// the batch was sent again for good. No request is empty, and every line is in one.
+    @Test func splunkRequestsAreNeverEmpty() {
+        let long = AuditRecord(
+            line: Data(#"{"decision":"allowed","reason":"\#(String(repeating: "x", count: 600_000))"}"#.utf8)
+        )
+        let short = AuditRecord(line: Data(#"{"decision":"blocked"}"#.utf8))
+        let bodies = SplunkHECSink.events([long, short, long, long], hostname: "proxy-1")
+        #expect(bodies.allSatisfy { $0.readableBytes > 0 })
+        let events = bodies.map { String(buffer: $0).split(separator: "\n").count }
+        #expect(events.reduce(0, +) == 4, "\(events)")
+    }
+
     @Test func splunkTimesAreSecondsWithMilliseconds() {
         #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 1_796_465_472.345)) == "1796465472.345")
         #expect(SplunkHECSink.seconds(Date(timeIntervalSince1970: 12.0046)) == "12.005")
