@@ -159,9 +159,12 @@ package struct ASIMRow {
     private static func cut(_ text: String) -> String {
         let marker = " [shortened from \(text.utf8.count) bytes]"
         var kept = Substring(text).utf8.prefix(columnLimit - marker.utf8.count)
-        // On a character's boundary.
-        while String(kept) == nil { kept = kept.dropLast() }
-        return String(kept)! + marker
+        // On a character's boundary: at most three bytes of a cut character are given back.
+        while !kept.isEmpty {
+            if let whole = String(kept) { return whole + marker }
+            kept = kept.dropLast()
+        }
+        return marker
     }
 
     /// The row as a JSON object.
