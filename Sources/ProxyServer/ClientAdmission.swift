@@ -35,11 +35,12 @@ final class ClientAdmission: Sendable {
     /// Judges a new connection from `address` (nil when the socket has no IP peer, which is refused); an
     /// admitted one must be `release`d when it closes.
     func admit(_ address: IPAddress?) -> Verdict {
-        guard let address, allowed.permits(address) else {
-            return .refused(
-                "the client address \(address?.description ?? "an unknown address") may not use this proxy "
-                    + "(--allow-client opens a range)"
-            )
+        guard let address else {
+            // A client that resets as it is accepted leaves a socket with no peer to read.
+            return .refused("the connection has no client address to judge (it was reset as it was accepted)")
+        }
+        guard allowed.permits(address) else {
+            return .refused("the client address \(address) may not use this proxy (--allow-client opens a range)")
         }
         return count(address)
     }
