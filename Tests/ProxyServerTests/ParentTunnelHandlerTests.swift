@@ -62,6 +62,9 @@ struct ParentTunnelHandlerTests {
         ("SSH-2.0-not-a-proxy\r\n\r\n", "answered the CONNECT with 'SSH-2.0-not-a-proxy'"),
         ("HTTP/1.1 403 Bad\u{1b}[2J\r\nX: y\r\n\r\n", "answered 403 Bad[2J to"),
         ("17 KB of head", "more than 16 KiB"),
+        // Three digits, as the grammar says: Swift's `Int` read "+200" as 200 and the tunnel opened.
+        ("HTTP/1.1 +200 OK\r\n\r\n", "answered the CONNECT with 'HTTP/1.1 +200 OK'"),
+        ("HTTP/1.1 0200 OK\r\n\r\n", "answered the CONNECT with 'HTTP/1.1 0200 OK'"),
     ])
     func aRefusalOrAnythingElseIsAFailureNamingTheParent(answer: String, said: String) throws {
         let (channel, behind, established) = try Self.connected()
@@ -79,6 +82,22 @@ struct ParentTunnelHandlerTests {
             #expect(!error.detail.contains("pw"))
         }
         #expect(!channel.isActive)
+    }
+
+    /// An answer a byte a read is searched only where it grew (it was searched whole on every read), and a head end
+    /// split over reads is still found.
+    @Test func anAnswerTrickledAByteAtATimeOpensTheTunnel() throws {
+        let (channel, behind, established) = try Self.connected()
+        _ = try channel.readOutbound(as: ByteBuffer.self)
+        for byte in "HTTP/1.1 200 Connection established\r\nVia: 1.1 parent\r\n\r".utf8 {
+            try channel.writeInbound(ByteBuffer(bytes: [byte]))
+        }
+        #expect(!behind.active)
+        try channel.writeInbound(ByteBuffer(string: "\nbanner"))
+        try #require(behind.active)
+        #expect(behind.received == ["banner"])
+        try established.wait()
+        _ = try channel.finish()
     }
 
     @Test func aParentThatClosesOrNeverAnswersFails() throws {

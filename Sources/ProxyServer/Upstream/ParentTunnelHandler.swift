@@ -34,6 +34,9 @@ final class ParentTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var settled = false
     /// Writes from the handlers behind, held until the tunnel is open (none are expected before it).
     private var heldWrites: [(NIOAny, EventLoopPromise<Void>?)] = []
+    /// How much of the answer has been searched for the head's end: a head trickled a byte a read was searched
+    /// whole on every read (review 32: a hostile parent made the loop spend seconds on a 16 KiB head).
+    private var searchedBytes = 0
 
     /// - Parameters:
     ///   - target: what the parent is asked to connect to, as `HOST:PORT`;
@@ -80,10 +83,12 @@ final class ParentTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .failed  // lets go of the buffer, so that appending does not copy it
         if answer == nil { answer = bytes } else { answer?.writeBuffer(&bytes) }
         guard var answer else { return }
-        guard let headEnd = answer.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else {
+        let unsearched = answer.readableBytesView.dropFirst(max(0, searchedBytes - 3))
+        guard let headEnd = unsearched.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else {
             guard answer.readableBytes <= Self.maxAnswerBytes else {
                 return fail(parentFailure("answered the CONNECT with more than 16 KiB of head"), context: context)
             }
+            searchedBytes = answer.readableBytes
             state = .awaitingAnswer(answer)
             return
         }
@@ -95,7 +100,10 @@ final class ParentTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             firstLine.unicodeScalars.filter { $0.value >= 32 && $0.value < 127 }.map(Character.init)
         )
         let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+        // Three digits (RFC 9110 15): `Int` also reads "+200".
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].utf8.count == 3,
+            parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }), let status = Int(parts[1])
+        else {
             return fail(parentFailure("answered the CONNECT with '\(statusLine.prefix(80))'"), context: context)
         }
         guard (200..<300).contains(status) else {
