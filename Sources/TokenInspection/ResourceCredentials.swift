@@ -1,7 +1,8 @@
 /// Every credential a request to a resource host carries: each `Authorization` header, `access_token` in the query,
-/// `access_token` in a form body, and a `Cookie` (a session, which names no tenant the proxy can read). Each is
-/// judged; a request that carries one carrier twice is ambiguous (which copy the resource reads is its own
-/// business), and refused before anything is judged.
+/// `access_token` in a form body, a `Cookie` (a session, which names no tenant the proxy can read), and any token
+/// anywhere else in them or in another header (`EmbeddedTokens`). Each is judged; a request that carries one named
+/// carrier twice is ambiguous (which copy the resource reads is its own business), and refused before anything is
+/// judged.
 package struct ResourceCredentials: Sendable, Equatable {
     package enum Credential: Sendable, Hashable {
         /// A bearer token, as the resource would read it.
@@ -27,12 +28,14 @@ package struct ResourceCredentials: Sendable, Equatable {
     ///   - target: the request target in origin form (`/path?query`).
     ///   - formBody: the body, when its content type is `application/x-www-form-urlencoded`.
     ///   - cookie: the request's `Cookie` header values, joined; nil without one.
+    ///   - otherHeaders: the values of its other headers, searched for tokens only.
     /// - Returns: the credentials, or why the request is ambiguous.
     package static func read(
         authorization: [String],
         target: String,
         formBody: [UInt8]?,
-        cookie: String? = nil
+        cookie: String? = nil,
+        otherHeaders: [String] = []
     ) -> Result<ResourceCredentials, ReasonText> {
         guard authorization.count <= 1 else {
             return .failure(
@@ -71,7 +74,23 @@ package struct ResourceCredentials: Sendable, Equatable {
             found.credentials.append(.cookie)
             found.unreadValues.append(cookie)
         }
+        // A bearer header is its own token; another scheme's value may hold one (`PoP eyJ…`).
+        if !headerCarriesBearer {
+            for header in authorization { found.addEmbeddedTokens(EmbeddedTokens.find(in: header)) }
+        }
+        found.addEmbeddedTokens(EmbeddedTokens.find(in: target))
+        for header in otherHeaders { found.addEmbeddedTokens(EmbeddedTokens.find(in: header)) }
+        if let cookie { found.addEmbeddedTokens(EmbeddedTokens.find(in: cookie)) }
+        if let formBody { found.addEmbeddedTokens(EmbeddedTokens.find(in: formBody)) }
         return .success(found)
+    }
+
+    /// Tokens found outside the named carriers, each judged as a bearer (once, however often it is there).
+    private mutating func addEmbeddedTokens(_ tokens: [String]) {
+        for token in tokens where !credentials.contains(.bearer(token)) {
+            guard credentials.count < EmbeddedTokens.maximumCount else { return }
+            credentials.append(.bearer(token))
+        }
     }
 
     /// `Bearer <token>` (scheme without case, RFC 9110 11.1); anything else is another scheme. Read as bytes: the

@@ -261,6 +261,30 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// A token in a carrier of the resource's own (SharePoint's `tempauth=`, a header such as `X-MS-Authorization`,
+    /// a cookie) is judged too: review 34 put a blocked tenant's token there beside a decoy of an allowed tenant in a
+    /// named carrier (`accesstoken=`, which only the proxy reads so), and the request passed as the decoy's.
+    @Test func aTokenInACarrierOfTheResourcesOwnIsJudged() async throws {
+        try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
+            let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)
+            let elsewhere = UnsignedTokens.graph(tenant: Self.northwind)
+            let answers = try await Self.requests(
+                serve,
+                [
+                    ["\(Self.graph)?accesstoken=\(allowed)&tempauth=v1.\(elsewhere)"],
+                    Self.bearer(allowed) + ["\(Self.graph)?tempauth=%65yJ\(elsewhere.dropFirst(3))"],
+                    Self.bearer(allowed) + ["-H", "X-MS-Authorization: Bearer \(elsewhere)", Self.graph],
+                    Self.bearer(allowed) + ["-b", "session=\(elsewhere)", Self.graph],
+                    Self.bearer(allowed) + ["-d", "state=1&assertion=\(elsewhere)", Self.graph],
+                    // The same allowed token again elsewhere changes nothing.
+                    Self.bearer(allowed) + ["-H", "X-MS-Authorization: Bearer \(allowed)", Self.graph],
+                ]
+            )
+            #expect(answers.map(\.status) == [403, 403, 403, 403, 403, 200], "\(answers)")
+            #expect(answers.dropLast().allSatisfy { $0.body.contains("Northwind") }, "\(answers)")
+        }
+    }
+
     /// The tenant the directory maps a destination to meets the creator's cross-tenant access settings too, as a
     /// readable token of it does: review 29 reached Northwind's Azure DevOps organisation with a PAT and its
     /// SharePoint with a cookie, past the tenant restrictions of Contoso (isolation Off, every tenant but Fabrikam

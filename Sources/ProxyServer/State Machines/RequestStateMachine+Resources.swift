@@ -46,7 +46,11 @@ extension RequestStateMachine {
             authorization: head.headers["authorization"],
             target: head.uri,
             formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil,
-            cookie: Self.sessionCookie(head.headers)
+            cookie: Self.sessionCookie(head.headers),
+            otherHeaders: head.headers.compactMap { header in
+                let named = ["authorization", "cookie"].contains { header.name.utf8.equalsIgnoringASCIICase($0) }
+                return named ? nil : header.value
+            }
         )
         let credentials: ResourceCredentials
         switch read {
