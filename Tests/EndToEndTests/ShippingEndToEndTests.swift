@@ -252,6 +252,28 @@ struct ShippingEndToEndTests {
             }
             #expect(failing(ready) == true, "\(ready)")
             #expect(ready["status"] as? String == "ready, a shipping sink keeps failing")
+            // Lines written meanwhile show in its backlog at its next attempt (review 32: the gauge was recorded
+            // only when a batch was read, so it stood still while the sink failed).
+            func backlog() async throws -> Double? {
+                let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix("tenantgate_ship_backlog_bytes{") }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            let before = try #require(try await backlog())
+            for _ in 0..<3 {
+                _ = try await CreatorTrustTests.exchange(
+                    serve,
+                    maker: ProxyEndToEndTests.contoso,
+                    signingIn: ProxyEndToEndTests.northwind
+                )
+            }
+            var after = before
+            for _ in 0..<150 {
+                after = try await backlog() ?? before
+                if after > before { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(after > before, "backlog \(before) bytes, then \(after)")
             // The receiver comes: the backlog goes, and the sink is well again.
             syslogReservation.release()
             let rsyslog = try await Rsyslog(port: syslogPort)
