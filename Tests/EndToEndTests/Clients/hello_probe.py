@@ -72,4 +72,5 @@ def main():
     print(head.replace(" ", "_"), "closed" if closed else "answered")
 
 
-main()
+if __name__ == "__main__":
+    main()

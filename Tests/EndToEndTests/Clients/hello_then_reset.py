@@ -3,23 +3,17 @@ client that leaves before it is answered. COUNT times, one after another; prints
 
 usage: hello_then_reset.py SNI ADDRESS SOURCE COUNT WAIT
 """
+import os
 import socket
-import ssl
 import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hello_probe import python_hello  # noqa: E402
+
 sni, address, source, count, wait = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-context = ssl.create_default_context()
-context.check_hostname = False
-context.verify_mode = ssl.CERT_NONE
-incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-client = context.wrap_bio(incoming, outgoing, server_hostname=sni)
-try:
-    client.do_handshake()
-except ssl.SSLWantReadError:
-    pass
-hello = outgoing.read()
+hello = python_hello(sni)
 for _ in range(count):
     connection = socket.socket()
     connection.bind((source, 0))
