@@ -85,9 +85,14 @@ package struct ResourceCredentials: Sendable, Equatable {
         return .success(found)
     }
 
-    /// Tokens found outside the named carriers, each judged as a bearer (once, however often it is there).
+    /// Tokens found outside the named carriers, each judged as a bearer (once, however often it is there), kept cut
+    /// past the longest credential read as a named one is.
     private mutating func addEmbeddedTokens(_ tokens: [String]) {
-        for token in tokens where !credentials.contains(.bearer(token)) {
+        for found in tokens {
+            let token =
+                found.utf8.count > Self.maxCredentialBytes
+                ? String(decoding: found.utf8.prefix(Self.maxCredentialBytes), as: UTF8.self) : found
+            guard !credentials.contains(.bearer(token)) else { continue }
             guard credentials.count < EmbeddedTokens.maximumCount else { return }
             credentials.append(.bearer(token))
         }

@@ -4,9 +4,9 @@ import TokenInspection
 
 // `ResourceCredentials.read`: a resource request's Authorization header, target and form body (the input cut in
 // three at its first two NUL bytes), with a Cookie when the input's length is odd. A bearer token is never longer
-// than 16 KiB and never holds a space or a comma (two credentials in one line are refused), at most one credential
-// comes from each carrier, the cookie counts exactly when the header holds no bearer, every credential that is no
-// bearer has its value kept apart, and a refusal names why. `HostPattern(parsing:)` on the header part: a pattern that parses reads back the same from its description,
+// than 16 KiB and never holds a space or a comma (two credentials in one line are refused), at most 16 credentials
+// are read (one from each named carrier, the rest tokens found elsewhere, each once), the cookie counts exactly when
+// the header holds no bearer, every credential that is no bearer has its value kept apart, and a refusal names why. `HostPattern(parsing:)` on the header part: a pattern that parses reads back the same from its description,
 // and matches what a map of it finds.
 
 /// SwiftPM links this as `main` (see LibFuzzerDriver.h): libFuzzer's driver runs `fuzz` on its inputs.
@@ -28,7 +28,9 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     case .failure(let reason):
         if reason.description.isEmpty { fatalError("a refusal without a reason") }
     case .success(let read):
-        if read.credentials.count > 4 { fatalError("\(read.credentials.count) credentials from four carriers") }
+        if read.credentials.count > EmbeddedTokens.maximumCount {
+            fatalError("\(read.credentials.count) credentials, past \(EmbeddedTokens.maximumCount)")
+        }
         let headerBearer = header.isEmpty ? false : { if case .bearer = read.credentials[0] { true } else { false } }()
         if read.credentials.contains(.cookie) != (cookie != nil && !headerBearer) {
             fatalError("the cookie counted wrongly (cookie \(cookie != nil), header bearer \(headerBearer))")
