@@ -37,9 +37,9 @@ package enum FormText {
         return out
     }
 
-    /// The ASCII character a `%u00XX` at `index` stands for, if one is there.
-    private static func asciiEscape(in bytes: [UInt8], at index: Int) -> UInt8? {
-        guard index + 5 < bytes.count, bytes[index] == UInt8(ascii: "%"), bytes[index + 1] | 0x20 == UInt8(ascii: "u")
+    /// The ASCII character a `%u00XX` at `index` stands for, if one is there; with `lead` `\`, JSON's `\u00XX`.
+    static func asciiEscape(in bytes: [UInt8], at index: Int, lead: UInt8 = UInt8(ascii: "%")) -> UInt8? {
+        guard index + 5 < bytes.count, bytes[index] == lead, bytes[index + 1] | 0x20 == UInt8(ascii: "u")
         else { return nil }
         let digits = bytes[(index + 2)...(index + 5)].compactMap(ByteText.hexValue)
         guard digits.count == 4, digits[0] == 0, digits[1] == 0, digits[2] < 8 else { return nil }

@@ -76,7 +76,7 @@ package struct TokenCarriers: Sendable, Equatable {
     }
 
     /// Whether `body` names a token (`id_token`, `access_token`, `refresh_token`) as a lenient reader would find it:
-    /// in any letter case, in UTF-16 or UTF-32 (NUL bytes skipped), or with a letter escaped as JSON's `\u005f`.
+    /// in any letter case, in UTF-16 or UTF-32 (NUL bytes skipped), or with a character escaped as JSON's `\u005f`.
     static func namesAToken(_ body: some Collection<UInt8>) -> Bool {
         guard body.count <= maxScannedBytes else { return true }
         let folded = foldedForSearch(body)
@@ -113,10 +113,7 @@ package struct TokenCarriers: Sendable, Equatable {
         var index = 0
         while index < bytes.count {
             var byte = bytes[index]
-            if byte == UInt8(ascii: "\\"), index + 5 < bytes.count, bytes[index + 1] | 0x20 == UInt8(ascii: "u"),
-                let escaped = UInt8(String(decoding: bytes[(index + 2)...(index + 5)], as: UTF8.self), radix: 16),
-                escaped < 0x80
-            {
+            if let escaped = FormText.asciiEscape(in: bytes, at: index, lead: UInt8(ascii: "\\")) {
                 byte = escaped
                 index += 5
             }

@@ -48,7 +48,8 @@ extension RequestStateMachine {
             formBody: isForm ? request.body.map { Array($0.readableBytesView) } : nil,
             cookie: Self.sessionCookie(head.headers),
             otherHeaders: head.headers.compactMap { header in
-                let named = ["authorization", "cookie"].contains { header.name.utf8.equalsIgnoringASCIICase($0) }
+                let name = header.name.utf8
+                let named = name.equalsIgnoringASCIICase("authorization") || name.equalsIgnoringASCIICase("cookie")
                 return named ? nil : header.value
             }
         )
