@@ -4,6 +4,8 @@ import NIOHTTP1
 /// Whether an upstream connection owes an answer: from a request's head written until its answer's end.
 final class AnswerBoundary {
     var awaitsAnswer = false
+    /// Whether the owed answer's final (not 1xx) head has reached the handler after the decoder.
+    var headArrived = false
 }
 
 /// NIO's response decoder, for a connection that carries one request at a time: bytes the upstream sends while no
@@ -15,6 +17,10 @@ final class AnswerBoundary {
 /// Checked after the decoder ran, never inside it: the answer's end is reported before the parser has moved past
 /// what it consumed. The request's head is seen here on its way out, as NIO's decoder sees it (an answer to HEAD
 /// has no body).
+///
+/// NIO's decoder drops interim (1xx) answers unseen, and each read of them is activity: an upstream that sent
+/// `100 Continue` without end kept a core busy until the answer's deadline, and a streaming connection, whose
+/// limit is silence, for ever. What an answer may spend on them before its head is bounded.
 final class UpstreamResponseDecoder: WriteObservingByteToMessageDecoder {
     typealias InboundOut = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -24,8 +30,17 @@ final class UpstreamResponseDecoder: WriteObservingByteToMessageDecoder {
         detail: "the upstream server sent bytes beyond its answer"
     )
 
+    /// Room for a few `103 Early Hints` with their `Link` headers, far below a flood.
+    static let maxInterimBytes = 64 << 10
+    static let interimFlood = UpstreamError(
+        code: .malformedResponse,
+        detail: "the upstream server sent more than 64 KiB of interim (1xx) answers"
+    )
+
     private let decoder: HTTPResponseDecoder
     private let boundary: AnswerBoundary
+    /// Bytes parsed for the owed answer while its head has not arrived.
+    private var bytesBeforeHead = 0
 
     init(leftOverBytes strategy: RemoveAfterUpgradeStrategy, boundary: AnswerBoundary) {
         decoder = HTTPResponseDecoder(leftOverBytesStrategy: strategy)
@@ -41,14 +56,23 @@ final class UpstreamResponseDecoder: WriteObservingByteToMessageDecoder {
     }
 
     func write(data: HTTPClientRequestPart) {
-        if case .head = data { boundary.awaitsAnswer = true }
+        if case .head = data {
+            boundary.awaitsAnswer = true
+            boundary.headArrived = false
+            bytesBeforeHead = 0
+        }
         decoder.write(data: data)
     }
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard boundary.awaitsAnswer else { throw Self.unsolicited }
+        let unparsed = buffer.readableBytes
         let state = try decoder.decode(context: context, buffer: &buffer)
         if !boundary.awaitsAnswer, buffer.readableBytes > 0 { throw Self.unsolicited }
+        if !boundary.headArrived {
+            bytesBeforeHead += unparsed - buffer.readableBytes
+            if bytesBeforeHead > Self.maxInterimBytes { throw Self.interimFlood }
+        }
         return state
     }
 

@@ -110,6 +110,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
             return context.close(promise: nil)
         }
         let part = unwrapInboundIn(data)
+        if case .head = part { boundary.headArrived = true }
         // A request that goes whole asked for no protocol switch: after a 101 the decoder reads no more answers.
         if case .head(let head) = part, head.status == .switchingProtocols {
             finish(

@@ -28,7 +28,9 @@ final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let delegate else { return context.close(promise: nil) }
         let part = unwrapInboundIn(data)
         switch part {
-        case .head(let head): switching = head.status == .switchingProtocols
+        case .head(let head):
+            boundary.headArrived = true
+            switching = head.status == .switchingProtocols
         case .body: break
         case .end: if !switching { boundary.awaitsAnswer = false }
         }
