@@ -50,7 +50,7 @@ package struct EntraTokenVerifier: Sendable {
             let (algorithm, keyID) = try Self.signingFields(of: token)
             guard let keys = await keySource.keys(for: keyID) else { throw .signingKeysUnavailable }
             let claims = try await keys.verify(token, keyID: keyID, algorithm: algorithm)
-            return .success(try checked(claims))
+            return .success(try checked(claims, signedWith: keys.scope(of: keyID)))
         } catch {
             return .failure(error)
         }
@@ -73,10 +73,14 @@ package struct EntraTokenVerifier: Sendable {
     }
 
     /// Checks the claims of a token whose signature is already verified.
-    private func checked(_ claims: EntraTokenClaims) throws(AuthenticationFailure) -> VerifiedEntraToken {
+    private func checked(
+        _ claims: EntraTokenClaims,
+        signedWith scope: KeyScope?
+    ) throws(AuthenticationFailure) -> VerifiedEntraToken {
         guard let tid = claims.tid else { throw .missingTenant }
         guard let tenant = TenantID(tid) else { throw .invalidTenant }
         guard let issuer = claims.iss?.value, trust.issuers.accepts(issuer, tenant: tenant) else { throw .wrongIssuer }
+        guard scope?.signs(for: issuer, tenant: tenant) ?? true else { throw .keyOfAnotherIssuer }
         guard let audiences = claims.aud?.value, !trust.audiences.isDisjoint(with: audiences) else {
             throw .wrongAudience
         }

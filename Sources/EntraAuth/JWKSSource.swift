@@ -4,7 +4,7 @@ import JWTKit
 /// Where the admin API's trusted signing keys come from.
 package enum JWKSSource: Sendable {
     /// A fixed key set, e.g. read from a file at startup; a new key needs a restart.
-    case keys(JWKS)
+    case keys(PublishedKeys)
     /// A JWKS endpoint such as `https://login.microsoftonline.com/<tid>/discovery/v2.0/keys`, fetched and cached so
     /// that Entra's key rollover needs no restart. HTTPS only, except on loopback.
     case url(URL)
@@ -14,17 +14,29 @@ package enum JWKSSource: Sendable {
         .keys(try parse(Data(text.utf8), source: source))
     }
 
-    static func parse(_ data: Data, source: String) throws(JWKSError) -> JWKS {
-        let jwks: JWKS
+    static func parse(_ data: Data, source: String) throws(JWKSError) -> PublishedKeys {
+        let published: PublishedKeys
         do {
-            jwks = try JSONDecoder().decode(JWKS.self, from: data)
+            let scopes = try JSONDecoder().decode(ScopeList.self, from: data).keys
+            published = PublishedKeys(
+                jwks: try JSONDecoder().decode(JWKS.self, from: data),
+                scopes: Dictionary(
+                    scopes.compactMap { scope in scope.kid.map { ($0, scope) } },
+                    uniquingKeysWith: { _, last in last }
+                )
+            )
         } catch let error as DecodingError {
             throw JWKSError(source: source, reason: "is not a JSON Web Key Set: \(summary(of: error))")
         } catch {
             throw JWKSError(source: source, reason: "is not a JSON Web Key Set")
         }
-        _ = try TrustedKeys.pinned(jwks, source: source)
-        return jwks
+        _ = try TrustedKeys.pinned(published, source: source)
+        return published
+    }
+
+    /// The members of each key that JWTKit's `JWK` does not keep.
+    private struct ScopeList: Decodable {
+        let keys: [KeyScope]
     }
 
     /// One line instead of Foundation's nested debug description.

@@ -1,7 +1,7 @@
 import JWTKit
 import TokenInspection
 
-/// The signing keys trusted at one moment, each pinned to one algorithm.
+/// The signing keys trusted at one moment, each pinned to one algorithm and kept to the issuers it signs for.
 ///
 /// jwt-kit lets the token header choose the algorithm for a key without `alg`, and falls back to its default key
 /// for an unknown `kid`. Pinning each key and insisting on a known `kid` means a token cannot pick how it is checked:
@@ -9,9 +9,10 @@ import TokenInspection
 struct TrustedKeys: Sendable {
     private let collection: JWTKeyCollection
     private let algorithms: [String: String]
+    private let scopes: [String: KeyScope]
 
-    init(_ jwks: JWKS, source: String) async throws(JWKSError) {
-        let keys = try Self.pinned(jwks, source: source)
+    init(_ published: PublishedKeys, source: String) async throws(JWKSError) {
+        let keys = try Self.pinned(published, source: source)
         let collection = JWTKeyCollection()
         for key in keys {
             do {
@@ -26,15 +27,21 @@ struct TrustedKeys: Sendable {
             keys.compactMap { key in key.keyIdentifier.map { ($0.string, key.algorithm?.rawValue ?? "") } },
             uniquingKeysWith: { _, last in last }
         )
+        self.scopes = published.scopes
     }
 
     /// The keys with `alg` set: the JWK's own, or the one its key type and curve imply (Entra's RSA keys carry none
-    /// and sign with RS256).
-    static func pinned(_ jwks: JWKS, source: String) throws(JWKSError) -> [JWK] {
+    /// and sign with RS256). A key published for encryption only is refused as one with an encryption `alg` is.
+    static func pinned(_ published: PublishedKeys, source: String) throws(JWKSError) -> [JWK] {
+        let jwks = published.jwks
         guard !jwks.keys.isEmpty else { throw JWKSError(source: source, reason: "contains no keys") }
         return try jwks.keys.map { (key: JWK) throws(JWKSError) -> JWK in
             guard let kid = key.keyIdentifier?.string else {
                 throw JWKSError(source: source, reason: "has a key without a kid")
+            }
+            if let scope = published.scopes[kid], !scope.verifiesSignatures {
+                let reason = "has a key '\(kid)' published for encryption (use/key_ops), not to verify signatures"
+                throw JWKSError(source: source, reason: reason)
             }
             guard let algorithm = signingAlgorithm(for: key) else {
                 let described = "kty \(key.keyType.rawValue), alg \(key.algorithm?.rawValue ?? "none given")"
@@ -78,6 +85,11 @@ struct TrustedKeys: Sendable {
         } catch {
             throw .invalidSignature
         }
+    }
+
+    /// What the key set says the key signs for; nil when it says nothing.
+    func scope(of keyID: String) -> KeyScope? {
+        scopes[keyID]
     }
 
     func trusts(keyID: String) -> Bool {

@@ -103,8 +103,10 @@ package final class MockSTS: Sendable {
             plainPort: plain?.localAddress?.port,
             caCertificatePEM: authority.certificatePEM,
             keys: keys,
+            // The organisations' template issuer, as on every key of Entra's common document.
             jwksJSON:
-                #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"mock-sts-key","x":"\#(coordinates.x)","y":"\#(coordinates.y)"}]}"#,
+                #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"mock-sts-key","x":"\#(coordinates.x)","#
+                + #""y":"\#(coordinates.y)","issuer":"https://login.microsoftonline.com/{tenantid}/v2.0"}]}"#,
             options: options,
             channels: [channel] + (plain.map { [$0] } ?? [])
         )

@@ -12,6 +12,7 @@ package enum AuthenticationFailure: Error, Hashable, Sendable, CustomStringConve
     case missingTenant
     case invalidTenant
     case wrongIssuer
+    case keyOfAnotherIssuer
     case wrongAudience
     case missingExpiry
     case expired
@@ -31,6 +32,7 @@ package enum AuthenticationFailure: Error, Hashable, Sendable, CustomStringConve
         case .missingTenant: "the token has no tid claim"
         case .invalidTenant: "the token's tid claim is not a GUID"
         case .wrongIssuer: "the token was issued by an issuer that is not trusted"
+        case .keyOfAnotherIssuer: "the token is signed with a key its key set gives to another issuer"
         case .wrongAudience: "the token is not intended for this API"
         case .missingExpiry: "the token has no exp claim"
         case .expired: "the token has expired"

@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 import LoopbackSimulation
 import MockSTS
 import TenantGateApp
@@ -183,6 +184,46 @@ struct CreatorTrustTests {
         )
         #expect(made.status == 0, "\(made.errors)")
         return (certificate, key)
+    }
+
+    /// A key its key set gives to one tenant (Entra's per-key `issuer`, as on the personal-account key of the common
+    /// document or an application's own signing key) signs that tenant's maker tokens, no other's. A Fabrikam token
+    /// signed with Contoso's key made Fabrikam the creator of a host granted nothing (review 36 F1).
+    @Test func aKeyOfOneTenantSignsNoOtherTenantsMakerTokens() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = ES256PrivateKey()
+        let coordinates = try #require(key.parameters)
+        let jwks = directory.appendingPathComponent("jwks.json").path
+        let document =
+            #"{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"contoso-only","x":"\#(coordinates.x)","#
+            + #""y":"\#(coordinates.y)","issuer":"https://login.microsoftonline.com/\#(Self.contoso)/v2.0"}]}"#
+        try document.write(toFile: jwks, atomically: true, encoding: .utf8)
+        let signer = JWTKeyCollection()
+        await signer.add(ecdsa: key, kid: "contoso-only")
+        func maker(_ tenant: TenantID) async throws -> [String] {
+            let claims = MockTokenClaims(
+                tid: tenant.description,
+                iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+                oid: UUID().uuidString.lowercased(),
+                aud: "https://service.powerapps.com/",
+                clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d",
+                version: "2.0",
+                now: Int(Date().timeIntervalSince1970)
+            )
+            return [
+                "--proxy-header", "Proxy-Authorization: Bearer \(try await signer.sign(claims, kid: "contoso-only"))",
+            ]
+        }
+        try await ServeProcess.with(trustMockKeys: false, extraArguments: ["--creator-jwks", jwks]) { serve in
+            let own = try await maker(Self.contoso) + ["-d", Self.form, Self.url(Self.fabrikam)]
+            #expect(try await serve.curl(own).status == 200, "Contoso's key signs Contoso's makers")
+            let other = try await maker(Self.fabrikam) + ["-d", Self.form, Self.url(Self.fabrikam)]
+            #expect(try await serve.connectStatus(other) == 407)
+            #expect(serve.sts.tokenRequestCount(tenantSegment: Self.fabrikam.description) == 1, "only Contoso's")
+            let refusal = serve.auditObjects().first { $0["setting"] as? String == "creatorToken" }
+            #expect((refusal?["reason"] as? String)?.contains("gives to another issuer") == true)
+        }
     }
 
     static func url(_ tenant: TenantID) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }

@@ -31,9 +31,12 @@ struct Fixture {
         Self.jwks([Self.ecJWK(key, kid: Self.keyID)])
     }
 
-    static func ecJWK(_ key: ES256PrivateKey, kid: String) -> String {
+    /// `members` (JSON text, comma first) are added, e.g. `,"issuer":"…"`; `use` nil leaves it out.
+    static func ecJWK(_ key: ES256PrivateKey, kid: String, use: String? = "sig", members: String = "") -> String {
         let parameters = key.parameters!
-        return #"{"kty":"EC","crv":"P-256","use":"sig","kid":"\#(kid)","x":"\#(parameters.x)","y":"\#(parameters.y)"}"#
+        let usage = use.map { #""use":"\#($0)","# } ?? ""
+        return #"{"kty":"EC","crv":"P-256",\#(usage)"kid":"\#(kid)","x":"\#(parameters.x)","y":"\#(parameters.y)""#
+            + members + "}"
     }
 
     static func jwks(_ keys: [String]) -> String {

@@ -105,6 +105,52 @@ struct TokenValidationTests {
         try await fixture.expectRefused(claims, failure)
     }
 
+    /// Entra's per-key `issuer`: a template signs for every tenant, one tenant's issuer (v1 or v2) for that tenant
+    /// only, and any other issuer for itself exactly (review 36 F1).
+    @Test(arguments: [
+        ("https://login.microsoftonline.com/{tenantid}/v2.0", Fixture.v2Issuer(Fixture.fabrikam), true),
+        (Fixture.v2Issuer(Fixture.contoso), Fixture.v2Issuer(Fixture.contoso), true),
+        (Fixture.v2Issuer(Fixture.contoso), Fixture.v1Issuer(Fixture.contoso), true),
+        (Fixture.v2Issuer(Fixture.contoso), Fixture.v2Issuer(Fixture.fabrikam), false),
+        (Fixture.v1Issuer(Fixture.contoso), Fixture.v1Issuer(Fixture.fabrikam), false),
+        (
+            "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+            Fixture.v2Issuer(Fixture.fabrikam), false
+        ),
+        ("https://issuer.example/keys", Fixture.v2Issuer(Fixture.contoso), false),
+    ])
+    func aKeySignsOnlyForTheIssuerItsKeySetNames(
+        keyIssuer: String,
+        tokenIssuer: String,
+        accepted: Bool
+    )
+        async throws
+    {
+        let fixture = await Fixture()
+        let jwks = Fixture.jwks([Fixture.ecJWK(fixture.key, kid: Fixture.keyID, members: #","issuer":"\#(keyIssuer)""#)]
+        )
+        let authenticator = try await Fixture.authenticator(jwksJSON: jwks, issuers: .entraIssuerOfTokenTenant)
+        var claims = TestClaims()
+        claims.iss = tokenIssuer
+        claims.tid = EntraIssuer.parse(tokenIssuer)?.tenant.description
+        let token = try await fixture.token(claims)
+        if accepted {
+            #expect(try await Fixture.principal(authenticator, token).tenant.description == claims.tid)
+        } else {
+            await Fixture.expectRefused(authenticator, token: token, .keyOfAnotherIssuer)
+        }
+    }
+
+    /// A key published for encryption verifies nothing: the key set is refused as one with an encryption `alg` is.
+    @Test(arguments: [(Optional("enc"), ""), (nil, #","key_ops":["encrypt","wrapKey"]"#), ("sig", #","key_ops":[]"#)])
+    func aKeyForEncryptionIsNoSigningKey(use: String?, members: String) async throws {
+        let fixture = await Fixture()
+        let jwks = Fixture.jwks([Fixture.ecJWK(fixture.key, kid: "k", use: use, members: members)])
+        #expect(throws: JWKSError.self) { try JWKSSource.json(jwks) }
+        let verifying = Fixture.jwks([Fixture.ecJWK(fixture.key, kid: "k", members: #","key_ops":["verify"]"#)])
+        _ = try JWKSSource.json(verifying)
+    }
+
     @Test func tokenSignedByAnotherKeyWithTheTrustedKidIsRefused() async throws {
         let trusted = await Fixture()
         let other = await Fixture()
