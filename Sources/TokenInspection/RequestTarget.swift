@@ -65,22 +65,46 @@ package struct RequestTargetError: Error, Sendable, Equatable, CustomStringConve
         description = "Request target \(Self.excerpt(target)) \(why)."
     }
 
-    /// The start of the target up to its query, quoted, with every byte outside printable ASCII (and `"`, `\`) as
-    /// `\xNN` so that a log line cannot be forged, cut at `excerptLength` characters.
+    /// The start of the target up to its query or fragment, without user information (`https://user:password@`
+    /// shows as `https://…@`), quoted, with every byte outside printable ASCII (and `"`, `\`) as `\xNN` so that a
+    /// log line cannot be forged, cut at `excerptLength` characters. What it leaves out is where a password, code or
+    /// token travels, and the line goes to every sink (review 37 F2).
     private static func excerpt(_ target: UnsafeBufferPointer<UInt8>) -> String {
-        let end = target.firstIndex(of: UInt8(ascii: "?")) ?? target.count
+        let end = target.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.count
         var text = ""
         var quoted = 0
-        for byte in target[..<end] {
-            let piece =
-                byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
-                ? String(Unicode.Scalar(byte))
-                : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+        var index = 0
+        let userinfo = userinfoRange(target[..<end])
+        while index < end {
+            let piece: String
+            let byte = target[index]
+            if let userinfo, index == userinfo.lowerBound {
+                piece = "…"
+                index = userinfo.upperBound
+            } else {
+                piece =
+                    byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                    ? String(Unicode.Scalar(byte))
+                    : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                index += 1
+            }
             guard text.utf8.count + piece.utf8.count <= excerptLength else { break }
             text += piece
-            quoted += 1
+            quoted = index
         }
         return "\"" + text + (quoted < end ? "…\"" : "\"")
+    }
+
+    /// The user information of an absolute target (after `//`, up to the authority's last `@`), if any.
+    private static func userinfoRange(_ target: Slice<UnsafeBufferPointer<UInt8>>) -> Range<Int>? {
+        let slash = UInt8(ascii: "/")
+        guard let colon = target.firstIndex(of: UInt8(ascii: ":")), colon + 2 < target.endIndex,
+            target[colon + 1] == slash, target[colon + 2] == slash
+        else { return nil }
+        let authority = target[(colon + 3)...]
+        let authorityEnd = authority.firstIndex(of: slash) ?? target.endIndex
+        guard let at = target[(colon + 3)..<authorityEnd].lastIndex(of: UInt8(ascii: "@")) else { return nil }
+        return (colon + 3)..<at
     }
 }
 

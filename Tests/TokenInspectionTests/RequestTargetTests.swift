@@ -175,6 +175,12 @@ struct RequestTargetTests {
         "/" + String(repeating: "\"", count: 300) + "%zz",
         "https://evil.example/" + String(repeating: "\u{e9}", count: 200),
         String(repeating: "\u{e9}", count: RequestTarget.maximumLength),
+        // Where else a secret travels in a target (review 37 F2).
+        "https://svc:SECRETCODE@login.microsoftonline.com/x",
+        "https://SECRETCODE@login.microsoftonline.com/",
+        "https://a@b:SECRETCODE@login.microsoftonline.com/x?y",
+        "/cb#access_token=SECRETCODE",
+        "/x#code=SECRETCODE?y=1",
     ])
     func descriptionsAreShortEscapedAndNeverQuoteTheQuery(raw: String) throws {
         guard case .failure(let error) = Self.canonical(raw) else {
@@ -186,6 +192,17 @@ struct RequestTargetTests {
         #expect(!error.description.contains(String(repeating: "a", count: 101)))
         #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0 == "\u{e9}" })
         #expect(error.description.hasPrefix("Request target \""))
+    }
+
+    @Test func userInformationIsLeftOutOfTheExcerptAndTheHostKept() throws {
+        guard case .failure(let error) = Self.canonical("https://svc:pw@login.microsoftonline.com/token") else {
+            Issue.record("must be refused")
+            return
+        }
+        #expect(
+            error.description
+                == "Request target \"https://…@login.microsoftonline.com/token\" carries user information."
+        )
     }
 
     /// Random targets never trap, and a canonical target is its own canonical form (nothing is decoded twice).
