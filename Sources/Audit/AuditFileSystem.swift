@@ -6,8 +6,11 @@ import Glibc
 struct SystemCallError: Error, Sendable, Equatable {
     let code: Int32
 
-    /// `strerror`'s sentence, e.g. "No space left on device".
-    var sentence: String { String(cString: strerror(code)) }
+    /// `strerror`'s sentence, e.g. "No space left on device"; what ENXIO means at an open, which its sentence
+    /// ("No such device or address") does not say.
+    var sentence: String {
+        code == ENXIO ? "a pipe (FIFO) that nobody reads" : String(cString: strerror(code))
+    }
 }
 
 /// Names a file independently of its descriptors (device and inode), so a reopen can tell whether it found the same
@@ -54,9 +57,19 @@ extension AuditFileSystem {
 struct SystemFileSystem: AuditFileSystem {
     var keepsJournal: Bool { true }
 
+    /// Never waits: opening a FIFO for writing waits for a reader, and one put at the path with nobody reading it
+    /// held the SIGHUP that reopened the log, and every later SIGHUP (policy and CA reloads) behind it, for ever
+    /// (review 37 F1). Such a FIFO fails with ENXIO instead; writes then block as before, as a sync must.
     func open(_ path: String) -> Result<Int32, SystemCallError> {
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        return descriptor >= 0 ? .success(descriptor) : .failure(SystemCallError(code: errno))
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0o640)
+        guard descriptor >= 0 else { return .failure(SystemCallError(code: errno)) }
+        let flags = fcntl(descriptor, F_GETFL)
+        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            let failure = SystemCallError(code: errno)
+            _ = Glibc.close(descriptor)
+            return .failure(failure)
+        }
+        return .success(descriptor)
     }
 
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, SystemCallError> {

@@ -174,7 +174,7 @@ package final class AuditFollower {
     /// start when there is no position yet.
     private func openIfNeeded() throws {
         guard descriptor < 0 else { return }
-        let opened = open(path, O_RDONLY | O_CLOEXEC)
+        let opened = open(path, Self.readOnly)
         guard opened >= 0 else {
             guard errno == ENOENT else {
                 throw FollowerError("cannot open \(path): \(String(cString: strerror(errno)))")
@@ -182,7 +182,10 @@ package final class AuditFollower {
             return  // not written yet
         }
         var status = stat()
-        fstat(opened, &status)
+        guard fstat(opened, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(opened)
+            throw FollowerError("cannot follow \(path): it is not a regular file")
+        }
         let identity = (UInt64(status.st_dev), UInt64(status.st_ino))
         guard let position else {
             descriptor = opened
@@ -222,11 +225,14 @@ package final class AuditFollower {
         return head(of: descriptor, upTo: position.offset) == expected
     }
 
+    /// Never waits: a FIFO put at a followed path waits for a writer when opened blocking, and held the shipper.
+    private static let readOnly = O_RDONLY | O_CLOEXEC | O_NONBLOCK
+
     private static func openFile(_ path: String) -> (descriptor: CInt, device: UInt64, inode: UInt64)? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, readOnly)
         guard descriptor >= 0 else { return nil }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             close(descriptor)
             return nil
         }

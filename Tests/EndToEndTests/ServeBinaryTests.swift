@@ -325,6 +325,34 @@ struct ServeBinaryTests {
         }
     }
 
+    /// A FIFO nobody reads, put where the audit file was: opening it for writing would wait for a reader, and the
+    /// SIGHUP that reopens the log held every later one (policy and CA reloads) behind it (review 37 F1). The reopen
+    /// fails at once and says why, lines go on to the file opened before, and the next SIGHUP is served.
+    @Test func aPipeNobodyReadsAtTheAuditPathHoldsNoSignal() async throws {
+        try await ServeProcess.with(extraArguments: [
+            "--default-creator-tenant", ProxyEndToEndTests.contoso.description,
+        ]) {
+            serve in
+            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
+            let rotated = serve.auditPath + ".1"
+            try FileManager.default.moveItem(atPath: serve.auditPath, toPath: rotated)
+            #expect(mkfifo(serve.auditPath, 0o600) == 0)
+            serve.signal(SIGHUP)
+            for _ in 0..<50 where !serve.log().contains("audit log not reopened") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(serve.log().contains("a pipe (FIFO) that nobody reads"), "\(serve.log().suffix(600))")
+            #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
+            #expect(try String(contentsOfFile: rotated, encoding: .utf8).split(separator: "\n").count == 1)
+            #expect(unlink(serve.auditPath) == 0)
+            serve.signal(SIGHUP)
+            for _ in 0..<50 where !FileManager.default.fileExists(atPath: serve.auditPath) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(FileManager.default.fileExists(atPath: serve.auditPath), "the second SIGHUP reopened the log")
+        }
+    }
+
     /// Without a signal, the default watcher (one look a second) puts an edit in force within a couple of seconds.
     @Test func theDefaultWatcherPicksUpAnEdit() async throws {
         let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(

@@ -169,6 +169,22 @@ struct ShippingPositionTests {
         #expect(try Self.drain(follower) == [Self.line(5)])
     }
 
+    /// A FIFO with no writer put at the followed path: opened blocking it waited for a writer and held the shipper.
+    /// It is refused at once, and the lines of the file renamed before it are still read.
+    @Test func aPipeAtTheFollowedPathIsRefusedWithoutWaiting() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        try Self.write(1...2, to: path)
+        let follower = AuditFollower(path: path, position: nil)
+        #expect(try Self.drain(follower).count == 2)
+        #expect(rename(path, path + ".1") == 0)
+        #expect(mkfifo(path, 0o600) == 0)
+        try Self.write(3...3, to: path + ".1")
+        #expect(try Self.drain(follower) == [Self.line(3)])
+        let fresh = AuditFollower(path: path, position: nil)
+        #expect(throws: FollowerError.self) { try fresh.read(maxLines: 2, maxBytes: 1 << 20) }
+    }
+
     /// Review 24: a rotated file touched by hand, or a clock set back, reordered files picked by modification time.
     /// Rotation order comes from the names.
     @Test func rotationOrderComesFromTheNamesNotTheTimes() throws {
