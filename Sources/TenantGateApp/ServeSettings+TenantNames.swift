@@ -30,7 +30,16 @@ extension ServeSettings {
         }
         if !tenantNames.creatorRanges.isEmpty {
             var entries: [(AddressRange, [TenantID])] = []
+            var granted: Set<AddressRange> = []
             for (range, references) in tenantNames.creatorRanges {
+                // The map would keep the first grant and drop the other without a word: a host would keep acting
+                // for the tenant an operator meant to take away (review 36 F3).
+                guard granted.insert(range).inserted else {
+                    throw Application.SetupError(
+                        "creator-by-client-address: the range \(range) is granted twice (the flag adds to the config "
+                            + "file's map); give each range once, with all the tenants it may act for"
+                    )
+                }
                 var tenants: [TenantID] = []
                 for reference in references { tenants.append(try resolved(reference, "creator-by-client-address")) }
                 entries.append((range, tenants))

@@ -119,6 +119,29 @@ struct ConfigurationArgumentsTests {
         try ServeCommand.refuseExposedPassword("postgres://tenantgate@db.internal/postgres", in: config)
     }
 
+    /// One range granted twice, in the file and on the command line or in two spellings: the first grant used to
+    /// win without a word (review 36 F3). The binary refuses to start and names the range.
+    @Test func aRangeGrantedTwiceIsRefusedAtStart() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("tenantgate.yaml").path
+        let contoso = ProxyEndToEndTests.contoso
+        let fabrikam = ProxyEndToEndTests.fabrikam
+        try "listen: 127.0.0.1:0\ncreator-by-client-address: {\"127.0.0.1\": \"\(contoso)\"}\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let policies =
+            ["--policies", ProxyEndToEndTests.policies, "--ca-cert", directory.path + "/ca.pem"]
+            + ["--ca-key", directory.path + "/ca.key", "--audit-log", directory.path + "/audit.jsonl"]
+        for extra in [
+            ["--creator-by-client-address", "127.0.0.1=\(fabrikam)"],
+            ["--creator-by-client-address", "::ffff:127.0.0.1/128=\(fabrikam)"],
+        ] {
+            let (status, errors) = try await ServeProcess.runToExit(["serve", "--config", config] + policies + extra)
+            #expect(status == 2, "\(errors)")
+            #expect(errors.contains("the range 127.0.0.1/32 is granted twice"), "\(errors)")
+        }
+    }
+
     /// The PAC file's directives come from the flags: the listener unless it is a wildcard or port 0, `HTTPS` for a
     /// TLS listener, and only host names or addresses (they are written into JavaScript).
     @Test func thePACDirectivesComeFromTheFlags() throws {
