@@ -24,11 +24,12 @@ import TenantPolicy
 /// hands over an ID token outside the token endpoint, in Entra's shape: its application only in `aud`, and `oid`
 /// (`mock_oid`) only when the `scope` names `profile`.
 package final class MockSTS: Sendable {
-    /// Every host its certificate names and it answers for: Entra's, Azure DevOps's STS, and the resource hosts.
+    /// Every host its certificate names and it answers for: Entra's, Azure DevOps's STS, the Microsoft account STS,
+    /// and the resource hosts.
     package static let hosts =
         [
             "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "login.microsoftonline.us",
-            "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com",
+            "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com", "login.live.com",
             // Other ESTS front-end names, each of which must be judged like the main one.
             "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
         ] + MockResources.hosts

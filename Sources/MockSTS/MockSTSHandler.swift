@@ -56,6 +56,9 @@ final class MockSTSHandler: ChannelInboundHandler, RemovableChannelHandler {
             sts.count("ado")
             let sessionToken = segments.first == "_apis"
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse(session: sessionToken) }
+        } else if host == "login.live.com", request.head.method == .POST, segments == ["oauth20_token.srf"] {
+            sts.count("msa")
+            answer = promise(context) { try await MockTokenMinter(sts: sts).microsoftAccountResponse() }
         } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize",
             query["response_type"] == "code"
         {
@@ -364,6 +367,30 @@ struct MockTokenMinter {
                 "access_token": token, "token_type": "jwt-bearer", "expires_in": "3599",
                 "refresh_token": "ado-refresh-" + UUID().uuidString,
             ]
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The Microsoft account STS's token answer: an opaque access token and refresh token, and an ID token in the
+    /// v2 format, of the personal-accounts tenant.
+    func microsoftAccountResponse() async throws -> MockAnswer {
+        let tenant = TenantID.microsoftAccounts.description
+        let idToken = try await sts.mintToken(
+            MockTokenClaims(
+                tid: tenant,
+                iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+                oid: "00000000-0000-0000-4b2e-1e5e2a6f0c3d",
+                aud: "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
+                clientID: "e002ab83-2360-4092-bd0b-5a4c52f2f15a",
+                version: "2.0",
+                now: Int(Date().timeIntervalSince1970)
+            )
+        )
+        let body: [String: Any] = [
+            "token_type": "bearer", "expires_in": 3600, "scope": "openid profile offline_access",
+            "access_token": "EwB4A8l6BAAU" + String(repeating: "x", count: 64), "refresh_token": "M.C105_BAY.0.U.-x",
+            "id_token": idToken, "user_id": "4b2e1e5e2a6f0c3d",
+        ]
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }

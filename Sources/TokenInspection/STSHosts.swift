@@ -8,8 +8,14 @@ package enum STSHosts {
         "device.login.microsoftonline.com", "enterpriseregistration.windows.net",
     ]
 
-    /// STSs that issue their own, non-Entra tokens (SPEC 2.3; ENTRA-FACTS 6).
-    package static let knownNonEntra: Set<String> = ["app.vssps.visualstudio.com"]
+    /// STSs that issue their own, non-Entra tokens (SPEC 2.3; ENTRA-FACTS 6), with the path of each one's token
+    /// endpoint: Azure DevOps', and the Microsoft account STS of personal accounts, whose tokens are opaque to anyone
+    /// but Microsoft. Intercepted so that every token they hand over is recorded (`unenforced`) or refused
+    /// (`--non-entra-sts block`): unintercepted, `login.live.com`'s passed unseen (review 36 F2).
+    package static let nonEntraTokenPaths: [String: [StaticString]] = [
+        "app.vssps.visualstudio.com": ["oauth2", "token"], "login.live.com": ["oauth20_token.srf"],
+    ]
+    package static let knownNonEntra = Set(nonEntraTokenPaths.keys)
 
     /// Domains none of whose subdomains is intercepted: device registration answers on per-tenant subdomains too.
     package static let neverInterceptedSuffixes = [".enterpriseregistration.windows.net"]

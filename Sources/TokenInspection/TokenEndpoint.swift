@@ -94,9 +94,10 @@ package struct TokenEndpointMatcher: Sendable {
             else { return nil }
             return TokenEndpoint(host: host, kind: .entra(cloud, version: .v2), tenantSegment: tenantSegment)
         case .nonEntra:
-            guard let first = segments.next(), first.equalsIgnoringASCIICase("oauth2"), let second = segments.next(),
-                second.equalsIgnoringASCIICase("token"), segments.next() == nil
-            else { return nil }
+            for expected in STSHosts.nonEntraTokenPaths[host] ?? [] {
+                guard let segment = segments.next(), segment.equalsIgnoringASCIICase(expected) else { return nil }
+            }
+            guard segments.next() == nil else { return nil }
             return TokenEndpoint(host: host, kind: .nonEntra, tenantSegment: nil)
         case .other:
             return nil

@@ -197,6 +197,40 @@ struct ProxyEndToEndTests {
         await trying.stop()
     }
 
+    /// The Microsoft account STS of personal accounts hands over tokens of its own (opaque, and an ID token that is
+    /// its claim, not Entra's): intercepted like Azure DevOps' STS, each pass is recorded `unenforced`, and
+    /// `--non-entra-sts block` refuses it before it leaves. Unintercepted, a personal-account sign-in that Entra's
+    /// hosts refused went through `login.live.com` unseen (review 36 F2).
+    @Test func theMicrosoftAccountSTSIsRecordedOrBlockedAsNotEntra() async throws {
+        let form = "grant_type=refresh_token&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&refresh_token=M.C1-x"
+        let passing = try await LoopbackHarness(policiesDirectory: Self.policies)
+        let passed = try await passing.tokenRequest(
+            creator: Self.contoso,
+            host: "login.live.com",
+            path: "/oauth20_token.srf",
+            form: form
+        )
+        #expect(passed.status == 200 && passed.body.contains("EwB"), "\(passed.body)")
+        let line = Self.auditObject(passing.auditLines().last ?? "")
+        #expect(line["decision"] as? String == "unenforced")
+        #expect(line["host"] as? String == "login.live.com")
+        #expect(line["sign_in_tenant"] is NSNull)
+        await passing.stop()
+
+        let blocking = try await LoopbackHarness(policiesDirectory: Self.policies) { $0.nonEntraSTS = .block }
+        let refused = try await blocking.tokenRequest(
+            creator: Self.contoso,
+            host: "login.live.com",
+            path: "/oauth20_token.srf",
+            form: form
+        )
+        #expect(refused.status == 403)
+        #expect(!refused.body.contains("EwB") && refused.body.contains("not a Microsoft Entra STS"))
+        #expect(blocking.sts.tokenRequestCount(tenantSegment: "msa") == 0, "nothing upstream")
+        #expect(Self.auditObject(blocking.auditLines().last ?? "")["decision"] as? String == "blocked")
+        await blocking.stop()
+    }
+
     @Test func missingCreatorGets407AndAnErrorLine() async throws {
         try await Self.withHarness(policiesDirectory: Self.policies) { harness in
             let response = try await harness.tokenRequest(creator: nil, path: "/\(Self.fabrikam)/oauth2/v2.0/token")
