@@ -50,6 +50,10 @@ enum PlainRequestPlan: Equatable {
                 )
             )
         }
+        // Foundation reads a port past `Int` as none at all: the request went to port 80 instead of being refused.
+        guard url.port != nil || !Self.namesAPort(head.uri) else {
+            return .malformed("the URL's port is not a TCP port")
+        }
         let port = url.port ?? 80
         guard (1...65535).contains(port) else { return .malformed("the URL's port is not a TCP port") }
         let allowed = configuration.allowedPlainPorts
@@ -74,5 +78,15 @@ enum PlainRequestPlan: Equatable {
             bodyLength: bodyLength
         )
         return .forward(upstreamHead, host: host, port: port)
+    }
+
+    /// Whether the authority of the absolute URL `uri` ends in `:` and something (after an IPv6 literal's `]`).
+    private static func namesAPort(_ uri: String) -> Bool {
+        guard let scheme = uri.range(of: "://") else { return false }
+        let rest = uri[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let afterLiteral = authority.lastIndex(of: "]").map { authority[authority.index(after: $0)...] } ?? authority
+        guard let colon = afterLiteral.lastIndex(of: ":") else { return false }
+        return afterLiteral.index(after: colon) < afterLiteral.endIndex
     }
 }
