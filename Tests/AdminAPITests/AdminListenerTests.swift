@@ -39,8 +39,9 @@ struct AdminListenerTests {
             let started = Date()
             _ = await slow.receiveUntilClosed()
             let elapsed = Date().timeIntervalSince(started)
-            // Closed well before the idle timeout (60 s), whatever the machine's load.
-            #expect(elapsed < 15, "\(request): closed after \(elapsed) s")
+            // Closed before the idle timeout (60 s), whatever the machine's load: 0.3 s alone, 16 s once in a
+            // whole suite beside other work on 2 cores.
+            #expect(elapsed < 45, "\(request): closed after \(elapsed) s")
         }
     }
 
