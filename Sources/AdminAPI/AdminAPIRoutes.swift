@@ -137,7 +137,7 @@ package enum AdminAPIRoutes {
             group,
             "",
             [
-                .get: { _, context in try endpoints?.get(try tenant(context)) },
+                .get: { _, context in try await endpoints?.get(try tenant(context)) },
                 .put: { request, context in
                     try await endpoints?.put(
                         request,
@@ -153,7 +153,7 @@ package enum AdminAPIRoutes {
             group,
             "rules",
             [
-                .get: { _, context in try endpoints?.rules(try tenant(context)) },
+                .get: { _, context in try await endpoints?.rules(try tenant(context)) },
                 .post: { request, context in
                     try await endpoints?.addRule(
                         request,

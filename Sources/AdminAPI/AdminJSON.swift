@@ -31,6 +31,24 @@ package enum AdminJSON {
     static func response(_ status: HTTPResponse.Status, json: Data, headers: HTTPFields) -> Response {
         var fields: HTTPFields = [.lowercaseContentType: "application/json; charset=utf-8"]
         fields.append(contentsOf: headers)
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+        return Response(status: status, headers: fields, body: body(json))
+    }
+
+    /// Past this, an answer goes out a slice at a time, each when the connection has room for it.
+    static let sliceBytes = 64 << 10
+
+    /// A large answer is written in slices that wait for the client to read: whole, a client that never read held
+    /// a copy of it, and TLS another, until the deadline (review 32: 600 MiB for sixteen GETs of a large policy).
+    private static func body(_ json: Data) -> ResponseBody {
+        guard json.count > sliceBytes else { return ResponseBody(byteBuffer: ByteBuffer(bytes: json)) }
+        return ResponseBody(contentLength: json.count) { writer in
+            var offset = json.startIndex
+            while offset < json.endIndex {
+                let end = min(offset + sliceBytes, json.endIndex)
+                try await writer.write(ByteBuffer(bytes: json[offset..<end]))
+                offset = end
+            }
+            try await writer.finish(nil)
+        }
     }
 }

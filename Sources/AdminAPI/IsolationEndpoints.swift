@@ -11,6 +11,11 @@ import TenantPolicy
 /// thrown as `PowerPlatformError`s.
 struct IsolationEndpoints: Sendable {
     let writer: PolicyWriter
+    private let printed = PrintedAnswers()
+
+    init(writer: PolicyWriter) {
+        self.writer = writer
+    }
 
     static func methodNotAllowed(_ request: Request) -> PowerPlatformError {
         PowerPlatformError(
@@ -24,15 +29,19 @@ struct IsolationEndpoints: Sendable {
         PowerPlatformError(.notFound, code: "NotFound", message: "no such resource: \(path)")
     }
 
-    func get(_ tenant: TenantID) throws -> Response {
+    func get(_ tenant: TenantID) async throws -> Response {
         let bundle = writer.store.current().bundle
-        let state = TenantPolicyState(tenant: tenant, bundle: bundle)
-        let isolation = try Self.policy(of: state)
-        return try AdminJSON.response(
-            .ok,
-            PowerPlatformIsolationDocument(isolation, directory: bundle.isolation.directory),
-            headers: Self.etagHeader(state, bundle)
-        )
+        let answer = try await printed.answer("policy", tenant: tenant, version: bundle.version) {
+            let state = TenantPolicyState(tenant: tenant, bundle: bundle)
+            let isolation = try Self.policy(of: state)
+            return PrintedAnswers.Printed(
+                json: try AdminJSON.encode(
+                    PowerPlatformIsolationDocument(isolation, directory: bundle.isolation.directory)
+                ),
+                etag: Self.etag(state, bundle)
+            )
+        }
+        return AdminJSON.response(.ok, json: answer.json, headers: Self.etagHeader(answer.etag))
     }
 
     func put(
@@ -78,15 +87,17 @@ struct IsolationEndpoints: Sendable {
         )
     }
 
-    func rules(_ tenant: TenantID) throws -> Response {
+    func rules(_ tenant: TenantID) async throws -> Response {
         let bundle = writer.store.current().bundle
-        let state = TenantPolicyState(tenant: tenant, bundle: bundle)
-        let isolation = try Self.policy(of: state)
-        return try AdminJSON.response(
-            .ok,
-            IsolationRulesAnswer(isolation, directory: bundle.isolation.directory),
-            headers: Self.etagHeader(state, bundle)
-        )
+        let answer = try await printed.answer("rules", tenant: tenant, version: bundle.version) {
+            let state = TenantPolicyState(tenant: tenant, bundle: bundle)
+            let isolation = try Self.policy(of: state)
+            return PrintedAnswers.Printed(
+                json: try AdminJSON.encode(IsolationRulesAnswer(isolation, directory: bundle.isolation.directory)),
+                etag: Self.etag(state, bundle)
+            )
+        }
+        return AdminJSON.response(.ok, json: answer.json, headers: Self.etagHeader(answer.etag))
     }
 
     func addRule(
@@ -215,9 +226,16 @@ struct IsolationEndpoints: Sendable {
         PowerPlatformError(.notFound, code: "NotFound", message: "no rule for \(text)")
     }
 
+    private static func etag(_ state: TenantPolicyState, _ bundle: PolicyBundle) -> String? {
+        PolicyWriter.etag(.isolation, of: state, directory: bundle.isolation.directory)
+    }
+
+    private static func etagHeader(_ etag: String?) -> HTTPFields {
+        etag.map { [.lowercaseETag: $0] } ?? [:]
+    }
+
     private static func etagHeader(_ state: TenantPolicyState, _ bundle: PolicyBundle) -> HTTPFields {
-        PolicyWriter.etag(.isolation, of: state, directory: bundle.isolation.directory).map { [.lowercaseETag: $0] }
-            ?? [:]
+        etagHeader(etag(state, bundle))
     }
 
     /// `*`, a tenant ID, or a domain the directory knows, with the domain kept for the answer.
