@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,10 +8,14 @@ import Glibc
 struct SystemCallError: Error, Sendable, Equatable {
     let code: Int32
 
-    /// `strerror`'s sentence, e.g. "No space left on device"; what ENXIO means at an open, which its sentence
-    /// ("No such device or address") does not say.
+    /// `strerror`'s sentence, e.g. "No space left on device"; what ENXIO and ETIMEDOUT mean for the audit log,
+    /// which their sentences do not say.
     var sentence: String {
-        code == ENXIO ? "a pipe (FIFO) that nobody reads" : String(cString: strerror(code))
+        switch code {
+        case ENXIO: "a pipe (FIFO) that nobody reads, or a socket, which cannot be opened by its name"
+        case ETIMEDOUT: "its reader took nothing for \(SystemFileSystem.readerStallLimit / 1000) s"
+        default: String(cString: strerror(code))
+        }
     }
 }
 
@@ -53,16 +59,28 @@ extension AuditFileSystem {
     var keepsJournal: Bool { false }
 }
 
-/// The kernel's calls, unchanged.
+/// The kernel's calls, with two bounds on waiting for another process's reader.
 struct SystemFileSystem: AuditFileSystem {
     var keepsJournal: Bool { true }
 
+    /// How long a write waits for the reader of a pipe or socket to take something, before it fails as a full
+    /// disk does (503): a reader that stopped reading (a stalled log collector, a FIFO an attacker put at the path
+    /// and never reads) left every exchange waiting without an answer, and a SIGHUP's reopen behind them (review
+    /// 38 F1).
+    static let readerStallLimit: Int32 = 2_000
+    /// Descriptors whose reader let a write time out: later writes fail at once until one gets through, so that
+    /// exchanges queued behind the log do not each wait the whole limit in turn.
+    private let stalled = StalledDescriptors()
+
     /// Never waits: opening a FIFO for writing waits for a reader, and one put at the path with nobody reading it
     /// held the SIGHUP that reopened the log, and every later SIGHUP (policy and CA reloads) behind it, for ever
-    /// (review 37 F1). Such a FIFO fails with ENXIO instead; writes then block as before, as a sync must.
+    /// (review 37 F1). Such a FIFO fails with ENXIO instead. A regular file is written blocking, as a sync must; a
+    /// pipe or socket stays non-blocking, so that `write` can bound its wait.
     func open(_ path: String) -> Result<Int32, SystemCallError> {
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0o640)
         guard descriptor >= 0 else { return .failure(SystemCallError(code: errno)) }
+        stalled.forget(descriptor)
+        guard isRegularFile(descriptor) else { return .success(descriptor) }
         let flags = fcntl(descriptor, F_GETFL)
         guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
             let failure = SystemCallError(code: errno)
@@ -74,8 +92,21 @@ struct SystemFileSystem: AuditFileSystem {
 
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, SystemCallError> {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return .success(0) }
-        let count = Glibc.write(descriptor, base, bytes.count)
-        return count >= 0 ? .success(count) : .failure(SystemCallError(code: errno))
+        while true {
+            let count = Glibc.write(descriptor, base, bytes.count)
+            if count >= 0 {
+                stalled.forget(descriptor)
+                return .success(count)
+            }
+            let code = errno
+            guard code == EAGAIN || code == EWOULDBLOCK else { return .failure(SystemCallError(code: code)) }
+            var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            let wait = stalled.contains(descriptor) ? 0 : Self.readerStallLimit
+            if poll(&ready, 1, wait) <= 0 {
+                stalled.remember(descriptor)
+                return .failure(SystemCallError(code: ETIMEDOUT))
+            }
+        }
     }
 
     func dataSync(_ descriptor: Int32) -> Result<Void, SystemCallError> {
@@ -99,6 +130,16 @@ struct SystemFileSystem: AuditFileSystem {
     }
 
     func close(_ descriptor: Int32) {
+        stalled.forget(descriptor)
         _ = Glibc.close(descriptor)
     }
+}
+
+/// The descriptors whose reader stopped taking lines.
+private final class StalledDescriptors: Sendable {
+    private let descriptors = Mutex<Set<Int32>>([])
+
+    func contains(_ descriptor: Int32) -> Bool { descriptors.withLock { $0.contains(descriptor) } }
+    func remember(_ descriptor: Int32) { _ = descriptors.withLock { $0.insert(descriptor) } }
+    func forget(_ descriptor: Int32) { _ = descriptors.withLock { $0.remove(descriptor) } }
 }

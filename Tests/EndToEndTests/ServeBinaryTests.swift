@@ -353,6 +353,43 @@ struct ServeBinaryTests {
         }
     }
 
+    /// A FIFO whose reader never reads (a log collector that stalled, or an attacker holding the FIFO it put at the
+    /// path): writes blocked once its buffer was full, every exchange waited without an answer, and the next
+    /// SIGHUP's reopen waited behind them (review 38 F1). A write now waits 2 s at most and the exchange gets 503,
+    /// as on a full disk; the next SIGHUP reopens a file at the path.
+    @Test func aReaderThatStopsReadingGets503AndHoldsNoSignal() async throws {
+        try await ServeProcess.with(extraArguments: [
+            "--default-creator-tenant", ProxyEndToEndTests.contoso.description,
+        ]) {
+            serve in
+            let url = "https://login.microsoftonline.com/\(ProxyEndToEndTests.fabrikam)/oauth2/v2.0/token"
+            try FileManager.default.moveItem(atPath: serve.auditPath, toPath: serve.auditPath + ".1")
+            #expect(mkfifo(serve.auditPath, 0o600) == 0)
+            let reader = open(serve.auditPath, O_RDONLY | O_NONBLOCK)
+            #expect(reader >= 0)
+            defer { close(reader) }
+            _ = fcntl(reader, 1031, 4096)  // F_SETPIPE_SZ (which Glibc does not export): a few lines fill it
+            serve.signal(SIGHUP)
+            for _ in 0..<50 where !serve.log().contains("audit log reopened") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            var statuses: [Int] = []
+            for _ in 0..<40 where !statuses.contains(503) {
+                let started = ContinuousClock.now
+                statuses.append(try await serve.curl(["-d", HostileClientTests.form, url]).status)
+                #expect(ContinuousClock.now - started < .seconds(10), "answered, not held: \(statuses)")
+            }
+            #expect(statuses.last == 503, "\(statuses)")
+            #expect(unlink(serve.auditPath) == 0)
+            serve.signal(SIGHUP)
+            for _ in 0..<50 where !FileManager.default.fileExists(atPath: serve.auditPath) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await serve.curl(["-d", HostileClientTests.form, url]).status == 200)
+            #expect(serve.auditObjects().count == 1, "the exchange after the second SIGHUP is in the new file")
+        }
+    }
+
     /// Without a signal, the default watcher (one look a second) puts an edit in force within a couple of seconds.
     @Test func theDefaultWatcherPicksUpAnEdit() async throws {
         let (before, after, seconds) = try await Self.liftContosoIsolationWhileServing(
