@@ -15,6 +15,9 @@ package struct ExchangeDecider: Sendable {
     /// Resource requests' verdicts per token, until it expires; a new policy version is a new decider, so a change
     /// applies to the very next request (SPEC 4.2). Bounded, like every cache here.
     let resourceVerdicts = BoundedCache<ResourceKey, ResourceVerdict>(capacity: 16_384)
+    /// Which decider this is: each policy version builds its own, so requests judged by one identity were judged
+    /// under one policy.
+    package var identity: ObjectIdentifier { ObjectIdentifier(resourceVerdicts) }
     private let crossTenantAccess: CrossTenantAccessEnforcer
     /// Tenant isolation's verdict per creator and sign-in tenant, built once for this policy set: its reason and
     /// rule sentences cost more than the rest of the decision on every exchange. Bounded, like every cache here.

@@ -158,6 +158,44 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// A write judged on its head, whose client holds back its last byte until the rule allowing it is deleted: its
+    /// body then went through and it was answered 200 (review 39 F1). The head is judged again before more of the
+    /// body goes: the connection ends, the upstream never gets the whole request, and the refusal is audited.
+    @Test func aWriteHeldOpenAcrossAPolicyChangeIsJudgedAgain() async throws {
+        let policies = try Self.policies()
+        try await ServeProcess.with(
+            policies: policies,
+            extraArguments: Self.resourceArguments + ["--policy-watch-interval", "0"]
+        ) { serve in
+            let trigger = FileManager.default.temporaryDirectory.appendingPathComponent("trigger-\(UUID().uuidString)")
+                .path
+            defer { try? FileManager.default.removeItem(atPath: trigger) }
+            let session = Task {
+                try await Python.run([
+                    "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/held_body_session.py",
+                    String(serve.proxyPort), serve.caPath, "graph.microsoft.com", "/v1.0/me/sendMail",
+                    UnsignedTokens.graph(tenant: Self.fabrikam), trigger,
+                ])
+            }
+            for _ in 0..<200 where Self.resourceLines(serve).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(Self.resourceLines(serve).first?["decision"] as? String == "allowed")
+            try ResourceStreamingEndToEndTests.changeContoso(
+                policies,
+                serve,
+                ResourceStreamingEndToEndTests.withoutFabrikam
+            )
+            for _ in 0..<200 where !serve.log().contains("policies reloaded") {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            FileManager.default.createFile(atPath: trigger, contents: nil)
+            #expect(try await session.value.trimmingCharacters(in: .whitespacesAndNewlines) == "closed")
+            for _ in 0..<100 where Self.resourceLines(serve).count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+            let last = Self.resourceLines(serve).last
+            #expect(last?["decision"] as? String == "blocked", "\(Self.resourceLines(serve))")
+            #expect(last?["method"] as? String == "POST")
+        }
+    }
+
     /// A request refused before it is judged (a Host header naming another host, a refused target) is still a
     /// counted `resource_access` line: review 27 saw these probes audited without the event a SIEM query selects.
     @Test func aRequestRefusedBeforeItIsJudgedIsAResourceLine() async throws {

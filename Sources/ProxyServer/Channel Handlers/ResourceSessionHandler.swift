@@ -124,6 +124,9 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         case .count(let count, let then):
             shared.metrics.countResourceRequest(count)
             run(then)
+        case .recordAudit(let event, let then):
+            shared.recordAudit(event, on: context.eventLoop) { if case .failure = $0 { context.close(promise: nil) } }
+            run(then)
         case .writeAudit(let event):
             // The line is written elsewhere: until it is, what the client sends waits in the socket.
             setClientReading(false)

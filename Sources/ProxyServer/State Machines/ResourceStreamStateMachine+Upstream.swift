@@ -15,6 +15,8 @@ extension ResourceStreamStateMachine {
             && !StreamedRequestHead.asksUpgrade(pending.head)
         state = .streaming(
             Exchange(
+                head: pending.head,
+                judgedUnder: pending.judgedUnder,
                 keepAlive: StreamedRequestHead.keepsConnection(pending.head),
                 upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head) ? pending.head : nil,
                 requestEnded: pending.ended,

@@ -17,6 +17,9 @@ struct ResourceStreamStateMachine {
         /// Write this audit line, reading nothing from the client meanwhile; then report `auditWritten` or
         /// `auditFailed`.
         case writeAudit(AuditEvent)
+        /// Write this audit line without waiting for it (a line that cannot be written ends the session), and do
+        /// `then`.
+        indirect case recordAudit(AuditEvent, then: Action)
         /// Get an upstream connection (a kept one, or a new one, reading nothing from the client meanwhile); then
         /// report `upstreamConnected` or `upstreamEnded`.
         case openUpstream
@@ -49,9 +52,14 @@ struct ResourceStreamStateMachine {
         var ended = false
         /// Sent once already, on a kept connection the server closed under it: not tried a third time.
         var replayed = false
+        /// The decider (policy version) that judged it.
+        var judgedUnder: ObjectIdentifier?
     }
 
     struct Exchange {
+        /// The client's request head, judged again when the policy changes before its body ends.
+        let head: HTTPRequestHead
+        var judgedUnder: ObjectIdentifier?
         let keepAlive: Bool
         /// The WebSocket upgrade this exchange asks for (judged on its head), if it is one.
         let upgrade: HTTPRequestHead?
@@ -150,7 +158,7 @@ struct ResourceStreamStateMachine {
             guard hold(chunk, in: &pending) else { return tooLarge(at: stamp) }
             state = .connecting(pending, upstreamHead: head)
         case .streaming(let exchange) where !exchange.requestEnded:
-            return .sendUpstream(.body(.byteBuffer(chunk)))
+            return stillAllowed(exchange, at: stamp, then: .sendUpstream(.body(.byteBuffer(chunk))))
         case .idle, .streaming, .spliced, .closed:
             break  // the body of a request already answered
         }
@@ -170,8 +178,7 @@ struct ResourceStreamStateMachine {
             state = .connecting(pending, upstreamHead: head)
         case .streaming(var exchange) where !exchange.requestEnded:
             exchange.requestEnded = true
-            state = .streaming(exchange)
-            return .sendUpstream(.end(nil))
+            return stillAllowed(exchange, at: stamp, then: .sendUpstream(.end(nil)))
         case .idle, .streaming, .spliced, .closed:
             break
         }
@@ -209,14 +216,39 @@ struct ResourceStreamStateMachine {
     private mutating func judge(_ pending: Pending, at stamp: EventStamp) -> Action {
         // A form was read whole: it is judged as one body and sent on as one.
         let formBody = StreamedRequestHead.isForm(pending.head) && pending.ended ? pending.body : nil
+        let decider = currentDecider()
+        var pending = pending
+        pending.judgedUnder = decider.identity
         let (machine, action) = RequestStateMachine.start(
             NIOHTTPServerRequestFull(head: pending.head, body: formBody),
             session: session,
-            currentDecider: currentDecider,
+            currentDecider: { decider },
             at: stamp
         )
         state = .judging(pending, machine)
         return translate(action)
+    }
+
+    /// A request whose body still comes was judged on its head under the policy of that moment. When the policy
+    /// changed since, the head is judged again before more of the body goes, as a spliced WebSocket's upgrade is:
+    /// refused, both connections end and the upstream never gets the whole request (review 39: a client held back
+    /// the last byte of a write until the rule allowing it was deleted, and the write then went through).
+    private mutating func stillAllowed(_ exchange: Exchange, at stamp: EventStamp, then next: Action) -> Action {
+        var exchange = exchange
+        let decider = currentDecider()
+        guard decider.identity != exchange.judgedUnder else {
+            state = .streaming(exchange)
+            return next
+        }
+        exchange.judgedUnder = decider.identity
+        switch SplicedUpgrade.judge(exchange.head, session: session, decider: decider, at: stamp) {
+        case .stands(let line):
+            state = .streaming(exchange)
+            return line.map { .recordAudit($0, then: next) } ?? next
+        case .ends(let line):
+            state = .closed
+            return line.map { .recordAudit($0, then: .close) } ?? .close
+        }
     }
 
     mutating func auditWritten() -> Action {

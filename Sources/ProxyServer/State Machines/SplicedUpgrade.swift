@@ -5,7 +5,8 @@ import NIOHTTP1
 /// A spliced WebSocket carries no request to judge. When what judged its upgrade may have changed (a new policy
 /// version, its creator's grant ended), the upgrade request is judged again as if it came now: the splice stands if
 /// it would be sent on, and ends if it would be refused. Review 23 saw one carry Contoso -> Fabrikam traffic after
-/// the rule allowing it was deleted; ending every WebSocket on any change cut the ones the change left allowed.
+/// the rule allowing it was deleted; ending every WebSocket on any change cut the ones the change left allowed. A
+/// request whose body is still streaming when the policy changes is judged again the same way.
 enum SplicedUpgrade {
     enum Verdict: Equatable {
         /// Still allowed (or only recorded, in report-only mode); the line is its first under this policy version.

@@ -4,8 +4,8 @@
         [HOLD_SECONDS]
 
 Sends CONNECT HOST:443, then over TLS (trusting CA_FILE only) the upgrade request with the bearer token, and prints
-the answer's status. After a 101 it sends MESSAGE in one masked text frame, prints the payload of the frame that
-comes back, then closes; a connection ended instead prints "ended". Every read waits at most 30 s. With
+the answer's status ("ended" when the connection ends before one). After a 101 it sends MESSAGE in one masked text
+frame, prints the payload of the frame that comes back, then closes; a connection ended instead prints "ended". Every read waits at most 30 s. With
 HOLD_SECONDS it keeps the WebSocket open instead and prints "ended" when the proxy ends the connection within that
 time, else "open". With --body-when, the upgrade request carries a body of one byte, sent only once FILE exists
 (waiting at most 30 s; the mock answers the upgrade once the request is whole). With --echoed, FILE is created once
@@ -74,7 +74,11 @@ def main():
                 raise SystemExit("no %s within 30 s" % body_when)
             time.sleep(0.05)
         stream.sendall(b"x")
-    status = read_head(stream).split("\r\n")[0].split(" ")[1]
+    try:
+        status = read_head(stream).split("\r\n")[0].split(" ")[1]
+    except (OSError, SystemExit):
+        print("ended", flush=True)
+        return
     print(status, flush=True)
     if status != "101":
         return
