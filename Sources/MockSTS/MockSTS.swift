@@ -180,16 +180,19 @@ package final class MockSTS: Sendable {
 
     /// A maker's token of `tenant`, as a connector host would present it to the proxy.
     package func makerToken(tenant: TenantID) async throws -> String {
-        try await mintToken(
-            MockTokenClaims(
-                tid: tenant.description,
-                iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
-                oid: UUID().uuidString.lowercased(),
-                aud: "https://service.powerapps.com/",
-                clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d",
-                version: "2.0",
-                now: Int(Date().timeIntervalSince1970)
-            )
+        try await mintToken(Self.makerClaims(tenant: tenant))
+    }
+
+    /// The claims of a maker's token of `tenant`, for a test that signs them with a key of its own.
+    package static func makerClaims(tenant: TenantID) -> MockTokenClaims {
+        MockTokenClaims(
+            tid: tenant.description,
+            iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
+            oid: UUID().uuidString.lowercased(),
+            aud: "https://service.powerapps.com/",
+            clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d",
+            version: "2.0",
+            now: Int(Date().timeIntervalSince1970)
         )
     }
 

@@ -202,18 +202,8 @@ struct CreatorTrustTests {
         let signer = JWTKeyCollection()
         await signer.add(ecdsa: key, kid: "contoso-only")
         func maker(_ tenant: TenantID) async throws -> [String] {
-            let claims = MockTokenClaims(
-                tid: tenant.description,
-                iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
-                oid: UUID().uuidString.lowercased(),
-                aud: "https://service.powerapps.com/",
-                clientID: "a8f7a65c-f5ba-4859-b2d6-df772c264e9d",
-                version: "2.0",
-                now: Int(Date().timeIntervalSince1970)
-            )
-            return [
-                "--proxy-header", "Proxy-Authorization: Bearer \(try await signer.sign(claims, kid: "contoso-only"))",
-            ]
+            let token = try await signer.sign(MockSTS.makerClaims(tenant: tenant), kid: "contoso-only")
+            return ["--proxy-header", "Proxy-Authorization: Bearer \(token)"]
         }
         try await ServeProcess.with(trustMockKeys: false, extraArguments: ["--creator-jwks", jwks]) { serve in
             let own = try await maker(Self.contoso) + ["-d", Self.form, Self.url(Self.fabrikam)]
