@@ -96,7 +96,11 @@ struct ConnectStateMachine {
             return fail(status, message)
         case .connecting(let connect) where !connect.ended:
             return fail(status, message)
-        case .connecting, .resolvingDestination, .accepted, .awaitingUpstream:
+        case .awaitingUpstream(let keepAlive, _):
+            // The plain request before it is answered first, then the connection ends: both were lost (review 35).
+            state = .awaitingUpstream(keepAlive: keepAlive, pipelined: true)
+            return .none
+        case .connecting, .resolvingDestination, .accepted:
             state = .failed
             return .close
         case .failed, .closed:

@@ -217,6 +217,20 @@ struct ConnectStateMachineTests {
         #expect(port == 80)
     }
 
+    /// A malformed request pipelined behind a plain one waits for that one's answer, which then ends the connection.
+    @Test func aMalformedRequestBehindAPlainOneLetsItBeAnswered() {
+        var machine = Self.machine()
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://example.com/")
+        #expect(machine.headReceived(head, clientAddress: Self.loopback) == .none)
+        guard case .forwardPlain = machine.endReceived() else {
+            Issue.record("must be forwarded")
+            return
+        }
+        #expect(machine.malformedRequest(status: .badRequest, "bad") == .none)
+        let response = Fixtures.answer(.ok, "hello")
+        #expect(machine.plainResponded(response) == .answerPlain(response, keepAlive: false))
+    }
+
     @Test func plainHTTPIsForwardedAndAnswered() {
         var machine = Self.machine()
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://Example.COM:8080/a?b=1")
