@@ -29,7 +29,10 @@ extension HTTPClient {
     ) async throws -> BoundedAnswer {
         try await withThrowingTaskGroup(of: BoundedAnswer?.self) { group in
             group.addTask {
-                let response = try await self.execute(request, timeout: .nanoseconds(timeout.wholeNanoseconds))
+                // AsyncHTTPClient's own deadline a little earlier: a server it cannot connect to (a certificate not
+                // trusted, a refused port) is then reported as what it is, not as an answer that did not come.
+                let connecting = TimeAmount.nanoseconds(timeout.wholeNanoseconds * 9 / 10)
+                let response = try await self.execute(request, timeout: connecting)
                 let body = try await response.body.collect(upTo: limit)
                 return BoundedAnswer(status: response.status, headers: response.headers, body: body)
             }

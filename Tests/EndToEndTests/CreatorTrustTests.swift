@@ -216,5 +216,19 @@ struct CreatorTrustTests {
         }
     }
 
+    /// A key set served with a certificate the proxy does not trust (here the mock's, whose CA only the upstream
+    /// side trusts): AsyncHTTPClient retries the handshake until its deadline, and the fetch's own deadline came
+    /// first and said "no whole answer within 10 s" (review 38). The log now names the certificate.
+    @Test func aKeySetBehindAnUntrustedCertificateSaysSo() async throws {
+        try await ServeProcess.with(
+            trustMockKeys: false,
+            extraArguments: ["--creator-jwks-url", "https://127.0.0.1:STS_PORT/common/discovery/v2.0/keys"]
+        ) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            #expect(try await serve.connectStatus(maker + ["-d", Self.form, Self.url(Self.fabrikam)]) == 407)
+            #expect(serve.log().contains("CERTIFICATE_VERIFY_FAILED"), "\(serve.log().suffix(800))")
+        }
+    }
+
     static func url(_ tenant: TenantID) -> String { "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token" }
 }
