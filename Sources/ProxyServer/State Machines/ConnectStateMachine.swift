@@ -15,7 +15,7 @@ struct ConnectStateMachine {
     /// Allowed transitions: idle → connecting | forwarding | failed; connecting → resolvingDestination | accepted
     /// | failed; resolvingDestination → accepted | failed; forwarding → awaitingUpstream | failed;
     /// awaitingUpstream → idle | failed; any → closed, which absorbs every later event.
-    private enum State {
+    enum State {
         case idle
         /// A CONNECT's head was read; its end and its creator are awaited.
         case connecting(Connect)
@@ -33,8 +33,9 @@ struct ConnectStateMachine {
         case closed
     }
 
-    private let configuration: Configuration
-    private var state = State.idle
+    let configuration: Configuration
+    /// Changed only by the machine's own methods (here and in `+Plain`).
+    var state = State.idle
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -210,47 +211,6 @@ struct ConnectStateMachine {
         )
     }
 
-    // MARK: - Plain http://
-
-    private mutating func plainRequestReceived(_ head: HTTPRequestHead) -> Action {
-        guard head.uri.utf8.count > 7, head.uri.prefix(7).lowercased() == "http://" else {
-            return fail(.badRequest, "this is a proxy: send CONNECT host:443 or an absolute http:// URL")
-        }
-        let body = BoundedBody(limit: configuration.maxBodyBytes)
-        if let refusal = body.refusal(of: head.headers) { return fail(refusal.status, refusal.reason) }
-        state = .forwarding(head, body: body)
-        return .none
-    }
-
-    private mutating func forwardPlain(_ head: HTTPRequestHead, body: ByteBuffer?) -> Action {
-        switch PlainRequestPlan.plan(head, bodyLength: body?.readableBytes ?? 0, configuration: configuration) {
-        case .forward(let upstreamHead, let host, let port):
-            state = .awaitingUpstream(keepAlive: StreamedRequestHead.keepsConnection(head), pipelined: false)
-            return .forwardPlain(upstreamHead, body: body, host: host, port: port)
-        case .refuse(let refusal):
-            state = .failed
-            return .refuseForbidden(refusal)
-        case .malformed(let reason):
-            return fail(.badRequest, reason)
-        }
-    }
-
-    mutating func plainResponded(_ response: NIOHTTPClientResponseFull) -> Action {
-        guard case .awaitingUpstream(let keepAlive, let pipelined) = state else { return .none }
-        let staysOpen = keepAlive && !pipelined
-        state = staysOpen ? .idle : .failed
-        return .answerPlain(response, keepAlive: staysOpen)
-    }
-
-    mutating func plainFailed(_ failure: UpstreamError, host: String) -> Action {
-        guard case .awaitingUpstream = state else { return .none }
-        guard failure.code == .destinationRefused else { return fail(failure.httpStatus, failure.detail) }
-        state = .failed
-        return .refuseForbidden(
-            ConnectionRefusal(host: host, creator: nil, setting: .destinationPolicy, reason: failure.detail)
-        )
-    }
-
     // MARK: - Connection events
 
     /// Nothing was read for the idle time: closed unless an answer is owed (`IdlePolicy`); a written one is not.
@@ -290,7 +250,7 @@ struct ConnectStateMachine {
         state = .closed
     }
 
-    private mutating func fail(_ status: HTTPResponseStatus, _ reason: String) -> Action {
+    mutating func fail(_ status: HTTPResponseStatus, _ reason: String) -> Action {
         state = .failed
         return .refuse(status, reason)
     }
