@@ -1,5 +1,6 @@
 import Caching
 import CrossTenantAccess
+import Synchronization
 import TenantPolicy
 import TokenInspection
 
@@ -15,9 +16,11 @@ package struct ExchangeDecider: Sendable {
     /// Resource requests' verdicts per token, until it expires; a new policy version is a new decider, so a change
     /// applies to the very next request (SPEC 4.2). Bounded, like every cache here.
     let resourceVerdicts = BoundedCache<ResourceKey, ResourceVerdict>(capacity: 16_384)
-    /// Which decider this is: each policy version builds its own, so requests judged by one identity were judged
-    /// under one policy.
-    package var identity: ObjectIdentifier { ObjectIdentifier(resourceVerdicts) }
+    /// Which decider this is, never given to another: each policy version builds its own, so requests judged by one
+    /// generation were judged under one policy. (An object's address would not do: a freed decider's is given to a
+    /// later one, and a request judged under the first looked judged under the last; review 40 F2.)
+    package let generation = Self.generations.add(1, ordering: .relaxed).newValue
+    private static let generations = Atomic<UInt64>(0)
     private let crossTenantAccess: CrossTenantAccessEnforcer
     /// Tenant isolation's verdict per creator and sign-in tenant, built once for this policy set: its reason and
     /// rule sentences cost more than the rest of the decision on every exchange. Bounded, like every cache here.

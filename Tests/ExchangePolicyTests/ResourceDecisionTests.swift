@@ -241,4 +241,15 @@ struct ResourceDecisionTests {
         )
         #expect(decider.outcome(judged.verdict, upstreamAnswerReadable: true).decision == .wouldBlock)
     }
+
+    /// A request streaming its body asks whether the policy changed since it was judged by comparing generations.
+    /// Each decider's is its own, even when an earlier one is gone: an object's address, which a freed decider gives
+    /// to a later one, let a held write pass a change unjudged by chance (review 40 F2).
+    @Test func everyDeciderHasAGenerationOfItsOwn() {
+        var seen: Set<UInt64> = []
+        for _ in 0..<1_000 {
+            seen.insert(ExchangeDecider(policies: PolicySet(), nonEntraSTS: .audit).generation)
+        }
+        #expect(seen.count == 1_000)
+    }
 }

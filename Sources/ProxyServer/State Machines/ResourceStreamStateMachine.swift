@@ -52,14 +52,14 @@ struct ResourceStreamStateMachine {
         var ended = false
         /// Sent once already, on a kept connection the server closed under it: not tried a third time.
         var replayed = false
-        /// The decider (policy version) that judged it.
-        var judgedUnder: ObjectIdentifier?
+        /// The generation of the decider (policy version) that judged it.
+        var judgedUnder: UInt64?
     }
 
     struct Exchange {
         /// The client's request head, judged again when the policy changes before its body ends.
         let head: HTTPRequestHead
-        var judgedUnder: ObjectIdentifier?
+        var judgedUnder: UInt64?
         let keepAlive: Bool
         /// The WebSocket upgrade this exchange asks for (judged on its head), if it is one.
         let upgrade: HTTPRequestHead?
@@ -218,7 +218,7 @@ struct ResourceStreamStateMachine {
         let formBody = StreamedRequestHead.isForm(pending.head) && pending.ended ? pending.body : nil
         let decider = currentDecider()
         var pending = pending
-        pending.judgedUnder = decider.identity
+        pending.judgedUnder = decider.generation
         let (machine, action) = RequestStateMachine.start(
             NIOHTTPServerRequestFull(head: pending.head, body: formBody),
             session: session,
@@ -236,11 +236,11 @@ struct ResourceStreamStateMachine {
     private mutating func stillAllowed(_ exchange: Exchange, at stamp: EventStamp, then next: Action) -> Action {
         var exchange = exchange
         let decider = currentDecider()
-        guard decider.identity != exchange.judgedUnder else {
+        guard decider.generation != exchange.judgedUnder else {
             state = .streaming(exchange)
             return next
         }
-        exchange.judgedUnder = decider.identity
+        exchange.judgedUnder = decider.generation
         switch SplicedUpgrade.judge(exchange.head, session: session, decider: decider, at: stamp) {
         case .stands(let line):
             state = .streaming(exchange)
