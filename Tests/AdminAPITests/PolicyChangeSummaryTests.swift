@@ -67,4 +67,22 @@ struct PolicyChangeSummaryTests {
         #expect(first["before"] is NSNull)
         #expect((first["changes"] as? [[String: Any]])?.first?["changed"] as? Bool == true)
     }
+
+    /// Parsed JSON is compared without printing it: the same value in any key order, and `true` is not `1`.
+    @Test func parsedValuesAreComparedWithoutPrinting() throws {
+        func parsed(_ text: String) throws -> Any {
+            try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)
+        }
+        let pairs: [(String, String, Bool)] = [
+            (#"{"a":1,"b":[true,null,"x"]}"#, #"{"b":[true,null,"x"],"a":1}"#, true),
+            (#"{"a":true}"#, #"{"a":1}"#, false), (#"[1,2]"#, #"[2,1]"#, false),
+            (#"{"a":1}"#, #"{"a":1,"b":1}"#, false),
+            (#""1""#, "1", false), ("1.5", "1.5", true), ("null", "null", true),
+        ]
+        for (left, right, same) in pairs {
+            let (a, b) = (try parsed(left), try parsed(right))
+            #expect(JSONValue.same(a, b) == same, "\(left) \(right)")
+            #expect((JSONValue.key(a) == JSONValue.key(b)) == same, "\(left) \(right)")
+        }
+    }
 }
