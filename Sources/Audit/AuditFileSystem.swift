@@ -12,7 +12,8 @@ struct SystemCallError: Error, Sendable, Equatable {
     /// which their sentences do not say.
     var sentence: String {
         switch code {
-        case ENXIO: "a pipe (FIFO) that nobody reads, or a socket, which cannot be opened by its name"
+        case ENXIO: "a pipe (FIFO) that nobody reads"
+        case ENOTSOCK: "a socket, which cannot be opened by its name (give a file or a pipe)"
         case ETIMEDOUT: "its reader took nothing for \(SystemFileSystem.readerStallLimit / 1000) s"
         default: String(cString: strerror(code))
         }
@@ -78,7 +79,13 @@ struct SystemFileSystem: AuditFileSystem {
     /// pipe or socket stays non-blocking, so that `write` can bound its wait.
     func open(_ path: String) -> Result<Int32, SystemCallError> {
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0o640)
-        guard descriptor >= 0 else { return .failure(SystemCallError(code: errno)) }
+        guard descriptor >= 0 else {
+            let code = errno
+            // ENXIO says either; the sentence names the one it is.
+            var info = stat()
+            let socket = code == ENXIO && stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
+            return .failure(SystemCallError(code: socket ? ENOTSOCK : code))
+        }
         stalled.forget(descriptor)
         guard isRegularFile(descriptor) else { return .success(descriptor) }
         let flags = fcntl(descriptor, F_GETFL)
