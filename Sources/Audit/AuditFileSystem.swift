@@ -142,11 +142,14 @@ struct SystemFileSystem: AuditFileSystem {
     }
 }
 
-/// The descriptors whose reader stopped taking lines.
+/// The descriptor whose reader stopped taking lines, if any: the log writes one descriptor at a time. An atomic, not
+/// a lock, as every write of every exchange clears it.
 private final class StalledDescriptors: Sendable {
-    private let descriptors = Mutex<Set<Int32>>([])
+    private let stalled = Atomic<Int32>(-1)
 
-    func contains(_ descriptor: Int32) -> Bool { descriptors.withLock { $0.contains(descriptor) } }
-    func remember(_ descriptor: Int32) { _ = descriptors.withLock { $0.insert(descriptor) } }
-    func forget(_ descriptor: Int32) { _ = descriptors.withLock { $0.remove(descriptor) } }
+    func contains(_ descriptor: Int32) -> Bool { stalled.load(ordering: .relaxed) == descriptor }
+    func remember(_ descriptor: Int32) { stalled.store(descriptor, ordering: .relaxed) }
+    func forget(_ descriptor: Int32) {
+        _ = stalled.compareExchange(expected: descriptor, desired: -1, ordering: .relaxed)
+    }
 }
