@@ -109,6 +109,17 @@ package struct ExchangeDecider: Sendable {
             // Its token endpoint is refused before the request leaves; a token it hands over on another path
             // (review 28: Azure DevOps' session-token API) is refused here.
             if nonEntraSTS == .block { return nonEntraRefusal(creator: creator, endpoint: endpoint) }
+            // The Microsoft account STS's ID token of the personal-accounts tenant (`TokenResponseInspector`), judged
+            // as the same sign-in is at Entra's hosts.
+            if let signIn = evidence.signInTenant {
+                return judgeSignIn(
+                    creator: creator,
+                    signIn: signIn,
+                    cloud: evidence.issuerCloud ?? .global,
+                    evidence: evidence,
+                    clientID: clientID
+                )
+            }
             return ExchangeVerdict(
                 outcome: .unenforced,
                 creatorTenant: creator,

@@ -58,7 +58,12 @@ final class MockSTSHandler: ChannelInboundHandler, RemovableChannelHandler {
             answer = promise(context) { try await MockTokenMinter(sts: sts).azureDevOpsResponse(session: sessionToken) }
         } else if host == "login.live.com", request.head.method == .POST, segments == ["oauth20_token.srf"] {
             sts.count("msa")
-            answer = promise(context) { try await MockTokenMinter(sts: sts).microsoftAccountResponse() }
+            answer = promise(context) {
+                try await MockTokenMinter(sts: sts).microsoftAccountResponse(
+                    scope: form["scope"] ?? "",
+                    tenant: form["mock_tid"].flatMap { TenantID($0) } ?? .microsoftAccounts
+                )
+            }
         } else if request.head.method == .GET, segments.count == 4, segments[1] == "oauth2", segments[3] == "authorize",
             query["response_type"] == "code"
         {
@@ -371,11 +376,23 @@ struct MockTokenMinter {
         return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 
-    /// The Microsoft account STS's token answer: an opaque access token and refresh token, and an ID token in the
-    /// v2 format, of the personal-accounts tenant.
-    func microsoftAccountResponse() async throws -> MockAnswer {
-        let tenant = TenantID.microsoftAccounts.description
-        let idToken = try await sts.mintToken(
+    /// The Microsoft account STS's token answer: an opaque access token and refresh token, and, when the scope names
+    /// `openid`, an ID token in the v2 format of the personal-accounts tenant (`mock_tid`: of another tenant).
+    func microsoftAccountResponse(scope: String, tenant: TenantID) async throws -> MockAnswer {
+        var body: [String: Any] = [
+            "token_type": "bearer", "expires_in": 3600, "scope": scope,
+            "access_token": "EwB4A8l6BAAU" + String(repeating: "x", count: 64), "refresh_token": "M.C105_BAY.0.U.-x",
+            "user_id": "4b2e1e5e2a6f0c3d",
+        ]
+        if scope.split(separator: " ").contains("openid") {
+            body["id_token"] = try await microsoftAccountIDToken(tenant: tenant.description)
+        }
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
+    }
+
+    private func microsoftAccountIDToken(tenant: String) async throws -> String {
+        try await sts.mintToken(
             MockTokenClaims(
                 tid: tenant,
                 iss: "https://login.microsoftonline.com/\(tenant)/v2.0",
@@ -386,13 +403,6 @@ struct MockTokenMinter {
                 now: Int(Date().timeIntervalSince1970)
             )
         )
-        let body: [String: Any] = [
-            "token_type": "bearer", "expires_in": 3600, "scope": "openid profile offline_access",
-            "access_token": "EwB4A8l6BAAU" + String(repeating: "x", count: 64), "refresh_token": "M.C105_BAY.0.U.-x",
-            "id_token": idToken, "user_id": "4b2e1e5e2a6f0c3d",
-        ]
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        return MockAnswer(.ok, String(decoding: data, as: UTF8.self))
     }
 
     static func error(_ error: String, _ code: Int, _ description: String) -> String {

@@ -17,6 +17,10 @@ package enum STSHosts {
     ]
     package static let knownNonEntra = Set(nonEntraTokenPaths.keys)
 
+    /// The Microsoft account STS. Its access and refresh tokens are opaque, but the ID token it hands over is in
+    /// Entra's v2 format, issued for the personal-accounts tenant: the one tenant it speaks for, and judged as such.
+    package static let microsoftAccountSTS = "login.live.com"
+
     /// Domains none of whose subdomains is intercepted: device registration answers on per-tenant subdomains too.
     package static let neverInterceptedSuffixes = [".enterpriseregistration.windows.net"]
 

@@ -115,14 +115,22 @@ package enum TokenResponseInspector {
     }
 
     /// The sign-in tenant and the claims decisions use, from the ID token if it is an Entra JWS, else the access
-    /// token if it is one.
+    /// token if it is one. Of the STSs that are not Entra, only the Microsoft account STS's are read, and only a
+    /// token of the personal-accounts tenant: a personal-account sign-in refused at Entra's own hosts is refused
+    /// there too (review 36 F2), and what it says of any other tenant is not its to say.
     private static func readTokens(
         idToken: String?,
         accessToken: String?,
         endpoint: TokenEndpoint,
         into evidence: inout TokenResponseEvidence
     ) {
-        guard case .entra = endpoint.kind else {
+        let onlyTenant: TenantID?
+        switch endpoint.kind {
+        case .entra:
+            onlyTenant = nil
+        case .nonEntra where HostName.canonical(endpoint.host) == STSHosts.microsoftAccountSTS:
+            onlyTenant = .microsoftAccounts
+        case .nonEntra:
             evidence.unreadableReason = "\(endpoint.host) is not an Entra STS; its claims are not trusted"
             return
         }
@@ -131,6 +139,10 @@ package enum TokenResponseInspector {
         for (source, token) in [(TokenResponseEvidence.TokenSource.idToken, idToken), (.accessToken, accessToken)] {
             guard let token else { continue }
             switch entraClaims(of: token) {
+            case .success(let (_, issuer)) where onlyTenant.map({ $0 != issuer.tenant }) ?? false:
+                reasons.append(
+                    "\(source.rawValue): a token of tenant \(issuer.tenant), which \(endpoint.host) does not speak for"
+                )
             case .success(let (claims, issuer)):
                 // The first readable token decides; one of another tenant beside it makes the answer unreadable.
                 if let readTenant {

@@ -197,35 +197,63 @@ struct ProxyEndToEndTests {
         await trying.stop()
     }
 
-    /// The Microsoft account STS of personal accounts hands over tokens of its own (opaque, and an ID token that is
-    /// its claim, not Entra's): intercepted like Azure DevOps' STS, each pass is recorded `unenforced`, and
-    /// `--non-entra-sts block` refuses it before it leaves. Unintercepted, a personal-account sign-in that Entra's
-    /// hosts refused went through `login.live.com` unseen (review 36 F2).
-    @Test func theMicrosoftAccountSTSIsRecordedOrBlockedAsNotEntra() async throws {
+    /// The Microsoft account STS of personal accounts hands over opaque tokens of its own, and with `openid` an ID
+    /// token in Entra's format of the personal-accounts tenant. That ID token is judged as the same sign-in is at
+    /// Entra's hosts (review 36 F2: a personal-account sign-in refused at `/consumers` went through `login.live.com`);
+    /// an answer without it is recorded `unenforced`, and one naming another tenant is not believed.
+    /// `--non-entra-sts block` refuses the STS before the request leaves.
+    @Test func theMicrosoftAccountSTSIsJudgedByItsIDTokenOrRecordedAsNotEntra() async throws {
         let form = "grant_type=refresh_token&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&refresh_token=M.C1-x"
-        let passing = try await LoopbackHarness(policiesDirectory: Self.policies)
-        let passed = try await passing.tokenRequest(
-            creator: Self.contoso,
-            host: "login.live.com",
-            path: "/oauth20_token.srf",
-            form: form
-        )
-        #expect(passed.status == 200 && passed.body.contains("EwB"), "\(passed.body)")
-        let line = Self.auditObject(passing.auditLines().last ?? "")
-        #expect(line["decision"] as? String == "unenforced")
-        #expect(line["host"] as? String == "login.live.com")
-        #expect(line["sign_in_tenant"] is NSNull)
-        await passing.stop()
+        let harness = try await LoopbackHarness(policiesDirectory: Self.policies)
+        func signIn(_ extra: String) async throws -> (status: Int, body: String, line: [String: Any]) {
+            let answer = try await harness.tokenRequest(
+                creator: Self.contoso,
+                host: "login.live.com",
+                path: "/oauth20_token.srf",
+                form: form + extra
+            )
+            return (answer.status, answer.body, Self.auditObject(harness.auditLines().last ?? ""))
+        }
+        let personal = TenantID.microsoftAccounts.description
+        let refused = try await signIn("&scope=openid%20offline_access")
+        #expect(refused.status == 403 && !refused.body.contains("EwB"), "\(refused.body)")
+        #expect(refused.line["decision"] as? String == "blocked")
+        #expect(refused.line["sign_in_tenant"] as? String == personal)
+
+        let opaque = try await signIn("&scope=offline_access")
+        #expect(opaque.status == 200 && opaque.body.contains("EwB"), "\(opaque.body)")
+        #expect(opaque.line["decision"] as? String == "unenforced")
+        #expect(opaque.line["sign_in_tenant"] is NSNull)
+        let notItsTenant = try await signIn("&scope=openid&mock_tid=\(Self.fabrikam)")
+        #expect(notItsTenant.line["decision"] as? String == "unenforced")
+        #expect(notItsTenant.line["sign_in_tenant"] is NSNull)
+
+        let allowing = FileManager.default.temporaryDirectory.appendingPathComponent("msa-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: Self.policies, toPath: allowing)
+        defer { try? FileManager.default.removeItem(atPath: allowing) }
+        let contoso = "\(allowing)/contoso.yaml"
+        try String(contentsOfFile: contoso, encoding: .utf8)
+            .replacingOccurrences(
+                of: "  rules:\n",
+                with: "  rules:\n    - {tenant: \(personal), direction: outbound}\n"
+            )
+            .write(toFile: contoso, atomically: true, encoding: .utf8)
+        try harness.usePolicies(allowing)
+        let allowed = try await signIn("&scope=openid%20offline_access")
+        #expect(allowed.status == 200 && allowed.body.contains("EwB"), "\(allowed.body)")
+        #expect(allowed.line["decision"] as? String == "allowed")
+        #expect(allowed.line["sign_in_tenant"] as? String == personal)
+        await harness.stop()
 
         let blocking = try await LoopbackHarness(policiesDirectory: Self.policies) { $0.nonEntraSTS = .block }
-        let refused = try await blocking.tokenRequest(
+        let blocked = try await blocking.tokenRequest(
             creator: Self.contoso,
             host: "login.live.com",
             path: "/oauth20_token.srf",
             form: form
         )
-        #expect(refused.status == 403)
-        #expect(!refused.body.contains("EwB") && refused.body.contains("not a Microsoft Entra STS"))
+        #expect(blocked.status == 403)
+        #expect(!blocked.body.contains("EwB") && blocked.body.contains("not a Microsoft Entra STS"))
         #expect(blocking.sts.tokenRequestCount(tenantSegment: "msa") == 0, "nothing upstream")
         #expect(Self.auditObject(blocking.auditLines().last ?? "")["decision"] as? String == "blocked")
         await blocking.stop()

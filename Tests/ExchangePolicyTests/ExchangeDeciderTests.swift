@@ -203,6 +203,25 @@ struct ExchangeDeciderTests {
         #expect(handedOver.outcome == .block && handedOver.reason.contains("not a Microsoft Entra STS"))
     }
 
+    /// A personal-account ID token the Microsoft account STS hands over is judged as the same sign-in at Entra's
+    /// hosts: refused where tenant isolation refuses it. Under `--non-entra-sts block` the STS stays refused.
+    @Test func theMicrosoftAccountSTSsIDTokenIsJudged() throws {
+        let msa = try #require(TokenEndpoint.match(host: "login.live.com", path: "/oauth20_token.srf"))
+        func judged(_ decider: ExchangeDecider) -> ExchangeVerdict {
+            decider.judgeResponse(
+                creator: Self.contoso,
+                endpoint: msa,
+                status: 200,
+                evidence: Self.evidence(signIn: .microsoftAccounts),
+                expectedSignIn: nil
+            )
+        }
+        let verdict = judged(Self.decider())
+        #expect(verdict.outcome == .block && verdict.signInTenant == .microsoftAccounts)
+        #expect(verdict.setting == "tenantIsolation")
+        #expect(judged(Self.decider(.block)).reason.contains("not a Microsoft Entra STS"))
+    }
+
     /// Report-only shows what enforcing would do: a refused non-Entra STS is `would_block`, not `unenforced`, even
     /// when it issues its token.
     @Test(arguments: [true, false])

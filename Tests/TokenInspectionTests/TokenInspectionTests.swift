@@ -380,6 +380,24 @@ struct TokenInspectionTests {
         #expect(!evidence.isEntraToken)
     }
 
+    /// The Microsoft account STS's ID token is Entra's format, of the personal-accounts tenant: read as that
+    /// sign-in. A token it hands over naming any other tenant is not its to say, and is not read.
+    @Test func theMicrosoftAccountSTSSpeaksForPersonalAccountsOnly() throws {
+        let endpoint = try #require(TokenEndpoint.match(host: "LOGIN.live.com.", path: "/oauth20_token.srf"))
+        func inspect(_ tenant: String) -> TokenResponseEvidence {
+            let id = Self.token(#"{"iss":"https://login.microsoftonline.com/\#(tenant)/v2.0","tid":"\#(tenant)"}"#)
+            return TokenResponseInspector.inspect(
+                body: Array(#"{"access_token":"EwB4A8l6","id_token":"\#(id)"}"#.utf8),
+                endpoint: endpoint
+            )
+        }
+        let personal = inspect(TenantID.microsoftAccounts.description)
+        #expect(personal.signInTenant == .microsoftAccounts && personal.tokenSource == .idToken)
+        let another = inspect(Self.fabrikam)
+        #expect(another.isSuccess && another.signInTenant == nil)
+        #expect(another.unreadableReason?.contains("does not speak for") == true)
+    }
+
     @Test func encryptedOpaqueAndErrorResponses() {
         let jwe = "a.b.c.d.e"
         #expect(
