@@ -40,7 +40,7 @@ package struct InterceptionRules: Sendable {
     /// operator's `--resource-host *.suffix`). Their leaves are never refused nor evicted for names a client made up.
     package var namesKnownAtStart: Set<String> {
         var names = Set(STSHosts.interceptedNames + STSHosts.entraNamesToTrack).union(extraInterceptedHosts)
-        var wildcards = Set(STSHosts.globalHostSuffixes.map { "*" + $0 })
+        var wildcards = Set(STSHosts.interceptedSuffixes.map { "*" + $0 })
         for pattern in resourceHosts {
             switch pattern {
             case .exact(let name): names.insert(name)

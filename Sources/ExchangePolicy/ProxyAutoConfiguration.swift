@@ -39,7 +39,7 @@ package struct ProxyAutoConfiguration: Sendable {
 
     /// The parent domains (with their leading dot) whose every subdomain is routed to TenantGate, sorted.
     package var suffixes: [String] {
-        var suffixes = Set(STSHosts.globalHostSuffixes)
+        var suffixes = Set(STSHosts.interceptedSuffixes)
         for pattern in rules.resourceHosts {
             if case .subdomains(let parent) = pattern { suffixes.insert(".\(parent)") }
         }

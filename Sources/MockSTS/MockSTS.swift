@@ -32,6 +32,9 @@ package final class MockSTS: Sendable {
             "login.partner.microsoftonline.cn", "app.vssps.visualstudio.com", "login.live.com",
             // Other ESTS front-end names, each of which must be judged like the main one.
             "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
+            // MSAL's mTLS proof-of-possession and regional token hosts.
+            "eastus.mtlsauth.microsoft.com", "mtlsauth.microsoftonline.us", "usgovvirginia.login.microsoftonline.us",
+            "chinaeast2.login.partner.microsoftonline.cn",
         ] + MockResources.hosts
 
     package let port: Int

@@ -21,4 +21,11 @@ package enum EntraCloud: String, Sendable, CaseIterable, Hashable {
         case .singaporeGov: ["login.sovcloud-identity.sg"]
         }
     }
+
+    /// The cloud's mTLS proof-of-possession token host, which MSAL uses in place of the login host
+    /// (`login.` becomes `mtlsauth.`; the global cloud's is `mtlsauth.microsoft.com`), and under which it builds the
+    /// regional ones (`eastus.mtlsauth.microsoft.com`).
+    package var mtlsHost: String {
+        self == .global ? "mtlsauth.microsoft.com" : "mtlsauth." + rawValue
+    }
 }

@@ -33,24 +33,43 @@ package enum STSHosts {
     /// (`loginex.microsoftonline.com`, `login.microsoftonline-p.com`, `ccs.login.microsoftonline.com`,
     /// `certauth.login.microsoftonline.com` among them). The pinned device-registration hosts stay excluded
     /// (`neverIntercepted`).
-    package static let globalHostSuffixes = [
+    private static let globalHostSuffixes = [
         ".login.microsoft.com", externalIDSuffix, ".microsoftonline.com", ".microsoftonline-p.com",
     ]
     private static let externalIDSuffix = ".ciamlogin.com"
 
+    /// Parent domains whose every subdomain is taken for the Entra STS of a cloud, longest first, so that the most
+    /// specific one names the cloud: the global ones above, and each cloud's login and mTLS hosts, under which
+    /// MSAL builds its regional token hosts (`westus2.login.microsoftonline.us`, `eastus.mtlsauth.microsoft.com`,
+    /// `eastus.mtlsauth.partner.microsoftonline.cn`; review 42 found these tunnelled unjudged).
+    private static let cloudSuffixes: [(suffix: String, cloud: EntraCloud)] = {
+        let perCloud = EntraCloud.allCases.flatMap { cloud in
+            (cloud.loginHosts + [cloud.mtlsHost]).map { (suffix: "." + $0, cloud: cloud) }
+        }
+        return (globalHostSuffixes.map { (suffix: $0, cloud: EntraCloud.global) } + perCloud)
+            .sorted { $0.suffix.utf8.count > $1.suffix.utf8.count }
+    }()
+
+    /// Every parent domain whose subdomains are intercepted as an Entra STS, sorted: what a proxy auto-configuration
+    /// file and the wildcard leaves name.
+    package static let interceptedSuffixes: [String] = Set(cloudSuffixes.map(\.suffix)).sorted()
+
     /// The Entra STS names whose addresses the proxy tracks, so that a CONNECT by another name to one of those
-    /// addresses cannot pass as an ordinary tunnel: every cloud's login hosts, the v1 issuer host, and the
+    /// addresses cannot pass as an ordinary tunnel: every cloud's login and mTLS hosts, the v1 issuer host, and the
     /// `*.microsoftonline.com` / `*.microsoftonline-p.com` front ends that serve token endpoints.
     package static let entraNamesToTrack: [String] =
-        EntraCloud.allCases.flatMap(\.loginHosts) + otherGlobalHosts.sorted() + [
+        EntraCloud.allCases.flatMap { $0.loginHosts + [$0.mtlsHost] } + otherGlobalHosts.sorted() + [
             "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
         ]
 
-    /// Every STS name intercepted by itself (each cloud's login hosts, the v1 issuer host, Seamless SSO, the known
-    /// non-Entra STSs), sorted; `globalHostSuffixes` names the rest. What a proxy auto-configuration file lists.
+    /// Every STS name intercepted by itself (each cloud's login and mTLS hosts, the v1 issuer host, Seamless SSO,
+    /// the known non-Entra STSs), sorted; `interceptedSuffixes` names the rest. What a proxy auto-configuration file
+    /// lists.
     package static let interceptedNames: [String] =
-        (Array(cloudByHost.keys) + Array(otherGlobalHosts) + Array(knownNonEntra)).sorted()
+        (Array(cloudByHost.keys) + Array(mtlsCloudByHost.keys) + Array(otherGlobalHosts) + Array(knownNonEntra))
+        .sorted()
 
+    /// The hosts of each cloud's alias sets: the only ones its issuers name.
     private static let cloudByHost: [String: EntraCloud] = {
         var map: [String: EntraCloud] = [:]
         for cloud in EntraCloud.allCases {
@@ -58,6 +77,8 @@ package enum STSHosts {
         }
         return map
     }()
+
+    private static let mtlsCloudByHost = Dictionary(uniqueKeysWithValues: EntraCloud.allCases.map { ($0.mtlsHost, $0) })
 
     /// The cloud whose Entra STS answers at `host` (no port; any case, one trailing dot allowed), or nil.
     package static func entraCloud(forHost host: String) -> EntraCloud? {
@@ -79,12 +100,10 @@ package enum STSHosts {
 
     /// `entraCloud(forHost:)` for a host already canonical.
     package static func entraCloud(forCanonicalHost host: String) -> EntraCloud? {
-        if let cloud = cloudByHost[host] { return cloud }
+        if let cloud = cloudByHost[host] ?? mtlsCloudByHost[host] { return cloud }
         guard !neverIntercepted.contains(host) else { return nil }
-        if otherGlobalHosts.contains(host) || globalHostSuffixes.contains(where: { isSubdomain(host, of: $0) }) {
-            return .global
-        }
-        return nil
+        if otherGlobalHosts.contains(host) { return .global }
+        return cloudSuffixes.first { isSubdomain(host, of: $0.suffix) }?.cloud
     }
 
     /// The cloud of a v2 issuer's host (canonical): only the alias hosts and External ID's `ciamlogin.com` hosts

@@ -506,8 +506,13 @@ struct HostileClientTests {
         }
     }
 
-    /// Every ESTS front-end name is judged like the main one (issue 30: they were tunnelled unjudged).
-    @Test(arguments: ["loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com"])
+    /// Every ESTS front-end name is judged like the main one (issue 30: they were tunnelled unjudged), MSAL's mTLS
+    /// and other clouds' regional token hosts too (review 42).
+    @Test(arguments: [
+        "loginex.microsoftonline.com", "login.microsoftonline-p.com", "ccs.login.microsoftonline.com",
+        "eastus.mtlsauth.microsoft.com", "mtlsauth.microsoftonline.us", "usgovvirginia.login.microsoftonline.us",
+        "chinaeast2.login.partner.microsoftonline.cn",
+    ])
     func otherEntraFrontEndNamesAreJudged(_ host: String) async throws {
         try await ServeProcess.with { serve in
             let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
