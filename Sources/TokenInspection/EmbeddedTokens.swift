@@ -9,8 +9,9 @@
 package enum EmbeddedTokens {
     /// Shorter runs are not tokens: a header and a payload of any token take more.
     private static let minimumLength = 20
-    /// At most this many are kept of one request: more is no client's doing, and each is judged.
-    package static let maximumCount = 16
+    /// At most this many are read of one value: one more than a request may carry, so that a caller can tell
+    /// (`ResourceCredentials.maximumTokens`) and refuse, rather than judge some of them.
+    private static let maximumCount = ResourceCredentials.maximumTokens + 1
 
     /// The tokens in `text` (decoded first, when it holds an escape), each once, in order of appearance.
     package static func find(in text: String) -> [String] {

@@ -20,8 +20,14 @@ package struct ResourceCredentials: Sendable, Equatable {
     /// DevOps PAT of a creator share one line). Held for the request only, as a bearer token is.
     package private(set) var unreadValues: [String] = []
 
-    /// Longest credential read; a longer one is kept cut (it cannot be an Entra token, so it is judged unreadable).
-    private static let maxCredentialBytes = 16 << 10
+    /// Longest credential read: more than a request head may hold (80 KiB), so a token in a header or the target is
+    /// always read whole. A longer one (only a form body can carry it) is refused, not cut: a cut token reads as
+    /// opaque, which `--unreadable-resource-token allow` lets through (review 43 F2: a genuine Entra token with a
+    /// 17 KB payload passed that way, when credentials were cut at 16 KiB).
+    private static let maxCredentialBytes = 96 << 10
+    /// Most tokens one request may carry: each is judged, and more is no client's doing. More is refused, not
+    /// dropped (review 43 F1: 16 decoys of an allowed tenant let a 17th, of a blocked one, pass unjudged).
+    package static let maximumTokens = 16
 
     /// - Parameters:
     ///   - authorization: the values of every `Authorization` header.
@@ -66,6 +72,9 @@ package struct ResourceCredentials: Sendable, Equatable {
                     ReasonText("the \(carrier) names access_token \(tokens.count) times; which one counts is ambiguous")
                 )
             }
+            if let long = tokens.first(where: { $0.utf8.count > maxCredentialBytes }) {
+                return .failure(tooLong(long))
+            }
             found.credentials += tokens.map { .bearer($0) }
         }
         // A bearer in the header is what Microsoft's APIs authenticate by when one is there (a forged one gains
@@ -75,27 +84,39 @@ package struct ResourceCredentials: Sendable, Equatable {
             found.unreadValues.append(cookie)
         }
         // A bearer header is its own token; another scheme's value may hold one (`PoP eyJ…`).
-        if !headerCarriesBearer {
-            for header in authorization { found.addEmbeddedTokens(EmbeddedTokens.find(in: header)) }
+        var elsewhere = headerCarriesBearer ? [] : authorization.map { EmbeddedTokens.find(in: $0) }
+        elsewhere.append(EmbeddedTokens.find(in: target))
+        elsewhere += otherHeaders.map { EmbeddedTokens.find(in: $0) }
+        if let cookie { elsewhere.append(EmbeddedTokens.find(in: cookie)) }
+        if let formBody { elsewhere.append(EmbeddedTokens.find(in: formBody)) }
+        for tokens in elsewhere {
+            if let refusal = found.addEmbeddedTokens(tokens) { return .failure(refusal) }
         }
-        found.addEmbeddedTokens(EmbeddedTokens.find(in: target))
-        for header in otherHeaders { found.addEmbeddedTokens(EmbeddedTokens.find(in: header)) }
-        if let cookie { found.addEmbeddedTokens(EmbeddedTokens.find(in: cookie)) }
-        if let formBody { found.addEmbeddedTokens(EmbeddedTokens.find(in: formBody)) }
         return .success(found)
     }
 
-    /// Tokens found outside the named carriers, each judged as a bearer (once, however often it is there), kept cut
-    /// past the longest credential read as a named one is.
-    private mutating func addEmbeddedTokens(_ tokens: [String]) {
-        for found in tokens {
-            let token =
-                found.utf8.count > Self.maxCredentialBytes
-                ? String(decoding: found.utf8.prefix(Self.maxCredentialBytes), as: UTF8.self) : found
+    /// Tokens found outside the named carriers, each judged as a bearer (once, however often it is there); or why
+    /// the request is refused: a token too long to read, or more tokens than are judged.
+    private mutating func addEmbeddedTokens(_ tokens: [String]) -> ReasonText? {
+        for token in tokens {
+            guard token.utf8.count <= Self.maxCredentialBytes else { return Self.tooLong(token) }
             guard !credentials.contains(.bearer(token)) else { continue }
-            guard credentials.count < EmbeddedTokens.maximumCount else { return }
+            guard credentials.count < Self.maximumTokens else {
+                return ReasonText(
+                    "the request carries more than \(Self.maximumTokens) tokens; each would be judged, and a "
+                        + "client needs no more, so it is refused"
+                )
+            }
             credentials.append(.bearer(token))
         }
+        return nil
+    }
+
+    private static func tooLong(_ token: String) -> ReasonText {
+        ReasonText(
+            "the request carries a credential of \(token.utf8.count) bytes, longer than the \(maxCredentialBytes) "
+                + "read; it is refused rather than judged on a part"
+        )
     }
 
     /// `Bearer <token>` (scheme without case, RFC 9110 11.1); anything else is another scheme. Read as bytes: the
@@ -115,7 +136,10 @@ package struct ResourceCredentials: Sendable, Equatable {
         guard !token.contains(where: { isSpace($0) || $0 == UInt8(ascii: ",") }) else {
             return .failure(ReasonText("the Authorization header carries more than one credential"))
         }
-        return .success(.bearer(String(decoding: token.prefix(maxCredentialBytes), as: UTF8.self)))
+        guard token.count <= maxCredentialBytes else {
+            return .failure(tooLong(String(decoding: token, as: UTF8.self)))
+        }
+        return .success(.bearer(String(decoding: token, as: UTF8.self)))
     }
 
     /// The values of every `access_token` field of a form-encoded text, fields parted by `&` or `;` (HTML 4's
@@ -128,7 +152,8 @@ package struct ResourceCredentials: Sendable, Equatable {
         for pair in bytes.split(whereSeparator: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ";") }) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard namesAccessToken(parts[0]) else { continue }
-            let value = parts.count == 2 ? FormText.decoded(parts[1], limit: maxCredentialBytes) : ""
+            // One byte past the limit is enough to tell a value too long to read.
+            let value = parts.count == 2 ? FormText.decoded(parts[1], limit: maxCredentialBytes + 1) : ""
             tokens.append(value)
         }
         return tokens

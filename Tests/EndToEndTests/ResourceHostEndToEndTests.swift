@@ -306,10 +306,16 @@ struct ResourceHostEndToEndTests {
         try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
             let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)
             let elsewhere = UnsignedTokens.graph(tenant: Self.northwind)
+            // Review 43: 16 decoys, and the 17th token was dropped unjudged.
+            let decoys = (0..<16).map { "d\($0)=\(UnsignedTokens.graph(tenant: Self.fabrikam, oid: "decoy-\($0)"))" }
             let answers = try await Self.requests(
                 serve,
                 [
                     ["\(Self.graph)?accesstoken=\(allowed)&tempauth=v1.\(elsewhere)"],
+                    [
+                        "-H", "X-MS-Authorization: Bearer \(elsewhere)",
+                        "\(Self.graph)?\(decoys.joined(separator: "&"))",
+                    ],
                     Self.bearer(allowed) + ["\(Self.graph)?tempauth=%65yJ\(elsewhere.dropFirst(3))"],
                     Self.bearer(allowed) + ["-H", "X-MS-Authorization: Bearer \(elsewhere)", Self.graph],
                     Self.bearer(allowed) + ["-b", "session=\(elsewhere)", Self.graph],
@@ -318,8 +324,9 @@ struct ResourceHostEndToEndTests {
                     Self.bearer(allowed) + ["-H", "X-MS-Authorization: Bearer \(allowed)", Self.graph],
                 ]
             )
-            #expect(answers.map(\.status) == [403, 403, 403, 403, 403, 200], "\(answers)")
-            #expect(answers.dropLast().allSatisfy { $0.body.contains("Northwind") }, "\(answers)")
+            #expect(answers.map(\.status) == [403, 400, 403, 403, 403, 403, 200], "\(answers)")
+            #expect(answers[1].body.contains("more than 16 tokens"), "\(answers[1])")
+            #expect(answers.dropLast().allSatisfy { $0.body.contains("Northwind") || $0.body.contains("16 tokens") })
         }
     }
 
