@@ -30,7 +30,8 @@ struct EmbeddedTokensTests {
     @Test func foundTokensBecomeBearersOnceBounded() throws {
         let long = "eyJ" + String(repeating: "a", count: 20_000) + ".b.c"
         func decoys(_ count: Int, from first: Int = 0) -> String {
-            (first..<first + count).map { "x\($0)=eyJhbGciOiJub25lIn0.eyJ0aWQiOiJx\($0)In0.c2ln" }.joined(separator: "&")
+            let pairs = (first..<first + count).map { "x\($0)=eyJhbGciOiJub25lIn0.eyJ0aWQiOiJx\($0)In0.c2ln" }
+            return pairs.joined(separator: "&")
         }
         let read = try ResourceCredentials.read(
             authorization: ["Bearer \(Self.token)"],
