@@ -180,6 +180,36 @@ struct ResourceStreamingEndToEndTests {
         policy.replacingOccurrences(of: "    - tenant: fabrikam.onmicrosoft.com\n      direction: outbound\n", with: "")
     }
 
+    /// A download begun under a rule that is then deleted ends at its next part, recorded `blocked`: before, an
+    /// answer already streaming went on to its end whatever the policy had become.
+    @Test func aDownloadIsCutWhenAPolicyChangeRefusesIt() async throws {
+        let policies = try ResourceHostEndToEndTests.policies()
+        try await ServeProcess.with(
+            policies: policies,
+            extraArguments: ResourceHostEndToEndTests.resourceArguments + ["--policy-watch-interval", "0"]
+        ) { serve in
+            // A gibibyte read at 8 MB/s: two minutes unless something ends it; curl gives up at 60 s (exit 28).
+            async let download = Curl.run(
+                [
+                    "-s", "-m", "60", "--limit-rate", "8M", "--proxy", serve.proxy, "--cacert", serve.caPath,
+                    "-H", "Authorization: Bearer \(UnsignedTokens.graph(tenant: Self.fabrikam))", "-o", "/dev/null",
+                    "-w", "%{http_code} %{size_download} %{exitcode}", "\(Self.stream)/download?bytes=\(Self.gibibyte)",
+                ],
+                timeoutSeconds: 90
+            )
+            for _ in 0..<400 where ResourceHostEndToEndTests.resourceLines(serve).isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try Self.changeContoso(policies, serve, Self.withoutFabrikam)
+            let outcome = try await download.split(separator: " ").compactMap { Int($0) }
+            #expect(outcome.count == 3 && outcome[0] == 200, "\(outcome)")
+            #expect(outcome.count == 3 && outcome[1] < Self.gibibyte, "\(outcome)")
+            #expect(outcome.count == 3 && ![0, 28].contains(outcome[2]), "cut by the proxy, not by curl: \(outcome)")
+            let lines = ResourceHostEndToEndTests.resourceLines(serve)
+            #expect(lines.map { $0["decision"] as? String } == ["allowed", "blocked"], "\(lines)")
+        }
+    }
+
     /// A spliced WebSocket carries no request to judge: when the policy changes, its upgrade is judged again. A
     /// change that leaves it allowed leaves it open; one that refuses it ends it, audited. Review 23 saw one carry
     /// traffic after its rule was deleted.

@@ -292,7 +292,7 @@ extension ResourceSessionHandler: UpstreamStreamDelegate {
     func upstreamRead(_ part: HTTPClientResponsePart) {
         switch part {
         case .head(let head): run(machine.responseHead(head, at: .now()))
-        case .body(let chunk): run(machine.responseBody(chunk))
+        case .body(let chunk): run(machine.responseBody(chunk, at: .now()))
         case .end(let trailers): run(machine.responseEnd(trailers))
         }
     }

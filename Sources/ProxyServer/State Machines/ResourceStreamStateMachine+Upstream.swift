@@ -56,9 +56,9 @@ extension ResourceStreamStateMachine {
         return .respond(.head(forwarded))
     }
 
-    mutating func responseBody(_ chunk: ByteBuffer) -> Action {
+    mutating func responseBody(_ chunk: ByteBuffer, at stamp: EventStamp) -> Action {
         guard case .streaming(let exchange) = state, exchange.responseStarted, !exchange.switching else { return .none }
-        return .respond(.body(.byteBuffer(chunk)))
+        return stillAllowed(exchange, at: stamp, then: .respond(.body(.byteBuffer(chunk))))
     }
 
     mutating func responseEnd(_ trailers: HTTPHeaders?) -> Action {

@@ -229,11 +229,12 @@ struct ResourceStreamStateMachine {
         return translate(action)
     }
 
-    /// A request whose body still comes was judged on its head under the policy of that moment. When the policy
-    /// changed since, the head is judged again before more of the body goes, as a spliced WebSocket's upgrade is:
-    /// refused, both connections end and the upstream never gets the whole request (review 39: a client held back
-    /// the last byte of a write until the rule allowing it was deleted, and the write then went through).
-    private mutating func stillAllowed(_ exchange: Exchange, at stamp: EventStamp, then next: Action) -> Action {
+    /// A request whose body still comes, or whose answer still goes, was judged on its head under the policy of
+    /// that moment. When the policy changed since, the head is judged again before more of either goes, as a
+    /// spliced WebSocket's upgrade is: refused, both connections end, so the upstream never gets the whole request
+    /// (review 39: a client held back the last byte of a write until the rule allowing it was deleted, and the
+    /// write then went through) and the client never the whole answer (a download begun before the change).
+    mutating func stillAllowed(_ exchange: Exchange, at stamp: EventStamp, then next: Action) -> Action {
         var exchange = exchange
         let decider = currentDecider()
         guard decider.generation != exchange.judgedUnder else {

@@ -117,13 +117,47 @@ struct ResourceStreamMachineTests {
         )
         #expect(machine.responseHead(answer, at: Self.s2) == .respond(.head(forwarded)))
         #expect(
-            machine.responseBody(ByteBuffer(string: "{}")) == .respond(.body(.byteBuffer(ByteBuffer(string: "{}"))))
+            machine.responseBody(ByteBuffer(string: "{}"), at: Self.s2)
+                == .respond(.body(.byteBuffer(ByteBuffer(string: "{}"))))
         )
         #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: true, close: false))
         #expect(
             machine.requestHead(Self.get(token), at: Self.s3) == .count(Self.counted(.allowed), then: .openUpstream),
             "the token is known: no line, no wait"
         )
+    }
+
+    /// A download judged under one policy version is judged again at its next part under the next: a change that
+    /// leaves it allowed lets it go on; one that refuses it ends the connection before that part goes, recorded.
+    @Test func aDownloadIsJudgedAgainWhenThePolicyChanges() {
+        final class Current { var decider = Fixtures.decider() }
+        let current = Current()
+        var machine = ResourceStreamStateMachine(session: Self.machine().session) { current.decider }
+        let token = Self.token(Fixtures.fabrikam)
+        guard case .count(_, then: .writeAudit) = machine.requestHead(Self.get(token), at: Self.s1) else {
+            Issue.record("the token's first request is audited")
+            return
+        }
+        #expect(machine.requestEnd(at: Self.s1) == .none)
+        #expect(machine.auditWritten() == .openUpstream)
+        _ = machine.upstreamConnected(reused: false)
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "6"])
+        _ = machine.responseHead(head, at: Self.s2)
+        let part = ByteBuffer(string: "ab")
+        #expect(machine.responseBody(part, at: Self.s2) == .respond(.body(.byteBuffer(part))))
+        current.decider = Fixtures.decider()
+        guard case .recordAudit(let stands, then: .respond) = machine.responseBody(part, at: Self.s2) else {
+            Issue.record("still allowed under the new version: its first sight there is recorded, the part goes")
+            return
+        }
+        #expect(stands.decision == .allowed)
+        current.decider = Fixtures.decider(rules: [])
+        guard case .recordAudit(let ends, then: .close) = machine.responseBody(part, at: Self.s3) else {
+            Issue.record("refused under the new version: the connection ends")
+            return
+        }
+        #expect(ends.decision == .blocked)
+        #expect(machine.responseBody(part, at: Self.s3) == .none)
     }
 
     /// A form of `length` bytes whose client waits for `100 Continue` before it sends it.
@@ -363,7 +397,10 @@ struct ResourceStreamMachineTests {
             headers: ["upgrade": "websocket"]
         )
         #expect(machine.responseHead(switching, at: Self.s2) == .respond(.head(switching)))
-        #expect(machine.responseBody(ByteBuffer(string: "frame")) == .none, "nothing between the 101 and its end")
+        #expect(
+            machine.responseBody(ByteBuffer(string: "frame"), at: Self.s2) == .none,
+            "nothing between the 101 and its end"
+        )
         #expect(machine.responseEnd(nil) == .splice)
         #expect(machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s3) == .close)
 
