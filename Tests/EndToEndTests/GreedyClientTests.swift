@@ -190,4 +190,22 @@ struct GreedyClientTests {
         #expect(outcome.contains("same address 503"), "\(outcome)")
         #expect(outcome.contains("other address 200"), "\(outcome)")
     }
+
+    /// One connection naming 600 origins once each left 600 pooled upstream connections behind it, a descriptor
+    /// apiece, until the proxy had none left for anyone else (review 41 F1). The idle pool keeps 256 over all hosts,
+    /// per event loop and kind of connection: the attacker's own leftovers give way to each other.
+    @Test func manyOriginsLeaveNoMoreIdleConnectionsThanThePoolKeeps() async throws {
+        let outcome = try await Python.run(
+            [
+                "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/many_origins.py",
+                ServeProcess.binary, ProxyEndToEndTests.policies, "600",
+            ],
+            timeoutSeconds: 120
+        )
+        #expect(outcome.contains("answered 600"), "\(outcome)")
+        let counts = outcome.split(separator: "\n").first { $0.hasPrefix("descriptors") }?.split(separator: " ")
+            .compactMap { Int($0) }
+        let loops = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        #expect(counts.map { $0.count == 2 && $0[1] - $0[0] <= 256 * loops + 16 } == true, "\(outcome)")
+    }
 }

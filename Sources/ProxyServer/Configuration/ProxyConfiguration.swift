@@ -77,6 +77,9 @@ package struct ProxyConfiguration: Sendable {
     package var leafCacheCapacity: Int
     /// Idle upstream connections kept per event loop and host.
     package var maxIdleUpstreamConnectionsPerHost: Int
+    /// Idle upstream connections kept per event loop and kind over all hosts, the oldest closed to keep a newer one:
+    /// a client naming thousands of origins once each left a descriptor apiece behind it (review 41 F1).
+    package var maxIdleUpstreamConnections: Int = 256
 
     package init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3128),

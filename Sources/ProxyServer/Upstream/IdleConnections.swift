@@ -8,32 +8,43 @@ protocol IdleKeepable {
     var idleSince: NIODeadline { get set }
 }
 
-/// The idle connections of one kind, per target: taken newest first, kept up to a bound, swept when too old. One
-/// per kind of connection in `UpstreamConnectionPool` (whole exchanges, streams), since their pipelines differ.
+/// The idle connections of one kind, per target: taken newest first, kept up to a bound per target and over all of
+/// them, swept when too old. One per kind of connection in `UpstreamConnectionPool` (whole exchanges, streams), since
+/// their pipelines differ.
 struct IdleConnections<Connection: IdleKeepable> {
+    /// Each target's connections, oldest first; never an empty list.
     private var byKey: [UpstreamConnectionPool.Key: [Connection]] = [:]
+    private(set) var count = 0
 
     var isEmpty: Bool { byKey.isEmpty }
 
     /// The newest connection to `key` still open and idle since after `oldest`; older or closed ones are closed.
     mutating func take(_ key: UpstreamConnectionPool.Key, idleSince oldest: NIODeadline) -> Connection? {
-        while let connection = byKey[key]?.popLast() {
+        guard var connections = byKey.removeValue(forKey: key) else { return nil }
+        defer {
+            if !connections.isEmpty { byKey[key] = connections }
+        }
+        while let connection = connections.popLast() {
+            count -= 1
             if connection.channel.isActive, connection.idleSince > oldest { return connection }
             connection.channel.close(promise: nil)
         }
         return nil
     }
 
-    /// Keeps `connection` from now on, unless it is closed or `limit` connections to its target are kept already
-    /// (then it is closed). Whether it was kept.
-    mutating func keep(_ connection: Connection, limit: Int) -> Bool {
-        guard connection.channel.isActive, byKey[connection.key, default: []].count < limit else {
+    /// Keeps `connection` from now on, unless it is closed or `perTarget` connections to its target are kept already
+    /// (then it is closed). With `total` kept over all targets, the one idle longest is closed to make room. Whether
+    /// it was kept.
+    mutating func keep(_ connection: Connection, perTarget: Int, total: Int) -> Bool {
+        guard connection.channel.isActive, (byKey[connection.key]?.count ?? 0) < perTarget, total > 0 else {
             connection.channel.close(promise: nil)
             return false
         }
+        if count >= total { closeLongestIdle() }
         var returned = connection
         returned.idleSince = .now()
         byKey[connection.key, default: []].append(returned)
+        count += 1
         return true
     }
 
@@ -44,7 +55,18 @@ struct IdleConnections<Connection: IdleKeepable> {
                 connection.channel.close(promise: nil)
             }
             let kept = connections.filter { $0.idleSince > oldest }
+            count -= connections.count - kept.count
             byKey[key] = kept.isEmpty ? nil : kept
         }
+    }
+
+    /// Each target's first connection is its oldest: a walk over the targets, only when the bound is reached.
+    private mutating func closeLongestIdle() {
+        guard let key = byKey.min(by: { $0.value[0].idleSince < $1.value[0].idleSince })?.key,
+            var connections = byKey.removeValue(forKey: key)
+        else { return }
+        connections.removeFirst().channel.close(promise: nil)
+        count -= 1
+        if !connections.isEmpty { byKey[key] = connections }
     }
 }

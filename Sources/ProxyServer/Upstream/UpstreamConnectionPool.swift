@@ -179,7 +179,11 @@ final class UpstreamConnectionPool {
 
     /// Keeps a connection whose response was fully read, unless the pool for its target is full.
     private func release(_ connection: Connection) {
-        if idle.keep(connection, limit: configuration.maxIdleUpstreamConnectionsPerHost) { scheduleSweep() }
+        if idle.keep(
+            connection,
+            perTarget: configuration.maxIdleUpstreamConnectionsPerHost,
+            total: configuration.maxIdleUpstreamConnections
+        ) { scheduleSweep() }
     }
 
     /// A new connection for `key`, and the parent proxy when plain http goes to one (absolute form, no CONNECT).
@@ -241,7 +245,11 @@ final class UpstreamConnectionPool {
     /// Keeps a streaming connection whose exchange ended cleanly, unless the pool for its target is full.
     func releaseStream(_ connection: StreamConnection) {
         connection.handler.delegate = nil
-        if idleStreams.keep(connection, limit: configuration.maxIdleUpstreamConnectionsPerHost) { scheduleSweep() }
+        if idleStreams.keep(
+            connection,
+            perTarget: configuration.maxIdleUpstreamConnectionsPerHost,
+            total: configuration.maxIdleUpstreamConnections
+        ) { scheduleSweep() }
     }
 
     private func connectStream(_ key: Key) -> EventLoopFuture<StreamConnection> {
