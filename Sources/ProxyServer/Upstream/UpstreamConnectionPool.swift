@@ -177,13 +177,15 @@ final class UpstreamConnectionPool {
         return head
     }
 
-    /// Keeps a connection whose response was fully read, unless the pool for its target is full.
+    /// Keeps a connection whose response was fully read, unless the pool for its target is full (`IdleConnections`).
     private func release(_ connection: Connection) {
         if idle.keep(
             connection,
             perTarget: configuration.maxIdleUpstreamConnectionsPerHost,
             total: configuration.maxIdleUpstreamConnections
-        ) { scheduleSweep() }
+        ) {
+            scheduleSweep()
+        }
     }
 
     /// A new connection for `key`, and the parent proxy when plain http goes to one (absolute form, no CONNECT).
@@ -249,7 +251,9 @@ final class UpstreamConnectionPool {
             connection,
             perTarget: configuration.maxIdleUpstreamConnectionsPerHost,
             total: configuration.maxIdleUpstreamConnections
-        ) { scheduleSweep() }
+        ) {
+            scheduleSweep()
+        }
     }
 
     private func connectStream(_ key: Key) -> EventLoopFuture<StreamConnection> {
