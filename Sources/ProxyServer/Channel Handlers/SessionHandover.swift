@@ -96,44 +96,49 @@ enum SessionHandover {
         replacing handler: any RemovableChannelHandler,
         context: ChannelHandlerContext
     ) {
-        shared.dialer.connect(route, halfClosure: true, on: context.eventLoop) { _ in }
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let peer):
-                    guard context.channel.isActive else { return peer.close(promise: nil) }
-                    let (local, remote) = GlueHandler.matchedPair()
-                    do {
-                        try peer.pipeline.syncOperations.addHandler(remote)
-                    } catch {
-                        peer.close(promise: nil)
-                        return context.close(promise: nil)
-                    }
-                    // A tunnel lives while bytes move either way; the request idle timer gives way to that.
-                    let sync = context.pipeline.syncOperations
-                    if let idle = try? sync.context(handlerType: IdleStateHandler.self) {
-                        sync.removeHandler(context: idle, promise: nil)
-                    }
-                    let tunnelIdle = IdleStateHandler(
-                        allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds)
-                    )
-                    replace(
-                        handler,
-                        with: [tunnelIdle, local],
-                        replaying: pending(),
-                        thenInputClosed: clientFinished(),
-                        context: context
-                    )
-                case .failure(let error):
-                    // The 200 is already sent: closing is the only answer left.
-                    shared.metrics.upstreamErrors.increment()
-                    shared.logger.notice(
-                        "tunnel could not be opened",
-                        metadata: ["route": "\(route.target)", "error": "\(UpstreamError.from(error))"]
-                    )
-                    context.close(promise: nil)
+        let client = context.channel
+        shared.dialer.connect(route, halfClosure: true, on: context.eventLoop) { peer in
+            // A client that leaves while the connect is under way takes it along: else each held a descriptor for
+            // the whole connect timeout (review 41 F2). A tunnel's peer serves no one else, so it may go any time.
+            client.closeFuture.whenComplete { _ in peer.close(promise: nil) }
+        }
+        .assumeIsolated()
+        .whenComplete { result in
+            switch result {
+            case .success(let peer):
+                guard context.channel.isActive else { return peer.close(promise: nil) }
+                let (local, remote) = GlueHandler.matchedPair()
+                do {
+                    try peer.pipeline.syncOperations.addHandler(remote)
+                } catch {
+                    peer.close(promise: nil)
+                    return context.close(promise: nil)
                 }
+                // A tunnel lives while bytes move either way; the request idle timer gives way to that.
+                let sync = context.pipeline.syncOperations
+                if let idle = try? sync.context(handlerType: IdleStateHandler.self) {
+                    sync.removeHandler(context: idle, promise: nil)
+                }
+                let tunnelIdle = IdleStateHandler(
+                    allTimeout: .seconds(shared.configuration.tunnelIdleTimeoutSeconds)
+                )
+                replace(
+                    handler,
+                    with: [tunnelIdle, local],
+                    replaying: pending(),
+                    thenInputClosed: clientFinished(),
+                    context: context
+                )
+            case .failure(let error):
+                // The 200 is already sent: closing is the only answer left.
+                shared.metrics.upstreamErrors.increment()
+                shared.logger.notice(
+                    "tunnel could not be opened",
+                    metadata: ["route": "\(route.target)", "error": "\(UpstreamError.from(error))"]
+                )
+                context.close(promise: nil)
             }
+        }
     }
 
     /// Audits a refused connection (`blocked`, with the policy that refused it as `setting`), then runs `answer`
