@@ -209,19 +209,20 @@ struct GreedyClientTests {
         #expect(counts.map { $0.count == 2 && $0[1] - $0[0] <= 256 * loops + 16 } == true, "\(outcome)")
     }
 
-    /// 300 clients that CONNECT to a destination that never answers and hang up at once: each held a descriptor for
-    /// the whole connect timeout (review 41 F2). The connect now ends with its client.
-    @Test func aConnectEndsWithTheClientThatAskedForIt() async throws {
+    /// 300 clients that CONNECT, or send a plain GET, to a destination that never answers and hang up at once: each
+    /// held a descriptor for the whole connect timeout (review 41 F2). The connect now ends with its client.
+    @Test(arguments: ["CONNECT", "GET"])
+    func aConnectEndsWithTheClientThatAskedForIt(_ method: String) async throws {
         let hole = try ServeProcess.freePort()
-        try await ServeProcess.with(
-            extraArguments: ["--allow-destination", "127.0.0.0/8", "--allow-connect-port", String(hole)]
-        ) { serve in
+        let port = method == "CONNECT" ? "--allow-connect-port" : "--allow-http-port"
+        try await ServeProcess.with(extraArguments: ["--allow-destination", "127.0.0.0/8", port, String(hole)]) {
+            serve in
             let outcome = try await Python.run([
                 "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/abandoned_connects.py",
-                String(serve.proxyPort), String(serve.processIdentifier), String(hole), "300",
+                String(serve.proxyPort), String(serve.processIdentifier), String(hole), "300", method,
             ])
             let counts = outcome.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-            #expect(counts.count == 2 && counts[1] - counts[0] < 30, "\(outcome)")
+            #expect(counts.count == 2 && counts[1] - counts[0] < 30, "\(method): \(outcome)")
         }
     }
 }

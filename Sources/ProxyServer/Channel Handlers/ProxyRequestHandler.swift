@@ -18,6 +18,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var hold: RawBytesHold?
     /// The host of the plain request upstream, for its refusal's audit line.
     private var plainHost = ""
+    /// Its upstream connect, ended if the client hangs up before it is made.
+    private var plainConnect: PendingConnect?
     private let shared: ProxyContext
     private let deadline: RequestDeadlineHandler
     /// The client: the connection's peer, or the client a trusted balancer's PROXY protocol header named.
@@ -86,6 +88,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        plainConnect?.abandon()
         reservation.releaseAll()
         machine.channelClosed()
         context.fireChannelInactive()
@@ -108,14 +111,18 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             accept(connect, context: context)
         case .forwardPlain(let head, let body, let host, let port):
             plainHost = host
+            let connect = PendingConnect()
+            plainConnect = connect
             shared.upstreamPools.value(for: context.eventLoop).exchange(
                 head,
                 body: body,
                 for: clientAddress,
                 host: host,
                 port: port,
-                tls: false
+                tls: false,
+                pending: connect
             ) { result in
+                if self.plainConnect === connect { self.plainConnect = nil }
                 switch result {
                 case .success(let response):
                     self.run(self.machine.plainResponded(response), context: context)

@@ -65,17 +65,32 @@ final class UpstreamConnectionPool {
         host: String,
         port: Int,
         tls: Bool,
+        pending: PendingConnect? = nil,
         completion: @escaping Completion
     ) {
         eventLoop.preconditionInEventLoop()
         let key = Key(host: host.lowercased(), port: port, tls: tls)
         guard let connection = takeIdle(key) else {
-            return exchangeOnNewConnection(head, body: body, for: client, key: key, completion: completion)
+            return exchangeOnNewConnection(
+                head,
+                body: body,
+                for: client,
+                key: key,
+                pending: pending,
+                completion: completion
+            )
         }
         send(head, body: body, for: client, on: connection) { result in
             // A pooled connection that closed before anything was written: once more, on a fresh one.
             if case .failure(let failure) = result, failure.code == .notSent {
-                return self.exchangeOnNewConnection(head, body: body, for: client, key: key, completion: completion)
+                return self.exchangeOnNewConnection(
+                    head,
+                    body: body,
+                    for: client,
+                    key: key,
+                    pending: pending,
+                    completion: completion
+                )
             }
             completion(result)
         }
@@ -86,10 +101,12 @@ final class UpstreamConnectionPool {
         body: ByteBuffer?,
         for client: IPAddress,
         key: Key,
+        pending: PendingConnect?,
         completion: @escaping Completion
     ) {
         // A plain request's host is the client's choice; a host the proxy intercepts is the proxy's.
-        connect(key, for: key.tls ? nil : client).assumeIsolated().whenComplete { result in
+        connect(key, for: key.tls ? nil : client, pending: pending).assumeIsolated().whenComplete { result in
+            pending?.settled()
             switch result {
             case .success(let (channel, forwardingParent)):
                 guard let exchanger = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self)
@@ -189,12 +206,17 @@ final class UpstreamConnectionPool {
     }
 
     /// A new connection for `key`, and the parent proxy when plain http goes to one (absolute form, no CONNECT).
-    private func connect(_ key: Key, for client: IPAddress?) -> EventLoopFuture<(any Channel, ParentProxy?)> {
+    private func connect(
+        _ key: Key,
+        for client: IPAddress?,
+        pending: PendingConnect? = nil
+    ) -> EventLoopFuture<(any Channel, ParentProxy?)> {
         let tlsContext = self.tlsContext
         let maxBody = configuration.maxBodyBytes
         let bodyBudget = self.bodyBudget
         let handshakeTimeout = TimeAmount.seconds(configuration.tlsHandshakeTimeoutSeconds)
         let initializer: @Sendable (any Channel) throws -> Void = { channel in
+            pending?.started(channel)
             let sync = channel.pipeline.syncOperations
             if key.tls {
                 // The name verified is the real host, wherever an override or a parent sends the bytes.
