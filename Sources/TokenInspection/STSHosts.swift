@@ -3,10 +3,13 @@
 /// Every host is read through `HostName.canonical` first, so `LOGIN.MicrosoftOnline.com.` is the same host as
 /// `login.microsoftonline.com`; a name that is not a canonical host name is nobody's STS and is never intercepted.
 package enum STSHosts {
-    /// Hosts whose clients pin or present device certificates: interception would break them (ENTRA-FACTS 3).
-    package static let neverIntercepted: Set<String> = [
-        "device.login.microsoftonline.com", "enterpriseregistration.windows.net",
-    ]
+    /// Hosts whose clients pin or present device certificates: interception would break them (ENTRA-FACTS 3). Each
+    /// cloud's device host is under its login host, which is otherwise intercepted with every subdomain (review 44
+    /// F2: the sovereign clouds' were taken in when their regional names were).
+    package static let neverIntercepted: Set<String> = Set(
+        ["enterpriseregistration.windows.net"]
+            + EntraCloud.allCases.compactMap { $0.loginHosts.first.map { "device." + $0 } }
+    )
 
     /// STSs that issue their own, non-Entra tokens (SPEC 2.3; ENTRA-FACTS 6), with the path of each one's token
     /// endpoint: Azure DevOps', and the Microsoft account STS of personal accounts, whose tokens are opaque to anyone

@@ -174,6 +174,8 @@ struct TokenInspectionTests {
             ("login.chinacloudapi.cn", .china),
             ("login.sovcloud-identity.sg", .singaporeGov),
             ("device.login.microsoftonline.com", nil),
+            ("device.login.microsoftonline.us", nil),
+            ("device.login.partner.microsoftonline.cn", nil),
             ("enterpriseregistration.windows.net", nil),
             ("x.login.microsoftonline.com", .global),
             // MSAL's mTLS proof-of-possession and regional token hosts of every cloud (review 42).

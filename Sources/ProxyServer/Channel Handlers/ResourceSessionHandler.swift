@@ -166,6 +166,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             // Flushed now: the connection may go back to the pool, and its read's end is then not reported here.
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             deadline.answered()
+            reservation.releaseAll()
             // The session keeps a connection fit for another request; the pool gets it when the client goes.
             upstreamReusable = keepUpstream
             if !keepUpstream {
@@ -231,7 +232,8 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
         for part in parts { connection.channel.write(part, promise: nil) }
         // Within a read of the client's the rest of the request may follow at once: one flush when it completes.
         if !inClientRead { connection.channel.flush() }
-        reservation.releaseAll()
+        // A form kept to be judged again stays counted while it is kept.
+        reservation.release(reservation.held - machine.keptFormBytes)
         if sendContinue { context.writeAndFlush(wrapOutboundOut(HTTPResponseWriting.continueHead), promise: nil) }
         setClientReading(connection.channel.isWritable)
     }

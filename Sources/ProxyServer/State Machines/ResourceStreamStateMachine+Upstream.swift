@@ -16,6 +16,7 @@ extension ResourceStreamStateMachine {
         state = .streaming(
             Exchange(
                 head: pending.head,
+                form: StreamedRequestHead.isForm(pending.head) && pending.ended ? pending.body : nil,
                 judgedUnder: pending.judgedUnder,
                 keepAlive: StreamedRequestHead.keepsConnection(pending.head),
                 upgrade: StreamedRequestHead.isWebSocketUpgrade(pending.head) ? pending.head : nil,
@@ -45,13 +46,18 @@ extension ResourceStreamStateMachine {
             state = .streaming(exchange)
             return .respond(.head(head))
         }
-        state = .streaming(exchange)
-        // The body streams as it comes: its length, when the upstream gave one, is the client's too.
+        // The body streams as it comes: its length, when the upstream gave one, is the client's too. Without one,
+        // an HTTP/1.0 client knows no chunked coding: its answer is an HTTP/1.0 one, ended by the close (review 44
+        // F3: chunk markers arrived as part of its body).
         var forwarded = head
         forwarded.headers = HTTPResponseWriting.forwardable(head.headers)
         if let length = head.headers.first(name: "content-length") {
             forwarded.headers.add(name: "content-length", value: length)
+        } else if exchange.head.version == .http1_0 {
+            forwarded.version = .http1_0
+            exchange.keepAlive = false
         }
+        state = .streaming(exchange)
         if !exchange.keepAlive { forwarded.headers.add(name: "connection", value: "close") }
         return .respond(.head(forwarded))
     }

@@ -59,8 +59,10 @@ struct ResourceStreamStateMachine {
     struct Exchange {
         /// The client's request head, judged again when the policy changes before its body ends.
         let head: HTTPRequestHead
+        /// The form it was judged with, kept to be judged with again: a token may be in it (review 44 F1).
+        let form: ByteBuffer?
         var judgedUnder: UInt64?
-        let keepAlive: Bool
+        var keepAlive: Bool
         /// The WebSocket upgrade this exchange asks for (judged on its head), if it is one.
         let upgrade: HTTPRequestHead?
         var requestEnded: Bool
@@ -97,6 +99,11 @@ struct ResourceStreamStateMachine {
     init(session: InterceptedSession, currentDecider: @escaping () -> ExchangeDecider) {
         self.session = session
         self.currentDecider = currentDecider
+    }
+
+    /// The bytes of a form kept while its request streams, which still count against the proxy's body memory.
+    var keptFormBytes: Int {
+        if case .streaming(let exchange) = state { exchange.form?.readableBytes ?? 0 } else { 0 }
     }
 
     /// Whether body parts the client sends now are held (and count against the proxy's body memory).
@@ -242,7 +249,7 @@ struct ResourceStreamStateMachine {
             return next
         }
         exchange.judgedUnder = decider.generation
-        switch SplicedUpgrade.judge(exchange.head, session: session, decider: decider, at: stamp) {
+        switch SplicedUpgrade.judge(exchange.head, form: exchange.form, session: session, decider: decider, at: stamp) {
         case .stands(let line):
             state = .streaming(exchange)
             return line.map { .recordAudit($0, then: next) } ?? next

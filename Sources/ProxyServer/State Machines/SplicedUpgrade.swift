@@ -1,5 +1,6 @@
 import Audit
 import ExchangePolicy
+import NIOCore
 import NIOHTTP1
 
 /// A spliced WebSocket carries no request to judge. When what judged its upgrade may have changed (a new policy
@@ -15,14 +16,16 @@ enum SplicedUpgrade {
         case ends(audit: AuditEvent?)
     }
 
+    /// - Parameter form: the form body the request was first judged with, if it had one (it may carry the token).
     static func judge(
         _ upgrade: HTTPRequestHead,
+        form: ByteBuffer? = nil,
         session: InterceptedSession,
         decider: ExchangeDecider,
         at stamp: EventStamp
     ) -> Verdict {
         var (machine, action) = RequestStateMachine.start(
-            NIOHTTPServerRequestFull(head: upgrade, body: nil),
+            NIOHTTPServerRequestFull(head: upgrade, body: form),
             session: session,
             currentDecider: { decider },
             at: stamp

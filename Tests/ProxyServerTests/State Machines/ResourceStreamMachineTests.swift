@@ -128,19 +128,34 @@ struct ResourceStreamMachineTests {
     }
 
     /// A download judged under one policy version is judged again at its next part under the next: a change that
-    /// leaves it allowed lets it go on; one that refuses it ends the connection before that part goes, recorded.
-    @Test func aDownloadIsJudgedAgainWhenThePolicyChanges() {
+    /// leaves it allowed lets it go on; one that refuses it ends the connection before that part goes, recorded. A
+    /// token that came in a form is judged again with that form (review 44 F1: judged on its head alone, the
+    /// request named no token, and a harmless change cut it while a refusing one did not).
+    @Test(arguments: [false, true])
+    func aDownloadIsJudgedAgainWhenThePolicyChanges(tokenInForm: Bool) {
         final class Current { var decider = Fixtures.decider() }
         let current = Current()
         var machine = ResourceStreamStateMachine(session: Self.machine().session) { current.decider }
         let token = Self.token(Fixtures.fabrikam)
-        guard case .count(_, then: .writeAudit) = machine.requestHead(Self.get(token), at: Self.s1) else {
+        let form = ByteBuffer(string: "access_token=\(token)")
+        var request = Self.get(token)
+        if tokenInForm {
+            request.method = .POST
+            request.headers = [
+                "host": Self.graph, "content-type": "application/x-www-form-urlencoded",
+                "content-length": String(form.readableBytes),
+            ]
+        }
+        let headAction = machine.requestHead(request, at: Self.s1)
+        if tokenInForm { #expect(machine.requestBody(form, at: Self.s1) == .none) }
+        let endAction = machine.requestEnd(at: Self.s1)
+        guard case .count(_, then: .writeAudit) = tokenInForm ? endAction : headAction else {
             Issue.record("the token's first request is audited")
             return
         }
-        #expect(machine.requestEnd(at: Self.s1) == .none)
         #expect(machine.auditWritten() == .openUpstream)
         _ = machine.upstreamConnected(reused: false)
+        #expect(machine.keptFormBytes == (tokenInForm ? form.readableBytes : 0))
         let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "6"])
         _ = machine.responseHead(head, at: Self.s2)
         let part = ByteBuffer(string: "ab")
@@ -150,14 +165,37 @@ struct ResourceStreamMachineTests {
             Issue.record("still allowed under the new version: its first sight there is recorded, the part goes")
             return
         }
-        #expect(stands.decision == .allowed)
+        #expect(stands.decision == .allowed && stands.signInTenant == Fixtures.fabrikam)
         current.decider = Fixtures.decider(rules: [])
         guard case .recordAudit(let ends, then: .close) = machine.responseBody(part, at: Self.s3) else {
             Issue.record("refused under the new version: the connection ends")
             return
         }
-        #expect(ends.decision == .blocked)
+        #expect(ends.decision == .blocked && ends.signInTenant == Fixtures.fabrikam)
         #expect(machine.responseBody(part, at: Self.s3) == .none)
+    }
+
+    /// An HTTP/1.0 client knows no chunked coding: an answer without a length goes to it as HTTP/1.0, ended by the
+    /// close (review 44 F3: the chunk markers arrived in its body, and a cut download looked complete).
+    @Test func anHTTP10ClientGetsAnAnswerWithoutALengthEndedByTheClose() {
+        var machine = Self.machine()
+        var request = Self.get(Self.token(Fixtures.fabrikam))
+        request.version = .http1_0
+        request.headers.add(name: "connection", value: "keep-alive")
+        _ = machine.requestHead(request, at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        #expect(machine.auditWritten() == .openUpstream)
+        _ = machine.upstreamConnected(reused: false)
+        let answer = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/plain"])
+        guard case .respond(.head(let forwarded)) = machine.responseHead(answer, at: Self.s2) else {
+            Issue.record("the answer's head goes to the client")
+            return
+        }
+        #expect(forwarded.version == .http1_0 && forwarded.headers["connection"] == ["close"])
+        guard case .finishResponse(_, _, close: true) = machine.responseEnd(nil) else {
+            Issue.record("the close ends the answer")
+            return
+        }
     }
 
     /// A form of `length` bytes whose client waits for `100 Continue` before it sends it.
