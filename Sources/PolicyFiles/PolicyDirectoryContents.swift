@@ -105,22 +105,30 @@ package struct PolicyDirectoryContents: Sendable {
     /// documents whose content changed (empty when nothing did). A directory that cannot be listed changes nothing.
     /// - Parameter settling: a file written less than this before is left for a later refresh: a file rewritten in
     ///   place (`cat > contoso.yaml`, a slow copy) is read whole, not as the prefix written so far, which may be a
-    ///   valid and weaker policy (review 19: a prefix without `isolation:` allowed every tenant for 2 s).
+    ///   valid and weaker policy (review 19: a prefix without `isolation:` allowed every tenant for 2 s). Every other
+    ///   change waits with it, removals included: applied one by one, a rename (`mv contoso.yaml contoso.yml`, a
+    ///   `git pull`, a tenant's file turned from JSON to YAML) left its tenant ungoverned until the new name had
+    ///   settled, and exchanges its policy refuses before and after went through (review 45 F4).
     @discardableResult
     package mutating func refresh(settling: Duration = .zero) -> [String] {
         guard case .success(let names) = PolicyDirectoryLoader.policyFileNames(directory) else { return [] }
         let paths = names.map { PolicyDirectoryLoader.path(directory, $0) }
+        let settlingNanoseconds =
+            settling.components.seconds * 1_000_000_000 + settling.components.attoseconds / 1_000_000_000
+        let changed = zip(paths, Self.identities(of: names, in: directory)).filter { path, current in
+            guard let known = identities[path] ?? nil, let current else { return true }
+            return !known.stillDescribes(current)
+        }
+        if settlingNanoseconds > 0, changed.contains(where: { $0.1?.isFresh(within: settlingNanoseconds) == true }) {
+            return []
+        }
         let present = Set(paths)
         var changes: [String: PolicyLibrary.Document?] = [:]
         for path in identities.keys where !present.contains(path) {
             changes[path] = .some(nil)
             identities.removeValue(forKey: path)
         }
-        let settlingNanoseconds =
-            settling.components.seconds * 1_000_000_000 + settling.components.attoseconds / 1_000_000_000
-        for (path, current) in zip(paths, Self.identities(of: names, in: directory)) {
-            if let known = identities[path] ?? nil, let current, known.stillDescribes(current) { continue }
-            if settlingNanoseconds > 0, let current, current.isFresh(within: settlingNanoseconds) { continue }
+        for (path, current) in changed {
             identities.updateValue(current, forKey: path)
             switch PolicyDirectoryLoader.readText(path) {
             case .success(let text):

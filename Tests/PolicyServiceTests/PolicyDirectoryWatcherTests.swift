@@ -90,6 +90,25 @@ struct PolicyDirectoryWatcherTests {
         #expect(try enabled() == false)
     }
 
+    /// Review 45 F4: `mv contoso.yaml contoso.yml` dropped the old name at once and held the new one back while it
+    /// settled (a rename changes its `ctime`), so Contoso was ungoverned for a second. The removal waits with it.
+    @Test func aRenamedFileLeavesItsTenantGovernedWhileItSettles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rename-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.policy(enabled: true).write(toFile: "\(directory)/contoso.yaml", atomically: true, encoding: .utf8)
+        var contents = try PolicyDirectoryContents.read(directory).get()
+        let tenant = try #require(TenantID(Self.contoso))
+        func enabled() throws -> Bool? {
+            try contents.library.outcome.get().isolation.tenant(tenant)?.isolation.isEnabled
+        }
+        try FileManager.default.moveItem(atPath: "\(directory)/contoso.yaml", toPath: "\(directory)/contoso.yml")
+        #expect(contents.refresh(settling: .seconds(600)).isEmpty, "the rename is applied whole or not at all")
+        #expect(try enabled() == true)
+        #expect(contents.refresh(settling: .zero) == ["\(directory)/contoso.yaml", "\(directory)/contoso.yml"])
+        #expect(try enabled() == true)
+    }
+
     /// A Kubernetes ConfigMap volume: every file is a link through `..data`, and an update writes a new timestamped
     /// directory and renames a new `..data` link over the old one, atomically; the links themselves never change.
     @Test func aConfigMapVolumesAtomicSwapIsSeen() async throws {
