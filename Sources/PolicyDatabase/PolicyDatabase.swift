@@ -74,17 +74,30 @@ package final class PolicyDatabase: Service, Sendable {
         return documents
     }
 
-    /// Every document's name and revision: what the periodic check compares, without reading a body.
-    func revisions() async throws -> [String: String] {
-        try await StoreDeadline.within {
-            try await Self.revisions(self.client.query(Self.revisionsQuery, logger: self.logger))
-        }
-    }
-
     private static func revisions(_ rows: PostgresRowSequence) async throws -> [String: String] {
         var result: [String: String] = [:]
         for try await (name, revision) in rows.decode((String, String).self) { result[name] = revision }
         return result
+    }
+
+    /// How the store differs from `held` (each document's revision), as one snapshot: the documents added or changed,
+    /// with their bodies, and the names no longer stored. Read in one repeatable-read transaction, so that a change
+    /// made in one transaction (an import's deletes and inserts) is seen whole or not at all: read a notification at
+    /// a time, an import that moved a tenant's document to another name left the tenant ungoverned in between, and
+    /// put hundreds of versions that never existed in force (review 45 F1).
+    package func snapshot(differingFrom held: [String: String]) async throws -> (changed: [Document], removed: [String])
+    {
+        try await client.transaction(logger: logger, within: StoreDeadline.answer) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            let revisions = try await Self.revisions(connection.query(Self.revisionsQuery, logger: logger))
+            let changed = revisions.filter { held[$0.key] != $0.value }.map(\.key)
+            let removed = held.keys.filter { revisions[$0] == nil }.sorted()
+            guard !changed.isEmpty else { return ([], removed) }
+            let documents = try await Self.documents(
+                connection.query(Self.documentsQuery(named: changed), logger: logger)
+            )
+            return (documents, removed)
+        }
     }
 
     /// The documents as stored inside a change's transaction: every revision, and the bodies of the documents asked

@@ -6,15 +6,21 @@ import PolicyFiles
 import PolicyService
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
-/// Keeps this instance's policy in force current with the shared database: it LISTENs for the name of each document
-/// that changes and re-reads and re-parses that document only; a periodic check compares every document's revision
-/// (its row version) with what it holds and repairs what a lost notification missed; after a reconnect it checks at once. Every read and apply runs in one
-/// loop, in order, so an older read can never be applied after a newer one. A set that fails validation is refused,
+/// Keeps this instance's policy in force current with the shared database: it LISTENs for the names of documents
+/// that change, and on a notification reads, as one snapshot, every document whose revision (its row version)
+/// differs from what it holds, so that one transaction's changes are applied together; re-reads and re-parses only
+/// those. A periodic check does the same and counts what a lost notification missed; after a reconnect it checks at
+/// once. Every read and apply runs in one loop, in order, so an older read can never be applied after a newer one. A set that fails validation is refused,
 /// logged and counted, and the last good one stays in force; decisions never wait on any of this.
 package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     private enum Work: Sendable {
+        /// Documents this instance has just written (an admin change), read before its caller goes on.
         case documents(Set<String>)
+        /// A notification came: whatever differs, read as one snapshot.
+        case notified
+        /// The periodic check, a reconnect or SIGHUP: the same, and what it finds is a repair.
         case everything
     }
 
@@ -34,6 +40,9 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
     /// force), so a set made valid again by one mended row is applied, and the periodic check compares against what
     /// was read, not what was applied.
     private let held: Locked<Held>
+    /// Whether a notification's read is queued and not begun: the notifications of one transaction (an import's
+    /// hundreds) come together and need one read.
+    private let notifiedReadQueued = Atomic<Bool>(false)
 
     private struct Held: Sendable {
         var library: PolicyLibrary
@@ -118,9 +127,11 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
                         delay = .milliseconds(100)
                         let probe = Task { await self.probe(connection) }
                         defer { probe.cancel() }
-                        for try await notification in stream {
+                        for try await _ in stream {
                             notifications.increment()
-                            submit.yield(Request(work: .documents([notification.payload]), done: nil))
+                            if !notifiedReadQueued.exchange(true, ordering: .acquiringAndReleasing) {
+                                submit.yield(Request(work: .notified, done: nil))
+                            }
                         }
                     }
                 } catch {
@@ -195,24 +206,29 @@ package final class PolicyDatabaseFollower: PolicyFollower, Sendable {
         var revisions = current.revisions
         do {
             let names: [String]
+            let found: [PolicyDatabase.Document]
             switch work {
             case .documents(let asked):
                 names = Array(asked)
-            case .everything:
-                let (changed, removed) = Self.differences(try await database.revisions(), current.revisions)
+                found = try await database.documents(named: names)
+            case .notified, .everything:
+                if case .notified = work { notifiedReadQueued.store(false, ordering: .releasing) }
+                let (changed, removed) = try await database.snapshot(differingFrom: current.revisions)
                 if changed.isEmpty && removed.isEmpty {
                     markReachable()
                     return true
                 }
-                // The notifications should have brought these: count the repair.
-                repairs.increment()
-                logger.notice(
-                    "the policy store's periodic check found changes no notification brought",
-                    metadata: ["changed": "\(changed)", "removed": "\(removed)"]
-                )
-                names = changed + removed
+                names = changed.map(\.name) + removed
+                found = changed
+                if case .everything = work {
+                    // The notifications should have brought these: count the repair.
+                    repairs.increment()
+                    logger.notice(
+                        "the policy store's periodic check found changes no notification brought",
+                        metadata: ["changed": "\(changed.map(\.name))", "removed": "\(removed)"]
+                    )
+                }
             }
-            let found = try await database.documents(named: names)
             changes = Self.changes(names, found: found)
             for name in names { revisions[name] = nil }
             for document in found { revisions[document.name] = document.revision }

@@ -352,6 +352,54 @@ struct PolicyStoreEndToEndTests {
         }
     }
 
+    /// Review 45 F1: an import is one transaction, but each instance applied its notifications one document at a
+    /// time. Contoso's unchanged policy moved to another name beside 300 other documents left Contoso ungoverned
+    /// between the deletion and the insertion, and exchanges it refuses before and after went through. An instance
+    /// now reads whatever differs as one snapshot, so the import is applied whole.
+    @Test func anImportIsAppliedWholeOnEveryInstance() async throws {
+        try await Self.withServer { server in
+            try await Self.withFleet(server, checkInterval: .seconds(3600)) { fleet in
+                let observer = fleet[1]
+                #expect(try await observer.exchange(Self.northwind) == 403)
+                let moved = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID())").path
+                try FileManager.default.createDirectory(atPath: moved, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: moved) }
+                for name in ["adatum.json", "directory.yaml"] {
+                    try FileManager.default.copyItem(
+                        atPath: "\(ProxyEndToEndTests.policies)/\(name)",
+                        toPath: "\(moved)/\(name)"
+                    )
+                }
+                try FileManager.default.copyItem(
+                    atPath: "\(ProxyEndToEndTests.policies)/contoso.yaml",
+                    toPath: "\(moved)/zz-contoso.yaml"
+                )
+                for index in 0..<300 {
+                    try
+                        "tenantId: \(UUID().uuidString.lowercased())\ndisplayName: Filler \(index)\nisolation:\n  enabled: false\n"
+                        .write(toFile: "\(moved)/filler-\(index).yaml", atomically: true, encoding: .utf8)
+                }
+                let version = try await Self.readiness(observer)["policy_version"] as? String
+                let importing = Task {
+                    try await Self.tenantgate(["policies", "import", moved, "--policy-store", server.url])
+                }
+                // Bounded: 600 exchanges at most, until the import is in force on the observer.
+                var statuses: [Int] = []
+                for _ in 0..<600 {
+                    statuses.append(try await observer.exchange(Self.northwind))
+                    if try await Self.readiness(observer)["policy_version"] as? String != version, statuses.count > 20 {
+                        break
+                    }
+                }
+                let (status, output) = try await importing.value
+                #expect(status == 0, "\(output)")
+                #expect(!statuses.contains(200), "\(statuses.filter { $0 == 200 }.count) of \(statuses.count) allowed")
+                #expect(try await Self.eventually { try await observer.exchange(Self.northwind) == 403 })
+            }
+            await server.remove()
+        }
+    }
+
     /// A partition that resets nothing (review 19): no query is answered and no connection fails. Each read and change
     /// has a deadline, and the LISTEN connection is probed, so the instance says the store is unreachable within a
     /// check interval and the deadline, refuses writes with 503 rather than never answering, and recovers after.
