@@ -94,8 +94,14 @@ package struct PolicyStoreURL: Sendable, CustomStringConvertible {
         )
     }
 
+    /// Loopback by its address, never by how a name begins (review 45 F3: `127.db.example.invalid` passed).
     private static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
     }
 
     /// The store without its password: what logs, errors and `/readyz` say.

@@ -62,8 +62,16 @@ struct PolicyStoreURLTests {
             "\(error)".contains("--policy-store-insecure") && "\(error)".contains("verify-full")
         }
         #expect(try PolicyStoreURL(text, allowInsecure: true, environment: [:]).tls.rawValue == mode)
-        let local = "postgres://gate@127.0.0.1/policies?sslmode=\(mode)"
-        #expect(try PolicyStoreURL(local, environment: [:]).tls.rawValue == mode)
+        for host in ["127.0.0.1", "127.3.2.1", "[::1]", "localhost"] {
+            let local = "postgres://gate@\(host)/policies?sslmode=\(mode)"
+            #expect(try PolicyStoreURL(local, environment: [:]).tls.rawValue == mode)
+        }
+        // A name is not an address, however it begins (review 45 F3).
+        for host in ["127.db.example.invalid", "127.0.0.1.example", "[::1:2]"] {
+            #expect(throws: (any Error).self, "\(host)") {
+                _ = try PolicyStoreURL("postgres://gate@\(host)/policies?sslmode=\(mode)", environment: [:])
+            }
+        }
     }
 
     @Test func thePasswordOfARefusedURLIsMasked() {
