@@ -141,6 +141,22 @@ struct RoundTripTests {
         BadDocument(json: #"{"partners": {"tenantId": "x"}}"#, field: "partners", message: "expected an array"),
         BadDocument(json: #"{"partners": [{}]}"#, field: "partners[0].tenantId", message: "is required but missing"),
         BadDocument(json: #"{"default": "#, field: "", message: "is not valid JSON"),
+        // A known property misspelled is refused, not kept unenforced (review 45 F2).
+        BadDocument(
+            json: #"{"default": {"tenantRestriction": {}}}"#,
+            field: "default.tenantRestriction",
+            message: "'tenantRestriction' is not a property of this object: did you mean 'tenantRestrictions'?"
+        ),
+        BadDocument(
+            json: #"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "b2bCollaborationInbund": {}}]}"#,
+            field: "partners[0].b2bCollaborationInbund",
+            message: "'b2bCollaborationInbund' is not a property of this object: did you mean 'b2bCollaborationInbound'?"
+        ),
+        BadDocument(
+            json: #"{"default": {"B2BCollaborationOutbound": {}}}"#,
+            field: "default.B2BCollaborationOutbound",
+            message: "'B2BCollaborationOutbound' is not a property of this object: did you mean 'b2bCollaborationOutbound'?"
+        ),
     ]
 
     @Test(arguments: badDocuments)

@@ -30,13 +30,53 @@ extension KeyedDecodingContainer where Key == GraphCodingKey {
         try decode(type, forKey: GraphCodingKey(name))
     }
 
-    /// Every property not in `known`, verbatim.
+    /// Every property not in `known`, verbatim: Graph has properties TenantGate does not model, kept as they came.
+    /// One that is a known property misspelled (its letters in another case, or up to two edits away) is refused:
+    /// kept, a `tenantRestriction` block was "saved" and nothing enforced it (review 45 F2).
     func additionalProperties(excluding known: Set<String>) throws -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         for key in allKeys where !known.contains(key.stringValue) {
+            if let meant = PropertySpelling.nearMiss(key.stringValue, of: known) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key,
+                    in: self,
+                    debugDescription: "'\(key.stringValue)' is not a property of this object: did you mean '\(meant)'?"
+                )
+            }
             result[key.stringValue] = try decode(JSONValue.self, forKey: key)
         }
         return result
+    }
+}
+
+/// Tells a misspelled property name from one Graph has and TenantGate does not model.
+enum PropertySpelling {
+    /// The known name `name` is likely a misspelling of: equal but for letter case, or (for names of six letters or
+    /// more) at most two insertions, deletions or substitutions away.
+    static func nearMiss(_ name: String, of known: Set<String>) -> String? {
+        let folded = Array(name.lowercased().utf8)
+        for candidate in known.sorted() {
+            let other = Array(candidate.lowercased().utf8)
+            if folded == other { return candidate }
+            if folded.count >= 6, abs(folded.count - other.count) <= 2, distance(folded, other, atMost: 2) <= 2 {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Levenshtein distance, giving up past `limit` (names are short; this runs only on names not known).
+    private static func distance(_ left: [UInt8], _ right: [UInt8], atMost limit: Int) -> Int {
+        var previous = Array(0...right.count)
+        for (i, a) in left.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: right.count)
+            for (j, b) in right.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a == b ? 0 : 1))
+            }
+            if current.min()! > limit { return limit + 1 }
+            previous = current
+        }
+        return previous[right.count]
     }
 }
 
