@@ -87,16 +87,22 @@ package final class PolicyDatabase: Service, Sendable {
     /// put hundreds of versions that never existed in force (review 45 F1).
     package func snapshot(differingFrom held: [String: String]) async throws -> (changed: [Document], removed: [String])
     {
-        try await client.transaction(logger: logger, within: StoreDeadline.answer) { connection in
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            let revisions = try await Self.revisions(connection.query(Self.revisionsQuery, logger: logger))
-            let changed = revisions.filter { held[$0.key] != $0.value }.map(\.key)
-            let removed = held.keys.filter { revisions[$0] == nil }.sorted()
-            guard !changed.isEmpty else { return ([], removed) }
-            let documents = try await Self.documents(
-                connection.query(Self.documentsQuery(named: changed), logger: logger)
-            )
-            return (documents, removed)
+        // The deadline covers getting a connection too: in a silent partition the pool has none to give.
+        try await StoreDeadline.within { [client, logger] in
+            try await client.transaction(logger: logger, within: StoreDeadline.answer) { connection in
+                try await connection.query(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    logger: logger
+                )
+                let revisions = try await Self.revisions(connection.query(Self.revisionsQuery, logger: logger))
+                let changed = revisions.filter { held[$0.key] != $0.value }.map(\.key)
+                let removed = held.keys.filter { revisions[$0] == nil }.sorted()
+                guard !changed.isEmpty else { return ([], removed) }
+                let documents = try await Self.documents(
+                    connection.query(Self.documentsQuery(named: changed), logger: logger)
+                )
+                return (documents, removed)
+            }
         }
     }
 

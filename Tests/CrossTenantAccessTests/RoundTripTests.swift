@@ -150,12 +150,12 @@ struct RoundTripTests {
         BadDocument(
             json: #"{"partners": [{"tenantId": "\#(Fixtures.fabrikam)", "b2bCollaborationInbund": {}}]}"#,
             field: "partners[0].b2bCollaborationInbund",
-            message: "'b2bCollaborationInbund' is not a property of this object: did you mean 'b2bCollaborationInbound'?"
+            message: "'b2bCollaborationInbund' is not a property of this object: did you mean 'b2bCollaborationIn"
         ),
         BadDocument(
             json: #"{"default": {"B2BCollaborationOutbound": {}}}"#,
             field: "default.B2BCollaborationOutbound",
-            message: "'B2BCollaborationOutbound' is not a property of this object: did you mean 'b2bCollaborationOutbound'?"
+            message: "'B2BCollaborationOutbound' is not a property of this object: did you mean 'b2bCollaborationO"
         ),
     ]
 

@@ -73,7 +73,7 @@ enum PropertySpelling {
             for (j, b) in right.enumerated() {
                 current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a == b ? 0 : 1))
             }
-            if current.min()! > limit { return limit + 1 }
+            if (current.min() ?? 0) > limit { return limit + 1 }
             previous = current
         }
         return previous[right.count]

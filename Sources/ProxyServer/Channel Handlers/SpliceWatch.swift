@@ -63,7 +63,7 @@ final class SpliceWatch {
         case .stands(let line?):
             // Nothing goes on unaudited: a line that cannot be written ends the splice.
             shared.recordAudit(line, on: client.eventLoop) { if case .failure = $0 { self.end() } }
-        case .ends(let line):
+        case .ends(let line, _):
             end()
             if let line { shared.recordAudit(line, on: client.eventLoop) { _ in } }
         }

@@ -1,3 +1,4 @@
+import ExchangePolicy
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -31,7 +32,16 @@ extension ResourceStreamStateMachine {
     }
 
     mutating func responseHead(_ head: HTTPResponseHead, at stamp: EventStamp) -> Action {
-        guard case .streaming(var exchange) = state else { return .none }
+        guard case .streaming(let judged) = state else { return .none }
+        // An answer that comes after a policy change is the client's only if the request is still allowed; else the
+        // client gets the refusal a request sent now would get, in place of it, rather than a cut answer.
+        let next = stillAllowed(judged, at: stamp, then: .none, refusing: true)
+        guard case .streaming(var exchange) = state else { return next }
+        // Still allowed under a new version: its first line there goes before the head.
+        let recorded: (Action) -> Action = { action in
+            if case .recordAudit(let line, then: .none) = next { return .recordAudit(line, then: action) }
+            return action
+        }
         exchange.responseStarted = true
         exchange.upstreamKeepAlive = head.isKeepAlive
         if head.status == .switchingProtocols {
@@ -40,11 +50,13 @@ extension ResourceStreamStateMachine {
                     code: .malformedResponse,
                     detail: "the upstream server switched protocols unasked"
                 )
-                return own(.error(.badGateway, "upstream_error", failure.detail, stamp: stamp, keepAlive: false))
+                return recorded(
+                    own(.error(.badGateway, "upstream_error", failure.detail, stamp: stamp, keepAlive: false))
+                )
             }
             exchange.switching = true
             state = .streaming(exchange)
-            return .respond(.head(head))
+            return recorded(.respond(.head(head)))
         }
         // The body streams as it comes: its length, when the upstream gave one, is the client's too. Without one,
         // an HTTP/1.0 client knows no chunked coding: its answer is an HTTP/1.0 one, ended by the close (review 44
@@ -59,7 +71,7 @@ extension ResourceStreamStateMachine {
         }
         state = .streaming(exchange)
         if !exchange.keepAlive { forwarded.headers.add(name: "connection", value: "close") }
-        return .respond(.head(forwarded))
+        return recorded(.respond(.head(forwarded)))
     }
 
     mutating func responseBody(_ chunk: ByteBuffer, at stamp: EventStamp) -> Action {
@@ -110,6 +122,36 @@ extension ResourceStreamStateMachine {
 
 extension ResourceStreamStateMachine {
     // MARK: - Helpers
+
+    /// A request whose body still comes, or whose answer still goes, was judged on its head under the policy of
+    /// that moment. When the policy changed since, the head is judged again before more of either goes, as a
+    /// spliced WebSocket's upgrade is: refused, both connections end, so the upstream never gets the whole request
+    /// (review 39: a client held back the last byte of a write until the rule allowing it was deleted, and the
+    /// write then went through) and the client never the whole answer (a download begun before the change). With
+    /// `refusing`, nothing of the answer went out yet: the client gets the refusal itself.
+    mutating func stillAllowed(
+        _ exchange: Exchange,
+        at stamp: EventStamp,
+        then next: Action,
+        refusing: Bool = false
+    ) -> Action {
+        var exchange = exchange
+        let decider = currentDecider()
+        guard decider.generation != exchange.judgedUnder else {
+            state = .streaming(exchange)
+            return next
+        }
+        exchange.judgedUnder = decider.generation
+        switch SplicedUpgrade.judge(exchange.head, form: exchange.form, session: session, decider: decider, at: stamp) {
+        case .stands(let line):
+            state = .streaming(exchange)
+            return line.map { .recordAudit($0, then: next) } ?? next
+        case .ends(let line, let answer):
+            let end: Action
+            if refusing, let answer { end = own(answer) } else { end = close() }
+            return line.map { .recordAudit($0, then: end) } ?? end
+        }
+    }
 
     /// Keeps a body part that arrived before the request could stream, within the session's body limit.
     func hold(_ chunk: ByteBuffer, in pending: inout Pending) -> Bool {

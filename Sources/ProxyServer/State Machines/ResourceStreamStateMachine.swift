@@ -92,7 +92,7 @@ struct ResourceStreamStateMachine {
     }
 
     let session: InterceptedSession
-    private let currentDecider: () -> ExchangeDecider
+    let currentDecider: () -> ExchangeDecider
     /// Changed only by the machine's own methods (here and in `+Upstream`).
     var state = State.idle
 
@@ -234,29 +234,6 @@ struct ResourceStreamStateMachine {
         )
         state = .judging(pending, machine)
         return translate(action)
-    }
-
-    /// A request whose body still comes, or whose answer still goes, was judged on its head under the policy of
-    /// that moment. When the policy changed since, the head is judged again before more of either goes, as a
-    /// spliced WebSocket's upgrade is: refused, both connections end, so the upstream never gets the whole request
-    /// (review 39: a client held back the last byte of a write until the rule allowing it was deleted, and the
-    /// write then went through) and the client never the whole answer (a download begun before the change).
-    mutating func stillAllowed(_ exchange: Exchange, at stamp: EventStamp, then next: Action) -> Action {
-        var exchange = exchange
-        let decider = currentDecider()
-        guard decider.generation != exchange.judgedUnder else {
-            state = .streaming(exchange)
-            return next
-        }
-        exchange.judgedUnder = decider.generation
-        switch SplicedUpgrade.judge(exchange.head, form: exchange.form, session: session, decider: decider, at: stamp) {
-        case .stands(let line):
-            state = .streaming(exchange)
-            return line.map { .recordAudit($0, then: next) } ?? next
-        case .ends(let line):
-            state = .closed
-            return line.map { .recordAudit($0, then: .close) } ?? .close
-        }
     }
 
     mutating func auditWritten() -> Action {

@@ -12,8 +12,8 @@ enum SplicedUpgrade {
     enum Verdict: Equatable {
         /// Still allowed (or only recorded, in report-only mode); the line is its first under this policy version.
         case stands(audit: AuditEvent?)
-        /// Refused now: the line records the refusal.
-        case ends(audit: AuditEvent?)
+        /// Refused now: the line records the refusal; the answer is the refusal a request sent now would get.
+        case ends(audit: AuditEvent?, answer: SessionAnswer?)
     }
 
     /// - Parameter form: the form body the request was first judged with, if it had one (it may carry the token).
@@ -38,14 +38,14 @@ enum SplicedUpgrade {
                 action = then
             case .writeAudit(let event):
                 line = event
-                guard let next = machine.auditWritten() else { return .ends(audit: line) }
+                guard let next = machine.auditWritten() else { return .ends(audit: line, answer: nil) }
                 action = next
             case .forward:
                 return .stands(audit: line)
-            case .answer:
-                return .ends(audit: line)
+            case .answer(let answer):
+                return .ends(audit: line, answer: answer)
             }
         }
-        return .ends(audit: line)
+        return .ends(audit: line, answer: nil)
     }
 }

@@ -175,6 +175,32 @@ struct ResourceStreamMachineTests {
         #expect(machine.responseBody(part, at: Self.s3) == .none)
     }
 
+    /// An answer whose head comes after a change that refuses its request is not the client's: it gets the refusal
+    /// a request sent now would get, in place of it, not a cut answer (the fleet measurement's held connections saw
+    /// the connection close under them).
+    @Test func anAnswerComingAfterARefusingChangeIsReplacedByTheRefusal() {
+        final class Current { var decider = Fixtures.decider() }
+        let current = Current()
+        var machine = ResourceStreamStateMachine(session: Self.machine().session) { current.decider }
+        _ = machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        #expect(machine.auditWritten() == .openUpstream)
+        _ = machine.upstreamConnected(reused: false)
+        current.decider = Fixtures.decider(rules: [])
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "2"])
+        guard
+            case .recordAudit(let line, then: .answer(let answer, close: true)) = machine.responseHead(
+                head,
+                at: Self.s2
+            )
+        else {
+            Issue.record("the refusal replaces the answer, and the connection ends after it")
+            return
+        }
+        #expect(line.decision == .blocked && answer.status == .forbidden)
+        #expect(machine.responseBody(ByteBuffer(string: "{}"), at: Self.s2) == .none)
+    }
+
     /// An HTTP/1.0 client knows no chunked coding: an answer without a length goes to it as HTTP/1.0, ended by the
     /// close (review 44 F3: the chunk markers arrived in its body, and a cut download looked complete).
     @Test func anHTTP10ClientGetsAnAnswerWithoutALengthEndedByTheClose() {
