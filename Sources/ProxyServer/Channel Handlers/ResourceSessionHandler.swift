@@ -181,6 +181,12 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             }
         case .answer(let answer, let close):
             write(answer, close: close, context: context)
+        case .replaceAnswer(let answer, let close):
+            upstreamReusable = false
+            upstream?.handler.delegate = nil
+            upstream?.channel.close(promise: nil)
+            upstream = nil
+            write(answer, close: close, context: context)
         case .splice:
             splice(context: context)
         case .close:

@@ -148,7 +148,15 @@ extension ResourceStreamStateMachine {
             return line.map { .recordAudit($0, then: next) } ?? next
         case .ends(let line, let answer):
             let end: Action
-            if refusing, let answer { end = own(answer) } else { end = close() }
+            if refusing, let answer {
+                // As any refusal: the connection stays when the request was read whole and the client keeps it.
+                let close =
+                    !(answer.keepAlive && exchange.requestEnded && exchange.upgrade == nil && !answer.closesConnection)
+                state = close ? .closed : .idle
+                end = .replaceAnswer(answer, close: close)
+            } else {
+                end = close()
+            }
             return line.map { .recordAudit($0, then: end) } ?? end
         }
     }

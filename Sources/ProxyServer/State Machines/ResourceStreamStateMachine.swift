@@ -37,6 +37,8 @@ struct ResourceStreamStateMachine {
         case finishResponse(HTTPHeaders?, keepUpstream: Bool, close: Bool)
         /// Write the proxy's own answer; then read the next request, or close once written when `close`.
         case answer(SessionAnswer, close: Bool)
+        /// The upstream's answer is not the client's: close that connection, then as `answer`.
+        case replaceAnswer(SessionAnswer, close: Bool)
         /// The 101 went out and ended: take the HTTP handlers off both connections and splice them.
         case splice
         case close

@@ -176,8 +176,8 @@ struct ResourceStreamMachineTests {
     }
 
     /// An answer whose head comes after a change that refuses its request is not the client's: it gets the refusal
-    /// a request sent now would get, in place of it, not a cut answer (the fleet measurement's held connections saw
-    /// the connection close under them).
+    /// a request sent now would get, in place of it, not a cut answer, and the connection stays as after any
+    /// refusal (the fleet measurement's held connections were cut under them).
     @Test func anAnswerComingAfterARefusingChangeIsReplacedByTheRefusal() {
         final class Current { var decider = Fixtures.decider() }
         let current = Current()
@@ -188,17 +188,17 @@ struct ResourceStreamMachineTests {
         _ = machine.upstreamConnected(reused: false)
         current.decider = Fixtures.decider(rules: [])
         let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "2"])
-        guard
-            case .recordAudit(let line, then: .answer(let answer, close: true)) = machine.responseHead(
-                head,
-                at: Self.s2
-            )
-        else {
-            Issue.record("the refusal replaces the answer, and the connection ends after it")
+        let replaced = machine.responseHead(head, at: Self.s2)
+        guard case .recordAudit(let line, then: .replaceAnswer(let answer, close: false)) = replaced else {
+            Issue.record("the refusal replaces the answer, and the connection stays for the next request")
             return
         }
         #expect(line.decision == .blocked && answer.status == .forbidden)
         #expect(machine.responseBody(ByteBuffer(string: "{}"), at: Self.s2) == .none)
+        guard case .count = machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s3) else {
+            Issue.record("the next request is judged")
+            return
+        }
     }
 
     /// An HTTP/1.0 client knows no chunked coding: an answer without a length goes to it as HTTP/1.0, ended by the
