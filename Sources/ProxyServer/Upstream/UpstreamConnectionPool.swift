@@ -70,8 +70,8 @@ final class UpstreamConnectionPool {
     ) {
         eventLoop.preconditionInEventLoop()
         let key = Key(host: host.lowercased(), port: port, tls: tls)
-        guard let connection = takeIdle(key) else {
-            return exchangeOnNewConnection(
+        let onNewConnection = {
+            self.exchangeOnNewConnection(
                 head,
                 body: body,
                 for: client,
@@ -80,18 +80,10 @@ final class UpstreamConnectionPool {
                 completion: completion
             )
         }
+        guard let connection = takeIdle(key) else { return onNewConnection() }
         send(head, body: body, for: client, on: connection) { result in
             // A pooled connection that closed before anything was written: once more, on a fresh one.
-            if case .failure(let failure) = result, failure.code == .notSent {
-                return self.exchangeOnNewConnection(
-                    head,
-                    body: body,
-                    for: client,
-                    key: key,
-                    pending: pending,
-                    completion: completion
-                )
-            }
+            if case .failure(let failure) = result, failure.code == .notSent { return onNewConnection() }
             completion(result)
         }
     }
