@@ -105,30 +105,32 @@ package struct PolicyDirectoryContents: Sendable {
     /// documents whose content changed (empty when nothing did). A directory that cannot be listed changes nothing.
     /// - Parameter settling: a file written less than this before is left for a later refresh: a file rewritten in
     ///   place (`cat > contoso.yaml`, a slow copy) is read whole, not as the prefix written so far, which may be a
-    ///   valid and weaker policy (review 19: a prefix without `isolation:` allowed every tenant for 2 s). Every other
-    ///   change waits with it, removals included: applied one by one, a rename (`mv contoso.yaml contoso.yml`, a
+    ///   valid and weaker policy (review 19: a prefix without `isolation:` allowed every tenant for 2 s). While a
+    ///   new name settles, removals wait with it: applied first, a rename (`mv contoso.yaml contoso.yml`, a
     ///   `git pull`, a tenant's file turned from JSON to YAML) left its tenant ungoverned until the new name had
-    ///   settled, and exchanges its policy refuses before and after went through (review 45 F4).
+    ///   settled (review 45 F4). Other files' changes go on: a file rewritten every half second held back every
+    ///   other tenant's edit for as long as it was (review 46 F1).
     @discardableResult
     package mutating func refresh(settling: Duration = .zero) -> [String] {
         guard case .success(let names) = PolicyDirectoryLoader.policyFileNames(directory) else { return [] }
         let paths = names.map { PolicyDirectoryLoader.path(directory, $0) }
         let settlingNanoseconds =
             settling.components.seconds * 1_000_000_000 + settling.components.attoseconds / 1_000_000_000
+        let isSettling: (Identity?) -> Bool = { current in
+            settlingNanoseconds > 0 && current?.isFresh(within: settlingNanoseconds) == true
+        }
         let changed = zip(paths, Self.identities(of: names, in: directory)).filter { path, current in
             guard let known = identities[path] ?? nil, let current else { return true }
             return !known.stillDescribes(current)
         }
-        if settlingNanoseconds > 0, changed.contains(where: { $0.1?.isFresh(within: settlingNanoseconds) == true }) {
-            return []
-        }
+        let newNameSettling = changed.contains { path, current in identities[path] == nil && isSettling(current) }
         let present = Set(paths)
         var changes: [String: PolicyLibrary.Document?] = [:]
-        for path in identities.keys where !present.contains(path) {
+        for path in identities.keys where !present.contains(path) && !newNameSettling {
             changes[path] = .some(nil)
             identities.removeValue(forKey: path)
         }
-        for (path, current) in changed {
+        for (path, current) in changed where !isSettling(current) {
             identities.updateValue(current, forKey: path)
             switch PolicyDirectoryLoader.readText(path) {
             case .success(let text):

@@ -109,6 +109,25 @@ struct PolicyDirectoryWatcherTests {
         #expect(try enabled() == true)
     }
 
+    /// Review 46 F1: a file rewritten more often than the settling time held back every other file's change (a
+    /// tenant's removed rule stayed in force for as long as another file was being rewritten). Only its own waits.
+    @Test func aFileKeptFreshHoldsBackNoOtherFilesChange() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fresh-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let contoso = "\(directory)/contoso.yaml"
+        let other = "\(directory)/other.yaml"
+        try Self.policy(enabled: true).write(toFile: contoso, atomically: true, encoding: .utf8)
+        try "tenantId: \(UUID().uuidString.lowercased())\n".write(toFile: other, atomically: true, encoding: .utf8)
+        var contents = try PolicyDirectoryContents.read(directory).get()
+        let tenant = try #require(TenantID(Self.contoso))
+        try Self.policy(enabled: false).write(toFile: contoso, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(400))
+        try "tenantId: \(UUID().uuidString.lowercased())\n".write(toFile: other, atomically: true, encoding: .utf8)
+        #expect(contents.refresh(settling: .milliseconds(300)).contains(contoso))
+        #expect(try contents.library.outcome.get().isolation.tenant(tenant)?.isolation.isEnabled == false)
+    }
+
     /// A Kubernetes ConfigMap volume: every file is a link through `..data`, and an update writes a new timestamped
     /// directory and renames a new `..data` link over the old one, atomically; the links themselves never change.
     @Test func aConfigMapVolumesAtomicSwapIsSeen() async throws {
