@@ -93,7 +93,8 @@ extension ResourceStreamStateMachine {
         return .finishResponse(
             trailers,
             keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive && exchange.upgrade == nil,
-            close: close
+            close: close,
+            bodiless: exchange.head.method == .HEAD
         )
     }
 
