@@ -161,13 +161,10 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             context.write(wrapOutboundOut(part), promise: nil)
             if case .head(let head) = part, head.status == .switchingProtocols { context.flush() }
             if !context.channel.isWritable { setUpstreamReading(false) }
-        case .finishResponse(let trailers, let keepUpstream, let close, let bodiless):
+        case .finishResponse(let trailers, let keepUpstream, let close):
             writeDownload(context: context)
             // Flushed now: the connection may go back to the pool, and its read's end is then not reported here.
-            let written =
-                bodiless
-                ? context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer()))))
-                : context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             deadline.answered()
             reservation.releaseAll()
             // The session keeps a connection fit for another request; the pool gets it when the client goes.

@@ -93,8 +93,7 @@ extension ResourceStreamStateMachine {
         return .finishResponse(
             trailers,
             keepUpstream: exchange.requestEnded && exchange.upstreamKeepAlive && exchange.upgrade == nil,
-            close: close,
-            bodiless: exchange.head.method == .HEAD
+            close: close
         )
     }
 

@@ -34,9 +34,7 @@ struct ResourceStreamStateMachine {
         case respond(HTTPServerResponsePart)
         /// Write the answer's end and flush; give the upstream connection back when `keepUpstream`; then read the
         /// next request, or close once written when `close`.
-        /// `bodiless`: the answer to a HEAD, which has no end to write (NIO's encoder, which does not see the
-        /// request, frames one without a length as chunked: its last chunk would start the next answer).
-        case finishResponse(HTTPHeaders?, keepUpstream: Bool, close: Bool, bodiless: Bool = false)
+        case finishResponse(HTTPHeaders?, keepUpstream: Bool, close: Bool)
         /// Write the proxy's own answer; then read the next request, or close once written when `close`.
         case answer(SessionAnswer, close: Bool)
         /// The upstream's answer is not the client's: close that connection, then as `answer`.

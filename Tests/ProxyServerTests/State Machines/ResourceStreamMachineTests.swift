@@ -201,21 +201,6 @@ struct ResourceStreamMachineTests {
         }
     }
 
-    /// The answer to a HEAD has no body, and so no end to write: NIO's encoder, which does not see the request,
-    /// frames an answer without a length as chunked, and its last chunk began the next answer on the connection
-    /// (review 46 F2).
-    @Test func theAnswerToAHeadHasNoEndToWrite() {
-        var machine = Self.machine()
-        var request = Self.get(Self.token(Fixtures.fabrikam))
-        request.method = .HEAD
-        _ = machine.requestHead(request, at: Self.s1)
-        _ = machine.requestEnd(at: Self.s1)
-        #expect(machine.auditWritten() == .openUpstream)
-        _ = machine.upstreamConnected(reused: false)
-        _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2)
-        #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: true, close: false, bodiless: true))
-    }
-
     /// An HTTP/1.0 client knows no chunked coding: an answer without a length goes to it as HTTP/1.0, ended by the
     /// close (review 44 F3: the chunk markers arrived in its body, and a cut download looked complete).
     @Test func anHTTP10ClientGetsAnAnswerWithoutALengthEndedByTheClose() {
@@ -233,7 +218,7 @@ struct ResourceStreamMachineTests {
             return
         }
         #expect(forwarded.version == .http1_0 && forwarded.headers["connection"] == ["close"])
-        guard case .finishResponse(_, _, close: true, _) = machine.responseEnd(nil) else {
+        guard case .finishResponse(_, _, close: true) = machine.responseEnd(nil) else {
             Issue.record("the close ends the answer")
             return
         }
