@@ -73,6 +73,29 @@ struct PipelinedRequestQueueTests {
         _ = try channel.finish()
     }
 
+    /// A HEAD's answer is its head alone on the wire: NIO's encoder, which does not see the request, framed one
+    /// without a length as chunked, and its last chunk began the next answer (review 46 F2). The next request still
+    /// goes on once the answer has ended.
+    @Test func theAnswerToAHeadIsItsHeadAloneAndTheNextRequestGoesOn() throws {
+        let (channel, _, recorder) = try Self.channel()
+        let head = HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/head"))
+        for part in [head, .end(nil), Self.head("/next"), .end(nil)] { Self.send(part, channel) }
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .forbidden)))
+        try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "refused"))))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        guard case .head(let written)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("the head goes out")
+            return
+        }
+        #expect(written.status == .forbidden)
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil, "no body, no end")
+        channel.embeddedEventLoop.run()
+        #expect(recorder.seen.contains("head /next"), "\(recorder.seen)")
+        try Self.answer(channel)
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) != nil, "a GET's answer goes out whole")
+        _ = try channel.finish()
+    }
+
     @Test func aPipelinedRequestWaitsForTheAnswerBeforeItAndReadsStopMeanwhile() throws {
         let (channel, counter, recorder) = try Self.channel()
         for part in [Self.head("/first"), .end(nil), Self.head("/second"), .body(ByteBuffer(string: "x")), .end(nil)] {

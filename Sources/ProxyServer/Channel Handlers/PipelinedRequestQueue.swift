@@ -24,6 +24,11 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
     /// Where the request being served is: its end read, its answer's end written.
     private var requestEnded = false
     private var answerEnded = false
+    /// The request being served is a HEAD: its answer has no body on the wire, whatever its head says of one. NIO's
+    /// encoder does not see the request (its pairing with the decoder is internal to NIO), so it framed a HEAD's
+    /// answer without a length as chunked, and the last chunk began the next answer (review 46 F2); a body the
+    /// proxy's own refusal carries would have done the same.
+    private var answeringHead = false
     private var waiting = CircularBuffer<Waiting>(initialCapacity: 0)
     /// A read asked for while requests wait, passed on once none does.
     private var readHeld = false
@@ -61,8 +66,15 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let ends: Bool
-        if case .end = unwrapOutboundIn(data) { ends = true } else { ends = false }
-        context.write(data, promise: promise)
+        switch unwrapOutboundIn(data) {
+        case .head:
+            ends = false
+            context.write(data, promise: promise)
+        case .body, .end:
+            if case .end = unwrapOutboundIn(data) { ends = true } else { ends = false }
+            // A HEAD's answer is its head alone on the wire.
+            if answeringHead { promise?.succeed() } else { context.write(data, promise: promise) }
+        }
         guard ends else { return }
         // An answer may end before its request (a refusal while the body still comes): the rest of the request
         // then passes, and so does the next one.
@@ -93,9 +105,10 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
 
     private func deliver(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
-        case .head:
+        case .head(let head):
             requestEnded = false
             answerEnded = false
+            answeringHead = head.method == .HEAD
         case .body:
             break
         case .end:
