@@ -73,10 +73,13 @@ final class AuditFile: Sendable {
         fileSystem: any AuditFileSystem,
         journalCapacity: Int = AuditJournal.defaultCapacity
     ) throws(AuditLogError) {
-        switch sync == .always && fileSystem.keepsJournal ? Self.journalPlace(forLogAt: path) : .none {
-        case .beside: (journal, journalNote) = try Self.openJournal(forLogAt: path, capacity: journalCapacity)
+        switch fileSystem.keepsJournal ? Self.journalPlace(forLogAt: path) : .none {
+        case .beside where sync == .always:
+            (journal, journalNote) = try Self.openJournal(forLogAt: path, capacity: journalCapacity)
+        case .beside:
+            (journal, journalNote) = (nil, try Self.retireJournal(forLogAt: path, capacity: journalCapacity))
         case .none: (journal, journalNote) = (nil, nil)
-        case .elsewhere(let note): (journal, journalNote) = (nil, note)
+        case .elsewhere(let note): (journal, journalNote) = (nil, sync == .always ? note : nil)
         }
         let descriptor: Int32
         switch fileSystem.open(path) {
@@ -361,6 +364,19 @@ final class AuditFile: Sendable {
             return (nil, [restored, unavailable].compactMap { $0 }.joined(separator: "; "))
         }
         return (journal, restored)
+    }
+
+    /// A journal a run with `.always` left, under another mode now: replayed (its lines were acknowledged), then
+    /// removed. Left in place, the next run with `.always` replayed its batches over whatever the log's file held by
+    /// then, a `copytruncate` or a reused inode later (review 47 F1: 894 of 1,131 newer lines overwritten).
+    private static func retireJournal(forLogAt path: String, capacity: Int) throws(AuditLogError) -> String? {
+        let journalPath = AuditJournal.path(forLogAt: path)
+        guard access(journalPath, F_OK) == 0 else { return nil }
+        let (journal, note) = try openJournal(forLogAt: path, capacity: capacity)
+        guard let journal else { return note }
+        _ = unlink(journalPath)
+        journal.close()
+        return note
     }
 
     private static func noJournal(at journalPath: String, because reason: String) -> String {

@@ -53,6 +53,8 @@ final class AuditJournal: @unchecked Sendable {
     private var bufferSize: Int
     /// Why the journal was left; nil while it works.
     private(set) var failure: String?
+    /// Whether a journal left after a failure has been emptied (once the log was synced after it).
+    private var emptied = false
     /// Whether it is still in use (`failure` is nil), readable without the sync lock: a metrics scrape must not wait
     /// for a sync.
     private let inUse = Atomic<Bool>(true)
@@ -171,7 +173,7 @@ final class AuditJournal: @unchecked Sendable {
         logMustSync: Bool,
         syncLog: () -> Result<Void, SystemCallError>
     ) -> Result<Void, SystemCallError> {
-        guard failure == nil else { return syncLog() }
+        guard failure == nil else { return emptyingOnceSynced(syncLog) }
         guard !chunks.isEmpty else { return .success(()) }
         let size = JournalFormat.batchSize(chunks)
         if logMustSync || position + size > capacity {
@@ -182,7 +184,7 @@ final class AuditJournal: @unchecked Sendable {
         }
         if let failure = writeBatch(chunks, size: size) {
             abandon("a journal write failed: \(failure.sentence)")
-            return syncLog()
+            return emptyingOnceSynced(syncLog)
         }
         return .success(())
     }
@@ -190,8 +192,25 @@ final class AuditJournal: @unchecked Sendable {
     /// The log's lines are on disk (its `fdatasync` succeeded): no batch need be replayed, and the next one starts
     /// at block 1.
     func checkpoint() {
-        guard failure == nil else { return }
-        if let failure = writeCheckpoint() { abandon("the journal's checkpoint failed: \(failure.sentence)") }
+        if failure == nil, let failure = writeCheckpoint() {
+            abandon("the journal's checkpoint failed: \(failure.sentence)")
+        }
+        if failure != nil { empty() }
+    }
+
+    /// A journal left after a failure still holds valid batches; once the log is synced they describe nothing the
+    /// log lacks, and replayed at a later start they would be written over whatever the log's file holds by then (a
+    /// rotation that reused its inode, a `copytruncate`; review 47 F1). So it is emptied then: an empty journal
+    /// replays nothing.
+    private func emptyingOnceSynced(_ syncLog: () -> Result<Void, SystemCallError>) -> Result<Void, SystemCallError> {
+        let synced = syncLog()
+        if case .success = synced { empty() }
+        return synced
+    }
+
+    private func empty() {
+        guard !emptied else { return }
+        emptied = ftruncate(descriptor, 0) == 0
     }
 
     /// Releases the journal's lock and closes it. The lock is released first: it belongs to the open file, which a

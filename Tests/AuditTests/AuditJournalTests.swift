@@ -274,6 +274,37 @@ struct AuditJournalTests {
         }
     }
 
+    /// A journal a crashed run with `always` left, found by a start with another mode: its lines are put back, then
+    /// it is removed. Left in place, the next start with `always` replayed it over whatever the log held by then
+    /// (review 47 F1: a `copytruncate` in between, and 894 of 1,131 newer lines were overwritten).
+    @Test func aJournalFoundUnderAnotherModeIsReplayedThenRemoved() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 10, tag: "acknowledged")
+        let original = try Self.contents(path)
+        Self.cut(path, to: original.count / 2)
+        Self.releaseJournalLock(of: path)
+        let interval = try AuditLog(
+            path: path,
+            sync: .interval,
+            syncInterval: .seconds(1),
+            fileSystem: SystemFileSystem()
+        )
+        #expect(interval.journalNote?.contains("restored") == true, "\(interval.journalNote ?? "no note")")
+        #expect(try Self.contents(path) == original)
+        #expect(access(AuditJournal.path(forLogAt: path), F_OK) != 0, "the journal is gone")
+        // copytruncate, then newer lines, then a start with `always`: nothing old comes back over them.
+        Self.cut(path, to: 0)
+        try Self.appendGroups(interval, 12, tag: "newer")
+        interval.close()
+        written.close()
+        let newer = try Self.contents(path)
+        let always = try Self.open(path)
+        #expect(always.journalNote == nil, "\(always.journalNote ?? "")")
+        #expect(try Self.contents(path) == newer)
+        always.close()
+    }
+
     @Test func linesOfALogRenamedByRotationGoBackToTheRenamedFile() throws {
         let path = AuditDurabilityTests.temporaryPath()
         let written = try Self.open(path)
