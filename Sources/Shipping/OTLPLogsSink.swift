@@ -33,7 +33,7 @@ package final class OTLPLogsSink: ShipSink {
         let response = try await client.boundedAnswer(to: request, within: .seconds(30), upTo: 64 * 1024)
         let body = response.body
         guard (200..<300).contains(response.status.code) else {
-            let said = String(buffer: body).prefix(200)
+            let said = SinkAnswerQuote.quote(body, hiding: SinkAnswerQuote.querySecrets(of: url))
             let description = "OTLP endpoint \(shownURL) answered \(response.status.code) (\(said))"
             if [429, 502, 503, 504].contains(response.status.code),
                 let wait = RetryAfter.wait(response.headers.first(name: "retry-after"))

@@ -83,9 +83,9 @@ package actor SentinelSink: ShipSink {
         let response = try await client.boundedAnswer(to: request, within: .seconds(30), upTo: 64 * 1024)
         let answer = response.body
         guard (200..<300).contains(response.status.code) else {
+            let said = SinkAnswerQuote.quote(answer, hiding: [token?.value].compactMap { $0 })
             if response.status == .unauthorized { token = nil }
-            let description =
-                "the Logs Ingestion API answered \(response.status.code) (\(String(buffer: answer).prefix(200)))"
+            let description = "the Logs Ingestion API answered \(response.status.code) (\(said))"
             if let wait = RetryAfter.wait(response.headers.first(name: "retry-after")) {
                 throw ShipRetryAfter(wait: wait, description: description)
             }
