@@ -152,6 +152,26 @@ struct ShippingPositionTests {
         #expect(try Self.drain(follower) == (4...9).map(Self.line))
     }
 
+    /// Review 47 F2: with `compress` and `delaycompress`, a sink down over two rotations: the file being read is
+    /// compressed away (it loses its name) while `.1` still holds lines; reading went on at the path and skipped it.
+    @Test func aFileCompressedAwayWhileReadGoesOnAtTheRotatedFileAfterIt() throws {
+        let directory = try Self.directory()
+        let path = "\(directory)/audit.jsonl"
+        try Self.write(1...3, to: path)
+        let follower = AuditFollower(path: path, position: nil)
+        #expect(try Self.drain(follower).count == 3)
+        try Self.write(4...5, to: path)
+        #expect(rename(path, path + ".1") == 0)
+        usleep(10_000)
+        try Self.write(6...7, to: path)
+        // The second rotation: `.1` (the file being read) goes to `.2` and is compressed at once, the path to `.1`.
+        #expect(unlink(path + ".1") == 0)
+        #expect(rename(path, path + ".1") == 0)
+        usleep(10_000)
+        try Self.write(8...9, to: path)
+        #expect(try Self.drain(follower) == (4...9).map(Self.line))
+    }
+
     /// Review 24: logrotate's `create` makes the new file before the signal that has TenantGate reopen its path, and
     /// lines reaching the renamed file meanwhile were skipped: reading had moved on to the new, empty file.
     @Test func theRenamedFileIsLeftOnlyOnceALaterOneHoldsLines() throws {
