@@ -93,6 +93,21 @@ struct PipelinedRequestQueueTests {
         #expect(recorder.seen.contains("head /next"), "\(recorder.seen)")
         try Self.answer(channel)
         #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) != nil, "a GET's answer goes out whole")
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) != nil)
+        // An answer with no request head of its own after a HEAD's (a parse error's 400) keeps its body (review 48).
+        let again = HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/again"))
+        for part in [again, .end(nil)] { Self.send(part, channel) }
+        channel.embeddedEventLoop.run()
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .badRequest)))
+        try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "malformed"))))
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+        guard case .body? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("the 400's body goes out")
+            return
+        }
         _ = try channel.finish()
     }
 

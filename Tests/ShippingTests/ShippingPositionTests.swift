@@ -169,6 +169,9 @@ struct ShippingPositionTests {
         #expect(rename(path, path + ".1") == 0)
         usleep(10_000)
         try Self.write(8...9, to: path)
+        // Its times say nothing: a clock set back, or files restored with their times (review 48 F2).
+        var past = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path + ".1", &past, 0) == 0)
         #expect(try Self.drain(follower) == (4...9).map(Self.line))
     }
 

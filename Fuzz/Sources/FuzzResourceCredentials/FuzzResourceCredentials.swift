@@ -28,8 +28,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     case .failure(let reason):
         if reason.description.isEmpty { fatalError("a refusal without a reason") }
     case .success(let read):
-        if read.credentials.count > EmbeddedTokens.maximumCount {
-            fatalError("\(read.credentials.count) credentials, past \(EmbeddedTokens.maximumCount)")
+        if read.credentials.count > ResourceCredentials.maximumTokens {
+            fatalError("\(read.credentials.count) credentials, past \(ResourceCredentials.maximumTokens)")
         }
         let headerBearer = header.isEmpty ? false : { if case .bearer = read.credentials[0] { true } else { false } }()
         if read.credentials.contains(.cookie) != (cookie != nil && !headerBearer) {

@@ -76,6 +76,9 @@ final class PipelinedRequestQueue: ChannelDuplexHandler, RemovableChannelHandler
             if answeringHead { promise?.succeed() } else { context.write(data, promise: promise) }
         }
         guard ends else { return }
+        // The mark ends with the HEAD's own answer: a parse error's answer after it has no request head to reset it
+        // (review 48 F1: a 400 after a HEAD lost its body).
+        answeringHead = false
         // An answer may end before its request (a refusal while the body still comes): the rest of the request
         // then passes, and so does the next one.
         answerEnded = true
