@@ -328,9 +328,11 @@ final class AuditFile: Sendable {
 
     /// Replays the journal beside `path` (a crash may have left lines in it only), then opens it to write; without
     /// direct I/O (tmpfs) or a journal that cannot be written, the log syncs itself.
+    /// - Parameter retiring: the journal is opened to be replayed and removed (`retireJournal`), not to be used.
     private static func openJournal(
         forLogAt path: String,
-        capacity: Int
+        capacity: Int,
+        retiring: Bool = false
     ) throws(AuditLogError) -> (AuditJournal?, String?) {
         let journalPath = AuditJournal.path(forLogAt: path)
         // Locked (and checked) before it is read: the process that keeps it replays it at its own next start.
@@ -338,11 +340,8 @@ final class AuditFile: Sendable {
         switch AuditJournal.open(at: journalPath, capacity: capacity) {
         case .success(let opened): journal = opened
         case .failure(.keptByAnotherProcess):
-            return (
-                nil,
-                "the audit journal \(journalPath) is kept by another process writing this log: each group of lines is "
-                    + "synced with fdatasync"
-            )
+            let instead = retiring ? "it is left to it" : "each group of lines is synced with fdatasync"
+            return (nil, "the audit journal \(journalPath) is kept by another process writing this log: \(instead)")
         case .failure(let failure):
             return (nil, Self.noJournal(at: journalPath, because: failure.sentence))
         }
@@ -372,7 +371,7 @@ final class AuditFile: Sendable {
     private static func retireJournal(forLogAt path: String, capacity: Int) throws(AuditLogError) -> String? {
         let journalPath = AuditJournal.path(forLogAt: path)
         guard access(journalPath, F_OK) == 0 else { return nil }
-        let (journal, note) = try openJournal(forLogAt: path, capacity: capacity)
+        let (journal, note) = try openJournal(forLogAt: path, capacity: capacity, retiring: true)
         guard let journal else { return note }
         _ = unlink(journalPath)
         journal.close()

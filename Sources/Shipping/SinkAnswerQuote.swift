@@ -8,7 +8,11 @@ enum SinkAnswerQuote {
     static let length = 200
 
     static func quote(_ answer: ByteBuffer, hiding secrets: [String]) -> String {
-        var text = String(buffer: answer)
+        quote(String(buffer: answer), hiding: secrets)
+    }
+
+    static func quote(_ answer: String, hiding secrets: [String]) -> String {
+        var text = answer
         for secret in secrets where secret.utf8.count >= 4 {
             text = text.replacingOccurrences(of: secret, with: "***")
         }

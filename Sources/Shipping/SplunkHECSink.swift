@@ -117,8 +117,9 @@ package final class SplunkHECSink: ShipSink {
         let answer = response.body
         let object = (try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))) as? [String: Any] ?? [:]
         guard response.status == .ok else {
-            // Splunk's own sentence (`Invalid token`, `Server is busy`), never the token.
-            let said = (object["text"] as? String).map { " (\($0))" } ?? ""
+            // Splunk's own sentence (`Invalid token`, `Server is busy`), never the token, even where a gateway in
+            // front of it echoes the request there.
+            let said = (object["text"] as? String).map { " (\(SinkAnswerQuote.quote($0, hiding: [token])))" } ?? ""
             let description = "Splunk HEC \(base) answered \(response.status.code)\(said)"
             if let wait = RetryAfter.wait(response.headers.first(name: "retry-after")) {
                 throw ShipRetryAfter(wait: wait, description: description)

@@ -305,6 +305,19 @@ struct AuditJournalTests {
         always.close()
     }
 
+    /// A start under another mode leaves a journal another process keeps (and uses) alone, and says so in its own
+    /// words: not "each group is synced with fdatasync", which is what `always` does without one (review 48).
+    @Test func aJournalKeptByAnotherWriterIsLeftToItUnderAnotherMode() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let first = try Self.open(path)
+        let second = try AuditLog(path: path, sync: .never, syncInterval: .seconds(1), fileSystem: SystemFileSystem())
+        #expect(second.journalNote?.hasSuffix("is kept by another process writing this log: it is left to it") == true)
+        #expect(access(AuditJournal.path(forLogAt: path), F_OK) == 0)
+        #expect(first.syncsThroughJournal)
+        second.close()
+        first.close()
+    }
+
     @Test func linesOfALogRenamedByRotationGoBackToTheRenamedFile() throws {
         let path = AuditDurabilityTests.temporaryPath()
         let written = try Self.open(path)

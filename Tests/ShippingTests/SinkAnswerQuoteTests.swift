@@ -21,4 +21,13 @@ struct SinkAnswerQuoteTests {
         #expect(!quoted.contains("eyJ0eXAi"), "\(quoted)")
         #expect(quoted.count <= SinkAnswerQuote.length)
     }
+
+    /// Splunk's `text` is quoted too: a gateway in front of it may echo the request's `Authorization` there.
+    @Test func aSplunkTokenEchoedInTheAnswersTextIsHidden() {
+        let quoted = SinkAnswerQuote.quote(
+            "unauthorized: Authorization: Splunk 1b2c3d4e-token",
+            hiding: ["1b2c3d4e-token"]
+        )
+        #expect(quoted == "unauthorized: Authorization: Splunk ***")
+    }
 }
