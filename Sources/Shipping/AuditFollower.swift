@@ -47,11 +47,13 @@ package final class AuditFollower {
     private let path: String
     private var descriptor: CInt = -1
     private var position: ShipPosition?
-    /// Files of the rotation read before the current one (device, inode): what does not follow a current file that
-    /// has lost its name. Taken from the rotation order while the current file still had its name.
-    private var readBefore: Set<[UInt64]> = []
+    /// Files of the rotation read before the current one: what does not follow a current file that has lost its
+    /// name. Taken afresh from the rotation order while the current file still has its name, and told by their first
+    /// line too: a file compressed away gives its inode to the next one created (ext4 does at once), and the new `.1`
+    /// was taken for the file read before it.
+    private var readBefore: Set<Fingerprint> = []
     /// The path's file whose older rotated files `readBefore` holds: listed once a file, not at every read's end.
-    private var olderListedFor: [UInt64]?
+    private var olderListedFor: FileIdentity?
 
     package init(path: String, position: ShipPosition?) {
         self.path = path
@@ -191,18 +193,18 @@ package final class AuditFollower {
             close(opened)
             throw FollowerError("cannot follow \(path): it is not a regular file")
         }
-        let identity = (UInt64(status.st_dev), UInt64(status.st_ino))
+        let identity = FileIdentity(status)
         guard let position else {
             descriptor = opened
-            self.position = ShipPosition(device: identity.0, inode: identity.1, offset: 0)
+            self.position = identity.start
             return
         }
-        if (position.device, position.inode) == identity, Self.holds(position, opened) {
+        if FileIdentity(position) == identity, Self.holds(position, opened) {
             descriptor = opened
             return
         }
         // The position is in a file that has been renamed since: finish it first, if it is still there.
-        if let renamed = renamedFile(device: position.device, inode: position.inode),
+        if let renamed = renamedFile(FileIdentity(position)),
             let reopened = Self.openFile(renamed)
         {
             if Self.holds(position, reopened.descriptor) {
@@ -216,11 +218,11 @@ package final class AuditFollower {
         if let oldest = rotatedFiles().first, let reopened = Self.openFile(oldest) {
             close(opened)
             descriptor = reopened.descriptor
-            self.position = ShipPosition(device: reopened.device, inode: reopened.inode, offset: 0)
+            self.position = reopened.identity.start
             return
         }
         descriptor = opened
-        self.position = ShipPosition(device: identity.0, inode: identity.1, offset: 0)
+        self.position = identity.start
     }
 
     /// Whether the file open as `descriptor` is the one `position` was taken in: it begins with the same bytes (an
@@ -233,7 +235,7 @@ package final class AuditFollower {
     /// Never waits: a FIFO put at a followed path waits for a writer when opened blocking, and held the shipper.
     private static let readOnly = O_RDONLY | O_CLOEXEC | O_NONBLOCK
 
-    private static func openFile(_ path: String) -> (descriptor: CInt, device: UInt64, inode: UInt64)? {
+    private static func openFile(_ path: String) -> (descriptor: CInt, identity: FileIdentity)? {
         let descriptor = open(path, readOnly)
         guard descriptor >= 0 else { return nil }
         var status = stat()
@@ -241,7 +243,7 @@ package final class AuditFollower {
             close(descriptor)
             return nil
         }
-        return (descriptor, UInt64(status.st_dev), UInt64(status.st_ino))
+        return (descriptor, FileIdentity(status))
     }
 
     /// The current file was read to its end (but for `tornTail` bytes without a newline); when it is no longer the
@@ -251,19 +253,18 @@ package final class AuditFollower {
     private func moveToRotatedSuccessor(tornTail: Int) throws -> Bool {
         var status = stat()
         guard stat(path, &status) == 0, let position else { return false }
-        let currentKey = [position.device, position.inode]
-        guard [UInt64(status.st_dev), UInt64(status.st_ino)] != currentKey else {
+        let currentKey = FileIdentity(position)
+        guard FileIdentity(status) != currentKey else {
             // Reading the path's file: every rotated file is older, read before it (once for each path's file).
             if olderListedFor != currentKey {
                 olderListedFor = currentKey
-                readBefore.formUnion(rotatedFiles().compactMap { Self.identity(of: $0).map { [$0.0, $0.1] } })
+                readBefore = Set(rotatedFiles().compactMap(Self.fingerprint(of:)))
             }
             return false
         }
         let order = rotatedFiles() + [path]
-        let keys = order.map { Self.identity(of: $0).map { [$0.0, $0.1] } }
-        let current = keys.firstIndex { $0 == currentKey }
-        if let current { readBefore.formUnion(keys[..<current].compactMap { $0 }) }
+        let current = order.firstIndex { Self.identity(of: $0) == currentKey }
+        if let current { readBefore = Set(order[..<current].compactMap(Self.fingerprint(of:))) }
         // A current file that has lost its name (logrotate's `compress` with `delaycompress` took it while it was read)
         // is followed by every file of the rotation not read before it: reading went on at the path and skipped `.1`,
         // 300 of 1,000 lines in a sink outage over two rotations (review 47 F2). Not by modification time: a clock
@@ -271,9 +272,9 @@ package final class AuditFollower {
         // The path's file is always the newest, whatever inode it was given.
         let later =
             current.map { Array(order[(order.index(after: $0))...]) }
-            ?? zip(order.dropLast(), keys.dropLast()).filter { _, key in
-                key.map { $0 != currentKey && !readBefore.contains($0) } ?? false
-            }.map(\.0) + [path]
+            ?? order.dropLast().filter { name in
+                Self.fingerprint(of: name).map { $0.identity != currentKey && !readBefore.contains($0) } ?? false
+            } + [path]
         guard let next = later.first(where: { Self.size(of: $0) > 0 }), let opened = Self.openFile(next) else {
             return false
         }
@@ -282,10 +283,12 @@ package final class AuditFollower {
             close(opened.descriptor)
             return false
         }
+        readBefore.insert(
+            Fingerprint(identity: currentKey, head: Self.head(of: descriptor, upTo: Int64(final.st_size)))
+        )
         close(descriptor)
-        readBefore.insert(currentKey)
         descriptor = opened.descriptor
-        self.position = ShipPosition(device: opened.device, inode: opened.inode, offset: 0)
+        self.position = opened.identity.start
         return true
     }
 
@@ -310,10 +313,18 @@ package final class AuditFollower {
         return numbered.sorted { $0.0 > $1.0 }.map(\.1) + dated.sorted()
     }
 
-    private static func identity(of path: String) -> (UInt64, UInt64)? {
+    private static func identity(of path: String) -> FileIdentity? {
         var status = stat()
         guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return (UInt64(status.st_dev), UInt64(status.st_ino))
+        return FileIdentity(status)
+    }
+
+    private static func fingerprint(of path: String) -> Fingerprint? {
+        guard let opened = openFile(path) else { return nil }
+        defer { close(opened.descriptor) }
+        var status = stat()
+        guard fstat(opened.descriptor, &status) == 0 else { return nil }
+        return Fingerprint(identity: opened.identity, head: head(of: opened.descriptor, upTo: Int64(status.st_size)))
     }
 
     private static func size(of path: String) -> Int64 {
@@ -322,19 +333,45 @@ package final class AuditFollower {
     }
 
     /// A file in the audit file's directory with this identity: where logrotate renamed it to.
-    private func renamedFile(device: UInt64, inode: UInt64) -> String? {
+    private func renamedFile(_ identity: FileIdentity) -> String? {
         let directory = (path as NSString).deletingLastPathComponent
         let base = directory.isEmpty ? "." : directory
         let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
         for name in names {
             let candidate = base + "/" + name
             var status = stat()
-            if stat(candidate, &status) == 0, UInt64(status.st_dev) == device, UInt64(status.st_ino) == inode {
+            if stat(candidate, &status) == 0, FileIdentity(status) == identity {
                 return candidate
             }
         }
         return nil
     }
+}
+
+/// A file whatever its name: its device and inode.
+private struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(_ status: stat) {
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+    }
+
+    init(_ position: ShipPosition) {
+        device = position.device
+        inode = position.inode
+    }
+
+    /// A position at the file's start.
+    var start: ShipPosition { ShipPosition(device: device, inode: inode, offset: 0) }
+}
+
+/// A file and its first line: an inode given to a new file is told from the file that had it.
+private struct Fingerprint: Hashable {
+    let identity: FileIdentity
+    /// `AuditFollower.head`'s hash of its first line; nil while it has none.
+    let head: UInt64?
 }
 
 package struct FollowerError: Error, CustomStringConvertible {
