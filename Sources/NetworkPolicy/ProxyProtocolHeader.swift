@@ -48,9 +48,12 @@ package enum ProxyProtocolHeader: Equatable, Sendable {
         let fields = line.split(separator: " ", omittingEmptySubsequences: false)
         guard fields.count >= 2 else { return .invalid("the PROXY protocol v1 line has no protocol") }
         if fields[1] == "UNKNOWN" { return .complete(source: nil, length: end + 2) }
-        guard fields.count == 6, fields[1] == "TCP4" || fields[1] == "TCP6",
+        // The family is that of the addresses' notation: `TCP6 ::ffff:192.0.2.7` is an IPv4 client written as IPv6,
+        // as several balancers write one, and is judged as the IPv4 address it carries (review 50 F1: refused).
+        let isIPv6 = fields.count == 6 && fields[1] == "TCP6"
+        guard fields.count == 6, fields[1] == "TCP4" || isIPv6,
             let source = IPAddress(fields[2]), IPAddress(fields[3]) != nil,
-            source.isIPv4 == (fields[1] == "TCP4"),
+            fields[2...3].allSatisfy({ $0.contains(":") == isIPv6 }),
             Self.port(fields[4]) != nil, Self.port(fields[5]) != nil
         else { return .invalid("the PROXY protocol v1 line is not TCP4|TCP6 SOURCE DESTINATION PORT PORT") }
         return .complete(source: source, length: end + 2)

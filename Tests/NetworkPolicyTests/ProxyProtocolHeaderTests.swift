@@ -24,6 +24,9 @@ struct ProxyProtocolHeaderTests {
         let six = Array("PROXY TCP6 2001:db8::5 ::1 40000 443\r\n".utf8)
         #expect(ProxyProtocolHeader.read(six) == .complete(source: IPAddress("2001:db8::5"), length: six.count))
         #expect(ProxyProtocolHeader.read(Array("PROXY UNKNOWN\r\n".utf8)) == .complete(source: nil, length: 15))
+        // An IPv4 client written as IPv6, as several balancers write one: the IPv4 address it carries (review 50 F1).
+        let mapped = Array("PROXY TCP6 ::ffff:192.0.2.7 ::ffff:10.0.0.1 40000 3128\r\n".utf8)
+        #expect(ProxyProtocolHeader.read(mapped) == .complete(source: IPAddress("192.0.2.7"), length: mapped.count))
         let v2 = Self.version2(family: 0x11, body: Self.tcp4Body)
         #expect(
             ProxyProtocolHeader.read(v2 + [0x16, 0x03]) == .complete(source: IPAddress("192.0.2.7"), length: v2.count)
@@ -53,6 +56,9 @@ struct ProxyProtocolHeaderTests {
             Array("CONNECT login.microsoftonline.com:443 HTTP/1.1\r\n".utf8),
             Array("PROXY TCP4 192.0.2.7 10.0.0.1 40000\r\n".utf8),
             Array("PROXY TCP4 2001:db8::5 10.0.0.1 40000 3128\r\n".utf8),
+            Array("PROXY TCP4 ::ffff:192.0.2.7 10.0.0.1 40000 3128\r\n".utf8),
+            Array("PROXY TCP6 192.0.2.7 10.0.0.1 40000 443\r\n".utf8),
+            Array("PROXY TCP6 2001:db8::5 10.0.0.1 40000 443\r\n".utf8),
             Array("PROXY TCP4 192.0.2.7 10.0.0.1 +4000 3128\r\n".utf8),
             Array("PROXY TCP4 192.0.2.7 10.0.0.1 040000 3128\r\n".utf8),
             Array("PROXY TCP5 192.0.2.7 10.0.0.1 40000 3128\r\n".utf8),
