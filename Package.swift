@@ -125,7 +125,7 @@ let package = Package(
             name: "ProxyServer",
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "PolicyService", "TokenInspection", "CertificateAuthority", "Audit",
-                "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing",
+                "NetworkPolicy", "ExchangePolicy", "Caching", "Plumbing", "ServerIdentity",
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "Shipping",
             dependencies: [
-                "BoundedHTTP", "NetworkPolicy", "Plumbing", "TokenInspection",
+                "BoundedHTTP", "NetworkPolicy", "Plumbing", "ServerIdentity", "TokenInspection",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -154,6 +154,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "AuditReport", dependencies: ["TenantPolicy", "Plumbing"], swiftSettings: swiftSettings),
+        // The name a server's certificate must carry, checked strictly on every TLS connection TenantGate makes.
+        .target(
+            name: "ServerIdentity",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP exchanges bounded as a whole, for the sinks and Entra's documents.
         .target(
             name: "BoundedHTTP",
@@ -327,6 +335,15 @@ let package = Package(
         ),
         .testTarget(name: "PlumbingTests", dependencies: ["Plumbing"], swiftSettings: swiftSettings),
         .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServerIdentityTests",
+            dependencies: [
+                "ServerIdentity", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ShippingTests",
             dependencies: [

@@ -86,7 +86,7 @@ package final class MockSTS: Sendable {
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: serverCertificate.keyPath, format: .pem))
             )
         } else {
-            let leaf = try authority.mintLeaf(for: hosts + ["127.0.0.1"], now: Date())
+            let leaf = try authority.mintLeaf(for: options.certificateNames ?? hosts + ["127.0.0.1"], now: Date())
             tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try leaf.chainPEM.map {
                     .certificate(try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem))

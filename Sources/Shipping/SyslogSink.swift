@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ServerIdentity
 
 #if canImport(Glibc)
 import Glibc
@@ -84,7 +85,7 @@ package actor SyslogSink: ShipSink {
                     guard let tls else { return }
                     let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
                     try channel.pipeline.syncOperations.addHandler(
-                        NIOSSLClientHandler(context: tls, serverHostname: name)
+                        ServerIdentity.clientHandler(context: tls, host: host, serverName: name)
                     )
                 }
             }

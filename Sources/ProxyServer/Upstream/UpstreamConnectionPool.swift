@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NetworkPolicy
+import ServerIdentity
 
 /// Keeps idle upstream connections per target so that token exchanges skip TCP and TLS handshakes.
 ///
@@ -212,7 +213,13 @@ final class UpstreamConnectionPool {
             let sync = channel.pipeline.syncOperations
             if key.tls {
                 // The name verified is the real host, wherever an override or a parent sends the bytes.
-                try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host)))
+                try sync.addHandler(
+                    ServerIdentity.clientHandler(
+                        context: tlsContext,
+                        host: key.host,
+                        serverName: Self.sniName(key.host)
+                    )
+                )
                 try sync.addHandler(WriteCoalescingHandler())
             }
             let exchanger = UpstreamResponseHandler(
@@ -276,7 +283,9 @@ final class UpstreamConnectionPool {
         let silence = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
         let initializer: @Sendable (any Channel) throws -> Void = { channel in
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(key.host)))
+            try sync.addHandler(
+                ServerIdentity.clientHandler(context: tlsContext, host: key.host, serverName: Self.sniName(key.host))
+            )
             try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(HTTPRequestEncoder())
             // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.

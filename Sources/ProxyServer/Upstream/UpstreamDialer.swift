@@ -3,6 +3,7 @@ import NIOPosix
 import NIOSSL
 import NetworkPolicy
 import Plumbing
+import ServerIdentity
 import TokenInspection
 
 /// Opens every connection the proxy makes on a client's behalf (blind tunnels, intercepted and plain http
@@ -164,10 +165,12 @@ final class UpstreamDialer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if parent.tls {
+                        let host = parent.endpoint.host
                         try sync.addHandler(
-                            NIOSSLClientHandler(
+                            ServerIdentity.clientHandler(
                                 context: tlsContext,
-                                serverHostname: IPAddress(parent.endpoint.host) == nil ? parent.endpoint.host : nil
+                                host: host,
+                                serverName: IPAddress(host) == nil ? host : nil
                             )
                         )
                     }
