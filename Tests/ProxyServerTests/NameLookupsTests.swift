@@ -2,6 +2,7 @@ import Dispatch
 import NIOCore
 import NIOPosix
 import NetworkPolicy
+import TenantPolicy
 import Testing
 
 @testable import ProxyServer
@@ -36,6 +37,28 @@ struct NameLookupsTests {
         #expect(try await lookups.run("again.example", for: Self.attacker, on: loop) { 9 }.get() == 9)
         await lookups.shutdown()
         try await group.shutdownGracefully()
+    }
+
+    /// Review 49 F4: a client's made-up names under `*.sharepoint.com` were looked up as the proxy's own, on its few
+    /// threads, with no bound per client. Only names given whole are the proxy's.
+    @Test func onlyNamesGivenWholeAreLookedUpAsTheProxys() throws {
+        var configuration = ProxyConfiguration(defaultCreatorTenant: nil)
+        configuration.resourceHosts = [
+            HostPattern(parsing: "*.sharepoint.com")!, HostPattern(parsing: "graph.microsoft.com")!,
+        ]
+        configuration.extraInterceptedHosts = ["api.contoso.example"]
+        for host in [
+            "login.microsoftonline.com", "login.microsoftonline.us", "graph.microsoft.com", "api.contoso.example",
+        ] {
+            #expect(configuration.namesWhole(host), "\(host)")
+        }
+        for host in [
+            "r1.sharepoint.com", "contoso.sharepoint.com", "eastus.login.microsoftonline.us",
+            "x.login.microsoftonline.com",
+            "made-up.graph.microsoft.com",
+        ] {
+            #expect(!configuration.namesWhole(host), "\(host)")
+        }
     }
 
     @Test func aCallerWaitsNoLongerThanTheDeadline() async throws {

@@ -208,7 +208,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             return connected(kept, reused: true)
         }
         setClientReading(false)
-        pool.newStream(host: target.host, port: target.port)
+        pool.newStream(host: target.host, port: target.port, for: machine.session.client)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {

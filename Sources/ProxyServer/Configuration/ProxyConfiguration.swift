@@ -1,6 +1,7 @@
 import ExchangePolicy
 import NetworkPolicy
 import TenantPolicy
+import TokenInspection
 
 /// Everything the data plane needs, merged once from defaults, YAML and flags (STYLE 6).
 package struct ProxyConfiguration: Sendable {
@@ -131,6 +132,17 @@ package struct ProxyConfiguration: Sendable {
     package func upstreamOverride(for target: HostPort) -> HostPort? {
         upstreamOverrides["\(target.host.lowercased()):\(target.port)"]
     }
+
+    /// Whether `host` (lower case) is a name TenantGate or its operator gave whole: an STS's own name, an intercepted
+    /// or resource host named exactly, an override's. Any other name a connection goes to (under a `*.suffix`
+    /// resource host, under an STS's domain) was the client's to choose, and so is its lookup, counted against that
+    /// client: one client's made-up `*.sharepoint.com` names filled the threads kept for the proxy's own names, and
+    /// every other client's new upstream connection waited 10 s (review 49 F4).
+    package func namesWhole(_ host: String) -> Bool {
+        Self.stsNames.contains(host) || extraInterceptedHosts.contains(host) || resourceHosts.contains(.exact(host))
+    }
+
+    private static let stsNames = Set(STSHosts.interceptedNames)
 
     /// The part of this configuration that decides what a CONNECT becomes.
     package var interception: InterceptionRules {

@@ -97,8 +97,7 @@ final class UpstreamConnectionPool {
         pending: PendingConnect?,
         completion: @escaping Completion
     ) {
-        // A plain request's host is the client's choice; a host the proxy intercepts is the proxy's.
-        connect(key, for: key.tls ? nil : client, pending: pending).assumeIsolated().whenComplete { result in
+        connect(key, for: lookupOwner(key, client), pending: pending).assumeIsolated().whenComplete { result in
             pending?.settled()
             switch result {
             case .success(let (channel, forwardingParent)):
@@ -260,9 +259,9 @@ final class UpstreamConnectionPool {
         )
     }
 
-    /// A new streaming connection to `host:port`, TLS verified against `host`.
-    func newStream(host: String, port: Int) -> EventLoopFuture<StreamConnection> {
-        connectStream(Key(host: host.lowercased(), port: port, tls: true))
+    /// A new streaming connection to `host:port` for `client`, TLS verified against `host`.
+    func newStream(host: String, port: Int, for client: IPAddress) -> EventLoopFuture<StreamConnection> {
+        connectStream(Key(host: host.lowercased(), port: port, tls: true), for: client)
     }
 
     /// Keeps a streaming connection whose exchange ended cleanly, unless the pool for its target is full.
@@ -277,7 +276,12 @@ final class UpstreamConnectionPool {
         }
     }
 
-    private func connectStream(_ key: Key) -> EventLoopFuture<StreamConnection> {
+    /// Whose lookup a connection's is: the proxy's for a name it was given whole (nil), else the client's.
+    private func lookupOwner(_ key: Key, _ client: IPAddress) -> IPAddress? {
+        key.tls && configuration.namesWhole(key.host) ? nil : client
+    }
+
+    private func connectStream(_ key: Key, for client: IPAddress) -> EventLoopFuture<StreamConnection> {
         let tlsContext = self.tlsContext
         // Nothing moving either way for this long ends the exchange (504), in the handshake as in a body.
         let silence = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
@@ -294,13 +298,19 @@ final class UpstreamConnectionPool {
             try sync.addHandler(handler)
         }
         let target = HostPort(host: key.host, port: key.port)
-        return dialer.connect(target, namedByTLS: true, for: nil, on: eventLoop, initializer: initializer)
-            .assumeIsolated()
-            .flatMapThrowing { channel in
-                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamStreamHandler.self)
-                return StreamConnection(channel: channel, key: key, handler: handler)
-            }
-            .nonisolated()
+        return dialer.connect(
+            target,
+            namedByTLS: true,
+            for: lookupOwner(key, client),
+            on: eventLoop,
+            initializer: initializer
+        )
+        .assumeIsolated()
+        .flatMapThrowing { channel in
+            let handler = try channel.pipeline.syncOperations.handler(type: UpstreamStreamHandler.self)
+            return StreamConnection(channel: channel, key: key, handler: handler)
+        }
+        .nonisolated()
     }
 
     /// SNI takes names, not IP literals.
