@@ -108,8 +108,10 @@ package final class ProxyServer: Service, Sendable {
         self.onListening = onListening
     }
 
-    /// Signs the leaves of sessions that start from now on with `authority` (a CA replaced on disk, SIGHUP).
-    package func replaceCertificateAuthority(_ authority: CertificateAuthority) {
+    /// Signs the leaves of sessions that start from now on with `authority` (a CA replaced on disk, SIGHUP). Whether
+    /// it was another CA than the one in use.
+    @discardableResult
+    package func replaceCertificateAuthority(_ authority: CertificateAuthority) -> Bool {
         shared.leafContexts.replaceAuthority(authority)
     }
 

@@ -334,10 +334,13 @@ package final class Application: Sendable {
         follower.reload()
         reopenAudit()
         do {
-            proxy.replaceCertificateAuthority(
+            let replaced = proxy.replaceCertificateAuthority(
                 try CertificateAuthority.load(certificatePath: settings.caCertificatePath, keyPath: settings.caKeyPath)
             )
-            logger.notice("certificate authority reloaded", metadata: ["certificate": "\(settings.caCertificatePath)"])
+            logger.notice(
+                replaced ? "certificate authority reloaded" : "certificate authority unchanged; its leaves are kept",
+                metadata: ["certificate": "\(settings.caCertificatePath)"]
+            )
         } catch {
             logger.error(
                 "certificate authority not reloaded; the old one stays in use",

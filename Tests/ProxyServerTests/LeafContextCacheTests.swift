@@ -24,13 +24,15 @@ struct LeafContextCacheTests {
 
     static func withCache(
         knownNames: Set<String> = ["login.microsoftonline.com"],
+        authority given: CertificateAuthority? = nil,
         _ body: (LeafContextCache, Clock, any EventLoop) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         let clock = Clock()
-        let authority = try CertificateAuthority.generate(commonName: "test CA", now: start.addingTimeInterval(-86_400))
+        let authority =
+            try given ?? CertificateAuthority.generate(commonName: "test CA", now: start.addingTimeInterval(-86_400))
         let cache = LeafContextCache(
             authority: authority,
             capacity: 8,
@@ -121,8 +123,29 @@ struct LeafContextCacheTests {
     @Test func aReplacedAuthoritySignsTheNextSessions() async throws {
         try await Self.withCache { cache, _, loop in
             let first = try await cache.context(for: "login.windows.net", client: Self.client, on: loop).get()
-            cache.replaceAuthority(try CertificateAuthority.generate(commonName: "new CA", now: Self.start))
+            #expect(cache.replaceAuthority(try CertificateAuthority.generate(commonName: "new CA", now: Self.start)))
             #expect(try await cache.context(for: "login.windows.net", client: Self.client, on: loop).get() !== first)
+        }
+    }
+
+    /// Review 49 F1: every SIGHUP forgot every leaf, and names that need their own were minted again at the rate
+    /// limit. The same CA, loaded again from its files, keeps them.
+    @Test func theSameAuthorityLoadedAgainKeepsItsLeaves() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (certificatePath, keyPath) = ("\(directory)/ca.pem", "\(directory)/ca.key")
+        let (authority, _) = try CertificateAuthority.loadOrCreate(
+            certificatePath: certificatePath,
+            keyPath: keyPath,
+            now: Self.start.addingTimeInterval(-86_400)
+        )
+        try await Self.withCache(authority: authority) { cache, _, loop in
+            let first = try await cache.context(for: "org1.crm.dynamics.com", client: Self.client, on: loop).get()
+            let again = try CertificateAuthority.load(certificatePath: certificatePath, keyPath: keyPath)
+            #expect(!cache.replaceAuthority(again))
+            #expect(
+                try await cache.context(for: "org1.crm.dynamics.com", client: Self.client, on: loop).get() === first
+            )
         }
     }
 }

@@ -124,9 +124,16 @@ final class LeafContextCache: Sendable {
         self.now = now
     }
 
-    /// Mints every later leaf with `authority`.
-    func replaceAuthority(_ authority: CertificateAuthority) {
-        signer.withLock { $0 = Signer(authority: authority, generation: $0.generation + 1) }
+    /// Mints every later leaf with `authority`, the old one's forgotten; the same CA loaded again changes nothing:
+    /// each SIGHUP (`systemctl reload`, a policy edit) forgot every leaf, and names that need one of their own were
+    /// minted again at the rate limit, their sessions refused (review 49 F1). Whether it was another CA.
+    @discardableResult
+    func replaceAuthority(_ authority: CertificateAuthority) -> Bool {
+        signer.withLock { signer in
+            guard signer.authority.certificateDER != authority.certificateDER else { return false }
+            signer = Signer(authority: authority, generation: signer.generation + 1)
+            return true
+        }
     }
 
     /// The context for `host`, asked for by `client`, from the cache or minted off the event loop.
