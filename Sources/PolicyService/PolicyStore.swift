@@ -71,10 +71,11 @@ package final class PolicyStore: Sendable {
         return library.outcome
     }
 
-    /// `tenantgate_policy_info{version}` is 1 for the version in force and 0 for the one it replaced, the usual
-    /// Prometheus "info" pattern, so dashboards can show which policy decided.
+    /// `tenantgate_policy_info{version}` is 1 for the version in force, the only one kept: the Prometheus "info"
+    /// pattern, so dashboards can show which policy decided. Each replaced version's series went on at 0, one more
+    /// for every change, for as long as the process ran (review 49 F3).
     private static func recordVersion(_ version: String, replacing previous: String?) {
-        if let previous { Gauge(label: "tenantgate_policy_info", dimensions: [("version", previous)]).record(0) }
+        if let previous { Gauge(label: "tenantgate_policy_info", dimensions: [("version", previous)]).destroy() }
         Gauge(label: "tenantgate_policy_info", dimensions: [("version", version)]).record(1)
         Gauge(label: "tenantgate_policy_loaded_timestamp_seconds").record(Date().timeIntervalSince1970)
     }

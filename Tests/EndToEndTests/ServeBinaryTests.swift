@@ -198,6 +198,36 @@ struct ServeBinaryTests {
         }
     }
 
+    /// Review 49 F3: each policy version replaced kept its `tenantgate_policy_info` series, at 0, for as long as the
+    /// process ran. Only the version in force has one.
+    @Test func onlyThePolicyInForceHasAnInfoSeries() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let policies = directory.appendingPathComponent("policies")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: ProxyEndToEndTests.policies), to: policies)
+        let contoso = policies.appendingPathComponent("contoso.yaml")
+        let original = try String(contentsOf: contoso, encoding: .utf8)
+        let adminPort = try ServeProcess.freePort()
+        try await ServeProcess.with(policies: policies.path, extraArguments: ["--admin", "127.0.0.1:\(adminPort)"]) {
+            serve in
+            for index in 0..<3 {
+                let rule = "    - tenant: 00000000-0000-4000-8000-00000000000\(index)\n      direction: outbound\n"
+                try (original + rule).write(to: contoso, atomically: true, encoding: .utf8)
+                serve.signal(SIGHUP)
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            var series: [Substring] = []
+            for _ in 0..<50 {
+                let metrics = try await Curl.run(["-s", "-m", "10", "http://127.0.0.1:\(adminPort)/metrics"])
+                series = metrics.split(separator: "\n").filter { $0.hasPrefix("tenantgate_policy_info{") }
+                let applied = metrics.contains(#"tenantgate_policy_reloads_total{outcome="applied"} 3"#)
+                if applied { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(series.count == 1 && series.first?.hasSuffix(" 1.0") == true, "\(series)")
+        }
+    }
+
     /// HTTPS admin listener with the operator's certificate.
     @Test func theAdminListenerServesTLS() async throws {
         let directory = try Self.temporaryDirectory()
