@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import PolicyFiles
 import PolicyService
+import Synchronization
 import TenantPolicy
 
 /// The shared, thread-safe dependencies every connection's handlers use, injected once at start.
@@ -26,6 +27,8 @@ final class ProxyContext: Sendable {
     let admission: ClientAdmission
     /// Bodies held in memory over every connection.
     let bodyBudget: BodyMemoryBudget
+    /// Token exchanges sent upstream whose answer (or failure) has not been judged yet: what a stop waits for.
+    let exchangesUnderWay = Atomic<Int>(0)
 
     init(
         configuration: ProxyConfiguration,

@@ -12,6 +12,7 @@ import NetworkPolicy
 import PolicyFiles
 import PolicyService
 import ServiceLifecycle
+import Synchronization
 import TenantPolicy
 import TokenInspection
 
@@ -133,6 +134,21 @@ package final class ProxyServer: Service, Sendable {
             channel.close(promise: nil)
             transparent?.close(promise: nil)
         }
+        await answerExchangesUnderWay()
+    }
+
+    /// Once the listeners are closed, token exchanges already upstream are given until the upstream answer deadline
+    /// to be answered and their lines written, before the audit log closes behind this: a stop cut them with
+    /// neither an answer nor a line (review 49 F2).
+    private func answerExchangesUnderWay() async {
+        let deadline = ContinuousClock.now + .seconds(shared.configuration.upstreamResponseTimeoutSeconds)
+        while shared.exchangesUnderWay.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline,
+            !Task.isCancelled
+        {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        // Each loop then runs the flush its last answers scheduled.
+        for loop in group.makeIterator() { try? await loop.submit {}.get() }
     }
 
     /// The proxy's own listeners as destinations to refuse; a name or wildcard listens on every loopback address.

@@ -198,6 +198,28 @@ struct ServeBinaryTests {
         }
     }
 
+    /// Review 49 F2: SIGTERM closed the audit log before the connections, and token exchanges already upstream were
+    /// cut with neither an answer nor a line. They are answered, and audited, before it closes.
+    @Test func aStopLetsAnExchangeAlreadyUpstreamBeAnsweredAndAudited() async throws {
+        try await ServeProcess.with { serve in
+            let contoso = ProxyEndToEndTests.contoso
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: contoso))
+            async let answer = serve.curl(
+                maker + [
+                    "-d", HostileClientTests.form + "&mock_delay_ms=1500",
+                    "https://login.microsoftonline.com/\(contoso)/oauth2/v2.0/token",
+                ]
+            )
+            for _ in 0..<100 where serve.sts.tokenRequestCount(tenantSegment: contoso.description) == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            serve.signal(SIGTERM)
+            let response = try await answer
+            #expect(response.status == 200, "\(response.body)")
+            #expect(serve.auditObjects().map { $0["decision"] as? String } == ["allowed"], "\(serve.log())")
+        }
+    }
+
     /// Review 49 F3: each policy version replaced kept its `tenantgate_policy_info` series, at 0, for as long as the
     /// process ran. Only the version in force has one.
     @Test func onlyThePolicyInForceHasAnInfoSeries() async throws {

@@ -7,6 +7,7 @@ import NetworkPolicy
 import Plumbing
 import PolicyFiles
 import PolicyService
+import Synchronization
 
 /// Serves the decrypted requests of one intercepted CONNECT session (STYLE 4, step 4): I/O only. It feeds what
 /// happens to a `SessionStateMachine`, with the time and fresh IDs it may need (`EventStamp`), and carries out the
@@ -128,6 +129,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         let limit = shared.configuration.maxBodyBytes
         let auditBatch = shared.auditBatches.value(for: context.eventLoop)
         auditBatch.exchangeSentUpstream()
+        let shared = self.shared
+        shared.exchangesUnderWay.add(1, ordering: .relaxed)
         shared.upstreamPools.value(for: context.eventLoop).exchange(
             head,
             body: body,
@@ -137,6 +140,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             tls: true
         ) { result in
             auditBatch.exchangeAnswered()
+            // Counted off once its line is handed to the loop's batch.
+            defer { shared.exchangesUnderWay.subtract(1, ordering: .relaxed) }
             switch result.flatMap({ ResponseCoding.decoded($0, limit: limit) }) {
             case .success(let response):
                 self.run(self.machine.upstreamResponded(response, at: .now()), context: context)
