@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
+import ServerIdentity
 
 /// An answer read whole: its status, headers and at most the body's limit.
 package struct BoundedAnswer: Sendable {
@@ -27,7 +29,8 @@ extension HTTPClient {
         within timeout: Duration,
         upTo limit: Int
     ) async throws -> BoundedAnswer {
-        try await withThrowingTaskGroup(of: BoundedAnswer?.self) { group in
+        if let host = URL(string: request.url)?.host { RequestedHosts.shared.add(host) }
+        return try await withThrowingTaskGroup(of: BoundedAnswer?.self) { group in
             group.addTask {
                 // AsyncHTTPClient's own deadline a little earlier: a server it cannot connect to (a certificate not
                 // trusted, a refused port) is then reported as what it is, not as an answer that did not come.
@@ -44,6 +47,15 @@ extension HTTPClient {
             guard let answer = try await group.next() ?? nil else { throw AnswerTimedOut(timeout: timeout) }
             return answer
         }
+    }
+}
+
+extension HTTPClient.Configuration {
+    /// A connection of this configuration is used only once its certificate names a host asked for through
+    /// `boundedAnswer` (`RequestedHosts`), by a DNS name, or an address literal by its address.
+    package mutating func requireNamedServers() {
+        http1_1ConnectionDebugInitializer = { RequestedHosts.shared.verify($0) }
+        http2ConnectionDebugInitializer = { RequestedHosts.shared.verify($0) }
     }
 }
 

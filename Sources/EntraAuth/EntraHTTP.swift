@@ -67,10 +67,11 @@ package enum EntraHTTP {
     /// Redirects are not followed: a key set or an OpenID configuration is what Entra's own URL answers, and a
     /// redirect (to plain http, to another host) would let whoever sends it choose which tokens are valid. A 3xx
     /// comes back as the answer, which the callers refuse as they refuse any answer but 200.
-    private static let client = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow)
-    )
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.requireNamedServers()
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     private static func execute(_ request: HTTPClientRequest) async throws(Failure) -> Answer {
         do {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import Synchronization
 
 #if canImport(Glibc)
 internal import Glibc
@@ -82,5 +83,43 @@ package struct ServerIdentityError: Error, CustomStringConvertible {
     package var description: String {
         "the server's certificate does not name \(host) among its DNS names (an address or a common name is not a "
             + "host's name)"
+    }
+}
+
+/// The hosts TenantGate asked AsyncHTTPClient to reach (Entra's documents and token endpoint, the sinks), and the
+/// check of every connection it opens: AsyncHTTPClient makes its own TLS handlers, whose name check also takes an
+/// address entry equal to the address connected to (review 51 F2: a receiver with a certificate for 127.0.0.1 got
+/// the Splunk token for `splunk+https://localhost`). A connection whose certificate names none of these hosts is
+/// closed before any request is written on it. (The connection does not say which host it was opened for; a
+/// certificate naming another of them is one that host's own operator holds.)
+package final class RequestedHosts: Sendable {
+    package static let shared = RequestedHosts()
+
+    private let hosts = Mutex<Set<String>>([])
+
+    /// Records `host` before a request goes to it.
+    package func add(_ host: String) {
+        let lowered = host.lowercased()
+        hosts.withLock { _ = $0.insert(lowered) }
+    }
+
+    /// For `HTTPClient.Configuration`'s connection initializers: fails (and closes) a TLS connection whose
+    /// certificate names none of the hosts requested.
+    package func verify(_ channel: any Channel) -> EventLoopFuture<Void> {
+        channel.eventLoop.flatSubmit {
+            guard let tls = try? channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self) else {
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            let requested = self.hosts.withLock { $0 }
+            guard let leaf = tls.peerCertificate,
+                requested.contains(where: { ServerIdentity.certificate(leaf, names: $0) })
+            else {
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(
+                    ServerIdentityError(host: requested.sorted().joined(separator: ", "))
+                )
+            }
+            return channel.eventLoop.makeSucceededVoidFuture()
+        }
     }
 }

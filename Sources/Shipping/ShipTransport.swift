@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import NIOCore
 import NIOSSL
@@ -12,6 +13,7 @@ package enum ShipTransport {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.tlsConfiguration = tlsConfiguration(extraCAFiles: extraCAFiles)
+        configuration.requireNamedServers()
         return HTTPClient(eventLoopGroupProvider: .shared(ShippingThread.shared.group), configuration: configuration)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import ServerIdentity
 
 #if canImport(Glibc)
@@ -77,6 +78,7 @@ package actor SyslogSink: ShipSink {
     private func connected() async throws -> any Channel {
         if let channel, channel.isActive { return channel }
         let (tls, host) = (self.tls, self.host)
+        let handshake = TLSHandshakeOutcome()
         let channel = try await ClientBootstrap(group: ShippingThread.shared.group)
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -84,13 +86,23 @@ package actor SyslogSink: ShipSink {
                 channel.eventLoop.makeCompletedFuture {
                     guard let tls else { return }
                     let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
-                    try channel.pipeline.syncOperations.addHandler(
-                        ServerIdentity.clientHandler(context: tls, host: host, serverName: name)
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ServerIdentity.clientHandler(context: tls, host: host, serverName: name),
+                        handshake
                     )
                 }
             }
             .connect(host: host, port: port)
             .get()
+        // A receiver refused in the handshake (its certificate) is reported as such, not as a closed channel.
+        if tls != nil {
+            do {
+                try await handshake.completed(on: channel)
+            } catch {
+                try? await channel.close()
+                throw error
+            }
+        }
         self.channel = channel
         return channel
     }
@@ -145,5 +157,39 @@ package struct SinkError: Error, CustomStringConvertible {
 
     package init(_ description: String) {
         self.description = description
+    }
+}
+
+/// Whether a TLS connection's handshake completed, or why it did not.
+private final class TLSHandshakeOutcome: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    /// Set in `handlerAdded`, on the channel's event loop, before anything can complete it.
+    private var promise: EventLoopPromise<Void>?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        promise = context.eventLoop.makePromise()
+    }
+
+    func completed(on channel: any Channel) async throws {
+        try await channel.eventLoop.flatSubmit {
+            self.promise?.futureResult ?? channel.eventLoop.makeSucceededVoidFuture()
+        }
+        .get()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { promise?.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise?.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
     }
 }

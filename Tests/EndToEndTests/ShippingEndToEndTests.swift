@@ -383,24 +383,7 @@ struct ShippingEndToEndTests {
         let directory = try ServeBinaryTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.path
-        for arguments in [
-            [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-                "-subj", "/CN=Test syslog CA", "-keyout", "\(path)/ca.key", "-out", "\(path)/ca.pem",
-            ],
-            [
-                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
-                "-keyout", "\(path)/server.key", "-out", "\(path)/server.csr",
-            ],
-            [
-                "x509", "-req", "-in", "\(path)/server.csr", "-CA", "\(path)/ca.pem", "-CAkey", "\(path)/ca.key",
-                "-CAcreateserial", "-days", "1", "-extfile", "\(path)/san.cnf", "-out", "\(path)/server.pem",
-            ],
-        ] {
-            try "subjectAltName=DNS:localhost\n".write(toFile: "\(path)/san.cnf", atomically: true, encoding: .utf8)
-            let made = try await ChildProcess.run("/usr/bin/openssl", arguments)
-            #expect(made.status == 0, "\(made.errors)")
-        }
+        try await Self.makeReceiverCertificate(in: path, names: "DNS:localhost")
         let rsyslog = try await Rsyslog(
             port: try ServeProcess.freePort(),
             tls: ("\(path)/ca.pem", "\(path)/server.pem", "\(path)/server.key")
@@ -429,6 +412,79 @@ struct ShippingEndToEndTests {
         let log = { (try? String(contentsOfFile: "\(path)/untrusted.log", encoding: .utf8)) ?? "" }
         #expect(try await Self.eventually(20) { log().contains("shipping failed") }, "\(log())")
         #expect(rsyslog.received().count == before)
+    }
+
+    /// A CA (`ca.pem`) and a receiver's certificate from it (`server.pem`, `server.key`) whose subjectAltName is
+    /// `names` (`DNS:localhost`, `IP:127.0.0.1`), in `path`.
+    static func makeReceiverCertificate(in path: String, names: String) async throws {
+        try "subjectAltName=\(names)\n".write(toFile: "\(path)/san.cnf", atomically: true, encoding: .utf8)
+        for arguments in [
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                "-subj", "/CN=Test receiver CA", "-keyout", "\(path)/ca.key", "-out", "\(path)/ca.pem",
+            ],
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+                "-keyout", "\(path)/server.key", "-out", "\(path)/server.csr",
+            ],
+            [
+                "x509", "-req", "-in", "\(path)/server.csr", "-CA", "\(path)/ca.pem", "-CAkey", "\(path)/ca.key",
+                "-CAcreateserial", "-days", "1", "-extfile", "\(path)/san.cnf", "-out", "\(path)/server.pem",
+            ],
+        ] {
+            let made = try await ChildProcess.run("/usr/bin/openssl", arguments)
+            #expect(made.status == 0, "\(made.errors)")
+        }
+    }
+
+    /// Review 51 F2: receivers whose certificate, from the CA given, named only 127.0.0.1 were believed for
+    /// `localhost` (NIOSSL takes an address entry equal to the address connected to): the Splunk one got the HEC
+    /// token and the audit lines. Neither an HTTP sink nor a syslog one sends anything to such a receiver.
+    @Test func aReceiverWhoseCertificateNamesOnlyItsAddressGetsNothing() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.path
+        try await Self.makeReceiverCertificate(in: path, names: "IP:127.0.0.1")
+        try "5f1e2d3c-hec-token\n".write(toFile: "\(path)/hec.token", atomically: true, encoding: .utf8)
+        chmod("\(path)/hec.token", 0o600)
+        let port = try ServeProcess.freePort()
+        let collector = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/hec_receiver.py", "\(port)",
+                "\(path)/indexed.jsonl", "5f1e2d3c-hec-token", "0", "\(path)/server.pem", "\(path)/server.key",
+            ],
+            listeningOn: port
+        )
+        defer { kill(collector.processIdentifier, SIGKILL) }
+        let rsyslog = try await Rsyslog(
+            port: try ServeProcess.freePort(),
+            tls: ("\(path)/ca.pem", "\(path)/server.pem", "\(path)/server.key")
+        )
+        defer { rsyslog.stop() }
+        let audit = "\(path)/audit.jsonl"
+        try Self.append(1...10, to: audit)
+        let shipper = try ShipProcess(
+            arguments: [
+                "ship", "--audit-log", audit, "--ship", "splunk+https://localhost:\(port)", "--ship",
+                "syslog+tls://localhost:\(rsyslog.port)", "--ship-secret", "splunk=\(path)/hec.token", "--ship-ca",
+                "\(path)/ca.pem",
+            ],
+            log: "\(path)/ship.log"
+        )
+        defer { shipper.kill9() }
+        let log = { (try? String(contentsOfFile: "\(path)/ship.log", encoding: .utf8)) ?? "" }
+        let refused = { (sink: String) in
+            log().split(separator: "\n").contains {
+                $0.contains("does not name localhost") && $0.contains("sink=\(sink)")
+            }
+        }
+        #expect(
+            try await Self.eventually(20) { refused("splunk-localhost") && refused("syslog-tls-localhost") },
+            "\(log())"
+        )
+        #expect(!FileManager.default.fileExists(atPath: "\(path)/indexed.jsonl"))
+        #expect(rsyslog.received().isEmpty)
     }
 
     @Test func splunkGetsEveryLineOnceItsIndexerAcknowledgedIt() async throws {

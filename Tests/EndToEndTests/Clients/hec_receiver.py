@@ -6,7 +6,8 @@ POST /services/collector/ack?channel=... says an ackId is indexed only from its 
 its events written to OUTPUT (one JSON line each, with the time), as an indexer would make them searchable. The first
 REFUSE_FIRST event posts get 503 "Server is busy".
 
-usage: hec_receiver.py PORT OUTPUT TOKEN [REFUSE_FIRST]     Prints "listening" once it listens.
+usage: hec_receiver.py PORT OUTPUT TOKEN [REFUSE_FIRST [CERTIFICATE KEY]]     Prints "listening" once it listens;
+with a certificate and its key, over TLS.
 """
 import json
 import sys
@@ -76,5 +77,10 @@ class Collector(BaseHTTPRequestHandler):
 
 
 server = HTTPServer(("127.0.0.1", port), Collector)
+if len(sys.argv) > 6:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[5], sys.argv[6])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("listening", flush=True)
 server.serve_forever()
