@@ -34,7 +34,9 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
         // No interval: edits reach the policy in force by SIGHUP and admin writes only.
         guard interval > .zero else { return try await gracefulShutdown() }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            // Ended by a stop too: slept through, it held the proxy's listener open for up to an interval after
+            // SIGTERM (review 52 F3).
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             store.exclusively {
                 let (changed, library) = refreshed(settling: Self.settling)
                 if !changed.isEmpty { apply(library) }

@@ -144,9 +144,9 @@ package final class Application: Sendable {
         }
 
         let (source, follower) = origin.follow(policies, settings: settings, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: proxy), .init(service: follower),
-        ]
+        // Stopped in the reverse order: the proxy first (no new connection; exchanges under way answered), while the
+        // policies are still followed and before the shipper takes the last lines (review 52 F3).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: follower)]
         // One instance of a fleet sends each alert: the one whose claim the policy store takes first.
         let database = origin.database
         let shipper: Shipper?
@@ -257,6 +257,7 @@ package final class Application: Sendable {
                 throw await failed("admin listener: \(error)")
             }
         }
+        services.append(.init(service: proxy))
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
         )

@@ -220,6 +220,21 @@ struct ServeBinaryTests {
         }
     }
 
+    /// Review 52 F3: the proxy, stopped last, took new connections and issued tokens for up to a policy-watch
+    /// interval after SIGTERM. It is stopped first.
+    @Test func aStopTakesNoNewConnection() async throws {
+        try await ServeProcess.with(extraArguments: ["--policy-watch-interval", "20"]) { serve in
+            #expect(
+                try await serve.exchange(creator: ProxyEndToEndTests.contoso, signIn: ProxyEndToEndTests.contoso).status
+                    == 200
+            )
+            serve.signal(SIGTERM)
+            try await Task.sleep(for: .seconds(1))
+            let late = try await serve.exchange(creator: ProxyEndToEndTests.contoso, signIn: ProxyEndToEndTests.contoso)
+            #expect(late.status == 0, "\(late.body)")
+        }
+    }
+
     /// Review 49 F3: each policy version replaced kept its `tenantgate_policy_info` series, at 0, for as long as the
     /// process ran. Only the version in force has one.
     @Test func onlyThePolicyInForceHasAnInfoSeries() async throws {

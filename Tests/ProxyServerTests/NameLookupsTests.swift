@@ -2,6 +2,7 @@ import Dispatch
 import NIOCore
 import NIOPosix
 import NetworkPolicy
+import Plumbing
 import TenantPolicy
 import Testing
 
@@ -35,6 +36,28 @@ struct NameLookupsTests {
         for future in stuck { _ = try? await future.get() }
         // Its lookups ended, the client has its places back.
         #expect(try await lookups.run("again.example", for: Self.attacker, on: loop) { 9 }.get() == 9)
+        await lookups.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    /// Review 52 F4: a busy client's sixteen connections at once to one name under `*.sharepoint.com` took its four
+    /// places, and twelve got 503. Addresses asked for while a lookup of that name is under way wait for it.
+    @Test func connectionsToANameBeingLookedUpWaitForThatLookup() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let release = DispatchSemaphore(value: 0)
+        let calls = Locked(0)
+        let lookups = NameLookups(deadline: .seconds(120)) { host, port in
+            calls.withLock { $0 += 1 }
+            _ = release.wait(timeout: .now() + 10)
+            return try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        }
+        let loop = group.next()
+        let answers = (0..<16).map { _ in
+            lookups.address(of: "contoso.sharepoint.com", port: 443, for: Self.attacker, on: loop)
+        }
+        release.signal()
+        for answer in answers { #expect(try await answer.get().port == 443) }
+        #expect(calls.withLock { $0 } == 1)
         await lookups.shutdown()
         try await group.shutdownGracefully()
     }

@@ -77,9 +77,7 @@ final class UpstreamDialer: Sendable {
             let address: EventLoopFuture<SocketAddress> =
                 IPAddress(override.host) != nil
                 ? eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: override.host, port: override.port) }
-                : lookups.run(override.host, for: nil, on: eventLoop) {
-                    try SocketAddress.makeAddressResolvingHost(override.host, port: override.port)
-                }
+                : lookups.address(of: override.host, port: override.port, for: nil, on: eventLoop)
             return address.map { UpstreamRoute(target: override, address: $0, parent: parent) }
         }
         if let literal = IPAddress(target.host) {
@@ -87,30 +85,28 @@ final class UpstreamDialer: Sendable {
                 UpstreamRoute(target: target, address: try judged(literal, target: target), parent: parent)
             }
         }
-        return lookups.run(target.host, for: client, on: eventLoop) {
-            try SocketAddress.makeAddressResolvingHost(target.host, port: target.port)
-        }
-        .flatMapThrowing { address in
-            guard let text = address.ipAddress, let resolved = IPAddress(text) else {
-                throw UpstreamError(code: .connectFailed, detail: "\(target.host) did not resolve to an IP address")
+        return lookups.address(of: target.host, port: target.port, for: client, on: eventLoop)
+            .flatMapThrowing { address in
+                guard let text = address.ipAddress, let resolved = IPAddress(text) else {
+                    throw UpstreamError(code: .connectFailed, detail: "\(target.host) did not resolve to an IP address")
+                }
+                if STSHosts.entraCloud(forHost: target.host) != nil { self.entraAddresses.learn([resolved]) }
+                var route = UpstreamRoute(
+                    target: target,
+                    address: try self.judged(resolved, target: target),
+                    parent: parent
+                )
+                if !namedByTLS { route.askParent(for: resolved) }
+                return route
             }
-            if STSHosts.entraCloud(forHost: target.host) != nil { self.entraAddresses.learn([resolved]) }
-            var route = UpstreamRoute(
-                target: target,
-                address: try self.judged(resolved, target: target),
-                parent: parent
-            )
-            if !namedByTLS { route.askParent(for: resolved) }
-            return route
-        }
-        .flatMapErrorThrowing { error in
-            if let error = error as? UpstreamError { throw error }
-            if namedByTLS, let parent, parent.carries(host: target.host, address: nil) {
-                return UpstreamRoute(target: target, address: nil, parent: parent)
+            .flatMapErrorThrowing { error in
+                if let error = error as? UpstreamError { throw error }
+                if namedByTLS, let parent, parent.carries(host: target.host, address: nil) {
+                    return UpstreamRoute(target: target, address: nil, parent: parent)
+                }
+                if let failure = error as? NameLookups.Failure { throw failure.upstream }
+                throw UpstreamError(code: .connectFailed, detail: "\(target.host) could not be resolved (\(error))")
             }
-            if let failure = error as? NameLookups.Failure { throw failure.upstream }
-            throw UpstreamError(code: .connectFailed, detail: "\(target.host) could not be resolved (\(error))")
-        }
     }
 
     /// Resolves, judges and connects; `initializer` sets up the channel's own handlers.
@@ -207,9 +203,7 @@ final class UpstreamDialer: Sendable {
         if IPAddress(endpoint.host) != nil {
             return eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: endpoint.host, port: endpoint.port) }
         }
-        return lookups.run(endpoint.host, for: nil, on: eventLoop) {
-            try SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
-        }
+        return lookups.address(of: endpoint.host, port: endpoint.port, for: nil, on: eventLoop)
     }
 
     private static func parentUnreachable(_ parent: ParentProxy, _ error: any Error) -> UpstreamError {
