@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import NetworkPolicy
 import ServerIdentity
 
 #if canImport(Glibc)
@@ -75,6 +76,13 @@ package actor SyslogSink: ShipSink {
         channel = nil
     }
 
+    /// The TLS server name for `host`: none for an address, which SNI cannot carry (an IPv6 one with a hex letter was
+    /// sent as a name and never connected; review 52 F5).
+    static func serverName(for host: String) -> String? {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return IPAddress(bare) == nil ? host : nil
+    }
+
     private func connected() async throws -> any Channel {
         if let channel, channel.isActive { return channel }
         let (tls, host) = (self.tls, self.host)
@@ -85,7 +93,7 @@ package actor SyslogSink: ShipSink {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let tls else { return }
-                    let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
+                    let name = Self.serverName(for: host)
                     try channel.pipeline.syncOperations.addHandlers(
                         ServerIdentity.clientHandler(context: tls, host: host, serverName: name),
                         handshake
