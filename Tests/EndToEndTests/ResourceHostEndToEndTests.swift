@@ -58,7 +58,9 @@ struct ResourceHostEndToEndTests {
         ]
         let arguments = each.enumerated().flatMap { index, request in (index == 0 ? [] : ["--next"]) + common + request
         }
-        return Self.parse(try await Curl.run(arguments))
+        // Each request has curl's 20 s: the run as a whole, all of theirs (a loaded CI machine took more than 30 s
+        // for four).
+        return Self.parse(try await Curl.run(arguments, timeoutSeconds: 20 * Double(each.count)))
     }
 
     static func parse(_ output: String) -> [(body: String, status: Int, connected: Bool)] {
