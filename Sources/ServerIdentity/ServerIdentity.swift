@@ -33,21 +33,25 @@ package enum ServerIdentity {
         }
     }
 
-    /// NIOSSL's client handler for `host`, with `serverName` sent as SNI and checked as usual, and the certificate
-    /// then required to name `host` itself before anything is written to the server.
-    package static func clientHandler(
-        context: NIOSSLContext,
-        host: String,
-        serverName: String?
-    ) throws -> NIOSSLClientHandler {
+    /// NIOSSL's client handler for `host`, its name sent as SNI and checked as usual, and the certificate then
+    /// required to name `host` itself before anything is written to the server.
+    package static func clientHandler(context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {
         // The underscored hook is NIOSSL's own place for a check after the chain is verified: the handshake does not
         // complete, and buffered writes do not leave, until it answers.
-        try NIOSSLClientHandler._makeSSLClientHandler(context: context, serverHostname: serverName) { leaf, channel in
+        try NIOSSLClientHandler._makeSSLClientHandler(context: context, serverHostname: serverName(for: host)) {
+            leaf,
+            channel in
             guard Self.certificate(leaf, names: host) else {
                 return channel.eventLoop.makeFailedFuture(ServerIdentityError(host: host))
             }
             return channel.eventLoop.makeSucceededVoidFuture()
         }
+    }
+
+    /// The TLS server name for `host`: none for an address, which SNI cannot carry (a syslog receiver's IPv6 address
+    /// with a hex letter was sent as a name and never connected; review 52 F5).
+    package static func serverName(for host: String) -> String? {
+        addressBytes(host) == nil ? host : nil
     }
 
     /// Lower case, without the trailing dot of a fully qualified name.

@@ -3,7 +3,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
-import NetworkPolicy
 import ServerIdentity
 
 #if canImport(Glibc)
@@ -76,13 +75,6 @@ package actor SyslogSink: ShipSink {
         channel = nil
     }
 
-    /// The TLS server name for `host`: none for an address, which SNI cannot carry (an IPv6 one with a hex letter was
-    /// sent as a name and never connected; review 52 F5).
-    static func serverName(for host: String) -> String? {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return IPAddress(bare) == nil ? host : nil
-    }
-
     private func connected() async throws -> any Channel {
         if let channel, channel.isActive { return channel }
         let (tls, host) = (self.tls, self.host)
@@ -93,9 +85,8 @@ package actor SyslogSink: ShipSink {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let tls else { return }
-                    let name = Self.serverName(for: host)
                     try channel.pipeline.syncOperations.addHandlers(
-                        ServerIdentity.clientHandler(context: tls, host: host, serverName: name),
+                        ServerIdentity.clientHandler(context: tls, host: host),
                         handshake
                     )
                 }

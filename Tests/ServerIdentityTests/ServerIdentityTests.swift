@@ -75,6 +75,15 @@ struct ServerIdentityTests {
         }
     }
 
+    /// Review 52 F5: a syslog receiver's IPv6 address with a hex letter was sent as a TLS server name, and never
+    /// reached.
+    @Test func onlyANameIsSentAsTheServerName() {
+        #expect(ServerIdentity.serverName(for: "siem.contoso.example") == "siem.contoso.example")
+        for address in ["10.0.0.5", "::ffff:127.0.0.1", "[fd00::ab]", "2001:db8::1"] {
+            #expect(ServerIdentity.serverName(for: address) == nil, "\(address)")
+        }
+    }
+
     @Test func anEntryOfAnotherKindNamesNothing() throws {
         let mail = try Self.certificate([
             .rfc822Name("graph.microsoft.com"), .uniformResourceIdentifier("graph.microsoft.com"),

@@ -212,13 +212,7 @@ final class UpstreamConnectionPool {
             let sync = channel.pipeline.syncOperations
             if key.tls {
                 // The name verified is the real host, wherever an override or a parent sends the bytes.
-                try sync.addHandler(
-                    ServerIdentity.clientHandler(
-                        context: tlsContext,
-                        host: key.host,
-                        serverName: Self.sniName(key.host)
-                    )
-                )
+                try sync.addHandler(ServerIdentity.clientHandler(context: tlsContext, host: key.host))
                 try sync.addHandler(WriteCoalescingHandler())
             }
             let exchanger = UpstreamResponseHandler(
@@ -288,7 +282,7 @@ final class UpstreamConnectionPool {
         let initializer: @Sendable (any Channel) throws -> Void = { channel in
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(
-                ServerIdentity.clientHandler(context: tlsContext, host: key.host, serverName: Self.sniName(key.host))
+                ServerIdentity.clientHandler(context: tlsContext, host: key.host)
             )
             try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(HTTPRequestEncoder())
@@ -313,10 +307,6 @@ final class UpstreamConnectionPool {
         .nonisolated()
     }
 
-    /// SNI takes names, not IP literals.
-    private static func sniName(_ host: String) -> String? {
-        host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
-    }
 }
 
 @available(*, unavailable)

@@ -161,13 +161,8 @@ final class UpstreamDialer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if parent.tls {
-                        let host = parent.endpoint.host
                         try sync.addHandler(
-                            ServerIdentity.clientHandler(
-                                context: tlsContext,
-                                host: host,
-                                serverName: IPAddress(host) == nil ? host : nil
-                            )
+                            ServerIdentity.clientHandler(context: tlsContext, host: parent.endpoint.host)
                         )
                     }
                     if let established {
