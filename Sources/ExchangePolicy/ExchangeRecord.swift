@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import Plumbing
 import TenantPolicy
+import TokenInspection
 
 /// The parts of an exchange's audit line known before the decision.
 package struct ExchangeRecord: Sendable, Equatable {
@@ -31,11 +32,26 @@ package struct ExchangeRecord: Sendable, Equatable {
             creatorTenant: creator,
             signInTenant: signIn,
             host: host,
-            path: path,
+            path: Self.pathWithoutTokens(path),
             clientID: clientID,
             reason: reason,
             rule: nil,
             correlationID: correlationID
         )
+    }
+
+    /// The path as an audit line may hold it: each segment that carries a JSON Web Token, once decoded, written
+    /// `[token]`. A resource may read a token from its path, and the judge reads one there (`EmbeddedTokens`), but
+    /// an audit line never holds a token (SPEC 4; review 53 F1: a Graph path's token went whole to every sink).
+    /// The query string is cut by `AuditEvent`. Searched once; split only when a token is there.
+    static func pathWithoutTokens(_ path: String) -> String {
+        let queryStart = path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.endIndex
+        let withoutQuery = path[..<queryStart]
+        guard !EmbeddedTokens.find(in: withoutQuery).isEmpty else { return path }
+        return
+            withoutQuery
+            .split(separator: "/", omittingEmptySubsequences: false)
+            .map { EmbeddedTokens.find(in: $0).isEmpty ? String($0) : "[token]" }
+            .joined(separator: "/")
     }
 }

@@ -72,6 +72,12 @@ struct CrossDocumentSettling {
                 }
             }
         }
+        for document in documents {
+            for unkept in document.parsed?.unkeptDomains ?? []
+            where settled.directory.tenant(forDomain: unkept.name) == nil {
+                error(document.name, unkept.field, unkept.line, ResolvedRules.unresolved(domain: unkept.name))
+            }
+        }
         for (isolation, file) in governing {
             let resolved = rules(isolation, file, settled.directory)
             diagnostics += resolved.diagnostics
@@ -173,11 +179,7 @@ struct ResolvedRules: Sendable {
                 subject = .tenant(id)
             case .domain(let name):
                 guard let id = tenantOfDomain(name) else {
-                    error(
-                        "\(written.field).tenant",
-                        written.line,
-                        "domain '\(name)' does not resolve to a tenant: add it to a governed tenant's domains or to directory.yaml, or write the tenant ID"
-                    )
+                    error("\(written.field).tenant", written.line, Self.unresolved(domain: name))
                     continue
                 }
                 subject = .tenant(id)
@@ -204,6 +206,12 @@ struct ResolvedRules: Sendable {
         }
         policy = IsolationPolicy(tenantID: isolation.tenantID, isEnabled: isolation.isEnabled, rules: rules)
         self.diagnostics = diagnostics
+    }
+}
+
+extension ResolvedRules {
+    static func unresolved(domain name: String) -> String {
+        "domain '\(name)' does not resolve to a tenant: add it to a governed tenant's domains or to directory.yaml, or write the tenant ID"
     }
 }
 

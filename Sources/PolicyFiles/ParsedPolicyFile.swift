@@ -65,8 +65,17 @@ struct ParsedPolicyFile: Sendable {
         let line: Int?
     }
 
+    /// A domain named by a rule the parser did not keep (it has another error, or its file names no valid tenant):
+    /// still looked up once the whole directory is known, so that one run of `validate` lists every error.
+    struct UnkeptDomain {
+        let name: String
+        let field: String
+        let line: Int?
+    }
+
     let file: String
     var isolation: WrittenIsolation?
+    var unkeptDomains: [UnkeptDomain] = []
     var crossTenantAccess: WrittenCrossTenantAccess?
     var directoryEntries: [DirectoryEntry] = []
     var resourceHosts: [DirectoryMapping<HostPattern>] = []

@@ -219,6 +219,8 @@ enum PolicyFileParser {
                                 line: entry.mark?.line
                             )
                         )
+                    } else if case .domain(let name) = reference {
+                        parsed.unkeptDomains.append(.init(name: name, field: "\(field).tenant", line: entry.mark?.line))
                     }
                 }
             }
@@ -234,16 +236,21 @@ enum PolicyFileParser {
         {
             parsed.crossTenantAccess = .init(tenantID: tenantID, policy: policy, line: section.mark?.line)
         }
-        if let tenantID {
-            parsed.isolation = .init(
-                tenantID: tenantID,
-                displayName: displayName,
-                domains: domains,
-                isEnabled: isEnabled,
-                rules: rules,
-                line: root.mark?.line
-            )
+        guard let tenantID else {
+            for rule in rules {
+                guard case .domain(let name) = rule.reference else { continue }
+                parsed.unkeptDomains.append(.init(name: name, field: "\(rule.field).tenant", line: rule.line))
+            }
+            return
         }
+        parsed.isolation = .init(
+            tenantID: tenantID,
+            displayName: displayName,
+            domains: domains,
+            isEnabled: isEnabled,
+            rules: rules,
+            line: root.mark?.line
+        )
     }
 
     /// `directory.yaml`: `tenants: [{tenantId, displayName?, domains: [..]}]`, and optionally

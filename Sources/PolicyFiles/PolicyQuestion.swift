@@ -98,7 +98,10 @@ package enum PolicyQuestion {
             : ""
         var answer = Answer(
             isAllowed: result.isAllowed,
-            blockedDirections: result.isAllowed || query.kind == .tenantRestrictions ? [] : [query.direction],
+            // Tenant restrictions govern the tenant's own users signing in elsewhere: outbound, whichever direction
+            // was asked, as the proxy's refusal names it (review 53 F4).
+            blockedDirections: result.isAllowed
+                ? [] : [query.kind == .tenantRestrictions ? .outbound : query.direction],
             explanation: "\(set.name(tenant)) toward \(set.name(query.partner)): " + fallback + result.explanation
         )
         answer.setting = result.settingName

@@ -19,6 +19,11 @@ package enum EmbeddedTokens {
         return text.withUTF8 { find(inBuffer: $0) }
     }
 
+    package static func find(in text: Substring) -> [String] {
+        var text = text
+        return text.withUTF8 { find(inBuffer: $0) }
+    }
+
     package static func find(in bytes: [UInt8]) -> [String] {
         bytes.withUnsafeBufferPointer { find(inBuffer: $0) }
     }

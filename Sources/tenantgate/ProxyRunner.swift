@@ -27,10 +27,10 @@ struct ProxyRunner {
                 registry: registry,
                 logger: logger,
                 onProxyListening: { address in
-                    // SPEC 4: one line on standard output when ready.
-                    FileHandle.standardOutput.write(
-                        Data("listening on \(listen.host):\(address.port ?? listen.port)\n".utf8)
-                    )
+                    // SPEC 4: one line on standard output when ready; an IPv6 address in brackets, as `--listen`
+                    // and URLs take it back.
+                    let ready = HostPort(host: listen.host, port: address.port ?? listen.port)
+                    FileHandle.standardOutput.write(Data("listening on \(ready)\n".utf8))
                 }
             )
         } catch {

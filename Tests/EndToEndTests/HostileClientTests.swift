@@ -57,6 +57,29 @@ struct HostileClientTests {
         }
     }
 
+    /// On a plain `http://` request too (SPEC 4.1; review 53 F3: it went on to the origin, unread and unaudited): a
+    /// forged maker token gets 407 and a `creatorToken` line; a verified one goes on, without the header.
+    @Test func aPlainRequestsForgedMakerTokenIsRefused() async throws {
+        try await ServeProcess.with(
+            plainHTTP: true,
+            extraArguments: ["--allow-destination", "127.0.0.0/8", "--allow-http-port", "STS_PLAIN_PORT"]
+        ) { serve in
+            let url = "http://localhost:\(serve.sts.plainPort ?? 0)/organizations/v2.0/.well-known/openid-configuration"
+            let forged = try await Self.forge(.otherKey, tenant: Self.northwind, sts: serve.sts)
+            let refused = try await serve.curl(serve.makerHeader(forged) + [url])
+            #expect(refused.status == 407, "\(refused)")
+            #expect(refused.body.contains("creator_token_invalid"), "\(refused.body)")
+            let lines = serve.auditObjects()
+            #expect(lines.map { $0["setting"] as? String } == ["creatorToken"], "\(lines)")
+            #expect(lines.first?["decision"] as? String == "error")
+            #expect(lines.first?["host"] as? String == "localhost")
+            let genuine = try await serve.curl(
+                serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso)) + [url]
+            )
+            #expect(genuine.status == 200, "\(genuine)")
+        }
+    }
+
     /// The scheme in any letter case is the same credential (RFC 7235); a token far larger than Entra's is refused
     /// before decoding, with no fallback. (No creator is granted here, so the token alone names Contoso.)
     @Test func makerTokenSpellingAndSize() async throws {

@@ -332,6 +332,32 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// A token in the path is judged, and its audit line holds `[token]` in its place: review 53 F1 found the whole
+    /// signed token in `path`, and so in every sink. Percent-encoded too, as the judge decodes it.
+    @Test func aTokenInThePathIsJudgedAndLeftOutOfTheAuditLine() async throws {
+        try await ServeProcess.with(policies: try Self.policies(), extraArguments: Self.resourceArguments) { serve in
+            let allowed = UnsignedTokens.graph(tenant: Self.fabrikam)
+            let elsewhere = UnsignedTokens.graph(tenant: Self.northwind)
+            let encoded = "%65yJ" + elsewhere.dropFirst(3).replacingOccurrences(of: ".", with: "%2E")
+            let answers = try await Self.requests(
+                serve,
+                [
+                    Self.bearer(allowed) + ["https://graph.microsoft.com/v1.0/users/\(elsewhere)/photo"],
+                    Self.bearer(allowed) + ["https://graph.microsoft.com/v1.0/users/\(encoded)/photo?a=1"],
+                ]
+            )
+            #expect(answers.map(\.status) == [403, 403], "\(answers)")
+            let refused = Self.resourceLines(serve).filter { $0["decision"] as? String == "blocked" }
+            #expect(
+                refused.map { $0["path"] as? String } == ["/v1.0/users/[token]/photo", "/v1.0/users/[token]/photo"],
+                "\(refused)"
+            )
+            let audit = (try? String(contentsOfFile: serve.auditPath, encoding: .utf8)) ?? ""
+            let claims = elsewhere.split(separator: ".")[1]
+            #expect(!audit.contains(claims), "no part of the token in the audit log")
+        }
+    }
+
     /// The tenant the directory maps a destination to meets the creator's cross-tenant access settings too, as a
     /// readable token of it does: review 29 reached Northwind's Azure DevOps organisation with a PAT and its
     /// SharePoint with a cookie, past the tenant restrictions of Contoso (isolation Off, every tenant but Fabrikam

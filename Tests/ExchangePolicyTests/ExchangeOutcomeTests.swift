@@ -46,6 +46,31 @@ struct ExchangeOutcomeTests {
         #expect(shaped.answer == answer)
     }
 
+    /// Whatever the path carries, the line holds no token: a segment with one (as the judge reads it, decoded) is
+    /// `[token]`, the query is cut, and a path without one is kept as sent (review 53 F1).
+    @Test(arguments: [
+        ("/common/oauth2/v2.0/token", "/common/oauth2/v2.0/token"),
+        ("/v1.0/users/%s/photo?x=%s", "/v1.0/users/[token]/photo"),
+        ("/%s", "/[token]"),
+        ("/v1.0/a;b=%s/c//d", "/v1.0/[token]/c//d"),
+        ("/x/%65yJhbGciOiJub25lIn0%2EeyJ0aWQiOiJ4In0%2Esig", "/x/[token]"),
+        ("/v1.0/eyJ/short.a.b", "/v1.0/eyJ/short.a.b"),
+    ])
+    func theAuditedPathHoldsNoToken(sent: String, audited: String) {
+        let token = UnsignedTokens.graph(tenant: Self.contoso)
+        let record = ExchangeRecord(
+            host: "graph.microsoft.com",
+            path: sent.replacingOccurrences(of: "%s", with: token),
+            clientID: nil,
+            correlationID: UUID()
+        )
+        let event = ExchangeOutcome(Self.verdict(.allow), mode: .enforce, upstreamAnswerReadable: true).auditEvent(
+            record,
+            at: Date()
+        )
+        #expect(event.path == audited)
+    }
+
     @Test func theAuditLineAndTheLabelsCarryTheSameDecision() {
         let record = ExchangeRecord(
             host: "login.microsoftonline.com",

@@ -1,3 +1,4 @@
+import CrossTenantAccess
 import PolicyFiles
 import TenantPolicy
 import TestSupport
@@ -56,5 +57,21 @@ struct PolicyQuestionTests {
             in: bundle
         )
         #expect(fabrikam.isAllowed, "\(fabrikam.explanation)")
+    }
+
+    /// Tenant restrictions refuse the tenant's own users signing in elsewhere: outbound, whichever direction is
+    /// asked, as the proxy's refusal (error 5000211) names it (review 53 F4: `check` answered blocked with none).
+    @Test(arguments: [Direction.inbound, .outbound])
+    func tenantRestrictionsBlockOutbound(asked: Direction) throws {
+        let bundle = try Self.examples("policies/cross-tenant-access")
+        let query = CrossTenantAccessQuery(
+            kind: .tenantRestrictions,
+            direction: asked,
+            partner: ExampleTenants.northwind,
+            user: nil,
+            application: nil
+        )
+        let answer = PolicyQuestion.crossTenantAccess(query, tenant: ExampleTenants.contoso, in: bundle, source: "test")
+        #expect(!answer.isAllowed && answer.blockedDirections == [.outbound], "\(answer.explanation)")
     }
 }

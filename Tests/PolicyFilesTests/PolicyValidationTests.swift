@@ -146,6 +146,34 @@ struct PolicyValidationTests {
         #expect(errors.count >= 3)
     }
 
+    /// A domain that resolves nowhere is reported beside the rule's other error, and in a file whose tenantId is not
+    /// one (review 53 F2: each hid it until fixed).
+    @Test func aDomainThatResolvesNowhereIsReportedBesideOtherErrors() {
+        let badDirection = Self.errors([
+            ("a.yaml", Self.yaml(rules: "    - {tenant: nowhere.example, direction: sideways}"))
+        ])
+        #expect(badDirection.contains { $0.field == "isolation.rules[0].direction" })
+        #expect(
+            badDirection.contains { $0.field == "isolation.rules[0].tenant" && $0.message.contains("nowhere.example") }
+        )
+        let badTenant = Self.errors([
+            ("b.yaml", Self.yaml(rules: "    - {tenant: nowhere.example, direction: outbound}", tenant: "not-a-guid"))
+        ])
+        #expect(badTenant.contains { $0.field == "tenantId" })
+        #expect(
+            badTenant.contains {
+                $0.file == "b.yaml" && $0.field == "isolation.rules[0].tenant"
+                    && $0.message.contains("does not resolve")
+            }
+        )
+        // A domain the directory knows is no error, wherever it is named.
+        let directory = "tenants:\n  - tenantId: \(Self.fabrikamID)\n    domains: [fabrikam.com]\n"
+        let known = Self.errors([
+            ("b.yaml", Self.yaml(rules: "    - {tenant: fabrikam.com, direction: up}")), ("directory.yaml", directory),
+        ])
+        #expect(known.map(\.field) == ["isolation.rules[0].direction"])
+    }
+
     @Test func unknownFieldsWarnAndPowerPlatformDisabledMeansOff() throws {
         let json =
             #"{"properties": {"tenantId": "\#(Self.contosoID)", "isDisabled": true, "allowedTenants": [], "extra": 1}}"#

@@ -13,8 +13,9 @@ import TokenInspection
 /// the one `Action` the handler carries out. A CONNECT's end and its creator arrive in either order.
 struct ConnectStateMachine {
     /// Allowed transitions: idle → connecting | forwarding | failed; connecting → resolvingDestination | accepted
-    /// | failed; resolvingDestination → accepted | failed; forwarding → awaitingUpstream | failed;
-    /// awaitingUpstream → idle | failed; any → closed, which absorbs every later event.
+    /// | failed; resolvingDestination → accepted | failed; forwarding → verifyingMaker | awaitingUpstream | failed;
+    /// verifyingMaker → awaitingUpstream | failed; awaitingUpstream → idle | failed; any → closed, which absorbs
+    /// every later event.
     enum State {
         case idle
         /// A CONNECT's head was read; its end and its creator are awaited.
@@ -24,7 +25,10 @@ struct ConnectStateMachine {
         /// Accepted and being handed over.
         case accepted
         /// A plain request's body is being read.
-        case forwarding(HTTPRequestHead, body: BoundedBody)
+        case forwarding(HTTPRequestHead, body: BoundedBody, clientAddress: IPAddress)
+        /// A whole plain request waits for its maker token to verify, as a CONNECT's does (SPEC 4.1). A request
+        /// pipelined behind it, or the client's FIN, ends the connection after the answer, as upstream.
+        case verifyingMaker(HTTPRequestHead, body: ByteBuffer?, keepAlive: Bool, pipelined: Bool)
         /// A plain request is upstream. Pipelining is not supported: a request that arrives now is not read, and
         /// the connection closes after the current answer so that the client sends it again.
         case awaitingUpstream(keepAlive: Bool, pipelined: Bool)
@@ -50,25 +54,29 @@ struct ConnectStateMachine {
         case .awaitingUpstream(let keepAlive, _):
             state = .awaitingUpstream(keepAlive: keepAlive, pipelined: true)
             return .none
+        case .verifyingMaker(let request, let body, let keepAlive, _):
+            state = .verifyingMaker(request, body: body, keepAlive: keepAlive, pipelined: true)
+            return .none
         case .connecting, .resolvingDestination, .accepted, .forwarding:
             return fail(.badRequest, "unexpected request part")
         case .failed, .closed:
             return .none
         }
         // `--allow-client` was judged when the connection was accepted (`ClientAdmission`).
-        return head.method == .CONNECT ? connectReceived(head, from: clientAddress) : plainRequestReceived(head)
+        return head.method == .CONNECT
+            ? connectReceived(head, from: clientAddress) : plainRequestReceived(head, from: clientAddress)
     }
 
     mutating func bodyReceived(_ chunk: ByteBuffer) -> Action {
         switch state {
-        case .forwarding(let head, var body):
+        case .forwarding(let head, var body, let clientAddress):
             // Let go of the state's copy first, so the body has one owner and grows in place: else every part copied
             // the whole body read so far (a million one-byte chunks, half a terabyte copied).
             state = .closed
             guard body.append(chunk) else { return fail(.payloadTooLarge, "the request body exceeds the limit") }
-            state = .forwarding(head, body: body)
+            state = .forwarding(head, body: body, clientAddress: clientAddress)
             return .none
-        case .connecting, .awaitingUpstream, .failed, .closed:
+        case .connecting, .verifyingMaker, .awaitingUpstream, .failed, .closed:
             return .none
         case .idle, .resolvingDestination, .accepted:
             return fail(.badRequest, "unexpected request part")
@@ -77,13 +85,13 @@ struct ConnectStateMachine {
 
     mutating func endReceived() -> Action {
         switch state {
-        case .forwarding(let head, let body):
-            return forwardPlain(head, body: body.buffer)
+        case .forwarding(let head, let body, let clientAddress):
+            return plainRequestEnded(head, body: body.buffer, clientAddress: clientAddress)
         case .connecting(var connect) where !connect.ended:
             connect.ended = true
             state = .connecting(connect)
             return .stopParsing
-        case .awaitingUpstream, .failed, .closed:
+        case .verifyingMaker, .awaitingUpstream, .failed, .closed:
             return .none
         case .idle, .connecting, .resolvingDestination, .accepted:
             return fail(.badRequest, "unexpected request part")
@@ -100,6 +108,9 @@ struct ConnectStateMachine {
         case .awaitingUpstream(let keepAlive, _):
             // The plain request before it is answered first, then the connection ends: both were lost (review 35).
             state = .awaitingUpstream(keepAlive: keepAlive, pipelined: true)
+            return .none
+        case .verifyingMaker(let request, let body, let keepAlive, _):
+            state = .verifyingMaker(request, body: body, keepAlive: keepAlive, pipelined: true)
             return .none
         case .connecting, .resolvingDestination, .accepted:
             state = .failed
@@ -130,6 +141,9 @@ struct ConnectStateMachine {
     }
 
     mutating func creatorResolved(_ creator: CreatorResolver.Resolution) -> Action {
+        if case .verifyingMaker(let head, let body, let keepAlive, let pipelined) = state {
+            return plainMakerVerified(creator, head, body: body, keepAlive: keepAlive, pipelined: pipelined)
+        }
         guard case .connecting(var connect) = state, connect.creator == nil else { return .none }
         connect.creator = creator
         state = .connecting(connect)
@@ -220,8 +234,8 @@ struct ConnectStateMachine {
         case .idle, .forwarding, .failed: owesAnswer = false
         // The client has not finished its CONNECT, or the proxy is verifying its maker token.
         case .connecting(let connect): owesAnswer = connect.ended
-        // Handed over, or waiting for DNS or upstream: their own deadlines apply.
-        case .resolvingDestination, .accepted, .awaitingUpstream: owesAnswer = true
+        // Handed over, verifying a maker token, or waiting for DNS or upstream: their own deadlines apply.
+        case .resolvingDestination, .accepted, .verifyingMaker, .awaitingUpstream: owesAnswer = true
         case .closed: return .none
         }
         guard IdlePolicy.closes(owesAnswer: owesAnswer) else { return .none }
@@ -239,6 +253,8 @@ struct ConnectStateMachine {
             connect.clientFinished = true
             state = .resolvingDestination(connect, creator: creator)
         case .idle, .connecting, .forwarding: return closeNow()
+        case .verifyingMaker(let head, let body, _, let pipelined):
+            state = .verifyingMaker(head, body: body, keepAlive: false, pipelined: pipelined)
         case .awaitingUpstream(_, let pipelined): state = .awaitingUpstream(keepAlive: false, pipelined: pipelined)
         case .accepted, .failed, .closed: break  // handed over: the session's handlers have their own rule
         }

@@ -13,6 +13,12 @@ enum PlainRequestPlan: Equatable {
     /// 400.
     case malformed(String)
 
+    /// The host an absolute URL names, for an audit line written before the request is planned; the URL as sent
+    /// (its first 200 bytes) when it names none.
+    static func host(of uri: String) -> String {
+        URLComponents(string: uri)?.host.flatMap { HostName.canonical($0) } ?? String(uri.prefix(200))
+    }
+
     static func plan(
         _ head: HTTPRequestHead,
         bodyLength: Int,

@@ -231,10 +231,11 @@ struct ConnectStateMachineTests {
         #expect(machine.plainResponded(response) == .answerPlain(response, keepAlive: false))
     }
 
+    /// A maker token is verified, then left out of what goes upstream.
     @Test func plainHTTPIsForwardedAndAnswered() {
         var machine = Self.machine()
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "http://Example.COM:8080/a?b=1")
-        head.headers.add(name: "proxy-authorization", value: "Basic secret")
+        head.headers.add(name: "proxy-authorization", value: "Bearer maker")
         #expect(machine.headReceived(head, clientAddress: Self.loopback) == .none)
         let upstream = HTTPRequestHead(
             version: .http1_1,
@@ -242,7 +243,12 @@ struct ConnectStateMachineTests {
             uri: "/a?b=1",
             headers: ["host": "example.com:8080"]
         )
-        #expect(machine.endReceived() == .forwardPlain(upstream, body: nil, host: "example.com", port: 8080))
+        #expect(
+            machine.endReceived() == .resolveCreator(proxyAuthorization: "Bearer maker", clientAddress: Self.loopback)
+        )
+        #expect(
+            machine.creatorResolved(Self.contoso) == .forwardPlain(upstream, body: nil, host: "example.com", port: 8080)
+        )
         let response = Fixtures.answer(.ok, "hello")
         #expect(machine.plainResponded(response) == .answerPlain(response, keepAlive: true))
         #expect(
@@ -251,6 +257,57 @@ struct ConnectStateMachineTests {
                 clientAddress: Self.loopback
             ) == .none
         )
+    }
+
+    /// SPEC 4.1: a maker token sent on a plain request and not verified is answered 407 and audited, as on a CONNECT
+    /// (review 53 F3: it went on unread). A request pipelined behind it waits, and is not read as part of it.
+    @Test func aPlainRequestsMakerTokenThatDoesNotVerifyGets407() {
+        var machine = Self.machine()
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "http://example.com/x")
+        head.headers.add(name: "proxy-authorization", value: "Bearer forged")
+        head.headers.add(name: "content-length", value: "2")
+        _ = machine.headReceived(head, clientAddress: Self.loopback)
+        _ = machine.bodyReceived(ByteBuffer(string: "ab"))
+        #expect(
+            machine.endReceived() == .resolveCreator(proxyAuthorization: "Bearer forged", clientAddress: Self.loopback)
+        )
+        #expect(machine.headReceived(head, clientAddress: Self.loopback) == .none)
+        #expect(machine.bodyReceived(ByteBuffer(string: "cd")) == .none)
+        #expect(machine.endReceived() == .none)
+        #expect(machine.idleTimeoutFired() == .none, "an answer is owed")
+        #expect(
+            machine.creatorResolved(.refused(reason: "bad signature"))
+                == .refuseMakerToken(
+                    ConnectionRefusal(
+                        host: "example.com",
+                        creator: nil,
+                        setting: .creatorToken,
+                        reason: "bad signature",
+                        decision: .error
+                    )
+                )
+        )
+    }
+
+    /// Verified while a second request is pipelined behind it: sent with its own body only, and the connection ends
+    /// after its answer.
+    @Test func aPlainRequestVerifiedWithAnotherBehindItClosesAfterTheAnswer() {
+        var machine = Self.machine()
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "http://example.com/x")
+        head.headers.add(name: "proxy-authorization", value: "Bearer maker")
+        head.headers.add(name: "content-length", value: "2")
+        _ = machine.headReceived(head, clientAddress: Self.loopback)
+        _ = machine.bodyReceived(ByteBuffer(string: "ab"))
+        _ = machine.endReceived()
+        _ = machine.headReceived(head, clientAddress: Self.loopback)
+        _ = machine.bodyReceived(ByteBuffer(string: "cd"))
+        guard case .forwardPlain(_, let body, _, _) = machine.creatorResolved(Self.contoso) else {
+            Issue.record("not forwarded")
+            return
+        }
+        #expect(body == ByteBuffer(string: "ab"))
+        let response = Fixtures.answer(.ok, "hello")
+        #expect(machine.plainResponded(response) == .answerPlain(response, keepAlive: false))
     }
 
     /// Found by the wire fuzzer: a port past 65535 reached NIO's `SocketAddress`, which traps. A port past `Int`
