@@ -21,9 +21,11 @@ package struct TenantRestrictionsV2: Sendable, Equatable {
     /// `TENANT:POLICY-ID`, both GUIDs.
     package init?(parsing text: String) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let tenant = TenantID(parts[0]), TenantID(parts[1]) != nil else { return nil }
+        guard parts.count == 2, let tenant = TenantID(parts[0]), let policy = TenantID(parts[1]) else { return nil }
         self.tenant = tenant
-        policyID = parts[1].lowercased()
+        // Sent as Microsoft documents it, `<TenantId>:<policyGuid>`, however it was written (review 54: braces went
+        // upstream as given).
+        policyID = policy.description
     }
 
     package var headerValue: String { "\(tenant):\(policyID)" }

@@ -7,7 +7,8 @@ package struct TokenRequestSummary: Sendable, Equatable {
     package var grantType: String?
     package var scope: String?
     package var resource: String?
-    /// `client_id` or `grant_type` when the body carries that field more than once (names compared after decoding).
+    /// `client_id` or `grant_type` when the body carries that field more than once (names compared after decoding,
+    /// in any letter case).
     /// Readers disagree on which copy wins (first, last, or an error), so a decision on one copy may not be the
     /// STS's: a caller refuses such a body.
     package private(set) var repeatedField: String?
@@ -103,8 +104,10 @@ package struct TokenRequestSummary: Sendable, Equatable {
         return field(named: String(decoding: name, as: UTF8.self))
     }
 
+    /// Names in any letter case: Entra's form reader (ASP.NET's) folds them, so `Client_Id` beside `client_id` is a
+    /// second copy, not another field (review 54 saw the first judged while the STS could read the second).
     private static func field(named name: String) -> Field? {
-        switch name {
+        switch name.lowercased() {
         case "client_id": .clientID
         case "grant_type": .grantType
         case "scope": .scope

@@ -118,6 +118,47 @@ struct EvaluationTests {
         #expect(blockU9.evaluate(Fixtures.query(user: groupsUnknown)).isAllowed)
     }
 
+    /// An ID matches however either side spells the GUID, as Entra reads it (review 54: a block of `{GUID}` blocked
+    /// nothing, and a `client_id` without hyphens passed a block of the application).
+    @Test(arguments: [
+        ("{6F2C1A7E-0000-4000-8000-00000000000B}", "6f2c1a7e-0000-4000-8000-00000000000b"),
+        (" 6f2c1a7e-0000-4000-8000-00000000000b", "6F2C1A7E00004000800000000000000B"),
+        ("6f2c1a7e-0000-4000-8000-00000000000b", "(6f2c1a7e-0000-4000-8000-00000000000b)"),
+        ("6f2c1a7e-0000-4000-8000-00000000000b", "{6f2c1a7e-0000-4000-8000-00000000000b} "),
+    ])
+    func anApplicationMatchesInEverySpellingOfItsID(target: String, clientID: String) throws {
+        let policy = try Self.policy(
+            Fixtures.setting(
+                users: "allowed",
+                [("AllUsers", "user")],
+                applications: "blocked",
+                [(target, "application")]
+            )
+        )
+        let result = policy.evaluate(Fixtures.query(application: clientID))
+        #expect(!result.isAllowed && result.decidingTarget == target, "\(result.explanation)")
+        #expect(policy.evaluate(Fixtures.query(application: Fixtures.graph)).isAllowed)
+    }
+
+    @Test func aUserAndAGroupMatchInEverySpellingOfTheirIDs() throws {
+        let policy = try Self.policy(
+            Fixtures.setting(
+                users: "blocked",
+                [
+                    ("{5C1E7F00-0000-4000-8000-00000000000A}", "user"),
+                    ("7d000000-0000-4000-8000-0000000000cc", "group"),
+                ],
+                applications: "blocked",
+                [("AllApplications", "application")]
+            )
+        )
+        let spaceInside = UserIdentity(id: "5c1e7f00000040008000 00000000000a")
+        #expect(policy.evaluate(Fixtures.query(user: spaceInside)).isAllowed, "another ID")
+        #expect(!policy.evaluate(Fixtures.query(user: UserIdentity(id: "5c1e7f0000004000800000000000000a"))).isAllowed)
+        let member = UserIdentity(id: "u9", groupIDs: ["{7D000000-0000-4000-8000-0000000000CC}"])
+        #expect(!policy.evaluate(Fixtures.query(user: member)).isAllowed)
+    }
+
     @Test func userTargetsAndLetterCase() throws {
         let policy = try Self.policy(
             Fixtures.setting(

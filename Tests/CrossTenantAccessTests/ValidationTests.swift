@@ -39,6 +39,35 @@ struct ValidationTests {
     static let inboundPath = "partners[0].b2bCollaborationInbound"
 
     static let cases: [Case] = [
+        // Review 54: a keyword in another letter case was kept as an ID nothing matches, so the block blocked nothing.
+        Case(
+            name: "keyword in another letter case",
+            json: inbound("blocked", [("allusers", "user")], "blocked", [("AllApplications", "application")]),
+            expected: [
+                .init(
+                    .error,
+                    field: "\(inboundPath).usersAndGroups.targets[0].target",
+                    message: "'allusers' is not a keyword; did you mean 'AllUsers'?"
+                )
+            ]
+        ),
+        // Read past, and the keyword then counts for Graph's pairing rule (block AllUsers, block AllApplications).
+        Case(
+            name: "white space around a keyword",
+            json: inbound("blocked", [("AllUsers ", "user")], "allowed", [("AllApplications", "application")]),
+            expected: [
+                .init(
+                    .warning,
+                    field: "\(inboundPath).usersAndGroups.targets[0].target",
+                    message: "'AllUsers ' has stray whitespace; read as 'AllUsers'"
+                ),
+                .init(
+                    .error,
+                    field: "\(inboundPath).applications",
+                    message: "usersAndGroups blocks AllUsers, so applications must block AllApplications"
+                ),
+            ]
+        ),
         Case(
             name: "tenant ID that is not a GUID",
             json: partner(#""isServiceProvider": true"#, tenant: "fabrikam.onmicrosoft.com"),

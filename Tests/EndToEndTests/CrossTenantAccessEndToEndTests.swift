@@ -228,6 +228,22 @@ struct CrossTenantAccessEndToEndTests {
         }
     }
 
+    /// A target written in the braced, upper-case form Graph tooling prints blocks the user it names, as the plain
+    /// form does (review 54: `validate` took it, and the user's sign-in passed).
+    @Test func aTargetWrittenInAnotherSpellingOfItsIDStillBlocks() async throws {
+        let braced = "'{\(Self.blockedNorthwindUser.uppercased())}'"
+        try await ServeProcess.with(policies: try Self.policiesBlockingNorthwind(braced, targetType: "user")) { serve in
+            let maker = serve.makerHeader(try await serve.sts.makerToken(tenant: Self.contoso))
+            let path =
+                "/\(Self.northwind)/oauth2/v2.0/authorize?response_type=id_token&response_mode=form_post"
+                + "&client_id=e002ab83-2360-4092-bd0b-5a4c52f2f15a&scope=openid+profile"
+            let url = "https://login.microsoftonline.com\(path)"
+            #expect(try await serve.curl(maker + [url + "&mock_oid=\(Self.blockedNorthwindUser)"]).status == 403)
+            #expect(try await serve.curl(maker + [url]).status == 200)
+            #expect(serve.auditObjects().first?["setting"] as? String == "tenantRestrictions")
+        }
+    }
+
     static let blockedNorthwindUser = "7d3e1f20-4b5c-4a69-8e7f-90a1b2c3d4e5"
     static let blockedNorthwindGroup = "3c9a7e51-2d4b-4f60-9a8e-1b2c3d4e5f60"
 

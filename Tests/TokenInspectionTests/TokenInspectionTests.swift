@@ -121,6 +121,9 @@ struct TokenInspectionTests {
         arguments: [
             ("client_id=a&client_id=b", "client_id"),
             ("client_id=a&client%5Fid=b", "client_id"),
+            // Entra's form reader folds names' letter case (review 54).
+            ("client_id=a&Client_Id=b", "client_id"),
+            ("GRANT_TYPE=x&grant_type=y", "grant_type"),
             ("client%5fid=a&client_id=b", "client_id"),
             ("client_id=a&client%5Fid", "client_id"),
             ("client_id&client_id=a", "client_id"),

@@ -29,7 +29,7 @@ package struct CrossTenantAccessQuery: Hashable, Sendable {
         self.partner = partner
         self.user = user
         self.application = application
-        normalizedApplication = application?.lowercased()
+        normalizedApplication = application.map { ObjectID.key($0) }
     }
 
     /// The Graph property this question is answered from, e.g. `b2bCollaborationInbound`.

@@ -1,5 +1,5 @@
-/// The targets of one target configuration, compiled for matching (SPEC 2.2): keyword flags and lowercased ID
-/// tables that map back to the target as written, so that a match can be reported.
+/// The targets of one target configuration, compiled for matching (SPEC 2.2): keyword flags and ID tables keyed by
+/// the IDs' one spelling (`ObjectID`) that map back to the target as written, so that a match can be reported.
 ///
 /// Keywords match by name whatever their `targetType` (validation reports a wrong pairing); other targets by
 /// `targetType`. A target of an unrecognized type never matches.
@@ -23,7 +23,7 @@ struct TargetMatcher: Hashable, Sendable {
                 }
                 continue
             }
-            let key = target.target.lowercased()
+            let key = ObjectID.key(target.target)
             switch target.targetType.meaning {
             case .user: users[key] = users[key] ?? target.target
             case .group: groups[key] = groups[key] ?? target.target

@@ -1,7 +1,7 @@
 /// The user a cross-tenant access question is about: an object ID and the IDs of the groups the user is in.
 ///
-/// IDs are Entra object IDs (GUIDs) and compare case-insensitively; they are lowercased once here so that
-/// matching is a dictionary lookup.
+/// IDs are Entra object IDs (GUIDs) and compare in one spelling (`ObjectID`), made once here so that matching is a
+/// dictionary lookup.
 package struct UserIdentity: Hashable, Sendable {
     /// The user's object ID, as given.
     package let id: String
@@ -17,7 +17,7 @@ package struct UserIdentity: Hashable, Sendable {
         self.id = id
         self.groupIDs = groupIDs
         self.groupsKnown = groupsKnown
-        normalizedID = id.lowercased()
-        normalizedGroupIDs = groupIDs.map { $0.lowercased() }
+        normalizedID = ObjectID.key(id)
+        normalizedGroupIDs = groupIDs.map { ObjectID.key($0) }
     }
 }

@@ -33,8 +33,8 @@ package struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
         self.additionalProperties = additionalProperties
     }
 
-    /// The keyword this target names, if any (spelled exactly as Graph does).
-    package var keyword: Keyword? { Keyword(rawValue: target) }
+    /// The keyword this target names, if any: spelled as Graph does, around stray white space (validation warns).
+    package var keyword: Keyword? { Keyword(rawValue: String(target.trimmingASCIIWhitespace())) }
 
     package static let allUsers = CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)
     package static let allApplications = CrossTenantAccessPolicyTarget(

@@ -96,9 +96,7 @@ enum SettingValidator {
         at path: String,
         into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
-        if target.target.trimmingASCIIWhitespace().isEmpty {
-            diagnostics.append(.init(.error, field: "\(path).target", message: "is empty; name an ID or a keyword"))
-        }
+        checkSpelling(of: target.target, at: "\(path).target", into: &diagnostics)
         let type = target.targetType
         switch type.meaning {
         case .unknownFutureValue, .unrecognized:
@@ -127,6 +125,37 @@ enum SettingValidator {
                     .error,
                     field: "\(path).targetType",
                     message: "\(side.rawValue) takes \(side.expected) targets, not '\(type.rawValue)'"
+                )
+            )
+        }
+    }
+
+    /// A keyword is spelled as Graph spells it: `allusers` would be kept as an ID that nothing matches, and a block
+    /// written with it would block nothing (review 54). White space around a target is read past, with a warning.
+    private static func checkSpelling(
+        of target: String,
+        at field: String,
+        into diagnostics: inout [CrossTenantAccessDiagnostic]
+    ) {
+        let trimmed = String(target.trimmingASCIIWhitespace())
+        if trimmed.isEmpty {
+            diagnostics.append(.init(.error, field: field, message: "is empty; name an ID or a keyword"))
+            return
+        }
+        if trimmed != target {
+            diagnostics.append(
+                .init(.warning, field: field, message: "'\(target)' has stray whitespace; read as '\(trimmed)'")
+            )
+        }
+        let keywords = CrossTenantAccessPolicyTarget.Keyword.allCases
+        if CrossTenantAccessPolicyTarget.Keyword(rawValue: trimmed) == nil,
+            let keyword = keywords.first(where: { $0.rawValue.lowercased() == trimmed.lowercased() })
+        {
+            diagnostics.append(
+                .init(
+                    .error,
+                    field: field,
+                    message: "'\(target)' is not a keyword; did you mean '\(keyword.rawValue)'?"
                 )
             )
         }
