@@ -1,6 +1,7 @@
 import TenantPolicy
 
-/// Recognises Entra issuers (SPEC 3): v1 `https://sts.windows.net/<tid>/`, v2 `https://<entra host>/<tid>/v2.0`,
+/// Recognises Entra issuers (SPEC 3): v1 `https://sts.windows.net/<tid>/` (China's `sts.chinacloudapi.cn`), v2
+/// `https://<entra host>/<tid>/v2.0`,
 /// including Entra External ID's `https://<sub-or-tid>.ciamlogin.com/<tid>/v2.0` (ENTRA-FACTS 6).
 package enum EntraIssuer {
     package struct Parsed: Sendable, Equatable {
@@ -8,6 +9,10 @@ package enum EntraIssuer {
         package let cloud: EntraCloud
         package let version: TokenEndpoint.Version
     }
+
+    /// v1 issuers' hosts: the global cloud's, and China's (21Vianet issues v1 tokens as `https://sts.chinacloudapi.cn/
+    /// <tid>/`; review 54 found its Graph tokens taken for no Entra token at all).
+    private static let v1Hosts: [String: EntraCloud] = ["sts.windows.net": .global, "sts.chinacloudapi.cn": .china]
 
     package static func parse(_ issuer: String) -> Parsed? {
         // Bytes, not characters: splitting a String walks grapheme clusters.
@@ -19,10 +24,10 @@ package enum EntraIssuer {
         )
         guard parts.count >= 2 else { return nil }
         guard let host = HostName.canonical(Substring(parts[0])) else { return nil }
-        if host == "sts.windows.net" {
-            // v1: exactly https://sts.windows.net/<tid>/
+        if let cloud = v1Hosts[host] {
+            // v1: exactly https://<v1 host>/<tid>/
             guard parts.count == 3, parts[2].isEmpty, let tenant = TenantID(bytes: parts[1]) else { return nil }
-            return Parsed(tenant: tenant, cloud: .global, version: .v1)
+            return Parsed(tenant: tenant, cloud: cloud, version: .v1)
         }
         guard let cloud = STSHosts.issuerCloud(forCanonicalHost: host) else { return nil }
         // v2: https://<host>/<tid>/v2.0 (some issuers of other clouds end in a slash)

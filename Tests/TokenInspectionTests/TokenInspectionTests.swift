@@ -287,6 +287,10 @@ struct TokenInspectionTests {
 
     @Test func issuers() {
         #expect(EntraIssuer.parse("https://sts.windows.net/\(Self.fabrikam)/")?.version == .v1)
+        // China's v1 issuer (review 54): of the China cloud, v1.
+        let china = EntraIssuer.parse("https://sts.chinacloudapi.cn/\(Self.fabrikam)/")
+        #expect(china?.cloud == .china && china?.version == .v1 && china?.tenant == TenantID(Self.fabrikam))
+        #expect(EntraIssuer.parse("https://sts.chinacloudapi.cn/\(Self.fabrikam)/v2.0") == nil)
         #expect(
             EntraIssuer.parse("https://login.microsoftonline.com/\(Self.fabrikam)/v2.0")?.tenant
                 == TenantID(Self.fabrikam)
