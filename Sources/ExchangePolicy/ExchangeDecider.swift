@@ -80,13 +80,15 @@ package struct ExchangeDecider: Sendable {
         clientID: String? = nil,
         earlierRefusal: ExchangeVerdict? = nil
     ) -> ExchangeVerdict {
+        // The application a request names is the GUID its client_id spells, in whatever form Entra reads; one that
+        // is no GUID names no application the proxy can tell apart from a blocked one: unknown (review 55).
         let verdict = judgeAnswer(
             creator: creator,
             endpoint: endpoint,
             status: status,
             evidence: evidence,
             expectedSignIn: expectedSignIn,
-            clientID: clientID
+            clientID: clientID.flatMap { ObjectID.canonical($0) }
         )
         guard let earlierRefusal else { return verdict }
         switch verdict.outcome {

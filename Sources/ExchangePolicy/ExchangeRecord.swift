@@ -40,18 +40,19 @@ package struct ExchangeRecord: Sendable, Equatable {
         )
     }
 
-    /// The path as an audit line may hold it: each segment that carries a JSON Web Token, once decoded, written
-    /// `[token]`. A resource may read a token from its path, and the judge reads one there (`EmbeddedTokens`), but
-    /// an audit line never holds a token (SPEC 4; review 53 F1: a Graph path's token went whole to every sink).
-    /// The query string is cut by `AuditEvent`. Searched once; split only when a token is there.
+    /// The path as an audit line may hold it: each segment that may carry a JSON Web Token in any spelling
+    /// (`EmbeddedTokens.mightHold`: looser than what the judge reads as one) written `[token]`. A resource may read a
+    /// token from its path, but an audit line never holds one (SPEC 4; review 53 F1: a Graph path's token went whole
+    /// to every sink; review 55 F4: `x<JWT>`, `<JWT>.json`, padded and double-encoded ones still did). The query
+    /// string is cut by `AuditEvent`. Searched once; split only when a token may be there.
     static func pathWithoutTokens(_ path: String) -> String {
         let queryStart = path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.endIndex
         let withoutQuery = path[..<queryStart]
-        guard !EmbeddedTokens.find(in: withoutQuery).isEmpty else { return path }
+        guard EmbeddedTokens.mightHold(withoutQuery) else { return path }
         return
             withoutQuery
             .split(separator: "/", omittingEmptySubsequences: false)
-            .map { EmbeddedTokens.find(in: $0).isEmpty ? String($0) : "[token]" }
+            .map { EmbeddedTokens.mightHold($0) ? "[token]" : String($0) }
             .joined(separator: "/")
     }
 }

@@ -24,7 +24,7 @@ enum PolicyFileParser {
         contents: String,
         isDirectory: Bool
     ) -> (ParsedPolicyFile?, [PolicyDiagnostic]) {
-        if contents.trimmingWhitespace().isEmpty {
+        if contents.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
             return (nil, [PolicyDiagnostic(file: file, field: "", line: nil, message: "the file is empty")])
         }
         let root: Node

@@ -43,12 +43,14 @@ package enum TenantReference: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs and line breaks (no Foundation needed).
+    /// The text without leading and trailing white space: every Unicode `White_Space` scalar, as .NET's `Trim` reads
+    /// it (no Foundation needed). Review 55: compared as Characters, `"AllUsers\r\n"` kept its CRLF (one Character,
+    /// equal to neither CR nor LF) and was an ID that matched nobody; `\v` and no-break space were not trimmed.
     package func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
+        let scalars = String(self).unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }

@@ -19,11 +19,6 @@ package enum EmbeddedTokens {
         return text.withUTF8 { find(inBuffer: $0) }
     }
 
-    package static func find(in text: Substring) -> [String] {
-        var text = text
-        return text.withUTF8 { find(inBuffer: $0) }
-    }
-
     package static func find(in bytes: [UInt8]) -> [String] {
         bytes.withUnsafeBufferPointer { find(inBuffer: $0) }
     }
@@ -60,6 +55,40 @@ package enum EmbeddedTokens {
             index = end
         }
         return tokens
+    }
+
+    /// Whether `text` may hold a token in any spelling, the judge's or not (`x<JWT>`, `<JWT>.json`, `=` padding, two
+    /// joined by a period, double percent-encoding): a JWS header's start (`eyJ`) and ten or more base64url bytes up
+    /// to a period, after up to three rounds of percent-decoding. Looser than `find`: it says what an audit line must
+    /// not hold (review 55 F4 found each of those spellings whole in a `resource_access` line's path).
+    package static func mightHold(_ text: Substring) -> Bool {
+        var bytes = Array(text.utf8)
+        for _ in 0..<3 {
+            if holdsTokenStart(bytes) { return true }
+            guard bytes.contains(UInt8(ascii: "%")) else { return false }
+            let decoded = FormText.decodedBytes(FormText.decodedUnicodeEscapes(bytes), limit: .max, plusIsSpace: false)
+            guard decoded != bytes else { return false }
+            bytes = decoded
+        }
+        return holdsTokenStart(bytes)
+    }
+
+    private static func holdsTokenStart(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        while index + 3 <= bytes.count {
+            defer { index += 1 }
+            guard bytes[index] == UInt8(ascii: "e"), bytes[index + 1] == UInt8(ascii: "y"),
+                bytes[index + 2] == UInt8(ascii: "J")
+            else { continue }
+            var end = index + 3
+            while end < bytes.count, bytes[end] != UInt8(ascii: "."),
+                isTokenByte(bytes[end]) || bytes[end] == UInt8(ascii: "=")
+            {
+                end += 1
+            }
+            if end - index >= 13, end < bytes.count, bytes[end] == UInt8(ascii: ".") { return true }
+        }
+        return false
     }
 
     /// base64url's alphabet and the period between segments.

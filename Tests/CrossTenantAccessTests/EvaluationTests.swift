@@ -125,6 +125,8 @@ struct EvaluationTests {
         (" 6f2c1a7e-0000-4000-8000-00000000000b", "6F2C1A7E00004000800000000000000B"),
         ("6f2c1a7e-0000-4000-8000-00000000000b", "(6f2c1a7e-0000-4000-8000-00000000000b)"),
         ("6f2c1a7e-0000-4000-8000-00000000000b", "{6f2c1a7e-0000-4000-8000-00000000000b} "),
+        // Every white space .NET trims (review 55).
+        ("6f2c1a7e-0000-4000-8000-00000000000b", "\u{0B}6f2c1a7e-0000-4000-8000-00000000000b\r\n\u{A0}\u{3000}"),
     ])
     func anApplicationMatchesInEverySpellingOfItsID(target: String, clientID: String) throws {
         let policy = try Self.policy(

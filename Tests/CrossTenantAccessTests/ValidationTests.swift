@@ -52,14 +52,15 @@ struct ValidationTests {
             ]
         ),
         // Read past, and the keyword then counts for Graph's pairing rule (block AllUsers, block AllApplications).
+        // A CRLF too, one Character that is neither CR nor LF (review 55).
         Case(
             name: "white space around a keyword",
-            json: inbound("blocked", [("AllUsers ", "user")], "allowed", [("AllApplications", "application")]),
+            json: inbound("blocked", [("AllUsers\\r\\n", "user")], "allowed", [("AllApplications", "application")]),
             expected: [
                 .init(
                     .warning,
                     field: "\(inboundPath).usersAndGroups.targets[0].target",
-                    message: "'AllUsers ' has stray whitespace; read as 'AllUsers'"
+                    message: "'AllUsers\r\n' has stray whitespace; read as 'AllUsers'"
                 ),
                 .init(
                     .error,

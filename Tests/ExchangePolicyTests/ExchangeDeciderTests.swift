@@ -1,4 +1,5 @@
 import Audit
+import CrossTenantAccess
 import ExchangePolicy
 import Foundation
 import TenantPolicy
@@ -65,6 +66,44 @@ struct ExchangeDeciderTests {
         }
         #expect(verdict.directions == [.outbound])
         #expect(verdict.errorCodes == [500212])
+    }
+
+    /// An opaque answer is judged by the request's client_id against Contoso's tenant restrictions, which block one
+    /// application: every spelling Entra reads as that GUID is refused, and a client_id that is no GUID at all is an
+    /// unknown application, which could be the blocked one (reviews 54 and 55).
+    @Test(arguments: [
+        ("9e1f3c55-0d4b-4a8e-b6f2-3c7d8e9f0a1b", true),
+        ("{9E1F3C55-0D4B-4A8E-B6F2-3C7D8E9F0A1B}", true),
+        ("\u{0B}9e1f3c550d4b4a8eb6f23c7d8e9f0a1b\u{A0}", true),
+        ("(9e1f3c55-0d4b-4a8e-b6f2-3c7d8e9f0a1b)\r\n", true),
+        ("{0x9e1f3c55,0x0d4b,0x4a8e,{0xb6,0xf2,0x3c,0x7d,0x8e,0x9f,0x0a,0x1b}}", true),
+        ("e002ab83-2360-4092-bd0b-5a4c52f2f15a", false),
+    ])
+    func anOpaqueAnswersClientIDIsReadAsEntraReadsIt(clientID: String, refused: Bool) throws {
+        let settings = try CrossTenantAccessPolicy.decode(
+            from: Data(
+                #"""
+                {"default": {"tenantRestrictions": {
+                  "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
+                  "applications": {"accessType": "blocked", "targets": [{"target": "9e1f3c55-0d4b-4a8e-b6f2-3c7d8e9f0a1b", "targetType": "application"}]}
+                }}}
+                """#.utf8
+            )
+        )
+        let decider = ExchangeDecider(
+            policies: PolicySet(),
+            crossTenantAccess: [Self.contoso: settings],
+            nonEntraSTS: .audit
+        )
+        let verdict = decider.judgeResponse(
+            creator: Self.contoso,
+            endpoint: Self.endpoint(Self.fabrikam.description),
+            status: 200,
+            evidence: Self.evidence(signIn: nil),
+            expectedSignIn: Self.fabrikam,
+            clientID: clientID
+        )
+        #expect((verdict.outcome == .block) == refused, "\(verdict.reason)")
     }
 
     @Test func responseDecidesWhenThePathNamesNoTenant() {

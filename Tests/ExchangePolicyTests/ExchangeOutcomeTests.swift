@@ -55,6 +55,12 @@ struct ExchangeOutcomeTests {
         ("/v1.0/a;b=%s/c//d", "/v1.0/[token]/c//d"),
         ("/x/%65yJhbGciOiJub25lIn0%2EeyJ0aWQiOiJ4In0%2Esig", "/x/[token]"),
         ("/v1.0/eyJ/short.a.b", "/v1.0/eyJ/short.a.b"),
+        // Spellings the judge does not read as a token, which the line must not hold either (review 55 F4).
+        ("/v1.0/users/%s.json", "/v1.0/users/[token]"),
+        ("/v1.0/x%s/", "/v1.0/[token]/"),
+        ("/v1.0/%s==/photo", "/v1.0/[token]/photo"),
+        ("/v1.0/%s.%s", "/v1.0/[token]"),
+        ("/v1.0/%2565yJhbGciOiJSUzI1NiJ9%252Ex", "/v1.0/[token]"),
     ])
     func theAuditedPathHoldsNoToken(sent: String, audited: String) {
         let token = UnsignedTokens.graph(tenant: Self.contoso)

@@ -6,10 +6,10 @@ import TenantPolicy
 /// `{GUID}` in the settings, and reached Entra with a `client_id` spelled without hyphens, and neither matched. What
 /// is not a GUID (the seed's `g1`) is compared without case and surrounding white space.
 package enum ObjectID {
-    /// The key an ID is matched by: its lowercase hyphenated form when it is a GUID in any of those spellings.
-    package static func key(_ text: some StringProtocol) -> String {
-        let trimmed = Array(String(text).utf8.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
-        var bytes = trimmed
+    /// The lowercase hyphenated form of a GUID written in any of those spellings, around any Unicode white space (as
+    /// .NET trims: `\v`, no-break space and the like too, review 55); nil for anything else.
+    package static func canonical(_ text: some StringProtocol) -> String? {
+        var bytes = Array(String(text).trimmingWhitespace().utf8)
         if bytes.count == 38,
             (bytes.first, bytes.last) == (UInt8(ascii: "{"), UInt8(ascii: "}"))
                 || (bytes.first, bytes.last) == (UInt8(ascii: "("), UInt8(ascii: ")"))
@@ -19,11 +19,12 @@ package enum ObjectID {
         if bytes.count == 32, !bytes.contains(UInt8(ascii: "-")) {
             for position in [20, 16, 12, 8] { bytes.insert(UInt8(ascii: "-"), at: position) }
         }
-        return TenantID(bytes: bytes)?.description ?? String(decoding: trimmed, as: UTF8.self).lowercased()
+        return TenantID(bytes: bytes)?.description
     }
 
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
-            || byte == UInt8(ascii: "\r")
+    /// The key an ID in a policy or a token is matched by: its canonical form when it is a GUID, else the text
+    /// lowercased without surrounding white space.
+    package static func key(_ text: some StringProtocol) -> String {
+        canonical(text) ?? String(text).trimmingWhitespace().lowercased()
     }
 }

@@ -1,3 +1,5 @@
+import TenantPolicy
+
 /// One target of a target configuration (Graph's `crossTenantAccessPolicyTarget`): a user, group or application
 /// ID, or one of Graph's keywords.
 package struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
@@ -34,7 +36,7 @@ package struct CrossTenantAccessPolicyTarget: Hashable, Sendable, Codable {
     }
 
     /// The keyword this target names, if any: spelled as Graph does, around stray white space (validation warns).
-    package var keyword: Keyword? { Keyword(rawValue: String(target.trimmingASCIIWhitespace())) }
+    package var keyword: Keyword? { Keyword(rawValue: target.trimmingWhitespace()) }
 
     package static let allUsers = CrossTenantAccessPolicyTarget(target: "AllUsers", targetType: .user)
     package static let allApplications = CrossTenantAccessPolicyTarget(

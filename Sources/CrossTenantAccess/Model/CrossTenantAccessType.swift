@@ -1,3 +1,5 @@
+import TenantPolicy
+
 /// The `accessType` of a target configuration: whether its targets are the ones let in (`allowed`) or the ones
 /// kept out (`blocked`).
 ///
@@ -22,7 +24,7 @@ package struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringC
     package init(_ rawValue: String) {
         self.rawValue = rawValue
         meaning =
-            switch rawValue.trimmingASCIIWhitespace() {
+            switch rawValue.trimmingWhitespace() {
             case "allowed": .allowed
             case "blocked": .blocked
             case "unknownFutureValue": .unknownFutureValue
@@ -34,7 +36,7 @@ package struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringC
     package static let blocked = CrossTenantAccessType("blocked")
 
     /// True when the value is known but was written with surrounding whitespace, as seed 002's `" blocked"`.
-    package var hasTolerableSpelling: Bool { rawValue != rawValue.trimmingASCIIWhitespace() }
+    package var hasTolerableSpelling: Bool { rawValue != rawValue.trimmingWhitespace() }
 
     package var description: String { rawValue }
 
@@ -45,16 +47,5 @@ package struct CrossTenantAccessType: Hashable, Sendable, Codable, CustomStringC
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces, tabs and line breaks.
-    func trimmingASCIIWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return self[first...last]
     }
 }

@@ -1,3 +1,5 @@
+import TenantPolicy
+
 /// Checks one B2B setting or tenant restrictions: its access types, its targets, and Graph's rule that users and
 /// applications must not conflict (ENTRA-FACTS 4).
 enum SettingValidator {
@@ -49,7 +51,7 @@ enum SettingValidator {
         switch accessType.meaning {
         case .allowed, .blocked:
             if accessType.hasTolerableSpelling {
-                let value = accessType.rawValue.trimmingASCIIWhitespace()
+                let value = accessType.rawValue.trimmingWhitespace()
                 diagnostics.append(
                     .init(
                         .warning,
@@ -137,7 +139,7 @@ enum SettingValidator {
         at field: String,
         into diagnostics: inout [CrossTenantAccessDiagnostic]
     ) {
-        let trimmed = String(target.trimmingASCIIWhitespace())
+        let trimmed = target.trimmingWhitespace()
         if trimmed.isEmpty {
             diagnostics.append(.init(.error, field: field, message: "is empty; name an ID or a keyword"))
             return

@@ -13,10 +13,15 @@ enum PlainRequestPlan: Equatable {
     /// 400.
     case malformed(String)
 
-    /// The host an absolute URL names, for an audit line written before the request is planned; the URL as sent
-    /// (its first 200 bytes) when it names none.
+    /// The host an absolute URL names, for an audit line written before the request is planned. A URL Foundation
+    /// cannot read gives its authority without the user information, never more: review 55 found the whole URL
+    /// (password, code, token) in the line.
     static func host(of uri: String) -> String {
-        URLComponents(string: uri)?.host.flatMap { HostName.canonical($0) } ?? String(uri.prefix(200))
+        if let host = URLComponents(string: uri)?.host.flatMap({ HostName.canonical($0) }) { return host }
+        let afterScheme = uri.utf8.count > 7 ? uri.dropFirst(7) : ""
+        let authority = afterScheme.prefix { !"/?#".contains($0) }
+        let withoutUser = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        return String(withoutUser.prefix(255))
     }
 
     static func plan(

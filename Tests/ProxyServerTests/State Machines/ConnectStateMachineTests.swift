@@ -289,6 +289,27 @@ struct ConnectStateMachineTests {
         )
     }
 
+    /// The refusal's audit line names the URL's host, never more of the URL: review 55 found a URL Foundation
+    /// cannot read (a port typo) written whole, its password, code and token with it.
+    @Test(arguments: [
+        ("http://alice:S3cret@127.0.0.1:abc/cb?code=AUTH&access_token=eyJx", "127.0.0.1:abc"),
+        ("http:///cb?code=AUTH", ""),
+        ("http://[::1/cb?code=AUTH", "[::1"),
+        ("http://a:b@Example.COM/x?code=AUTH", "example.com"),
+    ])
+    func aRefusedPlainRequestsLineNamesOnlyItsHost(uri: String, host: String) {
+        var machine = Self.machine()
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri)
+        head.headers.add(name: "proxy-authorization", value: "Bearer forged")
+        _ = machine.headReceived(head, clientAddress: Self.loopback)
+        _ = machine.endReceived()
+        guard case .refuseMakerToken(let refusal) = machine.creatorResolved(.refused(reason: "bad signature")) else {
+            Issue.record("not refused")
+            return
+        }
+        #expect(refusal.host == host)
+    }
+
     /// Verified while a second request is pipelined behind it: sent with its own body only, and the connection ends
     /// after its answer.
     @Test func aPlainRequestVerifiedWithAnotherBehindItClosesAfterTheAnswer() {
