@@ -39,13 +39,16 @@ actor RemoteJWKS {
         self.now = now
     }
 
-    /// The keys to check a token naming `keyID` against, fetching first if they are missing, stale or lack that key.
-    /// Nil only while no fetch has ever succeeded.
+    /// The keys to check a token naming `keyID` against, fetching first if they are missing or lack that key; keys
+    /// held that name it answer at once, a refresh that is due going on meanwhile (review 56: a made-up `kid` sent by
+    /// anyone started a fetch that every new maker token then waited for, up to its 10 s bound). Nil only while no
+    /// fetch has ever succeeded.
     func keys(for keyID: String) async -> TrustedKeys? {
         if inFlight == nil, needsFetch(for: keyID) {
             attemptedAt = now()
             inFlight = Task { await fetchAndInstall() }
         }
+        if let current, current.trusts(keyID: keyID) { return current }
         if let inFlight {
             await inFlight.value
         }

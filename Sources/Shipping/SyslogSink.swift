@@ -93,16 +93,28 @@ package actor SyslogSink: ShipSink {
             }
             .connect(host: host, port: port)
             .get()
-        // A receiver refused in the handshake (its certificate) is reported as such, not as a closed channel.
-        if tls != nil {
-            do {
-                try await handshake.completed(on: channel)
-            } catch {
-                try? await channel.close()
-                throw error
-            }
-        }
         self.channel = channel
+        guard tls != nil else { return channel }
+        // A receiver refused in the handshake (its certificate) is reported as such, not as a closed channel. One that
+        // takes the connection and never answers the hello has the batch's deadline, and a stop closes it while it
+        // waits (review 56: the sink, and the process's stop, waited for good).
+        let started = ContinuousClock.now
+        let expiry = channel.eventLoop.scheduleTask(in: TimeAmount(acknowledgementTimeout)) {
+            channel.close(promise: nil)
+        }
+        defer { expiry.cancel() }
+        do {
+            try await handshake.completed(on: channel)
+        } catch {
+            self.channel = nil
+            try? await channel.close()
+            guard ContinuousClock.now - started < acknowledgementTimeout else {
+                throw SinkError(
+                    "syslog receiver \(host):\(port) did not complete a TLS handshake within \(acknowledgementTimeout)"
+                )
+            }
+            throw error
+        }
         return channel
     }
 

@@ -11,6 +11,11 @@ package enum ByteText {
     }
 
     /// The value of one hexadecimal digit, either case.
+    /// An ASCII upper-case letter as lower case; any other byte as it is.
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

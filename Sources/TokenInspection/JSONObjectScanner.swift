@@ -35,16 +35,30 @@ package enum ScannedValue: Equatable {
 /// once, as a `static let`.
 package struct MemberNames: Sendable, ExpressibleByArrayLiteral {
     fileprivate let bytes: [[UInt8]]
+    /// Names match in any ASCII letter case (`ignoringCase`).
+    private let foldsCase: Bool
 
     package init(arrayLiteral names: String...) {
         bytes = names.map { Array($0.utf8) }
+        foldsCase = false
+    }
+
+    /// Names as lenient readers match them: in any letter case. A token answer is read so, since Json.NET and Go's
+    /// `encoding/json` take `ACCESS_TOKEN` for `access_token` (review 56: a second token under that name went to
+    /// the client unjudged); a name met twice in two cases then makes the answer unreadable, as any repeat does.
+    package init(ignoringCase names: String...) {
+        bytes = names.map { Array($0.lowercased().utf8) }
+        foldsCase = true
     }
 
     /// Compared byte by byte over buffers: the generic `elementsEqual` showed in profiles.
     fileprivate func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
         for (index, candidate) in bytes.enumerated() where candidate.count == name.count {
             let equal = candidate.withUnsafeBufferPointer { candidate in
-                for offset in 0..<name.count where candidate[offset] != name[offset] { return false }
+                for offset in 0..<name.count {
+                    let byte = foldsCase ? ByteText.lowercased(name[offset]) : name[offset]
+                    if candidate[offset] != byte { return false }
+                }
                 return true
             }
             if equal { return index }

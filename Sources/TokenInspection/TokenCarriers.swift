@@ -26,7 +26,7 @@ package struct TokenCarriers: Sendable, Equatable {
 
     package init() {}
 
-    private static let jsonMembers: MemberNames = ["access_token", "id_token", "refresh_token"]
+    private static let jsonMembers = MemberNames(ignoringCase: "access_token", "id_token", "refresh_token")
     /// Pages larger than this are not scanned for form fields (the inspection limit bounds them anyway).
     private static let maxScannedBytes = 4 << 20
 

@@ -5,7 +5,13 @@ import TenantPolicy
 /// Prefers the ID token; uses the access token when it is an Entra JWS (Microsoft's own APIs may get encrypted or
 /// opaque access tokens). A `tid` counts only when it is a GUID equal to the GUID of an Entra `iss`.
 package enum TokenResponseInspector {
-    private static let members: MemberNames = ["access_token", "id_token", "client_info", "error", "error_codes"]
+    private static let members = MemberNames(
+        ignoringCase: "access_token",
+        "id_token",
+        "client_info",
+        "error",
+        "error_codes"
+    )
 
     package static func inspect(body: some Collection<UInt8>, endpoint: TokenEndpoint) -> TokenResponseEvidence {
         var evidence = TokenResponseEvidence()
@@ -136,6 +142,7 @@ package enum TokenResponseInspector {
         }
         var reasons: [String] = []
         var readTenant: TenantID?
+        var foreignToken = false
         for (source, token) in [(TokenResponseEvidence.TokenSource.idToken, idToken), (.accessToken, accessToken)] {
             guard let token else { continue }
             switch entraClaims(of: token) {
@@ -143,6 +150,7 @@ package enum TokenResponseInspector {
                 reasons.append(
                     "\(source.rawValue): a token of tenant \(issuer.tenant), which \(endpoint.host) does not speak for"
                 )
+                foreignToken = true
             case .success(let (claims, issuer)):
                 // The first readable token decides; one of another tenant beside it makes the answer unreadable.
                 if let readTenant {
@@ -156,7 +164,12 @@ package enum TokenResponseInspector {
                 reasons.append("\(source.rawValue): \(reason)")
             }
         }
-        if readTenant == nil { evidence.unreadableReason = reasons.joined(separator: "; ") }
+        // A token of a tenant it does not speak for beside its own: the answer is not its own sign-in alone, so it is
+        // not judged as one (review 56: a Northwind token passed as a personal-account sign-in).
+        if readTenant == nil || foreignToken {
+            evidence.signInTenant = nil
+            evidence.unreadableReason = reasons.joined(separator: "; ")
+        }
     }
 
     /// Entra's ID token names its application only in `aud`, and its user only with the `profile` scope; the access

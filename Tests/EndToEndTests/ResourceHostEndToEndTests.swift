@@ -358,6 +358,44 @@ struct ResourceHostEndToEndTests {
         }
     }
 
+    /// Review 56: a resource host that sends bytes without progress (a head a line a second; a chunk extension
+    /// without end, 10 GiB of it read in 20 s on a core) was waited for as long as it kept sending. Now the answer
+    /// deadline counts from the last progress: the trickled head gets 504, the endless extension is cut.
+    @Test(arguments: ["trickle", "extension"])
+    func anUpstreamThatSendsWithoutProgressMeetsTheAnswerDeadline(_ mode: String) async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await ShippingEndToEndTests.makeReceiverCertificate(in: directory.path, names: "DNS:graph.microsoft.com")
+        let port = try ServeProcess.freePort()
+        let upstream = try await LoopbackDaemon.start(
+            "/usr/bin/env",
+            [
+                "python3", "\(ProxyEndToEndTests.repository)/Tests/EndToEndTests/Clients/endless_answer.py", "\(port)",
+                "\(directory.path)/server.pem", "\(directory.path)/server.key", mode,
+            ],
+            listeningOn: port
+        )
+        defer { kill(upstream.processIdentifier, SIGKILL) }
+        let arguments =
+            Self.resourceArguments + [
+                "--upstream-override", "graph.microsoft.com:443=127.0.0.1:\(port)", "--upstream-ca",
+                "\(directory.path)/ca.pem", "--upstream-response-timeout", "3", "--allow-destination", "127.0.0.0/8",
+            ]
+        try await ServeProcess.with(policies: try Self.policies(), extraArguments: arguments) { serve in
+            let started = ContinuousClock.now
+            let output = try await Curl.run(
+                [
+                    "-s", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", "--proxy", serve.proxy, "--cacert",
+                    serve.caPath,
+                ] + Self.bearer(UnsignedTokens.graph(tenant: Self.fabrikam)) + [Self.graph],
+                timeoutSeconds: 40
+            )
+            let waited = ContinuousClock.now - started
+            #expect(waited < .seconds(15), "\(mode): waited \(waited)")
+            if mode == "trickle" { #expect(output.hasPrefix("504"), "\(output)") }
+        }
+    }
+
     /// The tenant the directory maps a destination to meets the creator's cross-tenant access settings too, as a
     /// readable token of it does: review 29 reached Northwind's Azure DevOps organisation with a PAT and its
     /// SharePoint with a cookie, past the tenant restrictions of Contoso (isolation Off, every tenant but Fabrikam

@@ -414,6 +414,38 @@ struct ShippingEndToEndTests {
         #expect(rsyslog.received().count == before)
     }
 
+    /// Review 56: a receiver that takes the TCP connection and never answers the TLS hello held the sink, and the
+    /// stop, for good. The handshake has the batch's deadline (10 s), and a SIGTERM ends the process meanwhile.
+    @Test func aSyslogReceiverThatNeverAnswersTheHelloIsGivenUpAndAStopEnds() async throws {
+        let directory = try ServeBinaryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.path
+        let audit = "\(path)/audit.jsonl"
+        try Self.append(1...3, to: audit)
+        let port = try ServeProcess.freePort()
+        let silent = try await LoopbackDaemon.start(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                    + "s.bind(('127.0.0.1', \(port)))\ns.listen(16)\nheld = []\nwhile True: held.append(s.accept())",
+            ],
+            listeningOn: port
+        )
+        defer { kill(silent.processIdentifier, SIGKILL) }
+        let log = "\(path)/ship.log"
+        let ship = try ShipProcess(
+            arguments: ["ship", "--audit-log", audit, "--ship", "syslog+tls://127.0.0.1:\(port)"],
+            log: log
+        )
+        defer { ship.kill9() }
+        let said = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(try await Self.eventually(40) { said().contains("did not complete a TLS handshake") }, "\(said())")
+        // A stop while it waits in a handshake again.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await ship.terminate(within: 15), "the stop must not wait for the handshake")
+    }
+
     /// A CA (`ca.pem`) and a receiver's certificate from it (`server.pem`, `server.key`) whose subjectAltName is
     /// `names` (`DNS:localhost`, `IP:127.0.0.1`), in `path`.
     static func makeReceiverCertificate(in path: String, names: String) async throws {
@@ -749,6 +781,14 @@ struct ShipProcess {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// SIGTERM, then whether it exited within `seconds`.
+    func terminate(within seconds: Int) async throws -> Bool {
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<(seconds * 20) where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
     }
 }
 

@@ -120,6 +120,27 @@ final class FakeJWKSEndpoint: Sendable {
     }
 }
 
+/// A fetch that can be held until released, to show what waits for it.
+final class StalledFetch: Sendable {
+    private let endpoint: FakeJWKSEndpoint
+    private let state = Locked<(stalled: Bool, waiting: Bool)>((false, false))
+
+    init(_ endpoint: FakeJWKSEndpoint) { self.endpoint = endpoint }
+
+    func stall() { state.withLock { $0.stalled = true } }
+    func release() { state.withLock { $0.stalled = false } }
+    var waiting: Bool { state.withLock { $0.waiting } }
+
+    func fetch(_ url: URL) async throws(JWKSError) -> Data {
+        for _ in 0..<500 where state.withLock({ $0.stalled }) {
+            state.withLock { $0.waiting = true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        state.withLock { $0.waiting = false }
+        return try endpoint.fetch(url)
+    }
+}
+
 /// Collects the fetch failures the authenticator reports.
 final class FailureLog: Sendable {
     private let recorded = Locked<[JWKSError]>([])
@@ -171,6 +192,12 @@ struct RemoteJWKSTests {
         #expect((try? result.get().tenant) == Fixture.contoso, sourceLocation: sourceLocation)
     }
 
+    /// Whether `condition` holds within a second: a refresh runs beside the token that found it due.
+    func soon(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        return condition()
+    }
+
     @Test func keysAreFetchedOnceAndReused() async throws {
         let fixture = await Fixture()
         endpoint.publish(fixture.jwksJSON)
@@ -184,7 +211,43 @@ struct RemoteJWKSTests {
         #expect(endpoint.fetches == 1)
         clock.advance(by: 1)
         await expectAccepted(authenticator, token)
-        #expect(endpoint.fetches == 2)
+        #expect(try await soon { endpoint.fetches == 2 })
+    }
+
+    /// A token naming a key held is answered at once while a fetch is under way (review 56: a made-up `kid`, sent by
+    /// anyone, started one that every new maker token then waited for).
+    @Test func aKeyHeldIsUsedWhileAFetchIsUnderWay() async throws {
+        let fixture = await Fixture()
+        endpoint.publish(fixture.jwksJSON)
+        let stalled = StalledFetch(endpoint)
+        let configuration = EntraTokenTrust(
+            keys: .url(try #require(URL(string: "https://login.microsoftonline.com/common/discovery/v2.0/keys"))),
+            issuers: .entraIssuerOfTokenTenant,
+            audiences: [Fixture.audience],
+            reportKeyFetchFailure: failures.record
+        )
+        let authenticator = try await AdminAuthenticator(
+            configuration: configuration,
+            now: { [clock] in clock.now() },
+            fetch: { url throws(JWKSError) in try await stalled.fetch(url) }
+        )
+        let token = try await fixture.token(Self.claims())
+        await expectAccepted(authenticator, token)
+        clock.advance(by: 61)
+        stalled.stall()
+        await fixture.signers.add(ecdsa: fixture.key, kid: JWKIdentifier(string: "made-up"))
+        let forged = Task { [fixture] in
+            await Fixture.expectRefused(
+                authenticator,
+                token: try await fixture.token(Self.claims(), kid: "made-up"),
+                .unknownKey
+            )
+        }
+        #expect(try await soon { stalled.waiting })
+        await expectAccepted(authenticator, token)
+        #expect(stalled.waiting, "answered while the fetch was still held")
+        stalled.release()
+        try await forged.value
     }
 
     @Test func unknownKidRefetchesAtMostOncePerMinute() async throws {
@@ -231,9 +294,11 @@ struct RemoteJWKSTests {
         endpoint.publish(nil)
         clock.advance(by: 3600)
         await expectAccepted(authenticator, token)
+        #expect(try await soon { failures.errors.count == 1 })
         endpoint.publish("{not json")
         clock.advance(by: 60)
         await expectAccepted(authenticator, token)
+        #expect(try await soon { failures.errors.count == 2 })
         #expect(endpoint.fetches == 3)
         #expect(
             failures.errors.map(\.reason) == [

@@ -122,6 +122,17 @@ struct JSONObjectScannerTests {
         #expect(Self.scan(#"{"\u0061": "x", "a": "y"}"#) == nil)
     }
 
+    /// Names wanted in any letter case match so, and one met twice in two cases makes the object unreadable, as any
+    /// chosen repeat does (review 56: `ACCESS_TOKEN` beside `access_token` went to the client unjudged).
+    @Test func namesWantedInAnyCaseMatchSoAndTheirRepeatsAreRefused() {
+        let names = MemberNames(ignoringCase: "access_token")
+        func scan(_ json: String) -> ScannedMembers? { JSONObjectScanner.members(of: Array(json.utf8), wanted: names) }
+        #expect(scan(#"{"Access_Token": "x"}"#)?["access_token"] == .string("x"))
+        #expect(scan(#"{"access_token": "x", "ACCESS_TOKEN": "y"}"#) == nil)
+        #expect(scan(#"{"access_token": "x", "access\u005FTOKEN": "y"}"#) == nil)
+        #expect(Self.scan(#"{"A": "x"}"#)?["a"] == nil, "exact names stay exact")
+    }
+
     @Test func duplicateMembersThatAreNotChosenAreAllowed() {
         #expect(Self.scan(#"{"z":1,"z":2,"a":"x"}"#)?["a"] == .string("x"))
     }

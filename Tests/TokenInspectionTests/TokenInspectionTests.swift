@@ -315,6 +315,22 @@ struct TokenInspectionTests {
         #expect(evidence.applicationID == "app")
     }
 
+    /// A second token under a member name in another letter case, which Json.NET and Go's `encoding/json` read as
+    /// the first, makes the answer unreadable (judged fail closed), not one of the first token's tenant (review 56).
+    @Test(arguments: ["ACCESS_TOKEN", "Access_Token", "Id_Token"])
+    func aTokenUnderANameInAnotherCaseMakesTheAnswerUnreadable(_ name: String) {
+        let fabrikam = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.fabrikam)/","tid":"\#(Self.fabrikam)"}"#)
+        let northwind = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.northwind)/","tid":"\#(Self.northwind)"}"#)
+        let pair = #"{"id_token":"\#(fabrikam)","access_token":"\#(fabrikam)"}"#
+        let readable = TokenResponseInspector.inspect(body: Array(pair.utf8), endpoint: Self.v2)
+        #expect(readable.signInTenant == TenantID(Self.fabrikam), "\(readable)")
+        let body = #"{"id_token":"\#(fabrikam)","access_token":"\#(fabrikam)","\#(name)":"\#(northwind)"}"#
+        let evidence = TokenResponseInspector.inspect(body: Array(body.utf8), endpoint: Self.v2)
+        #expect(evidence.signInTenant == nil)
+        #expect(evidence.unreadableReason != nil)
+        #expect(evidence.unreadableBodyNamesAToken)
+    }
+
     /// Entra's ID token names its application only in `aud` and its user only with `profile`: the access token
     /// beside it fills what it left out, so an application or user block is not escaped by leaving `client_id` out
     /// of the form or `profile` out of the scope (review 25).
@@ -417,6 +433,17 @@ struct TokenInspectionTests {
         let another = inspect(Self.fabrikam)
         #expect(another.isSuccess && another.signInTenant == nil)
         #expect(another.unreadableReason?.contains("does not speak for") == true)
+        // Review 56: another tenant's Entra token beside its own ID token is not passed as its sign-in alone.
+        let personalID = Self.token(
+            #"{"iss":"https://login.microsoftonline.com/\#(TenantID.microsoftAccounts)/v2.0","tid":"\#(TenantID.microsoftAccounts)"}"#
+        )
+        let northwind = Self.token(#"{"iss":"https://sts.windows.net/\#(Self.northwind)/","tid":"\#(Self.northwind)"}"#)
+        let both = TokenResponseInspector.inspect(
+            body: Array(#"{"access_token":"\#(northwind)","id_token":"\#(personalID)"}"#.utf8),
+            endpoint: endpoint
+        )
+        #expect(both.signInTenant == nil)
+        #expect(both.unreadableReason?.contains("does not speak for") == true)
     }
 
     @Test func encryptedOpaqueAndErrorResponses() {

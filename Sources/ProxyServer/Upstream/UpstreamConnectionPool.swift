@@ -277,18 +277,21 @@ final class UpstreamConnectionPool {
 
     private func connectStream(_ key: Key, for client: IPAddress) -> EventLoopFuture<StreamConnection> {
         let tlsContext = self.tlsContext
-        // Nothing moving either way for this long ends the exchange (504), in the handshake as in a body.
+        // Nothing moving either way for this long ends the exchange (504), in the handshake as in a body. What moves
+        // is the request going out and the answer's head and body coming in, as decoded: bytes that are neither (a
+        // head trickled a line at a time, a chunk extension without end) are not progress (review 56: each read of
+        // them kept the exchange alive, one for 10 GiB and a core's time, another past the answer deadline).
         let silence = TimeAmount.seconds(configuration.upstreamResponseTimeoutSeconds)
         let initializer: @Sendable (any Channel) throws -> Void = { channel in
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(
                 ServerIdentity.clientHandler(context: tlsContext, host: key.host)
             )
-            try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(HTTPRequestEncoder())
             // A WebSocket's first frames may come with its 101: they are passed on when the decoder goes.
             let handler = UpstreamStreamHandler()
             try sync.addHandler(HTTPDecoding.responseDecoder(leftOverBytes: .forwardBytes, boundary: handler.boundary))
+            try sync.addHandler(IdleStateHandler(allTimeout: silence))
             try sync.addHandler(handler)
         }
         let target = HostPort(host: key.host, port: key.port)
