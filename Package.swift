@@ -433,7 +433,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdminConsoleTests",
-            dependencies: ["TestSupport", "AdminConsole", "PolicyFiles", "TenantPolicy"],
+            dependencies: ["TestSupport", "AdminConsole", "AuditReport", "PolicyFiles", "TenantPolicy"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

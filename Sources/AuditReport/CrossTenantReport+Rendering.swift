@@ -199,16 +199,29 @@ extension CrossTenantReport {
     /// a `client_id` is the client's own, so a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first:
     /// OWASP's CSV injection) gets a leading `'`, and control characters (escape sequences for the terminal the
     /// report is printed on, a bare CR that hides a row) are written as `\u{…}`.
+    /// Judged by scalars, as a CSV reader reads: compared as Characters, a `"` or `,` with a combining mark after it
+    /// is neither, and a client_id spelled so opened a quoted cell that swallowed the rows after it (review 57).
     private func csvField(_ text: String) -> String {
         let visible = Self.escapingControls(text)
-        let neutral = visible.first.map { "=+-@".contains($0) } == true ? "'" + visible : visible
-        return neutral.contains(where: { $0 == "," || $0 == "\"" })
-            ? "\"" + neutral.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : neutral
+        let formula = visible.unicodeScalars.first.map { "=+-@".unicodeScalars.contains($0) } ?? false
+        let neutral = formula ? "'" + visible : visible
+        guard neutral.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" }) else { return neutral }
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in neutral.unicodeScalars {
+            if scalar == "\"" { quoted.append("\"") }
+            quoted.append(scalar)
+        }
+        quoted.append("\"")
+        return String(quoted)
     }
 
-    /// C0 and C1 controls and DEL as `\u{…}`.
+    /// C0 and C1 controls, DEL and the bidirectional controls (which reorder what is shown) as `\u{…}`.
     private static func escapingControls(_ text: String) -> String {
-        let isControl = { (scalar: Unicode.Scalar) in scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+        let isControl = { (scalar: Unicode.Scalar) in
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value)
+        }
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {

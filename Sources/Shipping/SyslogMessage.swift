@@ -92,13 +92,24 @@ package enum SyslogMessage {
     }
 
     /// PARAM-VALUE escapes `"`, `\` and `]` (RFC 5424 6.3.3).
+    /// RFC 5424's three escapes, and a C0 control or DEL written as `#` and its three octal digits, as rsyslog writes
+    /// them: raw, a client's `client_id` holding a line break forged a whole second message for a reader that goes a
+    /// line at a time (review 57).
     private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var runStart = 0
         for (index, byte) in utf8.enumerated()
-        where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") {
+        where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") || byte < 0x20
+            || byte == 0x7F
+        {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-            out.append(UInt8(ascii: "\\"))
-            runStart = index
+            if byte < 0x20 || byte == 0x7F {
+                out.append(UInt8(ascii: "#"))
+                for shift in [6, 3, 0] { out.append(UInt8(ascii: "0") + (byte >> UInt8(shift)) & 7) }
+                runStart = index + 1
+            } else {
+                out.append(UInt8(ascii: "\\"))
+                runStart = index
+            }
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
     }

@@ -85,7 +85,7 @@ struct CheckCommand: ParsableCommand {
         switch PolicyDirectoryLoader.load(directory: policies) {
         case .success(let loaded): bundle = loaded
         case .failure(let error):
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            for diagnostic in error.diagnostics { printError(ValidateCommand.shown(diagnostic.description)) }
             printError("\(policies): invalid policies; run 'tenantgate validate --policies \(policies)'")
             throw ExitCode.badInput
         }
@@ -100,7 +100,7 @@ struct CheckCommand: ParsableCommand {
         let signInID =
             signInText.lowercased() == "unknown" ? nil : try resolve(signInText, option: "--sign-in", in: set)
         let answer = PolicyQuestion.isolation(creator: creatorID, signIn: signInID, in: bundle)
-        print(json ? CheckOutput(answer).json() : answer.explanation)
+        print(json ? CheckOutput(answer).json() : ValidateCommand.shown(answer.explanation))
         return answer.isAllowed
     }
 
@@ -116,7 +116,7 @@ struct CheckCommand: ParsableCommand {
             application: app
         )
         let answer = PolicyQuestion.crossTenantAccess(query, tenant: local, in: bundle, source: policies)
-        print(json ? CheckOutput(answer).json() : answer.explanation)
+        print(json ? CheckOutput(answer).json() : ValidateCommand.shown(answer.explanation))
         return answer.isAllowed
     }
 

@@ -47,6 +47,11 @@ struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
         }
     }
 
+    static func escaped(_ text: String) -> String { TerminalText.escaped(text) }
+}
+
+/// Text a client or a policy chose, as a terminal or a log line may show it.
+enum TerminalText {
     /// C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional controls (which
     /// reorder what a terminal shows: "Trojan Source") as `\n`, `\r`, `\t` or `\u{…}`; a backslash as `\\`, so
     /// that text a client wrote as `\n` cannot pass for an escaped line break.

@@ -16,7 +16,7 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         switch PolicyDirectoryLoader.load(directory: policies) {
         case .success(let bundle):
-            for warning in bundle.warnings { printError(warning.description) }
+            for warning in bundle.warnings { printError(Self.shown(warning.description)) }
             let tenants = bundle.isolation.tenants.values.sorted { $0.id < $1.id }
             print(
                 "\(policies): valid, \(tenants.count) governed tenant\(tenants.count == 1 ? "" : "s") (version \(bundle.version))"
@@ -25,7 +25,9 @@ struct ValidateCommand: ParsableCommand {
                 let state = tenant.isolation.isEnabled ? "On" : "Off"
                 let rules = tenant.isolation.rules.map(\.description).joined(separator: "; ")
                 print(
-                    "  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.ruleCount) rule(s)\(rules.isEmpty ? "" : ": \(rules)")"
+                    Self.shown(
+                        "  \(bundle.isolation.label(tenant.id)): isolation \(state), \(tenant.isolation.ruleCount) rule(s)\(rules.isEmpty ? "" : ": \(rules)")"
+                    )
                 )
             }
             for (tenant, settings) in bundle.crossTenantAccess.sorted(by: { $0.key < $1.key }) {
@@ -34,13 +36,20 @@ struct ValidateCommand: ParsableCommand {
                     settings.allowedCloudEndpoints.isEmpty
                     ? "" : ", other clouds: \(settings.allowedCloudEndpoints.joined(separator: ", "))"
                 print(
-                    "  \(bundle.isolation.label(tenant)): cross-tenant access, \(defaults), \(settings.partners.count) partner(s)\(clouds)"
+                    Self.shown(
+                        "  \(bundle.isolation.label(tenant)): cross-tenant access, \(defaults), \(settings.partners.count) partner(s)\(clouds)"
+                    )
                 )
             }
         case .failure(let error):
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            for diagnostic in error.diagnostics { printError(Self.shown(diagnostic.description)) }
             printError("\(policies): invalid, \(error.errors.count) error(s); nothing would be applied")
             throw ExitCode.badInput
         }
     }
+
+    /// What a policy file says, as a terminal may show it: its control and bidirectional characters escaped, so that
+    /// a value an administrator stored (through the admin API too) cannot retitle the window, clear the screen or
+    /// reorder the line (review 57).
+    static func shown(_ text: String) -> String { TerminalText.escaped(text) }
 }

@@ -75,6 +75,35 @@ struct BudgetedReadTests {
         #expect(csv.contains("'" + String(clientID.prefix(4))), "\(csv)")
     }
 
+    /// Review 57: a `"` or `,` with a combining mark after it is one Character but still a quote or a comma to a CSV
+    /// reader: such a client ID opened a quoted cell that swallowed the rows after it, or added a column.
+    @Test(arguments: ["\"\u{301}", "a,\u{301}b", "=\u{301}HYPERLINK(A1)"])
+    func csvCellsAreQuotedByTheirScalars(_ clientID: String) {
+        var builder = AuditReportBuilder()
+        for (signIn, time) in [(AuditReportTests.fabrikam, "10"), (AuditReportTests.northwind, "11")] {
+            let line = AuditReportTests.line(
+                "allowed",
+                AuditReportTests.contoso,
+                signIn,
+                time: "2026-11-01T\(time):00:00.000Z",
+                client: clientID
+            )
+            builder.add(line: Array(line.utf8))
+        }
+        let csv = builder.build(source: "test").renderCSV()
+        let rows = csv.split(separator: "\r\n")
+        let columns = rows.first.map { $0.split(separator: ",").count } ?? 0
+        for row in rows.dropFirst() {
+            var cells = 1
+            var quoted = false
+            for scalar in row.unicodeScalars {
+                if scalar == "\"" { quoted.toggle() } else if scalar == ",", !quoted { cells += 1 }
+            }
+            #expect(!quoted && cells == columns, "\(row)")
+        }
+        #expect(!csv.unicodeScalars.split(separator: ",").contains { $0.first == "=" }, "\(csv)")
+    }
+
     /// Review 21: control characters in a client ID reached the terminal the CSV was printed on (ESC sequences that
     /// erase rows or set the window title, a bare CR that hides one); they are written as escapes.
     @Test func csvCellsCarryNoControlCharacters() {

@@ -38,6 +38,19 @@ struct AuditLogTests {
         #expect(!String(decoding: line, as: UTF8.self).contains("SECRET"))
     }
 
+    /// C1 controls, line and paragraph separators and bidirectional controls go out as `\uXXXX`, so that a client's
+    /// text cannot drive a terminal reading the log or reorder a line (review 57); other text beyond ASCII as it is.
+    @Test func invisibleControlsAreEscapedAndOtherTextKept() throws {
+        let reason = "a\u{85}b\u{9B}c\u{202E}d\u{2028}e\u{2066}f\u{200F}g\u{61C}h é € 😀 \u{A9}"
+        let line = String(decoding: Self.event(reason: reason).jsonLine(), as: UTF8.self)
+        #expect(
+            line.contains(#"a\u0085b\u009bc\u202ed\u2028e\u2066f\u200fg\u061ch é € 😀 \#u{A9}"#),
+            "\(line)"
+        )
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["reason"] as? String == reason)
+    }
+
     @Test func tenantsCorrelationIDAndTimeAreWrittenInTheirCanonicalForms() throws {
         let correlationID = UUID(uuidString: "0A1B2C3D-4E5F-6A7B-8C9D-AEBFC0D1E2F3")!
         var event = Self.event()

@@ -4,6 +4,7 @@ import LoopbackSimulation
 import MockSTS
 import TenantGateApp
 import TenantPolicy
+import TestSupport
 import Testing
 
 /// What users run, run as they run it: the real binary's configuration file, signals, metrics and admin listener.
@@ -29,6 +30,31 @@ struct ServeBinaryTests {
             try process.run()
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
+        }
+    }
+
+    /// Review 57: a policy's own text (a display name, a target an administrator stored through the API) reached the
+    /// operator's terminal as it was: an escape sequence retitled the window or cleared the screen. `validate` and
+    /// `check` show it escaped.
+    @Test func validateAndCheckShowAPolicysTextEscaped() async throws {
+        let directory = URL(fileURLWithPath: try ResourceHostEndToEndTests.policies())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let contoso = try String(contentsOf: directory.appendingPathComponent("contoso.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "displayName: Contoso", with: #"displayName: "Contoso\e]0;pwned\a\u202E""#)
+        try contoso.write(to: directory.appendingPathComponent("contoso.yaml"), atomically: true, encoding: .utf8)
+        let validated = try await ChildProcess.run(ServeProcess.binary, ["validate", "--policies", directory.path])
+        #expect(validated.status == 0, "\(validated.errors)")
+        let checked = try await ChildProcess.run(
+            ServeProcess.binary,
+            [
+                "check", "--policies", directory.path, "--creator", ProxyEndToEndTests.contoso.description, "--sign-in",
+                ProxyEndToEndTests.northwind.description,
+            ]
+        )
+        #expect(checked.status == 1, "\(checked.errors)")
+        for output in [validated.output, checked.output] {
+            #expect(output.contains(#"Contoso\u{1b}]0;pwned\u{7}\u{202e}"#), "\(output)")
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(output)")
         }
     }
 

@@ -71,6 +71,15 @@ struct ShippingFormatTests {
         )
         #expect(escaped.hasPrefix(#"<110>1 "#))
         #expect(escaped.contains(#"host="a\"b\]c\\d"]"#), "\(escaped)")
+        // A control character in a value a client chose is `#` and three octal digits, as rsyslog writes it: raw, a
+        // line break forged a second message for a reader going a line at a time (review 57).
+        let forged = SyslogMessage.format(
+            AuditRecord(line: Data(#"{"decision":"blocked","client_id":"x\n<110>1 - tenantgate\u001b\u0000"}"#.utf8)),
+            hostname: "h"
+        )
+        #expect(forged.contains("x#012<110>1 - tenantgate#033#000"), "\(forged)")
+        let head = forged.prefix { $0 != "{" }
+        #expect(!head.utf8.contains { $0 < 0x20 }, "\(forged)")
         // A value without JSON escapes is copied from the line as it is, and still escaped for syslog.
         let plain = SyslogMessage.format(
             AuditRecord(line: Data(#"{"decision":"error","host":"h]1","path":"/p]","time":"then"}"#.utf8)),

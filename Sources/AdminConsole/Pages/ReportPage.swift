@@ -88,20 +88,22 @@ extension AdminConsole {
             "hasPairs": !rows.isEmpty,
             "columns": signIns.map { ["name": set.name($0)] },
             "rows": rows,
-            "suggestions": suggestions(report, viewer: viewer, set: set),
+            "suggestions": Self.suggestions(report, viewer: viewer, set: set),
         ]
     }
 
-    /// The rules the viewer's allowlist lacks for the traffic seen: every tenant its makers signed in to (outbound)
-    /// or whose makers signed in to it (inbound), unless a rule already allows that direction.
-    private func suggestions(_ report: CrossTenantReport, viewer: TenantID, set: PolicySet) -> [[String: Any]] {
+    /// The rules the viewer's allowlist lacks for the traffic seen working: the report's own suggestions (a pair let
+    /// through, or only recorded in report-only mode), less each direction a rule already allows. A refused attempt
+    /// alone suggests nothing, as in `tenantgate report` (review 57: any client's refused request naming a made-up
+    /// tenant put an "Add rule" for it here).
+    static func suggestions(_ report: CrossTenantReport, viewer: TenantID, set: PolicySet) -> [[String: Any]] {
         guard let section = report.tenants.first(where: { $0.tenantID == viewer }) else { return [] }
         let policy = set.tenant(viewer)?.isolation
         var needed: [TenantID: DirectionSet] = [:]
-        for connection in section.connections where connection.tenantID != viewer {
-            let direction: Direction = connection.connectionType == .outbound ? .outbound : .inbound
-            if policy?.rule(allowing: connection.tenantID, direction) == nil {
-                needed[connection.tenantID, default: []].insert(direction == .outbound ? .outbound : .inbound)
+        for rule in section.suggestedRules where rule.tenant != viewer {
+            for (direction, bit) in [(Direction.outbound, DirectionSet.outbound), (.inbound, .inbound)]
+            where rule.directions.contains(bit) && policy?.rule(allowing: rule.tenant, direction) == nil {
+                needed[rule.tenant, default: []].insert(bit)
             }
         }
         return needed.sorted { set.name($0.key) < set.name($1.key) }.map { tenant, directions in
