@@ -108,7 +108,29 @@ extension CrossTenantReport {
             withJSONObject: document,
             options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         )
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return Self.escapingInvisibleControls(in: String(decoding: data, as: UTF8.self)) + "\n"
+    }
+
+    /// Foundation writes C1 controls and bidirectional controls in a JSON string as they are: written `\uXXXX`
+    /// instead (they appear only inside strings, so the document means the same), as the audit log writes them,
+    /// so that a client's `client_id` cannot drive the terminal the report is read on (review 57).
+    private static func escapingInvisibleControls(in json: String) -> String {
+        let isInvisible = { (scalar: Unicode.Scalar) in
+            (0x80...0x9F).contains(scalar.value) || (0x2028...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value) || scalar == "\u{200E}" || scalar == "\u{200F}"
+                || scalar == "\u{061C}"
+        }
+        guard json.unicodeScalars.contains(where: isInvisible) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            guard isInvisible(scalar) else {
+                out.append(scalar)
+                continue
+            }
+            let hex = String(scalar.value, radix: 16)
+            out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+        }
+        return String(out)
     }
 
     /// One self-contained page: summary, a creator-by-sign-in matrix drawn as SVG, per-tenant tables, rules.

@@ -104,6 +104,28 @@ struct BudgetedReadTests {
         #expect(!csv.unicodeScalars.split(separator: ",").contains { $0.first == "=" }, "\(csv)")
     }
 
+    /// Review 57: the JSON report wrote C1 controls and bidirectional controls of a client ID as they were (Foundation
+    /// does); they are `\u` escapes, and the document reads back the same.
+    @Test func theJSONReportEscapesInvisibleControls() throws {
+        var builder = AuditReportBuilder()
+        let clientID = "a\u{9B}2J\u{202E}b"
+        let line = AuditReportTests.line(
+            "allowed",
+            AuditReportTests.contoso,
+            AuditReportTests.fabrikam,
+            time: "2026-11-01T10:00:00.000Z",
+            client: clientID
+        )
+        builder.add(line: Array(line.utf8))
+        let json = try builder.build(source: "test").renderJSON()
+        #expect(json.contains(#"a\u009b2J\u202eb"#), "\(json)")
+        #expect(!json.unicodeScalars.contains { $0.value == 0x9B || $0.value == 0x202E })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let tenants = object["tenants"] as? [[String: Any]]
+        let connections = tenants?.first?["connections"] as? [[String: Any]]
+        #expect(connections?.first?["clientIds"] as? [String] == [clientID])
+    }
+
     /// Review 21: control characters in a client ID reached the terminal the CSV was printed on (ESC sequences that
     /// erase rows or set the window title, a bare CR that hides one); they are written as escapes.
     @Test func csvCellsCarryNoControlCharacters() {
