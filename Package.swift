@@ -278,7 +278,7 @@ let package = Package(
             dependencies: [
                 "TenantPolicy", "PolicyFiles", "CrossTenantAccess", "TokenInspection", "Audit", "ProxyServer",
                 "EntraAuth", "AuditReport", "NetworkPolicy", "ExchangePolicy", "TenantGateApp",
-                "AdminConsole", "PolicyDatabase", "Shipping",
+                "AdminConsole", "PolicyDatabase", "Shipping", "Plumbing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

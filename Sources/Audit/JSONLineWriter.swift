@@ -1,3 +1,5 @@
+import Plumbing
+
 /// Builds one JSON object as bytes with correct string escaping (RFC 8259 section 7).
 struct JSONLineWriter {
     private var bytes: [UInt8]
@@ -73,7 +75,7 @@ struct JSONLineWriter {
                     bytes.append(byte)
                     continue
                 }
-                if let (scalar, length) = Self.invisibleControl(utf8, at: index - 1) {
+                if let (scalar, length) = InvisibleControls.sequence(in: utf8, at: index - 1) {
                     bytes.append(contentsOf: "\\u".utf8)
                     for shift in [12, 8, 4, 0] { bytes.append(Self.hexDigit(UInt8((scalar >> shift) & 0xF))) }
                     index += length - 1
@@ -99,27 +101,11 @@ struct JSONLineWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// JSON's own escapes, and the lead bytes of the invisible controls below (rare: their text takes the slow path).
+    /// JSON's own escapes, and the lead bytes of `InvisibleControls` (rare: their text takes the slow path), written
+    /// `\uXXXX` so that a client's `client_id` cannot drive a terminal reading the log (review 57).
     private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0xC2
-            || byte == 0xD8 || byte == 0xE2
-    }
-
-    /// A C1 control (U+0080–U+009F: some terminals act on them), a line or paragraph separator, or a bidirectional
-    /// control (which reorders what a viewer shows) starting at `index`, with its length in bytes: written as
-    /// `\uXXXX`, so that a client's `client_id` cannot drive a terminal reading the log or the report (review 57).
-    private static func invisibleControl(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (UInt32, Int)? {
-        let remaining = utf8.count - index
-        guard remaining >= 2 else { return nil }
-        let (first, second) = (utf8[index], utf8[index + 1])
-        if first == 0xC2, (0x80...0x9F).contains(second) { return (UInt32(second), 2) }
-        if first == 0xD8, second == 0x9C { return (0x061C, 2) }
-        guard first == 0xE2, remaining >= 3 else { return nil }
-        let scalar = UInt32(first & 0x0F) << 12 | UInt32(second & 0x3F) << 6 | UInt32(utf8[index + 2] & 0x3F)
-        switch scalar {
-        case 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069: return (scalar, 3)
-        default: return nil
-        }
+        byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+            || InvisibleControls.mayStart(byte)
     }
 
     static func hexDigit(_ nibble: UInt8) -> UInt8 {

@@ -108,29 +108,8 @@ extension CrossTenantReport {
             withJSONObject: document,
             options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         )
-        return Self.escapingInvisibleControls(in: String(decoding: data, as: UTF8.self)) + "\n"
-    }
-
-    /// Foundation writes C1 controls and bidirectional controls in a JSON string as they are: written `\uXXXX`
-    /// instead (they appear only inside strings, so the document means the same), as the audit log writes them,
-    /// so that a client's `client_id` cannot drive the terminal the report is read on (review 57).
-    private static func escapingInvisibleControls(in json: String) -> String {
-        let isInvisible = { (scalar: Unicode.Scalar) in
-            (0x80...0x9F).contains(scalar.value) || (0x2028...0x202E).contains(scalar.value)
-                || (0x2066...0x2069).contains(scalar.value) || scalar == "\u{200E}" || scalar == "\u{200F}"
-                || scalar == "\u{061C}"
-        }
-        guard json.unicodeScalars.contains(where: isInvisible) else { return json }
-        var out = String.UnicodeScalarView()
-        for scalar in json.unicodeScalars {
-            guard isInvisible(scalar) else {
-                out.append(scalar)
-                continue
-            }
-            let hex = String(scalar.value, radix: 16)
-            out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
-        }
-        return String(out)
+        // Foundation writes a client_id's C1 and bidirectional controls as they are (review 57).
+        return InvisibleControls.escapedInJSON(String(decoding: data, as: UTF8.self)) + "\n"
     }
 
     /// One self-contained page: summary, a creator-by-sign-in matrix drawn as SVG, per-tenant tables, rules.
@@ -238,11 +217,10 @@ extension CrossTenantReport {
         return String(quoted)
     }
 
-    /// C0 and C1 controls, DEL and the bidirectional controls (which reorder what is shown) as `\u{…}`.
+    /// C0 controls, DEL and `InvisibleControls` as `\u{…}`.
     private static func escapingControls(_ text: String) -> String {
         let isControl = { (scalar: Unicode.Scalar) in
-            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
-                || (0x2066...0x2069).contains(scalar.value)
+            scalar.value < 0x20 || scalar.value == 0x7F || InvisibleControls.contains(scalar)
         }
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = String.UnicodeScalarView()
@@ -256,8 +234,13 @@ extension CrossTenantReport {
         return String(out)
     }
 
+    /// HTML's own escapes, and controls as `\u{…}` text: the page is also printed to a terminal when no `--output` is
+    /// given (review 58: a client_id's ESC and RLO went there as they were).
     private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        Self.escapingControls(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(
+            of: "<",
+            with: "&lt;"
+        )
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

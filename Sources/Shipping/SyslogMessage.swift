@@ -92,24 +92,35 @@ package enum SyslogMessage {
     }
 
     /// PARAM-VALUE escapes `"`, `\` and `]` (RFC 5424 6.3.3).
-    /// RFC 5424's three escapes, and a C0 control or DEL written as `#` and its three octal digits, as rsyslog writes
-    /// them: raw, a client's `client_id` holding a line break forged a whole second message for a reader that goes a
-    /// line at a time (review 57).
+    /// RFC 5424's three escapes, and a control written as `#` and three octal digits a byte, as rsyslog writes them:
+    /// C0 and DEL (raw, a client's `client_id` holding a line break forged a whole second message for a reader that
+    /// goes a line at a time, review 57) and `InvisibleControls` (C1, separators, bidirectional; review 58).
     private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        func appendOctal(_ byte: UInt8) {
+            out.append(UInt8(ascii: "#"))
+            for shift in [6, 3, 0] { out.append(UInt8(ascii: "0") + (byte >> UInt8(shift)) & 7) }
+        }
         var runStart = 0
-        for (index, byte) in utf8.enumerated()
-        where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") || byte < 0x20
-            || byte == 0x7F
-        {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-            if byte < 0x20 || byte == 0x7F {
-                out.append(UInt8(ascii: "#"))
-                for shift in [6, 3, 0] { out.append(UInt8(ascii: "0") + (byte >> UInt8(shift)) & 7) }
-                runStart = index + 1
-            } else {
-                out.append(UInt8(ascii: "\\"))
-                runStart = index
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            let invisible = InvisibleControls.mayStart(byte) ? InvisibleControls.sequence(in: utf8, at: index) : nil
+            let special = byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]")
+            guard special || byte < 0x20 || byte == 0x7F || invisible != nil else {
+                index += 1
+                continue
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            if special {
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+                index += 1
+            } else {
+                let length = invisible?.length ?? 1
+                for offset in 0..<length { appendOctal(utf8[index + offset]) }
+                index += length
+            }
+            runStart = index
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
     }

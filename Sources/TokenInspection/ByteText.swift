@@ -16,6 +16,49 @@ package enum ByteText {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 
+    /// The letters beyond ASCII that lenient readers fold into an ASCII one when they match names without case: ſ
+    /// (U+017F) as s and the Kelvin sign (U+212A) as k (Go's `EqualFold`), ı (U+0131) as i (.NET's invariant upper
+    /// case), and İ (U+0130) as i, to be safe. Review 58: `access_to\u212Aen` went past the fold of A–Z alone.
+    private static let foldedIntoASCII: [(utf8: [UInt8], escape: [UInt8], letter: UInt8)] = [
+        ([0xC5, 0xBF], Array(#"\u017f"#.utf8), UInt8(ascii: "s")),
+        ([0xE2, 0x84, 0xAA], Array(#"\u212a"#.utf8), UInt8(ascii: "k")),
+        ([0xC4, 0xB1], Array(#"\u0131"#.utf8), UInt8(ascii: "i")),
+        ([0xC4, 0xB0], Array(#"\u0130"#.utf8), UInt8(ascii: "i")),
+    ]
+
+    /// The ASCII letter such a letter at `index` folds to, written in UTF-8 or (with `escapes`) as JSON's `\uXXXX`
+    /// in either case, and how many bytes it took.
+    static func foldedLetter(in bytes: [UInt8], at index: Int, escapes: Bool) -> (letter: UInt8, length: Int)? {
+        guard bytes[index] >= 0x80 || (escapes && bytes[index] == UInt8(ascii: "\\")) else { return nil }
+        for folded in foldedIntoASCII {
+            if bytes[index...].starts(with: folded.utf8) { return (folded.letter, folded.utf8.count) }
+            if escapes, index + folded.escape.count <= bytes.count,
+                zip(bytes[index...], folded.escape).allSatisfy({ lowercased($0) == $1 })
+            {
+                return (folded.letter, folded.escape.count)
+            }
+        }
+        return nil
+    }
+
+    /// A name as lenient readers compare it: A–Z and the letters above folded to lower-case ASCII.
+    static func foldedName(_ name: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        let bytes = Array(name)
+        var folded: [UInt8] = []
+        folded.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if let (letter, length) = foldedLetter(in: bytes, at: index, escapes: false) {
+                folded.append(letter)
+                index += length
+            } else {
+                folded.append(lowercased(bytes[index]))
+                index += 1
+            }
+        }
+        return folded
+    }
+
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

@@ -53,6 +53,11 @@ package struct MemberNames: Sendable, ExpressibleByArrayLiteral {
 
     /// Compared byte by byte over buffers: the generic `elementsEqual` showed in profiles.
     fileprivate func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+        if foldsCase, name.contains(where: { $0 >= 0x80 }) {
+            // Rare: a name beyond ASCII, which may still fold into a wanted one.
+            let folded = ByteText.foldedName(name)
+            return folded.withUnsafeBufferPointer { folded in bytes.firstIndex { $0.elementsEqual(folded) } }
+        }
         for (index, candidate) in bytes.enumerated() where candidate.count == name.count {
             let equal = candidate.withUnsafeBufferPointer { candidate in
                 for offset in 0..<name.count {

@@ -105,13 +105,19 @@ package struct TokenCarriers: Sendable, Equatable {
         return false
     }
 
-    /// `body` in lower case, NUL bytes skipped and JSON's `\u00XX` escapes of ASCII read.
+    /// `body` in lower case, NUL bytes skipped, JSON's `\u00XX` escapes of ASCII read, and the letters beyond ASCII
+    /// that lenient readers fold into ASCII ones folded (`ByteText.foldedLetter`, review 58).
     private static func foldedForSearch(_ body: some Collection<UInt8>) -> [UInt8] {
         let bytes = body.filter { $0 != 0 }
         var folded: [UInt8] = []
         folded.reserveCapacity(bytes.count)
         var index = 0
         while index < bytes.count {
+            if let (letter, length) = ByteText.foldedLetter(in: bytes, at: index, escapes: true) {
+                folded.append(letter)
+                index += length
+                continue
+            }
             var byte = bytes[index]
             if let escaped = FormText.asciiEscape(in: bytes, at: index, lead: UInt8(ascii: "\\")) {
                 byte = escaped

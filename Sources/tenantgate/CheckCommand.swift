@@ -1,6 +1,7 @@
 import ArgumentParser
 import CrossTenantAccess
 import Foundation
+import Plumbing
 import PolicyFiles
 import TenantPolicy
 
@@ -178,6 +179,7 @@ struct CheckOutput: Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        // C1 and bidirectional controls of a policy's text as `\u` escapes: Foundation writes them as they are.
+        return InvisibleControls.escapedInJSON(String(decoding: data, as: UTF8.self))
     }
 }

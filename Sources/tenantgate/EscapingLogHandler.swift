@@ -1,4 +1,5 @@
 import Logging
+import Plumbing
 
 /// Log lines as another handler writes them, with control characters in the message, the metadata and the error
 /// escaped as JSON escapes them: text a client chose (a sign-in error's description, an upstream's reason) cannot
@@ -73,9 +74,6 @@ enum TerminalText {
     }
 
     private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\\" || scalar == "\u{2028}"
-            || scalar == "\u{2029}" || (0x202A...0x202E).contains(scalar.value)
-            || (0x2066...0x2069).contains(scalar.value)
-            || scalar == "\u{200E}" || scalar == "\u{200F}" || scalar == "\u{061C}"
+        scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\\" || InvisibleControls.contains(scalar)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CrossTenantAccess
 import Foundation
+import Plumbing
 import PolicyFiles
 import TenantPolicy
 
@@ -28,7 +29,7 @@ struct SettingsCommand: ParsableCommand {
         switch PolicyDirectoryLoader.load(directory: policies) {
         case .success(let loaded): bundle = loaded
         case .failure(let error):
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            for diagnostic in error.diagnostics { printError(ValidateCommand.shown(diagnostic.description)) }
             throw ExitCode.badInput
         }
         let set = bundle.isolation
@@ -48,11 +49,14 @@ struct SettingsCommand: ParsableCommand {
             : effective.isPartner
                 ? "\(set.name(local))'s partner configuration for \(set.name(other))"
                 : "\(set.name(other)) is no partner of \(set.name(local)): the default configuration is in force"
+        // A policy's text (a display name, a target) as a terminal may show it (review 58).
         printError(
-            "# \(source); inherited from the default: "
-                + (effective.inheritedProperties.isEmpty
-                    ? "nothing" : effective.inheritedProperties.joined(separator: ", "))
+            ValidateCommand.shown(
+                "# \(source); inherited from the default: "
+                    + (effective.inheritedProperties.isEmpty
+                        ? "nothing" : effective.inheritedProperties.joined(separator: ", "))
+            )
         )
-        print(String(decoding: try effective.encoded(pretty: true), as: UTF8.self))
+        print(InvisibleControls.escapedInJSON(String(decoding: try effective.encoded(pretty: true), as: UTF8.self)))
     }
 }

@@ -108,7 +108,7 @@ struct BudgetedReadTests {
     /// does); they are `\u` escapes, and the document reads back the same.
     @Test func theJSONReportEscapesInvisibleControls() throws {
         var builder = AuditReportBuilder()
-        let clientID = "a\u{9B}2J\u{202E}b"
+        let clientID = "a\u{9B}2J\u{202E}b\u{2028}"
         let line = AuditReportTests.line(
             "allowed",
             AuditReportTests.contoso,
@@ -118,12 +118,17 @@ struct BudgetedReadTests {
         )
         builder.add(line: Array(line.utf8))
         let json = try builder.build(source: "test").renderJSON()
-        #expect(json.contains(#"a\u009b2J\u202eb"#), "\(json)")
+        #expect(json.contains(#"a\u009b2J\u202eb\u2028"#), "\(json)")
         #expect(!json.unicodeScalars.contains { $0.value == 0x9B || $0.value == 0x202E })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let tenants = object["tenants"] as? [[String: Any]]
         let connections = tenants?.first?["connections"] as? [[String: Any]]
         #expect(connections?.first?["clientIds"] as? [String] == [clientID])
+        // The CSV and the HTML page (printed to the terminal without --output) escape them too (review 58).
+        let report = builder.build(source: "test")
+        for rendered in [report.renderCSV(), report.renderHTML()] {
+            #expect(!rendered.unicodeScalars.contains { $0.value == 0x9B || $0.value == 0x202E }, "\(rendered)")
+        }
     }
 
     /// Review 21: control characters in a client ID reached the terminal the CSV was printed on (ESC sequences that

@@ -56,6 +56,25 @@ struct ServeBinaryTests {
             #expect(output.contains(#"Contoso\u{1b}]0;pwned\u{7}\u{202e}"#), "\(output)")
             #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(output)")
         }
+        // `check --json` and `settings` too (review 58).
+        let json = try await ChildProcess.run(
+            ServeProcess.binary,
+            [
+                "check", "--policies", directory.path, "--creator", ProxyEndToEndTests.contoso.description,
+                "--sign-in", ProxyEndToEndTests.northwind.description, "--json",
+            ]
+        )
+        let settings = try await ChildProcess.run(
+            ServeProcess.binary,
+            [
+                "settings", "--policies", directory.path, "--tenant", ProxyEndToEndTests.contoso.description,
+                "--partner", ProxyEndToEndTests.northwind.description,
+            ]
+        )
+        #expect(settings.status == 0, "\(settings.errors)")
+        for output in [json.output, settings.output + settings.errors] {
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(output)")
+        }
     }
 
     @Test func anUnknownConfigurationKeyIsAnErrorNamingIt() async throws {

@@ -78,6 +78,12 @@ struct ShippingFormatTests {
             hostname: "h"
         )
         #expect(forged.contains("x#012<110>1 - tenantgate#033#000"), "\(forged)")
+        // C1 controls, separators and bidirectional controls too, a byte at a time (review 58).
+        let invisible = SyslogMessage.format(
+            AuditRecord(line: Data("{\"decision\":\"blocked\",\"client_id\":\"a\u{9B}b\u{202E}c\u{2028}d\"}".utf8)),
+            hostname: "h"
+        )
+        #expect(invisible.contains("a#302#233b#342#200#256c#342#200#250d"), "\(invisible)")
         let head = forged.prefix { $0 != "{" }
         #expect(!head.utf8.contains { $0 < 0x20 }, "\(forged)")
         // A value without JSON escapes is copied from the line as it is, and still escaped for syslog.

@@ -130,6 +130,11 @@ struct JSONObjectScannerTests {
         #expect(scan(#"{"Access_Token": "x"}"#)?["access_token"] == .string("x"))
         #expect(scan(#"{"access_token": "x", "ACCESS_TOKEN": "y"}"#) == nil)
         #expect(scan(#"{"access_token": "x", "access\u005FTOKEN": "y"}"#) == nil)
+        // Letters beyond ASCII that Go's EqualFold and .NET's invariant upper case fold into ASCII ones (review 58).
+        #expect(scan("{\"access_token\": \"x\", \"access_to\u{212A}en\": \"y\"}") == nil)
+        #expect(scan("{\"access_token\": \"x\", \"acce\u{17F}s_token\": \"y\"}") == nil)
+        #expect(scan(#"{"access_token": "x", "access_to\u212aen": "y"}"#) == nil)
+        #expect(scan("{\"access_to\u{212A}en\": \"y\"}")?["access_token"] == .string("y"))
         #expect(Self.scan(#"{"A": "x"}"#)?["a"] == nil, "exact names stay exact")
     }
 
