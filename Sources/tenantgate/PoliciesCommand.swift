@@ -46,7 +46,7 @@ struct PoliciesCommand: AsyncParsableCommand {
                 _ = try await database.migrateAndRead(within: .seconds(15))
                 return try await body(database)
             } catch {
-                printError("\(error)")
+                printError(ValidateCommand.shownLines("\(error)"))
                 throw ExitCode.badInput
             }
         }
@@ -66,7 +66,7 @@ struct PoliciesCommand: AsyncParsableCommand {
             do {
                 prepared = try PolicyTransfer.Import(directory: directory)
             } catch {
-                printError("\(error)")
+                printError(ValidateCommand.shownLines("\(error)"))
                 throw ExitCode.badInput
             }
             try await store.with { database in try await prepared.apply(to: database) }
@@ -88,7 +88,7 @@ struct PoliciesCommand: AsyncParsableCommand {
             }
             print("exported \(count) document(s) to \(directory)")
             if !errors.isEmpty {
-                for error in errors { printError("\(error)") }
+                for error in errors { printError(ValidateCommand.shownLines("\(error)")) }
                 printError("the stored set is invalid (\(errors.count) error(s)): mend the files and import them")
                 throw ExitCode.badInput
             }

@@ -52,4 +52,9 @@ struct ValidateCommand: ParsableCommand {
     /// a value an administrator stored (through the admin API too) cannot retitle the window, clear the screen or
     /// reorder the line (review 57).
     static func shown(_ text: String) -> String { TerminalText.escaped(text) }
+
+    /// `shown` for each line of a message of several.
+    static func shownLines(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { shown(String($0)) }.joined(separator: "\n")
+    }
 }

@@ -72,7 +72,15 @@ struct ServeBinaryTests {
             ]
         )
         #expect(settings.status == 0, "\(settings.errors)")
-        for output in [json.output, settings.output + settings.errors] {
+        // And `policies import`'s errors, said before any store is reached.
+        let broken = directory.appendingPathComponent("broken.yaml")
+        try #"tenantId: "\e]0;pwned\a""#.write(to: broken, atomically: true, encoding: .utf8)
+        let imported = try await ChildProcess.run(
+            ServeProcess.binary,
+            ["policies", "import", directory.path, "--policy-store", "postgres://tenantgate@127.0.0.1:1/none"]
+        )
+        #expect(imported.status == 2 && imported.errors.contains(#"\u{1b}]0;pwned"#), "\(imported.errors)")
+        for output in [json.output, settings.output + settings.errors, imported.errors] {
             #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(output)")
         }
     }
