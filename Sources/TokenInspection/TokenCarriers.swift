@@ -180,17 +180,19 @@ package struct TokenCarriers: Sendable, Equatable {
     @discardableResult
     private mutating func record(name: [UInt8], value: [UInt8], inURL: Bool) -> Bool {
         guard !value.isEmpty else { return false }
-        if !inURL, name.equalsIgnoringASCIICase("samlresponse") {
+        // Named as a lenient reader (ASP.NET's form collection) matches names: in any case, ſ and ı folded too.
+        let name = name.withUnsafeBufferPointer(ByteText.foldedName)
+        if !inURL, name.elementsEqual("samlresponse".utf8) {
             federationToken = federationToken ?? FederationToken.read(samlResponse: value)
         }
-        if !inURL, name.equalsIgnoringASCIICase("wresult") {
+        if !inURL, name.elementsEqual("wresult".utf8) {
             federationToken = federationToken ?? FederationToken.read(escapedXML: value)
         }
-        if name.equalsIgnoringASCIICase("id_token") {
+        if name.elementsEqual("id_token".utf8) {
             keep(String(decoding: value, as: UTF8.self), at: \.idToken, named: "id_token")
-        } else if name.equalsIgnoringASCIICase("access_token") {
+        } else if name.elementsEqual("access_token".utf8) {
             keep(String(decoding: value, as: UTF8.self), at: \.accessToken, named: "access_token")
-        } else if name.equalsIgnoringASCIICase("refresh_token") {
+        } else if name.elementsEqual("refresh_token".utf8) {
             carriesRefreshToken = true
         } else {
             return false
