@@ -535,7 +535,9 @@ struct ServeBinaryTests {
         )
         #expect(before == 403)
         #expect(after == 200)
-        #expect(seconds < 3.5)
+        // Without the change time the edit is never seen (403 to the last attempt); the bound says only "promptly".
+        // 5.1 s once in a fresh-clone CI run beside the whole suite, where every poll is a curl process to start.
+        #expect(seconds < 10, "within the one-second interval, plus the exchanges polling for it")
     }
 
     /// SIGHUP puts an edited policies directory in force at once. The watcher is off (`--policy-watch-interval 0`)
