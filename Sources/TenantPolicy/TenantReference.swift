@@ -47,10 +47,21 @@ extension StringProtocol {
     /// it (no Foundation needed). Review 55: compared as Characters, `"AllUsers\r\n"` kept its CRLF (one Character,
     /// equal to neither CR nor LF) and was an ID that matched nobody; `\v` and no-break space were not trimmed.
     package func trimmingWhitespace() -> String {
-        let scalars = String(self).unicodeScalars
+        let text = String(self)
+        // Most values (every GUID a token carries, on each exchange) begin and end with a visible ASCII byte: they
+        // need no Unicode property lookup, which cost 4% of an exchange's CPU.
+        if let first = text.utf8.first, let last = text.utf8.last, first.isVisibleASCII, last.isVisibleASCII {
+            return text
+        }
+        let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(String.UnicodeScalarView(scalars[first...last]))
     }
+}
+
+extension UInt8 {
+    /// An ASCII byte that is neither a control nor a space: never part of a Unicode `White_Space` run.
+    fileprivate var isVisibleASCII: Bool { self > 0x20 && self < 0x7F }
 }
