@@ -225,7 +225,7 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func connected(_ connection: UpstreamConnectionPool.StreamConnection, reused: Bool) {
         upstream = connection
         connection.handler.delegate = self
-        run(machine.upstreamConnected(reused: reused))
+        run(machine.upstreamConnected(reused: reused, at: .now()))
     }
 
     private func startUpstream(

@@ -1,3 +1,4 @@
+import Audit
 import ExchangePolicy
 import Foundation
 import NIOCore
@@ -8,7 +9,7 @@ import NIOHTTP1
 extension ResourceStreamStateMachine {
 
     /// - Parameter reused: the connection served a request before (the session's own, or one kept in the pool).
-    mutating func upstreamConnected(reused: Bool) -> Action {
+    mutating func upstreamConnected(reused: Bool, at stamp: EventStamp) -> Action {
         guard case .connecting(let pending, let head) = state else { return .none }
         let replayable =
             reused && !pending.replayed && pending.ended && pending.body.readableBytes == 0
@@ -28,14 +29,22 @@ extension ResourceStreamStateMachine {
         var parts: [HTTPClientRequestPart] = [.head(head)]
         if pending.body.readableBytes > 0 { parts.append(.body(.byteBuffer(pending.body))) }
         if pending.ended { parts.append(.end(nil)) }
-        return .startUpstream(parts, sendContinue: !pending.ended && StreamedRequestHead.expectsContinue(pending.head))
+        let start = Action.startUpstream(
+            parts,
+            sendContinue: !pending.ended && StreamedRequestHead.expectsContinue(pending.head)
+        )
+        // The policy may have changed while the connection was made (a new TLS connection, the first line's sync):
+        // nothing went yet, so a request the change refuses gets the refusal it would get now (review 61 F1: the
+        // whole request went, and only its answer was refused).
+        guard case .streaming(let exchange) = state else { return start }
+        return stillAllowed(exchange, at: stamp, then: start, refusing: .beforeSending)
     }
 
     mutating func responseHead(_ head: HTTPResponseHead, at stamp: EventStamp) -> Action {
         guard case .streaming(let judged) = state else { return .none }
         // An answer that comes after a policy change is the client's only if the request is still allowed; else the
         // client gets the refusal a request sent now would get, in place of it, rather than a cut answer.
-        let next = stillAllowed(judged, at: stamp, then: .none, refusing: true)
+        let next = stillAllowed(judged, at: stamp, then: .none, refusing: .answerWithheld)
         guard case .streaming(var exchange) = state else { return next }
         // Still allowed under a new version: its first line there goes before the head.
         let recorded: (Action) -> Action = { action in
@@ -133,7 +142,7 @@ extension ResourceStreamStateMachine {
         _ exchange: Exchange,
         at stamp: EventStamp,
         then next: Action,
-        refusing: Bool = false
+        refusing: Refusal? = nil
     ) -> Action {
         var exchange = exchange
         let decider = currentDecider()
@@ -146,9 +155,14 @@ extension ResourceStreamStateMachine {
         case .stands(let line):
             state = .streaming(exchange)
             return line.map { .recordAudit($0, then: next) } ?? next
-        case .ends(let line, let answer):
+        case .ends(var line, var answer):
+            if refusing == .answerWithheld || exchange.responseStarted {
+                // The resource had the whole request: the refusal must not read as if nothing went.
+                if let reason = line?.reason { line?.reason = Self.withheldReason + reason }
+                answer = answer.map { $0.withheld() }
+            }
             let end: Action
-            if refusing, let answer {
+            if refusing != nil, let answer {
                 // As any refusal: the connection stays when the request was read whole and the client keeps it.
                 let close =
                     !(answer.keepAlive && exchange.requestEnded && exchange.upgrade == nil && !answer.closesConnection)
@@ -160,6 +174,19 @@ extension ResourceStreamStateMachine {
             return line.map { .recordAudit($0, then: end) } ?? end
         }
     }
+
+    /// Where a request stands when a change refuses it and the client gets the refusal.
+    enum Refusal {
+        /// Nothing of it went upstream: the refusal is any refusal.
+        case beforeSending
+        /// It went whole, and its answer comes after the change: the answer is withheld, and the refusal says so.
+        case answerWithheld
+    }
+
+    /// Opens the line of a request refused after the resource had it (review 61 F3: a write the resource carried
+    /// out was audited and answered as a refusal only, and an investigator would conclude it never happened).
+    static let withheldReason = "The request reached the resource under the previous policy version; what had "
+        + "not reached the client of its answer was withheld. "
 
     /// Keeps a body part that arrived before the request could stream, within the session's body limit.
     func hold(_ chunk: ByteBuffer, in pending: inout Pending) -> Bool {

@@ -1,3 +1,4 @@
+import ExchangePolicy
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -44,5 +45,15 @@ extension SessionAnswer {
             .error(status, code, description, correlationID: correlationID ?? stamp.correlationID, at: stamp.date),
             keepAlive: keepAlive
         )
+    }
+}
+
+extension SessionAnswer {
+    /// A resource host's refusal told as an answer withheld: the request reached the resource before the change.
+    func withheld() -> SessionAnswer {
+        guard let body, let told = ResourceRefusalBody.withheld(Array(body.readableBytesView)) else { return self }
+        var answer = self
+        answer.body = ByteBuffer(bytes: told)
+        return answer
     }
 }

@@ -102,7 +102,7 @@ struct ResourceStreamMachineTests {
         #expect(machine.requestEnd(at: Self.s1) == .none, "the end waits with the request")
         #expect(machine.auditWritten() == .openUpstream)
         #expect(
-            machine.upstreamConnected(reused: false)
+            machine.upstreamConnected(reused: false, at: Self.s1)
                 == .startUpstream([.head(Self.upstream(token)), .end(nil)], sendContinue: false)
         )
         let answer = HTTPResponseHead(
@@ -154,7 +154,7 @@ struct ResourceStreamMachineTests {
             return
         }
         #expect(machine.auditWritten() == .openUpstream)
-        _ = machine.upstreamConnected(reused: false)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
         #expect(machine.keptFormBytes == (tokenInForm ? form.readableBytes : 0))
         let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "6"])
         _ = machine.responseHead(head, at: Self.s2)
@@ -185,7 +185,7 @@ struct ResourceStreamMachineTests {
         _ = machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
         _ = machine.requestEnd(at: Self.s1)
         #expect(machine.auditWritten() == .openUpstream)
-        _ = machine.upstreamConnected(reused: false)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
         current.decider = Fixtures.decider(rules: [])
         let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "2"])
         let replaced = machine.responseHead(head, at: Self.s2)
@@ -194,11 +194,41 @@ struct ResourceStreamMachineTests {
             return
         }
         #expect(line.decision == .blocked && answer.status == .forbidden)
+        // The resource had the request (review 61 F3): neither the line nor the answer may say nothing went.
+        #expect(line.reason.hasPrefix(ResourceStreamStateMachine.withheldReason))
+        let told = String(buffer: answer.body ?? ByteBuffer())
+        #expect(told.contains(ResourceRefusalBody.withheldLead) && !told.contains(ResourceRefusalBody.refusedLead))
         #expect(machine.responseBody(ByteBuffer(string: "{}"), at: Self.s2) == .none)
         guard case .count = machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s3) else {
             Issue.record("the next request is judged")
             return
         }
+    }
+
+    /// A change that comes while the upstream connection is made (a new TLS handshake, the first line's sync) is
+    /// seen before anything is sent (review 61 F1: the whole POST went, and only its answer was refused): the
+    /// request gets the plain refusal, and the connection made for it is dropped unused.
+    @Test func aChangeWhileConnectingRefusesTheRequestBeforeAnythingIsSent() {
+        final class Current { var decider = Fixtures.decider() }
+        let current = Current()
+        var machine = ResourceStreamStateMachine(session: Self.machine().session) { current.decider }
+        _ = machine.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        #expect(machine.auditWritten() == .openUpstream)
+        current.decider = Fixtures.decider(rules: [])
+        guard
+            case .recordAudit(let line, then: .replaceAnswer(let answer, close: false)) = machine.upstreamConnected(
+                reused: false,
+                at: Self.s2
+            )
+        else {
+            Issue.record("refused before sending, the connection kept for the next request")
+            return
+        }
+        #expect(line.decision == .blocked && answer.status == .forbidden)
+        #expect(!line.reason.hasPrefix(ResourceStreamStateMachine.withheldReason))
+        #expect(String(buffer: answer.body ?? ByteBuffer()).contains(ResourceRefusalBody.refusedLead))
+        #expect(machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2) == .none)
     }
 
     /// An HTTP/1.0 client knows no chunked coding: an answer without a length goes to it as HTTP/1.0, ended by the
@@ -211,7 +241,7 @@ struct ResourceStreamMachineTests {
         _ = machine.requestHead(request, at: Self.s1)
         _ = machine.requestEnd(at: Self.s1)
         #expect(machine.auditWritten() == .openUpstream)
-        _ = machine.upstreamConnected(reused: false)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
         let answer = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/plain"])
         guard case .respond(.head(let forwarded)) = machine.responseHead(answer, at: Self.s2) else {
             Issue.record("the answer's head goes to the client")
@@ -274,7 +304,7 @@ struct ResourceStreamMachineTests {
             )
         )
         #expect(machine.requestBody(ByteBuffer(string: "0123456789"), at: Self.s2) == .none)
-        #expect(machine.upstreamConnected(reused: false) == .none)
+        #expect(machine.upstreamConnected(reused: false, at: Self.s1) == .none)
     }
 
     @Test func anAllowedUploadIsHeldWhileJudgedThenStreamedWith100Continue() {
@@ -286,7 +316,7 @@ struct ResourceStreamMachineTests {
         #expect(machine.auditWritten() == .openUpstream)
         var sent = Self.upload(token, length: 8)
         sent.headers.replaceOrAdd(name: "host", value: Self.graph)
-        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected(reused: false) else {
+        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected(reused: false, at: Self.s1) else {
             Issue.record("the held part goes first, and the client is told to go on")
             return
         }
@@ -362,7 +392,7 @@ struct ResourceStreamMachineTests {
             return
         }
         #expect(answer.status == .serviceUnavailable)
-        #expect(machine.upstreamConnected(reused: false) == .none)
+        #expect(machine.upstreamConnected(reused: false, at: Self.s1) == .none)
         #expect(machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s3) == .none)
     }
 
@@ -372,7 +402,7 @@ struct ResourceStreamMachineTests {
         _ = machine.requestHead(Self.get(token), at: Self.s1)
         _ = machine.requestEnd(at: Self.s1)
         _ = machine.auditWritten()
-        _ = machine.upstreamConnected(reused: false)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
         guard case .answer(let answer, close: true) = machine.upstreamEnded(.connectionClosed, at: Self.s2) else {
             Issue.record("no answer came: 502")
             return
@@ -383,7 +413,7 @@ struct ResourceStreamMachineTests {
         _ = cut.requestHead(Self.get(token), at: Self.s1)
         _ = cut.requestEnd(at: Self.s1)
         _ = cut.auditWritten()
-        _ = cut.upstreamConnected(reused: false)
+        _ = cut.upstreamConnected(reused: false, at: Self.s1)
         _ = cut.responseHead(
             HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "9"]),
             at: Self.s2
@@ -400,9 +430,9 @@ struct ResourceStreamMachineTests {
         _ = machine.requestEnd(at: Self.s1)
         _ = machine.auditWritten()
         let parts: [HTTPClientRequestPart] = [.head(Self.upstream(token)), .end(nil)]
-        #expect(machine.upstreamConnected(reused: true) == .startUpstream(parts, sendContinue: false))
+        #expect(machine.upstreamConnected(reused: true, at: Self.s1) == .startUpstream(parts, sendContinue: false))
         #expect(machine.upstreamEnded(nil, at: Self.s2) == .openUpstream)
-        #expect(machine.upstreamConnected(reused: true) == .startUpstream(parts, sendContinue: false))
+        #expect(machine.upstreamConnected(reused: true, at: Self.s1) == .startUpstream(parts, sendContinue: false))
         guard case .answer(let answer, close: true) = machine.upstreamEnded(.connectionClosed, at: Self.s3) else {
             Issue.record("a second close is a bad gateway")
             return
@@ -413,7 +443,7 @@ struct ResourceStreamMachineTests {
         _ = fresh.requestHead(Self.get(token), at: Self.s1)
         _ = fresh.requestEnd(at: Self.s1)
         _ = fresh.auditWritten()
-        _ = fresh.upstreamConnected(reused: false)
+        _ = fresh.upstreamConnected(reused: false, at: Self.s1)
         guard case .answer = fresh.upstreamEnded(nil, at: Self.s2) else {
             Issue.record("a new connection closed under its request is no idle close: 502")
             return
@@ -424,7 +454,7 @@ struct ResourceStreamMachineTests {
         _ = upload.requestBody(ByteBuffer(string: "abcd"), at: Self.s1)
         _ = upload.requestEnd(at: Self.s1)
         _ = upload.auditWritten()
-        _ = upload.upstreamConnected(reused: true)
+        _ = upload.upstreamConnected(reused: true, at: Self.s1)
         guard case .answer = upload.upstreamEnded(nil, at: Self.s2) else {
             Issue.record("a body cannot be sent again")
             return
@@ -435,7 +465,7 @@ struct ResourceStreamMachineTests {
         var machine = Self.machine()
         _ = machine.requestHead(Self.upload(Self.token(Fixtures.fabrikam), length: 8), at: Self.s1)
         _ = machine.auditWritten()
-        _ = machine.upstreamConnected(reused: false)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge), at: Self.s2)
         #expect(machine.responseEnd(nil) == .finishResponse(nil, keepUpstream: false, close: true))
     }
@@ -449,7 +479,7 @@ struct ResourceStreamMachineTests {
         _ = machine.requestHead(head, at: Self.s1)
         _ = machine.requestEnd(at: Self.s1)
         _ = machine.auditWritten()
-        _ = machine.upstreamConnected(reused: false)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
         return machine
     }
 
@@ -472,7 +502,7 @@ struct ResourceStreamMachineTests {
         _ = plain.requestHead(Self.get(Self.token(Fixtures.fabrikam)), at: Self.s1)
         _ = plain.requestEnd(at: Self.s1)
         _ = plain.auditWritten()
-        _ = plain.upstreamConnected(reused: false)
+        _ = plain.upstreamConnected(reused: false, at: Self.s1)
         guard case .answer(let answer, close: true) = plain.responseHead(switching, at: Self.s2) else {
             Issue.record("a 101 to a request that asked for none is a bad gateway")
             return
@@ -504,7 +534,7 @@ struct ResourceStreamMachineTests {
         var expected = Self.upstream(token)
         expected.headers.add(name: "http2-settings", value: "AAMAAABkAAQAoAAAAAIAAAAA")
         #expect(
-            machine.upstreamConnected(reused: false)
+            machine.upstreamConnected(reused: false, at: Self.s1)
                 == .startUpstream([.head(expected), .end(nil)], sendContinue: false)
         )
         let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: ["upgrade": "h2c"])
@@ -518,7 +548,7 @@ struct ResourceStreamMachineTests {
         _ = plain.requestHead(head, at: Self.s1)
         _ = plain.requestEnd(at: Self.s1)
         _ = plain.auditWritten()
-        _ = plain.upstreamConnected(reused: false)
+        _ = plain.upstreamConnected(reused: false, at: Self.s1)
         _ = plain.responseHead(HTTPResponseHead(version: .http1_1, status: .ok), at: Self.s2)
         #expect(
             plain.responseEnd(nil) == .finishResponse(nil, keepUpstream: true, close: true),
