@@ -26,7 +26,7 @@ final class AuditFile: Sendable {
         var identity: FileIdentity?
         /// Bytes of an unfinished line at the end of the file, left by a write that failed part-way; 0 when the file
         /// ends with a newline. The next write ends the fragment with "\n" first.
-        var tornFragment = 0
+        var tornFragment: Int
         /// Writes that changed the file, counted: syncs are measured against this sequence.
         var writes: UInt64 = 0
         var lastSync: ContinuousClock.Instant
@@ -93,7 +93,12 @@ final class AuditFile: Sendable {
         self.syncInterval = syncInterval
         self.fileSystem = fileSystem
         self.state = Locked(
-            State(descriptor: descriptor, identity: fileSystem.identity(descriptor), lastSync: .now)
+            State(
+                descriptor: descriptor,
+                identity: fileSystem.identity(descriptor),
+                tornFragment: fileSystem.unterminatedTail(descriptor),
+                lastSync: .now
+            )
         )
     }
 
@@ -206,13 +211,14 @@ final class AuditFile: Sendable {
             )
         }
         let identity = fileSystem.identity(descriptor)
+        let tail = fileSystem.unterminatedTail(descriptor)
         return syncState.withLock { syncState -> Result<Void, AuditLogError> in
             let swapped = state.withLock { state -> (descriptor: Int32, writes: UInt64)? in
                 guard !state.closed else { return nil }
                 defer {
                     state.descriptor = descriptor
-                    // The same file again (nothing renamed it) keeps its unfinished line; a new file has none.
-                    if identity == nil || identity != state.identity { state.tornFragment = 0 }
+                    // The same file again (nothing renamed it) keeps its unfinished line; a new file has its own.
+                    if identity == nil || identity != state.identity { state.tornFragment = tail }
                     state.identity = identity
                     // The old file's lines are synced below, before anyone waiting for them hears so.
                     state.unjournaled = []

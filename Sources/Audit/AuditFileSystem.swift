@@ -58,6 +58,27 @@ protocol AuditFileSystem: Sendable {
 
 extension AuditFileSystem {
     var keepsJournal: Bool { false }
+
+    /// How many bytes of an unfinished line end the regular file `descriptor` refers to (0 when it ends with a
+    /// newline, is empty, or is no regular file), read through `/proc/self/fd` as the descriptor only writes. A
+    /// fragment a crash, a full disk or another writer left before this process opened the file would otherwise
+    /// have the next line glued to it, and a reader drop both (review 59 F1).
+    func unterminatedTail(_ descriptor: Int32) -> Int {
+        let reader = Glibc.open("/proc/self/fd/\(descriptor)", O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard reader >= 0 else { return 0 }
+        defer { _ = Glibc.close(reader) }
+        var info = stat()
+        guard fstat(reader, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return 0 }
+        // A line is far shorter than this: a fragment without a newline in it is counted as this long.
+        let window = Int(min(info.st_size, 65_536))
+        var tail = [UInt8](repeating: 0, count: window)
+        let read = tail.withUnsafeMutableBytes {
+            pread(reader, $0.baseAddress, window, off_t(info.st_size) - off_t(window))
+        }
+        guard read == window else { return 0 }
+        guard let newline = tail.lastIndex(of: UInt8(ascii: "\n")) else { return window }
+        return window - newline - 1
+    }
 }
 
 /// The kernel's calls, with two bounds on waiting for another process's reader.

@@ -230,7 +230,7 @@ final class AuditJournal: @unchecked Sendable {
 
     private func writeCheckpoint() -> SystemCallError? {
         memset(buffer, 0, JournalFormat.blockSize)
-        JournalFormat.encodeCheckpoint(lastSequence, into: buffer)
+        JournalFormat.encodeCheckpoint(lastSequence, boot: .current, into: buffer)
         position = JournalFormat.blockSize
         return writeFully(JournalFormat.blockSize, at: 0)
     }

@@ -11,6 +11,7 @@ import Glibc
 /// Every batch after the journal's checkpoint is read in order, and each chunk is written again at its offset in the
 /// file it was written to (found by device and inode: rotation may have renamed it beside the log), where the file's
 /// bytes differ. A chunk beyond the file's end is left out: the file was cut (copytruncate) after it was written.
+/// A journal written in the running boot is not replayed (`BootID`).
 /// The files written to are synced before the journal starts over, so a crash during the replay replays again.
 enum AuditJournalReplay {
     struct Outcome: Equatable {
@@ -52,7 +53,9 @@ enum AuditJournalReplay {
         guard bytes.count >= blockSize,
             let checkpoint = JournalFormat.decodeCheckpoint(UnsafeRawBufferPointer(rebasing: bytes[..<blockSize]))
         else { return Outcome(lastSequence: UInt64.random(in: 1 << 40..<1 << 62)) }
-        var outcome = Outcome(lastSequence: checkpoint)
+        var outcome = Outcome(lastSequence: checkpoint.sequence)
+        // Written in this boot: the log's pages hold it all, so the batches are only counted.
+        let restores = checkpoint.boot == nil || checkpoint.boot != BootID.current
         var files = LogFiles(logPath: logPath)
         defer { files.closeAll() }
         var position = blockSize
@@ -62,7 +65,7 @@ enum AuditJournalReplay {
                 sequence: outcome.lastSequence &+ 1
             )
         {
-            for chunk in batch.chunks {
+            for chunk in batch.chunks where restores {
                 guard let written = try files.restore(chunk), written > 0 else { continue }
                 outcome.restoredBytes += written
                 if let path = files.path(of: chunk.file), !outcome.restoredFiles.contains(path) {

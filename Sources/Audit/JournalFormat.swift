@@ -5,7 +5,8 @@ import Glibc
 /// The audit journal's on-disk format (`AuditJournal`), little-endian throughout.
 ///
 /// - Block 0, the checkpoint: "TGJC", CRC-32C of bytes 8..<16, the sequence number of the last batch whose lines are
-///   on disk in the log itself.
+///   on disk in the log itself; then the kernel's boot ID when the journal started (36 ASCII bytes, 16..<52) and the
+///   CRC-32C of those (52..<56). A checkpoint without them (an older journal) names no boot.
 /// - From block 1, batches, each on a block boundary and padded with zeros to the next: "TGJB", CRC-32C of everything
 ///   after it to the end of the chunks, the batch's sequence number, the chunks' length in bytes and their count, then
 ///   per chunk the log file's device and inode, the offset of its bytes in that file, their count, and the bytes.
@@ -23,22 +24,36 @@ enum JournalFormat {
         return (content + blockSize - 1) / blockSize * blockSize
     }
 
+    private static let bootIDRange = 16..<52
+
     /// Writes the checkpoint block's fields into `block` (zeroed, `blockSize` bytes).
-    static func encodeCheckpoint(_ sequence: UInt64, into block: UnsafeMutableRawPointer) {
+    static func encodeCheckpoint(_ sequence: UInt64, boot: BootID?, into block: UnsafeMutableRawPointer) {
         block.storeBytes(of: checkpointMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
         block.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: block + 8, count: 8))
         block.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+        guard let boot else { return }
+        boot.bytes.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { (block + bootIDRange.lowerBound).copyMemory(from: base, byteCount: 36) }
+        }
+        let bootCRC = CRC32C.checksum(UnsafeRawBufferPointer(start: block + bootIDRange.lowerBound, count: 36))
+        block.storeBytes(of: bootCRC.littleEndian, toByteOffset: bootIDRange.upperBound, as: UInt32.self)
     }
 
-    /// The checkpoint in `block`, or nil when it is not one (never written, or torn).
-    static func decodeCheckpoint(_ block: UnsafeRawBufferPointer) -> UInt64? {
+    /// The checkpoint in `block`, or nil when it is not one (never written, or torn), with the boot it was written
+    /// in when it names one.
+    static func decodeCheckpoint(_ block: UnsafeRawBufferPointer) -> (sequence: UInt64, boot: BootID?)? {
         guard block.count >= 16, block.loadUnaligned(as: UInt32.self).littleEndian == checkpointMagic else {
             return nil
         }
         let crc = block.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
         guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: block[8..<16])) else { return nil }
-        return block.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+        let sequence = block.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+        guard block.count >= bootIDRange.upperBound + 4 else { return (sequence, nil) }
+        let bootBytes = UnsafeRawBufferPointer(rebasing: block[bootIDRange])
+        let bootCRC = block.loadUnaligned(fromByteOffset: bootIDRange.upperBound, as: UInt32.self).littleEndian
+        guard bootCRC == CRC32C.checksum(bootBytes) else { return (sequence, nil) }
+        return (sequence, BootID(bytes: Array(bootBytes)))
     }
 
     /// Writes the batch numbered `sequence` into `buffer` (at least `size` bytes, `batchSize(chunks)`), padding
@@ -105,4 +120,27 @@ enum JournalFormat {
         }
         return (chunks, (end + blockSize - 1) / blockSize * blockSize)
     }
+}
+
+/// The kernel's ID of the running boot (`/proc/sys/kernel/random/boot_id`): a journal written in this boot holds
+/// nothing the log's pages lack, as a process that dies (kill -9, a crash) leaves every `write(2)` it made in the
+/// page cache. Only a crash of the machine needs a replay; one after a process crash wrote old lines back over a
+/// log that copytruncate had emptied, or over another process's lines (review 59 F2).
+struct BootID: Equatable {
+    let bytes: [UInt8]
+
+    init?(bytes: [UInt8]) {
+        guard bytes.count == 36 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// This boot's, or nil where the kernel does not say (then every journal is replayed).
+    static let current: BootID? = {
+        let descriptor = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { _ = close(descriptor) }
+        var text = [UInt8](repeating: 0, count: 36)
+        let read = text.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, 36) }
+        return read == 36 ? BootID(bytes: text) : nil
+    }()
 }

@@ -34,10 +34,22 @@ package struct ResourceRequest: Sendable {
 package struct ResourceJudgement: Sendable, Equatable {
     package let verdict: ExchangeVerdict
     package let firstSight: Bool
+    /// A first sight's verdict, kept for the token's later requests only once its line is written (`keep`).
+    let unkept: UnkeptVerdict?
 
     package init(verdict: ExchangeVerdict, firstSight: Bool) {
+        self.init(verdict: verdict, firstSight: firstSight, unkept: nil)
+    }
+
+    init(verdict: ExchangeVerdict, firstSight: Bool, unkept: UnkeptVerdict?) {
         self.verdict = verdict
         self.firstSight = firstSight
+        self.unkept = unkept
+    }
+
+    struct UnkeptVerdict: Sendable, Equatable {
+        let key: ResourceKey
+        let verdict: ResourceVerdict
     }
 }
 
@@ -49,7 +61,7 @@ struct ResourceKey: Hashable, Sendable {
     let digest: CredentialDigest
 }
 
-struct ResourceVerdict: Sendable {
+struct ResourceVerdict: Sendable, Equatable {
     let verdict: ExchangeVerdict
     /// The earliest `exp` of the tokens judged (seconds since 1970); nil: kept until the policy changes.
     let expiry: Double?
@@ -109,10 +121,25 @@ extension ExchangeDecider {
                 }
             }
         let judged = judgeCredentials(request, goingTo: destination)
-        resourceVerdicts.insert(judged, for: key)
         // A token judged again past its `exp` (kept within a resource's clock skew, or forged expired) is no first
         // sight when the verdict is the same: review 27 saw such a token audited on every request.
-        return ResourceJudgement(verdict: judged.verdict, firstSight: known?.verdict != judged.verdict)
+        guard known?.verdict != judged.verdict else {
+            resourceVerdicts.insert(judged, for: key)
+            return ResourceJudgement(verdict: judged.verdict, firstSight: false)
+        }
+        return ResourceJudgement(
+            verdict: judged.verdict,
+            firstSight: true,
+            unkept: .init(key: key, verdict: judged)
+        )
+    }
+
+    /// Keeps a first sight's verdict for the token's later requests, once its line is written: kept before, a line
+    /// that failed (a full disk: 503) left the token known, and its later requests went through with no line at
+    /// all (review 59 F3); so did requests on other connections while the line was still being synced.
+    package func keep(_ judgement: ResourceJudgement) {
+        guard let unkept = judgement.unkept else { return }
+        resourceVerdicts.insert(unkept.verdict, for: unkept.key)
     }
 
     /// Every credential is judged, and so is the tenant the directory says the destination (an Azure DevOps

@@ -58,6 +58,7 @@ enum ResourceJudgingBenchmark {
                 ),
                 now: now
             )
+            decider.keep(judgement)
             if decider.outcome(judgement.verdict, upstreamAnswerReadable: true).decision == .allowed { allowed &+= 1 }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -279,6 +279,32 @@ struct AuditDurabilityTests {
         #expect(new.count == 1 && Self.isJSONObject(new[0]))
     }
 
+    /// An unfinished line found at the end of the file when it is opened (a crash, a full disk or another writer left
+    /// it before this process) is ended before the next line, whether the log opens at start or reopens onto a new
+    /// file. Review 59 F1: after a restart the first line was glued to the fragment, and a reader dropped both.
+    @Test(arguments: [false, true])
+    func aFragmentFoundWhenTheFileIsOpenedIsEndedBeforeTheNextLine(reopened: Bool) throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fragment = #"{"decision":"allowed","ti"#
+        let log: AuditLog
+        if reopened {
+            log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: SystemFileSystem())
+            try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+            try Data(("{}\n" + fragment).utf8).write(to: URL(fileURLWithPath: path))
+            #expect(throws: Never.self) { try log.reopen().get() }
+        } else {
+            try Data(("{}\n" + fragment).utf8).write(to: URL(fileURLWithPath: path))
+            log = try AuditLog(path: path, sync: .always, syncInterval: .seconds(1), fileSystem: SystemFileSystem())
+        }
+        defer { try? FileManager.default.removeItem(atPath: path + ".1") }
+        #expect(log.tornFragmentBytes == fragment.utf8.count)
+        try log.append(Self.lines(1), lineCount: 1).get()
+        log.close()
+        let lines = try Self.fileLines(path)
+        #expect(lines.count == 3 && lines[1] == fragment && Self.isJSONObject(lines[2]))
+    }
+
     @Test func reopenWhileLoopsAppendLosesAndSplitsNothing() async throws {
         let path = Self.temporaryPath()
         defer {

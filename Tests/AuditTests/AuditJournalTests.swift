@@ -38,10 +38,17 @@ struct AuditJournalTests {
         _ check: (AuditLog) throws -> Void
     ) throws {
         releaseJournalLock(of: path)
+        startedInAnotherBoot(path)
         let restarted = try open(path, capacity: capacity)
         try check(restarted)
         restarted.close()
         written.close()
+    }
+
+    /// A crash of the machine starts a new boot: the journal's checkpoint names another one (here none, as an older
+    /// journal's), so its batches are replayed.
+    static func startedInAnotherBoot(_ path: String) {
+        overwrite(AuditJournal.path(forLogAt: path), at: 16, with: [UInt8](repeating: 0, count: 40))
     }
 
     /// A crash releases the journal's lock with the process: released here by hand from the log that stays open
@@ -228,7 +235,7 @@ struct AuditJournalTests {
     @Test func aCheckpointAtTheLastNumberWrapsAndLosesNothing() throws {
         let path = try Self.closedLog(1, tag: "before-the-wrap")
         var block = [UInt8](repeating: 0, count: JournalFormat.blockSize)
-        block.withUnsafeMutableBytes { JournalFormat.encodeCheckpoint(UInt64.max, into: $0.baseAddress!) }
+        block.withUnsafeMutableBytes { JournalFormat.encodeCheckpoint(UInt64.max, boot: nil, into: $0.baseAddress!) }
         Self.overwrite(AuditJournal.path(forLogAt: path), at: 0, with: block)
         let written = try Self.open(path)
         let synced = try Self.contents(path).count
@@ -274,6 +281,27 @@ struct AuditJournalTests {
         }
     }
 
+    /// A process that dies (kill -9, a crash) leaves every write it made in the page cache: a start in the same boot
+    /// replays nothing. Review 59 F2: after a copytruncate emptied the log, a kill -9 before the next line made the
+    /// next start write every line of the journal back into it (each then twice, once in the rotated copy), or over
+    /// the lines another writer had put there since.
+    @Test func aJournalOfThisBootIsNotReplayedOverALogEmptiedSince() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 10, tag: "rotated")
+        Self.cut(path, to: 0)
+        let other = try AuditLog(path: path, sync: .never, syncInterval: .seconds(1), fileSystem: SystemFileSystem())
+        try other.append(AuditDurabilityTests.lines(1, tag: "another-writer"), lineCount: 1).get()
+        other.close()
+        let since = try Self.contents(path)
+        Self.releaseJournalLock(of: path)
+        let restarted = try Self.open(path)
+        #expect(restarted.journalNote == nil, "\(restarted.journalNote ?? "")")
+        #expect(try Self.contents(path) == since)
+        restarted.close()
+        written.close()
+    }
+
     /// A journal a crashed run with `always` left, found by a start with another mode: its lines are put back, then
     /// it is removed. Left in place, the next start with `always` replayed it over whatever the log held by then
     /// (review 47 F1: a `copytruncate` in between, and 894 of 1,131 newer lines were overwritten).
@@ -284,6 +312,7 @@ struct AuditJournalTests {
         let original = try Self.contents(path)
         Self.cut(path, to: original.count / 2)
         Self.releaseJournalLock(of: path)
+        Self.startedInAnotherBoot(path)
         let interval = try AuditLog(
             path: path,
             sync: .interval,

@@ -9,7 +9,8 @@ import Glibc
 
 /// Issue 26: with `--audit-fsync always`, an answer leaves once its line is in the audit journal, not once the log's
 /// own pages are on disk. A crash of the machine that takes those pages (played here by `kill -9` and emptying the
-/// log) loses no answered decision: the next start writes the lines back from the journal and says so. A second proxy
+/// log, in another boot) loses no answered decision: the next start writes the lines back from the journal and says
+/// so. A second proxy
 /// writing the same log meanwhile does not take the journal from the first.
 @Suite(.timeLimit(.minutes(5)))
 struct AuditJournalEndToEndTests {
@@ -37,6 +38,10 @@ struct AuditJournalEndToEndTests {
 
             crashed.killAbruptly()
             #expect(truncate(crashed.auditPath, 0) == 0)
+            // A crash of the machine starts another boot: the checkpoint's boot ID (bytes 16..<56) is another one.
+            let rebooted = open(journal, O_WRONLY)
+            #expect(pwrite(rebooted, [UInt8](repeating: 0, count: 40), 40, 16) == 40)
+            close(rebooted)
             try await ServeProcess.with(extraArguments: ["--audit-log", crashed.auditPath]) { restarted in
                 #expect(restarted.log().contains("restored"), "\(restarted.log())")
                 let restored = try String(contentsOfFile: crashed.auditPath, encoding: .utf8)

@@ -23,7 +23,7 @@ extension RequestStateMachine {
         case forward(AuditDecision, audit: AuditEvent?)
     }
 
-    func resourcePlan(
+    mutating func resourcePlan(
         _ request: NIOHTTPServerRequestFull,
         decider: ExchangeDecider,
         at stamp: EventStamp
@@ -64,6 +64,7 @@ extension RequestStateMachine {
             ResourceRequest(creator: creator, host: session.target.host, path: head.uri, credentials: credentials),
             now: stamp.date
         )
+        if judgement.firstSight { verdictToKeep = (decider, judgement) }
         let outcome = decider.outcome(judgement.verdict, upstreamAnswerReadable: true)
         // Built only when written: most allowed requests are not.
         func line() -> AuditEvent {

@@ -63,6 +63,9 @@ struct RequestStateMachine {
     /// Whether the connection may carry another request after this one (`StreamedRequestHead.keepsConnection`).
     let keepAlive: Bool
     private var state = State.initial
+    /// A resource request's first-sight verdict and the decider that judged it: kept there once its line is written
+    /// (`ExchangeDecider.keep`), never when it is not.
+    var verdictToKeep: (decider: ExchangeDecider, judgement: ResourceJudgement)?
 
     private init(session: InterceptedSession, head: HTTPRequestHead) {
         self.session = session
@@ -253,6 +256,10 @@ struct RequestStateMachine {
     }
 
     mutating func auditWritten() -> Action? {
+        if let kept = verdictToKeep {
+            kept.decider.keep(kept.judgement)
+            verdictToKeep = nil
+        }
         switch state {
         case .awaitingAudit(let answer):
             return self.answer(answer)

@@ -185,7 +185,8 @@ extension ResourceStreamStateMachine {
 
     /// Opens the line of a request refused after the resource had it (review 61 F3: a write the resource carried
     /// out was audited and answered as a refusal only, and an investigator would conclude it never happened).
-    static let withheldReason = "The request reached the resource under the previous policy version; what had "
+    static let withheldReason =
+        "The request reached the resource under the previous policy version; what had "
         + "not reached the client of its answer was withheld. "
 
     /// Keeps a body part that arrived before the request could stream, within the session's body limit.

@@ -205,6 +205,40 @@ struct ResourceStreamMachineTests {
         }
     }
 
+    /// A token's verdict is kept for its later requests only once its line is written. Review 59 F3: with the disk
+    /// full, the first request got 503; with space back, the same token's later requests went through with no line
+    /// at all, as if it had been audited.
+    @Test func aTokenWhoseLineFailedIsAFirstSightAgain() {
+        let decider = Fixtures.decider()
+        func connection() -> ResourceStreamStateMachine {
+            ResourceStreamStateMachine(session: Self.machine().session) { decider }
+        }
+        let token = Self.token(Fixtures.fabrikam)
+        var failed = connection()
+        _ = failed.requestHead(Self.get(token), at: Self.s1)
+        guard
+            case .answer(let refused, close: true) = failed.auditFailed(
+                correlationID: Self.s1.correlationID,
+                at: Self.s1
+            )
+        else {
+            Issue.record("the request whose line failed is answered 503")
+            return
+        }
+        #expect(refused.status == .serviceUnavailable)
+        var next = connection()
+        guard case .count(_, then: .writeAudit) = next.requestHead(Self.get(token), at: Self.s2) else {
+            Issue.record("the token is still to be audited")
+            return
+        }
+        #expect(next.auditWritten() == .openUpstream)
+        var written = connection()
+        guard case .count(_, then: .openUpstream) = written.requestHead(Self.get(token), at: Self.s3) else {
+            Issue.record("once its line is written, the token is known")
+            return
+        }
+    }
+
     /// A change that comes while the upstream connection is made (a new TLS handshake, the first line's sync) is
     /// seen before anything is sent (review 61 F1: the whole POST went, and only its answer was refused): the
     /// request gets the plain refusal, and the connection made for it is dropped unused.
@@ -316,7 +350,8 @@ struct ResourceStreamMachineTests {
         #expect(machine.auditWritten() == .openUpstream)
         var sent = Self.upload(token, length: 8)
         sent.headers.replaceOrAdd(name: "host", value: Self.graph)
-        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected(reused: false, at: Self.s1) else {
+        guard case .startUpstream(let parts, sendContinue: true) = machine.upstreamConnected(reused: false, at: Self.s1)
+        else {
             Issue.record("the held part goes first, and the client is told to go on")
             return
         }
