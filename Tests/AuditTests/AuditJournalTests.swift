@@ -385,6 +385,27 @@ struct AuditJournalTests {
         }
     }
 
+    /// Batches are written within the journal's capacity only, and only that much is read back: a journal grown past
+    /// it (sparse, by whoever may write the file) made a start read it all, twice over (review 59 F4).
+    @Test func aJournalGrownPastItsCapacityIsReadOnlyThatFar() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let capacity = 3 * JournalFormat.blockSize
+        let written = try Self.open(path, capacity: capacity)
+        try Self.appendGroups(written, 2, tag: "kept")
+        let original = try Self.contents(path)
+        let journalPath = AuditJournal.path(forLogAt: path)
+        #expect(truncate(journalPath, 1 << 30) == 0)
+        Self.cut(path, to: 0)
+        Self.releaseJournalLock(of: path)
+        Self.startedInAnotherBoot(path)
+        let journal = try AuditJournal.open(at: journalPath, capacity: capacity).get()
+        #expect(try journal.contents().get().count == capacity)
+        journal.close()
+        try Self.restart(path, after: written, capacity: capacity) { (_) throws in
+            #expect(try Self.contents(path) == original, "what lies within the capacity is replayed")
+        }
+    }
+
     /// `/dev/stdout` redirected to a file is a symbolic link to it: a journal beside the link would be in /dev (a
     /// tmpfs), outlive nothing, and stand in for the file's own syncs. A link gets none; its groups are fdatasynced.
     @Test func aLogThatIsASymbolicLinkHasNoJournal() throws {
