@@ -19,6 +19,9 @@ package struct PolicyDirectoryContents: Sendable {
     /// Every name the library holds a document of, with its identity; nil for a name that cannot be `stat`ed (a
     /// dangling link, a loop), which must still be known to be forgotten once it is gone.
     private var identities: [String: Identity?]
+    /// The files the last refresh left to settle (written too recently to be read whole): their last version read
+    /// stays in the library meanwhile.
+    package private(set) var unsettled: Set<String> = []
 
     /// Device, inode, size, modification and change times, and when they were taken.
     struct Identity: Sendable {
@@ -49,9 +52,7 @@ package struct PolicyDirectoryContents: Sendable {
         /// times from a clock that ticks every few milliseconds, so 50 ms covers them; timestamps without nanoseconds
         /// come from a file system that keeps whole seconds (or two, as FAT does), so there it takes two seconds.
         func stillDescribes(_ current: Identity) -> Bool {
-            guard device == current.device, inode == current.inode, size == current.size,
-                Self.same(modified, current.modified), Self.same(changed, current.changed)
-            else { return false }
+            guard hasSameFields(as: current) else { return false }
             let wholeSeconds = modified.tv_nsec == 0 && changed.tv_nsec == 0
             let window: Int64 = wholeSeconds ? 2_000_000_000 : 50_000_000
             return Self.isMoreThan(window, from: Self.later(modified, changed), to: takenAt)
@@ -64,6 +65,13 @@ package struct PolicyDirectoryContents: Sendable {
             let seconds = Int64(later.tv_sec) &- Int64(earlier.tv_sec)
             guard (-9...9).contains(seconds) else { return seconds > 0 }
             return seconds * 1_000_000_000 + (Int64(later.tv_nsec) - Int64(earlier.tv_nsec)) > window
+        }
+
+        /// Whether `stat` says the same of the file as when `self` was taken (which a write may still share: see
+        /// `stillDescribes`).
+        func hasSameFields(as current: Identity) -> Bool {
+            device == current.device && inode == current.inode && size == current.size
+                && Self.same(modified, current.modified) && Self.same(changed, current.changed)
         }
 
         /// Whether the file was written less than `window` nanoseconds before the identity was taken: a writer may
@@ -130,6 +138,15 @@ package struct PolicyDirectoryContents: Sendable {
             changes[path] = .some(nil)
             identities.removeValue(forKey: path)
         }
+        // Written since it was last read, not only read too soon after its write to be sure (as this process's own
+        // admin writes are, for a moment).
+        unsettled = Set(
+            changed.filter { path, current in
+                guard isSettling(current) else { return false }
+                guard let known = identities[path] ?? nil, let current else { return true }
+                return !known.hasSameFields(as: current)
+            }.map(\.0)
+        )
         for (path, current) in changed where !isSettling(current) {
             identities.updateValue(current, forKey: path)
             switch PolicyDirectoryLoader.readText(path) {

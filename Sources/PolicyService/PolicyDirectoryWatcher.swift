@@ -50,20 +50,26 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
     }
 
     /// Runs an admin change against the directory as it is on disk now, under the store's change lock: `change`
-    /// gets the library (with any edit made on disk since the last poll) and returns the file it wrote and the library
-    /// that makes, which is then remembered so the next poll does not read that file again.
+    /// gets the library (with any edit made on disk since the last poll that has settled, as a poll reads them) and
+    /// the files still settling, and returns the file it wrote and the library that makes, which is then remembered
+    /// so the next poll does not read that file again. Review 61 F2: read at once, another tenant's file caught
+    /// half-rewritten (no `isolation:` yet, so isolation Off) went into force with an unrelated tenant's write.
     package func change<T>(
-        _ change: (PolicyLibrary) throws -> (T, written: String, library: PolicyLibrary)
+        _ change: (PolicyLibrary, _ unsettled: Set<String>) throws -> (T, written: String, library: PolicyLibrary)
     ) rethrows -> T {
         try store.exclusively {
-            let (result, written, next) = try change(refreshed().library)
+            let (library, unsettled) = contents.withLock { contents in
+                contents.refresh(settling: Self.settling)
+                return (contents.library, contents.unsettled)
+            }
+            let (result, written, next) = try change(library, unsettled)
             contents.withLock { $0.wrote(written, making: next) }
             return result
         }
     }
 
-    /// How long a file must have been left alone before a poll reads it (`PolicyDirectoryContents.refresh`); SIGHUP
-    /// and admin writes read at once.
+    /// How long a file must have been left alone before a poll or an admin write reads it
+    /// (`PolicyDirectoryContents.refresh`); SIGHUP reads at once.
     package static let settling = Duration.seconds(1)
 
     /// What changed on disk since the last look, and the library as it is now. Called under the store's change lock.

@@ -83,8 +83,14 @@ package struct PolicyDirectorySource: PolicySource {
     }
 
     package func change(_ plan: (PolicyLibrary) throws -> PolicyDocumentChange) async throws -> PolicyDocumentChange {
-        try watcher.change { library in
+        try watcher.change { library, unsettled in
             let change = try plan(library)
+            // Written on disk a moment ago, maybe still being written: the change was planned on its last version read,
+            // and would overwrite what was written since.
+            if unsettled.contains(change.name) {
+                let file = (change.name as NSString).lastPathComponent
+                throw PolicySourceError.unavailable("\(file) is being written on disk; try again in a second")
+            }
             do {
                 try DurableFile.replace(change.name, contents: Array(change.contents.utf8))
             } catch {

@@ -90,6 +90,37 @@ struct PolicyDirectoryWatcherTests {
         #expect(try enabled() == false)
     }
 
+    /// An admin write reads the directory as a poll does: another tenant's file caught half-rewritten keeps its last
+    /// version read, and is named as settling (review 61 F2: the prefix, isolation Off, went into force with an
+    /// unrelated tenant's write and allowed Contoso's partners for 2.7 s).
+    @Test func anAdminWriteLeavesAFileBeingRewrittenAsItWas() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = "\(directory)/contoso.yaml"
+        try Self.policy(enabled: true).write(toFile: file, atomically: true, encoding: .utf8)
+        let contents = try PolicyDirectoryContents.read(directory).get()
+        let store = PolicyStore(bundle: try contents.library.outcome.get(), nonEntraSTS: .audit)
+        let watcher = PolicyDirectoryWatcher(
+            contents: contents,
+            store: store,
+            interval: .zero,
+            logger: Logger(label: "t")
+        )
+        let tenant = try #require(TenantID(Self.contoso))
+
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data("tenantId: \(Self.contoso)\n".utf8))
+        try handle.close()
+        let (enabled, unsettled) = try watcher.change { library, unsettled in
+            let enabled = try library.outcome.get().isolation.tenant(tenant)?.isolation.isEnabled
+            return ((enabled, unsettled), written: "\(directory)/fabrikam.yaml", library: library)
+        }
+        #expect(enabled == true, "the half-written file's last version read stands")
+        #expect(unsettled == [file])
+    }
+
     /// Review 45 F4: `mv contoso.yaml contoso.yml` dropped the old name at once and held the new one back while it
     /// settled (a rename changes its `ctime`), so Contoso was ungoverned for a second. The removal waits with it.
     @Test func aRenamedFileLeavesItsTenantGovernedWhileItSettles() throws {
