@@ -64,9 +64,11 @@ struct ParentProxyTests {
             #expect(try await squid.waitForLog("CONNECT 127.0.0.1:\(plainPort)"))
             #expect(!squid.log().contains("CONNECT localhost"))
 
-            // Plain http: the absolute form to the parent.
+            // Plain http too (review 60 F1: sent in the absolute form by name, it went wherever the parent's
+            // resolver said, past `--allow-destination`).
             #expect(try await serve.curl([Self.openIDPath(serve)]).status == 200)
-            #expect(try await squid.waitForLog("GET http://localhost:\(plainPort)/organizations"))
+            #expect(try await squid.waitForLog("CONNECT 127.0.0.1:\(plainPort)", times: 2))
+            #expect(!squid.log().contains("GET http://localhost"))
 
             // The destination policy judges what the client asked for before any byte goes to the parent.
             #expect(try await serve.connectStatus(["-p", "https://10.255.255.1/"]) == 403)
@@ -84,6 +86,9 @@ struct ParentProxyTests {
             (serve: ServeProcess) async throws in
             #expect(try await serve.curl(["-p", Self.openIDPath(serve)]).status == 200)
             #expect(try await squid.waitForLog("CONNECT localhost:\(serve.sts.plainPort ?? 0)"))
+            // Plain http in the absolute form, by name.
+            #expect(try await serve.curl([Self.openIDPath(serve)]).status == 200)
+            #expect(try await squid.waitForLog("GET http://localhost:\(serve.sts.plainPort ?? 0)/organizations"))
         }
     }
 
@@ -271,9 +276,10 @@ final class Squid: @unchecked Sendable {
     }
 
     /// Squid writes a line once a transaction ends: waits (at most 5 s) for one containing `text`.
-    func waitForLog(_ text: String) async throws -> Bool {
+    /// Whether the access log holds `text` at least `times` times within 5 s.
+    func waitForLog(_ text: String, times: Int = 1) async throws -> Bool {
         for _ in 0..<100 {
-            if log().contains(text) { return true }
+            if log().components(separatedBy: text).count > times { return true }
             try await Task.sleep(for: .milliseconds(50))
         }
         return false

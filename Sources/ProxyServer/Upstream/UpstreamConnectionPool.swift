@@ -228,8 +228,13 @@ final class UpstreamConnectionPool {
         let eventLoop = self.eventLoop
         return dialer.resolve(HostPort(host: key.host, port: key.port), namedByTLS: key.tls, for: client, on: eventLoop)
             .flatMap { route in
-                let forwardingParent = key.tls ? nil : route.parentIfCarried
-                return dialer.connect(route, tunnel: key.tls, on: eventLoop, initializer: initializer)
+                // Plain http takes the absolute form by name only when the operator chose names
+                // (`--parent-proxy-connect name`); else it goes as a tunnel does, through a CONNECT to the address
+                // judged here: by name, the parent's resolver (split DNS, rebinding) took it to addresses
+                // `--allow-destination` refuses (review 60 F1).
+                let forwardingParent =
+                    key.tls ? nil : route.parentIfCarried.flatMap { $0.tunnelTarget == .name ? $0 : nil }
+                return dialer.connect(route, tunnel: forwardingParent == nil, on: eventLoop, initializer: initializer)
                     .map { ($0, forwardingParent) }
             }
     }

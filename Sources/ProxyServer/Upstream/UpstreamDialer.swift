@@ -253,9 +253,8 @@ final class UpstreamDialer: Sendable {
 struct UpstreamRoute: Equatable {
     /// What a connection is for: the name asked for, or an override's address.
     let target: HostPort
-    /// What the parent is asked to CONNECT to: the target, or for a name judged by its address (a blind tunnel), that
-    /// address (`ParentProxy.TunnelTarget`). Plain http goes to the parent in absolute form, by name: port 80 hands
-    /// over no token.
+    /// What the parent is asked to CONNECT to: the target, or for a name judged by its address (a blind tunnel, plain
+    /// http), that address (`ParentProxy.TunnelTarget`).
     private(set) var parentTarget: HostPort
     /// The judged address; nil only for a TLS-verified name that resolves at the parent alone.
     let address: SocketAddress?
