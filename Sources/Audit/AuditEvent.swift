@@ -40,6 +40,9 @@ package struct AuditEvent: Sendable, Equatable {
     package var event: String?
     /// The request's method, on `resource_access` lines.
     package var method: String?
+    /// The client whose connection the line is about: the connection's peer, or the client a trusted balancer's
+    /// PROXY protocol header named (who made an attempt, behind a balancer too).
+    package var clientAddress: String?
 
     package init(
         time: Date,
@@ -97,6 +100,7 @@ package struct AuditEvent: Sendable, Equatable {
         if let setting { out.field("setting", string: setting) }
         if let event { out.field("event", string: event) }
         if let method { out.field("method", string: method) }
+        if let clientAddress { out.field("client_address", string: clientAddress) }
         bytes = out.end()
     }
 }

@@ -3,6 +3,7 @@ import CoreMetrics
 import ExchangePolicy
 import Logging
 import NIOCore
+import NetworkPolicy
 import PolicyFiles
 import PolicyService
 import Synchronization
@@ -64,11 +65,15 @@ final class ProxyContext: Sendable {
 
     /// Counts `event` and writes its line (grouped with the loop's others), then runs `then` on the loop with
     /// whether the line is written: no answer leaves before its audit line (SPEC 4).
+    /// - Parameter client: whose connection the line is about (`client_address`), when it is known.
     func recordAudit(
         _ event: AuditEvent,
+        client: IPAddress?,
         on eventLoop: any EventLoop,
         then: @escaping (Result<Void, any Error>) -> Void
     ) {
+        var event = event
+        event.clientAddress = client?.description
         let queued = NIODeadline.now()
         metrics.record(DecisionLabels(event))
         auditBatches.value(for: eventLoop).record(event) { result in

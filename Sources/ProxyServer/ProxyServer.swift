@@ -182,7 +182,7 @@ package final class ProxyServer: Service, Sendable {
                         try channel.pipeline.syncOperations.addHandler(
                             verdict == .admitted
                                 ? ProxyProtocolHandler(peer: peer, shared: shared, session: session)
-                                : RefusedAtAcceptHandler(verdict, shared: shared)
+                                : RefusedAtAcceptHandler(verdict, client: peer, shared: shared)
                         )
                     } else {
                         try session.install(on: channel.pipeline.syncOperations, channel: channel, client: peer)
@@ -284,7 +284,7 @@ struct SessionPipeline {
     ) throws -> IPAddress? {
         let verdict = shared.admission.admit(address)
         guard verdict == .admitted, let address else {
-            try pipeline.addHandler(RefusedAtAcceptHandler(verdict, shared: shared), position: place)
+            try pipeline.addHandler(RefusedAtAcceptHandler(verdict, client: address, shared: shared), position: place)
             return nil
         }
         let shared = self.shared

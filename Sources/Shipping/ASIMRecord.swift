@@ -64,6 +64,7 @@ package enum ASIMRecord {
             row.set("TargetDvcScopeId", signIn)
         }
         if let reason = member("reason", of: record) { row.set("EventMessage", reason) }
+        if let address = member("client_address", of: record) { row.set("SrcIpAddr", address) }
     }
 
     /// A string member: copied as written from a decision line, else read.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Each line is one log record: its time, a severity (WARN for blocked, ERROR for error, INFO otherwise), the whole
 /// line as the body, and attributes named after the semantic conventions where one exists (`event.name`,
-/// `server.address`, `url.path`), under `tenantgate.` otherwise. The resource is `service.name: tenantgate` and
+/// `server.address`, `url.path`, `client.address`), under `tenantgate.` otherwise. The resource is `service.name: tenantgate` and
 /// `host.name`.
 package enum OTLPLogs {
     /// Audit field → attribute, in this order.
@@ -15,6 +15,7 @@ package enum OTLPLogs {
         ("sign_in_tenant", "tenantgate.sign_in_tenant"), ("directions", "tenantgate.directions"),
         ("client_id", "tenantgate.client_id"), ("rule", "tenantgate.rule"),
         ("correlation_id", "tenantgate.correlation_id"), ("reason", "tenantgate.reason"),
+        ("client_address", "client.address"),
     ]
 
     package static func request(_ records: [AuditRecord], hostname: String, observed: Date = Date()) -> [UInt8] {

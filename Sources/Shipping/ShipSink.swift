@@ -68,7 +68,7 @@ package struct AuditRecord {
     /// The members of a decision line that sinks map.
     private static let decisionNames: MemberNames = [
         "time", "decision", "directions", "creator_tenant", "sign_in_tenant", "host", "path", "client_id", "reason",
-        "rule", "correlation_id", "error_code", "home_tenant", "setting", "event", "method",
+        "rule", "correlation_id", "error_code", "home_tenant", "setting", "event", "method", "client_address",
     ]
 
     /// A decision line's members, read in one pass with the scanner token inspection uses (`JSONSerialization`

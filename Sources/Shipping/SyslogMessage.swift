@@ -13,7 +13,7 @@ package enum SyslogMessage {
     /// The structured data's fields, in this order, when the line has them.
     static let structuredFields: [StaticString] = [
         "decision", "setting", "creator_tenant", "sign_in_tenant", "directions", "host", "path", "client_id",
-        "correlation_id", "rule",
+        "correlation_id", "rule", "client_address",
     ]
 
     /// The message with its length before it. Written as bytes: building it from Strings was most of a line's cost.

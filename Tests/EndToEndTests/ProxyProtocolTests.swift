@@ -53,10 +53,14 @@ struct ProxyProtocolTests {
             #expect(mapped.status == 403)
             let decided = serve.auditObjects().last { $0["decision"] != nil && $0["host"] as? String != "" }
             #expect(decided?["creator_tenant"] as? String == ProxyEndToEndTests.contoso.description)
+            // The line names the client, not the balancer (review 60 F3: it named neither).
+            #expect(decided?["client_address"] as? String == Self.mappedClient)
 
             // Another client behind the same balancer: mapped to nothing, so no creator (407), as if direct.
             let unmapped = try await Self.exchange(serve, proxy: front, from: "127.0.0.6")
             #expect(unmapped.status == 407, "\(unmapped)")
+            let unknown = serve.auditObjects().last { $0["reason"] as? String != nil }
+            #expect(unknown?["client_address"] as? String == "127.0.0.6", "\(String(describing: unknown))")
         }
     }
 
@@ -94,6 +98,7 @@ struct ProxyProtocolTests {
             let refusal = serve.auditObjects().last { $0["setting"] as? String == "clientPolicy" }
             let reason = refusal?["reason"] as? String ?? ""
             #expect(reason.contains("PROXY protocol"), "\(reason)")
+            #expect(refusal?["client_address"] as? String == Self.balancer, "no client named: the balancer's")
 
             // A version 1 header naming the mapped client: Contoso, whose isolation refuses Northwind.
             let v1 = try await Self.rawExchange(serve, from: Self.balancer, naming: Self.mappedClient)

@@ -222,7 +222,7 @@ final class ClientHelloPeekHandler: ChannelInboundHandler, RemovableChannelHandl
     private func refuse(_ refusal: ConnectionRefusal, context: ChannelHandlerContext) {
         state = .refused
         received.removeAll()
-        SessionHandover.refuse(refusal, shared: shared, context: context)
+        SessionHandover.refuse(refusal, client: client, shared: shared, context: context)
     }
 }
 

@@ -111,7 +111,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
         deadline?.cancel()
         received = nil
         let refusal = ConnectionRefusal(host: "", creator: nil, setting: .clientPolicy, reason: reason)
-        SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
+        SessionHandover.refuse(refusal, client: peer, shared: shared, context: context) { correlationID in
             let answer = ProxyAnswer.error(.badRequest, "bad_request", reason, correlationID: correlationID)
             context.writeAndFlush(self.wrapOutboundOut(answer.serialized(allocator: context.channel.allocator)))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }

@@ -153,7 +153,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 if !keepAlive { context.close(promise: nil) }
             }
         case .refuseForbidden(let refusal):
-            SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
+            SessionHandover.refuse(refusal, client: clientAddress, shared: shared, context: context) { correlationID in
                 self.writeErrorAndClose(
                     .forbidden,
                     refusal.reason,
@@ -277,7 +277,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func refuseMakerToken(_ refusal: ConnectionRefusal, context: ChannelHandlerContext) {
-        SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
+        SessionHandover.refuse(refusal, client: clientAddress, shared: shared, context: context) { correlationID in
             self.writeAndClose(
                 .error(
                     .proxyAuthenticationRequired,

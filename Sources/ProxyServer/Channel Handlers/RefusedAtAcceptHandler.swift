@@ -2,6 +2,7 @@ import ExchangePolicy
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NetworkPolicy
 
 /// The only handler of a connection that `ClientAdmission` did not admit: answers before reading anything and
 /// closes, so a flood of connections costs the proxy one small write each. A client outside `--allow-client` gets
@@ -11,11 +12,14 @@ final class RefusedAtAcceptHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let verdict: ClientAdmission.Verdict
+    /// The connection's client, for the refusal's line.
+    private let client: IPAddress?
     private let shared: ProxyContext
     private var answered = false
 
-    init(_ verdict: ClientAdmission.Verdict, shared: ProxyContext) {
+    init(_ verdict: ClientAdmission.Verdict, client: IPAddress?, shared: ProxyContext) {
         self.verdict = verdict
+        self.client = client
         self.shared = shared
     }
 
@@ -34,7 +38,7 @@ final class RefusedAtAcceptHandler: ChannelInboundHandler {
         switch verdict {
         case .refused(let reason):
             let refusal = ConnectionRefusal(host: "", creator: nil, setting: .clientPolicy, reason: reason)
-            SessionHandover.refuse(refusal, shared: shared, context: context) { correlationID in
+            SessionHandover.refuse(refusal, client: client, shared: shared, context: context) { correlationID in
                 self.answer(.error(.forbidden, "forbidden", reason, correlationID: correlationID), context)
             }
         case .proxyFull:

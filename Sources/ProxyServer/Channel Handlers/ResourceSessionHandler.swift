@@ -125,12 +125,14 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
             shared.metrics.countResourceRequest(count)
             run(then)
         case .recordAudit(let event, let then):
-            shared.recordAudit(event, on: context.eventLoop) { if case .failure = $0 { context.close(promise: nil) } }
+            shared.recordAudit(event, client: machine.session.client, on: context.eventLoop) {
+                if case .failure = $0 { context.close(promise: nil) }
+            }
             run(then)
         case .writeAudit(let event):
             // The line is written elsewhere: until it is, what the client sends waits in the socket.
             setClientReading(false)
-            shared.recordAudit(event, on: context.eventLoop) { result in
+            shared.recordAudit(event, client: machine.session.client, on: context.eventLoop) { result in
                 switch result {
                 case .success: self.run(self.machine.auditWritten())
                 case .failure:

@@ -145,6 +145,7 @@ enum SessionHandover {
     /// with the line's correlation ID, or closes when there is nothing left to answer with.
     static func refuse(
         _ refusal: ConnectionRefusal,
+        client: IPAddress?,
         shared: ProxyContext,
         context: ChannelHandlerContext,
         answer: ((UUID) -> Void)? = nil
@@ -156,7 +157,8 @@ enum SessionHandover {
             ]
         )
         let correlationID = UUID.random()
-        shared.recordAudit(refusal.auditEvent(correlationID: correlationID, at: Date()), on: context.eventLoop) { _ in
+        let line = refusal.auditEvent(correlationID: correlationID, at: Date())
+        shared.recordAudit(line, client: client, on: context.eventLoop) { _ in
             if let answer { answer(correlationID) } else { context.close(promise: nil) }
         }
     }

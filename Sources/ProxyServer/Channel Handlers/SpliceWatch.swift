@@ -62,10 +62,12 @@ final class SpliceWatch {
             break
         case .stands(let line?):
             // Nothing goes on unaudited: a line that cannot be written ends the splice.
-            shared.recordAudit(line, on: client.eventLoop) { if case .failure = $0 { self.end() } }
+            shared.recordAudit(line, client: session.client, on: client.eventLoop) {
+                if case .failure = $0 { self.end() }
+            }
         case .ends(let line, _):
             end()
-            if let line { shared.recordAudit(line, on: client.eventLoop) { _ in } }
+            if let line { shared.recordAudit(line, client: session.client, on: client.eventLoop) { _ in } }
         }
     }
 

@@ -98,7 +98,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
         case .forward(let head, let body):
             forward(head, body: body, context: context)
         case .writeAudit(let event):
-            shared.recordAudit(event, on: context.eventLoop) { result in
+            shared.recordAudit(event, client: client, on: context.eventLoop) { result in
                 switch result {
                 case .success: self.run(self.machine.auditWritten(), context: context)
                 case .failure:

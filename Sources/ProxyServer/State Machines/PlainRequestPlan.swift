@@ -85,7 +85,8 @@ enum PlainRequestPlan: Equatable {
         let upstreamHead = HTTPResponseWriting.upstreamHead(
             from: head,
             uri: path,
-            host: port == 80 ? host : "\(host):\(port)",
+            // An IPv6 literal is bracketed (RFC 9110 7.2; review 60 F2: `Host: ::1:8080` is refused by strict servers).
+            host: port == 80 ? (host.contains(":") ? "[\(host)]" : host) : HostPort(host: host, port: port).description,
             bodyLength: bodyLength
         )
         return .forward(upstreamHead, host: host, port: port)

@@ -217,6 +217,24 @@ struct ConnectStateMachineTests {
         #expect(port == 80)
     }
 
+    /// The Host sent on brackets an IPv6 literal (review 60 F2: `Host: ::1:8080` is refused by strict servers).
+    @Test(arguments: [
+        ("http://[::1]:8080/", "[::1]:8080"), ("http://[::1]/", "[::1]"), ("http://127.0.0.1:8080/", "127.0.0.1:8080"),
+        ("http://Example.com/", "example.com"),
+    ])
+    func theHostSentOnIsTheURLsAuthority(_ uri: String, host: String) {
+        var machine = Self.machine()
+        _ = machine.headReceived(
+            HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: ["host": "elsewhere.example"]),
+            clientAddress: Self.loopback
+        )
+        guard case .forwardPlain(let head, _, _, _) = machine.endReceived() else {
+            Issue.record("\(uri) must be forwarded")
+            return
+        }
+        #expect(head.headers["host"] == [host])
+    }
+
     /// A malformed request pipelined behind a plain one waits for that one's answer, which then ends the connection.
     @Test func aMalformedRequestBehindAPlainOneLetsItBeAnswered() {
         var machine = Self.machine()
