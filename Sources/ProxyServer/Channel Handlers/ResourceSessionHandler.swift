@@ -216,12 +216,30 @@ final class ResourceSessionHandler: ChannelInboundHandler, RemovableChannelHandl
                 switch result {
                 case .success(let connection):
                     guard self.context != nil else { return connection.channel.close(promise: nil) }
-                    self.connected(connection, reused: false)
+                    self.connectedOnceHandshaken(connection)
                 case .failure(let error):
                     self.shared.metrics.upstreamErrors.increment()
                     self.run(self.machine.upstreamEnded(UpstreamError.from(error), at: .now()))
                 }
             }
+    }
+
+    /// A new connection is the session's once its TLS handshake is done: what it sends goes out when it is sent, not
+    /// when a slow handshake ends (review 61 F1: a request judged before a policy change went out after it, held in
+    /// the TLS handler), and a change meanwhile is seen before anything goes.
+    private func connectedOnceHandshaken(_ connection: UpstreamConnectionPool.StreamConnection) {
+        guard let handshake = connection.handler.handshake else { return connected(connection, reused: false) }
+        handshake.futureResult.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success:
+                guard self.context != nil else { return connection.channel.close(promise: nil) }
+                self.connected(connection, reused: false)
+            case .failure(let error):
+                connection.channel.close(promise: nil)
+                self.shared.metrics.upstreamErrors.increment()
+                self.run(self.machine.upstreamEnded(UpstreamError.from(error), at: .now()))
+            }
+        }
     }
 
     private func connected(_ connection: UpstreamConnectionPool.StreamConnection, reused: Bool) {

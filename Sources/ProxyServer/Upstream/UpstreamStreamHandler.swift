@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 
 /// What an upstream connection that streams reports to the client session using it.
 protocol UpstreamStreamDelegate: AnyObject {
@@ -23,6 +24,20 @@ final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandle
     private var ended = false
     /// The answer being read switched protocols: what follows its end is the new protocol's, not an answer.
     private var switching = false
+    /// Completed once the TLS handshake is: the connection is handed to a session only then, so that what it sends
+    /// goes out when it is sent, not when a slow handshake ends (review 61 F1: a request judged before a policy
+    /// change went out after it, buffered in the TLS handler).
+    private(set) var handshake: EventLoopPromise<Void>?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        handshake = context.eventLoop.makePromise()
+    }
+
+    /// A connection that never became active (its connect failed) is torn down without `channelInactive`.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshake?.fail(UpstreamError.connectionClosed)
+        handshake = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let delegate else { return context.close(promise: nil) }
@@ -48,6 +63,10 @@ final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            handshake?.succeed()
+            handshake = nil
+        }
         guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
         end(.timedOut)
         context.close(promise: nil)
@@ -67,6 +86,8 @@ final class UpstreamStreamHandler: ChannelInboundHandler, RemovableChannelHandle
     private func end(_ error: UpstreamError?) {
         guard !ended else { return }
         ended = true
+        handshake?.fail(error ?? .connectionClosed)
+        handshake = nil
         let delegate = self.delegate
         self.delegate = nil
         delegate?.upstreamEnded(error)
