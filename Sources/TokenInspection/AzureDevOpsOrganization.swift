@@ -7,11 +7,17 @@ package enum AzureDevOpsOrganization {
     /// `host` canonical, `path` the origin-form target. Nil when the request names no organisation.
     package static func of(host: String, path: String) -> String? {
         if host == "dev.azure.com" || host.hasSuffix(".dev.azure.com") {
-            let segment =
-                path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), maxSplits: 1).first
-                .map { Substring($0) } ?? ""
             // As the most decoding server reads it: `fabrikamorg%20` and `fabrikamorg%3Bx` name FabrikamOrg there.
-            let name = FormText.decodedPathSegment(segment.split(separator: "?", maxSplits: 1).first ?? "")
+            // ASP.NET takes a leading `(S(…))` segment for a cookieless session and routes what follows (review 64
+            // F1: `/(S(x))/northwindorg/…` reached NorthwindOrg with no organisation read). Every leading segment
+            // that opens with `(` is passed over: one that ASP.NET keeps names no organisation there either.
+            let target =
+                path.utf8.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false)
+                .first ?? Substring("").utf8[...]
+            let name =
+                target.split(separator: UInt8(ascii: "/")).lazy
+                .map { FormText.decodedPathSegment(Substring($0)) }
+                .first { !$0.hasPrefix("(") } ?? ""
             // `_apis`, `_signin` & co. are the service's own, not an organisation's.
             guard !name.hasPrefix("_") else { return nil }
             return AzureDevOpsOrganizationName.canonical(name)
@@ -23,5 +29,4 @@ package enum AzureDevOpsOrganization {
         }
         return nil
     }
-
 }

@@ -1,3 +1,5 @@
+import ExtrasBase64
+
 /// Every credential a request to a resource host carries: each `Authorization` header, `access_token` in the query,
 /// `access_token` in a form body, a `Cookie` (a session, which names no tenant the proxy can read), and any token
 /// anywhere else in them or in another header (`EmbeddedTokens`). Each is judged; a request that carries one named
@@ -83,8 +85,12 @@ package struct ResourceCredentials: Sendable, Equatable {
             found.credentials.append(.cookie)
             found.unreadValues.append(cookie)
         }
-        // A bearer header is its own token; another scheme's value may hold one (`PoP eyJ…`).
+        // A bearer header is its own token; another scheme's value may hold one (`PoP eyJ…`), or its Basic
+        // credentials may (Git Credential Manager sends an Entra token as the password to Azure Repos).
         var elsewhere = headerCarriesBearer ? [] : authorization.map { EmbeddedTokens.find(in: $0) }
+        if !headerCarriesBearer, let basic = authorization.first.flatMap(Self.basicCredentials) {
+            elsewhere.append(EmbeddedTokens.find(in: basic))
+        }
         elsewhere.append(EmbeddedTokens.find(in: target))
         elsewhere += otherHeaders.map { EmbeddedTokens.find(in: $0) }
         if let cookie { elsewhere.append(EmbeddedTokens.find(in: cookie)) }
@@ -140,6 +146,19 @@ package struct ResourceCredentials: Sendable, Equatable {
             return .failure(tooLong(String(decoding: token, as: UTF8.self)))
         }
         return .success(.bearer(String(decoding: token, as: UTF8.self)))
+    }
+
+    /// The decoded `user:password` of a `Basic` header (RFC 7617), padding or not; nil for another scheme. Review 64
+    /// F2: a token of a refused tenant as the password was judged as an opaque credential of no tenant.
+    private static func basicCredentials(ofHeader value: String) -> [UInt8]? {
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let bytes = Array(value.utf8).drop(while: isSpace)
+        guard let schemeEnd = bytes.firstIndex(where: isSpace),
+            bytes[..<schemeEnd].equalsIgnoringASCIICase("basic")
+        else { return nil }
+        var encoded = Array(bytes[schemeEnd...].filter { !isSpace($0) })
+        while encoded.count % 4 != 0 { encoded.append(UInt8(ascii: "=")) }
+        return try? Base64.decode(bytes: encoded)
     }
 
     /// The values of every `access_token` field of a form-encoded text, fields parted by `&` or `;` (HTML 4's

@@ -213,6 +213,9 @@ struct ResourceDecisionTests {
             ("dev.azure.com", "/NorthwindOrg./_apis/projects"), ("vssps.dev.azure.com", "/NorthwindOrg.../_apis"),
             ("dev.azure.com", "/northwindorg%20/_apis/projects"), ("dev.azure.com", "/NorthwindOrg.%20/_apis"),
             ("dev.azure.com", "/northwindorg%3Bx/_apis/projects"), ("dev.azure.com", "/%4EorthwindOrg%3b/_apis"),
+            // ASP.NET's cookieless segments are passed over as it routes past them (review 64 F1).
+            ("dev.azure.com", "/(S(x))/northwindorg/_apis/projects"), ("dev.azure.com", "/%28A(y)F(z)%29/NorthwindOrg"),
+            ("dev.azure.com", "/(S(x))/(x/northwindorg/_apis"),
         ] {
             let judged = decider.judgeResource(Self.request(opaque, host: host, path: path), now: Date())
             #expect(judged.verdict.outcome == .block && judged.verdict.signInTenant == Self.northwind, "\(host)")

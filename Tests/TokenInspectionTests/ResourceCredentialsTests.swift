@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TokenInspection
 
@@ -17,6 +18,22 @@ struct ResourceCredentialsTests {
         #expect(try Self.read(["bEaReR   abc.def.ghi "]).get().credentials == [.bearer("abc.def.ghi")])
         #expect(try Self.read(["Basic dXNlcg=="]).get().credentials == [.otherScheme("Basic")])
         #expect(try Self.read(["Bearer"]).get().credentials == [.otherScheme("Bearer")])
+    }
+
+    /// An Entra token as the password of Basic credentials (as Git Credential Manager sends one to Azure Repos) is
+    /// read as a bearer (review 64 F2: judged as an opaque credential of no tenant), with or without padding.
+    @Test func aTokenInBasicCredentialsIsRead() throws {
+        let token = "eyJ0eXAiOiJKV1QifQ.eyJ0aWQiOiJ4In0.c2lnbmF0dXJl"
+        for credentials in [":\(token)", "gcm:\(token)", "\(token):x"] {
+            let encoded = Data(credentials.utf8).base64EncodedString()
+            for header in ["Basic \(encoded)", "basic  \(encoded.replacingOccurrences(of: "=", with: ""))"] {
+                #expect(
+                    try Self.read([header]).get().credentials.contains(.bearer(token)),
+                    "\(header)"
+                )
+            }
+        }
+        #expect(try Self.read(["Basic dXNlcjpwYXNz"]).get().credentials == [.otherScheme("Basic")])
     }
 
     @Test func twoAuthorizationHeadersAreAmbiguous() {
