@@ -11,7 +11,7 @@ import Glibc
 /// Every batch after the journal's checkpoint is read in order, and each chunk is written again at its offset in the
 /// file it was written to (found by device and inode: rotation may have renamed it beside the log), where the file's
 /// bytes differ. A chunk beyond the file's end is left out: the file was cut (copytruncate) after it was written.
-/// A journal written in the running boot is not replayed (`BootID`).
+/// A journal written in the running boot is not replayed (`BootID`): the files its batches name are synced instead.
 /// The files written to are synced before the journal starts over, so a crash during the replay replays again.
 enum AuditJournalReplay {
     struct Outcome: Equatable {
@@ -20,6 +20,9 @@ enum AuditJournalReplay {
         var restoredBytes = 0
         /// The files (paths) bytes were written back to.
         var restoredFiles: [String] = []
+        /// The files synced before the journal starts over: those written back to, and in the running boot those
+        /// the batches name.
+        var syncedFiles: [String] = []
     }
 
     /// Replays `journal` (as read through its own checked descriptor) into the log at `logPath` and the files beside
@@ -65,7 +68,13 @@ enum AuditJournalReplay {
                 sequence: outcome.lastSequence &+ 1
             )
         {
-            for chunk in batch.chunks where restores {
+            for chunk in batch.chunks {
+                // Its lines are in the page cache, not yet known to be on disk: synced below before the journal that
+                // holds them starts over (review 62 F1: a restart right after a kill -9, then a power cut, lost them).
+                guard restores else {
+                    try files.syncLater(chunk.file)
+                    continue
+                }
                 guard let written = try files.restore(chunk), written > 0 else { continue }
                 outcome.restoredBytes += written
                 if let path = files.path(of: chunk.file), !outcome.restoredFiles.contains(path) {
@@ -75,7 +84,7 @@ enum AuditJournalReplay {
             outcome.lastSequence &+= 1
             position += batch.size
         }
-        try files.syncWritten()
+        outcome.syncedFiles = try files.syncWritten()
         return outcome
     }
 }
@@ -125,14 +134,23 @@ private struct LogFiles {
         return written
     }
 
-    /// Puts the restored bytes on disk before the journal that held them starts over.
-    func syncWritten() throws(AuditLogError) {
+    /// Has `identity`'s file synced with the restored ones, though nothing is written to it.
+    mutating func syncLater(_ identity: FileIdentity) throws(AuditLogError) {
+        guard var file = try open(identity), !file.written else { return }
+        file.written = true
+        opened[identity] = file
+    }
+
+    /// Puts the restored bytes (and those `syncLater` names) on disk before the journal that held them starts over.
+    /// - Returns: the paths synced.
+    func syncWritten() throws(AuditLogError) -> [String] {
         for file in opened.values where file.written && fdatasync(file.descriptor) != 0 {
             throw AuditLogError(
                 path: file.path,
                 message: "cannot sync lines restored from the audit journal: \(SystemCallError(code: errno).sentence)"
             )
         }
+        return opened.values.filter(\.written).map(\.path).sorted()
     }
 
     func closeAll() {

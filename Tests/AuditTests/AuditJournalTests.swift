@@ -302,6 +302,20 @@ struct AuditJournalTests {
         written.close()
     }
 
+    /// Not replayed in the same boot, the lines the journal holds are still only in the page cache: the log is synced
+    /// before the journal starts over, or a power cut after the restart lost them (review 62 F1).
+    @Test func aJournalOfThisBootHasItsLogSyncedBeforeItStartsOver() throws {
+        let path = AuditDurabilityTests.temporaryPath()
+        let written = try Self.open(path)
+        try Self.appendGroups(written, 3, tag: "in-the-page-cache")
+        Self.releaseJournalLock(of: path)
+        let journal = try AuditJournal.open(at: AuditJournal.path(forLogAt: path)).get()
+        let outcome = try AuditJournalReplay.replay(journal, logAt: path)
+        #expect(outcome.restoredBytes == 0 && outcome.syncedFiles == [path])
+        journal.close()
+        written.close()
+    }
+
     /// A journal a crashed run with `always` left, found by a start with another mode: its lines are put back, then
     /// it is removed. Left in place, the next start with `always` replayed it over whatever the log held by then
     /// (review 47 F1: a `copytruncate` in between, and 894 of 1,131 newer lines were overwritten).

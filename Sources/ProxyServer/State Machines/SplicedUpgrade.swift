@@ -38,6 +38,10 @@ enum SplicedUpgrade {
                 action = then
             case .writeAudit(let event):
                 line = event
+                // The line is recorded without waiting for it: the token's verdict is not kept for its later
+                // requests, which then have a line of their own (review 62 F2: a line that failed left the token
+                // known under the new version, and its requests on other connections went through with none).
+                machine.verdictToKeep = nil
                 guard let next = machine.auditWritten() else { return .ends(audit: line, answer: nil) }
                 action = next
             case .forward:

@@ -239,6 +239,33 @@ struct ResourceStreamMachineTests {
         }
     }
 
+    /// A stream judged again after a change records its line without waiting for it, so the token's verdict is not
+    /// kept under the new version: its next request elsewhere has a line of its own (review 62 F2: a line that
+    /// failed left the token known, and its requests on other connections went through with none).
+    @Test func aVerdictReachedWhileStreamingIsNotKeptBeforeItsLineIsWritten() {
+        final class Current { var decider = Fixtures.decider() }
+        let current = Current()
+        var machine = ResourceStreamStateMachine(session: Self.machine().session) { current.decider }
+        let token = Self.token(Fixtures.fabrikam)
+        _ = machine.requestHead(Self.get(token), at: Self.s1)
+        _ = machine.requestEnd(at: Self.s1)
+        #expect(machine.auditWritten() == .openUpstream)
+        _ = machine.upstreamConnected(reused: false, at: Self.s1)
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "4"])
+        _ = machine.responseHead(head, at: Self.s1)
+        let changed = Fixtures.decider()
+        current.decider = changed
+        guard case .recordAudit(_, then: .respond) = machine.responseBody(ByteBuffer(string: "ab"), at: Self.s2) else {
+            Issue.record("still allowed under the new version: its line is recorded, the part goes")
+            return
+        }
+        var elsewhere = ResourceStreamStateMachine(session: Self.machine().session) { changed }
+        guard case .count(_, then: .writeAudit) = elsewhere.requestHead(Self.get(token), at: Self.s3) else {
+            Issue.record("the token's next request under the new version has a line of its own")
+            return
+        }
+    }
+
     /// A change that comes while the upstream connection is made (a new TLS handshake, the first line's sync) is
     /// seen before anything is sent (review 61 F1: the whole POST went, and only its answer was refused): the
     /// request gets the plain refusal, and the connection made for it is dropped unused.
