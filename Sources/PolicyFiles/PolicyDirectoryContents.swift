@@ -22,6 +22,9 @@ package struct PolicyDirectoryContents: Sendable {
     /// The files the last refresh left to settle (written too recently to be read whole): their last version read
     /// stays in the library meanwhile.
     package private(set) var unsettled: Set<String> = []
+    /// The removed files the last refresh held back while a new name settles (a rename under way): the library still
+    /// names them, and a write must not re-create one beside its new name.
+    package private(set) var heldBackRemovals: Set<String> = []
 
     /// Device, inode, size, modification and change times, and when they were taken.
     struct Identity: Sendable {
@@ -134,6 +137,7 @@ package struct PolicyDirectoryContents: Sendable {
         let newNameSettling = changed.contains { path, current in identities[path] == nil && isSettling(current) }
         let present = Set(paths)
         var changes: [String: PolicyLibrary.Document?] = [:]
+        heldBackRemovals = newNameSettling ? Set(identities.keys.filter { !present.contains($0) }) : []
         for path in identities.keys where !present.contains(path) && !newNameSettling {
             changes[path] = .some(nil)
             identities.removeValue(forKey: path)

@@ -54,13 +54,15 @@ package final class PolicyDirectoryWatcher: Service, Sendable {
     /// the files still settling, and returns the file it wrote and the library that makes, which is then remembered
     /// so the next poll does not read that file again. Review 61 F2: read at once, another tenant's file caught
     /// half-rewritten (no `isolation:` yet, so isolation Off) went into force with an unrelated tenant's write.
+    /// While a file is renamed on disk, its old name counts as unsettled too: a write to it would re-create it beside
+    /// its new name, two files for one tenant (review 62 F3).
     package func change<T>(
         _ change: (PolicyLibrary, _ unsettled: Set<String>) throws -> (T, written: String, library: PolicyLibrary)
     ) rethrows -> T {
         try store.exclusively {
             let (library, unsettled) = contents.withLock { contents in
                 contents.refresh(settling: Self.settling)
-                return (contents.library, contents.unsettled)
+                return (contents.library, contents.unsettled.union(contents.heldBackRemovals))
             }
             let (result, written, next) = try change(library, unsettled)
             contents.withLock { $0.wrote(written, making: next) }

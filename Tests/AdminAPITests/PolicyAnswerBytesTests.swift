@@ -76,6 +76,8 @@ struct PolicyAnswerBytesTests {
             try #"{"properties": {"tenantId": "\#(Self.adatum)", "isDisabled": false, "isDisabled": false, "#
                 .appending(#""allowedTenants": [{"tenantId": "*", "tenantDisplayName": "SECRET-PARTNER"}]}}"#)
                 .write(toFile: "\(api.directory)/adatum-hand-edit.json", atomically: true, encoding: .utf8)
+            // Left alone past the settling second, as a hand edit is: a write reads it then, not while it is written.
+            try await Task.sleep(for: .milliseconds(1_200))
             let refused = try await api.call(
                 .post,
                 PolicyAPIHarness.isolationPath + "/rules",

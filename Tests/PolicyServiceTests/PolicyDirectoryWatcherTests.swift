@@ -121,6 +121,30 @@ struct PolicyDirectoryWatcherTests {
         #expect(unsettled == [file])
     }
 
+    /// A file renamed a moment ago keeps its old name in force while the new one settles; an admin write aimed at the
+    /// old name is told it is unsettled (review 62 F3: it re-created `contoso.yaml` beside `contoso.yml`, two files for
+    /// one tenant, and every later reload and write was refused).
+    @Test func anAdminWriteSeesARenameUnderWay() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = "\(directory)/contoso.yaml"
+        try Self.policy(enabled: true).write(toFile: file, atomically: true, encoding: .utf8)
+        let contents = try PolicyDirectoryContents.read(directory).get()
+        let store = PolicyStore(bundle: try contents.library.outcome.get(), nonEntraSTS: .audit)
+        let watcher = PolicyDirectoryWatcher(
+            contents: contents,
+            store: store,
+            interval: .zero,
+            logger: Logger(label: "t")
+        )
+        try FileManager.default.moveItem(atPath: file, toPath: "\(directory)/contoso.yml")
+        let unsettled = watcher.change { library, unsettled in
+            (unsettled, written: "\(directory)/fabrikam.yaml", library: library)
+        }
+        #expect(unsettled.contains(file), "\(unsettled)")
+    }
+
     /// Review 45 F4: `mv contoso.yaml contoso.yml` dropped the old name at once and held the new one back while it
     /// settled (a rename changes its `ctime`), so Contoso was ungoverned for a second. The removal waits with it.
     @Test func aRenamedFileLeavesItsTenantGovernedWhileItSettles() throws {
