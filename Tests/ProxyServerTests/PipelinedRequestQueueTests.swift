@@ -73,6 +73,28 @@ struct PipelinedRequestQueueTests {
         _ = try channel.finish()
     }
 
+    /// As many requests may wait behind the one being answered as on an STS's session; one more ends the connection
+    /// (review 63 F1: thousands of minimal requests in one read were held as parsed heads, counted by no limit).
+    @Test(arguments: [SessionStateMachine.maxWaiting, SessionStateMachine.maxWaiting + 1])
+    func requestsWaitingBeyondTheLimitEndTheConnection(waitingCount: Int) throws {
+        let (channel, _, recorder) = try Self.channel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
+        Self.send(Self.head("/served"), channel)
+        Self.send(HTTPServerRequestPart.end(nil), channel)
+        for index in 0..<waitingCount {
+            Self.send(Self.head("/\(index)"), channel)
+            Self.send(HTTPServerRequestPart.end(nil), channel)
+        }
+        let overflowed = waitingCount > SessionStateMachine.maxWaiting
+        #expect(channel.isActive == !overflowed)
+        if !overflowed {
+            try Self.answer(channel)
+            channel.embeddedEventLoop.run()
+            #expect(recorder.seen.prefix(4) == ["head /served", "end", "head /0", "end"])
+            _ = try channel.finish()
+        }
+    }
+
     /// A HEAD's answer is its head alone on the wire: NIO's encoder, which does not see the request, framed one
     /// without a length as chunked, and its last chunk began the next answer (review 46 F2). The next request still
     /// goes on once the answer has ended.

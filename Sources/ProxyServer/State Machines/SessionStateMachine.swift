@@ -62,9 +62,12 @@ struct SessionStateMachine {
     /// The connection closed while its request was upstream: the answer is still judged and audited (the STS issued
     /// what it issued, and a probe that hangs up early leaves its trace), and nothing is written.
     private var clientGone = false
-    /// The client sent what ends the session (a malformed request, too many waiting) while a request was answered:
-    /// nothing more is read, and the connection closes as if the client had hung up.
+    /// The client sent what ends the session (too many waiting) while a request was answered: nothing more is read,
+    /// and the connection closes as if the client had hung up.
     private var inputRefused = false
+    /// A malformed request read while another was answered: its refusal follows the answers owed before it, then
+    /// the connection closes.
+    private var refusalAfterWaiting: SessionAnswer?
 
     /// - Parameter currentDecider: the policy in force, taken once per judged request.
     init(session: InterceptedSession, currentDecider: @escaping () -> ExchangeDecider) {
@@ -105,15 +108,18 @@ struct SessionStateMachine {
         }
     }
 
-    /// The request could not be parsed: an answer when nothing else is being answered; otherwise the session
-    /// just ends (an answer cannot jump the queue).
+    /// The request could not be parsed: an answer when nothing else is being answered; otherwise after the answers
+    /// owed (an answer cannot jump the queue). Review 63 F2: the session ended at once, and a well-formed request's
+    /// answer (its token issued and audited) was lost to the bytes after it.
     mutating func malformedRequest(status: HTTPResponseStatus, _ message: String, at stamp: EventStamp) -> Action {
-        guard !inputRefused else { return .none }
+        guard !inputRefused, refusalAfterWaiting == nil else { return .none }
+        let refusal = SessionAnswer.error(status, "invalid_request", message, stamp: stamp, keepAlive: false)
         switch state {
         case .idle:
-            return answer(.error(status, "invalid_request", message, stamp: stamp, keepAlive: false))
+            return answer(refusal)
         case .exchanging:
-            return refuseInput()
+            refusalAfterWaiting = refusal
+            return .stopReading
         case .closing, .closed, .modifying:
             return .none
         }
@@ -211,7 +217,11 @@ struct SessionStateMachine {
     mutating func answerSent(at stamp: EventStamp) -> Action {
         guard case .exchanging(let request) = state, request.isAnswering else { return .none }
         state = .idle
-        guard let next = waiting.popFirst() else { return .none }
+        guard let next = waiting.popFirst() else {
+            guard let refusal = refusalAfterWaiting else { return .none }
+            refusalAfterWaiting = nil
+            return answer(refusal)
+        }
         let action = start(next, at: stamp)
         return waiting.isEmpty ? .resumeReading(then: action) : action
     }

@@ -86,7 +86,9 @@ struct SessionStateMachineTests {
         )
     }
 
-    @Test func aMalformedRequestIsAnsweredWhenIdleAndEndsTheSessionOtherwise() {
+    /// Behind a request being answered, the refusal waits its turn (review 63 F2: the session ended at once, and the
+    /// answer owed before it was lost).
+    @Test func aMalformedRequestIsAnsweredWhenIdleAndAfterTheAnswerOwedOtherwise() {
         var idle = Machines.make()
         let refusal = ProxyAnswer.error(
             .badRequest,
@@ -101,7 +103,17 @@ struct SessionStateMachineTests {
         )
         var busy = Machines.make()
         _ = Machines.send(Self.get("/slow"), body: nil, to: &busy, at: Self.s1)
-        #expect(busy.malformedRequest(status: .badRequest, "not HTTP", at: Self.s2) == .close)
+        #expect(busy.malformedRequest(status: .badRequest, "not HTTP", at: Self.s2) == .stopReading)
+        let response = Fixtures.answer(.ok, "slow")
+        #expect(busy.upstreamResponded(response, at: Self.s3) == .answer(Fixtures.forwarded(response)))
+        let later = ProxyAnswer.error(
+            .badRequest,
+            "invalid_request",
+            "not HTTP",
+            correlationID: Self.s2.correlationID,
+            at: Self.s2.date
+        )
+        #expect(busy.answerSent(at: Self.s3) == .answer(Fixtures.own(later, keepAlive: false)))
     }
 
     @Test func aBodyOverTheInspectionLimitGets413() {
@@ -153,20 +165,15 @@ struct SessionStateMachineTests {
         #expect(machine.requestPartReceived(.head(Self.get("/")), at: Self.s4) == .none)
     }
 
-    /// What ends the session while a token request is upstream (a malformed request behind it, or one more waiting
-    /// than the queue holds) closes the connection as a hang-up does: the STS's answer is still judged and audited.
-    @Test(arguments: ["malformed", "overflow"])
-    func aSessionEndedBehindARequestUpstreamStillAuditsIt(_ ending: String) {
+    /// One more request waiting than the queue holds, while a token request is upstream, closes the connection as a
+    /// hang-up does: the STS's answer is still judged and audited.
+    @Test func aSessionEndedBehindARequestUpstreamStillAuditsIt() {
         var machine = Machines.make()
         _ = Machines.send(Fixtures.request(Machines.organizations), to: &machine, at: Self.s1)
-        if ending == "malformed" {
-            #expect(machine.malformedRequest(status: .badRequest, "not HTTP", at: Self.s2) == .close)
-        } else {
-            for index in 0..<SessionStateMachine.maxWaiting {
-                _ = Machines.send(Self.get("/\(index)"), body: nil, to: &machine, at: Self.s2)
-            }
-            #expect(Machines.send(Self.get("/overflow"), body: nil, to: &machine, at: Self.s2) == .close)
+        for index in 0..<SessionStateMachine.maxWaiting {
+            _ = Machines.send(Self.get("/\(index)"), body: nil, to: &machine, at: Self.s2)
         }
+        #expect(Machines.send(Self.get("/overflow"), body: nil, to: &machine, at: Self.s2) == .close)
         #expect(machine.requestPartReceived(.head(Self.get("/after")), at: Self.s2) == .none)
         let judged = machine.upstreamResponded(Fixtures.tokenAnswer(tenant: Fixtures.northwind), at: Self.s3)
         guard case .writeAudit(let event) = judged else {
