@@ -121,13 +121,14 @@ def end_behind(port, ca, host, tenant, ending):
         rest = f"GET /common/discovery/v2.0/keys HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() * 17
     stream.sendall(request + rest)
     stream.settimeout(5)
-    received = 0
+    received = b""
     try:
         while chunk := stream.recv(65536):
-            received += len(chunk)
+            received += chunk
     except OSError:
         pass
-    print(f"received {received} bytes")
+    statuses = " ".join(line.split(b" ")[1].decode() for line in received.split(b"\r\n") if line.startswith(b"HTTP/1.1 "))
+    print(f"received {len(received)} bytes, statuses [{statuses}]")
 
 
 def resident_mebibytes(pid):
