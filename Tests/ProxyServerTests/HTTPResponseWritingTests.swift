@@ -8,6 +8,30 @@ import Testing
 /// Headers that describe one hop are dropped on the way through, in any spelling; the others pass untouched. A whole
 /// answer leaves one TLS record's worth per flush.
 struct HTTPResponseWritingTests {
+    /// The answer to a HEAD is its head alone, stating the upstream's length, or that of the body not sent (review 63
+    /// F3: a refusal's body followed the head on an STS's session, and a forwarded one stated 0).
+    @Test(arguments: [("35", "35"), (nil, "7")] as [(String?, String)])
+    func theAnswerToAHeadIsItsHeadAlone(upstreamLength: String?, stated: String) throws {
+        let answering = AnsweringHandler()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers([HTTPResponseEncoder(), answering])
+        let written = HTTPResponseWriting.write(
+            status: .ok,
+            headers: [:],
+            body: ByteBuffer(string: "refused"),
+            keepAlive: true,
+            headLength: upstreamLength,
+            answersHead: true,
+            context: try #require(answering.context),
+            wrap: answering.wrapOutboundOut
+        )
+        try written.wait()
+        var sent = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { sent.writeBuffer(&part) }
+        let text = String(buffer: sent)
+        #expect(text.hasSuffix("\r\n\r\n") && text.contains("content-length: \(stated)\r\n"), "\(text)")
+    }
+
     /// NIOSSL seals what one flush carries into a buffer it keeps at that size until the connection writes again:
     /// review 26's 800 idle sessions that each got a 200 KB answer flushed at once held 280 MiB. Every flush now
     /// carries at most one record's plaintext (and the head), and the body still arrives whole and in order.

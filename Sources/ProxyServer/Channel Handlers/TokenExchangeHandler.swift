@@ -31,6 +31,9 @@ final class TokenExchangeHandler: ChannelInboundHandler {
     /// answer gives back its own request's, not those of requests pipelined behind it.
     private var bodyBytesBeingRead = 0
     private var bodyBytesByRequest = CircularBuffer<Int>()
+    /// Whether each request read and not answered yet is a HEAD, oldest first: its answer is its head alone (review
+    /// 63 F3: a refusal's body followed the head of a HEAD's answer, and a forwarded one stated no length).
+    private var headRequests = CircularBuffer<Bool>()
     /// An answer is written but the client is not taking it: the next request and reading wait until it does.
     private var answerNotTaken = false
 
@@ -62,7 +65,7 @@ final class TokenExchangeHandler: ChannelInboundHandler {
                 context: context
             )
         case .body(let chunk): bodyBytesBeingRead += chunk.readableBytes
-        case .head: break
+        case .head(let head): headRequests.append(head.method == .HEAD)
         }
         run(machine.requestPartReceived(part, at: .now()), context: context)
     }
@@ -164,6 +167,8 @@ final class TokenExchangeHandler: ChannelInboundHandler {
             headers: answer.headers,
             body: answer.body,
             keepAlive: answer.keepAlive,
+            headLength: answer.upstreamLength,
+            answersHead: headRequests.popFirst() ?? false,
             context: context,
             wrap: wrapOutboundOut
         )

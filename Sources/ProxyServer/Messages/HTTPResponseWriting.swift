@@ -15,20 +15,25 @@ enum HTTPResponseWriting {
         "trailer", "transfer-encoding", "upgrade", "content-length",
     ]
 
+    /// - Parameter headLength: for the answer to a HEAD, which is its head alone on the wire (RFC 9110 9.3.2), the
+    ///   length the head states: the upstream's, or that of the body not sent.
     static func write(
         status: HTTPResponseStatus,
         headers: HTTPHeaders,
         body: ByteBuffer?,
         keepAlive: Bool,
+        headLength: String? = nil,
+        answersHead: Bool = false,
         context: ChannelHandlerContext,
         wrap: (HTTPServerResponsePart) -> NIOAny
     ) -> EventLoopFuture<Void> {
         var headers = headers
-        headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
+        let length = answersHead ? headLength ?? String(body?.readableBytes ?? 0) : String(body?.readableBytes ?? 0)
+        headers.replaceOrAdd(name: "content-length", value: length)
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         context.write(wrap(.head(head)), promise: nil)
-        if var body {
+        if !answersHead, var body {
             // One TLS record's plaintext per flush: NIOSSL seals what one flush carries into a buffer it keeps, at
             // that size, until the connection writes again. A 200 KB answer flushed at once left 256 KiB held by
             // every idle session that got one (review 26: 800 sessions that never read held 280 MiB).

@@ -14,6 +14,8 @@ struct SessionAnswer: Equatable {
     var closesConnection = false
     /// When the token exchange this answers began, for its latency; nil for other answers.
     var exchangeStarted: NIODeadline?
+    /// The upstream's `Content-Length`, which the answer to a HEAD states without a body.
+    var upstreamLength: String?
 }
 
 extension SessionAnswer {
@@ -30,6 +32,7 @@ extension SessionAnswer {
             body: response.body,
             keepAlive: keepAlive
         )
+        upstreamLength = response.head.headers.first(name: "content-length")
     }
 
     /// SPEC 4's error body, with the correlation ID and time of the event that answers.
