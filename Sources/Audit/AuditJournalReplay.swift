@@ -72,7 +72,7 @@ enum AuditJournalReplay {
                 // Its lines are in the page cache, not yet known to be on disk: synced below before the journal that
                 // holds them starts over (review 62 F1: a restart right after a kill -9, then a power cut, lost them).
                 guard restores else {
-                    try files.syncLater(chunk.file)
+                    files.syncLater(chunk.file)
                     continue
                 }
                 guard let written = try files.restore(chunk), written > 0 else { continue }
@@ -135,8 +135,10 @@ private struct LogFiles {
     }
 
     /// Has `identity`'s file synced with the restored ones, though nothing is written to it.
-    mutating func syncLater(_ identity: FileIdentity) throws(AuditLogError) {
-        guard var file = try open(identity), !file.written else { return }
+    /// Opened to read only (a sync needs no more), and passed over when it cannot be: a rotated file made read-only
+    /// must not stop the start that would only have synced it (review 65).
+    mutating func syncLater(_ identity: FileIdentity) {
+        guard var file = try? open(identity, writing: false), !file.written else { return }
         file.written = true
         opened[identity] = file
     }
@@ -157,13 +159,13 @@ private struct LogFiles {
         for file in opened.values { _ = close(file.descriptor) }
     }
 
-    private mutating func open(_ identity: FileIdentity) throws(AuditLogError) -> Open? {
+    private mutating func open(_ identity: FileIdentity, writing: Bool = true) throws(AuditLogError) -> Open? {
         if let file = opened[identity] { return file }
         guard !missing.contains(identity), let path = find(identity) else {
             missing.insert(identity)
             return nil
         }
-        let descriptor = Glibc.open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        let descriptor = Glibc.open(path, (writing ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw AuditLogError(
                 path: path,

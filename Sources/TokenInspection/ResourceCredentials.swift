@@ -148,15 +148,27 @@ package struct ResourceCredentials: Sendable, Equatable {
         return .success(.bearer(String(decoding: token, as: UTF8.self)))
     }
 
-    /// The decoded `user:password` of a `Basic` header (RFC 7617), padding or not; nil for another scheme. Review 64
-    /// F2: a token of a refused tenant as the password was judged as an opaque credential of no tenant.
+    /// The decoded `user:password` of a `Basic` header (RFC 7617), read as the most lenient decoder reads base64
+    /// (Python's, Node's): characters outside the alphabet and padding anywhere skipped, the URL-safe alphabet too;
+    /// nil for another scheme. Review 64 F2: a token of a refused tenant as the password was judged as an opaque
+    /// credential of no tenant; review 65 F2: an extra `==` hid it from a strict decoder.
     private static func basicCredentials(ofHeader value: String) -> [UInt8]? {
         let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         let bytes = Array(value.utf8).drop(while: isSpace)
         guard let schemeEnd = bytes.firstIndex(where: isSpace),
             bytes[..<schemeEnd].equalsIgnoringASCIICase("basic")
         else { return nil }
-        var encoded = Array(bytes[schemeEnd...].filter { !isSpace($0) })
+        var encoded: [UInt8] = bytes[schemeEnd...].compactMap { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
+                byte
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: nil
+            }
+        }
+        if encoded.count % 4 == 1 { encoded.removeLast() }
         while encoded.count % 4 != 0 { encoded.append(UInt8(ascii: "=")) }
         return try? Base64.decode(bytes: encoded)
     }

@@ -79,7 +79,9 @@ struct SessionStateMachine {
     // MARK: - Events from the client
 
     mutating func requestPartReceived(_ part: HTTPServerRequestPart, at stamp: EventStamp) -> Action {
-        guard !inputRefused else { return .none }
+        // Past a malformed request, nothing more is read: its refusal follows the requests before it, then the
+        // connection closes (review 65 F1: requests after it went to Entra and were answered in its place).
+        guard !inputRefused, refusalAfterWaiting == nil else { return .none }
         switch state {
         case .closing, .closed, .modifying:
             return .none
@@ -223,7 +225,7 @@ struct SessionStateMachine {
             return answer(refusal)
         }
         let action = start(next, at: stamp)
-        return waiting.isEmpty ? .resumeReading(then: action) : action
+        return waiting.isEmpty && refusalAfterWaiting == nil ? .resumeReading(then: action) : action
     }
 
     /// Hands an event to the request being answered, in place; nil from it means the event did not fit.

@@ -104,6 +104,8 @@ struct SessionStateMachineTests {
         var busy = Machines.make()
         _ = Machines.send(Self.get("/slow"), body: nil, to: &busy, at: Self.s1)
         #expect(busy.malformedRequest(status: .badRequest, "not HTTP", at: Self.s2) == .stopReading)
+        // What follows the bad bytes is not read (review 65 F1: it went upstream and was answered in their place).
+        #expect(Machines.send(Self.get("/after"), body: nil, to: &busy, at: Self.s2) == .none)
         let response = Fixtures.answer(.ok, "slow")
         #expect(busy.upstreamResponded(response, at: Self.s3) == .answer(Fixtures.forwarded(response)))
         let later = ProxyAnswer.error(
